@@ -1,0 +1,2 @@
+/* Brings GLib (glib-2.0 through pkg-config) into Swift. */
+#include <glib.h>

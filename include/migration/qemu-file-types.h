@@ -1,0 +1,108 @@
+/*
+ * swift-vmstate: the QEMUFile byte-stream API, with QEMU 7.2's names and meanings.
+ *
+ * A QEMUFile is either an output file that appends to a caller's GByteArray, or an input file
+ * that reads a GBytes with a cursor (see vmstate_file_new_output / vmstate_file_new_input in
+ * migration/vmstate.h). All multi-byte values are big-endian on the wire.
+ *
+ * Reading past the end of an input file sets the file's error to -EIO and yields zeros, as
+ * QEMU does; check qemu_file_get_error() after a run of reads.
+ */
+#ifndef SWIFT_VMSTATE_QEMU_FILE_TYPES_H
+#define SWIFT_VMSTATE_QEMU_FILE_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An opaque byte stream (output over a GByteArray or input over a GBytes). */
+typedef struct QEMUFile QEMUFile;
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+/** Appends the low 8 bits of `v`. */
+void qemu_put_byte(QEMUFile *f, int v);
+/** Appends the low 8 bits of `v` (QEMU's signed alias of qemu_put_byte). */
+void qemu_put_sbyte(QEMUFile *f, int v);
+/** Appends the low 16 bits of `v`, big-endian. */
+void qemu_put_be16(QEMUFile *f, unsigned int v);
+/** Appends `v` as 32 bits, big-endian. */
+void qemu_put_be32(QEMUFile *f, unsigned int v);
+/** Appends `v` as 64 bits, big-endian. */
+void qemu_put_be64(QEMUFile *f, uint64_t v);
+/** Appends `size` raw bytes from `buf`. */
+void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t size);
+/** Appends a length byte and then the bytes of `name` (at most 255, no NUL). */
+void qemu_put_counted_string(QEMUFile *f, const char *name);
+
+void qemu_put_8s(QEMUFile *f, const uint8_t *pv);
+void qemu_put_be16s(QEMUFile *f, const uint16_t *pv);
+void qemu_put_be32s(QEMUFile *f, const uint32_t *pv);
+void qemu_put_be64s(QEMUFile *f, const uint64_t *pv);
+void qemu_put_s8s(QEMUFile *f, const int8_t *pv);
+void qemu_put_sbe16(QEMUFile *f, int v);
+void qemu_put_sbe32(QEMUFile *f, int v);
+void qemu_put_sbe64(QEMUFile *f, int64_t v);
+void qemu_put_sbe16s(QEMUFile *f, const int16_t *pv);
+void qemu_put_sbe32s(QEMUFile *f, const int32_t *pv);
+void qemu_put_sbe64s(QEMUFile *f, const int64_t *pv);
+
+/* ---- input ----------------------------------------------------------------------------- */
+
+/** Reads one byte (0..255); 0 and the -EIO file error past the end. */
+int qemu_get_byte(QEMUFile *f);
+/** Reads one byte as a signed value (QEMU's alias of qemu_get_byte). */
+int qemu_get_sbyte(QEMUFile *f);
+/** Reads one byte as an unsigned value. */
+unsigned int qemu_get_ubyte(QEMUFile *f);
+unsigned int qemu_get_be16(QEMUFile *f);
+unsigned int qemu_get_be32(QEMUFile *f);
+uint64_t qemu_get_be64(QEMUFile *f);
+/** Copies up to `size` bytes into `buf`; returns how many were there (short at the end). */
+size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t size);
+/** Reads a length byte and that many bytes into `buf`, NUL-terminated; returns the length,
+ *  or 0 when the input ended early. */
+size_t qemu_get_counted_string(QEMUFile *f, char buf[256]);
+
+void qemu_get_8s(QEMUFile *f, uint8_t *pv);
+void qemu_get_be16s(QEMUFile *f, uint16_t *pv);
+void qemu_get_be32s(QEMUFile *f, uint32_t *pv);
+void qemu_get_be64s(QEMUFile *f, uint64_t *pv);
+void qemu_get_s8s(QEMUFile *f, int8_t *pv);
+int qemu_get_sbe16(QEMUFile *f);
+int qemu_get_sbe32(QEMUFile *f);
+int64_t qemu_get_sbe64(QEMUFile *f);
+void qemu_get_sbe16s(QEMUFile *f, int16_t *pv);
+void qemu_get_sbe32s(QEMUFile *f, int32_t *pv);
+void qemu_get_sbe64s(QEMUFile *f, int64_t *pv);
+
+/** Returns the byte `offset` bytes past the cursor without consuming it; 0 past the end
+ *  (without setting an error). */
+int qemu_peek_byte(QEMUFile *f, int offset);
+/** Points `*buf` at up to `size` bytes starting `offset` bytes past the cursor, without
+ *  consuming them; returns how many are available. The bytes stay valid until the file is
+ *  closed. */
+size_t qemu_peek_buffer(QEMUFile *f, uint8_t **buf, size_t size, size_t offset);
+/** Moves the cursor forward by `size` bytes (clamped to the end of the input). */
+void qemu_file_skip(QEMUFile *f, int size);
+
+/* ---- both ------------------------------------------------------------------------------ */
+
+/** Returns the file's first error (a negative errno), or 0. */
+int qemu_file_get_error(QEMUFile *f);
+/** Records `ret` as the file's error unless one is recorded already. */
+void qemu_file_set_error(QEMUFile *f, int ret);
+/** Bytes written (output) or consumed (input) so far. */
+int64_t qemu_file_total_transferred(QEMUFile *f);
+/** Frees the file (the GByteArray / GBytes stay the caller's) and returns its error, or 0. */
+int qemu_fclose(QEMUFile *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,823 @@
+/*
+ * swift-vmstate: QEMU 7.2's VMState tables and API.
+ *
+ * Device descriptions written for QEMU 7.2 compile unchanged against this header and produce
+ * identical tables: the three structs have QEMU's member order, types, sizes and offsets
+ * (checked by _Static_assert below), and every VMSTATE_* macro produces the same VMStateField
+ * values, with the same compile-time type checks (a field of the wrong type does not compile).
+ *
+ * The engine behind the functions is written in Swift and reads these tables in place.
+ * Every function that returns `int` returns 0 on success or a negative errno, as QEMU's do.
+ */
+#ifndef SWIFT_VMSTATE_VMSTATE_H
+#define SWIFT_VMSTATE_VMSTATE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "migration/qemu-file-types.h"
+#include "qapi/qmp/json-writer.h"
+#include "qemu/queue.h"
+#include "qemu/timer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ============================================================================================
+ * Types
+ * ========================================================================================== */
+
+typedef struct VMStateInfo VMStateInfo;
+typedef struct VMStateField VMStateField;
+typedef struct VMStateDescription VMStateDescription;
+
+/** How one kind of value is written and read. `size` is the element size from the field. */
+struct VMStateInfo {
+    const char *name;
+    int (*get)(QEMUFile *f, void *pv, size_t size, const VMStateField *field);
+    int (*put)(QEMUFile *f, void *pv, size_t size, const VMStateField *field,
+               JSONWriter *vmdesc);
+};
+
+enum VMStateFlags {
+    VMS_SINGLE = 0x1,
+    VMS_POINTER = 0x2,
+    VMS_ARRAY = 0x4,
+    VMS_STRUCT = 0x8,
+    VMS_VARRAY_INT32 = 0x10,
+    VMS_BUFFER = 0x20,
+    VMS_ARRAY_OF_POINTER = 0x40,
+    VMS_VARRAY_UINT16 = 0x80,
+    VMS_VBUFFER = 0x100,
+    VMS_MULTIPLY = 0x200,
+    VMS_VARRAY_UINT8 = 0x400,
+    VMS_VARRAY_UINT32 = 0x800,
+    VMS_MUST_EXIST = 0x1000,
+    VMS_ALLOC = 0x2000,
+    VMS_MULTIPLY_ELEMENTS = 0x4000,
+    VMS_VSTRUCT = 0x8000,
+};
+
+typedef enum {
+    MIG_PRI_DEFAULT = 0,
+    MIG_PRI_IOMMU,
+    MIG_PRI_PCI_BUS,
+    MIG_PRI_VIRTIO_MEM,
+    MIG_PRI_GICV3_ITS,
+    MIG_PRI_GICV3,
+    MIG_PRI_MAX,
+} MigrationPriority;
+
+/** One entry of a description's field list; the list ends with a field whose name is NULL. */
+struct VMStateField {
+    const char *name;
+    const char *err_hint;
+    size_t offset;
+    size_t size;
+    size_t start;
+    int num;
+    size_t num_offset;
+    size_t size_offset;
+    const VMStateInfo *info;
+    enum VMStateFlags flags;
+    const VMStateDescription *vmsd;
+    int version_id;
+    int struct_version_id;
+    bool (*field_exists)(void *opaque, int version_id);
+};
+
+/** A device's (or a nested struct's, or a subsection's) state layout. */
+struct VMStateDescription {
+    const char *name;
+    int unmigratable;
+    int version_id;
+    int minimum_version_id;
+    MigrationPriority priority;
+    int (*pre_load)(void *opaque);
+    int (*post_load)(void *opaque, int version_id);
+    int (*pre_save)(void *opaque);
+    int (*post_save)(void *opaque);
+    bool (*needed)(void *opaque);
+    bool (*dev_unplug_pending)(void *opaque);
+    const VMStateField *fields;
+    const VMStateDescription **subsections;
+};
+
+/** The byte written in place of a NULL entry of an array of pointers. */
+#define VMS_NULLPTR_MARKER 0x30
+
+/** QEMU's 64-bit float bit pattern type. */
+#ifndef SWIFT_VMSTATE_HAVE_FLOAT64
+#define SWIFT_VMSTATE_HAVE_FLOAT64 1
+typedef uint64_t float64;
+#endif
+
+/** QEMU's CPU_DoubleU (little-endian host layout). */
+typedef union {
+    float64 d;
+    struct {
+        uint32_t lower;
+        uint32_t upper;
+    } l;
+    uint64_t ll;
+} CPU_DoubleU;
+
+_Static_assert(sizeof(VMStateInfo) == 24, "VMStateInfo layout");
+_Static_assert(sizeof(VMStateField) == 104, "VMStateField layout");
+_Static_assert(sizeof(VMStateDescription) == 88, "VMStateDescription layout");
+_Static_assert(offsetof(VMStateField, field_exists) == 96, "VMStateField layout");
+_Static_assert(offsetof(VMStateDescription, subsections) == 80, "VMStateDescription layout");
+
+/* ============================================================================================
+ * The standard VMStateInfo instances (QEMU's names; `.name` goes into the vmdesc JSON)
+ * ========================================================================================== */
+
+extern const VMStateInfo vmstate_info_bool;
+extern const VMStateInfo vmstate_info_int8;
+extern const VMStateInfo vmstate_info_int16;
+extern const VMStateInfo vmstate_info_int32;
+extern const VMStateInfo vmstate_info_int64;
+extern const VMStateInfo vmstate_info_uint8;
+extern const VMStateInfo vmstate_info_uint16;
+extern const VMStateInfo vmstate_info_uint32;
+extern const VMStateInfo vmstate_info_uint64;
+extern const VMStateInfo vmstate_info_int32_equal;
+extern const VMStateInfo vmstate_info_int32_le;
+extern const VMStateInfo vmstate_info_uint8_equal;
+extern const VMStateInfo vmstate_info_uint16_equal;
+extern const VMStateInfo vmstate_info_uint32_equal;
+extern const VMStateInfo vmstate_info_uint64_equal;
+extern const VMStateInfo vmstate_info_nullptr;
+extern const VMStateInfo vmstate_info_cpudouble;
+extern const VMStateInfo vmstate_info_buffer;
+extern const VMStateInfo vmstate_info_unused_buffer;
+extern const VMStateInfo vmstate_info_timer;
+extern const VMStateInfo vmstate_info_tmp;
+extern const VMStateInfo vmstate_info_bitmap;
+extern const VMStateInfo vmstate_info_qtailq;
+extern const VMStateInfo vmstate_info_gtree;
+extern const VMStateInfo vmstate_info_qlist;
+
+/* ============================================================================================
+ * QEMU's API
+ * ========================================================================================== */
+
+/** Loads `vmsd` at incoming version `version_id` into `opaque`. 0 or a negative errno. */
+int vmstate_load_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
+                       int version_id);
+/** Saves `vmsd` at its own version_id; describes it into `vmdesc` when that is not NULL. */
+int vmstate_save_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
+                       JSONWriter *vmdesc);
+/** Saves `vmsd` at `version_id`. */
+int vmstate_save_state_v(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
+                         JSONWriter *vmdesc, int version_id);
+/** False when `vmsd->needed` is set and returns false. */
+bool vmstate_save_needed(const VMStateDescription *vmsd, void *opaque);
+
+/* ============================================================================================
+ * Additions: files over GLib buffers, one-call save and load with GError
+ * ========================================================================================== */
+
+/** A file that appends to `out`; `out` stays the caller's (it is not freed by qemu_fclose). */
+QEMUFile *vmstate_file_new_output(GByteArray *out);
+/** A file that reads `in` from its start; keeps a reference to `in` until qemu_fclose. */
+QEMUFile *vmstate_file_new_input(GBytes *in);
+/** Bytes left to read in an input file. */
+size_t vmstate_file_remaining(QEMUFile *f);
+
+/** The GError domain of every error this library reports. */
+#define VMSTATE_ERROR (vmstate_error_quark())
+GQuark vmstate_error_quark(void);
+
+/** GError codes (one per failure kind). */
+typedef enum {
+    VMSTATE_ERROR_FAILED = 1,           /* anything not listed below */
+    VMSTATE_ERROR_SHORT_INPUT,          /* the input ended inside a value */
+    VMSTATE_ERROR_VERSION_TOO_NEW,      /* incoming version above version_id */
+    VMSTATE_ERROR_VERSION_TOO_OLD,      /* incoming version below minimum_version_id */
+    VMSTATE_ERROR_MISMATCH,             /* an _equal / _le check failed */
+    VMSTATE_ERROR_BAD_MARKER,           /* a marker byte (NULL pointer, list, tree) was wrong */
+    VMSTATE_ERROR_UNKNOWN_SUBSECTION,   /* a subsection the description does not have */
+    VMSTATE_ERROR_MUST_EXIST,           /* a VMS_MUST_EXIST field was absent (VMSTATE_VALIDATE) */
+    VMSTATE_ERROR_HOOK_FAILED,          /* pre_load/post_load/pre_save/post_save returned != 0 */
+    VMSTATE_ERROR_FIELD_FAILED,         /* a custom VMStateInfo get/put returned != 0 */
+    VMSTATE_ERROR_BOUND_EXCEEDED,       /* a count or size from the stream is out of bounds */
+    VMSTATE_ERROR_INVALID_TABLE,        /* the description itself is unusable (NULL vmsd, ...) */
+    VMSTATE_ERROR_BAD_STREAM,           /* a whole stream is malformed (magic, section, footer) */
+    VMSTATE_ERROR_UNKNOWN_SECTION,      /* a stream section with no registered entry */
+    VMSTATE_ERROR_MACHINE_MISMATCH,     /* the stream's machine type differs */
+    VMSTATE_ERROR_RAM,                  /* a RAM record is malformed or out of range */
+} VMStateErrorCode;
+
+/**
+ * Saves `vmsd` from `opaque` at its version_id and returns a new GByteArray (free with
+ * g_byte_array_unref), or NULL with `error` set; the message names the field path and byte
+ * offset. When `vmdesc_json` is not NULL it receives the vmdesc JSON (g_free it).
+ */
+GByteArray *vmstate_save_to_bytes(const VMStateDescription *vmsd, void *opaque,
+                                  char **vmdesc_json, GError **error);
+/**
+ * Loads `vmsd` at `version_id` from all of `in` into `opaque`. Returns false with `error` set on
+ * failure (path, byte offset, expected and actual). Trailing bytes after the state are an error.
+ */
+bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int version_id,
+                             GBytes *in, GError **error);
+
+/* ============================================================================================
+ * Macros. Internal helpers first (names starting VMS_ are this header's own).
+ * ========================================================================================== */
+
+/* Zero, or a compile error with `msg` when `cond` is false. */
+#define VMS_ZERO_UNLESS(cond, msg) (0 * sizeof(struct { _Static_assert(cond, msg); int vms_pad_; }))
+#define VMS_FIELD_TYPE(_state, _field) __typeof__(((_state *)0)->_field)
+/* Zero when member `_field` of `_state` has type `_type`, else a compile error. */
+#define VMS_CHECK_TYPE(_type, _state, _field)                                                    \
+    VMS_ZERO_UNLESS(__builtin_types_compatible_p(_type, VMS_FIELD_TYPE(_state, _field)),         \
+                    "VMSTATE: " #_state "." #_field " does not have type " #_type)
+#define VMS_CHECK_IS_ARRAY(_state, _field)                                                       \
+    VMS_ZERO_UNLESS(!__builtin_types_compatible_p(VMS_FIELD_TYPE(_state, _field),                \
+                                                  __typeof__(&((_state *)0)->_field[0])),        \
+                    "VMSTATE: " #_state "." #_field " is not an array")
+
+#define VMS_OFFSET_VALUE(_state, _field, _type)                                                  \
+    (offsetof(_state, _field) + VMS_CHECK_TYPE(_type, _state, _field))
+#define VMS_OFFSET_POINTER(_state, _field, _type)                                                \
+    (offsetof(_state, _field) + VMS_CHECK_TYPE(_type *, _state, _field))
+#define VMS_OFFSET_ARRAY(_state, _field, _type, _num)                                            \
+    (offsetof(_state, _field) + VMS_CHECK_TYPE(_type[_num], _state, _field))
+#define VMS_OFFSET_2DARRAY(_state, _field, _type, _n1, _n2)                                      \
+    (offsetof(_state, _field) + VMS_CHECK_TYPE(_type[_n1][_n2], _state, _field))
+#define VMS_OFFSET_VARRAY(_state, _field, _type)                                                 \
+    (offsetof(_state, _field) + VMS_CHECK_TYPE(_type, _state, _field[0]) +                       \
+     VMS_CHECK_IS_ARRAY(_state, _field))
+#define VMS_OFFSET_SUB_ARRAY(_state, _field, _type, _start)                                      \
+    (offsetof(_state, _field[_start]) + VMS_CHECK_TYPE(_type, _state, _field[_start]))
+#define VMS_OFFSET_BUFFER(_state, _field)                                                        \
+    VMS_OFFSET_ARRAY(_state, _field, uint8_t, sizeof(VMS_FIELD_TYPE(_state, _field)))
+
+/* ---- generic ------------------------------------------------------------------------------ */
+
+#define VMSTATE_SINGLE_TEST(_field, _state, _test, _version, _info, _type)                       \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .size = sizeof(_type), .info = &(_info), .flags = VMS_SINGLE,                            \
+        .offset = VMS_OFFSET_VALUE(_state, _field, _type),                                       \
+    }
+
+#define VMSTATE_SINGLE_FULL(_field, _state, _test, _version, _info, _type, _err_hint)            \
+    {                                                                                            \
+        .name = (stringify(_field)), .err_hint = (_err_hint), .version_id = (_version),          \
+        .field_exists = (_test), .size = sizeof(_type), .info = &(_info), .flags = VMS_SINGLE,   \
+        .offset = VMS_OFFSET_VALUE(_state, _field, _type),                                       \
+    }
+
+#define VMSTATE_VALIDATE(_name, _test)                                                           \
+    {                                                                                            \
+        .name = (_name), .field_exists = (_test), .flags = VMS_ARRAY | VMS_MUST_EXIST, .num = 0, \
+    }
+
+#define VMSTATE_POINTER(_field, _state, _version, _info, _type)                                  \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .info = &(_info),                 \
+        .size = sizeof(_type), .flags = VMS_SINGLE | VMS_POINTER,                                \
+        .offset = VMS_OFFSET_VALUE(_state, _field, _type),                                       \
+    }
+
+#define VMSTATE_POINTER_TEST(_field, _state, _test, _info, _type)                                \
+    {                                                                                            \
+        .name = (stringify(_field)), .info = &(_info), .field_exists = (_test),                  \
+        .size = sizeof(_type), .flags = VMS_SINGLE | VMS_POINTER,                                \
+        .offset = VMS_OFFSET_VALUE(_state, _field, _type),                                       \
+    }
+
+#define VMSTATE_ARRAY(_field, _state, _num, _version, _info, _type)                              \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .num = (_num), .info = &(_info),  \
+        .size = sizeof(_type), .flags = VMS_ARRAY,                                               \
+        .offset = VMS_OFFSET_ARRAY(_state, _field, _type, _num),                                 \
+    }
+
+#define VMSTATE_2DARRAY(_field, _state, _n1, _n2, _version, _info, _type)                        \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .num = (_n1) * (_n2),             \
+        .info = &(_info), .size = sizeof(_type), .flags = VMS_ARRAY,                             \
+        .offset = VMS_OFFSET_2DARRAY(_state, _field, _type, _n1, _n2),                           \
+    }
+
+#define VMSTATE_VARRAY_MULTIPLY(_field, _state, _field_num, _multiply, _info, _type)             \
+    {                                                                                            \
+        .name = (stringify(_field)),                                                             \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint32_t), .num = (_multiply),        \
+        .info = &(_info), .size = sizeof(_type),                                                 \
+        .flags = VMS_VARRAY_UINT32 | VMS_MULTIPLY_ELEMENTS,                                      \
+        .offset = VMS_OFFSET_VARRAY(_state, _field, _type),                                      \
+    }
+
+#define VMSTATE_ARRAY_TEST(_field, _state, _num, _test, _info, _type)                            \
+    {                                                                                            \
+        .name = (stringify(_field)), .field_exists = (_test), .num = (_num), .info = &(_info),   \
+        .size = sizeof(_type), .flags = VMS_ARRAY,                                               \
+        .offset = VMS_OFFSET_ARRAY(_state, _field, _type, _num),                                 \
+    }
+
+#define VMSTATE_SUB_ARRAY(_field, _state, _start, _num, _version, _info, _type)                  \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .num = (_num), .info = &(_info),  \
+        .size = sizeof(_type), .flags = VMS_ARRAY,                                               \
+        .offset = VMS_OFFSET_SUB_ARRAY(_state, _field, _type, _start),                           \
+    }
+
+#define VMSTATE_ARRAY_INT32_UNSAFE(_field, _state, _field_num, _info, _type)                     \
+    {                                                                                            \
+        .name = (stringify(_field)), .num_offset = VMS_OFFSET_VALUE(_state, _field_num, int32_t), \
+        .info = &(_info), .size = sizeof(_type), .flags = VMS_VARRAY_INT32,                      \
+        .offset = VMS_OFFSET_VARRAY(_state, _field, _type),                                      \
+    }
+
+#define VMSTATE_VARRAY_INT32(_field, _state, _field_num, _version, _info, _type)                 \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version),                                   \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, int32_t), .info = &(_info),           \
+        .size = sizeof(_type), .flags = VMS_VARRAY_INT32 | VMS_POINTER,                          \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_VARRAY_UINT32(_field, _state, _field_num, _version, _info, _type)                \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version),                                   \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint32_t), .info = &(_info),          \
+        .size = sizeof(_type), .flags = VMS_VARRAY_UINT32 | VMS_POINTER,                         \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_VARRAY_UINT32_ALLOC(_field, _state, _field_num, _version, _info, _type)          \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version),                                   \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint32_t), .info = &(_info),          \
+        .size = sizeof(_type), .flags = VMS_VARRAY_UINT32 | VMS_POINTER | VMS_ALLOC,             \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_VARRAY_UINT16_ALLOC(_field, _state, _field_num, _version, _info, _type)          \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version),                                   \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint16_t), .info = &(_info),          \
+        .size = sizeof(_type), .flags = VMS_VARRAY_UINT16 | VMS_POINTER | VMS_ALLOC,             \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_VARRAY_UINT16_UNSAFE(_field, _state, _field_num, _version, _info, _type)         \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version),                                   \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint16_t), .info = &(_info),          \
+        .size = sizeof(_type), .flags = VMS_VARRAY_UINT16,                                       \
+        .offset = VMS_OFFSET_VARRAY(_state, _field, _type),                                      \
+    }
+
+#define VMSTATE_VSTRUCT_TEST(_field, _state, _test, _version, _vmsd, _type, _struct_version)     \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version),                                   \
+        .struct_version_id = (_struct_version), .field_exists = (_test), .vmsd = &(_vmsd),       \
+        .size = sizeof(_type), .flags = VMS_VSTRUCT,                                             \
+        .offset = VMS_OFFSET_VALUE(_state, _field, _type),                                       \
+    }
+
+#define VMSTATE_STRUCT_TEST(_field, _state, _test, _version, _vmsd, _type)                       \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .vmsd = &(_vmsd), .size = sizeof(_type), .flags = VMS_STRUCT,                            \
+        .offset = VMS_OFFSET_VALUE(_state, _field, _type),                                       \
+    }
+
+#define VMSTATE_STRUCT_POINTER_V(_field, _state, _version, _vmsd, _type)                         \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .vmsd = &(_vmsd),                 \
+        .size = sizeof(_type *), .flags = VMS_STRUCT | VMS_POINTER,                              \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_STRUCT_POINTER_TEST_V(_field, _state, _test, _version, _vmsd, _type)             \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .vmsd = &(_vmsd), .size = sizeof(_type *), .flags = VMS_STRUCT | VMS_POINTER,            \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_ARRAY_OF_POINTER(_field, _state, _num, _version, _info, _type)                   \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .num = (_num), .info = &(_info),  \
+        .size = sizeof(_type), .flags = VMS_ARRAY | VMS_ARRAY_OF_POINTER,                        \
+        .offset = VMS_OFFSET_ARRAY(_state, _field, _type, _num),                                 \
+    }
+
+#define VMSTATE_ARRAY_OF_POINTER_TO_STRUCT(_f, _s, _n, _v, _vmsd, _type)                         \
+    {                                                                                            \
+        .name = (stringify(_f)), .version_id = (_v), .num = (_n), .vmsd = &(_vmsd),              \
+        .size = sizeof(_type *), .flags = VMS_ARRAY | VMS_STRUCT | VMS_ARRAY_OF_POINTER,         \
+        .offset = VMS_OFFSET_ARRAY(_s, _f, _type *, _n),                                         \
+    }
+
+#define VMSTATE_STRUCT_SUB_ARRAY(_field, _state, _start, _num, _version, _vmsd, _type)           \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .num = (_num), .vmsd = &(_vmsd),  \
+        .size = sizeof(_type), .flags = VMS_STRUCT | VMS_ARRAY,                                  \
+        .offset = VMS_OFFSET_SUB_ARRAY(_state, _field, _type, _start),                           \
+    }
+
+#define VMSTATE_STRUCT_ARRAY_TEST(_field, _state, _num, _test, _version, _vmsd, _type)          \
+    {                                                                                            \
+        .name = (stringify(_field)), .num = (_num), .field_exists = (_test),                     \
+        .version_id = (_version), .vmsd = &(_vmsd), .size = sizeof(_type),                       \
+        .flags = VMS_STRUCT | VMS_ARRAY,                                                         \
+        .offset = VMS_OFFSET_ARRAY(_state, _field, _type, _num),                                 \
+    }
+
+#define VMSTATE_STRUCT_2DARRAY_TEST(_field, _state, _n1, _n2, _test, _version, _vmsd, _type)    \
+    {                                                                                            \
+        .name = (stringify(_field)), .num = (_n1) * (_n2), .field_exists = (_test),              \
+        .version_id = (_version), .vmsd = &(_vmsd), .size = sizeof(_type),                       \
+        .flags = VMS_STRUCT | VMS_ARRAY,                                                         \
+        .offset = VMS_OFFSET_2DARRAY(_state, _field, _type, _n1, _n2),                           \
+    }
+
+#define VMSTATE_STRUCT_VARRAY_UINT8(_field, _state, _field_num, _version, _vmsd, _type)          \
+    {                                                                                            \
+        .name = (stringify(_field)), .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint8_t), \
+        .version_id = (_version), .vmsd = &(_vmsd), .size = sizeof(_type),                       \
+        .flags = VMS_STRUCT | VMS_VARRAY_UINT8,                                                  \
+        .offset = VMS_OFFSET_VARRAY(_state, _field, _type),                                      \
+    }
+
+#define VMSTATE_STRUCT_VARRAY_POINTER_KNOWN(_field, _state, _num, _version, _vmsd, _type)        \
+    {                                                                                            \
+        .name = (stringify(_field)), .num = (_num), .version_id = (_version), .vmsd = &(_vmsd),  \
+        .size = sizeof(_type), .flags = VMS_STRUCT | VMS_ARRAY | VMS_POINTER,                    \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+#define VMSTATE_STRUCT_VARRAY_POINTER_INT32(_field, _state, _field_num, _vmsd, _type)            \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = 0,                                            \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, int32_t), .size = sizeof(_type),      \
+        .vmsd = &(_vmsd), .flags = VMS_POINTER | VMS_VARRAY_INT32 | VMS_STRUCT,                  \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+/* QEMU 7.2 sets VMS_VARRAY_INT32 here although the counter is a uint32_t; kept identical. */
+#define VMSTATE_STRUCT_VARRAY_POINTER_UINT32(_field, _state, _field_num, _vmsd, _type)           \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = 0,                                            \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint32_t), .size = sizeof(_type),     \
+        .vmsd = &(_vmsd), .flags = VMS_POINTER | VMS_VARRAY_INT32 | VMS_STRUCT,                  \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_STRUCT_VARRAY_POINTER_UINT16(_field, _state, _field_num, _vmsd, _type)           \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = 0,                                            \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint16_t), .size = sizeof(_type),     \
+        .vmsd = &(_vmsd), .flags = VMS_POINTER | VMS_VARRAY_UINT16 | VMS_STRUCT,                 \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_STRUCT_VARRAY_INT32(_field, _state, _field_num, _version, _vmsd, _type)          \
+    {                                                                                            \
+        .name = (stringify(_field)), .num_offset = VMS_OFFSET_VALUE(_state, _field_num, int32_t), \
+        .version_id = (_version), .vmsd = &(_vmsd), .size = sizeof(_type),                       \
+        .flags = VMS_STRUCT | VMS_VARRAY_INT32,                                                  \
+        .offset = VMS_OFFSET_VARRAY(_state, _field, _type),                                      \
+    }
+
+#define VMSTATE_STRUCT_VARRAY_UINT32(_field, _state, _field_num, _version, _vmsd, _type)         \
+    {                                                                                            \
+        .name = (stringify(_field)),                                                             \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint32_t), .version_id = (_version),  \
+        .vmsd = &(_vmsd), .size = sizeof(_type), .flags = VMS_STRUCT | VMS_VARRAY_UINT32,        \
+        .offset = VMS_OFFSET_VARRAY(_state, _field, _type),                                      \
+    }
+
+#define VMSTATE_STRUCT_VARRAY_ALLOC(_field, _state, _field_num, _version, _vmsd, _type)          \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .vmsd = &(_vmsd),                 \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, int32_t), .size = sizeof(_type),      \
+        .flags = VMS_STRUCT | VMS_VARRAY_INT32 | VMS_ALLOC | VMS_POINTER,                        \
+        .offset = VMS_OFFSET_POINTER(_state, _field, _type),                                     \
+    }
+
+#define VMSTATE_STATIC_BUFFER(_field, _state, _version, _test, _start, _size)                    \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .size = (_size - _start), .info = &vmstate_info_buffer, .flags = VMS_BUFFER,             \
+        .offset = VMS_OFFSET_BUFFER(_state, _field) + _start,                                    \
+    }
+
+#define VMSTATE_VBUFFER_MULTIPLY(_field, _state, _version, _test, _field_size, _multiply)        \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .size_offset = VMS_OFFSET_VALUE(_state, _field_size, uint32_t), .size = (_multiply),     \
+        .info = &vmstate_info_buffer, .flags = VMS_VBUFFER | VMS_POINTER | VMS_MULTIPLY,         \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+#define VMSTATE_VBUFFER(_field, _state, _version, _test, _field_size)                            \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .size_offset = VMS_OFFSET_VALUE(_state, _field_size, int32_t),                           \
+        .info = &vmstate_info_buffer, .flags = VMS_VBUFFER | VMS_POINTER,                        \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+#define VMSTATE_VBUFFER_UINT32(_field, _state, _version, _test, _field_size)                     \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .size_offset = VMS_OFFSET_VALUE(_state, _field_size, uint32_t),                          \
+        .info = &vmstate_info_buffer, .flags = VMS_VBUFFER | VMS_POINTER,                        \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+#define VMSTATE_VBUFFER_ALLOC_UINT32(_field, _state, _version, _test, _field_size)               \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .size_offset = VMS_OFFSET_VALUE(_state, _field_size, uint32_t),                          \
+        .info = &vmstate_info_buffer, .flags = VMS_VBUFFER | VMS_POINTER | VMS_ALLOC,            \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+#define VMSTATE_BUFFER_UNSAFE_INFO_TEST(_field, _state, _test, _version, _info, _size)           \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .field_exists = (_test),          \
+        .size = (_size), .info = &(_info), .flags = VMS_BUFFER,                                  \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+#define VMSTATE_BUFFER_POINTER_UNSAFE(_field, _state, _version, _size)                           \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .size = (_size),                  \
+        .info = &vmstate_info_buffer, .flags = VMS_BUFFER | VMS_POINTER,                         \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+/* `_tmp_type` must start with a member `parent` of type `_state *`. */
+#define VMSTATE_WITH_TMP(_state, _tmp_type, _vmsd)                                               \
+    {                                                                                            \
+        .name = "tmp",                                                                           \
+        .size = sizeof(_tmp_type) +                                                              \
+                VMS_ZERO_UNLESS(offsetof(_tmp_type, parent) == 0,                                \
+                                "VMSTATE_WITH_TMP: parent must be the first member") +           \
+                VMS_CHECK_TYPE(_state *, _tmp_type, parent),                                     \
+        .vmsd = &(_vmsd), .info = &vmstate_info_tmp,                                             \
+    }
+
+#define VMSTATE_UNUSED_BUFFER(_test, _version, _size)                                            \
+    {                                                                                            \
+        .name = "unused", .field_exists = (_test), .version_id = (_version), .size = (_size),    \
+        .info = &vmstate_info_unused_buffer, .flags = VMS_BUFFER,                                \
+    }
+
+#define VMSTATE_UNUSED_VARRAY_UINT32(_state, _test, _version, _field_num, _size)                 \
+    {                                                                                            \
+        .name = "unused", .field_exists = (_test),                                               \
+        .num_offset = VMS_OFFSET_VALUE(_state, _field_num, uint32_t), .version_id = (_version),  \
+        .size = (_size), .info = &vmstate_info_unused_buffer,                                    \
+        .flags = VMS_VARRAY_UINT32 | VMS_BUFFER,                                                 \
+    }
+
+/* `_field` is an unsigned long * bitmap; `_field_size` (int32_t) is its length in bits. */
+#define VMSTATE_BITMAP(_field, _state, _version, _field_size)                                    \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version),                                   \
+        .size_offset = VMS_OFFSET_VALUE(_state, _field_size, int32_t),                           \
+        .info = &vmstate_info_bitmap, .flags = VMS_VBUFFER | VMS_POINTER,                        \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+/* `_field` is a QTAILQ_HEAD of `_type` elements linked through their member `_next`. */
+#define VMSTATE_QTAILQ_V(_field, _state, _version, _vmsd, _type, _next)                          \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .vmsd = &(_vmsd),                 \
+        .size = sizeof(_type), .info = &vmstate_info_qtailq, .offset = offsetof(_state, _field), \
+        .start = offsetof(_type, _next),                                                         \
+    }
+
+/* `_vmsd` is an array: [0] describes the values, [1] the keys. `_field` is a GTree *. */
+#define VMSTATE_GTREE_V(_field, _state, _version, _vmsd, _key_type, _val_type)                   \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .vmsd = (_vmsd),                  \
+        .info = &vmstate_info_gtree, .start = sizeof(_key_type), .size = sizeof(_val_type),      \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+/* Keys are the pointer values themselves (GINT_TO_POINTER style), saved as be64. */
+#define VMSTATE_GTREE_DIRECT_KEY_V(_field, _state, _version, _vmsd, _val_type)                   \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .vmsd = (_vmsd),                  \
+        .info = &vmstate_info_gtree, .start = 0, .size = sizeof(_val_type),                      \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+
+/* `_field` is a QLIST_HEAD of `_type` elements linked through their member `_next`. */
+#define VMSTATE_QLIST_V(_field, _state, _version, _vmsd, _type, _next)                           \
+    {                                                                                            \
+        .name = (stringify(_field)), .version_id = (_version), .vmsd = &(_vmsd),                 \
+        .size = sizeof(_type), .info = &vmstate_info_qlist, .offset = offsetof(_state, _field),  \
+        .start = offsetof(_type, _next),                                                         \
+    }
+
+#define VMSTATE_SINGLE(_field, _state, _version, _info, _type)                                   \
+    VMSTATE_SINGLE_TEST(_field, _state, NULL, _version, _info, _type)
+
+#define VMSTATE_VSTRUCT_V(_field, _state, _version, _vmsd, _type, _struct_version)               \
+    VMSTATE_VSTRUCT_TEST(_field, _state, NULL, _version, _vmsd, _type, _struct_version)
+#define VMSTATE_VSTRUCT(_field, _state, _vmsd, _type, _struct_version)                           \
+    VMSTATE_VSTRUCT_V(_field, _state, 0, _vmsd, _type, _struct_version)
+
+#define VMSTATE_STRUCT(_field, _state, _version, _vmsd, _type)                                   \
+    VMSTATE_STRUCT_TEST(_field, _state, NULL, _version, _vmsd, _type)
+#define VMSTATE_STRUCT_POINTER(_field, _state, _vmsd, _type)                                     \
+    VMSTATE_STRUCT_POINTER_V(_field, _state, 0, _vmsd, _type)
+#define VMSTATE_STRUCT_POINTER_TEST(_field, _state, _test, _vmsd, _type)                         \
+    VMSTATE_STRUCT_POINTER_TEST_V(_field, _state, _test, 0, _vmsd, _type)
+#define VMSTATE_STRUCT_ARRAY(_field, _state, _num, _version, _vmsd, _type)                       \
+    VMSTATE_STRUCT_ARRAY_TEST(_field, _state, _num, NULL, _version, _vmsd, _type)
+#define VMSTATE_STRUCT_2DARRAY(_field, _state, _n1, _n2, _version, _vmsd, _type)                 \
+    VMSTATE_STRUCT_2DARRAY_TEST(_field, _state, _n1, _n2, NULL, _version, _vmsd, _type)
+
+#define VMSTATE_BUFFER_UNSAFE_INFO(_field, _state, _version, _info, _size)                       \
+    VMSTATE_BUFFER_UNSAFE_INFO_TEST(_field, _state, NULL, _version, _info, _size)
+
+/* ---- scalars ------------------------------------------------------------------------------ */
+
+#define VMSTATE_BOOL_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_bool, bool)
+#define VMSTATE_INT8_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_int8, int8_t)
+#define VMSTATE_INT16_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_int16, int16_t)
+#define VMSTATE_INT32_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_int32, int32_t)
+#define VMSTATE_INT64_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_int64, int64_t)
+#define VMSTATE_UINT8_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint8, uint8_t)
+#define VMSTATE_UINT16_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint16, uint16_t)
+#define VMSTATE_UINT32_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint32, uint32_t)
+#define VMSTATE_UINT64_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint64, uint64_t)
+
+/* The Linux kernel-type forms (__u8 .. __u64 are the same types as uint8_t .. uint64_t). */
+#define VMSTATE_U8_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint8, uint8_t)
+#define VMSTATE_U16_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint16, uint16_t)
+#define VMSTATE_U32_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint32, uint32_t)
+#define VMSTATE_U64_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint64, uint64_t)
+#define VMSTATE_U8(_f, _s) VMSTATE_U8_V(_f, _s, 0)
+#define VMSTATE_U16(_f, _s) VMSTATE_U16_V(_f, _s, 0)
+#define VMSTATE_U32(_f, _s) VMSTATE_U32_V(_f, _s, 0)
+#define VMSTATE_U64(_f, _s) VMSTATE_U64_V(_f, _s, 0)
+
+#define VMSTATE_BOOL(_f, _s) VMSTATE_BOOL_V(_f, _s, 0)
+#define VMSTATE_INT8(_f, _s) VMSTATE_INT8_V(_f, _s, 0)
+#define VMSTATE_INT16(_f, _s) VMSTATE_INT16_V(_f, _s, 0)
+#define VMSTATE_INT32(_f, _s) VMSTATE_INT32_V(_f, _s, 0)
+#define VMSTATE_INT64(_f, _s) VMSTATE_INT64_V(_f, _s, 0)
+#define VMSTATE_UINT8(_f, _s) VMSTATE_UINT8_V(_f, _s, 0)
+#define VMSTATE_UINT16(_f, _s) VMSTATE_UINT16_V(_f, _s, 0)
+#define VMSTATE_UINT32(_f, _s) VMSTATE_UINT32_V(_f, _s, 0)
+#define VMSTATE_UINT64(_f, _s) VMSTATE_UINT64_V(_f, _s, 0)
+
+#define VMSTATE_UINT8_EQUAL(_f, _s, _err_hint)                                                   \
+    VMSTATE_SINGLE_FULL(_f, _s, 0, 0, vmstate_info_uint8_equal, uint8_t, _err_hint)
+#define VMSTATE_UINT16_EQUAL(_f, _s, _err_hint)                                                  \
+    VMSTATE_SINGLE_FULL(_f, _s, 0, 0, vmstate_info_uint16_equal, uint16_t, _err_hint)
+#define VMSTATE_UINT16_EQUAL_V(_f, _s, _v, _err_hint)                                            \
+    VMSTATE_SINGLE_FULL(_f, _s, 0, _v, vmstate_info_uint16_equal, uint16_t, _err_hint)
+#define VMSTATE_INT32_EQUAL(_f, _s, _err_hint)                                                   \
+    VMSTATE_SINGLE_FULL(_f, _s, 0, 0, vmstate_info_int32_equal, int32_t, _err_hint)
+#define VMSTATE_UINT32_EQUAL_V(_f, _s, _v, _err_hint)                                            \
+    VMSTATE_SINGLE_FULL(_f, _s, 0, _v, vmstate_info_uint32_equal, uint32_t, _err_hint)
+#define VMSTATE_UINT32_EQUAL(_f, _s, _err_hint) VMSTATE_UINT32_EQUAL_V(_f, _s, 0, _err_hint)
+#define VMSTATE_UINT64_EQUAL_V(_f, _s, _v, _err_hint)                                            \
+    VMSTATE_SINGLE_FULL(_f, _s, 0, _v, vmstate_info_uint64_equal, uint64_t, _err_hint)
+#define VMSTATE_UINT64_EQUAL(_f, _s, _err_hint) VMSTATE_UINT64_EQUAL_V(_f, _s, 0, _err_hint)
+#define VMSTATE_INT32_POSITIVE_LE(_f, _s)                                                        \
+    VMSTATE_SINGLE(_f, _s, 0, vmstate_info_int32_le, int32_t)
+
+#define VMSTATE_BOOL_TEST(_f, _s, _t) VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_bool, bool)
+#define VMSTATE_INT8_TEST(_f, _s, _t) VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_int8, int8_t)
+#define VMSTATE_INT16_TEST(_f, _s, _t)                                                           \
+    VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_int16, int16_t)
+#define VMSTATE_INT32_TEST(_f, _s, _t)                                                           \
+    VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_int32, int32_t)
+#define VMSTATE_INT64_TEST(_f, _s, _t)                                                           \
+    VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_int64, int64_t)
+#define VMSTATE_UINT8_TEST(_f, _s, _t)                                                           \
+    VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_uint8, uint8_t)
+#define VMSTATE_UINT16_TEST(_f, _s, _t)                                                          \
+    VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_uint16, uint16_t)
+#define VMSTATE_UINT32_TEST(_f, _s, _t)                                                          \
+    VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_uint32, uint32_t)
+#define VMSTATE_UINT64_TEST(_f, _s, _t)                                                          \
+    VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_uint64, uint64_t)
+
+/* ---- timers ------------------------------------------------------------------------------- */
+
+#define VMSTATE_TIMER_PTR_TEST(_f, _s, _test)                                                    \
+    VMSTATE_POINTER_TEST(_f, _s, _test, vmstate_info_timer, QEMUTimer *)
+#define VMSTATE_TIMER_PTR_V(_f, _s, _v) VMSTATE_POINTER(_f, _s, _v, vmstate_info_timer, QEMUTimer *)
+#define VMSTATE_TIMER_PTR(_f, _s) VMSTATE_TIMER_PTR_V(_f, _s, 0)
+#define VMSTATE_TIMER_PTR_ARRAY(_f, _s, _n)                                                      \
+    VMSTATE_ARRAY_OF_POINTER(_f, _s, _n, 0, vmstate_info_timer, QEMUTimer *)
+#define VMSTATE_TIMER_TEST(_f, _s, _test)                                                        \
+    VMSTATE_SINGLE_TEST(_f, _s, _test, 0, vmstate_info_timer, QEMUTimer)
+#define VMSTATE_TIMER_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_timer, QEMUTimer)
+#define VMSTATE_TIMER(_f, _s) VMSTATE_TIMER_V(_f, _s, 0)
+#define VMSTATE_TIMER_ARRAY(_f, _s, _n)                                                          \
+    VMSTATE_ARRAY(_f, _s, _n, 0, vmstate_info_timer, QEMUTimer)
+
+/* ---- arrays ------------------------------------------------------------------------------- */
+
+#define VMSTATE_BOOL_ARRAY_V(_f, _s, _n, _v) VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_bool, bool)
+#define VMSTATE_BOOL_ARRAY(_f, _s, _n) VMSTATE_BOOL_ARRAY_V(_f, _s, _n, 0)
+#define VMSTATE_BOOL_SUB_ARRAY(_f, _s, _start, _num)                                             \
+    VMSTATE_SUB_ARRAY(_f, _s, _start, _num, 0, vmstate_info_bool, bool)
+
+#define VMSTATE_UINT16_ARRAY_V(_f, _s, _n, _v)                                                   \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_uint16, uint16_t)
+#define VMSTATE_UINT16_2DARRAY_V(_f, _s, _n1, _n2, _v)                                           \
+    VMSTATE_2DARRAY(_f, _s, _n1, _n2, _v, vmstate_info_uint16, uint16_t)
+#define VMSTATE_UINT16_ARRAY(_f, _s, _n) VMSTATE_UINT16_ARRAY_V(_f, _s, _n, 0)
+#define VMSTATE_UINT16_SUB_ARRAY(_f, _s, _start, _num)                                           \
+    VMSTATE_SUB_ARRAY(_f, _s, _start, _num, 0, vmstate_info_uint16, uint16_t)
+#define VMSTATE_UINT16_2DARRAY(_f, _s, _n1, _n2) VMSTATE_UINT16_2DARRAY_V(_f, _s, _n1, _n2, 0)
+
+#define VMSTATE_UINT8_2DARRAY_V(_f, _s, _n1, _n2, _v)                                            \
+    VMSTATE_2DARRAY(_f, _s, _n1, _n2, _v, vmstate_info_uint8, uint8_t)
+#define VMSTATE_UINT8_ARRAY_V(_f, _s, _n, _v)                                                    \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_uint8, uint8_t)
+#define VMSTATE_UINT8_ARRAY(_f, _s, _n) VMSTATE_UINT8_ARRAY_V(_f, _s, _n, 0)
+#define VMSTATE_UINT8_SUB_ARRAY(_f, _s, _start, _num)                                            \
+    VMSTATE_SUB_ARRAY(_f, _s, _start, _num, 0, vmstate_info_uint8, uint8_t)
+#define VMSTATE_UINT8_2DARRAY(_f, _s, _n1, _n2) VMSTATE_UINT8_2DARRAY_V(_f, _s, _n1, _n2, 0)
+
+#define VMSTATE_UINT32_ARRAY_V(_f, _s, _n, _v)                                                   \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_uint32, uint32_t)
+#define VMSTATE_UINT32_2DARRAY_V(_f, _s, _n1, _n2, _v)                                           \
+    VMSTATE_2DARRAY(_f, _s, _n1, _n2, _v, vmstate_info_uint32, uint32_t)
+#define VMSTATE_UINT32_ARRAY(_f, _s, _n) VMSTATE_UINT32_ARRAY_V(_f, _s, _n, 0)
+#define VMSTATE_UINT32_SUB_ARRAY(_f, _s, _start, _num)                                           \
+    VMSTATE_SUB_ARRAY(_f, _s, _start, _num, 0, vmstate_info_uint32, uint32_t)
+#define VMSTATE_UINT32_2DARRAY(_f, _s, _n1, _n2) VMSTATE_UINT32_2DARRAY_V(_f, _s, _n1, _n2, 0)
+
+#define VMSTATE_UINT64_ARRAY_V(_f, _s, _n, _v)                                                   \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_uint64, uint64_t)
+#define VMSTATE_UINT64_ARRAY(_f, _s, _n) VMSTATE_UINT64_ARRAY_V(_f, _s, _n, 0)
+#define VMSTATE_UINT64_SUB_ARRAY(_f, _s, _start, _num)                                           \
+    VMSTATE_SUB_ARRAY(_f, _s, _start, _num, 0, vmstate_info_uint64, uint64_t)
+#define VMSTATE_UINT64_2DARRAY_V(_f, _s, _n1, _n2, _v)                                           \
+    VMSTATE_2DARRAY(_f, _s, _n1, _n2, _v, vmstate_info_uint64, uint64_t)
+#define VMSTATE_UINT64_2DARRAY(_f, _s, _n1, _n2) VMSTATE_UINT64_2DARRAY_V(_f, _s, _n1, _n2, 0)
+
+#define VMSTATE_INT16_ARRAY_V(_f, _s, _n, _v)                                                    \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_int16, int16_t)
+#define VMSTATE_INT16_ARRAY(_f, _s, _n) VMSTATE_INT16_ARRAY_V(_f, _s, _n, 0)
+#define VMSTATE_INT32_ARRAY_V(_f, _s, _n, _v)                                                    \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_int32, int32_t)
+#define VMSTATE_INT32_ARRAY(_f, _s, _n) VMSTATE_INT32_ARRAY_V(_f, _s, _n, 0)
+#define VMSTATE_INT64_ARRAY_V(_f, _s, _n, _v)                                                    \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_int64, int64_t)
+#define VMSTATE_INT64_ARRAY(_f, _s, _n) VMSTATE_INT64_ARRAY_V(_f, _s, _n, 0)
+
+#define VMSTATE_CPUDOUBLE_ARRAY_V(_f, _s, _n, _v)                                                \
+    VMSTATE_ARRAY(_f, _s, _n, _v, vmstate_info_cpudouble, CPU_DoubleU)
+#define VMSTATE_CPUDOUBLE_ARRAY(_f, _s, _n) VMSTATE_CPUDOUBLE_ARRAY_V(_f, _s, _n, 0)
+
+/* ---- buffers ------------------------------------------------------------------------------ */
+
+#define VMSTATE_BUFFER_V(_f, _s, _v)                                                             \
+    VMSTATE_STATIC_BUFFER(_f, _s, _v, NULL, 0, sizeof(VMS_FIELD_TYPE(_s, _f)))
+#define VMSTATE_BUFFER(_f, _s) VMSTATE_BUFFER_V(_f, _s, 0)
+#define VMSTATE_PARTIAL_BUFFER(_f, _s, _size) VMSTATE_STATIC_BUFFER(_f, _s, 0, NULL, 0, _size)
+#define VMSTATE_BUFFER_START_MIDDLE_V(_f, _s, _start, _v)                                        \
+    VMSTATE_STATIC_BUFFER(_f, _s, _v, NULL, _start, sizeof(VMS_FIELD_TYPE(_s, _f)))
+#define VMSTATE_BUFFER_START_MIDDLE(_f, _s, _start) VMSTATE_BUFFER_START_MIDDLE_V(_f, _s, _start, 0)
+#define VMSTATE_PARTIAL_VBUFFER(_f, _s, _size) VMSTATE_VBUFFER(_f, _s, 0, NULL, _size)
+#define VMSTATE_PARTIAL_VBUFFER_UINT32(_f, _s, _size) VMSTATE_VBUFFER_UINT32(_f, _s, 0, NULL, _size)
+#define VMSTATE_BUFFER_TEST(_f, _s, _test)                                                       \
+    VMSTATE_STATIC_BUFFER(_f, _s, 0, _test, 0, sizeof(VMS_FIELD_TYPE(_s, _f)))
+#define VMSTATE_BUFFER_UNSAFE(_field, _state, _version, _size)                                   \
+    VMSTATE_BUFFER_UNSAFE_INFO(_field, _state, _version, vmstate_info_buffer, _size)
+
+#define VMSTATE_UNUSED_V(_v, _size) VMSTATE_UNUSED_BUFFER(NULL, _v, _size)
+#define VMSTATE_UNUSED(_size) VMSTATE_UNUSED_V(0, _size)
+#define VMSTATE_UNUSED_TEST(_test, _size) VMSTATE_UNUSED_BUFFER(_test, 0, _size)
+
+#define VMSTATE_END_OF_LIST() {}
+
+/* QEMU's stringify(), used by the macros for field names. */
+#ifndef stringify
+#define vms_xstringify_(s) #s
+#define stringify(s) vms_xstringify_(s)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+
+
+#endif

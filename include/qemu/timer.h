@@ -1,0 +1,54 @@
+/*
+ * swift-vmstate: a QEMU-compatible timer, enough for VMSTATE_TIMER and VMSTATE_TIMER_PTR.
+ *
+ * The engine saves a timer as its expire time (-1 when not pending) and on load either stops
+ * it (-1) or re-arms it at the loaded time. By default that means reading and writing
+ * `expire_time`. An emulator with a real timer wheel plugs in its own functions with
+ * vmstate_set_timer_ops().
+ */
+#ifndef SWIFT_VMSTATE_TIMER_H
+#define SWIFT_VMSTATE_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void QEMUTimerCB(void *opaque);
+
+/** QEMU's timer: the first member is the expire time in ns, -1 when the timer is not pending. */
+typedef struct QEMUTimer {
+    int64_t expire_time;
+    void *timer_list;
+    QEMUTimerCB *cb;
+    void *opaque;
+    struct QEMUTimer *next;
+    int attributes;
+    int scale;
+} QEMUTimer;
+
+/** How the engine reads and re-arms timers. Any member may be NULL for the default. */
+typedef struct VMStateTimerOps {
+    /** The expire time to save, or -1 when the timer is not pending. */
+    int64_t (*expire_time)(QEMUTimer *timer, void *user);
+    /** Arms `timer` to fire at `expire_time` (loaded value, never -1). */
+    void (*mod)(QEMUTimer *timer, int64_t expire_time, void *user);
+    /** Stops `timer` (the loaded value was -1). */
+    void (*del)(QEMUTimer *timer, void *user);
+    /** Passed to each call. */
+    void *user;
+} VMStateTimerOps;
+
+/** Installs process-wide timer functions (copied); NULL restores the defaults. */
+void vmstate_set_timer_ops(const VMStateTimerOps *ops);
+
+/** Initialises a timer that is not pending. */
+void vmstate_timer_init(QEMUTimer *timer, QEMUTimerCB *cb, void *opaque);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

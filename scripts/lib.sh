@@ -1,0 +1,28 @@
+# Shared by the scripts: install what a fresh Debian machine lacks, find the Swift toolchain.
+# shellcheck shell=bash
+
+vmstate_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
+
+# apt_need PACKAGE CHECK-COMMAND...: installs PACKAGE when CHECK-COMMAND fails.
+apt_need() {
+    local pkg=$1
+    shift
+    if ! "$@" >/dev/null 2>&1; then
+        echo "==> installing $pkg" >&2
+        if [ -z "${VMSTATE_APT_UPDATED:-}" ]; then
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
+            export VMSTATE_APT_UPDATED=1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
+    fi
+}
+
+ensure_build_deps() {
+    if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+        export PATH=/opt/swift/usr/bin:$PATH
+    fi
+    command -v swift >/dev/null 2>&1 || { echo "error: the Swift 6.3 toolchain is required" >&2; exit 1; }
+    apt_need pkg-config command -v pkg-config
+    apt_need libglib2.0-dev pkg-config --exists glib-2.0
+    apt_need clang command -v clang
+}
