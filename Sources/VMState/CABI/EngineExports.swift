@@ -1,0 +1,166 @@
+import CGLib
+import CVMState
+
+// QEMU's vmstate_* entry points and this library's one-call GLib forms (migration/vmstate.h).
+// Each converts between the C conventions (0 / negative errno, GError) and the throwing
+// Swift engine; the detailed error is also kept on the file for the one-call forms.
+
+@c @implementation public func vmstate_load_state(
+    _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+    _ version_id: Int32
+) -> Int32 {
+    guard let f else { return -22 }
+    let file = MigrationFile.from(f)
+    do throws(VMStateError) {
+        try VMStateEngine.load(file, vmsd, opaque, version: version_id)
+        return 0
+    } catch {
+        return file.record(error).errno
+    }
+}
+
+@c @implementation public func vmstate_save_state(
+    _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+    _ vmdesc: OpaquePointer?
+) -> Int32 {
+    vmstate_save_state_v(f, vmsd, opaque, vmdesc, vmsd?.pointee.version_id ?? 0)
+}
+
+@c @implementation public func vmstate_save_state_v(
+    _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+    _ vmdesc: OpaquePointer?, _ version_id: Int32
+) -> Int32 {
+    guard let f else { return -22 }
+    let file = MigrationFile.from(f)
+    let writer = vmdesc.map { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    do throws(VMStateError) {
+        try VMStateEngine.save(file, vmsd, opaque, version: version_id, vmdesc: writer)
+        return 0
+    } catch {
+        return file.record(error).errno
+    }
+}
+
+@c @implementation public func vmstate_save_needed(
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?
+) -> Bool {
+    guard let needed = vmsd?.pointee.needed else { return true }
+    return needed(opaque)
+}
+
+// The standard VMStateInfo get/put, when C calls them itself (the engine calls them inline).
+
+@c @implementation public func vmstate_std_get(
+    _ kind: Int32, _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int,
+    _ field: UnsafePointer<VMStateField>?
+) -> Int32 {
+    guard let f, let info = vmstate_std_info(kind) else { return -22 }
+    let file = MigrationFile.from(f)
+    do throws(VMStateError) {
+        let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
+        guard let pv else {
+            guard kind == VMSTATE_STD_NULLPTR.rawValue else {
+                throw VMStateError(.invalidTable, offset: file.position, reason: "NULL element pointer")
+            }
+            try Engine(file: file).loadElement(plan, UnsafeMutableRawPointer(bitPattern: 1)!, size: size)
+            return 0
+        }
+        try Engine(file: file).loadElement(plan, pv, size: size)
+        return 0
+    } catch {
+        return file.record(error).errno
+    }
+}
+
+@c @implementation public func vmstate_std_put(
+    _ kind: Int32, _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int,
+    _ field: UnsafePointer<VMStateField>?, _ vmdesc: OpaquePointer?
+) -> Int32 {
+    guard let f, let info = vmstate_std_info(kind) else { return -22 }
+    let file = MigrationFile.from(f)
+    if kind == VMSTATE_STD_NULLPTR.rawValue {
+        guard pv == nil else { return -22 }
+        file.putByte(UInt8(VMS_NULLPTR_MARKER))
+        return 0
+    }
+    let writer = vmdesc.map { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    do throws(VMStateError) {
+        guard let pv else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL element pointer") }
+        let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
+        try Engine(file: file).saveElement(plan, pv, size: size, vmdesc: writer)
+        return 0
+    } catch {
+        return file.record(error).errno
+    }
+}
+
+// MARK: timers
+
+@c @implementation public func vmstate_set_timer_ops(_ ops: UnsafePointer<VMStateTimerOps>?) {
+    Timers.install(ops?.pointee)
+}
+
+@c @implementation public func vmstate_timer_init(
+    _ timer: UnsafeMutablePointer<QEMUTimer>?, _ cb: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?,
+    _ opaque: UnsafeMutableRawPointer?
+) {
+    guard let timer else { return }
+    timer.pointee = QEMUTimer()
+    timer.pointee.expire_time = -1
+    timer.pointee.cb = cb
+    timer.pointee.opaque = opaque
+}
+
+// MARK: one-call forms with GError
+
+@c @implementation public func vmstate_error_quark() -> GQuark {
+    g_quark_from_string("vmstate-error-quark")
+}
+
+/// Sets `*error` (when the caller asked for it) from a VMStateError.
+func setGError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError) {
+    guard let error else { return }
+    g_set_error_literal(error, vmstate_error_quark(), e.kind.rawValue, e.description)
+}
+
+@c @implementation public func vmstate_save_to_bytes(
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+    _ vmdesc_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> UnsafeMutablePointer<GByteArray>? {
+    let out = g_byte_array_new()!
+    let file = MigrationFile(output: out)
+    let writer = vmdesc_json == nil ? nil : VMDescWriter()
+    do throws(VMStateError) {
+        writer?.startObject()
+        try VMStateEngine.save(file, vmsd, opaque, version: vmsd?.pointee.version_id ?? 0, vmdesc: writer)
+        if let writer, let vmdesc_json {
+            writer.endObject()
+            vmdesc_json.pointee = g_strdup(writer.cText())
+        }
+        return out
+    } catch let failure {
+        g_byte_array_unref(out)
+        setGError(error, failure)
+        return nil
+    }
+}
+
+@c @implementation public func vmstate_load_from_bytes(
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ version_id: Int32,
+    _ input: OpaquePointer?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let input else {
+        setGError(error, VMStateError(.failed, reason: "no input bytes"))
+        return false
+    }
+    let file = MigrationFile(input: input)
+    do throws(VMStateError) {
+        try VMStateEngine.load(file, vmsd, opaque, version: version_id)
+        try VMStateEngine.expectEnd(file)
+        return true
+    } catch let failure {
+        setGError(error, failure)
+        return false
+    }
+}

@@ -1,0 +1,32 @@
+import CVMState
+
+// QEMU's JSONWriter C API (qapi/qmp/json-writer.h) over VMDescWriter.
+
+@inline(__always) private func writer(_ w: OpaquePointer?) -> VMDescWriter? {
+    w.map { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+@inline(__always) private func name(_ n: UnsafePointer<CChar>?) -> String? { n.map { String(cString: $0) } }
+
+@c @implementation public func json_writer_new(_ pretty: Bool) -> OpaquePointer? {
+    OpaquePointer(Unmanaged.passRetained(VMDescWriter(pretty: pretty)).toOpaque())
+}
+
+@c @implementation public func json_writer_get(_ w: OpaquePointer?) -> UnsafePointer<CChar>? { writer(w)?.cText() }
+
+@c @implementation public func json_writer_free(_ w: OpaquePointer?) {
+    if let w { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer(w)).release() }
+}
+
+@c @implementation public func json_writer_start_object(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.startObject(name(n)) }
+@c @implementation public func json_writer_end_object(_ w: OpaquePointer?) { writer(w)?.endObject() }
+@c @implementation public func json_writer_start_array(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.startArray(name(n)) }
+@c @implementation public func json_writer_end_array(_ w: OpaquePointer?) { writer(w)?.endArray() }
+@c @implementation public func json_writer_bool(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Bool) { writer(w)?.bool(name(n), v) }
+@c @implementation public func json_writer_null(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.null(name(n)) }
+@c @implementation public func json_writer_int64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Int64) { writer(w)?.int(name(n), v) }
+@c @implementation public func json_writer_uint64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: UInt64) { writer(w)?.uint(name(n), v) }
+@c @implementation public func json_writer_double(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Double) { writer(w)?.double(name(n), v) }
+@c @implementation public func json_writer_str(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ s: UnsafePointer<CChar>?) {
+    writer(w)?.string(name(n), s.map { String(cString: $0) } ?? "")
+}

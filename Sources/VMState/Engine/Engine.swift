@@ -1,0 +1,586 @@
+import CGLib
+import CVMState
+
+/// Saves and loads descriptions over one `MigrationFile`, with QEMU 7.2's semantics
+/// (SPEC section 4): versions, field_exists, every flag, subsections and hooks in QEMU's order.
+///
+/// Errors are thrown as `VMStateError`; the path is built while unwinding, so the success path
+/// pays nothing for it.
+struct Engine {
+    let file: MigrationFile
+
+    // MARK: - save
+
+    func save(
+        _ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer, version: Int32,
+        vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        let vmsd = plan.vmsd.pointee
+        if let preSave = vmsd.pre_save {
+            let r = preSave(opaque)
+            if r != 0 {
+                throw hookError("pre_save", r)
+            }
+        }
+        if let vmdesc {
+            vmdesc.string("vmsd_name", plan.name)
+            vmdesc.int("version", Int64(version))
+            vmdesc.startArray("fields")
+        }
+        do throws(VMStateError) {
+            for field in plan.fields {
+                try saveField(field, opaque, version: version, vmdesc: vmdesc)
+            }
+            vmdesc?.endArray()
+            try saveSubsections(plan, opaque, vmdesc: vmdesc)
+        } catch {
+            _ = vmsd.post_save?(opaque)
+            throw error
+        }
+        if let postSave = vmsd.post_save {
+            let r = postSave(opaque)
+            if r != 0 { throw hookError("post_save", r) }
+        }
+    }
+
+    private func saveField(
+        _ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32, vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        guard exists(field, opaque, version) else {
+            if field.mustExist {
+                throw VMStateError(
+                    .mustExist, path: field.name, offset: file.position,
+                    reason: "output state validation failed: a VMS_MUST_EXIST field is absent")
+            }
+            return
+        }
+        let n = try count(field, opaque, label: field.name)
+        let size = try elementSize(field, opaque)
+        let base = try firstElement(field, opaque, n: n, size: size)
+
+        // Bulk path: a run of scalars described (if at all) by its first element.
+        if case .scalar(let width, _) = field.op, !field.arrayOfPointer, n > 0,
+            vmdesc == nil || (field.compressible || n == 1), let base
+        {
+            if let vmdesc { describeStart(vmdesc, field, index: 0, count: n) }
+            Codec.putScalars(file, base, count: n, width: width, stride: size)
+            if let vmdesc { describeEnd(vmdesc, field, size: width) }
+            return
+        }
+
+        var describe = vmdesc
+        for i in 0..<n {
+            if let describe { describeStart(describe, field, index: i, count: n) }
+            let before = file.written
+            do throws(VMStateError) {
+                var element = base.map { $0 + i * size }
+                if field.arrayOfPointer {
+                    element = element?.load(as: UnsafeMutableRawPointer?.self)
+                }
+                if let element {
+                    try saveElement(field, element, size: size, vmdesc: describe)
+                } else if size != 0 {
+                    file.putByte(UInt8(VMS_NULLPTR_MARKER))
+                }
+            } catch {
+                throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
+            }
+            if let writer = describe {
+                describeEnd(writer, field, size: file.written - before)
+                if field.compressible { describe = nil }
+            }
+        }
+    }
+
+    func saveElement(
+        _ field: FieldPlan, _ element: UnsafeMutableRawPointer, size: Int, vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        switch field.op {
+        case .scalar(let width, _), .equal(let width):
+            Codec.putScalars(file, element, count: 1, width: width, stride: width)
+        case .int32LE:
+            Codec.putScalars(file, element, count: 1, width: 4, stride: 4)
+        case .buffer:
+            file.putBytes(element, size)
+        case .unusedBuffer:
+            file.putZeros(size)
+        case .nullptr:
+            throw VMStateError(
+                .invalidTable, offset: file.position,
+                reason: "vmstate_info_nullptr saves only NULL entries")
+        case .timer:
+            file.putBE64(UInt64(bitPattern: Timers.expireTime(element.assumingMemoryBound(to: QEMUTimer.self))))
+        case .bitmap:
+            Codec.putScalars(file, element, count: (size + 63) / 64, width: 8, stride: 8)
+        case .structure(let nested):
+            try save(nested, element, version: nested.versionID, vmdesc: vmdesc)
+        case .vstructure(let nested):
+            try save(nested, element, version: field.field.pointee.struct_version_id, vmdesc: vmdesc)
+        case .tmp(let nested):
+            let scratch = g_malloc0(gsize(max(size, MemoryLayout<UnsafeRawPointer>.size)))!
+            defer { g_free(scratch) }
+            scratch.storeBytes(of: element, as: UnsafeMutableRawPointer.self)
+            try save(nested, scratch, version: nested.versionID, vmdesc: vmdesc)
+        case .qtailq(let nested), .qlist(let nested):
+            var link = element.load(as: UnsafeMutableRawPointer?.self)
+            while let item = link {
+                file.putByte(1)
+                try save(nested, item, version: nested.versionID, vmdesc: vmdesc)
+                link = (item + field.field.pointee.start).load(as: UnsafeMutableRawPointer?.self)
+            }
+            file.putByte(0)
+        case .gtree(let value, let key):
+            guard let tree = element.load(as: OpaquePointer?.self) else {
+                throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
+            }
+            let nodes = GTreeNodes.collect(tree)
+            file.putBE32(UInt32(truncatingIfNeeded: g_tree_nnodes(tree)))
+            for (k, v) in nodes {
+                file.putByte(1)
+                if let key {
+                    guard let k else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree key") }
+                    try save(key, k, version: key.versionID, vmdesc: vmdesc)
+                } else {
+                    file.putBE64(UInt64(UInt(bitPattern: k)))
+                }
+                guard let v else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree value") }
+                try save(value, v, version: value.versionID, vmdesc: vmdesc)
+            }
+            file.putByte(0)
+        case .custom(let info):
+            guard let put = info.pointee.put else {
+                throw VMStateError(.invalidTable, offset: file.position, reason: "VMStateInfo has no put")
+            }
+            let saved = file.failure
+            file.failure = nil
+            let r = put(file.handle, element, size, field.field, vmdesc.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) })
+            let inner = file.failure
+            file.failure = saved
+            if r != 0 {
+                throw inner ?? VMStateError(
+                    .fieldFailed, offset: file.position,
+                    reason: "\(field.typeName) put returned \(r)", errno: r)
+            }
+        case .none:
+            throw VMStateError(.invalidTable, offset: file.position, reason: "field has neither info nor vmsd")
+        }
+    }
+
+    private func saveSubsections(
+        _ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer, vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        var described = false
+        for (sub, name) in plan.subsections {
+            if let needed = sub.pointee.needed, !needed(opaque) { continue }
+            guard name.count <= 255 else {
+                throw VMStateError(.invalidTable, path: plan.name, offset: file.position,
+                    reason: "subsection name longer than 255 bytes")
+            }
+            if let vmdesc {
+                if !described {
+                    vmdesc.startArray("subsections")
+                    described = true
+                }
+                vmdesc.startObject()
+            }
+            file.putByte(5)
+            file.putByte(UInt8(name.count))
+            file.putBytes(name)
+            file.putBE32(UInt32(bitPattern: sub.pointee.version_id))
+            let subPlan = try Planner.plan(sub)
+            do throws(VMStateError) {
+                try save(subPlan, opaque, version: sub.pointee.version_id, vmdesc: vmdesc)
+            } catch {
+                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
+            }
+            vmdesc?.endObject()
+        }
+        if described { vmdesc?.endArray() }
+    }
+
+    // MARK: - load
+
+    func load(_ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
+        let vmsd = plan.vmsd.pointee
+        if version > vmsd.version_id {
+            throw VMStateError(
+                .versionTooNew, offset: file.position,
+                reason: "incoming version \(version) is too new for \(plan.name)",
+                expected: "at most \(vmsd.version_id)", actual: "\(version)")
+        }
+        if version < vmsd.minimum_version_id {
+            throw VMStateError(
+                .versionTooOld, offset: file.position,
+                reason: "incoming version \(version) is too old for \(plan.name)",
+                expected: "at least \(vmsd.minimum_version_id)", actual: "\(version)")
+        }
+        if let preLoad = vmsd.pre_load {
+            let r = preLoad(opaque)
+            if r != 0 { throw hookError("pre_load", r) }
+        }
+        for field in plan.fields {
+            try loadField(field, opaque, version: version)
+        }
+        try loadSubsections(plan, opaque)
+        if let postLoad = vmsd.post_load {
+            let r = postLoad(opaque, version)
+            if r != 0 { throw hookError("post_load", r) }
+        }
+    }
+
+    private func loadField(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
+        guard exists(field, opaque, version) else {
+            if field.mustExist {
+                throw VMStateError(
+                    .mustExist, path: field.name, offset: file.position,
+                    reason: "input validation failed", errno: -1)
+            }
+            return
+        }
+        let n = try count(field, opaque, label: field.name)
+        let size = try elementSize(field, opaque)
+        if field.allocates {
+            let bytes = size.multipliedReportingOverflow(by: n)
+            guard !bytes.overflow else {
+                throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+                    reason: "allocation size overflows", actual: "\(n) x \(size)")
+            }
+            if bytes.partialValue != 0 {
+                (opaque + field.offset).storeBytes(of: g_malloc(gsize(bytes.partialValue)), as: UnsafeMutableRawPointer?.self)
+            }
+        }
+        let base = try firstElement(field, opaque, n: n, size: size)
+
+        if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
+            let start = file.position
+            guard Codec.getScalars(file, base, count: n, width: width, stride: size, isBool: isBool) else {
+                let index = (file.count - start) / max(width, 1)
+                throw VMStateError(
+                    .shortInput, path: n > 1 ? "\(field.name)[\(index)]" : field.name, offset: start + index * width,
+                    reason: "input ended", expected: "\(n * width) bytes", actual: "\(file.count - start) left")
+            }
+            return
+        }
+
+        for i in 0..<n {
+            do throws(VMStateError) {
+                var element = base.map { $0 + i * size }
+                if field.arrayOfPointer {
+                    element = element?.load(as: UnsafeMutableRawPointer?.self)
+                }
+                if let element {
+                    try loadElement(field, element, size: size)
+                } else if size != 0 {
+                    let at = file.position
+                    guard let marker = file.getByte() else { throw shortInput(1) }
+                    if marker != UInt8(VMS_NULLPTR_MARKER) {
+                        throw VMStateError(.badMarker, offset: at, reason: "NULL entry marker missing",
+                            expected: "0x30", actual: hexByte(marker))
+                    }
+                }
+            } catch {
+                throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
+            }
+        }
+    }
+
+    func loadElement(_ field: FieldPlan, _ element: UnsafeMutableRawPointer, size: Int) throws(VMStateError) {
+        let at = file.position
+        switch field.op {
+        case .scalar(let width, let isBool):
+            guard Codec.getScalars(file, element, count: 1, width: width, stride: width, isBool: isBool) else {
+                throw shortInput(width, at: at)
+            }
+        case .equal(let width):
+            guard let incoming = Codec.getInteger(file, width: width) else { throw shortInput(width, at: at) }
+            let local = Codec.loadInteger(element, width: width)
+            if incoming != local {
+                var reason = "value differs from the local one"
+                if let hint = field.field.pointee.err_hint { reason += " (\(String(cString: hint)))" }
+                throw VMStateError(.mismatch, offset: at, reason: reason,
+                    expected: hex(local, width: width), actual: hex(incoming, width: width))
+            }
+        case .int32LE:
+            guard let raw = file.getBE32() else { throw shortInput(4, at: at) }
+            let loaded = Int32(bitPattern: raw)
+            let local = element.load(as: Int32.self)
+            guard loaded >= 0 && loaded <= local else {
+                throw VMStateError(.mismatch, offset: at, reason: "value out of range",
+                    expected: "0...\(local)", actual: "\(loaded)")
+            }
+            element.storeBytes(of: loaded, as: Int32.self)
+        case .buffer:
+            if file.getBytes(into: element, size) < size { throw shortInput(size, at: at) }
+        case .unusedBuffer:
+            guard file.remaining >= size else {
+                file.skip(size)
+                throw shortInput(size, at: at)
+            }
+            file.skip(size)
+        case .nullptr:
+            guard let marker = file.getByte() else { throw shortInput(1, at: at) }
+            if marker != UInt8(VMS_NULLPTR_MARKER) {
+                throw VMStateError(.badMarker, offset: at, reason: "NULL pointer marker missing",
+                    expected: "0x30", actual: hexByte(marker))
+            }
+        case .timer:
+            guard let raw = file.getBE64() else { throw shortInput(8, at: at) }
+            Timers.restore(element.assumingMemoryBound(to: QEMUTimer.self), Int64(bitPattern: raw))
+        case .bitmap:
+            let words = (size + 63) / 64
+            guard Codec.getScalars(file, element, count: words, width: 8, stride: 8, isBool: false) else {
+                throw shortInput(words * 8, at: at)
+            }
+        case .structure(let nested):
+            try load(nested, element, version: nested.versionID)
+        case .vstructure(let nested):
+            try load(nested, element, version: field.field.pointee.struct_version_id)
+        case .tmp(let nested):
+            let scratch = g_malloc0(gsize(max(size, MemoryLayout<UnsafeRawPointer>.size)))!
+            defer { g_free(scratch) }
+            scratch.storeBytes(of: element, as: UnsafeMutableRawPointer.self)
+            try load(nested, scratch, version: field.version)
+        case .qtailq(let nested), .qlist(let nested):
+            try loadList(field, nested, head: element)
+        case .gtree(let value, let key):
+            try loadTree(field, element, value: value, key: key)
+        case .custom(let info):
+            guard let get = info.pointee.get else {
+                throw VMStateError(.invalidTable, offset: at, reason: "VMStateInfo has no get")
+            }
+            let saved = file.failure
+            file.failure = nil
+            var r = get(file.handle, element, size, field.field)
+            let inner = file.failure
+            file.failure = saved
+            if r >= 0 { r = file.errorCode }
+            if r < 0 {
+                if let inner { throw inner }
+                if r == -5 {
+                    throw VMStateError(.shortInput, offset: file.position, reason: "input ended inside \(field.typeName)")
+                }
+                throw VMStateError(.fieldFailed, offset: at, reason: "\(field.typeName) get returned \(r)", errno: r)
+            }
+        case .none:
+            throw VMStateError(.invalidTable, offset: at, reason: "field has neither info nor vmsd")
+        }
+    }
+
+    /// Loads a QTAILQ or QLIST: elements follow a 1 byte each, the list ends with a 0 byte.
+    private func loadList(_ field: FieldPlan, _ nested: DescriptionPlan, head: UnsafeMutableRawPointer) throws(VMStateError) {
+        let version = field.version
+        try checkVersion(nested, version)
+        let entry = field.field.pointee.start
+        let isTail: Bool
+        if case .qtailq = field.op { isTail = true } else { isTail = false }
+        var previous: UnsafeMutableRawPointer? = nil
+        var index = 0
+        while true {
+            let at = file.position
+            guard let marker = file.getByte() else { throw shortInput(1, at: at) }
+            if marker == 0 { break }
+            let element = g_malloc0(gsize(max(field.size, 1)))!
+            do throws(VMStateError) {
+                try load(nested, element, version: version)
+            } catch {
+                g_free(element)
+                throw error.under("[\(index)]")
+            }
+            if isTail {
+                IntrusiveList.tailqAppend(head: head, element: element, entry: entry)
+            } else {
+                IntrusiveList.qlistInsert(head: head, after: previous, element: element, entry: entry)
+            }
+            previous = element
+            index += 1
+        }
+    }
+
+    private func loadTree(
+        _ field: FieldPlan, _ element: UnsafeMutableRawPointer, value: DescriptionPlan, key: DescriptionPlan?
+    ) throws(VMStateError) {
+        let version = field.version
+        if let key { try checkVersion(key, version) }
+        try checkVersion(value, version)
+        guard let tree = element.load(as: OpaquePointer?.self) else {
+            throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
+        }
+        let at = file.position
+        guard let rawCount = file.getBE32() else { throw shortInput(4, at: at) }
+        let expected = Int32(bitPattern: rawCount)
+        var loaded: Int32 = 0
+        while true {
+            let markerAt = file.position
+            guard let marker = file.getByte() else { throw shortInput(1, at: markerAt) }
+            if marker == 0 { break }
+            loaded += 1
+            if loaded > expected {
+                throw VMStateError(.mismatch, offset: markerAt, reason: "more tree nodes than the stream's count",
+                    expected: "\(expected)", actual: "at least \(loaded)")
+            }
+            var keyPointer: UnsafeMutableRawPointer?
+            if let key {
+                let k = g_malloc0(gsize(max(field.field.pointee.start, 1)))!
+                do throws(VMStateError) { try load(key, k, version: version) } catch {
+                    g_free(k)
+                    throw error.under("[\(loaded - 1)].key")
+                }
+                keyPointer = k
+            } else {
+                guard let raw = file.getBE64() else { throw shortInput(8, at: markerAt + 1) }
+                keyPointer = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: raw))
+            }
+            let v = g_malloc0(gsize(max(field.size, 1)))!
+            do throws(VMStateError) { try load(value, v, version: version) } catch {
+                g_free(v)
+                if key != nil { g_free(keyPointer) }
+                throw error.under("[\(loaded - 1)]")
+            }
+            g_tree_insert(tree, keyPointer, v)
+        }
+        if loaded != expected {
+            throw VMStateError(.mismatch, offset: file.position, reason: "tree node count differs from the stream's count",
+                expected: "\(expected)", actual: "\(loaded)")
+        }
+    }
+
+    private func loadSubsections(_ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
+        while let marker = file.peek(1), marker[0] == 5 {
+            guard let lenByte = file.peek(1, at: 1) else { return }
+            let len = Int(lenByte[0])
+            if len < plan.nameBytes.count + 1 { return }
+            guard let nameBuffer = file.peek(len, at: 2) else { return }
+            let name = Array(nameBuffer)
+            if !name.starts(with: plan.nameBytes) { return }
+            guard let sub = plan.subsections.first(where: { $0.name == name }) else {
+                throw VMStateError(
+                    .unknownSubsection, path: plan.name, offset: file.position,
+                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+            }
+            file.skip(2 + len)
+            let at = file.position
+            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
+            // QEMU reads the subsection version into a uint8_t.
+            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
+            let subPlan = try Planner.plan(sub.vmsd)
+            do throws(VMStateError) {
+                try load(subPlan, opaque, version: version)
+            } catch {
+                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
+            }
+        }
+    }
+
+    // MARK: - shared
+
+    @inline(__always)
+    private func exists(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, _ version: Int32) -> Bool {
+        if let test = field.fieldExists { return test(opaque, version) }
+        return field.version <= version
+    }
+
+    @inline(__always)
+    private func count(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, label: String) throws(VMStateError) -> Int {
+        var n: Int
+        switch field.count {
+        case .one: n = 1
+        case .fixed(let num): n = num
+        case .counter(let offset, let width, let signed):
+            let p = opaque + offset
+            switch width {
+            case 1: n = Int(p.load(as: UInt8.self))
+            case 2: n = Int(p.loadUnaligned(as: UInt16.self))
+            default: n = signed ? Int(p.loadUnaligned(as: Int32.self)) : Int(p.loadUnaligned(as: UInt32.self))
+            }
+        }
+        if field.countMultiplier != 1 { n = n &* field.countMultiplier }
+        guard n >= 0 && n <= Int(Int32.max) else {
+            throw VMStateError(.boundExceeded, path: label, offset: file.position,
+                reason: "element count out of range", actual: "\(n)")
+        }
+        return n
+    }
+
+    @inline(__always)
+    private func elementSize(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) -> Int {
+        guard let sizeOffset = field.sizeOffset else { return field.size }
+        var size = Int((opaque + sizeOffset).loadUnaligned(as: Int32.self))
+        if field.multiplySize { size = size &* field.size }
+        guard size >= 0 && size <= Int(Int32.max) else {
+            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+                reason: "buffer size out of range", actual: "\(size)")
+        }
+        return size
+    }
+
+    @inline(__always)
+    private func firstElement(
+        _ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, size: Int
+    ) throws(VMStateError) -> UnsafeMutableRawPointer? {
+        let slot = opaque + field.offset
+        guard field.isPointer else { return slot }
+        let pointer = slot.load(as: UnsafeMutableRawPointer?.self)
+        if pointer == nil && n > 0 && size > 0 {
+            throw VMStateError(.invalidTable, path: field.name, offset: file.position,
+                reason: "pointer field is NULL but has \(n) element(s) of \(size) bytes")
+        }
+        return pointer
+    }
+
+    private func checkVersion(_ plan: DescriptionPlan, _ version: Int32) throws(VMStateError) {
+        if version > plan.versionID {
+            throw VMStateError(.versionTooNew, offset: file.position, reason: "\(plan.name) too new",
+                expected: "at most \(plan.versionID)", actual: "\(version)")
+        }
+        if version < plan.minimumVersionID {
+            throw VMStateError(.versionTooOld, offset: file.position, reason: "\(plan.name) too old",
+                expected: "at least \(plan.minimumVersionID)", actual: "\(version)")
+        }
+    }
+
+    private func describeStart(_ w: VMDescWriter, _ field: FieldPlan, index: Int, count: Int) {
+        w.startObject()
+        w.string("name", field.vmdescName)
+        if count > 1 {
+            if field.compressible { w.int("array_len", Int64(count)) } else { w.int("index", Int64(index)) }
+        }
+        w.string("type", field.typeName)
+        if field.isStruct { w.startObject("struct") }
+    }
+
+    private func describeEnd(_ w: VMDescWriter, _ field: FieldPlan, size: Int) {
+        if field.isStruct { w.endObject() }
+        w.int("size", Int64(size))
+        w.endObject()
+    }
+
+    private func hookError(_ hook: String, _ r: Int32) -> VMStateError {
+        VMStateError(.hookFailed, offset: file.position, reason: "\(hook) returned \(r)", errno: r)
+    }
+
+    private func shortInput(_ needed: Int, at: Int? = nil) -> VMStateError {
+        let start = at ?? file.position
+        return VMStateError(.shortInput, offset: start, reason: "input ended",
+            expected: "\(needed) byte\(needed == 1 ? "" : "s")", actual: "\(max(0, file.count - start)) left")
+    }
+
+    private func subsectionLabel(_ name: String, parent: String) -> String {
+        name.hasPrefix(parent + "/") ? String(name.dropFirst(parent.count + 1)) : name
+    }
+}
+
+extension VMStateError {
+    /// The same error one level further out: `label` goes in front of the path.
+    func under(_ label: String) -> VMStateError {
+        var copy = self
+        copy.path = path.isEmpty ? label : label + (path.hasPrefix("[") ? "" : "/") + path
+        return copy
+    }
+}
+
+func hexByte(_ v: UInt8) -> String { hex(UInt64(v), width: 1) }
+
+func hex(_ v: UInt64, width: Int) -> String {
+    let digits = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, width * 2 - digits.count)) + digits
+}

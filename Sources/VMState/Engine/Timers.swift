@@ -1,0 +1,31 @@
+import CVMState
+import Synchronization
+
+/// How timers are read and re-armed: `expire_time` by default, or the emulator's functions
+/// installed with `vmstate_set_timer_ops`.
+enum Timers {
+    private struct Ops: @unchecked Sendable { var value: VMStateTimerOps }
+    private static let installed = Mutex<Ops?>(nil)
+
+    static func install(_ ops: VMStateTimerOps?) {
+        installed.withLock { $0 = ops.map(Ops.init) }
+    }
+
+    /// The value to save: the expire time, or -1 when not pending.
+    static func expireTime(_ timer: UnsafeMutablePointer<QEMUTimer>) -> Int64 {
+        if let ops = installed.withLock({ $0?.value }), let read = ops.expire_time {
+            return read(timer, ops.user)
+        }
+        return timer.pointee.expire_time
+    }
+
+    /// Applies a loaded value: -1 stops the timer, anything else arms it at that time.
+    static func restore(_ timer: UnsafeMutablePointer<QEMUTimer>, _ value: Int64) {
+        let ops = installed.withLock { $0?.value }
+        if value == -1 {
+            if let del = ops?.del { del(timer, ops?.user) } else { timer.pointee.expire_time = -1 }
+        } else {
+            if let mod = ops?.mod { mod(timer, value, ops?.user) } else { timer.pointee.expire_time = value }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes JSON text exactly as QEMU 7.2's `JSONWriter` does: the object behind a C
+/// `JSONWriter *`, used for the vmdesc of a save.
+///
+/// Compact form: members separated by ", ", names followed by ": ". Pretty form: a newline and
+/// four spaces per level before each member and before each closing bracket.
+public final class VMDescWriter {
+    public let pretty: Bool
+    private(set) var text: [UInt8] = []
+    private var needComma = false
+    /// One entry per open container: true for an array, false for an object.
+    private var containers: [Bool] = []
+    /// NUL-terminated copy handed to C by `json_writer_get`.
+    private var cString: UnsafeMutablePointer<CChar>?
+
+    public init(pretty: Bool = false) { self.pretty = pretty }
+
+    deinit { cString?.deallocate() }
+
+    /// The text written so far.
+    public var string: String { String(decoding: text, as: UTF8.self) }
+
+    /// True when every container opened has been closed.
+    public var isComplete: Bool { containers.isEmpty }
+
+    public func startObject(_ name: String? = nil) {
+        member(name)
+        text.append(UInt8(ascii: "{"))
+        enter(array: false)
+    }
+
+    public func endObject() {
+        leave()
+        text.append(UInt8(ascii: "}"))
+    }
+
+    public func startArray(_ name: String? = nil) {
+        member(name)
+        text.append(UInt8(ascii: "["))
+        enter(array: true)
+    }
+
+    public func endArray() {
+        leave()
+        text.append(UInt8(ascii: "]"))
+    }
+
+    public func string(_ name: String?, _ value: String) {
+        member(name)
+        quote(value)
+    }
+
+    public func int(_ name: String?, _ value: Int64) {
+        member(name)
+        text.append(contentsOf: String(value).utf8)
+    }
+
+    public func uint(_ name: String?, _ value: UInt64) {
+        member(name)
+        text.append(contentsOf: String(value).utf8)
+    }
+
+    public func bool(_ name: String?, _ value: Bool) {
+        member(name)
+        text.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    public func null(_ name: String?) {
+        member(name)
+        text.append(contentsOf: "null".utf8)
+    }
+
+    public func double(_ name: String?, _ value: Double) {
+        member(name)
+        text.append(contentsOf: formatDouble17g(value).utf8)
+    }
+
+    /// Appends raw, already formatted JSON as one member (used to re-emit kept vmdesc entries).
+    public func raw(_ name: String?, _ json: [UInt8]) {
+        member(name)
+        text.append(contentsOf: json)
+    }
+
+    /// The text as a NUL-terminated C string owned by the writer (valid until the next call).
+    func cText() -> UnsafePointer<CChar> {
+        cString?.deallocate()
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: text.count + 1)
+        text.withUnsafeBytes { raw in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        }
+        buffer[text.count] = 0
+        cString = buffer
+        return UnsafePointer(buffer)
+    }
+
+    // MARK: private
+
+    private var depth: Int { containers.count }
+    private var inObject: Bool { containers.last == false }
+
+    private func enter(array: Bool) {
+        containers.append(array)
+        needComma = false
+    }
+
+    private func leave() {
+        precondition(!containers.isEmpty, "JSONWriter: end without a matching start")
+        containers.removeLast()
+        needComma = true
+        newline()
+    }
+
+    private func newline() {
+        guard pretty else { return }
+        text.append(UInt8(ascii: "\n"))
+        text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 4))
+    }
+
+    private func member(_ name: String?) {
+        if needComma {
+            text.append(UInt8(ascii: ","))
+            if pretty { newline() } else { text.append(UInt8(ascii: " ")) }
+        } else {
+            if !text.isEmpty { newline() }
+            needComma = true
+        }
+        if inObject {
+            quote(name ?? "")
+            text.append(contentsOf: ": ".utf8)
+        }
+    }
+
+    private func quote(_ value: String) {
+        text.append(UInt8(ascii: "\""))
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text.append(contentsOf: "\\\"".utf8)
+            case "\\": text.append(contentsOf: "\\\\".utf8)
+            case "\u{08}": text.append(contentsOf: "\\b".utf8)
+            case "\u{0C}": text.append(contentsOf: "\\f".utf8)
+            case "\n": text.append(contentsOf: "\\n".utf8)
+            case "\r": text.append(contentsOf: "\\r".utf8)
+            case "\t": text.append(contentsOf: "\\t".utf8)
+            default:
+                let v = scalar.value
+                if v > 0xFFFF {
+                    let high = 0xD800 + ((v - 0x10000) >> 10)
+                    let low = 0xDC00 + ((v - 0x10000) & 0x3FF)
+                    text.append(contentsOf: "\\u\(hex4(high))\\u\(hex4(low))".utf8)
+                } else if v < 0x20 || v >= 0x7F {
+                    text.append(contentsOf: "\\u\(hex4(v))".utf8)
+                } else {
+                    text.append(UInt8(v))
+                }
+            }
+        }
+        text.append(UInt8(ascii: "\""))
+    }
+
+    private func hex4(_ v: UInt32) -> String {
+        let s = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - s.count)) + s
+    }
+}
+
+/// C's "%.17g" for a double.
+func formatDouble17g(_ value: Double) -> String {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+        _ = withVaList([value]) { vsnprintf(buffer.baseAddress!, 64, "%.17g", $0) }
+        return String(cString: buffer.baseAddress!)
+    }
+}

@@ -1,0 +1,170 @@
+import CGLib
+import CVMState
+
+/// The object behind a C `QEMUFile *`: an output that appends to a caller's `GByteArray`, or an
+/// input that reads a `GBytes` with a cursor.
+///
+/// All access to the underlying bytes happens here, with the bounds check in one place
+/// (`take(_:)` / `peek(_:at:)` for input, `append(_:)` for output); the rest of the engine asks
+/// for values, not pointers.
+final class MigrationFile {
+    enum Direction { case input, output }
+    let direction: Direction
+
+    // Output: the caller's array (not owned), and its length when the file was created.
+    private let array: UnsafeMutablePointer<GByteArray>?
+    private let outputStart: Int
+
+    // Input: a reference to the caller's GBytes, its bytes, and the cursor.
+    private let bytes: OpaquePointer?
+    private let base: UnsafeRawPointer?
+    let count: Int
+    private(set) var cursor: Int = 0
+
+    /// QEMU's file error: the first negative errno recorded, or 0.
+    private(set) var errorCode: Int32 = 0
+    /// The first detailed failure recorded on this file (by the engine or a nested C call).
+    var failure: VMStateError?
+
+    init(output: UnsafeMutablePointer<GByteArray>) {
+        direction = .output
+        array = output
+        outputStart = Int(output.pointee.len)
+        bytes = nil
+        base = nil
+        count = 0
+    }
+
+    init(input: OpaquePointer) {
+        direction = .input
+        array = nil
+        outputStart = 0
+        bytes = g_bytes_ref(input)
+        var size: gsize = 0
+        base = UnsafeRawPointer(g_bytes_get_data(input, &size))
+        count = Int(size)
+    }
+
+    deinit {
+        if let bytes { g_bytes_unref(bytes) }
+    }
+
+    // MARK: C handles
+
+    /// The `QEMUFile *` for this object; the C caller owns one retain until `qemu_fclose`.
+    func retainedHandle() -> OpaquePointer {
+        OpaquePointer(Unmanaged.passRetained(self).toOpaque())
+    }
+
+    /// A borrowed `QEMUFile *` for calls into C during an engine call that holds `self`.
+    var handle: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    static func from(_ handle: OpaquePointer) -> MigrationFile {
+        Unmanaged<MigrationFile>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+    }
+
+    static func release(_ handle: OpaquePointer) {
+        Unmanaged<MigrationFile>.fromOpaque(UnsafeRawPointer(handle)).release()
+    }
+
+    // MARK: errors
+
+    func setError(_ code: Int32) {
+        if errorCode == 0 && code != 0 { errorCode = code }
+    }
+
+    /// Records `error` (the first one wins) and the matching errno; returns it for throwing.
+    @discardableResult
+    func record(_ error: VMStateError) -> VMStateError {
+        if failure == nil { failure = error }
+        setError(error.errno)
+        return error
+    }
+
+    /// Position for error messages: the input cursor or the output length.
+    var position: Int { direction == .input ? cursor : written }
+
+    // MARK: output
+
+    /// Bytes this file has appended so far.
+    var written: Int { array.map { Int($0.pointee.len) - outputStart } ?? 0 }
+
+    /// Appends `n` bytes written by `body` into the new space.
+    @inline(__always)
+    func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        guard let array, n > 0 else { return }
+        let old = Int(array.pointee.len)
+        g_byte_array_set_size(array, guint(old + n))
+        body(UnsafeMutableRawPointer(array.pointee.data!) + old)
+    }
+
+    /// Makes room for at least `n` more bytes without changing the contents.
+    func reserve(_ n: Int) {
+        guard let array else { return }
+        let old = array.pointee.len
+        g_byte_array_set_size(array, guint(Int(old) + n))
+        g_byte_array_set_size(array, old)
+    }
+
+    func putByte(_ v: UInt8) { append(1) { $0.storeBytes(of: v, as: UInt8.self) } }
+    func putBE16(_ v: UInt16) { append(2) { $0.storeBytes(of: v.bigEndian, as: UInt16.self) } }
+    func putBE32(_ v: UInt32) { append(4) { $0.storeBytes(of: v.bigEndian, as: UInt32.self) } }
+    func putBE64(_ v: UInt64) { append(8) { $0.storeBytes(of: v.bigEndian, as: UInt64.self) } }
+
+    func putBytes(_ source: UnsafeRawPointer?, _ n: Int) {
+        guard n > 0 else { return }
+        append(n) { dest in
+            if let source { dest.copyMemory(from: source, byteCount: n) } else { dest.initializeMemory(as: UInt8.self, repeating: 0, count: n) }
+        }
+    }
+
+    func putBytes(_ data: [UInt8]) {
+        data.withUnsafeBytes { putBytes($0.baseAddress, $0.count) }
+    }
+
+    func putZeros(_ n: Int) { putBytes(nil, n) }
+
+    // MARK: input
+
+    var remaining: Int { count - cursor }
+
+    /// Consumes `n` bytes and hands them to `body`; nil (and the -EIO file error) when fewer
+    /// than `n` are left, in which case the cursor moves to the end as QEMU's does.
+    @inline(__always)
+    func take<R>(_ n: Int, _ body: (UnsafeRawPointer) -> R) -> R? {
+        guard n <= count - cursor, n >= 0, let base else {
+            cursor = count
+            setError(-5)
+            return nil
+        }
+        let p = base + cursor
+        cursor += n
+        return body(p)
+    }
+
+    /// The `n` bytes starting `offset` past the cursor, without consuming them.
+    func peek(_ n: Int, at offset: Int = 0) -> UnsafeRawBufferPointer? {
+        guard offset >= 0, n >= 0, offset <= count - cursor, n <= count - cursor - offset,
+            let base
+        else { return nil }
+        return UnsafeRawBufferPointer(start: base + cursor + offset, count: n)
+    }
+
+    func skip(_ n: Int) { cursor = min(count, cursor + max(0, n)) }
+
+    func getByte() -> UInt8? { take(1) { $0.load(as: UInt8.self) } }
+    func getBE16() -> UInt16? { take(2) { UInt16(bigEndian: $0.loadUnaligned(as: UInt16.self)) } }
+    func getBE32() -> UInt32? { take(4) { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) } }
+    func getBE64() -> UInt64? { take(8) { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } }
+
+    /// Copies up to `n` bytes into `dest`; returns how many were available.
+    func getBytes(into dest: UnsafeMutableRawPointer?, _ n: Int) -> Int {
+        let available = max(0, min(n, remaining))
+        if available > 0, let base, let dest {
+            dest.copyMemory(from: base + cursor, byteCount: available)
+        }
+        cursor += available
+        if available < n { setError(-5) }
+        return available
+    }
+}

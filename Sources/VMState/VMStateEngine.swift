@@ -1,0 +1,79 @@
+import CGLib
+import CVMState
+
+/// The Swift face of the engine: save and load a C `VMStateDescription` with throwing calls.
+///
+/// ```swift
+/// let bytes = try VMStateEngine.save(&my_device_vmsd, opaque: &device)
+/// try VMStateEngine.load(&my_device_vmsd, opaque: &copy, from: bytes)
+/// ```
+public enum VMStateEngine {
+    /// Saves `vmsd` from `opaque` at its `version_id`; optionally describes it into `vmdesc`
+    /// (the keys of one description object: `vmsd_name`, `version`, `fields`, ...).
+    public static func save(
+        _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
+        vmdesc: VMDescWriter? = nil
+    ) throws(VMStateError) -> [UInt8] {
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        let file = MigrationFile(output: out)
+        try save(file, vmsd, opaque, version: vmsd.pointee.version_id, vmdesc: vmdesc)
+        return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
+    }
+
+    /// Loads all of `bytes` into `opaque` as `vmsd` at `version` (default: the description's
+    /// own version_id). Bytes left over after the state are an error.
+    public static func load(
+        _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer, version: Int32? = nil,
+        from bytes: [UInt8]
+    ) throws(VMStateError) {
+        let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+        defer { g_bytes_unref(gbytes) }
+        let file = MigrationFile(input: gbytes)
+        try load(file, vmsd, opaque, version: version ?? vmsd.pointee.version_id)
+        try expectEnd(file)
+    }
+
+    // MARK: shared with the C entry points
+
+    nonisolated(unsafe) static let emptyField: UnsafePointer<VMStateField> = {
+        let p = UnsafeMutablePointer<VMStateField>.allocate(capacity: 1)
+        p.initialize(to: VMStateField())
+        return UnsafePointer(p)
+    }()
+
+    static func save(
+        _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+        version: Int32, vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
+        let plan = try Planner.plan(vmsd)
+        guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
+        do throws(VMStateError) {
+            try Engine(file: file).save(plan, opaque, version: version, vmdesc: vmdesc)
+        } catch {
+            throw error.under(plan.name)
+        }
+    }
+
+    static func load(
+        _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+        version: Int32
+    ) throws(VMStateError) {
+        guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
+        let plan = try Planner.plan(vmsd)
+        guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
+        do throws(VMStateError) {
+            try Engine(file: file).load(plan, opaque, version: version)
+        } catch {
+            throw error.under(plan.name)
+        }
+    }
+
+    static func expectEnd(_ file: MigrationFile) throws(VMStateError) {
+        if file.remaining > 0 {
+            throw VMStateError(.failed, offset: file.position, reason: "bytes left after the state",
+                expected: "end of input", actual: "\(file.remaining) more bytes")
+        }
+    }
+}

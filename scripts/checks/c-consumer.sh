@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds a C program with no Swift in it against libswiftvmstate.so, runs it, and checks that
+# the library exports QEMU's function names.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+swift build --product swiftvmstate >/dev/null
+bin=$(swift build --show-bin-path)
+swiftlib=$(dirname "$(dirname "$(command -v swift)")")/lib/swift/linux
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+${CC:-cc} -std=gnu11 -Wall -Werror -I include $(pkg-config --cflags glib-2.0) Tests/CConsumer/consumer.c \
+    -L "$bin" -lswiftvmstate $(pkg-config --libs glib-2.0) -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib" \
+    -o "$out/consumer"
+"$out/consumer"
+
+missing=0
+for sym in vmstate_load_state vmstate_save_state vmstate_save_state_v vmstate_save_needed \
+    qemu_put_byte qemu_put_be16 qemu_put_be32 qemu_put_be64 qemu_put_buffer qemu_put_sbe32 \
+    qemu_put_be32s qemu_get_byte qemu_get_be16 qemu_get_be32 qemu_get_be64 qemu_get_buffer \
+    qemu_get_sbe32 qemu_get_be32s qemu_peek_byte qemu_peek_buffer qemu_file_skip \
+    qemu_file_get_error qemu_file_set_error qemu_fclose json_writer_new json_writer_get \
+    json_writer_free vmstate_file_new_output vmstate_file_new_input vmstate_info_uint32 \
+    vmstate_info_timer vmstate_info_gtree; do
+    if ! nm -D --defined-only "$bin/libswiftvmstate.so" | awk '{print $3}' | grep -qx "$sym"; then
+        echo "FAIL - libswiftvmstate.so does not export $sym"
+        missing=1
+    fi
+done
+[ "$missing" = 0 ] && echo "ok - libswiftvmstate.so exports QEMU's names"
+exit "$missing"
