@@ -818,6 +818,6 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
 }
 #endif
 
-
+#include "migration/vmstate-registry.h"
 
 #endif

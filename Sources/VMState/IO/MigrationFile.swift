@@ -150,6 +150,18 @@ final class MigrationFile {
         return UnsafeRawBufferPointer(start: base + cursor + offset, count: n)
     }
 
+    /// A copy of the input bytes from `start` up to `end` (absolute offsets, clamped).
+    func bytes(from start: Int, to end: Int) -> [UInt8] {
+        guard let base, start < end else { return [] }
+        let lo = max(0, start), hi = min(count, end)
+        return lo < hi ? Array(UnsafeRawBufferPointer(start: base + lo, count: hi - lo)) : []
+    }
+
+    /// All input bytes (for whole-stream scans such as finding the vmdesc).
+    func withAllBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
     func skip(_ n: Int) { cursor = min(count, cursor + max(0, n)) }
 
     func getByte() -> UInt8? { take(1) { $0.load(as: UInt8.self) } }

@@ -1,0 +1,82 @@
+import CGLib
+import CVMState
+
+// The registry C API (migration/vmstate-registry.h) over Registry.
+
+@inline(__always) private func registry(_ r: OpaquePointer?) -> Registry? {
+    r.map { Unmanaged<Registry>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError) -> Bool {
+    setGError(error, e)
+    return false
+}
+
+@c @implementation public func vmstate_registry_new() -> OpaquePointer? {
+    OpaquePointer(Unmanaged.passRetained(Registry()).toOpaque())
+}
+
+@c @implementation public func vmstate_registry_free(_ reg: OpaquePointer?) {
+    if let reg { Unmanaged<Registry>.fromOpaque(UnsafeRawPointer(reg)).release() }
+}
+
+@c @implementation public func vmstate_registry_add(
+    _ reg: OpaquePointer?, _ idstr: UnsafePointer<CChar>?, _ instance_id: UInt32,
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let idstr, let vmsd, let opaque else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_add: NULL argument"))
+    }
+    do throws(VMStateError) {
+        try r.add(idstr: String(cString: idstr), instanceID: instance_id, vmsd: vmsd, opaque: opaque)
+        return true
+    } catch let failure { return fail(error, failure) }
+}
+
+@c @implementation public func vmstate_registry_add_ram(
+    _ reg: OpaquePointer?, _ block_idstr: UnsafePointer<CChar>?, _ host: UnsafeMutableRawPointer?, _ length: Int,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let block_idstr, let host else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_add_ram: NULL argument"))
+    }
+    do throws(VMStateError) {
+        try r.addRAM(idstr: String(cString: block_idstr), host: host, length: length)
+        return true
+    } catch let failure { return fail(error, failure) }
+}
+
+@c @implementation public func vmstate_registry_save(
+    _ reg: OpaquePointer?, _ machine_type: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<GByteArray>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let out else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_save: NULL argument"))
+    }
+    let start = out.pointee.len
+    do throws(VMStateError) {
+        try r.save(machineType: machine_type.map { String(cString: $0) }, into: out)
+        return true
+    } catch let failure {
+        g_byte_array_set_size(out, start)
+        return fail(error, failure)
+    }
+}
+
+@c @implementation public func vmstate_registry_load(
+    _ reg: OpaquePointer?, _ input: OpaquePointer?, _ flags: UInt32,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let input else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_load: NULL argument"))
+    }
+    do throws(VMStateError) {
+        try r.load(MigrationFile(input: input), options: Registry.LoadOptions(rawValue: flags))
+        return true
+    } catch let failure { return fail(error, failure) }
+}
+
+@c @implementation public func vmstate_registry_machine_type(_ reg: OpaquePointer?) -> UnsafePointer<CChar>? {
+    registry(reg)?.machineTypeCString()
+}

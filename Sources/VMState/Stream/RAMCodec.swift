@@ -1,0 +1,148 @@
+import CGLib
+import CVMState
+
+/// The "ram" section (version 4): MEM_SIZE with the block list, ZERO and PAGE records, EOS.
+enum RAMCodec {
+    static let memSize: UInt64 = 0x04
+    static let zero: UInt64 = 0x02
+    static let page: UInt64 = 0x08
+    static let eos: UInt64 = 0x10
+    static let continueFlag: UInt64 = 0x20
+    static let flagMask: UInt64 = UInt64(StreamFormat.pageSize - 1)
+
+    /// Carried across the parts of one stream: the block of the last page (for CONTINUE).
+    struct LoadState {
+        var lastBlock: Int?
+        var lastBlockName = ""
+    }
+
+    /// Writes the RAM as a START part (sizes) and an END part (every page).
+    static func save(_ blocks: [Registry.RAMBlock], sectionID: UInt32, _ file: MigrationFile) {
+        file.putByte(StreamFormat.sectionStart)
+        file.putBE32(sectionID)
+        file.putByte(3)
+        file.putBytes(Array("ram".utf8))
+        file.putBE32(0)
+        file.putBE32(4)
+        let total = blocks.reduce(0) { $0 + $1.length }
+        file.putBE64(UInt64(total) | memSize)
+        for block in blocks {
+            let name = Array(block.idstr.utf8)
+            file.putByte(UInt8(name.count))
+            file.putBytes(name)
+            file.putBE64(UInt64(block.length))
+        }
+        file.putBE64(eos)
+        file.putByte(StreamFormat.footer)
+        file.putBE32(sectionID)
+
+        file.putByte(StreamFormat.sectionEnd)
+        file.putBE32(sectionID)
+        let pageSize = StreamFormat.pageSize
+        for block in blocks {
+            let name = Array(block.idstr.utf8)
+            file.reserve(block.length + block.length / pageSize * 9 + name.count + 1)
+            var first = true
+            for offset in stride(from: 0, to: block.length, by: pageSize) {
+                let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
+                let isZero = isZeroPage(page)
+                file.putBE64(UInt64(offset) | (isZero ? zero : RAMCodec.page) | (first ? 0 : continueFlag))
+                if first {
+                    file.putByte(UInt8(name.count))
+                    file.putBytes(name)
+                    first = false
+                }
+                if isZero { file.putByte(0) } else { file.putBytes(page.baseAddress, pageSize) }
+            }
+        }
+        file.putBE64(eos)
+        file.putByte(StreamFormat.footer)
+        file.putBE32(sectionID)
+    }
+
+    static func isZeroPage(_ page: UnsafeRawBufferPointer) -> Bool {
+        let words = page.baseAddress!.assumingMemoryBound(to: UInt64.self)
+        for i in 0..<(page.count / 8) where words[i] != 0 { return false }
+        return true
+    }
+
+    /// Reads one part up to its EOS; into `blocks` when given, else only past it.
+    static func loadPart(_ file: MigrationFile, blocks: [Registry.RAMBlock]?, state: inout LoadState) throws(VMStateError) {
+        let pageSize = StreamFormat.pageSize
+        while true {
+            let at = file.position
+            guard let word = file.getBE64() else { throw short(file, "RAM record") }
+            let flags = word & flagMask
+            let address = word & ~flagMask
+            if flags & memSize != 0 {
+                var seen: UInt64 = 0
+                while seen < address {
+                    let name = try blockName(file)
+                    guard let length = file.getBE64() else { throw short(file, "RAM block length") }
+                    if let blocks {
+                        guard let block = blocks.first(where: { $0.idstr == name }) else {
+                            throw VMStateError(.ram, path: name, offset: at, reason: "the stream has a RAM block that is not registered")
+                        }
+                        guard UInt64(block.length) == length else {
+                            throw VMStateError(.ram, path: name, offset: at, reason: "RAM block length differs",
+                                expected: "\(block.length)", actual: "\(length)")
+                        }
+                    }
+                    seen &+= length
+                }
+                if seen != address {
+                    throw VMStateError(.ram, offset: at, reason: "RAM block lengths do not add up to the total",
+                        expected: "\(address)", actual: "\(seen)")
+                }
+            }
+            if flags & (zero | page) != 0 {
+                if flags & continueFlag == 0 {
+                    let name = try blockName(file)
+                    state.lastBlockName = name
+                    state.lastBlock = blocks?.firstIndex { $0.idstr == name }
+                    if blocks != nil && state.lastBlock == nil {
+                        throw VMStateError(.ram, path: name, offset: at, reason: "page for a RAM block that is not registered")
+                    }
+                } else if blocks != nil && state.lastBlock == nil {
+                    throw VMStateError(.ram, offset: at, reason: "CONTINUE page with no block before it")
+                }
+                var target: UnsafeMutableRawPointer?
+                if let blocks, let index = state.lastBlock {
+                    let block = blocks[index]
+                    guard address <= UInt64(block.length - pageSize) else {
+                        throw VMStateError(.ram, path: block.idstr, offset: at, reason: "page address outside the RAM block",
+                            expected: "below \(hex(UInt64(block.length), width: 8))", actual: hex(address, width: 8))
+                    }
+                    target = block.host + Int(address)
+                }
+                if flags & zero != 0 {
+                    guard let fill = file.getByte() else { throw short(file, "zero page") }
+                    if let target, fill != 0 || !isZeroPage(UnsafeRawBufferPointer(start: target, count: pageSize)) {
+                        target.initializeMemory(as: UInt8.self, repeating: fill, count: pageSize)
+                    }
+                } else {
+                    guard file.remaining >= pageSize else { throw short(file, "RAM page") }
+                    if let target { _ = file.getBytes(into: target, pageSize) } else { file.skip(pageSize) }
+                }
+            }
+            let unsupported = flags & ~(memSize | zero | page | eos | continueFlag)
+            if unsupported != 0 {
+                throw VMStateError(.ram, offset: at, reason: "unsupported RAM record flags (XBZRLE, compression, hooks)",
+                    actual: hex(unsupported, width: 2))
+            }
+            if flags & eos != 0 { return }
+        }
+    }
+
+    private static func blockName(_ file: MigrationFile) throws(VMStateError) -> String {
+        guard let len = file.getByte() else { throw short(file, "RAM block name") }
+        guard let name = file.take(Int(len), { Array(UnsafeRawBufferPointer(start: $0, count: Int(len))) }) else {
+            throw short(file, "RAM block name")
+        }
+        return String(decoding: name, as: UTF8.self)
+    }
+
+    private static func short(_ file: MigrationFile, _ what: String) -> VMStateError {
+        VMStateError(.shortInput, offset: file.position, reason: "stream ended inside a \(what)")
+    }
+}

@@ -1,0 +1,200 @@
+import CGLib
+import CVMState
+
+/// One pass over a whole stream into a registry's devices and RAM (SPEC section 8).
+final class StreamLoader {
+    let registry: Registry
+    let file: MigrationFile
+    let options: Registry.LoadOptions
+    private(set) var machineType: String?
+    private(set) var configurationExtra: [UInt8] = []
+    private(set) var layout: [Registry.LayoutEntry] = []
+    /// Section ids of the iterative RAM section ("ram"), and whether it goes to registered RAM.
+    private var ramSections: [UInt32: Bool] = [:]
+    private var ramState = RAMCodec.LoadState()
+    private lazy var streamVMDesc: VMDescIndex? = VMDescIndex.find(in: file)
+
+    init(registry: Registry, file: MigrationFile, options: Registry.LoadOptions) {
+        self.registry = registry
+        self.file = file
+        self.options = options
+    }
+
+    private var skipping: Bool { !options.isDisjoint(with: [.skipUnknown, .keepUnknown]) }
+    private var keeping: Bool { options.contains(.keepUnknown) }
+
+    func run() throws(VMStateError) {
+        let magic = try be32("stream magic")
+        guard magic == StreamFormat.magic else {
+            throw bad(0, "not a QEMU migration stream", expected: "magic 0x5145564d (\"QEVM\")", actual: hex(UInt64(magic), width: 4))
+        }
+        let version = try be32("stream version")
+        guard version == StreamFormat.version else {
+            throw bad(4, version == 2 ? "version 2 streams are not supported" : "unsupported stream version",
+                expected: "3", actual: "\(version)")
+        }
+        while true {
+            let at = file.position
+            guard let type = file.getByte() else {
+                throw VMStateError(.shortInput, offset: at, reason: "stream ended before its EOF marker")
+            }
+            switch type {
+            case StreamFormat.configuration: try configuration()
+            case StreamFormat.sectionStart, StreamFormat.sectionFull: try sectionWithHeader(type: type, start: at)
+            case StreamFormat.sectionPart, StreamFormat.sectionEnd: try sectionPart(start: at)
+            case StreamFormat.eof: return
+            default:
+                throw bad(at, "unexpected section type", expected: "a section type (0x00-0x07)", actual: hexByte(type))
+            }
+        }
+    }
+
+    // MARK: configuration
+
+    private func configuration() throws(VMStateError) {
+        let len = Int(try be32("configuration length"))
+        let at = file.position
+        guard len <= 255, let name = file.take(len, { Array(UnsafeRawBufferPointer(start: $0, count: len)) }) else {
+            throw bad(at, "bad machine type in the configuration section", expected: "a name of at most 255 bytes", actual: "\(len) bytes")
+        }
+        let machine = String(decoding: name, as: UTF8.self)
+        if let expected = registry.expectedMachineType, expected != machine {
+            throw VMStateError(.machineMismatch, offset: at, reason: "the stream is for another machine type",
+                expected: "\"\(expected)\"", actual: "\"\(machine)\"")
+        }
+        machineType = machine
+        // Configuration subsections (QEMU 7.2: target-page-bits, capabilities, uuid): kept as bytes.
+        let extraStart = file.position
+        while let peek = file.peek(2), peek[0] == StreamFormat.subsection {
+            let len = Int(peek[1])
+            guard let nameBytes = file.peek(len, at: 2) else { break }
+            let sub = String(decoding: nameBytes, as: UTF8.self)
+            guard sub.hasPrefix("configuration") else { break }
+            file.skip(2 + len + 4)
+            switch sub {
+            case "configuration/target-page-bits": file.skip(4)
+            case "configuration/uuid": file.skip(16)
+            case "configuration/capabilities":
+                let count = try be32("capability count")
+                for _ in 0..<count {
+                    guard let n = file.getByte() else { throw shortStream("capability name") }
+                    file.skip(Int(n))
+                }
+            default:
+                throw bad(extraStart, "unknown configuration subsection \"\(sub)\"")
+            }
+            if file.errorCode != 0 { throw shortStream("configuration subsection") }
+        }
+        configurationExtra = file.bytes(from: extraStart, to: file.position)
+    }
+
+    // MARK: sections
+
+    private func sectionWithHeader(type: UInt8, start: Int) throws(VMStateError) {
+        let sectionID = try be32("section id")
+        guard let len = file.getByte() else { throw shortStream("section idstr") }
+        guard let nameBytes = file.take(Int(len), { Array(UnsafeRawBufferPointer(start: $0, count: Int(len))) }) else {
+            throw shortStream("section idstr")
+        }
+        let idstr = String(decoding: nameBytes, as: UTF8.self)
+        let instanceID = try be32("instance id")
+        let version = Int32(bitPattern: try be32("version id"))
+
+        if idstr == "ram" {
+            let registered = !registry.ramBlocks.isEmpty
+            guard registered || skipping else { throw unknown(idstr, instanceID, start) }
+            guard version == 4 else {
+                throw bad(start, "unsupported ram section version", expected: "4", actual: "\(version)")
+            }
+            ramSections[sectionID] = registered
+            if registered && !layout.contains(where: { if case .ram = $0 { return true } else { return false } }) {
+                layout.append(.ram(sectionID: sectionID))
+            }
+            try ramPart(registered: registered)
+            try footer(sectionID, idstr: idstr)
+            if !registered && keeping { keep(from: start, vmdesc: nil) }
+            return
+        }
+        guard type == StreamFormat.sectionFull else {
+            throw bad(start, "iterative section \"\(idstr)\" is not supported (only \"ram\" is)")
+        }
+        if let index = registry.device(idstr, instanceID) {
+            let device = registry.devices[index]
+            do throws(VMStateError) {
+                try VMStateEngine.load(file, device.vmsd, device.opaque, version: version)
+            } catch {
+                throw error.inSection(idstr, instanceID)
+            }
+            try footer(sectionID, idstr: idstr)
+            layout.append(.device(index: index, sectionID: sectionID))
+            return
+        }
+        guard skipping else { throw unknown(idstr, instanceID, start) }
+        guard let index = streamVMDesc else {
+            throw VMStateError(.unknownSection, offset: start,
+                reason: "cannot skip section \"\(idstr)\" instance \(instanceID): the stream has no vmdesc to find its size")
+        }
+        guard let entry = index.device(idstr, instanceID) else {
+            throw VMStateError(.unknownSection, offset: start,
+                reason: "cannot skip section \"\(idstr)\" instance \(instanceID): it is not in the stream's vmdesc")
+        }
+        let bodyStart = file.position
+        guard entry.size <= file.remaining else {
+            throw VMStateError(.shortInput, offset: bodyStart,
+                reason: "section \"\(idstr)\" is shorter than its vmdesc says", expected: "\(entry.size) bytes",
+                actual: "\(file.remaining) left")
+        }
+        file.skip(entry.size)
+        try footer(sectionID, idstr: idstr)
+        if keeping { keep(from: start, vmdesc: entry.json) }
+    }
+
+    private func sectionPart(start: Int) throws(VMStateError) {
+        let sectionID = try be32("section id")
+        guard let registered = ramSections[sectionID] else {
+            throw bad(start, "part of section \(sectionID), which never started")
+        }
+        try ramPart(registered: registered)
+        try footer(sectionID, idstr: "ram")
+        if !registered && keeping { keep(from: start, vmdesc: nil) }
+    }
+
+    private func ramPart(registered: Bool) throws(VMStateError) {
+        try RAMCodec.loadPart(file, blocks: registered ? registry.ramBlocks : nil, state: &ramState)
+    }
+
+    private func footer(_ sectionID: UInt32, idstr: String) throws(VMStateError) {
+        let at = file.position
+        guard let marker = file.getByte() else { throw shortStream("section footer") }
+        let id = try be32("section footer")
+        guard marker == StreamFormat.footer, id == sectionID else {
+            throw VMStateError(.badStream, offset: at, reason: "bad footer after section \"\(idstr)\" (its data has a different length)",
+                expected: "0x7e and section id \(sectionID)", actual: "\(hexByte(marker)) and \(id)")
+        }
+    }
+
+    private func keep(from start: Int, vmdesc: [UInt8]?) {
+        let bytes = file.bytes(from: start, to: file.position)
+        layout.append(.kept(bytes: bytes, vmdesc: vmdesc))
+    }
+
+    // MARK: helpers
+
+    private func be32(_ what: String) throws(VMStateError) -> UInt32 {
+        guard let v = file.getBE32() else { throw shortStream(what) }
+        return v
+    }
+
+    private func shortStream(_ what: String) -> VMStateError {
+        VMStateError(.shortInput, offset: file.position, reason: "stream ended inside the \(what)")
+    }
+
+    private func bad(_ at: Int, _ reason: String, expected: String? = nil, actual: String? = nil) -> VMStateError {
+        VMStateError(.badStream, offset: at, reason: reason, expected: expected, actual: actual)
+    }
+
+    private func unknown(_ idstr: String, _ instanceID: UInt32, _ at: Int) -> VMStateError {
+        VMStateError(.unknownSection, offset: at,
+            reason: "section \"\(idstr)\" instance \(instanceID) has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it)")
+    }
+}

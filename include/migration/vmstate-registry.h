@@ -1,0 +1,72 @@
+/*
+ * swift-vmstate: whole migration streams in QEMU 7.2's format (SPEC section 8).
+ *
+ * A registry holds the devices (a description and its opaque, by idstr and instance id) and
+ * the RAM blocks of an emulator. Save writes a stream QEMU 7.2 can load; load reads a stream
+ * written by QEMU 7.2 (or by save) into the registered devices and RAM.
+ *
+ * Every function that takes `GError **error` returns false (or NULL) on failure and sets the
+ * error (domain VMSTATE_ERROR, a VMStateErrorCode) when `error` is not NULL; the message names
+ * the section, the field path and the byte offset.
+ */
+#ifndef SWIFT_VMSTATE_REGISTRY_H
+#define SWIFT_VMSTATE_REGISTRY_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct VMStateDescription VMStateDescription;
+
+/** An opaque set of devices and RAM blocks. */
+typedef struct VMStateRegistry VMStateRegistry;
+
+/** Sections with no registered entry are skipped instead of failing the load. */
+#define VMSTATE_LOAD_SKIP_UNKNOWN 0x1
+/** ... and kept, and written back by the next save in their original place. Implies SKIP. */
+#define VMSTATE_LOAD_KEEP_UNKNOWN 0x2
+
+/** A new, empty registry; free it with vmstate_registry_free. */
+VMStateRegistry *vmstate_registry_new(void);
+/** Frees the registry (not the devices, descriptions or RAM it refers to); NULL is allowed. */
+void vmstate_registry_free(VMStateRegistry *reg);
+
+/**
+ * Registers a device: its state `opaque` described by `vmsd`, saved as section `idstr` with
+ * `instance_id`. Both must stay valid while the registry is used. Fails when the same idstr and
+ * instance id is registered already.
+ */
+bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
+                          const VMStateDescription *vmsd, void *opaque, GError **error);
+
+/**
+ * Registers a RAM block of `length` bytes at `host` under `block_idstr` (QEMU's RAMBlock idstr,
+ * e.g. "pc.ram"). `length` must be a multiple of the 4096-byte page size.
+ */
+bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, void *host,
+                              size_t length, GError **error);
+
+/**
+ * Appends a whole stream to `out`: header, configuration (`machine_type`; NULL means the machine
+ * type of the last loaded stream), RAM when registered, one section per device, EOF, vmdesc.
+ * After a load, sections keep the loaded stream's order and section ids.
+ */
+bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByteArray *out,
+                           GError **error);
+
+/** Loads a whole stream into the registered devices and RAM. `flags`: VMSTATE_LOAD_*. */
+bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
+
+/** The machine type of the last loaded stream, or NULL; owned by the registry. */
+const char *vmstate_registry_machine_type(VMStateRegistry *reg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
