@@ -1,0 +1,238 @@
+import CFixtures
+import CGLib
+import CVMState
+import Testing
+
+@testable import VMState
+
+/// Whole streams of our own devices and RAM: exact layout, round trip, and one test per load
+/// error.
+@Suite struct RegistryTests {
+    /// A registry with a counter, a blob and two RAM blocks, plus the memory behind them.
+    final class Machine {
+        let counterPointer = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        let blobPointer = UnsafeMutablePointer<StrBlob>.allocate(capacity: 1)
+        var counter: StrCounter {
+            get { counterPointer.pointee }
+            set { counterPointer.pointee = newValue }
+        }
+        var blob: StrBlob {
+            get { blobPointer.pointee }
+            set { blobPointer.pointee = newValue }
+        }
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 4 * 4096, alignment: 4096)
+        let rom = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        let registry = Registry()
+
+        init(fill: Bool) throws {
+            counterPointer.initialize(to: StrCounter())
+            blobPointer.initialize(to: StrBlob())
+            ram.initializeMemory(as: UInt8.self, repeating: 0, count: 4 * 4096)
+            rom.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+            if fill {
+                counter.counter = 0x0102_0304
+                counter.mode = 7
+                withUnsafeMutableBytes(of: &counterPointer.pointee.regs) { for i in 0..<8 { $0[i] = UInt8(0xA0 + i) } }
+                counter.irq = true
+                blob.base = 0xFEED_0000_1000
+                blob.len = 5
+                let data = g_malloc(5)!.assumingMemoryBound(to: UInt8.self)
+                for i in 0..<5 { data[i] = UInt8(i + 1) }
+                blob.data = data
+                (ram + 4096).storeBytes(of: 0xDEAD_BEEF as UInt32, as: UInt32.self)
+                (ram + 3 * 4096 + 4095).storeBytes(of: 0x5A as UInt8, as: UInt8.self)
+                rom.initializeMemory(as: UInt8.self, repeating: 0xFF, count: 4096)
+            }
+            try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counterPointer)
+            try registry.add(idstr: "blob", instanceID: 3, vmsd: StreamFixtures.blob, opaque: blobPointer)
+            try registry.addRAM(idstr: "pc.ram", host: ram, length: 4 * 4096)
+            try registry.addRAM(idstr: "pc.rom", host: rom, length: 4096)
+        }
+
+        deinit {
+            g_free(blob.data)
+            counterPointer.deallocate()
+            blobPointer.deallocate()
+            ram.deallocate()
+            rom.deallocate()
+        }
+    }
+
+    @Test func streamLayoutIsQEMUs() throws {
+        let machine = try Machine(fill: true)
+        let bytes = try machine.registry.save(machineType: "pc-i440fx-7.2")
+        var expected: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3]
+        expected += [0x07, 0, 0, 0, 13] + Array("pc-i440fx-7.2".utf8)
+        // RAM START (section 0): MEM_SIZE total 5 pages, both blocks, EOS, footer.
+        expected += [0x01, 0, 0, 0, 0, 3] + Array("ram".utf8) + [0, 0, 0, 0, 0, 0, 0, 4]
+        expected += be64(5 * 4096 | 0x04)
+        expected += [6] + Array("pc.ram".utf8) + be64(4 * 4096)
+        expected += [6] + Array("pc.rom".utf8) + be64(4096)
+        expected += be64(0x10) + [0x7E, 0, 0, 0, 0]
+        // RAM END: pc.ram page 0 zero, page 1 data, page 2 zero, page 3 data; pc.rom page 0 data.
+        expected += [0x03, 0, 0, 0, 0]
+        expected += be64(0x0000 | 0x02) + [6] + Array("pc.ram".utf8) + [0]
+        var page1 = [UInt8](repeating: 0, count: 4096)
+        page1[0...3] = [0xEF, 0xBE, 0xAD, 0xDE]
+        expected += be64(0x1000 | 0x08 | 0x20) + page1
+        expected += be64(0x2000 | 0x02 | 0x20) + [0]
+        var page3 = [UInt8](repeating: 0, count: 4096)
+        page3[4095] = 0x5A
+        expected += be64(0x3000 | 0x08 | 0x20) + page3
+        expected += be64(0x0000 | 0x08) + [6] + Array("pc.rom".utf8) + [UInt8](repeating: 0xFF, count: 4096)
+        expected += be64(0x10) + [0x7E, 0, 0, 0, 0]
+        // Devices: FULL sections 1 and 2.
+        expected += [0x04, 0, 0, 0, 1, 7] + Array("counter".utf8) + [0, 0, 0, 0, 0, 0, 0, 2]
+        expected += [1, 2, 3, 4, 0, 7, 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 1]
+        expected += [0x7E, 0, 0, 0, 1]
+        expected += [0x04, 0, 0, 0, 2, 4] + Array("blob".utf8) + [0, 0, 0, 3, 0, 0, 0, 1]
+        expected += [0, 0, 0xFE, 0xED, 0, 0, 0x10, 0, 0, 0, 0, 5, 1, 2, 3, 4, 5]
+        expected += [0x7E, 0, 0, 0, 2]
+        expected += [0x00]
+        let json =
+            #"{"page_size": 4096, "devices": [{"name": "counter", "instance_id": 0, "vmsd_name": "str-counter", "version": 2, "fields": [{"name": "counter", "type": "uint32", "size": 4}, {"name": "mode", "type": "uint16", "size": 2}, {"name": "regs", "array_len": 8, "type": "uint8", "size": 1}, {"name": "irq", "type": "bool", "size": 1}]}, {"name": "blob", "instance_id": 3, "vmsd_name": "str-blob", "version": 1, "fields": [{"name": "base", "type": "uint64", "size": 8}, {"name": "len", "type": "uint32", "size": 4}, {"name": "data", "type": "buffer", "size": 5}]}]}"#
+        expected += [0x06] + be32(UInt32(json.utf8.count)) + Array(json.utf8)
+        #expect(bytes.count == expected.count)
+        #expect(bytes == expected)
+    }
+
+    @Test func roundTripRestoresDevicesAndRAM() throws {
+        let source = try Machine(fill: true)
+        let bytes = try source.registry.save(machineType: "tiny")
+        let target = try Machine(fill: false)
+        try target.registry.load(bytes)
+        #expect(target.counter.counter == 0x0102_0304)
+        #expect(target.counter.mode == 7)
+        #expect(withUnsafeBytes(of: target.counter.regs) { Array($0) } == (0..<8).map { UInt8(0xA0 + $0) })
+        #expect(target.counter.irq)
+        #expect(target.blob.base == 0xFEED_0000_1000 && target.blob.len == 5)
+        #expect(Array(UnsafeBufferPointer(start: target.blob.data, count: 5)) == [1, 2, 3, 4, 5])
+        #expect(memcmp(target.ram, source.ram, 4 * 4096) == 0)
+        #expect(memcmp(target.rom, source.rom, 4096) == 0)
+        #expect(target.registry.loadedMachineType == "tiny")
+        // Saved again with the loaded machine type and layout: the same bytes.
+        #expect(try target.registry.save() == bytes)
+    }
+
+    // MARK: one test per load error
+
+    private func loadError(_ bytes: [UInt8], into machine: Machine? = nil, options: Registry.LoadOptions = []) throws -> VMStateError {
+        let target = try machine ?? Machine(fill: false)
+        do {
+            try target.registry.load(bytes, options: options)
+        } catch let error as VMStateError {
+            return error
+        }
+        Issue.record("load unexpectedly succeeded")
+        return VMStateError(.failed, reason: "none")
+    }
+
+    private func sample() throws -> [UInt8] {
+        let machine = try Machine(fill: true)
+        return try withExtendedLifetime(machine) { try machine.registry.save(machineType: "tiny") }
+    }
+
+    @Test func badMagic() throws {
+        var bytes = try sample()
+        bytes[0] = 0x51 ^ 0xFF
+        let e = try loadError(bytes)
+        #expect(e.kind == .badStream && e.offset == 0 && e.actual == "0xae45564d")
+    }
+
+    @Test func versionTwoStream() throws {
+        var bytes = try sample()
+        bytes[7] = 2
+        let e = try loadError(bytes)
+        #expect(e.kind == .badStream && e.offset == 4 && e.reason.contains("version 2"))
+    }
+
+    @Test func machineMismatchNamesBoth() throws {
+        let target = try Machine(fill: false)
+        target.registry.expectedMachineType = "pc-q35-7.2"
+        let e = try loadError(try sample(), into: target)
+        #expect(e.kind == .machineMismatch && e.expected == "\"pc-q35-7.2\"" && e.actual == "\"tiny\"")
+    }
+
+    @Test func unknownSectionIsNamed() throws {
+        let registry = Registry()
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter)
+        let bytes = try sample()
+        #expect {
+            try registry.load(bytes, options: [])
+        } throws: { error in
+            let e = error as! VMStateError
+            return e.kind == .unknownSection && e.reason.contains("\"ram\" instance 0")
+        }
+        // RAM and "blob" skipped: the counter still loads.
+        try registry.load(bytes, options: .skipUnknown)
+        #expect(counter.pointee.counter == 0x0102_0304)
+    }
+
+    @Test func badFooter() throws {
+        var bytes = try sample()
+        let counterFooter = footerOffset(bytes, sectionID: 1)
+        bytes[counterFooter] = 0x7D
+        let e = try loadError(bytes)
+        #expect(e.kind == .badStream && e.offset == counterFooter && e.reason.contains("\"counter\""))
+    }
+
+    @Test func ramPageOutOfRange() throws {
+        var bytes = try sample()
+        // The pc.rom page record (address 0) is the first word with "pc.rom" after it in END.
+        let rom = Array("pc.rom".utf8)
+        var at = 0
+        var found = 0
+        for i in 0..<(bytes.count - 7) where Array(bytes[i..<i + 6]) == rom && bytes[i - 1] == 6 {
+            found += 1
+            if found == 2 { at = i - 9 }
+        }
+        bytes[at + 6] = 0x10  // address 0x1000 in a one-page block
+        let e = try loadError(bytes)
+        #expect(e.kind == .ram && e.path == "pc.rom" && e.offset == at && e.actual == "0x0000000000001000")
+    }
+
+    @Test func truncatedStream() throws {
+        let bytes = try sample()
+        let footer = footerOffset(bytes, sectionID: 1)
+        // Cut 3 bytes before the footer: regs[6], regs[7] and irq are missing.
+        let e = try loadError(Array(bytes.prefix(footer - 3)))
+        #expect(e.kind == .shortInput && e.path == "str-counter/regs[6]" && e.offset == footer - 3)
+        #expect(e.description.contains("section \"counter\" instance 0"))
+    }
+
+    @Test func versionTooNewForDescription() throws {
+        let registry = Registry()
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counterV1, opaque: counter)
+        #expect {
+            try registry.load(try sample(), options: .skipUnknown)
+        } throws: { error in
+            let e = error as! VMStateError
+            return e.kind == .versionTooNew && e.actual == "2" && e.expected == "at most 1"
+        }
+    }
+
+    private func footerOffset(_ bytes: [UInt8], sectionID: UInt8) -> Int {
+        let name = sectionID == 1 ? Array("counter".utf8) : Array("blob".utf8)
+        for i in 0..<(bytes.count - name.count) where Array(bytes[i..<i + name.count]) == name && bytes[i - 6] == 0x04 {
+            let dataStart = i + name.count + 8
+            return dataStart + (sectionID == 1 ? 15 : 17)
+        }
+        return -1
+    }
+}
+
+func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+
+/// The C fixture descriptions by address (taken in C: Swift may copy imported globals).
+enum StreamFixtures {
+    static var counter: UnsafePointer<VMStateDescription> { str_counter_vmsd_ptr() }
+    static var counterV1: UnsafePointer<VMStateDescription> { str_counter_v1_only_vmsd_ptr() }
+    static var blob: UnsafePointer<VMStateDescription> { str_blob_vmsd_ptr() }
+}
