@@ -34,6 +34,41 @@ public enum VMStateEngine {
         try expectEnd(file)
     }
 
+    /// Options of a checked load.
+    public struct LoadOptions: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// A failed load leaves the struct as it was and frees what the engine allocated.
+        public static let transactional = LoadOptions(rawValue: 0x4)
+    }
+
+    /// Loads all of `bytes` into the `opaqueSize`-byte struct at `opaque`, refusing any write
+    /// that would leave the struct (or memory the engine allocated), hostile counts and sizes,
+    /// and nesting deeper than 64 levels. With `.transactional`, a failure restores the struct.
+    public static func loadChecked(
+        _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer, size opaqueSize: Int,
+        version: Int32? = nil, from bytes: [UInt8], options: LoadOptions = []
+    ) throws(VMStateError) {
+        let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+        defer { g_bytes_unref(gbytes) }
+        try loadChecked(MigrationFile(input: gbytes), vmsd, opaque, size: opaqueSize,
+            version: version ?? vmsd.pointee.version_id, options: options)
+    }
+
+    static func loadChecked(
+        _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+        size: Int, version: Int32, options: LoadOptions
+    ) throws(VMStateError) {
+        let loadGuard = LoadGuard(transactional: options.contains(.transactional))
+        if let opaque { loadGuard.addStruct(opaque, size: size) }
+        do throws(VMStateError) {
+            try load(file, vmsd, opaque, version: version, guard: loadGuard)
+            try expectEnd(file)
+        } catch {
+            throw loadGuard.rollBackAfter(error)
+        }
+    }
+
     // MARK: shared with the C entry points
 
     nonisolated(unsafe) static let emptyField: UnsafePointer<VMStateField> = {
@@ -58,13 +93,13 @@ public enum VMStateEngine {
 
     static func load(
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
-        version: Int32
+        version: Int32, guard loadGuard: LoadGuard? = nil
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
         guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
         do throws(VMStateError) {
-            try Engine(file: file).load(plan, opaque, version: version)
+            try Engine(file: file, loadGuard: loadGuard).load(plan, opaque, version: version)
         } catch {
             throw error.under(plan.name)
         }

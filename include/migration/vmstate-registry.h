@@ -45,6 +45,15 @@ bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t inst
                           const VMStateDescription *vmsd, void *opaque, GError **error);
 
 /**
+ * Registers a device like vmstate_registry_add, with the size of its top-level struct: loads then
+ * never write outside those `opaque_size` bytes (or memory the engine allocated), validate counts
+ * and sizes from the stream, and VMSTATE_LOAD_TRANSACTIONAL can restore the struct on failure.
+ */
+bool vmstate_registry_add_sized(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
+                                const VMStateDescription *vmsd, void *opaque, size_t opaque_size,
+                                GError **error);
+
+/**
  * Registers a RAM block of `length` bytes at `host` under `block_idstr` (QEMU's RAMBlock idstr,
  * e.g. "pc.ram"). `length` must be a multiple of the 4096-byte page size.
  */
@@ -59,7 +68,11 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
 bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByteArray *out,
                            GError **error);
 
-/** Loads a whole stream into the registered devices and RAM. `flags`: VMSTATE_LOAD_*. */
+/**
+ * Loads a whole stream into the registered devices and RAM. `flags`: VMSTATE_LOAD_SKIP_UNKNOWN,
+ * VMSTATE_LOAD_KEEP_UNKNOWN, VMSTATE_LOAD_TRANSACTIONAL (declared in migration/vmstate.h: a
+ * failed load restores every device added with vmstate_registry_add_sized; RAM is not restored).
+ */
 bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
 
 /** The machine type of the last loaded stream, or NULL; owned by the registry. */

@@ -226,6 +226,21 @@ GByteArray *vmstate_save_to_bytes(const VMStateDescription *vmsd, void *opaque,
 bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int version_id,
                              GBytes *in, GError **error);
 
+/** vmstate_load_checked / vmstate_registry_load flag: a failed load leaves the structs as they
+ *  were before the call and frees whatever the engine allocated. */
+#define VMSTATE_LOAD_TRANSACTIONAL 0x4
+
+/**
+ * Loads like vmstate_load_from_bytes, for input from another machine: `opaque` is a struct of
+ * `opaque_size` bytes, and a write that would land outside it (or outside memory the engine
+ * allocated) is an error naming the field instead of a write. Element counts and sizes from the
+ * stream, allocations (at most 1 GiB, and no more than the remaining input can fill) and nesting
+ * depth (64) are validated. `flags`: VMSTATE_LOAD_TRANSACTIONAL or 0. Writes through raw
+ * pointers the engine did not allocate cannot be bounded (`vmstate lint` names such fields).
+ */
+bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t opaque_size,
+                          int version_id, GBytes *in, unsigned flags, GError **error);
+
 /* ============================================================================================
  * Macros. Internal helpers first (names starting VMS_ are this header's own).
  * ========================================================================================== */

@@ -164,3 +164,22 @@ func setGError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ 
         return false
     }
 }
+
+@c @implementation public func vmstate_load_checked(
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,
+    _ version_id: Int32, _ input: OpaquePointer?, _ flags: UInt32,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let input else {
+        setGError(error, VMStateError(.failed, reason: "no input bytes"))
+        return false
+    }
+    do throws(VMStateError) {
+        try VMStateEngine.loadChecked(MigrationFile(input: input), vmsd, opaque, size: opaque_size,
+            version: version_id, options: VMStateEngine.LoadOptions(rawValue: flags))
+        return true
+    } catch let failure {
+        setGError(error, failure)
+        return false
+    }
+}

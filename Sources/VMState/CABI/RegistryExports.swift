@@ -34,6 +34,20 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     } catch let failure { return fail(error, failure) }
 }
 
+@c @implementation public func vmstate_registry_add_sized(
+    _ reg: OpaquePointer?, _ idstr: UnsafePointer<CChar>?, _ instance_id: UInt32,
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let idstr, let vmsd, let opaque else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_add_sized: NULL argument"))
+    }
+    do throws(VMStateError) {
+        try r.add(idstr: String(cString: idstr), instanceID: instance_id, vmsd: vmsd, opaque: opaque, size: opaque_size)
+        return true
+    } catch let failure { return fail(error, failure) }
+}
+
 @c @implementation public func vmstate_registry_add_ram(
     _ reg: OpaquePointer?, _ block_idstr: UnsafePointer<CChar>?, _ host: UnsafeMutableRawPointer?, _ length: Int,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?

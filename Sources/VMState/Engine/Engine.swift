@@ -8,6 +8,8 @@ import CVMState
 /// pays nothing for it.
 struct Engine {
     let file: MigrationFile
+    /// Bounds and undo records of a checked load; nil for QEMU's unchecked load.
+    var loadGuard: LoadGuard? = nil
 
     // MARK: - save
 
@@ -202,6 +204,14 @@ struct Engine {
 
     func load(_ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
         let vmsd = plan.vmsd.pointee
+        if let loadGuard {
+            loadGuard.depth += 1
+            if loadGuard.depth > LoadGuard.maximumDepth {
+                throw VMStateError(.boundExceeded, offset: file.position,
+                    reason: "descriptions nested deeper than \(LoadGuard.maximumDepth) levels")
+            }
+        }
+        defer { loadGuard?.depth -= 1 }
         if version > vmsd.version_id {
             throw VMStateError(
                 .versionTooNew, offset: file.position,
@@ -239,15 +249,20 @@ struct Engine {
         }
         let n = try count(field, opaque, label: field.name)
         let size = try elementSize(field, opaque)
-        if field.allocates {
-            let bytes = size.multipliedReportingOverflow(by: n)
-            guard !bytes.overflow else {
-                throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
-                    reason: "allocation size overflows", actual: "\(n) x \(size)")
-            }
-            if bytes.partialValue != 0 {
-                (opaque + field.offset).storeBytes(of: g_malloc(gsize(bytes.partialValue)), as: UnsafeMutableRawPointer?.self)
-            }
+        let extent = size.multipliedReportingOverflow(by: n)
+        guard !extent.overflow else {
+            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+                reason: "element count times size overflows", actual: "\(n) x \(size)")
+        }
+        if let loadGuard, !field.isPointer, n > 0,
+            let problem = loadGuard.check(opaque + field.offset, extent.partialValue, owner: opaque)
+        {
+            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+                reason: "the field would be written outside its struct: \(problem)",
+                expected: "at most the struct's size", actual: "\(n) element(s) of \(size) bytes")
+        }
+        if field.allocates && extent.partialValue != 0 {
+            try allocate(field, opaque, n: n, bytes: extent.partialValue)
         }
         let base = try firstElement(field, opaque, n: n, size: size)
 
@@ -379,11 +394,11 @@ struct Engine {
             let at = file.position
             guard let marker = file.getByte() else { throw shortInput(1, at: at) }
             if marker == 0 { break }
-            let element = g_malloc0(gsize(max(field.size, 1)))!
+            let element = try engineAllocate(max(field.size, 1))
             do throws(VMStateError) {
                 try load(nested, element, version: version)
             } catch {
-                g_free(element)
+                engineFree(element)
                 throw error.under("[\(index)]")
             }
             if isTail {
@@ -420,9 +435,9 @@ struct Engine {
             }
             var keyPointer: UnsafeMutableRawPointer?
             if let key {
-                let k = g_malloc0(gsize(max(field.field.pointee.start, 1)))!
+                let k = try engineAllocate(max(field.field.pointee.start, 1))
                 do throws(VMStateError) { try load(key, k, version: version) } catch {
-                    g_free(k)
+                    engineFree(k)
                     throw error.under("[\(loaded - 1)].key")
                 }
                 keyPointer = k
@@ -430,13 +445,14 @@ struct Engine {
                 guard let raw = file.getBE64() else { throw shortInput(8, at: markerAt + 1) }
                 keyPointer = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: raw))
             }
-            let v = g_malloc0(gsize(max(field.size, 1)))!
+            let v = try engineAllocate(max(field.size, 1))
             do throws(VMStateError) { try load(value, v, version: version) } catch {
-                g_free(v)
-                if key != nil { g_free(keyPointer) }
+                engineFree(v)
+                if key != nil, let keyPointer { engineFree(keyPointer) }
                 throw error.under("[\(loaded - 1)]")
             }
             g_tree_insert(tree, keyPointer, v)
+            loadGuard?.insertedIntoTree(tree, key: keyPointer, value: v)
         }
         if loaded != expected {
             throw VMStateError(.mismatch, offset: file.position, reason: "tree node count differs from the stream's count",
@@ -468,6 +484,49 @@ struct Engine {
             } catch {
                 throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
             }
+        }
+    }
+
+    // MARK: - memory the engine allocates on load
+
+    /// VMS_ALLOC: allocates the field's memory before loading it (QEMU: `g_malloc(size * n)`),
+    /// refusing sizes the rest of the input cannot fill and sizes over 1 GiB.
+    private func allocate(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, bytes: Int) throws(VMStateError) {
+        let wire = minimumWireSize(field.op, size: bytes / max(n, 1))
+        if wire.multipliedReportingOverflow(by: n).partialValue > file.remaining || bytes > LoadGuard.maximumAllocation {
+            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+                reason: "refusing to allocate \(bytes) bytes for \(n) element(s)",
+                expected: "at most \(min(file.remaining, LoadGuard.maximumAllocation)) bytes of input to fill it",
+                actual: "\(n) element(s) needing at least \(wire) byte(s) each")
+        }
+        let memory = try engineAllocate(bytes)
+        (opaque + field.offset).storeBytes(of: memory, as: UnsafeMutableRawPointer?.self)
+    }
+
+    /// Zeroed memory for the stream's data; tracked (and bounded) by a checked load.
+    private func engineAllocate(_ bytes: Int) throws(VMStateError) -> UnsafeMutableRawPointer {
+        let memory = loadGuard.map { $0.allocate(bytes) } ?? g_try_malloc0(gsize(bytes))
+        guard let memory else {
+            throw VMStateError(.boundExceeded, offset: file.position, reason: "cannot allocate \(bytes) bytes")
+        }
+        return memory
+    }
+
+    private func engineFree(_ memory: UnsafeMutableRawPointer) {
+        loadGuard?.release(memory)
+        g_free(memory)
+    }
+
+    /// The fewest input bytes one element of this kind consumes (0 when it may consume none).
+    private func minimumWireSize(_ op: ElementOp, size: Int) -> Int {
+        switch op {
+        case .scalar(let width, _), .equal(let width): return width
+        case .int32LE: return 4
+        case .buffer, .unusedBuffer: return size
+        case .timer: return 8
+        case .nullptr, .qtailq, .qlist: return 1
+        case .gtree: return 5
+        default: return 0
         }
     }
 

@@ -31,6 +31,8 @@ public final class Registry {
         public static let skipUnknown = LoadOptions(rawValue: 0x1)
         /// ... and kept, and written back by the next save in their place.
         public static let keepUnknown = LoadOptions(rawValue: 0x2)
+        /// A failed load leaves every device added with a size as it was (RAM is not restored).
+        public static let transactional = LoadOptions(rawValue: 0x4)
     }
 
     struct Device {
@@ -38,6 +40,8 @@ public final class Registry {
         let instanceID: UInt32
         let vmsd: UnsafePointer<VMStateDescription>
         let opaque: UnsafeMutableRawPointer
+        /// The struct's size when known: loads are then bounded to it.
+        let size: Int?
     }
 
     struct RAMBlock {
@@ -78,8 +82,11 @@ public final class Registry {
     }
 
     /// Registers a device's state `opaque`, described by `vmsd`, as section `idstr`/`instanceID`.
+    /// With `size`, loads of this device never write outside those `size` bytes at `opaque`
+    /// (or memory the engine allocated), and a transactional load can restore it.
     public func add(
-        idstr: String, instanceID: UInt32, vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer
+        idstr: String, instanceID: UInt32, vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
+        size: Int? = nil
     ) throws(VMStateError) {
         guard !idstr.isEmpty, idstr.utf8.count <= 255 else {
             throw VMStateError(.failed, path: idstr, reason: "a section idstr must have 1 to 255 bytes")
@@ -88,7 +95,7 @@ public final class Registry {
             throw VMStateError(.failed, path: idstr, reason: "section \(idstr) instance \(instanceID) is registered already")
         }
         _ = try Planner.plan(vmsd)
-        devices.append(Device(idstr: idstr, instanceID: instanceID, vmsd: vmsd, opaque: opaque))
+        devices.append(Device(idstr: idstr, instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size))
     }
 
     /// Registers `length` bytes at `host` as the RAM block `idstr`.
@@ -205,8 +212,18 @@ public final class Registry {
     }
 
     func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
-        let loader = StreamLoader(registry: self, file: file, options: options)
-        try loader.run()
+        var loadGuard: LoadGuard?
+        if options.contains(.transactional) || devices.contains(where: { $0.size != nil }) {
+            let newGuard = LoadGuard(transactional: options.contains(.transactional))
+            for device in devices { if let size = device.size { newGuard.addStruct(device.opaque, size: size) } }
+            loadGuard = newGuard
+        }
+        let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
+        do throws(VMStateError) {
+            try loader.run()
+        } catch {
+            throw loadGuard?.rollBackAfter(error) ?? error
+        }
         loadedMachineType = loader.machineType
         configurationExtra = loader.configurationExtra
         layout = loader.layout

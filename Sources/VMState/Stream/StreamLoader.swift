@@ -6,6 +6,7 @@ final class StreamLoader {
     let registry: Registry
     let file: MigrationFile
     let options: Registry.LoadOptions
+    let loadGuard: LoadGuard?
     private(set) var machineType: String?
     private(set) var configurationExtra: [UInt8] = []
     private(set) var layout: [Registry.LayoutEntry] = []
@@ -14,8 +15,9 @@ final class StreamLoader {
     private var ramState = RAMCodec.LoadState()
     private lazy var streamVMDesc: VMDescIndex? = VMDescIndex.find(in: file)
 
-    init(registry: Registry, file: MigrationFile, options: Registry.LoadOptions) {
+    init(registry: Registry, file: MigrationFile, options: Registry.LoadOptions, guard loadGuard: LoadGuard?) {
         self.registry = registry
+        self.loadGuard = loadGuard
         self.file = file
         self.options = options
     }
@@ -121,7 +123,7 @@ final class StreamLoader {
         if let index = registry.device(idstr, instanceID) {
             let device = registry.devices[index]
             do throws(VMStateError) {
-                try VMStateEngine.load(file, device.vmsd, device.opaque, version: version)
+                try VMStateEngine.load(file, device.vmsd, device.opaque, version: version, guard: loadGuard)
             } catch {
                 throw error.inSection(idstr, instanceID)
             }
