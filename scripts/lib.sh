@@ -26,3 +26,12 @@ ensure_build_deps() {
     apt_need libglib2.0-dev pkg-config --exists glib-2.0
     apt_need clang command -v clang
 }
+
+# What the tests need beyond the build: QEMU 7.2 (a real peer for streams), python3 (its QMP
+# driver), valgrind (leak checks).
+ensure_test_deps() {
+    ensure_build_deps
+    apt_need qemu-system-x86 command -v qemu-system-x86_64
+    apt_need python3 command -v python3
+    apt_need valgrind command -v valgrind
+}
