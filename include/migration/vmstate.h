@@ -22,6 +22,23 @@
 #include "qemu/queue.h"
 #include "qemu/timer.h"
 
+/* The kernel types __u8 .. __u64, for VMSTATE_U8 .. VMSTATE_U64 (see there). */
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<linux/types.h>)
+#include <linux/types.h>
+#define VMS_KERNEL_U8 __u8
+#define VMS_KERNEL_U16 __u16
+#define VMS_KERNEL_U32 __u32
+#define VMS_KERNEL_U64 __u64
+#endif
+#endif
+#ifndef VMS_KERNEL_U8
+#define VMS_KERNEL_U8 uint8_t
+#define VMS_KERNEL_U16 uint16_t
+#define VMS_KERNEL_U32 uint32_t
+#define VMS_KERNEL_U64 uint64_t
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -675,11 +692,16 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #define VMSTATE_UINT32_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint32, uint32_t)
 #define VMSTATE_UINT64_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint64, uint64_t)
 
-/* The Linux kernel-type forms (__u8 .. __u64 are the same types as uint8_t .. uint64_t). */
-#define VMSTATE_U8_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint8, uint8_t)
-#define VMSTATE_U16_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint16, uint16_t)
-#define VMSTATE_U32_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint32, uint32_t)
-#define VMSTATE_U64_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint64, uint64_t)
+/*
+ * The Linux kernel-type forms, for members declared with __u8 .. __u64 (QEMU defines them on
+ * Linux only). The type check uses the kernel types themselves: on x86-64 __u64 is
+ * `unsigned long long` while uint64_t is `unsigned long`, so checking against uint64_t would
+ * reject a correct `__u64` member. Without <linux/types.h> they fall back to uint8_t..uint64_t.
+ */
+#define VMSTATE_U8_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint8, VMS_KERNEL_U8)
+#define VMSTATE_U16_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint16, VMS_KERNEL_U16)
+#define VMSTATE_U32_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint32, VMS_KERNEL_U32)
+#define VMSTATE_U64_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_uint64, VMS_KERNEL_U64)
 #define VMSTATE_U8(_f, _s) VMSTATE_U8_V(_f, _s, 0)
 #define VMSTATE_U16(_f, _s) VMSTATE_U16_V(_f, _s, 0)
 #define VMSTATE_U32(_f, _s) VMSTATE_U32_V(_f, _s, 0)

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Wrong field types must not compile, as in QEMU 7.2: each case below uses a VMSTATE_* macro on
+# a member of the wrong type and must fail with our own type-check message (an unrelated error
+# does not count). Every case also has a correct twin that differs only in that line and must
+# compile, and a control file with all the correct uses together must compile cleanly.
+#
+# Compiler: $CC (default cc). When CC is not set and clang is installed, the cases run with
+# clang too, since GCC and Clang word static-assertion failures differently.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+
+if ! glib_cflags=$(pkg-config --cflags glib-2.0); then
+    echo "FAIL - pkg-config --cflags glib-2.0 (install libglib2.0-dev)"
+    exit 1
+fi
+read -ra glib_flags <<<"$glib_cflags"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat >"$tmp/prelude.h" <<'C'
+#include "migration/vmstate.h"
+
+typedef struct Inner {
+    uint32_t a;
+} Inner;
+
+typedef struct Other {
+    uint64_t b;
+} Other;
+
+typedef struct Dev {
+    uint16_t u16;
+    uint32_t u32;
+    uint16_t arr16_4[4];
+    uint16_t arr16_5[5];
+    uint32_t arr32_4[4];
+    uint8_t buf[8];
+    uint16_t buf16[4];
+    int32_t n_i32;
+    uint32_t n_u32;
+    uint16_t n_u16;
+    uint32_t *p32;
+    uint16_t *p16;
+    uint8_t *vbuf;
+    uint32_t fifo[8];
+    Inner inner;
+    Inner *inner_ptr;
+    Other *other_ptr;
+    Inner inners[3];
+    QEMUTimer timer;
+    QEMUTimer *timer_ptr;
+    __u64 k64;
+} Dev;
+
+typedef struct TmpGood {
+    Dev *parent;
+    uint32_t x;
+} TmpGood;
+
+typedef struct TmpNotFirst {
+    uint32_t x;
+    Dev *parent;
+} TmpNotFirst;
+
+typedef struct TmpWrongParent {
+    Other *parent;
+    uint32_t x;
+} TmpWrongParent;
+
+extern const VMStateDescription vmstate_inner;
+extern const VMStateDescription vmstate_tmp;
+C
+
+# name | correct line | wrong line | message the wrong line must produce
+cases=(
+    "VMSTATE_UINT32 on a uint16_t member|VMSTATE_UINT32(u32, Dev)|VMSTATE_UINT32(u16, Dev)|VMSTATE: Dev.u16 does not have type uint32_t"
+    "VMSTATE_UINT16_ARRAY on uint32_t[4]|VMSTATE_UINT16_ARRAY(arr16_4, Dev, 4)|VMSTATE_UINT16_ARRAY(arr32_4, Dev, 4)|VMSTATE: Dev.arr32_4 does not have type uint16_t[4]"
+    "VMSTATE_UINT16_ARRAY with n=4 on uint16_t[5]|VMSTATE_UINT16_ARRAY(arr16_5, Dev, 5)|VMSTATE_UINT16_ARRAY(arr16_5, Dev, 4)|VMSTATE: Dev.arr16_5 does not have type uint16_t[4]"
+    "VMSTATE_VARRAY_INT32 with a uint32_t counter|VMSTATE_VARRAY_INT32(p32, Dev, n_i32, 0, vmstate_info_uint32, uint32_t)|VMSTATE_VARRAY_INT32(p32, Dev, n_u32, 0, vmstate_info_uint32, uint32_t)|VMSTATE: Dev.n_u32 does not have type int32_t"
+    "VMSTATE_VARRAY_INT32 on a pointer of the wrong type|VMSTATE_VARRAY_INT32(p32, Dev, n_i32, 0, vmstate_info_uint32, uint32_t)|VMSTATE_VARRAY_INT32(p16, Dev, n_i32, 0, vmstate_info_uint32, uint32_t)|VMSTATE: Dev.p16 does not have type uint32_t *"
+    "VMSTATE_STRUCT_POINTER on a non-pointer member|VMSTATE_STRUCT_POINTER(inner_ptr, Dev, vmstate_inner, Inner)|VMSTATE_STRUCT_POINTER(inner, Dev, vmstate_inner, Inner)|VMSTATE: Dev.inner does not have type Inner *"
+    "VMSTATE_STRUCT_POINTER on a pointer of the wrong type|VMSTATE_STRUCT_POINTER(inner_ptr, Dev, vmstate_inner, Inner)|VMSTATE_STRUCT_POINTER(other_ptr, Dev, vmstate_inner, Inner)|VMSTATE: Dev.other_ptr does not have type Inner *"
+    "VMSTATE_BUFFER on a uint16_t array|VMSTATE_BUFFER(buf, Dev)|VMSTATE_BUFFER(buf16, Dev)|VMSTATE: Dev.buf16 does not have type uint8_t["
+    "VMSTATE_WITH_TMP with parent not the first member|VMSTATE_WITH_TMP(Dev, TmpGood, vmstate_tmp)|VMSTATE_WITH_TMP(Dev, TmpNotFirst, vmstate_tmp)|VMSTATE_WITH_TMP: parent must be the first member"
+    "VMSTATE_WITH_TMP with parent pointing at another type|VMSTATE_WITH_TMP(Dev, TmpGood, vmstate_tmp)|VMSTATE_WITH_TMP(Dev, TmpWrongParent, vmstate_tmp)|VMSTATE: TmpWrongParent.parent does not have type Dev *"
+    "VMSTATE_VARRAY_UINT16_UNSAFE on a pointer, not an array|VMSTATE_VARRAY_UINT16_UNSAFE(fifo, Dev, n_u16, 0, vmstate_info_uint32, uint32_t)|VMSTATE_VARRAY_UINT16_UNSAFE(p32, Dev, n_u16, 0, vmstate_info_uint32, uint32_t)|VMSTATE: Dev.p32 is not an array"
+    "VMSTATE_TIMER_PTR on an embedded QEMUTimer|VMSTATE_TIMER_PTR(timer_ptr, Dev)|VMSTATE_TIMER_PTR(timer, Dev)|VMSTATE: Dev.timer does not have type QEMUTimer *"
+    "VMSTATE_TIMER on a QEMUTimer pointer|VMSTATE_TIMER(timer, Dev)|VMSTATE_TIMER(timer_ptr, Dev)|VMSTATE: Dev.timer_ptr does not have type QEMUTimer"
+    "VMSTATE_VBUFFER_UINT32 with an int32_t size|VMSTATE_VBUFFER_UINT32(vbuf, Dev, 0, NULL, n_u32)|VMSTATE_VBUFFER_UINT32(vbuf, Dev, 0, NULL, n_i32)|VMSTATE: Dev.n_i32 does not have type uint32_t"
+    "VMSTATE_STRUCT_ARRAY with the wrong count|VMSTATE_STRUCT_ARRAY(inners, Dev, 3, 0, vmstate_inner, Inner)|VMSTATE_STRUCT_ARRAY(inners, Dev, 2, 0, vmstate_inner, Inner)|VMSTATE: Dev.inners does not have type Inner[2]"
+)
+
+# the correct uses not covered by a case's twin
+extra_good=(
+    "VMSTATE_U64(k64, Dev)"
+)
+
+# write_table FILE LINE...: the prelude and a field table holding the given entries.
+write_table() {
+    local file=$1
+    shift
+    {
+        echo '#include "prelude.h"'
+        echo 'const VMStateField fields[] = {'
+        local line
+        for line in "$@"; do
+            echo "    $line,"
+        done
+        echo '    VMSTATE_END_OF_LIST()'
+        echo '};'
+    } >"$file"
+}
+
+compilers=("${CC:-cc}")
+if [ -z "${CC:-}" ] && command -v clang >/dev/null 2>&1; then
+    compilers+=(clang)
+fi
+
+failures=0
+report() { # report ok|FAIL description [log]
+    echo "$1 - $2"
+    if [ "$1" != ok ]; then
+        failures=$((failures + 1))
+        [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | head -20
+    fi
+}
+
+n=0
+for compiler in "${compilers[@]}"; do
+    read -ra cc <<<"$compiler"
+    label="[${cc[*]}]"
+    compile() { # compile FILE LOG -> compiler status
+        "${cc[@]}" "${glib_flags[@]}" -I include -I "$tmp" -fsyntax-only "$1" >"$2" 2>&1
+    }
+
+    goods=()
+    for entry in "${cases[@]}"; do
+        IFS='|' read -r _ good _ _ <<<"$entry"
+        goods+=("$good")
+    done
+    write_table "$tmp/control.c" "${goods[@]}" "${extra_good[@]}"
+    if compile "$tmp/control.c" "$tmp/control.log" && ! grep -q 'error' "$tmp/control.log"; then
+        report ok "$label control: every correct use compiles"
+    else
+        report FAIL "$label control: the correct uses do not compile" "$tmp/control.log"
+    fi
+
+    for entry in "${cases[@]}"; do
+        IFS='|' read -r name good bad message <<<"$entry"
+        n=$((n + 1))
+        write_table "$tmp/good$n.c" "$good"
+        write_table "$tmp/bad$n.c" "$bad"
+        if ! compile "$tmp/good$n.c" "$tmp/good$n.log"; then
+            report FAIL "$label $name: the correct twin does not compile" "$tmp/good$n.log"
+        elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
+            report FAIL "$label $name: compiles, but must not" "$tmp/bad$n.log"
+        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
+            report FAIL "$label $name: fails without our message \"$message\"" "$tmp/bad$n.log"
+        else
+            report ok "$label $name"
+        fi
+    done
+done
+
+if [ "$failures" -ne 0 ]; then
+    echo "negative-compile: $failures check(s) failed"
+    exit 1
+fi
+echo "negative-compile: all checks passed"
