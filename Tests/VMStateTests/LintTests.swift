@@ -76,11 +76,14 @@ struct LintTests {
             // QEMU names these subsections without the "parent/" convention.
             "subsection-separator apic/apic_sipi",
             "subsection-separator pckbd/kbd/pckbd_outport",
+            "subsection-separator ide/bmdma/ide bmdma_current",
             // Fields QEMU lists twice on purpose (different versions or tests).
             "duplicate-field mc146818rtc/unused",
             "duplicate-field fw_cfg/cur_offset",
             "duplicate-field I440FX/parent_obj/config",
             "duplicate-field PIIX3/dev/config",
+            "duplicate-field ide/parent_obj/config",
+            "duplicate-field piix4_pm/parent_obj/config",
         ]
         #expect(got == want, "\(findings.map(\.description).joined(separator: "\n"))")
     }

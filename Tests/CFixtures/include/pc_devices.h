@@ -572,6 +572,223 @@ typedef struct PcAcpiBuildState {
 } PcAcpiBuildState;
 
 /* ============================================================================================
+ * "ide": the PIIX3 IDE function (hw/ide/pci.c, hw/ide/core.c)
+ * ========================================================================================== */
+
+#define PC_IDE_DMA_BUF_SECTORS 256
+#define PC_IDE_IO_BUFFER_LEN (PC_IDE_DMA_BUF_SECTORS * 512 + 4)
+
+struct PcIDEBus;
+
+typedef struct PcIDEState {
+    struct PcIDEBus *bus;
+    int32_t mult_sectors;
+    int32_t identify_set;
+    uint8_t identify_data[512];
+    uint8_t feature;
+    uint8_t error;
+    uint32_t nsector;
+    uint8_t sector;
+    uint8_t lcyl;
+    uint8_t hcyl;
+    uint8_t hob_feature;
+    uint8_t hob_sector;
+    uint8_t hob_nsector;
+    uint8_t hob_lcyl;
+    uint8_t hob_hcyl;
+    uint8_t select;
+    uint8_t status;
+    uint8_t lba48;
+    uint8_t sense_key;
+    uint8_t asc;
+    uint8_t cdrom_changed;
+    struct {
+        bool eject_request;
+        bool new_media;
+    } events;
+    bool tray_open;
+    bool tray_locked;
+    /* subsection ide_drive/pio_state */
+    int32_t req_nb_sectors;
+    uint8_t *io_buffer;           /* io_buffer_total_len bytes */
+    int32_t io_buffer_total_len;  /* not migrated: PC_IDE_IO_BUFFER_LEN */
+    int32_t cur_io_buffer_offset;
+    int32_t cur_io_buffer_len;
+    uint8_t end_transfer_fn_idx;  /* index into QEMU's table of 6 end-of-transfer functions */
+    int32_t elementary_transfer_size;
+    int32_t packet_transfer_size;
+} PcIDEState;
+
+typedef struct PcIDEBus {
+    PcIDEState ifs[2];
+    uint8_t unit;
+    uint8_t cmd;
+    int error_status;
+    uint8_t retry_unit;
+    int64_t retry_sector_num;
+    uint32_t retry_nsector;
+} PcIDEBus;
+
+typedef struct PcBMDMAState {
+    uint8_t cmd;
+    uint8_t status;
+    uint32_t addr;
+    PcIDEBus *bus; /* not migrated */
+    uint32_t cur_addr;
+    uint32_t cur_prd_last;
+    uint32_t cur_prd_addr;
+    uint32_t cur_prd_len;
+    uint8_t migration_compat_status;
+    uint8_t migration_retry_unit;
+    int64_t migration_retry_sector_num;
+    uint32_t migration_retry_nsector;
+} PcBMDMAState;
+
+typedef struct PcPCIIDEState {
+    PcPCIDevice parent_obj;
+    PcIDEBus bus[2];
+    PcBMDMAState bmdma[2];
+    uint8_t io_buffer_storage[2][2][PC_IDE_IO_BUFFER_LEN];
+} PcPCIIDEState;
+
+/** PCI device, buses, drives (io_buffer -> embedded storage) and BMDMA wired as QEMU does. */
+void pc_pci_ide_init(PcPCIIDEState *s);
+
+/* ============================================================================================
+ * "piix4_pm": the PIIX4 power management function (hw/acpi/piix4.c and the ACPI helpers)
+ * ========================================================================================== */
+
+/* QEMU's MemoryRegion: 272 bytes, 16-byte aligned; never migrated, kept for the sizes of the
+ * structs that embed one (APMState, PMSMBus, MemHotplugState, CPUHotplugState). */
+typedef struct PcMemoryRegion {
+    _Alignas(16) uint8_t opaque[272];
+} PcMemoryRegion;
+
+#define PC_PM_SMBUS_MAX_MSG_SIZE 32
+#define PC_ACPI_PCIHP_MAX_HOTPLUG_BUS 256
+#define PC_ACPI_PCIHP_BSEL_DEFAULT 0x0
+#define PC_PIIX4_GPE_LEN 4
+
+typedef struct PcAPMState { /* 304 bytes, as QEMU's APMState */
+    uint8_t apmc;
+    uint8_t apms;
+    void (*callback)(void); /* not migrated */
+    void *arg;              /* not migrated */
+    PcMemoryRegion io;
+} PcAPMState;
+
+typedef struct PcPMSMBus { /* 384 bytes, as QEMU's PMSMBus */
+    void *smbus;
+    PcMemoryRegion io;
+    uint8_t smb_stat;
+    uint8_t smb_ctl;
+    uint8_t smb_cmd;
+    uint8_t smb_addr;
+    uint8_t smb_data0;
+    uint8_t smb_data1;
+    uint8_t smb_data[PC_PM_SMBUS_MAX_MSG_SIZE];
+    uint8_t smb_blkdata;
+    uint8_t smb_auxctl;
+    uint32_t smb_index;
+    void (*reset)(void);
+    bool i2c_enable;
+    void (*set_irq)(void);
+    void *opaque;
+    bool op_done;
+    bool in_i2c_block_read;
+    bool start_transaction_on_status_read;
+} PcPMSMBus;
+
+typedef struct PcACPIGPE { /* 24 bytes, as QEMU's ACPIGPE */
+    uint8_t len;
+    uint8_t *sts; /* len / 2 bytes; the first two are saved as one host-order uint16 */
+    uint8_t *en;
+} PcACPIGPE;
+
+typedef struct PcAcpiPciHpPciStatus { /* 12 bytes */
+    uint32_t up;
+    uint32_t down;
+    uint32_t hotplug_enable; /* not migrated */
+} PcAcpiPciHpPciStatus;
+
+typedef struct PcMemStatus { /* 24 bytes, as QEMU's MemStatus */
+    void *dimm;
+    bool is_enabled;
+    bool is_inserting;
+    bool is_removing;
+    uint32_t ost_event;
+    uint32_t ost_status;
+} PcMemStatus;
+
+typedef struct PcMemHotplugState { /* 304 bytes */
+    bool is_enabled; /* not migrated: whether piix4_pm/memhp is sent */
+    PcMemoryRegion io;
+    uint32_t selector;
+    uint32_t dev_count;
+    PcMemStatus *devs;
+} PcMemHotplugState;
+
+typedef struct PcAcpiCpuStatus { /* 32 bytes, as QEMU's AcpiCpuStatus */
+    void *cpu;
+    uint64_t arch_id;
+    bool is_inserting;
+    bool is_removing;
+    bool fw_remove;
+    uint32_t ost_event;
+    uint32_t ost_status;
+} PcAcpiCpuStatus;
+
+typedef struct PcCPUHotplugState { /* 304 bytes */
+    PcMemoryRegion ctrl_reg;
+    uint32_t selector;
+    uint8_t command;
+    uint32_t dev_count;
+    PcAcpiCpuStatus *devs;
+} PcCPUHotplugState;
+
+typedef struct PcPIIX4PMState {
+    PcPCIDevice parent_obj;
+    struct {
+        struct {
+            QEMUTimer *timer;
+            int64_t overflow_time;
+        } tmr;
+        PcACPIGPE gpe;
+        struct {
+            struct {
+                uint16_t sts;
+                uint16_t en;
+            } evt;
+            struct {
+                uint16_t cnt;
+            } cnt;
+        } pm1;
+    } ar;
+    PcAPMState apm;
+    PcPMSMBus smb;
+    struct {
+        PcAcpiPciHpPciStatus acpi_pcihp_pci_status[PC_ACPI_PCIHP_MAX_HOTPLUG_BUS];
+        uint32_t hotplug_select;
+        uint32_t acpi_index;
+    } acpi_pci_hotplug;
+    /* not migrated: machine and device properties the tests read */
+    bool smbus_migration;          /* !MachineClass.smbus_no_migration_support (true) */
+    bool use_acpi_hotplug_bridge;  /* true */
+    bool not_migrate_acpi_index;   /* false from pc-i440fx-6.2 on */
+    bool cpu_hotplug_legacy;       /* true */
+    PcCPUHotplugState cpuhp_state;
+    PcMemHotplugState acpi_memory_hotplug;
+    QEMUTimer tmr_timer_storage;
+    uint8_t gpe_sts_storage[PC_PIIX4_GPE_LEN / 2];
+    uint8_t gpe_en_storage[PC_PIIX4_GPE_LEN / 2];
+    PcAcpiCpuStatus cpu_status_storage[1];
+} PcPIIX4PMState;
+
+/** As the pc machine sets it up: PCI device, PM timer, 4-byte GPE block, properties above,
+ *  CPU hotplug state for one CPU, no hotpluggable memory slots. */
+void pc_piix4_pm_init(PcPIIX4PMState *s);
+
+/* ============================================================================================
  * The descriptions
  * ========================================================================================== */
 
@@ -598,7 +815,9 @@ extern const VMStateDescription pc_vmstate_ps2mouse;     /* "ps2mouse"     PcPS2
 extern const VMStateDescription pc_vmstate_i8042;        /* "pckbd"        PcISAKBDState */
 extern const VMStateDescription pc_vmstate_vmmouse;      /* "vmmouse"      PcVMMouseState */
 extern const VMStateDescription pc_vmstate_port92;       /* "port92"       PcPort92State */
+extern const VMStateDescription pc_vmstate_ide_pci;      /* "ide"          PcPCIIDEState */
 extern const VMStateDescription pc_vmstate_i2c_bus;      /* "i2c_bus"      PcI2CBus */
+extern const VMStateDescription pc_vmstate_piix4_pm;     /* "piix4_pm"     PcPIIX4PMState */
 extern const VMStateDescription pc_vmstate_acpi_build;   /* "acpi_build"   PcAcpiBuildState */
 
 /** Every top-level description above, in the order the pc machine's stream has them, NULL-ended. */

@@ -11,8 +11,8 @@ const VMStateDescription *const pc_device_vmsds[] = {
     &pc_vmstate_hpet,       &pc_vmstate_rtc,        &pc_vmstate_i8254,
     &pc_vmstate_pcspk,      &pc_vmstate_isa_fdc,    &pc_vmstate_ps2kbd,
     &pc_vmstate_ps2mouse,   &pc_vmstate_i8042,      &pc_vmstate_vmmouse,
-    &pc_vmstate_port92,     &pc_vmstate_i2c_bus,    &pc_vmstate_acpi_build,
-    &pc_vmstate_globalstate,
+    &pc_vmstate_port92,     &pc_vmstate_ide_pci,    &pc_vmstate_i2c_bus,
+    &pc_vmstate_piix4_pm,   &pc_vmstate_acpi_build, &pc_vmstate_globalstate,
     NULL,
 };
 
@@ -61,6 +61,8 @@ static void pc_init_ps2mouse(void *p) { pc_ps2_mouse_init(p); }
 static void pc_init_i8042(void *p) { pc_i8042_init(p); }
 static void pc_init_vmmouse(void *p) { pc_vmmouse_init(p); }
 static void pc_init_i2c_bus(void *p) { pc_i2c_bus_init(p); }
+static void pc_init_ide(void *p) { pc_pci_ide_init(p); }
+static void pc_init_piix4_pm(void *p) { pc_piix4_pm_init(p); }
 
 typedef struct PcDeviceKind {
     const VMStateDescription *vmsd;
@@ -91,7 +93,9 @@ static const PcDeviceKind pc_device_kinds[] = {
     {&pc_vmstate_i8042, sizeof(PcISAKBDState), pc_init_i8042},
     {&pc_vmstate_vmmouse, sizeof(PcVMMouseState), pc_init_vmmouse},
     {&pc_vmstate_port92, sizeof(PcPort92State), NULL},
+    {&pc_vmstate_ide_pci, sizeof(PcPCIIDEState), pc_init_ide},
     {&pc_vmstate_i2c_bus, sizeof(PcI2CBus), pc_init_i2c_bus},
+    {&pc_vmstate_piix4_pm, sizeof(PcPIIX4PMState), pc_init_piix4_pm},
     {&pc_vmstate_acpi_build, sizeof(PcAcpiBuildState), NULL},
     {&pc_vmstate_globalstate, sizeof(PcGlobalState), pc_init_globalstate},
 };

@@ -10,10 +10,6 @@
 
 _Static_assert(sizeof(PcPCIDevice) == 2608, "PCIDevice is 2608 bytes in QEMU 7.2");
 
-/* QEMU's VMSTATE_PCI_DEVICE (hw/pci/pci.h): a struct field of type PCIDevice at version 0. */
-#define PC_VMSTATE_PCI_DEVICE(_field, _state)                                                    \
-    VMSTATE_STRUCT(_field, _state, 0, pc_vmstate_pci_device, PcPCIDevice)
-
 /* ---- PCIHost ----------------------------------------------------------------------------- */
 
 static bool pc_pci_host_needed(void *opaque) {
