@@ -9,7 +9,7 @@ import Testing
 @testable import VMState
 
 /// Every planted mistake: (rule, path) exactly as lint must report it.
-let plantedFindings: [(rule: VMStateLint.Rule, path: String)] = [
+let lintPlantedFindings: [(rule: VMStateLint.Rule, path: String)] = [
     (.arrayVarrayExclusive, "broken_array_varray/items"),
     (.varrayExclusive, "broken_varray_flags/items"),
     (.multiplyNeedsVbuffer, "broken_multiply/items"),
@@ -28,18 +28,18 @@ let plantedFindings: [(rule: VMStateLint.Rule, path: String)] = [
     (.recursiveStruct, "broken_recursive/self"),
 ]
 
-func brokenTables() -> [UnsafePointer<VMStateDescription>] {
+func lintBrokenTables() -> [UnsafePointer<VMStateDescription>] {
     VMStateSchema.descriptions(nullTerminated: pc_lint_broken_vmsd_list())
 }
 
 @Suite("Lint")
 struct LintTests {
     @Test("each planted mistake is found with its rule id, severity and path",
-          arguments: plantedFindings.map { "\($0.rule.rawValue) \($0.path)" })
+          arguments: lintPlantedFindings.map { "\($0.rule.rawValue) \($0.path)" })
     func plantedMistakeFound(_ planted: String) throws {
         let parts = planted.split(separator: " ", maxSplits: 1).map(String.init)
         let rule = try #require(VMStateLint.Rule(rawValue: parts[0]))
-        let findings = VMStateLint.check(brokenTables())
+        let findings = VMStateLint.check(lintBrokenTables())
         let match = findings.first { $0.rule == rule && $0.path == parts[1] }
         #expect(match != nil, "not found; lint said:\n\(findings.map(\.description).joined(separator: "\n"))")
         #expect(match?.severity == rule.severity)
@@ -48,24 +48,28 @@ struct LintTests {
 
     @Test("the broken tables give exactly the planted findings, nothing else")
     func nothingElse() {
-        let findings = VMStateLint.check(brokenTables())
+        let findings = VMStateLint.check(lintBrokenTables())
         let got = findings.map { "\($0.rule.rawValue) \($0.path)" }
-        let want = plantedFindings.map { "\($0.rule.rawValue) \($0.path)" }
+        let want = lintPlantedFindings.map { "\($0.rule.rawValue) \($0.path)" }
         #expect(got.sorted() == want.sorted(), "\(findings.map(\.description).joined(separator: "\n"))")
     }
 
     @Test("every rule has a planted example")
     func everyRuleCovered() {
-        let covered = Set(plantedFindings.map(\.rule))
+        let covered = Set(lintPlantedFindings.map(\.rule))
         let missing = VMStateLint.Rule.allCases.filter { !covered.contains($0) && $0 != .missingName }
         #expect(missing.isEmpty, "rules without an example: \(missing)")
     }
 
-    @Test("the pc-machine tables have no errors")
+    @Test("the pc-machine tables have no errors, also with their struct sizes")
     func pcTablesHaveNoErrors() {
         let findings = VMStateLint.check(nullTerminated: pc_device_vmsd_list())
         let errors = findings.filter { $0.severity == .error }
         #expect(errors.isEmpty, "\(errors.map(\.description).joined(separator: "\n"))")
+        for vmsd in pcDevices() {
+            let bounded = VMStateLint.check(vmsd, structSize: pc_device_state_size(vmsd))
+            #expect(bounded.filter { $0.severity == .error }.isEmpty, "\(bounded)")
+        }
     }
 
     @Test("the pc-machine tables' warnings are the known QEMU quirks")

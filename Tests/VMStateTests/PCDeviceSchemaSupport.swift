@@ -21,7 +21,7 @@ enum PCFixtures {
 
     static func readBytes(_ path: String) throws -> [UInt8] {
         guard let f = fopen(path, "rb") else {
-            throw JSONValue.ParseError(message: "cannot open \(path)")
+            throw PCJSON.ParseError(message: "cannot open \(path)")
         }
         defer { fclose(f) }
         var result: [UInt8] = []
@@ -53,18 +53,18 @@ enum PCFixtures {
 }
 
 /// A JSON value; objects keep their members in document order.
-indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
+indirect enum PCJSON: Equatable, Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
     case int(Int64)
     case double(Double)
     case string(String)
-    case array([JSONValue])
+    case array([PCJSON])
     case object([Member])
 
     struct Member: Equatable, Sendable {
         var key: String
-        var value: JSONValue
+        var value: PCJSON
     }
 
     struct ParseError: Error, CustomStringConvertible {
@@ -72,7 +72,7 @@ indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
         var description: String { message }
     }
 
-    subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> PCJSON? {
         if case .object(let members) = self {
             return members.first { $0.key == key }?.value
         }
@@ -94,7 +94,7 @@ indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    var arrayValue: [JSONValue]? {
+    var arrayValue: [PCJSON]? {
         if case .array(let a) = self { return a }
         return nil
     }
@@ -112,7 +112,7 @@ indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func parse(_ text: String) throws -> JSONValue {
+    static func parse(_ text: String) throws -> PCJSON {
         var parser = Parser(bytes: Array(text.utf8))
         parser.skipSpace()
         let value = try parser.value()
@@ -143,7 +143,7 @@ indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
             pos += l.count
         }
 
-        mutating func value() throws -> JSONValue {
+        mutating func value() throws -> PCJSON {
             guard pos < bytes.count else { throw fail("unexpected end") }
             switch bytes[pos] {
             case UInt8(ascii: "{"):
@@ -172,7 +172,7 @@ indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
                 }
             case UInt8(ascii: "["):
                 pos += 1
-                var items: [JSONValue] = []
+                var items: [PCJSON] = []
                 skipSpace()
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
                     pos += 1
@@ -206,7 +206,7 @@ indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
             }
         }
 
-        mutating func number() throws -> JSONValue {
+        mutating func number() throws -> PCJSON {
             let start = pos
             while pos < bytes.count, "+-0123456789.eE".utf8.contains(bytes[pos]) { pos += 1 }
             let text = String(decoding: bytes[start..<pos], as: UTF8.self)
@@ -251,7 +251,7 @@ indirect enum JSONValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Where `self` and `other` differ, as "path: this vs that" lines (empty when equal).
-    func differences(from other: JSONValue, at path: String = "$") -> [String] {
+    func differences(from other: PCJSON, at path: String = "$") -> [String] {
         switch (self, other) {
         case (.object(let a), .object(let b)):
             var out: [String] = []

@@ -58,7 +58,7 @@ func pcDevice(_ name: String) -> UnsafePointer<VMStateDescription>? {
 enum PCDumpFixture {
     static let path = PCFixtures.qemu72 + "/dump-vmstate-pc.json"
     static let text: String = (try? PCFixtures.readText(path)) ?? ""
-    static let json: JSONValue? = try? JSONValue.parse(text)
+    static let json: PCJSON? = try? PCJSON.parse(text)
 
     /// The exact text of one top-level entry (from its key to its closing brace).
     static func entryText(_ key: String, in text: String) -> String? {
@@ -83,7 +83,7 @@ struct PCDeviceSchemaTests {
             #expect(pcDevice(name) != nil)
             #expect(pc_device_state_size(pcDevice(name)) > 0, "no state struct for \(name)")
         }
-        #expect(pc_device_vmsds_count_matches())
+        #expect(pcDeviceCountMatches())
     }
 
     @Test("the dump's class entries exist for every mapped class")
@@ -105,7 +105,7 @@ struct PCDeviceSchemaTests {
 
         let ours = try VMStateSchema.dumpJSON(
             entries: [VMStateSchema.Entry(name: cls, description: vmsd)], machine: "pc-i440fx-7.2")
-        let parsed = try JSONValue.parse(ours)
+        let parsed = try PCJSON.parse(ours)
         #expect(parsed.keys == ["vmschkmachine", cls])
         #expect(parsed["vmschkmachine"] == dump["vmschkmachine"])
         let actual = try #require(parsed[cls])
@@ -164,13 +164,13 @@ struct PCDeviceSchemaTests {
         let pit = try #require(pcDevice("i8254"))
         let vmsds: [UnsafePointer<VMStateDescription>?] = [rtc, pit, nil]
         let named: String = try vmsds.withUnsafeBufferPointer { vp in
-            try withCStrings(["rtc-class", nil]) { names in
+            try pcWithCStrings(["rtc-class", nil]) { names in
                 let t = try #require(vmstate_dump_schema_named(nil, names, vp.baseAddress, &error))
                 defer { g_free(t) }
                 return String(cString: t)
             }
         }
-        let parsed = try JSONValue.parse(named)
+        let parsed = try PCJSON.parse(named)
         #expect(parsed.keys == ["vmschkmachine", "rtc-class", "i8254"])
         #expect(parsed["vmschkmachine"]?["Name"] == .string("none"))
         #expect(parsed["rtc-class"]?["Name"] == .string("rtc-class"))
@@ -196,7 +196,7 @@ struct PCDeviceSchemaTests {
     func emptyList() throws {
         let text = try VMStateSchema.dumpJSON([], machine: "pc")
         #expect(text == "{\n  \"vmschkmachine\": {\n    \"Name\": \"pc\"\n  }\n}\n")
-        #expect(try JSONValue.parse(text).keys == ["vmschkmachine"])
+        #expect(try PCJSON.parse(text).keys == ["vmschkmachine"])
     }
 
     @Test("a description that contains itself is an error, not endless recursion")
@@ -210,7 +210,7 @@ struct PCDeviceSchemaTests {
 }
 
 /// Calls `body` with a C array of C strings (entries may be NULL).
-func withCStrings<R>(
+func pcWithCStrings<R>(
     _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) throws -> R
 ) rethrows -> R {
     let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
@@ -219,7 +219,7 @@ func withCStrings<R>(
     return try consts.withUnsafeBufferPointer { try body($0.baseAddress!) }
 }
 
-func pc_device_vmsds_count_matches() -> Bool {
+func pcDeviceCountMatches() -> Bool {
     pcDevices().count == pcDumpClasses.count
 }
 
@@ -228,11 +228,11 @@ func pc_device_vmsds_count_matches() -> Bool {
 /// Checks a stream's vmdesc description object against one of our tables (names, array
 /// lengths or indexes, types, sizes; nested structs and the subsections present in the stream)
 /// and returns the number of bytes the description accounts for.
-struct VMDescChecker {
+struct PCVMDescChecker {
     var problems: [String] = []
 
     mutating func check(
-        _ desc: JSONValue, _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
+        _ desc: PCJSON, _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
         path: String
     ) -> Int64 {
         let name = String(cString: vmsd.pointee.name)
@@ -274,14 +274,14 @@ struct VMDescChecker {
                 exists = field.version_id <= version
             }
             if !exists { continue }
-            let n = VMDescChecker.elementCount(field, opaque)
+            let n = PCVMDescChecker.elementCount(field, opaque)
             if n == 0 { continue }
             let shownName = nameCounts[fname]! > 1 ? "\(fname)[\(k)]" : fname
             var base: UnsafeMutableRawPointer? = opaque + field.offset
             if field.flags.rawValue & VMS_POINTER.rawValue != 0 {
                 base = base!.load(as: UnsafeMutableRawPointer?.self)
             }
-            let size = VMDescChecker.elementSize(field, opaque)
+            let size = PCVMDescChecker.elementSize(field, opaque)
             func element(_ i: Int) -> UnsafeMutableRawPointer? {
                 guard var e = base.map({ $0 + i * size }) else { return nil }
                 if field.flags.rawValue & VMS_ARRAY_OF_POINTER.rawValue != 0 {
@@ -290,7 +290,7 @@ struct VMDescChecker {
                 }
                 return e
             }
-            if n > 1 && VMDescChecker.canCompress(f) {
+            if n > 1 && PCVMDescChecker.canCompress(f) {
                 expected.append(Expected(name: shownName, arrayLen: n, field: f, element: element(0)))
             } else {
                 for i in 0..<n {
@@ -333,7 +333,7 @@ struct VMDescChecker {
             if field.flags.rawValue & VMS_STRUCT.rawValue != 0, let nested = got["struct"], let element = want.element {
                 size = check(nested, field.vmsd!, opaque: element, path: fpath)
             } else {
-                size = Int64(VMDescChecker.elementSize(field, opaque))
+                size = Int64(PCVMDescChecker.elementSize(field, opaque))
             }
             if got["size"]?.intValue != size {
                 problems.append("\(fpath): size \(got["size"]?.description ?? "-") vs ours \(size)")
@@ -343,7 +343,7 @@ struct VMDescChecker {
 
         for sub in desc["subsections"]?.arrayValue ?? [] {
             let subName = sub["vmsd_name"]?.stringValue ?? "?"
-            guard let ours = VMDescChecker.subsection(vmsd, named: subName) else {
+            guard let ours = PCVMDescChecker.subsection(vmsd, named: subName) else {
                 problems.append("\(path): the stream has subsection \(subName), we do not")
                 continue
             }
@@ -416,7 +416,7 @@ struct PCDeviceVMDescTests {
 
     @Test("each device section of the stream matches our table", arguments: streams)
     func devicesMatchStream(_ stream: String) throws {
-        let vmdesc = try JSONValue.parse(try PCFixtures.readText(PCFixtures.qemu72 + "/\(stream)/vmdesc.json"))
+        let vmdesc = try PCJSON.parse(try PCFixtures.readText(PCFixtures.qemu72 + "/\(stream)/vmdesc.json"))
         let devices = try #require(vmdesc["devices"]?.arrayValue)
         var covered = Set<String>()
         var notOurs = Set<String>()
@@ -428,7 +428,7 @@ struct PCDeviceVMDescTests {
             }
             let state = try #require(pc_device_state_new(vmsd))
             defer { g_free(state) }
-            var checker = VMDescChecker()
+            var checker = PCVMDescChecker()
             let idstr = device["name"]?.stringValue ?? vmsdName
             _ = checker.check(device, vmsd, opaque: state, path: "\(stream):\(idstr)")
             #expect(checker.problems.isEmpty, "\(checker.problems.joined(separator: "\n"))")

@@ -247,7 +247,7 @@ private struct LintWalker {
                     report(.subsectionName, subPath, "the name is \(bytes.count) bytes; the stream allows 255")
                 } else if !bytes.starts(with: parent) || bytes.count <= parent.count {
                     report(.subsectionName, subPath,
-                           "the name \"\(subName)\" does not start with the parent's name \"\(name)\" plus more; the loader would never load it")
+                           "the name \"\(subName)\" is not the parent's name \"\(name)\" followed by more; the loader hands such a subsection back to the caller, so it never loads")
                 } else if bytes[parent.count] != UInt8(ascii: "/") {
                     report(.subsectionSeparator, subPath,
                            "the name \"\(subName)\" does not start with \"\(name)/\"")

@@ -131,7 +131,7 @@ public enum VMStateSchema {
 }
 
 /// Writes QEMU's dump text (migration/savevm.c, dump_vmstate_vmsd / dump_vmstate_vmsf).
-struct SchemaWriter {
+fileprivate struct SchemaWriter {
     var bytes: [UInt8] = []
     /// A description may contain itself only through a bug; also a bound on nesting.
     static let maxDepth = 64

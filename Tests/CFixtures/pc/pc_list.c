@@ -38,7 +38,11 @@ static void pc_init_timers(void *p) {
     PcTimersState *s = p;
     (void)s; /* all zero: icount off, no icount timers */
 }
-static void pc_init_globalstate(void *p) { pc_globalstate_set_runstate(p, "running"); }
+static void pc_init_globalstate(void *p) {
+    PcGlobalState *s = p;
+    pc_globalstate_set_runstate(s, "running");
+    s->store_global_state = true; /* migration property "store-global-state" (true) */
+}
 static void pc_init_cpu_common(void *p) { pc_cpu_common_init(p); }
 static void pc_init_fw_cfg(void *p) {
     PcFWCfgState *s = p;

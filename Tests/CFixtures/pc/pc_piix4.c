@@ -80,8 +80,7 @@ static const VMStateDescription pc_vmstate_pmsmb = {
     {                                                                                            \
         .name = (stringify(_field)), .version_id = 0, .info = &vmstate_info_uint16,              \
         .size = sizeof(uint16_t), .flags = VMS_SINGLE | VMS_POINTER,                             \
-        .offset = offsetof(_state, _field) +                                                     \
-                  VMS_CHECK_TYPE(uint8_t *, _state, _field),                                     \
+        .offset = offsetof(_state, _field),                                                      \
     }
 
 static const VMStateDescription pc_vmstate_gpe = {
