@@ -80,6 +80,266 @@ typedef struct PcCPUCommonState {
 void pc_cpu_common_init(PcCPUCommonState *s);
 
 /* ============================================================================================
+ * "cpu": the x86-64 CPU (QEMU's X86CPU and CPUX86State, target/i386/machine.c)
+ * ========================================================================================== */
+
+#define PC_CPU_NB_REGS 16
+#define PC_MCE_BANKS_DEF 10
+#define PC_MSR_MTRRCAP_VCNT 8
+#define PC_MAX_FIXED_COUNTERS 3
+#define PC_MAX_GP_COUNTERS 18
+#define PC_HV_CRASH_PARAMS 5
+#define PC_HV_SINT_COUNT 16
+#define PC_HV_STIMER_COUNT 4
+#define PC_NB_OPMASK_REGS 8
+#define PC_MAX_RTIT_ADDRS 8
+#define PC_ARCH_LBR_NR_ENTRIES 32
+#define PC_KVM_STATE_NESTED_FORMAT_VMX 0
+#define PC_KVM_STATE_NESTED_FORMAT_SVM 1
+#define PC_KVM_STATE_NESTED_VMCS_SIZE 0x1000
+
+/* QEMU's ZMM_Q(n) on a little-endian host: field names come out as "_q_ZMMReg[n]". */
+#define PC_ZMM_Q(n) _q_ZMMReg[n]
+
+typedef union PcZMMReg { /* 64 bytes */
+    uint8_t _b_ZMMReg[64];
+    uint32_t _l_ZMMReg[16];
+    uint64_t _q_ZMMReg[8];
+} PcZMMReg;
+
+typedef struct PcSegmentCache { /* 24 bytes */
+    uint32_t selector;
+    uint64_t base;
+    uint32_t limit;
+    uint32_t flags;
+} PcSegmentCache;
+
+typedef union PcFPReg { /* 16 bytes: an 80-bit float (or an MMX register in `low`) */
+    struct {
+        uint64_t low;  /* mantissa */
+        uint16_t high; /* sign and exponent */
+    } d __attribute__((aligned(16)));
+    uint64_t mmx;
+} PcFPReg;
+
+typedef struct PcMTRRVar {
+    uint64_t base;
+    uint64_t mask;
+} PcMTRRVar;
+
+typedef struct PcBNDReg {
+    uint64_t lb;
+    uint64_t ub;
+} PcBNDReg;
+
+typedef struct PcBNDCSReg {
+    uint64_t cfgu;
+    uint64_t sts;
+} PcBNDCSReg;
+
+typedef struct PcLBREntry {
+    uint64_t from;
+    uint64_t to;
+    uint64_t info;
+} PcLBREntry;
+
+/* Linux's struct kvm_nested_state with room for the VMX data (8320 bytes). */
+typedef struct PcKvmNestedState {
+    uint16_t flags;
+    uint16_t format;
+    uint32_t size;
+    union {
+        struct {
+            uint64_t vmxon_pa;
+            uint64_t vmcs12_pa;
+            struct {
+                uint16_t flags;
+            } smm;
+            uint16_t pad;
+            uint32_t flags;
+            uint64_t preemption_timer_deadline;
+        } vmx;
+        struct {
+            uint64_t vmcb_pa;
+        } svm;
+        uint8_t pad[120];
+    } hdr;
+    union {
+        struct {
+            uint8_t vmcs12[PC_KVM_STATE_NESTED_VMCS_SIZE];
+            uint8_t shadow_vmcs12[PC_KVM_STATE_NESTED_VMCS_SIZE];
+        } vmx[1];
+        struct {
+            uint8_t vmcb12[PC_KVM_STATE_NESTED_VMCS_SIZE];
+        } svm[1];
+    } data;
+} PcKvmNestedState;
+
+typedef struct PcCPUX86State {
+    uint64_t regs[PC_CPU_NB_REGS];
+    uint64_t eip;
+    uint64_t eflags;
+    uint32_t hflags;
+    uint32_t hflags2;
+    PcSegmentCache segs[6]; /* ES, CS, SS, DS, FS, GS */
+    PcSegmentCache ldt;
+    PcSegmentCache tr;
+    PcSegmentCache gdt;
+    PcSegmentCache idt;
+    uint64_t cr[5];
+    bool pdptrs_valid;
+    uint64_t pdptrs[4];
+    int32_t a20_mask;
+    PcBNDReg bnd_regs[4];
+    PcBNDCSReg bndcs_regs;
+    uint64_t msr_bndcfgs;
+    uint64_t efer;
+    /* FPU: the working form, and the saved form pre_save/post_load convert to and from */
+    unsigned int fpstt;
+    uint16_t fpus;
+    uint16_t fpuc;
+    uint8_t fptags[8]; /* 1 = empty */
+    PcFPReg fpregs[8];
+    uint16_t fpus_vmstate;
+    uint16_t fptag_vmstate;
+    uint16_t fpregs_format_vmstate;
+    uint16_t fpop;
+    uint64_t fpip;
+    uint64_t fpdp;
+    uint32_t mxcsr;
+    PcZMMReg xmm_regs[32] __attribute__((aligned(16)));
+    uint64_t opmask_regs[PC_NB_OPMASK_REGS];
+    uint8_t xtilecfg[64];
+    uint8_t xtiledata[8192];
+    uint32_t sysenter_cs;
+    uint64_t sysenter_esp;
+    uint64_t sysenter_eip;
+    uint64_t star;
+    uint64_t vm_hsave;
+    uint64_t lstar;
+    uint64_t cstar;
+    uint64_t fmask;
+    uint64_t kernelgsbase;
+    uint64_t tsc_adjust;
+    uint64_t tsc_deadline;
+    uint64_t tsc_aux;
+    uint64_t xcr0;
+    uint64_t mcg_status;
+    uint64_t msr_ia32_misc_enable;
+    uint64_t msr_ia32_feature_control;
+    uint64_t msr_ia32_sgxlepubkeyhash[4];
+    uint64_t msr_fixed_ctr_ctrl;
+    uint64_t msr_global_ctrl;
+    uint64_t msr_global_status;
+    uint64_t msr_global_ovf_ctrl;
+    uint64_t msr_fixed_counters[PC_MAX_FIXED_COUNTERS];
+    uint64_t msr_gp_counters[PC_MAX_GP_COUNTERS];
+    uint64_t msr_gp_evtsel[PC_MAX_GP_COUNTERS];
+    uint64_t pat;
+    uint32_t smbase;
+    uint64_t msr_smi_count;
+    uint32_t pkru;
+    uint32_t pkrs;
+    uint32_t tsx_ctrl;
+    uint64_t spec_ctrl;
+    uint64_t amd_tsc_scale_msr;
+    uint64_t virt_ssbd;
+    uint64_t system_time_msr;
+    uint64_t wall_clock_msr;
+    uint64_t steal_time_msr;
+    uint64_t async_pf_en_msr;
+    uint64_t async_pf_int_msr;
+    uint64_t pv_eoi_en_msr;
+    uint64_t poll_control_msr;
+    uint64_t msr_hv_hypercall;
+    uint64_t msr_hv_guest_os_id;
+    uint64_t msr_hv_tsc;
+    uint64_t msr_hv_vapic;
+    uint64_t msr_hv_crash_params[PC_HV_CRASH_PARAMS];
+    uint64_t msr_hv_runtime;
+    uint64_t msr_hv_synic_control;
+    uint64_t msr_hv_synic_evt_page;
+    uint64_t msr_hv_synic_msg_page;
+    uint64_t msr_hv_synic_sint[PC_HV_SINT_COUNT];
+    uint64_t msr_hv_stimer_config[PC_HV_STIMER_COUNT];
+    uint64_t msr_hv_stimer_count[PC_HV_STIMER_COUNT];
+    uint64_t msr_hv_reenlightenment_control;
+    uint64_t msr_hv_tsc_emulation_control;
+    uint64_t msr_hv_tsc_emulation_status;
+    uint64_t msr_rtit_ctrl;
+    uint64_t msr_rtit_status;
+    uint64_t msr_rtit_output_base;
+    uint64_t msr_rtit_output_mask;
+    uint64_t msr_rtit_cr3_match;
+    uint64_t msr_rtit_addrs[PC_MAX_RTIT_ADDRS];
+    uint64_t msr_xfd;
+    uint64_t msr_xfd_err;
+    uint64_t msr_lbr_ctl;
+    uint64_t msr_lbr_depth;
+    PcLBREntry lbr_records[PC_ARCH_LBR_NR_ENTRIES];
+    uint64_t dr[8];
+    uint64_t vm_vmcb;
+    uint64_t tsc_offset;
+    uint64_t intercept;
+    uint16_t intercept_cr_read;
+    uint16_t intercept_cr_write;
+    uint16_t intercept_dr_read;
+    uint16_t intercept_dr_write;
+    uint32_t intercept_exceptions;
+    uint64_t nested_cr3;
+    uint32_t nested_pg_mode;
+    uint8_t v_tpr;
+    uint32_t int_ctl;
+    uint8_t nmi_injected;
+    uint8_t nmi_pending;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_deftype;
+    PcMTRRVar mtrr_var[PC_MSR_MTRRCAP_VCNT];
+    uint32_t mp_state;
+    int32_t exception_nr;
+    int32_t interrupt_injected;
+    uint8_t soft_interrupt;
+    uint8_t exception_pending;
+    uint8_t exception_injected;
+    uint8_t has_error_code;
+    uint8_t exception_has_payload;
+    uint64_t exception_payload;
+    uint8_t triple_fault_pending;
+    uint32_t sipi_vector;
+    int64_t tsc_khz;
+    int64_t user_tsc_khz; /* not migrated: the "tsc-frequency" property */
+    uint64_t tsc;
+    PcKvmNestedState *nested_state; /* NULL without KVM nested virtualisation */
+    uint64_t mcg_cap;
+    uint64_t mcg_ctl;
+    uint64_t mcg_ext_ctl;
+    uint64_t mce_banks[PC_MCE_BANKS_DEF * 4];
+    uint64_t xstate_bv;
+    uint64_t xss;
+    uint32_t umwait;
+} PcCPUX86State;
+
+typedef struct PcX86CPU {
+    PcCPUX86State env;
+    /* not migrated: properties and CPUID bits the `needed` functions read */
+    bool migrate_smi_count;   /* "x-migrate-smi-count": true (off only for pc <= 2.11) */
+    bool enable_lmce;         /* "lmce" */
+    bool hyperv_runtime;      /* Hyper-V runtime feature */
+    bool save_tsc_khz;        /* X86MachineClass.save_tsc_khz: true for pc-i440fx-7.2 */
+    bool tcg_enabled;
+    bool has_svm_tscscale;    /* CPUID 0x8000000A EDX bit 4 */
+    bool has_tsx_ctrl_msr;    /* ARCH_CAPABILITIES bit 7 */
+    bool has_sgx_lc;          /* CPUID 7.0 ECX bit 30 */
+    bool has_xfd;             /* CPUID 0xD.1 EAX bit 4 */
+    bool has_amx_tile;        /* CPUID 7.0 EDX bit 24 */
+    bool has_arch_lbr;        /* CPUID 7.0 EDX bit 19 */
+} PcX86CPU;
+
+/** A reset TCG CPU of the pc machine: exception_nr -1, poll_control_msr 1, misc_enable 1,
+ *  a20 mask all ones, empty FPU tags, real-mode segments, no nested state. */
+void pc_x86_cpu_init(PcX86CPU *cpu);
+
+/* ============================================================================================
  * "apic": the local APIC (hw/intc/apic_common.c)
  * ========================================================================================== */
 
@@ -795,6 +1055,7 @@ void pc_piix4_pm_init(PcPIIX4PMState *s);
 extern const VMStateDescription pc_vmstate_timers;       /* "timer"        PcTimersState */
 extern const VMStateDescription pc_vmstate_globalstate;  /* "globalstate"  PcGlobalState */
 extern const VMStateDescription pc_vmstate_cpu_common;   /* "cpu_common"   PcCPUCommonState */
+extern const VMStateDescription pc_vmstate_x86_cpu;      /* "cpu"          PcX86CPU */
 extern const VMStateDescription pc_vmstate_apic;         /* "apic"         PcAPICState */
 extern const VMStateDescription pc_vmstate_kvmvapic;     /* "kvm-tpr-opt"  PcVAPICROMState */
 extern const VMStateDescription pc_vmstate_fw_cfg;       /* "fw_cfg"       PcFWCfgState */

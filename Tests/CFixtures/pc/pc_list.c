@@ -4,7 +4,8 @@
 #include "pc_internal.h"
 
 const VMStateDescription *const pc_device_vmsds[] = {
-    &pc_vmstate_timers,     &pc_vmstate_cpu_common, &pc_vmstate_kvmvapic,
+    &pc_vmstate_timers,     &pc_vmstate_cpu_common, &pc_vmstate_x86_cpu,
+    &pc_vmstate_kvmvapic,
     &pc_vmstate_apic,       &pc_vmstate_fw_cfg,     &pc_vmstate_pcihost,
     &pc_vmstate_pcibus,     &pc_vmstate_i440fx,     &pc_vmstate_i8257,
     &pc_vmstate_piix3,      &pc_vmstate_i8259,      &pc_vmstate_ioapic,
@@ -44,6 +45,7 @@ static void pc_init_globalstate(void *p) {
     s->store_global_state = true; /* migration property "store-global-state" (true) */
 }
 static void pc_init_cpu_common(void *p) { pc_cpu_common_init(p); }
+static void pc_init_x86_cpu(void *p) { pc_x86_cpu_init(p); }
 static void pc_init_fw_cfg(void *p) {
     PcFWCfgState *s = p;
     s->dma_enabled = true;    /* the pc machine's fw_cfg has DMA */
@@ -77,6 +79,7 @@ typedef struct PcDeviceKind {
 static const PcDeviceKind pc_device_kinds[] = {
     {&pc_vmstate_timers, sizeof(PcTimersState), pc_init_timers},
     {&pc_vmstate_cpu_common, sizeof(PcCPUCommonState), pc_init_cpu_common},
+    {&pc_vmstate_x86_cpu, sizeof(PcX86CPU), pc_init_x86_cpu},
     {&pc_vmstate_kvmvapic, sizeof(PcVAPICROMState), NULL},
     {&pc_vmstate_apic, sizeof(PcAPICState), NULL},
     {&pc_vmstate_fw_cfg, sizeof(PcFWCfgState), pc_init_fw_cfg},
