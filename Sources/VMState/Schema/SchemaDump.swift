@@ -1,0 +1,343 @@
+import CGLib
+import CVMState
+
+/// Schema dumps in the format of QEMU 7.2's `-dump-vmstate FILE` (what
+/// `scripts/vmstate-static-checker.py` reads), produced from C `VMStateDescription` tables.
+///
+/// QEMU walks its device classes and keys each top-level entry by the class name (`"isa-pit"`),
+/// with the class's description (`"i8254"`) nested under `"Description"`. Here the input is a
+/// list of descriptions: each top-level entry is keyed (and its `"Name"` set) by the
+/// description's own name, unless an ``Entry`` gives another key. The text is otherwise
+/// byte-for-byte QEMU's: the `"vmschkmachine"` entry first, two-space indentation, per field
+/// `"field"`, `"version_id"`, `"field_exists"`, `"size"` (the table's `size`, so `sizeof` the
+/// nested struct for struct fields) and a nested `"Description"` when the field has a `vmsd`;
+/// `VMSTATE_VALIDATE` entries are left out of `"Fields"`; `"Subsections"` follow in table order.
+///
+/// Where QEMU's output would be broken the dumper differs: names are JSON-escaped (QEMU prints
+/// them raw), an empty list still gives valid JSON, and a description without a name, a
+/// description that contains itself or two entries with the same key throw ``DumpError``
+/// (QEMU prints `(null)`, recurses forever, or writes a duplicate key).
+public enum VMStateSchema {
+    /// The `"vmschkmachine"` name used when none is given (QEMU's machine without devices).
+    public static let defaultMachine = "none"
+
+    /// One top-level entry: a description and the key it is listed under.
+    public struct Entry {
+        /// The key and `"Name"` of the entry (QEMU: the device class name); `nil` uses the
+        /// description's name.
+        public var name: String?
+        public var description: UnsafePointer<VMStateDescription>
+
+        public init(name: String? = nil, description: UnsafePointer<VMStateDescription>) {
+            self.name = name
+            self.description = description
+        }
+    }
+
+    /// Why a list of tables could not be dumped.
+    public struct DumpError: Error, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// The -dump-vmstate JSON for `descriptions`, each keyed by its own name.
+    public static func dumpJSON(
+        _ descriptions: [UnsafePointer<VMStateDescription>], machine: String = defaultMachine
+    ) throws -> String {
+        try dumpJSON(entries: descriptions.map { Entry(description: $0) }, machine: machine)
+    }
+
+    /// The -dump-vmstate JSON for `entries`.
+    public static func dumpJSON(entries: [Entry], machine: String = defaultMachine) throws -> String {
+        String(decoding: try dumpBytes(entries: entries, machine: machine), as: UTF8.self)
+    }
+
+    /// The -dump-vmstate JSON for a NULL-terminated C array of descriptions.
+    public static func dumpJSON(
+        nullTerminated list: UnsafePointer<UnsafePointer<VMStateDescription>?>,
+        machine: String = defaultMachine
+    ) throws -> String {
+        try dumpJSON(descriptions(nullTerminated: list), machine: machine)
+    }
+
+    /// The descriptions of a NULL-terminated C array.
+    public static func descriptions(
+        nullTerminated list: UnsafePointer<UnsafePointer<VMStateDescription>?>
+    ) -> [UnsafePointer<VMStateDescription>] {
+        var result: [UnsafePointer<VMStateDescription>] = []
+        var p = list
+        while let vmsd = p.pointee {
+            result.append(vmsd)
+            p += 1
+        }
+        return result
+    }
+
+    /// The JSON text as UTF-8 bytes exactly as written (names are copied byte for byte).
+    public static func dumpBytes(entries: [Entry], machine: String = defaultMachine) throws -> [UInt8] {
+        var w = SchemaWriter()
+        w.text("{\n")
+        w.text("  \"vmschkmachine\": {\n")
+        w.text("    \"Name\": ")
+        w.quoted(Array(machine.utf8))
+        w.text("\n  }")
+        if !entries.isEmpty {
+            w.text(",\n")
+        }
+        var keys = Set<[UInt8]>()
+        for (index, entry) in entries.enumerated() {
+            let vmsd = entry.description
+            let key: [UInt8]
+            if let name = entry.name {
+                key = Array(name.utf8)
+            } else if let cname = vmsd.pointee.name {
+                key = cBytes(cname)
+            } else {
+                throw DumpError(message: "entry \(index): the description has no name")
+            }
+            if !keys.insert(key).inserted {
+                throw DumpError(
+                    message: "entry \(index): the key \"\(String(decoding: key, as: UTF8.self))\" is used twice")
+            }
+            if index > 0 {
+                w.text(",\n")
+            }
+            // QEMU: dump_vmstate_json_to_file, one device class.
+            w.spaces(2)
+            w.quoted(key)
+            w.text(": {\n")
+            w.spaces(4)
+            w.text("\"Name\": ")
+            w.quoted(key)
+            w.text(",\n")
+            w.spaces(4)
+            w.text("\"version_id\": \(vmsd.pointee.version_id),\n")
+            w.spaces(4)
+            w.text("\"minimum_version_id\": \(vmsd.pointee.minimum_version_id),\n")
+            var stack: [UnsafePointer<VMStateDescription>] = []
+            try w.description(vmsd, indent: 4, isSubsection: false, stack: &stack, path: key)
+            w.text("\n  }")
+        }
+        w.text("\n}\n")
+        return w.bytes
+    }
+
+    static func cBytes(_ p: UnsafePointer<CChar>) -> [UInt8] {
+        let n = strlen(p)
+        return p.withMemoryRebound(to: UInt8.self, capacity: n) {
+            Array(UnsafeBufferPointer(start: $0, count: n))
+        }
+    }
+}
+
+/// Writes QEMU's dump text (migration/savevm.c, dump_vmstate_vmsd / dump_vmstate_vmsf).
+fileprivate struct SchemaWriter {
+    var bytes: [UInt8] = []
+    /// A description may contain itself only through a bug; also a bound on nesting.
+    static let maxDepth = 64
+
+    mutating func text(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+    }
+
+    mutating func spaces(_ n: Int) {
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: n))
+    }
+
+    /// A JSON string; bytes other than `"`, `\` and controls are copied as they are.
+    mutating func quoted(_ s: [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(b)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(hex[Int(b >> 4)])
+                bytes.append(hex[Int(b & 0xf)])
+            default:
+                bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func description(
+        _ vmsd: UnsafePointer<VMStateDescription>, indent: Int, isSubsection: Bool,
+        stack: inout [UnsafePointer<VMStateDescription>], path: [UInt8]
+    ) throws {
+        let where_ = String(decoding: path, as: UTF8.self)
+        guard let cname = vmsd.pointee.name else {
+            throw VMStateSchema.DumpError(message: "\(where_): a description has no name")
+        }
+        if stack.contains(vmsd) {
+            throw VMStateSchema.DumpError(
+                message: "\(where_): the description \"\(String(cString: cname))\" contains itself")
+        }
+        if stack.count >= Self.maxDepth {
+            throw VMStateSchema.DumpError(message: "\(where_): descriptions nested too deeply")
+        }
+        stack.append(vmsd)
+        defer { stack.removeLast() }
+
+        spaces(indent)
+        if isSubsection {
+            text("{\n")
+        } else {
+            text("\"Description\": {\n")
+        }
+        let inner = indent + 2
+        spaces(inner)
+        text("\"name\": ")
+        quoted(VMStateSchema.cBytes(cname))
+        text(",\n")
+        spaces(inner)
+        text("\"version_id\": \(vmsd.pointee.version_id),\n")
+        spaces(inner)
+        text("\"minimum_version_id\": \(vmsd.pointee.minimum_version_id)")
+        if let fields = vmsd.pointee.fields {
+            text(",\n")
+            spaces(inner)
+            text("\"Fields\": [\n")
+            var first = true
+            var f = fields
+            while let fname = f.pointee.name {
+                defer { f += 1 }
+                if f.pointee.flags.rawValue & VMS_MUST_EXIST.rawValue != 0 {
+                    continue  // VMSTATE_VALIDATE: nothing is migrated
+                }
+                if !first {
+                    text(",\n")
+                }
+                first = false
+                try field(f, name: VMStateSchema.cBytes(fname), indent: inner + 2, stack: &stack,
+                          path: path + Array("/".utf8) + VMStateSchema.cBytes(fname))
+            }
+            text("\n")
+            spaces(inner)
+            text("]")
+        }
+        if let subsections = vmsd.pointee.subsections {
+            text(",\n")
+            spaces(inner)
+            text("\"Subsections\": [\n")
+            var first = true
+            var s = subsections
+            while let sub = s.pointee {
+                if !first {
+                    text(",\n")
+                }
+                first = false
+                let subName = sub.pointee.name.map { VMStateSchema.cBytes($0) } ?? Array("?".utf8)
+                try description(sub, indent: inner + 2, isSubsection: true, stack: &stack,
+                                path: path + Array("/".utf8) + subName)
+                s += 1
+            }
+            text("\n")
+            spaces(inner)
+            text("]")
+        }
+        text("\n")
+        spaces(indent)
+        text("}")
+    }
+
+    mutating func field(
+        _ f: UnsafePointer<VMStateField>, name: [UInt8], indent: Int,
+        stack: inout [UnsafePointer<VMStateDescription>], path: [UInt8]
+    ) throws {
+        spaces(indent)
+        text("{\n")
+        let inner = indent + 2
+        spaces(inner)
+        text("\"field\": ")
+        quoted(name)
+        text(",\n")
+        spaces(inner)
+        text("\"version_id\": \(f.pointee.version_id),\n")
+        spaces(inner)
+        text("\"field_exists\": \(f.pointee.field_exists != nil ? "true" : "false"),\n")
+        spaces(inner)
+        text("\"size\": \(UInt(bitPattern: f.pointee.size))")
+        if let nested = f.pointee.vmsd {
+            text(",\n")
+            try description(nested, indent: inner, isSubsection: false, stack: &stack, path: path)
+        }
+        text("\n")
+        spaces(indent)
+        text("}")
+    }
+}
+
+// MARK: - C entry points (include/migration/vmstate-schema.h)
+
+/// The GError domain of these functions: the same string as the library's VMSTATE_ERROR.
+private func schemaErrorQuark() -> GQuark {
+    g_quark_from_string("vmstate-error-quark")
+}
+
+/// VMSTATE_ERROR_INVALID_TABLE in migration/vmstate.h.
+private let schemaErrorInvalidTable = Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue)
+
+private func setSchemaError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ message: String) {
+    guard let error else { return }
+    error.pointee = g_error_new_literal(schemaErrorQuark(), schemaErrorInvalidTable, message)
+}
+
+private func dumpFromC(
+    _ machine: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
+    _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> UnsafeMutablePointer<CChar>? {
+    guard let vmsds else {
+        setSchemaError(error, "vmstate_dump_schema: the list of descriptions is NULL")
+        return nil
+    }
+    var entries: [VMStateSchema.Entry] = []
+    for (i, vmsd) in VMStateSchema.descriptions(nullTerminated: vmsds).enumerated() {
+        var key: String? = nil
+        if let names, let name = names[i] {
+            key = String(decoding: VMStateSchema.cBytes(name), as: UTF8.self)
+        }
+        entries.append(VMStateSchema.Entry(name: key, description: vmsd))
+    }
+    let machineName = machine.map { String(decoding: VMStateSchema.cBytes($0), as: UTF8.self) }
+    do {
+        let bytes = try VMStateSchema.dumpBytes(
+            entries: entries, machine: machineName ?? VMStateSchema.defaultMachine)
+        guard let raw = g_malloc(gsize(bytes.count + 1)) else { return nil }
+        let out = raw.assumingMemoryBound(to: CChar.self)
+        bytes.withUnsafeBytes { src in
+            if let base = src.baseAddress {
+                memcpy(out, base, bytes.count)
+            }
+        }
+        out[bytes.count] = 0
+        return out
+    } catch let e as VMStateSchema.DumpError {
+        setSchemaError(error, e.message)
+        return nil
+    } catch let other {
+        setSchemaError(error, "\(other)")
+        return nil
+    }
+}
+
+@c @implementation
+public func vmstate_dump_schema(
+    _ machine: UnsafePointer<CChar>?, _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> UnsafeMutablePointer<CChar>? {
+    dumpFromC(machine, nil, vmsds, error)
+}
+
+@c @implementation
+public func vmstate_dump_schema_named(
+    _ machine: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
+    _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> UnsafeMutablePointer<CChar>? {
+    dumpFromC(machine, names, vmsds, error)
+}

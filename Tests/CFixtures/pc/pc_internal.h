@@ -1,0 +1,36 @@
+/* Helpers shared by the pc device fixtures (not part of pc_devices.h). */
+#ifndef PC_INTERNAL_H
+#define PC_INTERNAL_H
+
+#include <string.h>
+
+#include "pc_devices.h"
+
+/*
+ * The custom VMStateInfos here read and write through QEMU's QEMUFile accessors, which the
+ * Swift engine exports. They are referenced weakly so that the fixtures also link against an
+ * engine that does not have them yet (the infos are then never called); with the engine
+ * linked in, these bind to its definitions as usual.
+ */
+#pragma weak qemu_get_be16
+#pragma weak qemu_get_be32
+#pragma weak qemu_get_buffer
+#pragma weak qemu_put_be32
+#pragma weak qemu_put_buffer
+
+/* A timer that is not pending (without calling into the engine). */
+static inline void pc_timer_reset(QEMUTimer *t, void *opaque) {
+    memset(t, 0, sizeof(*t));
+    t->expire_time = -1;
+    t->opaque = opaque;
+}
+
+static inline bool pc_timer_pending(const QEMUTimer *t) {
+    return t != NULL && t->expire_time != -1;
+}
+
+/* QEMU's VMSTATE_PCI_DEVICE (hw/pci/pci.h): a struct field of type PCIDevice at version 0. */
+#define PC_VMSTATE_PCI_DEVICE(_field, _state)                                                    \
+    VMSTATE_STRUCT(_field, _state, 0, pc_vmstate_pci_device, PcPCIDevice)
+
+#endif

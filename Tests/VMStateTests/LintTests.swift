@@ -1,0 +1,123 @@
+// `vmstate lint`'s rule checker against deliberately broken tables (Tests/CFixtures/pc/
+// lint_broken.c, one planted mistake each) and against the pc-machine tables, which must have
+// no errors.
+
+import CFixtures
+import CVMState
+import Testing
+
+@testable import VMState
+
+/// Every planted mistake: (rule, path) exactly as lint must report it.
+let lintPlantedFindings: [(rule: VMStateLint.Rule, path: String)] = [
+    (.arrayVarrayExclusive, "broken_array_varray/items"),
+    (.varrayExclusive, "broken_varray_flags/items"),
+    (.multiplyNeedsVbuffer, "broken_multiply/items"),
+    (.allocNeedsPointer, "broken_alloc/items"),
+    (.multiplyElementsNeedsCount, "broken_multiply_elements/x"),
+    (.structNeedsVmsd, "broken_struct/inner/missing"),
+    (.needsInfo, "broken_info/x"),
+    (.subsectionName, "broken_subsection/elsewhere/sub"),
+    (.subsectionSeparator, "broken_subsection/broken_subsection_extra"),
+    (.duplicateField, "broken_duplicate/x"),
+    (.varrayUnvalidated, "broken_varray_unvalidated/items16"),
+    (.unguarded, "broken_unguarded/data"),
+    (.outOfBounds, "broken_bounds/inner/far"),
+    (.versionRange, "broken_versions"),
+    (.fieldVersion, "broken_versions/x"),
+    (.recursiveStruct, "broken_recursive/self"),
+]
+
+func lintBrokenTables() -> [UnsafePointer<VMStateDescription>] {
+    VMStateSchema.descriptions(nullTerminated: pc_lint_broken_vmsd_list())
+}
+
+@Suite("Lint")
+struct LintTests {
+    @Test("each planted mistake is found with its rule id, severity and path",
+          arguments: lintPlantedFindings.map { "\($0.rule.rawValue) \($0.path)" })
+    func plantedMistakeFound(_ planted: String) throws {
+        let parts = planted.split(separator: " ", maxSplits: 1).map(String.init)
+        let rule = try #require(VMStateLint.Rule(rawValue: parts[0]))
+        let findings = VMStateLint.check(lintBrokenTables())
+        let match = findings.first { $0.rule == rule && $0.path == parts[1] }
+        #expect(match != nil, "not found; lint said:\n\(findings.map(\.description).joined(separator: "\n"))")
+        #expect(match?.severity == rule.severity)
+        #expect(match?.message.isEmpty == false)
+    }
+
+    @Test("the broken tables give exactly the planted findings, nothing else")
+    func nothingElse() {
+        let findings = VMStateLint.check(lintBrokenTables())
+        let got = findings.map { "\($0.rule.rawValue) \($0.path)" }
+        let want = lintPlantedFindings.map { "\($0.rule.rawValue) \($0.path)" }
+        #expect(got.sorted() == want.sorted(), "\(findings.map(\.description).joined(separator: "\n"))")
+    }
+
+    @Test("every rule has a planted example")
+    func everyRuleCovered() {
+        let covered = Set(lintPlantedFindings.map(\.rule))
+        let missing = VMStateLint.Rule.allCases.filter { !covered.contains($0) && $0 != .missingName }
+        #expect(missing.isEmpty, "rules without an example: \(missing)")
+    }
+
+    @Test("the pc-machine tables have no errors, also with their struct sizes")
+    func pcTablesHaveNoErrors() {
+        let findings = VMStateLint.check(nullTerminated: pc_device_vmsd_list())
+        let errors = findings.filter { $0.severity == .error }
+        #expect(errors.isEmpty, "\(errors.map(\.description).joined(separator: "\n"))")
+        for vmsd in pcDevices() {
+            let bounded = VMStateLint.check(vmsd, structSize: pc_device_state_size(vmsd))
+            #expect(bounded.filter { $0.severity == .error }.isEmpty, "\(bounded)")
+        }
+    }
+
+    @Test("the pc-machine tables' warnings are the known QEMU quirks")
+    func pcTablesWarnings() {
+        let findings = VMStateLint.check(nullTerminated: pc_device_vmsd_list())
+        let got = Set(findings.map { "\($0.rule.rawValue) \($0.path)" })
+        let want: Set<String> = [
+            // QEMU names these subsections without the "parent/" convention.
+            "subsection-separator apic/apic_sipi",
+            "subsection-separator pckbd/kbd/pckbd_outport",
+            "subsection-separator ide/bmdma/ide bmdma_current",
+            // Fields QEMU lists twice on purpose (different versions or tests).
+            "duplicate-field mc146818rtc/unused",
+            "duplicate-field fw_cfg/cur_offset",
+            "duplicate-field I440FX/parent_obj/config",
+            "duplicate-field PIIX3/dev/config",
+            "duplicate-field ide/parent_obj/config",
+            "duplicate-field piix4_pm/parent_obj/config",
+            // The vector registers, saved in slices (xmm, ymmh; zmmh, hi16 zmm).
+            "duplicate-field cpu/env.xmm_regs",
+            "duplicate-field cpu/avx512/env.xmm_regs",
+        ]
+        #expect(got == want, "\(findings.map(\.description).joined(separator: "\n"))")
+    }
+
+    @Test("a guarded count is not reported: VMSTATE_VALIDATE (hpet) and an _equal count (PCIBUS)")
+    func guardsRecognised() throws {
+        let hpet = try #require(pc_device_vmsd_named("hpet"))
+        let pcibus = try #require(pc_device_vmsd_named("PCIBUS"))
+        #expect(VMStateLint.check(hpet).isEmpty)
+        #expect(VMStateLint.check(pcibus).isEmpty)
+    }
+
+    @Test("structSize bounds the top level")
+    func topLevelBound() throws {
+        let rtc = try #require(pc_device_vmsd_named("mc146818rtc"))
+        let size = pc_device_state_size(rtc)
+        #expect(VMStateLint.check(rtc, structSize: size).filter { $0.rule == .outOfBounds }.isEmpty)
+        let tooSmall = VMStateLint.check(rtc, structSize: 64).filter { $0.rule == .outOfBounds }
+        // cmos_data covers bytes 0..<128: past a 64-byte struct.
+        #expect(tooSmall.contains { $0.path == "mc146818rtc/cmos_data" })
+    }
+
+    @Test("finding text")
+    func findingText() {
+        let f = VMStateLint.Finding(rule: .needsInfo, path: "a/b", message: "no info")
+        #expect(f.description == "error: a/b: no info [needs-info]")
+        #expect(f.severity == .error)
+        #expect(VMStateLint.Rule.duplicateField.severity == .warning)
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * swift-vmstate: schema dumps in the format of QEMU 7.2's `-dump-vmstate FILE`, the input of
+ * QEMU's scripts/vmstate-static-checker.py.
+ *
+ * QEMU walks its device classes and keys each top-level entry by the class name ("isa-pit"),
+ * with the class's description ("i8254") nested under "Description". Here the input is a
+ * NULL-terminated array of descriptions, and each top-level entry is keyed (and its "Name" set)
+ * by the description's own name, unless `names` gives a key per description. Everything else
+ * is byte-for-byte what QEMU prints: the "vmschkmachine" entry first, two-space indentation,
+ * per field "field", "version_id", "field_exists", "size" and a nested "Description" for fields
+ * with a vmsd, "Fields" without VMSTATE_VALIDATE entries, "Subsections" in table order.
+ *
+ * Differences, only for input QEMU never has: names are JSON-escaped (QEMU prints them raw), an
+ * empty list gives valid JSON (QEMU would leave a trailing comma), and instead of recursing
+ * forever or printing "(null)" the functions fail with an error (domain "vmstate-error-quark",
+ * code VMSTATE_ERROR_INVALID_TABLE) for a description without a name, a description that
+ * contains itself, or two entries with the same key.
+ */
+#ifndef SWIFT_VMSTATE_VMSTATE_SCHEMA_H
+#define SWIFT_VMSTATE_VMSTATE_SCHEMA_H
+
+#include "migration/vmstate.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Returns the -dump-vmstate JSON text for `vmsds` (NULL-terminated), each keyed by its name,
+ * with `machine` as the "vmschkmachine" name (NULL: "none"). Free the text with g_free.
+ * Returns NULL with `error` set when the tables cannot be dumped.
+ */
+char *vmstate_dump_schema(const char *machine, const VMStateDescription *const *vmsds,
+                          GError **error);
+
+/**
+ * As vmstate_dump_schema, with the key (and "Name") of entry i taken from names[i] when
+ * `names` is not NULL and names[i] is not NULL (for example QEMU's device class names).
+ */
+char *vmstate_dump_schema_named(const char *machine, const char *const *names,
+                                const VMStateDescription *const *vmsds, GError **error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
