@@ -273,10 +273,8 @@ fileprivate struct SchemaWriter {
 
 // MARK: - C entry points (include/migration/vmstate-schema.h)
 
-/// The GError domain of these functions: the same string as the library's VMSTATE_ERROR.
-private func schemaErrorQuark() -> GQuark {
-    g_quark_from_string("vmstate-error-quark")
-}
+/// The GError domain of these functions: the library's VMSTATE_ERROR.
+private func schemaErrorQuark() -> GQuark { vmstate_error_quark() }
 
 /// VMSTATE_ERROR_INVALID_TABLE in migration/vmstate.h.
 private let schemaErrorInvalidTable = Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue)

@@ -150,8 +150,8 @@ typedef struct PcKvmNestedState {
     uint32_t size;
     union {
         struct {
-            uint64_t vmxon_pa;
-            uint64_t vmcs12_pa;
+            __u64 vmxon_pa; /* kernel type, as in <linux/kvm.h> */
+            __u64 vmcs12_pa;
             struct {
                 uint16_t flags;
             } smm;
@@ -160,7 +160,7 @@ typedef struct PcKvmNestedState {
             uint64_t preemption_timer_deadline;
         } vmx;
         struct {
-            uint64_t vmcb_pa;
+            __u64 vmcb_pa;
         } svm;
         uint8_t pad[120];
     } hdr;

@@ -6,18 +6,6 @@
 
 #include "pc_devices.h"
 
-/*
- * The custom VMStateInfos here read and write through QEMU's QEMUFile accessors, which the
- * Swift engine exports. They are referenced weakly so that the fixtures also link against an
- * engine that does not have them yet (the infos are then never called); with the engine
- * linked in, these bind to its definitions as usual.
- */
-#pragma weak qemu_get_be16
-#pragma weak qemu_get_be32
-#pragma weak qemu_get_buffer
-#pragma weak qemu_put_be32
-#pragma weak qemu_put_buffer
-
 /* A timer that is not pending (without calling into the engine). */
 static inline void pc_timer_reset(QEMUTimer *t, void *opaque) {
     memset(t, 0, sizeof(*t));
