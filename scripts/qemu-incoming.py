@@ -67,6 +67,9 @@ def main():
         qmp("quit")
     except Exception as exc:  # report, never a stack trace
         result["error"] = result["error"] or f"{type(exc).__name__}: {exc}"
+        if proc.poll() is not None:
+            # QEMU exits when an incoming migration fails to load.
+            result["status"] = "failed"
     finally:
         try:
             _, err = proc.communicate(timeout=10)

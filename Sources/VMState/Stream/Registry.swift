@@ -68,7 +68,7 @@ public final class Registry {
     public private(set) var loadedMachineType: String?
     private var configurationExtra: [UInt8] = []
     private var machineTypeC: UnsafeMutablePointer<CChar>?
-    private var layout: [LayoutEntry]?
+    private(set) var layout: [LayoutEntry]?
 
     public init() {}
 

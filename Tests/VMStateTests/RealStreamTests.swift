@@ -1,0 +1,141 @@
+import CFixtures
+import CGLib
+import CVMState
+import Foundation
+import Testing
+
+@testable import VMState
+
+/// Real QEMU 7.2 streams (shared/fixtures) loaded into our C descriptions of pc devices.
+@Suite struct RealStreamTests {
+    /// A stream's own vmdesc device entries.
+    static func vmdesc(_ stream: [UInt8]) throws -> VMDescIndex {
+        let gbytes = stream.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+        defer { g_bytes_unref(gbytes) }
+        return try #require(VMDescIndex.find(in: MigrationFile(input: gbytes)))
+    }
+
+    /// The data bytes of FULL section `idstr` (between its header and its footer), and its version.
+    static func sectionData(_ stream: [UInt8], _ idstr: String) throws -> (bytes: [UInt8], version: Int32) {
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        for entry in registry.layout ?? [] {
+            guard case .kept(let bytes, _) = entry, bytes[0] == 0x04 else { continue }
+            let length = Int(bytes[5])
+            guard String(decoding: bytes[6..<6 + length], as: UTF8.self) == idstr else { continue }
+            let header = 6 + length + 8
+            let version = Int32(bytes[header - 1]) | Int32(bytes[header - 2]) << 8
+            return (Array(bytes[header..<bytes.count - 5]), version)
+        }
+        throw VMStateError(.unknownSection, reason: "no section \(idstr)")
+    }
+
+    /// "0x0f" / "00 01 02" strings of analyze.json as numbers / bytes.
+    static func number(_ any: Any?) -> UInt64? {
+        (any as? String).flatMap { UInt64($0.dropFirst(2).prefix { $0 != " " }, radix: 16) }
+    }
+
+    static func hexBytes(_ any: Any?) -> [UInt8] {
+        ((any as? String) ?? "").split(separator: " ").compactMap { UInt8($0, radix: 16) }
+    }
+
+    static func analyze(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: TestPaths.qemuFixtures.appendingPathComponent("\(name)/analyze.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func section(_ analyze: [String: Any], _ idstr: String) throws -> [String: Any] {
+        let key = try #require(analyze.keys.first { $0.hasPrefix(idstr + " (") })
+        return try #require(analyze[key] as? [String: Any])
+    }
+
+    @Test func rtcSectionLoadsQEMUsValuesAndSavesTheSameBytes() throws {
+        let stream = try TestPaths.fixtureBytes("pc-bios/stream.bin")
+        let (data, version) = try Self.sectionData(stream, "mc146818rtc")
+        #expect(version == 3)
+        let vmsd = try #require(pc_device_vmsd_named("mc146818rtc"))
+        let rtc = try #require(pc_device_state_new(vmsd)).assumingMemoryBound(to: PcRTCState.self)
+        defer { g_free(rtc) }
+        try VMStateEngine.load(vmsd, opaque: rtc, version: version, from: data)
+
+        let expected = try Self.section(try Self.analyze("pc-bios"), "mc146818rtc")
+        let cmos = withUnsafeBytes(of: rtc.pointee.cmos_data) { Array($0) }
+        #expect(cmos == Self.hexBytes(expected["cmos_data"]))
+        #expect(cmos[0x0B] == 0x02 && cmos[0x32] == 0x20)
+        #expect(UInt64(rtc.pointee.cmos_index) == Self.number(expected["cmos_index"]))
+        #expect(rtc.pointee.base_rtc == 0x6b09_1bcc && rtc.pointee.base_rtc == Self.number(expected["base_rtc"]))
+        #expect(rtc.pointee.last_update == 0x18eb_d158_195e_c0d0)
+        #expect(rtc.pointee.next_alarm_time == Self.number(expected["next_alarm_time"]))
+        #expect(rtc.pointee.periodic_timer.pointee.expire_time == -1)
+        #expect(rtc.pointee.update_timer.pointee.expire_time == 0x18ec_0c69_fbd6_c8d0)
+        #expect(UInt64(rtc.pointee.period) == Self.number(expected["period"]))
+
+        #expect(try VMStateEngine.save(vmsd, opaque: rtc) == data)
+    }
+
+    @Test func pitSectionLoadsQEMUsValuesAndSavesTheSameBytes() throws {
+        let stream = try TestPaths.fixtureBytes("pc-bios/stream.bin")
+        let (data, version) = try Self.sectionData(stream, "i8254")
+        let vmsd = try #require(pc_device_vmsd_named("i8254"))
+        let pit = try #require(pc_device_state_new(vmsd)).assumingMemoryBound(to: PcPITState.self)
+        defer { g_free(pit) }
+        try VMStateEngine.load(vmsd, opaque: pit, version: version, from: data)
+
+        let expected = try Self.section(try Self.analyze("pc-bios"), "i8254")
+        let channels = try #require(expected["channels"] as? [[String: Any]])
+        let loaded = withUnsafeBytes(of: pit.pointee.channels) { raw in
+            (0..<3).map { raw.load(fromByteOffset: $0 * MemoryLayout<PcPITChannelState>.stride, as: PcPITChannelState.self) }
+        }
+        for (i, channel) in loaded.enumerated() {
+            #expect(UInt64(UInt32(bitPattern: channel.count)) == Self.number(channels[i]["count"]), "channel \(i)")
+            #expect(UInt64(channel.mode) == Self.number(channels[i]["mode"]), "channel \(i)")
+            #expect(UInt64(channel.rw_mode) == Self.number(channels[i]["rw_mode"]), "channel \(i)")
+            #expect(UInt64(channel.gate) == Self.number(channels[i]["gate"]), "channel \(i)")
+            #expect(UInt64(bitPattern: channel.count_load_time) == Self.number(channels[i]["count_load_time"]))
+            #expect(UInt64(bitPattern: channel.next_transition_time) == Self.number(channels[i]["next_transition_time"]))
+        }
+        #expect(loaded[0].count == 0x10000 && loaded[0].mode == 2 && loaded[1].mode == 3)
+        #expect(UInt64(loaded[0].irq_disabled) == Self.number(expected["channels[0].irq_disabled"]))
+
+        #expect(try VMStateEngine.save(vmsd, opaque: pit) == data)
+    }
+
+    /// Every device of the stream we have a description for, registered by the stream's vmdesc.
+    final class PCMachine {
+        let registry = Registry()
+        var states: [(idstr: String, instance: UInt32, vmsd: UnsafePointer<VMStateDescription>, state: UnsafeMutableRawPointer)] = []
+
+        init(stream: [UInt8]) throws {
+            for entry in try RealStreamTests.vmdesc(stream).entries {
+                guard let json = String(bytes: entry.json, encoding: .utf8),
+                    let range = json.range(of: #""vmsd_name": ""#)
+                else { continue }
+                let vmsdName = String(json[range.upperBound...].prefix { $0 != "\"" })
+                guard let vmsd = pc_device_vmsd_named(vmsdName), let state = pc_device_state_new(vmsd) else { continue }
+                try registry.add(idstr: entry.name, instanceID: entry.instanceID, vmsd: vmsd, opaque: state,
+                    size: pc_device_state_size(vmsd))
+                states.append((entry.name, entry.instanceID, vmsd, state))
+            }
+        }
+
+        deinit { for s in states { g_free(s.state) } }
+    }
+
+    @Test(arguments: ["pc-reset", "pc-bios"])
+    func wholeStreamLoadsIntoPCDevicesAndSavesByteForByte(_ name: String) throws {
+        let stream = try TestPaths.fixtureBytes("\(name)/stream.bin")
+        let machine = try PCMachine(stream: stream)
+        #expect(machine.states.count >= 20)
+        for required in ["mc146818rtc", "i8254", "i8259", "port92", "pcspk", "hpet", "ioapic", "fw_cfg",
+            "ps2kbd", "ps2mouse", "pckbd", "dma", "timer", "globalstate"]
+        {
+            #expect(machine.states.contains { $0.idstr == required || $0.idstr.hasSuffix("/" + required) }, "\(required)")
+        }
+        try machine.registry.load(stream, options: .keepUnknown)
+        let kept = (machine.registry.layout ?? []).filter { if case .kept = $0 { true } else { false } }.count
+        let loaded = (machine.registry.layout ?? []).filter { if case .device = $0 { true } else { false } }.count
+        #expect(loaded == machine.states.count)
+        #expect(kept >= 3)  // the RAM parts at least
+        #expect(try machine.registry.save() == stream)
+    }
+}
