@@ -120,7 +120,7 @@ import Testing
         let target = try machine ?? Machine(fill: false)
         do {
             try target.registry.load(bytes, options: options)
-        } catch let error as VMStateError {
+        } catch {
             return error
         }
         Issue.record("load unexpectedly succeeded")
