@@ -173,8 +173,8 @@ struct Engine {
         for (sub, name) in plan.subsections {
             if let needed = sub.pointee.needed, !needed(opaque) { continue }
             guard name.count <= 255 else {
-                throw VMStateError(.invalidTable, path: plan.name, offset: file.position,
-                    reason: "subsection name longer than 255 bytes")
+                throw VMStateError(.invalidTable, offset: file.position,
+                    reason: "subsection name longer than 255 bytes: \(sub.pointee.name.map { String(cString: $0) } ?? "")")
             }
             if let vmdesc {
                 if !described {
@@ -454,7 +454,7 @@ struct Engine {
             if !name.starts(with: plan.nameBytes) { return }
             guard let sub = plan.subsections.first(where: { $0.name == name }) else {
                 throw VMStateError(
-                    .unknownSubsection, path: plan.name, offset: file.position,
+                    .unknownSubsection, offset: file.position,
                     reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
             }
             file.skip(2 + len)
