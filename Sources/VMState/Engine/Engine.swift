@@ -279,6 +279,8 @@ struct Engine {
                     }
                 }
             } catch {
+                // QEMU's vmstate_load_state: a failed element becomes the file's error.
+                file.setError(error.errno)
                 throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
             }
         }
@@ -314,6 +316,7 @@ struct Engine {
         case .unusedBuffer:
             guard file.remaining >= size else {
                 file.skip(size)
+                file.setError(-5)  // a read past the end: -EIO
                 throw shortInput(size, at: at)
             }
             file.skip(size)
