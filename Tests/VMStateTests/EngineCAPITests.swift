@@ -166,4 +166,59 @@ import Testing
         #expect(qemu_file_get_error(g) == Errno.eio)
         #expect(qemu_fclose(g) == Errno.eio)
     }
+
+    // QEMU sets a QEMUFile's error on I/O errors and when vmstate_load_state fails inside a
+    // field element (qemu_file_set_error(f, ret)); version checks, hooks, VMS_MUST_EXIST, an
+    // unknown subsection, save failures and the standard infos' get/put leave it alone.
+
+    @Test func aToleratedStandardGetFailureDoesNotFailTheLoad() throws {
+        var d = EngTolerant(magic: 0x5A, after: 0, inner_ret: 0)
+        try VMStateEngine.load(eng_vmsd_tolerant(), opaque: &d, from: [0x5B, 0x07])
+        #expect(d.inner_ret == Errno.einval)
+        #expect(d.after == 7)
+
+        var c = EngTolerant(magic: 0x5A, after: 0, inner_ret: 0)
+        let r = cLoad(eng_vmsd_tolerant(), &c, version: 1, [0x5B, 0x07])
+        #expect(r.ret == 0 && r.fileError == 0)
+        #expect(c.inner_ret == Errno.einval && c.after == 7)
+    }
+
+    @Test func aShortReadInsideAToleratingGetStillFails() throws {
+        // The standard get ran past the end: -EIO is on the file, which the engine checks after
+        // every element, whatever the custom get returned.
+        var d = EngTolerant(magic: 0x5A, after: 0, inner_ret: 0)
+        let e = try #require(engineError { try VMStateEngine.load(eng_vmsd_tolerant(), opaque: &d, from: []) })
+        #expect(e.kind == .shortInput)
+        #expect(e.path == "eng-tolerant/magic")
+        #expect(d.inner_ret == Errno.eio)
+        var c = EngTolerant(magic: 0x5A, after: 0, inner_ret: 0)
+        let r = cLoad(eng_vmsd_tolerant(), &c, version: 1, [])
+        #expect(r.ret == Errno.eio && r.fileError == Errno.eio)
+    }
+
+    @Test func fileErrorOnlyWhereQEMUSetsIt() throws {
+        var s = EngSub()
+        let tooNew = cLoad(eng_vmsd_sub(), &s, version: 2, [0, 0, 0, 0])
+        #expect(tooNew.ret == Errno.einval && tooNew.fileError == 0)
+        let unknown = cLoad(eng_vmsd_sub(), &s, version: 1, [0, 0, 0, 0, 0x05, 0x09] + ascii("eng-sub/q") + [0, 0, 0, 1])
+        #expect(unknown.ret == Errno.enoent && unknown.fileError == 0)
+        var v = EngValidate()
+        let validate = cLoad(eng_vmsd_validate(), &v, version: 1, [0, 0, 1, 0])
+        #expect(validate.ret == -1 && validate.fileError == 0)
+        var h = EngHooks()
+        h.pre_load_ret = -9
+        let hook = cLoad(eng_vmsd_hooks(), &h, version: 3, [0, 0, 0, 0])
+        #expect(hook.ret == -9 && hook.fileError == 0)
+
+        // A nested description's version failure happens inside the parent's field: set.
+        var vs = EngVStruct()
+        let nested = cLoad(eng_vmsd_vstruct_bad(), &vs, version: 1, [0, 1, 0, 0, 0, 2])
+        #expect(nested.ret == Errno.einval && nested.fileError == Errno.einval)
+
+        // Save failures are returned, not recorded on the file.
+        var cu = EngCustom()
+        cu.u24 = 0x0100_0000
+        let save = cSave(eng_vmsd_custom(), &cu)
+        #expect(save.ret == Errno.erange && save.fileError == 0)
+    }
 }

@@ -78,4 +78,44 @@ import Testing
         #expect(r.message.contains("eng-trunc/structs[1]/b"))
         #expect(r.message.contains("byte 29"))
     }
+
+    @Test func truncatedInsideListsTreesTmpAndVStruct() throws {
+        // eng-qdev: tag, then elements of 1 + (v, w); cut inside the second element's w.
+        var q = EngQDev()
+        eng_qdev_init(&q)
+        defer { eng_qdev_free(&q) }
+        let list: [UInt8] = [0x07, 0x01, 0, 0, 0, 1, 0, 2, 0x01, 0, 0, 0, 3, 0]
+        let eq = try #require(engineError { try VMStateEngine.load(eng_vmsd_qdev(), opaque: &q, from: list) })
+        #expect(eq.kind == .shortInput)
+        #expect(eq.path == "eng-qdev/q[1]/w")
+        #expect(eq.offset == 13)
+
+        // eng-trees: cut inside the second direct node's value.
+        var t = EngTrees()
+        eng_trees_init(&t)
+        defer { eng_trees_destroy(&t) }
+        let tree: [UInt8] =
+            [0, 0, 0, 2]
+            + [0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 10]
+            + [0x01, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0]
+        let et = try #require(engineError { try VMStateEngine.load(eng_vmsd_trees(), opaque: &t, from: tree) })
+        #expect(et.kind == .shortInput)
+        #expect(et.path == "eng-trees/direct[1]/v")
+        #expect(et.offset == 26)
+
+        // eng-tmp: cut inside the scratch struct's first field.
+        var p = EngTmpParent()
+        let etmp = try #require(engineError { try VMStateEngine.load(eng_vmsd_tmp(), opaque: &p, from: [0, 0, 0, 0]) })
+        #expect(etmp.kind == .shortInput)
+        #expect(etmp.path == "eng-tmp/tmp/combined")
+        #expect(etmp.offset == 0)
+
+        // eng-vstruct: v2s is loaded at version 2, so its b is read; cut there.
+        var v = EngVStruct()
+        let ev = try #require(
+            engineError { try VMStateEngine.load(eng_vmsd_vstruct(), opaque: &v, from: [0, 1, 0, 2, 0, 0]) })
+        #expect(ev.kind == .shortInput)
+        #expect(ev.path == "eng-vstruct/v2s/b")
+        #expect(ev.offset == 4)
+    }
 }

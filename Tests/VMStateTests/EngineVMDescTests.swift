@@ -262,4 +262,24 @@ import Testing
                 == #"{"vmsd_name": "eng-validate", "version": 1, "fields": [{"name": "x", "type": "uint32", "size": 4}]}"#
         )
     }
+
+    @Test func olderVersionThroughSaveStateV() throws {
+        var d = EngVersioned()
+        d.has_d = true
+        let w = try #require(json_writer_new(false))
+        defer { json_writer_free(w) }
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        let f = vmstate_file_new_output(out)!
+        json_writer_start_object(w, nil)
+        #expect(vmstate_save_state_v(f, eng_vmsd_versioned(), &d, w, 1) == 0)
+        json_writer_end_object(w)
+        #expect(qemu_fclose(f) == 0)
+        #expect(
+            String(cString: try #require(json_writer_get(w)))
+                == #"{"vmsd_name": "eng-versioned", "version": 1, "fields": ["#
+                + #"{"name": "a", "type": "uint32", "size": 4}, {"name": "c", "type": "uint16", "size": 2}, "#
+                + #"{"name": "has_d", "type": "bool", "size": 1}, {"name": "d", "type": "uint8", "size": 1}]}"#)
+        #expect(bytes(of: out).count == 8)
+    }
 }

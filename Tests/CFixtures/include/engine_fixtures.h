@@ -365,6 +365,15 @@ typedef struct EngDirect {
 } EngDirect;
 const VMStateDescription *eng_vmsd_direct(void);
 
+/* "eng-tolerant" v1: magic through a custom info whose get calls vmstate_info_uint8_equal.get,
+ * stores its result in inner_ret and returns 0; UINT8 after. */
+typedef struct EngTolerant {
+    uint8_t magic;
+    uint8_t after;
+    int32_t inner_ret;
+} EngTolerant;
+const VMStateDescription *eng_vmsd_tolerant(void);
+
 /* ---- truncation and vmdesc ------------------------------------------------------------------ */
 
 /* "eng-trunc" v1: UINT8 head, UINT32_ARRAY arr[5], STRUCT_ARRAY structs[2], STRUCT in;
