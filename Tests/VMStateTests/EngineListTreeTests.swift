@@ -100,6 +100,20 @@ import Testing
         #expect(try save(eng_vmsd_ldev(), &d) == qlistBytes)
     }
 
+    @Test func qlistLoadPutsTheStreamsElementsFirst() throws {
+        // QEMU inserts the first loaded element at the head and each next one after it.
+        var d = EngLDev()
+        defer { eng_ldev_free(&d) }
+        eng_ldev_insert_head(&d, 100)
+        try VMStateEngine.load(eng_vmsd_ldev(), opaque: &d, from: [0x01, 0, 0, 0, 1, 0x01, 0, 0, 0, 2, 0x00, 0x00])
+        var v: UInt32 = 0
+        #expect(eng_ldev_count(&d) == 3)
+        #expect(eng_ldev_get(&d, 0, &v) && v == 1)
+        #expect(eng_ldev_get(&d, 1, &v) && v == 2)
+        #expect(eng_ldev_get(&d, 2, &v) && v == 100)
+        #expect(eng_ldev_links_ok(&d))
+    }
+
     @Test func truncatedListIsShortInput() throws {
         var d = EngLDev()
         defer { eng_ldev_free(&d) }
