@@ -33,13 +33,17 @@ enum Codec {
         }
     }
 
-    /// Reads `count` scalars into `dest` every `stride` bytes; false (nothing written) when the
-    /// input is too short. Bools store 1 for any non-zero byte.
+    /// Reads `count` scalars into `dest` every `stride` bytes; false (nothing written, the file's
+    /// error set to -EIO as QEMU's reads past the end do) when the input is too short. Bools
+    /// store 1 for any non-zero byte.
     static func getScalars(
         _ file: MigrationFile, _ dest: UnsafeMutableRawPointer, count: Int, width: Int, stride: Int, isBool: Bool
     ) -> Bool {
         let total = count.multipliedReportingOverflow(by: width)
-        guard !total.overflow, total.partialValue <= file.remaining else { return false }
+        guard !total.overflow, total.partialValue <= file.remaining else {
+            file.setError(-5)
+            return false
+        }
         return file.take(total.partialValue) { source in
             switch width {
             case 1:

@@ -175,8 +175,8 @@ struct Engine {
         for (sub, name) in plan.subsections {
             if let needed = sub.pointee.needed, !needed(opaque) { continue }
             guard name.count <= 255 else {
-                throw VMStateError(.invalidTable, path: plan.name, offset: file.position,
-                    reason: "subsection name longer than 255 bytes")
+                throw VMStateError(.invalidTable, offset: file.position,
+                    reason: "subsection name longer than 255 bytes: \(sub.pointee.name.map { String(cString: $0) } ?? "")")
             }
             if let vmdesc {
                 if !described {
@@ -294,6 +294,8 @@ struct Engine {
                     }
                 }
             } catch {
+                // QEMU's vmstate_load_state: a failed element becomes the file's error.
+                file.setError(error.errno)
                 throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
             }
         }
@@ -329,6 +331,7 @@ struct Engine {
         case .unusedBuffer:
             guard file.remaining >= size else {
                 file.skip(size)
+                file.setError(-5)  // a read past the end: -EIO
                 throw shortInput(size, at: at)
             }
             file.skip(size)
@@ -470,7 +473,7 @@ struct Engine {
             if !name.starts(with: plan.nameBytes) { return }
             guard let sub = plan.subsections.first(where: { $0.name == name }) else {
                 throw VMStateError(
-                    .unknownSubsection, path: plan.name, offset: file.position,
+                    .unknownSubsection, offset: file.position,
                     reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
             }
             file.skip(2 + len)

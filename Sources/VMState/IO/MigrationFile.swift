@@ -73,11 +73,12 @@ final class MigrationFile {
         if errorCode == 0 && code != 0 { errorCode = code }
     }
 
-    /// Records `error` (the first one wins) and the matching errno; returns it for throwing.
+    /// Records `error` as the detailed failure (the first one wins); returns it for throwing.
+    /// The file's errno is not changed: as in QEMU it is set only by I/O errors and by a field
+    /// element that fails to load (see `Engine.loadField`).
     @discardableResult
     func record(_ error: VMStateError) -> VMStateError {
         if failure == nil { failure = error }
-        setError(error.errno)
         return error
     }
 

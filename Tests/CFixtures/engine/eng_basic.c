@@ -1,0 +1,267 @@
+/* Engine fixtures: the standard scalar, buffer, nullptr, timer, tmp and bitmap infos. */
+#include <errno.h>
+#include <string.h>
+
+#include "eng_internal.h"
+
+/* ---- eng-inner ---------------------------------------------------------------------------- */
+
+const VMStateDescription eng_inner_vmsd = {
+    .name = "eng-inner",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT16(a, EngInner),
+        VMSTATE_UINT32(b, EngInner),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_inner(void) { return &eng_inner_vmsd; }
+
+/* ---- scalars ------------------------------------------------------------------------------ */
+
+static const VMStateDescription eng_scalars_vmsd = {
+    .name = "eng-scalars",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_BOOL(b, EngScalars),
+        VMSTATE_INT8(i8, EngScalars),
+        VMSTATE_INT16(i16, EngScalars),
+        VMSTATE_INT32(i32, EngScalars),
+        VMSTATE_INT64(i64, EngScalars),
+        VMSTATE_UINT8(u8, EngScalars),
+        VMSTATE_UINT16(u16, EngScalars),
+        VMSTATE_UINT32(u32, EngScalars),
+        VMSTATE_UINT64(u64, EngScalars),
+        VMSTATE_SINGLE(d, EngScalars, 0, vmstate_info_cpudouble, CPU_DoubleU),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_scalars(void) { return &eng_scalars_vmsd; }
+
+static const VMStateDescription eng_bools_vmsd = {
+    .name = "eng-bools",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_BOOL_ARRAY(flags, EngBools, 4),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_bools(void) { return &eng_bools_vmsd; }
+
+static const VMStateDescription eng_equal_vmsd = {
+    .name = "eng-equal",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_INT32_EQUAL(i32, EngEqual, "hint-i32"),
+        VMSTATE_UINT8_EQUAL(u8, EngEqual, "hint-u8"),
+        VMSTATE_UINT16_EQUAL(u16, EngEqual, "hint-u16"),
+        VMSTATE_UINT32_EQUAL(u32, EngEqual, "hint-u32"),
+        VMSTATE_UINT64_EQUAL(u64, EngEqual, "hint-u64"),
+        VMSTATE_INT32_POSITIVE_LE(le, EngEqual),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_equal(void) { return &eng_equal_vmsd; }
+
+/* ---- buffers ------------------------------------------------------------------------------ */
+
+static const VMStateDescription eng_buffers_vmsd = {
+    .name = "eng-buffers",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_BUFFER(buf, EngBuffers),
+        VMSTATE_UNUSED(3),
+        VMSTATE_BUFFER_START_MIDDLE(mid, EngBuffers, 2),
+        VMSTATE_PARTIAL_BUFFER(part, EngBuffers, 3),
+        VMSTATE_UINT8(tail, EngBuffers),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_buffers(void) { return &eng_buffers_vmsd; }
+
+/* ---- nullptr ------------------------------------------------------------------------------ */
+
+static const VMStateDescription eng_nullptr_save_vmsd = {
+    .name = "eng-nullptr-save",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(before, EngNullptr),
+        VMSTATE_ARRAY_OF_POINTER(ptrs, EngNullptr, 2, 0, vmstate_info_nullptr, void *),
+        VMSTATE_UINT8(after, EngNullptr),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_nullptr_save(void) { return &eng_nullptr_save_vmsd; }
+
+static const VMStateDescription eng_nullptr_load_vmsd = {
+    .name = "eng-nullptr-load",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(before, EngNullptr),
+        {
+            .name = "marker",
+            .offset = offsetof(EngNullptr, ptrs),
+            .size = sizeof(void *),
+            .info = &vmstate_info_nullptr,
+            .flags = VMS_SINGLE,
+        },
+        VMSTATE_UINT8(after, EngNullptr),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_nullptr_load(void) { return &eng_nullptr_load_vmsd; }
+
+int eng_call_nullptr_put(QEMUFile *f) {
+    return vmstate_info_nullptr.put(f, NULL, sizeof(void *), NULL, NULL);
+}
+
+int eng_call_nullptr_get(QEMUFile *f) {
+    return vmstate_info_nullptr.get(f, NULL, sizeof(void *), NULL);
+}
+
+/* ---- timers ------------------------------------------------------------------------------- */
+
+static const VMStateDescription eng_timers_vmsd = {
+    .name = "eng-timers",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_TIMER(t, EngTimers),
+        VMSTATE_TIMER_PTR(tp, EngTimers),
+        VMSTATE_TIMER_PTR_ARRAY(arr, EngTimers, 3),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_timers(void) { return &eng_timers_vmsd; }
+
+static void eng_special_cb(void *opaque) { (void)opaque; }
+
+void eng_special_timer_init(QEMUTimer *t) {
+    vmstate_timer_init(t, eng_special_cb, NULL);
+}
+
+static EngTimerRecord *installed_record;
+
+static bool is_special(QEMUTimer *t) { return t->cb == eng_special_cb; }
+
+/* The record of the installed functions; notes whether `user` was passed through. */
+static EngTimerRecord *record_for(void *user) {
+    EngTimerRecord *r = installed_record;
+    if (user != r) {
+        r->user_ok = 0;
+    }
+    return r;
+}
+
+static int64_t ops_expire_time(QEMUTimer *t, void *user) {
+    if (!is_special(t)) {
+        return t->expire_time;
+    }
+    EngTimerRecord *r = record_for(user);
+    r->reads++;
+    return ENG_SPECIAL_EXPIRE;
+}
+
+static void ops_mod(QEMUTimer *t, int64_t expire, void *user) {
+    if (!is_special(t)) {
+        t->expire_time = expire;
+        return;
+    }
+    EngTimerRecord *r = record_for(user);
+    r->mods++;
+    r->last_mod = expire;
+}
+
+static void ops_del(QEMUTimer *t, void *user) {
+    if (!is_special(t)) {
+        t->expire_time = -1;
+        return;
+    }
+    EngTimerRecord *r = record_for(user);
+    r->dels++;
+}
+
+void eng_timer_ops_install(EngTimerRecord *record) {
+    installed_record = record;
+    record->user_ok = 1;
+    VMStateTimerOps ops = {
+        .expire_time = ops_expire_time,
+        .mod = ops_mod,
+        .del = ops_del,
+        .user = record,
+    };
+    vmstate_set_timer_ops(&ops);
+}
+
+void eng_timer_ops_reset(void) {
+    installed_record = NULL;
+    vmstate_set_timer_ops(NULL);
+}
+
+/* ---- tmp ---------------------------------------------------------------------------------- */
+
+static int eng_tmp_pre_save(void *opaque) {
+    EngTmpScratch *tmp = opaque;
+    tmp->combined = ((uint64_t)tmp->parent->hi << 32) | tmp->parent->lo;
+    tmp->limit = tmp->parent->limit;
+    return 0;
+}
+
+static int eng_tmp_pre_load(void *opaque) {
+    EngTmpScratch *tmp = opaque;
+    tmp->limit = tmp->parent->limit;
+    tmp->parent->scratch_pre_load_calls++;
+    return 0;
+}
+
+static int eng_tmp_post_load(void *opaque, int version_id) {
+    (void)version_id;
+    EngTmpScratch *tmp = opaque;
+    tmp->parent->lo = (uint32_t)tmp->combined;
+    tmp->parent->hi = (uint32_t)(tmp->combined >> 32);
+    return 0;
+}
+
+static const VMStateDescription eng_tmp_scratch_vmsd = {
+    .name = "eng-tmp-scratch",
+    .pre_save = eng_tmp_pre_save,
+    .pre_load = eng_tmp_pre_load,
+    .post_load = eng_tmp_post_load,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT64(combined, EngTmpScratch),
+        VMSTATE_UINT32_EQUAL(limit, EngTmpScratch, "limit differs"),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_tmp_vmsd = {
+    .name = "eng-tmp",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_WITH_TMP(EngTmpParent, EngTmpScratch, eng_tmp_scratch_vmsd),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_tmp(void) { return &eng_tmp_vmsd; }
+
+/* ---- bitmap ------------------------------------------------------------------------------- */
+
+static const VMStateDescription eng_bitmap_vmsd = {
+    .name = "eng-bitmap",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_INT32(bits, EngBitmap),
+        VMSTATE_BITMAP(bm, EngBitmap, 0, bits),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_bitmap(void) { return &eng_bitmap_vmsd; }

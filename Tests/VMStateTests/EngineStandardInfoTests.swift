@@ -1,0 +1,409 @@
+import CFixtures
+import CGLib
+import CVMState
+import Testing
+
+@testable import VMState
+
+/// The standard VMStateInfo instances (SPEC §5): exact wire bytes on save, exact values on load.
+@Suite struct EngineStandardInfoTests {
+    // MARK: integers, bool, cpudouble
+
+    func scalarsDevice() -> EngScalars {
+        var d = EngScalars()
+        d.b = true
+        d.i8 = -2
+        d.i16 = -3
+        d.i32 = -4
+        d.i64 = -5
+        d.u8 = 0xAB
+        d.u16 = 0x1234
+        d.u32 = 0xDEAD_BEEF
+        d.u64 = 0x0011_2233_4455_6677
+        d.d.l.upper = 0x4009_1EB8  // 3.14
+        d.d.l.lower = 0x51EB_851F
+        return d
+    }
+
+    let scalarBytes: [UInt8] = [
+        0x01,  // bool
+        0xFE,  // int8 -2
+        0xFF, 0xFD,  // int16 -3
+        0xFF, 0xFF, 0xFF, 0xFC,  // int32 -4
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFB,  // int64 -5
+        0xAB,  // uint8
+        0x12, 0x34,  // uint16
+        0xDE, 0xAD, 0xBE, 0xEF,  // uint32
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,  // uint64
+        0x40, 0x09, 0x1E, 0xB8,  // cpudouble: upper word first
+        0x51, 0xEB, 0x85, 0x1F,  // then lower word
+    ]
+
+    @Test func scalarsSaveBigEndian() throws {
+        var d = scalarsDevice()
+        #expect(try save(eng_vmsd_scalars(), &d) == scalarBytes)
+    }
+
+    @Test func scalarsLoad() throws {
+        var d = EngScalars()
+        try VMStateEngine.load(eng_vmsd_scalars(), opaque: &d, from: scalarBytes)
+        #expect(d.b == true)
+        #expect(d.i8 == -2)
+        #expect(d.i16 == -3)
+        #expect(d.i32 == -4)
+        #expect(d.i64 == -5)
+        #expect(d.u8 == 0xAB)
+        #expect(d.u16 == 0x1234)
+        #expect(d.u32 == 0xDEAD_BEEF)
+        #expect(d.u64 == 0x0011_2233_4455_6677)
+        #expect(d.d.l.upper == 0x4009_1EB8)
+        #expect(d.d.l.lower == 0x51EB_851F)
+        #expect(d.d.ll == 0x4009_1EB8_51EB_851F)
+    }
+
+    @Test func boolLoadAnyNonZeroIsTrue() throws {
+        var d = EngScalars()
+        var stream = scalarBytes
+        stream[0] = 0x02
+        try VMStateEngine.load(eng_vmsd_scalars(), opaque: &d, from: stream)
+        // The stored byte is a proper bool 1, not the 2 from the stream.
+        #expect(rawBytes(d)[0] == 1)
+
+        var bools = EngBools()
+        try VMStateEngine.load(eng_vmsd_bools(), opaque: &bools, from: [0x00, 0x01, 0x7F, 0xFF])
+        #expect(rawBytes(bools.flags) == [0, 1, 1, 1])
+    }
+
+    @Test func boolArraySave() throws {
+        var bools = EngBools()
+        bools.flags = (true, false, true, true)
+        #expect(try save(eng_vmsd_bools(), &bools) == [0x01, 0x00, 0x01, 0x01])
+    }
+
+    // MARK: _equal and int32_le
+
+    func equalDevice() -> EngEqual {
+        EngEqual(i32: -7, u8: 0x11, u16: 0x2233, u32: 0x4455_6677, u64: 0x8899_AABB_CCDD_EEFF, le: 10)
+    }
+
+    let equalBytes: [UInt8] = [
+        0xFF, 0xFF, 0xFF, 0xF9,  // int32 equal (-7)          offset 0
+        0x11,  // uint8 equal                                  offset 4
+        0x22, 0x33,  // uint16 equal                           offset 5
+        0x44, 0x55, 0x66, 0x77,  // uint32 equal               offset 7
+        0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF,  // uint64 equal, offset 11
+        0x00, 0x00, 0x00, 0x0A,  // int32 le                   offset 19
+    ]
+
+    @Test func equalSaveWritesTheValue() throws {
+        var d = equalDevice()
+        #expect(try save(eng_vmsd_equal(), &d) == equalBytes)
+    }
+
+    @Test func equalLoadAcceptsEqualValues() throws {
+        var d = equalDevice()
+        try VMStateEngine.load(eng_vmsd_equal(), opaque: &d, from: equalBytes)
+        #expect(d.i32 == -7 && d.u8 == 0x11 && d.u16 == 0x2233 && d.u32 == 0x4455_6677)
+        #expect(d.u64 == 0x8899_AABB_CCDD_EEFF && d.le == 10)
+    }
+
+    @Test(arguments: [
+        // (byte to change, new value, field, offset, expected, actual)
+        (3, UInt8(0xF8), "i32", 0, "0xfffffff9", "0xfffffff8"),
+        (4, UInt8(0x12), "u8", 4, "0x11", "0x12"),
+        (6, UInt8(0x34), "u16", 5, "0x2233", "0x2234"),
+        (7, UInt8(0x45), "u32", 7, "0x44556677", "0x45556677"),
+        (18, UInt8(0x00), "u64", 11, "0x8899aabbccddeeff", "0x8899aabbccddee00"),
+    ])
+    func equalMismatchIsAnError(
+        index: Int, value: UInt8, field: String, offset: Int, expected: String, actual: String
+    ) throws {
+        var d = equalDevice()
+        var stream = equalBytes
+        stream[index] = value
+        let e = try #require(engineError { try VMStateEngine.load(eng_vmsd_equal(), opaque: &d, from: stream) })
+        #expect(e.kind == .mismatch)
+        #expect(e.path == "eng-equal/\(field)")
+        #expect(e.offset == offset)
+        #expect(e.expected == expected)
+        #expect(e.actual == actual)
+        #expect(e.reason.contains("hint-\(field)"))
+        #expect(e.errno == Errno.einval)
+
+        var c = equalDevice()
+        #expect(cLoad(eng_vmsd_equal(), &c, version: 1, stream).ret == Errno.einval)
+    }
+
+    @Test func int32LEStoresSmallerOrEqualValues() throws {
+        for (incoming, stored) in [(Int32(10), Int32(10)), (5, 5), (0, 0)] {
+            var d = equalDevice()
+            var stream = equalBytes
+            stream[19...22] = ArraySlice(rawBytes(incoming.bigEndian))
+            try VMStateEngine.load(eng_vmsd_equal(), opaque: &d, from: stream)
+            #expect(d.le == stored)
+        }
+    }
+
+    @Test(arguments: [Int32(11), -1, Int32.min])
+    func int32LERejectsLargerOrNegative(incoming: Int32) throws {
+        var d = equalDevice()
+        var stream = equalBytes
+        stream[19...22] = ArraySlice(rawBytes(incoming.bigEndian))
+        let e = try #require(engineError { try VMStateEngine.load(eng_vmsd_equal(), opaque: &d, from: stream) })
+        #expect(e.kind == .mismatch)
+        #expect(e.path == "eng-equal/le")
+        #expect(e.offset == 19)
+        #expect(e.actual == "\(incoming)")
+        #expect(e.expected?.contains("10") == true)
+        #expect(d.le == 10)
+    }
+
+    // MARK: buffers
+
+    @Test func buffersSave() throws {
+        var d = EngBuffers()
+        d.buf = (1, 2, 3, 4)
+        d.mid = (0x10, 0x11, 0x12, 0x13, 0x14, 0x15)
+        d.part = (0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27)
+        d.tail = 0x99
+        #expect(
+            try save(eng_vmsd_buffers(), &d) == [
+                0x01, 0x02, 0x03, 0x04,  // buf
+                0x00, 0x00, 0x00,  // unused: zeros
+                0x12, 0x13, 0x14, 0x15,  // mid from index 2
+                0x20, 0x21, 0x22,  // the first 3 bytes of part
+                0x99,
+            ])
+    }
+
+    @Test func buffersLoadSkipsUnusedBytes() throws {
+        var d = EngBuffers()
+        d.mid = (0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE)
+        d.part = (0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE)
+        let stream: [UInt8] = [
+            0xA1, 0xA2, 0xA3, 0xA4, 0x55, 0x66, 0x77, 0xB2, 0xB3, 0xB4, 0xB5, 0xC0, 0xC1, 0xC2, 0x9A,
+        ]
+        try VMStateEngine.load(eng_vmsd_buffers(), opaque: &d, from: stream)
+        #expect(rawBytes(d.buf) == [0xA1, 0xA2, 0xA3, 0xA4])
+        #expect(rawBytes(d.mid) == [0xEE, 0xEE, 0xB2, 0xB3, 0xB4, 0xB5])
+        #expect(rawBytes(d.part) == [0xC0, 0xC1, 0xC2, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE])
+        #expect(d.tail == 0x9A)
+    }
+
+    // MARK: nullptr
+
+    @Test func nullEntriesOfAnArrayOfPointersAreMarkers() throws {
+        var d = EngNullptr()
+        d.before = 1
+        d.after = 2
+        #expect(try save(eng_vmsd_nullptr_save(), &d) == [0x01, 0x30, 0x30, 0x02])
+
+        var l = EngNullptr()
+        try VMStateEngine.load(eng_vmsd_nullptr_save(), opaque: &l, from: [0x07, 0x30, 0x30, 0x08])
+        #expect(l.before == 7 && l.after == 8)
+        #expect(l.ptrs.0 == nil && l.ptrs.1 == nil)
+    }
+
+    @Test func nullptrInfoRefusesANonNullElementOnSave() throws {
+        var d = EngNullptr()
+        var target: UInt8 = 0
+        withUnsafeMutablePointer(to: &target) { d.ptrs.1 = UnsafeMutableRawPointer($0) }
+        #expect(engineError { _ = try save(eng_vmsd_nullptr_save(), &d) } != nil)
+        #expect(cSave(eng_vmsd_nullptr_save(), &d).ret == Errno.einval)
+    }
+
+    @Test func nullptrLoadNeedsTheMarker() throws {
+        var d = EngNullptr()
+        try VMStateEngine.load(eng_vmsd_nullptr_load(), opaque: &d, from: [0x01, 0x30, 0x02])
+        #expect(d.before == 1 && d.after == 2)
+
+        let e = try #require(
+            engineError { try VMStateEngine.load(eng_vmsd_nullptr_load(), opaque: &d, from: [0x01, 0x31, 0x02]) })
+        #expect(e.kind == .badMarker)
+        #expect(e.path == "eng-nullptr-load/marker")
+        #expect(e.offset == 1)
+        #expect(e.expected == "0x30" && e.actual == "0x31")
+        #expect(cLoad(eng_vmsd_nullptr_load(), &d, version: 1, [0x01, 0x31, 0x02]).ret == Errno.einval)
+    }
+
+    @Test func nullptrInfoCalledFromC() throws {
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        let f = vmstate_file_new_output(out)!
+        #expect(eng_call_nullptr_put(f) == 0)
+        #expect(qemu_fclose(f) == 0)
+        #expect(bytes(of: out) == [0x30])
+
+        for (input, expected) in [([UInt8(0x30)], Int32(0)), ([0x31], Errno.einval)] {
+            let g = gbytes(input)
+            let f = vmstate_file_new_input(g)!
+            #expect(eng_call_nullptr_get(f) == expected)
+            qemu_fclose(f)
+            g_bytes_unref(g)
+        }
+    }
+
+    // MARK: timers (default functions: expire_time is read and written)
+
+    @Test func timersSave() throws {
+        let idle = newTimer(expire: nil)
+        let five = newTimer(expire: 5)
+        defer { idle.deallocate(); five.deallocate() }
+        #expect(idle.pointee.expire_time == -1)
+        var d = EngTimers()
+        vmstate_timer_init(&d.t, nil, nil)
+        d.t.expire_time = 0x1122_3344_5566_7788
+        d.tp = idle
+        d.arr = (five, nil, idle)
+        #expect(
+            try save(eng_vmsd_timers(), &d) == [
+                0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,  // t
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,  // tp: not pending
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,  // arr[0]
+                0x30,  // arr[1] is NULL
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,  // arr[2]: not pending
+            ])
+    }
+
+    @Test func timersLoad() throws {
+        let pointed = newTimer(expire: 7)
+        let a = newTimer(expire: 9)
+        let c = newTimer(expire: nil)
+        defer { pointed.deallocate(); a.deallocate(); c.deallocate() }
+        let stream: [UInt8] = [
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x64,  // t = 100
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC8,  // *tp = 200
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,  // arr[0]: stop
+            0x30,  // arr[1]: NULL
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x2C,  // arr[2] = 300
+        ]
+        var d = EngTimers()
+        vmstate_timer_init(&d.t, nil, nil)
+        d.tp = pointed
+        d.arr = (a, nil, c)
+        try VMStateEngine.load(eng_vmsd_timers(), opaque: &d, from: stream)
+        #expect(d.t.expire_time == 100)
+        #expect(pointed.pointee.expire_time == 200)
+        #expect(a.pointee.expire_time == -1)
+        #expect(d.arr.1 == nil)
+        #expect(c.pointee.expire_time == 300)
+
+        var bad = stream
+        bad[24] = 0x00
+        let e = try #require(engineError { try VMStateEngine.load(eng_vmsd_timers(), opaque: &d, from: bad) })
+        #expect(e.kind == .badMarker)
+        #expect(e.path == "eng-timers/arr[1]")
+        #expect(e.offset == 24)
+    }
+
+    // MARK: tmp
+
+    @Test func withTmpSavesTheScratchStructFilledByPreSave() throws {
+        var p = EngTmpParent(lo: 0x1122_3344, hi: 0x5566_7788, limit: 0x10, scratch_pre_load_calls: 0)
+        #expect(
+            try save(eng_vmsd_tmp(), &p) == [
+                0x55, 0x66, 0x77, 0x88, 0x11, 0x22, 0x33, 0x44,  // combined = hi:lo
+                0x00, 0x00, 0x00, 0x10,  // limit
+            ])
+    }
+
+    @Test func withTmpLoadsThroughTheScratchStruct() throws {
+        let stream: [UInt8] = [0x55, 0x66, 0x77, 0x88, 0x11, 0x22, 0x33, 0x44, 0x00, 0x00, 0x00, 0x10]
+        var p = EngTmpParent(lo: 0, hi: 0, limit: 0x10, scratch_pre_load_calls: 0)
+        try VMStateEngine.load(eng_vmsd_tmp(), opaque: &p, from: stream)
+        #expect(p.lo == 0x1122_3344)
+        #expect(p.hi == 0x5566_7788)
+        #expect(p.scratch_pre_load_calls == 1)
+
+        // pre_load copied the parent's limit into the scratch struct, so the _equal check sees it.
+        var other = EngTmpParent(lo: 1, hi: 2, limit: 0x20, scratch_pre_load_calls: 0)
+        let e = try #require(engineError { try VMStateEngine.load(eng_vmsd_tmp(), opaque: &other, from: stream) })
+        #expect(e.kind == .mismatch)
+        #expect(e.path == "eng-tmp/tmp/limit")
+        #expect(e.offset == 8)
+        #expect(e.expected == "0x00000020" && e.actual == "0x00000010")
+        #expect(other.lo == 1 && other.hi == 2)
+    }
+
+    // MARK: bitmap
+
+    @Test func bitmapIsWholeBigEndianWords() throws {
+        let words = cArray([UInt(0x8000_0000_0000_0001), UInt(0x3F)])
+        defer { words.deallocate() }
+        var d = EngBitmap(bits: 70, bm: words)
+        let expected: [UInt8] = [
+            0x00, 0x00, 0x00, 0x46,  // bits = 70
+            0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,  // word 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3F,  // word 1 (70 bits need 2 words)
+        ]
+        #expect(try save(eng_vmsd_bitmap(), &d) == expected)
+
+        let target = cArray([UInt(0), UInt(0)])
+        defer { target.deallocate() }
+        var l = EngBitmap(bits: 0, bm: target)
+        try VMStateEngine.load(eng_vmsd_bitmap(), opaque: &l, from: expected)
+        #expect(l.bits == 70)
+        #expect(target[0] == 0x8000_0000_0000_0001 && target[1] == 0x3F)
+    }
+}
+
+/// `vmstate_set_timer_ops`: custom functions are used for save and load, NULL restores the
+/// defaults. The custom functions treat only "special" timers differently, so other tests that
+/// run at the same time see default behaviour.
+@Suite(.serialized) struct EngineTimerOpsTests {
+    @Test func customTimerFunctionsAndReset() throws {
+        // The C side keeps the record's address while the functions are installed.
+        let record = UnsafeMutablePointer<EngTimerRecord>.allocate(capacity: 1)
+        record.initialize(to: EngTimerRecord())
+        let other = newTimer(expire: 42)
+        defer { record.deallocate(); other.deallocate() }
+        var d = EngTimers()
+        eng_special_timer_init(&d.t)
+        d.tp = other
+
+        eng_timer_ops_install(record)
+        let saved: [UInt8]
+        do {
+            defer { eng_timer_ops_reset() }
+            saved = try save(eng_vmsd_timers(), &d)
+            #expect(
+                saved == [
+                    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  // from the custom expire_time
+                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A,  // an ordinary timer
+                    0x30, 0x30, 0x30,
+                ])
+            #expect(record.pointee.reads == 1)
+
+            var armed = saved
+            armed[0...7] = [0, 0, 0, 0, 0, 0, 0, 0x55]
+            try VMStateEngine.load(eng_vmsd_timers(), opaque: &d, from: armed)
+            #expect(record.pointee.mods == 1 && record.pointee.last_mod == 0x55)
+            #expect(d.t.expire_time == -1)  // the custom mod did not touch expire_time
+
+            var stopped = saved
+            stopped[0...7] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+            try VMStateEngine.load(eng_vmsd_timers(), opaque: &d, from: stopped)
+            #expect(record.pointee.dels == 1)
+            #expect(record.pointee.user_ok == 1)
+        }
+
+        // Defaults again (NULL was installed): the special timer's own expire_time is used.
+        d.t.expire_time = 0x77
+        let again = try save(eng_vmsd_timers(), &d)
+        #expect(Array(again[0...7]) == [0, 0, 0, 0, 0, 0, 0, 0x77])
+        var load = again
+        load[0...7] = [0, 0, 0, 0, 0, 0, 0x01, 0x00]
+        try VMStateEngine.load(eng_vmsd_timers(), opaque: &d, from: load)
+        #expect(d.t.expire_time == 0x100)
+        #expect(record.pointee.reads == 1 && record.pointee.mods == 1 && record.pointee.dels == 1)
+    }
+}
+
+/// A heap timer (deallocate it); `expire` nil means not pending.
+func newTimer(expire: Int64?) -> UnsafeMutablePointer<QEMUTimer> {
+    let t = UnsafeMutablePointer<QEMUTimer>.allocate(capacity: 1)
+    t.initialize(to: QEMUTimer())
+    vmstate_timer_init(t, nil, nil)
+    if let expire { t.pointee.expire_time = expire }
+    return t
+}
