@@ -184,8 +184,7 @@ static void cmp_blk(Cmp *c, const TinyBlk *a, const TinyBlk *b, GString *sum) {
 }
 
 static void cmp_ram(Cmp *c, const uint8_t *a, const uint8_t *b, GString *sum) {
-    size_t pages = TINY_RAM_SIZE / 4096, differing = 0, zero = 0;
-    static const uint8_t zeros[4096];
+    size_t pages = TINY_RAM_SIZE / 4096, differing = 0, zero = ram_zero_pages(b);
     for (size_t p = 0; p < pages; p++) {
         const uint8_t *x = a + p * 4096, *y = b + p * 4096;
         if (memcmp(x, y, 4096) != 0) {
@@ -195,7 +194,6 @@ static void cmp_ram(Cmp *c, const uint8_t *a, const uint8_t *b, GString *sum) {
                 cmp_bytes(c, field, x, y, 4096);
             }
         }
-        zero += memcmp(y, zeros, 4096) == 0;
     }
     if (differing > 1) {
         c->diffs += (int)differing - 1;

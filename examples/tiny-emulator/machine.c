@@ -81,6 +81,15 @@ bool machine_register(Machine *m, VMStateRegistry *reg, GError **error) {
     return vmstate_registry_add_ram(reg, TINY_RAM_BLOCK, m->ram, TINY_RAM_SIZE, error);
 }
 
+size_t ram_zero_pages(const uint8_t *ram) {
+    static const uint8_t zeros[4096];
+    size_t n = 0;
+    for (size_t off = 0; off < TINY_RAM_SIZE; off += sizeof(zeros)) {
+        n += memcmp(ram + off, zeros, sizeof(zeros)) == 0;
+    }
+    return n;
+}
+
 /* ---- the guest's actions ------------------------------------------------------------------- */
 
 static const char banner[] = "tiny-emulator says hello over the serial line\r\n";

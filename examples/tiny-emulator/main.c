@@ -39,15 +39,6 @@ static void run_expected(Machine *m, const Options *o) {
     machine_run(m, o->steps);
 }
 
-static size_t zero_pages(const uint8_t *ram) {
-    static const uint8_t zeros[4096];
-    size_t n = 0;
-    for (size_t off = 0; off < TINY_RAM_SIZE; off += 4096) {
-        n += memcmp(ram + off, zeros, 4096) == 0;
-    }
-    return n;
-}
-
 static int cmd_save(const Options *o, const char *path) {
     Machine m;
     run_expected(&m, o);
@@ -64,7 +55,7 @@ static int cmd_save(const Options *o, const char *path) {
         print_error("cannot save to", path, err);
         status = 1;
     } else {
-        size_t pages = TINY_RAM_SIZE / 4096, zero = zero_pages(m.ram);
+        size_t pages = TINY_RAM_SIZE / 4096, zero = ram_zero_pages(m.ram);
         printf("saved machine %s to %s: %u bytes\n", TINY_MACHINE_TYPE, path, out->len);
         printf("  devices: %zu sections (", machine_device_count);
         for (size_t i = 0; i < machine_device_count; i++) {

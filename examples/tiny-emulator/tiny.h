@@ -251,6 +251,8 @@ void machine_finalize(Machine *m);
 void machine_run(Machine *m, unsigned steps);
 /* Registers every device and the RAM with `reg`. */
 bool machine_register(Machine *m, VMStateRegistry *reg, GError **error);
+/* How many of the RAM's 4096-byte pages are all zero (the stream sends those as zero pages). */
+size_t ram_zero_pages(const uint8_t *ram);
 
 /* ---- comparing two machines (compare.c) ---------------------------------------------------- */
 

@@ -5,6 +5,8 @@
 # difference and on a damaged stream, and that check passes.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$root/scripts/lib.sh"
+apt_need make command -v make
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmstate-example.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
