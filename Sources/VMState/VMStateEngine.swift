@@ -3,6 +3,12 @@ import CVMState
 
 /// The Swift face of the engine: save and load a C `VMStateDescription` with throwing calls.
 ///
+/// The description is a C table built with the `VMSTATE_*` macros (keep it `static const` in a C
+/// target and hand Swift its address from a C function); `opaque` points at the device state it
+/// describes. The bytes are QEMU 7.2's wire format, the same that `vmstate_save_state` writes.
+/// Descriptions are planned on first use and the plan is kept, keyed by the description's
+/// address.
+///
 /// ```swift
 /// let bytes = try VMStateEngine.save(&my_device_vmsd, opaque: &device)
 /// try VMStateEngine.load(&my_device_vmsd, opaque: &copy, from: bytes)
@@ -10,6 +16,17 @@ import CVMState
 public enum VMStateEngine {
     /// Saves `vmsd` from `opaque` at its `version_id`; optionally describes it into `vmdesc`
     /// (the keys of one description object: `vmsd_name`, `version`, `fields`, ...).
+    ///
+    /// Runs `pre_save`, the fields, the subsections whose `needed` returns true (or is NULL),
+    /// and `post_save`, as QEMU does.
+    ///
+    /// - Parameters:
+    ///   - vmsd: The description.
+    ///   - opaque: The device state it describes.
+    ///   - vmdesc: A writer with an object open, to receive the description's keys, or `nil`.
+    /// - Returns: The saved bytes.
+    /// - Throws: ``VMStateError`` with the field path and the byte offset in the output, when a
+    ///   hook or a custom `put` fails or the table is unusable.
     public static func save(
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
         vmdesc: VMDescWriter? = nil
@@ -23,6 +40,17 @@ public enum VMStateEngine {
 
     /// Loads all of `bytes` into `opaque` as `vmsd` at `version` (default: the description's
     /// own version_id). Bytes left over after the state are an error.
+    ///
+    /// A load that fails part way leaves the fields before the failing one loaded.
+    ///
+    /// - Parameters:
+    ///   - vmsd: The description.
+    ///   - opaque: The device state to load into.
+    ///   - version: The version the bytes were saved at; it must lie between the description's
+    ///     `minimum_version_id` and `version_id`.
+    ///   - bytes: The saved state, and nothing else.
+    /// - Throws: ``VMStateError`` with the field path, the byte offset in `bytes`, and what was
+    ///   expected and found.
     public static func load(
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer, version: Int32? = nil,
         from bytes: [UInt8]

@@ -5,24 +5,44 @@ import CVMState
 /// `path` names the description and field (`mc146818rtc/cmos_data[3]`, nested through structs
 /// and subsections), `offset` is the byte offset in the input (load) or output (save) where the
 /// failing value starts, and `expected`/`actual` say what was wanted and what was found.
+///
+/// At the C edge the same error becomes a `GError` (domain `VMSTATE_ERROR`, code
+/// `Kind` raw value, message ``description``) or, through QEMU's `int` functions,
+/// the negative ``errno``.
 public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The failure kinds; each has its own `GError` code at the C edge (`VMStateErrorCode`).
     public enum Kind: Int32, Sendable, CaseIterable {
+        /// Anything not listed below (bad arguments, bytes left over, a registry conflict).
         case failed = 1
+        /// The input ended inside a value.
         case shortInput
+        /// The incoming version is above the description's `version_id`.
         case versionTooNew
+        /// The incoming version is below the description's `minimum_version_id`.
         case versionTooOld
+        /// An `_EQUAL` or `_LE` check failed, or a GTree's node count disagrees.
         case mismatch
+        /// A marker byte (NULL pointer 0x30, list or tree marker) was wrong.
         case badMarker
+        /// The stream has a subsection the description does not have.
         case unknownSubsection
+        /// A `VMSTATE_VALIDATE` test (or another `VMS_MUST_EXIST` field) failed.
         case mustExist
+        /// `pre_load`, `post_load`, `pre_save` or `post_save` returned non-zero.
         case hookFailed
+        /// A custom `VMStateInfo` `get` or `put` returned non-zero.
         case fieldFailed
+        /// An element count or buffer size is negative or too large, or its allocation overflows.
         case boundExceeded
+        /// The description itself is unusable (no `info` and no `vmsd`, a NULL pointer field).
         case invalidTable
+        /// A whole stream is malformed (magic, version, section type, footer).
         case badStream
+        /// A stream section with no registered device.
         case unknownSection
+        /// The stream is for another machine type.
         case machineMismatch
+        /// A RAM record is malformed, or names a block that is not registered or has another size.
         case ram
 
         /// The negative errno QEMU's C API returns for this kind.
@@ -36,6 +56,7 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
         }
     }
 
+    /// What kind of failure this is.
     public var kind: Kind
     /// Description path of the field being saved or loaded (empty at stream level).
     public var path: String
@@ -43,11 +64,14 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
     public var offset: Int
     /// What a short sentence says went wrong.
     public var reason: String
+    /// What the engine wanted to find, when that is known (`"at most 3"`, `"0x10"`).
     public var expected: String?
+    /// What it found instead (`"4"`, `"0x08"`, `"1 left"`).
     public var actual: String?
     /// The negative errno reported through QEMU's int-returning API.
     public var errno: Int32
 
+    /// An error of `kind` at `path` and byte `offset`; `errno` defaults to the kind's errno.
     public init(
         _ kind: Kind, path: String = "", offset: Int = 0, reason: String,
         expected: String? = nil, actual: String? = nil, errno: Int32? = nil
@@ -61,6 +85,8 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
         self.errno = errno ?? kind.errno
     }
 
+    /// The message: `PATH: REASON[; expected EXPECTED][, got ACTUAL] (at byte OFFSET)`, the same
+    /// text a `GError` carries at the C edge.
     public var description: String {
         var text = path.isEmpty ? "" : "\(path): "
         text += reason

@@ -5,8 +5,9 @@
  * that reads a GBytes with a cursor (see vmstate_file_new_output / vmstate_file_new_input in
  * migration/vmstate.h). All multi-byte values are big-endian on the wire.
  *
- * Reading past the end of an input file sets the file's error to -EIO and yields zeros, as
- * QEMU does; check qemu_file_get_error() after a run of reads.
+ * Short input: reading past the end of an input file records -EIO as the file's error and
+ * yields zeros, as QEMU does; check qemu_file_get_error() after a run of reads. A NULL file is
+ * ignored on output and reads as zeros on input.
  */
 #ifndef SWIFT_VMSTATE_QEMU_FILE_TYPES_H
 #define SWIFT_VMSTATE_QEMU_FILE_TYPES_H
@@ -39,6 +40,7 @@ void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t size);
 /** Appends a length byte and then the bytes of `name` (at most 255, no NUL). */
 void qemu_put_counted_string(QEMUFile *f, const char *name);
 
+/* The value at `pv` (the *s forms), and signed values of 16, 32 and 64 bits. */
 void qemu_put_8s(QEMUFile *f, const uint8_t *pv);
 void qemu_put_be16s(QEMUFile *f, const uint16_t *pv);
 void qemu_put_be32s(QEMUFile *f, const uint32_t *pv);
@@ -59,15 +61,18 @@ int qemu_get_byte(QEMUFile *f);
 int qemu_get_sbyte(QEMUFile *f);
 /** Reads one byte as an unsigned value. */
 unsigned int qemu_get_ubyte(QEMUFile *f);
+/* 16, 32 and 64 bits, big-endian. */
 unsigned int qemu_get_be16(QEMUFile *f);
 unsigned int qemu_get_be32(QEMUFile *f);
 uint64_t qemu_get_be64(QEMUFile *f);
-/** Copies up to `size` bytes into `buf`; returns how many were there (short at the end). */
+/** Copies up to `size` bytes into `buf`; returns how many were there. Fewer than `size` is
+ *  short input (-EIO recorded). */
 size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t size);
 /** Reads a length byte and that many bytes into `buf`, NUL-terminated; returns the length,
  *  or 0 when the input ended early. */
 size_t qemu_get_counted_string(QEMUFile *f, char buf[256]);
 
+/* Into `pv` (the *s forms), and signed values of 16, 32 and 64 bits. */
 void qemu_get_8s(QEMUFile *f, uint8_t *pv);
 void qemu_get_be16s(QEMUFile *f, uint16_t *pv);
 void qemu_get_be32s(QEMUFile *f, uint32_t *pv);
@@ -98,7 +103,8 @@ int qemu_file_get_error(QEMUFile *f);
 void qemu_file_set_error(QEMUFile *f, int ret);
 /** Bytes written (output) or consumed (input) so far. */
 int64_t qemu_file_total_transferred(QEMUFile *f);
-/** Frees the file (the GByteArray / GBytes stay the caller's) and returns its error, or 0. */
+/** Frees the file (the caller's buffer stays the caller's) and returns its error, or 0. NULL is
+ *  allowed. */
 int qemu_fclose(QEMUFile *f);
 
 #ifdef __cplusplus

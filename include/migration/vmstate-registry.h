@@ -5,9 +5,9 @@
  * the RAM blocks of an emulator. Save writes a stream QEMU 7.2 can load; load reads a stream
  * written by QEMU 7.2 (or by save) into the registered devices and RAM.
  *
- * Every function that takes `GError **error` returns false (or NULL) on failure and sets the
- * error (domain VMSTATE_ERROR, a VMStateErrorCode) when `error` is not NULL; the message names
- * the section, the field path and the byte offset.
+ * Return convention: every function that takes `GError **error` returns true on success, and
+ * false with `*error` set (domain VMSTATE_ERROR, a VMStateErrorCode) on failure when `error` is
+ * not NULL; the message names the field path, the section and the byte offset.
  */
 #ifndef SWIFT_VMSTATE_REGISTRY_H
 #define SWIFT_VMSTATE_REGISTRY_H
@@ -37,9 +37,10 @@ VMStateRegistry *vmstate_registry_new(void);
 void vmstate_registry_free(VMStateRegistry *reg);
 
 /**
- * Registers a device: its state `opaque` described by `vmsd`, saved as section `idstr` with
- * `instance_id`. Both must stay valid while the registry is used. Fails when the same idstr and
- * instance id is registered already.
+ * Registers a device: its state `opaque` described by `vmsd`, saved as section `idstr` (1 to 255
+ * bytes, copied) with `instance_id`. `vmsd` and `opaque` must stay valid, at the same address,
+ * while the registry is used. The description is planned here (an unusable table fails now).
+ * Fails when the same idstr and instance id is registered already.
  */
 bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
                           const VMStateDescription *vmsd, void *opaque, GError **error);
@@ -55,27 +56,32 @@ bool vmstate_registry_add_sized(VMStateRegistry *reg, const char *idstr, uint32_
 
 /**
  * Registers a RAM block of `length` bytes at `host` under `block_idstr` (QEMU's RAMBlock idstr,
- * e.g. "pc.ram"). `length` must be a multiple of the 4096-byte page size.
+ * e.g. "pc.ram"). `length` must be a positive multiple of the 4096-byte page size; `host` must
+ * stay valid while the registry is used.
  */
 bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, void *host,
                               size_t length, GError **error);
 
 /**
- * Appends a whole stream to `out`: header, configuration (`machine_type`; NULL means the machine
- * type of the last loaded stream), RAM when registered, one section per device, EOF, vmdesc.
- * After a load, sections keep the loaded stream's order and section ids.
+ * Appends a whole stream to the caller's buffer `out`: header, configuration (`machine_type`;
+ * NULL means the machine type of the last loaded stream), RAM when registered, one section per
+ * device in registration order, EOF, vmdesc. After a load, sections keep the loaded stream's
+ * order and section ids. On failure `out` is put back to the length it had.
  */
 bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByteArray *out,
                            GError **error);
 
 /**
- * Loads a whole stream into the registered devices and RAM. `flags`: VMSTATE_LOAD_SKIP_UNKNOWN,
- * VMSTATE_LOAD_KEEP_UNKNOWN, VMSTATE_LOAD_TRANSACTIONAL (declared in migration/vmstate.h: a
- * failed load restores every device added with vmstate_registry_add_sized; RAM is not restored).
+ * Loads a whole stream from the caller's buffer `in` into the registered devices and RAM.
+ * `flags`: 0 or VMSTATE_LOAD_SKIP_UNKNOWN, VMSTATE_LOAD_KEEP_UNKNOWN, VMSTATE_LOAD_TRANSACTIONAL
+ * (declared in migration/vmstate.h). Sections load in stream order: a failure leaves the sections
+ * before it loaded, unless VMSTATE_LOAD_TRANSACTIONAL is given, in which case every device added
+ * with vmstate_registry_add_sized is restored (RAM is not restored).
  */
 bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
 
-/** The machine type of the last loaded stream, or NULL; owned by the registry. */
+/** The machine type of the last loaded stream, or NULL. Owned by the registry; valid until the
+ *  next call of this function or vmstate_registry_free. */
 const char *vmstate_registry_machine_type(VMStateRegistry *reg);
 
 #ifdef __cplusplus

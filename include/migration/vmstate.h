@@ -7,7 +7,13 @@
  * values, with the same compile-time type checks (a field of the wrong type does not compile).
  *
  * The engine behind the functions is written in Swift and reads these tables in place.
- * Every function that returns `int` returns 0 on success or a negative errno, as QEMU's do.
+ * Descriptions are planned on first use and the plan is kept, keyed by the description's
+ * address: tables must be `static const` and never changed or freed.
+ *
+ * Return convention: QEMU's functions (those returning `int`) return 0 on success or a
+ * negative errno, as QEMU's do. The additions that take a `GError **error` return true (or a
+ * non-NULL pointer) on success, and false (or NULL) with `*error` set on failure; the error
+ * message names the field path and the byte offset. docs/C-API.md describes every function.
  */
 #ifndef SWIFT_VMSTATE_VMSTATE_H
 #define SWIFT_VMSTATE_VMSTATE_H
@@ -182,13 +188,22 @@ extern const VMStateInfo vmstate_info_qlist;
  * QEMU's API
  * ========================================================================================== */
 
-/** Loads `vmsd` at incoming version `version_id` into `opaque`. 0 or a negative errno. */
+/**
+ * Loads state saved at `version_id` from `f` into `opaque`, described by `vmsd`: pre_load, the
+ * fields that exist at that version, the subsections in the stream, post_load. Returns 0 or a
+ * negative errno (also recorded as the file's error). A load that fails part way leaves the
+ * fields before the failing one loaded.
+ */
 int vmstate_load_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        int version_id);
-/** Saves `vmsd` at its own version_id; describes it into `vmdesc` when that is not NULL. */
+/**
+ * Saves the state at `opaque`, described by `vmsd`, at its own version_id, appending to `f`.
+ * When `vmdesc` is not NULL the description is written into the object open in it. Returns 0
+ * or a negative errno (also recorded as the file's error).
+ */
 int vmstate_save_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        JSONWriter *vmdesc);
-/** Saves `vmsd` at `version_id`. */
+/** As vmstate_save_state, at `version_id`: fields added after that version are not saved. */
 int vmstate_save_state_v(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                          JSONWriter *vmdesc, int version_id);
 /** False when `vmsd->needed` is set and returns false. */
@@ -198,11 +213,13 @@ bool vmstate_save_needed(const VMStateDescription *vmsd, void *opaque);
  * Additions: files over GLib buffers, one-call save and load with GError
  * ========================================================================================== */
 
-/** A file that appends to `out`; `out` stays the caller's (it is not freed by qemu_fclose). */
+/** A file that appends to the caller's buffer `out` (never freed by qemu_fclose); NULL if `out`
+ *  is NULL. */
 QEMUFile *vmstate_file_new_output(GByteArray *out);
-/** A file that reads `in` from its start; keeps a reference to `in` until qemu_fclose. */
+/** A file that reads the caller's buffer `in` from its start, holding a reference to `in`
+ *  until qemu_fclose; NULL if `in` is NULL. */
 QEMUFile *vmstate_file_new_input(GBytes *in);
-/** Bytes left to read in an input file. */
+/** Bytes left to read in an input file (0 for an output file). */
 size_t vmstate_file_remaining(QEMUFile *f);
 
 /** The GError domain of every error this library reports. */
@@ -221,7 +238,7 @@ typedef enum {
     VMSTATE_ERROR_MUST_EXIST,           /* a VMS_MUST_EXIST field was absent (VMSTATE_VALIDATE) */
     VMSTATE_ERROR_HOOK_FAILED,          /* pre_load/post_load/pre_save/post_save returned != 0 */
     VMSTATE_ERROR_FIELD_FAILED,         /* a custom VMStateInfo get/put returned != 0 */
-    VMSTATE_ERROR_BOUND_EXCEEDED,       /* a count or size from the stream is out of bounds */
+    VMSTATE_ERROR_BOUND_EXCEEDED,       /* a count or size is negative, too large, or overflows */
     VMSTATE_ERROR_INVALID_TABLE,        /* the description itself is unusable (NULL vmsd, ...) */
     VMSTATE_ERROR_BAD_STREAM,           /* a whole stream is malformed (magic, section, footer) */
     VMSTATE_ERROR_UNKNOWN_SECTION,      /* a stream section with no registered entry */
@@ -230,15 +247,17 @@ typedef enum {
 } VMStateErrorCode;
 
 /**
- * Saves `vmsd` from `opaque` at its version_id and returns a new GByteArray (free with
- * g_byte_array_unref), or NULL with `error` set; the message names the field path and byte
- * offset. When `vmdesc_json` is not NULL it receives the vmdesc JSON (g_free it).
+ * Saves `vmsd` from `opaque` at its version_id and returns a new GByteArray (free it with
+ * g_byte_array_unref), or NULL with `*error` set; the message names the field path and the byte
+ * offset. When `vmdesc_json` is not NULL it receives the description as a JSON object (free it
+ * with g_free).
  */
 GByteArray *vmstate_save_to_bytes(const VMStateDescription *vmsd, void *opaque,
                                   char **vmdesc_json, GError **error);
 /**
- * Loads `vmsd` at `version_id` from all of `in` into `opaque`. Returns false with `error` set on
- * failure (path, byte offset, expected and actual). Trailing bytes after the state are an error.
+ * Loads `vmsd` at `version_id` from all of the caller's buffer `in` into `opaque`. Returns false
+ * with `*error` set on failure (field path, byte offset, expected and actual). Bytes left over
+ * after the state are an error.
  */
 bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int version_id,
                              GBytes *in, GError **error);

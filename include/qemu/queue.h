@@ -7,7 +7,8 @@
  *   QLIST head   = { first element pointer }                                        (8 bytes)
  *   QLIST entry  = { next element pointer, address of the previous next pointer }  (16 bytes)
  *
- * Only the operations a device author commonly needs are provided.
+ * Only the operations a device author commonly needs are provided. Elements a load creates are
+ * allocated with g_malloc0: free them with g_free.
  */
 #ifndef SWIFT_VMSTATE_QUEUE_H
 #define SWIFT_VMSTATE_QUEUE_H

@@ -18,7 +18,8 @@ extern "C" {
 
 typedef void QEMUTimerCB(void *opaque);
 
-/** QEMU's timer: the first member is the expire time in ns, -1 when the timer is not pending. */
+/** QEMU's timer: the first member is the expire time in ns, -1 when the timer is not pending.
+ *  The other members are the emulator's; the engine does not touch them. */
 typedef struct QEMUTimer {
     int64_t expire_time;
     void *timer_list;
@@ -41,7 +42,8 @@ typedef struct VMStateTimerOps {
     void *user;
 } VMStateTimerOps;
 
-/** Installs process-wide timer functions (copied); NULL restores the defaults. */
+/** Installs process-wide timer functions (copied); NULL restores the defaults (read and write
+ *  `expire_time`). */
 void vmstate_set_timer_ops(const VMStateTimerOps *ops);
 
 /** Initialises a timer that is not pending. */

@@ -8,6 +8,7 @@ import Glibc
 /// Compact form: members separated by ", ", names followed by ": ". Pretty form: a newline and
 /// four spaces per level before each member and before each closing bracket.
 public final class VMDescWriter {
+    /// Whether members go on their own lines, indented by four spaces per level.
     public let pretty: Bool
     private(set) var text: [UInt8] = []
     private var needComma = false
@@ -16,6 +17,7 @@ public final class VMDescWriter {
     /// NUL-terminated copy handed to C by `json_writer_get`.
     private var cString: UnsafeMutablePointer<CChar>?
 
+    /// An empty writer, compact unless `pretty`.
     public init(pretty: Bool = false) { self.pretty = pretty }
 
     deinit { cString?.deallocate() }
@@ -26,53 +28,63 @@ public final class VMDescWriter {
     /// True when every container opened has been closed.
     public var isComplete: Bool { containers.isEmpty }
 
+    /// Opens an object; `name` is its member name inside an object, ignored inside an array.
     public func startObject(_ name: String? = nil) {
         member(name)
         text.append(UInt8(ascii: "{"))
         enter(array: false)
     }
 
+    /// Closes the innermost object.
     public func endObject() {
         leave()
         text.append(UInt8(ascii: "}"))
     }
 
+    /// Opens an array; `name` is its member name inside an object, ignored inside an array.
     public func startArray(_ name: String? = nil) {
         member(name)
         text.append(UInt8(ascii: "["))
         enter(array: true)
     }
 
+    /// Closes the innermost array.
     public func endArray() {
         leave()
         text.append(UInt8(ascii: "]"))
     }
 
+    /// Writes a string, escaped as QEMU does (`\uXXXX` for control and non-ASCII characters).
     public func string(_ name: String?, _ value: String) {
         member(name)
         quote(value)
     }
 
+    /// Writes a signed integer.
     public func int(_ name: String?, _ value: Int64) {
         member(name)
         text.append(contentsOf: String(value).utf8)
     }
 
+    /// Writes an unsigned integer.
     public func uint(_ name: String?, _ value: UInt64) {
         member(name)
         text.append(contentsOf: String(value).utf8)
     }
 
+    /// Writes `true` or `false`.
     public func bool(_ name: String?, _ value: Bool) {
         member(name)
         text.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// Writes `null`.
     public func null(_ name: String?) {
         member(name)
         text.append(contentsOf: "null".utf8)
     }
 
+    /// Writes a number with C's `%.17g`, as QEMU does.
     public func double(_ name: String?, _ value: Double) {
         member(name)
         text.append(contentsOf: formatDouble17g(value).utf8)

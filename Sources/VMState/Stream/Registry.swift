@@ -20,12 +20,29 @@ enum StreamFormat {
 
 /// A set of devices and RAM blocks that reads and writes whole QEMU 7.2 migration streams.
 ///
+/// A device is a C `VMStateDescription` and the state it describes, saved as the section
+/// `idstr` with an instance id; a RAM block is memory saved as QEMU's `ram` section. The
+/// registry keeps the pointers it is given: they must stay valid, at the same address, while it
+/// is used. It is the object behind the C `VMStateRegistry *` (`migration/vmstate-registry.h`).
+///
 /// After a load, the registry remembers the stream's layout (section order and ids, and the
 /// sections it kept under `.keepUnknown`) so that the next save writes the same file back when
 /// nothing changed.
+///
+/// ```swift
+/// let registry = Registry()
+/// try registry.add(idstr: "my-uart", instanceID: 0, vmsd: my_uart_vmsd(), opaque: uart)
+/// try registry.addRAM(idstr: "pc.ram", host: ram, length: 1 << 20)
+/// let stream = try registry.save(machineType: "my-machine-1.0")
+/// try registry.load(stream)
+/// ```
 public final class Registry {
+    /// How ``load(_:options:)`` treats sections no device was registered for (by default they
+    /// fail the load). The raw values are the C `VMSTATE_LOAD_*` flags.
     public struct LoadOptions: OptionSet, Sendable {
+        /// The C flags value.
         public let rawValue: UInt32
+        /// Options from the C flags value.
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         /// Sections with no registered entry are skipped.
         public static let skipUnknown = LoadOptions(rawValue: 0x1)
@@ -70,6 +87,7 @@ public final class Registry {
     private var machineTypeC: UnsafeMutablePointer<CChar>?
     private(set) var layout: [LayoutEntry]?
 
+    /// An empty registry.
     public init() {}
 
     deinit { g_free(machineTypeC) }
@@ -82,8 +100,16 @@ public final class Registry {
     }
 
     /// Registers a device's state `opaque`, described by `vmsd`, as section `idstr`/`instanceID`.
-    /// With `size`, loads of this device never write outside those `size` bytes at `opaque`
-    /// (or memory the engine allocated), and a transactional load can restore it.
+    ///
+    /// - Parameters:
+    ///   - idstr: The section name, 1 to 255 bytes (QEMU's, to exchange streams with QEMU).
+    ///   - instanceID: Tells apart devices of one kind (0, 1, ...).
+    ///   - vmsd: The description; it is planned here, so an unusable table fails now.
+    ///   - opaque: The device state; it must stay valid while the registry is used.
+    ///   - size: The size of the struct at `opaque`, when known: loads of this device then never
+    ///     write outside it (or outside memory the engine allocated), and a transactional load
+    ///     can restore it.
+    /// - Throws: ``VMStateError`` when the pair is registered already or the table is unusable.
     public func add(
         idstr: String, instanceID: UInt32, vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
         size: Int? = nil
@@ -98,7 +124,11 @@ public final class Registry {
         devices.append(Device(idstr: idstr, instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size))
     }
 
-    /// Registers `length` bytes at `host` as the RAM block `idstr`.
+    /// Registers `length` bytes at `host` as the RAM block `idstr` (QEMU's RAMBlock idstr, such
+    /// as `pc.ram`).
+    ///
+    /// - Throws: ``VMStateError`` when `length` is not a positive multiple of 4096 or the block
+    ///   is registered already.
     public func addRAM(idstr: String, host: UnsafeMutableRawPointer, length: Int) throws(VMStateError) {
         guard !idstr.isEmpty, idstr.utf8.count <= 255 else {
             throw VMStateError(.failed, path: idstr, reason: "a RAM block idstr must have 1 to 255 bytes")
@@ -116,6 +146,15 @@ public final class Registry {
     // MARK: - save
 
     /// Writes a whole stream; `machineType` nil means the last loaded stream's.
+    ///
+    /// The stream holds the header, the configuration with the machine type, the RAM, one
+    /// section per device in registration order (or in the loaded stream's order after a load),
+    /// the end marker and the vmdesc JSON. After a save, loads must be for the same machine
+    /// type.
+    ///
+    /// - Returns: The stream's bytes.
+    /// - Throws: ``VMStateError`` with the section and field path when a device fails to save,
+    ///   or when there is no machine type.
     public func save(machineType: String? = nil) throws(VMStateError) -> [UInt8] {
         let out = g_byte_array_new()!
         defer { g_byte_array_unref(out) }
@@ -205,6 +244,14 @@ public final class Registry {
     // MARK: - load
 
     /// Loads a whole stream into the registered devices and RAM.
+    ///
+    /// Sections load in stream order, each device at the version in its section header; a
+    /// failure leaves the sections before it loaded.
+    ///
+    /// - Parameters:
+    ///   - bytes: A whole stream, as QEMU 7.2 or ``save(machineType:)`` writes it.
+    ///   - options: What to do with sections no device was registered for.
+    /// - Throws: ``VMStateError`` with the section, the field path and the byte offset.
     public func load(_ bytes: [UInt8], options: LoadOptions = []) throws(VMStateError) {
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }

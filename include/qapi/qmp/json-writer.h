@@ -26,10 +26,12 @@ const char *json_writer_get(JSONWriter *writer);
 /** Frees the writer and its text; NULL is allowed. */
 void json_writer_free(JSONWriter *writer);
 
+/* Open and close containers. */
 void json_writer_start_object(JSONWriter *writer, const char *name);
 void json_writer_end_object(JSONWriter *writer);
 void json_writer_start_array(JSONWriter *writer, const char *name);
 void json_writer_end_array(JSONWriter *writer);
+/* One value each; json_writer_double prints with "%.17g". */
 void json_writer_bool(JSONWriter *writer, const char *name, bool val);
 void json_writer_null(JSONWriter *writer, const char *name);
 void json_writer_int64(JSONWriter *writer, const char *name, int64_t val);
