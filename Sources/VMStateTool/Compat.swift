@@ -1,0 +1,7 @@
+import ArgumentParser
+import VMState
+
+struct Compat: ParsableCommand {
+    func run() throws {}
+}
+struct CompatInputError: Error {}

@@ -1,0 +1,6 @@
+import ArgumentParser
+import VMState
+
+struct Diff: ParsableCommand {
+    func run() throws {}
+}
