@@ -29,7 +29,7 @@ extension FieldValue {
     }
 
     /// Leaf values as analyze-migration.py spells them (`0x0000d980`, `0xff (-1)`,
-    /// `00 01 02`, `True`/`False` for bools); containers as a short summary.
+    /// `00 01 02`, `true`/`false` for bools); containers as a short summary.
     public var displayString: String {
         switch self {
         case .integer(let bytes, let signed):
@@ -39,7 +39,7 @@ extension FieldValue {
             bytes.withUnsafeBytes { w.appendHexBytes($0, separator: 0x20) }
             return w.text
         case .bool(let b):
-            return b ? "True" : "False"
+            return b ? "true" : "false"
         case .record(let r):
             return "{\(r.members.count) member\(r.members.count == 1 ? "" : "s")}"
         case .list(let items):
