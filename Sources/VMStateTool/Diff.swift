@@ -50,13 +50,13 @@ struct Diff: ParsableCommand {
             do {
                 sa = try read(bytesA, base: 0)
             } catch let e as StreamError {
-                throw StreamError(offset: e.offset, section: e.section, field: e.field, message: "\(a): \(e.message)")
+                throw InputFileError(description: "\(a): \(e)")
             }
             let sb: StreamAnalysis
             do {
                 sb = try read(bytesB, base: bytesA.count)
             } catch let e as StreamError {
-                throw StreamError(offset: e.offset, section: e.section, field: e.field, message: "\(b): \(e.message)")
+                throw InputFileError(description: "\(b): \(e)")
             }
             return StreamDiff(sa, sb, options: StreamDiff.Options(compareRAM: !noRAM))
         }

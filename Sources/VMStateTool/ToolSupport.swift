@@ -71,6 +71,8 @@ func withBadInputHandling<T>(_ command: String, _ body: () throws -> T) throws -
         throw failBadInput(command, e)
     } catch let e as CompatInputError {
         throw failBadInput(command, e)
+    } catch let e as StreamFileError {
+        throw failBadInput(command, e)
     }
 }
 
@@ -80,13 +82,7 @@ struct InputFileError: Error, CustomStringConvertible {
 
 /// Reads a whole file.
 func readFile(_ path: String) throws -> [UInt8] {
-    let bytes: StreamBytes
-    do {
-        bytes = try StreamBytes(contentsOfFile: path)
-    } catch let e as StreamError {
-        throw InputFileError(description: e.message)
-    }
-    return bytes.withUnsafeBytes { Array($0) }
+    try StreamBytes(contentsOfFile: path).withUnsafeBytes { Array($0) }
 }
 
 /// Parses a JSON file; errors name the file and the offset.
@@ -115,11 +111,13 @@ func loadVMDescOption(_ path: String) throws -> JSONValue {
     }
 }
 
-/// A progress bar on stderr, shown only when stderr is a terminal and the input is large.
+/// A progress bar on stderr, shown only when stderr is a terminal, the input is large, and
+/// the work takes long enough to be worth watching (a quarter of a second).
 final class ProgressBar {
     let total: Int
     let label: String
     let enabled: Bool
+    private let start = ProgressBar.now()
     private var lastPercent = -1
     private var drawn = false
 
@@ -131,10 +129,17 @@ final class ProgressBar {
         enabled = total >= ProgressBar.threshold && Stderr.isTerminal
     }
 
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     func update(_ done: Int) {
         guard enabled else { return }
         let percent = min(100, done * 100 / total)
         guard percent != lastPercent else { return }
+        if !drawn && ProgressBar.now() - start < 0.25 { return }
         lastPercent = percent
         let width = 30
         let filled = percent * width / 100

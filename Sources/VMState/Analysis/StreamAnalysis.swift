@@ -483,7 +483,7 @@ private struct SectionReader {
                 let content: RAMPage.Content
                 if isPage {
                     if buf.count - pos < pageSize {
-                        path = [.field("page 0x\(hexDigits(address, width: 16)) of \(ram.pageBlockNames[Int(current)])", nil)]
+                        path = [.field("\(ram.pageBlockNames[Int(current)]) page 0x\(hexDigits(address, width: 16))", nil)]
                         try need(pageSize, "the page's data")
                     }
                     content = .data(offset: pos)

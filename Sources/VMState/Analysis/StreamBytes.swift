@@ -15,17 +15,17 @@ public final class StreamBytes: @unchecked Sendable {
     /// Where the bytes came from (a path, or "<memory>").
     public let origin: String
 
-    /// Maps a file. Throws `StreamError` (offset 0) when it cannot be opened or read.
+    /// Maps a file. Throws `StreamFileError` when it cannot be opened or read.
     public init(contentsOfFile path: String) throws {
         origin = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw StreamError(offset: 0, message: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw StreamError(offset: 0, message: "cannot stat \(path): \(String(cString: strerror(errno)))")
+            throw StreamFileError(path: path, operation: "stat", reason: String(cString: strerror(errno)))
         }
         if (st.st_mode & S_IFMT) == S_IFREG {
             let size = Int(st.st_size)
@@ -50,7 +50,7 @@ public final class StreamBytes: @unchecked Sendable {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw StreamError(offset: data.count, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+                throw StreamFileError(path: path, operation: "read", reason: String(cString: strerror(errno)))
             }
             if n == 0 { break }
             data.append(contentsOf: chunk[0..<n])
@@ -95,4 +95,15 @@ public final class StreamBytes: @unchecked Sendable {
     public subscript(range: Range<Int>) -> [UInt8] {
         withUnsafeBytes { Array($0[range]) }
     }
+}
+
+/// A stream file that cannot be opened or read.
+public struct StreamFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// "open", "stat" or "read".
+    public var operation: String
+    /// The system's explanation (strerror).
+    public var reason: String
+
+    public var description: String { "cannot \(operation) \(path): \(reason)" }
 }
