@@ -57,3 +57,61 @@ extension StreamAnalysis {
         return w.text + "\n"
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the `vmstate` executable built next to the test bundle.
+enum Tool {
+    /// The `vmstate` binary in the test bundle's build directory, when it was built.
+    static let path: String? = {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var dir = exe.split(separator: "/", omittingEmptySubsequences: false)
+        // .../debug/swift-vmstatePackageTests.xctest (or .../debug/X.xctest/Contents/MacOS/X)
+        while let last = dir.last, !last.hasSuffix(".xctest") { dir.removeLast() }
+        guard !dir.isEmpty else { return nil }
+        dir.removeLast()
+        let candidate = dir.joined(separator: "/") + "/vmstate"
+        return access(candidate, X_OK) == 0 ? candidate : nil
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `vmstate ARGS` with stdout and stderr captured in temporary files.
+    static func run(_ args: [String]) throws -> Result {
+        let tool = try #require(path)
+        var template = Array("/tmp/vmstate-test-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed") }
+        let dir = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        defer {
+            unlink(dir + "/out")
+            unlink(dir + "/err")
+            rmdir(dir)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, dir + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, dir + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([tool] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, tool, &actions, nil, argv, environ)
+        guard rc == 0 else { throw StreamFileError(path: tool, operation: "spawn", reason: String(cString: strerror(rc))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7F) == 0
+        return Result(
+            status: exited ? (status >> 8) & 0xFF : -1,
+            stdout: try Fixtures.text(dir + "/out"),
+            stderr: try Fixtures.text(dir + "/err"))
+    }
+}

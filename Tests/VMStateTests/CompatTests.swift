@@ -1,6 +1,10 @@
 import Testing
 import VMState
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `vmstate compat`: each rule of vmstate-static-checker.py broken once in an edited copy of a
 /// real `-dump-vmstate` file.
 @Suite struct CompatTests {
@@ -323,5 +327,41 @@ import VMState
             "field-mismatch", "unused-size", "subsection-missing", "description-missing",
             "description-renamed", "entry-missing",
         ])
+    }
+}
+
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct CompatCLITests {
+    @Test func exitStatusAndJSON() throws {
+        let dump = Fixtures.qemu72 + "/dump-vmstate-pc.json"
+        let same = try Tool.run(["compat", dump, dump])
+        #expect(same.status == 0)
+        #expect(same.stdout == "compatible: state saved by OLD loads into NEW\n")
+        let sameJSON = try Tool.run(["compat", "--json", dump, dump])
+        #expect(sameJSON.status == 0)
+        #expect(sameJSON.stdout == "[]\n")
+
+        // NEW: the dump without mc146818rtc.
+        var new = try Fixtures.json(dump)
+        if case .object(var o) = new { o["mc146818rtc"] = nil; new = .object(o) }
+        let newPath = "/tmp/vmstate-compat-test-\(getpid()).json"
+        let fd = open(newPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var text = new.formatted(.pythonCompact)
+        text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        defer { unlink(newPath) }
+        let r = try Tool.run(["compat", "--json", dump, newPath])
+        #expect(r.status == 1)
+        #expect(try JSONValue(parsing: r.stdout) == [[
+            "section": "mc146818rtc", "description": nil, "kind": "section-missing",
+            "message": "section \"mc146818rtc\" does not exist in NEW",
+        ]])
+        // The other direction is compatible: the loader has a section the saver lacks.
+        let reverse = try Tool.run(["compat", "--reverse", dump, newPath])
+        #expect(reverse.status == 0)
+
+        let bad = try Tool.run(["compat", dump, Fixtures.qemu72 + "/pc-bios/stream.bin"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("invalid JSON at byte offset 0"))
     }
 }

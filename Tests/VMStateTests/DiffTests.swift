@@ -122,3 +122,24 @@ import VMState
         #expect(diff.text().contains("ram: pc.bios: 1 page differs: 0x\(String(repeating: "0", count: 16 - String(page.address, radix: 16).count))\(String(page.address, radix: 16))-"))
     }
 }
+
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct DiffCLITests {
+    @Test func exitStatus() throws {
+        let reset = Fixtures.qemu72 + "/pc-reset/stream.bin", bios = Fixtures.qemu72 + "/pc-bios/stream.bin"
+        let same = try Tool.run(["diff", bios, bios])
+        #expect(same.status == 0)
+        #expect(same.stdout == "streams are equal\n")
+        let different = try Tool.run(["diff", reset, bios])
+        #expect(different.status == 1)
+        #expect(different.stdout.contains("cpu: env.eip\n    A: 0x000000000000fff0\n    B: 0x000000000000b7b9\n"))
+        let json = try Tool.run(["diff", "--json", "--no-ram", reset, bios])
+        #expect(json.status == 1)
+        let parsed = try JSONValue(parsing: json.stdout)
+        #expect(parsed["ram"] == .array([]))
+        #expect(parsed["sections"]?.arrayValue?.count == 112)
+        let bad = try Tool.run(["diff", bios, Fixtures.qemu72 + "/dump-vmstate-pc.json"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("dump-vmstate-pc.json: at byte offset 0"))
+    }
+}

@@ -53,9 +53,11 @@ extension FieldValue {
         return bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    /// For integers: the value read the way the field's type reads (signed or not), in decimal.
+    /// For integers (up to 64 bytes): the value read the way the field's type reads (signed or
+    /// not), in decimal.
     public var decimalString: String? {
         guard case .integer(let bytes, let signed) = self else { return nil }
+        guard bytes.count <= 64 else { return nil }
         if signed, let first = bytes.first, first & 0x80 != 0 {
             return "-" + decimalMagnitude(twosComplementNegated(bytes))
         }
@@ -71,7 +73,8 @@ func formatInteger(bytes: [UInt8], signed: Bool) -> String {
     var s = "0x" + w.text
     if bytes.isEmpty { s += "0" }
     if signed, let first = bytes.first, first & 0x80 != 0 {
-        s += " (-" + decimalMagnitude(twosComplementNegated(bytes)) + ")"
+        // Decimal conversion is quadratic in the length; real fields are at most 8 bytes.
+        s += bytes.count <= 64 ? " (-" + decimalMagnitude(twosComplementNegated(bytes)) + ")" : " (negative)"
     }
     return s
 }

@@ -519,6 +519,12 @@ private struct SectionReader {
     mutating func readStruct(_ desc: VMDescStruct, version: Int?) throws -> FieldRecord {
         var builder = RecordBuilder()
         for field in desc.fields {
+            // Every element takes at least a byte in any real stream; a larger count can only
+            // come from a corrupt vmdesc (and would otherwise spin on empty elements).
+            if field.count > 1 && field.count > buf.count - pos + 1 {
+                path.append(.field(field.name, nil))
+                throw error("the vmdesc gives \"\(field.name)\" \(field.count) elements, more than the \(buf.count - pos) bytes left in the stream")
+            }
             for k in 0..<field.count {
                 let start = pos
                 let index = field.firstIndex.map { $0 + k }

@@ -105,5 +105,11 @@ public struct StreamFileError: Error, Sendable, Equatable, CustomStringConvertib
     /// The system's explanation (strerror).
     public var reason: String
 
+    public init(path: String, operation: String, reason: String) {
+        self.path = path
+        self.operation = operation
+        self.reason = reason
+    }
+
     public var description: String { "cannot \(operation) \(path): \(reason)" }
 }
