@@ -130,6 +130,43 @@ import VMState
         #expect(text.contains("0xffffffff (-1)"))
     }
 
+    /// A hand-made stream whose vmdesc repeats keys inside one field object, as QEMU's writer
+    /// does for qtailq/gtree fields with several elements. Expected output produced with
+    /// analyze-migration.py (-f and -d desc) from the same bytes.
+    @Test func duplicateKeysAndSignedTypes() throws {
+        let desc = #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "a", "type": "uint16", "size": 2}, {"name": "q", "type": "qtailq", "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "size": 5}, {"name": "s", "type": "int8", "size": 1}, {"name": "e", "type": "uint8 equal", "size": 1}], "subsections": [{"vmsd_name": "dev/sub", "version": 1, "fields": [{"name": "x", "type": "uint32", "size": 4}]}]}]}"#
+        func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        var b: [UInt8] = Array("QEVM".utf8) + be32(3)
+        b += [0x07] + be32(13) + Array("pc-i440fx-7.2".utf8)
+        b += [0x04] + be32(0) + [3] + Array("dev".utf8) + be32(0) + be32(1)
+        b += [0x12, 0x34, 0x01, 0xAA, 0x01, 0xBB, 0x00, 0xFF, 0x80]
+        b += [0x05, 7] + Array("dev/sub".utf8) + be32(1) + be32(7)
+        b += [0x7E] + be32(0) + [0x00]
+        b += [0x06] + be32(desc.utf8.count) + Array(desc.utf8)
+        let a = try StreamAnalysis(bytes: StreamBytes(b))
+        #expect(a.pythonText == """
+            {
+                "dev (0)": {
+                    "a": "0x1234",
+                    "q": "01 aa 01 bb 00",
+                    "s": "0xff (-1)",
+                    "e": "0x80 (-128)",
+                    "dev/sub": {
+                        "x": "0x00000007"
+                    }
+                }
+            }
+
+            """)
+        // The raw vmdesc keeps all nine members of "q"; -d desc shows Python's view.
+        let q = a.vmdesc["devices"]?[0]?["fields"]?[1]?.objectValue
+        #expect(q?.keys == ["name", "type", "vmsd_name", "version", "fields", "vmsd_name", "version", "fields", "size"])
+        let shown = a.descriptionJSON["devices"]?[0]?["fields"]?[1]?.objectValue
+        #expect(shown?.keys == ["name", "type", "vmsd_name", "version", "fields", "size"])
+        #expect(a.machineType == "pc-i440fx-7.2")
+        #expect(a.endOffset == b.count - 5 - desc.utf8.count - 1)
+    }
+
     // MARK: errors
 
     func pcBiosBytes() throws -> [UInt8] {

@@ -184,6 +184,8 @@ private struct SectionReader {
     var path: [PathComponent] = []
     var nextProgress = 0
     let progressStep = 8 << 20
+    /// With the x-ignore-shared capability, each RAM block announcement carries its address.
+    var ignoreShared = false
 
     init(bytes: StreamBytes, catalog: VMDescCatalog, options: Options) {
         self.bytes = bytes
@@ -400,6 +402,7 @@ private struct SectionReader {
                 for _ in 0..<count {
                     analysis.capabilities.append(try shortString("a capability name"))
                 }
+                ignoreShared = analysis.capabilities.contains("x-ignore-shared")
             case "configuration/uuid":
                 _ = try bytesArray(16, "the 16-byte VM UUID")
             default:
@@ -430,7 +433,6 @@ private struct SectionReader {
         let record = options.recordPages
         var blockIndex: [String: Int32] = [:]
         for (i, n) in ram.pageBlockNames.enumerated() { blockIndex[n] = Int32(i) }
-        let ignoreShared = false
         while true {
             if options.progress != nil { reportProgress() }
             let wordOffset = pos
