@@ -49,13 +49,13 @@ struct Diff: ParsableCommand {
             let sa: StreamAnalysis
             do {
                 sa = try read(bytesA, base: 0)
-            } catch let e as StreamError {
+            } catch let e as StreamAnalysisError {
                 throw InputFileError(description: "\(a): \(e)")
             }
             let sb: StreamAnalysis
             do {
                 sb = try read(bytesB, base: bytesA.count)
-            } catch let e as StreamError {
+            } catch let e as StreamAnalysisError {
                 throw InputFileError(description: "\(b): \(e)")
             }
             return StreamDiff(sa, sb, options: StreamDiff.Options(compareRAM: !noRAM))

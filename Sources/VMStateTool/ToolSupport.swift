@@ -63,7 +63,7 @@ func withBadInputHandling<T>(_ command: String, _ body: () throws -> T) throws -
         return try body()
     } catch let e as ExitCode {
         throw e
-    } catch let e as StreamError {
+    } catch let e as StreamAnalysisError {
         throw failBadInput(command, e)
     } catch let e as JSONParseError {
         throw failBadInput(command, e)

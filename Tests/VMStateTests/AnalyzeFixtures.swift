@@ -36,11 +36,11 @@ enum Fixtures {
     }
 
     /// Reads a stream and returns the error it throws, if any.
-    static func streamError(_ data: [UInt8], options: StreamAnalysis.Options = .init()) -> StreamError? {
+    static func streamError(_ data: [UInt8], options: StreamAnalysis.Options = .init()) -> StreamAnalysisError? {
         do {
             _ = try StreamAnalysis(bytes: StreamBytes(data), options: options)
             return nil
-        } catch let e as StreamError {
+        } catch let e as StreamAnalysisError {
             return e
         } catch {
             Issue.record("unexpected error type: \(error)")

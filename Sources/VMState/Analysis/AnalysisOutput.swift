@@ -33,7 +33,7 @@ extension FieldValue {
     public var displayString: String {
         switch self {
         case .integer(let bytes, let signed):
-            return formatInteger(bytes: bytes, signed: signed)
+            return analysisFormatInteger(bytes: bytes, signed: signed)
         case .bytes(let bytes):
             var w = JSONTextWriter()
             bytes.withUnsafeBytes { w.appendHexBytes($0, separator: 0x20) }
@@ -67,7 +67,7 @@ extension FieldValue {
 
 /// `0x` and the big-endian bytes in hex (2 digits per byte), plus ` (-N)` for negative signed
 /// values: Python's `'0x%0{2*size}x' % unsigned` and `' (%d)' % signed`.
-func formatInteger(bytes: [UInt8], signed: Bool) -> String {
+func analysisFormatInteger(bytes: [UInt8], signed: Bool) -> String {
     var w = JSONTextWriter()
     bytes.withUnsafeBytes { w.appendHexBytes($0, separator: nil) }
     var s = "0x" + w.text
@@ -184,10 +184,10 @@ extension StreamAnalysis {
                     done.insert(k)
                 }
                 let page = ram.pages[last[k]!]
-                writer.key("\(ram.pageBlockNames[Int(p.block)]) (0x\(hexDigits(p.address, width: 16)))")
+                writer.key("\(ram.pageBlockNames[Int(p.block)]) (0x\(analysisHex(p.address, width: 16)))")
                 switch page.content {
                 case .fill(let b):
-                    writer.string("Filled with 0x\(hexDigits(UInt64(b), width: 2))")
+                    writer.string("Filled with 0x\(analysisHex(UInt64(b), width: 2))")
                 case .data(let offset):
                     writer.hexBytesString(UnsafeRawBufferPointer(rebasing: buf[offset..<(offset + pageSize)]))
                     if let progress, offset >= nextReport {
@@ -205,7 +205,7 @@ extension RAMSection {
     /// "section sizes" as the script prints it: block name -> "0x%016x".
     public var sectionSizesJSON: JSONObject {
         var o = JSONObject()
-        for b in blocks { o[b.name] = .string("0x" + hexDigits(b.length, width: 16)) }
+        for b in blocks { o[b.name] = .string("0x" + analysisHex(b.length, width: 16)) }
         return o
     }
 }

@@ -36,7 +36,7 @@ public struct StreamAnalysis: Sendable {
     /// Capabilities listed in the configuration section (usually none).
     public var capabilities: [String] = []
     /// Sections in order of first appearance.
-    public var sections: [StreamSection] = []
+    public var sections: [AnalyzedSection] = []
     /// Offset of the EOF byte (0x00) that ends the sections.
     public var endOffset: Int = 0
 
@@ -45,7 +45,7 @@ public struct StreamAnalysis: Sendable {
         try self.init(bytes: StreamBytes(contentsOfFile: path), options: options)
     }
 
-    /// Reads a stream. Throws `StreamError` when it is not a readable QEMU 7.2 stream.
+    /// Reads a stream. Throws `StreamAnalysisError` when it is not a readable QEMU 7.2 stream.
     public init(bytes: StreamBytes, options: Options = Options()) throws {
         self.bytes = bytes
         try StreamAnalysis.checkHeader(bytes)
@@ -57,7 +57,7 @@ public struct StreamAnalysis: Sendable {
             (json, vmdescLocation) = try StreamAnalysis.readVMDesc(bytes)
         }
         vmdesc = json
-        let catalog = try VMDescCatalog(json: json, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
+        let catalog = try ParsedVMDescCatalog(json: json, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
         pageSize = catalog.pageSize
         var reader = SectionReader(bytes: bytes, catalog: catalog, options: options)
         try bytes.withUnsafeBytes { buf in
@@ -69,15 +69,15 @@ public struct StreamAnalysis: Sendable {
     public static func checkHeader(_ bytes: StreamBytes) throws {
         try bytes.withUnsafeBytes { buf in
             guard buf.count >= 8 else {
-                throw StreamError(offset: buf.count, message: "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(buf.count) bytes")
+                throw StreamAnalysisError(offset: buf.count, message: "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(buf.count) bytes")
             }
-            let magic = loadBE32(buf, 0)
+            let magic = analysisLoadBE32(buf, 0)
             guard magic == StreamAnalysis.magic else {
-                throw StreamError(offset: 0, message: "expected the stream magic 0x5145564d (\"QEVM\"), found 0x\(hexDigits(UInt64(magic), width: 8)): not a QEMU migration stream")
+                throw StreamAnalysisError(offset: 0, message: "expected the stream magic 0x5145564d (\"QEVM\"), found 0x\(analysisHex(UInt64(magic), width: 8)): not a QEMU migration stream")
             }
-            let version = loadBE32(buf, 4)
+            let version = analysisLoadBE32(buf, 4)
             guard version == StreamAnalysis.formatVersion else {
-                throw StreamError(offset: 4, message: "expected stream format version 3, found \(version)")
+                throw StreamAnalysisError(offset: 4, message: "expected stream format version 3, found \(version)")
             }
         }
     }
@@ -91,7 +91,7 @@ public struct StreamAnalysis: Sendable {
             do {
                 return try JSONValue(parsing: slice, baseOffset: location.jsonOffset)
             } catch let e as JSONParseError {
-                throw StreamError(offset: e.offset, message: "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is corrupt: \(e.message) (line \(e.line), column \(e.column) of the JSON)")
+                throw StreamAnalysisError(offset: e.offset, message: "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is corrupt: \(e.message) (line \(e.line), column \(e.column) of the JSON)")
             }
         }
         return (json, location)
@@ -107,7 +107,7 @@ public struct StreamAnalysis: Sendable {
             // 0x06 whose length field reaches exactly to the end of the file is the marker.
             var i = n - 5
             while i >= lowest {
-                if buf[i] == 0x06 && Int(loadBE32(buf, i + 1)) == n - i - 5 {
+                if buf[i] == 0x06 && Int(analysisLoadBE32(buf, i + 1)) == n - i - 5 {
                     return VMDescLocation(markerOffset: i, jsonOffset: i + 5, jsonLength: n - i - 5)
                 }
                 i -= 1
@@ -119,14 +119,14 @@ public struct StreamAnalysis: Sendable {
             var brace = nul + 1
             while brace < n && buf[brace] != UInt8(ascii: "{") { brace += 1 }
             if brace < n && brace - 5 >= 8 && buf[brace - 5] == 0x06 {
-                let declared = Int(loadBE32(buf, brace - 4))
+                let declared = Int(analysisLoadBE32(buf, brace - 4))
                 let available = n - brace
                 if declared > available {
-                    throw StreamError(offset: n, message: "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, but the file ends after \(available): the stream is truncated")
+                    throw StreamAnalysisError(offset: n, message: "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, but the file ends after \(available): the stream is truncated")
                 }
                 return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
             }
-            throw StreamError(offset: n, message: "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)")
+            throw StreamAnalysisError(offset: n, message: "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)")
         }
     }
 }
@@ -153,16 +153,16 @@ private let ramFlagXBZRLE: UInt64 = 0x40
 private let ramFlagHook: UInt64 = 0x80
 private let ramFlagCompressPage: UInt64 = 0x100
 
-@inline(__always) func loadBE32(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
+@inline(__always) func analysisLoadBE32(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
     UInt32(bigEndian: buf.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
 }
 
-@inline(__always) func loadBE64(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+@inline(__always) func analysisLoadBE64(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
     UInt64(bigEndian: buf.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
 }
 
 /// Lowercase hex, zero-padded to `width` digits.
-func hexDigits(_ v: UInt64, width: Int) -> String {
+func analysisHex(_ v: UInt64, width: Int) -> String {
     let s = String(v, radix: 16)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
@@ -174,7 +174,7 @@ private enum PathComponent {
 
 private struct SectionReader {
     let bytes: StreamBytes
-    let catalog: VMDescCatalog
+    let catalog: ParsedVMDescCatalog
     let options: Options
     typealias Options = StreamAnalysis.Options
 
@@ -187,7 +187,7 @@ private struct SectionReader {
     /// With the x-ignore-shared capability, each RAM block announcement carries its address.
     var ignoreShared = false
 
-    init(bytes: StreamBytes, catalog: VMDescCatalog, options: Options) {
+    init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options) {
         self.bytes = bytes
         self.catalog = catalog
         self.options = options
@@ -211,8 +211,8 @@ private struct SectionReader {
         return s
     }
 
-    func error(_ message: String, at offset: Int? = nil) -> StreamError {
-        StreamError(offset: offset ?? pos, section: sectionLabel, field: fieldPath(), message: message)
+    func error(_ message: String, at offset: Int? = nil) -> StreamAnalysisError {
+        StreamAnalysisError(offset: offset ?? pos, section: sectionLabel, field: fieldPath(), message: message)
     }
 
     /// Fails unless `n` more bytes are there.
@@ -238,14 +238,14 @@ private struct SectionReader {
 
     @inline(__always) mutating func be32(_ what: @autoclosure () -> String) throws -> UInt32 {
         try need(4, what())
-        let v = loadBE32(buf, pos)
+        let v = analysisLoadBE32(buf, pos)
         pos += 4
         return v
     }
 
     @inline(__always) mutating func be64(_ what: @autoclosure () -> String) throws -> UInt64 {
         try need(8, what())
-        let v = loadBE64(buf, pos)
+        let v = analysisLoadBE64(buf, pos)
         pos += 8
         return v
     }
@@ -311,7 +311,7 @@ private struct SectionReader {
                 lastSectionID = id
                 sectionLabel = "\"\(name)\" (section id \(id), instance \(instance))"
                 let dataStart = pos
-                var section = StreamSection(
+                var section = AnalyzedSection(
                     sectionID: id, name: name, instanceID: instance, version: version,
                     offset: typeOffset, endOffset: dataStart, content: .htab)
                 if name == "ram" && instance == 0 {
@@ -378,7 +378,7 @@ private struct SectionReader {
             case commandMarker:
                 throw error("a command record (0x08, postcopy or colo), which streams written to files do not contain", at: typeOffset)
             default:
-                throw error("expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x7e footer), found 0x\(hexDigits(UInt64(type), width: 2))", at: typeOffset)
+                throw error("expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))", at: typeOffset)
             }
         }
     }
@@ -440,7 +440,7 @@ private struct SectionReader {
                 try need(8, "a RAM page header (be64 address | flags)")
                 break
             }
-            let word = loadBE64(buf, pos)
+            let word = analysisLoadBE64(buf, pos)
             pos += 8
             var flags = word & mask
             let address = word & ~mask
@@ -458,7 +458,7 @@ private struct SectionReader {
                         ram.blocks.append(RAMBlock(name: name, length: length))
                     }
                     if length > remaining {
-                        throw error("the RAM block lengths add up to more than the total of 0x\(hexDigits(address, width: 16)) bytes announced at offset \(wordOffset)")
+                        throw error("the RAM block lengths add up to more than the total of 0x\(analysisHex(address, width: 16)) bytes announced at offset \(wordOffset)")
                     }
                     remaining -= length
                 }
@@ -485,7 +485,7 @@ private struct SectionReader {
                 let content: RAMPage.Content
                 if isPage {
                     if buf.count - pos < pageSize {
-                        path = [.field("\(ram.pageBlockNames[Int(current)]) page 0x\(hexDigits(address, width: 16))", nil)]
+                        path = [.field("\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil)]
                         try need(pageSize, "the page's data")
                     }
                     content = .data(offset: pos)
@@ -511,14 +511,14 @@ private struct SectionReader {
                 if flags & ramFlagCompressPage != 0 {
                     throw error("a compressed RAM page (flag 0x100), which is not supported (the stream was written with the compress capability)", at: wordOffset)
                 }
-                throw error("expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(hexDigits(word, width: 16))", at: wordOffset)
+                throw error("expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))", at: wordOffset)
             }
         }
     }
 
     // MARK: device state
 
-    mutating func readStruct(_ desc: VMDescStruct, version: Int?) throws -> FieldRecord {
+    mutating func readStruct(_ desc: ParsedVMDescStruct, version: Int?) throws -> FieldRecord {
         var builder = RecordBuilder()
         for field in desc.fields {
             // Every element takes at least a byte in any real stream; a larger count can only
@@ -548,7 +548,7 @@ private struct SectionReader {
                 let expected = sub.vmsdName.map { "subsection \"\($0)\"" } ?? "a subsection"
                 let marker = try u8("\(expected) (byte 0x05)")
                 guard marker == subsectionMarker else {
-                    throw error("expected \(expected) (byte 0x05), found byte 0x\(hexDigits(UInt64(marker), width: 2))", at: start)
+                    throw error("expected \(expected) (byte 0x05), found byte 0x\(analysisHex(UInt64(marker), width: 2))", at: start)
                 }
                 let name = try shortString("the name of \(expected)")
                 let version = try be32("the version of subsection \"\(name)\"")
@@ -561,7 +561,7 @@ private struct SectionReader {
         return FieldRecord(members: builder.finish(), vmsdName: desc.vmsdName, version: version)
     }
 
-    mutating func readValue(_ field: VMDescField) throws -> FieldValue {
+    mutating func readValue(_ field: ParsedVMDescField) throws -> FieldValue {
         switch field.reader {
         case .structure(let nested):
             return .record(try readStruct(nested, version: nested.version))

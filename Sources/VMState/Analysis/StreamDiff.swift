@@ -90,7 +90,7 @@ public struct StreamDiff: Sendable, Equatable {
         pageSize = a.pageSize
         var builder = DiffBuilder(options: options)
         struct Key: Hashable { var name: String; var instance: UInt32 }
-        var bSections: [Key: StreamSection] = [:]
+        var bSections: [Key: AnalyzedSection] = [:]
         for s in b.sections { bSections[Key(name: s.name, instance: s.instanceID)] = s }
         var seen = Set<Key>()
         var ramPairs: [(RAMSection?, RAMSection?)] = []
@@ -129,7 +129,7 @@ public struct StreamDiff: Sendable, Equatable {
     }
 }
 
-private func sectionSummary(_ s: StreamSection) -> String {
+private func sectionSummary(_ s: AnalyzedSection) -> String {
     switch s.content {
     case .device(let r): return "section id \(s.sectionID), version \(s.version), \(r.members.count) members"
     case .ram(let r): return "RAM, \(r.blocks.count) blocks"
@@ -143,13 +143,13 @@ private struct DiffBuilder {
 
     init(options: StreamDiff.Options) { self.options = options }
 
-    mutating func add(_ s: StreamSection, _ path: String, _ kind: StreamDifference.Kind, a: String?, b: String?) {
+    mutating func add(_ s: AnalyzedSection, _ path: String, _ kind: StreamDifference.Kind, a: String?, b: String?) {
         differences.append(StreamDifference(section: s.name, instance: s.instanceID, field: path, kind: kind, a: a, b: b))
     }
 
     func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "/" + name }
 
-    mutating func compareRecords(_ a: FieldRecord, _ b: FieldRecord, section: StreamSection, path: String) {
+    mutating func compareRecords(_ a: FieldRecord, _ b: FieldRecord, section: AnalyzedSection, path: String) {
         var bIndex: [String: Int] = [:]
         for (i, m) in b.members.enumerated() { bIndex[m.name] = i }
         var matched = Set<String>()
@@ -167,7 +167,7 @@ private struct DiffBuilder {
         }
     }
 
-    mutating func compareValues(_ a: FieldValue, _ b: FieldValue, section: StreamSection, path: String) {
+    mutating func compareValues(_ a: FieldValue, _ b: FieldValue, section: AnalyzedSection, path: String) {
         if a == b { return }
         switch (a, b) {
         case (.record(let ra), .record(let rb)):
@@ -189,7 +189,7 @@ private struct DiffBuilder {
     }
 
     /// Long buffers: one difference per run of differing bytes, `field bytes 0x10-0x13`.
-    mutating func compareBuffers(_ a: [UInt8], _ b: [UInt8], section: StreamSection, path: String) {
+    mutating func compareBuffers(_ a: [UInt8], _ b: [UInt8], section: AnalyzedSection, path: String) {
         var runs: [Range<Int>] = []
         var i = 0
         while i < a.count {
@@ -347,12 +347,12 @@ extension StreamDiff {
         for r in ram {
             blocks.append(.object([
                 "block": .string(r.block),
-                "length_a": r.lengthA.map { .string("0x" + hexDigits($0, width: 16)) } ?? .null,
-                "length_b": r.lengthB.map { .string("0x" + hexDigits($0, width: 16)) } ?? .null,
+                "length_a": r.lengthA.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
+                "length_b": r.lengthB.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
                 "pages": .number(JSONNumber(r.pageCount)),
                 "ranges": .array(r.pageRanges.map {
-                    .array([.string("0x" + hexDigits($0.lowerBound, width: 16)),
-                            .string("0x" + hexDigits($0.upperBound + UInt64(pageSize) - 1, width: 16))])
+                    .array([.string("0x" + analysisHex($0.lowerBound, width: 16)),
+                            .string("0x" + analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))])
                 }),
             ]))
         }
@@ -385,14 +385,14 @@ extension StreamDiff {
         for r in ram {
             var line = "ram: \(r.block):"
             if r.lengthA != r.lengthB {
-                let la = r.lengthA.map { "0x" + hexDigits($0, width: 16) } ?? "absent"
-                let lb = r.lengthB.map { "0x" + hexDigits($0, width: 16) } ?? "absent"
+                let la = r.lengthA.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
+                let lb = r.lengthB.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
                 line += " length A \(la), B \(lb);"
             }
             if r.pageCount > 0 {
                 line += r.pageCount == 1 ? " 1 page differs: " : " \(r.pageCount) pages differ: "
                 let shown = r.pageRanges.prefix(maxRanges).map {
-                    "0x\(hexDigits($0.lowerBound, width: 16))-0x\(hexDigits($0.upperBound + UInt64(pageSize) - 1, width: 16))"
+                    "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))"
                 }
                 line += shown.joined(separator: ", ")
                 if r.pageRanges.count > maxRanges { line += ", ... (\(r.pageRanges.count - maxRanges) more ranges)" }

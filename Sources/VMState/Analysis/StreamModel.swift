@@ -99,7 +99,7 @@ public struct RAMSection: Sendable, Equatable {
 }
 
 /// One section of a stream (every part of an iterative section merged into one).
-public struct StreamSection: Sendable, Equatable {
+public struct AnalyzedSection: Sendable, Equatable {
     public enum Content: Sendable, Equatable {
         /// A device, read with its vmdesc description.
         case device(FieldRecord)

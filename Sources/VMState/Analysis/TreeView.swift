@@ -41,12 +41,12 @@ public struct TreeView: Sendable {
         }
         var desc = "page size: \(analysis.pageSize)"
         if let loc = analysis.vmdescLocation {
-            desc += ", vmdesc at offset \(hexOffset(loc.markerOffset)) (\(loc.jsonLength) bytes of JSON)"
+            desc += ", vmdesc at offset \(analysisHexOffset(loc.markerOffset)) (\(loc.jsonLength) bytes of JSON)"
         } else {
             desc += ", vmdesc supplied separately"
         }
         lines.append(desc)
-        lines.append("\(analysis.sections.count) sections, end of stream at \(hexOffset(analysis.endOffset))")
+        lines.append("\(analysis.sections.count) sections, end of stream at \(analysisHexOffset(analysis.endOffset))")
         for section in analysis.sections {
             lines.append("")
             var head = "\(section.name) (section \(section.sectionID), instance \(section.instanceID), version \(section.version))"
@@ -55,11 +55,11 @@ public struct TreeView: Sendable {
                 if let n = record.vmsdName {
                     head += "  vmsd \"\(n)\"" + (record.version.map { " v\($0)" } ?? "")
                 }
-                head += "  @\(hexOffset(section.offset)) +\(section.endOffset - section.offset)"
+                head += "  @\(analysisHexOffset(section.offset)) +\(section.endOffset - section.offset)"
                 lines.append(head)
                 renderRecord(record, depth: 1, into: &lines)
             case .ram(let ram):
-                head += "  @\(hexOffset(section.offset))"
+                head += "  @\(analysisHexOffset(section.offset))"
                 lines.append(head)
                 renderRAM(ram, into: &lines)
             case .htab:
@@ -75,13 +75,13 @@ public struct TreeView: Sendable {
     private func renderRAM(_ ram: RAMSection, into lines: inout [String]) {
         let p = pad(1)
         if let total = ram.totalSize {
-            lines.append("\(p)blocks (total 0x\(hexDigits(total, width: 16)), \(humanSize(total))):")
+            lines.append("\(p)blocks (total 0x\(analysisHex(total, width: 16)), \(analysisHumanSize(total))):")
         } else {
             lines.append("\(p)blocks:")
         }
         let width = min(40, ram.blocks.map(\.name.count).max() ?? 0)
         for b in ram.blocks {
-            lines.append("\(pad(2))\(padded(b.name, width))  0x\(hexDigits(b.length, width: 16))  \(humanSize(b.length))")
+            lines.append("\(pad(2))\(padded(b.name, width))  0x\(analysisHex(b.length, width: 16))  \(analysisHumanSize(b.length))")
         }
         let filled = ram.pageCount - ram.dataPageCount
         lines.append("\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data, \(filled) filled")
@@ -175,8 +175,8 @@ public struct TreeView: Sendable {
         var i = 0
         while i < shown {
             let end = min(i + 16, shown)
-            let row = bytes[i..<end].map { hexDigits(UInt64($0), width: 2) }.joined(separator: " ")
-            lines.append(pad(depth) + hexDigits(UInt64(i), width: offsetWidth) + ": " + row)
+            let row = bytes[i..<end].map { analysisHex(UInt64($0), width: 2) }.joined(separator: " ")
+            lines.append(pad(depth) + analysisHex(UInt64(i), width: offsetWidth) + ": " + row)
             i = end
         }
         if shown < bytes.count {
@@ -189,9 +189,9 @@ private func padded(_ s: String, _ width: Int) -> String {
     s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }
 
-func hexOffset(_ v: Int) -> String { "0x" + String(v, radix: 16) }
+func analysisHexOffset(_ v: Int) -> String { "0x" + String(v, radix: 16) }
 
-func humanSize(_ v: UInt64) -> String {
+func analysisHumanSize(_ v: UInt64) -> String {
     if v >= 1 << 30 && v % (1 << 30) == 0 { return "\(v >> 30) GiB" }
     if v >= 1 << 20 && v % (1 << 20) == 0 { return "\(v >> 20) MiB" }
     if v >= 1 << 10 && v % (1 << 10) == 0 { return "\(v >> 10) KiB" }

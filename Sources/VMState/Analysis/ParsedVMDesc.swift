@@ -1,19 +1,19 @@
 // The stream's device description (vmdesc), turned into readers for the device sections.
 //
 // Interpretation follows QEMU 7.2's scripts/analyze-migration.py, which is what people compare
-// our output with: the field's `type` picks the reader (see `VMDescField.Reader`), `size` is
+// our output with: the field's `type` picks the reader (see `ParsedVMDescField.Reader`), `size` is
 // the number of bytes of one element, compressed arrays (`array_len`) are unfolded into
 // `array_len` elements, entries with `index` are collected into a list, and a description's
 // `subsections` are expected in the stream in the order listed.
 
-final class VMDescStruct: Sendable {
+final class ParsedVMDescStruct: Sendable {
     let vmsdName: String?
     let version: Int?
-    let fields: [VMDescField]
+    let fields: [ParsedVMDescField]
     /// nil when the description has no "subsections" key.
-    let subsections: [VMDescStruct]?
+    let subsections: [ParsedVMDescStruct]?
 
-    init(vmsdName: String?, version: Int?, fields: [VMDescField], subsections: [VMDescStruct]?) {
+    init(vmsdName: String?, version: Int?, fields: [ParsedVMDescField], subsections: [ParsedVMDescStruct]?) {
         self.vmsdName = vmsdName
         self.version = version
         self.fields = fields
@@ -21,13 +21,13 @@ final class VMDescStruct: Sendable {
     }
 }
 
-struct VMDescField: Sendable {
+struct ParsedVMDescField: Sendable {
     enum Reader: Sendable {
         case bool
         case signed
         case unsigned
         case generic
-        case structure(VMDescStruct)
+        case structure(ParsedVMDescStruct)
     }
 
     let name: String
@@ -41,7 +41,7 @@ struct VMDescField: Sendable {
 }
 
 /// Reader chosen for a vmdesc type name (QEMU 7.2 analyze-migration.py's table).
-func vmdescReaderKind(forType type: String?) -> VMDescField.Reader? {
+func parsedVMDescReaderKind(forType type: String?) -> ParsedVMDescField.Reader? {
     switch type {
     case "bool":
         return .bool
@@ -58,7 +58,7 @@ func vmdescReaderKind(forType type: String?) -> VMDescField.Reader? {
 }
 
 /// The parsed vmdesc of one stream, with device descriptions compiled on first use.
-final class VMDescCatalog {
+final class ParsedVMDescCatalog {
     /// The vmdesc as written. Lookups take the last member with a key, which is how
     /// Python's json module resolves duplicates.
     let json: JSONValue
@@ -66,13 +66,13 @@ final class VMDescCatalog {
     let jsonOffset: Int
     private var devices: [String: [UInt32: Int]] = [:]
     private var deviceObjects: [JSONObject] = []
-    private var compiled: [Int: VMDescStruct] = [:]
+    private var compiled: [Int: ParsedVMDescStruct] = [:]
 
     init(json: JSONValue, jsonOffset: Int) throws {
         self.json = json
         self.jsonOffset = jsonOffset
-        func invalid(_ message: String) -> StreamError {
-            StreamError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)): \(message)")
+        func invalid(_ message: String) -> StreamAnalysisError {
+            StreamAnalysisError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)): \(message)")
         }
         guard let root = json.objectValue else {
             throw invalid("expected a JSON object, found \(json.kindName)")
@@ -102,7 +102,7 @@ final class VMDescCatalog {
     }
 
     /// The compiled description of a device section, or nil when the vmdesc has none.
-    func device(name: String, instance: UInt32) throws -> VMDescStruct? {
+    func device(name: String, instance: UInt32) throws -> ParsedVMDescStruct? {
         guard let i = devices[name]?[instance] else { return nil }
         if let c = compiled[i] { return c }
         let c = try compile(deviceObjects[i], path: "devices[\(i)] (\"\(name)\")")
@@ -110,16 +110,16 @@ final class VMDescCatalog {
         return c
     }
 
-    private func invalid(_ path: String, _ message: String) -> StreamError {
-        StreamError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
+    private func invalid(_ path: String, _ message: String) -> StreamAnalysisError {
+        StreamAnalysisError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
     }
 
-    private func compile(_ obj: JSONObject, path: String) throws -> VMDescStruct {
+    private func compile(_ obj: JSONObject, path: String) throws -> ParsedVMDescStruct {
         guard let fieldsValue = obj["fields"] else { throw invalid(path, "no \"fields\" list") }
         guard let fields = fieldsValue.arrayValue else {
             throw invalid(path, "\"fields\" must be a list, found \(fieldsValue.kindName)")
         }
-        var compiledFields: [VMDescField] = []
+        var compiledFields: [ParsedVMDescField] = []
         compiledFields.reserveCapacity(fields.count)
         for (i, f) in fields.enumerated() {
             let fpath = "\(path).fields[\(i)]"
@@ -128,14 +128,14 @@ final class VMDescCatalog {
             let fpathNamed = "\(fpath) (\"\(name)\")"
             let typeValue = fo["type"]
             let type = typeValue?.stringValue
-            let reader: VMDescField.Reader
+            let reader: ParsedVMDescField.Reader
             var size = 0
             if type == "struct" {
                 guard let sv = fo["struct"] else { throw invalid(fpathNamed, "type \"struct\" without a \"struct\" description") }
                 guard let so = sv.objectValue else { throw invalid(fpathNamed, "\"struct\" must be an object") }
                 reader = .structure(try compile(so, path: fpathNamed + ".struct"))
             } else {
-                reader = vmdescReaderKind(forType: type) ?? .generic
+                reader = parsedVMDescReaderKind(forType: type) ?? .generic
                 guard let sv = fo["size"] else { throw invalid(fpathNamed, "no \"size\"") }
                 guard let s = sv.intValue else { throw invalid(fpathNamed, "\"size\" must be an integer, found \(sv.formatted(.pythonCompact))") }
                 guard s >= 0 else { throw invalid(fpathNamed, "negative \"size\" \(s)") }
@@ -152,11 +152,11 @@ final class VMDescCatalog {
                 guard let idx = iv.intValue, idx >= 0 else { throw invalid(fpathNamed, "\"index\" must be a non-negative integer") }
                 firstIndex = idx
             }
-            compiledFields.append(VMDescField(
+            compiledFields.append(ParsedVMDescField(
                 name: name, type: type ?? (typeValue.map { $0.formatted(.pythonCompact) } ?? "unknown"),
                 size: size, reader: reader, firstIndex: firstIndex, count: count))
         }
-        var subsections: [VMDescStruct]? = nil
+        var subsections: [ParsedVMDescStruct]? = nil
         if let sv = obj["subsections"] {
             guard let subs = sv.arrayValue else { throw invalid(path, "\"subsections\" must be a list") }
             subsections = []
@@ -165,7 +165,7 @@ final class VMDescCatalog {
                 subsections!.append(try compile(so, path: "\(path).subsections[\(i)]"))
             }
         }
-        return VMDescStruct(
+        return ParsedVMDescStruct(
             vmsdName: obj["vmsd_name"]?.stringValue, version: obj["version"]?.intValue,
             fields: compiledFields, subsections: subsections)
     }

@@ -1,6 +1,6 @@
 /// Why a migration stream (or its device description) could not be read: where, and what was
 /// expected there.
-public struct StreamError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Byte offset in the stream file where the problem is.
     public var offset: Int
     /// The section being read, e.g. `cpu (section 5, instance 0)`; nil outside sections.
