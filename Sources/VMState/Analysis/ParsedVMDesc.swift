@@ -1,0 +1,172 @@
+// The stream's device description (vmdesc), turned into readers for the device sections.
+//
+// Interpretation follows QEMU 7.2's scripts/analyze-migration.py, which is what people compare
+// our output with: the field's `type` picks the reader (see `ParsedVMDescField.Reader`), `size` is
+// the number of bytes of one element, compressed arrays (`array_len`) are unfolded into
+// `array_len` elements, entries with `index` are collected into a list, and a description's
+// `subsections` are expected in the stream in the order listed.
+
+final class ParsedVMDescStruct: Sendable {
+    let vmsdName: String?
+    let version: Int?
+    let fields: [ParsedVMDescField]
+    /// nil when the description has no "subsections" key.
+    let subsections: [ParsedVMDescStruct]?
+
+    init(vmsdName: String?, version: Int?, fields: [ParsedVMDescField], subsections: [ParsedVMDescStruct]?) {
+        self.vmsdName = vmsdName
+        self.version = version
+        self.fields = fields
+        self.subsections = subsections
+    }
+}
+
+struct ParsedVMDescField: Sendable {
+    enum Reader: Sendable {
+        case bool
+        case signed
+        case unsigned
+        case generic
+        case structure(ParsedVMDescStruct)
+    }
+
+    let name: String
+    let type: String
+    let size: Int
+    let reader: Reader
+    /// The index of the first element when this entry describes array elements.
+    let firstIndex: Int?
+    /// How many consecutive elements this entry stands for (`array_len`), at least 1.
+    let count: Int
+}
+
+/// Reader chosen for a vmdesc type name (QEMU 7.2 analyze-migration.py's table).
+func parsedVMDescReaderKind(forType type: String?) -> ParsedVMDescField.Reader? {
+    switch type {
+    case "bool":
+        return .bool
+    case "int8", "int16", "int32", "int64", "int32 equal", "int32 le", "int64 equal",
+        "uint8 equal", "uint16 equal":
+        return .signed
+    case "uint8", "uint16", "uint32", "uint64", "uint32 equal":
+        return .unsigned
+    case "struct":
+        return nil  // needs the nested description
+    default:
+        return .generic
+    }
+}
+
+/// The parsed vmdesc of one stream, with device descriptions compiled on first use.
+final class ParsedVMDescCatalog {
+    /// The vmdesc as written. Lookups take the last member with a key, which is how
+    /// Python's json module resolves duplicates.
+    let json: JSONValue
+    let pageSize: Int
+    let jsonOffset: Int
+    private var devices: [String: [UInt32: Int]] = [:]
+    private var deviceObjects: [JSONObject] = []
+    private var compiled: [Int: ParsedVMDescStruct] = [:]
+
+    init(json: JSONValue, jsonOffset: Int) throws {
+        self.json = json
+        self.jsonOffset = jsonOffset
+        func invalid(_ message: String) -> StreamAnalysisError {
+            StreamAnalysisError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)): \(message)")
+        }
+        guard let root = json.objectValue else {
+            throw invalid("expected a JSON object, found \(json.kindName)")
+        }
+        guard let ps = root["page_size"] else { throw invalid("no \"page_size\"") }
+        guard let p = ps.intValue, p > 0, p & (p - 1) == 0, p <= 1 << 30 else {
+            throw invalid("\"page_size\" must be a power of two, found \(ps.formatted(.pythonCompact))")
+        }
+        pageSize = p
+        guard let list = root["devices"] else { throw invalid("no \"devices\" list") }
+        guard let devs = list.arrayValue else {
+            throw invalid("\"devices\" must be a list, found \(list.kindName)")
+        }
+        for (i, dev) in devs.enumerated() {
+            guard let obj = dev.objectValue else {
+                throw invalid("devices[\(i)] must be an object, found \(dev.kindName)")
+            }
+            guard let name = obj["name"]?.stringValue else {
+                throw invalid("devices[\(i)] has no string \"name\"")
+            }
+            guard let inst = obj["instance_id"]?.int64Value, let instance = UInt32(exactly: inst) else {
+                throw invalid("devices[\(i)] (\"\(name)\") has no valid \"instance_id\"")
+            }
+            deviceObjects.append(obj)
+            devices[name, default: [:]][instance] = i  // a later entry replaces an earlier one
+        }
+    }
+
+    /// The compiled description of a device section, or nil when the vmdesc has none.
+    func device(name: String, instance: UInt32) throws -> ParsedVMDescStruct? {
+        guard let i = devices[name]?[instance] else { return nil }
+        if let c = compiled[i] { return c }
+        let c = try compile(deviceObjects[i], path: "devices[\(i)] (\"\(name)\")")
+        compiled[i] = c
+        return c
+    }
+
+    private func invalid(_ path: String, _ message: String) -> StreamAnalysisError {
+        StreamAnalysisError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
+    }
+
+    private func compile(_ obj: JSONObject, path: String) throws -> ParsedVMDescStruct {
+        guard let fieldsValue = obj["fields"] else { throw invalid(path, "no \"fields\" list") }
+        guard let fields = fieldsValue.arrayValue else {
+            throw invalid(path, "\"fields\" must be a list, found \(fieldsValue.kindName)")
+        }
+        var compiledFields: [ParsedVMDescField] = []
+        compiledFields.reserveCapacity(fields.count)
+        for (i, f) in fields.enumerated() {
+            let fpath = "\(path).fields[\(i)]"
+            guard let fo = f.objectValue else { throw invalid(fpath, "expected an object, found \(f.kindName)") }
+            guard let name = fo["name"]?.stringValue else { throw invalid(fpath, "no string \"name\"") }
+            let fpathNamed = "\(fpath) (\"\(name)\")"
+            let typeValue = fo["type"]
+            let type = typeValue?.stringValue
+            let reader: ParsedVMDescField.Reader
+            var size = 0
+            if type == "struct" {
+                guard let sv = fo["struct"] else { throw invalid(fpathNamed, "type \"struct\" without a \"struct\" description") }
+                guard let so = sv.objectValue else { throw invalid(fpathNamed, "\"struct\" must be an object") }
+                reader = .structure(try compile(so, path: fpathNamed + ".struct"))
+            } else {
+                reader = parsedVMDescReaderKind(forType: type) ?? .generic
+                guard let sv = fo["size"] else { throw invalid(fpathNamed, "no \"size\"") }
+                guard let s = sv.intValue else { throw invalid(fpathNamed, "\"size\" must be an integer, found \(sv.formatted(.pythonCompact))") }
+                guard s >= 0 else { throw invalid(fpathNamed, "negative \"size\" \(s)") }
+                size = s
+            }
+            var firstIndex: Int? = nil
+            var count = 1
+            if let al = fo["array_len"] {
+                // Compressed array: the entry describes elements 0 ..< array_len.
+                guard let n = al.intValue else { throw invalid(fpathNamed, "\"array_len\" must be an integer") }
+                firstIndex = 0
+                count = max(n, 1)
+            } else if let iv = fo["index"] {
+                guard let idx = iv.intValue, idx >= 0 else { throw invalid(fpathNamed, "\"index\" must be a non-negative integer") }
+                firstIndex = idx
+            }
+            compiledFields.append(ParsedVMDescField(
+                name: name, type: type ?? (typeValue.map { $0.formatted(.pythonCompact) } ?? "unknown"),
+                size: size, reader: reader, firstIndex: firstIndex, count: count))
+        }
+        var subsections: [ParsedVMDescStruct]? = nil
+        if let sv = obj["subsections"] {
+            guard let subs = sv.arrayValue else { throw invalid(path, "\"subsections\" must be a list") }
+            subsections = []
+            for (i, s) in subs.enumerated() {
+                guard let so = s.objectValue else { throw invalid("\(path).subsections[\(i)]", "expected an object") }
+                subsections!.append(try compile(so, path: "\(path).subsections[\(i)]"))
+            }
+        }
+        return ParsedVMDescStruct(
+            vmsdName: obj["vmsd_name"]?.stringValue, version: obj["version"]?.intValue,
+            fields: compiledFields, subsections: subsections)
+    }
+}

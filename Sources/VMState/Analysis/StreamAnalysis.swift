@@ -1,0 +1,630 @@
+// Reads a whole QEMU 7.2 migration stream (format version 3) with the device description
+// (vmdesc) it carries, the way QEMU's scripts/analyze-migration.py does, but from a memory map,
+// without per-byte work on RAM pages, and with errors that say where and what was expected.
+
+/// A migration stream read section by section.
+public struct StreamAnalysis: Sendable {
+    public struct Options {
+        /// Keep every RAM page record (needed for `--memory` output and RAM diffs).
+        public var recordPages: Bool
+        /// Use this device description instead of the one at the end of the stream (for
+        /// streams that were cut short or written without one).
+        public var vmdesc: JSONValue?
+        /// Called now and then with the offset reached, while reading large streams.
+        public var progress: ((Int) -> Void)?
+
+        public init(recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil) {
+            self.recordPages = recordPages
+            self.vmdesc = vmdesc
+            self.progress = progress
+        }
+    }
+
+    public static let magic: UInt32 = 0x5145_564D  // "QEVM"
+    public static let formatVersion: UInt32 = 3
+
+    /// The stream's bytes (kept so page contents can be read later).
+    public let bytes: StreamBytes
+    /// The device description as written (duplicate keys kept).
+    public let vmdesc: JSONValue
+    /// Where the vmdesc sits in the stream; nil when it was supplied through `Options.vmdesc`.
+    public let vmdescLocation: VMDescLocation?
+    /// Target page size from the vmdesc.
+    public let pageSize: Int
+    /// Machine type from the configuration section, when present.
+    public var machineType: String?
+    /// Capabilities listed in the configuration section (usually none).
+    public var capabilities: [String] = []
+    /// Sections in order of first appearance.
+    public var sections: [AnalyzedSection] = []
+    /// Offset of the EOF byte (0x00) that ends the sections.
+    public var endOffset: Int = 0
+
+    /// Reads the stream in `path`.
+    public init(path: String, options: Options = Options()) throws {
+        try self.init(bytes: StreamBytes(contentsOfFile: path), options: options)
+    }
+
+    /// Reads a stream. Throws `StreamAnalysisError` when it is not a readable QEMU 7.2 stream.
+    public init(bytes: StreamBytes, options: Options = Options()) throws {
+        self.bytes = bytes
+        try StreamAnalysis.checkHeader(bytes)
+        let json: JSONValue
+        if let given = options.vmdesc {
+            json = given
+            vmdescLocation = nil
+        } else {
+            (json, vmdescLocation) = try StreamAnalysis.readVMDesc(bytes)
+        }
+        vmdesc = json
+        let catalog = try ParsedVMDescCatalog(json: json, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
+        pageSize = catalog.pageSize
+        var reader = SectionReader(bytes: bytes, catalog: catalog, options: options)
+        try bytes.withUnsafeBytes { buf in
+            try reader.run(buf, into: &self)
+        }
+    }
+
+    /// Checks the magic and version at the start of a stream.
+    public static func checkHeader(_ bytes: StreamBytes) throws {
+        try bytes.withUnsafeBytes { buf in
+            guard buf.count >= 8 else {
+                throw StreamAnalysisError(offset: buf.count, message: "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(buf.count) bytes")
+            }
+            let magic = analysisLoadBE32(buf, 0)
+            guard magic == StreamAnalysis.magic else {
+                throw StreamAnalysisError(offset: 0, message: "expected the stream magic 0x5145564d (\"QEVM\"), found 0x\(analysisHex(UInt64(magic), width: 8)): not a QEMU migration stream")
+            }
+            let version = analysisLoadBE32(buf, 4)
+            guard version == StreamAnalysis.formatVersion else {
+                throw StreamAnalysisError(offset: 4, message: "expected stream format version 3, found \(version)")
+            }
+        }
+    }
+
+    /// Finds and parses the vmdesc at the end of a stream (after the header check).
+    public static func readVMDesc(_ bytes: StreamBytes) throws -> (JSONValue, VMDescLocation) {
+        try checkHeader(bytes)
+        let location = try locateVMDesc(bytes)
+        let json = try bytes.withUnsafeBytes { buf in
+            let slice = UnsafeRawBufferPointer(rebasing: buf[location.jsonOffset..<(location.jsonOffset + location.jsonLength)])
+            do {
+                return try JSONValue(parsing: slice, baseOffset: location.jsonOffset)
+            } catch let e as JSONParseError {
+                throw StreamAnalysisError(offset: e.offset, message: "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is corrupt: \(e.message) (line \(e.line), column \(e.column) of the JSON)")
+            }
+        }
+        return (json, location)
+    }
+
+    /// Finds the vmdesc: byte 0x06, be32 length, then that many bytes of JSON ending the file.
+    public static func locateVMDesc(_ bytes: StreamBytes) throws -> VMDescLocation {
+        try bytes.withUnsafeBytes { buf in
+            let n = buf.count
+            let window = 10 << 20  // the vmdesc is searched for in the last 10 MiB
+            let lowest = max(8, n - window - 5)
+            // JSON text never contains the byte 0x06, so walking back from the end, the first
+            // 0x06 whose length field reaches exactly to the end of the file is the marker.
+            var i = n - 5
+            while i >= lowest {
+                if buf[i] == 0x06 && Int(analysisLoadBE32(buf, i + 1)) == n - i - 5 {
+                    return VMDescLocation(markerOffset: i, jsonOffset: i + 5, jsonLength: n - i - 5)
+                }
+                i -= 1
+            }
+            // Not at the very end. Look where QEMU's script looks: the first '{' after the last
+            // NUL byte, which should follow the marker and the length.
+            var nul = n - 1
+            while nul >= lowest && buf[nul] != 0 { nul -= 1 }
+            var brace = nul + 1
+            while brace < n && buf[brace] != UInt8(ascii: "{") { brace += 1 }
+            if brace < n && brace - 5 >= 8 && buf[brace - 5] == 0x06 {
+                let declared = Int(analysisLoadBE32(buf, brace - 4))
+                let available = n - brace
+                if declared > available {
+                    throw StreamAnalysisError(offset: n, message: "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, but the file ends after \(available): the stream is truncated")
+                }
+                return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
+            }
+            throw StreamAnalysisError(offset: n, message: "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)")
+        }
+    }
+}
+
+// MARK: - The section reader
+
+private let sectionEOF: UInt8 = 0x00
+private let sectionStart: UInt8 = 0x01
+private let sectionPart: UInt8 = 0x02
+private let sectionEnd: UInt8 = 0x03
+private let sectionFull: UInt8 = 0x04
+private let subsectionMarker: UInt8 = 0x05
+private let vmdescMarker: UInt8 = 0x06
+private let configurationMarker: UInt8 = 0x07
+private let commandMarker: UInt8 = 0x08
+private let footerMarker: UInt8 = 0x7E
+
+private let ramFlagZero: UInt64 = 0x02
+private let ramFlagMemSize: UInt64 = 0x04
+private let ramFlagPage: UInt64 = 0x08
+private let ramFlagEOS: UInt64 = 0x10
+private let ramFlagContinue: UInt64 = 0x20
+private let ramFlagXBZRLE: UInt64 = 0x40
+private let ramFlagHook: UInt64 = 0x80
+private let ramFlagCompressPage: UInt64 = 0x100
+
+@inline(__always) func analysisLoadBE32(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
+    UInt32(bigEndian: buf.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+}
+
+@inline(__always) func analysisLoadBE64(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+    UInt64(bigEndian: buf.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+}
+
+/// Lowercase hex, zero-padded to `width` digits.
+func analysisHex(_ v: UInt64, width: Int) -> String {
+    let s = String(v, radix: 16)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+private enum PathComponent {
+    case field(String, Int?)
+    case subsection(String)
+}
+
+private struct SectionReader {
+    let bytes: StreamBytes
+    let catalog: ParsedVMDescCatalog
+    let options: Options
+    typealias Options = StreamAnalysis.Options
+
+    var buf = UnsafeRawBufferPointer(start: nil, count: 0)
+    var pos = 8
+    var sectionLabel: String? = nil
+    var path: [PathComponent] = []
+    var nextProgress = 0
+    let progressStep = 8 << 20
+    /// With the x-ignore-shared capability, each RAM block announcement carries its address.
+    var ignoreShared = false
+
+    init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options) {
+        self.bytes = bytes
+        self.catalog = catalog
+        self.options = options
+    }
+
+    // MARK: errors and primitive reads
+
+    func fieldPath() -> String? {
+        guard !path.isEmpty else { return nil }
+        var s = ""
+        for (i, c) in path.enumerated() {
+            if i > 0 { s += "/" }
+            switch c {
+            case .field(let name, let index):
+                s += name
+                if let index { s += "[\(index)]" }
+            case .subsection(let name):
+                s += name
+            }
+        }
+        return s
+    }
+
+    func error(_ message: String, at offset: Int? = nil) -> StreamAnalysisError {
+        StreamAnalysisError(offset: offset ?? pos, section: sectionLabel, field: fieldPath(), message: message)
+    }
+
+    /// Fails unless `n` more bytes are there.
+    @inline(__always) func need(_ n: Int, _ what: @autoclosure () -> String) throws {
+        if n > buf.count - pos {
+            throw error("expected \(what()) (\(n) byte\(n == 1 ? "" : "s")), but the stream ends after \(buf.count - pos) more byte\(buf.count - pos == 1 ? "" : "s")")
+        }
+    }
+
+    @inline(__always) mutating func u8(_ what: @autoclosure () -> String) throws -> UInt8 {
+        try need(1, what())
+        let v = buf[pos]
+        pos += 1
+        return v
+    }
+
+    @inline(__always) mutating func be16(_ what: @autoclosure () -> String) throws -> UInt16 {
+        try need(2, what())
+        let v = UInt16(buf[pos]) << 8 | UInt16(buf[pos + 1])
+        pos += 2
+        return v
+    }
+
+    @inline(__always) mutating func be32(_ what: @autoclosure () -> String) throws -> UInt32 {
+        try need(4, what())
+        let v = analysisLoadBE32(buf, pos)
+        pos += 4
+        return v
+    }
+
+    @inline(__always) mutating func be64(_ what: @autoclosure () -> String) throws -> UInt64 {
+        try need(8, what())
+        let v = analysisLoadBE64(buf, pos)
+        pos += 8
+        return v
+    }
+
+    mutating func bytesArray(_ n: Int, _ what: @autoclosure () -> String) throws -> [UInt8] {
+        try need(n, what())
+        let a = Array(UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + n)]))
+        pos += n
+        return a
+    }
+
+    /// A string of `n` bytes (names in the stream are ASCII in practice).
+    mutating func text(_ n: Int, _ what: @autoclosure () -> String) throws -> String {
+        try need(n, what())
+        let s = String(decoding: UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + n)]), as: UTF8.self)
+        pos += n
+        return s
+    }
+
+    /// A byte length followed by that many bytes of name.
+    mutating func shortString(_ what: @autoclosure () -> String) throws -> String {
+        let n = try u8("the length of \(what())")
+        return try text(Int(n), what())
+    }
+
+    mutating func reportProgress() {
+        if let progress = options.progress, pos >= nextProgress {
+            progress(pos)
+            nextProgress = pos + progressStep
+        }
+    }
+
+    // MARK: the section loop
+
+    mutating func run(_ buffer: UnsafeRawBufferPointer, into analysis: inout StreamAnalysis) throws {
+        buf = buffer
+        pos = 8
+        var index: [UInt32: Int] = [:]
+        var lastSectionID: UInt32? = nil
+        var ram: [UInt32: RAMSection] = [:]
+        var ramBlock: [UInt32: Int32] = [:]  // the block a CONTINUE page refers to
+        while true {
+            sectionLabel = nil
+            path = []
+            let typeOffset = pos
+            let type = try u8("a section type byte (or 0x00 for the end of the stream)")
+            switch type {
+            case sectionEOF:
+                analysis.endOffset = typeOffset
+                // Fold the iterative RAM state into its section entries.
+                for (id, r) in ram {
+                    if let i = index[id] { analysis.sections[i].content = .ram(r) }
+                }
+                options.progress?(buf.count)
+                return
+            case configurationMarker:
+                try readConfiguration(into: &analysis)
+            case sectionStart, sectionFull:
+                let id = try be32("the section id")
+                let name = try shortString("the section name (idstr)")
+                let instance = try be32("the instance id of section \"\(name)\"")
+                let version = try be32("the version of section \"\(name)\"")
+                lastSectionID = id
+                sectionLabel = "\"\(name)\" (section id \(id), instance \(instance))"
+                let dataStart = pos
+                var section = AnalyzedSection(
+                    sectionID: id, name: name, instanceID: instance, version: version,
+                    offset: typeOffset, endOffset: dataStart, content: .htab)
+                if name == "ram" && instance == 0 {
+                    guard version == 4 else {
+                        throw error("expected RAM section version 4, found \(version)", at: dataStart - 4)
+                    }
+                    var r = RAMSection(version: Int(version))
+                    var current: Int32 = -1
+                    try readRAMPart(&r, current: &current)
+                    ram[id] = r
+                    ramBlock[id] = current
+                    section.content = .ram(RAMSection(version: Int(version)))
+                } else if name == "spapr/htab" && instance == 0 {
+                    guard version == 1 else {
+                        throw error("expected HTAB section version 1, found \(version)", at: dataStart - 4)
+                    }
+                    try readHTABPart()
+                } else {
+                    guard let desc = try catalog.device(name: name, instance: instance) else {
+                        throw error("section \"\(name)\" instance \(instance) is not described in the vmdesc, so its length is unknown", at: typeOffset)
+                    }
+                    let record = try readStruct(desc, version: desc.version)
+                    section.content = .device(record)
+                }
+                section.endOffset = pos
+                if let i = index[id] {
+                    analysis.sections[i] = section
+                } else {
+                    index[id] = analysis.sections.count
+                    analysis.sections.append(section)
+                }
+            case sectionPart, sectionEnd:
+                let id = try be32("the section id")
+                lastSectionID = id
+                guard let i = index[id] else {
+                    throw error("a \(type == sectionPart ? "PART" : "END") record for section id \(id), which was never started", at: typeOffset)
+                }
+                let s = analysis.sections[i]
+                sectionLabel = "\"\(s.name)\" (section id \(id), instance \(s.instanceID))"
+                if var r = ram[id] {
+                    ram[id] = nil
+                    var current = ramBlock[id] ?? -1
+                    try readRAMPart(&r, current: &current)
+                    ram[id] = r
+                    ramBlock[id] = current
+                } else if case .htab = s.content {
+                    try readHTABPart()
+                } else {
+                    throw error("a \(type == sectionPart ? "PART" : "END") record for section \"\(s.name)\", which is not iterative", at: typeOffset)
+                }
+                analysis.sections[i].endOffset = pos
+            case footerMarker:
+                let id = try be32("the section id in a section footer")
+                guard let last = lastSectionID else {
+                    throw error("a section footer before any section", at: typeOffset)
+                }
+                if id != last {
+                    throw error("expected the footer of section id \(last), found the footer of section id \(id)", at: pos - 4)
+                }
+            case subsectionMarker:
+                throw error("a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says", at: typeOffset)
+            case vmdescMarker:
+                throw error("the vmdesc marker (0x06) before the end-of-stream byte (0x00)", at: typeOffset)
+            case commandMarker:
+                throw error("a command record (0x08, postcopy or colo), which streams written to files do not contain", at: typeOffset)
+            default:
+                throw error("expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))", at: typeOffset)
+            }
+        }
+    }
+
+    mutating func readConfiguration(into analysis: inout StreamAnalysis) throws {
+        sectionLabel = "configuration"
+        let len = try be32("the length of the machine type name")
+        analysis.machineType = try text(Int(len), "the machine type name")
+        // Subsections of "configuration" (QEMU 7.2 writes them only with special settings).
+        while pos < buf.count && buf[pos] == subsectionMarker {
+            let start = pos
+            pos += 1
+            let name = try shortString("a configuration subsection name")
+            _ = try be32("the version of subsection \"\(name)\"")
+            path = [.subsection(name)]
+            switch name {
+            case "configuration/target-page-bits":
+                _ = try be32("target_page_bits")
+            case "configuration/capabilities":
+                let count = try be32("caps_count")
+                for _ in 0..<count {
+                    analysis.capabilities.append(try shortString("a capability name"))
+                }
+                ignoreShared = analysis.capabilities.contains("x-ignore-shared")
+            case "configuration/uuid":
+                _ = try bytesArray(16, "the 16-byte VM UUID")
+            default:
+                throw error("unknown configuration subsection \"\(name)\"", at: start)
+            }
+            path = []
+        }
+    }
+
+    mutating func readHTABPart() throws {
+        let header = try be32("the HTAB header")
+        if header != 0 { return }
+        while true {
+            let index = try be32("an HTAB chunk index")
+            let nValid = Int(try be16("HTAB n_valid"))
+            let nInvalid = try be16("HTAB n_invalid")
+            if index == 0 && nValid == 0 && nInvalid == 0 { return }
+            try need(nValid * 16, "\(nValid) hash table entries")
+            pos += nValid * 16
+        }
+    }
+
+    // MARK: RAM
+
+    mutating func readRAMPart(_ ram: inout RAMSection, current: inout Int32) throws {
+        let pageSize = catalog.pageSize
+        let mask = UInt64(pageSize - 1)
+        let record = options.recordPages
+        var blockIndex: [String: Int32] = [:]
+        for (i, n) in ram.pageBlockNames.enumerated() { blockIndex[n] = Int32(i) }
+        while true {
+            if options.progress != nil { reportProgress() }
+            let wordOffset = pos
+            guard buf.count - pos >= 8 else {
+                try need(8, "a RAM page header (be64 address | flags)")
+                break
+            }
+            let word = analysisLoadBE64(buf, pos)
+            pos += 8
+            var flags = word & mask
+            let address = word & ~mask
+            if flags & ramFlagMemSize != 0 {
+                ram.totalSize = address
+                var remaining = address
+                path = [.field("RAM blocks", nil)]
+                while remaining > 0 {
+                    let name = try shortString("a RAM block name")
+                    let length = try be64("the used length of RAM block \"\(name)\"")
+                    if ignoreShared { _ = try be64("the address of RAM block \"\(name)\"") }
+                    if let i = ram.blocks.firstIndex(where: { $0.name == name }) {
+                        ram.blocks[i].length = length
+                    } else {
+                        ram.blocks.append(RAMBlock(name: name, length: length))
+                    }
+                    if length > remaining {
+                        throw error("the RAM block lengths add up to more than the total of 0x\(analysisHex(address, width: 16)) bytes announced at offset \(wordOffset)")
+                    }
+                    remaining -= length
+                }
+                path = []
+                flags &= ~ramFlagMemSize
+            }
+            if flags & (ramFlagZero | ramFlagPage) != 0 {
+                let isPage = flags & ramFlagZero == 0
+                if flags & ramFlagContinue != 0 {
+                    flags &= ~ramFlagContinue
+                    if current < 0 {
+                        throw error("a RAM page with the CONTINUE flag, but no RAM block was named before it", at: wordOffset)
+                    }
+                } else {
+                    let name = try shortString("the RAM block name of a page")
+                    if let i = blockIndex[name] {
+                        current = i
+                    } else {
+                        current = Int32(ram.pageBlockNames.count)
+                        blockIndex[name] = current
+                        ram.pageBlockNames.append(name)
+                    }
+                }
+                let content: RAMPage.Content
+                if isPage {
+                    if buf.count - pos < pageSize {
+                        path = [.field("\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil)]
+                        try need(pageSize, "the page's data")
+                    }
+                    content = .data(offset: pos)
+                    pos += pageSize
+                    ram.dataPageCount += 1
+                    flags &= ~ramFlagPage
+                } else {
+                    let fill = try u8("the fill byte of a zero page")
+                    content = .fill(fill)
+                    flags &= ~ramFlagZero
+                }
+                ram.pageCount += 1
+                if record {
+                    ram.pages.append(RAMPage(block: current, address: address, content: content))
+                }
+            } else if flags & ramFlagXBZRLE != 0 {
+                throw error("an XBZRLE-compressed RAM page (flag 0x40), which is not supported (the stream was written with the xbzrle capability)", at: wordOffset)
+            } else if flags & ramFlagHook != 0 {
+                throw error("a RAM hook record (flag 0x80), which only RDMA migration writes", at: wordOffset)
+            }
+            if flags & ramFlagEOS != 0 { break }
+            if flags != 0 {
+                if flags & ramFlagCompressPage != 0 {
+                    throw error("a compressed RAM page (flag 0x100), which is not supported (the stream was written with the compress capability)", at: wordOffset)
+                }
+                throw error("expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))", at: wordOffset)
+            }
+        }
+    }
+
+    // MARK: device state
+
+    mutating func readStruct(_ desc: ParsedVMDescStruct, version: Int?) throws -> FieldRecord {
+        var builder = RecordBuilder()
+        for field in desc.fields {
+            // Every element takes at least a byte in any real stream; a larger count can only
+            // come from a corrupt vmdesc (and would otherwise spin on empty elements).
+            if field.count > 1 && field.count > buf.count - pos + 1 {
+                path.append(.field(field.name, nil))
+                throw error("the vmdesc gives \"\(field.name)\" \(field.count) elements, more than the \(buf.count - pos) bytes left in the stream")
+            }
+            for k in 0..<field.count {
+                let start = pos
+                let index = field.firstIndex.map { $0 + k }
+                path.append(.field(field.name, index))
+                let value = try readValue(field)
+                if let index {
+                    if let problem = builder.appendElement(field.name, index: index, value: value, type: field.type, offset: start, end: pos) {
+                        throw error(problem, at: start)
+                    }
+                } else {
+                    builder.set(field.name, value: value, type: field.type, offset: start, end: pos)
+                }
+                path.removeLast()
+            }
+        }
+        if let subsections = desc.subsections {
+            for sub in subsections {
+                let start = pos
+                let expected = sub.vmsdName.map { "subsection \"\($0)\"" } ?? "a subsection"
+                let marker = try u8("\(expected) (byte 0x05)")
+                guard marker == subsectionMarker else {
+                    throw error("expected \(expected) (byte 0x05), found byte 0x\(analysisHex(UInt64(marker), width: 2))", at: start)
+                }
+                let name = try shortString("the name of \(expected)")
+                let version = try be32("the version of subsection \"\(name)\"")
+                path.append(.subsection(name))
+                let record = try readStruct(sub, version: Int(version))
+                path.removeLast()
+                builder.set(name, value: .record(record), type: "subsection", offset: start, end: pos)
+            }
+        }
+        return FieldRecord(members: builder.finish(), vmsdName: desc.vmsdName, version: version)
+    }
+
+    mutating func readValue(_ field: ParsedVMDescField) throws -> FieldValue {
+        switch field.reader {
+        case .structure(let nested):
+            return .record(try readStruct(nested, version: nested.version))
+        case .bool:
+            try need(field.size, "a bool (\(field.size) bytes)")
+            guard field.size > 0 else { throw error("a bool field with size 0 in the vmdesc") }
+            let v = buf[pos] != 0
+            pos += field.size
+            return .bool(v)
+        case .signed, .unsigned:
+            let bytes = try bytesArray(field.size, "a \(field.type) value")
+            if case .signed = field.reader { return .integer(bytes: bytes, signed: true) }
+            return .integer(bytes: bytes, signed: false)
+        case .generic:
+            return .bytes(try bytesArray(field.size, "the \(field.type) data"))
+        }
+    }
+}
+
+/// Collects a record's members with dictionary semantics: a name stays where it first
+/// appeared; array elements accumulate in a list.
+private struct RecordBuilder {
+    var members: [FieldRecord.Member] = []
+    var position: [String: Int] = [:]
+    var lists: [Int: [FieldValue]] = [:]
+
+    mutating func set(_ name: String, value: FieldValue, type: String, offset: Int, end: Int) {
+        let member = FieldRecord.Member(name: name, value: value, type: type, offset: offset, length: end - offset)
+        if let i = position[name] {
+            members[i] = member
+            lists[i] = nil
+        } else {
+            position[name] = members.count
+            members.append(member)
+        }
+    }
+
+    /// Appends element `index` of array `name`; returns a problem description on mismatch.
+    mutating func appendElement(_ name: String, index: Int, value: FieldValue, type: String, offset: Int, end: Int) -> String? {
+        if let i = position[name] {
+            guard var list = lists[i] else {
+                return "the vmdesc describes \"\(name)\" both as an array element and as a single field"
+            }
+            guard list.count == index else {
+                return "the vmdesc lists element \(index) of \"\(name)\" where element \(list.count) was expected"
+            }
+            lists[i] = nil  // keep the array uniquely referenced while appending
+            list.append(value)
+            lists[i] = list
+            members[i].length = end - members[i].offset
+        } else {
+            guard index == 0 else {
+                return "the vmdesc lists element \(index) of \"\(name)\" where element 0 was expected"
+            }
+            position[name] = members.count
+            lists[members.count] = [value]
+            members.append(FieldRecord.Member(name: name, value: .list([]), type: type, offset: offset, length: end - offset))
+        }
+        return nil
+    }
+
+    mutating func finish() -> [FieldRecord.Member] {
+        for (i, list) in lists { members[i].value = .list(list) }
+        return members
+    }
+}

@@ -1,0 +1,27 @@
+/// Why a migration stream (or its device description) could not be read: where, and what was
+/// expected there.
+public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Byte offset in the stream file where the problem is.
+    public var offset: Int
+    /// The section being read, e.g. `cpu (section 5, instance 0)`; nil outside sections.
+    public var section: String?
+    /// The field being read, as a path through structs and subsections
+    /// (`env.segs[1]/base`, `cpu/async_pf_msr/env.async_pf_en_msr`); nil when not in a field.
+    public var field: String?
+    /// What went wrong, phrased as what was expected.
+    public var message: String
+
+    public init(offset: Int, section: String? = nil, field: String? = nil, message: String) {
+        self.offset = offset
+        self.section = section
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        var s = "at byte offset \(offset) (0x\(String(offset, radix: 16)))"
+        if let section { s += ", section \(section)" }
+        if let field { s += ", field \(field)" }
+        return s + ": " + message
+    }
+}

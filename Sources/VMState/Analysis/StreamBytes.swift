@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bytes of a migration stream: a read-only memory map of a file, or a copy of an array.
+/// Large streams are never copied; pages the analysis does not touch are never read.
+public final class StreamBytes: @unchecked Sendable {
+    private let base: UnsafeRawPointer?
+    public let count: Int
+    private let mapped: Bool
+    /// Where the bytes came from (a path, or "<memory>").
+    public let origin: String
+
+    /// Maps a file. Throws `StreamFileError` when it cannot be opened or read.
+    public init(contentsOfFile path: String) throws {
+        origin = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw StreamFileError(path: path, operation: "stat", reason: String(cString: strerror(errno)))
+        }
+        if (st.st_mode & S_IFMT) == S_IFREG {
+            let size = Int(st.st_size)
+            if size == 0 {
+                count = 0
+                base = nil
+                mapped = false
+                return
+            }
+            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+            if let p, p != MAP_FAILED {
+                count = size
+                base = UnsafeRawPointer(p)
+                mapped = true
+                return
+            }
+        }
+        // Not a regular file (a pipe, /dev/stdin) or not mappable: read it all.
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StreamFileError(path: path, operation: "read", reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        count = data.count
+        mapped = false
+        base = StreamBytes.copy(data)
+    }
+
+    /// Copies bytes held in memory.
+    public init(_ bytes: [UInt8], origin: String = "<memory>") {
+        self.origin = origin
+        count = bytes.count
+        mapped = false
+        base = StreamBytes.copy(bytes)
+    }
+
+    private static func copy(_ bytes: [UInt8]) -> UnsafeRawPointer? {
+        guard !bytes.isEmpty else { return nil }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
+        bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        return UnsafeRawPointer(p)
+    }
+
+    deinit {
+        guard let base else { return }
+        if mapped {
+            munmap(UnsafeMutableRawPointer(mutating: base), count)
+        } else {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        }
+    }
+
+    /// All the bytes. Valid while this object is alive.
+    public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(buffer) }
+    }
+
+    /// A copy of some bytes.
+    public subscript(range: Range<Int>) -> [UInt8] {
+        withUnsafeBytes { Array($0[range]) }
+    }
+}
+
+/// A stream file that cannot be opened or read.
+public struct StreamFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// "open", "stat" or "read".
+    public var operation: String
+    /// The system's explanation (strerror).
+    public var reason: String
+
+    public init(path: String, operation: String, reason: String) {
+        self.path = path
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "cannot \(operation) \(path): \(reason)" }
+}

@@ -1,0 +1,414 @@
+// Field-level differences between two migration streams.
+//
+// Sections are matched by idstr and instance id (not by section id, which depends on
+// registration order). Within a section, members are matched by name, array elements by
+// index. Values compare as they are in the stream (bytes and type). RAM is compared page by
+// page per block; a page a stream does not send counts as zero-filled, which is what the
+// destination's fresh RAM holds.
+
+/// One difference between stream A and stream B.
+public struct StreamDifference: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// Both streams have the field; the values differ.
+        case changed
+        /// Only stream A has the section or field.
+        case onlyInA = "only-in-a"
+        /// Only stream B has the section or field.
+        case onlyInB = "only-in-b"
+        /// The section exists in both, with different header versions.
+        case version
+    }
+
+    /// The section's idstr, e.g. `cpu`, `0000:00:01.1/ide`.
+    public var section: String
+    public var instance: UInt32
+    /// Path of the field inside the section (`env.segs[1]/base`); empty for the section itself.
+    public var field: String
+    public var kind: Kind
+    /// The values as analyze-migration.py spells them; nil where the stream has none.
+    public var a: String?
+    public var b: String?
+
+    public init(section: String, instance: UInt32, field: String, kind: Kind, a: String?, b: String?) {
+        self.section = section
+        self.instance = instance
+        self.field = field
+        self.kind = kind
+        self.a = a
+        self.b = b
+    }
+
+    /// `cpu`, or `dma (instance 1)` for instances other than 0.
+    public var sectionLabel: String {
+        instance == 0 ? section : "\(section) (instance \(instance))"
+    }
+}
+
+/// How one RAM block differs.
+public struct RAMBlockDifference: Sendable, Equatable {
+    public var block: String
+    /// Used lengths announced by each stream (nil when the stream does not have the block).
+    public var lengthA: UInt64?
+    public var lengthB: UInt64?
+    /// Offsets (within the block) of the first byte of differing pages, as inclusive ranges of
+    /// page start addresses: `0x2000...0x4000` means the pages at 0x2000, 0x3000 and 0x4000.
+    public var pageRanges: [ClosedRange<UInt64>]
+    /// Number of differing pages.
+    public var pageCount: Int
+
+    public init(block: String, lengthA: UInt64?, lengthB: UInt64?, pageRanges: [ClosedRange<UInt64>], pageCount: Int) {
+        self.block = block
+        self.lengthA = lengthA
+        self.lengthB = lengthB
+        self.pageRanges = pageRanges
+        self.pageCount = pageCount
+    }
+}
+
+/// All differences between two streams.
+public struct StreamDiff: Sendable, Equatable {
+    public var differences: [StreamDifference] = []
+    public var ram: [RAMBlockDifference] = []
+    public var pageSize: Int = 4096
+
+    public var isEqual: Bool { differences.isEmpty && ram.isEmpty }
+
+    public struct Options: Sendable {
+        /// Compare RAM contents (needs both streams read with `recordPages: true`).
+        public var compareRAM: Bool
+        /// Report at most this many runs of differing bytes per buffer field.
+        public var maxByteRuns: Int
+
+        public init(compareRAM: Bool = true, maxByteRuns: Int = 8) {
+            self.compareRAM = compareRAM
+            self.maxByteRuns = maxByteRuns
+        }
+    }
+
+    /// Compares two streams. Both should be read with `recordPages: true` to compare RAM.
+    public init(_ a: StreamAnalysis, _ b: StreamAnalysis, options: Options = Options()) {
+        pageSize = a.pageSize
+        var builder = DiffBuilder(options: options)
+        struct Key: Hashable { var name: String; var instance: UInt32 }
+        var bSections: [Key: AnalyzedSection] = [:]
+        for s in b.sections { bSections[Key(name: s.name, instance: s.instanceID)] = s }
+        var seen = Set<Key>()
+        var ramPairs: [(RAMSection?, RAMSection?)] = []
+        for sa in a.sections {
+            let key = Key(name: sa.name, instance: sa.instanceID)
+            seen.insert(key)
+            guard let sb = bSections[key] else {
+                builder.add(sa, "", .onlyInA, a: sectionSummary(sa), b: nil)
+                if case .ram(let r) = sa.content { ramPairs.append((r, nil)) }
+                continue
+            }
+            if sa.version != sb.version {
+                builder.add(sa, "", .version, a: "version \(sa.version)", b: "version \(sb.version)")
+            }
+            switch (sa.content, sb.content) {
+            case (.device(let ra), .device(let rb)):
+                builder.compareRecords(ra, rb, section: sa, path: "")
+            case (.ram(let ra), .ram(let rb)):
+                ramPairs.append((ra, rb))
+            case (.htab, .htab):
+                break
+            default:
+                builder.add(sa, "", .changed, a: sectionSummary(sa), b: sectionSummary(sb))
+            }
+        }
+        for sb in b.sections where !seen.contains(Key(name: sb.name, instance: sb.instanceID)) {
+            builder.add(sb, "", .onlyInB, a: nil, b: sectionSummary(sb))
+            if case .ram(let r) = sb.content { ramPairs.append((nil, r)) }
+        }
+        differences = builder.differences
+        if options.compareRAM {
+            for (ra, rb) in ramPairs {
+                ram += compareRAM(ra, a.bytes, rb, b.bytes, pageSize: a.pageSize)
+            }
+        }
+    }
+}
+
+private func sectionSummary(_ s: AnalyzedSection) -> String {
+    switch s.content {
+    case .device(let r): return "section id \(s.sectionID), version \(s.version), \(r.members.count) members"
+    case .ram(let r): return "RAM, \(r.blocks.count) blocks"
+    case .htab: return "hash page table"
+    }
+}
+
+private struct DiffBuilder {
+    let options: StreamDiff.Options
+    var differences: [StreamDifference] = []
+
+    init(options: StreamDiff.Options) { self.options = options }
+
+    mutating func add(_ s: AnalyzedSection, _ path: String, _ kind: StreamDifference.Kind, a: String?, b: String?) {
+        differences.append(StreamDifference(section: s.name, instance: s.instanceID, field: path, kind: kind, a: a, b: b))
+    }
+
+    func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "/" + name }
+
+    mutating func compareRecords(_ a: FieldRecord, _ b: FieldRecord, section: AnalyzedSection, path: String) {
+        var bIndex: [String: Int] = [:]
+        for (i, m) in b.members.enumerated() { bIndex[m.name] = i }
+        var matched = Set<String>()
+        for ma in a.members {
+            let p = join(path, ma.name)
+            guard let i = bIndex[ma.name] else {
+                add(section, p, .onlyInA, a: summary(ma.value), b: nil)
+                continue
+            }
+            matched.insert(ma.name)
+            compareValues(ma.value, b.members[i].value, section: section, path: p)
+        }
+        for mb in b.members where !matched.contains(mb.name) {
+            add(section, join(path, mb.name), .onlyInB, a: nil, b: summary(mb.value))
+        }
+    }
+
+    mutating func compareValues(_ a: FieldValue, _ b: FieldValue, section: AnalyzedSection, path: String) {
+        if a == b { return }
+        switch (a, b) {
+        case (.record(let ra), .record(let rb)):
+            compareRecords(ra, rb, section: section, path: path)
+        case (.list(let la), .list(let lb)):
+            for i in 0..<min(la.count, lb.count) {
+                compareValues(la[i], lb[i], section: section, path: "\(path)[\(i)]")
+            }
+            if la.count > lb.count {
+                for i in lb.count..<la.count { add(section, "\(path)[\(i)]", .onlyInA, a: summary(la[i]), b: nil) }
+            } else if lb.count > la.count {
+                for i in la.count..<lb.count { add(section, "\(path)[\(i)]", .onlyInB, a: nil, b: summary(lb[i])) }
+            }
+        case (.bytes(let ba), .bytes(let bb)) where ba.count == bb.count && ba.count > 16:
+            compareBuffers(ba, bb, section: section, path: path)
+        default:
+            add(section, path, .changed, a: summary(a), b: summary(b))
+        }
+    }
+
+    /// Long buffers: one difference per run of differing bytes, `field bytes 0x10-0x13`.
+    mutating func compareBuffers(_ a: [UInt8], _ b: [UInt8], section: AnalyzedSection, path: String) {
+        var runs: [Range<Int>] = []
+        var i = 0
+        while i < a.count {
+            if a[i] == b[i] { i += 1; continue }
+            var j = i + 1
+            // Merge runs separated by fewer than 4 equal bytes.
+            while j < a.count {
+                if a[j] != b[j] { j += 1; continue }
+                var k = j
+                while k < a.count && k < j + 4 && a[k] == b[k] { k += 1 }
+                if k < a.count && k < j + 4 { j = k } else { break }
+            }
+            runs.append(i..<j)
+            i = j
+        }
+        let limit = options.maxByteRuns > 0 ? options.maxByteRuns : runs.count
+        for r in runs.prefix(limit) {
+            let where_ = r.count == 1
+                ? "byte 0x\(String(r.lowerBound, radix: 16))"
+                : "bytes 0x\(String(r.lowerBound, radix: 16))-0x\(String(r.upperBound - 1, radix: 16))"
+            add(section, "\(path) \(where_)", .changed,
+                a: FieldValue.bytes(Array(a[r])).displayString,
+                b: FieldValue.bytes(Array(b[r])).displayString)
+        }
+        if runs.count > limit {
+            let rest = runs.dropFirst(limit)
+            let n = rest.reduce(0) { $0 + $1.count }
+            add(section, "\(path) (\(rest.count) more runs)", .changed,
+                a: "\(n) more differing bytes of \(a.count)", b: "\(n) more differing bytes of \(b.count)")
+        }
+    }
+
+    func summary(_ v: FieldValue) -> String {
+        switch v {
+        case .record(let r):
+            return r.vmsdName.map { "struct \"\($0)\" (\(r.members.count) members)" } ?? "struct (\(r.members.count) members)"
+        case .list(let l):
+            return "array of \(l.count)"
+        case .bytes(let b) where b.count > 32:
+            return FieldValue.bytes(Array(b.prefix(32))).displayString + " ... (\(b.count) bytes)"
+        default:
+            return v.displayString
+        }
+    }
+}
+
+// MARK: - RAM
+
+private enum PageState: Equatable {
+    case fill(UInt8)
+    case data(Int)
+}
+
+private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection?, _ bBytes: StreamBytes, pageSize: Int) -> [RAMBlockDifference] {
+    // Last contents of every page, per block name.
+    func pages(_ r: RAMSection?) -> [String: [UInt64: PageState]] {
+        guard let r else { return [:] }
+        var out: [String: [UInt64: PageState]] = [:]
+        for p in r.pages {
+            let name = r.pageBlockNames[Int(p.block)]
+            switch p.content {
+            case .fill(let v): out[name, default: [:]][p.address] = .fill(v)
+            case .data(let o): out[name, default: [:]][p.address] = .data(o)
+            }
+        }
+        return out
+    }
+    let pa = pages(a), pb = pages(b)
+    var names: [String] = []
+    var seen = Set<String>()
+    for n in (a?.blocks.map(\.name) ?? []) + (b?.blocks.map(\.name) ?? []) + (a?.pageBlockNames ?? []) + (b?.pageBlockNames ?? [])
+    where seen.insert(n).inserted {
+        names.append(n)
+    }
+    var result: [RAMBlockDifference] = []
+    aBytes.withUnsafeBytes { bufA in
+        bBytes.withUnsafeBytes { bufB in
+            func isFilled(_ buf: UnsafeRawBufferPointer, _ offset: Int, _ v: UInt8) -> Bool {
+                var i = offset
+                let end = offset + pageSize
+                while i < end {
+                    if buf[i] != v { return false }
+                    i += 1
+                }
+                return true
+            }
+            func same(_ x: PageState?, _ y: PageState?) -> Bool {
+                switch (x ?? .fill(0), y ?? .fill(0)) {
+                case (.fill(let u), .fill(let v)): return u == v
+                case (.fill(let u), .data(let o)): return isFilled(bufB, o, u)
+                case (.data(let o), .fill(let v)): return isFilled(bufA, o, v)
+                case (.data(let o1), .data(let o2)):
+                    return memcmpEqual(bufA.baseAddress! + o1, bufB.baseAddress! + o2, pageSize)
+                }
+            }
+            for name in names {
+                let la = a?.blocks.first { $0.name == name }?.length
+                let lb = b?.blocks.first { $0.name == name }?.length
+                let ma = pa[name] ?? [:], mb = pb[name] ?? [:]
+                var addresses = Set(ma.keys)
+                addresses.formUnion(mb.keys)
+                var differing: [UInt64] = []
+                for addr in addresses where !same(ma[addr], mb[addr]) { differing.append(addr) }
+                differing.sort()
+                if differing.isEmpty && la == lb { continue }
+                var ranges: [ClosedRange<UInt64>] = []
+                for addr in differing {
+                    if let last = ranges.last, last.upperBound + UInt64(pageSize) == addr {
+                        ranges[ranges.count - 1] = last.lowerBound...addr
+                    } else {
+                        ranges.append(addr...addr)
+                    }
+                }
+                result.append(RAMBlockDifference(block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
+            }
+        }
+    }
+    return result
+}
+
+private func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    var i = 0
+    while i + 8 <= n {
+        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+        i += 1
+    }
+    return true
+}
+
+// MARK: - Output
+
+extension StreamDiff {
+    /// The differences as JSON: `{"sections": [{"section", "instance", "field", "kind", "a",
+    /// "b"}...], "ram": [{"block", "length_a", "length_b", "pages", "ranges": [[start, end]...]}]}`
+    /// (values that a stream lacks are null; addresses are "0x%016x" strings).
+    public var json: JSONValue {
+        var secs: [JSONValue] = []
+        for d in differences {
+            secs.append(.object([
+                "section": .string(d.section),
+                "instance": .number(JSONNumber(Int64(d.instance))),
+                "field": .string(d.field),
+                "kind": .string(d.kind.rawValue),
+                "a": d.a.map { .string($0) } ?? .null,
+                "b": d.b.map { .string($0) } ?? .null,
+            ]))
+        }
+        var blocks: [JSONValue] = []
+        for r in ram {
+            blocks.append(.object([
+                "block": .string(r.block),
+                "length_a": r.lengthA.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
+                "length_b": r.lengthB.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
+                "pages": .number(JSONNumber(r.pageCount)),
+                "ranges": .array(r.pageRanges.map {
+                    .array([.string("0x" + analysisHex($0.lowerBound, width: 16)),
+                            .string("0x" + analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))])
+                }),
+            ]))
+        }
+        return .object(["sections": .array(secs), "ram": .array(blocks)])
+    }
+
+    /// Human-readable report, one difference per entry:
+    ///
+    ///     cpu: env.eip
+    ///         A: 0x000000000000fff0
+    ///         B: 0x000000000000b7b9
+    ///     ram: pc.ram: 12 pages differ: 0x0000000000000000-0x0000000000002fff, ...
+    public func text(maxRanges: Int = 16) -> String {
+        var lines: [String] = []
+        for d in differences {
+            let head = d.field.isEmpty ? "\(d.sectionLabel)" : "\(d.sectionLabel): \(d.field)"
+            switch d.kind {
+            case .onlyInA:
+                lines.append("\(head)  (only in A)")
+                lines.append("    A: \(d.a ?? "")")
+            case .onlyInB:
+                lines.append("\(head)  (only in B)")
+                lines.append("    B: \(d.b ?? "")")
+            case .changed, .version:
+                lines.append(head)
+                lines.append("    A: \(d.a ?? "-")")
+                lines.append("    B: \(d.b ?? "-")")
+            }
+        }
+        for r in ram {
+            var line = "ram: \(r.block):"
+            if r.lengthA != r.lengthB {
+                let la = r.lengthA.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
+                let lb = r.lengthB.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
+                line += " length A \(la), B \(lb);"
+            }
+            if r.pageCount > 0 {
+                line += r.pageCount == 1 ? " 1 page differs: " : " \(r.pageCount) pages differ: "
+                let shown = r.pageRanges.prefix(maxRanges).map {
+                    "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))"
+                }
+                line += shown.joined(separator: ", ")
+                if r.pageRanges.count > maxRanges { line += ", ... (\(r.pageRanges.count - maxRanges) more ranges)" }
+            }
+            lines.append(line)
+        }
+        let sections = Set(differences.map(\.sectionLabel)).count
+        if isEqual {
+            lines.append("streams are equal")
+        } else {
+            var summary = "\(differences.count) difference\(differences.count == 1 ? "" : "s") in \(sections) section\(sections == 1 ? "" : "s")"
+            if !ram.isEmpty {
+                summary += ", \(ram.count) RAM block\(ram.count == 1 ? "" : "s") differ\(ram.count == 1 ? "s" : "")"
+            }
+            lines.append(summary)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,135 @@
+// What a migration stream holds, as read with its own device description (vmdesc).
+
+/// One value of a device's state, typed the way QEMU's analyze-migration.py interprets the
+/// vmdesc `type` of the field.
+public indirect enum FieldValue: Sendable, Equatable {
+    /// An integer field (`int8` ... `uint64`, the `equal`/`le` variants): its big-endian bytes
+    /// as they are in the stream, and whether the type reads as signed.
+    case integer(bytes: [UInt8], signed: Bool)
+    /// A `bool` field: the first byte is non-zero.
+    case bool(Bool)
+    /// Raw bytes: buffers, unused space, timers, and every type without a dedicated reader.
+    case bytes([UInt8])
+    /// A nested struct, a whole device section, or a subsection.
+    case record(FieldRecord)
+    /// The elements of an array field (vmdesc entries with an `index`).
+    case list([FieldValue])
+}
+
+/// The members of a struct, section or subsection, in stream order. A member name occurs once:
+/// array elements are collected in a `.list`, and a later member with an existing name replaces
+/// the earlier value in place (as analyze-migration.py's dictionaries do).
+public struct FieldRecord: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var name: String
+        public var value: FieldValue
+        /// The vmdesc type (`uint32`, `struct`, `buffer`, ...); `subsection` for subsections.
+        public var type: String
+        /// Where the member's bytes start in the stream file.
+        public var offset: Int
+        /// Number of bytes the member occupies in the stream (all elements, for arrays).
+        public var length: Int
+
+        public init(name: String, value: FieldValue, type: String, offset: Int, length: Int) {
+            self.name = name
+            self.value = value
+            self.type = type
+            self.offset = offset
+            self.length = length
+        }
+    }
+
+    public var members: [Member]
+    /// The description's name (`vmsd_name`), when the vmdesc gives one.
+    public var vmsdName: String?
+    /// The version the description was saved at (vmdesc `version`, or the subsection's
+    /// version in the stream).
+    public var version: Int?
+
+    public init(members: [Member] = [], vmsdName: String? = nil, version: Int? = nil) {
+        self.members = members
+        self.vmsdName = vmsdName
+        self.version = version
+    }
+
+    public subscript(name: String) -> FieldValue? {
+        members.first { $0.name == name }?.value
+    }
+}
+
+/// A RAM block announced at the start of the "ram" section.
+public struct RAMBlock: Sendable, Equatable {
+    public var name: String
+    /// The block's used length in bytes.
+    public var length: UInt64
+}
+
+/// One page record of the "ram" section.
+public struct RAMPage: Sendable, Equatable {
+    public enum Content: Sendable, Equatable {
+        /// A page filled with one byte value (RAM_SAVE_FLAG_ZERO; the byte is 0 in practice).
+        case fill(UInt8)
+        /// A full page of data, starting at this offset of the stream file.
+        case data(offset: Int)
+    }
+
+    /// Index into `RAMSection.pageBlockNames`.
+    public var block: Int32
+    /// Offset of the page within its RAM block.
+    public var address: UInt64
+    public var content: Content
+}
+
+/// The iterative "ram" section: the RAM blocks and every page record, in stream order.
+public struct RAMSection: Sendable, Equatable {
+    public var version: Int
+    /// Total RAM announced by RAM_SAVE_FLAG_MEM_SIZE.
+    public var totalSize: UInt64?
+    /// Blocks as announced by RAM_SAVE_FLAG_MEM_SIZE, in order.
+    public var blocks: [RAMBlock] = []
+    /// Names of the blocks that page records refer to (`RAMPage.block` indexes this).
+    public var pageBlockNames: [String] = []
+    /// Every page record in stream order (a page sent twice appears twice). Empty when the
+    /// stream was read with `recordPages: false`.
+    public var pages: [RAMPage] = []
+    /// Number of page records, also when they were not recorded.
+    public var pageCount: Int = 0
+    /// Number of page records with data (the rest are fill pages).
+    public var dataPageCount: Int = 0
+}
+
+/// One section of a stream (every part of an iterative section merged into one).
+public struct AnalyzedSection: Sendable, Equatable {
+    public enum Content: Sendable, Equatable {
+        /// A device, read with its vmdesc description.
+        case device(FieldRecord)
+        /// The RAM section.
+        case ram(RAMSection)
+        /// The sPAPR hash page table section (skipped; it has no readable state).
+        case htab
+    }
+
+    public var sectionID: UInt32
+    /// The section's idstr, e.g. `cpu`, `0000:00:01.1/ide`, `ram`.
+    public var name: String
+    public var instanceID: UInt32
+    /// The version in the section header.
+    public var version: UInt32
+    /// Offset of the section header (the START/FULL byte).
+    public var offset: Int
+    /// Offset just past the section's data (of its last part, for iterative sections).
+    public var endOffset: Int
+    public var content: Content
+
+    /// `name (section_id)`, the key analyze-migration.py uses.
+    public var key: String { "\(name) (\(sectionID))" }
+}
+
+/// Where the device description sits in a stream.
+public struct VMDescLocation: Sendable, Equatable {
+    /// Offset of the QEMU_VM_VMDESCRIPTION byte (0x06).
+    public var markerOffset: Int
+    /// Offset and length of the JSON text.
+    public var jsonOffset: Int
+    public var jsonLength: Int
+}

@@ -1,0 +1,199 @@
+// A readable, indented text view of a StreamAnalysis (`vmstate analyze --tree`).
+//
+//   timer (section 0, instance 0, version 2)  vmsd "timer" v2  @0x55b40 +28
+//       cpu_ticks_offset  int64          0x000000009ae27228 = 2598531624
+//       unused            unused_buffer  00 00 00 00 00 00 00 00
+//       env.regs          uint64[16]
+//           [0]  0x0000000000000000 = 0
+//
+// Integers show hex and decimal (signed types as signed); byte buffers longer than 16 bytes
+// become hex dump lines; arrays of one-byte integers are dumped the same way.
+
+public struct TreeView: Sendable {
+    /// Show at most this many bytes of a buffer (0: all).
+    public var maxBytes: Int
+    public var indentWidth = 4
+
+    public init(maxBytes: Int = 64) {
+        self.maxBytes = maxBytes
+    }
+
+    /// The whole view as one string.
+    public func text(_ analysis: StreamAnalysis) -> String {
+        var out = ""
+        render(analysis) { out += $0 }
+        return out
+    }
+
+    /// Renders the view, handing text to `write` in pieces.
+    public func render(_ analysis: StreamAnalysis, write: (String) -> Void) {
+        var lines: [String] = []
+        func flush() {
+            if !lines.isEmpty {
+                write(lines.joined(separator: "\n") + "\n")
+                lines.removeAll(keepingCapacity: true)
+            }
+        }
+        lines.append("QEMU migration stream \(analysis.bytes.origin): format version 3, \(analysis.bytes.count) bytes")
+        if let m = analysis.machineType { lines.append("machine type: \(m)") }
+        if !analysis.capabilities.isEmpty {
+            lines.append("capabilities: \(analysis.capabilities.joined(separator: ", "))")
+        }
+        var desc = "page size: \(analysis.pageSize)"
+        if let loc = analysis.vmdescLocation {
+            desc += ", vmdesc at offset \(analysisHexOffset(loc.markerOffset)) (\(loc.jsonLength) bytes of JSON)"
+        } else {
+            desc += ", vmdesc supplied separately"
+        }
+        lines.append(desc)
+        lines.append("\(analysis.sections.count) sections, end of stream at \(analysisHexOffset(analysis.endOffset))")
+        for section in analysis.sections {
+            lines.append("")
+            var head = "\(section.name) (section \(section.sectionID), instance \(section.instanceID), version \(section.version))"
+            switch section.content {
+            case .device(let record):
+                if let n = record.vmsdName {
+                    head += "  vmsd \"\(n)\"" + (record.version.map { " v\($0)" } ?? "")
+                }
+                head += "  @\(analysisHexOffset(section.offset)) +\(section.endOffset - section.offset)"
+                lines.append(head)
+                renderRecord(record, depth: 1, into: &lines)
+            case .ram(let ram):
+                head += "  @\(analysisHexOffset(section.offset))"
+                lines.append(head)
+                renderRAM(ram, into: &lines)
+            case .htab:
+                lines.append(head + "  (hash page table, not shown)")
+            }
+            flush()
+        }
+        flush()
+    }
+
+    private func pad(_ depth: Int) -> String { String(repeating: " ", count: depth * indentWidth) }
+
+    private func renderRAM(_ ram: RAMSection, into lines: inout [String]) {
+        let p = pad(1)
+        if let total = ram.totalSize {
+            lines.append("\(p)blocks (total 0x\(analysisHex(total, width: 16)), \(analysisHumanSize(total))):")
+        } else {
+            lines.append("\(p)blocks:")
+        }
+        let width = min(40, ram.blocks.map(\.name.count).max() ?? 0)
+        for b in ram.blocks {
+            lines.append("\(pad(2))\(padded(b.name, width))  0x\(analysisHex(b.length, width: 16))  \(analysisHumanSize(b.length))")
+        }
+        let filled = ram.pageCount - ram.dataPageCount
+        lines.append("\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data, \(filled) filled")
+    }
+
+    private func renderRecord(_ record: FieldRecord, depth: Int, into lines: inout [String]) {
+        let width = min(32, record.members.map(\.name.count).max() ?? 0)
+        let typeWidth = min(24, record.members.map { typeLabel($0).count }.max() ?? 0)
+        for m in record.members {
+            let label = pad(depth) + padded(m.name, width) + "  "
+            let type = typeLabel(m)
+            switch m.value {
+            case .record(let r):
+                var line = label + type
+                if let n = r.vmsdName, m.type != "subsection" { line += " \"\(n)\"" }
+                if m.type == "subsection", let v = r.version { line += " v\(v)" }
+                lines.append(line)
+                renderRecord(r, depth: depth + 1, into: &lines)
+            case .list(let items):
+                lines.append(label + type)
+                renderList(items, depth: depth + 1, into: &lines)
+            case .bytes(let b) where b.count > 16:
+                lines.append(label + type)
+                hexDump(b, depth: depth + 1, into: &lines)
+            default:
+                lines.append(label + padded(type, typeWidth) + "  " + leaf(m.value))
+            }
+        }
+    }
+
+    private func renderList(_ items: [FieldValue], depth: Int, into lines: inout [String]) {
+        // Arrays of single bytes read best as a dump.
+        let allBytes = items.allSatisfy {
+            if case .integer(let b, _) = $0 { return b.count == 1 }
+            return false
+        }
+        if allBytes && items.count > 4 {
+            hexDump(items.map { if case .integer(let b, _) = $0 { return b[0] } else { return 0 } }, depth: depth, into: &lines)
+            return
+        }
+        let width = "[\(max(items.count - 1, 0))]".count
+        for (i, item) in items.enumerated() {
+            let label = pad(depth) + padded("[\(i)]", width) + "  "
+            switch item {
+            case .record(let r):
+                lines.append(label + (r.vmsdName.map { "\"\($0)\"" } ?? "struct"))
+                renderRecord(r, depth: depth + 1, into: &lines)
+            case .list(let inner):
+                lines.append(label + "array[\(inner.count)]")
+                renderList(inner, depth: depth + 1, into: &lines)
+            case .bytes(let b) where b.count > 16:
+                lines.append(label + "\(b.count) bytes")
+                hexDump(b, depth: depth + 1, into: &lines)
+            default:
+                lines.append(label + leaf(item))
+            }
+        }
+    }
+
+    private func typeLabel(_ m: FieldRecord.Member) -> String {
+        switch m.value {
+        case .list(let items):
+            return "\(m.type)[\(items.count)]"
+        case .bytes(let b):
+            return m.type == "buffer" || m.type == "unused_buffer" || b.count != 8 ? "\(m.type) (\(b.count) bytes)" : m.type
+        default:
+            return m.type
+        }
+    }
+
+    private func leaf(_ v: FieldValue) -> String {
+        switch v {
+        case .integer:
+            let hex = v.displayString
+            if let dec = v.decimalString, !hex.contains(" (") {
+                return hex + " = " + dec
+            }
+            return hex
+        case .bool(let b):
+            return b ? "true" : "false"
+        case .bytes(let b):
+            return b.isEmpty ? "(empty)" : v.displayString
+        default:
+            return v.displayString
+        }
+    }
+
+    private func hexDump(_ bytes: [UInt8], depth: Int, into lines: inout [String]) {
+        let shown = maxBytes > 0 ? min(bytes.count, maxBytes) : bytes.count
+        let offsetWidth = max(4, String(max(bytes.count - 1, 0), radix: 16).count)
+        var i = 0
+        while i < shown {
+            let end = min(i + 16, shown)
+            let row = bytes[i..<end].map { analysisHex(UInt64($0), width: 2) }.joined(separator: " ")
+            lines.append(pad(depth) + analysisHex(UInt64(i), width: offsetWidth) + ": " + row)
+            i = end
+        }
+        if shown < bytes.count {
+            lines.append(pad(depth) + "... \(bytes.count - shown) more bytes (\(bytes.count) in all)")
+        }
+    }
+}
+
+private func padded(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+}
+
+func analysisHexOffset(_ v: Int) -> String { "0x" + String(v, radix: 16) }
+
+func analysisHumanSize(_ v: UInt64) -> String {
+    if v >= 1 << 30 && v % (1 << 30) == 0 { return "\(v >> 30) GiB" }
+    if v >= 1 << 20 && v % (1 << 20) == 0 { return "\(v >> 20) MiB" }
+    if v >= 1 << 10 && v % (1 << 10) == 0 { return "\(v >> 10) KiB" }
+    return "\(v) bytes"
+}

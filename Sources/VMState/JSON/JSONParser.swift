@@ -1,0 +1,347 @@
+// A strict JSON (RFC 8259) parser producing order-preserving `JSONValue`s.
+
+/// A syntax error in JSON text, with the byte offset where it was found.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Byte offset of the problem, counted from `baseOffset` given to the parser (0 = the start
+    /// of the JSON text unless the caller said otherwise).
+    public var offset: Int
+    /// 1-based line and column (in bytes) within the JSON text.
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public var description: String {
+        "invalid JSON at byte offset \(offset) (line \(line), column \(column)): \(message)"
+    }
+}
+
+extension JSONValue {
+    /// Parses JSON text. Throws `JSONParseError`.
+    public init(parsing text: String) throws {
+        var text = text
+        self = try text.withUTF8 { try JSONValue(parsing: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses JSON bytes (UTF-8). Throws `JSONParseError`.
+    public init(parsing bytes: [UInt8]) throws {
+        self = try bytes.withUnsafeBytes { try JSONValue(parsing: $0) }
+    }
+
+    /// Parses JSON bytes (UTF-8). Offsets in errors are `baseOffset` plus the position in
+    /// `bytes`, so a caller parsing a slice of a file can report file offsets.
+    /// Throws `JSONParseError`.
+    public init(parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws {
+        var parser = JSONParserState(bytes: bytes, baseOffset: baseOffset)
+        self = try parser.parseDocument()
+    }
+}
+
+private let maximumDepth = 512
+
+private struct JSONParserState {
+    let bytes: UnsafeRawBufferPointer
+    let baseOffset: Int
+    var pos = 0
+    var depth = 0
+
+    init(bytes: UnsafeRawBufferPointer, baseOffset: Int) {
+        self.bytes = bytes
+        self.baseOffset = baseOffset
+    }
+
+    func error(_ message: String, at position: Int? = nil) -> JSONParseError {
+        let p = min(position ?? pos, bytes.count)
+        var line = 1
+        var lineStart = 0
+        for i in 0..<p where bytes[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return JSONParseError(
+            offset: baseOffset + p, line: line, column: p - lineStart + 1, message: message)
+    }
+
+    func describeByte(at p: Int) -> String {
+        guard p < bytes.count else { return "end of input" }
+        let b = bytes[p]
+        if b >= 0x20 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x" + hex2(b)
+    }
+
+    mutating func skipWhitespace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        // A UTF-8 byte order mark is tolerated at the very start.
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            pos = 3
+        }
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        if pos != bytes.count {
+            throw error("unexpected \(describeByte(at: pos)) after the end of the JSON value")
+        }
+        return value
+    }
+
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        guard pos < bytes.count else { throw error("expected a value, found end of input") }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw error("expected a value, found \(describeByte(at: pos))")
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
+        let start = pos
+        let n = word.utf8CodeUnitCount
+        let w = word.utf8Start
+        for i in 0..<n {
+            if pos + i >= bytes.count || bytes[pos + i] != w[i] {
+                throw error("invalid literal, expected '\(word)'", at: start)
+            }
+        }
+        pos += n
+    }
+
+    mutating func enter() throws(JSONParseError) {
+        depth += 1
+        if depth > maximumDepth { throw error("nesting deeper than \(maximumDepth) levels") }
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        pos += 1  // {
+        var object = JSONObject()
+        skipWhitespace()
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") {
+            pos += 1
+            return .object(object)
+        }
+        while true {
+            skipWhitespace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
+                throw error("expected a string key in object, found \(describeByte(at: pos))")
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
+                throw error("expected ':' after object key, found \(describeByte(at: pos))")
+            }
+            pos += 1
+            skipWhitespace()
+            let value = try parseValue()
+            object.members.append(JSONObject.Member(key: key, value: value))
+            skipWhitespace()
+            guard pos < bytes.count else { throw error("unterminated object, expected ',' or '}'") }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return .object(object)
+            }
+            throw error("expected ',' or '}' in object, found \(describeByte(at: pos))")
+        }
+    }
+
+    mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        pos += 1  // [
+        var array: [JSONValue] = []
+        skipWhitespace()
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") {
+            pos += 1
+            return .array(array)
+        }
+        while true {
+            skipWhitespace()
+            array.append(try parseValue())
+            skipWhitespace()
+            guard pos < bytes.count else { throw error("unterminated array, expected ',' or ']'") }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if bytes[pos] == UInt8(ascii: "]") {
+                pos += 1
+                return .array(array)
+            }
+            throw error("expected ',' or ']' in array, found \(describeByte(at: pos))")
+        }
+    }
+
+    mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+        let start = pos
+        var isInteger = true
+        if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        func isDigit(_ p: Int) -> Bool {
+            p < bytes.count && bytes[p] >= UInt8(ascii: "0") && bytes[p] <= UInt8(ascii: "9")
+        }
+        guard isDigit(pos) else { throw error("expected a digit in number", at: pos) }
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+            if isDigit(pos) { throw error("leading zeros are not allowed in numbers", at: start) }
+        } else {
+            while isDigit(pos) { pos += 1 }
+        }
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: ".") {
+            isInteger = false
+            pos += 1
+            guard isDigit(pos) else { throw error("expected a digit after '.' in number") }
+            while isDigit(pos) { pos += 1 }
+        }
+        if pos < bytes.count && (bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E")) {
+            isInteger = false
+            pos += 1
+            if pos < bytes.count && (bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-")) {
+                pos += 1
+            }
+            guard isDigit(pos) else { throw error("expected a digit in the exponent of a number") }
+            while isDigit(pos) { pos += 1 }
+        }
+        if isInteger && pos - start <= 18 {
+            // Up to 18 digits always fit Int64.
+            var p = start
+            let negative = bytes[p] == UInt8(ascii: "-")
+            if negative { p += 1 }
+            var v: Int64 = 0
+            while p < pos {
+                v = v &* 10 &+ Int64(bytes[p] &- UInt8(ascii: "0"))
+                p += 1
+            }
+            return JSONNumber(negative ? -v : v)
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+        if isInteger {
+            if let v = Int64(text) { return JSONNumber(v) }
+            var digits = Substring(text)
+            let negative = digits.hasPrefix("-")
+            if negative { digits = digits.dropFirst() }
+            return JSONNumber(storage: .bigInteger((negative ? "-" : "") + digits))
+        }
+        guard let d = Double(text) else { throw error("number out of range", at: start) }
+        return JSONNumber(d)
+    }
+
+    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw error("truncated \\u escape") }
+        var v: UInt32 = 0
+        for i in 0..<4 {
+            let c = bytes[pos + i]
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+            default: throw error("invalid hex digit in \\u escape", at: pos + i)
+            }
+            v = v << 4 | d
+        }
+        pos += 4
+        return v
+    }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        let start = pos
+        pos += 1  // opening quote
+        // Fast path: no escapes, plain ASCII or valid UTF-8.
+        var scan = pos
+        var hasEscape = false
+        while scan < bytes.count {
+            let b = bytes[scan]
+            if b == UInt8(ascii: "\"") { break }
+            if b == UInt8(ascii: "\\") { hasEscape = true; break }
+            if b < 0x20 { throw error("control character \(describeByte(at: scan)) in string", at: scan) }
+            scan += 1
+        }
+        if scan >= bytes.count { throw error("unterminated string", at: start) }
+        if !hasEscape {
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[pos..<scan])
+            guard let s = String(validating: slice, as: UTF8.self) else {
+                throw error("invalid UTF-8 in string", at: start)
+            }
+            pos = scan + 1
+            return s
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(scan - pos + 16)
+        while true {
+            guard pos < bytes.count else { throw error("unterminated string", at: start) }
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                pos += 1
+                break
+            }
+            if b < 0x20 { throw error("control character \(describeByte(at: pos)) in string") }
+            if b != UInt8(ascii: "\\") {
+                out.append(b)
+                pos += 1
+                continue
+            }
+            pos += 1
+            guard pos < bytes.count else { throw error("unterminated string", at: start) }
+            let e = bytes[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try parseHex4()
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    if pos + 6 <= bytes.count && bytes[pos] == UInt8(ascii: "\\") && bytes[pos + 1] == UInt8(ascii: "u") {
+                        let save = pos
+                        pos += 2
+                        let low = try parseHex4()
+                        if low >= 0xDC00 && low < 0xE000 {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            pos = save
+                            scalar = 0xFFFD
+                        }
+                    } else {
+                        scalar = 0xFFFD
+                    }
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    scalar = 0xFFFD  // lone low surrogate: not representable in a Swift String
+                }
+                let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default:
+                throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))' in string", at: pos - 2)
+            }
+        }
+        guard let s = String(validating: out, as: UTF8.self) else {
+            throw error("invalid UTF-8 in string", at: start)
+        }
+        return s
+    }
+}
+
+private func hex2(_ b: UInt8) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(decoding: [digits[Int(b >> 4)], digits[Int(b & 15)]], as: UTF8.self)
+}

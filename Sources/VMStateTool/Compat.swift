@@ -1,0 +1,94 @@
+import ArgumentParser
+import VMState
+
+struct Compat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check whether state saved by one QEMU build loads into another.",
+        discussion: """
+            OLD.json and NEW.json are `qemu-system-... -dump-vmstate FILE` outputs. The rules \
+            are those of QEMU's scripts/vmstate-static-checker.py: sections missing in NEW, \
+            version_id lowered, minimum_version_id raised above OLD's version_id, fields \
+            missing, renamed, reordered or resized ("unused" space may be split into fields \
+            of the same total size, and the reverse), subsections missing, nested \
+            descriptions missing or renamed.
+
+            Each problem names the section, the description and the field. With --json the \
+            output is a list of objects with keys "section", "description" (null when none), \
+            "field" (only when there is one), "kind" and "message". Kinds:
+              section-missing      an OLD section does not exist in NEW
+              version              NEW's version_id is lower than OLD's
+              minimum-version      NEW's minimum_version_id is higher than OLD's version_id
+              field-version        a field's version_id is higher in NEW
+              size                 a field's size changed
+              field-missing        NEW has no field where OLD has one
+              field-mismatch       NEW has a different field where OLD has one
+              unused-size          unused space does not match the fields on the other side
+              subsection-missing   an OLD subsection does not exist in NEW
+              description-missing  a nested description is missing in NEW
+              description-renamed  a nested description has another name in NEW
+              entry-missing        another entry of an OLD section/description is absent in NEW
+
+            Exit status: 0 compatible, 1 not compatible, 2 bad input.
+            """
+    )
+
+    @Argument(help: "The -dump-vmstate output of the build that saves the state.")
+    var old: String
+
+    @Argument(help: "The -dump-vmstate output of the build that loads it.")
+    var new: String
+
+    @Flag(help: "Print the problems as a JSON list.")
+    var json = false
+
+    @Flag(help: "Check the other direction (NEW saves, OLD loads).")
+    var reverse = false
+
+    @Option(name: .customLong("rename"), help: ArgumentHelp(
+        "Treat two names as the same: SCOPE:A=B, where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; SCOPE (section) renames sections. Repeatable.",
+        valueName: "scope:a=b"))
+    var renames: [String] = []
+
+    func validate() throws {
+        for r in renames {
+            guard let colon = r.lastIndex(of: ":"), r[r.index(after: colon)...].contains("=") else {
+                throw ValidationError("--rename expects SCOPE:A=B, got \"\(r)\"")
+            }
+        }
+    }
+
+    func run() throws {
+        var options = CompatChecker.Options()
+        for r in renames {
+            let colon = r.lastIndex(of: ":")!
+            let scope = String(r[..<colon])
+            let pair = r[r.index(after: colon)...].split(separator: "=", maxSplits: 1).map(String.init)
+            options.addRename(scope: scope, pair[0], pair.count > 1 ? pair[1] : "")
+        }
+        let report = try withBadInputHandling("compat") { () throws -> CompatReport in
+            var oldJSON = try readJSONFile(old)
+            var newJSON = try readJSONFile(new)
+            if reverse { swap(&oldJSON, &newJSON) }
+            var checker = CompatChecker(options: options)
+            checker.oldLabel = reverse ? "NEW" : "OLD"
+            checker.newLabel = reverse ? "OLD" : "NEW"
+            do {
+                return try checker.check(old: oldJSON, new: newJSON)
+            } catch var e as CompatInputError {
+                for (label, file) in [("OLD", old), ("NEW", new)] where e.location.hasPrefix(label) {
+                    e.location = "\(label) (\(file))" + e.location.dropFirst(label.count)
+                    break
+                }
+                throw e
+            }
+        }
+        if json {
+            for w in report.warnings { Stderr.write("warning: \(w)\n") }
+            Stdout.write(report.json.formatted(.python) + "\n")
+        } else {
+            let (o, n) = reverse ? ("NEW", "OLD") : ("OLD", "NEW")
+            Stdout.write(report.text(oldLabel: o, newLabel: n))
+        }
+        if !report.isCompatible { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,157 @@
+// Shared helpers of the subcommands: stdout/stderr output, bad-input exits, progress bar.
+import ArgumentParser
+import VMState
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Exit status for input the tool cannot read (bad stream, bad JSON, missing file).
+let badInputExit = ExitCode(2)
+
+/// Writes to a file descriptor, all of it (callers buffer; the JSON writer hands over 64 KiB
+/// chunks).
+private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    guard var p = bytes.baseAddress else { return }
+    var left = bytes.count
+    while left > 0 {
+        let n = write(fd, p, left)
+        if n < 0 {
+            if errno == EINTR { continue }
+            if errno == EPIPE { exit(0) }  // the reader went away (e.g. `| head`)
+            return
+        }
+        p += n
+        left -= n
+    }
+}
+
+enum Stdout {
+    static func write(_ bytes: UnsafeRawBufferPointer) { writeAll(1, bytes) }
+
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
+    }
+
+    static func flush() {}
+}
+
+enum Stderr {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { writeAll(2, UnsafeRawBufferPointer($0)) }
+    }
+
+    static var isTerminal: Bool { isatty(2) != 0 }
+}
+
+/// Reports bad input on stderr and exits with status 2.
+func failBadInput(_ command: String, _ error: any Error) -> ExitCode {
+    Stdout.flush()
+    Stderr.write("vmstate \(command): error: \(error)\n")
+    return badInputExit
+}
+
+/// Runs `body`, turning the library's input errors into exit status 2 with a message.
+func withBadInputHandling<T>(_ command: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as StreamAnalysisError {
+        throw failBadInput(command, e)
+    } catch let e as JSONParseError {
+        throw failBadInput(command, e)
+    } catch let e as InputFileError {
+        throw failBadInput(command, e)
+    } catch let e as CompatInputError {
+        throw failBadInput(command, e)
+    } catch let e as StreamFileError {
+        throw failBadInput(command, e)
+    }
+}
+
+struct InputFileError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Reads a whole file.
+func readFile(_ path: String) throws -> [UInt8] {
+    try StreamBytes(contentsOfFile: path).withUnsafeBytes { Array($0) }
+}
+
+/// Parses a JSON file; errors name the file and the offset.
+func readJSONFile(_ path: String) throws -> JSONValue {
+    let data = try readFile(path)
+    do {
+        return try JSONValue(parsing: data)
+    } catch let e as JSONParseError {
+        throw InputFileError(description: "\(path): \(e)")
+    }
+}
+
+/// A device description given with --vmdesc: a JSON file, or a stream that carries one.
+func loadVMDescOption(_ path: String) throws -> JSONValue {
+    let bytes = try StreamBytes(contentsOfFile: path)
+    let isStream = bytes.withUnsafeBytes { $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic }
+    if isStream {
+        return try StreamAnalysis.readVMDesc(bytes).0
+    }
+    return try bytes.withUnsafeBytes { buf in
+        do {
+            return try JSONValue(parsing: buf)
+        } catch let e as JSONParseError {
+            throw InputFileError(description: "--vmdesc \(path): \(e)")
+        }
+    }
+}
+
+/// A progress bar on stderr, shown only when stderr is a terminal, the input is large, and
+/// the work takes long enough to be worth watching (a quarter of a second).
+final class ProgressBar {
+    let total: Int
+    let label: String
+    let enabled: Bool
+    private let start = ProgressBar.now()
+    private var lastPercent = -1
+    private var drawn = false
+
+    static let threshold = 64 << 20
+
+    init(total: Int, label: String) {
+        self.total = max(total, 1)
+        self.label = label
+        enabled = total >= ProgressBar.threshold && Stderr.isTerminal
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    func update(_ done: Int) {
+        guard enabled else { return }
+        let percent = min(100, done * 100 / total)
+        guard percent != lastPercent else { return }
+        if !drawn && ProgressBar.now() - start < 0.25 { return }
+        lastPercent = percent
+        let width = 30
+        let filled = percent * width / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let mib = done >> 20, totalMiB = total >> 20
+        Stderr.write("\r\(label) [\(bar)] \(percent)% \(mib)/\(totalMiB) MiB")
+        drawn = true
+    }
+
+    func finish() {
+        guard drawn else { return }
+        Stderr.write("\r\u{1B}[K")
+        drawn = false
+    }
+}

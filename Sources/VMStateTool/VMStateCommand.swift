@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct VMStateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vmstate",
+        abstract: "Inspect QEMU migration streams and compare device state descriptions.",
+        discussion: """
+            Exit status: 0 success (equal, compatible), 1 a difference or incompatibility \
+            was found (diff, compat), 2 bad input (unreadable, truncated or corrupt stream \
+            or JSON).
+            """,
+        subcommands: [Analyze.self, Diff.self, Compat.self]
+    )
+}

@@ -1,0 +1,32 @@
+import Testing
+import VMState
+
+/// The `vmstate` command line: output and exit status (skipped when the executable was not
+/// built next to the tests).
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct AnalyzeCLITests {
+    @Test func analyzePrintsWhatTheScriptPrints() throws {
+        let dir = Fixtures.qemu72 + "/pc-reset"
+        let r = try Tool.run(["analyze", dir + "/stream.bin"])
+        #expect(r.status == 0)
+        #expect(r.stdout == (try Fixtures.text(dir + "/analyze.json")))
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func analyzeDesc() throws {
+        let dir = Fixtures.streams + "/audio-hda"
+        let r = try Tool.run(["analyze", "--desc", dir + "/stream.bin"])
+        #expect(r.status == 0)
+        #expect(r.stdout == (try Fixtures.text(dir + "/desc.json")))
+    }
+
+    @Test func analyzeBadInputExitsWith2() throws {
+        let r = try Tool.run(["analyze", Fixtures.qemu72 + "/dump-vmstate-pc.json"])
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.hasPrefix("vmstate analyze: error: at byte offset 0 (0x0): expected the stream magic"))
+        let missing = try Tool.run(["analyze", "/nonexistent/stream.bin"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot open /nonexistent/stream.bin"))
+    }
+}

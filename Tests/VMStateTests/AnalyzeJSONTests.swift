@@ -1,0 +1,109 @@
+import Testing
+import VMState
+
+/// The order-preserving JSON model, parser and Python-compatible writer.
+@Suite struct AnalyzeJSONTests {
+    @Test func keepsOrderAndDuplicates() throws {
+        let v = try JSONValue(parsing: #"{"b": 1, "a": [true, null], "b": "two"}"#)
+        guard case .object(let o) = v else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(o.keys == ["b", "a", "b"])
+        #expect(o["b"] == "two")  // last wins, as in Python
+        #expect(o.values(forKey: "b") == [1, "two"])
+        // Python's dict: first position, last value.
+        #expect(o.deduplicated().keys == ["b", "a"])
+        #expect(v.deduplicatingKeys().formatted(.pythonCompact) == #"{"b": "two", "a": [true, null]}"#)
+        #expect(v.formatted(.pythonCompact) == #"{"b": 1, "a": [true, null], "b": "two"}"#)
+    }
+
+    @Test func pythonIndentFormat() throws {
+        let v: JSONValue = ["a": [], "b": [:], "c": [1, ["x": nil]], "d": "é\u{01}\u{7F}😀\"\\\n"]
+        let expected = """
+            {
+                "a": [],
+                "b": {},
+                "c": [
+                    1,
+                    {
+                        "x": null
+                    }
+                ],
+                "d": "\\u00e9\\u0001\\u007f\\ud83d\\ude00\\"\\\\\\n"
+            }
+            """
+        #expect(v.formatted(.python) == expected)
+        #expect(v.formatted(JSONFormat(indent: nil, asciiOnly: false)) == #"{"a": [], "b": {}, "c": [1, {"x": null}], "d": "é\u0001"# + "\u{7F}😀" + #"\"\\\n"}"#)
+    }
+
+    @Test func pythonFloatRepr() {
+        let cases: [(Double, String)] = [
+            (1.5e20, "1.5e+20"), (1e-5, "1e-05"), (123456789012345678.0, "1.2345678901234568e+17"),
+            (0.1, "0.1"), (1e16, "1e+16"), (1e15, "1000000000000000.0"), (-0.0, "-0.0"),
+            (2.5e-300, "2.5e-300"), (0.0001, "0.0001"), (1.0, "1.0"), (-12.75, "-12.75"),
+        ]
+        for (d, s) in cases {
+            #expect(JSONNumber(d).description == s)
+        }
+    }
+
+    @Test func numbersAndEscapes() throws {
+        let v = try JSONValue(parsing: #"[0, -7, 123456789012345678901234567890, 1.5, 2E3, "\u00e9\ud83d\ude00\t\/"]"#)
+        #expect(v[0]?.int64Value == 0)
+        #expect(v[1]?.int64Value == -7)
+        #expect(v[2]?.numberValue?.storage == .bigInteger("123456789012345678901234567890"))
+        #expect(v[3]?.numberValue?.doubleValue == 1.5)
+        #expect(v[4]?.formatted() == "2000.0")
+        #expect(v[5]?.stringValue == "é😀\t/")
+        #expect(v.formatted(.pythonCompact) == #"[0, -7, 123456789012345678901234567890, 1.5, 2000.0, "\u00e9\ud83d\ude00\t/"]"#)
+        #expect(JSONNumber(4) == JSONNumber(4.0))
+    }
+
+    @Test func errorsCarryOffsets() {
+        func error(_ text: String, base: Int = 0) -> JSONParseError? {
+            var text = text
+            do {
+                _ = try text.withUTF8 { try JSONValue(parsing: UnsafeRawBufferPointer($0), baseOffset: base) }
+                return nil
+            } catch let e as JSONParseError {
+                return e
+            } catch {
+                return nil
+            }
+        }
+        #expect(error(#"{"a" 1}"#)?.offset == 5)
+        #expect(error(#"{"a" 1}"#)?.message == "expected ':' after object key, found '1'")
+        #expect(error("[1, 2", base: 100)?.offset == 105)
+        #expect(error("[1,\n 02]")?.line == 2)
+        #expect(error("[1,\n 02]")?.message == "leading zeros are not allowed in numbers")
+        #expect(error(#""abc"#)?.message == "unterminated string")
+        #expect(error("[1] x")?.offset == 4)
+        #expect(error("\"a\u{01}\"")?.offset == 2)
+        #expect(error(#"["\x"]"#)?.message == #"invalid escape '\x' in string"#)
+        #expect(error("")?.message == "expected a value, found end of input")
+        #expect(error(String(repeating: "[", count: 600))?.message.contains("nesting") == true)
+        #expect(error("tru")?.message == "invalid literal, expected 'true'")
+        let e = error("{\n  \"k\": ,}")
+        #expect(e?.description == "invalid JSON at byte offset 9 (line 2, column 8): expected a value, found ','")
+    }
+
+    @Test func invalidUTF8() {
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: [0x22, 0xFF, 0x22]) }
+    }
+
+    @Test func streamingWriterMatchesValueWriter() {
+        var w = JSONTextWriter(format: .python)
+        w.beginObject()
+        w.key("x")
+        w.beginArray()
+        w.int(1)
+        ([0xAB, 0x01] as [UInt8]).withUnsafeBytes { w.hexBytesString($0) }
+        w.endArray()
+        w.key("y")
+        w.bool(false)
+        w.endObject()
+        let v: JSONValue = ["x": [1, "ab 01"], "y": false]
+        #expect(w.text == v.formatted(.python))
+    }
+}

@@ -1,0 +1,325 @@
+import Testing
+import VMState
+
+/// `vmstate analyze` against what QEMU 7.2's scripts/analyze-migration.py printed for real
+/// streams.
+@Suite struct AnalyzeTests {
+    static let sharedStreams = ["pc-reset", "pc-bios"]
+
+    func checkAgainstScript(stream: String, expected: String, parsed: Bool) throws {
+        let analysis = try StreamAnalysis(path: stream, options: .init(recordPages: false))
+        let expectedText = try Fixtures.text(expected)
+        if parsed {
+            // Compared as parsed JSON (order of members included) ...
+            let expectedJSON = try JSONValue(parsing: expectedText)
+            #expect(analysis.stateJSON == expectedJSON)
+        }
+        // ... and as text, byte for byte (which implies the former).
+        let text = analysis.pythonText
+        if text != expectedText {
+            // Point at the first difference rather than printing megabytes.
+            let a = Array(text.utf8), b = Array(expectedText.utf8)
+            let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            Issue.record("first difference at byte \(i): ours \(String(decoding: a[i..<min(i + 80, a.count)], as: UTF8.self)) / script \(String(decoding: b[i..<min(i + 80, b.count)], as: UTF8.self))")
+        }
+    }
+
+    @Test(arguments: sharedStreams)
+    func sharedFixtureMatchesScript(_ name: String) throws {
+        let dir = Fixtures.qemu72 + "/" + name
+        try checkAgainstScript(stream: dir + "/stream.bin", expected: dir + "/analyze.json", parsed: true)
+    }
+
+    @Test(arguments: Fixtures.streamNames)
+    func committedStreamMatchesScript(_ name: String) throws {
+        let dir = Fixtures.streams + "/" + name
+        try checkAgainstScript(stream: dir + "/stream.bin", expected: dir + "/analyze.json", parsed: false)
+    }
+
+    @Test func pcBiosValues() throws {
+        let a = try StreamAnalysis(path: Fixtures.qemu72 + "/pc-bios/stream.bin")
+        #expect(a.machineType == "pc-i440fx-7.2")
+        #expect(a.pageSize == 4096)
+        let state = a.stateJSON
+        #expect(state["ram (2)"]?["section sizes"]?["pc.ram"] == "0x0000000001000000")
+        #expect(state["ram (2)"]?["section sizes"]?["pc.bios"] == "0x0000000000040000")
+        #expect(state["timer (0)"]?["cpu_ticks_offset"] == "0x000000009ae27228")
+        #expect(state["timer (0)"]?["unused"] == "00 00 00 00 00 00 00 00")
+        #expect(state["cpu (5)"]?["env.eip"] == "0x000000000000b7b9")
+        #expect(state["cpu (5)"]?["env.regs"]?[1] == "0x000000000000b79d")
+        #expect(state["cpu (5)"]?["env.segs"]?[0]?["selector"] == "0x0000d980")
+        #expect(state["cpu (5)"]?["env.fpregs"]?[7]?["tmp"] == "00 00 00 00 00 00 00 00 00 00")
+        // A signed 32-bit -1 prints with its decimal value.
+        #expect(state["cpu (5)"]?["env.exception_nr"] == "0xffffffff (-1)")
+
+        // The typed model behind it.
+        guard let cpu = a.sections.first(where: { $0.name == "cpu" }), case .device(let record) = cpu.content else {
+            Issue.record("no cpu section")
+            return
+        }
+        #expect(cpu.sectionID == 5)
+        #expect(cpu.version == 12)
+        #expect(record.vmsdName == "cpu")
+        #expect(record["env.eip"] == .integer(bytes: [0, 0, 0, 0, 0, 0, 0xB7, 0xB9], signed: false))
+        #expect(record["env.eip"]?.unsignedValue == 0xB7B9)
+        #expect(record["env.exception_nr"]?.decimalString == "-1")
+
+        guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content else {
+            Issue.record("no ram section")
+            return
+        }
+        #expect(r.blocks.map(\.name) == ["pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp"])
+        #expect(r.totalSize == 0x0108_2000)
+        #expect(r.pageCount == 4226)
+        #expect(r.dataPageCount == 111)
+        #expect(r.pages.count == 4226)
+    }
+
+    @Test func descriptionMatchesScript() throws {
+        let dir = Fixtures.streams + "/audio-hda"
+        let (json, location) = try StreamAnalysis.readVMDesc(Fixtures.bytes(dir + "/stream.bin"))
+        let expected = try Fixtures.text(dir + "/desc.json")
+        #expect(json.deduplicatingKeys().formatted(.python) + "\n" == expected)
+        #expect(json.deduplicatingKeys() == (try JSONValue(parsing: expected)))
+        #expect(location.jsonOffset == location.markerOffset + 5)
+    }
+
+    @Test func descriptionOfSharedFixtureMatchesItsVMDesc() throws {
+        for name in Self.sharedStreams {
+            let dir = Fixtures.qemu72 + "/" + name
+            let a = try StreamAnalysis(path: dir + "/stream.bin", options: .init(recordPages: false))
+            #expect(a.descriptionJSON == (try Fixtures.json(dir + "/vmdesc.json")))
+        }
+    }
+
+    @Test func memoryDump() throws {
+        let a = try StreamAnalysis(path: Fixtures.qemu72 + "/pc-bios/stream.bin")
+        var w = JSONTextWriter(format: .python)
+        a.writeState(to: &w, memory: true)
+        let json = try JSONValue(parsing: w.text)
+        guard let memory = json["ram (2)"]?["memory"]?.objectValue else {
+            Issue.record("no memory object")
+            return
+        }
+        // Every page of this stream is sent once.
+        #expect(memory.count == 4226)
+        #expect(memory.keys.first == "pc.ram (0x0000000000000000)")
+        #expect(memory["pc.ram (0x0000000000001000)"] == "Filled with 0x00")
+        // Data pages: 4096 bytes as "xx xx ...".
+        let dataPages = memory.members.filter { $0.value.stringValue?.hasPrefix("Filled") == false }
+        #expect(dataPages.count == 111)
+        #expect(dataPages.allSatisfy { $0.value.stringValue?.utf8.count == 4096 * 3 - 1 })
+        // The BIOS ends with the reset vector jump (ea 5b e0 00 f0) 16 bytes before 4 GiB,
+        // i.e. at offset 0x3fff0 of pc.bios.
+        let last = memory["pc.bios (0x000000000003f000)"]?.stringValue ?? ""
+        let bytes = last.split(separator: " ")
+        #expect(bytes.count == 4096)
+        #expect(bytes[0xFF0..<0xFF5].joined(separator: " ") == "ea 5b e0 00 f0")
+        // "section sizes" stays first.
+        #expect(json["ram (2)"]?.objectValue?.keys == ["section sizes", "memory"])
+    }
+
+    @Test func treeView() throws {
+        let a = try StreamAnalysis(path: Fixtures.qemu72 + "/pc-bios/stream.bin", options: .init(recordPages: false))
+        let text = TreeView(maxBytes: 32).text(a)
+        #expect(text.contains("machine type: pc-i440fx-7.2"))
+        #expect(text.contains("cpu (section 5, instance 0, version 12)  vmsd \"cpu\" v12"))
+        #expect(text.contains("env.eip                    uint64      0x000000000000b7b9 = 47033"))
+        #expect(text.contains("        pc.ram                 0x0000000001000000  16 MiB"))
+        #expect(text.contains("pages: 4226 records, 111 with data, 4115 filled"))
+        #expect(text.contains("0xffffffff (-1)"))
+    }
+
+    /// A hand-made stream whose vmdesc repeats keys inside one field object, as QEMU's writer
+    /// does for qtailq/gtree fields with several elements. Expected output produced with
+    /// analyze-migration.py (-f and -d desc) from the same bytes.
+    @Test func duplicateKeysAndSignedTypes() throws {
+        let desc = #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "a", "type": "uint16", "size": 2}, {"name": "q", "type": "qtailq", "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "size": 5}, {"name": "s", "type": "int8", "size": 1}, {"name": "e", "type": "uint8 equal", "size": 1}], "subsections": [{"vmsd_name": "dev/sub", "version": 1, "fields": [{"name": "x", "type": "uint32", "size": 4}]}]}]}"#
+        func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        var b: [UInt8] = Array("QEVM".utf8) + be32(3)
+        b += [0x07] + be32(13) + Array("pc-i440fx-7.2".utf8)
+        b += [0x04] + be32(0) + [3] + Array("dev".utf8) + be32(0) + be32(1)
+        b += [0x12, 0x34, 0x01, 0xAA, 0x01, 0xBB, 0x00, 0xFF, 0x80]
+        b += [0x05, 7] + Array("dev/sub".utf8) + be32(1) + be32(7)
+        b += [0x7E] + be32(0) + [0x00]
+        b += [0x06] + be32(desc.utf8.count) + Array(desc.utf8)
+        let a = try StreamAnalysis(bytes: StreamBytes(b))
+        #expect(a.pythonText == """
+            {
+                "dev (0)": {
+                    "a": "0x1234",
+                    "q": "01 aa 01 bb 00",
+                    "s": "0xff (-1)",
+                    "e": "0x80 (-128)",
+                    "dev/sub": {
+                        "x": "0x00000007"
+                    }
+                }
+            }
+
+            """)
+        // The raw vmdesc keeps all nine members of "q"; -d desc shows Python's view.
+        let q = a.vmdesc["devices"]?[0]?["fields"]?[1]?.objectValue
+        #expect(q?.keys == ["name", "type", "vmsd_name", "version", "fields", "vmsd_name", "version", "fields", "size"])
+        let shown = a.descriptionJSON["devices"]?[0]?["fields"]?[1]?.objectValue
+        #expect(shown?.keys == ["name", "type", "vmsd_name", "version", "fields", "size"])
+        #expect(a.machineType == "pc-i440fx-7.2")
+        #expect(a.endOffset == b.count - 5 - desc.utf8.count - 1)
+    }
+
+    // MARK: errors
+
+    func pcBiosBytes() throws -> [UInt8] {
+        try Fixtures.array(Fixtures.qemu72 + "/pc-bios/stream.bin")
+    }
+
+    @Test func badMagic() throws {
+        var data = try pcBiosBytes()
+        data[0] = 0x00  // "\0EVM"
+        let eFound = Fixtures.streamError(data)
+        let e = try #require(eFound)
+        #expect(e.offset == 0)
+        #expect(e.message.contains("expected the stream magic 0x5145564d"))
+        #expect(e.description.contains("at byte offset 0 (0x0)"))
+    }
+
+    @Test func badVersionAndTinyFiles() throws {
+        var data = try pcBiosBytes()
+        data[7] = 2
+        let eFound = Fixtures.streamError(data)
+        let e = try #require(eFound)
+        #expect(e.offset == 4)
+        #expect(e.message.contains("expected stream format version 3, found 2"))
+
+        let emptyFound = Fixtures.streamError([])
+        let empty = try #require(emptyFound)
+        #expect(empty.offset == 0)
+        #expect(empty.message.contains("8-byte stream header"))
+    }
+
+    @Test func truncatedStream() throws {
+        let data = try pcBiosBytes()
+        let a = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
+        guard let cpu = a.sections.first(where: { $0.name == "cpu" }), case .device(let record) = cpu.content,
+              let eip = record.members.first(where: { $0.name == "env.eip" })
+        else {
+            Issue.record("no cpu/env.eip")
+            return
+        }
+        // Cut in the middle of env.eip: the stream no longer carries its vmdesc.
+        let cut = Array(data[0..<(eip.offset + 3)])
+        let eFound = Fixtures.streamError(cut)
+        let e = try #require(eFound)
+        #expect(e.offset == cut.count)
+        #expect(e.message.contains("truncated"))
+        #expect(e.description.contains("at byte offset \(cut.count)"))
+
+        // With the description supplied separately, the error says where the data ran out.
+        let e2Found = Fixtures.streamError(cut, options: .init(vmdesc: a.vmdesc))
+        let e2 = try #require(e2Found)
+        #expect(e2.offset == eip.offset)
+        #expect(e2.section == "\"cpu\" (section id 5, instance 0)")
+        #expect(e2.field == "env.eip")
+        #expect(e2.message == "expected a uint64 value (8 bytes), but the stream ends after 3 more bytes")
+
+        // Deeper: a struct element inside an array.
+        guard case .list(let segs)? = record["env.segs"], case .record = segs[1],
+              let segsMember = record.members.first(where: { $0.name == "env.segs" })
+        else {
+            Issue.record("no env.segs")
+            return
+        }
+        // Each segment is 4 + 8 + 4 + 4 = 20 bytes; cut inside segs[1].base.
+        let cut2 = Array(data[0..<(segsMember.offset + 20 + 4 + 2)])
+        let e3Found = Fixtures.streamError(cut2, options: .init(vmdesc: a.vmdesc))
+        let e3 = try #require(e3Found)
+        #expect(e3.field == "env.segs[1]/base")
+        #expect(e3.offset == segsMember.offset + 24)
+    }
+
+    @Test func truncatedVMDesc() throws {
+        let data = try pcBiosBytes()
+        let cut = Array(data.dropLast(100))
+        let eFound = Fixtures.streamError(cut)
+        let e = try #require(eFound)
+        #expect(e.offset == cut.count)
+        #expect(e.message.contains("declares"))
+        #expect(e.message.contains("truncated"))
+    }
+
+    @Test func corruptVMDesc() throws {
+        var data = try pcBiosBytes()
+        let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))
+        // Replace the ':' after the first key with '#'.
+        var i = location.jsonOffset
+        while data[i] != UInt8(ascii: ":") { i += 1 }
+        data[i] = UInt8(ascii: "#")
+        let eFound = Fixtures.streamError(data)
+        let e = try #require(eFound)
+        #expect(e.offset == i)
+        #expect(e.message.contains("vmdesc"))
+        #expect(e.message.contains("expected ':' after object key"))
+        #expect(e.description.contains("at byte offset \(i)"))
+
+        // Valid JSON, wrong shape.
+        let bad: JSONValue = ["page_size": 4096, "devices": [["name": "cpu"]]]
+        let e2Found = Fixtures.streamError(try pcBiosBytes(), options: .init(vmdesc: bad))
+        let e2 = try #require(e2Found)
+        #expect(e2.message.contains("instance_id"))
+    }
+
+    @Test func corruptSectionData() throws {
+        var data = try pcBiosBytes()
+        let a = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
+        let section = try #require(a.sections.first { $0.name == "cpu_common" })
+        data[section.offset] = 0x09
+        let eFound = Fixtures.streamError(data)
+        let e = try #require(eFound)
+        #expect(e.offset == section.offset)
+        #expect(e.message.contains("found 0x09"))
+
+        // A footer naming the wrong section.
+        var data2 = try pcBiosBytes()
+        let footer = section.endOffset
+        #expect(data2[footer] == 0x7E)
+        data2[footer + 4] ^= 0x01
+        let e2Found = Fixtures.streamError(data2)
+        let e2 = try #require(e2Found)
+        #expect(e2.offset == footer + 1)
+        #expect(e2.message.contains("expected the footer of section id \(section.sectionID)"))
+    }
+
+    @Test func ramHeaderErrors() throws {
+        var data = try pcBiosBytes()
+        let a = try StreamAnalysis(bytes: StreamBytes(data))
+        guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content else {
+            Issue.record("no ram section")
+            return
+        }
+        // A data page sent with the CONTINUE flag: its header is the 8 bytes before the data.
+        let offsets = r.pages.compactMap { p -> Int? in if case .data(let o) = p.content { return o } else { return nil } }
+        let pageOffset = try #require(offsets.first { data[$0 - 1] == 0x28 })
+        let header = pageOffset - 8
+        data[header + 7] |= 0x40
+        data[header + 7] &= ~0x08
+        let eFound = Fixtures.streamError(data)
+        let e = try #require(eFound)
+        #expect(e.offset == header)
+        #expect(e.message.contains("XBZRLE"))
+        #expect(e.section == "\"ram\" (section id 2, instance 0)")
+    }
+
+    @Test func streamWithoutVMDesc() throws {
+        let data = try pcBiosBytes()
+        let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))
+        let bare = Array(data[0..<location.markerOffset])
+        let eFound = Fixtures.streamError(bare)
+        let e = try #require(eFound)
+        #expect(e.message.contains("--vmdesc"))
+        // The same stream reads with the description given separately.
+        let (vmdesc, _) = try StreamAnalysis.readVMDesc(StreamBytes(data))
+        let a = try StreamAnalysis(bytes: StreamBytes(bare), options: .init(vmdesc: vmdesc))
+        #expect(a.pythonText == (try Fixtures.text(Fixtures.qemu72 + "/pc-bios/analyze.json")))
+        #expect(a.vmdescLocation == nil)
+    }
+}

@@ -1,0 +1,367 @@
+import Testing
+import VMState
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `vmstate compat`: each rule of vmstate-static-checker.py broken once in an edited copy of a
+/// real `-dump-vmstate` file.
+@Suite struct CompatTests {
+    static let dumpPath = Fixtures.qemu72 + "/dump-vmstate-pc.json"
+
+    enum Step {
+        case key(String)
+        case index(Int)
+    }
+
+    /// Applies `change` to the value at `path`.
+    static func edit(_ value: inout JSONValue, _ path: [Step], _ change: (inout JSONValue) -> Void) {
+        guard let first = path.first else {
+            change(&value)
+            return
+        }
+        let rest = Array(path.dropFirst())
+        switch (first, value) {
+        case (.key(let k), .object(var o)):
+            var child = o[k] ?? .null
+            edit(&child, rest, change)
+            o[k] = child
+            value = .object(o)
+        case (.index(let i), .array(var a)):
+            edit(&a[i], rest, change)
+            value = .array(a)
+        default:
+            Issue.record("path does not fit the document")
+        }
+    }
+
+    static func fieldIndex(_ doc: JSONValue, _ section: String, _ name: String) -> Int {
+        doc[section]?["Description"]?["Fields"]?.arrayValue?.firstIndex { $0["field"]?.stringValue == name } ?? -1
+    }
+
+    /// Parsed once for all tests.
+    static let dump: Result<JSONValue, any Error> = Result { try Fixtures.json(dumpPath) }
+
+    let old: JSONValue
+
+    init() throws {
+        old = try Self.dump.get()
+    }
+
+    func check(_ new: JSONValue, options: CompatChecker.Options = .init()) throws -> CompatReport {
+        try CompatChecker(options: options).check(old: old, new: new)
+    }
+
+    /// NEW = OLD with `change` applied at `path` of section `section`'s description.
+    func rtcFields(_ change: (inout [JSONValue]) -> Void) -> JSONValue {
+        var new = old
+        Self.edit(&new, [.key("mc146818rtc"), .key("Description"), .key("Fields")]) { v in
+            var a = v.arrayValue ?? []
+            change(&a)
+            v = .array(a)
+        }
+        return new
+    }
+
+    static func field(_ name: String, _ size: Int64, version: Int64 = 0) -> JSONValue {
+        ["field": .string(name), "version_id": .number(JSONNumber(version)), "field_exists": false, "size": .number(JSONNumber(size))]
+    }
+
+    @Test func identicalDumpsAreCompatible() throws {
+        let report = try check(old)
+        #expect(report.isCompatible)
+        #expect(report.findings.isEmpty)
+        #expect(report.warnings.isEmpty)
+        #expect(report.json == .array([]))
+        #expect(report.text().hasPrefix("compatible"))
+    }
+
+    @Test func sectionMissing() throws {
+        var new = old
+        guard case .object(var o) = new else { return }
+        o["mc146818rtc"] = nil
+        new = .object(o)
+        let report = try check(new)
+        #expect(report.findings == [CompatFinding(
+            section: "mc146818rtc", descriptionName: nil, field: nil, kind: .sectionMissing,
+            message: "section \"mc146818rtc\" does not exist in NEW")])
+        #expect(!report.isCompatible)
+    }
+
+    @Test func versionLowered() throws {
+        var new = old
+        Self.edit(&new, [.key("mc146818rtc"), .key("version_id")]) { $0 = 2 }
+        Self.edit(&new, [.key("mc146818rtc"), .key("Description"), .key("version_id")]) { $0 = 2 }
+        let report = try check(new)
+        #expect(report.findings.count == 1)
+        let f = try #require(report.findings.first)
+        #expect(f.kind == .version)
+        #expect(f.section == "mc146818rtc")
+        #expect(f.descriptionName == "mc146818rtc")
+        #expect(f.field == nil)
+        #expect(f.message.contains("version 3 in OLD, but only 2 in NEW"))
+    }
+
+    @Test func sectionLevelVersionAlone() throws {
+        // The section's own number differs from its description's: checked separately.
+        var new = old
+        Self.edit(&new, [.key("mc146818rtc"), .key("version_id")]) { $0 = 1 }
+        let report = try check(new)
+        #expect(report.findings.map(\.kind) == [.version])
+        #expect(report.findings.first?.descriptionName == nil)
+    }
+
+    @Test func minimumVersionRaised() throws {
+        var new = old
+        Self.edit(&new, [.key("mc146818rtc"), .key("minimum_version_id")]) { $0 = 4 }
+        Self.edit(&new, [.key("mc146818rtc"), .key("Description"), .key("minimum_version_id")]) { $0 = 4 }
+        let report = try check(new)
+        #expect(report.findings.map(\.kind) == [.minimumVersion])
+        #expect(report.findings.first?.descriptionName == "mc146818rtc")
+        #expect(report.findings.first?.message == "OLD saves version 3, but NEW accepts only versions 4 and later")
+    }
+
+    @Test func fieldVersionLowered() throws {
+        let i = Self.fieldIndex(old, "mc146818rtc", "base_rtc")
+        let oldVersion = try #require(old["mc146818rtc"]?["Description"]?["Fields"]?[i]?["version_id"]?.int64Value)
+        #expect(oldVersion == 3)
+        let new = rtcFields { $0[i] = Self.field("base_rtc", 8, version: 2) }
+        let report = try check(new)
+        #expect(report.findings.map(\.kind) == [.fieldVersion])
+        #expect(report.findings.first?.field == "base_rtc")
+    }
+
+    @Test func fieldSizeChanged() throws {
+        var new = old
+        let i = Self.fieldIndex(old, "mc146818rtc", "cmos_index")
+        Self.edit(&new, [.key("mc146818rtc"), .key("Description"), .key("Fields"), .index(i), .key("size")]) { $0 = 2 }
+        let report = try check(new)
+        #expect(report.findings == [CompatFinding(
+            section: "mc146818rtc", descriptionName: "mc146818rtc", field: "cmos_index", kind: .size,
+            message: "size changed from 1 byte in OLD to 2 bytes in NEW")])
+    }
+
+    @Test func fieldMissingAtEnd() throws {
+        let new = rtcFields { $0.removeLast() }
+        let report = try check(new)
+        #expect(report.findings.map(\.kind) == [.fieldMissing])
+        #expect(report.findings.first?.field == "next_alarm_time")
+    }
+
+    @Test func fieldsReordered() throws {
+        let i = Self.fieldIndex(old, "mc146818rtc", "irq_coalesced")
+        let new = rtcFields { $0.swapAt(i, i + 1) }
+        let report = try check(new)
+        #expect(report.findings.count == 1)
+        let f = try #require(report.findings.first)
+        #expect(f.kind == .fieldMismatch)
+        #expect(f.field == "irq_coalesced")
+        #expect(f.message.contains("NEW has \"period\""))
+    }
+
+    @Test func fieldRenamedAndKnownRename() throws {
+        let i = Self.fieldIndex(old, "mc146818rtc", "period")
+        let new = rtcFields { $0[i] = Self.field("period_ns", 4, version: 2) }
+        #expect(try check(new).findings.map(\.kind) == [.fieldMismatch])
+        var options = CompatChecker.Options()
+        options.addRename(scope: "mc146818rtc", "period", "period_ns")
+        #expect(try check(new, options: options).isCompatible)
+    }
+
+    @Test func unusedSpaceSplitIntoFields() throws {
+        let i = Self.fieldIndex(old, "mc146818rtc", "unused")
+        #expect(old["mc146818rtc"]?["Description"]?["Fields"]?[i]?["size"] == 28)
+        // OLD's 28 unused bytes become three NEW fields of 28 bytes in all.
+        let new = rtcFields { $0.replaceSubrange(i...i, with: [Self.field("a", 16), Self.field("b", 8), Self.field("c", 4)]) }
+        #expect(try check(new).isCompatible)
+        // And the reverse: fields of OLD covered by unused space in NEW.
+        #expect(try CompatChecker().check(old: new, new: old).isCompatible)
+    }
+
+    @Test func unusedSpaceMismatch() throws {
+        let i = Self.fieldIndex(old, "mc146818rtc", "unused")
+        let new = rtcFields { $0.replaceSubrange(i...i, with: [Self.field("a", 16), Self.field("b", 16)]) }
+        let report = try check(new)
+        #expect(report.findings.map(\.kind) == [.unusedSize])
+        #expect(report.findings.first?.field == "b")
+        // Reverse direction: OLD's fields overrun NEW's unused space.
+        let reverse = try CompatChecker().check(old: new, new: old)
+        #expect(reverse.findings.map(\.kind) == [.unusedSize])
+        #expect(reverse.findings.first?.field == "b")
+    }
+
+    @Test func subsectionMissing() throws {
+        var new = old
+        Self.edit(&new, [.key("hpet"), .key("Description"), .key("Subsections")]) { v in
+            v = .array((v.arrayValue ?? []).filter { $0["name"]?.stringValue != "hpet/offset" })
+        }
+        let report = try check(new)
+        #expect(report.findings == [CompatFinding(
+            section: "hpet", descriptionName: "hpet", field: nil, kind: .subsectionMissing,
+            message: "subsection \"hpet/offset\" does not exist in NEW")])
+
+        // No subsections at all.
+        var none = old
+        Self.edit(&none, [.key("mc146818rtc"), .key("Description")]) { v in
+            if case .object(var o) = v { o["Subsections"] = nil; v = .object(o) }
+        }
+        let r2 = try check(none)
+        #expect(r2.findings.map(\.kind) == [.subsectionMissing])
+        #expect(r2.findings.first?.message.contains("mc146818rtc/irq_reinject_on_ack_count") == true)
+    }
+
+    @Test func nestedDescriptionMissing() throws {
+        var new = old
+        let i = Self.fieldIndex(old, "e1000", "parent_obj")
+        Self.edit(&new, [.key("e1000"), .key("Description"), .key("Fields"), .index(i)]) { v in
+            if case .object(var o) = v { o["Description"] = nil; v = .object(o) }
+        }
+        let report = try check(new)
+        #expect(report.findings.map(\.kind) == [.descriptionMissing])
+        #expect(report.findings.first?.field == "parent_obj")
+        #expect(report.findings.first?.message.contains("\"PCIDevice\"") == true)
+    }
+
+    @Test func nestedDescriptionRenamed() throws {
+        var new = old
+        let i = Self.fieldIndex(old, "e1000", "parent_obj")
+        Self.edit(&new, [.key("e1000"), .key("Description"), .key("Fields"), .index(i), .key("Description"), .key("name")]) {
+            $0 = "PCIDeviceV2"
+        }
+        let report = try check(new)
+        #expect(report.findings == [CompatFinding(
+            section: "e1000", descriptionName: "PCIDevice", field: nil, kind: .descriptionRenamed,
+            message: "description \"PCIDevice\" is \"PCIDeviceV2\" in NEW; its fields were not compared")])
+    }
+
+    @Test func nestedFieldChecked() throws {
+        var new = old
+        let i = Self.fieldIndex(old, "e1000", "parent_obj")
+        Self.edit(&new, [.key("e1000"), .key("Description"), .key("Fields"), .index(i), .key("Description"), .key("Fields"), .index(0), .key("size")]) {
+            $0 = 8
+        }
+        let report = try check(new)
+        #expect(report.findings.count == 1)
+        #expect(report.findings.first?.section == "e1000")
+        #expect(report.findings.first?.descriptionName == "PCIDevice")
+        #expect(report.findings.first?.field == "version_id")
+        #expect(report.findings.first?.kind == .size)
+    }
+
+    @Test func fieldsMovedIntoStruct() throws {
+        // NEW wraps cmos_data and cmos_index in a struct: same wire format.
+        let new = rtcFields { a in
+            let regs: JSONValue = [
+                "field": "regs", "version_id": 0, "field_exists": false, "size": 129,
+                "Description": [
+                    "name": "rtc_regs", "version_id": 1, "minimum_version_id": 1,
+                    "Fields": [Self.field("cmos_data", 128), Self.field("cmos_index", 1)],
+                ],
+            ]
+            a.replaceSubrange(0...1, with: [regs])
+        }
+        #expect(try check(new).isCompatible)
+        // And OLD having the struct that NEW flattened.
+        #expect(try CompatChecker().check(old: new, new: old).isCompatible)
+    }
+
+    @Test func entryMissing() throws {
+        var new = old
+        Self.edit(&new, [.key("mc146818rtc")]) { v in
+            if case .object(var o) = v { o["minimum_version_id"] = nil; v = .object(o) }
+        }
+        let report = try check(new)
+        #expect(report.findings.map(\.kind) == [.entryMissing])
+        #expect(report.findings.first?.message == "entry \"minimum_version_id\" is missing in NEW")
+    }
+
+    @Test func machineTypeIsOnlyAWarning() throws {
+        var new = old
+        Self.edit(&new, [.key("vmschkmachine"), .key("Name")]) { $0 = "pc-q35-7.2" }
+        let report = try check(new)
+        #expect(report.isCompatible)
+        #expect(report.warnings == ["comparing different machine types: \"pc-i440fx-7.2\" (OLD) and \"pc-q35-7.2\" (NEW)"])
+    }
+
+    @Test func jsonOutput() throws {
+        let i = Self.fieldIndex(old, "mc146818rtc", "cmos_index")
+        let new = rtcFields { $0[i] = Self.field("cmos_index", 2) }
+        var gone = new
+        if case .object(var o) = gone { o["hpet"] = nil; gone = .object(o) }
+        let report = try check(gone)
+        let expected: JSONValue = [
+            ["section": "mc146818rtc", "description": "mc146818rtc", "field": "cmos_index", "kind": "size",
+             "message": "size changed from 1 byte in OLD to 2 bytes in NEW"],
+            ["section": "hpet", "description": nil, "kind": "section-missing",
+             "message": "section \"hpet\" does not exist in NEW"],
+        ]
+        // Findings come in OLD's section order, whichever that is.
+        let items = try #require(report.json.arrayValue)
+        #expect(items.count == 2)
+        for e in expected.arrayValue! { #expect(items.contains(e)) }
+        #expect(report.text().contains("section \"mc146818rtc\", description \"mc146818rtc\", field \"cmos_index\": size changed from 1 byte in OLD to 2 bytes in NEW [size]"))
+        #expect(report.text().hasSuffix("NOT compatible: 2 problems (state saved by OLD does not load into NEW)\n"))
+    }
+
+    @Test func badInput() throws {
+        let i = Self.fieldIndex(old, "mc146818rtc", "cmos_index")
+        var new = old
+        Self.edit(&new, [.key("mc146818rtc"), .key("Description"), .key("Fields"), .index(i)]) { v in
+            if case .object(var o) = v { o["size"] = nil; v = .object(o) }
+        }
+        #expect(throws: CompatInputError.self) { try check(new) }
+        do {
+            _ = try check(new)
+        } catch let e as CompatInputError {
+            #expect(e.location.hasPrefix("NEW"))
+            #expect(e.message == "no \"size\"")
+        }
+        #expect(throws: CompatInputError.self) { try CompatChecker().check(old: [1, 2], new: old) }
+    }
+
+    @Test func everyKindIsDocumented() {
+        // The CLI help lists every kind; keep the raw values stable.
+        #expect(CompatFinding.Kind.allCases.map(\.rawValue) == [
+            "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
+            "field-mismatch", "unused-size", "subsection-missing", "description-missing",
+            "description-renamed", "entry-missing",
+        ])
+    }
+}
+
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct CompatCLITests {
+    @Test func exitStatusAndJSON() throws {
+        let dump = Fixtures.qemu72 + "/dump-vmstate-pc.json"
+        let same = try Tool.run(["compat", dump, dump])
+        #expect(same.status == 0)
+        #expect(same.stdout == "compatible: state saved by OLD loads into NEW\n")
+        let sameJSON = try Tool.run(["compat", "--json", dump, dump])
+        #expect(sameJSON.status == 0)
+        #expect(sameJSON.stdout == "[]\n")
+
+        // NEW: the dump without mc146818rtc.
+        var new = try Fixtures.json(dump)
+        if case .object(var o) = new { o["mc146818rtc"] = nil; new = .object(o) }
+        let newPath = "/tmp/vmstate-compat-test-\(getpid()).json"
+        let fd = open(newPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var text = new.formatted(.pythonCompact)
+        text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        defer { unlink(newPath) }
+        let r = try Tool.run(["compat", "--json", dump, newPath])
+        #expect(r.status == 1)
+        #expect(try JSONValue(parsing: r.stdout) == [[
+            "section": "mc146818rtc", "description": nil, "kind": "section-missing",
+            "message": "section \"mc146818rtc\" does not exist in NEW",
+        ]])
+        // The other direction is compatible: the loader has a section the saver lacks.
+        let reverse = try Tool.run(["compat", "--reverse", dump, newPath])
+        #expect(reverse.status == 0)
+
+        let bad = try Tool.run(["compat", dump, Fixtures.qemu72 + "/pc-bios/stream.bin"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("invalid JSON at byte offset 0"))
+    }
+}
