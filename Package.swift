@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "VMStateTool",
             dependencies: [
-                "VMState",
+                "VMState", "CVMState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -10,6 +10,6 @@ struct VMStateCommand: ParsableCommand {
             was found (diff, compat), 2 bad input (unreadable, truncated or corrupt stream \
             or JSON).
             """,
-        subcommands: [Analyze.self, Diff.self, Compat.self]
+        subcommands: [Analyze.self, Diff.self, Compat.self, Schema.self, Lint.self]
     )
 }

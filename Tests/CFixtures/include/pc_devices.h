@@ -1099,6 +1099,8 @@ void *pc_device_state_new(const VMStateDescription *vmsd);
 size_t pc_device_state_size(const VMStateDescription *vmsd);
 
 /** Deliberately broken tables for the lint tests (lint_broken.c), NULL-ended. */
+/** The deliberately broken tables as an exported NULL-terminated array (for `vmstate lint`). */
+extern const VMStateDescription *const pc_lint_broken_vmsds[];
 const VMStateDescription *const *pc_lint_broken_vmsd_list(void);
 
 #ifdef __cplusplus

@@ -307,13 +307,13 @@ const VMStateDescription pc_lint_recursive = {
     },
 };
 
-const VMStateDescription *const *pc_lint_broken_vmsd_list(void) {
-    static const VMStateDescription *const list[] = {
-        &pc_lint_array_varray,   &pc_lint_varray_flags,       &pc_lint_multiply,
-        &pc_lint_alloc,          &pc_lint_multiply_elements,  &pc_lint_struct,
-        &pc_lint_info,           &pc_lint_subsection,         &pc_lint_duplicate,
-        &pc_lint_varray_unvalidated, &pc_lint_unguarded,      &pc_lint_bounds,
-        &pc_lint_versions,       &pc_lint_recursive,          NULL,
-    };
-    return list;
-}
+/* NULL-terminated, exported so that `vmstate lint LIB.so pc_lint_broken_vmsds` finds it. */
+const VMStateDescription *const pc_lint_broken_vmsds[] = {
+    &pc_lint_array_varray,   &pc_lint_varray_flags,       &pc_lint_multiply,
+    &pc_lint_alloc,          &pc_lint_multiply_elements,  &pc_lint_struct,
+    &pc_lint_info,           &pc_lint_subsection,         &pc_lint_duplicate,
+    &pc_lint_varray_unvalidated, &pc_lint_unguarded,      &pc_lint_bounds,
+    &pc_lint_versions,       &pc_lint_recursive,          NULL,
+};
+
+const VMStateDescription *const *pc_lint_broken_vmsd_list(void) { return pc_lint_broken_vmsds; }

@@ -1,0 +1,80 @@
+import ArgumentParser
+import CVMState
+import VMState
+
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a library's device descriptions in QEMU's -dump-vmstate JSON format.",
+        discussion: """
+            LIB.so is a shared library with the tables (built against libswiftvmstate), SYMBOL \
+            a NULL-terminated array of `const VMStateDescription *` in it. Each description is \
+            one top-level entry keyed by its name. The output feeds `vmstate compat` (and \
+            QEMU's scripts/vmstate-static-checker.py). C programs can produce the same text \
+            with vmstate_dump_schema() (migration/vmstate-schema.h).
+
+            Exit status: 0 success, 2 bad input (no such library or symbol, unusable table).
+            """
+    )
+
+    @Argument(help: "The shared library holding the tables.")
+    var library: String
+
+    @Argument(help: "The symbol of the NULL-terminated array of description pointers.")
+    var symbol: String
+
+    @Option(help: "The machine name written in the \"vmschkmachine\" entry.")
+    var machine = "none"
+
+    func run() throws {
+        do {
+            let tables = try TableLibrary.open(library, symbol: symbol)
+            Stdout.write(try VMStateSchema.dumpJSON(nullTerminated: tables.descriptions, machine: machine))
+        } catch {
+            throw failBadInput("schema", error)
+        }
+    }
+}
+
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a library's description tables against the VMState flag rules.",
+        discussion: """
+            Prints one line per finding: `error|warning: PATH: message [rule]`, where PATH \
+            runs through nested structs and subsections (`dev/field/inner`). Errors: ARRAY and \
+            VARRAY_* together, two VARRAY_* flags, MULTIPLY without VBUFFER, ALLOC without \
+            POINTER, MULTIPLY_ELEMENTS without a count, STRUCT/VSTRUCT without vmsd, other \
+            fields without info, a subsection not named after its parent, and more. Warnings: \
+            duplicate field names, VARRAY counts with no VMSTATE_VALIDATE guard, fields behind \
+            raw pointers a checked load cannot bound ("unguarded").
+
+            Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad input.
+            """
+    )
+
+    @Argument(help: "The shared library holding the tables.")
+    var library: String
+
+    @Argument(help: "The symbol of the NULL-terminated array of description pointers.")
+    var symbol: String
+
+    @Flag(help: "Print errors only.")
+    var errorsOnly = false
+
+    func run() throws {
+        let tables: TableLibrary
+        do {
+            tables = try TableLibrary.open(library, symbol: symbol)
+        } catch {
+            throw failBadInput("lint", error)
+        }
+        let findings = VMStateLint.check(nullTerminated: tables.descriptions)
+        var errors = 0
+        for finding in findings where !errorsOnly || finding.severity == .error {
+            Stdout.write(finding.description + "\n")
+        }
+        errors = findings.filter { $0.severity == .error }.count
+        let warnings = findings.count - errors
+        Stderr.write("vmstate lint: \(errors) error(s), \(warnings) warning(s)\n")
+        if errors > 0 { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `vmstate schema` and `vmstate lint` on a shared library of C tables: the pc device fixtures
+# (good tables) and the deliberately broken ones, built here as libpcfixtures.so.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+swift build --product swiftvmstate >/dev/null
+swift build --product vmstate >/dev/null
+bin=$(swift build --show-bin-path)
+swiftlib=$(dirname "$(dirname "$(command -v swift)")")/lib/swift/linux
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+${CC:-cc} -shared -fPIC -o "$out/libpcfixtures.so" Tests/CFixtures/pc/*.c -I include \
+    -I Tests/CFixtures/include $(pkg-config --cflags --libs glib-2.0) -L "$bin" -lswiftvmstate \
+    -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib"
+failed=0
+fail() { echo "FAIL - $*"; failed=1; }
+
+# schema: valid -dump-vmstate JSON that compat finds compatible with itself, with our devices.
+"$bin/vmstate" schema "$out/libpcfixtures.so" pc_device_vmsds >"$out/schema.json"
+for device in mc146818rtc i8254 hpet fw_cfg cpu; do
+    grep -q "^  \"$device\": {" "$out/schema.json" || fail "schema has no entry for $device"
+done
+if "$bin/vmstate" compat "$out/schema.json" "$out/schema.json" >/dev/null; then
+    echo "ok - schema of the fixture library is compatible with itself"
+else
+    fail "compat of the fixture schema with itself"
+fi
+# A table change compat must see: the RTC one version older in NEW.
+sed 's/"version_id": 3,/"version_id": 2,/' "$out/schema.json" >"$out/older.json"
+if "$bin/vmstate" compat "$out/schema.json" "$out/older.json" >"$out/compat.txt"; then
+    fail "compat missed a lowered version_id"
+else
+    grep -q "mc146818rtc" "$out/compat.txt" && echo "ok - compat reports the lowered RTC version" \
+        || fail "compat output does not name mc146818rtc"
+fi
+
+# lint: every planted mistake, with its rule id and path; no errors in the good tables.
+set +e
+"$bin/vmstate" lint "$out/libpcfixtures.so" pc_lint_broken_vmsds >"$out/lint.txt" 2>/dev/null
+status=$?
+set -e
+[ "$status" = 1 ] || fail "lint of the broken tables exited $status, expected 1"
+for expected in \
+    "error: broken_array_varray/items: .*\[array-varray-exclusive\]" \
+    "error: broken_varray_flags/items: .*\[varray-exclusive\]" \
+    "error: broken_multiply/items: .*\[multiply-needs-vbuffer\]" \
+    "error: broken_alloc/items: .*\[alloc-needs-pointer\]" \
+    "error: broken_multiply_elements/x: .*\[multiply-elements-needs-count\]" \
+    "error: broken_struct/inner/missing: .*\[struct-needs-vmsd\]" \
+    "error: broken_info/x: .*\[needs-info\]" \
+    "error: broken_subsection/elsewhere/sub: .*\[subsection-name\]" \
+    "warning: broken_duplicate/x: .*\[duplicate-field\]" \
+    "warning: broken_varray_unvalidated/items16: .*\[varray-unvalidated\]" \
+    "warning: broken_unguarded/data: .*\[unguarded\]" \
+    "error: broken_bounds/inner/far: .*\[out-of-bounds\]" \
+    "error: broken_versions: .*\[version-range\]" \
+    "error: broken_recursive/self: .*\[recursive-struct\]"; do
+    grep -q "^$expected\$" "$out/lint.txt" || fail "lint did not report: $expected"
+done
+[ "$(grep -c '^error:' "$out/lint.txt")" = 11 ] || fail "lint reported other errors: $(cat "$out/lint.txt")"
+if "$bin/vmstate" lint "$out/libpcfixtures.so" pc_device_vmsds --errors-only >"$out/good.txt" 2>/dev/null \
+    && [ ! -s "$out/good.txt" ]; then
+    echo "ok - lint finds every planted mistake and no error in the pc device tables"
+else
+    fail "lint found errors in the good tables: $(cat "$out/good.txt")"
+fi
+# Bad input: exit 2 with a message.
+set +e
+"$bin/vmstate" lint "$out/libpcfixtures.so" no_such_symbol 2>"$out/err.txt"
+status=$?
+set -e
+[ "$status" = 2 ] && grep -q "has no symbol no_such_symbol" "$out/err.txt" \
+    && echo "ok - an unknown symbol is bad input (exit 2)" || fail "unknown symbol: exit $status"
+exit "$failed"
