@@ -40,178 +40,61 @@ struct VMDescIndex {
     }
 
     static func parse(_ text: [UInt8]) -> VMDescIndex? {
-        var parser = TinyJSON(text)
-        guard let root = try? parser.value(), case .object(let members) = root.value else { return nil }
-        var pageSize = 4096
+        guard let root = try? JSONValue(parsing: text), let devices = root["devices"]?.arrayValue else { return nil }
+        let ranges = deviceRanges(text)
+        guard ranges.count == devices.count else { return nil }
         var entries: [Entry] = []
-        for (key, value) in members {
-            if key == "page_size", case .number(let n) = value.value { pageSize = Int(n) }
-            if key == "devices", case .array(let devices) = value.value {
-                for device in devices {
-                    guard case .object(let fields) = device.value else { return nil }
-                    var name = ""
-                    var instance: UInt32 = 0
-                    for (k, v) in fields {
-                        if k == "name", case .string(let s) = v.value { name = s }
-                        if k == "instance_id", case .number(let n) = v.value { instance = UInt32(clamping: Int64(n)) }
-                    }
-                    guard let size = dataSize(device) else { return nil }
-                    entries.append(Entry(name: name, instanceID: instance, size: size, json: Array(text[device.range])))
-                }
-            }
+        for (device, range) in zip(devices, ranges) {
+            guard let size = dataSize(device) else { return nil }
+            entries.append(
+                Entry(
+                    name: device["name"]?.stringValue ?? "",
+                    instanceID: UInt32(clamping: device["instance_id"]?.int64Value ?? 0),
+                    size: size, json: Array(text[range])))
         }
-        return VMDescIndex(pageSize: pageSize, entries: entries)
+        return VMDescIndex(pageSize: root["page_size"]?.intValue ?? StreamFormat.pageSize, entries: entries)
     }
 
     /// Section bytes a description object stands for: its fields' sizes (times array_len for
     /// compressed arrays) and, per subsection, its header (0x05, length, name, be32 version).
-    static func dataSize(_ node: TinyJSON.Node) -> Int? {
-        guard case .object(let members) = node.value else { return nil }
+    static func dataSize(_ description: JSONValue) -> Int? {
+        guard description.objectValue != nil else { return nil }
         var total = 0
-        for (key, value) in members {
-            if key == "fields", case .array(let fields) = value.value {
-                for field in fields {
-                    guard case .object(let f) = field.value else { return nil }
-                    var size = 0
-                    var count = 1
-                    for (k, v) in f {
-                        if k == "size", case .number(let n) = v.value { size = Int(n) }
-                        if k == "array_len", case .number(let n) = v.value { count = Int(n) }
-                    }
-                    total += size * count
-                }
-            }
-            if key == "subsections", case .array(let subs) = value.value {
-                for sub in subs {
-                    guard case .object(let s) = sub.value, let inner = dataSize(sub) else { return nil }
-                    var nameLength = 0
-                    for (k, v) in s where k == "vmsd_name" { if case .string(let n) = v.value { nameLength = n.utf8.count } }
-                    total += 2 + nameLength + 4 + inner
-                }
-            }
+        for field in description["fields"]?.arrayValue ?? [] {
+            guard let size = field["size"]?.intValue, size >= 0 else { return nil }
+            total += size * (field["array_len"]?.intValue ?? 1)
+        }
+        for sub in description["subsections"]?.arrayValue ?? [] {
+            guard let inner = dataSize(sub) else { return nil }
+            total += 2 + (sub["vmsd_name"]?.stringValue?.utf8.count ?? 0) + 4 + inner
         }
         return total
     }
-}
 
-/// A small order-keeping JSON reader that remembers each value's byte range.
-struct TinyJSON {
-    indirect enum Value {
-        case object([(String, Node)])
-        case array([Node])
-        case string(String)
-        case number(Double)
-        case bool(Bool)
-        case null
-    }
-
-    struct Node {
-        let value: Value
-        let range: Range<Int>
-    }
-
-    struct Failure: Error { let offset: Int }
-
-    private let text: [UInt8]
-    private var i = 0
-
-    init(_ text: [UInt8]) { self.text = text }
-
-    mutating func value() throws(Failure) -> Node {
-        skipSpace()
-        let start = i
-        guard i < text.count else { throw Failure(offset: i) }
-        let v: Value
-        switch text[i] {
-        case UInt8(ascii: "{"):
-            i += 1
-            var members: [(String, Node)] = []
-            skipSpace()
-            if peek(UInt8(ascii: "}")) { i += 1 } else {
-                while true {
-                    skipSpace()
-                    guard case .string(let key) = try value().value else { throw Failure(offset: i) }
-                    skipSpace()
-                    try expect(UInt8(ascii: ":"))
-                    members.append((key, try value()))
-                    skipSpace()
-                    if peek(UInt8(ascii: ",")) { i += 1; continue }
-                    try expect(UInt8(ascii: "}"))
-                    break
-                }
+    /// The byte ranges of the elements of the top-level "devices" array: the objects at depth 2
+    /// (the root object is depth 1), found by counting brackets outside strings.
+    static func deviceRanges(_ text: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var depth = 0
+        var start = 0
+        var inString = false
+        var escaped = false
+        for (i, c) in text.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
+                continue
             }
-            v = .object(members)
-        case UInt8(ascii: "["):
-            i += 1
-            var items: [Node] = []
-            skipSpace()
-            if peek(UInt8(ascii: "]")) { i += 1 } else {
-                while true {
-                    items.append(try value())
-                    skipSpace()
-                    if peek(UInt8(ascii: ",")) { i += 1; continue }
-                    try expect(UInt8(ascii: "]"))
-                    break
-                }
-            }
-            v = .array(items)
-        case UInt8(ascii: "\""):
-            v = .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); v = .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); v = .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); v = .null
-        default:
-            let s = i
-            while i < text.count, "+-0123456789.eE".utf8.contains(text[i]) { i += 1 }
-            guard let n = Double(String(decoding: text[s..<i], as: UTF8.self)) else { throw Failure(offset: s) }
-            v = .number(n)
-        }
-        return Node(value: v, range: start..<i)
-    }
-
-    private mutating func string() throws(Failure) -> String {
-        i += 1
-        var bytes: [UInt8] = []
-        while i < text.count {
-            let c = text[i]
-            i += 1
-            if c == UInt8(ascii: "\"") { return String(decoding: bytes, as: UTF8.self) }
-            if c != UInt8(ascii: "\\") { bytes.append(c); continue }
-            guard i < text.count else { break }
-            let e = text[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "n"): bytes.append(10)
-            case UInt8(ascii: "t"): bytes.append(9)
-            case UInt8(ascii: "r"): bytes.append(13)
-            case UInt8(ascii: "b"): bytes.append(8)
-            case UInt8(ascii: "f"): bytes.append(12)
-            case UInt8(ascii: "u"):
-                guard i + 4 <= text.count, let code = UInt32(String(decoding: text[i..<i + 4], as: UTF8.self), radix: 16) else {
-                    throw Failure(offset: i)
-                }
-                i += 4
-                bytes.append(contentsOf: String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
-            default: bytes.append(e)
+            switch c {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth == 3 && c == UInt8(ascii: "{") { start = i }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 3 && c == UInt8(ascii: "}") { ranges.append(start..<i + 1) }
+                depth -= 1
+            default: break
             }
         }
-        throw Failure(offset: i)
-    }
-
-    private mutating func literal(_ word: String) throws(Failure) {
-        let w = Array(word.utf8)
-        guard i + w.count <= text.count, Array(text[i..<i + w.count]) == w else { throw Failure(offset: i) }
-        i += w.count
-    }
-
-    private mutating func expect(_ c: UInt8) throws(Failure) {
-        guard peek(c) else { throw Failure(offset: i) }
-        i += 1
-    }
-
-    private func peek(_ c: UInt8) -> Bool { i < text.count && text[i] == c }
-
-    private mutating func skipSpace() {
-        while i < text.count, text[i] == 0x20 || text[i] == 0x0A || text[i] == 0x0D || text[i] == 0x09 { i += 1 }
+        return ranges
     }
 }
