@@ -114,6 +114,36 @@ import Testing
         #expect(try target.registry.save() == bytes)
     }
 
+    @Test func higherPrioritySectionsAreSavedFirst() throws {
+        let registry = Registry()
+        let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 2)
+        counters.initialize(repeating: StrCounter(), count: 2)
+        defer { counters.deallocate() }
+        counters[1].counter = 0xAABB_CCDD
+        try registry.add(idstr: "plain", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counters)
+        try registry.add(idstr: "iommu", instanceID: 0, vmsd: str_iommu_vmsd_ptr(), opaque: counters + 1)
+        let bytes = try registry.save(machineType: "m")
+        // Right after the header and configuration: the MIG_PRI_IOMMU device as section 0.
+        let header = 8 + 1 + 4 + 1
+        #expect(Array(bytes[header..<header + 11]) == [0x04, 0, 0, 0, 0, 5] + Array("iommu".utf8))
+        #expect(Array(bytes[header + 19..<header + 23]) == [0xAA, 0xBB, 0xCC, 0xDD])
+        #expect(Array(bytes[header + 28..<header + 39]) == [0x04, 0, 0, 0, 1, 5] + Array("plain".utf8))
+    }
+
+    @Test func unmigratableDeviceBlocksTheSave() throws {
+        let registry = Registry()
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        try registry.add(idstr: "blocked", instanceID: 2, vmsd: str_blocked_vmsd_ptr(), opaque: counter)
+        #expect {
+            _ = try registry.save(machineType: "m")
+        } throws: { error in
+            let e = error as! VMStateError
+            return e.kind == .failed && e.path == "blocked" && e.reason.contains("instance 2 is marked unmigratable")
+        }
+    }
+
     // MARK: one test per load error
 
     private func loadError(_ bytes: [UInt8], into machine: Machine? = nil, options: Registry.LoadOptions = []) throws -> VMStateError {

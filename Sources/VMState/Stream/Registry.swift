@@ -193,8 +193,19 @@ public final class Registry {
             case .kept: break
             }
         }
+        if let blocked = devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
+            throw VMStateError(.failed, path: blocked.idstr,
+                reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
+        }
         var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
-        for index in devices.indices where !placed.contains(index) {
+        // As QEMU orders its handlers: higher MigrationPriority first, then registration order.
+        let unplaced = devices.indices.filter { !placed.contains($0) }
+        let ordered = unplaced.enumerated().sorted { a, b in
+            let pa = devices[a.element].vmsd.pointee.priority.rawValue
+            let pb = devices[b.element].vmsd.pointee.priority.rawValue
+            return pa != pb ? pa > pb : a.offset < b.offset
+        }
+        for (_, index) in ordered {
             entries.append(.device(index: index, sectionID: nextID))
             nextID += 1
         }

@@ -27,4 +27,6 @@ extern const VMStateDescription str_counter_v1_only_vmsd;
 const VMStateDescription *str_counter_vmsd_ptr(void);
 const VMStateDescription *str_counter_v1_only_vmsd_ptr(void);
 const VMStateDescription *str_blob_vmsd_ptr(void);
+const VMStateDescription *str_iommu_vmsd_ptr(void);
+const VMStateDescription *str_blocked_vmsd_ptr(void);
 #endif

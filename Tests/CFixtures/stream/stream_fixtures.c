@@ -41,3 +41,21 @@ const VMStateDescription str_blob_vmsd = {
 const VMStateDescription *str_counter_vmsd_ptr(void) { return &str_counter_vmsd; }
 const VMStateDescription *str_counter_v1_only_vmsd_ptr(void) { return &str_counter_v1_only_vmsd; }
 const VMStateDescription *str_blob_vmsd_ptr(void) { return &str_blob_vmsd; }
+
+/* A counter saved before the default-priority devices (QEMU orders handlers by priority). */
+const VMStateDescription str_iommu_vmsd = {
+    .name = "str-iommu",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .priority = MIG_PRI_IOMMU,
+    .fields = (const VMStateField[]){VMSTATE_UINT32(counter, StrCounter), VMSTATE_END_OF_LIST()},
+};
+
+/* A device that cannot be migrated. */
+const VMStateDescription str_blocked_vmsd = {
+    .name = "str-blocked",
+    .unmigratable = 1,
+};
+
+const VMStateDescription *str_iommu_vmsd_ptr(void) { return &str_iommu_vmsd; }
+const VMStateDescription *str_blocked_vmsd_ptr(void) { return &str_blocked_vmsd; }
