@@ -6,22 +6,22 @@ import VMState
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
 struct AnalyzeCLITests {
     @Test func analyzePrintsWhatTheScriptPrints() throws {
-        let dir = Fixtures.qemu72 + "/pc-reset"
+        let dir = TestPaths.qemuFixtures + "/pc-reset"
         let r = try Tool.run(["analyze", dir + "/stream.bin"])
         #expect(r.status == 0)
-        #expect(r.stdout == (try Fixtures.text(dir + "/analyze.json")))
+        #expect(r.stdout == (try TestPaths.readText(dir + "/analyze.json")))
         #expect(r.stderr.isEmpty)
     }
 
     @Test func analyzeDesc() throws {
-        let dir = Fixtures.streams + "/audio-hda"
+        let dir = TestPaths.streams + "/audio-hda"
         let r = try Tool.run(["analyze", "--desc", dir + "/stream.bin"])
         #expect(r.status == 0)
-        #expect(r.stdout == (try Fixtures.text(dir + "/desc.json")))
+        #expect(r.stdout == (try TestPaths.readText(dir + "/desc.json")))
     }
 
     @Test func analyzeBadInputExitsWith2() throws {
-        let r = try Tool.run(["analyze", Fixtures.qemu72 + "/dump-vmstate-pc.json"])
+        let r = try Tool.run(["analyze", TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.hasPrefix("vmstate analyze: error: at byte offset 0 (0x0): expected the stream magic"))

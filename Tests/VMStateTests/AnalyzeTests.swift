@@ -8,7 +8,7 @@ import VMState
 
     func checkAgainstScript(stream: String, expected: String, parsed: Bool) throws {
         let analysis = try StreamAnalysis(path: stream, options: .init(recordPages: false))
-        let expectedText = try Fixtures.text(expected)
+        let expectedText = try TestPaths.readText(expected)
         if parsed {
             // Compared as parsed JSON (order of members included) ...
             let expectedJSON = try JSONValue(parsing: expectedText)
@@ -26,18 +26,18 @@ import VMState
 
     @Test(arguments: sharedStreams)
     func sharedFixtureMatchesScript(_ name: String) throws {
-        let dir = Fixtures.qemu72 + "/" + name
+        let dir = TestPaths.qemuFixtures + "/" + name
         try checkAgainstScript(stream: dir + "/stream.bin", expected: dir + "/analyze.json", parsed: true)
     }
 
-    @Test(arguments: Fixtures.streamNames)
+    @Test(arguments: TestPaths.streamNames)
     func committedStreamMatchesScript(_ name: String) throws {
-        let dir = Fixtures.streams + "/" + name
+        let dir = TestPaths.streams + "/" + name
         try checkAgainstScript(stream: dir + "/stream.bin", expected: dir + "/analyze.json", parsed: false)
     }
 
     @Test func pcBiosValues() throws {
-        let a = try StreamAnalysis(path: Fixtures.qemu72 + "/pc-bios/stream.bin")
+        let a = try StreamAnalysis(path: TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         #expect(a.machineType == "pc-i440fx-7.2")
         #expect(a.pageSize == 4096)
         let state = a.stateJSON
@@ -76,9 +76,9 @@ import VMState
     }
 
     @Test func descriptionMatchesScript() throws {
-        let dir = Fixtures.streams + "/audio-hda"
-        let (json, location) = try StreamAnalysis.readVMDesc(Fixtures.bytes(dir + "/stream.bin"))
-        let expected = try Fixtures.text(dir + "/desc.json")
+        let dir = TestPaths.streams + "/audio-hda"
+        let (json, location) = try StreamAnalysis.readVMDesc(StreamBytes(contentsOfFile: dir + "/stream.bin"))
+        let expected = try TestPaths.readText(dir + "/desc.json")
         #expect(json.deduplicatingKeys().formatted(.python) + "\n" == expected)
         #expect(json.deduplicatingKeys() == (try JSONValue(parsing: expected)))
         #expect(location.jsonOffset == location.markerOffset + 5)
@@ -86,14 +86,14 @@ import VMState
 
     @Test func descriptionOfSharedFixtureMatchesItsVMDesc() throws {
         for name in Self.sharedStreams {
-            let dir = Fixtures.qemu72 + "/" + name
+            let dir = TestPaths.qemuFixtures + "/" + name
             let a = try StreamAnalysis(path: dir + "/stream.bin", options: .init(recordPages: false))
-            #expect(a.descriptionJSON == (try Fixtures.json(dir + "/vmdesc.json")))
+            #expect(a.descriptionJSON == (try TestPaths.readJSON(dir + "/vmdesc.json")))
         }
     }
 
     @Test func memoryDump() throws {
-        let a = try StreamAnalysis(path: Fixtures.qemu72 + "/pc-bios/stream.bin")
+        let a = try StreamAnalysis(path: TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         var w = JSONTextWriter(format: .python)
         a.writeState(to: &w, memory: true)
         let json = try JSONValue(parsing: w.text)
@@ -120,7 +120,7 @@ import VMState
     }
 
     @Test func treeView() throws {
-        let a = try StreamAnalysis(path: Fixtures.qemu72 + "/pc-bios/stream.bin", options: .init(recordPages: false))
+        let a = try StreamAnalysis(path: TestPaths.qemuFixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
         let text = TreeView(maxBytes: 32).text(a)
         #expect(text.contains("machine type: pc-i440fx-7.2"))
         #expect(text.contains("cpu (section 5, instance 0, version 12)  vmsd \"cpu\" v12"))
@@ -135,14 +135,13 @@ import VMState
     /// analyze-migration.py (-f and -d desc) from the same bytes.
     @Test func duplicateKeysAndSignedTypes() throws {
         let desc = #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "a", "type": "uint16", "size": 2}, {"name": "q", "type": "qtailq", "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "size": 5}, {"name": "s", "type": "int8", "size": 1}, {"name": "e", "type": "uint8 equal", "size": 1}], "subsections": [{"vmsd_name": "dev/sub", "version": 1, "fields": [{"name": "x", "type": "uint32", "size": 4}]}]}]}"#
-        func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
         var b: [UInt8] = Array("QEVM".utf8) + be32(3)
         b += [0x07] + be32(13) + Array("pc-i440fx-7.2".utf8)
         b += [0x04] + be32(0) + [3] + Array("dev".utf8) + be32(0) + be32(1)
         b += [0x12, 0x34, 0x01, 0xAA, 0x01, 0xBB, 0x00, 0xFF, 0x80]
         b += [0x05, 7] + Array("dev/sub".utf8) + be32(1) + be32(7)
         b += [0x7E] + be32(0) + [0x00]
-        b += [0x06] + be32(desc.utf8.count) + Array(desc.utf8)
+        b += [0x06] + be32(UInt32(desc.utf8.count)) + Array(desc.utf8)
         let a = try StreamAnalysis(bytes: StreamBytes(b))
         #expect(a.pythonText == """
             {
@@ -170,13 +169,13 @@ import VMState
     // MARK: errors
 
     func pcBiosBytes() throws -> [UInt8] {
-        try Fixtures.array(Fixtures.qemu72 + "/pc-bios/stream.bin")
+        try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
     }
 
     @Test func badMagic() throws {
         var data = try pcBiosBytes()
         data[0] = 0x00  // "\0EVM"
-        let eFound = Fixtures.streamError(data)
+        let eFound = streamError(data)
         let e = try #require(eFound)
         #expect(e.offset == 0)
         #expect(e.message.contains("expected the stream magic 0x5145564d"))
@@ -186,12 +185,12 @@ import VMState
     @Test func badVersionAndTinyFiles() throws {
         var data = try pcBiosBytes()
         data[7] = 2
-        let eFound = Fixtures.streamError(data)
+        let eFound = streamError(data)
         let e = try #require(eFound)
         #expect(e.offset == 4)
         #expect(e.message.contains("expected stream format version 3, found 2"))
 
-        let emptyFound = Fixtures.streamError([])
+        let emptyFound = streamError([])
         let empty = try #require(emptyFound)
         #expect(empty.offset == 0)
         #expect(empty.message.contains("8-byte stream header"))
@@ -208,14 +207,14 @@ import VMState
         }
         // Cut in the middle of env.eip: the stream no longer carries its vmdesc.
         let cut = Array(data[0..<(eip.offset + 3)])
-        let eFound = Fixtures.streamError(cut)
+        let eFound = streamError(cut)
         let e = try #require(eFound)
         #expect(e.offset == cut.count)
         #expect(e.message.contains("truncated"))
         #expect(e.description.contains("at byte offset \(cut.count)"))
 
         // With the description supplied separately, the error says where the data ran out.
-        let e2Found = Fixtures.streamError(cut, options: .init(vmdesc: a.vmdesc))
+        let e2Found = streamError(cut, options: .init(vmdesc: a.vmdesc))
         let e2 = try #require(e2Found)
         #expect(e2.offset == eip.offset)
         #expect(e2.section == "\"cpu\" (section id 5, instance 0)")
@@ -231,7 +230,7 @@ import VMState
         }
         // Each segment is 4 + 8 + 4 + 4 = 20 bytes; cut inside segs[1].base.
         let cut2 = Array(data[0..<(segsMember.offset + 20 + 4 + 2)])
-        let e3Found = Fixtures.streamError(cut2, options: .init(vmdesc: a.vmdesc))
+        let e3Found = streamError(cut2, options: .init(vmdesc: a.vmdesc))
         let e3 = try #require(e3Found)
         #expect(e3.field == "env.segs[1]/base")
         #expect(e3.offset == segsMember.offset + 24)
@@ -240,7 +239,7 @@ import VMState
     @Test func truncatedVMDesc() throws {
         let data = try pcBiosBytes()
         let cut = Array(data.dropLast(100))
-        let eFound = Fixtures.streamError(cut)
+        let eFound = streamError(cut)
         let e = try #require(eFound)
         #expect(e.offset == cut.count)
         #expect(e.message.contains("declares"))
@@ -254,7 +253,7 @@ import VMState
         var i = location.jsonOffset
         while data[i] != UInt8(ascii: ":") { i += 1 }
         data[i] = UInt8(ascii: "#")
-        let eFound = Fixtures.streamError(data)
+        let eFound = streamError(data)
         let e = try #require(eFound)
         #expect(e.offset == i)
         #expect(e.message.contains("vmdesc"))
@@ -263,7 +262,7 @@ import VMState
 
         // Valid JSON, wrong shape.
         let bad: JSONValue = ["page_size": 4096, "devices": [["name": "cpu"]]]
-        let e2Found = Fixtures.streamError(try pcBiosBytes(), options: .init(vmdesc: bad))
+        let e2Found = streamError(try pcBiosBytes(), options: .init(vmdesc: bad))
         let e2 = try #require(e2Found)
         #expect(e2.message.contains("instance_id"))
     }
@@ -273,7 +272,7 @@ import VMState
         let a = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
         let section = try #require(a.sections.first { $0.name == "cpu_common" })
         data[section.offset] = 0x09
-        let eFound = Fixtures.streamError(data)
+        let eFound = streamError(data)
         let e = try #require(eFound)
         #expect(e.offset == section.offset)
         #expect(e.message.contains("found 0x09"))
@@ -283,7 +282,7 @@ import VMState
         let footer = section.endOffset
         #expect(data2[footer] == 0x7E)
         data2[footer + 4] ^= 0x01
-        let e2Found = Fixtures.streamError(data2)
+        let e2Found = streamError(data2)
         let e2 = try #require(e2Found)
         #expect(e2.offset == footer + 1)
         #expect(e2.message.contains("expected the footer of section id \(section.sectionID)"))
@@ -302,7 +301,7 @@ import VMState
         let header = pageOffset - 8
         data[header + 7] |= 0x40
         data[header + 7] &= ~0x08
-        let eFound = Fixtures.streamError(data)
+        let eFound = streamError(data)
         let e = try #require(eFound)
         #expect(e.offset == header)
         #expect(e.message.contains("XBZRLE"))
@@ -313,13 +312,13 @@ import VMState
         let data = try pcBiosBytes()
         let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))
         let bare = Array(data[0..<location.markerOffset])
-        let eFound = Fixtures.streamError(bare)
+        let eFound = streamError(bare)
         let e = try #require(eFound)
         #expect(e.message.contains("--vmdesc"))
         // The same stream reads with the description given separately.
         let (vmdesc, _) = try StreamAnalysis.readVMDesc(StreamBytes(data))
         let a = try StreamAnalysis(bytes: StreamBytes(bare), options: .init(vmdesc: vmdesc))
-        #expect(a.pythonText == (try Fixtures.text(Fixtures.qemu72 + "/pc-bios/analyze.json")))
+        #expect(a.pythonText == (try TestPaths.readText(TestPaths.qemuFixtures + "/pc-bios/analyze.json")))
         #expect(a.vmdescLocation == nil)
     }
 }

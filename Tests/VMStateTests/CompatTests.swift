@@ -8,7 +8,7 @@ import Glibc
 /// `vmstate compat`: each rule of vmstate-static-checker.py broken once in an edited copy of a
 /// real `-dump-vmstate` file.
 @Suite struct CompatTests {
-    static let dumpPath = Fixtures.qemu72 + "/dump-vmstate-pc.json"
+    static let dumpPath = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
 
     enum Step {
         case key(String)
@@ -41,7 +41,7 @@ import Glibc
     }
 
     /// Parsed once for all tests.
-    static let dump: Result<JSONValue, any Error> = Result { try Fixtures.json(dumpPath) }
+    static let dump: Result<JSONValue, any Error> = Result { try TestPaths.readJSON(dumpPath) }
 
     let old: JSONValue
 
@@ -333,7 +333,7 @@ import Glibc
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
 struct CompatCLITests {
     @Test func exitStatusAndJSON() throws {
-        let dump = Fixtures.qemu72 + "/dump-vmstate-pc.json"
+        let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
         let same = try Tool.run(["compat", dump, dump])
         #expect(same.status == 0)
         #expect(same.stdout == "compatible: state saved by OLD loads into NEW\n")
@@ -342,7 +342,7 @@ struct CompatCLITests {
         #expect(sameJSON.stdout == "[]\n")
 
         // NEW: the dump without mc146818rtc.
-        var new = try Fixtures.json(dump)
+        var new = try TestPaths.readJSON(dump)
         if case .object(var o) = new { o["mc146818rtc"] = nil; new = .object(o) }
         let newPath = "/tmp/vmstate-compat-test-\(getpid()).json"
         let fd = open(newPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -360,7 +360,7 @@ struct CompatCLITests {
         let reverse = try Tool.run(["compat", "--reverse", dump, newPath])
         #expect(reverse.status == 0)
 
-        let bad = try Tool.run(["compat", dump, Fixtures.qemu72 + "/pc-bios/stream.bin"])
+        let bad = try Tool.run(["compat", dump, TestPaths.qemuFixtures + "/pc-bios/stream.bin"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("invalid JSON at byte offset 0"))
     }

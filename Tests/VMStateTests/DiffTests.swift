@@ -7,8 +7,8 @@ import VMState
         try StreamAnalysis(path: path, options: .init(recordPages: true))
     }
 
-    static let reset = Fixtures.qemu72 + "/pc-reset/stream.bin"
-    static let bios = Fixtures.qemu72 + "/pc-bios/stream.bin"
+    static let reset = TestPaths.qemuFixtures + "/pc-reset/stream.bin"
+    static let bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
 
     @Test func streamEqualsItself() throws {
         let a = try Self.read(Self.bios)
@@ -68,7 +68,7 @@ import VMState
     @Test func differentMachines() throws {
         // pc vs q35: sections present on one side only.
         let diff = StreamDiff(
-            try Self.read(Self.reset), try Self.read(Fixtures.streams + "/q35/stream.bin"),
+            try Self.read(Self.reset), try Self.read(TestPaths.streams + "/q35/stream.bin"),
             options: .init(compareRAM: false))
         #expect(diff.ram.isEmpty)
         #expect(diff.differences.contains {
@@ -90,16 +90,15 @@ import VMState
             Issue.record("no cmos_data")
             return
         }
-        var data = try Fixtures.array(Self.bios)
+        var data = try TestPaths.readBytes(Self.bios)
         let old = data[cmos.offset + 0x10]
         data[cmos.offset + 0x10] ^= 0xFF
         let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
         let diff = StreamDiff(a, b)
         // cmos_data is a 128-byte buffer: reported as a run of differing bytes.
-        let hex = { (v: UInt8) in (v < 16 ? "0" : "") + String(v, radix: 16) }
         #expect(diff.differences == [StreamDifference(
             section: "mc146818rtc", instance: 0, field: "cmos_data byte 0x10", kind: .changed,
-            a: hex(old), b: hex(old ^ 0xFF))])
+            a: hex(old, digits: 2), b: hex(old ^ 0xFF, digits: 2))])
         #expect(diff.ram.isEmpty)
     }
 
@@ -112,21 +111,21 @@ import VMState
             Issue.record("no pc.bios data page")
             return
         }
-        var data = try Fixtures.array(Self.bios)
+        var data = try TestPaths.readBytes(Self.bios)
         data[offset + 100] ^= 1
         let diff = StreamDiff(a, try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true)))
         #expect(diff.differences.isEmpty)
         #expect(diff.ram == [RAMBlockDifference(
             block: "pc.bios", lengthA: 0x40000, lengthB: 0x40000,
             pageRanges: [page.address...page.address], pageCount: 1)])
-        #expect(diff.text().contains("ram: pc.bios: 1 page differs: 0x\(String(repeating: "0", count: 16 - String(page.address, radix: 16).count))\(String(page.address, radix: 16))-"))
+        #expect(diff.text().contains("ram: pc.bios: 1 page differs: 0x\(hex(page.address, digits: 16))-"))
     }
 }
 
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
 struct DiffCLITests {
     @Test func exitStatus() throws {
-        let reset = Fixtures.qemu72 + "/pc-reset/stream.bin", bios = Fixtures.qemu72 + "/pc-bios/stream.bin"
+        let reset = TestPaths.qemuFixtures + "/pc-reset/stream.bin", bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
         let same = try Tool.run(["diff", bios, bios])
         #expect(same.status == 0)
         #expect(same.stdout == "streams are equal\n")
@@ -138,7 +137,7 @@ struct DiffCLITests {
         let parsed = try JSONValue(parsing: json.stdout)
         #expect(parsed["ram"] == .array([]))
         #expect(parsed["sections"]?.arrayValue?.count == 112)
-        let bad = try Tool.run(["diff", bios, Fixtures.qemu72 + "/dump-vmstate-pc.json"])
+        let bad = try Tool.run(["diff", bios, TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("dump-vmstate-pc.json: at byte offset 0"))
     }

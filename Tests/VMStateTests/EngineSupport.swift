@@ -13,15 +13,7 @@ func ascii(_ s: String) -> [UInt8] { Array(s.utf8) }
 
 /// The error `body` throws, or nil when it succeeds.
 func engineError(_ body: () throws -> Void) -> VMStateError? {
-    do {
-        try body()
-        return nil
-    } catch let error as VMStateError {
-        return error
-    } catch {
-        Issue.record("unexpected error type: \(error)")
-        return nil
-    }
+    thrownError(VMStateError.self, body)
 }
 
 /// Saves through the Swift API, returning the bytes (or the error).
@@ -47,11 +39,6 @@ func cArray<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
     let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
     p.initialize(from: values, count: values.count)
     return p
-}
-
-/// The raw bytes of a value (for C arrays imported as tuples).
-func rawBytes<T>(_ value: T) -> [UInt8] {
-    withUnsafeBytes(of: value) { Array($0) }
 }
 
 /// The elements of a homogeneous tuple (a C array) as a Swift array.

@@ -57,20 +57,33 @@ func pcDevice(_ name: String) -> UnsafePointer<VMStateDescription>? {
 }
 
 enum PCDumpFixture {
-    static let path = PCFixtures.qemu72 + "/dump-vmstate-pc.json"
-    static let text: String = (try? PCFixtures.readText(path)) ?? ""
-    static let json: PCJSON? = try? PCJSON.parse(text)
+    static let path = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+    static let text: String = (try? TestPaths.readText(path)) ?? ""
+    static let json: JSONValue? = try? JSONValue(parsing: text)
 
     /// The exact text of one top-level entry (from its key to its closing brace).
     static func entryText(_ key: String, in text: String) -> String? {
         let bytes = Array(text.utf8)
-        guard let start = PCFixtures.find(Array("\n  \"\(key)\": {\n".utf8), in: bytes) else {
+        guard let start = find(Array("\n  \"\(key)\": {\n".utf8), in: bytes) else {
             return nil
         }
-        guard let end = PCFixtures.find(Array("\n  }".utf8), in: bytes, from: start + 1) else {
+        guard let end = find(Array("\n  }".utf8), in: bytes, from: start + 1) else {
             return nil
         }
         return String(decoding: bytes[(start + 1)..<(end + 4)], as: UTF8.self)
+    }
+
+    /// The first index of `needle` in `haystack` at or after `from`.
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int = 0) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+        var i = from
+        while i + needle.count <= haystack.count {
+            if haystack[i] == needle[0] && haystack[i..<i + needle.count].elementsEqual(needle) {
+                return i
+            }
+            i += 1
+        }
+        return nil
     }
 }
 
@@ -106,8 +119,8 @@ struct PCDeviceSchemaTests {
 
         let ours = try VMStateSchema.dumpJSON(
             entries: [VMStateSchema.Entry(name: cls, description: vmsd)], machine: "pc-i440fx-7.2")
-        let parsed = try PCJSON.parse(ours)
-        #expect(parsed.keys == ["vmschkmachine", cls])
+        let parsed = try JSONValue(parsing: ours)
+        #expect(parsed.objectValue?.keys == ["vmschkmachine", cls])
         #expect(parsed["vmschkmachine"] == dump["vmschkmachine"])
         let actual = try #require(parsed[cls])
         let diffs = actual.differences(from: expected, at: cls)
@@ -136,7 +149,7 @@ struct PCDeviceSchemaTests {
                 let p = pair.split(separator: "=").map(String.init)
                 return (p[0], p[1])
             })
-        let order = dump.keys.filter { wanted[$0] != nil }
+        let order = (dump.objectValue?.keys ?? []).filter { wanted[$0] != nil }
         let entries = try order.map { cls in
             VMStateSchema.Entry(name: cls, description: try #require(pcDevice(wanted[cls]!)))
         }
@@ -171,8 +184,8 @@ struct PCDeviceSchemaTests {
                 return String(cString: t)
             }
         }
-        let parsed = try PCJSON.parse(named)
-        #expect(parsed.keys == ["vmschkmachine", "rtc-class", "i8254"])
+        let parsed = try JSONValue(parsing: named)
+        #expect(parsed.objectValue?.keys == ["vmschkmachine", "rtc-class", "i8254"])
         #expect(parsed["vmschkmachine"]?["Name"] == .string("none"))
         #expect(parsed["rtc-class"]?["Name"] == .string("rtc-class"))
         #expect(parsed["rtc-class"]?["Description"]?["name"] == .string("mc146818rtc"))
@@ -197,12 +210,12 @@ struct PCDeviceSchemaTests {
     func emptyList() throws {
         let text = try VMStateSchema.dumpJSON([], machine: "pc")
         #expect(text == "{\n  \"vmschkmachine\": {\n    \"Name\": \"pc\"\n  }\n}\n")
-        #expect(try PCJSON.parse(text).keys == ["vmschkmachine"])
+        #expect(try JSONValue(parsing: text).objectValue?.keys == ["vmschkmachine"])
     }
 
     @Test("a description that contains itself is an error, not endless recursion")
     func recursion() throws {
-        let broken = VMStateSchema.descriptions(nullTerminated: pc_lint_broken_vmsd_list())
+        let broken = lintBrokenTables()
         let recursive = try #require(broken.first { String(cString: $0.pointee.name) == "broken_recursive" })
         #expect(throws: VMStateSchema.DumpError.self) {
             try VMStateSchema.dumpJSON([recursive])
@@ -233,16 +246,16 @@ struct PCVMDescChecker {
     var problems: [String] = []
 
     mutating func check(
-        _ desc: PCJSON, _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
+        _ desc: JSONValue, _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
         path: String
     ) -> Int64 {
         let name = String(cString: vmsd.pointee.name)
         if desc["vmsd_name"]?.stringValue != name {
-            problems.append("\(path): vmsd_name \(desc["vmsd_name"]?.description ?? "-") vs ours \(name)")
+            problems.append("\(path): vmsd_name \(desc["vmsd_name"]?.formatted(.pythonCompact) ?? "-") vs ours \(name)")
         }
         let version = vmsd.pointee.version_id
-        if desc["version"]?.intValue != Int64(version) {
-            problems.append("\(path): version \(desc["version"]?.description ?? "-") vs ours \(version)")
+        if desc["version"]?.int64Value != Int64(version) {
+            problems.append("\(path): version \(desc["version"]?.formatted(.pythonCompact) ?? "-") vs ours \(version)")
         }
 
         // What our table writes at its version, in vmdesc form.
@@ -310,13 +323,13 @@ struct PCVMDescChecker {
         for (got, want) in zip(fields, expected) {
             let fpath = "\(path)/\(want.name)"
             if got["name"]?.stringValue != want.name {
-                problems.append("\(fpath): name \(got["name"]?.description ?? "-")")
+                problems.append("\(fpath): name \(got["name"]?.formatted(.pythonCompact) ?? "-")")
             }
-            if got["array_len"]?.intValue.map(Int.init) != want.arrayLen {
-                problems.append("\(fpath): array_len \(got["array_len"]?.description ?? "-") vs ours \(want.arrayLen.map(String.init) ?? "-")")
+            if got["array_len"]?.int64Value.map(Int.init) != want.arrayLen {
+                problems.append("\(fpath): array_len \(got["array_len"]?.formatted(.pythonCompact) ?? "-") vs ours \(want.arrayLen.map(String.init) ?? "-")")
             }
-            if got["index"]?.intValue.map(Int.init) != want.index {
-                problems.append("\(fpath): index \(got["index"]?.description ?? "-") vs ours \(want.index.map(String.init) ?? "-")")
+            if got["index"]?.int64Value.map(Int.init) != want.index {
+                problems.append("\(fpath): index \(got["index"]?.formatted(.pythonCompact) ?? "-") vs ours \(want.index.map(String.init) ?? "-")")
             }
             let field = want.field.pointee
             let type: String
@@ -328,7 +341,7 @@ struct PCVMDescChecker {
                 type = field.info.map { String(cString: $0.pointee.name) } ?? "unknown"
             }
             if got["type"]?.stringValue != type {
-                problems.append("\(fpath): type \(got["type"]?.description ?? "-") vs ours \(type)")
+                problems.append("\(fpath): type \(got["type"]?.formatted(.pythonCompact) ?? "-") vs ours \(type)")
             }
             let size: Int64
             if field.flags.rawValue & VMS_STRUCT.rawValue != 0, let nested = got["struct"], let element = want.element {
@@ -346,8 +359,8 @@ struct PCVMDescChecker {
             } else {
                 size = Int64(PCVMDescChecker.elementSize(field, opaque))
             }
-            if got["size"]?.intValue != size {
-                problems.append("\(fpath): size \(got["size"]?.description ?? "-") vs ours \(size)")
+            if got["size"]?.int64Value != size {
+                problems.append("\(fpath): size \(got["size"]?.formatted(.pythonCompact) ?? "-") vs ours \(size)")
             }
             total += size * Int64(want.arrayLen ?? 1)
         }
@@ -427,7 +440,7 @@ struct PCDeviceVMDescTests {
 
     @Test("each device section of the stream matches our table", arguments: streams)
     func devicesMatchStream(_ stream: String) throws {
-        let vmdesc = try PCJSON.parse(try PCFixtures.readText(PCFixtures.qemu72 + "/\(stream)/vmdesc.json"))
+        let vmdesc = try TestPaths.readJSON(TestPaths.qemuFixtures + "/\(stream)/vmdesc.json")
         let devices = try #require(vmdesc["devices"]?.arrayValue)
         var covered = Set<String>()
         var notOurs = Set<String>()

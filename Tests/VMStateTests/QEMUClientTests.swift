@@ -28,7 +28,7 @@ struct QEMUClientTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.packageRoot.appendingPathComponent("scripts/qemu-incoming.py").path,
+        process.arguments = ["python3", TestPaths.packageRoot + "/scripts/qemu-incoming.py",
             file.path] + commands + ["--", "-M", "pc", "-m", "16"]
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -39,7 +39,7 @@ struct QEMUClientTests {
     }
 
     @Test func qemuLoadsOurStreamWithAChangedCMOSByteAndRAM() throws {
-        let original = try TestPaths.fixtureBytes("pc-bios/stream.bin")
+        let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         let machine = try RealStreamTests.PCMachine(stream: original)
 
         // RAM blocks as the stream lists them (analyze.json's "section sizes").
@@ -79,7 +79,7 @@ struct QEMUClientTests {
     }
 
     @Test func qemuRejectsAStreamWithABadFooter() throws {
-        var stream = try TestPaths.fixtureBytes("pc-reset/stream.bin")
+        var stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
         // Corrupt the first device section's footer byte: QEMU must refuse it too.
         let registry = Registry()
         try registry.load(stream, options: .keepUnknown)

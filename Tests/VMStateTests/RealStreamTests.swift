@@ -10,9 +10,9 @@ import Testing
 @Suite struct RealStreamTests {
     /// A stream's own vmdesc device entries.
     static func vmdesc(_ stream: [UInt8]) throws -> VMDescIndex {
-        let gbytes = stream.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
-        defer { g_bytes_unref(gbytes) }
-        return try #require(VMDescIndex.find(in: MigrationFile(input: gbytes)))
+        let input = gbytes(stream)
+        defer { g_bytes_unref(input) }
+        return try #require(VMDescIndex.find(in: MigrationFile(input: input)))
     }
 
     /// The data bytes of FULL section `idstr` (between its header and its footer), and its version.
@@ -40,7 +40,7 @@ import Testing
     }
 
     static func analyze(_ name: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: TestPaths.qemuFixtures.appendingPathComponent("\(name)/analyze.json"))
+        let data = Data(try TestPaths.readBytes(TestPaths.qemuFixtures + "/\(name)/analyze.json"))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func rtcSectionLoadsQEMUsValuesAndSavesTheSameBytes() throws {
-        let stream = try TestPaths.fixtureBytes("pc-bios/stream.bin")
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         let (data, version) = try Self.sectionData(stream, "mc146818rtc")
         #expect(version == 3)
         let vmsd = try #require(pc_device_vmsd_named("mc146818rtc"))
@@ -59,7 +59,7 @@ import Testing
         try VMStateEngine.load(vmsd, opaque: rtc, version: version, from: data)
 
         let expected = try Self.section(try Self.analyze("pc-bios"), "mc146818rtc")
-        let cmos = withUnsafeBytes(of: rtc.pointee.cmos_data) { Array($0) }
+        let cmos = rawBytes(rtc.pointee.cmos_data)
         #expect(cmos == Self.hexBytes(expected["cmos_data"]))
         #expect(cmos[0x0B] == 0x02 && cmos[0x32] == 0x20)
         #expect(UInt64(rtc.pointee.cmos_index) == Self.number(expected["cmos_index"]))
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func pitSectionLoadsQEMUsValuesAndSavesTheSameBytes() throws {
-        let stream = try TestPaths.fixtureBytes("pc-bios/stream.bin")
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         let (data, version) = try Self.sectionData(stream, "i8254")
         let vmsd = try #require(pc_device_vmsd_named("i8254"))
         let pit = try #require(pc_device_state_new(vmsd)).assumingMemoryBound(to: PcPITState.self)
@@ -123,7 +123,7 @@ import Testing
 
     @Test(arguments: ["pc-reset", "pc-bios"])
     func wholeStreamLoadsIntoPCDevicesAndSavesByteForByte(_ name: String) throws {
-        let stream = try TestPaths.fixtureBytes("\(name)/stream.bin")
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/\(name)/stream.bin")
         let machine = try PCMachine(stream: stream)
         #expect(machine.states.count >= 20)
         for required in ["mc146818rtc", "i8254", "i8259", "port92", "pcspk", "hpet", "ioapic", "fw_cfg",
@@ -147,7 +147,7 @@ import Testing
     static let allStreams = ["pc-reset", "pc-bios", "virtio-net", "virtio-blk", "e1000", "usb-xhci", "audio-hda"]
 
     @Test func q35StreamIsRefusedByAnI440FXConfiguredBus() throws {
-        let stream = [UInt8](try Data(contentsOf: Self.streamDirectory("q35").appendingPathComponent("stream.bin")))
+        let stream = try TestPaths.readBytes(Self.streamDirectory("q35") + "/stream.bin")
         let machine = try PCMachine(stream: stream)
         #expect {
             try machine.registry.load(stream, options: .keepUnknown)
@@ -159,14 +159,13 @@ import Testing
         }
     }
 
-    static func streamDirectory(_ name: String) -> URL {
-        name.hasPrefix("pc-") ? TestPaths.qemuFixtures.appendingPathComponent(name)
-            : TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/streams/\(name)")
+    static func streamDirectory(_ name: String) -> String {
+        (name.hasPrefix("pc-") ? TestPaths.qemuFixtures : TestPaths.streams) + "/" + name
     }
 
     @Test(arguments: allStreams)
     func otherMachinesAndDevicesRoundTripByteForByte(_ name: String) throws {
-        let stream = [UInt8](try Data(contentsOf: Self.streamDirectory(name).appendingPathComponent("stream.bin")))
+        let stream = try TestPaths.readBytes(Self.streamDirectory(name) + "/stream.bin")
         let machine = try PCMachine(stream: stream)
         #expect(machine.states.count >= 10, "devices we describe in \(name)")
         try machine.registry.load(stream, options: .keepUnknown)
@@ -175,12 +174,12 @@ import Testing
 
     @Test(arguments: allStreams)
     func loadedValuesEqualAnalyzeJSON(_ name: String) throws {
-        let stream = [UInt8](try Data(contentsOf: Self.streamDirectory(name).appendingPathComponent("stream.bin")))
+        let stream = try TestPaths.readBytes(Self.streamDirectory(name) + "/stream.bin")
         let machine = try PCMachine(stream: stream)
         try machine.registry.load(stream, options: .skipUnknown)
         // Only our devices, at their stream section ids, described by our own tables.
         let ours = try StreamAnalysis(bytes: StreamBytes(try machine.registry.save()), options: .init(recordPages: false))
-        let expectedText = try String(contentsOf: Self.streamDirectory(name).appendingPathComponent("analyze.json"), encoding: .utf8)
+        let expectedText = try TestPaths.readText(Self.streamDirectory(name) + "/analyze.json")
         let expected = try #require(try JSONValue(parsing: expectedText).objectValue)
         let actual = try #require(ours.stateJSON.objectValue)
         #expect(actual.members.count == machine.states.count)

@@ -103,7 +103,7 @@ import Testing
         try target.registry.load(bytes)
         #expect(target.counter.counter == 0x0102_0304)
         #expect(target.counter.mode == 7)
-        #expect(withUnsafeBytes(of: target.counter.regs) { Array($0) } == (0..<8).map { UInt8(0xA0 + $0) })
+        #expect(rawBytes(target.counter.regs) == (0..<8).map { UInt8(0xA0 + $0) })
         #expect(target.counter.irq)
         #expect(target.blob.base == 0xFEED_0000_1000 && target.blob.len == 5)
         #expect(Array(UnsafeBufferPointer(start: target.blob.data, count: 5)) == [1, 2, 3, 4, 5])
@@ -256,9 +256,6 @@ import Testing
         return -1
     }
 }
-
-func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
-func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
 
 /// The C fixture descriptions by address (taken in C: Swift may copy imported globals).
 enum StreamFixtures {

@@ -6,7 +6,7 @@ import Testing
 @Suite struct StreamRoundTripTests {
     @Test(arguments: ["pc-reset", "pc-bios"])
     func keptStreamSavesByteForByte(_ name: String) throws {
-        let original = try TestPaths.fixtureBytes("\(name)/stream.bin")
+        let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/\(name)/stream.bin")
         let registry = Registry()
         try registry.load(original, options: .keepUnknown)
         #expect(registry.loadedMachineType == "pc-i440fx-7.2")
@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func unknownSectionWithoutSkipIsAnError() throws {
-        let original = try TestPaths.fixtureBytes("pc-reset/stream.bin")
+        let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
         let registry = Registry()
         #expect {
             try registry.load(original)
