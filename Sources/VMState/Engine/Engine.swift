@@ -255,7 +255,7 @@ struct Engine {
                 reason: "element count times size overflows", actual: "\(n) x \(size)")
         }
         if let loadGuard, !field.isPointer, n > 0,
-            let problem = loadGuard.check(opaque + field.offset, extent.partialValue, owner: opaque)
+            let problem = loadGuard.check(opaque + field.offset, footprint(field, n: n, size: size), owner: opaque)
         {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "the field would be written outside its struct: \(problem)",
@@ -351,8 +351,9 @@ struct Engine {
         case .vstructure(let nested):
             try load(nested, element, version: field.field.pointee.struct_version_id)
         case .tmp(let nested):
-            let scratch = g_malloc0(gsize(max(size, MemoryLayout<UnsafeRawPointer>.size)))!
-            defer { g_free(scratch) }
+            // Engine memory like any other: a checked load bounds the tmp struct's fields to it.
+            let scratch = try engineAllocate(max(size, MemoryLayout<UnsafeRawPointer>.size))
+            defer { engineFree(scratch) }
             scratch.storeBytes(of: element, as: UnsafeMutableRawPointer.self)
             try load(nested, scratch, version: field.version)
         case .qtailq(let nested), .qlist(let nested):
@@ -515,6 +516,23 @@ struct Engine {
     private func engineFree(_ memory: UnsafeMutableRawPointer) {
         loadGuard?.release(memory)
         g_free(memory)
+    }
+
+    /// The bytes `n` elements of `field` occupy where they lie. `size` is not always that: QTAILQ,
+    /// QLIST and GTree fields hold a head or a tree pointer (`size` is the element's size), tmp
+    /// writes only its scratch struct, and a bitmap's `size` counts bits.
+    private func footprint(_ field: FieldPlan, n: Int, size: Int) -> Int {
+        guard n > 0 else { return 0 }
+        if field.arrayOfPointer { return n * size }
+        let last: Int
+        switch field.op {
+        case .qtailq: last = 2 * MemoryLayout<UnsafeRawPointer>.size
+        case .qlist, .gtree: last = MemoryLayout<UnsafeRawPointer>.size
+        case .tmp: last = 0
+        case .bitmap: last = (size + 63) / 64 * 8
+        default: last = size
+        }
+        return (n - 1) * size + last  // n * size is known not to overflow
     }
 
     /// The fewest input bytes one element of this kind consumes (0 when it may consume none).
