@@ -53,7 +53,7 @@ static bool hx_le_valid(void *opaque, int version_id)
 {
     HxScalars *s = opaque;
     (void)version_id;
-    return s->le <= s->limit;
+    return s->le != s->unlucky;
 }
 
 static int hx_scalars_pre_load(void *opaque)
@@ -96,7 +96,7 @@ static const VMStateDescription hx_scalars_vmsd = {
         VMSTATE_INT32_EQUAL(ieq32, HxScalars, NULL),
         VMSTATE_UINT64_EQUAL(eq64, HxScalars, NULL),
         VMSTATE_INT32_POSITIVE_LE(le, HxScalars),
-        VMSTATE_VALIDATE("le within limit", hx_le_valid),
+        VMSTATE_VALIDATE("le is not unlucky", hx_le_valid),
         VMSTATE_TIMER(timer, HxScalars),
         VMSTATE_TIMER_PTR(timer_ptr, HxScalars),
         VMSTATE_BUFFER(buf, HxScalars),
@@ -125,7 +125,7 @@ static void hx_scalars_init(void *opaque, bool sample)
     s->ieq32 = -42;
     s->eq64 = 0x0123456789ABCDEFULL;
     s->le = sample ? 7 : 100;
-    s->limit = 50;
+    s->unlucky = 13;
     vmstate_timer_init(&s->timer, NULL, NULL);
     vmstate_timer_init(&s->timer_storage, NULL, NULL);
     s->timer_ptr = &s->timer_storage;

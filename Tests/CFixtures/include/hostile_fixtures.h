@@ -60,7 +60,7 @@ typedef struct HxScalars {
     int64_t s64[2];
     uint8_t v2only;  /* only in version 2 */
     uint32_t tested; /* present when u8 is odd */
-    int32_t limit;   /* VMSTATE_VALIDATE: le <= limit; not migrated */
+    int32_t unlucky; /* VMSTATE_VALIDATE: le must not be this (13); not migrated */
     int pre_load_calls;
 } HxScalars;
 
