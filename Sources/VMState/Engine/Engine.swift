@@ -254,9 +254,9 @@ struct Engine {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "element count times size overflows", actual: "\(n) x \(size)")
         }
-        if let loadGuard, !field.isPointer, n > 0,
-            let problem = loadGuard.check(opaque + field.offset, footprint(field, n: n, size: size), owner: opaque)
-        {
+        // The field's own bytes in its struct: its elements, or the pointer to them.
+        let own = field.isPointer ? MemoryLayout<UnsafeRawPointer>.size : footprint(field, n: n, size: size)
+        if let loadGuard, own > 0, let problem = loadGuard.check(opaque + field.offset, own, owner: opaque) {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "the field would be written outside its struct: \(problem)",
                 expected: "at most the struct's size", actual: "\(n) element(s) of \(size) bytes")
@@ -265,6 +265,15 @@ struct Engine {
             try allocate(field, opaque, n: n, bytes: extent.partialValue)
         }
         let base = try firstElement(field, opaque, n: n, size: size)
+        // Through a pointer into memory the load knows (the struct, engine memory, RAM), the
+        // elements must fit in what is left of it; raw pointers elsewhere cannot be bounded.
+        if let loadGuard, field.isPointer, n > 0, let base,
+            let problem = loadGuard.check(base, footprint(field, n: n, size: size), owner: base)
+        {
+            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+                reason: "the field would be written past the memory its pointer points into: \(problem)",
+                expected: "at most the pointed-to region's size", actual: "\(n) element(s) of \(size) bytes")
+        }
 
         if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
             let start = file.position
@@ -282,6 +291,12 @@ struct Engine {
                 var element = base.map { $0 + i * size }
                 if field.arrayOfPointer {
                     element = element?.load(as: UnsafeMutableRawPointer?.self)
+                    if let loadGuard, let element,
+                        let problem = loadGuard.check(element, elementFootprint(field.op, size: size), owner: element)
+                    {
+                        throw VMStateError(.boundExceeded, offset: file.position,
+                            reason: "the entry would be written past the memory it points into: \(problem)")
+                    }
                 }
                 if let element {
                     try loadElement(field, element, size: size)
@@ -524,15 +539,17 @@ struct Engine {
     private func footprint(_ field: FieldPlan, n: Int, size: Int) -> Int {
         guard n > 0 else { return 0 }
         if field.arrayOfPointer { return n * size }
-        let last: Int
-        switch field.op {
-        case .qtailq: last = 2 * MemoryLayout<UnsafeRawPointer>.size
-        case .qlist, .gtree: last = MemoryLayout<UnsafeRawPointer>.size
-        case .tmp: last = 0
-        case .bitmap: last = (size + 63) / 64 * 8
-        default: last = size
+        return (n - 1) * size + elementFootprint(field.op, size: size)  // n * size did not overflow
+    }
+
+    private func elementFootprint(_ op: ElementOp, size: Int) -> Int {
+        switch op {
+        case .qtailq: return 2 * MemoryLayout<UnsafeRawPointer>.size
+        case .qlist, .gtree: return MemoryLayout<UnsafeRawPointer>.size
+        case .tmp: return 0
+        case .bitmap: return (size + 63) / 64 * 8
+        default: return size
         }
-        return (n - 1) * size + last  // n * size is known not to overflow
     }
 
     /// The fewest input bytes one element of this kind consumes (0 when it may consume none).

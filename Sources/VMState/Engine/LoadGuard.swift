@@ -39,10 +39,13 @@ final class LoadGuard {
     }
 
     /// Checks that `length` bytes from `start` fit in the region holding `owner` (the struct the
-    /// field belongs to); memory in no known region is not checked.
+    /// field belongs to, or the memory a pointer points into; a pointer just past the end of a
+    /// region counts as in it); memory in no known region is not checked.
     func check(_ start: UnsafeMutableRawPointer, _ length: Int, owner: UnsafeMutableRawPointer) -> String? {
         let o = UInt(bitPattern: owner)
-        guard let region = regions.last(where: { o >= $0.start && o < $0.end }) else { return nil }
+        guard let region = regions.last(where: { o >= $0.start && o < $0.end })
+            ?? regions.last(where: { o == $0.end && length > 0 })
+        else { return nil }
         let s = UInt(bitPattern: start)
         guard s >= region.start, s <= region.end, UInt(length) <= region.end - s else {
             let offset = Int(bitPattern: s &- region.start)
