@@ -64,6 +64,7 @@ public enum VMStateEngine {
         do throws(VMStateError) {
             try load(file, vmsd, opaque, version: version, guard: loadGuard)
             try expectEnd(file)
+            loadGuard.commit()
         } catch {
             throw loadGuard.rollBackAfter(error)
         }

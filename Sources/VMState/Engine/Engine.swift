@@ -410,12 +410,24 @@ struct Engine {
             let at = file.position
             guard let marker = file.getByte() else { throw shortInput(1, at: at) }
             if marker == 0 { break }
+            let mark = loadGuard?.mark
             let element = try engineAllocate(max(field.size, 1))
             do throws(VMStateError) {
                 try load(nested, element, version: version)
             } catch {
-                engineFree(element)
+                freeFailed(element, since: mark)
                 throw error.under("[\(index)]")
+            }
+            if let loadGuard {
+                // The links the insertion writes in elements the caller owns, for a rollback.
+                if isTail {
+                    loadGuard.preserve(head, 2 * MemoryLayout<UnsafeRawPointer>.size)
+                    if let last = (head + 8).load(as: UnsafeMutableRawPointer?.self) { loadGuard.preserve(last, 8) }
+                } else {
+                    let slot = previous.map { $0 + entry } ?? head
+                    loadGuard.preserve(slot, 8)
+                    if let next = slot.load(as: UnsafeMutableRawPointer?.self) { loadGuard.preserve(next + entry + 8, 8) }
+                }
             }
             if isTail {
                 IntrusiveList.tailqAppend(head: head, element: element, entry: entry)
@@ -450,10 +462,11 @@ struct Engine {
                     expected: "\(expected)", actual: "at least \(loaded)")
             }
             var keyPointer: UnsafeMutableRawPointer?
+            let mark = loadGuard?.mark
             if let key {
                 let k = try engineAllocate(max(field.field.pointee.start, 1))
                 do throws(VMStateError) { try load(key, k, version: version) } catch {
-                    engineFree(k)
+                    freeFailed(k, since: mark)
                     throw error.under("[\(loaded - 1)].key")
                 }
                 keyPointer = k
@@ -461,14 +474,31 @@ struct Engine {
                 guard let raw = file.getBE64() else { throw shortInput(8, at: markerAt + 1) }
                 keyPointer = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: raw))
             }
-            let v = try engineAllocate(max(field.size, 1))
-            do throws(VMStateError) { try load(value, v, version: version) } catch {
-                engineFree(v)
-                if key != nil, let keyPointer { engineFree(keyPointer) }
+            let v: UnsafeMutableRawPointer
+            do throws(VMStateError) {
+                v = try engineAllocate(max(field.size, 1))
+                do throws(VMStateError) { try load(value, v, version: version) } catch {
+                    if loadGuard == nil { g_free(v) }
+                    throw error
+                }
+            } catch {
+                if let loadGuard, let mark {
+                    loadGuard.freeAllocations(since: mark)  // the value, the key, what they hold
+                } else if key != nil, let keyPointer {
+                    g_free(keyPointer)
+                }
                 throw error.under("[\(loaded - 1)]")
             }
-            g_tree_insert(tree, keyPointer, v)
-            loadGuard?.insertedIntoTree(tree, key: keyPointer, value: v)
+            if let loadGuard {
+                guard loadGuard.insert(into: tree, key: keyPointer, value: v) else {
+                    loadGuard.freeAllocations(since: mark!)
+                    throw VMStateError(.mismatch, path: "[\(loaded - 1)]", offset: markerAt,
+                        reason: "the stream has this tree key twice", expected: "each key once",
+                        actual: key == nil ? "key \(hex(UInt64(UInt(bitPattern: keyPointer)), width: 8)) again" : "a repeated key")
+                }
+            } else {
+                g_tree_insert(tree, keyPointer, v)
+            }
         }
         if loaded != expected {
             throw VMStateError(.mismatch, offset: file.position, reason: "tree node count differs from the stream's count",
@@ -529,8 +559,14 @@ struct Engine {
     }
 
     private func engineFree(_ memory: UnsafeMutableRawPointer) {
-        loadGuard?.release(memory)
-        g_free(memory)
+        if let loadGuard { loadGuard.release(memory) } else { g_free(memory) }
+    }
+
+    /// Frees an element (list element, tree key or value) that failed to load. A checked load
+    /// also frees what was allocated while loading it (from `mark` on): only the element
+    /// reached it. QEMU's unchecked load leaks that, as QEMU does.
+    private func freeFailed(_ element: UnsafeMutableRawPointer, since mark: Int?) {
+        if let loadGuard, let mark { loadGuard.freeAllocations(since: mark) } else { g_free(element) }
     }
 
     /// The bytes `n` elements of `field` occupy where they lie. `size` is not always that: QTAILQ,

@@ -221,6 +221,7 @@ public final class Registry {
         let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
         do throws(VMStateError) {
             try loader.run()
+            loadGuard?.commit()
         } catch {
             throw loadGuard?.rollBackAfter(error) ?? error
         }
