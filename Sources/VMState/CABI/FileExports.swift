@@ -44,9 +44,10 @@ import CVMState
 
 @c @implementation public func qemu_put_counted_string(_ f: OpaquePointer?, _ name: UnsafePointer<CChar>?) {
     guard let name, let file = file(f) else { return }
-    let bytes = Array(String(cString: name).utf8.prefix(255))
-    file.putByte(UInt8(bytes.count))
-    file.putBytes(bytes)
+    // The bytes as they are (no UTF-8 decoding, which would replace invalid bytes).
+    let length = min(strlen(name), 255)
+    file.putByte(UInt8(length))
+    file.putBytes(UnsafeRawPointer(name), length)
 }
 
 @c @implementation public func qemu_put_8s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt8>?) { file(f)?.putByte(pv?.pointee ?? 0) }
