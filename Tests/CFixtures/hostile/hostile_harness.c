@@ -195,7 +195,9 @@ const char *hx_run_stream_input(const uint8_t *data, size_t size)
         /* A loaded machine saves; the saved stream loads into a fresh machine; saving that
          * gives the same bytes. */
         GByteArray *first = g_byte_array_new();
-        if (!vmstate_registry_save(m.reg, NULL, first, &err)) {
+        /* A stream without a configuration section names no machine type: give one. */
+        const char *machine = vmstate_registry_machine_type(m.reg) ? NULL : "none";
+        if (!vmstate_registry_save(m.reg, machine, first, &err)) {
             failure = hx_fail("a loaded stream does not save: %s%s", err->message, NULL);
             g_clear_error(&err);
         } else {
