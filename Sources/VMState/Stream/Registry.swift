@@ -66,6 +66,7 @@ public final class Registry {
     public var expectedMachineType: String?
     /// The machine type of the last loaded stream.
     public private(set) var loadedMachineType: String?
+    private var loadedMachineTypeBytes: [UInt8]?
     private var configurationExtra: [UInt8] = []
     private var machineTypeC: UnsafeMutablePointer<CChar>?
     private var layout: [LayoutEntry]?
@@ -127,6 +128,11 @@ public final class Registry {
         guard let machine = machineType ?? loadedMachineType ?? expectedMachineType else {
             throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
         }
+        // Saving a loaded stream back writes its machine type's own bytes (they may not be UTF-8).
+        let machineBytes = machineType == nil ? loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
+        guard machineBytes.count <= 255 else {
+            throw VMStateError(.failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
+        }
         let file = MigrationFile(output: out)
         let vmdesc = VMDescWriter()
         vmdesc.startObject()
@@ -136,7 +142,6 @@ public final class Registry {
         file.putBE32(StreamFormat.magic)
         file.putBE32(StreamFormat.version)
         file.putByte(StreamFormat.configuration)
-        let machineBytes = Array(machine.utf8)
         file.putBE32(UInt32(machineBytes.count))
         file.putBytes(machineBytes)
         if machineType == nil || machineType == loadedMachineType { file.putBytes(configurationExtra) }
@@ -226,6 +231,7 @@ public final class Registry {
             throw loadGuard?.rollBackAfter(error) ?? error
         }
         loadedMachineType = loader.machineType
+        loadedMachineTypeBytes = loader.machineTypeBytes
         configurationExtra = loader.configurationExtra
         layout = loader.layout
     }
