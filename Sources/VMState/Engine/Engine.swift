@@ -538,7 +538,7 @@ struct Engine {
     /// VMS_ALLOC: allocates the field's memory before loading it (QEMU: `g_malloc(size * n)`),
     /// refusing sizes the rest of the input cannot fill and sizes over 1 GiB.
     private func allocate(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, bytes: Int) throws(VMStateError) {
-        let wire = minimumWireSize(field.op, size: bytes / max(n, 1))
+        let wire = minimumWireSize(field, size: bytes / max(n, 1))
         if wire.multipliedReportingOverflow(by: n).partialValue > file.remaining || bytes > LoadGuard.maximumAllocation {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "refusing to allocate \(bytes) bytes for \(n) element(s)",
@@ -575,30 +575,60 @@ struct Engine {
     private func footprint(_ field: FieldPlan, n: Int, size: Int) -> Int {
         guard n > 0 else { return 0 }
         if field.arrayOfPointer { return n * size }
-        return (n - 1) * size + elementFootprint(field.op, size: size)  // n * size did not overflow
+        let last = elementFootprint(field.op, size: size)
+        return last == 0 ? 0 : (n - 1) * size + last  // n * size did not overflow
     }
 
     private func elementFootprint(_ op: ElementOp, size: Int) -> Int {
         switch op {
         case .qtailq: return 2 * MemoryLayout<UnsafeRawPointer>.size
         case .qlist, .gtree: return MemoryLayout<UnsafeRawPointer>.size
-        case .tmp: return 0
+        case .tmp, .unusedBuffer, .nullptr, .none: return 0  // nothing written in place
         case .bitmap: return (size + 63) / 64 * 8
         default: return size
         }
     }
 
     /// The fewest input bytes one element of this kind consumes (0 when it may consume none).
-    private func minimumWireSize(_ op: ElementOp, size: Int) -> Int {
-        switch op {
+    /// Structs count the fields they always have, so that a stream cannot make a checked load
+    /// allocate a large array of structs for a few bytes of input.
+    private func minimumWireSize(_ field: FieldPlan, size: Int, depth: Int = 0) -> Int {
+        switch field.op {
         case .scalar(let width, _), .equal(let width): return width
         case .int32LE: return 4
         case .buffer, .unusedBuffer: return size
         case .timer: return 8
+        case .bitmap: return (size + 63) / 64 * 8
         case .nullptr, .qtailq, .qlist: return 1
         case .gtree: return 5
+        case .structure(let plan): return minimumWireSize(of: plan, version: plan.versionID, depth: depth)
+        case .vstructure(let plan):
+            return minimumWireSize(of: plan, version: field.field.pointee.struct_version_id, depth: depth)
         default: return 0
         }
+    }
+
+    /// The fewest input bytes a description takes at `version`: the fields it always has (no
+    /// field_exists test, a count and size fixed by the table); subsections are optional.
+    private func minimumWireSize(of plan: DescriptionPlan, version: Int32, depth: Int) -> Int {
+        guard depth < 8 else { return 0 }
+        var total = 0
+        for f in plan.fields where f.fieldExists == nil && f.version <= version && f.sizeOffset == nil {
+            let count: Int
+            switch f.count {
+            case .one: count = 1
+            case .fixed(let k): count = max(0, k) &* max(0, f.countMultiplier)
+            case .counter: continue
+            }
+            total &+= count &* minimumEntry(f, depth: depth)
+            if total < 0 || total > Int(Int32.max) { return Int(Int32.max) }
+        }
+        return total
+    }
+
+    private func minimumEntry(_ f: FieldPlan, depth: Int) -> Int {
+        let each = minimumWireSize(f, size: f.size, depth: depth + 1)
+        return f.arrayOfPointer ? min(each, 1) : each  // a NULL entry is one marker byte
     }
 
     // MARK: - shared
