@@ -507,6 +507,7 @@ struct Engine {
     }
 
     private func loadSubsections(_ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
+        var loadedNames: Set<[UInt8]> = []
         while let marker = file.peek(1), marker[0] == 5 {
             guard let lenByte = file.peek(1, at: 1) else { return }
             let len = Int(lenByte[0])
@@ -516,8 +517,14 @@ struct Engine {
             if !name.starts(with: plan.nameBytes) { return }
             guard let sub = plan.subsections.first(where: { $0.name == name }) else {
                 throw VMStateError(
-                    .unknownSubsection, path: plan.name, offset: file.position,
+                    .unknownSubsection, offset: file.position,
                     reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+            }
+            // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
+            // would leak the first, a second list load would append twice).
+            if loadGuard != nil, !loadedNames.insert(name).inserted {
+                throw VMStateError(.badStream, offset: file.position,
+                    reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
             }
             file.skip(2 + len)
             let at = file.position

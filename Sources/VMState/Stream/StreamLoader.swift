@@ -124,6 +124,11 @@ final class StreamLoader {
         }
         if let index = registry.device(idstr, instanceID) {
             let device = registry.devices[index]
+            // A device section twice would load the device twice (leaking its first allocations,
+            // appending its lists twice): a checked load refuses it.
+            if loadGuard != nil, layout.contains(where: { if case .device(index, _) = $0 { return true } else { return false } }) {
+                throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
+            }
             do throws(VMStateError) {
                 try VMStateEngine.load(file, device.vmsd, device.opaque, version: version, guard: loadGuard)
             } catch {
