@@ -221,6 +221,8 @@ public final class Registry {
         if options.contains(.transactional) || devices.contains(where: { $0.size != nil }) {
             let newGuard = LoadGuard(transactional: options.contains(.transactional))
             for device in devices { if let size = device.size { newGuard.addStruct(device.opaque, size: size) } }
+            // Device pointers into guest RAM are bounded by the block (RAM is not restored).
+            for block in ramBlocks { newGuard.addRegion(block.host, size: block.length) }
             loadGuard = newGuard
         }
         let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
