@@ -45,7 +45,10 @@ struct VMDescIndex {
         var pageSize = 4096
         var entries: [Entry] = []
         for (key, value) in members {
-            if key == "page_size", case .number(let n) = value.value { pageSize = Int(n) }
+            if key == "page_size", case .number(let n) = value.value {
+                guard let v = exactInt(n), v > 0 else { return nil }
+                pageSize = v
+            }
             if key == "devices", case .array(let devices) = value.value {
                 for device in devices {
                     guard case .object(let fields) = device.value else { return nil }
@@ -53,7 +56,10 @@ struct VMDescIndex {
                     var instance: UInt32 = 0
                     for (k, v) in fields {
                         if k == "name", case .string(let s) = v.value { name = s }
-                        if k == "instance_id", case .number(let n) = v.value { instance = UInt32(clamping: Int64(n)) }
+                        if k == "instance_id", case .number(let n) = v.value {
+                            guard let id = exactInt(n), let exact = UInt32(exactly: id) else { return nil }
+                            instance = exact
+                        }
                     }
                     guard let size = dataSize(device) else { return nil }
                     entries.append(Entry(name: name, instanceID: instance, size: size, json: Array(text[device.range])))
@@ -63,8 +69,19 @@ struct VMDescIndex {
         return VMDescIndex(pageSize: pageSize, entries: entries)
     }
 
+    /// `n` as an Int when it is a whole number in a sane range (JSON numbers are doubles, and
+    /// converting an infinite or huge one traps).
+    static func exactInt(_ n: Double) -> Int? {
+        guard n.isFinite, n == n.rounded(), abs(n) <= 1e15 else { return nil }
+        return Int(n)
+    }
+
+    /// Larger than any section (sizes come from the stream and must not overflow).
+    static let maximumDataSize = Int(Int32.max) << 16
+
     /// Section bytes a description object stands for: its fields' sizes (times array_len for
     /// compressed arrays) and, per subsection, its header (0x05, length, name, be32 version).
+    /// Nil when it does not add up to a plausible size.
     static func dataSize(_ node: TinyJSON.Node) -> Int? {
         guard case .object(let members) = node.value else { return nil }
         var total = 0
@@ -75,10 +92,13 @@ struct VMDescIndex {
                     var size = 0
                     var count = 1
                     for (k, v) in f {
-                        if k == "size", case .number(let n) = v.value { size = Int(n) }
-                        if k == "array_len", case .number(let n) = v.value { count = Int(n) }
+                        if k == "size", case .number(let n) = v.value { guard let v = exactInt(n) else { return nil }; size = v }
+                        if k == "array_len", case .number(let n) = v.value { guard let v = exactInt(n) else { return nil }; count = v }
                     }
+                    // Numbers come from the stream: refuse what no real section has.
+                    guard size >= 0, count >= 0, size <= Int(Int32.max), count <= Int(Int32.max) else { return nil }
                     total += size * count
+                    guard total <= maximumDataSize else { return nil }
                 }
             }
             if key == "subsections", case .array(let subs) = value.value {
@@ -87,6 +107,7 @@ struct VMDescIndex {
                     var nameLength = 0
                     for (k, v) in s where k == "vmsd_name" { if case .string(let n) = v.value { nameLength = n.utf8.count } }
                     total += 2 + nameLength + 4 + inner
+                    guard total <= maximumDataSize else { return nil }
                 }
             }
         }
@@ -114,10 +135,16 @@ struct TinyJSON {
 
     private let text: [UInt8]
     private var i = 0
+    /// Nesting so far; a stream's JSON deeper than `maximumDepth` is refused (the parser recurses).
+    private var depth = 0
+    static let maximumDepth = 64
 
     init(_ text: [UInt8]) { self.text = text }
 
     mutating func value() throws(Failure) -> Node {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= TinyJSON.maximumDepth else { throw Failure(offset: i) }
         skipSpace()
         let start = i
         guard i < text.count else { throw Failure(offset: i) }
