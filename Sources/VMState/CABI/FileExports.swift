@@ -102,8 +102,10 @@ import CVMState
 @c @implementation public func qemu_peek_buffer(
     _ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, _ size: Int, _ offset: Int
 ) -> Int {
-    guard let file = file(f), let buf else { return 0 }
-    let available = max(0, min(size, file.remaining - offset))
+    // size_t arguments arrive as Int: a huge offset is negative here (and `remaining - offset`
+    // would overflow), a huge size means "as many as there are".
+    guard let file = file(f), let buf, offset >= 0, offset < file.remaining else { return 0 }
+    let available = min(size < 0 ? Int.max : size, file.remaining - offset)
     guard available > 0, let bytes = file.peek(available, at: offset) else { return 0 }
     buf.pointee = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
     return available
