@@ -172,7 +172,7 @@ func cMessage(_ text: String) -> String {
     let file = MigrationFile(input: input)
     do throws(VMStateError) {
         try VMStateEngine.load(file, vmsd, opaque, version: version_id)
-        try VMStateEngine.expectEnd(file)
+        try VMStateEngine.expectEnd(file, after: vmsd)
         return true
     } catch let failure {
         setGError(error, failure)
