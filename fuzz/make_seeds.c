@@ -45,7 +45,7 @@ int main(int argc, char **argv)
             g_free(name);
         }
     }
-    static const unsigned stream_modes[] = {0x0, 0x2, 0x3, 0xB, 0x4};
+    static const unsigned stream_modes[] = {0x0, 0x2, 0x3, 0x4};
     for (size_t m = 0; m < sizeof(stream_modes) / sizeof(stream_modes[0]); m++) {
         char *name = g_strdup_printf("gen-stream-mode%u", stream_modes[m]);
         rc |= write_seed(argv[2], name, hx_seed_stream(stream_modes[m]));
