@@ -152,6 +152,18 @@ import Testing
 
     // MARK: - committed fuzz inputs
 
+    @Test(arguments: ["pc-reset", "pc-bios"])
+    func realStreamsThroughTheFuzzHarness(_ name: String) throws {
+        // Every hx_ device registered (none is in the stream): everything is kept or skipped
+        // by the stream's vmdesc, and saves back; plain, transactional, SKIP_UNKNOWN.
+        let stream = try TestPaths.fixtureBytes("\(name)/stream.bin")
+        for mode: UInt8 in [0x00, 0x01, 0x04] {
+            let input = [mode] + stream
+            let failure = input.withUnsafeBufferPointer { hx_run_stream_input($0.baseAddress, $0.count) }
+            #expect(failure == nil, "mode \(mode): \(failure.map { String(cString: $0) } ?? "")")
+        }
+    }
+
     @Test func fuzzRegressionsAndCorpusReplay() throws {
         var replayed = 0
         for kind in ["regressions", "corpus"] {
