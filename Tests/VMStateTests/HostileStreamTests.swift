@@ -91,6 +91,30 @@ import Testing
         #expect(e.reason.contains("17 bytes at offset 16368 of a 16384-byte region"))
     }
 
+    @Test func unsizedDevicesStillGetDepthAndAllocationLimits() throws {
+        let registry = Registry()
+        let deep = HxDevice("hx-deep")
+        let ptr = HxDevice("hx-ptr")
+        try registry.add(idstr: "hx-deep", instanceID: 0, vmsd: deep.vmsd, opaque: deep.opaque)
+        try registry.add(idstr: "hx-ptr", instanceID: 0, vmsd: ptr.vmsd, opaque: ptr.opaque)
+        let nodes = HxWire().be32(1)
+        for i in 0..<100_000 { nodes.u8(1).be32(UInt32(i)) }
+        let tooDeep = Self.stream([Self.section(1, "hx-deep", nodes.fill(100_001, 0).bytes)])
+        #expect {
+            try registry.load(tooDeep)
+        } throws: { error in
+            (error as! VMStateError).reason.hasSuffix("descriptions nested deeper than 64 levels")
+        }
+        var alloc = HxPtrWire(blen: 0x7FFF_0000)
+        alloc.dataLimit = 8
+        #expect {
+            try registry.load(Self.stream([Self.section(1, "hx-ptr", alloc.bytes)]))
+        } throws: { error in
+            let e = error as! VMStateError
+            return e.kind == .boundExceeded && e.path == "hx-ptr/blob"
+        }
+    }
+
     // MARK: - the stream's vmdesc, used to skip sections nobody registered
 
     static let unknown = section(9, "mystery", [1, 2, 3, 4])

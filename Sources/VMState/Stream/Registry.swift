@@ -217,14 +217,14 @@ public final class Registry {
     }
 
     func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
-        var loadGuard: LoadGuard?
-        if options.contains(.transactional) || devices.contains(where: { $0.size != nil }) {
-            let newGuard = LoadGuard(transactional: options.contains(.transactional))
-            for device in devices { if let size = device.size { newGuard.addStruct(device.opaque, size: size) } }
-            // Device pointers into guest RAM are bounded by the block (RAM is not restored).
-            for block in ramBlocks { newGuard.addRegion(block.host, size: block.length) }
-            loadGuard = newGuard
-        }
+        // A stream is input from elsewhere: every load is checked. Devices added without a size
+        // are not bounded to their struct, but still get the allocation, depth and repetition
+        // limits (a stream could otherwise recurse through a self-nesting description until the
+        // stack overflows).
+        let loadGuard: LoadGuard? = LoadGuard(transactional: options.contains(.transactional))
+        for device in devices { if let size = device.size { loadGuard?.addStruct(device.opaque, size: size) } }
+        // Device pointers into guest RAM are bounded by the block (RAM is not restored).
+        for block in ramBlocks { loadGuard?.addRegion(block.host, size: block.length) }
         let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
         do throws(VMStateError) {
             try loader.run()
