@@ -285,6 +285,24 @@ import Testing
         #expect(e.kind == .shortInput && e.path == "hx-coll/q" && e.offset == w.bytes.count)
     }
 
+    @Test func longListsLoadInLinearTime() throws {
+        // 100,000 elements with an allocated buffer each, appended to a list the caller had,
+        // transactional, then a failure at the very end: region lookups, undo records and the
+        // rollback must stay cheap per element (a hostile stream is mostly such repetition).
+        let w = HxWire().be32(0xBEF0)
+        for i in 0..<100_000 { w.u8(1).be32(UInt32(i)).be32(1).u8(7) }
+        w.u8(0).u8(0).be32(0).u8(0).be32(0).u8(0)
+        let device = HxDevice("hx-coll", sample: true)
+        let start = ContinuousClock.now
+        try device.load(w.bytes + [0, 0, 0, 1], transactional: true)
+        #expect(hx_coll_queue_length(device.state(HxColl.self)) == 100_003)
+        let failing = HxDevice("hx-coll", sample: true)
+        let before = failing.digest
+        let e = failing.loadError(w.bytes + [0, 0], transactional: true)
+        #expect(e.kind == .shortInput && failing.digest == before)
+        #expect(ContinuousClock.now - start < .seconds(60))
+    }
+
     @Test func treeCountBelowItsNodes() {
         var wire = HxCollWire()
         wire.tree = [(1, 1, 1), (2, 2, 2)]
