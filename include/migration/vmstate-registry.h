@@ -72,6 +72,9 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * Loads a whole stream into the registered devices and RAM. `flags`: VMSTATE_LOAD_SKIP_UNKNOWN,
  * VMSTATE_LOAD_KEEP_UNKNOWN, VMSTATE_LOAD_TRANSACTIONAL (declared in migration/vmstate.h: a
  * failed load restores every device added with vmstate_registry_add_sized; RAM is not restored).
+ * Every load is checked like vmstate_load_checked: sized devices are bounded to their struct,
+ * pointers into registered RAM to their block, and all devices get the allocation and nesting
+ * limits; a device section that appears twice is refused.
  */
 bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
 
