@@ -30,8 +30,8 @@ def main():
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     result = {"status": None, "error": None, "outputs": []}
     try:
-        for _ in range(200):
-            if os.path.exists(sock_path):
+        for _ in range(1200):  # up to 60 s on a loaded machine
+            if os.path.exists(sock_path) or proc.poll() is not None:
                 break
             time.sleep(0.05)
         conn = socket.socket(socket.AF_UNIX)
@@ -67,9 +67,12 @@ def main():
         qmp("quit")
     except Exception as exc:  # report, never a stack trace
         result["error"] = result["error"] or f"{type(exc).__name__}: {exc}"
-        if proc.poll() is not None:
-            # QEMU exits when an incoming migration fails to load.
+        try:
+            # QEMU exits when an incoming migration fails to load; give it time to finish.
+            proc.wait(timeout=10)
             result["status"] = "failed"
+        except subprocess.TimeoutExpired:
+            pass
     finally:
         try:
             _, err = proc.communicate(timeout=10)

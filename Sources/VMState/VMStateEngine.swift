@@ -59,7 +59,7 @@ public enum VMStateEngine {
         defer { g_bytes_unref(gbytes) }
         let file = MigrationFile(input: gbytes)
         try load(file, vmsd, opaque, version: version ?? vmsd.pointee.version_id)
-        try expectEnd(file)
+        try expectEnd(file, after: vmsd)
     }
 
     /// Options of a checked load.
@@ -91,7 +91,8 @@ public enum VMStateEngine {
         if let opaque { loadGuard.addStruct(opaque, size: size) }
         do throws(VMStateError) {
             try load(file, vmsd, opaque, version: version, guard: loadGuard)
-            try expectEnd(file)
+            try expectEnd(file, after: vmsd)
+            loadGuard.commit()
         } catch {
             throw loadGuard.rollBackAfter(error)
         }
@@ -133,9 +134,11 @@ public enum VMStateEngine {
         }
     }
 
-    static func expectEnd(_ file: MigrationFile) throws(VMStateError) {
+    /// Fails when input is left after the state of `vmsd` (named in the error's path).
+    static func expectEnd(_ file: MigrationFile, after vmsd: UnsafePointer<VMStateDescription>? = nil) throws(VMStateError) {
         if file.remaining > 0 {
-            throw VMStateError(.failed, offset: file.position, reason: "bytes left after the state",
+            let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
+            throw VMStateError(.failed, path: name, offset: file.position, reason: "bytes left after the state",
                 expected: "end of input", actual: "\(file.remaining) more bytes")
         }
     }

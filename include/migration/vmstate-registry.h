@@ -77,6 +77,9 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * (declared in migration/vmstate.h). Sections load in stream order: a failure leaves the sections
  * before it loaded, unless VMSTATE_LOAD_TRANSACTIONAL is given, in which case every device added
  * with vmstate_registry_add_sized is restored (RAM is not restored).
+ * Every load is checked like vmstate_load_checked: sized devices are bounded to their struct,
+ * pointers into registered RAM to their block, and all devices get the allocation and nesting
+ * limits; a device section that appears twice is refused.
  */
 bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
 

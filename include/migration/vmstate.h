@@ -269,10 +269,14 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
 /**
  * Loads like vmstate_load_from_bytes, for input from another machine: `opaque` is a struct of
  * `opaque_size` bytes, and a write that would land outside it (or outside memory the engine
- * allocated) is an error naming the field instead of a write. Element counts and sizes from the
- * stream, allocations (at most 1 GiB, and no more than the remaining input can fill) and nesting
- * depth (64) are validated. `flags`: VMSTATE_LOAD_TRANSACTIONAL or 0. Writes through raw
- * pointers the engine did not allocate cannot be bounded (`vmstate lint` names such fields).
+ * allocated: ALLOC buffers, list and tree elements, the tmp scratch struct) is an error naming
+ * the field instead of a write; a pointer field that points into such memory is bounded by it.
+ * Element counts and sizes from the stream, allocations (at most 1 GiB, and no more than the
+ * remaining input can fill) and nesting depth (64) are validated; a subsection or tree key that
+ * appears twice is refused. `flags`: VMSTATE_LOAD_TRANSACTIONAL or 0 (with it, a failure also
+ * restores list links and tree nodes the load changed outside the struct). Writes through raw
+ * pointers into memory the load does not know cannot be bounded (`vmstate lint` names such
+ * fields). Error codes and messages: docs/errors.md.
  */
 bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t opaque_size,
                           int version_id, GBytes *in, unsigned flags, GError **error);

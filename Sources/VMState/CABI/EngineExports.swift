@@ -120,7 +120,22 @@ import CVMState
 /// Sets `*error` (when the caller asked for it) from a VMStateError.
 func setGError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError) {
     guard let error else { return }
-    g_set_error_literal(error, vmstate_error_quark(), e.kind.rawValue, e.description)
+    g_set_error_literal(error, vmstate_error_quark(), e.kind.rawValue, cMessage(e.description))
+}
+
+/// `text` for a C string: names taken from a stream may hold NUL (which would cut the message
+/// short) or other control bytes; those are written as \xNN.
+func cMessage(_ text: String) -> String {
+    var out = ""
+    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        if scalar.value < 0x20 || scalar.value == 0x7F {
+            out += "\\x" + hex(UInt64(scalar.value), width: 1).dropFirst(2)
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 @c @implementation public func vmstate_save_to_bytes(
@@ -157,7 +172,7 @@ func setGError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ 
     let file = MigrationFile(input: input)
     do throws(VMStateError) {
         try VMStateEngine.load(file, vmsd, opaque, version: version_id)
-        try VMStateEngine.expectEnd(file)
+        try VMStateEngine.expectEnd(file, after: vmsd)
         return true
     } catch let failure {
         setGError(error, failure)

@@ -44,9 +44,10 @@ import CVMState
 
 @c @implementation public func qemu_put_counted_string(_ f: OpaquePointer?, _ name: UnsafePointer<CChar>?) {
     guard let name, let file = file(f) else { return }
-    let bytes = Array(String(cString: name).utf8.prefix(255))
-    file.putByte(UInt8(bytes.count))
-    file.putBytes(bytes)
+    // The bytes as they are (no UTF-8 decoding, which would replace invalid bytes).
+    let length = min(strlen(name), 255)
+    file.putByte(UInt8(length))
+    file.putBytes(UnsafeRawPointer(name), length)
 }
 
 @c @implementation public func qemu_put_8s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt8>?) { file(f)?.putByte(pv?.pointee ?? 0) }
@@ -101,8 +102,10 @@ import CVMState
 @c @implementation public func qemu_peek_buffer(
     _ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, _ size: Int, _ offset: Int
 ) -> Int {
-    guard let file = file(f), let buf else { return 0 }
-    let available = max(0, min(size, file.remaining - offset))
+    // size_t arguments arrive as Int: a huge offset is negative here (and `remaining - offset`
+    // would overflow), a huge size means "as many as there are".
+    guard let file = file(f), let buf, offset >= 0, offset < file.remaining else { return 0 }
+    let available = min(size < 0 ? Int.max : size, file.remaining - offset)
     guard available > 0, let bytes = file.peek(available, at: offset) else { return 0 }
     buf.pointee = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
     return available

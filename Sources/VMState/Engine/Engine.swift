@@ -254,9 +254,9 @@ struct Engine {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "element count times size overflows", actual: "\(n) x \(size)")
         }
-        if let loadGuard, !field.isPointer, n > 0,
-            let problem = loadGuard.check(opaque + field.offset, extent.partialValue, owner: opaque)
-        {
+        // The field's own bytes in its struct: its elements, or the pointer to them.
+        let own = field.isPointer ? MemoryLayout<UnsafeRawPointer>.size : footprint(field, n: n, size: size)
+        if let loadGuard, own > 0, let problem = loadGuard.check(opaque + field.offset, own, owner: opaque) {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "the field would be written outside its struct: \(problem)",
                 expected: "at most the struct's size", actual: "\(n) element(s) of \(size) bytes")
@@ -265,6 +265,15 @@ struct Engine {
             try allocate(field, opaque, n: n, bytes: extent.partialValue)
         }
         let base = try firstElement(field, opaque, n: n, size: size)
+        // Through a pointer into memory the load knows (the struct, engine memory, RAM), the
+        // elements must fit in what is left of it; raw pointers elsewhere cannot be bounded.
+        if let loadGuard, field.isPointer, n > 0, let base,
+            let problem = loadGuard.check(base, footprint(field, n: n, size: size), owner: base)
+        {
+            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+                reason: "the field would be written past the memory its pointer points into: \(problem)",
+                expected: "at most the pointed-to region's size", actual: "\(n) element(s) of \(size) bytes")
+        }
 
         if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
             let start = file.position
@@ -282,6 +291,12 @@ struct Engine {
                 var element = base.map { $0 + i * size }
                 if field.arrayOfPointer {
                     element = element?.load(as: UnsafeMutableRawPointer?.self)
+                    if let loadGuard, let element,
+                        let problem = loadGuard.check(element, elementFootprint(field.op, size: size), owner: element)
+                    {
+                        throw VMStateError(.boundExceeded, offset: file.position,
+                            reason: "the entry would be written past the memory it points into: \(problem)")
+                    }
                 }
                 if let element {
                     try loadElement(field, element, size: size)
@@ -354,8 +369,9 @@ struct Engine {
         case .vstructure(let nested):
             try load(nested, element, version: field.field.pointee.struct_version_id)
         case .tmp(let nested):
-            let scratch = g_malloc0(gsize(max(size, MemoryLayout<UnsafeRawPointer>.size)))!
-            defer { g_free(scratch) }
+            // Engine memory like any other: a checked load bounds the tmp struct's fields to it.
+            let scratch = try engineAllocate(max(size, MemoryLayout<UnsafeRawPointer>.size))
+            defer { engineFree(scratch) }
             scratch.storeBytes(of: element, as: UnsafeMutableRawPointer.self)
             try load(nested, scratch, version: field.version)
         case .qtailq(let nested), .qlist(let nested):
@@ -397,12 +413,24 @@ struct Engine {
             let at = file.position
             guard let marker = file.getByte() else { throw shortInput(1, at: at) }
             if marker == 0 { break }
+            let mark = loadGuard?.mark
             let element = try engineAllocate(max(field.size, 1))
             do throws(VMStateError) {
                 try load(nested, element, version: version)
             } catch {
-                engineFree(element)
+                freeFailed(element, since: mark)
                 throw error.under("[\(index)]")
+            }
+            if let loadGuard {
+                // The links the insertion writes in elements the caller owns, for a rollback.
+                if isTail {
+                    loadGuard.preserve(head, 2 * MemoryLayout<UnsafeRawPointer>.size)
+                    if let last = (head + 8).load(as: UnsafeMutableRawPointer?.self) { loadGuard.preserve(last, 8) }
+                } else {
+                    let slot = previous.map { $0 + entry } ?? head
+                    loadGuard.preserve(slot, 8)
+                    if let next = slot.load(as: UnsafeMutableRawPointer?.self) { loadGuard.preserve(next + entry + 8, 8) }
+                }
             }
             if isTail {
                 IntrusiveList.tailqAppend(head: head, element: element, entry: entry)
@@ -437,10 +465,11 @@ struct Engine {
                     expected: "\(expected)", actual: "at least \(loaded)")
             }
             var keyPointer: UnsafeMutableRawPointer?
+            let mark = loadGuard?.mark
             if let key {
                 let k = try engineAllocate(max(field.field.pointee.start, 1))
                 do throws(VMStateError) { try load(key, k, version: version) } catch {
-                    engineFree(k)
+                    freeFailed(k, since: mark)
                     throw error.under("[\(loaded - 1)].key")
                 }
                 keyPointer = k
@@ -448,14 +477,31 @@ struct Engine {
                 guard let raw = file.getBE64() else { throw shortInput(8, at: markerAt + 1) }
                 keyPointer = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: raw))
             }
-            let v = try engineAllocate(max(field.size, 1))
-            do throws(VMStateError) { try load(value, v, version: version) } catch {
-                engineFree(v)
-                if key != nil, let keyPointer { engineFree(keyPointer) }
+            let v: UnsafeMutableRawPointer
+            do throws(VMStateError) {
+                v = try engineAllocate(max(field.size, 1))
+                do throws(VMStateError) { try load(value, v, version: version) } catch {
+                    if loadGuard == nil { g_free(v) }
+                    throw error
+                }
+            } catch {
+                if let loadGuard, let mark {
+                    loadGuard.freeAllocations(since: mark)  // the value, the key, what they hold
+                } else if key != nil, let keyPointer {
+                    g_free(keyPointer)
+                }
                 throw error.under("[\(loaded - 1)]")
             }
-            g_tree_insert(tree, keyPointer, v)
-            loadGuard?.insertedIntoTree(tree, key: keyPointer, value: v)
+            if let loadGuard {
+                guard loadGuard.insert(into: tree, key: keyPointer, value: v) else {
+                    loadGuard.freeAllocations(since: mark!)
+                    throw VMStateError(.mismatch, path: "[\(loaded - 1)]", offset: markerAt,
+                        reason: "the stream has this tree key twice", expected: "each key once",
+                        actual: key == nil ? "key \(hex(UInt64(UInt(bitPattern: keyPointer)), width: 8)) again" : "a repeated key")
+                }
+            } else {
+                g_tree_insert(tree, keyPointer, v)
+            }
         }
         if loaded != expected {
             throw VMStateError(.mismatch, offset: file.position, reason: "tree node count differs from the stream's count",
@@ -464,6 +510,7 @@ struct Engine {
     }
 
     private func loadSubsections(_ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
+        var loadedNames: Set<[UInt8]> = []
         while let marker = file.peek(1), marker[0] == 5 {
             guard let lenByte = file.peek(1, at: 1) else { return }
             let len = Int(lenByte[0])
@@ -475,6 +522,12 @@ struct Engine {
                 throw VMStateError(
                     .unknownSubsection, offset: file.position,
                     reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+            }
+            // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
+            // would leak the first, a second list load would append twice).
+            if loadGuard != nil, !loadedNames.insert(name).inserted {
+                throw VMStateError(.badStream, offset: file.position,
+                    reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
             }
             file.skip(2 + len)
             let at = file.position
@@ -495,7 +548,7 @@ struct Engine {
     /// VMS_ALLOC: allocates the field's memory before loading it (QEMU: `g_malloc(size * n)`),
     /// refusing sizes the rest of the input cannot fill and sizes over 1 GiB.
     private func allocate(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, bytes: Int) throws(VMStateError) {
-        let wire = minimumWireSize(field.op, size: bytes / max(n, 1))
+        let wire = minimumWireSize(field, size: bytes / max(n, 1))
         if wire.multipliedReportingOverflow(by: n).partialValue > file.remaining || bytes > LoadGuard.maximumAllocation {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "refusing to allocate \(bytes) bytes for \(n) element(s)",
@@ -516,21 +569,76 @@ struct Engine {
     }
 
     private func engineFree(_ memory: UnsafeMutableRawPointer) {
-        loadGuard?.release(memory)
-        g_free(memory)
+        if let loadGuard { loadGuard.release(memory) } else { g_free(memory) }
+    }
+
+    /// Frees an element (list element, tree key or value) that failed to load. A checked load
+    /// also frees what was allocated while loading it (from `mark` on): only the element
+    /// reached it. QEMU's unchecked load leaks that, as QEMU does.
+    private func freeFailed(_ element: UnsafeMutableRawPointer, since mark: Int?) {
+        if let loadGuard, let mark { loadGuard.freeAllocations(since: mark) } else { g_free(element) }
+    }
+
+    /// The bytes `n` elements of `field` occupy where they lie. `size` is not always that: QTAILQ,
+    /// QLIST and GTree fields hold a head or a tree pointer (`size` is the element's size), tmp
+    /// writes only its scratch struct, and a bitmap's `size` counts bits.
+    private func footprint(_ field: FieldPlan, n: Int, size: Int) -> Int {
+        guard n > 0 else { return 0 }
+        if field.arrayOfPointer { return n * size }
+        let last = elementFootprint(field.op, size: size)
+        return last == 0 ? 0 : (n - 1) * size + last  // n * size did not overflow
+    }
+
+    private func elementFootprint(_ op: ElementOp, size: Int) -> Int {
+        switch op {
+        case .qtailq: return 2 * MemoryLayout<UnsafeRawPointer>.size
+        case .qlist, .gtree: return MemoryLayout<UnsafeRawPointer>.size
+        case .tmp, .unusedBuffer, .nullptr, .none: return 0  // nothing written in place
+        case .bitmap: return (size + 63) / 64 * 8
+        default: return size
+        }
     }
 
     /// The fewest input bytes one element of this kind consumes (0 when it may consume none).
-    private func minimumWireSize(_ op: ElementOp, size: Int) -> Int {
-        switch op {
+    /// Structs count the fields they always have, so that a stream cannot make a checked load
+    /// allocate a large array of structs for a few bytes of input.
+    private func minimumWireSize(_ field: FieldPlan, size: Int, depth: Int = 0) -> Int {
+        switch field.op {
         case .scalar(let width, _), .equal(let width): return width
         case .int32LE: return 4
         case .buffer, .unusedBuffer: return size
         case .timer: return 8
+        case .bitmap: return (size + 63) / 64 * 8
         case .nullptr, .qtailq, .qlist: return 1
         case .gtree: return 5
+        case .structure(let plan): return minimumWireSize(of: plan, version: plan.versionID, depth: depth)
+        case .vstructure(let plan):
+            return minimumWireSize(of: plan, version: field.field.pointee.struct_version_id, depth: depth)
         default: return 0
         }
+    }
+
+    /// The fewest input bytes a description takes at `version`: the fields it always has (no
+    /// field_exists test, a count and size fixed by the table); subsections are optional.
+    private func minimumWireSize(of plan: DescriptionPlan, version: Int32, depth: Int) -> Int {
+        guard depth < 8 else { return 0 }
+        var total = 0
+        for f in plan.fields where f.fieldExists == nil && f.version <= version && f.sizeOffset == nil {
+            let count: Int
+            switch f.count {
+            case .one: count = 1
+            case .fixed(let k): count = max(0, k) &* max(0, f.countMultiplier)
+            case .counter: continue
+            }
+            total &+= count &* minimumEntry(f, depth: depth)
+            if total < 0 || total > Int(Int32.max) { return Int(Int32.max) }
+        }
+        return total
+    }
+
+    private func minimumEntry(_ f: FieldPlan, depth: Int) -> Int {
+        let each = minimumWireSize(f, size: f.size, depth: depth + 1)
+        return f.arrayOfPointer ? min(each, 1) : each  // a NULL entry is one marker byte
     }
 
     // MARK: - shared

@@ -4,23 +4,46 @@ import CVMState
 /// The bounds of a checked load (`vmstate_load_checked`, sized registry entries): where the
 /// engine may write, what it allocated, and how to undo it all for a transactional load.
 ///
-/// A write lands either inside a known region (the caller's struct of known size, or memory the
-/// engine allocated itself) and must then stay inside it, or in memory reached through a raw
-/// pointer the engine did not allocate, whose size nobody knows (`vmstate lint` reports such
-/// fields as unguarded).
+/// A write lands either inside a known region (the caller's struct of known size, a registered
+/// RAM block, or memory the engine allocated itself) and must then stay inside it, or in memory
+/// reached through a raw pointer the engine did not allocate, whose size nobody knows (`vmstate
+/// lint` reports such fields as unguarded).
 final class LoadGuard {
     private struct Region {
         let start: UInt
         let end: UInt
+
+        init(_ p: UnsafeMutableRawPointer, _ size: Int) {
+            start = UInt(bitPattern: p)
+            end = start + UInt(size)
+        }
+
+        func contains(_ address: UInt) -> Bool { address >= start && address < end }
     }
 
-    private var regions: [Region] = []
-    /// Memory allocated during this load, freed again when a transactional load fails.
-    private var allocations: [UnsafeMutableRawPointer] = []
-    /// Nodes inserted into caller trees: (tree, key, key allocated by us).
-    private var treeInsertions: [(tree: OpaquePointer, key: UnsafeMutableRawPointer?, value: UnsafeMutableRawPointer)] = []
+    /// The caller's structs and RAM blocks.
+    private var fixed: [Region] = []
+    /// Memory allocated during this load, in allocation order: freed again when a transactional
+    /// load fails, or when the element it was allocated for fails to load.
+    private var allocations: [Region] = []
     /// Copies of the structs taken before a transactional load.
     private var snapshots: [(pointer: UnsafeMutableRawPointer, bytes: [UInt8])] = []
+    /// Bytes outside the snapshots and allocations as they were before the load wrote them
+    /// (list links of elements the caller owns, memory behind raw pointers); transactional only.
+    private var undoLog: [(pointer: UnsafeMutableRawPointer, bytes: [UInt8])] = []
+    /// Changes to caller trees, in order (transactional: undone in reverse, or completed).
+    private var treeLog: [TreeChange] = []
+    /// Tree nodes inserted by this load (by value pointer), to refuse a key loaded twice.
+    private var insertedValues: Set<UInt> = []
+
+    private enum TreeChange {
+        /// `key` was inserted (stolen again on rollback).
+        case inserted(tree: OpaquePointer, key: UnsafeMutableRawPointer?)
+        /// An entry the caller had under an equal key was set aside (put back on rollback;
+        /// replaced with GLib's g_tree_insert semantics on commit).
+        case displaced(tree: OpaquePointer, key: UnsafeMutableRawPointer?, value: UnsafeMutableRawPointer?,
+            by: UnsafeMutableRawPointer?)
+    }
 
     let transactional: Bool
     var depth = 0
@@ -32,17 +55,30 @@ final class LoadGuard {
 
     /// Adds the caller's struct: writes that start inside it must end inside it.
     func addStruct(_ opaque: UnsafeMutableRawPointer, size: Int) {
-        regions.append(Region(start: UInt(bitPattern: opaque), end: UInt(bitPattern: opaque) + UInt(size)))
+        fixed.append(Region(opaque, size))
         if transactional {
             snapshots.append((opaque, Array(UnsafeRawBufferPointer(start: opaque, count: size))))
         }
     }
 
+    /// Adds memory the load may write (a RAM block) without restoring it on rollback.
+    func addRegion(_ start: UnsafeMutableRawPointer, size: Int) {
+        fixed.append(Region(start, size))
+    }
+
+    private func region(holding address: UInt) -> Region? {
+        if let r = fixed.last(where: { $0.contains(address) }) { return r }
+        return allocations.last(where: { $0.contains(address) })
+    }
+
     /// Checks that `length` bytes from `start` fit in the region holding `owner` (the struct the
-    /// field belongs to); memory in no known region is not checked.
+    /// field belongs to, or the memory a pointer points into; a pointer just past the end of a
+    /// region counts as in it); memory in no known region is not checked.
     func check(_ start: UnsafeMutableRawPointer, _ length: Int, owner: UnsafeMutableRawPointer) -> String? {
         let o = UInt(bitPattern: owner)
-        guard let region = regions.last(where: { o >= $0.start && o < $0.end }) else { return nil }
+        guard let region = region(holding: o)
+            ?? (length > 0 ? fixed.last(where: { $0.end == o }) ?? allocations.last(where: { $0.end == o }) : nil)
+        else { return nil }
         let s = UInt(bitPattern: start)
         guard s >= region.start, s <= region.end, UInt(length) <= region.end - s else {
             let offset = Int(bitPattern: s &- region.start)
@@ -51,28 +87,89 @@ final class LoadGuard {
         return nil
     }
 
+    // MARK: engine memory
+
     /// Allocates `size` bytes (zeroed) for the stream, within the allocation limit, and tracks them.
     func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
         guard size > 0, size <= LoadGuard.maximumAllocation, let p = g_try_malloc0(gsize(size)) else { return nil }
-        regions.append(Region(start: UInt(bitPattern: p), end: UInt(bitPattern: p) + UInt(size)))
-        allocations.append(p)
+        allocations.append(Region(p, size))
         return p
     }
 
-    /// Records memory allocated by the engine (list elements, tree nodes) for rollback.
-    func adopt(_ p: UnsafeMutableRawPointer, size: Int) {
-        regions.append(Region(start: UInt(bitPattern: p), end: UInt(bitPattern: p) + UInt(size)))
-        allocations.append(p)
-    }
-
-    /// Forgets a tracked allocation the engine freed itself.
+    /// Frees a tracked allocation the engine is done with.
     func release(_ p: UnsafeMutableRawPointer) {
-        if let i = allocations.lastIndex(of: p) { allocations.remove(at: i) }
-        regions.removeAll { $0.start == UInt(bitPattern: p) }
+        let address = UInt(bitPattern: p)
+        if let i = allocations.lastIndex(where: { $0.start == address }) { allocations.remove(at: i) }
+        g_free(p)
     }
 
-    func insertedIntoTree(_ tree: OpaquePointer, key: UnsafeMutableRawPointer?, value: UnsafeMutableRawPointer) {
-        treeInsertions.append((tree, key, value))
+    /// A point to come back to with `freeAllocations(since:)`.
+    var mark: Int { allocations.count }
+
+    /// Frees everything allocated since `mark`: an element that failed to load and whatever was
+    /// allocated while loading it, which nothing else can reach once the element is gone.
+    func freeAllocations(since mark: Int) {
+        guard mark < allocations.count else { return }
+        for region in allocations[mark...].reversed() {
+            g_free(UnsafeMutableRawPointer(bitPattern: region.start))
+        }
+        allocations.removeSubrange(mark...)
+    }
+
+    // MARK: undo records (transactional)
+
+    /// Remembers `length` bytes at `p` before the load writes them, unless a rollback restores or
+    /// frees them anyway (the structs, engine memory).
+    func preserve(_ p: UnsafeMutableRawPointer, _ length: Int) {
+        guard transactional, length > 0 else { return }
+        let address = UInt(bitPattern: p)
+        if snapshots.contains(where: {
+            let start = UInt(bitPattern: $0.pointer)
+            return address >= start && address + UInt(length) <= start + UInt($0.bytes.count)
+        }) {
+            return
+        }
+        if allocations.last(where: { $0.contains(address) }) != nil { return }
+        undoLog.append((p, Array(UnsafeRawBufferPointer(start: p, count: length))))
+    }
+
+    /// Inserts a loaded node into a caller's tree. A key this load inserted already is refused
+    /// (returns false); a key the caller had is replaced as g_tree_insert does, but only once
+    /// the load has succeeded, so that a rollback can put the caller's node back.
+    func insert(into tree: OpaquePointer, key: UnsafeMutableRawPointer?, value: UnsafeMutableRawPointer) -> Bool {
+        var oldKey: gpointer? = nil
+        var oldValue: gpointer? = nil
+        if g_tree_lookup_extended(tree, key, &oldKey, &oldValue) != 0 {
+            if let oldValue, insertedValues.contains(UInt(bitPattern: oldValue)) { return false }
+            if transactional {
+                _ = g_tree_steal(tree, key)
+                treeLog.append(.displaced(tree: tree, key: oldKey, value: oldValue, by: key))
+            }
+        }
+        g_tree_insert(tree, key, value)
+        insertedValues.insert(UInt(bitPattern: value))
+        if transactional { treeLog.append(.inserted(tree: tree, key: key)) }
+        return true
+    }
+
+    // MARK: end of the load
+
+    /// Completes a successful load: caller tree nodes set aside for loaded ones are now replaced
+    /// the way g_tree_insert replaces (the tree's destroy functions run on the old value and the
+    /// new key, the old key stays).
+    func commit() {
+        for change in treeLog {
+            guard case .displaced(let tree, let oldKey, let oldValue, let newKey) = change else { continue }
+            var key: gpointer? = nil
+            var value: gpointer? = nil
+            guard g_tree_lookup_extended(tree, newKey, &key, &value) != 0 else { continue }
+            _ = g_tree_steal(tree, newKey)
+            g_tree_insert(tree, oldKey, oldValue)
+            g_tree_insert(tree, key, value)
+        }
+        treeLog.removeAll()
+        undoLog.removeAll()
+        allocations.removeAll()
     }
 
     /// Rolls back (when transactional) and returns `error`, saying so in its reason.
@@ -84,18 +181,28 @@ final class LoadGuard {
         return copy
     }
 
-    /// Undoes a failed transactional load: removes inserted tree nodes, frees every allocation
-    /// and puts the structs' bytes back.
+    /// Undoes a failed transactional load: takes loaded nodes out of caller trees and puts the
+    /// caller's back, restores bytes written outside the structs, frees every allocation and
+    /// puts the structs' bytes back.
     func rollBack() {
         guard transactional else { return }
-        for insertion in treeInsertions.reversed() {
-            _ = g_tree_steal(insertion.tree, insertion.key)
+        for change in treeLog.reversed() {
+            switch change {
+            case .inserted(let tree, let key):
+                _ = g_tree_steal(tree, key)
+            case .displaced(let tree, let key, let value, _):
+                g_tree_insert(tree, key, value)
+            }
         }
-        for p in allocations.reversed() { g_free(p) }
+        for entry in undoLog.reversed() {
+            entry.bytes.withUnsafeBytes { entry.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        freeAllocations(since: 0)
         for snapshot in snapshots {
             snapshot.bytes.withUnsafeBytes { snapshot.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
-        allocations.removeAll()
-        treeInsertions.removeAll()
+        treeLog.removeAll()
+        undoLog.removeAll()
+        insertedValues.removeAll()
     }
 }

@@ -83,6 +83,7 @@ public final class Registry {
     public var expectedMachineType: String?
     /// The machine type of the last loaded stream.
     public private(set) var loadedMachineType: String?
+    private var loadedMachineTypeBytes: [UInt8]?
     private var configurationExtra: [UInt8] = []
     private var machineTypeC: UnsafeMutablePointer<CChar>?
     private(set) var layout: [LayoutEntry]?
@@ -166,6 +167,11 @@ public final class Registry {
         guard let machine = machineType ?? loadedMachineType ?? expectedMachineType else {
             throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
         }
+        // Saving a loaded stream back writes its machine type's own bytes (they may not be UTF-8).
+        let machineBytes = machineType == nil ? loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
+        guard machineBytes.count <= 255 else {
+            throw VMStateError(.failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
+        }
         let file = MigrationFile(output: out)
         let vmdesc = VMDescWriter()
         vmdesc.startObject()
@@ -175,7 +181,6 @@ public final class Registry {
         file.putBE32(StreamFormat.magic)
         file.putBE32(StreamFormat.version)
         file.putByte(StreamFormat.configuration)
-        let machineBytes = Array(machine.utf8)
         file.putBE32(UInt32(machineBytes.count))
         file.putBytes(machineBytes)
         if machineType == nil || machineType == loadedMachineType { file.putBytes(configurationExtra) }
@@ -270,19 +275,23 @@ public final class Registry {
     }
 
     func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
-        var loadGuard: LoadGuard?
-        if options.contains(.transactional) || devices.contains(where: { $0.size != nil }) {
-            let newGuard = LoadGuard(transactional: options.contains(.transactional))
-            for device in devices { if let size = device.size { newGuard.addStruct(device.opaque, size: size) } }
-            loadGuard = newGuard
-        }
+        // A stream is input from elsewhere: every load is checked. Devices added without a size
+        // are not bounded to their struct, but still get the allocation, depth and repetition
+        // limits (a stream could otherwise recurse through a self-nesting description until the
+        // stack overflows).
+        let loadGuard: LoadGuard? = LoadGuard(transactional: options.contains(.transactional))
+        for device in devices { if let size = device.size { loadGuard?.addStruct(device.opaque, size: size) } }
+        // Device pointers into guest RAM are bounded by the block (RAM is not restored).
+        for block in ramBlocks { loadGuard?.addRegion(block.host, size: block.length) }
         let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
         do throws(VMStateError) {
             try loader.run()
+            loadGuard?.commit()
         } catch {
             throw loadGuard?.rollBackAfter(error) ?? error
         }
         loadedMachineType = loader.machineType
+        loadedMachineTypeBytes = loader.machineTypeBytes
         configurationExtra = loader.configurationExtra
         layout = loader.layout
     }

@@ -8,6 +8,7 @@ final class StreamLoader {
     let options: Registry.LoadOptions
     let loadGuard: LoadGuard?
     private(set) var machineType: String?
+    private(set) var machineTypeBytes: [UInt8]?
     private(set) var configurationExtra: [UInt8] = []
     private(set) var layout: [Registry.LayoutEntry] = []
     /// Section ids of the iterative RAM section ("ram"), and whether it goes to registered RAM.
@@ -65,6 +66,7 @@ final class StreamLoader {
                 expected: "\"\(expected)\"", actual: "\"\(machine)\"")
         }
         machineType = machine
+        machineTypeBytes = name
         // Configuration subsections (QEMU 7.2: target-page-bits, capabilities, uuid): kept as bytes.
         let extraStart = file.position
         while let peek = file.peek(2), peek[0] == StreamFormat.subsection {
@@ -122,6 +124,11 @@ final class StreamLoader {
         }
         if let index = registry.device(idstr, instanceID) {
             let device = registry.devices[index]
+            // A device section twice would load the device twice (leaking its first allocations,
+            // appending its lists twice): a checked load refuses it.
+            if loadGuard != nil, layout.contains(where: { if case .device(index, _) = $0 { return true } else { return false } }) {
+                throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
+            }
             do throws(VMStateError) {
                 try VMStateEngine.load(file, device.vmsd, device.opaque, version: version, guard: loadGuard)
             } catch {

@@ -43,30 +43,47 @@ struct VMDescIndex {
         guard let root = try? JSONValue(parsing: text), let devices = root["devices"]?.arrayValue else { return nil }
         let ranges = deviceRanges(text)
         guard ranges.count == devices.count else { return nil }
+        var pageSize = StreamFormat.pageSize
+        if let value = root["page_size"] {
+            guard let v = value.intValue, v > 0 else { return nil }
+            pageSize = v
+        }
         var entries: [Entry] = []
         for (device, range) in zip(devices, ranges) {
             guard let size = dataSize(device) else { return nil }
+            var instance: UInt32 = 0
+            if let value = device["instance_id"] {
+                // Numbers come from the stream: an instance id that is not a uint32 is no match.
+                guard let id = value.int64Value.flatMap({ UInt32(exactly: $0) }) else { return nil }
+                instance = id
+            }
             entries.append(
-                Entry(
-                    name: device["name"]?.stringValue ?? "",
-                    instanceID: UInt32(clamping: device["instance_id"]?.int64Value ?? 0),
-                    size: size, json: Array(text[range])))
+                Entry(name: device["name"]?.stringValue ?? "", instanceID: instance, size: size, json: Array(text[range])))
         }
-        return VMDescIndex(pageSize: root["page_size"]?.intValue ?? StreamFormat.pageSize, entries: entries)
+        return VMDescIndex(pageSize: pageSize, entries: entries)
     }
+
+    /// Larger than any section (sizes come from the stream and must not overflow).
+    static let maximumDataSize = Int(Int32.max) << 16
 
     /// Section bytes a description object stands for: its fields' sizes (times array_len for
     /// compressed arrays) and, per subsection, its header (0x05, length, name, be32 version).
+    /// Nil when it does not add up to a plausible size.
     static func dataSize(_ description: JSONValue) -> Int? {
         guard description.objectValue != nil else { return nil }
         var total = 0
         for field in description["fields"]?.arrayValue ?? [] {
-            guard let size = field["size"]?.intValue, size >= 0 else { return nil }
-            total += size * (field["array_len"]?.intValue ?? 1)
+            guard let size = field["size"]?.intValue else { return nil }
+            let count = field["array_len"].map { $0.intValue ?? -1 } ?? 1
+            // Numbers come from the stream: refuse what no real section has.
+            guard size >= 0, count >= 0, size <= Int(Int32.max), count <= Int(Int32.max) else { return nil }
+            total += size * count
+            guard total <= maximumDataSize else { return nil }
         }
         for sub in description["subsections"]?.arrayValue ?? [] {
             guard let inner = dataSize(sub) else { return nil }
             total += 2 + (sub["vmsd_name"]?.stringValue?.utf8.count ?? 0) + 4 + inner
+            guard total <= maximumDataSize else { return nil }
         }
         return total
     }

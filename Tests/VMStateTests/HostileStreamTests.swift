@@ -1,0 +1,209 @@
+import CFixtures
+import CGLib
+import CVMState
+import Foundation
+import Testing
+
+@testable import VMState
+
+/// Whole hostile streams through a registry of sized devices, the stream's own vmdesc (used to
+/// skip unknown sections), and the fuzz targets' committed inputs replayed.
+@Suite struct HostileStreamTests {
+    /// A registry with the hx_ devices registered with their sizes, and two RAM blocks.
+    final class Machine {
+        let registry = Registry()
+        var devices: [String: HxDevice] = [:]
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 4 * 4096, alignment: 4096)
+
+        init(sample: Bool = false, names: [String] = ["hx-scalars", "hx-varray", "hx-ptr", "hx-nest", "hx-coll"]) throws {
+            ram.initializeMemory(as: UInt8.self, repeating: 0, count: 4 * 4096)
+            for name in names {
+                let device = HxDevice(name, sample: sample && name != "hx-ptr")
+                devices[name] = device
+                try registry.add(idstr: name, instanceID: 0, vmsd: device.vmsd, opaque: device.opaque, size: device.size)
+            }
+            try registry.addRAM(idstr: "pc.ram", host: ram, length: 4 * 4096)
+        }
+
+        deinit { ram.deallocate() }
+
+        func error(_ bytes: [UInt8], options: Registry.LoadOptions = []) -> VMStateError {
+            do {
+                try registry.load(bytes, options: options)
+            } catch {
+                return error
+            }
+            Issue.record("the stream unexpectedly loaded")
+            return VMStateError(.failed, reason: "no error")
+        }
+    }
+
+    /// A stream: header, configuration, then `sections` (already framed), EOF, optional vmdesc.
+    static func stream(_ sections: [[UInt8]], vmdesc: String? = nil) -> [UInt8] {
+        let w = HxWire()
+        w.be32(0x5145_564D).be32(3).u8(7).be32(4).text("tiny")
+        for s in sections { w.raw(s) }
+        w.u8(0)
+        if let vmdesc { w.u8(6).be32(UInt32(vmdesc.utf8.count)).text(vmdesc) }
+        return w.bytes
+    }
+
+    /// A FULL section with its footer.
+    static func section(_ id: UInt32, _ idstr: String, version: UInt32 = 1, _ data: [UInt8]) -> [UInt8] {
+        HxWire().u8(4).be32(id).u8(UInt8(idstr.utf8.count)).text(idstr).be32(0).be32(version).raw(data)
+            .u8(0x7E).be32(id).bytes
+    }
+
+    @Test func sampleMachineRoundTrips() throws {
+        let source = try Machine(sample: true)
+        let bytes = try source.registry.save(machineType: "tiny")
+        let target = try Machine()
+        try target.registry.load(bytes, options: .transactional)
+        #expect(try target.registry.save() == bytes)
+    }
+
+    @Test func deviceSectionTwiceIsRefused() throws {
+        let ptr = HxPtrWire(n16: 2, blen: 3).bytes
+        let bytes = Self.stream([Self.section(1, "hx-ptr", ptr), Self.section(2, "hx-ptr", ptr)])
+        let machine = try Machine()
+        let e = machine.error(bytes)
+        #expect(e.kind == .badStream && e.reason == "section \"hx-ptr\" instance 0 appears twice")
+    }
+
+    @Test func hostileCountInsideAStream() throws {
+        let bytes = Self.stream([Self.section(1, "hx-varray", HxVarrayWire(n8: 200).bytes)])
+        let machine = try Machine()
+        let e = machine.error(bytes)
+        #expect(e.kind == .boundExceeded && e.path == "hx-varray/p8")
+        #expect(e.description.contains("section \"hx-varray\" instance 0"))
+    }
+
+    @Test func pointerIntoRAMIsBoundedByTheBlock() throws {
+        let machine = try Machine()
+        // The device's buffer pointer aims 16 bytes before the end of the registered RAM.
+        let ptr = machine.devices["hx-ptr"]!.state(HxPtr.self)
+        ptr.pointee.vbuf = (machine.ram + 4 * 4096 - 16).assumingMemoryBound(to: UInt8.self)
+        let fits = Self.stream([Self.section(1, "hx-ptr", HxPtrWire(vlen: 16).bytes)])
+        try machine.registry.load(fits)
+        let bytes = Self.stream([Self.section(1, "hx-ptr", HxPtrWire(vlen: 17).bytes)])
+        let e = machine.error(bytes)
+        #expect(e.kind == .boundExceeded && e.path == "hx-ptr/vbuf")
+        #expect(e.reason.contains("17 bytes at offset 16368 of a 16384-byte region"))
+    }
+
+    @Test func unsizedDevicesStillGetDepthAndAllocationLimits() throws {
+        let registry = Registry()
+        let deep = HxDevice("hx-deep")
+        let ptr = HxDevice("hx-ptr")
+        try registry.add(idstr: "hx-deep", instanceID: 0, vmsd: deep.vmsd, opaque: deep.opaque)
+        try registry.add(idstr: "hx-ptr", instanceID: 0, vmsd: ptr.vmsd, opaque: ptr.opaque)
+        let nodes = HxWire().be32(1)
+        for i in 0..<100_000 { nodes.u8(1).be32(UInt32(i)) }
+        let tooDeep = Self.stream([Self.section(1, "hx-deep", nodes.fill(100_001, 0).bytes)])
+        #expect {
+            try registry.load(tooDeep)
+        } throws: { error in
+            (error as! VMStateError).reason.hasSuffix("descriptions nested deeper than 64 levels")
+        }
+        var alloc = HxPtrWire(blen: 0x7FFF_0000)
+        alloc.dataLimit = 8
+        #expect {
+            try registry.load(Self.stream([Self.section(1, "hx-ptr", alloc.bytes)]))
+        } throws: { error in
+            let e = error as! VMStateError
+            return e.kind == .boundExceeded && e.path == "hx-ptr/blob"
+        }
+    }
+
+    // MARK: - the stream's vmdesc, used to skip sections nobody registered
+
+    static let unknown = section(9, "mystery", [1, 2, 3, 4])
+
+    static func vmdesc(size: String, arrayLen: String = "1") -> String {
+        #"{"page_size": 4096, "devices": [{"name": "mystery", "instance_id": 0, "vmsd_name": "m", "version": 1, "fields": [{"name": "x", "array_len": \#(arrayLen), "type": "uint8", "size": \#(size)}]}]}"#
+    }
+
+    @Test func unknownSectionSkippedByItsVMDesc() throws {
+        let machine = try Machine()
+        try machine.registry.load(Self.stream([Self.unknown], vmdesc: Self.vmdesc(size: "1", arrayLen: "4")), options: .keepUnknown)
+    }
+
+    @Test(arguments: ["1e300", "-4", "1.5", "9007199254740993", "4e9"])
+    func implausibleVMDescSizes(_ size: String) throws {
+        let machine = try Machine()
+        let e = machine.error(Self.stream([Self.unknown], vmdesc: Self.vmdesc(size: size, arrayLen: "4e9")), options: .keepUnknown)
+        #expect(e.kind == .unknownSection || e.kind == .shortInput || e.kind == .badStream)
+    }
+
+    @Test func deeplyNestedVMDesc() throws {
+        let deep = #"{"page_size": 4096, "devices": "# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        let machine = try Machine()
+        let e = machine.error(Self.stream([Self.unknown], vmdesc: deep), options: .skipUnknown)
+        #expect(e.kind == .unknownSection && e.reason.contains("no vmdesc"))
+    }
+
+    @Test func vmdescInstanceIDOutOfRange() throws {
+        let json = #"{"page_size": 1e400, "devices": [{"name": "mystery", "instance_id": 1e300, "fields": []}]}"#
+        let machine = try Machine()
+        let e = machine.error(Self.stream([Self.unknown], vmdesc: json), options: .skipUnknown)
+        #expect(e.kind == .unknownSection && e.reason.contains("the stream has no vmdesc"))
+    }
+
+    // MARK: - RAM records
+
+    @Test func ramRecordsOutOfRange() throws {
+        func ram(_ records: HxWire) -> [UInt8] {
+            HxWire().u8(1).be32(0).u8(3).text("ram").be32(0).be32(4).raw(records.bytes).u8(0x7E).be32(0).bytes
+        }
+        func sizes() -> HxWire { HxWire().be64(4 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096) }
+        let machine = try Machine()
+        // A page at the block's end.
+        let w = sizes()
+        w.be64(4 * 4096 | 0x08).u8(6).text("pc.ram").fill(4096).be64(0x10)
+        let e = machine.error(Self.stream([ram(w)]))
+        #expect(e.kind == .ram && e.path == "pc.ram" && e.reason == "page address outside the RAM block")
+        // A page for a block before any block was named.
+        let c = sizes()
+        c.be64(0x1000 | 0x08 | 0x20).fill(4096).be64(0x10)
+        let f = machine.error(Self.stream([ram(c)]))
+        #expect(f.kind == .ram && f.reason == "CONTINUE page with no block before it")
+        // Block lengths that do not add up to the total.
+        let t = HxWire()
+        t.be64(8 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096).u8(6).text("pc.ram").be64(0xFFFF_FFFF_FFFF_0000)
+        let g = machine.error(Self.stream([ram(t)]))
+        #expect(g.kind == .ram)
+    }
+
+    // MARK: - committed fuzz inputs
+
+    @Test(arguments: ["pc-reset", "pc-bios"])
+    func realStreamsThroughTheFuzzHarness(_ name: String) throws {
+        // Every hx_ device registered (none is in the stream): everything is kept or skipped
+        // by the stream's vmdesc, and saves back; plain, transactional, SKIP_UNKNOWN.
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/\(name)/stream.bin")
+        for mode: UInt8 in [0x00, 0x01, 0x04] {
+            let input = [mode] + stream
+            let failure = input.withUnsafeBufferPointer { hx_run_stream_input($0.baseAddress, $0.count) }
+            #expect(failure == nil, "mode \(mode): \(failure.map { String(cString: $0) } ?? "")")
+        }
+    }
+
+    @Test func fuzzRegressionsAndCorpusReplay() throws {
+        var replayed = 0
+        for kind in ["regressions", "corpus"] {
+            for url in HxFuzzInputs.files("load", kind) {
+                let data = try [UInt8](Data(contentsOf: url))
+                let failure = data.withUnsafeBufferPointer { hx_run_load_input($0.baseAddress, $0.count) }
+                #expect(failure == nil, "\(url.lastPathComponent): \(failure.map { String(cString: $0) } ?? "")")
+                replayed += 1
+            }
+            for url in HxFuzzInputs.files("stream", kind) {
+                let data = try [UInt8](Data(contentsOf: url))
+                let failure = data.withUnsafeBufferPointer { hx_run_stream_input($0.baseAddress, $0.count) }
+                #expect(failure == nil, "\(url.lastPathComponent): \(failure.map { String(cString: $0) } ?? "")")
+                replayed += 1
+            }
+        }
+        #expect(replayed > 0)
+    }
+}

@@ -1,0 +1,173 @@
+import CFixtures
+import CGLib
+import CVMState
+import Foundation
+import Testing
+
+@testable import VMState
+
+/// VMSTATE_LOAD_TRANSACTIONAL: a load that fails at any point leaves the struct's bytes (and
+/// everything reachable from it: lists, trees, buffers) as they were, and frees what it
+/// allocated (LeakSanitizer checks that in scripts/checks/hostile-asan.sh, valgrind in
+/// scripts/checks/hostile-leaks.sh).
+@Suite struct TransactionalLoadTests {
+    /// Loads `bytes` transactionally into `device`, expects a failure, and checks that nothing
+    /// changed: the struct's bytes and the digest of what it reaches.
+    @discardableResult
+    func expectRolledBack(
+        _ device: HxDevice, _ bytes: [UInt8], version: Int32? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> VMStateError {
+        let structBefore = Array(UnsafeRawBufferPointer(start: device.opaque, count: device.size))
+        let digestBefore = device.digest
+        let e = device.loadError(bytes, version: version, transactional: true, sourceLocation: sourceLocation)
+        let structAfter = Array(UnsafeRawBufferPointer(start: device.opaque, count: device.size))
+        #expect(structAfter == structBefore, "the struct's bytes changed", sourceLocation: sourceLocation)
+        #expect(device.digest == digestBefore, "what the struct reaches changed", sourceLocation: sourceLocation)
+        #expect(e.reason.hasSuffix("(load rolled back: the state is as it was before the call)"),
+            sourceLocation: sourceLocation)
+        return e
+    }
+
+    /// A complete hx-ptr state that allocates all four ALLOC fields.
+    var allocatingPtr: HxPtrWire { HxPtrWire(n16: 3, nu32: 2, nstruct: 2, blen: 5, vlen: 10, bits: 70) }
+
+    @Test func failureInTheFirstField() {
+        let e = expectRolledBack(HxDevice("hx-ptr"), [0x00])
+        #expect(e.kind == .shortInput && e.path == "hx-ptr/n16" && e.offset == 0)
+    }
+
+    @Test func failureInAMiddleFieldAfterAllocations() {
+        var wire = allocatingPtr
+        wire.vulen = 1 << 20  // vubuf points at a 16-byte buffer
+        let e = expectRolledBack(HxDevice("hx-ptr"), wire.bytes)
+        #expect(e.kind == .boundExceeded && e.path == "hx-ptr/vubuf")
+    }
+
+    @Test func failureInTheLastField() {
+        var wire = allocatingPtr
+        wire.nullMarker = 0x00
+        let e = expectRolledBack(HxDevice("hx-ptr"), wire.bytes)
+        #expect(e.kind == .badMarker && e.path == "hx-ptr/nulls[1]")
+    }
+
+    @Test func failureAfterTheLastField() {
+        let e = expectRolledBack(HxDevice("hx-ptr"), allocatingPtr.bytes + [0xEE])
+        #expect(e.kind == .failed && e.reason.hasPrefix("bytes left after the state"))
+    }
+
+    @Test func failureInASubsection() {
+        var wire = HxNestWire(tmpCount: 2)
+        wire.tail = HxWire().subsection("hx-nest/a").be32(7).subsection("hx-nest/b", version: 2).be64(0xB)
+            .subsection("hx-nest/b/c").be16(0).bytes
+        let device = HxDevice("hx-nest", sample: true)
+        let e = expectRolledBack(device, wire.bytes)
+        #expect(e.kind == .shortInput && e.path == "hx-nest/b/c/sub_c")
+        #expect(device.state(HxNest.self).pointee.sub_a == 0xA)  // the sample's, not 7
+    }
+
+    @Test func failureInASubsectionsPostLoad() {
+        var wire = HxNestWire()
+        wire.tail = HxWire().subsection("hx-nest/a").be32(0xBAD).bytes
+        hx_reset_counters()
+        let e = expectRolledBack(HxDevice("hx-nest", sample: true), wire.bytes)
+        #expect(e.kind == .hookFailed && e.path == "hx-nest/a" && e.errno == -22)
+    }
+
+    @Test func failureInPostLoad() throws {
+        var bytes = try HxDevice("hx-scalars", sample: true).save()
+        bytes.replaceSubrange(19..<23, with: [0xDE, 0xAD, 0xBE, 0xEF])  // u32
+        let device = HxDevice("hx-scalars", sample: true)
+        let e = expectRolledBack(device, bytes)
+        #expect(e.kind == .hookFailed && e.path == "hx-scalars" && e.reason.hasPrefix("post_load returned -22"))
+        // pre_load ran (and counted) before the failure; the count was rolled back too.
+        #expect(device.state(HxScalars.self).pointee.pre_load_calls == 0)
+    }
+
+    @Test func failureInANestedListElement() {
+        // Elements appended to lists and trees the caller already filled, then a failure.
+        var wire = HxCollWire()
+        wire.elements = [(10, [1, 2, 3]), (11, [4])]
+        wire.links = [7, 8, 9]
+        wire.tree = [(1, 100, 101), (9, 900, 901)]  // key 1 replaces the caller's node
+        wire.dtree = [(0x20, 5, 6), (0x30, 7, 8)]
+        var bytes = wire.bytes
+        bytes.removeLast(2)  // `after` is cut short
+        let device = HxDevice("hx-coll", sample: true)
+        let s = device.state(HxColl.self)
+        let lengths = (hx_coll_queue_length(s), hx_coll_list_length(s), hx_coll_tree_size(s), hx_coll_dtree_size(s))
+        let e = expectRolledBack(device, bytes)
+        #expect(e.kind == .shortInput && e.path == "hx-coll/after")
+        #expect(hx_coll_queue_length(s) == lengths.0 && hx_coll_list_length(s) == lengths.1)
+        #expect(hx_coll_tree_size(s) == lengths.2 && hx_coll_dtree_size(s) == lengths.3)
+        var key = HxKey(k: 1)
+        let value = g_tree_lookup(s.pointee.tree, &key)!.assumingMemoryBound(to: HxVal.self)
+        #expect(value.pointee.a == 10)  // the caller's node is back
+    }
+
+    @Test func failureInsideAListElement() {
+        var wire = HxCollWire()
+        wire.elements = [(10, [1, 2, 3]), (11, [4, 5])]
+        wire.claimedLengths = [nil, 1 << 20]  // the second element's buffer cannot be filled
+        let e = expectRolledBack(HxDevice("hx-coll", sample: true), wire.bytes)
+        #expect(e.kind == .boundExceeded && e.path == "hx-coll/q[1]/data")
+    }
+
+    @Test func failureDeepInANestedList() {
+        let w = HxWire()
+        w.be32(1)
+        for i in 0..<10 { w.u8(1).be32(UInt32(i)) }  // ten levels, never closed
+        let e = expectRolledBack(HxDevice("hx-deep", sample: true), w.bytes)
+        #expect(e.kind == .shortInput)
+    }
+
+    @Test func failureInATmpStruct() {
+        let e = expectRolledBack(HxDevice("hx-nest", sample: true), HxNestWire(tmpCount: 9).bytes)
+        #expect(e.kind == .boundExceeded && e.path == "hx-nest/tmp/vals")
+    }
+
+    @Test func versionFailures() throws {
+        let bytes = try HxDevice("hx-scalars", sample: true).save()
+        let e = expectRolledBack(HxDevice("hx-scalars", sample: true), bytes, version: 3)
+        #expect(e.kind == .versionTooNew)
+        let f = expectRolledBack(HxDevice("hx-scalars", sample: true), bytes, version: 0)
+        #expect(f.kind == .versionTooOld)
+    }
+
+    @Test func everyPrefixOfEveryDeviceRollsBack() throws {
+        for name in ["hx-ptr", "hx-coll", "hx-nest"] {
+            let source = HxDevice(name, sample: name != "hx-ptr")
+            let bytes = name == "hx-ptr" ? allocatingPtr.bytes : try source.save()
+            for cut in stride(from: 0, to: bytes.count, by: 3) where (try? HxDevice(name).load(Array(bytes.prefix(cut)))) == nil {
+                expectRolledBack(HxDevice(name, sample: name != "hx-ptr"), Array(bytes.prefix(cut)))
+            }
+        }
+    }
+
+    @Test func successIsNotRolledBack() throws {
+        let device = HxDevice("hx-ptr")
+        try device.load(allocatingPtr.bytes, transactional: true)
+        let s = device.state(HxPtr.self).pointee
+        #expect(s.n16 == 3 && s.a16 != nil && s.blob != nil && s.vlen == 10)
+    }
+
+    // MARK: - through the registry
+
+    @Test func streamFailureRestoresEveryDevice() throws {
+        let machine = try HostileStreamTests.Machine(sample: true)
+        let digests = machine.devices.mapValues(\.digest)
+        let bytes = HostileStreamTests.stream([
+            HostileStreamTests.section(1, "hx-ptr", allocatingPtr.bytes),
+            HostileStreamTests.section(2, "hx-coll", HxCollWire(elements: [(3, [3])], links: [1]).bytes),
+            HostileStreamTests.section(3, "hx-varray", HxVarrayWire(n16: 9999).bytes),
+        ])
+        let e = machine.error(bytes, options: .transactional)
+        #expect(e.kind == .boundExceeded && e.path == "hx-varray/a16")
+        #expect(e.reason.hasSuffix("(load rolled back: the state is as it was before the call)"))
+        for (name, device) in machine.devices { #expect(device.digest == digests[name], "\(name) changed") }
+        // Without the option the devices before the failure keep what they loaded.
+        let plain = try HostileStreamTests.Machine(sample: true)
+        _ = plain.error(bytes)
+        #expect(plain.devices["hx-ptr"]!.state(HxPtr.self).pointee.n16 == 3)
+    }
+}
