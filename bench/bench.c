@@ -6,6 +6,8 @@
  *   bench [CASE...]                    all cases, or the named ones
  *   bench --mem CASE save|load engine|c   (internal) one operation in a fresh process: prints
  *                                      "maxrss-delta-KiB allocations peak-heap-bytes"
+ *   bench --iter CASE save|load engine|c N   N operations, nothing printed: for profilers
+ *                                      (valgrind --tool=callgrind --toggle-collect=run_iterations)
  *
  * Environment: BENCH_SAMPLES (default 9 timed samples per measurement, the median is shown),
  * BENCH_SAMPLE_MS (default 20: each sample repeats the operation for about this long).
@@ -263,8 +265,38 @@ static GBytes *check_case(const BenchCase *c, void *src) {
     return in;
 }
 
+/* Kept out of line so that `valgrind --tool=callgrind --toggle-collect=run_iterations` counts
+ * exactly the timed operations. */
+__attribute__((noinline)) void run_iterations(Ctx *x, void (*op)(Ctx *), long n) {
+    for (long i = 0; i < n; i++) {
+        if (op == op_load && x->c->prepare_load) {
+            x->c->prepare_load(x->dst);
+        }
+        op(x);
+    }
+}
+
+/* --iter: N operations of one kind, for profilers (callgrind, perf). */
+static int iterate(const char *name, const char *dir, const char *impl, long n) {
+    const BenchCase *c = find_case(name);
+    if (!c) return 2;
+    Ctx x = {.c = c, .engine = !strcmp(impl, "engine")};
+    x.src = c->create();
+    x.dst = c->create_empty();
+    x.out = g_byte_array_new();
+    GByteArray *first = g_byte_array_new();
+    if (save_into(c, x.engine, x.src, first)) die("save", c, -1);
+    x.in = g_byte_array_free_to_bytes(first);
+    void (*op)(Ctx *) = !strcmp(dir, "save") ? op_save : op_load;
+    op(&x);
+    run_iterations(&x, op, n);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "--mem")) return memory_child(argv[2], argv[3], argv[4]);
+    if (argc == 6 && !strcmp(argv[1], "--iter"))
+        return iterate(argv[2], argv[3], argv[4], atol(argv[5]));
 
     const BenchCase *selected[16];
     int nselected = 0;
