@@ -14,6 +14,13 @@ final class MigrationFile {
     // Output: the caller's array (not owned), and its length when the file was created.
     private let array: UnsafeMutablePointer<GByteArray>?
     private let outputStart: Int
+    // Output: room this file made in the array: its allocation holds at least `roomEnd` bytes
+    // as long as `data` is still `roomData` and `len` is still `roomLen`, the length this file
+    // left (anything else changing the array -- an append not through this file, a steal --
+    // changes one of them, and the room is made again).
+    private var roomData: UnsafeMutablePointer<UInt8>?
+    private var roomLen = 0
+    private var roomEnd = 0
 
     // Input: a reference to the caller's GBytes, its bytes, and the cursor.
     private let bytes: OpaquePointer?
@@ -90,20 +97,46 @@ final class MigrationFile {
     var written: Int { array.map { Int($0.pointee.len) - outputStart } ?? 0 }
 
     /// Appends `n` bytes written by `body` into the new space.
+    ///
+    /// The array grows geometrically (through `g_byte_array_set_size`, so GLib owns every
+    /// allocation) and `len` is advanced here by exactly `n`: it is exact whenever `body`
+    /// returns, so C code called at any point sees the true length.
     @inline(__always)
     func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let array, n > 0 else { return }
         let old = Int(array.pointee.len)
-        g_byte_array_set_size(array, guint(old + n))
+        if _slowPath(array.pointee.data != roomData || old != roomLen || n > roomEnd - old) {
+            makeRoom(n)
+        }
         body(UnsafeMutableRawPointer(array.pointee.data!) + old)
+        array.pointee.len = guint(old + n)
+        roomLen = old + n
     }
 
     /// Makes room for at least `n` more bytes without changing the contents.
     func reserve(_ n: Int) {
+        guard let array, n > 0 else { return }
+        let old = Int(array.pointee.len)
+        if array.pointee.data != roomData || old != roomLen || n > roomEnd - old {
+            makeRoom(n, exactly: true)
+        }
+    }
+
+    /// Grows the array's allocation to hold `n` more bytes (at least twice what this file has
+    /// written so far unless `exactly`) and leaves `len` as it was.
+    @inline(never)
+    private func makeRoom(_ n: Int, exactly: Bool = false) {
         guard let array else { return }
-        let old = array.pointee.len
-        g_byte_array_set_size(array, guint(Int(old) + n))
-        g_byte_array_set_size(array, old)
+        let old = Int(array.pointee.len)
+        var want = old + n
+        if !exactly {
+            want = max(want, old + min(max(old - outputStart, 256), Int(UInt32.max) - old))
+        }
+        g_byte_array_set_size(array, guint(want))
+        g_byte_array_set_size(array, guint(old))
+        roomData = array.pointee.data
+        roomLen = old
+        roomEnd = want
     }
 
     func putByte(_ v: UInt8) { append(1) { $0.storeBytes(of: v, as: UInt8.self) } }
