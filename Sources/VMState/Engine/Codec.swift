@@ -1,5 +1,8 @@
 import CGLib
 import CVMState
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Big-endian runs of scalars between the device struct and the file, in bulk: one bounds
 /// check and one byte-swapping copy per run.
@@ -7,28 +10,70 @@ enum Codec {
     /// Appends `count` scalars of `width` bytes found every `stride` bytes from `source`.
     static func putScalars(_ file: MigrationFile, _ source: UnsafeRawPointer, count: Int, width: Int, stride: Int) {
         file.append(count * width) { dest in
-            switch width {
-            case 1:
-                if stride == 1 {
-                    dest.copyMemory(from: source, byteCount: count)
-                } else {
-                    for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i * stride, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
-                }
-            case 2:
-                for i in 0..<count {
-                    let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt16.self)
-                    dest.storeBytes(of: v.bigEndian, toByteOffset: i * 2, as: UInt16.self)
-                }
-            case 4:
-                for i in 0..<count {
-                    let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self)
-                    dest.storeBytes(of: v.bigEndian, toByteOffset: i * 4, as: UInt32.self)
-                }
-            default:
-                for i in 0..<count {
-                    let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt64.self)
-                    dest.storeBytes(of: v.bigEndian, toByteOffset: i * 8, as: UInt64.self)
-                }
+            storeBigEndian(dest, source, count: count, width: width, stride: stride)
+        }
+    }
+
+    /// Writes `count` scalars of `width` bytes found every `stride` bytes from `source` to
+    /// `dest` as consecutive big-endian values.
+    @inline(__always)
+    static func storeBigEndian(
+        _ dest: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, count: Int, width: Int, stride: Int
+    ) {
+        switch width {
+        case 1:
+            if stride == 1 {
+                dest.copyMemory(from: source, byteCount: count)
+            } else {
+                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i * stride, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+            }
+        case 2:
+            for i in 0..<count {
+                let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt16.self)
+                dest.storeBytes(of: v.bigEndian, toByteOffset: i * 2, as: UInt16.self)
+            }
+        case 4:
+            for i in 0..<count {
+                let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self)
+                dest.storeBytes(of: v.bigEndian, toByteOffset: i * 4, as: UInt32.self)
+            }
+        default:
+            for i in 0..<count {
+                let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt64.self)
+                dest.storeBytes(of: v.bigEndian, toByteOffset: i * 8, as: UInt64.self)
+            }
+        }
+    }
+
+    /// Reads `count` consecutive big-endian scalars of `width` bytes from `source` into `dest`
+    /// every `stride` bytes. Bools store 1 for any non-zero byte.
+    @inline(__always)
+    static func loadBigEndian(
+        _ dest: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, count: Int, width: Int, stride: Int, isBool: Bool
+    ) {
+        switch width {
+        case 1:
+            if isBool {
+                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: i * stride, as: UInt8.self) }
+            } else if stride == 1 {
+                dest.copyMemory(from: source, byteCount: count)
+            } else {
+                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i * stride, as: UInt8.self) }
+            }
+        case 2:
+            for i in 0..<count {
+                let v = UInt16(bigEndian: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
+                dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt16.self)
+            }
+        case 4:
+            for i in 0..<count {
+                let v = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+                dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt32.self)
+            }
+        default:
+            for i in 0..<count {
+                let v = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+                dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt64.self)
             }
         }
     }
@@ -41,33 +86,142 @@ enum Codec {
         let total = count.multipliedReportingOverflow(by: width)
         guard !total.overflow, total.partialValue <= file.remaining else { return false }
         return file.take(total.partialValue) { source in
-            switch width {
-            case 1:
-                if isBool {
-                    for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: i * stride, as: UInt8.self) }
-                } else if stride == 1 {
-                    dest.copyMemory(from: source, byteCount: count)
-                } else {
-                    for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i * stride, as: UInt8.self) }
-                }
-            case 2:
-                for i in 0..<count {
-                    let v = UInt16(bigEndian: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
-                    dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt16.self)
-                }
-            case 4:
-                for i in 0..<count {
-                    let v = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
-                    dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt32.self)
-                }
-            default:
-                for i in 0..<count {
-                    let v = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
-                    dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt64.self)
-                }
-            }
+            loadBigEndian(dest, source, count: count, width: width, stride: stride, isBool: isBool)
             return true
         } ?? false
+    }
+
+    // MARK: runs (Program)
+
+    /// Writes the run items `range` for the struct at `base` into `dest`; returns the bytes
+    /// written (the run's `wireBytes`).
+    static func putRun(
+        _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeRawPointer, into dest: UnsafeMutableRawPointer
+    ) -> Int {
+        var out = dest
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let item = items[i]
+            let source = base + item.offset
+            switch item.kind {
+            case .u8:
+                if item.count == 1 {
+                    out.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
+                } else {
+                    storeBigEndian(out, source, count: item.count, width: 1, stride: item.stride)
+                }
+                out += item.count
+            case .u16:
+                if item.count == 1 {
+                    out.storeBytes(of: source.loadUnaligned(as: UInt16.self).bigEndian, as: UInt16.self)
+                } else {
+                    storeBigEndian(out, source, count: item.count, width: 2, stride: item.stride)
+                }
+                out += item.count &* 2
+            case .u32:
+                if item.count == 1 {
+                    out.storeBytes(of: source.loadUnaligned(as: UInt32.self).bigEndian, as: UInt32.self)
+                } else {
+                    storeBigEndian(out, source, count: item.count, width: 4, stride: item.stride)
+                }
+                out += item.count &* 4
+            case .u64:
+                if item.count == 1 {
+                    out.storeBytes(of: source.loadUnaligned(as: UInt64.self).bigEndian, as: UInt64.self)
+                } else {
+                    storeBigEndian(out, source, count: item.count, width: 8, stride: item.stride)
+                }
+                out += item.count &* 8
+            case .repeatStruct:
+                let body = (i + 1)..<(i + 1 + Int(item.body))
+                for r in 0..<item.count {
+                    out += putRun(items, body, base: source + r &* item.stride, into: out)
+                }
+                i += Int(item.body)
+            }
+            i += 1
+        }
+        return out - dest
+    }
+
+    /// Reads the run items `range` for the struct at `base` from `source`, where the input
+    /// ends at `end`; returns the bytes read, or nil as soon as the bytes after a struct element
+    /// begin a subsection of that struct's description (the per-field path then reports it).
+    static func getRun(
+        _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeMutableRawPointer,
+        from source: UnsafeRawPointer, end: UnsafeRawPointer
+    ) -> Int? {
+        var input = source
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let item = items[i]
+            let dest = base + item.offset
+            switch item.kind {
+            case .u8:
+                if item.count == 1 {
+                    let v = input.load(as: UInt8.self)
+                    dest.storeBytes(of: item.isBool ? (v != 0 ? 1 : 0) : v, as: UInt8.self)
+                } else {
+                    loadBigEndian(dest, input, count: item.count, width: 1, stride: item.stride, isBool: item.isBool)
+                }
+                input += item.count
+            case .u16:
+                if item.count == 1 {
+                    dest.storeBytes(of: UInt16(bigEndian: input.loadUnaligned(as: UInt16.self)), as: UInt16.self)
+                } else {
+                    loadBigEndian(dest, input, count: item.count, width: 2, stride: item.stride, isBool: false)
+                }
+                input += item.count &* 2
+            case .u32:
+                if item.count == 1 {
+                    dest.storeBytes(of: UInt32(bigEndian: input.loadUnaligned(as: UInt32.self)), as: UInt32.self)
+                } else {
+                    loadBigEndian(dest, input, count: item.count, width: 4, stride: item.stride, isBool: false)
+                }
+                input += item.count &* 4
+            case .u64:
+                if item.count == 1 {
+                    dest.storeBytes(of: UInt64(bigEndian: input.loadUnaligned(as: UInt64.self)), as: UInt64.self)
+                } else {
+                    loadBigEndian(dest, input, count: item.count, width: 8, stride: item.stride, isBool: false)
+                }
+                input += item.count &* 8
+            case .repeatStruct:
+                let body = (i + 1)..<(i + 1 + Int(item.body))
+                for r in 0..<item.count {
+                    guard let n = getRun(items, body, base: dest + r &* item.stride, from: input, end: end) else {
+                        return nil
+                    }
+                    input += n
+                    // After each element the per-field path looks for that element's subsections.
+                    if input < end && input.load(as: UInt8.self) == 5
+                        && startsSubsection(input, end: end, of: UnsafeBufferPointer(start: item.name, count: item.nameCount))
+                    {
+                        return nil
+                    }
+                }
+                i += Int(item.body)
+            }
+            i += 1
+        }
+        return input - source
+    }
+
+    /// Whether the bytes at `p` (a 0x05 marker) are a subsection header whose name starts with
+    /// `parent`'s name, as the per-field load's subsection check sees them.
+    static func startsSubsection(_ p: UnsafeRawPointer, end: UnsafeRawPointer, of parent: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard end - p >= 2 else { return false }
+        let len = Int(p.load(fromByteOffset: 1, as: UInt8.self))
+        guard len >= parent.count + 1, end - p - 2 >= len else { return false }
+        return parent.count == 0 || memcmp(p + 2, parent.baseAddress!, parent.count) == 0
+    }
+
+    /// Writes a subsection header: 0x05, the name's length, the name, be32 `version`.
+    static func putSubsectionHeader(_ dest: UnsafeMutableRawPointer, name: UnsafeBufferPointer<UInt8>, version: Int32) {
+        dest.storeBytes(of: 5, as: UInt8.self)
+        dest.storeBytes(of: UInt8(truncatingIfNeeded: name.count), toByteOffset: 1, as: UInt8.self)
+        if name.count > 0 { (dest + 2).copyMemory(from: name.baseAddress!, byteCount: name.count) }
+        dest.storeBytes(of: UInt32(bitPattern: version).bigEndian, toByteOffset: 2 + name.count, as: UInt32.self)
     }
 
     /// Reads one big-endian unsigned integer of `width` bytes.

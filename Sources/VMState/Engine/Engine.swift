@@ -10,6 +10,9 @@ struct Engine {
     let file: MigrationFile
     /// Bounds and undo records of a checked load; nil for QEMU's unchecked load.
     var loadGuard: LoadGuard? = nil
+    /// Whether saves without vmdesc and unchecked loads use the plans' compiled steps
+    /// (FastPath.swift); false only in tests that compare them with the per-field path.
+    var compiled = true
 
     // MARK: - save
 
@@ -30,11 +33,16 @@ struct Engine {
             vmdesc.startArray("fields")
         }
         do throws(VMStateError) {
-            for field in plan.fields {
-                try saveField(field, opaque, version: version, vmdesc: vmdesc)
+            if compiled, vmdesc == nil, let program = plan.program {
+                try saveSteps(plan, program, opaque, version: version)
+                try saveSubsections(plan, program, opaque)
+            } else {
+                for field in plan.fields {
+                    try saveField(field, opaque, version: version, vmdesc: vmdesc)
+                }
+                vmdesc?.endArray()
+                try saveSubsections(plan, opaque, vmdesc: vmdesc)
             }
-            vmdesc?.endArray()
-            try saveSubsections(plan, opaque, vmdesc: vmdesc)
         } catch {
             _ = vmsd.post_save?(opaque)
             throw error
@@ -45,7 +53,7 @@ struct Engine {
         }
     }
 
-    private func saveField(
+    func saveField(
         _ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32, vmdesc: VMDescWriter?
     ) throws(VMStateError) {
         guard exists(field, opaque, version) else {
@@ -228,8 +236,12 @@ struct Engine {
             let r = preLoad(opaque)
             if r != 0 { throw hookError("pre_load", r) }
         }
-        for field in plan.fields {
-            try loadField(field, opaque, version: version)
+        if compiled, loadGuard == nil, let program = plan.program {
+            try loadSteps(plan, program, opaque, version: version)
+        } else {
+            for field in plan.fields {
+                try loadField(field, opaque, version: version)
+            }
         }
         try loadSubsections(plan, opaque)
         if let postLoad = vmsd.post_load {
@@ -238,7 +250,7 @@ struct Engine {
         }
     }
 
-    private func loadField(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
+    func loadField(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
         guard exists(field, opaque, version) else {
             if field.mustExist {
                 throw VMStateError(
@@ -247,6 +259,11 @@ struct Engine {
             }
             return
         }
+        try loadPresentField(field, opaque)
+    }
+
+    /// Loads a field that takes part (its version or field_exists said so).
+    func loadPresentField(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
         let n = try count(field, opaque, label: field.name)
         let size = try elementSize(field, opaque)
         let extent = size.multipliedReportingOverflow(by: n)
@@ -466,19 +483,24 @@ struct Engine {
             let len = Int(lenByte[0])
             if len < plan.nameBytes.count + 1 { return }
             guard let nameBuffer = file.peek(len, at: 2) else { return }
-            let name = Array(nameBuffer)
-            if !name.starts(with: plan.nameBytes) { return }
-            guard let sub = plan.subsections.first(where: { $0.name == name }) else {
+            if !nameBuffer.starts(with: plan.nameBytes) { return }
+            let found: Int? =
+                if let program = plan.program { subsectionIndex(program, named: nameBuffer) } else {
+                    plan.subsections.firstIndex(where: { nameBuffer.elementsEqual($0.name) })
+                }
+            guard let found else {
                 throw VMStateError(
                     .unknownSubsection, path: plan.name, offset: file.position,
-                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+                    reason: "unknown subsection \"\(String(decoding: nameBuffer, as: UTF8.self))\"")
             }
+            let sub = plan.subsections[found]
             file.skip(2 + len)
             let at = file.position
             guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
             // QEMU reads the subsection version into a uint8_t.
             let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
-            let subPlan = try Planner.plan(sub.vmsd)
+            let subPlan: DescriptionPlan
+            if let built = plan.subsectionPlans[found] { subPlan = built } else { subPlan = try Planner.plan(sub.vmsd) }
             do throws(VMStateError) {
                 try load(subPlan, opaque, version: version)
             } catch {
@@ -623,7 +645,7 @@ struct Engine {
             expected: "\(needed) byte\(needed == 1 ? "" : "s")", actual: "\(max(0, file.count - start)) left")
     }
 
-    private func subsectionLabel(_ name: String, parent: String) -> String {
+    func subsectionLabel(_ name: String, parent: String) -> String {
         name.hasPrefix(parent + "/") ? String(name.dropFirst(parent.count + 1)) : name
     }
 }

@@ -175,6 +175,17 @@ final class MigrationFile {
         return body(p)
     }
 
+    /// Hands the `n` bytes at the cursor and the end of the whole input to `body`, and consumes
+    /// them when `body` returns true. False, with nothing consumed and no error recorded, when
+    /// fewer than `n` bytes are left or `body` returned false.
+    @inline(__always)
+    func consume(_ n: Int, _ body: (UnsafeRawPointer, UnsafeRawPointer) -> Bool) -> Bool {
+        guard n >= 0, n <= count - cursor, let base else { return false }
+        guard body(base + cursor, base + count) else { return false }
+        cursor += n
+        return true
+    }
+
     /// The `n` bytes starting `offset` past the cursor, without consuming them.
     func peek(_ n: Int, at offset: Int = 0) -> UnsafeRawBufferPointer? {
         guard offset >= 0, n >= 0, offset <= count - cursor, n <= count - cursor - offset,

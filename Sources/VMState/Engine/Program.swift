@@ -1,0 +1,244 @@
+import CVMState
+
+// The compiled form of a description for the common save and load: no vmdesc, no load guard.
+//
+// A plan's fields are grouped into steps. Consecutive plain fields (standard scalars at fixed
+// offsets with fixed counts, and fixed arrays of "flat" structs: no hooks, no subsections, only
+// plain fields) become one run: a list of items with a known wire size, saved with one output
+// reservation and one bounds check, and no per-field dispatch. The other fields keep their
+// per-field path (`Engine.saveField` / `loadField`), with two shortcuts for the common ones: a
+// scalar behind a `field_exists` test, and a struct (array) that needs the full recursion.
+//
+// Everything here is trivially copyable (no reference counting in the loops): nested plans are
+// unretained references (the plan holds them strongly through its `FieldPlan.op` and
+// `subsectionPlans`, and plans are never freed once cached).
+
+/// One scalar run, or the repetition of a flat struct's items.
+struct RunItem {
+    enum Kind: UInt8 {
+        case u8 = 1, u16 = 2, u32 = 4, u64 = 8
+        /// The `body` items that follow, `count` times, every `stride` bytes from `offset`.
+        case repeatStruct = 0
+    }
+    var kind: Kind
+    /// Loads store 1 for any non-zero byte.
+    var isBool: Bool = false
+    /// repeatStruct: how many of the following items are its body.
+    var body: Int32 = 0
+    /// From the base of the struct the run belongs to.
+    var offset: Int
+    var count: Int
+    var stride: Int
+    /// repeatStruct: wire bytes of one repetition.
+    var bodyBytes: Int = 0
+    /// repeatStruct: the nested description's name, for the subsection check after each element
+    /// on load (bytes owned by the program).
+    var name: UnsafePointer<UInt8>? = nil
+    var nameCount: Int = 0
+}
+
+struct Step {
+    enum Kind: UInt8 {
+        /// Items `items` of the program, `wireBytes` on the wire, when the version is at least
+        /// `maxVersion`; otherwise fields `fields` one by one.
+        case run
+        /// One plain scalar field (`items.lowerBound`) present when `test(opaque, version)`.
+        case tested
+        /// A STRUCT / VSTRUCT field at a fixed offset with a fixed count, present when its
+        /// version is at most the description's.
+        case structs
+        /// `fields.lowerBound` through the per-field path.
+        case field
+    }
+    var kind: Kind
+    var fields: Range<Int>
+    var items: Range<Int> = 0..<0
+    var wireBytes: Int = 0
+    var maxVersion: Int32 = 0
+    var test: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)? = nil
+    // structs
+    var nested: Unmanaged<DescriptionPlan>? = nil
+    /// The version the nested description is saved and loaded at (`nil`: its own version_id).
+    var nestedVersion: Int32? = nil
+    var offset: Int = 0
+    var count: Int = 0
+    var stride: Int = 0
+}
+
+/// A subsection, resolved ahead where possible.
+struct SubsectionEntry {
+    let vmsd: UnsafePointer<VMStateDescription>
+    /// Built with the parent; nil when building it failed (then it is built, and the error
+    /// thrown, only when the subsection is used, as before).
+    var plan: Unmanaged<DescriptionPlan>?
+    let name: UnsafeBufferPointer<UInt8>
+}
+
+/// A description's compiled steps.
+final class Program {
+    let steps: UnsafeBufferPointer<Step>
+    let items: UnsafeBufferPointer<RunItem>
+    let subsections: UnsafeBufferPointer<SubsectionEntry>
+    /// The description as one run (its items are all of `items`), when it is flat: usable
+    /// inline by a struct field that refers to it.
+    let flat: Bool
+    /// Wire bytes of the description's runs: a lower bound of what one save writes.
+    let fixedBytes: Int
+    private var names: [UnsafeMutableBufferPointer<UInt8>]
+
+    fileprivate init(
+        steps: [Step], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
+        names: [UnsafeMutableBufferPointer<UInt8>]
+    ) {
+        self.steps = UnsafeBufferPointer(Program.copy(steps))
+        self.items = UnsafeBufferPointer(Program.copy(items))
+        self.subsections = UnsafeBufferPointer(Program.copy(subsections))
+        self.flat = flat
+        self.names = names
+        fixedBytes = steps.reduce(0) { $0 + ($1.kind == .run ? $1.wireBytes : 0) }
+    }
+
+    deinit {
+        steps.deallocate()
+        items.deallocate()
+        subsections.deallocate()
+        for n in names { n.deallocate() }
+    }
+
+    private static func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+        _ = buffer.initialize(from: array)
+        return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+    }
+
+    /// Compiles `plan` (whose fields are set). `subsectionPlans[i]` is the plan of subsection i
+    /// when it could be built.
+    static func compile(_ plan: DescriptionPlan, subsectionPlans: [DescriptionPlan?]) -> Program {
+        var names: [UnsafeMutableBufferPointer<UInt8>] = []
+        func owned(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> {
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = buffer.initialize(from: bytes)
+            names.append(buffer)
+            return UnsafeBufferPointer(rebasing: buffer[0..<bytes.count])
+        }
+
+        var steps: [Step] = []
+        var items: [RunItem] = []
+        var runStart: Int? = nil
+        func closeRun(_ end: Int) {
+            guard let start = runStart else { return }
+            runStart = nil
+            steps[steps.count - 1].fields = start..<end
+            steps[steps.count - 1].maxVersion = plan.fields[start..<end].map(\.version).max() ?? 0
+        }
+
+        for (index, field) in plan.fields.enumerated() {
+            if let run = plainItems(field, owned: owned) {
+                if runStart == nil {
+                    runStart = index
+                    steps.append(Step(kind: .run, fields: index..<index + 1, items: items.count..<items.count))
+                }
+                items.append(contentsOf: run.items)
+                steps[steps.count - 1].items = steps[steps.count - 1].items.lowerBound..<items.count
+                steps[steps.count - 1].wireBytes += run.bytes
+                continue
+            }
+            closeRun(index)
+            if let (item, bytes) = testedScalar(field) {
+                steps.append(Step(kind: .tested, fields: index..<index + 1, items: items.count..<items.count + 1,
+                    wireBytes: bytes, test: field.fieldExists))
+                items.append(item)
+            } else if let step = structs(field, index: index) {
+                steps.append(step)
+            } else {
+                steps.append(Step(kind: .field, fields: index..<index + 1))
+            }
+        }
+        closeRun(plan.fields.count)
+
+        let vmsd = plan.vmsd.pointee
+        let hasHooks = vmsd.pre_save != nil || vmsd.post_save != nil || vmsd.pre_load != nil || vmsd.post_load != nil
+        let flat = !hasHooks && plan.subsections.isEmpty && plan.versionID >= plan.minimumVersionID
+            && (steps.isEmpty || (steps.count == 1 && steps[0].kind == .run && steps[0].maxVersion <= plan.versionID))
+
+        var subsections: [SubsectionEntry] = []
+        for (i, sub) in plan.subsections.enumerated() {
+            subsections.append(SubsectionEntry(vmsd: sub.vmsd, plan: subsectionPlans[i].map { Unmanaged.passUnretained($0) },
+                name: owned(sub.name)))
+        }
+        return Program(steps: steps, items: items, subsections: subsections, flat: flat, names: names)
+    }
+
+    /// The run items of a plain field: a standard scalar, or a fixed array of a flat struct.
+    private static func plainItems(
+        _ field: FieldPlan, owned: ([UInt8]) -> UnsafeBufferPointer<UInt8>
+    ) -> (items: [RunItem], bytes: Int)? {
+        guard field.fieldExists == nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
+            field.sizeOffset == nil, let n = fixedCount(field)
+        else { return nil }
+        switch field.op {
+        case .scalar(let width, let isBool):
+            guard let kind = RunItem.Kind(rawValue: UInt8(width)), kind != .repeatStruct else { return nil }
+            guard n > 0 else { return ([], 0) }
+            return ([RunItem(kind: kind, isBool: isBool, offset: field.offset, count: n, stride: field.size)], n * width)
+        case .structure(let nested):
+            guard let program = nested.program, program.flat else { return nil }
+            guard n > 0 else { return ([], 0) }
+            let body = Array(program.items)
+            let bodyBytes = program.fixedBytes
+            let total = bodyBytes.multipliedReportingOverflow(by: n)
+            guard !total.overflow, body.count < Int(Int32.max) else { return nil }
+            let name = owned(nested.nameBytes)
+            var items = [RunItem(kind: .repeatStruct, body: Int32(body.count), offset: field.offset, count: n,
+                stride: field.size, bodyBytes: bodyBytes, name: name.baseAddress, nameCount: name.count)]
+            items.append(contentsOf: body)
+            return (items, total.partialValue)
+        default:
+            return nil
+        }
+    }
+
+    /// A plain scalar field but for its `field_exists` test.
+    private static func testedScalar(_ field: FieldPlan) -> (RunItem, Int)? {
+        guard field.fieldExists != nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
+            field.sizeOffset == nil, let n = fixedCount(field), n > 0,
+            case .scalar(let width, let isBool) = field.op, let kind = RunItem.Kind(rawValue: UInt8(width)),
+            kind != .repeatStruct
+        else { return nil }
+        return (RunItem(kind: kind, isBool: isBool, offset: field.offset, count: n, stride: field.size), n * width)
+    }
+
+    private static func structs(_ field: FieldPlan, index: Int) -> Step? {
+        guard field.fieldExists == nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
+            field.sizeOffset == nil, let n = fixedCount(field)
+        else { return nil }
+        var step = Step(kind: .structs, fields: index..<index + 1, maxVersion: field.version, offset: field.offset,
+            count: n, stride: field.size)
+        switch field.op {
+        case .structure(let nested):
+            step.nested = Unmanaged.passUnretained(nested)
+        case .vstructure(let nested):
+            step.nested = Unmanaged.passUnretained(nested)
+            step.nestedVersion = field.field.pointee.struct_version_id
+        default:
+            return nil
+        }
+        return step
+    }
+
+    /// The element count when it does not depend on the struct (and is one the per-field path
+    /// accepts).
+    private static func fixedCount(_ field: FieldPlan) -> Int? {
+        var n: Int
+        switch field.count {
+        case .one: n = 1
+        case .fixed(let num): n = num
+        case .counter: return nil
+        }
+        if field.countMultiplier != 1 { n = n &* field.countMultiplier }
+        guard n >= 0 && n <= Int(Int32.max), field.size >= 0,
+            !field.size.multipliedReportingOverflow(by: n).overflow
+        else { return nil }
+        return n
+    }
+}

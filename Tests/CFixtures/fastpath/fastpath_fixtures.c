@@ -1,0 +1,78 @@
+#include "fastpath_fixtures.h"
+
+static bool fp_has_f(void *opaque, int version_id) { return ((FpDev *)opaque)->has_f; }
+static bool fp_node_more(void *opaque) { return ((FpNode *)opaque)->more; }
+static bool fp_dev_sub(void *opaque) { return ((FpDev *)opaque)->has_sub; }
+
+static const VMStateDescription fp_item_vmsd = {
+    .name = "fp-item",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(x, FpItem),
+        VMSTATE_BOOL(y, FpItem),
+        VMSTATE_UINT16_ARRAY(z, FpItem, 2),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription fp_node_more_vmsd = {
+    .name = "fp-node/more",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = fp_node_more,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT64(w, FpNode),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription fp_node_vmsd = {
+    .name = "fp-node",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(v, FpNode),
+        VMSTATE_BOOL(more, FpNode),
+        VMSTATE_STRUCT_ARRAY(inner, FpNode, 2, 1, fp_item_vmsd, FpItem),
+        VMSTATE_END_OF_LIST(),
+    },
+    .subsections = (const VMStateDescription *[]){&fp_node_more_vmsd, NULL},
+};
+
+static const VMStateDescription fp_dev_sub_vmsd = {
+    .name = "fp-dev/sub",
+    .version_id = 2,
+    .minimum_version_id = 1,
+    .needed = fp_dev_sub,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(s, FpDev),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription fp_dev_vmsd = {
+    .name = "fp-dev",
+    .version_id = 3,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(a, FpDev),
+        VMSTATE_UINT16_V(b, FpDev, 2),
+        VMSTATE_BOOL(c, FpDev),
+        VMSTATE_UINT64_ARRAY(d, FpDev, 3),
+        VMSTATE_UINT8_ARRAY(e, FpDev, 5),
+        VMSTATE_BOOL(has_f, FpDev),
+        VMSTATE_INT32_TEST(f, FpDev, fp_has_f),
+        VMSTATE_STRUCT_ARRAY(g, FpDev, 3, 1, fp_item_vmsd, FpItem),
+        VMSTATE_STRUCT_ARRAY(h, FpDev, 2, 1, fp_node_vmsd, FpNode),
+        VMSTATE_UINT32_V(late, FpDev, 3),
+        VMSTATE_UINT16(n, FpDev),
+        VMSTATE_VARRAY_UINT16_UNSAFE(var, FpDev, n, 0, vmstate_info_uint16, uint16_t),
+        VMSTATE_BOOL(has_sub, FpDev),
+        VMSTATE_END_OF_LIST(),
+    },
+    .subsections = (const VMStateDescription *[]){&fp_dev_sub_vmsd, NULL},
+};
+
+const VMStateDescription *fp_dev_vmsd_ptr(void) { return &fp_dev_vmsd; }
+const VMStateDescription *fp_item_vmsd_ptr(void) { return &fp_item_vmsd; }

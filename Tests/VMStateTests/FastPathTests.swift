@@ -1,0 +1,147 @@
+import CFixtures
+import CVMState
+import Testing
+
+@testable import VMState
+
+/// The compiled steps (saves without vmdesc, loads without a load guard) against the per-field
+/// path on a device with every kind of step: same bytes, same state, same errors.
+@Suite struct FastPathTests {
+    static func device(hasF: Bool, more: Bool, hasSub: Bool) -> FpDev {
+        var d = FpDev()
+        d.a = 0x1122_3344
+        d.b = 0x5566
+        d.c = true
+        d.d = (0x0102_0304_0506_0708, 0x1112_1314_1516_1718, 0x2122_2324_2526_2728)
+        d.e = (1, 2, 3, 4, 5)
+        d.f = -7
+        d.has_f = hasF
+        d.g.0 = FpItem(x: 0xA1, y: true, z: (0xA2, 0xA3))
+        d.g.1 = FpItem(x: 0xB1, y: false, z: (0xB2, 0xB3))
+        d.g.2 = FpItem(x: 0xC1, y: true, z: (0xC2, 0xC3))
+        d.h.0.v = 0xD0
+        d.h.0.w = 0xD1D2
+        d.h.0.more = more
+        d.h.0.inner = (FpItem(x: 0xD3, y: true, z: (1, 2)), FpItem(x: 0xD4, y: false, z: (3, 4)))
+        d.h.1.v = 0xE0
+        d.h.1.w = 0xE1E2
+        d.h.1.more = !more
+        d.late = 0xF00D
+        d.n = 3
+        d.var = (10, 20, 30, 40)
+        d.s = 0xABCD
+        d.has_sub = hasSub
+        return d
+    }
+
+    nonisolated(unsafe) static let vmsd = fp_dev_vmsd_ptr()!
+
+    /// Saves at `version` with the compiled steps and with the per-field path (without and
+    /// with vmdesc); all three must be equal.
+    static func saveBoth(_ dev: inout FpDev, version: Int32) throws -> (fast: [UInt8], slow: [UInt8]) {
+        func save(compiled: Bool, describe: Bool) throws -> [UInt8] {
+            let out = g_byte_array_new()!
+            defer { g_byte_array_unref(out) }
+            let file = MigrationFile(output: out)
+            let writer = describe ? VMDescWriter() : nil
+            writer?.startObject()
+            try withUnsafeMutablePointer(to: &dev) {
+                try VMStateEngine.save(file, vmsd, UnsafeMutableRawPointer($0), version: version, vmdesc: writer,
+                    compiled: compiled)
+            }
+            return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
+        }
+        let slow = try save(compiled: false, describe: false)
+        #expect(try save(compiled: false, describe: true) == slow)
+        return (try save(compiled: true, describe: false), slow)
+    }
+
+    static func bytes(of dev: FpDev) -> [UInt8] {
+        withUnsafeBytes(of: dev) { Array($0) }
+    }
+
+    /// Loads `input` (all of it) into a copy of `start` with the compiled steps and with the
+    /// per-field path.
+    static func loadBoth(_ input: [UInt8], into start: FpDev, version: Int32)
+        -> (fast: Result<Void, VMStateError>, slow: Result<Void, VMStateError>, fastState: [UInt8], slowState: [UInt8])
+    {
+        func load(_ dev: inout FpDev, compiled: Bool) -> Result<Void, VMStateError> {
+            let gbytes = input.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+            defer { g_bytes_unref(gbytes) }
+            let file = MigrationFile(input: gbytes)
+            return withUnsafeMutablePointer(to: &dev) { p in
+                Result { () throws(VMStateError) in
+                    try VMStateEngine.load(file, vmsd, UnsafeMutableRawPointer(p), version: version, compiled: compiled)
+                    try VMStateEngine.expectEnd(file)
+                }
+            }
+        }
+        var fast = start, slow = start
+        let fastResult = load(&fast, compiled: true)
+        let slowResult = load(&slow, compiled: false)
+        return (fastResult, slowResult, bytes(of: fast), bytes(of: slow))
+    }
+
+    @Test(arguments: [
+        (true, true, true, Int32(3)), (false, false, false, Int32(3)), (true, false, true, Int32(2)),
+        (false, true, false, Int32(1)),
+    ])
+    func sameBytesStateAndErrors(hasF: Bool, more: Bool, hasSub: Bool, version: Int32) throws {
+        var dev = Self.device(hasF: hasF, more: more, hasSub: hasSub)
+        let (fast, slow) = try Self.saveBoth(&dev, version: version)
+        #expect(fast == slow)
+        #expect(fast.count > 60)
+
+        // Every prefix (and the whole) loads the same way into the same starting state.
+        var start = FpDev()
+        withUnsafeMutableBytes(of: &start) { raw in
+            for i in raw.indices { raw[i] = UInt8(truncatingIfNeeded: i &* 37 &+ 11) }
+        }
+        start.n = 3
+        start.has_f = hasF
+        for length in 0...fast.count {
+            let input = Array(fast[0..<length])
+            let r = Self.loadBoth(input, into: start, version: version)
+            #expect(r.fastState == r.slowState, "state after loading \(length) of \(fast.count) bytes")
+            switch (r.fast, r.slow) {
+            case (.success, .success):
+                // The whole stream, or a prefix that ends where an optional subsection starts.
+                break
+            case (.failure(let a), .failure(let b)):
+                #expect(a == b, "error after loading \(length) of \(fast.count) bytes")
+            default:
+                Issue.record("fast \(r.fast) vs per-field \(r.slow) at \(length) bytes")
+            }
+        }
+        // The whole stream restores the saved state: saving it again gives the same bytes.
+        var loaded = start
+        try withUnsafeMutablePointer(to: &loaded) {
+            try VMStateEngine.load(Self.vmsd, opaque: UnsafeMutableRawPointer($0), version: version, from: fast)
+        }
+        #expect(try Self.saveBoth(&loaded, version: version).fast == fast)
+    }
+
+    /// Bytes after a flat struct element that look like one of its subsections: the per-field
+    /// path reports an unknown subsection, and so must the fast path.
+    @Test(arguments: [true, false])
+    func subsectionMarkerAfterFlatElement(_ matching: Bool) throws {
+        var dev = Self.device(hasF: false, more: false, hasSub: false)
+        // g[1] on the wire: x (be32) y (1 byte) z (2 x be16) = 05 0c "fp" / "-" / "it" "em"
+        dev.g.1.x = matching ? 0x050C_6670 : 0x0507_6670
+        withUnsafeMutableBytes(of: &dev.g.1.y) { $0[0] = 0x2D }
+        dev.g.1.z = (0x6974, 0x656D)
+        let (fast, slow) = try Self.saveBoth(&dev, version: 3)
+        #expect(fast == slow)
+        let r = Self.loadBoth(fast, into: FpDev(), version: 3)
+        #expect(r.fastState == r.slowState)
+        switch (r.fast, r.slow) {
+        case (.success, .success):
+            #expect(!matching)
+        case (.failure(let a), .failure(let b)):
+            #expect(a == b)
+            #expect(matching && a.kind == .unknownSubsection)
+        default:
+            Issue.record("fast \(r.fast) vs per-field \(r.slow)")
+        }
+    }
+}
