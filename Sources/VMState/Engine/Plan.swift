@@ -88,10 +88,12 @@ final class DescriptionPlan: @unchecked Sendable {
     let vmsd: UnsafePointer<VMStateDescription>
     let name: String
     let nameBytes: [UInt8]
-    fileprivate(set) var fields: [FieldPlan] = []
-    fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
+    // Set while the plan is built, read-only once it is published: exempt from dynamic
+    // exclusivity checks, which would otherwise run on every save and load of the description.
+    @exclusivity(unchecked) fileprivate(set) var fields: [FieldPlan] = []
+    @exclusivity(unchecked) fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
     /// The subsections' plans where they could be built with this one (held for `program`).
-    fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []
+    @exclusivity(unchecked) fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []
     /// The compiled steps for saves without vmdesc and unchecked loads; set once the plan is
     /// built, before it is published.
     @exclusivity(unchecked) fileprivate(set) var program: Program?

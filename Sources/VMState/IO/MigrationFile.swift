@@ -18,15 +18,17 @@ final class MigrationFile {
     // as long as `data` is still `roomData` and `len` is still `roomLen`, the length this file
     // left (anything else changing the array -- an append not through this file, a steal --
     // changes one of them, and the room is made again).
-    private var roomData: UnsafeMutablePointer<UInt8>?
-    private var roomLen = 0
-    private var roomEnd = 0
+    @exclusivity(unchecked) private var roomData: UnsafeMutablePointer<UInt8>?
+    @exclusivity(unchecked) private var roomLen = 0
+    @exclusivity(unchecked) private var roomEnd = 0
 
     // Input: a reference to the caller's GBytes, its bytes, and the cursor.
     private let bytes: OpaquePointer?
     private let base: UnsafeRawPointer?
     let count: Int
-    private(set) var cursor: Int = 0
+    // (The hot state is exempt from dynamic exclusivity checks: a file is used by one thread at
+    // a time, and no access to it overlaps another.)
+    @exclusivity(unchecked) private(set) var cursor: Int = 0
 
     /// QEMU's file error: the first negative errno recorded, or 0.
     private(set) var errorCode: Int32 = 0
