@@ -144,4 +144,64 @@ import Testing
             Issue.record("fast \(r.fast) vs per-field \(r.slow)")
         }
     }
+
+    nonisolated(unsafe) static let listsVMSD = fp_lists_vmsd_ptr()!
+
+    static func save(lists: UnsafeMutablePointer<FpLists>, compiled: Bool) throws -> [UInt8] {
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        try VMStateEngine.save(MigrationFile(output: out), listsVMSD, UnsafeMutableRawPointer(lists), version: 1,
+            vmdesc: nil, compiled: compiled)
+        return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
+    }
+
+    /// Loads `input` into new empty lists; returns the result and what the lists then save.
+    static func load(lists input: [UInt8], compiled: Bool) throws -> (Result<Void, VMStateError>, [UInt8]) {
+        let lists = fp_lists_new(0)!
+        defer { fp_lists_free(lists) }
+        let gbytes = input.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+        defer { g_bytes_unref(gbytes) }
+        let file = MigrationFile(input: gbytes)
+        let result = Result { () throws(VMStateError) in
+            try VMStateEngine.load(file, listsVMSD, UnsafeMutableRawPointer(lists), version: 1, compiled: compiled)
+            try VMStateEngine.expectEnd(file)
+        }
+        return (result, try save(lists: lists, compiled: false))
+    }
+
+    @Test func listsAndTreesOfFlatElements() throws {
+        let lists = fp_lists_new(4)!
+        defer { fp_lists_free(lists) }
+        let fast = try Self.save(lists: lists, compiled: true)
+        #expect(fast == (try Self.save(lists: lists, compiled: false)))
+        for length in 0...fast.count {
+            let input = Array(fast[0..<length])
+            let (a, stateA) = try Self.load(lists: input, compiled: true)
+            let (b, stateB) = try Self.load(lists: input, compiled: false)
+            #expect(stateA == stateB, "state after loading \(length) of \(fast.count) bytes")
+            switch (a, b) {
+            case (.success, .success): #expect(length == fast.count)
+            case (.failure(let x), .failure(let y)): #expect(x == y, "error after \(length) bytes")
+            default: Issue.record("fast \(a) vs per-field \(b) at \(length) bytes")
+            }
+        }
+        #expect(try Self.load(lists: fast, compiled: true).1 == fast)
+
+        // After a list element and after a tree value: bytes that begin a subsection of the
+        // element's description.
+        let entry: [UInt8] = [0, 0, 0x10, 0, 1, 0, 0, 0xff, 0xff]
+        let listMarker: [UInt8] = [1] + entry + [5, 9] + Array("fp-entry!".utf8) + [0, 0, 0, 1]
+        let treeMarker: [UInt8] = [0, 0, 0, 1, 1, 0, 0, 0, 3] + entry + [5, 8] + Array("fp-item!".utf8)
+        for input in [listMarker, [0] + treeMarker] {
+            let (a, stateA) = try Self.load(lists: input, compiled: true)
+            let (b, stateB) = try Self.load(lists: input, compiled: false)
+            #expect(stateA == stateB)
+            guard case .failure(let x) = a, case .failure(let y) = b else {
+                Issue.record("expected failures: \(a) / \(b)")
+                continue
+            }
+            #expect(x == y)
+            #expect(x.kind == .unknownSubsection)
+        }
+    }
 }

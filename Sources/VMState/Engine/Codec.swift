@@ -207,6 +207,17 @@ enum Codec {
         return input - source
     }
 
+    /// Reads one flat struct (`items` are all of its run, `bytes` its wire size) from `source`;
+    /// false when the bytes after it begin one of its subsections (see `getRun`).
+    static func getStruct(
+        _ items: UnsafeBufferPointer<RunItem>, bytes: Int, name: UnsafeBufferPointer<UInt8>,
+        base: UnsafeMutableRawPointer, from source: UnsafeRawPointer, end: UnsafeRawPointer
+    ) -> Bool {
+        guard getRun(items, 0..<items.count, base: base, from: source, end: end) != nil else { return false }
+        let after = source + bytes
+        return !(after < end && after.load(as: UInt8.self) == 5 && startsSubsection(after, end: end, of: name))
+    }
+
     /// Whether the bytes at `p` (a 0x05 marker) are a subsection header whose name starts with
     /// `parent`'s name, as the per-field load's subsection check sees them.
     static func startsSubsection(_ p: UnsafeRawPointer, end: UnsafeRawPointer, of parent: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -278,17 +289,29 @@ enum IntrusiveList {
 
 /// The nodes of a GTree in key order.
 enum GTreeNodes {
-    private final class Box { var nodes: [(UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)] = [] }
+    private typealias Node = (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)
+    private struct Collector {
+        var next: UnsafeMutablePointer<Node>
+        var left: Int
+    }
 
+    /// The nodes in key order, collected in one allocation.
     static func collect(_ tree: OpaquePointer) -> [(UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)] {
-        let box = Box()
-        withExtendedLifetime(box) {
-            g_tree_foreach(tree, { key, value, data in
-                let box = Unmanaged<Box>.fromOpaque(data!).takeUnretainedValue()
-                box.nodes.append((key, value))
-                return 0
-            }, Unmanaged.passUnretained(box).toOpaque())
+        let n = Int(g_tree_nnodes(tree))
+        guard n > 0 else { return [] }
+        return [Node](unsafeUninitializedCapacity: n) { buffer, initialized in
+            var collector = Collector(next: buffer.baseAddress!, left: n)
+            withUnsafeMutablePointer(to: &collector) { context in
+                g_tree_foreach(tree, { key, value, data in
+                    let c = data!.assumingMemoryBound(to: Collector.self)
+                    guard c.pointee.left > 0 else { return 1 }
+                    c.pointee.next.initialize(to: (key, value))
+                    c.pointee.next += 1
+                    c.pointee.left -= 1
+                    return 0
+                }, context)
+            }
+            initialized = n - collector.left
         }
-        return box.nodes
     }
 }

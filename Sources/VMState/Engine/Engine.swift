@@ -123,7 +123,7 @@ struct Engine {
         case .bitmap:
             Codec.putScalars(file, element, count: (size + 63) / 64, width: 8, stride: 8)
         case .structure(let nested):
-            try save(nested, element, version: nested.versionID, vmdesc: vmdesc)
+            try saveNested(nested, element, version: nested.versionID, vmdesc: vmdesc)
         case .vstructure(let nested):
             try save(nested, element, version: field.field.pointee.struct_version_id, vmdesc: vmdesc)
         case .tmp(let nested):
@@ -135,7 +135,7 @@ struct Engine {
             var link = element.load(as: UnsafeMutableRawPointer?.self)
             while let item = link {
                 file.putByte(1)
-                try save(nested, item, version: nested.versionID, vmdesc: vmdesc)
+                try saveNested(nested, item, version: nested.versionID, vmdesc: vmdesc)
                 link = (item + field.field.pointee.start).load(as: UnsafeMutableRawPointer?.self)
             }
             file.putByte(0)
@@ -149,12 +149,12 @@ struct Engine {
                 file.putByte(1)
                 if let key {
                     guard let k else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree key") }
-                    try save(key, k, version: key.versionID, vmdesc: vmdesc)
+                    try saveNested(key, k, version: key.versionID, vmdesc: vmdesc)
                 } else {
                     file.putBE64(UInt64(UInt(bitPattern: k)))
                 }
                 guard let v else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree value") }
-                try save(value, v, version: value.versionID, vmdesc: vmdesc)
+                try saveNested(value, v, version: value.versionID, vmdesc: vmdesc)
             }
             file.putByte(0)
         case .custom(let info):
@@ -364,7 +364,7 @@ struct Engine {
                 throw shortInput(words * 8, at: at)
             }
         case .structure(let nested):
-            try load(nested, element, version: nested.versionID)
+            try loadNested(nested, element, version: nested.versionID)
         case .vstructure(let nested):
             try load(nested, element, version: field.field.pointee.struct_version_id)
         case .tmp(let nested):
@@ -413,7 +413,7 @@ struct Engine {
             if marker == 0 { break }
             let element = try engineAllocate(max(field.size, 1))
             do throws(VMStateError) {
-                try load(nested, element, version: version)
+                try loadNested(nested, element, version: version)
             } catch {
                 engineFree(element)
                 throw error.under("[\(index)]")
@@ -453,7 +453,7 @@ struct Engine {
             var keyPointer: UnsafeMutableRawPointer?
             if let key {
                 let k = try engineAllocate(max(field.field.pointee.start, 1))
-                do throws(VMStateError) { try load(key, k, version: version) } catch {
+                do throws(VMStateError) { try loadNested(key, k, version: version) } catch {
                     engineFree(k)
                     throw error.under("[\(loaded - 1)].key")
                 }
@@ -463,7 +463,7 @@ struct Engine {
                 keyPointer = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: raw))
             }
             let v = try engineAllocate(max(field.size, 1))
-            do throws(VMStateError) { try load(value, v, version: version) } catch {
+            do throws(VMStateError) { try loadNested(value, v, version: version) } catch {
                 engineFree(v)
                 if key != nil, let keyPointer { engineFree(keyPointer) }
                 throw error.under("[\(loaded - 1)]")

@@ -88,6 +88,39 @@ extension Engine {
         }
     }
 
+    /// `save(nested, element, ...)` for a struct element outside a run (a list or tree element,
+    /// a struct behind a pointer): a flat description is written straight from its run.
+    @inline(__always)
+    func saveNested(
+        _ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32, vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        if compiled, vmdesc == nil, let program = nested.program, program.flat, program.flatMaxVersion <= version {
+            let items = program.items
+            file.append(program.fixedBytes) { dest in
+                _ = Codec.putRun(items, 0..<items.count, base: element, into: dest)
+            }
+            return
+        }
+        try save(nested, element, version: version, vmdesc: vmdesc)
+    }
+
+    /// `load(nested, element, ...)` for a struct element outside a run: a flat description is
+    /// read straight into its run when the input holds it and no subsection marker follows.
+    @inline(__always)
+    func loadNested(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
+        if compiled, loadGuard == nil, let program = nested.program, program.flat, program.flatMaxVersion <= version,
+            version <= nested.versionID, version >= nested.minimumVersionID
+        {
+            let items = program.items
+            if file.consume(program.fixedBytes, { source, end in
+                Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
+            }) {
+                return
+            }
+        }
+        try load(nested, element, version: version)
+    }
+
     /// Subsections of a save without vmdesc: the same as `saveSubsections`, with the header in
     /// one append and the plans resolved ahead.
     func saveSubsections(

@@ -80,20 +80,26 @@ final class Program {
     let items: UnsafeBufferPointer<RunItem>
     let subsections: UnsafeBufferPointer<SubsectionEntry>
     /// The description as one run (its items are all of `items`), when it is flat: usable
-    /// inline by a struct field that refers to it.
+    /// inline by a struct field that refers to it, or for one list or tree element.
     let flat: Bool
+    /// Flat: the highest version among the fields (a version below it skips some of them).
+    let flatMaxVersion: Int32
+    /// The description's name (for the subsection check after a flat element on load).
+    let name: UnsafeBufferPointer<UInt8>
     /// Wire bytes of the description's runs: a lower bound of what one save writes.
     let fixedBytes: Int
     private var names: [UnsafeMutableBufferPointer<UInt8>]
 
     fileprivate init(
         steps: [Step], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
-        names: [UnsafeMutableBufferPointer<UInt8>]
+        name: UnsafeBufferPointer<UInt8>, names: [UnsafeMutableBufferPointer<UInt8>]
     ) {
         self.steps = UnsafeBufferPointer(Program.copy(steps))
         self.items = UnsafeBufferPointer(Program.copy(items))
         self.subsections = UnsafeBufferPointer(Program.copy(subsections))
         self.flat = flat
+        flatMaxVersion = steps.first?.maxVersion ?? Int32.min
+        self.name = name
         self.names = names
         fixedBytes = steps.reduce(0) { $0 + ($1.kind == .run ? $1.wireBytes : 0) }
     }
@@ -166,7 +172,8 @@ final class Program {
             subsections.append(SubsectionEntry(vmsd: sub.vmsd, plan: subsectionPlans[i].map { Unmanaged.passUnretained($0) },
                 name: owned(sub.name)))
         }
-        return Program(steps: steps, items: items, subsections: subsections, flat: flat, names: names)
+        let name = owned(plan.nameBytes)
+        return Program(steps: steps, items: items, subsections: subsections, flat: flat, name: name, names: names)
     }
 
     /// The run items of a plain field: a standard scalar, or a fixed array of a flat struct.

@@ -39,4 +39,27 @@ typedef struct {
 const VMStateDescription *fp_dev_vmsd_ptr(void);
 const VMStateDescription *fp_item_vmsd_ptr(void);
 
+/* A QTAILQ and a GTree of flat elements (list and tree elements take the flat shortcut). */
+typedef struct FpEntry {
+    uint32_t x;
+    bool y;
+    uint16_t z[2];
+    QTAILQ_ENTRY(FpEntry) next;
+} FpEntry;
+
+typedef struct {
+    uint32_t key;
+} FpKey;
+
+typedef struct {
+    QTAILQ_HEAD(, FpEntry) entries;
+    GTree *tree; /* FpKey -> FpItem */
+    uint32_t tail;
+} FpLists;
+
+const VMStateDescription *fp_lists_vmsd_ptr(void);
+/* `n` entries and `n` tree nodes with distinct values; free with fp_lists_free. */
+FpLists *fp_lists_new(int n);
+void fp_lists_free(FpLists *lists);
+
 #endif
