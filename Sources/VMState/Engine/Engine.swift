@@ -236,14 +236,21 @@ struct Engine {
             let r = preLoad(opaque)
             if r != 0 { throw hookError("pre_load", r) }
         }
-        if compiled, loadGuard == nil, let program = plan.program {
-            try loadSteps(plan, program, opaque, version: version)
+        if compiled, let program = plan.program {
+            if loadGuard == nil {
+                try loadSteps(plan, program, opaque, version: version)
+            } else {
+                for field in plan.fields {
+                    try loadField(field, opaque, version: version)
+                }
+            }
+            try loadSubsections(plan, program, opaque)
         } else {
             for field in plan.fields {
                 try loadField(field, opaque, version: version)
             }
+            try loadSubsections(plan, opaque)
         }
-        try loadSubsections(plan, opaque)
         if let postLoad = vmsd.post_load {
             let r = postLoad(opaque, version)
             if r != 0 { throw hookError("post_load", r) }
@@ -639,7 +646,7 @@ struct Engine {
         VMStateError(.hookFailed, offset: file.position, reason: "\(hook) returned \(r)", errno: r)
     }
 
-    private func shortInput(_ needed: Int, at: Int? = nil) -> VMStateError {
+    func shortInput(_ needed: Int, at: Int? = nil) -> VMStateError {
         let start = at ?? file.position
         return VMStateError(.shortInput, offset: start, reason: "input ended",
             expected: "\(needed) byte\(needed == 1 ? "" : "s")", actual: "\(max(0, file.count - start)) left")

@@ -147,6 +147,33 @@ extension Engine {
         }
     }
 
+    /// `loadSubsections` with the names and plans resolved ahead: the same checks, errors and
+    /// versions.
+    func loadSubsections(
+        _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer
+    ) throws(VMStateError) {
+        while let name = file.peekSubsection(of: program.name) {
+            guard let index = subsectionIndex(program, named: name) else {
+                throw VMStateError(
+                    .unknownSubsection, path: plan.name, offset: file.position,
+                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+            }
+            let entry = program.subsections[index]
+            file.skip(2 + name.count)
+            let at = file.position
+            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
+            // QEMU reads the subsection version into a uint8_t.
+            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
+            let subPlan: DescriptionPlan
+            if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
+            do throws(VMStateError) {
+                try load(subPlan, opaque, version: version)
+            } catch {
+                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
+            }
+        }
+    }
+
     /// The index of the subsection called `name`, without building anything.
     func subsectionIndex(_ program: Program, named name: UnsafeRawBufferPointer) -> Int? {
         for (index, entry) in program.subsections.enumerated()

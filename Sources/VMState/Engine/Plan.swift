@@ -97,6 +97,7 @@ final class DescriptionPlan: @unchecked Sendable {
     /// The compiled steps for saves without vmdesc and unchecked loads; set once the plan is
     /// built, before it is published.
     @exclusivity(unchecked) fileprivate(set) var program: Program?
+    fileprivate let programStorage = ProgramStorage()
 
     fileprivate init(_ vmsd: UnsafePointer<VMStateDescription>) {
         self.vmsd = vmsd
@@ -186,7 +187,7 @@ enum Planner {
                 sub += 1
             }
         }
-        plan.program = Program.compile(plan, subsectionPlans: plan.subsectionPlans)
+        plan.program = Program.compile(plan, subsectionPlans: plan.subsectionPlans, storage: plan.programStorage)
         return plan
     }
 

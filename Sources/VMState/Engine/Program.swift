@@ -74,8 +74,26 @@ struct SubsectionEntry {
     let name: UnsafeBufferPointer<UInt8>
 }
 
-/// A description's compiled steps.
-final class Program {
+/// The memory behind a plan's `Program`, freed with the plan.
+final class ProgramStorage {
+    fileprivate var allocations: [UnsafeMutableRawPointer] = []
+
+    fileprivate func copy<T>(_ array: [T]) -> UnsafeBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+        _ = buffer.initialize(from: array)
+        allocations.append(UnsafeMutableRawPointer(buffer.baseAddress!))
+        return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
+    }
+
+    deinit {
+        // Everything in these buffers is trivially destroyed.
+        for p in allocations { p.deallocate() }
+    }
+}
+
+/// A description's compiled steps: a trivially copyable view of memory that the plan's
+/// `ProgramStorage` owns, so that reading it in the hot loops costs no reference counting.
+struct Program {
     let steps: UnsafeBufferPointer<Step>
     let items: UnsafeBufferPointer<RunItem>
     let subsections: UnsafeBufferPointer<SubsectionEntry>
@@ -88,45 +106,26 @@ final class Program {
     let name: UnsafeBufferPointer<UInt8>
     /// Wire bytes of the description's runs: a lower bound of what one save writes.
     let fixedBytes: Int
-    private var names: [UnsafeMutableBufferPointer<UInt8>]
 
     fileprivate init(
         steps: [Step], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
-        name: UnsafeBufferPointer<UInt8>, names: [UnsafeMutableBufferPointer<UInt8>]
+        name: UnsafeBufferPointer<UInt8>, storage: ProgramStorage
     ) {
-        self.steps = UnsafeBufferPointer(Program.copy(steps))
-        self.items = UnsafeBufferPointer(Program.copy(items))
-        self.subsections = UnsafeBufferPointer(Program.copy(subsections))
+        self.steps = storage.copy(steps)
+        self.items = storage.copy(items)
+        self.subsections = storage.copy(subsections)
         self.flat = flat
         flatMaxVersion = steps.first?.maxVersion ?? Int32.min
         self.name = name
-        self.names = names
         fixedBytes = steps.reduce(0) { $0 + ($1.kind == .run ? $1.wireBytes : 0) }
     }
 
-    deinit {
-        steps.deallocate()
-        items.deallocate()
-        subsections.deallocate()
-        for n in names { n.deallocate() }
-    }
-
-    private static func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
-        _ = buffer.initialize(from: array)
-        return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
-    }
-
-    /// Compiles `plan` (whose fields are set). `subsectionPlans[i]` is the plan of subsection i
-    /// when it could be built.
-    static func compile(_ plan: DescriptionPlan, subsectionPlans: [DescriptionPlan?]) -> Program {
-        var names: [UnsafeMutableBufferPointer<UInt8>] = []
-        func owned(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> {
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-            _ = buffer.initialize(from: bytes)
-            names.append(buffer)
-            return UnsafeBufferPointer(rebasing: buffer[0..<bytes.count])
-        }
+    /// Compiles `plan` (whose fields are set) into memory owned by `storage`.
+    /// `subsectionPlans[i]` is the plan of subsection i when it could be built.
+    static func compile(
+        _ plan: DescriptionPlan, subsectionPlans: [DescriptionPlan?], storage: ProgramStorage
+    ) -> Program {
+        func owned(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> { storage.copy(bytes) }
 
         var steps: [Step] = []
         var items: [RunItem] = []
@@ -173,7 +172,7 @@ final class Program {
                 name: owned(sub.name)))
         }
         let name = owned(plan.nameBytes)
-        return Program(steps: steps, items: items, subsections: subsections, flat: flat, name: name, names: names)
+        return Program(steps: steps, items: items, subsections: subsections, flat: flat, name: name, storage: storage)
     }
 
     /// The run items of a plain field: a standard scalar, or a fixed array of a flat struct.

@@ -188,6 +188,18 @@ final class MigrationFile {
         return true
     }
 
+    /// The name in the subsection header at the cursor (0x05, length, name), when the whole
+    /// name is there and starts with `parent` (QEMU's rule for a subsection of `parent`);
+    /// nothing is consumed.
+    @inline(__always)
+    func peekSubsection(of parent: UnsafeBufferPointer<UInt8>) -> UnsafeRawBufferPointer? {
+        guard let base, cursor < count, base.load(fromByteOffset: cursor, as: UInt8.self) == 5,
+            Codec.startsSubsection(base + cursor, end: base + count, of: parent)
+        else { return nil }
+        let len = Int(base.load(fromByteOffset: cursor + 1, as: UInt8.self))
+        return UnsafeRawBufferPointer(start: base + cursor + 2, count: len)
+    }
+
     /// The `n` bytes starting `offset` past the cursor, without consuming them.
     func peek(_ n: Int, at offset: Int = 0) -> UnsafeRawBufferPointer? {
         guard offset >= 0, n >= 0, offset <= count - cursor, n <= count - cursor - offset,
