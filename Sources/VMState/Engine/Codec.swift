@@ -28,20 +28,38 @@ enum Codec {
                 for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i * stride, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
             }
         case 2:
+            if stride == 2 { return swapCopy(dest, source, count: count, as: UInt16.self) }
             for i in 0..<count {
                 let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt16.self)
                 dest.storeBytes(of: v.bigEndian, toByteOffset: i * 2, as: UInt16.self)
             }
         case 4:
+            if stride == 4 { return swapCopy(dest, source, count: count, as: UInt32.self) }
             for i in 0..<count {
                 let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self)
                 dest.storeBytes(of: v.bigEndian, toByteOffset: i * 4, as: UInt32.self)
             }
         default:
+            if stride == 8 { return swapCopy(dest, source, count: count, as: UInt64.self) }
             for i in 0..<count {
                 let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt64.self)
                 dest.storeBytes(of: v.bigEndian, toByteOffset: i * 8, as: UInt64.self)
             }
+        }
+    }
+
+    /// Copies `count` consecutive integers from `source` to `dest`, byte-swapping each (either
+    /// direction between host and big-endian order). Written so that it vectorises.
+    @inline(never)
+    static func swapCopy<T: FixedWidthInteger>(
+        _ dest: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, count: Int, as: T.Type
+    ) {
+        let width = MemoryLayout<T>.size
+        var i = 0
+        while i < count {
+            let v = source.loadUnaligned(fromByteOffset: i &* width, as: T.self)
+            dest.storeBytes(of: v.byteSwapped, toByteOffset: i &* width, as: T.self)
+            i &+= 1
         }
     }
 
@@ -61,16 +79,19 @@ enum Codec {
                 for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i * stride, as: UInt8.self) }
             }
         case 2:
+            if stride == 2 { return swapCopy(dest, source, count: count, as: UInt16.self) }
             for i in 0..<count {
                 let v = UInt16(bigEndian: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
                 dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt16.self)
             }
         case 4:
+            if stride == 4 { return swapCopy(dest, source, count: count, as: UInt32.self) }
             for i in 0..<count {
                 let v = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
                 dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt32.self)
             }
         default:
+            if stride == 8 { return swapCopy(dest, source, count: count, as: UInt64.self) }
             for i in 0..<count {
                 let v = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
                 dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt64.self)
