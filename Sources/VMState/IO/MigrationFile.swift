@@ -100,9 +100,9 @@ final class MigrationFile {
 
     /// Appends `n` bytes written by `body` into the new space.
     ///
-    /// The array grows geometrically (through `g_byte_array_set_size`, so GLib owns every
-    /// allocation) and `len` is advanced here by exactly `n`: it is exact whenever `body`
-    /// returns, so C code called at any point sees the true length.
+    /// The array grows geometrically (to powers of two, through `g_byte_array_set_size`, so GLib
+    /// owns every allocation) and `len` is advanced here by exactly `n`: it is exact whenever
+    /// `body` returns, so C code called at any point sees the true length.
     @inline(__always)
     func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let array, n > 0 else { return }
@@ -120,19 +120,19 @@ final class MigrationFile {
         guard let array, n > 0 else { return }
         let old = Int(array.pointee.len)
         if array.pointee.data != roomData || old != roomLen || n > roomEnd - old {
-            makeRoom(n, exactly: true)
+            makeRoom(n)
         }
     }
 
-    /// Grows the array's allocation to hold `n` more bytes (at least twice what this file has
-    /// written so far unless `exactly`) and leaves `len` as it was.
+    /// Grows the array's allocation to hold `n` more bytes -- to the next power of two, the
+    /// size GLib itself would allocate for it -- and leaves `len` as it was.
     @inline(never)
-    private func makeRoom(_ n: Int, exactly: Bool = false) {
+    private func makeRoom(_ n: Int) {
         guard let array else { return }
         let old = Int(array.pointee.len)
-        var want = old + n
-        if !exactly {
-            want = max(want, old + min(max(old - outputStart, 256), Int(UInt32.max) - old))
+        var want = max(old + n, 256)
+        if want & (want - 1) != 0 {
+            want = min(1 << (Int.bitWidth - (want - 1).leadingZeroBitCount), max(Int(UInt32.max), old + n))
         }
         g_byte_array_set_size(array, guint(want))
         g_byte_array_set_size(array, guint(old))
