@@ -205,3 +205,48 @@ import Testing
         }
     }
 }
+
+/// C calling a standard scalar info's get/put itself takes a shortcut without a plan; it must
+/// do what the planned element path does.
+@Suite struct StandardInfoShortcutTests {
+    static let kinds: [(VMStateStdKind, Int)] = [
+        (VMSTATE_STD_BOOL, 1), (VMSTATE_STD_INT8, 1), (VMSTATE_STD_UINT8, 1), (VMSTATE_STD_INT16, 2),
+        (VMSTATE_STD_UINT16, 2), (VMSTATE_STD_INT32, 4), (VMSTATE_STD_UINT32, 4), (VMSTATE_STD_INT64, 8),
+        (VMSTATE_STD_UINT64, 8), (VMSTATE_STD_CPUDOUBLE, 8),
+    ]
+
+    @Test func sameAsThePlannedElementPath() throws {
+        for (kind, width) in Self.kinds {
+            var value: UInt64 = 0x0102_0304_0506_0780
+            // put
+            let a = g_byte_array_new()!, b = g_byte_array_new()!
+            defer { g_byte_array_unref(a); g_byte_array_unref(b) }
+            let fa = MigrationFile(output: a), fb = MigrationFile(output: b)
+            #expect(vmstate_std_put(Int32(kind.rawValue), fa.handle, &value, width, nil, nil) == 0)
+            let plan = try Planner.standalone(VMStateEngine.emptyField, info: vmstate_std_info(Int32(kind.rawValue))!)
+            try withUnsafeMutableBytes(of: &value) { try Engine(file: fb).saveElement(plan, $0.baseAddress!, size: width, vmdesc: nil) }
+            #expect(a.pointee.len == UInt32(width))
+            #expect(Array(UnsafeBufferPointer(start: a.pointee.data, count: Int(a.pointee.len)))
+                == Array(UnsafeBufferPointer(start: b.pointee.data, count: Int(b.pointee.len))))
+            // get, whole and short
+            for length in [width, width - 1] {
+                let input: [UInt8] = [0x80, 2, 3, 4, 5, 6, 7, 8].prefix(length) + [0xEE]
+                let bytes = input.prefix(length).withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+                defer { g_bytes_unref(bytes) }
+                let ia = MigrationFile(input: bytes), ib = MigrationFile(input: bytes)
+                var x: UInt64 = 0x5555_5555_5555_5555, y = x
+                let r = vmstate_std_get(Int32(kind.rawValue), ia.handle, &x, width, nil)
+                let expected: VMStateError? = withUnsafeMutableBytes(of: &y) { p in
+                    do throws(VMStateError) {
+                        try Engine(file: ib).loadElement(plan, p.baseAddress!, size: width)
+                        return nil
+                    } catch { return error }
+                }
+                #expect(x == y)
+                #expect(r == (expected?.errno ?? 0))
+                #expect(ia.failure == expected)
+                #expect(ia.position == ib.position)
+            }
+        }
+    }
+}
