@@ -120,47 +120,37 @@ enum Codec {
         _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeRawPointer, into dest: UnsafeMutableRawPointer
     ) -> Int {
         var out = dest
-        var i = range.lowerBound
-        while i < range.upperBound {
-            let item = items[i]
-            let source = base + item.offset
-            switch item.kind {
-            case .u8:
-                if item.count == 1 {
-                    out.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
-                } else {
-                    storeBigEndian(out, source, count: item.count, width: 1, stride: item.stride)
-                }
-                out += item.count
+        var item = items.baseAddress! + range.lowerBound
+        let last = items.baseAddress! + range.upperBound
+        while item < last {
+            let source = base + item.pointee.offset
+            switch item.pointee.kind {
+            case .u8, .bool:
+                out.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
+                out += 1
             case .u16:
-                if item.count == 1 {
-                    out.storeBytes(of: source.loadUnaligned(as: UInt16.self).bigEndian, as: UInt16.self)
-                } else {
-                    storeBigEndian(out, source, count: item.count, width: 2, stride: item.stride)
-                }
-                out += item.count &* 2
+                out.storeBytes(of: source.loadUnaligned(as: UInt16.self).bigEndian, as: UInt16.self)
+                out += 2
             case .u32:
-                if item.count == 1 {
-                    out.storeBytes(of: source.loadUnaligned(as: UInt32.self).bigEndian, as: UInt32.self)
-                } else {
-                    storeBigEndian(out, source, count: item.count, width: 4, stride: item.stride)
-                }
-                out += item.count &* 4
+                out.storeBytes(of: source.loadUnaligned(as: UInt32.self).bigEndian, as: UInt32.self)
+                out += 4
             case .u64:
-                if item.count == 1 {
-                    out.storeBytes(of: source.loadUnaligned(as: UInt64.self).bigEndian, as: UInt64.self)
-                } else {
-                    storeBigEndian(out, source, count: item.count, width: 8, stride: item.stride)
-                }
-                out += item.count &* 8
+                out.storeBytes(of: source.loadUnaligned(as: UInt64.self).bigEndian, as: UInt64.self)
+                out += 8
+            case .array:
+                let width = Int(item.pointee.width), count = item.pointee.count
+                storeBigEndian(out, source, count: count, width: width, stride: item.pointee.stride)
+                out += count &* width
             case .repeatStruct:
-                let body = (i + 1)..<(i + 1 + Int(item.body))
-                for r in 0..<item.count {
-                    out += putRun(items, body, base: source + r &* item.stride, into: out)
+                let first = item - items.baseAddress! + 1
+                let body = first..<(first + Int(item.pointee.body))
+                let stride = item.pointee.stride
+                for r in 0..<item.pointee.count {
+                    out += putRun(items, body, base: source + r &* stride, into: out)
                 }
-                i += Int(item.body)
+                item += Int(item.pointee.body)
             }
-            i += 1
+            item += 1
         }
         return out - dest
     }
@@ -173,57 +163,48 @@ enum Codec {
         from source: UnsafeRawPointer, end: UnsafeRawPointer
     ) -> Int? {
         var input = source
-        var i = range.lowerBound
-        while i < range.upperBound {
-            let item = items[i]
-            let dest = base + item.offset
-            switch item.kind {
+        var item = items.baseAddress! + range.lowerBound
+        let last = items.baseAddress! + range.upperBound
+        while item < last {
+            let dest = base + item.pointee.offset
+            switch item.pointee.kind {
             case .u8:
-                if item.count == 1 {
-                    let v = input.load(as: UInt8.self)
-                    dest.storeBytes(of: item.isBool ? (v != 0 ? 1 : 0) : v, as: UInt8.self)
-                } else {
-                    loadBigEndian(dest, input, count: item.count, width: 1, stride: item.stride, isBool: item.isBool)
-                }
-                input += item.count
+                dest.storeBytes(of: input.load(as: UInt8.self), as: UInt8.self)
+                input += 1
+            case .bool:
+                dest.storeBytes(of: input.load(as: UInt8.self) != 0 ? 1 : 0, as: UInt8.self)
+                input += 1
             case .u16:
-                if item.count == 1 {
-                    dest.storeBytes(of: UInt16(bigEndian: input.loadUnaligned(as: UInt16.self)), as: UInt16.self)
-                } else {
-                    loadBigEndian(dest, input, count: item.count, width: 2, stride: item.stride, isBool: false)
-                }
-                input += item.count &* 2
+                dest.storeBytes(of: UInt16(bigEndian: input.loadUnaligned(as: UInt16.self)), as: UInt16.self)
+                input += 2
             case .u32:
-                if item.count == 1 {
-                    dest.storeBytes(of: UInt32(bigEndian: input.loadUnaligned(as: UInt32.self)), as: UInt32.self)
-                } else {
-                    loadBigEndian(dest, input, count: item.count, width: 4, stride: item.stride, isBool: false)
-                }
-                input += item.count &* 4
+                dest.storeBytes(of: UInt32(bigEndian: input.loadUnaligned(as: UInt32.self)), as: UInt32.self)
+                input += 4
             case .u64:
-                if item.count == 1 {
-                    dest.storeBytes(of: UInt64(bigEndian: input.loadUnaligned(as: UInt64.self)), as: UInt64.self)
-                } else {
-                    loadBigEndian(dest, input, count: item.count, width: 8, stride: item.stride, isBool: false)
-                }
-                input += item.count &* 8
+                dest.storeBytes(of: UInt64(bigEndian: input.loadUnaligned(as: UInt64.self)), as: UInt64.self)
+                input += 8
+            case .array:
+                let width = Int(item.pointee.width), count = item.pointee.count
+                loadBigEndian(dest, input, count: count, width: width, stride: item.pointee.stride, isBool: item.pointee.isBool)
+                input += count &* width
             case .repeatStruct:
-                let body = (i + 1)..<(i + 1 + Int(item.body))
-                for r in 0..<item.count {
-                    guard let n = getRun(items, body, base: dest + r &* item.stride, from: input, end: end) else {
+                let first = item - items.baseAddress! + 1
+                let body = first..<(first + Int(item.pointee.body))
+                let stride = item.pointee.stride
+                let name = UnsafeBufferPointer(start: item.pointee.name, count: item.pointee.nameCount)
+                for r in 0..<item.pointee.count {
+                    guard let n = getRun(items, body, base: dest + r &* stride, from: input, end: end) else {
                         return nil
                     }
                     input += n
                     // After each element the per-field path looks for that element's subsections.
-                    if input < end && input.load(as: UInt8.self) == 5
-                        && startsSubsection(input, end: end, of: UnsafeBufferPointer(start: item.name, count: item.nameCount))
-                    {
+                    if input < end && input.load(as: UInt8.self) == 5 && startsSubsection(input, end: end, of: name) {
                         return nil
                     }
                 }
-                i += Int(item.body)
+                item += Int(item.pointee.body)
             }
-            i += 1
+            item += 1
         }
         return input - source
     }

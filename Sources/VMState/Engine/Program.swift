@@ -13,15 +13,22 @@ import CVMState
 // unretained references (the plan holds them strongly through its `FieldPlan.op` and
 // `subsectionPlans`, and plans are never freed once cached).
 
-/// One scalar run, or the repetition of a flat struct's items.
+/// One scalar, one array of scalars, or the repetition of a flat struct's items.
 struct RunItem {
     enum Kind: UInt8 {
-        case u8 = 1, u16 = 2, u32 = 4, u64 = 8
+        /// One value of that width at `offset`.
+        case u8, u16, u32, u64
+        /// One bool: saved as its byte, loaded as 1 for any non-zero byte.
+        case bool
+        /// `count` values of `width` bytes every `stride` bytes from `offset`.
+        case array
         /// The `body` items that follow, `count` times, every `stride` bytes from `offset`.
-        case repeatStruct = 0
+        case repeatStruct
     }
     var kind: Kind
-    /// Loads store 1 for any non-zero byte.
+    /// array: the element width.
+    var width: UInt8 = 0
+    /// array: loads store 1 for any non-zero byte.
     var isBool: Bool = false
     /// repeatStruct: how many of the following items are its body.
     var body: Int32 = 0
@@ -35,6 +42,16 @@ struct RunItem {
     /// on load (bytes owned by the program).
     var name: UnsafePointer<UInt8>? = nil
     var nameCount: Int = 0
+
+    /// `count` scalars of `width` bytes (1, 2, 4 or 8) every `stride` bytes from `offset`.
+    static func scalars(width: Int, isBool: Bool, offset: Int, count: Int, stride: Int) -> RunItem? {
+        guard [1, 2, 4, 8].contains(width) else { return nil }
+        if count != 1 {
+            return RunItem(kind: .array, width: UInt8(width), isBool: isBool, offset: offset, count: count, stride: stride)
+        }
+        let kind: Kind = isBool && width == 1 ? .bool : width == 1 ? .u8 : width == 2 ? .u16 : width == 4 ? .u32 : .u64
+        return RunItem(kind: kind, width: UInt8(width), offset: offset, count: 1, stride: stride)
+    }
 }
 
 struct Step {
@@ -184,9 +201,10 @@ struct Program {
         else { return nil }
         switch field.op {
         case .scalar(let width, let isBool):
-            guard let kind = RunItem.Kind(rawValue: UInt8(width)), kind != .repeatStruct else { return nil }
-            guard n > 0 else { return ([], 0) }
-            return ([RunItem(kind: kind, isBool: isBool, offset: field.offset, count: n, stride: field.size)], n * width)
+            guard n > 0 else { return [1, 2, 4, 8].contains(width) ? ([], 0) : nil }
+            guard let item = RunItem.scalars(width: width, isBool: isBool, offset: field.offset, count: n, stride: field.size)
+            else { return nil }
+            return ([item], n * width)
         case .structure(let nested):
             guard let program = nested.program, program.flat else { return nil }
             guard n > 0 else { return ([], 0) }
@@ -208,10 +226,10 @@ struct Program {
     private static func testedScalar(_ field: FieldPlan) -> (RunItem, Int)? {
         guard field.fieldExists != nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
             field.sizeOffset == nil, let n = fixedCount(field), n > 0,
-            case .scalar(let width, let isBool) = field.op, let kind = RunItem.Kind(rawValue: UInt8(width)),
-            kind != .repeatStruct
+            case .scalar(let width, let isBool) = field.op,
+            let item = RunItem.scalars(width: width, isBool: isBool, offset: field.offset, count: n, stride: field.size)
         else { return nil }
-        return (RunItem(kind: kind, isBool: isBool, offset: field.offset, count: n, stride: field.size), n * width)
+        return (item, n * width)
     }
 
     private static func structs(_ field: FieldPlan, index: Int) -> Step? {
