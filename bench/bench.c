@@ -320,6 +320,8 @@ int main(int argc, char **argv) {
     self[len] = 0;
 
     print_machine();
+    printf("checked first, per case: the engine and the C interpreter write identical bytes, and "
+           "each one's load saves them again\n");
     printf("\n%-6s %-5s %9s %10s | %10s %8s %8s %9s | %10s %8s\n", "case", "dir", "elements",
            "bytes", "engine", "ns/elem", "MB/s", "x memcpy", "C interp", "C/engine");
     printf("---------------------------------------------------------------------------------"
