@@ -84,8 +84,8 @@ public enum VMStateEngine {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
         guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
-        // The fixed part of the output is known: make room for it once.
-        file.reserve(plan.program?.fixedBytes ?? 0)
+        // Make room once for what the save is expected to write.
+        file.reserve(plan.program?.estimatedBytes ?? 0)
         do throws(VMStateError) {
             try Engine(file: file, compiled: compiled).save(plan, opaque, version: version, vmdesc: vmdesc)
         } catch {

@@ -123,6 +123,11 @@ struct Program {
     let name: UnsafeBufferPointer<UInt8>
     /// Wire bytes of the description's runs: a lower bound of what one save writes.
     let fixedBytes: Int
+    /// What one save is expected to write: the runs, tested scalars, nested structs and
+    /// subsections as if present (not the per-field steps, whose sizes depend on the state).
+    /// Only for reserving output room; at most `estimateLimit`.
+    let estimatedBytes: Int
+    static let estimateLimit = 64 << 20
 
     fileprivate init(
         steps: [Step], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
@@ -135,6 +140,21 @@ struct Program {
         flatMaxVersion = steps.first?.maxVersion ?? Int32.min
         self.name = name
         fixedBytes = steps.reduce(0) { $0 + ($1.kind == .run ? $1.wireBytes : 0) }
+        var estimate = 0
+        func add(_ n: Int) { estimate = min(estimate + min(n, Program.estimateLimit), Program.estimateLimit) }
+        for step in steps {
+            switch step.kind {
+            case .run, .tested: add(step.wireBytes)
+            case .structs:
+                let each = step.nested?.takeUnretainedValue().program?.estimatedBytes ?? 0
+                add(each.multipliedReportingOverflow(by: step.count).overflow ? Program.estimateLimit : each * step.count)
+            case .field: break
+            }
+        }
+        for entry in subsections {
+            add(entry.name.count + 6 + (entry.plan?.takeUnretainedValue().program?.estimatedBytes ?? 0))
+        }
+        estimatedBytes = estimate
     }
 
     /// Compiles `plan` (whose fields are set) into memory owned by `storage`.
