@@ -206,6 +206,40 @@ import Testing
     }
 }
 
+/// Plans (and their compiled steps) built and used from several threads at once.
+@Suite struct ConcurrentPlanTests {
+    @Test func savesAndLoadsFromManyThreadsAgree() async throws {
+        nonisolated(unsafe) let vmsd = fp_dev_race_vmsd_ptr()!
+        let expected: [UInt8] = try {
+            var dev = FastPathTests.device(hasF: true, more: true, hasSub: true)
+            return try FastPathTests.saveBoth(&dev, version: 3).slow
+        }()
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var ok = true
+                    for _ in 0..<200 {
+                        var dev = FastPathTests.device(hasF: true, more: true, hasSub: true)
+                        guard let bytes = try? withUnsafeMutablePointer(to: &dev, {
+                            try VMStateEngine.save(vmsd, opaque: UnsafeMutableRawPointer($0))
+                        }) else { return false }
+                        ok = ok && bytes == expected
+                        var copy = FpDev()
+                        copy.n = 3
+                        ok = ok && (try? withUnsafeMutablePointer(to: &copy, {
+                            try VMStateEngine.load(vmsd, opaque: UnsafeMutableRawPointer($0), from: bytes)
+                        })) != nil
+                        ok = ok && copy.a == dev.a && copy.h.0.w == dev.h.0.w && copy.s == dev.s
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 8))
+    }
+}
+
 /// C calling a standard scalar info's get/put itself takes a shortcut without a plan; it must
 /// do what the planned element path does.
 @Suite struct StandardInfoShortcutTests {

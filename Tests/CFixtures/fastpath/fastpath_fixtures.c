@@ -74,7 +74,33 @@ static const VMStateDescription fp_dev_vmsd = {
     .subsections = (const VMStateDescription *[]){&fp_dev_sub_vmsd, NULL},
 };
 
+/* The same description as another object: its plan is built by whoever uses it first (the
+ * concurrency test). */
+static const VMStateDescription fp_dev_race_vmsd = {
+    .name = "fp-dev",
+    .version_id = 3,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(a, FpDev),
+        VMSTATE_UINT16_V(b, FpDev, 2),
+        VMSTATE_BOOL(c, FpDev),
+        VMSTATE_UINT64_ARRAY(d, FpDev, 3),
+        VMSTATE_UINT8_ARRAY(e, FpDev, 5),
+        VMSTATE_BOOL(has_f, FpDev),
+        VMSTATE_INT32_TEST(f, FpDev, fp_has_f),
+        VMSTATE_STRUCT_ARRAY(g, FpDev, 3, 1, fp_item_vmsd, FpItem),
+        VMSTATE_STRUCT_ARRAY(h, FpDev, 2, 1, fp_node_vmsd, FpNode),
+        VMSTATE_UINT32_V(late, FpDev, 3),
+        VMSTATE_UINT16(n, FpDev),
+        VMSTATE_VARRAY_UINT16_UNSAFE(var, FpDev, n, 0, vmstate_info_uint16, uint16_t),
+        VMSTATE_BOOL(has_sub, FpDev),
+        VMSTATE_END_OF_LIST(),
+    },
+    .subsections = (const VMStateDescription *[]){&fp_dev_sub_vmsd, NULL},
+};
+
 const VMStateDescription *fp_dev_vmsd_ptr(void) { return &fp_dev_vmsd; }
+const VMStateDescription *fp_dev_race_vmsd_ptr(void) { return &fp_dev_race_vmsd; }
 const VMStateDescription *fp_item_vmsd_ptr(void) { return &fp_item_vmsd; }
 
 static const VMStateDescription fp_entry_vmsd = {

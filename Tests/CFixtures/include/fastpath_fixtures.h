@@ -37,6 +37,8 @@ typedef struct {
 } FpDev;
 
 const VMStateDescription *fp_dev_vmsd_ptr(void);
+/* A separate but identical description object, planned first by the concurrency test. */
+const VMStateDescription *fp_dev_race_vmsd_ptr(void);
 const VMStateDescription *fp_item_vmsd_ptr(void);
 
 /* A QTAILQ and a GTree of flat elements (list and tree elements take the flat shortcut). */
