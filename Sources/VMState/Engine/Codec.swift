@@ -123,7 +123,7 @@ enum Codec {
         var item = items.baseAddress! + range.lowerBound
         let last = items.baseAddress! + range.upperBound
         while item < last {
-            let source = base + item.pointee.offset
+            let source = base + Int(item.pointee.offset)
             switch item.pointee.kind {
             case .u8, .bool:
                 out.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
@@ -138,14 +138,14 @@ enum Codec {
                 out.storeBytes(of: source.loadUnaligned(as: UInt64.self).bigEndian, as: UInt64.self)
                 out += 8
             case .array:
-                let width = Int(item.pointee.width), count = item.pointee.count
-                storeBigEndian(out, source, count: count, width: width, stride: item.pointee.stride)
+                let width = Int(item.pointee.width), count = Int(item.pointee.count)
+                storeBigEndian(out, source, count: count, width: width, stride: Int(item.pointee.stride))
                 out += count &* width
             case .repeatStruct:
                 let first = item - items.baseAddress! + 1
                 let body = first..<(first + Int(item.pointee.body))
-                let stride = item.pointee.stride
-                for r in 0..<item.pointee.count {
+                let stride = Int(item.pointee.stride)
+                for r in 0..<Int(item.pointee.count) {
                     out += putRun(items, body, base: source + r &* stride, into: out)
                 }
                 item += Int(item.pointee.body)
@@ -166,7 +166,7 @@ enum Codec {
         var item = items.baseAddress! + range.lowerBound
         let last = items.baseAddress! + range.upperBound
         while item < last {
-            let dest = base + item.pointee.offset
+            let dest = base + Int(item.pointee.offset)
             switch item.pointee.kind {
             case .u8:
                 dest.storeBytes(of: input.load(as: UInt8.self), as: UInt8.self)
@@ -184,15 +184,15 @@ enum Codec {
                 dest.storeBytes(of: UInt64(bigEndian: input.loadUnaligned(as: UInt64.self)), as: UInt64.self)
                 input += 8
             case .array:
-                let width = Int(item.pointee.width), count = item.pointee.count
-                loadBigEndian(dest, input, count: count, width: width, stride: item.pointee.stride, isBool: item.pointee.isBool)
+                let width = Int(item.pointee.width), count = Int(item.pointee.count)
+                loadBigEndian(dest, input, count: count, width: width, stride: Int(item.pointee.stride), isBool: item.pointee.isBool)
                 input += count &* width
             case .repeatStruct:
                 let first = item - items.baseAddress! + 1
                 let body = first..<(first + Int(item.pointee.body))
-                let stride = item.pointee.stride
-                let name = UnsafeBufferPointer(start: item.pointee.name, count: item.pointee.nameCount)
-                for r in 0..<item.pointee.count {
+                let stride = Int(item.pointee.stride)
+                let name = UnsafeBufferPointer(start: item.pointee.name, count: Int(item.pointee.nameCount))
+                for r in 0..<Int(item.pointee.count) {
                     guard let n = getRun(items, body, base: dest + r &* stride, from: input, end: end) else {
                         return nil
                     }

@@ -25,27 +25,43 @@ struct RunItem {
         /// The `body` items that follow, `count` times, every `stride` bytes from `offset`.
         case repeatStruct
     }
+    // 32 bytes: the items of a run are walked for every save and load, so they are kept small
+    // (a field whose numbers do not fit takes the per-field path).
     var kind: Kind
     /// array: the element width.
     var width: UInt8 = 0
     /// array: loads store 1 for any non-zero byte.
     var isBool: Bool = false
     /// repeatStruct: how many of the following items are its body.
-    var body: Int32 = 0
+    var body: UInt32 = 0
     /// From the base of the struct the run belongs to.
-    var offset: Int
-    var count: Int
-    var stride: Int
-    /// repeatStruct: wire bytes of one repetition.
-    var bodyBytes: Int = 0
+    var offset: UInt32
+    var count: UInt32
+    var stride: UInt32
     /// repeatStruct: the nested description's name, for the subsection check after each element
     /// on load (bytes owned by the program).
+    var nameCount: UInt32 = 0
     var name: UnsafePointer<UInt8>? = nil
-    var nameCount: Int = 0
+
+    init(kind: Kind, width: UInt8 = 0, isBool: Bool = false, body: Int = 0, offset: Int, count: Int, stride: Int,
+        name: UnsafeBufferPointer<UInt8>? = nil) {
+        self.kind = kind
+        self.width = width
+        self.isBool = isBool
+        self.body = UInt32(body)
+        self.offset = UInt32(offset)
+        self.count = UInt32(count)
+        self.stride = UInt32(stride)
+        self.nameCount = UInt32(name?.count ?? 0)
+        self.name = name?.baseAddress
+    }
+
+    /// Whether the numbers of an item fit its fields.
+    static func fits(_ numbers: Int...) -> Bool { numbers.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) } }
 
     /// `count` scalars of `width` bytes (1, 2, 4 or 8) every `stride` bytes from `offset`.
     static func scalars(width: Int, isBool: Bool, offset: Int, count: Int, stride: Int) -> RunItem? {
-        guard [1, 2, 4, 8].contains(width) else { return nil }
+        guard [1, 2, 4, 8].contains(width), fits(offset, count, stride) else { return nil }
         if count != 1 {
             return RunItem(kind: .array, width: UInt8(width), isBool: isBool, offset: offset, count: count, stride: stride)
         }
@@ -231,10 +247,11 @@ struct Program {
             let body = Array(program.items)
             let bodyBytes = program.fixedBytes
             let total = bodyBytes.multipliedReportingOverflow(by: n)
-            guard !total.overflow, body.count < Int(Int32.max) else { return nil }
+            guard !total.overflow, RunItem.fits(body.count, field.offset, n, field.size, nested.nameBytes.count)
+            else { return nil }
             let name = owned(nested.nameBytes)
-            var items = [RunItem(kind: .repeatStruct, body: Int32(body.count), offset: field.offset, count: n,
-                stride: field.size, bodyBytes: bodyBytes, name: name.baseAddress, nameCount: name.count)]
+            var items = [RunItem(kind: .repeatStruct, body: body.count, offset: field.offset, count: n,
+                stride: field.size, name: name)]
             items.append(contentsOf: body)
             return (items, total.partialValue)
         default:
