@@ -108,13 +108,15 @@ public enum VMStateEngine {
 
     static func save(
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
-        version: Int32, vmdesc: VMDescWriter?
+        version: Int32, vmdesc: VMDescWriter?, compiled: Bool = true
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
         guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
+        // Make room once for what the save is expected to write.
+        file.reserve(plan.program?.estimatedBytes ?? 0)
         do throws(VMStateError) {
-            try Engine(file: file).save(plan, opaque, version: version, vmdesc: vmdesc)
+            try Engine(file: file, compiled: compiled).save(plan, opaque, version: version, vmdesc: vmdesc)
         } catch {
             throw error.under(plan.name)
         }
@@ -122,13 +124,13 @@ public enum VMStateEngine {
 
     static func load(
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
-        version: Int32, guard loadGuard: LoadGuard? = nil
+        version: Int32, guard loadGuard: LoadGuard? = nil, compiled: Bool = true
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
         guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
         do throws(VMStateError) {
-            try Engine(file: file, loadGuard: loadGuard).load(plan, opaque, version: version)
+            try Engine(file: file, loadGuard: loadGuard, compiled: compiled).load(plan, opaque, version: version)
         } catch {
             throw error.under(plan.name)
         }

@@ -49,6 +49,20 @@ import CVMState
 }
 
 // The standard VMStateInfo get/put, when C calls them itself (the engine calls them inline).
+// Scalars (a custom info's put calling vmstate_info_uint32.put, say) take no plan: the same
+// Codec calls as the engine's, without building a FieldPlan (and its strings) per call.
+
+/// Width and bool-ness of the scalar standard kinds.
+private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
+    switch StandardKind(rawValue: kind) {
+    case .bool?: return (1, true)
+    case .int8?, .uint8?: return (1, false)
+    case .int16?, .uint16?: return (2, false)
+    case .int32?, .uint32?: return (4, false)
+    case .int64?, .uint64?, .cpudouble?: return (8, false)
+    default: return nil
+    }
+}
 
 @c @implementation public func vmstate_std_get(
     _ kind: Int32, _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int,
@@ -56,6 +70,11 @@ import CVMState
 ) -> Int32 {
     guard let f, let info = vmstate_std_info(kind) else { return -22 }
     let file = MigrationFile.from(f)
+    if let pv, let (width, isBool) = scalarKind(kind) {
+        let at = file.position
+        if Codec.getScalars(file, pv, count: 1, width: width, stride: width, isBool: isBool) { return 0 }
+        return file.record(Engine(file: file).shortInput(width, at: at)).errno
+    }
     do throws(VMStateError) {
         let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
         guard let pv else {
@@ -81,6 +100,10 @@ import CVMState
     if kind == VMSTATE_STD_NULLPTR.rawValue {
         guard pv == nil else { return -22 }
         file.putByte(UInt8(VMS_NULLPTR_MARKER))
+        return 0
+    }
+    if let pv, let (width, _) = scalarKind(kind) {
+        Codec.putScalars(file, pv, count: 1, width: width, stride: width)
         return 0
     }
     let writer = vmdesc.map { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }

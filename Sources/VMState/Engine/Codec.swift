@@ -1,5 +1,8 @@
 import CGLib
 import CVMState
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Big-endian runs of scalars between the device struct and the file, in bulk: one bounds
 /// check and one byte-swapping copy per run.
@@ -7,28 +10,91 @@ enum Codec {
     /// Appends `count` scalars of `width` bytes found every `stride` bytes from `source`.
     static func putScalars(_ file: MigrationFile, _ source: UnsafeRawPointer, count: Int, width: Int, stride: Int) {
         file.append(count * width) { dest in
-            switch width {
-            case 1:
-                if stride == 1 {
-                    dest.copyMemory(from: source, byteCount: count)
-                } else {
-                    for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i * stride, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
-                }
-            case 2:
-                for i in 0..<count {
-                    let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt16.self)
-                    dest.storeBytes(of: v.bigEndian, toByteOffset: i * 2, as: UInt16.self)
-                }
-            case 4:
-                for i in 0..<count {
-                    let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self)
-                    dest.storeBytes(of: v.bigEndian, toByteOffset: i * 4, as: UInt32.self)
-                }
-            default:
-                for i in 0..<count {
-                    let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt64.self)
-                    dest.storeBytes(of: v.bigEndian, toByteOffset: i * 8, as: UInt64.self)
-                }
+            storeBigEndian(dest, source, count: count, width: width, stride: stride)
+        }
+    }
+
+    /// Writes `count` scalars of `width` bytes found every `stride` bytes from `source` to
+    /// `dest` as consecutive big-endian values.
+    @inline(__always)
+    static func storeBigEndian(
+        _ dest: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, count: Int, width: Int, stride: Int
+    ) {
+        switch width {
+        case 1:
+            if stride == 1 {
+                dest.copyMemory(from: source, byteCount: count)
+            } else {
+                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i * stride, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+            }
+        case 2:
+            if stride == 2 { return swapCopy(dest, source, count: count, as: UInt16.self) }
+            for i in 0..<count {
+                let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt16.self)
+                dest.storeBytes(of: v.bigEndian, toByteOffset: i * 2, as: UInt16.self)
+            }
+        case 4:
+            if stride == 4 { return swapCopy(dest, source, count: count, as: UInt32.self) }
+            for i in 0..<count {
+                let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self)
+                dest.storeBytes(of: v.bigEndian, toByteOffset: i * 4, as: UInt32.self)
+            }
+        default:
+            if stride == 8 { return swapCopy(dest, source, count: count, as: UInt64.self) }
+            for i in 0..<count {
+                let v = source.loadUnaligned(fromByteOffset: i * stride, as: UInt64.self)
+                dest.storeBytes(of: v.bigEndian, toByteOffset: i * 8, as: UInt64.self)
+            }
+        }
+    }
+
+    /// Copies `count` consecutive integers from `source` to `dest`, byte-swapping each (either
+    /// direction between host and big-endian order). Written so that it vectorises.
+    @inline(never)
+    static func swapCopy<T: FixedWidthInteger>(
+        _ dest: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, count: Int, as: T.Type
+    ) {
+        let width = MemoryLayout<T>.size
+        var i = 0
+        while i < count {
+            let v = source.loadUnaligned(fromByteOffset: i &* width, as: T.self)
+            dest.storeBytes(of: v.byteSwapped, toByteOffset: i &* width, as: T.self)
+            i &+= 1
+        }
+    }
+
+    /// Reads `count` consecutive big-endian scalars of `width` bytes from `source` into `dest`
+    /// every `stride` bytes. Bools store 1 for any non-zero byte.
+    @inline(__always)
+    static func loadBigEndian(
+        _ dest: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, count: Int, width: Int, stride: Int, isBool: Bool
+    ) {
+        switch width {
+        case 1:
+            if isBool {
+                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: i * stride, as: UInt8.self) }
+            } else if stride == 1 {
+                dest.copyMemory(from: source, byteCount: count)
+            } else {
+                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i * stride, as: UInt8.self) }
+            }
+        case 2:
+            if stride == 2 { return swapCopy(dest, source, count: count, as: UInt16.self) }
+            for i in 0..<count {
+                let v = UInt16(bigEndian: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
+                dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt16.self)
+            }
+        case 4:
+            if stride == 4 { return swapCopy(dest, source, count: count, as: UInt32.self) }
+            for i in 0..<count {
+                let v = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+                dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt32.self)
+            }
+        default:
+            if stride == 8 { return swapCopy(dest, source, count: count, as: UInt64.self) }
+            for i in 0..<count {
+                let v = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+                dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt64.self)
             }
         }
     }
@@ -45,33 +111,134 @@ enum Codec {
             return false
         }
         return file.take(total.partialValue) { source in
-            switch width {
-            case 1:
-                if isBool {
-                    for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: i * stride, as: UInt8.self) }
-                } else if stride == 1 {
-                    dest.copyMemory(from: source, byteCount: count)
-                } else {
-                    for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i * stride, as: UInt8.self) }
-                }
-            case 2:
-                for i in 0..<count {
-                    let v = UInt16(bigEndian: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
-                    dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt16.self)
-                }
-            case 4:
-                for i in 0..<count {
-                    let v = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
-                    dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt32.self)
-                }
-            default:
-                for i in 0..<count {
-                    let v = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
-                    dest.storeBytes(of: v, toByteOffset: i * stride, as: UInt64.self)
-                }
-            }
+            loadBigEndian(dest, source, count: count, width: width, stride: stride, isBool: isBool)
             return true
         } ?? false
+    }
+
+    // MARK: runs (Program)
+
+    /// Writes the run items `range` for the struct at `base` into `dest`; returns the bytes
+    /// written (the run's `wireBytes`).
+    static func putRun(
+        _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeRawPointer, into dest: UnsafeMutableRawPointer
+    ) -> Int {
+        var out = dest
+        var item = items.baseAddress! + range.lowerBound
+        let last = items.baseAddress! + range.upperBound
+        while item < last {
+            let source = base + Int(item.pointee.offset)
+            switch item.pointee.kind {
+            case .u8, .bool:
+                out.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
+                out += 1
+            case .u16:
+                out.storeBytes(of: source.loadUnaligned(as: UInt16.self).bigEndian, as: UInt16.self)
+                out += 2
+            case .u32:
+                out.storeBytes(of: source.loadUnaligned(as: UInt32.self).bigEndian, as: UInt32.self)
+                out += 4
+            case .u64:
+                out.storeBytes(of: source.loadUnaligned(as: UInt64.self).bigEndian, as: UInt64.self)
+                out += 8
+            case .array:
+                let width = Int(item.pointee.width), count = Int(item.pointee.count)
+                storeBigEndian(out, source, count: count, width: width, stride: Int(item.pointee.stride))
+                out += count &* width
+            case .repeatStruct:
+                let first = item - items.baseAddress! + 1
+                let body = first..<(first + Int(item.pointee.body))
+                let stride = Int(item.pointee.stride)
+                for r in 0..<Int(item.pointee.count) {
+                    out += putRun(items, body, base: source + r &* stride, into: out)
+                }
+                item += Int(item.pointee.body)
+            }
+            item += 1
+        }
+        return out - dest
+    }
+
+    /// Reads the run items `range` for the struct at `base` from `source`, where the input
+    /// ends at `end`; returns the bytes read, or nil as soon as the bytes after a struct element
+    /// begin a subsection of that struct's description (the per-field path then reports it).
+    static func getRun(
+        _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeMutableRawPointer,
+        from source: UnsafeRawPointer, end: UnsafeRawPointer
+    ) -> Int? {
+        var input = source
+        var item = items.baseAddress! + range.lowerBound
+        let last = items.baseAddress! + range.upperBound
+        while item < last {
+            let dest = base + Int(item.pointee.offset)
+            switch item.pointee.kind {
+            case .u8:
+                dest.storeBytes(of: input.load(as: UInt8.self), as: UInt8.self)
+                input += 1
+            case .bool:
+                dest.storeBytes(of: input.load(as: UInt8.self) != 0 ? 1 : 0, as: UInt8.self)
+                input += 1
+            case .u16:
+                dest.storeBytes(of: UInt16(bigEndian: input.loadUnaligned(as: UInt16.self)), as: UInt16.self)
+                input += 2
+            case .u32:
+                dest.storeBytes(of: UInt32(bigEndian: input.loadUnaligned(as: UInt32.self)), as: UInt32.self)
+                input += 4
+            case .u64:
+                dest.storeBytes(of: UInt64(bigEndian: input.loadUnaligned(as: UInt64.self)), as: UInt64.self)
+                input += 8
+            case .array:
+                let width = Int(item.pointee.width), count = Int(item.pointee.count)
+                loadBigEndian(dest, input, count: count, width: width, stride: Int(item.pointee.stride), isBool: item.pointee.isBool)
+                input += count &* width
+            case .repeatStruct:
+                let first = item - items.baseAddress! + 1
+                let body = first..<(first + Int(item.pointee.body))
+                let stride = Int(item.pointee.stride)
+                let name = UnsafeBufferPointer(start: item.pointee.name, count: Int(item.pointee.nameCount))
+                for r in 0..<Int(item.pointee.count) {
+                    guard let n = getRun(items, body, base: dest + r &* stride, from: input, end: end) else {
+                        return nil
+                    }
+                    input += n
+                    // After each element the per-field path looks for that element's subsections.
+                    if input < end && input.load(as: UInt8.self) == 5 && startsSubsection(input, end: end, of: name) {
+                        return nil
+                    }
+                }
+                item += Int(item.pointee.body)
+            }
+            item += 1
+        }
+        return input - source
+    }
+
+    /// Reads one flat struct (`items` are all of its run, `bytes` its wire size) from `source`;
+    /// false when the bytes after it begin one of its subsections (see `getRun`).
+    static func getStruct(
+        _ items: UnsafeBufferPointer<RunItem>, bytes: Int, name: UnsafeBufferPointer<UInt8>,
+        base: UnsafeMutableRawPointer, from source: UnsafeRawPointer, end: UnsafeRawPointer
+    ) -> Bool {
+        guard getRun(items, 0..<items.count, base: base, from: source, end: end) != nil else { return false }
+        let after = source + bytes
+        return !(after < end && after.load(as: UInt8.self) == 5 && startsSubsection(after, end: end, of: name))
+    }
+
+    /// Whether the bytes at `p` (a 0x05 marker) are a subsection header whose name starts with
+    /// `parent`'s name, as the per-field load's subsection check sees them.
+    static func startsSubsection(_ p: UnsafeRawPointer, end: UnsafeRawPointer, of parent: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard end - p >= 2 else { return false }
+        let len = Int(p.load(fromByteOffset: 1, as: UInt8.self))
+        guard len >= parent.count + 1, end - p - 2 >= len else { return false }
+        return parent.count == 0 || memcmp(p + 2, parent.baseAddress!, parent.count) == 0
+    }
+
+    /// Writes a subsection header: 0x05, the name's length, the name, be32 `version`.
+    static func putSubsectionHeader(_ dest: UnsafeMutableRawPointer, name: UnsafeBufferPointer<UInt8>, version: Int32) {
+        dest.storeBytes(of: 5, as: UInt8.self)
+        dest.storeBytes(of: UInt8(truncatingIfNeeded: name.count), toByteOffset: 1, as: UInt8.self)
+        if name.count > 0 { (dest + 2).copyMemory(from: name.baseAddress!, byteCount: name.count) }
+        dest.storeBytes(of: UInt32(bitPattern: version).bigEndian, toByteOffset: 2 + name.count, as: UInt32.self)
     }
 
     /// Reads one big-endian unsigned integer of `width` bytes.
@@ -128,17 +295,29 @@ enum IntrusiveList {
 
 /// The nodes of a GTree in key order.
 enum GTreeNodes {
-    private final class Box { var nodes: [(UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)] = [] }
+    private typealias Node = (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)
+    private struct Collector {
+        var next: UnsafeMutablePointer<Node>
+        var left: Int
+    }
 
+    /// The nodes in key order, collected in one allocation.
     static func collect(_ tree: OpaquePointer) -> [(UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)] {
-        let box = Box()
-        withExtendedLifetime(box) {
-            g_tree_foreach(tree, { key, value, data in
-                let box = Unmanaged<Box>.fromOpaque(data!).takeUnretainedValue()
-                box.nodes.append((key, value))
-                return 0
-            }, Unmanaged.passUnretained(box).toOpaque())
+        let n = Int(g_tree_nnodes(tree))
+        guard n > 0 else { return [] }
+        return [Node](unsafeUninitializedCapacity: n) { buffer, initialized in
+            var collector = Collector(next: buffer.baseAddress!, left: n)
+            withUnsafeMutablePointer(to: &collector) { context in
+                g_tree_foreach(tree, { key, value, data in
+                    let c = data!.assumingMemoryBound(to: Collector.self)
+                    guard c.pointee.left > 0 else { return 1 }
+                    c.pointee.next.initialize(to: (key, value))
+                    c.pointee.next += 1
+                    c.pointee.left -= 1
+                    return 0
+                }, context)
+            }
+            initialized = n - collector.left
         }
-        return box.nodes
     }
 }

@@ -10,6 +10,9 @@ struct Engine {
     let file: MigrationFile
     /// Bounds and undo records of a checked load; nil for QEMU's unchecked load.
     var loadGuard: LoadGuard? = nil
+    /// Whether saves without vmdesc and unchecked loads use the plans' compiled steps
+    /// (FastPath.swift); false only in tests that compare them with the per-field path.
+    var compiled = true
 
     // MARK: - save
 
@@ -30,11 +33,16 @@ struct Engine {
             vmdesc.startArray("fields")
         }
         do throws(VMStateError) {
-            for field in plan.fields {
-                try saveField(field, opaque, version: version, vmdesc: vmdesc)
+            if compiled, vmdesc == nil, let program = plan.program {
+                try saveSteps(plan, program, opaque, version: version)
+                try saveSubsections(plan, program, opaque)
+            } else {
+                for field in plan.fields {
+                    try saveField(field, opaque, version: version, vmdesc: vmdesc)
+                }
+                vmdesc?.endArray()
+                try saveSubsections(plan, opaque, vmdesc: vmdesc)
             }
-            vmdesc?.endArray()
-            try saveSubsections(plan, opaque, vmdesc: vmdesc)
         } catch {
             _ = vmsd.post_save?(opaque)
             throw error
@@ -45,7 +53,7 @@ struct Engine {
         }
     }
 
-    private func saveField(
+    func saveField(
         _ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32, vmdesc: VMDescWriter?
     ) throws(VMStateError) {
         guard exists(field, opaque, version) else {
@@ -115,7 +123,7 @@ struct Engine {
         case .bitmap:
             Codec.putScalars(file, element, count: (size + 63) / 64, width: 8, stride: 8)
         case .structure(let nested):
-            try save(nested, element, version: nested.versionID, vmdesc: vmdesc)
+            try saveNested(nested, element, version: nested.versionID, vmdesc: vmdesc)
         case .vstructure(let nested):
             try save(nested, element, version: field.field.pointee.struct_version_id, vmdesc: vmdesc)
         case .tmp(let nested):
@@ -127,7 +135,7 @@ struct Engine {
             var link = element.load(as: UnsafeMutableRawPointer?.self)
             while let item = link {
                 file.putByte(1)
-                try save(nested, item, version: nested.versionID, vmdesc: vmdesc)
+                try saveNested(nested, item, version: nested.versionID, vmdesc: vmdesc)
                 link = (item + field.field.pointee.start).load(as: UnsafeMutableRawPointer?.self)
             }
             file.putByte(0)
@@ -141,12 +149,12 @@ struct Engine {
                 file.putByte(1)
                 if let key {
                     guard let k else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree key") }
-                    try save(key, k, version: key.versionID, vmdesc: vmdesc)
+                    try saveNested(key, k, version: key.versionID, vmdesc: vmdesc)
                 } else {
                     file.putBE64(UInt64(UInt(bitPattern: k)))
                 }
                 guard let v else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree value") }
-                try save(value, v, version: value.versionID, vmdesc: vmdesc)
+                try saveNested(value, v, version: value.versionID, vmdesc: vmdesc)
             }
             file.putByte(0)
         case .custom(let info):
@@ -228,17 +236,23 @@ struct Engine {
             let r = preLoad(opaque)
             if r != 0 { throw hookError("pre_load", r) }
         }
-        for field in plan.fields {
-            try loadField(field, opaque, version: version)
+        // Checked loads take the per-field path, with its bounds and repeated-subsection checks.
+        if compiled, loadGuard == nil, let program = plan.program {
+            try loadSteps(plan, program, opaque, version: version)
+            try loadSubsections(plan, program, opaque)
+        } else {
+            for field in plan.fields {
+                try loadField(field, opaque, version: version)
+            }
+            try loadSubsections(plan, opaque)
         }
-        try loadSubsections(plan, opaque)
         if let postLoad = vmsd.post_load {
             let r = postLoad(opaque, version)
             if r != 0 { throw hookError("post_load", r) }
         }
     }
 
-    private func loadField(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
+    func loadField(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
         guard exists(field, opaque, version) else {
             if field.mustExist {
                 throw VMStateError(
@@ -247,6 +261,11 @@ struct Engine {
             }
             return
         }
+        try loadPresentField(field, opaque)
+    }
+
+    /// Loads a field that takes part (its version or field_exists said so).
+    func loadPresentField(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
         let n = try count(field, opaque, label: field.name)
         let size = try elementSize(field, opaque)
         let extent = size.multipliedReportingOverflow(by: n)
@@ -365,7 +384,7 @@ struct Engine {
                 throw shortInput(words * 8, at: at)
             }
         case .structure(let nested):
-            try load(nested, element, version: nested.versionID)
+            try loadNested(nested, element, version: nested.versionID)
         case .vstructure(let nested):
             try load(nested, element, version: field.field.pointee.struct_version_id)
         case .tmp(let nested):
@@ -416,7 +435,7 @@ struct Engine {
             let mark = loadGuard?.mark
             let element = try engineAllocate(max(field.size, 1))
             do throws(VMStateError) {
-                try load(nested, element, version: version)
+                try loadNested(nested, element, version: version)
             } catch {
                 freeFailed(element, since: mark)
                 throw error.under("[\(index)]")
@@ -468,7 +487,7 @@ struct Engine {
             let mark = loadGuard?.mark
             if let key {
                 let k = try engineAllocate(max(field.field.pointee.start, 1))
-                do throws(VMStateError) { try load(key, k, version: version) } catch {
+                do throws(VMStateError) { try loadNested(key, k, version: version) } catch {
                     freeFailed(k, since: mark)
                     throw error.under("[\(loaded - 1)].key")
                 }
@@ -480,7 +499,7 @@ struct Engine {
             let v: UnsafeMutableRawPointer
             do throws(VMStateError) {
                 v = try engineAllocate(max(field.size, 1))
-                do throws(VMStateError) { try load(value, v, version: version) } catch {
+                do throws(VMStateError) { try loadNested(value, v, version: version) } catch {
                     if loadGuard == nil { g_free(v) }
                     throw error
                 }
@@ -516,25 +535,30 @@ struct Engine {
             let len = Int(lenByte[0])
             if len < plan.nameBytes.count + 1 { return }
             guard let nameBuffer = file.peek(len, at: 2) else { return }
-            let name = Array(nameBuffer)
-            if !name.starts(with: plan.nameBytes) { return }
-            guard let sub = plan.subsections.first(where: { $0.name == name }) else {
+            if !nameBuffer.starts(with: plan.nameBytes) { return }
+            let found: Int? =
+                if let program = plan.program { subsectionIndex(program, named: nameBuffer) } else {
+                    plan.subsections.firstIndex(where: { nameBuffer.elementsEqual($0.name) })
+                }
+            guard let found else {
                 throw VMStateError(
                     .unknownSubsection, offset: file.position,
-                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+                    reason: "unknown subsection \"\(String(decoding: nameBuffer, as: UTF8.self))\"")
             }
             // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
             // would leak the first, a second list load would append twice).
-            if loadGuard != nil, !loadedNames.insert(name).inserted {
+            if loadGuard != nil, !loadedNames.insert(Array(nameBuffer)).inserted {
                 throw VMStateError(.badStream, offset: file.position,
-                    reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
+                    reason: "subsection \"\(String(decoding: nameBuffer, as: UTF8.self))\" appears twice")
             }
+            let sub = plan.subsections[found]
             file.skip(2 + len)
             let at = file.position
             guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
             // QEMU reads the subsection version into a uint8_t.
             let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
-            let subPlan = try Planner.plan(sub.vmsd)
+            let subPlan: DescriptionPlan
+            if let built = plan.subsectionPlans[found] { subPlan = built } else { subPlan = try Planner.plan(sub.vmsd) }
             do throws(VMStateError) {
                 try load(subPlan, opaque, version: version)
             } catch {
@@ -728,13 +752,13 @@ struct Engine {
         VMStateError(.hookFailed, offset: file.position, reason: "\(hook) returned \(r)", errno: r)
     }
 
-    private func shortInput(_ needed: Int, at: Int? = nil) -> VMStateError {
+    func shortInput(_ needed: Int, at: Int? = nil) -> VMStateError {
         let start = at ?? file.position
         return VMStateError(.shortInput, offset: start, reason: "input ended",
             expected: "\(needed) byte\(needed == 1 ? "" : "s")", actual: "\(max(0, file.count - start)) left")
     }
 
-    private func subsectionLabel(_ name: String, parent: String) -> String {
+    func subsectionLabel(_ name: String, parent: String) -> String {
         name.hasPrefix(parent + "/") ? String(name.dropFirst(parent.count + 1)) : name
     }
 }

@@ -88,8 +88,16 @@ final class DescriptionPlan: @unchecked Sendable {
     let vmsd: UnsafePointer<VMStateDescription>
     let name: String
     let nameBytes: [UInt8]
-    fileprivate(set) var fields: [FieldPlan] = []
-    fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
+    // Set while the plan is built, read-only once it is published: exempt from dynamic
+    // exclusivity checks, which would otherwise run on every save and load of the description.
+    @exclusivity(unchecked) fileprivate(set) var fields: [FieldPlan] = []
+    @exclusivity(unchecked) fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
+    /// The subsections' plans where they could be built with this one (held for `program`).
+    @exclusivity(unchecked) fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []
+    /// The compiled steps for saves without vmdesc and unchecked loads; set once the plan is
+    /// built, before it is published.
+    @exclusivity(unchecked) fileprivate(set) var program: Program?
+    fileprivate let programStorage = ProgramStorage()
 
     fileprivate init(_ vmsd: UnsafePointer<VMStateDescription>) {
         self.vmsd = vmsd
@@ -167,9 +175,19 @@ enum Planner {
         if var sub = vmsd.pointee.subsections {
             while let s = sub.pointee {
                 plan.subsections.append((s, Array(String(cString: s.pointee.name).utf8)))
+                // Built ahead when it can be; a subsection that fails to build still fails only
+                // when it is used (nothing of a failed attempt is kept).
+                var attempt = building
+                if let subPlan = try? build(s, &attempt) {
+                    building = attempt
+                    plan.subsectionPlans.append(subPlan)
+                } else {
+                    plan.subsectionPlans.append(nil)
+                }
                 sub += 1
             }
         }
+        plan.program = Program.compile(plan, subsectionPlans: plan.subsectionPlans, storage: plan.programStorage)
         return plan
     }
 

@@ -14,12 +14,21 @@ final class MigrationFile {
     // Output: the caller's array (not owned), and its length when the file was created.
     private let array: UnsafeMutablePointer<GByteArray>?
     private let outputStart: Int
+    // Output: room this file made in the array: its allocation holds at least `roomEnd` bytes
+    // as long as `data` is still `roomData` and `len` is still `roomLen`, the length this file
+    // left (anything else changing the array -- an append not through this file, a steal --
+    // changes one of them, and the room is made again).
+    @exclusivity(unchecked) private var roomData: UnsafeMutablePointer<UInt8>?
+    @exclusivity(unchecked) private var roomLen = 0
+    @exclusivity(unchecked) private var roomEnd = 0
 
     // Input: a reference to the caller's GBytes, its bytes, and the cursor.
     private let bytes: OpaquePointer?
     private let base: UnsafeRawPointer?
     let count: Int
-    private(set) var cursor: Int = 0
+    // (The hot state is exempt from dynamic exclusivity checks: a file is used by one thread at
+    // a time, and no access to it overlaps another.)
+    @exclusivity(unchecked) private(set) var cursor: Int = 0
 
     /// QEMU's file error: the first negative errno recorded, or 0.
     private(set) var errorCode: Int32 = 0
@@ -91,20 +100,46 @@ final class MigrationFile {
     var written: Int { array.map { Int($0.pointee.len) - outputStart } ?? 0 }
 
     /// Appends `n` bytes written by `body` into the new space.
+    ///
+    /// The array grows geometrically (to powers of two, through `g_byte_array_set_size`, so GLib
+    /// owns every allocation) and `len` is advanced here by exactly `n`: it is exact whenever
+    /// `body` returns, so C code called at any point sees the true length.
     @inline(__always)
     func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let array, n > 0 else { return }
         let old = Int(array.pointee.len)
-        g_byte_array_set_size(array, guint(old + n))
+        if _slowPath(array.pointee.data != roomData || old != roomLen || n > roomEnd - old) {
+            makeRoom(n)
+        }
         body(UnsafeMutableRawPointer(array.pointee.data!) + old)
+        array.pointee.len = guint(old + n)
+        roomLen = old + n
     }
 
     /// Makes room for at least `n` more bytes without changing the contents.
     func reserve(_ n: Int) {
+        guard let array, n > 0 else { return }
+        let old = Int(array.pointee.len)
+        if array.pointee.data != roomData || old != roomLen || n > roomEnd - old {
+            makeRoom(n)
+        }
+    }
+
+    /// Grows the array's allocation to hold `n` more bytes -- to the next power of two, the
+    /// size GLib itself would allocate for it -- and leaves `len` as it was.
+    @inline(never)
+    private func makeRoom(_ n: Int) {
         guard let array else { return }
-        let old = array.pointee.len
-        g_byte_array_set_size(array, guint(Int(old) + n))
-        g_byte_array_set_size(array, old)
+        let old = Int(array.pointee.len)
+        var want = max(old + n, 256)
+        if want & (want - 1) != 0 {
+            want = min(1 << (Int.bitWidth - (want - 1).leadingZeroBitCount), max(Int(UInt32.max), old + n))
+        }
+        g_byte_array_set_size(array, guint(want))
+        g_byte_array_set_size(array, guint(old))
+        roomData = array.pointee.data
+        roomLen = old
+        roomEnd = want
     }
 
     func putByte(_ v: UInt8) { append(1) { $0.storeBytes(of: v, as: UInt8.self) } }
@@ -141,6 +176,29 @@ final class MigrationFile {
         let p = base + cursor
         cursor += n
         return body(p)
+    }
+
+    /// Hands the `n` bytes at the cursor and the end of the whole input to `body`, and consumes
+    /// them when `body` returns true. False, with nothing consumed and no error recorded, when
+    /// fewer than `n` bytes are left or `body` returned false.
+    @inline(__always)
+    func consume(_ n: Int, _ body: (UnsafeRawPointer, UnsafeRawPointer) -> Bool) -> Bool {
+        guard n >= 0, n <= count - cursor, let base else { return false }
+        guard body(base + cursor, base + count) else { return false }
+        cursor += n
+        return true
+    }
+
+    /// The name in the subsection header at the cursor (0x05, length, name), when the whole
+    /// name is there and starts with `parent` (QEMU's rule for a subsection of `parent`);
+    /// nothing is consumed.
+    @inline(__always)
+    func peekSubsection(of parent: UnsafeBufferPointer<UInt8>) -> UnsafeRawBufferPointer? {
+        guard let base, cursor < count, base.load(fromByteOffset: cursor, as: UInt8.self) == 5,
+            Codec.startsSubsection(base + cursor, end: base + count, of: parent)
+        else { return nil }
+        let len = Int(base.load(fromByteOffset: cursor + 1, as: UInt8.self))
+        return UnsafeRawBufferPointer(start: base + cursor + 2, count: len)
     }
 
     /// The `n` bytes starting `offset` past the cursor, without consuming them.

@@ -1,0 +1,305 @@
+import CVMState
+
+// The compiled form of a description for the common save and load: no vmdesc, no load guard.
+//
+// A plan's fields are grouped into steps. Consecutive plain fields (standard scalars at fixed
+// offsets with fixed counts, and fixed arrays of "flat" structs: no hooks, no subsections, only
+// plain fields) become one run: a list of items with a known wire size, saved with one output
+// reservation and one bounds check, and no per-field dispatch. The other fields keep their
+// per-field path (`Engine.saveField` / `loadField`), with two shortcuts for the common ones: a
+// scalar behind a `field_exists` test, and a struct (array) that needs the full recursion.
+//
+// Everything here is trivially copyable (no reference counting in the loops): nested plans are
+// unretained references (the plan holds them strongly through its `FieldPlan.op` and
+// `subsectionPlans`, and plans are never freed once cached).
+
+/// One scalar, one array of scalars, or the repetition of a flat struct's items.
+struct RunItem {
+    enum Kind: UInt8 {
+        /// One value of that width at `offset`.
+        case u8, u16, u32, u64
+        /// One bool: saved as its byte, loaded as 1 for any non-zero byte.
+        case bool
+        /// `count` values of `width` bytes every `stride` bytes from `offset`.
+        case array
+        /// The `body` items that follow, `count` times, every `stride` bytes from `offset`.
+        case repeatStruct
+    }
+    // 32 bytes: the items of a run are walked for every save and load, so they are kept small
+    // (a field whose numbers do not fit takes the per-field path).
+    var kind: Kind
+    /// array: the element width.
+    var width: UInt8 = 0
+    /// array: loads store 1 for any non-zero byte.
+    var isBool: Bool = false
+    /// repeatStruct: how many of the following items are its body.
+    var body: UInt32 = 0
+    /// From the base of the struct the run belongs to.
+    var offset: UInt32
+    var count: UInt32
+    var stride: UInt32
+    /// repeatStruct: the nested description's name, for the subsection check after each element
+    /// on load (bytes owned by the program).
+    var nameCount: UInt32 = 0
+    var name: UnsafePointer<UInt8>? = nil
+
+    init(kind: Kind, width: UInt8 = 0, isBool: Bool = false, body: Int = 0, offset: Int, count: Int, stride: Int,
+        name: UnsafeBufferPointer<UInt8>? = nil) {
+        self.kind = kind
+        self.width = width
+        self.isBool = isBool
+        self.body = UInt32(body)
+        self.offset = UInt32(offset)
+        self.count = UInt32(count)
+        self.stride = UInt32(stride)
+        self.nameCount = UInt32(name?.count ?? 0)
+        self.name = name?.baseAddress
+    }
+
+    /// Whether the numbers of an item fit its fields.
+    static func fits(_ numbers: Int...) -> Bool { numbers.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) } }
+
+    /// `count` scalars of `width` bytes (1, 2, 4 or 8) every `stride` bytes from `offset`.
+    static func scalars(width: Int, isBool: Bool, offset: Int, count: Int, stride: Int) -> RunItem? {
+        guard [1, 2, 4, 8].contains(width), fits(offset, count, stride) else { return nil }
+        if count != 1 {
+            return RunItem(kind: .array, width: UInt8(width), isBool: isBool, offset: offset, count: count, stride: stride)
+        }
+        let kind: Kind = isBool && width == 1 ? .bool : width == 1 ? .u8 : width == 2 ? .u16 : width == 4 ? .u32 : .u64
+        return RunItem(kind: kind, width: UInt8(width), offset: offset, count: 1, stride: stride)
+    }
+}
+
+struct Step {
+    enum Kind: UInt8 {
+        /// Items `items` of the program, `wireBytes` on the wire, when the version is at least
+        /// `maxVersion`; otherwise fields `fields` one by one.
+        case run
+        /// One plain scalar field (`items.lowerBound`) present when `test(opaque, version)`.
+        case tested
+        /// A STRUCT / VSTRUCT field at a fixed offset with a fixed count, present when its
+        /// version is at most the description's.
+        case structs
+        /// `fields.lowerBound` through the per-field path.
+        case field
+    }
+    var kind: Kind
+    var fields: Range<Int>
+    var items: Range<Int> = 0..<0
+    var wireBytes: Int = 0
+    var maxVersion: Int32 = 0
+    var test: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)? = nil
+    // structs
+    var nested: Unmanaged<DescriptionPlan>? = nil
+    /// The version the nested description is saved and loaded at (`nil`: its own version_id).
+    var nestedVersion: Int32? = nil
+    var offset: Int = 0
+    var count: Int = 0
+    var stride: Int = 0
+}
+
+/// A subsection, resolved ahead where possible.
+struct SubsectionEntry {
+    let vmsd: UnsafePointer<VMStateDescription>
+    /// Built with the parent; nil when building it failed (then it is built, and the error
+    /// thrown, only when the subsection is used, as before).
+    var plan: Unmanaged<DescriptionPlan>?
+    let name: UnsafeBufferPointer<UInt8>
+}
+
+/// The memory behind a plan's `Program`, freed with the plan.
+final class ProgramStorage {
+    fileprivate var allocations: [UnsafeMutableRawPointer] = []
+
+    fileprivate func copy<T>(_ array: [T]) -> UnsafeBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+        _ = buffer.initialize(from: array)
+        allocations.append(UnsafeMutableRawPointer(buffer.baseAddress!))
+        return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
+    }
+
+    deinit {
+        // Everything in these buffers is trivially destroyed.
+        for p in allocations { p.deallocate() }
+    }
+}
+
+/// A description's compiled steps: a trivially copyable view of memory that the plan's
+/// `ProgramStorage` owns, so that reading it in the hot loops costs no reference counting.
+struct Program {
+    let steps: UnsafeBufferPointer<Step>
+    let items: UnsafeBufferPointer<RunItem>
+    let subsections: UnsafeBufferPointer<SubsectionEntry>
+    /// The description as one run (its items are all of `items`), when it is flat: usable
+    /// inline by a struct field that refers to it, or for one list or tree element.
+    let flat: Bool
+    /// Flat: the highest version among the fields (a version below it skips some of them).
+    let flatMaxVersion: Int32
+    /// The description's name (for the subsection check after a flat element on load).
+    let name: UnsafeBufferPointer<UInt8>
+    /// Wire bytes of the description's runs: a lower bound of what one save writes.
+    let fixedBytes: Int
+    /// What one save is expected to write: the runs, tested scalars, nested structs and
+    /// subsections as if present (not the per-field steps, whose sizes depend on the state).
+    /// Only for reserving output room; at most `estimateLimit`.
+    let estimatedBytes: Int
+    static let estimateLimit = 64 << 20
+
+    fileprivate init(
+        steps: [Step], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
+        name: UnsafeBufferPointer<UInt8>, storage: ProgramStorage
+    ) {
+        self.steps = storage.copy(steps)
+        self.items = storage.copy(items)
+        self.subsections = storage.copy(subsections)
+        self.flat = flat
+        flatMaxVersion = steps.first?.maxVersion ?? Int32.min
+        self.name = name
+        fixedBytes = steps.reduce(0) { $0 + ($1.kind == .run ? $1.wireBytes : 0) }
+        var estimate = 0
+        func add(_ n: Int) { estimate = min(estimate + min(n, Program.estimateLimit), Program.estimateLimit) }
+        for step in steps {
+            switch step.kind {
+            case .run, .tested: add(step.wireBytes)
+            case .structs:
+                let each = step.nested?.takeUnretainedValue().program?.estimatedBytes ?? 0
+                add(each.multipliedReportingOverflow(by: step.count).overflow ? Program.estimateLimit : each * step.count)
+            case .field: break
+            }
+        }
+        for entry in subsections {
+            add(entry.name.count + 6 + (entry.plan?.takeUnretainedValue().program?.estimatedBytes ?? 0))
+        }
+        estimatedBytes = estimate
+    }
+
+    /// Compiles `plan` (whose fields are set) into memory owned by `storage`.
+    /// `subsectionPlans[i]` is the plan of subsection i when it could be built.
+    static func compile(
+        _ plan: DescriptionPlan, subsectionPlans: [DescriptionPlan?], storage: ProgramStorage
+    ) -> Program {
+        func owned(_ bytes: [UInt8]) -> UnsafeBufferPointer<UInt8> { storage.copy(bytes) }
+
+        var steps: [Step] = []
+        var items: [RunItem] = []
+        var runStart: Int? = nil
+        func closeRun(_ end: Int) {
+            guard let start = runStart else { return }
+            runStart = nil
+            steps[steps.count - 1].fields = start..<end
+            steps[steps.count - 1].maxVersion = plan.fields[start..<end].map(\.version).max() ?? 0
+        }
+
+        for (index, field) in plan.fields.enumerated() {
+            if let run = plainItems(field, owned: owned) {
+                if runStart == nil {
+                    runStart = index
+                    steps.append(Step(kind: .run, fields: index..<index + 1, items: items.count..<items.count))
+                }
+                items.append(contentsOf: run.items)
+                steps[steps.count - 1].items = steps[steps.count - 1].items.lowerBound..<items.count
+                steps[steps.count - 1].wireBytes += run.bytes
+                continue
+            }
+            closeRun(index)
+            if let (item, bytes) = testedScalar(field) {
+                steps.append(Step(kind: .tested, fields: index..<index + 1, items: items.count..<items.count + 1,
+                    wireBytes: bytes, test: field.fieldExists))
+                items.append(item)
+            } else if let step = structs(field, index: index) {
+                steps.append(step)
+            } else {
+                steps.append(Step(kind: .field, fields: index..<index + 1))
+            }
+        }
+        closeRun(plan.fields.count)
+
+        let vmsd = plan.vmsd.pointee
+        let hasHooks = vmsd.pre_save != nil || vmsd.post_save != nil || vmsd.pre_load != nil || vmsd.post_load != nil
+        let flat = !hasHooks && plan.subsections.isEmpty && plan.versionID >= plan.minimumVersionID
+            && (steps.isEmpty || (steps.count == 1 && steps[0].kind == .run && steps[0].maxVersion <= plan.versionID))
+
+        var subsections: [SubsectionEntry] = []
+        for (i, sub) in plan.subsections.enumerated() {
+            subsections.append(SubsectionEntry(vmsd: sub.vmsd, plan: subsectionPlans[i].map { Unmanaged.passUnretained($0) },
+                name: owned(sub.name)))
+        }
+        let name = owned(plan.nameBytes)
+        return Program(steps: steps, items: items, subsections: subsections, flat: flat, name: name, storage: storage)
+    }
+
+    /// The run items of a plain field: a standard scalar, or a fixed array of a flat struct.
+    private static func plainItems(
+        _ field: FieldPlan, owned: ([UInt8]) -> UnsafeBufferPointer<UInt8>
+    ) -> (items: [RunItem], bytes: Int)? {
+        guard field.fieldExists == nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
+            field.sizeOffset == nil, let n = fixedCount(field)
+        else { return nil }
+        switch field.op {
+        case .scalar(let width, let isBool):
+            guard n > 0 else { return [1, 2, 4, 8].contains(width) ? ([], 0) : nil }
+            guard let item = RunItem.scalars(width: width, isBool: isBool, offset: field.offset, count: n, stride: field.size)
+            else { return nil }
+            return ([item], n * width)
+        case .structure(let nested):
+            guard let program = nested.program, program.flat else { return nil }
+            guard n > 0 else { return ([], 0) }
+            let body = Array(program.items)
+            let bodyBytes = program.fixedBytes
+            let total = bodyBytes.multipliedReportingOverflow(by: n)
+            guard !total.overflow, RunItem.fits(body.count, field.offset, n, field.size, nested.nameBytes.count)
+            else { return nil }
+            let name = owned(nested.nameBytes)
+            var items = [RunItem(kind: .repeatStruct, body: body.count, offset: field.offset, count: n,
+                stride: field.size, name: name)]
+            items.append(contentsOf: body)
+            return (items, total.partialValue)
+        default:
+            return nil
+        }
+    }
+
+    /// A plain scalar field but for its `field_exists` test.
+    private static func testedScalar(_ field: FieldPlan) -> (RunItem, Int)? {
+        guard field.fieldExists != nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
+            field.sizeOffset == nil, let n = fixedCount(field), n > 0,
+            case .scalar(let width, let isBool) = field.op,
+            let item = RunItem.scalars(width: width, isBool: isBool, offset: field.offset, count: n, stride: field.size)
+        else { return nil }
+        return (item, n * width)
+    }
+
+    private static func structs(_ field: FieldPlan, index: Int) -> Step? {
+        guard field.fieldExists == nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
+            field.sizeOffset == nil, let n = fixedCount(field)
+        else { return nil }
+        var step = Step(kind: .structs, fields: index..<index + 1, maxVersion: field.version, offset: field.offset,
+            count: n, stride: field.size)
+        switch field.op {
+        case .structure(let nested):
+            step.nested = Unmanaged.passUnretained(nested)
+        case .vstructure(let nested):
+            step.nested = Unmanaged.passUnretained(nested)
+            step.nestedVersion = field.field.pointee.struct_version_id
+        default:
+            return nil
+        }
+        return step
+    }
+
+    /// The element count when it does not depend on the struct (and is one the per-field path
+    /// accepts).
+    private static func fixedCount(_ field: FieldPlan) -> Int? {
+        var n: Int
+        switch field.count {
+        case .one: n = 1
+        case .fixed(let num): n = num
+        case .counter: return nil
+        }
+        if field.countMultiplier != 1 { n = n &* field.countMultiplier }
+        guard n >= 0 && n <= Int(Int32.max), field.size >= 0,
+            !field.size.multipliedReportingOverflow(by: n).overflow
+        else { return nil }
+        return n
+    }
+}

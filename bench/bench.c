@@ -1,0 +1,401 @@
+/*
+ * scripts/bench's program: saves and loads each case (cases.c) many times with the engine
+ * (vmstate_save_state / vmstate_load_state) and with the plain C interpreter (interp.c), in
+ * one process over the same QEMUFile layer, and prints medians.
+ *
+ *   bench [CASE...]                    all cases, or the named ones
+ *   bench --mem CASE save|load engine|c   (internal) one operation in a fresh process: prints
+ *                                      "maxrss-delta-KiB allocations peak-heap-bytes"
+ *   bench --iter CASE save|load engine|c N   N operations, nothing printed: for profilers
+ *                                      (valgrind --tool=callgrind --toggle-collect=run_iterations)
+ *
+ * Environment: BENCH_SAMPLES (default 9 timed samples per measurement, the median is shown),
+ * BENCH_SAMPLE_MS (default 20: each sample repeats the operation for about this long).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc_track.h"
+#include "cases.h"
+#include "interp.h"
+
+typedef struct Ctx {
+    const BenchCase *c;
+    void *src;        /* the device saved */
+    void *dst;        /* the device loaded into */
+    GByteArray *out;  /* reused output of the timed saves */
+    GBytes *in;       /* the saved state, input of the timed loads */
+    int engine;       /* 1: the Swift engine, 0: the C interpreter */
+    uint8_t *copy_src, *copy_dst;
+    size_t copy_len;
+} Ctx;
+
+static void die(const char *what, const BenchCase *c, int r) {
+    fprintf(stderr, "bench: %s failed for %s (%d)\n", what, c->name, r);
+    exit(1);
+}
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int save_into(const BenchCase *c, int engine, void *dev, GByteArray *out) {
+    QEMUFile *f = vmstate_file_new_output(out);
+    int r = engine ? vmstate_save_state(f, c->vmsd, dev, NULL)
+                   : interp_save(f, c->vmsd, dev, c->vmsd->version_id);
+    int e = qemu_fclose(f);
+    return r ? r : e;
+}
+
+static int load_from(const BenchCase *c, int engine, void *dev, GBytes *in) {
+    QEMUFile *f = vmstate_file_new_input(in);
+    int r = engine ? vmstate_load_state(f, c->vmsd, dev, c->vmsd->version_id)
+                   : interp_load(f, c->vmsd, dev, c->vmsd->version_id);
+    if (!r && vmstate_file_remaining(f) != 0) r = -1000;
+    int e = qemu_fclose(f);
+    return r ? r : e;
+}
+
+static void op_save(Ctx *x) {
+    g_byte_array_set_size(x->out, 0);
+    int r = save_into(x->c, x->engine, x->src, x->out);
+    if (r) die("save", x->c, r);
+}
+
+static void op_load(Ctx *x) {
+    int r = load_from(x->c, x->engine, x->dst, x->in);
+    if (r) die("load", x->c, r);
+}
+
+static void op_memcpy(Ctx *x) {
+    memcpy(x->copy_dst, x->copy_src, x->copy_len);
+    __asm__ volatile("" ::"r"(x->copy_dst) : "memory");
+}
+
+static void prepare_load(Ctx *x) {
+    if (x->c->prepare_load) x->c->prepare_load(x->dst);
+}
+
+static int compare_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int samples(void) {
+    const char *s = getenv("BENCH_SAMPLES");
+    int n = s ? atoi(s) : 9;
+    return n > 0 ? n : 9;
+}
+
+/* Median over samples of the time of one `op`, in ns. `prepare` (if any) runs before each op,
+ * outside the timing. */
+static double measure(Ctx *x, void (*op)(Ctx *), void (*prepare)(Ctx *)) {
+    const char *ms = getenv("BENCH_SAMPLE_MS");
+    double target = (ms ? atof(ms) : 20.0) * 1e6;
+    /* warm up and calibrate */
+    double one = 1e18;
+    for (int i = 0; i < 3; i++) {
+        if (prepare) prepare(x);
+        double t0 = now_ns();
+        op(x);
+        double t = now_ns() - t0;
+        if (t < one) one = t;
+    }
+    long batch = (long)(target / (one > 1 ? one : 1));
+    if (batch < 1) batch = 1;
+    if (batch > 10000000) batch = 10000000;
+    int n = samples();
+    double *per = calloc(n, sizeof(double));
+    for (int s = 0; s < n; s++) {
+        double total = 0;
+        if (prepare) {
+            for (long b = 0; b < batch; b++) {
+                prepare(x);
+                double t0 = now_ns();
+                op(x);
+                total += now_ns() - t0;
+            }
+        } else {
+            double t0 = now_ns();
+            for (long b = 0; b < batch; b++) op(x);
+            total = now_ns() - t0;
+        }
+        per[s] = total / batch;
+    }
+    qsort(per, n, sizeof(double), compare_double);
+    double median = n % 2 ? per[n / 2] : (per[n / 2 - 1] + per[n / 2]) / 2;
+    free(per);
+    return median;
+}
+
+static const BenchCase *find_case(const char *name) {
+    for (int i = 0; i < bench_case_count; i++)
+        if (!strcmp(bench_cases[i].name, name)) return &bench_cases[i];
+    return NULL;
+}
+
+static long maxrss_kib(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* --mem: one save (into a new GByteArray) or one load, in this fresh process. */
+static int memory_child(const char *name, const char *dir, const char *impl) {
+    const BenchCase *c = find_case(name);
+    if (!c) return 2;
+    int engine = !strcmp(impl, "engine");
+    int is_save = !strcmp(dir, "save");
+    void *src = c->create();
+    /* Run the operation once first so that one-time work (plans) is not counted. The first
+     * output stays allocated, so the measured save grows a new array in new pages. */
+    GByteArray *warm = g_byte_array_new();
+    if (save_into(c, engine, src, warm)) die("save", c, -1);
+    GBytes *in = g_bytes_new_static(warm->data, warm->len);
+    void *dst = NULL;
+    if (!is_save) {
+        dst = c->create_empty();
+        if (load_from(c, engine, dst, in)) die("load", c, -1);
+        if (c->prepare_load) c->prepare_load(dst);
+    }
+    long allocations, peak;
+    long before = maxrss_kib();
+    int r;
+    if (is_save) {
+        GByteArray *out = g_byte_array_new();
+        alloc_track_begin();
+        r = save_into(c, engine, src, out);
+        alloc_track_end(&allocations, &peak);
+        g_byte_array_unref(out);
+    } else {
+        alloc_track_begin();
+        r = load_from(c, engine, dst, in);
+        alloc_track_end(&allocations, &peak);
+    }
+    if (r) die(dir, c, r);
+    printf("%ld %ld %ld\n", maxrss_kib() - before, allocations, peak);
+    return 0;
+}
+
+static int run_memory(const char *self, const char *name, const char *dir, const char *impl,
+                      long out[3]) {
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "'%s' --mem %s %s %s", self, name, dir, impl);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    int n = fscanf(p, "%ld %ld %ld", &out[0], &out[1], &out[2]);
+    int status = pclose(p);
+    return n == 3 && status == 0 ? 0 : -1;
+}
+
+static void human_time(char *buf, size_t n, double ns) {
+    if (ns < 1e3) snprintf(buf, n, "%.0f ns", ns);
+    else if (ns < 1e6) snprintf(buf, n, "%.2f us", ns / 1e3);
+    else if (ns < 1e9) snprintf(buf, n, "%.2f ms", ns / 1e6);
+    else snprintf(buf, n, "%.2f s", ns / 1e9);
+}
+
+static void human_bytes(char *buf, size_t n, long b) {
+    if (b < 10 * 1024) snprintf(buf, n, "%ld B", b);
+    else if (b < 10 * 1024 * 1024) snprintf(buf, n, "%.1f KiB", b / 1024.0);
+    else snprintf(buf, n, "%.1f MiB", b / 1048576.0);
+}
+
+static void print_machine(void) {
+    char model[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (!strncmp(line, "model name", 10)) {
+                char *v = strchr(line, ':');
+                if (v) {
+                    snprintf(model, sizeof model, "%s", v + 2);
+                    model[strcspn(model, "\n")] = 0;
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    double load[3] = {0};
+    getloadavg(load, 3);
+    printf("machine: %s, %ld cores, load average %.2f %.2f %.2f\n", model,
+           sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
+    printf("samples: median of %d (BENCH_SAMPLES), each about %s ms (BENCH_SAMPLE_MS)\n",
+           samples(), getenv("BENCH_SAMPLE_MS") ? getenv("BENCH_SAMPLE_MS") : "20");
+}
+
+/* Saves `c` with both implementations, checks the bytes agree, loads them back with both and
+ * checks each load saves the same bytes again. Returns the saved bytes. */
+static GBytes *check_case(const BenchCase *c, void *src) {
+    GByteArray *a = g_byte_array_new(), *b = g_byte_array_new();
+    int r = save_into(c, 1, src, a);
+    if (r) die("engine save", c, r);
+    r = save_into(c, 0, src, b);
+    if (r) die("C interpreter save", c, r);
+    if (a->len != b->len || memcmp(a->data, b->data, a->len)) {
+        fprintf(stderr, "bench: %s: the engine and the C interpreter wrote different bytes "
+                        "(%u vs %u)\n", c->name, a->len, b->len);
+        exit(1);
+    }
+    GBytes *in = g_bytes_new(a->data, a->len);
+    for (int engine = 1; engine >= 0; engine--) {
+        void *dst = c->create_empty();
+        r = load_from(c, engine, dst, in);
+        if (r) die(engine ? "engine load" : "C interpreter load", c, r);
+        g_byte_array_set_size(b, 0);
+        r = save_into(c, 1, dst, b);
+        if (r || b->len != a->len || memcmp(a->data, b->data, a->len)) {
+            fprintf(stderr, "bench: %s: %s load did not restore the state\n", c->name,
+                    engine ? "engine" : "C interpreter");
+            exit(1);
+        }
+        c->destroy(dst);
+    }
+    g_byte_array_unref(a);
+    g_byte_array_unref(b);
+    return in;
+}
+
+/* Kept out of line so that `valgrind --tool=callgrind --toggle-collect=run_iterations` counts
+ * exactly the timed operations (not prepare_load). */
+__attribute__((noinline)) void run_iterations(Ctx *x, void (*op)(Ctx *)) {
+    op(x);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void run_n(Ctx *x, void (*op)(Ctx *), long n) {
+    for (long i = 0; i < n; i++) {
+        if (op == op_load && x->c->prepare_load) x->c->prepare_load(x->dst);
+        run_iterations(x, op);
+    }
+}
+
+/* --iter: N operations of one kind, for profilers (callgrind, perf). */
+static int iterate(const char *name, const char *dir, const char *impl, long n) {
+    const BenchCase *c = find_case(name);
+    if (!c) return 2;
+    Ctx x = {.c = c, .engine = !strcmp(impl, "engine")};
+    x.src = c->create();
+    x.dst = c->create_empty();
+    x.out = g_byte_array_new();
+    GByteArray *first = g_byte_array_new();
+    if (save_into(c, x.engine, x.src, first)) die("save", c, -1);
+    x.in = g_byte_array_free_to_bytes(first);
+    void (*op)(Ctx *) = !strcmp(dir, "save") ? op_save : op_load;
+    op(&x);
+    run_n(&x, op, n);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 5 && !strcmp(argv[1], "--mem")) return memory_child(argv[2], argv[3], argv[4]);
+    if (argc == 6 && !strcmp(argv[1], "--iter"))
+        return iterate(argv[2], argv[3], argv[4], atol(argv[5]));
+
+    const BenchCase *selected[16];
+    int nselected = 0;
+    for (int i = 1; i < argc; i++) {
+        const BenchCase *c = find_case(argv[i]);
+        if (!c) {
+            fprintf(stderr, "bench: no case %s\n", argv[i]);
+            return 2;
+        }
+        selected[nselected++] = c;
+    }
+    if (!nselected)
+        for (int i = 0; i < bench_case_count; i++) selected[nselected++] = &bench_cases[i];
+
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len < 0) return 1;
+    self[len] = 0;
+
+    print_machine();
+    printf("checked first, per case: the engine and the C interpreter write identical bytes, and "
+           "each one's load saves them again\n");
+    printf("\n%-6s %-5s %9s %10s | %10s %8s %8s %9s | %10s %8s\n", "case", "dir", "elements",
+           "bytes", "engine", "ns/elem", "MB/s", "x memcpy", "C interp", "C/engine");
+    printf("---------------------------------------------------------------------------------"
+           "-----------------\n");
+    double results[16][2][3]; /* [case][save/load][engine, C, memcpy] */
+    for (int k = 0; k < nselected; k++) {
+        const BenchCase *c = selected[k];
+        Ctx x = {.c = c};
+        x.src = c->create();
+        x.in = check_case(c, x.src);
+        x.dst = c->create_empty();
+        x.out = g_byte_array_new();
+        gsize in_len;
+        const void *in_data = g_bytes_get_data(x.in, &in_len);
+        x.copy_len = in_len;
+        x.copy_src = g_malloc(in_len);
+        memcpy(x.copy_src, in_data, in_len);
+        x.copy_dst = g_malloc(in_len);
+        memset(x.copy_dst, 1, in_len);
+        double floor = measure(&x, op_memcpy, NULL);
+        for (int dir = 0; dir < 2; dir++) {
+            double t[2];
+            for (int engine = 1; engine >= 0; engine--) {
+                x.engine = engine;
+                t[engine] = dir == 0 ? measure(&x, op_save, NULL)
+                                     : measure(&x, op_load, c->prepare_load ? prepare_load : NULL);
+            }
+            char te[32], tc[32];
+            human_time(te, sizeof te, t[1]);
+            human_time(tc, sizeof tc, t[0]);
+            printf("%-6s %-5s %9ld %10zu | %10s %8.2f %8.0f %9.2f | %10s %7.2fx\n", c->name,
+                   dir ? "load" : "save", c->elements, (size_t)in_len, te, t[1] / c->elements,
+                   in_len / t[1] * 1e3, t[1] / floor, tc, t[0] / t[1]);
+            fflush(stdout);
+            results[k][dir][0] = t[1];
+            results[k][dir][1] = t[0];
+            results[k][dir][2] = floor;
+        }
+        g_byte_array_unref(x.out);
+        g_bytes_unref(x.in);
+        g_free(x.copy_src);
+        g_free(x.copy_dst);
+        c->destroy(x.src);
+        c->destroy(x.dst);
+    }
+    (void)results;
+
+    printf("\nmemory of one operation (fresh process; a save writes into a new GByteArray):\n");
+    printf("%-6s %-5s | %-30s | %-30s\n", "case", "dir", "engine: allocs / peak heap / RSS+",
+           "C interp: allocs / peak heap / RSS+");
+    printf("---------------------------------------------------------------------------------"
+           "-----\n");
+    for (int k = 0; k < nselected; k++) {
+        for (int dir = 0; dir < 2; dir++) {
+            char cols[2][128];
+            for (int engine = 1; engine >= 0; engine--) {
+                long m[3];
+                if (run_memory(self, selected[k]->name, dir ? "load" : "save",
+                               engine ? "engine" : "c", m)) {
+                    snprintf(cols[engine], sizeof cols[engine], "(failed)");
+                    continue;
+                }
+                char heap[32], rss[32];
+                human_bytes(heap, sizeof heap, m[2]);
+                human_bytes(rss, sizeof rss, m[0] * 1024);
+                snprintf(cols[engine], sizeof cols[engine], "%6ld / %10s / %10s", m[1], heap,
+                         rss);
+            }
+            printf("%-6s %-5s | %-30s | %-30s\n", selected[k]->name, dir ? "load" : "save",
+                   cols[1], cols[0]);
+        }
+    }
+    printf("\nns/elem: engine time / primitive elements; x memcpy: engine time / memcpy of the "
+           "same number of bytes;\nC/engine: C interpreter time / engine time (above 1: the "
+           "engine is faster).\n");
+    return 0;
+}
