@@ -14,7 +14,8 @@ ${CC:-cc} -std=gnu11 -Wall -Werror -I include $(pkg-config --cflags glib-2.0) Te
 "$out/consumer"
 
 missing=0
-# The dynamic symbol table once (grep -q on a pipe would end nm early: SIGPIPE under pipefail).
+# Listed once: `nm | grep -q` in the loop let grep exit early, nm die of SIGPIPE and pipefail
+# report a symbol as missing at random.
 exported=$(nm -D --defined-only "$bin/libswiftvmstate.so" | awk '{print $3}')
 for sym in vmstate_load_state vmstate_save_state vmstate_save_state_v vmstate_save_needed \
     qemu_put_byte qemu_put_be16 qemu_put_be32 qemu_put_be64 qemu_put_buffer qemu_put_sbe32 \

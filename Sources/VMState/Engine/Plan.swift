@@ -120,6 +120,10 @@ enum Planner {
     }
 
     private static let cache = Mutex<[Key: DescriptionPlan]>([:])
+    /// Serialises building: two threads planning the same new description at once each built
+    /// it, and the plans of the one that lost the race were dropped, leaking them when they
+    /// form a cycle (a self-nesting description: LeakSanitizer saw it in parallel tests).
+    private static let buildLock = Mutex<Void>(())
 
     private static func key(_ vmsd: UnsafePointer<VMStateDescription>) -> Key {
         let d = vmsd.pointee
@@ -133,12 +137,15 @@ enum Planner {
     static func plan(_ vmsd: UnsafePointer<VMStateDescription>) throws(VMStateError) -> DescriptionPlan {
         let k = key(vmsd)
         if let plan = cache.withLock({ $0[k] }) { return plan }
-        var building: [Key: DescriptionPlan] = [:]
-        let plan = try build(vmsd, &building)
-        cache.withLock { table in
-            for (key, value) in building where table[key] == nil { table[key] = value }
+        return try buildLock.withLock { _ throws(VMStateError) -> DescriptionPlan in
+            if let plan = cache.withLock({ $0[k] }) { return plan }
+            var building: [Key: DescriptionPlan] = [:]
+            let plan = try build(vmsd, &building)
+            cache.withLock { table in
+                for (key, value) in building where table[key] == nil { table[key] = value }
+            }
+            return plan
         }
-        return cache.withLock { $0[k] } ?? plan
     }
 
     private static func build(
