@@ -303,6 +303,22 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(60))
     }
 
+    @Test func longQlistIntoAFilledListLoadsInLinearTime() throws {
+        // QLIST elements go in after the previous one, before the caller's first element,
+        // whose back link a transactional load must remember: once, not once per element.
+        let w = HxWire().be32(0xBEF0).u8(0)
+        for i in 0..<100_000 { w.u8(1).be16(UInt16(truncatingIfNeeded: i)) }
+        w.u8(0).be32(0).u8(0).be32(0).u8(0)
+        let device = HxDevice("hx-coll", sample: true)
+        let before = device.digest
+        let start = ContinuousClock.now
+        let e = device.loadError(w.bytes + [0, 0], transactional: true)
+        #expect(e.kind == .shortInput && device.digest == before)
+        try device.load(w.bytes + [0, 0, 0, 1], transactional: true)
+        #expect(hx_coll_list_length(device.state(HxColl.self)) == 100_003)
+        #expect(ContinuousClock.now - start < .seconds(60))
+    }
+
     @Test func treeCountBelowItsNodes() {
         var wire = HxCollWire()
         wire.tree = [(1, 1, 1), (2, 2, 2)]

@@ -31,6 +31,7 @@ final class LoadGuard {
     /// Bytes outside the snapshots and allocations as they were before the load wrote them
     /// (list links of elements the caller owns, memory behind raw pointers); transactional only.
     private var undoLog: [(pointer: UnsafeMutableRawPointer, bytes: [UInt8])] = []
+    private var preserved: Set<UInt> = []
     /// Changes to caller trees, in order (transactional: undone in reverse, or completed).
     private var treeLog: [TreeChange] = []
     /// Tree nodes inserted by this load (by value pointer), to refuse a key loaded twice.
@@ -66,9 +67,18 @@ final class LoadGuard {
         fixed.append(Region(start, size))
     }
 
+    /// Allocations found lately (most recent first): an element's fields and the buffers they
+    /// allocate alternate between a few regions, which may lie far back in `allocations` (an
+    /// array of structs, each allocating). Emptied whenever memory is freed.
+    private var recent: [Region] = []
+
     private func region(holding address: UInt) -> Region? {
         if let r = fixed.last(where: { $0.contains(address) }) { return r }
-        return allocations.last(where: { $0.contains(address) })
+        if let r = recent.first(where: { $0.contains(address) }) { return r }
+        guard let r = allocations.last(where: { $0.contains(address) }) else { return nil }
+        recent.insert(r, at: 0)
+        if recent.count > 4 { recent.removeLast() }
+        return r
     }
 
     /// Checks that `length` bytes from `start` fit in the region holding `owner` (the struct the
@@ -100,6 +110,7 @@ final class LoadGuard {
     func release(_ p: UnsafeMutableRawPointer) {
         let address = UInt(bitPattern: p)
         if let i = allocations.lastIndex(where: { $0.start == address }) { allocations.remove(at: i) }
+        recent.removeAll()
         g_free(p)
     }
 
@@ -114,6 +125,7 @@ final class LoadGuard {
             g_free(UnsafeMutableRawPointer(bitPattern: region.start))
         }
         allocations.removeSubrange(mark...)
+        recent.removeAll()
     }
 
     // MARK: undo records (transactional)
@@ -123,6 +135,9 @@ final class LoadGuard {
     func preserve(_ p: UnsafeMutableRawPointer, _ length: Int) {
         guard transactional, length > 0 else { return }
         let address = UInt(bitPattern: p)
+        // The first record of an address holds its value from before the load; later ones
+        // add nothing (and a QLIST load asks for the caller's first element once per element).
+        if preserved.contains(address) { return }
         if snapshots.contains(where: {
             let start = UInt(bitPattern: $0.pointer)
             return address >= start && address + UInt(length) <= start + UInt($0.bytes.count)
@@ -130,6 +145,7 @@ final class LoadGuard {
             return
         }
         if allocations.last(where: { $0.contains(address) }) != nil { return }
+        preserved.insert(address)
         undoLog.append((p, Array(UnsafeRawBufferPointer(start: p, count: length))))
     }
 
@@ -169,7 +185,9 @@ final class LoadGuard {
         }
         treeLog.removeAll()
         undoLog.removeAll()
+        preserved.removeAll()
         allocations.removeAll()
+        recent.removeAll()
     }
 
     /// Rolls back (when transactional) and returns `error`, saying so in its reason.
@@ -203,6 +221,7 @@ final class LoadGuard {
         }
         treeLog.removeAll()
         undoLog.removeAll()
+        preserved.removeAll()
         insertedValues.removeAll()
     }
 }
