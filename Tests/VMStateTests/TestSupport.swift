@@ -5,15 +5,16 @@ import Foundation
 import Testing
 import VMState
 
-/// Paths shared by the tests: the package root, the package's committed streams and the shared
-/// fixtures beside the checkout (../shared, as in CI).
+/// Paths shared by the tests: the package root and the fixtures committed under Tests/Fixtures
+/// (outputs of real QEMU; nothing outside the checkout is read).
 enum TestPaths {
     /// The package root, from this file's path (Tests/VMStateTests/TestSupport.swift).
     static let packageRoot: String = parent(of: "\(#filePath)", levels: 3)
-    /// The shared folder (spec and fixtures), next to the package root.
-    static let shared: String = parent(of: packageRoot, levels: 1) + "/shared"
-    static let qemuFixtures: String = shared + "/fixtures/qemu-7.2"
-    /// Streams made with shared/tools/qemu-stream.py, committed under Tests/Fixtures/streams.
+    /// QEMU 7.2 streams (pc-reset, pc-bios), their analyze/vmdesc outputs and dump-vmstate-pc.json.
+    static let qemuFixtures: String = packageRoot + "/Tests/Fixtures/qemu-7.2"
+    /// The same outputs of QEMU 10.0.13 (Tests/Fixtures/qemu-10.0).
+    static let qemu10Fixtures: String = packageRoot + "/Tests/Fixtures/qemu-10.0"
+    /// More QEMU 7.2 streams made with scripts/qemu/qemu-stream.py (Tests/Fixtures/streams).
     static let streams: String = packageRoot + "/Tests/Fixtures/streams"
     static let streamNames = ["q35", "q35-bios", "virtio-net", "virtio-blk", "e1000", "usb-xhci", "audio-hda"]
 
