@@ -65,8 +65,10 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
 /**
  * Appends a whole stream to the caller's buffer `out`: header, configuration (`machine_type`;
  * NULL means the machine type of the last loaded stream), RAM when registered, one section per
- * device in registration order, EOF, vmdesc. After a load, sections keep the loaded stream's
- * order and section ids. On failure `out` is put back to the length it had.
+ * device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
+ * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
+ * After a load, the loaded stream's sections keep its order and section ids; devices it did not
+ * have follow, in that same priority order. On failure `out` is put back to the length it had.
  */
 bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByteArray *out,
                            GError **error);
