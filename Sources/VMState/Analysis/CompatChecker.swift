@@ -702,7 +702,7 @@ public struct DescriptionSet: Sendable {
         if unused > 0 {
             notes.append("\(unused) description\(unused == 1 ? "" : "s") of \(dumpLabel) (a -dump-vmstate file) \(unused == 1 ? "is" : "are") not in \(savedLabel) (a vmdesc) and \(unused == 1 ? "was" : "were") not compared")
         }
-        notes.append("compared by description name, as a save at \(savedLabel)'s versions writes them: \(savedLabel) has no minimum_version_id, field versions or conditional fields it did not save")
+        notes.append("compared by description name; \(savedLabel) is a vmdesc, what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)")
         return dumpIsA ? (dumpOut, savedOut, notes) : (savedOut, dumpOut, notes)
     }
 
@@ -716,16 +716,20 @@ public struct DescriptionSet: Sendable {
             var lastBase: String?
             for f in fields {
                 guard var fo = f.objectValue, let name = fo["field"]?.stringValue else { out.append(f); continue }
-                var base = name
+                // QEMU names a field that shares its name with others in its description
+                // "name[i]", i counting the fields of that name: "cur_offset[1]" is the second
+                // "cur_offset" of -dump-vmstate's list.
                 if name.hasSuffix("]"), let open = name.lastIndex(of: "["),
-                    !name[name.index(after: open)..<name.index(before: name.endIndex)].isEmpty,
-                    name[name.index(after: open)..<name.index(before: name.endIndex)].allSatisfy(\.isNumber)
+                    let index = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]), index >= 0
                 {
-                    base = String(name[..<open])
-                    if base == lastBase { continue }
+                    fo["field"] = .string(String(name[..<open]))
+                    fo["vmdesc_index"] = .number(JSONNumber(index))
+                    lastBase = nil
+                } else {
+                    // An array of structs is one entry per element, all under its name.
+                    if name == lastBase { continue }
+                    lastBase = name
                 }
-                lastBase = base
-                fo["field"] = .string(base)
                 if let d = fo["Description"]?.objectValue { fo["Description"] = .object(mergeElementNames(d)) }
                 out.append(.object(fo))
             }
@@ -754,15 +758,44 @@ public struct DescriptionSet: Sendable {
         let version = s["version_id"]?.int64Value ?? Int64.max
         let savedFields = (s["Fields"]?.arrayValue ?? []).compactMap(\.objectValue)
         var savedByName: [String: JSONObject] = [:]
+        var savedLeft: [String: ArraySlice<JSONObject>] = [:]
+        var savedIndexes: [String: Set<Int64>] = [:]
         for f in savedFields {
-            if let n = f["field"]?.stringValue, savedByName[n] == nil { savedByName[n] = f }
+            guard let n = f["field"]?.stringValue else { continue }
+            if savedByName[n] == nil { savedByName[n] = f }
+            savedLeft[n, default: []].append(f)
+            if let i = f["vmdesc_index"]?.int64Value { savedIndexes[n, default: []].insert(i) }
         }
+        var occurrence: [String: Int64] = [:]
         if let fields = d["Fields"]?.arrayValue {
             var out: [JSONValue] = []
             for f in fields {
                 guard var fo = f.objectValue, let name = fo["field"]?.stringValue else { out.append(f); continue }
+                let k = occurrence[name, default: 0]
+                occurrence[name] = k + 1
                 if (fo["version_id"]?.int64Value ?? 0) > version { continue }
-                if fo["field_exists"]?.boolValue == true && savedByName[name] == nil { continue }
+                if let indexes = savedIndexes[name] {
+                    // The save named which fields of this name it wrote.
+                    guard indexes.contains(k) else { continue }
+                    fo["version_id"] = 0
+                    if let nested = fo["Description"]?.objectValue {
+                        let savedNested = savedFields.first { $0["field"]?.stringValue == name && $0["vmdesc_index"]?.int64Value == k }?["Description"]?.objectValue ?? JSONObject()
+                        fo["Description"] = .object(reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
+                    }
+                    out.append(.object(fo))
+                    continue
+                }
+                // A conditional field counts as saved when the save's next field of its name
+                // is like it (the same size, or the same nested description): PCIDevice has two
+                // conditional "config" fields, 256 and 4096 bytes, and a save writes one.
+                let next = savedLeft[name]?.first
+                if fo["field_exists"]?.boolValue == true {
+                    guard let next else { continue }
+                    let nested = fo["Description"]?.objectValue?["name"]
+                    let alike = nested != nil ? nested == next["Description"]?.objectValue?["name"] : fo["size"] == next["size"]
+                    if !alike { continue }
+                }
+                if next != nil { savedLeft[name] = savedLeft[name]!.dropFirst() }
                 fo["version_id"] = 0
                 if let nested = fo["Description"]?.objectValue {
                     let savedNested = savedByName[name]?["Description"]?.objectValue ?? JSONObject()
