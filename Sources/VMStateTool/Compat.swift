@@ -16,9 +16,11 @@ struct Compat: ParsableCommand {
 
             A vmdesc has what a save wrote: the versions saved, no minimum_version_id, no \
             field versions, no fields or subsections that were not saved. So an OLD stream \
-            (or vmdesc) against a NEW -dump-vmstate file checks exactly whether that state \
-            loads into NEW: NEW's version_id and minimum_version_id against the saved \
-            versions, and NEW's fields at those versions against the saved fields. Against a \
+            (or vmdesc) against a NEW -dump-vmstate file checks, by these rules, whether that \
+            state loads into NEW: NEW's version_id and minimum_version_id against the saved \
+            versions, and NEW's fields at those versions against the saved fields. (A \
+            variable array that was empty when saved has no vmdesc entry: against an OLD \
+            -dump-vmstate it shows as a field NEW lacks.) Against a \
             -dump-vmstate file, sections are matched by description name and only the \
             descriptions both sides have are compared (warnings list the others); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
