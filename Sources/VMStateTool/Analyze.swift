@@ -17,7 +17,8 @@ struct Analyze: ParsableCommand {
             but fails under Python 3.)
 
             Exit status 2 when the stream cannot be read; the message gives the byte offset, \
-            the section and field being read, and what was expected.
+            the section and field being read, and what was expected. Exit status 64 on a \
+            usage error.
             """
     )
 

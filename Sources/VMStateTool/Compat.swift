@@ -5,12 +5,26 @@ struct Compat: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check whether state saved by one QEMU build loads into another.",
         discussion: """
-            OLD.json and NEW.json are `qemu-system-... -dump-vmstate FILE` outputs. The rules \
-            are those of QEMU's scripts/vmstate-static-checker.py: sections missing in NEW, \
+            OLD and NEW are each a `qemu-system-... -dump-vmstate FILE` output, a vmdesc JSON \
+            file, or a migration stream (standing for the vmdesc it ends with, the \
+            descriptions it was saved with). The rules are those of QEMU's \
+            scripts/vmstate-static-checker.py: sections missing in NEW, \
             version_id lowered, minimum_version_id raised above OLD's version_id, fields \
             missing, renamed, reordered or resized ("unused" space may be split into fields \
             of the same total size, and the reverse), subsections missing, nested \
             descriptions missing or renamed.
+
+            A vmdesc has what a save wrote: the versions saved, no minimum_version_id, no \
+            field versions, no fields or subsections that were not saved. So an OLD stream \
+            (or vmdesc) against a NEW -dump-vmstate file checks, by these rules, whether that \
+            state loads into NEW: NEW's version_id and minimum_version_id against the saved \
+            versions, and NEW's fields at those versions against the saved fields. (A \
+            variable array that was empty when saved has no vmdesc entry: against an OLD \
+            -dump-vmstate it shows as a field NEW lacks.) Against a \
+            -dump-vmstate file, sections are matched by description name and only the \
+            descriptions both sides have are compared (warnings list the others); two vmdescs \
+            are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
+            has no minimum_version_id, so that rule is not checked then.
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
@@ -28,14 +42,14 @@ struct Compat: ParsableCommand {
               description-renamed  a nested description has another name in NEW
               entry-missing        another entry of an OLD section/description is absent in NEW
 
-            Exit status: 0 compatible, 1 not compatible, 2 bad input.
+            Exit status: 0 compatible, 1 not compatible, 2 bad input, 64 usage error.
             """
     )
 
-    @Argument(help: "The -dump-vmstate output of the build that saves the state.")
+    @Argument(help: "The build that saves the state: its -dump-vmstate output, a vmdesc JSON file or a stream.")
     var old: String
 
-    @Argument(help: "The -dump-vmstate output of the build that loads it.")
+    @Argument(help: "The build that loads it: its -dump-vmstate output, a vmdesc JSON file or a stream.")
     var new: String
 
     @Flag(help: "Print the problems as a JSON list.")
@@ -66,14 +80,30 @@ struct Compat: ParsableCommand {
             options.addRename(scope: scope, pair[0], pair.count > 1 ? pair[1] : "")
         }
         let report = try withBadInputHandling("compat") { () throws -> CompatReport in
-            var oldJSON = try readJSONFile(old)
-            var newJSON = try readJSONFile(new)
+            let oldSet = try loadDescriptionSet(old, label: "OLD", elementSizes: true)
+            let newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true)
+            var oldJSON: JSONValue, newJSON: JSONValue
+            var notes: [String] = []
+            if oldSet.format == .dumpVMState && newSet.format == .dumpVMState {
+                // As before: the documents themselves, duplicate keys and all.
+                oldJSON = try readJSONFile(old)
+                newJSON = try readJSONFile(new)
+            } else if oldSet.format == .vmdesc && newSet.format == .vmdesc {
+                // Whole-array sizes: two vmdescs show what each save wrote.
+                oldJSON = try loadDescriptionSet(old, label: "OLD", elementSizes: false).document
+                newJSON = try loadDescriptionSet(new, label: "NEW", elementSizes: false).document
+            } else {
+                let (o, n, ns) = DescriptionSet.comparable(oldSet, newSet, labels: ("OLD", "NEW"))
+                (oldJSON, newJSON, notes) = (o.document, n.document, ns)
+            }
             if reverse { swap(&oldJSON, &newJSON) }
             var checker = CompatChecker(options: options)
             checker.oldLabel = reverse ? "NEW" : "OLD"
             checker.newLabel = reverse ? "OLD" : "NEW"
             do {
-                return try checker.check(old: oldJSON, new: newJSON)
+                var report = try checker.check(old: oldJSON, new: newJSON)
+                report.warnings = notes + report.warnings
+                return report
             } catch var e as CompatInputError {
                 for (label, file) in [("OLD", old), ("NEW", new)] where e.location.hasPrefix(label) {
                     e.location = "\(label) (\(file))" + e.location.dropFirst(label.count)

@@ -3,23 +3,31 @@ import VMState
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show field-level differences between two migration streams.",
+        abstract: "Show field-level differences between two migration streams, or two sets of device descriptions.",
         discussion: """
-            Sections are matched by idstr and instance id; fields by name and array index. \
-            Each difference names the section, the field path and both values (as \
-            `vmstate analyze` prints them). Long buffers are compared byte by byte and \
-            reported as runs of differing bytes. RAM is compared page by page and summarized \
-            per block as ranges of page addresses; a page that a stream does not send counts \
-            as zero-filled.
+            A and B are both migration streams: their state is compared. Sections are matched \
+            by idstr and instance id; fields by name and array index. Each difference names \
+            the section, the field path and both values (as `vmstate analyze` prints them). \
+            Long buffers are compared byte by byte and reported as runs of differing bytes. \
+            RAM is compared page by page and summarized per block as ranges of page \
+            addresses; a page that a stream does not send counts as zero-filled.
 
-            Exit status: 0 equal, 1 different, 2 bad input.
+            A or B is a JSON file (a vmdesc, or a `-dump-vmstate` file): the device \
+            descriptions are compared, a stream standing for the vmdesc it ends with. Per \
+            section: the description's name, version_id and minimum_version_id, each field's \
+            type, size, array length, version and nested description, the fields' order, and \
+            the subsections. A vmdesc against a -dump-vmstate file is compared by description \
+            name, for the descriptions both have, as a save at the vmdesc's versions writes \
+            them (notes say what was left out).
+
+            Exit status: 0 equal, 1 different, 2 bad input, 64 usage error.
             """
     )
 
-    @Argument(help: "Stream A.")
+    @Argument(help: "Stream A, or a vmdesc or -dump-vmstate JSON file.")
     var a: String
 
-    @Argument(help: "Stream B.")
+    @Argument(help: "Stream B, or a vmdesc or -dump-vmstate JSON file.")
     var b: String
 
     @Flag(help: "Print the differences as JSON.")
@@ -36,6 +44,12 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         let result = try withBadInputHandling("diff") { () throws -> StreamDiff in
+            if try !isStreamFile(a) || !isStreamFile(b) {
+                let da = try loadDescriptionSet(a, label: "A", elementSizes: true)
+                let db = try loadDescriptionSet(b, label: "B", elementSizes: true)
+                let (ca, cb, notes) = DescriptionSet.comparable(da, db)
+                return StreamDiff(descriptions: ca, cb, notes: notes)
+            }
             let desc = try vmdesc.map(loadVMDescOption)
             let bytesA = try StreamBytes(contentsOfFile: a)
             let bytesB = try StreamBytes(contentsOfFile: b)

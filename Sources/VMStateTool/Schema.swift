@@ -12,7 +12,7 @@ struct Schema: ParsableCommand {
             QEMU's scripts/vmstate-static-checker.py). C programs can produce the same text \
             with vmstate_dump_schema() (migration/vmstate-schema.h).
 
-            Exit status: 0 success, 2 bad input (no such library or symbol, unusable table).
+            Exit status: 0 success, 2 bad input (no such library or symbol, unusable table), 64 usage error.
             """
     )
 
@@ -47,7 +47,7 @@ struct Lint: ParsableCommand {
             duplicate field names, VARRAY counts with no VMSTATE_VALIDATE guard, fields behind \
             raw pointers a checked load cannot bound ("unguarded").
 
-            Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad input.
+            Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad input, 64 usage error.
             """
     )
 

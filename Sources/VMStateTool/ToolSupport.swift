@@ -155,3 +155,25 @@ final class ProgressBar {
         drawn = false
     }
 }
+
+/// Whether the file starts with a migration stream's magic ("QEVM").
+func isStreamFile(_ path: String) throws -> Bool {
+    let bytes = try StreamBytes(contentsOfFile: path)
+    return bytes.withUnsafeBytes { $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic }
+}
+
+/// Device descriptions from a `-dump-vmstate` file, a vmdesc JSON file, or a stream (the vmdesc
+/// it ends with). `label` ("OLD", "A", ...) names the input in errors, with the file.
+func loadDescriptionSet(_ path: String, label: String, elementSizes: Bool) throws -> DescriptionSet {
+    let json: JSONValue
+    if try isStreamFile(path) {
+        do {
+            json = try StreamAnalysis.readVMDesc(StreamBytes(contentsOfFile: path)).0
+        } catch let e as StreamAnalysisError {
+            throw InputFileError(description: "\(label) (\(path)): \(e)")
+        }
+    } else {
+        json = try readJSONFile(path)
+    }
+    return try DescriptionSet(json, label: "\(label) (\(path))", elementSizes: elementSizes)
+}

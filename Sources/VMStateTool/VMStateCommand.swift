@@ -8,7 +8,8 @@ struct VMStateCommand: ParsableCommand {
         discussion: """
             Exit status: 0 success (equal, compatible), 1 a difference or incompatibility \
             was found (diff, compat), 2 bad input (unreadable, truncated or corrupt stream \
-            or JSON).
+            or JSON), 64 a usage error (a missing or extra argument, an unknown option or \
+            subcommand, a bad option value; the message and the usage go to stderr).
             """,
         subcommands: [Analyze.self, Diff.self, Compat.self, Schema.self, Lint.self]
     )

@@ -112,6 +112,26 @@ int main(void) {
     CHECK(vmstate_load_state(f, &toy_uart, &b, 3) == -EINVAL);
     qemu_fclose(f);
 
+    /* migration/vmstate.h alone declares the -dump-vmstate functions (migration/vmstate-schema.h). */
+    const VMStateDescription *const tables[] = { &toy_uart, NULL };
+    char *schema = vmstate_dump_schema("toy-machine", tables, &err);
+    static const char schema_start[] =
+        "{\n  \"vmschkmachine\": {\n    \"Name\": \"toy-machine\"\n  },\n"
+        "  \"toy-uart\": {\n    \"Name\": \"toy-uart\",\n    \"version_id\": 2,\n";
+    CHECK(schema && strncmp(schema, schema_start, strlen(schema_start)) == 0);
+    g_free(schema);
+    const char *const class_names[] = { "toy-uart-class", NULL };
+    schema = vmstate_dump_schema_named(NULL, class_names, tables, &err);
+    static const char named_start[] =
+        "{\n  \"vmschkmachine\": {\n    \"Name\": \"none\"\n  },\n"
+        "  \"toy-uart-class\": {\n    \"Name\": \"toy-uart-class\",\n";
+    CHECK(schema && strncmp(schema, named_start, strlen(named_start)) == 0);
+    g_free(schema);
+    CHECK(vmstate_dump_schema(NULL, NULL, &err) == NULL);
+    CHECK(err && err->domain == VMSTATE_ERROR && err->code == VMSTATE_ERROR_INVALID_TABLE);
+    CHECK(err && strcmp(err->message, "vmstate_dump_schema: the list of descriptions is NULL") == 0);
+    g_clear_error(&err);
+
     g_bytes_unref(cut);
     g_byte_array_unref(again);
     g_bytes_unref(in);

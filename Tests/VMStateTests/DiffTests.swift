@@ -137,8 +137,13 @@ struct DiffCLITests {
         let parsed = try JSONValue(parsing: json.stdout)
         #expect(parsed["ram"] == .array([]))
         #expect(parsed["sections"]?.arrayValue?.count == 112)
-        let bad = try Tool.run(["diff", bios, TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
+        // A stream and a JSON file: their descriptions are compared (DescriptionDiffTests).
+        let mixed = try Tool.run(["diff", bios, TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
+        #expect(mixed.status == 1)
+        #expect(mixed.stdout.hasSuffix("1 difference in 1 section\n"))
+        let cmdline = TestPaths.qemuFixtures + "/pc-bios/cmdline.txt"
+        let bad = try Tool.run(["diff", bios, cmdline])
         #expect(bad.status == 2)
-        #expect(bad.stderr.contains("dump-vmstate-pc.json: at byte offset 0"))
+        #expect(bad.stderr == "vmstate diff: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n")
     }
 }

@@ -130,6 +130,28 @@ import Testing
         #expect(Array(bytes[header + 28..<header + 39]) == [0x04, 0, 0, 0, 1, 5] + Array("plain".utf8))
     }
 
+    /// QEMU 7.2's order (savevm_state_handler_insert): higher MigrationPriority first, then
+    /// registration order within a priority; section ids follow the saved order.
+    @Test func sectionsAreSavedByPriorityThenRegistrationOrder() throws {
+        // str-iommu's description at MIG_PRI_PCI_BUS. It lives for the process, as tables must
+        // (plans are kept by address).
+        let pciBus = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+        pciBus.initialize(to: str_iommu_vmsd_ptr().pointee)
+        pciBus.pointee.priority = MIG_PRI_PCI_BUS
+        let registry = Registry()
+        let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 4)
+        counters.initialize(repeating: StrCounter(), count: 4)
+        defer { counters.deallocate() }
+        try registry.add(idstr: "first-default", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counters)
+        try registry.add(idstr: "iommu", instanceID: 0, vmsd: str_iommu_vmsd_ptr(), opaque: counters + 1)
+        try registry.add(idstr: "second-default", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counters + 2)
+        try registry.add(idstr: "pci-bus", instanceID: 0, vmsd: pciBus, opaque: counters + 3)
+        let bytes = try registry.save(machineType: "m")
+        let analysis = try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: false))
+        #expect(analysis.sections.map { "\($0.name) \($0.sectionID)" }
+            == ["pci-bus 0", "iommu 1", "first-default 2", "second-default 3"])
+    }
+
     @Test func unmigratableDeviceBlocksTheSave() throws {
         let registry = Registry()
         let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
@@ -189,16 +211,63 @@ import Testing
         counter.initialize(to: StrCounter())
         defer { counter.deallocate() }
         try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter)
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 5 * 4096, alignment: 4096)
+        defer { ram.deallocate() }
+        try registry.addRAM(idstr: "pc.ram", host: ram, length: 4 * 4096)
+        try registry.addRAM(idstr: "pc.rom", host: ram + 4 * 4096, length: 4096)
         let bytes = try sample()
         #expect {
             try registry.load(bytes, options: [])
         } throws: { error in
             let e = error as! VMStateError
-            return e.kind == .unknownSection && e.reason.contains("\"ram\" instance 0")
+            return e.kind == .unknownSection && e.path == "" && e.description ==
+                "section \"blob\" instance 3 has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it) (at byte \(Self.blobSectionOffset))"
         }
-        // RAM and "blob" skipped: the counter still loads.
+        // "blob" skipped: the counter still loads.
         try registry.load(bytes, options: .skipUnknown)
         #expect(counter.pointee.counter == 0x0102_0304)
+    }
+
+    /// Where the sample's "blob" section starts: after the header and configuration (17 bytes
+    /// for machine type "tiny"), the RAM and the counter section.
+    static let blobSectionOffset = 12488
+
+    /// A stream's RAM into a registry with no RAM registered is a RAM error, with flags 0 and with
+    /// SKIP_UNKNOWN alike (QEMU always has a "ram" handler; RAM is never skipped unseen): it
+    /// names the stream's first block and the offset of the record that lists it (the RAM
+    /// section's header is bytes 17...33).
+    @Test(arguments: [Registry.LoadOptions(), .skipUnknown])
+    func ramIntoARegistryWithoutRAMIsARAMError(_ options: Registry.LoadOptions) throws {
+        let registry = Registry()
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter)
+        #expect {
+            try registry.load(try sample(), options: options)
+        } throws: { error in
+            let e = error as! VMStateError
+            return e.kind == .ram && e.path == "pc.ram" && e.offset == 34
+                && e.description == "pc.ram: the stream has a RAM block that is not registered (at byte 34)"
+        }
+        #expect(counter.pointee.counter == 0)
+    }
+
+    /// KEEP_UNKNOWN reads past unregistered RAM, keeps it and writes it back: the save is the
+    /// stream again.
+    @Test func keepUnknownKeepsUnregisteredRAM() throws {
+        let registry = Registry()
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        let blob = UnsafeMutablePointer<StrBlob>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        blob.initialize(to: StrBlob())
+        defer { g_free(blob.pointee.data); counter.deallocate(); blob.deallocate() }
+        try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter)
+        try registry.add(idstr: "blob", instanceID: 3, vmsd: StreamFixtures.blob, opaque: blob)
+        let bytes = try sample()
+        try registry.load(bytes, options: .keepUnknown)
+        #expect(counter.pointee.counter == 0x0102_0304)
+        #expect(try registry.save() == bytes)
     }
 
     @Test func badFooter() throws {
@@ -240,7 +309,7 @@ import Testing
         defer { counter.deallocate() }
         try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counterV1, opaque: counter)
         #expect {
-            try registry.load(try sample(), options: .skipUnknown)
+            try registry.load(try sample(), options: .keepUnknown)
         } throws: { error in
             let e = error as! VMStateError
             return e.kind == .versionTooNew && e.actual == "2" && e.expected == "at most 1"

@@ -35,6 +35,8 @@ import Testing
     @Test func failureInTheFirstField() {
         let e = expectRolledBack(HxDevice("hx-ptr"), [0x00])
         #expect(e.kind == .shortInput && e.path == "hx-ptr/n16" && e.offset == 0)
+        // The example of docs/C-API.md (vmstate_load_checked): the phrase ends the REASON part.
+        #expect(e.description == "hx-ptr/n16: input ended (load rolled back: the state is as it was before the call); expected 2 bytes, got 1 left (at byte 0)")
     }
 
     @Test func failureInAMiddleFieldAfterAllocations() {
@@ -164,6 +166,7 @@ import Testing
         let e = machine.error(bytes, options: .transactional)
         #expect(e.kind == .boundExceeded && e.path == "hx-varray/a16")
         #expect(e.reason.hasSuffix("(load rolled back: the state is as it was before the call)"))
+        #expect(e.description == "hx-varray/a16: section \"hx-varray\" instance 0: the field would be written outside its struct: 19998 bytes at offset 120 of a 168-byte region (load rolled back: the state is as it was before the call); expected at most the struct's size, got 9999 element(s) of 2 bytes (at byte \(e.offset))")
         for (name, device) in machine.devices { #expect(device.digest == digests[name], "\(name) changed") }
         // Without the option the devices before the failure keep what they loaded.
         let plain = try HostileStreamTests.Machine(sample: true)

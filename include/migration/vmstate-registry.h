@@ -65,8 +65,10 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
 /**
  * Appends a whole stream to the caller's buffer `out`: header, configuration (`machine_type`;
  * NULL means the machine type of the last loaded stream), RAM when registered, one section per
- * device in registration order, EOF, vmdesc. After a load, sections keep the loaded stream's
- * order and section ids. On failure `out` is put back to the length it had.
+ * device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
+ * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
+ * After a load, the loaded stream's sections keep its order and section ids; devices it did not
+ * have follow, in that same priority order. On failure `out` is put back to the length it had.
  */
 bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByteArray *out,
                            GError **error);
@@ -77,6 +79,11 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * (declared in migration/vmstate.h). Sections load in stream order: a failure leaves the sections
  * before it loaded, unless VMSTATE_LOAD_TRANSACTIONAL is given, in which case every device added
  * with vmstate_registry_add_sized is restored (RAM is not restored).
+ * SKIP_UNKNOWN and KEEP_UNKNOWN apply to device sections. The stream's RAM is never unknown (QEMU
+ * always has a RAM handler): each of its blocks must be registered with the same length, and with
+ * no RAM registered at all a stream with RAM fails with VMSTATE_ERROR_RAM ("the stream has a RAM
+ * block that is not registered", naming the block) under 0 and SKIP_UNKNOWN alike; only
+ * KEEP_UNKNOWN reads past it unloaded and writes it back on the next save.
  * Every load is checked like vmstate_load_checked: sized devices are bounded to their struct,
  * pointers into registered RAM to their block, and all devices get the allocation and nesting
  * limits; a device section that appears twice is refused.

@@ -879,5 +879,6 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #endif
 
 #include "migration/vmstate-registry.h"
+#include "migration/vmstate-schema.h"
 
 #endif

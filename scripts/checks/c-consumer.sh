@@ -23,7 +23,7 @@ for sym in vmstate_load_state vmstate_save_state vmstate_save_state_v vmstate_sa
     qemu_get_sbe32 qemu_get_be32s qemu_peek_byte qemu_peek_buffer qemu_file_skip \
     qemu_file_get_error qemu_file_set_error qemu_fclose json_writer_new json_writer_get \
     json_writer_free vmstate_file_new_output vmstate_file_new_input vmstate_info_uint32 \
-    vmstate_info_timer vmstate_info_gtree; do
+    vmstate_info_timer vmstate_info_gtree vmstate_dump_schema vmstate_dump_schema_named; do
     if ! grep -qx "$sym" <<<"$exported"; then
         echo "FAIL - libswiftvmstate.so does not export $sym"
         missing=1

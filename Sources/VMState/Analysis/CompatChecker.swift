@@ -489,3 +489,331 @@ extension CompatReport {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+// MARK: - Descriptions from a -dump-vmstate file or a vmdesc
+
+/// Device descriptions read from a `-dump-vmstate` file or from a vmdesc (the JSON a stream
+/// ends with, in a file of its own or read from the stream), in `-dump-vmstate`'s shape, for
+/// `vmstate compat` and `vmstate diff`.
+///
+/// A vmdesc entry `{"name", "instance_id", "vmsd_name", "version", "fields", "subsections"}`
+/// becomes `{"Name": vmsd_name, "version_id": version, "Description": {"name", "version_id",
+/// "Fields", "Subsections"}}`; each field `{"name", "type", "size", "array_len", "struct"}`
+/// becomes `{"field", "version_id": 0, "field_exists": false, "size", "type", "array_len",
+/// "Description"}`. A vmdesc has no `minimum_version_id`, no field `version_id`, and only the
+/// fields that were saved; its sizes are bytes on the wire (a struct field's size is what its
+/// fields wrote), where `-dump-vmstate` gives the C field's size.
+public struct DescriptionSet: Sendable {
+    public enum Format: String, Sendable {
+        case dumpVMState = "-dump-vmstate"
+        case vmdesc = "vmdesc"
+    }
+
+    public struct Entry: Sendable {
+        /// The `-dump-vmstate` key (a device class name) or the vmdesc section idstr.
+        public var section: String
+        /// The vmdesc instance id; 0 for `-dump-vmstate`.
+        public var instance: UInt32
+        /// The entry in `-dump-vmstate`'s shape.
+        public var value: JSONObject
+
+        /// The name of the entry's description ("i8254" for the key "isa-pit").
+        public var descriptionName: String? { value["Description"]?.objectValue?["name"]?.stringValue }
+
+        /// The key in a `-dump-vmstate` document: the section, with " (instance N)" for N > 0.
+        public var key: String { instance == 0 ? section : "\(section) (instance \(instance))" }
+    }
+
+    public var format: Format
+    /// The machine type of a `-dump-vmstate` file ("vmschkmachine"), when it has one.
+    public var machine: String?
+    public var entries: [Entry]
+
+    /// Reads `json`, a `-dump-vmstate` document or a vmdesc (an object with a "devices" list).
+    /// `label` names the input in errors. A vmdesc's array sizes become whole-array sizes
+    /// (element size times "array_len") unless `elementSizes` is set.
+    public init(_ json: JSONValue, label: String, elementSizes: Bool = false) throws {
+        guard let top = json.objectValue else {
+            throw CompatInputError(location: "\(label) (top level)", message: "expected an object, found \(json.kindName)")
+        }
+        if let devices = top["devices"] {
+            format = .vmdesc
+            guard let list = devices.arrayValue else {
+                throw CompatInputError(location: "\(label) \"devices\"", message: "expected a list, found \(devices.kindName)")
+            }
+            entries = []
+            for (i, d) in list.enumerated() {
+                let path = "\(label) devices[\(i)]"
+                guard let o = d.objectValue else {
+                    throw CompatInputError(location: path, message: "expected an object, found \(d.kindName)")
+                }
+                guard let name = o["name"]?.stringValue else {
+                    throw CompatInputError(location: path, message: "no \"name\" string")
+                }
+                let instance = o["instance_id"]?.int64Value ?? 0
+                guard instance >= 0 && instance <= Int64(UInt32.max) else {
+                    throw CompatInputError(location: path, message: "\"instance_id\" must be an integer from 0 to 4294967295")
+                }
+                let desc = try Self.description(o, path: path, elementSizes: elementSizes, depth: 0)
+                var value = JSONObject()
+                value["Name"] = desc["name"]
+                value["version_id"] = desc["version_id"]
+                value["Description"] = .object(desc)
+                entries.append(Entry(section: name, instance: UInt32(instance), value: value))
+            }
+        } else {
+            format = .dumpVMState
+            entries = []
+            for member in top.deduplicated().members {
+                guard let o = member.value.objectValue else {
+                    throw CompatInputError(location: "\(label) section \"\(member.key)\"", message: "expected an object, found \(member.value.kindName)")
+                }
+                if member.key == "vmschkmachine" {
+                    machine = o["Name"]?.stringValue
+                    continue
+                }
+                entries.append(Entry(section: member.key, instance: 0, value: o))
+            }
+        }
+    }
+
+    /// A vmdesc description object (`vmsd_name`, `version`, `fields`, `subsections`) in
+    /// `-dump-vmstate`'s shape.
+    static func description(_ o: JSONObject, path: String, elementSizes: Bool, depth: Int) throws -> JSONObject {
+        guard depth < 64 else {
+            throw CompatInputError(location: path, message: "descriptions nested deeper than 64 levels")
+        }
+        guard let name = o["vmsd_name"]?.stringValue else {
+            throw CompatInputError(location: path, message: "no \"vmsd_name\" string")
+        }
+        guard let version = o["version"]?.int64Value else {
+            throw CompatInputError(location: path, message: "no integer \"version\"")
+        }
+        var d = JSONObject()
+        d["name"] = .string(name)
+        d["version_id"] = .number(JSONNumber(version))
+        if let fields = o["fields"] {
+            guard let list = fields.arrayValue else {
+                throw CompatInputError(location: path + ".fields", message: "expected a list, found \(fields.kindName)")
+            }
+            var out: [JSONValue] = []
+            for (i, f) in list.enumerated() {
+                let fpath = "\(path).fields[\(i)]"
+                guard let fo = f.objectValue, let fname = fo["name"]?.stringValue else {
+                    throw CompatInputError(location: fpath, message: "expected an object with a \"name\" string")
+                }
+                guard let size = fo["size"]?.int64Value, size >= 0 else {
+                    throw CompatInputError(location: fpath, message: "no \"size\" (a non-negative integer)")
+                }
+                let count = fo["array_len"]?.int64Value
+                var field = JSONObject()
+                field["field"] = .string(fname)
+                field["version_id"] = 0
+                field["field_exists"] = false
+                let (total, overflow) = size.multipliedReportingOverflow(by: max(count ?? 1, 0))
+                field["size"] = .number(JSONNumber(elementSizes || overflow ? size : total))
+                if let type = fo["type"]?.stringValue { field["type"] = .string(type) }
+                if let count { field["array_len"] = .number(JSONNumber(count)) }
+                // VMS_STRUCT fields nest under "struct"; VMSTATE_WITH_TMP writes the nested
+                // description's members into the field itself.
+                if let nested = fo["struct"]?.objectValue {
+                    field["Description"] = .object(try description(nested, path: fpath + ".struct", elementSizes: elementSizes, depth: depth + 1))
+                } else if fo.contains(key: "vmsd_name") {
+                    field["Description"] = .object(try description(fo, path: fpath, elementSizes: elementSizes, depth: depth + 1))
+                }
+                out.append(.object(field))
+            }
+            d["Fields"] = .array(out)
+        }
+        if let subs = o["subsections"] {
+            guard let list = subs.arrayValue else {
+                throw CompatInputError(location: path + ".subsections", message: "expected a list, found \(subs.kindName)")
+            }
+            d["Subsections"] = .array(try list.enumerated().map { i, s in
+                guard let so = s.objectValue else {
+                    throw CompatInputError(location: "\(path).subsections[\(i)]", message: "expected an object, found \(s.kindName)")
+                }
+                return .object(try description(so, path: "\(path).subsections[\(i)]", elementSizes: elementSizes, depth: depth + 1))
+            })
+        }
+        return d
+    }
+
+    /// A `-dump-vmstate` document of the entries (and the machine, when known).
+    public var document: JSONValue {
+        var o = JSONObject()
+        if let machine { o["vmschkmachine"] = .object(["Name": .string(machine)]) }
+        for e in entries { o.append(e.key, .object(e.value)) }
+        return .object(o)
+    }
+
+    /// Two sets made comparable. Same format: unchanged. A vmdesc against a `-dump-vmstate`
+    /// file: both keyed by description name (QEMU keys `-dump-vmstate` by device class, a
+    /// vmdesc by section idstr); only the descriptions both have are kept (`notes` say how
+    /// many were left out, and which); and the `-dump-vmstate` side is reduced to what a save
+    /// at the vmdesc's versions writes: fields added after that version, conditional fields
+    /// (`field_exists`) and subsections the vmdesc did not save are dropped, field versions set to 0 (a vmdesc
+    /// has none), `minimum_version_id` dropped when `dropMinimum` (the other side has none to
+    /// compare with), and vmdesc names like `config[0]` (one entry per array element) merged
+    /// back to `config`.
+    public static func comparable(_ a: DescriptionSet, _ b: DescriptionSet, labels: (String, String) = ("A", "B"))
+        -> (DescriptionSet, DescriptionSet, notes: [String])
+    {
+        guard a.format != b.format else { return (a, b, []) }
+        let (dumpIsA, dump, saved) = a.format == .dumpVMState ? (true, a, b) : (false, b, a)
+        let dumpLabel = dumpIsA ? labels.0 : labels.1, savedLabel = dumpIsA ? labels.1 : labels.0
+        var savedOut = saved
+        savedOut.entries = saved.entries.map { e in
+            var e = e
+            e.value = mergeElementNames(e.value)
+            return e
+        }
+        var byName: [String: Entry] = [:]
+        for e in dump.entries {
+            if let n = e.descriptionName, byName[n] == nil { byName[n] = e }
+        }
+        var dumpOut = dump
+        dumpOut.entries = []
+        dumpOut.machine = nil
+        savedOut.machine = nil
+        var kept: [Entry] = []
+        var missing: [String] = []
+        var used = Set<String>()
+        for e in savedOut.entries {
+            guard let name = e.descriptionName, var d = byName[name] else {
+                missing.append(e.key)
+                continue
+            }
+            used.insert(name)
+            var s = e
+            s.section = name
+            d.section = name
+            d.instance = s.instance
+            d.value = reduce(section: d.value, to: s.value, dropMinimum: dumpIsA)
+            kept.append(s)
+            dumpOut.entries.append(d)
+        }
+        savedOut.entries = kept
+        var notes: [String] = []
+        if !missing.isEmpty {
+            notes.append("\(missing.count) section\(missing.count == 1 ? "" : "s") of \(savedLabel) (a vmdesc) \(missing.count == 1 ? "has" : "have") no description in \(dumpLabel) (a -dump-vmstate file lists device classes only) and \(missing.count == 1 ? "was" : "were") not compared: \(missing.joined(separator: ", "))")
+        }
+        let unused = Set(byName.keys).subtracting(used).count
+        if unused > 0 {
+            notes.append("\(unused) description\(unused == 1 ? "" : "s") of \(dumpLabel) (a -dump-vmstate file) \(unused == 1 ? "is" : "are") not in \(savedLabel) (a vmdesc) and \(unused == 1 ? "was" : "were") not compared")
+        }
+        notes.append("compared by description name; \(savedLabel) is a vmdesc, what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)")
+        return dumpIsA ? (dumpOut, savedOut, notes) : (savedOut, dumpOut, notes)
+    }
+
+    /// `config[0]`, `config[1]` ... (a vmdesc's entries for the elements of an array it could
+    /// not describe in one entry) merged into one field `config`, recursively.
+    static func mergeElementNames(_ o: JSONObject) -> JSONObject {
+        var o = o
+        if let desc = o["Description"]?.objectValue { o["Description"] = .object(mergeElementNames(desc)) }
+        if let fields = o["Fields"]?.arrayValue {
+            var out: [JSONValue] = []
+            var lastBase: String?
+            for f in fields {
+                guard var fo = f.objectValue, let name = fo["field"]?.stringValue else { out.append(f); continue }
+                // QEMU names a field that shares its name with others in its description
+                // "name[i]", i counting the fields of that name: "cur_offset[1]" is the second
+                // "cur_offset" of -dump-vmstate's list.
+                if name.hasSuffix("]"), let open = name.lastIndex(of: "["),
+                    let index = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]), index >= 0
+                {
+                    fo["field"] = .string(String(name[..<open]))
+                    fo["vmdesc_index"] = .number(JSONNumber(index))
+                    lastBase = nil
+                } else {
+                    // An array of structs is one entry per element, all under its name.
+                    if name == lastBase { continue }
+                    lastBase = name
+                }
+                if let d = fo["Description"]?.objectValue { fo["Description"] = .object(mergeElementNames(d)) }
+                out.append(.object(fo))
+            }
+            o["Fields"] = .array(out)
+        }
+        if let subs = o["Subsections"]?.arrayValue {
+            o["Subsections"] = .array(subs.map { $0.objectValue.map { .object(mergeElementNames($0)) } ?? $0 })
+        }
+        return o
+    }
+
+    /// A `-dump-vmstate` section reduced to what a save described by the vmdesc section
+    /// `saved` can show (see `comparable`).
+    static func reduce(section d: JSONObject, to s: JSONObject, dropMinimum: Bool) -> JSONObject {
+        var d = d
+        if dropMinimum { d["minimum_version_id"] = nil }
+        if let dd = d["Description"]?.objectValue {
+            d["Description"] = .object(reduce(description: dd, to: s["Description"]?.objectValue ?? JSONObject(), dropMinimum: dropMinimum))
+        }
+        return d
+    }
+
+    static func reduce(description d: JSONObject, to s: JSONObject, dropMinimum: Bool) -> JSONObject {
+        var d = d
+        if dropMinimum { d["minimum_version_id"] = nil }
+        let version = s["version_id"]?.int64Value ?? Int64.max
+        let savedFields = (s["Fields"]?.arrayValue ?? []).compactMap(\.objectValue)
+        var savedByName: [String: JSONObject] = [:]
+        var savedLeft: [String: ArraySlice<JSONObject>] = [:]
+        var savedIndexes: [String: Set<Int64>] = [:]
+        for f in savedFields {
+            guard let n = f["field"]?.stringValue else { continue }
+            if savedByName[n] == nil { savedByName[n] = f }
+            savedLeft[n, default: []].append(f)
+            if let i = f["vmdesc_index"]?.int64Value { savedIndexes[n, default: []].insert(i) }
+        }
+        var occurrence: [String: Int64] = [:]
+        if let fields = d["Fields"]?.arrayValue {
+            var out: [JSONValue] = []
+            for f in fields {
+                guard var fo = f.objectValue, let name = fo["field"]?.stringValue else { out.append(f); continue }
+                let k = occurrence[name, default: 0]
+                occurrence[name] = k + 1
+                if (fo["version_id"]?.int64Value ?? 0) > version { continue }
+                if let indexes = savedIndexes[name] {
+                    // The save named which fields of this name it wrote.
+                    guard indexes.contains(k) else { continue }
+                    fo["version_id"] = 0
+                    if let nested = fo["Description"]?.objectValue {
+                        let savedNested = savedFields.first { $0["field"]?.stringValue == name && $0["vmdesc_index"]?.int64Value == k }?["Description"]?.objectValue ?? JSONObject()
+                        fo["Description"] = .object(reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
+                    }
+                    out.append(.object(fo))
+                    continue
+                }
+                // A conditional field counts as saved when the save's next field of its name
+                // is like it (the same size, or the same nested description): PCIDevice has two
+                // conditional "config" fields, 256 and 4096 bytes, and a save writes one.
+                let next = savedLeft[name]?.first
+                if fo["field_exists"]?.boolValue == true {
+                    guard let next else { continue }
+                    let nested = fo["Description"]?.objectValue?["name"]
+                    let alike = nested != nil ? nested == next["Description"]?.objectValue?["name"] : fo["size"] == next["size"]
+                    if !alike { continue }
+                }
+                if next != nil { savedLeft[name] = savedLeft[name]!.dropFirst() }
+                fo["version_id"] = 0
+                if let nested = fo["Description"]?.objectValue {
+                    let savedNested = savedByName[name]?["Description"]?.objectValue ?? JSONObject()
+                    fo["Description"] = .object(reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
+                }
+                out.append(.object(fo))
+            }
+            d["Fields"] = .array(out)
+        }
+        if let subs = d["Subsections"]?.arrayValue {
+            let savedSubs = (s["Subsections"]?.arrayValue ?? []).compactMap(\.objectValue)
+            // A subsection the save did not write was not needed then: it is not compared.
+            d["Subsections"] = .array(subs.compactMap { sub in
+                guard let so = sub.objectValue else { return sub }
+                guard let match = savedSubs.first(where: { $0["name"] == so["name"] }) else { return nil }
+                return .object(reduce(description: so, to: match, dropMinimum: dropMinimum))
+            })
+        }
+        return d
+    }
+}

@@ -73,6 +73,12 @@ public struct StreamDiff: Sendable, Equatable {
 
     public var isEqual: Bool { differences.isEmpty && ram.isEmpty }
 
+    /// What was compared, for the last line of `text`: "streams" or "descriptions".
+    public var subject = "streams"
+    /// Remarks printed before the differences ("note: ..."): what was left out of the
+    /// comparison.
+    public var notes: [String] = []
+
     public struct Options: Sendable {
         /// Compare RAM contents (needs both streams read with `recordPages: true`).
         public var compareRAM: Bool
@@ -330,7 +336,8 @@ private func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int)
 extension StreamDiff {
     /// The differences as JSON: `{"sections": [{"section", "instance", "field", "kind", "a",
     /// "b"}...], "ram": [{"block", "length_a", "length_b", "pages", "ranges": [[start, end]...]}]}`
-    /// (values that a stream lacks are null; addresses are "0x%016x" strings).
+    /// (values that a stream lacks are null; addresses are "0x%016x" strings), and `"notes"`
+    /// (a list of strings) when there are any.
     public var json: JSONValue {
         var secs: [JSONValue] = []
         for d in differences {
@@ -356,7 +363,9 @@ extension StreamDiff {
                 }),
             ]))
         }
-        return .object(["sections": .array(secs), "ram": .array(blocks)])
+        var o: JSONObject = ["sections": .array(secs), "ram": .array(blocks)]
+        if !notes.isEmpty { o["notes"] = .array(notes.map { .string($0) }) }
+        return .object(o)
     }
 
     /// Human-readable report, one difference per entry:
@@ -399,9 +408,10 @@ extension StreamDiff {
             }
             lines.append(line)
         }
+        lines = notes.map { "note: \($0)" } + lines
         let sections = Set(differences.map(\.sectionLabel)).count
         if isEqual {
-            lines.append("streams are equal")
+            lines.append("\(subject) are equal")
         } else {
             var summary = "\(differences.count) difference\(differences.count == 1 ? "" : "s") in \(sections) section\(sections == 1 ? "" : "s")"
             if !ram.isEmpty {
@@ -410,5 +420,178 @@ extension StreamDiff {
             lines.append(summary)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+// MARK: - Descriptions
+
+extension StreamDiff {
+    /// Compares two sets of device descriptions (from `-dump-vmstate` files or vmdescs, made
+    /// comparable with `DescriptionSet.comparable` when their formats differ), field by field.
+    ///
+    /// Sections are matched by key (`-dump-vmstate`: class name; vmdesc: idstr and instance id;
+    /// mixed: description name). Per description: its name, `version_id`,
+    /// `minimum_version_id` (when both have one), its fields matched by name (the n-th field of a
+    /// name with the n-th of that name: type, size, array length, the version the field
+    /// appeared in, whether it is conditional, its nested description) and their order, and its
+    /// subsections matched by name. Difference kinds: `.version` for version numbers, `.changed`
+    /// for a field or description that differs, `.onlyInA`/`.onlyInB` for a section, field or
+    /// subsection one side lacks. Field paths are like the library's error paths:
+    /// `parent_obj/config`, `irq_reinject/reinject_count` (a subsection by the part of its name
+    /// after its parent's "/").
+    public init(descriptions a: DescriptionSet, _ b: DescriptionSet, notes: [String] = []) {
+        subject = "descriptions"
+        self.notes = notes
+        let sameFormat = a.format == b.format
+        var out: [StreamDifference] = []
+        struct Key: Hashable { var section: String; var instance: UInt32 }
+        var bByKey: [Key: DescriptionSet.Entry] = [:]
+        for e in b.entries where bByKey[Key(section: e.section, instance: e.instance)] == nil {
+            bByKey[Key(section: e.section, instance: e.instance)] = e
+        }
+        var seen = Set<Key>()
+        for ea in a.entries {
+            let key = Key(section: ea.section, instance: ea.instance)
+            guard seen.insert(key).inserted else { continue }
+            func add(_ field: String, _ kind: StreamDifference.Kind, _ va: String?, _ vb: String?) {
+                out.append(StreamDifference(section: ea.section, instance: ea.instance, field: field, kind: kind, a: va, b: vb))
+            }
+            guard let eb = bByKey[key] else {
+                add("", .onlyInA, descriptionSummary(ea.value["Description"]?.objectValue), nil)
+                continue
+            }
+            let da = ea.value["Description"]?.objectValue ?? JSONObject()
+            let db = eb.value["Description"]?.objectValue ?? JSONObject()
+            compareDescriptions(da, db, path: "", sameFormat: sameFormat, add: add)
+        }
+        for eb in b.entries {
+            let key = Key(section: eb.section, instance: eb.instance)
+            guard !seen.contains(key) else { continue }
+            seen.insert(key)
+            out.append(StreamDifference(section: eb.section, instance: eb.instance, field: "", kind: .onlyInB,
+                a: nil, b: descriptionSummary(eb.value["Description"]?.objectValue)))
+        }
+        differences = out
+    }
+}
+
+private func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "/" + name }
+
+/// `description "i8254", version 3 (minimum 2), 5 fields`
+private func descriptionSummary(_ d: JSONObject?) -> String {
+    guard let d else { return "no description" }
+    var s = "description \"\(d["name"]?.stringValue ?? "?")\""
+    if let v = d["version_id"]?.int64Value { s += ", version \(v)" }
+    if let m = d["minimum_version_id"]?.int64Value { s += " (minimum \(m))" }
+    let n = d["Fields"]?.arrayValue?.count ?? 0
+    s += ", \(n) field\(n == 1 ? "" : "s")"
+    if let subs = d["Subsections"]?.arrayValue, !subs.isEmpty {
+        s += ", \(subs.count) subsection\(subs.count == 1 ? "" : "s")"
+    }
+    return s
+}
+
+/// `uint16, 2 bytes`, `uint8 x 32, 32 bytes`, `struct "PCIDevice", 2608 bytes, from version 2,
+/// conditional`
+private func fieldSummary(_ f: JSONObject) -> String {
+    var parts: [String] = []
+    var head = f["type"]?.stringValue
+    if let n = f["array_len"]?.int64Value { head = (head.map { $0 + " " } ?? "") + "x \(n)" }
+    if let head { parts.append(head) }
+    if let d = f["Description"]?.objectValue { parts.append("description \"\(d["name"]?.stringValue ?? "?")\"") }
+    if let size = f["size"]?.int64Value { parts.append(size == 1 ? "1 byte" : "\(size) bytes") }
+    if let v = f["version_id"]?.int64Value, v > 0 { parts.append("from version \(v)") }
+    if f["field_exists"]?.boolValue == true { parts.append("conditional") }
+    return parts.joined(separator: ", ")
+}
+
+private func compareDescriptions(
+    _ a: JSONObject, _ b: JSONObject, path: String, sameFormat: Bool,
+    add: (String, StreamDifference.Kind, String?, String?) -> Void
+) {
+    let nameA = a["name"]?.stringValue ?? "?", nameB = b["name"]?.stringValue ?? "?"
+    if nameA != nameB {
+        add(path, .changed, descriptionSummary(a), descriptionSummary(b))
+        return
+    }
+    let va = a["version_id"]?.int64Value, vb = b["version_id"]?.int64Value
+    if va != vb {
+        add(path, .version, va.map { "version \($0)" } ?? "no version", vb.map { "version \($0)" } ?? "no version")
+    }
+    if let ma = a["minimum_version_id"]?.int64Value, let mb = b["minimum_version_id"]?.int64Value, ma != mb {
+        add(path, .version, "minimum version \(ma)", "minimum version \(mb)")
+    }
+    // Fields: the n-th field of a name matches the n-th of that name on the other side.
+    func keyed(_ d: JSONObject) -> [(key: String, name: String, field: JSONObject)] {
+        var count: [String: Int] = [:]
+        return (d["Fields"]?.arrayValue ?? []).compactMap(\.objectValue).map { f in
+            let name = f["field"]?.stringValue ?? "?"
+            let n = count[name, default: 0]
+            count[name] = n + 1
+            return (n == 0 ? name : "\(name)#\(n + 1)", name, f)
+        }
+    }
+    let fa = keyed(a), fb = keyed(b)
+    var bIndex: [String: Int] = [:]
+    for (i, f) in fb.enumerated() { bIndex[f.key] = i }
+    let aKeys = Set(fa.map(\.key))
+    for f in fa {
+        let p = join(path, f.key)
+        guard let j = bIndex[f.key] else {
+            add(p, .onlyInA, fieldSummary(f.field), nil)
+            continue
+        }
+        let g = fb[j].field
+        var x = f.field, y = g
+        if !sameFormat {
+            // What only one format has: a vmdesc's type and array length, -dump-vmstate's field
+            // versions and conditions. A vmdesc's struct size is what the fields wrote,
+            // -dump-vmstate's the C struct's.
+            for attr in ["type", "array_len", "version_id", "field_exists"] {
+                x[attr] = nil
+                y[attr] = nil
+            }
+            if x["Description"] != nil || y["Description"] != nil {
+                x["size"] = nil
+                y["size"] = nil
+            }
+        }
+        var differs = false
+        for attr in ["type", "array_len", "size", "version_id", "field_exists"] {
+            if x[attr] != y[attr] { differs = true }
+        }
+        let da = x["Description"]?.objectValue, db = y["Description"]?.objectValue
+        if (da == nil) != (db == nil) { differs = true }
+        if differs {
+            add(p, .changed, fieldSummary(x), fieldSummary(y))
+        }
+        if let da, let db {
+            compareDescriptions(da, db, path: p, sameFormat: sameFormat, add: add)
+        }
+    }
+    for f in fb where !aKeys.contains(f.key) {
+        add(join(path, f.key), .onlyInB, nil, fieldSummary(f.field))
+    }
+    let common = Set(fb.map(\.key)).intersection(aKeys)
+    let orderA = fa.map(\.key).filter(common.contains), orderB = fb.map(\.key).filter(common.contains)
+    if orderA != orderB {
+        add(join(path, "(field order)"), .changed, orderA.joined(separator: ", "), orderB.joined(separator: ", "))
+    }
+    // Subsections by name; shown by the part of the name after the parent's "/".
+    let sa = (a["Subsections"]?.arrayValue ?? []).compactMap(\.objectValue)
+    let sb = (b["Subsections"]?.arrayValue ?? []).compactMap(\.objectValue)
+    func label(_ s: JSONObject) -> String {
+        let n = s["name"]?.stringValue ?? "?"
+        return n.hasPrefix(nameA + "/") ? String(n.dropFirst(nameA.count + 1)) : n
+    }
+    for s in sa {
+        guard let t = sb.first(where: { $0["name"] == s["name"] }) else {
+            add(join(path, label(s)), .onlyInA, "subsection " + descriptionSummary(s), nil)
+            continue
+        }
+        compareDescriptions(s, t, path: join(path, label(s)), sameFormat: sameFormat, add: add)
+    }
+    for t in sb where !sa.contains(where: { $0["name"] == t["name"] }) {
+        add(join(path, label(t)), .onlyInB, nil, "subsection " + descriptionSummary(t))
     }
 }

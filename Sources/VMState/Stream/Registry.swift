@@ -149,8 +149,10 @@ public final class Registry {
     /// Writes a whole stream; `machineType` nil means the last loaded stream's.
     ///
     /// The stream holds the header, the configuration with the machine type, the RAM, one
-    /// section per device in registration order (or in the loaded stream's order after a load),
-    /// the end marker and the vmdesc JSON. After a save, loads must be for the same machine
+    /// section per device, the end marker and the vmdesc JSON. Devices are saved as QEMU 7.2
+    /// orders its handlers: higher `MigrationPriority` first, registration order within one
+    /// priority. After a load, the loaded stream's sections keep its order and section ids, and
+    /// devices it did not have follow in that priority order. After a save, loads must be for the same machine
     /// type.
     ///
     /// - Returns: The stream's bytes.

@@ -106,7 +106,6 @@ final class StreamLoader {
 
         if idstr == "ram" {
             let registered = !registry.ramBlocks.isEmpty
-            guard registered || skipping else { throw unknown(idstr, instanceID, start) }
             guard version == 4 else {
                 throw bad(start, "unsupported ram section version", expected: "4", actual: "\(version)")
             }
@@ -168,8 +167,13 @@ final class StreamLoader {
         if !registered && keeping { keep(from: start, vmdesc: nil) }
     }
 
+    /// QEMU always has a "ram" handler, so a stream's RAM never counts as an unknown section:
+    /// with no RAM registered its first block fails as not registered (`VMStateError.ram`),
+    /// also under SKIP_UNKNOWN. Only KEEP_UNKNOWN reads past it unloaded, kept and written back
+    /// by the next save.
     private func ramPart(registered: Bool) throws(VMStateError) {
-        try RAMCodec.loadPart(file, blocks: registered ? registry.ramBlocks : nil, state: &ramState)
+        let blocks: [Registry.RAMBlock]? = registered ? registry.ramBlocks : (keeping ? nil : [])
+        try RAMCodec.loadPart(file, blocks: blocks, state: &ramState)
     }
 
     private func footer(_ sectionID: UInt32, idstr: String) throws(VMStateError) {
