@@ -1,6 +1,7 @@
 // Shared helpers of the subcommands: stdout/stderr output, bad-input exits, progress bar.
 import ArgumentParser
 import VMState
+import VMStateAnalysis
 
 #if canImport(Glibc)
 import Glibc

@@ -130,7 +130,7 @@ public struct JSONTextWriter {
         appendASCII("null")
     }
 
-    public mutating func number(_ value: JSONNumber) {
+    package mutating func number(_ value: JSONNumber) {
         beforeItem()
         appendASCII(value.description)
     }
@@ -151,7 +151,7 @@ public struct JSONTextWriter {
     }
 
     /// Writes any value.
-    public mutating func value(_ value: JSONValue) {
+    package mutating func value(_ value: JSONValue) {
         switch value {
         case .null: null()
         case .bool(let b): bool(b)
@@ -177,7 +177,7 @@ public struct JSONTextWriter {
         buffer.append(contentsOf: s.utf8)
     }
 
-    mutating func appendHexBytes(_ bytes: UnsafeRawBufferPointer, separator: UInt8?) {
+    package mutating func appendHexBytes(_ bytes: UnsafeRawBufferPointer, separator: UInt8?) {
         guard !bytes.isEmpty else { return }
         let per = separator == nil ? 2 : 3
         let start = buffer.count
@@ -252,7 +252,7 @@ private let lowerHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 extension JSONValue {
     /// The value as JSON text; `.python` (the default) is `json.dumps(value, indent=4)`.
     /// No trailing newline.
-    public func formatted(_ format: JSONFormat = .python) -> String {
+    package func formatted(_ format: JSONFormat = .python) -> String {
         var writer = JSONTextWriter(format: format)
         writer.value(self)
         return writer.text

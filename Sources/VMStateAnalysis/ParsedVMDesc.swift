@@ -1,3 +1,4 @@
+import VMState
 // The stream's device description (vmdesc), turned into readers for the device sections.
 //
 // Interpretation follows QEMU 7.2's scripts/analyze-migration.py, which is what people compare

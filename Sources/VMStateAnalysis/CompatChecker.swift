@@ -1,3 +1,4 @@
+import VMState
 // Static migration compatibility between two `-dump-vmstate` files.
 //
 // The question: can state saved by the OLD binary be loaded by the NEW one? The rules are those
@@ -80,7 +81,7 @@ public struct CompatFinding: Sendable, Equatable {
 
     /// `{"section", "description" (null when none), "field" (only when there is one), "kind",
     /// "message"}`
-    public var json: JSONValue {
+    package var json: JSONValue {
         var o: JSONObject = ["section": .string(section), "description": descriptionName.map { .string($0) } ?? .null]
         if let field { o["field"] = .string(field) }
         o["kind"] = .string(kind.rawValue)
@@ -97,7 +98,7 @@ public struct CompatReport: Sendable, Equatable {
 
     public var isCompatible: Bool { findings.isEmpty }
 
-    public var json: JSONValue { .array(findings.map(\.json)) }
+    package var json: JSONValue { .array(findings.map(\.json)) }
 }
 
 /// A `-dump-vmstate` file that does not have the expected shape.
@@ -143,7 +144,7 @@ public struct CompatChecker: Sendable {
 
     /// Checks whether state saved by a binary described by `old` loads into one described by
     /// `new`. Throws `CompatInputError` when an input is not a `-dump-vmstate` document.
-    public func check(old: JSONValue, new: JSONValue) throws -> CompatReport {
+    package func check(old: JSONValue, new: JSONValue) throws -> CompatReport {
         var run = CompatRun(checker: self)
         try run.checkAll(old: old, new: new)
         return run.report

@@ -1,3 +1,4 @@
+import VMState
 // Reads a whole QEMU 7.2 migration stream (format version 3) with the device description
 // (vmdesc) it carries, the way QEMU's scripts/analyze-migration.py does, but from a memory map,
 // without per-byte work on RAM pages, and with errors that say where and what was expected.
@@ -9,11 +10,11 @@ public struct StreamAnalysis: Sendable {
         public var recordPages: Bool
         /// Use this device description instead of the one at the end of the stream (for
         /// streams that were cut short or written without one).
-        public var vmdesc: JSONValue?
+        package var vmdesc: JSONValue?
         /// Called now and then with the offset reached, while reading large streams.
         public var progress: ((Int) -> Void)?
 
-        public init(recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil) {
+        package init(recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil) {
             self.recordPages = recordPages
             self.vmdesc = vmdesc
             self.progress = progress
@@ -26,7 +27,7 @@ public struct StreamAnalysis: Sendable {
     /// The stream's bytes (kept so page contents can be read later).
     public let bytes: StreamBytes
     /// The device description as written (duplicate keys kept).
-    public let vmdesc: JSONValue
+    package let vmdesc: JSONValue
     /// Where the vmdesc sits in the stream; nil when it was supplied through `Options.vmdesc`.
     public let vmdescLocation: VMDescLocation?
     /// Target page size from the vmdesc.
@@ -41,12 +42,12 @@ public struct StreamAnalysis: Sendable {
     public var endOffset: Int = 0
 
     /// Reads the stream in `path`.
-    public init(path: String, options: Options = Options()) throws {
+    package init(path: String, options: Options = Options()) throws {
         try self.init(bytes: StreamBytes(contentsOfFile: path), options: options)
     }
 
     /// Reads a stream. Throws `StreamAnalysisError` when it is not a readable QEMU 7.2 stream.
-    public init(bytes: StreamBytes, options: Options = Options()) throws {
+    package init(bytes: StreamBytes, options: Options = Options()) throws {
         self.bytes = bytes
         try StreamAnalysis.checkHeader(bytes)
         let json: JSONValue
@@ -83,7 +84,7 @@ public struct StreamAnalysis: Sendable {
     }
 
     /// Finds and parses the vmdesc at the end of a stream (after the header check).
-    public static func readVMDesc(_ bytes: StreamBytes) throws -> (JSONValue, VMDescLocation) {
+    package static func readVMDesc(_ bytes: StreamBytes) throws -> (JSONValue, VMDescLocation) {
         try checkHeader(bytes)
         let location = try locateVMDesc(bytes)
         let json = try bytes.withUnsafeBytes { buf in

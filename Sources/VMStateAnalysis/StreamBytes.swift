@@ -1,3 +1,4 @@
+import VMState
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

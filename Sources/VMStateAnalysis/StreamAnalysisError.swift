@@ -1,3 +1,4 @@
+import VMState
 /// Why a migration stream (or its device description) could not be read: where, and what was
 /// expected there.
 public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import VMState
 // A readable, indented text view of a StreamAnalysis (`vmstate analyze --tree`).
 //
 //   timer (section 0, instance 0, version 2)  vmsd "timer" v2  @0x55b40 +28

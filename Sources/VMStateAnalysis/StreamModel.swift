@@ -1,3 +1,4 @@
+import VMState
 // What a migration stream holds, as read with its own device description (vmdesc).
 
 /// One value of a device's state, typed the way QEMU's analyze-migration.py interprets the

@@ -1,3 +1,4 @@
+import VMState
 // Field-level differences between two migration streams.
 //
 // Sections are matched by idstr and instance id (not by section id, which depends on
@@ -331,7 +332,7 @@ extension StreamDiff {
     /// The differences as JSON: `{"sections": [{"section", "instance", "field", "kind", "a",
     /// "b"}...], "ram": [{"block", "length_a", "length_b", "pages", "ranges": [[start, end]...]}]}`
     /// (values that a stream lacks are null; addresses are "0x%016x" strings).
-    public var json: JSONValue {
+    package var json: JSONValue {
         var secs: [JSONValue] = []
         for d in differences {
             secs.append(.object([
