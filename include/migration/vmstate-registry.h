@@ -1,5 +1,5 @@
 /*
- * swift-vmstate: whole migration streams in QEMU 7.2's format (SPEC section 8).
+ * swift-vmstate: whole migration streams in QEMU 7.2's format (docs/FORMAT.md §5).
  *
  * A registry holds the devices (a description and its opaque, by idstr and instance id) and
  * the RAM blocks of an emulator. Save writes a stream QEMU 7.2 can load; load reads a stream

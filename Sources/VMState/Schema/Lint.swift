@@ -1,7 +1,7 @@
 import CVMState
 
 /// Checks C `VMStateDescription` tables against the flag rules of QEMU 7.2's migration core
-/// (SPEC section 9), without running them: `vmstate lint`'s rule checker.
+/// (docs/FORMAT.md §7), without running them: `vmstate lint`'s rule checker.
 ///
 /// A table is walked from its top-level description through nested struct descriptions
 /// (STRUCT, VSTRUCT, and the `vmsd` of `tmp`, `qtailq`, `qlist` and `gtree` fields) and
