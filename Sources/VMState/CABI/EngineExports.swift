@@ -54,12 +54,12 @@ import CVMState
 
 /// Width and bool-ness of the scalar standard kinds.
 private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
-    switch StandardKind(rawValue: kind) {
-    case .bool?: return (1, true)
-    case .int8?, .uint8?: return (1, false)
-    case .int16?, .uint16?: return (2, false)
-    case .int32?, .uint32?: return (4, false)
-    case .int64?, .uint64?, .cpudouble?: return (8, false)
+    switch StandardKind(standard: kind) {
+    case VMSTATE_STD_BOOL?: return (1, true)
+    case VMSTATE_STD_INT8?, VMSTATE_STD_UINT8?: return (1, false)
+    case VMSTATE_STD_INT16?, VMSTATE_STD_UINT16?: return (2, false)
+    case VMSTATE_STD_INT32?, VMSTATE_STD_UINT32?: return (4, false)
+    case VMSTATE_STD_INT64?, VMSTATE_STD_UINT64?, VMSTATE_STD_CPUDOUBLE?: return (8, false)
     default: return nil
     }
 }
