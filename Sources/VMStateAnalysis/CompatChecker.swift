@@ -59,10 +59,12 @@ public struct CompatFinding: Sendable, Equatable {
     public var descriptionName: String?
     /// The field, when the problem is about one.
     public var field: String?
+    /// What kind of problem (the `kind` of `--json`).
     public var kind: Kind
     /// A sentence explaining the problem.
     public var message: String
 
+    /// A finding with every part given.
     public init(section: String, descriptionName: String?, field: String?, kind: Kind, message: String) {
         self.section = section
         self.descriptionName = descriptionName
@@ -92,10 +94,12 @@ public struct CompatFinding: Sendable, Equatable {
 
 /// The outcome of a compatibility check.
 public struct CompatReport: Sendable, Equatable {
+    /// The problems that make state saved by OLD fail to load into NEW; empty when compatible.
     public var findings: [CompatFinding] = []
     /// Notes that do not make the pair incompatible (e.g. different machine types).
     public var warnings: [String] = []
 
+    /// True when there are no findings (warnings do not count).
     public var isCompatible: Bool { findings.isEmpty }
 
     package var json: JSONValue { .array(findings.map(\.json)) }
@@ -105,17 +109,23 @@ public struct CompatReport: Sendable, Equatable {
 public struct CompatInputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Which input ("OLD" or "NEW", or a file name) and where in it.
     public var location: String
+    /// What is wrong there.
     public var message: String
 
+    /// An input error at `location`.
     public init(location: String, message: String) {
         self.location = location
         self.message = message
     }
 
+    /// `location: message`.
     public var description: String { "\(location): \(message)" }
 }
 
+/// Compares two `-dump-vmstate` files with the rules of QEMU's
+/// `scripts/vmstate-static-checker.py`: can state saved by OLD load into NEW?
 public struct CompatChecker: Sendable {
+    /// What the checker treats as equal.
     public struct Options: Sendable {
         /// Names that count as the same: scope -> groups of interchangeable names. For field
         /// names the scope is the description name; for nested description names it is the
@@ -123,6 +133,7 @@ public struct CompatChecker: Sendable {
         /// "(section)".
         public var renames: [String: [Set<String>]]
 
+        /// Options with the given interchangeable names (none by default).
         public init(renames: [String: [Set<String>]] = [:]) {
             self.renames = renames
         }
@@ -133,11 +144,14 @@ public struct CompatChecker: Sendable {
         }
     }
 
+    /// The options of the check.
     public var options: Options
     /// Names used for the inputs in error messages.
     public var oldLabel = "OLD"
+    /// The name used for the loading side in error messages.
     public var newLabel = "NEW"
 
+    /// A checker with `options`.
     public init(options: Options = Options()) {
         self.options = options
     }

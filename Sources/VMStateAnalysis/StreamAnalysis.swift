@@ -5,6 +5,7 @@ import VMState
 
 /// A migration stream read section by section.
 public struct StreamAnalysis: Sendable {
+    /// How to read a stream.
     public struct Options {
         /// Keep every RAM page record (needed for `--memory` output and RAM diffs).
         public var recordPages: Bool
@@ -21,7 +22,9 @@ public struct StreamAnalysis: Sendable {
         }
     }
 
+    /// The stream's first four bytes, big-endian: "QEVM" (docs/FORMAT.md §5).
     public static let magic: UInt32 = 0x5145_564D  // "QEVM"
+    /// The format version this reader understands (QEMU 7.2 writes 3).
     public static let formatVersion: UInt32 = 3
 
     /// The stream's bytes (kept so page contents can be read later).

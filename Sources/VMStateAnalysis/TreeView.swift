@@ -10,11 +10,14 @@ import VMState
 // Integers show hex and decimal (signed types as signed); byte buffers longer than 16 bytes
 // become hex dump lines; arrays of one-byte integers are dumped the same way.
 
+/// The indented human-readable view of `vmstate analyze --tree`.
 public struct TreeView: Sendable {
     /// Show at most this many bytes of a buffer (0: all).
     public var maxBytes: Int
+    /// Spaces per nesting level.
     public var indentWidth = 4
 
+    /// A view showing at most `maxBytes` bytes of each buffer (0: all).
     public init(maxBytes: Int = 64) {
         self.maxBytes = maxBytes
     }

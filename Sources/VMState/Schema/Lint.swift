@@ -44,15 +44,18 @@ import CVMState
 ///   memory is behind the pointer.
 /// - `field-version`: a field whose `version_id` is above its description's (never saved).
 public enum VMStateLint {
+    /// How bad a finding is: an error is a table the engine refuses, a warning a likely mistake.
     public enum Severity: String, Sendable, Comparable {
         case warning
         case error
 
+        /// Warnings order before errors.
         public static func < (a: Severity, b: Severity) -> Bool {
             a == .warning && b == .error
         }
     }
 
+    /// The rules, named by the ids `vmstate lint` prints (listed on ``VMStateLint``).
     public enum Rule: String, Sendable, CaseIterable {
         case arrayVarrayExclusive = "array-varray-exclusive"
         case varrayExclusive = "varray-exclusive"
@@ -72,6 +75,7 @@ public enum VMStateLint {
         case unguarded = "unguarded"
         case fieldVersion = "field-version"
 
+        /// Whether breaking the rule is an error or a warning.
         public var severity: Severity {
             switch self {
             case .subsectionSeparator, .duplicateField, .varrayUnvalidated, .unguarded, .fieldVersion:
@@ -82,13 +86,18 @@ public enum VMStateLint {
         }
     }
 
+    /// One broken rule at one place of a table.
     public struct Finding: Sendable, Equatable, CustomStringConvertible {
+        /// The rule's severity.
         public let severity: Severity
         /// `desc/field`, nested through structs and subsections.
         public let path: String
+        /// The rule broken.
         public let rule: Rule
+        /// What is wrong, in a sentence.
         public let message: String
 
+        /// A finding of `rule` at `path`; the severity is the rule's.
         public init(rule: Rule, path: String, message: String) {
             self.severity = rule.severity
             self.path = path

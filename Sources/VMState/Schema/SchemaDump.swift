@@ -26,8 +26,10 @@ public enum VMStateSchema {
         /// The key and `"Name"` of the entry (QEMU: the device class name); `nil` uses the
         /// description's name.
         public var name: String?
+        /// The top-level description (must stay valid during the dump).
         public var description: UnsafePointer<VMStateDescription>
 
+        /// An entry for `description`, keyed by `name` or, when nil, by the description's own name.
         public init(name: String? = nil, description: UnsafePointer<VMStateDescription>) {
             self.name = name
             self.description = description
@@ -36,7 +38,9 @@ public enum VMStateSchema {
 
     /// Why a list of tables could not be dumped.
     public struct DumpError: Error, Equatable, CustomStringConvertible {
+        /// Which entry and what is wrong (`entry 2: the description has no name`).
         public let message: String
+        /// The message.
         public var description: String { message }
     }
 
@@ -312,6 +316,7 @@ private func dumpFromC(
 }
 
 @c @implementation
+/// C's `vmstate_dump_schema`, declared and documented in `migration/vmstate-schema.h`.
 public func vmstate_dump_schema(
     _ machine: UnsafePointer<CChar>?, _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
@@ -320,6 +325,7 @@ public func vmstate_dump_schema(
 }
 
 @c @implementation
+/// C's `vmstate_dump_schema_named`, declared and documented in `migration/vmstate-schema.h`.
 public func vmstate_dump_schema_named(
     _ machine: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
     _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
