@@ -158,7 +158,7 @@ public struct CompatChecker: Sendable {
 
     /// Checks whether state saved by a binary described by `old` loads into one described by
     /// `new`. Throws `CompatInputError` when an input is not a `-dump-vmstate` document.
-    package func check(old: JSONValue, new: JSONValue) throws -> CompatReport {
+    package func check(old: JSONValue, new: JSONValue) throws(CompatInputError) -> CompatReport {
         var run = CompatRun(checker: self)
         try run.checkAll(old: old, new: new)
         return run.report
@@ -189,14 +189,14 @@ private struct CompatRun {
 
     // Typed access with input errors that say where.
 
-    func object(_ v: JSONValue, _ side: String, _ path: String) throws -> JSONObject {
+    func object(_ v: JSONValue, _ side: String, _ path: String) throws(CompatInputError) -> JSONObject {
         guard let o = v.objectValue else {
             throw CompatInputError(location: "\(side) \(path)", message: "expected an object, found \(v.kindName)")
         }
         return o
     }
 
-    func int(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws -> Int64 {
+    func int(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> Int64 {
         guard let v = o[key] else {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
@@ -206,7 +206,7 @@ private struct CompatRun {
         return n
     }
 
-    func string(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws -> String {
+    func string(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> String {
         guard let v = o[key] else {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
@@ -216,18 +216,20 @@ private struct CompatRun {
         return s
     }
 
-    func list(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws -> [JSONObject] {
+    func list(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> [JSONObject] {
         guard let v = o[key] else { return [] }
         guard let a = v.arrayValue else {
             throw CompatInputError(location: "\(side) \(path)", message: "\"\(key)\" must be a list, found \(v.kindName)")
         }
-        return try a.enumerated().map { try object($0.element, side, "\(path).\(key)[\($0.offset)]") }
+        return try a.enumerated().map { (entry) throws(CompatInputError) in
+            try object(entry.element, side, "\(path).\(key)[\(entry.offset)]")
+        }
     }
 
     var oldSide: String { checker.oldLabel }
     var newSide: String { checker.newLabel }
 
-    mutating func checkAll(old: JSONValue, new: JSONValue) throws {
+    mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
         for member in o.members {
@@ -280,7 +282,7 @@ private struct CompatRun {
     }
 
     /// version_id and minimum_version_id rules for a section, description or field.
-    mutating func checkVersions(_ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: String) throws {
+    mutating func checkVersions(_ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: String) throws(CompatInputError) {
         let sv = try int(s, "version_id", oldSide, path)
         let dv = try int(d, "version_id", newSide, path)
         if sv > dv {
@@ -298,7 +300,7 @@ private struct CompatRun {
         }
     }
 
-    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, path: String) throws {
+    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, path: String) throws(CompatInputError) {
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
         try checkVersions(s, d, sec: sec, desc: sName, field: nil, path: path)
@@ -331,7 +333,7 @@ private struct CompatRun {
         }
     }
 
-    mutating func checkSubsections(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws {
+    mutating func checkSubsections(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws(CompatInputError) {
         for (i, s) in src.enumerated() {
             let name = try string(s, "name", oldSide, "\(path)[\(i)]")
             var found = false
@@ -357,7 +359,7 @@ private struct CompatRun {
     }
 
     /// Walks OLD's and NEW's field lists side by side.
-    mutating func checkFields(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws {
+    mutating func checkFields(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws(CompatInputError) {
         // Each side: the list being walked, the position in it, and the lists it was entered from.
         var sList = src, sPos = 0, sOuter: [([JSONObject], Int)] = []
         var dList = dst, dPos = 0, dOuter: [([JSONObject], Int)] = []
@@ -366,10 +368,10 @@ private struct CompatRun {
         var unused: Int64 = 0
         var s = JSONObject(), d = JSONObject()
 
-        func name(_ o: JSONObject, _ side: String) throws -> String {
+        func name(_ o: JSONObject, _ side: String) throws(CompatInputError) -> String {
             try string(o, "field", side, "\(path) (a field of \"\(desc)\")")
         }
-        func size(_ o: JSONObject, _ side: String) throws -> Int64 {
+        func size(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             try int(o, "size", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
         }
 

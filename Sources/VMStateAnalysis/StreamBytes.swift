@@ -18,7 +18,7 @@ public final class StreamBytes: @unchecked Sendable {
     public let origin: String
 
     /// Maps a file. Throws `StreamFileError` when it cannot be opened or read.
-    public init(contentsOfFile path: String) throws {
+    public init(contentsOfFile path: String) throws(StreamFileError) {
         origin = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
