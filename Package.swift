@@ -27,15 +27,22 @@ let package = Package(
             sources: ["CShim"],
             publicHeadersPath: "include"
         ),
-        // The engine, the stream registry and the exported C functions, in Swift.
+        // The engine, I/O, the stream registry, the schema dump and the exported C functions,
+        // in Swift: everything libswiftvmstate.so holds.
         .target(
             name: "VMState",
             dependencies: ["CVMState", "CGLib"]
         ),
+        // The stream analyzer, diff and compat checker behind the `vmstate` tool (not linked by
+        // C emulators).
+        .target(
+            name: "VMStateAnalysis",
+            dependencies: ["VMState", "CVMState", "CGLib"]
+        ),
         .executableTarget(
             name: "VMStateTool",
             dependencies: [
-                "VMState", "CVMState",
+                "VMState", "VMStateAnalysis", "CVMState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,7 +54,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VMStateTests",
-            dependencies: ["VMState", "CFixtures", "CVMState"]
+            dependencies: ["VMState", "VMStateAnalysis", "CFixtures", "CVMState"]
         ),
     ]
 )

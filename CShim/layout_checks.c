@@ -1,5 +1,5 @@
 /*
- * Compile-time proof that the public structs have QEMU 7.2's x86-64 layout (SPEC section 3).
+ * Compile-time proof that the public structs have QEMU 7.2's x86-64 layout (docs/FORMAT.md §1).
  * Nothing here runs; a mismatch stops the build.
  */
 #include "migration/vmstate.h"

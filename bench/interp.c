@@ -1,6 +1,6 @@
 /*
  * A plain C interpreter of VMState tables (see interp.h). Written for this benchmark from
- * SPEC section 4 and 5; the standard infos are C functions with one qemu_put_* / qemu_get_*
+ * docs/FORMAT.md §2 and §3; the standard infos are C functions with one qemu_put_* / qemu_get_*
  * call per element, found once per field by the info's address.
  */
 #include "interp.h"

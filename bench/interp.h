@@ -1,6 +1,6 @@
 /*
  * The benchmark's baseline: a plain C interpreter of VMStateDescription tables, written from
- * the semantics in SPEC section 4 the way a straightforward migration core would be: walk the
+ * the semantics of docs/FORMAT.md §2 the way a straightforward migration core would be: walk the
  * field array, compute the element count and size per field, and make one info put/get call per
  * element, each doing one qemu_put_* / qemu_get_* call. It uses the library's QEMUFile and
  * qemu_put_* / qemu_get_*, so the engine and this interpreter share the same I/O layer.

@@ -7,35 +7,13 @@
 
 #include "migration/vmstate.h"
 
-/* The standard VMStateInfo instances, numbered so the engine can recognise them. */
+/* The standard VMStateInfo instances, numbered in the order of VMSTATE_STD_INFO_LIST. */
+#define VMSTATE_STD_KIND_(ident, label, kind) VMSTATE_STD_##kind,
 typedef enum {
-    VMSTATE_STD_BOOL = 0,
-    VMSTATE_STD_INT8,
-    VMSTATE_STD_INT16,
-    VMSTATE_STD_INT32,
-    VMSTATE_STD_INT64,
-    VMSTATE_STD_UINT8,
-    VMSTATE_STD_UINT16,
-    VMSTATE_STD_UINT32,
-    VMSTATE_STD_UINT64,
-    VMSTATE_STD_INT32_EQUAL,
-    VMSTATE_STD_INT32_LE,
-    VMSTATE_STD_UINT8_EQUAL,
-    VMSTATE_STD_UINT16_EQUAL,
-    VMSTATE_STD_UINT32_EQUAL,
-    VMSTATE_STD_UINT64_EQUAL,
-    VMSTATE_STD_NULLPTR,
-    VMSTATE_STD_CPUDOUBLE,
-    VMSTATE_STD_BUFFER,
-    VMSTATE_STD_UNUSED_BUFFER,
-    VMSTATE_STD_TIMER,
-    VMSTATE_STD_TMP,
-    VMSTATE_STD_BITMAP,
-    VMSTATE_STD_QTAILQ,
-    VMSTATE_STD_GTREE,
-    VMSTATE_STD_QLIST,
+    VMSTATE_STD_INFO_LIST(VMSTATE_STD_KIND_)
     VMSTATE_STD_COUNT
 } VMStateStdKind;
+#undef VMSTATE_STD_KIND_
 
 /* The instance of `kind` (taken in C: Swift may copy imported globals). */
 const VMStateInfo *vmstate_std_info(int kind);

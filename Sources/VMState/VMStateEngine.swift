@@ -64,7 +64,9 @@ public enum VMStateEngine {
 
     /// Options of a checked load.
     public struct LoadOptions: OptionSet, Sendable {
+        /// The bits, as the C `VMSTATE_LOAD_*` flags.
         public let rawValue: UInt32
+        /// Options from the C flag bits.
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         /// A failed load leaves the struct as it was and frees what the engine allocated.
         public static let transactional = LoadOptions(rawValue: 0x4)

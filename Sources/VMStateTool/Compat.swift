@@ -1,5 +1,6 @@
 import ArgumentParser
 import VMState
+import VMStateAnalysis
 
 struct Compat: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import VMState
+import VMStateAnalysis
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 // Shared helpers of the subcommands: stdout/stderr output, bad-input exits, progress bar.
 import ArgumentParser
 import VMState
+import VMStateAnalysis
 
 #if canImport(Glibc)
 import Glibc
@@ -57,26 +58,17 @@ func failBadInput(_ command: String, _ error: any Error) -> ExitCode {
     return badInputExit
 }
 
-/// Runs `body`, turning the library's input errors into exit status 2 with a message.
+/// Runs `body`, turning the analyzer's input errors into exit status 2 with a message.
 func withBadInputHandling<T>(_ command: String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let e as ExitCode {
-        throw e
-    } catch let e as StreamAnalysisError {
-        throw failBadInput(command, e)
-    } catch let e as JSONParseError {
-        throw failBadInput(command, e)
-    } catch let e as InputFileError {
-        throw failBadInput(command, e)
-    } catch let e as CompatInputError {
-        throw failBadInput(command, e)
-    } catch let e as StreamFileError {
+    } catch let e as any AnalysisInputError {
         throw failBadInput(command, e)
     }
 }
 
-struct InputFileError: Error, CustomStringConvertible {
+/// A file the tool cannot use, with the file named in the message.
+struct InputFileError: AnalysisInputError {
     var description: String
 }
 

@@ -1,10 +1,10 @@
 /*
- * The 153 VMSTATE_* macros of spec/vmstate-macros.md, each paired with one field it produced
+ * QEMU 7.2's 153 VMSTATE_* macros, each paired with one field it produced
  * in a fixture table and that field written out by hand from the spec: literal flags,
  * offsetof/sizeof of the fixture members, literal counts and versions. No VMSTATE_* macro is
  * used in this file, so a macro that drifts from the spec shows up as a mismatch.
  *
- * Flag values used below (SPEC section 3):
+ * Flag values used below (docs/FORMAT.md §1):
  *   0x1 SINGLE   0x2 POINTER   0x4 ARRAY   0x8 STRUCT   0x10 VARRAY_INT32   0x20 BUFFER
  *   0x40 ARRAY_OF_POINTER   0x80 VARRAY_UINT16   0x100 VBUFFER   0x200 MULTIPLY
  *   0x400 VARRAY_UINT8   0x800 VARRAY_UINT32   0x1000 MUST_EXIST   0x2000 ALLOC

@@ -2,6 +2,7 @@
 // analyze-migration.py text, and running the `vmstate` executable.
 import Testing
 import VMState
+import VMStateAnalysis
 
 /// Reads a stream and returns the error it throws, if any.
 func streamError(_ data: [UInt8], options: StreamAnalysis.Options = .init()) -> StreamAnalysisError? {

@@ -1,5 +1,6 @@
 import Testing
 import VMState
+import VMStateAnalysis
 
 /// `vmstate analyze` against what QEMU 7.2's scripts/analyze-migration.py printed for real
 /// streams.

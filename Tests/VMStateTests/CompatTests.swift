@@ -1,5 +1,6 @@
 import Testing
 import VMState
+import VMStateAnalysis
 
 #if canImport(Glibc)
 import Glibc

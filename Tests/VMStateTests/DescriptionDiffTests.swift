@@ -1,5 +1,6 @@
 import Testing
 import VMState
+import VMStateAnalysis
 
 /// `vmstate diff` and `vmstate compat` on device descriptions: vmdesc JSON files, `-dump-vmstate`
 /// files and streams (standing for their vmdesc), in every mix, on QEMU 7.2's and 10.0's outputs.

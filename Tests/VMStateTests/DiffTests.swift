@@ -1,5 +1,6 @@
 import Testing
 import VMState
+import VMStateAnalysis
 
 /// `vmstate diff` on real streams: the machine stopped at reset vs after 1 s of firmware.
 @Suite struct DiffTests {

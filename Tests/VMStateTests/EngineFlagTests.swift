@@ -5,7 +5,7 @@ import Testing
 
 @testable import VMState
 
-/// Every VMStateFlags bit (SPEC §4): exact bytes on save, exact values on load.
+/// Every VMStateFlags bit (docs/FORMAT.md §2): exact bytes on save, exact values on load.
 @Suite struct EngineFlagTests {
     // MARK: ARRAY (plain, 2D, sub-array)
 

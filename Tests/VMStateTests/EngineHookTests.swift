@@ -5,7 +5,7 @@ import Testing
 
 @testable import VMState
 
-/// Hook order and hook failures (SPEC §4): save runs pre_save, fields, subsections, post_save
+/// Hook order and hook failures (docs/FORMAT.md §2): save runs pre_save, fields, subsections, post_save
 /// (always); load runs the version checks, pre_load, fields, subsections, post_load(version).
 /// Each hook of "eng-hooks" and its subsection appends its name to the device's log.
 @Suite struct EngineHookTests {

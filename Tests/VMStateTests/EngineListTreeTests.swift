@@ -5,7 +5,7 @@ import Testing
 
 @testable import VMState
 
-/// qtailq, qlist and gtree (SPEC §5): byte 1 before each element, byte 0 at the end; elements
+/// qtailq, qlist and gtree (docs/FORMAT.md §3): byte 1 before each element, byte 0 at the end; elements
 /// are allocated on load and linked in stream order; trees carry a be32 node count.
 @Suite struct EngineListTreeTests {
     let qtailqBytes: [UInt8] = [

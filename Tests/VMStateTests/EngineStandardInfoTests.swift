@@ -5,7 +5,7 @@ import Testing
 
 @testable import VMState
 
-/// The standard VMStateInfo instances (SPEC §5): exact wire bytes on save, exact values on load.
+/// The standard VMStateInfo instances (docs/FORMAT.md §3): exact wire bytes on save, exact values on load.
 @Suite struct EngineStandardInfoTests {
     // MARK: integers, bool, cpudouble
 

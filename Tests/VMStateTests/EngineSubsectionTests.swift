@@ -5,7 +5,7 @@ import Testing
 
 @testable import VMState
 
-/// Subsections (SPEC §4): 0x05, len, name, be32 version, state; the parent-name prefix rule.
+/// Subsections (docs/FORMAT.md §6): 0x05, len, name, be32 version, state; the parent-name prefix rule.
 @Suite struct EngineSubsectionTests {
     let a: [UInt8] = [0x01, 0x02, 0x03, 0x04]
     var xSection: [UInt8] { [0x05, 0x09] + ascii("eng-sub/x") + [0x00, 0x00, 0x00, 0x02, 0xBE, 0xEF] }

@@ -5,7 +5,7 @@ import Testing
 
 @testable import VMState
 
-/// The vmdesc JSON written during save (SPEC §6), compared as text with QEMU 7.2's exact format:
+/// The vmdesc JSON written during save (docs/FORMAT.md §4), compared as text with QEMU 7.2's exact format:
 /// ", " between members, ": " after names, keys in QEMU's order.
 @Suite struct EngineVMDescTests {
     let inner =

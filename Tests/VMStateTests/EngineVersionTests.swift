@@ -5,7 +5,7 @@ import Testing
 
 @testable import VMState
 
-/// Field versions, the description's version range and field_exists (SPEC §4 step 1).
+/// Field versions, the description's version range and field_exists (docs/FORMAT.md §2, step 1).
 @Suite struct EngineVersionTests {
     func device() -> EngVersioned {
         var d = EngVersioned()

@@ -2,7 +2,7 @@ import CFixtures
 import CVMState
 import Testing
 
-/// The C ABI as Swift sees it: QEMU 7.2's x86-64 sizes and member offsets (SPEC section 3), the
+/// The C ABI as Swift sees it: QEMU 7.2's x86-64 sizes and member offsets (docs/FORMAT.md §1), the
 /// flag and priority values, and the standard types the macros refer to.
 @Suite struct LayoutTests {
     @Test func structSizesMatchQEMU() {

@@ -2,11 +2,11 @@ import CFixtures
 import CVMState
 import Testing
 
-/// Every VMSTATE_* macro against spec/vmstate-macros.md: the fixture tables in Tests/CFixtures
+/// Every VMSTATE_* macro against QEMU 7.2's VMSTATE_* macro list: the fixture tables in Tests/CFixtures
 /// use each macro, and Tests/CFixtures/macro_expectations.c pairs one use of each with the field
 /// written out by hand. These tests compare the two member by member.
 @Suite struct MacroTableTests {
-    /// The 145 rows of spec/vmstate-macros.md (VMSTATE_END_OF_LIST included) and the eight
+    /// The 145 rows of QEMU 7.2's VMSTATE_* macro list (VMSTATE_END_OF_LIST included) and the eight
     /// kernel-typed forms VMSTATE_U8..U64 / _V.
     static let allMacroNames: [String] = [
         "VMSTATE_SINGLE_TEST", "VMSTATE_SINGLE_FULL", "VMSTATE_VALIDATE", "VMSTATE_POINTER",

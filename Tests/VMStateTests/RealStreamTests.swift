@@ -5,6 +5,7 @@ import Foundation
 import Testing
 
 @testable import VMState
+import VMStateAnalysis
 
 /// Real QEMU 7.2 streams (shared/fixtures) loaded into our C descriptions of pc devices.
 @Suite struct RealStreamTests {

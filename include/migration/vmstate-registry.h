@@ -1,5 +1,5 @@
 /*
- * swift-vmstate: whole migration streams in QEMU 7.2's format (SPEC section 8).
+ * swift-vmstate: whole migration streams in QEMU 7.2's format (docs/FORMAT.md §5).
  *
  * A registry holds the devices (a description and its opaque, by idstr and instance id) and
  * the RAM blocks of an emulator. Save writes a stream QEMU 7.2 can load; load reads a stream
@@ -39,7 +39,10 @@ void vmstate_registry_free(VMStateRegistry *reg);
 /**
  * Registers a device: its state `opaque` described by `vmsd`, saved as section `idstr` (1 to 255
  * bytes, copied) with `instance_id`. `vmsd` and `opaque` must stay valid, at the same address,
- * while the registry is used. The description is planned here (an unusable table fails now).
+ * while the registry is used. The description is planned here: a table that breaks a rule of
+ * docs/FORMAT.md §7 (the errors `vmstate lint` reports: a field with neither info nor vmsd,
+ * exclusive flags, a bad subsection name, ..., nested tables included) fails now with
+ * VMSTATE_ERROR_INVALID_TABLE and a message naming the field.
  * Fails when the same idstr and instance id is registered already.
  */
 bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,

@@ -158,31 +158,43 @@ _Static_assert(offsetof(VMStateDescription, subsections) == 80, "VMStateDescript
  * The standard VMStateInfo instances (QEMU's names; `.name` goes into the vmdesc JSON)
  * ========================================================================================== */
 
-extern const VMStateInfo vmstate_info_bool;
-extern const VMStateInfo vmstate_info_int8;
-extern const VMStateInfo vmstate_info_int16;
-extern const VMStateInfo vmstate_info_int32;
-extern const VMStateInfo vmstate_info_int64;
-extern const VMStateInfo vmstate_info_uint8;
-extern const VMStateInfo vmstate_info_uint16;
-extern const VMStateInfo vmstate_info_uint32;
-extern const VMStateInfo vmstate_info_uint64;
-extern const VMStateInfo vmstate_info_int32_equal;
-extern const VMStateInfo vmstate_info_int32_le;
-extern const VMStateInfo vmstate_info_uint8_equal;
-extern const VMStateInfo vmstate_info_uint16_equal;
-extern const VMStateInfo vmstate_info_uint32_equal;
-extern const VMStateInfo vmstate_info_uint64_equal;
-extern const VMStateInfo vmstate_info_nullptr;
-extern const VMStateInfo vmstate_info_cpudouble;
-extern const VMStateInfo vmstate_info_buffer;
-extern const VMStateInfo vmstate_info_unused_buffer;
-extern const VMStateInfo vmstate_info_timer;
-extern const VMStateInfo vmstate_info_tmp;
-extern const VMStateInfo vmstate_info_bitmap;
-extern const VMStateInfo vmstate_info_qtailq;
-extern const VMStateInfo vmstate_info_gtree;
-extern const VMStateInfo vmstate_info_qlist;
+/*
+ * The one list of the standard instances: X(ident, name, KIND) for `vmstate_info_<ident>`,
+ * whose `.name` is `name` (what the vmdesc JSON says for the field), numbered
+ * VMSTATE_STD_<KIND> inside the engine. The declarations below, their definitions
+ * (CShim/std_infos.c) and the engine's numbering (vmstate-internal.h, read by the Swift
+ * planner) are all expanded from it. Wire formats: docs/FORMAT.md §3.
+ */
+#define VMSTATE_STD_INFO_LIST(X)                                    \
+    X(bool, "bool", BOOL)                                           \
+    X(int8, "int8", INT8)                                           \
+    X(int16, "int16", INT16)                                        \
+    X(int32, "int32", INT32)                                        \
+    X(int64, "int64", INT64)                                        \
+    X(uint8, "uint8", UINT8)                                        \
+    X(uint16, "uint16", UINT16)                                     \
+    X(uint32, "uint32", UINT32)                                     \
+    X(uint64, "uint64", UINT64)                                     \
+    X(int32_equal, "int32 equal", INT32_EQUAL)                      \
+    X(int32_le, "int32 le", INT32_LE)                               \
+    X(uint8_equal, "uint8 equal", UINT8_EQUAL)                      \
+    X(uint16_equal, "uint16 equal", UINT16_EQUAL)                   \
+    X(uint32_equal, "uint32 equal", UINT32_EQUAL)                   \
+    X(uint64_equal, "int64 equal", UINT64_EQUAL) /* sic, as QEMU */ \
+    X(nullptr, "uint64", NULLPTR) /* sic, as QEMU */                \
+    X(cpudouble, "CPU_Double_U", CPUDOUBLE)                         \
+    X(buffer, "buffer", BUFFER)                                     \
+    X(unused_buffer, "unused_buffer", UNUSED_BUFFER)                \
+    X(timer, "timer", TIMER)                                        \
+    X(tmp, "tmp", TMP)                                              \
+    X(bitmap, "bitmap", BITMAP)                                     \
+    X(qtailq, "qtailq", QTAILQ)                                     \
+    X(gtree, "gtree", GTREE)                                        \
+    X(qlist, "qlist", QLIST)
+
+#define VMSTATE_DECLARE_STD_INFO_(ident, label, kind) extern const VMStateInfo vmstate_info_##ident;
+VMSTATE_STD_INFO_LIST(VMSTATE_DECLARE_STD_INFO_)
+#undef VMSTATE_DECLARE_STD_INFO_
 
 /* ============================================================================================
  * QEMU's API

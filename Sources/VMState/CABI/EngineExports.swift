@@ -5,6 +5,7 @@ import CVMState
 // Each converts between the C conventions (0 / negative errno, GError) and the throwing
 // Swift engine; the detailed error is also kept on the file for the one-call forms.
 
+/// C's `vmstate_load_state`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_load_state(
     _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
     _ version_id: Int32
@@ -19,6 +20,7 @@ import CVMState
     }
 }
 
+/// C's `vmstate_save_state`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_save_state(
     _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
     _ vmdesc: OpaquePointer?
@@ -26,6 +28,7 @@ import CVMState
     vmstate_save_state_v(f, vmsd, opaque, vmdesc, vmsd?.pointee.version_id ?? 0)
 }
 
+/// C's `vmstate_save_state_v`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_save_state_v(
     _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
     _ vmdesc: OpaquePointer?, _ version_id: Int32
@@ -41,6 +44,7 @@ import CVMState
     }
 }
 
+/// C's `vmstate_save_needed`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_save_needed(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?
 ) -> Bool {
@@ -54,16 +58,17 @@ import CVMState
 
 /// Width and bool-ness of the scalar standard kinds.
 private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
-    switch StandardKind(rawValue: kind) {
-    case .bool?: return (1, true)
-    case .int8?, .uint8?: return (1, false)
-    case .int16?, .uint16?: return (2, false)
-    case .int32?, .uint32?: return (4, false)
-    case .int64?, .uint64?, .cpudouble?: return (8, false)
+    switch StandardKind(standard: kind) {
+    case VMSTATE_STD_BOOL?: return (1, true)
+    case VMSTATE_STD_INT8?, VMSTATE_STD_UINT8?: return (1, false)
+    case VMSTATE_STD_INT16?, VMSTATE_STD_UINT16?: return (2, false)
+    case VMSTATE_STD_INT32?, VMSTATE_STD_UINT32?: return (4, false)
+    case VMSTATE_STD_INT64?, VMSTATE_STD_UINT64?, VMSTATE_STD_CPUDOUBLE?: return (8, false)
     default: return nil
     }
 }
 
+/// `vmstate_std_get` of `vmstate-internal.h` (the standard infos' trampolines call it).
 @c @implementation public func vmstate_std_get(
     _ kind: Int32, _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int,
     _ field: UnsafePointer<VMStateField>?
@@ -91,6 +96,7 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
     }
 }
 
+/// `vmstate_std_put` of `vmstate-internal.h` (the standard infos' trampolines call it).
 @c @implementation public func vmstate_std_put(
     _ kind: Int32, _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int,
     _ field: UnsafePointer<VMStateField>?, _ vmdesc: OpaquePointer?
@@ -119,10 +125,12 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
 
 // MARK: timers
 
+/// C's `vmstate_set_timer_ops`, declared and documented in `qemu/timer.h`.
 @c @implementation public func vmstate_set_timer_ops(_ ops: UnsafePointer<VMStateTimerOps>?) {
     Timers.install(ops?.pointee)
 }
 
+/// C's `vmstate_timer_init`, declared and documented in `qemu/timer.h`.
 @c @implementation public func vmstate_timer_init(
     _ timer: UnsafeMutablePointer<QEMUTimer>?, _ cb: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?,
     _ opaque: UnsafeMutableRawPointer?
@@ -136,6 +144,7 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
 
 // MARK: one-call forms with GError
 
+/// C's `vmstate_error_quark`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_error_quark() -> GQuark {
     g_quark_from_string("vmstate-error-quark")
 }
@@ -161,6 +170,7 @@ func cMessage(_ text: String) -> String {
     return out
 }
 
+/// C's `vmstate_save_to_bytes`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_save_to_bytes(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
     _ vmdesc_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
@@ -184,6 +194,7 @@ func cMessage(_ text: String) -> String {
     }
 }
 
+/// C's `vmstate_load_from_bytes`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_load_from_bytes(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ version_id: Int32,
     _ input: OpaquePointer?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
@@ -203,6 +214,7 @@ func cMessage(_ text: String) -> String {
     }
 }
 
+/// C's `vmstate_load_checked`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_load_checked(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,
     _ version_id: Int32, _ input: OpaquePointer?, _ flags: UInt32,

@@ -6,18 +6,22 @@ import CVMState
 
 @inline(__always) private func file(_ f: OpaquePointer?) -> MigrationFile? { f.map(MigrationFile.from) }
 
+/// C's `vmstate_file_new_output`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_file_new_output(_ out: UnsafeMutablePointer<GByteArray>?) -> OpaquePointer? {
     guard let out else { return nil }
     return MigrationFile(output: out).retainedHandle()
 }
 
+/// C's `vmstate_file_new_input`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_file_new_input(_ input: OpaquePointer?) -> OpaquePointer? {
     guard let input else { return nil }
     return MigrationFile(input: input).retainedHandle()
 }
 
+/// C's `vmstate_file_remaining`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_file_remaining(_ f: OpaquePointer?) -> Int { file(f)?.remaining ?? 0 }
 
+/// C's `qemu_fclose`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_fclose(_ f: OpaquePointer?) -> Int32 {
     guard let f else { return 0 }
     let code = MigrationFile.from(f).errorCode
@@ -25,23 +29,33 @@ import CVMState
     return code
 }
 
+/// C's `qemu_file_get_error`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_file_get_error(_ f: OpaquePointer?) -> Int32 { file(f)?.errorCode ?? 0 }
+/// C's `qemu_file_set_error`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_file_set_error(_ f: OpaquePointer?, _ ret: Int32) { file(f)?.setError(ret) }
+/// C's `qemu_file_total_transferred`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_file_total_transferred(_ f: OpaquePointer?) -> Int64 { Int64(file(f)?.position ?? 0) }
 
 // MARK: output
 
+/// C's `qemu_put_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_byte(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putByte(UInt8(truncatingIfNeeded: v)) }
+/// C's `qemu_put_sbyte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_sbyte(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putByte(UInt8(truncatingIfNeeded: v)) }
+/// C's `qemu_put_be16`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_be16(_ f: OpaquePointer?, _ v: UInt32) { file(f)?.putBE16(UInt16(truncatingIfNeeded: v)) }
+/// C's `qemu_put_be32`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_be32(_ f: OpaquePointer?, _ v: UInt32) { file(f)?.putBE32(v) }
+/// C's `qemu_put_be64`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_be64(_ f: OpaquePointer?, _ v: UInt64) { file(f)?.putBE64(v) }
 
+/// C's `qemu_put_buffer`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_buffer(_ f: OpaquePointer?, _ buf: UnsafePointer<UInt8>?, _ size: Int) {
     guard let buf else { return }
     file(f)?.putBytes(UnsafeRawPointer(buf), size)
 }
 
+/// C's `qemu_put_counted_string`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_counted_string(_ f: OpaquePointer?, _ name: UnsafePointer<CChar>?) {
     guard let name, let file = file(f) else { return }
     // The bytes as they are (no UTF-8 decoding, which would replace invalid bytes).
@@ -50,31 +64,50 @@ import CVMState
     file.putBytes(UnsafeRawPointer(name), length)
 }
 
+/// C's `qemu_put_8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_8s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt8>?) { file(f)?.putByte(pv?.pointee ?? 0) }
+/// C's `qemu_put_be16s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_be16s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt16>?) { file(f)?.putBE16(pv?.pointee ?? 0) }
+/// C's `qemu_put_be32s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_be32s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt32>?) { file(f)?.putBE32(pv?.pointee ?? 0) }
+/// C's `qemu_put_be64s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_be64s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt64>?) { file(f)?.putBE64(pv?.pointee ?? 0) }
+/// C's `qemu_put_s8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_s8s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int8>?) { file(f)?.putByte(UInt8(bitPattern: pv?.pointee ?? 0)) }
+/// C's `qemu_put_sbe16`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_sbe16(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putBE16(UInt16(truncatingIfNeeded: v)) }
+/// C's `qemu_put_sbe32`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_sbe32(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putBE32(UInt32(bitPattern: v)) }
+/// C's `qemu_put_sbe64`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_sbe64(_ f: OpaquePointer?, _ v: Int64) { file(f)?.putBE64(UInt64(bitPattern: v)) }
+/// C's `qemu_put_sbe16s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_sbe16s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int16>?) { file(f)?.putBE16(UInt16(bitPattern: pv?.pointee ?? 0)) }
+/// C's `qemu_put_sbe32s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_sbe32s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int32>?) { file(f)?.putBE32(UInt32(bitPattern: pv?.pointee ?? 0)) }
+/// C's `qemu_put_sbe64s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_sbe64s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int64>?) { file(f)?.putBE64(UInt64(bitPattern: pv?.pointee ?? 0)) }
 
 // MARK: input
 
+/// C's `qemu_get_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_byte(_ f: OpaquePointer?) -> Int32 { Int32(file(f)?.getByte() ?? 0) }
+/// C's `qemu_get_sbyte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbyte(_ f: OpaquePointer?) -> Int32 { Int32(file(f)?.getByte() ?? 0) }
+/// C's `qemu_get_ubyte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_ubyte(_ f: OpaquePointer?) -> UInt32 { UInt32(file(f)?.getByte() ?? 0) }
+/// C's `qemu_get_be16`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_be16(_ f: OpaquePointer?) -> UInt32 { UInt32(file(f)?.getBE16() ?? 0) }
+/// C's `qemu_get_be32`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_be32(_ f: OpaquePointer?) -> UInt32 { file(f)?.getBE32() ?? 0 }
+/// C's `qemu_get_be64`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_be64(_ f: OpaquePointer?) -> UInt64 { file(f)?.getBE64() ?? 0 }
 
+/// C's `qemu_get_buffer`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_buffer(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int) -> Int {
     file(f)?.getBytes(into: buf.map(UnsafeMutableRawPointer.init), size) ?? 0
 }
 
+/// C's `qemu_get_counted_string`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_counted_string(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?) -> Int {
     guard let file = file(f), let buf, let len = file.getByte() else { return 0 }
     let got = file.getBytes(into: UnsafeMutableRawPointer(buf), Int(len))
@@ -82,23 +115,36 @@ import CVMState
     return got == Int(len) ? got : 0
 }
 
+/// C's `qemu_get_8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt8>?) { pv?.pointee = file(f)?.getByte() ?? 0 }
+/// C's `qemu_get_be16s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_be16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt16>?) { pv?.pointee = file(f)?.getBE16() ?? 0 }
+/// C's `qemu_get_be32s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_be32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt32>?) { pv?.pointee = file(f)?.getBE32() ?? 0 }
+/// C's `qemu_get_be64s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_be64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt64>?) { pv?.pointee = file(f)?.getBE64() ?? 0 }
+/// C's `qemu_get_s8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_s8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int8>?) { pv?.pointee = Int8(bitPattern: file(f)?.getByte() ?? 0) }
+/// C's `qemu_get_sbe16`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe16(_ f: OpaquePointer?) -> Int32 { Int32(Int16(bitPattern: file(f)?.getBE16() ?? 0)) }
+/// C's `qemu_get_sbe32`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe32(_ f: OpaquePointer?) -> Int32 { Int32(bitPattern: file(f)?.getBE32() ?? 0) }
+/// C's `qemu_get_sbe64`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe64(_ f: OpaquePointer?) -> Int64 { Int64(bitPattern: file(f)?.getBE64() ?? 0) }
+/// C's `qemu_get_sbe16s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int16>?) { pv?.pointee = Int16(bitPattern: file(f)?.getBE16() ?? 0) }
+/// C's `qemu_get_sbe32s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int32>?) { pv?.pointee = Int32(bitPattern: file(f)?.getBE32() ?? 0) }
+/// C's `qemu_get_sbe64s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int64>?) { pv?.pointee = Int64(bitPattern: file(f)?.getBE64() ?? 0) }
 
+/// C's `qemu_peek_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_peek_byte(_ f: OpaquePointer?, _ offset: Int32) -> Int32 {
     guard let bytes = file(f)?.peek(1, at: Int(offset)) else { return 0 }
     return Int32(bytes[0])
 }
 
+/// C's `qemu_peek_buffer`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_peek_buffer(
     _ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, _ size: Int, _ offset: Int
 ) -> Int {
@@ -111,4 +157,5 @@ import CVMState
     return available
 }
 
+/// C's `qemu_file_skip`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_file_skip(_ f: OpaquePointer?, _ size: Int32) { file(f)?.skip(Int(size)) }

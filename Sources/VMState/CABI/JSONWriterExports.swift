@@ -8,25 +8,38 @@ import CVMState
 
 @inline(__always) private func name(_ n: UnsafePointer<CChar>?) -> String? { n.map { String(cString: $0) } }
 
+/// C's `json_writer_new`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_new(_ pretty: Bool) -> OpaquePointer? {
     OpaquePointer(Unmanaged.passRetained(VMDescWriter(pretty: pretty)).toOpaque())
 }
 
+/// C's `json_writer_get`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_get(_ w: OpaquePointer?) -> UnsafePointer<CChar>? { writer(w)?.cText() }
 
+/// C's `json_writer_free`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_free(_ w: OpaquePointer?) {
     if let w { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer(w)).release() }
 }
 
+/// C's `json_writer_start_object`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_start_object(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.startObject(name(n)) }
+/// C's `json_writer_end_object`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_end_object(_ w: OpaquePointer?) { writer(w)?.endObject() }
+/// C's `json_writer_start_array`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_start_array(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.startArray(name(n)) }
+/// C's `json_writer_end_array`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_end_array(_ w: OpaquePointer?) { writer(w)?.endArray() }
+/// C's `json_writer_bool`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_bool(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Bool) { writer(w)?.bool(name(n), v) }
+/// C's `json_writer_null`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_null(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.null(name(n)) }
+/// C's `json_writer_int64`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_int64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Int64) { writer(w)?.int(name(n), v) }
+/// C's `json_writer_uint64`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_uint64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: UInt64) { writer(w)?.uint(name(n), v) }
+/// C's `json_writer_double`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_double(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Double) { writer(w)?.double(name(n), v) }
+/// C's `json_writer_str`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_str(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ s: UnsafePointer<CChar>?) {
     writer(w)?.string(name(n), s.map { String(cString: $0) } ?? "")
 }

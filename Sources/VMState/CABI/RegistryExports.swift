@@ -12,14 +12,17 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     return false
 }
 
+/// C's `vmstate_registry_new`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_new() -> OpaquePointer? {
     OpaquePointer(Unmanaged.passRetained(Registry()).toOpaque())
 }
 
+/// C's `vmstate_registry_free`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_free(_ reg: OpaquePointer?) {
     if let reg { Unmanaged<Registry>.fromOpaque(UnsafeRawPointer(reg)).release() }
 }
 
+/// C's `vmstate_registry_add`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_add(
     _ reg: OpaquePointer?, _ idstr: UnsafePointer<CChar>?, _ instance_id: UInt32,
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
@@ -34,6 +37,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     } catch let failure { return fail(error, failure) }
 }
 
+/// C's `vmstate_registry_add_sized`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_add_sized(
     _ reg: OpaquePointer?, _ idstr: UnsafePointer<CChar>?, _ instance_id: UInt32,
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,
@@ -48,6 +52,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     } catch let failure { return fail(error, failure) }
 }
 
+/// C's `vmstate_registry_add_ram`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_add_ram(
     _ reg: OpaquePointer?, _ block_idstr: UnsafePointer<CChar>?, _ host: UnsafeMutableRawPointer?, _ length: Int,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
@@ -61,6 +66,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     } catch let failure { return fail(error, failure) }
 }
 
+/// C's `vmstate_registry_save`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_save(
     _ reg: OpaquePointer?, _ machine_type: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<GByteArray>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
@@ -78,6 +84,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     }
 }
 
+/// C's `vmstate_registry_load`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_load(
     _ reg: OpaquePointer?, _ input: OpaquePointer?, _ flags: UInt32,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
@@ -91,6 +98,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     } catch let failure { return fail(error, failure) }
 }
 
+/// C's `vmstate_registry_machine_type`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_machine_type(_ reg: OpaquePointer?) -> UnsafePointer<CChar>? {
     registry(reg)?.machineTypeCString()
 }

@@ -2,7 +2,7 @@ import CGLib
 import CVMState
 
 /// Saves and loads descriptions over one `MigrationFile`, with QEMU 7.2's semantics
-/// (SPEC section 4): versions, field_exists, every flag, subsections and hooks in QEMU's order.
+/// (docs/FORMAT.md §2, §6): versions, field_exists, every flag, subsections and hooks in QEMU's order.
 ///
 /// Errors are thrown as `VMStateError`; the path is built while unwinding, so the success path
 /// pays nothing for it.

@@ -2,26 +2,291 @@ import CGLib
 import CVMState
 import Synchronization
 
-/// The standard `vmstate_info_*` instances, in the order of `VMStateStdKind`.
-enum StandardKind: Int32 {
-    case bool = 0, int8, int16, int32, int64, uint8, uint16, uint32, uint64
-    case int32Equal, int32LE, uint8Equal, uint16Equal, uint32Equal, uint64Equal
-    case nullptr, cpudouble, buffer, unusedBuffer, timer, tmp, bitmap, qtailq, gtree, qlist
+/// The standard `vmstate_info_*` instances: C's `VMStateStdKind`, expanded from the one list
+/// `VMSTATE_STD_INFO_LIST` in `migration/vmstate.h` (cases `VMSTATE_STD_BOOL`, ...).
+typealias StandardKind = VMStateStdKind
 
+extension VMStateStdKind {
     /// Recognises a standard instance by address (taken in C, see `vmstate_std_info`).
-    static func of(_ info: UnsafePointer<VMStateInfo>) -> StandardKind? {
-        addressTable[UInt(bitPattern: info)]
+    static func of(_ info: UnsafePointer<VMStateInfo>) -> VMStateStdKind? {
+        standardKindAddressTable[UInt(bitPattern: info)]
     }
 
-    private static let addressTable: [UInt: StandardKind] = {
-        var table: [UInt: StandardKind] = [:]
-        for raw in 0..<Int32(VMSTATE_STD_COUNT.rawValue) {
-            if let info = vmstate_std_info(raw), let kind = StandardKind(rawValue: raw) {
-                table[UInt(bitPattern: info)] = kind
+    /// The kind numbered `raw`, if it is one.
+    init?(standard raw: Int32) {
+        guard raw >= 0 && raw < Int32(VMSTATE_STD_COUNT.rawValue) else { return nil }
+        self.init(rawValue: UInt32(raw))
+    }
+
+    /// The standard instance of this kind.
+    var info: UnsafePointer<VMStateInfo> { vmstate_std_info(Int32(rawValue))! }
+
+    /// Every standard kind, in list order.
+    static let all: [VMStateStdKind] = (0..<VMSTATE_STD_COUNT.rawValue).map { VMStateStdKind(rawValue: $0) }
+}
+
+private let standardKindAddressTable: [UInt: VMStateStdKind] = Dictionary(
+    uniqueKeysWithValues: VMStateStdKind.all.map { (UInt(bitPattern: $0.info), $0) })
+
+/// The VMS_VARRAY_* flags (one of them gives the element count).
+let varrayFlagMask: UInt32 =
+    VMS_VARRAY_INT32.rawValue | VMS_VARRAY_UINT8.rawValue | VMS_VARRAY_UINT16.rawValue
+    | VMS_VARRAY_UINT32.rawValue
+
+/// One `VMStateField` of a C table, decoded: the only place the raw C field is read.
+///
+/// The planner turns it into a ``FieldPlan``; `vmstate lint` and the schema dump read it
+/// directly, so they see the same flags, counts and sizes the engine uses. Decoding never fails:
+/// ``tableErrors`` says what makes the field unusable (docs/FORMAT.md §7).
+struct DecodedField {
+    /// The C entry (valid as long as the table).
+    let pointer: UnsafePointer<VMStateField>
+    let name: String
+    let flags: UInt32
+    let offset: Int
+    /// `size`: element size in bytes (bit count for `bitmap`, scratch size for `tmp`).
+    let size: Int
+    /// `num`: the fixed count (VMS_ARRAY) or the multiplier (VMS_MULTIPLY_ELEMENTS).
+    let num: Int
+    let numOffset: Int
+    let sizeOffset: Int
+    /// `start`: the link offset in a qtailq/qlist element, or the key size of a gtree.
+    let start: Int
+    let version: Int32
+    let structVersion: Int32
+    let info: UnsafePointer<VMStateInfo>?
+    /// The standard instance `info` is, or nil (custom info, or none).
+    let standard: StandardKind?
+    let vmsd: UnsafePointer<VMStateDescription>?
+    let fieldExists: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)?
+    let errHint: UnsafePointer<CChar>?
+
+    init(_ field: UnsafePointer<VMStateField>, flagsMask: UInt32 = ~0) {
+        let f = field.pointee
+        pointer = field
+        name = f.name.map { String(cString: $0) } ?? ""
+        flags = f.flags.rawValue & flagsMask
+        offset = f.offset
+        size = f.size
+        num = Int(f.num)
+        numOffset = f.num_offset
+        sizeOffset = f.size_offset
+        start = f.start
+        version = f.version_id
+        structVersion = f.struct_version_id
+        info = f.info
+        standard = f.info.flatMap { StandardKind.of($0) }
+        vmsd = f.vmsd
+        fieldExists = f.field_exists
+        errHint = f.err_hint
+    }
+
+    /// The name's bytes exactly as in the table (`name` repairs bytes that are not UTF-8).
+    var nameBytes: [UInt8] { pointer.pointee.name.map { cStringBytes($0) } ?? [] }
+
+    func has(_ flag: VMStateFlags) -> Bool { flags & flag.rawValue != 0 }
+
+    var varray: UInt32 { flags & varrayFlagMask }
+    var isPointer: Bool { has(VMS_POINTER) }
+    var mustExist: Bool { has(VMS_MUST_EXIST) }
+    /// VMS_STRUCT or VMS_VSTRUCT: elements are saved through `vmsd`.
+    var isStruct: Bool { has(VMS_STRUCT) || has(VMS_VSTRUCT) }
+    /// The standard infos that save elements through `vmsd` (tmp, qtailq, qlist, gtree).
+    var infoNeedsVMSD: Bool {
+        standard == VMSTATE_STD_TMP || standard == VMSTATE_STD_QTAILQ || standard == VMSTATE_STD_QLIST
+            || standard == VMSTATE_STD_GTREE
+    }
+    /// Infos that only accept a value equal to (int32 le: not above) the current one.
+    var infoChecksValue: Bool {
+        switch standard {
+        case VMSTATE_STD_INT32_EQUAL?, VMSTATE_STD_INT32_LE?, VMSTATE_STD_UINT8_EQUAL?,
+            VMSTATE_STD_UINT16_EQUAL?, VMSTATE_STD_UINT32_EQUAL?, VMSTATE_STD_UINT64_EQUAL?:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// How many elements: VMS_ARRAY before the VMS_VARRAY_* flags, in QEMU's order.
+    var count: CountRule {
+        if has(VMS_ARRAY) { return .fixed(num) }
+        if has(VMS_VARRAY_INT32) { return .counter(offset: numOffset, width: 4, signed: true) }
+        if has(VMS_VARRAY_UINT32) { return .counter(offset: numOffset, width: 4, signed: false) }
+        if has(VMS_VARRAY_UINT16) { return .counter(offset: numOffset, width: 2, signed: false) }
+        if has(VMS_VARRAY_UINT8) { return .counter(offset: numOffset, width: 1, signed: false) }
+        return .one
+    }
+
+    /// A `VMSTATE_VALIDATE` entry: VMS_MUST_EXIST, no info, no vmsd and no elements; only its
+    /// `field_exists` test runs.
+    var isValidate: Bool {
+        guard mustExist && info == nil && vmsd == nil else { return false }
+        if case .fixed(let n) = count, n == 0 { return true }
+        return false
+    }
+
+    /// The bytes the field occupies in its struct, where the table says (nil: not knowable,
+    /// or nothing of the struct is touched).
+    var footprint: (start: Int, end: Int)? {
+        switch standard {
+        case VMSTATE_STD_UNUSED_BUFFER?, VMSTATE_STD_TMP?:
+            return nil  // nothing of the struct is touched (tmp uses a scratch struct)
+        case VMSTATE_STD_QTAILQ?:
+            return (offset, offset + 2 * MemoryLayout<UnsafeRawPointer>.size)  // QTAILQ_HEAD
+        case VMSTATE_STD_QLIST?, VMSTATE_STD_GTREE?:
+            return (offset, offset + MemoryLayout<UnsafeRawPointer>.size)
+        default:
+            break
+        }
+        if isPointer { return (offset, offset + MemoryLayout<UnsafeRawPointer>.size) }
+        if has(VMS_VBUFFER) { return nil }
+        if !isStruct && standard == nil {
+            // A custom info gets `size` and decides what it touches (QEMU's "pci config"
+            // follows a pointer member): only the member's start is known to be in the struct.
+            return (offset, offset + 1)
+        }
+        var n = 1
+        if has(VMS_ARRAY) {
+            n = num
+            if has(VMS_MULTIPLY_ELEMENTS) { n *= num }
+        }
+        let (bytes, overflow) = size.multipliedReportingOverflow(by: max(n, 0))
+        return (offset, overflow ? Int.max : offset &+ bytes)
+    }
+
+    /// What makes the field unusable, in rule order (docs/FORMAT.md §7): the planner refuses
+    /// the table with the first, `vmstate lint` reports them all.
+    var tableErrors: [(rule: VMStateLint.Rule, message: String)] {
+        if isValidate { return [] }
+        var errors: [(rule: VMStateLint.Rule, message: String)] = []
+        if has(VMS_ARRAY) && varray != 0 {
+            errors.append((.arrayVarrayExclusive, "VMS_ARRAY and VMS_VARRAY_* are exclusive"))
+        }
+        if varray.nonzeroBitCount > 1 {
+            errors.append((.varrayExclusive, "more than one VMS_VARRAY_* flag"))
+        }
+        if has(VMS_MULTIPLY) && !has(VMS_VBUFFER) {
+            errors.append((.multiplyNeedsVbuffer, "VMS_MULTIPLY without VMS_VBUFFER"))
+        }
+        if has(VMS_ALLOC) && !has(VMS_POINTER) {
+            errors.append((.allocNeedsPointer, "VMS_ALLOC without VMS_POINTER"))
+        }
+        if has(VMS_MULTIPLY_ELEMENTS) {
+            if !has(VMS_ARRAY) && varray == 0 {
+                errors.append((.multiplyElementsNeedsCount,
+                    "VMS_MULTIPLY_ELEMENTS without an element count (VMS_ARRAY or VMS_VARRAY_*)"))
+            } else if num < 1 {
+                errors.append((.multiplyElementsNeedsCount, "VMS_MULTIPLY_ELEMENTS with num \(num)"))
             }
         }
-        return table
-    }()
+        if isStruct && vmsd == nil {
+            errors.append((.structNeedsVmsd, "a struct field without vmsd"))
+        } else if infoNeedsVMSD && vmsd == nil {
+            let infoName = info?.pointee.name.map { String(cString: $0) } ?? "?"
+            errors.append((.structNeedsVmsd, "info \"\(infoName)\" without vmsd"))
+        }
+        if !isStruct && info == nil {
+            errors.append((.needsInfo, "the field has neither info nor vmsd"))
+        }
+        return errors
+    }
+}
+
+/// The bytes of a NUL-terminated C string, without the NUL.
+func cStringBytes(_ p: UnsafePointer<CChar>) -> [UInt8] {
+    // SAFETY: `p` is a NUL-terminated string of a C table (valid as long as the table);
+    // strlen bounds the buffer read.
+    let n = strlen(p)
+    return p.withMemoryRebound(to: UInt8.self, capacity: n) { Array(UnsafeBufferPointer(start: $0, count: n)) }
+}
+
+/// One `VMStateDescription` of a C table, decoded: its fields (up to the entry without a name)
+/// and its subsections (up to NULL), with the rules its subsection names break.
+struct DecodedDescription {
+    let vmsd: UnsafePointer<VMStateDescription>
+    /// nil when the description has no name.
+    let name: String?
+    let version: Int32
+    let minimumVersion: Int32
+    /// nil when `fields` is NULL (the schema dump leaves `"Fields"` out then).
+    let fields: [DecodedField]?
+    /// nil when `subsections` is NULL.
+    let subsections: [UnsafePointer<VMStateDescription>]?
+
+    /// The name's bytes exactly as in the table; nil without a name.
+    var nameBytes: [UInt8]? { vmsd.pointee.name.map { cStringBytes($0) } }
+
+    init(_ vmsd: UnsafePointer<VMStateDescription>) {
+        let d = vmsd.pointee
+        self.vmsd = vmsd
+        name = d.name.map { String(cString: $0) }
+        version = d.version_id
+        minimumVersion = d.minimum_version_id
+        if var cursor = d.fields {
+            var list: [DecodedField] = []
+            while cursor.pointee.name != nil {
+                list.append(DecodedField(cursor))
+                cursor += 1
+            }
+            fields = list
+        } else {
+            fields = nil
+        }
+        if var cursor = d.subsections {
+            var list: [UnsafePointer<VMStateDescription>] = []
+            while let sub = cursor.pointee {
+                list.append(sub)
+                cursor += 1
+            }
+            subsections = list
+        } else {
+            subsections = nil
+        }
+    }
+
+    /// A subsection as the parent sees it: its name bytes (nil without a name), its path
+    /// component (the name without `parent/`), and what is wrong with the name.
+    struct Subsection {
+        let vmsd: UnsafePointer<VMStateDescription>
+        let name: [UInt8]?
+        let component: String
+        /// Rule violations of the name, errors and the `subsection-separator` warning.
+        let problems: [(rule: VMStateLint.Rule, message: String)]
+    }
+
+    /// The subsections with the name rules checked (docs/FORMAT.md §6): the name exists, starts
+    /// with the parent's name and is longer, fits the length byte, and is used once.
+    var checkedSubsections: [Subsection] {
+        let parentName = name ?? ""
+        let parent = Array(parentName.utf8)
+        var seen = Set<[UInt8]>()
+        var result: [Subsection] = []
+        for sub in subsections ?? [] {
+            guard let cname = sub.pointee.name else {
+                result.append(Subsection(vmsd: sub, name: nil, component: "?",
+                    problems: [(.missingName, "a subsection has no name")]))
+                continue
+            }
+            let subName = String(cString: cname)
+            let bytes = Array(subName.utf8)
+            let component = bytes.starts(with: parent + [UInt8(ascii: "/")])
+                ? String(decoding: bytes[(parent.count + 1)...], as: UTF8.self) : subName
+            var problems: [(rule: VMStateLint.Rule, message: String)] = []
+            if !seen.insert(bytes).inserted {
+                problems.append((.subsectionName, "two subsections of \"\(parentName)\" are named \"\(subName)\""))
+            }
+            if bytes.count > 255 {
+                problems.append((.subsectionName, "the name is \(bytes.count) bytes; the stream allows 255"))
+            } else if !bytes.starts(with: parent) || bytes.count <= parent.count {
+                problems.append((.subsectionName,
+                    "the name \"\(subName)\" is not the parent's name \"\(parentName)\" followed by more; the loader hands such a subsection back to the caller, so it never loads"))
+            } else if bytes[parent.count] != UInt8(ascii: "/") {
+                problems.append((.subsectionSeparator, "the name \"\(subName)\" does not start with \"\(parentName)/\""))
+            }
+            result.append(Subsection(vmsd: sub, name: bytes, component: component, problems: problems))
+        }
+        return result
+    }
 }
 
 /// What is done for one element of a field, resolved once per field.
@@ -156,43 +421,34 @@ enum Planner {
         let plan = DescriptionPlan(vmsd)
         building[k] = plan
 
-        var fieldPointers: [UnsafePointer<VMStateField>] = []
-        if var cursor = vmsd.pointee.fields {
-            while cursor.pointee.name != nil {
-                fieldPointers.append(cursor)
-                cursor += 1
-            }
-        }
-        let names = fieldPointers.map { String(cString: $0.pointee.name) }
+        // The table is checked here, once, so an unusable one fails when it is registered or
+        // first used, not at the first save that reaches the field (docs/FORMAT.md §7).
+        let decoded = DecodedDescription(vmsd)
+        let fieldList = decoded.fields ?? []
         var seen: [String: Int] = [:]
         var totals: [String: Int] = [:]
-        for n in names { totals[n, default: 0] += 1 }
+        for field in fieldList { totals[field.name, default: 0] += 1 }
 
         var fields: [FieldPlan] = []
-        for (index, field) in fieldPointers.enumerated() {
-            let name = names[index]
+        for field in fieldList {
+            let name = field.name
+            if let error = field.tableErrors.first {
+                throw VMStateError(.invalidTable, path: "\(plan.name)/\(name)", reason: error.message)
+            }
             let occurrence = seen[name, default: 0]
             seen[name] = occurrence + 1
             let vmdescName = totals[name]! > 1 ? "\(name)[\(occurrence)]" : name
             fields.append(
-                try fieldPlan(field, info: field.pointee.info, name: name, vmdescName: vmdescName, owner: plan.name, &building))
+                try fieldPlan(field, info: field.info, vmdescName: vmdescName, owner: plan.name, &building))
         }
         plan.fields = fields
 
-        if var sub = vmsd.pointee.subsections {
-            while let s = sub.pointee {
-                plan.subsections.append((s, Array(String(cString: s.pointee.name).utf8)))
-                // Built ahead when it can be; a subsection that fails to build still fails only
-                // when it is used (nothing of a failed attempt is kept).
-                var attempt = building
-                if let subPlan = try? build(s, &attempt) {
-                    building = attempt
-                    plan.subsectionPlans.append(subPlan)
-                } else {
-                    plan.subsectionPlans.append(nil)
-                }
-                sub += 1
+        for sub in decoded.checkedSubsections {
+            if let problem = sub.problems.first(where: { $0.rule.severity == .error }) {
+                throw VMStateError(.invalidTable, path: "\(plan.name)/\(sub.component)", reason: problem.message)
             }
+            plan.subsections.append((sub.vmsd, sub.name ?? []))
+            plan.subsectionPlans.append(try build(sub.vmsd, &building))
         }
         plan.program = Program.compile(plan, subsectionPlans: plan.subsectionPlans, storage: plan.programStorage)
         return plan
@@ -204,39 +460,21 @@ enum Planner {
         _ field: UnsafePointer<VMStateField>, info: UnsafePointer<VMStateInfo>
     ) throws(VMStateError) -> FieldPlan {
         var building: [Key: DescriptionPlan] = [:]
-        let name = field.pointee.name.map { String(cString: $0) } ?? ""
-        return try fieldPlan(field, info: info, name: name, vmdescName: name, owner: "", &building, flagsMask: 0)
+        return try fieldPlan(DecodedField(field, flagsMask: 0), info: info, vmdescName: nil, owner: "", &building)
     }
 
     private static func fieldPlan(
-        _ field: UnsafePointer<VMStateField>, info: UnsafePointer<VMStateInfo>?, name: String, vmdescName: String,
-        owner: String, _ building: inout [Key: DescriptionPlan], flagsMask: UInt32 = ~0
+        _ f: DecodedField, info: UnsafePointer<VMStateInfo>?, vmdescName: String?, owner: String,
+        _ building: inout [Key: DescriptionPlan]
     ) throws(VMStateError) -> FieldPlan {
-        let f = field.pointee
-        let flags = f.flags.rawValue & flagsMask
-        func has(_ flag: VMStateFlags) -> Bool { flags & flag.rawValue != 0 }
-        let path = "\(owner)/\(name)"
+        func has(_ flag: VMStateFlags) -> Bool { f.has(flag) }
+        let path = "\(owner)/\(f.name)"
 
         func nested(_ vmsd: UnsafePointer<VMStateDescription>?) throws(VMStateError) -> DescriptionPlan {
             guard let vmsd else {
                 throw VMStateError(.invalidTable, path: path, reason: "field has no vmsd")
             }
             return try build(vmsd, &building)
-        }
-
-        let count: CountRule
-        if has(VMS_ARRAY) {
-            count = .fixed(Int(f.num))
-        } else if has(VMS_VARRAY_INT32) {
-            count = .counter(offset: f.num_offset, width: 4, signed: true)
-        } else if has(VMS_VARRAY_UINT32) {
-            count = .counter(offset: f.num_offset, width: 4, signed: false)
-        } else if has(VMS_VARRAY_UINT16) {
-            count = .counter(offset: f.num_offset, width: 2, signed: false)
-        } else if has(VMS_VARRAY_UINT8) {
-            count = .counter(offset: f.num_offset, width: 1, signed: false)
-        } else {
-            count = .one
         }
 
         let op: ElementOp
@@ -250,29 +488,29 @@ enum Planner {
         } else if let info {
             typeName = info.pointee.name.map { String(cString: $0) } ?? "unknown"
             switch StandardKind.of(info) {
-            case .bool?: op = .scalar(width: 1, isBool: true)
-            case .int8?, .uint8?: op = .scalar(width: 1, isBool: false)
-            case .int16?, .uint16?: op = .scalar(width: 2, isBool: false)
-            case .int32?, .uint32?: op = .scalar(width: 4, isBool: false)
-            case .int64?, .uint64?, .cpudouble?: op = .scalar(width: 8, isBool: false)
-            case .uint8Equal?: op = .equal(width: 1)
-            case .uint16Equal?: op = .equal(width: 2)
-            case .uint32Equal?, .int32Equal?: op = .equal(width: 4)
-            case .uint64Equal?: op = .equal(width: 8)
-            case .int32LE?: op = .int32LE
-            case .nullptr?: op = .nullptr
-            case .buffer?: op = .buffer
-            case .unusedBuffer?: op = .unusedBuffer
-            case .timer?: op = .timer
-            case .bitmap?: op = .bitmap
-            case .tmp?: op = .tmp(try nested(f.vmsd))
-            case .qtailq?: op = .qtailq(try nested(f.vmsd))
-            case .qlist?: op = .qlist(try nested(f.vmsd))
-            case .gtree?:
+            case VMSTATE_STD_BOOL?: op = .scalar(width: 1, isBool: true)
+            case VMSTATE_STD_INT8?, VMSTATE_STD_UINT8?: op = .scalar(width: 1, isBool: false)
+            case VMSTATE_STD_INT16?, VMSTATE_STD_UINT16?: op = .scalar(width: 2, isBool: false)
+            case VMSTATE_STD_INT32?, VMSTATE_STD_UINT32?: op = .scalar(width: 4, isBool: false)
+            case VMSTATE_STD_INT64?, VMSTATE_STD_UINT64?, VMSTATE_STD_CPUDOUBLE?: op = .scalar(width: 8, isBool: false)
+            case VMSTATE_STD_UINT8_EQUAL?: op = .equal(width: 1)
+            case VMSTATE_STD_UINT16_EQUAL?: op = .equal(width: 2)
+            case VMSTATE_STD_UINT32_EQUAL?, VMSTATE_STD_INT32_EQUAL?: op = .equal(width: 4)
+            case VMSTATE_STD_UINT64_EQUAL?: op = .equal(width: 8)
+            case VMSTATE_STD_INT32_LE?: op = .int32LE
+            case VMSTATE_STD_NULLPTR?: op = .nullptr
+            case VMSTATE_STD_BUFFER?: op = .buffer
+            case VMSTATE_STD_UNUSED_BUFFER?: op = .unusedBuffer
+            case VMSTATE_STD_TIMER?: op = .timer
+            case VMSTATE_STD_BITMAP?: op = .bitmap
+            case VMSTATE_STD_TMP?: op = .tmp(try nested(f.vmsd))
+            case VMSTATE_STD_QTAILQ?: op = .qtailq(try nested(f.vmsd))
+            case VMSTATE_STD_QLIST?: op = .qlist(try nested(f.vmsd))
+            case VMSTATE_STD_GTREE?:
                 let value = try nested(f.vmsd)
                 let key = f.start == 0 ? nil : try nested(f.vmsd.map { $0 + 1 })
                 op = .gtree(value: value, key: key)
-            case nil: op = .custom(info)
+            default: op = .custom(info)  // not a standard instance
             }
         } else {
             op = .none
@@ -280,29 +518,24 @@ enum Planner {
         }
 
         return FieldPlan(
-            field: field, name: name, vmdescName: vmdescName, typeName: typeName,
-            offset: f.offset, size: f.size, version: f.version_id,
-            fieldExists: f.field_exists, mustExist: has(VMS_MUST_EXIST), count: count,
-            countMultiplier: has(VMS_MULTIPLY_ELEMENTS) ? Int(f.num) : 1,
-            sizeOffset: has(VMS_VBUFFER) ? f.size_offset : nil, multiplySize: has(VMS_MULTIPLY),
-            isPointer: has(VMS_POINTER), allocates: has(VMS_POINTER) && has(VMS_ALLOC),
+            field: f.pointer, name: f.name, vmdescName: vmdescName ?? f.name, typeName: typeName,
+            offset: f.offset, size: f.size, version: f.version,
+            fieldExists: f.fieldExists, mustExist: f.mustExist, count: f.count,
+            countMultiplier: has(VMS_MULTIPLY_ELEMENTS) ? f.num : 1,
+            sizeOffset: has(VMS_VBUFFER) ? f.sizeOffset : nil, multiplySize: has(VMS_MULTIPLY),
+            isPointer: f.isPointer, allocates: f.isPointer && has(VMS_ALLOC),
             arrayOfPointer: has(VMS_ARRAY_OF_POINTER), isStruct: has(VMS_STRUCT), op: op,
-            compressible: canCompress(field))
+            compressible: canCompress(f))
     }
 
     /// QEMU's rule for describing an array by its first element only.
-    static func canCompress(_ field: UnsafePointer<VMStateField>) -> Bool {
-        let f = field.pointee
-        if f.field_exists != nil { return false }
-        if f.flags.rawValue & VMS_STRUCT.rawValue != 0 {
+    static func canCompress(_ f: DecodedField) -> Bool {
+        if f.fieldExists != nil { return false }
+        if f.has(VMS_STRUCT) {
             guard let vmsd = f.vmsd else { return false }
-            if var sub = vmsd.pointee.fields {
-                while sub.pointee.name != nil {
-                    if !canCompress(sub) { return false }
-                    sub += 1
-                }
-            }
-            if vmsd.pointee.subsections != nil { return false }
+            let nested = DecodedDescription(vmsd)
+            if !(nested.fields ?? []).allSatisfy(canCompress) { return false }
+            if nested.subsections != nil { return false }
         }
         return true
     }

@@ -1,36 +1,50 @@
 // A strict JSON (RFC 8259) parser producing order-preserving `JSONValue`s.
 
 /// A syntax error in JSON text, with the byte offset where it was found.
-public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Byte offset of the problem, counted from `baseOffset` given to the parser (0 = the start
     /// of the JSON text unless the caller said otherwise).
-    public var offset: Int
+    package var offset: Int
     /// 1-based line and column (in bytes) within the JSON text.
-    public var line: Int
-    public var column: Int
-    public var message: String
+    package var line: Int
+    package var column: Int
+    package var message: String
 
-    public var description: String {
+    package var description: String {
         "invalid JSON at byte offset \(offset) (line \(line), column \(column)): \(message)"
+    }
+}
+
+/// Runs `body`, whose only error is an `E`, through library calls that rethrow untyped errors
+/// (`withUnsafeBytes`, `withUTF8`), and gives the error back typed.
+package func typedThrows<R, E: Error>(_ type: E.Type, _ body: () throws -> R) throws(E) -> R {
+    do {
+        return try body()
+    } catch let error as E {
+        throw error
+    } catch {
+        preconditionFailure("typedThrows: \(E.self) expected, got \(error)")
     }
 }
 
 extension JSONValue {
     /// Parses JSON text. Throws `JSONParseError`.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws(JSONParseError) {
         var text = text
-        self = try text.withUTF8 { try JSONValue(parsing: UnsafeRawBufferPointer($0)) }
+        self = try typedThrows(JSONParseError.self) {
+            try text.withUTF8 { try JSONValue(parsing: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// Parses JSON bytes (UTF-8). Throws `JSONParseError`.
-    public init(parsing bytes: [UInt8]) throws {
-        self = try bytes.withUnsafeBytes { try JSONValue(parsing: $0) }
+    package init(parsing bytes: [UInt8]) throws(JSONParseError) {
+        self = try typedThrows(JSONParseError.self) { try bytes.withUnsafeBytes { try JSONValue(parsing: $0) } }
     }
 
     /// Parses JSON bytes (UTF-8). Offsets in errors are `baseOffset` plus the position in
     /// `bytes`, so a caller parsing a slice of a file can report file offsets.
     /// Throws `JSONParseError`.
-    public init(parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws {
+    package init(parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws(JSONParseError) {
         var parser = JSONParserState(bytes: bytes, baseOffset: baseOffset)
         self = try parser.parseDocument()
     }

@@ -7,7 +7,7 @@
 // scripts use): the last member with a key wins.
 
 /// A JSON value. Objects keep their members in document order, duplicates included.
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(JSONNumber)
@@ -18,8 +18,8 @@ public enum JSONValue: Sendable, Equatable {
 
 /// A JSON number: an integer that fits `Int64`, a larger integer kept as its decimal digits,
 /// or a floating-point value.
-public struct JSONNumber: Sendable, CustomStringConvertible {
-    public enum Storage: Sendable, Equatable {
+package struct JSONNumber: Sendable, CustomStringConvertible {
+    package enum Storage: Sendable, Equatable {
         case integer(Int64)
         /// An integer outside `Int64`'s range, as canonical decimal digits (with a leading `-`
         /// when negative).
@@ -27,23 +27,23 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         case double(Double)
     }
 
-    public var storage: Storage
+    package var storage: Storage
 
-    public init(_ value: Int64) { storage = .integer(value) }
-    public init(_ value: Int) { storage = .integer(Int64(value)) }
-    public init(_ value: UInt64) {
+    package init(_ value: Int64) { storage = .integer(value) }
+    package init(_ value: Int) { storage = .integer(Int64(value)) }
+    package init(_ value: UInt64) {
         if value <= UInt64(Int64.max) {
             storage = .integer(Int64(value))
         } else {
             storage = .bigInteger(String(value))
         }
     }
-    public init(_ value: Double) { storage = .double(value) }
-    public init(storage: Storage) { self.storage = storage }
+    package init(_ value: Double) { storage = .double(value) }
+    package init(storage: Storage) { self.storage = storage }
 
     /// The value as `Int64` when it is an integer in range, or a floating-point value with an
     /// exact `Int64` equivalent.
-    public var int64Value: Int64? {
+    package var int64Value: Int64? {
         switch storage {
         case .integer(let v): return v
         case .bigInteger: return nil
@@ -51,9 +51,9 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         }
     }
 
-    public var intValue: Int? { int64Value.flatMap { Int(exactly: $0) } }
+    package var intValue: Int? { int64Value.flatMap { Int(exactly: $0) } }
 
-    public var doubleValue: Double {
+    package var doubleValue: Double {
         switch storage {
         case .integer(let v): return Double(v)
         case .bigInteger(let s): return Double(s) ?? .nan
@@ -61,7 +61,7 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         }
     }
 
-    public var isInteger: Bool {
+    package var isInteger: Bool {
         switch storage {
         case .integer, .bigInteger: return true
         case .double: return false
@@ -69,7 +69,7 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
     }
 
     /// The number as Python's `json.dumps` writes it.
-    public var description: String {
+    package var description: String {
         switch storage {
         case .integer(let v): return String(v)
         case .bigInteger(let s): return s
@@ -80,7 +80,7 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
 
 extension JSONNumber: Equatable {
     /// Numeric equality, as in Python: `4 == 4.0`.
-    public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
+    package static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
         switch (lhs.storage, rhs.storage) {
         case (.integer(let a), .integer(let b)): return a == b
         case (.bigInteger(let a), .bigInteger(let b)): return a == b
@@ -91,34 +91,34 @@ extension JSONNumber: Equatable {
 }
 
 /// A JSON object whose members keep document order; the same key may occur more than once.
-public struct JSONObject: Sendable, Equatable {
-    public struct Member: Sendable, Equatable {
-        public var key: String
-        public var value: JSONValue
-        public init(key: String, value: JSONValue) {
+package struct JSONObject: Sendable, Equatable {
+    package struct Member: Sendable, Equatable {
+        package var key: String
+        package var value: JSONValue
+        package init(key: String, value: JSONValue) {
             self.key = key
             self.value = value
         }
     }
 
     /// Every member, in order, duplicates included.
-    public var members: [Member]
+    package var members: [Member]
 
-    public init() { members = [] }
-    public init(_ members: [Member]) { self.members = members }
-    public init(_ pairs: [(String, JSONValue)]) {
+    package init() { members = [] }
+    package init(_ members: [Member]) { self.members = members }
+    package init(_ pairs: [(String, JSONValue)]) {
         members = pairs.map { Member(key: $0.0, value: $0.1) }
     }
 
-    public var count: Int { members.count }
-    public var isEmpty: Bool { members.isEmpty }
+    package var count: Int { members.count }
+    package var isEmpty: Bool { members.isEmpty }
     /// Keys in order, duplicates included.
-    public var keys: [String] { members.map(\.key) }
+    package var keys: [String] { members.map(\.key) }
 
     /// The value of the last member named `key` (Python `dict` semantics). Setting replaces the
     /// value of the last member with that key in place, or appends a member; setting `nil`
     /// removes every member with that key.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         get {
             for member in members.reversed() where member.key == key { return member.value }
             return nil
@@ -136,21 +136,21 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
-    public func contains(key: String) -> Bool { members.contains { $0.key == key } }
+    package func contains(key: String) -> Bool { members.contains { $0.key == key } }
 
     /// Every value stored under `key`, in order.
-    public func values(forKey key: String) -> [JSONValue] {
+    package func values(forKey key: String) -> [JSONValue] {
         members.filter { $0.key == key }.map(\.value)
     }
 
     /// Appends a member, even when the key is already present.
-    public mutating func append(_ key: String, _ value: JSONValue) {
+    package mutating func append(_ key: String, _ value: JSONValue) {
         members.append(Member(key: key, value: value))
     }
 
     /// One member per key, as Python builds a `dict` from the pairs: each key stays where it
     /// first occurred and takes the value of its last occurrence. Not recursive.
-    public func deduplicated() -> JSONObject {
+    package func deduplicated() -> JSONObject {
         var position: [String: Int] = [:]
         var result: [Member] = []
         result.reserveCapacity(members.count)
@@ -167,52 +167,52 @@ public struct JSONObject: Sendable, Equatable {
 }
 
 extension JSONObject: Sequence {
-    public func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
+    package func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
 }
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements)
     }
 }
 
 extension JSONValue {
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
-    public subscript(index: Int) -> JSONValue? {
+    package subscript(index: Int) -> JSONValue? {
         if case .array(let a) = self, a.indices.contains(index) { return a[index] }
         return nil
     }
 
-    public var objectValue: JSONObject? {
+    package var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
-    public var numberValue: JSONNumber? {
+    package var numberValue: JSONNumber? {
         if case .number(let n) = self { return n }
         return nil
     }
-    public var int64Value: Int64? { numberValue?.int64Value }
-    public var intValue: Int? { numberValue?.intValue }
-    public var isNull: Bool { self == .null }
+    package var int64Value: Int64? { numberValue?.int64Value }
+    package var intValue: Int? { numberValue?.intValue }
+    package var isNull: Bool { self == .null }
 
     /// A short name for the kind of value, for error messages.
-    public var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"
@@ -225,14 +225,14 @@ extension JSONValue {
 
     /// The same document with every object reduced to one member per key, the way Python's
     /// `json.loads` (with an ordered dict) sees it: first position, last value.
-    public func deduplicatingKeys() -> JSONValue {
+    package func deduplicatingKeys() -> JSONValue {
         var copy = self
         copy.deduplicateKeys()
         return copy
     }
 
     /// Reduces every object to one member per key in place (see `deduplicatingKeys()`).
-    public mutating func deduplicateKeys() {
+    package mutating func deduplicateKeys() {
         switch self {
         case .array(var a):
             self = .null  // drop the second reference so `a` is mutated in place
@@ -251,7 +251,7 @@ extension JSONValue {
 
 extension JSONObject {
     /// Whether some key occurs more than once.
-    public var hasDuplicateKeys: Bool {
+    package var hasDuplicateKeys: Bool {
         let n = members.count
         if n < 2 { return false }
         if n <= 12 {
@@ -271,13 +271,13 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-    public init(nilLiteral: ()) { self = .null }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(integerLiteral value: Int64) { self = .number(JSONNumber(value)) }
-    public init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(nilLiteral: ()) { self = .null }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(integerLiteral value: Int64) { self = .number(JSONNumber(value)) }
+    package init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(JSONObject(elements))
     }
 }

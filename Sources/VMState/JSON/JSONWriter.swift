@@ -13,6 +13,7 @@ public struct JSONFormat: Sendable, Equatable {
     /// Escape every non-ASCII character (Python's `ensure_ascii=True`).
     public var asciiOnly: Bool
 
+    /// Options with `indent` spaces per level (nil: one line) and, with `asciiOnly`, `\uXXXX` escapes for non-ASCII.
     public init(indent: Int? = 4, asciiOnly: Bool = true) {
         self.indent = indent
         self.asciiOnly = asciiOnly
@@ -27,6 +28,7 @@ public struct JSONFormat: Sendable, Equatable {
 /// A streaming JSON writer. Call the container and value methods in document order; output
 /// accumulates in `buffer`, or goes to `sink` in chunks when one is given.
 public struct JSONTextWriter {
+    /// How the text is laid out.
     public let format: JSONFormat
     /// Text not yet handed to the sink (everything, when there is no sink).
     public private(set) var buffer: [UInt8] = []
@@ -36,6 +38,9 @@ public struct JSONTextWriter {
     private var counts: [Int] = []
     private var afterKey = false
 
+    /// A writer in `format`; with `sink`, text is handed over in chunks of about 64 KiB (and on
+    /// ``flush()``) instead of accumulating in ``buffer``. The buffer passed to `sink` is valid
+    /// only during the call.
     public init(format: JSONFormat = .python, sink: ((UnsafeRawBufferPointer) -> Void)? = nil) {
         self.format = format
         self.sink = sink
@@ -79,12 +84,14 @@ public struct JSONTextWriter {
         newline(depth: counts.count)
     }
 
+    /// Opens an object (as a value, or after ``key(_:)``).
     public mutating func beginObject() {
         beforeItem()
         buffer.append(UInt8(ascii: "{"))
         counts.append(0)
     }
 
+    /// Closes the innermost object.
     public mutating func endObject() {
         let c = counts.removeLast()
         if c > 0 { newline(depth: counts.count) }
@@ -92,12 +99,14 @@ public struct JSONTextWriter {
         maybeFlush()
     }
 
+    /// Opens an array (as a value, or after ``key(_:)``).
     public mutating func beginArray() {
         beforeItem()
         buffer.append(UInt8(ascii: "["))
         counts.append(0)
     }
 
+    /// Closes the innermost array.
     public mutating func endArray() {
         let c = counts.removeLast()
         if c > 0 { newline(depth: counts.count) }
@@ -114,27 +123,31 @@ public struct JSONTextWriter {
         afterKey = true
     }
 
+    /// Writes a string value, escaped per ``format``.
     public mutating func string(_ value: String) {
         beforeItem()
         appendQuoted(value)
         maybeFlush()
     }
 
+    /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         beforeItem()
         appendASCII(value ? "true" : "false")
     }
 
+    /// Writes `null`.
     public mutating func null() {
         beforeItem()
         appendASCII("null")
     }
 
-    public mutating func number(_ value: JSONNumber) {
+    package mutating func number(_ value: JSONNumber) {
         beforeItem()
         appendASCII(value.description)
     }
 
+    /// Writes an integer value in decimal.
     public mutating func int(_ value: Int64) {
         beforeItem()
         appendASCII(String(value))
@@ -151,7 +164,7 @@ public struct JSONTextWriter {
     }
 
     /// Writes any value.
-    public mutating func value(_ value: JSONValue) {
+    package mutating func value(_ value: JSONValue) {
         switch value {
         case .null: null()
         case .bool(let b): bool(b)
@@ -177,7 +190,7 @@ public struct JSONTextWriter {
         buffer.append(contentsOf: s.utf8)
     }
 
-    mutating func appendHexBytes(_ bytes: UnsafeRawBufferPointer, separator: UInt8?) {
+    package mutating func appendHexBytes(_ bytes: UnsafeRawBufferPointer, separator: UInt8?) {
         guard !bytes.isEmpty else { return }
         let per = separator == nil ? 2 : 3
         let start = buffer.count
@@ -252,7 +265,7 @@ private let lowerHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 extension JSONValue {
     /// The value as JSON text; `.python` (the default) is `json.dumps(value, indent=4)`.
     /// No trailing newline.
-    public func formatted(_ format: JSONFormat = .python) -> String {
+    package func formatted(_ format: JSONFormat = .python) -> String {
         var writer = JSONTextWriter(format: format)
         writer.value(self)
         return writer.text

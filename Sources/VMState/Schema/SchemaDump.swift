@@ -26,8 +26,10 @@ public enum VMStateSchema {
         /// The key and `"Name"` of the entry (QEMU: the device class name); `nil` uses the
         /// description's name.
         public var name: String?
+        /// The top-level description (must stay valid during the dump).
         public var description: UnsafePointer<VMStateDescription>
 
+        /// An entry for `description`, keyed by `name` or, when nil, by the description's own name.
         public init(name: String? = nil, description: UnsafePointer<VMStateDescription>) {
             self.name = name
             self.description = description
@@ -36,7 +38,9 @@ public enum VMStateSchema {
 
     /// Why a list of tables could not be dumped.
     public struct DumpError: Error, Equatable, CustomStringConvertible {
+        /// Which entry and what is wrong (`entry 2: the description has no name`).
         public let message: String
+        /// The message.
         public var description: String { message }
     }
 
@@ -90,8 +94,8 @@ public enum VMStateSchema {
             let key: [UInt8]
             if let name = entry.name {
                 key = Array(name.utf8)
-            } else if let cname = vmsd.pointee.name {
-                key = cBytes(cname)
+            } else if let name = DecodedDescription(vmsd).nameBytes {
+                key = name
             } else {
                 throw DumpError(message: "entry \(index): the description has no name")
             }
@@ -111,22 +115,16 @@ public enum VMStateSchema {
             w.quoted(key)
             w.text(",\n")
             w.spaces(4)
-            w.text("\"version_id\": \(vmsd.pointee.version_id),\n")
+            let decoded = DecodedDescription(vmsd)
+            w.text("\"version_id\": \(decoded.version),\n")
             w.spaces(4)
-            w.text("\"minimum_version_id\": \(vmsd.pointee.minimum_version_id),\n")
+            w.text("\"minimum_version_id\": \(decoded.minimumVersion),\n")
             var stack: [UnsafePointer<VMStateDescription>] = []
             try w.description(vmsd, indent: 4, isSubsection: false, stack: &stack, path: key)
             w.text("\n  }")
         }
         w.text("\n}\n")
         return w.bytes
-    }
-
-    static func cBytes(_ p: UnsafePointer<CChar>) -> [UInt8] {
-        let n = strlen(p)
-        return p.withMemoryRebound(to: UInt8.self, capacity: n) {
-            Array(UnsafeBufferPointer(start: $0, count: n))
-        }
     }
 }
 
@@ -169,12 +167,13 @@ fileprivate struct SchemaWriter {
         stack: inout [UnsafePointer<VMStateDescription>], path: [UInt8]
     ) throws {
         let where_ = String(decoding: path, as: UTF8.self)
-        guard let cname = vmsd.pointee.name else {
+        let decoded = DecodedDescription(vmsd)
+        guard let name = decoded.nameBytes else {
             throw VMStateSchema.DumpError(message: "\(where_): a description has no name")
         }
         if stack.contains(vmsd) {
             throw VMStateSchema.DumpError(
-                message: "\(where_): the description \"\(String(cString: cname))\" contains itself")
+                message: "\(where_): the description \"\(decoded.name ?? "")\" contains itself")
         }
         if stack.count >= Self.maxDepth {
             throw VMStateSchema.DumpError(message: "\(where_): descriptions nested too deeply")
@@ -191,49 +190,42 @@ fileprivate struct SchemaWriter {
         let inner = indent + 2
         spaces(inner)
         text("\"name\": ")
-        quoted(VMStateSchema.cBytes(cname))
+        quoted(name)
         text(",\n")
         spaces(inner)
-        text("\"version_id\": \(vmsd.pointee.version_id),\n")
+        text("\"version_id\": \(decoded.version),\n")
         spaces(inner)
-        text("\"minimum_version_id\": \(vmsd.pointee.minimum_version_id)")
-        if let fields = vmsd.pointee.fields {
+        text("\"minimum_version_id\": \(decoded.minimumVersion)")
+        if let fields = decoded.fields {
             text(",\n")
             spaces(inner)
             text("\"Fields\": [\n")
             var first = true
-            var f = fields
-            while let fname = f.pointee.name {
-                defer { f += 1 }
-                if f.pointee.flags.rawValue & VMS_MUST_EXIST.rawValue != 0 {
-                    continue  // VMSTATE_VALIDATE: nothing is migrated
-                }
+            for f in fields where !f.mustExist {  // VMSTATE_VALIDATE: nothing is migrated
                 if !first {
                     text(",\n")
                 }
                 first = false
-                try field(f, name: VMStateSchema.cBytes(fname), indent: inner + 2, stack: &stack,
-                          path: path + Array("/".utf8) + VMStateSchema.cBytes(fname))
+                let fname = f.nameBytes
+                try field(f, name: fname, indent: inner + 2, stack: &stack, path: path + Array("/".utf8) + fname)
             }
             text("\n")
             spaces(inner)
             text("]")
         }
-        if let subsections = vmsd.pointee.subsections {
+        if let subsections = decoded.subsections {
             text(",\n")
             spaces(inner)
             text("\"Subsections\": [\n")
             var first = true
-            var s = subsections
-            while let sub = s.pointee {
+            for sub in subsections {
                 if !first {
                     text(",\n")
                 }
                 first = false
-                let subName = sub.pointee.name.map { VMStateSchema.cBytes($0) } ?? Array("?".utf8)
+                let subName = DecodedDescription(sub).nameBytes ?? Array("?".utf8)
                 try description(sub, indent: inner + 2, isSubsection: true, stack: &stack,
                                 path: path + Array("/".utf8) + subName)
-                s += 1
             }
             text("\n")
             spaces(inner)
@@ -245,7 +237,7 @@ fileprivate struct SchemaWriter {
     }
 
     mutating func field(
-        _ f: UnsafePointer<VMStateField>, name: [UInt8], indent: Int,
+        _ f: DecodedField, name: [UInt8], indent: Int,
         stack: inout [UnsafePointer<VMStateDescription>], path: [UInt8]
     ) throws {
         spaces(indent)
@@ -256,12 +248,12 @@ fileprivate struct SchemaWriter {
         quoted(name)
         text(",\n")
         spaces(inner)
-        text("\"version_id\": \(f.pointee.version_id),\n")
+        text("\"version_id\": \(f.version),\n")
         spaces(inner)
-        text("\"field_exists\": \(f.pointee.field_exists != nil ? "true" : "false"),\n")
+        text("\"field_exists\": \(f.fieldExists != nil ? "true" : "false"),\n")
         spaces(inner)
-        text("\"size\": \(UInt(bitPattern: f.pointee.size))")
-        if let nested = f.pointee.vmsd {
+        text("\"size\": \(UInt(bitPattern: f.size))")
+        if let nested = f.vmsd {
             text(",\n")
             try description(nested, indent: inner, isSubsection: false, stack: &stack, path: path)
         }
@@ -297,11 +289,11 @@ private func dumpFromC(
     for (i, vmsd) in VMStateSchema.descriptions(nullTerminated: vmsds).enumerated() {
         var key: String? = nil
         if let names, let name = names[i] {
-            key = String(decoding: VMStateSchema.cBytes(name), as: UTF8.self)
+            key = String(decoding: cStringBytes(name), as: UTF8.self)
         }
         entries.append(VMStateSchema.Entry(name: key, description: vmsd))
     }
-    let machineName = machine.map { String(decoding: VMStateSchema.cBytes($0), as: UTF8.self) }
+    let machineName = machine.map { String(decoding: cStringBytes($0), as: UTF8.self) }
     do {
         let bytes = try VMStateSchema.dumpBytes(
             entries: entries, machine: machineName ?? VMStateSchema.defaultMachine)
@@ -324,6 +316,7 @@ private func dumpFromC(
 }
 
 @c @implementation
+/// C's `vmstate_dump_schema`, declared and documented in `migration/vmstate-schema.h`.
 public func vmstate_dump_schema(
     _ machine: UnsafePointer<CChar>?, _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
@@ -332,6 +325,7 @@ public func vmstate_dump_schema(
 }
 
 @c @implementation
+/// C's `vmstate_dump_schema_named`, declared and documented in `migration/vmstate-schema.h`.
 public func vmstate_dump_schema_named(
     _ machine: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
     _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,

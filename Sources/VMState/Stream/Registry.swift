@@ -1,7 +1,7 @@
 import CGLib
 import CVMState
 
-/// The byte values of QEMU 7.2's stream format (SPEC section 8).
+/// The byte values of QEMU 7.2's stream format (docs/FORMAT.md §5).
 enum StreamFormat {
     static let magic: UInt32 = 0x5145_564d  // "QEVM"
     static let version: UInt32 = 3

@@ -1,7 +1,7 @@
 import CGLib
 import CVMState
 
-/// One pass over a whole stream into a registry's devices and RAM (SPEC section 8).
+/// One pass over a whole stream into a registry's devices and RAM (docs/FORMAT.md §5).
 final class StreamLoader {
     let registry: Registry
     let file: MigrationFile

@@ -1,6 +1,6 @@
 /*
  * Test-only C devices described with the VMSTATE_* macros, as a QEMU 7.2 device author would
- * write them. Together they use every one of the 153 macros of spec/vmstate-macros.md;
+ * write them. Together they use every one of QEMU 7.2's 153 VMSTATE_* macros;
  * fx_expectations.h pairs one use of each with its field written out by hand.
  */
 #ifndef CFIXTURES_H

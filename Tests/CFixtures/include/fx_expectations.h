@@ -1,6 +1,6 @@
 /*
  * The macro table, computed by hand: for each of the 153 VMSTATE_* macros of
- * spec/vmstate-macros.md, the field one use of it produced in a fixture table (`actual`) and
+ * QEMU 7.2's VMSTATE_* macro list, the field one use of it produced in a fixture table (`actual`) and
  * that field written out member by member from the spec (`expected`), without the macros.
  */
 #ifndef FX_EXPECTATIONS_H

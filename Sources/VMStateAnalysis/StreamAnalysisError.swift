@@ -1,3 +1,4 @@
+import VMState
 /// Why a migration stream (or its device description) could not be read: where, and what was
 /// expected there.
 public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -11,6 +12,7 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     /// What went wrong, phrased as what was expected.
     public var message: String
 
+    /// An error at byte `offset`, inside `section` and `field` when given.
     public init(offset: Int, section: String? = nil, field: String? = nil, message: String) {
         self.offset = offset
         self.section = section
@@ -18,6 +20,7 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
         self.message = message
     }
 
+    /// The message with where it happened: offset, section and field.
     public var description: String {
         var s = "at byte offset \(offset) (0x\(String(offset, radix: 16)))"
         if let section { s += ", section \(section)" }

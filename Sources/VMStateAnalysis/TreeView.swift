@@ -1,3 +1,4 @@
+import VMState
 // A readable, indented text view of a StreamAnalysis (`vmstate analyze --tree`).
 //
 //   timer (section 0, instance 0, version 2)  vmsd "timer" v2  @0x55b40 +28
@@ -9,11 +10,14 @@
 // Integers show hex and decimal (signed types as signed); byte buffers longer than 16 bytes
 // become hex dump lines; arrays of one-byte integers are dumped the same way.
 
+/// The indented human-readable view of `vmstate analyze --tree`.
 public struct TreeView: Sendable {
     /// Show at most this many bytes of a buffer (0: all).
     public var maxBytes: Int
+    /// Spaces per nesting level.
     public var indentWidth = 4
 
+    /// A view showing at most `maxBytes` bytes of each buffer (0: all).
     public init(maxBytes: Int = 64) {
         self.maxBytes = maxBytes
     }

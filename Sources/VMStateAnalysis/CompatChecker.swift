@@ -1,3 +1,4 @@
+import VMState
 // Static migration compatibility between two `-dump-vmstate` files.
 //
 // The question: can state saved by the OLD binary be loaded by the NEW one? The rules are those
@@ -58,10 +59,12 @@ public struct CompatFinding: Sendable, Equatable {
     public var descriptionName: String?
     /// The field, when the problem is about one.
     public var field: String?
+    /// What kind of problem (the `kind` of `--json`).
     public var kind: Kind
     /// A sentence explaining the problem.
     public var message: String
 
+    /// A finding with every part given.
     public init(section: String, descriptionName: String?, field: String?, kind: Kind, message: String) {
         self.section = section
         self.descriptionName = descriptionName
@@ -80,7 +83,7 @@ public struct CompatFinding: Sendable, Equatable {
 
     /// `{"section", "description" (null when none), "field" (only when there is one), "kind",
     /// "message"}`
-    public var json: JSONValue {
+    package var json: JSONValue {
         var o: JSONObject = ["section": .string(section), "description": descriptionName.map { .string($0) } ?? .null]
         if let field { o["field"] = .string(field) }
         o["kind"] = .string(kind.rawValue)
@@ -91,30 +94,38 @@ public struct CompatFinding: Sendable, Equatable {
 
 /// The outcome of a compatibility check.
 public struct CompatReport: Sendable, Equatable {
+    /// The problems that make state saved by OLD fail to load into NEW; empty when compatible.
     public var findings: [CompatFinding] = []
     /// Notes that do not make the pair incompatible (e.g. different machine types).
     public var warnings: [String] = []
 
+    /// True when there are no findings (warnings do not count).
     public var isCompatible: Bool { findings.isEmpty }
 
-    public var json: JSONValue { .array(findings.map(\.json)) }
+    package var json: JSONValue { .array(findings.map(\.json)) }
 }
 
 /// A `-dump-vmstate` file that does not have the expected shape.
 public struct CompatInputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Which input ("OLD" or "NEW", or a file name) and where in it.
     public var location: String
+    /// What is wrong there.
     public var message: String
 
+    /// An input error at `location`.
     public init(location: String, message: String) {
         self.location = location
         self.message = message
     }
 
+    /// `location: message`.
     public var description: String { "\(location): \(message)" }
 }
 
+/// Compares two `-dump-vmstate` files with the rules of QEMU's
+/// `scripts/vmstate-static-checker.py`: can state saved by OLD load into NEW?
 public struct CompatChecker: Sendable {
+    /// What the checker treats as equal.
     public struct Options: Sendable {
         /// Names that count as the same: scope -> groups of interchangeable names. For field
         /// names the scope is the description name; for nested description names it is the
@@ -122,6 +133,7 @@ public struct CompatChecker: Sendable {
         /// "(section)".
         public var renames: [String: [Set<String>]]
 
+        /// Options with the given interchangeable names (none by default).
         public init(renames: [String: [Set<String>]] = [:]) {
             self.renames = renames
         }
@@ -132,18 +144,21 @@ public struct CompatChecker: Sendable {
         }
     }
 
+    /// The options of the check.
     public var options: Options
     /// Names used for the inputs in error messages.
     public var oldLabel = "OLD"
+    /// The name used for the loading side in error messages.
     public var newLabel = "NEW"
 
+    /// A checker with `options`.
     public init(options: Options = Options()) {
         self.options = options
     }
 
     /// Checks whether state saved by a binary described by `old` loads into one described by
     /// `new`. Throws `CompatInputError` when an input is not a `-dump-vmstate` document.
-    public func check(old: JSONValue, new: JSONValue) throws -> CompatReport {
+    package func check(old: JSONValue, new: JSONValue) throws(CompatInputError) -> CompatReport {
         var run = CompatRun(checker: self)
         try run.checkAll(old: old, new: new)
         return run.report
@@ -174,14 +189,14 @@ private struct CompatRun {
 
     // Typed access with input errors that say where.
 
-    func object(_ v: JSONValue, _ side: String, _ path: String) throws -> JSONObject {
+    func object(_ v: JSONValue, _ side: String, _ path: String) throws(CompatInputError) -> JSONObject {
         guard let o = v.objectValue else {
             throw CompatInputError(location: "\(side) \(path)", message: "expected an object, found \(v.kindName)")
         }
         return o
     }
 
-    func int(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws -> Int64 {
+    func int(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> Int64 {
         guard let v = o[key] else {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
@@ -191,7 +206,7 @@ private struct CompatRun {
         return n
     }
 
-    func string(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws -> String {
+    func string(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> String {
         guard let v = o[key] else {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
@@ -201,18 +216,20 @@ private struct CompatRun {
         return s
     }
 
-    func list(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws -> [JSONObject] {
+    func list(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> [JSONObject] {
         guard let v = o[key] else { return [] }
         guard let a = v.arrayValue else {
             throw CompatInputError(location: "\(side) \(path)", message: "\"\(key)\" must be a list, found \(v.kindName)")
         }
-        return try a.enumerated().map { try object($0.element, side, "\(path).\(key)[\($0.offset)]") }
+        return try a.enumerated().map { (entry) throws(CompatInputError) in
+            try object(entry.element, side, "\(path).\(key)[\(entry.offset)]")
+        }
     }
 
     var oldSide: String { checker.oldLabel }
     var newSide: String { checker.newLabel }
 
-    mutating func checkAll(old: JSONValue, new: JSONValue) throws {
+    mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
         for member in o.members {
@@ -265,7 +282,7 @@ private struct CompatRun {
     }
 
     /// version_id and minimum_version_id rules for a section, description or field.
-    mutating func checkVersions(_ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: String) throws {
+    mutating func checkVersions(_ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: String) throws(CompatInputError) {
         let sv = try int(s, "version_id", oldSide, path)
         let dv = try int(d, "version_id", newSide, path)
         if sv > dv {
@@ -283,7 +300,7 @@ private struct CompatRun {
         }
     }
 
-    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, path: String) throws {
+    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, path: String) throws(CompatInputError) {
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
         try checkVersions(s, d, sec: sec, desc: sName, field: nil, path: path)
@@ -316,7 +333,7 @@ private struct CompatRun {
         }
     }
 
-    mutating func checkSubsections(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws {
+    mutating func checkSubsections(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws(CompatInputError) {
         for (i, s) in src.enumerated() {
             let name = try string(s, "name", oldSide, "\(path)[\(i)]")
             var found = false
@@ -342,7 +359,7 @@ private struct CompatRun {
     }
 
     /// Walks OLD's and NEW's field lists side by side.
-    mutating func checkFields(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws {
+    mutating func checkFields(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws(CompatInputError) {
         // Each side: the list being walked, the position in it, and the lists it was entered from.
         var sList = src, sPos = 0, sOuter: [([JSONObject], Int)] = []
         var dList = dst, dPos = 0, dOuter: [([JSONObject], Int)] = []
@@ -351,10 +368,10 @@ private struct CompatRun {
         var unused: Int64 = 0
         var s = JSONObject(), d = JSONObject()
 
-        func name(_ o: JSONObject, _ side: String) throws -> String {
+        func name(_ o: JSONObject, _ side: String) throws(CompatInputError) -> String {
             try string(o, "field", side, "\(path) (a field of \"\(desc)\")")
         }
-        func size(_ o: JSONObject, _ side: String) throws -> Int64 {
+        func size(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             try int(o, "size", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
         }
 

@@ -1,3 +1,4 @@
+import VMState
 // Field-level differences between two migration streams.
 //
 // Sections are matched by idstr and instance id (not by section id, which depends on
@@ -8,6 +9,7 @@
 
 /// One difference between stream A and stream B.
 public struct StreamDifference: Sendable, Equatable {
+    /// What differs (the `kind` of `--json`).
     public enum Kind: String, Sendable {
         /// Both streams have the field; the values differ.
         case changed
@@ -21,14 +23,18 @@ public struct StreamDifference: Sendable, Equatable {
 
     /// The section's idstr, e.g. `cpu`, `0000:00:01.1/ide`.
     public var section: String
+    /// The section's instance id.
     public var instance: UInt32
     /// Path of the field inside the section (`env.segs[1]/base`); empty for the section itself.
     public var field: String
+    /// What differs.
     public var kind: Kind
     /// The values as analyze-migration.py spells them; nil where the stream has none.
     public var a: String?
+    /// The value in stream B, spelled as for `a`.
     public var b: String?
 
+    /// A difference with every part given.
     public init(section: String, instance: UInt32, field: String, kind: Kind, a: String?, b: String?) {
         self.section = section
         self.instance = instance
@@ -46,9 +52,11 @@ public struct StreamDifference: Sendable, Equatable {
 
 /// How one RAM block differs.
 public struct RAMBlockDifference: Sendable, Equatable {
+    /// The RAM block's idstr (`pc.ram`).
     public var block: String
     /// Used lengths announced by each stream (nil when the stream does not have the block).
     public var lengthA: UInt64?
+    /// The used length stream B announces (nil when B does not have the block).
     public var lengthB: UInt64?
     /// Offsets (within the block) of the first byte of differing pages, as inclusive ranges of
     /// page start addresses: `0x2000...0x4000` means the pages at 0x2000, 0x3000 and 0x4000.
@@ -56,6 +64,7 @@ public struct RAMBlockDifference: Sendable, Equatable {
     /// Number of differing pages.
     public var pageCount: Int
 
+    /// A block difference with every part given.
     public init(block: String, lengthA: UInt64?, lengthB: UInt64?, pageRanges: [ClosedRange<UInt64>], pageCount: Int) {
         self.block = block
         self.lengthA = lengthA
@@ -67,10 +76,14 @@ public struct RAMBlockDifference: Sendable, Equatable {
 
 /// All differences between two streams.
 public struct StreamDiff: Sendable, Equatable {
+    /// Differences of sections and fields, in stream order.
     public var differences: [StreamDifference] = []
+    /// Differences of RAM, per block.
     public var ram: [RAMBlockDifference] = []
+    /// The target page size of the streams (bytes).
     public var pageSize: Int = 4096
 
+    /// True when the streams hold the same state.
     public var isEqual: Bool { differences.isEmpty && ram.isEmpty }
 
     /// What was compared, for the last line of `text`: "streams" or "descriptions".
@@ -79,12 +92,14 @@ public struct StreamDiff: Sendable, Equatable {
     /// comparison.
     public var notes: [String] = []
 
+    /// What to compare.
     public struct Options: Sendable {
         /// Compare RAM contents (needs both streams read with `recordPages: true`).
         public var compareRAM: Bool
         /// Report at most this many runs of differing bytes per buffer field.
         public var maxByteRuns: Int
 
+        /// Options; by default RAM is compared and 8 byte runs are reported per buffer.
         public init(compareRAM: Bool = true, maxByteRuns: Int = 8) {
             self.compareRAM = compareRAM
             self.maxByteRuns = maxByteRuns
@@ -338,7 +353,7 @@ extension StreamDiff {
     /// "b"}...], "ram": [{"block", "length_a", "length_b", "pages", "ranges": [[start, end]...]}]}`
     /// (values that a stream lacks are null; addresses are "0x%016x" strings), and `"notes"`
     /// (a list of strings) when there are any.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var secs: [JSONValue] = []
         for d in differences {
             secs.append(.object([

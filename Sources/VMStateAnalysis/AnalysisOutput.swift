@@ -1,3 +1,4 @@
+import VMState
 // The JSON that QEMU 7.2's scripts/analyze-migration.py prints, written from a StreamAnalysis.
 //
 // `-f FILE` (state): an object with one member per section, keyed "idstr (section_id)":
@@ -15,7 +16,7 @@
 
 extension FieldValue {
     /// The value as analyze-migration.py prints it.
-    public var pythonJSON: JSONValue {
+    package var pythonJSON: JSONValue {
         switch self {
         case .integer, .bytes:
             return .string(displayString)
@@ -113,7 +114,7 @@ private func decimalMagnitude(_ bytes: [UInt8]) -> String {
 
 extension FieldRecord {
     /// The record as analyze-migration.py prints it.
-    public var pythonJSON: JSONObject {
+    package var pythonJSON: JSONObject {
         JSONObject(members.map { JSONObject.Member(key: $0.name, value: $0.value.pythonJSON) })
     }
 }
@@ -121,7 +122,7 @@ extension FieldRecord {
 extension StreamAnalysis {
     /// What `analyze-migration.py -f FILE` prints, as a JSON value (without the memory dump;
     /// use `writeState` for that).
-    public var stateJSON: JSONValue {
+    package var stateJSON: JSONValue {
         var root = JSONObject()
         for section in sections {
             switch section.content {
@@ -138,7 +139,7 @@ extension StreamAnalysis {
 
     /// What `analyze-migration.py -d desc -f FILE` prints: the vmdesc, with duplicate keys
     /// resolved as Python's json module resolves them.
-    public var descriptionJSON: JSONValue { vmdesc.deduplicatingKeys() }
+    package var descriptionJSON: JSONValue { vmdesc.deduplicatingKeys() }
 
     /// Writes the state JSON (and, with `memory`, every RAM page) to `writer`, without
     /// building the whole document in memory. `progress` receives the stream offset of the
@@ -203,7 +204,7 @@ extension StreamAnalysis {
 
 extension RAMSection {
     /// "section sizes" as the script prints it: block name -> "0x%016x".
-    public var sectionSizesJSON: JSONObject {
+    package var sectionSizesJSON: JSONObject {
         var o = JSONObject()
         for b in blocks { o[b.name] = .string("0x" + analysisHex(b.length, width: 16)) }
         return o

@@ -1,32 +1,36 @@
+import VMState
 // Reads a whole QEMU 7.2 migration stream (format version 3) with the device description
 // (vmdesc) it carries, the way QEMU's scripts/analyze-migration.py does, but from a memory map,
 // without per-byte work on RAM pages, and with errors that say where and what was expected.
 
 /// A migration stream read section by section.
 public struct StreamAnalysis: Sendable {
+    /// How to read a stream.
     public struct Options {
         /// Keep every RAM page record (needed for `--memory` output and RAM diffs).
         public var recordPages: Bool
         /// Use this device description instead of the one at the end of the stream (for
         /// streams that were cut short or written without one).
-        public var vmdesc: JSONValue?
+        package var vmdesc: JSONValue?
         /// Called now and then with the offset reached, while reading large streams.
         public var progress: ((Int) -> Void)?
 
-        public init(recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil) {
+        package init(recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil) {
             self.recordPages = recordPages
             self.vmdesc = vmdesc
             self.progress = progress
         }
     }
 
+    /// The stream's first four bytes, big-endian: "QEVM" (docs/FORMAT.md §5).
     public static let magic: UInt32 = 0x5145_564D  // "QEVM"
+    /// The format version this reader understands (QEMU 7.2 writes 3).
     public static let formatVersion: UInt32 = 3
 
     /// The stream's bytes (kept so page contents can be read later).
     public let bytes: StreamBytes
     /// The device description as written (duplicate keys kept).
-    public let vmdesc: JSONValue
+    package let vmdesc: JSONValue
     /// Where the vmdesc sits in the stream; nil when it was supplied through `Options.vmdesc`.
     public let vmdescLocation: VMDescLocation?
     /// Target page size from the vmdesc.
@@ -40,13 +44,14 @@ public struct StreamAnalysis: Sendable {
     /// Offset of the EOF byte (0x00) that ends the sections.
     public var endOffset: Int = 0
 
-    /// Reads the stream in `path`.
-    public init(path: String, options: Options = Options()) throws {
+    /// Reads the stream in `path`. Throws `StreamFileError` when the file cannot be read, else
+    /// `StreamAnalysisError` (both ``AnalysisInputError``s).
+    package init(path: String, options: Options = Options()) throws {
         try self.init(bytes: StreamBytes(contentsOfFile: path), options: options)
     }
 
     /// Reads a stream. Throws `StreamAnalysisError` when it is not a readable QEMU 7.2 stream.
-    public init(bytes: StreamBytes, options: Options = Options()) throws {
+    package init(bytes: StreamBytes, options: Options = Options()) throws(StreamAnalysisError) {
         self.bytes = bytes
         try StreamAnalysis.checkHeader(bytes)
         let json: JSONValue
@@ -60,14 +65,13 @@ public struct StreamAnalysis: Sendable {
         let catalog = try ParsedVMDescCatalog(json: json, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
         pageSize = catalog.pageSize
         var reader = SectionReader(bytes: bytes, catalog: catalog, options: options)
-        try bytes.withUnsafeBytes { buf in
-            try reader.run(buf, into: &self)
-        }
+        let buffer = bytes.buffer
+        try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(buffer, into: &self) }
     }
 
     /// Checks the magic and version at the start of a stream.
-    public static func checkHeader(_ bytes: StreamBytes) throws {
-        try bytes.withUnsafeBytes { buf in
+    public static func checkHeader(_ bytes: StreamBytes) throws(StreamAnalysisError) {
+        try typedThrows(StreamAnalysisError.self) { try bytes.withUnsafeBytes { buf in
             guard buf.count >= 8 else {
                 throw StreamAnalysisError(offset: buf.count, message: "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(buf.count) bytes")
             }
@@ -79,27 +83,27 @@ public struct StreamAnalysis: Sendable {
             guard version == StreamAnalysis.formatVersion else {
                 throw StreamAnalysisError(offset: 4, message: "expected stream format version 3, found \(version)")
             }
-        }
+        } }
     }
 
     /// Finds and parses the vmdesc at the end of a stream (after the header check).
-    public static func readVMDesc(_ bytes: StreamBytes) throws -> (JSONValue, VMDescLocation) {
+    package static func readVMDesc(_ bytes: StreamBytes) throws(StreamAnalysisError) -> (JSONValue, VMDescLocation) {
         try checkHeader(bytes)
         let location = try locateVMDesc(bytes)
-        let json = try bytes.withUnsafeBytes { buf in
+        let json = try typedThrows(StreamAnalysisError.self) { try bytes.withUnsafeBytes { buf in
             let slice = UnsafeRawBufferPointer(rebasing: buf[location.jsonOffset..<(location.jsonOffset + location.jsonLength)])
             do {
                 return try JSONValue(parsing: slice, baseOffset: location.jsonOffset)
             } catch let e as JSONParseError {
                 throw StreamAnalysisError(offset: e.offset, message: "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is corrupt: \(e.message) (line \(e.line), column \(e.column) of the JSON)")
             }
-        }
+        } }
         return (json, location)
     }
 
     /// Finds the vmdesc: byte 0x06, be32 length, then that many bytes of JSON ending the file.
-    public static func locateVMDesc(_ bytes: StreamBytes) throws -> VMDescLocation {
-        try bytes.withUnsafeBytes { buf in
+    public static func locateVMDesc(_ bytes: StreamBytes) throws(StreamAnalysisError) -> VMDescLocation {
+        try typedThrows(StreamAnalysisError.self) { try bytes.withUnsafeBytes { buf in
             let n = buf.count
             let window = 10 << 20  // the vmdesc is searched for in the last 10 MiB
             let lowest = max(8, n - window - 5)
@@ -127,7 +131,7 @@ public struct StreamAnalysis: Sendable {
                 return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
             }
             throw StreamAnalysisError(offset: n, message: "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)")
-        }
+        } }
     }
 }
 
@@ -216,41 +220,41 @@ private struct SectionReader {
     }
 
     /// Fails unless `n` more bytes are there.
-    @inline(__always) func need(_ n: Int, _ what: @autoclosure () -> String) throws {
+    @inline(__always) func need(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) {
         if n > buf.count - pos {
             throw error("expected \(what()) (\(n) byte\(n == 1 ? "" : "s")), but the stream ends after \(buf.count - pos) more byte\(buf.count - pos == 1 ? "" : "s")")
         }
     }
 
-    @inline(__always) mutating func u8(_ what: @autoclosure () -> String) throws -> UInt8 {
+    @inline(__always) mutating func u8(_ what: @autoclosure () -> String) throws(StreamAnalysisError) -> UInt8 {
         try need(1, what())
         let v = buf[pos]
         pos += 1
         return v
     }
 
-    @inline(__always) mutating func be16(_ what: @autoclosure () -> String) throws -> UInt16 {
+    @inline(__always) mutating func be16(_ what: @autoclosure () -> String) throws(StreamAnalysisError) -> UInt16 {
         try need(2, what())
         let v = UInt16(buf[pos]) << 8 | UInt16(buf[pos + 1])
         pos += 2
         return v
     }
 
-    @inline(__always) mutating func be32(_ what: @autoclosure () -> String) throws -> UInt32 {
+    @inline(__always) mutating func be32(_ what: @autoclosure () -> String) throws(StreamAnalysisError) -> UInt32 {
         try need(4, what())
         let v = analysisLoadBE32(buf, pos)
         pos += 4
         return v
     }
 
-    @inline(__always) mutating func be64(_ what: @autoclosure () -> String) throws -> UInt64 {
+    @inline(__always) mutating func be64(_ what: @autoclosure () -> String) throws(StreamAnalysisError) -> UInt64 {
         try need(8, what())
         let v = analysisLoadBE64(buf, pos)
         pos += 8
         return v
     }
 
-    mutating func bytesArray(_ n: Int, _ what: @autoclosure () -> String) throws -> [UInt8] {
+    mutating func bytesArray(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) -> [UInt8] {
         try need(n, what())
         let a = Array(UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + n)]))
         pos += n
@@ -258,7 +262,7 @@ private struct SectionReader {
     }
 
     /// A string of `n` bytes (names in the stream are ASCII in practice).
-    mutating func text(_ n: Int, _ what: @autoclosure () -> String) throws -> String {
+    mutating func text(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) -> String {
         try need(n, what())
         let s = String(decoding: UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + n)]), as: UTF8.self)
         pos += n
@@ -266,7 +270,7 @@ private struct SectionReader {
     }
 
     /// A byte length followed by that many bytes of name.
-    mutating func shortString(_ what: @autoclosure () -> String) throws -> String {
+    mutating func shortString(_ what: @autoclosure () -> String) throws(StreamAnalysisError) -> String {
         let n = try u8("the length of \(what())")
         return try text(Int(n), what())
     }
@@ -280,7 +284,7 @@ private struct SectionReader {
 
     // MARK: the section loop
 
-    mutating func run(_ buffer: UnsafeRawBufferPointer, into analysis: inout StreamAnalysis) throws {
+    mutating func run(_ buffer: UnsafeRawBufferPointer, into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         buf = buffer
         pos = 8
         var index: [UInt32: Int] = [:]
@@ -383,7 +387,7 @@ private struct SectionReader {
         }
     }
 
-    mutating func readConfiguration(into analysis: inout StreamAnalysis) throws {
+    mutating func readConfiguration(into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         sectionLabel = "configuration"
         let len = try be32("the length of the machine type name")
         analysis.machineType = try text(Int(len), "the machine type name")
@@ -412,7 +416,7 @@ private struct SectionReader {
         }
     }
 
-    mutating func readHTABPart() throws {
+    mutating func readHTABPart() throws(StreamAnalysisError) {
         let header = try be32("the HTAB header")
         if header != 0 { return }
         while true {
@@ -427,7 +431,7 @@ private struct SectionReader {
 
     // MARK: RAM
 
-    mutating func readRAMPart(_ ram: inout RAMSection, current: inout Int32) throws {
+    mutating func readRAMPart(_ ram: inout RAMSection, current: inout Int32) throws(StreamAnalysisError) {
         let pageSize = catalog.pageSize
         let mask = UInt64(pageSize - 1)
         let record = options.recordPages
@@ -518,7 +522,7 @@ private struct SectionReader {
 
     // MARK: device state
 
-    mutating func readStruct(_ desc: ParsedVMDescStruct, version: Int?) throws -> FieldRecord {
+    mutating func readStruct(_ desc: ParsedVMDescStruct, version: Int?) throws(StreamAnalysisError) -> FieldRecord {
         var builder = RecordBuilder()
         for field in desc.fields {
             // Every element takes at least a byte in any real stream; a larger count can only
@@ -561,7 +565,7 @@ private struct SectionReader {
         return FieldRecord(members: builder.finish(), vmsdName: desc.vmsdName, version: version)
     }
 
-    mutating func readValue(_ field: ParsedVMDescField) throws -> FieldValue {
+    mutating func readValue(_ field: ParsedVMDescField) throws(StreamAnalysisError) -> FieldValue {
         switch field.reader {
         case .structure(let nested):
             return .record(try readStruct(nested, version: nested.version))

@@ -1,3 +1,4 @@
+import VMState
 // What a migration stream holds, as read with its own device description (vmdesc).
 
 /// One value of a device's state, typed the way QEMU's analyze-migration.py interprets the
@@ -20,8 +21,11 @@ public indirect enum FieldValue: Sendable, Equatable {
 /// array elements are collected in a `.list`, and a later member with an existing name replaces
 /// the earlier value in place (as analyze-migration.py's dictionaries do).
 public struct FieldRecord: Sendable, Equatable {
+    /// One named member.
     public struct Member: Sendable, Equatable {
+        /// The member's name (the vmdesc field name).
         public var name: String
+        /// The member's value.
         public var value: FieldValue
         /// The vmdesc type (`uint32`, `struct`, `buffer`, ...); `subsection` for subsections.
         public var type: String
@@ -30,6 +34,7 @@ public struct FieldRecord: Sendable, Equatable {
         /// Number of bytes the member occupies in the stream (all elements, for arrays).
         public var length: Int
 
+        /// A member with every part given.
         public init(name: String, value: FieldValue, type: String, offset: Int, length: Int) {
             self.name = name
             self.value = value
@@ -39,6 +44,7 @@ public struct FieldRecord: Sendable, Equatable {
         }
     }
 
+    /// The members in stream order.
     public var members: [Member]
     /// The description's name (`vmsd_name`), when the vmdesc gives one.
     public var vmsdName: String?
@@ -46,12 +52,14 @@ public struct FieldRecord: Sendable, Equatable {
     /// version in the stream).
     public var version: Int?
 
+    /// A record with every part given.
     public init(members: [Member] = [], vmsdName: String? = nil, version: Int? = nil) {
         self.members = members
         self.vmsdName = vmsdName
         self.version = version
     }
 
+    /// The value of the member `name`, if there is one.
     public subscript(name: String) -> FieldValue? {
         members.first { $0.name == name }?.value
     }
@@ -59,6 +67,7 @@ public struct FieldRecord: Sendable, Equatable {
 
 /// A RAM block announced at the start of the "ram" section.
 public struct RAMBlock: Sendable, Equatable {
+    /// The member's name (the vmdesc field name).
     public var name: String
     /// The block's used length in bytes.
     public var length: UInt64
@@ -66,6 +75,7 @@ public struct RAMBlock: Sendable, Equatable {
 
 /// One page record of the "ram" section.
 public struct RAMPage: Sendable, Equatable {
+    /// What the record or section holds.
     public enum Content: Sendable, Equatable {
         /// A page filled with one byte value (RAM_SAVE_FLAG_ZERO; the byte is 0 in practice).
         case fill(UInt8)
@@ -77,11 +87,13 @@ public struct RAMPage: Sendable, Equatable {
     public var block: Int32
     /// Offset of the page within its RAM block.
     public var address: UInt64
+    /// What the record holds.
     public var content: Content
 }
 
 /// The iterative "ram" section: the RAM blocks and every page record, in stream order.
 public struct RAMSection: Sendable, Equatable {
+    /// The section version in its header (4 for QEMU 7.2).
     public var version: Int
     /// Total RAM announced by RAM_SAVE_FLAG_MEM_SIZE.
     public var totalSize: UInt64?
@@ -100,6 +112,7 @@ public struct RAMSection: Sendable, Equatable {
 
 /// One section of a stream (every part of an iterative section merged into one).
 public struct AnalyzedSection: Sendable, Equatable {
+    /// What the record or section holds.
     public enum Content: Sendable, Equatable {
         /// A device, read with its vmdesc description.
         case device(FieldRecord)
@@ -109,9 +122,11 @@ public struct AnalyzedSection: Sendable, Equatable {
         case htab
     }
 
+    /// The section id of the header.
     public var sectionID: UInt32
     /// The section's idstr, e.g. `cpu`, `0000:00:01.1/ide`, `ram`.
     public var name: String
+    /// The instance id of the header.
     public var instanceID: UInt32
     /// The version in the section header.
     public var version: UInt32
@@ -119,6 +134,7 @@ public struct AnalyzedSection: Sendable, Equatable {
     public var offset: Int
     /// Offset just past the section's data (of its last part, for iterative sections).
     public var endOffset: Int
+    /// What the record holds.
     public var content: Content
 
     /// `name (section_id)`, the key analyze-migration.py uses.
@@ -131,5 +147,6 @@ public struct VMDescLocation: Sendable, Equatable {
     public var markerOffset: Int
     /// Offset and length of the JSON text.
     public var jsonOffset: Int
+    /// Length of the JSON text in bytes.
     public var jsonLength: Int
 }

@@ -1,3 +1,4 @@
+import VMState
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -10,13 +11,14 @@ import Darwin
 /// Large streams are never copied; pages the analysis does not touch are never read.
 public final class StreamBytes: @unchecked Sendable {
     private let base: UnsafeRawPointer?
+    /// Number of bytes.
     public let count: Int
     private let mapped: Bool
     /// Where the bytes came from (a path, or "<memory>").
     public let origin: String
 
     /// Maps a file. Throws `StreamFileError` when it cannot be opened or read.
-    public init(contentsOfFile path: String) throws {
+    public init(contentsOfFile path: String) throws(StreamFileError) {
         origin = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -87,6 +89,7 @@ public final class StreamBytes: @unchecked Sendable {
     /// All the bytes. Valid while this object is alive.
     public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
+    /// Calls `body` with all the bytes; the buffer is valid only during the call.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withExtendedLifetime(self) { try body(buffer) }
     }
@@ -99,17 +102,20 @@ public final class StreamBytes: @unchecked Sendable {
 
 /// A stream file that cannot be opened or read.
 public struct StreamFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file.
     public var path: String
     /// "open", "stat" or "read".
     public var operation: String
     /// The system's explanation (strerror).
     public var reason: String
 
+    /// The error of `operation` on `path`.
     public init(path: String, operation: String, reason: String) {
         self.path = path
         self.operation = operation
         self.reason = reason
     }
 
+    /// `cannot OPERATION PATH: REASON`.
     public var description: String { "cannot \(operation) \(path): \(reason)" }
 }

@@ -1,3 +1,4 @@
+import VMState
 // The stream's device description (vmdesc), turned into readers for the device sections.
 //
 // Interpretation follows QEMU 7.2's scripts/analyze-migration.py, which is what people compare
@@ -68,7 +69,7 @@ final class ParsedVMDescCatalog {
     private var deviceObjects: [JSONObject] = []
     private var compiled: [Int: ParsedVMDescStruct] = [:]
 
-    init(json: JSONValue, jsonOffset: Int) throws {
+    init(json: JSONValue, jsonOffset: Int) throws(StreamAnalysisError) {
         self.json = json
         self.jsonOffset = jsonOffset
         func invalid(_ message: String) -> StreamAnalysisError {
@@ -102,7 +103,7 @@ final class ParsedVMDescCatalog {
     }
 
     /// The compiled description of a device section, or nil when the vmdesc has none.
-    func device(name: String, instance: UInt32) throws -> ParsedVMDescStruct? {
+    func device(name: String, instance: UInt32) throws(StreamAnalysisError) -> ParsedVMDescStruct? {
         guard let i = devices[name]?[instance] else { return nil }
         if let c = compiled[i] { return c }
         let c = try compile(deviceObjects[i], path: "devices[\(i)] (\"\(name)\")")
@@ -114,7 +115,7 @@ final class ParsedVMDescCatalog {
         StreamAnalysisError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
     }
 
-    private func compile(_ obj: JSONObject, path: String) throws -> ParsedVMDescStruct {
+    private func compile(_ obj: JSONObject, path: String) throws(StreamAnalysisError) -> ParsedVMDescStruct {
         guard let fieldsValue = obj["fields"] else { throw invalid(path, "no \"fields\" list") }
         guard let fields = fieldsValue.arrayValue else {
             throw invalid(path, "\"fields\" must be a list, found \(fieldsValue.kindName)")
