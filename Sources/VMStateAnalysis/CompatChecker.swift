@@ -532,7 +532,7 @@ public struct DescriptionSet: Sendable {
         /// The vmdesc instance id; 0 for `-dump-vmstate`.
         public var instance: UInt32
         /// The entry in `-dump-vmstate`'s shape.
-        public var value: JSONObject
+        package var value: JSONObject
 
         /// The name of the entry's description ("i8254" for the key "isa-pit").
         public var descriptionName: String? { value["Description"]?.objectValue?["name"]?.stringValue }
@@ -549,7 +549,7 @@ public struct DescriptionSet: Sendable {
     /// Reads `json`, a `-dump-vmstate` document or a vmdesc (an object with a "devices" list).
     /// `label` names the input in errors. A vmdesc's array sizes become whole-array sizes
     /// (element size times "array_len") unless `elementSizes` is set.
-    public init(_ json: JSONValue, label: String, elementSizes: Bool = false) throws {
+    package init(_ json: JSONValue, label: String, elementSizes: Bool = false) throws {
         guard let top = json.objectValue else {
             throw CompatInputError(location: "\(label) (top level)", message: "expected an object, found \(json.kindName)")
         }
@@ -657,7 +657,7 @@ public struct DescriptionSet: Sendable {
     }
 
     /// A `-dump-vmstate` document of the entries (and the machine, when known).
-    public var document: JSONValue {
+    package var document: JSONValue {
         var o = JSONObject()
         if let machine { o["vmschkmachine"] = .object(["Name": .string(machine)]) }
         for e in entries { o.append(e.key, .object(e.value)) }

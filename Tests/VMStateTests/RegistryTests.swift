@@ -4,6 +4,7 @@ import CVMState
 import Testing
 
 @testable import VMState
+import VMStateAnalysis
 
 /// Whole streams of our own devices and RAM: exact layout, round trip, and one test per load
 /// error.
