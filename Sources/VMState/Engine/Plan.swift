@@ -53,13 +53,11 @@ struct DecodedField {
     /// `start`: the link offset in a qtailq/qlist element, or the key size of a gtree.
     let start: Int
     let version: Int32
-    let structVersion: Int32
     let info: UnsafePointer<VMStateInfo>?
     /// The standard instance `info` is, or nil (custom info, or none).
     let standard: StandardKind?
     let vmsd: UnsafePointer<VMStateDescription>?
     let fieldExists: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)?
-    let errHint: UnsafePointer<CChar>?
 
     init(_ field: UnsafePointer<VMStateField>, flagsMask: UInt32 = ~0) {
         let f = field.pointee
@@ -73,12 +71,10 @@ struct DecodedField {
         sizeOffset = f.size_offset
         start = f.start
         version = f.version_id
-        structVersion = f.struct_version_id
         info = f.info
         standard = f.info.flatMap { StandardKind.of($0) }
         vmsd = f.vmsd
         fieldExists = f.field_exists
-        errHint = f.err_hint
     }
 
     /// The name's bytes exactly as in the table (`name` repairs bytes that are not UTF-8).
