@@ -53,11 +53,15 @@ struct DecodedField {
     /// `start`: the link offset in a qtailq/qlist element, or the key size of a gtree.
     let start: Int
     let version: Int32
+    /// `struct_version_id`: the version a VMS_VSTRUCT element is saved and loaded at.
+    let structVersion: Int32
     let info: UnsafePointer<VMStateInfo>?
     /// The standard instance `info` is, or nil (custom info, or none).
     let standard: StandardKind?
     let vmsd: UnsafePointer<VMStateDescription>?
     let fieldExists: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)?
+    /// `err_hint`: printed when an `_equal` check fails.
+    let errHint: UnsafePointer<CChar>?
 
     init(_ field: UnsafePointer<VMStateField>, flagsMask: UInt32 = ~0) {
         let f = field.pointee
@@ -71,10 +75,12 @@ struct DecodedField {
         sizeOffset = f.size_offset
         start = f.start
         version = f.version_id
+        structVersion = f.struct_version_id
         info = f.info
         standard = f.info.flatMap { StandardKind.of($0) }
         vmsd = f.vmsd
         fieldExists = f.field_exists
+        errHint = f.err_hint
     }
 
     /// The name's bytes exactly as in the table (`name` repairs bytes that are not UTF-8).
@@ -342,6 +348,13 @@ struct FieldPlan {
     let op: ElementOp
     /// QEMU's vmsd_can_compress: an array is described by its first element only.
     let compressible: Bool
+    /// The version VMS_VSTRUCT elements are saved and loaded at (`struct_version_id`).
+    let structVersion: Int32
+    /// `start`: the link offset in a qtailq/qlist element, or a gtree's key size (0: direct
+    /// keys).
+    let start: Int
+    /// `err_hint`, printed when an `_equal` check fails.
+    let errHint: UnsafePointer<CChar>?
 }
 
 /// A description resolved into field plans; built on first use and cached by address.
@@ -521,7 +534,7 @@ enum Planner {
             sizeOffset: has(VMS_VBUFFER) ? f.sizeOffset : nil, multiplySize: has(VMS_MULTIPLY),
             isPointer: f.isPointer, allocates: f.isPointer && has(VMS_ALLOC),
             arrayOfPointer: has(VMS_ARRAY_OF_POINTER), isStruct: has(VMS_STRUCT), op: op,
-            compressible: canCompress(f))
+            compressible: canCompress(f), structVersion: f.structVersion, start: f.start, errHint: f.errHint)
     }
 
     /// QEMU's rule for describing an array by its first element only.
