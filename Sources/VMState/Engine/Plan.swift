@@ -366,7 +366,8 @@ final class DescriptionPlan: @unchecked Sendable {
     // exclusivity checks, which would otherwise run on every save and load of the description.
     @exclusivity(unchecked) fileprivate(set) var fields: [FieldPlan] = []
     @exclusivity(unchecked) fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
-    /// The subsections' plans where they could be built with this one (held for `program`).
+    /// The subsections' plans, built (and checked) with this one; never nil since tables are
+    /// validated when planned (the element type stays optional for `Program.compile`).
     @exclusivity(unchecked) fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []
     /// The compiled steps for saves without vmdesc and unchecked loads; set once the plan is
     /// built, before it is published.
