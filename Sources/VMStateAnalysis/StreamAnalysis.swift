@@ -23,9 +23,9 @@ public struct StreamAnalysis: Sendable {
     }
 
     /// The stream's first four bytes, big-endian: "QEVM" (docs/FORMAT.md §5).
-    public static let magic: UInt32 = 0x5145_564D  // "QEVM"
+    public static let magic: UInt32 = StreamFormat.magic
     /// The format version this reader understands (QEMU 7.2 writes 3).
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = StreamFormat.version
 
     /// The stream's bytes (kept so page contents can be read later).
     public let bytes: StreamBytes
@@ -137,25 +137,25 @@ public struct StreamAnalysis: Sendable {
 
 // MARK: - The section reader
 
-private let sectionEOF: UInt8 = 0x00
-private let sectionStart: UInt8 = 0x01
-private let sectionPart: UInt8 = 0x02
-private let sectionEnd: UInt8 = 0x03
-private let sectionFull: UInt8 = 0x04
-private let subsectionMarker: UInt8 = 0x05
-private let vmdescMarker: UInt8 = 0x06
-private let configurationMarker: UInt8 = 0x07
-private let commandMarker: UInt8 = 0x08
-private let footerMarker: UInt8 = 0x7E
+private let sectionEOF = StreamFormat.eof
+private let sectionStart = StreamFormat.sectionStart
+private let sectionPart = StreamFormat.sectionPart
+private let sectionEnd = StreamFormat.sectionEnd
+private let sectionFull = StreamFormat.sectionFull
+private let subsectionMarker = StreamFormat.subsection
+private let vmdescMarker = StreamFormat.vmdesc
+private let configurationMarker = StreamFormat.configuration
+private let commandMarker = StreamFormat.command
+private let footerMarker = StreamFormat.footer
 
-private let ramFlagZero: UInt64 = 0x02
-private let ramFlagMemSize: UInt64 = 0x04
-private let ramFlagPage: UInt64 = 0x08
-private let ramFlagEOS: UInt64 = 0x10
-private let ramFlagContinue: UInt64 = 0x20
-private let ramFlagXBZRLE: UInt64 = 0x40
-private let ramFlagHook: UInt64 = 0x80
-private let ramFlagCompressPage: UInt64 = 0x100
+private let ramFlagZero = StreamFormat.RAMFlag.zero
+private let ramFlagMemSize = StreamFormat.RAMFlag.memSize
+private let ramFlagPage = StreamFormat.RAMFlag.page
+private let ramFlagEOS = StreamFormat.RAMFlag.eos
+private let ramFlagContinue = StreamFormat.RAMFlag.continuePage
+private let ramFlagXBZRLE = StreamFormat.RAMFlag.xbzrle
+private let ramFlagHook = StreamFormat.RAMFlag.hook
+private let ramFlagCompressPage = StreamFormat.RAMFlag.compressPage
 
 @inline(__always) func analysisLoadBE32(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
     UInt32(bigEndian: buf.loadUnaligned(fromByteOffset: offset, as: UInt32.self))

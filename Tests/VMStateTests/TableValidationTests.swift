@@ -208,4 +208,17 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
             #expect(addError(vmsd) == nil, "\(String(cString: vmsd.pointee.name))")
         }
     }
+
+    @Test("the standard infos come from one list: numbering, addresses and names agree")
+    func standardInfoList() {
+        let names = VMStateStdKind.all.map { String(cString: $0.info.pointee.name) }
+        #expect(names == [
+            "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+            "int32 equal", "int32 le", "uint8 equal", "uint16 equal", "uint32 equal", "int64 equal",
+            "uint64", "CPU_Double_U", "buffer", "unused_buffer", "timer", "tmp", "bitmap", "qtailq",
+            "gtree", "qlist",
+        ])
+        #expect(StandardKind.of(VMSTATE_STD_QLIST.info) == VMSTATE_STD_QLIST)
+        #expect(vmstate_std_info(Int32(VMSTATE_STD_COUNT.rawValue)) == nil)
+    }
 }

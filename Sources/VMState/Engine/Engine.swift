@@ -125,7 +125,7 @@ struct Engine {
         case .structure(let nested):
             try saveNested(nested, element, version: nested.versionID, vmdesc: vmdesc)
         case .vstructure(let nested):
-            try save(nested, element, version: field.field.pointee.struct_version_id, vmdesc: vmdesc)
+            try save(nested, element, version: field.structVersion, vmdesc: vmdesc)
         case .tmp(let nested):
             let scratch = g_malloc0(gsize(max(size, MemoryLayout<UnsafeRawPointer>.size)))!
             defer { g_free(scratch) }
@@ -136,7 +136,7 @@ struct Engine {
             while let item = link {
                 file.putByte(1)
                 try saveNested(nested, item, version: nested.versionID, vmdesc: vmdesc)
-                link = (item + field.field.pointee.start).load(as: UnsafeMutableRawPointer?.self)
+                link = (item + field.start).load(as: UnsafeMutableRawPointer?.self)
             }
             file.putByte(0)
         case .gtree(let value, let key):
@@ -347,7 +347,7 @@ struct Engine {
             let local = Codec.loadInteger(element, width: width)
             if incoming != local {
                 var reason = "value differs from the local one"
-                if let hint = field.field.pointee.err_hint { reason += " (\(String(cString: hint)))" }
+                if let hint = field.errHint { reason += " (\(String(cString: hint)))" }
                 throw VMStateError(.mismatch, offset: at, reason: reason,
                     expected: hex(local, width: width), actual: hex(incoming, width: width))
             }
@@ -386,7 +386,7 @@ struct Engine {
         case .structure(let nested):
             try loadNested(nested, element, version: nested.versionID)
         case .vstructure(let nested):
-            try load(nested, element, version: field.field.pointee.struct_version_id)
+            try load(nested, element, version: field.structVersion)
         case .tmp(let nested):
             // Engine memory like any other: a checked load bounds the tmp struct's fields to it.
             let scratch = try engineAllocate(max(size, MemoryLayout<UnsafeRawPointer>.size))
@@ -423,7 +423,7 @@ struct Engine {
     private func loadList(_ field: FieldPlan, _ nested: DescriptionPlan, head: UnsafeMutableRawPointer) throws(VMStateError) {
         let version = field.version
         try checkVersion(nested, version)
-        let entry = field.field.pointee.start
+        let entry = field.start
         let isTail: Bool
         if case .qtailq = field.op { isTail = true } else { isTail = false }
         var previous: UnsafeMutableRawPointer? = nil
@@ -486,7 +486,7 @@ struct Engine {
             var keyPointer: UnsafeMutableRawPointer?
             let mark = loadGuard?.mark
             if let key {
-                let k = try engineAllocate(max(field.field.pointee.start, 1))
+                let k = try engineAllocate(max(field.start, 1))
                 do throws(VMStateError) { try loadNested(key, k, version: version) } catch {
                     freeFailed(k, since: mark)
                     throw error.under("[\(loaded - 1)].key")
@@ -637,7 +637,7 @@ struct Engine {
         case .gtree: return 5
         case .structure(let plan): return minimumWireSize(of: plan, version: plan.versionID, depth: depth)
         case .vstructure(let plan):
-            return minimumWireSize(of: plan, version: field.field.pointee.struct_version_id, depth: depth)
+            return minimumWireSize(of: plan, version: field.structVersion, depth: depth)
         default: return 0
         }
     }

@@ -53,12 +53,14 @@ struct DecodedField {
     /// `start`: the link offset in a qtailq/qlist element, or the key size of a gtree.
     let start: Int
     let version: Int32
+    /// `struct_version_id`: the version a VMS_VSTRUCT element is saved and loaded at.
     let structVersion: Int32
     let info: UnsafePointer<VMStateInfo>?
     /// The standard instance `info` is, or nil (custom info, or none).
     let standard: StandardKind?
     let vmsd: UnsafePointer<VMStateDescription>?
     let fieldExists: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)?
+    /// `err_hint`: printed when an `_equal` check fails.
     let errHint: UnsafePointer<CChar>?
 
     init(_ field: UnsafePointer<VMStateField>, flagsMask: UInt32 = ~0) {
@@ -346,6 +348,13 @@ struct FieldPlan {
     let op: ElementOp
     /// QEMU's vmsd_can_compress: an array is described by its first element only.
     let compressible: Bool
+    /// The version VMS_VSTRUCT elements are saved and loaded at (`struct_version_id`).
+    let structVersion: Int32
+    /// `start`: the link offset in a qtailq/qlist element, or a gtree's key size (0: direct
+    /// keys).
+    let start: Int
+    /// `err_hint`, printed when an `_equal` check fails.
+    let errHint: UnsafePointer<CChar>?
 }
 
 /// A description resolved into field plans; built on first use and cached by address.
@@ -357,7 +366,8 @@ final class DescriptionPlan: @unchecked Sendable {
     // exclusivity checks, which would otherwise run on every save and load of the description.
     @exclusivity(unchecked) fileprivate(set) var fields: [FieldPlan] = []
     @exclusivity(unchecked) fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
-    /// The subsections' plans where they could be built with this one (held for `program`).
+    /// The subsections' plans, built (and checked) with this one; never nil since tables are
+    /// validated when planned (the element type stays optional for `Program.compile`).
     @exclusivity(unchecked) fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []
     /// The compiled steps for saves without vmdesc and unchecked loads; set once the plan is
     /// built, before it is published.
@@ -525,7 +535,7 @@ enum Planner {
             sizeOffset: has(VMS_VBUFFER) ? f.sizeOffset : nil, multiplySize: has(VMS_MULTIPLY),
             isPointer: f.isPointer, allocates: f.isPointer && has(VMS_ALLOC),
             arrayOfPointer: has(VMS_ARRAY_OF_POINTER), isStruct: has(VMS_STRUCT), op: op,
-            compressible: canCompress(f))
+            compressible: canCompress(f), structVersion: f.structVersion, start: f.start, errHint: f.errHint)
     }
 
     /// QEMU's rule for describing an array by its first element only.

@@ -3,11 +3,11 @@ import CVMState
 
 /// The "ram" section (version 4): MEM_SIZE with the block list, ZERO and PAGE records, EOS.
 enum RAMCodec {
-    static let memSize: UInt64 = 0x04
-    static let zero: UInt64 = 0x02
-    static let page: UInt64 = 0x08
-    static let eos: UInt64 = 0x10
-    static let continueFlag: UInt64 = 0x20
+    static let memSize = StreamFormat.RAMFlag.memSize
+    static let zero = StreamFormat.RAMFlag.zero
+    static let page = StreamFormat.RAMFlag.page
+    static let eos = StreamFormat.RAMFlag.eos
+    static let continueFlag = StreamFormat.RAMFlag.continuePage
     static let flagMask: UInt64 = UInt64(StreamFormat.pageSize - 1)
 
     /// Carried across the parts of one stream: the block of the last page (for CONTINUE).
