@@ -18,7 +18,7 @@ extension FieldValue {
     /// The value as analyze-migration.py prints it.
     package var pythonJSON: JSONValue {
         switch self {
-        case .integer, .bytes:
+        case .integer, .bytes, .nullPointer, .text:
             return .string(displayString)
         case .bool(let b):
             return .bool(b)
@@ -45,6 +45,10 @@ extension FieldValue {
             return "{\(r.members.count) member\(r.members.count == 1 ? "" : "s")}"
         case .list(let items):
             return "[\(items.count) element\(items.count == 1 ? "" : "s")]"
+        case .nullPointer:
+            return "nullptr"
+        case .text(let s):
+            return s
         }
     }
 
