@@ -1,10 +1,12 @@
 import VMState
-// The JSON that QEMU 7.2's scripts/analyze-migration.py prints, written from a StreamAnalysis.
+// The JSON that QEMU 10.0's scripts/analyze-migration.py prints (7.2's prints the same for 7.2
+// streams), written from a StreamAnalysis.
 //
 // `-f FILE` (state): an object with one member per section, keyed "idstr (section_id)":
 // device sections hold their fields by vmdesc name (integers as zero-padded hex strings sized
 // by the field, negative signed values followed by " (decimal)", bools as JSON booleans, other
-// types as space-separated hex bytes, arrays as lists, structs and subsections as objects); the
+// types as space-separated hex bytes, NULL pointer entries as "nullptr", arrays and repeated
+// names as lists, structs and subsections as objects); the
 // RAM section holds "section sizes" (block name -> "0x%016x" length).
 //
 // `-m` (memory), which QEMU 7.2's script cannot actually print under Python 3, is defined here
