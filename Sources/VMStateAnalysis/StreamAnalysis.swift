@@ -604,6 +604,9 @@ private struct SectionReader {
         guard pageSize == UInt64(catalog.pageSize) else {
             throw error("the mapped-ram header of RAM block \"\(name)\" gives page size \(pageSize), the vmdesc \(catalog.pageSize)", at: headerOffset + 4)
         }
+        guard pagesOffset >= UInt64(pos) else {
+            throw error("the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), before the end of its header (0x\(String(pos, radix: 16)))", at: headerOffset + 20)
+        }
         guard pagesOffset % pageSize == 0 else {
             throw error("the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), which is not page aligned", at: headerOffset + 20)
         }

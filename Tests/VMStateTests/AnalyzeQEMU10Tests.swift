@@ -179,3 +179,26 @@ import VMState
         #expect(e.description == "at byte offset 171 (0xab), section \"dev\" (section id 2, instance 0), field p[1]: expected the NULL pointer marker 0x30 of a nullptr entry, found 0x31")
     }
 }
+
+/// Damaged mapped-ram headers (the first block's header is at 0x72 in the fixture).
+@Suite struct AnalyzeMappedRAMErrorTests {
+    func damaged(_ change: (inout [UInt8]) -> Void) throws -> StreamAnalysisError? {
+        var bytes = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/mapped-ram/stream.bin")
+        change(&bytes)
+        return streamError(bytes, options: .init(recordPages: false))
+    }
+
+    @Test func headerFields() throws {
+        let version = try #require(try damaged { $0[0x75] = 2 })
+        #expect(version.description == "at byte offset 114 (0x72), section \"ram\" (section id 1, instance 0), field RAM blocks: expected mapped-ram header version 1 for RAM block \"pc.ram\", found 2")
+        // pages offset 0x100000 -> 0x000000: before the header's end.
+        let back = try #require(try damaged { $0[0x72 + 20 + 5] = 0 })
+        #expect(back.description == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" start at 0x0, before the end of its header (0x8e)")
+        // pages offset 0x100000 -> 0x100001: not page aligned.
+        let odd = try #require(try damaged { $0[0x72 + 27] = 1 })
+        #expect(odd.description == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" start at 0x100001, which is not page aligned")
+        // pages offset 0x100000 -> 0x7f00100000: beyond the end of the file.
+        let far = try #require(try damaged { $0[0x72 + 23] = 0x7F })
+        #expect(far.description == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" (0x1000000 bytes at 0x7f00100000) lie beyond the end of the file (23184957 bytes)")
+    }
+}
