@@ -174,6 +174,43 @@ import VMState
         #expect(old.description == "at byte offset 130 (0x82), section command: a command record with command 0x0b, where streams of QEMU 7.2 to 8.1 (a vmdesc without \"configuration\") have none (a file holds no command records)")
     }
 
+    /// A configuration whose vmdesc description lists two capabilities (a compressed array of
+    /// type "capability"); with x-ignore-shared each RAM block carries its address. Output as
+    /// QEMU 10.0's script printed it for the same bytes; with caps_count 3 the script stops
+    /// ("Number of capabilities doesn't match caps_count field").
+    static func capsStream(count: UInt32) -> [UInt8] {
+        let desc = #"{"configuration": {"vmsd_name": "configuration", "version": 1, "fields": [{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": 11}], "subsections": [{"vmsd_name": "configuration/capabilities", "version": 1, "fields": [{"name": "caps_count", "type": "uint32", "size": 4}, {"name": "capabilities", "array_len": 2, "type": "capability", "size": 16}]}]}, "page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "x", "type": "uint8", "size": 1}]}]}"#
+        var b: [UInt8] = Array("QEVM".utf8) + be32(3)
+        b += [0x07] + be32(11) + Array("pc-q35-10.0".utf8) + [0x05, 26] + Array("configuration/capabilities".utf8) + be32(1)
+        b += be32(count) + [15] + Array("x-ignore-shared".utf8) + [11] + Array("zero-blocks".utf8)
+        b += [0x01] + be32(1) + [3] + Array("ram".utf8) + be32(0) + be32(4)
+        b += be64(0x1004) + [6] + Array("pc.ram".utf8) + be64(0x1000) + be64(0xFFFC_0000) + be64(0x10) + [0x7E] + be32(1)
+        b += [0x04] + be32(2) + [3] + Array("dev".utf8) + be32(0) + be32(1) + [0x2A] + [0x7E] + be32(2) + [0x00]
+        b += [0x06] + be32(UInt32(desc.utf8.count)) + Array(desc.utf8)
+        return b
+    }
+
+    @Test func configurationReadWithItsDescription() throws {
+        let a = try StreamAnalysis(bytes: StreamBytes(Self.capsStream(count: 2)))
+        #expect(a.machineType == "pc-q35-10.0")
+        #expect(a.capabilities == ["x-ignore-shared", "zero-blocks"])
+        #expect(a.pythonText == """
+            {
+                "ram (1)": {
+                    "section sizes": {
+                        "pc.ram": "0x0000000000001000"
+                    }
+                },
+                "dev (2)": {
+                    "x": "0x2a"
+                }
+            }
+
+            """)
+        let e = try #require(streamError(Self.capsStream(count: 3)))
+        #expect(e.description == "at byte offset 9 (0x9), section configuration: the configuration lists 2 capabilities, but its caps_count is 3")
+    }
+
     @Test func badNullPointerMarker() throws {
         let e = try #require(streamError(Self.handStream(device: [0x30, 0x31] + be32(0x33) + [0x30, 0x12, 0x34, 0x30, 0x01, 0x02])))
         #expect(e.description == "at byte offset 171 (0xab), section \"dev\" (section id 2, instance 0), field p[1]: expected the NULL pointer marker 0x30 of a nullptr entry, found 0x31")
