@@ -198,7 +198,7 @@ private struct SectionReader {
     /// With the x-ignore-shared capability, each RAM block announcement carries its address.
     var ignoreShared = false
     /// With the mapped-ram capability, each RAM block announcement carries a header giving
-    /// where the block's pages and their bitmap are in the file (docs/FORMAT.md).
+    /// where the block's pages and their bitmap are in the file (docs/FORMAT.md §9).
     var mappedRAM = false
     var rules: StreamRules { catalog.rules }
 

@@ -99,7 +99,7 @@ public struct RAMPage: Sendable, Equatable {
 
 /// The iterative "ram" section: the RAM blocks and every page record, in stream order.
 public struct RAMSection: Sendable, Equatable {
-    /// The section version in its header (4 for QEMU 7.2).
+    /// The section version in its header (4 for QEMU 7.2 and 10.0).
     public var version: Int
     /// Total RAM announced by RAM_SAVE_FLAG_MEM_SIZE.
     public var totalSize: UInt64?
