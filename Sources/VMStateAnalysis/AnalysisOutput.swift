@@ -1,10 +1,12 @@
 import VMState
-// The JSON that QEMU 7.2's scripts/analyze-migration.py prints, written from a StreamAnalysis.
+// The JSON that QEMU 10.0's scripts/analyze-migration.py prints (7.2's prints the same for 7.2
+// streams), written from a StreamAnalysis.
 //
 // `-f FILE` (state): an object with one member per section, keyed "idstr (section_id)":
 // device sections hold their fields by vmdesc name (integers as zero-padded hex strings sized
 // by the field, negative signed values followed by " (decimal)", bools as JSON booleans, other
-// types as space-separated hex bytes, arrays as lists, structs and subsections as objects); the
+// types as space-separated hex bytes, NULL pointer entries as "nullptr", arrays and repeated
+// names as lists, structs and subsections as objects); the
 // RAM section holds "section sizes" (block name -> "0x%016x" length).
 //
 // `-m` (memory), which QEMU 7.2's script cannot actually print under Python 3, is defined here
@@ -18,7 +20,7 @@ extension FieldValue {
     /// The value as analyze-migration.py prints it.
     package var pythonJSON: JSONValue {
         switch self {
-        case .integer, .bytes:
+        case .integer, .bytes, .nullPointer, .text:
             return .string(displayString)
         case .bool(let b):
             return .bool(b)
@@ -45,6 +47,10 @@ extension FieldValue {
             return "{\(r.members.count) member\(r.members.count == 1 ? "" : "s")}"
         case .list(let items):
             return "[\(items.count) element\(items.count == 1 ? "" : "s")]"
+        case .nullPointer:
+            return "nullptr"
+        case .text(let s):
+            return s
         }
     }
 

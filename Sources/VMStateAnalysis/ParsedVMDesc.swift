@@ -1,11 +1,12 @@
 import VMState
 // The stream's device description (vmdesc), turned into readers for the device sections.
 //
-// Interpretation follows QEMU 7.2's scripts/analyze-migration.py, which is what people compare
-// our output with: the field's `type` picks the reader (see `ParsedVMDescField.Reader`), `size` is
-// the number of bytes of one element, compressed arrays (`array_len`) are unfolded into
-// `array_len` elements, entries with `index` are collected into a list, and a description's
-// `subsections` are expected in the stream in the order listed.
+// Interpretation follows QEMU 10.0's scripts/analyze-migration.py (which reads 7.2 streams as
+// 7.2's script does), what people compare our output with: the field's `type` picks the reader
+// (see `ParsedVMDescField.Reader`), `size` is the number of bytes of one element, compressed
+// arrays (`array_len`) are unfolded into `array_len` elements, repeated names become lists by
+// the stream's `StreamRules.repeatedNames`, and a description's `subsections` are expected in the
+// stream in the order listed.
 
 final class ParsedVMDescStruct: Sendable {
     let vmsdName: String?
@@ -28,6 +29,10 @@ struct ParsedVMDescField: Sendable {
         case signed
         case unsigned
         case generic
+        /// `nullptr` (QEMU 10.0): `size` bytes, each the NULL marker 0x30.
+        case nullPointer
+        /// `capability` (configuration section): u8 length, then the name.
+        case capability
         case structure(ParsedVMDescStruct)
     }
 
@@ -41,7 +46,8 @@ struct ParsedVMDescField: Sendable {
     let count: Int
 }
 
-/// Reader chosen for a vmdesc type name (QEMU 7.2 analyze-migration.py's table).
+/// Reader chosen for a vmdesc type name (QEMU 10.0 analyze-migration.py's table: 7.2's plus
+/// `nullptr` and `capability`).
 func parsedVMDescReaderKind(forType type: String?) -> ParsedVMDescField.Reader? {
     switch type {
     case "bool":
@@ -51,6 +57,10 @@ func parsedVMDescReaderKind(forType type: String?) -> ParsedVMDescField.Reader? 
         return .signed
     case "uint8", "uint16", "uint32", "uint64", "uint32 equal":
         return .unsigned
+    case "nullptr":
+        return .nullPointer
+    case "capability":
+        return .capability
     case "struct":
         return nil  // needs the nested description
     default:
@@ -65,6 +75,10 @@ final class ParsedVMDescCatalog {
     let json: JSONValue
     let pageSize: Int
     let jsonOffset: Int
+    /// The reading rules for the QEMU version that wrote the vmdesc.
+    let rules: StreamRules
+    /// The description of the configuration section (vmdesc `"configuration"`, QEMU 8.2+).
+    private(set) var configuration: ParsedVMDescStruct? = nil
     private var devices: [String: [UInt32: Int]] = [:]
     private var deviceObjects: [JSONObject] = []
     private var compiled: [Int: ParsedVMDescStruct] = [:]
@@ -83,6 +97,7 @@ final class ParsedVMDescCatalog {
             throw invalid("\"page_size\" must be a power of two, found \(ps.formatted(.pythonCompact))")
         }
         pageSize = p
+        rules = StreamRules.forVMDesc(root)
         guard let list = root["devices"] else { throw invalid("no \"devices\" list") }
         guard let devs = list.arrayValue else {
             throw invalid("\"devices\" must be a list, found \(list.kindName)")
@@ -99,6 +114,12 @@ final class ParsedVMDescCatalog {
             }
             deviceObjects.append(obj)
             devices[name, default: [:]][instance] = i  // a later entry replaces an earlier one
+        }
+        if rules.configurationFromVMDesc, let c = root["configuration"] {
+            guard let co = c.objectValue else {
+                throw invalid("\"configuration\" must be an object, found \(c.kindName)")
+            }
+            configuration = try compile(co, path: "configuration")
         }
     }
 

@@ -1,7 +1,8 @@
 import VMState
-// Reads a whole QEMU 7.2 migration stream (format version 3) with the device description
-// (vmdesc) it carries, the way QEMU's scripts/analyze-migration.py does, but from a memory map,
-// without per-byte work on RAM pages, and with errors that say where and what was expected.
+// Reads a whole QEMU migration stream (format version 3; QEMU 7.2 to 10.0) with the device
+// description (vmdesc) it carries, the way QEMU 10.0's scripts/analyze-migration.py does, but from
+// a memory map, without per-byte work on RAM pages, and with errors that say where and what was
+// expected. What differs between QEMU versions is in `StreamRules`.
 
 /// A migration stream read section by section.
 public struct StreamAnalysis: Sendable {
@@ -37,8 +38,11 @@ public struct StreamAnalysis: Sendable {
     public let pageSize: Int
     /// Machine type from the configuration section, when present.
     public var machineType: String?
-    /// Capabilities listed in the configuration section (usually none).
+    /// Capabilities listed in the configuration section (usually none; QEMU sends only the
+    /// ones it validates: `x-ignore-shared`, and since QEMU 9.0 `mapped-ram`).
     public var capabilities: [String] = []
+    /// The QEMU versions whose rules the stream was read by (from its vmdesc).
+    package var rules: StreamRules = .qemu72
     /// Sections in order of first appearance.
     public var sections: [AnalyzedSection] = []
     /// Offset of the EOF byte (0x00) that ends the sections.
@@ -50,7 +54,7 @@ public struct StreamAnalysis: Sendable {
         try self.init(bytes: StreamBytes(contentsOfFile: path), options: options)
     }
 
-    /// Reads a stream. Throws `StreamAnalysisError` when it is not a readable QEMU 7.2 stream.
+    /// Reads a stream. Throws `StreamAnalysisError` when it is not a readable QEMU stream.
     package init(bytes: StreamBytes, options: Options = Options()) throws(StreamAnalysisError) {
         self.bytes = bytes
         try StreamAnalysis.checkHeader(bytes)
@@ -64,6 +68,7 @@ public struct StreamAnalysis: Sendable {
         vmdesc = json
         let catalog = try ParsedVMDescCatalog(json: json, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
         pageSize = catalog.pageSize
+        rules = catalog.rules
         var reader = SectionReader(bytes: bytes, catalog: catalog, options: options)
         let buffer = bytes.buffer
         try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(buffer, into: &self) }
@@ -155,7 +160,9 @@ private let ramFlagEOS = StreamFormat.RAMFlag.eos
 private let ramFlagContinue = StreamFormat.RAMFlag.continuePage
 private let ramFlagXBZRLE = StreamFormat.RAMFlag.xbzrle
 private let ramFlagHook = StreamFormat.RAMFlag.hook
-private let ramFlagCompressPage = StreamFormat.RAMFlag.compressPage
+private let ramFlagMultifdFlush = StreamFormat.RAMFlag.multifdFlush
+/// The NULL-pointer marker byte of `nullptr` fields ('0').
+private let nullPointerMarker: UInt8 = 0x30
 
 @inline(__always) func analysisLoadBE32(_ buf: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
     UInt32(bigEndian: buf.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
@@ -190,6 +197,10 @@ private struct SectionReader {
     let progressStep = 8 << 20
     /// With the x-ignore-shared capability, each RAM block announcement carries its address.
     var ignoreShared = false
+    /// With the mapped-ram capability, each RAM block announcement carries a header giving
+    /// where the block's pages and their bitmap are in the file (docs/FORMAT.md §9).
+    var mappedRAM = false
+    var rules: StreamRules { catalog.rules }
 
     init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options) {
         self.bytes = bytes
@@ -380,15 +391,35 @@ private struct SectionReader {
             case vmdescMarker:
                 throw error("the vmdesc marker (0x06) before the end-of-stream byte (0x00)", at: typeOffset)
             case commandMarker:
-                throw error("a command record (0x08, postcopy or colo), which streams written to files do not contain", at: typeOffset)
+                try readCommand(at: typeOffset)
             default:
-                throw error("expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))", at: typeOffset)
+                throw error("expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x08 command, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))", at: typeOffset)
             }
+        }
+    }
+
+    /// A command record: be16 command, be16 payload length. Only the commands of
+    /// `rules.commands` (all with an empty payload) can be in a stream written to a file.
+    mutating func readCommand(at typeOffset: Int) throws(StreamAnalysisError) {
+        sectionLabel = "command"
+        let command = try be16("the command number of a command record")
+        let length = try be16("the payload length of a command record")
+        guard let name = rules.commands[command] else {
+            let known = rules.commands.sorted { $0.key < $1.key }.map { "0x\(analysisHex(UInt64($0.key), width: 2)) \($0.value)" }
+            let expected = known.isEmpty ? "none (a file holds no command records)" : known.joined(separator: ", ")
+            throw error("a command record with command 0x\(analysisHex(UInt64(command), width: 2)), where streams of \(rules.versions) have \(expected)", at: typeOffset)
+        }
+        guard length == 0 else {
+            throw error("expected an empty payload (length 0) for command \(name), found length \(length)", at: pos - 2)
         }
     }
 
     mutating func readConfiguration(into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         sectionLabel = "configuration"
+        if let desc = catalog.configuration {
+            try readDescribedConfiguration(desc, into: &analysis)
+            return
+        }
         let len = try be32("the length of the machine type name")
         analysis.machineType = try text(Int(len), "the machine type name")
         // Subsections of "configuration" (QEMU 7.2 writes them only with special settings).
@@ -407,6 +438,7 @@ private struct SectionReader {
                     analysis.capabilities.append(try shortString("a capability name"))
                 }
                 ignoreShared = analysis.capabilities.contains("x-ignore-shared")
+                mappedRAM = analysis.capabilities.contains("mapped-ram")
             case "configuration/uuid":
                 _ = try bytesArray(16, "the 16-byte VM UUID")
             default:
@@ -414,6 +446,32 @@ private struct SectionReader {
             }
             path = []
         }
+    }
+
+    /// The configuration section read with the vmdesc's description of it (QEMU 8.2+):
+    /// `len`, `name`, and the subsections it lists (capabilities, target page bits, uuid).
+    mutating func readDescribedConfiguration(_ desc: ParsedVMDescStruct, into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
+        let start = pos
+        let record = try readStruct(desc, version: desc.version)
+        if case .bytes(let name)? = record["name"] {
+            analysis.machineType = String(decoding: name, as: UTF8.self)
+        }
+        if case .record(let caps)? = record["configuration/capabilities"] {
+            var names: [String] = []
+            switch caps["capabilities"] {
+            case .text(let one)?: names = [one]
+            case .list(let items)?:
+                for case .text(let n) in items { names.append(n) }
+            default: break
+            }
+            let count = caps["caps_count"]?.unsignedValue
+            guard count == UInt64(names.count) else {
+                throw error("the configuration lists \(names.count) capabilit\(names.count == 1 ? "y" : "ies"), but its caps_count is \(count.map(String.init) ?? "missing")", at: start)
+            }
+            analysis.capabilities = names
+        }
+        ignoreShared = analysis.capabilities.contains("x-ignore-shared")
+        mappedRAM = analysis.capabilities.contains("mapped-ram")
     }
 
     mutating func readHTABPart() throws(StreamAnalysisError) {
@@ -456,6 +514,9 @@ private struct SectionReader {
                     let name = try shortString("a RAM block name")
                     let length = try be64("the used length of RAM block \"\(name)\"")
                     if ignoreShared { _ = try be64("the address of RAM block \"\(name)\"") }
+                    if mappedRAM {
+                        try readMappedRAMBlock(name: name, length: length, into: &ram, blockIndex: &blockIndex)
+                    }
                     if let i = ram.blocks.firstIndex(where: { $0.name == name }) {
                         ram.blocks[i].length = length
                     } else {
@@ -468,6 +529,9 @@ private struct SectionReader {
                 }
                 path = []
                 flags &= ~ramFlagMemSize
+            }
+            if mappedRAM && flags & (ramFlagZero | ramFlagPage | ramFlagXBZRLE | ramFlagHook | ramFlagMultifdFlush) != 0 {
+                throw error("unexpected RAM flags 0x\(String(flags, radix: 16)) in a mapped-ram file, whose pages are at fixed offsets rather than in records", at: wordOffset)
             }
             if flags & (ramFlagZero | ramFlagPage) != 0 {
                 let isPage = flags & ramFlagZero == 0
@@ -510,14 +574,69 @@ private struct SectionReader {
             } else if flags & ramFlagHook != 0 {
                 throw error("a RAM hook record (flag 0x80), which only RDMA migration writes", at: wordOffset)
             }
+            // A bare MULTIFD_FLUSH record (QEMU 8.1.0-8.1.2 write them even without multifd;
+            // later versions only with multifd): no payload, nothing to show.
+            flags &= ~ramFlagMultifdFlush
             if flags & ramFlagEOS != 0 { break }
             if flags != 0 {
-                if flags & ramFlagCompressPage != 0 {
+                if let compress = rules.compressPageFlag, flags & compress != 0 {
                     throw error("a compressed RAM page (flag 0x100), which is not supported (the stream was written with the compress capability)", at: wordOffset)
                 }
-                throw error("expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))", at: wordOffset)
+                throw error("expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x200 multifd flush), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))", at: wordOffset)
             }
         }
+    }
+
+    /// The mapped-ram header after a block's used length (QEMU 9.0+, capability mapped-ram;
+    /// all big-endian): be32 version (1), be64 page size, be64 bitmap offset, be64 pages
+    /// offset. Page i is at pages offset + i × page size iff bit i of the bitmap is set (the
+    /// bitmap is host-endian `unsigned long` words; x86-64: little-endian, so bit i is bit
+    /// i % 8 of byte i / 8). The stream goes on right after the block's page region.
+    mutating func readMappedRAMBlock(name: String, length: UInt64, into ram: inout RAMSection, blockIndex: inout [String: Int32]) throws(StreamAnalysisError) {
+        let headerOffset = pos
+        let version = try be32("the mapped-ram header version of RAM block \"\(name)\"")
+        guard version == 1 else {
+            throw error("expected mapped-ram header version 1 for RAM block \"\(name)\", found \(version)", at: headerOffset)
+        }
+        let pageSize = try be64("the mapped-ram page size of RAM block \"\(name)\"")
+        let bitmapOffset = try be64("the mapped-ram bitmap offset of RAM block \"\(name)\"")
+        let pagesOffset = try be64("the mapped-ram pages offset of RAM block \"\(name)\"")
+        guard pageSize == UInt64(catalog.pageSize) else {
+            throw error("the mapped-ram header of RAM block \"\(name)\" gives page size \(pageSize), the vmdesc \(catalog.pageSize)", at: headerOffset + 4)
+        }
+        guard pagesOffset >= UInt64(pos) else {
+            throw error("the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), before the end of its header (0x\(String(pos, radix: 16)))", at: headerOffset + 20)
+        }
+        guard pagesOffset % pageSize == 0 else {
+            throw error("the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), which is not page aligned", at: headerOffset + 20)
+        }
+        let pages = length / pageSize
+        let bitmapSize = (pages + 63) / 64 * 8
+        let fileSize = UInt64(buf.count)
+        guard bitmapOffset <= fileSize, bitmapSize <= fileSize - bitmapOffset else {
+            throw error("the mapped-ram bitmap of RAM block \"\(name)\" (\(bitmapSize) bytes at 0x\(String(bitmapOffset, radix: 16))) lies beyond the end of the file (\(buf.count) bytes)", at: headerOffset + 12)
+        }
+        guard pagesOffset <= fileSize, length <= fileSize - pagesOffset else {
+            throw error("the mapped-ram pages of RAM block \"\(name)\" (0x\(String(length, radix: 16)) bytes at 0x\(String(pagesOffset, radix: 16))) lie beyond the end of the file (\(buf.count) bytes)", at: headerOffset + 20)
+        }
+        let block: Int32
+        if let i = blockIndex[name] {
+            block = i
+        } else {
+            block = Int32(ram.pageBlockNames.count)
+            blockIndex[name] = block
+            ram.pageBlockNames.append(name)
+        }
+        let base = Int(bitmapOffset)
+        for i in 0..<Int(pages) where buf[base + i / 8] & (1 << UInt8(i % 8)) != 0 {
+            ram.pageCount += 1
+            ram.dataPageCount += 1
+            if options.recordPages {
+                let address = UInt64(i) * pageSize
+                ram.pages.append(RAMPage(block: block, address: address, content: .data(offset: Int(pagesOffset + address))))
+            }
+        }
+        pos = Int(pagesOffset + length)
     }
 
     // MARK: device state
@@ -536,7 +655,9 @@ private struct SectionReader {
                 let index = field.firstIndex.map { $0 + k }
                 path.append(.field(field.name, index))
                 let value = try readValue(field)
-                if let index {
+                if rules.repeatedNames == .mergeIntoList {
+                    builder.merge(field.name, value: value, type: field.type, offset: start, end: pos)
+                } else if let index {
                     if let problem = builder.appendElement(field.name, index: index, value: value, type: field.type, offset: start, end: pos) {
                         throw error(problem, at: start)
                     }
@@ -581,6 +702,15 @@ private struct SectionReader {
             return .integer(bytes: bytes, signed: false)
         case .generic:
             return .bytes(try bytesArray(field.size, "the \(field.type) data"))
+        case .nullPointer:
+            let start = pos
+            let bytes = try bytesArray(field.size, "a NULL pointer marker (byte 0x30)")
+            if let bad = bytes.first(where: { $0 != nullPointerMarker }) {
+                throw error("expected the NULL pointer marker 0x30 of a nullptr entry, found 0x\(analysisHex(UInt64(bad), width: 2))", at: start)
+            }
+            return .nullPointer
+        case .capability:
+            return .text(try shortString("a capability name"))
         }
     }
 }
@@ -625,6 +755,20 @@ private struct RecordBuilder {
             members.append(FieldRecord.Member(name: name, value: .list([]), type: type, offset: offset, length: end - offset))
         }
         return nil
+    }
+
+    /// QEMU 10.0's rule for a name seen again: the first value stays as is, the second makes
+    /// the member a list of both, later ones are appended.
+    mutating func merge(_ name: String, value: FieldValue, type: String, offset: Int, end: Int) {
+        guard let i = position[name] else {
+            set(name, value: value, type: type, offset: offset, end: end)
+            return
+        }
+        var list = lists[i] ?? [members[i].value]
+        lists[i] = nil  // keep the array uniquely referenced while appending
+        list.append(value)
+        lists[i] = list
+        members[i].length = end - members[i].offset
     }
 
     mutating func finish() -> [FieldRecord.Member] {

@@ -13,8 +13,14 @@ public indirect enum FieldValue: Sendable, Equatable {
     case bytes([UInt8])
     /// A nested struct, a whole device section, or a subsection.
     case record(FieldRecord)
-    /// The elements of an array field (vmdesc entries with an `index`).
+    /// The elements of an array field (vmdesc entries with an `index`), or, in QEMU 10.0
+    /// streams, every value of a name the vmdesc lists more than once.
     case list([FieldValue])
+    /// A NULL entry of an array of pointers: vmdesc type `nullptr` (QEMU 10.0), one byte 0x30
+    /// in the stream; printed `"nullptr"`.
+    case nullPointer
+    /// A string read from the stream: vmdesc type `capability` (u8 length, then the name).
+    case text(String)
 }
 
 /// The members of a struct, section or subsection, in stream order. A member name occurs once:
@@ -93,7 +99,7 @@ public struct RAMPage: Sendable, Equatable {
 
 /// The iterative "ram" section: the RAM blocks and every page record, in stream order.
 public struct RAMSection: Sendable, Equatable {
-    /// The section version in its header (4 for QEMU 7.2).
+    /// The section version in its header (4 for QEMU 7.2 and 10.0).
     public var version: Int
     /// Total RAM announced by RAM_SAVE_FLAG_MEM_SIZE.
     public var totalSize: UInt64?

@@ -6,16 +6,21 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the device state in a QEMU migration stream.",
         discussion: """
-            Reads a QEMU 7.2 migration stream that ends with its device description (vmdesc) \
-            and prints what QEMU's scripts/analyze-migration.py prints for it: one JSON member \
+            Reads a QEMU migration stream (QEMU 7.2 to 10.0) that ends with its device \
+            description (vmdesc) and prints what QEMU 10.0's scripts/analyze-migration.py \
+            prints for it (on QEMU 7.2 streams, the same as 7.2's script): one JSON member \
             per section, keyed "idstr (section_id)"; fields by vmdesc name, integers as \
             zero-padded hex, buffers as hex bytes; "section sizes" for the RAM blocks.
 
             --memory adds a "memory" object to the RAM section: one member per page keyed \
             "BLOCK (0x<offset, 16 hex digits>)", valued "Filled with 0xNN" for a fill (zero) \
             page or the page's bytes as space-separated hex. A page sent twice keeps its \
-            first position and last contents. (QEMU 7.2's script means to print this with -m \
+            first position and last contents. (QEMU's script means to print this with -m \
             but fails under Python 3.)
+
+            Mapped-ram files (capability mapped-ram), which the script cannot read, print the \
+            same JSON; with --memory, one entry per page present in the file (zero pages are \
+            not stored, so there are no "Filled with" entries).
 
             Exit status 2 when the stream cannot be read; the message gives the byte offset, \
             the section and field being read, and what was expected. Exit status 64 on a \

@@ -28,6 +28,8 @@ package enum StreamFormat {
         package static let xbzrle: UInt64 = 0x40
         package static let hook: UInt64 = 0x80
         package static let compressPage: UInt64 = 0x100
+        /// MULTIFD_FLUSH: bare records in streams of QEMU 8.1.0–8.1.2, even without multifd.
+        package static let multifdFlush: UInt64 = 0x200
     }
 }
 
