@@ -43,7 +43,7 @@ package struct StreamRules: Sendable, Equatable {
         repeatedNames: .indexedList,
         configurationFromVMDesc: false,
         commands: [:],
-        compressPageFlag: 0x100)
+        compressPageFlag: StreamFormat.RAMFlag.compressPage)
 
     /// QEMU 8.2 through 10.0: the vmdesc starts with `"configuration"`; QEMU 10.0 machine
     /// types send MIG_CMD_SWITCHOVER_START (`08 00 0b 00 00`) before the last RAM section part.
