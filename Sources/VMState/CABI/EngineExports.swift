@@ -172,6 +172,7 @@ func cMessage(_ text: String) -> String {
     do throws(VMStateError) {
         writer?.startObject()
         try VMStateEngine.save(file, vmsd, opaque, version: vmsd?.pointee.version_id ?? 0, vmdesc: writer)
+        try VMStateEngine.expectNoFileError(file, after: vmsd)
         if let writer, let vmdesc_json {
             writer.endObject()
             vmdesc_json.pointee = g_strdup(writer.cText())
