@@ -358,6 +358,22 @@ import Testing
         }
         list.append(plain("eng-custom", eng_vmsd_custom(), source: custom, destination: EngCustom(),
             QDesc("eng-custom", [[.bytes(3)], [wrapped], [name]])))
+
+        // Custom gets that call the standard infos' get themselves: QEMU's get_uint16 and
+        // get_bool return 0 at the end (zeros read), get_uint8_equal refuses a 0 read.
+        let pair = QItem.custom { m in
+            _ = m.getBE(2)
+            _ = m.getByte()
+            return m.getByte() == 0x5A ? 0 : -22
+        }
+        list.append(plain("eng-direct", eng_vmsd_direct(), source: EngDirect(a: 0x0102, flag: true, magic: 0x5A),
+            destination: EngDirect(a: 0, flag: false, magic: 0x5A), QDesc("eng-direct", [[pair]])))
+        let tolerant = QItem.custom { m in
+            _ = m.getByte()
+            return 0
+        }
+        list.append(plain("eng-tolerant", eng_vmsd_tolerant(), source: EngTolerant(magic: 0x5A, after: 7, inner_ret: 0),
+            destination: EngTolerant(magic: 0x5A, after: 0, inner_ret: 0), QDesc("eng-tolerant", [[tolerant], [.bytes(1)]])))
         return list
     }()
 
@@ -415,7 +431,7 @@ import Testing
         // file), and cuts inside a subsection header of the device itself (0 with -EIO).
         #expect(counts["-5/-5"]! > 0 && counts["-22/-5"]! > 0 && counts["0/-5"]! > 0)
         #expect(counts.keys.sorted() == ["-22/-5", "-5/-5", "0/-5"])
-        #expect(total == 636)
+        #expect(total == 644)
     }
 
     /// The case: a stream cut right after a nested struct that is the parent's last
