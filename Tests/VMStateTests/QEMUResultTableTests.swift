@@ -205,6 +205,33 @@ import Testing
         #expect(cSave(eng_vmsd_seterr(), &ok).bytes == [1, 0x4D, 3])
     }
 
+    /// QEMU's peeks at the end of the input record -EIO, also on an empty input; a skip past
+    /// the end does nothing.
+    @Test func peeksPastTheEndRecordEIO() throws {
+        let empty = gbytes([])
+        defer { g_bytes_unref(empty) }
+        let e = vmstate_file_new_input(empty)!
+        #expect(qemu_peek_byte(e, 0) == 0)
+        #expect(qemu_fclose(e) == Errno.eio)
+
+        let input = gbytes([1, 2, 3])
+        defer { g_bytes_unref(input) }
+        let f = vmstate_file_new_input(input)!
+        var p: UnsafeMutablePointer<UInt8>? = nil
+        #expect(qemu_peek_buffer(f, &p, 3, 0) == 3 && qemu_file_get_error(f) == 0)
+        qemu_file_skip(f, 4)
+        #expect(vmstate_file_remaining(f) == 3)
+        #expect(qemu_get_be16(f) == 0x0102)
+        #expect(qemu_peek_buffer(f, &p, 2, 0) == 1 && p?.pointee == 3)
+        #expect(qemu_file_get_error(f) == Errno.eio)
+        #expect(qemu_fclose(f) == Errno.eio)
+
+        // The one-call forms read an input that ends where the state ends: no error there.
+        var d = EngVStruct()
+        let r = cLoadFromBytes(eng_vmsd_vstruct(), &d, version: 1, [0, 1, 0, 2, 0, 0, 0, 3])
+        #expect(r.ok && d.v2s.b == 3)
+    }
+
     /// An error recorded on the file before a load fails the load at its first element, with
     /// that error (QEMU checks the file after each element).
     @Test func anErrorRecordedBeforeFailsTheNextLoad() throws {

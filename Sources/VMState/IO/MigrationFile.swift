@@ -229,9 +229,8 @@ final class MigrationFile {
     /// the end records -EIO on a file that follows QEMU's end rule (see `peekPastEndFails`).
     @inline(__always)
     func peekSubsection(of parent: UnsafeBufferPointer<UInt8>) -> UnsafeRawBufferPointer? {
-        guard let base else { return nil }
         let left = count - cursor
-        guard left > 0 else {
+        guard left > 0, let base else {  // (an empty GBytes may have no data pointer)
             lookedPastEnd()
             return nil
         }
@@ -253,11 +252,12 @@ final class MigrationFile {
     /// The `n` bytes starting `offset` past the cursor, without consuming them; nil when they
     /// are not all there (which records -EIO on a file that follows QEMU's end rule).
     func peek(_ n: Int, at offset: Int = 0) -> UnsafeRawBufferPointer? {
-        guard offset >= 0, n >= 0, let base else { return nil }
+        guard offset >= 0, n >= 0 else { return nil }
         guard offset <= count - cursor, n <= count - cursor - offset else {
             lookedPastEnd()
             return nil
         }
+        guard let base else { return nil }
         return UnsafeRawBufferPointer(start: base + cursor + offset, count: n)
     }
 
