@@ -127,6 +127,24 @@ import Testing
             var h = hooks { $0.get_ret = -71 }
             return load(eng_vmsd_hooks(), &h, version: 3, [0, 0, 0, 1, 0x1F])
         },
+        "load: a custom `get` returns 3 (positive: the load goes on)": {
+            // The get returns before reading: the rest is not a subsection, post_load runs.
+            var h = hooks { $0.get_ret = 3 }
+            return load(eng_vmsd_hooks(), &h, version: 3, [0, 0, 0, 1, 0x1F])
+        },
+        "load: `pre_load` returns 3": {
+            var h = hooks { $0.pre_load_ret = 3 }
+            return load(eng_vmsd_hooks(), &h, version: 3, [0, 0, 0, 1, 0x1F])
+        },
+        "load: a struct in a field whose `post_load` returns 3 (the load goes on)": {
+            var p = EngHooksParent(h: hooks { $0.post_load_ret = 3 }, after: 0)
+            let r = load(eng_vmsd_hooks_parent(), &p, version: 1, [0, 0, 0, 1, 7, 0x1F])
+            return p.after == 7 ? r : (-1000, 0, 0)  // the field after the struct was loaded
+        },
+        "load: a struct in a field whose `post_load` returns -42": {
+            var p = EngHooksParent(h: hooks { $0.post_load_ret = -42 }, after: 0)
+            return load(eng_vmsd_hooks_parent(), &p, version: 1, [0, 0, 0, 1, 7, 0x1F])
+        },
         "load: a custom `get` records -71 and returns 0": {
             var d = EngSetErr()
             d.get_error = -71
@@ -173,7 +191,7 @@ import Testing
 
     @Test func everyRowHasACaseAndEveryCaseARow() throws {
         let names = try Self.rows().map(\.name)
-        #expect(names.count == 22)
+        #expect(names.count == 26)
         #expect(Set(names) == Set(Self.cases.keys))
         #expect(Set(names).count == names.count)
     }

@@ -312,3 +312,17 @@ static const VMStateDescription eng_seterr_vmsd = {
     },
 };
 const VMStateDescription *eng_vmsd_seterr(void) { return &eng_seterr_vmsd; }
+
+/* ---- eng-hooks nested in a field -------------------------------------------------------- */
+
+static const VMStateDescription eng_hooks_parent_vmsd = {
+    .name = "eng-hooks-parent",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_STRUCT(h, EngHooksParent, 0, eng_hooks_vmsd, EngHooks),
+        VMSTATE_UINT8(after, EngHooksParent),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_hooks_parent(void) { return &eng_hooks_parent_vmsd; }

@@ -386,6 +386,13 @@ typedef struct EngSetErr {
 } EngSetErr;
 const VMStateDescription *eng_vmsd_seterr(void);
 
+/* "eng-hooks-parent" v1: STRUCT h ("eng-hooks", at its version 3), UINT8 after. */
+typedef struct EngHooksParent {
+    EngHooks h;
+    uint8_t after;
+} EngHooksParent;
+const VMStateDescription *eng_vmsd_hooks_parent(void);
+
 /* ---- truncation and vmdesc ------------------------------------------------------------------ */
 
 /* "eng-trunc" v1: UINT8 head, UINT32_ARRAY arr[5], STRUCT_ARRAY structs[2], STRUCT in;
