@@ -54,11 +54,21 @@ static int save_into(const BenchCase *c, int engine, void *dev, GByteArray *out)
     return r ? r : e;
 }
 
+/* The input of a load: the saved state followed by QEMU_VM_EOF (0x1f), as in a stream. As
+ * QEMU's, a load looks one byte past the state for a subsection; with nothing there it would
+ * find the end (-EIO on the file, and a failed load when the last field is a struct). */
+static GBytes *load_input(const GByteArray *state) {
+    GByteArray *a = g_byte_array_sized_new(state->len + 1);
+    g_byte_array_append(a, state->data, state->len);
+    g_byte_array_append(a, (const guint8 *)"\x1f", 1);
+    return g_byte_array_free_to_bytes(a);
+}
+
 static int load_from(const BenchCase *c, int engine, void *dev, GBytes *in) {
     QEMUFile *f = vmstate_file_new_input(in);
     int r = engine ? vmstate_load_state(f, c->vmsd, dev, c->vmsd->version_id)
                    : interp_load(f, c->vmsd, dev, c->vmsd->version_id);
-    if (!r && vmstate_file_remaining(f) != 0) r = -1000;
+    if (!r && vmstate_file_remaining(f) != 1) r = -1000; /* all but QEMU_VM_EOF read */
     int e = qemu_fclose(f);
     return r ? r : e;
 }
@@ -158,7 +168,7 @@ static int memory_child(const char *name, const char *dir, const char *impl) {
      * output stays allocated, so the measured save grows a new array in new pages. */
     GByteArray *warm = g_byte_array_new();
     if (save_into(c, engine, src, warm)) die("save", c, -1);
-    GBytes *in = g_bytes_new_static(warm->data, warm->len);
+    GBytes *in = load_input(warm);
     void *dst = NULL;
     if (!is_save) {
         dst = c->create_empty();
@@ -246,7 +256,7 @@ static GBytes *check_case(const BenchCase *c, void *src) {
                         "(%u vs %u)\n", c->name, a->len, b->len);
         exit(1);
     }
-    GBytes *in = g_bytes_new(a->data, a->len);
+    GBytes *in = load_input(a);
     for (int engine = 1; engine >= 0; engine--) {
         void *dst = c->create_empty();
         r = load_from(c, engine, dst, in);
@@ -289,7 +299,8 @@ static int iterate(const char *name, const char *dir, const char *impl, long n) 
     x.out = g_byte_array_new();
     GByteArray *first = g_byte_array_new();
     if (save_into(c, x.engine, x.src, first)) die("save", c, -1);
-    x.in = g_byte_array_free_to_bytes(first);
+    x.in = load_input(first);
+    g_byte_array_unref(first);
     void (*op)(Ctx *) = !strcmp(dir, "save") ? op_save : op_load;
     op(&x);
     run_n(&x, op, n);
@@ -336,6 +347,7 @@ int main(int argc, char **argv) {
         x.out = g_byte_array_new();
         gsize in_len;
         const void *in_data = g_bytes_get_data(x.in, &in_len);
+        in_len -= 1; /* the state, without the QEMU_VM_EOF after it */
         x.copy_len = in_len;
         x.copy_src = g_malloc(in_len);
         memcpy(x.copy_src, in_data, in_len);

@@ -35,6 +35,7 @@ public enum VMStateEngine {
         defer { g_byte_array_unref(out) }
         let file = MigrationFile(output: out)
         try save(file, vmsd, opaque, version: vmsd.pointee.version_id, vmdesc: vmdesc)
+        try expectNoFileError(file, after: vmsd)
         return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
     }
 
@@ -135,6 +136,18 @@ public enum VMStateEngine {
             try Engine(file: file, loadGuard: loadGuard, compiled: compiled).load(plan, opaque, version: version)
         } catch {
             throw error.under(plan.name)
+        }
+    }
+
+    /// Fails when a save left an error on the file without failing (a custom `put` that called
+    /// `qemu_file_set_error` and returned 0): QEMU then wrote nothing after it, so the bytes
+    /// are incomplete.
+    static func expectNoFileError(_ file: MigrationFile, after vmsd: UnsafePointer<VMStateDescription>? = nil) throws(VMStateError) {
+        if file.errorCode != 0 {
+            let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
+            throw VMStateError(.fieldFailed, path: name, offset: file.position,
+                reason: "the save recorded error \(file.errorCode) on the file; nothing was written after it",
+                errno: file.errorCode)
         }
     }
 

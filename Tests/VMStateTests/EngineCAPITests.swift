@@ -178,8 +178,12 @@ import Testing
         #expect(d.after == 7)
 
         var c = EngTolerant(magic: 0x5A, after: 0, inner_ret: 0)
+        // The load succeeds; the file's -EIO is QEMU's look for a subsection past the end of the
+        // input (the device's bytes are all there is), not the tolerated failure.
         let r = cLoad(eng_vmsd_tolerant(), &c, version: 1, [0x5B, 0x07])
-        #expect(r.ret == 0 && r.fileError == 0)
+        #expect(r.ret == 0 && r.fileError == Errno.eio)
+        let t = cLoad(eng_vmsd_tolerant(), &c, version: 1, [0x5B, 0x07, 0x1F])
+        #expect(t.ret == 0 && t.fileError == 0 && t.remaining == 1)
         #expect(c.inner_ret == Errno.einval && c.after == 7)
     }
 
@@ -190,7 +194,8 @@ import Testing
         let e = try #require(engineError { try VMStateEngine.load(eng_vmsd_tolerant(), opaque: &d, from: []) })
         #expect(e.kind == .shortInput)
         #expect(e.path == "eng-tolerant/magic")
-        #expect(d.inner_ret == Errno.eio)
+        // QEMU's get_uint8_equal reads 0 past the end, which differs from 0x5A: -EINVAL.
+        #expect(d.inner_ret == Errno.einval)
         var c = EngTolerant(magic: 0x5A, after: 0, inner_ret: 0)
         let r = cLoad(eng_vmsd_tolerant(), &c, version: 1, [])
         #expect(r.ret == Errno.eio && r.fileError == Errno.eio)

@@ -241,7 +241,8 @@ import Testing
 }
 
 /// C calling a standard scalar info's get/put itself takes a shortcut without a plan; it must
-/// do what the planned element path does.
+/// do what the planned element path does, except that a get cut short returns 0 as QEMU's
+/// get_<int> does (the error is on the file).
 @Suite struct StandardInfoShortcutTests {
     static let kinds: [(VMStateStdKind, Int)] = [
         (VMSTATE_STD_BOOL, 1), (VMSTATE_STD_INT8, 1), (VMSTATE_STD_UINT8, 1), (VMSTATE_STD_INT16, 2),
@@ -276,10 +277,26 @@ import Testing
                         return nil
                     } catch { return error }
                 }
-                #expect(x == y)
-                #expect(r == (expected?.errno ?? 0))
                 #expect(ia.failure == expected)
-                #expect(ia.position == ib.position)
+                if length == width {
+                    #expect(x == y)
+                    #expect(r == (expected?.errno ?? 0))
+                    #expect(ia.position == ib.position)
+                } else {
+                    // Cut short: QEMU's get_<int> reads the bytes there and zeros after them,
+                    // returns 0 and leaves -EIO on the file (the element path throws that -EIO).
+                    #expect(r == 0 && expected?.errno == Errno.eio)
+                    #expect(qemu_file_get_error(ia.handle) == Errno.eio)
+                    #expect(ia.position == length)
+                    var partial: UInt64 = 0
+                    for i in 0..<width { partial = partial << 8 | UInt64(i < length ? input[i] : 0) }
+                    if kind == VMSTATE_STD_BOOL { partial = partial != 0 ? 1 : 0 }
+                    var want: UInt64 = 0x5555_5555_5555_5555
+                    withUnsafeMutableBytes(of: &want) { w in
+                        withUnsafeBytes(of: partial) { w.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<width])) }
+                    }
+                    #expect(x == want)
+                }
             }
         }
     }

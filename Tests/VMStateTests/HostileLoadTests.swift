@@ -407,7 +407,9 @@ import Testing
         defer { g_bytes_unref(gbytes) }
         let f = vmstate_file_new_input(gbytes)
         #expect(qemu_get_be32(f) == 0xABAB_ABAB)
-        #expect(qemu_get_be64(f) == 0)  // 1 byte left: zeros, cursor at the end, -EIO
+        // 1 byte left: QEMU reads byte by byte, zeros past the end: the byte, then 7 zero bytes;
+        // cursor at the end, -EIO.
+        #expect(qemu_get_be64(f) == 0xAB00_0000_0000_0000)
         #expect(qemu_file_get_error(f) == -5)
         #expect(vmstate_file_remaining(f) == 0)
         var buffer = [UInt8](repeating: 0, count: 16)

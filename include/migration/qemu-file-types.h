@@ -6,8 +6,10 @@
  * migration/vmstate.h). All multi-byte values are big-endian on the wire.
  *
  * Short input: reading past the end of an input file records -EIO as the file's error and
- * yields zeros, as QEMU does; check qemu_file_get_error() after a run of reads. A NULL file is
- * ignored on output and reads as zeros on input.
+ * yields zeros, as QEMU does (a multi-byte value cut short is its bytes followed by zeros);
+ * check qemu_file_get_error() after a run of reads. Output: once the file has an error, nothing
+ * more is written (as QEMU's qemu_put_*). A NULL file is ignored on output and reads as zeros on
+ * input.
  */
 #ifndef SWIFT_VMSTATE_QEMU_FILE_TYPES_H
 #define SWIFT_VMSTATE_QEMU_FILE_TYPES_H
@@ -85,14 +87,15 @@ void qemu_get_sbe16s(QEMUFile *f, int16_t *pv);
 void qemu_get_sbe32s(QEMUFile *f, int32_t *pv);
 void qemu_get_sbe64s(QEMUFile *f, int64_t *pv);
 
-/** Returns the byte `offset` bytes past the cursor without consuming it; 0 past the end
- *  (without setting an error). */
+/** Returns the byte `offset` bytes past the cursor without consuming it; 0 past the end,
+ *  which records -EIO as QEMU's does (on a file from vmstate_file_new_input). */
 int qemu_peek_byte(QEMUFile *f, int offset);
 /** Points `*buf` at up to `size` bytes starting `offset` bytes past the cursor, without
- *  consuming them; returns how many are available. The bytes stay valid until the file is
- *  closed. */
+ *  consuming them; returns how many are available (fewer than `size` records -EIO, as
+ *  qemu_peek_byte). The bytes stay valid until the file is closed. */
 size_t qemu_peek_buffer(QEMUFile *f, uint8_t **buf, size_t size, size_t offset);
-/** Moves the cursor forward by `size` bytes (clamped to the end of the input). */
+/** Moves the cursor forward by `size` bytes when they are there; past the end it does nothing
+ *  (as QEMU's). */
 void qemu_file_skip(QEMUFile *f, int size);
 
 /* ---- both ------------------------------------------------------------------------------ */

@@ -203,15 +203,28 @@ VMSTATE_STD_INFO_LIST(VMSTATE_DECLARE_STD_INFO_)
 /**
  * Loads state saved at `version_id` from `f` into `opaque`, described by `vmsd`: pre_load, the
  * fields that exist at that version, the subsections in the stream, post_load. Returns 0 or a
- * negative errno (also recorded as the file's error). A load that fails part way leaves the
- * fields before the failing one loaded.
+ * negative errno: -EINVAL for a version out of range (and for a value QEMU reads as zeros past
+ * the end and refuses), -EIO for input that ended, -ENOENT for an unknown subsection, -1 for a
+ * failed VMSTATE_VALIDATE, a hook's or a custom get's own value. As in QEMU 7.2, only failures
+ * inside a field (a get or a nested struct failing, or the file having an error after an
+ * element) are also recorded as the file's error; the others are only returned (the table in
+ * docs/C-API.md, "Results and the file's error"). A load that fails part way leaves the fields
+ * before the failing one loaded.
+ *
+ * As QEMU's, the load looks one byte past the state for a subsection: when the state is all the
+ * input holds, that records -EIO on the file (qemu_fclose returns -EIO) while the load returns
+ * 0, or fails the load with -EIO when the last field is a struct. Leave more input after the
+ * state, or check vmstate_file_remaining(f) == 0 instead of qemu_fclose.
  */
 int vmstate_load_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        int version_id);
 /**
  * Saves the state at `opaque`, described by `vmsd`, at its own version_id, appending to `f`.
  * When `vmdesc` is not NULL the description is written into the object open in it. Returns 0
- * or a negative errno (also recorded as the file's error).
+ * or a negative errno (a hook's or a custom put's own value, -1 for an absent VMS_MUST_EXIST
+ * field, which QEMU 7.2 asserts on). As in QEMU 7.2, a failed save records nothing on the file:
+ * qemu_fclose returns 0 after it, unless a custom put called qemu_file_set_error itself (after
+ * which nothing more is written).
  */
 int vmstate_save_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        JSONWriter *vmdesc);
@@ -229,7 +242,8 @@ bool vmstate_save_needed(const VMStateDescription *vmsd, void *opaque);
  *  is NULL. */
 QEMUFile *vmstate_file_new_output(GByteArray *out);
 /** A file that reads the caller's buffer `in` from its start, holding a reference to `in`
- *  until qemu_fclose; NULL if `in` is NULL. */
+ *  until qemu_fclose; NULL if `in` is NULL. As QEMU's QEMUFile, a read or a look
+ *  (qemu_peek_*, a load's subsection check) past the end of `in` records -EIO. */
 QEMUFile *vmstate_file_new_input(GBytes *in);
 /** Bytes left to read in an input file (0 for an output file). */
 size_t vmstate_file_remaining(QEMUFile *f);

@@ -78,7 +78,17 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
     if let pv, let (width, isBool) = scalarKind(kind) {
         let at = file.position
         if Codec.getScalars(file, pv, count: 1, width: width, stride: width, isBool: isBool) { return 0 }
-        return file.record(Engine(file: file).shortInput(width, at: at)).errno
+        // QEMU's get_<int> reads byte by byte (zeros past the end, -EIO on the file) and
+        // returns 0: the caller finds the error on the file.
+        let value = file.getPartial(width).value
+        switch width {
+        case 1: pv.storeBytes(of: isBool ? (value != 0 ? 1 : 0) : UInt8(truncatingIfNeeded: value), as: UInt8.self)
+        case 2: pv.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+        case 4: pv.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+        default: pv.storeBytes(of: value, as: UInt64.self)
+        }
+        file.record(Engine(file: file).shortInput(width, at: at))
+        return 0
     }
     do throws(VMStateError) {
         let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
@@ -92,7 +102,21 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
         try Engine(file: file).loadElement(plan, pv, size: size)
         return 0
     } catch {
-        return file.record(error).errno
+        file.record(error)
+        // QEMU's gets of plain values (buffers, timers, bitmaps, _EQUAL and _LE values that
+        // read as equal or in range) return 0 when the input ends; the error is on the file.
+        if error.kind == .shortInput, error.errno != -22, leafKind(kind) { return 0 }
+        return error.errno
+    }
+}
+
+/// Standard kinds whose QEMU get reads a plain value (no nested description, no marker).
+private func leafKind(_ kind: Int32) -> Bool {
+    switch StandardKind(rawValue: kind) {
+    case .buffer?, .unusedBuffer?, .timer?, .bitmap?, .int32Equal?, .int32LE?, .uint8Equal?, .uint16Equal?, .uint32Equal?,
+        .uint64Equal?:
+        return true
+    default: return false
     }
 }
 
@@ -182,6 +206,7 @@ func cMessage(_ text: String) -> String {
     do throws(VMStateError) {
         writer?.startObject()
         try VMStateEngine.save(file, vmsd, opaque, version: vmsd?.pointee.version_id ?? 0, vmdesc: writer)
+        try VMStateEngine.expectNoFileError(file, after: vmsd)
         if let writer, let vmdesc_json {
             writer.endObject()
             vmdesc_json.pointee = g_strdup(writer.cText())

@@ -15,7 +15,8 @@ import CVMState
 /// C's `vmstate_file_new_input`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_file_new_input(_ input: OpaquePointer?) -> OpaquePointer? {
     guard let input else { return nil }
-    return MigrationFile(input: input).retainedHandle()
+    // QEMU's QEMUFile: looking past the end of the input records -EIO (see peekPastEndFails).
+    return MigrationFile(input: input, peekPastEndFails: true).retainedHandle()
 }
 
 /// C's `vmstate_file_remaining`, declared and documented in `migration/vmstate.h`.
@@ -95,12 +96,15 @@ import CVMState
 @c @implementation public func qemu_get_sbyte(_ f: OpaquePointer?) -> Int32 { Int32(file(f)?.getByte() ?? 0) }
 /// C's `qemu_get_ubyte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_ubyte(_ f: OpaquePointer?) -> UInt32 { UInt32(file(f)?.getByte() ?? 0) }
+// Multi-byte reads cut short by the end give the bytes that are there followed by zero bytes,
+// as QEMU's byte-by-byte qemu_get_be16/32/64 do.
+@inline(__always) private func be(_ f: OpaquePointer?, _ width: Int) -> UInt64 { file(f)?.getPartial(width).value ?? 0 }
 /// C's `qemu_get_be16`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be16(_ f: OpaquePointer?) -> UInt32 { UInt32(file(f)?.getBE16() ?? 0) }
+@c @implementation public func qemu_get_be16(_ f: OpaquePointer?) -> UInt32 { UInt32(be(f, 2)) }
 /// C's `qemu_get_be32`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be32(_ f: OpaquePointer?) -> UInt32 { file(f)?.getBE32() ?? 0 }
+@c @implementation public func qemu_get_be32(_ f: OpaquePointer?) -> UInt32 { UInt32(be(f, 4)) }
 /// C's `qemu_get_be64`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be64(_ f: OpaquePointer?) -> UInt64 { file(f)?.getBE64() ?? 0 }
+@c @implementation public func qemu_get_be64(_ f: OpaquePointer?) -> UInt64 { be(f, 8) }
 
 /// C's `qemu_get_buffer`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_buffer(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int) -> Int {
@@ -118,25 +122,25 @@ import CVMState
 /// C's `qemu_get_8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt8>?) { pv?.pointee = file(f)?.getByte() ?? 0 }
 /// C's `qemu_get_be16s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt16>?) { pv?.pointee = file(f)?.getBE16() ?? 0 }
+@c @implementation public func qemu_get_be16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt16>?) { let v = UInt16(be(f, 2)); pv?.pointee = v }
 /// C's `qemu_get_be32s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt32>?) { pv?.pointee = file(f)?.getBE32() ?? 0 }
+@c @implementation public func qemu_get_be32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt32>?) { let v = UInt32(be(f, 4)); pv?.pointee = v }
 /// C's `qemu_get_be64s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt64>?) { pv?.pointee = file(f)?.getBE64() ?? 0 }
+@c @implementation public func qemu_get_be64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt64>?) { let v = be(f, 8); pv?.pointee = v }
 /// C's `qemu_get_s8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_s8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int8>?) { pv?.pointee = Int8(bitPattern: file(f)?.getByte() ?? 0) }
 /// C's `qemu_get_sbe16`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe16(_ f: OpaquePointer?) -> Int32 { Int32(Int16(bitPattern: file(f)?.getBE16() ?? 0)) }
+@c @implementation public func qemu_get_sbe16(_ f: OpaquePointer?) -> Int32 { Int32(Int16(truncatingIfNeeded: be(f, 2))) }
 /// C's `qemu_get_sbe32`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe32(_ f: OpaquePointer?) -> Int32 { Int32(bitPattern: file(f)?.getBE32() ?? 0) }
+@c @implementation public func qemu_get_sbe32(_ f: OpaquePointer?) -> Int32 { Int32(truncatingIfNeeded: be(f, 4)) }
 /// C's `qemu_get_sbe64`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe64(_ f: OpaquePointer?) -> Int64 { Int64(bitPattern: file(f)?.getBE64() ?? 0) }
+@c @implementation public func qemu_get_sbe64(_ f: OpaquePointer?) -> Int64 { Int64(bitPattern: be(f, 8)) }
 /// C's `qemu_get_sbe16s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int16>?) { pv?.pointee = Int16(bitPattern: file(f)?.getBE16() ?? 0) }
+@c @implementation public func qemu_get_sbe16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int16>?) { let v = Int16(truncatingIfNeeded: be(f, 2)); pv?.pointee = v }
 /// C's `qemu_get_sbe32s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int32>?) { pv?.pointee = Int32(bitPattern: file(f)?.getBE32() ?? 0) }
+@c @implementation public func qemu_get_sbe32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int32>?) { let v = Int32(truncatingIfNeeded: be(f, 4)); pv?.pointee = v }
 /// C's `qemu_get_sbe64s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int64>?) { pv?.pointee = Int64(bitPattern: file(f)?.getBE64() ?? 0) }
+@c @implementation public func qemu_get_sbe64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int64>?) { let v = Int64(bitPattern: be(f, 8)); pv?.pointee = v }
 
 /// C's `qemu_peek_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_peek_byte(_ f: OpaquePointer?, _ offset: Int32) -> Int32 {
@@ -150,12 +154,18 @@ import CVMState
 ) -> Int {
     // size_t arguments arrive as Int: a huge offset is negative here (and `remaining - offset`
     // would overflow), a huge size means "as many as there are".
-    guard let file = file(f), let buf, offset >= 0, offset < file.remaining else { return 0 }
+    guard let file = file(f), let buf, offset >= 0 else { return 0 }
+    // QEMU's qemu_peek_buffer: fewer bytes than asked for means it reached the end (-EIO).
+    if offset >= file.remaining || size < 0 || size > file.remaining - offset { file.lookedPastEnd() }
+    guard offset < file.remaining else { return 0 }
     let available = min(size < 0 ? Int.max : size, file.remaining - offset)
     guard available > 0, let bytes = file.peek(available, at: offset) else { return 0 }
     buf.pointee = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
     return available
 }
 
-/// C's `qemu_file_skip`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_file_skip(_ f: OpaquePointer?, _ size: Int32) { file(f)?.skip(Int(size)) }
+/// QEMU's qemu_file_skip moves only within the bytes it has: a skip past the end does nothing.
+@c @implementation public func qemu_file_skip(_ f: OpaquePointer?, _ size: Int32) {
+    guard let file = file(f), size >= 0, Int(size) <= file.remaining else { return }
+    file.skip(Int(size))
+}

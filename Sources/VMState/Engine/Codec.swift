@@ -224,12 +224,16 @@ enum Codec {
         return !(after < end && after.load(as: UInt8.self) == 5 && startsSubsection(after, end: end, of: name))
     }
 
-    /// Whether the bytes at `p` (a 0x05 marker) are a subsection header whose name starts with
-    /// `parent`'s name, as the per-field load's subsection check sees them.
+    /// Whether the bytes at `p` (a 0x05 marker) may be a subsection header of `parent`, so that
+    /// the fast paths leave them to the per-field load's subsection check: a header whose name
+    /// starts with `parent`'s name, or one cut short by the end where QEMU's check would look
+    /// (its length byte, or a name at least as long as `parent`'s plus one): QEMU's peek past
+    /// the end records -EIO there (see `MigrationFile.peekSubsection`).
     static func startsSubsection(_ p: UnsafeRawPointer, end: UnsafeRawPointer, of parent: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard end - p >= 2 else { return false }
+        guard end - p >= 2 else { return true }
         let len = Int(p.load(fromByteOffset: 1, as: UInt8.self))
-        guard len >= parent.count + 1, end - p - 2 >= len else { return false }
+        guard len >= parent.count + 1 else { return false }
+        guard end - p - 2 >= len else { return true }
         return parent.count == 0 || memcmp(p + 2, parent.baseAddress!, parent.count) == 0
     }
 

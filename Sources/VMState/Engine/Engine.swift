@@ -300,8 +300,11 @@ struct Engine {
                 let index = (file.count - start) / max(width, 1)
                 throw VMStateError(
                     .shortInput, path: n > 1 ? "\(field.name)[\(index)]" : field.name, offset: start + index * width,
-                    reason: "input ended", expected: "\(n * width) bytes", actual: "\(file.count - start) left")
+                    reason: "input ended", expected: "\(n * width) bytes", actual: "\(file.count - start) left",
+                    errno: file.shortReadErrno)
             }
+            // QEMU checks the file's error after each element: one recorded before fails here.
+            if file.errorCode != 0 { throw fileError().under(n > 1 ? "\(field.name)[0]" : field.name) }
             return
         }
 
@@ -320,15 +323,15 @@ struct Engine {
                 if let element {
                     try loadElement(field, element, size: size)
                 } else if size != 0 {
-                    let at = file.position
-                    guard let marker = file.getByte() else { throw shortInput(1) }
-                    if marker != UInt8(VMS_NULLPTR_MARKER) {
-                        throw VMStateError(.badMarker, offset: at, reason: "NULL entry marker missing",
-                            expected: "0x30", actual: hexByte(marker))
-                    }
+                    try loadNullMarker("NULL entry marker missing")
                 }
+                // QEMU's vmstate_load_state checks the file's error after each element: a look
+                // past the end for a nested struct's subsections, or an error recorded before.
+                if file.errorCode != 0 { throw fileError() }
             } catch {
-                // QEMU's vmstate_load_state: a failed element becomes the file's error.
+                // QEMU's vmstate_load_state: a positive result is not a failure (the load goes
+                // on); a negative one becomes the file's error.
+                if error.errno > 0 { continue }
                 file.setError(error.errno)
                 throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
             }
@@ -343,8 +346,12 @@ struct Engine {
                 throw shortInput(width, at: at)
             }
         case .equal(let width):
-            guard let incoming = Codec.getInteger(file, width: width) else { throw shortInput(width, at: at) }
+            let (incoming, complete) = file.getPartial(width)
             let local = Codec.loadInteger(element, width: width)
+            if !complete {
+                // QEMU compares what it read (zeros past the end): -EINVAL when that differs.
+                throw shortInput(width, at: at, errno: incoming != local ? -22 : nil)
+            }
             if incoming != local {
                 var reason = "value differs from the local one"
                 if let hint = field.errHint { reason += " (\(String(cString: hint)))" }
@@ -352,9 +359,12 @@ struct Engine {
                     expected: hex(local, width: width), actual: hex(incoming, width: width))
             }
         case .int32LE:
-            guard let raw = file.getBE32() else { throw shortInput(4, at: at) }
-            let loaded = Int32(bitPattern: raw)
+            let (raw, complete) = file.getPartial(4)
+            let loaded = Int32(truncatingIfNeeded: raw)
             let local = element.load(as: Int32.self)
+            if !complete {
+                throw shortInput(4, at: at, errno: loaded >= 0 && loaded <= local ? nil : -22)
+            }
             guard loaded >= 0 && loaded <= local else {
                 throw VMStateError(.mismatch, offset: at, reason: "value out of range",
                     expected: "0...\(local)", actual: "\(loaded)")
@@ -370,11 +380,7 @@ struct Engine {
             }
             file.skip(size)
         case .nullptr:
-            guard let marker = file.getByte() else { throw shortInput(1, at: at) }
-            if marker != UInt8(VMS_NULLPTR_MARKER) {
-                throw VMStateError(.badMarker, offset: at, reason: "NULL pointer marker missing",
-                    expected: "0x30", actual: hexByte(marker))
-            }
+            try loadNullMarker("NULL pointer marker missing")
         case .timer:
             guard let raw = file.getBE64() else { throw shortInput(8, at: at) }
             Timers.restore(element.assumingMemoryBound(to: QEMUTimer.self), Int64(bitPattern: raw))
@@ -408,7 +414,11 @@ struct Engine {
             file.failure = saved
             if r >= 0 { r = file.errorCode }
             if r < 0 {
-                if let inner { throw inner }
+                // The result is what the get returned (or the file's error), as in QEMU.
+                if var inner {
+                    inner.errno = r
+                    throw inner
+                }
                 if r == -5 {
                     throw VMStateError(.shortInput, offset: file.position, reason: "input ended inside \(field.typeName)")
                 }
@@ -471,12 +481,18 @@ struct Engine {
             throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
         }
         let at = file.position
-        guard let rawCount = file.getBE32() else { throw shortInput(4, at: at) }
-        let expected = Int32(bitPattern: rawCount)
+        let (rawCount, complete) = file.getPartial(4)
+        let expected = Int32(truncatingIfNeeded: rawCount)
+        // QEMU reads the count (zeros past the end), then a 0 marker at the end: -EINVAL unless
+        // the count it read is 0.
+        guard complete else { throw shortInput(4, at: at, errno: expected != 0 ? -22 : nil) }
         var loaded: Int32 = 0
         while true {
             let markerAt = file.position
-            guard let marker = file.getByte() else { throw shortInput(1, at: markerAt) }
+            guard let marker = file.getByte() else {
+                // The end reads as the 0 marker in QEMU: -EINVAL when nodes are missing.
+                throw shortInput(1, at: markerAt, errno: loaded != expected ? -22 : nil)
+            }
             if marker == 0 { break }
             loaded += 1
             if loaded > expected {
@@ -530,12 +546,10 @@ struct Engine {
 
     private func loadSubsections(_ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
         var loadedNames: Set<[UInt8]> = []
-        while let marker = file.peek(1), marker[0] == 5 {
-            guard let lenByte = file.peek(1, at: 1) else { return }
-            let len = Int(lenByte[0])
-            if len < plan.nameBytes.count + 1 { return }
-            guard let nameBuffer = file.peek(len, at: 2) else { return }
-            if !nameBuffer.starts(with: plan.nameBytes) { return }
+        // SAFETY: the name returned points into the file's input bytes (not into nameBytes),
+        // which stay valid while the file exists.
+        while let nameBuffer = plan.nameBytes.withUnsafeBufferPointer({ file.peekSubsection(of: $0) }) {
+            let len = nameBuffer.count
             let found: Int? =
                 if let program = plan.program { subsectionIndex(program, named: nameBuffer) } else {
                     plan.subsections.firstIndex(where: { nameBuffer.elementsEqual($0.name) })
@@ -553,31 +567,49 @@ struct Engine {
             }
             let sub = plan.subsections[found]
             file.skip(2 + len)
-            let at = file.position
-            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
-            // QEMU reads the subsection version into a uint8_t.
-            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
             let subPlan: DescriptionPlan
             if let built = plan.subsectionPlans[found] { subPlan = built } else { subPlan = try Planner.plan(sub.vmsd) }
-            do throws(VMStateError) {
-                try load(subPlan, opaque, version: version)
-            } catch {
-                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
-            }
+            try loadSubsection(subPlan, of: plan, opaque)
+        }
+    }
+
+    /// Reads a subsection's version (after its name) and loads it, as QEMU 7.2's
+    /// `vmstate_subsection_load` does: `version_id = qemu_get_be32(f)` into a `uint8_t`, so a
+    /// version cut short by the end is 0 (its low byte is the missing last one), and the
+    /// subsection is loaded at that version (usually too old: -EINVAL). The error then says
+    /// the input ended, with QEMU's errno.
+    func loadSubsection(_ subPlan: DescriptionPlan, of plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
+        let at = file.position
+        let (rawVersion, complete) = file.getPartial(4)
+        let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
+        do throws(VMStateError) {
+            try load(subPlan, opaque, version: version)
+        } catch {
+            let label = subsectionLabel(subPlan.name, parent: plan.name)
+            if !complete { throw shortInput(4, at: at, errno: error.errno).under(label) }
+            throw error.under(label)
         }
     }
 
     // MARK: - memory the engine allocates on load
 
+    /// The most an unchecked load allocates for a VMS_ALLOC field whose input is too short to
+    /// fill it (QEMU allocates whatever the count says, then reads past the end).
+    static let smallAllocation = 1 << 16
+
     /// VMS_ALLOC: allocates the field's memory before loading it (QEMU: `g_malloc(size * n)`),
     /// refusing sizes the rest of the input cannot fill and sizes over 1 GiB.
     private func allocate(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, bytes: Int) throws(VMStateError) {
         let wire = minimumWireSize(field, size: bytes / max(n, 1))
-        if wire.multipliedReportingOverflow(by: n).partialValue > file.remaining || bytes > LoadGuard.maximumAllocation {
+        let short = wire.multipliedReportingOverflow(by: n).partialValue > file.remaining
+        // QEMU allocates and then reads past the end (-EIO). A checked load refuses at once; an
+        // unchecked one does as QEMU up to a small size, so that its result is QEMU's.
+        if bytes > LoadGuard.maximumAllocation || (short && (loadGuard != nil || bytes > Engine.smallAllocation)) {
+            if short { file.setError(-5) }
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
                 reason: "refusing to allocate \(bytes) bytes for \(n) element(s)",
                 expected: "at most \(min(file.remaining, LoadGuard.maximumAllocation)) bytes of input to fill it",
-                actual: "\(n) element(s) needing at least \(wire) byte(s) each")
+                actual: "\(n) element(s) needing at least \(wire) byte(s) each", errno: short ? file.shortReadErrno : nil)
         }
         let memory = try engineAllocate(bytes)
         (opaque + field.offset).storeBytes(of: memory, as: UnsafeMutableRawPointer?.self)
@@ -752,10 +784,36 @@ struct Engine {
         VMStateError(.hookFailed, offset: file.position, reason: "\(hook) returned \(r)", errno: r)
     }
 
-    func shortInput(_ needed: Int, at: Int? = nil) -> VMStateError {
+    /// The input ended inside a value of `needed` bytes starting at `at`. Its errno is QEMU's
+    /// result: `errno` when given (a value QEMU reads as zeros past the end and then refuses:
+    /// -EINVAL), else the file's first error (-EIO, or an error recorded before).
+    func shortInput(_ needed: Int, at: Int? = nil, errno: Int32? = nil) -> VMStateError {
         let start = at ?? file.position
         return VMStateError(.shortInput, offset: start, reason: "input ended",
-            expected: "\(needed) byte\(needed == 1 ? "" : "s")", actual: "\(max(0, file.count - start)) left")
+            expected: "\(needed) byte\(needed == 1 ? "" : "s")", actual: "\(max(0, file.count - start)) left",
+            errno: errno ?? file.shortReadErrno)
+    }
+
+    /// The failure of an element that loaded while the file has an error: QEMU's
+    /// `vmstate_load_state` returns `qemu_file_get_error(f)` then. -EIO there is the end of the
+    /// input found by a look for a nested description's subsections.
+    func fileError() -> VMStateError {
+        let code = file.errorCode
+        if code == -5 {
+            return VMStateError(.shortInput, offset: file.position,
+                reason: "input ended (looking for subsections after the value)", errno: code)
+        }
+        return VMStateError(.failed, offset: file.position, reason: "the file has error \(code)", errno: code)
+    }
+
+    /// A NULL pointer's marker byte (0x30). QEMU's `get_nullptr` reads 0 past the end and
+    /// refuses it: -EINVAL, with -EIO recorded on the file.
+    private func loadNullMarker(_ reason: String) throws(VMStateError) {
+        let at = file.position
+        guard let marker = file.getByte() else { throw shortInput(1, at: at, errno: -22) }
+        if marker != UInt8(VMS_NULLPTR_MARKER) {
+            throw VMStateError(.badMarker, offset: at, reason: reason, expected: "0x30", actual: hexByte(marker))
+        }
     }
 
     func subsectionLabel(_ name: String, parent: String) -> String {

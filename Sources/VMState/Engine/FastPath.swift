@@ -78,7 +78,9 @@ extension Engine {
                 for i in 0..<step.count {
                     do throws(VMStateError) {
                         try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
+                        if file.errorCode != 0 { throw fileError() }  // as loadPresentField (QEMU's check)
                     } catch {
+                        if error.errno > 0 { continue }  // as loadPresentField
                         file.setError(error.errno)  // as loadField: a failed element sets the file error
                         throw error.under(elementLabel(plan, step, i))
                     }
@@ -161,17 +163,9 @@ extension Engine {
             }
             let entry = program.subsections[index]
             file.skip(2 + name.count)
-            let at = file.position
-            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
-            // QEMU reads the subsection version into a uint8_t.
-            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
             let subPlan: DescriptionPlan
             if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
-            do throws(VMStateError) {
-                try load(subPlan, opaque, version: version)
-            } catch {
-                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
-            }
+            try loadSubsection(subPlan, of: plan, opaque)
         }
     }
 

@@ -30,8 +30,15 @@ final class MigrationFile {
     // a time, and no access to it overlaps another.)
     @exclusivity(unchecked) private(set) var cursor: Int = 0
 
-    /// QEMU's file error: the first negative errno recorded, or 0.
+    /// QEMU's file error: the first negative errno recorded, or 0. Once it is set, output
+    /// appends nothing more (QEMU's `qemu_put_*` return at once when `last_error` is set).
     private(set) var errorCode: Int32 = 0
+    /// Whether looking past the end of the input (a subsection check, `qemu_peek_byte`,
+    /// `qemu_peek_buffer`) records -EIO, as QEMU 7.2's `qemu_fill_buffer` does when it finds the
+    /// end (migration/qemu-file.c). True for files made by `vmstate_file_new_input`, which follow
+    /// QEMU's QEMUFile; false for the one-call forms and the registry, whose input ends where the
+    /// state ends (looking for a subsection there finds none).
+    let peekPastEndFails: Bool
     /// The first detailed failure recorded on this file (by the engine or a nested C call).
     var failure: VMStateError?
 
@@ -42,10 +49,12 @@ final class MigrationFile {
         bytes = nil
         base = nil
         count = 0
+        peekPastEndFails = false
     }
 
-    init(input: OpaquePointer) {
+    init(input: OpaquePointer, peekPastEndFails: Bool = false) {
         direction = .input
+        self.peekPastEndFails = peekPastEndFails
         array = nil
         outputStart = 0
         bytes = g_bytes_ref(input)
@@ -79,7 +88,23 @@ final class MigrationFile {
     // MARK: errors
 
     func setError(_ code: Int32) {
-        if errorCode == 0 && code != 0 { errorCode = code }
+        if errorCode == 0 && code != 0 {
+            errorCode = code
+            // Output: forget the room, so that the next append takes the slow path, which
+            // writes nothing while the file has an error.
+            roomData = nil
+            roomEnd = 0
+        }
+    }
+
+    /// The errno of a read that ran past the end: the file's first error (-EIO unless an
+    /// error was recorded before), which is what QEMU's field check returns.
+    var shortReadErrno: Int32 { errorCode != 0 ? errorCode : -5 }
+
+    /// A look past the end of the input: -EIO when this file follows QEMU's rule.
+    @inline(__always)
+    func lookedPastEnd() {
+        if peekPastEndFails { setError(-5) }
     }
 
     /// Records `error` as the detailed failure (the first one wins); returns it for throwing.
@@ -109,6 +134,7 @@ final class MigrationFile {
         guard let array, n > 0 else { return }
         let old = Int(array.pointee.len)
         if _slowPath(array.pointee.data != roomData || old != roomLen || n > roomEnd - old) {
+            if errorCode != 0 { return }  // QEMU writes nothing after a file error
             makeRoom(n)
         }
         body(UnsafeMutableRawPointer(array.pointee.data!) + old)
@@ -118,7 +144,7 @@ final class MigrationFile {
 
     /// Makes room for at least `n` more bytes without changing the contents.
     func reserve(_ n: Int) {
-        guard let array, n > 0 else { return }
+        guard let array, n > 0, errorCode == 0 else { return }
         let old = Int(array.pointee.len)
         if array.pointee.data != roomData || old != roomLen || n > roomEnd - old {
             makeRoom(n)
@@ -181,9 +207,14 @@ final class MigrationFile {
     /// Hands the `n` bytes at the cursor and the end of the whole input to `body`, and consumes
     /// them when `body` returns true. False, with nothing consumed and no error recorded, when
     /// fewer than `n` bytes are left or `body` returned false.
+    ///
+    /// Also false while the file has an error, and, on a file that follows QEMU's end rule, when
+    /// the `n` bytes are all that is left: the per-field path then checks the file's error after
+    /// each element and looks for subsections at the end as QEMU does.
     @inline(__always)
     func consume(_ n: Int, _ body: (UnsafeRawPointer, UnsafeRawPointer) -> Bool) -> Bool {
-        guard n >= 0, n <= count - cursor, let base else { return false }
+        let left = count - cursor
+        guard n >= 0, n < left || (n == left && !peekPastEndFails), errorCode == 0, let base else { return false }
         guard body(base + cursor, base + count) else { return false }
         cursor += n
         return true
@@ -192,20 +223,41 @@ final class MigrationFile {
     /// The name in the subsection header at the cursor (0x05, length, name), when the whole
     /// name is there and starts with `parent` (QEMU's rule for a subsection of `parent`);
     /// nothing is consumed.
+    ///
+    /// QEMU 7.2's `vmstate_subsection_load` peeks the marker, then the length, then (when the
+    /// length is at least the parent's name plus one) the name; each of those peeks that finds
+    /// the end records -EIO on a file that follows QEMU's end rule (see `peekPastEndFails`).
     @inline(__always)
     func peekSubsection(of parent: UnsafeBufferPointer<UInt8>) -> UnsafeRawBufferPointer? {
-        guard let base, cursor < count, base.load(fromByteOffset: cursor, as: UInt8.self) == 5,
-            Codec.startsSubsection(base + cursor, end: base + count, of: parent)
-        else { return nil }
+        let left = count - cursor
+        guard left > 0, let base else {  // (an empty GBytes may have no data pointer)
+            lookedPastEnd()
+            return nil
+        }
+        guard base.load(fromByteOffset: cursor, as: UInt8.self) == 5 else { return nil }
+        guard left > 1 else {
+            lookedPastEnd()
+            return nil
+        }
         let len = Int(base.load(fromByteOffset: cursor + 1, as: UInt8.self))
+        guard len >= parent.count + 1 else { return nil }
+        guard len <= left - 2 else {
+            lookedPastEnd()
+            return nil
+        }
+        guard Codec.startsSubsection(base + cursor, end: base + count, of: parent) else { return nil }
         return UnsafeRawBufferPointer(start: base + cursor + 2, count: len)
     }
 
-    /// The `n` bytes starting `offset` past the cursor, without consuming them.
+    /// The `n` bytes starting `offset` past the cursor, without consuming them; nil when they
+    /// are not all there (which records -EIO on a file that follows QEMU's end rule).
     func peek(_ n: Int, at offset: Int = 0) -> UnsafeRawBufferPointer? {
-        guard offset >= 0, n >= 0, offset <= count - cursor, n <= count - cursor - offset,
-            let base
-        else { return nil }
+        guard offset >= 0, n >= 0 else { return nil }
+        guard offset <= count - cursor, n <= count - cursor - offset else {
+            lookedPastEnd()
+            return nil
+        }
+        guard let base else { return nil }
         return UnsafeRawBufferPointer(start: base + cursor + offset, count: n)
     }
 
@@ -227,6 +279,25 @@ final class MigrationFile {
     func getBE16() -> UInt16? { take(2) { UInt16(bigEndian: $0.loadUnaligned(as: UInt16.self)) } }
     func getBE32() -> UInt32? { take(4) { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) } }
     func getBE64() -> UInt64? { take(8) { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } }
+
+    /// A big-endian unsigned integer of `width` bytes as QEMU's `qemu_get_be16/32/64` read it
+    /// (migration/qemu-file.c): byte by byte, each read past the end giving 0 and recording
+    /// -EIO. So a value cut short is its bytes that are there followed by zero bytes; `complete`
+    /// says whether all were there. The cursor ends at the end of the input when it is short.
+    func getPartial(_ width: Int) -> (value: UInt64, complete: Bool) {
+        let have = max(0, min(width, remaining))
+        var value: UInt64 = 0
+        if let base {
+            for i in 0..<have { value = value << 8 | UInt64(base.load(fromByteOffset: cursor + i, as: UInt8.self)) }
+        }
+        cursor += have
+        if have < width {
+            value <<= UInt64(8 * (width - have))
+            setError(-5)
+            return (value, false)
+        }
+        return (value, true)
+    }
 
     /// Copies up to `n` bytes into `dest`; returns how many were available.
     func getBytes(into dest: UnsafeMutableRawPointer?, _ n: Int) -> Int {

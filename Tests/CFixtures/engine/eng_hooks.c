@@ -275,3 +275,54 @@ static const VMStateDescription eng_tolerant_vmsd = {
     },
 };
 const VMStateDescription *eng_vmsd_tolerant(void) { return &eng_tolerant_vmsd; }
+
+/* ---- a custom info that records an error on the file and returns 0 ----------------------- */
+
+static int seterr_get(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
+    (void)size;
+    (void)field;
+    EngSetErr *d = (EngSetErr *)((char *)pv - offsetof(EngSetErr, mark));
+    *(uint8_t *)pv = (uint8_t)qemu_get_byte(f);
+    qemu_file_set_error(f, d->get_error);
+    return 0;
+}
+
+static int seterr_put(QEMUFile *f, void *pv, size_t size, const VMStateField *field,
+                      JSONWriter *vmdesc) {
+    (void)size;
+    (void)field;
+    (void)vmdesc;
+    EngSetErr *d = (EngSetErr *)((char *)pv - offsetof(EngSetErr, mark));
+    qemu_put_byte(f, 0x4D);
+    qemu_file_set_error(f, d->put_error);
+    return 0;
+}
+
+static const VMStateInfo eng_info_seterr = {.name = "eng-seterr", .get = seterr_get, .put = seterr_put};
+
+static const VMStateDescription eng_seterr_vmsd = {
+    .name = "eng-seterr",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(a, EngSetErr),
+        VMSTATE_SINGLE(mark, EngSetErr, 0, eng_info_seterr, uint8_t),
+        VMSTATE_UINT8(b, EngSetErr),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_seterr(void) { return &eng_seterr_vmsd; }
+
+/* ---- eng-hooks nested in a field -------------------------------------------------------- */
+
+static const VMStateDescription eng_hooks_parent_vmsd = {
+    .name = "eng-hooks-parent",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_STRUCT(h, EngHooksParent, 0, eng_hooks_vmsd, EngHooks),
+        VMSTATE_UINT8(after, EngHooksParent),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_hooks_parent(void) { return &eng_hooks_parent_vmsd; }

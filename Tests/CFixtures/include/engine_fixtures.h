@@ -374,6 +374,25 @@ typedef struct EngTolerant {
 } EngTolerant;
 const VMStateDescription *eng_vmsd_tolerant(void);
 
+/* "eng-seterr" v1: UINT8 a, then "mark" through a custom info whose put and get record an error
+ * on the file themselves (qemu_file_set_error: put_error / get_error) and return 0, UINT8 b. The
+ * put writes one byte 0x4D before recording the error; the get reads one byte. */
+typedef struct EngSetErr {
+    uint8_t a;
+    uint8_t mark;
+    uint8_t b;
+    int32_t put_error;
+    int32_t get_error;
+} EngSetErr;
+const VMStateDescription *eng_vmsd_seterr(void);
+
+/* "eng-hooks-parent" v1: STRUCT h ("eng-hooks", at its version 3), UINT8 after. */
+typedef struct EngHooksParent {
+    EngHooks h;
+    uint8_t after;
+} EngHooksParent;
+const VMStateDescription *eng_vmsd_hooks_parent(void);
+
 /* ---- truncation and vmdesc ------------------------------------------------------------------ */
 
 /* "eng-trunc" v1: UINT8 head, UINT32_ARRAY arr[5], STRUCT_ARRAY structs[2], STRUCT in;
