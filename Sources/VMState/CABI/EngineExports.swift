@@ -112,9 +112,10 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
 
 /// Standard kinds whose QEMU get reads a plain value (no nested description, no marker).
 private func leafKind(_ kind: Int32) -> Bool {
-    switch StandardKind(rawValue: kind) {
-    case .buffer?, .unusedBuffer?, .timer?, .bitmap?, .int32Equal?, .int32LE?, .uint8Equal?, .uint16Equal?, .uint32Equal?,
-        .uint64Equal?:
+    switch StandardKind(standard: kind) {
+    case VMSTATE_STD_BUFFER?, VMSTATE_STD_UNUSED_BUFFER?, VMSTATE_STD_TIMER?, VMSTATE_STD_BITMAP?,
+        VMSTATE_STD_INT32_EQUAL?, VMSTATE_STD_INT32_LE?, VMSTATE_STD_UINT8_EQUAL?, VMSTATE_STD_UINT16_EQUAL?,
+        VMSTATE_STD_UINT32_EQUAL?, VMSTATE_STD_UINT64_EQUAL?:
         return true
     default: return false
     }
