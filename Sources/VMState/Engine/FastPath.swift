@@ -3,10 +3,12 @@ import CVMState
 import Glibc
 #endif
 
-// The compiled steps (Program.swift) of a description, for saves without vmdesc and loads
-// without a load guard. Each step does what the per-field path would do for its fields, with
-// the same bytes, calls, errors and paths; whatever a step cannot do fast (an older version, a
-// short input, a subsection marker after a struct element) goes through the per-field path.
+// The compiled steps (Program.swift) of a description, for saves (with a compact vmdesc or
+// none) and loads (checked by a load guard or not). Each step does what the per-field path
+// would do for its fields, with the same bytes, vmdesc text, calls, errors and paths; whatever
+// a step cannot do fast (an older version, a short input, a subsection marker after a struct
+// element, a step whose bytes a load guard does not allow at once) goes through the per-field
+// path.
 
 extension Engine {
     func saveSteps(
@@ -47,6 +49,117 @@ extension Engine {
         }
     }
 
+    /// `saveSteps` and `saveSubsections` with a vmdesc: the description's keys, its field
+    /// objects and its subsections, written as the per-field path writes them. `w` takes
+    /// compiled text (`takesCompiledText`).
+    func saveDescribed(
+        _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer, version: Int32,
+        _ w: VMDescWriter
+    ) throws(VMStateError) {
+        let items = program.items
+        let text = program.text
+        w.appendItems(UnsafeBufferPointer(rebasing: text[program.descPrefix]))
+        w.appendDecimal(Int(version))
+        w.appendOpening("\"fields\": [", array: true)
+        for step in program.steps {
+            switch step.kind {
+            case .run:
+                if step.maxVersion <= version, let desc = step.desc {
+                    file.append(step.wireBytes) { dest in
+                        _ = Codec.putRun(items, step.items, base: opaque, into: dest)
+                    }
+                    w.appendItems(UnsafeBufferPointer(rebasing: text[desc]))
+                } else {
+                    for index in step.fields {
+                        try saveField(plan.fields[index], opaque, version: version, vmdesc: w)
+                    }
+                }
+            case .tested:
+                guard let desc = step.desc else {
+                    try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
+                    continue
+                }
+                if step.test!(opaque, version) {
+                    file.append(step.wireBytes) { dest in
+                        _ = Codec.putRun(items, step.items, base: opaque, into: dest)
+                    }
+                    w.appendItems(UnsafeBufferPointer(rebasing: text[desc]))
+                }
+            case .structs:
+                guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue(), let desc = step.desc
+                else {
+                    try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
+                    continue
+                }
+                let nestedVersion = step.nestedVersion ?? nested.versionID
+                for i in 0..<step.count {
+                    let describe = i == 0 || !step.compressible
+                    let before = file.written
+                    if describe {
+                        w.appendOpening(UnsafeBufferPointer(rebasing: text[desc]), array: false)
+                        w.memberWritten()
+                        if step.count > 1 {
+                            if step.compressible { w.appendRaw(", \"array_len\": ") } else { w.appendRaw(", \"index\": ") }
+                            w.appendDecimal(step.compressible ? step.count : i)
+                        }
+                        w.appendRaw(UnsafeBufferPointer(rebasing: text[step.descType]))
+                        if step.isStruct { w.appendOpening("\"struct\": {", array: false) }
+                    }
+                    do throws(VMStateError) {
+                        try save(nested, opaque + step.offset + i * step.stride, version: nestedVersion,
+                            vmdesc: describe ? w : nil)
+                    } catch {
+                        throw error.under(elementLabel(plan, step, i))
+                    }
+                    if describe {
+                        if step.isStruct { w.appendClosing(UInt8(ascii: "}")) }
+                        w.appendRaw(", \"size\": ")
+                        w.appendDecimal(file.written - before)
+                        w.appendClosing(UInt8(ascii: "}"))
+                    }
+                }
+            case .field:
+                try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
+            }
+        }
+        w.appendClosing(UInt8(ascii: "]"))
+
+        var described = false
+        for entry in program.subsections {
+            let sub = entry.vmsd
+            if let needed = sub.pointee.needed, !needed(opaque) { continue }
+            guard entry.name.count <= 255 else {
+                throw VMStateError(.invalidTable, path: plan.name, offset: file.position,
+                    reason: "subsection name longer than 255 bytes")
+            }
+            if !described {
+                w.appendOpening("\"subsections\": [", array: true)
+                described = true
+            }
+            w.appendOpening("{", array: false)
+            let version = sub.pointee.version_id
+            file.append(entry.name.count + 6) { dest in
+                Codec.putSubsectionHeader(dest, name: entry.name, version: version)
+            }
+            let subPlan: DescriptionPlan
+            if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(sub) }
+            do throws(VMStateError) {
+                try save(subPlan, opaque, version: version, vmdesc: w)
+            } catch {
+                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
+            }
+            w.appendClosing(UInt8(ascii: "}"))
+        }
+        if described { w.appendClosing(UInt8(ascii: "]")) }
+    }
+
+    /// Whether a load guard lets a step write its bytes without checking field by field.
+    @inline(__always)
+    private func allowed(_ step: Step, _ opaque: UnsafeMutableRawPointer) -> Bool {
+        guard let loadGuard, step.lower < step.upper else { return true }
+        return loadGuard.allows(opaque, step.lower, step.upper)
+    }
+
     func loadSteps(
         _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer, version: Int32
     ) throws(VMStateError) {
@@ -54,7 +167,7 @@ extension Engine {
         for step in program.steps {
             switch step.kind {
             case .run:
-                if step.maxVersion <= version
+                if step.maxVersion <= version && allowed(step, opaque)
                     && file.consume(step.wireBytes, { source, end in
                         Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
                     })
@@ -66,7 +179,7 @@ extension Engine {
                 }
             case .tested:
                 guard step.test!(opaque, version) else { continue }
-                if !file.consume(step.wireBytes, { source, end in
+                if !allowed(step, opaque) || !file.consume(step.wireBytes, { source, end in
                     _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
                     return true
                 }) {
@@ -74,6 +187,10 @@ extension Engine {
                 }
             case .structs:
                 guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue() else { continue }
+                if !allowed(step, opaque) {
+                    try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
+                    continue
+                }
                 let nestedVersion = step.nestedVersion ?? nested.versionID
                 for i in 0..<step.count {
                     do throws(VMStateError) {
@@ -96,6 +213,7 @@ extension Engine {
         _ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32, vmdesc: VMDescWriter?
     ) throws(VMStateError) {
         if compiled, vmdesc == nil, let program = nested.program, program.flat, program.flatMaxVersion <= version {
+            ProgramCounters.count(.saves, program)
             let items = program.items
             file.append(program.fixedBytes) { dest in
                 _ = Codec.putRun(items, 0..<items.count, base: element, into: dest)
@@ -109,9 +227,12 @@ extension Engine {
     /// read straight into its run when the input holds it and no subsection marker follows.
     @inline(__always)
     func loadNested(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
-        if compiled, loadGuard == nil, let program = nested.program, program.flat, program.flatMaxVersion <= version,
-            version <= nested.versionID, version >= nested.minimumVersionID
+        if compiled, let program = nested.program, program.flat, program.flatMaxVersion <= version,
+            version <= nested.versionID, version >= nested.minimumVersionID,
+            loadGuard.map({ $0.depth < LoadGuard.maximumDepth && $0.allows(element, program.flatLower, program.flatUpper) })
+                ?? true
         {
+            ProgramCounters.count(loadGuard == nil ? .loads : .checkedLoads, program)
             let items = program.items
             if file.consume(program.fixedBytes, { source, end in
                 Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
@@ -153,11 +274,18 @@ extension Engine {
     func loadSubsections(
         _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer
     ) throws(VMStateError) {
+        var loaded: Set<Int> = []
         while let name = file.peekSubsection(of: program.name) {
             guard let index = subsectionIndex(program, named: name) else {
                 throw VMStateError(
                     .unknownSubsection, offset: file.position,
                     reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+            }
+            // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
+            // would leak the first, a second list load would append twice).
+            if loadGuard != nil, !loaded.insert(index).inserted {
+                throw VMStateError(.badStream, offset: file.position,
+                    reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
             }
             let entry = program.subsections[index]
             file.skip(2 + name.count)

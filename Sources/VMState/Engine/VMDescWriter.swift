@@ -145,6 +145,13 @@ public final class VMDescWriter {
         }
     }
 
+    /// `value` as a JSON string, escaped as `string(_:_:)` writes it.
+    static func quoted(_ value: String) -> [UInt8] {
+        let w = VMDescWriter()
+        w.quote(value)
+        return w.text
+    }
+
     private func quote(_ value: String) {
         text.append(UInt8(ascii: "\""))
         for scalar in value.unicodeScalars {
@@ -175,6 +182,141 @@ public final class VMDescWriter {
     private func hex4(_ v: UInt32) -> String {
         let s = String(v, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, 4 - s.count)) + s
+    }
+}
+
+// MARK: - compiled text
+
+// The compiled steps (FastPath.swift) write precomputed text straight into a compact writer,
+// keeping its state (`needComma`, the open containers) as the calls that text stands for would,
+// so that the per-field path, a custom info's put and the caller can go on writing after them.
+extension VMDescWriter {
+    /// Whether compiled text may be written here: compact, with an object open (where a
+    /// description's keys go).
+    var takesCompiledText: Bool { !pretty && containers.last == false }
+
+    /// Appends complete members or elements (several, comma-separated, in `text`), with the
+    /// separator before them that the next member needs.
+    @inline(__always)
+    func appendItems(_ text: UnsafeBufferPointer<UInt8>) {
+        if needComma { appendSeparator() }
+        needComma = true
+        self.text.append(contentsOf: text)
+    }
+
+    /// Appends the start of a member or element that opens a container (`text` ends with `{`
+    /// or `[`); its members follow.
+    @inline(__always)
+    func appendOpening(_ text: UnsafeBufferPointer<UInt8>, array: Bool) {
+        if needComma { appendSeparator() }
+        self.text.append(contentsOf: text)
+        containers.append(array)
+        needComma = false
+    }
+
+    /// The same, for text given as a literal.
+    @inline(__always)
+    func appendOpening(_ text: StaticString, array: Bool) {
+        appendOpening(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), array: array)
+    }
+
+    /// Closes the innermost container (`}` or `]`).
+    @inline(__always)
+    func appendClosing(_ byte: UInt8) {
+        containers.removeLast()
+        needComma = true
+        text.append(byte)
+    }
+
+    /// Appends text inside the current member (no separator, no state change).
+    @inline(__always)
+    func appendRaw(_ text: UnsafeBufferPointer<UInt8>) { self.text.append(contentsOf: text) }
+
+    @inline(__always)
+    func appendRaw(_ text: StaticString) {
+        appendRaw(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Marks the current member as written (its name and value were appended raw).
+    @inline(__always)
+    func memberWritten() { needComma = true }
+
+    /// Appends `value` in decimal, as `int(_:_:)` writes it.
+    @inline(__always)
+    func appendDecimal(_ value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: an Int has at most 20 digits and a sign
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var v = value.magnitude
+            var i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            } while v != 0
+            if value < 0 {
+                i -= 1
+                buffer[i] = UInt8(ascii: "-")
+            }
+            text.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+        }
+    }
+
+    private func appendSeparator() {
+        text.append(UInt8(ascii: ","))
+        text.append(UInt8(ascii: " "))
+    }
+}
+
+/// The vmdesc text of fields whose description does not depend on the state, built when a plan
+/// is compiled with the calls the per-field path makes for them (`Engine.describeStart`,
+/// `describeEnd`, a nested description's keys), so it is the same text.
+enum VMDescText {
+    /// The field objects of `plan.fields[range]`, comma-separated, as a save at a version
+    /// where they all exist writes them; nil when one of them is not a standard scalar or a
+    /// flat struct with a fixed count.
+    static func fields(_ plan: DescriptionPlan, _ range: Range<Int>) -> [UInt8]? {
+        let w = VMDescWriter()
+        w.startArray()
+        for field in plan.fields[range] {
+            guard describe(field, w, depth: 0) else { return nil }
+        }
+        return Array(w.text.dropFirst())
+    }
+
+    private static func describe(_ field: FieldPlan, _ w: VMDescWriter, depth: Int) -> Bool {
+        guard depth < 16, !field.isPointer, !field.arrayOfPointer, field.sizeOffset == nil,
+            let n = Program.fixedCount(field)
+        else { return false }
+        switch field.op {
+        case .scalar(let width, _):
+            guard n > 0 else { return true }
+            if field.compressible || n == 1 {
+                Engine.describeStart(w, field, index: 0, count: n)
+                Engine.describeEnd(w, field, size: width)
+            } else {
+                for i in 0..<n {
+                    Engine.describeStart(w, field, index: i, count: n)
+                    Engine.describeEnd(w, field, size: width)
+                }
+            }
+        case .structure(let nested):
+            guard let program = nested.program, program.flat, program.flatMaxVersion <= nested.versionID else { return false }
+            for i in 0..<n {
+                Engine.describeStart(w, field, index: i, count: n)
+                w.string("vmsd_name", nested.name)
+                w.int("version", Int64(nested.versionID))
+                w.startArray("fields")
+                for f in nested.fields {
+                    guard describe(f, w, depth: depth + 1) else { return false }
+                }
+                w.endArray()
+                Engine.describeEnd(w, field, size: program.fixedBytes)
+                if field.compressible { break }
+            }
+        default:
+            return false
+        }
+        return true
     }
 }
 
