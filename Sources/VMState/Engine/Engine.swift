@@ -10,7 +10,7 @@ struct Engine {
     let file: MigrationFile
     /// Bounds and undo records of a checked load; nil for QEMU's unchecked load.
     var loadGuard: LoadGuard? = nil
-    /// Whether saves without vmdesc and unchecked loads use the plans' compiled steps
+    /// Whether saves and loads use the plans' compiled steps where they can
     /// (FastPath.swift); false only in tests that compare them with the per-field path.
     var compiled = true
 
@@ -28,15 +28,12 @@ struct Engine {
             }
         }
         do throws(VMStateError) {
-            if compiled, let program = plan.program, vmdesc?.takesCompiledText ?? true {
-                if let vmdesc {
-                    ProgramCounters.count(.describedSaves, program)
-                    try saveDescribed(plan, program, opaque, version: version, vmdesc)
-                } else {
-                    ProgramCounters.count(.saves, program)
-                    try saveSteps(plan, program, opaque, version: version)
-                    try saveSubsections(plan, program, opaque)
-                }
+            if compiled, vmdesc == nil, let program = plan.program {
+                try saveSteps(plan, program, opaque, version: version)
+                try saveSubsections(plan, program, opaque)
+            } else if compiled, let vmdesc, vmdesc.takesCompiledText, let program = plan.program {
+                ProgramCounters.count(.describedSaves, program)
+                try saveDescribed(plan, program, opaque, version: version, vmdesc)
             } else {
                 ProgramCounters.count(.interpretedSaves, plan.program)
                 if let vmdesc {
@@ -244,9 +241,14 @@ struct Engine {
             if r != 0 { throw hookError("pre_load", r) }
         }
         if compiled, let program = plan.program {
-            ProgramCounters.count(loadGuard == nil ? .loads : .checkedLoads, program)
-            try loadSteps(plan, program, opaque, version: version)
-            try loadSubsections(plan, program, opaque)
+            if loadGuard == nil {
+                try loadSteps(plan, program, opaque, version: version)
+                try loadSubsections(plan, program, opaque)
+            } else {
+                ProgramCounters.count(.checkedLoads, program)
+                try loadStepsChecked(plan, program, opaque, version: version)
+                try loadSubsectionsChecked(plan, program, opaque)
+            }
         } else {
             ProgramCounters.count(.interpretedLoads, plan.program)
             for field in plan.fields {

@@ -57,14 +57,15 @@ extension Engine {
         _ w: VMDescWriter
     ) throws(VMStateError) {
         let items = program.items
-        let text = program.text
-        w.appendItems(UnsafeBufferPointer(rebasing: text[program.descPrefix]))
+        let extras = program.extras.pointee
+        let text = extras.text
+        w.appendItems(UnsafeBufferPointer(rebasing: text[extras.descPrefix]))
         w.appendDecimal(Int(version))
         w.appendOpening("\"fields\": [", array: true)
-        for step in program.steps {
+        for (step, extra) in zip(program.steps, extras.steps) {
             switch step.kind {
             case .run:
-                if step.maxVersion <= version, let desc = step.desc {
+                if step.maxVersion <= version, let desc = extra.desc {
                     file.append(step.wireBytes) { dest in
                         _ = Codec.putRun(items, step.items, base: opaque, into: dest)
                     }
@@ -75,7 +76,7 @@ extension Engine {
                     }
                 }
             case .tested:
-                guard let desc = step.desc else {
+                guard let desc = extra.desc else {
                     try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
                     continue
                 }
@@ -86,24 +87,24 @@ extension Engine {
                     w.appendItems(UnsafeBufferPointer(rebasing: text[desc]))
                 }
             case .structs:
-                guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue(), let desc = step.desc
+                guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue(), let desc = extra.desc
                 else {
                     try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
                     continue
                 }
                 let nestedVersion = step.nestedVersion ?? nested.versionID
                 for i in 0..<step.count {
-                    let describe = i == 0 || !step.compressible
+                    let describe = i == 0 || !extra.compressible
                     let before = file.written
                     if describe {
                         w.appendOpening(UnsafeBufferPointer(rebasing: text[desc]), array: false)
                         w.memberWritten()
                         if step.count > 1 {
-                            if step.compressible { w.appendRaw(", \"array_len\": ") } else { w.appendRaw(", \"index\": ") }
-                            w.appendDecimal(step.compressible ? step.count : i)
+                            if extra.compressible { w.appendRaw(", \"array_len\": ") } else { w.appendRaw(", \"index\": ") }
+                            w.appendDecimal(extra.compressible ? step.count : i)
                         }
-                        w.appendRaw(UnsafeBufferPointer(rebasing: text[step.descType]))
-                        if step.isStruct { w.appendOpening("\"struct\": {", array: false) }
+                        w.appendRaw(UnsafeBufferPointer(rebasing: text[extra.descType]))
+                        if extra.isStruct { w.appendOpening("\"struct\": {", array: false) }
                     }
                     do throws(VMStateError) {
                         try save(nested, opaque + step.offset + i * step.stride, version: nestedVersion,
@@ -112,7 +113,7 @@ extension Engine {
                         throw error.under(elementLabel(plan, step, i))
                     }
                     if describe {
-                        if step.isStruct { w.appendClosing(UInt8(ascii: "}")) }
+                        if extra.isStruct { w.appendClosing(UInt8(ascii: "}")) }
                         w.appendRaw(", \"size\": ")
                         w.appendDecimal(file.written - before)
                         w.appendClosing(UInt8(ascii: "}"))
@@ -153,11 +154,12 @@ extension Engine {
         if described { w.appendClosing(UInt8(ascii: "]")) }
     }
 
-    /// Whether a load guard lets a step write its bytes without checking field by field.
+    /// Whether a load guard lets step `index` write its bytes without checking field by field.
     @inline(__always)
-    private func allowed(_ step: Step, _ opaque: UnsafeMutableRawPointer) -> Bool {
-        guard let loadGuard, step.lower < step.upper else { return true }
-        return loadGuard.allows(opaque, step.lower, step.upper)
+    private func allowed(_ program: Program, _ index: Int, _ opaque: UnsafeMutableRawPointer) -> Bool {
+        guard let loadGuard else { return true }
+        let extra = program.extras.pointee.steps[index]
+        return extra.lower >= extra.upper || loadGuard.allows(opaque, extra.lower, extra.upper)
     }
 
     func loadSteps(
@@ -167,7 +169,7 @@ extension Engine {
         for step in program.steps {
             switch step.kind {
             case .run:
-                if step.maxVersion <= version && allowed(step, opaque)
+                if step.maxVersion <= version
                     && file.consume(step.wireBytes, { source, end in
                         Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
                     })
@@ -179,7 +181,7 @@ extension Engine {
                 }
             case .tested:
                 guard step.test!(opaque, version) else { continue }
-                if !allowed(step, opaque) || !file.consume(step.wireBytes, { source, end in
+                if !file.consume(step.wireBytes, { source, end in
                     _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
                     return true
                 }) {
@@ -187,7 +189,53 @@ extension Engine {
                 }
             case .structs:
                 guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue() else { continue }
-                if !allowed(step, opaque) {
+                let nestedVersion = step.nestedVersion ?? nested.versionID
+                for i in 0..<step.count {
+                    do throws(VMStateError) {
+                        try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
+                    } catch {
+                        file.setError(error.errno)  // as loadField: a failed element sets the file error
+                        throw error.under(elementLabel(plan, step, i))
+                    }
+                }
+            case .field:
+                try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
+            }
+        }
+    }
+
+    /// `loadSteps` for a checked load: each step's bytes are checked at once against the load
+    /// guard (`allowed`); a step they do not fit in goes field by field, to fail (or not) there.
+    /// Kept apart from `loadSteps` so that unchecked loads pay nothing for it.
+    func loadStepsChecked(
+        _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer, version: Int32
+    ) throws(VMStateError) {
+        let items = program.items
+        for index in program.steps.indices {
+            let step = program.steps[index]
+            switch step.kind {
+            case .run:
+                if step.maxVersion <= version && allowed(program, index, opaque)
+                    && file.consume(step.wireBytes, { source, end in
+                        Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
+                    })
+                {
+                    continue
+                }
+                for index in step.fields {
+                    try loadField(plan.fields[index], opaque, version: version)
+                }
+            case .tested:
+                guard step.test!(opaque, version) else { continue }
+                if !allowed(program, index, opaque) || !file.consume(step.wireBytes, { source, end in
+                    _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
+                    return true
+                }) {
+                    try loadPresentField(plan.fields[step.fields.lowerBound], opaque)
+                }
+            case .structs:
+                guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue() else { continue }
+                if !allowed(program, index, opaque) {
                     try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
                     continue
                 }
@@ -213,7 +261,6 @@ extension Engine {
         _ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32, vmdesc: VMDescWriter?
     ) throws(VMStateError) {
         if compiled, vmdesc == nil, let program = nested.program, program.flat, program.flatMaxVersion <= version {
-            ProgramCounters.count(.saves, program)
             let items = program.items
             file.append(program.fixedBytes) { dest in
                 _ = Codec.putRun(items, 0..<items.count, base: element, into: dest)
@@ -229,10 +276,10 @@ extension Engine {
     func loadNested(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
         if compiled, let program = nested.program, program.flat, program.flatMaxVersion <= version,
             version <= nested.versionID, version >= nested.minimumVersionID,
-            loadGuard.map({ $0.depth < LoadGuard.maximumDepth && $0.allows(element, program.flatLower, program.flatUpper) })
+            loadGuard.map({ $0.depth < LoadGuard.maximumDepth && $0.allows(element, program.extras.pointee.flatLower, program.extras.pointee.flatUpper) })
                 ?? true
         {
-            ProgramCounters.count(loadGuard == nil ? .loads : .checkedLoads, program)
+            if loadGuard != nil { ProgramCounters.count(.checkedLoads, program) }
             let items = program.items
             if file.consume(program.fixedBytes, { source, end in
                 Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
@@ -274,7 +321,34 @@ extension Engine {
     func loadSubsections(
         _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer
     ) throws(VMStateError) {
-        var loaded: Set<Int> = []
+        while let name = file.peekSubsection(of: program.name) {
+            guard let index = subsectionIndex(program, named: name) else {
+                throw VMStateError(
+                    .unknownSubsection, offset: file.position,
+                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+            }
+            let entry = program.subsections[index]
+            file.skip(2 + name.count)
+            let at = file.position
+            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
+            // QEMU reads the subsection version into a uint8_t.
+            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
+            let subPlan: DescriptionPlan
+            if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
+            do throws(VMStateError) {
+                try load(subPlan, opaque, version: version)
+            } catch {
+                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
+            }
+        }
+    }
+
+    /// `loadSubsections` of a checked load: a subsection the stream repeats is refused.
+    func loadSubsectionsChecked(
+        _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer
+    ) throws(VMStateError) {
+        var loaded: UInt64 = 0  // checked loads: the subsections loaded, by index (the first 64)
+        var loadedMore: Set<Int>? = nil  // ... and the others
         while let name = file.peekSubsection(of: program.name) {
             guard let index = subsectionIndex(program, named: name) else {
                 throw VMStateError(
@@ -283,7 +357,7 @@ extension Engine {
             }
             // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
             // would leak the first, a second list load would append twice).
-            if loadGuard != nil, !loaded.insert(index).inserted {
+            if !Self.firstTime(index, &loaded, &loadedMore) {
                 throw VMStateError(.badStream, offset: file.position,
                     reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
             }
@@ -301,6 +375,17 @@ extension Engine {
                 throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
             }
         }
+    }
+
+    /// Records `index` in `mask` (below 64) or `more`; false when it was there already.
+    private static func firstTime(_ index: Int, _ mask: inout UInt64, _ more: inout Set<Int>?) -> Bool {
+        if index < 64 {
+            let bit: UInt64 = 1 << UInt64(index)
+            defer { mask |= bit }
+            return mask & bit == 0
+        }
+        if more == nil { more = [] }
+        return more!.insert(index).inserted
     }
 
     /// The index of the subsection called `name`, without building anything.

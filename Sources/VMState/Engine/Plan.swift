@@ -94,7 +94,7 @@ final class DescriptionPlan: @unchecked Sendable {
     @exclusivity(unchecked) fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
     /// The subsections' plans where they could be built with this one (held for `program`).
     @exclusivity(unchecked) fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []
-    /// The compiled steps for saves without vmdesc and unchecked loads; set once the plan is
+    /// The compiled steps for saves and loads (with vmdesc, checked or not); set once the plan is
     /// built, before it is published.
     @exclusivity(unchecked) fileprivate(set) var program: Program?
     fileprivate let programStorage = ProgramStorage()

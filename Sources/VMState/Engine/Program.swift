@@ -109,47 +109,65 @@ struct Step {
     var offset: Int = 0
     var count: Int = 0
     var stride: Int = 0
+}
+
+/// What saves with vmdesc and checked loads need of a step, kept apart from `Step` so that the
+/// plain save and load loops copy no more than they use.
+struct StepExtra {
     /// run, tested, structs: the bytes the step's fields occupy from the struct's base (what
     /// the per-field path's bounds checks cover, and what the items write); `lower == upper`
     /// when none.
     var lower: Int = 0
     var upper: Int = 0
-    /// The vmdesc text of the step in `Program.text` (compact form). run, tested: the field
-    /// objects, comma-separated; structs: `{"name": "..."`. Nil: the per-field path describes.
+    /// The vmdesc text of the step in `ProgramExtras.text` (compact form). run, tested: the
+    /// field objects, comma-separated; structs: `{"name": "..."`. Nil: the per-field path
+    /// describes the step's fields.
     var desc: Range<Int>? = nil
     /// structs: `, "type": "..."`.
     var descType: Range<Int> = 0..<0
     /// structs: the field's vmdesc has the first element only (`array_len`) rather than every
-    /// element (`index`), and a `struct` object around the nested description.
+    /// element (`index`); and a `struct` object around the nested description.
     var compressible = false
     var isStruct = false
 }
 
-/// How often descriptions ran through the compiled steps or the per-field path, counted only
-/// while `enabled` (tests; a relaxed load costs nothing measurable otherwise).
+/// A program's parts for saves with vmdesc and checked loads (behind one pointer, for the same
+/// reason as `StepExtra`).
+struct ProgramExtras {
+    /// One per step.
+    let steps: UnsafeBufferPointer<StepExtra>
+    /// The vmdesc fragments of the steps, and `descPrefix`: `"vmsd_name": "...", "version": `.
+    let text: UnsafeBufferPointer<UInt8>
+    let descPrefix: Range<Int>
+    /// Flat: the bytes its run occupies from the struct's base (see `StepExtra.lower`).
+    let flatLower: Int
+    let flatUpper: Int
+    /// Owned by the plan's storage.
+    let counters: Unmanaged<ProgramCounters>
+}
+
+/// How often a description ran through the compiled steps with a vmdesc or a load guard, or
+/// through the per-field path; counted only while `enabled` (tests: a debug hook to show which
+/// path ran). Plain saves and unchecked loads are not counted, to keep their loops as they were.
 final class ProgramCounters: Sendable {
     static let enabled = Atomic<Bool>(false)
-    /// Saves without vmdesc, saves with vmdesc, unchecked loads, checked loads: by the compiled steps.
-    let saves = Atomic<Int>(0)
+    /// Saves with vmdesc and checked loads by the compiled steps.
     let describedSaves = Atomic<Int>(0)
-    let loads = Atomic<Int>(0)
     let checkedLoads = Atomic<Int>(0)
     /// Saves and loads of the description by the per-field path.
     let interpretedSaves = Atomic<Int>(0)
     let interpretedLoads = Atomic<Int>(0)
 
-    enum Kind { case saves, describedSaves, loads, checkedLoads, interpretedSaves, interpretedLoads }
+    enum Kind { case describedSaves, checkedLoads, interpretedSaves, interpretedLoads }
 
     @inline(__always) static func count(_ kind: Kind, _ program: Program?) {
         guard enabled.load(ordering: .relaxed), let program else { return }
-        program.counters.takeUnretainedValue().add(kind)
+        program.extras.pointee.counters.takeUnretainedValue().add(kind)
     }
 
     private func add(_ kind: Kind) {
         switch kind {
-        case .saves: saves.add(1, ordering: .relaxed)
         case .describedSaves: describedSaves.add(1, ordering: .relaxed)
-        case .loads: loads.add(1, ordering: .relaxed)
         case .checkedLoads: checkedLoads.add(1, ordering: .relaxed)
         case .interpretedSaves: interpretedSaves.add(1, ordering: .relaxed)
         case .interpretedLoads: interpretedLoads.add(1, ordering: .relaxed)
@@ -204,28 +222,23 @@ struct Program {
     /// Only for reserving output room; at most `estimateLimit`.
     let estimatedBytes: Int
     static let estimateLimit = 64 << 20
-    /// The vmdesc fragments of the steps, and `descPrefix`: `"vmsd_name": "...", "version": `.
-    let text: UnsafeBufferPointer<UInt8>
-    let descPrefix: Range<Int>
-    /// Flat: the bytes its run occupies from the struct's base (see `Step.lower`).
-    let flatLower: Int
-    let flatUpper: Int
-    /// Owned by the plan's storage.
-    let counters: Unmanaged<ProgramCounters>
+    /// For saves with vmdesc and checked loads.
+    let extras: UnsafePointer<ProgramExtras>
 
     fileprivate init(
-        steps: [Step], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
+        steps: [Step], extras stepExtras: [StepExtra], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
         name: UnsafeBufferPointer<UInt8>, text: [UInt8], descPrefix: Range<Int>, storage: ProgramStorage
     ) {
         self.steps = storage.copy(steps)
         self.items = storage.copy(items)
         self.subsections = storage.copy(subsections)
-        self.text = storage.copy(text)
-        self.descPrefix = descPrefix
-        counters = Unmanaged.passUnretained(storage.counters)
+        extras = storage.copy([
+            ProgramExtras(
+                steps: storage.copy(stepExtras), text: storage.copy(text), descPrefix: descPrefix,
+                flatLower: flat ? stepExtras.first?.lower ?? 0 : 0, flatUpper: flat ? stepExtras.first?.upper ?? 0 : 0,
+                counters: Unmanaged.passUnretained(storage.counters))
+        ]).baseAddress!
         self.flat = flat
-        flatLower = flat ? steps.first?.lower ?? 0 : 0
-        flatUpper = flat ? steps.first?.upper ?? 0 : 0
         flatMaxVersion = steps.first?.maxVersion ?? Int32.min
         self.name = name
         fixedBytes = steps.reduce(0) { $0 + ($1.kind == .run ? $1.wireBytes : 0) }
@@ -293,6 +306,7 @@ struct Program {
             text.append(contentsOf: bytes)
             return text.count - bytes.count..<text.count
         }
+        var extras = [StepExtra](repeating: StepExtra(), count: steps.count)
         for i in steps.indices {
             let range = steps[i].fields
             var lower = Int.max
@@ -306,18 +320,18 @@ struct Program {
             lower = min(lower, itemsLower)
             upper = max(upper, itemsUpper)
             if lower < upper {
-                steps[i].lower = lower
-                steps[i].upper = upper
+                extras[i].lower = lower
+                extras[i].upper = upper
             }
             switch steps[i].kind {
             case .run, .tested:
-                if let described = VMDescText.fields(plan, range) { steps[i].desc = stash(described) }
+                if let described = VMDescText.fields(plan, range) { extras[i].desc = stash(described) }
             case .structs:
                 let field = plan.fields[range.lowerBound]
-                steps[i].desc = stash(Array("{\"name\": ".utf8) + VMDescWriter.quoted(field.vmdescName))
-                steps[i].descType = stash(Array(", \"type\": ".utf8) + VMDescWriter.quoted(field.typeName))
-                steps[i].compressible = field.compressible
-                steps[i].isStruct = field.isStruct
+                extras[i].desc = stash(Array("{\"name\": ".utf8) + VMDescWriter.quoted(field.vmdescName))
+                extras[i].descType = stash(Array(", \"type\": ".utf8) + VMDescWriter.quoted(field.typeName))
+                extras[i].compressible = field.compressible
+                extras[i].isStruct = field.isStruct
             case .field:
                 break
             }
@@ -335,7 +349,7 @@ struct Program {
                 name: owned(sub.name)))
         }
         let name = owned(plan.nameBytes)
-        return Program(steps: steps, items: items, subsections: subsections, flat: flat, name: name, text: text,
+        return Program(steps: steps, extras: extras, items: items, subsections: subsections, flat: flat, name: name, text: text,
             descPrefix: descPrefix, storage: storage)
     }
 
