@@ -274,20 +274,35 @@ extension Engine {
     /// read straight into its run when the input holds it and no subsection marker follows.
     @inline(__always)
     func loadNested(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
-        if compiled, let program = nested.program, program.flat, program.flatMaxVersion <= version,
-            version <= nested.versionID, version >= nested.minimumVersionID,
-            loadGuard.map({ $0.depth < LoadGuard.maximumDepth && $0.allows(element, program.extras.pointee.flatLower, program.extras.pointee.flatUpper) })
-                ?? true
+        if compiled, loadGuard == nil, let program = nested.program, program.flat, program.flatMaxVersion <= version,
+            version <= nested.versionID, version >= nested.minimumVersionID
         {
-            if loadGuard != nil { ProgramCounters.count(.checkedLoads, program) }
             let items = program.items
             if file.consume(program.fixedBytes, { source, end in
                 Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
             }) {
                 return
             }
+        } else if compiled, loadGuard != nil, loadFlatChecked(nested, element, version: version) {
+            return
         }
         try load(nested, element, version: version)
+    }
+
+    /// The flat-element shortcut of `loadNested` in a checked load: taken within the nesting
+    /// limit when the element's bytes lie in its region. False: load it the long way.
+    @inline(never)
+    private func loadFlatChecked(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) -> Bool {
+        guard let loadGuard, let program = nested.program, program.flat, program.flatMaxVersion <= version,
+            version <= nested.versionID, version >= nested.minimumVersionID,
+            loadGuard.depth < LoadGuard.maximumDepth,
+            loadGuard.allows(element, program.extras.pointee.flatLower, program.extras.pointee.flatUpper)
+        else { return false }
+        ProgramCounters.count(.checkedLoads, program)
+        let items = program.items
+        return file.consume(program.fixedBytes) { source, end in
+            Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
+        }
     }
 
     /// Subsections of a save without vmdesc: the same as `saveSubsections`, with the header in
