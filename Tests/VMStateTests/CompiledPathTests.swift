@@ -232,6 +232,37 @@ import Testing
         }
     }
 
+    /// A tested array described element by element whose text would pass
+    /// `VMDescText.limit`: the step keeps no text, the per-field path describes it, and the
+    /// result is the same.
+    @Test func longElementByElementTextIsLeftToThePerFieldPath() throws {
+        let count = 20000
+        let fields = UnsafeMutablePointer<VMStateField>.allocate(capacity: 2)
+        fields.initialize(repeating: VMStateField(), count: 2)
+        fields[0].name = UnsafePointer(g_strdup("bytes"))
+        fields[0].size = 1
+        fields[0].num = Int32(count)
+        fields[0].info = vmstate_std_info(Int32(VMSTATE_STD_UINT8.rawValue))
+        fields[0].flags = VMS_ARRAY
+        fields[0].field_exists = { _, _ in true }
+        let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+        vmsd.initialize(to: VMStateDescription())
+        vmsd.pointee.name = UnsafePointer(g_strdup("long-tested-array"))
+        vmsd.pointee.version_id = 1
+        vmsd.pointee.minimum_version_id = 1
+        vmsd.pointee.fields = UnsafePointer(fields)
+        let program = try #require(try Planner.plan(vmsd).program)
+        #expect(program.steps.count == 1 && program.steps[0].kind == .tested)
+        #expect(program.extras.pointee.steps[0].desc == nil)
+
+        let opaque = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 8)
+        defer { opaque.deallocate() }
+        for i in 0..<count { opaque.storeBytes(of: UInt8(truncatingIfNeeded: i), toByteOffset: i, as: UInt8.self) }
+        let fast = Self.save(vmsd, opaque, compiled: true)
+        #expect(fast == Self.save(vmsd, opaque, compiled: false))
+        #expect(fast.contains("{\"name\": \"bytes\", \"index\": 19999, \"type\": \"uint8\", \"size\": 1}]}"))
+    }
+
     // MARK: - regions end where they end
 
     /// A description of one uint32 at offset 0 (a 4-byte device).

@@ -33,6 +33,9 @@ public final class VMDescWriter {
     /// The text written so far, as bytes.
     var text: [UInt8] { Array(buffer.bytes) }
 
+    /// How many bytes of text were written.
+    var byteCount: Int { buffer.count }
+
     /// True when every container opened has been closed.
     public var isComplete: Bool { containers.isEmpty }
 
@@ -279,14 +282,19 @@ extension VMDescWriter {
 /// is compiled with the calls the per-field path makes for them (`Engine.describeStart`,
 /// `describeEnd`, a nested description's keys), so it is the same text.
 enum VMDescText {
+    /// The most text kept for one step: an array described element by element (a tested
+    /// array, whose objects each carry an `index`) could otherwise keep megabytes per plan; a
+    /// longer text is written by the per-field path while saving, as before.
+    static let limit = 64 << 10
+
     /// The field objects of `plan.fields[range]`, comma-separated, as a save at a version
     /// where they all exist writes them; nil when one of them is not a standard scalar or a
-    /// flat struct with a fixed count.
+    /// flat struct with a fixed count, or when the text would be longer than `limit`.
     static func fields(_ plan: DescriptionPlan, _ range: Range<Int>) -> [UInt8]? {
         let w = VMDescWriter()
         w.startArray()
         for field in plan.fields[range] {
-            guard describe(field, w, depth: 0) else { return nil }
+            guard describe(field, w, depth: 0), w.byteCount <= limit else { return nil }
         }
         return Array(w.text.dropFirst())
     }
@@ -305,6 +313,7 @@ enum VMDescText {
                 for i in 0..<n {
                     Engine.describeStart(w, field, index: i, count: n)
                     Engine.describeEnd(w, field, size: width)
+                    if w.byteCount > limit { return false }
                 }
             }
         case .structure(let nested):
@@ -320,6 +329,7 @@ enum VMDescText {
                 w.endArray()
                 Engine.describeEnd(w, field, size: program.fixedBytes)
                 if field.compressible { break }
+                if w.byteCount > limit { return false }
             }
         default:
             return false
