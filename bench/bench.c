@@ -8,6 +8,12 @@
  *                                      "maxrss-delta-KiB allocations peak-heap-bytes"
  *   bench --iter CASE save|load engine|c N   N operations, nothing printed: for profilers
  *                                      (valgrind --tool=callgrind --toggle-collect=run_iterations)
+ *   bench --iter CASE vmdesc engine N  N saves with a vmdesc JSONWriter
+ *   bench --iter registry save|load engine N   N registry saves or loads of the machine
+ *
+ * After the cases: each case saved with a vmdesc JSONWriter (engine only: the C interpreter
+ * writes no vmdesc), and the "registry" machine (cpu x2, table, deep, 64 MiB of RAM) saved and
+ * loaded as whole streams, against a memcpy of the same bytes into a pre-faulted buffer.
  *
  * Environment: BENCH_SAMPLES (default 9 timed samples per measurement, the median is shown),
  * BENCH_SAMPLE_MS (default 20: each sample repeats the operation for about this long).
@@ -21,6 +27,8 @@
 #include <unistd.h>
 
 #include "alloc_track.h"
+#include "migration/vmstate-registry.h"
+#include "qapi/qmp/json-writer.h"
 #include "cases.h"
 #include "interp.h"
 
@@ -87,6 +95,25 @@ static void op_load(Ctx *x) {
 static void op_memcpy(Ctx *x) {
     memcpy(x->copy_dst, x->copy_src, x->copy_len);
     __asm__ volatile("" ::"r"(x->copy_dst) : "memory");
+}
+
+/* A save as a stream save does it: into a JSONWriter with the device's object open. */
+static int save_vmdesc_into(const BenchCase *c, void *dev, GByteArray *out, GString *json) {
+    JSONWriter *w = json_writer_new(false);
+    json_writer_start_object(w, NULL);
+    QEMUFile *f = vmstate_file_new_output(out);
+    int r = vmstate_save_state(f, c->vmsd, dev, w);
+    int e = qemu_fclose(f);
+    json_writer_end_object(w);
+    if (json) g_string_assign(json, json_writer_get(w));
+    json_writer_free(w);
+    return r ? r : e;
+}
+
+static void op_save_vmdesc(Ctx *x) {
+    g_byte_array_set_size(x->out, 0);
+    int r = save_vmdesc_into(x->c, x->src, x->out, NULL);
+    if (r) die("save with vmdesc", x->c, r);
 }
 
 static void prepare_load(Ctx *x) {
@@ -301,20 +328,222 @@ static int iterate(const char *name, const char *dir, const char *impl, long n) 
     if (save_into(c, x.engine, x.src, first)) die("save", c, -1);
     x.in = load_input(first);
     g_byte_array_unref(first);
-    void (*op)(Ctx *) = !strcmp(dir, "save") ? op_save : op_load;
+    void (*op)(Ctx *) = !strcmp(dir, "save") ? op_save : !strcmp(dir, "vmdesc") ? op_save_vmdesc : op_load;
     op(&x);
     run_n(&x, op, n);
     return 0;
 }
 
+/* ==== save with vmdesc ====================================================================== */
+
+/* The number of field objects in a vmdesc text (each one starts with {"name": ). */
+static long count_fields(const char *json) {
+    long n = 0;
+    for (const char *p = json; (p = strstr(p, "{\"name\": ")); p++) n++;
+    return n;
+}
+
+static void run_vmdesc(const BenchCase *const *selected, int nselected) {
+    printf("\nsave with vmdesc (engine, vmstate_save_state into a compact JSONWriter, as a stream "
+           "save does):\n");
+    printf("%-6s %8s %10s | %10s %12s %10s %10s\n", "case", "fields", "json bytes", "save",
+           "with vmdesc", "+ns/field", "ratio");
+    printf("------------------------------------------------------------------------------\n");
+    for (int k = 0; k < nselected; k++) {
+        const BenchCase *c = selected[k];
+        Ctx x = {.c = c, .engine = 1};
+        x.src = c->create();
+        x.out = g_byte_array_new();
+        GString *json = g_string_new(NULL);
+        if (save_vmdesc_into(c, x.src, x.out, json)) die("save with vmdesc", c, -1);
+        GByteArray *plain = g_byte_array_new();
+        if (save_into(c, 1, x.src, plain) || plain->len != x.out->len ||
+            memcmp(plain->data, x.out->data, plain->len)) {
+            fprintf(stderr, "bench: %s: a save with vmdesc wrote different bytes\n", c->name);
+            exit(1);
+        }
+        g_byte_array_unref(plain);
+        long fields = count_fields(json->str);
+        double t0 = measure(&x, op_save, NULL);
+        double t1 = measure(&x, op_save_vmdesc, NULL);
+        char a[32], b[32];
+        human_time(a, sizeof a, t0);
+        human_time(b, sizeof b, t1);
+        printf("%-6s %8ld %10zu | %10s %12s %10.1f %9.2fx\n", c->name, fields, json->len, a, b,
+               (t1 - t0) / (fields ? fields : 1), t1 / t0);
+        fflush(stdout);
+        g_string_free(json, TRUE);
+        g_byte_array_unref(x.out);
+        c->destroy(x.src);
+    }
+}
+
+/* ==== registry ============================================================================== */
+
+#define MACHINE_RAM (64u << 20)
+
+/* A machine: devices (two cpus, a table, a deep tree, each added with its size) and/or 64 MiB
+ * of RAM, each page filled with a pattern (no zero pages: every page is copied). */
+typedef struct Machine {
+    VMStateRegistry *reg;
+    void *dev[4], *empty[4];
+    const BenchCase *cases[4];
+    int ndev;
+    uint8_t *ram;
+    GByteArray *out;
+    GBytes *in;
+    unsigned flags;
+} Machine;
+
+static void machine_fail(const char *what, GError *err) {
+    fprintf(stderr, "bench: registry %s failed: %s\n", what, err ? err->message : "?");
+    exit(1);
+}
+
+static Machine *machine_new(int devices, int ram, int into_empty) {
+    Machine *m = g_new0(Machine, 1);
+    m->reg = vmstate_registry_new();
+    GError *err = NULL;
+    if (devices) {
+        const char *names[4] = {"cpu", "cpu", "table", "deep"};
+        for (int i = 0; i < 4; i++) {
+            const BenchCase *c = find_case(names[i]);
+            m->cases[i] = c;
+            m->dev[i] = c->create();
+            m->empty[i] = c->create_empty();
+            char idstr[32];
+            snprintf(idstr, sizeof idstr, "bench-%s", c->name);
+            if (!vmstate_registry_add_sized(m->reg, idstr, i == 1, c->vmsd,
+                                            into_empty ? m->empty[i] : m->dev[i], c->size, &err))
+                machine_fail("add", err);
+        }
+        m->ndev = 4;
+    }
+    if (ram) {
+        m->ram = g_malloc(MACHINE_RAM);
+        for (size_t i = 0; i < MACHINE_RAM; i += 8) {
+            uint64_t v = (i * 0x9E3779B97F4A7C15ull) | 1;
+            memcpy(m->ram + i, &v, 8);
+        }
+        if (!vmstate_registry_add_ram(m->reg, "pc.ram", m->ram, MACHINE_RAM, &err))
+            machine_fail("add_ram", err);
+    }
+    m->out = g_byte_array_new();
+    return m;
+}
+
+static void machine_free(Machine *m) {
+    vmstate_registry_free(m->reg);
+    for (int i = 0; i < m->ndev; i++) {
+        m->cases[i]->destroy(m->dev[i]);
+        m->cases[i]->destroy(m->empty[i]);
+    }
+    g_free(m->ram);
+    g_byte_array_unref(m->out);
+    if (m->in) g_bytes_unref(m->in);
+    g_free(m);
+}
+
+static void machine_save(Machine *m) {
+    GError *err = NULL;
+    g_byte_array_set_size(m->out, 0);
+    if (!vmstate_registry_save(m->reg, "bench-machine", m->out, &err)) machine_fail("save", err);
+}
+
+static void machine_load(Machine *m) {
+    GError *err = NULL;
+    if (!vmstate_registry_load(m->reg, m->in, m->flags, &err)) machine_fail("load", err);
+}
+
+/* `measure` works on a Ctx: these carry the machine in its `src`. */
+static void op_machine_save(Ctx *x) { machine_save(x->src); }
+static void op_machine_load(Ctx *x) { machine_load(x->src); }
+
+static void print_machine_row(const char *what, size_t bytes, double t, double floor) {
+    char a[32], b[32];
+    human_time(a, sizeof a, t);
+    human_time(b, sizeof b, floor);
+    printf("%-34s %10zu | %10s %10s %9.2fx %8.0f\n", what, bytes, a, b, t / floor,
+           bytes / t * 1e3);
+    fflush(stdout);
+}
+
+static void run_registry(void) {
+    printf("\nregistry: a machine of cpu x2, table, deep (added with their sizes) and 64 MiB of "
+           "RAM,\nsaved and loaded as whole streams (vmstate_registry_save / _load); memcpy: the "
+           "same number of bytes\ninto a pre-faulted buffer\n");
+    printf("%-34s %10s | %10s %10s %10s %8s\n", "operation", "bytes", "time", "memcpy",
+           "x memcpy", "MB/s");
+    printf("------------------------------------------------------------------------------\n");
+    const char *parts[3] = {"machine", "devices only", "RAM only"};
+    for (int part = 0; part < 3; part++) {
+        Machine *saver = machine_new(part != 2, part != 1, 0);
+        machine_save(saver);
+        Machine *loader = machine_new(part != 2, part != 1, 1);
+        loader->in = g_bytes_new(saver->out->data, saver->out->len);
+        machine_load(loader);
+        /* the loaded machine saves the same stream again */
+        machine_save(loader);
+        if (loader->out->len != saver->out->len ||
+            memcmp(loader->out->data, saver->out->data, saver->out->len)) {
+            fprintf(stderr, "bench: registry %s: the load did not restore the state\n", parts[part]);
+            exit(1);
+        }
+        Ctx copy = {0};
+        copy.copy_len = saver->out->len;
+        copy.copy_src = g_memdup2(saver->out->data, saver->out->len);
+        copy.copy_dst = g_malloc(copy.copy_len);
+        memset(copy.copy_dst, 1, copy.copy_len);
+        double floor = measure(&copy, op_memcpy, NULL);
+        Ctx x = {.src = saver};
+        char what[64];
+        snprintf(what, sizeof what, "%s save", parts[part]);
+        print_machine_row(what, saver->out->len, measure(&x, op_machine_save, NULL), floor);
+        x.src = loader;
+        snprintf(what, sizeof what, "%s load", parts[part]);
+        print_machine_row(what, saver->out->len, measure(&x, op_machine_load, NULL), floor);
+        if (part != 2) {
+            loader->flags = VMSTATE_LOAD_TRANSACTIONAL;
+            snprintf(what, sizeof what, "%s load, transactional", parts[part]);
+            print_machine_row(what, saver->out->len, measure(&x, op_machine_load, NULL), floor);
+        }
+        g_free(copy.copy_src);
+        g_free(copy.copy_dst);
+        machine_free(saver);
+        machine_free(loader);
+    }
+}
+
+/* --iter registry save|load engine N */
+static int iterate_registry(const char *dir, long n) {
+    Machine *saver = machine_new(1, 1, 0);
+    machine_save(saver);
+    Machine *loader = machine_new(1, 1, 1);
+    loader->in = g_bytes_new(saver->out->data, saver->out->len);
+    Ctx x = {.src = strcmp(dir, "save") ? loader : saver};
+    void (*op)(Ctx *) = strcmp(dir, "save") ? op_machine_load : op_machine_save;
+    op(&x);
+    for (long i = 0; i < n; i++) run_iterations(&x, op);
+    machine_free(saver);
+    machine_free(loader);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "--mem")) return memory_child(argv[2], argv[3], argv[4]);
+    if (argc == 6 && !strcmp(argv[1], "--iter") && !strcmp(argv[2], "registry"))
+        return iterate_registry(argv[3], atol(argv[5]));
     if (argc == 6 && !strcmp(argv[1], "--iter"))
         return iterate(argv[2], argv[3], argv[4], atol(argv[5]));
 
     const BenchCase *selected[16];
     int nselected = 0;
+    int registry = argc == 1;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "registry")) {
+            registry = 1;
+            continue;
+        }
         const BenchCase *c = find_case(argv[i]);
         if (!c) {
             fprintf(stderr, "bench: no case %s\n", argv[i]);
@@ -322,7 +551,7 @@ int main(int argc, char **argv) {
         }
         selected[nselected++] = c;
     }
-    if (!nselected)
+    if (!nselected && argc == 1)
         for (int i = 0; i < bench_case_count; i++) selected[nselected++] = &bench_cases[i];
 
     char self[4096];
@@ -380,7 +609,10 @@ int main(int argc, char **argv) {
         c->destroy(x.dst);
     }
     (void)results;
+    if (nselected) run_vmdesc(selected, nselected);
+    if (registry) run_registry();
 
+    if (!nselected) return 0;
     printf("\nmemory of one operation (fresh process; a save writes into a new GByteArray):\n");
     printf("%-6s %-5s | %-30s | %-30s\n", "case", "dir", "engine: allocs / peak heap / RSS+",
            "C interp: allocs / peak heap / RSS+");

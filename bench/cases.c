@@ -425,18 +425,18 @@ const BenchCase bench_cases[] = {
     {"cpu", "300 mixed scalars, 5 arrays, custom info, 3 subsections (2 needed)", &vmstate_cpu,
      cpu_create, cpu_create_empty, NULL, g_free,
      /* scalars, arrays, the custom field, msr subsection, pmu subsection */
-     CPU_SCALAR_COUNT + 16 + 64 + 128 + 8 + 8 + 1 + (32 + 2) + (8 + 1)},
+     CPU_SCALAR_COUNT + 16 + 64 + 128 + 8 + 8 + 1 + (32 + 2) + (8 + 1), sizeof(BenchCPU)},
     {"table", "4,096 structs of 8 scalars", &vmstate_table, table_create, table_create_empty,
-     NULL, g_free, 4096 * 8},
+     NULL, g_free, 4096 * 8, sizeof(BenchTable)},
     {"bulk", "64 MiB buffer + 4 Mi uint32", &vmstate_bulk, bulk_create, bulk_create_empty, NULL,
-     bulk_destroy, 1 + BULK_WORDS},
+     bulk_destroy, 1 + BULK_WORDS, sizeof(BenchBulk)},
     {"deep", "6 levels of structs (127 nodes), subsections, field_exists", &vmstate_deep0,
      deep_create, deep_create_empty, NULL, g_free,
      /* per node: a, b, c[4], flag, d, e[8] and the subsection's 2 (opt does not exist) */
-     127 * (1 + 1 + 4 + 1 + 1 + 8 + 2)},
+     127 * (1 + 1 + 4 + 1 + 1 + 8 + 2), sizeof(Deep0)},
     {"lists", "QTAILQ and GTree of 10,000 elements each", &vmstate_lists, lists_create,
      lists_create_empty, lists_empty, lists_destroy,
      /* each list element's 2 fields, each tree node's key and 2 value fields */
-     LIST_COUNT * 2 + LIST_COUNT * 3},
+     LIST_COUNT * 2 + LIST_COUNT * 3, sizeof(BenchLists)},
 };
 const int bench_case_count = sizeof bench_cases / sizeof bench_cases[0];

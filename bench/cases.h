@@ -19,6 +19,8 @@ typedef struct BenchCase {
      * one), each buffer once, each custom-info element once; struct elements themselves and
      * list/tree markers are not counted. */
     long elements;
+    /* sizeof the top-level struct (for vmstate_registry_add_sized). */
+    size_t size;
 } BenchCase;
 
 extern const BenchCase bench_cases[];

@@ -10,7 +10,7 @@ struct Engine {
     let file: MigrationFile
     /// Bounds and undo records of a checked load; nil for QEMU's unchecked load.
     var loadGuard: LoadGuard? = nil
-    /// Whether saves without vmdesc and unchecked loads use the plans' compiled steps
+    /// Whether saves and loads use the plans' compiled steps where they can
     /// (FastPath.swift); false only in tests that compare them with the per-field path.
     var compiled = true
 
@@ -27,16 +27,20 @@ struct Engine {
                 throw hookError("pre_save", r)
             }
         }
-        if let vmdesc {
-            vmdesc.string("vmsd_name", plan.name)
-            vmdesc.int("version", Int64(version))
-            vmdesc.startArray("fields")
-        }
         do throws(VMStateError) {
             if compiled, vmdesc == nil, let program = plan.program {
                 try saveSteps(plan, program, opaque, version: version)
                 try saveSubsections(plan, program, opaque)
+            } else if compiled, let vmdesc, vmdesc.takesCompiledText, let program = plan.program {
+                ProgramCounters.count(.describedSaves, program)
+                try saveDescribed(plan, program, opaque, version: version, vmdesc)
             } else {
+                ProgramCounters.count(.interpretedSaves, plan.program)
+                if let vmdesc {
+                    vmdesc.string("vmsd_name", plan.name)
+                    vmdesc.int("version", Int64(version))
+                    vmdesc.startArray("fields")
+                }
                 for field in plan.fields {
                     try saveField(field, opaque, version: version, vmdesc: vmdesc)
                 }
@@ -72,15 +76,15 @@ struct Engine {
         if case .scalar(let width, _) = field.op, !field.arrayOfPointer, n > 0,
             vmdesc == nil || (field.compressible || n == 1), let base
         {
-            if let vmdesc { describeStart(vmdesc, field, index: 0, count: n) }
+            if let vmdesc { Self.describeStart(vmdesc, field, index: 0, count: n) }
             Codec.putScalars(file, base, count: n, width: width, stride: size)
-            if let vmdesc { describeEnd(vmdesc, field, size: width) }
+            if let vmdesc { Self.describeEnd(vmdesc, field, size: width) }
             return
         }
 
         var describe = vmdesc
         for i in 0..<n {
-            if let describe { describeStart(describe, field, index: i, count: n) }
+            if let describe { Self.describeStart(describe, field, index: i, count: n) }
             let before = file.written
             do throws(VMStateError) {
                 var element = base.map { $0 + i * size }
@@ -96,7 +100,7 @@ struct Engine {
                 throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
             }
             if let writer = describe {
-                describeEnd(writer, field, size: file.written - before)
+                Self.describeEnd(writer, field, size: file.written - before)
                 if field.compressible { describe = nil }
             }
         }
@@ -236,11 +240,17 @@ struct Engine {
             let r = preLoad(opaque)
             if r != 0 { throw hookError("pre_load", r) }
         }
-        // Checked loads take the per-field path, with its bounds and repeated-subsection checks.
-        if compiled, loadGuard == nil, let program = plan.program {
-            try loadSteps(plan, program, opaque, version: version)
-            try loadSubsections(plan, program, opaque)
+        if compiled, let program = plan.program {
+            if loadGuard == nil {
+                try loadSteps(plan, program, opaque, version: version)
+                try loadSubsections(plan, program, opaque)
+            } else {
+                ProgramCounters.count(.checkedLoads, program)
+                try loadStepsChecked(plan, program, opaque, version: version)
+                try loadSubsectionsChecked(plan, program, opaque)
+            }
         } else {
+            ProgramCounters.count(.interpretedLoads, plan.program)
             for field in plan.fields {
                 try loadField(field, opaque, version: version)
             }
@@ -764,7 +774,7 @@ struct Engine {
         }
     }
 
-    private func describeStart(_ w: VMDescWriter, _ field: FieldPlan, index: Int, count: Int) {
+    static func describeStart(_ w: VMDescWriter, _ field: FieldPlan, index: Int, count: Int) {
         w.startObject()
         w.string("name", field.vmdescName)
         if count > 1 {
@@ -774,7 +784,7 @@ struct Engine {
         if field.isStruct { w.startObject("struct") }
     }
 
-    private func describeEnd(_ w: VMDescWriter, _ field: FieldPlan, size: Int) {
+    static func describeEnd(_ w: VMDescWriter, _ field: FieldPlan, size: Int) {
         if field.isStruct { w.endObject() }
         w.int("size", Int64(size))
         w.endObject()

@@ -3,10 +3,12 @@ import CVMState
 import Glibc
 #endif
 
-// The compiled steps (Program.swift) of a description, for saves without vmdesc and loads
-// without a load guard. Each step does what the per-field path would do for its fields, with
-// the same bytes, calls, errors and paths; whatever a step cannot do fast (an older version, a
-// short input, a subsection marker after a struct element) goes through the per-field path.
+// The compiled steps (Program.swift) of a description, for saves (with a compact vmdesc or
+// none) and loads (checked by a load guard or not). Each step does what the per-field path
+// would do for its fields, with the same bytes, vmdesc text, calls, errors and paths; whatever
+// a step cannot do fast (an older version, a short input, a subsection marker after a struct
+// element, a step whose bytes a load guard does not allow at once) goes through the per-field
+// path.
 
 extension Engine {
     func saveSteps(
@@ -45,6 +47,119 @@ extension Engine {
                 try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: nil)
             }
         }
+    }
+
+    /// `saveSteps` and `saveSubsections` with a vmdesc: the description's keys, its field
+    /// objects and its subsections, written as the per-field path writes them. `w` takes
+    /// compiled text (`takesCompiledText`).
+    func saveDescribed(
+        _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer, version: Int32,
+        _ w: VMDescWriter
+    ) throws(VMStateError) {
+        let items = program.items
+        let extras = program.extras.pointee
+        let text = extras.text
+        w.appendItems(UnsafeBufferPointer(rebasing: text[extras.descPrefix]))
+        w.appendDecimal(Int(version))
+        w.appendOpening("\"fields\": [", array: true)
+        for (step, extra) in zip(program.steps, extras.steps) {
+            switch step.kind {
+            case .run:
+                if step.maxVersion <= version, let desc = extra.desc {
+                    file.append(step.wireBytes) { dest in
+                        _ = Codec.putRun(items, step.items, base: opaque, into: dest)
+                    }
+                    w.appendItems(UnsafeBufferPointer(rebasing: text[desc]))
+                } else {
+                    for index in step.fields {
+                        try saveField(plan.fields[index], opaque, version: version, vmdesc: w)
+                    }
+                }
+            case .tested:
+                guard let desc = extra.desc else {
+                    try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
+                    continue
+                }
+                if step.test!(opaque, version) {
+                    file.append(step.wireBytes) { dest in
+                        _ = Codec.putRun(items, step.items, base: opaque, into: dest)
+                    }
+                    w.appendItems(UnsafeBufferPointer(rebasing: text[desc]))
+                }
+            case .structs:
+                guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue(), let desc = extra.desc
+                else {
+                    try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
+                    continue
+                }
+                let nestedVersion = step.nestedVersion ?? nested.versionID
+                for i in 0..<step.count {
+                    let describe = i == 0 || !extra.compressible
+                    let before = file.written
+                    if describe {
+                        w.appendOpening(UnsafeBufferPointer(rebasing: text[desc]), array: false)
+                        w.memberWritten()
+                        if step.count > 1 {
+                            if extra.compressible { w.appendRaw(", \"array_len\": ") } else { w.appendRaw(", \"index\": ") }
+                            w.appendDecimal(extra.compressible ? step.count : i)
+                        }
+                        w.appendRaw(UnsafeBufferPointer(rebasing: text[extra.descType]))
+                        if extra.isStruct { w.appendOpening("\"struct\": {", array: false) }
+                    }
+                    do throws(VMStateError) {
+                        try save(nested, opaque + step.offset + i * step.stride, version: nestedVersion,
+                            vmdesc: describe ? w : nil)
+                    } catch {
+                        throw error.under(elementLabel(plan, step, i))
+                    }
+                    if describe {
+                        if extra.isStruct { w.appendClosing(UInt8(ascii: "}")) }
+                        w.appendRaw(", \"size\": ")
+                        w.appendDecimal(file.written - before)
+                        w.appendClosing(UInt8(ascii: "}"))
+                    }
+                }
+            case .field:
+                try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
+            }
+        }
+        w.appendClosing(UInt8(ascii: "]"))
+
+        var described = false
+        for entry in program.subsections {
+            let sub = entry.vmsd
+            if let needed = sub.pointee.needed, !needed(opaque) { continue }
+            guard entry.name.count <= 255 else {
+                throw VMStateError(.invalidTable, path: plan.name, offset: file.position,
+                    reason: "subsection name longer than 255 bytes")
+            }
+            if !described {
+                w.appendOpening("\"subsections\": [", array: true)
+                described = true
+            }
+            w.appendOpening("{", array: false)
+            let version = sub.pointee.version_id
+            file.append(entry.name.count + 6) { dest in
+                Codec.putSubsectionHeader(dest, name: entry.name, version: version)
+            }
+            let subPlan: DescriptionPlan
+            if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(sub) }
+            do throws(VMStateError) {
+                try save(subPlan, opaque, version: version, vmdesc: w)
+            } catch {
+                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
+            }
+            w.appendClosing(UInt8(ascii: "}"))
+        }
+        if described { w.appendClosing(UInt8(ascii: "]")) }
+    }
+
+    /// Whether a load guard lets step `index` write its bytes without checking field by field.
+    @inline(__always)
+    private func allowed(_ program: Program, _ index: Int, _ opaque: UnsafeMutableRawPointer) -> Bool {
+        guard let loadGuard else { return true }
+        let extra = program.extras.pointee.steps[index]
+        return extra.lower >= extra.upper || loadGuard.allows(opaque, extra.lower, extra.upper)
     }
 
     func loadSteps(
@@ -91,6 +206,56 @@ extension Engine {
         }
     }
 
+    /// `loadSteps` for a checked load: each step's bytes are checked at once against the load
+    /// guard (`allowed`); a step they do not fit in goes field by field, to fail (or not) there.
+    /// Kept apart from `loadSteps` so that unchecked loads pay nothing for it.
+    func loadStepsChecked(
+        _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer, version: Int32
+    ) throws(VMStateError) {
+        let items = program.items
+        for index in program.steps.indices {
+            let step = program.steps[index]
+            switch step.kind {
+            case .run:
+                if step.maxVersion <= version && allowed(program, index, opaque)
+                    && file.consume(step.wireBytes, { source, end in
+                        Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
+                    })
+                {
+                    continue
+                }
+                for index in step.fields {
+                    try loadField(plan.fields[index], opaque, version: version)
+                }
+            case .tested:
+                guard step.test!(opaque, version) else { continue }
+                if !allowed(program, index, opaque) || !file.consume(step.wireBytes, { source, end in
+                    _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
+                    return true
+                }) {
+                    try loadPresentField(plan.fields[step.fields.lowerBound], opaque)
+                }
+            case .structs:
+                guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue() else { continue }
+                if !allowed(program, index, opaque) {
+                    try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
+                    continue
+                }
+                let nestedVersion = step.nestedVersion ?? nested.versionID
+                for i in 0..<step.count {
+                    do throws(VMStateError) {
+                        try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
+                    } catch {
+                        file.setError(error.errno)  // as loadField: a failed element sets the file error
+                        throw error.under(elementLabel(plan, step, i))
+                    }
+                }
+            case .field:
+                try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
+            }
+        }
+    }
+
     /// `save(nested, element, ...)` for a struct element outside a run (a list or tree element,
     /// a struct behind a pointer): a flat description is written straight from its run.
     @inline(__always)
@@ -120,8 +285,26 @@ extension Engine {
             }) {
                 return
             }
+        } else if compiled, loadGuard != nil, loadFlatChecked(nested, element, version: version) {
+            return
         }
         try load(nested, element, version: version)
+    }
+
+    /// The flat-element shortcut of `loadNested` in a checked load: taken within the nesting
+    /// limit when the element's bytes lie in its region. False: load it the long way.
+    @inline(never)
+    private func loadFlatChecked(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) -> Bool {
+        guard let loadGuard, let program = nested.program, program.flat, program.flatMaxVersion <= version,
+            version <= nested.versionID, version >= nested.minimumVersionID,
+            loadGuard.depth < LoadGuard.maximumDepth,
+            loadGuard.allows(element, program.extras.pointee.flatLower, program.extras.pointee.flatUpper)
+        else { return false }
+        ProgramCounters.count(.checkedLoads, program)
+        let items = program.items
+        return file.consume(program.fixedBytes) { source, end in
+            Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
+        }
     }
 
     /// Subsections of a save without vmdesc: the same as `saveSubsections`, with the header in
@@ -167,6 +350,51 @@ extension Engine {
             if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
             try loadSubsection(subPlan, of: plan, opaque)
         }
+    }
+
+    /// `loadSubsections` of a checked load: a subsection the stream repeats is refused.
+    func loadSubsectionsChecked(
+        _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer
+    ) throws(VMStateError) {
+        var loaded: UInt64 = 0  // checked loads: the subsections loaded, by index (the first 64)
+        var loadedMore: Set<Int>? = nil  // ... and the others
+        while let name = file.peekSubsection(of: program.name) {
+            guard let index = subsectionIndex(program, named: name) else {
+                throw VMStateError(
+                    .unknownSubsection, offset: file.position,
+                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+            }
+            // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
+            // would leak the first, a second list load would append twice).
+            if !Self.firstTime(index, &loaded, &loadedMore) {
+                throw VMStateError(.badStream, offset: file.position,
+                    reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
+            }
+            let entry = program.subsections[index]
+            file.skip(2 + name.count)
+            let at = file.position
+            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
+            // QEMU reads the subsection version into a uint8_t.
+            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
+            let subPlan: DescriptionPlan
+            if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
+            do throws(VMStateError) {
+                try load(subPlan, opaque, version: version)
+            } catch {
+                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
+            }
+        }
+    }
+
+    /// Records `index` in `mask` (below 64) or `more`; false when it was there already.
+    private static func firstTime(_ index: Int, _ mask: inout UInt64, _ more: inout Set<Int>?) -> Bool {
+        if index < 64 {
+            let bit: UInt64 = 1 << UInt64(index)
+            defer { mask |= bit }
+            return mask & bit == 0
+        }
+        if more == nil { more = [] }
+        return more!.insert(index).inserted
     }
 
     /// The index of the subsection called `name`, without building anything.

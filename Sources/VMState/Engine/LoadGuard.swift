@@ -82,19 +82,34 @@ final class LoadGuard {
     }
 
     /// Checks that `length` bytes from `start` fit in the region holding `owner` (the struct the
-    /// field belongs to, or the memory a pointer points into; a pointer just past the end of a
-    /// region counts as in it); memory in no known region is not checked.
+    /// field belongs to, or the memory a pointer points into); memory in no known region is not
+    /// checked. A region holds the addresses from its start up to, not including, its end: an
+    /// owner at a region's end lies in whatever begins there (a struct placed right after a RAM
+    /// block is that struct's, not the block's).
     func check(_ start: UnsafeMutableRawPointer, _ length: Int, owner: UnsafeMutableRawPointer) -> String? {
-        let o = UInt(bitPattern: owner)
-        guard let region = region(holding: o)
-            ?? (length > 0 ? fixed.last(where: { $0.end == o }) ?? allocations.last(where: { $0.end == o }) : nil)
-        else { return nil }
+        guard let region = region(holding: UInt(bitPattern: owner)) else { return nil }
         let s = UInt(bitPattern: start)
         guard s >= region.start, s <= region.end, UInt(length) <= region.end - s else {
             let offset = Int(bitPattern: s &- region.start)
             return "\(length) bytes at offset \(offset) of a \(region.end - region.start)-byte region"
         }
         return nil
+    }
+
+    /// Whether the bytes `base + lower ..< base + upper` may be written without checking each
+    /// field there: true when they lie in the region holding `base` (each field's own check,
+    /// with an owner in that region, would pass), or when `base` is in no region and no
+    /// caller region (struct, RAM block) overlaps them (each check would find no region). False
+    /// means "check field by field", not "refused". Engine allocations are not searched for
+    /// the second case: they are separate heap blocks, which a caller's struct cannot overlap.
+    func allows(_ base: UnsafeMutableRawPointer, _ lower: Int, _ upper: Int) -> Bool {
+        let b = UInt(bitPattern: base)
+        let lo = b &+ UInt(bitPattern: lower)
+        let hi = b &+ UInt(bitPattern: upper)
+        guard lower <= upper, lo >= b, hi >= lo else { return false }
+        if let region = region(holding: b) { return lo >= region.start && hi <= region.end }
+        for r in fixed where r.start < hi && lo < r.end { return false }
+        return true
     }
 
     // MARK: engine memory

@@ -369,7 +369,7 @@ final class DescriptionPlan: @unchecked Sendable {
     /// The subsections' plans, built (and checked) with this one; never nil since tables are
     /// validated when planned (the element type stays optional for `Program.compile`).
     @exclusivity(unchecked) fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []
-    /// The compiled steps for saves without vmdesc and unchecked loads; set once the plan is
+    /// The compiled steps for saves and loads (with vmdesc, checked or not); set once the plan is
     /// built, before it is published.
     @exclusivity(unchecked) fileprivate(set) var program: Program?
     fileprivate let programStorage = ProgramStorage()

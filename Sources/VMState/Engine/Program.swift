@@ -1,6 +1,8 @@
 import CVMState
+import Synchronization
 
-// The compiled form of a description for the common save and load: no vmdesc, no load guard.
+// The compiled form of a description, for saves (with or without vmdesc) and loads (checked
+// or not).
 //
 // A plan's fields are grouped into steps. Consecutive plain fields (standard scalars at fixed
 // offsets with fixed counts, and fixed arrays of "flat" structs: no hooks, no subsections, only
@@ -8,6 +10,17 @@ import CVMState
 // reservation and one bounds check, and no per-field dispatch. The other fields keep their
 // per-field path (`Engine.saveField` / `loadField`), with two shortcuts for the common ones: a
 // scalar behind a `field_exists` test, and a struct (array) that needs the full recursion.
+//
+// The vmdesc JSON of a save is compiled too: the text of every field object that does not
+// depend on the state (names, types, sizes, array lengths) is written once, when the plan is
+// built, with the same writer calls as the per-field path makes (so it is the same text), and a
+// save with vmdesc appends it; only counts, sizes of nested structs and which subsections are
+// present are written while saving.
+//
+// Checked loads run the same steps: each run, tested scalar and struct step knows the bytes
+// its fields occupy in their struct, checked once against the load guard's region (the
+// per-field path checks each field; a step whose bytes do not fit goes through it, to fail
+// there with the field's own error).
 //
 // Everything here is trivially copyable (no reference counting in the loops): nested plans are
 // unretained references (the plan holds them strongly through its `FieldPlan.op` and
@@ -98,6 +111,70 @@ struct Step {
     var stride: Int = 0
 }
 
+/// What saves with vmdesc and checked loads need of a step, kept apart from `Step` so that the
+/// plain save and load loops copy no more than they use.
+struct StepExtra {
+    /// run, tested, structs: the bytes the step's fields occupy from the struct's base (what
+    /// the per-field path's bounds checks cover, and what the items write); `lower == upper`
+    /// when none.
+    var lower: Int = 0
+    var upper: Int = 0
+    /// The vmdesc text of the step in `ProgramExtras.text` (compact form). run, tested: the
+    /// field objects, comma-separated; structs: `{"name": "..."`. Nil: the per-field path
+    /// describes the step's fields.
+    var desc: Range<Int>? = nil
+    /// structs: `, "type": "..."`.
+    var descType: Range<Int> = 0..<0
+    /// structs: the field's vmdesc has the first element only (`array_len`) rather than every
+    /// element (`index`); and a `struct` object around the nested description.
+    var compressible = false
+    var isStruct = false
+}
+
+/// A program's parts for saves with vmdesc and checked loads (behind one pointer, for the same
+/// reason as `StepExtra`).
+struct ProgramExtras {
+    /// One per step.
+    let steps: UnsafeBufferPointer<StepExtra>
+    /// The vmdesc fragments of the steps, and `descPrefix`: `"vmsd_name": "...", "version": `.
+    let text: UnsafeBufferPointer<UInt8>
+    let descPrefix: Range<Int>
+    /// Flat: the bytes its run occupies from the struct's base (see `StepExtra.lower`).
+    let flatLower: Int
+    let flatUpper: Int
+    /// Owned by the plan's storage.
+    let counters: Unmanaged<ProgramCounters>
+}
+
+/// How often a description ran through the compiled steps with a vmdesc or a load guard, or
+/// through the per-field path; counted only while `enabled` (tests: a debug hook to show which
+/// path ran). Plain saves and unchecked loads are not counted, to keep their loops as they were.
+final class ProgramCounters: Sendable {
+    static let enabled = Atomic<Bool>(false)
+    /// Saves with vmdesc and checked loads by the compiled steps.
+    let describedSaves = Atomic<Int>(0)
+    let checkedLoads = Atomic<Int>(0)
+    /// Saves and loads of the description by the per-field path.
+    let interpretedSaves = Atomic<Int>(0)
+    let interpretedLoads = Atomic<Int>(0)
+
+    enum Kind { case describedSaves, checkedLoads, interpretedSaves, interpretedLoads }
+
+    @inline(__always) static func count(_ kind: Kind, _ program: Program?) {
+        guard enabled.load(ordering: .relaxed), let program else { return }
+        program.extras.pointee.counters.takeUnretainedValue().add(kind)
+    }
+
+    private func add(_ kind: Kind) {
+        switch kind {
+        case .describedSaves: describedSaves.add(1, ordering: .relaxed)
+        case .checkedLoads: checkedLoads.add(1, ordering: .relaxed)
+        case .interpretedSaves: interpretedSaves.add(1, ordering: .relaxed)
+        case .interpretedLoads: interpretedLoads.add(1, ordering: .relaxed)
+        }
+    }
+}
+
 /// A subsection, resolved ahead where possible.
 struct SubsectionEntry {
     let vmsd: UnsafePointer<VMStateDescription>
@@ -110,6 +187,7 @@ struct SubsectionEntry {
 /// The memory behind a plan's `Program`, freed with the plan.
 final class ProgramStorage {
     fileprivate var allocations: [UnsafeMutableRawPointer] = []
+    fileprivate let counters = ProgramCounters()
 
     fileprivate func copy<T>(_ array: [T]) -> UnsafeBufferPointer<T> {
         let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
@@ -144,14 +222,22 @@ struct Program {
     /// Only for reserving output room; at most `estimateLimit`.
     let estimatedBytes: Int
     static let estimateLimit = 64 << 20
+    /// For saves with vmdesc and checked loads.
+    let extras: UnsafePointer<ProgramExtras>
 
     fileprivate init(
-        steps: [Step], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
-        name: UnsafeBufferPointer<UInt8>, storage: ProgramStorage
+        steps: [Step], extras stepExtras: [StepExtra], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
+        name: UnsafeBufferPointer<UInt8>, text: [UInt8], descPrefix: Range<Int>, storage: ProgramStorage
     ) {
         self.steps = storage.copy(steps)
         self.items = storage.copy(items)
         self.subsections = storage.copy(subsections)
+        extras = storage.copy([
+            ProgramExtras(
+                steps: storage.copy(stepExtras), text: storage.copy(text), descPrefix: descPrefix,
+                flatLower: flat ? stepExtras.first?.lower ?? 0 : 0, flatUpper: flat ? stepExtras.first?.upper ?? 0 : 0,
+                counters: Unmanaged.passUnretained(storage.counters))
+        ]).baseAddress!
         self.flat = flat
         flatMaxVersion = steps.first?.maxVersion ?? Int32.min
         self.name = name
@@ -214,6 +300,44 @@ struct Program {
         }
         closeRun(plan.fields.count)
 
+        // Vmdesc text and the bytes each step occupies.
+        var text: [UInt8] = []
+        func stash(_ bytes: [UInt8]) -> Range<Int> {
+            text.append(contentsOf: bytes)
+            return text.count - bytes.count..<text.count
+        }
+        var extras = [StepExtra](repeating: StepExtra(), count: steps.count)
+        for i in steps.indices {
+            let range = steps[i].fields
+            var lower = Int.max
+            var upper = Int.min
+            for field in plan.fields[range] {
+                guard let n = fixedCount(field), n > 0, field.size > 0 else { continue }
+                lower = min(lower, field.offset)
+                upper = max(upper, field.offset + n * field.size)
+            }
+            let (itemsLower, itemsUpper) = extent(items, steps[i].items)
+            lower = min(lower, itemsLower)
+            upper = max(upper, itemsUpper)
+            if lower < upper {
+                extras[i].lower = lower
+                extras[i].upper = upper
+            }
+            switch steps[i].kind {
+            case .run, .tested:
+                if let described = VMDescText.fields(plan, range) { extras[i].desc = stash(described) }
+            case .structs:
+                let field = plan.fields[range.lowerBound]
+                extras[i].desc = stash(Array("{\"name\": ".utf8) + VMDescWriter.quoted(field.vmdescName))
+                extras[i].descType = stash(Array(", \"type\": ".utf8) + VMDescWriter.quoted(field.typeName))
+                extras[i].compressible = field.compressible
+                extras[i].isStruct = field.isStruct
+            case .field:
+                break
+            }
+        }
+        let descPrefix = stash(Array("\"vmsd_name\": ".utf8) + VMDescWriter.quoted(plan.name) + Array(", \"version\": ".utf8))
+
         let vmsd = plan.vmsd.pointee
         let hasHooks = vmsd.pre_save != nil || vmsd.post_save != nil || vmsd.pre_load != nil || vmsd.post_load != nil
         let flat = !hasHooks && plan.subsections.isEmpty && plan.versionID >= plan.minimumVersionID
@@ -225,7 +349,42 @@ struct Program {
                 name: owned(sub.name)))
         }
         let name = owned(plan.nameBytes)
-        return Program(steps: steps, items: items, subsections: subsections, flat: flat, name: name, storage: storage)
+        return Program(steps: steps, extras: extras, items: items, subsections: subsections, flat: flat, name: name, text: text,
+            descPrefix: descPrefix, storage: storage)
+    }
+
+    /// The bytes `items[range]` write or occupy (each item's elements at their stride) from
+    /// the base of their struct; `(Int.max, Int.min)` when none.
+    private static func extent(_ items: [RunItem], _ range: Range<Int>) -> (Int, Int) {
+        var lower = Int.max
+        var upper = Int.min
+        var j = range.lowerBound
+        while j < range.upperBound {
+            let item = items[j]
+            let offset = Int(item.offset)
+            let count = Int(item.count)
+            let stride = Int(item.stride)
+            if item.kind == .repeatStruct {
+                let body = j + 1..<j + 1 + Int(item.body)
+                if count > 0 {
+                    lower = min(lower, offset)
+                    upper = max(upper, offset + count * stride)
+                    let (bodyLower, bodyUpper) = extent(items, body)
+                    if bodyLower < bodyUpper {
+                        lower = min(lower, offset + bodyLower)
+                        upper = max(upper, offset + (count - 1) * stride + bodyUpper)
+                    }
+                }
+                j = body.upperBound
+                continue
+            }
+            if count > 0 {
+                lower = min(lower, offset)
+                upper = max(upper, offset + max((count - 1) * stride + Int(item.width), count * stride))
+            }
+            j += 1
+        }
+        return (lower, upper)
     }
 
     /// The run items of a plain field: a standard scalar, or a fixed array of a flat struct.
@@ -289,7 +448,7 @@ struct Program {
 
     /// The element count when it does not depend on the struct (and is one the per-field path
     /// accepts).
-    private static func fixedCount(_ field: FieldPlan) -> Int? {
+    static func fixedCount(_ field: FieldPlan) -> Int? {
         var n: Int
         switch field.count {
         case .one: n = 1

@@ -10,20 +10,31 @@ import Glibc
 public final class VMDescWriter {
     /// Whether members go on their own lines, indented by four spaces per level.
     public let pretty: Bool
-    private(set) var text: [UInt8] = []
-    private var needComma = false
+    // Exempt from dynamic exclusivity checks, which cost more than the appends themselves (a
+    // writer is used by one thread at a time, and no access to these overlaps another).
+    @exclusivity(unchecked) private var buffer = GrowableBytes()
+    @exclusivity(unchecked) private var needComma = false
     /// One entry per open container: true for an array, false for an object.
-    private var containers: [Bool] = []
+    @exclusivity(unchecked) private var containers: [Bool] = []
     /// NUL-terminated copy handed to C by `json_writer_get`.
     private var cString: UnsafeMutablePointer<CChar>?
 
     /// An empty writer, compact unless `pretty`.
     public init(pretty: Bool = false) { self.pretty = pretty }
 
-    deinit { cString?.deallocate() }
+    deinit {
+        cString?.deallocate()
+        buffer.free()
+    }
 
     /// The text written so far.
-    public var string: String { String(decoding: text, as: UTF8.self) }
+    public var string: String { String(decoding: buffer.bytes, as: UTF8.self) }
+
+    /// The text written so far, as bytes.
+    var text: [UInt8] { Array(buffer.bytes) }
+
+    /// How many bytes of text were written.
+    var byteCount: Int { buffer.count }
 
     /// True when every container opened has been closed.
     public var isComplete: Bool { containers.isEmpty }
@@ -31,27 +42,27 @@ public final class VMDescWriter {
     /// Opens an object; `name` is its member name inside an object, ignored inside an array.
     public func startObject(_ name: String? = nil) {
         member(name)
-        text.append(UInt8(ascii: "{"))
+        buffer.append(UInt8(ascii: "{"))
         enter(array: false)
     }
 
     /// Closes the innermost object.
     public func endObject() {
         leave()
-        text.append(UInt8(ascii: "}"))
+        buffer.append(UInt8(ascii: "}"))
     }
 
     /// Opens an array; `name` is its member name inside an object, ignored inside an array.
     public func startArray(_ name: String? = nil) {
         member(name)
-        text.append(UInt8(ascii: "["))
+        buffer.append(UInt8(ascii: "["))
         enter(array: true)
     }
 
     /// Closes the innermost array.
     public func endArray() {
         leave()
-        text.append(UInt8(ascii: "]"))
+        buffer.append(UInt8(ascii: "]"))
     }
 
     /// Writes a string, escaped as QEMU does (`\uXXXX` for control and non-ASCII characters).
@@ -63,49 +74,49 @@ public final class VMDescWriter {
     /// Writes a signed integer.
     public func int(_ name: String?, _ value: Int64) {
         member(name)
-        text.append(contentsOf: String(value).utf8)
+        buffer.append(contentsOf: String(value).utf8)
     }
 
     /// Writes an unsigned integer.
     public func uint(_ name: String?, _ value: UInt64) {
         member(name)
-        text.append(contentsOf: String(value).utf8)
+        buffer.append(contentsOf: String(value).utf8)
     }
 
     /// Writes `true` or `false`.
     public func bool(_ name: String?, _ value: Bool) {
         member(name)
-        text.append(contentsOf: (value ? "true" : "false").utf8)
+        buffer.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     /// Writes `null`.
     public func null(_ name: String?) {
         member(name)
-        text.append(contentsOf: "null".utf8)
+        buffer.append(contentsOf: "null".utf8)
     }
 
     /// Writes a number with C's `%.17g`, as QEMU does.
     public func double(_ name: String?, _ value: Double) {
         member(name)
-        text.append(contentsOf: formatDouble17g(value).utf8)
+        buffer.append(contentsOf: formatDouble17g(value).utf8)
     }
 
     /// Appends raw, already formatted JSON as one member (used to re-emit kept vmdesc entries).
     public func raw(_ name: String?, _ json: [UInt8]) {
         member(name)
-        text.append(contentsOf: json)
+        buffer.append(contentsOf: json)
     }
 
     /// The text as a NUL-terminated C string owned by the writer (valid until the next call).
     func cText() -> UnsafePointer<CChar> {
         cString?.deallocate()
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: text.count + 1)
-        text.withUnsafeBytes { raw in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: buffer.count + 1)
+        if let base = buffer.bytes.baseAddress {
+            UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: buffer.count)
         }
-        buffer[text.count] = 0
-        cString = buffer
-        return UnsafePointer(buffer)
+        copy[buffer.count] = 0
+        cString = copy
+        return UnsafePointer(copy)
     }
 
     // MARK: private
@@ -127,55 +138,254 @@ public final class VMDescWriter {
 
     private func newline() {
         guard pretty else { return }
-        text.append(UInt8(ascii: "\n"))
-        text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 4))
+        buffer.append(UInt8(ascii: "\n"))
+        buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 4))
     }
 
     private func member(_ name: String?) {
         if needComma {
-            text.append(UInt8(ascii: ","))
-            if pretty { newline() } else { text.append(UInt8(ascii: " ")) }
+            buffer.append(UInt8(ascii: ","))
+            if pretty { newline() } else { buffer.append(UInt8(ascii: " ")) }
         } else {
-            if !text.isEmpty { newline() }
+            if buffer.count != 0 { newline() }
             needComma = true
         }
         if inObject {
             quote(name ?? "")
-            text.append(contentsOf: ": ".utf8)
+            buffer.append(contentsOf: ": ".utf8)
         }
     }
 
+    /// `value` as a JSON string, escaped as `string(_:_:)` writes it.
+    static func quoted(_ value: String) -> [UInt8] {
+        let w = VMDescWriter()
+        w.quote(value)
+        return w.text
+    }
+
     private func quote(_ value: String) {
-        text.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "\""))
         for scalar in value.unicodeScalars {
             switch scalar {
-            case "\"": text.append(contentsOf: "\\\"".utf8)
-            case "\\": text.append(contentsOf: "\\\\".utf8)
-            case "\u{08}": text.append(contentsOf: "\\b".utf8)
-            case "\u{0C}": text.append(contentsOf: "\\f".utf8)
-            case "\n": text.append(contentsOf: "\\n".utf8)
-            case "\r": text.append(contentsOf: "\\r".utf8)
-            case "\t": text.append(contentsOf: "\\t".utf8)
+            case "\"": buffer.append(contentsOf: "\\\"".utf8)
+            case "\\": buffer.append(contentsOf: "\\\\".utf8)
+            case "\u{08}": buffer.append(contentsOf: "\\b".utf8)
+            case "\u{0C}": buffer.append(contentsOf: "\\f".utf8)
+            case "\n": buffer.append(contentsOf: "\\n".utf8)
+            case "\r": buffer.append(contentsOf: "\\r".utf8)
+            case "\t": buffer.append(contentsOf: "\\t".utf8)
             default:
                 let v = scalar.value
                 if v > 0xFFFF {
                     let high = 0xD800 + ((v - 0x10000) >> 10)
                     let low = 0xDC00 + ((v - 0x10000) & 0x3FF)
-                    text.append(contentsOf: "\\u\(hex4(high))\\u\(hex4(low))".utf8)
+                    buffer.append(contentsOf: "\\u\(hex4(high))\\u\(hex4(low))".utf8)
                 } else if v < 0x20 || v >= 0x7F {
-                    text.append(contentsOf: "\\u\(hex4(v))".utf8)
+                    buffer.append(contentsOf: "\\u\(hex4(v))".utf8)
                 } else {
-                    text.append(UInt8(v))
+                    buffer.append(UInt8(v))
                 }
             }
         }
-        text.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "\""))
     }
 
     private func hex4(_ v: UInt32) -> String {
         let s = String(v, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, 4 - s.count)) + s
     }
+}
+
+// MARK: - compiled text
+
+// The compiled steps (FastPath.swift) write precomputed text straight into a compact writer,
+// keeping its state (`needComma`, the open containers) as the calls that text stands for would,
+// so that the per-field path, a custom info's put and the caller can go on writing after them.
+extension VMDescWriter {
+    /// Whether compiled text may be written here: compact, with an object open (where a
+    /// description's keys go).
+    var takesCompiledText: Bool { !pretty && containers.last == false }
+
+    /// Appends complete members or elements (several, comma-separated, in `text`), with the
+    /// separator before them that the next member needs.
+    @inline(__always)
+    func appendItems(_ text: UnsafeBufferPointer<UInt8>) {
+        if needComma { appendSeparator() }
+        needComma = true
+        buffer.append(text)
+    }
+
+    /// Appends the start of a member or element that opens a container (`text` ends with `{`
+    /// or `[`); its members follow.
+    @inline(__always)
+    func appendOpening(_ text: UnsafeBufferPointer<UInt8>, array: Bool) {
+        if needComma { appendSeparator() }
+        buffer.append(text)
+        containers.append(array)
+        needComma = false
+    }
+
+    /// The same, for text given as a literal.
+    @inline(__always)
+    func appendOpening(_ text: StaticString, array: Bool) {
+        appendOpening(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), array: array)
+    }
+
+    /// Closes the innermost container (`}` or `]`).
+    @inline(__always)
+    func appendClosing(_ byte: UInt8) {
+        containers.removeLast()
+        needComma = true
+        buffer.append(byte)
+    }
+
+    /// Appends text inside the current member (no separator, no state change).
+    @inline(__always)
+    func appendRaw(_ text: UnsafeBufferPointer<UInt8>) { buffer.append(text) }
+
+    @inline(__always)
+    func appendRaw(_ text: StaticString) {
+        appendRaw(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Marks the current member as written (its name and value were appended raw).
+    @inline(__always)
+    func memberWritten() { needComma = true }
+
+    /// Appends `value` in decimal, as `int(_:_:)` writes it.
+    @inline(__always)
+    func appendDecimal(_ value: Int) {
+        // An Int has at most 19 digits and a sign.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var v = value.magnitude
+            var i = digits.count
+            repeat {
+                i -= 1
+                digits[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            } while v != 0
+            if value < 0 {
+                i -= 1
+                digits[i] = UInt8(ascii: "-")
+            }
+            buffer.append(UnsafeBufferPointer(rebasing: digits[i...]))
+        }
+    }
+
+    private func appendSeparator() {
+        buffer.append(UInt8(ascii: ","))
+        buffer.append(UInt8(ascii: " "))
+    }
+}
+
+/// The vmdesc text of fields whose description does not depend on the state, built when a plan
+/// is compiled with the calls the per-field path makes for them (`Engine.describeStart`,
+/// `describeEnd`, a nested description's keys), so it is the same text.
+enum VMDescText {
+    /// The most text kept for one step: an array described element by element (a tested
+    /// array, whose objects each carry an `index`) could otherwise keep megabytes per plan; a
+    /// longer text is written by the per-field path while saving, as before.
+    static let limit = 64 << 10
+
+    /// The field objects of `plan.fields[range]`, comma-separated, as a save at a version
+    /// where they all exist writes them; nil when one of them is not a standard scalar or a
+    /// flat struct with a fixed count, or when the text would be longer than `limit`.
+    static func fields(_ plan: DescriptionPlan, _ range: Range<Int>) -> [UInt8]? {
+        let w = VMDescWriter()
+        w.startArray()
+        for field in plan.fields[range] {
+            guard describe(field, w, depth: 0), w.byteCount <= limit else { return nil }
+        }
+        return Array(w.text.dropFirst())
+    }
+
+    private static func describe(_ field: FieldPlan, _ w: VMDescWriter, depth: Int) -> Bool {
+        guard depth < 16, !field.isPointer, !field.arrayOfPointer, field.sizeOffset == nil,
+            let n = Program.fixedCount(field)
+        else { return false }
+        switch field.op {
+        case .scalar(let width, _):
+            guard n > 0 else { return true }
+            if field.compressible || n == 1 {
+                Engine.describeStart(w, field, index: 0, count: n)
+                Engine.describeEnd(w, field, size: width)
+            } else {
+                for i in 0..<n {
+                    Engine.describeStart(w, field, index: i, count: n)
+                    Engine.describeEnd(w, field, size: width)
+                    if w.byteCount > limit { return false }
+                }
+            }
+        case .structure(let nested):
+            guard let program = nested.program, program.flat, program.flatMaxVersion <= nested.versionID else { return false }
+            for i in 0..<n {
+                Engine.describeStart(w, field, index: i, count: n)
+                w.string("vmsd_name", nested.name)
+                w.int("version", Int64(nested.versionID))
+                w.startArray("fields")
+                for f in nested.fields {
+                    guard describe(f, w, depth: depth + 1) else { return false }
+                }
+                w.endArray()
+                Engine.describeEnd(w, field, size: program.fixedBytes)
+                if field.compressible { break }
+                if w.byteCount > limit { return false }
+            }
+        default:
+            return false
+        }
+        return true
+    }
+}
+
+/// A growable byte array for the writer's text: appends are a capacity check and a copy
+/// (`[UInt8].append(contentsOf:)` costs several calls each). Freed by its owner (`free`).
+struct GrowableBytes {
+    private var base: UnsafeMutablePointer<UInt8>? = nil
+    private(set) var count = 0
+    private var capacity = 0
+
+    /// The bytes written so far (valid until the next append).
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow(count + 1) }
+        // SAFETY: count < capacity after grow; base holds capacity bytes.
+        base![count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ text: UnsafeBufferPointer<UInt8>) {
+        guard let source = text.baseAddress, text.count > 0 else { return }
+        if count + text.count > capacity { grow(count + text.count) }
+        // SAFETY: count + text.count <= capacity after grow; the source is not this buffer
+        // (the writer appends its own text only through `bytes` copies).
+        (base! + count).update(from: source, count: text.count)
+        count += text.count
+    }
+
+    mutating func append<S: Sequence>(contentsOf sequence: S) where S.Element == UInt8 {
+        for byte in sequence { append(byte) }
+    }
+
+    mutating func append(contentsOf array: [UInt8]) {
+        array.withUnsafeBufferPointer { append($0) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let newCapacity = max(needed, capacity * 2, 1024)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        if let base {
+            bigger.update(from: base, count: count)
+            base.deallocate()
+        }
+        base = bigger
+        capacity = newCapacity
+    }
+
+    func free() { base?.deallocate() }
 }
 
 /// C's "%.17g" for a double.

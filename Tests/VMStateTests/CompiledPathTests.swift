@@ -1,0 +1,422 @@
+import CFixtures
+import CGLib
+import CVMState
+import Testing
+
+@testable import VMState
+
+/// The compiled steps on the paths real migrations take: saves with a vmdesc, registry saves
+/// and loads, checked and transactional loads. They must run there (counted per description),
+/// and give what the per-field path gives (bytes, vmdesc text, state, errors).
+@Suite struct CompiledPathTests {
+    // MARK: - helpers
+
+    /// A save of `vmsd` from `opaque`: its bytes and the vmdesc text (an object around the
+    /// description's keys), or the error.
+    static func save(
+        _ vmsd: UnsafePointer<VMStateDescription>, _ opaque: UnsafeMutableRawPointer, version: Int32? = nil,
+        compiled: Bool, pretty: Bool = false
+    ) -> String {
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        let file = MigrationFile(output: out)
+        let writer = VMDescWriter(pretty: pretty)
+        writer.startObject()
+        do throws(VMStateError) {
+            try VMStateEngine.save(file, vmsd, opaque, version: version ?? vmsd.pointee.version_id, vmdesc: writer,
+                compiled: compiled)
+        } catch {
+            return "error: \(error.description)"
+        }
+        writer.endObject()
+        let bytes = Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
+        return "\(bytes)\n\(writer.string)"
+    }
+
+    /// A copy of `vmsd` at a new address: the planner gives it a plan (and counters) of its own,
+    /// which no other test uses.
+    static func privateCopy(_ vmsd: UnsafePointer<VMStateDescription>) -> UnsafePointer<VMStateDescription> {
+        let copy = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+        copy.initialize(to: vmsd.pointee)
+        return UnsafePointer(copy)  // kept: plans are cached for the life of the process
+    }
+
+    struct Counts: Equatable, CustomStringConvertible {
+        var describedSaves = 0, checkedLoads = 0, interpretedSaves = 0, interpretedLoads = 0
+
+        init(_ vmsd: UnsafePointer<VMStateDescription>) throws {
+            let program = try #require(try Planner.plan(vmsd).program)
+            let c = program.extras.pointee.counters.takeUnretainedValue()
+            describedSaves = c.describedSaves.load(ordering: .relaxed)
+            checkedLoads = c.checkedLoads.load(ordering: .relaxed)
+            interpretedSaves = c.interpretedSaves.load(ordering: .relaxed)
+            interpretedLoads = c.interpretedLoads.load(ordering: .relaxed)
+        }
+
+        static func - (a: Counts, b: Counts) -> Counts {
+            var d = a
+            d.describedSaves -= b.describedSaves
+            d.checkedLoads -= b.checkedLoads
+            d.interpretedSaves -= b.interpretedSaves
+            d.interpretedLoads -= b.interpretedLoads
+            return d
+        }
+
+        var description: String {
+            "compiled: saves with vmdesc \(describedSaves), checked loads \(checkedLoads); "
+                + "per-field saves \(interpretedSaves), per-field loads \(interpretedLoads)"
+        }
+    }
+
+    /// What `body` adds to the counters of `vmsd`'s plan.
+    static func counted(_ vmsd: UnsafePointer<VMStateDescription>, _ body: () throws -> Void) throws -> Counts {
+        ProgramCounters.enabled.store(true, ordering: .relaxed)
+        let before = try Counts(vmsd)
+        try body()
+        return try Counts(vmsd) - before
+    }
+
+    static func expectCounts(
+        _ d: Counts, describedSaves: Int = 0, checkedLoads: Int = 0,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        var expected = d
+        expected.describedSaves = describedSaves
+        expected.checkedLoads = checkedLoads
+        expected.interpretedSaves = 0
+        expected.interpretedLoads = 0
+        #expect(d == expected, sourceLocation: sourceLocation)
+    }
+
+    // MARK: - the compiled steps run where real migrations go
+
+    @Test func compiledStepsRunOnEveryPath() throws {
+        let vmsd = Self.privateCopy(fp_dev_vmsd_ptr())
+        var dev = FastPathTests.device(hasF: true, more: true, hasSub: true)
+        let size = MemoryLayout<FpDev>.size
+        try withUnsafeMutablePointer(to: &dev) { p in
+            let opaque = UnsafeMutableRawPointer(p)
+            // A plain save (compiled steps: no per-field save; not counted otherwise), and a save
+            // with a vmdesc (vmstate_save_state with a JSONWriter).
+            var plain: [UInt8] = []
+            Self.expectCounts(try Self.counted(vmsd) { plain = try VMStateEngine.save(vmsd, opaque: opaque) })
+            let json = json_writer_new(false)
+            defer { json_writer_free(json) }
+            json_writer_start_object(json, nil)
+            let out = g_byte_array_new()!
+            defer { g_byte_array_unref(out) }
+            var r: Int32 = -1
+            Self.expectCounts(try Self.counted(vmsd) {
+                let f = vmstate_file_new_output(out)
+                r = vmstate_save_state(f, vmsd, opaque, json)
+                _ = qemu_fclose(f)
+            }, describedSaves: 1)
+            #expect(r == 0)
+            #expect(Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len))) == plain)
+
+            // Unchecked (not counted but for the per-field path), checked and transactional loads.
+            Self.expectCounts(try Self.counted(vmsd) { try VMStateEngine.load(vmsd, opaque: opaque, from: plain) })
+            Self.expectCounts(try Self.counted(vmsd) {
+                try VMStateEngine.loadChecked(vmsd, opaque: opaque, size: size, from: plain)
+            }, checkedLoads: 1)
+            Self.expectCounts(try Self.counted(vmsd) {
+                try VMStateEngine.loadChecked(vmsd, opaque: opaque, size: size, from: plain, options: .transactional)
+            }, checkedLoads: 1)
+
+            // A registry save (always with vmdesc) and loads (always checked), sized or not.
+            for sized in [false, true] {
+                let registry = Registry()
+                try registry.add(idstr: "fp-dev", instanceID: 0, vmsd: vmsd, opaque: opaque, size: sized ? size : nil)
+                var stream: [UInt8] = []
+                Self.expectCounts(try Self.counted(vmsd) { stream = try registry.save(machineType: "m") }, describedSaves: 1)
+                Self.expectCounts(try Self.counted(vmsd) { try registry.load(stream) }, checkedLoads: 1)
+                Self.expectCounts(try Self.counted(vmsd) { try registry.load(stream, options: .transactional) },
+                    checkedLoads: 1)
+            }
+        }
+    }
+
+    @Test func prettyVMDescTakesThePerFieldPathWithTheSameText() throws {
+        let vmsd = Self.privateCopy(fp_dev_vmsd_ptr())
+        var dev = FastPathTests.device(hasF: true, more: false, hasSub: true)
+        try withUnsafeMutablePointer(to: &dev) { p in
+            var pretty = ""
+            let d = try Self.counted(vmsd) { pretty = Self.save(vmsd, UnsafeMutableRawPointer(p), compiled: true, pretty: true) }
+            #expect(d.interpretedSaves == 1 && d.describedSaves == 0)
+            #expect(pretty == Self.save(vmsd, UnsafeMutableRawPointer(p), compiled: false, pretty: true))
+        }
+    }
+
+    // MARK: - same results as the per-field path
+
+    @Test(arguments: [
+        (true, true, true, Int32(3)), (false, false, false, 3), (true, false, true, 2), (false, true, false, 1),
+    ])
+    func vmdescTextIsThePerFieldPaths(hasF: Bool, more: Bool, hasSub: Bool, version: Int32) throws {
+        var dev = FastPathTests.device(hasF: hasF, more: more, hasSub: hasSub)
+        withUnsafeMutablePointer(to: &dev) { p in
+            let vmsd = fp_dev_vmsd_ptr()!
+            let fast = Self.save(vmsd, UnsafeMutableRawPointer(p), version: version, compiled: true)
+            #expect(fast == Self.save(vmsd, UnsafeMutableRawPointer(p), version: version, compiled: false))
+            #expect(!fast.hasPrefix("error"))
+        }
+    }
+
+    @Test func vmdescTextOfEveryFixtureDeviceIsThePerFieldPaths() throws {
+        var count = 0
+        var fixtures = 0
+        let all = hx_fixtures(&count)!
+        for i in 0..<count {
+            for sample in [false, true] {
+                let fx = all + i
+                let opaque = hx_create(fx, sample)!
+                defer { hx_destroy(fx, opaque) }
+                let fast = Self.save(fx.pointee.vmsd, opaque, compiled: true)
+                #expect(fast == Self.save(fx.pointee.vmsd, opaque, compiled: false), "\(String(cString: fx.pointee.name))")
+                fixtures += 1
+            }
+        }
+        var list = pc_device_vmsd_list()!
+        while let vmsd = list.pointee {
+            let state = pc_device_state_new(vmsd)!
+            defer { g_free(state) }
+            let fast = Self.save(vmsd, state, compiled: true)
+            #expect(fast == Self.save(vmsd, state, compiled: false), "\(String(cString: vmsd.pointee.name))")
+            #expect(!fast.hasPrefix("error"), "\(String(cString: vmsd.pointee.name)): \(fast)")
+            list += 1
+            fixtures += 1
+        }
+        #expect(fixtures > 20)
+    }
+
+    /// A checked (and transactional) load of every prefix of every fixture device's sample
+    /// stream: the compiled steps and the per-field path end the same way, with the same state
+    /// (the same bytes and vmdesc when saved again).
+    @Test(arguments: [false, true])
+    func checkedLoadsOfEveryPrefixAreThePerFieldPaths(transactional: Bool) throws {
+        var count = 0
+        let all = hx_fixtures(&count)!
+        for i in 0..<count {
+            let fx = all + i
+            let name = String(cString: fx.pointee.name)
+            let source = hx_create(fx, name != "hx-ptr")!
+            defer { hx_destroy(fx, source) }
+            let stream = try VMStateEngine.save(fx.pointee.vmsd, opaque: source)
+            for length in 0...stream.count {
+                // The state compared by what it saves (the structs hold pointers, which differ).
+                func load(compiled: Bool) -> (String, String) {
+                    let target = hx_create(fx, false)!
+                    defer { hx_destroy(fx, target) }
+                    let bytes = Array(stream[0..<length])
+                    let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+                    defer { g_bytes_unref(gbytes) }
+                    let file = MigrationFile(input: gbytes)
+                    let loadGuard = LoadGuard(transactional: transactional)
+                    loadGuard.addStruct(target, size: fx.pointee.size)
+                    var outcome = "ok"
+                    do throws(VMStateError) {
+                        try VMStateEngine.load(file, fx.pointee.vmsd, target, version: fx.pointee.vmsd.pointee.version_id,
+                            guard: loadGuard, compiled: compiled)
+                        try VMStateEngine.expectEnd(file)
+                        loadGuard.commit()
+                    } catch {
+                        outcome = loadGuard.rollBackAfter(error).description
+                    }
+                    return (outcome, Self.save(fx.pointee.vmsd, target, compiled: false))
+                }
+                let fast = load(compiled: true)
+                let slow = load(compiled: false)
+                #expect(fast.0 == slow.0, "\(name), \(length) of \(stream.count) bytes")
+                #expect(fast.1 == slow.1, "\(name), \(length) of \(stream.count) bytes: state differs; \(fast.0)")
+            }
+        }
+    }
+
+    /// A tested array described element by element whose text would pass
+    /// `VMDescText.limit`: the step keeps no text, the per-field path describes it, and the
+    /// result is the same.
+    @Test func longElementByElementTextIsLeftToThePerFieldPath() throws {
+        let count = 20000
+        let fields = UnsafeMutablePointer<VMStateField>.allocate(capacity: 2)
+        fields.initialize(repeating: VMStateField(), count: 2)
+        fields[0].name = UnsafePointer(g_strdup("bytes"))
+        fields[0].size = 1
+        fields[0].num = Int32(count)
+        fields[0].info = vmstate_std_info(Int32(VMSTATE_STD_UINT8.rawValue))
+        fields[0].flags = VMS_ARRAY
+        fields[0].field_exists = { _, _ in true }
+        let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+        vmsd.initialize(to: VMStateDescription())
+        vmsd.pointee.name = UnsafePointer(g_strdup("long-tested-array"))
+        vmsd.pointee.version_id = 1
+        vmsd.pointee.minimum_version_id = 1
+        vmsd.pointee.fields = UnsafePointer(fields)
+        let program = try #require(try Planner.plan(vmsd).program)
+        #expect(program.steps.count == 1 && program.steps[0].kind == .tested)
+        #expect(program.extras.pointee.steps[0].desc == nil)
+
+        let opaque = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 8)
+        defer { opaque.deallocate() }
+        for i in 0..<count { opaque.storeBytes(of: UInt8(truncatingIfNeeded: i), toByteOffset: i, as: UInt8.self) }
+        let fast = Self.save(vmsd, opaque, compiled: true)
+        #expect(fast == Self.save(vmsd, opaque, compiled: false))
+        #expect(fast.contains("{\"name\": \"bytes\", \"index\": 19999, \"type\": \"uint8\", \"size\": 1}]}"))
+    }
+
+    // MARK: - regions end where they end
+
+    /// A description of one uint32 at offset 0 (a 4-byte device).
+    nonisolated(unsafe) static let word: UnsafePointer<VMStateDescription> = {
+        let fields = UnsafeMutablePointer<VMStateField>.allocate(capacity: 2)
+        fields.initialize(repeating: VMStateField(), count: 2)
+        fields[0].name = UnsafePointer(g_strdup("v"))
+        fields[0].size = 4
+        fields[0].info = vmstate_std_info(Int32(VMSTATE_STD_UINT32.rawValue))
+        fields[0].flags = VMS_SINGLE
+        let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+        vmsd.initialize(to: VMStateDescription())
+        vmsd.pointee.name = UnsafePointer(g_strdup("adjacent-word"))
+        vmsd.pointee.version_id = 1
+        vmsd.pointee.minimum_version_id = 1
+        vmsd.pointee.fields = UnsafePointer(fields)
+        return UnsafePointer(vmsd)
+    }()
+
+    /// The issue's case: a 4-byte device struct right after a 4096-byte RAM block, registered
+    /// through the C API without a size, loads (it was refused as "4 bytes at offset 4096 of a
+    /// 4096-byte region").
+    @Test(arguments: [false, true])
+    func deviceRightAfterARAMBlockLoads(sized: Bool) throws {
+        func machine(_ memory: UnsafeMutableRawPointer) -> OpaquePointer {
+            let reg = vmstate_registry_new()!
+            var error: UnsafeMutablePointer<GError>? = nil
+            #expect(vmstate_registry_add_ram(reg, "pc.ram", memory, 4096, &error))
+            if sized {
+                #expect(vmstate_registry_add_sized(reg, "word", 0, Self.word, memory + 4096, 4, &error))
+            } else {
+                #expect(vmstate_registry_add(reg, "word", 0, Self.word, memory + 4096, &error))
+            }
+            return reg
+        }
+        let source = UnsafeMutableRawPointer.allocate(byteCount: 4096 + 4, alignment: 4096)
+        let target = UnsafeMutableRawPointer.allocate(byteCount: 4096 + 4, alignment: 4096)
+        defer {
+            source.deallocate()
+            target.deallocate()
+        }
+        for i in 0..<4096 { source.storeBytes(of: UInt8(truncatingIfNeeded: i * 7 + 1), toByteOffset: i, as: UInt8.self) }
+        (source + 4096).storeBytes(of: 0xDEAD_BEEF as UInt32, as: UInt32.self)
+        target.initializeMemory(as: UInt8.self, repeating: 0, count: 4096 + 4)
+
+        let saver = machine(source)
+        let loader = machine(target)
+        defer {
+            vmstate_registry_free(saver)
+            vmstate_registry_free(loader)
+        }
+        var error: UnsafeMutablePointer<GError>? = nil
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        #expect(vmstate_registry_save(saver, "m", out, &error))
+        let stream = g_bytes_new(out.pointee.data, gsize(out.pointee.len))!
+        defer { g_bytes_unref(stream) }
+        for flags in [UInt32(0), UInt32(VMSTATE_LOAD_TRANSACTIONAL)] {
+            let loaded = vmstate_registry_load(loader, stream, flags, &error)
+            #expect(loaded, "\(error.map { String(cString: $0.pointee.message) } ?? "")")
+            if let e = error {
+                g_error_free(e)
+                error = nil
+            }
+            #expect((target + 4096).load(as: UInt32.self) == 0xDEAD_BEEF)
+            #expect(memcmp(source, target, 4096) == 0)
+        }
+    }
+
+    /// Two sized devices back to back in one allocation: each loads into its own struct.
+    @Test func sizedStructsBackToBackLoad() throws {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+        defer { memory.deallocate() }
+        memory.storeBytes(of: 0x1111_1111 as UInt32, as: UInt32.self)
+        (memory + 4).storeBytes(of: 0x2222_2222 as UInt32, as: UInt32.self)
+        let registry = Registry()
+        try registry.add(idstr: "first", instanceID: 0, vmsd: Self.word, opaque: memory, size: 4)
+        try registry.add(idstr: "second", instanceID: 0, vmsd: Self.word, opaque: memory + 4, size: 4)
+        let stream = try registry.save(machineType: "m")
+        memory.storeBytes(of: 0 as UInt64, as: UInt64.self)
+        try registry.load(stream, options: .transactional)
+        #expect(memory.load(as: UInt32.self) == 0x1111_1111 && (memory + 4).load(as: UInt32.self) == 0x2222_2222)
+    }
+
+    /// A 4-byte field in a struct too small for it: refused at the struct's end, by the
+    /// compiled steps and the per-field path alike.
+    @Test(arguments: [true, false])
+    func structSmallerThanItsFieldIsRefused(compiled: Bool) throws {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+        defer { memory.deallocate() }
+        let bytes: [UInt8] = [1, 2, 3, 4]
+        let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+        defer { g_bytes_unref(gbytes) }
+        let loadGuard = LoadGuard(transactional: false)
+        loadGuard.addStruct(memory, size: 3)
+        do {
+            try VMStateEngine.load(MigrationFile(input: gbytes), Self.word, memory, version: 1, guard: loadGuard,
+                compiled: compiled)
+            Issue.record("the load unexpectedly succeeded")
+        } catch {
+            #expect(error.kind == .boundExceeded && error.path == "adjacent-word/v")
+            #expect(error.reason == "the field would be written outside its struct: 4 bytes at offset 0 of a 3-byte region")
+        }
+    }
+
+    /// Both edges of each kind of region: the last byte is inside, the end is outside (and
+    /// belongs to whatever begins there).
+    @Test(arguments: ["struct", "ram", "allocation"])
+    func regionEdges(kind: String) throws {
+        let loadGuard = LoadGuard(transactional: false)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        defer { buffer.deallocate() }
+        let start: UnsafeMutableRawPointer
+        switch kind {
+        case "struct":
+            start = buffer
+            loadGuard.addStruct(start, size: 32)
+        case "ram":
+            start = buffer
+            loadGuard.addRegion(start, size: 32)
+        default:
+            start = try #require(loadGuard.allocate(32))
+        }
+        defer { if kind == "allocation" { loadGuard.freeAllocations(since: 0) } }
+        let end = start + 32
+
+        // Inside: from the first byte to the last.
+        #expect(loadGuard.check(start, 32, owner: start) == nil)
+        #expect(loadGuard.check(start + 31, 1, owner: start) == nil)
+        #expect(loadGuard.check(start + 31, 1, owner: start + 31) == nil)
+        #expect(loadGuard.allows(start, 0, 32))
+        #expect(loadGuard.allows(start + 31, 0, 1))
+        // One past the last byte, from an owner inside: refused.
+        #expect(loadGuard.check(start + 31, 2, owner: start) == "2 bytes at offset 31 of a 32-byte region")
+        #expect(loadGuard.check(end, 1, owner: start) == "1 bytes at offset 32 of a 32-byte region")
+        #expect(!loadGuard.allows(start, 0, 33))
+        #expect(!loadGuard.allows(start + 31, 0, 2))
+        // An owner at the end is not in the region: memory nobody registered is not bounded ...
+        #expect(loadGuard.check(end, 4, owner: end) == nil)
+        #expect(loadGuard.allows(end, 0, 4))
+        // ... and a region that begins there bounds it by itself.
+        if kind != "allocation" {
+            loadGuard.addStruct(end, size: 4)
+            #expect(loadGuard.check(end, 4, owner: end) == nil)
+            #expect(loadGuard.check(end, 5, owner: end) == "5 bytes at offset 0 of a 4-byte region")
+            #expect(loadGuard.allows(end, 0, 4))
+            #expect(!loadGuard.allows(end, 0, 5))
+        }
+        // Before the first byte: not in the region; a run from there that reaches into a
+        // caller region is checked field by field.
+        if kind != "allocation" {
+            #expect(loadGuard.check(start - 4, 4, owner: start - 4) == nil)
+            #expect(loadGuard.allows(start - 4, 0, 4))
+            #expect(!loadGuard.allows(start - 4, 0, 5))
+        }
+    }
+}
