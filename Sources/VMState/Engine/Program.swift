@@ -439,7 +439,7 @@ struct Program {
             step.nested = Unmanaged.passUnretained(nested)
         case .vstructure(let nested):
             step.nested = Unmanaged.passUnretained(nested)
-            step.nestedVersion = field.field.pointee.struct_version_id
+            step.nestedVersion = field.structVersion
         default:
             return nil
         }
