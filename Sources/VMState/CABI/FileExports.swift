@@ -16,11 +16,34 @@ import CVMState
     return MigrationFile(input: input).retainedHandle()
 }
 
-@c @implementation public func vmstate_file_remaining(_ f: OpaquePointer?) -> Int { file(f)?.remaining ?? 0 }
+@c @implementation public func vmstate_file_new_output_stream(_ out: UnsafeMutablePointer<GOutputStream>?) -> OpaquePointer? {
+    guard let out else { return nil }
+    return MigrationFile(sink: StreamSink(out)).retainedHandle()
+}
+
+@c @implementation public func vmstate_file_new_input_stream(_ input: UnsafeMutablePointer<GInputStream>?) -> OpaquePointer? {
+    guard let input else { return nil }
+    return MigrationFile(source: StreamSource(input)).retainedHandle()
+}
+
+@c @implementation public func vmstate_file_get_stream_error(_ f: OpaquePointer?) -> UnsafeMutablePointer<GError>? {
+    file(f)?.copyStreamError()
+}
+
+@c @implementation public func vmstate_file_remaining(_ f: OpaquePointer?) -> Int {
+    guard let file = file(f), file.direction == .input else { return 0 }
+    return file.buffered
+}
+
+@c @implementation public func qemu_fflush(_ f: OpaquePointer?) {
+    file(f)?.flush()
+}
 
 @c @implementation public func qemu_fclose(_ f: OpaquePointer?) -> Int32 {
     guard let f else { return 0 }
-    let code = MigrationFile.from(f).errorCode
+    let file = MigrationFile.from(f)
+    if file.direction == .output { file.flush() }
+    let code = file.errorCode
     MigrationFile.release(f)
     return code
 }
@@ -102,10 +125,14 @@ import CVMState
 @c @implementation public func qemu_peek_buffer(
     _ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, _ size: Int, _ offset: Int
 ) -> Int {
-    // size_t arguments arrive as Int: a huge offset is negative here (and `remaining - offset`
-    // would overflow), a huge size means "as many as there are".
-    guard let file = file(f), let buf, offset >= 0, offset < file.remaining else { return 0 }
-    let available = min(size < 0 ? Int.max : size, file.remaining - offset)
+    // size_t arguments arrive as Int: a huge offset is negative here, a huge size means "as
+    // many as there are" (over a stream: as many as one buffer holds).
+    guard let file = file(f), let buf, offset >= 0, size != 0 else { return 0 }
+    let cap = file.inputEnded ? Int.max : StreamSource.bufferSize
+    guard offset < cap else { return 0 }
+    let want = min(size < 0 ? Int.max : size, cap - offset)
+    _ = file.ensure(min(want, Int.max - offset) + offset)
+    let available = min(want, file.buffered - offset)
     guard available > 0, let bytes = file.peek(available, at: offset) else { return 0 }
     buf.pointee = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
     return available

@@ -1,0 +1,40 @@
+/*
+ * GIO streams written for the stream tests: an input stream over bytes that returns at most a
+ * given number of bytes per read and can end early or fail at a given offset; an output stream
+ * that accepts at most a given number of bytes per write, keeps (or only counts) what it was
+ * given and can fail at a given offset.
+ */
+#ifndef TEST_STREAMS_H
+#define TEST_STREAMS_H
+
+#include <gio/gio.h>
+#include <stdint.h>
+
+/**
+ * A GInputStream over `bytes` (referenced) that returns at most `chunk` bytes per read. After
+ * `cut` bytes (-1: never) it ends: with end-of-stream when `fail_code` is 0, else with a
+ * G_IO_ERROR of code `fail_code` ("connection reset by test"). Skips are reads too.
+ */
+GInputStream *test_chunked_input_stream_new(GBytes *bytes, gsize chunk, gint64 cut, int fail_code);
+/** Reads the stream has answered so far (calls to its read). */
+guint64 test_chunked_input_stream_reads(GInputStream *stream);
+
+/**
+ * A GOutputStream that accepts at most `chunk` bytes per write and appends them to its own
+ * array when `keep` is true (else it only counts them and sums them into a checksum). After
+ * `fail_at` bytes (-1: never) a write fails with G_IO_ERROR of code `fail_code`.
+ */
+GOutputStream *test_chunked_output_stream_new(gsize chunk, gboolean keep, gint64 fail_at, int fail_code);
+/** The bytes it kept (owned by the stream). */
+GByteArray *test_chunked_output_stream_bytes(GOutputStream *stream);
+/** How many bytes it accepted. */
+guint64 test_chunked_output_stream_count(GOutputStream *stream);
+/** A checksum of every byte accepted (FNV-1a over 64-bit words and the tail, in order). */
+guint64 test_chunked_output_stream_checksum(GOutputStream *stream);
+/** Writes it has answered so far. */
+guint64 test_chunked_output_stream_writes(GOutputStream *stream);
+
+/** GIO's error quark and codes for Swift. */
+GQuark test_io_error_quark(void);
+
+#endif
