@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "test_streams.h"
 
 #include <string.h>
@@ -203,4 +204,105 @@ guint64 test_chunked_output_stream_writes(GOutputStream *stream)
 GQuark test_io_error_quark(void)
 {
     return G_IO_ERROR;
+}
+
+/* ---- a socket client in a thread ------------------------------------------------------- */
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct TestSocketClient {
+    guint16 port;
+    VMStateRegistry *reg;
+    char *machine;
+    GBytes *raw;
+    GThread *thread;
+    gboolean ok;
+    char *message;
+};
+
+static gpointer socket_client_main(gpointer data)
+{
+    TestSocketClient *c = data;
+    GError *error = NULL;
+    GSocketClient *client = g_socket_client_new();
+    GSocketConnection *conn = g_socket_client_connect_to_host(client, "127.0.0.1", c->port, NULL, &error);
+    if (conn != NULL) {
+        GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+        if (c->raw == NULL) {
+            c->ok = vmstate_registry_save_to_stream(c->reg, c->machine, out, &error);
+        } else {
+            gsize size = 0;
+            const void *data = g_bytes_get_data(c->raw, &size);
+            c->ok = g_output_stream_write_all(out, data, size, NULL, NULL, &error);
+        }
+        g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+        g_object_unref(conn);
+    }
+    if (error != NULL) {
+        c->message = g_strdup(error->message);
+        g_error_free(error);
+    }
+    g_object_unref(client);
+    return NULL;
+}
+
+TestSocketClient *test_socket_client_start(guint16 port, VMStateRegistry *reg, const char *machine, GBytes *raw)
+{
+    TestSocketClient *c = g_new0(TestSocketClient, 1);
+    c->port = port;
+    c->reg = reg;
+    c->machine = g_strdup(machine);
+    c->raw = raw ? g_bytes_ref(raw) : NULL;
+    c->thread = g_thread_new("test-socket-client", socket_client_main, c);
+    return c;
+}
+
+gboolean test_socket_client_join(TestSocketClient *c, char **message)
+{
+    g_thread_join(c->thread);
+    gboolean ok = c->ok;
+    if (message) {
+        *message = c->message;
+    } else {
+        g_free(c->message);
+    }
+    g_free(c->machine);
+    if (c->raw) {
+        g_bytes_unref(c->raw);
+    }
+    g_free(c);
+    return ok;
+}
+
+/* ---- aliased RAM ------------------------------------------------------------------------ */
+
+void *test_aliased_ram_new(gsize length, gsize period, void **period_view)
+{
+    int fd = memfd_create("test-ram", 0);
+    if (fd < 0 || ftruncate(fd, (off_t)period) != 0) {
+        return NULL;
+    }
+    void *view = mmap(NULL, period, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *ram = mmap(NULL, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (view == MAP_FAILED || ram == MAP_FAILED) {
+        close(fd);
+        return NULL;
+    }
+    for (gsize at = 0; at < length; at += period) {
+        gsize n = MIN(period, length - at);
+        if (mmap((char *)ram + at, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+            close(fd);
+            return NULL;
+        }
+    }
+    close(fd);
+    *period_view = view;
+    return ram;
+}
+
+void test_aliased_ram_free(void *ram, gsize length, void *period_view, gsize period)
+{
+    munmap(ram, length);
+    munmap(period_view, period);
 }

@@ -38,3 +38,23 @@ guint64 test_chunked_output_stream_writes(GOutputStream *stream);
 GQuark test_io_error_quark(void);
 
 #endif
+
+#include "migration/vmstate-registry.h"
+
+/**
+ * A client of a loopback socket in its own thread: connects to 127.0.0.1:`port`, then saves
+ * `reg` with vmstate_registry_save_to_stream (when `raw` is NULL) or writes `raw`, and closes
+ * the connection. test_socket_client_join waits for it and returns whether it succeeded; its
+ * error message (if any) goes to `*message` (g_free it).
+ */
+typedef struct TestSocketClient TestSocketClient;
+TestSocketClient *test_socket_client_start(guint16 port, VMStateRegistry *reg, const char *machine, GBytes *raw);
+gboolean test_socket_client_join(TestSocketClient *client, char **message);
+
+/**
+ * `length` bytes of address space in which every `period` bytes map the same memfd pages
+ * (so a guest RAM of many GiB needs only `period` bytes of memory); NULL on failure. The
+ * memfd's own mapping is in `*period_view`. Free with test_aliased_ram_free.
+ */
+void *test_aliased_ram_new(gsize length, gsize period, void **period_view);
+void test_aliased_ram_free(void *ram, gsize length, void *period_view, gsize period);
