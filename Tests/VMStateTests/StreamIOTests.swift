@@ -243,6 +243,28 @@ import Testing
         #expect(last.message == "writing the stream failed: no space left on test device (at byte \(stream.count - 10))")
     }
 
+    @Test func transactionalStreamLoadRestoresSizedDevices() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let machine = try FixtureMachine("pc-bios", stream: stream)
+        let before = machine.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        // Cut 20 bytes before the EOF marker: inside the last device section, after all others loaded.
+        let marker = Array("{\"page_size\"".utf8)
+        let vmdesc = try #require((0..<stream.count - marker.count).last { Array(stream[$0..<$0 + marker.count]) == marker })
+        let cut = vmdesc - 5 - 1 - 20
+        let result = Self.loadFromStream(machine.registry, stream, chunk: 4096,
+            flags: (Registry.LoadOptions.keepUnknown.rawValue | Registry.LoadOptions.transactional.rawValue), cut: Int64(cut))
+        #expect(!result.ok)
+        #expect(result.code == VMStateError.Kind.shortInput.rawValue)
+        #expect(result.message.contains("(load rolled back: the state is as it was before the call)"), "\(result.message)")
+        let after = machine.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        #expect(after == before)
+        // Without TRANSACTIONAL the same cut leaves the earlier sections loaded.
+        let other = try FixtureMachine("pc-bios", stream: stream)
+        _ = Self.loadFromStream(other.registry, stream, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue, cut: Int64(cut))
+        let changed = other.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        #expect(changed != before)
+    }
+
     // MARK: QEMUFile over streams
 
     @Test func qemuFileOverStreamsBuffersAndKeepsTheError() throws {
