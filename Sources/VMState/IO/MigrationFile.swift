@@ -205,7 +205,7 @@ final class MigrationFile {
     /// Makes room for at least `n` more bytes, when the sink keeps that many in its buffer
     /// (a bounded stream buffer makes room only up to its size).
     func reserve(_ n: Int) {
-        guard let array, let sink, n > 0, errorCode == 0 else { return }
+        guard let array, let sink, n > 0 else { return }
         let old = Int(array.pointee.len)
         if array.pointee.data != roomData || old != roomLen || n > roomEnd - old {
             _ = makeRoom(min(n, sink.reserveLimit ?? n))
@@ -215,9 +215,7 @@ final class MigrationFile {
     @inline(never)
     private func makeRoom(_ n: Int) -> Bool {
         guard let array, let sink else { return false }
-        // Once the output failed, nothing more is written (QEMU's writes after an error are
-        // dropped too).
-        guard errorCode == 0, let room = sink.makeRoom(n, self) else {
+        guard let room = sink.makeRoom(n, self) else {
             roomData = nil
             roomEnd = 0
             return false
@@ -232,7 +230,7 @@ final class MigrationFile {
     /// the stream failed (now or before).
     @discardableResult
     func flush() -> Bool {
-        guard let sink, errorCode == 0 else { return errorCode == 0 }
+        guard let sink, streamError == nil else { return streamError == nil }
         let ok = sink.flush(self)
         roomData = nil
         return ok
@@ -248,7 +246,7 @@ final class MigrationFile {
         // More than a bounded buffer holds goes in pieces.
         if let chunk = sink?.reserveLimit, n > chunk {
             var done = 0
-            while done < n && errorCode == 0 {
+            while done < n && streamError == nil {
                 let piece = min(chunk, n - done)
                 putBytes(source.map { $0 + done }, piece)
                 done += piece

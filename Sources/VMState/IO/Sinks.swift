@@ -86,6 +86,8 @@ final class StreamSink: OutputSink {
     }
 
     func makeRoom(_ n: Int, _ file: MigrationFile) -> Int? {
+        // Once the stream failed, nothing more is written (QEMU drops writes after an error).
+        guard file.streamError == nil else { return nil }
         if Int(buffer.pointee.len) + n > Self.bufferSize && buffer.pointee.len > 0 {
             guard writeOut(file) else { return nil }
         }
