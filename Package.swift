@@ -16,7 +16,7 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CGLib",
-            pkgConfig: "glib-2.0",
+            pkgConfig: "gio-2.0",
             providers: [.apt(["libglib2.0-dev"])]
         ),
         // The C face: QEMU-compatible headers in include/, the standard VMStateInfo instances.

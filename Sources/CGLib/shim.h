@@ -1,2 +1,3 @@
-/* Brings GLib (glib-2.0 through pkg-config) into Swift. */
+/* Brings GLib and GIO (gio-2.0 through pkg-config) into Swift. */
 #include <glib.h>
+#include <gio/gio.h>

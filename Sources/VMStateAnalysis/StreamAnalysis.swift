@@ -495,8 +495,15 @@ private struct SectionReader {
         let record = options.recordPages
         var blockIndex: [String: Int32] = [:]
         for (i, n) in ram.pageBlockNames.enumerated() { blockIndex[n] = Int32(i) }
+        var nextRelease = pos + (16 << 20)
         while true {
             if options.progress != nil { reportProgress() }
+            if pos >= nextRelease {
+                // The page bytes behind are not needed again (--memory reads them back from
+                // the file): keep memory bounded on streams of any size.
+                bytes.release(upTo: pos - (1 << 20))
+                nextRelease = pos + (16 << 20)
+            }
             let wordOffset = pos
             guard buf.count - pos >= 8 else {
                 try need(8, "a RAM page header (be64 address | flags)")

@@ -86,6 +86,23 @@ public final class StreamBytes: @unchecked Sendable {
         }
     }
 
+    /// Offset up to which mapped pages were given back (``release(upTo:)``).
+    private var released = 0
+
+    /// Gives back the memory of the mapped file's pages before `offset` (page-aligned down):
+    /// they leave the process's resident set and are read from the file again if touched, so
+    /// a pass over a large stream stays in bounded memory. Nothing for copied bytes.
+    public func release(upTo offset: Int) {
+        guard mapped, let base else { return }
+        let end = min(offset, count) & ~4095
+        guard end > released else { return }
+        // SAFETY: [released, end) lies inside the read-only private file mapping of `count`
+        // bytes at `base` (page-aligned: mmap returns page-aligned addresses); MADV_DONTNEED on
+        // it only drops clean pages, which later reads fault in from the file again.
+        _ = madvise(UnsafeMutableRawPointer(mutating: base) + released, end - released, MADV_DONTNEED)
+        released = end
+    }
+
     /// All the bytes. Valid while this object is alive.
     public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 

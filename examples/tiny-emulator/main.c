@@ -45,18 +45,23 @@ static int cmd_save(const Options *o, const char *path) {
     printf("tiny-emulator: ran %u steps from seed 0x%" PRIx64 " (%.3f ms of guest time)\n",
            o->steps, o->seed, (double)m.clock.now_ns / 1e6);
 
+    /* The stream goes straight to the file through GIO (memory stays bounded whatever the RAM
+     * size); vmstate_registry_save into a GByteArray is the small-snapshot alternative. */
     GError *err = NULL;
     VMStateRegistry *reg = vmstate_registry_new();
-    GByteArray *out = g_byte_array_new();
+    GFile *file = g_file_new_for_path(path);
+    GFileOutputStream *out = NULL;
     int status = 0;
     if (!machine_register(&m, reg, &err) ||
-        !vmstate_registry_save(reg, TINY_MACHINE_TYPE, out, &err) ||
-        !g_file_set_contents(path, (const char *)out->data, (gssize)out->len, &err)) {
+        !(out = g_file_replace(file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &err)) ||
+        !vmstate_registry_save_to_stream(reg, TINY_MACHINE_TYPE, G_OUTPUT_STREAM(out), &err) ||
+        !g_output_stream_close(G_OUTPUT_STREAM(out), NULL, &err)) {
         print_error("cannot save to", path, err);
         status = 1;
     } else {
         size_t pages = TINY_RAM_SIZE / 4096, zero = ram_zero_pages(m.ram);
-        printf("saved machine %s to %s: %u bytes\n", TINY_MACHINE_TYPE, path, out->len);
+        printf("saved machine %s to %s: %" G_GINT64_FORMAT " bytes\n", TINY_MACHINE_TYPE, path,
+               (gint64)g_seekable_tell(G_SEEKABLE(out)));
         printf("  devices: %zu sections (", machine_device_count);
         for (size_t i = 0; i < machine_device_count; i++) {
             printf("%s%s/%u", i ? ", " : "", machine_devices[i].idstr,
@@ -69,7 +74,8 @@ static int cmd_save(const Options *o, const char *path) {
                rtc_reinject_needed(&m.rtc) ? "sent" : "not needed, not sent");
     }
     g_clear_error(&err);
-    g_byte_array_unref(out);
+    g_clear_object(&out);
+    g_object_unref(file);
     vmstate_registry_free(reg);
     machine_finalize(&m);
     return status;
@@ -77,14 +83,14 @@ static int cmd_save(const Options *o, const char *path) {
 
 static int cmd_restore(const Options *o, const char *path) {
     GError *err = NULL;
-    gchar *data = NULL;
-    gsize len = 0;
-    if (!g_file_get_contents(path, &data, &len, &err)) {
+    GFile *file = g_file_new_for_path(path);
+    GFileInputStream *in = g_file_read(file, NULL, &err);
+    if (in == NULL) {
         print_error("cannot read", path, err);
         g_clear_error(&err);
+        g_object_unref(file);
         return 1;
     }
-    GBytes *in = g_bytes_new_take(data, len);
 
     Machine want, got;
     run_expected(&want, o);
@@ -93,14 +99,15 @@ static int cmd_restore(const Options *o, const char *path) {
 
     int status = 1;
     VMStateRegistry *reg = vmstate_registry_new();
-    if (!machine_register(&got, reg, &err) || !vmstate_registry_load(reg, in, 0, &err)) {
+    if (!machine_register(&got, reg, &err) ||
+        !vmstate_registry_load_from_stream(reg, G_INPUT_STREAM(in), 0, &err)) {
         print_error("cannot load", path, err);
     } else if (g_strcmp0(vmstate_registry_machine_type(reg), TINY_MACHINE_TYPE) != 0) {
         fprintf(stderr, "tiny-emulator: %s is a stream for machine \"%s\", not \"%s\"\n", path,
                 vmstate_registry_machine_type(reg), TINY_MACHINE_TYPE);
     } else {
-        printf("loaded %s (%zu bytes, machine %s) into a freshly reset machine:\n", path,
-               (size_t)len, vmstate_registry_machine_type(reg));
+        printf("loaded %s (%" G_GINT64_FORMAT " bytes read, machine %s) into a freshly reset machine:\n",
+               path, (gint64)g_seekable_tell(G_SEEKABLE(in)), vmstate_registry_machine_type(reg));
         int diffs = machine_compare(&want, &got, true);
         if (diffs == 0) {
             machine_run(&want, CONTINUE_STEPS);
@@ -118,7 +125,8 @@ static int cmd_restore(const Options *o, const char *path) {
     }
     g_clear_error(&err);
     vmstate_registry_free(reg);
-    g_bytes_unref(in);
+    g_object_unref(in);
+    g_object_unref(file);
     machine_finalize(&want);
     machine_finalize(&got);
     return status;

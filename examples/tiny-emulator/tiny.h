@@ -8,6 +8,7 @@
 #ifndef TINY_H
 #define TINY_H
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>

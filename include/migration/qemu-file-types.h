@@ -1,9 +1,10 @@
 /*
  * swift-vmstate: the QEMUFile byte-stream API, with QEMU 7.2's names and meanings.
  *
- * A QEMUFile is either an output file that appends to a caller's GByteArray, or an input file
- * that reads a GBytes with a cursor (see vmstate_file_new_output / vmstate_file_new_input in
- * migration/vmstate.h). All multi-byte values are big-endian on the wire.
+ * A QEMUFile is either an output file that appends to a caller's GByteArray or writes a GIO
+ * GOutputStream through a bounded buffer, or an input file that reads a GBytes with a cursor or
+ * a GInputStream through a bounded buffer (see vmstate_file_new_output, _input,
+ * _output_stream and _input_stream in migration/vmstate.h). All multi-byte values are big-endian on the wire.
  *
  * Short input: reading past the end of an input file records -EIO as the file's error and
  * yields zeros, as QEMU does (a multi-byte value cut short is its bytes followed by zeros);
@@ -22,7 +23,8 @@
 extern "C" {
 #endif
 
-/** An opaque byte stream (output over a GByteArray or input over a GBytes). */
+/** An opaque byte stream: output to a GByteArray or a GOutputStream, input from a GBytes or a
+ *  GInputStream. */
 typedef struct QEMUFile QEMUFile;
 
 /* ---- output ---------------------------------------------------------------------------- */
@@ -91,11 +93,13 @@ void qemu_get_sbe64s(QEMUFile *f, int64_t *pv);
  *  which records -EIO as QEMU's does (on a file from vmstate_file_new_input). */
 int qemu_peek_byte(QEMUFile *f, int offset);
 /** Points `*buf` at up to `size` bytes starting `offset` bytes past the cursor, without
- *  consuming them; returns how many are available (fewer than `size` records -EIO, as
- *  qemu_peek_byte). The bytes stay valid until the file is closed. */
+ *  consuming them; returns how many are available (fewer than `size` once the input has
+ *  ended records -EIO, as qemu_peek_byte). Over a GBytes the bytes stay valid until the file is
+ *  closed; over a stream, until the next read, and at most 256 KiB are peeked (QEMU's own limit
+ *  is its buffer size). */
 size_t qemu_peek_buffer(QEMUFile *f, uint8_t **buf, size_t size, size_t offset);
-/** Moves the cursor forward by `size` bytes when they are there; past the end it does nothing
- *  (as QEMU's). */
+/** Moves the cursor forward by `size` bytes when they are there (a stream file reads up to
+ *  `size` bytes first); past the end it does nothing (as QEMU's). */
 void qemu_file_skip(QEMUFile *f, int size);
 
 /* ---- both ------------------------------------------------------------------------------ */
@@ -106,8 +110,11 @@ int qemu_file_get_error(QEMUFile *f);
 void qemu_file_set_error(QEMUFile *f, int ret);
 /** Bytes written (output) or consumed (input) so far. */
 int64_t qemu_file_total_transferred(QEMUFile *f);
-/** Frees the file (the caller's buffer stays the caller's) and returns its error, or 0. NULL is
- *  allowed. */
+/** Writes the buffered bytes of an output stream file to its stream and flushes the stream;
+ *  a failure sets the file's error. Nothing for GByteArray and input files. */
+void qemu_fflush(QEMUFile *f);
+/** Flushes an output file (qemu_fflush), then frees the file and returns its error, or 0. The
+ *  caller's buffer or stream stays the caller's (a stream is not closed). NULL is allowed. */
 int qemu_fclose(QEMUFile *f);
 
 #ifdef __cplusplus

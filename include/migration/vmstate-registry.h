@@ -72,6 +72,9 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
  * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
  * After a load, the loaded stream's sections keep its order and section ids; devices it did not
  * have follow, in that same priority order. On failure `out` is put back to the length it had.
+ * A GByteArray holds at most 4 GiB: a stream that would pass that fails
+ * (VMSTATE_ERROR_BOUND_EXCEEDED, checked before the RAM is written) and says to use
+ * vmstate_registry_save_to_stream.
  */
 bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByteArray *out,
                            GError **error);
@@ -92,6 +95,37 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * limits; a device section that appears twice is refused.
  */
 bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
+
+#ifndef __G_IO_H__
+typedef struct _GOutputStream GOutputStream;
+typedef struct _GInputStream GInputStream;
+#endif
+
+/**
+ * Writes a whole stream, as vmstate_registry_save, to the GIO stream `out` (a file, a socket, a
+ * pipe...), through one bounded buffer: RAM pages go from guest memory to `out` without a copy
+ * of the whole RAM, so memory stays bounded whatever the guest size, and the stream has no size
+ * limit. `out` is flushed at the end and never closed. A failed write returns false with the
+ * stream's own GError (e.g. G_IO_ERROR_NO_SPACE, G_IO_ERROR_BROKEN_PIPE) whose message names the
+ * section being written and the byte offset; other failures are VMSTATE_ERROR as for
+ * vmstate_registry_save. Bytes written before a failure stay written.
+ */
+bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_type,
+                                     GOutputStream *out, GError **error);
+
+/**
+ * Loads a whole stream, as vmstate_registry_load, read from the GIO stream `in` through one
+ * bounded buffer (RAM pages go from it into guest memory). Reading stops after the EOF marker;
+ * `in` is never closed. With VMSTATE_LOAD_SKIP_UNKNOWN / _KEEP_UNKNOWN an unknown section is
+ * skipped with the size the stream's vmdesc gives it, and that vmdesc comes last: the rest of
+ * the stream after the first unknown section (device sections after the RAM, the EOF marker and
+ * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with
+ * VMSTATE_ERROR_UNKNOWN_SECTION. RAM is never held. An early end is VMSTATE_ERROR_SHORT_INPUT;
+ * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
+ * messages name the section and the byte offset. A read blocks as long as `in` blocks.
+ */
+bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, unsigned flags,
+                                       GError **error);
 
 /** The machine type of the last loaded stream, or NULL. Owned by the registry; valid until the
  *  next call of this function or vmstate_registry_free. */

@@ -245,8 +245,38 @@ QEMUFile *vmstate_file_new_output(GByteArray *out);
  *  until qemu_fclose; NULL if `in` is NULL. As QEMU's QEMUFile, a read or a look
  *  (qemu_peek_*, a load's subsection check) past the end of `in` records -EIO. */
 QEMUFile *vmstate_file_new_input(GBytes *in);
-/** Bytes left to read in an input file (0 for an output file). */
+/** Bytes left to read in an input file (0 for an output file); for a stream file, the bytes
+ *  read from the stream and not consumed yet (the rest of the stream is unknown). */
 size_t vmstate_file_remaining(QEMUFile *f);
+
+#ifndef __G_IO_H__
+typedef struct _GOutputStream GOutputStream;
+typedef struct _GInputStream GInputStream;
+#endif
+
+/**
+ * A file that writes to the GIO stream `out` (a file, a socket, a pipe, memory...), holding a
+ * reference to it until qemu_fclose. Bytes go through one bounded buffer (256 KiB), written to
+ * `out` with g_output_stream_write_all when it is full and by qemu_fflush and qemu_fclose, as
+ * QEMU's QEMUFile buffers its channel; qemu_fclose drops the reference and does not close `out`.
+ * A failed write sets the file's error to -EIO (qemu_file_get_error) and keeps the GError; later
+ * writes are dropped. The output has no size limit. NULL if `out` is NULL.
+ */
+QEMUFile *vmstate_file_new_output_stream(GOutputStream *out);
+/**
+ * A file that reads the GIO stream `in`, holding a reference to it until qemu_fclose (which
+ * does not close `in`). Reads go through one bounded buffer (256 KiB, larger only while one
+ * read or peek needs more); a read of 0 bytes is the end of the input. Reading past the end, or
+ * a failed read, sets the file's error to -EIO and yields zeros, as for a GBytes file; the
+ * GError of a failed read is kept. A read blocks as long as `in` blocks. NULL if `in` is NULL.
+ */
+QEMUFile *vmstate_file_new_input_stream(GInputStream *in);
+/**
+ * The GError of the first failed read or write of a stream file (a copy the caller frees), or
+ * NULL when the stream did not fail (a GByteArray or GBytes file never does; its end of input
+ * is -EIO without a GError).
+ */
+GError *vmstate_file_get_stream_error(QEMUFile *f);
 
 /** The GError domain of every error this library reports. */
 #define VMSTATE_ERROR (vmstate_error_quark())

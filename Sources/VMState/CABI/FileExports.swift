@@ -19,13 +19,41 @@ import CVMState
     return MigrationFile(input: input, peekPastEndFails: true).retainedHandle()
 }
 
+/// C's `vmstate_file_new_output_stream`, declared and documented in `migration/vmstate.h`.
+@c @implementation public func vmstate_file_new_output_stream(_ out: UnsafeMutablePointer<GOutputStream>?) -> OpaquePointer? {
+    guard let out else { return nil }
+    return MigrationFile(sink: StreamSink(out)).retainedHandle()
+}
+
+/// C's `vmstate_file_new_input_stream`, declared and documented in `migration/vmstate.h`.
+@c @implementation public func vmstate_file_new_input_stream(_ input: UnsafeMutablePointer<GInputStream>?) -> OpaquePointer? {
+    guard let input else { return nil }
+    // QEMU's QEMUFile over a channel: looking past the end records -EIO (see peekPastEndFails).
+    return MigrationFile(source: StreamSource(input), peekPastEndFails: true).retainedHandle()
+}
+
+/// C's `vmstate_file_get_stream_error`, declared and documented in `migration/vmstate.h`.
+@c @implementation public func vmstate_file_get_stream_error(_ f: OpaquePointer?) -> UnsafeMutablePointer<GError>? {
+    file(f)?.copyStreamError()
+}
+
 /// C's `vmstate_file_remaining`, declared and documented in `migration/vmstate.h`.
-@c @implementation public func vmstate_file_remaining(_ f: OpaquePointer?) -> Int { file(f)?.remaining ?? 0 }
+@c @implementation public func vmstate_file_remaining(_ f: OpaquePointer?) -> Int {
+    guard let file = file(f), file.direction == .input else { return 0 }
+    return file.buffered
+}
+
+/// C's `qemu_fflush`, declared and documented in `migration/qemu-file-types.h`.
+@c @implementation public func qemu_fflush(_ f: OpaquePointer?) {
+    file(f)?.flush()
+}
 
 /// C's `qemu_fclose`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_fclose(_ f: OpaquePointer?) -> Int32 {
     guard let f else { return 0 }
-    let code = MigrationFile.from(f).errorCode
+    let file = MigrationFile.from(f)
+    if file.direction == .output { file.flush() }
+    let code = file.errorCode
     MigrationFile.release(f)
     return code
 }
@@ -152,13 +180,19 @@ import CVMState
 @c @implementation public func qemu_peek_buffer(
     _ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, _ size: Int, _ offset: Int
 ) -> Int {
-    // size_t arguments arrive as Int: a huge offset is negative here (and `remaining - offset`
-    // would overflow), a huge size means "as many as there are".
-    guard let file = file(f), let buf, offset >= 0 else { return 0 }
+    // size_t arguments arrive as Int: a huge offset is negative here, a huge size means "as
+    // many as there are" (over a stream: as many as one buffer holds).
+    guard let file = file(f), let buf, offset >= 0, size != 0 else { return 0 }
+    let cap = file.inputEnded ? Int.max : StreamSource.bufferSize
+    guard offset < cap else { return 0 }
+    let want = min(size < 0 ? Int.max : size, cap - offset)
+    _ = file.ensure(min(want, Int.max - offset) + offset)
     // QEMU's qemu_peek_buffer: fewer bytes than asked for means it reached the end (-EIO).
-    if offset >= file.remaining || size < 0 || size > file.remaining - offset { file.lookedPastEnd() }
-    guard offset < file.remaining else { return 0 }
-    let available = min(size < 0 ? Int.max : size, file.remaining - offset)
+    if file.inputEnded && (size < 0 || offset > file.buffered || size > file.buffered - offset) {
+        file.lookedPastEnd()
+    }
+    guard offset < file.buffered else { return 0 }
+    let available = min(want, file.buffered - offset)
     guard available > 0, let bytes = file.peek(available, at: offset) else { return 0 }
     buf.pointee = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
     return available
@@ -166,6 +200,8 @@ import CVMState
 
 /// QEMU's qemu_file_skip moves only within the bytes it has: a skip past the end does nothing.
 @c @implementation public func qemu_file_skip(_ f: OpaquePointer?, _ size: Int32) {
-    guard let file = file(f), size >= 0, Int(size) <= file.remaining else { return }
-    file.skip(Int(size))
+    guard let file = file(f), size >= 0 else { return }
+    _ = file.ensure(Int(size))  // a stream file reads up to `size` bytes into its window first
+    guard Int(size) <= file.buffered else { return }
+    _ = file.skip(Int(size))
 }

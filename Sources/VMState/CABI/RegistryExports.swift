@@ -98,6 +98,56 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     } catch let failure { return fail(error, failure) }
 }
 
+/// Sets `error` from a stream file's failure: the stream's own GError (its domain and code)
+/// with the section and offset in front of its message, else `e` as a VMSTATE_ERROR.
+private func failStream(
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ file: MigrationFile, _ e: VMStateError
+) -> Bool {
+    guard let error else { return false }
+    if let streamError = file.copyStreamError() {
+        let message = cMessage(e.description)
+        g_free(streamError.pointee.message)
+        streamError.pointee.message = g_strdup(message)
+        error.pointee = streamError
+        return false
+    }
+    return fail(error, e)
+}
+
+/// C's `vmstate_registry_save_to_stream`, declared and documented in `migration/vmstate-registry.h`.
+@c @implementation public func vmstate_registry_save_to_stream(
+    _ reg: OpaquePointer?, _ machine_type: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<GOutputStream>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let out else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_save_to_stream: NULL argument"))
+    }
+    let file = MigrationFile(sink: StreamSink(out))
+    do throws(VMStateError) {
+        try r.save(machineType: machine_type.map { String(cString: $0) }, to: file)
+        return true
+    } catch let failure {
+        return failStream(error, file, failure)
+    }
+}
+
+/// C's `vmstate_registry_load_from_stream`, declared and documented in `migration/vmstate-registry.h`.
+@c @implementation public func vmstate_registry_load_from_stream(
+    _ reg: OpaquePointer?, _ input: UnsafeMutablePointer<GInputStream>?, _ flags: UInt32,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let input else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_stream: NULL argument"))
+    }
+    let file = MigrationFile(source: StreamSource(input))
+    do throws(VMStateError) {
+        try r.loadStream(file, options: Registry.LoadOptions(rawValue: flags))
+        return true
+    } catch let failure {
+        return failStream(error, file, failure)
+    }
+}
+
 /// C's `vmstate_registry_machine_type`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_machine_type(_ reg: OpaquePointer?) -> UnsafePointer<CChar>? {
     registry(reg)?.machineTypeCString()

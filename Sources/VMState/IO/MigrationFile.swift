@@ -1,34 +1,48 @@
 import CGLib
 import CVMState
 
-/// The object behind a C `QEMUFile *`: an output that appends to a caller's `GByteArray`, or an
-/// input that reads a `GBytes` with a cursor.
+/// The object behind a C `QEMUFile *`: a buffer over a sink (output) or a source (input).
+///
+/// Output always appends to a `GByteArray`, the sink's buffer (``OutputSink``): for
+/// ``ByteArraySink`` that is the caller's array itself, written in place; for ``StreamSink`` it
+/// is one bounded buffer that is written to a `GOutputStream` when full and on ``flush()``, as
+/// QEMU's `QEMUFile` buffers its channel. Input reads a window of bytes with a cursor: a
+/// ``GBytesSource`` is one window holding all the input; a ``StreamSource`` refills a bounded
+/// window from a `GInputStream` when a read needs more than it holds.
 ///
 /// All access to the underlying bytes happens here, with the bounds check in one place
 /// (`take(_:)` / `peek(_:at:)` for input, `append(_:)` for output); the rest of the engine asks
-/// for values, not pointers.
+/// for values, not pointers. Offsets (`position`, `count`) count from the start of the file's
+/// input or output, whatever part of it is in the window.
 final class MigrationFile {
     enum Direction { case input, output }
     let direction: Direction
 
-    // Output: the caller's array (not owned), and its length when the file was created.
+    // Output: the sink, its buffer, and the buffer's length (plus what the sink passed on
+    // already) when the file was created.
+    private let sink: OutputSink?
     private let array: UnsafeMutablePointer<GByteArray>?
     private let outputStart: Int
-    // Output: room this file made in the array: its allocation holds at least `roomEnd` bytes
+    // Output: room the sink made in the buffer: its allocation holds at least `roomEnd` bytes
     // as long as `data` is still `roomData` and `len` is still `roomLen`, the length this file
-    // left (anything else changing the array -- an append not through this file, a steal --
-    // changes one of them, and the room is made again).
+    // left (anything else changing the array -- an append not through this file, a steal, a
+    // flush -- changes one of them, and the room is asked for again).
     @exclusivity(unchecked) private var roomData: UnsafeMutablePointer<UInt8>?
     @exclusivity(unchecked) private var roomLen = 0
     @exclusivity(unchecked) private var roomEnd = 0
 
-    // Input: a reference to the caller's GBytes, its bytes, and the cursor.
-    private let bytes: OpaquePointer?
-    private let base: UnsafeRawPointer?
-    let count: Int
+    // Input: the source, and its window: `base[0..<end]` holds the input bytes from offset
+    // `windowOffset`; the cursor indexes the window.
+    private let source: InputSource?
+    @exclusivity(unchecked) private var base: UnsafeRawPointer?
+    @exclusivity(unchecked) private var end: Int = 0
+    @exclusivity(unchecked) private var windowOffset = 0
     // (The hot state is exempt from dynamic exclusivity checks: a file is used by one thread at
     // a time, and no access to it overlaps another.)
-    @exclusivity(unchecked) private(set) var cursor: Int = 0
+    @exclusivity(unchecked) private var cursor: Int = 0
+    /// Input: an offset from which the window keeps its bytes when it refills (nil: only from
+    /// the cursor), so that a caller can copy a record it has read past (``bytes(from:to:)``).
+    var mark: Int?
 
     /// QEMU's file error: the first negative errno recorded, or 0. Once it is set, output
     /// appends nothing more (QEMU's `qemu_put_*` return at once when `last_error` is set).
@@ -41,30 +55,65 @@ final class MigrationFile {
     let peekPastEndFails: Bool
     /// The first detailed failure recorded on this file (by the engine or a nested C call).
     var failure: VMStateError?
+    /// The GError of the first failed read or write of the file's stream (owned), and the
+    /// offset at which it failed.
+    private(set) var streamError: UnsafeMutablePointer<GError>?
+    private(set) var streamErrorOffset = 0
+    /// What the caller is reading or writing from here on (a section name, nil for none), for
+    /// errors of the stream. Output remembers where each one started, so that a buffered write
+    /// that fails later names the section its failing byte belongs to.
+    var context: String? {
+        get { contexts.last?.name }
+        set {
+            let at = position
+            if direction == .output, let passed = sink?.passedOn {
+                // Only what is still buffered can fail: drop marks that end before it.
+                while contexts.count > 1 && contexts[1].start <= passed - outputStart { contexts.removeFirst() }
+            } else {
+                contexts.removeAll(keepingCapacity: true)
+            }
+            contexts.append((at, newValue))
+        }
+    }
+    private var contexts: [(start: Int, name: String?)] = []
+    private(set) var streamErrorContext: String?
 
-    init(output: UnsafeMutablePointer<GByteArray>) {
+    /// An output file over `sink`.
+    init(sink: OutputSink) {
         direction = .output
-        array = output
-        outputStart = Int(output.pointee.len)
-        bytes = nil
-        base = nil
-        count = 0
+        self.sink = sink
+        array = sink.buffer
+        outputStart = sink.passedOn + Int(sink.buffer.pointee.len)
+        source = nil
         peekPastEndFails = false
     }
 
-    init(input: OpaquePointer, peekPastEndFails: Bool = false) {
+    /// An output file appending to the caller's array in place (``ByteArraySink``).
+    convenience init(output: UnsafeMutablePointer<GByteArray>) {
+        self.init(sink: ByteArraySink(output))
+    }
+
+    /// An input file over `source`; `peekPastEndFails` as QEMU's own `QEMUFile` (see the
+    /// property).
+    init(source: InputSource, peekPastEndFails: Bool = false) {
         direction = .input
+        sink = nil
         self.peekPastEndFails = peekPastEndFails
         array = nil
         outputStart = 0
-        bytes = g_bytes_ref(input)
-        var size: gsize = 0
-        base = UnsafeRawPointer(g_bytes_get_data(input, &size))
-        count = Int(size)
+        self.source = source
+        let window = source.initialWindow
+        base = window.baseAddress
+        end = window.count
+    }
+
+    /// An input file reading all of the caller's `GBytes` (``GBytesSource``).
+    convenience init(input: OpaquePointer, peekPastEndFails: Bool = false) {
+        self.init(source: GBytesSource(input), peekPastEndFails: peekPastEndFails)
     }
 
     deinit {
-        if let bytes { g_bytes_unref(bytes) }
+        if let streamError { g_error_free(streamError) }
     }
 
     // MARK: C handles
@@ -116,56 +165,102 @@ final class MigrationFile {
         return error
     }
 
+    /// Records a failed read or write of the stream: takes `error` (owned), sets -EIO.
+    func recordStreamError(_ error: UnsafeMutablePointer<GError>?, at offset: Int) {
+        if streamError == nil, let error {
+            streamError = error
+            streamErrorOffset = offset
+            let absolute = direction == .output ? offset - outputStart : offset
+            streamErrorContext = contexts.last(where: { $0.start <= absolute })?.name ?? nil
+        } else if let error {
+            g_error_free(error)
+        }
+        setError(-5)
+    }
+
+    /// The stream's failure as an error for the caller: the section being read or written, the
+    /// byte offset and the stream's own message; nil when the stream did not fail.
+    func streamFailure(writing: Bool) -> VMStateError? {
+        guard let streamError else { return nil }
+        let message = streamError.pointee.message.map { String(cString: $0) } ?? "unknown error"
+        let section = streamErrorContext.map { "section \"\($0)\": " } ?? ""
+        return VMStateError(writing ? .failed : .shortInput, offset: streamErrorOffset,
+            reason: section + (writing ? "writing the stream failed: " : "reading the stream failed: ") + message,
+            errno: -5)
+    }
+
+    /// A copy of the stream's GError (the caller owns it), or nil.
+    func copyStreamError() -> UnsafeMutablePointer<GError>? { streamError.map { g_error_copy($0) } }
+
     /// Position for error messages: the input cursor or the output length.
-    var position: Int { direction == .input ? cursor : written }
+    var position: Int { direction == .input ? windowOffset + cursor : written }
 
     // MARK: output
 
     /// Bytes this file has appended so far.
-    var written: Int { array.map { Int($0.pointee.len) - outputStart } ?? 0 }
+    var written: Int {
+        guard let array, let sink else { return 0 }
+        return sink.passedOn + Int(array.pointee.len) - outputStart
+    }
+
+    /// The most bytes the whole output may still take (the sink's limit), or nil for no limit.
+    var outputLimit: Int? {
+        guard let sink, let limit = sink.limit else { return nil }
+        return limit - (sink.passedOn + Int(array!.pointee.len))
+    }
 
     /// Appends `n` bytes written by `body` into the new space.
     ///
-    /// The array grows geometrically (to powers of two, through `g_byte_array_set_size`, so GLib
-    /// owns every allocation) and `len` is advanced here by exactly `n`: it is exact whenever
-    /// `body` returns, so C code called at any point sees the true length.
+    /// The buffer's room comes from the sink (``OutputSink/makeRoom(_:)``) and `len` is
+    /// advanced here by exactly `n`: it is exact whenever `body` returns, so C code called at
+    /// any point sees the true length. When the sink cannot take the bytes (a full array, a
+    /// failed stream) `body` is not called and the file's error is set.
     @inline(__always)
     func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let array, n > 0 else { return }
-        let old = Int(array.pointee.len)
+        var old = Int(array.pointee.len)
         if _slowPath(array.pointee.data != roomData || old != roomLen || n > roomEnd - old) {
             if errorCode != 0 { return }  // QEMU writes nothing after a file error
-            makeRoom(n)
+            guard makeRoom(n) else { return }
+            old = Int(array.pointee.len)
         }
         body(UnsafeMutableRawPointer(array.pointee.data!) + old)
         array.pointee.len = guint(old + n)
         roomLen = old + n
     }
 
-    /// Makes room for at least `n` more bytes without changing the contents.
+    /// Makes room for at least `n` more bytes, when the sink keeps that many in its buffer
+    /// (a bounded stream buffer makes room only up to its size).
     func reserve(_ n: Int) {
-        guard let array, n > 0, errorCode == 0 else { return }
+        guard let array, let sink, n > 0, errorCode == 0 else { return }
         let old = Int(array.pointee.len)
         if array.pointee.data != roomData || old != roomLen || n > roomEnd - old {
-            makeRoom(n)
+            _ = makeRoom(min(n, sink.reserveLimit ?? n))
         }
     }
 
-    /// Grows the array's allocation to hold `n` more bytes -- to the next power of two, the
-    /// size GLib itself would allocate for it -- and leaves `len` as it was.
     @inline(never)
-    private func makeRoom(_ n: Int) {
-        guard let array else { return }
-        let old = Int(array.pointee.len)
-        var want = max(old + n, 256)
-        if want & (want - 1) != 0 {
-            want = min(1 << (Int.bitWidth - (want - 1).leadingZeroBitCount), max(Int(UInt32.max), old + n))
+    private func makeRoom(_ n: Int) -> Bool {
+        guard let array, let sink else { return false }
+        guard let room = sink.makeRoom(n, self) else {
+            roomData = nil
+            roomEnd = 0
+            return false
         }
-        g_byte_array_set_size(array, guint(want))
-        g_byte_array_set_size(array, guint(old))
         roomData = array.pointee.data
-        roomLen = old
-        roomEnd = want
+        roomLen = Int(array.pointee.len)
+        roomEnd = room
+        return true
+    }
+
+    /// Passes the buffered bytes on to the sink's stream (QEMU's `qemu_fflush`); false when
+    /// the stream failed (now or before).
+    @discardableResult
+    func flush() -> Bool {
+        guard let sink, streamError == nil else { return streamError == nil }
+        let ok = sink.flush(self)
+        roomData = nil
+        return ok
     }
 
     func putByte(_ v: UInt8) { append(1) { $0.storeBytes(of: v, as: UInt8.self) } }
@@ -175,6 +270,16 @@ final class MigrationFile {
 
     func putBytes(_ source: UnsafeRawPointer?, _ n: Int) {
         guard n > 0 else { return }
+        // More than a bounded buffer holds goes in pieces.
+        if let chunk = sink?.reserveLimit, n > chunk {
+            var done = 0
+            while done < n && streamError == nil {
+                let piece = min(chunk, n - done)
+                putBytes(source.map { $0 + done }, piece)
+                done += piece
+            }
+            return
+        }
         append(n) { dest in
             if let source { dest.copyMemory(from: source, byteCount: n) } else { dest.initializeMemory(as: UInt8.self, repeating: 0, count: n) }
         }
@@ -188,14 +293,58 @@ final class MigrationFile {
 
     // MARK: input
 
-    var remaining: Int { count - cursor }
+    /// The input's end offset when it is known (the source ended); else the end of the bytes
+    /// read so far.
+    var count: Int { windowOffset + end }
+
+    /// Bytes left to read: exact when the source's end is known (a `GBytes`, a stream that
+    /// ended), else a number larger than any read (reads then find out).
+    var remaining: Int { source?.ended ?? true ? end - cursor : Int.max >> 2 }
+
+    /// Bytes left in the window (read from the source, not consumed).
+    var buffered: Int { end - cursor }
+
+    /// Whether the source's end is known.
+    var inputEnded: Bool { source?.ended ?? true }
+
+    /// Makes `n` bytes available at the cursor, reading from the source; false when the input
+    /// ends (or fails) first.
+    @inline(__always)
+    func ensure(_ n: Int) -> Bool {
+        n <= end - cursor || refill(n)
+    }
+
+    @inline(never)
+    private func refill(_ n: Int) -> Bool {
+        guard let source, n >= 0, !source.ended else { return false }
+        let keepFrom = min(cursor, mark.map { max(0, $0 - windowOffset) } ?? cursor)
+        guard let window = source.refill(keeping: keepFrom, end: end, need: cursor - keepFrom + n, self) else {
+            return false
+        }
+        windowOffset += keepFrom
+        cursor -= keepFrom
+        base = window.baseAddress
+        end = window.count
+        return n <= end - cursor
+    }
+
+    /// Reads the rest of the input into the window (keeping from the cursor or the mark); false
+    /// when more than `limit` bytes would be held (or the stream failed).
+    func readToEnd(limit: Int) -> Bool {
+        while !inputEnded {
+            let held = end - min(cursor, mark.map { max(0, $0 - windowOffset) } ?? cursor)
+            if held >= limit { return false }
+            _ = refill(end - cursor + min(limit - held, 1 << 20))
+        }
+        return streamError == nil
+    }
 
     /// Consumes `n` bytes and hands them to `body`; nil (and the -EIO file error) when fewer
     /// than `n` are left, in which case the cursor moves to the end as QEMU's does.
     @inline(__always)
     func take<R>(_ n: Int, _ body: (UnsafeRawPointer) -> R) -> R? {
-        guard n <= count - cursor, n >= 0, let base else {
-            cursor = count
+        guard n >= 0, ensure(n), let base else {
+            cursor = end
             setError(-5)
             return nil
         }
@@ -204,7 +353,7 @@ final class MigrationFile {
         return body(p)
     }
 
-    /// Hands the `n` bytes at the cursor and the end of the whole input to `body`, and consumes
+    /// Hands the `n` bytes at the cursor and the end of the window to `body`, and consumes
     /// them when `body` returns true. False, with nothing consumed and no error recorded, when
     /// fewer than `n` bytes are left or `body` returned false.
     ///
@@ -213,9 +362,10 @@ final class MigrationFile {
     /// each element and looks for subsections at the end as QEMU does.
     @inline(__always)
     func consume(_ n: Int, _ body: (UnsafeRawPointer, UnsafeRawPointer) -> Bool) -> Bool {
-        let left = count - cursor
-        guard n >= 0, n < left || (n == left && !peekPastEndFails), errorCode == 0, let base else { return false }
-        guard body(base + cursor, base + count) else { return false }
+        guard n >= 0, errorCode == 0, ensure(n), let base else { return false }
+        // QEMU's end rule: a run that takes the very last bytes goes field by field.
+        if peekPastEndFails && inputEnded && n == end - cursor { return false }
+        guard body(base + cursor, base + end) else { return false }
         cursor += n
         return true
     }
@@ -229,31 +379,30 @@ final class MigrationFile {
     /// the end records -EIO on a file that follows QEMU's end rule (see `peekPastEndFails`).
     @inline(__always)
     func peekSubsection(of parent: UnsafeBufferPointer<UInt8>) -> UnsafeRawBufferPointer? {
-        let left = count - cursor
-        guard left > 0, let base else {  // (an empty GBytes may have no data pointer)
+        guard ensure(1), let first = base else {  // (an empty GBytes may have no data pointer)
             lookedPastEnd()
             return nil
         }
-        guard base.load(fromByteOffset: cursor, as: UInt8.self) == 5 else { return nil }
-        guard left > 1 else {
+        guard first.load(fromByteOffset: cursor, as: UInt8.self) == 5 else { return nil }
+        guard ensure(2), let header = base else {
             lookedPastEnd()
             return nil
         }
-        let len = Int(base.load(fromByteOffset: cursor + 1, as: UInt8.self))
+        let len = Int(header.load(fromByteOffset: cursor + 1, as: UInt8.self))
         guard len >= parent.count + 1 else { return nil }
-        guard len <= left - 2 else {
+        guard ensure(2 + len), let base else {
             lookedPastEnd()
             return nil
         }
-        guard Codec.startsSubsection(base + cursor, end: base + count, of: parent) else { return nil }
+        guard Codec.startsSubsection(base + cursor, end: base + end, of: parent) else { return nil }
         return UnsafeRawBufferPointer(start: base + cursor + 2, count: len)
     }
 
     /// The `n` bytes starting `offset` past the cursor, without consuming them; nil when they
     /// are not all there (which records -EIO on a file that follows QEMU's end rule).
     func peek(_ n: Int, at offset: Int = 0) -> UnsafeRawBufferPointer? {
-        guard offset >= 0, n >= 0 else { return nil }
-        guard offset <= count - cursor, n <= count - cursor - offset else {
+        guard offset >= 0, n >= 0, offset <= Int.max - n else { return nil }
+        guard ensure(offset + n) else {
             lookedPastEnd()
             return nil
         }
@@ -261,19 +410,50 @@ final class MigrationFile {
         return UnsafeRawBufferPointer(start: base + cursor + offset, count: n)
     }
 
-    /// A copy of the input bytes from `start` up to `end` (absolute offsets, clamped).
-    func bytes(from start: Int, to end: Int) -> [UInt8] {
-        guard let base, start < end else { return [] }
-        let lo = max(0, start), hi = min(count, end)
+    /// A copy of the input bytes from `start` up to `end` (offsets in the input, clamped to the
+    /// bytes still in the window).
+    func bytes(from start: Int, to stop: Int) -> [UInt8] {
+        guard let base, start < stop else { return [] }
+        let lo = max(0, start - windowOffset), hi = min(end, stop - windowOffset)
         return lo < hi ? Array(UnsafeRawBufferPointer(start: base + lo, count: hi - lo)) : []
     }
 
-    /// All input bytes (for whole-stream scans such as finding the vmdesc).
+    /// The bytes in the window (all of a `GBytes` input), for scans such as finding the vmdesc
+    /// at the end of the input.
     func withAllBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        body(UnsafeRawBufferPointer(start: base, count: count))
+        body(UnsafeRawBufferPointer(start: base, count: end))
     }
 
-    func skip(_ n: Int) { cursor = min(count, cursor + max(0, n)) }
+    /// Moves the cursor forward by `n` bytes; false (cursor at the end) when the input ends
+    /// first. A stream source skips what is not in the window without keeping it.
+    @discardableResult
+    func skip(_ n: Int) -> Bool {
+        let n = max(0, n)
+        if n <= end - cursor {
+            cursor += n
+            return true
+        }
+        guard let source, !source.ended else {
+            cursor = end
+            return false
+        }
+        if mark != nil {
+            // The marked bytes stay in the window.
+            guard ensure(n) else {
+                cursor = end
+                return false
+            }
+            cursor += n
+            return true
+        }
+        let beyond = n - (end - cursor)
+        windowOffset += end
+        cursor = 0
+        end = 0
+        let skipped = source.skip(beyond, self)
+        windowOffset += skipped
+        return skipped == beyond
+    }
 
     func getByte() -> UInt8? { take(1) { $0.load(as: UInt8.self) } }
     func getBE16() -> UInt16? { take(2) { UInt16(bigEndian: $0.loadUnaligned(as: UInt16.self)) } }
@@ -285,7 +465,8 @@ final class MigrationFile {
     /// -EIO. So a value cut short is its bytes that are there followed by zero bytes; `complete`
     /// says whether all were there. The cursor ends at the end of the input when it is short.
     func getPartial(_ width: Int) -> (value: UInt64, complete: Bool) {
-        let have = max(0, min(width, remaining))
+        _ = ensure(width)
+        let have = max(0, min(width, buffered))
         var value: UInt64 = 0
         if let base {
             for i in 0..<have { value = value << 8 | UInt64(base.load(fromByteOffset: cursor + i, as: UInt8.self)) }
@@ -299,14 +480,19 @@ final class MigrationFile {
         return (value, true)
     }
 
-    /// Copies up to `n` bytes into `dest`; returns how many were available.
+    /// Copies up to `n` bytes into `dest`; returns how many were available (fewer: the input
+    /// ended, and the -EIO file error is set).
     func getBytes(into dest: UnsafeMutableRawPointer?, _ n: Int) -> Int {
-        let available = max(0, min(n, remaining))
-        if available > 0, let base, let dest {
-            dest.copyMemory(from: base + cursor, byteCount: available)
+        let n = max(0, n)
+        var done = 0
+        while done < n {
+            if end == cursor && !refill(min(n - done, 1 << 16)) && end == cursor { break }
+            let available = min(n - done, end - cursor)
+            if let base, let dest { (dest + done).copyMemory(from: base + cursor, byteCount: available) }
+            cursor += available
+            done += available
         }
-        cursor += available
-        if available < n { setError(-5) }
-        return available
+        if done < n { setError(-5) }
+        return done
     }
 }

@@ -16,8 +16,30 @@ enum RAMCodec {
         var lastBlockName = ""
     }
 
-    /// Writes the RAM as a START part (sizes) and an END part (every page).
-    static func save(_ blocks: [Registry.RAMBlock], sectionID: UInt32, _ file: MigrationFile) {
+    /// Writes the RAM as a START part (sizes) and an END part (every page), each page straight
+    /// from guest memory into the file's buffer.
+    ///
+    /// - Throws: ``VMStateError`` when the file's sink has a size limit (a `GByteArray`) that
+    ///   the RAM records would pass: checked before any page is written, by counting the
+    ///   non-zero pages when the plain upper bound does not fit.
+    static func save(_ blocks: [Registry.RAMBlock], sectionID: UInt32, _ file: MigrationFile) throws(VMStateError) {
+        let pageSize = StreamFormat.pageSize
+        var reservation = blocks.reduce(0) { $0 + $1.length + $1.length / pageSize * 9 + $1.idstr.utf8.count + 1 }
+        if let limit = file.outputLimit, reservation > limit - 64 - 4096 {
+            // The exact size of the END part's records, when the bound is too large.
+            reservation = 8 + 5
+            for block in blocks {
+                reservation += block.idstr.utf8.count + 1
+                for offset in stride(from: 0, to: block.length, by: pageSize) {
+                    let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
+                    reservation += isZeroPage(page) ? 9 : 8 + pageSize
+                }
+            }
+            let header = 5 + 4 + 8 + 4 + 8 + 8 + 5 + blocks.reduce(0) { $0 + $1.idstr.utf8.count + 9 }
+            if reservation + header > limit {
+                throw ByteArraySink.tooLarge(file.written, reservation + header)
+            }
+        }
         file.putByte(StreamFormat.sectionStart)
         file.putBE32(sectionID)
         file.putByte(3)
@@ -38,12 +60,13 @@ enum RAMCodec {
 
         file.putByte(StreamFormat.sectionEnd)
         file.putBE32(sectionID)
-        let pageSize = StreamFormat.pageSize
+        file.reserve(reservation)
         for block in blocks {
             let name = Array(block.idstr.utf8)
-            file.reserve(block.length + block.length / pageSize * 9 + name.count + 1)
             var first = true
             for offset in stride(from: 0, to: block.length, by: pageSize) {
+                // A failed stream stops the save (checked every 1 MiB of RAM).
+                if offset & 0xF_FFFF == 0 && file.errorCode != 0 { return }
                 let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
                 let isZero = isZeroPage(page)
                 file.putBE64(UInt64(offset) | (isZero ? zero : RAMCodec.page) | (first ? 0 : continueFlag))
@@ -121,8 +144,9 @@ enum RAMCodec {
                         target.initializeMemory(as: UInt8.self, repeating: fill, count: pageSize)
                     }
                 } else {
-                    guard file.remaining >= pageSize else { throw short(file, "RAM page") }
-                    if let target { _ = file.getBytes(into: target, pageSize) } else { file.skip(pageSize) }
+                    guard file.ensure(pageSize) else { throw short(file, "RAM page") }
+                    // Straight from the file's buffer into guest memory.
+                    if let target { _ = file.take(pageSize) { target.copyMemory(from: $0, byteCount: pageSize) } } else { file.skip(pageSize) }
                 }
             }
             let unsupported = flags & ~(memSize | zero | page | eos | continueFlag)

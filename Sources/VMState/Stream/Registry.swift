@@ -181,6 +181,16 @@ public final class Registry {
     }
 
     func save(machineType: String?, into out: UnsafeMutablePointer<GByteArray>) throws(VMStateError) {
+        try save(machineType: machineType, to: MigrationFile(output: out))
+    }
+
+    /// Writes a whole stream to `file` (a `GByteArray` or a `GOutputStream` sink), and flushes
+    /// it. RAM pages go from guest memory to the file's buffer one at a time.
+    ///
+    /// - Throws: ``VMStateError`` as ``save(machineType:)``; also when the sink fails (a stream
+    ///   write error, with the section and byte offset; the file keeps the stream's GError) or
+    ///   cannot hold the stream (a `GByteArray` past 4 GiB).
+    func save(machineType: String?, to file: MigrationFile) throws(VMStateError) {
         guard let machine = machineType ?? loadedMachineType ?? expectedMachineType else {
             throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
         }
@@ -189,7 +199,6 @@ public final class Registry {
         guard machineBytes.count <= 255 else {
             throw VMStateError(.failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
         }
-        let file = MigrationFile(output: out)
         let vmdesc = VMDescWriter()
         vmdesc.startObject()
         vmdesc.int("page_size", Int64(StreamFormat.pageSize))
@@ -235,21 +244,36 @@ public final class Registry {
         for entry in entries {
             switch entry {
             case .device(let index, let id):
+                file.context = devices[index].idstr
                 try saveDevice(devices[index], sectionID: id, file, vmdesc)
             case .ram(let id):
-                if !ramBlocks.isEmpty { RAMCodec.save(ramBlocks, sectionID: id, file) }
+                file.context = "ram"
+                if !ramBlocks.isEmpty { try RAMCodec.save(ramBlocks, sectionID: id, file) }
             case .kept(let bytes, let json):
+                file.context = nil
                 file.putBytes(bytes)
                 if let json { vmdesc.raw(nil, json) }
             }
+            try Self.checkOutput(file)
         }
+        file.context = nil
         file.putByte(StreamFormat.eof)
         vmdesc.endArray()
         vmdesc.endObject()
         file.putByte(StreamFormat.vmdesc)
         file.putBE32(UInt32(vmdesc.text.count))
         file.putBytes(vmdesc.text)
+        file.flush()
+        try Self.checkOutput(file)
         expectedMachineType = machine
+    }
+
+    /// Throws the output's failure: the stream's write error, or the sink's own (a full array).
+    static func checkOutput(_ file: MigrationFile) throws(VMStateError) {
+        guard file.errorCode != 0 else { return }
+        if let failure = file.streamFailure(writing: true) { throw failure }
+        throw file.failure ?? VMStateError(.failed, offset: file.position, reason: "the output failed",
+            actual: "errno \(file.errorCode)", errno: file.errorCode)
     }
 
     private func saveDevice(_ device: Device, sectionID: UInt32, _ file: MigrationFile, _ vmdesc: VMDescWriter) throws(VMStateError) {
@@ -289,6 +313,31 @@ public final class Registry {
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }
         try load(MigrationFile(input: gbytes), options: options)
+    }
+
+    /// Loads a whole stream read from `file` (a `GBytes` or a `GInputStream` source).
+    ///
+    /// Over a stream, RAM pages go from the file's bounded buffer into guest memory; the load
+    /// stops at the EOF marker (the vmdesc after it is not read, unless an unknown section must
+    /// be skipped: then the rest of the stream, at most 64 MiB, is held to read the vmdesc that
+    /// gives the section's size). A failed read or an early end throws with the section and
+    /// the byte offset; the file keeps the stream's GError.
+    func loadStream(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
+        do throws(VMStateError) {
+            try load(file, options: options)
+        } catch {
+            if let failure = file.streamFailure(writing: false) {
+                var e = failure
+                e.reason += " (\(error.description))"
+                throw e
+            }
+            if let section = file.context, !error.reason.contains("section \"") {
+                var e = error
+                e.reason = "section \"\(section)\": " + e.reason
+                throw e
+            }
+            throw error
+        }
     }
 
     func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {

@@ -14,7 +14,17 @@ final class StreamLoader {
     /// Section ids of the iterative RAM section ("ram"), and whether it goes to registered RAM.
     private var ramSections: [UInt32: Bool] = [:]
     private var ramState = RAMCodec.LoadState()
-    private lazy var streamVMDesc: VMDescIndex? = VMDescIndex.find(in: file)
+    /// The stream's vmdesc, found at the end of the input. Over a stream source the rest of the
+    /// stream is read into the file's window first (from the marked section on: device sections
+    /// after the RAM, the EOF marker and the vmdesc), at most ``heldLimit`` bytes.
+    private lazy var streamVMDesc: VMDescIndex?? = {
+        guard file.readToEnd(limit: Self.heldLimit) else { return .some(nil) }
+        return VMDescIndex.find(in: file)
+    }()
+
+    /// The most bytes a stream load holds to find the vmdesc that gives an unknown section its
+    /// extent: 64 MiB.
+    static let heldLimit = 64 << 20
 
     init(registry: Registry, file: MigrationFile, options: Registry.LoadOptions, guard loadGuard: LoadGuard?) {
         self.registry = registry
@@ -38,6 +48,9 @@ final class StreamLoader {
         }
         while true {
             let at = file.position
+            // A section's bytes stay in the file's window until it is known whether they are kept.
+            file.mark = at
+            file.context = nil
             guard let type = file.getByte() else {
                 throw VMStateError(.shortInput, offset: at, reason: "stream ended before its EOF marker")
             }
@@ -69,6 +82,7 @@ final class StreamLoader {
         machineTypeBytes = name
         // Configuration subsections (QEMU 7.2: target-page-bits, capabilities, uuid): kept as bytes.
         let extraStart = file.position
+        file.mark = extraStart
         while let peek = file.peek(2), peek[0] == StreamFormat.subsection {
             let len = Int(peek[1])
             guard let nameBytes = file.peek(len, at: 2) else { break }
@@ -90,6 +104,7 @@ final class StreamLoader {
             if file.errorCode != 0 { throw shortStream("configuration subsection") }
         }
         configurationExtra = file.bytes(from: extraStart, to: file.position)
+        file.mark = nil
     }
 
     // MARK: sections
@@ -101,6 +116,7 @@ final class StreamLoader {
             throw shortStream("section idstr")
         }
         let idstr = String(decoding: nameBytes, as: UTF8.self)
+        file.context = idstr
         let instanceID = try be32("instance id")
         let version = Int32(bitPattern: try be32("version id"))
 
@@ -110,6 +126,8 @@ final class StreamLoader {
                 throw bad(start, "unsupported ram section version", expected: "4", actual: "\(version)")
             }
             ramSections[sectionID] = registered
+            // RAM is never held: only an unregistered RAM section that is kept stays marked.
+            if !(keeping && !registered) { file.mark = nil }
             if registered && !layout.contains(where: { if case .ram = $0 { return true } else { return false } }) {
                 layout.append(.ram(sectionID: sectionID))
             }
@@ -122,6 +140,7 @@ final class StreamLoader {
             throw bad(start, "iterative section \"\(idstr)\" is not supported (only \"ram\" is)")
         }
         if let index = registry.device(idstr, instanceID) {
+            file.mark = nil
             let device = registry.devices[index]
             // A device section twice would load the device twice (leaking its first allocations,
             // appending its lists twice): a checked load refuses it.
@@ -138,7 +157,12 @@ final class StreamLoader {
             return
         }
         guard skipping else { throw unknown(idstr, instanceID, start) }
-        guard let index = streamVMDesc else {
+        guard let found = streamVMDesc else {
+            throw VMStateError(.unknownSection, offset: start,
+                reason: "cannot skip section \"\(idstr)\" instance \(instanceID): more than \(Self.heldLimit >> 20) MiB of "
+                    + "stream follow it before the vmdesc that gives its size")
+        }
+        guard let index = found else {
             throw VMStateError(.unknownSection, offset: start,
                 reason: "cannot skip section \"\(idstr)\" instance \(instanceID): the stream has no vmdesc to find its size")
         }
@@ -155,6 +179,7 @@ final class StreamLoader {
         file.skip(entry.size)
         try footer(sectionID, idstr: idstr)
         if keeping { keep(from: start, vmdesc: entry.json) }
+        file.mark = nil
     }
 
     private func sectionPart(start: Int) throws(VMStateError) {
@@ -162,6 +187,8 @@ final class StreamLoader {
         guard let registered = ramSections[sectionID] else {
             throw bad(start, "part of section \(sectionID), which never started")
         }
+        file.context = "ram"
+        if !(keeping && !registered) { file.mark = nil }
         try ramPart(registered: registered)
         try footer(sectionID, idstr: "ram")
         if !registered && keeping { keep(from: start, vmdesc: nil) }

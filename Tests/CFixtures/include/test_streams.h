@@ -1,0 +1,60 @@
+/*
+ * GIO streams written for the stream tests: an input stream over bytes that returns at most a
+ * given number of bytes per read and can end early or fail at a given offset; an output stream
+ * that accepts at most a given number of bytes per write, keeps (or only counts) what it was
+ * given and can fail at a given offset.
+ */
+#ifndef TEST_STREAMS_H
+#define TEST_STREAMS_H
+
+#include <gio/gio.h>
+#include <stdint.h>
+
+/**
+ * A GInputStream over `bytes` (referenced) that returns at most `chunk` bytes per read. After
+ * `cut` bytes (-1: never) it ends: with end-of-stream when `fail_code` is 0, else with a
+ * G_IO_ERROR of code `fail_code` ("connection reset by test"). Skips are reads too.
+ */
+GInputStream *test_chunked_input_stream_new(GBytes *bytes, gsize chunk, gint64 cut, int fail_code);
+/** Reads the stream has answered so far (calls to its read). */
+guint64 test_chunked_input_stream_reads(GInputStream *stream);
+
+/**
+ * A GOutputStream that accepts at most `chunk` bytes per write and appends them to its own
+ * array when `keep` is true (else it only counts them and sums them into a checksum). After
+ * `fail_at` bytes (-1: never) a write fails with G_IO_ERROR of code `fail_code`.
+ */
+GOutputStream *test_chunked_output_stream_new(gsize chunk, gboolean keep, gint64 fail_at, int fail_code);
+/** The bytes it kept (owned by the stream). */
+GByteArray *test_chunked_output_stream_bytes(GOutputStream *stream);
+/** How many bytes it accepted. */
+guint64 test_chunked_output_stream_count(GOutputStream *stream);
+/** A checksum of every byte accepted (FNV-1a over 64-bit words and the tail, in order). */
+guint64 test_chunked_output_stream_checksum(GOutputStream *stream);
+/** Writes it has answered so far. */
+guint64 test_chunked_output_stream_writes(GOutputStream *stream);
+
+/** GIO's error quark and codes for Swift. */
+GQuark test_io_error_quark(void);
+
+#endif
+
+#include "migration/vmstate-registry.h"
+
+/**
+ * A client of a loopback socket in its own thread: connects to 127.0.0.1:`port`, then saves
+ * `reg` with vmstate_registry_save_to_stream (when `raw` is NULL) or writes `raw`, and closes
+ * the connection. test_socket_client_join waits for it and returns whether it succeeded; its
+ * error message (if any) goes to `*message` (g_free it).
+ */
+typedef struct TestSocketClient TestSocketClient;
+TestSocketClient *test_socket_client_start(guint16 port, VMStateRegistry *reg, const char *machine, GBytes *raw);
+gboolean test_socket_client_join(TestSocketClient *client, char **message);
+
+/**
+ * `length` bytes of address space in which every `period` bytes map the same memfd pages
+ * (so a guest RAM of many GiB needs only `period` bytes of memory); NULL on failure. The
+ * memfd's own mapping is in `*period_view`. Free with test_aliased_ram_free.
+ */
+void *test_aliased_ram_new(gsize length, gsize period, void **period_view);
+void test_aliased_ram_free(void *ram, gsize length, void *period_view, gsize period);

@@ -1,0 +1,314 @@
+import CFixtures
+import CGLib
+import CVMState
+import Foundation
+import Testing
+
+@testable import VMState
+
+/// Whole streams over GIO streams (vmstate_registry_save_to_stream / _load_from_stream): the
+/// same results as the buffer functions whatever the read and write sizes, over a real socket,
+/// and clean errors for streams that end early, fail, or fill the disk.
+@Suite struct StreamIOTests {
+    static let allFixtures = ["pc-reset", "pc-bios"] + TestPaths.streamNames
+
+    static func handle(_ registry: Registry) -> OpaquePointer { OpaquePointer(Unmanaged.passUnretained(registry).toOpaque()) }
+
+    /// A fixture stream's machine: our pc devices and the stream's RAM blocks (0xCC-filled).
+    final class FixtureMachine {
+        let pc: RealStreamTests.PCMachine
+        var blocks: [(String, UnsafeMutableRawPointer, Int)] = []
+        var registry: Registry { pc.registry }
+
+        init(_ name: String, stream: [UInt8]) throws {
+            pc = try RealStreamTests.PCMachine(stream: stream)
+            // The stream's RAM blocks in its order (the ram START section's block list).
+            let marker: [UInt8] = [0x03, 0x72, 0x61, 0x6D, 0, 0, 0, 0, 0, 0, 0, 4]
+            var at = try #require((0..<stream.count - marker.count).first { Array(stream[$0..<$0 + marker.count]) == marker })
+            at += marker.count
+            func be64(_ i: Int) -> Int { stream[i..<i + 8].reduce(0) { $0 << 8 | Int($1) } }
+            let total = be64(at) & ~0xFFF
+            at += 8
+            var seen = 0
+            while seen < total {
+                let len = Int(stream[at])
+                let name = String(decoding: stream[at + 1..<at + 1 + len], as: UTF8.self)
+                let length = be64(at + 1 + len)
+                at += 1 + len + 8
+                seen += length
+                let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+                host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
+                blocks.append((name, host, length))
+                try pc.registry.addRAM(idstr: name, host: host, length: length)
+            }
+        }
+
+        deinit { for b in blocks { b.1.deallocate() } }
+
+        /// Whether every RAM block holds the same bytes as `other`'s.
+        func sameRAM(as other: FixtureMachine) -> Bool {
+            blocks.count == other.blocks.count
+                && zip(blocks, other.blocks).allSatisfy { $0.2 == $1.2 && memcmp($0.1, $1.1, $0.2) == 0 }
+        }
+    }
+
+    /// Loads `bytes` through a chunked input stream with the C function; the error as (domain,
+    /// code, message) when it fails.
+    static func loadFromStream(
+        _ registry: Registry, _ bytes: [UInt8], chunk: Int, flags: UInt32, cut: Int64 = -1, failCode: Int32 = 0
+    ) -> (ok: Bool, domain: UInt32, code: Int32, message: String, reads: UInt64) {
+        let gbytes = gbytes(bytes)
+        defer { g_bytes_unref(gbytes) }
+        let input = test_chunked_input_stream_new(gbytes, gsize(chunk), Int(cut), failCode)!
+        defer { g_object_unref(input) }
+        var error: UnsafeMutablePointer<GError>?
+        let ok = vmstate_registry_load_from_stream(handle(registry), input, flags, &error)
+        defer { if let error { g_error_free(error) } }
+        return (ok, error?.pointee.domain ?? 0, error?.pointee.code ?? 0,
+            error.map { String(cString: $0.pointee.message) } ?? "", UInt64(test_chunked_input_stream_reads(input)))
+    }
+
+    /// Saves through a chunked output stream with the C function.
+    static func saveToStream(
+        _ registry: Registry, machineType: String?, chunk: Int, failAt: Int64 = -1, failCode: Int32 = 0
+    ) -> (ok: Bool, bytes: [UInt8], domain: UInt32, code: Int32, message: String) {
+        let out = test_chunked_output_stream_new(gsize(chunk), 1, Int(failAt), failCode)!
+        defer { g_object_unref(out) }
+        var error: UnsafeMutablePointer<GError>?
+        let ok = vmstate_registry_save_to_stream(handle(registry), machineType, out, &error)
+        defer { if let error { g_error_free(error) } }
+        let array = test_chunked_output_stream_bytes(out)!
+        return (ok, Array(UnsafeBufferPointer(start: array.pointee.data, count: Int(array.pointee.len))),
+            error?.pointee.domain ?? 0, error?.pointee.code ?? 0, error.map { String(cString: $0.pointee.message) } ?? "")
+    }
+
+    @Test(arguments: allFixtures, [1, 7, 4096])
+    func fixtureLoadsThroughAChunkedStreamLikeTheBuffer(_ name: String, _ chunk: Int) throws {
+        let stream = try TestPaths.readBytes(RealStreamTests.streamDirectory(name) + "/stream.bin")
+        for options: Registry.LoadOptions in [.keepUnknown, .skipUnknown] {
+            let viaBuffer = try FixtureMachine(name, stream: stream)
+            let viaStream = try FixtureMachine(name, stream: stream)
+            var bufferError: VMStateError?
+            do { try viaBuffer.registry.load(stream, options: options) } catch { bufferError = error }
+            let result = Self.loadFromStream(viaStream.registry, stream, chunk: chunk, flags: options.rawValue)
+            if let bufferError {
+                #expect(!result.ok)
+                #expect(result.code == bufferError.kind.rawValue && result.domain == vmstate_error_quark())
+                #expect(result.message == bufferError.description, "\(name)")
+                continue
+            }
+            #expect(result.ok, "\(name) chunk \(chunk): \(result.message)")
+            #expect(viaStream.sameRAM(as: viaBuffer), "\(name) chunk \(chunk)")
+            #expect(viaStream.registry.loadedMachineType == viaBuffer.registry.loadedMachineType)
+            let saved = try viaStream.registry.save()
+            let same = saved == (try viaBuffer.registry.save())
+            #expect(same, "\(name) chunk \(chunk): the saves differ")
+            // Reads are at most `chunk` bytes: a 1-byte stream took one read per byte (up to EOF).
+            if chunk == 1 {
+                // Every byte up to the vmdesc (0x06, be32 length, {"page_size"...) was one read.
+                let marker = Array("{\"page_size\"".utf8)
+                let vmdesc = try #require((0..<stream.count - marker.count).last { Array(stream[$0..<$0 + marker.count]) == marker })
+                #expect(result.reads >= UInt64(vmdesc - 5))
+            }
+        }
+    }
+
+    @Test func q35FailsTheSameWayThroughAStream() throws {
+        let stream = try TestPaths.readBytes(RealStreamTests.streamDirectory("q35") + "/stream.bin")
+        let machine = try FixtureMachine("q35", stream: stream)
+        let result = Self.loadFromStream(machine.registry, stream, chunk: 7, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        #expect(!result.ok)
+        #expect(result.code == VMStateError.Kind.mismatch.rawValue)
+        #expect(result.message.hasPrefix("PCIBUS/nirq: section \"PCIBUS\" instance 0: "))
+    }
+
+    @Test(arguments: [1, 3, 7, 4096])
+    func saveThroughFewBytesPerWriteIsTheSameBytes(_ chunk: Int) throws {
+        let machine = try RegistryTests.Machine(fill: true)
+        let expected = try machine.registry.save(machineType: "tiny")
+        let saved = Self.saveToStream(machine.registry, machineType: "tiny", chunk: chunk)
+        #expect(saved.ok, "\(saved.message)")
+        #expect(saved.bytes == expected)
+
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let pc = try FixtureMachine("pc-bios", stream: stream)
+        try pc.registry.load(stream, options: .keepUnknown)
+        let again = Self.saveToStream(pc.registry, machineType: nil, chunk: chunk)
+        let viaBuffer = try pc.registry.save()
+        #expect(again.ok && again.bytes == viaBuffer)
+    }
+
+    @Test func roundTripThroughStreamsRestoresDevicesAndRAM() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let saved = Self.saveToStream(source.registry, machineType: "tiny", chunk: 5)
+        let target = try RegistryTests.Machine(fill: false)
+        let result = Self.loadFromStream(target.registry, saved.bytes, chunk: 3, flags: 0)
+        #expect(result.ok, "\(result.message)")
+        #expect(target.counter.counter == 0x0102_0304 && target.counter.irq)
+        #expect(target.blob.len == 5 && target.blob.base == 0xFEED_0000_1000)
+        #expect(target.ram.load(fromByteOffset: 4096, as: UInt32.self) == 0xDEAD_BEEF)
+        #expect(target.rom.load(fromByteOffset: 100, as: UInt8.self) == 0xFF)
+        #expect(target.registry.loadedMachineType == "tiny")
+    }
+
+    // MARK: early ends and failures
+
+    @Test func streamCutAtEverySectionBoundaryAndMidPageFailsLikeTheBuffer() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let stream = try source.registry.save(machineType: "tiny")
+        // Record starts, found by walking the layout of our own stream: header, configuration,
+        // ram START, ram END (pages), counter, blob, EOF.
+        var cuts: [Int] = [0, 3, 8]
+        let config = 8 + 1 + 4 + 4
+        cuts.append(config)
+        let ramStart = config
+        let ramStartLength = 1 + 4 + 1 + 3 + 4 + 4 + 8 + (1 + 6 + 8) * 2 + 8 + 5
+        let ramEnd = ramStart + ramStartLength
+        cuts += [ramEnd, ramEnd + 5]
+        // Inside the page of pc.ram at 0x1000 (the first non-zero one): its header and its data.
+        let firstPageRecord = ramEnd + 5 + 8 + 1 + 6 + 1
+        let dataPage = firstPageRecord + 8
+        cuts += [firstPageRecord, firstPageRecord + 4, dataPage, dataPage + 1, dataPage + 2048, dataPage + 4095]
+        // Every offset that starts a section, from the bytes: a 0x01-0x04 after a footer.
+        var offset = ramEnd
+        var starts: [Int] = []
+        while offset < stream.count {
+            let type = stream[offset]
+            if type == 0 { starts.append(offset); break }
+            starts.append(offset)
+            // Find this section's footer: 0x7e + its section id, searching forward.
+            let id = Array(stream[offset + 1..<offset + 5])
+            var f = offset + 5
+            while !(stream[f] == 0x7E && Array(stream[f + 1..<f + 5]) == id && (f + 5 == stream.count || [0, 1, 2, 3, 4].contains(stream[f + 5]))) { f += 1 }
+            offset = f + 5
+        }
+        cuts += starts + starts.map { $0 + 7 } + [stream.count - 3]
+        for cut in Set(cuts).sorted() where cut < stream.count {
+            let truncated = Array(stream[..<cut])
+            let target = try RegistryTests.Machine(fill: false)
+            var bufferError: VMStateError?
+            do { try target.registry.load(truncated) } catch { bufferError = error }
+            let other = try RegistryTests.Machine(fill: false)
+            let result = Self.loadFromStream(other.registry, stream, chunk: 7, flags: 0, cut: Int64(cut))
+            if bufferError == nil {
+                // Cut inside the vmdesc, after the EOF marker: the load is complete.
+                #expect(result.ok)
+                continue
+            }
+            let expected = try #require(bufferError, "cut at \(cut)")
+            #expect(!result.ok)
+            #expect(result.domain == vmstate_error_quark() && result.code == expected.kind.rawValue, "cut at \(cut)")
+            #expect(result.code == VMStateError.Kind.shortInput.rawValue, "cut at \(cut): \(result.message)")
+            // The same message, with the section named in front when the buffer's did not.
+            #expect(result.message.hasSuffix(expected.description) || result.message == expected.description,
+                "cut at \(cut): \(result.message) vs \(expected.description)")
+            #expect(result.message.contains("(at byte \(expected.offset))"))
+            if cut > ramEnd && cut < starts[1] { #expect(result.message.contains("section \"ram\""), "\(result.message)") }
+        }
+    }
+
+    @Test func resetConnectionIsTheStreamsErrorWithSectionAndOffset() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let stream = try source.registry.save(machineType: "tiny")
+        let target = try RegistryTests.Machine(fill: false)
+        let cut = 17 + 70 + 5000
+        let result = Self.loadFromStream(target.registry, stream, chunk: 4096, flags: 0, cut: Int64(cut),
+            failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+        #expect(!result.ok)
+        #expect(result.domain == test_io_error_quark() && result.code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+        #expect(result.message.hasPrefix("section \"ram\": reading the stream failed: connection reset by test"), "\(result.message)")
+        #expect(result.message.contains("(at byte \(cut))"), "\(result.message)")
+    }
+
+    @Test func diskFullIsTheStreamsErrorWithSectionAndOffset() throws {
+        let machine = try RegistryTests.Machine(fill: true)
+        let full = Self.saveToStream(machine.registry, machineType: "tiny", chunk: 1000, failAt: 10000,
+            failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue))
+        #expect(!full.ok)
+        #expect(full.domain == test_io_error_quark() && full.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
+        #expect(full.message == "section \"ram\": writing the stream failed: no space left on test device (at byte 10000)")
+        #expect(full.bytes.count == 10000)
+        #expect(full.bytes == Array(try machine.registry.save(machineType: "tiny")[..<10000]))
+
+        // In a device section, and in the vmdesc after the sections (named by nothing but the offset).
+        let stream = try machine.registry.save(machineType: "tiny")
+        let counterAt = try #require((0..<stream.count - 8).first { Array(stream[$0..<$0 + 8]) == [4, 0, 0, 0, 1, 7] + Array("co".utf8) })
+        let late = Self.saveToStream(machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(counterAt + 20),
+            failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue))
+        #expect(!late.ok && late.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
+        #expect(late.message == "section \"counter\": writing the stream failed: no space left on test device (at byte \(counterAt + 20))")
+        let last = Self.saveToStream(machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(stream.count - 10),
+            failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue))
+        #expect(!last.ok && last.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
+        #expect(last.message == "writing the stream failed: no space left on test device (at byte \(stream.count - 10))")
+    }
+
+    @Test func transactionalStreamLoadRestoresSizedDevices() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let machine = try FixtureMachine("pc-bios", stream: stream)
+        let before = machine.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        // Cut 20 bytes before the EOF marker: inside the last device section, after all others loaded.
+        let marker = Array("{\"page_size\"".utf8)
+        let vmdesc = try #require((0..<stream.count - marker.count).last { Array(stream[$0..<$0 + marker.count]) == marker })
+        let cut = vmdesc - 5 - 1 - 20
+        let result = Self.loadFromStream(machine.registry, stream, chunk: 4096,
+            flags: (Registry.LoadOptions.keepUnknown.rawValue | Registry.LoadOptions.transactional.rawValue), cut: Int64(cut))
+        #expect(!result.ok)
+        #expect(result.code == VMStateError.Kind.shortInput.rawValue)
+        #expect(result.message.contains("(load rolled back: the state is as it was before the call)"), "\(result.message)")
+        let after = machine.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        #expect(after == before)
+        // Without TRANSACTIONAL the same cut leaves the earlier sections loaded.
+        let other = try FixtureMachine("pc-bios", stream: stream)
+        _ = Self.loadFromStream(other.registry, stream, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue, cut: Int64(cut))
+        let changed = other.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        #expect(changed != before)
+    }
+
+    // MARK: QEMUFile over streams
+
+    @Test func qemuFileOverStreamsBuffersAndKeepsTheError() throws {
+        let out = test_chunked_output_stream_new(3, 1, -1, 0)!
+        defer { g_object_unref(out) }
+        let f = try #require(vmstate_file_new_output_stream(out))
+        qemu_put_be32(f, 0x0102_0304)
+        qemu_put_byte(f, 0x05)
+        // Buffered: nothing reached the stream yet.
+        #expect(test_chunked_output_stream_count(out) == 0)
+        qemu_fflush(f)
+        #expect(test_chunked_output_stream_count(out) == 5)
+        qemu_put_be16(f, 0x0607)
+        #expect(qemu_file_total_transferred(f) == 7)
+        #expect(qemu_fclose(f) == 0)
+        let kept = test_chunked_output_stream_bytes(out)!
+        #expect(Array(UnsafeBufferPointer(start: kept.pointee.data, count: Int(kept.pointee.len))) == [1, 2, 3, 4, 5, 6, 7])
+        // qemu_fclose did not close the stream.
+        #expect(g_output_stream_is_closed(out) == 0)
+
+        let bytes = gbytes([0xAA, 0xBB, 0xCC, 0xDD, 0xEE])
+        defer { g_bytes_unref(bytes) }
+        let input = test_chunked_input_stream_new(bytes, 1, -1, 0)!
+        defer { g_object_unref(input) }
+        let g = try #require(vmstate_file_new_input_stream(input))
+        #expect(qemu_peek_byte(g, 2) == 0xCC)
+        #expect(qemu_get_be16(g) == 0xAABB)
+        #expect(qemu_get_be32(g) == 0)  // 3 bytes left: short
+        #expect(qemu_file_get_error(g) == -5)
+        #expect(vmstate_file_get_stream_error(g) == nil)  // an end, not a failure
+        #expect(qemu_fclose(g) == -5)
+        #expect(g_input_stream_is_closed(input) == 0)
+
+        let failing = test_chunked_input_stream_new(bytes, 2, 3, Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))!
+        defer { g_object_unref(failing) }
+        let h = try #require(vmstate_file_new_input_stream(failing))
+        var buffer = [UInt8](repeating: 0, count: 5)
+        #expect(qemu_get_buffer(h, &buffer, 5) == 3)
+        #expect(buffer == [0xAA, 0xBB, 0xCC, 0, 0])
+        #expect(qemu_file_get_error(h) == -5)
+        let error = try #require(vmstate_file_get_stream_error(h))
+        #expect(error.pointee.code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+        #expect(String(cString: error.pointee.message) == "connection reset by test")
+        g_error_free(error)
+        #expect(qemu_fclose(h) == -5)
+    }
+}
