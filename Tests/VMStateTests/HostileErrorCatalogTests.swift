@@ -147,4 +147,36 @@ import Testing
             #expect(doc.contains(e.message), "docs/errors.md lacks the \(e.kind) example (run scripts/error-examples): \(e.message)")
         }
     }
+
+    /// docs/C-API.md's table of `VMStateErrorCode`s, walked row by row: each row names one
+    /// code, in the header's order, and each is produced by a real failing call (the catalog
+    /// above) whose GError carries exactly that code.
+    @Test func cAPICodeTableRowsAreRealCodes() throws {
+        let doc = try TestPaths.readText(TestPaths.packageRoot + "/docs/C-API.md")
+        guard let table = doc.range(of: "**`VMStateErrorCode`**") else {
+            Issue.record("docs/C-API.md has no VMStateErrorCode table")
+            return
+        }
+        let rows = doc[table.upperBound...].split(separator: "\n").drop { !$0.hasPrefix("|") }
+            .prefix { $0.hasPrefix("|") }.dropFirst(2)
+        let documented = rows.compactMap { row -> String? in
+            guard let start = row.range(of: "`VMSTATE_ERROR_"), let end = row[start.upperBound...].firstIndex(of: "`")
+            else { return nil }
+            return "VMSTATE_ERROR_" + row[start.upperBound..<end]
+        }
+        #expect(documented.count == rows.count, "a row without a code")
+        func cName(_ kind: VMStateError.Kind) -> String {
+            "VMSTATE_ERROR_" + String(describing: kind).reduce(into: "") { out, c in
+                if c.isUppercase { out += "_" }
+                out += c.uppercased()
+            }
+        }
+        let kinds = VMStateError.Kind.allCases
+        #expect(documented == kinds.map(cName))
+        let examples = try Self.examples()
+        for kind in kinds {
+            let example = examples.first { $0.kind == kind }
+            #expect(example?.code == kind.rawValue, "\(cName(kind)): no real failure gives this code")
+        }
+    }
 }
