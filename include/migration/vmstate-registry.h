@@ -176,11 +176,12 @@ VMStateMigration *vmstate_migration_start(VMStateRegistry *reg, const char *mach
                                           GOutputStream *out, GError **error);
 
 /**
- * One pass while the guest runs: sends every dirty page as one RAM PART section (within the
- * bandwidth limit), flushes, then syncs the dirty log; `*pending_bytes` (may be NULL) is the
- * dirty RAM after the pass, bytes. A dirty-log failure returns false with every page dirty
- * again and the migration usable (call again); a write failure returns false with the stream's
- * GError and the migration failed (only vmstate_migration_free is left).
+ * One pass while the guest runs: syncs the dirty log, sends every dirty page as one RAM PART
+ * section (within the bandwidth limit), flushes, then syncs the dirty log again;
+ * `*pending_bytes` (may be NULL) is the dirty RAM after the pass, bytes. A dirty-log failure
+ * returns false with every page dirty again and the migration usable (call again); a write
+ * failure returns false with the stream's GError and the migration failed (only
+ * vmstate_migration_free is left).
  */
 bool vmstate_migration_iterate(VMStateMigration *mig, uint64_t *pending_bytes, GError **error);
 

@@ -181,7 +181,8 @@ final class Migration {
         if completed { throw VMStateError(.failed, reason: "the migration is complete") }
     }
 
-    /// One pass: every dirty page as a RAM PART, a flush, then a dirty log sync.
+    /// One pass: a dirty log sync, every dirty page as a RAM PART, a flush, then a dirty log sync
+    /// again (the pages written during the pass: the pending bytes).
     ///
     /// - Returns: The dirty bytes after the pass.
     /// - Throws: A dirty-log failure (the migration stays usable) or a write failure (the
@@ -189,6 +190,7 @@ final class Migration {
     @discardableResult
     func iterate() throws(VMStateError) -> UInt64 {
         try checkUsable()
+        try syncDirtyLog()
         let t0 = g_get_monotonic_time()
         let bytes0 = file.written
         let pages = try sendDirtyPages(section: StreamFormat.sectionPart)
