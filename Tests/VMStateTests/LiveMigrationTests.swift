@@ -341,4 +341,37 @@ import Testing
         // The guest's RAM is as it was: it can go on running.
         #expect(memcmp(ram, copy, length) == 0)
     }
+
+    @Test func aLiveStreamCutAtAnyPointFailsTheDestinationCleanly() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let log = DirtyLog()
+        log.attach(source.registry)
+        let out = Self.memoryStream()
+        defer { g_object_unref(out) }
+        var error: UnsafeMutablePointer<GError>?
+        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(source.registry), "tiny", out, &error))
+        defer { vmstate_migration_free(mig) }
+        #expect(vmstate_migration_iterate(mig, nil, &error))
+        log.write(("pc.ram", source.ram), 4096, 0x0101_0101)
+        #expect(vmstate_migration_iterate(mig, nil, &error))
+        #expect(vmstate_migration_complete(mig, &error))
+        let stream = Self.bytes(of: out)
+        let (_, end) = try Self.walk(stream)
+        // Every cut before the EOF marker fails (the vmdesc after it is not read).
+        let eof = try #require(stream.lastIndex(of: 0x06).map { $0 - 1 })
+        #expect(stream[eof] == 0x00 && eof > end)
+        var kinds: [VMStateError.Kind: Int] = [:]
+        for length in 0...eof {
+            let target = try RegistryTests.Machine(fill: false)
+            do {
+                try target.registry.load(Array(stream[..<length]))
+                Issue.record("a stream cut at \(length) of \(stream.count) loaded")
+            } catch {
+                kinds[error.kind, default: 0] += 1
+            }
+        }
+        // Cuts inside the machine type (bytes 13-16) say "bad machine type", cuts inside the
+        // blob's 5 data bytes are refused before allocating; every other cut is SHORT_INPUT.
+        #expect(kinds == [.shortInput: eof + 1 - 9, .badStream: 4, .boundExceeded: 5])
+    }
 }
