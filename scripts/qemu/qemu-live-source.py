@@ -7,9 +7,11 @@ The machine runs its firmware for RUN_SECONDS, then migrates to URI (e.g. tcp:12
 with max-bandwidth capped so that RAM goes in several passes (downtime-limit 1 ms for the first
 2 s, then 2 s so that it converges). After it completed, each HMP command runs on the stopped
 source (e.g. `pmemsave 0 0x1000000 FILE`, `i /b 0x71`), so a test can compare the destination
-with QEMU's final state. (QEMU 7.2 refuses a second migration of a source a migration stopped:
+with QEMU's final state. With QEMU_LIVE_DOWNTIME_MS set, downtime-limit is that from the start
+and never changes (scripts/bench-live). (QEMU 7.2 refuses a second migration of a source a migration stopped:
 "Can't migrate the vm that was paused due to previous migration".) Prints one JSON object:
-{"status": ..., "error": ..., "outputs": [...], "ram": {query-migrate "ram"}}.
+{"status": ..., "error": ..., "outputs": [...], "ram": {query-migrate "ram"}, "total-time": ms,
+"downtime": ms}.
 """
 import json, os, socket, subprocess, sys, tempfile, time
 
@@ -19,6 +21,7 @@ def main():
     split = sys.argv.index('--')
     commands = sys.argv[4:split]
     qargs = sys.argv[split + 1:]
+    fixed = int(os.environ['QEMU_LIVE_DOWNTIME_MS']) if os.environ.get('QEMU_LIVE_DOWNTIME_MS') else None
     sock = os.path.join(tempfile.mkdtemp(), 'qmp.sock')
     p = subprocess.Popen(['qemu-system-x86_64', '-display', 'none', '-nodefaults', '-S',
                           '-qmp', f'unix:{sock},server=on,wait=off'] + qargs,
@@ -45,13 +48,13 @@ def main():
                 st = cmd('query-migrate')['return']
                 if st.get('status') in ('completed', 'failed', 'cancelled'):
                     break
-                if i == 100:
+                if i == 100 and fixed is None:
                     cmd('migrate-set-parameters', **{'downtime-limit': 2000})
                 time.sleep(0.02)
             return st
 
         cmd('qmp_capabilities')
-        cmd('migrate-set-parameters', **{'max-bandwidth': bw, 'downtime-limit': 1})
+        cmd('migrate-set-parameters', **{'max-bandwidth': bw, 'downtime-limit': fixed or 1})
         cmd('cont')
         time.sleep(secs)
         r = cmd('migrate', uri=uri)
@@ -60,6 +63,7 @@ def main():
         else:
             st = wait()
             result["status"], result["ram"] = st.get('status'), st.get('ram')
+            result["total-time"], result["downtime"] = st.get('total-time'), st.get('downtime')
             result["error"] = st.get('error-desc')
             if st.get('status') == 'completed':
                 for command in commands:
