@@ -5,6 +5,8 @@
  *   tiny-emulator [--steps N] [--seed S] save FILE
  *   tiny-emulator [--steps N] [--seed S] restore FILE
  *   tiny-emulator [--steps N] [--seed S] check [FILE]
+ *   tiny-emulator [--steps N] [--seed S] --incoming tcp:HOST:PORT   (live migration, live.c)
+ *   tiny-emulator [--steps N] [--seed S] --migrate tcp:HOST:PORT
  *
  * restore runs the same steps again in a second machine to know what to expect, loads FILE into
  * a freshly reset machine, compares every device field and all RAM, and then lets both
@@ -203,11 +205,16 @@ static int cmd_check(const Options *o, const char *path) {
     return status;
 }
 
+int live_migrate(uint64_t seed, unsigned steps, const char *uri);
+int live_incoming(uint64_t seed, unsigned steps, const char *uri);
+
 static int usage(void) {
     fprintf(stderr,
             "usage: tiny-emulator [--steps N] [--seed S] save FILE\n"
             "       tiny-emulator [--steps N] [--seed S] restore FILE\n"
             "       tiny-emulator [--steps N] [--seed S] check [FILE]\n"
+            "       tiny-emulator [--steps N] [--seed S] --incoming tcp:HOST:PORT\n"
+            "       tiny-emulator [--steps N] [--seed S] --migrate tcp:HOST:PORT\n"
             "defaults: --steps %u --seed 0x%x; restore needs the values save used\n",
             DEFAULT_STEPS, DEFAULT_SEED);
     return 2;
@@ -229,6 +236,10 @@ int main(int argc, char **argv) {
             o.steps = (unsigned)v;
         } else if (strcmp(argv[i], "--seed") == 0 && parse_number(argv[i + 1], UINT64_MAX, &v)) {
             o.seed = v;
+        } else if (strcmp(argv[i], "--migrate") == 0 && i + 2 == argc) {
+            return live_migrate(o.seed, o.steps, argv[i + 1]);
+        } else if (strcmp(argv[i], "--incoming") == 0 && i + 2 == argc) {
+            return live_incoming(o.seed, o.steps, argv[i + 1]);
         } else {
             return usage();
         }

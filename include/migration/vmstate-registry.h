@@ -131,6 +131,95 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  *  next call of this function or vmstate_registry_free. */
 const char *vmstate_registry_machine_type(VMStateRegistry *reg);
 
+/* ---- Live migration (pre-copy), as QEMU 7.2 migrates ---------------------------------------
+ *
+ * The stream is the one QEMU 7.2 writes during a live migration: header, configuration, the RAM
+ * section START (QEMU_VM_SECTION_START: RAM_SAVE_FLAG_MEM_SIZE with the block list, EOS,
+ * footer), then one QEMU_VM_SECTION_PART per pass (the dirty pages as PAGE / ZERO records, EOS,
+ * footer), then with the guest stopped the RAM section END (the last dirty pages), one FULL
+ * section per device, QEMU_VM_EOF and the vmdesc. No QEMU_VM_COMMAND is sent (QEMU 10.0's
+ * SWITCHOVER_START is unknown to 7.2). The destination is vmstate_registry_load_from_stream on
+ * the receiving end (or QEMU's `-incoming`).
+ */
+
+/**
+ * The emulator's dirty log: fills `bitmap` (`npages` bits, bit i = page i of the RAM block
+ * `block_idstr`, 4096-byte pages; bit i of the array is bit i % (8 * sizeof(long)) of word
+ * i / (8 * sizeof(long))) with the pages written since the previous call for that block, and
+ * clears the emulator's log for it. The bitmap is cleared before the call. Returns false on
+ * failure (the migration then fails with VMSTATE_ERROR_FAILED and counts every page as dirty).
+ */
+typedef bool (*VMStateDirtyLogFn)(const char *block_idstr, unsigned long *bitmap,
+                                  size_t npages, void *opaque);
+
+/**
+ * Sets the dirty log used by live migrations of `reg` (NULL `fn`: none, and then every page
+ * counts as dirty again after every pass, so nothing is lost but nothing converges).
+ */
+void vmstate_registry_set_dirty_log(VMStateRegistry *reg, VMStateDirtyLogFn fn, void *opaque);
+
+/** A live migration of one registry to one GOutputStream. */
+typedef struct VMStateMigration VMStateMigration;
+
+/** Statistics of a live migration (QEMU's `query-migrate` "ram" numbers, in the same sense). */
+typedef struct VMStateMigrationStats {
+    uint64_t passes;          /* RAM PART sections sent by vmstate_migration_iterate */
+    uint64_t pages_sent;      /* page records sent (PAGE and ZERO), all passes and the END */
+    uint64_t zero_pages;      /* ... of which ZERO records (QEMU's "duplicate") */
+    uint64_t bytes_sent;      /* bytes written to the stream so far */
+    uint64_t pending_bytes;   /* dirty RAM not yet sent, bytes (pages * 4096) */
+    uint64_t last_pass_pages; /* page records of the last pass */
+    uint64_t last_pass_bytes; /* bytes of the last pass */
+    uint64_t last_pass_us;    /* duration of the last pass, microseconds */
+    uint64_t bandwidth;       /* bytes per second measured over the last pass (0: none yet) */
+    uint64_t downtime_us;     /* duration of vmstate_migration_complete, microseconds */
+    uint64_t total_us;        /* from vmstate_migration_start to now or to completion */
+} VMStateMigrationStats;
+
+/**
+ * Starts a live migration of `reg` to `out`: writes the header, the configuration and the RAM
+ * START section, and counts every page of every RAM block as dirty (the dirty log is read once
+ * and cleared). `machine_type` NULL: the loaded stream's, as for vmstate_registry_save. `out` is
+ * referenced (never closed) until vmstate_migration_free. Returns NULL with `error` set on
+ * failure (no RAM registered, no machine type, a write error: the stream's GError).
+ */
+VMStateMigration *vmstate_migration_start(VMStateRegistry *reg, const char *machine_type,
+                                          GOutputStream *out, GError **error);
+
+/**
+ * One pass while the guest runs: syncs the dirty log, sends every dirty page as one RAM PART
+ * section (within the bandwidth limit), flushes, then syncs the dirty log again;
+ * `*pending_bytes` (may be NULL) is the dirty RAM after the pass, bytes. A dirty-log failure
+ * returns false with every page dirty again and the migration usable (call again); a write
+ * failure returns false with the stream's GError and the migration failed (only
+ * vmstate_migration_free is left).
+ */
+bool vmstate_migration_iterate(VMStateMigration *mig, uint64_t *pending_bytes, GError **error);
+
+/**
+ * Iterates until the expected downtime (pending bytes at the bandwidth measured over the last
+ * pass) is at most `max_downtime_us` microseconds, or `max_passes` passes were made by this
+ * call. `*converged` (may be NULL) says which. Errors as vmstate_migration_iterate.
+ */
+bool vmstate_migration_iterate_until(VMStateMigration *mig, uint64_t max_downtime_us,
+                                     unsigned max_passes, bool *converged, GError **error);
+
+/**
+ * The guest is stopped: syncs the dirty log, sends the last dirty pages (RAM END), every device
+ * (FULL sections, in the order vmstate_registry_save_to_stream uses), EOF and the vmdesc, and
+ * flushes. On failure the guest's state is untouched and the migration failed.
+ */
+bool vmstate_migration_complete(VMStateMigration *mig, GError **error);
+
+/** Limits the stream to `bytes_per_second` (QEMU's max-bandwidth; 0: no limit). */
+void vmstate_migration_set_max_bandwidth(VMStateMigration *mig, uint64_t bytes_per_second);
+
+/** Fills `stats` with the migration's statistics so far. */
+void vmstate_migration_get_stats(VMStateMigration *mig, VMStateMigrationStats *stats);
+
+/** Frees the migration and drops its reference to the stream (NULL: nothing). */
+void vmstate_migration_free(VMStateMigration *mig);
+
 #ifdef __cplusplus
 }
 #endif

@@ -98,8 +98,10 @@ public final class Registry {
     public var expectedMachineType: String?
     /// The machine type of the last loaded stream.
     public private(set) var loadedMachineType: String?
-    private var loadedMachineTypeBytes: [UInt8]?
-    private var configurationExtra: [UInt8] = []
+    private(set) var loadedMachineTypeBytes: [UInt8]?
+    private(set) var configurationExtra: [UInt8] = []
+    /// The emulator's dirty log for live migrations (`vmstate_registry_set_dirty_log`).
+    var dirtyLog: (fn: VMStateDirtyLogFn, opaque: UnsafeMutableRawPointer?)?
     private var machineTypeC: UnsafeMutablePointer<CChar>?
     private(set) var layout: [LayoutEntry]?
 
@@ -276,7 +278,7 @@ public final class Registry {
             actual: "errno \(file.errorCode)", errno: file.errorCode)
     }
 
-    private func saveDevice(_ device: Device, sectionID: UInt32, _ file: MigrationFile, _ vmdesc: VMDescWriter) throws(VMStateError) {
+    func saveDevice(_ device: Device, sectionID: UInt32, _ file: MigrationFile, _ vmdesc: VMDescWriter) throws(VMStateError) {
         let name = Array(device.idstr.utf8)
         let version = device.vmsd.pointee.version_id
         file.putByte(StreamFormat.sectionFull)

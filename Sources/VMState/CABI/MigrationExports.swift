@@ -1,0 +1,118 @@
+import CGLib
+import CVMState
+
+// The live migration C API (migration/vmstate-registry.h) over Migration.
+
+@inline(__always) private func migration(_ m: OpaquePointer?) -> Migration? {
+    m.map { Unmanaged<Migration>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+/// Sets `error` from the migration file's stream GError when there is one (its message replaced
+/// by `e`'s, which names the section and offset), else `e` as a VMSTATE_ERROR.
+private func failMigration(
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ file: MigrationFile?, _ e: VMStateError
+) -> Bool {
+    guard let error else { return false }
+    if let file, let streamError = file.copyStreamError() {
+        g_free(streamError.pointee.message)
+        streamError.pointee.message = g_strdup(cMessage(e.description))
+        error.pointee = streamError
+        return false
+    }
+    setGError(error, e)
+    return false
+}
+
+@c @implementation public func vmstate_registry_set_dirty_log(
+    _ reg: OpaquePointer?, _ fn: VMStateDirtyLogFn?, _ opaque: UnsafeMutableRawPointer?
+) {
+    guard let reg else { return }
+    let r = Unmanaged<Registry>.fromOpaque(UnsafeRawPointer(reg)).takeUnretainedValue()
+    r.dirtyLog = fn.map { ($0, opaque) }
+}
+
+@c @implementation public func vmstate_migration_start(
+    _ reg: OpaquePointer?, _ machine_type: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<GOutputStream>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> OpaquePointer? {
+    guard let reg, let out else {
+        _ = failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_start: NULL argument"))
+        return nil
+    }
+    let r = Unmanaged<Registry>.fromOpaque(UnsafeRawPointer(reg)).takeUnretainedValue()
+    let file = MigrationFile(sink: StreamSink(out))
+    do throws(VMStateError) {
+        let m = try Migration(registry: r, machineType: machine_type.map { String(cString: $0) }, file: file)
+        return OpaquePointer(Unmanaged.passRetained(m).toOpaque())
+    } catch let failure {
+        _ = failMigration(error, file, failure)
+        return nil
+    }
+}
+
+@c @implementation public func vmstate_migration_iterate(
+    _ mig: OpaquePointer?, _ pending_bytes: UnsafeMutablePointer<UInt64>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let m = migration(mig) else {
+        return failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_iterate: NULL argument"))
+    }
+    do throws(VMStateError) {
+        let pending = try m.iterate()
+        pending_bytes?.pointee = pending
+        return true
+    } catch let failure {
+        pending_bytes?.pointee = m.pendingBytes
+        return failMigration(error, m.file, failure)
+    }
+}
+
+@c @implementation public func vmstate_migration_iterate_until(
+    _ mig: OpaquePointer?, _ max_downtime_us: UInt64, _ max_passes: UInt32, _ converged: UnsafeMutablePointer<Bool>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    converged?.pointee = false
+    guard let m = migration(mig) else {
+        return failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_iterate_until: NULL argument"))
+    }
+    do throws(VMStateError) {
+        converged?.pointee = try m.iterate(untilDowntime: max_downtime_us, maxPasses: Int(max_passes))
+        return true
+    } catch let failure {
+        return failMigration(error, m.file, failure)
+    }
+}
+
+@c @implementation public func vmstate_migration_complete(
+    _ mig: OpaquePointer?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let m = migration(mig) else {
+        return failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_complete: NULL argument"))
+    }
+    do throws(VMStateError) {
+        try m.complete()
+        return true
+    } catch let failure {
+        return failMigration(error, m.file, failure)
+    }
+}
+
+@c @implementation public func vmstate_migration_set_max_bandwidth(_ mig: OpaquePointer?, _ bytes_per_second: UInt64) {
+    migration(mig)?.maxBandwidth = bytes_per_second
+}
+
+@c @implementation public func vmstate_migration_get_stats(
+    _ mig: OpaquePointer?, _ stats: UnsafeMutablePointer<VMStateMigrationStats>?
+) {
+    guard let m = migration(mig), let stats else { return }
+    let s = m.stats
+    stats.pointee = VMStateMigrationStats(
+        passes: s.passes, pages_sent: s.pagesSent, zero_pages: s.zeroPages, bytes_sent: m.bytesSent,
+        pending_bytes: m.pendingBytes, last_pass_pages: s.lastPassPages, last_pass_bytes: s.lastPassBytes,
+        last_pass_us: s.lastPassMicroseconds, bandwidth: s.bandwidth, downtime_us: s.downtimeMicroseconds,
+        total_us: m.totalMicroseconds)
+}
+
+@c @implementation public func vmstate_migration_free(_ mig: OpaquePointer?) {
+    if let mig { Unmanaged<Migration>.fromOpaque(UnsafeRawPointer(mig)).release() }
+}

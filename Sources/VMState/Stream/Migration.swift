@@ -1,0 +1,371 @@
+import CGLib
+import CVMState
+
+/// A live (pre-copy) migration of a registry to a GIO stream, in the record order QEMU 7.2
+/// writes while it migrates a running guest (`migration/ram.c`, `migration/savevm.c`):
+///
+/// 1. ``start``: header, configuration, the RAM section START (MEM_SIZE + block list, EOS,
+///    footer). Every page counts as dirty.
+/// 2. ``iterate``: one QEMU_VM_SECTION_PART per pass with the dirty pages (PAGE / ZERO records,
+///    EOS, footer), then the dirty log is synced.
+/// 3. ``complete`` (guest stopped): the RAM section END with the last dirty pages, every device
+///    as a FULL section (the order ``Registry/save(machineType:)`` uses), QEMU_VM_EOF, vmdesc.
+///
+/// No QEMU_VM_COMMAND is written: QEMU 10.0's SWITCHOVER_START is refused by QEMU 7.2
+/// (`MIG_CMD 0xb unknown`). The RAM section's record layout is ``RAMCodec``'s.
+final class Migration {
+    let registry: Registry
+    let file: MigrationFile
+    private let machine: String
+    private let ramSectionID: UInt32
+    /// Devices and kept sections in stream order (the RAM is not among them).
+    private let entries: [Registry.LayoutEntry]
+    /// Per RAM block, one bit per page that must still be sent (64 pages a word).
+    private var dirty: [[UInt64]]
+    private var pendingPages = 0
+    private(set) var failure: VMStateError?
+    private(set) var completed = false
+
+    /// Bytes per second, 0 for no limit (QEMU's `max-bandwidth`).
+    var maxBandwidth: UInt64 = 0
+    private var windowStart = 0
+    private var windowBytes = 0
+
+    struct Stats {
+        var passes: UInt64 = 0
+        var pagesSent: UInt64 = 0
+        var zeroPages: UInt64 = 0
+        var lastPassPages: UInt64 = 0
+        var lastPassBytes: UInt64 = 0
+        var lastPassMicroseconds: UInt64 = 0
+        var bandwidth: UInt64 = 0
+        var downtimeMicroseconds: UInt64 = 0
+        var endTime: Int?
+    }
+    private(set) var stats = Stats()
+    private let startTime = g_get_monotonic_time()
+
+    /// The dirty RAM not yet sent, bytes.
+    var pendingBytes: UInt64 { UInt64(pendingPages) * UInt64(StreamFormat.pageSize) }
+    var bytesSent: UInt64 { UInt64(file.written) }
+    var totalMicroseconds: UInt64 { UInt64((stats.endTime ?? g_get_monotonic_time()) - startTime) }
+
+    /// Writes the header, the configuration and the RAM START section to `file`, and reads
+    /// (and clears) the dirty log once.
+    ///
+    /// - Throws: ``VMStateError`` when no RAM is registered, there is no machine type, a device
+    ///   is unmigratable, the dirty log fails, or the stream fails (the file keeps its GError).
+    init(registry: Registry, machineType: String?, file: MigrationFile) throws(VMStateError) {
+        self.registry = registry
+        self.file = file
+        guard !registry.ramBlocks.isEmpty else {
+            throw VMStateError(.failed, reason: "a live migration needs at least one RAM block")
+        }
+        guard let machine = machineType ?? registry.loadedMachineType ?? registry.expectedMachineType else {
+            throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
+        }
+        self.machine = machine
+        let machineBytes = machineType == nil ? registry.loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
+        guard machineBytes.count <= 255 else {
+            throw VMStateError(.failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
+        }
+        if let blocked = registry.devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
+            throw VMStateError(.failed, path: blocked.idstr,
+                reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
+        }
+        (ramSectionID, entries) = Self.plan(registry)
+        dirty = registry.ramBlocks.map { [UInt64](repeating: 0, count: ($0.length / StreamFormat.pageSize + 63) / 64) }
+        try syncDirtyLog()
+        markAllDirty()
+
+        file.putBE32(StreamFormat.magic)
+        file.putBE32(StreamFormat.version)
+        file.putByte(StreamFormat.configuration)
+        file.putBE32(UInt32(machineBytes.count))
+        file.putBytes(machineBytes)
+        if machineType == nil || machineType == registry.loadedMachineType { file.putBytes(registry.configurationExtra) }
+        file.context = "ram"
+        RAMCodec.saveStart(registry.ramBlocks, sectionID: ramSectionID, file)
+        file.flush()
+        file.context = nil
+        try Registry.checkOutput(file)
+        windowStart = g_get_monotonic_time()
+    }
+
+    /// The RAM section id and the other sections in stream order, as ``Registry/save`` numbers
+    /// and orders them (the loaded stream's layout, then unplaced devices by priority).
+    private static func plan(_ registry: Registry) -> (UInt32, [Registry.LayoutEntry]) {
+        var entries = registry.layout ?? []
+        var ramID: UInt32?
+        var usedIDs = Set<UInt32>()
+        var placed = Set<Int>()
+        for entry in entries {
+            switch entry {
+            case .device(let index, let id):
+                usedIDs.insert(id)
+                placed.insert(index)
+            case .ram(let id):
+                usedIDs.insert(id)
+                ramID = ramID ?? id
+            case .kept: break
+            }
+        }
+        var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
+        if ramID == nil {
+            ramID = nextID
+            nextID += 1
+        }
+        let devices = registry.devices
+        let unplaced = devices.indices.filter { !placed.contains($0) }
+        let ordered = unplaced.enumerated().sorted { a, b in
+            let pa = devices[a.element].vmsd.pointee.priority.rawValue
+            let pb = devices[b.element].vmsd.pointee.priority.rawValue
+            return pa != pb ? pa > pb : a.offset < b.offset
+        }
+        for (_, index) in ordered {
+            entries.append(.device(index: index, sectionID: nextID))
+            nextID += 1
+        }
+        entries.removeAll { if case .ram = $0 { return true } else { return false } }
+        return (ramID!, entries)
+    }
+
+    // MARK: dirty log
+
+    private func markAllDirty() {
+        pendingPages = 0
+        for (b, block) in registry.ramBlocks.enumerated() {
+            let pages = block.length / StreamFormat.pageSize
+            for w in dirty[b].indices {
+                let bits = min(64, pages - w * 64)
+                dirty[b][w] = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
+            }
+            pendingPages += pages
+        }
+    }
+
+    /// Adds the pages the emulator's log reports to the dirty set (every page without a log).
+    /// On a failed callback every page counts as dirty and the error is thrown.
+    private func syncDirtyLog() throws(VMStateError) {
+        guard let log = registry.dirtyLog else {
+            markAllDirty()
+            return
+        }
+        for (b, block) in registry.ramBlocks.enumerated() {
+            let pages = block.length / StreamFormat.pageSize
+            let words = (pages + Int.bitWidth - 1) / Int.bitWidth
+            let bitmap = UnsafeMutablePointer<UInt>.allocate(capacity: words)
+            defer { bitmap.deallocate() }
+            bitmap.initialize(repeating: 0, count: words)
+            let ok = block.idstr.withCString { log.fn($0, bitmap, pages, log.opaque) }
+            guard ok else {
+                markAllDirty()
+                throw VMStateError(.failed, path: block.idstr,
+                    reason: "the dirty log failed for RAM block \(block.idstr): every page counts as dirty")
+            }
+            // SAFETY: `bitmap` holds `words` unsigned longs; bit i of the array is page i.
+            for p in 0..<pages where bitmap[p / UInt.bitWidth] >> UInt(p % UInt.bitWidth) & 1 != 0 {
+                let bit: UInt64 = 1 << UInt64(p % 64)
+                if dirty[b][p / 64] & bit == 0 {
+                    dirty[b][p / 64] |= bit
+                    pendingPages += 1
+                }
+            }
+        }
+    }
+
+    // MARK: passes
+
+    private func checkUsable() throws(VMStateError) {
+        if let failure { throw VMStateError(.failed, reason: "the migration failed earlier: \(failure.reason)") }
+        if completed { throw VMStateError(.failed, reason: "the migration is complete") }
+    }
+
+    /// One pass: a dirty log sync, every dirty page as a RAM PART, a flush, then a dirty log sync
+    /// again (the pages written during the pass: the pending bytes).
+    ///
+    /// - Returns: The dirty bytes after the pass.
+    /// - Throws: A dirty-log failure (the migration stays usable) or a write failure (the
+    ///   migration is failed).
+    @discardableResult
+    func iterate() throws(VMStateError) -> UInt64 {
+        try checkUsable()
+        try syncDirtyLog()
+        let t0 = g_get_monotonic_time()
+        let bytes0 = file.written
+        let pages = try sendDirtyPages(section: StreamFormat.sectionPart)
+        let dt = UInt64(max(1, g_get_monotonic_time() - t0))
+        stats.passes += 1
+        stats.lastPassPages = pages
+        stats.lastPassBytes = UInt64(file.written - bytes0)
+        stats.lastPassMicroseconds = dt
+        stats.bandwidth = stats.lastPassBytes * 1_000_000 / dt
+        try syncDirtyLog()
+        return pendingBytes
+    }
+
+    /// Iterates until `pendingBytes / bandwidth` is at most `maxDowntime` microseconds, or
+    /// `maxPasses` passes were made.
+    ///
+    /// - Returns: Whether the expected downtime got below the limit.
+    func iterate(untilDowntime maxDowntime: UInt64, maxPasses: Int) throws(VMStateError) -> Bool {
+        for _ in 0..<maxPasses {
+            try iterate()
+            if expectedDowntime <= maxDowntime { return true }
+        }
+        return expectedDowntime <= maxDowntime
+    }
+
+    /// Microseconds the pending pages take at the last pass's bandwidth (unknown bandwidth: max).
+    var expectedDowntime: UInt64 {
+        if pendingPages == 0 { return 0 }
+        guard stats.bandwidth > 0 else { return .max }
+        return pendingBytes.multipliedReportingOverflow(by: 1_000_000).partialValue / stats.bandwidth
+    }
+
+    /// The guest is stopped: last dirty pages (RAM END), every device, EOF, vmdesc.
+    func complete() throws(VMStateError) {
+        try checkUsable()
+        let t0 = g_get_monotonic_time()
+        try syncDirtyLog()
+        do throws(VMStateError) {
+            try sendDirtyPages(section: StreamFormat.sectionEnd)
+            let vmdesc = VMDescWriter()
+            vmdesc.startObject()
+            vmdesc.int("page_size", Int64(StreamFormat.pageSize))
+            vmdesc.startArray("devices")
+            for entry in entries {
+                switch entry {
+                case .device(let index, let id):
+                    file.context = registry.devices[index].idstr
+                    try registry.saveDevice(registry.devices[index], sectionID: id, file, vmdesc)
+                case .kept(let bytes, let json):
+                    file.context = nil
+                    file.putBytes(bytes)
+                    if let json { vmdesc.raw(nil, json) }
+                case .ram: break
+                }
+                try Registry.checkOutput(file)
+            }
+            file.context = nil
+            file.putByte(StreamFormat.eof)
+            vmdesc.endArray()
+            vmdesc.endObject()
+            file.putByte(StreamFormat.vmdesc)
+            file.putBE32(UInt32(vmdesc.text.count))
+            file.putBytes(vmdesc.text)
+            file.flush()
+            try Registry.checkOutput(file)
+        } catch {
+            failure = error
+            throw error
+        }
+        completed = true
+        let now = g_get_monotonic_time()
+        stats.downtimeMicroseconds = UInt64(now - t0)
+        stats.endTime = now
+        registry.expectedMachineType = machine
+    }
+
+    /// Writes one section (PART or END) with every dirty page, clearing their bits, within the
+    /// bandwidth limit; flushes. A write failure fails the migration.
+    @discardableResult
+    private func sendDirtyPages(section: UInt8) throws(VMStateError) -> UInt64 {
+        let pageSize = StreamFormat.pageSize
+        file.context = "ram"
+        defer { file.context = nil }
+        file.putByte(section)
+        file.putBE32(ramSectionID)
+        var sent: UInt64 = 0
+        for (b, block) in registry.ramBlocks.enumerated() {
+            let name = Array(block.idstr.utf8)
+            var first = true
+            for w in dirty[b].indices where dirty[b][w] != 0 {
+                var word = dirty[b][w]
+                while word != 0 {
+                    let bit = word.trailingZeroBitCount
+                    word &= word - 1
+                    let offset = (w * 64 + bit) * pageSize
+                    // SAFETY: offset < block.length (bits past the block are never set).
+                    let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
+                    let isZero = RAMCodec.isZeroPage(page)
+                    let before = file.written
+                    RAMCodec.putPage(page, offset: offset, name: first ? name : nil, zero: isZero, file)
+                    first = false
+                    sent += 1
+                    stats.pagesSent += 1
+                    if isZero { stats.zeroPages += 1 }
+                    pendingPages -= 1
+                    throttle(file.written - before)
+                    if file.errorCode != 0 { break }
+                }
+                dirty[b][w] = word
+                if file.errorCode != 0 { break }
+            }
+            if file.errorCode != 0 { break }
+        }
+        file.putBE64(RAMCodec.eos)
+        file.putByte(StreamFormat.footer)
+        file.putBE32(ramSectionID)
+        file.flush()
+        do throws(VMStateError) {
+            try Registry.checkOutput(file)
+        } catch {
+            failure = error
+            throw error
+        }
+        return sent
+    }
+
+    /// QEMU's rate limit: at most `maxBandwidth / 10` bytes per 100 ms window; a full window
+    /// flushes and sleeps until the next one.
+    private func throttle(_ bytes: Int) {
+        guard maxBandwidth > 0 else { return }
+        windowBytes += bytes
+        let budget = max(Int(min(maxBandwidth / 10, UInt64(Int.max))), 1)
+        guard windowBytes >= budget else { return }
+        file.flush()
+        let now = g_get_monotonic_time()
+        let windowEnd = windowStart + 100_000
+        if now < windowEnd { g_usleep(gulong(windowEnd - now)) }
+        windowStart = max(now, windowEnd)
+        windowBytes = 0
+    }
+}
+
+extension RAMCodec {
+    /// The RAM section START: section header (`ram`, instance 0, version 4), be64 total size |
+    /// MEM_SIZE, per block u8 len + idstr + be64 length, be64 EOS, footer (QEMU 7.2
+    /// `ram_save_setup`).
+    static func saveStart(_ blocks: [Registry.RAMBlock], sectionID: UInt32, _ file: MigrationFile) {
+        file.putByte(StreamFormat.sectionStart)
+        file.putBE32(sectionID)
+        file.putByte(3)
+        file.putBytes(Array("ram".utf8))
+        file.putBE32(0)
+        file.putBE32(4)
+        let total = blocks.reduce(0) { $0 + $1.length }
+        file.putBE64(UInt64(total) | memSize)
+        for block in blocks {
+            let name = Array(block.idstr.utf8)
+            file.putByte(UInt8(name.count))
+            file.putBytes(name)
+            file.putBE64(UInt64(block.length))
+        }
+        file.putBE64(eos)
+        file.putByte(StreamFormat.footer)
+        file.putBE32(sectionID)
+    }
+
+    /// One page record: be64 offset | ZERO or PAGE (| CONTINUE when `name` is nil), the block
+    /// name when given, then the fill byte 0 or the page.
+    @inline(__always)
+    static func putPage(_ page: UnsafeRawBufferPointer, offset: Int, name: [UInt8]?, zero isZero: Bool, _ file: MigrationFile) {
+        file.putBE64(UInt64(offset) | (isZero ? zero : RAMCodec.page) | (name == nil ? continueFlag : 0))
+        if let name {
+            file.putByte(UInt8(name.count))
+            file.putBytes(name)
+        }
+        if isZero { file.putByte(0) } else { file.putBytes(page.baseAddress, page.count) }
+    }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Migrate a RUNNING qemu-system-x86_64 live to a URI, then read the stopped source's state.
+
+usage: qemu-live-source.py URI RUN_SECONDS MAX_BANDWIDTH_BYTES_PER_S HMP_COMMAND... -- QEMU_ARGS...
+
+The machine runs its firmware for RUN_SECONDS, then migrates to URI (e.g. tcp:127.0.0.1:PORT)
+with max-bandwidth capped so that RAM goes in several passes (downtime-limit 1 ms for the first
+2 s, then 2 s so that it converges). After it completed, each HMP command runs on the stopped
+source (e.g. `pmemsave 0 0x1000000 FILE`, `i /b 0x71`), so a test can compare the destination
+with QEMU's final state. With QEMU_LIVE_DOWNTIME_MS set, downtime-limit is that from the start
+and never changes (scripts/bench-live). (QEMU 7.2 refuses a second migration of a source a migration stopped:
+"Can't migrate the vm that was paused due to previous migration".) Prints one JSON object:
+{"status": ..., "error": ..., "outputs": [...], "ram": {query-migrate "ram"}, "total-time": ms,
+"downtime": ms}.
+"""
+import json, os, socket, subprocess, sys, tempfile, time
+
+
+def main():
+    uri, secs, bw = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    split = sys.argv.index('--')
+    commands = sys.argv[4:split]
+    qargs = sys.argv[split + 1:]
+    fixed = int(os.environ['QEMU_LIVE_DOWNTIME_MS']) if os.environ.get('QEMU_LIVE_DOWNTIME_MS') else None
+    sock = os.path.join(tempfile.mkdtemp(), 'qmp.sock')
+    p = subprocess.Popen(['qemu-system-x86_64', '-display', 'none', '-nodefaults', '-S',
+                          '-qmp', f'unix:{sock},server=on,wait=off'] + qargs,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result = {"status": None, "error": None, "outputs": [], "ram": None}
+    try:
+        for _ in range(1200):
+            if os.path.exists(sock) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        s = socket.socket(socket.AF_UNIX); s.connect(sock)
+        f = s.makefile('rw'); f.readline()
+
+        def cmd(c, **a):
+            f.write(json.dumps({'execute': c, 'arguments': a}) + '\n'); f.flush()
+            while True:
+                r = json.loads(f.readline())
+                if 'event' not in r:
+                    return r
+
+        def wait():
+            st = {}
+            for i in range(6000):
+                st = cmd('query-migrate')['return']
+                if st.get('status') in ('completed', 'failed', 'cancelled'):
+                    break
+                if i == 100 and fixed is None:
+                    cmd('migrate-set-parameters', **{'downtime-limit': 2000})
+                time.sleep(0.02)
+            return st
+
+        cmd('qmp_capabilities')
+        cmd('migrate-set-parameters', **{'max-bandwidth': bw, 'downtime-limit': fixed or 1})
+        cmd('cont')
+        time.sleep(secs)
+        r = cmd('migrate', uri=uri)
+        if 'error' in r:
+            result["error"] = r['error'].get('desc')
+        else:
+            st = wait()
+            result["status"], result["ram"] = st.get('status'), st.get('ram')
+            result["total-time"], result["downtime"] = st.get('total-time'), st.get('downtime')
+            result["error"] = st.get('error-desc')
+            if st.get('status') == 'completed':
+                for command in commands:
+                    out = cmd('human-monitor-command', **{'command-line': command})
+                    result["outputs"].append(out.get('return', out.get('error')))
+        cmd('quit')
+    except Exception as exc:  # report, never a stack trace
+        result["error"] = result["error"] or f"{type(exc).__name__}: {exc}"
+    finally:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    print(json.dumps(result), flush=True)
+    return 0 if result["status"] == "completed" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
