@@ -115,8 +115,10 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
 
 /**
  * Loads a whole stream, as vmstate_registry_load, read from the GIO stream `in` through one
- * bounded buffer (RAM pages go from it into guest memory). Reading stops after the EOF marker;
- * `in` is never closed. With VMSTATE_LOAD_SKIP_UNKNOWN / _KEEP_UNKNOWN an unknown section is
+ * bounded buffer (RAM pages go from it into guest memory). Reading stops after the EOF marker
+ * and the vmdesc that follows it, which is read and dropped as QEMU's destination does (a source
+ * still sending it would otherwise see the connection closed and fail); a source that sends no
+ * vmdesc must end the stream after EOF. `in` is never closed. With VMSTATE_LOAD_SKIP_UNKNOWN / _KEEP_UNKNOWN an unknown section is
  * skipped with the size the stream's vmdesc gives it, and that vmdesc comes last: the rest of
  * the stream after the first unknown section (device sections after the RAM, the EOF marker and
  * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with

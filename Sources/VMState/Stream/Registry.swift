@@ -327,6 +327,7 @@ public final class Registry {
     func loadStream(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
         do throws(VMStateError) {
             try load(file, options: options)
+            drainVMDesc(file)
         } catch {
             if let failure = file.streamFailure(writing: false) {
                 var e = failure
@@ -340,6 +341,18 @@ public final class Registry {
             }
             throw error
         }
+    }
+
+    /// Reads past the vmdesc that follows the EOF marker, as QEMU's destination does
+    /// (`qemu_loadvm_state` in migration/savevm.c): a source still sending it would otherwise
+    /// find the connection closed under it and fail the migration. Nothing happens when the
+    /// stream ends at EOF or goes on with something else; the vmdesc is not checked.
+    private func drainVMDesc(_ file: MigrationFile) {
+        file.mark = nil
+        guard let marker = file.peek(1)?.first, marker == StreamFormat.vmdesc, file.skip(1),
+            let length = file.getBE32()
+        else { return }
+        _ = file.skip(Int(length))
     }
 
     func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
