@@ -372,17 +372,11 @@ extension Engine {
             }
             let entry = program.subsections[index]
             file.skip(2 + name.count)
-            let at = file.position
-            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
-            // QEMU reads the subsection version into a uint8_t.
-            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
             let subPlan: DescriptionPlan
             if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
-            do throws(VMStateError) {
-                try load(subPlan, opaque, version: version)
-            } catch {
-                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
-            }
+            // The version read as the per-field path reads it (QEMU's uint8_t of a be32 that
+            // may be cut short), so that both give the same result, error and path.
+            try loadSubsection(subPlan, of: plan, opaque)
         }
     }
 
