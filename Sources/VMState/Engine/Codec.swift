@@ -266,20 +266,34 @@ enum Codec {
     }
 }
 
-/// QEMU's raw QTAILQ / QLIST insertion on elements whose link lives `entry` bytes in.
+/// QEMU's raw QTAILQ / QLIST insertion on elements whose link lives `entry` bytes in (the
+/// offsets of `QueueLayout`).
+///
+/// SAFETY: `head` is the list head inside the device struct (its bytes checked by the caller:
+/// the field's footprint, `QueueLayout.tailqHeadSize` / `qlistHeadSize`, against the load
+/// guard in a checked load); `element` is engine memory of the element's size, allocated for
+/// this insertion, and `entry` its link field's offset, taken from the C table as QEMU takes
+/// it: nothing checks that `entry` plus the two link pointers lies within the element's
+/// `size` (a table that says otherwise makes this write past the element, as QEMU would; see
+/// `Engine.loadList`). The other links written (`last`, `next`, `slot`) are read
+/// from the list itself: they point into the head or into elements of the same list, as the C
+/// macros leave them, so the list must be well formed (the device's own, or one this engine
+/// built).
 enum IntrusiveList {
     /// QTAILQ_INSERT_TAIL. A zeroed (never initialised) head is treated as empty.
     static func tailqAppend(head: UnsafeMutableRawPointer, element: UnsafeMutableRawPointer, entry: Int) {
-        let link = element + entry
-        var last = (head + 8).load(as: UnsafeMutableRawPointer?.self)
+        let head = StructMemory(head, count: QueueLayout.tailqHeadSize)
+        let link = StructMemory(element + entry, count: 2 * QueueLayout.pointer)
+        // The link of the last element (a QTailQLink), or the head's own tqh_circ when empty.
+        var last = head.loadPointer(at: QueueLayout.tailqHeadLast)
         if last == nil {
-            head.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
-            last = head
+            head.store(UnsafeMutableRawPointer?.none, at: QueueLayout.tailqHeadFirst)
+            last = head.base
         }
-        link.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
-        (link + 8).storeBytes(of: last, as: UnsafeMutableRawPointer?.self)
-        last!.storeBytes(of: element, as: UnsafeMutableRawPointer?.self)
-        (head + 8).storeBytes(of: link, as: UnsafeMutableRawPointer?.self)
+        link.store(UnsafeMutableRawPointer?.none, at: QueueLayout.tailqNext)
+        link.store(last, at: QueueLayout.tailqPrev)
+        StructMemory(last!, count: 2 * QueueLayout.pointer).store(element, at: QueueLayout.tailqLinkNext)
+        head.store(link.base, at: QueueLayout.tailqHeadLast)
     }
 
     /// QLIST_INSERT_HEAD when `previous` is nil, else QLIST_INSERT_AFTER(previous).
@@ -287,13 +301,15 @@ enum IntrusiveList {
         head: UnsafeMutableRawPointer, after previous: UnsafeMutableRawPointer?, element: UnsafeMutableRawPointer,
         entry: Int
     ) {
-        let link = element + entry
-        let slot = previous.map { $0 + entry } ?? head  // the "next" pointer to splice after
-        let next = slot.load(as: UnsafeMutableRawPointer?.self)
-        link.storeBytes(of: next, as: UnsafeMutableRawPointer?.self)
-        if let next { (next + entry + 8).storeBytes(of: link, as: UnsafeMutableRawPointer?.self) }
-        slot.storeBytes(of: element, as: UnsafeMutableRawPointer?.self)
-        (link + 8).storeBytes(of: slot, as: UnsafeMutableRawPointer?.self)
+        let link = StructMemory(element + entry, count: 2 * QueueLayout.pointer)
+        // The "next" pointer to splice after: the previous element's le_next, or lh_first.
+        let slot = StructMemory(previous.map { $0 + entry + QueueLayout.qlistNext } ?? head + QueueLayout.qlistHeadFirst,
+            count: QueueLayout.pointer)
+        let next = slot.loadPointer()
+        link.store(next, at: QueueLayout.qlistNext)
+        if let next { StructMemory(next + entry, count: 2 * QueueLayout.pointer).store(link.base, at: QueueLayout.qlistPrev) }
+        slot.store(element)
+        link.store(slot.base, at: QueueLayout.qlistPrev)
     }
 }
 

@@ -134,9 +134,11 @@ struct DecodedField {
         case VMSTATE_STD_UNUSED_BUFFER?, VMSTATE_STD_TMP?:
             return nil  // nothing of the struct is touched (tmp uses a scratch struct)
         case VMSTATE_STD_QTAILQ?:
-            return (offset, offset + 2 * MemoryLayout<UnsafeRawPointer>.size)  // QTAILQ_HEAD
-        case VMSTATE_STD_QLIST?, VMSTATE_STD_GTREE?:
-            return (offset, offset + MemoryLayout<UnsafeRawPointer>.size)
+            return (offset, offset + QueueLayout.tailqHeadSize)
+        case VMSTATE_STD_QLIST?:
+            return (offset, offset + QueueLayout.qlistHeadSize)
+        case VMSTATE_STD_GTREE?:
+            return (offset, offset + MemoryLayout<UnsafeRawPointer>.size)  // the GTree *
         default:
             break
         }
