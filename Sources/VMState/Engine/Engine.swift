@@ -154,8 +154,7 @@ struct Engine {
         case .gtree(let value, let key):
             // SAFETY: a VMSTATE_GTREE field is a `GTree *` member of the struct (its bytes checked
             // as the field's footprint in a checked load); the tree is the device's.
-            // SAFETY: as in saveElement: the field's `GTree *` member, checked as its footprint.
-        guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
+            guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
                 throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
             }
             let nodes = GTreeNodes.collect(tree)
@@ -509,6 +508,7 @@ struct Engine {
         let version = field.version
         if let key { try checkVersion(key, version) }
         try checkVersion(value, version)
+        // SAFETY: as in saveElement: the field's `GTree *` member, checked as its footprint.
         guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
             throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
         }
