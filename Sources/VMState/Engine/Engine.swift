@@ -6,6 +6,14 @@ import CVMState
 ///
 /// Errors are thrown as `VMStateError`; the path is built while unwinding, so the success path
 /// pays nothing for it.
+///
+/// SAFETY (the whole engine): `opaque` is the caller's device struct, valid and unshared for
+/// the call (QEMU's contract for `vmstate_save_state` / `vmstate_load_state`); the C tables
+/// (`plan.vmsd`, `FieldPlan.field`, infos, hooks) are `static const` and outlive every plan
+/// (docs/C-API.md, "Lifetimes"). Offsets and sizes into `opaque` are the table's: the
+/// per-field path reads and writes them through `StructMemory` (StructMemory.swift), after
+/// the checks of `loadPresentField` in a checked load; the compiled steps are in
+/// FastPath.swift and Codec.swift, with their own notes.
 struct Engine {
     let file: MigrationFile
     /// Bounds and undo records of a checked load; nil for QEMU's unchecked load.
@@ -177,6 +185,8 @@ struct Engine {
             }
             let saved = file.failure
             file.failure = nil
+            // SAFETY: the writer is passed unretained: the caller holds it for this call, and the
+            // C put may only use it during the call (json_* functions of the vmdesc argument).
             let r = put(file.handle, element, size, field.field, vmdesc.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) })
             let inner = file.failure
             file.failure = saved
@@ -542,6 +552,8 @@ struct Engine {
                 keyPointer = k
             } else {
                 guard let raw = file.getBE64() else { throw shortInput(8, at: markerAt + 1) }
+                // A direct key (no key description): the pointer's value is the key, as QEMU's
+                // get_gtree stores it; nothing here dereferences it.
                 keyPointer = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: raw))
             }
             let v: UnsafeMutableRawPointer

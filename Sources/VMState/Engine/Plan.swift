@@ -63,6 +63,8 @@ struct DecodedField {
     /// `err_hint`: printed when an `_equal` check fails.
     let errHint: UnsafePointer<CChar>?
 
+    /// SAFETY: `field` is an entry of a C table (valid for the life of the process, as the
+    /// table); its strings are NUL-terminated C strings of the table.
     init(_ field: UnsafePointer<VMStateField>, flagsMask: UInt32 = ~0) {
         let f = field.pointee
         pointer = field
@@ -220,6 +222,10 @@ struct DecodedDescription {
     /// The name's bytes exactly as in the table; nil without a name.
     var nameBytes: [UInt8]? { vmsd.pointee.name.map { cStringBytes($0) } }
 
+    /// SAFETY: `vmsd` is a C table, `static const` and never freed (docs/C-API.md,
+    /// "Lifetimes"); its `fields` end with an entry whose name is NULL and its `subsections`
+    /// with NULL, as QEMU's VMSTATE_END_OF_LIST and subsection lists do: the walks stop there
+    /// (a table without its terminator is undefined behaviour in QEMU as here).
     init(_ vmsd: UnsafePointer<VMStateDescription>) {
         let d = vmsd.pointee
         self.vmsd = vmsd
@@ -360,6 +366,13 @@ struct FieldPlan {
 }
 
 /// A description resolved into field plans; built on first use and cached by address.
+///
+/// SAFETY (@unchecked Sendable): every stored property is set while the plan is built, under
+/// `Planner.buildLock`, and only read once the plan is published in the cache (the Mutex
+/// orders the writes before any other thread's read). The C pointers (`vmsd`, the fields'
+/// tables) stay valid for the life of the process (docs/C-API.md, "Lifetimes"), and the
+/// plan itself, once cached, is never freed, which is what lets `Program` hold unretained
+/// references to plans and views of `programStorage`.
 final class DescriptionPlan: @unchecked Sendable {
     let vmsd: UnsafePointer<VMStateDescription>
     let name: String
