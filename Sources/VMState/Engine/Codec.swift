@@ -330,11 +330,13 @@ enum IntrusiveList {
     ) {
         let link = StructMemory(element + entry, count: 2 * QueueLayout.pointer)
         // The "next" pointer to splice after: the previous element's le_next, or lh_first.
-        let slot = StructMemory(previous.map { $0 + entry + QueueLayout.qlistNext } ?? head + QueueLayout.qlistHeadFirst,
-            count: QueueLayout.pointer)
+        let slotAddress = previous.map { $0 + entry + QueueLayout.qlistNext } ?? head + QueueLayout.qlistHeadFirst
+        let slot = StructMemory(slotAddress, count: QueueLayout.pointer)
         let next = slot.loadPointer()
         link.store(next, at: QueueLayout.qlistNext)
-        if let next { StructMemory(next + entry, count: 2 * QueueLayout.pointer).store(link.base, at: QueueLayout.qlistPrev) }
+        if let next {
+            StructMemory(next + entry, count: 2 * QueueLayout.pointer).store(link.base, at: QueueLayout.qlistPrev)
+        }
         slot.store(element)
         link.store(slot.base, at: QueueLayout.qlistPrev)
     }

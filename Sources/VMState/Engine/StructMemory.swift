@@ -2,11 +2,13 @@
 //
 // QEMU's API (`vmstate_save_state` / `vmstate_load_state`) passes a struct as `void *opaque`
 // alone: nobody tells the engine its size. What bounds the engine's accesses is the C table
-// (each field's offset and footprint, which `FieldPlan` decodes), and in a checked load the `LoadGuard`, which checks every field's bytes against the region
-// they lie in before they are written. A `StructMemory` carries the base and, where it is
-// known, the bound; its accessors check that bound in debug builds only, so that the release
-// build reads and writes exactly as the raw pointers did (the hot loops in Codec.swift take no
-// view at all: they run over items whose offsets were checked when the plan was built).
+// (each field's offset and footprint, which `FieldPlan` decodes), and in a checked load the
+// `LoadGuard`, which checks every field's bytes against the region they lie in before they
+// are written. A `StructMemory` carries the base and, where it is known, the bound; its
+// accessors check that bound in debug builds only, so that the release build reads and
+// writes exactly as the raw pointers did. The hot loops in Codec.swift take no view at all:
+// they run over run items whose numbers were checked for overflow when the plan was built,
+// and whose bytes a checked load checks per step (`StepExtra.lower/upper`).
 
 /// `count` bytes of memory from `base`: a device struct (or part of one), an element, or memory
 /// the engine allocated. `count` is `StructMemory.unknown` when nobody knows the size (a struct
