@@ -183,8 +183,8 @@ final class ProgramCounters: Sendable {
 /// A subsection, resolved ahead where possible.
 struct SubsectionEntry {
     let vmsd: UnsafePointer<VMStateDescription>
-    /// Built with the parent; nil when building it failed (then it is built, and the error
-    /// thrown, only when the subsection is used, as before).
+    /// Built with the parent: never nil from `Planner` (a subsection that fails to build fails
+    /// the parent's plan); kept optional so that a nil one is built when used.
     /// SAFETY: unretained; the parent holds it strongly (`subsectionPlans`), and cached plans
     /// are never freed. `vmsd` is the C table's; `name` is owned by the program's storage.
     var plan: Unmanaged<DescriptionPlan>?
