@@ -18,7 +18,8 @@ extension VMStateStdKind {
         self.init(rawValue: UInt32(raw))
     }
 
-    /// The standard instance of this kind.
+    /// The standard instance of this kind (a static C object: `vmstate_std_info` returns NULL
+    /// only for numbers outside the list, which a `VMStateStdKind` is not).
     var info: UnsafePointer<VMStateInfo> { vmstate_std_info(Int32(rawValue))! }
 
     /// Every standard kind, in list order.
