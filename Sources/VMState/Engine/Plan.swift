@@ -19,7 +19,8 @@ extension VMStateStdKind {
     }
 
     /// The standard instance of this kind (a static C object: `vmstate_std_info` returns NULL
-    /// only for numbers outside the list, which a `VMStateStdKind` is not).
+    /// only for numbers outside the list; the kinds used come from `of`, `init?(standard:)`
+    /// or `all`, all inside it).
     var info: UnsafePointer<VMStateInfo> { vmstate_std_info(Int32(rawValue))! }
 
     /// Every standard kind, in list order.
