@@ -6,6 +6,19 @@ import Glibc
 
 /// Big-endian runs of scalars between the device struct and the file, in bulk: one bounds
 /// check and one byte-swapping copy per run.
+///
+/// SAFETY (the whole enum): these are the hot loops, on raw pointers with no check of their
+/// own. What keeps them valid is the caller's:
+/// - struct side: the offsets, strides and counts are the C table's (decoded once into a
+///   `FieldPlan` or a `RunItem`, whose numbers fit 32 bits and whose products were checked for
+///   overflow when the plan was built); the struct is the caller's `opaque`, valid for the call
+///   as QEMU's API requires, and in a checked load its bytes were checked against the load
+///   guard (per field, or per step with `StepExtra.lower/upper`) before anything is written
+///   (an unchecked load or a save trusts the table, as QEMU does: nothing else bounds it);
+/// - file side: the input or output bytes were reserved first (`MigrationFile.append` /
+///   `consume` / `take` hand over exactly the step's `wireBytes`, computed from the same
+///   items, or `count * width` checked against `remaining`), so the loops never pass `end`;
+/// - loads and stores are unaligned where a C struct may be packed; 1-byte ones are plain.
 enum Codec {
     /// Appends `count` scalars of `width` bytes found every `stride` bytes from `source`.
     static func putScalars(_ file: MigrationFile, _ source: UnsafeRawPointer, count: Int, width: Int, stride: Int) {
@@ -120,6 +133,9 @@ enum Codec {
 
     /// Writes the run items `range` for the struct at `base` into `dest`; returns the bytes
     /// written (the run's `wireBytes`).
+    ///
+    /// SAFETY: `range` lies in `items` (a program's steps only name their own items; a
+    /// repeatStruct's `body` follows it), and `dest` holds the run's `wireBytes`.
     static func putRun(
         _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeRawPointer, into dest: UnsafeMutableRawPointer
     ) -> Int {
@@ -162,6 +178,10 @@ enum Codec {
     /// Reads the run items `range` for the struct at `base` from `source`, where the input
     /// ends at `end`; returns the bytes read, or nil as soon as the bytes after a struct element
     /// begin a subsection of that struct's description (the per-field path then reports it).
+    ///
+    /// SAFETY: as `putRun`; `source` holds at least the run's `wireBytes` before `end`
+    /// (`MigrationFile.consume` checked it), so only the subsection check looks further, and
+    /// it compares with `end` first.
     static func getRun(
         _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeMutableRawPointer,
         from source: UnsafeRawPointer, end: UnsafeRawPointer
@@ -195,6 +215,8 @@ enum Codec {
                 let first = item - items.baseAddress! + 1
                 let body = first..<(first + Int(item.pointee.body))
                 let stride = Int(item.pointee.stride)
+                // SAFETY: the name bytes are owned by the program's storage, which lives as long
+                // as the plan (plans are cached for the life of the process).
                 let name = UnsafeBufferPointer(start: item.pointee.name, count: Int(item.pointee.nameCount))
                 for r in 0..<Int(item.pointee.count) {
                     guard let n = getRun(items, body, base: dest + r &* stride, from: input, end: end) else {
@@ -229,6 +251,9 @@ enum Codec {
     /// starts with `parent`'s name, or one cut short by the end where QEMU's check would look
     /// (its length byte, or a name at least as long as `parent`'s plus one): QEMU's peek past
     /// the end records -EIO there (see `MigrationFile.peekSubsection`).
+    ///
+    /// SAFETY: every read is after a check against `end` (the length byte needs 2 bytes, the
+    /// name compared needs `len` >= parent.count + 1 bytes after the 2).
     static func startsSubsection(_ p: UnsafeRawPointer, end: UnsafeRawPointer, of parent: UnsafeBufferPointer<UInt8>) -> Bool {
         guard end - p >= 2 else { return true }
         let len = Int(p.load(fromByteOffset: 1, as: UInt8.self))
@@ -238,6 +263,7 @@ enum Codec {
     }
 
     /// Writes a subsection header: 0x05, the name's length, the name, be32 `version`.
+    /// SAFETY: `dest` holds `name.count + 6` bytes (the callers reserve exactly that).
     static func putSubsectionHeader(_ dest: UnsafeMutableRawPointer, name: UnsafeBufferPointer<UInt8>, version: Int32) {
         dest.storeBytes(of: 5, as: UInt8.self)
         dest.storeBytes(of: UInt8(truncatingIfNeeded: name.count), toByteOffset: 1, as: UInt8.self)
@@ -256,6 +282,7 @@ enum Codec {
     }
 
     /// The unsigned integer of `width` bytes at `p` (host order).
+    /// SAFETY: `p` is a field's element of `width` bytes (VMSTATE_*_EQUAL), in its struct.
     static func loadInteger(_ p: UnsafeRawPointer, width: Int) -> UInt64 {
         switch width {
         case 1: return UInt64(p.load(as: UInt8.self))
@@ -266,20 +293,34 @@ enum Codec {
     }
 }
 
-/// QEMU's raw QTAILQ / QLIST insertion on elements whose link lives `entry` bytes in.
+/// QEMU's raw QTAILQ / QLIST insertion on elements whose link lives `entry` bytes in (the
+/// offsets of `QueueLayout`).
+///
+/// SAFETY: `head` is the list head inside the device struct (its bytes checked by the caller:
+/// the field's footprint, `QueueLayout.tailqHeadSize` / `qlistHeadSize`, against the load
+/// guard in a checked load); `element` is engine memory of the element's size, allocated for
+/// this insertion, and `entry` its link field's offset, taken from the C table as QEMU takes
+/// it: nothing checks that `entry` plus the two link pointers lies within the element's
+/// `size` (a table that says otherwise makes this write past the element, as QEMU would; see
+/// `Engine.loadList`). The other links written (`last`, `next`, `slot`) are read
+/// from the list itself: they point into the head or into elements of the same list, as the C
+/// macros leave them, so the list must be well formed (the device's own, or one this engine
+/// built).
 enum IntrusiveList {
     /// QTAILQ_INSERT_TAIL. A zeroed (never initialised) head is treated as empty.
     static func tailqAppend(head: UnsafeMutableRawPointer, element: UnsafeMutableRawPointer, entry: Int) {
-        let link = element + entry
-        var last = (head + 8).load(as: UnsafeMutableRawPointer?.self)
+        let head = StructMemory(head, count: QueueLayout.tailqHeadSize)
+        let link = StructMemory(element + entry, count: 2 * QueueLayout.pointer)
+        // The link of the last element (a QTailQLink), or the head's own tqh_circ when empty.
+        var last = head.loadPointer(at: QueueLayout.tailqHeadLast)
         if last == nil {
-            head.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
-            last = head
+            head.store(UnsafeMutableRawPointer?.none, at: QueueLayout.tailqHeadFirst)
+            last = head.base
         }
-        link.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
-        (link + 8).storeBytes(of: last, as: UnsafeMutableRawPointer?.self)
-        last!.storeBytes(of: element, as: UnsafeMutableRawPointer?.self)
-        (head + 8).storeBytes(of: link, as: UnsafeMutableRawPointer?.self)
+        link.store(UnsafeMutableRawPointer?.none, at: QueueLayout.tailqNext)
+        link.store(last, at: QueueLayout.tailqPrev)
+        StructMemory(last!, count: 2 * QueueLayout.pointer).store(element, at: QueueLayout.tailqLinkNext)
+        head.store(link.base, at: QueueLayout.tailqHeadLast)
     }
 
     /// QLIST_INSERT_HEAD when `previous` is nil, else QLIST_INSERT_AFTER(previous).
@@ -287,13 +328,17 @@ enum IntrusiveList {
         head: UnsafeMutableRawPointer, after previous: UnsafeMutableRawPointer?, element: UnsafeMutableRawPointer,
         entry: Int
     ) {
-        let link = element + entry
-        let slot = previous.map { $0 + entry } ?? head  // the "next" pointer to splice after
-        let next = slot.load(as: UnsafeMutableRawPointer?.self)
-        link.storeBytes(of: next, as: UnsafeMutableRawPointer?.self)
-        if let next { (next + entry + 8).storeBytes(of: link, as: UnsafeMutableRawPointer?.self) }
-        slot.storeBytes(of: element, as: UnsafeMutableRawPointer?.self)
-        (link + 8).storeBytes(of: slot, as: UnsafeMutableRawPointer?.self)
+        let link = StructMemory(element + entry, count: 2 * QueueLayout.pointer)
+        // The "next" pointer to splice after: the previous element's le_next, or lh_first.
+        let slotAddress = previous.map { $0 + entry + QueueLayout.qlistNext } ?? head + QueueLayout.qlistHeadFirst
+        let slot = StructMemory(slotAddress, count: QueueLayout.pointer)
+        let next = slot.loadPointer()
+        link.store(next, at: QueueLayout.qlistNext)
+        if let next {
+            StructMemory(next + entry, count: 2 * QueueLayout.pointer).store(link.base, at: QueueLayout.qlistPrev)
+        }
+        slot.store(element)
+        link.store(slot.base, at: QueueLayout.qlistPrev)
     }
 }
 
@@ -306,6 +351,11 @@ enum GTreeNodes {
     }
 
     /// The nodes in key order, collected in one allocation.
+    ///
+    /// SAFETY: the collector writes at most `n` nodes (`left` counts down; a tree that grew
+    /// during the walk stops there) into the array's uninitialized storage, and `initialized`
+    /// says how many were written; `context` points to the stack collector, which outlives
+    /// g_tree_foreach. `tree` is a live GTree of the device's.
     static func collect(_ tree: OpaquePointer) -> [(UnsafeMutableRawPointer?, UnsafeMutableRawPointer?)] {
         let n = Int(g_tree_nnodes(tree))
         guard n > 0 else { return [] }

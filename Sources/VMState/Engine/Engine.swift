@@ -6,6 +6,14 @@ import CVMState
 ///
 /// Errors are thrown as `VMStateError`; the path is built while unwinding, so the success path
 /// pays nothing for it.
+///
+/// SAFETY (the whole engine): `opaque` is the caller's device struct, valid and unshared for
+/// the call (QEMU's contract for `vmstate_save_state` / `vmstate_load_state`); the C tables
+/// (`plan.vmsd`, `FieldPlan.field`, infos, hooks) are `static const` and outlive every plan
+/// (docs/C-API.md, "Lifetimes"). Offsets and sizes into `opaque` are the table's: the
+/// per-field path reads and writes them through `StructMemory` (StructMemory.swift), after
+/// the checks of `loadPresentField` in a checked load; the compiled steps are in
+/// FastPath.swift and Codec.swift, with their own notes.
 struct Engine {
     let file: MigrationFile
     /// Bounds and undo records of a checked load; nil for QEMU's unchecked load.
@@ -89,7 +97,9 @@ struct Engine {
             do throws(VMStateError) {
                 var element = base.map { $0 + i * size }
                 if field.arrayOfPointer {
-                    element = element?.load(as: UnsafeMutableRawPointer?.self)
+                    // SAFETY: VMS_ARRAY_OF_POINTER: element i of the array is a pointer (its
+                    // size is the table's `size`, a pointer's as QEMU requires).
+                    element = element.flatMap { StructMemory($0).loadPointer() }
                 }
                 if let element {
                     try saveElement(field, element, size: size, vmdesc: describe)
@@ -133,18 +143,26 @@ struct Engine {
         case .tmp(let nested):
             let scratch = g_malloc0(gsize(max(size, MemoryLayout<UnsafeRawPointer>.size)))!
             defer { g_free(scratch) }
-            scratch.storeBytes(of: element, as: UnsafeMutableRawPointer.self)
+            // SAFETY: the scratch struct is at least a pointer long (allocated above); VMSTATE_WITH_TMP
+            // puts the parent's pointer first in it, as QEMU's get_tmp / put_tmp do.
+            StructMemory(scratch, count: max(size, QueueLayout.pointer)).store(element)
             try save(nested, scratch, version: nested.versionID, vmdesc: vmdesc)
         case .qtailq(let nested), .qlist(let nested):
-            var link = element.load(as: UnsafeMutableRawPointer?.self)
+            // SAFETY: `element` is the list head in the struct (QTAILQ_HEAD / QLIST_HEAD both
+            // begin with the first element); each element's next pointer lies `field.start`
+            // bytes in (QTAILQ_ENTRY / QLIST_ENTRY begin with it). The list is the device's own,
+            // well formed as its C code keeps it, as QEMU's put_qtailq / put_qlist assume.
+            var link = StructMemory(element).loadPointer(at: QueueLayout.tailqHeadFirst)
             while let item = link {
                 file.putByte(1)
                 try saveNested(nested, item, version: nested.versionID, vmdesc: vmdesc)
-                link = (item + field.start).load(as: UnsafeMutableRawPointer?.self)
+                link = StructMemory(item).loadPointer(at: field.start + QueueLayout.tailqNext)
             }
             file.putByte(0)
         case .gtree(let value, let key):
-            guard let tree = element.load(as: OpaquePointer?.self) else {
+            // SAFETY: a VMSTATE_GTREE field is a `GTree *` member of the struct (its bytes checked
+            // as the field's footprint in a checked load); the tree is the device's.
+            guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
                 throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
             }
             let nodes = GTreeNodes.collect(tree)
@@ -167,6 +185,8 @@ struct Engine {
             }
             let saved = file.failure
             file.failure = nil
+            // SAFETY: the writer is passed unretained: the caller holds it for this call, and the
+            // C put may only use it during the call (json_* functions of the vmdesc argument).
             let r = put(file.handle, element, size, field.field, vmdesc.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) })
             let inner = file.failure
             file.failure = saved
@@ -322,7 +342,9 @@ struct Engine {
             do throws(VMStateError) {
                 var element = base.map { $0 + i * size }
                 if field.arrayOfPointer {
-                    element = element?.load(as: UnsafeMutableRawPointer?.self)
+                    // SAFETY: VMS_ARRAY_OF_POINTER: element i of the array is a pointer (its
+                    // size is the table's `size`, a pointer's as QEMU requires).
+                    element = element.flatMap { StructMemory($0).loadPointer() }
                     if let loadGuard, let element,
                         let problem = loadGuard.check(element, elementFootprint(field.op, size: size), owner: element)
                     {
@@ -371,7 +393,9 @@ struct Engine {
         case .int32LE:
             let (raw, complete) = file.getPartial(4)
             let loaded = Int32(truncatingIfNeeded: raw)
-            let local = element.load(as: Int32.self)
+            // SAFETY: an int32_t element (vmstate_info_int32_le) at its field's offset; checked
+            // against the load guard with the field's footprint.
+            let local = StructMemory(element, count: 4).load(as: Int32.self)
             if !complete {
                 throw shortInput(4, at: at, errno: loaded >= 0 && loaded <= local ? nil : -22)
             }
@@ -379,7 +403,7 @@ struct Engine {
                 throw VMStateError(.mismatch, offset: at, reason: "value out of range",
                     expected: "0...\(local)", actual: "\(loaded)")
             }
-            element.storeBytes(of: loaded, as: Int32.self)
+            StructMemory(element, count: 4).store(loaded)
         case .buffer:
             if file.getBytes(into: element, size) < size { throw shortInput(size, at: at) }
         case .unusedBuffer:
@@ -407,7 +431,9 @@ struct Engine {
             // Engine memory like any other: a checked load bounds the tmp struct's fields to it.
             let scratch = try engineAllocate(max(size, MemoryLayout<UnsafeRawPointer>.size))
             defer { engineFree(scratch) }
-            scratch.storeBytes(of: element, as: UnsafeMutableRawPointer.self)
+            // SAFETY: the scratch struct is at least a pointer long (allocated above); VMSTATE_WITH_TMP
+            // puts the parent's pointer first in it, as QEMU's get_tmp / put_tmp do.
+            StructMemory(scratch, count: max(size, QueueLayout.pointer)).store(element)
             try load(nested, scratch, version: field.version)
         case .qtailq(let nested), .qlist(let nested):
             try loadList(field, nested, head: element)
@@ -463,12 +489,17 @@ struct Engine {
             if let loadGuard {
                 // The links the insertion writes in elements the caller owns, for a rollback.
                 if isTail {
-                    loadGuard.preserve(head, 2 * MemoryLayout<UnsafeRawPointer>.size)
-                    if let last = (head + 8).load(as: UnsafeMutableRawPointer?.self) { loadGuard.preserve(last, 8) }
+                    let links = StructMemory(head, count: QueueLayout.tailqHeadSize)
+                    loadGuard.preserve(head, QueueLayout.tailqHeadSize)
+                    if let last = links.loadPointer(at: QueueLayout.tailqHeadLast) {
+                        loadGuard.preserve(last + QueueLayout.tailqLinkNext, QueueLayout.pointer)
+                    }
                 } else {
-                    let slot = previous.map { $0 + entry } ?? head
-                    loadGuard.preserve(slot, 8)
-                    if let next = slot.load(as: UnsafeMutableRawPointer?.self) { loadGuard.preserve(next + entry + 8, 8) }
+                    let slot = previous.map { $0 + entry + QueueLayout.qlistNext } ?? head + QueueLayout.qlistHeadFirst
+                    loadGuard.preserve(slot, QueueLayout.pointer)
+                    if let next = StructMemory(slot, count: QueueLayout.pointer).loadPointer() {
+                        loadGuard.preserve(next + entry + QueueLayout.qlistPrev, QueueLayout.pointer)
+                    }
                 }
             }
             if isTail {
@@ -487,7 +518,8 @@ struct Engine {
         let version = field.version
         if let key { try checkVersion(key, version) }
         try checkVersion(value, version)
-        guard let tree = element.load(as: OpaquePointer?.self) else {
+        // SAFETY: as in saveElement: the field's `GTree *` member, checked as its footprint.
+        guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
             throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
         }
         let at = file.position
@@ -520,6 +552,8 @@ struct Engine {
                 keyPointer = k
             } else {
                 guard let raw = file.getBE64() else { throw shortInput(8, at: markerAt + 1) }
+                // A direct key (no key description): the pointer's value is the key, as QEMU's
+                // get_gtree stores it; nothing here dereferences it.
                 keyPointer = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: raw))
             }
             let v: UnsafeMutableRawPointer
@@ -622,7 +656,9 @@ struct Engine {
                 actual: "\(n) element(s) needing at least \(wire) byte(s) each", errno: short ? file.shortReadErrno : nil)
         }
         let memory = try engineAllocate(bytes)
-        (opaque + field.offset).storeBytes(of: memory, as: UnsafeMutableRawPointer?.self)
+        // SAFETY: the pointer member of a VMS_ALLOC field, whose bytes the caller checked
+        // against the load guard (`own` in `loadPresentField`) in a checked load.
+        StructMemory(opaque).store(Optional(memory), at: field.offset)
     }
 
     /// Zeroed memory for the stream's data; tracked (and bounded) by a checked load.
@@ -657,8 +693,9 @@ struct Engine {
 
     private func elementFootprint(_ op: ElementOp, size: Int) -> Int {
         switch op {
-        case .qtailq: return 2 * MemoryLayout<UnsafeRawPointer>.size
-        case .qlist, .gtree: return MemoryLayout<UnsafeRawPointer>.size
+        case .qtailq: return QueueLayout.tailqHeadSize
+        case .qlist: return QueueLayout.qlistHeadSize
+        case .gtree: return MemoryLayout<UnsafeRawPointer>.size  // the GTree *
         case .tmp, .unusedBuffer, .nullptr, .none: return 0  // nothing written in place
         case .bitmap: return (size + 63) / 64 * 8
         default: return size
@@ -722,11 +759,13 @@ struct Engine {
         case .one: n = 1
         case .fixed(let num): n = num
         case .counter(let offset, let width, let signed):
-            let p = opaque + offset
+            // SAFETY: the counter field's offset and width come from the C table (num_offset
+            // and the VMS_VARRAY_* flag), read from the caller's struct as QEMU reads them.
+            let s = StructMemory(opaque)
             switch width {
-            case 1: n = Int(p.load(as: UInt8.self))
-            case 2: n = Int(p.loadUnaligned(as: UInt16.self))
-            default: n = signed ? Int(p.loadUnaligned(as: Int32.self)) : Int(p.loadUnaligned(as: UInt32.self))
+            case 1: n = Int(s.load(at: offset, as: UInt8.self))
+            case 2: n = Int(s.load(at: offset, as: UInt16.self))
+            default: n = signed ? Int(s.load(at: offset, as: Int32.self)) : Int(s.load(at: offset, as: UInt32.self))
             }
         }
         if field.countMultiplier != 1 { n = n &* field.countMultiplier }
@@ -740,7 +779,9 @@ struct Engine {
     @inline(__always)
     private func elementSize(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) -> Int {
         guard let sizeOffset = field.sizeOffset else { return field.size }
-        var size = Int((opaque + sizeOffset).loadUnaligned(as: Int32.self))
+        // SAFETY: size_offset comes from the C table (VMS_VBUFFER), an int32_t member of the
+        // caller's struct, read as QEMU reads it.
+        var size = Int(StructMemory(opaque).load(at: sizeOffset, as: Int32.self))
         if field.multiplySize { size = size &* field.size }
         guard size >= 0 && size <= Int(Int32.max) else {
             throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
@@ -753,9 +794,12 @@ struct Engine {
     private func firstElement(
         _ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, size: Int
     ) throws(VMStateError) -> UnsafeMutableRawPointer? {
-        let slot = opaque + field.offset
-        guard field.isPointer else { return slot }
-        let pointer = slot.load(as: UnsafeMutableRawPointer?.self)
+        let s = StructMemory(opaque)
+        guard field.isPointer else { return s.pointer(at: field.offset) }
+        // SAFETY: a VMS_POINTER field's member is a pointer at its offset in the caller's
+        // struct; what it points to is the device's (or the engine's, after VMS_ALLOC), and
+        // a checked load bounds the elements to the region it lies in (`loadPresentField`).
+        let pointer = s.loadPointer(at: field.offset)
         if pointer == nil && n > 0 && size > 0 {
             throw VMStateError(.invalidTable, path: field.name, offset: file.position,
                 reason: "pointer field is NULL but has \(n) element(s) of \(size) bytes")

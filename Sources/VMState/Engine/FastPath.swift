@@ -9,6 +9,15 @@ import Glibc
 // a step cannot do fast (an older version, a short input, a subsection marker after a struct
 // element, a step whose bytes a load guard does not allow at once) goes through the per-field
 // path.
+//
+// SAFETY (the whole file): a `Program` is a view of memory its plan's `ProgramStorage` owns
+// (plans are cached and never freed, so the view, its `extras`, its item names and the nested
+// plans behind `Unmanaged` stay valid for the life of the process); each step names only its
+// own items and fields (built that way in `Program.compile`). The struct addresses
+// (`opaque + step.offset + i * step.stride`) are the C table's numbers, checked for overflow
+// when compiled (`Program.fixedCount`) and, in a checked load, against the load guard
+// (`allowed`) before the step writes. Input and output bytes are reserved through
+// `MigrationFile` (`append`, `consume`) before `Codec` touches them.
 
 extension Engine {
     func saveSteps(
@@ -28,7 +37,7 @@ extension Engine {
                     }
                 }
             case .tested:
-                if step.test!(opaque, version) {
+                if step.test!(opaque, version) {  // a tested step always has its field_exists
                     file.append(step.wireBytes) { dest in
                         _ = Codec.putRun(items, step.items, base: opaque, into: dest)
                     }
@@ -80,7 +89,7 @@ extension Engine {
                     try saveField(plan.fields[step.fields.lowerBound], opaque, version: version, vmdesc: w)
                     continue
                 }
-                if step.test!(opaque, version) {
+                if step.test!(opaque, version) {  // a tested step always has its field_exists
                     file.append(step.wireBytes) { dest in
                         _ = Codec.putRun(items, step.items, base: opaque, into: dest)
                     }
@@ -180,7 +189,7 @@ extension Engine {
                     try loadField(plan.fields[index], opaque, version: version)
                 }
             case .tested:
-                guard step.test!(opaque, version) else { continue }
+                guard step.test!(opaque, version) else { continue }  // (set for every tested step)
                 if !file.consume(step.wireBytes, { source, end in
                     _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
                     return true
@@ -228,7 +237,7 @@ extension Engine {
                     try loadField(plan.fields[index], opaque, version: version)
                 }
             case .tested:
-                guard step.test!(opaque, version) else { continue }
+                guard step.test!(opaque, version) else { continue }  // (set for every tested step)
                 if !allowed(program, index, opaque) || !file.consume(step.wireBytes, { source, end in
                     _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
                     return true
@@ -372,17 +381,11 @@ extension Engine {
             }
             let entry = program.subsections[index]
             file.skip(2 + name.count)
-            let at = file.position
-            guard let rawVersion = file.getBE32() else { throw shortInput(4, at: at) }
-            // QEMU reads the subsection version into a uint8_t.
-            let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
             let subPlan: DescriptionPlan
             if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
-            do throws(VMStateError) {
-                try load(subPlan, opaque, version: version)
-            } catch {
-                throw error.under(subsectionLabel(subPlan.name, parent: plan.name))
-            }
+            // The version read as the per-field path reads it (QEMU's uint8_t of a be32 that
+            // may be cut short), so that both give the same result, error and path.
+            try loadSubsection(subPlan, of: plan, opaque)
         }
     }
 
@@ -398,6 +401,8 @@ extension Engine {
     }
 
     /// The index of the subsection called `name`, without building anything.
+    /// SAFETY: memcmp reads `name.count` bytes of both, after checking the counts are equal
+    /// and non-zero; `name` points into the file's input, valid while the file is.
     func subsectionIndex(_ program: Program, named name: UnsafeRawBufferPointer) -> Int? {
         for (index, entry) in program.subsections.enumerated()
         where entry.name.count == name.count && (name.count == 0 || memcmp(entry.name.baseAddress!, name.baseAddress!, name.count) == 0) {

@@ -58,6 +58,8 @@ final class LoadGuard {
     func addStruct(_ opaque: UnsafeMutableRawPointer, size: Int) {
         fixed.append(Region(opaque, size))
         if transactional {
+            // SAFETY: the caller (vmstate_load_checked, a sized registry entry) gives the
+            // struct's size; its `size` bytes stay valid for the load and its rollback.
             snapshots.append((opaque, Array(UnsafeRawBufferPointer(start: opaque, count: size))))
         }
     }
@@ -86,6 +88,8 @@ final class LoadGuard {
     /// checked. A region holds the addresses from its start up to, not including, its end: an
     /// owner at a region's end lies in whatever begins there (a struct placed right after a RAM
     /// block is that struct's, not the block's).
+    ///
+    /// Only addresses are compared (as `UInt`); nothing is read or written here.
     func check(_ start: UnsafeMutableRawPointer, _ length: Int, owner: UnsafeMutableRawPointer) -> String? {
         guard let region = region(holding: UInt(bitPattern: owner)) else { return nil }
         let s = UInt(bitPattern: start)
@@ -116,6 +120,8 @@ final class LoadGuard {
 
     /// Allocates `size` bytes (zeroed) for the stream, within the allocation limit, and tracks them.
     func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
+        // SAFETY: the block is tracked until it is released, freed with `freeAllocations`, or
+        // handed over to the caller's structures on commit (then the guard forgets it).
         guard size > 0, size <= LoadGuard.maximumAllocation, let p = g_try_malloc0(gsize(size)) else { return nil }
         allocations.append(Region(p, size))
         return p
@@ -137,6 +143,8 @@ final class LoadGuard {
     func freeAllocations(since mark: Int) {
         guard mark < allocations.count else { return }
         for region in allocations[mark...].reversed() {
+            // SAFETY: every tracked region is a live g_try_malloc0 block of this load (`release`
+            // removes a block from the list before freeing it), so each is freed once.
             g_free(UnsafeMutableRawPointer(bitPattern: region.start))
         }
         allocations.removeSubrange(mark...)
@@ -161,6 +169,8 @@ final class LoadGuard {
         }
         if allocations.last(where: { $0.contains(address) }) != nil { return }
         preserved.insert(address)
+        // SAFETY: `p` is a list link or head the engine is about to write (`Engine.loadList`),
+        // `length` bytes the C layout gives it (`QueueLayout`): memory the load writes anyway.
         undoLog.append((p, Array(UnsafeRawBufferPointer(start: p, count: length))))
     }
 
@@ -227,11 +237,15 @@ final class LoadGuard {
                 g_tree_insert(tree, key, value)
             }
         }
+        // SAFETY: each record and snapshot is written back to the bytes it was copied from,
+        // which the caller keeps valid until the load returns (links of elements the caller
+        // owns, its structs); records are never empty (`preserve` takes length > 0), nor are
+        // the snapshots written back (an empty one is skipped).
         for entry in undoLog.reversed() {
             entry.bytes.withUnsafeBytes { entry.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
         freeAllocations(since: 0)
-        for snapshot in snapshots {
+        for snapshot in snapshots where !snapshot.bytes.isEmpty {
             snapshot.bytes.withUnsafeBytes { snapshot.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
         treeLog.removeAll()

@@ -18,7 +18,9 @@ extension VMStateStdKind {
         self.init(rawValue: UInt32(raw))
     }
 
-    /// The standard instance of this kind.
+    /// The standard instance of this kind (a static C object: `vmstate_std_info` returns NULL
+    /// only for numbers outside the list; the kinds used come from `of`, `init?(standard:)`
+    /// or `all`, all inside it).
     var info: UnsafePointer<VMStateInfo> { vmstate_std_info(Int32(rawValue))! }
 
     /// Every standard kind, in list order.
@@ -63,6 +65,8 @@ struct DecodedField {
     /// `err_hint`: printed when an `_equal` check fails.
     let errHint: UnsafePointer<CChar>?
 
+    /// SAFETY: `field` is an entry of a C table (valid for the life of the process, as the
+    /// table); its strings are NUL-terminated C strings of the table.
     init(_ field: UnsafePointer<VMStateField>, flagsMask: UInt32 = ~0) {
         let f = field.pointee
         pointer = field
@@ -134,9 +138,11 @@ struct DecodedField {
         case VMSTATE_STD_UNUSED_BUFFER?, VMSTATE_STD_TMP?:
             return nil  // nothing of the struct is touched (tmp uses a scratch struct)
         case VMSTATE_STD_QTAILQ?:
-            return (offset, offset + 2 * MemoryLayout<UnsafeRawPointer>.size)  // QTAILQ_HEAD
-        case VMSTATE_STD_QLIST?, VMSTATE_STD_GTREE?:
-            return (offset, offset + MemoryLayout<UnsafeRawPointer>.size)
+            return (offset, offset + QueueLayout.tailqHeadSize)
+        case VMSTATE_STD_QLIST?:
+            return (offset, offset + QueueLayout.qlistHeadSize)
+        case VMSTATE_STD_GTREE?:
+            return (offset, offset + MemoryLayout<UnsafeRawPointer>.size)  // the GTree *
         default:
             break
         }
@@ -218,6 +224,10 @@ struct DecodedDescription {
     /// The name's bytes exactly as in the table; nil without a name.
     var nameBytes: [UInt8]? { vmsd.pointee.name.map { cStringBytes($0) } }
 
+    /// SAFETY: `vmsd` is a C table, `static const` and never freed (docs/C-API.md,
+    /// "Lifetimes"); its `fields` end with an entry whose name is NULL and its `subsections`
+    /// with NULL, as QEMU's VMSTATE_END_OF_LIST and subsection lists do: the walks stop there
+    /// (a table without its terminator is undefined behaviour in QEMU as here).
     init(_ vmsd: UnsafePointer<VMStateDescription>) {
         let d = vmsd.pointee
         self.vmsd = vmsd
@@ -358,6 +368,13 @@ struct FieldPlan {
 }
 
 /// A description resolved into field plans; built on first use and cached by address.
+///
+/// SAFETY (@unchecked Sendable): every stored property is set while the plan is built, under
+/// `Planner.buildLock`, and only read once the plan is published in the cache (the Mutex
+/// orders the writes before any other thread's read). The C pointers (`vmsd`, the fields'
+/// tables) stay valid for the life of the process (docs/C-API.md, "Lifetimes"), and the
+/// plan itself, once cached, is never freed, which is what lets `Program` hold unretained
+/// references to plans and views of `programStorage`.
 final class DescriptionPlan: @unchecked Sendable {
     let vmsd: UnsafePointer<VMStateDescription>
     let name: String

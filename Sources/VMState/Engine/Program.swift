@@ -54,6 +54,7 @@ struct RunItem {
     /// repeatStruct: the nested description's name, for the subsection check after each element
     /// on load (bytes owned by the program).
     var nameCount: UInt32 = 0
+    /// SAFETY: owned by the program's storage (copied there by `Program.compile`).
     var name: UnsafePointer<UInt8>? = nil
 
     init(kind: Kind, width: UInt8 = 0, isBool: Bool = false, body: Int = 0, offset: Int, count: Int, stride: Int,
@@ -103,6 +104,8 @@ struct Step {
     var maxVersion: Int32 = 0
     var test: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)? = nil
     // structs
+    /// SAFETY: unretained; the plan holds the nested plan strongly (its field's `op`), and
+    /// cached plans are never freed.
     var nested: Unmanaged<DescriptionPlan>? = nil
     /// The version the nested description is saved and loaded at (`nil`: its own version_id).
     var nestedVersion: Int32? = nil
@@ -162,6 +165,8 @@ final class ProgramCounters: Sendable {
 
     @inline(__always) static func count(_ kind: Kind, _ program: Program?) {
         guard enabled.load(ordering: .relaxed), let program else { return }
+        // SAFETY: the counters are owned by the program's storage (`ProgramStorage.counters`),
+        // which lives as long as the plan.
         program.extras.pointee.counters.takeUnretainedValue().add(kind)
     }
 
@@ -178,20 +183,28 @@ final class ProgramCounters: Sendable {
 /// A subsection, resolved ahead where possible.
 struct SubsectionEntry {
     let vmsd: UnsafePointer<VMStateDescription>
-    /// Built with the parent; nil when building it failed (then it is built, and the error
-    /// thrown, only when the subsection is used, as before).
+    /// Built with the parent: never nil from `Planner` (a subsection that fails to build fails
+    /// the parent's plan); kept optional so that a nil one is built when used.
+    /// SAFETY: unretained; the parent holds it strongly (`subsectionPlans`), and cached plans
+    /// are never freed. `vmsd` is the C table's; `name` is owned by the program's storage.
     var plan: Unmanaged<DescriptionPlan>?
     let name: UnsafeBufferPointer<UInt8>
 }
 
 /// The memory behind a plan's `Program`, freed with the plan.
+///
+/// SAFETY: the only owner of the buffers a `Program` views. Each holds trivial values
+/// (`Step`, `RunItem`, `StepExtra`, `SubsectionEntry`, bytes: no references that need a
+/// release), initialized in full by `copy` and never written again; they are freed once, in
+/// `deinit`, which runs only when the plan goes (plans are never freed once cached, so views
+/// handed out from a cached plan never dangle).
 final class ProgramStorage {
     fileprivate var allocations: [UnsafeMutableRawPointer] = []
     fileprivate let counters = ProgramCounters()
 
     fileprivate func copy<T>(_ array: [T]) -> UnsafeBufferPointer<T> {
         let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
-        _ = buffer.initialize(from: array)
+        _ = buffer.initialize(from: array)  // (capacity >= array.count: all of it is copied)
         allocations.append(UnsafeMutableRawPointer(buffer.baseAddress!))
         return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
     }
@@ -338,7 +351,7 @@ struct Program {
         }
         let descPrefix = stash(Array("\"vmsd_name\": ".utf8) + VMDescWriter.quoted(plan.name) + Array(", \"version\": ".utf8))
 
-        let vmsd = plan.vmsd.pointee
+        let vmsd = plan.vmsd.pointee  // (the C table: valid for the life of the process)
         let hasHooks = vmsd.pre_save != nil || vmsd.post_save != nil || vmsd.pre_load != nil || vmsd.post_load != nil
         let flat = !hasHooks && plan.subsections.isEmpty && plan.versionID >= plan.minimumVersionID
             && (steps.isEmpty || (steps.count == 1 && steps[0].kind == .run && steps[0].maxVersion <= plan.versionID))

@@ -4,6 +4,11 @@ import Synchronization
 /// How timers are read and re-armed: `expire_time` by default, or the emulator's functions
 /// installed with `vmstate_set_timer_ops`.
 enum Timers {
+    // SAFETY (@unchecked Sendable): the ops are C function pointers and a `user` pointer,
+    // copied from `vmstate_set_timer_ops` and process-wide (include/qemu/timer.h); the Mutex
+    // guards the copy itself. They are called on whichever thread saves or loads: that they
+    // (and `user`) bear this is the emulator's side of the contract, which the header does
+    // not spell out.
     private struct Ops: @unchecked Sendable { var value: VMStateTimerOps }
     private static let installed = Mutex<Ops?>(nil)
 
@@ -12,6 +17,11 @@ enum Timers {
     }
 
     /// The value to save: the expire time, or -1 when not pending.
+    ///
+    /// SAFETY (both functions): `timer` is a VMSTATE_TIMER field's element: a `QEMUTimer`
+    /// embedded in the device struct at the field's offset (or behind its pointer, for
+    /// VMSTATE_TIMER_PTR), as the table says (include/qemu/timer.h), checked as the field's
+    /// footprint in a checked load; the installed ops get it as QEMU's timer_* would.
     static func expireTime(_ timer: UnsafeMutablePointer<QEMUTimer>) -> Int64 {
         if let ops = installed.withLock({ $0?.value }), let read = ops.expire_time {
             return read(timer, ops.user)

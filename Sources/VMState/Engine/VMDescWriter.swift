@@ -17,6 +17,7 @@ public final class VMDescWriter {
     /// One entry per open container: true for an array, false for an object.
     @exclusivity(unchecked) private var containers: [Bool] = []
     /// NUL-terminated copy handed to C by `json_writer_get`.
+    /// SAFETY: owned by the writer; freed on the next `cText()` and in `deinit` only.
     private var cString: UnsafeMutablePointer<CChar>?
 
     /// An empty writer, compact unless `pretty`.
@@ -110,6 +111,8 @@ public final class VMDescWriter {
     /// The text as a NUL-terminated C string owned by the writer (valid until the next call).
     func cText() -> UnsafePointer<CChar> {
         cString?.deallocate()
+        // SAFETY: `copy` holds count + 1 bytes: the text and its NUL. The C caller is told
+        // (json_writer_get) that it stays valid until the writer's next call or its end.
         let copy = UnsafeMutablePointer<CChar>.allocate(capacity: buffer.count + 1)
         if let base = buffer.bytes.baseAddress {
             UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: buffer.count)
@@ -228,6 +231,8 @@ extension VMDescWriter {
     /// The same, for text given as a literal.
     @inline(__always)
     func appendOpening(_ text: StaticString, array: Bool) {
+        // SAFETY: a StaticString's bytes are static (UTF-8 of a literal: the callers pass only
+        // literals, which have a pointer representation).
         appendOpening(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), array: array)
     }
 
@@ -245,6 +250,7 @@ extension VMDescWriter {
 
     @inline(__always)
     func appendRaw(_ text: StaticString) {
+        // SAFETY: as `appendOpening(_: StaticString, ...)`.
         appendRaw(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
@@ -256,6 +262,8 @@ extension VMDescWriter {
     @inline(__always)
     func appendDecimal(_ value: Int) {
         // An Int has at most 19 digits and a sign.
+        // SAFETY: `i` stays within the 24 digits (at most 20 written from the end); the
+        // temporary buffer is copied into `buffer` before the closure returns.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
             var v = value.magnitude
             var i = digits.count
@@ -345,7 +353,7 @@ struct GrowableBytes {
     private(set) var count = 0
     private var capacity = 0
 
-    /// The bytes written so far (valid until the next append).
+    /// The bytes written so far (valid until the next append, which may move them).
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
     @inline(__always)
@@ -360,8 +368,9 @@ struct GrowableBytes {
     mutating func append(_ text: UnsafeBufferPointer<UInt8>) {
         guard let source = text.baseAddress, text.count > 0 else { return }
         if count + text.count > capacity { grow(count + text.count) }
-        // SAFETY: count + text.count <= capacity after grow; the source is not this buffer
-        // (the writer appends its own text only through `bytes` copies).
+        // SAFETY: count + text.count <= capacity after grow. `text` must not point into this
+        // buffer (grow would free it first): no caller appends the writer's own `bytes`; the
+        // texts appended come from a program's storage, literals, or the caller's arrays.
         (base! + count).update(from: source, count: text.count)
         count += text.count
     }
@@ -374,6 +383,9 @@ struct GrowableBytes {
         array.withUnsafeBufferPointer { append($0) }
     }
 
+    // SAFETY: the only owner of `base`: the old block is copied (its `count` bytes were
+    // written) and freed here, the last one in `free()`, which the owning writer calls once
+    // from its deinit.
     private mutating func grow(_ needed: Int) {
         let newCapacity = max(needed, capacity * 2, 1024)
         let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
@@ -390,6 +402,7 @@ struct GrowableBytes {
 
 /// C's "%.17g" for a double.
 func formatDouble17g(_ value: Double) -> String {
+    // SAFETY: vsnprintf writes at most 64 bytes including the NUL (%.17g needs at most 25).
     withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
         _ = withVaList([value]) { vsnprintf(buffer.baseAddress!, 64, "%.17g", $0) }
         return String(cString: buffer.baseAddress!)

@@ -52,6 +52,11 @@ extension JSONValue {
 
 private let maximumDepth = 512
 
+/// SAFETY: `bytes` is borrowed for one parse (inside `withUTF8` / `withUnsafeBytes`, or the
+/// caller's buffer, valid for the call), and no parsed value keeps a pointer into it (strings
+/// and numbers are copied out). Every subscript of `bytes` follows a check against
+/// `bytes.count` (`pos < bytes.count`, `pos + 4 <= bytes.count`, ...): an
+/// `UnsafeRawBufferPointer` checks its bounds in debug builds only.
 private struct JSONParserState {
     let bytes: UnsafeRawBufferPointer
     let baseOffset: Int

@@ -53,7 +53,7 @@ public struct JSONTextWriter {
     /// Hands buffered text to the sink.
     public mutating func flush() {
         guard let sink, !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { sink($0) }
+        buffer.withUnsafeBytes { sink($0) }  // (valid only during the call, as documented)
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -196,6 +196,9 @@ public struct JSONTextWriter {
         let start = buffer.count
         let total = bytes.count * per - (separator == nil ? 0 : 1)
         buffer.append(contentsOf: repeatElement(0, count: total))
+        // SAFETY: `total` bytes were appended from `start` above, which is exactly what the loop
+        // writes (2 per byte, plus a separator between bytes); the buffer pointer's subscripts
+        // are bounds-checked in debug builds.
         buffer.withUnsafeMutableBufferPointer { out in
             var o = start
             for (i, b) in bytes.enumerated() {

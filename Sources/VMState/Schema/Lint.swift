@@ -113,6 +113,9 @@ public enum VMStateLint {
 
     /// The findings for one top-level description. `structSize`, when given, is sizeof the
     /// struct the description is saved from (enables `out-of-bounds` at the top level).
+    ///
+    /// `vmsd` is read as a C table (valid for the call, terminated as QEMU's are); nothing is
+    /// written, and no pointer is kept in the findings.
     public static func check(_ vmsd: UnsafePointer<VMStateDescription>, structSize: Int? = nil) -> [Finding] {
         var walker = LintWalker()
         let name = DecodedDescription(vmsd).name ?? "?"

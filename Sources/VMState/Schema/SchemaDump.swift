@@ -70,6 +70,8 @@ public enum VMStateSchema {
     ) -> [UnsafePointer<VMStateDescription>] {
         var result: [UnsafePointer<VMStateDescription>] = []
         var p = list
+        // SAFETY: the caller's array ends with NULL (as this function's contract says); the
+        // descriptions are C tables, valid for the life of the process.
         while let vmsd = p.pointee {
             result.append(vmsd)
             p += 1
@@ -273,6 +275,7 @@ private let schemaErrorInvalidTable = Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue
 
 private func setSchemaError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ message: String) {
     guard let error else { return }
+    // SAFETY: GLib's convention: `error` is NULL or points to a NULL `GError *` the caller owns.
     error.pointee = g_error_new_literal(schemaErrorQuark(), schemaErrorInvalidTable, message)
 }
 
@@ -288,6 +291,8 @@ private func dumpFromC(
     var entries: [VMStateSchema.Entry] = []
     for (i, vmsd) in VMStateSchema.descriptions(nullTerminated: vmsds).enumerated() {
         var key: String? = nil
+        // SAFETY: `names`, when given, has an entry (possibly NULL) for each description
+        // (migration/vmstate-schema.h: "names[i]"); the strings are NUL-terminated.
         if let names, let name = names[i] {
             key = String(decoding: cStringBytes(name), as: UTF8.self)
         }
@@ -297,6 +302,7 @@ private func dumpFromC(
     do {
         let bytes = try VMStateSchema.dumpBytes(
             entries: entries, machine: machineName ?? VMStateSchema.defaultMachine)
+        // SAFETY: `bytes.count + 1` bytes: the text and its NUL; the caller frees it with g_free.
         guard let raw = g_malloc(gsize(bytes.count + 1)) else { return nil }
         let out = raw.assumingMemoryBound(to: CChar.self)
         bytes.withUnsafeBytes { src in
