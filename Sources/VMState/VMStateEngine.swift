@@ -82,7 +82,8 @@ public enum VMStateEngine {
     ) throws(VMStateError) {
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }
-        try loadChecked(MigrationFile(input: gbytes), vmsd, opaque, size: opaqueSize,
+        try loadChecked(
+            MigrationFile(input: gbytes), vmsd, opaque, size: opaqueSize,
             version: version ?? vmsd.pointee.version_id, options: options)
     }
 
@@ -142,20 +143,26 @@ public enum VMStateEngine {
     /// Fails when a save left an error on the file without failing (a custom `put` that called
     /// `qemu_file_set_error` and returned 0): QEMU then wrote nothing after it, so the bytes
     /// are incomplete.
-    static func expectNoFileError(_ file: MigrationFile, after vmsd: UnsafePointer<VMStateDescription>? = nil) throws(VMStateError) {
+    static func expectNoFileError(_ file: MigrationFile, after vmsd: UnsafePointer<VMStateDescription>? = nil)
+        throws(VMStateError)
+    {
         if file.errorCode != 0 {
             let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
-            throw VMStateError(.fieldFailed, path: name, offset: file.position,
+            throw VMStateError(
+                .fieldFailed, path: name, offset: file.position,
                 reason: "the save recorded error \(file.errorCode) on the file; nothing was written after it",
                 errno: file.errorCode)
         }
     }
 
     /// Fails when input is left after the state of `vmsd` (named in the error's path).
-    static func expectEnd(_ file: MigrationFile, after vmsd: UnsafePointer<VMStateDescription>? = nil) throws(VMStateError) {
+    static func expectEnd(_ file: MigrationFile, after vmsd: UnsafePointer<VMStateDescription>? = nil)
+        throws(VMStateError)
+    {
         if file.remaining > 0 {
             let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
-            throw VMStateError(.failed, path: name, offset: file.position, reason: "bytes left after the state",
+            throw VMStateError(
+                .failed, path: name, offset: file.position, reason: "bytes left after the state",
                 expected: "end of input", actual: "\(file.remaining) more bytes")
         }
     }

@@ -59,9 +59,11 @@ struct Compat: ParsableCommand {
     @Flag(help: "Check the other direction (NEW saves, OLD loads).")
     var reverse = false
 
-    @Option(name: .customLong("rename"), help: ArgumentHelp(
-        "Treat two names as the same: SCOPE:A=B, where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; SCOPE (section) renames sections. Repeatable.",
-        valueName: "scope:a=b"))
+    @Option(
+        name: .customLong("rename"),
+        help: ArgumentHelp(
+            "Treat two names as the same: SCOPE:A=B, where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; SCOPE (section) renames sections. Repeatable.",
+            valueName: "scope:a=b"))
     var renames: [String] = []
 
     func validate() throws {

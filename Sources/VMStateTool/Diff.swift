@@ -40,7 +40,10 @@ struct Diff: ParsableCommand {
     @Option(help: ArgumentHelp("Show at most this many page ranges per RAM block.", valueName: "n"))
     var maxRanges = 16
 
-    @Option(help: ArgumentHelp("Read both streams with this device description (a vmdesc JSON file or a stream carrying one).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Read both streams with this device description (a vmdesc JSON file or a stream carrying one).",
+            valueName: "file"))
     var vmdesc: String?
 
     func run() throws {

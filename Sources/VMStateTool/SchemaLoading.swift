@@ -3,7 +3,7 @@ import CVMState
 import VMState
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A shared library opened for its description tables; stays loaded for the process.

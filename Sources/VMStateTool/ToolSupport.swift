@@ -4,11 +4,11 @@ import VMState
 import VMStateAnalysis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Exit status for input the tool cannot read (bad stream, bad JSON, missing file).
@@ -90,7 +90,9 @@ func readJSONFile(_ path: String) throws -> JSONValue {
 /// A device description given with --vmdesc: a JSON file, or a stream that carries one.
 func loadVMDescOption(_ path: String) throws -> JSONValue {
     let bytes = try StreamBytes(contentsOfFile: path)
-    let isStream = bytes.withUnsafeBytes { $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic }
+    let isStream = bytes.withUnsafeBytes {
+        $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic
+    }
     if isStream {
         return try StreamAnalysis.readVMDesc(bytes).0
     }
@@ -151,7 +153,9 @@ final class ProgressBar {
 /// Whether the file starts with a migration stream's magic ("QEVM").
 func isStreamFile(_ path: String) throws -> Bool {
     let bytes = try StreamBytes(contentsOfFile: path)
-    return bytes.withUnsafeBytes { $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic }
+    return bytes.withUnsafeBytes {
+        $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic
+    }
 }
 
 /// Device descriptions from a `-dump-vmstate` file, a vmdesc JSON file, or a stream (the vmdesc

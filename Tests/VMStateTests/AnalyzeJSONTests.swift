@@ -34,7 +34,9 @@ import VMState
             }
             """
         #expect(v.formatted(.python) == expected)
-        #expect(v.formatted(JSONFormat(indent: nil, asciiOnly: false)) == #"{"a": [], "b": {}, "c": [1, {"x": null}], "d": "é\u0001"# + "\u{7F}😀" + #"\"\\\n"}"#)
+        #expect(
+            v.formatted(JSONFormat(indent: nil, asciiOnly: false))
+                == #"{"a": [], "b": {}, "c": [1, {"x": null}], "d": "é\u0001"# + "\u{7F}😀" + #"\"\\\n"}"#)
     }
 
     @Test func pythonFloatRepr() {
@@ -56,7 +58,9 @@ import VMState
         #expect(v[3]?.numberValue?.doubleValue == 1.5)
         #expect(v[4]?.formatted() == "2000.0")
         #expect(v[5]?.stringValue == "é😀\t/")
-        #expect(v.formatted(.pythonCompact) == #"[0, -7, 123456789012345678901234567890, 1.5, 2000.0, "\u00e9\ud83d\ude00\t/"]"#)
+        #expect(
+            v.formatted(.pythonCompact)
+                == #"[0, -7, 123456789012345678901234567890, 1.5, 2000.0, "\u00e9\ud83d\ude00\t/"]"#)
         #expect(JSONNumber(4) == JSONNumber(4.0))
     }
 

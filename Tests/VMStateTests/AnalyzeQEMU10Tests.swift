@@ -7,7 +7,9 @@ import VMState
 /// script reads the stream, against the hand-checked `analyze-expected.json`
 /// (Tests/Fixtures/README.md says how each was checked).
 @Suite struct AnalyzeQEMU10Tests {
-    static let qemu10Streams = ["pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared"]
+    static let qemu10Streams = [
+        "pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared",
+    ]
     static let qemu72Streams = ["pc-2.3"]
 
     func check(_ dir: String, expected file: String) throws {
@@ -17,7 +19,9 @@ import VMState
         if text != expected {
             let a = Array(text.utf8), b = Array(expected.utf8)
             let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-            Issue.record("\(dir): first difference at byte \(i): ours \(String(decoding: a[i..<min(i + 80, a.count)], as: UTF8.self)) / expected \(String(decoding: b[i..<min(i + 80, b.count)], as: UTF8.self))")
+            Issue.record(
+                "\(dir): first difference at byte \(i): ours \(String(decoding: a[i..<min(i + 80, a.count)], as: UTF8.self)) / expected \(String(decoding: b[i..<min(i + 80, b.count)], as: UTF8.self))"
+            )
         }
     }
 
@@ -45,15 +49,18 @@ import VMState
     }
 
     @Test func rulesFollowTheVMDesc() throws {
-        let ten = try StreamAnalysis(path: TestPaths.qemu10Fixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
+        let ten = try StreamAnalysis(
+            path: TestPaths.qemu10Fixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
         #expect(ten.rules == .qemu100)
         #expect(ten.machineType == "pc-i440fx-10.0")
         #expect(ten.capabilities == [])
-        let old = try StreamAnalysis(path: TestPaths.qemuFixtures + "/pc-2.3/stream.bin", options: .init(recordPages: false))
+        let old = try StreamAnalysis(
+            path: TestPaths.qemuFixtures + "/pc-2.3/stream.bin", options: .init(recordPages: false))
         #expect(old.rules == .qemu72)
         #expect(old.machineType == nil)  // no configuration section
         #expect(old.sections.first?.key == "ram (2)")
-        let nine = try StreamAnalysis(path: TestPaths.qemu10Fixtures + "/pc-9.2/stream.bin", options: .init(recordPages: false))
+        let nine = try StreamAnalysis(
+            path: TestPaths.qemu10Fixtures + "/pc-9.2/stream.bin", options: .init(recordPages: false))
         #expect(nine.rules == .qemu100)
         #expect(nine.machineType == "pc-i440fx-9.2")
     }
@@ -61,19 +68,24 @@ import VMState
     /// The last element of an index-style array has no "index" in QEMU 10.0's vmdesc; the
     /// elements still form a list.
     @Test func arraysWithoutLastIndex() throws {
-        let a = try StreamAnalysis(path: TestPaths.qemu10Fixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
+        let a = try StreamAnalysis(
+            path: TestPaths.qemu10Fixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
         let state = a.stateJSON
         let ide = try #require(state.objectValue?.members.first { $0.key.hasPrefix("0000:00:01.1/ide ") }?.value)
         #expect(ide["bmdma"]?.arrayValue?.count == 2)
         let pm = try #require(state.objectValue?.members.first { $0.key.hasPrefix("0000:00:01.3/piix4_pm ") }?.value)
         #expect(pm["acpi_pci_hotplug.acpi_pcihp_pci_status"]?.arrayValue?.count == 256)
-        #expect(state["fdc (\(try #require(a.sections.first { $0.name == "fdc" }).sectionID))"]?["state"]?["drives"]?.arrayValue?.count == 2)
+        #expect(
+            state["fdc (\(try #require(a.sections.first { $0.name == "fdc" }).sectionID))"]?["state"]?["drives"]?
+                .arrayValue?.count == 2)
     }
 
     @Test func capabilitiesAndMappedRAM() throws {
-        let xis = try StreamAnalysis(path: TestPaths.qemu10Fixtures + "/x-ignore-shared/stream.bin", options: .init(recordPages: false))
+        let xis = try StreamAnalysis(
+            path: TestPaths.qemu10Fixtures + "/x-ignore-shared/stream.bin", options: .init(recordPages: false))
         #expect(xis.capabilities == ["x-ignore-shared"])
-        let xis72 = try StreamAnalysis(path: TestPaths.qemuFixtures + "/x-ignore-shared/stream.bin", options: .init(recordPages: false))
+        let xis72 = try StreamAnalysis(
+            path: TestPaths.qemuFixtures + "/x-ignore-shared/stream.bin", options: .init(recordPages: false))
         #expect(xis72.rules == .qemu72)
         #expect(xis72.capabilities == ["x-ignore-shared"])
 
@@ -88,7 +100,11 @@ import VMState
         #expect(r.pageCount == 114)
         #expect(r.dataPageCount == 114)
         let perBlock = Dictionary(grouping: r.pages, by: { r.pageBlockNames[Int($0.block)] }).mapValues(\.count)
-        #expect(perBlock == ["pc.ram": 62, "/rom@etc/acpi/tables": 3, "pc.bios": 47, "/rom@etc/table-loader": 1, "/rom@etc/acpi/rsdp": 1])
+        #expect(
+            perBlock == [
+                "pc.ram": 62, "/rom@etc/acpi/tables": 3, "pc.bios": 47, "/rom@etc/table-loader": 1,
+                "/rom@etc/acpi/rsdp": 1,
+            ])
         // pc.ram's pages start at 1 MiB; its first page (offset 0) is written.
         #expect(r.pages.first == RAMPage(block: 0, address: 0, content: .data(offset: 0x10_0000)))
         // The BIOS reset vector (ea 5b e0 00 f0) at offset 0x3fff0 of pc.bios.
@@ -103,11 +119,14 @@ import VMState
 
     // MARK: hand-made QEMU 10.0 streams
 
-    static let handDesc = #"{"configuration": {"vmsd_name": "configuration", "version": 1, "fields": [{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": 14}]}, "page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "p", "array_len": 2, "type": "nullptr", "size": 1}, {"name": "p", "type": "struct", "struct": {"vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4}, {"name": "q", "type": "nullptr", "size": 1}, {"name": "q", "type": "uint16", "size": 2}, {"name": "q", "type": "nullptr", "size": 1}, {"name": "b", "index": 0, "type": "uint8", "size": 1}, {"name": "b", "type": "uint8", "size": 1}]}]}"#
+    static let handDesc =
+        #"{"configuration": {"vmsd_name": "configuration", "version": 1, "fields": [{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": 14}]}, "page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "p", "array_len": 2, "type": "nullptr", "size": 1}, {"name": "p", "type": "struct", "struct": {"vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4}, {"name": "q", "type": "nullptr", "size": 1}, {"name": "q", "type": "uint16", "size": 2}, {"name": "q", "type": "nullptr", "size": 1}, {"name": "b", "index": 0, "type": "uint8", "size": 1}, {"name": "b", "type": "uint8", "size": 1}]}]}"#
 
     /// RAM START (with a bare MULTIFD_FLUSH record), a PART, SWITCHOVER_START, the END, then a
     /// device whose arrays of pointers are split into nullptr segments (QEMU 10.0's vmdesc).
-    static func handStream(command: [UInt8] = [0x08, 0x00, 0x0B, 0x00, 0x00], device: [UInt8]? = nil, desc: String = handDesc) -> [UInt8] {
+    static func handStream(
+        command: [UInt8] = [0x08, 0x00, 0x0B, 0x00, 0x00], device: [UInt8]? = nil, desc: String = handDesc
+    ) -> [UInt8] {
         let ram: [UInt8] = Array("pc.ram".utf8)
         var b: [UInt8] = Array("QEVM".utf8) + be32(3)
         b += [0x07] + be32(14) + Array("pc-i440fx-10.0".utf8)
@@ -127,34 +146,35 @@ import VMState
     /// Expected output: what QEMU 10.0's analyze-migration.py printed for these bytes.
     @Test func nullptrSegmentsMergeIntoLists() throws {
         let a = try StreamAnalysis(bytes: StreamBytes(Self.handStream()))
-        #expect(a.pythonText == """
-            {
-                "ram (1)": {
-                    "section sizes": {
-                        "pc.ram": "0x0000000000001000"
-                    }
-                },
-                "dev (2)": {
-                    "p": [
-                        "nullptr",
-                        "nullptr",
-                        {
-                            "v": "0x00000033"
+        #expect(
+            a.pythonText == """
+                {
+                    "ram (1)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000001000"
                         }
-                    ],
-                    "q": [
-                        "nullptr",
-                        "0x1234",
-                        "nullptr"
-                    ],
-                    "b": [
-                        "0x01",
-                        "0x02"
-                    ]
+                    },
+                    "dev (2)": {
+                        "p": [
+                            "nullptr",
+                            "nullptr",
+                            {
+                                "v": "0x00000033"
+                            }
+                        ],
+                        "q": [
+                            "nullptr",
+                            "0x1234",
+                            "nullptr"
+                        ],
+                        "b": [
+                            "0x01",
+                            "0x02"
+                        ]
+                    }
                 }
-            }
 
-            """)
+                """)
         guard case .device(let dev)? = a.sections.last?.content else {
             Issue.record("no device")
             return
@@ -165,13 +185,23 @@ import VMState
 
     @Test func commandErrors() throws {
         let unknown = try #require(streamError(Self.handStream(command: [0x08, 0x00, 0x0C, 0x00, 0x00])))
-        #expect(unknown.description == "at byte offset 130 (0x82), section command: a command record with command 0x0c, where streams of QEMU 8.2 to 10.0 (a vmdesc with \"configuration\") have 0x0b SWITCHOVER_START")
+        #expect(
+            unknown.description
+                == "at byte offset 130 (0x82), section command: a command record with command 0x0c, where streams of QEMU 8.2 to 10.0 (a vmdesc with \"configuration\") have 0x0b SWITCHOVER_START"
+        )
         let long = try #require(streamError(Self.handStream(command: [0x08, 0x00, 0x0B, 0x00, 0x01])))
-        #expect(long.description == "at byte offset 133 (0x85), section command: expected an empty payload (length 0) for command SWITCHOVER_START, found length 1")
+        #expect(
+            long.description
+                == "at byte offset 133 (0x85), section command: expected an empty payload (length 0) for command SWITCHOVER_START, found length 1"
+        )
         // Without "configuration" the vmdesc is QEMU 7.2's to 8.1's, which write no commands.
-        let oldDesc = #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "x", "type": "buffer", "size": 10}]}]}"#
+        let oldDesc =
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "x", "type": "buffer", "size": 10}]}]}"#
         let old = try #require(streamError(Self.handStream(desc: oldDesc)))
-        #expect(old.description == "at byte offset 130 (0x82), section command: a command record with command 0x0b, where streams of QEMU 7.2 to 8.1 (a vmdesc without \"configuration\") have none (a file holds no command records)")
+        #expect(
+            old.description
+                == "at byte offset 130 (0x82), section command: a command record with command 0x0b, where streams of QEMU 7.2 to 8.1 (a vmdesc without \"configuration\") have none (a file holds no command records)"
+        )
     }
 
     /// A configuration whose vmdesc description lists two capabilities (a compressed array of
@@ -179,12 +209,16 @@ import VMState
     /// QEMU 10.0's script printed it for the same bytes; with caps_count 3 the script stops
     /// ("Number of capabilities doesn't match caps_count field").
     static func capsStream(count: UInt32) -> [UInt8] {
-        let desc = #"{"configuration": {"vmsd_name": "configuration", "version": 1, "fields": [{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": 11}], "subsections": [{"vmsd_name": "configuration/capabilities", "version": 1, "fields": [{"name": "caps_count", "type": "uint32", "size": 4}, {"name": "capabilities", "array_len": 2, "type": "capability", "size": 16}]}]}, "page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "x", "type": "uint8", "size": 1}]}]}"#
+        let desc =
+            #"{"configuration": {"vmsd_name": "configuration", "version": 1, "fields": [{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": 11}], "subsections": [{"vmsd_name": "configuration/capabilities", "version": 1, "fields": [{"name": "caps_count", "type": "uint32", "size": 4}, {"name": "capabilities", "array_len": 2, "type": "capability", "size": 16}]}]}, "page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "x", "type": "uint8", "size": 1}]}]}"#
         var b: [UInt8] = Array("QEVM".utf8) + be32(3)
-        b += [0x07] + be32(11) + Array("pc-q35-10.0".utf8) + [0x05, 26] + Array("configuration/capabilities".utf8) + be32(1)
+        b +=
+            [0x07] + be32(11) + Array("pc-q35-10.0".utf8) + [0x05, 26] + Array("configuration/capabilities".utf8)
+            + be32(1)
         b += be32(count) + [15] + Array("x-ignore-shared".utf8) + [11] + Array("zero-blocks".utf8)
         b += [0x01] + be32(1) + [3] + Array("ram".utf8) + be32(0) + be32(4)
-        b += be64(0x1004) + [6] + Array("pc.ram".utf8) + be64(0x1000) + be64(0xFFFC_0000) + be64(0x10) + [0x7E] + be32(1)
+        b +=
+            be64(0x1004) + [6] + Array("pc.ram".utf8) + be64(0x1000) + be64(0xFFFC_0000) + be64(0x10) + [0x7E] + be32(1)
         b += [0x04] + be32(2) + [3] + Array("dev".utf8) + be32(0) + be32(1) + [0x2A] + [0x7E] + be32(2) + [0x00]
         b += [0x06] + be32(UInt32(desc.utf8.count)) + Array(desc.utf8)
         return b
@@ -194,26 +228,34 @@ import VMState
         let a = try StreamAnalysis(bytes: StreamBytes(Self.capsStream(count: 2)))
         #expect(a.machineType == "pc-q35-10.0")
         #expect(a.capabilities == ["x-ignore-shared", "zero-blocks"])
-        #expect(a.pythonText == """
-            {
-                "ram (1)": {
-                    "section sizes": {
-                        "pc.ram": "0x0000000000001000"
+        #expect(
+            a.pythonText == """
+                {
+                    "ram (1)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000001000"
+                        }
+                    },
+                    "dev (2)": {
+                        "x": "0x2a"
                     }
-                },
-                "dev (2)": {
-                    "x": "0x2a"
                 }
-            }
 
-            """)
+                """)
         let e = try #require(streamError(Self.capsStream(count: 3)))
-        #expect(e.description == "at byte offset 9 (0x9), section configuration: the configuration lists 2 capabilities, but its caps_count is 3")
+        #expect(
+            e.description
+                == "at byte offset 9 (0x9), section configuration: the configuration lists 2 capabilities, but its caps_count is 3"
+        )
     }
 
     @Test func badNullPointerMarker() throws {
-        let e = try #require(streamError(Self.handStream(device: [0x30, 0x31] + be32(0x33) + [0x30, 0x12, 0x34, 0x30, 0x01, 0x02])))
-        #expect(e.description == "at byte offset 171 (0xab), section \"dev\" (section id 2, instance 0), field p[1]: expected the NULL pointer marker 0x30 of a nullptr entry, found 0x31")
+        let e = try #require(
+            streamError(Self.handStream(device: [0x30, 0x31] + be32(0x33) + [0x30, 0x12, 0x34, 0x30, 0x01, 0x02])))
+        #expect(
+            e.description
+                == "at byte offset 171 (0xab), section \"dev\" (section id 2, instance 0), field p[1]: expected the NULL pointer marker 0x30 of a nullptr entry, found 0x31"
+        )
     }
 }
 
@@ -227,15 +269,27 @@ import VMState
 
     @Test func headerFields() throws {
         let version = try #require(try damaged { $0[0x75] = 2 })
-        #expect(version.description == "at byte offset 114 (0x72), section \"ram\" (section id 1, instance 0), field RAM blocks: expected mapped-ram header version 1 for RAM block \"pc.ram\", found 2")
+        #expect(
+            version.description
+                == "at byte offset 114 (0x72), section \"ram\" (section id 1, instance 0), field RAM blocks: expected mapped-ram header version 1 for RAM block \"pc.ram\", found 2"
+        )
         // pages offset 0x100000 -> 0x000000: before the header's end.
         let back = try #require(try damaged { $0[0x72 + 20 + 5] = 0 })
-        #expect(back.description == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" start at 0x0, before the end of its header (0x8e)")
+        #expect(
+            back.description
+                == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" start at 0x0, before the end of its header (0x8e)"
+        )
         // pages offset 0x100000 -> 0x100001: not page aligned.
         let odd = try #require(try damaged { $0[0x72 + 27] = 1 })
-        #expect(odd.description == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" start at 0x100001, which is not page aligned")
+        #expect(
+            odd.description
+                == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" start at 0x100001, which is not page aligned"
+        )
         // pages offset 0x100000 -> 0x7f00100000: beyond the end of the file.
         let far = try #require(try damaged { $0[0x72 + 23] = 0x7F })
-        #expect(far.description == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" (0x1000000 bytes at 0x7f00100000) lie beyond the end of the file (23184957 bytes)")
+        #expect(
+            far.description
+                == "at byte offset 134 (0x86), section \"ram\" (section id 1, instance 0), field RAM blocks: the mapped-ram pages of RAM block \"pc.ram\" (0x1000000 bytes at 0x7f00100000) lie beyond the end of the file (23184957 bytes)"
+        )
     }
 }

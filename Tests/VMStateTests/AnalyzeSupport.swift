@@ -21,7 +21,7 @@ extension StreamAnalysis {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs the `vmstate` executable built next to the test bundle.
@@ -51,7 +51,9 @@ enum Tool {
     static func run(_ args: [String]) throws -> Result {
         let tool = try #require(path)
         var template = Array("/tmp/vmstate-test-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed") }
+        guard mkdtemp(&template) != nil else {
+            throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed")
+        }
         let dir = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer {
             unlink(dir + "/out")
@@ -67,7 +69,9 @@ enum Tool {
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, tool, &actions, nil, argv, environ)
-        guard rc == 0 else { throw StreamFileError(path: tool, operation: "spawn", reason: String(cString: strerror(rc))) }
+        guard rc == 0 else {
+            throw StreamFileError(path: tool, operation: "spawn", reason: String(cString: strerror(rc)))
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exited = (status & 0x7F) == 0

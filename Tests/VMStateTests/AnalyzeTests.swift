@@ -21,7 +21,9 @@ import VMStateAnalysis
             // Point at the first difference rather than printing megabytes.
             let a = Array(text.utf8), b = Array(expectedText.utf8)
             let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-            Issue.record("first difference at byte \(i): ours \(String(decoding: a[i..<min(i + 80, a.count)], as: UTF8.self)) / script \(String(decoding: b[i..<min(i + 80, b.count)], as: UTF8.self))")
+            Issue.record(
+                "first difference at byte \(i): ours \(String(decoding: a[i..<min(i + 80, a.count)], as: UTF8.self)) / script \(String(decoding: b[i..<min(i + 80, b.count)], as: UTF8.self))"
+            )
         }
     }
 
@@ -69,7 +71,10 @@ import VMStateAnalysis
             Issue.record("no ram section")
             return
         }
-        #expect(r.blocks.map(\.name) == ["pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp"])
+        #expect(
+            r.blocks.map(\.name) == [
+                "pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp",
+            ])
         #expect(r.totalSize == 0x0108_2000)
         #expect(r.pageCount == 4226)
         #expect(r.dataPageCount == 111)
@@ -121,7 +126,8 @@ import VMStateAnalysis
     }
 
     @Test func treeView() throws {
-        let a = try StreamAnalysis(path: TestPaths.qemuFixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
+        let a = try StreamAnalysis(
+            path: TestPaths.qemuFixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
         let text = TreeView(maxBytes: 32).text(a)
         #expect(text.contains("machine type: pc-i440fx-7.2"))
         #expect(text.contains("cpu (section 5, instance 0, version 12)  vmsd \"cpu\" v12"))
@@ -135,7 +141,8 @@ import VMStateAnalysis
     /// does for qtailq/gtree fields with several elements. Expected output produced with
     /// analyze-migration.py (-f and -d desc) from the same bytes.
     @Test func duplicateKeysAndSignedTypes() throws {
-        let desc = #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "a", "type": "uint16", "size": 2}, {"name": "q", "type": "qtailq", "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "size": 5}, {"name": "s", "type": "int8", "size": 1}, {"name": "e", "type": "uint8 equal", "size": 1}], "subsections": [{"vmsd_name": "dev/sub", "version": 1, "fields": [{"name": "x", "type": "uint32", "size": 4}]}]}]}"#
+        let desc =
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "a", "type": "uint16", "size": 2}, {"name": "q", "type": "qtailq", "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint8", "size": 1}], "size": 5}, {"name": "s", "type": "int8", "size": 1}, {"name": "e", "type": "uint8 equal", "size": 1}], "subsections": [{"vmsd_name": "dev/sub", "version": 1, "fields": [{"name": "x", "type": "uint32", "size": 4}]}]}]}"#
         var b: [UInt8] = Array("QEVM".utf8) + be32(3)
         b += [0x07] + be32(13) + Array("pc-i440fx-7.2".utf8)
         b += [0x04] + be32(0) + [3] + Array("dev".utf8) + be32(0) + be32(1)
@@ -144,23 +151,25 @@ import VMStateAnalysis
         b += [0x7E] + be32(0) + [0x00]
         b += [0x06] + be32(UInt32(desc.utf8.count)) + Array(desc.utf8)
         let a = try StreamAnalysis(bytes: StreamBytes(b))
-        #expect(a.pythonText == """
-            {
-                "dev (0)": {
-                    "a": "0x1234",
-                    "q": "01 aa 01 bb 00",
-                    "s": "0xff (-1)",
-                    "e": "0x80 (-128)",
-                    "dev/sub": {
-                        "x": "0x00000007"
+        #expect(
+            a.pythonText == """
+                {
+                    "dev (0)": {
+                        "a": "0x1234",
+                        "q": "01 aa 01 bb 00",
+                        "s": "0xff (-1)",
+                        "e": "0x80 (-128)",
+                        "dev/sub": {
+                            "x": "0x00000007"
+                        }
                     }
                 }
-            }
 
-            """)
+                """)
         // The raw vmdesc keeps all nine members of "q"; -d desc shows Python's view.
         let q = a.vmdesc["devices"]?[0]?["fields"]?[1]?.objectValue
-        #expect(q?.keys == ["name", "type", "vmsd_name", "version", "fields", "vmsd_name", "version", "fields", "size"])
+        #expect(
+            q?.keys == ["name", "type", "vmsd_name", "version", "fields", "vmsd_name", "version", "fields", "size"])
         let shown = a.descriptionJSON["devices"]?[0]?["fields"]?[1]?.objectValue
         #expect(shown?.keys == ["name", "type", "vmsd_name", "version", "fields", "size"])
         #expect(a.machineType == "pc-i440fx-7.2")
@@ -201,7 +210,7 @@ import VMStateAnalysis
         let data = try pcBiosBytes()
         let a = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
         guard let cpu = a.sections.first(where: { $0.name == "cpu" }), case .device(let record) = cpu.content,
-              let eip = record.members.first(where: { $0.name == "env.eip" })
+            let eip = record.members.first(where: { $0.name == "env.eip" })
         else {
             Issue.record("no cpu/env.eip")
             return
@@ -224,7 +233,7 @@ import VMStateAnalysis
 
         // Deeper: a struct element inside an array.
         guard case .list(let segs)? = record["env.segs"], case .record = segs[1],
-              let segsMember = record.members.first(where: { $0.name == "env.segs" })
+            let segsMember = record.members.first(where: { $0.name == "env.segs" })
         else {
             Issue.record("no env.segs")
             return
@@ -297,7 +306,9 @@ import VMStateAnalysis
             return
         }
         // A data page sent with the CONTINUE flag: its header is the 8 bytes before the data.
-        let offsets = r.pages.compactMap { p -> Int? in if case .data(let o) = p.content { return o } else { return nil } }
+        let offsets = r.pages.compactMap { p -> Int? in
+            if case .data(let o) = p.content { return o } else { return nil }
+        }
         let pageOffset = try #require(offsets.first { data[$0 - 1] == 0x28 })
         let header = pageOffset - 8
         data[header + 7] |= 0x40

@@ -3,7 +3,7 @@ import VMState
 import VMStateAnalysis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `vmstate compat`: each rule of vmstate-static-checker.py broken once in an edited copy of a
@@ -66,7 +66,10 @@ import Glibc
     }
 
     static func field(_ name: String, _ size: Int64, version: Int64 = 0) -> JSONValue {
-        ["field": .string(name), "version_id": .number(JSONNumber(version)), "field_exists": false, "size": .number(JSONNumber(size))]
+        [
+            "field": .string(name), "version_id": .number(JSONNumber(version)), "field_exists": false,
+            "size": .number(JSONNumber(size)),
+        ]
     }
 
     @Test func identicalDumpsAreCompatible() throws {
@@ -84,9 +87,12 @@ import Glibc
         o["mc146818rtc"] = nil
         new = .object(o)
         let report = try check(new)
-        #expect(report.findings == [CompatFinding(
-            section: "mc146818rtc", descriptionName: nil, field: nil, kind: .sectionMissing,
-            message: "section \"mc146818rtc\" does not exist in NEW")])
+        #expect(
+            report.findings == [
+                CompatFinding(
+                    section: "mc146818rtc", descriptionName: nil, field: nil, kind: .sectionMissing,
+                    message: "section \"mc146818rtc\" does not exist in NEW")
+            ])
         #expect(!report.isCompatible)
     }
 
@@ -138,9 +144,12 @@ import Glibc
         let i = Self.fieldIndex(old, "mc146818rtc", "cmos_index")
         Self.edit(&new, [.key("mc146818rtc"), .key("Description"), .key("Fields"), .index(i), .key("size")]) { $0 = 2 }
         let report = try check(new)
-        #expect(report.findings == [CompatFinding(
-            section: "mc146818rtc", descriptionName: "mc146818rtc", field: "cmos_index", kind: .size,
-            message: "size changed from 1 byte in OLD to 2 bytes in NEW")])
+        #expect(
+            report.findings == [
+                CompatFinding(
+                    section: "mc146818rtc", descriptionName: "mc146818rtc", field: "cmos_index", kind: .size,
+                    message: "size changed from 1 byte in OLD to 2 bytes in NEW")
+            ])
     }
 
     @Test func fieldMissingAtEnd() throws {
@@ -174,7 +183,9 @@ import Glibc
         let i = Self.fieldIndex(old, "mc146818rtc", "unused")
         #expect(old["mc146818rtc"]?["Description"]?["Fields"]?[i]?["size"] == 28)
         // OLD's 28 unused bytes become three NEW fields of 28 bytes in all.
-        let new = rtcFields { $0.replaceSubrange(i...i, with: [Self.field("a", 16), Self.field("b", 8), Self.field("c", 4)]) }
+        let new = rtcFields {
+            $0.replaceSubrange(i...i, with: [Self.field("a", 16), Self.field("b", 8), Self.field("c", 4)])
+        }
         #expect(try check(new).isCompatible)
         // And the reverse: fields of OLD covered by unused space in NEW.
         #expect(try CompatChecker().check(old: new, new: old).isCompatible)
@@ -198,9 +209,12 @@ import Glibc
             v = .array((v.arrayValue ?? []).filter { $0["name"]?.stringValue != "hpet/offset" })
         }
         let report = try check(new)
-        #expect(report.findings == [CompatFinding(
-            section: "hpet", descriptionName: "hpet", field: nil, kind: .subsectionMissing,
-            message: "subsection \"hpet/offset\" does not exist in NEW")])
+        #expect(
+            report.findings == [
+                CompatFinding(
+                    section: "hpet", descriptionName: "hpet", field: nil, kind: .subsectionMissing,
+                    message: "subsection \"hpet/offset\" does not exist in NEW")
+            ])
 
         // No subsections at all.
         var none = old
@@ -227,19 +241,30 @@ import Glibc
     @Test func nestedDescriptionRenamed() throws {
         var new = old
         let i = Self.fieldIndex(old, "e1000", "parent_obj")
-        Self.edit(&new, [.key("e1000"), .key("Description"), .key("Fields"), .index(i), .key("Description"), .key("name")]) {
+        Self.edit(
+            &new, [.key("e1000"), .key("Description"), .key("Fields"), .index(i), .key("Description"), .key("name")]
+        ) {
             $0 = "PCIDeviceV2"
         }
         let report = try check(new)
-        #expect(report.findings == [CompatFinding(
-            section: "e1000", descriptionName: "PCIDevice", field: nil, kind: .descriptionRenamed,
-            message: "description \"PCIDevice\" is \"PCIDeviceV2\" in NEW; its fields were not compared")])
+        #expect(
+            report.findings == [
+                CompatFinding(
+                    section: "e1000", descriptionName: "PCIDevice", field: nil, kind: .descriptionRenamed,
+                    message: "description \"PCIDevice\" is \"PCIDeviceV2\" in NEW; its fields were not compared")
+            ])
     }
 
     @Test func nestedFieldChecked() throws {
         var new = old
         let i = Self.fieldIndex(old, "e1000", "parent_obj")
-        Self.edit(&new, [.key("e1000"), .key("Description"), .key("Fields"), .index(i), .key("Description"), .key("Fields"), .index(0), .key("size")]) {
+        Self.edit(
+            &new,
+            [
+                .key("e1000"), .key("Description"), .key("Fields"), .index(i), .key("Description"), .key("Fields"),
+                .index(0), .key("size"),
+            ]
+        ) {
             $0 = 8
         }
         let report = try check(new)
@@ -282,7 +307,8 @@ import Glibc
         Self.edit(&new, [.key("vmschkmachine"), .key("Name")]) { $0 = "pc-q35-7.2" }
         let report = try check(new)
         #expect(report.isCompatible)
-        #expect(report.warnings == ["comparing different machine types: \"pc-i440fx-7.2\" (OLD) and \"pc-q35-7.2\" (NEW)"])
+        #expect(
+            report.warnings == ["comparing different machine types: \"pc-i440fx-7.2\" (OLD) and \"pc-q35-7.2\" (NEW)"])
     }
 
     @Test func jsonOutput() throws {
@@ -292,16 +318,23 @@ import Glibc
         if case .object(var o) = gone { o["hpet"] = nil; gone = .object(o) }
         let report = try check(gone)
         let expected: JSONValue = [
-            ["section": "mc146818rtc", "description": "mc146818rtc", "field": "cmos_index", "kind": "size",
-             "message": "size changed from 1 byte in OLD to 2 bytes in NEW"],
-            ["section": "hpet", "description": nil, "kind": "section-missing",
-             "message": "section \"hpet\" does not exist in NEW"],
+            [
+                "section": "mc146818rtc", "description": "mc146818rtc", "field": "cmos_index", "kind": "size",
+                "message": "size changed from 1 byte in OLD to 2 bytes in NEW",
+            ],
+            [
+                "section": "hpet", "description": nil, "kind": "section-missing",
+                "message": "section \"hpet\" does not exist in NEW",
+            ],
         ]
         // Findings come in OLD's section order, whichever that is.
         let items = try #require(report.json.arrayValue)
         #expect(items.count == 2)
         for e in expected.arrayValue! { #expect(items.contains(e)) }
-        #expect(report.text().contains("section \"mc146818rtc\", description \"mc146818rtc\", field \"cmos_index\": size changed from 1 byte in OLD to 2 bytes in NEW [size]"))
+        #expect(
+            report.text().contains(
+                "section \"mc146818rtc\", description \"mc146818rtc\", field \"cmos_index\": size changed from 1 byte in OLD to 2 bytes in NEW [size]"
+            ))
         #expect(report.text().hasSuffix("NOT compatible: 2 problems (state saved by OLD does not load into NEW)\n"))
     }
 
@@ -323,11 +356,12 @@ import Glibc
 
     @Test func everyKindIsDocumented() {
         // The CLI help lists every kind; keep the raw values stable.
-        #expect(CompatFinding.Kind.allCases.map(\.rawValue) == [
-            "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
-            "field-mismatch", "unused-size", "subsection-missing", "description-missing",
-            "description-renamed", "entry-missing",
-        ])
+        #expect(
+            CompatFinding.Kind.allCases.map(\.rawValue) == [
+                "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
+                "field-mismatch", "unused-size", "subsection-missing", "description-missing",
+                "description-renamed", "entry-missing",
+            ])
     }
 }
 
@@ -353,10 +387,13 @@ struct CompatCLITests {
         defer { unlink(newPath) }
         let r = try Tool.run(["compat", "--json", dump, newPath])
         #expect(r.status == 1)
-        #expect(try JSONValue(parsing: r.stdout) == [[
-            "section": "mc146818rtc", "description": nil, "kind": "section-missing",
-            "message": "section \"mc146818rtc\" does not exist in NEW",
-        ]])
+        #expect(
+            try JSONValue(parsing: r.stdout) == [
+                [
+                    "section": "mc146818rtc", "description": nil, "kind": "section-missing",
+                    "message": "section \"mc146818rtc\" does not exist in NEW",
+                ]
+            ])
         // The other direction is compatible: the loader has a section the saver lacks.
         let reverse = try Tool.run(["compat", "--reverse", dump, newPath])
         #expect(reverse.status == 0)
@@ -365,14 +402,19 @@ struct CompatCLITests {
         // stream is bad input.
         let stream = try Tool.run(["compat", dump, TestPaths.qemuFixtures + "/pc-bios/stream.bin"])
         #expect(stream.status == 1)
-        #expect(stream.stdout.hasSuffix("""
-            section "piix4_pm", description "memory hotplug state", field "devs": OLD saves field "devs" here, but NEW has no further fields [field-missing]
-            NOT compatible: 1 problem (state saved by OLD does not load into NEW)
+        #expect(
+            stream.stdout.hasSuffix(
+                """
+                section "piix4_pm", description "memory hotplug state", field "devs": OLD saves field "devs" here, but NEW has no further fields [field-missing]
+                NOT compatible: 1 problem (state saved by OLD does not load into NEW)
 
-            """))
+                """))
         let cmdline = TestPaths.qemuFixtures + "/pc-bios/cmdline.txt"
         let bad = try Tool.run(["compat", dump, cmdline])
         #expect(bad.status == 2)
-        #expect(bad.stderr == "vmstate compat: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n")
+        #expect(
+            bad.stderr
+                == "vmstate compat: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n"
+        )
     }
 }

@@ -23,7 +23,8 @@ import Testing
         let writer = VMDescWriter(pretty: pretty)
         writer.startObject()
         do throws(VMStateError) {
-            try VMStateEngine.save(file, vmsd, opaque, version: version ?? vmsd.pointee.version_id, vmdesc: writer,
+            try VMStateEngine.save(
+                file, vmsd, opaque, version: version ?? vmsd.pointee.version_id, vmdesc: writer,
                 compiled: compiled)
         } catch {
             return "error: \(error.description)"
@@ -106,31 +107,37 @@ import Testing
             let out = g_byte_array_new()!
             defer { g_byte_array_unref(out) }
             var r: Int32 = -1
-            Self.expectCounts(try Self.counted(vmsd) {
-                let f = vmstate_file_new_output(out)
-                r = vmstate_save_state(f, vmsd, opaque, json)
-                _ = qemu_fclose(f)
-            }, describedSaves: 1)
+            Self.expectCounts(
+                try Self.counted(vmsd) {
+                    let f = vmstate_file_new_output(out)
+                    r = vmstate_save_state(f, vmsd, opaque, json)
+                    _ = qemu_fclose(f)
+                }, describedSaves: 1)
             #expect(r == 0)
             #expect(Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len))) == plain)
 
             // Unchecked (not counted but for the per-field path), checked and transactional loads.
             Self.expectCounts(try Self.counted(vmsd) { try VMStateEngine.load(vmsd, opaque: opaque, from: plain) })
-            Self.expectCounts(try Self.counted(vmsd) {
-                try VMStateEngine.loadChecked(vmsd, opaque: opaque, size: size, from: plain)
-            }, checkedLoads: 1)
-            Self.expectCounts(try Self.counted(vmsd) {
-                try VMStateEngine.loadChecked(vmsd, opaque: opaque, size: size, from: plain, options: .transactional)
-            }, checkedLoads: 1)
+            Self.expectCounts(
+                try Self.counted(vmsd) {
+                    try VMStateEngine.loadChecked(vmsd, opaque: opaque, size: size, from: plain)
+                }, checkedLoads: 1)
+            Self.expectCounts(
+                try Self.counted(vmsd) {
+                    try VMStateEngine.loadChecked(
+                        vmsd, opaque: opaque, size: size, from: plain, options: .transactional)
+                }, checkedLoads: 1)
 
             // A registry save (always with vmdesc) and loads (always checked), sized or not.
             for sized in [false, true] {
                 let registry = Registry()
                 try registry.add(idstr: "fp-dev", instanceID: 0, vmsd: vmsd, opaque: opaque, size: sized ? size : nil)
                 var stream: [UInt8] = []
-                Self.expectCounts(try Self.counted(vmsd) { stream = try registry.save(machineType: "m") }, describedSaves: 1)
+                Self.expectCounts(
+                    try Self.counted(vmsd) { stream = try registry.save(machineType: "m") }, describedSaves: 1)
                 Self.expectCounts(try Self.counted(vmsd) { try registry.load(stream) }, checkedLoads: 1)
-                Self.expectCounts(try Self.counted(vmsd) { try registry.load(stream, options: .transactional) },
+                Self.expectCounts(
+                    try Self.counted(vmsd) { try registry.load(stream, options: .transactional) },
                     checkedLoads: 1)
             }
         }
@@ -141,7 +148,9 @@ import Testing
         var dev = FastPathTests.device(hasF: true, more: false, hasSub: true)
         try withUnsafeMutablePointer(to: &dev) { p in
             var pretty = ""
-            let d = try Self.counted(vmsd) { pretty = Self.save(vmsd, UnsafeMutableRawPointer(p), compiled: true, pretty: true) }
+            let d = try Self.counted(vmsd) {
+                pretty = Self.save(vmsd, UnsafeMutableRawPointer(p), compiled: true, pretty: true)
+            }
             #expect(d.interpretedSaves == 1 && d.describedSaves == 0)
             #expect(pretty == Self.save(vmsd, UnsafeMutableRawPointer(p), compiled: false, pretty: true))
         }
@@ -172,7 +181,8 @@ import Testing
                 let opaque = hx_create(fx, sample)!
                 defer { hx_destroy(fx, opaque) }
                 let fast = Self.save(fx.pointee.vmsd, opaque, compiled: true)
-                #expect(fast == Self.save(fx.pointee.vmsd, opaque, compiled: false), "\(String(cString: fx.pointee.name))")
+                #expect(
+                    fast == Self.save(fx.pointee.vmsd, opaque, compiled: false), "\(String(cString: fx.pointee.name))")
                 fixtures += 1
             }
         }
@@ -215,7 +225,8 @@ import Testing
                     loadGuard.addStruct(target, size: fx.pointee.size)
                     var outcome = "ok"
                     do throws(VMStateError) {
-                        try VMStateEngine.load(file, fx.pointee.vmsd, target, version: fx.pointee.vmsd.pointee.version_id,
+                        try VMStateEngine.load(
+                            file, fx.pointee.vmsd, target, version: fx.pointee.vmsd.pointee.version_id,
                             guard: loadGuard, compiled: compiled)
                         try VMStateEngine.expectEnd(file)
                         loadGuard.commit()
@@ -304,7 +315,9 @@ import Testing
             source.deallocate()
             target.deallocate()
         }
-        for i in 0..<4096 { source.storeBytes(of: UInt8(truncatingIfNeeded: i * 7 + 1), toByteOffset: i, as: UInt8.self) }
+        for i in 0..<4096 {
+            source.storeBytes(of: UInt8(truncatingIfNeeded: i * 7 + 1), toByteOffset: i, as: UInt8.self)
+        }
         (source + 4096).storeBytes(of: 0xDEAD_BEEF as UInt32, as: UInt32.self)
         target.initializeMemory(as: UInt8.self, repeating: 0, count: 4096 + 4)
 
@@ -359,12 +372,14 @@ import Testing
         let loadGuard = LoadGuard(transactional: false)
         loadGuard.addStruct(memory, size: 3)
         do {
-            try VMStateEngine.load(MigrationFile(input: gbytes), Self.word, memory, version: 1, guard: loadGuard,
+            try VMStateEngine.load(
+                MigrationFile(input: gbytes), Self.word, memory, version: 1, guard: loadGuard,
                 compiled: compiled)
             Issue.record("the load unexpectedly succeeded")
         } catch {
             #expect(error.kind == .boundExceeded && error.path == "adjacent-word/v")
-            #expect(error.reason == "the field would be written outside its struct: 4 bytes at offset 0 of a 3-byte region")
+            #expect(
+                error.reason == "the field would be written outside its struct: 4 bytes at offset 0 of a 3-byte region")
         }
     }
 

@@ -4,7 +4,9 @@ import VMStateAnalysis
 
 /// `vmstate diff` and `vmstate compat` on device descriptions: vmdesc JSON files, `-dump-vmstate`
 /// files and streams (standing for their vmdesc), in every mix, on QEMU 7.2's and 10.0's outputs.
-private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind, _ a: String?, _ b: String?) -> StreamDifference {
+private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind, _ a: String?, _ b: String?)
+    -> StreamDifference
+{
     StreamDifference(section: section, instance: 0, field: field, kind: kind, a: a, b: b)
 }
 
@@ -65,12 +67,14 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         let diff = try Self.diff(Self.vmdesc72, Self.vmdesc10)
         #expect(diff.differences == Self.changes72to10)
         #expect(diff.notes.isEmpty)
-        #expect(diff.text().hasSuffix("""
-            globalstate: unused  (only in B)
-                B: buffer, 66 bytes
-            6 differences in 2 sections
+        #expect(
+            diff.text().hasSuffix(
+                """
+                globalstate: unused  (only in B)
+                    B: buffer, 66 bytes
+                6 differences in 2 sections
 
-            """))
+                """))
         // A stream and its vmdesc are the same thing here.
         #expect(try Self.diff(Self.stream72, Self.vmdesc10).differences == Self.changes72to10)
     }
@@ -79,19 +83,26 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         let diff = try Self.diff(Self.vmdesc72, Self.dump72)
         // The only difference: a variable array that was empty when the stream was saved
         // (QEMU writes no vmdesc entry for it).
-        #expect(diff.differences == [
-            d("piix4_pm", "memhp/acpi_memory_hotplug/devs", .onlyInB, nil, "description \"memory hotplug device state\", 24 bytes"),
-        ])
-        #expect(diff.notes == [
-            "9 sections of A (a vmdesc) have no description in B (a -dump-vmstate file lists device classes only) and were not compared: timer, cpu_common, cpu, apic, PCIBUS, 0000:00:01.1/ide, i2c_bus, acpi_build, globalstate",
-            "123 descriptions of B (a -dump-vmstate file) are not in A (a vmdesc) and were not compared",
-            "compared by description name; A is a vmdesc, what a save wrote: B's fields added after A's versions, and conditional fields and subsections A did not write, are left out (an array that was empty when A was saved is not in A at all)",
-        ])
+        #expect(
+            diff.differences == [
+                d(
+                    "piix4_pm", "memhp/acpi_memory_hotplug/devs", .onlyInB, nil,
+                    "description \"memory hotplug device state\", 24 bytes")
+            ])
+        #expect(
+            diff.notes == [
+                "9 sections of A (a vmdesc) have no description in B (a -dump-vmstate file lists device classes only) and were not compared: timer, cpu_common, cpu, apic, PCIBUS, 0000:00:01.1/ide, i2c_bus, acpi_build, globalstate",
+                "123 descriptions of B (a -dump-vmstate file) are not in A (a vmdesc) and were not compared",
+                "compared by description name; A is a vmdesc, what a save wrote: B's fields added after A's versions, and conditional fields and subsections A did not write, are left out (an array that was empty when A was saved is not in A at all)",
+            ])
         // The other way round: the same difference, from the other side.
         let back = try Self.diff(Self.dump72, Self.stream72)
-        #expect(back.differences == [
-            d("piix4_pm", "memhp/acpi_memory_hotplug/devs", .onlyInA, "description \"memory hotplug device state\", 24 bytes", nil),
-        ])
+        #expect(
+            back.differences == [
+                d(
+                    "piix4_pm", "memhp/acpi_memory_hotplug/devs", .onlyInA,
+                    "description \"memory hotplug device state\", 24 bytes", nil)
+            ])
         #expect(back.notes.first?.hasPrefix("9 sections of B (a vmdesc)") == true)
     }
 
@@ -99,10 +110,16 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         let diff = try Self.diff(Self.dump72, Self.dump10)
         #expect(diff.differences.count == 198)
         #expect(Set(diff.differences.map(\.sectionLabel)).count == 143)
-        #expect(diff.differences.contains(d("vmclock", "", .onlyInB, nil, "description \"vmclock\", version 1 (minimum 1), 1 field")))
+        #expect(
+            diff.differences.contains(
+                d("vmclock", "", .onlyInB, nil, "description \"vmclock\", version 1 (minimum 1), 1 field")))
         #expect(diff.differences.contains(d("sb16", "unused", .onlyInB, nil, "20 bytes")))
         // -dump-vmstate gives C struct sizes: PCIDevice grew in QEMU 10.0.
-        #expect(diff.differences.contains(d("e1000", "parent_obj", .changed, "description \"PCIDevice\", 2608 bytes", "description \"PCIDevice\", 2736 bytes")))
+        #expect(
+            diff.differences.contains(
+                d(
+                    "e1000", "parent_obj", .changed, "description \"PCIDevice\", 2608 bytes",
+                    "description \"PCIDevice\", 2736 bytes")))
         #expect(diff.text().hasSuffix("198 differences in 143 sections\n"))
     }
 
@@ -110,7 +127,8 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         // i8254 (key isa-pit) at version 4, minimum 3, with "count" of "pit channel" resized
         // and a field added at the end.
         var doc = try TestPaths.readJSON(Self.dump72)
-        guard var top = doc.objectValue, var pit = top["isa-pit"]?.objectValue, var desc = pit["Description"]?.objectValue,
+        guard var top = doc.objectValue, var pit = top["isa-pit"]?.objectValue,
+            var desc = pit["Description"]?.objectValue,
             var fields = desc["Fields"]?.arrayValue, var channels = fields[1].objectValue,
             var channel = channels["Description"]?.objectValue, var cfields = channel["Fields"]?.arrayValue,
             var count = cfields[0].objectValue
@@ -131,12 +149,13 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         top["isa-pit"] = .object(pit)
         doc = .object(top)
         let diff = StreamDiff(descriptions: try Self.set(Self.dump72), try DescriptionSet(doc, label: "edited"))
-        #expect(diff.differences == [
-            d("isa-pit", "", .version, "version 3", "version 4"),
-            d("isa-pit", "", .version, "minimum version 2", "minimum version 3"),
-            d("isa-pit", "channels/count", .changed, "4 bytes", "8 bytes"),
-            d("isa-pit", "extra", .onlyInB, nil, "2 bytes, from version 4"),
-        ])
+        #expect(
+            diff.differences == [
+                d("isa-pit", "", .version, "version 3", "version 4"),
+                d("isa-pit", "", .version, "minimum version 2", "minimum version 3"),
+                d("isa-pit", "channels/count", .changed, "4 bytes", "8 bytes"),
+                d("isa-pit", "extra", .onlyInB, nil, "2 bytes, from version 4"),
+            ])
     }
 
     // MARK: - the command line
@@ -150,9 +169,11 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         #expect(same.status == 0 && same.stdout == "descriptions are equal\n")
         let json = try Tool.run(["diff", "--json", Self.vmdesc72, Self.vmdesc10])
         let parsed = try JSONValue(parsing: Array(json.stdout.utf8))
-        #expect(parsed["sections"]?[0] == [
-            "section": "hpet", "instance": 0, "field": "num_timers", "kind": "only-in-a", "a": "uint8, 1 byte", "b": nil,
-        ])
+        #expect(
+            parsed["sections"]?[0] == [
+                "section": "hpet", "instance": 0, "field": "num_timers", "kind": "only-in-a", "a": "uint8, 1 byte",
+                "b": nil,
+            ])
         #expect(parsed["notes"] == nil)
     }
 
@@ -175,20 +196,30 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         // QEMU 7.2's stream against QEMU 10.0's build and against QEMU 10.0's stream.
         let r = try Tool.run(["compat", "--json", Self.stream72, Self.stream10])
         #expect(r.status == 1 && r.stderr == "")
-        #expect(try JSONValue(parsing: Array(r.stdout.utf8)) == [
-            ["section": "hpet", "description": "hpet", "field": "num_timers", "kind": "field-mismatch",
-             "message": "expected field \"num_timers\", but NEW has \"num_timers_save\" in its place; the rest of the fields were not compared"],
-            ["section": "globalstate", "description": "globalstate", "field": "runstate", "kind": "size",
-             "message": "size changed from 100 bytes in OLD to 32 bytes in NEW"],
-        ])
+        #expect(
+            try JSONValue(parsing: Array(r.stdout.utf8)) == [
+                [
+                    "section": "hpet", "description": "hpet", "field": "num_timers", "kind": "field-mismatch",
+                    "message":
+                        "expected field \"num_timers\", but NEW has \"num_timers_save\" in its place; the rest of the fields were not compared",
+                ],
+                [
+                    "section": "globalstate", "description": "globalstate", "field": "runstate", "kind": "size",
+                    "message": "size changed from 100 bytes in OLD to 32 bytes in NEW",
+                ],
+            ])
         let dump = try Tool.run(["compat", Self.stream72, Self.dump10])
         #expect(dump.status == 1)
-        #expect(dump.stdout.hasSuffix("""
-            section "hpet", description "hpet", field "num_timers": expected field "num_timers", but NEW has "num_timers_save" in its place; the rest of the fields were not compared [field-mismatch]
-            NOT compatible: 1 problem (state saved by OLD does not load into NEW)
+        #expect(
+            dump.stdout.hasSuffix(
+                """
+                section "hpet", description "hpet", field "num_timers": expected field "num_timers", but NEW has "num_timers_save" in its place; the rest of the fields were not compared [field-mismatch]
+                NOT compatible: 1 problem (state saved by OLD does not load into NEW)
 
-            """))
-        let renamed = try Tool.run(["compat", "--rename", "hpet:num_timers=num_timers_save", Self.stream72, Self.dump10])
+                """))
+        let renamed = try Tool.run([
+            "compat", "--rename", "hpet:num_timers=num_timers_save", Self.stream72, Self.dump10,
+        ])
         #expect(renamed.status == 0)
         // Two -dump-vmstate files: as before.
         let dumps = try Tool.run(["compat", Self.dump72, Self.dump72])
@@ -205,19 +236,23 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         }
         for i in top.members.indices {
             guard var entry = top.members[i].value.objectValue, var desc = entry["Description"]?.objectValue,
-                desc["name"] == "i8254" else { continue }
+                desc["name"] == "i8254"
+            else { continue }
             desc["minimum_version_id"] = 4
             desc["version_id"] = 4
             entry["Description"] = .object(desc)
             top.members[i].value = .object(entry)
         }
         doc = .object(top)
-        let (old, new, _) = DescriptionSet.comparable(try Self.set(Self.stream72), try DescriptionSet(doc, label: "NEW"), labels: ("OLD", "NEW"))
+        let (old, new, _) = DescriptionSet.comparable(
+            try Self.set(Self.stream72), try DescriptionSet(doc, label: "NEW"), labels: ("OLD", "NEW"))
         let report = try CompatChecker().check(old: old.document, new: new.document)
-        #expect(report.findings == [
-            CompatFinding(section: "i8254", descriptionName: "i8254", field: nil, kind: .minimumVersion,
-                message: "OLD saves version 3, but NEW accepts only versions 4 and later"),
-        ])
+        #expect(
+            report.findings == [
+                CompatFinding(
+                    section: "i8254", descriptionName: "i8254", field: nil, kind: .minimumVersion,
+                    message: "OLD saves version 3, but NEW accepts only versions 4 and later")
+            ])
     }
 
     @Test func usageErrorExits64() throws {

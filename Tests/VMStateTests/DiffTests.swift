@@ -28,18 +28,22 @@ import VMStateAnalysis
             diff.differences.first { $0.section == section && $0.field == field }
         }
         // The CPU left the reset vector and is running the BIOS.
-        #expect(find("cpu", "env.eip") == StreamDifference(
-            section: "cpu", instance: 0, field: "env.eip", kind: .changed,
-            a: "0x000000000000fff0", b: "0x000000000000b7b9"))
+        #expect(
+            find("cpu", "env.eip")
+                == StreamDifference(
+                    section: "cpu", instance: 0, field: "env.eip", kind: .changed,
+                    a: "0x000000000000fff0", b: "0x000000000000b7b9"))
         #expect(find("cpu", "env.segs[1]/base")?.a == "0x00000000ffff0000")
         #expect(find("cpu", "env.segs[1]/base")?.b == "0x00000000000f0000")
         #expect(find("cpu_common", "halted")?.b == "0x00000001")
         #expect(find("timer", "cpu_ticks_offset")?.a == "0x0000000000000000")
         #expect(find("timer", "cpu_ticks_offset")?.b == "0x000000009ae27228")
         // A 100-byte buffer is compared byte by byte.
-        #expect(find("globalstate", "runstate bytes 0x1-0x8") == StreamDifference(
-            section: "globalstate", instance: 0, field: "runstate bytes 0x1-0x8", kind: .changed,
-            a: "72 65 6c 61 75 6e 63 68", b: "61 75 73 65 64 00 00 00"))
+        #expect(
+            find("globalstate", "runstate bytes 0x1-0x8")
+                == StreamDifference(
+                    section: "globalstate", instance: 0, field: "runstate bytes 0x1-0x8", kind: .changed,
+                    a: "72 65 6c 61 75 6e 63 68", b: "61 75 73 65 64 00 00 00"))
         // Unchanged fields are not reported.
         #expect(find("cpu", "env.regs[0]") == nil)
         #expect(diff.differences.count == 112)
@@ -52,7 +56,8 @@ import VMStateAnalysis
         #expect(ram.lengthA == 0x100_0000 && ram.lengthB == 0x100_0000)
         #expect(ram.pageRanges.first == 0...0)
         #expect(ram.pageRanges.contains(0xE8000...0xFF000))  // the BIOS shadow copy
-        #expect(diff.ram.map(\.block) == ["pc.ram", "/rom@etc/acpi/tables", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp"])
+        #expect(
+            diff.ram.map(\.block) == ["pc.ram", "/rom@etc/acpi/tables", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp"])
         #expect(diff.ram.first { $0.block == "/rom@etc/acpi/tables" }?.pageCount == 2)
 
         let text = diff.text()
@@ -72,12 +77,14 @@ import VMStateAnalysis
             try Self.read(Self.reset), try Self.read(TestPaths.streams + "/q35/stream.bin"),
             options: .init(compareRAM: false))
         #expect(diff.ram.isEmpty)
-        #expect(diff.differences.contains {
-            $0.section == "0000:00:01.0/PIIX3" && $0.field.isEmpty && $0.kind == .onlyInA && $0.b == nil
-        })
-        #expect(diff.differences.contains {
-            $0.section == "0000:00:1f.0/ICH9LPC" && $0.kind == .onlyInB && $0.a == nil
-        })
+        #expect(
+            diff.differences.contains {
+                $0.section == "0000:00:01.0/PIIX3" && $0.field.isEmpty && $0.kind == .onlyInA && $0.b == nil
+            })
+        #expect(
+            diff.differences.contains {
+                $0.section == "0000:00:1f.0/ICH9LPC" && $0.kind == .onlyInB && $0.a == nil
+            })
         // Sections with other instance ids are told apart.
         #expect(diff.differences.allSatisfy { $0.section != "dma" || $0.instance <= 1 })
     }
@@ -86,7 +93,7 @@ import VMStateAnalysis
         // Flip one byte of cmos_data[0x10] in a copy and expect exactly that difference.
         let a = try Self.read(Self.bios)
         guard let rtc = a.sections.first(where: { $0.name == "mc146818rtc" }), case .device(let record) = rtc.content,
-              let cmos = record.members.first(where: { $0.name == "cmos_data" })
+            let cmos = record.members.first(where: { $0.name == "cmos_data" })
         else {
             Issue.record("no cmos_data")
             return
@@ -97,17 +104,22 @@ import VMStateAnalysis
         let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
         let diff = StreamDiff(a, b)
         // cmos_data is a 128-byte buffer: reported as a run of differing bytes.
-        #expect(diff.differences == [StreamDifference(
-            section: "mc146818rtc", instance: 0, field: "cmos_data byte 0x10", kind: .changed,
-            a: hex(old, digits: 2), b: hex(old ^ 0xFF, digits: 2))])
+        #expect(
+            diff.differences == [
+                StreamDifference(
+                    section: "mc146818rtc", instance: 0, field: "cmos_data byte 0x10", kind: .changed,
+                    a: hex(old, digits: 2), b: hex(old ^ 0xFF, digits: 2))
+            ])
         #expect(diff.ram.isEmpty)
     }
 
     @Test func singleChangedPage() throws {
         let a = try Self.read(Self.bios)
         guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content,
-              let page = r.pages.first(where: { if case .data = $0.content { return r.pageBlockNames[Int($0.block)] == "pc.bios" } else { return false } }),
-              case .data(let offset) = page.content
+            let page = r.pages.first(where: {
+                if case .data = $0.content { return r.pageBlockNames[Int($0.block)] == "pc.bios" } else { return false }
+            }),
+            case .data(let offset) = page.content
         else {
             Issue.record("no pc.bios data page")
             return
@@ -116,9 +128,12 @@ import VMStateAnalysis
         data[offset + 100] ^= 1
         let diff = StreamDiff(a, try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true)))
         #expect(diff.differences.isEmpty)
-        #expect(diff.ram == [RAMBlockDifference(
-            block: "pc.bios", lengthA: 0x40000, lengthB: 0x40000,
-            pageRanges: [page.address...page.address], pageCount: 1)])
+        #expect(
+            diff.ram == [
+                RAMBlockDifference(
+                    block: "pc.bios", lengthA: 0x40000, lengthB: 0x40000,
+                    pageRanges: [page.address...page.address], pageCount: 1)
+            ])
         #expect(diff.text().contains("ram: pc.bios: 1 page differs: 0x\(hex(page.address, digits: 16))-"))
     }
 }
@@ -126,7 +141,8 @@ import VMStateAnalysis
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
 struct DiffCLITests {
     @Test func exitStatus() throws {
-        let reset = TestPaths.qemuFixtures + "/pc-reset/stream.bin", bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let reset = TestPaths.qemuFixtures + "/pc-reset/stream.bin",
+            bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
         let same = try Tool.run(["diff", bios, bios])
         #expect(same.status == 0)
         #expect(same.stdout == "streams are equal\n")
@@ -145,6 +161,9 @@ struct DiffCLITests {
         let cmdline = TestPaths.qemuFixtures + "/pc-bios/cmdline.txt"
         let bad = try Tool.run(["diff", bios, cmdline])
         #expect(bad.status == 2)
-        #expect(bad.stderr == "vmstate diff: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n")
+        #expect(
+            bad.stderr
+                == "vmstate diff: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n"
+        )
     }
 }

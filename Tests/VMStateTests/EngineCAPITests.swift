@@ -92,7 +92,8 @@ import Testing
         #expect(unknown.message.contains("eng-sub/q"))
 
         var e = EngEqual(i32: 1, u8: 0, u16: 0, u32: 0, u64: 0, le: 0)
-        let mismatch = cLoadFromBytes(eng_vmsd_equal(), &e, version: 1, [0, 0, 0, 2] + [UInt8](repeating: 0, count: 19))
+        let mismatch = cLoadFromBytes(
+            eng_vmsd_equal(), &e, version: 1, [0, 0, 0, 2] + [UInt8](repeating: 0, count: 19))
         #expect(mismatch.code == code(VMSTATE_ERROR_MISMATCH))
         #expect(mismatch.message.contains("eng-equal/i32"))
         #expect(mismatch.message.contains("hint-i32"))
@@ -205,7 +206,8 @@ import Testing
         var s = EngSub()
         let tooNew = cLoad(eng_vmsd_sub(), &s, version: 2, [0, 0, 0, 0])
         #expect(tooNew.ret == Errno.einval && tooNew.fileError == 0)
-        let unknown = cLoad(eng_vmsd_sub(), &s, version: 1, [0, 0, 0, 0, 0x05, 0x09] + ascii("eng-sub/q") + [0, 0, 0, 1])
+        let unknown = cLoad(
+            eng_vmsd_sub(), &s, version: 1, [0, 0, 0, 0, 0x05, 0x09] + ascii("eng-sub/q") + [0, 0, 0, 1])
         #expect(unknown.ret == Errno.enoent && unknown.fileError == 0)
         var v = EngValidate()
         let validate = cLoad(eng_vmsd_validate(), &v, version: 1, [0, 0, 1, 0])

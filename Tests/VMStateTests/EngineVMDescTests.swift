@@ -135,7 +135,8 @@ import Testing
             #"{"name": "su32_n", "type": "uint32", "size": 4}"#,
             #"{"name": "su32", "type": "struct", "struct": "# + inner + #", "size": 6}"#,
         ]
-        #expect(json == #"{"vmsd_name": "eng-varray", "version": 1, "fields": ["# + fields.joined(separator: ", ") + "]}")
+        #expect(
+            json == #"{"vmsd_name": "eng-varray", "version": 1, "fields": ["# + fields.joined(separator: ", ") + "]}")
 
         // Zero elements: the field is not described at all.
         var z = EngFlags()

@@ -46,7 +46,8 @@ import Testing
             let writer = describe ? VMDescWriter() : nil
             writer?.startObject()
             try withUnsafeMutablePointer(to: &dev) {
-                try VMStateEngine.save(file, vmsd, UnsafeMutableRawPointer($0), version: version, vmdesc: writer,
+                try VMStateEngine.save(
+                    file, vmsd, UnsafeMutableRawPointer($0), version: version, vmdesc: writer,
                     compiled: compiled)
             }
             return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
@@ -150,7 +151,8 @@ import Testing
     static func save(lists: UnsafeMutablePointer<FpLists>, compiled: Bool) throws -> [UInt8] {
         let out = g_byte_array_new()!
         defer { g_byte_array_unref(out) }
-        try VMStateEngine.save(MigrationFile(output: out), listsVMSD, UnsafeMutableRawPointer(lists), version: 1,
+        try VMStateEngine.save(
+            MigrationFile(output: out), listsVMSD, UnsafeMutableRawPointer(lists), version: 1,
             vmdesc: nil, compiled: compiled)
         return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
     }
@@ -220,15 +222,23 @@ import Testing
                     var ok = true
                     for _ in 0..<200 {
                         var dev = FastPathTests.device(hasF: true, more: true, hasSub: true)
-                        guard let bytes = try? withUnsafeMutablePointer(to: &dev, {
-                            try VMStateEngine.save(vmsd, opaque: UnsafeMutableRawPointer($0))
-                        }) else { return false }
+                        guard
+                            let bytes = try? withUnsafeMutablePointer(
+                                to: &dev,
+                                {
+                                    try VMStateEngine.save(vmsd, opaque: UnsafeMutableRawPointer($0))
+                                })
+                        else { return false }
                         ok = ok && bytes == expected
                         var copy = FpDev()
                         copy.n = 3
-                        ok = ok && (try? withUnsafeMutablePointer(to: &copy, {
-                            try VMStateEngine.load(vmsd, opaque: UnsafeMutableRawPointer($0), from: bytes)
-                        })) != nil
+                        ok =
+                            ok
+                            && (try? withUnsafeMutablePointer(
+                                to: &copy,
+                                {
+                                    try VMStateEngine.load(vmsd, opaque: UnsafeMutableRawPointer($0), from: bytes)
+                                })) != nil
                         ok = ok && copy.a == dev.a && copy.h.0.w == dev.h.0.w && copy.s == dev.s
                     }
                     return ok
@@ -259,10 +269,13 @@ import Testing
             let fa = MigrationFile(output: a), fb = MigrationFile(output: b)
             #expect(vmstate_std_put(Int32(kind.rawValue), fa.handle, &value, width, nil, nil) == 0)
             let plan = try Planner.standalone(VMStateEngine.emptyField, info: vmstate_std_info(Int32(kind.rawValue))!)
-            try withUnsafeMutableBytes(of: &value) { try Engine(file: fb).saveElement(plan, $0.baseAddress!, size: width, vmdesc: nil) }
+            try withUnsafeMutableBytes(of: &value) {
+                try Engine(file: fb).saveElement(plan, $0.baseAddress!, size: width, vmdesc: nil)
+            }
             #expect(a.pointee.len == UInt32(width))
-            #expect(Array(UnsafeBufferPointer(start: a.pointee.data, count: Int(a.pointee.len)))
-                == Array(UnsafeBufferPointer(start: b.pointee.data, count: Int(b.pointee.len))))
+            #expect(
+                Array(UnsafeBufferPointer(start: a.pointee.data, count: Int(a.pointee.len)))
+                    == Array(UnsafeBufferPointer(start: b.pointee.data, count: Int(b.pointee.len))))
             // get, whole and short
             for length in [width, width - 1] {
                 let input: [UInt8] = [0x80, 2, 3, 4, 5, 6, 7, 8].prefix(length) + [0xEE]
@@ -293,7 +306,9 @@ import Testing
                     if kind == VMSTATE_STD_BOOL { partial = partial != 0 ? 1 : 0 }
                     var want: UInt64 = 0x5555_5555_5555_5555
                     withUnsafeMutableBytes(of: &want) { w in
-                        withUnsafeBytes(of: partial) { w.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<width])) }
+                        withUnsafeBytes(of: partial) {
+                            w.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<width]))
+                        }
                     }
                     #expect(x == want)
                 }

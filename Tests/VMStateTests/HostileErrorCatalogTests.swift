@@ -27,7 +27,8 @@ import Testing
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }
         defer { g_bytes_unref(gbytes) }
         var error: UnsafeMutablePointer<GError>? = nil
-        let ok = vmstate_load_checked(device.vmsd, device.opaque, device.size, version ?? device.vmsd.pointee.version_id,
+        let ok = vmstate_load_checked(
+            device.vmsd, device.opaque, device.size, version ?? device.vmsd.pointee.version_id,
             gbytes, flags, &error)
         return take(ok, error)
     }
@@ -40,7 +41,8 @@ import Testing
         let reg = vmstate_registry_new()
         defer { vmstate_registry_free(reg) }
         for d in devices {
-            _ = vmstate_registry_add_sized(reg, String(cString: d.fixture.pointee.name), 0, d.vmsd, d.opaque, d.size, nil)
+            _ = vmstate_registry_add_sized(
+                reg, String(cString: d.fixture.pointee.name), 0, d.vmsd, d.opaque, d.size, nil)
         }
         _ = vmstate_registry_add_ram(reg, "pc.ram", ram, 4096, nil)
         if let expectMachine {
@@ -107,19 +109,32 @@ import Testing
         let deep = HxWire().be32(1)
         for i in 0..<70 { deep.u8(1).be32(UInt32(i)) }
         add(.boundExceeded, checkedLoad("hx-deep", deep.bytes))
-        add(.invalidTable, checkedLoad("hx-ptr", HxPtrWire(vlen: 4).bytes) { opaque in
-            opaque.assumingMemoryBound(to: HxPtr.self).pointee.vbuf = nil
-        })
+        add(
+            .invalidTable,
+            checkedLoad("hx-ptr", HxPtrWire(vlen: 4).bytes) { opaque in
+                opaque.assumingMemoryBound(to: HxPtr.self).pointee.vbuf = nil
+            })
 
         let header = HxWire().be32(0x5145_564D).be32(3).u8(7).be32(4).text("tiny")
         add(.badStream, streamLoad(HxWire().be32(0x5145_564E).be32(3).bytes))
-        add(.badStream, streamLoad(HxWire().raw(header.bytes).raw(HostileStreamTests.section(1, "hx-varray", HxVarrayWire().bytes + [0])).u8(0).bytes))
-        add(.unknownSection, streamLoad(HxWire().raw(header.bytes).raw(HostileStreamTests.section(1, "serial", [1])).u8(0).bytes))
+        add(
+            .badStream,
+            streamLoad(
+                HxWire().raw(header.bytes).raw(HostileStreamTests.section(1, "hx-varray", HxVarrayWire().bytes + [0]))
+                    .u8(0).bytes))
+        add(
+            .unknownSection,
+            streamLoad(HxWire().raw(header.bytes).raw(HostileStreamTests.section(1, "serial", [1])).u8(0).bytes))
         add(.machineMismatch, streamLoad(HxWire().raw(header.bytes).u8(0).bytes, expectMachine: "pc-q35-7.2"))
         let page = HxWire().be64(4096 | 0x04).u8(6).text("pc.ram").be64(4096)
             .be64(0x1000 | 0x08).u8(6).text("pc.ram").fill(4096).be64(0x10)
         add(.ram, streamLoad(HxWire().raw(header.bytes).raw(ram(page)).u8(0).bytes))
-        add(.boundExceeded, streamLoad(HxWire().raw(header.bytes).raw(HostileStreamTests.section(1, "hx-varray", HxVarrayWire(n16: 9999).bytes)).u8(0).bytes, flags: 0x4))
+        add(
+            .boundExceeded,
+            streamLoad(
+                HxWire().raw(header.bytes).raw(
+                    HostileStreamTests.section(1, "hx-varray", HxVarrayWire(n16: 9999).bytes)
+                ).u8(0).bytes, flags: 0x4))
         return list
     }
 
@@ -144,7 +159,9 @@ import Testing
         }
         let doc = try TestPaths.readText(TestPaths.packageRoot + "/docs/errors.md")
         for e in examples {
-            #expect(doc.contains(e.message), "docs/errors.md lacks the \(e.kind) example (run scripts/error-examples): \(e.message)")
+            #expect(
+                doc.contains(e.message),
+                "docs/errors.md lacks the \(e.kind) example (run scripts/error-examples): \(e.message)")
         }
     }
 
@@ -166,10 +183,11 @@ import Testing
         }
         #expect(documented.count == rows.count, "a row without a code")
         func cName(_ kind: VMStateError.Kind) -> String {
-            "VMSTATE_ERROR_" + String(describing: kind).reduce(into: "") { out, c in
-                if c.isUppercase { out += "_" }
-                out += c.uppercased()
-            }
+            "VMSTATE_ERROR_"
+                + String(describing: kind).reduce(into: "") { out, c in
+                    if c.isUppercase { out += "_" }
+                    out += c.uppercased()
+                }
         }
         let kinds = VMStateError.Kind.allCases
         #expect(documented == kinds.map(cName))

@@ -324,7 +324,8 @@ import Testing
         wire.tree = [(1, 1, 1), (2, 2, 2)]
         wire.treeCount = 1
         let e = HxDevice("hx-coll").loadError(wire.bytes)
-        #expect(e.kind == .mismatch && e.path == "hx-coll/tree" && e.reason == "more tree nodes than the stream's count")
+        #expect(
+            e.kind == .mismatch && e.path == "hx-coll/tree" && e.reason == "more tree nodes than the stream's count")
     }
 
     @Test func treeCountAboveItsNodes() {
@@ -487,7 +488,8 @@ import Testing
                 // Input ending inside a value, a list or tree cut short, an allocation the rest
                 // of the input cannot fill, or a subsection header cut short (its bytes are
                 // then not the description's: "bytes left after the state").
-                #expect([.shortInput, .mismatch, .boundExceeded, .failed].contains(e.kind), "\(name) cut at \(cut): \(e)")
+                #expect(
+                    [.shortInput, .mismatch, .boundExceeded, .failed].contains(e.kind), "\(name) cut at \(cut): \(e)")
                 #expect(device.digest == before, "\(name) cut at \(cut) changed the state")
             }
         }

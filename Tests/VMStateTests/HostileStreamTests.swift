@@ -15,12 +15,14 @@ import Testing
         var devices: [String: HxDevice] = [:]
         let ram = UnsafeMutableRawPointer.allocate(byteCount: 4 * 4096, alignment: 4096)
 
-        init(sample: Bool = false, names: [String] = ["hx-scalars", "hx-varray", "hx-ptr", "hx-nest", "hx-coll"]) throws {
+        init(sample: Bool = false, names: [String] = ["hx-scalars", "hx-varray", "hx-ptr", "hx-nest", "hx-coll"]) throws
+        {
             ram.initializeMemory(as: UInt8.self, repeating: 0, count: 4 * 4096)
             for name in names {
                 let device = HxDevice(name, sample: sample && name != "hx-ptr")
                 devices[name] = device
-                try registry.add(idstr: name, instanceID: 0, vmsd: device.vmsd, opaque: device.opaque, size: device.size)
+                try registry.add(
+                    idstr: name, instanceID: 0, vmsd: device.vmsd, opaque: device.opaque, size: device.size)
             }
             try registry.addRAM(idstr: "pc.ram", host: ram, length: 4 * 4096)
         }
@@ -125,18 +127,22 @@ import Testing
 
     @Test func unknownSectionSkippedByItsVMDesc() throws {
         let machine = try Machine()
-        try machine.registry.load(Self.stream([Self.unknown], vmdesc: Self.vmdesc(size: "1", arrayLen: "4")), options: .keepUnknown)
+        try machine.registry.load(
+            Self.stream([Self.unknown], vmdesc: Self.vmdesc(size: "1", arrayLen: "4")), options: .keepUnknown)
     }
 
     @Test(arguments: ["1e300", "-4", "1.5", "9007199254740993", "4e9"])
     func implausibleVMDescSizes(_ size: String) throws {
         let machine = try Machine()
-        let e = machine.error(Self.stream([Self.unknown], vmdesc: Self.vmdesc(size: size, arrayLen: "4e9")), options: .keepUnknown)
+        let e = machine.error(
+            Self.stream([Self.unknown], vmdesc: Self.vmdesc(size: size, arrayLen: "4e9")), options: .keepUnknown)
         #expect(e.kind == .unknownSection || e.kind == .shortInput || e.kind == .badStream)
     }
 
     @Test func deeplyNestedVMDesc() throws {
-        let deep = #"{"page_size": 4096, "devices": "# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        let deep =
+            #"{"page_size": 4096, "devices": "# + String(repeating: "[", count: 100_000)
+            + String(repeating: "]", count: 100_000) + "}"
         let machine = try Machine()
         let e = machine.error(Self.stream([Self.unknown], vmdesc: deep), options: .skipUnknown)
         #expect(e.kind == .unknownSection && e.reason.contains("no vmdesc"))

@@ -29,7 +29,8 @@ final class HxDevice {
     func save() throws -> [UInt8] { try VMStateEngine.save(vmsd, opaque: opaque) }
 
     func load(_ bytes: [UInt8], version: Int32? = nil, transactional: Bool = false) throws(VMStateError) {
-        try VMStateEngine.loadChecked(vmsd, opaque: opaque, size: size, version: version, from: bytes,
+        try VMStateEngine.loadChecked(
+            vmsd, opaque: opaque, size: size, version: version, from: bytes,
             options: transactional ? .transactional : [])
     }
 
@@ -86,7 +87,8 @@ struct HxVarrayWire {
         w.u8(n8).be16(n16).i32(n32).be32(nu32).i32(ni32).be32(nmul).be32(nunused)
         func count(_ n: Int) -> Int { max(0, min(n, dataLimit)) }
         w.fill(count(Int(n8)) * 6).fill(count(Int(n32)) * 6).fill(count(Int(nu32)) * 6)
-        w.fill(count(Int(n16)) * 2).fill(count(Int(ni32)) * 4).fill(count(Int(nmul) * 3)).fill(count(Int(nunused)) * 2, 0)
+        w.fill(count(Int(n16)) * 2).fill(count(Int(ni32)) * 4).fill(count(Int(nmul) * 3)).fill(
+            count(Int(nunused)) * 2, 0)
         w.be32(0x7A17)
         return w.bytes
     }

@@ -34,8 +34,9 @@ func lintBrokenTables() -> [UnsafePointer<VMStateDescription>] {
 
 @Suite("Lint")
 struct LintTests {
-    @Test("each planted mistake is found with its rule id, severity and path",
-          arguments: lintPlantedFindings.map { "\($0.rule.rawValue) \($0.path)" })
+    @Test(
+        "each planted mistake is found with its rule id, severity and path",
+        arguments: lintPlantedFindings.map { "\($0.rule.rawValue) \($0.path)" })
     func plantedMistakeFound(_ planted: String) throws {
         let parts = planted.split(separator: " ", maxSplits: 1).map(String.init)
         let rule = try #require(VMStateLint.Rule(rawValue: parts[0]))

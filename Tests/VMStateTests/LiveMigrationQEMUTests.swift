@@ -39,7 +39,8 @@ import Testing
 
         // Over a loopback socket, as it arrives, with the unknown devices kept.
         let machine = try StreamIOTests.FixtureMachine("pc-live", stream: stream)
-        let destination = try LiveMigrationTests.Destination(machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let destination = try LiveMigrationTests.Destination(
+            machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
         let raw = gbytes(stream)
         defer { g_bytes_unref(raw) }
         let client = test_socket_client_start(destination.listener.port, nil, nil, raw)
@@ -67,8 +68,10 @@ import Testing
         let port = try Self.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.packageRoot + "/scripts/qemu/qemu-live-incoming.py", "\(port)",
-            "o /b 0x70 0x50", "i /b 0x71", "xp /1wx 0x7000", "xp /1wx 0x9000", "--", "-M", "pc", "-m", "16"]
+        process.arguments = [
+            "python3", TestPaths.packageRoot + "/scripts/qemu/qemu-live-incoming.py", "\(port)",
+            "o /b 0x70 0x50", "i /b 0x71", "xp /1wx 0x7000", "xp /1wx 0x9000", "--", "-M", "pc", "-m", "16",
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -78,15 +81,18 @@ import Testing
         let connection = try LiveMigrationTests.connect(port)
         defer { g_object_unref(connection) }
         var error: UnsafeMutablePointer<GError>?
-        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(machine.registry), nil,
-            LiveMigrationTests.output(connection), &error), "\(LiveMigrationTests.message(error))")
+        let mig = try #require(
+            vmstate_migration_start(
+                StreamIOTests.handle(machine.registry), nil,
+                LiveMigrationTests.output(connection), &error), "\(LiveMigrationTests.message(error))")
         defer { vmstate_migration_free(mig) }
         var pending: UInt64 = 0
         #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
         log.write(ram, 0x9000, 0xCAFE_D00D)
         #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
         // Before completing: a CMOS byte and a RAM word.
-        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(to: PcRTCState.self)
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
         withUnsafeMutableBytes(of: &rtc.pointee.cmos_data) { $0[0x50] = 0xA7 }
         log.write(ram, 0x7000, 0x1234_5678)
         #expect(vmstate_migration_complete(mig, &error), "\(LiveMigrationTests.message(error))")
@@ -117,8 +123,10 @@ import Testing
         // The pc devices of our tests and every RAM block of `-M pc -m 16` (as pc-bios lists them).
         let shape = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
-        let destination = try LiveMigrationTests.Destination(machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
-        let memory = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-live-\(UUID().uuidString).ram")
+        let destination = try LiveMigrationTests.Destination(
+            machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let memory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-live-\(UUID().uuidString).ram")
         defer { try? FileManager.default.removeItem(at: memory) }
 
         // QEMU's final state, read from the stopped source: guest RAM (pmemsave) and CMOS bytes.
@@ -127,8 +135,11 @@ import Testing
         for index in cmos { commands += ["o /b 0x70 \(index)", "i /b 0x71"] }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.packageRoot + "/scripts/qemu/qemu-live-source.py",
-            "tcp:127.0.0.1:\(destination.listener.port)", "1", "2000000"] + commands + ["--", "-M", "pc", "-m", "16"]
+        process.arguments =
+            [
+                "python3", TestPaths.packageRoot + "/scripts/qemu/qemu-live-source.py",
+                "tcp:127.0.0.1:\(destination.listener.port)", "1", "2000000",
+            ] + commands + ["--", "-M", "pc", "-m", "16"]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -155,7 +166,8 @@ import Testing
         #expect(dumped.contains { $0 != 0 })
 
         // CMOS bytes 0x0e-0x3f as QEMU reads them equal our mc146818rtc's.
-        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(to: PcRTCState.self)
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
         let ours = withUnsafeBytes(of: &rtc.pointee.cmos_data) { Array($0) }
         for (n, index) in cmos.enumerated() {
             let line = outcome.outputs[2 + 2 * n]

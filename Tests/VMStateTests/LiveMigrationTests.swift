@@ -22,7 +22,8 @@ import Testing
         }
 
         func attach(_ registry: Registry) {
-            vmstate_registry_set_dirty_log(StreamIOTests.handle(registry), LiveMigrationTests.logCallback,
+            vmstate_registry_set_dirty_log(
+                StreamIOTests.handle(registry), LiveMigrationTests.logCallback,
                 Unmanaged.passUnretained(self).toOpaque())
         }
     }
@@ -132,7 +133,8 @@ import Testing
         var expected: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 0x07, 0, 0, 0, 4] + Array("tiny".utf8)
         expected += [0x01, 0, 0, 0, 0, 3] + Array("ram".utf8) + [0, 0, 0, 0, 0, 0, 0, 4]
         expected += [0, 0, 0, 0, 0, 0, 0x50, 0x04, 6] + Array("pc.ram".utf8) + [0, 0, 0, 0, 0, 0, 0x40, 0]
-        expected += [6] + Array("pc.rom".utf8) + [0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 0]
+        expected +=
+            [6] + Array("pc.rom".utf8) + [0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 0]
         #expect(head == expected)
 
         var pending: UInt64 = 0
@@ -165,11 +167,12 @@ import Testing
         #expect(Array(stream[end...]) == Array(whole[wholeEnd...]))
         #expect(stream[end] == 0x04 && stream[end + 1..<end + 5] == [0, 0, 0, 1])
         let ram = sections.map(\.2)
-        #expect(ram[1] == [
-            PageRecord(word: 0x0000 | 0x02, block: "pc.ram"), PageRecord(word: 0x1000 | 0x28, block: nil),
-            PageRecord(word: 0x2000 | 0x28, block: nil), PageRecord(word: 0x3000 | 0x28, block: nil),
-            PageRecord(word: 0x0000 | 0x08, block: "pc.rom"),
-        ])
+        #expect(
+            ram[1] == [
+                PageRecord(word: 0x0000 | 0x02, block: "pc.ram"), PageRecord(word: 0x1000 | 0x28, block: nil),
+                PageRecord(word: 0x2000 | 0x28, block: nil), PageRecord(word: 0x3000 | 0x28, block: nil),
+                PageRecord(word: 0x0000 | 0x08, block: "pc.rom"),
+            ])
         #expect(ram[2] == [PageRecord(word: 0x08, block: "pc.ram"), PageRecord(word: 0x08, block: "pc.rom")])
         #expect(ram[3] == [PageRecord(word: 0x3000 | 0x08, block: "pc.ram")])
 
@@ -230,7 +233,8 @@ import Testing
         let connection = try Self.connect(destination.listener.port)
         defer { g_object_unref(connection) }
         var error: UnsafeMutablePointer<GError>?
-        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(source.registry), "tiny", Self.output(connection), &error))
+        let mig = try #require(
+            vmstate_migration_start(StreamIOTests.handle(source.registry), "tiny", Self.output(connection), &error))
         defer { vmstate_migration_free(mig) }
         vmstate_migration_set_max_bandwidth(mig, 1 << 30)
         var pending: UInt64 = 1
@@ -264,15 +268,19 @@ import Testing
         let connection = try Self.connect(destination.listener.port)
         defer { g_object_unref(connection) }
         var error: UnsafeMutablePointer<GError>?
-        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(source.registry), "tiny", Self.output(connection), &error))
+        let mig = try #require(
+            vmstate_migration_start(StreamIOTests.handle(source.registry), "tiny", Self.output(connection), &error))
         defer { vmstate_migration_free(mig) }
         var pending: UInt64 = 0
         #expect(vmstate_migration_iterate(mig, &pending, &error))
         log.write(("pc.ram", source.ram), 8, 0x4242_4242)
         log.failOn = "pc.rom"
         #expect(!vmstate_migration_iterate(mig, &pending, &error))
-        #expect(error?.pointee.domain == vmstate_error_quark() && error?.pointee.code == Int32(VMSTATE_ERROR_FAILED.rawValue))
-        #expect(Self.message(error).contains("the dirty log failed for RAM block pc.rom: every page counts as dirty"),
+        #expect(
+            error?.pointee.domain == vmstate_error_quark()
+                && error?.pointee.code == Int32(VMSTATE_ERROR_FAILED.rawValue))
+        #expect(
+            Self.message(error).contains("the dirty log failed for RAM block pc.rom: every page counts as dirty"),
             "\(Self.message(error))")
         #expect(pending == 5 * 4096)
         g_clear_error(&error)
@@ -292,7 +300,9 @@ import Testing
         let length = 8 << 20
         let ram = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
         defer { ram.deallocate() }
-        for i in 0..<(length / 4) { ram.storeBytes(of: UInt32(truncatingIfNeeded: i &* 2_654_435_761), toByteOffset: i * 4, as: UInt32.self) }
+        for i in 0..<(length / 4) {
+            ram.storeBytes(of: UInt32(truncatingIfNeeded: i &* 2_654_435_761), toByteOffset: i * 4, as: UInt32.self)
+        }
         let copy = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
         defer { copy.deallocate() }
         copy.copyMemory(from: ram, byteCount: length)
@@ -321,7 +331,8 @@ import Testing
         let connection = try Self.connect(listener.port)
         defer { g_object_unref(connection) }
         var error: UnsafeMutablePointer<GError>?
-        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(registry), "tiny", Self.output(connection), &error))
+        let mig = try #require(
+            vmstate_migration_start(StreamIOTests.handle(registry), "tiny", Self.output(connection), &error))
         defer { vmstate_migration_free(mig) }
         var pending: UInt64 = 0
         #expect(!vmstate_migration_iterate(mig, &pending, &error))
@@ -329,7 +340,8 @@ import Testing
         #expect(peer.received == 100)
         #expect(error?.pointee.domain == g_io_error_quark())
         let code = error?.pointee.code ?? 0
-        #expect(code == Int32(G_IO_ERROR_BROKEN_PIPE.rawValue) || code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue),
+        #expect(
+            code == Int32(G_IO_ERROR_BROKEN_PIPE.rawValue) || code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue),
             "code \(code): \(Self.message(error))")
         #expect(Self.message(error).contains("section \"ram\""), "\(Self.message(error))")
         g_clear_error(&error)

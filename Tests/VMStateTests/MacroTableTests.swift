@@ -119,8 +119,10 @@ import Testing
         let a = actual
         let e = expected
         var out: [(String, String)] = []
-        func check(_ member: String, _ equal: Bool, _ got: @autoclosure () -> String,
-                   _ want: @autoclosure () -> String) {
+        func check(
+            _ member: String, _ equal: Bool, _ got: @autoclosure () -> String,
+            _ want: @autoclosure () -> String
+        ) {
             if !equal { out.append((member, "is \(got()), expected \(want())")) }
         }
         check("name", same(a.name, e.name), string(a.name), string(e.name))
@@ -132,14 +134,17 @@ import Testing
         check("num_offset", a.num_offset == e.num_offset, "\(a.num_offset)", "\(e.num_offset)")
         check("size_offset", a.size_offset == e.size_offset, "\(a.size_offset)", "\(e.size_offset)")
         check("info", a.info == e.info, infoName(a.info), infoName(e.info))
-        check("flags", a.flags.rawValue == e.flags.rawValue,
-              "0x" + String(a.flags.rawValue, radix: 16), "0x" + String(e.flags.rawValue, radix: 16))
+        check(
+            "flags", a.flags.rawValue == e.flags.rawValue,
+            "0x" + String(a.flags.rawValue, radix: 16), "0x" + String(e.flags.rawValue, radix: 16))
         check("vmsd", a.vmsd == e.vmsd, vmsdName(a.vmsd), vmsdName(e.vmsd))
         check("version_id", a.version_id == e.version_id, "\(a.version_id)", "\(e.version_id)")
-        check("struct_version_id", a.struct_version_id == e.struct_version_id,
-              "\(a.struct_version_id)", "\(e.struct_version_id)")
-        check("field_exists", address(a.field_exists) == address(e.field_exists),
-              describe(address(a.field_exists)), describe(address(e.field_exists)))
+        check(
+            "struct_version_id", a.struct_version_id == e.struct_version_id,
+            "\(a.struct_version_id)", "\(e.struct_version_id)")
+        check(
+            "field_exists", address(a.field_exists) == address(e.field_exists),
+            describe(address(a.field_exists)), describe(address(e.field_exists)))
         return out.map { (member: $0.0, detail: $0.1) }
     }
 

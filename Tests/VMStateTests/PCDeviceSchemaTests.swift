@@ -326,10 +326,14 @@ struct PCVMDescChecker {
                 problems.append("\(fpath): name \(got["name"]?.formatted(.pythonCompact) ?? "-")")
             }
             if got["array_len"]?.int64Value.map(Int.init) != want.arrayLen {
-                problems.append("\(fpath): array_len \(got["array_len"]?.formatted(.pythonCompact) ?? "-") vs ours \(want.arrayLen.map(String.init) ?? "-")")
+                problems.append(
+                    "\(fpath): array_len \(got["array_len"]?.formatted(.pythonCompact) ?? "-") vs ours \(want.arrayLen.map(String.init) ?? "-")"
+                )
             }
             if got["index"]?.int64Value.map(Int.init) != want.index {
-                problems.append("\(fpath): index \(got["index"]?.formatted(.pythonCompact) ?? "-") vs ours \(want.index.map(String.init) ?? "-")")
+                problems.append(
+                    "\(fpath): index \(got["index"]?.formatted(.pythonCompact) ?? "-") vs ours \(want.index.map(String.init) ?? "-")"
+                )
             }
             let field = want.field.pointee
             let type: String

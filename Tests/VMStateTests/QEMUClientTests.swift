@@ -23,13 +23,17 @@ struct QEMUClientTests {
 
     /// Runs scripts/qemu-incoming.py on `stream` with HMP `commands`.
     static func migrateIntoQEMU(_ stream: [UInt8], commands: [String]) throws -> Outcome {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-qemu-\(UUID().uuidString).bin")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-qemu-\(UUID().uuidString).bin")
         try Data(stream).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.packageRoot + "/scripts/qemu-incoming.py",
-            file.path] + commands + ["--", "-M", "pc", "-m", "16"]
+        process.arguments =
+            [
+                "python3", TestPaths.packageRoot + "/scripts/qemu-incoming.py",
+                file.path,
+            ] + commands + ["--", "-M", "pc", "-m", "16"]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

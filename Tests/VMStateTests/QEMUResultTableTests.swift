@@ -41,7 +41,8 @@ import Testing
         for line in lines[(header + 2)...] {
             guard line.hasPrefix("|") else { break }
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count == 4, let ret = errno(cells[1]), let fileError = errno(cells[2]), let close = errno(cells[3])
+            guard cells.count == 4, let ret = errno(cells[1]), let fileError = errno(cells[2]),
+                let close = errno(cells[3])
             else {
                 rows.append(Row(name: "unreadable row: \(line)", ret: 0, fileError: 0, close: 0))
                 continue
@@ -113,11 +114,13 @@ import Testing
         },
         "load: an unknown subsection": {
             var d = EngSub()
-            return load(eng_vmsd_sub(), &d, version: 1, [0, 0, 0, 1, 0x05, 9] + ascii("eng-sub/q") + [0, 0, 0, 1, 7, 0x1F])
+            return load(
+                eng_vmsd_sub(), &d, version: 1, [0, 0, 0, 1, 0x05, 9] + ascii("eng-sub/q") + [0, 0, 0, 1, 7, 0x1F])
         },
         "load: a subsection's version above its `version_id`": {
             var d = EngSub()
-            return load(eng_vmsd_sub(), &d, version: 1, [0, 0, 0, 1, 0x05, 9] + ascii("eng-sub/y") + [0, 0, 0, 2, 7, 0x1F])
+            return load(
+                eng_vmsd_sub(), &d, version: 1, [0, 0, 0, 1, 0x05, 9] + ascii("eng-sub/y") + [0, 0, 0, 2, 7, 0x1F])
         },
         "load: a struct in a field fails (its version is too new)": {
             var d = EngVStruct()
@@ -213,7 +216,9 @@ import Testing
         #expect(r.bytes == [1, 0x4D])
         let e = try #require(engineError { _ = try VMStateEngine.save(eng_vmsd_seterr(), opaque: &d) })
         #expect(e.kind == .fieldFailed && e.errno == Errno.eio)
-        #expect(e.description == "eng-seterr: the save recorded error -5 on the file; nothing was written after it (at byte 2)")
+        #expect(
+            e.description
+                == "eng-seterr: the save recorded error -5 on the file; nothing was written after it (at byte 2)")
         var error: UnsafeMutablePointer<GError>? = nil
         #expect(vmstate_save_to_bytes(eng_vmsd_seterr(), &d, nil, &error) == nil)
         #expect(error?.pointee.code == code(VMSTATE_ERROR_FIELD_FAILED))

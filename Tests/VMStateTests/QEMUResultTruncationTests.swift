@@ -114,9 +114,16 @@ import Testing
         var trunc = EngTrunc(
             head: 0xAA, arr: (1, 2, 3, 4, 5), structs: (EngInner(a: 6, b: 7), EngInner(a: 8, b: 9)),
             in: EngInner(a: 10, b: 11), sub_val: 12)
-        list.append(plain("eng-trunc", eng_vmsd_trunc(), source: trunc, destination: EngTrunc(),
-            QDesc("eng-trunc", [[.bytes(1)], each(.bytes(4), 5), each(.nested(inner, version: 1), 2), [.nested(inner, version: 1)]],
-                subsections: [QDesc("eng-trunc/sub", [[.bytes(2)]])])))
+        list.append(
+            plain(
+                "eng-trunc", eng_vmsd_trunc(), source: trunc, destination: EngTrunc(),
+                QDesc(
+                    "eng-trunc",
+                    [
+                        [.bytes(1)], each(.bytes(4), 5), each(.nested(inner, version: 1), 2),
+                        [.nested(inner, version: 1)],
+                    ],
+                    subsections: [QDesc("eng-trunc/sub", [[.bytes(2)]])])))
         trunc.sub_val = 0
 
         var scalars = EngScalars()
@@ -129,36 +136,56 @@ import Testing
         scalars.u16 = 60000
         scalars.u32 = 4_000_000_000
         scalars.u64 = 0x0102_0304_0506_0708
-        list.append(plain("eng-scalars", eng_vmsd_scalars(), source: scalars, destination: EngScalars(),
-            QDesc("eng-scalars", [[.bytes(1)], [.bytes(1)], [.bytes(2)], [.bytes(4)], [.bytes(8)], [.bytes(1)], [.bytes(2)],
-                [.bytes(4)], [.bytes(8)], [.bytes(8)]])))
-        list.append(plain("eng-bools", eng_vmsd_bools(), source: EngBools(flags: (true, false, true, true)),
-            destination: EngBools(), QDesc("eng-bools", [each(.bytes(1), 4)])))
+        list.append(
+            plain(
+                "eng-scalars", eng_vmsd_scalars(), source: scalars, destination: EngScalars(),
+                QDesc(
+                    "eng-scalars",
+                    [
+                        [.bytes(1)], [.bytes(1)], [.bytes(2)], [.bytes(4)], [.bytes(8)], [.bytes(1)], [.bytes(2)],
+                        [.bytes(4)], [.bytes(8)], [.bytes(8)],
+                    ])))
+        list.append(
+            plain(
+                "eng-bools", eng_vmsd_bools(), source: EngBools(flags: (true, false, true, true)),
+                destination: EngBools(), QDesc("eng-bools", [each(.bytes(1), 4)])))
 
         // _EQUAL and _LE: values cut short are compared as QEMU reads them (zeros past the end).
         let equal = EngEqual(i32: -2, u8: 0x5A, u16: 0x0100, u32: 0x1234_0000, u64: 7, le: 3)
         var equalLocal = equal
         equalLocal.le = 9
-        list.append(plain("eng-equal", eng_vmsd_equal(), source: equal, destination: equalLocal,
-            QDesc("eng-equal", [[.equal(4, 0xFFFF_FFFE)], [.equal(1, 0x5A)], [.equal(2, 0x0100)], [.equal(4, 0x1234_0000)],
-                [.equal(8, 7)], [.le(9)]])))
+        list.append(
+            plain(
+                "eng-equal", eng_vmsd_equal(), source: equal, destination: equalLocal,
+                QDesc(
+                    "eng-equal",
+                    [
+                        [.equal(4, 0xFFFF_FFFE)], [.equal(1, 0x5A)], [.equal(2, 0x0100)], [.equal(4, 0x1234_0000)],
+                        [.equal(8, 7)], [.le(9)],
+                    ])))
 
         var buffers = EngBuffers()
         buffers.buf = (1, 2, 3, 4)
         buffers.mid = (0, 0, 5, 6, 7, 8)
         buffers.part = (9, 10, 11, 0, 0, 0, 0, 0)
         buffers.tail = 12
-        list.append(plain("eng-buffers", eng_vmsd_buffers(), source: buffers, destination: EngBuffers(),
-            QDesc("eng-buffers", [[.bytes(4)], [.bytes(3)], [.bytes(4)], [.bytes(3)], [.bytes(1)]])))
+        list.append(
+            plain(
+                "eng-buffers", eng_vmsd_buffers(), source: buffers, destination: EngBuffers(),
+                QDesc("eng-buffers", [[.bytes(4)], [.bytes(3)], [.bytes(4)], [.bytes(3)], [.bytes(1)]])))
 
         // NULL entries of an array of pointers, and vmstate_info_nullptr as a single field.
-        list.append(plain("eng-nullptr-save", eng_vmsd_nullptr_save(), source: EngNullptr(before: 1, ptrs: (nil, nil), after: 2),
-            destination: EngNullptr(), QDesc("eng-nullptr-save", [[.bytes(1)], [.nullMarker, .nullMarker], [.bytes(1)]])))
+        list.append(
+            plain(
+                "eng-nullptr-save", eng_vmsd_nullptr_save(), source: EngNullptr(before: 1, ptrs: (nil, nil), after: 2),
+                destination: EngNullptr(),
+                QDesc("eng-nullptr-save", [[.bytes(1)], [.nullMarker, .nullMarker], [.bytes(1)]])))
         let nullptrLoad = QDesc("eng-nullptr-load", [[.bytes(1)], [.nullMarker], [.bytes(1)]])
-        list.append(Device(name: "eng-nullptr-load", version: 1, full: [1, 0x30, 2], layout: nullptrLoad) { data in
-            var d = EngNullptr()
-            return qemuLoad(eng_vmsd_nullptr_load(), &d, 1, data)
-        })
+        list.append(
+            Device(name: "eng-nullptr-load", version: 1, full: [1, 0x30, 2], layout: nullptrLoad) { data in
+                var d = EngNullptr()
+                return qemuLoad(eng_vmsd_nullptr_load(), &d, 1, data)
+            })
 
         // Timers: TIMER, TIMER_PTR, TIMER_PTR_ARRAY.
         let timerLayout = QDesc("eng-timers", [[.bytes(8)], [.bytes(8)], each(.bytes(8), 3)])
@@ -175,22 +202,34 @@ import Testing
             t.arr = (timers + 2, timers + 3, timers + 4)
             return cSave(eng_vmsd_timers(), &t).bytes
         }()
-        list.append(Device(name: "eng-timers", version: 1, full: timerFull, layout: timerLayout) { data in
-            let timers = UnsafeMutablePointer<QEMUTimer>.allocate(capacity: 4)
-            defer { timers.deallocate() }
-            for i in 0..<4 { vmstate_timer_init(timers + i, nil, nil) }
-            var t = EngTimers()
-            vmstate_timer_init(&t.t, nil, nil)
-            t.tp = timers
-            t.arr = (timers + 1, timers + 2, timers + 3)
-            return qemuLoad(eng_vmsd_timers(), &t, 1, data)
-        })
+        list.append(
+            Device(name: "eng-timers", version: 1, full: timerFull, layout: timerLayout) { data in
+                let timers = UnsafeMutablePointer<QEMUTimer>.allocate(capacity: 4)
+                defer { timers.deallocate() }
+                for i in 0..<4 { vmstate_timer_init(timers + i, nil, nil) }
+                var t = EngTimers()
+                vmstate_timer_init(&t.t, nil, nil)
+                t.tp = timers
+                t.arr = (timers + 1, timers + 2, timers + 3)
+                return qemuLoad(eng_vmsd_timers(), &t, 1, data)
+            })
 
         // WITH_TMP: the scratch description (version 0) has an _EQUAL against the parent's limit.
         let tmpSource = EngTmpParent(lo: 0x1111_2222, hi: 0x3333_4444, limit: 0x0A0B_0C0D, scratch_pre_load_calls: 0)
-        list.append(plain("eng-tmp", eng_vmsd_tmp(), source: tmpSource,
-            destination: EngTmpParent(lo: 0, hi: 0, limit: 0x0A0B_0C0D, scratch_pre_load_calls: 0),
-            QDesc("eng-tmp", [[.nested(QDesc("eng-tmp-scratch", version: 0, minimum: 0, [[.bytes(8)], [.equal(4, 0x0A0B_0C0D)]]), version: 0)]])))
+        list.append(
+            plain(
+                "eng-tmp", eng_vmsd_tmp(), source: tmpSource,
+                destination: EngTmpParent(lo: 0, hi: 0, limit: 0x0A0B_0C0D, scratch_pre_load_calls: 0),
+                QDesc(
+                    "eng-tmp",
+                    [
+                        [
+                            .nested(
+                                QDesc(
+                                    "eng-tmp-scratch", version: 0, minimum: 0, [[.bytes(8)], [.equal(4, 0x0A0B_0C0D)]]),
+                                version: 0)
+                        ]
+                    ])))
 
         // BITMAP of 70 bits: two be64 words.
         let bitmapFull: [UInt8] = {
@@ -201,12 +240,16 @@ import Testing
             var b = EngBitmap(bits: 70, bm: words)
             return cSave(eng_vmsd_bitmap(), &b).bytes
         }()
-        list.append(Device(name: "eng-bitmap", version: 1, full: bitmapFull, layout: QDesc("eng-bitmap", [[.bytes(4)], [.bytes(16)]])) { data in
-            let words = UnsafeMutablePointer<UInt>.allocate(capacity: 2)
-            defer { words.deallocate() }
-            var b = EngBitmap(bits: 70, bm: words)
-            return qemuLoad(eng_vmsd_bitmap(), &b, 1, data)
-        })
+        list.append(
+            Device(
+                name: "eng-bitmap", version: 1, full: bitmapFull,
+                layout: QDesc("eng-bitmap", [[.bytes(4)], [.bytes(16)]])
+            ) { data in
+                let words = UnsafeMutablePointer<UInt>.allocate(capacity: 2)
+                defer { words.deallocate() }
+                var b = EngBitmap(bits: 70, bm: words)
+                return qemuLoad(eng_vmsd_bitmap(), &b, 1, data)
+            })
 
         // QTAILQ and QLIST of two elements each.
         let qelem = QDesc("eng-qelem", [[.bytes(4)], [.bytes(2)]])
@@ -219,12 +262,16 @@ import Testing
             eng_qdev_append(&q, 3, 4)
             return cSave(eng_vmsd_qdev(), &q).bytes
         }()
-        list.append(Device(name: "eng-qdev", version: 1, full: qdevFull, layout: QDesc("eng-qdev", [[.bytes(1)], [.list(qelem, version: 1)]])) { data in
-            var q = EngQDev()
-            eng_qdev_init(&q)
-            defer { eng_qdev_free(&q) }
-            return qemuLoad(eng_vmsd_qdev(), &q, 1, data)
-        })
+        list.append(
+            Device(
+                name: "eng-qdev", version: 1, full: qdevFull,
+                layout: QDesc("eng-qdev", [[.bytes(1)], [.list(qelem, version: 1)]])
+            ) { data in
+                var q = EngQDev()
+                eng_qdev_init(&q)
+                defer { eng_qdev_free(&q) }
+                return qemuLoad(eng_vmsd_qdev(), &q, 1, data)
+            })
         let lelem = QDesc("eng-lelem", [[.bytes(4)]])
         let ldevFull: [UInt8] = {
             var l = EngLDev()
@@ -234,11 +281,15 @@ import Testing
             eng_ldev_insert_head(&l, 6)
             return cSave(eng_vmsd_ldev(), &l).bytes
         }()
-        list.append(Device(name: "eng-ldev", version: 1, full: ldevFull, layout: QDesc("eng-ldev", [[.list(lelem, version: 1)], [.bytes(1)]])) { data in
-            var l = EngLDev()
-            defer { eng_ldev_free(&l) }
-            return qemuLoad(eng_vmsd_ldev(), &l, 1, data)
-        })
+        list.append(
+            Device(
+                name: "eng-ldev", version: 1, full: ldevFull,
+                layout: QDesc("eng-ldev", [[.list(lelem, version: 1)], [.bytes(1)]])
+            ) { data in
+                var l = EngLDev()
+                defer { eng_ldev_free(&l) }
+                return qemuLoad(eng_vmsd_ldev(), &l, 1, data)
+            })
 
         // GTrees: direct keys (two nodes) and keyed by a description (one node).
         let tval = QDesc("eng-tval", [[.bytes(4)]])
@@ -253,29 +304,57 @@ import Testing
             t.tail = 5
             return cSave(eng_vmsd_trees(), &t).bytes
         }()
-        list.append(Device(name: "eng-trees", version: 1, full: treesFull,
-            layout: QDesc("eng-trees", [[.tree(key: nil, value: tval, version: 1)], [.tree(key: tkey, value: tval, version: 1)], [.bytes(1)]])) { data in
-            var t = EngTrees()
-            eng_trees_init(&t)
-            defer { eng_trees_destroy(&t) }
-            return qemuLoad(eng_vmsd_trees(), &t, 1, data)
-        })
+        list.append(
+            Device(
+                name: "eng-trees", version: 1, full: treesFull,
+                layout: QDesc(
+                    "eng-trees",
+                    [
+                        [.tree(key: nil, value: tval, version: 1)], [.tree(key: tkey, value: tval, version: 1)],
+                        [.bytes(1)],
+                    ])
+            ) { data in
+                var t = EngTrees()
+                eng_trees_init(&t)
+                defer { eng_trees_destroy(&t) }
+                return qemuLoad(eng_vmsd_trees(), &t, 1, data)
+            })
 
         // The flags: ARRAY, 2D, sub-array, every VARRAY kind (with POINTER), MULTIPLY, VBUFFER
         // kinds, BUFFER_POINTER, STRUCT (plain, POINTER, ARRAY), ARRAY_OF_POINTER with a NULL.
-        list.append(flags("eng-array", eng_vmsd_array(),
-            QDesc("eng-array", [each(.bytes(2), 3), each(.bytes(1), 6), each(.bytes(4), 3)])))
-        list.append(flags("eng-varray", eng_vmsd_varray(),
-            QDesc("eng-varray", [[.bytes(4)], each(.bytes(4), 2), [.bytes(4)], each(.bytes(2), 3), [.bytes(1)],
-                each(.nested(inner, version: 1), 2), [.bytes(2)], each(.bytes(2), 2), [.bytes(4)], [.bytes(8)], [.bytes(4)],
-                each(.nested(inner, version: 1), 2)])))
-        list.append(flags("eng-multiply", eng_vmsd_multiply(), QDesc("eng-multiply", [[.bytes(4)], each(.bytes(1), 6)])))
-        list.append(flags("eng-vbuffer", eng_vmsd_vbuffer(),
-            QDesc("eng-vbuffer", [[.bytes(4)], [.bytes(3)], [.bytes(4)], [.bytes(6)], [.bytes(4)], [.bytes(4)], [.bytes(2)]])))
-        list.append(flags("eng-struct", eng_vmsd_struct(),
-            QDesc("eng-struct", [[.nested(inner, version: 1)], [.nested(inner, version: 1)], each(.nested(inner, version: 1), 2)])))
-        list.append(flags("eng-ptrarray", eng_vmsd_ptrarray(),
-            QDesc("eng-ptrarray", [[.nested(inner, version: 1), .nullMarker, .nested(inner, version: 1)]])))
+        list.append(
+            flags(
+                "eng-array", eng_vmsd_array(),
+                QDesc("eng-array", [each(.bytes(2), 3), each(.bytes(1), 6), each(.bytes(4), 3)])))
+        list.append(
+            flags(
+                "eng-varray", eng_vmsd_varray(),
+                QDesc(
+                    "eng-varray",
+                    [
+                        [.bytes(4)], each(.bytes(4), 2), [.bytes(4)], each(.bytes(2), 3), [.bytes(1)],
+                        each(.nested(inner, version: 1), 2), [.bytes(2)], each(.bytes(2), 2), [.bytes(4)], [.bytes(8)],
+                        [.bytes(4)],
+                        each(.nested(inner, version: 1), 2),
+                    ])))
+        list.append(
+            flags("eng-multiply", eng_vmsd_multiply(), QDesc("eng-multiply", [[.bytes(4)], each(.bytes(1), 6)])))
+        list.append(
+            flags(
+                "eng-vbuffer", eng_vmsd_vbuffer(),
+                QDesc(
+                    "eng-vbuffer",
+                    [[.bytes(4)], [.bytes(3)], [.bytes(4)], [.bytes(6)], [.bytes(4)], [.bytes(4)], [.bytes(2)]])))
+        list.append(
+            flags(
+                "eng-struct", eng_vmsd_struct(),
+                QDesc(
+                    "eng-struct",
+                    [[.nested(inner, version: 1)], [.nested(inner, version: 1)], each(.nested(inner, version: 1), 2)])))
+        list.append(
+            flags(
+                "eng-ptrarray", eng_vmsd_ptrarray(),
+                QDesc("eng-ptrarray", [[.nested(inner, version: 1), .nullMarker, .nested(inner, version: 1)]])))
 
         // ALLOC: the engine allocates on load; freed after each load.
         let allocFull: [UInt8] = {
@@ -296,27 +375,38 @@ import Testing
             }
             return cSave(eng_vmsd_alloc(), &a).bytes
         }()
-        list.append(Device(name: "eng-alloc", version: 1, full: allocFull,
-            layout: QDesc("eng-alloc", [[.bytes(4)], each(.bytes(2), 2), [.bytes(4)], each(.nested(inner, version: 1), 2), [.bytes(4)],
-                [.bytes(3)], [.bytes(2)], each(.bytes(1), 2)])) { data in
-            var a = EngAlloc()
-            defer {
-                g_free(a.vals)
-                g_free(a.structs)
-                g_free(a.blob)
-                g_free(a.h)
-            }
-            return qemuLoad(eng_vmsd_alloc(), &a, 1, data)
-        })
+        list.append(
+            Device(
+                name: "eng-alloc", version: 1, full: allocFull,
+                layout: QDesc(
+                    "eng-alloc",
+                    [
+                        [.bytes(4)], each(.bytes(2), 2), [.bytes(4)], each(.nested(inner, version: 1), 2), [.bytes(4)],
+                        [.bytes(3)], [.bytes(2)], each(.bytes(1), 2),
+                    ])
+            ) { data in
+                var a = EngAlloc()
+                defer {
+                    g_free(a.vals)
+                    g_free(a.structs)
+                    g_free(a.blob)
+                    g_free(a.h)
+                }
+                return qemuLoad(eng_vmsd_alloc(), &a, 1, data)
+            })
 
         // VALIDATE (a field with no elements), VSTRUCT at two versions, field versions and tests.
-        list.append(plain("eng-validate", eng_vmsd_validate(), source: EngValidate(x: 42), destination: EngValidate(),
-            QDesc("eng-validate", [[.bytes(4)], []])))
+        list.append(
+            plain(
+                "eng-validate", eng_vmsd_validate(), source: EngValidate(x: 42), destination: EngValidate(),
+                QDesc("eng-validate", [[.bytes(4)], []])))
         let vinner1 = QDesc("eng-vinner", version: 2, minimum: 1, [[.bytes(2)]])
         let vinner2 = QDesc("eng-vinner", version: 2, minimum: 1, [[.bytes(2)], [.bytes(4)]])
-        list.append(plain("eng-vstruct", eng_vmsd_vstruct(),
-            source: EngVStruct(v1s: EngVInner(a: 1, b: 2), v2s: EngVInner(a: 3, b: 4)), destination: EngVStruct(),
-            QDesc("eng-vstruct", [[.nested(vinner1, version: 1)], [.nested(vinner2, version: 2)]])))
+        list.append(
+            plain(
+                "eng-vstruct", eng_vmsd_vstruct(),
+                source: EngVStruct(v1s: EngVInner(a: 1, b: 2), v2s: EngVInner(a: 3, b: 4)), destination: EngVStruct(),
+                QDesc("eng-vstruct", [[.nested(vinner1, version: 1)], [.nested(vinner2, version: 2)]])))
         var versioned = EngVersioned()
         versioned.a = 1
         versioned.b = 2
@@ -324,18 +414,36 @@ import Testing
         versioned.has_d = true
         versioned.d = 4
         versioned.e = 5
-        list.append(plain("eng-versioned", eng_vmsd_versioned(), source: versioned, destination: EngVersioned(), version: 2,
-            QDesc("eng-versioned", version: 2, [[.bytes(4)], [.bytes(4)], [.bytes(2)], [.bytes(1)], [.bytes(1)], [.bytes(1)]])))
+        list.append(
+            plain(
+                "eng-versioned", eng_vmsd_versioned(), source: versioned, destination: EngVersioned(), version: 2,
+                QDesc(
+                    "eng-versioned", version: 2,
+                    [[.bytes(4)], [.bytes(4)], [.bytes(2)], [.bytes(1)], [.bytes(1)], [.bytes(1)]])))
 
         // Subsections: two of the device's; a nested struct's subsection then the parent's.
-        list.append(plain("eng-sub", eng_vmsd_sub(),
-            source: EngSub(a: 0x0102_0304, need_x: true, x: 0x0506, need_y: true, y: 7), destination: EngSub(),
-            QDesc("eng-sub", [[.bytes(4)]],
-                subsections: [QDesc("eng-sub/x", version: 2, [[.bytes(2)]]), QDesc("eng-sub/y", [[.bytes(1)]])])))
-        list.append(plain("eng-outer", eng_vmsd_outer(),
-            source: EngOuter(v: 1, in: EngIn(p: 2, q: 3), w: 4), destination: EngOuter(),
-            QDesc("eng-outer", [[.bytes(1)], [.nested(QDesc("eng-in", [[.bytes(1)]], subsections: [QDesc("eng-in/q", [[.bytes(1)]])]), version: 1)]],
-                subsections: [QDesc("eng-outer/w", [[.bytes(1)]])])))
+        list.append(
+            plain(
+                "eng-sub", eng_vmsd_sub(),
+                source: EngSub(a: 0x0102_0304, need_x: true, x: 0x0506, need_y: true, y: 7), destination: EngSub(),
+                QDesc(
+                    "eng-sub", [[.bytes(4)]],
+                    subsections: [QDesc("eng-sub/x", version: 2, [[.bytes(2)]]), QDesc("eng-sub/y", [[.bytes(1)]])])))
+        list.append(
+            plain(
+                "eng-outer", eng_vmsd_outer(),
+                source: EngOuter(v: 1, in: EngIn(p: 2, q: 3), w: 4), destination: EngOuter(),
+                QDesc(
+                    "eng-outer",
+                    [
+                        [.bytes(1)],
+                        [
+                            .nested(
+                                QDesc("eng-in", [[.bytes(1)]], subsections: [QDesc("eng-in/q", [[.bytes(1)]])]),
+                                version: 1)
+                        ],
+                    ],
+                    subsections: [QDesc("eng-outer/w", [[.bytes(1)]])])))
 
         // Custom infos: be24 (three qemu_get_byte), wrapped (be16 tag then vmstate_load_state of
         // eng-inner from the get), name (qemu_get_counted_string; a short one returns the error).
@@ -356,8 +464,10 @@ import Testing
             if got == 0 && m.error != 0 { return m.error }
             return got >= 16 ? -7 : 0
         }
-        list.append(plain("eng-custom", eng_vmsd_custom(), source: custom, destination: EngCustom(),
-            QDesc("eng-custom", [[.bytes(3)], [wrapped], [name]])))
+        list.append(
+            plain(
+                "eng-custom", eng_vmsd_custom(), source: custom, destination: EngCustom(),
+                QDesc("eng-custom", [[.bytes(3)], [wrapped], [name]])))
 
         // Custom gets that call the standard infos' get themselves: QEMU's get_uint16 and
         // get_bool return 0 at the end (zeros read), get_uint8_equal refuses a 0 read.
@@ -366,14 +476,19 @@ import Testing
             _ = m.getByte()
             return m.getByte() == 0x5A ? 0 : -22
         }
-        list.append(plain("eng-direct", eng_vmsd_direct(), source: EngDirect(a: 0x0102, flag: true, magic: 0x5A),
-            destination: EngDirect(a: 0, flag: false, magic: 0x5A), QDesc("eng-direct", [[pair]])))
+        list.append(
+            plain(
+                "eng-direct", eng_vmsd_direct(), source: EngDirect(a: 0x0102, flag: true, magic: 0x5A),
+                destination: EngDirect(a: 0, flag: false, magic: 0x5A), QDesc("eng-direct", [[pair]])))
         let tolerant = QItem.custom { m in
             _ = m.getByte()
             return 0
         }
-        list.append(plain("eng-tolerant", eng_vmsd_tolerant(), source: EngTolerant(magic: 0x5A, after: 7, inner_ret: 0),
-            destination: EngTolerant(magic: 0x5A, after: 0, inner_ret: 0), QDesc("eng-tolerant", [[tolerant], [.bytes(1)]])))
+        list.append(
+            plain(
+                "eng-tolerant", eng_vmsd_tolerant(), source: EngTolerant(magic: 0x5A, after: 7, inner_ret: 0),
+                destination: EngTolerant(magic: 0x5A, after: 0, inner_ret: 0),
+                QDesc("eng-tolerant", [[tolerant], [.bytes(1)]])))
         return list
     }()
 
@@ -407,7 +522,8 @@ import Testing
             let expected = QEMUModel.result(device.layout, version: Int(device.version), cut)
             let got = device.load(cut)
             if got != expected {
-                differences.append("\(length): got (\(got.ret), \(got.fileError)), QEMU (\(expected.ret), \(expected.fileError))")
+                differences.append(
+                    "\(length): got (\(got.ret), \(got.fileError)), QEMU (\(expected.ret), \(expected.fileError))")
             }
         }
         // The whole stream followed by another byte (as in a migration stream): no error at all.

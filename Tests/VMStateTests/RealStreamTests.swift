@@ -85,7 +85,9 @@ import VMStateAnalysis
         let expected = try Self.section(try Self.analyze("pc-bios"), "i8254")
         let channels = try #require(expected["channels"] as? [[String: Any]])
         let loaded = withUnsafeBytes(of: pit.pointee.channels) { raw in
-            (0..<3).map { raw.load(fromByteOffset: $0 * MemoryLayout<PcPITChannelState>.stride, as: PcPITChannelState.self) }
+            (0..<3).map {
+                raw.load(fromByteOffset: $0 * MemoryLayout<PcPITChannelState>.stride, as: PcPITChannelState.self)
+            }
         }
         for (i, channel) in loaded.enumerated() {
             #expect(UInt64(UInt32(bitPattern: channel.count)) == Self.number(channels[i]["count"]), "channel \(i)")
@@ -93,7 +95,8 @@ import VMStateAnalysis
             #expect(UInt64(channel.rw_mode) == Self.number(channels[i]["rw_mode"]), "channel \(i)")
             #expect(UInt64(channel.gate) == Self.number(channels[i]["gate"]), "channel \(i)")
             #expect(UInt64(bitPattern: channel.count_load_time) == Self.number(channels[i]["count_load_time"]))
-            #expect(UInt64(bitPattern: channel.next_transition_time) == Self.number(channels[i]["next_transition_time"]))
+            #expect(
+                UInt64(bitPattern: channel.next_transition_time) == Self.number(channels[i]["next_transition_time"]))
         }
         #expect(loaded[0].count == 0x10000 && loaded[0].mode == 2 && loaded[1].mode == 3)
         #expect(UInt64(loaded[0].irq_disabled) == Self.number(expected["channels[0].irq_disabled"]))
@@ -104,7 +107,9 @@ import VMStateAnalysis
     /// Every device of the stream we have a description for, registered by the stream's vmdesc.
     final class PCMachine {
         let registry = Registry()
-        var states: [(idstr: String, instance: UInt32, vmsd: UnsafePointer<VMStateDescription>, state: UnsafeMutableRawPointer)] = []
+        var states:
+            [(idstr: String, instance: UInt32, vmsd: UnsafePointer<VMStateDescription>, state: UnsafeMutableRawPointer)] =
+                []
 
         init(stream: [UInt8]) throws {
             for entry in try RealStreamTests.vmdesc(stream).entries {
@@ -113,7 +118,8 @@ import VMStateAnalysis
                 else { continue }
                 let vmsdName = String(json[range.upperBound...].prefix { $0 != "\"" })
                 guard let vmsd = pc_device_vmsd_named(vmsdName), let state = pc_device_state_new(vmsd) else { continue }
-                try registry.add(idstr: entry.name, instanceID: entry.instanceID, vmsd: vmsd, opaque: state,
+                try registry.add(
+                    idstr: entry.name, instanceID: entry.instanceID, vmsd: vmsd, opaque: state,
                     size: pc_device_state_size(vmsd))
                 states.append((entry.name, entry.instanceID, vmsd, state))
             }
@@ -127,10 +133,12 @@ import VMStateAnalysis
         let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/\(name)/stream.bin")
         let machine = try PCMachine(stream: stream)
         #expect(machine.states.count >= 20)
-        for required in ["mc146818rtc", "i8254", "i8259", "port92", "pcspk", "hpet", "ioapic", "fw_cfg",
-            "ps2kbd", "ps2mouse", "pckbd", "dma", "timer", "globalstate"]
-        {
-            #expect(machine.states.contains { $0.idstr == required || $0.idstr.hasSuffix("/" + required) }, "\(required)")
+        for required in [
+            "mc146818rtc", "i8254", "i8259", "port92", "pcspk", "hpet", "ioapic", "fw_cfg",
+            "ps2kbd", "ps2mouse", "pckbd", "dma", "timer", "globalstate",
+        ] {
+            #expect(
+                machine.states.contains { $0.idstr == required || $0.idstr.hasSuffix("/" + required) }, "\(required)")
         }
         try machine.registry.load(stream, options: .keepUnknown)
         let kept = (machine.registry.layout ?? []).filter { if case .kept = $0 { true } else { false } }.count
@@ -181,7 +189,8 @@ import VMStateAnalysis
         // out of the comparison: only our devices, at their stream section ids, described by
         // our own tables.
         try machine.registry.load(stream, options: .keepUnknown)
-        let ours = try StreamAnalysis(bytes: StreamBytes(try machine.registry.save()), options: .init(recordPages: false))
+        let ours = try StreamAnalysis(
+            bytes: StreamBytes(try machine.registry.save()), options: .init(recordPages: false))
         let expectedText = try TestPaths.readText(Self.streamDirectory(name) + "/analyze.json")
         let expected = try #require(try JSONValue(parsing: expectedText).objectValue)
         let ourIdstrs = Set(machine.states.map(\.idstr))
@@ -195,4 +204,3 @@ import VMStateAnalysis
         }
     }
 }
-

@@ -149,8 +149,9 @@ import VMStateAnalysis
         try registry.add(idstr: "pci-bus", instanceID: 0, vmsd: pciBus, opaque: counters + 3)
         let bytes = try registry.save(machineType: "m")
         let analysis = try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: false))
-        #expect(analysis.sections.map { "\($0.name) \($0.sectionID)" }
-            == ["pci-bus 0", "iommu 1", "first-default 2", "second-default 3"])
+        #expect(
+            analysis.sections.map { "\($0.name) \($0.sectionID)" }
+                == ["pci-bus 0", "iommu 1", "first-default 2", "second-default 3"])
     }
 
     @Test func unmigratableDeviceBlocksTheSave() throws {
@@ -169,7 +170,9 @@ import VMStateAnalysis
 
     // MARK: one test per load error
 
-    private func loadError(_ bytes: [UInt8], into machine: Machine? = nil, options: Registry.LoadOptions = []) throws -> VMStateError {
+    private func loadError(_ bytes: [UInt8], into machine: Machine? = nil, options: Registry.LoadOptions = []) throws
+        -> VMStateError
+    {
         let target = try machine ?? Machine(fill: false)
         do {
             try target.registry.load(bytes, options: options)
@@ -221,8 +224,9 @@ import VMStateAnalysis
             try registry.load(bytes, options: [])
         } throws: { error in
             let e = error as! VMStateError
-            return e.kind == .unknownSection && e.path == "" && e.description ==
-                "section \"blob\" instance 3 has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it) (at byte \(Self.blobSectionOffset))"
+            return e.kind == .unknownSection && e.path == ""
+                && e.description
+                    == "section \"blob\" instance 3 has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it) (at byte \(Self.blobSectionOffset))"
         }
         // "blob" skipped: the counter still loads.
         try registry.load(bytes, options: .skipUnknown)

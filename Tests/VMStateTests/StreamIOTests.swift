@@ -12,7 +12,9 @@ import Testing
 @Suite struct StreamIOTests {
     static let allFixtures = ["pc-reset", "pc-bios"] + TestPaths.streamNames
 
-    static func handle(_ registry: Registry) -> OpaquePointer { OpaquePointer(Unmanaged.passUnretained(registry).toOpaque()) }
+    static func handle(_ registry: Registry) -> OpaquePointer {
+        OpaquePointer(Unmanaged.passUnretained(registry).toOpaque())
+    }
 
     /// A fixture stream's machine: our pc devices and the stream's RAM blocks (0xCC-filled).
     final class FixtureMachine {
@@ -24,7 +26,8 @@ import Testing
             pc = try RealStreamTests.PCMachine(stream: stream)
             // The stream's RAM blocks in its order (the ram START section's block list).
             let marker: [UInt8] = [0x03, 0x72, 0x61, 0x6D, 0, 0, 0, 0, 0, 0, 0, 4]
-            var at = try #require((0..<stream.count - marker.count).first { Array(stream[$0..<$0 + marker.count]) == marker })
+            var at = try #require(
+                (0..<stream.count - marker.count).first { Array(stream[$0..<$0 + marker.count]) == marker })
             at += marker.count
             func be64(_ i: Int) -> Int { stream[i..<i + 8].reduce(0) { $0 << 8 | Int($1) } }
             let total = be64(at) & ~0xFFF
@@ -64,8 +67,10 @@ import Testing
         var error: UnsafeMutablePointer<GError>?
         let ok = vmstate_registry_load_from_stream(handle(registry), input, flags, &error)
         defer { if let error { g_error_free(error) } }
-        return (ok, error?.pointee.domain ?? 0, error?.pointee.code ?? 0,
-            error.map { String(cString: $0.pointee.message) } ?? "", UInt64(test_chunked_input_stream_reads(input)))
+        return (
+            ok, error?.pointee.domain ?? 0, error?.pointee.code ?? 0,
+            error.map { String(cString: $0.pointee.message) } ?? "", UInt64(test_chunked_input_stream_reads(input))
+        )
     }
 
     /// Saves through a chunked output stream with the C function.
@@ -78,8 +83,11 @@ import Testing
         let ok = vmstate_registry_save_to_stream(handle(registry), machineType, out, &error)
         defer { if let error { g_error_free(error) } }
         let array = test_chunked_output_stream_bytes(out)!
-        return (ok, Array(UnsafeBufferPointer(start: array.pointee.data, count: Int(array.pointee.len))),
-            error?.pointee.domain ?? 0, error?.pointee.code ?? 0, error.map { String(cString: $0.pointee.message) } ?? "")
+        return (
+            ok, Array(UnsafeBufferPointer(start: array.pointee.data, count: Int(array.pointee.len))),
+            error?.pointee.domain ?? 0, error?.pointee.code ?? 0,
+            error.map { String(cString: $0.pointee.message) } ?? ""
+        )
     }
 
     @Test(arguments: allFixtures, [1, 7, 4096])
@@ -107,7 +115,8 @@ import Testing
             if chunk == 1 {
                 // Every byte up to the vmdesc (0x06, be32 length, {"page_size"...) was one read.
                 let marker = Array("{\"page_size\"".utf8)
-                let vmdesc = try #require((0..<stream.count - marker.count).last { Array(stream[$0..<$0 + marker.count]) == marker })
+                let vmdesc = try #require(
+                    (0..<stream.count - marker.count).last { Array(stream[$0..<$0 + marker.count]) == marker })
                 #expect(result.reads >= UInt64(vmdesc - 5))
             }
         }
@@ -116,7 +125,8 @@ import Testing
     @Test func q35FailsTheSameWayThroughAStream() throws {
         let stream = try TestPaths.readBytes(RealStreamTests.streamDirectory("q35") + "/stream.bin")
         let machine = try FixtureMachine("q35", stream: stream)
-        let result = Self.loadFromStream(machine.registry, stream, chunk: 7, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let result = Self.loadFromStream(
+            machine.registry, stream, chunk: 7, flags: Registry.LoadOptions.keepUnknown.rawValue)
         #expect(!result.ok)
         #expect(result.code == VMStateError.Kind.mismatch.rawValue)
         #expect(result.message.hasPrefix("PCIBUS/nirq: section \"PCIBUS\" instance 0: "))
@@ -179,7 +189,9 @@ import Testing
             // Find this section's footer: 0x7e + its section id, searching forward.
             let id = Array(stream[offset + 1..<offset + 5])
             var f = offset + 5
-            while !(stream[f] == 0x7E && Array(stream[f + 1..<f + 5]) == id && (f + 5 == stream.count || [0, 1, 2, 3, 4].contains(stream[f + 5]))) { f += 1 }
+            while !(stream[f] == 0x7E && Array(stream[f + 1..<f + 5]) == id
+                && (f + 5 == stream.count || [0, 1, 2, 3, 4].contains(stream[f + 5])))
+            { f += 1 }
             offset = f + 5
         }
         cuts += starts + starts.map { $0 + 7 } + [stream.count - 3]
@@ -200,10 +212,13 @@ import Testing
             #expect(result.domain == vmstate_error_quark() && result.code == expected.kind.rawValue, "cut at \(cut)")
             #expect(result.code == VMStateError.Kind.shortInput.rawValue, "cut at \(cut): \(result.message)")
             // The same message, with the section named in front when the buffer's did not.
-            #expect(result.message.hasSuffix(expected.description) || result.message == expected.description,
+            #expect(
+                result.message.hasSuffix(expected.description) || result.message == expected.description,
                 "cut at \(cut): \(result.message) vs \(expected.description)")
             #expect(result.message.contains("(at byte \(expected.offset))"))
-            if cut > ramEnd && cut < starts[1] { #expect(result.message.contains("section \"ram\""), "\(result.message)") }
+            if cut > ramEnd && cut < starts[1] {
+                #expect(result.message.contains("section \"ram\""), "\(result.message)")
+            }
         }
     }
 
@@ -212,56 +227,79 @@ import Testing
         let stream = try source.registry.save(machineType: "tiny")
         let target = try RegistryTests.Machine(fill: false)
         let cut = 17 + 70 + 5000
-        let result = Self.loadFromStream(target.registry, stream, chunk: 4096, flags: 0, cut: Int64(cut),
+        let result = Self.loadFromStream(
+            target.registry, stream, chunk: 4096, flags: 0, cut: Int64(cut),
             failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
         #expect(!result.ok)
         #expect(result.domain == test_io_error_quark() && result.code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
-        #expect(result.message.hasPrefix("section \"ram\": reading the stream failed: connection reset by test"), "\(result.message)")
+        #expect(
+            result.message.hasPrefix("section \"ram\": reading the stream failed: connection reset by test"),
+            "\(result.message)")
         #expect(result.message.contains("(at byte \(cut))"), "\(result.message)")
     }
 
     @Test func diskFullIsTheStreamsErrorWithSectionAndOffset() throws {
         let machine = try RegistryTests.Machine(fill: true)
-        let full = Self.saveToStream(machine.registry, machineType: "tiny", chunk: 1000, failAt: 10000,
+        let full = Self.saveToStream(
+            machine.registry, machineType: "tiny", chunk: 1000, failAt: 10000,
             failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue))
         #expect(!full.ok)
         #expect(full.domain == test_io_error_quark() && full.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
-        #expect(full.message == "section \"ram\": writing the stream failed: no space left on test device (at byte 10000)")
+        #expect(
+            full.message == "section \"ram\": writing the stream failed: no space left on test device (at byte 10000)")
         #expect(full.bytes.count == 10000)
         #expect(full.bytes == Array(try machine.registry.save(machineType: "tiny")[..<10000]))
 
         // In a device section, and in the vmdesc after the sections (named by nothing but the offset).
         let stream = try machine.registry.save(machineType: "tiny")
-        let counterAt = try #require((0..<stream.count - 8).first { Array(stream[$0..<$0 + 8]) == [4, 0, 0, 0, 1, 7] + Array("co".utf8) })
-        let late = Self.saveToStream(machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(counterAt + 20),
+        let counterAt = try #require(
+            (0..<stream.count - 8).first { Array(stream[$0..<$0 + 8]) == [4, 0, 0, 0, 1, 7] + Array("co".utf8) })
+        let late = Self.saveToStream(
+            machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(counterAt + 20),
             failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue))
         #expect(!late.ok && late.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
-        #expect(late.message == "section \"counter\": writing the stream failed: no space left on test device (at byte \(counterAt + 20))")
-        let last = Self.saveToStream(machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(stream.count - 10),
+        #expect(
+            late.message
+                == "section \"counter\": writing the stream failed: no space left on test device (at byte \(counterAt + 20))"
+        )
+        let last = Self.saveToStream(
+            machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(stream.count - 10),
             failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue))
         #expect(!last.ok && last.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
-        #expect(last.message == "writing the stream failed: no space left on test device (at byte \(stream.count - 10))")
+        #expect(
+            last.message == "writing the stream failed: no space left on test device (at byte \(stream.count - 10))")
     }
 
     @Test func transactionalStreamLoadRestoresSizedDevices() throws {
         let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         let machine = try FixtureMachine("pc-bios", stream: stream)
-        let before = machine.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        let before = machine.pc.states.map {
+            Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd)))
+        }
         // Cut 20 bytes before the EOF marker: inside the last device section, after all others loaded.
         let marker = Array("{\"page_size\"".utf8)
-        let vmdesc = try #require((0..<stream.count - marker.count).last { Array(stream[$0..<$0 + marker.count]) == marker })
+        let vmdesc = try #require(
+            (0..<stream.count - marker.count).last { Array(stream[$0..<$0 + marker.count]) == marker })
         let cut = vmdesc - 5 - 1 - 20
-        let result = Self.loadFromStream(machine.registry, stream, chunk: 4096,
-            flags: (Registry.LoadOptions.keepUnknown.rawValue | Registry.LoadOptions.transactional.rawValue), cut: Int64(cut))
+        let result = Self.loadFromStream(
+            machine.registry, stream, chunk: 4096,
+            flags: (Registry.LoadOptions.keepUnknown.rawValue | Registry.LoadOptions.transactional.rawValue),
+            cut: Int64(cut))
         #expect(!result.ok)
         #expect(result.code == VMStateError.Kind.shortInput.rawValue)
-        #expect(result.message.contains("(load rolled back: the state is as it was before the call)"), "\(result.message)")
-        let after = machine.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        #expect(
+            result.message.contains("(load rolled back: the state is as it was before the call)"), "\(result.message)")
+        let after = machine.pc.states.map {
+            Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd)))
+        }
         #expect(after == before)
         // Without TRANSACTIONAL the same cut leaves the earlier sections loaded.
         let other = try FixtureMachine("pc-bios", stream: stream)
-        _ = Self.loadFromStream(other.registry, stream, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue, cut: Int64(cut))
-        let changed = other.pc.states.map { Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd))) }
+        _ = Self.loadFromStream(
+            other.registry, stream, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue, cut: Int64(cut))
+        let changed = other.pc.states.map {
+            Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd)))
+        }
         #expect(changed != before)
     }
 
@@ -281,7 +319,8 @@ import Testing
         #expect(qemu_file_total_transferred(f) == 7)
         #expect(qemu_fclose(f) == 0)
         let kept = test_chunked_output_stream_bytes(out)!
-        #expect(Array(UnsafeBufferPointer(start: kept.pointee.data, count: Int(kept.pointee.len))) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(
+            Array(UnsafeBufferPointer(start: kept.pointee.data, count: Int(kept.pointee.len))) == [1, 2, 3, 4, 5, 6, 7])
         // qemu_fclose did not close the stream.
         #expect(g_output_stream_is_closed(out) == 0)
 

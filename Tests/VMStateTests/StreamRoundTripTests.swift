@@ -25,7 +25,8 @@ import Testing
             try registry.load(original, options: options)
         } throws: { error in
             let e = error as! VMStateError
-            return e.kind == .ram && e.description == "pc.ram: the stream has a RAM block that is not registered (at byte 43)"
+            return e.kind == .ram
+                && e.description == "pc.ram: the stream has a RAM block that is not registered (at byte 43)"
         }
     }
 }

@@ -18,11 +18,15 @@ import Testing
             defer { g_object_unref(address) }
             var effective: UnsafeMutablePointer<GSocketAddress>?
             var error: UnsafeMutablePointer<GError>?
-            let added = g_socket_listener_add_address(listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+            let added = g_socket_listener_add_address(
+                listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
                 nil, &effective, &error)
-            if let error { defer { g_error_free(error) }; Issue.record("listen: \(String(cString: error.pointee.message))") }
+            if let error {
+                defer { g_error_free(error) }; Issue.record("listen: \(String(cString: error.pointee.message))")
+            }
             try #require(added != 0)
-            port = g_inet_socket_address_get_port(OpaquePointer(effective!).map { UnsafeMutablePointer<GInetSocketAddress>($0) }!)
+            port = g_inet_socket_address_get_port(
+                OpaquePointer(effective!).map { UnsafeMutablePointer<GInetSocketAddress>($0) }!)
             g_object_unref(effective)
         }
 
@@ -39,7 +43,8 @@ import Testing
                 return (false, -1, String(cString: error!.pointee.message))
             }
             defer { g_object_unref(connection) }
-            let input = g_io_stream_get_input_stream(UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self))
+            let input = g_io_stream_get_input_stream(
+                UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self))
             let ok = vmstate_registry_load_from_stream(StreamIOTests.handle(registry), input, flags, &error)
             defer { if let error { g_error_free(error) } }
             return (ok, error?.pointee.code ?? 0, error.map { String(cString: $0.pointee.message) } ?? "")
@@ -122,7 +127,9 @@ import Testing
         #expect(array.pointee.len == 0)
         #expect(error?.pointee.code == VMStateError.Kind.boundExceeded.rawValue)
         let message = error.map { String(cString: $0.pointee.message) } ?? ""
-        #expect(message.hasPrefix("the stream does not fit in a GByteArray, which holds at most 4 GiB: save to a GOutputStream"),
+        #expect(
+            message.hasPrefix(
+                "the stream does not fit in a GByteArray, which holds at most 4 GiB: save to a GOutputStream"),
             "\(message)")
         if let error { g_error_free(error) }
 
@@ -131,7 +138,8 @@ import Testing
         defer { g_object_unref(counter) }
         #expect(vmstate_registry_save_to_stream(StreamIOTests.handle(source), "big", counter, nil))
         let pages = length / 4096
-        let expectedSize = 8 + 5 + 3 + (1 + 4 + 1 + 3 + 8 + 8 + 1 + 6 + 8 + 8 + 5) + (1 + 4 + 8 + 7 + pages * (8 + 4096) + 8 + 5) + 1
+        let expectedSize =
+            8 + 5 + 3 + (1 + 4 + 1 + 3 + 8 + 8 + 1 + 6 + 8 + 8 + 5) + (1 + 4 + 8 + 7 + pages * (8 + 4096) + 8 + 5) + 1
         let size = Int(test_chunked_output_stream_count(counter))
         #expect(size > Int(UInt32.max))
         #expect(size > expectedSize && size < expectedSize + 200)

@@ -36,7 +36,8 @@ private final class ScratchTables {
         d.minimum_version_id = 1
         d.fields = UnsafePointer(list)
         if let subsections {
-            let subs = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(capacity: subsections.count + 1)
+            let subs = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(
+                capacity: subsections.count + 1)
             subs.initialize(from: subsections.map { Optional($0) } + [nil], count: subsections.count + 1)
             subsectionArrays.append(subs)
             d.subsections = subs
@@ -97,7 +98,8 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         defer { g_error_free(err) }
         #expect(err.pointee.domain == vmstate_error_quark())
         #expect(err.pointee.code == Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue))
-        #expect(String(cString: err.pointee.message) == "broken_info/x: the field has neither info nor vmsd (at byte 0)")
+        #expect(
+            String(cString: err.pointee.message) == "broken_info/x: the field has neither info nor vmsd (at byte 0)")
     }
 
     @Test("the same table fails vmstate_save_state with -EINVAL before writing a byte")
@@ -118,16 +120,21 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         ("broken_varray_flags", "broken_varray_flags/items: more than one VMS_VARRAY_* flag (at byte 0)"),
         ("broken_multiply", "broken_multiply/items: VMS_MULTIPLY without VMS_VBUFFER (at byte 0)"),
         ("broken_alloc", "broken_alloc/items: VMS_ALLOC without VMS_POINTER (at byte 0)"),
-        ("broken_multiply_elements",
-         "broken_multiply_elements/x: VMS_MULTIPLY_ELEMENTS without an element count (VMS_ARRAY or VMS_VARRAY_*) (at byte 0)"),
+        (
+            "broken_multiply_elements",
+            "broken_multiply_elements/x: VMS_MULTIPLY_ELEMENTS without an element count (VMS_ARRAY or VMS_VARRAY_*) (at byte 0)"
+        ),
         ("broken_struct", "broken_inner/missing: a struct field without vmsd (at byte 0)"),
         ("broken_info", "broken_info/x: the field has neither info nor vmsd (at byte 0)"),
-        ("broken_subsection",
-         "broken_subsection/elsewhere/sub: the name \"elsewhere/sub\" is not the parent's name \"broken_subsection\" followed by more; the loader hands such a subsection back to the caller, so it never loads (at byte 0)"),
+        (
+            "broken_subsection",
+            "broken_subsection/elsewhere/sub: the name \"elsewhere/sub\" is not the parent's name \"broken_subsection\" followed by more; the loader hands such a subsection back to the caller, so it never loads (at byte 0)"
+        ),
     ]
 
-    @Test("each planted mistake of a rule the engine relies on is refused when planned",
-          arguments: plantedFieldRules.map(\.table))
+    @Test(
+        "each planted mistake of a rule the engine relies on is refused when planned",
+        arguments: plantedFieldRules.map(\.table))
     func plantedRuleRefused(_ table: String) throws {
         let want = try #require(Self.plantedFieldRules.first { $0.table == table }).message
         let error = try #require(addError(try brokenTable(table)))
@@ -139,26 +146,34 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
     func warningsAccepted() throws {
         #expect(addError(try brokenTable("broken_duplicate")) == nil)
         let t = ScratchTables()
-        let sub = t.description("devextra", fields: [t.field("y", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)])
-        let dev = t.description("dev", fields: [t.field("x", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)],
-                                subsections: [sub])
+        let sub = t.description(
+            "devextra", fields: [t.field("y", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)])
+        let dev = t.description(
+            "dev", fields: [t.field("x", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)],
+            subsections: [sub])
         #expect(addError(dev) == nil)
     }
 
     @Test("VMS_MULTIPLY_ELEMENTS with num 0")
     func multiplyElementsZero() throws {
         let t = ScratchTables()
-        let dev = t.description("dev", fields: [
-            t.field("x", flags: VMS_ARRAY.rawValue | VMS_MULTIPLY_ELEMENTS.rawValue, info: VMSTATE_STD_UINT32.info, num: 0)
-        ])
+        let dev = t.description(
+            "dev",
+            fields: [
+                t.field(
+                    "x", flags: VMS_ARRAY.rawValue | VMS_MULTIPLY_ELEMENTS.rawValue, info: VMSTATE_STD_UINT32.info,
+                    num: 0)
+            ])
         #expect(addError(dev)?.description == "dev/x: VMS_MULTIPLY_ELEMENTS with num 0 (at byte 0)")
     }
 
     @Test("tmp, qtailq, qlist and gtree need a vmsd")
     func listInfosNeedVMSD() throws {
         let t = ScratchTables()
-        for (info, name) in [(VMSTATE_STD_TMP, "tmp"), (VMSTATE_STD_QTAILQ, "qtailq"), (VMSTATE_STD_QLIST, "qlist"),
-                             (VMSTATE_STD_GTREE, "gtree")] {
+        for (info, name) in [
+            (VMSTATE_STD_TMP, "tmp"), (VMSTATE_STD_QTAILQ, "qtailq"), (VMSTATE_STD_QLIST, "qlist"),
+            (VMSTATE_STD_GTREE, "gtree"),
+        ] {
             let dev = t.description("dev", fields: [t.field("l", flags: VMS_SINGLE.rawValue, info: info.info)])
             #expect(addError(dev)?.description == "dev/l: info \"\(name)\" without vmsd (at byte 0)")
         }
@@ -190,15 +205,18 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         let longName = "c/" + String(repeating: "n", count: 254)
         let long = t.description(longName, fields: [x])
         let c = t.description("c", fields: [x], subsections: [long])
-        #expect(addError(c)?.description == "c/\(String(repeating: "n", count: 254)): the name is 256 bytes; the stream allows 255 (at byte 0)")
+        #expect(
+            addError(c)?.description
+                == "c/\(String(repeating: "n", count: 254)): the name is 256 bytes; the stream allows 255 (at byte 0)")
     }
 
     @Test("a broken subsection fails the parent even when it is never needed")
     func brokenSubsectionFailsParent() throws {
         let t = ScratchTables()
         let sub = t.description("p/s", fields: [t.field("y", flags: VMS_SINGLE.rawValue)])
-        let p = t.description("p", fields: [t.field("x", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)],
-                              subsections: [sub])
+        let p = t.description(
+            "p", fields: [t.field("x", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)],
+            subsections: [sub])
         #expect(addError(p)?.description == "p/s/y: the field has neither info nor vmsd (at byte 0)")
     }
 
@@ -212,12 +230,13 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
     @Test("the standard infos come from one list: numbering, addresses and names agree")
     func standardInfoList() {
         let names = VMStateStdKind.all.map { String(cString: $0.info.pointee.name) }
-        #expect(names == [
-            "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-            "int32 equal", "int32 le", "uint8 equal", "uint16 equal", "uint32 equal", "int64 equal",
-            "uint64", "CPU_Double_U", "buffer", "unused_buffer", "timer", "tmp", "bitmap", "qtailq",
-            "gtree", "qlist",
-        ])
+        #expect(
+            names == [
+                "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                "int32 equal", "int32 le", "uint8 equal", "uint16 equal", "uint32 equal", "int64 equal",
+                "uint64", "CPU_Double_U", "buffer", "unused_buffer", "timer", "tmp", "bitmap", "qtailq",
+                "gtree", "qlist",
+            ])
         #expect(StandardKind.of(VMSTATE_STD_QLIST.info) == VMSTATE_STD_QLIST)
         #expect(vmstate_std_info(Int32(VMSTATE_STD_COUNT.rawValue)) == nil)
     }

@@ -24,7 +24,8 @@ import Testing
         let structAfter = Array(UnsafeRawBufferPointer(start: device.opaque, count: device.size))
         #expect(structAfter == structBefore, "the struct's bytes changed", sourceLocation: sourceLocation)
         #expect(device.digest == digestBefore, "what the struct reaches changed", sourceLocation: sourceLocation)
-        #expect(e.reason.hasSuffix("(load rolled back: the state is as it was before the call)"),
+        #expect(
+            e.reason.hasSuffix("(load rolled back: the state is as it was before the call)"),
             sourceLocation: sourceLocation)
         return e
     }
@@ -36,7 +37,10 @@ import Testing
         let e = expectRolledBack(HxDevice("hx-ptr"), [0x00])
         #expect(e.kind == .shortInput && e.path == "hx-ptr/n16" && e.offset == 0)
         // The example of docs/C-API.md (vmstate_load_checked): the phrase ends the REASON part.
-        #expect(e.description == "hx-ptr/n16: input ended (load rolled back: the state is as it was before the call); expected 2 bytes, got 1 left (at byte 0)")
+        #expect(
+            e.description
+                == "hx-ptr/n16: input ended (load rolled back: the state is as it was before the call); expected 2 bytes, got 1 left (at byte 0)"
+        )
     }
 
     @Test func failureInAMiddleFieldAfterAllocations() {
@@ -60,7 +64,8 @@ import Testing
 
     @Test func failureInASubsection() {
         var wire = HxNestWire(tmpCount: 2)
-        wire.tail = HxWire().subsection("hx-nest/a").be32(7).subsection("hx-nest/b", version: 2).be64(0xB)
+        wire.tail =
+            HxWire().subsection("hx-nest/a").be32(7).subsection("hx-nest/b", version: 2).be64(0xB)
             .subsection("hx-nest/b/c").be16(0).bytes
         let device = HxDevice("hx-nest", sample: true)
         let e = expectRolledBack(device, wire.bytes)
@@ -140,7 +145,8 @@ import Testing
         for name in ["hx-ptr", "hx-coll", "hx-nest"] {
             let source = HxDevice(name, sample: name != "hx-ptr")
             let bytes = name == "hx-ptr" ? allocatingPtr.bytes : try source.save()
-            for cut in stride(from: 0, to: bytes.count, by: 3) where (try? HxDevice(name).load(Array(bytes.prefix(cut)))) == nil {
+            for cut in stride(from: 0, to: bytes.count, by: 3)
+            where (try? HxDevice(name).load(Array(bytes.prefix(cut)))) == nil {
                 expectRolledBack(HxDevice(name, sample: name != "hx-ptr"), Array(bytes.prefix(cut)))
             }
         }
@@ -166,7 +172,10 @@ import Testing
         let e = machine.error(bytes, options: .transactional)
         #expect(e.kind == .boundExceeded && e.path == "hx-varray/a16")
         #expect(e.reason.hasSuffix("(load rolled back: the state is as it was before the call)"))
-        #expect(e.description == "hx-varray/a16: section \"hx-varray\" instance 0: the field would be written outside its struct: 19998 bytes at offset 120 of a 168-byte region (load rolled back: the state is as it was before the call); expected at most the struct's size, got 9999 element(s) of 2 bytes (at byte \(e.offset))")
+        #expect(
+            e.description
+                == "hx-varray/a16: section \"hx-varray\" instance 0: the field would be written outside its struct: 19998 bytes at offset 120 of a 168-byte region (load rolled back: the state is as it was before the call); expected at most the struct's size, got 9999 element(s) of 2 bytes (at byte \(e.offset))"
+        )
         for (name, device) in machine.devices { #expect(device.digest == digests[name], "\(name) changed") }
         // Without the option the devices before the failure keep what they loaded.
         let plain = try HostileStreamTests.Machine(sample: true)

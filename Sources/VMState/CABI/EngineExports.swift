@@ -251,7 +251,8 @@ func cMessage(_ text: String) -> String {
         return false
     }
     do throws(VMStateError) {
-        try VMStateEngine.loadChecked(MigrationFile(input: input), vmsd, opaque, size: opaque_size,
+        try VMStateEngine.loadChecked(
+            MigrationFile(input: input), vmsd, opaque, size: opaque_size,
             version: version_id, options: VMStateEngine.LoadOptions(rawValue: flags))
         return true
     } catch let failure {

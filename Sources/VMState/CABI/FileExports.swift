@@ -20,13 +20,17 @@ import CVMState
 }
 
 /// C's `vmstate_file_new_output_stream`, declared and documented in `migration/vmstate.h`.
-@c @implementation public func vmstate_file_new_output_stream(_ out: UnsafeMutablePointer<GOutputStream>?) -> OpaquePointer? {
+@c @implementation public func vmstate_file_new_output_stream(_ out: UnsafeMutablePointer<GOutputStream>?)
+    -> OpaquePointer?
+{
     guard let out else { return nil }
     return MigrationFile(sink: StreamSink(out)).retainedHandle()
 }
 
 /// C's `vmstate_file_new_input_stream`, declared and documented in `migration/vmstate.h`.
-@c @implementation public func vmstate_file_new_input_stream(_ input: UnsafeMutablePointer<GInputStream>?) -> OpaquePointer? {
+@c @implementation public func vmstate_file_new_input_stream(_ input: UnsafeMutablePointer<GInputStream>?)
+    -> OpaquePointer?
+{
     guard let input else { return nil }
     // QEMU's QEMUFile over a channel: looking past the end records -EIO (see peekPastEndFails).
     return MigrationFile(source: StreamSource(input), peekPastEndFails: true).retainedHandle()
@@ -63,16 +67,24 @@ import CVMState
 /// C's `qemu_file_set_error`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_file_set_error(_ f: OpaquePointer?, _ ret: Int32) { file(f)?.setError(ret) }
 /// C's `qemu_file_total_transferred`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_file_total_transferred(_ f: OpaquePointer?) -> Int64 { Int64(file(f)?.position ?? 0) }
+@c @implementation public func qemu_file_total_transferred(_ f: OpaquePointer?) -> Int64 {
+    Int64(file(f)?.position ?? 0)
+}
 
 // MARK: output
 
 /// C's `qemu_put_byte`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_byte(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putByte(UInt8(truncatingIfNeeded: v)) }
+@c @implementation public func qemu_put_byte(_ f: OpaquePointer?, _ v: Int32) {
+    file(f)?.putByte(UInt8(truncatingIfNeeded: v))
+}
 /// C's `qemu_put_sbyte`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_sbyte(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putByte(UInt8(truncatingIfNeeded: v)) }
+@c @implementation public func qemu_put_sbyte(_ f: OpaquePointer?, _ v: Int32) {
+    file(f)?.putByte(UInt8(truncatingIfNeeded: v))
+}
 /// C's `qemu_put_be16`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_be16(_ f: OpaquePointer?, _ v: UInt32) { file(f)?.putBE16(UInt16(truncatingIfNeeded: v)) }
+@c @implementation public func qemu_put_be16(_ f: OpaquePointer?, _ v: UInt32) {
+    file(f)?.putBE16(UInt16(truncatingIfNeeded: v))
+}
 /// C's `qemu_put_be32`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_be32(_ f: OpaquePointer?, _ v: UInt32) { file(f)?.putBE32(v) }
 /// C's `qemu_put_be64`, declared and documented in `migration/qemu-file-types.h`.
@@ -94,27 +106,49 @@ import CVMState
 }
 
 /// C's `qemu_put_8s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_8s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt8>?) { file(f)?.putByte(pv?.pointee ?? 0) }
+@c @implementation public func qemu_put_8s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt8>?) {
+    file(f)?.putByte(pv?.pointee ?? 0)
+}
 /// C's `qemu_put_be16s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_be16s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt16>?) { file(f)?.putBE16(pv?.pointee ?? 0) }
+@c @implementation public func qemu_put_be16s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt16>?) {
+    file(f)?.putBE16(pv?.pointee ?? 0)
+}
 /// C's `qemu_put_be32s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_be32s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt32>?) { file(f)?.putBE32(pv?.pointee ?? 0) }
+@c @implementation public func qemu_put_be32s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt32>?) {
+    file(f)?.putBE32(pv?.pointee ?? 0)
+}
 /// C's `qemu_put_be64s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_be64s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt64>?) { file(f)?.putBE64(pv?.pointee ?? 0) }
+@c @implementation public func qemu_put_be64s(_ f: OpaquePointer?, _ pv: UnsafePointer<UInt64>?) {
+    file(f)?.putBE64(pv?.pointee ?? 0)
+}
 /// C's `qemu_put_s8s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_s8s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int8>?) { file(f)?.putByte(UInt8(bitPattern: pv?.pointee ?? 0)) }
+@c @implementation public func qemu_put_s8s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int8>?) {
+    file(f)?.putByte(UInt8(bitPattern: pv?.pointee ?? 0))
+}
 /// C's `qemu_put_sbe16`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_sbe16(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putBE16(UInt16(truncatingIfNeeded: v)) }
+@c @implementation public func qemu_put_sbe16(_ f: OpaquePointer?, _ v: Int32) {
+    file(f)?.putBE16(UInt16(truncatingIfNeeded: v))
+}
 /// C's `qemu_put_sbe32`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_sbe32(_ f: OpaquePointer?, _ v: Int32) { file(f)?.putBE32(UInt32(bitPattern: v)) }
+@c @implementation public func qemu_put_sbe32(_ f: OpaquePointer?, _ v: Int32) {
+    file(f)?.putBE32(UInt32(bitPattern: v))
+}
 /// C's `qemu_put_sbe64`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_sbe64(_ f: OpaquePointer?, _ v: Int64) { file(f)?.putBE64(UInt64(bitPattern: v)) }
+@c @implementation public func qemu_put_sbe64(_ f: OpaquePointer?, _ v: Int64) {
+    file(f)?.putBE64(UInt64(bitPattern: v))
+}
 /// C's `qemu_put_sbe16s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_sbe16s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int16>?) { file(f)?.putBE16(UInt16(bitPattern: pv?.pointee ?? 0)) }
+@c @implementation public func qemu_put_sbe16s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int16>?) {
+    file(f)?.putBE16(UInt16(bitPattern: pv?.pointee ?? 0))
+}
 /// C's `qemu_put_sbe32s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_sbe32s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int32>?) { file(f)?.putBE32(UInt32(bitPattern: pv?.pointee ?? 0)) }
+@c @implementation public func qemu_put_sbe32s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int32>?) {
+    file(f)?.putBE32(UInt32(bitPattern: pv?.pointee ?? 0))
+}
 /// C's `qemu_put_sbe64s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_put_sbe64s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int64>?) { file(f)?.putBE64(UInt64(bitPattern: pv?.pointee ?? 0)) }
+@c @implementation public func qemu_put_sbe64s(_ f: OpaquePointer?, _ pv: UnsafePointer<Int64>?) {
+    file(f)?.putBE64(UInt64(bitPattern: pv?.pointee ?? 0))
+}
 
 // MARK: input
 
@@ -135,12 +169,15 @@ import CVMState
 @c @implementation public func qemu_get_be64(_ f: OpaquePointer?) -> UInt64 { be(f, 8) }
 
 /// C's `qemu_get_buffer`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_buffer(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int) -> Int {
+@c @implementation public func qemu_get_buffer(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int)
+    -> Int
+{
     file(f)?.getBytes(into: buf.map(UnsafeMutableRawPointer.init), size) ?? 0
 }
 
 /// C's `qemu_get_counted_string`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_counted_string(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?) -> Int {
+@c @implementation public func qemu_get_counted_string(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?) -> Int
+{
     guard let file = file(f), let buf, let len = file.getByte() else { return 0 }
     let got = file.getBytes(into: UnsafeMutableRawPointer(buf), Int(len))
     buf[got] = 0
@@ -148,27 +185,45 @@ import CVMState
 }
 
 /// C's `qemu_get_8s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt8>?) { pv?.pointee = file(f)?.getByte() ?? 0 }
+@c @implementation public func qemu_get_8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt8>?) {
+    pv?.pointee = file(f)?.getByte() ?? 0
+}
 /// C's `qemu_get_be16s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt16>?) { let v = UInt16(be(f, 2)); pv?.pointee = v }
+@c @implementation public func qemu_get_be16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt16>?) {
+    let v = UInt16(be(f, 2)); pv?.pointee = v
+}
 /// C's `qemu_get_be32s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt32>?) { let v = UInt32(be(f, 4)); pv?.pointee = v }
+@c @implementation public func qemu_get_be32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt32>?) {
+    let v = UInt32(be(f, 4)); pv?.pointee = v
+}
 /// C's `qemu_get_be64s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_be64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt64>?) { let v = be(f, 8); pv?.pointee = v }
+@c @implementation public func qemu_get_be64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt64>?) {
+    let v = be(f, 8); pv?.pointee = v
+}
 /// C's `qemu_get_s8s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_s8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int8>?) { pv?.pointee = Int8(bitPattern: file(f)?.getByte() ?? 0) }
+@c @implementation public func qemu_get_s8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int8>?) {
+    pv?.pointee = Int8(bitPattern: file(f)?.getByte() ?? 0)
+}
 /// C's `qemu_get_sbe16`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe16(_ f: OpaquePointer?) -> Int32 { Int32(Int16(truncatingIfNeeded: be(f, 2))) }
+@c @implementation public func qemu_get_sbe16(_ f: OpaquePointer?) -> Int32 {
+    Int32(Int16(truncatingIfNeeded: be(f, 2)))
+}
 /// C's `qemu_get_sbe32`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe32(_ f: OpaquePointer?) -> Int32 { Int32(truncatingIfNeeded: be(f, 4)) }
 /// C's `qemu_get_sbe64`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe64(_ f: OpaquePointer?) -> Int64 { Int64(bitPattern: be(f, 8)) }
 /// C's `qemu_get_sbe16s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int16>?) { let v = Int16(truncatingIfNeeded: be(f, 2)); pv?.pointee = v }
+@c @implementation public func qemu_get_sbe16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int16>?) {
+    let v = Int16(truncatingIfNeeded: be(f, 2)); pv?.pointee = v
+}
 /// C's `qemu_get_sbe32s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int32>?) { let v = Int32(truncatingIfNeeded: be(f, 4)); pv?.pointee = v }
+@c @implementation public func qemu_get_sbe32s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int32>?) {
+    let v = Int32(truncatingIfNeeded: be(f, 4)); pv?.pointee = v
+}
 /// C's `qemu_get_sbe64s`, declared and documented in `migration/qemu-file-types.h`.
-@c @implementation public func qemu_get_sbe64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int64>?) { let v = Int64(bitPattern: be(f, 8)); pv?.pointee = v }
+@c @implementation public func qemu_get_sbe64s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int64>?) {
+    let v = Int64(bitPattern: be(f, 8)); pv?.pointee = v
+}
 
 /// C's `qemu_peek_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_peek_byte(_ f: OpaquePointer?, _ offset: Int32) -> Int32 {

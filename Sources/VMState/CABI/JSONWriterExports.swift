@@ -22,24 +22,40 @@ import CVMState
 }
 
 /// C's `json_writer_start_object`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_start_object(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.startObject(name(n)) }
+@c @implementation public func json_writer_start_object(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
+    writer(w)?.startObject(name(n))
+}
 /// C's `json_writer_end_object`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_end_object(_ w: OpaquePointer?) { writer(w)?.endObject() }
 /// C's `json_writer_start_array`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_start_array(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.startArray(name(n)) }
+@c @implementation public func json_writer_start_array(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
+    writer(w)?.startArray(name(n))
+}
 /// C's `json_writer_end_array`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_end_array(_ w: OpaquePointer?) { writer(w)?.endArray() }
 /// C's `json_writer_bool`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_bool(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Bool) { writer(w)?.bool(name(n), v) }
+@c @implementation public func json_writer_bool(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Bool) {
+    writer(w)?.bool(name(n), v)
+}
 /// C's `json_writer_null`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_null(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) { writer(w)?.null(name(n)) }
+@c @implementation public func json_writer_null(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
+    writer(w)?.null(name(n))
+}
 /// C's `json_writer_int64`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_int64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Int64) { writer(w)?.int(name(n), v) }
+@c @implementation public func json_writer_int64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Int64) {
+    writer(w)?.int(name(n), v)
+}
 /// C's `json_writer_uint64`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_uint64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: UInt64) { writer(w)?.uint(name(n), v) }
+@c @implementation public func json_writer_uint64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: UInt64) {
+    writer(w)?.uint(name(n), v)
+}
 /// C's `json_writer_double`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_double(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Double) { writer(w)?.double(name(n), v) }
+@c @implementation public func json_writer_double(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Double) {
+    writer(w)?.double(name(n), v)
+}
 /// C's `json_writer_str`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_str(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ s: UnsafePointer<CChar>?) {
+@c @implementation public func json_writer_str(
+    _ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ s: UnsafePointer<CChar>?
+) {
     writer(w)?.string(name(n), s.map { String(cString: $0) } ?? "")
 }

@@ -73,7 +73,8 @@ private func failMigration(
 ) -> Bool {
     converged?.pointee = false
     guard let m = migration(mig) else {
-        return failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_iterate_until: NULL argument"))
+        return failMigration(
+            error, nil, VMStateError(.failed, reason: "vmstate_migration_iterate_until: NULL argument"))
     }
     do throws(VMStateError) {
         converged?.pointee = try m.iterate(untilDowntime: max_downtime_us, maxPasses: Int(max_passes))

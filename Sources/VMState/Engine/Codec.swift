@@ -1,7 +1,7 @@
 import CGLib
 import CVMState
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Big-endian runs of scalars between the device struct and the file, in bulk: one bounds
@@ -38,7 +38,10 @@ enum Codec {
             if stride == 1 {
                 dest.copyMemory(from: source, byteCount: count)
             } else {
-                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i * stride, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+                for i in 0..<count {
+                    dest.storeBytes(
+                        of: source.load(fromByteOffset: i * stride, as: UInt8.self), toByteOffset: i, as: UInt8.self)
+                }
             }
         case 2:
             if stride == 2 { return swapCopy(dest, source, count: count, as: UInt16.self) }
@@ -85,11 +88,18 @@ enum Codec {
         switch width {
         case 1:
             if isBool {
-                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: i * stride, as: UInt8.self) }
+                for i in 0..<count {
+                    dest.storeBytes(
+                        of: source.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: i * stride,
+                        as: UInt8.self)
+                }
             } else if stride == 1 {
                 dest.copyMemory(from: source, byteCount: count)
             } else {
-                for i in 0..<count { dest.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i * stride, as: UInt8.self) }
+                for i in 0..<count {
+                    dest.storeBytes(
+                        of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i * stride, as: UInt8.self)
+                }
             }
         case 2:
             if stride == 2 { return swapCopy(dest, source, count: count, as: UInt16.self) }
@@ -137,7 +147,8 @@ enum Codec {
     /// SAFETY: `range` lies in `items` (a program's steps only name their own items; a
     /// repeatStruct's `body` follows it), and `dest` holds the run's `wireBytes`.
     static func putRun(
-        _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeRawPointer, into dest: UnsafeMutableRawPointer
+        _ items: UnsafeBufferPointer<RunItem>, _ range: Range<Int>, base: UnsafeRawPointer,
+        into dest: UnsafeMutableRawPointer
     ) -> Int {
         var out = dest
         var item = items.baseAddress! + range.lowerBound
@@ -209,7 +220,9 @@ enum Codec {
                 input += 8
             case .array:
                 let width = Int(item.pointee.width), count = Int(item.pointee.count)
-                loadBigEndian(dest, input, count: count, width: width, stride: Int(item.pointee.stride), isBool: item.pointee.isBool)
+                loadBigEndian(
+                    dest, input, count: count, width: width, stride: Int(item.pointee.stride),
+                    isBool: item.pointee.isBool)
                 input += count &* width
             case .repeatStruct:
                 let first = item - items.baseAddress! + 1
@@ -254,7 +267,9 @@ enum Codec {
     ///
     /// SAFETY: every read is after a check against `end` (the length byte needs 2 bytes, the
     /// name compared needs `len` >= parent.count + 1 bytes after the 2).
-    static func startsSubsection(_ p: UnsafeRawPointer, end: UnsafeRawPointer, of parent: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func startsSubsection(_ p: UnsafeRawPointer, end: UnsafeRawPointer, of parent: UnsafeBufferPointer<UInt8>)
+        -> Bool
+    {
         guard end - p >= 2 else { return true }
         let len = Int(p.load(fromByteOffset: 1, as: UInt8.self))
         guard len >= parent.count + 1 else { return false }
@@ -362,14 +377,16 @@ enum GTreeNodes {
         return [Node](unsafeUninitializedCapacity: n) { buffer, initialized in
             var collector = Collector(next: buffer.baseAddress!, left: n)
             withUnsafeMutablePointer(to: &collector) { context in
-                g_tree_foreach(tree, { key, value, data in
-                    let c = data!.assumingMemoryBound(to: Collector.self)
-                    guard c.pointee.left > 0 else { return 1 }
-                    c.pointee.next.initialize(to: (key, value))
-                    c.pointee.next += 1
-                    c.pointee.left -= 1
-                    return 0
-                }, context)
+                g_tree_foreach(
+                    tree,
+                    { key, value, data in
+                        let c = data!.assumingMemoryBound(to: Collector.self)
+                        guard c.pointee.left > 0 else { return 1 }
+                        c.pointee.next.initialize(to: (key, value))
+                        c.pointee.next += 1
+                        c.pointee.left -= 1
+                        return 0
+                    }, context)
             }
             initialized = n - collector.left
         }

@@ -170,12 +170,16 @@ struct Engine {
             for (k, v) in nodes {
                 file.putByte(1)
                 if let key {
-                    guard let k else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree key") }
+                    guard let k else {
+                        throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree key")
+                    }
                     try saveNested(key, k, version: key.versionID, vmdesc: vmdesc)
                 } else {
                     file.putBE64(UInt64(UInt(bitPattern: k)))
                 }
-                guard let v else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree value") }
+                guard let v else {
+                    throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree value")
+                }
                 try saveNested(value, v, version: value.versionID, vmdesc: vmdesc)
             }
             file.putByte(0)
@@ -187,13 +191,16 @@ struct Engine {
             file.failure = nil
             // SAFETY: the writer is passed unretained: the caller holds it for this call, and the
             // C put may only use it during the call (json_* functions of the vmdesc argument).
-            let r = put(file.handle, element, size, field.field, vmdesc.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) })
+            let r = put(
+                file.handle, element, size, field.field,
+                vmdesc.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) })
             let inner = file.failure
             file.failure = saved
             if r != 0 {
-                throw inner ?? VMStateError(
-                    .fieldFailed, offset: file.position,
-                    reason: "\(field.typeName) put returned \(r)", errno: r)
+                throw inner
+                    ?? VMStateError(
+                        .fieldFailed, offset: file.position,
+                        reason: "\(field.typeName) put returned \(r)", errno: r)
             }
         case .none:
             throw VMStateError(.invalidTable, offset: file.position, reason: "field has neither info nor vmsd")
@@ -207,8 +214,10 @@ struct Engine {
         for (sub, name) in plan.subsections {
             if let needed = sub.pointee.needed, !needed(opaque) { continue }
             guard name.count <= 255 else {
-                throw VMStateError(.invalidTable, offset: file.position,
-                    reason: "subsection name longer than 255 bytes: \(sub.pointee.name.map { String(cString: $0) } ?? "")")
+                throw VMStateError(
+                    .invalidTable, offset: file.position,
+                    reason:
+                        "subsection name longer than 255 bytes: \(sub.pointee.name.map { String(cString: $0) } ?? "")")
             }
             if let vmdesc {
                 if !described {
@@ -239,7 +248,8 @@ struct Engine {
         if let loadGuard {
             loadGuard.depth += 1
             if loadGuard.depth > LoadGuard.maximumDepth {
-                throw VMStateError(.boundExceeded, offset: file.position,
+                throw VMStateError(
+                    .boundExceeded, offset: file.position,
                     reason: "descriptions nested deeper than \(LoadGuard.maximumDepth) levels")
             }
         }
@@ -300,13 +310,15 @@ struct Engine {
         let size = try elementSize(field, opaque)
         let extent = size.multipliedReportingOverflow(by: n)
         guard !extent.overflow else {
-            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+            throw VMStateError(
+                .boundExceeded, path: field.name, offset: file.position,
                 reason: "element count times size overflows", actual: "\(n) x \(size)")
         }
         // The field's own bytes in its struct: its elements, or the pointer to them.
         let own = field.isPointer ? MemoryLayout<UnsafeRawPointer>.size : footprint(field, n: n, size: size)
         if let loadGuard, own > 0, let problem = loadGuard.check(opaque + field.offset, own, owner: opaque) {
-            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+            throw VMStateError(
+                .boundExceeded, path: field.name, offset: file.position,
                 reason: "the field would be written outside its struct: \(problem)",
                 expected: "at most the struct's size", actual: "\(n) element(s) of \(size) bytes")
         }
@@ -319,7 +331,8 @@ struct Engine {
         if let loadGuard, field.isPointer, n > 0, let base,
             let problem = loadGuard.check(base, footprint(field, n: n, size: size), owner: base)
         {
-            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+            throw VMStateError(
+                .boundExceeded, path: field.name, offset: file.position,
                 reason: "the field would be written past the memory its pointer points into: \(problem)",
                 expected: "at most the pointed-to region's size", actual: "\(n) element(s) of \(size) bytes")
         }
@@ -348,7 +361,8 @@ struct Engine {
                     if let loadGuard, let element,
                         let problem = loadGuard.check(element, elementFootprint(field.op, size: size), owner: element)
                     {
-                        throw VMStateError(.boundExceeded, offset: file.position,
+                        throw VMStateError(
+                            .boundExceeded, offset: file.position,
                             reason: "the entry would be written past the memory it points into: \(problem)")
                     }
                 }
@@ -387,7 +401,8 @@ struct Engine {
             if incoming != local {
                 var reason = "value differs from the local one"
                 if let hint = field.errHint { reason += " (\(String(cString: hint)))" }
-                throw VMStateError(.mismatch, offset: at, reason: reason,
+                throw VMStateError(
+                    .mismatch, offset: at, reason: reason,
                     expected: hex(local, width: width), actual: hex(incoming, width: width))
             }
         case .int32LE:
@@ -400,7 +415,8 @@ struct Engine {
                 throw shortInput(4, at: at, errno: loaded >= 0 && loaded <= local ? nil : -22)
             }
             guard loaded >= 0 && loaded <= local else {
-                throw VMStateError(.mismatch, offset: at, reason: "value out of range",
+                throw VMStateError(
+                    .mismatch, offset: at, reason: "value out of range",
                     expected: "0...\(local)", actual: "\(loaded)")
             }
             StructMemory(element, count: 4).store(loaded)
@@ -456,7 +472,8 @@ struct Engine {
                     throw inner
                 }
                 if r == -5 {
-                    throw VMStateError(.shortInput, offset: file.position, reason: "input ended inside \(field.typeName)")
+                    throw VMStateError(
+                        .shortInput, offset: file.position, reason: "input ended inside \(field.typeName)")
                 }
                 throw VMStateError(.fieldFailed, offset: at, reason: "\(field.typeName) get returned \(r)", errno: r)
             }
@@ -466,7 +483,9 @@ struct Engine {
     }
 
     /// Loads a QTAILQ or QLIST: elements follow a 1 byte each, the list ends with a 0 byte.
-    private func loadList(_ field: FieldPlan, _ nested: DescriptionPlan, head: UnsafeMutableRawPointer) throws(VMStateError) {
+    private func loadList(_ field: FieldPlan, _ nested: DescriptionPlan, head: UnsafeMutableRawPointer)
+        throws(VMStateError)
+    {
         let version = field.version
         try checkVersion(nested, version)
         let entry = field.start
@@ -538,7 +557,8 @@ struct Engine {
             if marker == 0 { break }
             loaded += 1
             if loaded > expected {
-                throw VMStateError(.mismatch, offset: markerAt, reason: "more tree nodes than the stream's count",
+                throw VMStateError(
+                    .mismatch, offset: markerAt, reason: "more tree nodes than the stream's count",
                     expected: "\(expected)", actual: "at least \(loaded)")
             }
             var keyPointer: UnsafeMutableRawPointer?
@@ -574,16 +594,19 @@ struct Engine {
             if let loadGuard {
                 guard loadGuard.insert(into: tree, key: keyPointer, value: v) else {
                     loadGuard.freeAllocations(since: mark!)
-                    throw VMStateError(.mismatch, path: "[\(loaded - 1)]", offset: markerAt,
+                    throw VMStateError(
+                        .mismatch, path: "[\(loaded - 1)]", offset: markerAt,
                         reason: "the stream has this tree key twice", expected: "each key once",
-                        actual: key == nil ? "key \(hex(UInt64(UInt(bitPattern: keyPointer)), width: 8)) again" : "a repeated key")
+                        actual: key == nil
+                            ? "key \(hex(UInt64(UInt(bitPattern: keyPointer)), width: 8)) again" : "a repeated key")
                 }
             } else {
                 g_tree_insert(tree, keyPointer, v)
             }
         }
         if loaded != expected {
-            throw VMStateError(.mismatch, offset: file.position, reason: "tree node count differs from the stream's count",
+            throw VMStateError(
+                .mismatch, offset: file.position, reason: "tree node count differs from the stream's count",
                 expected: "\(expected)", actual: "\(loaded)")
         }
     }
@@ -606,7 +629,8 @@ struct Engine {
             // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
             // would leak the first, a second list load would append twice).
             if loadGuard != nil, !loadedNames.insert(Array(nameBuffer)).inserted {
-                throw VMStateError(.badStream, offset: file.position,
+                throw VMStateError(
+                    .badStream, offset: file.position,
                     reason: "subsection \"\(String(decoding: nameBuffer, as: UTF8.self))\" appears twice")
             }
             let sub = plan.subsections[found]
@@ -622,7 +646,9 @@ struct Engine {
     /// version cut short by the end is 0 (its low byte is the missing last one), and the
     /// subsection is loaded at that version (usually too old: -EINVAL). The error then says
     /// the input ended, with QEMU's errno.
-    func loadSubsection(_ subPlan: DescriptionPlan, of plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer) throws(VMStateError) {
+    func loadSubsection(_ subPlan: DescriptionPlan, of plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer)
+        throws(VMStateError)
+    {
         let at = file.position
         let (rawVersion, complete) = file.getPartial(4)
         let version = Int32(UInt8(truncatingIfNeeded: rawVersion))
@@ -643,17 +669,21 @@ struct Engine {
 
     /// VMS_ALLOC: allocates the field's memory before loading it (QEMU: `g_malloc(size * n)`),
     /// refusing sizes the rest of the input cannot fill and sizes over 1 GiB.
-    private func allocate(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, bytes: Int) throws(VMStateError) {
+    private func allocate(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, bytes: Int)
+        throws(VMStateError)
+    {
         let wire = minimumWireSize(field, size: bytes / max(n, 1))
         let short = wire.multipliedReportingOverflow(by: n).partialValue > file.remaining
         // QEMU allocates and then reads past the end (-EIO). A checked load refuses at once; an
         // unchecked one does as QEMU up to a small size, so that its result is QEMU's.
         if bytes > LoadGuard.maximumAllocation || (short && (loadGuard != nil || bytes > Engine.smallAllocation)) {
             if short { file.setError(-5) }
-            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+            throw VMStateError(
+                .boundExceeded, path: field.name, offset: file.position,
                 reason: "refusing to allocate \(bytes) bytes for \(n) element(s)",
                 expected: "at most \(min(file.remaining, LoadGuard.maximumAllocation)) bytes of input to fill it",
-                actual: "\(n) element(s) needing at least \(wire) byte(s) each", errno: short ? file.shortReadErrno : nil)
+                actual: "\(n) element(s) needing at least \(wire) byte(s) each",
+                errno: short ? file.shortReadErrno : nil)
         }
         let memory = try engineAllocate(bytes)
         // SAFETY: the pointer member of a VMS_ALLOC field, whose bytes the caller checked
@@ -753,7 +783,8 @@ struct Engine {
     }
 
     @inline(__always)
-    private func count(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, label: String) throws(VMStateError) -> Int {
+    private func count(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, label: String) throws(VMStateError) -> Int
+    {
         var n: Int
         switch field.count {
         case .one: n = 1
@@ -770,7 +801,8 @@ struct Engine {
         }
         if field.countMultiplier != 1 { n = n &* field.countMultiplier }
         guard n >= 0 && n <= Int(Int32.max) else {
-            throw VMStateError(.boundExceeded, path: label, offset: file.position,
+            throw VMStateError(
+                .boundExceeded, path: label, offset: file.position,
                 reason: "element count out of range", actual: "\(n)")
         }
         return n
@@ -784,7 +816,8 @@ struct Engine {
         var size = Int(StructMemory(opaque).load(at: sizeOffset, as: Int32.self))
         if field.multiplySize { size = size &* field.size }
         guard size >= 0 && size <= Int(Int32.max) else {
-            throw VMStateError(.boundExceeded, path: field.name, offset: file.position,
+            throw VMStateError(
+                .boundExceeded, path: field.name, offset: file.position,
                 reason: "buffer size out of range", actual: "\(size)")
         }
         return size
@@ -801,7 +834,8 @@ struct Engine {
         // a checked load bounds the elements to the region it lies in (`loadPresentField`).
         let pointer = s.loadPointer(at: field.offset)
         if pointer == nil && n > 0 && size > 0 {
-            throw VMStateError(.invalidTable, path: field.name, offset: file.position,
+            throw VMStateError(
+                .invalidTable, path: field.name, offset: file.position,
                 reason: "pointer field is NULL but has \(n) element(s) of \(size) bytes")
         }
         return pointer
@@ -809,11 +843,13 @@ struct Engine {
 
     private func checkVersion(_ plan: DescriptionPlan, _ version: Int32) throws(VMStateError) {
         if version > plan.versionID {
-            throw VMStateError(.versionTooNew, offset: file.position, reason: "\(plan.name) too new",
+            throw VMStateError(
+                .versionTooNew, offset: file.position, reason: "\(plan.name) too new",
                 expected: "at most \(plan.versionID)", actual: "\(version)")
         }
         if version < plan.minimumVersionID {
-            throw VMStateError(.versionTooOld, offset: file.position, reason: "\(plan.name) too old",
+            throw VMStateError(
+                .versionTooOld, offset: file.position, reason: "\(plan.name) too old",
                 expected: "at least \(plan.minimumVersionID)", actual: "\(version)")
         }
     }
@@ -843,7 +879,8 @@ struct Engine {
     /// -EINVAL), else the file's first error (-EIO, or an error recorded before).
     func shortInput(_ needed: Int, at: Int? = nil, errno: Int32? = nil) -> VMStateError {
         let start = at ?? file.position
-        return VMStateError(.shortInput, offset: start, reason: "input ended",
+        return VMStateError(
+            .shortInput, offset: start, reason: "input ended",
             expected: "\(needed) byte\(needed == 1 ? "" : "s")", actual: "\(max(0, file.count - start)) left",
             errno: errno ?? file.shortReadErrno)
     }
@@ -854,7 +891,8 @@ struct Engine {
     func fileError() -> VMStateError {
         let code = file.errorCode
         if code == -5 {
-            return VMStateError(.shortInput, offset: file.position,
+            return VMStateError(
+                .shortInput, offset: file.position,
                 reason: "input ended (looking for subsections after the value)", errno: code)
         }
         return VMStateError(.failed, offset: file.position, reason: "the file has error \(code)", errno: code)

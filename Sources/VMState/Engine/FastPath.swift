@@ -1,6 +1,6 @@
 import CVMState
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // The compiled steps (Program.swift) of a description, for saves (with a compact vmdesc or
@@ -109,14 +109,19 @@ extension Engine {
                         w.appendOpening(UnsafeBufferPointer(rebasing: text[desc]), array: false)
                         w.memberWritten()
                         if step.count > 1 {
-                            if extra.compressible { w.appendRaw(", \"array_len\": ") } else { w.appendRaw(", \"index\": ") }
+                            if extra.compressible {
+                                w.appendRaw(", \"array_len\": ")
+                            } else {
+                                w.appendRaw(", \"index\": ")
+                            }
                             w.appendDecimal(extra.compressible ? step.count : i)
                         }
                         w.appendRaw(UnsafeBufferPointer(rebasing: text[extra.descType]))
                         if extra.isStruct { w.appendOpening("\"struct\": {", array: false) }
                     }
                     do throws(VMStateError) {
-                        try save(nested, opaque + step.offset + i * step.stride, version: nestedVersion,
+                        try save(
+                            nested, opaque + step.offset + i * step.stride, version: nestedVersion,
                             vmdesc: describe ? w : nil)
                     } catch {
                         throw error.under(elementLabel(plan, step, i))
@@ -139,7 +144,8 @@ extension Engine {
             let sub = entry.vmsd
             if let needed = sub.pointee.needed, !needed(opaque) { continue }
             guard entry.name.count <= 255 else {
-                throw VMStateError(.invalidTable, path: plan.name, offset: file.position,
+                throw VMStateError(
+                    .invalidTable, path: plan.name, offset: file.position,
                     reason: "subsection name longer than 255 bytes")
             }
             if !described {
@@ -179,9 +185,11 @@ extension Engine {
             switch step.kind {
             case .run:
                 if step.maxVersion <= version
-                    && file.consume(step.wireBytes, { source, end in
-                        Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
-                    })
+                    && file.consume(
+                        step.wireBytes,
+                        { source, end in
+                            Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
+                        })
                 {
                     continue
                 }
@@ -190,10 +198,13 @@ extension Engine {
                 }
             case .tested:
                 guard step.test!(opaque, version) else { continue }  // (set for every tested step)
-                if !file.consume(step.wireBytes, { source, end in
-                    _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
-                    return true
-                }) {
+                if !file.consume(
+                    step.wireBytes,
+                    { source, end in
+                        _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
+                        return true
+                    })
+                {
                     try loadPresentField(plan.fields[step.fields.lowerBound], opaque)
                 }
             case .structs:
@@ -227,9 +238,11 @@ extension Engine {
             switch step.kind {
             case .run:
                 if step.maxVersion <= version && allowed(program, index, opaque)
-                    && file.consume(step.wireBytes, { source, end in
-                        Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
-                    })
+                    && file.consume(
+                        step.wireBytes,
+                        { source, end in
+                            Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
+                        })
                 {
                     continue
                 }
@@ -238,10 +251,14 @@ extension Engine {
                 }
             case .tested:
                 guard step.test!(opaque, version) else { continue }  // (set for every tested step)
-                if !allowed(program, index, opaque) || !file.consume(step.wireBytes, { source, end in
-                    _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
-                    return true
-                }) {
+                if !allowed(program, index, opaque)
+                    || !file.consume(
+                        step.wireBytes,
+                        { source, end in
+                            _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
+                            return true
+                        })
+                {
                     try loadPresentField(plan.fields[step.fields.lowerBound], opaque)
                 }
             case .structs:
@@ -284,14 +301,19 @@ extension Engine {
     /// `load(nested, element, ...)` for a struct element outside a run: a flat description is
     /// read straight into its run when the input holds it and no subsection marker follows.
     @inline(__always)
-    func loadNested(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
+    func loadNested(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) throws(VMStateError)
+    {
         if compiled, loadGuard == nil, let program = nested.program, program.flat, program.flatMaxVersion <= version,
             version <= nested.versionID, version >= nested.minimumVersionID
         {
             let items = program.items
-            if file.consume(program.fixedBytes, { source, end in
-                Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
-            }) {
+            if file.consume(
+                program.fixedBytes,
+                { source, end in
+                    Codec.getStruct(
+                        items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
+                })
+            {
                 return
             }
         } else if compiled, loadGuard != nil, loadFlatChecked(nested, element, version: version) {
@@ -303,7 +325,8 @@ extension Engine {
     /// The flat-element shortcut of `loadNested` in a checked load: taken within the nesting
     /// limit when the element's bytes lie in its region. False: load it the long way.
     @inline(never)
-    private func loadFlatChecked(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) -> Bool {
+    private func loadFlatChecked(_ nested: DescriptionPlan, _ element: UnsafeMutableRawPointer, version: Int32) -> Bool
+    {
         guard let loadGuard, let program = nested.program, program.flat, program.flatMaxVersion <= version,
             version <= nested.versionID, version >= nested.minimumVersionID,
             loadGuard.depth < LoadGuard.maximumDepth,
@@ -325,7 +348,8 @@ extension Engine {
             let sub = entry.vmsd
             if let needed = sub.pointee.needed, !needed(opaque) { continue }
             guard entry.name.count <= 255 else {
-                throw VMStateError(.invalidTable, path: plan.name, offset: file.position,
+                throw VMStateError(
+                    .invalidTable, path: plan.name, offset: file.position,
                     reason: "subsection name longer than 255 bytes")
             }
             let version = sub.pointee.version_id
@@ -356,7 +380,11 @@ extension Engine {
             let entry = program.subsections[index]
             file.skip(2 + name.count)
             let subPlan: DescriptionPlan
-            if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
+            if let built = entry.plan {
+                subPlan = built.takeUnretainedValue()
+            } else {
+                subPlan = try Planner.plan(entry.vmsd)
+            }
             try loadSubsection(subPlan, of: plan, opaque)
         }
     }
@@ -376,13 +404,18 @@ extension Engine {
             // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
             // would leak the first, a second list load would append twice).
             if !Self.firstTime(index, &loaded, &loadedMore) {
-                throw VMStateError(.badStream, offset: file.position,
+                throw VMStateError(
+                    .badStream, offset: file.position,
                     reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
             }
             let entry = program.subsections[index]
             file.skip(2 + name.count)
             let subPlan: DescriptionPlan
-            if let built = entry.plan { subPlan = built.takeUnretainedValue() } else { subPlan = try Planner.plan(entry.vmsd) }
+            if let built = entry.plan {
+                subPlan = built.takeUnretainedValue()
+            } else {
+                subPlan = try Planner.plan(entry.vmsd)
+            }
             // The version read as the per-field path reads it (QEMU's uint8_t of a be32 that
             // may be cut short), so that both give the same result, error and path.
             try loadSubsection(subPlan, of: plan, opaque)
@@ -405,7 +438,9 @@ extension Engine {
     /// and non-zero; `name` points into the file's input, valid while the file is.
     func subsectionIndex(_ program: Program, named name: UnsafeRawBufferPointer) -> Int? {
         for (index, entry) in program.subsections.enumerated()
-        where entry.name.count == name.count && (name.count == 0 || memcmp(entry.name.baseAddress!, name.baseAddress!, name.count) == 0) {
+        where entry.name.count == name.count
+            && (name.count == 0 || memcmp(entry.name.baseAddress!, name.baseAddress!, name.count) == 0)
+        {
             return index
         }
         return nil

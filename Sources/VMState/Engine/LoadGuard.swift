@@ -42,7 +42,8 @@ final class LoadGuard {
         case inserted(tree: OpaquePointer, key: UnsafeMutableRawPointer?)
         /// An entry the caller had under an equal key was set aside (put back on rollback;
         /// replaced with GLib's g_tree_insert semantics on commit).
-        case displaced(tree: OpaquePointer, key: UnsafeMutableRawPointer?, value: UnsafeMutableRawPointer?,
+        case displaced(
+            tree: OpaquePointer, key: UnsafeMutableRawPointer?, value: UnsafeMutableRawPointer?,
             by: UnsafeMutableRawPointer?)
     }
 

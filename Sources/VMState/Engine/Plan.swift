@@ -181,8 +181,11 @@ struct DecodedField {
         }
         if has(VMS_MULTIPLY_ELEMENTS) {
             if !has(VMS_ARRAY) && varray == 0 {
-                errors.append((.multiplyElementsNeedsCount,
-                    "VMS_MULTIPLY_ELEMENTS without an element count (VMS_ARRAY or VMS_VARRAY_*)"))
+                errors.append(
+                    (
+                        .multiplyElementsNeedsCount,
+                        "VMS_MULTIPLY_ELEMENTS without an element count (VMS_ARRAY or VMS_VARRAY_*)"
+                    ))
             } else if num < 1 {
                 errors.append((.multiplyElementsNeedsCount, "VMS_MULTIPLY_ELEMENTS with num \(num)"))
             }
@@ -275,13 +278,16 @@ struct DecodedDescription {
         var result: [Subsection] = []
         for sub in subsections ?? [] {
             guard let cname = sub.pointee.name else {
-                result.append(Subsection(vmsd: sub, name: nil, component: "?",
-                    problems: [(.missingName, "a subsection has no name")]))
+                result.append(
+                    Subsection(
+                        vmsd: sub, name: nil, component: "?",
+                        problems: [(.missingName, "a subsection has no name")]))
                 continue
             }
             let subName = String(cString: cname)
             let bytes = Array(subName.utf8)
-            let component = bytes.starts(with: parent + [UInt8(ascii: "/")])
+            let component =
+                bytes.starts(with: parent + [UInt8(ascii: "/")])
                 ? String(decoding: bytes[(parent.count + 1)...], as: UTF8.self) : subName
             var problems: [(rule: VMStateLint.Rule, message: String)] = []
             if !seen.insert(bytes).inserted {
@@ -290,10 +296,14 @@ struct DecodedDescription {
             if bytes.count > 255 {
                 problems.append((.subsectionName, "the name is \(bytes.count) bytes; the stream allows 255"))
             } else if !bytes.starts(with: parent) || bytes.count <= parent.count {
-                problems.append((.subsectionName,
-                    "the name \"\(subName)\" is not the parent's name \"\(parentName)\" followed by more; the loader hands such a subsection back to the caller, so it never loads"))
+                problems.append(
+                    (
+                        .subsectionName,
+                        "the name \"\(subName)\" is not the parent's name \"\(parentName)\" followed by more; the loader hands such a subsection back to the caller, so it never loads"
+                    ))
             } else if bytes[parent.count] != UInt8(ascii: "/") {
-                problems.append((.subsectionSeparator, "the name \"\(subName)\" does not start with \"\(parentName)/\""))
+                problems.append(
+                    (.subsectionSeparator, "the name \"\(subName)\" does not start with \"\(parentName)/\""))
             }
             result.append(Subsection(vmsd: sub, name: bytes, component: component, problems: problems))
         }
@@ -382,7 +392,8 @@ final class DescriptionPlan: @unchecked Sendable {
     // Set while the plan is built, read-only once it is published: exempt from dynamic
     // exclusivity checks, which would otherwise run on every save and load of the description.
     @exclusivity(unchecked) fileprivate(set) var fields: [FieldPlan] = []
-    @exclusivity(unchecked) fileprivate(set) var subsections: [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
+    @exclusivity(unchecked) fileprivate(set) var subsections:
+        [(vmsd: UnsafePointer<VMStateDescription>, name: [UInt8])] = []
     /// The subsections' plans, built (and checked) with this one; never nil since tables are
     /// validated when planned (the element type stays optional for `Program.compile`).
     @exclusivity(unchecked) fileprivate(set) var subsectionPlans: [DescriptionPlan?] = []

@@ -57,8 +57,10 @@ struct RunItem {
     /// SAFETY: owned by the program's storage (copied there by `Program.compile`).
     var name: UnsafePointer<UInt8>? = nil
 
-    init(kind: Kind, width: UInt8 = 0, isBool: Bool = false, body: Int = 0, offset: Int, count: Int, stride: Int,
-        name: UnsafeBufferPointer<UInt8>? = nil) {
+    init(
+        kind: Kind, width: UInt8 = 0, isBool: Bool = false, body: Int = 0, offset: Int, count: Int, stride: Int,
+        name: UnsafeBufferPointer<UInt8>? = nil
+    ) {
         self.kind = kind
         self.width = width
         self.isBool = isBool
@@ -77,7 +79,8 @@ struct RunItem {
     static func scalars(width: Int, isBool: Bool, offset: Int, count: Int, stride: Int) -> RunItem? {
         guard [1, 2, 4, 8].contains(width), fits(offset, count, stride) else { return nil }
         if count != 1 {
-            return RunItem(kind: .array, width: UInt8(width), isBool: isBool, offset: offset, count: count, stride: stride)
+            return RunItem(
+                kind: .array, width: UInt8(width), isBool: isBool, offset: offset, count: count, stride: stride)
         }
         let kind: Kind = isBool && width == 1 ? .bool : width == 1 ? .u8 : width == 2 ? .u16 : width == 4 ? .u32 : .u64
         return RunItem(kind: kind, width: UInt8(width), offset: offset, count: 1, stride: stride)
@@ -262,7 +265,9 @@ struct Program {
             case .run, .tested: add(step.wireBytes)
             case .structs:
                 let each = step.nested?.takeUnretainedValue().program?.estimatedBytes ?? 0
-                add(each.multipliedReportingOverflow(by: step.count).overflow ? Program.estimateLimit : each * step.count)
+                add(
+                    each.multipliedReportingOverflow(by: step.count).overflow
+                        ? Program.estimateLimit : each * step.count)
             case .field: break
             }
         }
@@ -302,8 +307,10 @@ struct Program {
             }
             closeRun(index)
             if let (item, bytes) = testedScalar(field) {
-                steps.append(Step(kind: .tested, fields: index..<index + 1, items: items.count..<items.count + 1,
-                    wireBytes: bytes, test: field.fieldExists))
+                steps.append(
+                    Step(
+                        kind: .tested, fields: index..<index + 1, items: items.count..<items.count + 1,
+                        wireBytes: bytes, test: field.fieldExists))
                 items.append(item)
             } else if let step = structs(field, index: index) {
                 steps.append(step)
@@ -349,20 +356,25 @@ struct Program {
                 break
             }
         }
-        let descPrefix = stash(Array("\"vmsd_name\": ".utf8) + VMDescWriter.quoted(plan.name) + Array(", \"version\": ".utf8))
+        let descPrefix = stash(
+            Array("\"vmsd_name\": ".utf8) + VMDescWriter.quoted(plan.name) + Array(", \"version\": ".utf8))
 
         let vmsd = plan.vmsd.pointee  // (the C table: valid for the life of the process)
         let hasHooks = vmsd.pre_save != nil || vmsd.post_save != nil || vmsd.pre_load != nil || vmsd.post_load != nil
-        let flat = !hasHooks && plan.subsections.isEmpty && plan.versionID >= plan.minimumVersionID
+        let flat =
+            !hasHooks && plan.subsections.isEmpty && plan.versionID >= plan.minimumVersionID
             && (steps.isEmpty || (steps.count == 1 && steps[0].kind == .run && steps[0].maxVersion <= plan.versionID))
 
         var subsections: [SubsectionEntry] = []
         for (i, sub) in plan.subsections.enumerated() {
-            subsections.append(SubsectionEntry(vmsd: sub.vmsd, plan: subsectionPlans[i].map { Unmanaged.passUnretained($0) },
-                name: owned(sub.name)))
+            subsections.append(
+                SubsectionEntry(
+                    vmsd: sub.vmsd, plan: subsectionPlans[i].map { Unmanaged.passUnretained($0) },
+                    name: owned(sub.name)))
         }
         let name = owned(plan.nameBytes)
-        return Program(steps: steps, extras: extras, items: items, subsections: subsections, flat: flat, name: name, text: text,
+        return Program(
+            steps: steps, extras: extras, items: items, subsections: subsections, flat: flat, name: name, text: text,
             descPrefix: descPrefix, storage: storage)
     }
 
@@ -410,7 +422,9 @@ struct Program {
         switch field.op {
         case .scalar(let width, let isBool):
             guard n > 0 else { return [1, 2, 4, 8].contains(width) ? ([], 0) : nil }
-            guard let item = RunItem.scalars(width: width, isBool: isBool, offset: field.offset, count: n, stride: field.size)
+            guard
+                let item = RunItem.scalars(
+                    width: width, isBool: isBool, offset: field.offset, count: n, stride: field.size)
             else { return nil }
             return ([item], n * width)
         case .structure(let nested):
@@ -422,8 +436,11 @@ struct Program {
             guard !total.overflow, RunItem.fits(body.count, field.offset, n, field.size, nested.nameBytes.count)
             else { return nil }
             let name = owned(nested.nameBytes)
-            var items = [RunItem(kind: .repeatStruct, body: body.count, offset: field.offset, count: n,
-                stride: field.size, name: name)]
+            var items = [
+                RunItem(
+                    kind: .repeatStruct, body: body.count, offset: field.offset, count: n,
+                    stride: field.size, name: name)
+            ]
             items.append(contentsOf: body)
             return (items, total.partialValue)
         default:
@@ -445,7 +462,8 @@ struct Program {
         guard field.fieldExists == nil, !field.mustExist, !field.isPointer, !field.arrayOfPointer,
             field.sizeOffset == nil, let n = fixedCount(field)
         else { return nil }
-        var step = Step(kind: .structs, fields: index..<index + 1, maxVersion: field.version, offset: field.offset,
+        var step = Step(
+            kind: .structs, fields: index..<index + 1, maxVersion: field.version, offset: field.offset,
             count: n, stride: field.size)
         switch field.op {
         case .structure(let nested):

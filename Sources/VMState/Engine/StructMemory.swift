@@ -32,7 +32,8 @@ struct StructMemory {
 
     @inline(__always)
     private func checkRange(_ offset: Int, _ length: Int) {
-        assert(offset >= 0 && length >= 0 && (count == StructMemory.unknown || offset <= count - length),
+        assert(
+            offset >= 0 && length >= 0 && (count == StructMemory.unknown || offset <= count - length),
             "access of \(length) bytes at \(offset) outside a view of \(count) bytes")
     }
 

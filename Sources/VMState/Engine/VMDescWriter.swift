@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes JSON text exactly as QEMU 7.2's `JSONWriter` does: the object behind a C
@@ -325,7 +325,9 @@ enum VMDescText {
                 }
             }
         case .structure(let nested):
-            guard let program = nested.program, program.flat, program.flatMaxVersion <= nested.versionID else { return false }
+            guard let program = nested.program, program.flat, program.flatMaxVersion <= nested.versionID else {
+                return false
+            }
             for i in 0..<n {
                 Engine.describeStart(w, field, index: i, count: n)
                 w.string("vmsd_name", nested.name)

@@ -184,7 +184,8 @@ final class MigrationFile {
         guard let streamError else { return nil }
         let message = streamError.pointee.message.map { String(cString: $0) } ?? "unknown error"
         let section = streamErrorContext.map { "section \"\($0)\": " } ?? ""
-        return VMStateError(writing ? .failed : .shortInput, offset: streamErrorOffset,
+        return VMStateError(
+            writing ? .failed : .shortInput, offset: streamErrorOffset,
             reason: section + (writing ? "writing the stream failed: " : "reading the stream failed: ") + message,
             errno: -5)
     }
@@ -281,7 +282,11 @@ final class MigrationFile {
             return
         }
         append(n) { dest in
-            if let source { dest.copyMemory(from: source, byteCount: n) } else { dest.initializeMemory(as: UInt8.self, repeating: 0, count: n) }
+            if let source {
+                dest.copyMemory(from: source, byteCount: n)
+            } else {
+                dest.initializeMemory(as: UInt8.self, repeating: 0, count: n)
+            }
         }
     }
 

@@ -54,7 +54,8 @@ final class ByteArraySink: OutputSink {
     func flush(_ file: MigrationFile) -> Bool { true }
 
     static func tooLarge(_ have: Int, _ more: Int) -> VMStateError {
-        VMStateError(.boundExceeded, offset: have,
+        VMStateError(
+            .boundExceeded, offset: have,
             reason: "the stream does not fit in a GByteArray, which holds at most 4 GiB: save to a GOutputStream "
                 + "(vmstate_file_new_output_stream, vmstate_registry_save_to_stream)",
             expected: "at most \(maximumLength) bytes", actual: "\(have) bytes and \(more) more", errno: -27)
@@ -119,7 +120,9 @@ final class StreamSink: OutputSink {
         passedOn += Int(written)
         g_byte_array_set_size(buffer, 0)
         guard ok else {
-            file.recordStreamError(error ?? g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), "short write"), at: passedOn)
+            file.recordStreamError(
+                error ?? g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), "short write"),
+                at: passedOn)
             return false
         }
         return true

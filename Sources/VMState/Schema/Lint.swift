@@ -172,8 +172,9 @@ private struct LintWalker {
 
         let version = decoded.version
         if decoded.minimumVersion > version {
-            report(.versionRange, path,
-                   "minimum_version_id \(decoded.minimumVersion) is above version_id \(version): no stream can load")
+            report(
+                .versionRange, path,
+                "minimum_version_id \(decoded.minimumVersion) is above version_id \(version): no stream can load")
         }
 
         let fields = (decoded.fields ?? []).enumerated().map { FieldFacts(index: $0.offset, field: $0.element) }
@@ -187,8 +188,9 @@ private struct LintWalker {
         for fact in fields where !fact.isValidate && counts[fact.name]! > 1 && !reported.contains(fact.name) {
             reported.insert(fact.name)
             let n = counts[fact.name]!
-            report(.duplicateField, "\(path)/\(fact.name)",
-                   "\(n) fields are named \"\(fact.name)\"; vmdesc calls them \(fact.name)[0]..\(fact.name)[\(n - 1)]")
+            report(
+                .duplicateField, "\(path)/\(fact.name)",
+                "\(n) fields are named \"\(fact.name)\"; vmdesc calls them \(fact.name)[0]..\(fact.name)[\(n - 1)]")
         }
 
         for fact in fields {
@@ -203,8 +205,9 @@ private struct LintWalker {
             }
             guard let subName = sub.name else { continue }
             if stack.contains(sub.vmsd) {
-                report(.recursiveStruct, subPath,
-                       "the subsection \"\(String(decoding: subName, as: UTF8.self))\" contains itself")
+                report(
+                    .recursiveStruct, subPath,
+                    "the subsection \"\(String(decoding: subName, as: UTF8.self))\" contains itself")
                 continue
             }
             description(sub.vmsd, path: subPath, bound: bound)
@@ -222,8 +225,9 @@ private struct LintWalker {
             report(error.rule, path, error.message)
         }
         if f.fieldExists == nil && f.version > descriptionVersion {
-            report(.fieldVersion, path,
-                   "version_id \(f.version) is above the description's \(descriptionVersion): never saved")
+            report(
+                .fieldVersion, path,
+                "version_id \(f.version) is above the description's \(descriptionVersion): never saved")
         }
 
         checkBounds(f, path: path, bound: bound)
@@ -258,8 +262,9 @@ private struct LintWalker {
     mutating func checkBounds(_ f: DecodedField, path: String, bound: Int?) {
         guard let bound, let (start, end) = f.footprint else { return }
         if start < 0 || end > bound || end < start {
-            report(.outOfBounds, path,
-                   "the field covers bytes \(start)..<\(end) of a \(bound)-byte struct")
+            report(
+                .outOfBounds, path,
+                "the field covers bytes \(start)..<\(end) of a \(bound)-byte struct")
         }
     }
 
@@ -294,11 +299,15 @@ private struct LintWalker {
                 !guarded(loader: count, at: fact.index, in: fields)
             {
                 if pointerUnbounded {
-                    report(.unguarded, path,
-                           "the element count comes from the stream (\"\(count.name)\") and the array behind the pointer has no known size; add a VMSTATE_VALIDATE")
+                    report(
+                        .unguarded, path,
+                        "the element count comes from the stream (\"\(count.name)\") and the array behind the pointer has no known size; add a VMSTATE_VALIDATE"
+                    )
                 } else {
-                    report(.varrayUnvalidated, path,
-                           "the element count comes from the stream (\"\(count.name)\") with no VMSTATE_VALIDATE before or right after the array")
+                    report(
+                        .varrayUnvalidated, path,
+                        "the element count comes from the stream (\"\(count.name)\") with no VMSTATE_VALIDATE before or right after the array"
+                    )
                 }
             }
         }
@@ -306,8 +315,10 @@ private struct LintWalker {
             if let size = loader(ofOffset: f.sizeOffset, width: 4, before: fact.index, in: fields),
                 !guarded(loader: size, at: fact.index, in: fields)
             {
-                report(.unguarded, path,
-                       "the buffer size comes from the stream (\"\(size.name)\") and the buffer behind the pointer has no known size; add a VMSTATE_VALIDATE")
+                report(
+                    .unguarded, path,
+                    "the buffer size comes from the stream (\"\(size.name)\") and the buffer behind the pointer has no known size; add a VMSTATE_VALIDATE"
+                )
             }
         }
     }

@@ -226,8 +226,9 @@ fileprivate struct SchemaWriter {
                 }
                 first = false
                 let subName = DecodedDescription(sub).nameBytes ?? Array("?".utf8)
-                try description(sub, indent: inner + 2, isSubsection: true, stack: &stack,
-                                path: path + Array("/".utf8) + subName)
+                try description(
+                    sub, indent: inner + 2, isSubsection: true, stack: &stack,
+                    path: path + Array("/".utf8) + subName)
             }
             text("\n")
             spaces(inner)

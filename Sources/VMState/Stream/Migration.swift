@@ -65,12 +65,15 @@ final class Migration {
             throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
         }
         self.machine = machine
-        let machineBytes = machineType == nil ? registry.loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
+        let machineBytes =
+            machineType == nil ? registry.loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
         guard machineBytes.count <= 255 else {
-            throw VMStateError(.failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
+            throw VMStateError(
+                .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
         }
         if let blocked = registry.devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
-            throw VMStateError(.failed, path: blocked.idstr,
+            throw VMStateError(
+                .failed, path: blocked.idstr,
                 reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
         }
         (ramSectionID, entries) = Self.plan(registry)
@@ -83,7 +86,9 @@ final class Migration {
         file.putByte(StreamFormat.configuration)
         file.putBE32(UInt32(machineBytes.count))
         file.putBytes(machineBytes)
-        if machineType == nil || machineType == registry.loadedMachineType { file.putBytes(registry.configurationExtra) }
+        if machineType == nil || machineType == registry.loadedMachineType {
+            file.putBytes(registry.configurationExtra)
+        }
         file.context = "ram"
         RAMCodec.saveStart(registry.ramBlocks, sectionID: ramSectionID, file)
         file.flush()
@@ -160,7 +165,8 @@ final class Migration {
             let ok = block.idstr.withCString { log.fn($0, bitmap, pages, log.opaque) }
             guard ok else {
                 markAllDirty()
-                throw VMStateError(.failed, path: block.idstr,
+                throw VMStateError(
+                    .failed, path: block.idstr,
                     reason: "the dirty log failed for RAM block \(block.idstr): every page counts as dirty")
             }
             // SAFETY: `bitmap` holds `words` unsigned longs; bit i of the array is page i.
@@ -360,7 +366,9 @@ extension RAMCodec {
     /// One page record: be64 offset | ZERO or PAGE (| CONTINUE when `name` is nil), the block
     /// name when given, then the fill byte 0 or the page.
     @inline(__always)
-    static func putPage(_ page: UnsafeRawBufferPointer, offset: Int, name: [UInt8]?, zero isZero: Bool, _ file: MigrationFile) {
+    static func putPage(
+        _ page: UnsafeRawBufferPointer, offset: Int, name: [UInt8]?, zero isZero: Bool, _ file: MigrationFile
+    ) {
         file.putBE64(UInt64(offset) | (isZero ? zero : RAMCodec.page) | (name == nil ? continueFlag : 0))
         if let name {
             file.putByte(UInt8(name.count))

@@ -90,7 +90,9 @@ enum RAMCodec {
     }
 
     /// Reads one part up to its EOS; into `blocks` when given, else only past it.
-    static func loadPart(_ file: MigrationFile, blocks: [Registry.RAMBlock]?, state: inout LoadState) throws(VMStateError) {
+    static func loadPart(_ file: MigrationFile, blocks: [Registry.RAMBlock]?, state: inout LoadState)
+        throws(VMStateError)
+    {
         let pageSize = StreamFormat.pageSize
         while true {
             let at = file.position
@@ -104,17 +106,21 @@ enum RAMCodec {
                     guard let length = file.getBE64() else { throw short(file, "RAM block length") }
                     if let blocks {
                         guard let block = blocks.first(where: { $0.idstr == name }) else {
-                            throw VMStateError(.ram, path: name, offset: at, reason: "the stream has a RAM block that is not registered")
+                            throw VMStateError(
+                                .ram, path: name, offset: at,
+                                reason: "the stream has a RAM block that is not registered")
                         }
                         guard UInt64(block.length) == length else {
-                            throw VMStateError(.ram, path: name, offset: at, reason: "RAM block length differs",
+                            throw VMStateError(
+                                .ram, path: name, offset: at, reason: "RAM block length differs",
                                 expected: "\(block.length)", actual: "\(length)")
                         }
                     }
                     seen &+= length
                 }
                 if seen != address {
-                    throw VMStateError(.ram, offset: at, reason: "RAM block lengths do not add up to the total",
+                    throw VMStateError(
+                        .ram, offset: at, reason: "RAM block lengths do not add up to the total",
                         expected: "\(address)", actual: "\(seen)")
                 }
             }
@@ -124,7 +130,8 @@ enum RAMCodec {
                     state.lastBlockName = name
                     state.lastBlock = blocks?.firstIndex { $0.idstr == name }
                     if blocks != nil && state.lastBlock == nil {
-                        throw VMStateError(.ram, path: name, offset: at, reason: "page for a RAM block that is not registered")
+                        throw VMStateError(
+                            .ram, path: name, offset: at, reason: "page for a RAM block that is not registered")
                     }
                 } else if blocks != nil && state.lastBlock == nil {
                     throw VMStateError(.ram, offset: at, reason: "CONTINUE page with no block before it")
@@ -133,7 +140,8 @@ enum RAMCodec {
                 if let blocks, let index = state.lastBlock {
                     let block = blocks[index]
                     guard address <= UInt64(block.length - pageSize) else {
-                        throw VMStateError(.ram, path: block.idstr, offset: at, reason: "page address outside the RAM block",
+                        throw VMStateError(
+                            .ram, path: block.idstr, offset: at, reason: "page address outside the RAM block",
                             expected: "below \(hex(UInt64(block.length), width: 8))", actual: hex(address, width: 8))
                     }
                     target = block.host + Int(address)
@@ -146,12 +154,17 @@ enum RAMCodec {
                 } else {
                     guard file.ensure(pageSize) else { throw short(file, "RAM page") }
                     // Straight from the file's buffer into guest memory.
-                    if let target { _ = file.take(pageSize) { target.copyMemory(from: $0, byteCount: pageSize) } } else { file.skip(pageSize) }
+                    if let target {
+                        _ = file.take(pageSize) { target.copyMemory(from: $0, byteCount: pageSize) }
+                    } else {
+                        file.skip(pageSize)
+                    }
                 }
             }
             let unsupported = flags & ~(memSize | zero | page | eos | continueFlag)
             if unsupported != 0 {
-                throw VMStateError(.ram, offset: at, reason: "unsupported RAM record flags (XBZRLE, compression, hooks)",
+                throw VMStateError(
+                    .ram, offset: at, reason: "unsupported RAM record flags (XBZRLE, compression, hooks)",
                     actual: hex(unsupported, width: 2))
             }
             if flags & eos != 0 { return }

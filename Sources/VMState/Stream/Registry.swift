@@ -136,7 +136,8 @@ public final class Registry {
             throw VMStateError(.failed, path: idstr, reason: "a section idstr must have 1 to 255 bytes")
         }
         if devices.contains(where: { $0.idstr == idstr && $0.instanceID == instanceID }) {
-            throw VMStateError(.failed, path: idstr, reason: "section \(idstr) instance \(instanceID) is registered already")
+            throw VMStateError(
+                .failed, path: idstr, reason: "section \(idstr) instance \(instanceID) is registered already")
         }
         _ = try Planner.plan(vmsd)
         devices.append(Device(idstr: idstr, instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size))
@@ -152,7 +153,8 @@ public final class Registry {
             throw VMStateError(.failed, path: idstr, reason: "a RAM block idstr must have 1 to 255 bytes")
         }
         guard length > 0, length % StreamFormat.pageSize == 0 else {
-            throw VMStateError(.failed, path: idstr, reason: "RAM block length must be a positive multiple of 4096",
+            throw VMStateError(
+                .failed, path: idstr, reason: "RAM block length must be a positive multiple of 4096",
                 actual: "\(length)")
         }
         if ramBlocks.contains(where: { $0.idstr == idstr }) {
@@ -199,7 +201,8 @@ public final class Registry {
         // Saving a loaded stream back writes its machine type's own bytes (they may not be UTF-8).
         let machineBytes = machineType == nil ? loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
         guard machineBytes.count <= 255 else {
-            throw VMStateError(.failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
+            throw VMStateError(
+                .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
         }
         let vmdesc = VMDescWriter()
         vmdesc.startObject()
@@ -227,7 +230,8 @@ public final class Registry {
             }
         }
         if let blocked = devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
-            throw VMStateError(.failed, path: blocked.idstr,
+            throw VMStateError(
+                .failed, path: blocked.idstr,
                 reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
         }
         var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
@@ -274,11 +278,15 @@ public final class Registry {
     static func checkOutput(_ file: MigrationFile) throws(VMStateError) {
         guard file.errorCode != 0 else { return }
         if let failure = file.streamFailure(writing: true) { throw failure }
-        throw file.failure ?? VMStateError(.failed, offset: file.position, reason: "the output failed",
-            actual: "errno \(file.errorCode)", errno: file.errorCode)
+        throw file.failure
+            ?? VMStateError(
+                .failed, offset: file.position, reason: "the output failed",
+                actual: "errno \(file.errorCode)", errno: file.errorCode)
     }
 
-    func saveDevice(_ device: Device, sectionID: UInt32, _ file: MigrationFile, _ vmdesc: VMDescWriter) throws(VMStateError) {
+    func saveDevice(_ device: Device, sectionID: UInt32, _ file: MigrationFile, _ vmdesc: VMDescWriter)
+        throws(VMStateError)
+    {
         let name = Array(device.idstr.utf8)
         let version = device.vmsd.pointee.version_id
         file.putByte(StreamFormat.sectionFull)

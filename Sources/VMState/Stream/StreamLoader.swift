@@ -39,11 +39,14 @@ final class StreamLoader {
     func run() throws(VMStateError) {
         let magic = try be32("stream magic")
         guard magic == StreamFormat.magic else {
-            throw bad(0, "not a QEMU migration stream", expected: "magic 0x5145564d (\"QEVM\")", actual: hex(UInt64(magic), width: 4))
+            throw bad(
+                0, "not a QEMU migration stream", expected: "magic 0x5145564d (\"QEVM\")",
+                actual: hex(UInt64(magic), width: 4))
         }
         let version = try be32("stream version")
         guard version == StreamFormat.version else {
-            throw bad(4, version == 2 ? "version 2 streams are not supported" : "unsupported stream version",
+            throw bad(
+                4, version == 2 ? "version 2 streams are not supported" : "unsupported stream version",
                 expected: "3", actual: "\(version)")
         }
         while true {
@@ -71,11 +74,14 @@ final class StreamLoader {
         let len = Int(try be32("configuration length"))
         let at = file.position
         guard len <= 255, let name = file.take(len, { Array(UnsafeRawBufferPointer(start: $0, count: len)) }) else {
-            throw bad(at, "bad machine type in the configuration section", expected: "a name of at most 255 bytes", actual: "\(len) bytes")
+            throw bad(
+                at, "bad machine type in the configuration section", expected: "a name of at most 255 bytes",
+                actual: "\(len) bytes")
         }
         let machine = String(decoding: name, as: UTF8.self)
         if let expected = registry.expectedMachineType, expected != machine {
-            throw VMStateError(.machineMismatch, offset: at, reason: "the stream is for another machine type",
+            throw VMStateError(
+                .machineMismatch, offset: at, reason: "the stream is for another machine type",
                 expected: "\"\(expected)\"", actual: "\"\(machine)\"")
         }
         machineType = machine
@@ -144,7 +150,9 @@ final class StreamLoader {
             let device = registry.devices[index]
             // A device section twice would load the device twice (leaking its first allocations,
             // appending its lists twice): a checked load refuses it.
-            if loadGuard != nil, layout.contains(where: { if case .device(index, _) = $0 { return true } else { return false } }) {
+            if loadGuard != nil,
+                layout.contains(where: { if case .device(index, _) = $0 { return true } else { return false } })
+            {
                 throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
             }
             do throws(VMStateError) {
@@ -158,21 +166,28 @@ final class StreamLoader {
         }
         guard skipping else { throw unknown(idstr, instanceID, start) }
         guard let found = streamVMDesc else {
-            throw VMStateError(.unknownSection, offset: start,
-                reason: "cannot skip section \"\(idstr)\" instance \(instanceID): more than \(Self.heldLimit >> 20) MiB of "
+            throw VMStateError(
+                .unknownSection, offset: start,
+                reason:
+                    "cannot skip section \"\(idstr)\" instance \(instanceID): more than \(Self.heldLimit >> 20) MiB of "
                     + "stream follow it before the vmdesc that gives its size")
         }
         guard let index = found else {
-            throw VMStateError(.unknownSection, offset: start,
-                reason: "cannot skip section \"\(idstr)\" instance \(instanceID): the stream has no vmdesc to find its size")
+            throw VMStateError(
+                .unknownSection, offset: start,
+                reason:
+                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream has no vmdesc to find its size"
+            )
         }
         guard let entry = index.device(idstr, instanceID) else {
-            throw VMStateError(.unknownSection, offset: start,
+            throw VMStateError(
+                .unknownSection, offset: start,
                 reason: "cannot skip section \"\(idstr)\" instance \(instanceID): it is not in the stream's vmdesc")
         }
         let bodyStart = file.position
         guard entry.size <= file.remaining else {
-            throw VMStateError(.shortInput, offset: bodyStart,
+            throw VMStateError(
+                .shortInput, offset: bodyStart,
                 reason: "section \"\(idstr)\" is shorter than its vmdesc says", expected: "\(entry.size) bytes",
                 actual: "\(file.remaining) left")
         }
@@ -208,7 +223,9 @@ final class StreamLoader {
         guard let marker = file.getByte() else { throw shortStream("section footer") }
         let id = try be32("section footer")
         guard marker == StreamFormat.footer, id == sectionID else {
-            throw VMStateError(.badStream, offset: at, reason: "bad footer after section \"\(idstr)\" (its data has a different length)",
+            throw VMStateError(
+                .badStream, offset: at,
+                reason: "bad footer after section \"\(idstr)\" (its data has a different length)",
                 expected: "0x7e and section id \(sectionID)", actual: "\(hexByte(marker)) and \(id)")
         }
     }
@@ -234,7 +251,10 @@ final class StreamLoader {
     }
 
     private func unknown(_ idstr: String, _ instanceID: UInt32, _ at: Int) -> VMStateError {
-        VMStateError(.unknownSection, offset: at,
-            reason: "section \"\(idstr)\" instance \(instanceID) has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it)")
+        VMStateError(
+            .unknownSection, offset: at,
+            reason:
+                "section \"\(idstr)\" instance \(instanceID) has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it)"
+        )
     }
 }

@@ -28,7 +28,9 @@ struct VMDescIndex {
                 if all[start] == marker[0] && all[start - 5] == StreamFormat.vmdesc
                     && marker.indices.allSatisfy({ all[start + $0] == marker[$0] })
                 {
-                    let length = Int(all[start - 4]) << 24 | Int(all[start - 3]) << 16 | Int(all[start - 2]) << 8 | Int(all[start - 1])
+                    let length =
+                        Int(all[start - 4]) << 24 | Int(all[start - 3]) << 16 | Int(all[start - 2]) << 8
+                        | Int(all[start - 1])
                     if length == all.count - start {
                         return parse(Array(all[start...]))
                     }
@@ -58,7 +60,9 @@ struct VMDescIndex {
                 instance = id
             }
             entries.append(
-                Entry(name: device["name"]?.stringValue ?? "", instanceID: instance, size: size, json: Array(text[range])))
+                Entry(
+                    name: device["name"]?.stringValue ?? "", instanceID: instance, size: size, json: Array(text[range]))
+            )
         }
         return VMDescIndex(pageSize: pageSize, entries: entries)
     }
@@ -98,7 +102,13 @@ struct VMDescIndex {
         var escaped = false
         for (i, c) in text.enumerated() {
             if inString {
-                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if c == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if c == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch c {
