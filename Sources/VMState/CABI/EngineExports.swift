@@ -10,8 +10,7 @@ import CVMState
     _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
     _ version_id: Int32
 ) -> Int32 {
-    guard let f else { return -22 }
-    let file = MigrationFile.from(f)
+    guard let file = MigrationFile.borrow(f) else { return -22 }
     do throws(VMStateError) {
         try VMStateEngine.load(file, vmsd, opaque, version: version_id)
         return 0
@@ -33,9 +32,8 @@ import CVMState
     _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
     _ vmdesc: OpaquePointer?, _ version_id: Int32
 ) -> Int32 {
-    guard let f else { return -22 }
-    let file = MigrationFile.from(f)
-    let writer = vmdesc.map { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    guard let file = MigrationFile.borrow(f) else { return -22 }
+    let writer = VMDescWriter.borrow(vmdesc)
     do throws(VMStateError) {
         try VMStateEngine.save(file, vmsd, opaque, version: version_id, vmdesc: writer)
         return 0
@@ -73,8 +71,7 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
     _ kind: Int32, _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int,
     _ field: UnsafePointer<VMStateField>?
 ) -> Int32 {
-    guard let f, let info = vmstate_std_info(kind) else { return -22 }
-    let file = MigrationFile.from(f)
+    guard let file = MigrationFile.borrow(f), let info = vmstate_std_info(kind) else { return -22 }
     if let pv, let (width, isBool) = scalarKind(kind) {
         let at = file.position
         if Codec.getScalars(file, pv, count: 1, width: width, stride: width, isBool: isBool) { return 0 }
@@ -126,8 +123,7 @@ private func leafKind(_ kind: Int32) -> Bool {
     _ kind: Int32, _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int,
     _ field: UnsafePointer<VMStateField>?, _ vmdesc: OpaquePointer?
 ) -> Int32 {
-    guard let f, let info = vmstate_std_info(kind) else { return -22 }
-    let file = MigrationFile.from(f)
+    guard let file = MigrationFile.borrow(f), let info = vmstate_std_info(kind) else { return -22 }
     if kind == VMSTATE_STD_NULLPTR.rawValue {
         guard pv == nil else { return -22 }
         file.putByte(UInt8(VMS_NULLPTR_MARKER))
@@ -137,7 +133,7 @@ private func leafKind(_ kind: Int32) -> Bool {
         Codec.putScalars(file, pv, count: 1, width: width, stride: width)
         return 0
     }
-    let writer = vmdesc.map { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    let writer = VMDescWriter.borrow(vmdesc)
     do throws(VMStateError) {
         guard let pv else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL element pointer") }
         let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
@@ -172,27 +168,6 @@ private func leafKind(_ kind: Int32) -> Bool {
 /// C's `vmstate_error_quark`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_error_quark() -> GQuark {
     g_quark_from_string("vmstate-error-quark")
-}
-
-/// Sets `*error` (when the caller asked for it) from a VMStateError.
-func setGError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError) {
-    guard let error else { return }
-    g_set_error_literal(error, vmstate_error_quark(), e.kind.rawValue, cMessage(e.description))
-}
-
-/// `text` for a C string: names taken from a stream may hold NUL (which would cut the message
-/// short) or other control bytes; those are written as \xNN.
-func cMessage(_ text: String) -> String {
-    var out = ""
-    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-    for scalar in text.unicodeScalars {
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-            out += "\\x" + hex(UInt64(scalar.value), width: 1).dropFirst(2)
-        } else {
-            out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }
 
 /// C's `vmstate_save_to_bytes`, declared and documented in `migration/vmstate.h`.

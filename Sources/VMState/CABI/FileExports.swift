@@ -4,7 +4,7 @@ import CVMState
 // QEMU's QEMUFile accessors over MigrationFile (declared in migration/qemu-file-types.h and
 // migration/vmstate.h). A NULL file is ignored on output and reads as zeros on input.
 
-@inline(__always) private func file(_ f: OpaquePointer?) -> MigrationFile? { f.map(MigrationFile.from) }
+@inline(__always) private func file(_ f: OpaquePointer?) -> MigrationFile? { MigrationFile.borrow(f) }
 
 /// C's `vmstate_file_new_output`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_file_new_output(_ out: UnsafeMutablePointer<GByteArray>?) -> OpaquePointer? {
@@ -54,8 +54,7 @@ import CVMState
 
 /// C's `qemu_fclose`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_fclose(_ f: OpaquePointer?) -> Int32 {
-    guard let f else { return 0 }
-    let file = MigrationFile.from(f)
+    guard let file = MigrationFile.borrow(f) else { return 0 }
     if file.direction == .output { file.flush() }
     let code = file.errorCode
     MigrationFile.release(f)

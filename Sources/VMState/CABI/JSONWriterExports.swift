@@ -2,15 +2,13 @@ import CVMState
 
 // QEMU's JSONWriter C API (qapi/qmp/json-writer.h) over VMDescWriter.
 
-@inline(__always) private func writer(_ w: OpaquePointer?) -> VMDescWriter? {
-    w.map { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
-}
+@inline(__always) private func writer(_ w: OpaquePointer?) -> VMDescWriter? { VMDescWriter.borrow(w) }
 
 @inline(__always) private func name(_ n: UnsafePointer<CChar>?) -> String? { n.map { String(cString: $0) } }
 
 /// C's `json_writer_new`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_new(_ pretty: Bool) -> OpaquePointer? {
-    OpaquePointer(Unmanaged.passRetained(VMDescWriter(pretty: pretty)).toOpaque())
+    VMDescWriter(pretty: pretty).retainedHandle()
 }
 
 /// C's `json_writer_get`, declared and documented in `qapi/qmp/json-writer.h`.
@@ -18,7 +16,7 @@ import CVMState
 
 /// C's `json_writer_free`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_free(_ w: OpaquePointer?) {
-    if let w { Unmanaged<VMDescWriter>.fromOpaque(UnsafeRawPointer(w)).release() }
+    VMDescWriter.release(w)
 }
 
 /// C's `json_writer_start_object`, declared and documented in `qapi/qmp/json-writer.h`.

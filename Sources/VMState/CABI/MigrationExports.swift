@@ -3,31 +3,13 @@ import CVMState
 
 // The live migration C API (migration/vmstate-registry.h) over Migration.
 
-@inline(__always) private func migration(_ m: OpaquePointer?) -> Migration? {
-    m.map { Unmanaged<Migration>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
-}
-
-/// Sets `error` from the migration file's stream GError when there is one (its message replaced
-/// by `e`'s, which names the section and offset), else `e` as a VMSTATE_ERROR.
-private func failMigration(
-    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ file: MigrationFile?, _ e: VMStateError
-) -> Bool {
-    guard let error else { return false }
-    if let file, let streamError = file.copyStreamError() {
-        g_free(streamError.pointee.message)
-        streamError.pointee.message = g_strdup(cMessage(e.description))
-        error.pointee = streamError
-        return false
-    }
-    setGError(error, e)
-    return false
-}
+@inline(__always) private func migration(_ m: OpaquePointer?) -> Migration? { Migration.borrow(m) }
 
 @c @implementation public func vmstate_registry_set_dirty_log(
     _ reg: OpaquePointer?, _ fn: VMStateDirtyLogFn?, _ opaque: UnsafeMutableRawPointer?
 ) {
     guard let reg else { return }
-    let r = Unmanaged<Registry>.fromOpaque(UnsafeRawPointer(reg)).takeUnretainedValue()
+    let r = Registry.borrow(reg)!
     r.dirtyLog = fn.map { ($0, opaque) }
 }
 
@@ -36,16 +18,16 @@ private func failMigration(
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> OpaquePointer? {
     guard let reg, let out else {
-        _ = failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_start: NULL argument"))
+        _ = setGError(error, VMStateError(.failed, reason: "vmstate_migration_start: NULL argument"), streamOf: nil)
         return nil
     }
-    let r = Unmanaged<Registry>.fromOpaque(UnsafeRawPointer(reg)).takeUnretainedValue()
+    let r = Registry.borrow(reg)!
     let file = MigrationFile(sink: StreamSink(out))
     do throws(VMStateError) {
         let m = try Migration(registry: r, machineType: machine_type.map { String(cString: $0) }, file: file)
-        return OpaquePointer(Unmanaged.passRetained(m).toOpaque())
+        return m.retainedHandle()
     } catch let failure {
-        _ = failMigration(error, file, failure)
+        _ = setGError(error, failure, streamOf: file)
         return nil
     }
 }
@@ -55,7 +37,8 @@ private func failMigration(
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> Bool {
     guard let m = migration(mig) else {
-        return failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_iterate: NULL argument"))
+        return setGError(
+            error, VMStateError(.failed, reason: "vmstate_migration_iterate: NULL argument"), streamOf: nil)
     }
     do throws(VMStateError) {
         let pending = try m.iterate()
@@ -63,7 +46,7 @@ private func failMigration(
         return true
     } catch let failure {
         pending_bytes?.pointee = m.pendingBytes
-        return failMigration(error, m.file, failure)
+        return setGError(error, failure, streamOf: m.file)
     }
 }
 
@@ -73,14 +56,14 @@ private func failMigration(
 ) -> Bool {
     converged?.pointee = false
     guard let m = migration(mig) else {
-        return failMigration(
-            error, nil, VMStateError(.failed, reason: "vmstate_migration_iterate_until: NULL argument"))
+        return setGError(
+            error, VMStateError(.failed, reason: "vmstate_migration_iterate_until: NULL argument"), streamOf: nil)
     }
     do throws(VMStateError) {
         converged?.pointee = try m.iterate(untilDowntime: max_downtime_us, maxPasses: Int(max_passes))
         return true
     } catch let failure {
-        return failMigration(error, m.file, failure)
+        return setGError(error, failure, streamOf: m.file)
     }
 }
 
@@ -88,13 +71,14 @@ private func failMigration(
     _ mig: OpaquePointer?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> Bool {
     guard let m = migration(mig) else {
-        return failMigration(error, nil, VMStateError(.failed, reason: "vmstate_migration_complete: NULL argument"))
+        return setGError(
+            error, VMStateError(.failed, reason: "vmstate_migration_complete: NULL argument"), streamOf: nil)
     }
     do throws(VMStateError) {
         try m.complete()
         return true
     } catch let failure {
-        return failMigration(error, m.file, failure)
+        return setGError(error, failure, streamOf: m.file)
     }
 }
 
@@ -115,5 +99,5 @@ private func failMigration(
 }
 
 @c @implementation public func vmstate_migration_free(_ mig: OpaquePointer?) {
-    if let mig { Unmanaged<Migration>.fromOpaque(UnsafeRawPointer(mig)).release() }
+    Migration.release(mig)
 }

@@ -3,9 +3,7 @@ import CVMState
 
 // The registry C API (migration/vmstate-registry.h) over Registry.
 
-@inline(__always) private func registry(_ r: OpaquePointer?) -> Registry? {
-    r.map { Unmanaged<Registry>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
-}
+@inline(__always) private func registry(_ r: OpaquePointer?) -> Registry? { Registry.borrow(r) }
 
 private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError) -> Bool {
     setGError(error, e)
@@ -14,12 +12,12 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
 
 /// C's `vmstate_registry_new`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_new() -> OpaquePointer? {
-    OpaquePointer(Unmanaged.passRetained(Registry()).toOpaque())
+    Registry().retainedHandle()
 }
 
 /// C's `vmstate_registry_free`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_free(_ reg: OpaquePointer?) {
-    if let reg { Unmanaged<Registry>.fromOpaque(UnsafeRawPointer(reg)).release() }
+    Registry.release(reg)
 }
 
 /// C's `vmstate_registry_add`, declared and documented in `migration/vmstate-registry.h`.
@@ -98,22 +96,6 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     } catch let failure { return fail(error, failure) }
 }
 
-/// Sets `error` from a stream file's failure: the stream's own GError (its domain and code)
-/// with the section and offset in front of its message, else `e` as a VMSTATE_ERROR.
-private func failStream(
-    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ file: MigrationFile, _ e: VMStateError
-) -> Bool {
-    guard let error else { return false }
-    if let streamError = file.copyStreamError() {
-        let message = cMessage(e.description)
-        g_free(streamError.pointee.message)
-        streamError.pointee.message = g_strdup(message)
-        error.pointee = streamError
-        return false
-    }
-    return fail(error, e)
-}
-
 /// C's `vmstate_registry_save_to_stream`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_save_to_stream(
     _ reg: OpaquePointer?, _ machine_type: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<GOutputStream>?,
@@ -127,7 +109,7 @@ private func failStream(
         try r.save(machineType: machine_type.map { String(cString: $0) }, to: file)
         return true
     } catch let failure {
-        return failStream(error, file, failure)
+        return setGError(error, failure, streamOf: file)
     }
 }
 
@@ -144,7 +126,7 @@ private func failStream(
         try r.loadStream(file, options: Registry.LoadOptions(rawValue: flags))
         return true
     } catch let failure {
-        return failStream(error, file, failure)
+        return setGError(error, failure, streamOf: file)
     }
 }
 

@@ -116,23 +116,8 @@ final class MigrationFile {
         if let streamError { g_error_free(streamError) }
     }
 
-    // MARK: C handles
-
-    /// The `QEMUFile *` for this object; the C caller owns one retain until `qemu_fclose`.
-    func retainedHandle() -> OpaquePointer {
-        OpaquePointer(Unmanaged.passRetained(self).toOpaque())
-    }
-
-    /// A borrowed `QEMUFile *` for calls into C during an engine call that holds `self`.
-    var handle: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
-
-    static func from(_ handle: OpaquePointer) -> MigrationFile {
-        Unmanaged<MigrationFile>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    }
-
-    static func release(_ handle: OpaquePointer) {
-        Unmanaged<MigrationFile>.fromOpaque(UnsafeRawPointer(handle)).release()
-    }
+    // (C handles: `CHandle` in CABI/CEdge.swift; a `QEMUFile *` owns one retain until
+    // `qemu_fclose`.)
 
     // MARK: errors
 

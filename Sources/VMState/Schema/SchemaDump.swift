@@ -275,9 +275,7 @@ private func schemaErrorQuark() -> GQuark { vmstate_error_quark() }
 private let schemaErrorInvalidTable = Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue)
 
 private func setSchemaError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ message: String) {
-    guard let error else { return }
-    // SAFETY: GLib's convention: `error` is NULL or points to a NULL `GError *` the caller owns.
-    error.pointee = g_error_new_literal(schemaErrorQuark(), schemaErrorInvalidTable, message)
+    setGError(error, domain: schemaErrorQuark(), code: schemaErrorInvalidTable, message: message)
 }
 
 private func dumpFromC(

@@ -1,0 +1,96 @@
+import CGLib
+import CVMState
+
+// The C edge: how a Swift object becomes an opaque C handle and back, and how a failure becomes
+// a GError. Every exported function goes through these two; nothing else converts.
+
+/// A Swift object handed to C as an opaque pointer: `QEMUFile *` (``MigrationFile``),
+/// `JSONWriter *` (``VMDescWriter``), `VMStateRegistry *` (``Registry``) and
+/// `VMStateMigration *` (``Migration``).
+///
+/// Ownership follows the C API: a `*_new` function returns ``retainedHandle()``, which owns one
+/// retain until the matching `*_free` / `qemu_fclose` calls ``release(_:)``; every other
+/// function borrows with ``borrow(_:)``, valid while the C caller keeps its handle.
+protocol CHandle: AnyObject {}
+
+extension CHandle {
+    /// A handle that owns one retain of `self`, for the C caller to give back to ``release(_:)``.
+    func retainedHandle() -> OpaquePointer {
+        OpaquePointer(Unmanaged.passRetained(self).toOpaque())
+    }
+
+    /// A borrowed handle, valid while `self` is kept alive by the Swift caller (for calls into
+    /// C during an engine call that holds `self`).
+    var handle: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    /// The object behind `handle`, borrowed; nil for a NULL handle.
+    @inline(__always)
+    static func borrow(_ handle: OpaquePointer?) -> Self? {
+        // SAFETY: a non-NULL handle of this type was made by `retainedHandle()` (C callers get
+        // no other) and the C API's contract is that it is not used after its release.
+        handle.map { Unmanaged<Self>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    }
+
+    /// Drops the retain a C caller owned through `handle`; nothing for NULL.
+    static func release(_ handle: OpaquePointer?) {
+        // SAFETY: as in `borrow`; the C caller gives its one retain back exactly once.
+        if let handle { Unmanaged<Self>.fromOpaque(UnsafeRawPointer(handle)).release() }
+    }
+}
+
+extension MigrationFile: CHandle {}
+extension VMDescWriter: CHandle {}
+extension Registry: CHandle {}
+extension Migration: CHandle {}
+
+// MARK: - GError
+
+/// Sets `*error` (when the caller asked for it: GLib's convention, `error` NULL or pointing at a
+/// NULL `GError *` the caller then owns) to a VMSTATE_ERROR with `e`'s kind and message.
+func setGError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError) {
+    setGError(error, domain: vmstate_error_quark(), code: e.kind.rawValue, message: e.description)
+}
+
+/// Sets `*error` to a new GError of `domain` and `code` with `message` (made safe for C by
+/// ``cMessage(_:)``), when the caller asked for it.
+func setGError(
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, domain: GQuark, code: Int32, message: String
+) {
+    guard let error else { return }
+    g_set_error_literal(error, domain, code, cMessage(message))
+}
+
+/// Sets `*error` for a failure `e` of a stream file: the stream's own GError (its domain and
+/// code, e.g. `G_IO_ERROR_NO_SPACE`) with `e`'s message, which names the section and offset,
+/// when the file's stream failed; else `e` as a VMSTATE_ERROR. Returns false (the C result).
+@discardableResult
+func setGError(
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError, streamOf file: MigrationFile?
+) -> Bool {
+    guard let error else { return false }
+    if let file, let streamError = file.copyStreamError() {
+        // SAFETY: `copyStreamError` returns a GError this function owns; its message is replaced
+        // with a g_strdup'ed one before ownership passes to the caller.
+        g_free(streamError.pointee.message)
+        streamError.pointee.message = g_strdup(cMessage(e.description))
+        error.pointee = streamError
+        return false
+    }
+    setGError(error, e)
+    return false
+}
+
+/// `text` for a C string: names taken from a stream may hold NUL (which would cut the message
+/// short) or other control bytes; those are written as \xNN.
+func cMessage(_ text: String) -> String {
+    var out = ""
+    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        if scalar.value < 0x20 || scalar.value == 0x7F {
+            out += "\\x" + hex(UInt64(scalar.value), width: 1).dropFirst(2)
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}
