@@ -77,8 +77,9 @@ struct AnalyzeLargeStreamTests {
         return written
     }
 
-    /// Runs `vmstate ARGS` under `ulimit -v KIB` (through /bin/sh), output captured.
-    static func runLimited(kib: Int, _ args: [String]) throws -> Tool.Result {
+    /// Runs `vmstate ARGS` under `ulimit -v KIB` (through /bin/sh), output captured; with
+    /// `stdinFrom`, the tool's standard input is a pipe fed by `cat FILE`.
+    static func runLimited(kib: Int, _ args: [String], stdinFrom: String? = nil) throws -> Tool.Result {
         let tool = try #require(Tool.path)
         var template = Array("/tmp/vmstate-test-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed") }
@@ -93,8 +94,8 @@ struct AnalyzeLargeStreamTests {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, dir + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, dir + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let script = "ulimit -v \(kib) && exec \"$@\""
-        let argv = (["/bin/sh", "-c", script, "sh", tool] + args).map { strdup($0) } + [nil]
+        let script = stdinFrom == nil ? "ulimit -v \(kib) && exec \"$@\"" : "cat \"$0\" | (ulimit -v \(kib) && exec \"$@\")"
+        let argv = (["/bin/sh", "-c", script, stdinFrom ?? "sh", tool] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
@@ -142,5 +143,20 @@ struct AnalyzeLargeStreamTests {
                 pages: 1114112 records, 1114112 with data, 0 filled
 
             """)
+    }
+
+    /// A stream from a pipe (copied to an unlinked temporary file first) prints what the same
+    /// stream from a file prints.
+    @Test func analyzeReadsAPipe() throws {
+        let dir = TestPaths.qemuFixtures + "/pc-reset"
+        let r = try Self.runLimited(kib: 256 << 10, ["analyze", "/dev/stdin"], stdinFrom: dir + "/stream.bin")
+        #expect(r.status == 0)
+        #expect(r.stderr.isEmpty)
+        #expect(r.stdout == (try TestPaths.readText(dir + "/analyze.json")))
+        let m = try Self.runLimited(kib: 256 << 10, ["analyze", "--memory", "/dev/stdin"], stdinFrom: dir + "/stream.bin")
+        let f = try Tool.run(["analyze", "--memory", dir + "/stream.bin"])
+        #expect(m.status == 0)
+        #expect(f.status == 0)
+        #expect(m.stdout == f.stdout)
     }
 }
