@@ -183,7 +183,12 @@ extension StreamAnalysis {
         let pageSize = self.pageSize
         var nextReport = 0
         writer.beginObject()
-        bytes.withUnsafeBytes { buf in
+        // Pages are read through a bounded window moved along the stream (pages come in
+        // stream order, so it moves forward).
+        let window = bytes.makeWindow()
+        var buf = UnsafeRawBufferPointer(start: nil, count: 0)
+        var windowStart = Int.max
+        withExtendedLifetime(window) {
             for p in ram.pages {
                 let k = Key(block: p.block, address: p.address)
                 if last.count != ram.pages.count {
@@ -196,7 +201,17 @@ extension StreamAnalysis {
                 case .fill(let b):
                     writer.string("Filled with 0x\(analysisHex(UInt64(b), width: 2))")
                 case .data(let offset):
-                    writer.hexBytesString(UnsafeRawBufferPointer(rebasing: buf[offset..<(offset + pageSize)]))
+                    if offset < windowStart || offset + pageSize > buf.count {
+                        buf = window.map(at: offset, minCount: pageSize)
+                        windowStart = offset & ~4095
+                    }
+                    if offset + pageSize <= buf.count {
+                        writer.hexBytesString(UnsafeRawBufferPointer(rebasing: buf[offset..<(offset + pageSize)]))
+                    } else {
+                        // The file shrank or cannot be mapped: print what can be read.
+                        let copy = bytes.copyBytes(at: offset, count: pageSize)
+                        copy.withUnsafeBytes { writer.hexBytesString($0) }
+                    }
                     if let progress, offset >= nextReport {
                         progress(offset)
                         nextReport = offset + (4 << 20)

@@ -70,15 +70,19 @@ public struct StreamAnalysis: Sendable {
         pageSize = catalog.pageSize
         rules = catalog.rules
         var reader = SectionReader(bytes: bytes, catalog: catalog, options: options)
-        let buffer = bytes.buffer
-        try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(buffer, into: &self) }
+        try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
     }
 
     /// Checks the magic and version at the start of a stream.
     public static func checkHeader(_ bytes: StreamBytes) throws(StreamAnalysisError) {
-        try typedThrows(StreamAnalysisError.self) { try bytes.withUnsafeBytes { buf in
+        let window = bytes.makeWindow()
+        let buf = window.map(at: 0, minCount: 8)
+        try typedThrows(StreamAnalysisError.self) { try withExtendedLifetime(window) {
+            guard bytes.count >= 8 else {
+                throw StreamAnalysisError(offset: bytes.count, message: "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(bytes.count) bytes")
+            }
             guard buf.count >= 8 else {
-                throw StreamAnalysisError(offset: buf.count, message: "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(buf.count) bytes")
+                throw StreamAnalysisError(offset: 0, message: "cannot map the start of \(bytes.origin) into memory")
             }
             let magic = analysisLoadBE32(buf, 0)
             guard magic == StreamAnalysis.magic else {
@@ -95,7 +99,12 @@ public struct StreamAnalysis: Sendable {
     package static func readVMDesc(_ bytes: StreamBytes) throws(StreamAnalysisError) -> (JSONValue, VMDescLocation) {
         try checkHeader(bytes)
         let location = try locateVMDesc(bytes)
-        let json = try typedThrows(StreamAnalysisError.self) { try bytes.withUnsafeBytes { buf in
+        let window = bytes.makeWindow()
+        let buf = window.map(at: location.markerOffset, minCount: location.jsonLength + 5)
+        guard buf.count >= location.jsonOffset + location.jsonLength else {
+            throw StreamAnalysisError(offset: location.jsonOffset, message: "cannot map the vmdesc (\(location.jsonLength) bytes at offset \(location.jsonOffset)) of \(bytes.origin) into memory")
+        }
+        let json = try typedThrows(StreamAnalysisError.self) { try withExtendedLifetime(window) {
             let slice = UnsafeRawBufferPointer(rebasing: buf[location.jsonOffset..<(location.jsonOffset + location.jsonLength)])
             do {
                 return try JSONValue(parsing: slice, baseOffset: location.jsonOffset)
@@ -108,10 +117,15 @@ public struct StreamAnalysis: Sendable {
 
     /// Finds the vmdesc: byte 0x06, be32 length, then that many bytes of JSON ending the file.
     public static func locateVMDesc(_ bytes: StreamBytes) throws(StreamAnalysisError) -> VMDescLocation {
-        try typedThrows(StreamAnalysisError.self) { try bytes.withUnsafeBytes { buf in
-            let n = buf.count
-            let window = 10 << 20  // the vmdesc is searched for in the last 10 MiB
-            let lowest = max(8, n - window - 5)
+        let n = bytes.count
+        let searched = 10 << 20  // the vmdesc is searched for in the last 10 MiB
+        let lowest = max(8, n - searched - 5)
+        let window = bytes.makeWindow()
+        let buf = window.map(at: lowest, minCount: n - lowest)
+        return try typedThrows(StreamAnalysisError.self) { try withExtendedLifetime(window) {
+            guard n - lowest <= 0 || buf.count == n else {
+                throw StreamAnalysisError(offset: lowest, message: "cannot map the last \(n - lowest) bytes of \(bytes.origin) into memory")
+            }
             // JSON text never contains the byte 0x06, so walking back from the end, the first
             // 0x06 whose length field reaches exactly to the end of the file is the marker.
             var i = n - 5
@@ -189,7 +203,12 @@ private struct SectionReader {
     let options: Options
     typealias Options = StreamAnalysis.Options
 
+    /// The bytes around `pos`, indexed by stream offset (see ``StreamWindow``); moved along by
+    /// ``need(_:_:)``, the only way to make bytes readable.
     var buf = UnsafeRawBufferPointer(start: nil, count: 0)
+    let window: StreamWindow
+    /// The stream's length.
+    let total: Int
     var pos = 8
     var sectionLabel: String? = nil
     var path: [PathComponent] = []
@@ -206,6 +225,8 @@ private struct SectionReader {
         self.bytes = bytes
         self.catalog = catalog
         self.options = options
+        window = bytes.makeWindow()
+        total = bytes.count
     }
 
     // MARK: errors and primitive reads
@@ -230,10 +251,18 @@ private struct SectionReader {
         StreamAnalysisError(offset: offset ?? pos, section: sectionLabel, field: fieldPath(), message: message)
     }
 
-    /// Fails unless `n` more bytes are there.
-    @inline(__always) func need(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) {
+    /// Fails unless `n` more bytes are there; makes them readable in `buf`.
+    @inline(__always) mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) {
+        if n > total - pos {
+            throw error("expected \(what()) (\(n) byte\(n == 1 ? "" : "s")), but the stream ends after \(total - pos) more byte\(total - pos == 1 ? "" : "s")")
+        }
+        if n > buf.count - pos { try moveWindow(n) }
+    }
+
+    @inline(never) mutating func moveWindow(_ n: Int) throws(StreamAnalysisError) {
+        buf = window.map(at: pos, minCount: n)
         if n > buf.count - pos {
-            throw error("expected \(what()) (\(n) byte\(n == 1 ? "" : "s")), but the stream ends after \(buf.count - pos) more byte\(buf.count - pos == 1 ? "" : "s")")
+            throw error("cannot map \(n) bytes of \(bytes.origin) at offset \(pos) into memory")
         }
     }
 
@@ -295,8 +324,7 @@ private struct SectionReader {
 
     // MARK: the section loop
 
-    mutating func run(_ buffer: UnsafeRawBufferPointer, into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
-        buf = buffer
+    mutating func run(into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         pos = 8
         var index: [UInt32: Int] = [:]
         var lastSectionID: UInt32? = nil
@@ -314,7 +342,7 @@ private struct SectionReader {
                 for (id, r) in ram {
                     if let i = index[id] { analysis.sections[i].content = .ram(r) }
                 }
-                options.progress?(buf.count)
+                options.progress?(total)
                 return
             case configurationMarker:
                 try readConfiguration(into: &analysis)
@@ -423,7 +451,9 @@ private struct SectionReader {
         let len = try be32("the length of the machine type name")
         analysis.machineType = try text(Int(len), "the machine type name")
         // Subsections of "configuration" (QEMU 7.2 writes them only with special settings).
-        while pos < buf.count && buf[pos] == subsectionMarker {
+        while pos < total {
+            try need(1, "a configuration subsection")
+            guard buf[pos] == subsectionMarker else { break }
             let start = pos
             pos += 1
             let name = try shortString("a configuration subsection name")
@@ -495,20 +525,12 @@ private struct SectionReader {
         let record = options.recordPages
         var blockIndex: [String: Int32] = [:]
         for (i, n) in ram.pageBlockNames.enumerated() { blockIndex[n] = Int32(i) }
-        var nextRelease = pos + (16 << 20)
         while true {
             if options.progress != nil { reportProgress() }
-            if pos >= nextRelease {
-                // The page bytes behind are not needed again (--memory reads them back from
-                // the file): keep memory bounded on streams of any size.
-                bytes.release(upTo: pos - (1 << 20))
-                nextRelease = pos + (16 << 20)
-            }
             let wordOffset = pos
-            guard buf.count - pos >= 8 else {
-                try need(8, "a RAM page header (be64 address | flags)")
-                break
-            }
+            // Page bytes are skipped, not read: the window moves only for headers, so RAM
+            // that is not printed is never touched (--memory reads it back afterwards).
+            try need(8, "a RAM page header (be64 address | flags)")
             let word = analysisLoadBE64(buf, pos)
             pos += 8
             var flags = word & mask
@@ -559,7 +581,7 @@ private struct SectionReader {
                 }
                 let content: RAMPage.Content
                 if isPage {
-                    if buf.count - pos < pageSize {
+                    if total - pos < pageSize {
                         path = [.field("\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil)]
                         try need(pageSize, "the page's data")
                     }
@@ -619,12 +641,12 @@ private struct SectionReader {
         }
         let pages = length / pageSize
         let bitmapSize = (pages + 63) / 64 * 8
-        let fileSize = UInt64(buf.count)
+        let fileSize = UInt64(total)
         guard bitmapOffset <= fileSize, bitmapSize <= fileSize - bitmapOffset else {
-            throw error("the mapped-ram bitmap of RAM block \"\(name)\" (\(bitmapSize) bytes at 0x\(String(bitmapOffset, radix: 16))) lies beyond the end of the file (\(buf.count) bytes)", at: headerOffset + 12)
+            throw error("the mapped-ram bitmap of RAM block \"\(name)\" (\(bitmapSize) bytes at 0x\(String(bitmapOffset, radix: 16))) lies beyond the end of the file (\(total) bytes)", at: headerOffset + 12)
         }
         guard pagesOffset <= fileSize, length <= fileSize - pagesOffset else {
-            throw error("the mapped-ram pages of RAM block \"\(name)\" (0x\(String(length, radix: 16)) bytes at 0x\(String(pagesOffset, radix: 16))) lie beyond the end of the file (\(buf.count) bytes)", at: headerOffset + 20)
+            throw error("the mapped-ram pages of RAM block \"\(name)\" (0x\(String(length, radix: 16)) bytes at 0x\(String(pagesOffset, radix: 16))) lie beyond the end of the file (\(total) bytes)", at: headerOffset + 20)
         }
         let block: Int32
         if let i = blockIndex[name] {
@@ -634,8 +656,8 @@ private struct SectionReader {
             blockIndex[name] = block
             ram.pageBlockNames.append(name)
         }
-        let base = Int(bitmapOffset)
-        for i in 0..<Int(pages) where buf[base + i / 8] & (1 << UInt8(i % 8)) != 0 {
+        let bitmap = bytes.copyBytes(at: Int(bitmapOffset), count: Int(bitmapSize))
+        for i in 0..<Int(pages) where bitmap[i / 8] & (1 << UInt8(i % 8)) != 0 {
             ram.pageCount += 1
             ram.dataPageCount += 1
             if options.recordPages {
@@ -653,9 +675,9 @@ private struct SectionReader {
         for field in desc.fields {
             // Every element takes at least a byte in any real stream; a larger count can only
             // come from a corrupt vmdesc (and would otherwise spin on empty elements).
-            if field.count > 1 && field.count > buf.count - pos + 1 {
+            if field.count > 1 && field.count > total - pos + 1 {
                 path.append(.field(field.name, nil))
-                throw error("the vmdesc gives \"\(field.name)\" \(field.count) elements, more than the \(buf.count - pos) bytes left in the stream")
+                throw error("the vmdesc gives \"\(field.name)\" \(field.count) elements, more than the \(total - pos) bytes left in the stream")
             }
             for k in 0..<field.count {
                 let start = pos

@@ -7,104 +7,149 @@ import Musl
 import Darwin
 #endif
 
-/// The bytes of a migration stream: a read-only memory map of a file, or a copy of an array.
-/// Large streams are never copied; pages the analysis does not touch are never read.
+/// The bytes of a migration stream: a file read through bounded memory maps (``StreamWindow``),
+/// or a copy of an array. A stream read from a pipe is first copied to an unlinked temporary
+/// file (in `$TMPDIR`, default /tmp), so memory stays bounded whatever the stream's size; pages
+/// the analysis does not touch are never read from a regular file.
 public final class StreamBytes: @unchecked Sendable {
-    private let base: UnsafeRawPointer?
+    /// The file (regular, or the temporary copy of a pipe); -1 for bytes held in memory.
+    private let fd: Int32
+    /// Bytes held in memory (``init(_:origin:)``).
+    private let copied: UnsafeRawPointer?
     /// Number of bytes.
     public let count: Int
-    private let mapped: Bool
     /// Where the bytes came from (a path, or "<memory>").
     public let origin: String
+    /// The whole file mapped at once, made on first use of ``buffer`` (by `diff` and the small
+    /// helpers; the analysis itself maps only bounded windows).
+    private var whole: UnsafeRawPointer?
+    private let lock = NSLockLike()
 
-    /// Maps a file. Throws `StreamFileError` when it cannot be opened or read.
+    /// Opens a file. Throws `StreamFileError` when it cannot be opened or read.
     public init(contentsOfFile path: String) throws(StreamFileError) {
         origin = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        copied = nil
+        var fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
         }
-        defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw StreamFileError(path: path, operation: "stat", reason: String(cString: strerror(errno)))
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw StreamFileError(path: path, operation: "stat", reason: reason)
         }
-        if (st.st_mode & S_IFMT) == S_IFREG {
-            let size = Int(st.st_size)
-            if size == 0 {
-                count = 0
-                base = nil
-                mapped = false
-                return
+        if (st.st_mode & S_IFMT) != S_IFREG {
+            // A pipe or a device: copy it to an unlinked temporary file, in 1 MiB pieces.
+            let spool: Int32
+            do { spool = try StreamBytes.spool(fd, path: path) } catch {
+                close(fd)
+                throw error
             }
-            let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-            if let p, p != MAP_FAILED {
-                count = size
-                base = UnsafeRawPointer(p)
-                mapped = true
-                return
+            close(fd)
+            fd = spool
+            guard fstat(fd, &st) == 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                throw StreamFileError(path: path, operation: "stat", reason: reason)
             }
         }
-        // Not a regular file (a pipe, /dev/stdin) or not mappable: read it all.
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        self.fd = fd
+        count = Int(st.st_size)
+    }
+
+    /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd.
+    private static func spool(_ fd: Int32, path: String) throws(StreamFileError) -> Int32 {
+        let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array((dir + "/vmstate-stream.XXXXXX").utf8CString)
+        let out = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard out >= 0 else {
+            throw StreamFileError(path: path, operation: "read", reason: "cannot make a temporary file in \(dir): " + String(cString: strerror(errno)))
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        let size = 1 << 20
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { chunk.deallocate() }
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = read(fd, chunk, size)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw StreamFileError(path: path, operation: "read", reason: String(cString: strerror(errno)))
+                let reason = String(cString: strerror(errno))
+                close(out)
+                throw StreamFileError(path: path, operation: "read", reason: reason)
             }
             if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
+            var done = 0
+            while done < n {
+                let w = write(out, chunk + done, n - done)
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    let reason = String(cString: strerror(errno))
+                    close(out)
+                    throw StreamFileError(path: path, operation: "read", reason: "cannot copy to a temporary file in \(dir): " + reason)
+                }
+                done += w
+            }
         }
-        count = data.count
-        mapped = false
-        base = StreamBytes.copy(data)
+        return out
     }
 
     /// Copies bytes held in memory.
     public init(_ bytes: [UInt8], origin: String = "<memory>") {
         self.origin = origin
         count = bytes.count
-        mapped = false
-        base = StreamBytes.copy(bytes)
-    }
-
-    private static func copy(_ bytes: [UInt8]) -> UnsafeRawPointer? {
-        guard !bytes.isEmpty else { return nil }
-        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
-        bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-        return UnsafeRawPointer(p)
-    }
-
-    deinit {
-        guard let base else { return }
-        if mapped {
-            munmap(UnsafeMutableRawPointer(mutating: base), count)
+        fd = -1
+        if bytes.isEmpty {
+            copied = nil
         } else {
-            UnsafeMutableRawPointer(mutating: base).deallocate()
+            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
+            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            copied = UnsafeRawPointer(p)
         }
     }
 
-    /// Offset up to which mapped pages were given back (``release(upTo:)``).
-    private var released = 0
-
-    /// Gives back the memory of the mapped file's pages before `offset` (page-aligned down):
-    /// they leave the process's resident set and are read from the file again if touched, so
-    /// a pass over a large stream stays in bounded memory. Nothing for copied bytes.
-    public func release(upTo offset: Int) {
-        guard mapped, let base else { return }
-        let end = min(offset, count) & ~4095
-        guard end > released else { return }
-        // SAFETY: [released, end) lies inside the read-only private file mapping of `count`
-        // bytes at `base` (page-aligned: mmap returns page-aligned addresses); MADV_DONTNEED on
-        // it only drops clean pages, which later reads fault in from the file again.
-        _ = madvise(UnsafeMutableRawPointer(mutating: base) + released, end - released, MADV_DONTNEED)
-        released = end
+    deinit {
+        if let whole { munmap(UnsafeMutableRawPointer(mutating: whole), count) }
+        if let copied { UnsafeMutableRawPointer(mutating: copied).deallocate() }
+        if fd >= 0 { close(fd) }
     }
 
-    /// All the bytes. Valid while this object is alive.
-    public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    /// A bounded window onto these bytes, for one sequential reader.
+    package func makeWindow() -> StreamWindow { StreamWindow(self, fd: fd, copied: copied) }
+
+    /// `n` bytes at `offset` (clipped to the end), read without mapping.
+    package func copyBytes(at offset: Int, count n: Int) -> [UInt8] {
+        let n = max(0, min(n, count - offset))
+        guard n > 0 else { return [] }
+        if let copied { return Array(UnsafeRawBufferPointer(start: copied + offset, count: n)) }
+        return [UInt8](unsafeUninitializedCapacity: n) { out, done in
+            done = 0
+            while done < n {
+                let got = pread(fd, out.baseAddress! + done, n - done, off_t(offset + done))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { break }
+                done += got
+            }
+        }
+    }
+
+    /// All the bytes, the file mapped whole on first use. Valid while this object is alive.
+    /// (A file larger than the address space allows cannot be mapped whole: the analysis uses
+    /// ``makeWindow()`` instead.)
+    public var buffer: UnsafeRawBufferPointer {
+        if let copied { return UnsafeRawBufferPointer(start: copied, count: count) }
+        guard count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        lock.withLock {
+            if whole == nil {
+                let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+                if let p, p != MAP_FAILED { whole = UnsafeRawPointer(p) }
+            }
+        }
+        guard let whole else {
+            fatalError("cannot map \(origin) (\(count) bytes): \(String(cString: strerror(errno)))")
+        }
+        return UnsafeRawBufferPointer(start: whole, count: count)
+    }
 
     /// Calls `body` with all the bytes; the buffer is valid only during the call.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -113,7 +158,68 @@ public final class StreamBytes: @unchecked Sendable {
 
     /// A copy of some bytes.
     public subscript(range: Range<Int>) -> [UInt8] {
-        withUnsafeBytes { Array($0[range]) }
+        copyBytes(at: range.lowerBound, count: range.count)
+    }
+}
+
+/// A tiny mutex over pthread (Foundation is not imported here).
+private final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
+
+/// A bounded read-only memory map of part of a stream file (32 MiB, more only while one read
+/// needs more), moved along by a sequential reader. ``map(at:minCount:)`` hands back a buffer
+/// indexed by absolute stream offsets: valid for indices from the window's start (at most 4 KiB
+/// before the offset asked for) to its `count`; only those may be read. Bytes held in memory are
+/// handed back whole.
+package final class StreamWindow {
+    private let owner: StreamBytes
+    private let fd: Int32
+    private let copied: UnsafeRawPointer?
+    private var mapped: UnsafeMutableRawPointer?
+    private var mappedLength = 0
+    /// The size of a window.
+    package static let size = 32 << 20
+
+    fileprivate init(_ owner: StreamBytes, fd: Int32, copied: UnsafeRawPointer?) {
+        self.owner = owner
+        self.fd = fd
+        self.copied = copied
+    }
+
+    deinit { unmap() }
+
+    private func unmap() {
+        if let mapped { munmap(mapped, mappedLength) }
+        mapped = nil
+    }
+
+    /// A buffer indexed by stream offset that holds `offset..<offset + minCount` (clipped to the
+    /// end of the stream), or an empty buffer when that cannot be mapped.
+    package func map(at offset: Int, minCount: Int) -> UnsafeRawBufferPointer {
+        let total = owner.count
+        if let copied { return UnsafeRawBufferPointer(start: copied, count: total) }
+        unmap()
+        let start = offset & ~4095
+        let length = min(total - start, max(StreamWindow.size, offset - start + minCount + 4096))
+        guard length > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(start))
+        guard let p, p != MAP_FAILED else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        mapped = p
+        mappedLength = length
+        // SAFETY: the returned buffer starts `start` bytes before the mapping so that it is
+        // indexed by stream offset; callers read only indices in start..<start + length, which
+        // lie inside the mapping (the address arithmetic does not wrap: mappings lie far above
+        // any stream offset a file can have on a 64-bit host).
+        let virtualBase = UnsafeRawPointer(bitPattern: UInt(bitPattern: p) &- UInt(start))
+        return UnsafeRawBufferPointer(start: virtualBase, count: start + length)
     }
 }
 
