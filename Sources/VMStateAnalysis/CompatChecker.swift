@@ -183,8 +183,11 @@ private struct CompatRun {
 
     init(checker: CompatChecker) { self.checker = checker }
 
-    mutating func add(_ section: String, _ desc: String?, _ field: String?, _ kind: CompatFinding.Kind, _ message: String) {
-        report.findings.append(CompatFinding(section: section, descriptionName: desc, field: field, kind: kind, message: message))
+    mutating func add(
+        _ section: String, _ desc: String?, _ field: String?, _ kind: CompatFinding.Kind, _ message: String
+    ) {
+        report.findings.append(
+            CompatFinding(section: section, descriptionName: desc, field: field, kind: kind, message: message))
     }
 
     // Typed access with input errors that say where.
@@ -201,7 +204,9 @@ private struct CompatRun {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
         guard let n = v.int64Value else {
-            throw CompatInputError(location: "\(side) \(path)", message: "\"\(key)\" must be an integer, found \(v.formatted(.pythonCompact))")
+            throw CompatInputError(
+                location: "\(side) \(path)",
+                message: "\"\(key)\" must be an integer, found \(v.formatted(.pythonCompact))")
         }
         return n
     }
@@ -211,7 +216,8 @@ private struct CompatRun {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
         guard let s = v.stringValue else {
-            throw CompatInputError(location: "\(side) \(path)", message: "\"\(key)\" must be a string, found \(v.kindName)")
+            throw CompatInputError(
+                location: "\(side) \(path)", message: "\"\(key)\" must be a string, found \(v.kindName)")
         }
         return s
     }
@@ -219,7 +225,8 @@ private struct CompatRun {
     func list(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> [JSONObject] {
         guard let v = o[key] else { return [] }
         guard let a = v.arrayValue else {
-            throw CompatInputError(location: "\(side) \(path)", message: "\"\(key)\" must be a list, found \(v.kindName)")
+            throw CompatInputError(
+                location: "\(side) \(path)", message: "\"\(key)\" must be a list, found \(v.kindName)")
         }
         return try a.enumerated().map { (entry) throws(CompatInputError) in
             try object(entry.element, side, "\(path).\(key)[\(entry.offset)]")
@@ -236,7 +243,9 @@ private struct CompatRun {
             let sec = member.key
             var target = sec
             if !n.contains(key: target) {
-                let alternatives = (checker.options.renames["(section)"] ?? []).filter { $0.contains(sec) }.flatMap { $0 }
+                let alternatives = (checker.options.renames["(section)"] ?? []).filter { $0.contains(sec) }.flatMap {
+                    $0
+                }
                 guard let alt = alternatives.first(where: { $0 != sec && n.contains(key: $0) }) else {
                     add(sec, nil, nil, .sectionMissing, "section \"\(sec)\" does not exist in \(newSide)")
                     continue
@@ -248,14 +257,16 @@ private struct CompatRun {
             if sec == "vmschkmachine" {
                 let a = s["Name"]?.stringValue ?? "?", b = d["Name"]?.stringValue ?? "?"
                 if a != b {
-                    report.warnings.append("comparing different machine types: \"\(a)\" (\(oldSide)) and \"\(b)\" (\(newSide))")
+                    report.warnings.append(
+                        "comparing different machine types: \"\(a)\" (\(oldSide)) and \"\(b)\" (\(newSide))")
                 }
                 continue
             }
             // Section-level numbers; skipped when they are the description's own.
             var sameAsDescription = false
             if let sd = s["Description"]?.objectValue, let dd = d["Description"]?.objectValue {
-                sameAsDescription = s["version_id"] == sd["version_id"] && s["minimum_version_id"] == sd["minimum_version_id"]
+                sameAsDescription =
+                    s["version_id"] == sd["version_id"] && s["minimum_version_id"] == sd["minimum_version_id"]
                     && d["version_id"] == dd["version_id"] && d["minimum_version_id"] == dd["minimum_version_id"]
             }
             if !sameAsDescription {
@@ -282,30 +293,43 @@ private struct CompatRun {
     }
 
     /// version_id and minimum_version_id rules for a section, description or field.
-    mutating func checkVersions(_ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: String) throws(CompatInputError) {
+    mutating func checkVersions(
+        _ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: String
+    ) throws(CompatInputError) {
         let sv = try int(s, "version_id", oldSide, path)
         let dv = try int(d, "version_id", newSide, path)
         if sv > dv {
             if field != nil {
-                add(sec, desc, field, .fieldVersion, "the field exists from version \(sv) in \(oldSide) but only from version \(dv) in \(newSide), so \(newSide) misreads \(oldSide)'s versions \(dv)..<\(sv)")
+                add(
+                    sec, desc, field, .fieldVersion,
+                    "the field exists from version \(sv) in \(oldSide) but only from version \(dv) in \(newSide), so \(newSide) misreads \(oldSide)'s versions \(dv)..<\(sv)"
+                )
             } else {
-                add(sec, desc, nil, .version, "version \(sv) in \(oldSide), but only \(dv) in \(newSide): \(newSide) cannot load the newer state")
+                add(
+                    sec, desc, nil, .version,
+                    "version \(sv) in \(oldSide), but only \(dv) in \(newSide): \(newSide) cannot load the newer state")
             }
         }
         if d.contains(key: "minimum_version_id") {
             let dm = try int(d, "minimum_version_id", newSide, path)
             if sv < dm {
-                add(sec, desc, field, .minimumVersion, "\(oldSide) saves version \(sv), but \(newSide) accepts only versions \(dm) and later")
+                add(
+                    sec, desc, field, .minimumVersion,
+                    "\(oldSide) saves version \(sv), but \(newSide) accepts only versions \(dm) and later")
             }
         }
     }
 
-    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, path: String) throws(CompatInputError) {
+    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, path: String)
+        throws(CompatInputError)
+    {
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
         try checkVersions(s, d, sec: sec, desc: sName, field: nil, path: path)
         if !checker.namesMatch(scope: sec, sName, dName) {
-            add(sec, sName, nil, .descriptionRenamed, "description \"\(sName)\" is \"\(dName)\" in \(newSide); its fields were not compared")
+            add(
+                sec, sName, nil, .descriptionRenamed,
+                "description \"\(sName)\" is \"\(dName)\" in \(newSide); its fields were not compared")
             return
         }
         var seen = Set<String>()
@@ -314,11 +338,15 @@ private struct CompatRun {
                 switch entry {
                 case "Fields":
                     let first = try list(s, "Fields", oldSide, path).first.flatMap { $0["field"]?.stringValue }
-                    add(sec, sName, first, .fieldMissing, "\(newSide) has no fields; \(oldSide) has \(first.map { "\"\($0)\" first" } ?? "some")")
+                    add(
+                        sec, sName, first, .fieldMissing,
+                        "\(newSide) has no fields; \(oldSide) has \(first.map { "\"\($0)\" first" } ?? "some")")
                 case "Subsections":
                     for sub in try list(s, "Subsections", oldSide, path) {
                         let n = sub["name"]?.stringValue ?? "?"
-                        add(sec, sName, nil, .subsectionMissing, "subsection \"\(n)\" does not exist in \(newSide) (\(newSide) has no subsections)")
+                        add(
+                            sec, sName, nil, .subsectionMissing,
+                            "subsection \"\(n)\" does not exist in \(newSide) (\(newSide) has no subsections)")
                     }
                 default:
                     add(sec, sName, nil, .entryMissing, "entry \"\(entry)\" is missing in \(newSide)")
@@ -326,14 +354,20 @@ private struct CompatRun {
                 continue
             }
             if entry == "Fields" {
-                try checkFields(list(s, "Fields", oldSide, path), list(d, "Fields", newSide, path), desc: sName, sec: sec, path: path + ".Fields")
+                try checkFields(
+                    list(s, "Fields", oldSide, path), list(d, "Fields", newSide, path), desc: sName, sec: sec,
+                    path: path + ".Fields")
             } else if entry == "Subsections" {
-                try checkSubsections(list(s, "Subsections", oldSide, path), list(d, "Subsections", newSide, path), desc: sName, sec: sec, path: path + ".Subsections")
+                try checkSubsections(
+                    list(s, "Subsections", oldSide, path), list(d, "Subsections", newSide, path), desc: sName, sec: sec,
+                    path: path + ".Subsections")
             }
         }
     }
 
-    mutating func checkSubsections(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws(CompatInputError) {
+    mutating func checkSubsections(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String)
+        throws(CompatInputError)
+    {
         for (i, s) in src.enumerated() {
             let name = try string(s, "name", oldSide, "\(path)[\(i)]")
             var found = false
@@ -351,15 +385,17 @@ private struct CompatRun {
     /// is a struct that took over (or gave up) fields without changing the wire format.
     func nestedFieldsStarting(with name: String, in item: JSONObject) -> [JSONObject]? {
         guard let desc = item["Description"]?.objectValue,
-              let fields = desc["Fields"]?.arrayValue?.compactMap(\.objectValue), let first = fields.first,
-              let firstName = first["field"]?.stringValue
+            let fields = desc["Fields"]?.arrayValue?.compactMap(\.objectValue), let first = fields.first,
+            let firstName = first["field"]?.stringValue
         else { return nil }
         let scope = desc["name"]?.stringValue ?? ""
         return checker.namesMatch(scope: scope, firstName, name) ? fields : nil
     }
 
     /// Walks OLD's and NEW's field lists side by side.
-    mutating func checkFields(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String) throws(CompatInputError) {
+    mutating func checkFields(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String)
+        throws(CompatInputError)
+    {
         // Each side: the list being walked, the position in it, and the lists it was entered from.
         var sList = src, sPos = 0, sOuter: [([JSONObject], Int)] = []
         var dList = dst, dPos = 0, dOuter: [([JSONObject], Int)] = []
@@ -399,7 +435,9 @@ private struct CompatRun {
                     continue
                 } else {
                     let sn = try name(s, oldSide)
-                    add(sec, desc, sn, .fieldMissing, "\(oldSide) saves field \"\(sn)\" here, but \(newSide) has no further fields")
+                    add(
+                        sec, desc, sn, .fieldMissing,
+                        "\(oldSide) saves field \"\(sn)\" here, but \(newSide) has no further fields")
                     return
                 }
             } else if unused == 0 {
@@ -413,7 +451,10 @@ private struct CompatRun {
                     if unused == 0 { fetchNew = true; continue }
                     if unused < 0 {
                         let sn = try name(s, oldSide)
-                        add(sec, desc, sn, .unusedSize, "\(oldSide)'s fields up to \"\(sn)\" do not fit the unused space \(newSide) has in their place (\(byteCount(-unused)) too many)")
+                        add(
+                            sec, desc, sn, .unusedSize,
+                            "\(oldSide)'s fields up to \"\(sn)\" do not fit the unused space \(newSide) has in their place (\(byteCount(-unused)) too many)"
+                        )
                         return
                     }
                     continue
@@ -424,7 +465,10 @@ private struct CompatRun {
                     if unused == 0 { fetchOld = true; continue }
                     if unused < 0 {
                         let dn = try name(d, newSide)
-                        add(sec, desc, dn, .unusedSize, "\(newSide)'s fields up to \"\(dn)\" are \(byteCount(-unused)) larger than the unused space \(oldSide) has in their place")
+                        add(
+                            sec, desc, dn, .unusedSize,
+                            "\(newSide)'s fields up to \"\(dn)\" are \(byteCount(-unused)) larger than the unused space \(oldSide) has in their place"
+                        )
                         return
                     }
                     continue
@@ -452,7 +496,10 @@ private struct CompatRun {
                         fetchNew = false
                         unused = ds - ss
                         if unused < 0 {
-                            add(sec, desc, sn, .unusedSize, "\(oldSide)'s field \"\(sn)\" (\(byteCount(ss))) is larger than the unused space (\(byteCount(ds))) \(newSide) has in its place")
+                            add(
+                                sec, desc, sn, .unusedSize,
+                                "\(oldSide)'s field \"\(sn)\" (\(byteCount(ss))) is larger than the unused space (\(byteCount(ds))) \(newSide) has in its place"
+                            )
                             return
                         }
                         continue
@@ -460,12 +507,18 @@ private struct CompatRun {
                     fetchOld = false
                     unused = ss - ds
                     if unused < 0 {
-                        add(sec, desc, dn, .unusedSize, "\(newSide)'s field \"\(dn)\" (\(byteCount(ds))) is larger than the unused space (\(byteCount(ss))) \(oldSide) has in its place")
+                        add(
+                            sec, desc, dn, .unusedSize,
+                            "\(newSide)'s field \"\(dn)\" (\(byteCount(ds))) is larger than the unused space (\(byteCount(ss))) \(oldSide) has in its place"
+                        )
                         return
                     }
                     continue
                 }
-                add(sec, desc, sn, .fieldMismatch, "expected field \"\(sn)\", but \(newSide) has \"\(dn)\" in its place; the rest of the fields were not compared")
+                add(
+                    sec, desc, sn, .fieldMismatch,
+                    "expected field \"\(sn)\", but \(newSide) has \"\(dn)\" in its place; the rest of the fields were not compared"
+                )
                 return
             }
 
@@ -473,13 +526,17 @@ private struct CompatRun {
             if !s.contains(key: "Description") {
                 let ss = try size(s, oldSide), ds = try size(d, newSide)
                 if ss != ds {
-                    add(sec, desc, sn, .size, "size changed from \(byteCount(ss)) in \(oldSide) to \(byteCount(ds)) in \(newSide)")
+                    add(
+                        sec, desc, sn, .size,
+                        "size changed from \(byteCount(ss)) in \(oldSide) to \(byteCount(ds)) in \(newSide)")
                 }
             }
             if let sd = s["Description"] {
                 guard let dd = d["Description"] else {
                     let n = sd.objectValue?["name"]?.stringValue
-                    add(sec, desc, sn, .descriptionMissing, "the field has description \"\(n ?? "?")\" in \(oldSide), none in \(newSide)")
+                    add(
+                        sec, desc, sn, .descriptionMissing,
+                        "the field has description \"\(n ?? "?")\" in \(oldSide), none in \(newSide)")
                     continue
                 }
                 try checkDescriptions(
@@ -501,7 +558,9 @@ extension CompatReport {
         if isCompatible {
             lines.append("compatible: state saved by \(oldLabel) loads into \(newLabel)")
         } else {
-            lines.append("NOT compatible: \(findings.count) problem\(findings.count == 1 ? "" : "s") (state saved by \(oldLabel) does not load into \(newLabel))")
+            lines.append(
+                "NOT compatible: \(findings.count) problem\(findings.count == 1 ? "" : "s") (state saved by \(oldLabel) does not load into \(newLabel))"
+            )
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -551,12 +610,14 @@ public struct DescriptionSet: Sendable {
     /// (element size times "array_len") unless `elementSizes` is set.
     package init(_ json: JSONValue, label: String, elementSizes: Bool = false) throws {
         guard let top = json.objectValue else {
-            throw CompatInputError(location: "\(label) (top level)", message: "expected an object, found \(json.kindName)")
+            throw CompatInputError(
+                location: "\(label) (top level)", message: "expected an object, found \(json.kindName)")
         }
         if let devices = top["devices"] {
             format = .vmdesc
             guard let list = devices.arrayValue else {
-                throw CompatInputError(location: "\(label) \"devices\"", message: "expected a list, found \(devices.kindName)")
+                throw CompatInputError(
+                    location: "\(label) \"devices\"", message: "expected a list, found \(devices.kindName)")
             }
             entries = []
             for (i, d) in list.enumerated() {
@@ -569,7 +630,8 @@ public struct DescriptionSet: Sendable {
                 }
                 let instance = o["instance_id"]?.int64Value ?? 0
                 guard instance >= 0 && instance <= Int64(UInt32.max) else {
-                    throw CompatInputError(location: path, message: "\"instance_id\" must be an integer from 0 to 4294967295")
+                    throw CompatInputError(
+                        location: path, message: "\"instance_id\" must be an integer from 0 to 4294967295")
                 }
                 let desc = try Self.description(o, path: path, elementSizes: elementSizes, depth: 0)
                 var value = JSONObject()
@@ -583,7 +645,9 @@ public struct DescriptionSet: Sendable {
             entries = []
             for member in top.deduplicated().members {
                 guard let o = member.value.objectValue else {
-                    throw CompatInputError(location: "\(label) section \"\(member.key)\"", message: "expected an object, found \(member.value.kindName)")
+                    throw CompatInputError(
+                        location: "\(label) section \"\(member.key)\"",
+                        message: "expected an object, found \(member.value.kindName)")
                 }
                 if member.key == "vmschkmachine" {
                     machine = o["Name"]?.stringValue
@@ -634,9 +698,11 @@ public struct DescriptionSet: Sendable {
                 // VMS_STRUCT fields nest under "struct"; VMSTATE_WITH_TMP writes the nested
                 // description's members into the field itself.
                 if let nested = fo["struct"]?.objectValue {
-                    field["Description"] = .object(try description(nested, path: fpath + ".struct", elementSizes: elementSizes, depth: depth + 1))
+                    field["Description"] = .object(
+                        try description(nested, path: fpath + ".struct", elementSizes: elementSizes, depth: depth + 1))
                 } else if fo.contains(key: "vmsd_name") {
-                    field["Description"] = .object(try description(fo, path: fpath, elementSizes: elementSizes, depth: depth + 1))
+                    field["Description"] = .object(
+                        try description(fo, path: fpath, elementSizes: elementSizes, depth: depth + 1))
                 }
                 out.append(.object(field))
             }
@@ -644,14 +710,19 @@ public struct DescriptionSet: Sendable {
         }
         if let subs = o["subsections"] {
             guard let list = subs.arrayValue else {
-                throw CompatInputError(location: path + ".subsections", message: "expected a list, found \(subs.kindName)")
+                throw CompatInputError(
+                    location: path + ".subsections", message: "expected a list, found \(subs.kindName)")
             }
-            d["Subsections"] = .array(try list.enumerated().map { i, s in
-                guard let so = s.objectValue else {
-                    throw CompatInputError(location: "\(path).subsections[\(i)]", message: "expected an object, found \(s.kindName)")
-                }
-                return .object(try description(so, path: "\(path).subsections[\(i)]", elementSizes: elementSizes, depth: depth + 1))
-            })
+            d["Subsections"] = .array(
+                try list.enumerated().map { i, s in
+                    guard let so = s.objectValue else {
+                        throw CompatInputError(
+                            location: "\(path).subsections[\(i)]", message: "expected an object, found \(s.kindName)")
+                    }
+                    return .object(
+                        try description(
+                            so, path: "\(path).subsections[\(i)]", elementSizes: elementSizes, depth: depth + 1))
+                })
         }
         return d
     }
@@ -713,13 +784,19 @@ public struct DescriptionSet: Sendable {
         savedOut.entries = kept
         var notes: [String] = []
         if !missing.isEmpty {
-            notes.append("\(missing.count) section\(missing.count == 1 ? "" : "s") of \(savedLabel) (a vmdesc) \(missing.count == 1 ? "has" : "have") no description in \(dumpLabel) (a -dump-vmstate file lists device classes only) and \(missing.count == 1 ? "was" : "were") not compared: \(missing.joined(separator: ", "))")
+            notes.append(
+                "\(missing.count) section\(missing.count == 1 ? "" : "s") of \(savedLabel) (a vmdesc) \(missing.count == 1 ? "has" : "have") no description in \(dumpLabel) (a -dump-vmstate file lists device classes only) and \(missing.count == 1 ? "was" : "were") not compared: \(missing.joined(separator: ", "))"
+            )
         }
         let unused = Set(byName.keys).subtracting(used).count
         if unused > 0 {
-            notes.append("\(unused) description\(unused == 1 ? "" : "s") of \(dumpLabel) (a -dump-vmstate file) \(unused == 1 ? "is" : "are") not in \(savedLabel) (a vmdesc) and \(unused == 1 ? "was" : "were") not compared")
+            notes.append(
+                "\(unused) description\(unused == 1 ? "" : "s") of \(dumpLabel) (a -dump-vmstate file) \(unused == 1 ? "is" : "are") not in \(savedLabel) (a vmdesc) and \(unused == 1 ? "was" : "were") not compared"
+            )
         }
-        notes.append("compared by description name; \(savedLabel) is a vmdesc, what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)")
+        notes.append(
+            "compared by description name; \(savedLabel) is a vmdesc, what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)"
+        )
         return dumpIsA ? (dumpOut, savedOut, notes) : (savedOut, dumpOut, notes)
     }
 
@@ -764,7 +841,8 @@ public struct DescriptionSet: Sendable {
         var d = d
         if dropMinimum { d["minimum_version_id"] = nil }
         if let dd = d["Description"]?.objectValue {
-            d["Description"] = .object(reduce(description: dd, to: s["Description"]?.objectValue ?? JSONObject(), dropMinimum: dropMinimum))
+            d["Description"] = .object(
+                reduce(description: dd, to: s["Description"]?.objectValue ?? JSONObject(), dropMinimum: dropMinimum))
         }
         return d
     }
@@ -796,8 +874,12 @@ public struct DescriptionSet: Sendable {
                     guard indexes.contains(k) else { continue }
                     fo["version_id"] = 0
                     if let nested = fo["Description"]?.objectValue {
-                        let savedNested = savedFields.first { $0["field"]?.stringValue == name && $0["vmdesc_index"]?.int64Value == k }?["Description"]?.objectValue ?? JSONObject()
-                        fo["Description"] = .object(reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
+                        let savedNested =
+                            savedFields.first {
+                                $0["field"]?.stringValue == name && $0["vmdesc_index"]?.int64Value == k
+                            }?["Description"]?.objectValue ?? JSONObject()
+                        fo["Description"] = .object(
+                            reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
                     }
                     out.append(.object(fo))
                     continue
@@ -809,7 +891,8 @@ public struct DescriptionSet: Sendable {
                 if fo["field_exists"]?.boolValue == true {
                     guard let next else { continue }
                     let nested = fo["Description"]?.objectValue?["name"]
-                    let alike = nested != nil ? nested == next["Description"]?.objectValue?["name"] : fo["size"] == next["size"]
+                    let alike =
+                        nested != nil ? nested == next["Description"]?.objectValue?["name"] : fo["size"] == next["size"]
                     if !alike { continue }
                 }
                 if next != nil { savedLeft[name] = savedLeft[name]!.dropFirst() }
@@ -825,11 +908,12 @@ public struct DescriptionSet: Sendable {
         if let subs = d["Subsections"]?.arrayValue {
             let savedSubs = (s["Subsections"]?.arrayValue ?? []).compactMap(\.objectValue)
             // A subsection the save did not write was not needed then: it is not compared.
-            d["Subsections"] = .array(subs.compactMap { sub in
-                guard let so = sub.objectValue else { return sub }
-                guard let match = savedSubs.first(where: { $0["name"] == so["name"] }) else { return nil }
-                return .object(reduce(description: so, to: match, dropMinimum: dropMinimum))
-            })
+            d["Subsections"] = .array(
+                subs.compactMap { sub in
+                    guard let so = sub.objectValue else { return sub }
+                    guard let match = savedSubs.first(where: { $0["name"] == so["name"] }) else { return nil }
+                    return .object(reduce(description: so, to: match, dropMinimum: dropMinimum))
+                })
         }
         return d
     }

@@ -87,7 +87,8 @@ final class ParsedVMDescCatalog {
         self.json = json
         self.jsonOffset = jsonOffset
         func invalid(_ message: String) -> StreamAnalysisError {
-            StreamAnalysisError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)): \(message)")
+            StreamAnalysisError(
+                offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)): \(message)")
         }
         guard let root = json.objectValue else {
             throw invalid("expected a JSON object, found \(json.kindName)")
@@ -133,7 +134,8 @@ final class ParsedVMDescCatalog {
     }
 
     private func invalid(_ path: String, _ message: String) -> StreamAnalysisError {
-        StreamAnalysisError(offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
+        StreamAnalysisError(
+            offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
     }
 
     private func compile(_ obj: JSONObject, path: String) throws(StreamAnalysisError) -> ParsedVMDescStruct {
@@ -153,13 +155,17 @@ final class ParsedVMDescCatalog {
             let reader: ParsedVMDescField.Reader
             var size = 0
             if type == "struct" {
-                guard let sv = fo["struct"] else { throw invalid(fpathNamed, "type \"struct\" without a \"struct\" description") }
+                guard let sv = fo["struct"] else {
+                    throw invalid(fpathNamed, "type \"struct\" without a \"struct\" description")
+                }
                 guard let so = sv.objectValue else { throw invalid(fpathNamed, "\"struct\" must be an object") }
                 reader = .structure(try compile(so, path: fpathNamed + ".struct"))
             } else {
                 reader = parsedVMDescReaderKind(forType: type) ?? .generic
                 guard let sv = fo["size"] else { throw invalid(fpathNamed, "no \"size\"") }
-                guard let s = sv.intValue else { throw invalid(fpathNamed, "\"size\" must be an integer, found \(sv.formatted(.pythonCompact))") }
+                guard let s = sv.intValue else {
+                    throw invalid(fpathNamed, "\"size\" must be an integer, found \(sv.formatted(.pythonCompact))")
+                }
                 guard s >= 0 else { throw invalid(fpathNamed, "negative \"size\" \(s)") }
                 size = s
             }
@@ -171,12 +177,15 @@ final class ParsedVMDescCatalog {
                 firstIndex = 0
                 count = max(n, 1)
             } else if let iv = fo["index"] {
-                guard let idx = iv.intValue, idx >= 0 else { throw invalid(fpathNamed, "\"index\" must be a non-negative integer") }
+                guard let idx = iv.intValue, idx >= 0 else {
+                    throw invalid(fpathNamed, "\"index\" must be a non-negative integer")
+                }
                 firstIndex = idx
             }
-            compiledFields.append(ParsedVMDescField(
-                name: name, type: type ?? (typeValue.map { $0.formatted(.pythonCompact) } ?? "unknown"),
-                size: size, reader: reader, firstIndex: firstIndex, count: count))
+            compiledFields.append(
+                ParsedVMDescField(
+                    name: name, type: type ?? (typeValue.map { $0.formatted(.pythonCompact) } ?? "unknown"),
+                    size: size, reader: reader, firstIndex: firstIndex, count: count))
         }
         var subsections: [ParsedVMDescStruct]? = nil
         if let sv = obj["subsections"] {

@@ -77,22 +77,32 @@ public struct StreamAnalysis: Sendable {
     public static func checkHeader(_ bytes: StreamBytes) throws(StreamAnalysisError) {
         let window = bytes.makeWindow()
         let buf = window.map(at: 0, minCount: 8)
-        try typedThrows(StreamAnalysisError.self) { try withExtendedLifetime(window) {
-            guard bytes.count >= 8 else {
-                throw StreamAnalysisError(offset: bytes.count, message: "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(bytes.count) bytes")
+        try typedThrows(StreamAnalysisError.self) {
+            try withExtendedLifetime(window) {
+                guard bytes.count >= 8 else {
+                    throw StreamAnalysisError(
+                        offset: bytes.count,
+                        message:
+                            "expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(bytes.count) bytes"
+                    )
+                }
+                guard buf.count >= 8 else {
+                    throw StreamAnalysisError(offset: 0, message: "cannot map the start of \(bytes.origin) into memory")
+                }
+                let magic = analysisLoadBE32(buf, 0)
+                guard magic == StreamAnalysis.magic else {
+                    throw StreamAnalysisError(
+                        offset: 0,
+                        message:
+                            "expected the stream magic 0x5145564d (\"QEVM\"), found 0x\(analysisHex(UInt64(magic), width: 8)): not a QEMU migration stream"
+                    )
+                }
+                let version = analysisLoadBE32(buf, 4)
+                guard version == StreamAnalysis.formatVersion else {
+                    throw StreamAnalysisError(offset: 4, message: "expected stream format version 3, found \(version)")
+                }
             }
-            guard buf.count >= 8 else {
-                throw StreamAnalysisError(offset: 0, message: "cannot map the start of \(bytes.origin) into memory")
-            }
-            let magic = analysisLoadBE32(buf, 0)
-            guard magic == StreamAnalysis.magic else {
-                throw StreamAnalysisError(offset: 0, message: "expected the stream magic 0x5145564d (\"QEVM\"), found 0x\(analysisHex(UInt64(magic), width: 8)): not a QEMU migration stream")
-            }
-            let version = analysisLoadBE32(buf, 4)
-            guard version == StreamAnalysis.formatVersion else {
-                throw StreamAnalysisError(offset: 4, message: "expected stream format version 3, found \(version)")
-            }
-        } }
+        }
     }
 
     /// Finds and parses the vmdesc at the end of a stream (after the header check).
@@ -102,16 +112,27 @@ public struct StreamAnalysis: Sendable {
         let window = bytes.makeWindow()
         let buf = window.map(at: location.markerOffset, minCount: location.jsonLength + 5)
         guard buf.count >= location.jsonOffset + location.jsonLength else {
-            throw StreamAnalysisError(offset: location.jsonOffset, message: "cannot map the vmdesc (\(location.jsonLength) bytes at offset \(location.jsonOffset)) of \(bytes.origin) into memory")
+            throw StreamAnalysisError(
+                offset: location.jsonOffset,
+                message:
+                    "cannot map the vmdesc (\(location.jsonLength) bytes at offset \(location.jsonOffset)) of \(bytes.origin) into memory"
+            )
         }
-        let json = try typedThrows(StreamAnalysisError.self) { try withExtendedLifetime(window) {
-            let slice = UnsafeRawBufferPointer(rebasing: buf[location.jsonOffset..<(location.jsonOffset + location.jsonLength)])
-            do {
-                return try JSONValue(parsing: slice, baseOffset: location.jsonOffset)
-            } catch let e as JSONParseError {
-                throw StreamAnalysisError(offset: e.offset, message: "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is corrupt: \(e.message) (line \(e.line), column \(e.column) of the JSON)")
+        let json = try typedThrows(StreamAnalysisError.self) {
+            try withExtendedLifetime(window) {
+                let slice = UnsafeRawBufferPointer(
+                    rebasing: buf[location.jsonOffset..<(location.jsonOffset + location.jsonLength)])
+                do {
+                    return try JSONValue(parsing: slice, baseOffset: location.jsonOffset)
+                } catch let e as JSONParseError {
+                    throw StreamAnalysisError(
+                        offset: e.offset,
+                        message:
+                            "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is corrupt: \(e.message) (line \(e.line), column \(e.column) of the JSON)"
+                    )
+                }
             }
-        } }
+        }
         return (json, location)
     }
 
@@ -122,35 +143,47 @@ public struct StreamAnalysis: Sendable {
         let lowest = max(8, n - searched - 5)
         let window = bytes.makeWindow()
         let buf = window.map(at: lowest, minCount: n - lowest)
-        return try typedThrows(StreamAnalysisError.self) { try withExtendedLifetime(window) {
-            guard n - lowest <= 0 || buf.count == n else {
-                throw StreamAnalysisError(offset: lowest, message: "cannot map the last \(n - lowest) bytes of \(bytes.origin) into memory")
-            }
-            // JSON text never contains the byte 0x06, so walking back from the end, the first
-            // 0x06 whose length field reaches exactly to the end of the file is the marker.
-            var i = n - 5
-            while i >= lowest {
-                if buf[i] == 0x06 && Int(analysisLoadBE32(buf, i + 1)) == n - i - 5 {
-                    return VMDescLocation(markerOffset: i, jsonOffset: i + 5, jsonLength: n - i - 5)
+        return try typedThrows(StreamAnalysisError.self) {
+            try withExtendedLifetime(window) {
+                guard n - lowest <= 0 || buf.count == n else {
+                    throw StreamAnalysisError(
+                        offset: lowest,
+                        message: "cannot map the last \(n - lowest) bytes of \(bytes.origin) into memory")
                 }
-                i -= 1
-            }
-            // Not at the very end. Look where QEMU's script looks: the first '{' after the last
-            // NUL byte, which should follow the marker and the length.
-            var nul = n - 1
-            while nul >= lowest && buf[nul] != 0 { nul -= 1 }
-            var brace = nul + 1
-            while brace < n && buf[brace] != UInt8(ascii: "{") { brace += 1 }
-            if brace < n && brace - 5 >= 8 && buf[brace - 5] == 0x06 {
-                let declared = Int(analysisLoadBE32(buf, brace - 4))
-                let available = n - brace
-                if declared > available {
-                    throw StreamAnalysisError(offset: n, message: "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, but the file ends after \(available): the stream is truncated")
+                // JSON text never contains the byte 0x06, so walking back from the end, the first
+                // 0x06 whose length field reaches exactly to the end of the file is the marker.
+                var i = n - 5
+                while i >= lowest {
+                    if buf[i] == 0x06 && Int(analysisLoadBE32(buf, i + 1)) == n - i - 5 {
+                        return VMDescLocation(markerOffset: i, jsonOffset: i + 5, jsonLength: n - i - 5)
+                    }
+                    i -= 1
                 }
-                return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
+                // Not at the very end. Look where QEMU's script looks: the first '{' after the last
+                // NUL byte, which should follow the marker and the length.
+                var nul = n - 1
+                while nul >= lowest && buf[nul] != 0 { nul -= 1 }
+                var brace = nul + 1
+                while brace < n && buf[brace] != UInt8(ascii: "{") { brace += 1 }
+                if brace < n && brace - 5 >= 8 && buf[brace - 5] == 0x06 {
+                    let declared = Int(analysisLoadBE32(buf, brace - 4))
+                    let available = n - brace
+                    if declared > available {
+                        throw StreamAnalysisError(
+                            offset: n,
+                            message:
+                                "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, but the file ends after \(available): the stream is truncated"
+                        )
+                    }
+                    return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
+                }
+                throw StreamAnalysisError(
+                    offset: n,
+                    message:
+                        "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)"
+                )
             }
-            throw StreamAnalysisError(offset: n, message: "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)")
-        } }
+        }
     }
 }
 
@@ -254,7 +287,9 @@ private struct SectionReader {
     /// Fails unless `n` more bytes are there; makes them readable in `buf`.
     @inline(__always) mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) {
         if n > total - pos {
-            throw error("expected \(what()) (\(n) byte\(n == 1 ? "" : "s")), but the stream ends after \(total - pos) more byte\(total - pos == 1 ? "" : "s")")
+            throw error(
+                "expected \(what()) (\(n) byte\(n == 1 ? "" : "s")), but the stream ends after \(total - pos) more byte\(total - pos == 1 ? "" : "s")"
+            )
         }
         if n > buf.count - pos { try moveWindow(n) }
     }
@@ -374,7 +409,9 @@ private struct SectionReader {
                     try readHTABPart()
                 } else {
                     guard let desc = try catalog.device(name: name, instance: instance) else {
-                        throw error("section \"\(name)\" instance \(instance) is not described in the vmdesc, so its length is unknown", at: typeOffset)
+                        throw error(
+                            "section \"\(name)\" instance \(instance) is not described in the vmdesc, so its length is unknown",
+                            at: typeOffset)
                     }
                     let record = try readStruct(desc, version: desc.version)
                     section.content = .device(record)
@@ -390,7 +427,9 @@ private struct SectionReader {
                 let id = try be32("the section id")
                 lastSectionID = id
                 guard let i = index[id] else {
-                    throw error("a \(type == sectionPart ? "PART" : "END") record for section id \(id), which was never started", at: typeOffset)
+                    throw error(
+                        "a \(type == sectionPart ? "PART" : "END") record for section id \(id), which was never started",
+                        at: typeOffset)
                 }
                 let s = analysis.sections[i]
                 sectionLabel = "\"\(s.name)\" (section id \(id), instance \(s.instanceID))"
@@ -403,7 +442,9 @@ private struct SectionReader {
                 } else if case .htab = s.content {
                     try readHTABPart()
                 } else {
-                    throw error("a \(type == sectionPart ? "PART" : "END") record for section \"\(s.name)\", which is not iterative", at: typeOffset)
+                    throw error(
+                        "a \(type == sectionPart ? "PART" : "END") record for section \"\(s.name)\", which is not iterative",
+                        at: typeOffset)
                 }
                 analysis.sections[i].endOffset = pos
             case footerMarker:
@@ -412,16 +453,21 @@ private struct SectionReader {
                     throw error("a section footer before any section", at: typeOffset)
                 }
                 if id != last {
-                    throw error("expected the footer of section id \(last), found the footer of section id \(id)", at: pos - 4)
+                    throw error(
+                        "expected the footer of section id \(last), found the footer of section id \(id)", at: pos - 4)
                 }
             case subsectionMarker:
-                throw error("a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says", at: typeOffset)
+                throw error(
+                    "a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says",
+                    at: typeOffset)
             case vmdescMarker:
                 throw error("the vmdesc marker (0x06) before the end-of-stream byte (0x00)", at: typeOffset)
             case commandMarker:
                 try readCommand(at: typeOffset)
             default:
-                throw error("expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x08 command, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))", at: typeOffset)
+                throw error(
+                    "expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x08 command, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))",
+                    at: typeOffset)
             }
         }
     }
@@ -433,9 +479,13 @@ private struct SectionReader {
         let command = try be16("the command number of a command record")
         let length = try be16("the payload length of a command record")
         guard let name = rules.commands[command] else {
-            let known = rules.commands.sorted { $0.key < $1.key }.map { "0x\(analysisHex(UInt64($0.key), width: 2)) \($0.value)" }
+            let known = rules.commands.sorted { $0.key < $1.key }.map {
+                "0x\(analysisHex(UInt64($0.key), width: 2)) \($0.value)"
+            }
             let expected = known.isEmpty ? "none (a file holds no command records)" : known.joined(separator: ", ")
-            throw error("a command record with command 0x\(analysisHex(UInt64(command), width: 2)), where streams of \(rules.versions) have \(expected)", at: typeOffset)
+            throw error(
+                "a command record with command 0x\(analysisHex(UInt64(command), width: 2)), where streams of \(rules.versions) have \(expected)",
+                at: typeOffset)
         }
         guard length == 0 else {
             throw error("expected an empty payload (length 0) for command \(name), found length \(length)", at: pos - 2)
@@ -480,7 +530,9 @@ private struct SectionReader {
 
     /// The configuration section read with the vmdesc's description of it (QEMU 8.2+):
     /// `len`, `name`, and the subsections it lists (capabilities, target page bits, uuid).
-    mutating func readDescribedConfiguration(_ desc: ParsedVMDescStruct, into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
+    mutating func readDescribedConfiguration(_ desc: ParsedVMDescStruct, into analysis: inout StreamAnalysis)
+        throws(StreamAnalysisError)
+    {
         let start = pos
         let record = try readStruct(desc, version: desc.version)
         if case .bytes(let name)? = record["name"] {
@@ -496,7 +548,9 @@ private struct SectionReader {
             }
             let count = caps["caps_count"]?.unsignedValue
             guard count == UInt64(names.count) else {
-                throw error("the configuration lists \(names.count) capabilit\(names.count == 1 ? "y" : "ies"), but its caps_count is \(count.map(String.init) ?? "missing")", at: start)
+                throw error(
+                    "the configuration lists \(names.count) capabilit\(names.count == 1 ? "y" : "ies"), but its caps_count is \(count.map(String.init) ?? "missing")",
+                    at: start)
             }
             analysis.capabilities = names
         }
@@ -552,22 +606,28 @@ private struct SectionReader {
                         ram.blocks.append(RAMBlock(name: name, length: length))
                     }
                     if length > remaining {
-                        throw error("the RAM block lengths add up to more than the total of 0x\(analysisHex(address, width: 16)) bytes announced at offset \(wordOffset)")
+                        throw error(
+                            "the RAM block lengths add up to more than the total of 0x\(analysisHex(address, width: 16)) bytes announced at offset \(wordOffset)"
+                        )
                     }
                     remaining -= length
                 }
                 path = []
                 flags &= ~ramFlagMemSize
             }
-            if mappedRAM && flags & (ramFlagZero | ramFlagPage | ramFlagXBZRLE | ramFlagHook | ramFlagMultifdFlush) != 0 {
-                throw error("unexpected RAM flags 0x\(String(flags, radix: 16)) in a mapped-ram file, whose pages are at fixed offsets rather than in records", at: wordOffset)
+            if mappedRAM && flags & (ramFlagZero | ramFlagPage | ramFlagXBZRLE | ramFlagHook | ramFlagMultifdFlush) != 0
+            {
+                throw error(
+                    "unexpected RAM flags 0x\(String(flags, radix: 16)) in a mapped-ram file, whose pages are at fixed offsets rather than in records",
+                    at: wordOffset)
             }
             if flags & (ramFlagZero | ramFlagPage) != 0 {
                 let isPage = flags & ramFlagZero == 0
                 if flags & ramFlagContinue != 0 {
                     flags &= ~ramFlagContinue
                     if current < 0 {
-                        throw error("a RAM page with the CONTINUE flag, but no RAM block was named before it", at: wordOffset)
+                        throw error(
+                            "a RAM page with the CONTINUE flag, but no RAM block was named before it", at: wordOffset)
                     }
                 } else {
                     let name = try shortString("the RAM block name of a page")
@@ -582,7 +642,9 @@ private struct SectionReader {
                 let content: RAMPage.Content
                 if isPage {
                     if total - pos < pageSize {
-                        path = [.field("\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil)]
+                        path = [
+                            .field("\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil)
+                        ]
                         try need(pageSize, "the page's data")
                     }
                     content = .data(offset: pos)
@@ -599,7 +661,9 @@ private struct SectionReader {
                     ram.pages.append(RAMPage(block: current, address: address, content: content))
                 }
             } else if flags & ramFlagXBZRLE != 0 {
-                throw error("an XBZRLE-compressed RAM page (flag 0x40), which is not supported (the stream was written with the xbzrle capability)", at: wordOffset)
+                throw error(
+                    "an XBZRLE-compressed RAM page (flag 0x40), which is not supported (the stream was written with the xbzrle capability)",
+                    at: wordOffset)
             } else if flags & ramFlagHook != 0 {
                 throw error("a RAM hook record (flag 0x80), which only RDMA migration writes", at: wordOffset)
             }
@@ -609,9 +673,13 @@ private struct SectionReader {
             if flags & ramFlagEOS != 0 { break }
             if flags != 0 {
                 if let compress = rules.compressPageFlag, flags & compress != 0 {
-                    throw error("a compressed RAM page (flag 0x100), which is not supported (the stream was written with the compress capability)", at: wordOffset)
+                    throw error(
+                        "a compressed RAM page (flag 0x100), which is not supported (the stream was written with the compress capability)",
+                        at: wordOffset)
                 }
-                throw error("expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x200 multifd flush), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))", at: wordOffset)
+                throw error(
+                    "expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x200 multifd flush), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))",
+                    at: wordOffset)
             }
         }
     }
@@ -621,32 +689,45 @@ private struct SectionReader {
     /// offset. Page i is at pages offset + i × page size iff bit i of the bitmap is set (the
     /// bitmap is host-endian `unsigned long` words; x86-64: little-endian, so bit i is bit
     /// i % 8 of byte i / 8). The stream goes on right after the block's page region.
-    mutating func readMappedRAMBlock(name: String, length: UInt64, into ram: inout RAMSection, blockIndex: inout [String: Int32]) throws(StreamAnalysisError) {
+    mutating func readMappedRAMBlock(
+        name: String, length: UInt64, into ram: inout RAMSection, blockIndex: inout [String: Int32]
+    ) throws(StreamAnalysisError) {
         let headerOffset = pos
         let version = try be32("the mapped-ram header version of RAM block \"\(name)\"")
         guard version == 1 else {
-            throw error("expected mapped-ram header version 1 for RAM block \"\(name)\", found \(version)", at: headerOffset)
+            throw error(
+                "expected mapped-ram header version 1 for RAM block \"\(name)\", found \(version)", at: headerOffset)
         }
         let pageSize = try be64("the mapped-ram page size of RAM block \"\(name)\"")
         let bitmapOffset = try be64("the mapped-ram bitmap offset of RAM block \"\(name)\"")
         let pagesOffset = try be64("the mapped-ram pages offset of RAM block \"\(name)\"")
         guard pageSize == UInt64(catalog.pageSize) else {
-            throw error("the mapped-ram header of RAM block \"\(name)\" gives page size \(pageSize), the vmdesc \(catalog.pageSize)", at: headerOffset + 4)
+            throw error(
+                "the mapped-ram header of RAM block \"\(name)\" gives page size \(pageSize), the vmdesc \(catalog.pageSize)",
+                at: headerOffset + 4)
         }
         guard pagesOffset >= UInt64(pos) else {
-            throw error("the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), before the end of its header (0x\(String(pos, radix: 16)))", at: headerOffset + 20)
+            throw error(
+                "the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), before the end of its header (0x\(String(pos, radix: 16)))",
+                at: headerOffset + 20)
         }
         guard pagesOffset % pageSize == 0 else {
-            throw error("the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), which is not page aligned", at: headerOffset + 20)
+            throw error(
+                "the mapped-ram pages of RAM block \"\(name)\" start at 0x\(String(pagesOffset, radix: 16)), which is not page aligned",
+                at: headerOffset + 20)
         }
         let pages = length / pageSize
         let bitmapSize = (pages + 63) / 64 * 8
         let fileSize = UInt64(total)
         guard bitmapOffset <= fileSize, bitmapSize <= fileSize - bitmapOffset else {
-            throw error("the mapped-ram bitmap of RAM block \"\(name)\" (\(bitmapSize) bytes at 0x\(String(bitmapOffset, radix: 16))) lies beyond the end of the file (\(total) bytes)", at: headerOffset + 12)
+            throw error(
+                "the mapped-ram bitmap of RAM block \"\(name)\" (\(bitmapSize) bytes at 0x\(String(bitmapOffset, radix: 16))) lies beyond the end of the file (\(total) bytes)",
+                at: headerOffset + 12)
         }
         guard pagesOffset <= fileSize, length <= fileSize - pagesOffset else {
-            throw error("the mapped-ram pages of RAM block \"\(name)\" (0x\(String(length, radix: 16)) bytes at 0x\(String(pagesOffset, radix: 16))) lie beyond the end of the file (\(total) bytes)", at: headerOffset + 20)
+            throw error(
+                "the mapped-ram pages of RAM block \"\(name)\" (0x\(String(length, radix: 16)) bytes at 0x\(String(pagesOffset, radix: 16))) lie beyond the end of the file (\(total) bytes)",
+                at: headerOffset + 20)
         }
         let block: Int32
         if let i = blockIndex[name] {
@@ -662,7 +743,8 @@ private struct SectionReader {
             ram.dataPageCount += 1
             if options.recordPages {
                 let address = UInt64(i) * pageSize
-                ram.pages.append(RAMPage(block: block, address: address, content: .data(offset: Int(pagesOffset + address))))
+                ram.pages.append(
+                    RAMPage(block: block, address: address, content: .data(offset: Int(pagesOffset + address))))
             }
         }
         pos = Int(pagesOffset + length)
@@ -677,7 +759,9 @@ private struct SectionReader {
             // come from a corrupt vmdesc (and would otherwise spin on empty elements).
             if field.count > 1 && field.count > total - pos + 1 {
                 path.append(.field(field.name, nil))
-                throw error("the vmdesc gives \"\(field.name)\" \(field.count) elements, more than the \(total - pos) bytes left in the stream")
+                throw error(
+                    "the vmdesc gives \"\(field.name)\" \(field.count) elements, more than the \(total - pos) bytes left in the stream"
+                )
             }
             for k in 0..<field.count {
                 let start = pos
@@ -687,7 +771,9 @@ private struct SectionReader {
                 if rules.repeatedNames == .mergeIntoList {
                     builder.merge(field.name, value: value, type: field.type, offset: start, end: pos)
                 } else if let index {
-                    if let problem = builder.appendElement(field.name, index: index, value: value, type: field.type, offset: start, end: pos) {
+                    if let problem = builder.appendElement(
+                        field.name, index: index, value: value, type: field.type, offset: start, end: pos)
+                    {
                         throw error(problem, at: start)
                     }
                 } else {
@@ -702,7 +788,9 @@ private struct SectionReader {
                 let expected = sub.vmsdName.map { "subsection \"\($0)\"" } ?? "a subsection"
                 let marker = try u8("\(expected) (byte 0x05)")
                 guard marker == subsectionMarker else {
-                    throw error("expected \(expected) (byte 0x05), found byte 0x\(analysisHex(UInt64(marker), width: 2))", at: start)
+                    throw error(
+                        "expected \(expected) (byte 0x05), found byte 0x\(analysisHex(UInt64(marker), width: 2))",
+                        at: start)
                 }
                 let name = try shortString("the name of \(expected)")
                 let version = try be32("the version of subsection \"\(name)\"")
@@ -735,7 +823,9 @@ private struct SectionReader {
             let start = pos
             let bytes = try bytesArray(field.size, "a NULL pointer marker (byte 0x30)")
             if let bad = bytes.first(where: { $0 != nullPointerMarker }) {
-                throw error("expected the NULL pointer marker 0x30 of a nullptr entry, found 0x\(analysisHex(UInt64(bad), width: 2))", at: start)
+                throw error(
+                    "expected the NULL pointer marker 0x30 of a nullptr entry, found 0x\(analysisHex(UInt64(bad), width: 2))",
+                    at: start)
             }
             return .nullPointer
         case .capability:
@@ -763,7 +853,9 @@ private struct RecordBuilder {
     }
 
     /// Appends element `index` of array `name`; returns a problem description on mismatch.
-    mutating func appendElement(_ name: String, index: Int, value: FieldValue, type: String, offset: Int, end: Int) -> String? {
+    mutating func appendElement(_ name: String, index: Int, value: FieldValue, type: String, offset: Int, end: Int)
+        -> String?
+    {
         if let i = position[name] {
             guard var list = lists[i] else {
                 return "the vmdesc describes \"\(name)\" both as an array element and as a single field"
@@ -781,7 +873,8 @@ private struct RecordBuilder {
             }
             position[name] = members.count
             lists[members.count] = [value]
-            members.append(FieldRecord.Member(name: name, value: .list([]), type: type, offset: offset, length: end - offset))
+            members.append(
+                FieldRecord.Member(name: name, value: .list([]), type: type, offset: offset, length: end - offset))
         }
         return nil
     }

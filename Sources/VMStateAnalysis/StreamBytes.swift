@@ -1,10 +1,10 @@
 import VMState
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The bytes of a migration stream: a file read through bounded memory maps (``StreamWindow``),
@@ -64,7 +64,9 @@ public final class StreamBytes: @unchecked Sendable {
         var template = Array((dir + "/vmstate-stream.XXXXXX").utf8CString)
         let out = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard out >= 0 else {
-            throw StreamFileError(path: path, operation: "read", reason: "cannot make a temporary file in \(dir): " + String(cString: strerror(errno)))
+            throw StreamFileError(
+                path: path, operation: "read",
+                reason: "cannot make a temporary file in \(dir): " + String(cString: strerror(errno)))
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         let size = 1 << 20
@@ -86,7 +88,8 @@ public final class StreamBytes: @unchecked Sendable {
                     if errno == EINTR { continue }
                     let reason = String(cString: strerror(errno))
                     close(out)
-                    throw StreamFileError(path: path, operation: "read", reason: "cannot copy to a temporary file in \(dir): " + reason)
+                    throw StreamFileError(
+                        path: path, operation: "read", reason: "cannot copy to a temporary file in \(dir): " + reason)
                 }
                 done += w
             }

@@ -165,7 +165,8 @@ private struct DiffBuilder {
     init(options: StreamDiff.Options) { self.options = options }
 
     mutating func add(_ s: AnalyzedSection, _ path: String, _ kind: StreamDifference.Kind, a: String?, b: String?) {
-        differences.append(StreamDifference(section: s.name, instance: s.instanceID, field: path, kind: kind, a: a, b: b))
+        differences.append(
+            StreamDifference(section: s.name, instance: s.instanceID, field: path, kind: kind, a: a, b: b))
     }
 
     func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "/" + name }
@@ -228,17 +229,20 @@ private struct DiffBuilder {
         }
         let limit = options.maxByteRuns > 0 ? options.maxByteRuns : runs.count
         for r in runs.prefix(limit) {
-            let where_ = r.count == 1
+            let where_ =
+                r.count == 1
                 ? "byte 0x\(String(r.lowerBound, radix: 16))"
                 : "bytes 0x\(String(r.lowerBound, radix: 16))-0x\(String(r.upperBound - 1, radix: 16))"
-            add(section, "\(path) \(where_)", .changed,
+            add(
+                section, "\(path) \(where_)", .changed,
                 a: FieldValue.bytes(Array(a[r])).displayString,
                 b: FieldValue.bytes(Array(b[r])).displayString)
         }
         if runs.count > limit {
             let rest = runs.dropFirst(limit)
             let n = rest.reduce(0) { $0 + $1.count }
-            add(section, "\(path) (\(rest.count) more runs)", .changed,
+            add(
+                section, "\(path) (\(rest.count) more runs)", .changed,
                 a: "\(n) more differing bytes of \(a.count)", b: "\(n) more differing bytes of \(b.count)")
         }
     }
@@ -246,7 +250,8 @@ private struct DiffBuilder {
     func summary(_ v: FieldValue) -> String {
         switch v {
         case .record(let r):
-            return r.vmsdName.map { "struct \"\($0)\" (\(r.members.count) members)" } ?? "struct (\(r.members.count) members)"
+            return r.vmsdName.map { "struct \"\($0)\" (\(r.members.count) members)" }
+                ?? "struct (\(r.members.count) members)"
         case .list(let l):
             return "array of \(l.count)"
         case .bytes(let b) where b.count > 32:
@@ -264,7 +269,9 @@ private enum PageState: Equatable {
     case data(Int)
 }
 
-private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection?, _ bBytes: StreamBytes, pageSize: Int) -> [RAMBlockDifference] {
+private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection?, _ bBytes: StreamBytes, pageSize: Int)
+    -> [RAMBlockDifference]
+{
     // Last contents of every page, per block name.
     func pages(_ r: RAMSection?) -> [String: [UInt64: PageState]] {
         guard let r else { return [:] }
@@ -281,7 +288,8 @@ private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection
     let pa = pages(a), pb = pages(b)
     var names: [String] = []
     var seen = Set<String>()
-    for n in (a?.blocks.map(\.name) ?? []) + (b?.blocks.map(\.name) ?? []) + (a?.pageBlockNames ?? []) + (b?.pageBlockNames ?? [])
+    for n in (a?.blocks.map(\.name) ?? []) + (b?.blocks.map(\.name) ?? []) + (a?.pageBlockNames ?? [])
+        + (b?.pageBlockNames ?? [])
     where seen.insert(n).inserted {
         names.append(n)
     }
@@ -324,7 +332,9 @@ private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection
                         ranges.append(addr...addr)
                     }
                 }
-                result.append(RAMBlockDifference(block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
+                result.append(
+                    RAMBlockDifference(
+                        block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
             }
         }
     }
@@ -356,27 +366,32 @@ extension StreamDiff {
     package var json: JSONValue {
         var secs: [JSONValue] = []
         for d in differences {
-            secs.append(.object([
-                "section": .string(d.section),
-                "instance": .number(JSONNumber(Int64(d.instance))),
-                "field": .string(d.field),
-                "kind": .string(d.kind.rawValue),
-                "a": d.a.map { .string($0) } ?? .null,
-                "b": d.b.map { .string($0) } ?? .null,
-            ]))
+            secs.append(
+                .object([
+                    "section": .string(d.section),
+                    "instance": .number(JSONNumber(Int64(d.instance))),
+                    "field": .string(d.field),
+                    "kind": .string(d.kind.rawValue),
+                    "a": d.a.map { .string($0) } ?? .null,
+                    "b": d.b.map { .string($0) } ?? .null,
+                ]))
         }
         var blocks: [JSONValue] = []
         for r in ram {
-            blocks.append(.object([
-                "block": .string(r.block),
-                "length_a": r.lengthA.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
-                "length_b": r.lengthB.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
-                "pages": .number(JSONNumber(r.pageCount)),
-                "ranges": .array(r.pageRanges.map {
-                    .array([.string("0x" + analysisHex($0.lowerBound, width: 16)),
-                            .string("0x" + analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))])
-                }),
-            ]))
+            blocks.append(
+                .object([
+                    "block": .string(r.block),
+                    "length_a": r.lengthA.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
+                    "length_b": r.lengthB.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
+                    "pages": .number(JSONNumber(r.pageCount)),
+                    "ranges": .array(
+                        r.pageRanges.map {
+                            .array([
+                                .string("0x" + analysisHex($0.lowerBound, width: 16)),
+                                .string("0x" + analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16)),
+                            ])
+                        }),
+                ]))
         }
         var o: JSONObject = ["sections": .array(secs), "ram": .array(blocks)]
         if !notes.isEmpty { o["notes"] = .array(notes.map { .string($0) }) }
@@ -428,7 +443,8 @@ extension StreamDiff {
         if isEqual {
             lines.append("\(subject) are equal")
         } else {
-            var summary = "\(differences.count) difference\(differences.count == 1 ? "" : "s") in \(sections) section\(sections == 1 ? "" : "s")"
+            var summary =
+                "\(differences.count) difference\(differences.count == 1 ? "" : "s") in \(sections) section\(sections == 1 ? "" : "s")"
             if !ram.isEmpty {
                 summary += ", \(ram.count) RAM block\(ram.count == 1 ? "" : "s") differ\(ram.count == 1 ? "s" : "")"
             }
@@ -469,7 +485,9 @@ extension StreamDiff {
             let key = Key(section: ea.section, instance: ea.instance)
             guard seen.insert(key).inserted else { continue }
             func add(_ field: String, _ kind: StreamDifference.Kind, _ va: String?, _ vb: String?) {
-                out.append(StreamDifference(section: ea.section, instance: ea.instance, field: field, kind: kind, a: va, b: vb))
+                out.append(
+                    StreamDifference(section: ea.section, instance: ea.instance, field: field, kind: kind, a: va, b: vb)
+                )
             }
             guard let eb = bByKey[key] else {
                 add("", .onlyInA, descriptionSummary(ea.value["Description"]?.objectValue), nil)
@@ -483,8 +501,10 @@ extension StreamDiff {
             let key = Key(section: eb.section, instance: eb.instance)
             guard !seen.contains(key) else { continue }
             seen.insert(key)
-            out.append(StreamDifference(section: eb.section, instance: eb.instance, field: "", kind: .onlyInB,
-                a: nil, b: descriptionSummary(eb.value["Description"]?.objectValue)))
+            out.append(
+                StreamDifference(
+                    section: eb.section, instance: eb.instance, field: "", kind: .onlyInB,
+                    a: nil, b: descriptionSummary(eb.value["Description"]?.objectValue)))
         }
         differences = out
     }

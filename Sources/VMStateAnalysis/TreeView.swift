@@ -53,7 +53,8 @@ public struct TreeView: Sendable {
         lines.append("\(analysis.sections.count) sections, end of stream at \(analysisHexOffset(analysis.endOffset))")
         for section in analysis.sections {
             lines.append("")
-            var head = "\(section.name) (section \(section.sectionID), instance \(section.instanceID), version \(section.version))"
+            var head =
+                "\(section.name) (section \(section.sectionID), instance \(section.instanceID), version \(section.version))"
             switch section.content {
             case .device(let record):
                 if let n = record.vmsdName {
@@ -85,7 +86,9 @@ public struct TreeView: Sendable {
         }
         let width = min(40, ram.blocks.map(\.name.count).max() ?? 0)
         for b in ram.blocks {
-            lines.append("\(pad(2))\(padded(b.name, width))  0x\(analysisHex(b.length, width: 16))  \(analysisHumanSize(b.length))")
+            lines.append(
+                "\(pad(2))\(padded(b.name, width))  0x\(analysisHex(b.length, width: 16))  \(analysisHumanSize(b.length))"
+            )
         }
         let filled = ram.pageCount - ram.dataPageCount
         lines.append("\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data, \(filled) filled")
@@ -123,7 +126,9 @@ public struct TreeView: Sendable {
             return false
         }
         if allBytes && items.count > 4 {
-            hexDump(items.map { if case .integer(let b, _) = $0 { return b[0] } else { return 0 } }, depth: depth, into: &lines)
+            hexDump(
+                items.map { if case .integer(let b, _) = $0 { return b[0] } else { return 0 } }, depth: depth,
+                into: &lines)
             return
         }
         let width = "[\(max(items.count - 1, 0))]".count
@@ -150,7 +155,8 @@ public struct TreeView: Sendable {
         case .list(let items):
             return "\(m.type)[\(items.count)]"
         case .bytes(let b):
-            return m.type == "buffer" || m.type == "unused_buffer" || b.count != 8 ? "\(m.type) (\(b.count) bytes)" : m.type
+            return m.type == "buffer" || m.type == "unused_buffer" || b.count != 8
+                ? "\(m.type) (\(b.count) bytes)" : m.type
         default:
             return m.type
         }

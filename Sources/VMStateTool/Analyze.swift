@@ -40,10 +40,14 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print an indented, human-readable view instead of JSON.")
     var tree = false
 
-    @Option(help: ArgumentHelp("In --tree output, show at most this many bytes of each buffer (0: all).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("In --tree output, show at most this many bytes of each buffer (0: all).", valueName: "n"))
     var maxBytes = 64
 
-    @Option(help: ArgumentHelp("Read the stream with this device description: a vmdesc JSON file, or another stream carrying one (for streams cut short).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Read the stream with this device description: a vmdesc JSON file, or another stream carrying one (for streams cut short).",
+            valueName: "file"))
     var vmdesc: String?
 
     func validate() throws {

@@ -3,7 +3,7 @@ import VMState
 import VMStateAnalysis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `vmstate analyze` on a stream larger than 4 GiB, run in a child process whose address space
@@ -28,7 +28,9 @@ struct AnalyzeLargeStreamTests {
     /// Writes the stream to `path` in 1 MiB pieces; returns its length.
     static func writeStream(_ path: String) throws -> Int {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
+        }
         defer { close(fd) }
         var written = 0
         func put(_ bytes: [UInt8]) throws {
@@ -36,7 +38,9 @@ struct AnalyzeLargeStreamTests {
                 var done = 0
                 while done < b.count {
                     let n = write(fd, b.baseAddress! + done, b.count - done)
-                    guard n > 0 else { throw StreamFileError(path: path, operation: "write", reason: String(cString: strerror(errno))) }
+                    guard n > 0 else {
+                        throw StreamFileError(path: path, operation: "write", reason: String(cString: strerror(errno)))
+                    }
                     done += n
                 }
             }
@@ -82,7 +86,9 @@ struct AnalyzeLargeStreamTests {
     static func runLimited(kib: Int, _ args: [String], stdinFrom: String? = nil) throws -> Tool.Result {
         let tool = try #require(Tool.path)
         var template = Array("/tmp/vmstate-test-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed") }
+        guard mkdtemp(&template) != nil else {
+            throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed")
+        }
         let dir = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer {
             unlink(dir + "/out")
@@ -94,12 +100,15 @@ struct AnalyzeLargeStreamTests {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, dir + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, dir + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let script = stdinFrom == nil ? "ulimit -v \(kib) && exec \"$@\"" : "cat \"$0\" | (ulimit -v \(kib) && exec \"$@\")"
+        let script =
+            stdinFrom == nil ? "ulimit -v \(kib) && exec \"$@\"" : "cat \"$0\" | (ulimit -v \(kib) && exec \"$@\")"
         let argv = (["/bin/sh", "-c", script, stdinFrom ?? "sh", tool] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
-        guard rc == 0 else { throw StreamFileError(path: "/bin/sh", operation: "spawn", reason: String(cString: strerror(rc))) }
+        guard rc == 0 else {
+            throw StreamFileError(path: "/bin/sh", operation: "spawn", reason: String(cString: strerror(rc)))
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exited = (status & 0x7F) == 0
@@ -118,31 +127,33 @@ struct AnalyzeLargeStreamTests {
         let json = try Self.runLimited(kib: 256 << 10, ["analyze", path])
         #expect(json.status == 0)
         #expect(json.stderr.isEmpty)
-        #expect(json.stdout == """
-            {
-                "ram (2)": {
-                    "section sizes": {
-                        "pc.ram": "0x0000000110000000"
+        #expect(
+            json.stdout == """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000110000000"
+                        }
                     }
                 }
-            }
 
-            """)
+                """)
 
         let tree = try Self.runLimited(kib: 256 << 10, ["analyze", "--tree", path])
         #expect(tree.status == 0)
         #expect(tree.stderr.isEmpty)
-        #expect(tree.stdout == """
-            QEMU migration stream \(path): format version 3, 4572315777 bytes
-            page size: 4096, vmdesc at offset 0x11088005a (34 bytes of JSON)
-            1 sections, end of stream at 0x110880059
+        #expect(
+            tree.stdout == """
+                QEMU migration stream \(path): format version 3, 4572315777 bytes
+                page size: 4096, vmdesc at offset 0x11088005a (34 bytes of JSON)
+                1 sections, end of stream at 0x110880059
 
-            ram (section 2, instance 0, version 4)  @0x8
-                blocks (total 0x0000000110000000, 4352 MiB):
-                    pc.ram  0x0000000110000000  4352 MiB
-                pages: 1114112 records, 1114112 with data, 0 filled
+                ram (section 2, instance 0, version 4)  @0x8
+                    blocks (total 0x0000000110000000, 4352 MiB):
+                        pc.ram  0x0000000110000000  4352 MiB
+                    pages: 1114112 records, 1114112 with data, 0 filled
 
-            """)
+                """)
     }
 
     /// A stream from a pipe (copied to an unlinked temporary file first) prints what the same
@@ -153,7 +164,8 @@ struct AnalyzeLargeStreamTests {
         #expect(r.status == 0)
         #expect(r.stderr.isEmpty)
         #expect(r.stdout == (try TestPaths.readText(dir + "/analyze.json")))
-        let m = try Self.runLimited(kib: 256 << 10, ["analyze", "--memory", "/dev/stdin"], stdinFrom: dir + "/stream.bin")
+        let m = try Self.runLimited(
+            kib: 256 << 10, ["analyze", "--memory", "/dev/stdin"], stdinFrom: dir + "/stream.bin")
         let f = try Tool.run(["analyze", "--memory", dir + "/stream.bin"])
         #expect(m.status == 0)
         #expect(f.status == 0)
