@@ -253,15 +253,7 @@ final class Migration {
                 }
                 try Registry.checkOutput(file)
             }
-            file.context = nil
-            file.putByte(StreamFormat.eof)
-            vmdesc.endArray()
-            vmdesc.endObject()
-            file.putByte(StreamFormat.vmdesc)
-            file.putBE32(UInt32(vmdesc.text.count))
-            file.putBytes(vmdesc.text)
-            file.flush()
-            try Registry.checkOutput(file)
+            try Registry.finishStream(file, vmdesc)
         } catch {
             failure = error
             throw error

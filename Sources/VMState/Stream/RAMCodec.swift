@@ -40,23 +40,7 @@ enum RAMCodec {
                 throw ByteArraySink.tooLarge(file.written, reservation + header)
             }
         }
-        file.putByte(StreamFormat.sectionStart)
-        file.putBE32(sectionID)
-        file.putByte(3)
-        file.putBytes(Array("ram".utf8))
-        file.putBE32(0)
-        file.putBE32(4)
-        let total = blocks.reduce(0) { $0 + $1.length }
-        file.putBE64(UInt64(total) | memSize)
-        for block in blocks {
-            let name = Array(block.idstr.utf8)
-            file.putByte(UInt8(name.count))
-            file.putBytes(name)
-            file.putBE64(UInt64(block.length))
-        }
-        file.putBE64(eos)
-        file.putByte(StreamFormat.footer)
-        file.putBE32(sectionID)
+        saveStart(blocks, sectionID: sectionID, file)
 
         file.putByte(StreamFormat.sectionEnd)
         file.putBE32(sectionID)

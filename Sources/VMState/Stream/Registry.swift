@@ -262,6 +262,13 @@ public final class Registry {
             }
             try Self.checkOutput(file)
         }
+        try Self.finishStream(file, vmdesc)
+        expectedMachineType = machine
+    }
+
+    /// The end of a stream after its last section: EOF, then the vmdesc (`vmdesc`'s device list
+    /// closed), flushed; throws the output's failure.
+    static func finishStream(_ file: MigrationFile, _ vmdesc: VMDescWriter) throws(VMStateError) {
         file.context = nil
         file.putByte(StreamFormat.eof)
         vmdesc.endArray()
@@ -270,8 +277,7 @@ public final class Registry {
         file.putBE32(UInt32(vmdesc.text.count))
         file.putBytes(vmdesc.text)
         file.flush()
-        try Self.checkOutput(file)
-        expectedMachineType = machine
+        try checkOutput(file)
     }
 
     /// Throws the output's failure: the stream's write error, or the sink's own (a full array).
