@@ -83,6 +83,8 @@ final class MigrationFile {
         direction = .output
         self.sink = sink
         array = sink.buffer
+        // SAFETY: the sink's buffer is a live GByteArray (the caller's array or the sink's own) for the
+        // sink's lifetime, and the file holds the sink.
         outputStart = sink.passedOn + Int(sink.buffer.pointee.len)
         source = nil
         peekPastEndFails = false
@@ -167,6 +169,7 @@ final class MigrationFile {
     /// byte offset and the stream's own message; nil when the stream did not fail.
     func streamFailure(writing: Bool) -> VMStateError? {
         guard let streamError else { return nil }
+        // SAFETY: `streamError` is a GError this file owns (freed only in deinit); GLib sets its message.
         let message = streamError.pointee.message.map { String(cString: $0) } ?? "unknown error"
         let section = streamErrorContext.map { "section \"\($0)\": " } ?? ""
         return VMStateError(
@@ -186,12 +189,14 @@ final class MigrationFile {
     /// Bytes this file has appended so far.
     var written: Int {
         guard let array, let sink else { return 0 }
+        // SAFETY: `array` is the sink's live GByteArray (see init), held through `sink`.
         return sink.passedOn + Int(array.pointee.len) - outputStart
     }
 
     /// The most bytes the whole output may still take (the sink's limit), or nil for no limit.
     var outputLimit: Int? {
         guard let sink, let limit = sink.limit else { return nil }
+        // SAFETY: an output file always has `array` (set from the sink in init), live as long as the sink.
         return limit - (sink.passedOn + Int(array!.pointee.len))
     }
 
@@ -204,6 +209,8 @@ final class MigrationFile {
     @inline(__always)
     func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
         guard let array, n > 0 else { return }
+        // SAFETY: room check: `data` and `len` unchanged since the sink made room for `roomEnd` bytes and
+        // `n <= roomEnd - old`, else `makeRoom(n)` made room for n more; so `data[old..<old + n]` is allocated.
         var old = Int(array.pointee.len)
         if _slowPath(array.pointee.data != roomData || old != roomLen || n > roomEnd - old) {
             if errorCode != 0 { return }  // QEMU writes nothing after a file error
@@ -249,6 +256,8 @@ final class MigrationFile {
         return ok
     }
 
+    // SAFETY (the four puts): `append(n)` hands `body` exactly n writable bytes; stores are of n bytes
+    // (storeBytes takes any alignment for these trivial types).
     func putByte(_ v: UInt8) { append(1) { $0.storeBytes(of: v, as: UInt8.self) } }
     func putBE16(_ v: UInt16) { append(2) { $0.storeBytes(of: v.bigEndian, as: UInt16.self) } }
     func putBE32(_ v: UInt32) { append(4) { $0.storeBytes(of: v.bigEndian, as: UInt32.self) } }
@@ -261,6 +270,7 @@ final class MigrationFile {
             var done = 0
             while done < n && streamError == nil {
                 let piece = min(chunk, n - done)
+                // SAFETY: `source` holds `n` readable bytes (the caller's contract); `done + piece <= n`.
                 putBytes(source.map { $0 + done }, piece)
                 done += piece
             }
@@ -268,6 +278,8 @@ final class MigrationFile {
         }
         append(n) { dest in
             if let source {
+                // SAFETY: `dest` has n writable bytes (from `append`); `source` has n readable bytes (caller's
+                // contract), not inside this file's own output buffer (which `append` may have moved).
                 dest.copyMemory(from: source, byteCount: n)
             } else {
                 dest.initializeMemory(as: UInt8.self, repeating: 0, count: n)
@@ -333,6 +345,8 @@ final class MigrationFile {
     /// than `n` are left, in which case the cursor moves to the end as QEMU's does.
     @inline(__always)
     func take<R>(_ n: Int, _ body: (UnsafeRawPointer) -> R) -> R? {
+        // SAFETY: `ensure(n)` made `base[cursor..<cursor + n]` valid window bytes; `body` must not keep `p`
+        // (the window moves on the next refill).
         guard n >= 0, ensure(n), let base else {
             cursor = end
             setError(-5)
@@ -355,6 +369,8 @@ final class MigrationFile {
         guard n >= 0, errorCode == 0, ensure(n), let base else { return false }
         // QEMU's end rule: a run that takes the very last bytes goes field by field.
         if peekPastEndFails && inputEnded && n == end - cursor { return false }
+        // SAFETY: `ensure(n)` made `base[cursor..<end]` hold at least n window bytes; `body` gets the window
+        // end to bound its own reads and does not keep the pointers.
         guard body(base + cursor, base + end) else { return false }
         cursor += n
         return true
@@ -373,17 +389,21 @@ final class MigrationFile {
             lookedPastEnd()
             return nil
         }
+        // SAFETY: `ensure(1)` checked byte `cursor` is in the window; `base` re-read after each ensure
+        // (a refill may move the window).
         guard first.load(fromByteOffset: cursor, as: UInt8.self) == 5 else { return nil }
         guard ensure(2), let header = base else {
             lookedPastEnd()
             return nil
         }
+        // SAFETY: `ensure(2)` checked bytes `cursor` and `cursor + 1` are in the window.
         let len = Int(header.load(fromByteOffset: cursor + 1, as: UInt8.self))
         guard len >= parent.count + 1 else { return nil }
         guard ensure(2 + len), let base else {
             lookedPastEnd()
             return nil
         }
+        // SAFETY: `ensure(2 + len)` checked the whole header (marker, length, name) is in the window.
         guard Codec.startsSubsection(base + cursor, end: base + end, of: parent) else { return nil }
         return UnsafeRawBufferPointer(start: base + cursor + 2, count: len)
     }
@@ -397,6 +417,8 @@ final class MigrationFile {
             return nil
         }
         guard let base else { return nil }
+        // SAFETY: `ensure(offset + n)` checked (overflow excluded above); the view is valid until the next
+        // read refills the window (callers copy or use it at once).
         return UnsafeRawBufferPointer(start: base + cursor + offset, count: n)
     }
 
@@ -405,12 +427,14 @@ final class MigrationFile {
     func bytes(from start: Int, to stop: Int) -> [UInt8] {
         guard let base, start < stop else { return [] }
         let lo = max(0, start - windowOffset), hi = min(end, stop - windowOffset)
+        // SAFETY: `0 <= lo < hi <= end`: the range lies in the window `base[0..<end]`; copied at once.
         return lo < hi ? Array(UnsafeRawBufferPointer(start: base + lo, count: hi - lo)) : []
     }
 
     /// The bytes in the window (all of a `GBytes` input), for scans such as finding the vmdesc
     /// at the end of the input.
     func withAllBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        // SAFETY: `base[0..<end]` is the window (a nil base only with `end == 0`); valid for the call.
         body(UnsafeRawBufferPointer(start: base, count: end))
     }
 
@@ -445,6 +469,8 @@ final class MigrationFile {
         return skipped == beyond
     }
 
+    // SAFETY (the four gets): `take(n)` hands a pointer with n window bytes; loadUnaligned for the
+    // multi-byte values (the window has no alignment).
     func getByte() -> UInt8? { take(1) { $0.load(as: UInt8.self) } }
     func getBE16() -> UInt16? { take(2) { UInt16(bigEndian: $0.loadUnaligned(as: UInt16.self)) } }
     func getBE32() -> UInt32? { take(4) { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) } }
@@ -459,6 +485,7 @@ final class MigrationFile {
         let have = max(0, min(width, buffered))
         var value: UInt64 = 0
         if let base {
+            // SAFETY: `have <= buffered == end - cursor`, so bytes `cursor..<cursor + have` are in the window.
             for i in 0..<have { value = value << 8 | UInt64(base.load(fromByteOffset: cursor + i, as: UInt8.self)) }
         }
         cursor += have
@@ -478,6 +505,8 @@ final class MigrationFile {
         while done < n {
             if end == cursor && !refill(min(n - done, 1 << 16)) && end == cursor { break }
             let available = min(n - done, end - cursor)
+            // SAFETY: `available <= end - cursor` bytes in the window; `dest` holds n bytes (caller's contract),
+            // `done + available <= n`.
             if let base, let dest { (dest + done).copyMemory(from: base + cursor, byteCount: available) }
             cursor += available
             done += available

@@ -36,6 +36,8 @@ final class ByteArraySink: OutputSink {
     /// Grows the array's allocation to hold `n` more bytes -- to the next power of two, the
     /// size GLib itself would allocate for it -- and leaves `len` as it was.
     func makeRoom(_ n: Int, _ file: MigrationFile) -> Int? {
+        // SAFETY: `buffer` is the caller's GByteArray, which the C API requires to outlive the file; GLib
+        // reallocates it in place through the same pointer (g_byte_array_set_size).
         let old = Int(buffer.pointee.len)
         guard n <= Self.maximumLength - old else {
             file.setError(-27)  // EFBIG
@@ -89,6 +91,7 @@ final class StreamSink: OutputSink {
     func makeRoom(_ n: Int, _ file: MigrationFile) -> Int? {
         // Once the stream failed, nothing more is written (QEMU drops writes after an error).
         guard file.streamError == nil else { return nil }
+        // SAFETY: `buffer` is this sink's own GByteArray (made in init, unref'd only in deinit).
         if Int(buffer.pointee.len) + n > Self.bufferSize && buffer.pointee.len > 0 {
             guard writeOut(file) else { return nil }
         }
@@ -112,6 +115,8 @@ final class StreamSink: OutputSink {
     }
 
     private func writeOut(_ file: MigrationFile) -> Bool {
+        // SAFETY: `buffer` is owned (as in makeRoom); GLib reads `data[0..<len]`, all of it initialized
+        // (the file advances `len` only over bytes it wrote).
         let len = Int(buffer.pointee.len)
         guard len > 0 else { return true }
         var written: gsize = 0

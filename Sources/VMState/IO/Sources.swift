@@ -26,6 +26,8 @@ final class GBytesSource: InputSource {
         self.bytes = g_bytes_ref(bytes)
         var size: gsize = 0
         let data = g_bytes_get_data(bytes, &size)
+        // SAFETY: the data stays valid while this source holds its ref to `bytes` (the file holds the
+        // source); NULL data only with size 0.
         initialWindow = UnsafeRawBufferPointer(start: data, count: Int(size))
     }
 
@@ -45,6 +47,7 @@ final class StreamSource: InputSource {
     private(set) var ended = false
     /// Bytes read from the stream so far (for error offsets).
     private(set) var consumed = 0
+    // SAFETY: an empty window over `storage`, owned (g_malloc'ed in init, freed in deinit).
     var initialWindow: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: 0) }
 
     static let bufferSize = 256 << 10
@@ -69,11 +72,14 @@ final class StreamSource: InputSource {
         }
         if need > capacity {
             capacity = max(need, capacity * 2)
+            // SAFETY: the realloc moves the window; the file takes the returned window as its new base and
+            // drops any pointer into the old one (MigrationFile.refill).
             storage = g_realloc(storage, gsize(capacity))!
         }
         // Read what fits, until `need` bytes are there.
         while count < need && !ended {
             var error: UnsafeMutablePointer<GError>?
+            // SAFETY: `storage[count..<capacity]` is owned free space (count <= need <= capacity here).
             let got = g_input_stream_read(stream, storage + count, gsize(capacity - count), nil, &error)
             if got < 0 {
                 ended = true
@@ -85,6 +91,7 @@ final class StreamSource: InputSource {
                 consumed += got
             }
         }
+        // SAFETY: `storage[0..<count]` holds the kept and the read bytes; valid until the next refill.
         return UnsafeRawBufferPointer(start: storage, count: count)
     }
 
