@@ -71,6 +71,8 @@ final class Migration {
             throw VMStateError(
                 .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
         }
+        // SAFETY: a registered `vmsd` is the C caller's table, which the registry API requires to outlive
+        // the registration (QEMU's tables are static); Planner checked it at `add`.
         if let blocked = registry.devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
             throw VMStateError(
                 .failed, path: blocked.idstr,
@@ -123,6 +125,7 @@ final class Migration {
         let devices = registry.devices
         let unplaced = devices.indices.filter { !placed.contains($0) }
         let ordered = unplaced.enumerated().sorted { a, b in
+            // SAFETY: registered tables, valid as at the unmigratable check above.
             let pa = devices[a.element].vmsd.pointee.priority.rawValue
             let pb = devices[b.element].vmsd.pointee.priority.rawValue
             return pa != pb ? pa > pb : a.offset < b.offset
@@ -159,6 +162,8 @@ final class Migration {
         for (b, block) in registry.ramBlocks.enumerated() {
             let pages = block.length / StreamFormat.pageSize
             let words = (pages + Int.bitWidth - 1) / Int.bitWidth
+            // SAFETY: an owned buffer of `words` unsigned longs, zeroed, freed by the defer; the log callback
+            // gets `pages` bits (`words * bitWidth >= pages`) and must not keep the pointer past the call.
             let bitmap = UnsafeMutablePointer<UInt>.allocate(capacity: words)
             defer { bitmap.deallocate() }
             bitmap.initialize(repeating: 0, count: words)
@@ -366,6 +371,7 @@ extension RAMCodec {
             file.putByte(UInt8(name.count))
             file.putBytes(name)
         }
+        // SAFETY: `page` is a whole page of a registered RAM block (see the callers); `putBytes` copies it.
         if isZero { file.putByte(0) } else { file.putBytes(page.baseAddress, page.count) }
     }
 }

@@ -31,6 +31,8 @@ enum RAMCodec {
             for block in blocks {
                 reservation += block.idstr.utf8.count + 1
                 for offset in stride(from: 0, to: block.length, by: pageSize) {
+                    // SAFETY: `offset + pageSize <= block.length` (length is a multiple of pageSize, checked in
+                    // Registry.addRAM), inside the caller's registered RAM.
                     let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
                     reservation += isZeroPage(page) ? 9 : 8 + pageSize
                 }
@@ -51,6 +53,7 @@ enum RAMCodec {
             for offset in stride(from: 0, to: block.length, by: pageSize) {
                 // A failed stream stops the save (checked every 1 MiB of RAM).
                 if offset & 0xF_FFFF == 0 && file.errorCode != 0 { return }
+                // SAFETY: as above: a whole page inside the registered block.
                 let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
                 let isZero = isZeroPage(page)
                 file.putBE64(UInt64(offset) | (isZero ? zero : RAMCodec.page) | (first ? 0 : continueFlag))
@@ -68,6 +71,8 @@ enum RAMCodec {
     }
 
     static func isZeroPage(_ page: UnsafeRawBufferPointer) -> Bool {
+        // SAFETY: `page` is a whole page (4096 bytes, count / 8 words); guest RAM holds plain bytes, read as
+        // words; aligned when `host` is 8-aligned (page-aligned RAM; addRAM does not check it).
         let words = page.baseAddress!.assumingMemoryBound(to: UInt64.self)
         for i in 0..<(page.count / 8) where words[i] != 0 { return false }
         return true
@@ -128,6 +133,8 @@ enum RAMCodec {
                             .ram, path: block.idstr, offset: at, reason: "page address outside the RAM block",
                             expected: "below \(hex(UInt64(block.length), width: 8))", actual: hex(address, width: 8))
                     }
+                    // SAFETY: `address <= length - pageSize` checked above and page-aligned (flag bits
+                    // masked off), so `target[0..<pageSize]` is inside the registered block.
                     target = block.host + Int(address)
                 }
                 if flags & zero != 0 {
@@ -139,6 +146,8 @@ enum RAMCodec {
                     guard file.ensure(pageSize) else { throw short(file, "RAM page") }
                     // Straight from the file's buffer into guest memory.
                     if let target {
+                        // SAFETY: `ensure(pageSize)` above; `take` hands pageSize window bytes; the window
+                        // and guest RAM do not overlap.
                         _ = file.take(pageSize) { target.copyMemory(from: $0, byteCount: pageSize) }
                     } else {
                         file.skip(pageSize)
@@ -157,6 +166,7 @@ enum RAMCodec {
 
     private static func blockName(_ file: MigrationFile) throws(VMStateError) -> String {
         guard let len = file.getByte() else { throw short(file, "RAM block name") }
+        // SAFETY: `take(len)` hands `len` window bytes, copied at once.
         guard let name = file.take(Int(len), { Array(UnsafeRawBufferPointer(start: $0, count: Int(len))) }) else {
             throw short(file, "RAM block name")
         }

@@ -70,6 +70,8 @@ public final class Registry {
     struct Device {
         let idstr: String
         let instanceID: UInt32
+        // SAFETY (vmsd, opaque): the C caller's table and device struct; the registry API requires both to
+        // stay valid while registered (the engine's contract on `opaque`, see Engine).
         let vmsd: UnsafePointer<VMStateDescription>
         let opaque: UnsafeMutableRawPointer
         /// The struct's size when known: loads are then bounded to it.
@@ -78,6 +80,8 @@ public final class Registry {
 
     struct RAMBlock {
         let idstr: String
+        // SAFETY: the caller's guest RAM, `length` bytes (a positive multiple of 4096, checked in addRAM),
+        // valid while registered (the registry API's contract).
         let host: UnsafeMutableRawPointer
         let length: Int
     }
@@ -181,6 +185,7 @@ public final class Registry {
         let out = g_byte_array_new()!
         defer { g_byte_array_unref(out) }
         try save(machineType: machineType, into: out)
+        // SAFETY: `out` is owned here (unref'd by the defer); `data[0..<len]` is what the save wrote.
         return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
     }
 
@@ -229,6 +234,7 @@ public final class Registry {
             case .kept: break
             }
         }
+        // SAFETY: a registered `vmsd`, valid while registered (see Device).
         if let blocked = devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
             throw VMStateError(
                 .failed, path: blocked.idstr,
@@ -238,6 +244,7 @@ public final class Registry {
         // As QEMU orders its handlers: higher MigrationPriority first, then registration order.
         let unplaced = devices.indices.filter { !placed.contains($0) }
         let ordered = unplaced.enumerated().sorted { a, b in
+            // SAFETY: registered tables, as above.
             let pa = devices[a.element].vmsd.pointee.priority.rawValue
             let pb = devices[b.element].vmsd.pointee.priority.rawValue
             return pa != pb ? pa > pb : a.offset < b.offset
@@ -294,6 +301,7 @@ public final class Registry {
         throws(VMStateError)
     {
         let name = Array(device.idstr.utf8)
+        // SAFETY: a registered `vmsd`, valid while registered (see Device).
         let version = device.vmsd.pointee.version_id
         file.putByte(StreamFormat.sectionFull)
         file.putBE32(sectionID)
@@ -326,6 +334,7 @@ public final class Registry {
     ///   - options: What to do with sections no device was registered for.
     /// - Throws: ``VMStateError`` with the section, the field path and the byte offset.
     public func load(_ bytes: [UInt8], options: LoadOptions = []) throws(VMStateError) {
+        // SAFETY: g_bytes_new copies the array's bytes while `withUnsafeBytes` keeps them valid.
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }
         try load(MigrationFile(input: gbytes), options: options)

@@ -73,6 +73,7 @@ final class StreamLoader {
     private func configuration() throws(VMStateError) {
         let len = Int(try be32("configuration length"))
         let at = file.position
+        // SAFETY: `take(len)` hands `len` window bytes, copied at once.
         guard len <= 255, let name = file.take(len, { Array(UnsafeRawBufferPointer(start: $0, count: len)) }) else {
             throw bad(
                 at, "bad machine type in the configuration section", expected: "a name of at most 255 bytes",
@@ -118,6 +119,7 @@ final class StreamLoader {
     private func sectionWithHeader(type: UInt8, start: Int) throws(VMStateError) {
         let sectionID = try be32("section id")
         guard let len = file.getByte() else { throw shortStream("section idstr") }
+        // SAFETY: `take(len)` hands `len` window bytes, copied at once.
         guard let nameBytes = file.take(Int(len), { Array(UnsafeRawBufferPointer(start: $0, count: Int(len))) }) else {
             throw shortStream("section idstr")
         }
@@ -156,6 +158,8 @@ final class StreamLoader {
                 throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
             }
             do throws(VMStateError) {
+                // SAFETY: the registered table and struct (Registry.Device's contract); the guard bounds writes
+                // to the struct's size when it is known.
                 try VMStateEngine.load(file, device.vmsd, device.opaque, version: version, guard: loadGuard)
             } catch {
                 throw error.inSection(idstr, instanceID)
