@@ -34,8 +34,11 @@ public enum VMStateEngine {
         let out = g_byte_array_new()!
         defer { g_byte_array_unref(out) }
         let file = MigrationFile(output: out)
+        // SAFETY: `vmsd` and `opaque` are the caller's valid table and device struct (this API's contract,
+        // as the Engine's); `out` is owned here (unref'd by the defer).
         try save(file, vmsd, opaque, version: vmsd.pointee.version_id, vmdesc: vmdesc)
         try expectNoFileError(file, after: vmsd)
+        // SAFETY: `data[0..<len]` is what the save wrote into the owned `out`.
         return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
     }
 
@@ -56,9 +59,12 @@ public enum VMStateEngine {
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer, version: Int32? = nil,
         from bytes: [UInt8]
     ) throws(VMStateError) {
+        // SAFETY: g_bytes_new copies the array's bytes while `withUnsafeBytes` keeps them valid.
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }
         let file = MigrationFile(input: gbytes)
+        // SAFETY: the caller's valid table and struct (this API's contract); writes stay in the fields
+        // the table describes.
         try load(file, vmsd, opaque, version: version ?? vmsd.pointee.version_id)
         try expectEnd(file, after: vmsd)
     }
@@ -80,6 +86,7 @@ public enum VMStateEngine {
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer, size opaqueSize: Int,
         version: Int32? = nil, from bytes: [UInt8], options: LoadOptions = []
     ) throws(VMStateError) {
+        // SAFETY: as in `load`: the bytes are copied; the table is the caller's valid one.
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }
         try loadChecked(
@@ -104,6 +111,8 @@ public enum VMStateEngine {
 
     // MARK: shared with the C entry points
 
+    // SAFETY (nonisolated(unsafe)): allocated and initialized once, never written or freed after, so
+    // every thread only reads it.
     nonisolated(unsafe) static let emptyField: UnsafePointer<VMStateField> = {
         let p = UnsafeMutablePointer<VMStateField>.allocate(capacity: 1)
         p.initialize(to: VMStateField())
@@ -120,6 +129,7 @@ public enum VMStateEngine {
         // Make room once for what the save is expected to write.
         file.reserve(plan.program?.estimatedBytes ?? 0)
         do throws(VMStateError) {
+            // SAFETY: `opaque` is non-NULL (checked) and the caller's struct of the table's layout.
             try Engine(file: file, compiled: compiled).save(plan, opaque, version: version, vmdesc: vmdesc)
         } catch {
             throw error.under(plan.name)
@@ -134,6 +144,7 @@ public enum VMStateEngine {
         let plan = try Planner.plan(vmsd)
         guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
         do throws(VMStateError) {
+            // SAFETY: as in `save`; with a guard, writes outside the guarded struct are refused.
             try Engine(file: file, loadGuard: loadGuard, compiled: compiled).load(plan, opaque, version: version)
         } catch {
             throw error.under(plan.name)
@@ -147,6 +158,7 @@ public enum VMStateEngine {
         throws(VMStateError)
     {
         if file.errorCode != 0 {
+            // SAFETY: a non-NULL `vmsd` is the caller's valid table; its `name` is a C string or NULL.
             let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
             throw VMStateError(
                 .fieldFailed, path: name, offset: file.position,
@@ -160,6 +172,7 @@ public enum VMStateEngine {
         throws(VMStateError)
     {
         if file.remaining > 0 {
+            // SAFETY: as above.
             let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
             throw VMStateError(
                 .failed, path: name, offset: file.position, reason: "bytes left after the state",
