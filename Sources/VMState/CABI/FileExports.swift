@@ -4,11 +4,15 @@ import CVMState
 // QEMU's QEMUFile accessors over MigrationFile (declared in migration/qemu-file-types.h and
 // migration/vmstate.h). A NULL file is ignored on output and reads as zeros on input.
 
+// SAFETY (every function below): `f` is NULL or a live `QEMUFile *` from a `vmstate_file_new_*`,
+// borrowed through `MigrationFile.borrow` (CEdge.swift) for the call; C may not use it after qemu_fclose.
 @inline(__always) private func file(_ f: OpaquePointer?) -> MigrationFile? { MigrationFile.borrow(f) }
 
 /// C's `vmstate_file_new_output`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_file_new_output(_ out: UnsafeMutablePointer<GByteArray>?) -> OpaquePointer? {
     guard let out else { return nil }
+    // SAFETY: `out` is the caller's GByteArray, which the C API requires to outlive the file (written in
+    // place, never freed by the file).
     return MigrationFile(output: out).retainedHandle()
 }
 
@@ -16,6 +20,7 @@ import CVMState
 @c @implementation public func vmstate_file_new_input(_ input: OpaquePointer?) -> OpaquePointer? {
     guard let input else { return nil }
     // QEMU's QEMUFile: looking past the end of the input records -EIO (see peekPastEndFails).
+    // SAFETY: the file's GBytesSource takes its own ref on `input`.
     return MigrationFile(input: input, peekPastEndFails: true).retainedHandle()
 }
 
@@ -24,6 +29,7 @@ import CVMState
     -> OpaquePointer?
 {
     guard let out else { return nil }
+    // SAFETY: StreamSink takes its own ref on the stream (dropped in its deinit).
     return MigrationFile(sink: StreamSink(out)).retainedHandle()
 }
 
@@ -33,6 +39,7 @@ import CVMState
 {
     guard let input else { return nil }
     // QEMU's QEMUFile over a channel: looking past the end records -EIO (see peekPastEndFails).
+    // SAFETY: StreamSource takes its own ref on the stream (dropped in its deinit).
     return MigrationFile(source: StreamSource(input), peekPastEndFails: true).retainedHandle()
 }
 
@@ -57,6 +64,8 @@ import CVMState
     guard let file = MigrationFile.borrow(f) else { return 0 }
     if file.direction == .output { file.flush() }
     let code = file.errorCode
+    // SAFETY: the local `file` keeps the object alive to the end of the function; the C caller gives
+    // its one retain back here, once.
     MigrationFile.release(f)
     return code
 }
@@ -72,6 +81,8 @@ import CVMState
 
 // MARK: output
 
+// SAFETY (the puts below): `pv` is NULL or points at a value of its type (the C caller's contract,
+// as QEMU's); it is only read.
 /// C's `qemu_put_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_byte(_ f: OpaquePointer?, _ v: Int32) {
     file(f)?.putByte(UInt8(truncatingIfNeeded: v))
@@ -92,6 +103,7 @@ import CVMState
 /// C's `qemu_put_buffer`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_buffer(_ f: OpaquePointer?, _ buf: UnsafePointer<UInt8>?, _ size: Int) {
     guard let buf else { return }
+    // SAFETY: `buf` holds `size` readable bytes (the C contract); putBytes copies them.
     file(f)?.putBytes(UnsafeRawPointer(buf), size)
 }
 
@@ -99,6 +111,7 @@ import CVMState
 @c @implementation public func qemu_put_counted_string(_ f: OpaquePointer?, _ name: UnsafePointer<CChar>?) {
     guard let name, let file = file(f) else { return }
     // The bytes as they are (no UTF-8 decoding, which would replace invalid bytes).
+    // SAFETY: `name` is a NUL-terminated C string (the C contract); at most its first 255 bytes are read.
     let length = min(strlen(name), 255)
     file.putByte(UInt8(length))
     file.putBytes(UnsafeRawPointer(name), length)
@@ -151,6 +164,8 @@ import CVMState
 
 // MARK: input
 
+// SAFETY (the gets below): `pv` is NULL or points at a writable value of its type (the C caller's
+// contract, as QEMU's); it is only written.
 /// C's `qemu_get_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_byte(_ f: OpaquePointer?) -> Int32 { Int32(file(f)?.getByte() ?? 0) }
 /// C's `qemu_get_sbyte`, declared and documented in `migration/qemu-file-types.h`.
@@ -171,6 +186,7 @@ import CVMState
 @c @implementation public func qemu_get_buffer(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int)
     -> Int
 {
+    // SAFETY: `buf` holds `size` writable bytes (the C contract); getBytes writes at most that many.
     file(f)?.getBytes(into: buf.map(UnsafeMutableRawPointer.init), size) ?? 0
 }
 
@@ -178,6 +194,8 @@ import CVMState
 @c @implementation public func qemu_get_counted_string(_ f: OpaquePointer?, _ buf: UnsafeMutablePointer<CChar>?) -> Int
 {
     guard let file = file(f), let buf, let len = file.getByte() else { return 0 }
+    // SAFETY: `buf` holds 256 bytes (QEMU's contract for qemu_get_counted_string); `len <= 255` and
+    // `got <= len`, so the NUL at `buf[got]` is inside.
     let got = file.getBytes(into: UnsafeMutableRawPointer(buf), Int(len))
     buf[got] = 0
     return got == Int(len) ? got : 0
@@ -248,6 +266,8 @@ import CVMState
     guard offset < file.buffered else { return 0 }
     let available = min(want, file.buffered - offset)
     guard available > 0, let bytes = file.peek(available, at: offset) else { return 0 }
+    // SAFETY: `peek` checked `available` bytes at `offset` are in the window; C gets a read-only view
+    // (QEMU's contract) valid until the next read of the file, as QEMU's own buffer is.
     buf.pointee = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
     return available
 }
