@@ -5,6 +5,9 @@ import CVMState
 // Each converts between the C conventions (0 / negative errno, GError) and the throwing
 // Swift engine; the detailed error is also kept on the file for the one-call forms.
 
+// SAFETY (the entry points below): `f` and `vmdesc` are NULL or live handles borrowed through
+// CEdge's `borrow`; `vmsd` and `opaque` are the caller's valid table and device struct (QEMU's
+// contract, as the Engine's); the engine checks both for NULL.
 /// C's `vmstate_load_state`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_load_state(
     _ f: OpaquePointer?, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
@@ -46,6 +49,7 @@ import CVMState
 @c @implementation public func vmstate_save_needed(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?
 ) -> Bool {
+    // SAFETY: a non-NULL `vmsd` is the caller's valid table; `needed` is its C callback for `opaque`.
     guard let needed = vmsd?.pointee.needed else { return true }
     return needed(opaque)
 }
@@ -72,6 +76,8 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
     _ field: UnsafePointer<VMStateField>?
 ) -> Int32 {
     guard let file = MigrationFile.borrow(f), let info = vmstate_std_info(kind) else { return -22 }
+    // SAFETY: `pv` is the C caller's element of the info's size (`width` bytes for a scalar kind: the
+    // trampoline's contract); stores are unaligned-safe storeBytes of exactly `width` bytes.
     if let pv, let (width, isBool) = scalarKind(kind) {
         let at = file.position
         if Codec.getScalars(file, pv, count: 1, width: width, stride: width, isBool: isBool) { return 0 }
@@ -93,6 +99,8 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
             guard kind == VMSTATE_STD_NULLPTR.rawValue else {
                 throw VMStateError(.invalidTable, offset: file.position, reason: "NULL element pointer")
             }
+            // SAFETY: a NULLPTR element is never dereferenced (its load reads only the marker byte); the
+            // dummy pointer only satisfies the non-optional parameter.
             try Engine(file: file).loadElement(plan, UnsafeMutableRawPointer(bitPattern: 1)!, size: size)
             return 0
         }
@@ -129,6 +137,7 @@ private func leafKind(_ kind: Int32) -> Bool {
         file.putByte(UInt8(VMS_NULLPTR_MARKER))
         return 0
     }
+    // SAFETY: as in vmstate_std_get: `pv` is an element of `width` bytes, only read.
     if let pv, let (width, _) = scalarKind(kind) {
         Codec.putScalars(file, pv, count: 1, width: width, stride: width)
         return 0
@@ -148,6 +157,7 @@ private func leafKind(_ kind: Int32) -> Bool {
 
 /// C's `vmstate_set_timer_ops`, declared and documented in `qemu/timer.h`.
 @c @implementation public func vmstate_set_timer_ops(_ ops: UnsafePointer<VMStateTimerOps>?) {
+    // SAFETY: `ops` is NULL or the caller's table, copied here (pointee) before the call returns.
     Timers.install(ops?.pointee)
 }
 
@@ -157,6 +167,7 @@ private func leafKind(_ kind: Int32) -> Bool {
     _ opaque: UnsafeMutableRawPointer?
 ) {
     guard let timer else { return }
+    // SAFETY: `timer` is the caller's QEMUTimer (the C contract); all of it is written, nothing read.
     timer.pointee = QEMUTimer()
     timer.pointee.expire_time = -1
     timer.pointee.cb = cb
@@ -181,10 +192,12 @@ private func leafKind(_ kind: Int32) -> Bool {
     let writer = vmdesc_json == nil ? nil : VMDescWriter()
     do throws(VMStateError) {
         writer?.startObject()
+        // SAFETY: `out` is owned here until returned to the caller (or unref'd on failure).
         try VMStateEngine.save(file, vmsd, opaque, version: vmsd?.pointee.version_id ?? 0, vmdesc: writer)
         try VMStateEngine.expectNoFileError(file, after: vmsd)
         if let writer, let vmdesc_json {
             writer.endObject()
+            // SAFETY: `vmdesc_json` is non-NULL (checked); the caller owns the g_strdup'ed string.
             vmdesc_json.pointee = g_strdup(writer.cText())
         }
         return out
@@ -204,6 +217,7 @@ private func leafKind(_ kind: Int32) -> Bool {
         setGError(error, VMStateError(.failed, reason: "no input bytes"))
         return false
     }
+    // SAFETY: the file's GBytesSource takes its own ref on `input` (the caller's GBytes).
     let file = MigrationFile(input: input)
     do throws(VMStateError) {
         try VMStateEngine.load(file, vmsd, opaque, version: version_id)
@@ -226,6 +240,8 @@ private func leafKind(_ kind: Int32) -> Bool {
         return false
     }
     do throws(VMStateError) {
+        // SAFETY: as vmstate_load_from_bytes; writes are bounded to `opaque_size` bytes of `opaque` (the
+        // caller's contract: the struct is at least that large).
         try VMStateEngine.loadChecked(
             MigrationFile(input: input), vmsd, opaque, size: opaque_size,
             version: version_id, options: VMStateEngine.LoadOptions(rawValue: flags))
