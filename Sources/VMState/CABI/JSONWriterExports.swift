@@ -2,6 +2,8 @@ import CVMState
 
 // QEMU's JSONWriter C API (qapi/qmp/json-writer.h) over VMDescWriter.
 
+// SAFETY (every function below): `w` is NULL or a live `JSONWriter *` borrowed through CEdge's
+// `borrow`; names and strings are NULL or NUL-terminated C strings (the C contract), copied.
 @inline(__always) private func writer(_ w: OpaquePointer?) -> VMDescWriter? { VMDescWriter.borrow(w) }
 
 @inline(__always) private func name(_ n: UnsafePointer<CChar>?) -> String? { n.map { String(cString: $0) } }
@@ -11,6 +13,7 @@ import CVMState
     VMDescWriter(pretty: pretty).retainedHandle()
 }
 
+// SAFETY: the text is owned by the writer, valid until the next call on it (the header's contract).
 /// C's `json_writer_get`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_get(_ w: OpaquePointer?) -> UnsafePointer<CChar>? { writer(w)?.cText() }
 

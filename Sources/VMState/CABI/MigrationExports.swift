@@ -3,12 +3,16 @@ import CVMState
 
 // The live migration C API (migration/vmstate-registry.h) over Migration.
 
+// SAFETY (every function below): `mig` is NULL or a live `VMStateMigration *` borrowed through
+// CEdge's `borrow`; a Migration holds its registry strongly, so freeing the registry first is harmless.
 @inline(__always) private func migration(_ m: OpaquePointer?) -> Migration? { Migration.borrow(m) }
 
 @c @implementation public func vmstate_registry_set_dirty_log(
     _ reg: OpaquePointer?, _ fn: VMStateDirtyLogFn?, _ opaque: UnsafeMutableRawPointer?
 ) {
     guard let reg else { return }
+    // SAFETY: `reg` is non-NULL (checked) and a live registry handle (CEdge's `borrow`); `fn` and
+    // `opaque` are kept for the log calls (the header's contract: valid while set).
     let r = Registry.borrow(reg)!
     r.dirtyLog = fn.map { ($0, opaque) }
 }
@@ -21,6 +25,7 @@ import CVMState
         _ = setGError(error, VMStateError(.failed, reason: "vmstate_migration_start: NULL argument"), streamOf: nil)
         return nil
     }
+    // SAFETY: as above (`reg` non-NULL, checked); StreamSink takes its own ref on `out`.
     let r = Registry.borrow(reg)!
     let file = MigrationFile(sink: StreamSink(out))
     do throws(VMStateError) {
@@ -42,6 +47,7 @@ import CVMState
     }
     do throws(VMStateError) {
         let pending = try m.iterate()
+        // SAFETY: `pending_bytes` is NULL or points at a writable uint64_t (the C contract).
         pending_bytes?.pointee = pending
         return true
     } catch let failure {
@@ -54,6 +60,7 @@ import CVMState
     _ mig: OpaquePointer?, _ max_downtime_us: UInt64, _ max_passes: UInt32, _ converged: UnsafeMutablePointer<Bool>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> Bool {
+    // SAFETY: `converged` is NULL or points at a writable bool (the C contract).
     converged?.pointee = false
     guard let m = migration(mig) else {
         return setGError(
@@ -91,6 +98,8 @@ import CVMState
 ) {
     guard let m = migration(mig), let stats else { return }
     let s = m.stats
+    // SAFETY: `stats` is non-NULL (checked) and points at a writable VMStateMigrationStats (the C
+    // contract); all of it is written.
     stats.pointee = VMStateMigrationStats(
         passes: s.passes, pages_sent: s.pagesSent, zero_pages: s.zeroPages, bytes_sent: m.bytesSent,
         pending_bytes: m.pendingBytes, last_pass_pages: s.lastPassPages, last_pass_bytes: s.lastPassBytes,

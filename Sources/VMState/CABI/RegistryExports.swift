@@ -3,6 +3,8 @@ import CVMState
 
 // The registry C API (migration/vmstate-registry.h) over Registry.
 
+// SAFETY (every function below): `reg` is NULL or a live `VMStateRegistry *` borrowed through
+// CEdge's `borrow`; C strings are NUL-terminated (the C contract) and copied into Swift strings.
 @inline(__always) private func registry(_ r: OpaquePointer?) -> Registry? { Registry.borrow(r) }
 
 private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ e: VMStateError) -> Bool {
@@ -30,6 +32,8 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_add: NULL argument"))
     }
     do throws(VMStateError) {
+        // SAFETY: `vmsd` and `opaque` must stay valid while registered (the header's contract, kept as
+        // Registry.Device's).
         try r.add(idstr: String(cString: idstr), instanceID: instance_id, vmsd: vmsd, opaque: opaque)
         return true
     } catch let failure { return fail(error, failure) }
@@ -45,6 +49,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_add_sized: NULL argument"))
     }
     do throws(VMStateError) {
+        // SAFETY: as vmstate_registry_add; loads are bounded to `opaque_size` bytes of `opaque`.
         try r.add(idstr: String(cString: idstr), instanceID: instance_id, vmsd: vmsd, opaque: opaque, size: opaque_size)
         return true
     } catch let failure { return fail(error, failure) }
@@ -59,6 +64,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_add_ram: NULL argument"))
     }
     do throws(VMStateError) {
+        // SAFETY: `host` holds `length` bytes of guest RAM while registered (the header's contract).
         try r.addRAM(idstr: String(cString: block_idstr), host: host, length: length)
         return true
     } catch let failure { return fail(error, failure) }
@@ -72,6 +78,8 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     guard let r = registry(reg), let out else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_save: NULL argument"))
     }
+    // SAFETY: `out` is the caller's live GByteArray (non-NULL, checked); on failure it is cut back to
+    // its length before the call (the file wrote only after `start`).
     let start = out.pointee.len
     do throws(VMStateError) {
         try r.save(machineType: machine_type.map { String(cString: $0) }, into: out)
@@ -91,6 +99,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_load: NULL argument"))
     }
     do throws(VMStateError) {
+        // SAFETY: the file's GBytesSource takes its own ref on `input`.
         try r.load(MigrationFile(input: input), options: Registry.LoadOptions(rawValue: flags))
         return true
     } catch let failure { return fail(error, failure) }
@@ -104,6 +113,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     guard let r = registry(reg), let out else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_save_to_stream: NULL argument"))
     }
+    // SAFETY: StreamSink takes its own ref on `out`.
     let file = MigrationFile(sink: StreamSink(out))
     do throws(VMStateError) {
         try r.save(machineType: machine_type.map { String(cString: $0) }, to: file)
@@ -121,6 +131,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     guard let r = registry(reg), let input else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_stream: NULL argument"))
     }
+    // SAFETY: StreamSource takes its own ref on `input`.
     let file = MigrationFile(source: StreamSource(input))
     do throws(VMStateError) {
         try r.loadStream(file, options: Registry.LoadOptions(rawValue: flags))
@@ -132,5 +143,6 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
 
 /// C's `vmstate_registry_machine_type`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_machine_type(_ reg: OpaquePointer?) -> UnsafePointer<CChar>? {
+    // SAFETY: the string is owned by the registry, valid as the header says (see machineTypeCString).
     registry(reg)?.machineTypeCString()
 }

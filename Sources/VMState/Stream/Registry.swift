@@ -116,6 +116,8 @@ public final class Registry {
 
     /// The loaded machine type as a C string owned by the registry.
     func machineTypeCString() -> UnsafePointer<CChar>? {
+        // SAFETY: `machineTypeC` is owned (g_strdup'ed here, freed here or in deinit); the header gives
+        // C the pointer only until the next call of vmstate_registry_machine_type or the free.
         g_free(machineTypeC)
         machineTypeC = loadedMachineType.map { g_strdup($0) }
         return UnsafePointer(machineTypeC)
