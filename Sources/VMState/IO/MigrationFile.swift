@@ -226,6 +226,7 @@ final class MigrationFile {
     /// (a bounded stream buffer makes room only up to its size).
     func reserve(_ n: Int) {
         guard let array, let sink, n > 0, errorCode == 0 else { return }
+        // SAFETY: `array` is the sink's live GByteArray (see init); only its header fields are read.
         let old = Int(array.pointee.len)
         if array.pointee.data != roomData || old != roomLen || n > roomEnd - old {
             _ = makeRoom(min(n, sink.reserveLimit ?? n))
@@ -240,6 +241,7 @@ final class MigrationFile {
             roomEnd = 0
             return false
         }
+        // SAFETY: as in `reserve`; the sink's answer is the allocation's size for this `data` and `len`.
         roomData = array.pointee.data
         roomLen = Int(array.pointee.len)
         roomEnd = room
