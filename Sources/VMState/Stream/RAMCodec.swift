@@ -71,10 +71,12 @@ enum RAMCodec {
     }
 
     static func isZeroPage(_ page: UnsafeRawBufferPointer) -> Bool {
-        // SAFETY: `page` is a whole page (4096 bytes, count / 8 words); guest RAM holds plain bytes, read as
-        // words; aligned when `host` is 8-aligned (page-aligned RAM; addRAM does not check it).
-        let words = page.baseAddress!.assumingMemoryBound(to: UInt64.self)
-        for i in 0..<(page.count / 8) where words[i] != 0 { return false }
+        // SAFETY: `page` is a whole page (4096 bytes, count / 8 words) of guest RAM, plain bytes;
+        // read as unaligned words, so the RAM's address needs no alignment (addRAM checks none).
+        let base = page.baseAddress!
+        for i in 0..<(page.count / 8) where base.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 {
+            return false
+        }
         return true
     }
 
