@@ -61,81 +61,21 @@ final class Migration {
         guard !registry.ramBlocks.isEmpty else {
             throw VMStateError(.failed, reason: "a live migration needs at least one RAM block")
         }
-        guard let machine = machineType ?? registry.loadedMachineType ?? registry.expectedMachineType else {
-            throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
-        }
+        let (machine, sections) = try registry.beginStream(machineType: machineType, file, ramIfMissing: true)
         self.machine = machine
-        let machineBytes =
-            machineType == nil ? registry.loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
-        guard machineBytes.count <= 255 else {
-            throw VMStateError(
-                .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
-        }
-        // SAFETY: a registered `vmsd` is the C caller's table, which the registry API requires to outlive
-        // the registration (QEMU's tables are static); Planner checked it at `add`.
-        if let blocked = registry.devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
-            throw VMStateError(
-                .failed, path: blocked.idstr,
-                reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
-        }
-        (ramSectionID, entries) = Self.plan(registry)
+        // RAM goes first (START, PARTs, END); the other sections follow in the save's order.
+        ramSectionID = sections.lazy.compactMap { if case .ram(let id) = $0 { id } else { nil } }.first!
+        entries = sections.filter { if case .ram = $0 { false } else { true } }
         dirty = registry.ramBlocks.map { [UInt64](repeating: 0, count: ($0.length / StreamFormat.pageSize + 63) / 64) }
         try syncDirtyLog()
         markAllDirty()
 
-        file.putBE32(StreamFormat.magic)
-        file.putBE32(StreamFormat.version)
-        file.putByte(StreamFormat.configuration)
-        file.putBE32(UInt32(machineBytes.count))
-        file.putBytes(machineBytes)
-        if machineType == nil || machineType == registry.loadedMachineType {
-            file.putBytes(registry.configurationExtra)
-        }
         file.context = "ram"
         RAMCodec.saveStart(registry.ramBlocks, sectionID: ramSectionID, file)
         file.flush()
         file.context = nil
         try Registry.checkOutput(file)
         windowStart = g_get_monotonic_time()
-    }
-
-    /// The RAM section id and the other sections in stream order, as ``Registry/save`` numbers
-    /// and orders them (the loaded stream's layout, then unplaced devices by priority).
-    private static func plan(_ registry: Registry) -> (UInt32, [Registry.LayoutEntry]) {
-        var entries = registry.layout ?? []
-        var ramID: UInt32?
-        var usedIDs = Set<UInt32>()
-        var placed = Set<Int>()
-        for entry in entries {
-            switch entry {
-            case .device(let index, let id):
-                usedIDs.insert(id)
-                placed.insert(index)
-            case .ram(let id):
-                usedIDs.insert(id)
-                ramID = ramID ?? id
-            case .kept: break
-            }
-        }
-        var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
-        if ramID == nil {
-            ramID = nextID
-            nextID += 1
-        }
-        let devices = registry.devices
-        let unplaced = devices.indices.filter { !placed.contains($0) }
-        let ordered = unplaced.enumerated().sorted { a, b in
-            // SAFETY: registered tables, valid as at the unmigratable check above.
-            let pa = devices[a.element].vmsd.pointee.priority.rawValue
-            let pb = devices[b.element].vmsd.pointee.priority.rawValue
-            return pa != pb ? pa > pb : a.offset < b.offset
-        }
-        for (_, index) in ordered {
-            entries.append(.device(index: index, sectionID: nextID))
-            nextID += 1
-        }
-        entries.removeAll { if case .ram = $0 { return true } else { return false } }
-        return (ramID!, entries)
     }
 
     // MARK: dirty log

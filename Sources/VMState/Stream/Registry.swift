@@ -202,59 +202,11 @@ public final class Registry {
     ///   write error, with the section and byte offset; the file keeps the stream's GError) or
     ///   cannot hold the stream (a `GByteArray` past 4 GiB).
     func save(machineType: String?, to file: MigrationFile) throws(VMStateError) {
-        guard let machine = machineType ?? loadedMachineType ?? expectedMachineType else {
-            throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
-        }
-        // Saving a loaded stream back writes its machine type's own bytes (they may not be UTF-8).
-        let machineBytes = machineType == nil ? loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
-        guard machineBytes.count <= 255 else {
-            throw VMStateError(
-                .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
-        }
         let vmdesc = VMDescWriter()
         vmdesc.startObject()
         vmdesc.int("page_size", Int64(StreamFormat.pageSize))
         vmdesc.startArray("devices")
-
-        file.putBE32(StreamFormat.magic)
-        file.putBE32(StreamFormat.version)
-        file.putByte(StreamFormat.configuration)
-        file.putBE32(UInt32(machineBytes.count))
-        file.putBytes(machineBytes)
-        if machineType == nil || machineType == loadedMachineType { file.putBytes(configurationExtra) }
-
-        var entries = layout ?? []
-        if layout == nil && !ramBlocks.isEmpty { entries.append(.ram(sectionID: 0)) }
-        var usedIDs = Set<UInt32>()
-        var placed = Set<Int>()
-        for entry in entries {
-            switch entry {
-            case .device(let index, let id):
-                usedIDs.insert(id)
-                placed.insert(index)
-            case .ram(let id): usedIDs.insert(id)
-            case .kept: break
-            }
-        }
-        // SAFETY: a registered `vmsd`, valid while registered (see Device).
-        if let blocked = devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
-            throw VMStateError(
-                .failed, path: blocked.idstr,
-                reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
-        }
-        var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
-        // As QEMU orders its handlers: higher MigrationPriority first, then registration order.
-        let unplaced = devices.indices.filter { !placed.contains($0) }
-        let ordered = unplaced.enumerated().sorted { a, b in
-            // SAFETY: registered tables, as above.
-            let pa = devices[a.element].vmsd.pointee.priority.rawValue
-            let pb = devices[b.element].vmsd.pointee.priority.rawValue
-            return pa != pb ? pa > pb : a.offset < b.offset
-        }
-        for (_, index) in ordered {
-            entries.append(.device(index: index, sectionID: nextID))
-            nextID += 1
-        }
+        let (machine, entries) = try beginStream(machineType: machineType, file, ramIfMissing: false)
 
         for entry in entries {
             switch entry {
@@ -273,6 +225,76 @@ public final class Registry {
         }
         try Self.finishStream(file, vmdesc)
         expectedMachineType = machine
+    }
+
+    /// The start of every stream this registry writes (a save or a live migration): resolves
+    /// the machine type (`machineType`, else the loaded stream's, else the last save's), refuses
+    /// a device marked unmigratable, writes the header and the configuration section, and
+    /// returns the machine type with the sections in stream order and their section ids: the
+    /// loaded stream's layout (its order and ids), then the devices it did not have, higher
+    /// `MigrationPriority` first and registration order within one priority (as QEMU 7.2 orders
+    /// its handlers). Without a loaded layout, RAM (when registered) comes first as section 0;
+    /// `ramIfMissing` adds a RAM section after the placed ones when none is placed (a live
+    /// migration always sends one).
+    func beginStream(machineType: String?, _ file: MigrationFile, ramIfMissing: Bool) throws(VMStateError)
+        -> (machine: String, sections: [LayoutEntry])
+    {
+        guard let machine = machineType ?? loadedMachineType ?? expectedMachineType else {
+            throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
+        }
+        // Saving a loaded stream back writes its machine type's own bytes (they may not be UTF-8).
+        let machineBytes = machineType == nil ? loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
+        guard machineBytes.count <= 255 else {
+            throw VMStateError(
+                .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
+        }
+        // SAFETY: a registered `vmsd`, valid while registered (see Device).
+        if let blocked = devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
+            throw VMStateError(
+                .failed, path: blocked.idstr,
+                reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
+        }
+
+        file.putBE32(StreamFormat.magic)
+        file.putBE32(StreamFormat.version)
+        file.putByte(StreamFormat.configuration)
+        file.putBE32(UInt32(machineBytes.count))
+        file.putBytes(machineBytes)
+        if machineType == nil || machineType == loadedMachineType { file.putBytes(configurationExtra) }
+
+        var entries = layout ?? []
+        if layout == nil && !ramBlocks.isEmpty { entries.append(.ram(sectionID: 0)) }
+        var usedIDs = Set<UInt32>()
+        var placed = Set<Int>()
+        var hasRAM = false
+        for entry in entries {
+            switch entry {
+            case .device(let index, let id):
+                usedIDs.insert(id)
+                placed.insert(index)
+            case .ram(let id):
+                usedIDs.insert(id)
+                hasRAM = true
+            case .kept: break
+            }
+        }
+        var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
+        if ramIfMissing && !hasRAM {
+            entries.append(.ram(sectionID: nextID))
+            nextID += 1
+        }
+        let unplaced = devices.indices.filter { !placed.contains($0) }
+        let ordered = unplaced.enumerated().sorted { a, b in
+            // SAFETY: registered tables, as above.
+            let pa = devices[a.element].vmsd.pointee.priority.rawValue
+            let pb = devices[b.element].vmsd.pointee.priority.rawValue
+            return pa != pb ? pa > pb : a.offset < b.offset
+        }
+        for (_, index) in ordered {
+            entries.append(.device(index: index, sectionID: nextID))
+            nextID += 1
+        }
+        return (machine, entries)
     }
 
     /// The end of a stream after its last section: EOF, then the vmdesc (`vmdesc`'s device list
