@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Feed a migration stream to a real qemu-system-x86_64 and read registers back.
+"""Feed a migration to a real qemu-system-x86_64 and read registers back.
 
-usage: qemu-incoming.py STREAM HMP_COMMAND... -- QEMU_ARGS...
+usage: qemu-incoming.py STREAM|tcp:HOST:PORT HMP_COMMAND... -- QEMU_ARGS...
 
-Starts QEMU with `-incoming defer`, runs `migrate-incoming` with `exec:cat STREAM`, waits for
-the migration to finish, then runs each HMP command through QMP's human-monitor-command and
-prints one JSON object: {"status": ..., "error": ..., "outputs": [...]}. Exit status 0 when the
-migration completed, 1 otherwise. Used by the tests that check QEMU accepts our streams.
+Starts QEMU with `-incoming defer` and runs `migrate-incoming`: with `exec:cat STREAM` for a
+stream file, or listening on tcp:HOST:PORT for a live migration (it then prints the line
+`listening`, or `not listening`, once QEMU accepts connections). Waits for the migration to
+finish, runs each HMP command through QMP's human-monitor-command, and prints one JSON object:
+{"status": ..., "error": ..., "outputs": [...]}. Exit status 0 when the migration completed, 1
+otherwise. Used by the tests that check QEMU accepts our streams and live migrations.
 """
 import json
 import os
@@ -18,7 +20,9 @@ import time
 
 
 def main():
-    stream = os.path.abspath(sys.argv[1])
+    source = sys.argv[1]
+    live = source.startswith("tcp:")
+    uri = source if live else f"exec:cat {os.path.abspath(source)}"
     split = sys.argv.index("--")
     commands = sys.argv[2:split]
     qemu_args = sys.argv[split + 1:]
@@ -48,11 +52,13 @@ def main():
                     return reply
 
         qmp("qmp_capabilities")
-        reply = qmp("migrate-incoming", uri=f"exec:cat {stream}")
+        reply = qmp("migrate-incoming", uri=uri)
+        if live:
+            print("listening" if "error" not in reply else "not listening", flush=True)
         if "error" in reply:
             result["error"] = reply["error"].get("desc")
         status = None
-        for _ in range(600):
+        for _ in range(2400):  # up to 120 s
             info = qmp("query-migrate").get("return", {})
             status = info.get("status")
             if status in ("completed", "failed"):
@@ -66,6 +72,8 @@ def main():
                 result["outputs"].append(out.get("return", out.get("error")))
         qmp("quit")
     except Exception as exc:  # report, never a stack trace
+        if live:
+            print("not listening", flush=True)
         result["error"] = result["error"] or f"{type(exc).__name__}: {exc}"
         try:
             # QEMU exits when an incoming migration fails to load; give it time to finish.
@@ -81,7 +89,7 @@ def main():
             _, err = proc.communicate()
         if result["status"] != "completed" and err:
             result["error"] = (result["error"] or "") + " | qemu: " + err.decode(errors="replace").strip()
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
     return 0 if result["status"] == "completed" else 1
 
 

@@ -69,7 +69,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", TestPaths.packageRoot + "/scripts/qemu/qemu-live-incoming.py", "\(port)",
+            "python3", TestPaths.packageRoot + "/scripts/qemu-incoming.py", "tcp:127.0.0.1:\(port)",
             "o /b 0x70 0x50", "i /b 0x71", "xp /1wx 0x7000", "xp /1wx 0x9000", "--", "-M", "pc", "-m", "16",
         ]
         let pipe = Pipe()
