@@ -85,37 +85,9 @@ struct AnalyzeLargeStreamTests {
     /// `stdinFrom`, the tool's standard input is a pipe fed by `cat FILE`.
     static func runLimited(kib: Int, _ args: [String], stdinFrom: String? = nil) throws -> Tool.Result {
         let tool = try #require(Tool.path)
-        var template = Array("/tmp/vmstate-test-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else {
-            throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed")
-        }
-        let dir = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer {
-            unlink(dir + "/out")
-            unlink(dir + "/err")
-            rmdir(dir)
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, dir + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, dir + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let script =
             stdinFrom == nil ? "ulimit -v \(kib) && exec \"$@\"" : "cat \"$0\" | (ulimit -v \(kib) && exec \"$@\")"
-        let argv = (["/bin/sh", "-c", script, stdinFrom ?? "sh", tool] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ)
-        guard rc == 0 else {
-            throw StreamFileError(path: "/bin/sh", operation: "spawn", reason: String(cString: strerror(rc)))
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = (status & 0x7F) == 0
-        return Tool.Result(
-            status: exited ? (status >> 8) & 0xFF : -1,
-            stdout: try TestPaths.readText(dir + "/out"),
-            stderr: try TestPaths.readText(dir + "/err"))
+        return try Tool.spawn("/bin/sh", ["/bin/sh", "-c", script, stdinFrom ?? "sh", tool] + args)
     }
 
     @Test func analyzeAStreamPast4GiBIn256MiBOfAddressSpace() throws {

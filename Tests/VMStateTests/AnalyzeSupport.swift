@@ -50,6 +50,12 @@ enum Tool {
     /// Runs `vmstate ARGS` with stdout and stderr captured in temporary files.
     static func run(_ args: [String]) throws -> Result {
         let tool = try #require(path)
+        return try spawn(tool, [tool] + args)
+    }
+
+    /// Runs `executable` with `argv` (its argv[0] included), stdout and stderr captured in
+    /// temporary files.
+    static func spawn(_ executable: String, _ argv: [String]) throws -> Result {
         var template = Array("/tmp/vmstate-test-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else {
             throw StreamFileError(path: "/tmp", operation: "mkdtemp", reason: "failed")
@@ -65,12 +71,12 @@ enum Tool {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, dir + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, dir + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([tool] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        let cArgv = argv.map { strdup($0) } + [nil]
+        defer { cArgv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, tool, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, executable, &actions, nil, cArgv, environ)
         guard rc == 0 else {
-            throw StreamFileError(path: tool, operation: "spawn", reason: String(cString: strerror(rc)))
+            throw StreamFileError(path: executable, operation: "spawn", reason: String(cString: strerror(rc)))
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
