@@ -10,17 +10,11 @@ import Testing
 
 @testable import VMState
 
-/// A table built in the test: descriptions and fields in memory that stays put until `free`.
+/// A table built in the test: descriptions and fields in memory that stays put (never freed, see
+/// the end of the class).
 private final class ScratchTables {
-    private var strings: [UnsafeMutablePointer<CChar>] = []
-    private var fieldArrays: [UnsafeMutablePointer<VMStateField>] = []
-    private var descriptions: [UnsafeMutablePointer<VMStateDescription>] = []
-    private var subsectionArrays: [UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>] = []
-
     func string(_ s: String) -> UnsafePointer<CChar> {
-        let p = strdup(s)!
-        strings.append(p)
-        return UnsafePointer(p)
+        UnsafePointer(strdup(s)!)
     }
 
     /// A description with `fields` (an end-of-list entry is added) and `subsections`.
@@ -29,7 +23,6 @@ private final class ScratchTables {
     ) -> UnsafePointer<VMStateDescription> {
         let list = UnsafeMutablePointer<VMStateField>.allocate(capacity: fields.count + 1)
         list.initialize(from: fields + [VMStateField()], count: fields.count + 1)
-        fieldArrays.append(list)
         var d = VMStateDescription()
         d.name = name.map { string($0) }
         d.version_id = 1
@@ -39,12 +32,10 @@ private final class ScratchTables {
             let subs = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(
                 capacity: subsections.count + 1)
             subs.initialize(from: subsections.map { Optional($0) } + [nil], count: subsections.count + 1)
-            subsectionArrays.append(subs)
             d.subsections = subs
         }
         let p = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
         p.initialize(to: d)
-        descriptions.append(p)
         return UnsafePointer(p)
     }
 
@@ -59,12 +50,9 @@ private final class ScratchTables {
         return f
     }
 
-    deinit {
-        strings.forEach { free($0) }
-        fieldArrays.forEach { $0.deallocate() }
-        subsectionArrays.forEach { $0.deallocate() }
-        descriptions.forEach { $0.deallocate() }
-    }
+    // Never freed: the engine keeps a description's plan keyed by its address for the life of
+    // the process (tables are static in C), so a freed table whose address another test's table
+    // reuses would find the other table's plan. The few bytes stay allocated on purpose.
 }
 
 /// The planted table named `name` in Tests/CFixtures/pc/lint_broken.c.
