@@ -294,66 +294,44 @@ private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection
         names.append(n)
     }
     var result: [RAMBlockDifference] = []
-    aBytes.withUnsafeBytes { bufA in
-        bBytes.withUnsafeBytes { bufB in
-            func isFilled(_ buf: UnsafeRawBufferPointer, _ offset: Int, _ v: UInt8) -> Bool {
-                var i = offset
-                let end = offset + pageSize
-                while i < end {
-                    if buf[i] != v { return false }
-                    i += 1
-                }
-                return true
-            }
-            func same(_ x: PageState?, _ y: PageState?) -> Bool {
-                switch (x ?? .fill(0), y ?? .fill(0)) {
-                case (.fill(let u), .fill(let v)): return u == v
-                case (.fill(let u), .data(let o)): return isFilled(bufB, o, u)
-                case (.data(let o), .fill(let v)): return isFilled(bufA, o, v)
-                case (.data(let o1), .data(let o2)):
-                    return memcmpEqual(bufA.baseAddress! + o1, bufB.baseAddress! + o2, pageSize)
-                }
-            }
-            for name in names {
-                let la = a?.blocks.first { $0.name == name }?.length
-                let lb = b?.blocks.first { $0.name == name }?.length
-                let ma = pa[name] ?? [:], mb = pb[name] ?? [:]
-                var addresses = Set(ma.keys)
-                addresses.formUnion(mb.keys)
-                var differing: [UInt64] = []
-                for addr in addresses where !same(ma[addr], mb[addr]) { differing.append(addr) }
-                differing.sort()
-                if differing.isEmpty && la == lb { continue }
-                var ranges: [ClosedRange<UInt64>] = []
-                for addr in differing {
-                    if let last = ranges.last, last.upperBound + UInt64(pageSize) == addr {
-                        ranges[ranges.count - 1] = last.lowerBound...addr
-                    } else {
-                        ranges.append(addr...addr)
-                    }
-                }
-                result.append(
-                    RAMBlockDifference(
-                        block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
+    // Pages are read one at a time (pread, `StreamBytes.copyBytes`): memory stays at a page
+    // per stream whatever the streams' sizes, and nothing maps a whole file.
+    func isFilled(_ bytes: StreamBytes, _ offset: Int, _ v: UInt8) -> Bool {
+        let page = bytes.copyBytes(at: offset, count: pageSize)
+        return page.count == pageSize && page.allSatisfy { $0 == v }
+    }
+    func same(_ x: PageState?, _ y: PageState?) -> Bool {
+        switch (x ?? .fill(0), y ?? .fill(0)) {
+        case (.fill(let u), .fill(let v)): return u == v
+        case (.fill(let u), .data(let o)): return isFilled(bBytes, o, u)
+        case (.data(let o), .fill(let v)): return isFilled(aBytes, o, v)
+        case (.data(let o1), .data(let o2)):
+            return aBytes.copyBytes(at: o1, count: pageSize) == bBytes.copyBytes(at: o2, count: pageSize)
+        }
+    }
+    for name in names {
+        let la = a?.blocks.first { $0.name == name }?.length
+        let lb = b?.blocks.first { $0.name == name }?.length
+        let ma = pa[name] ?? [:], mb = pb[name] ?? [:]
+        var addresses = Set(ma.keys)
+        addresses.formUnion(mb.keys)
+        var differing: [UInt64] = []
+        for addr in addresses where !same(ma[addr], mb[addr]) { differing.append(addr) }
+        differing.sort()
+        if differing.isEmpty && la == lb { continue }
+        var ranges: [ClosedRange<UInt64>] = []
+        for addr in differing {
+            if let last = ranges.last, last.upperBound + UInt64(pageSize) == addr {
+                ranges[ranges.count - 1] = last.lowerBound...addr
+            } else {
+                ranges.append(addr...addr)
             }
         }
+        result.append(
+            RAMBlockDifference(
+                block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
     }
     return result
-}
-
-private func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
-    var i = 0
-    while i + 8 <= n {
-        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-            return false
-        }
-        i += 8
-    }
-    while i < n {
-        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-        i += 1
-    }
-    return true
 }
 
 // MARK: - Output

@@ -59,6 +59,11 @@ struct Compat: ParsableCommand {
     @Flag(help: "Check the other direction (NEW saves, OLD loads).")
     var reverse = false
 
+    @Flag(
+        name: .customLong("no-qemu-renames"),
+        help: "Do not treat the names QEMU changed (the tables of vmstate-static-checker.py) as the same.")
+    var noQEMURenames = false
+
     @Option(
         name: .customLong("rename"),
         help: ArgumentHelp(
@@ -75,7 +80,7 @@ struct Compat: ParsableCommand {
     }
 
     func run() throws {
-        var options = CompatChecker.Options()
+        var options = CompatChecker.Options(qemuRenames: !noQEMURenames)
         for r in renames {
             let colon = r.lastIndex(of: ":")!
             let scope = String(r[..<colon])
@@ -103,6 +108,8 @@ struct Compat: ParsableCommand {
             var checker = CompatChecker(options: options)
             checker.oldLabel = reverse ? "NEW" : "OLD"
             checker.newLabel = reverse ? "OLD" : "NEW"
+            checker.oldIsVMDesc = (reverse ? newSet : oldSet).format == .vmdesc
+            checker.newIsVMDesc = (reverse ? oldSet : newSet).format == .vmdesc
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
