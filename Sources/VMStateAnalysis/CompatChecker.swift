@@ -28,7 +28,8 @@ import VMState
 //
 // * a NEW field that OLD does not have, read when NEW loads OLD's version (its version_id not
 //   above it), is reported (`field-added`): NEW would read bytes OLD never wrote. Checked where
-//   OLD's fields end too, which the script does not look at;
+//   OLD's fields end too, which the script does not look at (unless a field of the list
+//   changed size: the bytes no longer line up then);
 // * a NEW field with a version_id above the version NEW loads is skipped when it does not match
 //   OLD's field (NEW does not read it: a field added with a new version is compatible), and a
 //   matching field whose version_id NEW raised above OLD's version is reported;
@@ -53,7 +54,9 @@ public struct CompatFinding: Sendable, Equatable {
         case version = "version"
         /// NEW's minimum_version_id is higher than OLD's version_id.
         case minimumVersion = "minimum-version"
-        /// A field's version_id (the version that added it) is higher in NEW than in OLD.
+        /// A field's version_id (the version that added it) makes NEW skip it in OLD's state:
+        /// lower in NEW than in OLD (the script's rule), or above the version NEW loads OLD's
+        /// state at.
         case fieldVersion = "field-version"
         /// A field's size changed.
         case size = "size"
@@ -553,6 +556,9 @@ private struct CompatRun {
         // Bytes of "unused" space still to be matched by fields of the other side.
         var unused: Int64 = 0
         var s = JSONObject(), d = JSONObject()
+        // A size finding was made here: the two sides' bytes no longer line up, so what NEW
+        // reads after OLD's last field is not looked at.
+        var misaligned = false
 
         func name(_ o: JSONObject, _ side: String) throws(CompatInputError) -> String {
             try string(o, "field", side, "\(path) (a field of \"\(desc)\")")
@@ -602,6 +608,7 @@ private struct CompatRun {
                         )
                         return
                     }
+                    if misaligned { break }
                     var rest: [(field: JSONObject, ownList: Bool)] = dList[dPos...].map { ($0, dOuter.isEmpty) }
                     for (i, outer) in dOuter.enumerated().reversed() {
                         rest += outer.0[outer.1...].map { ($0, i == 0) }
@@ -731,6 +738,7 @@ private struct CompatRun {
                     // Both sides give the array's length: compare whole arrays.
                     let ts = try totalSize(s, oldSide), td = try totalSize(d, newSide)
                     if ts != td {
+                        misaligned = true
                         let ns = try int(s, "num", oldSide, path), nd = try int(d, "num", newSide, path)
                         add(
                             sec, desc, sn, .size,
@@ -738,6 +746,7 @@ private struct CompatRun {
                         )
                     }
                 } else if ss != ds {
+                    misaligned = true
                     add(
                         sec, desc, sn, .size,
                         "size changed from \(byteCount(ss)) in \(oldSide) to \(byteCount(ds)) in \(newSide)")

@@ -7,11 +7,14 @@ struct Diff: ParsableCommand {
         abstract: "Show field-level differences between two migration streams, or two sets of device descriptions.",
         discussion: """
             A and B are both migration streams: their state is compared. Sections are matched \
-            by idstr and instance id; fields by name and array index. Each difference names \
+            by idstr and instance id, not by section id, so streams of different QEMU versions \
+            compare (RAM is section 2 in QEMU 7.2's pc streams and 1 in QEMU 10.0's, and the \
+            devices come in another order); fields by name and array index. Each difference names \
             the section, the field path and both values (as `vmstate analyze` prints them). \
             Long buffers are compared byte by byte and reported as runs of differing bytes. \
             RAM is compared page by page and summarized per block as ranges of page \
-            addresses; a page that a stream does not send counts as zero-filled.
+            addresses; a page that a stream does not send counts as zero-filled. Pages are read \
+            from the files one at a time, so memory does not grow with the streams' sizes.
 
             A or B is a JSON file (a vmdesc, or a `-dump-vmstate` file): the device \
             descriptions are compared, a stream standing for the vmdesc it ends with. Per \
