@@ -222,6 +222,45 @@ import VMStateAnalysis
             ])
     }
 
+    @Test func addedToASubsection() throws {
+        // A subsection is loaded at the version in its header, OLD's: a field appended to it
+        // without a new version is read from OLD's state.
+        func rtc(_ subFields: [JSONValue], subVersion: Int64) -> JSONValue {
+            var doc = Self.section("rtc", version: 3, fields: [Self.field("cmos_index", 1)])
+            CompatTests.edit(&doc, [.key("rtc"), .key("Description")]) { v in
+                guard case .object(var o) = v else { return }
+                o["Subsections"] = [
+                    [
+                        "name": "rtc/irq_reinject", "version_id": .number(JSONNumber(subVersion)),
+                        "minimum_version_id": 1, "Fields": .array(subFields),
+                    ]
+                ]
+                v = .object(o)
+            }
+            return doc
+        }
+        let old = rtc([Self.field("reinject_count", 4)], subVersion: 1)
+        let added = rtc([Self.field("reinject_count", 4), Self.field("lost", 4)], subVersion: 1)
+        #expect(
+            Self.check(old, added).findings == [
+                CompatFinding(
+                    section: "rtc", descriptionName: "rtc/irq_reinject", field: "lost", kind: .fieldAdded,
+                    message:
+                        "NEW reads this field from OLD's version 1 (its version_id is 0, not above 1), but OLD does not save it"
+                )
+            ])
+        let versioned = rtc([Self.field("reinject_count", 4), Self.field("lost", 4, version: 2)], subVersion: 2)
+        #expect(Self.check(old, versioned) == CompatReport())
+    }
+
+    @Test func noAddedFieldLookAfterASizeChange() throws {
+        // A field changed size: the bytes no longer line up, one finding says so.
+        let old = Self.section("dev", version: 1, fields: [Self.field("a", 8)])
+        let new = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("b", 4)])
+        #expect(Self.check(old, new).findings.map(\.kind) == [.size])
+        #expect(Self.check(old, new).warnings.isEmpty)
+    }
+
     @Test func unusedSpaceOLDDoesNotFill() throws {
         // OLD's 4 bytes, then nothing, where NEW has 8 bytes of unused space.
         let old = Self.section("dev", version: 1, fields: [Self.field("a", 4)])
