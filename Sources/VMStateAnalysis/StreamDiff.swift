@@ -2,7 +2,8 @@ import VMState
 // Field-level differences between two migration streams.
 //
 // Sections are matched by idstr and instance id (not by section id, which depends on
-// registration order). Within a section, members are matched by name, array elements by
+// registration order and differs between QEMU versions). The configuration section's machine
+// type and capabilities come first, as the section "configuration". Within a section, members are matched by name, array elements by
 // index. Values compare as they are in the stream (bytes and type). RAM is compared page by
 // page per block; a page a stream does not send counts as zero-filled, which is what the
 // destination's fresh RAM holds.
@@ -110,6 +111,21 @@ public struct StreamDiff: Sendable, Equatable {
     public init(_ a: StreamAnalysis, _ b: StreamAnalysis, options: Options = Options()) {
         pageSize = a.pageSize
         var builder = DiffBuilder(options: options)
+        // The configuration section: QEMU refuses a stream of another machine type, or with
+        // other validated capabilities.
+        if a.machineType != b.machineType {
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "machine type", kind: .changed,
+                    a: a.machineType ?? "(no configuration section)", b: b.machineType ?? "(no configuration section)"))
+        }
+        if a.capabilities != b.capabilities {
+            func list(_ c: [String]) -> String { c.isEmpty ? "(none)" : c.joined(separator: ", ") }
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "capabilities", kind: .changed,
+                    a: list(a.capabilities), b: list(b.capabilities)))
+        }
         struct Key: Hashable { var name: String; var instance: UInt32 }
         var bSections: [Key: AnalyzedSection] = [:]
         for s in b.sections { bSections[Key(name: s.name, instance: s.instanceID)] = s }
