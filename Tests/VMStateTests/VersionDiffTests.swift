@@ -2,6 +2,10 @@ import Testing
 import VMState
 import VMStateAnalysis
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `vmstate diff` of two streams across QEMU versions: sections are matched by idstr and
 /// instance id, not by section id (RAM is section 2 in QEMU 7.2's pc streams and 1 in 10.0's,
 /// and the devices come in another order). The expected outputs are in Tests/Fixtures/diff.
@@ -86,5 +90,93 @@ struct VersionDiffCLITests {
         #expect(
             same.stdout
                 == (try TestPaths.readText(VersionDiffTests.expected + "/qemu-10.0-pc-bios--qemu-10.0-pc-live.txt")))
+    }
+}
+
+/// `vmstate diff` of two 512 MiB streams in a child process whose address space is limited to
+/// 256 MiB (`ulimit -v`, as AnalyzeLargeStreamTests): RAM pages are read one at a time, so
+/// nothing maps a whole stream (which a 256 MiB address space cannot hold).
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct DiffLargeStreamTests {
+    /// 0x2000_0000 bytes of RAM in one block "pc.ram": 0x20000 PAGE records of 4 KiB, each page
+    /// filled with 0xa5 except the page at `changedPage`, filled with 0x5a.
+    static func writeStream(_ path: String, changedPage: Int?) throws -> Int {
+        let blockLength: UInt64 = 0x2000_0000
+        let pageCount = Int(blockLength / 4096)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var written = 0
+        func put(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { b in
+                var done = 0
+                while done < b.count {
+                    let n = write(fd, b.baseAddress! + done, b.count - done)
+                    guard n > 0 else {
+                        throw StreamFileError(path: path, operation: "write", reason: String(cString: strerror(errno)))
+                    }
+                    done += n
+                }
+            }
+            written += bytes.count
+        }
+        func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        let name: [UInt8] = [6] + Array("pc.ram".utf8)
+        // Header; section start: id 2, "ram", instance 0, version 4; MEM_SIZE; EOS.
+        try put(Array("QEVM".utf8) + be32(3))
+        try put([0x01] + be32(2) + [3] + Array("ram".utf8) + be32(0) + be32(4))
+        try put(be64(blockLength | 0x04) + name + be64(blockLength) + be64(0x10))
+        // Section part: the pages, 256 at a time (the first names the block).
+        try put([0x02] + be32(2))
+        let perChunk = 256
+        var page = 0
+        while page < pageCount {
+            var chunk = [UInt8]()
+            chunk.reserveCapacity(perChunk * 4111)
+            for p in page..<min(page + perChunk, pageCount) {
+                let fill: UInt8 = p == changedPage ? 0x5a : 0xa5
+                if p == 0 {
+                    chunk += be64(0x08) + name
+                } else {
+                    chunk += be64(UInt64(p) * 4096 | 0x28)  // PAGE | CONTINUE
+                }
+                chunk += [UInt8](repeating: fill, count: 4096)
+            }
+            try put(chunk)
+            page += perChunk
+        }
+        try put(be64(0x10))
+        // Section end, end of stream, vmdesc.
+        try put([0x03] + be32(2) + be64(0x10))
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        try put([0x00, 0x06] + be32(UInt32(json.count)) + json)
+        return written
+    }
+
+    @Test func diffTwo512MiBStreamsIn256MiBOfAddressSpace() throws {
+        let a = "/tmp/vmstate-diff-large-a-\(getpid()).bin", b = "/tmp/vmstate-diff-large-b-\(getpid()).bin"
+        defer {
+            unlink(a)
+            unlink(b)
+        }
+        // 8 + 17 + 31 + 5 + (4111 + 0x1ffff × 4104) + 8 + 13 + 6 + 34 bytes.
+        #expect(try Self.writeStream(a, changedPage: nil) == 537_919_617)
+        #expect(try Self.writeStream(b, changedPage: 0x1234) == 537_919_617)
+        let same = try AnalyzeLargeStreamTests.runLimited(kib: 256 << 10, ["diff", a, a])
+        #expect(same.status == 0)
+        #expect(same.stderr.isEmpty)
+        #expect(same.stdout == "streams are equal\n")
+        let different = try AnalyzeLargeStreamTests.runLimited(kib: 256 << 10, ["diff", a, b])
+        #expect(different.status == 1)
+        #expect(different.stderr.isEmpty)
+        #expect(
+            different.stdout == """
+                ram: pc.ram: 1 page differs: 0x0000000001234000-0x0000000001234fff
+                0 differences in 0 sections, 1 RAM block differs
+
+                """)
     }
 }
