@@ -525,7 +525,7 @@ private func descriptionSummary(_ d: JSONObject?) -> String {
 private func fieldSummary(_ f: JSONObject) -> String {
     var parts: [String] = []
     var head = f["type"]?.stringValue
-    if let n = f["array_len"]?.int64Value { head = (head.map { $0 + " " } ?? "") + "x \(n)" }
+    if let n = f["array_len"]?.int64Value ?? f["num"]?.int64Value { head = (head.map { $0 + " " } ?? "") + "x \(n)" }
     if let head { parts.append(head) }
     if let d = f["Description"]?.objectValue { parts.append("description \"\(d["name"]?.stringValue ?? "?")\"") }
     if let size = f["size"]?.int64Value { parts.append(size == 1 ? "1 byte" : "\(size) bytes") }
@@ -585,8 +585,14 @@ private func compareDescriptions(
                 y["size"] = nil
             }
         }
+        // "num" (-dump-vmstate of QEMU 8.1 and later, fixed-size arrays) only when both have it:
+        // QEMU 7.2's dumps have none.
+        if x["num"] == nil || y["num"] == nil {
+            x["num"] = nil
+            y["num"] = nil
+        }
         var differs = false
-        for attr in ["type", "array_len", "size", "version_id", "field_exists"] {
+        for attr in ["type", "array_len", "num", "size", "version_id", "field_exists"] {
             if x[attr] != y[attr] { differs = true }
         }
         let da = x["Description"]?.objectValue, db = y["Description"]?.objectValue

@@ -16,12 +16,13 @@ struct Diff: ParsableCommand {
             Long buffers are compared byte by byte and reported as runs of differing bytes. \
             RAM is compared page by page and summarized per block as ranges of page \
             addresses; a page that a stream does not send counts as zero-filled. Pages are read \
-            from the files one at a time, so memory does not grow with the streams' sizes.
+            from the files one at a time: a stream is never mapped whole.
 
             A or B is a JSON file (a vmdesc, or a `-dump-vmstate` file): the device \
             descriptions are compared, a stream standing for the vmdesc it ends with. Per \
             section: the description's name, version_id and minimum_version_id, each field's \
-            type, size, array length, version and nested description, the fields' order, and \
+            type, size, array length (a vmdesc's, or the "num" of -dump-vmstate when both \
+            files have one), version and nested description, the fields' order, and \
             the subsections. A vmdesc against a -dump-vmstate file is compared by description \
             name, for the descriptions both have, as a save at the vmdesc's versions writes \
             them (notes say what was left out).

@@ -180,3 +180,30 @@ struct DiffLargeStreamTests {
                 """)
     }
 }
+
+/// `vmstate diff` of two `-dump-vmstate` files with QEMU 8.1+'s "num".
+@Suite struct DescriptionNumDiffTests {
+    static func set(_ name: String) throws -> DescriptionSet {
+        try DescriptionSet(
+            TestPaths.readJSON(TestPaths.packageRoot + "/Tests/Fixtures/compat/\(name).json"), label: name)
+    }
+
+    @Test func arrayLengthIsCompared() throws {
+        let diff = StreamDiff(descriptions: try Self.set("tiny-num4"), try Self.set("tiny-num8"))
+        #expect(
+            diff.text() == """
+                tiny-rtc: regs
+                    A: x 4, 4 bytes
+                    B: x 8, 4 bytes
+                1 difference in 1 section
+
+                """)
+        // A dump without "num" (QEMU 7.2's) against one with: the element sizes alone.
+        var noNum = try TestPaths.readJSON(TestPaths.packageRoot + "/Tests/Fixtures/compat/tiny-num8.json")
+        CompatTests.edit(&noNum, [.key("tiny-rtc"), .key("Description"), .key("Fields"), .index(2)]) { v in
+            if case .object(var o) = v { o["num"] = nil; v = .object(o) }
+        }
+        let mixed = StreamDiff(descriptions: try Self.set("tiny-num4"), try DescriptionSet(noNum, label: "B"))
+        #expect(mixed.text() == "descriptions are equal\n")
+    }
+}
