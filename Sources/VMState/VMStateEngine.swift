@@ -121,7 +121,7 @@ public enum VMStateEngine {
 
     static func save(
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
-        version: Int32, vmdesc: VMDescWriter?, compiled: Bool = true
+        version: Int32, vmdesc: VMDescWriter?, compiled: Bool = true, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
@@ -130,7 +130,8 @@ public enum VMStateEngine {
         file.reserve(plan.program?.estimatedBytes ?? 0)
         do throws(VMStateError) {
             // SAFETY: `opaque` is non-NULL (checked) and the caller's struct of the table's layout.
-            try Engine(file: file, compiled: compiled).save(plan, opaque, version: version, vmdesc: vmdesc)
+            try Engine(file: file, compiled: compiled, dialect: dialect).save(
+                plan, opaque, version: version, vmdesc: vmdesc)
         } catch {
             throw error.under(plan.name)
         }
@@ -138,14 +139,15 @@ public enum VMStateEngine {
 
     static func load(
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
-        version: Int32, guard loadGuard: LoadGuard? = nil, compiled: Bool = true
+        version: Int32, guard loadGuard: LoadGuard? = nil, compiled: Bool = true, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
         guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
         do throws(VMStateError) {
             // SAFETY: as in `save`; with a guard, writes outside the guarded struct are refused.
-            try Engine(file: file, loadGuard: loadGuard, compiled: compiled).load(plan, opaque, version: version)
+            try Engine(file: file, loadGuard: loadGuard, compiled: compiled, dialect: dialect).load(
+                plan, opaque, version: version)
         } catch {
             throw error.under(plan.name)
         }

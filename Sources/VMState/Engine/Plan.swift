@@ -330,6 +330,9 @@ enum ElementOp {
     case structure(DescriptionPlan)
     case vstructure(DescriptionPlan)
     case custom(UnsafePointer<VMStateInfo>)
+    /// QEMU 10.0's vmstate_info_fd: a file descriptor, which a byte stream cannot carry (saves
+    /// and loads fail as QEMU 10.0's on a channel without descriptor passing).
+    case fd
     /// No info and no vmsd (VMSTATE_VALIDATE): only valid with zero elements.
     case none
 }
@@ -346,6 +349,9 @@ enum CountRule {
 struct FieldPlan {
     let field: UnsafePointer<VMStateField>
     let name: String
+    /// The name of the description the field belongs to (QEMU 10.0's "Save of field
+    /// OWNER/NAME failed").
+    let owner: String
     /// The name in vmdesc: `name[k]` when the name occurs more than once in the table.
     let vmdescName: String
     /// The `type` in vmdesc.
@@ -540,6 +546,7 @@ enum Planner {
             case VMSTATE_STD_BUFFER?: op = .buffer
             case VMSTATE_STD_UNUSED_BUFFER?: op = .unusedBuffer
             case VMSTATE_STD_TIMER?: op = .timer
+            case VMSTATE_STD_FD?: op = .fd
             case VMSTATE_STD_BITMAP?: op = .bitmap
             case VMSTATE_STD_TMP?: op = .tmp(try nested(f.vmsd))
             case VMSTATE_STD_QTAILQ?: op = .qtailq(try nested(f.vmsd))
@@ -556,7 +563,7 @@ enum Planner {
         }
 
         return FieldPlan(
-            field: f.pointer, name: f.name, vmdescName: vmdescName ?? f.name, typeName: typeName,
+            field: f.pointer, name: f.name, owner: owner, vmdescName: vmdescName ?? f.name, typeName: typeName,
             offset: f.offset, size: f.size, version: f.version,
             fieldExists: f.fieldExists, mustExist: f.mustExist, count: f.count,
             countMultiplier: has(VMS_MULTIPLY_ELEMENTS) ? f.num : 1,
