@@ -24,19 +24,21 @@ public enum VMStateEngine {
     ///   - vmsd: The description.
     ///   - opaque: The device state it describes.
     ///   - vmdesc: A writer with an object open, to receive the description's keys, or `nil`.
+    ///   - dialect: Whose vmdesc rules to follow (QEMU 7.2's by default; ``QEMUDialect``). The
+    ///     bytes are the same in both.
     /// - Returns: The saved bytes.
     /// - Throws: ``VMStateError`` with the field path and the byte offset in the output, when a
     ///   hook or a custom `put` fails or the table is unusable.
     public static func save(
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
-        vmdesc: VMDescWriter? = nil
+        vmdesc: VMDescWriter? = nil, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) -> [UInt8] {
         let out = g_byte_array_new()!
         defer { g_byte_array_unref(out) }
         let file = MigrationFile(output: out)
         // SAFETY: `vmsd` and `opaque` are the caller's valid table and device struct (this API's contract,
         // as the Engine's); `out` is owned here (unref'd by the defer).
-        try save(file, vmsd, opaque, version: vmsd.pointee.version_id, vmdesc: vmdesc)
+        try save(file, vmsd, opaque, version: vmsd.pointee.version_id, vmdesc: vmdesc, dialect: dialect)
         try expectNoFileError(file, after: vmsd)
         // SAFETY: `data[0..<len]` is what the save wrote into the owned `out`.
         return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))

@@ -173,6 +173,18 @@ struct QEMU10APITests {
         #expect(writer.string == deviceVMDesc72)
     }
 
+    @Test("VMStateEngine.save with the QEMU 10.0 dialect writes what the 10.0 C API writes")
+    func swiftDialect() throws {
+        fx10_device_reset()
+        let writer = VMDescWriter()
+        writer.startObject()
+        let data = try VMStateEngine.save(
+            fx10_device_vmsd(), opaque: fx10_device_state(), vmdesc: writer, dialect: .qemu10_0)
+        writer.endObject()
+        #expect(hexString(data) == deviceHex)
+        #expect(writer.string == deviceVMDesc10)
+    }
+
     @Test("vmstate_save_to_bytes of a 10.0 file writes 10.0's vmdesc; the 7.2 symbol 7.2's")
     func saveToBytes() throws {
         fx10_device_reset()
@@ -189,7 +201,9 @@ struct QEMU10APITests {
                 g_free(json)
             }
             #expect(error == nil)
-            #expect(hexString(Array(UnsafeBufferPointer(start: array.pointee.data, count: Int(array.pointee.len)))) == deviceHex)
+            #expect(
+                hexString(Array(UnsafeBufferPointer(start: array.pointee.data, count: Int(array.pointee.len))))
+                    == deviceHex)
             #expect(json.map { String(cString: $0) } == want)
         }
     }
@@ -203,9 +217,11 @@ struct QEMU10APITests {
         #expect(summary() == resetSummary)
     }
 
-    @Test("arrays of pointers with NULL entries: QEMU 10.0's bytes and vmdesc, 20 patterns", arguments: [
-        "PP", "PPP", "PPNP", "NNP", "PN", "NPN", "NN", "PNNP", "NNNN", "PNPN",
-    ])
+    @Test(
+        "arrays of pointers with NULL entries: QEMU 10.0's bytes and vmdesc, 20 patterns",
+        arguments: [
+            "PP", "PPP", "PPNP", "NNP", "PN", "NPN", "NN", "PNNP", "NNNN", "PNPN",
+        ])
     func pointerPatterns(_ pattern: String) {
         let elem = elemStruct
         let sub = elemsubStruct
@@ -219,7 +235,9 @@ struct QEMU10APITests {
         // bytes follow from the compressible ones (each element gets its "elemsub/s" subsection).
         let expected: [String: (String, [String], [String])] = [
             "PP": ("0000001100000022", [t(c(2), 4, elem)], [t(i(0), 23, sub), t("", 23, sub)]),
-            "PPP": ("000000110000002200000033", [t(c(3), 4, elem)], [t(i(0), 23, sub), t(i(1), 23, sub), t("", 23, sub)]),
+            "PPP": (
+                "000000110000002200000033", [t(c(3), 4, elem)], [t(i(0), 23, sub), t(i(1), 23, sub), t("", 23, sub)]
+            ),
             "PPNP": (
                 "00000011000000223000000044", [t(c(4), 4, elem), n(), t("", 4, elem)],
                 [t(i(0), 23, sub), t(i(1), 23, sub), n(), t("", 23, sub)]
@@ -286,7 +304,9 @@ struct QEMU10APITests {
 
     @Test("without errp (vmstate_save_state) the same failures return the same results, no Error")
     func saveFailuresWithoutErrp() {
-        for (which, ret) in [(FX10_PRE_SAVE_FAILS, -7), (FX10_PUT_FAILS, -22), (FX10_STRUCT_FAILS, -7)] as [(Fx10Case, Int32)] {
+        for (which, ret) in [(FX10_PRE_SAVE_FAILS, -7), (FX10_PUT_FAILS, -22), (FX10_STRUCT_FAILS, -7)]
+            as [(Fx10Case, Int32)]
+        {
             let saved = fx10Save(which, errp: false)
             #expect(saved.ret == ret)
             #expect(saved.error == nil)
@@ -384,9 +404,10 @@ struct QEMU10APITests {
     @Test("vmstate lint reports VMSTATE_FD fields")
     func lintFD() {
         let plain = VMStateLint.check(fx10_fd_vmsd())
-        #expect(plain.map(\.description) == [
-            "warning: fd_dev/fd: a file descriptor (VMSTATE_FD) cannot be saved into or loaded from a byte stream: saving fails with -1 (file error -EIO), loading with -EIO [file-descriptor]"
-        ])
+        #expect(
+            plain.map(\.description) == [
+                "warning: fd_dev/fd: a file descriptor (VMSTATE_FD) cannot be saved into or loaded from a byte stream: saving fails with -1 (file error -EIO), loading with -EIO [file-descriptor]"
+            ])
         let device = VMStateLint.check(fx10_device_vmsd()).filter { $0.rule == .fileDescriptor }
         #expect(device.map(\.path) == ["q10dev/fd"])
         #expect(device.first?.message.hasSuffix("whenever its field_exists test is true") == true)
