@@ -39,6 +39,12 @@ bool vmstate_section_needed(const VMStateDescription *vmsd, void *opaque);
 GByteArray *vmstate_save_to_bytes_v1000(const VMStateDescription *vmsd, void *opaque, char **vmdesc_json,
                                         GError **error);
 
+/* QEMU 10.0's vmstate_info_fd (declared for 10.0 files in migration/vmstate.h; taken in C) and
+ * the Swift implementations behind its get and put. */
+const VMStateInfo *vmstate_fd_info(void);
+int vmstate_fd_get(QEMUFile *f, void *pv, size_t size, const VMStateField *field);
+int vmstate_fd_put(QEMUFile *f, void *pv, size_t size, const VMStateField *field, JSONWriter *vmdesc);
+
 /* Sets `*errp` to an Error with a copy of `msg` (as error_setg(errp, "%s", msg)). */
 void vmstate_error_set_message(Error **errp, const char *msg);
 

@@ -332,6 +332,20 @@ struct QEMU10APITests {
         #expect(loaded.remaining == deviceHex.count / 2 - 28)
     }
 
+    @Test("vmstate_info_fd called directly: put -1 and -EIO, get 0 with the field -1 and -EIO")
+    func fdInfoDirect() {
+        var getRet: Int32 = 0
+        var value: Int32 = 0
+        var getFileError: Int32 = 0
+        var putFileError: Int32 = 0
+        let putRet = fx10_fd_info_direct(&getRet, &value, &getFileError, &putFileError)
+        #expect(putRet == -1)
+        #expect(putFileError == -5)
+        #expect(getRet == 0)
+        #expect(value == -1)
+        #expect(getFileError == -5)
+    }
+
     @Test("a failed subsection load is also the file's error in 10.0 (not in 7.2)")
     func subsectionFailureFileError() {
         // elemsub v=1, then an unknown subsection "elemsub/zz"

@@ -87,3 +87,27 @@ private func setQEMUError(_ errp: UnsafeMutablePointer<OpaquePointer?>?, _ messa
     guard let errp else { return }
     vmstate_error_set_message(errp, cMessage(message))
 }
+
+/// `vmstate_fd_get` of `vmstate-internal.h` (vmstate_info_fd's get, when C calls it itself): the
+/// field becomes -1 and the file's error -EIO; returns 0, as QEMU 10.0's get_fd.
+@c @implementation public func vmstate_fd_get(
+    _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int, _ field: UnsafePointer<VMStateField>?
+) -> Int32 {
+    guard let file = MigrationFile.borrow(f) else { return -22 }
+    // SAFETY: `pv` is the caller's int32_t (vmstate_info_fd's element type).
+    pv?.storeBytes(of: Int32(-1), as: Int32.self)
+    file.setError(-5)
+    return 0
+}
+
+/// `vmstate_fd_put` of `vmstate-internal.h` (vmstate_info_fd's put, when C calls it itself): the
+/// file's error becomes -EIO; returns -1, as QEMU 10.0's put_fd on a channel without descriptor
+/// passing.
+@c @implementation public func vmstate_fd_put(
+    _ f: OpaquePointer?, _ pv: UnsafeMutableRawPointer?, _ size: Int, _ field: UnsafePointer<VMStateField>?,
+    _ vmdesc: OpaquePointer?
+) -> Int32 {
+    guard let file = MigrationFile.borrow(f) else { return -22 }
+    file.setError(-5)
+    return -1
+}

@@ -27,6 +27,9 @@ extension VMStateStdKind {
     static let all: [VMStateStdKind] = (0..<VMSTATE_STD_COUNT.rawValue).map { VMStateStdKind(rawValue: $0) }
 }
 
+/// The address of `vmstate_info_fd` (taken in C, as the standard instances).
+private let fdInfoAddress = UInt(bitPattern: vmstate_fd_info())
+
 private let standardKindAddressTable: [UInt: VMStateStdKind] = Dictionary(
     uniqueKeysWithValues: VMStateStdKind.all.map { (UInt(bitPattern: $0.info), $0) })
 
@@ -92,6 +95,9 @@ struct DecodedField {
 
     func has(_ flag: VMStateFlags) -> Bool { flags & flag.rawValue != 0 }
 
+    /// QEMU 10.0's `vmstate_info_fd` (not a standard kind: QEMU 7.2 has no such info).
+    var isFD: Bool { info.map { UInt(bitPattern: $0) } == fdInfoAddress }
+
     var varray: UInt32 { flags & varrayFlagMask }
     var isPointer: Bool { has(VMS_POINTER) }
     var mustExist: Bool { has(VMS_MUST_EXIST) }
@@ -147,6 +153,7 @@ struct DecodedField {
             break
         }
         if isPointer { return (offset, offset + MemoryLayout<UnsafeRawPointer>.size) }
+        if isFD { return (offset, offset + 4) }  // an int32_t
         if has(VMS_VBUFFER) { return nil }
         if !isStruct && standard == nil {
             // A custom info gets `size` and decides what it touches (QEMU's "pci config"
@@ -546,7 +553,6 @@ enum Planner {
             case VMSTATE_STD_BUFFER?: op = .buffer
             case VMSTATE_STD_UNUSED_BUFFER?: op = .unusedBuffer
             case VMSTATE_STD_TIMER?: op = .timer
-            case VMSTATE_STD_FD?: op = .fd
             case VMSTATE_STD_BITMAP?: op = .bitmap
             case VMSTATE_STD_TMP?: op = .tmp(try nested(f.vmsd))
             case VMSTATE_STD_QTAILQ?: op = .qtailq(try nested(f.vmsd))
@@ -555,7 +561,7 @@ enum Planner {
                 let value = try nested(f.vmsd)
                 let key = f.start == 0 ? nil : try nested(f.vmsd.map { $0 + 1 })
                 op = .gtree(value: value, key: key)
-            default: op = .custom(info)  // not a standard instance
+            default: op = f.isFD ? .fd : .custom(info)  // not a standard instance
             }
         } else {
             op = .none

@@ -236,7 +236,7 @@ private struct LintWalker {
                 "version_id \(f.version) is above the description's \(descriptionVersion): never saved")
         }
 
-        if f.standard == VMSTATE_STD_FD {
+        if f.isFD {
             report(
                 .fileDescriptor, path,
                 "a file descriptor (VMSTATE_FD) cannot be saved into or loaded from a byte stream: "

@@ -556,3 +556,21 @@ char *fx10_error_api_demo(void) {
     error_setg(NULL, "dropped");
     return g_string_free(text, FALSE);
 }
+
+int fx10_fd_info_direct(int *get_ret, int32_t *value, int *get_file_error, int *put_file_error) {
+    int32_t fd = 5;
+    GByteArray *bytes = g_byte_array_new();
+    QEMUFile *f = vmstate_file_new_output(bytes);
+    int put_ret = vmstate_info_fd.put(f, &fd, sizeof(fd), NULL, NULL);
+    *put_file_error = qemu_file_get_error(f);
+    qemu_fclose(f);
+    g_byte_array_unref(bytes);
+    GBytes *in = g_bytes_new("x", 1);
+    f = vmstate_file_new_input(in);
+    g_bytes_unref(in);
+    *get_ret = vmstate_info_fd.get(f, &fd, sizeof(fd), NULL);
+    *value = fd;
+    *get_file_error = qemu_file_get_error(f);
+    qemu_fclose(f);
+    return put_ret;
+}
