@@ -46,7 +46,8 @@ int32_t fx10_device_fd(void);
 /*
  * Saves `which` with vmstate_save_state_with_err (or vmstate_save_state when `with_errp` is
  * false) into a new output file, describing it into a JSONWriter object. Returns the save's
- * result; `*out` gets the bytes (g_byte_array_unref), `*vmdesc` the JSON (g_free), `*error` the
+ * result; `*out` gets the bytes (g_byte_array_unref), `*vmdesc` the JSON ("" after a failure;
+ * g_free), `*error` the
  * Error's message or NULL (g_free), `*file_error` qemu_file_get_error after the save.
  */
 int fx10_save_case(Fx10Case which, bool with_errp, GByteArray **out, char **vmdesc, char **error,

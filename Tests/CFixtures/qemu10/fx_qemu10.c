@@ -405,7 +405,8 @@ int fx10_save_case(Fx10Case which, bool with_errp, GByteArray **out, char **vmde
     *file_error = qemu_file_get_error(f);
     qemu_fclose(f);
     *out = bytes;
-    *vmdesc = g_strdup(json_writer_get(w));
+    /* QEMU's writer refuses json_writer_get while containers are open (after a failure). */
+    *vmdesc = g_strdup(ret == 0 ? json_writer_get(w) : "");
     json_writer_free(w);
     *error = err ? g_strdup(error_get_pretty(err)) : NULL;
     error_free(err);
