@@ -407,6 +407,13 @@ struct QEMU10APITests {
         #expect(seven.earlySetup == false)
     }
 
+    @Test("QEMU 10.0's new macros give the fields QEMU 10.0's header gives")
+    func newMacros() {
+        let text = fx10_macro_mismatches()!
+        defer { g_free(text) }
+        #expect(String(cString: text) == "")
+    }
+
     @Test("vmstate_section_needed follows `needed`")
     func sectionNeeded() {
         #expect(fx10_extra_needed(true))

@@ -81,6 +81,10 @@ const VMStateDescription *fx10_fd_vmsd(void);
 /* vmstate_info_fd's put and get called directly by C (a custom info may): returns the put's
  * result; the get's result, the value it stores and both files' errors through the pointers. */
 int fx10_fd_info_direct(int *get_ret, int32_t *value, int *get_file_error, int *put_file_error);
+/* The indexes ("i;") of QEMU 10.0's new macros (VMSTATE_FD, _FD_V, _FD_TEST, _BITMAP_TEST,
+ * _BITMAP, _WITH_TMP_TEST, _WITH_TMP, END_OF_LIST) whose field differs from the one written out
+ * by hand from QEMU 10.0's header; "" when all agree (g_free). */
+char *fx10_macro_mismatches(void);
 /* error_setg / error_prepend / error_propagate / error_setg_errno round, as text (g_free). */
 char *fx10_error_api_demo(void);
 

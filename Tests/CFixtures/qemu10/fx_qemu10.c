@@ -575,3 +575,74 @@ int fx10_fd_info_direct(int *get_ret, int32_t *value, int *get_file_error, int *
     qemu_fclose(f);
     return put_ret;
 }
+
+/* ---- QEMU 10.0's new macros against their fields written out by hand ------------------------- */
+
+typedef struct Fx10MacroDev {
+    int32_t fd;
+    unsigned long *bits;
+    int32_t nbits;
+} Fx10MacroDev;
+
+typedef struct Fx10MacroTmp {
+    Fx10MacroDev *parent;
+    uint8_t x;
+} Fx10MacroTmp;
+
+static bool fx10_macro_test(void *opaque, int version_id) {
+    (void)opaque;
+    return version_id > 1;
+}
+
+static const VMStateDescription vmstate_fx10_macro_tmp = {.name = "macro_tmp"};
+
+static const VMStateField fx10_macro_made[] = {
+    VMSTATE_FD(fd, Fx10MacroDev),
+    VMSTATE_FD_V(fd, Fx10MacroDev, 3),
+    VMSTATE_FD_TEST(fd, Fx10MacroDev, fx10_macro_test),
+    VMSTATE_BITMAP_TEST(bits, Fx10MacroDev, fx10_macro_test, 2, nbits),
+    VMSTATE_BITMAP(bits, Fx10MacroDev, 4, nbits),
+    VMSTATE_WITH_TMP_TEST(Fx10MacroDev, fx10_macro_test, Fx10MacroTmp, vmstate_fx10_macro_tmp),
+    VMSTATE_WITH_TMP(Fx10MacroDev, Fx10MacroTmp, vmstate_fx10_macro_tmp),
+    VMSTATE_END_OF_LIST(),
+};
+
+/* What QEMU 10.0's include/migration/vmstate.h makes of the same lines. */
+static const VMStateField fx10_macro_expected[] = {
+    {.name = "fd", .size = sizeof(int32_t), .info = &vmstate_info_fd, .flags = VMS_SINGLE,
+     .offset = offsetof(Fx10MacroDev, fd)},
+    {.name = "fd", .version_id = 3, .size = sizeof(int32_t), .info = &vmstate_info_fd, .flags = VMS_SINGLE,
+     .offset = offsetof(Fx10MacroDev, fd)},
+    {.name = "fd", .field_exists = fx10_macro_test, .size = sizeof(int32_t), .info = &vmstate_info_fd,
+     .flags = VMS_SINGLE, .offset = offsetof(Fx10MacroDev, fd)},
+    {.name = "bits", .field_exists = fx10_macro_test, .version_id = 2,
+     .size_offset = offsetof(Fx10MacroDev, nbits), .info = &vmstate_info_bitmap, .flags = VMS_VBUFFER | VMS_POINTER,
+     .offset = offsetof(Fx10MacroDev, bits)},
+    {.name = "bits", .version_id = 4, .size_offset = offsetof(Fx10MacroDev, nbits), .info = &vmstate_info_bitmap,
+     .flags = VMS_VBUFFER | VMS_POINTER, .offset = offsetof(Fx10MacroDev, bits)},
+    {.name = "tmp", .field_exists = fx10_macro_test, .size = sizeof(Fx10MacroTmp), .vmsd = &vmstate_fx10_macro_tmp,
+     .info = &vmstate_info_tmp},
+    {.name = "tmp", .size = sizeof(Fx10MacroTmp), .vmsd = &vmstate_fx10_macro_tmp, .info = &vmstate_info_tmp},
+    {.flags = VMS_END},
+};
+
+char *fx10_macro_mismatches(void) {
+    GString *text = g_string_new(NULL);
+    size_t n = G_N_ELEMENTS(fx10_macro_made);
+    if (n != G_N_ELEMENTS(fx10_macro_expected)) {
+        g_string_append(text, "count;");
+    }
+    for (size_t i = 0; i < n && i < G_N_ELEMENTS(fx10_macro_expected); i++) {
+        const VMStateField *a = &fx10_macro_made[i], *b = &fx10_macro_expected[i];
+        bool same = (a->name == b->name || (a->name && b->name && strcmp(a->name, b->name) == 0)) &&
+                    a->err_hint == b->err_hint && a->offset == b->offset && a->size == b->size &&
+                    a->start == b->start && a->num == b->num && a->num_offset == b->num_offset &&
+                    a->size_offset == b->size_offset && a->info == b->info && a->flags == b->flags &&
+                    a->vmsd == b->vmsd && a->version_id == b->version_id &&
+                    a->struct_version_id == b->struct_version_id && a->field_exists == b->field_exists;
+        if (!same) {
+            g_string_append_printf(text, "%zu;", i);
+        }
+    }
+    return g_string_free(text, FALSE);
+}
