@@ -293,6 +293,7 @@ struct QEMU10APITests {
             (FX10_VSTRUCT_FAILS, -22, "", "Save of field top/e failed: Save of field inner/v failed: put failed"),
             (FX10_POST_SAVE_FAILS, -3, "00000002", "post-save failed: top"),
             (FX10_SUBSECTION_FAILS, -7, "00000002" + "0507746f702f626164" + "00000001", "pre-save failed: top/bad"),
+            (FX10_TMP_FAILS, -7, "", "Save of field top/tmp failed: put failed"),
             // QEMU 10.0 crashes on these two (error_prepend on a NULL Error); this library sets
             // the Error with the inner failure instead.
             (FX10_PUT_POSITIVE, 1, "", "Save of field top/x failed: put returned 1"),

@@ -138,7 +138,12 @@ struct Engine {
                 }
             } catch {
                 var failure = error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
-                if dialect == .qemu10_0 { failure.savingField(field) }
+                if dialect == .qemu10_0 {
+                    // The infos that save a nested description (tmp, lists, trees) do it without
+                    // errp in QEMU 10.0: a negative result is the info's "put failed".
+                    if field.op.savesNestedThroughInfo, failure.errno < 0 { failure.qemuMessage = "put failed" }
+                    failure.savingField(field)
+                }
                 throw failure
             }
             if let writer = describe {

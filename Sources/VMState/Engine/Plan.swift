@@ -344,6 +344,17 @@ enum ElementOp {
     case none
 }
 
+extension ElementOp {
+    /// A standard info whose put saves a nested description (QEMU's put_tmp, put_qtailq,
+    /// put_qlist, put_gtree call vmstate_save_state without an Error).
+    var savesNestedThroughInfo: Bool {
+        switch self {
+        case .tmp, .qtailq, .qlist, .gtree: return true
+        default: return false
+        }
+    }
+}
+
 /// How many elements a field has.
 enum CountRule {
     case one

@@ -28,6 +28,7 @@ typedef enum {
     FX10_POST_SAVE_FAILS,   /* "top": post_save returns -3 */
     FX10_SUBSECTION_FAILS,  /* "top": a needed subsection whose pre_save returns -7 */
     FX10_ELEMSUB,           /* "elemsub": uint32 v + always-needed subsection "elemsub/s" */
+    FX10_TMP_FAILS,         /* "top": a VMSTATE_WITH_TMP whose description's pre_save returns -7 */
 } Fx10Case;
 
 /* The device's state back to its fixed values (pointer arrays: P N N P and N P N). */

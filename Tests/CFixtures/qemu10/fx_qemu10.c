@@ -350,6 +350,25 @@ static const VMStateDescription vmstate_fx10_top_sub = {
     .subsections = (const VMStateDescription *const[]){&vmstate_fx10_top_sub_bad, NULL},
 };
 
+typedef struct Fx10TopTmp {
+    Fx10Top *parent;
+    uint32_t copy;
+} Fx10TopTmp;
+
+static const VMStateDescription vmstate_fx10_top_tmp_bad = {
+    .name = "top_tmp",
+    .pre_save = fx10_fail_pre_save,
+    .fields = (const VMStateField[]){VMSTATE_UINT32(copy, Fx10TopTmp), VMSTATE_END_OF_LIST()},
+};
+
+static const VMStateDescription vmstate_fx10_top_tmp = {
+    .name = "top",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){VMSTATE_WITH_TMP(Fx10Top, Fx10TopTmp, vmstate_fx10_top_tmp_bad),
+                                     VMSTATE_END_OF_LIST()},
+};
+
 static Fx10Top fx10_top;
 static Fx10Elem fx10_elemsub_state;
 
@@ -374,6 +393,8 @@ static const VMStateDescription *fx10_case_vmsd(Fx10Case which, void **opaque) {
         return &vmstate_fx10_top_post;
     case FX10_SUBSECTION_FAILS:
         return &vmstate_fx10_top_sub;
+    case FX10_TMP_FAILS:
+        return &vmstate_fx10_top_tmp;
     case FX10_ELEMSUB:
         *opaque = &fx10_elemsub_state;
         return &vmstate_fx10_elemsub;
