@@ -22,3 +22,16 @@ static const VMStateInfo *const std_infos[VMSTATE_STD_COUNT] = {VMSTATE_STD_INFO
 const VMStateInfo *vmstate_std_info(int kind) {
     return (kind >= 0 && kind < VMSTATE_STD_COUNT) ? std_infos[kind] : NULL;
 }
+
+/* QEMU 10.0's file descriptor info: not in the standard list (QEMU 7.2 has none). */
+static int get_fd(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
+    return vmstate_fd_get(f, pv, size, field);
+}
+static int put_fd(QEMUFile *f, void *pv, size_t size, const VMStateField *field, JSONWriter *vmdesc) {
+    return vmstate_fd_put(f, pv, size, field, vmdesc);
+}
+const VMStateInfo vmstate_info_fd = {.name = "fd", .get = get_fd, .put = put_fd};
+
+const VMStateInfo *vmstate_fd_info(void) {
+    return &vmstate_info_fd;
+}

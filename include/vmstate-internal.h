@@ -6,6 +6,7 @@
 #define SWIFT_VMSTATE_INTERNAL_H
 
 #include "migration/vmstate.h"
+#include "qapi/error.h"
 
 /* The standard VMStateInfo instances, numbered in the order of VMSTATE_STD_INFO_LIST. */
 #define VMSTATE_STD_KIND_(ident, label, kind) VMSTATE_STD_##kind,
@@ -22,5 +23,29 @@ const VMStateInfo *vmstate_std_info(int kind);
 int vmstate_std_get(int kind, QEMUFile *f, void *pv, size_t size, const VMStateField *field);
 int vmstate_std_put(int kind, QEMUFile *f, void *pv, size_t size, const VMStateField *field,
                     JSONWriter *vmdesc);
+
+/*
+ * The QEMU 10.0 API's entry points (migration/vmstate.h with VMSTATE_QEMU_API 1000 links its
+ * vmstate_load_state, vmstate_save_state, vmstate_save_state_v and vmstate_save_to_bytes to the
+ * _v1000 symbols), declared here under their own names for the Swift engine that defines them.
+ */
+int vmstate_load_state_v1000(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, int version_id);
+int vmstate_save_state_v1000(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, JSONWriter *vmdesc);
+int vmstate_save_state_v_v1000(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, JSONWriter *vmdesc,
+                               int version_id, Error **errp);
+int vmstate_save_state_with_err(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, JSONWriter *vmdesc,
+                                Error **errp);
+bool vmstate_section_needed(const VMStateDescription *vmsd, void *opaque);
+GByteArray *vmstate_save_to_bytes_v1000(const VMStateDescription *vmsd, void *opaque, char **vmdesc_json,
+                                        GError **error);
+
+/* QEMU 10.0's vmstate_info_fd (declared for 10.0 files in migration/vmstate.h; taken in C) and
+ * the Swift implementations behind its get and put. */
+const VMStateInfo *vmstate_fd_info(void);
+int vmstate_fd_get(QEMUFile *f, void *pv, size_t size, const VMStateField *field);
+int vmstate_fd_put(QEMUFile *f, void *pv, size_t size, const VMStateField *field, JSONWriter *vmdesc);
+
+/* Sets `*errp` to an Error with a copy of `msg` (as error_setg(errp, "%s", msg)). */
+void vmstate_error_set_message(Error **errp, const char *msg);
 
 #endif

@@ -24,19 +24,21 @@ public enum VMStateEngine {
     ///   - vmsd: The description.
     ///   - opaque: The device state it describes.
     ///   - vmdesc: A writer with an object open, to receive the description's keys, or `nil`.
+    ///   - dialect: Whose vmdesc rules to follow (QEMU 7.2's by default; ``QEMUDialect``). The
+    ///     bytes are the same in both.
     /// - Returns: The saved bytes.
     /// - Throws: ``VMStateError`` with the field path and the byte offset in the output, when a
     ///   hook or a custom `put` fails or the table is unusable.
     public static func save(
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
-        vmdesc: VMDescWriter? = nil
+        vmdesc: VMDescWriter? = nil, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) -> [UInt8] {
         let out = g_byte_array_new()!
         defer { g_byte_array_unref(out) }
         let file = MigrationFile(output: out)
         // SAFETY: `vmsd` and `opaque` are the caller's valid table and device struct (this API's contract,
         // as the Engine's); `out` is owned here (unref'd by the defer).
-        try save(file, vmsd, opaque, version: vmsd.pointee.version_id, vmdesc: vmdesc)
+        try save(file, vmsd, opaque, version: vmsd.pointee.version_id, vmdesc: vmdesc, dialect: dialect)
         try expectNoFileError(file, after: vmsd)
         // SAFETY: `data[0..<len]` is what the save wrote into the owned `out`.
         return Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
@@ -121,7 +123,7 @@ public enum VMStateEngine {
 
     static func save(
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
-        version: Int32, vmdesc: VMDescWriter?, compiled: Bool = true
+        version: Int32, vmdesc: VMDescWriter?, compiled: Bool = true, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
@@ -130,7 +132,8 @@ public enum VMStateEngine {
         file.reserve(plan.program?.estimatedBytes ?? 0)
         do throws(VMStateError) {
             // SAFETY: `opaque` is non-NULL (checked) and the caller's struct of the table's layout.
-            try Engine(file: file, compiled: compiled).save(plan, opaque, version: version, vmdesc: vmdesc)
+            try Engine(file: file, compiled: compiled, dialect: dialect).save(
+                plan, opaque, version: version, vmdesc: vmdesc)
         } catch {
             throw error.under(plan.name)
         }
@@ -138,14 +141,15 @@ public enum VMStateEngine {
 
     static func load(
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
-        version: Int32, guard loadGuard: LoadGuard? = nil, compiled: Bool = true
+        version: Int32, guard loadGuard: LoadGuard? = nil, compiled: Bool = true, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
         let plan = try Planner.plan(vmsd)
         guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
         do throws(VMStateError) {
             // SAFETY: as in `save`; with a guard, writes outside the guarded struct are refused.
-            try Engine(file: file, loadGuard: loadGuard, compiled: compiled).load(plan, opaque, version: version)
+            try Engine(file: file, loadGuard: loadGuard, compiled: compiled, dialect: dialect).load(
+                plan, opaque, version: version)
         } catch {
             throw error.under(plan.name)
         }

@@ -70,6 +70,10 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
     public var actual: String?
     /// The negative errno reported through QEMU's int-returning API.
     public var errno: Int32
+    /// The message of the `Error` QEMU 10.0 sets for this failure of a save (`pre-save failed:
+    /// dev`, `Save of field dev/x failed: put failed`); set by saves with the QEMU 10.0 dialect
+    /// only, nil otherwise (the C API then uses ``description``).
+    var qemuMessage: String? = nil
 
     /// An error of `kind` at `path` and byte `offset`; `errno` defaults to the kind's errno.
     public init(

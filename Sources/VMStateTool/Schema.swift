@@ -45,7 +45,8 @@ struct Lint: ParsableCommand {
             POINTER, MULTIPLY_ELEMENTS without a count, STRUCT/VSTRUCT without vmsd, other \
             fields without info, a subsection not named after its parent, and more. Warnings: \
             duplicate field names, VARRAY counts with no VMSTATE_VALIDATE guard, fields behind \
-            raw pointers a checked load cannot bound ("unguarded").
+            raw pointers a checked load cannot bound ("unguarded"), QEMU 10.0 VMSTATE_FD \
+            fields, which cannot travel in a byte stream ("file-descriptor").
 
             Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad input, 64 usage error.
             """

@@ -58,7 +58,10 @@ struct LintTests {
     @Test("every rule has a planted example")
     func everyRuleCovered() {
         let covered = Set(lintPlantedFindings.map(\.rule))
-        let missing = VMStateLint.Rule.allCases.filter { !covered.contains($0) && $0 != .missingName }
+        // file-descriptor needs a QEMU 10.0 table: QEMU10APITests.lintFD plants it.
+        let missing = VMStateLint.Rule.allCases.filter {
+            !covered.contains($0) && $0 != .missingName && $0 != .fileDescriptor
+        }
         #expect(missing.isEmpty, "rules without an example: \(missing)")
     }
 

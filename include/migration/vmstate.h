@@ -18,6 +18,20 @@
 #ifndef SWIFT_VMSTATE_VMSTATE_H
 #define SWIFT_VMSTATE_VMSTATE_H
 
+/*
+ * Which QEMU's device-facing API this file gets: 702 (QEMU 7.2, the default) or 1000 (QEMU
+ * 10.0). Define VMSTATE_QEMU_API as 1000 before the first include to get QEMU 10.0's
+ * VMStateDescription (bool unmigratable, bool early_setup, const subsection arrays), VMS_END
+ * lists, its new macros and functions (Error **errp), and its vmdesc and result rules
+ * (docs/C-API.md, "The QEMU 10.0 API"). Both kinds of files may be linked into one program.
+ */
+#ifndef VMSTATE_QEMU_API
+#define VMSTATE_QEMU_API 702
+#endif
+#if VMSTATE_QEMU_API != 702 && VMSTATE_QEMU_API != 1000
+#error "VMSTATE_QEMU_API must be 702 (QEMU 7.2, the default) or 1000 (QEMU 10.0)"
+#endif
+
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +39,10 @@
 
 #include "migration/qemu-file-types.h"
 #include "qapi/qmp/json-writer.h"
+#if VMSTATE_QEMU_API == 1000
+#include "qapi/error.h"
+#include "qobject/json-writer.h"
+#endif
 #include "qemu/queue.h"
 #include "qemu/timer.h"
 
@@ -82,6 +100,10 @@ enum VMStateFlags {
     VMS_ALLOC = 0x2000,
     VMS_MULTIPLY_ELEMENTS = 0x4000,
     VMS_VSTRUCT = 0x8000,
+#if VMSTATE_QEMU_API == 1000
+    /* QEMU 10.0: VMSTATE_END_OF_LIST() sets it on the terminating entry. */
+    VMS_END = 0x10000,
+#endif
 };
 
 typedef enum {
@@ -112,10 +134,21 @@ struct VMStateField {
     bool (*field_exists)(void *opaque, int version_id);
 };
 
-/** A device's (or a nested struct's, or a subsection's) state layout. */
+/**
+ * A device's (or a nested struct's, or a subsection's) state layout. QEMU 10.0's (VMSTATE_QEMU_API
+ * 1000) has `bool unmigratable` and `bool early_setup` at offsets 8 and 9 where QEMU 7.2's has
+ * `int unmigratable`, and a `const` subsection array; every other member is at the same offset
+ * (CShim/layout_checks.c, CShim/layout_checks_v1000.c).
+ */
 struct VMStateDescription {
     const char *name;
+#if VMSTATE_QEMU_API == 1000
+    bool unmigratable;
+    /* Saved as a FULL section in the setup phase, before RAM (the registry's concern). */
+    bool early_setup;
+#else
     int unmigratable;
+#endif
     int version_id;
     int minimum_version_id;
     MigrationPriority priority;
@@ -126,7 +159,11 @@ struct VMStateDescription {
     bool (*needed)(void *opaque);
     bool (*dev_unplug_pending)(void *opaque);
     const VMStateField *fields;
+#if VMSTATE_QEMU_API == 1000
+    const VMStateDescription *const *subsections;
+#else
     const VMStateDescription **subsections;
+#endif
 };
 
 /** The byte written in place of a NULL entry of an array of pointers. */
@@ -195,6 +232,15 @@ _Static_assert(offsetof(VMStateDescription, subsections) == 80, "VMStateDescript
 #define VMSTATE_DECLARE_STD_INFO_(ident, label, kind) extern const VMStateInfo vmstate_info_##ident;
 VMSTATE_STD_INFO_LIST(VMSTATE_DECLARE_STD_INFO_)
 #undef VMSTATE_DECLARE_STD_INFO_
+#if VMSTATE_QEMU_API == 1000
+/*
+ * QEMU 10.0's file descriptor (an int32_t field; VMSTATE_FD). A descriptor cannot travel in a
+ * byte buffer or stream: saving one fails with -1 and records -EIO on the file, loading one
+ * sets the field to -1 and fails with -EIO, as QEMU 10.0 on a channel without descriptor
+ * passing. `vmstate lint` reports such fields. (Not one of the list above: QEMU 7.2 has none.)
+ */
+extern const VMStateInfo vmstate_info_fd;
+#endif
 
 /* ============================================================================================
  * QEMU's API
@@ -216,6 +262,41 @@ VMSTATE_STD_INFO_LIST(VMSTATE_DECLARE_STD_INFO_)
  * 0, or fails the load with -EIO when the last field is a struct. Leave more input after the
  * state, or check vmstate_file_remaining(f) == 0 instead of qemu_fclose.
  */
+#if VMSTATE_QEMU_API == 1000
+/* QEMU 10.0's functions that keep 7.2's names link to their own symbols (the engine then reads
+ * the tables as 10.0's and follows 10.0's rules). */
+#define VMS_ASM_STR_(s) #s
+#define VMS_ASM_XSTR_(s) VMS_ASM_STR_(s)
+#define VMS_API_SYMBOL_(name) __asm__(VMS_ASM_XSTR_(__USER_LABEL_PREFIX__) #name)
+/**
+ * QEMU 10.0: as the 7.2 form above; in addition, a subsection that fails to load (unknown:
+ * -ENOENT, or its own failure) also records its result as the file's error, as QEMU 10.0 does.
+ */
+int vmstate_load_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, int version_id)
+    VMS_API_SYMBOL_(vmstate_load_state_v1000);
+/** QEMU 10.0: vmstate_save_state_v(f, vmsd, opaque, vmdesc, vmsd->version_id, NULL). */
+int vmstate_save_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
+                       JSONWriter *vmdesc) VMS_API_SYMBOL_(vmstate_save_state_v1000);
+/** QEMU 10.0: vmstate_save_state_v(f, vmsd, opaque, vmdesc, vmsd->version_id, errp). */
+int vmstate_save_state_with_err(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
+                                JSONWriter *vmdesc, Error **errp);
+/**
+ * QEMU 10.0: saves the state at `version_id`, appending to `f`; the vmdesc (when `vmdesc` is not
+ * NULL) follows QEMU 10.0: NULL entries of arrays of pointers are their own `"nullptr"` entries
+ * and split such arrays into segments, the last element of an `"index"` array has no index.
+ * Returns 0 or the failure's result; on failure `*errp` (when `errp` is not NULL) is set to
+ * QEMU 10.0's message: "pre-save failed: NAME", "post-save failed: NAME", "Save of field
+ * NAME/FIELD failed: put failed" (prefixed once per enclosing field). Where QEMU 10.0 crashes
+ * (a failing VMS_STRUCT element, a put returning a positive value) the Error is set with the
+ * inner failure's message instead. Nothing is recorded on the file, except by a VMSTATE_FD
+ * field (-EIO) or a custom put that records an error itself.
+ */
+int vmstate_save_state_v(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
+                         JSONWriter *vmdesc, int version_id, Error **errp)
+    VMS_API_SYMBOL_(vmstate_save_state_v_v1000);
+/** QEMU 10.0's name for vmstate_save_needed: false when `vmsd->needed` is set and returns false. */
+bool vmstate_section_needed(const VMStateDescription *vmsd, void *opaque);
+#else
 int vmstate_load_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        int version_id);
 /**
@@ -233,6 +314,7 @@ int vmstate_save_state_v(QEMUFile *f, const VMStateDescription *vmsd, void *opaq
                          JSONWriter *vmdesc, int version_id);
 /** False when `vmsd->needed` is set and returns false. */
 bool vmstate_save_needed(const VMStateDescription *vmsd, void *opaque);
+#endif
 
 /* ============================================================================================
  * Additions: files over GLib buffers, one-call save and load with GError
@@ -309,7 +391,12 @@ typedef enum {
  * with g_free).
  */
 GByteArray *vmstate_save_to_bytes(const VMStateDescription *vmsd, void *opaque,
-                                  char **vmdesc_json, GError **error);
+                                  char **vmdesc_json, GError **error)
+#if VMSTATE_QEMU_API == 1000
+    /* QEMU 10.0: the same, with QEMU 10.0's vmdesc (see vmstate_save_state_v). */
+    VMS_API_SYMBOL_(vmstate_save_to_bytes_v1000)
+#endif
+    ;
 /**
  * Loads `vmsd` at `version_id` from all of the caller's buffer `in` into `opaque`. Returns false
  * with `*error` set on failure (field path, byte offset, expected and actual). Bytes left over
@@ -427,12 +514,14 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
         .offset = VMS_OFFSET_VARRAY(_state, _field, _type),                                      \
     }
 
+#if VMSTATE_QEMU_API != 1000 /* QEMU 10.0 removed it */
 #define VMSTATE_ARRAY_TEST(_field, _state, _num, _test, _info, _type)                            \
     {                                                                                            \
         .name = (stringify(_field)), .field_exists = (_test), .num = (_num), .info = &(_info),   \
         .size = sizeof(_type), .flags = VMS_ARRAY,                                               \
         .offset = VMS_OFFSET_ARRAY(_state, _field, _type, _num),                                 \
     }
+#endif
 
 #define VMSTATE_SUB_ARRAY(_field, _state, _start, _num, _version, _info, _type)                  \
     {                                                                                            \
@@ -672,6 +761,18 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
     }
 
 /* `_tmp_type` must start with a member `parent` of type `_state *`. */
+#if VMSTATE_QEMU_API == 1000
+#define VMSTATE_WITH_TMP_TEST(_state, _test, _tmp_type, _vmsd)                                   \
+    {                                                                                            \
+        .name = "tmp", .field_exists = (_test),                                                  \
+        .size = sizeof(_tmp_type) +                                                              \
+                VMS_ZERO_UNLESS(offsetof(_tmp_type, parent) == 0,                                \
+                                "VMSTATE_WITH_TMP: parent must be the first member") +           \
+                VMS_CHECK_TYPE(_state *, _tmp_type, parent),                                     \
+        .vmsd = &(_vmsd), .info = &vmstate_info_tmp,                                             \
+    }
+#define VMSTATE_WITH_TMP(_state, _tmp_type, _vmsd) VMSTATE_WITH_TMP_TEST(_state, NULL, _tmp_type, _vmsd)
+#else
 #define VMSTATE_WITH_TMP(_state, _tmp_type, _vmsd)                                               \
     {                                                                                            \
         .name = "tmp",                                                                           \
@@ -681,6 +782,7 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
                 VMS_CHECK_TYPE(_state *, _tmp_type, parent),                                     \
         .vmsd = &(_vmsd), .info = &vmstate_info_tmp,                                             \
     }
+#endif
 
 #define VMSTATE_UNUSED_BUFFER(_test, _version, _size)                                            \
     {                                                                                            \
@@ -697,6 +799,17 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
     }
 
 /* `_field` is an unsigned long * bitmap; `_field_size` (int32_t) is its length in bits. */
+#if VMSTATE_QEMU_API == 1000
+#define VMSTATE_BITMAP_TEST(_field, _state, _test, _version, _field_size)                        \
+    {                                                                                            \
+        .name = (stringify(_field)), .field_exists = (_test), .version_id = (_version),          \
+        .size_offset = VMS_OFFSET_VALUE(_state, _field_size, int32_t),                           \
+        .info = &vmstate_info_bitmap, .flags = VMS_VBUFFER | VMS_POINTER,                        \
+        .offset = offsetof(_state, _field),                                                      \
+    }
+#define VMSTATE_BITMAP(_field, _state, _version, _field_size)                                    \
+    VMSTATE_BITMAP_TEST(_field, _state, NULL, _version, _field_size)
+#else
 #define VMSTATE_BITMAP(_field, _state, _version, _field_size)                                    \
     {                                                                                            \
         .name = (stringify(_field)), .version_id = (_version),                                   \
@@ -704,6 +817,7 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
         .info = &vmstate_info_bitmap, .flags = VMS_VBUFFER | VMS_POINTER,                        \
         .offset = offsetof(_state, _field),                                                      \
     }
+#endif
 
 /* `_field` is a QTAILQ_HEAD of `_type` elements linked through their member `_next`. */
 #define VMSTATE_QTAILQ_V(_field, _state, _version, _vmsd, _type, _next)                          \
@@ -830,6 +944,14 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #define VMSTATE_UINT64_TEST(_f, _s, _t)                                                          \
     VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_uint64, uint64_t)
 
+/* ---- file descriptors (QEMU 10.0; see vmstate_info_fd) ---------------------------------- */
+
+#if VMSTATE_QEMU_API == 1000
+#define VMSTATE_FD_V(_f, _s, _v) VMSTATE_SINGLE(_f, _s, _v, vmstate_info_fd, int32_t)
+#define VMSTATE_FD(_f, _s) VMSTATE_FD_V(_f, _s, 0)
+#define VMSTATE_FD_TEST(_f, _s, _t) VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_fd, int32_t)
+#endif
+
 /* ---- timers ------------------------------------------------------------------------------- */
 
 #define VMSTATE_TIMER_PTR_TEST(_f, _s, _test)                                                    \
@@ -922,7 +1044,11 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #define VMSTATE_UNUSED(_size) VMSTATE_UNUSED_V(0, _size)
 #define VMSTATE_UNUSED_TEST(_test, _size) VMSTATE_UNUSED_BUFFER(_test, 0, _size)
 
+#if VMSTATE_QEMU_API == 1000
+#define VMSTATE_END_OF_LIST() {.flags = VMS_END}
+#else
 #define VMSTATE_END_OF_LIST() {}
+#endif
 
 /* QEMU's stringify(), used by the macros for field names. */
 #ifndef stringify

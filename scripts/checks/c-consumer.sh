@@ -11,6 +11,11 @@ trap 'rm -rf "$out"' EXIT
 ${CC:-cc} -std=gnu11 -Wall -Werror -I include $(pkg-config --cflags glib-2.0) Tests/CConsumer/consumer.c \
     -L "$bin" -lswiftvmstate $(pkg-config --libs glib-2.0) -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib" \
     -o "$out/consumer"
+# The same against QEMU 10.0's API (VMSTATE_QEMU_API 1000).
+${CC:-cc} -std=gnu11 -Wall -Werror -I include $(pkg-config --cflags glib-2.0) Tests/CConsumer/consumer_v1000.c \
+    -L "$bin" -lswiftvmstate $(pkg-config --libs glib-2.0) -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib" \
+    -o "$out/consumer_v1000"
+"$out/consumer_v1000"
 "$out/consumer"
 
 missing=0
@@ -23,7 +28,11 @@ for sym in vmstate_load_state vmstate_save_state vmstate_save_state_v vmstate_sa
     qemu_get_sbe32 qemu_get_be32s qemu_peek_byte qemu_peek_buffer qemu_file_skip \
     qemu_file_get_error qemu_file_set_error qemu_fclose json_writer_new json_writer_get \
     json_writer_free vmstate_file_new_output vmstate_file_new_input vmstate_info_uint32 \
-    vmstate_info_timer vmstate_info_gtree vmstate_dump_schema vmstate_dump_schema_named; do
+    vmstate_info_timer vmstate_info_gtree vmstate_dump_schema vmstate_dump_schema_named \
+    vmstate_load_state_v1000 vmstate_save_state_v1000 vmstate_save_state_v_v1000 \
+    vmstate_save_state_with_err vmstate_section_needed vmstate_save_to_bytes_v1000 vmstate_info_fd \
+    error_setg error_setg_errno error_prepend error_propagate error_free error_get_pretty \
+    error_report_err error_abort error_fatal; do
     if ! grep -qx "$sym" <<<"$exported"; then
         echo "FAIL - libswiftvmstate.so does not export $sym"
         missing=1

@@ -97,12 +97,21 @@ extra_good=(
     "VMSTATE_U64(k64, Dev)"
 )
 
+# QEMU 10.0's API (VMSTATE_QEMU_API 1000): its new macros keep the type checks.
+printf '#define VMSTATE_QEMU_API 1000\n#include "prelude.h"\n' >"$tmp/prelude10.h"
+cases10=(
+    "VMSTATE_FD on a uint32_t member|VMSTATE_FD(n_i32, Dev)|VMSTATE_FD(u32, Dev)|VMSTATE: Dev.u32 does not have type int32_t"
+    "VMSTATE_FD_TEST on a uint32_t member|VMSTATE_FD_TEST(n_i32, Dev, NULL)|VMSTATE_FD_TEST(n_u32, Dev, NULL)|VMSTATE: Dev.n_u32 does not have type int32_t"
+    "VMSTATE_BITMAP_TEST with a uint32_t size|VMSTATE_BITMAP_TEST(vbuf, Dev, NULL, 0, n_i32)|VMSTATE_BITMAP_TEST(vbuf, Dev, NULL, 0, n_u32)|VMSTATE: Dev.n_u32 does not have type int32_t"
+    "VMSTATE_WITH_TMP_TEST with parent not the first member|VMSTATE_WITH_TMP_TEST(Dev, NULL, TmpGood, vmstate_tmp)|VMSTATE_WITH_TMP_TEST(Dev, NULL, TmpNotFirst, vmstate_tmp)|VMSTATE_WITH_TMP: parent must be the first member"
+)
+
 # write_table FILE LINE...: the prelude and a field table holding the given entries.
 write_table() {
     local file=$1
     shift
     {
-        echo '#include "prelude.h"'
+        echo "#include \"${PRELUDE:-prelude.h}\""
         echo 'const VMStateField fields[] = {'
         local line
         for line in "$@"; do
@@ -162,6 +171,41 @@ for compiler in "${compilers[@]}"; do
             report ok "$label $name"
         fi
     done
+
+    # QEMU 10.0's API: the same checks for its new macros, and VMSTATE_ARRAY_TEST is gone.
+    goods=()
+    for entry in "${cases10[@]}"; do
+        IFS='|' read -r _ good _ _ <<<"$entry"
+        goods+=("$good")
+    done
+    PRELUDE=prelude10.h write_table "$tmp/control10.c" "${goods[@]}" "VMSTATE_WITH_TMP(Dev, TmpGood, vmstate_tmp)"
+    if compile "$tmp/control10.c" "$tmp/control10.log" && ! grep -q 'error' "$tmp/control10.log"; then
+        report ok "$label QEMU 10.0 control: every correct use compiles"
+    else
+        report FAIL "$label QEMU 10.0 control: the correct uses do not compile" "$tmp/control10.log"
+    fi
+    for entry in "${cases10[@]}"; do
+        IFS='|' read -r name good bad message <<<"$entry"
+        n=$((n + 1))
+        PRELUDE=prelude10.h write_table "$tmp/good$n.c" "$good"
+        PRELUDE=prelude10.h write_table "$tmp/bad$n.c" "$bad"
+        if ! compile "$tmp/good$n.c" "$tmp/good$n.log"; then
+            report FAIL "$label [10.0] $name: the correct twin does not compile" "$tmp/good$n.log"
+        elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
+            report FAIL "$label [10.0] $name: compiles, but must not" "$tmp/bad$n.log"
+        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
+            report FAIL "$label [10.0] $name: fails without our message \"$message\"" "$tmp/bad$n.log"
+        else
+            report ok "$label [10.0] $name"
+        fi
+    done
+    n=$((n + 1))
+    PRELUDE=prelude10.h write_table "$tmp/gone$n.c" "VMSTATE_ARRAY_TEST(arr32_4, Dev, 4, NULL, vmstate_info_uint32, uint32_t)"
+    if compile "$tmp/gone$n.c" "$tmp/gone$n.log"; then
+        report FAIL "$label [10.0] VMSTATE_ARRAY_TEST compiles, but QEMU 10.0 removed it" "$tmp/gone$n.log"
+    else
+        report ok "$label [10.0] VMSTATE_ARRAY_TEST is gone"
+    fi
 done
 
 if [ "$failures" -ne 0 ]; then

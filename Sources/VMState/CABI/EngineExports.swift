@@ -187,13 +187,23 @@ private func leafKind(_ kind: Int32) -> Bool {
     _ vmdesc_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> UnsafeMutablePointer<GByteArray>? {
+    saveToBytes(vmsd, opaque, vmdesc_json, error, dialect: .qemu7_2)
+}
+
+/// vmstate_save_to_bytes with `dialect`'s vmdesc (`vmstate_save_to_bytes_v1000` is QEMU 10.0's).
+func saveToBytes(
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+    _ vmdesc_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, dialect: QEMUDialect
+) -> UnsafeMutablePointer<GByteArray>? {
     let out = g_byte_array_new()!
     let file = MigrationFile(output: out)
     let writer = vmdesc_json == nil ? nil : VMDescWriter()
     do throws(VMStateError) {
         writer?.startObject()
         // SAFETY: `out` is owned here until returned to the caller (or unref'd on failure).
-        try VMStateEngine.save(file, vmsd, opaque, version: vmsd?.pointee.version_id ?? 0, vmdesc: writer)
+        try VMStateEngine.save(
+            file, vmsd, opaque, version: vmsd?.pointee.version_id ?? 0, vmdesc: writer, dialect: dialect)
         try VMStateEngine.expectNoFileError(file, after: vmsd)
         if let writer, let vmdesc_json {
             writer.endObject()

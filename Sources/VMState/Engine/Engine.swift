@@ -21,6 +21,8 @@ struct Engine {
     /// Whether saves and loads use the plans' compiled steps where they can
     /// (FastPath.swift); false only in tests that compare them with the per-field path.
     var compiled = true
+    /// Whose rules the vmdesc and the results follow where QEMU versions differ (Dialect.swift).
+    var dialect: QEMUDialect = .qemu7_2
 
     // MARK: - save
 
@@ -32,14 +34,16 @@ struct Engine {
         if let preSave = vmsd.pre_save {
             let r = preSave(opaque)
             if r != 0 {
-                throw hookError("pre_save", r)
+                throw hookError("pre_save", r, qemu: "pre-save failed: \(plan.name)")
             }
         }
         do throws(VMStateError) {
             if compiled, vmdesc == nil, let program = plan.program {
                 try saveSteps(plan, program, opaque, version: version)
                 try saveSubsections(plan, program, opaque)
-            } else if compiled, let vmdesc, vmdesc.takesCompiledText, let program = plan.program {
+            } else if compiled, let vmdesc, vmdesc.takesCompiledText, dialect.usesCompiledVMDesc,
+                let program = plan.program
+            {
                 ProgramCounters.count(.describedSaves, program)
                 try saveDescribed(plan, program, opaque, version: version, vmdesc)
             } else {
@@ -61,7 +65,7 @@ struct Engine {
         }
         if let postSave = vmsd.post_save {
             let r = postSave(opaque)
-            if r != 0 { throw hookError("post_save", r) }
+            if r != 0 { throw hookError("post_save", r, qemu: "post-save failed: \(plan.name)") }
         }
     }
 
@@ -91,29 +95,83 @@ struct Engine {
         }
 
         var describe = vmdesc
+        var previousNull = false
         for i in 0..<n {
-            if let describe { Self.describeStart(describe, field, index: i, count: n) }
+            var element = base.map { $0 + i * size }
+            if field.arrayOfPointer {
+                // SAFETY: VMS_ARRAY_OF_POINTER: element i of the array is a pointer (its
+                // size is the table's `size`, a pointer's as QEMU requires).
+                element = element.flatMap { StructMemory($0).loadPointer() }
+            }
+            let isNull = element == nil && size != 0
+            // QEMU's `max_elems`: 7.2 describes every element with the whole count; 10.0 with the
+            // elements left, cut at the next change between NULL and non-NULL entries.
+            var span = dialect.indexOnLastElement ? n : n - i
+            if dialect.describesNullEntries, vmdesc != nil, field.arrayOfPointer, isNull != previousNull {
+                previousNull = isNull
+                describe = vmdesc
+                if let base {
+                    for j in (i + 1)..<max(n, i + 1) {
+                        // SAFETY: entry j < n of the same array of pointers.
+                        let other = StructMemory(base + j * size).loadPointer() == nil
+                        if other != isNull {
+                            span = j - i
+                            break
+                        }
+                    }
+                }
+            }
+            let nullEntry = isNull && dialect.describesNullEntries
+            if let describe {
+                if nullEntry {
+                    Self.describeNullStart(describe, field, count: span)
+                } else {
+                    Self.describeStart(describe, field, index: i, count: span, type: vmdescType(field))
+                }
+            }
             let before = file.written
             do throws(VMStateError) {
-                var element = base.map { $0 + i * size }
-                if field.arrayOfPointer {
-                    // SAFETY: VMS_ARRAY_OF_POINTER: element i of the array is a pointer (its
-                    // size is the table's `size`, a pointer's as QEMU requires).
-                    element = element.flatMap { StructMemory($0).loadPointer() }
-                }
                 if let element {
                     try saveElement(field, element, size: size, vmdesc: describe)
                 } else if size != 0 {
                     file.putByte(UInt8(VMS_NULLPTR_MARKER))
                 }
             } catch {
-                throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
+                var failure = error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
+                if dialect == .qemu10_0 {
+                    // The infos that save a nested description (tmp, lists, trees) do it without
+                    // errp in QEMU 10.0: a negative result is the info's "put failed".
+                    if field.op.savesNestedThroughInfo, failure.errno < 0 { failure.qemuMessage = "put failed" }
+                    failure.savingField(field)
+                }
+                throw failure
             }
             if let writer = describe {
-                Self.describeEnd(writer, field, size: file.written - before)
+                if nullEntry {
+                    writer.int("size", Int64(file.written - before))
+                    writer.endObject()
+                } else {
+                    Self.describeEnd(writer, field, size: file.written - before)
+                }
                 if field.compressible { describe = nil }
             }
         }
+    }
+
+    /// The vmdesc `type` of `field`'s elements in this dialect.
+    func vmdescType(_ field: FieldPlan) -> String {
+        if case .nullptr = field.op { return dialect.nullptrTypeName }
+        return field.typeName
+    }
+
+    /// QEMU 10.0's entry for a NULL entry of an array of pointers (its fake nullptr field: the
+    /// field's name, or `name[-1]` when the name is not unique in the table, `"nullptr"`,
+    /// compressible), up to the size.
+    static func describeNullStart(_ w: VMDescWriter, _ field: FieldPlan, count: Int) {
+        w.startObject()
+        w.string("name", field.vmdescName == field.name ? field.name : "\(field.name)[-1]")
+        if count > 1 { w.int("array_len", Int64(count)) }
+        w.string("type", "nullptr")
     }
 
     func saveElement(
@@ -129,9 +187,20 @@ struct Engine {
         case .unusedBuffer:
             file.putZeros(size)
         case .nullptr:
-            throw VMStateError(
+            var error = VMStateError(
                 .invalidTable, offset: file.position,
                 reason: "vmstate_info_nullptr saves only NULL entries")
+            if dialect == .qemu10_0 { error.qemuMessage = "put failed" }
+            throw error
+        case .fd:
+            // QEMU 10.0's put_fd on a channel that cannot pass descriptors: -EIO on the file,
+            // the put returns -1.
+            file.setError(-5)
+            var error = VMStateError(
+                .fieldFailed, offset: file.position,
+                reason: "a file descriptor (VMSTATE_FD) cannot be saved into a byte stream", errno: -1)
+            error.qemuMessage = "put failed"
+            throw error
         case .timer:
             file.putBE64(UInt64(bitPattern: Timers.expireTime(element.assumingMemoryBound(to: QEMUTimer.self))))
         case .bitmap:
@@ -197,10 +266,15 @@ struct Engine {
             let inner = file.failure
             file.failure = saved
             if r != 0 {
-                throw inner
+                var error =
+                    inner
                     ?? VMStateError(
                         .fieldFailed, offset: file.position,
                         reason: "\(field.typeName) put returned \(r)", errno: r)
+                // QEMU 10.0 sets "put failed" for a negative result; for a positive one it sets
+                // nothing (and then crashes prefixing it): this says what the put returned.
+                if dialect == .qemu10_0 { error.qemuMessage = r < 0 ? "put failed" : "put returned \(r)" }
+                throw error
             }
         case .none:
             throw VMStateError(.invalidTable, offset: file.position, reason: "field has neither info nor vmsd")
@@ -273,22 +347,34 @@ struct Engine {
         if compiled, let program = plan.program {
             if loadGuard == nil {
                 try loadSteps(plan, program, opaque, version: version)
-                try loadSubsections(plan, program, opaque)
+                try subsectionsLoaded { () throws(VMStateError) in try loadSubsections(plan, program, opaque) }
             } else {
                 ProgramCounters.count(.checkedLoads, program)
                 try loadStepsChecked(plan, program, opaque, version: version)
-                try loadSubsectionsChecked(plan, program, opaque)
+                try subsectionsLoaded { () throws(VMStateError) in try loadSubsectionsChecked(plan, program, opaque) }
             }
         } else {
             ProgramCounters.count(.interpretedLoads, plan.program)
             for field in plan.fields {
                 try loadField(field, opaque, version: version)
             }
-            try loadSubsections(plan, opaque)
+            try subsectionsLoaded { () throws(VMStateError) in try loadSubsections(plan, opaque) }
         }
         if let postLoad = vmsd.post_load {
             let r = postLoad(opaque, version)
             if r != 0 { throw hookError("post_load", r) }
+        }
+    }
+
+    /// Runs a description's subsection load; with QEMU 10.0's rules its failure is also the
+    /// file's error (10.0's `vmstate_load_state` calls `qemu_file_set_error` with it).
+    @inline(__always)
+    private func subsectionsLoaded(_ body: () throws(VMStateError) -> Void) throws(VMStateError) {
+        do throws(VMStateError) {
+            try body()
+        } catch {
+            if dialect.subsectionFailureSetsFileError { file.setError(error.errno) }
+            throw error
         }
     }
 
@@ -431,6 +517,16 @@ struct Engine {
             file.skip(size)
         case .nullptr:
             try loadNullMarker("NULL pointer marker missing")
+        case .fd:
+            // QEMU 10.0's get_fd on a file that cannot pass descriptors: the field becomes -1,
+            // the file's error -EIO, which fails the field.
+            // SAFETY: an int32_t element (vmstate_info_fd) at its field's offset; checked against
+            // the load guard with the field's footprint.
+            StructMemory(element, count: 4).store(Int32(-1))
+            file.setError(-5)
+            throw VMStateError(
+                .fieldFailed, offset: at, reason: "a file descriptor (VMSTATE_FD) cannot be loaded from a byte stream",
+                errno: -5)
         case .timer:
             guard let raw = file.getBE64() else { throw shortInput(8, at: at) }
             Timers.restore(element.assumingMemoryBound(to: QEMUTimer.self), Int64(bitPattern: raw))
@@ -854,13 +950,13 @@ struct Engine {
         }
     }
 
-    static func describeStart(_ w: VMDescWriter, _ field: FieldPlan, index: Int, count: Int) {
+    static func describeStart(_ w: VMDescWriter, _ field: FieldPlan, index: Int, count: Int, type: String? = nil) {
         w.startObject()
         w.string("name", field.vmdescName)
         if count > 1 {
             if field.compressible { w.int("array_len", Int64(count)) } else { w.int("index", Int64(index)) }
         }
-        w.string("type", field.typeName)
+        w.string("type", type ?? field.typeName)
         if field.isStruct { w.startObject("struct") }
     }
 
@@ -870,8 +966,10 @@ struct Engine {
         w.endObject()
     }
 
-    private func hookError(_ hook: String, _ r: Int32) -> VMStateError {
-        VMStateError(.hookFailed, offset: file.position, reason: "\(hook) returned \(r)", errno: r)
+    private func hookError(_ hook: String, _ r: Int32, qemu: String? = nil) -> VMStateError {
+        var error = VMStateError(.hookFailed, offset: file.position, reason: "\(hook) returned \(r)", errno: r)
+        if dialect == .qemu10_0 { error.qemuMessage = qemu }
+        return error
     }
 
     /// The input ended inside a value of `needed` bytes starting at `at`. Its errno is QEMU's
@@ -914,6 +1012,13 @@ struct Engine {
 }
 
 extension VMStateError {
+    /// QEMU 10.0's `error_prepend` for a failed element of `field`: "Save of field
+    /// OWNER/FIELD failed: " before the inner message (the failure's own reason when the inner
+    /// save set none: QEMU 10.0 crashes there, see `vmstate_save_state_v`'s docs).
+    mutating func savingField(_ field: FieldPlan) {
+        qemuMessage = "Save of field \(field.owner)/\(field.name) failed: " + (qemuMessage ?? reason)
+    }
+
     /// The same error one level further out: `label` goes in front of the path.
     func under(_ label: String) -> VMStateError {
         var copy = self

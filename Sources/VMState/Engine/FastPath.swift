@@ -49,7 +49,9 @@ extension Engine {
                     do throws(VMStateError) {
                         try save(nested, opaque + step.offset + i * step.stride, version: nestedVersion, vmdesc: nil)
                     } catch {
-                        throw error.under(elementLabel(plan, step, i))
+                        var failure = error.under(elementLabel(plan, step, i))
+                        if dialect == .qemu10_0 { failure.savingField(plan.fields[step.fields.lowerBound]) }
+                        throw failure
                     }
                 }
             case .field:

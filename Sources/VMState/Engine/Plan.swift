@@ -27,6 +27,9 @@ extension VMStateStdKind {
     static let all: [VMStateStdKind] = (0..<VMSTATE_STD_COUNT.rawValue).map { VMStateStdKind(rawValue: $0) }
 }
 
+/// The address of `vmstate_info_fd` (taken in C, as the standard instances).
+private let fdInfoAddress = UInt(bitPattern: vmstate_fd_info())
+
 private let standardKindAddressTable: [UInt: VMStateStdKind] = Dictionary(
     uniqueKeysWithValues: VMStateStdKind.all.map { (UInt(bitPattern: $0.info), $0) })
 
@@ -92,6 +95,9 @@ struct DecodedField {
 
     func has(_ flag: VMStateFlags) -> Bool { flags & flag.rawValue != 0 }
 
+    /// QEMU 10.0's `vmstate_info_fd` (not a standard kind: QEMU 7.2 has no such info).
+    var isFD: Bool { info.map { UInt(bitPattern: $0) } == fdInfoAddress }
+
     var varray: UInt32 { flags & varrayFlagMask }
     var isPointer: Bool { has(VMS_POINTER) }
     var mustExist: Bool { has(VMS_MUST_EXIST) }
@@ -147,6 +153,7 @@ struct DecodedField {
             break
         }
         if isPointer { return (offset, offset + MemoryLayout<UnsafeRawPointer>.size) }
+        if isFD { return (offset, offset + 4) }  // an int32_t
         if has(VMS_VBUFFER) { return nil }
         if !isStruct && standard == nil {
             // A custom info gets `size` and decides what it touches (QEMU's "pci config"
@@ -330,8 +337,22 @@ enum ElementOp {
     case structure(DescriptionPlan)
     case vstructure(DescriptionPlan)
     case custom(UnsafePointer<VMStateInfo>)
+    /// QEMU 10.0's vmstate_info_fd: a file descriptor, which a byte stream cannot carry (saves
+    /// and loads fail as QEMU 10.0's on a channel without descriptor passing).
+    case fd
     /// No info and no vmsd (VMSTATE_VALIDATE): only valid with zero elements.
     case none
+}
+
+extension ElementOp {
+    /// A standard info whose put saves a nested description (QEMU's put_tmp, put_qtailq,
+    /// put_qlist, put_gtree call vmstate_save_state without an Error).
+    var savesNestedThroughInfo: Bool {
+        switch self {
+        case .tmp, .qtailq, .qlist, .gtree: return true
+        default: return false
+        }
+    }
 }
 
 /// How many elements a field has.
@@ -346,6 +367,9 @@ enum CountRule {
 struct FieldPlan {
     let field: UnsafePointer<VMStateField>
     let name: String
+    /// The name of the description the field belongs to (QEMU 10.0's "Save of field
+    /// OWNER/NAME failed").
+    let owner: String
     /// The name in vmdesc: `name[k]` when the name occurs more than once in the table.
     let vmdescName: String
     /// The `type` in vmdesc.
@@ -548,7 +572,7 @@ enum Planner {
                 let value = try nested(f.vmsd)
                 let key = f.start == 0 ? nil : try nested(f.vmsd.map { $0 + 1 })
                 op = .gtree(value: value, key: key)
-            default: op = .custom(info)  // not a standard instance
+            default: op = f.isFD ? .fd : .custom(info)  // not a standard instance
             }
         } else {
             op = .none
@@ -556,7 +580,7 @@ enum Planner {
         }
 
         return FieldPlan(
-            field: f.pointer, name: f.name, vmdescName: vmdescName ?? f.name, typeName: typeName,
+            field: f.pointer, name: f.name, owner: owner, vmdescName: vmdescName ?? f.name, typeName: typeName,
             offset: f.offset, size: f.size, version: f.version,
             fieldExists: f.fieldExists, mustExist: f.mustExist, count: f.count,
             countMultiplier: has(VMS_MULTIPLY_ELEMENTS) ? f.num : 1,

@@ -43,6 +43,10 @@ import CVMState
 ///   byte size (VMS_VBUFFER) comes unguarded from the stream: the engine cannot know how much
 ///   memory is behind the pointer.
 /// - `field-version`: a field whose `version_id` is above its description's (never saved).
+/// - `file-descriptor`: a QEMU 10.0 `VMSTATE_FD` field (`vmstate_info_fd`): a file descriptor
+///   cannot travel in a byte buffer or stream, so saving it fails (-1, the file's error -EIO) and
+///   loading it fails (-EIO, the field set to -1), as QEMU 10.0 on a channel without descriptor
+///   passing; only a `field_exists` test that is false (VMSTATE_FD_TEST) keeps the table usable.
 public enum VMStateLint {
     /// How bad a finding is: an error is a table the engine refuses, a warning a likely mistake.
     public enum Severity: String, Sendable, Comparable {
@@ -74,11 +78,13 @@ public enum VMStateLint {
         case varrayUnvalidated = "varray-unvalidated"
         case unguarded = "unguarded"
         case fieldVersion = "field-version"
+        case fileDescriptor = "file-descriptor"
 
         /// Whether breaking the rule is an error or a warning.
         public var severity: Severity {
             switch self {
-            case .subsectionSeparator, .duplicateField, .varrayUnvalidated, .unguarded, .fieldVersion:
+            case .subsectionSeparator, .duplicateField, .varrayUnvalidated, .unguarded, .fieldVersion,
+                .fileDescriptor:
                 return .warning
             default:
                 return .error
@@ -230,6 +236,13 @@ private struct LintWalker {
                 "version_id \(f.version) is above the description's \(descriptionVersion): never saved")
         }
 
+        if f.isFD {
+            report(
+                .fileDescriptor, path,
+                "a file descriptor (VMSTATE_FD) cannot be saved into or loaded from a byte stream: "
+                    + "saving fails with -1 (file error -EIO), loading with -EIO"
+                    + (f.fieldExists != nil ? " whenever its field_exists test is true" : ""))
+        }
         checkBounds(f, path: path, bound: bound)
         checkCounts(fact, in: fields, path: path)
 

@@ -1,0 +1,54 @@
+import CVMState
+
+/// Which QEMU's rules a save or load follows where QEMU 7.2 and QEMU 10.0 differ: the vmdesc
+/// JSON a save writes, and the results of the C API (docs/C-API.md, "The QEMU 10.0 API").
+/// Wire bytes are the same in both.
+///
+/// Everything that differs between the versions is decided here, one property per rule, so
+/// that the engine asks the dialect and the next version is one more case:
+/// - ``nullptrTypeName``: the vmdesc `type` of `vmstate_info_nullptr`.
+/// - ``describesNullEntries``: a NULL entry of an array of pointers is its own vmdesc entry
+///   (`"nullptr"`, size 1), and such arrays are split into segments where NULL and non-NULL
+///   alternate (QEMU 10.0's `vmstate_save_state_v`, with its over-count quirks: the first
+///   segment of an array that starts non-NULL gets the whole array's `array_len`, and a
+///   non-compressible field describes every NULL of a run).
+/// - ``indexOnLastElement``: whether the last element of an `"index"` array carries its index
+///   (QEMU 10.0 describes element i with `max = n - i`, so the last one has neither `index` nor
+///   `array_len`).
+/// - ``subsectionFailureSetsFileError``: a failed subsection load is also the file's error.
+///
+/// The C API picks the dialect by entry point (`vmstate_*_v1000` symbols for files built with
+/// `VMSTATE_QEMU_API` 1000); the registry passes the one of the QEMU it writes for.
+public enum QEMUDialect: Sendable, Equatable, CaseIterable {
+    /// QEMU 7.2 (the default everywhere).
+    case qemu7_2
+    /// QEMU 10.0.
+    case qemu10_0
+
+    var nullptrTypeName: String { self == .qemu7_2 ? "uint64" : "nullptr" }
+    var describesNullEntries: Bool { self == .qemu10_0 }
+    var indexOnLastElement: Bool { self == .qemu7_2 }
+    var subsectionFailureSetsFileError: Bool { self == .qemu10_0 }
+    /// Whether the compiled vmdesc text (Program.swift, written with 7.2's rules) may be used.
+    var usesCompiledVMDesc: Bool { self == .qemu7_2 }
+
+    /// QEMU 10.0's VMS_END flag (0x10000), set by its VMSTATE_END_OF_LIST() on the terminating
+    /// entry (the 7.2 view of the header, which Swift imports, does not declare it).
+    static let vmsEnd: UInt32 = 0x10000
+
+    /// The `unmigratable` and `early_setup` members of `vmsd` as a table of this dialect lays
+    /// them out: QEMU 7.2 `int unmigratable` at offset 8 (no early_setup); QEMU 10.0 `bool
+    /// unmigratable` at 8, `bool early_setup` at 9 (CShim/layout_checks_v1000.c). The other
+    /// members are at the same offsets in both.
+    public func flags(of vmsd: UnsafePointer<VMStateDescription>) -> (unmigratable: Bool, earlySetup: Bool) {
+        switch self {
+        case .qemu7_2:
+            return (vmsd.pointee.unmigratable != 0, false)
+        case .qemu10_0:
+            // SAFETY: a VMStateDescription is 88 bytes; bytes 8 and 9 are the two bools of a
+            // QEMU 10.0 table (offsets checked at compile time in layout_checks_v1000.c).
+            let raw = UnsafeRawPointer(vmsd)
+            return (raw.load(fromByteOffset: 8, as: UInt8.self) != 0, raw.load(fromByteOffset: 9, as: UInt8.self) != 0)
+        }
+    }
+}
