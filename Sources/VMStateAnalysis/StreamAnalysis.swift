@@ -73,6 +73,34 @@ public struct StreamAnalysis: Sendable {
         try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
     }
 
+    /// Reads the stream again from the start, calling `visit` for every RAM page record as it
+    /// is read, in stream order (the analysis keeps no page records for this: memory stays
+    /// bounded whatever the stream's size). `visit` gets the page's bytes for a data page of a
+    /// sequential stream, valid only during the call (nil for fill pages and mapped-ram pages:
+    /// read those at their offset). `progress` receives the offset reached now and then.
+    /// Throws `StreamAnalysisError` when the stream no longer reads as it did.
+    package func scanPages(
+        progress: ((Int) -> Void)? = nil, _ visit: (RAMPageRecord, UnsafeRawBufferPointer?) -> Void
+    ) throws(StreamAnalysisError) {
+        let catalog = try ParsedVMDescCatalog(json: vmdesc, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
+        var scratch = StreamAnalysis(scanning: self)
+        try withoutActuallyEscaping(visit) { (visit) throws(StreamAnalysisError) in
+            var reader = SectionReader(
+                bytes: bytes, catalog: catalog, options: Options(recordPages: false, progress: progress))
+            reader.pageVisitor = visit
+            try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &scratch) }
+        }
+    }
+
+    /// An empty analysis of the same stream, to run a second pass into.
+    private init(scanning other: StreamAnalysis) {
+        bytes = other.bytes
+        vmdesc = other.vmdesc
+        vmdescLocation = other.vmdescLocation
+        pageSize = other.pageSize
+        rules = other.rules
+    }
+
     /// Checks the magic and version at the start of a stream.
     public static func checkHeader(_ bytes: StreamBytes) throws(StreamAnalysisError) {
         let window = bytes.makeWindow()
@@ -253,6 +281,14 @@ private struct SectionReader {
     /// where the block's pages and their bitmap are in the file (docs/FORMAT.md §9).
     var mappedRAM = false
     var rules: StreamRules { catalog.rules }
+    /// Called for every RAM page record as it is read (``StreamAnalysis/scanPages``), with
+    /// the page's bytes for a data page of a sequential stream (nil for fill pages and
+    /// mapped-ram pages, whose bytes are elsewhere in the file).
+    var pageVisitor: ((RAMPageRecord, UnsafeRawBufferPointer?) -> Void)? = nil
+    /// The section id and generation (number of START records of that id) of the RAM section
+    /// being read, for ``pageVisitor``.
+    var ramSectionID: UInt32 = 0
+    var ramGeneration: [UInt32: Int] = [:]
 
     init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options) {
         self.bytes = bytes
@@ -397,6 +433,10 @@ private struct SectionReader {
                         throw error("expected RAM section version 4, found \(version)", at: dataStart - 4)
                     }
                     var r = RAMSection(version: Int(version))
+                    let generation = (ramGeneration[id] ?? 0) + 1
+                    ramGeneration[id] = generation
+                    r.generation = generation
+                    ramSectionID = id
                     var current: Int32 = -1
                     try readRAMPart(&r, current: &current)
                     ram[id] = r
@@ -436,6 +476,7 @@ private struct SectionReader {
                 if var r = ram[id] {
                     ram[id] = nil
                     var current = ramBlock[id] ?? -1
+                    ramSectionID = id
                     try readRAMPart(&r, current: &current)
                     ram[id] = r
                     ramBlock[id] = current
@@ -640,6 +681,7 @@ private struct SectionReader {
                     }
                 }
                 let content: RAMPage.Content
+                var data: UnsafeRawBufferPointer? = nil
                 if isPage {
                     if total - pos < pageSize {
                         path = [
@@ -648,6 +690,11 @@ private struct SectionReader {
                         try need(pageSize, "the page's data")
                     }
                     content = .data(offset: pos)
+                    if pageVisitor != nil {
+                        // Printing pages: make the page's bytes readable in the window.
+                        try need(pageSize, "the page's data")
+                        data = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + pageSize)])
+                    }
                     pos += pageSize
                     ram.dataPageCount += 1
                     flags &= ~ramFlagPage
@@ -656,9 +703,16 @@ private struct SectionReader {
                     content = .fill(fill)
                     flags &= ~ramFlagZero
                 }
-                ram.pageCount += 1
+                ram.notePage(block: current, address: address)
                 if record {
                     ram.pages.append(RAMPage(block: current, address: address, content: content))
+                }
+                if let pageVisitor {
+                    pageVisitor(
+                        RAMPageRecord(
+                            sectionID: ramSectionID, generation: ram.generation,
+                            page: RAMPage(block: current, address: address, content: content)),
+                        data)
                 }
             } else if flags & ramFlagXBZRLE != 0 {
                 throw error(
@@ -739,12 +793,13 @@ private struct SectionReader {
         }
         let bitmap = bytes.copyBytes(at: Int(bitmapOffset), count: Int(bitmapSize))
         for i in 0..<Int(pages) where bitmap[i / 8] & (1 << UInt8(i % 8)) != 0 {
-            ram.pageCount += 1
+            let address = UInt64(i) * pageSize
+            let page = RAMPage(block: block, address: address, content: .data(offset: Int(pagesOffset + address)))
             ram.dataPageCount += 1
-            if options.recordPages {
-                let address = UInt64(i) * pageSize
-                ram.pages.append(
-                    RAMPage(block: block, address: address, content: .data(offset: Int(pagesOffset + address))))
+            ram.notePage(block: block, address: address)
+            if options.recordPages { ram.pages.append(page) }
+            if let pageVisitor {
+                pageVisitor(RAMPageRecord(sectionID: ramSectionID, generation: ram.generation, page: page), nil)
             }
         }
         pos = Int(pagesOffset + length)
