@@ -618,6 +618,16 @@ private struct SectionReader {
         let pageSize = catalog.pageSize
         let mask = UInt64(pageSize - 1)
         let record = options.recordPages
+        // The flags as local constants: the globals, initialized from another module, cost a
+        // `swift_once` call at every use, that is several per page record.
+        let flagZero = ramFlagZero, flagMemSize = ramFlagMemSize, flagPage = ramFlagPage
+        let flagEOS = ramFlagEOS, flagContinue = ramFlagContinue, flagXBZRLE = ramFlagXBZRLE
+        let flagHook = ramFlagHook, flagMultifdFlush = ramFlagMultifdFlush
+        // The highest page of the block in hand, kept here and stored in `ram` when the block
+        // changes and on return (an array update per page costs more than the rest).
+        var noteBlock = -1
+        var noteNext: UInt64 = 0
+        defer { if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext } }
         var blockIndex: [String: Int32] = [:]
         for (i, n) in ram.pageBlockNames.enumerated() { blockIndex[n] = Int32(i) }
         while true {
@@ -630,7 +640,7 @@ private struct SectionReader {
             pos += 8
             var flags = word & mask
             let address = word & ~mask
-            if flags & ramFlagMemSize != 0 {
+            if flags & flagMemSize != 0 {
                 ram.totalSize = address
                 var remaining = address
                 path = [.field("RAM blocks", nil)]
@@ -639,6 +649,8 @@ private struct SectionReader {
                     let length = try be64("the used length of RAM block \"\(name)\"")
                     if ignoreShared { _ = try be64("the address of RAM block \"\(name)\"") }
                     if mappedRAM {
+                        if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
+                        noteBlock = -1  // (the block's pages are noted by readMappedRAMBlock)
                         try readMappedRAMBlock(name: name, length: length, into: &ram, blockIndex: &blockIndex)
                     }
                     if let i = ram.blocks.firstIndex(where: { $0.name == name }) {
@@ -654,18 +666,17 @@ private struct SectionReader {
                     remaining -= length
                 }
                 path = []
-                flags &= ~ramFlagMemSize
+                flags &= ~flagMemSize
             }
-            if mappedRAM && flags & (ramFlagZero | ramFlagPage | ramFlagXBZRLE | ramFlagHook | ramFlagMultifdFlush) != 0
-            {
+            if mappedRAM && flags & (flagZero | flagPage | flagXBZRLE | flagHook | flagMultifdFlush) != 0 {
                 throw error(
                     "unexpected RAM flags 0x\(String(flags, radix: 16)) in a mapped-ram file, whose pages are at fixed offsets rather than in records",
                     at: wordOffset)
             }
-            if flags & (ramFlagZero | ramFlagPage) != 0 {
-                let isPage = flags & ramFlagZero == 0
-                if flags & ramFlagContinue != 0 {
-                    flags &= ~ramFlagContinue
+            if flags & (flagZero | flagPage) != 0 {
+                let isPage = flags & flagZero == 0
+                if flags & flagContinue != 0 {
+                    flags &= ~flagContinue
                     if current < 0 {
                         throw error(
                             "a RAM page with the CONTINUE flag, but no RAM block was named before it", at: wordOffset)
@@ -697,13 +708,22 @@ private struct SectionReader {
                     }
                     pos += pageSize
                     ram.dataPageCount += 1
-                    flags &= ~ramFlagPage
+                    flags &= ~flagPage
                 } else {
                     let fill = try u8("the fill byte of a zero page")
                     content = .fill(fill)
-                    flags &= ~ramFlagZero
+                    flags &= ~flagZero
                 }
-                ram.notePage(block: current, address: address)
+                ram.pageCount += 1
+                let b = Int(current)
+                if b != noteBlock {
+                    if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
+                    while ram.nextPageAddress.count <= b { ram.nextPageAddress.append(0) }
+                    noteBlock = b
+                    noteNext = ram.nextPageAddress[b]
+                }
+                if address < noteNext { ram.mayRepeatPages = true }
+                noteNext = address &+ 1
                 if record {
                     ram.pages.append(RAMPage(block: current, address: address, content: content))
                 }
@@ -714,17 +734,17 @@ private struct SectionReader {
                             page: RAMPage(block: current, address: address, content: content)),
                         data)
                 }
-            } else if flags & ramFlagXBZRLE != 0 {
+            } else if flags & flagXBZRLE != 0 {
                 throw error(
                     "an XBZRLE-compressed RAM page (flag 0x40), which is not supported (the stream was written with the xbzrle capability)",
                     at: wordOffset)
-            } else if flags & ramFlagHook != 0 {
+            } else if flags & flagHook != 0 {
                 throw error("a RAM hook record (flag 0x80), which only RDMA migration writes", at: wordOffset)
             }
             // A bare MULTIFD_FLUSH record (QEMU 8.1.0-8.1.2 write them even without multifd;
             // later versions only with multifd): no payload, nothing to show.
-            flags &= ~ramFlagMultifdFlush
-            if flags & ramFlagEOS != 0 { break }
+            flags &= ~flagMultifdFlush
+            if flags & flagEOS != 0 { break }
             if flags != 0 {
                 if let compress = rules.compressPageFlag, flags & compress != 0 {
                     throw error(
