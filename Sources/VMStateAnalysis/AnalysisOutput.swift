@@ -72,9 +72,61 @@ extension FieldValue {
     }
 }
 
+extension FieldValue {
+    /// Writes the value as analyze-migration.py prints it (what ``pythonJSON`` holds), straight
+    /// to `writer`, without building JSON values.
+    func writePython(to writer: inout JSONTextWriter) {
+        switch self {
+        case .integer(let bytes, let signed):
+            writer.string(analysisFormatInteger(bytes: bytes, signed: signed))
+        case .bytes(let bytes):
+            bytes.withUnsafeBytes { writer.hexBytesString($0) }
+        case .bool(let b):
+            writer.bool(b)
+        case .record(let r):
+            r.writePython(to: &writer)
+        case .list(let items):
+            writer.beginArray()
+            for item in items { item.writePython(to: &writer) }
+            writer.endArray()
+        case .nullPointer:
+            writer.string("nullptr")
+        case .text(let s):
+            writer.string(s)
+        }
+    }
+}
+
+extension FieldRecord {
+    /// Writes the record as analyze-migration.py prints it (what ``pythonJSON`` holds).
+    func writePython(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        for m in members {
+            writer.key(m.name)
+            m.value.writePython(to: &writer)
+        }
+        writer.endObject()
+    }
+}
+
+private let lowerHexDigits: StaticString = "0123456789abcdef"
+
 /// `0x` and the big-endian bytes in hex (2 digits per byte), plus ` (-N)` for negative signed
 /// values: Python's `'0x%0{2*size}x' % unsigned` and `' (%d)' % signed`.
 func analysisFormatInteger(bytes: [UInt8], signed: Bool) -> String {
+    if !bytes.isEmpty && bytes.count <= 16 && !(signed && bytes[0] & 0x80 != 0) {
+        // The common case (a non-negative value of a real field), built in one allocation.
+        return String(unsafeUninitializedCapacity: 2 + 2 * bytes.count) { out in
+            let digits = lowerHexDigits.utf8Start
+            out[0] = UInt8(ascii: "0")
+            out[1] = UInt8(ascii: "x")
+            for (i, b) in bytes.enumerated() {
+                out[2 + 2 * i] = digits[Int(b >> 4)]
+                out[3 + 2 * i] = digits[Int(b & 15)]
+            }
+            return 2 + 2 * bytes.count
+        }
+    }
     var w = JSONTextWriter()
     bytes.withUnsafeBytes { w.appendHexBytes($0, separator: nil) }
     var s = "0x" + w.text
@@ -148,22 +200,29 @@ extension StreamAnalysis {
     package var descriptionJSON: JSONValue { vmdesc.deduplicatingKeys() }
 
     /// Writes the state JSON (and, with `memory`, every RAM page) to `writer`, without
-    /// building the whole document in memory. `progress` receives the stream offset of the
-    /// page being written.
-    public func writeState(to writer: inout JSONTextWriter, memory: Bool, progress: ((Int) -> Void)? = nil) {
+    /// building the whole document in memory. `progress` receives the stream offset reached
+    /// while the pages are written. With `memory`, the stream is read a second time and each
+    /// page is printed as its record is read; throws `StreamAnalysisError` when the stream no
+    /// longer reads as it did the first time. `memoryBatchPages` bounds the pages held at once
+    /// when a page may have been sent twice (see the private `writeMemory`).
+    public func writeState(
+        to writer: inout JSONTextWriter, memory: Bool, progress: ((Int) -> Void)? = nil,
+        memoryBatchPages: Int = 1 << 16
+    ) throws(StreamAnalysisError) {
         writer.beginObject()
         for section in sections {
             writer.key(section.key)
             switch section.content {
             case .device(let record):
-                writer.value(.object(record.pythonJSON))
+                record.writePython(to: &writer)
             case .ram(let ram):
                 writer.beginObject()
                 writer.key("section sizes")
                 writer.value(.object(ram.sectionSizesJSON))
                 if memory {
                     writer.key("memory")
-                    writeMemory(ram, to: &writer, progress: progress)
+                    try writeMemory(
+                        section.sectionID, ram, to: &writer, progress: progress, batchPages: memoryBatchPages)
                 }
                 writer.endObject()
             case .htab:
@@ -173,51 +232,96 @@ extension StreamAnalysis {
         writer.endObject()
     }
 
-    private func writeMemory(_ ram: RAMSection, to writer: inout JSONTextWriter, progress: ((Int) -> Void)?) {
-        // Python dict semantics: a page's key keeps its first position, its value is the last.
-        struct Key: Hashable { var block: Int32; var address: UInt64 }
-        var last: [Key: Int] = [:]
-        last.reserveCapacity(ram.pages.count)
-        for (i, p) in ram.pages.enumerated() { last[Key(block: p.block, address: p.address)] = i }
-        var done = Set<Key>()
+    /// The "memory" object of one RAM section, with Python dict semantics: a page's key keeps
+    /// the position of its first record, its value is that of its last record.
+    ///
+    /// When no page of a block comes at or below an earlier page's address
+    /// (`RAMSection.mayRepeatPages` is false, as in any stream QEMU writes in one pass), no key
+    /// repeats, and each page is printed as its record is read: one pass, no state per page.
+    /// Otherwise the pages are printed in batches of at most `batchPages` distinct keys (about
+    /// 64 bytes of memory each; the default 65,536 keys cover 256 MiB of 4 KiB pages),
+    /// each batch costing a pass or two over the page headers: collect the next keys in order of
+    /// first record from where the last batch stopped, following each to its last record; drop
+    /// those that already had a record before that point (an earlier batch printed them); print
+    /// the rest, reading each page's bytes at its last record's offset. Memory stays bounded
+    /// by the batch size whatever the stream's size.
+    private func writeMemory(
+        _ id: UInt32, _ ram: RAMSection, to writer: inout JSONTextWriter, progress: ((Int) -> Void)?,
+        batchPages: Int
+    ) throws(StreamAnalysisError) {
+        let names = ram.pageBlockNames
         let pageSize = self.pageSize
-        var nextReport = 0
-        writer.beginObject()
-        // Pages are read through a bounded window moved along the stream (pages come in
-        // stream order, so it moves forward).
-        let window = bytes.makeWindow()
-        var buf = UnsafeRawBufferPointer(start: nil, count: 0)
-        var windowStart = Int.max
-        withExtendedLifetime(window) {
-            for p in ram.pages {
-                let k = Key(block: p.block, address: p.address)
-                if last.count != ram.pages.count {
-                    if done.contains(k) { continue }
-                    done.insert(k)
+        let generation = ram.generation
+        func key(_ p: RAMPage) -> String { "\(names[Int(p.block)]) (0x\(analysisHex(p.address, width: 16)))" }
+        func value(_ content: RAMPage.Content, _ data: UnsafeRawBufferPointer?, _ writer: inout JSONTextWriter) {
+            switch content {
+            case .fill(let b):
+                writer.string("Filled with 0x\(analysisHex(UInt64(b), width: 2))")
+            case .data(let offset):
+                if let data {
+                    writer.hexBytesString(data)
+                } else {
+                    let copy = bytes.copyBytes(at: offset, count: pageSize)
+                    copy.withUnsafeBytes { writer.hexBytesString($0) }
                 }
-                let page = ram.pages[last[k]!]
-                writer.key("\(ram.pageBlockNames[Int(p.block)]) (0x\(analysisHex(p.address, width: 16)))")
-                switch page.content {
-                case .fill(let b):
-                    writer.string("Filled with 0x\(analysisHex(UInt64(b), width: 2))")
-                case .data(let offset):
-                    if offset < windowStart || offset + pageSize > buf.count {
-                        buf = window.map(at: offset, minCount: pageSize)
-                        windowStart = offset & ~4095
-                    }
-                    if offset + pageSize <= buf.count {
-                        writer.hexBytesString(UnsafeRawBufferPointer(rebasing: buf[offset..<(offset + pageSize)]))
+            }
+        }
+        writer.beginObject()
+        if !ram.mayRepeatPages {
+            try scanPages(progress: progress) { record, data in
+                guard record.sectionID == id && record.generation == generation else { return }
+                writer.key(key(record.page))
+                value(record.page.content, data, &writer)
+            }
+            writer.endObject()
+            return
+        }
+        struct Key: Hashable {
+            var block: Int32
+            var address: UInt64
+        }
+        let limit = max(1, batchPages)
+        var cursor = 0  // index (among this section's page records) where the batch starts
+        while true {
+            var slot: [Key: Int] = [:]
+            var order: [Key] = []
+            var last: [RAMPage.Content] = []
+            var end = Int.max  // the first record whose new key did not fit: the next batch
+            var i = 0
+            try scanPages(progress: progress) { record, _ in
+                guard record.sectionID == id && record.generation == generation else { return }
+                defer { i += 1 }
+                guard i >= cursor else { return }
+                let k = Key(block: record.page.block, address: record.page.address)
+                if let s = slot[k] {
+                    last[s] = record.page.content
+                } else if end == Int.max {
+                    if order.count < limit {
+                        slot[k] = order.count
+                        order.append(k)
+                        last.append(record.page.content)
                     } else {
-                        // The file shrank or cannot be mapped: print what can be read.
-                        let copy = bytes.copyBytes(at: offset, count: pageSize)
-                        copy.withUnsafeBytes { writer.hexBytesString($0) }
-                    }
-                    if let progress, offset >= nextReport {
-                        progress(offset)
-                        nextReport = offset + (4 << 20)
+                        end = i
                     }
                 }
             }
+            var dropped = [Bool](repeating: false, count: order.count)
+            if cursor > 0 {
+                var j = 0
+                try scanPages { record, _ in
+                    guard record.sectionID == id && record.generation == generation else { return }
+                    defer { j += 1 }
+                    if j < cursor, let s = slot[Key(block: record.page.block, address: record.page.address)] {
+                        dropped[s] = true
+                    }
+                }
+            }
+            for s in order.indices where !dropped[s] {
+                writer.key(key(RAMPage(block: order[s].block, address: order[s].address, content: last[s])))
+                value(last[s], nil, &writer)
+            }
+            if end == Int.max { break }
+            cursor = end
         }
         writer.endObject()
     }

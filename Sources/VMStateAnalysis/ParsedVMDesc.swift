@@ -146,39 +146,40 @@ final class ParsedVMDescCatalog {
         var compiledFields: [ParsedVMDescField] = []
         compiledFields.reserveCapacity(fields.count)
         for (i, f) in fields.enumerated() {
-            let fpath = "\(path).fields[\(i)]"
-            guard let fo = f.objectValue else { throw invalid(fpath, "expected an object, found \(f.kindName)") }
-            guard let name = fo["name"]?.stringValue else { throw invalid(fpath, "no string \"name\"") }
-            let fpathNamed = "\(fpath) (\"\(name)\")"
+            // (The paths are spelled only when there is an error to report.)
+            func fpath() -> String { "\(path).fields[\(i)]" }
+            guard let fo = f.objectValue else { throw invalid(fpath(), "expected an object, found \(f.kindName)") }
+            guard let name = fo["name"]?.stringValue else { throw invalid(fpath(), "no string \"name\"") }
+            func fpathNamed() -> String { "\(fpath()) (\"\(name)\")" }
             let typeValue = fo["type"]
             let type = typeValue?.stringValue
             let reader: ParsedVMDescField.Reader
             var size = 0
             if type == "struct" {
                 guard let sv = fo["struct"] else {
-                    throw invalid(fpathNamed, "type \"struct\" without a \"struct\" description")
+                    throw invalid(fpathNamed(), "type \"struct\" without a \"struct\" description")
                 }
-                guard let so = sv.objectValue else { throw invalid(fpathNamed, "\"struct\" must be an object") }
-                reader = .structure(try compile(so, path: fpathNamed + ".struct"))
+                guard let so = sv.objectValue else { throw invalid(fpathNamed(), "\"struct\" must be an object") }
+                reader = .structure(try compile(so, path: fpathNamed() + ".struct"))
             } else {
                 reader = parsedVMDescReaderKind(forType: type) ?? .generic
-                guard let sv = fo["size"] else { throw invalid(fpathNamed, "no \"size\"") }
+                guard let sv = fo["size"] else { throw invalid(fpathNamed(), "no \"size\"") }
                 guard let s = sv.intValue else {
-                    throw invalid(fpathNamed, "\"size\" must be an integer, found \(sv.formatted(.pythonCompact))")
+                    throw invalid(fpathNamed(), "\"size\" must be an integer, found \(sv.formatted(.pythonCompact))")
                 }
-                guard s >= 0 else { throw invalid(fpathNamed, "negative \"size\" \(s)") }
+                guard s >= 0 else { throw invalid(fpathNamed(), "negative \"size\" \(s)") }
                 size = s
             }
             var firstIndex: Int? = nil
             var count = 1
             if let al = fo["array_len"] {
                 // Compressed array: the entry describes elements 0 ..< array_len.
-                guard let n = al.intValue else { throw invalid(fpathNamed, "\"array_len\" must be an integer") }
+                guard let n = al.intValue else { throw invalid(fpathNamed(), "\"array_len\" must be an integer") }
                 firstIndex = 0
                 count = max(n, 1)
             } else if let iv = fo["index"] {
                 guard let idx = iv.intValue, idx >= 0 else {
-                    throw invalid(fpathNamed, "\"index\" must be a non-negative integer")
+                    throw invalid(fpathNamed(), "\"index\" must be a non-negative integer")
                 }
                 firstIndex = idx
             }

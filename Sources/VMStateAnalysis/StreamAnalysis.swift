@@ -73,6 +73,34 @@ public struct StreamAnalysis: Sendable {
         try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
     }
 
+    /// Reads the stream again from the start, calling `visit` for every RAM page record as it
+    /// is read, in stream order (the analysis keeps no page records for this: memory stays
+    /// bounded whatever the stream's size). `visit` gets the page's bytes for a data page of a
+    /// sequential stream, valid only during the call (nil for fill pages and mapped-ram pages:
+    /// read those at their offset). `progress` receives the offset reached now and then.
+    /// Throws `StreamAnalysisError` when the stream no longer reads as it did.
+    package func scanPages(
+        progress: ((Int) -> Void)? = nil, _ visit: (RAMPageRecord, UnsafeRawBufferPointer?) -> Void
+    ) throws(StreamAnalysisError) {
+        let catalog = try ParsedVMDescCatalog(json: vmdesc, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
+        var scratch = StreamAnalysis(scanning: self)
+        try withoutActuallyEscaping(visit) { (visit) throws(StreamAnalysisError) in
+            var reader = SectionReader(
+                bytes: bytes, catalog: catalog, options: Options(recordPages: false, progress: progress))
+            reader.pageVisitor = visit
+            try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &scratch) }
+        }
+    }
+
+    /// An empty analysis of the same stream, to run a second pass into.
+    private init(scanning other: StreamAnalysis) {
+        bytes = other.bytes
+        vmdesc = other.vmdesc
+        vmdescLocation = other.vmdescLocation
+        pageSize = other.pageSize
+        rules = other.rules
+    }
+
     /// Checks the magic and version at the start of a stream.
     public static func checkHeader(_ bytes: StreamBytes) throws(StreamAnalysisError) {
         let window = bytes.makeWindow()
@@ -253,6 +281,14 @@ private struct SectionReader {
     /// where the block's pages and their bitmap are in the file (docs/FORMAT.md §9).
     var mappedRAM = false
     var rules: StreamRules { catalog.rules }
+    /// Called for every RAM page record as it is read (``StreamAnalysis/scanPages``), with
+    /// the page's bytes for a data page of a sequential stream (nil for fill pages and
+    /// mapped-ram pages, whose bytes are elsewhere in the file).
+    var pageVisitor: ((RAMPageRecord, UnsafeRawBufferPointer?) -> Void)? = nil
+    /// The section id and generation (number of START records of that id) of the RAM section
+    /// being read, for ``pageVisitor``.
+    var ramSectionID: UInt32 = 0
+    var ramGeneration: [UInt32: Int] = [:]
 
     init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options) {
         self.bytes = bytes
@@ -397,6 +433,10 @@ private struct SectionReader {
                         throw error("expected RAM section version 4, found \(version)", at: dataStart - 4)
                     }
                     var r = RAMSection(version: Int(version))
+                    let generation = (ramGeneration[id] ?? 0) + 1
+                    ramGeneration[id] = generation
+                    r.generation = generation
+                    ramSectionID = id
                     var current: Int32 = -1
                     try readRAMPart(&r, current: &current)
                     ram[id] = r
@@ -436,6 +476,7 @@ private struct SectionReader {
                 if var r = ram[id] {
                     ram[id] = nil
                     var current = ramBlock[id] ?? -1
+                    ramSectionID = id
                     try readRAMPart(&r, current: &current)
                     ram[id] = r
                     ramBlock[id] = current
@@ -577,6 +618,16 @@ private struct SectionReader {
         let pageSize = catalog.pageSize
         let mask = UInt64(pageSize - 1)
         let record = options.recordPages
+        // The flags as local constants: the globals, initialized from another module, cost a
+        // `swift_once` call at every use, that is several per page record.
+        let flagZero = ramFlagZero, flagMemSize = ramFlagMemSize, flagPage = ramFlagPage
+        let flagEOS = ramFlagEOS, flagContinue = ramFlagContinue, flagXBZRLE = ramFlagXBZRLE
+        let flagHook = ramFlagHook, flagMultifdFlush = ramFlagMultifdFlush
+        // The highest page of the block in hand, kept here and stored in `ram` when the block
+        // changes and on return (an array update per page costs more than the rest).
+        var noteBlock = -1
+        var noteNext: UInt64 = 0
+        defer { if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext } }
         var blockIndex: [String: Int32] = [:]
         for (i, n) in ram.pageBlockNames.enumerated() { blockIndex[n] = Int32(i) }
         while true {
@@ -589,7 +640,7 @@ private struct SectionReader {
             pos += 8
             var flags = word & mask
             let address = word & ~mask
-            if flags & ramFlagMemSize != 0 {
+            if flags & flagMemSize != 0 {
                 ram.totalSize = address
                 var remaining = address
                 path = [.field("RAM blocks", nil)]
@@ -598,6 +649,8 @@ private struct SectionReader {
                     let length = try be64("the used length of RAM block \"\(name)\"")
                     if ignoreShared { _ = try be64("the address of RAM block \"\(name)\"") }
                     if mappedRAM {
+                        if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
+                        noteBlock = -1  // (the block's pages are noted by readMappedRAMBlock)
                         try readMappedRAMBlock(name: name, length: length, into: &ram, blockIndex: &blockIndex)
                     }
                     if let i = ram.blocks.firstIndex(where: { $0.name == name }) {
@@ -613,18 +666,17 @@ private struct SectionReader {
                     remaining -= length
                 }
                 path = []
-                flags &= ~ramFlagMemSize
+                flags &= ~flagMemSize
             }
-            if mappedRAM && flags & (ramFlagZero | ramFlagPage | ramFlagXBZRLE | ramFlagHook | ramFlagMultifdFlush) != 0
-            {
+            if mappedRAM && flags & (flagZero | flagPage | flagXBZRLE | flagHook | flagMultifdFlush) != 0 {
                 throw error(
                     "unexpected RAM flags 0x\(String(flags, radix: 16)) in a mapped-ram file, whose pages are at fixed offsets rather than in records",
                     at: wordOffset)
             }
-            if flags & (ramFlagZero | ramFlagPage) != 0 {
-                let isPage = flags & ramFlagZero == 0
-                if flags & ramFlagContinue != 0 {
-                    flags &= ~ramFlagContinue
+            if flags & (flagZero | flagPage) != 0 {
+                let isPage = flags & flagZero == 0
+                if flags & flagContinue != 0 {
+                    flags &= ~flagContinue
                     if current < 0 {
                         throw error(
                             "a RAM page with the CONTINUE flag, but no RAM block was named before it", at: wordOffset)
@@ -640,6 +692,7 @@ private struct SectionReader {
                     }
                 }
                 let content: RAMPage.Content
+                var data: UnsafeRawBufferPointer? = nil
                 if isPage {
                     if total - pos < pageSize {
                         path = [
@@ -648,29 +701,50 @@ private struct SectionReader {
                         try need(pageSize, "the page's data")
                     }
                     content = .data(offset: pos)
+                    if pageVisitor != nil {
+                        // Printing pages: make the page's bytes readable in the window.
+                        try need(pageSize, "the page's data")
+                        data = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + pageSize)])
+                    }
                     pos += pageSize
                     ram.dataPageCount += 1
-                    flags &= ~ramFlagPage
+                    flags &= ~flagPage
                 } else {
                     let fill = try u8("the fill byte of a zero page")
                     content = .fill(fill)
-                    flags &= ~ramFlagZero
+                    flags &= ~flagZero
                 }
                 ram.pageCount += 1
+                let b = Int(current)
+                if b != noteBlock {
+                    if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
+                    while ram.nextPageAddress.count <= b { ram.nextPageAddress.append(0) }
+                    noteBlock = b
+                    noteNext = ram.nextPageAddress[b]
+                }
+                if address < noteNext { ram.mayRepeatPages = true }
+                noteNext = address &+ 1
                 if record {
                     ram.pages.append(RAMPage(block: current, address: address, content: content))
                 }
-            } else if flags & ramFlagXBZRLE != 0 {
+                if let pageVisitor {
+                    pageVisitor(
+                        RAMPageRecord(
+                            sectionID: ramSectionID, generation: ram.generation,
+                            page: RAMPage(block: current, address: address, content: content)),
+                        data)
+                }
+            } else if flags & flagXBZRLE != 0 {
                 throw error(
                     "an XBZRLE-compressed RAM page (flag 0x40), which is not supported (the stream was written with the xbzrle capability)",
                     at: wordOffset)
-            } else if flags & ramFlagHook != 0 {
+            } else if flags & flagHook != 0 {
                 throw error("a RAM hook record (flag 0x80), which only RDMA migration writes", at: wordOffset)
             }
             // A bare MULTIFD_FLUSH record (QEMU 8.1.0-8.1.2 write them even without multifd;
             // later versions only with multifd): no payload, nothing to show.
-            flags &= ~ramFlagMultifdFlush
-            if flags & ramFlagEOS != 0 { break }
+            flags &= ~flagMultifdFlush
+            if flags & flagEOS != 0 { break }
             if flags != 0 {
                 if let compress = rules.compressPageFlag, flags & compress != 0 {
                     throw error(
@@ -739,12 +813,13 @@ private struct SectionReader {
         }
         let bitmap = bytes.copyBytes(at: Int(bitmapOffset), count: Int(bitmapSize))
         for i in 0..<Int(pages) where bitmap[i / 8] & (1 << UInt8(i % 8)) != 0 {
-            ram.pageCount += 1
+            let address = UInt64(i) * pageSize
+            let page = RAMPage(block: block, address: address, content: .data(offset: Int(pagesOffset + address)))
             ram.dataPageCount += 1
-            if options.recordPages {
-                let address = UInt64(i) * pageSize
-                ram.pages.append(
-                    RAMPage(block: block, address: address, content: .data(offset: Int(pagesOffset + address))))
+            ram.notePage(block: block, address: address)
+            if options.recordPages { ram.pages.append(page) }
+            if let pageVisitor {
+                pageVisitor(RAMPageRecord(sectionID: ramSectionID, generation: ram.generation, page: page), nil)
             }
         }
         pos = Int(pagesOffset + length)

@@ -177,7 +177,7 @@ private final class NSLockLike: @unchecked Sendable {
     }
 }
 
-/// A bounded read-only memory map of part of a stream file (32 MiB, more only while one read
+/// A bounded read-only memory map of part of a stream file (16 MiB, more only while one read
 /// needs more), moved along by a sequential reader. ``map(at:minCount:)`` hands back a buffer
 /// indexed by absolute stream offsets: valid for indices from the window's start (at most 4 KiB
 /// before the offset asked for) to its `count`; only those may be read. Bytes held in memory are
@@ -189,7 +189,7 @@ package final class StreamWindow {
     private var mapped: UnsafeMutableRawPointer?
     private var mappedLength = 0
     /// The size of a window.
-    package static let size = 32 << 20
+    package static let size = 16 << 20
 
     fileprivate init(_ owner: StreamBytes, fd: Int32, copied: UnsafeRawPointer?) {
         self.owner = owner

@@ -114,6 +114,35 @@ public struct RAMSection: Sendable, Equatable {
     public var pageCount: Int = 0
     /// Number of page records with data (the rest are fill pages).
     public var dataPageCount: Int = 0
+    /// Whether some page of a block came at or below the address of an earlier page of that
+    /// block: only then can a page have been sent twice (QEMU sends each pass over a block in
+    /// ascending address order, and a stream written in one pass never repeats a page).
+    public var mayRepeatPages = false
+    /// Per entry of `pageBlockNames`: one past the highest page address seen so far (0: none).
+    var nextPageAddress: [UInt64] = []
+    /// Which START record of its section id this is (1 for the first); page records read later
+    /// carry it, so a second pass can tell the pages of this section from those of an earlier
+    /// section that the same id replaced.
+    package var generation = 0
+
+    /// Counts a page record and keeps `mayRepeatPages` up to date (O(blocks) state).
+    @inline(__always) mutating func notePage(block: Int32, address: UInt64) {
+        pageCount += 1
+        let b = Int(block)
+        while nextPageAddress.count <= b { nextPageAddress.append(0) }
+        if address < nextPageAddress[b] { mayRepeatPages = true }
+        nextPageAddress[b] = address &+ 1
+    }
+}
+
+/// A page record as read, with the RAM section it belongs to (see ``RAMSection/generation``).
+package struct RAMPageRecord {
+    /// The RAM section's id.
+    package var sectionID: UInt32
+    /// The RAM section's generation (``RAMSection/generation``).
+    package var generation: Int
+    /// The page.
+    package var page: RAMPage
 }
 
 /// One section of a stream (every part of an iterative section merged into one).

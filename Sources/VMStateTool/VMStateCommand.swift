@@ -13,4 +13,9 @@ struct VMStateCommand: ParsableCommand {
             """,
         subcommands: [Analyze.self, Diff.self, Compat.self, Schema.self, Lint.self]
     )
+
+    static func main() {
+        if Analyze.runPlain(Array(CommandLine.arguments.dropFirst())) { return }
+        main(nil)
+    }
 }

@@ -7,11 +7,12 @@ import VMStateAnalysis
 #endif
 
 /// `vmstate analyze` on a stream larger than 4 GiB, run in a child process whose address space
-/// is limited (`ulimit -v`, i.e. RLIMIT_AS) to 256 MiB.
+/// is limited (`ulimit -v`, i.e. RLIMIT_AS) to 256 MiB, and whose peak resident memory must stay
+/// under 64 MiB (its `VmHWM`), with and without `--memory`.
 ///
 /// Why 256 MiB: the tool itself (the Swift runtime, GLib, the executable's mappings and thread
 /// stacks) runs in under 64 MiB of address space on a small stream (measured: `ulimit -v 65536`
-/// suffices), and the analyzer maps at most one 32 MiB window of the stream at a time (plus the
+/// suffices), and the analyzer maps at most one 16 MiB window of the stream at a time (plus the
 /// tail where the vmdesc sits). 256 MiB leaves room for that and for allocator slack, while a
 /// reader that mapped or read the whole 4.3 GiB stream (as the analyzer did before) fails at once.
 /// The limit bounds address space, which bounds memory too.
@@ -25,8 +26,11 @@ struct AnalyzeLargeStreamTests {
     static let blockLength: UInt64 = 0x1_1000_0000
     static let pageCount = Int(blockLength / 4096)
 
-    /// Writes the stream to `path` in 1 MiB pieces; returns its length.
-    static func writeStream(_ path: String) throws -> Int {
+    /// Writes the stream to `path` in 1 MiB pieces; returns its length. With `cycle`, the
+    /// records go round the first 256 pages of the block instead (page record n is for
+    /// address (n % 256) × 4096: every page is sent 4352 times), and the last 256 records are
+    /// filled with 0x5a instead of 0xa5 (the same length).
+    static func writeStream(_ path: String, cycle: Bool = false) throws -> Int {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
@@ -65,9 +69,13 @@ struct AnalyzeLargeStreamTests {
         while page < pageCount {
             let n = min(perChunk, pageCount - page)
             for k in 0..<n {
-                let header = UInt64(page + k) * 4096 | 0x28  // PAGE | CONTINUE
+                let number = cycle ? (page + k) % 256 : page + k
+                let header = UInt64(number) * 4096 | 0x28  // PAGE | CONTINUE
                 withUnsafeBytes(of: header.bigEndian) { h in
                     for i in 0..<8 { chunk[k * 4104 + i] = h[i] }
+                }
+                if cycle && page + k >= pageCount - 256 {
+                    for i in 8..<4104 { chunk[k * 4104 + i] = 0x5a }
                 }
             }
             try put(n == perChunk ? chunk : Array(chunk[0..<(n * 4104)]))
@@ -90,11 +98,148 @@ struct AnalyzeLargeStreamTests {
         return try Tool.spawn("/bin/sh", ["/bin/sh", "-c", script, stdinFrom ?? "sh", tool] + args)
     }
 
+    /// What `runStreaming` saw.
+    struct StreamingResult {
+        /// Exit status; -1 when killed by a signal.
+        var status: Int32
+        /// The signal that ended the tool, or 0.
+        var signal: Int32
+        var stderr: [UInt8]
+        /// Bytes written to stdout.
+        var stdoutCount: Int
+        /// Peak resident memory of the tool, KiB: the highest `VmHWM` of /proc/PID/status read
+        /// while it ran (sampled whenever output arrives and every 5 ms; the high-water mark of
+        /// the tool's own address space, which exec made new). Not `ru_maxrss` from `wait4`:
+        /// the child of `posix_spawn` shares this test process's memory until it execs, and
+        /// the kernel counts that memory's high-water mark into the child's `ru_maxrss`.
+        var maxRSSKiB: Int
+        /// How many samples were taken after the exec (at least one, or the peak is unknown).
+        var samples: Int
+    }
+
+    /// Runs `vmstate ARGS` under `ulimit -v KIB` with stdout and stderr on pipes (so stderr is
+    /// not a terminal), handing stdout to `consume` chunk by chunk as it arrives; when
+    /// `consume` returns false, stdout is closed and the rest of the output is not read.
+    static func runStreaming(kib: Int, _ args: [String], consume: (UnsafeRawBufferPointer) -> Bool) throws
+        -> StreamingResult
+    {
+        let tool = try #require(Tool.path)
+        var out: [Int32] = [0, 0]
+        var err: [Int32] = [0, 0]
+        guard pipe(&out) == 0, pipe(&err) == 0 else {
+            throw StreamFileError(path: "pipe", operation: "open", reason: String(cString: strerror(errno)))
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        for fd in out + err { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv = ["/bin/sh", "-c", "ulimit -v \(kib) && exec \"$@\"", "sh", tool] + args
+        let cArgv = argv.map { strdup($0) } + [nil]
+        defer { cArgv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, cArgv, environ)
+        close(out[1])
+        close(err[1])
+        var outOpen = true
+        defer {
+            if outOpen { close(out[0]) }
+            close(err[0])
+        }
+        guard rc == 0 else {
+            throw StreamFileError(path: "/bin/sh", operation: "spawn", reason: String(cString: strerror(rc)))
+        }
+        let size = 1 << 20
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { chunk.deallocate() }
+        var count = 0
+        var peak = 0
+        var samples = 0
+        func sample() {
+            guard let status = fopen("/proc/\(pid)/status", "r") else { return }
+            defer { fclose(status) }
+            var line = [CChar](repeating: 0, count: 256)
+            var isTool = false
+            while fgets(&line, Int32(line.count), status) != nil {
+                let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if text.hasPrefix("Name:") { isTool = text.contains("vmstate") }
+                let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+                if isTool && text.hasPrefix("VmHWM:"), fields.count >= 2, let kib = Int(fields[1]) {
+                    peak = max(peak, kib)
+                    samples += 1
+                }
+            }
+        }
+        while true {
+            var fds = pollfd(fd: out[0], events: Int16(POLLIN), revents: 0)
+            sample()
+            if poll(&fds, 1, 5) == 0 { continue }
+            let n = read(out[0], chunk, size)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            count += n
+            if !consume(UnsafeRawBufferPointer(start: chunk, count: n)) {
+                close(out[0])
+                outOpen = false
+                break
+            }
+        }
+        // (A progress bar or an error is a few KiB: it fits the pipe while stdout is read.)
+        var stderr: [UInt8] = []
+        while true {
+            let n = read(err[0], chunk, size)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            stderr += UnsafeRawBufferPointer(start: chunk, count: n)
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7F) == 0
+        return StreamingResult(
+            status: exited ? (status >> 8) & 0xFF : -1, signal: exited ? 0 : status & 0x7F, stderr: stderr,
+            stdoutCount: count, maxRSSKiB: peak, samples: samples)
+    }
+
     @Test func analyzeAStreamPast4GiBIn256MiBOfAddressSpace() throws {
         let path = "/tmp/vmstate-large-stream-\(getpid()).bin"
         defer { unlink(path) }
         let length = try Self.writeStream(path)
         #expect(length == 4_572_315_777)
+
+        // --memory prints each page as it reads it: the first pages arrive (in 64 MiB of
+        // resident memory) before the tool has looked at the rest of the stream; reading stops
+        // after them, and the tool ends on the closed pipe. (All 13.7 GB of text would take
+        // minutes in a debug build; the cycling stream below is printed whole.)
+        let hexPage = Array(repeating: "a5", count: 4096).joined(separator: " ")
+        let head =
+            """
+            {
+                "ram (2)": {
+                    "section sizes": {
+                        "pc.ram": "0x0000000110000000"
+                    },
+                    "memory": {
+                        "pc.ram (0x0000000000000000)": "\(hexPage)",
+                        "pc.ram (0x0000000000001000)": "\(hexPage)",
+                        "pc.ram (0x0000000000002000)": "\(hexPage)",
+            """
+        var received: [UInt8] = []
+        let memory = try Self.runStreaming(kib: 256 << 10, ["analyze", "--memory", path]) { chunk in
+            received += chunk.prefix(head.utf8.count - received.count)
+            return received.count < head.utf8.count
+        }
+        #expect(memory.status == 0 || memory.signal == SIGPIPE)
+        #expect(memory.stderr.isEmpty)
+        #expect(String(decoding: received, as: UTF8.self) == head)
+        #expect(memory.samples > 0 && memory.maxRSSKiB < 64 << 10, "--memory: \(memory.maxRSSKiB) KiB")
+
+        for args in [["analyze", path], ["analyze", "--tree", path], ["analyze", "--desc", path]] {
+            let r = try Self.runStreaming(kib: 256 << 10, args) { _ in true }
+            #expect(r.status == 0)
+            #expect(r.stderr.isEmpty)
+            #expect(r.samples > 0 && r.maxRSSKiB < 64 << 10, "\(args): \(r.maxRSSKiB) KiB")
+        }
 
         let json = try Self.runLimited(kib: 256 << 10, ["analyze", path])
         #expect(json.status == 0)
@@ -126,6 +271,42 @@ struct AnalyzeLargeStreamTests {
                     pages: 1114112 records, 1114112 with data, 0 filled
 
                 """)
+    }
+
+    /// --memory of a stream past 4 GiB that sends each of 256 pages 4352 times, printed whole:
+    /// 256 pages in order of first record, each with its last contents (0x5a), in 64 MiB of
+    /// resident memory. (Collecting the 1,114,112 page records first, as the tool once did,
+    /// takes more than that.)
+    @Test func memoryOfAStreamPast4GiBThatSendsPagesAgain() throws {
+        let path = "/tmp/vmstate-large-cycle-\(getpid()).bin"
+        defer { unlink(path) }
+        #expect(try Self.writeStream(path, cycle: true) == 4_572_315_777)
+        var text: [UInt8] = []
+        let r = try Self.runStreaming(kib: 256 << 10, ["analyze", "--memory", path]) { chunk in
+            text += chunk
+            return true
+        }
+        #expect(r.status == 0)
+        #expect(r.stderr.isEmpty)
+        #expect(r.samples > 0 && r.maxRSSKiB < 64 << 10, "\(r.maxRSSKiB) KiB")
+        let hexPage = Array(repeating: "5a", count: 4096).joined(separator: " ")
+        let pages = (0..<256).map { i -> String in
+            let address = String(i * 4096, radix: 16)
+            return
+                "            \"pc.ram (0x\(String(repeating: "0", count: 16 - address.count) + address))\": \"\(hexPage)\""
+        }
+        let expected =
+            """
+            {
+                "ram (2)": {
+                    "section sizes": {
+                        "pc.ram": "0x0000000110000000"
+                    },
+                    "memory": {
+
+            """ + pages.joined(separator: ",\n") + "\n        }\n    }\n}\n"
+        #expect(text.count == expected.utf8.count)
+        #expect(String(decoding: text, as: UTF8.self) == expected)
     }
 
     /// A stream from a pipe (copied to an unlinked temporary file first) prints what the same

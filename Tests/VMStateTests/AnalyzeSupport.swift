@@ -15,7 +15,11 @@ extension StreamAnalysis {
     /// The analyze-migration.py text: JSON with 4-space indent and a final newline.
     var pythonText: String {
         var w = JSONTextWriter(format: .python)
-        writeState(to: &w, memory: false)
+        do {
+            try writeState(to: &w, memory: false)
+        } catch {
+            return "error: \(error)"
+        }
         return w.text + "\n"
     }
 }

@@ -101,7 +101,7 @@ import VMStateAnalysis
     @Test func memoryDump() throws {
         let a = try StreamAnalysis(path: TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         var w = JSONTextWriter(format: .python)
-        a.writeState(to: &w, memory: true)
+        try a.writeState(to: &w, memory: true)
         let json = try JSONValue(parsing: w.text)
         guard let memory = json["ram (2)"]?["memory"]?.objectValue else {
             Issue.record("no memory object")

@@ -283,16 +283,23 @@ private struct JSONParserState {
         // Fast path: no escapes, plain ASCII or valid UTF-8.
         var scan = pos
         var hasEscape = false
+        var high: UInt8 = 0
         while scan < bytes.count {
             let b = bytes[scan]
             if b == UInt8(ascii: "\"") { break }
             if b == UInt8(ascii: "\\") { hasEscape = true; break }
             if b < 0x20 { throw error("control character \(describeByte(at: scan)) in string", at: scan) }
+            high |= b
             scan += 1
         }
         if scan >= bytes.count { throw error("unterminated string", at: start) }
         if !hasEscape {
             let slice = UnsafeRawBufferPointer(rebasing: bytes[pos..<scan])
+            if high < 0x80 {
+                // ASCII (all of a vmdesc): valid UTF-8 as it is; skips the generic validation.
+                pos = scan + 1
+                return String(decoding: slice, as: UTF8.self)
+            }
             guard let s = String(validating: slice, as: UTF8.self) else {
                 throw error("invalid UTF-8 in string", at: start)
             }
