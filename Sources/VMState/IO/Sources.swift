@@ -45,6 +45,8 @@ final class StreamSource: InputSource {
     private var storage: UnsafeMutableRawPointer
     private var capacity: Int
     private(set) var ended = false
+    /// The most bytes the window has held (read ahead, or held for the vmdesc).
+    private(set) var peakWindow = 0
     /// Bytes read from the stream so far (for error offsets).
     private(set) var consumed = 0
     // SAFETY: an empty window over `storage`, owned (g_malloc'ed in init, freed in deinit).
@@ -91,6 +93,7 @@ final class StreamSource: InputSource {
                 consumed += got
             }
         }
+        peakWindow = max(peakWindow, count)
         // SAFETY: `storage[0..<count]` holds the kept and the read bytes; valid until the next refill.
         return UnsafeRawBufferPointer(start: storage, count: count)
     }
