@@ -8,7 +8,7 @@ import Testing
 
 /// Streams to and from real files and pipes: a save to a local file writes its whole 4 KiB
 /// blocks with O_DIRECT (``DirectFile``) and the file holds the same bytes as the buffer save,
-/// wherever the stream's offset starts; a load from a pipe (not seekable) with SKIP_UNKNOWN /
+/// wherever the stream's offset starts, and loads back reading whole blocks with O_DIRECT; a load from a pipe (not seekable) with SKIP_UNKNOWN /
 /// KEEP_UNKNOWN gives the buffer load's result and holds at most what follows the RAM.
 @Suite struct StreamFileTests {
     /// A registry holding only RAM: `pages` pages, every fifth zero, the others a pattern
@@ -84,6 +84,17 @@ import Testing
         #expect(bytes.count == prefix + expected.count)
         #expect(Array(bytes.prefix(prefix)) == head)
         #expect(Array(bytes.dropFirst(prefix)) == expected)
+
+        // And back, from the prefix on: whole blocks read with O_DIRECT, the same RAM.
+        let target = try RAMMachine(pages: 5000)
+        memset(target.ram, 0xCC, target.length)
+        let input = try #require(g_file_read(gfile, nil, nil))
+        defer { g_object_unref(input) }
+        #expect(g_seekable_seek(OpaquePointer(input), goffset(prefix), G_SEEK_SET, nil, nil) != 0)
+        let source = StreamSource(UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self))
+        try target.registry.loadStream(MigrationFile(source: source), options: [])
+        #expect(memcmp(target.ram, machine.ram, target.length) == 0)
+        #expect(source.directBytes > 8 << 20, "\(source.directBytes)")  // (the last read, at the end, is short)
     }
 
     @Test func appendStreamGoesThroughTheStreamWithTheSameBytes() throws {

@@ -5,8 +5,9 @@ import CVMState
     import Glibc
 #endif
 
-/// The regular file behind a `GOutputStream`, opened a second time with `O_DIRECT`, so that a
-/// ``StreamSink`` writes whole 4 KiB blocks of a large stream past the page cache.
+/// The regular file behind a `GOutputStream` or `GInputStream`, opened a second time with
+/// `O_DIRECT`, so that a ``StreamSink`` writes (a ``StreamSource`` reads) whole 4 KiB blocks of
+/// a large stream past the page cache.
 ///
 /// Why: writing a stream through the page cache costs the kernel a new page of cache for every
 /// 4 KiB written (allocated, zeroed, charged, later written back); measured in
@@ -42,15 +43,30 @@ final class DirectFile {
 
     /// The direct file behind `stream`, or nil when the stream is not a regular file that
     /// takes direct writes.
-    init?(_ stream: UnsafeMutablePointer<GOutputStream>) {
-        guard Self.enabled, let oDirect = Self.oDirect, let fd = Self.descriptor(of: stream) else { return nil }
+    convenience init?(_ stream: UnsafeMutablePointer<GOutputStream>) {
+        guard let fd = Self.descriptor(of: UnsafeMutableRawPointer(stream)) else { return nil }
+        self.init(fd: fd, writing: true)
+    }
+
+    /// The direct file behind an input `stream` (a `GUnixInputStream`, the `GFileInputStream` of
+    /// a local file), for ``StreamSource``'s direct reads; nil as for output.
+    convenience init?(input stream: UnsafeMutablePointer<GInputStream>) {
+        guard let fd = Self.descriptor(of: UnsafeMutableRawPointer(stream)) else { return nil }
+        self.init(fd: fd, writing: false)
+    }
+
+    private init?(fd: Int32, writing: Bool) {
+        guard Self.enabled, let oDirect = Self.oDirect else { return nil }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
         let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, flags & O_APPEND == 0, flags & O_ACCMODE != O_RDONLY, lseek(fd, 0, SEEK_CUR) >= 0 else {
-            return nil
+        guard flags >= 0, lseek(fd, 0, SEEK_CUR) >= 0 else { return nil }
+        if writing {
+            guard flags & O_APPEND == 0, flags & O_ACCMODE != O_RDONLY else { return nil }
+        } else {
+            guard flags & O_ACCMODE != O_WRONLY else { return nil }
         }
-        let directFD = open("/proc/self/fd/\(fd)", O_WRONLY | oDirect | O_CLOEXEC)
+        let directFD = open("/proc/self/fd/\(fd)", (writing ? O_WRONLY : O_RDONLY) | oDirect | O_CLOEXEC)
         guard directFD >= 0 else { return nil }
         var same = stat()
         guard fstat(directFD, &same) == 0, same.st_dev == st.st_dev, same.st_ino == st.st_ino else {
@@ -115,6 +131,55 @@ final class DirectFile {
         return (head + done, nil)
     }
 
+    /// Reads whole blocks at the stream's offset, which must be on a block boundary, into
+    /// `dest` (aligned, `count` a multiple of the block), and moves the stream's offset past
+    /// them. Returns the bytes read (fewer at the end of the file, 0 there), nil when the file
+    /// system refused (the direct path is then off), or the failure (owned by the caller).
+    func read(into dest: UnsafeMutableRawPointer, _ count: Int) -> ReadResult? {
+        let at = Int(lseek(fd, 0, SEEK_CUR))
+        guard usable, at >= 0, at % Self.block == 0, count % Self.block == 0,
+            Int(bitPattern: dest) % Self.block == 0
+        else { return nil }
+        while true {
+            // SAFETY: `dest[0..<count]` is the caller's writable, aligned space.
+            let n = pread(directFD, dest, count, off_t(at))
+            if n >= 0 {
+                bytesRead += n
+                wroteDirect = true
+                _ = lseek(fd, off_t(at + n), SEEK_SET)
+                return .read(n)
+            }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EINVAL && !wroteDirect {
+                usable = false
+                return nil
+            }
+            return .failed(Self.error(code))
+        }
+    }
+
+    /// Skips `n` bytes of a regular file by moving the stream's offset (at most to the end of
+    /// the file); returns how many.
+    func skip(_ n: Int) -> Int {
+        var st = stat()
+        let at = Int(lseek(fd, 0, SEEK_CUR))
+        guard at >= 0, fstat(fd, &st) == 0 else { return 0 }
+        let k = max(0, min(n, Int(st.st_size) - at))
+        _ = lseek(fd, off_t(at + k), SEEK_SET)
+        return k
+    }
+
+    /// Bytes read with `O_DIRECT` so far.
+    private(set) var bytesRead = 0
+
+    enum ReadResult {
+        /// Bytes read (0 at the end of the file).
+        case read(Int)
+        /// The read failed (the GError is the caller's).
+        case failed(UnsafeMutablePointer<GError>)
+    }
+
     private static func error(_ code: Int32) -> UnsafeMutablePointer<GError> {
         g_error_new_literal(
             g_io_error_quark(), Int32(g_io_error_from_errno(code).rawValue), String(cString: g_strerror(code)))
@@ -134,7 +199,7 @@ final class DirectFile {
     /// The descriptor of a `GFileDescriptorBased` stream, or nil. GLib declares that interface in
     /// gio-unix-2.0, which the CGLib module does not include: its type and getter are found by
     /// name (both are exported by libgio-2.0).
-    private static func descriptor(of stream: UnsafeMutablePointer<GOutputStream>) -> Int32? {
+    private static func descriptor(of stream: UnsafeMutableRawPointer) -> Int32? {
         let type = g_type_from_name("GFileDescriptorBased")
         // SAFETY: a GOutputStream is a GTypeInstance (GObject's first member).
         guard type != 0,
@@ -143,7 +208,7 @@ final class DirectFile {
                 != 0,
             let getter = getFD
         else { return nil }
-        let fd = getter(UnsafeMutableRawPointer(stream))
+        let fd = getter(stream)
         return fd >= 0 ? fd : nil
     }
 
