@@ -97,6 +97,31 @@ import Testing
         #expect(source.directBytes > 8 << 20, "\(source.directBytes)")  // (the last read, at the end, is short)
     }
 
+    /// tmpfs keeps files in the page cache anyway: no direct writes or reads there (the test
+    /// passes trivially where /dev/shm is missing).
+    @Test func tmpfsFilesTakeThePlainPath() throws {
+        var template = Array("/dev/shm/vmstate-stream-file-XXXXXX".utf8CString)
+        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { return }
+        let path = String(cString: dir) + "/shm.bin"
+        defer { Self.remove(path) }
+        let machine = try RAMMachine(pages: 3000)
+        let expected = try machine.registry.save(machineType: "file")
+        let gfile = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+        let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+        #expect(try Self.save(machine.registry, to: Self.output(stream)) == 0)
+        #expect(g_output_stream_close(Self.output(stream), nil, nil) != 0)
+        g_object_unref(stream)
+        #expect(try Self.contents(path) == expected)
+        let input = try #require(g_file_read(gfile, nil, nil))
+        defer { g_object_unref(input) }
+        let source = StreamSource(UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self))
+        let target = try RAMMachine(pages: 3000)
+        memset(target.ram, 0xCC, target.length)
+        try target.registry.loadStream(MigrationFile(source: source), options: [])
+        #expect(source.directBytes == 0 && memcmp(target.ram, machine.ram, target.length) == 0)
+    }
+
     @Test func appendStreamGoesThroughTheStreamWithTheSameBytes() throws {
         let machine = try RAMMachine(pages: 3000)
         let expected = try machine.registry.save(machineType: "file")

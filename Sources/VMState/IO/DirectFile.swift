@@ -17,7 +17,7 @@ import CVMState
 /// Which streams: a `GFileDescriptorBased` stream (`GUnixOutputStream`, the `GFileOutputStream`
 /// of a local file) whose descriptor is a regular file, open for writing, not `O_APPEND`, and
 /// seekable, on a file system that accepts `O_DIRECT` (the second descriptor is opened through
-/// `/proc/self/fd`; when that fails the stream is written as any other). The stream's own
+/// `/proc/self/fd`; when that fails the stream is written as any other), and not on tmpfs. The stream's own
 /// descriptor keeps its flags; after each write its offset is set to the end of what was
 /// written, as if the bytes had gone through it. A file system that refuses the first direct
 /// write (`EINVAL`) turns the direct path off; the bytes then go through the stream.
@@ -61,6 +61,9 @@ final class DirectFile {
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
         let flags = fcntl(fd, F_GETFL)
         guard flags >= 0, lseek(fd, 0, SEEK_CUR) >= 0 else { return nil }
+        // tmpfs keeps its files in the page cache whatever the flags: nothing to skip there, and
+        // its direct reads are slower than its plain ones.
+        guard !Self.onTmpfs(fd) else { return nil }
         if writing {
             guard flags & O_APPEND == 0, flags & O_ACCMODE != O_RDONLY else { return nil }
         } else {
@@ -183,6 +186,24 @@ final class DirectFile {
     private static func error(_ code: Int32) -> UnsafeMutablePointer<GError> {
         g_error_new_literal(
             g_io_error_quark(), Int32(g_io_error_from_errno(code).rawValue), String(cString: g_strerror(code)))
+    }
+
+    /// Whether `fd` is on tmpfs: `fstatfs`'s `f_type` is Linux's `TMPFS_MAGIC`. `fstatfs` is
+    /// not imported into Swift: found by name in the C library; `f_type` is the first field of
+    /// `struct statfs` (a `long` on 64-bit Linux; elsewhere this answers false).
+    private static func onTmpfs(_ fd: Int32) -> Bool {
+        #if os(Linux) && (arch(x86_64) || arch(arm64) || arch(riscv64))
+            typealias FStatFS = @convention(c) (Int32, UnsafeMutableRawPointer?) -> Int32
+            guard let symbol = dlsym(nil, "fstatfs") else { return false }
+            // SAFETY: `fstatfs` has the C type `int (int, struct statfs *)`; 512 bytes hold a `struct statfs`
+            // (120 bytes on these architectures), and its first field is the `long` f_type.
+            let fstatfs = unsafeBitCast(symbol, to: FStatFS.self)
+            return withUnsafeTemporaryAllocation(byteCount: 512, alignment: 8) { buffer in
+                fstatfs(fd, buffer.baseAddress) == 0 && buffer.load(as: Int.self) == 0x0102_1994
+            }
+        #else
+            return false
+        #endif
     }
 
     /// `O_DIRECT` (not imported into Swift): Linux's value for this architecture, nil elsewhere.
