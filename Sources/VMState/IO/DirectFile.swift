@@ -38,9 +38,6 @@ final class DirectFile {
     /// False once the file system refused a direct write.
     private(set) var usable = true
 
-    /// Whether sinks may use direct writes at all (tests turn it off to compare).
-    nonisolated(unsafe) static var enabled = true
-
     /// The direct file behind `stream`, or nil when the stream is not a regular file that
     /// takes direct writes.
     convenience init?(_ stream: UnsafeMutablePointer<GOutputStream>) {
@@ -56,7 +53,7 @@ final class DirectFile {
     }
 
     private init?(fd: Int32, writing: Bool) {
-        guard Self.enabled, let oDirect = Self.oDirect else { return nil }
+        guard let oDirect = Self.oDirect else { return nil }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
         let flags = fcntl(fd, F_GETFL)
