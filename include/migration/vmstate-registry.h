@@ -108,7 +108,9 @@ typedef struct _GInputStream GInputStream;
  * limit. `out` is flushed at the end and never closed. A failed write returns false with the
  * stream's own GError (e.g. G_IO_ERROR_NO_SPACE, G_IO_ERROR_BROKEN_PIPE) whose message names the
  * section being written and the byte offset; other failures are VMSTATE_ERROR as for
- * vmstate_registry_save. Bytes written before a failure stay written.
+ * vmstate_registry_save. Bytes written before a failure stay written. A stream on a local
+ * regular file is written past the page cache with O_DIRECT, as vmstate_file_new_output_stream
+ * describes (the same bytes; no fsync either way).
  */
 bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_type,
                                      GOutputStream *out, GError **error);
@@ -124,7 +126,8 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with
  * VMSTATE_ERROR_UNKNOWN_SECTION. RAM is never held. An early end is VMSTATE_ERROR_SHORT_INPUT;
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
- * messages name the section and the byte offset. A read blocks as long as `in` blocks.
+ * messages name the section and the byte offset. A read blocks as long as `in` blocks. A
+ * stream on a local regular file is read with O_DIRECT (vmstate_file_new_input_stream).
  */
 bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, unsigned flags,
                                        GError **error);

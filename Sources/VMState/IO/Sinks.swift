@@ -67,20 +67,47 @@ final class ByteArraySink: OutputSink {
 /// A `GOutputStream` behind one bounded buffer (QEMU's QEMUFile buffers its channel the same
 /// way): the buffer is written out with `g_output_stream_write_all` when full and on flush.
 /// Holds a reference to the stream; never closes it.
+///
+/// When the stream writes to a regular file (a `GFileDescriptorBased` stream such as
+/// `GUnixOutputStream` or the `GFileOutputStream` of a local file, see ``DirectFile``), the
+/// buffer is 8 MiB and its whole 4 KiB blocks go to the file with `O_DIRECT`, past the page
+/// cache, through a second descriptor of the same file; the bytes before the first block
+/// boundary and after the last one go through the stream. The file holds the same bytes either
+/// way, and the stream's descriptor is left at the end of what was written.
 final class StreamSink: OutputSink {
     let buffer: UnsafeMutablePointer<GByteArray>
     private let stream: UnsafeMutablePointer<GOutputStream>
-    private(set) var passedOn = 0
+    /// Bytes written to the stream or the file so far.
+    private var written = 0
+    /// Where the bytes not yet written begin in the buffer: 0, or with ``DirectFile`` the index
+    /// at which their file offset falls on the same place in a 4 KiB block as their address
+    /// (so that whole blocks of the file are whole aligned blocks of the buffer).
+    private var start = 0
+    /// The file opened again with `O_DIRECT`, when the stream writes to a regular file.
+    private var direct: DirectFile?
+    /// Bytes written with `O_DIRECT` so far.
+    var directBytes: Int { direct?.bytesWritten ?? 0 }
+    /// The most bytes held before a write-out.
+    private let capacity: Int
+    /// Bytes passed on, less the unused bytes before ``start`` (so that `passedOn` plus the
+    /// buffer's `len` is the output's length).
+    var passedOn: Int { written - start }
     var limit: Int? { nil }
-    var reserveLimit: Int? { Self.bufferSize }
+    var reserveLimit: Int? { capacity }
 
     /// The buffer's size: 256 KiB.
     static let bufferSize = 256 << 10
+    /// The buffer's size when writing to a file with `O_DIRECT`: 8 MiB.
+    static let directBufferSize = 8 << 20
 
     init(_ stream: UnsafeMutablePointer<GOutputStream>) {
         self.stream = stream
         g_object_ref(stream)
-        buffer = g_byte_array_sized_new(guint(Self.bufferSize))
+        direct = DirectFile(stream)
+        capacity = direct == nil ? Self.bufferSize : Self.directBufferSize
+        // Room for the capacity starting anywhere in the first two blocks.
+        buffer = g_byte_array_sized_new(guint(capacity + (direct == nil ? 0 : 2 * DirectFile.block)))
+        realign()
     }
 
     deinit {
@@ -88,16 +115,31 @@ final class StreamSink: OutputSink {
         g_object_unref(stream)
     }
 
+    /// With ``DirectFile``: an empty buffer starting where the file's next offset falls in its
+    /// block; else an empty buffer.
+    private func realign() {
+        start = 0
+        // SAFETY: `buffer` is this sink's own GByteArray; `start < 2 * block` lies in its allocation
+        // (capacity + 2 blocks).
+        if let direct, direct.usable {
+            let block = DirectFile.block
+            let address = Int(bitPattern: UnsafeRawPointer(buffer.pointee.data))
+            start = (block - address % block) % block + direct.position % block
+        }
+        g_byte_array_set_size(buffer, guint(start))
+    }
+
     func makeRoom(_ n: Int, _ file: MigrationFile) -> Int? {
         // Once the stream failed, nothing more is written (QEMU drops writes after an error).
         guard file.streamError == nil else { return nil }
         // SAFETY: `buffer` is this sink's own GByteArray (made in init, unref'd only in deinit).
-        if Int(buffer.pointee.len) + n > Self.bufferSize && buffer.pointee.len > 0 {
-            guard writeOut(file) else { return nil }
+        let len = Int(buffer.pointee.len)
+        if len - start + n > capacity && len > start {
+            guard writeOut(file, all: false) else { return nil }
         }
         // One value larger than the buffer (a caller's put of a huge piece at once) gets room
-        // of its own size; the buffer shrinks back at the next write-out.
-        let want = max(Self.bufferSize, Int(buffer.pointee.len) + n)
+        // of its own size.
+        let want = max(start + capacity, Int(buffer.pointee.len) + n)
         let old = buffer.pointee.len
         g_byte_array_set_size(buffer, guint(want))
         g_byte_array_set_size(buffer, old)
@@ -105,31 +147,58 @@ final class StreamSink: OutputSink {
     }
 
     func flush(_ file: MigrationFile) -> Bool {
-        guard writeOut(file) else { return false }
+        guard writeOut(file, all: true) else { return false }
         var error: UnsafeMutablePointer<GError>?
         guard g_output_stream_flush(stream, nil, &error) != 0 else {
-            file.recordStreamError(error, at: passedOn)
+            file.recordStreamError(error, at: written)
             return false
         }
         return true
     }
 
-    private func writeOut(_ file: MigrationFile) -> Bool {
-        // SAFETY: `buffer` is owned (as in makeRoom); GLib reads `data[0..<len]`, all of it initialized
-        // (the file advances `len` only over bytes it wrote).
+    /// Writes the buffered bytes out: all of them (`all`), or (with ``DirectFile``) at least
+    /// its whole blocks, keeping the rest.
+    private func writeOut(_ file: MigrationFile, all: Bool) -> Bool {
+        // SAFETY: `buffer` is owned (as in makeRoom); `data[start..<len]` are bytes the file wrote.
         let len = Int(buffer.pointee.len)
-        guard len > 0 else { return true }
-        var written: gsize = 0
+        guard len > start else { return true }
+        let data = UnsafeMutableRawPointer(buffer.pointee.data!)
+        var done = start
+        if let direct {
+            let result = direct.write(data + start, len - start, through: stream)
+            written += result.written
+            done += result.written
+            if let error = result.error {
+                file.recordStreamError(error, at: written)
+                return false
+            }
+            let rest = len - done
+            let block = DirectFile.block
+            if !all && done > start && rest < block {
+                // Keep the rest (less than a block, starting on a block boundary of the file) at
+                // the buffer's first aligned address.
+                let aligned = (block - Int(bitPattern: data) % block) % block
+                // SAFETY: both ranges lie in the allocation (aligned + rest < 2 blocks <= len); memmove
+                // allows the overlap.
+                memmove(data + aligned, data + done, rest)
+                start = aligned
+                g_byte_array_set_size(buffer, guint(aligned + rest))
+                return true
+            }
+        }
+        var n: gsize = 0
         var error: UnsafeMutablePointer<GError>?
-        let ok = g_output_stream_write_all(stream, buffer.pointee.data, gsize(len), &written, nil, &error) != 0
-        passedOn += Int(written)
-        g_byte_array_set_size(buffer, 0)
+        let ok = g_output_stream_write_all(stream, data + done, gsize(len - done), &n, nil, &error) != 0
+        written += Int(n)
         guard ok else {
+            start = 0
+            g_byte_array_set_size(buffer, 0)
             file.recordStreamError(
                 error ?? g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), "short write"),
-                at: passedOn)
+                at: written)
             return false
         }
+        realign()
         return true
     }
 }

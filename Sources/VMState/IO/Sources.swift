@@ -40,47 +40,107 @@ final class GBytesSource: InputSource {
 /// A `GInputStream` read into one bounded window (256 KiB, larger only while one read needs
 /// more). Holds a reference to the stream; never closes it. A read of 0 bytes is the end; a
 /// failed read is recorded on the file (its GError kept, -EIO set) and also ends the input.
+///
+/// When the stream reads a regular file (``DirectFile``), the window is 8 MiB and is filled
+/// with whole 4 KiB blocks read with `O_DIRECT`, past the page cache (the bytes up to the first
+/// block boundary, and any after a short read, through the stream); skips move the offset.
 final class StreamSource: InputSource {
     private let stream: UnsafeMutablePointer<GInputStream>
     private var storage: UnsafeMutableRawPointer
     private var capacity: Int
+    /// Where the window starts in `storage`: 0, or with direct reads the offset that puts the
+    /// end of the kept bytes on an aligned address.
+    private var pad = 0
+    private let direct: DirectFile?
     private(set) var ended = false
+    /// The most bytes the window has held (read ahead, or held for the vmdesc).
+    private(set) var peakWindow = 0
     /// Bytes read from the stream so far (for error offsets).
     private(set) var consumed = 0
-    // SAFETY: an empty window over `storage`, owned (g_malloc'ed in init, freed in deinit).
+    // SAFETY: an empty window over `storage`, owned (allocated in init, freed in deinit).
     var initialWindow: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: 0) }
+    /// Bytes read with `O_DIRECT` so far.
+    var directBytes: Int { direct?.bytesRead ?? 0 }
 
     static let bufferSize = 256 << 10
+    /// The window's size with direct reads: 8 MiB.
+    static let directBufferSize = 8 << 20
 
     init(_ stream: UnsafeMutablePointer<GInputStream>) {
         self.stream = stream
         g_object_ref(stream)
-        capacity = Self.bufferSize
-        storage = g_malloc(gsize(capacity))!
+        direct = DirectFile(input: stream)
+        capacity = direct == nil ? Self.bufferSize : Self.directBufferSize
+        storage = Self.allocate(capacity, aligned: direct != nil)
     }
 
     deinit {
-        g_free(storage)
+        Self.free(storage, aligned: direct != nil)
         g_object_unref(stream)
+    }
+
+    /// `capacity` bytes, plus two blocks aligned to a block when `aligned`.
+    private static func allocate(_ capacity: Int, aligned: Bool) -> UnsafeMutableRawPointer {
+        aligned
+            ? g_aligned_alloc(gsize(capacity + 2 * DirectFile.block), 1, gsize(DirectFile.block))!
+            : g_malloc(gsize(capacity))!
+    }
+
+    private static func free(_ storage: UnsafeMutableRawPointer, aligned: Bool) {
+        if aligned { g_aligned_free(storage) } else { g_free(storage) }
     }
 
     func refill(keeping: Int, end: Int, need: Int, _ file: MigrationFile) -> UnsafeRawBufferPointer? {
         var count = end - keeping
-        if keeping > 0 && count > 0 {
-            // SAFETY: both ranges lie in `storage[0..<capacity]`; memmove allows the overlap.
-            memmove(storage, storage + keeping, count)
-        }
+        let block = DirectFile.block
+        // SAFETY: the window was `storage[pad..<pad + end]`; the kept bytes are its `keeping..<end`.
+        let kept = storage + pad + keeping
+        let newPad = direct == nil ? 0 : (block - count % block) % block
         if need > capacity {
             capacity = max(need, capacity * 2)
-            // SAFETY: the realloc moves the window; the file takes the returned window as its new base and
-            // drops any pointer into the old one (MigrationFile.refill).
-            storage = g_realloc(storage, gsize(capacity))!
+            // SAFETY: a new allocation; the kept bytes are copied over and the old one freed. The file takes
+            // the returned window as its new base and drops any pointer into the old one (MigrationFile.refill).
+            let grown = Self.allocate(capacity, aligned: direct != nil)
+            if count > 0 { (grown + newPad).copyMemory(from: kept, byteCount: count) }
+            Self.free(storage, aligned: direct != nil)
+            storage = grown
+        } else if count > 0 && kept != storage + newPad {
+            // SAFETY: both ranges lie in the allocation (newPad + count <= pad + end); memmove allows overlap.
+            memmove(storage + newPad, kept, count)
         }
+        pad = newPad
         // Read what fits, until `need` bytes are there.
         while count < need && !ended {
+            if let direct, direct.usable {
+                let position = direct.position
+                let space = (capacity - count) / block * block
+                if position % block == 0 && space > 0 {
+                    // SAFETY: `storage[pad + count..<pad + count + space]` is free space in the allocation
+                    // (pad < block, space <= capacity - count, allocation = capacity + 2 blocks); aligned, as
+                    // `pad + count` is a multiple of the block and `storage` is aligned.
+                    if let result = direct.read(into: storage + pad + count, space) {
+                        switch result {
+                        case .read(let got):
+                            if got == 0 { ended = true }
+                            count += got
+                            consumed += got
+                        case .failed(let error):
+                            ended = true
+                            file.recordStreamError(error, at: consumed)
+                        }
+                        continue
+                    }
+                }
+            }
+            // Through the stream: up to the next block boundary while direct reads are on.
+            var want = capacity - count
+            if let direct, direct.usable {
+                let position = direct.position
+                if position % block != 0 { want = min(want, block - position % block) }
+            }
             var error: UnsafeMutablePointer<GError>?
-            // SAFETY: `storage[count..<capacity]` is owned free space (count <= need <= capacity here).
-            let got = g_input_stream_read(stream, storage + count, gsize(capacity - count), nil, &error)
+            // SAFETY: `storage[pad + count..<pad + count + want]` is owned free space (count <= need <= capacity).
+            let got = g_input_stream_read(stream, storage + pad + count, gsize(want), nil, &error)
             if got < 0 {
                 ended = true
                 file.recordStreamError(error, at: consumed)
@@ -91,11 +151,18 @@ final class StreamSource: InputSource {
                 consumed += got
             }
         }
-        // SAFETY: `storage[0..<count]` holds the kept and the read bytes; valid until the next refill.
-        return UnsafeRawBufferPointer(start: storage, count: count)
+        peakWindow = max(peakWindow, count)
+        // SAFETY: `storage[pad..<pad + count]` holds the kept and the read bytes; valid until the next refill.
+        return UnsafeRawBufferPointer(start: storage + pad, count: count)
     }
 
     func skip(_ n: Int, _ file: MigrationFile) -> Int {
+        if let direct, direct.usable {
+            let done = direct.skip(n)
+            consumed += done
+            if done < n { ended = true }
+            return done
+        }
         var done = 0
         while done < n && !ended {
             var error: UnsafeMutablePointer<GError>?

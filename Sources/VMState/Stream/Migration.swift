@@ -28,7 +28,11 @@ final class Migration {
 
     /// Bytes per second, 0 for no limit (QEMU's `max-bandwidth`).
     var maxBandwidth: UInt64 = 0
-    private var windowStart = 0
+    private(set) var windowStart = 0
+    /// The rate limit's clock and sleep, in microseconds (tests replace them to check the
+    /// limit's windows without waiting).
+    var clock: () -> Int = { g_get_monotonic_time() }
+    var sleep: (Int) -> Void = { g_usleep(gulong($0)) }
     private var windowBytes = 0
 
     struct Stats {
@@ -268,9 +272,9 @@ final class Migration {
         let budget = max(Int(min(maxBandwidth / 10, UInt64(Int.max))), 1)
         guard windowBytes >= budget else { return }
         file.flush()
-        let now = g_get_monotonic_time()
+        let now = clock()
         let windowEnd = windowStart + 100_000
-        if now < windowEnd { g_usleep(gulong(windowEnd - now)) }
+        if now < windowEnd { sleep(windowEnd - now) }
         windowStart = max(now, windowEnd)
         windowBytes = 0
     }
