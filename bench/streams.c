@@ -46,7 +46,8 @@ static void plain_fd_stream_init(PlainFdStream *s) { s->fd = -1; }
 
 /* Saves `reg` to a new file at `path` (O_WRONLY|O_CREAT|O_TRUNC, as the shell of `exec:cat >
  * FILE` opens it; no fsync, no rename), through a GUnixOutputStream (`plain` false: the library
- * sees the file and writes with O_DIRECT) or a PlainFdStream; the time includes the close.
+ * sees the file and, with vmstate_registry_set_direct_io, writes with O_DIRECT) or a
+ * PlainFdStream; the time includes the close.
  * Returns the seconds, or a negative number on failure; the size in *size. */
 static double save_to_file(VMStateRegistry *reg, const char *path, gboolean plain, goffset *size) {
     GError *err = NULL;
@@ -64,6 +65,7 @@ static double save_to_file(VMStateRegistry *reg, const char *path, gboolean plai
     } else {
         out = g_unix_output_stream_new(fd, TRUE);
     }
+    vmstate_registry_set_direct_io(reg, !plain);
     if (!vmstate_registry_save_to_stream(reg, "bench", out, &err) || !g_output_stream_flush(out, NULL, &err)) {
         fprintf(stderr, "save to %s: %s\n", path, err->message);
         return -1;
@@ -132,6 +134,7 @@ int main(int argc, char **argv) {
     GError *err = NULL;
     VMStateRegistry *reg = vmstate_registry_new();
     VMStateRegistry *back = vmstate_registry_new();
+    vmstate_registry_set_direct_io(back, TRUE); /* read the O_DIRECT file back past the page cache */
     if (!vmstate_registry_add_ram(reg, "pc.ram", ram, length, &err) ||
         !vmstate_registry_add_ram(back, "pc.ram", copy, length, &err)) {
         fprintf(stderr, "%s\n", err->message);

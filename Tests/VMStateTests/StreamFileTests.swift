@@ -6,8 +6,9 @@ import Testing
 
 @testable import VMState
 
-/// Streams to and from real files and pipes: a save to a local file writes its whole 4 KiB
-/// blocks with O_DIRECT (``DirectFile``) and the file holds the same bytes as the buffer save,
+/// Streams to and from real files and pipes: with direct I/O on (off by default), a save to a
+/// local file writes its whole 4 KiB blocks with O_DIRECT (``DirectFile``) and the file holds
+/// the same bytes as the buffer save,
 /// wherever the stream's offset starts, and loads back reading whole blocks with O_DIRECT; a load from a pipe (not seekable) with SKIP_UNKNOWN /
 /// KEEP_UNKNOWN gives the buffer load's result and holds at most what follows the RAM.
 @Suite struct StreamFileTests {
@@ -48,7 +49,7 @@ import Testing
 
     /// Saves `registry` through a `StreamSink` over `out`; the sink's bytes written with O_DIRECT.
     static func save(_ registry: Registry, to out: UnsafeMutablePointer<GOutputStream>) throws -> Int {
-        let sink = StreamSink(out)
+        let sink = StreamSink(out, directIO: true)
         let file = MigrationFile(sink: sink)
         try registry.save(machineType: "file", to: file)
         #expect(file.flush())
@@ -91,10 +92,48 @@ import Testing
         let input = try #require(g_file_read(gfile, nil, nil))
         defer { g_object_unref(input) }
         #expect(g_seekable_seek(OpaquePointer(input), goffset(prefix), G_SEEK_SET, nil, nil) != 0)
-        let source = StreamSource(UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self))
+        let source = StreamSource(
+            UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self), directIO: true)
         try target.registry.loadStream(MigrationFile(source: source), options: [])
         #expect(memcmp(target.ram, machine.ram, target.length) == 0)
         #expect(source.directBytes > 8 << 20, "\(source.directBytes)")  // (the last read, at the end, is short)
+    }
+
+    /// Direct I/O is opt-in: by default a regular file is written and read through the stream
+    /// (the page cache); through the C API, `vmstate_registry_set_direct_io` turns it on and the
+    /// file holds the same bytes either way.
+    @Test func directIOIsOffByDefaultAndTheBytesAreTheSame() throws {
+        let machine = try RAMMachine(pages: 3000)
+        let expected = try machine.registry.save(machineType: "file")
+        let path = Self.newPath("plain.bin")
+        defer { Self.remove(path) }
+        let gfile = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+        let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+        let sink = StreamSink(Self.output(stream))
+        try machine.registry.save(machineType: "file", to: MigrationFile(sink: sink))
+        #expect(sink.directBytes == 0)
+        #expect(g_output_stream_close(Self.output(stream), nil, nil) != 0)
+        g_object_unref(stream)
+        #expect(try Self.contents(path) == expected)
+        let input = try #require(g_file_read(gfile, nil, nil))
+        let source = StreamSource(UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self))
+        let target = try RAMMachine(pages: 3000)
+        try target.registry.loadStream(MigrationFile(source: source), options: [])
+        #expect(source.directBytes == 0 && memcmp(target.ram, machine.ram, target.length) == 0)
+        g_object_unref(input)
+
+        for direct in [false, true] {
+            let reg = machine.registry.handle
+            vmstate_registry_set_direct_io(reg, direct)
+            #expect(machine.registry.directIO == direct)
+            let out = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+            var error: UnsafeMutablePointer<GError>? = nil
+            #expect(vmstate_registry_save_to_stream(reg, "file", Self.output(out), &error))
+            #expect(g_output_stream_close(Self.output(out), nil, nil) != 0)
+            g_object_unref(out)
+            #expect(try Self.contents(path) == expected)
+        }
     }
 
     /// tmpfs keeps files in the page cache anyway: no direct writes or reads there (the test
@@ -115,7 +154,8 @@ import Testing
         #expect(try Self.contents(path) == expected)
         let input = try #require(g_file_read(gfile, nil, nil))
         defer { g_object_unref(input) }
-        let source = StreamSource(UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self))
+        let source = StreamSource(
+            UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self), directIO: true)
         let target = try RAMMachine(pages: 3000)
         memset(target.ram, 0xCC, target.length)
         try target.registry.loadStream(MigrationFile(source: source), options: [])

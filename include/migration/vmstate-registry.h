@@ -108,9 +108,9 @@ typedef struct _GInputStream GInputStream;
  * limit. `out` is flushed at the end and never closed. A failed write returns false with the
  * stream's own GError (e.g. G_IO_ERROR_NO_SPACE, G_IO_ERROR_BROKEN_PIPE) whose message names the
  * section being written and the byte offset; other failures are VMSTATE_ERROR as for
- * vmstate_registry_save. Bytes written before a failure stay written. A stream on a local
- * regular file is written past the page cache with O_DIRECT, as vmstate_file_new_output_stream
- * describes (the same bytes; no fsync either way).
+ * vmstate_registry_save. Bytes written before a failure stay written. With
+ * vmstate_registry_set_direct_io a stream on a local regular file is written past the page cache
+ * with O_DIRECT (the same bytes; no fsync either way).
  */
 bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_type,
                                      GOutputStream *out, GError **error);
@@ -126,11 +126,24 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with
  * VMSTATE_ERROR_UNKNOWN_SECTION. RAM is never held. An early end is VMSTATE_ERROR_SHORT_INPUT;
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
- * messages name the section and the byte offset. A read blocks as long as `in` blocks. A
- * stream on a local regular file is read with O_DIRECT (vmstate_file_new_input_stream).
+ * messages name the section and the byte offset. A read blocks as long as `in` blocks. With
+ * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT.
  */
 bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, unsigned flags,
                                        GError **error);
+
+/**
+ * Whether vmstate_registry_save_to_stream and vmstate_registry_load_from_stream use O_DIRECT on
+ * a GFileDescriptorBased stream (GUnixOutputStream/GUnixInputStream, a local GFileOutputStream/
+ * GFileInputStream) over a regular file (not O_APPEND, not tmpfs), as QEMU's `direct-io`
+ * migration parameter (QEMU 9.0+) does for file migration. Off by default. When on, the buffer
+ * is 8 MiB and its whole 4 KiB blocks are written (read) through a second descriptor of the same
+ * file opened with O_DIRECT by /proc/self/fd; the rest goes through the stream, whose offset
+ * ends where the bytes end. The file holds the same bytes. File systems refusing O_DIRECT get
+ * plain I/O. Worth it where filling the page cache is slow (docs/PERFORMANCE.md); a file written
+ * this way is not in the page cache, so reading it back soon after reads the disk.
+ */
+void vmstate_registry_set_direct_io(VMStateRegistry *reg, bool enable);
 
 /** The machine type of the last loaded stream, or NULL. Owned by the registry; valid until the
  *  next call of this function or vmstate_registry_free. */

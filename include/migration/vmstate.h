@@ -343,11 +343,6 @@ typedef struct _GInputStream GInputStream;
  * QEMU's QEMUFile buffers its channel; qemu_fclose drops the reference and does not close `out`.
  * A failed write sets the file's error to -EIO (qemu_file_get_error) and keeps the GError; later
  * writes are dropped. The output has no size limit. NULL if `out` is NULL.
- * When `out` is a GFileDescriptorBased stream (GUnixOutputStream, a local GFileOutputStream) on
- * a regular file (not O_APPEND, not tmpfs), the buffer is 8 MiB and its whole 4 KiB blocks are
- * written with O_DIRECT through a second descriptor of the same file (opened by
- * /proc/self/fd), past the page cache; the rest goes through `out`, whose offset ends where the
- * bytes end. The file holds the same bytes. File systems refusing O_DIRECT get plain writes.
  */
 QEMUFile *vmstate_file_new_output_stream(GOutputStream *out);
 /**
@@ -356,9 +351,6 @@ QEMUFile *vmstate_file_new_output_stream(GOutputStream *out);
  * read or peek needs more); a read of 0 bytes is the end of the input. Reading past the end, or
  * a failed read, sets the file's error to -EIO and yields zeros, as for a GBytes file; the
  * GError of a failed read is kept. A read blocks as long as `in` blocks. NULL if `in` is NULL.
- * A GFileDescriptorBased `in` on a regular file (not tmpfs) is read in whole 4 KiB blocks with
- * O_DIRECT into an 8 MiB buffer, as vmstate_file_new_output_stream writes; skips move the
- * offset; `in`'s offset follows what was read.
  */
 QEMUFile *vmstate_file_new_input_stream(GInputStream *in);
 /**

@@ -114,7 +114,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_save_to_stream: NULL argument"))
     }
     // SAFETY: StreamSink takes its own ref on `out`.
-    let file = MigrationFile(sink: StreamSink(out))
+    let file = MigrationFile(sink: StreamSink(out, directIO: r.directIO))
     do throws(VMStateError) {
         try r.save(machineType: machine_type.map { String(cString: $0) }, to: file)
         return true
@@ -132,13 +132,18 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_stream: NULL argument"))
     }
     // SAFETY: StreamSource takes its own ref on `input`.
-    let file = MigrationFile(source: StreamSource(input))
+    let file = MigrationFile(source: StreamSource(input, directIO: r.directIO))
     do throws(VMStateError) {
         try r.loadStream(file, options: Registry.LoadOptions(rawValue: flags))
         return true
     } catch let failure {
         return setGError(error, failure, streamOf: file)
     }
+}
+
+/// C's `vmstate_registry_set_direct_io`, declared and documented in `migration/vmstate-registry.h`.
+@c @implementation public func vmstate_registry_set_direct_io(_ reg: OpaquePointer?, _ enable: Bool) {
+    registry(reg)?.directIO = enable
 }
 
 /// C's `vmstate_registry_machine_type`, declared and documented in `migration/vmstate-registry.h`.

@@ -100,10 +100,13 @@ final class StreamSink: OutputSink {
     /// The buffer's size when writing to a file with `O_DIRECT`: 8 MiB.
     static let directBufferSize = 8 << 20
 
-    init(_ stream: UnsafeMutablePointer<GOutputStream>) {
+    /// A sink over `stream` (it takes a reference). `directIO`: write whole blocks of a regular
+    /// file with `O_DIRECT` (``DirectFile``), as QEMU's `direct-io` migration parameter; off by
+    /// default, since a file written past the page cache is read back from the disk.
+    init(_ stream: UnsafeMutablePointer<GOutputStream>, directIO: Bool = false) {
         self.stream = stream
         g_object_ref(stream)
-        direct = DirectFile(stream)
+        direct = directIO ? DirectFile(stream) : nil
         capacity = direct == nil ? Self.bufferSize : Self.directBufferSize
         // Room for the capacity starting anywhere in the first two blocks.
         buffer = g_byte_array_sized_new(guint(capacity + (direct == nil ? 0 : 2 * DirectFile.block)))

@@ -66,10 +66,13 @@ final class StreamSource: InputSource {
     /// The window's size with direct reads: 8 MiB.
     static let directBufferSize = 8 << 20
 
-    init(_ stream: UnsafeMutablePointer<GInputStream>) {
+    /// A source over `stream` (it takes a reference). `directIO`: read whole blocks of a
+    /// regular file with `O_DIRECT` (``DirectFile``), past the page cache; off by default (a
+    /// file the page cache holds reads faster through it).
+    init(_ stream: UnsafeMutablePointer<GInputStream>, directIO: Bool = false) {
         self.stream = stream
         g_object_ref(stream)
-        direct = DirectFile(input: stream)
+        direct = directIO ? DirectFile(input: stream) : nil
         capacity = direct == nil ? Self.bufferSize : Self.directBufferSize
         storage = Self.allocate(capacity, aligned: direct != nil)
     }

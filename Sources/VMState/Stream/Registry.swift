@@ -106,6 +106,9 @@ public final class Registry {
     private(set) var configurationExtra: [UInt8] = []
     /// The emulator's dirty log for live migrations (`vmstate_registry_set_dirty_log`).
     var dirtyLog: (fn: VMStateDirtyLogFn, opaque: UnsafeMutableRawPointer?)?
+    /// Whether saves to and loads from GIO streams on regular files use `O_DIRECT`
+    /// (`vmstate_registry_set_direct_io`); off by default.
+    var directIO = false
     private var machineTypeC: UnsafeMutablePointer<CChar>?
     private(set) var layout: [LayoutEntry]?
 
