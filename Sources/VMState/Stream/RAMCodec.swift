@@ -14,15 +14,18 @@ enum RAMCodec {
     struct LoadState {
         var lastBlock: Int?
         var lastBlockName = ""
+        /// The configuration lists x-ignore-shared: each block's length is followed by its be64
+        /// guest address (QEMU `ram_save_setup`), kept here by block name.
+        var ignoreShared = false
+        var addresses: [String: UInt64] = [:]
     }
 
-    /// Writes the RAM as a START part (sizes) and an END part (every page), each page straight
-    /// from guest memory into the file's buffer.
+    /// Checks that the RAM fits the file's sink when it has a size limit (a `GByteArray`),
+    /// before anything is written: by the plain upper bound, else by counting the non-zero
+    /// pages. Returns the bytes to reserve for ``saveEnd``.
     ///
-    /// - Throws: ``VMStateError`` when the file's sink has a size limit (a `GByteArray`) that
-    ///   the RAM records would pass: checked before any page is written, by counting the
-    ///   non-zero pages when the plain upper bound does not fit.
-    static func save(_ blocks: [Registry.RAMBlock], sectionID: UInt32, _ file: MigrationFile) throws(VMStateError) {
+    /// - Throws: ``VMStateError`` when the RAM records would pass the limit.
+    static func reserveSave(_ blocks: [Registry.RAMBlock], _ file: MigrationFile) throws(VMStateError) -> Int {
         let pageSize = StreamFormat.pageSize
         var reservation = blocks.reduce(0) { $0 + $1.length + $1.length / pageSize * 9 + $1.idstr.utf8.count + 1 }
         if let limit = file.outputLimit, reservation > limit - 64 - 4096 {
@@ -37,13 +40,20 @@ enum RAMCodec {
                     reservation += isZeroPage(page) ? 9 : 8 + pageSize
                 }
             }
-            let header = 5 + 4 + 8 + 4 + 8 + 8 + 5 + blocks.reduce(0) { $0 + $1.idstr.utf8.count + 9 }
+            let header = 5 + 4 + 8 + 4 + 8 + 8 + 5 + 5 + blocks.reduce(0) { $0 + $1.idstr.utf8.count + 17 }
             if reservation + header > limit {
                 throw ByteArraySink.tooLarge(file.written, reservation + header)
             }
         }
-        saveStart(blocks, sectionID: sectionID, file)
+        return reservation
+    }
 
+    /// Writes the RAM END part: every page straight from guest memory into the file's buffer
+    /// (ZERO or PAGE records, CONTINUE after a block's first), EOS, the footer when `footer`.
+    static func saveEnd(
+        _ blocks: [Registry.RAMBlock], sectionID: UInt32, reservation: Int, footer: Bool, _ file: MigrationFile
+    ) {
+        let pageSize = StreamFormat.pageSize
         file.putByte(StreamFormat.sectionEnd)
         file.putBE32(sectionID)
         file.reserve(reservation)
@@ -53,7 +63,7 @@ enum RAMCodec {
             for offset in stride(from: 0, to: block.length, by: pageSize) {
                 // A failed stream stops the save (checked every 1 MiB of RAM).
                 if offset & 0xF_FFFF == 0 && file.errorCode != 0 { return }
-                // SAFETY: as above: a whole page inside the registered block.
+                // SAFETY: a whole page inside the registered block (offset + pageSize <= length).
                 let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
                 let isZero = isZeroPage(page)
                 file.putBE64(UInt64(offset) | (isZero ? zero : RAMCodec.page) | (first ? 0 : continueFlag))
@@ -66,8 +76,10 @@ enum RAMCodec {
             }
         }
         file.putBE64(eos)
-        file.putByte(StreamFormat.footer)
-        file.putBE32(sectionID)
+        if footer {
+            file.putByte(StreamFormat.footer)
+            file.putBE32(sectionID)
+        }
     }
 
     static func isZeroPage(_ page: UnsafeRawBufferPointer) -> Bool {
@@ -95,6 +107,10 @@ enum RAMCodec {
                 while seen < address {
                     let name = try blockName(file)
                     guard let length = file.getBE64() else { throw short(file, "RAM block length") }
+                    if state.ignoreShared {
+                        guard let address = file.getBE64() else { throw short(file, "RAM block address") }
+                        state.addresses[name] = address
+                    }
                     if let blocks {
                         guard let block = blocks.first(where: { $0.idstr == name }) else {
                             throw VMStateError(
