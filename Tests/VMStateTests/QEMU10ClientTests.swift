@@ -110,4 +110,118 @@ struct QEMU10ClientTests {
             #expect(outcome.error?.contains(message) == true, "\(outcome.error ?? "")")
         }
     }
+
+    /// QEMU 10.0 as the destination: our live migration of a loaded QEMU 10.0 stream, RAM
+    /// changed between passes through the dirty log, a CMOS byte and a RAM word set before
+    /// completing, into `qemu-system-x86_64 -M pc -m 16 -incoming tcp:127.0.0.1:PORT` of QEMU
+    /// 10.0 (LiveMigrationQEMUTests does the same with QEMU 7.2).
+    @Test func qemu10IsTheDestinationOfOurLiveMigration() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: original)
+        try machine.registry.load(original, options: .keepUnknown)
+        let block = try #require(machine.blocks.first { $0.0 == "pc.ram" })
+        let ram = (block.0, block.1)
+        let log = LiveMigrationTests.DirtyLog()
+        log.attach(machine.registry)
+
+        let dir = try QEMU10.workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = try LiveMigrationQEMUTests.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [
+            QEMU10.script, "run", "python3", "/work/qemu-incoming.py", "tcp:127.0.0.1:\(port)",
+            "o /b 0x70 0x50", "i /b 0x71", "xp /1wx 0x7000", "xp /1wx 0x9000", "--", "-M", "pc", "-m", "16",
+        ]
+        process.currentDirectoryURL = dir
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        #expect(LiveMigrationQEMUTests.readLine(pipe.fileHandleForReading) == "listening")
+
+        let connection = try LiveMigrationTests.connect(port)
+        defer { g_object_unref(connection) }
+        var error: UnsafeMutablePointer<GError>?
+        let mig = try #require(
+            vmstate_migration_start(
+                StreamIOTests.handle(machine.registry), nil, LiveMigrationTests.output(connection), &error),
+            "\(LiveMigrationTests.message(error))")
+        defer { vmstate_migration_free(mig) }
+        var pending: UInt64 = 0
+        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
+        log.write(ram, 0x9000, 0xCAFE_D00D)
+        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
+        withUnsafeMutableBytes(of: &rtc.pointee.cmos_data) { $0[0x50] = 0xA7 }
+        log.write(ram, 0x7000, 0x1234_5678)
+        #expect(vmstate_migration_complete(mig, &error), "\(LiveMigrationTests.message(error))")
+        var stats = VMStateMigrationStats()
+        vmstate_migration_get_stats(mig, &stats)
+        let pages = machine.blocks.reduce(0) { $0 + $1.2 / 4096 }
+        #expect(stats.passes == 2 && stats.pages_sent == UInt64(pages + 1 + 1))
+        g_io_stream_close(UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self), nil, nil)
+
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let outcome = try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
+        #expect(outcome.status == "completed", "QEMU 10.0 said: \(outcome.error ?? "nothing")")
+        try #require(outcome.outputs.count == 4)
+        #expect(outcome.outputs[1].contains("= 0xa7"), "inb 0x71 after selecting CMOS 0x50: \(outcome.outputs[1])")
+        #expect(outcome.outputs[2].contains("0x12345678"), "guest RAM at 0x7000: \(outcome.outputs[2])")
+        #expect(outcome.outputs[3].contains("0xcafed00d"), "guest RAM at 0x9000: \(outcome.outputs[3])")
+    }
+
+    /// QEMU 10.0 as the source: `-M pc -m 16` runs its firmware and migrates live (a small
+    /// max-bandwidth, several passes, SWITCHOVER_START) into our registry listening on
+    /// 127.0.0.1; the result equals the stopped source's RAM (pmemsave) and CMOS bytes.
+    @Test func qemu10IsTheSourceOfALiveMigrationIntoOurRegistry() throws {
+        let shape = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
+        let destination = try LiveMigrationTests.Destination(
+            machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let dir = try QEMU10.workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        let cmos = Array(0x0E..<0x40)
+        var commands = ["pmemsave 0 0x1000000 \"/work/guest.ram\""]
+        for index in cmos { commands += ["o /b 0x70 \(index)", "i /b 0x71"] }
+        let (_, output) = try QEMU10.run(
+            [
+                "run", "python3", "/work/qemu-live-source.py", "tcp:127.0.0.1:\(destination.listener.port)", "1",
+                "2000000",
+            ] + commands + ["--", "-M", "pc", "-m", "16"], in: dir)
+        let outcome = try JSONDecoder().decode(LiveMigrationQEMUTests.SourceOutcome.self, from: output)
+        let result = destination.wait()
+        #expect(result.ok, "\(result.message)")
+        #expect(outcome.status == "completed", "\(outcome)")
+        try #require(outcome.outputs.count == 1 + 2 * cmos.count)
+        #expect(machine.registry.streamVersion == .qemu10_0)
+        #expect(machine.registry.loadedRules?.switchoverStart == true)
+
+        // Guest RAM below 16 MiB equals pc.ram, except the legacy window 0xa0000-0xfffff.
+        let dumped = try TestPaths.readBytes(dir.appendingPathComponent("guest.ram").path)
+        let ram = try #require(machine.blocks.first { $0.0 == "pc.ram" })
+        try #require(dumped.count == ram.2)
+        var differing = 0
+        dumped.withUnsafeBytes { d in
+            for page in stride(from: 0, to: ram.2, by: 4096) where !(0xA0000..<0x100000).contains(page) {
+                if memcmp(d.baseAddress! + page, ram.1 + page, 4096) != 0 { differing += 1 }
+            }
+        }
+        #expect(differing == 0)
+        #expect(dumped.contains { $0 != 0 })
+
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
+        let ours = withUnsafeBytes(of: &rtc.pointee.cmos_data) { Array($0) }
+        for (n, index) in cmos.enumerated() {
+            let line = outcome.outputs[2 + 2 * n]
+            // mc146818rtc reads 0x37 (IBM PS/2 century byte) as 0x32 (the century).
+            let value = ours[index == 0x37 ? 0x32 : index]
+            #expect(line.contains(String(format: "= 0x%02x", value)), "CMOS \(index): QEMU \(line), ours \(value)")
+        }
+    }
 }

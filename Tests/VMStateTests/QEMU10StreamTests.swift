@@ -461,6 +461,48 @@ import VMStateAnalysis
         #expect(try back.save() == saved)
     }
 
+    /// A live migration of a loaded QEMU 10.0 stream writes for QEMU 10.0 (as its save does):
+    /// the 10.0 vmdesc, and SWITCHOVER_START right before the RAM END, after the passes; one of
+    /// a QEMU 7.2 stream writes no command.
+    @Test func liveMigrationWritesForTheRegistrysVersion() throws {
+        for (dir, version) in [
+            (TestPaths.qemu10Fixtures, QEMUStreamVersion.qemu10_0), (TestPaths.qemuFixtures, .qemu7_2),
+        ] {
+            let stream = try TestPaths.readBytes(dir + "/pc-bios/stream.bin")
+            let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
+            try machine.registry.load(stream, options: .keepUnknown)
+            #expect(machine.registry.streamVersion == version)
+            let out = LiveMigrationTests.memoryStream()
+            defer { g_object_unref(out) }
+            var error: UnsafeMutablePointer<GError>?
+            let mig = try #require(
+                vmstate_migration_start(StreamIOTests.handle(machine.registry), nil, out, &error),
+                "\(LiveMigrationTests.message(error))")
+            defer { vmstate_migration_free(mig) }
+            #expect(vmstate_migration_iterate(mig, nil, &error))
+            #expect(vmstate_migration_iterate(mig, nil, &error))
+            #expect(vmstate_migration_complete(mig, &error), "\(LiveMigrationTests.message(error))")
+            let bytes = LiveMigrationTests.bytes(of: out)
+            let ramID: UInt32 = version == .qemu10_0 ? 1 : 2
+            let commands = Self.offsets(of: Self.switchoverStart, in: bytes)
+            if version == .qemu10_0 {
+                // After the START and the two PARTs, right before the RAM END.
+                let c = try #require(commands.first)
+                #expect(commands.count == 1)
+                #expect(Array(bytes[c + 5..<c + 10]) == [0x03] + be32(ramID))
+                #expect(Self.offsets(of: [0x02] + be32(ramID), in: Array(bytes[..<c])).count >= 2)
+                #expect(try Self.vmdescText(bytes).hasPrefix(#"{"configuration": {"vmsd_name": "configuration""#))
+            } else {
+                #expect(commands.isEmpty)
+                #expect(try Self.vmdescText(bytes).hasPrefix(#"{"page_size": 4096, "devices": ["#))
+            }
+            let back = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
+            try back.registry.load(bytes, options: .keepUnknown)
+            #expect(back.sameRAM(as: machine))
+            #expect(back.registry.streamVersion == version)
+        }
+    }
+
     @Test func cAPISetsAndReadsTheVersion() throws {
         let reg = try #require(vmstate_registry_new())
         defer { vmstate_registry_free(reg) }
