@@ -290,6 +290,55 @@ import VMStateAnalysis
         #expect(analysis.rules == .qemu100)
     }
 
+    /// QEMU 7.2's x-ignore-shared stream (which neither QEMU script reads): its capability and
+    /// block addresses load, and it saves back byte for byte, kept or with RAM registered.
+    @Test func qemu72XIgnoreSharedLoadsAndSavesByteForByte() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/x-ignore-shared/stream.bin")
+        let kept = Registry()
+        try kept.load(stream, options: .keepUnknown)
+        #expect(kept.streamVersion == .qemu7_2 && kept.capabilities == ["x-ignore-shared"])
+        #expect(try kept.save() == stream)
+
+        let ramKey = "ram (2)"
+        let expected = try Self.analyze("pc-bios", dir: TestPaths.qemuFixtures)
+        #expect(expected[ramKey] != nil)
+        let machine = try Machine(stream: stream, analyze: expected)
+        try machine.registry.load(stream, options: .keepUnknown)
+        #expect(machine.registry.ramAddresses["pc.bios"] == 0xfffc_0000)
+        #expect(machine.registry.ramAddresses["pc.rom"] == 0xc_0000)
+        let image = try Self.ramImage(stream, ignoreShared: true)
+        for (block, sent) in image {
+            let host = try #require(machine.blocks[block]).host
+            for (offset, content) in sent {
+                #expect(
+                    Array(UnsafeRawBufferPointer(start: host + offset, count: 4096)) == content, "\(block) \(offset)")
+            }
+        }
+        let saved = try machine.registry.save()
+        #expect(Self.offsets(of: Self.switchoverStart, in: saved).isEmpty)
+        let again = try Machine(stream: stream, analyze: expected)
+        try again.registry.load(saved, options: .keepUnknown)
+        #expect(again.registry.ramAddresses == machine.registry.ramAddresses)
+        #expect(try again.registry.save() == saved)
+    }
+
+    /// x-ignore-shared without an address for a registered block (a block the loaded stream
+    /// did not have) cannot be saved back for that configuration.
+    @Test func xIgnoreSharedNeedsEveryBlocksAddress() throws {
+        let stream = try Self.stream("x-ignore-shared")
+        let machine = try Machine(stream: stream, analyze: try Self.analyze("x-ignore-shared"))
+        try machine.registry.load(stream, options: .keepUnknown)
+        let extra = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { extra.deallocate() }
+        try machine.registry.addRAM(idstr: "extra", host: extra, length: 4096)
+        let error = try #require(thrownError(VMStateError.self) { _ = try machine.registry.save() })
+        #expect(error.kind == .ram)
+        #expect(
+            error.description
+                == "extra: the configuration has x-ignore-shared, which gives each RAM block's guest address, and the loaded stream gave none for RAM block extra (at byte 0)"
+        )
+    }
+
     // MARK: - errors
 
     /// pc-bios with its SWITCHOVER_START (at 0x7b54b) replaced.
