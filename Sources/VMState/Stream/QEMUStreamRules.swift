@@ -1,6 +1,7 @@
 // What differs between the QEMU versions (and machine types) whose whole streams the registry
 // reads and writes, in one place (docs/FORMAT.md §9): the next version is one more case here.
-// Everything else (header, section records, RAM records, subsections) is common to all.
+// The analyzer's reading rules are beside it (StreamRules.swift). Everything else (header,
+// section records, RAM records, subsections) is common to all.
 
 /// The QEMU version a stream is written for (C: `VMSTATE_STREAM_QEMU_7_2`,
 /// `VMSTATE_STREAM_QEMU_10_0`, the raw values).
