@@ -509,7 +509,7 @@ public final class Registry {
     /// failure leaves the sections before it loaded.
     ///
     /// - Parameters:
-    ///   - bytes: A whole stream, as QEMU 7.2 or ``save(machineType:)`` writes it.
+    ///   - bytes: A whole stream, as QEMU 7.2, QEMU 8.x-10.0 (docs/FORMAT.md §9) or ``save(machineType:)`` writes it.
     ///   - options: What to do with sections no device was registered for.
     /// - Throws: ``VMStateError`` with the section, the field path and the byte offset.
     public func load(_ bytes: [UInt8], options: LoadOptions = []) throws(VMStateError) {
