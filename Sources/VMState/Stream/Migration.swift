@@ -65,6 +65,13 @@ final class Migration {
         guard !registry.ramBlocks.isEmpty else {
             throw VMStateError(.failed, reason: "a live migration needs at least one RAM block")
         }
+        let keepsConfiguration = machineType == nil || machineType == registry.loadedMachineType
+        guard !(keepsConfiguration && registry.capabilities.contains("mapped-ram")) else {
+            throw VMStateError(
+                .failed,
+                reason: "the loaded stream has the capability mapped-ram (a file migration's layout): a live "
+                    + "migration of it needs another machine type, which drops its configuration")
+        }
         let plan = try registry.beginStream(machineType: machineType, file, ramIfMissing: true)
         machine = plan.machine
         rules = plan.rules
@@ -297,7 +304,7 @@ extension RAMCodec {
     /// `ram_save_setup`).
     static func saveStart(
         _ blocks: [Registry.RAMBlock], sectionID: UInt32, addresses: [String: UInt64]? = nil, footer: Bool = true,
-        _ file: MigrationFile
+        mappedRAM: Bool = false, _ file: MigrationFile
     ) {
         file.putByte(StreamFormat.sectionStart)
         file.putBE32(sectionID)
@@ -313,11 +320,46 @@ extension RAMCodec {
             file.putBytes(name)
             file.putBE64(UInt64(block.length))
             if let addresses { file.putBE64(addresses[block.idstr] ?? 0) }
+            if mappedRAM { putMappedRAMBlock(block, file) }
         }
         file.putBE64(eos)
         if footer {
             file.putByte(StreamFormat.footer)
             file.putBE32(sectionID)
+        }
+    }
+
+    /// A block's mapped-ram header, bitmap, padding and page region, at the file offsets QEMU
+    /// 10.0 gives them (`mapped_ram_setup_ramblock`): the bitmap right after the 28-byte header,
+    /// the pages at the next 1 MiB boundary, one page per page of the block (a zero page is
+    /// zeros: a hole in QEMU's file), the bit of each non-zero page set.
+    static func putMappedRAMBlock(_ block: Registry.RAMBlock, _ file: MigrationFile) {
+        let pageSize = StreamFormat.pageSize
+        let pages = block.length / pageSize
+        let bitmapSize = (pages + 63) / 64 * 8
+        let bitmapOffset = file.written + mappedRAMHeaderSize
+        let pagesOffset = (bitmapOffset + bitmapSize + mappedRAMAlignment - 1) / mappedRAMAlignment * mappedRAMAlignment
+        file.putBE32(1)
+        file.putBE64(UInt64(pageSize))
+        file.putBE64(UInt64(bitmapOffset))
+        file.putBE64(UInt64(pagesOffset))
+        var bitmap = [UInt8](repeating: 0, count: bitmapSize)
+        for i in 0..<pages {
+            // SAFETY: page i of the registered block (i < length / pageSize).
+            if !isZeroPage(UnsafeRawBufferPointer(start: block.host + i * pageSize, count: pageSize)) {
+                bitmap[i / 8] |= 1 << UInt8(i % 8)
+            }
+        }
+        file.putBytes(bitmap)
+        file.putZeros(pagesOffset - bitmapOffset - bitmapSize)
+        for i in 0..<pages {
+            if i & 0xFF == 0 && file.errorCode != 0 { return }
+            // SAFETY: as above; putBytes copies the page.
+            if bitmap[i / 8] & (1 << UInt8(i % 8)) != 0 {
+                file.putBytes(block.host + i * pageSize, pageSize)
+            } else {
+                file.putZeros(pageSize)
+            }
         }
     }
 

@@ -110,6 +110,8 @@ public final class Registry {
         let vmdesc: VMDescWriter
         /// Guest addresses to write after each RAM block's length (x-ignore-shared), or nil.
         let ramAddresses: [String: UInt64]?
+        /// The configuration has mapped-ram: RAM pages at file offsets (docs/FORMAT.md §9).
+        let mappedRAM: Bool
     }
 
     private(set) var devices: [Device] = []
@@ -234,7 +236,7 @@ public final class Registry {
         let rules = plan.rules
         let vmdesc = plan.vmdesc
         let hasRAM = !ramBlocks.isEmpty && plan.sections.contains { if case .ram = $0 { true } else { false } }
-        let reservation = hasRAM ? try RAMCodec.reserveSave(ramBlocks, file) : 0
+        let reservation = hasRAM ? try RAMCodec.reserveSave(ramBlocks, mappedRAM: plan.mappedRAM, file) : 0
 
         // QEMU's phases: setup (RAM START, early-setup devices), iterate (RAM PARTs), then
         // SWITCHOVER_START when the rules send it, and the complete phase (RAM END, devices).
@@ -248,7 +250,9 @@ public final class Registry {
             }
             if let id = ramEnd {
                 file.context = "ram"
-                RAMCodec.saveEnd(ramBlocks, sectionID: id, reservation: reservation, footer: rules.sectionFooters, file)
+                RAMCodec.saveEnd(
+                    ramBlocks, sectionID: id, reservation: reservation, footer: rules.sectionFooters,
+                    mappedRAM: plan.mappedRAM, file)
                 ramEnd = nil
             }
         }
@@ -262,7 +266,8 @@ public final class Registry {
                 guard hasRAM else { break }
                 file.context = "ram"
                 RAMCodec.saveStart(
-                    ramBlocks, sectionID: id, addresses: plan.ramAddresses, footer: rules.sectionFooters, file)
+                    ramBlocks, sectionID: id, addresses: plan.ramAddresses, footer: rules.sectionFooters,
+                    mappedRAM: plan.mappedRAM, file)
                 ramEnd = id
             case .kept(let bytes, let json):
                 if bytes.first != StreamFormat.sectionStart && bytes.first != StreamFormat.sectionPart {
@@ -397,7 +402,9 @@ public final class Registry {
             entries.append(.device(index: index, sectionID: nextID))
             nextID += 1
         }
-        return StreamPlan(machine: machine, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses)
+        return StreamPlan(
+            machine: machine, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses,
+            mappedRAM: caps.contains("mapped-ram"))
     }
 
     /// The vmdesc's `"configuration"` member as QEMU 10.0 writes it (`vmstate_configuration`

@@ -140,19 +140,21 @@ final class StreamLoader {
         configurationExtra = file.bytes(from: extraStart, to: file.position)
         file.mark = nil
         ramState.ignoreShared = capabilities.contains("x-ignore-shared")
+        ramState.mappedRAM = capabilities.contains("mapped-ram")
     }
 
-    /// A capability of the configuration section: those QEMU 7.2 and 10.0 validate, except
-    /// `mapped-ram` (its pages are at file offsets, not records: not loaded by the registry).
+    /// A capability of the configuration section: those QEMU 7.2 and 10.0 validate
+    /// (`x-ignore-shared`, `mapped-ram`), not both at once.
     private func checkCapability(_ name: String, at: Int) throws(VMStateError) {
-        if name == "mapped-ram" {
-            throw bad(
-                at,
-                "the stream has the capability mapped-ram (a QEMU 9.0+ file migration with RAM at fixed file "
-                    + "offsets), which the registry does not load (vmstate analyze reads it)")
-        }
         guard QEMUStreamRules.validatedCapabilities(.qemu10_0).contains(name) else {
-            throw bad(at, "unknown capability \"\(name)\" in the configuration section", expected: "x-ignore-shared")
+            throw bad(
+                at, "unknown capability \"\(name)\" in the configuration section",
+                expected: "x-ignore-shared or mapped-ram")
+        }
+        if name == "mapped-ram" && capabilities.contains("x-ignore-shared")
+            || name == "x-ignore-shared" && capabilities.contains("mapped-ram")
+        {
+            throw bad(at, "the capabilities x-ignore-shared and mapped-ram together are not supported")
         }
     }
 
