@@ -35,3 +35,18 @@ ensure_test_deps() {
     apt_need python3 command -v python3
     apt_need valgrind command -v valgrind
 }
+
+# QEMU 10.0 for the tests that use it as a peer (Tests/VMStateTests/QEMU10ClientTests.swift):
+# scripts/qemu/qemu10 setup when its chroot is missing (as root, a minute or two, once per
+# machine). When it cannot be set up (not root, no network) those tests skip, saying why.
+ensure_qemu10() {
+    local qemu10
+    qemu10="$(vmstate_root)/scripts/qemu/qemu10"
+    if "$qemu10" version >/dev/null 2>&1; then return 0; fi
+    if [ "$(id -u)" != 0 ]; then
+        echo "==> QEMU 10.0 is not set up and needs root (scripts/qemu/qemu10 setup): its tests will skip" >&2
+        return 0
+    fi
+    echo "==> setting up QEMU 10.0 (scripts/qemu/qemu10 setup)" >&2
+    "$qemu10" setup >&2 || echo "==> QEMU 10.0 could not be set up: its tests will skip" >&2
+}

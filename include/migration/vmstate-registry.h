@@ -1,9 +1,11 @@
 /*
- * swift-vmstate: whole migration streams in QEMU 7.2's format (docs/FORMAT.md §5).
+ * swift-vmstate: whole migration streams in QEMU 7.2's and QEMU 10.0's formats (docs/FORMAT.md
+ * §5, §9).
  *
  * A registry holds the devices (a description and its opaque, by idstr and instance id) and
- * the RAM blocks of an emulator. Save writes a stream QEMU 7.2 can load; load reads a stream
- * written by QEMU 7.2 (or by save) into the registered devices and RAM.
+ * the RAM blocks of an emulator. Save writes a stream QEMU 7.2 or QEMU 10.0 can load (see
+ * vmstate_registry_set_stream_version); load reads a stream written by QEMU 7.2, QEMU 8.x-10.0
+ * (or by save) into the registered devices and RAM.
  *
  * Return convention: every function that takes `GError **error` returns true on success, and
  * false with `*error` set (domain VMSTATE_ERROR, a VMStateErrorCode) on failure when `error` is
@@ -149,15 +151,58 @@ void vmstate_registry_set_direct_io(VMStateRegistry *reg, bool enable);
  *  next call of this function or vmstate_registry_free. */
 const char *vmstate_registry_machine_type(VMStateRegistry *reg);
 
-/* ---- Live migration (pre-copy), as QEMU 7.2 migrates ---------------------------------------
+/* ---- The QEMU version streams are written for ----------------------------------------------
  *
- * The stream is the one QEMU 7.2 writes during a live migration: header, configuration, the RAM
+ * What differs between the two (checked against QEMU 7.2.22 and 10.0.13, docs/FORMAT.md §9):
+ * - QEMU 10.0 sends MIG_CMD_SWITCHOVER_START (bytes 08 00 0b 00 00: QEMU_VM_COMMAND, be16
+ *   command 11, be16 length 0) after the last RAM part, before the RAM END section and the
+ *   devices, for machine types pc-i440fx-10.0 / pc-q35-10.0 and newer (and any machine type
+ *   that is not a versioned pc one); not for 9.2 and older (hw_compat_9_2). QEMU 7.2 refuses
+ *   the command ("MIG_CMD 0xb unknown"), so 7.2 streams never hold it.
+ * - QEMU 10.0's vmdesc starts with "configuration", the description of the configuration
+ *   section, before "page_size".
+ * - Both: machine types pc-i440fx-2.3 and older send neither the configuration section nor
+ *   section footers (hw_compat_2_3); QEMU 10.0 no longer has such machine types.
+ * Loading accepts streams of both versions whatever the setting: SWITCHOVER_START (with length
+ * 0; any other command or length fails with VMSTATE_ERROR_BAD_STREAM naming the command and the
+ * byte offset), the configuration's capabilities x-ignore-shared (each RAM block's guest
+ * address after its length, kept for the re-save) and mapped-ram (QEMU 9.0+ file migrations:
+ * after each block's length a 28-byte header, the page bitmap right after it, the pages at the
+ * next 1 MiB boundary; set pages load, the others are zeroed; a save of such a stream for its
+ * own machine type writes the same layout at the same offsets; a live migration of it is
+ * refused), and streams without configuration and footers.
+ */
+
+/** Streams QEMU 7.2 loads (the default). */
+#define VMSTATE_STREAM_QEMU_7_2 702
+/** Streams QEMU 10.0 loads. */
+#define VMSTATE_STREAM_QEMU_10_0 1000
+
+/**
+ * Sets the QEMU version that vmstate_registry_save, _save_to_stream and live migrations write
+ * streams for: VMSTATE_STREAM_QEMU_7_2 or VMSTATE_STREAM_QEMU_10_0 (another value fails with
+ * VMSTATE_ERROR_FAILED). Every successful load sets it too, to the loaded stream's version (a
+ * stream with SWITCHOVER_START or a vmdesc starting with "configuration" is QEMU 10.0's), so a
+ * loaded stream is saved back as it came; the later of the two calls wins. A loaded stream
+ * saved back for its own machine type and version keeps its own configuration, footers and
+ * command; otherwise they follow the machine type's rules above.
+ */
+bool vmstate_registry_set_stream_version(VMStateRegistry *reg, uint32_t version, GError **error);
+
+/** The QEMU version streams are written for (VMSTATE_STREAM_QEMU_7_2 or _10_0); 0 for NULL. */
+uint32_t vmstate_registry_stream_version(VMStateRegistry *reg);
+
+/* ---- Live migration (pre-copy), as QEMU migrates --------------------------------------------
+ *
+ * The stream is the one QEMU writes during a live migration: header, configuration, the RAM
  * section START (QEMU_VM_SECTION_START: RAM_SAVE_FLAG_MEM_SIZE with the block list, EOS,
  * footer), then one QEMU_VM_SECTION_PART per pass (the dirty pages as PAGE / ZERO records, EOS,
  * footer), then with the guest stopped the RAM section END (the last dirty pages), one FULL
- * section per device, QEMU_VM_EOF and the vmdesc. No QEMU_VM_COMMAND is sent (QEMU 10.0's
- * SWITCHOVER_START is unknown to 7.2). The destination is vmstate_registry_load_from_stream on
- * the receiving end (or QEMU's `-incoming`).
+ * section per device, QEMU_VM_EOF and the vmdesc. It is written for the registry's stream
+ * version (vmstate_registry_set_stream_version), as a save is: for QEMU 10.0 with a 10.0
+ * machine type, MIG_CMD_SWITCHOVER_START comes right before the RAM END (QEMU 7.2 never gets
+ * it). The destination is vmstate_registry_load_from_stream on the receiving end (or QEMU's
+ * `-incoming`).
  */
 
 /**

@@ -151,3 +151,26 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     // SAFETY: the string is owned by the registry, valid as the header says (see machineTypeCString).
     registry(reg)?.machineTypeCString()
 }
+
+/// C's `vmstate_registry_set_stream_version`, declared and documented in `migration/vmstate-registry.h`.
+@c @implementation public func vmstate_registry_set_stream_version(
+    _ reg: OpaquePointer?, _ version: UInt32, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg) else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_set_stream_version: NULL argument"))
+    }
+    guard let v = QEMUStreamVersion(rawValue: version) else {
+        return fail(
+            error,
+            VMStateError(
+                .failed, reason: "unknown stream version",
+                expected: "VMSTATE_STREAM_QEMU_7_2 (702) or VMSTATE_STREAM_QEMU_10_0 (1000)", actual: "\(version)"))
+    }
+    r.streamVersion = v
+    return true
+}
+
+/// C's `vmstate_registry_stream_version`, declared and documented in `migration/vmstate-registry.h`.
+@c @implementation public func vmstate_registry_stream_version(_ reg: OpaquePointer?) -> UInt32 {
+    registry(reg)?.streamVersion.rawValue ?? 0
+}

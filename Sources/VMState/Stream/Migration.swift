@@ -1,22 +1,26 @@
 import CGLib
 import CVMState
 
-/// A live (pre-copy) migration of a registry to a GIO stream, in the record order QEMU 7.2
-/// writes while it migrates a running guest (`migration/ram.c`, `migration/savevm.c`):
+/// A live (pre-copy) migration of a registry to a GIO stream, in the record order QEMU writes
+/// while it migrates a running guest (`migration/ram.c`, `migration/savevm.c`), for the
+/// registry's ``Registry/streamVersion`` (the rules ``Registry/save(machineType:)`` uses):
 ///
 /// 1. ``start``: header, configuration, the RAM section START (MEM_SIZE + block list, EOS,
-///    footer). Every page counts as dirty.
+///    footer), kept early-setup sections. Every page counts as dirty.
 /// 2. ``iterate``: one QEMU_VM_SECTION_PART per pass with the dirty pages (PAGE / ZERO records,
 ///    EOS, footer), then the dirty log is synced.
-/// 3. ``complete`` (guest stopped): the RAM section END with the last dirty pages, every device
-///    as a FULL section (the order ``Registry/save(machineType:)`` uses), QEMU_VM_EOF, vmdesc.
+/// 3. ``complete`` (guest stopped): MIG_CMD_SWITCHOVER_START when the rules send it (QEMU 10.0
+///    with a 10.0 machine type; QEMU 7.2 refuses it, `MIG_CMD 0xb unknown`), the RAM section
+///    END with the last dirty pages, every device as a FULL section (the order
+///    ``Registry/save(machineType:)`` uses), QEMU_VM_EOF, vmdesc.
 ///
-/// No QEMU_VM_COMMAND is written: QEMU 10.0's SWITCHOVER_START is refused by QEMU 7.2
-/// (`MIG_CMD 0xb unknown`). The RAM section's record layout is ``RAMCodec``'s.
+/// The RAM section's record layout is ``RAMCodec``'s.
 final class Migration {
     let registry: Registry
     let file: MigrationFile
     private let machine: String
+    private let rules: QEMUStreamRules
+    private let vmdesc: VMDescWriter
     private let ramSectionID: UInt32
     /// Devices and kept sections in stream order (the RAM is not among them).
     private let entries: [Registry.LayoutEntry]
@@ -65,17 +69,34 @@ final class Migration {
         guard !registry.ramBlocks.isEmpty else {
             throw VMStateError(.failed, reason: "a live migration needs at least one RAM block")
         }
-        let (machine, sections) = try registry.beginStream(machineType: machineType, file, ramIfMissing: true)
-        self.machine = machine
+        let keepsConfiguration = machineType == nil || machineType == registry.loadedMachineType
+        guard !(keepsConfiguration && registry.capabilities.contains("mapped-ram")) else {
+            throw VMStateError(
+                .failed,
+                reason: "the loaded stream has the capability mapped-ram (a file migration's layout): a live "
+                    + "migration of it needs another machine type, which drops its configuration")
+        }
+        let plan = try registry.beginStream(machineType: machineType, file, ramIfMissing: true)
+        machine = plan.machine
+        rules = plan.rules
+        vmdesc = plan.vmdesc
         // RAM goes first (START, PARTs, END); the other sections follow in the save's order.
-        ramSectionID = sections.lazy.compactMap { if case .ram(let id) = $0 { id } else { nil } }.first!
-        entries = sections.filter { if case .ram = $0 { false } else { true } }
+        ramSectionID = plan.sections.lazy.compactMap { if case .ram(let id) = $0 { id } else { nil } }.first!
+        entries = plan.sections.filter { if case .ram = $0 { false } else { true } }
         dirty = registry.ramBlocks.map { [UInt64](repeating: 0, count: ($0.length / StreamFormat.pageSize + 63) / 64) }
         try syncDirtyLog()
         markAllDirty()
 
         file.context = "ram"
-        RAMCodec.saveStart(registry.ramBlocks, sectionID: ramSectionID, file)
+        RAMCodec.saveStart(
+            registry.ramBlocks, sectionID: ramSectionID, addresses: plan.ramAddresses, footer: rules.sectionFooters,
+            file)
+        // Early-setup sections belong to the setup phase.
+        file.context = nil
+        for case .keptEarly(let bytes, let json) in entries {
+            file.putBytes(bytes)
+            if let json { vmdesc.raw(nil, json) }
+        }
         file.flush()
         file.context = nil
         try Registry.checkOutput(file)
@@ -184,21 +205,19 @@ final class Migration {
         let t0 = g_get_monotonic_time()
         try syncDirtyLog()
         do throws(VMStateError) {
+            if rules.switchoverStart { Registry.putSwitchoverStart(file) }
             try sendDirtyPages(section: StreamFormat.sectionEnd)
-            let vmdesc = VMDescWriter()
-            vmdesc.startObject()
-            vmdesc.int("page_size", Int64(StreamFormat.pageSize))
-            vmdesc.startArray("devices")
             for entry in entries {
                 switch entry {
                 case .device(let index, let id):
                     file.context = registry.devices[index].idstr
-                    try registry.saveDevice(registry.devices[index], sectionID: id, file, vmdesc)
+                    try registry.saveDevice(
+                        registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc)
                 case .kept(let bytes, let json):
                     file.context = nil
                     file.putBytes(bytes)
                     if let json { vmdesc.raw(nil, json) }
-                case .ram: break
+                case .ram, .keptEarly: break
                 }
                 try Registry.checkOutput(file)
             }
@@ -211,7 +230,7 @@ final class Migration {
         let now = g_get_monotonic_time()
         stats.downtimeMicroseconds = UInt64(now - t0)
         stats.endTime = now
-        registry.expectedMachineType = machine
+        if !machine.isEmpty { registry.expectedMachineType = machine }
     }
 
     /// Writes one section (PART or END) with every dirty page, clearing their bits, within the
@@ -252,8 +271,10 @@ final class Migration {
             if file.errorCode != 0 { break }
         }
         file.putBE64(RAMCodec.eos)
-        file.putByte(StreamFormat.footer)
-        file.putBE32(ramSectionID)
+        if rules.sectionFooters {
+            file.putByte(StreamFormat.footer)
+            file.putBE32(ramSectionID)
+        }
         file.flush()
         do throws(VMStateError) {
             try Registry.checkOutput(file)
@@ -282,9 +303,13 @@ final class Migration {
 
 extension RAMCodec {
     /// The RAM section START: section header (`ram`, instance 0, version 4), be64 total size |
-    /// MEM_SIZE, per block u8 len + idstr + be64 length, be64 EOS, footer (QEMU 7.2
+    /// MEM_SIZE, per block u8 len + idstr + be64 length [+ be64 guest address, from
+    /// `addresses`, when given: x-ignore-shared], be64 EOS, the footer when `footer` (QEMU
     /// `ram_save_setup`).
-    static func saveStart(_ blocks: [Registry.RAMBlock], sectionID: UInt32, _ file: MigrationFile) {
+    static func saveStart(
+        _ blocks: [Registry.RAMBlock], sectionID: UInt32, addresses: [String: UInt64]? = nil, footer: Bool = true,
+        mappedRAM: Bool = false, _ file: MigrationFile
+    ) {
         file.putByte(StreamFormat.sectionStart)
         file.putBE32(sectionID)
         file.putByte(3)
@@ -298,10 +323,48 @@ extension RAMCodec {
             file.putByte(UInt8(name.count))
             file.putBytes(name)
             file.putBE64(UInt64(block.length))
+            if let addresses { file.putBE64(addresses[block.idstr] ?? 0) }
+            if mappedRAM { putMappedRAMBlock(block, file) }
         }
         file.putBE64(eos)
-        file.putByte(StreamFormat.footer)
-        file.putBE32(sectionID)
+        if footer {
+            file.putByte(StreamFormat.footer)
+            file.putBE32(sectionID)
+        }
+    }
+
+    /// A block's mapped-ram header, bitmap, padding and page region, at the file offsets QEMU
+    /// 10.0 gives them (`mapped_ram_setup_ramblock`): the bitmap right after the 28-byte header,
+    /// the pages at the next 1 MiB boundary, one page per page of the block (a zero page is
+    /// zeros: a hole in QEMU's file), the bit of each non-zero page set.
+    static func putMappedRAMBlock(_ block: Registry.RAMBlock, _ file: MigrationFile) {
+        let pageSize = StreamFormat.pageSize
+        let pages = block.length / pageSize
+        let bitmapSize = (pages + 63) / 64 * 8
+        let bitmapOffset = file.written + mappedRAMHeaderSize
+        let pagesOffset = (bitmapOffset + bitmapSize + mappedRAMAlignment - 1) / mappedRAMAlignment * mappedRAMAlignment
+        file.putBE32(1)
+        file.putBE64(UInt64(pageSize))
+        file.putBE64(UInt64(bitmapOffset))
+        file.putBE64(UInt64(pagesOffset))
+        var bitmap = [UInt8](repeating: 0, count: bitmapSize)
+        for i in 0..<pages {
+            // SAFETY: page i of the registered block (i < length / pageSize).
+            if !isZeroPage(UnsafeRawBufferPointer(start: block.host + i * pageSize, count: pageSize)) {
+                bitmap[i / 8] |= 1 << UInt8(i % 8)
+            }
+        }
+        file.putBytes(bitmap)
+        file.putZeros(pagesOffset - bitmapOffset - bitmapSize)
+        for i in 0..<pages {
+            if i & 0xFF == 0 && file.errorCode != 0 { return }
+            // SAFETY: as above; putBytes copies the page.
+            if bitmap[i / 8] & (1 << UInt8(i % 8)) != 0 {
+                file.putBytes(block.host + i * pageSize, pageSize)
+            } else {
+                file.putZeros(pageSize)
+            }
+        }
     }
 
     /// One page record: be64 offset | ZERO or PAGE (| CONTINUE when `name` is nil), the block

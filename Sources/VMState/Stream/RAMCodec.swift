@@ -14,16 +14,96 @@ enum RAMCodec {
     struct LoadState {
         var lastBlock: Int?
         var lastBlockName = ""
+        /// The configuration lists x-ignore-shared: each block's length is followed by its be64
+        /// guest address (QEMU `ram_save_setup`), kept here by block name.
+        var ignoreShared = false
+        var addresses: [String: UInt64] = [:]
+        /// The configuration lists mapped-ram: each block's length is followed by its mapped-ram
+        /// header, and its pages are at file offsets, not records.
+        var mappedRAM = false
     }
 
-    /// Writes the RAM as a START part (sizes) and an END part (every page), each page straight
-    /// from guest memory into the file's buffer.
-    ///
-    /// - Throws: ``VMStateError`` when the file's sink has a size limit (a `GByteArray`) that
-    ///   the RAM records would pass: checked before any page is written, by counting the
-    ///   non-zero pages when the plain upper bound does not fit.
-    static func save(_ blocks: [Registry.RAMBlock], sectionID: UInt32, _ file: MigrationFile) throws(VMStateError) {
+    /// The mapped-ram header after a block's length (QEMU 9.0+ `MappedRamHeader`, packed, all
+    /// big-endian): be32 version (1), be64 page size, be64 bitmap offset, be64 pages offset.
+    static let mappedRAMHeaderSize = 28
+    /// Where a block's pages start: the end of its bitmap rounded up to 1 MiB
+    /// (MAPPED_RAM_FILE_OFFSET_ALIGNMENT).
+    static let mappedRAMAlignment = 1 << 20
+
+    /// Reads one block's mapped-ram header, bitmap and page region (the file is read forward
+    /// only: QEMU puts the bitmap right after the header and the pages at the next 1 MiB
+    /// boundary). Pages with their bit set go to `target` (when given), the others are zero
+    /// there (QEMU never writes zero pages; its destination RAM starts zeroed).
+    static func loadMappedRAMBlock(
+        _ file: MigrationFile, name: String, length: UInt64, target: UnsafeMutableRawPointer?
+    ) throws(VMStateError) {
         let pageSize = StreamFormat.pageSize
+        let at = file.position
+        guard let version = file.getBE32(), let size = file.getBE64(), let bitmapOffset = file.getBE64(),
+            let pagesOffset = file.getBE64()
+        else { throw short(file, "mapped-ram header") }
+        guard version <= 1 else {
+            throw VMStateError(
+                .ram, path: name, offset: at,
+                reason: "Migration mapped-ram capability version not supported (expected <= 1, got \(version))")
+        }
+        guard size == UInt64(pageSize) else {
+            throw VMStateError(
+                .ram, path: name, offset: at, reason: "mapped-ram page size", expected: "\(pageSize)",
+                actual: "\(size)")
+        }
+        let pages = Int(length / UInt64(pageSize))
+        let bitmapSize = (pages + 63) / 64 * 8
+        guard bitmapOffset == UInt64(file.position), pagesOffset % UInt64(pageSize) == 0,
+            pagesOffset >= bitmapOffset + UInt64(bitmapSize),
+            pagesOffset - bitmapOffset <= UInt64(2 * mappedRAMAlignment)
+        else {
+            throw VMStateError(
+                .ram, path: name, offset: at,
+                reason: "mapped-ram offsets: the bitmap must follow the header and the pages start page aligned "
+                    + "within 1 MiB after it", actual: "bitmap at \(bitmapOffset), pages at \(pagesOffset)")
+        }
+        // SAFETY: `take` hands `bitmapSize` window bytes, copied at once.
+        guard let bitmap = file.take(bitmapSize, { Array(UnsafeRawBufferPointer(start: $0, count: bitmapSize)) }),
+            file.skip(Int(pagesOffset) - file.position)
+        else { throw short(file, "mapped-ram bitmap") }
+        for i in 0..<pages {
+            // Host `unsigned long` words in host byte order (x86-64: bit i is bit i % 8 of byte i / 8).
+            let set = bitmap[i / 8] & (1 << UInt8(i % 8)) != 0
+            guard file.ensure(pageSize) else { throw short(file, "mapped-ram page") }
+            if let target {
+                // SAFETY: i < pages = length / pageSize, and `target` is a registered block of `length` bytes
+                // (checked by the caller); `take` hands pageSize window bytes.
+                let page = target + i * pageSize
+                if set {
+                    _ = file.take(pageSize) { page.copyMemory(from: $0, byteCount: pageSize) }
+                } else {
+                    page.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
+                    file.skip(pageSize)
+                }
+            } else {
+                file.skip(pageSize)
+            }
+        }
+    }
+
+    /// Checks that the RAM fits the file's sink when it has a size limit (a `GByteArray`),
+    /// before anything is written: by the plain upper bound, else by counting the non-zero
+    /// pages. Returns the bytes to reserve for ``saveEnd``.
+    ///
+    /// - Throws: ``VMStateError`` when the RAM records would pass the limit.
+    static func reserveSave(_ blocks: [Registry.RAMBlock], mappedRAM: Bool = false, _ file: MigrationFile)
+        throws(VMStateError) -> Int
+    {
+        let pageSize = StreamFormat.pageSize
+        if mappedRAM {
+            // Every page is in the RAM START, each block after up to 1 MiB of bitmap and padding.
+            let total = blocks.reduce(0) { $0 + $1.length + 2 * mappedRAMAlignment + $1.idstr.utf8.count + 64 }
+            if let limit = file.outputLimit, total + 4096 > limit {
+                throw ByteArraySink.tooLarge(file.written, total + 4096)
+            }
+            return 64
+        }
         var reservation = blocks.reduce(0) { $0 + $1.length + $1.length / pageSize * 9 + $1.idstr.utf8.count + 1 }
         if let limit = file.outputLimit, reservation > limit - 64 - 4096 {
             // The exact size of the END part's records, when the bound is too large.
@@ -37,23 +117,32 @@ enum RAMCodec {
                     reservation += isZeroPage(page) ? 9 : 8 + pageSize
                 }
             }
-            let header = 5 + 4 + 8 + 4 + 8 + 8 + 5 + blocks.reduce(0) { $0 + $1.idstr.utf8.count + 9 }
+            let header = 5 + 4 + 8 + 4 + 8 + 8 + 5 + 5 + blocks.reduce(0) { $0 + $1.idstr.utf8.count + 17 }
             if reservation + header > limit {
                 throw ByteArraySink.tooLarge(file.written, reservation + header)
             }
         }
-        saveStart(blocks, sectionID: sectionID, file)
+        return reservation
+    }
 
+    /// Writes the RAM END part: every page straight from guest memory into the file's buffer
+    /// (ZERO or PAGE records, CONTINUE after a block's first), EOS, the footer when `footer`.
+    static func saveEnd(
+        _ blocks: [Registry.RAMBlock], sectionID: UInt32, reservation: Int, footer: Bool, mappedRAM: Bool = false,
+        _ file: MigrationFile
+    ) {
+        let pageSize = StreamFormat.pageSize
         file.putByte(StreamFormat.sectionEnd)
         file.putBE32(sectionID)
         file.reserve(reservation)
-        for block in blocks {
+        // With mapped-ram the pages went with the RAM START: the END holds only EOS.
+        for block in blocks where !mappedRAM {
             let name = Array(block.idstr.utf8)
             var first = true
             for offset in stride(from: 0, to: block.length, by: pageSize) {
                 // A failed stream stops the save (checked every 1 MiB of RAM).
                 if offset & 0xF_FFFF == 0 && file.errorCode != 0 { return }
-                // SAFETY: as above: a whole page inside the registered block.
+                // SAFETY: a whole page inside the registered block (offset + pageSize <= length).
                 let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
                 let isZero = isZeroPage(page)
                 file.putBE64(UInt64(offset) | (isZero ? zero : RAMCodec.page) | (first ? 0 : continueFlag))
@@ -66,8 +155,10 @@ enum RAMCodec {
             }
         }
         file.putBE64(eos)
-        file.putByte(StreamFormat.footer)
-        file.putBE32(sectionID)
+        if footer {
+            file.putByte(StreamFormat.footer)
+            file.putBE32(sectionID)
+        }
     }
 
     static func isZeroPage(_ page: UnsafeRawBufferPointer) -> Bool {
@@ -95,6 +186,10 @@ enum RAMCodec {
                 while seen < address {
                     let name = try blockName(file)
                     guard let length = file.getBE64() else { throw short(file, "RAM block length") }
+                    if state.ignoreShared {
+                        guard let address = file.getBE64() else { throw short(file, "RAM block address") }
+                        state.addresses[name] = address
+                    }
                     if let blocks {
                         guard let block = blocks.first(where: { $0.idstr == name }) else {
                             throw VMStateError(
@@ -107,6 +202,11 @@ enum RAMCodec {
                                 expected: "\(block.length)", actual: "\(length)")
                         }
                     }
+                    if state.mappedRAM {
+                        // Checked above: a registered block has exactly `length` bytes.
+                        let target = blocks?.first { $0.idstr == name }?.host
+                        try loadMappedRAMBlock(file, name: name, length: length, target: target)
+                    }
                     seen &+= length
                 }
                 if seen != address {
@@ -114,6 +214,14 @@ enum RAMCodec {
                         .ram, offset: at, reason: "RAM block lengths do not add up to the total",
                         expected: "\(address)", actual: "\(seen)")
                 }
+            }
+            if state.mappedRAM
+                && flags
+                    & (StreamFormat.RAMFlag.hook | StreamFormat.RAMFlag.multifdFlush | page
+                        | StreamFormat.RAMFlag.xbzrle | zero) != 0
+            {
+                // QEMU 10.0 `ram_load_precopy`: a mapped-ram stream has no page records.
+                throw VMStateError(.ram, offset: at, reason: "Unexpected RAM flags: \(flags)")
             }
             if flags & (zero | page) != 0 {
                 if flags & continueFlag == 0 {

@@ -33,7 +33,8 @@ package enum StreamFormat {
     }
 }
 
-/// A set of devices and RAM blocks that reads and writes whole QEMU 7.2 migration streams.
+/// A set of devices and RAM blocks that reads and writes whole QEMU migration streams: QEMU 7.2's
+/// and QEMU 10.0's (``streamVersion``).
 ///
 /// A device is a C `VMStateDescription` and the state it describes, saved as the section
 /// `idstr` with an instance id; a RAM block is memory saved as QEMU's `ram` section. The
@@ -41,8 +42,8 @@ package enum StreamFormat {
 /// is used. It is the object behind the C `VMStateRegistry *` (`migration/vmstate-registry.h`).
 ///
 /// After a load, the registry remembers the stream's layout (section order and ids, and the
-/// sections it kept under `.keepUnknown`) so that the next save writes the same file back when
-/// nothing changed.
+/// sections it kept under `.keepUnknown`, its QEMU version, configuration, footers and commands)
+/// so that the next save writes the same file back when nothing changed.
 ///
 /// ```swift
 /// let registry = Registry()
@@ -94,6 +95,23 @@ public final class Registry {
         /// Bytes of a section nobody registered, from its type byte through its footer, and
         /// its vmdesc device object (FULL sections only).
         case kept(bytes: [UInt8], vmdesc: [UInt8]?)
+        /// A kept FULL section of the setup phase (before the RAM END or the SWITCHOVER_START:
+        /// QEMU 10.0's early-setup devices), written back before the command.
+        case keptEarly(bytes: [UInt8], vmdesc: [UInt8]?)
+    }
+
+    /// The start of a stream as ``beginStream(machineType:_:ramIfMissing:)`` wrote it.
+    struct StreamPlan {
+        let machine: String
+        let rules: QEMUStreamRules
+        /// Sections in stream order with their section ids.
+        let sections: [LayoutEntry]
+        /// The vmdesc with its `"devices"` array open.
+        let vmdesc: VMDescWriter
+        /// Guest addresses to write after each RAM block's length (x-ignore-shared), or nil.
+        let ramAddresses: [String: UInt64]?
+        /// The configuration has mapped-ram: RAM pages at file offsets (docs/FORMAT.md §9).
+        let mappedRAM: Bool
     }
 
     private(set) var devices: [Device] = []
@@ -104,6 +122,18 @@ public final class Registry {
     public private(set) var loadedMachineType: String?
     private(set) var loadedMachineTypeBytes: [UInt8]?
     private(set) var configurationExtra: [UInt8] = []
+    /// The loaded configuration's subsection names and capabilities (for the 10.0 vmdesc).
+    private(set) var configurationSubsections: [String] = []
+    private(set) var capabilities: [String] = []
+    /// The loaded stream's RAM block guest addresses (x-ignore-shared).
+    private(set) var ramAddresses: [String: UInt64] = [:]
+    /// The loaded stream's rules (version, configuration, footers, command), for its re-save.
+    private(set) var loadedRules: QEMUStreamRules?
+    /// The QEMU version saves and live migrations write streams for: set here, and by every
+    /// successful load to the loaded stream's version (a stream with MIG_CMD_SWITCHOVER_START
+    /// or a vmdesc that starts with `"configuration"` is QEMU 10.0's, else QEMU 7.2's). QEMU 7.2
+    /// when neither happened.
+    public var streamVersion: QEMUStreamVersion = .qemu7_2
     /// The emulator's dirty log for live migrations (`vmstate_registry_set_dirty_log`).
     var dirtyLog: (fn: VMStateDirtyLogFn, opaque: UnsafeMutableRawPointer?)?
     /// Whether saves to and loads from GIO streams on regular files use `O_DIRECT`
@@ -205,45 +235,97 @@ public final class Registry {
     ///   write error, with the section and byte offset; the file keeps the stream's GError) or
     ///   cannot hold the stream (a `GByteArray` past 4 GiB).
     func save(machineType: String?, to file: MigrationFile) throws(VMStateError) {
-        let vmdesc = VMDescWriter()
-        vmdesc.startObject()
-        vmdesc.int("page_size", Int64(StreamFormat.pageSize))
-        vmdesc.startArray("devices")
-        let (machine, entries) = try beginStream(machineType: machineType, file, ramIfMissing: false)
+        let plan = try beginStream(machineType: machineType, file, ramIfMissing: false)
+        let rules = plan.rules
+        let vmdesc = plan.vmdesc
+        let hasRAM = !ramBlocks.isEmpty && plan.sections.contains { if case .ram = $0 { true } else { false } }
+        let reservation = hasRAM ? try RAMCodec.reserveSave(ramBlocks, mappedRAM: plan.mappedRAM, file) : 0
 
-        for entry in entries {
+        // QEMU's phases: setup (RAM START, early-setup devices), iterate (RAM PARTs), then
+        // SWITCHOVER_START when the rules send it, and the complete phase (RAM END, devices).
+        var ramEnd: UInt32?
+        var commandPending = rules.switchoverStart
+        func enterCompletePhase() {
+            if commandPending {
+                file.context = nil
+                Self.putSwitchoverStart(file)
+                commandPending = false
+            }
+            if let id = ramEnd {
+                file.context = "ram"
+                RAMCodec.saveEnd(
+                    ramBlocks, sectionID: id, reservation: reservation, footer: rules.sectionFooters,
+                    mappedRAM: plan.mappedRAM, file)
+                ramEnd = nil
+            }
+        }
+        for entry in plan.sections {
             switch entry {
             case .device(let index, let id):
+                enterCompletePhase()
                 file.context = devices[index].idstr
-                try saveDevice(devices[index], sectionID: id, file, vmdesc)
+                try saveDevice(devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc)
             case .ram(let id):
+                guard hasRAM else { break }
                 file.context = "ram"
-                if !ramBlocks.isEmpty { try RAMCodec.save(ramBlocks, sectionID: id, file) }
+                RAMCodec.saveStart(
+                    ramBlocks, sectionID: id, addresses: plan.ramAddresses, footer: rules.sectionFooters,
+                    mappedRAM: plan.mappedRAM, file)
+                ramEnd = id
             case .kept(let bytes, let json):
+                if bytes.first != StreamFormat.sectionStart && bytes.first != StreamFormat.sectionPart {
+                    enterCompletePhase()
+                }
+                file.context = nil
+                file.putBytes(bytes)
+                if let json { vmdesc.raw(nil, json) }
+            case .keptEarly(let bytes, let json):
                 file.context = nil
                 file.putBytes(bytes)
                 if let json { vmdesc.raw(nil, json) }
             }
             try Self.checkOutput(file)
         }
+        enterCompletePhase()
         try Self.finishStream(file, vmdesc)
-        expectedMachineType = machine
+        if !plan.machine.isEmpty { expectedMachineType = plan.machine }
+    }
+
+    /// MIG_CMD_SWITCHOVER_START: 0x08, be16 command 11, be16 length 0 (QEMU 10.0
+    /// `qemu_savevm_command_send`).
+    static func putSwitchoverStart(_ file: MigrationFile) {
+        file.putByte(StreamFormat.command)
+        file.putBE16(QEMUStreamRules.switchoverStartCommand)
+        file.putBE16(0)
     }
 
     /// The start of every stream this registry writes (a save or a live migration): resolves
-    /// the machine type (`machineType`, else the loaded stream's, else the last save's), refuses
-    /// a device marked unmigratable, writes the header and the configuration section, and
-    /// returns the machine type with the sections in stream order and their section ids: the
+    /// the machine type (`machineType`, else the loaded stream's, else the last save's) and the
+    /// rules (the loaded stream's when it is saved back for its own machine type and QEMU
+    /// version, else ``QEMUStreamRules/forMachine(_:version:)`` for ``streamVersion``), refuses
+    /// a device marked unmigratable, writes the header and the configuration section, opens the
+    /// vmdesc, and returns all that with the sections in stream order and their section ids: the
     /// loaded stream's layout (its order and ids), then the devices it did not have, higher
     /// `MigrationPriority` first and registration order within one priority (as QEMU 7.2 orders
     /// its handlers). Without a loaded layout, RAM (when registered) comes first as section 0;
     /// `ramIfMissing` adds a RAM section after the placed ones when none is placed (a live
     /// migration always sends one).
     func beginStream(machineType: String?, _ file: MigrationFile, ramIfMissing: Bool) throws(VMStateError)
-        -> (machine: String, sections: [LayoutEntry])
+        -> StreamPlan
     {
-        guard let machine = machineType ?? loadedMachineType ?? expectedMachineType else {
+        // A loaded stream without a configuration section (QEMU 7.2, pc-i440fx-2.3 and older)
+        // is saved back without one: it needs no machine type.
+        let noConfiguration = machineType == nil && loadedRules?.configuration == false
+        guard let machine = machineType ?? loadedMachineType ?? expectedMachineType ?? (noConfiguration ? "" : nil)
+        else {
             throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
+        }
+        let sameStream = machineType == nil || machineType == loadedMachineType
+        let rules: QEMUStreamRules
+        if sameStream, let loaded = loadedRules, loaded.version == streamVersion {
+            rules = loaded
+        } else {
+            rules = QEMUStreamRules.forMachine(machine, version: streamVersion)
         }
         // Saving a loaded stream back writes its machine type's own bytes (they may not be UTF-8).
         let machineBytes = machineType == nil ? loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
@@ -258,12 +340,38 @@ public final class Registry {
                 reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
         }
 
+        // The loaded configuration's subsections are written back for its own machine type.
+        let keepExtra = sameStream && rules.configuration
+        let caps = keepExtra ? capabilities : []
+        var addresses: [String: UInt64]?
+        if caps.contains("x-ignore-shared") {
+            if let missing = ramBlocks.first(where: { ramAddresses[$0.idstr] == nil }) {
+                throw VMStateError(
+                    .ram, path: missing.idstr,
+                    reason:
+                        "the configuration has x-ignore-shared, which gives each RAM block's guest address, and the "
+                        + "loaded stream gave none for RAM block \(missing.idstr)")
+            }
+            addresses = ramAddresses
+        }
+
         file.putBE32(StreamFormat.magic)
         file.putBE32(StreamFormat.version)
-        file.putByte(StreamFormat.configuration)
-        file.putBE32(UInt32(machineBytes.count))
-        file.putBytes(machineBytes)
-        if machineType == nil || machineType == loadedMachineType { file.putBytes(configurationExtra) }
+        if rules.configuration {
+            file.putByte(StreamFormat.configuration)
+            file.putBE32(UInt32(machineBytes.count))
+            file.putBytes(machineBytes)
+            if keepExtra { file.putBytes(configurationExtra) }
+        }
+        let vmdesc = VMDescWriter()
+        vmdesc.startObject()
+        if rules.vmdescConfiguration {
+            Self.describeConfiguration(
+                vmdesc, machineLength: machineBytes.count, subsections: keepExtra ? configurationSubsections : [],
+                capabilities: caps)
+        }
+        vmdesc.int("page_size", Int64(StreamFormat.pageSize))
+        vmdesc.startArray("devices")
 
         var entries = layout ?? []
         if layout == nil && !ramBlocks.isEmpty { entries.append(.ram(sectionID: 0)) }
@@ -278,7 +386,7 @@ public final class Registry {
             case .ram(let id):
                 usedIDs.insert(id)
                 hasRAM = true
-            case .kept: break
+            case .kept, .keptEarly: break
             }
         }
         var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
@@ -297,7 +405,59 @@ public final class Registry {
             entries.append(.device(index: index, sectionID: nextID))
             nextID += 1
         }
-        return (machine, entries)
+        return StreamPlan(
+            machine: machine, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses,
+            mappedRAM: caps.contains("mapped-ram"))
+    }
+
+    /// The vmdesc's `"configuration"` member as QEMU 10.0 writes it (`vmstate_configuration`
+    /// described by `vmstate_save_state`): fields `len` (uint32) and `name` (buffer of the
+    /// machine type's length), then the subsections sent: `configuration/target-page-bits`
+    /// (uint32), `configuration/capabilities` (`caps_count` uint32, `capabilities`: one
+    /// "capability" of 1 + its length bytes, `array_len` n with n > 1, as a compressible VARRAY
+    /// is described), `configuration/uuid` (16 uint8).
+    static func describeConfiguration(
+        _ vmdesc: VMDescWriter, machineLength: Int, subsections: [String], capabilities: [String]
+    ) {
+        func field(_ name: String, _ type: String, _ size: Int, arrayLength: Int? = nil) {
+            vmdesc.startObject()
+            vmdesc.string("name", name)
+            if let arrayLength { vmdesc.int("array_len", Int64(arrayLength)) }
+            vmdesc.string("type", type)
+            vmdesc.int("size", Int64(size))
+            vmdesc.endObject()
+        }
+        vmdesc.startObject("configuration")
+        vmdesc.string("vmsd_name", "configuration")
+        vmdesc.int("version", 1)
+        vmdesc.startArray("fields")
+        field("len", "uint32", 4)
+        field("name", "buffer", machineLength)
+        vmdesc.endArray()
+        if !subsections.isEmpty {
+            vmdesc.startArray("subsections")
+            for sub in subsections {
+                vmdesc.startObject()
+                vmdesc.string("vmsd_name", sub)
+                vmdesc.int("version", 1)
+                vmdesc.startArray("fields")
+                switch sub {
+                case "configuration/target-page-bits": field("target_page_bits", "uint32", 4)
+                case "configuration/capabilities":
+                    field("caps_count", "uint32", 4)
+                    if let first = capabilities.first {
+                        field(
+                            "capabilities", "capability", 1 + first.utf8.count,
+                            arrayLength: capabilities.count > 1 ? capabilities.count : nil)
+                    }
+                default: field("uuid.data", "uint8", 1, arrayLength: 16)
+                }
+                vmdesc.endArray()
+                vmdesc.endObject()
+            }
+            vmdesc.endArray()
+        }
+        vmdesc.endObject()
     }
 
     /// The end of a stream after its last section: EOF, then the vmdesc (`vmdesc`'s device list
@@ -324,9 +484,9 @@ public final class Registry {
                 actual: "errno \(file.errorCode)", errno: file.errorCode)
     }
 
-    func saveDevice(_ device: Device, sectionID: UInt32, _ file: MigrationFile, _ vmdesc: VMDescWriter)
-        throws(VMStateError)
-    {
+    func saveDevice(
+        _ device: Device, sectionID: UInt32, footer: Bool = true, _ file: MigrationFile, _ vmdesc: VMDescWriter
+    ) throws(VMStateError) {
         let name = Array(device.idstr.utf8)
         // SAFETY: a registered `vmsd`, valid while registered (see Device).
         let version = device.vmsd.pointee.version_id
@@ -345,8 +505,10 @@ public final class Registry {
             throw error.inSection(device.idstr, device.instanceID)
         }
         vmdesc.endObject()
-        file.putByte(StreamFormat.footer)
-        file.putBE32(sectionID)
+        if footer {
+            file.putByte(StreamFormat.footer)
+            file.putBE32(sectionID)
+        }
     }
 
     // MARK: - load
@@ -357,7 +519,7 @@ public final class Registry {
     /// failure leaves the sections before it loaded.
     ///
     /// - Parameters:
-    ///   - bytes: A whole stream, as QEMU 7.2 or ``save(machineType:)`` writes it.
+    ///   - bytes: A whole stream, as QEMU 7.2, QEMU 8.x-10.0 (docs/FORMAT.md §9) or ``save(machineType:)`` writes it.
     ///   - options: What to do with sections no device was registered for.
     /// - Throws: ``VMStateError`` with the section, the field path and the byte offset.
     public func load(_ bytes: [UInt8], options: LoadOptions = []) throws(VMStateError) {
@@ -421,10 +583,28 @@ public final class Registry {
         } catch {
             throw loadGuard?.rollBackAfter(error) ?? error
         }
+        let version: QEMUStreamVersion =
+            loader.hadSwitchoverStart || Self.vmdescHasConfiguration(file) ? .qemu10_0 : .qemu7_2
         loadedMachineType = loader.machineType
         loadedMachineTypeBytes = loader.machineTypeBytes
         configurationExtra = loader.configurationExtra
+        configurationSubsections = loader.configurationSubsections
+        capabilities = loader.capabilities
+        ramAddresses = loader.ramAddresses
         layout = loader.layout
+        loadedRules = QEMUStreamRules(
+            version: version, configuration: loader.hadConfiguration, sectionFooters: loader.footers ?? true,
+            switchoverStart: loader.hadSwitchoverStart)
+        streamVersion = version
+    }
+
+    /// Whether the vmdesc right after the EOF marker starts with `{"configuration"` (QEMU
+    /// 8.2+). Peeks only: the vmdesc stays for ``drainVMDesc(_:)``.
+    private static func vmdescHasConfiguration(_ file: MigrationFile) -> Bool {
+        file.mark = nil
+        let prefix = Array("{\"configuration\"".utf8)
+        guard let head = file.peek(5 + prefix.count), head[0] == StreamFormat.vmdesc else { return false }
+        return Array(head[5..<head.count]) == prefix
     }
 
     func device(_ idstr: String, _ instanceID: UInt32) -> Int? {

@@ -11,6 +11,21 @@ final class StreamLoader {
     private(set) var machineTypeBytes: [UInt8]?
     private(set) var configurationExtra: [UInt8] = []
     private(set) var layout: [Registry.LayoutEntry] = []
+    /// Whether the stream had a configuration section, section footers (nil until the first
+    /// section's end shows it), a SWITCHOVER_START command (docs/FORMAT.md §9).
+    private(set) var hadConfiguration = false
+    private(set) var footers: Bool?
+    private(set) var hadSwitchoverStart = false
+    /// The capabilities the configuration section listed, in its order.
+    private(set) var capabilities: [String] = []
+    /// The configuration subsections, by name, in stream order.
+    private(set) var configurationSubsections: [String] = []
+    /// The guest address of each RAM block (x-ignore-shared streams).
+    var ramAddresses: [String: UInt64] { ramState.addresses }
+    /// Whether the setup and iterate phases are over (a command or a RAM END was read): FULL
+    /// sections before that are early-setup ones (QEMU 10.0).
+    private var completePhase = false
+    private var sawIterative = false
     /// Section ids of the iterative RAM section ("ram"), and whether it goes to registered RAM.
     private var ramSections: [UInt32: Bool] = [:]
     private var ramState = RAMCodec.LoadState()
@@ -60,10 +75,13 @@ final class StreamLoader {
             switch type {
             case StreamFormat.configuration: try configuration()
             case StreamFormat.sectionStart, StreamFormat.sectionFull: try sectionWithHeader(type: type, start: at)
-            case StreamFormat.sectionPart, StreamFormat.sectionEnd: try sectionPart(start: at)
+            case StreamFormat.sectionPart, StreamFormat.sectionEnd:
+                if type == StreamFormat.sectionEnd { completePhase = true }
+                try sectionPart(start: at)
+            case StreamFormat.command: try command(at)
             case StreamFormat.eof: return
             default:
-                throw bad(at, "unexpected section type", expected: "a section type (0x00-0x07)", actual: hexByte(type))
+                throw bad(at, "unexpected section type", expected: "a section type (0x00-0x08)", actual: hexByte(type))
             }
         }
     }
@@ -71,6 +89,7 @@ final class StreamLoader {
     // MARK: configuration
 
     private func configuration() throws(VMStateError) {
+        hadConfiguration = true
         let len = Int(try be32("configuration length"))
         let at = file.position
         // SAFETY: `take(len)` hands `len` window bytes, copied at once.
@@ -95,6 +114,7 @@ final class StreamLoader {
             guard let nameBytes = file.peek(len, at: 2) else { break }
             let sub = String(decoding: nameBytes, as: UTF8.self)
             guard sub.hasPrefix("configuration") else { break }
+            let subStart = file.position
             file.skip(2 + len + 4)
             switch sub {
             case "configuration/target-page-bits": file.skip(4)
@@ -102,15 +122,61 @@ final class StreamLoader {
             case "configuration/capabilities":
                 let count = try be32("capability count")
                 for _ in 0..<count {
-                    guard let n = file.getByte() else { throw shortStream("capability name") }
-                    file.skip(Int(n))
+                    let nameAt = file.position
+                    guard let n = file.getByte(),
+                        // SAFETY: `take(n)` hands `n` window bytes, copied at once.
+                        let bytes = file.take(Int(n), { Array(UnsafeRawBufferPointer(start: $0, count: Int(n))) })
+                    else { throw shortStream("capability name") }
+                    let capability = String(decoding: bytes, as: UTF8.self)
+                    try checkCapability(capability, at: nameAt)
+                    capabilities.append(capability)
                 }
             default:
-                throw bad(extraStart, "unknown configuration subsection \"\(sub)\"")
+                throw bad(subStart, "unknown configuration subsection \"\(sub)\"")
             }
+            configurationSubsections.append(sub)
             if file.errorCode != 0 { throw shortStream("configuration subsection") }
         }
         configurationExtra = file.bytes(from: extraStart, to: file.position)
+        file.mark = nil
+        ramState.ignoreShared = capabilities.contains("x-ignore-shared")
+        ramState.mappedRAM = capabilities.contains("mapped-ram")
+    }
+
+    /// A capability of the configuration section: those QEMU 7.2 and 10.0 validate
+    /// (`x-ignore-shared`, `mapped-ram`), not both at once.
+    private func checkCapability(_ name: String, at: Int) throws(VMStateError) {
+        guard QEMUStreamRules.validatedCapabilities(.qemu10_0).contains(name) else {
+            throw bad(
+                at, "unknown capability \"\(name)\" in the configuration section",
+                expected: "x-ignore-shared or mapped-ram")
+        }
+        if name == "mapped-ram" && capabilities.contains("x-ignore-shared")
+            || name == "x-ignore-shared" && capabilities.contains("mapped-ram")
+        {
+            throw bad(at, "the capabilities x-ignore-shared and mapped-ram together are not supported")
+        }
+    }
+
+    // MARK: commands
+
+    /// A command record (0x08): be16 command, be16 payload length, payload. Only
+    /// MIG_CMD_SWITCHOVER_START with length 0 is accepted, as QEMU 10.0 does in a precopy stream.
+    private func command(_ at: Int) throws(VMStateError) {
+        guard let command = file.getBE16() else { throw shortStream("command record") }
+        guard let length = file.getBE16() else { throw shortStream("command record") }
+        guard let name = QEMUStreamRules.loadableCommands[command] else {
+            throw bad(
+                at, "unsupported command \(command) (0x\(String(command, radix: 16))) in the stream",
+                expected: "MIG_CMD_SWITCHOVER_START (11)", actual: "command \(command), payload length \(length)")
+        }
+        guard length == 0 else {
+            throw bad(
+                at, "\(name) received with bad length - expecting 0, got \(length)", expected: "0",
+                actual: "\(length)")
+        }
+        hadSwitchoverStart = true
+        completePhase = true
         file.mark = nil
     }
 
@@ -134,6 +200,7 @@ final class StreamLoader {
                 throw bad(start, "unsupported ram section version", expected: "4", actual: "\(version)")
             }
             ramSections[sectionID] = registered
+            sawIterative = true
             // RAM is never held: only an unregistered RAM section that is kept stays marked.
             if !(keeping && !registered) { file.mark = nil }
             if registered && !layout.contains(where: { if case .ram = $0 { return true } else { return false } }) {
@@ -197,7 +264,7 @@ final class StreamLoader {
         }
         file.skip(entry.size)
         try footer(sectionID, idstr: idstr)
-        if keeping { keep(from: start, vmdesc: entry.json) }
+        if keeping { keep(from: start, vmdesc: entry.json, early: sawIterative && !completePhase) }
         file.mark = nil
     }
 
@@ -222,8 +289,13 @@ final class StreamLoader {
         try RAMCodec.loadPart(file, blocks: blocks, state: &ramState)
     }
 
+    /// The footer after a section's data. A stream with a configuration section has footers;
+    /// one without (QEMU 7.2 `pc-i440fx-2.3` and older machine types send neither) has them
+    /// when its first section ends with one, and then every section must.
     private func footer(_ sectionID: UInt32, idstr: String) throws(VMStateError) {
         let at = file.position
+        if footers == nil { footers = hadConfiguration || file.peek(1)?.first == StreamFormat.footer }
+        guard footers == true else { return }
         guard let marker = file.getByte() else { throw shortStream("section footer") }
         let id = try be32("section footer")
         guard marker == StreamFormat.footer, id == sectionID else {
@@ -234,9 +306,9 @@ final class StreamLoader {
         }
     }
 
-    private func keep(from start: Int, vmdesc: [UInt8]?) {
+    private func keep(from start: Int, vmdesc: [UInt8]?, early: Bool = false) {
         let bytes = file.bytes(from: start, to: file.position)
-        layout.append(.kept(bytes: bytes, vmdesc: vmdesc))
+        layout.append(early ? .keptEarly(bytes: bytes, vmdesc: vmdesc) : .kept(bytes: bytes, vmdesc: vmdesc))
     }
 
     // MARK: helpers

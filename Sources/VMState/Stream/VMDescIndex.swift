@@ -18,15 +18,15 @@ struct VMDescIndex {
         entries.first { $0.name == name && $0.instanceID == instanceID }
     }
 
-    /// Finds the vmdesc at the end of the stream: 0x06, be32 length, then that much JSON to
-    /// the end of the input. Nil when the stream has none (or it does not parse).
+    /// Finds the vmdesc at the end of the stream: 0x06, be32 length, then that much JSON (an
+    /// object: `{"page_size"...` from QEMU 7.2, `{"configuration"...` from QEMU 8.2+) to the end
+    /// of the input. Nil when the stream has none (or it does not parse).
     static func find(in file: MigrationFile) -> VMDescIndex? {
         file.withAllBytes { all -> VMDescIndex? in
-            let marker = Array("{\"page_size\"".utf8)
-            var start = all.count - marker.count
+            var start = all.count - 2
             while start >= 5 {
-                if all[start] == marker[0] && all[start - 5] == StreamFormat.vmdesc
-                    && marker.indices.allSatisfy({ all[start + $0] == marker[$0] })
+                if all[start] == UInt8(ascii: "{") && all[start + 1] == UInt8(ascii: "\"")
+                    && all[start - 5] == StreamFormat.vmdesc
                 {
                     let length =
                         Int(all[start - 4]) << 24 | Int(all[start - 3]) << 16 | Int(all[start - 2]) << 8

@@ -1,6 +1,7 @@
-import VMState
 // What differs between the QEMU versions whose streams the analyzer reads, kept in one place so
-// that the next version is one more value here (docs/FORMAT.md, "QEMU 10.0 streams").
+// that the next version is one more value here (docs/FORMAT.md, "QEMU 10.0 streams"). The
+// registry's rules for the streams it reads and writes are beside it (QEMUStreamRules.swift),
+// and the command table is theirs.
 //
 // A stream says which rules apply through its vmdesc: QEMU 8.2 and later describe the
 // configuration section in the vmdesc (a "configuration" object before "page_size"); QEMU 7.2
@@ -51,7 +52,7 @@ package struct StreamRules: Sendable, Equatable {
         versions: "QEMU 8.2 to 10.0 (a vmdesc with \"configuration\")",
         repeatedNames: .mergeIntoList,
         configurationFromVMDesc: true,
-        commands: [0x0B: "SWITCHOVER_START"],
+        commands: QEMUStreamRules.loadableCommands,
         compressPageFlag: nil)
 
     /// The rules for a stream with this vmdesc (its top-level object).

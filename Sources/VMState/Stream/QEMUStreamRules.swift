@@ -1,0 +1,73 @@
+// What differs between the QEMU versions (and machine types) whose whole streams the registry
+// reads and writes, in one place (docs/FORMAT.md §9): the next version is one more case here.
+// The analyzer's reading rules are beside it (StreamRules.swift). Everything else (header,
+// section records, RAM records, subsections) is common to all.
+
+/// The QEMU version a stream is written for (C: `VMSTATE_STREAM_QEMU_7_2`,
+/// `VMSTATE_STREAM_QEMU_10_0`, the raw values).
+public enum QEMUStreamVersion: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    /// QEMU 7.2: no command records, a vmdesc of `page_size` and `devices`.
+    case qemu7_2 = 702
+    /// QEMU 10.0: MIG_CMD_SWITCHOVER_START for 10.0 machine types, a vmdesc that starts with
+    /// the `"configuration"` object.
+    case qemu10_0 = 1000
+
+    public var description: String { self == .qemu7_2 ? "QEMU 7.2" : "QEMU 10.0" }
+}
+
+/// The record-level rules of one stream: its QEMU version and the migration properties QEMU
+/// derives from the machine type (`send-configuration`, `send-section-footer`,
+/// `send-switchover-start`, set off by `hw_compat_*` for old machine types).
+package struct QEMUStreamRules: Sendable, Equatable {
+    /// The QEMU version.
+    package var version: QEMUStreamVersion
+    /// The configuration section (0x07) follows the header (`send-configuration`; off for
+    /// `pc-i440fx-2.3` and older, `hw_compat_2_3`).
+    package var configuration: Bool
+    /// Every section ends with the footer 0x7e + be32 section id (`send-section-footer`; off
+    /// for `pc-i440fx-2.3` and older).
+    package var sectionFooters: Bool
+    /// MIG_CMD_SWITCHOVER_START (`08 00 0b 00 00`) is sent after the last RAM part, before the
+    /// RAM END and the devices (`send-switchover-start`: QEMU 10.0, on for 10.0 machine types,
+    /// off for 9.2 and older by `hw_compat_9_2`; QEMU 7.2 refuses the command).
+    package var switchoverStart: Bool
+
+    /// The vmdesc starts with `"configuration"`, the configuration section's description,
+    /// before `"page_size"` (QEMU 8.2+ writes one JSON writer across the whole save).
+    package var vmdescConfiguration: Bool { version == .qemu10_0 && configuration }
+
+    /// The command number of MIG_CMD_SWITCHOVER_START.
+    package static let switchoverStartCommand: UInt16 = 11
+
+    /// Command records a loaded stream may hold, by number: QEMU 10.0 accepts
+    /// SWITCHOVER_START (payload length 0) from a stream of any machine type; the others
+    /// (postcopy, COLO, ...) are never in a precopy stream and are refused.
+    package static let loadableCommands: [UInt16: String] = [switchoverStartCommand: "SWITCHOVER_START"]
+
+    /// The capabilities the configuration section lists (those QEMU validates on both ends):
+    /// QEMU 7.2 `x-ignore-shared`; QEMU 9.0+ also `mapped-ram`. In QAPI enum order.
+    package static func validatedCapabilities(_ version: QEMUStreamVersion) -> [String] {
+        version == .qemu7_2 ? ["x-ignore-shared"] : ["x-ignore-shared", "mapped-ram"]
+    }
+
+    /// The rules QEMU `version` applies to `machineType`. Versioned pc machine types
+    /// (`pc-i440fx-X.Y`, `pc-q35-X.Y`, `pc-X.Y`) follow QEMU's compat properties; any other
+    /// name gets the version's defaults (all on).
+    package static func forMachine(_ machineType: String, version: QEMUStreamVersion) -> QEMUStreamRules {
+        let machine = pcMachineVersion(machineType)
+        let old = machine.map { $0 <= (2, 3) } ?? false
+        return QEMUStreamRules(
+            version: version, configuration: !old, sectionFooters: !old,
+            switchoverStart: version == .qemu10_0 && (machine.map { $0 >= (10, 0) } ?? true))
+    }
+
+    /// The (major, minor) of a versioned pc machine type, nil for other names (`pc`, `q35`,
+    /// an emulator's own).
+    package static func pcMachineVersion(_ machineType: String) -> (Int, Int)? {
+        guard machineType.hasPrefix("pc-"), let dash = machineType.lastIndex(of: "-") else { return nil }
+        let parts = machineType[machineType.index(after: dash)...].split(
+            separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        return (major, minor)
+    }
+}

@@ -1,0 +1,227 @@
+import CFixtures
+import CGLib
+import CVMState
+import Foundation
+import Testing
+
+@testable import VMState
+
+/// QEMU 10.0 through `scripts/qemu/qemu10` (a Debian 13 chroot with QEMU 10.0.13, made by
+/// `scripts/qemu/qemu10 setup`, which scripts/test runs as root when it is missing).
+enum QEMU10 {
+    static let script = TestPaths.packageRoot + "/scripts/qemu/qemu10"
+
+    /// Whether the chroot is set up and usable (`qemu10 run` needs root: chroot, bind mounts).
+    static let available: Bool = {
+        guard geteuid() == 0 else { return false }
+        return (try? run(["version"], in: FileManager.default.temporaryDirectory).status) == 0
+    }()
+
+    /// Runs `qemu10 ARGS` with `directory` as the current directory (`/work` inside the chroot):
+    /// (exit status, standard output).
+    static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: Data) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script] + arguments
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    /// A fresh directory holding scripts/qemu-incoming.py and scripts/qemu/qemu-live-source.py,
+    /// to be `/work` inside the chroot.
+    static func workDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-qemu10-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for script in ["scripts/qemu-incoming.py", "scripts/qemu/qemu-live-source.py"] {
+            let source = URL(fileURLWithPath: TestPaths.packageRoot + "/" + script)
+            try FileManager.default.copyItem(at: source, to: dir.appendingPathComponent(source.lastPathComponent))
+        }
+        return dir
+    }
+}
+
+/// QEMU 10.0 itself as the client: a real QEMU 10.0 stream, loaded with RAM and the pc devices
+/// of the tests, changed, saved for QEMU 10.0 and loaded by `qemu-system-x86_64 -incoming
+/// defer` + `migrate-incoming` of QEMU 10.0; and live migrations with QEMU 10.0 at either end.
+/// The QEMU 7.2 versions are QEMUClientTests and LiveMigrationQEMUTests.
+@Suite(
+    .serialized,
+    .enabled(
+        if: QEMU10.available,
+        "QEMU 10.0 is not set up: run scripts/qemu/qemu10 setup as root (scripts/test does; it needs Debian's mirror)")
+)
+struct QEMU10ClientTests {
+    /// Runs qemu-incoming.py inside the chroot on `stream` with HMP `commands` (`-M pc -m 16`,
+    /// QEMU 10.0's pc-i440fx-10.0).
+    static func migrateIntoQEMU10(_ stream: [UInt8], commands: [String]) throws -> QEMUClientTests.Outcome {
+        let dir = try QEMU10.workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(stream).write(to: dir.appendingPathComponent("stream.bin"))
+        let (_, output) = try QEMU10.run(
+            ["run", "python3", "/work/qemu-incoming.py", "/work/stream.bin"] + commands + [
+                "--", "-M", "pc", "-m", "16",
+            ],
+            in: dir)
+        return try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
+    }
+
+    @Test func qemu10LoadsOurStreamWithAChangedCMOSByteAndRAM() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: original)
+        try machine.registry.load(original, options: .keepUnknown)
+        #expect(machine.registry.streamVersion == .qemu10_0)
+        #expect(machine.registry.loadedMachineType == "pc-i440fx-10.0")
+        let bios = try #require(machine.blocks.first { $0.0 == "pc.bios" })
+        #expect(bios.1.load(fromByteOffset: bios.2 - 16, as: UInt8.self) == 0xEA)
+
+        // Change CMOS byte 0x50 and a word of guest RAM, then save for QEMU 10.0.
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
+        #expect(withUnsafeBytes(of: &rtc.pointee.cmos_data) { $0[0x50] } != 0xA7)
+        withUnsafeMutableBytes(of: &rtc.pointee.cmos_data) { $0[0x50] = 0xA7 }
+        let ram = try #require(machine.blocks.first { $0.0 == "pc.ram" }).1
+        (ram + 0x7000).storeBytes(of: 0x1234_5678 as UInt32, as: UInt32.self)
+        let changed = try machine.registry.save()
+        #expect(QEMU10StreamTests.offsets(of: QEMU10StreamTests.switchoverStart, in: changed).count == 1)
+
+        let outcome = try Self.migrateIntoQEMU10(changed, commands: ["o /b 0x70 0x50", "i /b 0x71", "xp /1wx 0x7000"])
+        #expect(outcome.status == "completed", "QEMU 10.0 said: \(outcome.error ?? "nothing")")
+        try #require(outcome.outputs.count == 3)
+        #expect(outcome.outputs[1].contains("= 0xa7"), "inb 0x71 after selecting CMOS 0x50: \(outcome.outputs[1])")
+        #expect(outcome.outputs[2].contains("0x12345678"), "guest RAM at 0x7000: \(outcome.outputs[2])")
+    }
+
+    /// QEMU 10.0 refuses the commands the registry refuses (QEMU's messages on its stderr).
+    @Test func qemu10RefusesWhatTheRegistryRefuses() throws {
+        for (command, message) in [
+            ([0x08, 0x00, 0x20, 0x00, 0x00] as [UInt8], "MIG_CMD 0x20 unknown (len 0x0)"),
+            ([0x08, 0x00, 0x0B, 0x00, 0x04], "SWITCHOVER_START received with bad length - expecting 0, got 4"),
+        ] {
+            let stream = try QEMU10StreamTests.withCommand(command)
+            #expect(throws: VMStateError.self) { try Registry().load(stream, options: .keepUnknown) }
+            let outcome = try Self.migrateIntoQEMU10(stream, commands: [])
+            #expect(outcome.status == "failed")
+            #expect(outcome.error?.contains(message) == true, "\(outcome.error ?? "")")
+        }
+    }
+
+    /// QEMU 10.0 as the destination: our live migration of a loaded QEMU 10.0 stream, RAM
+    /// changed between passes through the dirty log, a CMOS byte and a RAM word set before
+    /// completing, into `qemu-system-x86_64 -M pc -m 16 -incoming tcp:127.0.0.1:PORT` of QEMU
+    /// 10.0 (LiveMigrationQEMUTests does the same with QEMU 7.2).
+    @Test func qemu10IsTheDestinationOfOurLiveMigration() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: original)
+        try machine.registry.load(original, options: .keepUnknown)
+        let block = try #require(machine.blocks.first { $0.0 == "pc.ram" })
+        let ram = (block.0, block.1)
+        let log = LiveMigrationTests.DirtyLog()
+        log.attach(machine.registry)
+
+        let dir = try QEMU10.workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = try LiveMigrationQEMUTests.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [
+            QEMU10.script, "run", "python3", "/work/qemu-incoming.py", "tcp:127.0.0.1:\(port)",
+            "o /b 0x70 0x50", "i /b 0x71", "xp /1wx 0x7000", "xp /1wx 0x9000", "--", "-M", "pc", "-m", "16",
+        ]
+        process.currentDirectoryURL = dir
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        #expect(LiveMigrationQEMUTests.readLine(pipe.fileHandleForReading) == "listening")
+
+        let connection = try LiveMigrationTests.connect(port)
+        defer { g_object_unref(connection) }
+        var error: UnsafeMutablePointer<GError>?
+        let mig = try #require(
+            vmstate_migration_start(
+                StreamIOTests.handle(machine.registry), nil, LiveMigrationTests.output(connection), &error),
+            "\(LiveMigrationTests.message(error))")
+        defer { vmstate_migration_free(mig) }
+        var pending: UInt64 = 0
+        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
+        log.write(ram, 0x9000, 0xCAFE_D00D)
+        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
+        withUnsafeMutableBytes(of: &rtc.pointee.cmos_data) { $0[0x50] = 0xA7 }
+        log.write(ram, 0x7000, 0x1234_5678)
+        #expect(vmstate_migration_complete(mig, &error), "\(LiveMigrationTests.message(error))")
+        var stats = VMStateMigrationStats()
+        vmstate_migration_get_stats(mig, &stats)
+        let pages = machine.blocks.reduce(0) { $0 + $1.2 / 4096 }
+        #expect(stats.passes == 2 && stats.pages_sent == UInt64(pages + 1 + 1))
+        g_io_stream_close(UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self), nil, nil)
+
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let outcome = try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
+        #expect(outcome.status == "completed", "QEMU 10.0 said: \(outcome.error ?? "nothing")")
+        try #require(outcome.outputs.count == 4)
+        #expect(outcome.outputs[1].contains("= 0xa7"), "inb 0x71 after selecting CMOS 0x50: \(outcome.outputs[1])")
+        #expect(outcome.outputs[2].contains("0x12345678"), "guest RAM at 0x7000: \(outcome.outputs[2])")
+        #expect(outcome.outputs[3].contains("0xcafed00d"), "guest RAM at 0x9000: \(outcome.outputs[3])")
+    }
+
+    /// QEMU 10.0 as the source: `-M pc -m 16` runs its firmware and migrates live (a small
+    /// max-bandwidth, several passes, SWITCHOVER_START) into our registry listening on
+    /// 127.0.0.1; the result equals the stopped source's RAM (pmemsave) and CMOS bytes.
+    @Test func qemu10IsTheSourceOfALiveMigrationIntoOurRegistry() throws {
+        let shape = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
+        let destination = try LiveMigrationTests.Destination(
+            machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let dir = try QEMU10.workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        let cmos = Array(0x0E..<0x40)
+        var commands = ["pmemsave 0 0x1000000 \"/work/guest.ram\""]
+        for index in cmos { commands += ["o /b 0x70 \(index)", "i /b 0x71"] }
+        let (_, output) = try QEMU10.run(
+            [
+                "run", "python3", "/work/qemu-live-source.py", "tcp:127.0.0.1:\(destination.listener.port)", "1",
+                "2000000",
+            ] + commands + ["--", "-M", "pc", "-m", "16"], in: dir)
+        let outcome = try JSONDecoder().decode(LiveMigrationQEMUTests.SourceOutcome.self, from: output)
+        let result = destination.wait()
+        #expect(result.ok, "\(result.message)")
+        #expect(outcome.status == "completed", "\(outcome)")
+        try #require(outcome.outputs.count == 1 + 2 * cmos.count)
+        #expect(machine.registry.streamVersion == .qemu10_0)
+        #expect(machine.registry.loadedRules?.switchoverStart == true)
+
+        // Guest RAM below 16 MiB equals pc.ram, except the legacy window 0xa0000-0xfffff.
+        let dumped = try TestPaths.readBytes(dir.appendingPathComponent("guest.ram").path)
+        let ram = try #require(machine.blocks.first { $0.0 == "pc.ram" })
+        try #require(dumped.count == ram.2)
+        var differing = 0
+        dumped.withUnsafeBytes { d in
+            for page in stride(from: 0, to: ram.2, by: 4096) where !(0xA0000..<0x100000).contains(page) {
+                if memcmp(d.baseAddress! + page, ram.1 + page, 4096) != 0 { differing += 1 }
+            }
+        }
+        #expect(differing == 0)
+        #expect(dumped.contains { $0 != 0 })
+
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
+        let ours = withUnsafeBytes(of: &rtc.pointee.cmos_data) { Array($0) }
+        for (n, index) in cmos.enumerated() {
+            let line = outcome.outputs[2 + 2 * n]
+            // mc146818rtc reads 0x37 (IBM PS/2 century byte) as 0x32 (the century).
+            let value = ours[index == 0x37 ? 0x32 : index]
+            #expect(line.contains(String(format: "= 0x%02x", value)), "CMOS \(index): QEMU \(line), ours \(value)")
+        }
+    }
+}

@@ -1,0 +1,659 @@
+import CFixtures
+import CGLib
+import CVMState
+import Foundation
+import Testing
+
+@testable import VMState
+import VMStateAnalysis
+
+/// Registry loads and saves of QEMU 10.0 streams (Tests/Fixtures/qemu-10.0) and of QEMU 7.2's
+/// footer-less pc-i440fx-2.3 stream, mirroring the 7.2 tests of StreamRoundTripTests and
+/// RealStreamTests (docs/FORMAT.md §9).
+@Suite struct QEMU10StreamTests {
+    /// Every QEMU 10.0 stream the registry loads (mapped-ram is refused), with its machine type.
+    static let streams: [(name: String, machine: String)] = [
+        ("pc-reset", "pc-i440fx-10.0"), ("pc-bios", "pc-i440fx-10.0"), ("pc-live", "pc-i440fx-10.0"),
+        ("pc-9.2", "pc-i440fx-9.2"), ("x-ignore-shared", "pc-i440fx-10.0"), ("q35-bios", "pc-q35-10.0"),
+        ("q35-devices", "pc-q35-10.0"),
+    ]
+    /// The pc (i440fx) ones: our pc device descriptions are configured as an i440fx machine's.
+    static let pcStreams = ["pc-reset", "pc-bios", "pc-live", "pc-9.2", "x-ignore-shared"]
+    static let switchoverStart: [UInt8] = [0x08, 0x00, 0x0B, 0x00, 0x00]
+
+    static func stream(_ name: String) throws -> [UInt8] {
+        try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/\(name)/stream.bin")
+    }
+
+    static func analyze(_ name: String, dir: String = TestPaths.qemu10Fixtures) throws -> [String: Any] {
+        let data = Data(try TestPaths.readBytes(dir + "/\(name)/analyze.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// Where `needle` occurs in `bytes`.
+    static func offsets(of needle: [UInt8], in bytes: [UInt8]) -> [Int] {
+        guard bytes.count >= needle.count else { return [] }
+        return (0...(bytes.count - needle.count)).filter { i in
+            bytes[i] == needle[0] && needle.indices.allSatisfy { bytes[i + $0] == needle[$0] }
+        }
+    }
+
+    /// The vmdesc JSON text at the end of a stream (0x06, be32 length, the JSON).
+    static func vmdescText(_ stream: [UInt8]) throws -> String {
+        let index = try RealStreamTests.vmdesc(stream)
+        _ = index
+        for start in stride(from: stream.count - 2, through: 5, by: -1)
+        where stream[start] == UInt8(ascii: "{") && stream[start - 5] == 0x06 {
+            let length = stream[start - 4..<start].reduce(0) { $0 << 8 | Int($1) }
+            if length == stream.count - start { return String(decoding: stream[start...], as: UTF8.self) }
+        }
+        throw VMStateError(.badStream, reason: "no vmdesc")
+    }
+
+    /// A pc machine's devices (by the stream's vmdesc) and RAM blocks (by analyze.json's
+    /// "section sizes"), RAM filled with 0xCC.
+    final class Machine {
+        let pc: RealStreamTests.PCMachine
+        var blocks: [String: (host: UnsafeMutableRawPointer, length: Int)] = [:]
+        var registry: Registry { pc.registry }
+
+        /// `blockOrder`: the order RAM blocks are registered in (else by name).
+        init(
+            stream: [UInt8], analyze: [String: Any], ram: Bool = true, skip: Set<String> = [],
+            blockOrder: [String]? = nil
+        ) throws {
+            pc = try RealStreamTests.PCMachine(stream: stream, skip: skip)
+            guard ram else { return }
+            let ramKey = try #require(analyze.keys.first { $0.hasPrefix("ram (") })
+            let sizes = try #require((analyze[ramKey] as? [String: Any])?["section sizes"] as? [String: String])
+            let names = blockOrder ?? sizes.keys.sorted()
+            #expect(Set(names) == Set(sizes.keys))
+            for name in names {
+                let size = try #require(sizes[name])
+                let length = try #require(Int(size.dropFirst(2), radix: 16))
+                let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+                host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
+                blocks[name] = (host, length)
+                try pc.registry.addRAM(idstr: name, host: host, length: length)
+            }
+        }
+
+        deinit { for b in blocks.values { b.host.deallocate() } }
+
+        func rtc() throws -> UnsafeMutablePointer<PcRTCState> {
+            try #require(pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(to: PcRTCState.self)
+        }
+    }
+
+    /// The final content of every page the stream's RAM sections send, by block and page
+    /// offset (a later record of a page replaces an earlier one), read from the section bytes a
+    /// KEEP_UNKNOWN load kept: an independent decoder of QEMU's RAM records.
+    static func ramImage(_ stream: [UInt8], ignoreShared: Bool = false) throws -> [String: [Int: [UInt8]]] {
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        var image: [String: [Int: [UInt8]]] = [:]
+        var block = ""
+        for entry in registry.layout ?? [] {
+            guard case .kept(let s, _) = entry else { continue }
+            var at: Int
+            switch s[0] {
+            case 0x01:
+                guard String(decoding: s[6..<6 + Int(s[5])], as: UTF8.self) == "ram" else { continue }
+                at = 6 + Int(s[5]) + 8
+            case 0x02, 0x03: at = 5
+            default: continue
+            }
+            func be64() -> UInt64 {
+                defer { at += 8 }
+                return s[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) }
+            }
+            func name() -> String {
+                let len = Int(s[at])
+                defer { at += 1 + len }
+                return String(decoding: s[at + 1..<at + 1 + len], as: UTF8.self)
+            }
+            while true {
+                let word = be64()
+                let flags = word & 0xFFF
+                let address = Int(word & ~0xFFF)
+                if flags & 0x04 != 0 {
+                    var seen = 0
+                    while seen < address {
+                        _ = name()
+                        seen += Int(be64())
+                        if ignoreShared { _ = be64() }
+                    }
+                }
+                if flags & (0x02 | 0x08) != 0 {
+                    if flags & 0x20 == 0 { block = name() }
+                    if flags & 0x02 != 0 {
+                        image[block, default: [:]][address] = [UInt8](repeating: s[at], count: 4096)
+                        at += 1
+                    } else {
+                        image[block, default: [:]][address] = Array(s[at..<at + 4096])
+                        at += 4096
+                    }
+                }
+                if flags & 0x10 != 0 { break }
+            }
+        }
+        return image
+    }
+
+    // MARK: - loads and byte-for-byte re-saves
+
+    @Test(arguments: streams)
+    func keptStreamSavesByteForByte(_ fixture: (name: String, machine: String)) throws {
+        let original = try Self.stream(fixture.name)
+        let registry = Registry()
+        try registry.load(original, options: .keepUnknown)
+        #expect(registry.loadedMachineType == fixture.machine)
+        #expect(registry.streamVersion == .qemu10_0)
+        #expect(
+            registry.loadedRules
+                == QEMUStreamRules(
+                    version: .qemu10_0, configuration: true, sectionFooters: true,
+                    switchoverStart: fixture.name != "pc-9.2"))
+        let saved = try registry.save()
+        #expect(saved.count == original.count)
+        #expect(saved == original)
+        // The vmdesc (configuration object included) is the fixture's, byte for byte.
+        #expect(try Self.vmdescText(saved) == Self.vmdescText(original))
+    }
+
+    /// SWITCHOVER_START where QEMU 10.0 put it (docs/notes: pc-bios at 0x7b54b), once; none in
+    /// the 9.2 machine type's stream.
+    @Test func switchoverStartIsWrittenBackInItsPlace() throws {
+        for (name, expected) in [("pc-bios", [0x7b54b]), ("pc-live", [0x7e58e]), ("q35-devices", [0x122732])] {
+            let original = try Self.stream(name)
+            let registry = Registry()
+            try registry.load(original, options: .keepUnknown)
+            let saved = try registry.save()
+            #expect(Self.offsets(of: Self.switchoverStart, in: saved) == expected, "\(name)")
+        }
+        let registry = Registry()
+        try registry.load(try Self.stream("pc-9.2"), options: .keepUnknown)
+        #expect(Self.offsets(of: Self.switchoverStart, in: try registry.save()).isEmpty)
+    }
+
+    /// The vmdesc's device objects by "name instance".
+    static func vmdescDevices(_ stream: [UInt8]) throws -> [String: JSONValue] {
+        let root = try JSONValue(parsing: Array(try vmdescText(stream).utf8))
+        var out: [String: JSONValue] = [:]
+        for device in root["devices"]?.arrayValue ?? [] {
+            out["\(device["name"]?.stringValue ?? "") \(device["instance_id"]?.intValue ?? 0)"] = device
+        }
+        return out
+    }
+
+    /// Our pc devices (QEMU 7.2 tables) load QEMU 10.0's sections and save the same bytes:
+    /// every section byte for byte; the vmdesc differs only in the objects our engine writes
+    /// for devices whose QEMU 10.0 description differs from our 7.2 table: renamed fields
+    /// (hpet `num_timers_save`, globalstate's runstate split) and arrays whose last element
+    /// QEMU 10.0 describes without `"index"` (fdc drives, ide bmdma, piix4_pm's
+    /// acpi_pcihp_pci_status) — the engine's QEMU 10.0 vmdesc rules, not the stream's.
+    @Test(arguments: pcStreams)
+    func wholeStreamLoadsIntoPCDevicesAndSavesByteForByte(_ name: String) throws {
+        let stream = try Self.stream(name)
+        let machine = try RealStreamTests.PCMachine(stream: stream)
+        #expect(machine.states.count >= 20)
+        try machine.registry.load(stream, options: .keepUnknown)
+        let loaded = (machine.registry.layout ?? []).filter { if case .device = $0 { true } else { false } }.count
+        #expect(loaded == machine.states.count)
+        let saved = try machine.registry.save()
+        let sections = stream.count - 5 - (try Self.vmdescText(stream)).utf8.count
+        #expect(saved.count - 5 - (try Self.vmdescText(saved)).utf8.count == sections)
+        #expect(Array(saved.prefix(sections)) == Array(stream.prefix(sections)))
+        let ours = try Self.vmdescDevices(saved)
+        let qemu = try Self.vmdescDevices(stream)
+        #expect(Set(ours.keys) == Set(qemu.keys))
+        let differing = Set(qemu.keys.filter { ours[$0] != qemu[$0] })
+        #expect(differing == Self.tenDescriptionsDiffer, "\(differing.sorted())")
+    }
+
+    static let tenDescriptionsDiffer: Set<String> = [
+        "hpet 0", "globalstate 0", "fdc 0", "0000:00:01.1/ide 0", "0000:00:01.3/piix4_pm 0",
+    ]
+
+    /// Our devices' values after the load, saved by us and read back by the analyzer, equal
+    /// what QEMU 10.0's analyze-migration.py printed; the CMOS bytes directly too.
+    @Test(arguments: pcStreams)
+    func loadedValuesEqualAnalyzeJSON(_ name: String) throws {
+        let stream = try Self.stream(name)
+        let machine = try RealStreamTests.PCMachine(stream: stream)
+        try machine.registry.load(stream, options: .keepUnknown)
+        let ours = try StreamAnalysis(
+            bytes: StreamBytes(try machine.registry.save()), options: .init(recordPages: false))
+        let expectedText = try TestPaths.readText(TestPaths.qemu10Fixtures + "/\(name)/analyze.json")
+        let expected = try #require(try JSONValue(parsing: expectedText).objectValue)
+        let ourIdstrs = Set(machine.states.map(\.idstr))
+        let actual = try #require(ours.stateJSON.objectValue).members.filter { member in
+            ourIdstrs.contains(String(member.key[..<(member.key.lastIndex(of: " ") ?? member.key.endIndex)]))
+        }
+        #expect(actual.count == machine.states.count)
+        for member in actual {
+            let qemu = try #require(expected[member.key], "QEMU's analyze.json has no section \(member.key)")
+            // QEMU 10.0 renamed hpet's num_timers (num_timers_save) and split globalstate's
+            // runstate buffer (same bytes on the wire): our 7.2 tables print 7.2's names.
+            if member.key.hasPrefix("hpet ") || member.key.hasPrefix("globalstate ") { continue }
+            #expect(member.value == qemu, "section \(member.key)")
+        }
+
+        let rtc = try #require(machine.states.first { $0.idstr == "mc146818rtc" }).state
+            .assumingMemoryBound(to: PcRTCState.self)
+        let qemuRTC = try RealStreamTests.section(try Self.analyze(name), "mc146818rtc")
+        #expect(rawBytes(rtc.pointee.cmos_data) == RealStreamTests.hexBytes(qemuRTC["cmos_data"]))
+        #expect(UInt64(rtc.pointee.cmos_index) == RealStreamTests.number(qemuRTC["cmos_index"]))
+    }
+
+    /// With RAM registered: every page the stream sends lands in the block (the 0xCC fill shows
+    /// pages the stream never sent); x-ignore-shared's block addresses are read and kept.
+    @Test(arguments: ["pc-bios", "pc-live", "x-ignore-shared"])
+    func ramPagesLoadAndTheStreamSavesForQEMU10(_ name: String) throws {
+        let stream = try Self.stream(name)
+        let machine = try Machine(stream: stream, analyze: try Self.analyze(name))
+        try machine.registry.load(stream, options: .keepUnknown)
+        #expect(machine.registry.streamVersion == .qemu10_0)
+
+        let image = try Self.ramImage(stream, ignoreShared: name == "x-ignore-shared")
+        #expect(Set(image.keys) == Set(machine.blocks.keys))
+        var pages = 0
+        for (block, sent) in image {
+            let host = try #require(machine.blocks[block]).host
+            for (offset, content) in sent {
+                #expect(
+                    Array(UnsafeRawBufferPointer(start: host + offset, count: 4096)) == content, "\(block) \(offset)")
+                pages += 1
+            }
+        }
+        #expect(pages == 4096 + 32 + 64 + 32 + 1 + 1)  // every page of every block
+        let bios = try #require(machine.blocks["pc.bios"])
+        #expect(bios.host.load(fromByteOffset: 0x40000 - 16, as: UInt8.self) == 0xEA)
+        if name == "x-ignore-shared" {
+            #expect(
+                machine.registry.ramAddresses == [
+                    "pc.ram": 0, "/rom@etc/acpi/tables": 0, "pc.bios": 0xfffc_0000, "pc.rom": 0xc_0000,
+                    "/rom@etc/table-loader": 0, "/rom@etc/acpi/rsdp": 0,
+                ])
+        }
+
+        // Saved back: one RAM START (with the addresses for x-ignore-shared), SWITCHOVER_START,
+        // the RAM END with every page, the devices; it loads into a second machine with the same
+        // RAM and device values, and the analyzer reads it as QEMU 10.0's.
+        let saved = try machine.registry.save()
+        let commands = Self.offsets(of: Self.switchoverStart, in: saved)
+        #expect(commands.count == 1)
+        let ramEnd = try #require(commands.first) + 5
+        #expect(Array(saved[ramEnd..<ramEnd + 5]) == [0x03, 0, 0, 0, 1])
+        #expect(try Self.vmdescText(saved).hasPrefix(String(try Self.vmdescText(stream).prefix(400))))
+        let second = try Machine(stream: stream, analyze: try Self.analyze(name))
+        try second.registry.load(saved, options: .keepUnknown)
+        for (block, b) in machine.blocks {
+            let other = try #require(second.blocks[block])
+            #expect(memcmp(b.host, other.host, b.length) == 0, "\(block)")
+        }
+        #expect(try second.registry.save() == saved)
+        let analysis = try StreamAnalysis(bytes: StreamBytes(saved), options: .init(recordPages: false))
+        #expect(analysis.rules == .qemu100)
+    }
+
+    /// QEMU 7.2's x-ignore-shared stream (which neither QEMU script reads): its capability and
+    /// block addresses load, and it saves back byte for byte, kept or with RAM registered.
+    @Test func qemu72XIgnoreSharedLoadsAndSavesByteForByte() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/x-ignore-shared/stream.bin")
+        let kept = Registry()
+        try kept.load(stream, options: .keepUnknown)
+        #expect(kept.streamVersion == .qemu7_2 && kept.capabilities == ["x-ignore-shared"])
+        #expect(try kept.save() == stream)
+
+        let ramKey = "ram (2)"
+        let expected = try Self.analyze("pc-bios", dir: TestPaths.qemuFixtures)
+        #expect(expected[ramKey] != nil)
+        let machine = try Machine(stream: stream, analyze: expected)
+        try machine.registry.load(stream, options: .keepUnknown)
+        #expect(machine.registry.ramAddresses["pc.bios"] == 0xfffc_0000)
+        #expect(machine.registry.ramAddresses["pc.rom"] == 0xc_0000)
+        let image = try Self.ramImage(stream, ignoreShared: true)
+        for (block, sent) in image {
+            let host = try #require(machine.blocks[block]).host
+            for (offset, content) in sent {
+                #expect(
+                    Array(UnsafeRawBufferPointer(start: host + offset, count: 4096)) == content, "\(block) \(offset)")
+            }
+        }
+        let saved = try machine.registry.save()
+        #expect(Self.offsets(of: Self.switchoverStart, in: saved).isEmpty)
+        let again = try Machine(stream: stream, analyze: expected)
+        try again.registry.load(saved, options: .keepUnknown)
+        #expect(again.registry.ramAddresses == machine.registry.ramAddresses)
+        #expect(try again.registry.save() == saved)
+    }
+
+    /// x-ignore-shared without an address for a registered block (a block the loaded stream
+    /// did not have) cannot be saved back for that configuration.
+    @Test func xIgnoreSharedNeedsEveryBlocksAddress() throws {
+        let stream = try Self.stream("x-ignore-shared")
+        let machine = try Machine(stream: stream, analyze: try Self.analyze("x-ignore-shared"))
+        try machine.registry.load(stream, options: .keepUnknown)
+        let extra = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { extra.deallocate() }
+        try machine.registry.addRAM(idstr: "extra", host: extra, length: 4096)
+        let error = try #require(thrownError(VMStateError.self) { _ = try machine.registry.save() })
+        #expect(error.kind == .ram)
+        #expect(
+            error.description
+                == "extra: the configuration has x-ignore-shared, which gives each RAM block's guest address, and the loaded stream gave none for RAM block extra (at byte 0)"
+        )
+    }
+
+    // MARK: - errors
+
+    /// pc-bios with its SWITCHOVER_START (at 0x7b54b) replaced.
+    static func withCommand(_ bytes: [UInt8]) throws -> [UInt8] {
+        var stream = try Self.stream("pc-bios")
+        stream.replaceSubrange(0x7b54b..<0x7b54b + 5, with: bytes)
+        return stream
+    }
+
+    @Test func otherCommandsAndLengthsAreRefused() throws {
+        let registry = Registry()
+        let postcopy = try #require(
+            thrownError(VMStateError.self) {
+                try registry.load(try Self.withCommand([0x08, 0x00, 0x03, 0x00, 0x00]), options: .keepUnknown)
+            })
+        #expect(postcopy.kind == .badStream)
+        #expect(
+            postcopy.description
+                == "unsupported command 3 (0x3) in the stream; expected MIG_CMD_SWITCHOVER_START (11), got command 3, payload length 0 (at byte 505163)"
+        )
+        let long = try #require(
+            thrownError(VMStateError.self) {
+                try registry.load(try Self.withCommand([0x08, 0x00, 0x0B, 0x00, 0x04]), options: .keepUnknown)
+            })
+        #expect(
+            long.description
+                == "SWITCHOVER_START received with bad length - expecting 0, got 4; expected 0, got 4 (at byte 505163)")
+    }
+
+    /// mapped-ram (QEMU 10.0 `file:` migration, pages at file offsets): kept, it saves back byte
+    /// for byte; with RAM registered, exactly the pages whose bitmap bit is set hold the file's
+    /// bytes and the others are zero, and our save writes the same RAM START (headers, bitmaps,
+    /// page regions at the same offsets), then an END with only EOS.
+    @Test func mappedRAMLoadsAndSaves() throws {
+        let stream = try Self.stream("mapped-ram")
+        let kept = Registry()
+        try kept.load(stream, options: .keepUnknown)
+        #expect(kept.capabilities == ["mapped-ram"] && kept.streamVersion == .qemu10_0)
+        let keptSave = try kept.save()
+        let keptSame = keptSave == stream
+        #expect(keptSave.count == stream.count && keptSame)
+
+        // The RAM blocks of x-ignore-shared's analyze.json (same machine and memory), registered
+        // in the stream's order.
+        let order = [
+            "pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp",
+        ]
+        let machine = try Machine(stream: stream, analyze: try Self.analyze("x-ignore-shared"), blockOrder: order)
+        try machine.registry.load(stream, options: .keepUnknown)
+        func word(_ i: Int) -> Int { stream[i..<i + 8].reduce(0) { $0 << 8 | Int($1) } }
+        // pc.ram: its header at 0x72 (bitmap at 0x8e, pages at 0x100000).
+        #expect(word(0x72 + 4 + 8) == 0x8e && word(0x72 + 4 + 16) == 0x10_0000)
+        let ram = try #require(machine.blocks["pc.ram"])
+        var set = 0
+        for i in 0..<(ram.length / 4096) {
+            let page = Array(UnsafeRawBufferPointer(start: ram.host + i * 4096, count: 4096))
+            if stream[0x8e + i / 8] & (1 << UInt8(i % 8)) != 0 {
+                set += 1
+                #expect(page == Array(stream[0x10_0000 + i * 4096..<0x10_0000 + (i + 1) * 4096]), "page \(i)")
+            } else {
+                #expect(page.allSatisfy { $0 == 0 }, "page \(i)")
+            }
+        }
+        #expect(set == 62)
+        let bios = try #require(machine.blocks["pc.bios"])
+        #expect(bios.host.load(fromByteOffset: 0x40000 - 16, as: UInt8.self) == 0xEA)
+
+        let saved = try machine.registry.save()
+        // Header, configuration, RAM START through its footer at 0x1601008: the file's bytes.
+        let startEnd = 0x160_1008 + 5
+        // (Compared as a first differing offset: a failed #expect on 23 MB arrays computes a diff.)
+        let firstDifference = (0..<startEnd).first { saved[$0] != stream[$0] }
+        #expect(firstDifference == nil)
+        #expect(Array(saved[startEnd..<startEnd + 5]) == Self.switchoverStart)
+        let emptyEnd: [UInt8] = [0x03, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 1]
+        #expect(Array(saved[startEnd + 5..<startEnd + 23]) == emptyEnd)
+        let again = try Machine(stream: stream, analyze: try Self.analyze("x-ignore-shared"), blockOrder: order)
+        try again.registry.load(saved, options: .keepUnknown)
+        for (name, block) in machine.blocks {
+            #expect(memcmp(block.host, try #require(again.blocks[name]).host, block.length) == 0, "\(name)")
+        }
+        let savedAgain = try again.registry.save() == saved
+        #expect(savedAgain)
+
+        // A live migration sends pages as records: not with this configuration.
+        let out = LiveMigrationTests.memoryStream()
+        defer { g_object_unref(out) }
+        var error: UnsafeMutablePointer<GError>?
+        #expect(vmstate_migration_start(StreamIOTests.handle(machine.registry), nil, out, &error) == nil)
+        #expect(
+            LiveMigrationTests.message(error)
+                == "the loaded stream has the capability mapped-ram (a file migration's layout): a live migration of it needs another machine type, which drops its configuration (at byte 0)"
+        )
+        g_clear_error(&error)
+    }
+
+    @Test func mappedRAMHeaderErrors() throws {
+        var stream = try Self.stream("mapped-ram")
+        stream[0x72 + 3] = 2  // header version 2
+        let error = try #require(thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
+        #expect(
+            error.description
+                == "pc.ram: Migration mapped-ram capability version not supported (expected <= 1, got 2) (at byte 114)")
+        stream[0x72 + 3] = 1
+        stream[0x72 + 4 + 8 + 7] = 0x8f  // a bitmap that does not follow the header
+        let moved = try #require(thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
+        #expect(moved.kind == .ram)
+        #expect(moved.actual == "bitmap at 143, pages at 1048576")
+    }
+
+    // MARK: - footer-less QEMU 7.2 streams
+
+    @Test func footerlessPC23StreamLoadsAndSavesByteForByte() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-2.3/stream.bin")
+        #expect(Self.offsets(of: [0x07, 0, 0, 0], in: Array(stream[8..<13])).isEmpty)  // no configuration
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        #expect(registry.loadedMachineType == nil)
+        #expect(registry.streamVersion == .qemu7_2)
+        #expect(
+            registry.loadedRules
+                == QEMUStreamRules(
+                    version: .qemu7_2, configuration: false, sectionFooters: false, switchoverStart: false))
+        #expect(try registry.save() == stream)
+
+        // Into pc devices and RAM: values as QEMU 7.2's analyze.json, saved back without
+        // configuration and footers, byte for byte after a reload. pckbd and piix4_pm send
+        // other fields for pc-i440fx-2.3 (compat properties; our tables are configured as
+        // pc-i440fx-7.2's): kept, not loaded.
+        let pc23 = Set(["pckbd", "0000:00:01.3/piix4_pm"])
+        let machine = try Machine(
+            stream: stream, analyze: try Self.analyze("pc-2.3", dir: TestPaths.qemuFixtures), skip: pc23)
+        #expect(machine.pc.states.count >= 15)
+        try machine.registry.load(stream, options: .keepUnknown)
+        let rtc = try machine.rtc()
+        let qemuRTC = try RealStreamTests.section(
+            try Self.analyze("pc-2.3", dir: TestPaths.qemuFixtures), "mc146818rtc")
+        #expect(rawBytes(rtc.pointee.cmos_data) == RealStreamTests.hexBytes(qemuRTC["cmos_data"]))
+        let image = try Self.ramImage(stream)
+        for (block, sent) in image {
+            let host = try #require(machine.blocks[block]).host
+            for (offset, content) in sent {
+                #expect(
+                    Array(UnsafeRawBufferPointer(start: host + offset, count: 4096)) == content, "\(block) \(offset)")
+            }
+        }
+        let saved = try machine.registry.save()
+        #expect(Array(saved[8..<13]) == [0x01, 0, 0, 0, 2])  // RAM START right after the header
+        #expect(Self.offsets(of: [0x7E, 0, 0, 0, 2], in: saved).isEmpty)  // no RAM footer
+        let again = try Machine(
+            stream: stream, analyze: try Self.analyze("pc-2.3", dir: TestPaths.qemuFixtures), skip: pc23)
+        try again.registry.load(saved, options: .keepUnknown)
+        #expect(try again.registry.save() == saved)
+    }
+
+    // MARK: - writing for a chosen QEMU version
+
+    /// One device and one RAM block, saved for each version and machine type.
+    @Test func savesFollowTheChosenVersionAndMachineType() throws {
+        let registry = Registry()
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        counter.pointee.counter = 0x1122_3344
+        try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter)
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { ram.deallocate() }
+        ram.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+        try registry.addRAM(idstr: "pc.ram", host: ram, length: 4096)
+
+        #expect(registry.streamVersion == .qemu7_2)
+        let old = try registry.save(machineType: "pc-i440fx-10.0")
+        #expect(Self.offsets(of: Self.switchoverStart, in: old).isEmpty)
+        #expect(try Self.vmdescText(old).hasPrefix(#"{"page_size": 4096, "devices": ["#))
+
+        registry.streamVersion = .qemu10_0
+        let ten = try registry.save(machineType: "pc-i440fx-10.0")
+        let configuration =
+            #"{"configuration": {"vmsd_name": "configuration", "version": 1, "fields": [{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": 14}]}, "page_size": 4096, "devices": ["#
+        #expect(try Self.vmdescText(ten).hasPrefix(configuration))
+        // header, configuration (5 + 14), RAM START (5 + 1 + 3 + 8, total, block, EOS, footer),
+        // then the command and the RAM END.
+        let start = 8 + 5 + 14
+        let startLength = 5 + 4 + 8 + 8 + (1 + 6 + 8) + 8 + 5
+        #expect(Array(ten[start..<start + 5]) == [0x01, 0, 0, 0, 0])
+        #expect(Self.offsets(of: Self.switchoverStart, in: ten) == [start + startLength])
+        #expect(Array(ten[start + startLength + 5..<start + startLength + 10]) == [0x03, 0, 0, 0, 0])
+
+        let nine = try registry.save(machineType: "pc-q35-9.2")
+        #expect(Self.offsets(of: Self.switchoverStart, in: nine).isEmpty)
+        #expect(try Self.vmdescText(nine).hasPrefix(#"{"configuration": {"vmsd_name": "configuration""#))
+        #expect(try Self.vmdescText(nine).contains(#""size": 10}]}, "page_size""#))
+        #expect(Self.offsets(of: Self.switchoverStart, in: try registry.save(machineType: "tiny-emu")).count == 1)
+
+        // pc-i440fx-2.3: no configuration, no footers; reloaded, it saves back the same.
+        let tiny = try registry.save(machineType: "pc-i440fx-2.3")
+        #expect(Array(tiny[8..<13]) == [0x01, 0, 0, 0, 0])
+        #expect(Self.offsets(of: [0x7E], in: Array(tiny[8..<tiny.count - 200])).isEmpty)
+        let reloaded = Registry()
+        try reloaded.load(tiny, options: .keepUnknown)
+        #expect(reloaded.loadedRules?.sectionFooters == false)
+        #expect(try reloaded.save() == tiny)
+    }
+
+    /// The version a load detects is kept; set explicitly after the load, the other one's
+    /// rules apply to the loaded stream's machine type (QEMU 7.2 refuses SWITCHOVER_START).
+    @Test func loadedVersionIsKeptAndCanBeChanged() throws {
+        let ten = Registry()
+        try ten.load(try Self.stream("pc-bios"), options: .keepUnknown)
+        #expect(ten.streamVersion == .qemu10_0)
+        ten.streamVersion = .qemu7_2
+        let seven = try ten.save()
+        #expect(Self.offsets(of: Self.switchoverStart, in: seven).isEmpty)
+        #expect(try Self.vmdescText(seven).hasPrefix(#"{"page_size": 4096, "devices": [{"name": "timer""#))
+        // The same stream without the command and the vmdesc's configuration member.
+        let tenText = try Self.vmdescText(try Self.stream("pc-bios"))
+        let member = tenText.distance(
+            from: tenText.index(after: tenText.startIndex),
+            to: try #require(tenText.range(of: #""page_size""#)).lowerBound)
+        #expect(member == 169)
+        #expect(seven.count == (try Self.stream("pc-bios")).count - 5 - member)
+
+        let old = Registry()
+        try old.load(try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin"), options: .keepUnknown)
+        #expect(old.streamVersion == .qemu7_2)
+        old.streamVersion = .qemu10_0
+        let saved = try old.save()
+        // pc-i440fx-7.2 in QEMU 10.0: the 10.0 vmdesc, but no command for a 7.2 machine type.
+        #expect(Self.offsets(of: Self.switchoverStart, in: saved).isEmpty)
+        #expect(try Self.vmdescText(saved).hasPrefix(#"{"configuration": {"vmsd_name": "configuration""#))
+        let back = Registry()
+        try back.load(saved, options: .keepUnknown)
+        #expect(back.streamVersion == .qemu10_0)
+        #expect(try back.save() == saved)
+    }
+
+    /// A live migration of a loaded QEMU 10.0 stream writes for QEMU 10.0 (as its save does):
+    /// the 10.0 vmdesc, and SWITCHOVER_START right before the RAM END, after the passes; one of
+    /// a QEMU 7.2 stream writes no command.
+    @Test func liveMigrationWritesForTheRegistrysVersion() throws {
+        for (dir, version) in [
+            (TestPaths.qemu10Fixtures, QEMUStreamVersion.qemu10_0), (TestPaths.qemuFixtures, .qemu7_2),
+        ] {
+            let stream = try TestPaths.readBytes(dir + "/pc-bios/stream.bin")
+            let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
+            try machine.registry.load(stream, options: .keepUnknown)
+            #expect(machine.registry.streamVersion == version)
+            let out = LiveMigrationTests.memoryStream()
+            defer { g_object_unref(out) }
+            var error: UnsafeMutablePointer<GError>?
+            let mig = try #require(
+                vmstate_migration_start(StreamIOTests.handle(machine.registry), nil, out, &error),
+                "\(LiveMigrationTests.message(error))")
+            defer { vmstate_migration_free(mig) }
+            #expect(vmstate_migration_iterate(mig, nil, &error))
+            #expect(vmstate_migration_iterate(mig, nil, &error))
+            #expect(vmstate_migration_complete(mig, &error), "\(LiveMigrationTests.message(error))")
+            let bytes = LiveMigrationTests.bytes(of: out)
+            let ramID: UInt32 = version == .qemu10_0 ? 1 : 2
+            let commands = Self.offsets(of: Self.switchoverStart, in: bytes)
+            if version == .qemu10_0 {
+                // After the START and the two PARTs, right before the RAM END.
+                let c = try #require(commands.first)
+                #expect(commands.count == 1)
+                #expect(Array(bytes[c + 5..<c + 10]) == [0x03] + be32(ramID))
+                #expect(Self.offsets(of: [0x02] + be32(ramID), in: Array(bytes[..<c])).count >= 2)
+                #expect(try Self.vmdescText(bytes).hasPrefix(#"{"configuration": {"vmsd_name": "configuration""#))
+            } else {
+                #expect(commands.isEmpty)
+                #expect(try Self.vmdescText(bytes).hasPrefix(#"{"page_size": 4096, "devices": ["#))
+            }
+            let back = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
+            try back.registry.load(bytes, options: .keepUnknown)
+            #expect(back.sameRAM(as: machine))
+            #expect(back.registry.streamVersion == version)
+        }
+    }
+
+    @Test func cAPISetsAndReadsTheVersion() throws {
+        let reg = try #require(vmstate_registry_new())
+        defer { vmstate_registry_free(reg) }
+        #expect(vmstate_registry_stream_version(reg) == UInt32(VMSTATE_STREAM_QEMU_7_2))
+        #expect(vmstate_registry_set_stream_version(reg, UInt32(VMSTATE_STREAM_QEMU_10_0), nil))
+        #expect(vmstate_registry_stream_version(reg) == 1000)
+        var error: UnsafeMutablePointer<GError>?
+        #expect(!vmstate_registry_set_stream_version(reg, 900, &error))
+        #expect(
+            String(cString: error!.pointee.message)
+                == "unknown stream version; expected VMSTATE_STREAM_QEMU_7_2 (702) or VMSTATE_STREAM_QEMU_10_0 (1000), got 900 (at byte 0)"
+        )
+        g_error_free(error)
+        #expect(vmstate_registry_stream_version(reg) == 1000)
+        #expect(vmstate_registry_stream_version(nil) == 0)
+    }
+
+    @Test func machineTypeRules() {
+        #expect(QEMUStreamRules.pcMachineVersion("pc-i440fx-10.0")! == (10, 0))
+        #expect(QEMUStreamRules.pcMachineVersion("pc-q35-9.2")! == (9, 2))
+        #expect(QEMUStreamRules.pcMachineVersion("pc-1.3")! == (1, 3))
+        #expect(QEMUStreamRules.pcMachineVersion("pc") == nil)
+        #expect(QEMUStreamRules.pcMachineVersion("tiny-emu-1.0") == nil)
+        let old = QEMUStreamRules.forMachine("pc-i440fx-2.3", version: .qemu7_2)
+        #expect(
+            old
+                == QEMUStreamRules(
+                    version: .qemu7_2, configuration: false, sectionFooters: false, switchoverStart: false))
+        #expect(QEMUStreamRules.forMachine("pc-i440fx-2.4", version: .qemu7_2).configuration)
+        #expect(QEMUStreamRules.forMachine("pc-q35-10.1", version: .qemu10_0).switchoverStart)
+        #expect(!QEMUStreamRules.forMachine("pc-q35-10.0", version: .qemu7_2).switchoverStart)
+    }
+}
