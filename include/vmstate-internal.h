@@ -6,6 +6,7 @@
 #define SWIFT_VMSTATE_INTERNAL_H
 
 #include "migration/vmstate.h"
+#include "migration/vmstate-registry.h"
 #include "qapi/error.h"
 
 /* The standard VMStateInfo instances, numbered in the order of VMSTATE_STD_INFO_LIST. */
@@ -38,6 +39,14 @@ int vmstate_save_state_with_err(QEMUFile *f, const VMStateDescription *vmsd, voi
 bool vmstate_section_needed(const VMStateDescription *vmsd, void *opaque);
 GByteArray *vmstate_save_to_bytes_v1000(const VMStateDescription *vmsd, void *opaque, char **vmdesc_json,
                                         GError **error);
+
+/* vmstate_registry_add and _add_sized of files built with VMSTATE_QEMU_API 1000 (QEMU 10.0's
+ * table layout; migration/vmstate-registry.h links them to these symbols). */
+bool vmstate_registry_add_v1000(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
+                                const VMStateDescription *vmsd, void *opaque, GError **error);
+bool vmstate_registry_add_sized_v1000(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
+                                      const VMStateDescription *vmsd, void *opaque, size_t opaque_size,
+                                      GError **error);
 
 /* QEMU 10.0's vmstate_info_fd (declared for 10.0 files in migration/vmstate.h; taken in C) and
  * the Swift implementations behind its get and put. */

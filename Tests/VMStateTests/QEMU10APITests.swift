@@ -439,4 +439,65 @@ struct QEMU10APITests {
         #expect(device.map(\.path) == ["q10dev/fd"])
         #expect(device.first?.message.hasSuffix("whenever its field_exists test is true") == true)
     }
+
+    // MARK: - QEMU 10.0 tables in the registry
+
+    /// A QEMU 10.0 table registered from a 10.0 file (vmstate_registry_add_sized's `_v1000`
+    /// symbol): its `early_setup` is not read as 7.2's `int unmigratable`, a stream written for
+    /// QEMU 10.0 saves it in the setup phase (a FULL section before RAM START, as
+    /// `qemu_savevm_state_setup`) with QEMU 10.0's vmdesc, and one for QEMU 7.2 in the usual
+    /// place with 7.2's vmdesc.
+    @Test func earlySetupTableInTheRegistry() throws {
+        fx10_device_reset()
+        let body = bytes(fromHex: fx10Save(FX10_DEVICE).hex)
+        let registry = Registry()
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { ram.deallocate() }
+        memset(ram, 0x5A, 4096)
+        try registry.addRAM(idstr: "pc.ram", host: ram, length: 4096)
+        var error: UnsafeMutablePointer<GError>?
+        #expect(fx10_register(registry.handle, false, &error))
+        #expect(registry.devices.map(\.layout) == [.qemu10_0])
+
+        registry.streamVersion = .qemu10_0
+        let s10 = try registry.save(machineType: "pc-i440fx-10.0")
+        let header10: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 0x07, 0, 0, 0, 14] + ascii("pc-i440fx-10.0")
+        // RAM is section 0 (registered first), the early-setup device section 1.
+        let early: [UInt8] =
+            [0x04, 0, 0, 0, 1, 6] + ascii("q10dev") + [0, 0, 0, 0, 0, 0, 0, 1] + body + [0x7E, 0, 0, 0, 1]
+        #expect(Array(s10.prefix(header10.count + early.count)) == header10 + early)
+        #expect(Array(s10[(header10.count + early.count)...].prefix(9)) == [0x01, 0, 0, 0, 0, 3] + ascii("ram"))
+        let text10 = String(decoding: s10, as: UTF8.self)
+        #expect(text10.contains("\"type\": \"nullptr\""))
+
+        registry.streamVersion = .qemu7_2
+        let s72 = try registry.save(machineType: "pc-i440fx-7.2")
+        let header72: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 0x07, 0, 0, 0, 13] + ascii("pc-i440fx-7.2")
+        #expect(Array(s72[header72.count...].prefix(9)) == [0x01, 0, 0, 0, 0, 3] + ascii("ram"))
+        #expect(!String(decoding: s72, as: UTF8.self).contains("nullptr"))
+
+        // Both load back into a registry holding the same table.
+        for stream in [s10, s72] {
+            let target = Registry()
+            try target.addRAM(idstr: "pc.ram", host: ram, length: 4096)
+            #expect(fx10_register(target.handle, false, &error))
+            fx10_device_clear()
+            try target.load(stream)
+            let summary = fx10_device_summary()!
+            defer { g_free(summary) }
+            fx10_device_reset()
+            let expected = fx10_device_summary()!
+            defer { g_free(expected) }
+            #expect(String(cString: summary) == String(cString: expected))
+        }
+    }
+
+    /// QEMU 10.0's `bool unmigratable` refuses the save, read at its own offset.
+    @Test func unmigratableTenTableInTheRegistry() throws {
+        let registry = Registry()
+        var error: UnsafeMutablePointer<GError>?
+        #expect(fx10_register(registry.handle, true, &error))
+        let e = try #require(engineError { _ = try registry.save(machineType: "pc-i440fx-10.0") })
+        #expect(e.reason == "device q10blocked instance 0 is marked unmigratable")
+    }
 }

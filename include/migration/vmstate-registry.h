@@ -46,9 +46,21 @@ void vmstate_registry_free(VMStateRegistry *reg);
  * exclusive flags, a bad subsection name, ..., nested tables included) fails now with
  * VMSTATE_ERROR_INVALID_TABLE and a message naming the field.
  * Fails when the same idstr and instance id is registered already.
+ * In a file built with VMSTATE_QEMU_API 1000 (QEMU 10.0's tables) this and
+ * vmstate_registry_add_sized link to their own symbols (`_v1000`): the registry then reads the
+ * table's `bool unmigratable` and `bool early_setup` as QEMU 10.0 lays them out, and a stream
+ * written for QEMU 10.0 saves an early-setup device in the setup phase (before the RAM pages).
  */
+#if defined(VMSTATE_QEMU_API) && VMSTATE_QEMU_API == 1000
+#define VMS_REGISTRY_STR_(s) #s
+#define VMS_REGISTRY_XSTR_(s) VMS_REGISTRY_STR_(s)
+#define VMS_REGISTRY_SYMBOL_(name) __asm__(VMS_REGISTRY_XSTR_(__USER_LABEL_PREFIX__) #name)
+#else
+#define VMS_REGISTRY_SYMBOL_(name)
+#endif
 bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
-                          const VMStateDescription *vmsd, void *opaque, GError **error);
+                          const VMStateDescription *vmsd, void *opaque, GError **error)
+    VMS_REGISTRY_SYMBOL_(vmstate_registry_add_v1000);
 
 /**
  * Registers a device like vmstate_registry_add, with the size of its top-level struct: loads then
@@ -57,7 +69,7 @@ bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t inst
  */
 bool vmstate_registry_add_sized(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
                                 const VMStateDescription *vmsd, void *opaque, size_t opaque_size,
-                                GError **error);
+                                GError **error) VMS_REGISTRY_SYMBOL_(vmstate_registry_add_sized_v1000);
 
 /**
  * Registers a RAM block of `length` bytes at `host` under `block_idstr` (QEMU's RAMBlock idstr,

@@ -28,15 +28,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> Bool {
-    guard let r = registry(reg), let idstr, let vmsd, let opaque else {
-        return fail(error, VMStateError(.failed, reason: "vmstate_registry_add: NULL argument"))
-    }
-    do throws(VMStateError) {
-        // SAFETY: `vmsd` and `opaque` must stay valid while registered (the header's contract, kept as
-        // Registry.Device's).
-        try r.add(idstr: String(cString: idstr), instanceID: instance_id, vmsd: vmsd, opaque: opaque)
-        return true
-    } catch let failure { return fail(error, failure) }
+    addDevice("vmstate_registry_add", reg, idstr, instance_id, vmsd, opaque, nil, .qemu7_2, error)
 }
 
 /// C's `vmstate_registry_add_sized`, declared and documented in `migration/vmstate-registry.h`.
@@ -45,12 +37,43 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> Bool {
+    addDevice("vmstate_registry_add_sized", reg, idstr, instance_id, vmsd, opaque, opaque_size, .qemu7_2, error)
+}
+
+/// `vmstate_registry_add` of a file built with `VMSTATE_QEMU_API` 1000 (a QEMU 10.0 table).
+@c @implementation public func vmstate_registry_add_v1000(
+    _ reg: OpaquePointer?, _ idstr: UnsafePointer<CChar>?, _ instance_id: UInt32,
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    addDevice("vmstate_registry_add", reg, idstr, instance_id, vmsd, opaque, nil, .qemu10_0, error)
+}
+
+/// `vmstate_registry_add_sized` of a file built with `VMSTATE_QEMU_API` 1000 (a QEMU 10.0 table).
+@c @implementation public func vmstate_registry_add_sized_v1000(
+    _ reg: OpaquePointer?, _ idstr: UnsafePointer<CChar>?, _ instance_id: UInt32,
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    addDevice("vmstate_registry_add_sized", reg, idstr, instance_id, vmsd, opaque, opaque_size, .qemu10_0, error)
+}
+
+/// The four registration entry points: a table of `layout`'s `VMStateDescription`, sized when
+/// `size` is given.
+private func addDevice(
+    _ function: String, _ reg: OpaquePointer?, _ idstr: UnsafePointer<CChar>?, _ instanceID: UInt32,
+    _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ size: Int?,
+    _ layout: QEMUDialect, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
     guard let r = registry(reg), let idstr, let vmsd, let opaque else {
-        return fail(error, VMStateError(.failed, reason: "vmstate_registry_add_sized: NULL argument"))
+        return fail(error, VMStateError(.failed, reason: "\(function): NULL argument"))
     }
     do throws(VMStateError) {
-        // SAFETY: as vmstate_registry_add; loads are bounded to `opaque_size` bytes of `opaque`.
-        try r.add(idstr: String(cString: idstr), instanceID: instance_id, vmsd: vmsd, opaque: opaque, size: opaque_size)
+        // SAFETY: `vmsd` and `opaque` must stay valid while registered (the header's contract, kept as
+        // Registry.Device's); a sized load is bounded to `size` bytes of `opaque`.
+        try r.add(
+            idstr: String(cString: idstr), instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size,
+            layout: layout)
         return true
     } catch let failure { return fail(error, failure) }
 }
@@ -159,7 +182,7 @@ private func fail(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?,
     guard let r = registry(reg) else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_set_stream_version: NULL argument"))
     }
-    guard let v = QEMUStreamVersion(rawValue: version) else {
+    guard let v = QEMUDialect(rawValue: version) else {
         return fail(
             error,
             VMStateError(

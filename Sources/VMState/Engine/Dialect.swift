@@ -19,11 +19,19 @@ import CVMState
 ///
 /// The C API picks the dialect by entry point (`vmstate_*_v1000` symbols for files built with
 /// `VMSTATE_QEMU_API` 1000); the registry passes the one of the QEMU it writes for.
-public enum QEMUDialect: Sendable, Equatable, CaseIterable {
-    /// QEMU 7.2 (the default everywhere).
-    case qemu7_2
-    /// QEMU 10.0.
-    case qemu10_0
+///
+/// It is also the QEMU version a registry writes streams for (``Registry/streamVersion``,
+/// ``QEMUStreamRules``): the raw values are the C API's `VMSTATE_STREAM_QEMU_7_2` (702) and
+/// `VMSTATE_STREAM_QEMU_10_0` (1000), the values of `VMSTATE_QEMU_API`.
+public enum QEMUDialect: UInt32, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// QEMU 7.2 (the default everywhere): no command records, a vmdesc of `page_size` and
+    /// `devices`.
+    case qemu7_2 = 702
+    /// QEMU 10.0: MIG_CMD_SWITCHOVER_START for 10.0 machine types, a vmdesc that starts with
+    /// the `"configuration"` object.
+    case qemu10_0 = 1000
+
+    public var description: String { self == .qemu7_2 ? "QEMU 7.2" : "QEMU 10.0" }
 
     var nullptrTypeName: String { self == .qemu7_2 ? "uint64" : "nullptr" }
     var describesNullEntries: Bool { self == .qemu10_0 }

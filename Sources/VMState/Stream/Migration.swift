@@ -91,11 +91,22 @@ final class Migration {
         RAMCodec.saveStart(
             registry.ramBlocks, sectionID: ramSectionID, addresses: plan.ramAddresses, footer: rules.sectionFooters,
             file)
-        // Early-setup sections belong to the setup phase.
+        // Early-setup sections belong to the setup phase: kept ones and QEMU 10.0 early-setup
+        // devices.
         file.context = nil
-        for case .keptEarly(let bytes, let json) in entries {
-            file.putBytes(bytes)
-            if let json { vmdesc.raw(nil, json) }
+        for entry in entries {
+            switch entry {
+            case .keptEarly(let bytes, let json):
+                file.context = nil
+                file.putBytes(bytes)
+                if let json { vmdesc.raw(nil, json) }
+            case .device(let index, let id) where registry.isEarlySetup(index, rules):
+                file.context = registry.devices[index].idstr
+                try registry.saveDevice(
+                    registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc,
+                    dialect: rules.version)
+            default: break
+            }
         }
         file.flush()
         file.context = nil
@@ -210,9 +221,11 @@ final class Migration {
             for entry in entries {
                 switch entry {
                 case .device(let index, let id):
+                    if registry.isEarlySetup(index, rules) { break }  // sent in the setup phase
                     file.context = registry.devices[index].idstr
                     try registry.saveDevice(
-                        registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc)
+                        registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc,
+                        dialect: rules.version)
                 case .kept(let bytes, let json):
                     file.context = nil
                     file.putBytes(bytes)

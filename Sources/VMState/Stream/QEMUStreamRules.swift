@@ -3,24 +3,14 @@
 // The analyzer's reading rules are beside it (StreamRules.swift). Everything else (header,
 // section records, RAM records, subsections) is common to all.
 
-/// The QEMU version a stream is written for (C: `VMSTATE_STREAM_QEMU_7_2`,
-/// `VMSTATE_STREAM_QEMU_10_0`, the raw values).
-public enum QEMUStreamVersion: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    /// QEMU 7.2: no command records, a vmdesc of `page_size` and `devices`.
-    case qemu7_2 = 702
-    /// QEMU 10.0: MIG_CMD_SWITCHOVER_START for 10.0 machine types, a vmdesc that starts with
-    /// the `"configuration"` object.
-    case qemu10_0 = 1000
-
-    public var description: String { self == .qemu7_2 ? "QEMU 7.2" : "QEMU 10.0" }
-}
+// The QEMU version itself is ``QEMUDialect`` (Engine/Dialect.swift), shared with the engine.
 
 /// The record-level rules of one stream: its QEMU version and the migration properties QEMU
 /// derives from the machine type (`send-configuration`, `send-section-footer`,
 /// `send-switchover-start`, set off by `hw_compat_*` for old machine types).
 package struct QEMUStreamRules: Sendable, Equatable {
     /// The QEMU version.
-    package var version: QEMUStreamVersion
+    package var version: QEMUDialect
     /// The configuration section (0x07) follows the header (`send-configuration`; off for
     /// `pc-i440fx-2.3` and older, `hw_compat_2_3`).
     package var configuration: Bool
@@ -46,14 +36,14 @@ package struct QEMUStreamRules: Sendable, Equatable {
 
     /// The capabilities the configuration section lists (those QEMU validates on both ends):
     /// QEMU 7.2 `x-ignore-shared`; QEMU 9.0+ also `mapped-ram`. In QAPI enum order.
-    package static func validatedCapabilities(_ version: QEMUStreamVersion) -> [String] {
+    package static func validatedCapabilities(_ version: QEMUDialect) -> [String] {
         version == .qemu7_2 ? ["x-ignore-shared"] : ["x-ignore-shared", "mapped-ram"]
     }
 
     /// The rules QEMU `version` applies to `machineType`. Versioned pc machine types
     /// (`pc-i440fx-X.Y`, `pc-q35-X.Y`, `pc-X.Y`) follow QEMU's compat properties; any other
     /// name gets the version's defaults (all on).
-    package static func forMachine(_ machineType: String, version: QEMUStreamVersion) -> QEMUStreamRules {
+    package static func forMachine(_ machineType: String, version: QEMUDialect) -> QEMUStreamRules {
         let machine = pcMachineVersion(machineType)
         let old = machine.map { $0 <= (2, 3) } ?? false
         return QEMUStreamRules(

@@ -77,6 +77,14 @@ public final class Registry {
         let opaque: UnsafeMutableRawPointer
         /// The struct's size when known: loads are then bounded to it.
         let size: Int?
+        /// The QEMU whose `VMStateDescription` layout the table has (QEMU 10.0's for files built
+        /// with `VMSTATE_QEMU_API` 1000, registered through the `_v1000` symbols).
+        let layout: QEMUDialect
+
+        /// The table's `unmigratable` and `early_setup` (always false for a 7.2 table), read as
+        /// its own layout has them.
+        // SAFETY: a registered `vmsd`, valid while registered.
+        var flags: (unmigratable: Bool, earlySetup: Bool) { layout.flags(of: vmsd) }
     }
 
     struct RAMBlock {
@@ -133,7 +141,7 @@ public final class Registry {
     /// successful load to the loaded stream's version (a stream with MIG_CMD_SWITCHOVER_START
     /// or a vmdesc that starts with `"configuration"` is QEMU 10.0's, else QEMU 7.2's). QEMU 7.2
     /// when neither happened.
-    public var streamVersion: QEMUStreamVersion = .qemu7_2
+    public var streamVersion: QEMUDialect = .qemu7_2
     /// The emulator's dirty log for live migrations (`vmstate_registry_set_dirty_log`).
     var dirtyLog: (fn: VMStateDirtyLogFn, opaque: UnsafeMutableRawPointer?)?
     /// Whether saves to and loads from GIO streams on regular files use `O_DIRECT`
@@ -169,7 +177,7 @@ public final class Registry {
     /// - Throws: ``VMStateError`` when the pair is registered already or the table is unusable.
     public func add(
         idstr: String, instanceID: UInt32, vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
-        size: Int? = nil
+        size: Int? = nil, layout: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard !idstr.isEmpty, idstr.utf8.count <= 255 else {
             throw VMStateError(.failed, path: idstr, reason: "a section idstr must have 1 to 255 bytes")
@@ -179,7 +187,8 @@ public final class Registry {
                 .failed, path: idstr, reason: "section \(idstr) instance \(instanceID) is registered already")
         }
         _ = try Planner.plan(vmsd)
-        devices.append(Device(idstr: idstr, instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size))
+        devices.append(
+            Device(idstr: idstr, instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size, layout: layout))
     }
 
     /// Registers `length` bytes at `host` as the RAM block `idstr` (QEMU's RAMBlock idstr, such
@@ -262,9 +271,11 @@ public final class Registry {
         for entry in plan.sections {
             switch entry {
             case .device(let index, let id):
-                enterCompletePhase()
+                // QEMU 10.0 saves early-setup devices in the setup phase, as FULL sections.
+                if !isEarlySetup(index, rules) { enterCompletePhase() }
                 file.context = devices[index].idstr
-                try saveDevice(devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc)
+                try saveDevice(
+                    devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc, dialect: rules.version)
             case .ram(let id):
                 guard hasRAM else { break }
                 file.context = "ram"
@@ -289,6 +300,12 @@ public final class Registry {
         enterCompletePhase()
         try Self.finishStream(file, vmdesc)
         if !plan.machine.isEmpty { expectedMachineType = plan.machine }
+    }
+
+    /// Whether device `index` is saved in the setup phase: a QEMU 10.0 table with `early_setup`,
+    /// in a stream written for QEMU 10.0 (QEMU 7.2 has no early setup).
+    func isEarlySetup(_ index: Int, _ rules: QEMUStreamRules) -> Bool {
+        rules.version == .qemu10_0 && devices[index].flags.earlySetup
     }
 
     /// MIG_CMD_SWITCHOVER_START: 0x08, be16 command 11, be16 length 0 (QEMU 10.0
@@ -333,8 +350,7 @@ public final class Registry {
             throw VMStateError(
                 .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
         }
-        // SAFETY: a registered `vmsd`, valid while registered (see Device).
-        if let blocked = devices.first(where: { $0.vmsd.pointee.unmigratable != 0 }) {
+        if let blocked = devices.first(where: { $0.flags.unmigratable }) {
             throw VMStateError(
                 .failed, path: blocked.idstr,
                 reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable")
@@ -401,7 +417,20 @@ public final class Registry {
             let pb = devices[b.element].vmsd.pointee.priority.rawValue
             return pa != pb ? pa > pb : a.offset < b.offset
         }
-        for (_, index) in ordered {
+        // QEMU 10.0's early-setup devices are saved in the setup phase (`qemu_savevm_state_setup`):
+        // before the RAM START of a new layout, else before the other devices not placed yet.
+        let early = ordered.filter { isEarlySetup($0.element, rules) }
+        if !early.isEmpty {
+            let at = layout == nil ? 0 : entries.count
+            var firstIDs = nextID
+            let earlyEntries = early.map { (_, index) -> LayoutEntry in
+                defer { firstIDs += 1 }
+                return .device(index: index, sectionID: firstIDs)
+            }
+            nextID = firstIDs
+            entries.insert(contentsOf: earlyEntries, at: at)
+        }
+        for (_, index) in ordered where !isEarlySetup(index, rules) {
             entries.append(.device(index: index, sectionID: nextID))
             nextID += 1
         }
@@ -484,8 +513,11 @@ public final class Registry {
                 actual: "errno \(file.errorCode)", errno: file.errorCode)
     }
 
+    /// Writes `device` as a FULL section (with its footer when `footer`), describing it in
+    /// `vmdesc` with `dialect`'s rules (the QEMU the stream is written for).
     func saveDevice(
-        _ device: Device, sectionID: UInt32, footer: Bool = true, _ file: MigrationFile, _ vmdesc: VMDescWriter
+        _ device: Device, sectionID: UInt32, footer: Bool = true, _ file: MigrationFile, _ vmdesc: VMDescWriter,
+        dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         let name = Array(device.idstr.utf8)
         // SAFETY: a registered `vmsd`, valid while registered (see Device).
@@ -500,7 +532,7 @@ public final class Registry {
         vmdesc.string("name", device.idstr)
         vmdesc.int("instance_id", Int64(device.instanceID))
         do throws(VMStateError) {
-            try VMStateEngine.save(file, device.vmsd, device.opaque, version: version, vmdesc: vmdesc)
+            try VMStateEngine.save(file, device.vmsd, device.opaque, version: version, vmdesc: vmdesc, dialect: dialect)
         } catch {
             throw error.inSection(device.idstr, device.instanceID)
         }
@@ -583,7 +615,7 @@ public final class Registry {
         } catch {
             throw loadGuard?.rollBackAfter(error) ?? error
         }
-        let version: QEMUStreamVersion =
+        let version: QEMUDialect =
             loader.hadSwitchoverStart || Self.vmdescHasConfiguration(file) ? .qemu10_0 : .qemu7_2
         loadedMachineType = loader.machineType
         loadedMachineTypeBytes = loader.machineTypeBytes

@@ -89,4 +89,10 @@ char *fx10_macro_mismatches(void);
 /* error_setg / error_prepend / error_propagate / error_setg_errno round, as text (g_free). */
 char *fx10_error_api_demo(void);
 
+/* Registers the device "q10dev" (early_setup, sized) in `reg` through vmstate_registry_add_sized
+ * as a QEMU 10.0 file calls it (the _v1000 symbol), and with `with_unmigratable` also
+ * "q10blocked", a QEMU 10.0 table with `unmigratable = true`. */
+typedef struct VMStateRegistry VMStateRegistry;
+bool fx10_register(VMStateRegistry *reg, bool with_unmigratable, GError **error);
+
 #endif

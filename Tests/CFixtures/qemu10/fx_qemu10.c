@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fx_qemu10.h"
+#include "migration/vmstate-registry.h"
 
 /* QEMU 7.2's vmstate_load_state (same tables), for comparing the two APIs' results. */
 int fx10_vmstate_load_state_72(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, int version_id)
@@ -666,4 +667,28 @@ char *fx10_macro_mismatches(void) {
         }
     }
     return g_string_free(text, FALSE);
+}
+
+/* ---- the registry ---------------------------------------------------------------------------- */
+
+static const VMStateDescription vmstate_fx10_blocked = {
+    .name = "q10blocked",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .unmigratable = true,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(id, Fx10Dev),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static Fx10Dev fx10_blocked_dev;
+
+bool fx10_register(VMStateRegistry *reg, bool with_unmigratable, GError **error) {
+    if (!vmstate_registry_add_sized(reg, "q10dev", 0, &vmstate_fx10_dev, &fx10_dev, sizeof(fx10_dev),
+                                    error)) {
+        return false;
+    }
+    return !with_unmigratable ||
+           vmstate_registry_add(reg, "q10blocked", 0, &vmstate_fx10_blocked, &fx10_blocked_dev, error);
 }
