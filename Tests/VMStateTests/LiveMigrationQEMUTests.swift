@@ -16,6 +16,52 @@ import Testing
     }
 
     /// Reads one line from `handle` (the helper scripts print `listening` first).
+    /// Our live migration of `machine` into the QEMU `process` (scripts/qemu-incoming.py,
+    /// listening on `port`, printing JSON on `output` after the HMP commands `o /b 0x70 0x50`,
+    /// `i /b 0x71`, `xp /1wx 0x7000`, `xp /1wx 0x9000`): a pass, a RAM write through the dirty
+    /// log, a pass, a CMOS byte and a RAM word set, complete; QEMU (`qemu` in messages) must
+    /// report `completed` and hold all three values.
+    static func migrateLive(
+        _ machine: StreamIOTests.FixtureMachine, ram: (String, UnsafeMutableRawPointer),
+        log: LiveMigrationTests.DirtyLog,
+        port: UInt16, into process: Process, output pipe: Pipe, qemu: String
+    ) throws {
+        #expect(Self.readLine(pipe.fileHandleForReading) == "listening")
+
+        let connection = try LiveMigrationTests.connect(port)
+        defer { g_object_unref(connection) }
+        var error: UnsafeMutablePointer<GError>?
+        let mig = try #require(
+            vmstate_migration_start(
+                StreamIOTests.handle(machine.registry), nil,
+                LiveMigrationTests.output(connection), &error), "\(LiveMigrationTests.message(error))")
+        defer { vmstate_migration_free(mig) }
+        var pending: UInt64 = 0
+        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
+        log.write(ram, 0x9000, 0xCAFE_D00D)
+        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
+        // Before completing: a CMOS byte and a RAM word.
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
+        withUnsafeMutableBytes(of: &rtc.pointee.cmos_data) { $0[0x50] = 0xA7 }
+        log.write(ram, 0x7000, 0x1234_5678)
+        #expect(vmstate_migration_complete(mig, &error), "\(LiveMigrationTests.message(error))")
+        var stats = VMStateMigrationStats()
+        vmstate_migration_get_stats(mig, &stats)
+        let pages = machine.blocks.reduce(0) { $0 + $1.2 / 4096 }
+        #expect(stats.passes == 2 && stats.pages_sent == UInt64(pages + 1 + 1))
+        g_io_stream_close(UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self), nil, nil)
+
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let outcome = try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
+        #expect(outcome.status == "completed", "\(qemu) said: \(outcome.error ?? "nothing")")
+        try #require(outcome.outputs.count == 4)
+        #expect(outcome.outputs[1].contains("= 0xa7"), "inb 0x71 after selecting CMOS 0x50: \(outcome.outputs[1])")
+        #expect(outcome.outputs[2].contains("0x12345678"), "guest RAM at 0x7000: \(outcome.outputs[2])")
+        #expect(outcome.outputs[3].contains("0xcafed00d"), "guest RAM at 0x9000: \(outcome.outputs[3])")
+    }
+
     static func readLine(_ handle: FileHandle) -> String {
         var line = Data()
         while true {
@@ -76,40 +122,7 @@ import Testing
         process.standardOutput = pipe
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        #expect(Self.readLine(pipe.fileHandleForReading) == "listening")
-
-        let connection = try LiveMigrationTests.connect(port)
-        defer { g_object_unref(connection) }
-        var error: UnsafeMutablePointer<GError>?
-        let mig = try #require(
-            vmstate_migration_start(
-                StreamIOTests.handle(machine.registry), nil,
-                LiveMigrationTests.output(connection), &error), "\(LiveMigrationTests.message(error))")
-        defer { vmstate_migration_free(mig) }
-        var pending: UInt64 = 0
-        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
-        log.write(ram, 0x9000, 0xCAFE_D00D)
-        #expect(vmstate_migration_iterate(mig, &pending, &error), "\(LiveMigrationTests.message(error))")
-        // Before completing: a CMOS byte and a RAM word.
-        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
-            to: PcRTCState.self)
-        withUnsafeMutableBytes(of: &rtc.pointee.cmos_data) { $0[0x50] = 0xA7 }
-        log.write(ram, 0x7000, 0x1234_5678)
-        #expect(vmstate_migration_complete(mig, &error), "\(LiveMigrationTests.message(error))")
-        var stats = VMStateMigrationStats()
-        vmstate_migration_get_stats(mig, &stats)
-        let pages = machine.blocks.reduce(0) { $0 + $1.2 / 4096 }
-        #expect(stats.passes == 2 && stats.pages_sent == UInt64(pages + 1 + 1))
-        g_io_stream_close(UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self), nil, nil)
-
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let outcome = try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
-        #expect(outcome.status == "completed", "QEMU said: \(outcome.error ?? "nothing")")
-        try #require(outcome.outputs.count == 4)
-        #expect(outcome.outputs[1].contains("= 0xa7"), "inb 0x71 after selecting CMOS 0x50: \(outcome.outputs[1])")
-        #expect(outcome.outputs[2].contains("0x12345678"), "guest RAM at 0x7000: \(outcome.outputs[2])")
-        #expect(outcome.outputs[3].contains("0xcafed00d"), "guest RAM at 0x9000: \(outcome.outputs[3])")
+        try Self.migrateLive(machine, ram: ram, log: log, port: port, into: process, output: pipe, qemu: "QEMU")
     }
 
     struct SourceOutcome: Decodable {
