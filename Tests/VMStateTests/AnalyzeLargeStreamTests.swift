@@ -31,40 +31,13 @@ struct AnalyzeLargeStreamTests {
     /// address (n % 256) × 4096: every page is sent 4352 times), and the last 256 records are
     /// filled with 0x5a instead of 0xa5 (the same length).
     static func writeStream(_ path: String, cycle: Bool = false) throws -> Int {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var written = 0
-        func put(_ bytes: [UInt8]) throws {
-            try bytes.withUnsafeBytes { b in
-                var done = 0
-                while done < b.count {
-                    let n = write(fd, b.baseAddress! + done, b.count - done)
-                    guard n > 0 else {
-                        throw StreamFileError(path: path, operation: "write", reason: String(cString: strerror(errno)))
-                    }
-                    done += n
-                }
-            }
-            written += bytes.count
-        }
-        func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
-        func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
-        let name: [UInt8] = [6] + Array("pc.ram".utf8)
+        let out = try GeneratedStreamWriter(path: path, blockLength: blockLength)
         let pattern = [UInt8](repeating: 0xa5, count: 4096)
-        // Header; section start: id 2, "ram", instance 0, version 4; MEM_SIZE; EOS.
-        try put(Array("QEVM".utf8) + be32(3))
-        try put([0x01] + be32(2) + [3] + Array("ram".utf8) + be32(0) + be32(4))
-        try put(be64(blockLength | 0x04) + name + be64(blockLength) + be64(0x10))
-        // Section part: the pages.
-        try put([0x02] + be32(2))
-        try put(be64(0x08) + name + pattern)
+        try out.put(GeneratedStreamWriter.be64(0x08) + out.blockName + pattern)
         let perChunk = 256
         var chunk = [UInt8]()
         chunk.reserveCapacity(perChunk * 4104)
-        for _ in 0..<perChunk { chunk += be64(0) + pattern }
+        for _ in 0..<perChunk { chunk += GeneratedStreamWriter.be64(0) + pattern }
         var page = 1
         while page < pageCount {
             let n = min(perChunk, pageCount - page)
@@ -78,15 +51,10 @@ struct AnalyzeLargeStreamTests {
                     for i in 8..<4104 { chunk[k * 4104 + i] = 0x5a }
                 }
             }
-            try put(n == perChunk ? chunk : Array(chunk[0..<(n * 4104)]))
+            try out.put(n == perChunk ? chunk : Array(chunk[0..<(n * 4104)]))
             page += n
         }
-        try put(be64(0x10))
-        // Section end, end of stream, vmdesc.
-        try put([0x03] + be32(2) + be64(0x10))
-        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
-        try put([0x00, 0x06] + be32(UInt32(json.count)) + json)
-        return written
+        return try out.finish()
     }
 
     /// Runs `vmstate ARGS` under `ulimit -v KIB` (through /bin/sh), output captured; with

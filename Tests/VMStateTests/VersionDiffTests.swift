@@ -103,34 +103,8 @@ struct DiffLargeStreamTests {
     static func writeStream(_ path: String, changedPage: Int?) throws -> Int {
         let blockLength: UInt64 = 0x2000_0000
         let pageCount = Int(blockLength / 4096)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var written = 0
-        func put(_ bytes: [UInt8]) throws {
-            try bytes.withUnsafeBytes { b in
-                var done = 0
-                while done < b.count {
-                    let n = write(fd, b.baseAddress! + done, b.count - done)
-                    guard n > 0 else {
-                        throw StreamFileError(path: path, operation: "write", reason: String(cString: strerror(errno)))
-                    }
-                    done += n
-                }
-            }
-            written += bytes.count
-        }
-        func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
-        func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
-        let name: [UInt8] = [6] + Array("pc.ram".utf8)
-        // Header; section start: id 2, "ram", instance 0, version 4; MEM_SIZE; EOS.
-        try put(Array("QEVM".utf8) + be32(3))
-        try put([0x01] + be32(2) + [3] + Array("ram".utf8) + be32(0) + be32(4))
-        try put(be64(blockLength | 0x04) + name + be64(blockLength) + be64(0x10))
-        // Section part: the pages, 256 at a time (the first names the block).
-        try put([0x02] + be32(2))
+        let out = try GeneratedStreamWriter(path: path, blockLength: blockLength)
+        // The pages, 256 at a time (the first names the block).
         let perChunk = 256
         var page = 0
         while page < pageCount {
@@ -139,21 +113,16 @@ struct DiffLargeStreamTests {
             for p in page..<min(page + perChunk, pageCount) {
                 let fill: UInt8 = p == changedPage ? 0x5a : 0xa5
                 if p == 0 {
-                    chunk += be64(0x08) + name
+                    chunk += GeneratedStreamWriter.be64(0x08) + out.blockName
                 } else {
-                    chunk += be64(UInt64(p) * 4096 | 0x28)  // PAGE | CONTINUE
+                    chunk += GeneratedStreamWriter.be64(UInt64(p) * 4096 | 0x28)  // PAGE | CONTINUE
                 }
                 chunk += [UInt8](repeating: fill, count: 4096)
             }
-            try put(chunk)
+            try out.put(chunk)
             page += perChunk
         }
-        try put(be64(0x10))
-        // Section end, end of stream, vmdesc.
-        try put([0x03] + be32(2) + be64(0x10))
-        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
-        try put([0x00, 0x06] + be32(UInt32(json.count)) + json)
-        return written
+        return try out.finish()
     }
 
     @Test func diffTwo512MiBStreamsIn256MiBOfAddressSpace() throws {
