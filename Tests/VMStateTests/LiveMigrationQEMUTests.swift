@@ -62,6 +62,36 @@ import Testing
         #expect(outcome.outputs[3].contains("0xcafed00d"), "guest RAM at 0x9000: \(outcome.outputs[3])")
     }
 
+    /// The destination's state equals the stopped QEMU source's: guest RAM below 16 MiB (the
+    /// pmemsave dump at `guestRAM`) equals pc.ram except the legacy window 0xa0000-0xfffff (no
+    /// VGA; ROM shadowing decides what QEMU reads there), and the CMOS bytes `cmos` as QEMU read
+    /// them (`outputs[2 + 2n]`, after `o /b 0x70 INDEX`) equal our mc146818rtc's.
+    static func expectSameState(
+        _ machine: StreamIOTests.FixtureMachine, guestRAM: String, cmos: [Int], outputs: [String]
+    ) throws {
+        let dumped = try TestPaths.readBytes(guestRAM)
+        let ram = try #require(machine.blocks.first { $0.0 == "pc.ram" })
+        try #require(dumped.count == ram.2)
+        var differing = 0
+        dumped.withUnsafeBytes { d in
+            for page in stride(from: 0, to: ram.2, by: 4096) where !(0xA0000..<0x100000).contains(page) {
+                if memcmp(d.baseAddress! + page, ram.1 + page, 4096) != 0 { differing += 1 }
+            }
+        }
+        #expect(differing == 0)
+        #expect(dumped.contains { $0 != 0 })
+
+        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
+            to: PcRTCState.self)
+        let ours = withUnsafeBytes(of: &rtc.pointee.cmos_data) { Array($0) }
+        for (n, index) in cmos.enumerated() {
+            let line = outputs[2 + 2 * n]
+            // mc146818rtc reads 0x37 (IBM PS/2 century byte) as 0x32 (the century).
+            let value = ours[index == 0x37 ? 0x32 : index]
+            #expect(line.contains(String(format: "= 0x%02x", value)), "CMOS \(index): QEMU \(line), ours \(value)")
+        }
+    }
+
     static func readLine(_ handle: FileHandle) -> String {
         var line = Data()
         while true {
@@ -164,29 +194,6 @@ import Testing
         #expect(outcome.status == "completed", "\(outcome)")
         try #require(outcome.outputs.count == 1 + 2 * cmos.count)
 
-        // Guest RAM below 16 MiB equals pc.ram, except the legacy window 0xa0000-0xfffff (no
-        // VGA; ROM shadowing decides what QEMU reads there).
-        let dumped = try TestPaths.readBytes(memory.path)
-        let ram = try #require(machine.blocks.first { $0.0 == "pc.ram" })
-        try #require(dumped.count == ram.2)
-        var differing = 0
-        dumped.withUnsafeBytes { d in
-            for page in stride(from: 0, to: ram.2, by: 4096) where !(0xA0000..<0x100000).contains(page) {
-                if memcmp(d.baseAddress! + page, ram.1 + page, 4096) != 0 { differing += 1 }
-            }
-        }
-        #expect(differing == 0)
-        #expect(dumped.contains { $0 != 0 })
-
-        // CMOS bytes 0x0e-0x3f as QEMU reads them equal our mc146818rtc's.
-        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
-            to: PcRTCState.self)
-        let ours = withUnsafeBytes(of: &rtc.pointee.cmos_data) { Array($0) }
-        for (n, index) in cmos.enumerated() {
-            let line = outcome.outputs[2 + 2 * n]
-            // QEMU 7.2's mc146818rtc reads 0x37 (IBM PS/2 century byte) as 0x32 (the century).
-            let value = ours[index == 0x37 ? 0x32 : index]
-            #expect(line.contains(String(format: "= 0x%02x", value)), "CMOS \(index): QEMU \(line), ours \(value)")
-        }
+        try Self.expectSameState(machine, guestRAM: memory.path, cmos: cmos, outputs: outcome.outputs)
     }
 }

@@ -170,27 +170,7 @@ struct QEMU10ClientTests {
         #expect(machine.registry.streamVersion == .qemu10_0)
         #expect(machine.registry.loadedRules?.switchoverStart == true)
 
-        // Guest RAM below 16 MiB equals pc.ram, except the legacy window 0xa0000-0xfffff.
-        let dumped = try TestPaths.readBytes(dir.appendingPathComponent("guest.ram").path)
-        let ram = try #require(machine.blocks.first { $0.0 == "pc.ram" })
-        try #require(dumped.count == ram.2)
-        var differing = 0
-        dumped.withUnsafeBytes { d in
-            for page in stride(from: 0, to: ram.2, by: 4096) where !(0xA0000..<0x100000).contains(page) {
-                if memcmp(d.baseAddress! + page, ram.1 + page, 4096) != 0 { differing += 1 }
-            }
-        }
-        #expect(differing == 0)
-        #expect(dumped.contains { $0 != 0 })
-
-        let rtc = try #require(machine.pc.states.first { $0.idstr == "mc146818rtc" }).state.assumingMemoryBound(
-            to: PcRTCState.self)
-        let ours = withUnsafeBytes(of: &rtc.pointee.cmos_data) { Array($0) }
-        for (n, index) in cmos.enumerated() {
-            let line = outcome.outputs[2 + 2 * n]
-            // mc146818rtc reads 0x37 (IBM PS/2 century byte) as 0x32 (the century).
-            let value = ours[index == 0x37 ? 0x32 : index]
-            #expect(line.contains(String(format: "= 0x%02x", value)), "CMOS \(index): QEMU \(line), ours \(value)")
-        }
+        try LiveMigrationQEMUTests.expectSameState(
+            machine, guestRAM: dir.appendingPathComponent("guest.ram").path, cmos: cmos, outputs: outcome.outputs)
     }
 }
