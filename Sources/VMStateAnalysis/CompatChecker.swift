@@ -2,25 +2,47 @@ import VMState
 // Static migration compatibility between two `-dump-vmstate` files.
 //
 // The question: can state saved by the OLD binary be loaded by the NEW one? The rules are those
-// of QEMU's scripts/vmstate-static-checker.py:
+// of QEMU's scripts/vmstate-static-checker.py (as of QEMU 10.0):
 //
-// * every OLD section must exist in NEW;
+// * every OLD section must exist in NEW (or under a name QEMU renamed it to);
 // * NEW's version_id must not be lower than OLD's (sections, descriptions, and each field's
 //   version_id, the version a field appeared in);
 // * NEW's minimum_version_id must not be higher than OLD's version_id;
 // * fields are compared in order: same names (or a known rename), same sizes. OLD's "unused"
 //   space may be taken by NEW fields of the same total size, and NEW's "unused" space may
-//   cover OLD fields of the same total size. Fields that NEW moved into a nested struct (or
-//   that OLD had in one and NEW flattened) still match when the struct's first field does;
+//   cover OLD fields of the same total size; an array's size there is its element size times
+//   its "num" (QEMU 8.1 and later write "num" for fixed-size arrays). Fields that NEW moved
+//   into a nested struct (or that OLD had in one and NEW flattened) still match when the
+//   struct's first field does;
 // * a field with a nested description needs one in NEW, with the same name, itself compatible;
 // * every OLD subsection must exist in NEW (by name), compatible;
-// * every entry of an OLD section or description must be present in NEW.
+// * every entry of an OLD section or description must be present in NEW;
+// * the names QEMU changed over the years (the script's tables of sections, fields and
+//   description names) count as the same, per pair (the script accepts any two names of a
+//   table's list; a list is pairs of old and new names).
 //
-// Departures from the script, where it misbehaves: minimum_version_id is also checked at section
-// level; the section-level version check is skipped when the section's numbers are those of
-// its own description (the description check reports it, so it is not reported twice); NEW's
-// unused space smaller than the OLD field it would cover is reported at once. The script's
-// built-in list of historical renames is not included; pass renames with `Options.renames`.
+// Beyond the script, the rules of QEMU's loader (migration/vmstate.c, vmstate_load_state: a
+// field is read when its version_id is at most the version being loaded; a top-level
+// description is loaded at the version in the stream, OLD's version_id; a subsection at the
+// version in its header, OLD's; a nested VMS_STRUCT description at NEW's own version_id):
+//
+// * a NEW field that OLD does not have, read when NEW loads OLD's version (its version_id not
+//   above it), is reported (`field-added`): NEW would read bytes OLD never wrote. Checked where
+//   OLD's fields end too, which the script does not look at (unless a field of the list
+//   changed size: the bytes no longer line up then);
+// * a NEW field with a version_id above the version NEW loads is skipped when it does not match
+//   OLD's field (NEW does not read it: a field added with a new version is compatible), and a
+//   matching field whose version_id NEW raised above OLD's version is reported;
+// * a fixed array whose "num" differs on the two sides (both having "num") is a size change;
+// * NEW's unused space that OLD's remaining fields do not fill is reported;
+// * minimum_version_id is also checked at section level; the section-level version check is
+//   skipped when the section's numbers are those of its own description (the description check
+//   reports it, so it is not reported twice); NEW's unused space smaller than the OLD field it
+//   would cover is reported at once.
+//
+// A side that is a vmdesc (`oldIsVMDesc`, `newIsVMDesc`) has no field versions and no entries
+// for variable-size arrays that were empty, so the added-field rule is a warning where it
+// cannot be decided.
 
 /// One reason why OLD state does not load into NEW.
 public struct CompatFinding: Sendable, Equatable {
@@ -32,7 +54,9 @@ public struct CompatFinding: Sendable, Equatable {
         case version = "version"
         /// NEW's minimum_version_id is higher than OLD's version_id.
         case minimumVersion = "minimum-version"
-        /// A field's version_id (the version that added it) is higher in NEW than in OLD.
+        /// A field's version_id (the version that added it) makes NEW skip it in OLD's state:
+        /// lower in NEW than in OLD (the script's rule), or above the version NEW loads OLD's
+        /// state at.
         case fieldVersion = "field-version"
         /// A field's size changed.
         case size = "size"
@@ -51,6 +75,9 @@ public struct CompatFinding: Sendable, Equatable {
         /// Another entry of an OLD section or description (e.g. minimum_version_id) is absent
         /// in NEW.
         case entryMissing = "entry-missing"
+        /// NEW reads a field that OLD does not save: added without a version above OLD's
+        /// version_id (or to a nested description, which NEW loads at its own version).
+        case fieldAdded = "field-added"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -102,6 +129,12 @@ public struct CompatReport: Sendable, Equatable {
     /// True when there are no findings (warnings do not count).
     public var isCompatible: Bool { findings.isEmpty }
 
+    /// A report with these findings and warnings (by default none: compatible).
+    public init(findings: [CompatFinding] = [], warnings: [String] = []) {
+        self.findings = findings
+        self.warnings = warnings
+    }
+
     package var json: JSONValue { .array(findings.map(\.json)) }
 }
 
@@ -132,10 +165,15 @@ public struct CompatChecker: Sendable {
         /// section name; the scope "" applies everywhere. Section names use the scope
         /// "(section)".
         public var renames: [String: [Set<String>]]
+        /// Whether the renames QEMU's `vmstate-static-checker.py` knows (``CompatChecker/qemuRenames``)
+        /// count too (the default).
+        public var qemuRenames: Bool
 
-        /// Options with the given interchangeable names (none by default).
-        public init(renames: [String: [Set<String>]] = [:]) {
+        /// Options with the given interchangeable names (none by default) besides QEMU's own
+        /// when `qemuRenames`.
+        public init(renames: [String: [Set<String>]] = [:], qemuRenames: Bool = true) {
             self.renames = renames
+            self.qemuRenames = qemuRenames
         }
 
         /// Adds `a` and `b` as interchangeable names in `scope`.
@@ -144,12 +182,94 @@ public struct CompatChecker: Sendable {
         }
     }
 
+    /// The names QEMU changed without changing the bytes, as QEMU 10.0's
+    /// `scripts/vmstate-static-checker.py` lists them: scope -> pairs of old and new names, in
+    /// ``Options/renames``' shape. A field's scope is its description name (`e1000`:
+    /// `dev` = `parent_obj`); a nested description's is its section (`ich9-ahci`: `ahci` =
+    /// `ich9_ahci`); sections use "(section)" (`ICH9 LPC` = `ICH9-LPC`, `e1000-82540em` =
+    /// `e1000`).
+    public static let qemuRenames: [String: [Set<String>]] = {
+        let lists: [(String, [String])] = [
+            ("(section)", ["ICH9 LPC", "ICH9-LPC", "e1000-82540em", "e1000"]),
+            ("apic", ["timer", "timer_expiry"]),
+            ("e1000", ["dev", "parent_obj"]),
+            ("ehci", ["dev", "pcidev"]),
+            ("I440FX", ["dev", "parent_obj"]),
+            ("ich9_ahci", ["card", "parent_obj"]),
+            ("ich9-ahci", ["ahci", "ich9_ahci"]),
+            ("ioh3420", ["PCIDevice", "PCIEDevice"]),
+            (
+                "ioh-3240-express-root-port",
+                [
+                    "port.br.dev", "parent_obj.parent_obj.parent_obj", "port.br.dev.exp.aer_log",
+                    "parent_obj.parent_obj.parent_obj.exp.aer_log",
+                ]
+            ),
+            ("cirrus_vga", ["hw_cursor_x", "vga.hw_cursor_x", "hw_cursor_y", "vga.hw_cursor_y"]),
+            ("lsiscsi", ["dev", "parent_obj"]),
+            ("mch", ["d", "parent_obj"]),
+            ("pci_bridge", ["bridge.dev", "parent_obj", "bridge.dev.shpc", "shpc"]),
+            ("pcnet", ["pci_dev", "parent_obj"]),
+            ("PIIX3", ["pci_irq_levels", "pci_irq_levels_vmstate"]),
+            (
+                "piix4_pm",
+                [
+                    "dev", "parent_obj", "pci0_status", "acpi_pci_hotplug.acpi_pcihp_pci_status[0x0]", "pm1a.sts",
+                    "ar.pm1.evt.sts", "pm1a.en", "ar.pm1.evt.en", "pm1_cnt.cnt", "ar.pm1.cnt.cnt", "tmr.timer",
+                    "ar.tmr.timer", "tmr.overflow_time", "ar.tmr.overflow_time", "gpe", "ar.gpe",
+                ]
+            ),
+            ("rtl8139", ["dev", "parent_obj"]),
+            ("qxl", ["num_surfaces", "ssd.num_surfaces"]),
+            ("usb-ccid", ["abProtocolDataStructure", "abProtocolDataStructure.data"]),
+            ("usb-host", ["dev", "parent_obj"]),
+            ("usb-mouse", ["usb-ptr-queue", "HIDPointerEventQueue"]),
+            ("usb-tablet", ["usb-ptr-queue", "HIDPointerEventQueue"]),
+            ("vmware_vga", ["card", "parent_obj"]),
+            ("vmware_vga_internal", ["depth", "new_depth"]),
+            ("xhci", ["pci_dev", "parent_obj"]),
+            ("x3130-upstream", ["PCIDevice", "PCIEDevice"]),
+            (
+                "xio3130-express-downstream-port",
+                [
+                    "port.br.dev", "parent_obj.parent_obj.parent_obj", "port.br.dev.exp.aer_log",
+                    "parent_obj.parent_obj.parent_obj.exp.aer_log",
+                ]
+            ),
+            ("xio3130-downstream", ["PCIDevice", "PCIEDevice"]),
+            (
+                "xio3130-express-upstream-port",
+                ["br.dev", "parent_obj.parent_obj", "br.dev.exp.aer_log", "parent_obj.parent_obj.exp.aer_log"]
+            ),
+            (
+                "spapr_pci",
+                [
+                    "dma_liobn[0]", "mig_liobn", "mem_win_addr", "mig_mem_win_addr", "mem_win_size",
+                    "mig_mem_win_size", "io_win_addr", "mig_io_win_addr", "io_win_size", "mig_io_win_size",
+                ]
+            ),
+        ]
+        var table: [String: [Set<String>]] = [:]
+        for (scope, names) in lists {
+            for i in stride(from: 0, to: names.count - 1, by: 2) {
+                table[scope, default: []].append([names[i], names[i + 1]])
+            }
+        }
+        return table
+    }()
+
     /// The options of the check.
     public var options: Options
     /// Names used for the inputs in error messages.
     public var oldLabel = "OLD"
     /// The name used for the loading side in error messages.
     public var newLabel = "NEW"
+    /// OLD is a vmdesc (what a save wrote): a variable-size array that was empty has no entry,
+    /// so a NEW field missing from it is a warning, not a finding.
+    public var oldIsVMDesc = false
+    /// NEW is a vmdesc: its fields have no version_id, so whether NEW reads a field OLD lacks
+    /// is known only when NEW saved the version OLD saves (or for nested descriptions).
+    public var newIsVMDesc = false
 
     /// A checker with `options`.
     public init(options: Options = Options()) {
@@ -166,12 +286,27 @@ public struct CompatChecker: Sendable {
 
     func namesMatch(scope: String, _ a: String, _ b: String) -> Bool {
         if a == b { return true }
-        for s in [scope, ""] {
-            for group in options.renames[s] ?? [] where group.contains(a) && group.contains(b) {
-                return true
+        for table in options.qemuRenames ? [options.renames, Self.qemuRenames] : [options.renames] {
+            for s in [scope, ""] {
+                for group in table[s] ?? [] where group.contains(a) && group.contains(b) {
+                    return true
+                }
             }
         }
         return false
+    }
+
+    /// The other name of `section` (`ICH9 LPC` for `ICH9-LPC`) among the section renames,
+    /// each that `isPresent` accepts, in order: the user's first, then QEMU's.
+    func sectionRename(of section: String, where isPresent: (String) -> Bool) -> String? {
+        var tables = [options.renames["(section)"] ?? []]
+        if options.qemuRenames { tables.append(Self.qemuRenames["(section)"] ?? []) }
+        for table in tables {
+            for group in table where group.contains(section) {
+                if let alt = group.sorted().first(where: { $0 != section && isPresent($0) }) { return alt }
+            }
+        }
+        return nil
     }
 }
 
@@ -243,10 +378,7 @@ private struct CompatRun {
             let sec = member.key
             var target = sec
             if !n.contains(key: target) {
-                let alternatives = (checker.options.renames["(section)"] ?? []).filter { $0.contains(sec) }.flatMap {
-                    $0
-                }
-                guard let alt = alternatives.first(where: { $0 != sec && n.contains(key: $0) }) else {
+                guard let alt = checker.sectionRename(of: sec, where: { n.contains(key: $0) }) else {
                     add(sec, nil, nil, .sectionMissing, "section \"\(sec)\" does not exist in \(newSide)")
                     continue
                 }
@@ -286,7 +418,7 @@ private struct CompatRun {
                 if entry == "Description" {
                     let sd = try object(s[entry]!, oldSide, "section \"\(sec)\".Description")
                     let dd = try object(d[entry]!, newSide, "section \"\(target)\".Description")
-                    try checkDescriptions(sd, dd, sec: sec, path: "section \"\(sec)\".Description")
+                    try checkDescriptions(sd, dd, sec: sec, nested: false, path: "section \"\(sec)\".Description")
                 }
             }
         }
@@ -320,17 +452,27 @@ private struct CompatRun {
         }
     }
 
-    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, path: String)
+    /// Compares two descriptions. `nested`: a VMS_STRUCT field's description, which NEW loads
+    /// at its own version_id; otherwise (a section's, a subsection) NEW loads OLD's version.
+    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, nested: Bool, path: String)
         throws(CompatInputError)
     {
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
         try checkVersions(s, d, sec: sec, desc: sName, field: nil, path: path)
+        let load = try int(nested ? d : s, "version_id", nested ? newSide : oldSide, path)
+        let newVersion = try int(d, "version_id", newSide, path)
         if !checker.namesMatch(scope: sec, sName, dName) {
             add(
                 sec, sName, nil, .descriptionRenamed,
                 "description \"\(sName)\" is \"\(dName)\" in \(newSide); its fields were not compared")
             return
+        }
+        if !s.contains(key: "Fields") && d.contains(key: "Fields") {
+            // OLD saves no fields here; NEW's are all added.
+            try checkFields(
+                [], list(d, "Fields", newSide, path), desc: sName, sec: sec,
+                load: Load(version: load, nested: nested, newVersion: newVersion), path: path + ".Fields")
         }
         var seen = Set<String>()
         for entry in s.keys where seen.insert(entry).inserted {
@@ -356,7 +498,7 @@ private struct CompatRun {
             if entry == "Fields" {
                 try checkFields(
                     list(s, "Fields", oldSide, path), list(d, "Fields", newSide, path), desc: sName, sec: sec,
-                    path: path + ".Fields")
+                    load: Load(version: load, nested: nested, newVersion: newVersion), path: path + ".Fields")
             } else if entry == "Subsections" {
                 try checkSubsections(
                     list(s, "Subsections", oldSide, path), list(d, "Subsections", newSide, path), desc: sName, sec: sec,
@@ -373,7 +515,7 @@ private struct CompatRun {
             var found = false
             for (j, d) in dst.enumerated() where d["name"]?.stringValue == name {
                 found = true
-                try checkDescriptions(s, d, sec: sec, path: "\(path)[\(j)]")
+                try checkDescriptions(s, d, sec: sec, nested: false, path: "\(path)[\(j)]")
             }
             if !found {
                 add(sec, desc, nil, .subsectionMissing, "subsection \"\(name)\" does not exist in \(newSide)")
@@ -392,10 +534,21 @@ private struct CompatRun {
         return checker.namesMatch(scope: scope, firstName, name) ? fields : nil
     }
 
+    /// The version NEW loads a field list at, and why.
+    struct Load {
+        /// The version: OLD's version_id for a section's description or a subsection, NEW's
+        /// own for a nested description.
+        var version: Int64
+        /// A nested (VMS_STRUCT) description's fields.
+        var nested: Bool
+        /// NEW's version_id of the description.
+        var newVersion: Int64
+    }
+
     /// Walks OLD's and NEW's field lists side by side.
-    mutating func checkFields(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String)
-        throws(CompatInputError)
-    {
+    mutating func checkFields(
+        _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, load: Load, path: String
+    ) throws(CompatInputError) {
         // Each side: the list being walked, the position in it, and the lists it was entered from.
         var sList = src, sPos = 0, sOuter: [([JSONObject], Int)] = []
         var dList = dst, dPos = 0, dOuter: [([JSONObject], Int)] = []
@@ -403,12 +556,38 @@ private struct CompatRun {
         // Bytes of "unused" space still to be matched by fields of the other side.
         var unused: Int64 = 0
         var s = JSONObject(), d = JSONObject()
+        // A size finding was made here: the two sides' bytes no longer line up, so what NEW
+        // reads after OLD's last field is not looked at.
+        var misaligned = false
 
         func name(_ o: JSONObject, _ side: String) throws(CompatInputError) -> String {
             try string(o, "field", side, "\(path) (a field of \"\(desc)\")")
         }
         func size(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             try int(o, "size", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+        }
+        // The field's size; for an array with "num" (QEMU 8.1+), element size times num.
+        func totalSize(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
+            let n = try size(o, side)
+            guard o.contains(key: "num") else { return n }
+            let num = try int(o, "num", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+            let (total, overflow) = n.multipliedReportingOverflow(by: num)
+            guard !overflow, num >= 0 else {
+                throw CompatInputError(
+                    location: "\(side) \(path) (field \"\(o["field"]?.stringValue ?? "?")\")",
+                    message: "\"size\" \(n) times \"num\" \(num) is not a size")
+            }
+            return total
+        }
+        // The version_id NEW reads a field from (0 when it has none).
+        func fieldVersion(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
+            guard o.contains(key: "version_id") else { return 0 }
+            return try int(o, "version_id", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+        }
+        // NEW skips the field when it loads OLD's version (only in the description's own list).
+        func newSkips(_ o: JSONObject, inOwnList: Bool) throws(CompatInputError) -> Bool {
+            guard inOwnList, !load.nested, !checker.newIsVMDesc else { return false }
+            return try fieldVersion(o, newSide) > load.version
         }
 
         while true {
@@ -420,7 +599,25 @@ private struct CompatRun {
                     (sList, sPos) = outer
                     continue
                 } else {
-                    break  // OLD has no more fields: everything it saves is accounted for.
+                    // OLD has no more fields: what NEW still reads, OLD never wrote.
+                    if !fetchNew && unused > 0 {
+                        let dn = try name(d, newSide)
+                        add(
+                            sec, desc, dn, .unusedSize,
+                            "\(newSide)'s unused space \"\(dn)\" is \(byteCount(unused)) larger than the fields \(oldSide) has in its place"
+                        )
+                        return
+                    }
+                    if misaligned { break }
+                    var rest: [(field: JSONObject, ownList: Bool)] = dList[dPos...].map { ($0, dOuter.isEmpty) }
+                    for (i, outer) in dOuter.enumerated().reversed() {
+                        rest += outer.0[outer.1...].map { ($0, i == 0) }
+                    }
+                    for (f, own) in rest {
+                        if try newSkips(f, inOwnList: own) { continue }
+                        try reportAdded(f, desc: desc, sec: sec, load: load, path: path)
+                    }
+                    break
                 }
             } else if unused == 0 {
                 fetchOld = true  // skip one fetch (entering or leaving a nested list)
@@ -447,7 +644,7 @@ private struct CompatRun {
             if unused != 0 {
                 if !fetchNew {
                     // NEW's unused space is being covered by OLD's fields.
-                    unused -= try size(s, oldSide)
+                    unused -= try totalSize(s, oldSide)
                     if unused == 0 { fetchNew = true; continue }
                     if unused < 0 {
                         let sn = try name(s, oldSide)
@@ -461,7 +658,7 @@ private struct CompatRun {
                 }
                 if !fetchOld {
                     // OLD's unused space is being taken by NEW's fields.
-                    unused -= try size(d, newSide)
+                    unused -= try totalSize(d, newSide)
                     if unused == 0 { fetchOld = true; continue }
                     if unused < 0 {
                         let dn = try name(d, newSide)
@@ -477,6 +674,11 @@ private struct CompatRun {
 
             let sn = try name(s, oldSide), dn = try name(d, newSide)
             if !checker.namesMatch(scope: desc, sn, dn) {
+                if try newSkips(d, inOwnList: dOuter.isEmpty) {
+                    // NEW does not read this field at OLD's version: added with a new version.
+                    fetchOld = false
+                    continue
+                }
                 if let nested = nestedFieldsStarting(with: sn, in: d) {
                     dOuter.append((dList, dPos))
                     (dList, dPos) = (nested, 0)
@@ -490,7 +692,7 @@ private struct CompatRun {
                     continue
                 }
                 if sn == "unused" || dn == "unused" {
-                    let ss = try size(s, oldSide), ds = try size(d, newSide)
+                    let ss = try totalSize(s, oldSide), ds = try totalSize(d, newSide)
                     if ss == ds { continue }
                     if dn == "unused" {
                         fetchNew = false
@@ -523,9 +725,28 @@ private struct CompatRun {
             }
 
             try checkVersions(s, d, sec: sec, desc: desc, field: sn, path: "\(path) (field \"\(sn)\")")
+            if try newSkips(d, inOwnList: dOuter.isEmpty) {
+                let v = try fieldVersion(d, newSide)
+                add(
+                    sec, desc, sn, .fieldVersion,
+                    "\(newSide) reads the field only from version \(v), but \(oldSide) saves it at version \(load.version)"
+                )
+            }
             if !s.contains(key: "Description") {
                 let ss = try size(s, oldSide), ds = try size(d, newSide)
-                if ss != ds {
+                if s.contains(key: "num") && d.contains(key: "num") {
+                    // Both sides give the array's length: compare whole arrays.
+                    let ts = try totalSize(s, oldSide), td = try totalSize(d, newSide)
+                    if ts != td {
+                        misaligned = true
+                        let ns = try int(s, "num", oldSide, path), nd = try int(d, "num", newSide, path)
+                        add(
+                            sec, desc, sn, .size,
+                            "size changed from \(byteCount(ts)) (\(ns) × \(byteCount(ss))) in \(oldSide) to \(byteCount(td)) (\(nd) × \(byteCount(ds))) in \(newSide)"
+                        )
+                    }
+                } else if ss != ds {
+                    misaligned = true
                     add(
                         sec, desc, sn, .size,
                         "size changed from \(byteCount(ss)) in \(oldSide) to \(byteCount(ds)) in \(newSide)")
@@ -542,8 +763,53 @@ private struct CompatRun {
                 try checkDescriptions(
                     object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
                     object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
-                    sec: sec, path: "\(path) (field \"\(sn)\").Description")
+                    sec: sec, nested: true, path: "\(path) (field \"\(sn)\").Description")
             }
+        }
+    }
+}
+
+extension CompatRun {
+    /// A NEW field after OLD's last one, that NEW reads when it loads `load.version`: a
+    /// finding, or a warning when that cannot be decided (a conditional field; an OLD vmdesc,
+    /// which has no entry for an empty variable-size array; a NEW vmdesc saved at a later
+    /// version, whose fields have no version_id).
+    mutating func reportAdded(_ f: JSONObject, desc: String, sec: String, load: Load, path: String)
+        throws(CompatInputError)
+    {
+        let fname = try string(f, "field", newSide, "\(path) (a field of \"\(desc)\")")
+        let at = "section \"\(sec)\", description \"\(desc)\", field \"\(fname)\""
+        if f["field_exists"]?.boolValue == true {
+            report.warnings.append(
+                "\(at): \(newSide) reads this conditional field after \(oldSide)'s last field when its test passes; \(oldSide) does not save it"
+            )
+            return
+        }
+        if checker.oldIsVMDesc {
+            report.warnings.append(
+                "\(at): \(newSide) reads this field after \(oldSide)'s last saved field; \(oldSide), a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or \(oldSide) lacks it (not loadable)"
+            )
+            return
+        }
+        if checker.newIsVMDesc && !load.nested && load.newVersion > load.version {
+            report.warnings.append(
+                "\(at): \(newSide) saved this field at version \(load.newVersion); \(newSide), a vmdesc, does not say whether it reads it at \(oldSide)'s version \(load.version)"
+            )
+            return
+        }
+        if load.nested {
+            add(
+                sec, desc, fname, .fieldAdded,
+                "\(newSide) reads this field, but \(oldSide) does not save it (\(newSide) loads a nested description at its own version, \(load.version), whatever the version of the field)"
+            )
+        } else {
+            let v = f["version_id"]?.int64Value ?? 0
+            add(
+                sec, desc, fname, .fieldAdded,
+                checker.newIsVMDesc
+                    ? "\(newSide) saves this field at version \(load.version), the version \(oldSide) saves, and reads it from \(oldSide)'s stream, but \(oldSide) does not save it"
+                    : "\(newSide) reads this field from \(oldSide)'s version \(load.version) (its version_id is \(v), not above \(load.version)), but \(oldSide) does not save it"
+            )
         }
     }
 }

@@ -2,7 +2,8 @@ import VMState
 // Field-level differences between two migration streams.
 //
 // Sections are matched by idstr and instance id (not by section id, which depends on
-// registration order). Within a section, members are matched by name, array elements by
+// registration order and differs between QEMU versions). The configuration section's machine
+// type and capabilities come first, as the section "configuration". Within a section, members are matched by name, array elements by
 // index. Values compare as they are in the stream (bytes and type). RAM is compared page by
 // page per block; a page a stream does not send counts as zero-filled, which is what the
 // destination's fresh RAM holds.
@@ -110,6 +111,21 @@ public struct StreamDiff: Sendable, Equatable {
     public init(_ a: StreamAnalysis, _ b: StreamAnalysis, options: Options = Options()) {
         pageSize = a.pageSize
         var builder = DiffBuilder(options: options)
+        // The configuration section: QEMU refuses a stream of another machine type, or with
+        // other validated capabilities.
+        if a.machineType != b.machineType {
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "machine type", kind: .changed,
+                    a: a.machineType ?? "(no configuration section)", b: b.machineType ?? "(no configuration section)"))
+        }
+        if a.capabilities != b.capabilities {
+            func list(_ c: [String]) -> String { c.isEmpty ? "(none)" : c.joined(separator: ", ") }
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "capabilities", kind: .changed,
+                    a: list(a.capabilities), b: list(b.capabilities)))
+        }
         struct Key: Hashable { var name: String; var instance: UInt32 }
         var bSections: [Key: AnalyzedSection] = [:]
         for s in b.sections { bSections[Key(name: s.name, instance: s.instanceID)] = s }
@@ -294,66 +310,44 @@ private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection
         names.append(n)
     }
     var result: [RAMBlockDifference] = []
-    aBytes.withUnsafeBytes { bufA in
-        bBytes.withUnsafeBytes { bufB in
-            func isFilled(_ buf: UnsafeRawBufferPointer, _ offset: Int, _ v: UInt8) -> Bool {
-                var i = offset
-                let end = offset + pageSize
-                while i < end {
-                    if buf[i] != v { return false }
-                    i += 1
-                }
-                return true
-            }
-            func same(_ x: PageState?, _ y: PageState?) -> Bool {
-                switch (x ?? .fill(0), y ?? .fill(0)) {
-                case (.fill(let u), .fill(let v)): return u == v
-                case (.fill(let u), .data(let o)): return isFilled(bufB, o, u)
-                case (.data(let o), .fill(let v)): return isFilled(bufA, o, v)
-                case (.data(let o1), .data(let o2)):
-                    return memcmpEqual(bufA.baseAddress! + o1, bufB.baseAddress! + o2, pageSize)
-                }
-            }
-            for name in names {
-                let la = a?.blocks.first { $0.name == name }?.length
-                let lb = b?.blocks.first { $0.name == name }?.length
-                let ma = pa[name] ?? [:], mb = pb[name] ?? [:]
-                var addresses = Set(ma.keys)
-                addresses.formUnion(mb.keys)
-                var differing: [UInt64] = []
-                for addr in addresses where !same(ma[addr], mb[addr]) { differing.append(addr) }
-                differing.sort()
-                if differing.isEmpty && la == lb { continue }
-                var ranges: [ClosedRange<UInt64>] = []
-                for addr in differing {
-                    if let last = ranges.last, last.upperBound + UInt64(pageSize) == addr {
-                        ranges[ranges.count - 1] = last.lowerBound...addr
-                    } else {
-                        ranges.append(addr...addr)
-                    }
-                }
-                result.append(
-                    RAMBlockDifference(
-                        block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
+    // Pages are read one at a time (pread, `StreamBytes.copyBytes`): memory stays at a page
+    // per stream whatever the streams' sizes, and nothing maps a whole file.
+    func isFilled(_ bytes: StreamBytes, _ offset: Int, _ v: UInt8) -> Bool {
+        let page = bytes.copyBytes(at: offset, count: pageSize)
+        return page.count == pageSize && page.allSatisfy { $0 == v }
+    }
+    func same(_ x: PageState?, _ y: PageState?) -> Bool {
+        switch (x ?? .fill(0), y ?? .fill(0)) {
+        case (.fill(let u), .fill(let v)): return u == v
+        case (.fill(let u), .data(let o)): return isFilled(bBytes, o, u)
+        case (.data(let o), .fill(let v)): return isFilled(aBytes, o, v)
+        case (.data(let o1), .data(let o2)):
+            return aBytes.copyBytes(at: o1, count: pageSize) == bBytes.copyBytes(at: o2, count: pageSize)
+        }
+    }
+    for name in names {
+        let la = a?.blocks.first { $0.name == name }?.length
+        let lb = b?.blocks.first { $0.name == name }?.length
+        let ma = pa[name] ?? [:], mb = pb[name] ?? [:]
+        var addresses = Set(ma.keys)
+        addresses.formUnion(mb.keys)
+        var differing: [UInt64] = []
+        for addr in addresses where !same(ma[addr], mb[addr]) { differing.append(addr) }
+        differing.sort()
+        if differing.isEmpty && la == lb { continue }
+        var ranges: [ClosedRange<UInt64>] = []
+        for addr in differing {
+            if let last = ranges.last, last.upperBound + UInt64(pageSize) == addr {
+                ranges[ranges.count - 1] = last.lowerBound...addr
+            } else {
+                ranges.append(addr...addr)
             }
         }
+        result.append(
+            RAMBlockDifference(
+                block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
     }
     return result
-}
-
-private func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
-    var i = 0
-    while i + 8 <= n {
-        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-            return false
-        }
-        i += 8
-    }
-    while i < n {
-        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-        i += 1
-    }
-    return true
 }
 
 // MARK: - Output
@@ -531,7 +525,7 @@ private func descriptionSummary(_ d: JSONObject?) -> String {
 private func fieldSummary(_ f: JSONObject) -> String {
     var parts: [String] = []
     var head = f["type"]?.stringValue
-    if let n = f["array_len"]?.int64Value { head = (head.map { $0 + " " } ?? "") + "x \(n)" }
+    if let n = f["array_len"]?.int64Value ?? f["num"]?.int64Value { head = (head.map { $0 + " " } ?? "") + "x \(n)" }
     if let head { parts.append(head) }
     if let d = f["Description"]?.objectValue { parts.append("description \"\(d["name"]?.stringValue ?? "?")\"") }
     if let size = f["size"]?.int64Value { parts.append(size == 1 ? "1 byte" : "\(size) bytes") }
@@ -591,8 +585,14 @@ private func compareDescriptions(
                 y["size"] = nil
             }
         }
+        // "num" (-dump-vmstate of QEMU 8.1 and later, fixed-size arrays) only when both have it:
+        // QEMU 7.2's dumps have none.
+        if x["num"] == nil || y["num"] == nil {
+            x["num"] = nil
+            y["num"] = nil
+        }
         var differs = false
-        for attr in ["type", "array_len", "size", "version_id", "field_exists"] {
+        for attr in ["type", "array_len", "num", "size", "version_id", "field_exists"] {
             if x[attr] != y[attr] { differs = true }
         }
         let da = x["Description"]?.objectValue, db = y["Description"]?.objectValue

@@ -8,12 +8,25 @@ struct Compat: ParsableCommand {
         discussion: """
             OLD and NEW are each a `qemu-system-... -dump-vmstate FILE` output, a vmdesc JSON \
             file, or a migration stream (standing for the vmdesc it ends with, the \
-            descriptions it was saved with). The rules are those of QEMU's \
+            descriptions it was saved with). The rules are those of QEMU 10.0's \
             scripts/vmstate-static-checker.py: sections missing in NEW, \
             version_id lowered, minimum_version_id raised above OLD's version_id, fields \
             missing, renamed, reordered or resized ("unused" space may be split into fields \
-            of the same total size, and the reverse), subsections missing, nested \
-            descriptions missing or renamed.
+            of the same total size, and the reverse; an array counts as its "size" times its \
+            "num", which -dump-vmstate of QEMU 8.1 and later writes), subsections missing, \
+            nested descriptions missing or renamed. The names QEMU renamed without changing \
+            the bytes (the script's tables: sections "ICH9 LPC" and "e1000-82540em", fields \
+            such as e1000's "dev", now "parent_obj", ...) count as the same, one old name for \
+            one new one; --no-qemu-renames turns that off, --rename adds more.
+
+            Beyond the script, QEMU's loader rules: NEW reads a field when its version_id is at \
+            most the version it loads (a section's description and a subsection at OLD's \
+            version_id, a nested struct at NEW's own version_id). So a field NEW reads that OLD \
+            does not save is reported (field-added), also after OLD's last field, where the \
+            script does not look; a NEW field at a version above OLD's is skipped (compatible), \
+            and a matching field whose version_id NEW raised above OLD's version is reported; \
+            a fixed-size array whose "num" differs is a size change; NEW's unused space that \
+            OLD's fields do not fill is reported.
 
             A vmdesc has what a save wrote: the versions saved, no minimum_version_id, no \
             field versions, no fields or subsections that were not saved. So an OLD stream \
@@ -21,11 +34,13 @@ struct Compat: ParsableCommand {
             state loads into NEW: NEW's version_id and minimum_version_id against the saved \
             versions, and NEW's fields at those versions against the saved fields. (A \
             variable array that was empty when saved has no vmdesc entry: against an OLD \
-            -dump-vmstate it shows as a field NEW lacks.) Against a \
+            -dump-vmstate it shows as a field NEW lacks, and a NEW field after an OLD \
+            vmdesc's last one is a warning, not a problem.) Against a \
             -dump-vmstate file, sections are matched by description name and only the \
             descriptions both sides have are compared (warnings list the others); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
-            has no minimum_version_id, so that rule is not checked then.
+            has no minimum_version_id, so that rule is not checked then, and a field it has \
+            that OLD lacks is a problem only when NEW saved OLD's version (else a warning).
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
@@ -33,7 +48,7 @@ struct Compat: ParsableCommand {
               section-missing      an OLD section does not exist in NEW
               version              NEW's version_id is lower than OLD's
               minimum-version      NEW's minimum_version_id is higher than OLD's version_id
-              field-version        a field's version_id is higher in NEW
+              field-version        a field's version_id makes NEW skip it in OLD's state
               size                 a field's size changed
               field-missing        NEW has no field where OLD has one
               field-mismatch       NEW has a different field where OLD has one
@@ -42,6 +57,7 @@ struct Compat: ParsableCommand {
               description-missing  a nested description is missing in NEW
               description-renamed  a nested description has another name in NEW
               entry-missing        another entry of an OLD section/description is absent in NEW
+              field-added          NEW reads a field that OLD does not save
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input, 64 usage error.
             """
@@ -59,6 +75,11 @@ struct Compat: ParsableCommand {
     @Flag(help: "Check the other direction (NEW saves, OLD loads).")
     var reverse = false
 
+    @Flag(
+        name: .customLong("no-qemu-renames"),
+        help: "Do not treat the names QEMU changed (the tables of vmstate-static-checker.py) as the same.")
+    var noQEMURenames = false
+
     @Option(
         name: .customLong("rename"),
         help: ArgumentHelp(
@@ -75,7 +96,7 @@ struct Compat: ParsableCommand {
     }
 
     func run() throws {
-        var options = CompatChecker.Options()
+        var options = CompatChecker.Options(qemuRenames: !noQEMURenames)
         for r in renames {
             let colon = r.lastIndex(of: ":")!
             let scope = String(r[..<colon])
@@ -103,6 +124,8 @@ struct Compat: ParsableCommand {
             var checker = CompatChecker(options: options)
             checker.oldLabel = reverse ? "NEW" : "OLD"
             checker.newLabel = reverse ? "OLD" : "NEW"
+            checker.oldIsVMDesc = (reverse ? newSet : oldSet).format == .vmdesc
+            checker.newIsVMDesc = (reverse ? oldSet : newSet).format == .vmdesc
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings

@@ -7,16 +7,22 @@ struct Diff: ParsableCommand {
         abstract: "Show field-level differences between two migration streams, or two sets of device descriptions.",
         discussion: """
             A and B are both migration streams: their state is compared. Sections are matched \
-            by idstr and instance id; fields by name and array index. Each difference names \
+            by idstr and instance id, not by section id, so streams of different QEMU versions \
+            compare (RAM is section 2 in QEMU 7.2's pc streams and 1 in QEMU 10.0's, and the \
+            devices come in another order); fields by name and array index. The machine type \
+            and capabilities of the configuration section are compared first (section \
+            "configuration"). Each difference names \
             the section, the field path and both values (as `vmstate analyze` prints them). \
             Long buffers are compared byte by byte and reported as runs of differing bytes. \
             RAM is compared page by page and summarized per block as ranges of page \
-            addresses; a page that a stream does not send counts as zero-filled.
+            addresses; a page that a stream does not send counts as zero-filled. Pages are read \
+            from the files one at a time: a stream is never mapped whole.
 
             A or B is a JSON file (a vmdesc, or a `-dump-vmstate` file): the device \
             descriptions are compared, a stream standing for the vmdesc it ends with. Per \
             section: the description's name, version_id and minimum_version_id, each field's \
-            type, size, array length, version and nested description, the fields' order, and \
+            type, size, array length (a vmdesc's, or the "num" of -dump-vmstate when both \
+            files have one), version and nested description, the fields' order, and \
             the subsections. A vmdesc against a -dump-vmstate file is compared by description \
             name, for the descriptions both have, as a save at the vmdesc's versions writes \
             them (notes say what was left out).

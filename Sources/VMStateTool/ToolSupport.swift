@@ -90,10 +90,7 @@ func readJSONFile(_ path: String) throws -> JSONValue {
 /// A device description given with --vmdesc: a JSON file, or a stream that carries one.
 func loadVMDescOption(_ path: String) throws -> JSONValue {
     let bytes = try StreamBytes(contentsOfFile: path)
-    let isStream = bytes.withUnsafeBytes {
-        $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic
-    }
-    if isStream {
+    if startsWithStreamMagic(bytes) {
         return try StreamAnalysis.readVMDesc(bytes).0
     }
     return try bytes.withUnsafeBytes { buf in
@@ -152,10 +149,14 @@ final class ProgressBar {
 
 /// Whether the file starts with a migration stream's magic ("QEVM").
 func isStreamFile(_ path: String) throws -> Bool {
-    let bytes = try StreamBytes(contentsOfFile: path)
-    return bytes.withUnsafeBytes {
-        $0.count >= 4 && $0.loadUnaligned(as: UInt32.self).bigEndian == StreamAnalysis.magic
-    }
+    startsWithStreamMagic(try StreamBytes(contentsOfFile: path))
+}
+
+/// Whether `bytes` start with a migration stream's magic; reads only those 4 bytes (a stream
+/// larger than the address space allows must not be mapped whole).
+func startsWithStreamMagic(_ bytes: StreamBytes) -> Bool {
+    let head = bytes.copyBytes(at: 0, count: 4)
+    return head.count == 4 && head.reduce(0) { $0 << 8 | UInt32($1) } == StreamAnalysis.magic
 }
 
 /// Device descriptions from a `-dump-vmstate` file, a vmdesc JSON file, or a stream (the vmdesc

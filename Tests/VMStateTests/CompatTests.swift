@@ -360,7 +360,7 @@ import VMStateAnalysis
             CompatFinding.Kind.allCases.map(\.rawValue) == [
                 "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
-                "description-renamed", "entry-missing",
+                "description-renamed", "entry-missing", "field-added",
             ])
     }
 }

@@ -101,6 +101,25 @@ import Testing
         #expect(cLoad(eng_vmsd_sub(), &d, version: 1, sibling).ret == Errno.enoent)
     }
 
+    @Test func subsectionNameIsComparedUpToItsFirstNUL() throws {
+        // QEMU copies the wire name into a C string and looks it up with strcmp: "eng-sub/x\0zz"
+        // (length 12) is eng-sub/x, and all 12 bytes of the name are consumed.
+        var d = EngSub()
+        let stream =
+            a + [0x05, 0x0C] + ascii("eng-sub/x") + [0x00, 0x7A, 0x7A] + [0x00, 0x00, 0x00, 0x02, 0xBE, 0xEF]
+        try VMStateEngine.load(eng_vmsd_sub(), opaque: &d, from: stream)
+        #expect(d.a == 0x0102_0304 && d.x == 0xBEEF)
+
+        var c = EngSub()
+        let r = cLoad(eng_vmsd_sub(), &c, version: 1, stream)
+        #expect(r.ret == 0 && r.remaining == 0)
+        #expect(c.x == 0xBEEF)
+
+        // Before the NUL the name must still be a subsection: "eng-sub/z\0x" is unknown.
+        let unknown = a + [0x05, 0x0B] + ascii("eng-sub/z") + [0x00, 0x78] + [0x00, 0x00, 0x00, 0x01, 0x00]
+        #expect(cLoad(eng_vmsd_sub(), &c, version: 1, unknown).ret == Errno.enoent)
+    }
+
     @Test func foreignSubsectionStopsParsingAndIsLeftForTheCaller() throws {
         var d = EngSub(a: 0, need_x: false, x: 0x1111, need_y: false, y: 0x22)
         let foreign = [0x05, 0x07] + ascii("other/x") + [0x00, 0x00, 0x00, 0x01, 0x99]

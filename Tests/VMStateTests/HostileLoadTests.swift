@@ -255,6 +255,30 @@ import Testing
         #expect(e.kind == .badStream && e.path == "hx-nest" && e.reason == "subsection \"hx-nest/a\" appears twice")
     }
 
+    @Test func subsectionSpelledWithATrailingNULIsTheSameSubsection() throws {
+        // "hx-nest/a\0x" is hx-nest/a to QEMU's strcmp: it loads, and hx-nest/a again later is
+        // the same subsection twice.
+        var first = HxNestWire()
+        first.tail = HxWire().subsection("hx-nest/a\0x").be32(0xA1).bytes
+        let device = HxDevice("hx-nest")
+        try device.load(first.bytes)
+        #expect(device.state(HxNest.self).pointee.sub_a == 0xA1)
+
+        var twice = HxNestWire()
+        twice.tail =
+            HxWire().subsection("hx-nest/a\0x").be32(1).subsection("hx-nest/b", version: 2).be64(2)
+            .subsection("hx-nest/a").be32(3).bytes
+        let e = HxDevice("hx-nest").loadError(twice.bytes)
+        #expect(e.kind == .badStream && e.path == "hx-nest" && e.reason == "subsection \"hx-nest/a\" appears twice")
+
+        // Right after hx-nest/a, a name with its prefix is looked up among hx-nest/a's own
+        // subsections (it has none): -ENOENT there, as in QEMU.
+        var nested = HxNestWire()
+        nested.tail = HxWire().subsection("hx-nest/a").be32(1).subsection("hx-nest/a\0x").be32(2).bytes
+        let n = HxDevice("hx-nest").loadError(nested.bytes)
+        #expect(n.kind == .unknownSubsection && n.path == "hx-nest/a")
+    }
+
     @Test func nestedSubsectionLoads() throws {
         var wire = HxNestWire()
         wire.tail = HxWire().subsection("hx-nest/b", version: 2).be64(0xB).subsection("hx-nest/b/c").be32(0xC).bytes

@@ -277,6 +277,13 @@ enum Codec {
         return parent.count == 0 || memcmp(p + 2, parent.baseAddress!, parent.count) == 0
     }
 
+    /// The bytes of `name` before its first NUL (all of them when it has none): the name QEMU
+    /// compares after copying a wire name into a C string.
+    static func cStringPrefix(_ name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let nul = name.firstIndex(of: 0) else { return name }
+        return UnsafeRawBufferPointer(rebasing: name[..<nul])
+    }
+
     /// Writes a subsection header: 0x05, the name's length, the name, be32 `version`.
     /// SAFETY: `dest` holds `name.count + 6` bytes (the callers reserve exactly that).
     static func putSubsectionHeader(_ dest: UnsafeMutableRawPointer, name: UnsafeBufferPointer<UInt8>, version: Int32) {

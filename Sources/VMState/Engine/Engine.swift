@@ -619,7 +619,7 @@ struct Engine {
             let len = nameBuffer.count
             let found: Int? =
                 if let program = plan.program { subsectionIndex(program, named: nameBuffer) } else {
-                    plan.subsections.firstIndex(where: { nameBuffer.elementsEqual($0.name) })
+                    plan.subsections.firstIndex(where: { Codec.cStringPrefix(nameBuffer).elementsEqual($0.name) })
                 }
             guard let found else {
                 throw VMStateError(
@@ -628,7 +628,7 @@ struct Engine {
             }
             // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
             // would leak the first, a second list load would append twice).
-            if loadGuard != nil, !loadedNames.insert(Array(nameBuffer)).inserted {
+            if loadGuard != nil, !loadedNames.insert(Array(Codec.cStringPrefix(nameBuffer))).inserted {
                 throw VMStateError(
                     .badStream, offset: file.position,
                     reason: "subsection \"\(String(decoding: nameBuffer, as: UTF8.self))\" appears twice")

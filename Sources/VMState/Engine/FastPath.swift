@@ -436,7 +436,11 @@ extension Engine {
     /// The index of the subsection called `name`, without building anything.
     /// SAFETY: memcmp reads `name.count` bytes of both, after checking the counts are equal
     /// and non-zero; `name` points into the file's input, valid while the file is.
-    func subsectionIndex(_ program: Program, named name: UnsafeRawBufferPointer) -> Int? {
+    ///
+    /// QEMU 7.2 compares the name as a C string (`vmstate_get_subsection`'s `strcmp`), so a
+    /// name with a NUL byte matches the subsection named by the bytes before it.
+    func subsectionIndex(_ program: Program, named wireName: UnsafeRawBufferPointer) -> Int? {
+        let name = Codec.cStringPrefix(wireName)
         for (index, entry) in program.subsections.enumerated()
         where entry.name.count == name.count
             && (name.count == 0 || memcmp(entry.name.baseAddress!, name.baseAddress!, name.count) == 0)
