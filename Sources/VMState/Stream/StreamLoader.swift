@@ -115,8 +115,9 @@ final class StreamLoader {
             guard sub.hasPrefix("configuration") else { break }
             let subStart = file.position
             file.skip(headerLength + 4)
-            switch ConfigurationSubsection(name: sub) {
-            case .targetPageBits?, .uuid?: file.skip(ConfigurationSubsection(name: sub)?.fixedSize ?? 0)
+            let kind = ConfigurationSubsection(name: sub)
+            switch kind {
+            case .targetPageBits?, .uuid?: file.skip(kind?.fixedSize ?? 0)
             case .capabilities?:
                 let count = try read(ConfigurationSubsection.CountDecoder()) { _ in "capability count" }
                 for _ in 0..<count {
