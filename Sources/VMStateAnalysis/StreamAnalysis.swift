@@ -117,16 +117,19 @@ public struct StreamAnalysis: Sendable {
                 guard buf.count >= 8 else {
                     throw StreamAnalysisError(offset: 0, message: "cannot map the start of \(bytes.origin) into memory")
                 }
-                let magic = analysisLoadBE32(buf, 0)
-                guard magic == StreamAnalysis.magic else {
+                guard
+                    case .record(let header, _) = StreamHeader.Decoder().decode(
+                        UnsafeRawBufferPointer(rebasing: buf[0..<8]))
+                else { preconditionFailure("8 bytes hold a stream header") }
+                let magic = header.magic
+                guard let version = header.version else {
                     throw StreamAnalysisError(
                         offset: 0,
                         message:
                             "expected the stream magic 0x5145564d (\"QEVM\"), found 0x\(analysisHex(UInt64(magic), width: 8)): not a QEMU migration stream"
                     )
                 }
-                let version = analysisLoadBE32(buf, 4)
-                guard version == StreamAnalysis.formatVersion else {
+                guard header.isSupportedVersion else {
                     throw StreamAnalysisError(offset: 4, message: "expected stream format version 3, found \(version)")
                 }
             }
@@ -180,12 +183,9 @@ public struct StreamAnalysis: Sendable {
                 }
                 // JSON text never contains the byte 0x06, so walking back from the end, the first
                 // 0x06 whose length field reaches exactly to the end of the file is the marker.
-                var i = n - 5
-                while i >= lowest {
-                    if buf[i] == 0x06 && Int(analysisLoadBE32(buf, i + 1)) == n - i - 5 {
-                        return VMDescLocation(markerOffset: i, jsonOffset: i + 5, jsonLength: n - i - 5)
-                    }
-                    i -= 1
+                if let found = VMDescRecord.locateAtEnd(buf, lowest: lowest) {
+                    return VMDescLocation(
+                        markerOffset: found.markerOffset, jsonOffset: found.jsonOffset, jsonLength: found.jsonLength)
                 }
                 // Not at the very end. Look where QEMU's script looks: the first '{' after the last
                 // NUL byte, which should follow the marker and the length.
@@ -386,6 +386,29 @@ private struct SectionReader {
         return try text(Int(n), what())
     }
 
+    /// One record through the stream-format layer (Sources/VMState/Stream/Format); `what` words
+    /// the field the stream ends in.
+    mutating func decode<D: StreamRecordDecoder>(_ decoder: D, _ what: (FormatShortfall) -> String)
+        throws(StreamAnalysisError) -> D.Record
+    {
+        while true {
+            let view =
+                buf.count > pos
+                ? UnsafeRawBufferPointer(rebasing: buf[pos...]) : UnsafeRawBufferPointer(start: nil, count: 0)
+            switch decoder.decode(view) {
+            case .record(let record, let length):
+                pos += length
+                return record
+            case .needMoreData(let shortfall):
+                if shortfall.required > total - pos {
+                    pos += shortfall.offset
+                    try need(shortfall.size, what(shortfall))
+                }
+                try moveWindow(shortfall.required)
+            }
+        }
+    }
+
     mutating func reportProgress() {
         if let progress = options.progress, pos >= nextProgress {
             progress(pos)
@@ -418,10 +441,16 @@ private struct SectionReader {
             case configurationMarker:
                 try readConfiguration(into: &analysis)
             case sectionStart, sectionFull:
-                let id = try be32("the section id")
-                let name = try shortString("the section name (idstr)")
-                let instance = try be32("the instance id of section \"\(name)\"")
-                let version = try be32("the version of section \"\(name)\"")
+                let header = try decode(SectionHeader.Decoder()) { cut in
+                    switch cut.field {
+                    case .sectionID: "the section id"
+                    case .idstrLength: "the length of the section name (idstr)"
+                    case .idstr: "the section name (idstr)"
+                    case .instanceID: "the instance id of section \"\(cut.context ?? "")\""
+                    default: "the version of section \"\(cut.context ?? "")\""
+                    }
+                }
+                let (id, name, instance, version) = (header.sectionID, header.name, header.instanceID, header.versionID)
                 lastSectionID = id
                 sectionLabel = "\"\(name)\" (section id \(id), instance \(instance))"
                 let dataStart = pos
@@ -464,7 +493,7 @@ private struct SectionReader {
                     analysis.sections.append(section)
                 }
             case sectionPart, sectionEnd:
-                let id = try be32("the section id")
+                let id = try decode(SectionPartHeader.Decoder()) { _ in "the section id" }.sectionID
                 lastSectionID = id
                 guard let i = index[id] else {
                     throw error(
@@ -489,7 +518,9 @@ private struct SectionReader {
                 }
                 analysis.sections[i].endOffset = pos
             case footerMarker:
-                let id = try be32("the section id in a section footer")
+                let id = try decode(SectionFooter.Decoder(includesMarker: false)) { _ in
+                    "the section id in a section footer"
+                }.sectionID
                 guard let last = lastSectionID else {
                     throw error("a section footer before any section", at: typeOffset)
                 }
@@ -517,8 +548,11 @@ private struct SectionReader {
     /// `rules.commands` (all with an empty payload) can be in a stream written to a file.
     mutating func readCommand(at typeOffset: Int) throws(StreamAnalysisError) {
         sectionLabel = "command"
-        let command = try be16("the command number of a command record")
-        let length = try be16("the payload length of a command record")
+        let record = try decode(CommandRecord.Decoder()) { cut in
+            cut.field == .commandNumber
+                ? "the command number of a command record" : "the payload length of a command record"
+        }
+        let (command, length) = (record.command, record.length)
         guard let name = rules.commands[command] else {
             let known = rules.commands.sorted { $0.key < $1.key }.map {
                 "0x\(analysisHex(UInt64($0.key), width: 2)) \($0.value)"
@@ -539,30 +573,39 @@ private struct SectionReader {
             try readDescribedConfiguration(desc, into: &analysis)
             return
         }
-        let len = try be32("the length of the machine type name")
-        analysis.machineType = try text(Int(len), "the machine type name")
+        let header = try decode(ConfigurationHeader.Decoder()) { cut in
+            cut.field == .machineTypeLength ? "the length of the machine type name" : "the machine type name"
+        }
+        analysis.machineType = String(decoding: header.machineType, as: UTF8.self)
         // Subsections of "configuration" (QEMU 7.2 writes them only with special settings).
         while pos < total {
             try need(1, "a configuration subsection")
             guard buf[pos] == subsectionMarker else { break }
             let start = pos
-            pos += 1
-            let name = try shortString("a configuration subsection name")
-            _ = try be32("the version of subsection \"\(name)\"")
+            let name = try decode(ConfigurationSubsectionHeader.Decoder()) { cut in
+                switch cut.field {
+                case .subsectionNameLength: "the length of a configuration subsection name"
+                case .subsectionName: "a configuration subsection name"
+                default: "the version of subsection \"\(cut.context ?? "")\""
+                }
+            }.name
             path = [.subsection(name)]
-            switch name {
-            case "configuration/target-page-bits":
+            switch ConfigurationSubsection(name: name) {
+            case .targetPageBits?:
                 _ = try be32("target_page_bits")
-            case "configuration/capabilities":
-                let count = try be32("caps_count")
+            case .capabilities?:
+                let count = try decode(ConfigurationSubsection.CountDecoder()) { _ in "caps_count" }
                 for _ in 0..<count {
-                    analysis.capabilities.append(try shortString("a capability name"))
+                    analysis.capabilities.append(
+                        try decode(ConfigurationSubsection.CapabilityDecoder()) { cut in
+                            cut.field == .capabilityNameLength ? "the length of a capability name" : "a capability name"
+                        })
                 }
                 ignoreShared = analysis.capabilities.contains("x-ignore-shared")
                 mappedRAM = analysis.capabilities.contains("mapped-ram")
-            case "configuration/uuid":
+            case .uuid?:
                 _ = try bytesArray(16, "the 16-byte VM UUID")
-            default:
+            case nil:
                 throw error("unknown configuration subsection \"\(name)\"", at: start)
             }
             path = []
@@ -645,9 +688,15 @@ private struct SectionReader {
                 var remaining = address
                 path = [.field("RAM blocks", nil)]
                 while remaining > 0 {
-                    let name = try shortString("a RAM block name")
-                    let length = try be64("the used length of RAM block \"\(name)\"")
-                    if ignoreShared { _ = try be64("the address of RAM block \"\(name)\"") }
+                    let entry = try decode(RAMBlockEntry.Decoder(ignoreShared: ignoreShared)) { cut in
+                        switch cut.field {
+                        case .blockNameLength: "the length of a RAM block name"
+                        case .blockName: "a RAM block name"
+                        case .blockLength: "the used length of RAM block \"\(cut.context ?? "")\""
+                        default: "the address of RAM block \"\(cut.context ?? "")\""
+                        }
+                    }
+                    let (name, length) = (entry.name, entry.length)
                     if mappedRAM {
                         if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
                         noteBlock = -1  // (the block's pages are noted by readMappedRAMBlock)
@@ -767,14 +816,20 @@ private struct SectionReader {
         name: String, length: UInt64, into ram: inout RAMSection, blockIndex: inout [String: Int32]
     ) throws(StreamAnalysisError) {
         let headerOffset = pos
-        let version = try be32("the mapped-ram header version of RAM block \"\(name)\"")
+        let header = try decode(MappedRAMHeader.Decoder()) { cut in
+            switch cut.field {
+            case .mappedRAMVersion: "the mapped-ram header version of RAM block \"\(name)\""
+            case .mappedRAMPageSize: "the mapped-ram page size of RAM block \"\(name)\""
+            case .mappedRAMBitmapOffset: "the mapped-ram bitmap offset of RAM block \"\(name)\""
+            default: "the mapped-ram pages offset of RAM block \"\(name)\""
+            }
+        }
+        let version = header.version
         guard version == 1 else {
             throw error(
                 "expected mapped-ram header version 1 for RAM block \"\(name)\", found \(version)", at: headerOffset)
         }
-        let pageSize = try be64("the mapped-ram page size of RAM block \"\(name)\"")
-        let bitmapOffset = try be64("the mapped-ram bitmap offset of RAM block \"\(name)\"")
-        let pagesOffset = try be64("the mapped-ram pages offset of RAM block \"\(name)\"")
+        let (pageSize, bitmapOffset, pagesOffset) = (header.pageSize, header.bitmapOffset, header.pagesOffset)
         guard pageSize == UInt64(catalog.pageSize) else {
             throw error(
                 "the mapped-ram header of RAM block \"\(name)\" gives page size \(pageSize), the vmdesc \(catalog.pageSize)",

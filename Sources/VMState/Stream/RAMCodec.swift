@@ -178,18 +178,22 @@ enum RAMCodec {
         let pageSize = StreamFormat.pageSize
         while true {
             let at = file.position
-            guard let word = file.getBE64() else { throw short(file, "RAM record") }
-            let flags = word & flagMask
-            let address = word & ~flagMask
+            let record = try read(file, RAMRecordWord.Decoder()) { _ in "RAM record" }
+            let flags = record.flags
+            let address = record.address
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
+                let entryDecoder = RAMBlockEntry.Decoder(ignoreShared: state.ignoreShared)
                 while seen < address {
-                    let name = try blockName(file)
-                    guard let length = file.getBE64() else { throw short(file, "RAM block length") }
-                    if state.ignoreShared {
-                        guard let address = file.getBE64() else { throw short(file, "RAM block address") }
-                        state.addresses[name] = address
+                    let entry = try read(file, entryDecoder) { shortfall in
+                        switch shortfall.field {
+                        case .blockLength: "RAM block length"
+                        case .blockAddress: "RAM block address"
+                        default: "RAM block name"
+                        }
                     }
+                    let (name, length) = (entry.name, entry.length)
+                    if let address = entry.address { state.addresses[name] = address }
                     if let blocks {
                         guard let block = blocks.first(where: { $0.idstr == name }) else {
                             throw VMStateError(
@@ -224,8 +228,8 @@ enum RAMCodec {
                 throw VMStateError(.ram, offset: at, reason: "Unexpected RAM flags: \(flags)")
             }
             if flags & (zero | page) != 0 {
-                if flags & continueFlag == 0 {
-                    let name = try blockName(file)
+                if record.namesBlock {
+                    let name = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
                     state.lastBlockName = name
                     state.lastBlock = blocks?.firstIndex { $0.idstr == name }
                     if blocks != nil && state.lastBlock == nil {
@@ -264,7 +268,7 @@ enum RAMCodec {
                     }
                 }
             }
-            let unsupported = flags & ~(memSize | zero | page | eos | continueFlag)
+            let unsupported = RAMFlagRules.unloadable(flags)
             if unsupported != 0 {
                 throw VMStateError(
                     .ram, offset: at, reason: "unsupported RAM record flags (XBZRLE, compression, hooks)",
@@ -274,13 +278,14 @@ enum RAMCodec {
         }
     }
 
-    private static func blockName(_ file: MigrationFile) throws(VMStateError) -> String {
-        guard let len = file.getByte() else { throw short(file, "RAM block name") }
-        // SAFETY: `take(len)` hands `len` window bytes, copied at once.
-        guard let name = file.take(Int(len), { Array(UnsafeRawBufferPointer(start: $0, count: Int(len))) }) else {
-            throw short(file, "RAM block name")
+    /// One record through the stream-format layer; `what` names the cut field for the error.
+    private static func read<D: StreamRecordDecoder>(
+        _ file: MigrationFile, _ decoder: D, _ what: (FormatShortfall) -> String
+    ) throws(VMStateError) -> D.Record {
+        switch file.decode(decoder) {
+        case .success(let record): return record
+        case .failure(let shortfall): throw short(file, what(shortfall))
         }
-        return String(decoding: name, as: UTF8.self)
     }
 
     private static func short(_ file: MigrationFile, _ what: String) -> VMStateError {

@@ -52,14 +52,13 @@ final class StreamLoader {
     private var keeping: Bool { options.contains(.keepUnknown) }
 
     func run() throws(VMStateError) {
-        let magic = try be32("stream magic")
-        guard magic == StreamFormat.magic else {
+        let header = try read(StreamHeader.Decoder()) { $0.field == .magic ? "stream magic" : "stream version" }
+        guard let version = header.version else {
             throw bad(
                 0, "not a QEMU migration stream", expected: "magic 0x5145564d (\"QEVM\")",
-                actual: hex(UInt64(magic), width: 4))
+                actual: hex(UInt64(header.magic), width: 4))
         }
-        let version = try be32("stream version")
-        guard version == StreamFormat.version else {
+        guard header.isSupportedVersion else {
             throw bad(
                 4, version == 2 ? "version 2 streams are not supported" : "unsupported stream version",
                 expected: "3", actual: "\(version)")
@@ -90,7 +89,7 @@ final class StreamLoader {
 
     private func configuration() throws(VMStateError) {
         hadConfiguration = true
-        let len = Int(try be32("configuration length"))
+        let len = Int(try read(ConfigurationHeader.LengthDecoder()) { _ in "configuration length" })
         let at = file.position
         // SAFETY: `take(len)` hands `len` window bytes, copied at once.
         guard len <= 255, let name = file.take(len, { Array(UnsafeRawBufferPointer(start: $0, count: len)) }) else {
@@ -109,29 +108,25 @@ final class StreamLoader {
         // Configuration subsections (QEMU 7.2: target-page-bits, capabilities, uuid): kept as bytes.
         let extraStart = file.position
         file.mark = extraStart
-        while let peek = file.peek(2), peek[0] == StreamFormat.subsection {
-            let len = Int(peek[1])
-            guard let nameBytes = file.peek(len, at: 2) else { break }
-            let sub = String(decoding: nameBytes, as: UTF8.self)
+        while let (header, headerLength) = file.peekDecode(ConfigurationSubsectionHeader.Decoder(withVersion: false)),
+            header.isSubsection
+        {
+            let sub = header.name
             guard sub.hasPrefix("configuration") else { break }
             let subStart = file.position
-            file.skip(2 + len + 4)
-            switch sub {
-            case "configuration/target-page-bits": file.skip(4)
-            case "configuration/uuid": file.skip(16)
-            case "configuration/capabilities":
-                let count = try be32("capability count")
+            file.skip(headerLength + 4)
+            let kind = ConfigurationSubsection(name: sub)
+            switch kind {
+            case .targetPageBits?, .uuid?: file.skip(kind?.fixedSize ?? 0)
+            case .capabilities?:
+                let count = try read(ConfigurationSubsection.CountDecoder()) { _ in "capability count" }
                 for _ in 0..<count {
                     let nameAt = file.position
-                    guard let n = file.getByte(),
-                        // SAFETY: `take(n)` hands `n` window bytes, copied at once.
-                        let bytes = file.take(Int(n), { Array(UnsafeRawBufferPointer(start: $0, count: Int(n))) })
-                    else { throw shortStream("capability name") }
-                    let capability = String(decoding: bytes, as: UTF8.self)
+                    let capability = try read(ConfigurationSubsection.CapabilityDecoder()) { _ in "capability name" }
                     try checkCapability(capability, at: nameAt)
                     capabilities.append(capability)
                 }
-            default:
+            case nil:
                 throw bad(subStart, "unknown configuration subsection \"\(sub)\"")
             }
             configurationSubsections.append(sub)
@@ -163,8 +158,8 @@ final class StreamLoader {
     /// A command record (0x08): be16 command, be16 payload length, payload. Only
     /// MIG_CMD_SWITCHOVER_START with length 0 is accepted, as QEMU 10.0 does in a precopy stream.
     private func command(_ at: Int) throws(VMStateError) {
-        guard let command = file.getBE16() else { throw shortStream("command record") }
-        guard let length = file.getBE16() else { throw shortStream("command record") }
+        let record = try read(CommandRecord.Decoder()) { _ in "command record" }
+        let (command, length) = (record.command, record.length)
         guard let name = QEMUStreamRules.loadableCommands[command] else {
             throw bad(
                 at, "unsupported command \(command) (0x\(String(command, radix: 16))) in the stream",
@@ -183,16 +178,17 @@ final class StreamLoader {
     // MARK: sections
 
     private func sectionWithHeader(type: UInt8, start: Int) throws(VMStateError) {
-        let sectionID = try be32("section id")
-        guard let len = file.getByte() else { throw shortStream("section idstr") }
-        // SAFETY: `take(len)` hands `len` window bytes, copied at once.
-        guard let nameBytes = file.take(Int(len), { Array(UnsafeRawBufferPointer(start: $0, count: Int(len))) }) else {
-            throw shortStream("section idstr")
+        let header = try read(SectionHeader.Decoder()) { shortfall in
+            switch shortfall.field {
+            case .sectionID: "section id"
+            case .instanceID: "instance id"
+            case .versionID: "version id"
+            default: "section idstr"
+            }
         }
-        let idstr = String(decoding: nameBytes, as: UTF8.self)
+        let (sectionID, idstr, instanceID) = (header.sectionID, header.name, header.instanceID)
         file.context = idstr
-        let instanceID = try be32("instance id")
-        let version = Int32(bitPattern: try be32("version id"))
+        let version = Int32(bitPattern: header.versionID)
 
         if idstr == "ram" {
             let registered = !registry.ramBlocks.isEmpty
@@ -269,7 +265,7 @@ final class StreamLoader {
     }
 
     private func sectionPart(start: Int) throws(VMStateError) {
-        let sectionID = try be32("section id")
+        let sectionID = try read(SectionPartHeader.Decoder()) { _ in "section id" }.sectionID
         guard let registered = ramSections[sectionID] else {
             throw bad(start, "part of section \(sectionID), which never started")
         }
@@ -296,9 +292,9 @@ final class StreamLoader {
         let at = file.position
         if footers == nil { footers = hadConfiguration || file.peek(1)?.first == StreamFormat.footer }
         guard footers == true else { return }
-        guard let marker = file.getByte() else { throw shortStream("section footer") }
-        let id = try be32("section footer")
-        guard marker == StreamFormat.footer, id == sectionID else {
+        let footer = try read(SectionFooter.Decoder()) { _ in "section footer" }
+        let (marker, id) = (footer.marker, footer.sectionID)
+        guard footer.closes(sectionID) else {
             throw VMStateError(
                 .badStream, offset: at,
                 reason: "bad footer after section \"\(idstr)\" (its data has a different length)",
@@ -313,9 +309,14 @@ final class StreamLoader {
 
     // MARK: helpers
 
-    private func be32(_ what: String) throws(VMStateError) -> UInt32 {
-        guard let v = file.getBE32() else { throw shortStream(what) }
-        return v
+    /// One record through the stream-format layer; `what` names the cut field for the error.
+    private func read<D: StreamRecordDecoder>(_ decoder: D, _ what: (FormatShortfall) -> String) throws(VMStateError)
+        -> D.Record
+    {
+        switch file.decode(decoder) {
+        case .success(let record): return record
+        case .failure(let shortfall): throw shortStream(what(shortfall))
+        }
     }
 
     private func shortStream(_ what: String) -> VMStateError {

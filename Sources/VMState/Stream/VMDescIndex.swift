@@ -23,21 +23,8 @@ struct VMDescIndex {
     /// of the input. Nil when the stream has none (or it does not parse).
     static func find(in file: MigrationFile) -> VMDescIndex? {
         file.withAllBytes { all -> VMDescIndex? in
-            var start = all.count - 2
-            while start >= 5 {
-                if all[start] == UInt8(ascii: "{") && all[start + 1] == UInt8(ascii: "\"")
-                    && all[start - 5] == StreamFormat.vmdesc
-                {
-                    let length =
-                        Int(all[start - 4]) << 24 | Int(all[start - 3]) << 16 | Int(all[start - 2]) << 8
-                        | Int(all[start - 1])
-                    if length == all.count - start {
-                        return parse(Array(all[start...]))
-                    }
-                }
-                start -= 1
-            }
-            return nil
+            guard let record = VMDescRecord.locateAtEnd(all) else { return nil }
+            return parse(Array(all[record.jsonOffset...]))
         }
     }
 

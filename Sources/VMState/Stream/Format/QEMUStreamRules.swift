@@ -1,7 +1,7 @@
 // What differs between the QEMU versions (and machine types) whose whole streams the registry
 // reads and writes, in one place (docs/FORMAT.md §9): the next version is one more case here.
-// The analyzer's reading rules are beside it (StreamRules.swift). Everything else (header,
-// section records, RAM records, subsections) is common to all.
+// The analyzer's reading rules are beside it (StreamRules.swift); the records themselves are
+// decoded by the rest of this directory (docs/FORMAT.md §10), common to all versions.
 
 // The QEMU version itself is ``QEMUDialect`` (Engine/Dialect.swift), shared with the engine.
 
@@ -33,6 +33,13 @@ package struct QEMUStreamRules: Sendable, Equatable {
     /// SWITCHOVER_START (payload length 0) from a stream of any machine type; the others
     /// (postcopy, COLO, ...) are never in a precopy stream and are refused.
     package static let loadableCommands: [UInt16: String] = [switchoverStartCommand: "SWITCHOVER_START"]
+
+    /// The command records QEMU `version` writes into streams to files, by number (each with
+    /// payload length 0): none for 7.2 (which refuses SWITCHOVER_START), SWITCHOVER_START for
+    /// 10.0 (QEMU 8.2 to 9.2 write none, and accept it).
+    package static func commands(_ version: QEMUStreamVersion) -> [UInt16: String] {
+        version == .qemu7_2 ? [:] : loadableCommands
+    }
 
     /// The capabilities the configuration section lists (those QEMU validates on both ends):
     /// QEMU 7.2 `x-ignore-shared`; QEMU 9.0+ also `mapped-ram`. In QAPI enum order.

@@ -43,7 +43,7 @@ package struct StreamRules: Sendable, Equatable {
         versions: "QEMU 7.2 to 8.1 (a vmdesc without \"configuration\")",
         repeatedNames: .indexedList,
         configurationFromVMDesc: false,
-        commands: [:],
+        commands: QEMUStreamRules.commands(.qemu7_2),
         compressPageFlag: StreamFormat.RAMFlag.compressPage)
 
     /// QEMU 8.2 through 10.0: the vmdesc starts with `"configuration"`; QEMU 10.0 machine
@@ -52,7 +52,7 @@ package struct StreamRules: Sendable, Equatable {
         versions: "QEMU 8.2 to 10.0 (a vmdesc with \"configuration\")",
         repeatedNames: .mergeIntoList,
         configurationFromVMDesc: true,
-        commands: QEMUStreamRules.loadableCommands,
+        commands: QEMUStreamRules.commands(.qemu10_0),
         compressPageFlag: nil)
 
     /// The rules for a stream with this vmdesc (its top-level object).

@@ -1,0 +1,126 @@
+// The records of the "ram" section, version 4 (docs/FORMAT.md §6, §10): each starts with a
+// be64 word, the page-aligned address (or, with MEM_SIZE, the total RAM size) OR'ed with the
+// flags in the low bits. A MEM_SIZE word is followed by the block list (``RAMBlockEntry`` until
+// the lengths add up to the total); a ZERO or PAGE word without CONTINUE by the block's name.
+// Page bytes are not records: the readers copy or skip them themselves.
+
+/// A RAM record's be64 word, split.
+package struct RAMRecordWord: Sendable, Equatable {
+    /// The word as written.
+    package var word: UInt64
+    /// The flags: the bits below the page size (QEMU `RAM_SAVE_FLAG_*`).
+    package var flags: UInt64
+    /// The page address, or the total RAM size of a MEM_SIZE record.
+    package var address: UInt64
+
+    package init(word: UInt64, pageSize: Int = StreamFormat.pageSize) {
+        self.word = word
+        let mask = UInt64(pageSize - 1)
+        flags = word & mask
+        address = word & ~mask
+    }
+
+    /// A ZERO or PAGE record without CONTINUE: the block's name follows the word.
+    package var namesBlock: Bool {
+        flags & (StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page) != 0
+            && flags & StreamFormat.RAMFlag.continuePage == 0
+    }
+
+    /// The word alone (8 bytes).
+    package struct Decoder: StreamRecordDecoder {
+        package var pageSize: Int
+        package init(pageSize: Int = StreamFormat.pageSize) { self.pageSize = pageSize }
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<RAMRecordWord> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
+                RAMRecordWord(word: try c.be64(.ramWord), pageSize: pageSize)
+            }
+        }
+    }
+
+    /// The block name after a ZERO or PAGE word without CONTINUE: byte length + bytes.
+    package struct BlockNameDecoder: StreamRecordDecoder {
+        package init() {}
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<String> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
+                String(decoding: try c.shortString(length: .blockNameLength, .blockName), as: UTF8.self)
+            }
+        }
+    }
+}
+
+/// One block of a MEM_SIZE record's list: name (byte length + bytes), be64 used length; with
+/// the capability x-ignore-shared a be64 guest address (QEMU `ram_save_setup`, 7.2 and 10.0);
+/// with mapped-ram (QEMU 9.0+) the mapped-ram header (``MappedRAMHeader``).
+package struct RAMBlockEntry: Sendable, Equatable {
+    package var name: String
+    package var length: UInt64
+    /// The guest address (x-ignore-shared).
+    package var address: UInt64?
+    /// Where the block's pages are in the file (mapped-ram).
+    package var mappedRAM: MappedRAMHeader?
+
+    /// The layout the configuration's capabilities give a block entry.
+    package struct Decoder: StreamRecordDecoder {
+        package var ignoreShared: Bool
+        package var mappedRAM: Bool
+        package init(ignoreShared: Bool, mappedRAM: Bool = false) {
+            self.ignoreShared = ignoreShared
+            self.mappedRAM = mappedRAM
+        }
+        /// The layout for these capabilities (as listed by the configuration section).
+        package init(capabilities: [String]) {
+            self.init(
+                ignoreShared: capabilities.contains("x-ignore-shared"), mappedRAM: capabilities.contains("mapped-ram"))
+        }
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<RAMBlockEntry> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
+                let name = String(decoding: try c.shortString(length: .blockNameLength, .blockName), as: UTF8.self)
+                c.context = name
+                var entry = RAMBlockEntry(name: name, length: try c.be64(.blockLength))
+                if ignoreShared { entry.address = try c.be64(.blockAddress) }
+                if mappedRAM { entry.mappedRAM = try MappedRAMHeader.read(&c) }
+                return entry
+            }
+        }
+    }
+}
+
+/// The mapped-ram header after a block's used length (QEMU 9.0+, capability mapped-ram; all
+/// big-endian): be32 version (1), be64 page size, be64 bitmap offset, be64 pages offset. Page i
+/// is at pages offset + i × page size iff bit i of the bitmap is set.
+package struct MappedRAMHeader: Sendable, Equatable {
+    package var version: UInt32
+    package var pageSize: UInt64
+    package var bitmapOffset: UInt64
+    package var pagesOffset: UInt64
+
+    /// The header's size in bytes.
+    package static let size = 28
+
+    static func read(_ c: inout FormatCursor) throws(FormatShortfall) -> MappedRAMHeader {
+        MappedRAMHeader(
+            version: try c.be32(.mappedRAMVersion), pageSize: try c.be64(.mappedRAMPageSize),
+            bitmapOffset: try c.be64(.mappedRAMBitmapOffset), pagesOffset: try c.be64(.mappedRAMPagesOffset))
+    }
+
+    /// The header alone (after a block entry read without it).
+    package struct Decoder: StreamRecordDecoder {
+        package init() {}
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<MappedRAMHeader> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in try MappedRAMHeader.read(&c)
+            }
+        }
+    }
+}
+
+/// Which RAM flags a QEMU version's streams may carry (docs/FORMAT.md §6, §9).
+package enum RAMFlagRules {
+    /// The flags the registry loads: MEM_SIZE, ZERO, PAGE, EOS, CONTINUE (XBZRLE, compression,
+    /// hooks and multifd are never written by the registry nor loaded).
+    package static let loadable: UInt64 =
+        StreamFormat.RAMFlag.memSize | StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page
+        | StreamFormat.RAMFlag.eos | StreamFormat.RAMFlag.continuePage
+
+    /// The flags of `flags` outside ``loadable``.
+    package static func unloadable(_ flags: UInt64) -> UInt64 { flags & ~loadable }
+}
