@@ -83,7 +83,7 @@ struct Compat: ParsableCommand {
     @Option(
         name: .customLong("rename"),
         help: ArgumentHelp(
-            "Treat two names as the same: SCOPE:A=B, where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; SCOPE (section) renames sections. Repeatable.",
+            "Treat two names as the same: SCOPE:A=B, where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; the literal SCOPE '(section)' renames sections, e.g. --rename '(section):pci-piix3=PIIX3'. Repeatable.",
             valueName: "scope:a=b"))
     var renames: [String] = []
 

@@ -82,8 +82,8 @@ func readJSONFile(_ path: String) throws -> JSONValue {
     let data = try readFile(path)
     do {
         return try JSONValue(parsing: data)
-    } catch let e as JSONParseError {
-        throw InputFileError(description: "\(path): \(e)")
+    } catch {
+        throw InputFileError(description: "\(path): \(error)")
     }
 }
 

@@ -54,16 +54,16 @@ static int cmd_save(const Options *o, const char *path) {
     GFile *file = g_file_new_for_path(path);
     GFileOutputStream *out = NULL;
     int status = 0;
+    gint64 size = 0; /* read before the close: a closed stream's position is 0 */
     if (!machine_register(&m, reg, &err) ||
         !(out = g_file_replace(file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &err)) ||
         !vmstate_registry_save_to_stream(reg, TINY_MACHINE_TYPE, G_OUTPUT_STREAM(out), &err) ||
-        !g_output_stream_close(G_OUTPUT_STREAM(out), NULL, &err)) {
+        (size = g_seekable_tell(G_SEEKABLE(out)), !g_output_stream_close(G_OUTPUT_STREAM(out), NULL, &err))) {
         print_error("cannot save to", path, err);
         status = 1;
     } else {
         size_t pages = TINY_RAM_SIZE / 4096, zero = ram_zero_pages(m.ram);
-        printf("saved machine %s to %s: %" G_GINT64_FORMAT " bytes\n", TINY_MACHINE_TYPE, path,
-               (gint64)g_seekable_tell(G_SEEKABLE(out)));
+        printf("saved machine %s to %s: %" G_GINT64_FORMAT " bytes\n", TINY_MACHINE_TYPE, path, size);
         printf("  devices: %zu sections (", machine_device_count);
         for (size_t i = 0; i < machine_device_count; i++) {
             printf("%s%s/%u", i ? ", " : "", machine_devices[i].idstr,
