@@ -50,3 +50,13 @@ ensure_qemu10() {
     echo "==> setting up QEMU 10.0 (scripts/qemu/qemu10 setup)" >&2
     "$qemu10" setup >&2 || echo "==> QEMU 10.0 could not be set up: its tests will skip" >&2
 }
+
+# Builds libswiftvmstate.so for the valgrind checks (debug, in .build/valgrind) and prints the
+# directory that holds it. Its C parts carry DWARF 4 debug information: Debian 12's valgrind
+# (3.19) cannot read clang's default DWARF 5 forms (DW_FORM_strx1, DW_FORM_addrx) and gives up
+# on the library ("debuginfo reader: Possibly corrupted debuginfo file") once it has several C
+# files.
+valgrind_library_build() {
+    swift build --product swiftvmstate --scratch-path .build/valgrind -Xcc -gdwarf-4 >&2
+    swift build --scratch-path .build/valgrind -Xcc -gdwarf-4 --show-bin-path
+}

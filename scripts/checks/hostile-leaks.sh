@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 apt_need valgrind command -v valgrind
-swift build --product swiftvmstate >/dev/null
-bin=$(swift build --show-bin-path)
+bin=$(valgrind_library_build)
 swiftlib=$(dirname "$(dirname "$(command -v swift)")")/lib/swift/linux
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
