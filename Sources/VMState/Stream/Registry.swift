@@ -387,17 +387,12 @@ public final class Registry {
         }
         // QEMU 10.0's early-setup devices are saved in the setup phase (`qemu_savevm_state_setup`):
         // before the RAM START of a new layout, else before the other devices not placed yet.
-        let early = ordered.filter { isEarlySetup($0.element, rules) }
-        if !early.isEmpty {
-            let at = layout == nil ? 0 : entries.count
-            var firstIDs = nextID
-            let earlyEntries = early.map { (_, index) -> LayoutEntry in
-                defer { firstIDs += 1 }
-                return .device(index: index, sectionID: firstIDs)
-            }
-            nextID = firstIDs
-            entries.insert(contentsOf: earlyEntries, at: at)
+        var earlyEntries: [LayoutEntry] = []
+        for (_, index) in ordered where isEarlySetup(index, rules) {
+            earlyEntries.append(.device(index: index, sectionID: nextID))
+            nextID += 1
         }
+        entries.insert(contentsOf: earlyEntries, at: layout == nil ? 0 : entries.count)
         for (_, index) in ordered where !isEarlySetup(index, rules) {
             entries.append(.device(index: index, sectionID: nextID))
             nextID += 1

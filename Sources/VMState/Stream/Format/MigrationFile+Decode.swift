@@ -9,11 +9,7 @@ extension MigrationFile {
     func decode<D: StreamRecordDecoder>(_ decoder: D) -> Result<D.Record, FormatShortfall> {
         while true {
             let available = buffered
-            // SAFETY: `peek(buffered)` views window bytes already read (no refill); used at once.
-            let view =
-                available > 0
-                ? peek(available) ?? UnsafeRawBufferPointer(start: nil, count: 0)
-                : UnsafeRawBufferPointer(start: nil, count: 0)
+            let view = bufferedView(available)
             switch decoder.decode(view) {
             case .record(let record, let length):
                 skip(length)
@@ -27,16 +23,21 @@ extension MigrationFile {
         }
     }
 
+    /// The `available` bytes already read at the cursor (none: an empty view).
+    /// SAFETY: `peek(available)` views window bytes already read (no refill); the caller uses
+    /// the view at once, before the next read.
+    private func bufferedView(_ available: Int) -> UnsafeRawBufferPointer {
+        available > 0
+            ? peek(available) ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            : UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
     /// Decodes one record at the cursor without consuming it: the record and its length, or
     /// nil when the input ends inside it (a failed peek, as ``peek(_:at:)`` records it).
     func peekDecode<D: StreamRecordDecoder>(_ decoder: D) -> (D.Record, length: Int)? {
         while true {
             let available = buffered
-            // SAFETY: `peek(buffered)` views window bytes already read (no refill); used at once.
-            let view =
-                available > 0
-                ? peek(available) ?? UnsafeRawBufferPointer(start: nil, count: 0)
-                : UnsafeRawBufferPointer(start: nil, count: 0)
+            let view = bufferedView(available)
             switch decoder.decode(view) {
             case .record(let record, let length): return (record, length)
             case .needMoreData(let shortfall):
