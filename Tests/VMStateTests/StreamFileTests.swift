@@ -6,10 +6,11 @@ import Testing
 
 @testable import VMState
 
-/// Streams to and from real files and pipes: with direct I/O on (off by default), a save to a
-/// local file writes its whole 4 KiB blocks with O_DIRECT (``DirectFile``) and the file holds
-/// the same bytes as the buffer save,
-/// wherever the stream's offset starts, and loads back reading whole blocks with O_DIRECT; a load from a pipe (not seekable) with SKIP_UNKNOWN /
+/// Streams to and from real files and pipes: a registry save to a local file is written from a
+/// ``FileWriter``'s thread, through the page cache or with whole 4 KiB blocks with O_DIRECT
+/// (``DirectFile``), and the file holds the same bytes as the buffer save either way, wherever
+/// the stream's offset starts; with O_DIRECT it loads
+/// back reading whole blocks with O_DIRECT; a load from a pipe (not seekable) with SKIP_UNKNOWN /
 /// KEEP_UNKNOWN gives the buffer load's result and holds at most what follows the RAM.
 @Suite struct StreamFileTests {
     /// A registry holding only RAM: `pages` pages, every fifth zero, the others a pattern
@@ -47,13 +48,19 @@ import Testing
         try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    /// Saves `registry` through a `StreamSink` over `out`; the sink's bytes written with O_DIRECT.
-    static func save(_ registry: Registry, to out: UnsafeMutablePointer<GOutputStream>) throws -> Int {
-        let sink = StreamSink(out, directIO: true)
+    /// Saves `registry` through a `StreamSink` over `out` written as `mode` says (by a writer
+    /// with buffers of `bufferSize`); the bytes the writer wrote through the page cache and with
+    /// O_DIRECT (nil when the sink had no writer).
+    @discardableResult
+    static func save(
+        _ registry: Registry, to out: UnsafeMutablePointer<GOutputStream>, mode: FileIO = .direct,
+        bufferSize: Int = 8 << 20
+    ) throws -> (pageCache: Int, direct: Int)? {
+        let sink = StreamSink(out, writer: FileWriter(out, mode: mode, bufferSize: bufferSize))
         let file = MigrationFile(sink: sink)
         try registry.save(machineType: "file", to: file)
         #expect(file.flush())
-        return sink.directBytes
+        return sink.writer.map { ($0.pageCacheBytes, $0.directBytes) }
     }
 
     static func output(_ stream: UnsafeMutablePointer<GFileOutputStream>) -> UnsafeMutablePointer<GOutputStream> {
@@ -72,11 +79,15 @@ import Testing
         let out = Self.output(stream)
         let head = [UInt8](repeating: 0xA5, count: prefix)
         if prefix > 0 { #expect(g_output_stream_write_all(out, head, gsize(prefix), nil, nil, nil) != 0) }
-        let direct = try Self.save(machine.registry, to: out)
-        // Whole blocks, from the first block boundary after the prefix; the bytes before it, and
-        // the last write-out when it is under 64 KiB (DirectFile.minimumWrite), through the stream.
+        let written = try #require(try Self.save(machine.registry, to: out))
+        // Whole blocks, from the first block boundary after the prefix; through the page cache
+        // the bytes before it, the block each 8 MiB buffer shares with the next (its last bytes
+        // and the next one's first), and the last buffer when it has under 64 KiB of whole blocks.
         let blocks = (prefix + expected.count) / 4096 * 4096 - (prefix + 4095) / 4096 * 4096
-        #expect(direct % 4096 == 0 && direct <= blocks && direct > blocks - (64 << 10), "\(direct) of \(blocks)")
+        let direct = written.direct
+        #expect(
+            direct % 4096 == 0 && direct <= blocks && direct > blocks - 3 * 4096 - (64 << 10), "\(direct) of \(blocks)")
+        #expect(written.pageCache + direct == expected.count)
         // The stream's offset is the end of what was written, as if all went through it.
         #expect(g_seekable_tell(OpaquePointer(stream)) == Int64(prefix + expected.count))
         #expect(g_output_stream_close(out, nil, nil) != 0)
@@ -99,9 +110,9 @@ import Testing
         #expect(source.directBytes > 8 << 20, "\(source.directBytes)")  // (the last read, at the end, is short)
     }
 
-    /// Direct I/O is opt-in: by default a regular file is written and read through the stream
-    /// (the page cache); through the C API, `vmstate_registry_set_direct_io` turns it on and the
-    /// file holds the same bytes either way.
+    /// Direct I/O is opt-in: by default a regular file is written (from the writer's thread) and
+    /// read through the page cache; through the C API, `vmstate_registry_set_direct_io` turns
+    /// O_DIRECT on and off, and the file holds the same bytes either way.
     @Test func directIOIsOffByDefaultAndTheBytesAreTheSame() throws {
         let machine = try RAMMachine(pages: 3000)
         let expected = try machine.registry.save(machineType: "file")
@@ -110,9 +121,12 @@ import Testing
         let gfile = g_file_new_for_path(path)!
         defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
         let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
-        let sink = StreamSink(Self.output(stream))
-        try machine.registry.save(machineType: "file", to: MigrationFile(sink: sink))
-        #expect(sink.directBytes == 0)
+        #expect(machine.registry.fileIO == .pageCache)
+        let sink = StreamSink(Self.output(stream), fileIO: machine.registry.fileIO)
+        let file = MigrationFile(sink: sink)
+        try machine.registry.save(machineType: "file", to: file)
+        #expect(file.flush())
+        #expect(sink.writer?.directBytes == 0 && sink.writer?.pageCacheBytes == expected.count)
         #expect(g_output_stream_close(Self.output(stream), nil, nil) != 0)
         g_object_unref(stream)
         #expect(try Self.contents(path) == expected)
@@ -123,16 +137,51 @@ import Testing
         #expect(source.directBytes == 0 && memcmp(target.ram, machine.ram, target.length) == 0)
         g_object_unref(input)
 
-        for direct in [false, true] {
-            let reg = machine.registry.handle
+        let reg = machine.registry.handle
+        for direct in [true, false] {
             vmstate_registry_set_direct_io(reg, direct)
-            #expect(machine.registry.directIO == direct)
+            #expect(machine.registry.fileIO == (direct ? .direct : .pageCache))
             let out = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
             var error: UnsafeMutablePointer<GError>? = nil
             #expect(vmstate_registry_save_to_stream(reg, "file", Self.output(out), &error))
             #expect(g_output_stream_close(Self.output(out), nil, nil) != 0)
             g_object_unref(out)
             #expect(try Self.contents(path) == expected)
+        }
+    }
+
+    /// Many small buffers (64 KiB and 256 KiB) through the writer's rotation of three, in both
+    /// modes: the file holds the buffer save's bytes at three start offsets, the stream's
+    /// offset ends at its end, and with O_DIRECT (where $TMPDIR takes it) most bytes went direct.
+    @Test(arguments: [0, 100, 4096 + 7])
+    func smallBuffersRotateThroughTheWriter(_ prefix: Int) throws {
+        let machine = try RAMMachine(pages: 2000)  // about 6.5 MiB
+        let expected = try machine.registry.save(machineType: "file")
+        for (mode, bufferSize) in [(FileIO.pageCache, 64 << 10), (.direct, 256 << 10)] {
+            let path = Self.newPath("small.bin")
+            defer { Self.remove(path) }
+            let gfile = g_file_new_for_path(path)!
+            defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+            let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+            let out = Self.output(stream)
+            let head = [UInt8](repeating: 0x5A, count: prefix)
+            if prefix > 0 { #expect(g_output_stream_write_all(out, head, gsize(prefix), nil, nil, nil) != 0) }
+            let fd = try #require(DirectFile.regularFile(of: out))
+            let directWorks = mode == .direct && DirectFile(fd: fd, writing: true) != nil
+            let written = try #require(try Self.save(machine.registry, to: out, mode: mode, bufferSize: bufferSize))
+            #expect(written.pageCache + written.direct == expected.count)
+            if directWorks {
+                // Each 256 KiB buffer: all but its first and last partial blocks.
+                #expect(written.direct % 4096 == 0 && written.direct > expected.count * 9 / 10, "\(written)")
+            } else {
+                #expect(written.direct == 0)
+            }
+            #expect(g_seekable_tell(OpaquePointer(stream)) == Int64(prefix + expected.count))
+            #expect(g_output_stream_close(out, nil, nil) != 0)
+            g_object_unref(stream)
+            let bytes = try Self.contents(path)
+            #expect(Array(bytes.prefix(prefix)) == head)
+            #expect(Array(bytes.dropFirst(prefix)) == expected)
         }
     }
 
@@ -148,7 +197,7 @@ import Testing
         let gfile = g_file_new_for_path(path)!
         defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
         let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
-        #expect(try Self.save(machine.registry, to: Self.output(stream)) == 0)
+        #expect(try Self.save(machine.registry, to: Self.output(stream))?.direct == 0)
         #expect(g_output_stream_close(Self.output(stream), nil, nil) != 0)
         g_object_unref(stream)
         #expect(try Self.contents(path) == expected)
@@ -169,10 +218,11 @@ import Testing
         defer { Self.remove(path) }
         let gfile = g_file_new_for_path(path)!
         defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
-        // O_APPEND: every write goes to the end, whatever the offset; no direct writes.
+        // O_APPEND: every write goes to the end, whatever the offset: no writer, through the
+        // stream on the caller's thread.
         let stream = try #require(g_file_append_to(gfile, G_FILE_CREATE_NONE, nil, nil))
         let out = Self.output(stream)
-        #expect(try Self.save(machine.registry, to: out) == 0)
+        #expect(try Self.save(machine.registry, to: out) == nil)
         #expect(g_output_stream_close(out, nil, nil) != 0)
         g_object_unref(stream)
         #expect(try Self.contents(path) == expected)

@@ -122,9 +122,8 @@ typedef struct _GInputStream GInputStream;
  * limit. `out` is flushed at the end and never closed. A failed write returns false with the
  * stream's own GError (e.g. G_IO_ERROR_NO_SPACE, G_IO_ERROR_BROKEN_PIPE) whose message names the
  * section being written and the byte offset; other failures are VMSTATE_ERROR as for
- * vmstate_registry_save. Bytes written before a failure stay written. With
- * vmstate_registry_set_direct_io a stream on a local regular file is written past the page cache
- * with O_DIRECT (the same bytes; no fsync either way).
+ * vmstate_registry_save. Bytes written before a failure stay written. A stream on a local
+ * regular file is written from a thread of the library (vmstate_registry_set_direct_io).
  */
 bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_type,
                                      GOutputStream *out, GError **error);
@@ -148,14 +147,25 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
 
 /**
  * Whether vmstate_registry_save_to_stream and vmstate_registry_load_from_stream use O_DIRECT on
- * a GFileDescriptorBased stream (GUnixOutputStream/GUnixInputStream, a local GFileOutputStream/
- * GFileInputStream) over a regular file (not O_APPEND, not tmpfs), as QEMU's `direct-io`
- * migration parameter (QEMU 9.0+) does for file migration. Off by default. When on, the buffer
- * is 8 MiB and its whole 4 KiB blocks are written (read) through a second descriptor of the same
- * file opened with O_DIRECT by /proc/self/fd; the rest goes through the stream, whose offset
- * ends where the bytes end. The file holds the same bytes. File systems refusing O_DIRECT get
- * plain I/O. Worth it where filling the page cache is slow (docs/PERFORMANCE.md); a file written
- * this way is not in the page cache, so reading it back soon after reads the disk.
+ * a stream over a local regular file, as QEMU's `direct-io` migration parameter (QEMU 9.0+) does
+ * for file migration. Off by default.
+ *
+ * Such a stream is a GFileDescriptorBased one (GUnixOutputStream/GUnixInputStream, a local
+ * GFileOutputStream/GFileInputStream) over a regular file, not O_APPEND, seekable. A save to one
+ * is written, whether direct I/O is on or off, from a thread of the library: the save fills three
+ * 8 MiB buffers in turn and the thread writes each full one with pwrite(2) at its own offset
+ * while the next is filled (through the page cache in pieces of at most 256 KiB); the save
+ * returns once every byte is written, with the stream's offset at the end of the stream. Any
+ * other stream (socket, pipe, memory, a filter stream) is written on the caller's thread.
+ *
+ * When on, the whole 4 KiB blocks of each buffer are written (and a load reads whole blocks
+ * into an 8 MiB window) through a second descriptor of the same file opened with O_DIRECT by
+ * /proc/self/fd, past the page cache; the few bytes around them (up to the first block
+ * boundary, the block two buffers share) go through the page cache. The file holds the same
+ * bytes either way; neither fsyncs. Not on tmpfs (its files live in the page cache); a file
+ * system that refuses O_DIRECT gets plain I/O. Worth it where filling the page cache is slow
+ * (docs/PERFORMANCE.md); a file written this way is not in the page cache, so reading it back
+ * soon after reads the disk.
  */
 void vmstate_registry_set_direct_io(VMStateRegistry *reg, bool enable);
 

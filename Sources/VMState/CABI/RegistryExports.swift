@@ -137,7 +137,7 @@ private func addDevice(
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_save_to_stream: NULL argument"))
     }
     // SAFETY: StreamSink takes its own ref on `out`.
-    let file = MigrationFile(sink: StreamSink(out, directIO: r.directIO))
+    let file = MigrationFile(sink: StreamSink(out, fileIO: r.fileIO))
     do throws(VMStateError) {
         try r.save(machineType: machine_type.map { String(cString: $0) }, to: file)
         return true
@@ -155,7 +155,7 @@ private func addDevice(
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_stream: NULL argument"))
     }
     // SAFETY: StreamSource takes its own ref on `input`.
-    let file = MigrationFile(source: StreamSource(input, directIO: r.directIO))
+    let file = MigrationFile(source: StreamSource(input, directIO: r.fileIO == .direct))
     do throws(VMStateError) {
         try r.loadStream(file, options: Registry.LoadOptions(rawValue: flags))
         return true
@@ -166,7 +166,7 @@ private func addDevice(
 
 /// C's `vmstate_registry_set_direct_io`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_set_direct_io(_ reg: OpaquePointer?, _ enable: Bool) {
-    registry(reg)?.directIO = enable
+    registry(reg)?.fileIO = enable ? .direct : .pageCache
 }
 
 /// C's `vmstate_registry_machine_type`, declared and documented in `migration/vmstate-registry.h`.

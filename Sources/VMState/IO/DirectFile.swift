@@ -6,66 +6,69 @@ import CVMState
 #endif
 
 /// The regular file behind a `GOutputStream` or `GInputStream`, opened a second time with
-/// `O_DIRECT`, so that a ``StreamSink`` writes (a ``StreamSource`` reads) whole 4 KiB blocks of
+/// `O_DIRECT`, so that a ``FileWriter`` writes (a ``StreamSource`` reads) whole 4 KiB blocks of
 /// a large stream past the page cache.
 ///
 /// Why: writing a stream through the page cache costs the kernel a new page of cache for every
 /// 4 KiB written (allocated, zeroed, charged, later written back); measured in
-/// docs/PERFORMANCE.md, that, not the engine, was the time of a save to a file. QEMU 9.0 added
-/// `O_DIRECT` for the same reason (its `direct-io` migration parameter for file migration).
+/// docs/PERFORMANCE.md, that, not the engine, was the time of a save to a file on a machine whose
+/// page cache is slow to fill. QEMU 9.0 added `O_DIRECT` for the same reason (its `direct-io`
+/// migration parameter for file migration).
 ///
 /// Which streams: a `GFileDescriptorBased` stream (`GUnixOutputStream`, the `GFileOutputStream`
 /// of a local file) whose descriptor is a regular file, open for writing, not `O_APPEND`, and
-/// seekable, on a file system that accepts `O_DIRECT` (the second descriptor is opened through
-/// `/proc/self/fd`; when that fails the stream is written as any other), and not on tmpfs. The stream's own
-/// descriptor keeps its flags; after each write its offset is set to the end of what was
-/// written, as if the bytes had gone through it. A file system that refuses the first direct
-/// write (`EINVAL`) turns the direct path off; the bytes then go through the stream.
+/// seekable (``regularFile(of:)``), on a file system that accepts `O_DIRECT` (the second
+/// descriptor is opened through `/proc/self/fd`; when that fails the stream is written as any
+/// other), and not on tmpfs. The stream's own descriptor keeps its flags. A file system that
+/// refuses the first direct write or read (`EINVAL`) turns the direct path off.
 final class DirectFile {
     /// The alignment of a direct write's file offset, length and memory: 4096 bytes (the page
     /// size; larger than any block device's logical block).
     static let block = 4096
-    /// The fewest bytes worth one direct write: 64 KiB.
-    static let minimumWrite = 64 << 10
 
     /// The stream's descriptor (not owned) and the second, direct one (owned).
     private let fd: Int32
     private let directFD: Int32
-    /// Whether a direct write has succeeded (after one, `EINVAL` is an error, not a refusal).
-    private var wroteDirect = false
-    /// Bytes written with `O_DIRECT` so far.
-    private(set) var bytesWritten = 0
-    /// False once the file system refused a direct write.
+    /// Whether a direct write or read has succeeded (after one, `EINVAL` is an error, not a refusal).
+    private var succeeded = false
+    /// False once the file system refused a direct write or read.
     private(set) var usable = true
 
-    /// The direct file behind `stream`, or nil when the stream is not a regular file that
-    /// takes direct writes.
-    convenience init?(_ stream: UnsafeMutablePointer<GOutputStream>) {
-        guard let fd = Self.descriptor(of: UnsafeMutableRawPointer(stream)) else { return nil }
-        self.init(fd: fd, writing: true)
+    /// The descriptor of `stream` when it writes to a local regular file at an offset of its
+    /// own: `GFileDescriptorBased`, a regular file, open for writing, not `O_APPEND`, seekable.
+    /// Nil for anything else (sockets, pipes, memory and filter streams).
+    static func regularFile(of stream: UnsafeMutablePointer<GOutputStream>) -> Int32? {
+        guard let fd = descriptor(of: UnsafeMutableRawPointer(stream)) else { return nil }
+        var st = stat()
+        let flags = fcntl(fd, F_GETFL)
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, flags >= 0, flags & O_APPEND == 0,
+            flags & O_ACCMODE != O_RDONLY, lseek(fd, 0, SEEK_CUR) >= 0
+        else { return nil }
+        return fd
     }
 
     /// The direct file behind an input `stream` (a `GUnixInputStream`, the `GFileInputStream` of
-    /// a local file), for ``StreamSource``'s direct reads; nil as for output.
+    /// a local file), for ``StreamSource``'s direct reads; nil when the stream is not a
+    /// seekable regular file open for reading that takes direct reads.
     convenience init?(input stream: UnsafeMutablePointer<GInputStream>) {
         guard let fd = Self.descriptor(of: UnsafeMutableRawPointer(stream)) else { return nil }
+        var st = stat()
+        let flags = fcntl(fd, F_GETFL)
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, flags >= 0, flags & O_ACCMODE != O_WRONLY,
+            lseek(fd, 0, SEEK_CUR) >= 0
+        else { return nil }
         self.init(fd: fd, writing: false)
     }
 
-    private init?(fd: Int32, writing: Bool) {
+    /// A second descriptor of the regular file open as `fd`, with `O_DIRECT` (for writing or
+    /// reading); nil where `O_DIRECT` is unknown or refused at `open`, and on tmpfs.
+    init?(fd: Int32, writing: Bool) {
         guard let oDirect = Self.oDirect else { return nil }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, lseek(fd, 0, SEEK_CUR) >= 0 else { return nil }
+        guard fstat(fd, &st) == 0 else { return nil }
         // tmpfs keeps its files in the page cache whatever the flags: nothing to skip there, and
         // its direct reads are slower than its plain ones.
         guard !Self.onTmpfs(fd) else { return nil }
-        if writing {
-            guard flags & O_APPEND == 0, flags & O_ACCMODE != O_RDONLY else { return nil }
-        } else {
-            guard flags & O_ACCMODE != O_WRONLY else { return nil }
-        }
         let directFD = open("/proc/self/fd/\(fd)", (writing ? O_WRONLY : O_RDONLY) | oDirect | O_CLOEXEC)
         guard directFD >= 0 else { return nil }
         var same = stat()
@@ -82,53 +85,45 @@ final class DirectFile {
     /// The offset of the stream's descriptor (where its next byte goes), or 0 when unknown.
     var position: Int { max(0, Int(lseek(fd, 0, SEEK_CUR))) }
 
-    /// Writes the longest prefix of `bytes[0..<count]` that ends on a block boundary of the
-    /// file: the bytes up to the first boundary through `stream`, then whole blocks with
-    /// `O_DIRECT`. `bytes` continue the stream at the descriptor's offset, and the first
-    /// boundary must fall on an aligned address (the sink lays its buffer out so). Returns the
-    /// bytes written (0 when too few to be worth it, or when the file system refused) and the
-    /// failure, if any (owned by the caller).
-    func write(_ bytes: UnsafeRawPointer, _ count: Int, through stream: UnsafeMutablePointer<GOutputStream>)
-        -> (written: Int, error: UnsafeMutablePointer<GError>?)
-    {
-        let block = Self.block
-        let at = Int(lseek(fd, 0, SEEK_CUR))
-        guard usable, at >= 0 else { return (0, nil) }
-        let head = (block - at % block) % block
-        guard count >= head + Self.minimumWrite, Int(bitPattern: bytes + head) % block == 0 else { return (0, nil) }
-        let body = (count - head) / block * block
-        if head > 0 {
-            var n: gsize = 0
-            var error: UnsafeMutablePointer<GError>?
-            // SAFETY: `bytes[0..<head]`, head < count, are the caller's bytes.
-            guard g_output_stream_write_all(stream, bytes, gsize(head), &n, nil, &error) != 0 else {
-                return (Int(n), error ?? Self.error(EIO))
-            }
-        }
+    enum BlockWrite {
+        /// This many of the bytes were written: all of them, or fewer when the kernel wrote a
+        /// part that is not whole blocks (the rest is then the caller's to write another way).
+        case written(Int)
+        /// Nothing was written: the file system takes no direct writes (``usable`` is then false),
+        /// or this write was refused (`EINVAL`) after others succeeded.
+        case refused
+        /// The write failed with this errno at this file offset.
+        case failed(Int32, at: Int)
+    }
+
+    /// Writes `bytes[0..<count]` with `O_DIRECT` at file offset `offset`; `bytes`, `count` and
+    /// `offset` must be multiples of ``block``.
+    func writeBlocks(_ bytes: UnsafeRawPointer, _ count: Int, at offset: Int) -> BlockWrite {
+        guard usable else { return .refused }
         var done = 0
-        while done < body {
-            // SAFETY: `bytes[head + done..<head + body]` lie in the caller's `count` bytes; the address, the
-            // length and the offset are multiples of `block` (checked above, `done` advances by what the
-            // kernel wrote, and a partial write that breaks the alignment ends the loop below).
-            let n = pwrite(directFD, bytes + head + done, body - done, off_t(at + head + done))
+        while done < count {
+            // SAFETY: `bytes[done..<count]` are the caller's bytes; address, length and offset are
+            // multiples of the block (the caller's contract, and `done` advances by whole blocks below).
+            let n = pwrite(directFD, bytes + done, count - done, off_t(offset + done))
             if n > 0 {
                 done += n
-                bytesWritten += n
-                wroteDirect = true
-                if done % block != 0 { break }  // the rest through the stream
+                succeeded = true
+                if n % Self.block != 0 { break }  // a short write off the block grid: the rest another way
                 continue
             }
             let code = n == 0 ? EIO : errno
             if code == EINTR { continue }
-            if code == EINVAL && !wroteDirect {
-                usable = false  // this file system takes no direct writes
-                break
+            if code == EINVAL {
+                // Refused: for good when no direct write has succeeded (the file system takes
+                // none), else this once (a write the kernel cut short, at a file size limit, to
+                // a length off the block grid). Either way the rest goes through the page cache,
+                // where a real failure shows with its own errno.
+                if !succeeded { usable = false }
+                return done > 0 ? .written(done) : .refused
             }
-            _ = lseek(fd, off_t(at + head + done), SEEK_SET)
-            return (head + done, Self.error(code))
+            return .failed(code, at: offset + done)
         }
-        _ = lseek(fd, off_t(at + head + done), SEEK_SET)
-        return (head + done, nil)
+        return .written(done)
     }
 
     /// Reads whole blocks at the stream's offset, which must be on a block boundary, into
@@ -145,17 +140,17 @@ final class DirectFile {
             let n = pread(directFD, dest, count, off_t(at))
             if n >= 0 {
                 bytesRead += n
-                wroteDirect = true
+                succeeded = true
                 _ = lseek(fd, off_t(at + n), SEEK_SET)
                 return .read(n)
             }
             let code = errno
             if code == EINTR { continue }
-            if code == EINVAL && !wroteDirect {
+            if code == EINVAL && !succeeded {
                 usable = false
                 return nil
             }
-            return .failed(Self.error(code))
+            return .failed(Self.gioError(code))
         }
     }
 
@@ -180,7 +175,8 @@ final class DirectFile {
         case failed(UnsafeMutablePointer<GError>)
     }
 
-    private static func error(_ code: Int32) -> UnsafeMutablePointer<GError> {
+    /// A GIO error for errno `code` (owned by the caller), as GLib reports a failed read or write.
+    static func gioError(_ code: Int32) -> UnsafeMutablePointer<GError> {
         g_error_new_literal(
             g_io_error_quark(), Int32(g_io_error_from_errno(code).rawValue), String(cString: g_strerror(code)))
     }
@@ -188,7 +184,7 @@ final class DirectFile {
     /// Whether `fd` is on tmpfs: `fstatfs`'s `f_type` is Linux's `TMPFS_MAGIC`. `fstatfs` is
     /// not imported into Swift: found by name in the C library; `f_type` is the first field of
     /// `struct statfs` (a `long` on 64-bit Linux; elsewhere this answers false).
-    private static func onTmpfs(_ fd: Int32) -> Bool {
+    static func onTmpfs(_ fd: Int32) -> Bool {
         #if os(Linux) && (arch(x86_64) || arch(arm64) || arch(riscv64))
             typealias FStatFS = @convention(c) (Int32, UnsafeMutableRawPointer?) -> Int32
             guard let symbol = dlsym(nil, "fstatfs") else { return false }
@@ -202,6 +198,23 @@ final class DirectFile {
             return false
         #endif
     }
+
+    /// Linux's `fallocate(fd, 0, offset, length)`: allocates the file's blocks for
+    /// `offset..<offset + length` (reading as zeros) and extends its size to cover them; false
+    /// when the call is missing or failed (the file system may not support it, or lacks room). Not imported into
+    /// Swift (a GNU extension): found by name in the C library. Unlike `posix_fallocate`, it
+    /// never falls back to writing zeros.
+    static func allocate(_ fd: Int32, _ offset: Int, _ length: Int) -> Bool {
+        #if os(Linux) && (arch(x86_64) || arch(arm64) || arch(riscv64))
+            typealias FAllocate = @convention(c) (Int32, Int32, Int64, Int64) -> Int32
+            guard let symbol = fallocateSymbol else { return false }
+            // SAFETY: `fallocate` has the C type `int (int, int, off_t, off_t)`, off_t 64-bit here.
+            return unsafeBitCast(symbol, to: FAllocate.self)(fd, 0, Int64(offset), Int64(length)) == 0
+        #else
+            return false
+        #endif
+    }
+    nonisolated(unsafe) private static let fallocateSymbol = dlsym(nil, "fallocate")
 
     /// `O_DIRECT` (not imported into Swift): Linux's value for this architecture, nil elsewhere.
     private static var oDirect: Int32? {

@@ -21,7 +21,8 @@ final class MigrationFile {
     // Output: the sink, its buffer, and the buffer's length (plus what the sink passed on
     // already) when the file was created.
     private let sink: OutputSink?
-    private let array: UnsafeMutablePointer<GByteArray>?
+    /// The sink's buffer, read again after every call that may change it.
+    @exclusivity(unchecked) private var array: UnsafeMutablePointer<GByteArray>?
     private let outputStart: Int
     // Output: room the sink made in the buffer: its allocation holds at least `roomEnd` bytes
     // as long as `data` is still `roomData` and `len` is still `roomLen`, the length this file
@@ -66,7 +67,7 @@ final class MigrationFile {
         get { contexts.last?.name }
         set {
             let at = position
-            if direction == .output, let passed = sink?.passedOn {
+            if direction == .output, let passed = sink?.settled {
                 // Only what is still buffered can fail: drop marks that end before it.
                 while contexts.count > 1 && contexts[1].start <= passed - outputStart { contexts.removeFirst() }
             } else {
@@ -208,13 +209,14 @@ final class MigrationFile {
     /// failed stream) `body` is not called and the file's error is set.
     @inline(__always)
     func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
-        guard let array, n > 0 else { return }
+        guard var array, n > 0 else { return }
         // SAFETY: room check: `data` and `len` unchanged since the sink made room for `roomEnd` bytes and
         // `n <= roomEnd - old`, else `makeRoom(n)` made room for n more; so `data[old..<old + n]` is allocated.
         var old = Int(array.pointee.len)
         if _slowPath(array.pointee.data != roomData || old != roomLen || n > roomEnd - old) {
             if errorCode != 0 { return }  // QEMU writes nothing after a file error
             guard makeRoom(n) else { return }
+            array = self.array!  // (a sink may give another buffer)
             old = Int(array.pointee.len)
         }
         body(UnsafeMutableRawPointer(array.pointee.data!) + old)
@@ -235,8 +237,11 @@ final class MigrationFile {
 
     @inline(never)
     private func makeRoom(_ n: Int) -> Bool {
-        guard let array, let sink else { return false }
-        guard let room = sink.makeRoom(n, self) else {
+        guard let sink else { return false }
+        let room = sink.makeRoom(n, self)
+        let array = sink.buffer
+        self.array = array
+        guard let room else {
             roomData = nil
             roomEnd = 0
             return false
@@ -254,6 +259,7 @@ final class MigrationFile {
     func flush() -> Bool {
         guard let sink, streamError == nil else { return streamError == nil }
         let ok = sink.flush(self)
+        array = sink.buffer
         roomData = nil
         return ok
     }

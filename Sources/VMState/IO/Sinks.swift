@@ -4,10 +4,14 @@ import CVMState
 /// Where an output ``MigrationFile``'s bytes go. The file appends to ``buffer`` and asks the
 /// sink for room when the buffer's allocation is full.
 protocol OutputSink: AnyObject {
-    /// The array the file appends to.
+    /// The array the file appends to (it may be another one after ``makeRoom(_:_:)`` or
+    /// ``flush(_:)``).
     var buffer: UnsafeMutablePointer<GByteArray> { get }
     /// Bytes passed on from the buffer to the sink's destination so far.
     var passedOn: Int { get }
+    /// Bytes of ``passedOn`` known to be written: a failure can only be at or after this offset
+    /// (less than ``passedOn`` while a writer thread still has some).
+    var settled: Int { get }
     /// The most bytes the whole output can have (``passedOn`` plus the buffer), or nil.
     var limit: Int? { get }
     /// The most room one request gets (a bounded buffer), or nil.
@@ -25,6 +29,7 @@ protocol OutputSink: AnyObject {
 final class ByteArraySink: OutputSink {
     let buffer: UnsafeMutablePointer<GByteArray>
     var passedOn: Int { 0 }
+    var settled: Int { 0 }
     var limit: Int? { Self.maximumLength }
     var reserveLimit: Int? { nil }
 
@@ -68,66 +73,74 @@ final class ByteArraySink: OutputSink {
 /// way): the buffer is written out with `g_output_stream_write_all` when full and on flush.
 /// Holds a reference to the stream; never closes it.
 ///
-/// When the stream writes to a regular file (a `GFileDescriptorBased` stream such as
-/// `GUnixOutputStream` or the `GFileOutputStream` of a local file, see ``DirectFile``), the
-/// buffer is 8 MiB and its whole 4 KiB blocks go to the file with `O_DIRECT`, past the page
-/// cache, through a second descriptor of the same file; the bytes before the first block
-/// boundary and after the last one go through the stream. The file holds the same bytes either
-/// way, and the stream's descriptor is left at the end of what was written.
+/// With a ``FileWriter`` (a registry save to a local regular file, see ``FileIO``), the buffers
+/// are the writer's three 8 MiB ones: a full buffer is handed to the writer's thread, which
+/// writes it at its file offset (through the page cache, or its whole 4 KiB blocks with
+/// `O_DIRECT`) while the engine fills the next; a flush waits for all of them and then moves
+/// the stream's offset to the end of what was written, as if the bytes had gone through it.
+/// Each buffer's bytes start where their address and their file offset fall on the same place
+/// of a 4 KiB block, so that whole blocks of the file are whole aligned blocks of memory.
 final class StreamSink: OutputSink {
-    let buffer: UnsafeMutablePointer<GByteArray>
+    private(set) var buffer: UnsafeMutablePointer<GByteArray>
     private let stream: UnsafeMutablePointer<GOutputStream>
-    /// Bytes written to the stream or the file so far.
+    /// Bytes handed on (written to the stream, or handed to the writer) so far.
     private var written = 0
-    /// Where the bytes not yet written begin in the buffer: 0, or with ``DirectFile`` the index
-    /// at which their file offset falls on the same place in a 4 KiB block as their address
-    /// (so that whole blocks of the file are whole aligned blocks of the buffer).
+    /// Where the bytes not yet handed on begin in the buffer: 0, or with a writer the index at
+    /// which their address falls on the same place in a 4 KiB block as their file offset.
     private var start = 0
-    /// The file opened again with `O_DIRECT`, when the stream writes to a regular file.
-    private var direct: DirectFile?
-    /// Bytes written with `O_DIRECT` so far.
-    var directBytes: Int { direct?.bytesWritten ?? 0 }
+    /// The writer of a save to a regular file, if any.
+    let writer: FileWriter?
     /// The most bytes held before a write-out.
     private let capacity: Int
-    /// Bytes passed on, less the unused bytes before ``start`` (so that `passedOn` plus the
+    /// Bytes handed on, less the unused bytes before ``start`` (so that `passedOn` plus the
     /// buffer's `len` is the output's length).
     var passedOn: Int { written - start }
+    var settled: Int { passedOn - (writer?.pendingBytes ?? 0) }
     var limit: Int? { nil }
     var reserveLimit: Int? { capacity }
 
-    /// The buffer's size: 256 KiB.
+    /// The buffer's size without a writer: 256 KiB.
     static let bufferSize = 256 << 10
-    /// The buffer's size when writing to a file with `O_DIRECT`: 8 MiB.
-    static let directBufferSize = 8 << 20
 
-    /// A sink over `stream` (it takes a reference). `directIO`: write whole blocks of a regular
-    /// file with `O_DIRECT` (``DirectFile``), as QEMU's `direct-io` migration parameter; off by
-    /// default, since a file written past the page cache is read back from the disk.
-    init(_ stream: UnsafeMutablePointer<GOutputStream>, directIO: Bool = false) {
+    /// A sink over `stream` (it takes a reference). `fileIO`: when the stream writes to a local
+    /// regular file, write it from a ``FileWriter``'s thread that way; nil (QEMUFile, live
+    /// migration): always through the stream, on the caller's thread.
+    convenience init(_ stream: UnsafeMutablePointer<GOutputStream>, fileIO: FileIO? = nil) {
+        self.init(stream, writer: fileIO.flatMap { FileWriter(stream, mode: $0) })
+    }
+
+    /// A sink over `stream` (it takes a reference) whose bytes `writer` (made for the same
+    /// stream) writes, or the stream itself when nil.
+    init(_ stream: UnsafeMutablePointer<GOutputStream>, writer: FileWriter?) {
         self.stream = stream
         g_object_ref(stream)
-        direct = directIO ? DirectFile(stream) : nil
-        capacity = direct == nil ? Self.bufferSize : Self.directBufferSize
-        // Room for the capacity starting anywhere in the first two blocks.
-        buffer = g_byte_array_sized_new(guint(capacity + (direct == nil ? 0 : 2 * DirectFile.block)))
+        self.writer = writer
+        capacity = writer?.bufferSize ?? Self.bufferSize
+        buffer = writer?.first ?? g_byte_array_sized_new(guint(capacity))
         realign()
     }
 
     deinit {
-        g_byte_array_unref(buffer)
+        if let writer {
+            // Whatever was handed over is written before the stream goes; the stream's offset
+            // then ends where the writes ended.
+            let failure = writer.drain()
+            writer.finish(at: failure?.offset ?? writer.base + written)
+        } else {
+            g_byte_array_unref(buffer)
+        }
         g_object_unref(stream)
     }
 
-    /// With ``DirectFile``: an empty buffer starting where the file's next offset falls in its
-    /// block; else an empty buffer.
+    /// An empty buffer; with a writer, starting where the file's next offset falls in its block.
     private func realign() {
         start = 0
-        // SAFETY: `buffer` is this sink's own GByteArray; `start < 2 * block` lies in its allocation
-        // (capacity + 2 blocks).
-        if let direct, direct.usable {
+        // SAFETY: `buffer` is this sink's own GByteArray (or one of its writer's, which it holds between
+        // hand-overs); `start < 2 * block` lies in its allocation (capacity + 2 blocks).
+        if let writer {
             let block = DirectFile.block
             let address = Int(bitPattern: UnsafeRawPointer(buffer.pointee.data))
-            start = (block - address % block) % block + direct.position % block
+            start = (block - address % block) % block + (writer.base + written) % block
         }
         g_byte_array_set_size(buffer, guint(start))
     }
@@ -135,10 +148,10 @@ final class StreamSink: OutputSink {
     func makeRoom(_ n: Int, _ file: MigrationFile) -> Int? {
         // Once the stream failed, nothing more is written (QEMU drops writes after an error).
         guard file.streamError == nil else { return nil }
-        // SAFETY: `buffer` is this sink's own GByteArray (made in init, unref'd only in deinit).
+        // SAFETY: `buffer` is this sink's (see realign).
         let len = Int(buffer.pointee.len)
         if len - start + n > capacity && len > start {
-            guard writeOut(file, all: false) else { return nil }
+            guard writeOut(file) else { return nil }
         }
         // One value larger than the buffer (a caller's put of a huge piece at once) gets room
         // of its own size.
@@ -150,7 +163,15 @@ final class StreamSink: OutputSink {
     }
 
     func flush(_ file: MigrationFile) -> Bool {
-        guard writeOut(file, all: true) else { return false }
+        guard writeOut(file) else { return false }
+        if let writer {
+            if let failure = writer.drain() {
+                writer.finish(at: failure.offset)
+                file.recordStreamError(failure.gerror, at: failure.offset - writer.base)
+                return false
+            }
+            writer.finish(at: writer.base + written)
+        }
         var error: UnsafeMutablePointer<GError>?
         guard g_output_stream_flush(stream, nil, &error) != 0 else {
             file.recordStreamError(error, at: written)
@@ -159,49 +180,36 @@ final class StreamSink: OutputSink {
         return true
     }
 
-    /// Writes the buffered bytes out: all of them (`all`), or (with ``DirectFile``) at least
-    /// its whole blocks, keeping the rest.
-    private func writeOut(_ file: MigrationFile, all: Bool) -> Bool {
-        // SAFETY: `buffer` is owned (as in makeRoom); `data[start..<len]` are bytes the file wrote.
+    /// Writes the buffered bytes out (to the stream), or hands them to the writer and takes
+    /// the next buffer.
+    private func writeOut(_ file: MigrationFile) -> Bool {
+        // SAFETY: `buffer` is this sink's (see realign); `data[start..<len]` are bytes the file wrote.
         let len = Int(buffer.pointee.len)
         guard len > start else { return true }
-        let data = UnsafeMutableRawPointer(buffer.pointee.data!)
-        var done = start
-        if let direct {
-            let result = direct.write(data + start, len - start, through: stream)
-            written += result.written
-            done += result.written
-            if let error = result.error {
-                file.recordStreamError(error, at: written)
-                return false
-            }
-            let rest = len - done
-            let block = DirectFile.block
-            if !all && done > start && rest < block {
-                // Keep the rest (less than a block, starting on a block boundary of the file) at
-                // the buffer's first aligned address.
-                let aligned = (block - Int(bitPattern: data) % block) % block
-                // SAFETY: both ranges lie in the allocation (aligned + rest < 2 blocks <= len); memmove
-                // allows the overlap.
-                memmove(data + aligned, data + done, rest)
-                start = aligned
-                g_byte_array_set_size(buffer, guint(aligned + rest))
+        if let writer {
+            let result = writer.submit(buffer, start: start, end: len, offset: writer.base + written)
+            written += len - start
+            switch result {
+            case .success(let next):
+                buffer = next
+                realign()
                 return true
+            case .failure(let failure):
+                file.recordStreamError(failure.gerror, at: failure.offset - writer.base)
+                return false
             }
         }
         var n: gsize = 0
         var error: UnsafeMutablePointer<GError>?
-        let ok = g_output_stream_write_all(stream, data + done, gsize(len - done), &n, nil, &error) != 0
+        let ok = g_output_stream_write_all(stream, buffer.pointee.data, gsize(len), &n, nil, &error) != 0
         written += Int(n)
+        g_byte_array_set_size(buffer, 0)
         guard ok else {
-            start = 0
-            g_byte_array_set_size(buffer, 0)
             file.recordStreamError(
                 error ?? g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), "short write"),
                 at: written)
             return false
         }
-        realign()
         return true
     }
 }

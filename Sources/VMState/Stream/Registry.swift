@@ -112,9 +112,10 @@ public final class Registry {
     public var streamVersion: QEMUDialect = .qemu7_2
     /// The emulator's dirty log for live migrations (`vmstate_registry_set_dirty_log`).
     var dirtyLog: (fn: VMStateDirtyLogFn, opaque: UnsafeMutableRawPointer?)?
-    /// Whether saves to and loads from GIO streams on regular files use `O_DIRECT`
-    /// (`vmstate_registry_set_direct_io`); off by default.
-    var directIO = false
+    /// How saves to GIO streams on local regular files write them, and whether loads read them
+    /// with `O_DIRECT` (``FileIO/direct``, `vmstate_registry_set_direct_io`); through the page
+    /// cache by default.
+    public var fileIO: FileIO = .pageCache
     private var machineTypeC: UnsafeMutablePointer<CChar>?
     private(set) var layout: [LayoutEntry]?
 

@@ -1,0 +1,269 @@
+import CGLib
+import CVMState
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How a save writes a stream that goes to a local regular file (`vmstate_registry_set_direct_io`).
+public enum FileIO: Sendable {
+    /// Through the page cache (plain `pwrite`), as QEMU writes a file migration by default.
+    case pageCache
+    /// Whole 4 KiB blocks with `O_DIRECT`, past the page cache, as QEMU's `direct-io` migration
+    /// parameter (QEMU 9.0+); the few bytes around them through the page cache.
+    case direct
+}
+
+/// Writes a save's buffers to a regular file from a thread of its own, so that the engine fills
+/// the next buffer while the last one is written (QEMU's migration thread likewise runs beside
+/// the vCPUs; here the writing runs beside the engine).
+///
+/// The ``StreamSink`` of a save to a regular file (a `GFileDescriptorBased` stream: a
+/// `GUnixOutputStream`, the `GFileOutputStream` of a local file) takes its buffers from here:
+/// ``submit(_:start:end:offset:)`` hands a filled one over, with the file offset of its first byte, and
+/// gives back an empty one (waiting while all of them are being written); ``drain()`` waits for
+/// every buffer handed over. Each buffer is written with `pwrite` at its own offset on the
+/// stream's descriptor (through the page cache) or, for its whole 4 KiB blocks, on a second
+/// descriptor of the file opened with `O_DIRECT` (``DirectFile``), as ``FileIO`` says. When the
+/// stream writes at the end of the file (a new or truncated file, the usual case), the file's
+/// blocks are allocated 64 MiB ahead of the writes with `fallocate`: measured in
+/// docs/PERFORMANCE.md, ext4 then takes page-cache writes 25-35% faster (no delayed allocation
+/// to reserve per page). ``finish(at:)`` cuts the file back to the stream's end and moves the
+/// stream's offset there.
+///
+/// Threads: the engine's thread calls ``submit(_:start:end:offset:)`` and ``drain()``; the
+/// writer thread (its state in a ``Worker`` of its own, which the thread holds a reference to)
+/// only reads the buffers and jobs it was handed and writes its results before handing a buffer
+/// back. Both hand-overs go through a `GAsyncQueue`, whose lock orders every access of one
+/// thread before the other's. Releasing the writer stops and joins its thread.
+final class FileWriter {
+    let bufferSize: Int
+    /// The stream's descriptor (not owned: the stream keeps it open while the sink holds a
+    /// reference to the stream) and the file's offset when the writer was made.
+    let descriptor: Int32
+    let base: Int
+    private let worker: Worker
+    private var thread: UnsafeMutablePointer<GThread>?
+    /// Buffers neither filled by the sink nor with the writer (engine's thread only).
+    private var idle: [Int]
+    private var inFlight = 0
+    /// Bytes handed over and not yet handed back (engine's thread only).
+    private(set) var pendingBytes = 0
+
+    /// Buffers in rotation: one filled by the engine, two with the writer.
+    static let bufferCount = 3
+    /// The fewest whole blocks worth a direct write: 64 KiB.
+    static let minimumDirect = 64 << 10
+    fileprivate static let stop = Int.max
+
+    /// A writer for `stream` when it writes to a local regular file (``DirectFile/regularFile(of:)``),
+    /// else nil. `bufferSize` (8 MiB) is a parameter for tests.
+    init?(_ stream: UnsafeMutablePointer<GOutputStream>, mode: FileIO, bufferSize: Int = 8 << 20) {
+        guard let fd = DirectFile.regularFile(of: stream) else { return nil }
+        descriptor = fd
+        base = Int(lseek(fd, 0, SEEK_CUR))
+        self.bufferSize = bufferSize
+        worker = Worker(
+            descriptor: fd, direct: mode == .direct ? DirectFile(fd: fd, writing: true) : nil, bufferSize: bufferSize,
+            base: base)
+        idle = Array(1..<Self.bufferCount)
+        // SAFETY: the thread owns one reference to the worker (released when it returns).
+        thread = g_thread_new(
+            "vmstate-writer",
+            { data in
+                Unmanaged<Worker>.fromOpaque(data!).takeRetainedValue().run()
+                return nil
+            }, Unmanaged.passRetained(worker).toOpaque())
+    }
+
+    deinit {
+        g_async_queue_push(worker.toWriter, UnsafeMutableRawPointer(bitPattern: Self.stop))
+        g_thread_join(thread)
+    }
+
+    /// The buffer the sink fills first.
+    var first: UnsafeMutablePointer<GByteArray> { worker.buffers[0] }
+
+    /// Bytes written through the page cache and with `O_DIRECT` (read after ``drain()``).
+    var pageCacheBytes: Int { worker.pageCacheBytes }
+    var directBytes: Int { worker.directBytes }
+
+    /// Hands `buffer` (one of the writer's) over to be written: its bytes `start..<end`, which go
+    /// to the file at `offset` (from the start of the file). Returns an empty buffer to fill
+    /// next, or the failure of an earlier write (its errno and file offset), after which
+    /// nothing more is written.
+    func submit(_ buffer: UnsafeMutablePointer<GByteArray>, start: Int, end: Int, offset: Int)
+        -> Result<UnsafeMutablePointer<GByteArray>, WriteFailure>
+    {
+        let index = worker.buffers.firstIndex(of: buffer)!
+        worker.jobs[index] = (start, end, offset)
+        g_async_queue_push(worker.toWriter, UnsafeMutableRawPointer(bitPattern: index + 1))
+        inFlight += 1
+        pendingBytes += end - start
+        if idle.isEmpty { takeBack() }
+        if let failure = worker.failure { return .failure(WriteFailure(code: failure.code, offset: failure.offset)) }
+        return .success(worker.buffers[idle.removeLast()])
+    }
+
+    /// Waits until every buffer handed over is written; the first failure, if any.
+    func drain() -> WriteFailure? {
+        while inFlight > 0 { takeBack() }
+        return worker.failure.map { WriteFailure(code: $0.code, offset: $0.offset) }
+    }
+
+    /// After ``drain()``: ends the file at `end` when blocks were allocated past it (cutting them
+    /// back), and moves the stream's offset to `end`, as if every byte had gone through it.
+    func finish(at end: Int) {
+        precondition(inFlight == 0)
+        // SAFETY: the writer thread is idle (nothing in flight) and saw its last job before handing it back.
+        if worker.allocatedEnd > end {
+            _ = ftruncate(descriptor, off_t(end))
+            worker.allocatedEnd = end
+        }
+        _ = lseek(descriptor, off_t(end), SEEK_SET)
+    }
+
+    struct WriteFailure: Error {
+        let code: Int32
+        let offset: Int
+        /// The failure as a GIO error (owned by the caller), as GLib reports a failed write.
+        var gerror: UnsafeMutablePointer<GError> { DirectFile.gioError(code) }
+    }
+
+    private func takeBack() {
+        let index = Int(bitPattern: g_async_queue_pop(worker.fromWriter)) - 1
+        idle.append(index)
+        inFlight -= 1
+        // SAFETY: the writer is done with this job (it handed the buffer back).
+        pendingBytes -= worker.jobs[index].end - worker.jobs[index].start
+    }
+}
+
+/// The writer thread's side of a ``FileWriter``: the buffers, the jobs, and what the writes
+/// found.
+private final class Worker {
+    /// The buffers, each `bufferSize` plus two blocks (for the alignment of its first byte).
+    let buffers: [UnsafeMutablePointer<GByteArray>]
+    /// What each buffer holds for the writer: bytes `start..<end` for file offset `offset`.
+    let jobs: UnsafeMutablePointer<(start: Int, end: Int, offset: Int)>
+    let toWriter: OpaquePointer
+    let fromWriter: OpaquePointer
+    let descriptor: Int32
+    /// The `O_DIRECT` descriptor under ``FileIO/direct``.
+    let direct: DirectFile?
+
+    /// The most bytes one `pwrite` puts in the page cache: 256 KiB. The kernel allocates a
+    /// write's page cache in folios up to the write's size; measured in docs/PERFORMANCE.md,
+    /// 8 MiB writes, which get 2 MiB folios, were up to 8x slower on a VM whose host takes back
+    /// free 2 MiB blocks (free page reporting) than 256 KiB writes.
+    static let pageCacheWrite = 256 << 10
+
+    /// The first failed write: its errno and the file offset of its first unwritten byte.
+    var failure: (code: Int32, offset: Int)?
+    /// Bytes written through the page cache and with `O_DIRECT`.
+    var pageCacheBytes = 0
+    var directBytes = 0
+
+    /// Whether the file's blocks are allocated ahead of the writes (``preallocation`` at a time),
+    /// and up to where: the file then may be longer than what was written until
+    /// ``FileWriter/finish(at:)`` cuts it back.
+    var preallocate: Bool
+    var allocatedEnd: Int
+    /// Blocks allocated ahead at a time: 64 MiB.
+    static let preallocation = 64 << 20
+
+    init(descriptor: Int32, direct: DirectFile?, bufferSize: Int, base: Int) {
+        self.descriptor = descriptor
+        self.direct = direct
+        // Only where the stream writes at the end of the file (a new or truncated file): blocks
+        // allocated past the end are cut back to the end of the stream, which then ends the file.
+        // Not on tmpfs, whose allocation is the page cache itself.
+        var st = stat()
+        preallocate = fstat(descriptor, &st) == 0 && Int(st.st_size) == base && !DirectFile.onTmpfs(descriptor)
+        allocatedEnd = base
+        buffers = (0..<FileWriter.bufferCount).map { _ in
+            g_byte_array_sized_new(guint(bufferSize + 2 * DirectFile.block))
+        }
+        jobs = .allocate(capacity: FileWriter.bufferCount)
+        jobs.initialize(repeating: (0, 0, 0), count: FileWriter.bufferCount)
+        toWriter = g_async_queue_new()
+        fromWriter = g_async_queue_new()
+    }
+
+    deinit {
+        g_async_queue_unref(toWriter)
+        g_async_queue_unref(fromWriter)
+        jobs.deallocate()
+        buffers.forEach { g_byte_array_unref($0) }
+    }
+
+    func run() {
+        while true {
+            let item = Int(bitPattern: g_async_queue_pop(toWriter))
+            if item == FileWriter.stop { return }
+            if failure == nil { write(item - 1) }
+            g_async_queue_push(fromWriter, UnsafeMutableRawPointer(bitPattern: item))
+        }
+    }
+
+    /// Writes the job of buffer `index`: with ``direct``, up to the first block boundary of the
+    /// file through the page cache, then whole blocks with `O_DIRECT` (when their address is
+    /// aligned too, and at least 64 KiB of them), the rest through the page cache; else all
+    /// through the page cache. A failure is recorded in ``failure``.
+    private func write(_ index: Int) {
+        let job = jobs[index]
+        // SAFETY: the sink handed this buffer over with `start <= end <= len` and does not touch it until
+        // it comes back; its data stay allocated (the buffers live as long as this object).
+        let bytes = UnsafeRawPointer(buffers[index].pointee.data!) + job.start
+        let count = job.end - job.start
+        let offset = job.offset
+        if preallocate && offset + count > allocatedEnd {
+            let length = max(Self.preallocation, offset + count - allocatedEnd)
+            if DirectFile.allocate(descriptor, allocatedEnd, length) {
+                allocatedEnd += length
+            } else {
+                preallocate = false  // not supported, or no room: the writes find out for themselves
+            }
+        }
+        var done = 0
+        if let direct {
+            let block = DirectFile.block
+            let head = min(count, (block - offset % block) % block)
+            let body = (count - head) / block * block
+            if body >= FileWriter.minimumDirect && Int(bitPattern: bytes + head) % block == 0 {
+                guard pwriteAll(bytes, head, at: offset) else { return }
+                switch direct.writeBlocks(bytes + head, body, at: offset + head) {
+                case .written(let n):
+                    directBytes += n
+                    done = head + n
+                case .refused:
+                    done = head  // the rest through the page cache
+                case .failed(let code, let at):
+                    failure = (code, at)
+                    return
+                }
+            }
+        }
+        _ = pwriteAll(bytes + done, count - done, at: offset + done)
+    }
+
+    /// `pwrite`s all of `bytes[0..<count]` at `offset` on the stream's descriptor, at most
+    /// ``pageCacheWrite`` bytes per call.
+    private func pwriteAll(_ bytes: UnsafeRawPointer, _ count: Int, at offset: Int) -> Bool {
+        var done = 0
+        while done < count {
+            // SAFETY: `bytes[done..<count]` lie in the job's bytes (see `write(_:)`).
+            let n = pwrite(descriptor, bytes + done, min(count - done, Self.pageCacheWrite), off_t(offset + done))
+            if n > 0 {
+                done += n
+                pageCacheBytes += n
+                continue
+            }
+            let code = n == 0 ? EIO : errno
+            if code == EINTR { continue }
+            failure = (code, offset + done)
+            return false
+        }
+        return true
+    }
+}
