@@ -60,3 +60,29 @@ valgrind_library_build() {
     swift build --product swiftvmstate --scratch-path .build/valgrind -Xcc -gdwarf-4 >&2
     swift build --scratch-path .build/valgrind -Xcc -gdwarf-4 --show-bin-path
 }
+
+# Runs a program under valgrind for a check: `valgrind_check LOG PROGRAM ARGUMENTS...`; fails on
+# a memory error or a definite leak (exit status 99), the program's own failure, or a run past
+# VALGRIND_SECONDS (default 1800: a hang fails cleanly); valgrind's report and the program's
+# output go to LOG.
+valgrind_check() {
+    local log=$1
+    shift
+    SWIFT_BACKTRACE=enable=no timeout "${VALGRIND_SECONDS:-1800}" valgrind -q --leak-check=full \
+        --errors-for-leak-kinds=definite --show-leak-kinds=definite --error-exitcode=99 "$@" >"$log" 2>&1
+}
+
+# Compiles a C program for a valgrind check: `valgrind_c_program OUT CC-ARGUMENTS...` (the
+# sources and any -I) against the library of valgrind_library_build, with GLib and GIO, -g -O1
+# and warnings as errors. Installs valgrind when missing.
+valgrind_c_program() {
+    local out=$1 bin swiftlib
+    shift
+    apt_need valgrind command -v valgrind
+    bin=$(valgrind_library_build)
+    swiftlib=$(dirname "$(dirname "$(command -v swift)")")/lib/swift/linux
+    # shellcheck disable=SC2046 # pkg-config's flags are words
+    ${CC:-cc} -std=gnu11 -g -O1 -Wall -Werror -I include $(pkg-config --cflags gio-2.0 gio-unix-2.0) "$@" \
+        -L "$bin" -lswiftvmstate $(pkg-config --libs gio-2.0 gio-unix-2.0) -Wl,-rpath,"$bin" \
+        -Wl,-rpath,"$swiftlib" -o "$out"
+}
