@@ -49,12 +49,12 @@ import Testing
     }
 
     /// Saves `registry` through a `StreamSink` over `out` written as `mode` says (by a writer
-    /// with buffers of `bufferSize`); the bytes the writer wrote through the page cache and with
+    /// with buffers of `bufferSize` when given); the bytes the writer wrote through the page cache and with
     /// O_DIRECT (nil when the sink had no writer).
     @discardableResult
     static func save(
         _ registry: Registry, to out: UnsafeMutablePointer<GOutputStream>, mode: FileIO = .direct,
-        bufferSize: Int = 8 << 20
+        bufferSize: Int? = nil
     ) throws -> (pageCache: Int, direct: Int)? {
         let sink = StreamSink(out, writer: FileWriter(out, mode: mode, bufferSize: bufferSize))
         let file = MigrationFile(sink: sink)

@@ -152,11 +152,13 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  *
  * Such a stream is a GFileDescriptorBased one (GUnixOutputStream/GUnixInputStream, a local
  * GFileOutputStream/GFileInputStream) over a regular file, not O_APPEND, seekable. A save to one
- * is written, whether direct I/O is on or off, from a thread of the library: the save fills three
- * 8 MiB buffers in turn and the thread writes each full one with pwrite(2) at its own offset
- * while the next is filled (through the page cache in pieces of at most 256 KiB); the save
- * returns once every byte is written, with the stream's offset at the end of the stream. Any
- * other stream (socket, pipe, memory, a filter stream) is written on the caller's thread.
+ * is written, whether direct I/O is on or off, from a thread of the library: the save fills four
+ * 2 MiB buffers (three of 8 MiB with direct I/O) in turn and the thread writes each full one
+ * with pwrite(2) at its own offset while the next is filled (through the page cache in pieces of
+ * at most 1 MiB, the file's blocks allocated ahead with fallocate(2) when the stream writes at
+ * the end of the file); the save returns once every byte is written, with the stream's offset
+ * and the file's end at the end of the stream. Any other stream (socket, pipe, memory, a filter
+ * stream) is written on the caller's thread.
  *
  * When on, the whole 4 KiB blocks of each buffer are written (and a load reads whole blocks
  * into an 8 MiB window) through a second descriptor of the same file opened with O_DIRECT by

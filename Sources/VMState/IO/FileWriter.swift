@@ -19,7 +19,8 @@ public enum FileIO: Sendable {
 /// the vCPUs; here the writing runs beside the engine).
 ///
 /// The ``StreamSink`` of a save to a regular file (a `GFileDescriptorBased` stream: a
-/// `GUnixOutputStream`, the `GFileOutputStream` of a local file) takes its buffers from here:
+/// `GUnixOutputStream`, the `GFileOutputStream` of a local file) takes its buffers from here
+/// (``buffers(for:)``: four of 2 MiB through the page cache, three of 8 MiB with `O_DIRECT`):
 /// ``submit(_:start:end:offset:)`` hands a filled one over, with the file offset of its first byte, and
 /// gives back an empty one (waiting while all of them are being written); ``drain()`` waits for
 /// every buffer handed over. Each buffer is written with `pwrite` at its own offset on the
@@ -50,23 +51,31 @@ final class FileWriter {
     /// Bytes handed over and not yet handed back (engine's thread only).
     private(set) var pendingBytes = 0
 
-    /// Buffers in rotation: one filled by the engine, two with the writer.
-    static let bufferCount = 3
+    /// The buffers in rotation (one filled by the engine, the others with the writer) and their
+    /// size: through the page cache four of 2 MiB, with `O_DIRECT` three of 8 MiB. Measured in
+    /// docs/PERFORMANCE.md (1 GiB saves, four runs each): through the page cache 2 MiB x 4 took
+    /// 0.23-0.26 s, 8 MiB x 3 0.26-0.30 s (smaller pieces stay in the processor's caches between
+    /// the engine and the writer); with `O_DIRECT` 8 MiB x 3 was the faster (larger direct writes).
+    static func buffers(for mode: FileIO) -> (count: Int, size: Int) {
+        mode == .direct ? (3, 8 << 20) : (4, 2 << 20)
+    }
     /// The fewest whole blocks worth a direct write: 64 KiB.
     static let minimumDirect = 64 << 10
     fileprivate static let stop = Int.max
 
     /// A writer for `stream` when it writes to a local regular file (``DirectFile/regularFile(of:)``),
-    /// else nil. `bufferSize` (8 MiB) is a parameter for tests.
-    init?(_ stream: UnsafeMutablePointer<GOutputStream>, mode: FileIO, bufferSize: Int = 8 << 20) {
+    /// else nil. `bufferSize` replaces ``buffers(for:)``'s size in tests.
+    init?(_ stream: UnsafeMutablePointer<GOutputStream>, mode: FileIO, bufferSize: Int? = nil) {
+        let (count, defaultSize) = Self.buffers(for: mode)
+        let bufferSize = bufferSize ?? defaultSize
         guard let fd = DirectFile.regularFile(of: stream) else { return nil }
         descriptor = fd
         base = Int(lseek(fd, 0, SEEK_CUR))
         self.bufferSize = bufferSize
         worker = Worker(
-            descriptor: fd, direct: mode == .direct ? DirectFile(fd: fd, writing: true) : nil, bufferSize: bufferSize,
-            base: base)
-        idle = Array(1..<Self.bufferCount)
+            descriptor: fd, direct: mode == .direct ? DirectFile(fd: fd, writing: true) : nil, count: count,
+            bufferSize: bufferSize, base: base)
+        idle = Array(1..<count)
         // SAFETY: the thread owns one reference to the worker (released when it returns).
         thread = g_thread_new(
             "vmstate-writer",
@@ -152,11 +161,11 @@ private final class Worker {
     /// The `O_DIRECT` descriptor under ``FileIO/direct``.
     let direct: DirectFile?
 
-    /// The most bytes one `pwrite` puts in the page cache: 256 KiB. The kernel allocates a
-    /// write's page cache in folios up to the write's size; measured in docs/PERFORMANCE.md,
-    /// 8 MiB writes, which get 2 MiB folios, were up to 8x slower on a VM whose host takes back
-    /// free 2 MiB blocks (free page reporting) than 256 KiB writes.
-    static let pageCacheWrite = 256 << 10
+    /// The most bytes one `pwrite` puts in the page cache: 1 MiB. Measured in
+    /// docs/PERFORMANCE.md on ext4 in a VM: writes of 8 MiB were now and then 2-10x slower than
+    /// any of 256 KiB to 2 MiB (0.25-2.8 s for 928 MB against 0.23-0.29 s), and in the save
+    /// 1 MiB writes took 0.20-0.23 s where 256 KiB ones took 0.26-0.29 s.
+    static let pageCacheWrite = 1 << 20
 
     /// The first failed write: its errno and the file offset of its first unwritten byte.
     var failure: (code: Int32, offset: Int)?
@@ -172,7 +181,7 @@ private final class Worker {
     /// Blocks allocated ahead at a time: 64 MiB.
     static let preallocation = 64 << 20
 
-    init(descriptor: Int32, direct: DirectFile?, bufferSize: Int, base: Int) {
+    init(descriptor: Int32, direct: DirectFile?, count: Int, bufferSize: Int, base: Int) {
         self.descriptor = descriptor
         self.direct = direct
         // Only where the stream writes at the end of the file (a new or truncated file): blocks
@@ -181,11 +190,11 @@ private final class Worker {
         var st = stat()
         preallocate = fstat(descriptor, &st) == 0 && Int(st.st_size) == base && !DirectFile.onTmpfs(descriptor)
         allocatedEnd = base
-        buffers = (0..<FileWriter.bufferCount).map { _ in
+        buffers = (0..<count).map { _ in
             g_byte_array_sized_new(guint(bufferSize + 2 * DirectFile.block))
         }
-        jobs = .allocate(capacity: FileWriter.bufferCount)
-        jobs.initialize(repeating: (0, 0, 0), count: FileWriter.bufferCount)
+        jobs = .allocate(capacity: count)
+        jobs.initialize(repeating: (0, 0, 0), count: count)
         toWriter = g_async_queue_new()
         fromWriter = g_async_queue_new()
     }

@@ -74,7 +74,7 @@ final class ByteArraySink: OutputSink {
 /// Holds a reference to the stream; never closes it.
 ///
 /// With a ``FileWriter`` (a registry save to a local regular file, see ``FileIO``), the buffers
-/// are the writer's three 8 MiB ones: a full buffer is handed to the writer's thread, which
+/// are the writer's (``FileWriter/buffers(for:)``): a full buffer is handed to the writer's thread, which
 /// writes it at its file offset (through the page cache, or its whole 4 KiB blocks with
 /// `O_DIRECT`) while the engine fills the next; a flush waits for all of them and then moves
 /// the stream's offset to the end of what was written, as if the bytes had gone through it.
