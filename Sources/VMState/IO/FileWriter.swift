@@ -36,7 +36,9 @@ public enum FileIO: Sendable {
 /// writer thread (its state in a ``Worker`` of its own, which the thread holds a reference to)
 /// only reads the buffers and jobs it was handed and writes its results before handing a buffer
 /// back. Both hand-overs go through a `GAsyncQueue`, whose lock orders every access of one
-/// thread before the other's. Releasing the writer stops and joins its thread.
+/// thread before the other's. Releasing the writer stops and joins its thread. Where no thread
+/// can be made (`g_thread_try_new` fails), there is no writer and the stream is written on the
+/// caller's thread.
 final class FileWriter {
     let bufferSize: Int
     /// The stream's descriptor (not owned: the stream keeps it open while the sink holds a
@@ -44,12 +46,14 @@ final class FileWriter {
     let descriptor: Int32
     let base: Int
     private let worker: Worker
-    private var thread: UnsafeMutablePointer<GThread>?
+    private let thread: UnsafeMutablePointer<GThread>
     /// Buffers neither filled by the sink nor with the writer (engine's thread only).
     private var idle: [Int]
     private var inFlight = 0
     /// Bytes handed over and not yet handed back (engine's thread only).
     private(set) var pendingBytes = 0
+    /// The first failure among the buffers handed back (engine's thread only).
+    private var failure: WriteFailure?
 
     /// The buffers in rotation (one filled by the engine, the others with the writer) and their
     /// size: through the page cache four of 2 MiB, with `O_DIRECT` three of 8 MiB. Measured in
@@ -76,13 +80,21 @@ final class FileWriter {
             descriptor: fd, direct: mode == .direct ? DirectFile(fd: fd, writing: true) : nil, count: count,
             bufferSize: bufferSize, base: base)
         idle = Array(1..<count)
-        // SAFETY: the thread owns one reference to the worker (released when it returns).
-        thread = g_thread_new(
-            "vmstate-writer",
-            { data in
-                Unmanaged<Worker>.fromOpaque(data!).takeRetainedValue().run()
-                return nil
-            }, Unmanaged.passRetained(worker).toOpaque())
+        // SAFETY: the thread owns one reference to the worker (released when it returns); when no
+        // thread could be made, that reference is dropped here and the stream is written without.
+        let reference = Unmanaged.passRetained(worker)
+        guard
+            let thread = g_thread_try_new(
+                "vmstate-writer",
+                { data in
+                    Unmanaged<Worker>.fromOpaque(data!).takeRetainedValue().run()
+                    return nil
+                }, reference.toOpaque(), nil)
+        else {
+            reference.release()
+            return nil
+        }
+        self.thread = thread
     }
 
     deinit {
@@ -110,14 +122,14 @@ final class FileWriter {
         inFlight += 1
         pendingBytes += end - start
         if idle.isEmpty { takeBack() }
-        if let failure = worker.failure { return .failure(WriteFailure(code: failure.code, offset: failure.offset)) }
+        if let failure { return .failure(failure) }
         return .success(worker.buffers[idle.removeLast()])
     }
 
     /// Waits until every buffer handed over is written; the first failure, if any.
     func drain() -> WriteFailure? {
         while inFlight > 0 { takeBack() }
-        return worker.failure.map { WriteFailure(code: $0.code, offset: $0.offset) }
+        return failure
     }
 
     /// After ``drain()``: ends the file at `end` when blocks were allocated past it (cutting them
@@ -143,8 +155,11 @@ final class FileWriter {
         let index = Int(bitPattern: g_async_queue_pop(worker.fromWriter)) - 1
         idle.append(index)
         inFlight -= 1
-        // SAFETY: the writer is done with this job (it handed the buffer back).
+        // SAFETY: the writer is done with this job and its result (it handed the buffer back).
         pendingBytes -= worker.jobs[index].end - worker.jobs[index].start
+        if failure == nil, let result = worker.results[index] {
+            failure = WriteFailure(code: result.code, offset: result.offset)
+        }
     }
 }
 
@@ -153,8 +168,11 @@ final class FileWriter {
 private final class Worker {
     /// The buffers, each `bufferSize` plus two blocks (for the alignment of its first byte).
     let buffers: [UnsafeMutablePointer<GByteArray>]
-    /// What each buffer holds for the writer: bytes `start..<end` for file offset `offset`.
+    /// What each buffer holds for the writer: bytes `start..<end` for file offset `offset`; and
+    /// what writing it found: nil, or the errno and the file offset of the first byte not
+    /// written. Both belong to the thread that holds the buffer.
     let jobs: UnsafeMutablePointer<(start: Int, end: Int, offset: Int)>
+    let results: UnsafeMutablePointer<(code: Int32, offset: Int)?>
     let toWriter: OpaquePointer
     let fromWriter: OpaquePointer
     let descriptor: Int32
@@ -167,8 +185,8 @@ private final class Worker {
     /// 1 MiB writes took 0.20-0.23 s where 256 KiB ones took 0.26-0.29 s.
     static let pageCacheWrite = 1 << 20
 
-    /// The first failed write: its errno and the file offset of its first unwritten byte.
-    var failure: (code: Int32, offset: Int)?
+    /// The first failed write (the writer thread's own: after one, nothing more is written).
+    private var failure: (code: Int32, offset: Int)?
     /// Bytes written through the page cache and with `O_DIRECT`.
     var pageCacheBytes = 0
     var directBytes = 0
@@ -195,6 +213,8 @@ private final class Worker {
         }
         jobs = .allocate(capacity: count)
         jobs.initialize(repeating: (0, 0, 0), count: count)
+        results = .allocate(capacity: count)
+        results.initialize(repeating: nil, count: count)
         toWriter = g_async_queue_new()
         fromWriter = g_async_queue_new()
     }
@@ -203,6 +223,7 @@ private final class Worker {
         g_async_queue_unref(toWriter)
         g_async_queue_unref(fromWriter)
         jobs.deallocate()
+        results.deallocate()
         buffers.forEach { g_byte_array_unref($0) }
     }
 
@@ -211,6 +232,7 @@ private final class Worker {
             let item = Int(bitPattern: g_async_queue_pop(toWriter))
             if item == FileWriter.stop { return }
             if failure == nil { write(item - 1) }
+            results[item - 1] = failure
             g_async_queue_push(fromWriter, UnsafeMutableRawPointer(bitPattern: item))
         }
     }
