@@ -150,8 +150,8 @@ import Testing
         }
     }
 
-    /// Many small buffers (64 KiB and 256 KiB) through the writer's rotation of three, in both
-    /// modes: the file holds the buffer save's bytes at three start offsets, the stream's
+    /// Many small buffers (64 KiB and 256 KiB) through the writer's rotation (four buffers
+    /// through the page cache, three with O_DIRECT), in both modes: the file holds the buffer save's bytes at three start offsets, the stream's
     /// offset ends at its end, and with O_DIRECT (where $TMPDIR takes it) most bytes went direct.
     @Test(arguments: [0, 100, 4096 + 7])
     func smallBuffersRotateThroughTheWriter(_ prefix: Int) throws {
