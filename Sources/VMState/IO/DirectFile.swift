@@ -38,26 +38,29 @@ final class DirectFile {
     /// own: `GFileDescriptorBased`, a regular file, open for writing, not `O_APPEND`, seekable.
     /// Nil for anything else (sockets, pipes, memory and filter streams).
     static func regularFile(of stream: UnsafeMutablePointer<GOutputStream>) -> Int32? {
-        guard let fd = descriptor(of: UnsafeMutableRawPointer(stream)) else { return nil }
-        var st = stat()
-        let flags = fcntl(fd, F_GETFL)
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, flags >= 0, flags & O_APPEND == 0,
-            flags & O_ACCMODE != O_RDONLY, lseek(fd, 0, SEEK_CUR) >= 0
-        else { return nil }
-        return fd
+        regularFile(UnsafeMutableRawPointer(stream), writing: true)
     }
 
     /// The direct file behind an input `stream` (a `GUnixInputStream`, the `GFileInputStream` of
     /// a local file), for ``StreamSource``'s direct reads; nil when the stream is not a
     /// seekable regular file open for reading that takes direct reads.
     convenience init?(input stream: UnsafeMutablePointer<GInputStream>) {
-        guard let fd = Self.descriptor(of: UnsafeMutableRawPointer(stream)) else { return nil }
+        guard let fd = Self.regularFile(UnsafeMutableRawPointer(stream), writing: false) else { return nil }
+        self.init(fd: fd, writing: false)
+    }
+
+    /// The descriptor of a `GFileDescriptorBased` stream over a seekable regular file open for
+    /// writing and not `O_APPEND` (`writing`), or open for reading; else nil.
+    private static func regularFile(_ stream: UnsafeMutableRawPointer, writing: Bool) -> Int32? {
+        guard let fd = descriptor(of: stream) else { return nil }
         var st = stat()
         let flags = fcntl(fd, F_GETFL)
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, flags >= 0, flags & O_ACCMODE != O_WRONLY,
-            lseek(fd, 0, SEEK_CUR) >= 0
-        else { return nil }
-        self.init(fd: fd, writing: false)
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, flags >= 0, lseek(fd, 0, SEEK_CUR) >= 0 else {
+            return nil
+        }
+        let usable =
+            writing ? flags & O_APPEND == 0 && flags & O_ACCMODE != O_RDONLY : flags & O_ACCMODE != O_WRONLY
+        return usable ? fd : nil
     }
 
     /// A second descriptor of the regular file open as `fd`, with `O_DIRECT` (for writing or
