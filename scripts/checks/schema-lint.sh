@@ -71,4 +71,17 @@ status=$?
 set -e
 [ "$status" = 2 ] && grep -q "has no symbol no_such_symbol" "$out/err.txt" \
     && echo "ok - an unknown symbol is bad input (exit 2)" || fail "unknown symbol: exit $status"
+# A symbol that is one description, not a NULL-terminated array of pointers to them: its name
+# pointer would be taken for entry 0. Exit 2 with a message (no crash), for schema and lint.
+for command in schema lint; do
+    set +e
+    "$bin/vmstate" "$command" "$out/libpcfixtures.so" pc_vmstate_rtc >/dev/null 2>"$out/err.txt"
+    status=$?
+    set -e
+    if [ "$status" = 2 ] && grep -q "^vmstate $command: error: pc_vmstate_rtc in .*libpcfixtures.so must be a NULL-terminated array of \`const VMStateDescription \*\`, but the name of the description at entry 0 (0x[0-9a-f]*) cannot be read (is pc_vmstate_rtc something else, such as one VMStateDescription?)\$" "$out/err.txt"; then
+        echo "ok - $command of a symbol that is one description is bad input (exit 2)"
+    else
+        fail "$command of one description: exit $status, $(cat "$out/err.txt")"
+    fi
+done
 exit "$failed"
