@@ -42,7 +42,7 @@ static void save_past(VMStateRegistry *reg, const char *path, int mode, gsize li
     gboolean ok = vmstate_registry_save_to_stream(reg, "pc", out, &err);
     CHECK(!ok, "mode %d, limit %zu: the save succeeded", mode, (size_t)limit);
     if (err) {
-        char *want = section ? g_strdup_printf("section \"%s\": writing the stream failed: %s (at byte %zu)",
+        char *want = section ? g_strdup_printf("section \"%s\" instance 0: writing the stream failed: %s (at byte %zu)",
                                                section, g_strerror(EFBIG), (size_t)limit)
                              : g_strdup_printf("writing the stream failed: %s (at byte %zu)", g_strerror(EFBIG),
                                                (size_t)limit);

@@ -34,6 +34,20 @@ import Testing
         #expect(l.sub_val == 12 && l.in.b == 11 && elements(l.arr, as: UInt32.self) == [1, 2, 3, 4, 5])
     }
 
+    /// The message counts the element that was cut: its size and what is left of it.
+    @Test(arguments: [
+        (0, "eng-trunc/head: input ended; expected 1 byte, got 0 left (at byte 0)"),
+        (1, "eng-trunc/arr[0]: input ended; expected 4 bytes, got 0 left (at byte 1)"),
+        (14, "eng-trunc/arr[3]: input ended; expected 4 bytes, got 1 left (at byte 13)"),
+        (20, "eng-trunc/arr[4]: input ended; expected 4 bytes, got 3 left (at byte 17)"),
+    ])
+    func truncatedMessage(length: Int, message: String) throws {
+        var d = EngTrunc()
+        let e = try #require(
+            engineError { try VMStateEngine.load(eng_vmsd_trunc(), opaque: &d, from: Array(full[0..<length])) })
+        #expect(e.description == message)
+    }
+
     @Test(arguments: [
         (0, "eng-trunc/head", 0),
         (1, "eng-trunc/arr[0]", 1),

@@ -167,12 +167,14 @@ import Testing
         let w = sizes()
         w.be64(4 * 4096 | 0x08).u8(6).text("pc.ram").fill(4096).be64(0x10)
         let e = machine.error(Self.stream([ram(w)]))
-        #expect(e.kind == .ram && e.path == "pc.ram" && e.reason == "page address outside the RAM block")
+        #expect(
+            e.kind == .ram && e.path == "pc.ram"
+                && e.reason == "section \"ram\" instance 0: page address outside the RAM block")
         // A page for a block before any block was named.
         let c = sizes()
         c.be64(0x1000 | 0x08 | 0x20).fill(4096).be64(0x10)
         let f = machine.error(Self.stream([ram(c)]))
-        #expect(f.kind == .ram && f.reason == "CONTINUE page with no block before it")
+        #expect(f.kind == .ram && f.reason == "section \"ram\" instance 0: CONTINUE page with no block before it")
         // Block lengths that do not add up to the total.
         let t = HxWire()
         t.be64(8 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096).u8(6).text("pc.ram").be64(0xFFFF_FFFF_FFFF_0000)

@@ -445,7 +445,8 @@ import VMStateAnalysis
         let error = try #require(thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
         #expect(
             error.description
-                == "pc.ram: Migration mapped-ram capability version not supported (expected <= 1, got 2) (at byte 114)")
+                == "pc.ram: section \"ram\" instance 0: Migration mapped-ram capability version not supported (expected <= 1, got 2) (at byte 114)"
+        )
         stream[0x72 + 3] = 1
         stream[0x72 + 4 + 8 + 7] = 0x8f  // a bitmap that does not follow the header
         let moved = try #require(thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })

@@ -253,7 +253,8 @@ import VMStateAnalysis
         } throws: { error in
             let e = error as! VMStateError
             return e.kind == .ram && e.path == "pc.ram" && e.offset == 34
-                && e.description == "pc.ram: the stream has a RAM block that is not registered (at byte 34)"
+                && e.description
+                    == "pc.ram: section \"ram\" instance 0: the stream has a RAM block that is not registered (at byte 34)"
         }
         #expect(counter.pointee.counter == 0)
     }

@@ -211,15 +211,30 @@ import Testing
             #expect(!result.ok)
             #expect(result.domain == vmstate_error_quark() && result.code == expected.kind.rawValue, "cut at \(cut)")
             #expect(result.code == VMStateError.Kind.shortInput.rawValue, "cut at \(cut): \(result.message)")
-            // The same message, with the section named in front when the buffer's did not.
-            #expect(
-                result.message.hasSuffix(expected.description) || result.message == expected.description,
-                "cut at \(cut): \(result.message) vs \(expected.description)")
+            // The same message from the buffer and from the stream.
+            #expect(result.message == expected.description, "cut at \(cut)")
             #expect(result.message.contains("(at byte \(expected.offset))"))
             if cut > ramEnd && cut < starts[1] {
-                #expect(result.message.contains("section \"ram\""), "\(result.message)")
+                #expect(result.message.contains("section \"ram\" instance 0: "), "\(result.message)")
             }
         }
+
+        // Exact messages, the offset where the cut value starts: the configuration's length
+        // (its byte 0x07 at 8, the length at 9), a RAM page's data, and a section header cut in
+        // its instance id (type, id, idstr "counter", then the instance id at +13).
+        func message(cut: Int) throws -> String {
+            let target = try RegistryTests.Machine(fill: false)
+            let error = try #require(thrownError(VMStateError.self) { try target.registry.load(Array(stream[..<cut])) })
+            return error.description
+        }
+        #expect(try message(cut: 10) == "stream ended inside the configuration length (at byte 9)")
+        #expect(
+            try message(cut: dataPage + 100)
+                == "section \"ram\" instance 0: stream ended inside a RAM page (at byte \(dataPage))")
+        let counter = try #require(starts.first { Array(stream[$0 + 5..<$0 + 13]) == [7] + Array("counter".utf8) })
+        #expect(
+            try message(cut: counter + 15)
+                == "section \"counter\": stream ended inside the instance id (at byte \(counter + 13))")
     }
 
     @Test func resetConnectionIsTheStreamsErrorWithSectionAndOffset() throws {
@@ -233,7 +248,7 @@ import Testing
         #expect(!result.ok)
         #expect(result.domain == test_io_error_quark() && result.code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
         #expect(
-            result.message.hasPrefix("section \"ram\": reading the stream failed: connection reset by test"),
+            result.message.hasPrefix("section \"ram\" instance 0: reading the stream failed: connection reset by test"),
             "\(result.message)")
         #expect(result.message.contains("(at byte \(cut))"), "\(result.message)")
     }
@@ -246,7 +261,9 @@ import Testing
         #expect(!full.ok)
         #expect(full.domain == test_io_error_quark() && full.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
         #expect(
-            full.message == "section \"ram\": writing the stream failed: no space left on test device (at byte 10000)")
+            full.message
+                == "section \"ram\" instance 0: writing the stream failed: no space left on test device (at byte 10000)"
+        )
         #expect(full.bytes.count == 10000)
         #expect(full.bytes == Array(try machine.registry.save(machineType: "tiny")[..<10000]))
 
@@ -260,7 +277,7 @@ import Testing
         #expect(!late.ok && late.code == Int32(G_IO_ERROR_NO_SPACE.rawValue))
         #expect(
             late.message
-                == "section \"counter\": writing the stream failed: no space left on test device (at byte \(counterAt + 20))"
+                == "section \"counter\" instance 0: writing the stream failed: no space left on test device (at byte \(counterAt + 20))"
         )
         let last = Self.saveToStream(
             machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(stream.count - 10),

@@ -26,7 +26,8 @@ import Testing
         } throws: { error in
             let e = error as! VMStateError
             return e.kind == .ram
-                && e.description == "pc.ram: the stream has a RAM block that is not registered (at byte 43)"
+                && e.description
+                    == "pc.ram: section \"ram\" instance 0: the stream has a RAM block that is not registered (at byte 43)"
         }
     }
 }

@@ -98,7 +98,7 @@ import Testing
         #expect(test_socket_client_join(client, nil) != 0)
         #expect(!result.ok)
         #expect(result.code == VMStateError.Kind.shortInput.rawValue)
-        #expect(result.message == "section \"ram\": stream ended inside a RAM page (at byte \(pageData))")
+        #expect(result.message == "section \"ram\" instance 0: stream ended inside a RAM page (at byte \(pageData))")
     }
 
     /// 4.25 GiB of guest RAM, every page non-zero, backed by 64 MiB (each 64 MiB of the address

@@ -60,7 +60,7 @@ grep -q "DIFFERENT" differ.log || fail "a different run was not reported per fie
 # A damaged stream fails with the library's GError message.
 head -c 100000 stream.bin >cut.bin
 expect_status 1 cut.log "$emu" restore cut.bin
-grep -q "cannot load cut.bin: section \"ram\": stream ended inside a RAM page (at byte " cut.log ||
+grep -q "cannot load cut.bin: section \"ram\" instance 0: stream ended inside a RAM page (at byte " cut.log ||
     fail "no GError message for a truncated stream: $(cat cut.log)"
 
 expect_status 0 check.log "$emu" check

@@ -123,7 +123,7 @@ private func addDevice(
     }
     do throws(VMStateError) {
         // SAFETY: the file's GBytesSource takes its own ref on `input`.
-        try r.load(MigrationFile(input: input), options: Registry.LoadOptions(rawValue: flags))
+        try r.loadStream(MigrationFile(input: input), options: Registry.LoadOptions(rawValue: flags))
         return true
     } catch let failure { return fail(error, failure) }
 }

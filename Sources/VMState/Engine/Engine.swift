@@ -426,11 +426,13 @@ struct Engine {
         if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
             let start = file.position
             guard Codec.getScalars(file, base, count: n, width: width, stride: size, isBool: isBool) else {
+                // The element that was cut, with what it needed and what was left of it.
                 let index = (file.count - start) / max(width, 1)
+                let elementStart = start + index * width
                 throw VMStateError(
-                    .shortInput, path: n > 1 ? "\(field.name)[\(index)]" : field.name, offset: start + index * width,
-                    reason: "input ended", expected: "\(n * width) bytes", actual: "\(file.count - start) left",
-                    errno: file.shortReadErrno)
+                    .shortInput, path: n > 1 ? "\(field.name)[\(index)]" : field.name, offset: elementStart,
+                    reason: "input ended", expected: "\(width) byte\(width == 1 ? "" : "s")",
+                    actual: "\(max(0, file.count - elementStart)) left", errno: file.shortReadErrno)
             }
             // QEMU checks the file's error after each element: one recorded before fails here.
             if file.errorCode != 0 { throw fileError().under(n > 1 ? "\(field.name)[0]" : field.name) }

@@ -60,8 +60,8 @@ final class MigrationFile {
     /// offset at which it failed.
     private(set) var streamError: UnsafeMutablePointer<GError>?
     private(set) var streamErrorOffset = 0
-    /// What the caller is reading or writing from here on (a section name, nil for none), for
-    /// errors of the stream. Output remembers where each one started, so that a buffered write
+    /// What the caller is reading or writing from here on (a section as messages name it,
+    /// ``VMStateError/sectionLabel(_:_:)``; nil for none), for errors of the stream. Output remembers where each one started, so that a buffered write
     /// that fails later names the section its failing byte belongs to.
     var context: String? {
         get { contexts.last?.name }
@@ -172,7 +172,7 @@ final class MigrationFile {
         guard let streamError else { return nil }
         // SAFETY: `streamError` is a GError this file owns (freed only in deinit); GLib sets its message.
         let message = streamError.pointee.message.map { String(cString: $0) } ?? "unknown error"
-        let section = streamErrorContext.map { "section \"\($0)\": " } ?? ""
+        let section = streamErrorContext.map { "\($0): " } ?? ""
         return VMStateError(
             writing ? .failed : .shortInput, offset: streamErrorOffset,
             reason: section + (writing ? "writing the stream failed: " : "reading the stream failed: ") + message,

@@ -87,7 +87,7 @@ final class Migration {
         try syncDirtyLog()
         markAllDirty()
 
-        file.context = "ram"
+        file.context = ramLabel
         RAMCodec.saveStart(
             registry.ramBlocks, sectionID: ramSectionID, addresses: plan.ramAddresses, footer: rules.sectionFooters,
             file)
@@ -101,7 +101,8 @@ final class Migration {
                 file.putBytes(bytes)
                 if let json { vmdesc.raw(nil, json) }
             case .device(let index, let id) where registry.isEarlySetup(index, rules):
-                file.context = registry.devices[index].idstr
+                file.context = VMStateError.sectionLabel(
+                    registry.devices[index].idstr, registry.devices[index].instanceID)
                 try registry.saveDevice(
                     registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc,
                     dialect: rules.version)
@@ -222,7 +223,8 @@ final class Migration {
                 switch entry {
                 case .device(let index, let id):
                     if registry.isEarlySetup(index, rules) { break }  // sent in the setup phase
-                    file.context = registry.devices[index].idstr
+                    file.context = VMStateError.sectionLabel(
+                        registry.devices[index].idstr, registry.devices[index].instanceID)
                     try registry.saveDevice(
                         registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc,
                         dialect: rules.version)
@@ -251,7 +253,7 @@ final class Migration {
     @discardableResult
     private func sendDirtyPages(section: UInt8) throws(VMStateError) -> UInt64 {
         let pageSize = StreamFormat.pageSize
-        file.context = "ram"
+        file.context = ramLabel
         defer { file.context = nil }
         file.putByte(section)
         file.putBE32(ramSectionID)

@@ -282,13 +282,15 @@ enum RAMCodec {
     private static func read<D: StreamRecordDecoder>(
         _ file: MigrationFile, _ decoder: D, _ what: (FormatShortfall) -> String
     ) throws(VMStateError) -> D.Record {
+        let start = file.position
         switch file.decode(decoder) {
         case .success(let record): return record
-        case .failure(let shortfall): throw short(file, what(shortfall))
+        case .failure(let shortfall): throw short(file, what(shortfall), at: start + shortfall.offset)
         }
     }
 
-    private static func short(_ file: MigrationFile, _ what: String) -> VMStateError {
-        VMStateError(.shortInput, offset: file.position, reason: "stream ended inside a \(what)")
+    /// The stream ended inside `what`, which starts at byte `at` (the cursor by default).
+    private static func short(_ file: MigrationFile, _ what: String, at: Int? = nil) -> VMStateError {
+        VMStateError(.shortInput, offset: at ?? file.position, reason: "stream ended inside a \(what)")
     }
 }

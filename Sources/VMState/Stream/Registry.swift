@@ -230,7 +230,7 @@ public final class Registry {
                 commandPending = false
             }
             if let id = ramEnd {
-                file.context = "ram"
+                file.context = ramLabel
                 RAMCodec.saveEnd(
                     ramBlocks, sectionID: id, reservation: reservation, footer: rules.sectionFooters,
                     mappedRAM: plan.mappedRAM, file)
@@ -242,12 +242,12 @@ public final class Registry {
             case .device(let index, let id):
                 // QEMU 10.0 saves early-setup devices in the setup phase, as FULL sections.
                 if !isEarlySetup(index, rules) { enterCompletePhase() }
-                file.context = devices[index].idstr
+                file.context = VMStateError.sectionLabel(devices[index].idstr, devices[index].instanceID)
                 try saveDevice(
                     devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc, dialect: rules.version)
             case .ram(let id):
                 guard hasRAM else { break }
-                file.context = "ram"
+                file.context = ramLabel
                 RAMCodec.saveStart(
                     ramBlocks, sectionID: id, addresses: plan.ramAddresses, footer: rules.sectionFooters,
                     mappedRAM: plan.mappedRAM, file)
@@ -522,7 +522,7 @@ public final class Registry {
         // SAFETY: g_bytes_new copies the array's bytes while `withUnsafeBytes` keeps them valid.
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }
-        try load(MigrationFile(input: gbytes), options: options)
+        try loadStream(MigrationFile(input: gbytes), options: options)
     }
 
     /// Loads a whole stream read from `file` (a `GBytes` or a `GInputStream` source).
@@ -544,7 +544,7 @@ public final class Registry {
             }
             if let section = file.context, !error.reason.contains("section \"") {
                 var e = error
-                e.reason = "section \"\(section)\": " + e.reason
+                e.reason = section + ": " + e.reason
                 throw e
             }
             throw error
@@ -608,11 +608,20 @@ public final class Registry {
     }
 }
 
+/// The RAM section as messages name it (saved, as QEMU does, with instance id 0).
+let ramLabel = VMStateError.sectionLabel("ram", 0)
+
 extension VMStateError {
     /// The error as seen from a stream: the section named in front of the path.
     func inSection(_ idstr: String, _ instanceID: UInt32) -> VMStateError {
         var copy = self
-        copy.reason = "section \"\(idstr)\" instance \(instanceID): " + reason
+        copy.reason = Self.sectionLabel(idstr, instanceID) + ": " + reason
         return copy
+    }
+
+    /// How messages name a section: `section "IDSTR" instance N`, or `section "IDSTR"` when the
+    /// stream ended before its instance id (docs/C-API.md, "The error message").
+    static func sectionLabel(_ idstr: String, _ instanceID: UInt32?) -> String {
+        instanceID.map { "section \"\(idstr)\" instance \($0)" } ?? "section \"\(idstr)\""
     }
 }

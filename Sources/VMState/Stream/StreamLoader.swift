@@ -28,6 +28,8 @@ final class StreamLoader {
     private var sawIterative = false
     /// Section ids of the iterative RAM section ("ram"), and whether it goes to registered RAM.
     private var ramSections: [UInt32: Bool] = [:]
+    /// How messages name each RAM section (``VMStateError/sectionLabel(_:_:)``).
+    private var ramLabels: [UInt32: String] = [:]
     private var ramState = RAMCodec.LoadState()
     /// The stream's vmdesc, found at the end of the input. Over a stream source the rest of the
     /// stream is read into the file's window first (from the marked section on: device sections
@@ -179,15 +181,18 @@ final class StreamLoader {
 
     private func sectionWithHeader(type: UInt8, start: Int) throws(VMStateError) {
         let header = try read(SectionHeader.Decoder()) { shortfall in
+            // Cut after the idstr: the section is named (without the instance id when that
+            // was cut).
+            if let name = shortfall.context { file.context = VMStateError.sectionLabel(name, nil) }
             switch shortfall.field {
-            case .sectionID: "section id"
-            case .instanceID: "instance id"
-            case .versionID: "version id"
-            default: "section idstr"
+            case .sectionID: return "section id"
+            case .instanceID: return "instance id"
+            case .versionID: return "version id"
+            default: return "section idstr"
             }
         }
         let (sectionID, idstr, instanceID) = (header.sectionID, header.name, header.instanceID)
-        file.context = idstr
+        file.context = VMStateError.sectionLabel(idstr, instanceID)
         let version = Int32(bitPattern: header.versionID)
 
         if idstr == "ram" {
@@ -196,6 +201,7 @@ final class StreamLoader {
                 throw bad(start, "unsupported ram section version", expected: "4", actual: "\(version)")
             }
             ramSections[sectionID] = registered
+            ramLabels[sectionID] = VMStateError.sectionLabel(idstr, instanceID)
             sawIterative = true
             // RAM is never held: only an unregistered RAM section that is kept stays marked.
             if !(keeping && !registered) { file.mark = nil }
@@ -269,7 +275,7 @@ final class StreamLoader {
         guard let registered = ramSections[sectionID] else {
             throw bad(start, "part of section \(sectionID), which never started")
         }
-        file.context = "ram"
+        file.context = ramLabels[sectionID]
         if !(keeping && !registered) { file.mark = nil }
         try ramPart(registered: registered)
         try footer(sectionID, idstr: "ram")
@@ -313,14 +319,16 @@ final class StreamLoader {
     private func read<D: StreamRecordDecoder>(_ decoder: D, _ what: (FormatShortfall) -> String) throws(VMStateError)
         -> D.Record
     {
+        let start = file.position
         switch file.decode(decoder) {
         case .success(let record): return record
-        case .failure(let shortfall): throw shortStream(what(shortfall))
+        case .failure(let shortfall): throw shortStream(what(shortfall), at: start + shortfall.offset)
         }
     }
 
-    private func shortStream(_ what: String) -> VMStateError {
-        VMStateError(.shortInput, offset: file.position, reason: "stream ended inside the \(what)")
+    /// The stream ended inside `what`, which starts at byte `at` (the cursor by default).
+    private func shortStream(_ what: String, at: Int? = nil) -> VMStateError {
+        VMStateError(.shortInput, offset: at ?? file.position, reason: "stream ended inside the \(what)")
     }
 
     private func bad(_ at: Int, _ reason: String, expected: String? = nil, actual: String? = nil) -> VMStateError {
