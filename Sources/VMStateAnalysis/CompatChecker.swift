@@ -35,6 +35,8 @@ import VMState
 //   matching field whose version_id NEW raised above OLD's version is reported (unless OLD's
 //   own version_id for it is above OLD's version too: QEMU saves a field only at its version,
 //   so neither side has it in the stream);
+// * no field NEW reads is looked for where NEW refuses OLD's version (above NEW's version_id or
+//   below its minimum_version_id): NEW reads none of the fields then;
 // * a fixed array whose "num" differs on the two sides (both having "num") is a size change;
 // * NEW's unused space that OLD's remaining fields do not fill is reported;
 // * minimum_version_id is also checked at section level; the section-level version check is
@@ -456,14 +458,26 @@ private struct CompatRun {
 
     /// Compares two descriptions. `nested`: a VMS_STRUCT field's description, which NEW loads
     /// at its own version_id; otherwise (a section's, a subsection) NEW loads OLD's version.
-    mutating func checkDescriptions(_ s: JSONObject, _ d: JSONObject, sec: String, nested: Bool, path: String)
-        throws(CompatInputError)
-    {
+    /// `refusedAbove`: NEW refuses the version of a description this one is part of, so it
+    /// loads none of this one either.
+    mutating func checkDescriptions(
+        _ s: JSONObject, _ d: JSONObject, sec: String, nested: Bool, refusedAbove: Bool = false, path: String
+    ) throws(CompatInputError) {
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
         try checkVersions(s, d, sec: sec, desc: sName, field: nil, path: path)
         let load = try int(nested ? d : s, "version_id", nested ? newSide : oldSide, path)
         let newVersion = try int(d, "version_id", newSide, path)
+        // NEW refuses OLD's version (vmstate_load_state: above its version_id or below its
+        // minimum_version_id; checkVersions reports it) and reads none of the fields. A nested
+        // description is loaded at NEW's own version, never refused.
+        var refused = refusedAbove
+        if !nested && !refused {
+            refused = load > newVersion
+            if d.contains(key: "minimum_version_id"), try load < int(d, "minimum_version_id", newSide, path) {
+                refused = true
+            }
+        }
         if !checker.namesMatch(scope: sec, sName, dName) {
             add(
                 sec, sName, nil, .descriptionRenamed,
@@ -474,7 +488,8 @@ private struct CompatRun {
             // OLD saves no fields here; NEW's are all added.
             try checkFields(
                 [], list(d, "Fields", newSide, path), desc: sName, sec: sec,
-                load: Load(version: load, nested: nested, newVersion: newVersion), path: path + ".Fields")
+                load: Load(version: load, nested: nested, newVersion: newVersion, refused: refused),
+                path: path + ".Fields")
         }
         var seen = Set<String>()
         for entry in s.keys where seen.insert(entry).inserted {
@@ -500,24 +515,25 @@ private struct CompatRun {
             if entry == "Fields" {
                 try checkFields(
                     list(s, "Fields", oldSide, path), list(d, "Fields", newSide, path), desc: sName, sec: sec,
-                    load: Load(version: load, nested: nested, newVersion: newVersion), path: path + ".Fields")
+                    load: Load(version: load, nested: nested, newVersion: newVersion, refused: refused),
+                    path: path + ".Fields")
             } else if entry == "Subsections" {
                 try checkSubsections(
                     list(s, "Subsections", oldSide, path), list(d, "Subsections", newSide, path), desc: sName, sec: sec,
-                    path: path + ".Subsections")
+                    refusedAbove: refused, path: path + ".Subsections")
             }
         }
     }
 
-    mutating func checkSubsections(_ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, path: String)
-        throws(CompatInputError)
-    {
+    mutating func checkSubsections(
+        _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, refusedAbove: Bool, path: String
+    ) throws(CompatInputError) {
         for (i, s) in src.enumerated() {
             let name = try string(s, "name", oldSide, "\(path)[\(i)]")
             var found = false
             for (j, d) in dst.enumerated() where d["name"]?.stringValue == name {
                 found = true
-                try checkDescriptions(s, d, sec: sec, nested: false, path: "\(path)[\(j)]")
+                try checkDescriptions(s, d, sec: sec, nested: false, refusedAbove: refusedAbove, path: "\(path)[\(j)]")
             }
             if !found {
                 add(sec, desc, nil, .subsectionMissing, "subsection \"\(name)\" does not exist in \(newSide)")
@@ -545,6 +561,9 @@ private struct CompatRun {
         var nested: Bool
         /// NEW's version_id of the description.
         var newVersion: Int64
+        /// NEW refuses `version` (it is above NEW's version_id or below its
+        /// minimum_version_id): NEW reads none of the fields, so none is added.
+        var refused: Bool
     }
 
     /// Walks OLD's and NEW's field lists side by side.
@@ -617,7 +636,7 @@ private struct CompatRun {
                         )
                         return
                     }
-                    if misaligned { break }
+                    if misaligned || load.refused { break }
                     var rest: [(field: JSONObject, ownList: Bool)] = dList[dPos...].map { ($0, dOuter.isEmpty) }
                     for (i, outer) in dOuter.enumerated().reversed() {
                         rest += outer.0[outer.1...].map { ($0, i == 0) }
@@ -772,7 +791,7 @@ private struct CompatRun {
                 try checkDescriptions(
                     object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
                     object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
-                    sec: sec, nested: true, path: "\(path) (field \"\(sn)\").Description")
+                    sec: sec, nested: true, refusedAbove: load.refused, path: "\(path) (field \"\(sn)\").Description")
             }
         }
     }
