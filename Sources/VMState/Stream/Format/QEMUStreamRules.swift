@@ -31,12 +31,15 @@ package struct QEMUStreamRules: Sendable, Equatable {
 
     /// Command records a loaded stream may hold, by number: QEMU 10.0 accepts
     /// SWITCHOVER_START (payload length 0) from a stream of any machine type; the others
-    /// (postcopy, COLO, ...) are never in a precopy stream and are refused.
+    /// (return path, postcopy, COLO, ...) are refused. (QEMU writes OPEN_RETURN_PATH, PING and
+    /// POSTCOPY_ADVISE even into a precopy stream to a file when capability postcopy-ram,
+    /// return-path or dirty-bitmaps is on.)
     package static let loadableCommands: [UInt16: String] = [switchoverStartCommand: "SWITCHOVER_START"]
 
-    /// The command records QEMU `version` writes into streams to files, by number (each with
-    /// payload length 0): none for 7.2 (which refuses SWITCHOVER_START), SWITCHOVER_START for
-    /// 10.0 (QEMU 8.2 to 9.2 write none, and accept it).
+    /// The command records QEMU `version` writes into streams to files without the return
+    /// path, postcopy and COLO capabilities, by number (each with payload length 0): none for
+    /// 7.2 (which refuses SWITCHOVER_START), SWITCHOVER_START for 10.0 (QEMU 8.2 to 9.2 write
+    /// none, and accept it).
     package static func commands(_ version: QEMUDialect) -> [UInt16: String] {
         version == .qemu7_2 ? [:] : loadableCommands
     }

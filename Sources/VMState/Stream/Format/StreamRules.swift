@@ -31,8 +31,9 @@ package struct StreamRules: Sendable, Equatable {
     /// description (QEMU 8.2+), rather than as the fixed layout QEMU 7.2 writes (be32 length,
     /// machine type, then the known `configuration/...` subsections).
     package let configurationFromVMDesc: Bool
-    /// Command records (0x08) these versions write into streams to files, by command number;
-    /// each has an empty payload (be16 length 0).
+    /// Command records (0x08) these versions write into streams to files (without the return
+    /// path, postcopy and COLO capabilities), by command number; each has an empty payload
+    /// (be16 length 0).
     package let commands: [UInt16: String]
     /// The RAM page flag QEMU 7.2 used for compressed pages (RAM_SAVE_FLAG_COMPRESS_PAGE
     /// 0x100; removed in QEMU 9.1), reported as such; nil when the flag is simply unknown.
