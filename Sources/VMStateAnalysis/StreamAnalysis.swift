@@ -537,6 +537,11 @@ private struct SectionReader {
                 }
                 analysis.sections[i].endOffset = pos
             case footerMarker:
+                // A footer belongs to the section before it: errors name that section.
+                if let last = lastSectionID, let i = index[last] {
+                    let s = analysis.sections[i]
+                    sectionLabel = "\"\(s.name)\" (section id \(last), instance \(s.instanceID))"
+                }
                 let id = try decode(SectionFooter.Decoder(includesMarker: false)) { _ in
                     "the section id in a section footer"
                 }.sectionID

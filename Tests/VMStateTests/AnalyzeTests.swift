@@ -231,6 +231,17 @@ import VMStateAnalysis
         #expect(e2.field == "env.eip")
         #expect(e2.message == "expected a uint64 value (8 bytes), but the stream ends after 3 more bytes")
 
+        // Cut inside the footer after the last section: the footer's section is named.
+        let last = try #require(a.sections.last)
+        let footerCut = Array(data[0..<(a.endOffset - 3)])
+        let footerError = try #require(streamError(footerCut, options: .init(vmdesc: a.vmdesc)))
+        #expect(footerError.offset == a.endOffset - 4)
+        #expect(footerError.section == "\"\(last.name)\" (section id \(last.sectionID), instance \(last.instanceID))")
+        #expect(
+            footerError.message
+                == "expected the section id in a section footer (4 bytes), but the stream ends after 1 more byte"
+        )
+
         // Deeper: a struct element inside an array.
         guard case .list(let segs)? = record["env.segs"], case .record = segs[1],
             let segsMember = record.members.first(where: { $0.name == "env.segs" })
