@@ -180,6 +180,16 @@ import Testing
         t.be64(8 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096).u8(6).text("pc.ram").be64(0xFFFF_FFFF_FFFF_0000)
         let g = machine.error(Self.stream([ram(t)]))
         #expect(g.kind == .ram)
+        // Records the registry does not load are named with what writes them: an XBZRLE page
+        // and a multifd flush together with a flag no QEMU writes.
+        let x = sizes()
+        x.be64(0x40 | 0x200 | 0x400 | 0x20)
+        let h = machine.error(Self.stream([ram(x)]))
+        #expect(
+            h.kind == .ram
+                && h.reason
+                    == "section \"ram\" instance 0: a RAM record the registry does not load: an XBZRLE page (capability xbzrle), a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too), unknown flags 0x400"
+                && h.actual == "0x0640", "\(h)")
     }
 
     // MARK: - committed fuzz inputs

@@ -271,7 +271,10 @@ enum RAMCodec {
             let unsupported = RAMFlagRules.unloadable(flags)
             if unsupported != 0 {
                 throw VMStateError(
-                    .ram, offset: at, reason: "unsupported RAM record flags (XBZRLE, compression, hooks)",
+                    .ram, offset: at,
+                    reason:
+                        "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))",
+                    expected: "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue",
                     actual: hex(unsupported, width: 2))
             }
             if flags & eos != 0 { return }

@@ -123,4 +123,21 @@ package enum RAMFlagRules {
 
     /// The flags of `flags` outside ``loadable``.
     package static func unloadable(_ flags: UInt64) -> UInt64 { flags & ~loadable }
+
+    /// What unloadable `flags` are, with what makes QEMU write each (for the error).
+    package static func meaning(ofUnloadable flags: UInt64) -> String {
+        let known: [(UInt64, String)] = [
+            (StreamFormat.RAMFlag.xbzrle, "an XBZRLE page (capability xbzrle)"),
+            (StreamFormat.RAMFlag.hook, "a RAM hook (RDMA migration)"),
+            (StreamFormat.RAMFlag.compressPage, "a compressed page (capability compress, QEMU 7.2 to 9.0)"),
+            (
+                StreamFormat.RAMFlag.multifdFlush,
+                "a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too)"
+            ),
+        ]
+        var parts = known.filter { flags & $0.0 != 0 }.map { $0.1 }
+        let unknown = known.reduce(flags) { $0 & ~$1.0 }
+        if unknown != 0 { parts.append("unknown flags 0x\(String(unknown, radix: 16))") }
+        return parts.joined(separator: ", ")
+    }
 }
