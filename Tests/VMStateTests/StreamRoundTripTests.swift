@@ -15,6 +15,23 @@ import Testing
         #expect(saved == original)
     }
 
+    /// A stream written without section footers (`-global migration.send-section-footer=off`;
+    /// here QEMU 7.2's pc-reset stream with the footer after its first section taken out): the
+    /// first missing footer says that it may be that, at the footer's offset.
+    @Test func streamWithoutFootersIsNamedAtItsFirstFooter() throws {
+        var stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
+        // The RAM START section ends with EOS (be64 0x10) and its footer (0x7e, be32 id).
+        let eos: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E]
+        let at = try #require((0..<stream.count - eos.count).first { Array(stream[$0..<$0 + eos.count]) == eos }) + 8
+        stream.removeSubrange(at..<at + 5)
+        let error = try #require(thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
+        #expect(error.kind == .badStream && error.offset == at)
+        #expect(
+            error.reason
+                == "bad footer after section \"ram\" (its data has a different length, or the stream was written without section footers (-global migration.send-section-footer=off), which this loader does not read)"
+        )
+    }
+
     /// QEMU 7.2's stream into an empty registry: its RAM (section header at byte 26, block list
     /// at 43, "pc.ram" first) is a RAM error, with or without SKIP_UNKNOWN.
     @Test(arguments: [Registry.LoadOptions(), .skipUnknown])

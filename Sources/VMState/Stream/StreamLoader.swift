@@ -15,6 +15,8 @@ final class StreamLoader {
     /// section's end shows it), a SWITCHOVER_START command (docs/FORMAT.md §9).
     private(set) var hadConfiguration = false
     private(set) var footers: Bool?
+    /// Whether a footer was read yet.
+    private var sawFooter = false
     private(set) var hadSwitchoverStart = false
     /// The capabilities the configuration section listed, in its order.
     private(set) var capabilities: [String] = []
@@ -301,11 +303,23 @@ final class StreamLoader {
         let footer = try read(SectionFooter.Decoder()) { _ in "section footer" }
         let (marker, id) = (footer.marker, footer.sectionID)
         guard footer.closes(sectionID) else {
+            // The first footer of the stream missing where the next section starts: the source
+            // may have been told not to write footers, as QEMU's destination must be too.
+            let unwritten =
+                !sawFooter
+                    && [
+                        StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
+                        StreamFormat.sectionFull, StreamFormat.eof,
+                    ]
+                    .contains(marker)
+                ? ", or the stream was written without section footers (-global migration.send-section-footer=off), which this loader does not read"
+                : ""
             throw VMStateError(
                 .badStream, offset: at,
-                reason: "bad footer after section \"\(idstr)\" (its data has a different length)",
+                reason: "bad footer after section \"\(idstr)\" (its data has a different length\(unwritten))",
                 expected: "0x7e and section id \(sectionID)", actual: "\(hexByte(marker)) and \(id)")
         }
+        sawFooter = true
     }
 
     private func keep(from start: Int, vmdesc: [UInt8]?, early: Bool = false) {
