@@ -236,25 +236,6 @@ private let ramFlagContinue = StreamFormat.RAMFlag.continuePage
 private let ramFlagXBZRLE = StreamFormat.RAMFlag.xbzrle
 private let ramFlagHook = StreamFormat.RAMFlag.hook
 private let ramFlagMultifdFlush = StreamFormat.RAMFlag.multifdFlush
-/// QEMU's migration commands (`enum qemu_vm_cmd` in migration/savevm.c, the same numbers in 7.2
-/// and 10.0; SWITCHOVER_START is 10.0's), with what makes QEMU write each, for the error on a
-/// command the analyzer does not read. Real streams written to files with capability
-/// postcopy-ram start with OPEN_RETURN_PATH, PING (payload: be32 1) and POSTCOPY_ADVISE (16
-/// bytes); with return-path, OPEN_RETURN_PATH and PING; with dirty-bitmaps, POSTCOPY_ADVISE
-/// (empty): `migration.c:migration_thread` sends them whether or not postcopy ever starts.
-private let qemuCommands: [UInt16: (name: String, writer: String)] = [
-    0x01: ("OPEN_RETURN_PATH", "written when capability postcopy-ram or return-path is on"),
-    0x02: ("PING", "written after OPEN_RETURN_PATH"),
-    0x03: ("POSTCOPY_ADVISE", "written when capability postcopy-ram or dirty-bitmaps is on"),
-    0x04: ("POSTCOPY_LISTEN", "postcopy"),
-    0x05: ("POSTCOPY_RUN", "postcopy"),
-    0x06: ("POSTCOPY_RAM_DISCARD", "postcopy"),
-    0x07: ("PACKAGED", "postcopy"),
-    0x08: ("ENABLE_COLO", "capability x-colo"),
-    0x09: ("POSTCOPY_RESUME", "postcopy recovery"),
-    0x0a: ("RECV_BITMAP", "postcopy recovery"),
-    0x0b: ("SWITCHOVER_START", "written by QEMU 10.0 on machine types 10.0 and later"),
-]
 /// The NULL-pointer marker byte of `nullptr` fields ('0').
 private let nullPointerMarker: UInt8 = 0x30
 
@@ -570,7 +551,7 @@ private struct SectionReader {
 
     /// A command record: be16 command, be16 payload length. The analyzer reads only the
     /// commands of `rules.commands` (all with an empty payload); any other is an error that
-    /// names QEMU's command and what writes it (`qemuCommands`).
+    /// names QEMU's command and what writes it (`QEMUStreamRules.commandNames`).
     mutating func readCommand(at typeOffset: Int) throws(StreamAnalysisError) {
         sectionLabel = "command"
         let record = try decode(CommandRecord.Decoder()) { cut in
@@ -584,7 +565,9 @@ private struct SectionReader {
             }
             let read = known.isEmpty ? "no command records" : known.joined(separator: ", ") + " only"
             let what =
-                qemuCommands[command].map { " \($0.name) (\($0.writer)), which the analyzer does not read" }
+                QEMUStreamRules.commandNames[command].map {
+                    " \($0.name) (\($0.writer)), which the analyzer does not read"
+                }
                 ?? ", which QEMU does not define"
             throw error(
                 "a command record with command 0x\(analysisHex(UInt64(command), width: 2))\(what); streams of \(rules.versions) are read with \(read)",

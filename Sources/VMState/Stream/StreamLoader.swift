@@ -165,8 +165,9 @@ final class StreamLoader {
         let record = try read(CommandRecord.Decoder()) { _ in "command record" }
         let (command, length) = (record.command, record.length)
         guard let name = QEMUStreamRules.loadableCommands[command] else {
+            let what = QEMUStreamRules.commandNames[command].map { " \($0.name) (\($0.writer))" } ?? ""
             throw bad(
-                at, "unsupported command \(command) (0x\(String(command, radix: 16))) in the stream",
+                at, "unsupported command \(command) (0x\(String(command, radix: 16)))\(what) in the stream",
                 expected: "MIG_CMD_SWITCHOVER_START (11)", actual: "command \(command), payload length \(length)")
         }
         guard length == 0 else {

@@ -36,6 +36,26 @@ package struct QEMUStreamRules: Sendable, Equatable {
     /// return-path or dirty-bitmaps is on.)
     package static let loadableCommands: [UInt16: String] = [switchoverStartCommand: "SWITCHOVER_START"]
 
+    /// QEMU's migration commands (`enum qemu_vm_cmd` in migration/savevm.c, the same numbers in 7.2
+    /// and 10.0; SWITCHOVER_START is 10.0's), with what makes QEMU write each, for the error on a
+    /// command the loader or the analyzer does not read. Real streams written to files with capability
+    /// postcopy-ram start with OPEN_RETURN_PATH, PING (payload: be32 1) and POSTCOPY_ADVISE (16
+    /// bytes); with return-path, OPEN_RETURN_PATH and PING; with dirty-bitmaps, POSTCOPY_ADVISE
+    /// (empty): `migration.c:migration_thread` sends them whether or not postcopy ever starts.
+    package static let commandNames: [UInt16: (name: String, writer: String)] = [
+        0x01: ("OPEN_RETURN_PATH", "written when capability postcopy-ram or return-path is on"),
+        0x02: ("PING", "written after OPEN_RETURN_PATH"),
+        0x03: ("POSTCOPY_ADVISE", "written when capability postcopy-ram or dirty-bitmaps is on"),
+        0x04: ("POSTCOPY_LISTEN", "postcopy"),
+        0x05: ("POSTCOPY_RUN", "postcopy"),
+        0x06: ("POSTCOPY_RAM_DISCARD", "postcopy"),
+        0x07: ("PACKAGED", "postcopy"),
+        0x08: ("ENABLE_COLO", "capability x-colo"),
+        0x09: ("POSTCOPY_RESUME", "postcopy recovery"),
+        0x0a: ("RECV_BITMAP", "postcopy recovery"),
+        0x0b: ("SWITCHOVER_START", "written by QEMU 10.0 on machine types 10.0 and later"),
+    ]
+
     /// The command records QEMU `version` writes into streams to files without the return
     /// path, postcopy and COLO capabilities, by number (each with payload length 0): none for
     /// 7.2 (which refuses SWITCHOVER_START), SWITCHOVER_START for 10.0 (QEMU 8.2 to 9.2 write
