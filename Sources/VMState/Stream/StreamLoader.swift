@@ -304,10 +304,11 @@ final class StreamLoader {
         let footer = try read(SectionFooter.Decoder()) { _ in "section footer" }
         let (marker, id) = (footer.marker, footer.sectionID)
         guard footer.closes(sectionID) else {
-            // The first footer of the stream missing where the next section starts: the source
-            // may have been told not to write footers, as QEMU's destination must be too.
+            // The first footer missing after the RAM section's start (whose length its records
+            // give, not a table), where the next section starts: the source may have been told
+            // not to write footers, as QEMU's destination must be too.
             let unwritten =
-                !sawFooter
+                !sawFooter && idstr == "ram"
                     && [
                         StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
                         StreamFormat.sectionFull, StreamFormat.eof,
