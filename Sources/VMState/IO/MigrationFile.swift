@@ -61,8 +61,9 @@ final class MigrationFile {
     private(set) var streamError: UnsafeMutablePointer<GError>?
     private(set) var streamErrorOffset = 0
     /// What the caller is reading or writing from here on (a section as messages name it,
-    /// ``VMStateError/sectionLabel(_:_:)``; nil for none), for errors of the stream. Output remembers where each one started, so that a buffered write
-    /// that fails later names the section its failing byte belongs to.
+    /// ``VMStateError/sectionLabel(_:_:)``; nil for none), for errors of the stream. Output
+    /// remembers where each one started, so that a buffered write that fails later names the
+    /// section its failing byte belongs to.
     var context: String? {
         get { contexts.last?.name }
         set {
