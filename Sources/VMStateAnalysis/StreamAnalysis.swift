@@ -272,6 +272,10 @@ private struct SectionReader {
     let total: Int
     var pos = 8
     var sectionLabel: String? = nil
+    /// How errors name a section: `"IDSTR" (section id N, instance M)`.
+    static func label(_ name: String, _ id: UInt32, _ instance: UInt32) -> String {
+        "\"\(name)\" (section id \(id), instance \(instance))"
+    }
     var path: [PathComponent] = []
     var nextProgress = 0
     let progressStep = 8 << 20
@@ -452,7 +456,7 @@ private struct SectionReader {
                 }
                 let (id, name, instance, version) = (header.sectionID, header.name, header.instanceID, header.versionID)
                 lastSectionID = id
-                sectionLabel = "\"\(name)\" (section id \(id), instance \(instance))"
+                sectionLabel = Self.label(name, id, instance)
                 let dataStart = pos
                 var section = AnalyzedSection(
                     sectionID: id, name: name, instanceID: instance, version: version,
@@ -501,7 +505,7 @@ private struct SectionReader {
                         at: typeOffset)
                 }
                 let s = analysis.sections[i]
-                sectionLabel = "\"\(s.name)\" (section id \(id), instance \(s.instanceID))"
+                sectionLabel = Self.label(s.name, id, s.instanceID)
                 if var r = ram[id] {
                     ram[id] = nil
                     var current = ramBlock[id] ?? -1
@@ -521,7 +525,7 @@ private struct SectionReader {
                 // A footer belongs to the section before it: errors name that section.
                 if let last = lastSectionID, let i = index[last] {
                     let s = analysis.sections[i]
-                    sectionLabel = "\"\(s.name)\" (section id \(last), instance \(s.instanceID))"
+                    sectionLabel = Self.label(s.name, last, s.instanceID)
                 }
                 let id = try decode(SectionFooter.Decoder(includesMarker: false)) { _ in
                     "the section id in a section footer"

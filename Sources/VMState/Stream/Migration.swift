@@ -101,8 +101,7 @@ final class Migration {
                 file.putBytes(bytes)
                 if let json { vmdesc.raw(nil, json) }
             case .device(let index, let id) where registry.isEarlySetup(index, rules):
-                file.context = VMStateError.sectionLabel(
-                    registry.devices[index].idstr, registry.devices[index].instanceID)
+                file.context = registry.devices[index].sectionLabel
                 try registry.saveDevice(
                     registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc,
                     dialect: rules.version)
@@ -223,8 +222,7 @@ final class Migration {
                 switch entry {
                 case .device(let index, let id):
                     if registry.isEarlySetup(index, rules) { break }  // sent in the setup phase
-                    file.context = VMStateError.sectionLabel(
-                        registry.devices[index].idstr, registry.devices[index].instanceID)
+                    file.context = registry.devices[index].sectionLabel
                     try registry.saveDevice(
                         registry.devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc,
                         dialect: rules.version)

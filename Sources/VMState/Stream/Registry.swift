@@ -48,6 +48,8 @@ public final class Registry {
         /// The QEMU whose `VMStateDescription` layout the table has (QEMU 10.0's for files built
         /// with `VMSTATE_QEMU_API` 1000, registered through the `_v1000` symbols).
         let layout: QEMUDialect
+        /// How messages name the device's section.
+        var sectionLabel: String { VMStateError.sectionLabel(idstr, instanceID) }
 
         /// The table's `unmigratable` and `early_setup` (always false for a 7.2 table), read as
         /// its own layout has them.
@@ -242,7 +244,7 @@ public final class Registry {
             case .device(let index, let id):
                 // QEMU 10.0 saves early-setup devices in the setup phase, as FULL sections.
                 if !isEarlySetup(index, rules) { enterCompletePhase() }
-                file.context = VMStateError.sectionLabel(devices[index].idstr, devices[index].instanceID)
+                file.context = devices[index].sectionLabel
                 try saveDevice(
                     devices[index], sectionID: id, footer: rules.sectionFooters, file, vmdesc, dialect: rules.version)
             case .ram(let id):
@@ -563,7 +565,7 @@ public final class Registry {
         _ = file.skip(Int(length))
     }
 
-    func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
+    private func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
         // A stream is input from elsewhere: every load is checked. Devices added without a size
         // are not bounded to their struct, but still get the allocation, depth and repetition
         // limits (a stream could otherwise recurse through a self-nesting description until the

@@ -28,10 +28,9 @@ final class StreamLoader {
     /// sections before that are early-setup ones (QEMU 10.0).
     private var completePhase = false
     private var sawIterative = false
-    /// Section ids of the iterative RAM section ("ram"), and whether it goes to registered RAM.
-    private var ramSections: [UInt32: Bool] = [:]
-    /// How messages name each RAM section (``VMStateError/sectionLabel(_:_:)``).
-    private var ramLabels: [UInt32: String] = [:]
+    /// Section ids of the iterative RAM section ("ram"): whether it goes to registered RAM, and
+    /// how messages name it (``VMStateError/sectionLabel(_:_:)``).
+    private var ramSections: [UInt32: (registered: Bool, label: String)] = [:]
     private var ramState = RAMCodec.LoadState()
     /// The stream's vmdesc, found at the end of the input. Over a stream source the rest of the
     /// stream is read into the file's window first (from the marked section on: device sections
@@ -195,7 +194,8 @@ final class StreamLoader {
             }
         }
         let (sectionID, idstr, instanceID) = (header.sectionID, header.name, header.instanceID)
-        file.context = VMStateError.sectionLabel(idstr, instanceID)
+        let label = VMStateError.sectionLabel(idstr, instanceID)
+        file.context = label
         let version = Int32(bitPattern: header.versionID)
 
         if idstr == "ram" {
@@ -203,8 +203,7 @@ final class StreamLoader {
             guard version == 4 else {
                 throw bad(start, "unsupported ram section version", expected: "4", actual: "\(version)")
             }
-            ramSections[sectionID] = registered
-            ramLabels[sectionID] = VMStateError.sectionLabel(idstr, instanceID)
+            ramSections[sectionID] = (registered, label)
             sawIterative = true
             // RAM is never held: only an unregistered RAM section that is kept stays marked.
             if !(keeping && !registered) { file.mark = nil }
@@ -275,10 +274,10 @@ final class StreamLoader {
 
     private func sectionPart(start: Int) throws(VMStateError) {
         let sectionID = try read(SectionPartHeader.Decoder()) { _ in "section id" }.sectionID
-        guard let registered = ramSections[sectionID] else {
+        guard let (registered, label) = ramSections[sectionID] else {
             throw bad(start, "part of section \(sectionID), which never started")
         }
-        file.context = ramLabels[sectionID]
+        file.context = label
         if !(keeping && !registered) { file.mark = nil }
         try ramPart(registered: registered)
         try footer(sectionID, idstr: "ram")
