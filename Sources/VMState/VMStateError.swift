@@ -90,13 +90,43 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     /// The message: `PATH: REASON[; expected EXPECTED][, got ACTUAL] (at byte OFFSET)`, the same
-    /// text a `GError` carries at the C edge.
+    /// text a `GError` carries at the C edge. Names taken from a stream can hold any byte: control
+    /// characters in it are written as `\xNN` (``escapingControlCharacters(_:keepingNewlines:)``),
+    /// so that the message is one line, a whole C string, and safe to print to a terminal.
     public var description: String {
         var text = path.isEmpty ? "" : "\(path): "
         text += reason
         if let expected { text += "; expected \(expected)" }
         if let actual { text += ", got \(actual)" }
         text += " (at byte \(offset))"
-        return text
+        return escapingControlCharacters(text)
     }
+}
+
+/// `text` with its control characters written out, for messages and text output that carry
+/// names taken from a stream or a description file (which can hold any byte): C0 controls
+/// (U+0000-U+001F) and DEL as `\xNN` (two hex digits), C1 controls (U+0080-U+009F, which some
+/// terminals obey as escape sequences) as `\u00NN`. A NUL would cut a C string short, a newline
+/// would break a one-line message, and ESC or CSI sequences would drive the terminal the text is
+/// printed to. `keepingNewlines` keeps U+000A as it is (multi-line text output). Text with none
+/// of them is returned unchanged, without a copy.
+package func escapingControlCharacters(_ text: String, keepingNewlines: Bool = false) -> String {
+    // C0 and DEL are single bytes in UTF-8; C1 are 0xC2 0x80-0x9F.
+    let suspect = text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
+    guard suspect else { return text }
+    let digits = Array("0123456789abcdef".unicodeScalars)
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        let v = scalar.value
+        if keepingNewlines && v == 0x0A {
+            out.append(scalar)
+        } else if v < 0x20 || v == 0x7F {
+            out.append(contentsOf: ["\\", "x", digits[Int(v >> 4)], digits[Int(v & 0xF)]])
+        } else if (0x80...0x9F).contains(v) {
+            out.append(contentsOf: ["\\", "u", "0", "0", digits[Int(v >> 4)], digits[Int(v & 0xF)]])
+        } else {
+            out.append(scalar)
+        }
+    }
+    return String(out)
 }

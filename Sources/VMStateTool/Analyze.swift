@@ -104,7 +104,8 @@ struct Analyze: ParsableCommand {
             bar.finish()
             if tree {
                 let view = TreeView(maxBytes: maxBytes)
-                view.render(analysis) { Stdout.write($0) }
+                // (Names and strings from the stream and its vmdesc can hold control characters.)
+                view.render(analysis) { Stdout.write(escapingControlCharacters($0, keepingNewlines: true)) }
                 Stdout.flush()
                 return
             }

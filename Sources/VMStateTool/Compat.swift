@@ -139,11 +139,11 @@ struct Compat: ParsableCommand {
             }
         }
         if json {
-            for w in report.warnings { Stderr.write("warning: \(w)\n") }
+            for w in report.warnings { Stderr.write("warning: \(escapingControlCharacters("\(w)"))\n") }
             Stdout.write(report.json.formatted(.python) + "\n")
         } else {
             let (o, n) = reverse ? ("NEW", "OLD") : ("OLD", "NEW")
-            Stdout.write(report.text(oldLabel: o, newLabel: n))
+            Stdout.write(escapingControlCharacters(report.text(oldLabel: o, newLabel: n), keepingNewlines: true))
         }
         if !report.isCompatible { throw ExitCode(1) }
     }

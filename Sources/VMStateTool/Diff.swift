@@ -87,7 +87,7 @@ struct Diff: ParsableCommand {
         if json {
             Stdout.write(result.json.formatted(.python) + "\n")
         } else {
-            Stdout.write(result.text(maxRanges: maxRanges))
+            Stdout.write(escapingControlCharacters(result.text(maxRanges: maxRanges), keepingNewlines: true))
         }
         if !result.isEqual { throw ExitCode(1) }
     }

@@ -71,7 +71,7 @@ struct Lint: ParsableCommand {
         let findings = VMStateLint.check(nullTerminated: tables.descriptions)
         var errors = 0
         for finding in findings where !errorsOnly || finding.severity == .error {
-            Stdout.write(finding.description + "\n")
+            Stdout.write(escapingControlCharacters(finding.description) + "\n")
         }
         errors = findings.filter { $0.severity == .error }.count
         let warnings = findings.count - errors

@@ -54,7 +54,8 @@ enum Stderr {
 /// Reports bad input on stderr and exits with status 2.
 func failBadInput(_ command: String, _ error: any Error) -> ExitCode {
     Stdout.flush()
-    Stderr.write("vmstate \(command): error: \(error)\n")
+    // One line, whatever names the input carried (escapingControlCharacters).
+    Stderr.write("vmstate \(command): error: \(escapingControlCharacters("\(error)"))\n")
     return badInputExit
 }
 

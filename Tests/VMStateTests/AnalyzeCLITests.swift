@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VMState
 
@@ -42,5 +43,52 @@ struct AnalyzeCLITests {
         let missing = try Tool.run(["analyze", "/nonexistent/stream.bin"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("cannot open /nonexistent/stream.bin"))
+    }
+
+    /// A stream whose section "0000:00:01.0/PIIX3" is named "0000:00:01.0/ESC[IX3" in its
+    /// bytes and, with `describedToo`, in its vmdesc (JSON "\u001b"; the be32 length fixed).
+    static func streamWithEscapeInAName(describedToo: Bool) throws -> [UInt8] {
+        var stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let marker = Array("{\"page_size\"".utf8)
+        let jsonStart = try #require(
+            (0..<stream.count - marker.count).last { stream[$0..<$0 + marker.count].elementsEqual(marker) })
+        let idstr = [18] + Array("0000:00:01.0/PIIX3".utf8)
+        let at = try #require(PCDumpFixture.find(idstr, in: Array(stream[..<jsonStart]))) + 1 + 13
+        stream.replaceSubrange(at..<at + 2, with: [0x1B, UInt8(ascii: "[")])
+        guard describedToo else { return stream }
+        var json = Array(stream[jsonStart...])
+        let name = Array("\"name\": \"0000:00:01.0/PIIX3\"".utf8)
+        let n = try #require(PCDumpFixture.find(name, in: json)) + 9 + 13
+        json.replaceSubrange(n..<n + 2, with: Array("\\u001b[".utf8))
+        let length = UInt32(json.count)
+        return Array(stream[..<(jsonStart - 4)]) + withUnsafeBytes(of: length.bigEndian) { Array($0) } + json
+    }
+
+    /// Control characters a stream carries in its names reach neither the terminal nor the
+    /// error line as they are: they are written as \xNN (JSON output: "\u001b", as the script).
+    @Test func controlCharactersInNamesAreEscaped() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-escape-\(UUID().uuidString)")
+        let undescribed = base.path + "-undescribed.bin"
+        let described = base.path + "-described.bin"
+        defer {
+            try? FileManager.default.removeItem(atPath: undescribed)
+            try? FileManager.default.removeItem(atPath: described)
+        }
+        try Data(Self.streamWithEscapeInAName(describedToo: false)).write(to: URL(fileURLWithPath: undescribed))
+        let r = try Tool.run(["analyze", undescribed])
+        #expect(r.status == 2)
+        #expect(
+            r.stderr
+                == "vmstate analyze: error: at byte offset 495945 (0x79149), section \"0000:00:01.0/\\x1b[IX3\" (section id 14, instance 0): section \"0000:00:01.0/\\x1b[IX3\" instance 0 is not described in the vmdesc, so its length is unknown\n"
+        )
+
+        try Data(Self.streamWithEscapeInAName(describedToo: true)).write(to: URL(fileURLWithPath: described))
+        let tree = try Tool.run(["analyze", "--tree", described])
+        #expect(tree.status == 0)
+        #expect(tree.stdout.contains("0000:00:01.0/\\x1b[IX3"))
+        #expect(!tree.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        let json = try Tool.run(["analyze", described])
+        #expect(json.status == 0)
+        #expect(json.stdout.contains("\"0000:00:01.0/\\u001b[IX3 (14)\": {"))
     }
 }

@@ -81,16 +81,7 @@ func setGError(
 }
 
 /// `text` for a C string: names taken from a stream may hold NUL (which would cut the message
-/// short) or other control bytes; those are written as \xNN.
+/// short) or other control characters; those are written as \xNN (``escapingControlCharacters(_:keepingNewlines:)``).
 func cMessage(_ text: String) -> String {
-    var out = ""
-    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-    for scalar in text.unicodeScalars {
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-            out += "\\x" + hex(UInt64(scalar.value), width: 1).dropFirst(2)
-        } else {
-            out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
+    escapingControlCharacters(text)
 }
