@@ -5,12 +5,14 @@ usage: analyze_mutations.py VMSTATE COUNT [SEED] [OUT_DIR]
 
 Makes COUNT mutants, deterministic for a SEED (default 1), each from one fixture stream by
 one of the mutations below, and runs `VMSTATE analyze MUTANT` in one of five modes (plain,
---desc, --memory, --tree, or --vmdesc with the unmutated stream), with 256 MiB of address
-space (RLIMIT_AS) and 60 s. Properties checked, for every mutant:
-  - exit status 0 or 2 (never a signal, a usage error or a time-out);
-  - status 2: stderr is one line, "vmstate analyze: error: ", then a message giving the byte
-    offset ("at byte offset N");
-  - status 0 in the JSON modes: stdout is one JSON object.
+--desc, --memory, --tree, or --vmdesc with the unmutated stream), or `VMSTATE diff ORIGINAL
+MUTANT` (text or --json), with 256 MiB of address space (RLIMIT_AS) and 60 s. Properties
+checked, for every mutant:
+  - exit status 0 or 2, or 1 for diff (never a signal, a usage error or a time-out);
+  - status 2: stderr is one line, "vmstate COMMAND: error: ", then a message; for analyze,
+    one giving the byte offset ("at byte offset N");
+  - no control character on stdout or stderr but the newlines;
+  - status 0 (or 1) in the JSON modes: stdout is one JSON object.
 A mutant that breaks one is kept in OUT_DIR (default: a new directory under $TMPDIR or /tmp)
 with a .txt beside it (fixture, mutation, mode, status, stderr), and the exit status is 1.
 Prints one summary line: mutants run, by exit status, by mutation.
@@ -139,7 +141,7 @@ def vmdesc_edit(rng, data):
 
 
 MUTATIONS = [truncate, set_bytes, flip_bits, splice, boundary_value, duplicate, vmdesc_edit]
-JSON_MODES = {"plain", "--desc", "--memory", "--vmdesc"}
+JSON_MODES = {"plain", "--desc", "--memory", "--vmdesc", "diff --json"}
 
 
 def limit_resources():
@@ -149,10 +151,14 @@ def limit_resources():
 
 def check(vmstate, mutant_path, original, mode):
     """Runs the tool on one mutant; returns (status, problem or None, stderr)."""
-    args = [vmstate, "analyze", mutant_path]
+    command = "diff" if mode.startswith("diff") else "analyze"
+    if command == "diff":
+        args = [vmstate, "diff", original, mutant_path] + (["--json"] if mode == "diff --json" else [])
+    else:
+        args = [vmstate, "analyze", mutant_path]
     if mode == "--vmdesc":
         args += ["--vmdesc", original]
-    elif mode != "plain":
+    elif mode in ("--desc", "--memory", "--tree"):
         args.append(mode)
     try:
         run = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -162,23 +168,26 @@ def check(vmstate, mutant_path, original, mode):
     err = run.stderr.decode("utf-8", "replace")
     if run.returncode < 0:
         return run.returncode, f"killed by signal {-run.returncode}", err
+    for name, text in (("stdout", run.stdout), ("stderr", run.stderr)):
+        if any(b < 0x20 and b != 0x0A for b in text) or 0x7F in text:
+            return run.returncode, f"a control character on {name}", err
     if run.returncode == 2:
         lines = err.splitlines()
-        if len(lines) != 1 or not lines[0].startswith("vmstate analyze: error: "):
-            return 2, "the error is not one line starting 'vmstate analyze: error: '", err
-        if "at byte offset " not in lines[0]:
+        if len(lines) != 1 or not lines[0].startswith(f"vmstate {command}: error: "):
+            return 2, f"the error is not one line starting 'vmstate {command}: error: '", err
+        if command == "analyze" and "at byte offset " not in lines[0]:
             return 2, "the error gives no byte offset", err
         return 2, None, err
-    if run.returncode != 0:
+    if run.returncode != 0 and not (command == "diff" and run.returncode == 1):
         return run.returncode, f"exit status {run.returncode}", err
     if mode in JSON_MODES:
         try:
             value = json.loads(run.stdout)
         except ValueError as e:
-            return 0, f"the output is not JSON: {e}", err
+            return run.returncode, f"the output is not JSON: {e}", err
         if not isinstance(value, dict):
-            return 0, "the output is not a JSON object", err
-    return 0, None, err
+            return run.returncode, "the output is not a JSON object", err
+    return run.returncode, None, err
 
 
 def main():
@@ -190,7 +199,7 @@ def main():
     if not paths:
         sys.exit(f"no fixture streams under {FIXTURES} (run from the repository root)")
     streams = {p: open(p, "rb").read() for p in paths}
-    modes = ["plain", "--desc", "--memory", "--tree", "--vmdesc"]
+    modes = ["plain", "--desc", "--memory", "--tree", "--vmdesc", "diff", "diff --json"]
     rng = random.Random(seed)
     by_status, by_mutation, failures = {}, {}, 0
     with tempfile.TemporaryDirectory() as work:
