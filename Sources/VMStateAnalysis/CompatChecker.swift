@@ -82,6 +82,10 @@ public struct CompatFinding: Sendable, Equatable {
         /// NEW reads a field that OLD does not save: added without a version above OLD's
         /// version_id (or to a nested description, which NEW loads at its own version).
         case fieldAdded = "field-added"
+        /// The machine types differ where a side is a stream (its configuration section): QEMU
+        /// refuses a stream of another machine type, or without a configuration section when
+        /// its own machine type sends one.
+        case machineType = "machine-type"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -275,6 +279,19 @@ public struct CompatChecker: Sendable {
     /// is known only when NEW saved the version OLD saves (or for nested descriptions).
     public var newIsVMDesc = false
 
+    /// Where a side's machine type comes from.
+    public enum MachineType: Sendable, Equatable {
+        /// A stream's configuration section; nil when it has none (machine types up to 2.3).
+        case stream(String?)
+        /// A `-dump-vmstate` file's "vmschkmachine".
+        case dump(String)
+    }
+    /// OLD's machine type, when known. When OLD or NEW is a stream and both are known, a
+    /// difference is a `machine-type` finding (two dumps: the "vmschkmachine" warning).
+    public var oldMachine: MachineType?
+    /// NEW's machine type, when known.
+    public var newMachine: MachineType?
+
     /// A checker with `options`.
     public init(options: Options = Options()) {
         self.options = options
@@ -375,7 +392,46 @@ private struct CompatRun {
     var oldSide: String { checker.oldLabel }
     var newSide: String { checker.newLabel }
 
+    /// QEMU's configuration check (savevm.c, configuration_post_load and qemu_loadvm_state):
+    /// the destination refuses a machine type name that is not a prefix of its own (`strncmp`
+    /// over the received length), and a stream without the configuration section when its own
+    /// machine type sends one (above 2.3); one up to 2.3 reads the section's byte 0x07 as an
+    /// unknown section type.
+    mutating func checkMachineTypes() {
+        guard let saver = checker.oldMachine, let loader = checker.newMachine else { return }
+        func name(_ m: CompatChecker.MachineType) -> String? {
+            switch m {
+            case .stream(let n): n
+            case .dump(let n): n
+            }
+        }
+        func isStream(_ m: CompatChecker.MachineType) -> Bool { if case .stream = m { true } else { false } }
+        guard isStream(saver) || isStream(loader) else { return }
+        let saved = name(saver), local = name(loader)
+        if let saved, let local {
+            if !local.utf8.starts(with: saved.utf8) {
+                add(
+                    "configuration", nil, nil, .machineType,
+                    "\(oldSide) was saved by machine type \"\(saved)\" and \(newSide) is \"\(local)\": QEMU refuses it (\"Machine type received is '\(saved)' and local is '\(local)'\")"
+                )
+            }
+        } else if let local, saved == nil {
+            if QEMUStreamRules.forMachine(local, version: .qemu7_2).configuration {
+                add(
+                    "configuration", nil, nil, .machineType,
+                    "\(oldSide)'s stream has no configuration section (a machine type up to 2.3), which \(newSide)'s machine type \"\(local)\" expects: QEMU refuses it (\"Configuration section missing\")"
+                )
+            }
+        } else if let saved, local == nil {
+            add(
+                "configuration", nil, nil, .machineType,
+                "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section; \(newSide)'s stream has none (a machine type up to 2.3), so \(newSide)'s QEMU reads that section as an unknown one"
+            )
+        }
+    }
+
     mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
+        checkMachineTypes()
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
         for member in o.members {
@@ -948,6 +1004,14 @@ public struct DescriptionSet: Sendable {
                     continue
                 }
                 entries.append(Entry(section: member.key, instance: 0, value: o))
+            }
+            // (`{}` would otherwise compare as a file without descriptions: "equal", "compatible".)
+            guard !entries.isEmpty || machine != nil else {
+                throw CompatInputError(
+                    location: "\(label) (top level)",
+                    message:
+                        "an empty object: neither a vmdesc (with a \"devices\" list) nor a -dump-vmstate file (device entries and \"vmschkmachine\")"
+                )
             }
         }
     }

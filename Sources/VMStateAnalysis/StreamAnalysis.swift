@@ -69,7 +69,8 @@ public struct StreamAnalysis: Sendable {
         let catalog = try ParsedVMDescCatalog(json: json, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
         pageSize = catalog.pageSize
         rules = catalog.rules
-        var reader = SectionReader(bytes: bytes, catalog: catalog, options: options)
+        var reader = SectionReader(
+            bytes: bytes, catalog: catalog, options: options, vmdescMarkerOffset: vmdescLocation?.markerOffset)
         try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
     }
 
@@ -86,7 +87,8 @@ public struct StreamAnalysis: Sendable {
         var scratch = StreamAnalysis(scanning: self)
         try withoutActuallyEscaping(visit) { (visit) throws(StreamAnalysisError) in
             var reader = SectionReader(
-                bytes: bytes, catalog: catalog, options: Options(recordPages: false, progress: progress))
+                bytes: bytes, catalog: catalog, options: Options(recordPages: false, progress: progress),
+                vmdescMarkerOffset: vmdescLocation?.markerOffset)
             reader.pageVisitor = visit
             try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &scratch) }
         }
@@ -99,6 +101,50 @@ public struct StreamAnalysis: Sendable {
         vmdescLocation = other.vmdescLocation
         pageSize = other.pageSize
         rules = other.rules
+    }
+
+    /// The machine type a stream was saved with: the name in its configuration section, right
+    /// after the header (byte 0x07, be32 length, the name; QEMU `send-configuration`), or nil
+    /// when the stream has none (machine types up to 2.3, and Xen). A QEMU destination refuses
+    /// a stream whose name is not a prefix of its own machine type (`strncmp` over the
+    /// received length: "Machine type received is ..."), and one without a configuration
+    /// section when its own machine type sends one ("Configuration section missing").
+    public static func configurationMachineType(_ bytes: StreamBytes) throws(StreamAnalysisError) -> String? {
+        try checkHeader(bytes)
+        let window = bytes.makeWindow()
+        return try withExtendedLifetime(window) { () throws(StreamAnalysisError) -> String? in
+            let buf = window.map(at: 8, minCount: 5)
+            guard bytes.count > 8, buf.count > 8 else {
+                throw StreamAnalysisError(
+                    offset: 8, message: "expected a section type byte after the header, but the stream ends there")
+            }
+            guard buf[8] == configurationMarker else { return nil }
+            guard buf.count >= 13 else {
+                throw StreamAnalysisError(
+                    offset: 9, section: "configuration",
+                    message:
+                        "expected the length of the machine type name (4 bytes), but the stream ends after \(bytes.count - 9) more bytes"
+                )
+            }
+            let length = Int(analysisLoadBE32(buf, 9))
+            guard bytes.count - 13 >= length else {
+                throw StreamAnalysisError(
+                    offset: 13, section: "configuration",
+                    message:
+                        "expected the machine type name (\(length) bytes), but the stream ends after \(bytes.count - 13) more bytes"
+                )
+            }
+            guard length <= 4096 else {
+                throw StreamAnalysisError(
+                    offset: 9, section: "configuration",
+                    message: "a machine type name of \(length) bytes (QEMU's are a few dozen): the stream is corrupt")
+            }
+            let name = window.map(at: 13, minCount: length)
+            guard name.count >= 13 + length else {
+                throw StreamAnalysisError(offset: 13, message: "cannot map the start of \(bytes.origin) into memory")
+            }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: name[13..<(13 + length)]), as: UTF8.self)
+        }
     }
 
     /// Checks the magic and version at the start of a stream.
@@ -293,11 +339,15 @@ private struct SectionReader {
     /// being read, for ``pageVisitor``.
     var ramSectionID: UInt32 = 0
     var ramGeneration: [UInt32: Int] = [:]
+    /// Where the stream's own vmdesc (byte 0x06) starts; nil when the vmdesc was supplied
+    /// separately (--vmdesc).
+    let vmdescMarkerOffset: Int?
 
-    init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options) {
+    init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options, vmdescMarkerOffset: Int?) {
         self.bytes = bytes
         self.catalog = catalog
         self.options = options
+        self.vmdescMarkerOffset = vmdescMarkerOffset
         window = bytes.makeWindow()
         total = bytes.count
     }
@@ -435,6 +485,7 @@ private struct SectionReader {
             let type = try u8("a section type byte (or 0x00 for the end of the stream)")
             switch type {
             case sectionEOF:
+                try checkAfterEOF(typeOffset)
                 analysis.endOffset = typeOffset
                 // Fold the iterative RAM state into its section entries.
                 for (id, r) in ram {
@@ -485,6 +536,13 @@ private struct SectionReader {
                         throw error(
                             "section \"\(name)\" instance \(instance) is not described in the vmdesc, so its length is unknown",
                             at: typeOffset)
+                    }
+                    if let described = desc.version, described != Int(version) {
+                        // (QEMU writes the same version_id in both: they differ only when the
+                        // vmdesc is not this stream's.)
+                        throw error(
+                            "the section has version \(version), but the vmdesc describes version \(described)\(vmdescMarkerOffset == nil ? ": the description given with --vmdesc is not this stream's (another QEMU build or machine type)" : "")",
+                            at: dataStart - 4)
                     }
                     let record = try readStruct(desc, version: desc.version)
                     section.content = .device(record)
@@ -582,6 +640,30 @@ private struct SectionReader {
         }
     }
 
+    /// What follows the end-of-stream byte (0x00) at `eofOffset`: the stream's own vmdesc
+    /// (0x06, be32 length, JSON), right after it; with a vmdesc supplied separately, a vmdesc
+    /// (whole or cut) or the end of the file. Anything else means the sections were not read
+    /// as they were written (a corrupt stream, or a vmdesc that is not this stream's), and a
+    /// byte 0x00 inside them was taken for the end.
+    mutating func checkAfterEOF(_ eofOffset: Int) throws(StreamAnalysisError) {
+        let next = eofOffset + 1
+        if let marker = vmdescMarkerOffset {
+            guard marker == next else {
+                throw error(
+                    "the end-of-stream byte (0x00) at offset \(eofOffset) is not followed by the vmdesc, which starts at offset \(marker): the \(marker - next) bytes between them belong to sections that were not read as written",
+                    at: eofOffset)
+            }
+            return
+        }
+        guard next < total else { return }
+        try need(1, "the vmdesc marker or the end of the file")
+        guard buf[next] == vmdescMarker else {
+            throw error(
+                "expected the end of the file or a vmdesc (byte 0x06) after the end-of-stream byte (0x00) at offset \(eofOffset), found 0x\(analysisHex(UInt64(buf[next]), width: 2)) and \(total - next - 1) more bytes: the description given with --vmdesc is not this stream's (another QEMU build or machine type), or the stream is corrupt",
+                at: next)
+        }
+    }
+
     mutating func readConfiguration(into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         sectionLabel = "configuration"
         if let desc = catalog.configuration {
@@ -633,6 +715,17 @@ private struct SectionReader {
         throws(StreamAnalysisError)
     {
         let start = pos
+        // The machine type is `len` bytes (VMSTATE_VBUFFER_ALLOC_UINT32); the vmdesc records
+        // the length of its own stream's name, which another stream's need not have.
+        if let described = desc.fields.first(where: { $0.name == "name" })?.size, described >= 0 {
+            try need(4, "the length of the machine type name")
+            let length = Int(analysisLoadBE32(buf, pos))
+            if length != described {
+                throw error(
+                    "the machine type name is \(length) bytes long, but the vmdesc describes a name of \(described) bytes\(vmdescMarkerOffset == nil ? ": the description given with --vmdesc is not this stream's (another QEMU build or machine type)" : "")",
+                    at: pos)
+            }
+        }
         let record = try readStruct(desc, version: desc.version)
         if case .bytes(let name)? = record["name"] {
             analysis.machineType = String(decoding: name, as: UTF8.self)

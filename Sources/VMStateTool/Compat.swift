@@ -42,6 +42,14 @@ struct Compat: ParsableCommand {
             has no minimum_version_id, so that rule is not checked then, and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version (else a warning).
 
+            A stream also gives the machine type it was saved by (its configuration \
+            section). Against a stream or -dump-vmstate file of another machine type that is \
+            a problem (machine-type), since QEMU refuses the stream; two -dump-vmstate files \
+            of different machine types only warn. A -dump-vmstate file lists device classes, \
+            not the devices of one machine: instances (-smp 2, a second NIC), which devices a \
+            machine has, and RAM blocks are compared only stream against stream (vmstate \
+            diff shows the RAM blocks).
+
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
             "field" (only when there is one), "kind" and "message". Kinds:
@@ -58,6 +66,7 @@ struct Compat: ParsableCommand {
               description-renamed  a nested description has another name in NEW
               entry-missing        another entry of an OLD section/description is absent in NEW
               field-added          NEW reads a field that OLD does not save
+              machine-type         the machine types differ (a side is a stream)
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input, 64 usage error.
             """
@@ -126,6 +135,9 @@ struct Compat: ParsableCommand {
             checker.newLabel = reverse ? "OLD" : "NEW"
             checker.oldIsVMDesc = (reverse ? newSet : oldSet).format == .vmdesc
             checker.newIsVMDesc = (reverse ? oldSet : newSet).format == .vmdesc
+            var machines = (try machineType(old, oldSet), try machineType(new, newSet))
+            if reverse { machines = (machines.1, machines.0) }
+            (checker.oldMachine, checker.newMachine) = machines
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
@@ -146,5 +158,18 @@ struct Compat: ParsableCommand {
             Stdout.write(escapingControlCharacters(report.text(oldLabel: o, newLabel: n), keepingNewlines: true))
         }
         if !report.isCompatible { throw ExitCode(1) }
+    }
+
+    /// The machine type of an input: a stream's configuration section, a dump's
+    /// "vmschkmachine"; nil for a vmdesc JSON file (it does not record one).
+    func machineType(_ path: String, _ set: DescriptionSet) throws -> CompatChecker.MachineType? {
+        if try isStreamFile(path) {
+            do {
+                return .stream(try StreamAnalysis.configurationMachineType(StreamBytes(contentsOfFile: path)))
+            } catch let e as StreamAnalysisError {
+                throw InputFileError(description: "\(path): \(e)")
+            }
+        }
+        return set.machine.map { .dump($0) }
     }
 }

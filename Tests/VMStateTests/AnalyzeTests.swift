@@ -267,6 +267,70 @@ import VMStateAnalysis
         #expect(e.message.contains("truncated"))
     }
 
+    /// What follows the end-of-stream byte is checked: a stream misread (here bytes slipped in,
+    /// or a description that is not the stream's) does not end silently at some byte 0x00.
+    @Test func afterTheEndOfStreamByte() throws {
+        let data = try pcBiosBytes()
+        let a = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
+        let eof = a.endOffset
+        #expect(data[eof] == 0 && data[eof + 1] == 0x06)
+        // Three bytes between EOF and the vmdesc.
+        let slipped = Array(data[...eof]) + [0, 0, 0] + Array(data[(eof + 1)...])
+        let e1 = try #require(streamError(slipped))
+        #expect(e1.offset == eof)
+        #expect(
+            e1.message
+                == "the end-of-stream byte (0x00) at offset \(eof) is not followed by the vmdesc, which starts at offset \(eof + 4): the 3 bytes between them belong to sections that were not read as written"
+        )
+        // With --vmdesc: the end of the file, or a vmdesc, may follow; nothing else.
+        #expect(streamError(Array(data[...eof]), options: .init(vmdesc: a.vmdesc)) == nil)
+        #expect(streamError(Array(data[...(eof + 100)]), options: .init(vmdesc: a.vmdesc)) == nil)
+        let trailing = Array(data[...eof]) + [0x55, 0x66]
+        let e2 = try #require(streamError(trailing, options: .init(vmdesc: a.vmdesc)))
+        #expect(e2.offset == eof + 1)
+        #expect(
+            e2.message
+                == "expected the end of the file or a vmdesc (byte 0x06) after the end-of-stream byte (0x00) at offset \(eof), found 0x55 and 1 more bytes: the description given with --vmdesc is not this stream's (another QEMU build or machine type), or the stream is corrupt"
+        )
+    }
+
+    /// A description from another stream (--vmdesc): a machine type name of another length, or
+    /// a device section of another version, is said as such.
+    @Test func aVMDescThatIsNotTheStreams() throws {
+        let dir = TestPaths.qemu10Fixtures
+        let own = try TestPaths.readBytes(dir + "/pc-bios/stream.bin")  // pc-i440fx-10.0
+        let other = try TestPaths.readBytes(dir + "/pc-9.2/stream.bin")  // pc-i440fx-9.2
+        let vmdesc = try StreamAnalysis.readVMDesc(StreamBytes(own)).0
+        let e = try #require(streamError(other, options: .init(vmdesc: vmdesc)))
+        #expect(e.offset == 9 && e.section == "configuration")
+        #expect(
+            e.message
+                == "the machine type name is 13 bytes long, but the vmdesc describes a name of 14 bytes: the description given with --vmdesc is not this stream's (another QEMU build or machine type)"
+        )
+        // A device whose version differs: the 7.2 stream's "timer" section read with a vmdesc
+        // that says version 3.
+        let stream72 = try pcBiosBytes()
+        var doc = try StreamAnalysis.readVMDesc(StreamBytes(stream72)).0
+        guard case .object(var top) = doc, case .array(var devices)? = top["devices"],
+            let i = devices.firstIndex(where: { $0.objectValue?["name"] == "timer" }),
+            case .object(var timer) = devices[i]
+        else {
+            Issue.record("no timer in the vmdesc")
+            return
+        }
+        #expect(timer["version"] == 2)
+        timer["version"] = 3
+        devices[i] = .object(timer)
+        top["devices"] = .array(devices)
+        doc = .object(top)
+        let v = try #require(streamError(stream72, options: .init(vmdesc: doc)))
+        #expect(v.section == "\"timer\" (section id 0, instance 0)")
+        #expect(
+            v.message
+                == "the section has version 2, but the vmdesc describes version 3: the description given with --vmdesc is not this stream's (another QEMU build or machine type)"
+        )
+    }
+
     @Test func corruptVMDesc() throws {
         var data = try pcBiosBytes()
         let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))

@@ -360,7 +360,7 @@ import VMStateAnalysis
             CompatFinding.Kind.allCases.map(\.rawValue) == [
                 "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
-                "description-renamed", "entry-missing", "field-added",
+                "description-renamed", "entry-missing", "field-added", "machine-type",
             ])
     }
 }
@@ -415,6 +415,49 @@ struct CompatCLITests {
         #expect(
             bad.stderr
                 == "vmstate compat: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n"
+        )
+    }
+
+    /// A stream gives the machine type it was saved by; QEMU refuses another (and a stream
+    /// without a configuration section where its machine type sends one).
+    @Test func streamsMachineTypeAgainstTheLoader() throws {
+        let stream72 = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let dump72 = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let dump10 = TestPaths.qemu10Fixtures + "/dump-vmstate-pc.json"
+        // The same machine type (pc-i440fx-7.2): compatible, as before.
+        let same = try Tool.run(["compat", stream72, dump72])
+        #expect(same.status == 0)
+        #expect(same.stdout.hasSuffix("\ncompatible: state saved by OLD loads into NEW\n"))
+        #expect(!same.stdout.contains("machine-type"))
+        // Against QEMU 10.0's pc (pc-i440fx-10.0): refused, whatever the descriptions say.
+        let other = try Tool.run(["compat", "--json", stream72, dump10])
+        #expect(other.status == 1)
+        let findings = try #require(try JSONValue(parsing: other.stdout).arrayValue)
+        #expect(
+            findings.first == [
+                "section": "configuration", "description": nil, "kind": "machine-type",
+                "message":
+                    "OLD was saved by machine type \"pc-i440fx-7.2\" and NEW is \"pc-i440fx-10.0\": QEMU refuses it (\"Machine type received is 'pc-i440fx-7.2' and local is 'pc-i440fx-10.0'\")",
+            ])
+        // A machine type up to 2.3 has no configuration section.
+        let old = TestPaths.qemuFixtures + "/pc-2.3/stream.bin"
+        let noConfiguration = try Tool.run(["compat", old, stream72])
+        #expect(noConfiguration.status == 1)
+        #expect(
+            noConfiguration.stdout.contains(
+                "section \"configuration\": OLD's stream has no configuration section (a machine type up to 2.3), which NEW's machine type \"pc-i440fx-7.2\" expects: QEMU refuses it (\"Configuration section missing\") [machine-type]\n"
+            ))
+        // `{}` is neither a vmdesc nor a -dump-vmstate file.
+        let empty = "/tmp/vmstate-compat-empty-\(getpid()).json"
+        let fd = open(empty, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = write(fd, "{}", 2)
+        close(fd)
+        defer { unlink(empty) }
+        let bad = try Tool.run(["compat", stream72, empty])
+        #expect(bad.status == 2)
+        #expect(
+            bad.stderr
+                == "vmstate compat: error: NEW (\(empty)) (top level): an empty object: neither a vmdesc (with a \"devices\" list) nor a -dump-vmstate file (device entries and \"vmschkmachine\")\n"
         )
     }
 }
