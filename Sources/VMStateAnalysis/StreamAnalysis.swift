@@ -147,6 +147,10 @@ public struct StreamAnalysis: Sendable {
         }
     }
 
+    /// The end of the errors for a stream without a (whole) vmdesc: what `analyze` and `diff`
+    /// can be given instead.
+    package static let vmdescHint = "(pass a description with --vmdesc)"
+
     /// Checks the magic and version at the start of a stream.
     public static func checkHeader(_ bytes: StreamBytes) throws(StreamAnalysisError) {
         let window = bytes.makeWindow()
@@ -246,7 +250,7 @@ public struct StreamAnalysis: Sendable {
                         throw StreamAnalysisError(
                             offset: n,
                             message:
-                                "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, but the file ends after \(available): the stream is truncated"
+                                "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, but the file ends after \(available): the stream is truncated \(StreamAnalysis.vmdescHint)"
                         )
                     }
                     return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
@@ -254,7 +258,7 @@ public struct StreamAnalysis: Sendable {
                 throw StreamAnalysisError(
                     offset: n,
                     message:
-                        "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)"
+                        "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one \(StreamAnalysis.vmdescHint)"
                 )
             }
         }

@@ -68,6 +68,16 @@ func withBadInputHandling<T>(_ command: String, _ body: () throws -> T) throws -
     }
 }
 
+/// `e` with the hint at the end of a missing or cut vmdesc's message (pass --vmdesc) replaced
+/// by `hint`, where --vmdesc is not the way out.
+func replacingVMDescHint(_ e: StreamAnalysisError, with hint: String) -> StreamAnalysisError {
+    var e = e
+    if e.message.hasSuffix(StreamAnalysis.vmdescHint) {
+        e.message = e.message.dropLast(StreamAnalysis.vmdescHint.count) + hint
+    }
+    return e
+}
+
 /// A file the tool cannot use, with the file named in the message.
 struct InputFileError: AnalysisInputError {
     var description: String
@@ -92,15 +102,31 @@ func readJSONFile(_ path: String) throws -> JSONValue {
 func loadVMDescOption(_ path: String) throws -> JSONValue {
     let bytes = try StreamBytes(contentsOfFile: path)
     if startsWithStreamMagic(bytes) {
-        return try StreamAnalysis.readVMDesc(bytes).0
+        do {
+            return try StreamAnalysis.readVMDesc(bytes).0
+        } catch {
+            throw InputFileError(
+                description:
+                    "--vmdesc \(path): \(replacingVMDescHint(error, with: "(the description must come from a complete stream, or a vmdesc JSON file)"))"
+            )
+        }
     }
-    return try bytes.withUnsafeBytes { buf in
+    let json = try bytes.withUnsafeBytes { buf in
         do {
             return try JSONValue(parsing: buf)
         } catch let e as JSONParseError {
             throw InputFileError(description: "--vmdesc \(path): \(e)")
         }
     }
+    // A vmdesc has "page_size" and "devices"; a -dump-vmstate file has device classes and
+    // "vmschkmachine", and no sizes of what one save wrote.
+    if let top = json.objectValue, top["page_size"] == nil, top["vmschkmachine"] != nil || top["devices"] == nil {
+        throw InputFileError(
+            description:
+                "--vmdesc \(path): not a vmdesc (no \"page_size\" and \"devices\")\(top["vmschkmachine"] != nil ? ", but a -dump-vmstate file, which lists device classes rather than what one save wrote" : ""): give the vmdesc JSON of a stream of the same build, or that stream"
+        )
+    }
+    return json
 }
 
 /// A progress bar on stderr, shown only when stderr is a terminal, the input is large, and
@@ -168,6 +194,10 @@ func loadDescriptionSet(_ path: String, label: String, elementSizes: Bool) throw
         do {
             json = try StreamAnalysis.readVMDesc(StreamBytes(contentsOfFile: path)).0
         } catch let e as StreamAnalysisError {
+            // Here a stream stands for its vmdesc: without one, another file must stand in.
+            let e = replacingVMDescHint(
+                e,
+                with: "(give its description in its place: a vmdesc JSON file, or a complete stream of the same build)")
             throw InputFileError(description: "\(label) (\(path)): \(e)")
         }
     } else {

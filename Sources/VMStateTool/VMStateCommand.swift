@@ -18,4 +18,10 @@ struct VMStateCommand: ParsableCommand {
         if Analyze.runPlain(Array(CommandLine.arguments.dropFirst())) { return }
         main(nil)
     }
+
+    /// No subcommand: a usage error (exit 64, the usage on stderr), as the help text says;
+    /// `vmstate --help` prints the help.
+    func run() throws {
+        throw ValidationError("missing a subcommand (analyze, diff, compat, schema or lint)")
+    }
 }

@@ -91,4 +91,39 @@ struct AnalyzeCLITests {
         #expect(json.status == 0)
         #expect(json.stdout.contains("\"0000:00:01.0/\\u001b[IX3 (14)\": {"))
     }
+
+    /// Where --vmdesc is not the way out, the message says what is.
+    @Test func hintsForStreamsWithoutTheirDescription() throws {
+        let stream = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let bytes = try TestPaths.readBytes(stream)
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-cut-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: cut) }
+        try Data(bytes[..<100_000]).write(to: cut)
+        let expectedEnd =
+            "at byte offset 100000 (0x186a0): expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one"
+        let analyze = try Tool.run(["analyze", cut.path])
+        #expect(analyze.stderr == "vmstate analyze: error: \(expectedEnd) (pass a description with --vmdesc)\n")
+        let compat = try Tool.run(["compat", stream, cut.path])
+        #expect(compat.status == 2)
+        #expect(
+            compat.stderr
+                == "vmstate compat: error: NEW (\(cut.path)): \(expectedEnd) (give its description in its place: a vmdesc JSON file, or a complete stream of the same build)\n"
+        )
+        let asVMDesc = try Tool.run(["analyze", "--vmdesc", cut.path, stream])
+        #expect(
+            asVMDesc.stderr
+                == "vmstate analyze: error: --vmdesc \(cut.path): \(expectedEnd) (the description must come from a complete stream, or a vmdesc JSON file)\n"
+        )
+        let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let dumpAsVMDesc = try Tool.run(["analyze", "--vmdesc", dump, cut.path])
+        #expect(dumpAsVMDesc.status == 2)
+        #expect(
+            dumpAsVMDesc.stderr
+                == "vmstate analyze: error: --vmdesc \(dump): not a vmdesc (no \"page_size\" and \"devices\"), but a -dump-vmstate file, which lists device classes rather than what one save wrote: give the vmdesc JSON of a stream of the same build, or that stream\n"
+        )
+        // No subcommand at all is a usage error.
+        let bare = try Tool.run([])
+        #expect(bare.status == 64)
+        #expect(bare.stderr.hasPrefix("Error: missing a subcommand (analyze, diff, compat, schema or lint)\n"))
+    }
 }
