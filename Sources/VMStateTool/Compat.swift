@@ -11,8 +11,9 @@ struct Compat: ParsableCommand {
             descriptions it was saved with). The rules are those of QEMU 10.0's \
             scripts/vmstate-static-checker.py: sections missing in NEW, \
             version_id lowered, minimum_version_id raised above OLD's version_id, fields \
-            missing, renamed, reordered or resized ("unused" space may be split into fields \
-            of the same total size, and the reverse; an array counts as its "size" times its \
+            missing, renamed, reordered or resized ("unused" space, "unused[N]" in a vmdesc, \
+            may be split into fields of the same total size, and the reverse; an array counts \
+            as its "size" times its \
             "num", which -dump-vmstate of QEMU 8.1 and later writes), subsections missing, \
             nested descriptions missing or renamed. The names QEMU renamed without changing \
             the bytes (the script's tables: sections "ICH9 LPC" and "e1000-82540em", fields \
@@ -40,7 +41,9 @@ struct Compat: ParsableCommand {
             descriptions both sides have are compared (warnings list the others); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
             has no minimum_version_id, so that rule is not checked then, and a field it has \
-            that OLD lacks is a problem only when NEW saved OLD's version (else a warning).
+            that OLD lacks is a problem only when NEW saved OLD's version (else a warning). \
+            With OLD a vmdesc, a nested description's version is not compared (QEMU loads it \
+            at NEW's own version); its fields are.
 
             A stream also gives the machine type it was saved by (its configuration \
             section). Against a stream or -dump-vmstate file of another machine type that is \

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VMState
 import VMStateAnalysis
@@ -459,5 +460,39 @@ struct CompatCLITests {
             bad.stderr
                 == "vmstate compat: error: NEW (\(empty)) (top level): an empty object: neither a vmdesc (with a \"devices\" list) nor a -dump-vmstate file (device entries and \"vmschkmachine\")\n"
         )
+    }
+
+    /// Two vmdescs (what two saves wrote): a field that became unused space keeps its bytes
+    /// (QEMU names repeated fields "unused[N]" in a vmdesc), and a nested description QEMU
+    /// loads at NEW's own version is not a version problem when the fields agree.
+    @Test func vmdescUnusedSpaceAndNestedVersions() throws {
+        func vmdesc(_ middle: String, nestedVersion: Int) -> String {
+            """
+            {"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [
+              {"name": "a", "type": "uint32", "size": 4},
+              \(middle),
+              {"name": "unused[1]", "type": "unused_buffer", "size": 2},
+              {"name": "inner", "type": "struct", "size": 4, "struct": {"vmsd_name": "inner", "version": \(nestedVersion), "fields": [
+                {"name": "x", "type": "uint32", "size": 4}]}}]}]}
+            """
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-vmdesc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let old = dir.appendingPathComponent("old.json").path
+        let new = dir.appendingPathComponent("new.json").path
+        try vmdesc(#"{"name": "pending", "type": "bool", "size": 1}"#, nestedVersion: 7)
+            .write(toFile: old, atomically: false, encoding: .utf8)
+        try vmdesc(#"{"name": "unused[0]", "type": "unused_buffer", "size": 1}"#, nestedVersion: 6)
+            .write(toFile: new, atomically: false, encoding: .utf8)
+        let r = try Tool.run(["compat", old, new])
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout == "compatible: state saved by OLD loads into NEW\n")
+        // Two bytes of unused space where OLD has one byte: a real problem.
+        try vmdesc(#"{"name": "unused[0]", "type": "unused_buffer", "size": 2}"#, nestedVersion: 6)
+            .write(toFile: new, atomically: false, encoding: .utf8)
+        let bigger = try Tool.run(["compat", old, new])
+        #expect(bigger.status == 1)
+        #expect(bigger.stdout.contains("[unused-size]"))
     }
 }
