@@ -56,6 +56,19 @@ public struct StreamAnalysis: Sendable {
 
     /// Reads a stream. Throws `StreamAnalysisError` when it is not a readable QEMU stream.
     package init(bytes: StreamBytes, options: Options = Options()) throws(StreamAnalysisError) {
+        var failure: StreamAnalysisError?
+        try self.init(readingAsFarAsPossible: bytes, options: options, failure: &failure)
+        if let failure { throw failure }
+    }
+
+    /// Reads a stream as far as it goes, for a view of a stream that fails part way (a stream
+    /// cut short, read with `options.vmdesc`): the sections read whole before the failure, the
+    /// RAM read so far, and the failure in `failure` (nil when the whole stream was read; then
+    /// this is ``init(bytes:options:)``). Throws, as that does, when the header or the vmdesc
+    /// cannot be read: there is nothing to show then.
+    package init(
+        readingAsFarAsPossible bytes: StreamBytes, options: Options = Options(), failure: inout StreamAnalysisError?
+    ) throws(StreamAnalysisError) {
         self.bytes = bytes
         try StreamAnalysis.checkHeader(bytes)
         let json: JSONValue
@@ -71,7 +84,12 @@ public struct StreamAnalysis: Sendable {
         rules = catalog.rules
         var reader = SectionReader(
             bytes: bytes, catalog: catalog, options: options, vmdescMarkerOffset: vmdescLocation?.markerOffset)
-        try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
+        do {
+            try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
+            failure = nil
+        } catch {
+            failure = error
+        }
     }
 
     /// Reads the stream again from the start, calling `visit` for every RAM page record as it
@@ -482,6 +500,13 @@ private struct SectionReader {
         var lastSectionID: UInt32? = nil
         var ram: [UInt32: RAMSection] = [:]
         var ramBlock: [UInt32: Int32] = [:]  // the block a CONTINUE page refers to
+        // Fold the iterative RAM state into its section entries: at the end of the stream, and
+        // when reading stops at an error (what was read, for ``init(readingAsFarAsPossible:options:failure:)``).
+        defer {
+            for (id, r) in ram {
+                if let i = index[id] { analysis.sections[i].content = .ram(r) }
+            }
+        }
         while true {
             sectionLabel = nil
             path = []
@@ -491,10 +516,6 @@ private struct SectionReader {
             case sectionEOF:
                 try checkAfterEOF(typeOffset)
                 analysis.endOffset = typeOffset
-                // Fold the iterative RAM state into its section entries.
-                for (id, r) in ram {
-                    if let i = index[id] { analysis.sections[i].content = .ram(r) }
-                }
                 options.progress?(total)
                 return
             case configurationMarker:

@@ -31,6 +31,13 @@ public struct TreeView: Sendable {
 
     /// Renders the view, handing text to `write` in pieces.
     public func render(_ analysis: StreamAnalysis, write: (String) -> Void) {
+        render(analysis, stoppedBy: nil, write: write)
+    }
+
+    /// The same for an analysis that stopped at `failure` (``StreamAnalysis/init(readingAsFarAsPossible:options:failure:)``):
+    /// the sections read whole before it, and where reading stopped instead of the end of the
+    /// stream. The caller reports `failure` itself.
+    package func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, write: (String) -> Void) {
         var lines: [String] = []
         func flush() {
             if !lines.isEmpty {
@@ -50,7 +57,14 @@ public struct TreeView: Sendable {
             desc += ", vmdesc supplied separately"
         }
         lines.append(desc)
-        lines.append("\(analysis.sections.count) sections, end of stream at \(analysisHexOffset(analysis.endOffset))")
+        if let failure {
+            lines.append(
+                "\(analysis.sections.count) sections read, then reading stopped at \(analysisHexOffset(failure.offset)) (the error follows on stderr)"
+            )
+        } else {
+            lines.append(
+                "\(analysis.sections.count) sections, end of stream at \(analysisHexOffset(analysis.endOffset))")
+        }
         for section in analysis.sections {
             lines.append("")
             var head =

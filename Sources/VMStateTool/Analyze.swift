@@ -95,8 +95,14 @@ struct Analyze: ParsableCommand {
             if bar.enabled { options.progress = { bar.update($0) } }
             if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
             let analysis: StreamAnalysis
+            // --tree shows the sections read before a failure (a stream cut short), then fails.
+            var failure: StreamAnalysisError?
             do {
-                analysis = try StreamAnalysis(bytes: bytes, options: options)
+                if tree {
+                    analysis = try StreamAnalysis(readingAsFarAsPossible: bytes, options: options, failure: &failure)
+                } else {
+                    analysis = try StreamAnalysis(bytes: bytes, options: options)
+                }
             } catch {
                 bar.finish()
                 throw error
@@ -105,8 +111,11 @@ struct Analyze: ParsableCommand {
             if tree {
                 let view = TreeView(maxBytes: maxBytes)
                 // (Names and strings from the stream and its vmdesc can hold control characters.)
-                view.render(analysis) { Stdout.write(escapingControlCharacters($0, keepingNewlines: true)) }
+                view.render(analysis, stoppedBy: failure) {
+                    Stdout.write(escapingControlCharacters($0, keepingNewlines: true))
+                }
                 Stdout.flush()
+                if let failure { throw failure }
                 return
             }
             // With --memory, the stream is read a second time, each page printed as it is read.

@@ -126,4 +126,39 @@ struct AnalyzeCLITests {
         #expect(bare.status == 64)
         #expect(bare.stderr.hasPrefix("Error: missing a subcommand (analyze, diff, compat, schema or lint)\n"))
     }
+
+    /// `--tree --vmdesc` of a stream cut short shows the sections read before the cut, then
+    /// fails with where and why it stopped.
+    @Test func treeOfACutStreamShowsTheSectionsBeforeTheCut() throws {
+        let stream = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let bytes = try TestPaths.readBytes(stream)
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-cut-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: cut) }
+        try Data(bytes[..<504_000]).write(to: cut)
+        let r = try Tool.run(["analyze", "--tree", "--vmdesc", stream, cut.path])
+        #expect(r.status == 2)
+        #expect(
+            r.stdout.hasPrefix(
+                """
+                QEMU migration stream \(cut.path): format version 3, 504000 bytes
+                machine type: pc-i440fx-7.2
+                page size: 4096, vmdesc supplied separately
+                28 sections read, then reading stopped at 0x7b0be (the error follows on stderr)
+
+                ram (section 2, instance 0, version 4)  @0x1a
+
+                """))
+        #expect(
+            r.stdout.hasSuffix(
+                """
+
+                i2c_bus (section 29, instance 0, version 1)  vmsd "i2c_bus" v1  @0x7ad50 +22
+                    saved_address  uint8  0xff = 255
+
+                """))
+        #expect(
+            r.stderr
+                == "vmstate analyze: error: at byte offset 503998 (0x7b0be), section \"0000:00:01.3/piix4_pm\" (section id 30, instance 0), field acpi_pci_hotplug.acpi_pcihp_pci_status[57]/down: expected a uint32 value (4 bytes), but the stream ends after 2 more bytes\n"
+        )
+    }
 }
