@@ -484,6 +484,16 @@ private struct CompatRun {
         }
     }
 
+    /// Whether a vmdesc field whose "name[i]" was read as QEMU's suffix for a repeated name
+    /// (`vmdesc_index` i, name "name") is in fact the other side's field of that whole name: a
+    /// field named "port.ifs[0]" in C (ahci), alone in its description, keeps that name in a
+    /// vmdesc too.
+    func sameIndexedName(_ s: JSONObject, _ sn: String, _ d: JSONObject, _ dn: String) -> Bool {
+        if let i = s["vmdesc_index"]?.int64Value, dn == "\(sn)[\(i)]" { return true }
+        if let i = d["vmdesc_index"]?.int64Value, sn == "\(dn)[\(i)]" { return true }
+        return false
+    }
+
     /// Whether a field is "unused" space (VMSTATE_UNUSED): named "unused" in `-dump-vmstate`,
     /// and "unused[N]" in a vmdesc when a description has more than one (QEMU makes repeated
     /// field names unique there with the index among them).
@@ -773,7 +783,7 @@ private struct CompatRun {
             }
 
             let sn = try name(s, oldSide), dn = try name(d, newSide)
-            if !checker.namesMatch(scope: desc, sn, dn) {
+            if !checker.namesMatch(scope: desc, sn, dn) && !sameIndexedName(s, sn, d, dn) {
                 if try newSkips(d, inOwnList: dOuter.isEmpty) {
                     // NEW does not read this field at OLD's version: added with a new version.
                     fetchOld = false
@@ -845,7 +855,13 @@ private struct CompatRun {
                             "size changed from \(byteCount(ts)) (\(ns) × \(byteCount(ss))) in \(oldSide) to \(byteCount(td)) (\(nd) × \(byteCount(ds))) in \(newSide)"
                         )
                     }
-                } else if ss != ds {
+                } else if ss != ds
+                    // A -dump-vmstate size of 0 is a field whose VMStateInfo decides how many
+                    // bytes it writes (msix state, ...): a vmdesc's size, what was written, is
+                    // not comparable with it.
+                    && !(checker.oldIsVMDesc && !checker.newIsVMDesc && ds == 0)
+                    && !(checker.newIsVMDesc && !checker.oldIsVMDesc && ss == 0)
+                {
                     misaligned = true
                     add(
                         sec, desc, sn, .size,

@@ -560,7 +560,17 @@ private func compareDescriptions(
             return (n == 0 ? name : "\(name)#\(n + 1)", name, f)
         }
     }
-    let fa = keyed(a), fb = keyed(b)
+    var fa = keyed(a), fb = keyed(b)
+    // A vmdesc field read as "name" with QEMU's index for a repeated name (vmdesc_index i) may
+    // be the other side's field whose own name is "name[i]" (ahci's "port.ifs[0]").
+    func literalNames(_ list: inout [(key: String, name: String, field: JSONObject)], other: Set<String>) {
+        for k in list.indices {
+            guard let i = list[k].field["vmdesc_index"]?.int64Value, !other.contains(list[k].key) else { continue }
+            if other.contains("\(list[k].name)[\(i)]") { list[k].key = "\(list[k].name)[\(i)]" }
+        }
+    }
+    literalNames(&fa, other: Set(fb.map(\.key)))
+    literalNames(&fb, other: Set(fa.map(\.key)))
     var bIndex: [String: Int] = [:]
     for (i, f) in fb.enumerated() { bIndex[f.key] = i }
     let aKeys = Set(fa.map(\.key))
@@ -580,7 +590,9 @@ private func compareDescriptions(
                 x[attr] = nil
                 y[attr] = nil
             }
-            if x["Description"] != nil || y["Description"] != nil {
+            // -dump-vmstate's size 0: a field whose VMStateInfo decides how many bytes it writes
+            // (msix state, ...), which only the vmdesc's size says.
+            if x["Description"] != nil || y["Description"] != nil || x["size"] == 0 || y["size"] == 0 {
                 x["size"] = nil
                 y["size"] = nil
             }

@@ -495,4 +495,34 @@ struct CompatCLITests {
         #expect(bigger.status == 1)
         #expect(bigger.stdout.contains("[unused-size]"))
     }
+
+    /// A vmdesc against a -dump-vmstate file: a field whose own name ends in "[0]" (ahci's
+    /// "port.ifs[0]", which QEMU writes as it is when it is the only one of its name), and a
+    /// field whose VMStateInfo decides its size (-dump-vmstate: size 0; the vmdesc: what it
+    /// wrote), as in QEMU 7.2's and 10.0's own q35 and e1000e streams against their dumps.
+    @Test func vmdescAgainstDumpLiteralIndexAndInfoSizes() throws {
+        let vmdesc = """
+            {"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [
+              {"name": "port.ifs[0]", "type": "struct", "size": 4, "struct": {"vmsd_name": "ide_drive", "version": 1, "fields": [{"name": "x", "type": "uint32", "size": 4}]}},
+              {"name": "msix", "type": "msix state", "size": 81}]}]}
+            """
+        let dump = """
+            {"vmschkmachine": {"Name": "m"}, "dev": {"Name": "dev", "version_id": 1, "minimum_version_id": 1, "Description": {"name": "dev", "version_id": 1, "minimum_version_id": 1, "Fields": [
+              {"field": "port.ifs[0]", "version_id": 0, "field_exists": false, "size": 984, "Description": {"name": "ide_drive", "version_id": 1, "minimum_version_id": 1, "Fields": [{"field": "x", "version_id": 0, "field_exists": false, "size": 4}]}},
+              {"field": "msix", "version_id": 0, "field_exists": false, "size": 0}]}}}
+            """
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-literal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let v = dir.appendingPathComponent("vmdesc.json").path
+        let d = dir.appendingPathComponent("dump.json").path
+        try vmdesc.write(toFile: v, atomically: false, encoding: .utf8)
+        try dump.write(toFile: d, atomically: false, encoding: .utf8)
+        let compat = try Tool.run(["compat", v, d])
+        #expect(compat.status == 0)
+        #expect(compat.stdout.hasSuffix("\ncompatible: state saved by OLD loads into NEW\n"))
+        let diff = try Tool.run(["diff", v, d])
+        #expect(diff.status == 0)
+        #expect(diff.stdout.hasSuffix("\ndescriptions are equal\n"))
+    }
 }
