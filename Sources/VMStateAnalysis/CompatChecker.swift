@@ -409,7 +409,14 @@ private struct CompatRun {
         guard isStream(saver) || isStream(loader) else { return }
         let saved = name(saver), local = name(loader)
         if let saved, let local {
-            if !local.utf8.starts(with: saved.utf8) {
+            if !QEMUStreamRules.forMachine(local, version: .qemu7_2).configuration {
+                // A machine type up to 2.3 expects no configuration section: its loader reads
+                // the section's byte 0x07 as a section type before any name is compared.
+                add(
+                    "configuration", nil, nil, .machineType,
+                    "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section, which \(newSide)'s machine type \"\(local)\" (2.3 or older) does not expect: QEMU refuses it (\"Unknown savevm section type 7\")"
+                )
+            } else if !local.utf8.starts(with: saved.utf8) {
                 add(
                     "configuration", nil, nil, .machineType,
                     "\(oldSide) was saved by machine type \"\(saved)\" and \(newSide) is \"\(local)\": QEMU refuses it (\"Machine type received is '\(saved)' and local is '\(local)'\")"
@@ -425,7 +432,7 @@ private struct CompatRun {
         } else if let saved, local == nil {
             add(
                 "configuration", nil, nil, .machineType,
-                "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section; \(newSide)'s stream has none (a machine type up to 2.3), so \(newSide)'s QEMU reads that section as an unknown one"
+                "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section; \(newSide)'s stream has none (a machine type up to 2.3), so \(newSide)'s QEMU refuses it (\"Unknown savevm section type 7\")"
             )
         }
     }

@@ -590,12 +590,15 @@ private struct SectionReader {
                 let s = analysis.sections[i]
                 sectionLabel = Self.label(s.name, id, s.instanceID)
                 if var r = ram[id] {
-                    ram[id] = nil
+                    ram[id] = nil  // (r held once: no copy of its arrays while pages are added)
                     var current = ramBlock[id] ?? -1
                     ramSectionID = id
+                    // Put back also when the part fails: a view of what was read shows it.
+                    defer {
+                        ram[id] = r
+                        ramBlock[id] = current
+                    }
                     try readRAMPart(&r, current: &current)
-                    ram[id] = r
-                    ramBlock[id] = current
                 } else if case .htab = s.content {
                     try readHTABPart()
                 } else {
@@ -622,7 +625,7 @@ private struct SectionReader {
                 }
             case subsectionMarker:
                 throw error(
-                    "a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says",
+                    "a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc lists only the subsections its own save wrote: when this stream's save wrote one more there, it takes a description saved with the devices in the same state)" : "")",
                     at: typeOffset)
             case vmdescMarker:
                 throw error("the vmdesc marker (0x06) before the end-of-stream byte (0x00)", at: typeOffset)

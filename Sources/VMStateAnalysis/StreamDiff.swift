@@ -420,7 +420,8 @@ extension StreamDiff {
             if r.lengthA != r.lengthB {
                 let la = r.lengthA.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
                 let lb = r.lengthB.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
-                line += " length A \(la), B \(lb);"
+                line += " length A \(la), B \(lb)"
+                if r.pageCount > 0 { line += ";" }
             }
             if r.pageCount > 0 {
                 line += r.pageCount == 1 ? " 1 page differs: " : " \(r.pageCount) pages differ: "

@@ -59,7 +59,7 @@ public struct TreeView: Sendable {
         lines.append(desc)
         if let failure {
             lines.append(
-                "\(analysis.sections.count) sections read, then reading stopped at \(analysisHexOffset(failure.offset)) (the error follows on stderr)"
+                "\(analysis.sections.count) section\(analysis.sections.count == 1 ? "" : "s") read, then reading stopped at \(analysisHexOffset(failure.offset)) (the error follows on stderr)"
             )
         } else {
             lines.append(

@@ -49,9 +49,10 @@ struct Compat: ParsableCommand {
             section). Against a stream or -dump-vmstate file of another machine type that is \
             a problem (machine-type), since QEMU refuses the stream; two -dump-vmstate files \
             of different machine types only warn. A -dump-vmstate file lists device classes, \
-            not the devices of one machine: instances (-smp 2, a second NIC), which devices a \
-            machine has, and RAM blocks are compared only stream against stream (vmstate \
-            diff shows the RAM blocks).
+            not the devices of one machine: instances (-smp 2, a second NIC) and which devices \
+            a machine has are compared only stream against stream. RAM blocks (-m, a NIC's \
+            option ROM) are not compared by compat at all: vmstate diff of two streams shows \
+            them.
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \

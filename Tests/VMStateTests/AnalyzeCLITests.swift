@@ -156,6 +156,30 @@ struct AnalyzeCLITests {
                     saved_address  uint8  0xff = 255
 
                 """))
+        // Cut inside the RAM: the block list and the pages read before the cut.
+        try Data(bytes[..<200_000]).write(to: cut)
+        let ram = try Tool.run(["analyze", "--tree", "--vmdesc", stream, cut.path])
+        #expect(ram.status == 2)
+        #expect(
+            ram.stdout.hasSuffix(
+                """
+                1 section read, then reading stopped at 0x2fdbd (the error follows on stderr)
+
+                ram (section 2, instance 0, version 4)  @0x1a
+                    blocks (total 0x0000000001082000, 16904 KiB):
+                        pc.ram                 0x0000000001000000  16 MiB
+                        /rom@etc/acpi/tables   0x0000000000020000  128 KiB
+                        pc.bios                0x0000000000040000  256 KiB
+                        pc.rom                 0x0000000000020000  128 KiB
+                        /rom@etc/table-loader  0x0000000000001000  4 KiB
+                        /rom@etc/acpi/rsdp     0x0000000000001000  4 KiB
+                    pages: 4012 records, 39 with data, 3973 filled
+
+                """))
+        #expect(
+            ram.stderr
+                == "vmstate analyze: error: at byte offset 196029 (0x2fdbd), section \"ram\" (section id 2, instance 0), field pc.ram page 0x0000000000fac000: expected the page's data (4096 bytes), but the stream ends after 3971 more bytes\n"
+        )
         #expect(
             r.stderr
                 == "vmstate analyze: error: at byte offset 503998 (0x7b0be), section \"0000:00:01.3/piix4_pm\" (section id 30, instance 0), field acpi_pci_hotplug.acpi_pcihp_pci_status[57]/down: expected a uint32 value (4 bytes), but the stream ends after 2 more bytes\n"

@@ -448,6 +448,13 @@ struct CompatCLITests {
             noConfiguration.stdout.contains(
                 "section \"configuration\": OLD's stream has no configuration section (a machine type up to 2.3), which NEW's machine type \"pc-i440fx-7.2\" expects: QEMU refuses it (\"Configuration section missing\") [machine-type]\n"
             ))
+        // The other way: a loader up to 2.3 takes the configuration section for an unknown one.
+        let intoOld = try Tool.run(["compat", stream72, old])
+        #expect(intoOld.status == 1)
+        #expect(
+            intoOld.stdout.contains(
+                "section \"configuration\": OLD was saved by machine type \"pc-i440fx-7.2\" with a configuration section; NEW's stream has none (a machine type up to 2.3), so NEW's QEMU refuses it (\"Unknown savevm section type 7\") [machine-type]\n"
+            ))
         // `{}` is neither a vmdesc nor a -dump-vmstate file.
         let empty = "/tmp/vmstate-compat-empty-\(getpid()).json"
         let fd = open(empty, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
