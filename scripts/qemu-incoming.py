@@ -33,6 +33,7 @@ def main():
          "-qmp", f"unix:{sock_path},server=on,wait=off"] + qemu_args,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     result = {"status": None, "error": None, "outputs": []}
+    conn = io = None
     try:
         for _ in range(1200):  # up to 60 s on a loaded machine
             if os.path.exists(sock_path) or proc.poll() is not None:
@@ -82,6 +83,14 @@ def main():
         except subprocess.TimeoutExpired:
             pass
     finally:
+        # Closed here, while QEMU's end may be gone: a buffered write flushed at exit would
+        # print "Exception ignored ... BrokenPipeError".
+        for f in (io, conn):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
         try:
             _, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
