@@ -86,6 +86,9 @@ public struct CompatFinding: Sendable, Equatable {
         /// refuses a stream of another machine type, or without a configuration section when
         /// its own machine type sends one.
         case machineType = "machine-type"
+        /// A RAM block OLD's stream sends is missing in NEW's, or has another length there
+        /// (stream against stream only; QEMU: "Unknown ramblock", "Size mismatch").
+        case ramBlock = "ram-block"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -291,6 +294,11 @@ public struct CompatChecker: Sendable {
     public var oldMachine: MachineType?
     /// NEW's machine type, when known.
     public var newMachine: MachineType?
+    /// OLD's RAM blocks (name, used length in bytes), when OLD is a stream; compared with
+    /// ``newRAMBlocks`` when both are known.
+    public var oldRAMBlocks: [RAMBlock]?
+    /// NEW's RAM blocks, when NEW is a stream.
+    public var newRAMBlocks: [RAMBlock]?
 
     /// A checker with `options`.
     public init(options: Options = Options()) {
@@ -437,8 +445,42 @@ private struct CompatRun {
         }
     }
 
+    /// QEMU's RAM block check (ram.c, the RAM section's block list; physmem.c,
+    /// qemu_ram_resize): a block the destination does not have is refused ("Unknown
+    /// ramblock"), and one of another length too ("Size mismatch") unless it is resizeable:
+    /// QEMU makes the fw_cfg blobs resizeable (the `/rom@etc/...` blocks: ACPI tables, table
+    /// loader, RSDP), which load when the new length is within the destination's maximum, a
+    /// number no stream records (a warning then). Blocks only NEW has are not read.
+    mutating func checkRAMBlocks() {
+        guard let saved = checker.oldRAMBlocks, let local = checker.newRAMBlocks else { return }
+        var lengths: [String: UInt64] = [:]
+        for b in local { lengths[b.name] = b.length }
+        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        for b in saved {
+            guard let length = lengths[b.name] else {
+                add(
+                    "ram", nil, nil, .ramBlock,
+                    "RAM block \"\(b.name)\" (\(hex(b.length)) bytes) is not in \(newSide): QEMU refuses it (\"Unknown ramblock \"\(b.name)\", cannot accept migration\")"
+                )
+                continue
+            }
+            guard length != b.length else { continue }
+            if b.name.hasPrefix("/rom@") {
+                report.warnings.append(
+                    "RAM block \"\(b.name)\" is \(hex(b.length)) bytes in \(oldSide) and \(hex(length)) in \(newSide); QEMU resizes this fw_cfg blob on load when \(newSide)'s maximum allows it, which a stream does not record"
+                )
+            } else {
+                add(
+                    "ram", nil, nil, .ramBlock,
+                    "RAM block \"\(b.name)\" is \(hex(b.length)) bytes in \(oldSide) and \(hex(length)) in \(newSide): QEMU refuses it (\"Size mismatch: \(b.name): \(hex(b.length)) != \(hex(length))\")"
+                )
+            }
+        }
+    }
+
     mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         checkMachineTypes()
+        checkRAMBlocks()
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
         for member in o.members {

@@ -50,9 +50,10 @@ struct Compat: ParsableCommand {
             a problem (machine-type), since QEMU refuses the stream; two -dump-vmstate files \
             of different machine types only warn. A -dump-vmstate file lists device classes, \
             not the devices of one machine: instances (-smp 2, a second NIC) and which devices \
-            a machine has are compared only stream against stream. RAM blocks (-m, a NIC's \
-            option ROM) are not compared by compat at all: vmstate diff of two streams shows \
-            them.
+            a machine has are compared only stream against stream, and so are RAM blocks \
+            (-m, a NIC's option ROM): a block OLD sends that NEW lacks, or of another length, \
+            is a problem (ram-block), as QEMU refuses it; the fw_cfg blobs (/rom@etc/...), \
+            which QEMU resizes, only warn.
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
@@ -71,6 +72,7 @@ struct Compat: ParsableCommand {
               entry-missing        another entry of an OLD section/description is absent in NEW
               field-added          NEW reads a field that OLD does not save
               machine-type         the machine types differ (a side is a stream)
+              ram-block            a RAM block missing or of another length (two streams)
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input, 64 usage error.
             """
@@ -142,6 +144,11 @@ struct Compat: ParsableCommand {
             var machines = (try machineType(old, oldSet), try machineType(new, newSet))
             if reverse { machines = (machines.1, machines.0) }
             (checker.oldMachine, checker.newMachine) = machines
+            if try isStreamFile(old) && isStreamFile(new) {
+                var blocks = (try ramBlocks(old), try ramBlocks(new))
+                if reverse { blocks = (blocks.1, blocks.0) }
+                (checker.oldRAMBlocks, checker.newRAMBlocks) = blocks
+            }
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
@@ -162,6 +169,21 @@ struct Compat: ParsableCommand {
             Stdout.write(escapingControlCharacters(report.text(oldLabel: o, newLabel: n), keepingNewlines: true))
         }
         if !report.isCompatible { throw ExitCode(1) }
+    }
+
+    /// A stream's RAM blocks as its RAM section announces them (the stream is read through,
+    /// its pages skipped).
+    func ramBlocks(_ path: String) throws -> [RAMBlock] {
+        do {
+            let analysis = try StreamAnalysis(
+                bytes: StreamBytes(contentsOfFile: path), options: .init(recordPages: false))
+            for section in analysis.sections {
+                if case .ram(let ram) = section.content { return ram.blocks }
+            }
+            return []
+        } catch let e as StreamAnalysisError {
+            throw InputFileError(description: "\(path): \(e)")
+        }
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's

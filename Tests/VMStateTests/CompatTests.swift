@@ -361,7 +361,7 @@ import VMStateAnalysis
             CompatFinding.Kind.allCases.map(\.rawValue) == [
                 "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
-                "description-renamed", "entry-missing", "field-added", "machine-type",
+                "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block",
             ])
     }
 }
@@ -531,5 +531,41 @@ struct CompatCLITests {
         let diff = try Tool.run(["diff", v, d])
         #expect(diff.status == 0)
         #expect(diff.stdout.hasSuffix("\ndescriptions are equal\n"))
+    }
+
+    /// Stream against stream: the RAM blocks OLD sends must be in NEW with the same length, as
+    /// QEMU requires ("Unknown ramblock", "Size mismatch").
+    @Test func streamsRAMBlocks() throws {
+        let pc = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let e1000 = TestPaths.streams + "/e1000/stream.bin"
+        // The NIC's option ROM is a RAM block the machine without the NIC lacks.
+        let rom = try Tool.run(["compat", e1000, pc])
+        #expect(rom.status == 1)
+        #expect(
+            rom.stdout.contains(
+                "section \"ram\": RAM block \"0000:00:02.0/e1000.rom\" (0x40000 bytes) is not in NEW: QEMU refuses it (\"Unknown ramblock \"0000:00:02.0/e1000.rom\", cannot accept migration\") [ram-block]\n"
+            ))
+        // A block only NEW has is not read: no RAM problem the other way.
+        let other = try Tool.run(["compat", pc, e1000])
+        #expect(!other.stdout.contains("[ram-block]"))
+        // pc.ram of 32 MiB (the block list of the RAM section edited: the total at 0x2b, pc.ram's
+        // length at 0x3a) against 16 MiB.
+        var bytes = try TestPaths.readBytes(pc)
+        #expect(
+            Array(bytes[0x2b..<0x42]) == [0, 0, 0, 0, 1, 8, 0x20, 0x04, 6] + Array("pc.ram".utf8) + [
+                0, 0, 0, 0, 1, 0, 0, 0,
+            ])
+        bytes[0x2f] = 2
+        bytes[0x3e] = 2
+        let bigger = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-ram-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: bigger) }
+        try Data(bytes).write(to: bigger)
+        let size = try Tool.run(["compat", bigger.path, pc])
+        #expect(size.status == 1)
+        #expect(
+            size.stdout
+                == "section \"ram\": RAM block \"pc.ram\" is 0x2000000 bytes in OLD and 0x1000000 in NEW: QEMU refuses it (\"Size mismatch: pc.ram: 0x2000000 != 0x1000000\") [ram-block]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+        )
     }
 }
