@@ -533,16 +533,6 @@ private struct CompatRun {
         }
     }
 
-    /// Whether a vmdesc field whose "name[i]" was read as QEMU's suffix for a repeated name
-    /// (`vmdesc_index` i, name "name") is in fact the other side's field of that whole name: a
-    /// field named "port.ifs[0]" in C (ahci), alone in its description, keeps that name in a
-    /// vmdesc too.
-    func sameIndexedName(_ s: JSONObject, _ sn: String, _ d: JSONObject, _ dn: String) -> Bool {
-        if let i = s["vmdesc_index"]?.int64Value, dn == "\(sn)[\(i)]" { return true }
-        if let i = d["vmdesc_index"]?.int64Value, sn == "\(dn)[\(i)]" { return true }
-        return false
-    }
-
     /// Whether a field is "unused" space (VMSTATE_UNUSED): named "unused" in `-dump-vmstate`,
     /// and "unused[N]" in a vmdesc when a description has more than one (QEMU makes repeated
     /// field names unique there with the index among them).
@@ -832,7 +822,7 @@ private struct CompatRun {
             }
 
             let sn = try name(s, oldSide), dn = try name(d, newSide)
-            if !checker.namesMatch(scope: desc, sn, dn) && !sameIndexedName(s, sn, d, dn) {
+            if !checker.namesMatch(scope: desc, sn, dn) {
                 if try newSkips(d, inOwnList: dOuter.isEmpty) {
                     // NEW does not read this field at OLD's version: added with a new version.
                     fetchOld = false
@@ -1190,11 +1180,6 @@ public struct DescriptionSet: Sendable {
         let (dumpIsA, dump, saved) = a.format == .dumpVMState ? (true, a, b) : (false, b, a)
         let dumpLabel = dumpIsA ? labels.0 : labels.1, savedLabel = dumpIsA ? labels.1 : labels.0
         var savedOut = saved
-        savedOut.entries = saved.entries.map { e in
-            var e = e
-            e.value = mergeElementNames(e.value)
-            return e
-        }
         var byName: [String: Entry] = [:]
         for e in dump.entries {
             if let n = e.descriptionName, byName[n] == nil { byName[n] = e }
@@ -1213,6 +1198,7 @@ public struct DescriptionSet: Sendable {
             }
             used.insert(name)
             var s = e
+            s.value = mergeElementNames(e.value, keeping: fieldNames(in: d.value))
             s.section = name
             d.section = name
             d.instance = s.instance
@@ -1239,11 +1225,31 @@ public struct DescriptionSet: Sendable {
         return dumpIsA ? (dumpOut, savedOut, notes) : (savedOut, dumpOut, notes)
     }
 
+    /// Every field name in a `-dump-vmstate` entry, nested descriptions and subsections included.
+    static func fieldNames(in o: JSONObject) -> Set<String> {
+        var names = Set<String>()
+        func walk(_ o: JSONObject) {
+            if let desc = o["Description"]?.objectValue { walk(desc) }
+            for f in o["Fields"]?.arrayValue ?? [] {
+                guard let fo = f.objectValue else { continue }
+                if let name = fo["field"]?.stringValue { names.insert(name) }
+                walk(fo)
+            }
+            for sub in o["Subsections"]?.arrayValue ?? [] { sub.objectValue.map(walk) }
+        }
+        walk(o)
+        return names
+    }
+
     /// `config[0]`, `config[1]` ... (a vmdesc's entries for the elements of an array it could
-    /// not describe in one entry) merged into one field `config`, recursively.
-    static func mergeElementNames(_ o: JSONObject) -> JSONObject {
+    /// not describe in one entry) merged into one field `config`, recursively. A name in
+    /// `literal` (the -dump-vmstate side's field names) is the field's own: ahci's
+    /// "port.ifs[0]", which QEMU writes as it is when it is the only field of that name.
+    static func mergeElementNames(_ o: JSONObject, keeping literal: Set<String>) -> JSONObject {
         var o = o
-        if let desc = o["Description"]?.objectValue { o["Description"] = .object(mergeElementNames(desc)) }
+        if let desc = o["Description"]?.objectValue {
+            o["Description"] = .object(mergeElementNames(desc, keeping: literal))
+        }
         if let fields = o["Fields"]?.arrayValue {
             var out: [JSONValue] = []
             var lastBase: String?
@@ -1252,7 +1258,7 @@ public struct DescriptionSet: Sendable {
                 // QEMU names a field that shares its name with others in its description
                 // "name[i]", i counting the fields of that name: "cur_offset[1]" is the second
                 // "cur_offset" of -dump-vmstate's list.
-                if name.hasSuffix("]"), let open = name.lastIndex(of: "["),
+                if !literal.contains(name), name.hasSuffix("]"), let open = name.lastIndex(of: "["),
                     let index = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]), index >= 0
                 {
                     fo["field"] = .string(String(name[..<open]))
@@ -1263,13 +1269,16 @@ public struct DescriptionSet: Sendable {
                     if name == lastBase { continue }
                     lastBase = name
                 }
-                if let d = fo["Description"]?.objectValue { fo["Description"] = .object(mergeElementNames(d)) }
+                if let d = fo["Description"]?.objectValue {
+                    fo["Description"] = .object(mergeElementNames(d, keeping: literal))
+                }
                 out.append(.object(fo))
             }
             o["Fields"] = .array(out)
         }
         if let subs = o["Subsections"]?.arrayValue {
-            o["Subsections"] = .array(subs.map { $0.objectValue.map { .object(mergeElementNames($0)) } ?? $0 })
+            o["Subsections"] = .array(
+                subs.map { $0.objectValue.map { .object(mergeElementNames($0, keeping: literal)) } ?? $0 })
         }
         return o
     }

@@ -561,17 +561,7 @@ private func compareDescriptions(
             return (n == 0 ? name : "\(name)#\(n + 1)", name, f)
         }
     }
-    var fa = keyed(a), fb = keyed(b)
-    // A vmdesc field read as "name" with QEMU's index for a repeated name (vmdesc_index i) may
-    // be the other side's field whose own name is "name[i]" (ahci's "port.ifs[0]").
-    func literalNames(_ list: inout [(key: String, name: String, field: JSONObject)], other: Set<String>) {
-        for k in list.indices {
-            guard let i = list[k].field["vmdesc_index"]?.int64Value, !other.contains(list[k].key) else { continue }
-            if other.contains("\(list[k].name)[\(i)]") { list[k].key = "\(list[k].name)[\(i)]" }
-        }
-    }
-    literalNames(&fa, other: Set(fb.map(\.key)))
-    literalNames(&fb, other: Set(fa.map(\.key)))
+    let fa = keyed(a), fb = keyed(b)
     var bIndex: [String: Int] = [:]
     for (i, f) in fb.enumerated() { bIndex[f.key] = i }
     let aKeys = Set(fa.map(\.key))
