@@ -456,6 +456,53 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #define VMS_OFFSET_BUFFER(_state, _field)                                                        \
     VMS_OFFSET_ARRAY(_state, _field, uint8_t, sizeof(VMS_FIELD_TYPE(_state, _field)))
 
+/*
+ * QEMU's own names for these helpers, for the device-level macros that QEMU code builds on them
+ * (a FIFO, a MAC address, a CPU segment, a bus device's parent state: `.offset =
+ * vmstate_offset_value(_state, _field, Fifo8)` and the like) so that such macros compile here
+ * unchanged. Same arguments and meaning as QEMU 7.2's and 10.0's: each `vmstate_offset_*` is the
+ * byte offset of member `_field` of struct `_state` (a size_t constant expression) and fails to
+ * compile, naming the struct and member, unless the member has the stated type:
+ *   value `_type`; pointer `_type *`; array `_type[_num]`; 2darray `_type[_n1][_n2]`;
+ *   sub_array element `_start` of an array of `_type`; buffer an array of uint8_t (any length);
+ *   varray an array (not a pointer) of `_type`, any length.
+ * `type_check(t1, t2)`, `type_check_array(t1, t2, n)`, `type_check_2darray(t1, t2, n, m)` and
+ * `type_check_pointer(t1, t2)` are 0 when type t2 is t1, t1[n], t1[n][m] or t1 * (qualifiers of
+ * t2 itself ignored) and a compile error otherwise; `type_check_varray(t1, t2, f)` is 0 when
+ * member f of struct t2 is an array of t1. `typeof_elt_of_field(type, field)` is the type of
+ * element 0 of the member, and `typeof_field(type, field)` (QEMU's qemu/compiler.h, defined here
+ * unless already defined, as are `type_check` and `stringify`) the type of the member.
+ */
+#ifndef typeof_field
+#define typeof_field(type, field) __typeof__(((type *)0)->field)
+#endif
+#ifndef type_check
+#define type_check(t1, t2)                                                                       \
+    VMS_ZERO_UNLESS(__builtin_types_compatible_p(t1, t2), "type_check: " #t2 " is not " #t1)
+#endif
+#define type_check_array(t1, t2, n)                                                              \
+    VMS_ZERO_UNLESS(__builtin_types_compatible_p(t1[n], t2),                                     \
+                    "type_check_array: " #t2 " is not " #t1 "[" #n "]")
+#define type_check_2darray(t1, t2, n, m)                                                         \
+    VMS_ZERO_UNLESS(__builtin_types_compatible_p(t1[n][m], t2),                                  \
+                    "type_check_2darray: " #t2 " is not " #t1 "[" #n "][" #m "]")
+#define type_check_pointer(t1, t2)                                                               \
+    VMS_ZERO_UNLESS(__builtin_types_compatible_p(t1 *, t2),                                      \
+                    "type_check_pointer: " #t2 " is not " #t1 " *")
+#define typeof_elt_of_field(type, field) __typeof__(((type *)0)->field[0])
+#define type_check_varray(t1, t2, f) (VMS_CHECK_TYPE(t1, t2, f[0]) + VMS_CHECK_IS_ARRAY(t2, f))
+
+#define vmstate_offset_value(_state, _field, _type) VMS_OFFSET_VALUE(_state, _field, _type)
+#define vmstate_offset_pointer(_state, _field, _type) VMS_OFFSET_POINTER(_state, _field, _type)
+#define vmstate_offset_array(_state, _field, _type, _num)                                        \
+    VMS_OFFSET_ARRAY(_state, _field, _type, _num)
+#define vmstate_offset_2darray(_state, _field, _type, _n1, _n2)                                  \
+    VMS_OFFSET_2DARRAY(_state, _field, _type, _n1, _n2)
+#define vmstate_offset_sub_array(_state, _field, _type, _start)                                  \
+    VMS_OFFSET_SUB_ARRAY(_state, _field, _type, _start)
+#define vmstate_offset_buffer(_state, _field) VMS_OFFSET_BUFFER(_state, _field)
+#define vmstate_offset_varray(_state, _field, _type) VMS_OFFSET_VARRAY(_state, _field, _type)
+
 /* ---- generic ------------------------------------------------------------------------------ */
 
 #define VMSTATE_SINGLE_TEST(_field, _state, _test, _version, _info, _type)                       \

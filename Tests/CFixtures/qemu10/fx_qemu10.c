@@ -692,3 +692,8 @@ bool fx10_register(VMStateRegistry *reg, bool with_unmigratable, GError **error)
     return !with_unmigratable ||
            vmstate_registry_add(reg, "q10blocked", 0, &vmstate_fx10_blocked, &fx10_blocked_dev, error);
 }
+
+/* ---- fx-devmacros with the QEMU 10.0 API (the table: fx_devmacros_table.h) ---------------- */
+
+#define FX_DEVMACROS_VMSD fx10_devmacros_vmsd
+#include "../fx_devmacros_table.h"
