@@ -154,6 +154,65 @@ import VMStateAnalysis
                 == ["pci-bus 0", "iommu 1", "first-default 2", "second-default 3"])
     }
 
+    /// QEMU's VMSTATE_INSTANCE_ID_ANY (calculate_new_instance_id): one past the highest instance
+    /// id of the idstr, or 0; the ids reach the stream's section headers.
+    @Test func anyInstanceIDTakesTheNextFreeOneOfTheIdstr() throws {
+        let registry = Registry()
+        let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 5)
+        counters.initialize(repeating: StrCounter(), count: 5)
+        defer { counters.deallocate() }
+        let any = UInt32(bitPattern: VMSTATE_INSTANCE_ID_ANY)
+        #expect(any == Registry.anyInstanceID)
+        try registry.add(idstr: "uart", instanceID: any, vmsd: StreamFixtures.counter, opaque: counters)
+        try registry.add(idstr: "uart", instanceID: any, vmsd: StreamFixtures.counter, opaque: counters + 1)
+        try registry.add(idstr: "timer", instanceID: 5, vmsd: StreamFixtures.counter, opaque: counters + 2)
+        try registry.add(idstr: "timer", instanceID: any, vmsd: StreamFixtures.counter, opaque: counters + 3)
+        try registry.add(idstr: "disk", instanceID: any, vmsd: StreamFixtures.counter, opaque: counters + 4)
+        let bytes = try registry.save(machineType: "m")
+        let analysis = try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: false))
+        #expect(
+            analysis.sections.map { "\($0.name) \($0.instanceID)" }
+                == ["uart 0", "uart 1", "timer 5", "timer 6", "disk 0"])
+        // An explicit id that ANY already took is a duplicate.
+        let e = engineError {
+            try registry.add(idstr: "uart", instanceID: 1, vmsd: StreamFixtures.counter, opaque: counters)
+        }
+        #expect(e?.reason == "section uart instance 1 is registered already")
+    }
+
+    @Test func anyInstanceIDAfterTheLastIDFails() throws {
+        let registry = Registry()
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        try registry.add(idstr: "uart", instanceID: 0xffff_fffe, vmsd: StreamFixtures.counter, opaque: counter)
+        let e = engineError {
+            try registry.add(
+                idstr: "uart", instanceID: Registry.anyInstanceID, vmsd: StreamFixtures.counter, opaque: counter)
+        }
+        #expect(e?.kind == .failed)
+        #expect(e?.reason == "section uart has no free instance id after 4294967294")
+    }
+
+    @Test func cRegistryAddTakesVMSTATE_INSTANCE_ID_ANY() throws {
+        let reg = vmstate_registry_new()
+        defer { vmstate_registry_free(reg) }
+        let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 2)
+        counters.initialize(repeating: StrCounter(), count: 2)
+        defer { counters.deallocate() }
+        var error: UnsafeMutablePointer<GError>? = nil
+        let any = UInt32(bitPattern: VMSTATE_INSTANCE_ID_ANY)
+        #expect(vmstate_registry_add(reg, "uart", 3, StreamFixtures.counter, counters, &error))
+        #expect(vmstate_registry_add(reg, "uart", any, StreamFixtures.counter, counters + 1, &error))
+        #expect(error == nil)
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        #expect(vmstate_registry_save(reg, "m", out, &error))
+        let bytes = Array(UnsafeBufferPointer(start: out.pointee.data, count: Int(out.pointee.len)))
+        let analysis = try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: false))
+        #expect(analysis.sections.map { "\($0.name) \($0.instanceID)" } == ["uart 3", "uart 4"])
+    }
+
     @Test func unmigratableDeviceBlocksTheSave() throws {
         let registry = Registry()
         let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)

@@ -33,6 +33,15 @@ typedef struct VMStateRegistry VMStateRegistry;
 /** ... and kept, and written back by the next save in their original place. Implies SKIP. */
 #define VMSTATE_LOAD_KEEP_UNKNOWN 0x2
 
+/**
+ * The instance id that asks vmstate_registry_add for the next free one of the idstr: one more
+ * than the highest registered with that idstr, or 0 (QEMU's value and meaning: vmstate_register
+ * with VMSTATE_INSTANCE_ID_ANY). As a uint32_t it is 0xffffffff, which no device gets itself.
+ */
+#ifndef VMSTATE_INSTANCE_ID_ANY
+#define VMSTATE_INSTANCE_ID_ANY -1
+#endif
+
 /** A new, empty registry; free it with vmstate_registry_free. */
 VMStateRegistry *vmstate_registry_new(void);
 /** Frees the registry (not the devices, descriptions or RAM it refers to); NULL is allowed. */
@@ -45,7 +54,8 @@ void vmstate_registry_free(VMStateRegistry *reg);
  * docs/FORMAT.md §7 (the errors `vmstate lint` reports: a field with neither info nor vmsd,
  * exclusive flags, a bad subsection name, ..., nested tables included) fails now with
  * VMSTATE_ERROR_INVALID_TABLE and a message naming the field.
- * Fails when the same idstr and instance id is registered already.
+ * Fails when the same idstr and instance id is registered already. `instance_id`
+ * VMSTATE_INSTANCE_ID_ANY takes the next free instance id of `idstr` (see above).
  * In a file built with VMSTATE_QEMU_API 1000 (QEMU 10.0's tables) this and
  * vmstate_registry_add_sized link to their own symbols (`_v1000`): the registry then reads the
  * table's `bool unmigratable` and `bool early_setup` as QEMU 10.0 lays them out, and a stream

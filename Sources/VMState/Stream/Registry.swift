@@ -135,11 +135,18 @@ public final class Registry {
         return UnsafePointer(machineTypeC)
     }
 
+    /// The instance id that asks ``add(idstr:instanceID:vmsd:opaque:size:layout:)`` for the next
+    /// free one of the idstr: one more than the highest registered with it, or 0 (QEMU's
+    /// `VMSTATE_INSTANCE_ID_ANY`, -1 as a `uint32_t`, as `vmstate_register` treats it). No device
+    /// is registered with this id itself.
+    public static let anyInstanceID: UInt32 = .max
+
     /// Registers a device's state `opaque`, described by `vmsd`, as section `idstr`/`instanceID`.
     ///
     /// - Parameters:
     ///   - idstr: The section name, 1 to 255 bytes (QEMU's, to exchange streams with QEMU).
-    ///   - instanceID: Tells apart devices of one kind (0, 1, ...).
+    ///   - instanceID: Tells apart devices of one kind (0, 1, ...); ``anyInstanceID`` takes the
+    ///     next free one of `idstr`.
     ///   - vmsd: The description; it is planned here, so an unusable table fails now.
     ///   - opaque: The device state; it must stay valid while the registry is used.
     ///   - size: The size of the struct at `opaque`, when known: loads of this device then never
@@ -152,6 +159,16 @@ public final class Registry {
     ) throws(VMStateError) {
         guard !idstr.isEmpty, idstr.utf8.count <= 255 else {
             throw VMStateError(.failed, path: idstr, reason: "a section idstr must have 1 to 255 bytes")
+        }
+        var instanceID = instanceID
+        if instanceID == Self.anyInstanceID {
+            // QEMU's calculate_new_instance_id: one past the highest of the idstr, or 0.
+            let highest = devices.lazy.filter { $0.idstr == idstr }.map(\.instanceID).max()
+            if let highest, highest >= Self.anyInstanceID - 1 {
+                throw VMStateError(
+                    .failed, path: idstr, reason: "section \(idstr) has no free instance id after \(highest)")
+            }
+            instanceID = highest.map { $0 + 1 } ?? 0
         }
         if devices.contains(where: { $0.idstr == idstr && $0.instanceID == instanceID }) {
             throw VMStateError(
