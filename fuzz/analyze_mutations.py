@@ -4,13 +4,15 @@
 usage: analyze_mutations.py VMSTATE COUNT [SEED] [OUT_DIR]
 
 Makes COUNT mutants, deterministic for a SEED (default 1), each from one fixture stream by
-one of the mutations below, and runs `VMSTATE analyze MUTANT` in one of five modes (plain,
---desc, --memory, --tree, or --vmdesc with the unmutated stream), or `VMSTATE diff ORIGINAL
-MUTANT` (text or --json), with 256 MiB of address space (RLIMIT_AS) and 60 s. Properties
-checked, for every mutant:
+one of the mutations below, and runs `VMSTATE analyze MUTANT` in one of six modes (plain,
+--desc, --memory, --tree, --vmdesc with the unmutated stream, or --extract into a scratch
+directory), or `VMSTATE diff ORIGINAL MUTANT` (text or --json), with 256 MiB of address space
+(RLIMIT_AS) and 60 s. Properties checked, for every mutant:
   - exit status 0 or 2, or 1 for diff (never a signal, a usage error or a time-out);
   - status 2: stderr is one line, "vmstate COMMAND: error: ", then a message; for analyze,
-    one giving the byte offset ("at byte offset N");
+    one giving the byte offset ("at byte offset N"), or with --extract one naming the RAM
+    block it refuses;
+  - --extract writes nothing outside its directory;
   - no control character on stdout or stderr but the newlines;
   - status 0 (or 1) in the JSON modes: stdout is one JSON object.
 A mutant that breaks one is kept in OUT_DIR (default: a new directory under $TMPDIR or /tmp)
@@ -21,6 +23,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -156,8 +159,13 @@ def check(vmstate, mutant_path, original, mode):
         args = [vmstate, "diff", original, mutant_path] + (["--json"] if mode == "diff --json" else [])
     else:
         args = [vmstate, "analyze", mutant_path]
+    work = os.path.dirname(mutant_path)
+    extract_dir = os.path.join(work, "extract")
     if mode == "--vmdesc":
         args += ["--vmdesc", original]
+    elif mode == "--extract":
+        shutil.rmtree(extract_dir, ignore_errors=True)
+        args += ["-x", "--directory", extract_dir]
     elif mode in ("--desc", "--memory", "--tree"):
         args.append(mode)
     try:
@@ -166,6 +174,11 @@ def check(vmstate, mutant_path, original, mode):
     except subprocess.TimeoutExpired:
         return "timeout", f"no answer in {TIME_LIMIT} s", ""
     err = run.stderr.decode("utf-8", "replace")
+    if mode == "--extract":
+        outside = sorted(set(os.listdir(work)) - {"mutant.bin", "extract"})
+        shutil.rmtree(extract_dir, ignore_errors=True)
+        if outside:
+            return run.returncode, f"--extract wrote outside its directory: {outside}", err
     if run.returncode < 0:
         return run.returncode, f"killed by signal {-run.returncode}", err
     for name, text in (("stdout", run.stdout), ("stderr", run.stderr)):
@@ -175,7 +188,9 @@ def check(vmstate, mutant_path, original, mode):
         lines = err.splitlines()
         if len(lines) != 1 or not lines[0].startswith(f"vmstate {command}: error: "):
             return 2, f"the error is not one line starting 'vmstate {command}: error: '", err
-        if command == "analyze" and "at byte offset " not in lines[0]:
+        # (--extract's refusals of a RAM block name or a page past its block name the block.)
+        extract_refusal = mode == "--extract" and lines[0].startswith("vmstate analyze: error: RAM block ")
+        if command == "analyze" and "at byte offset " not in lines[0] and not extract_refusal:
             return 2, "the error gives no byte offset", err
         return 2, None, err
     if run.returncode != 0 and not (command == "diff" and run.returncode == 1):
@@ -199,7 +214,7 @@ def main():
     if not paths:
         sys.exit(f"no fixture streams under {FIXTURES} (run from the repository root)")
     streams = {p: open(p, "rb").read() for p in paths}
-    modes = ["plain", "--desc", "--memory", "--tree", "--vmdesc", "diff", "diff --json"]
+    modes = ["plain", "--desc", "--memory", "--tree", "--vmdesc", "--extract", "diff", "diff --json"]
     rng = random.Random(seed)
     by_status, by_mutation, failures = {}, {}, 0
     with tempfile.TemporaryDirectory() as work:

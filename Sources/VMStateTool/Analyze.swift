@@ -22,9 +22,17 @@ struct Analyze: ParsableCommand {
             same JSON; with --memory, one entry per page present in the file (zero pages are \
             not stored, so there are no "Filled with" entries).
 
-            Exit status 2 when the stream cannot be read; the message gives the byte offset, \
-            the section and field being read, and what was expected. Exit status 64 on a \
-            usage error.
+            --extract (-x) writes what analyze-migration.py -x writes, into the current \
+            directory or --directory: desc.json (as --desc prints it), one file per RAM block \
+            holding the guest memory the stream carries (named after the block, a leading "/" \
+            dropped: pc.ram, rom@etc/acpi/tables; each as long as the block, later page \
+            records over earlier ones) and state.json (as plain analyze prints it), and prints \
+            each name as it is written. A block name that would leave the directory is \
+            refused before anything is written.
+
+            Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
+            written); the message gives the byte offset, the section and field being read, and \
+            what was expected. Exit status 64 on a usage error.
             """
     )
 
@@ -50,14 +58,61 @@ struct Analyze: ParsableCommand {
             valueName: "file"))
     var vmdesc: String?
 
+    @Flag(
+        name: [.customShort("x"), .customLong("extract")],
+        help: "Write desc.json, state.json and each RAM block's memory to files (as analyze-migration.py -x).")
+    var extract = false
+
+    @Option(
+        help: ArgumentHelp(
+            "With --extract, write the files into this directory (created when missing) instead of the current one.",
+            valueName: "dir"))
+    var directory: String?
+
     func validate() throws {
         if desc && (memory || tree) {
             throw ValidationError("--desc cannot be combined with --memory or --tree")
         }
+        if extract && (desc || memory || tree) {
+            throw ValidationError("--extract cannot be combined with --desc, --memory or --tree")
+        }
+        if directory != nil && !extract {
+            throw ValidationError("--directory is for --extract")
+        }
     }
 
     func run() throws {
+        if extract {
+            try Analyze.extract(file: file, into: directory ?? ".", vmdesc: vmdesc)
+            return
+        }
         try Analyze.analyze(file: file, desc: desc, memory: memory, tree: tree, maxBytes: maxBytes, vmdesc: vmdesc)
+    }
+
+    /// `--extract`: the stream is analyzed first (a stream that cannot be read writes
+    /// nothing), then desc.json, the RAM block files and state.json are written in that order,
+    /// each name printed once its file is written.
+    static func extract(file: String, into directory: String, vmdesc: String?) throws {
+        try withBadInputHandling("analyze") {
+            let bytes = try StreamBytes(contentsOfFile: file)
+            var options = StreamAnalysis.Options(recordPages: false)
+            if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
+            let analysis = try StreamAnalysis(bytes: bytes, options: options)
+            _ = try analysis.ramExtractionPaths()  // (a block refused: nothing written)
+            try writeWholeFile(directory, "desc.json", Array(analysis.descriptionJSON.formatted(.python).utf8))
+            Stdout.write("desc.json\n")
+            let bar = ProgressBar(total: bytes.count, label: "extracting")
+            defer { bar.finish() }
+            try analysis.extractRAM(into: directory, progress: bar.enabled ? { bar.update($0) } : nil) {
+                Stdout.write(escapingControlCharacters($0) + "\n")
+            }
+            var state: [UInt8] = []
+            var writer = JSONTextWriter(format: .python) { state.append(contentsOf: $0) }
+            try analysis.writeState(to: &writer, memory: false)
+            writer.flush()
+            try writeWholeFile(directory, "state.json", state)
+            Stdout.write("state.json\n")
+        }
     }
 
     /// `vmstate analyze FILE` with no options, the common case, run without the argument

@@ -1,0 +1,314 @@
+import CGLib
+import VMState
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A RAM block name that `StreamAnalysis.extractRAM` will not turn into a file, or a file it
+/// cannot write. Exit status 2 in the `vmstate` tool, like the other ``AnalysisInputError``s.
+public struct RAMExtractionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The message: the file or block concerned and why.
+    public var description: String
+
+    /// An error with this message.
+    public init(_ description: String) { self.description = description }
+}
+
+extension RAMExtractionError: AnalysisInputError {}
+
+extension StreamAnalysis {
+    /// The file, relative to the extraction directory, that holds RAM block `name`: QEMU's
+    /// `analyze-migration.py -x` writes block NAME to `./NAME`, so leading slashes drop off and
+    /// the other components are subdirectories (`/rom@etc/acpi/tables` is
+    /// `rom@etc/acpi/tables`; empty and `.` components vanish). Nil for a name that would leave
+    /// the directory (a `..` component), holds a NUL byte, or names nothing.
+    public static func extractionPath(forRAMBlock name: String) -> String? {
+        guard !name.utf8.contains(0) else { return nil }
+        var parts: [Substring] = []
+        for part in name.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            if part == ".." { return nil }
+            parts.append(part)
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
+    }
+
+    /// The RAM blocks the stream announces (the RAM_SAVE_FLAG_MEM_SIZE lists of its RAM
+    /// sections), in order, each once with its last announced length in bytes.
+    public var announcedRAMBlocks: [RAMBlock] {
+        var blocks: [RAMBlock] = []
+        for section in sections {
+            guard case .ram(let ram) = section.content else { continue }
+            for block in ram.blocks {
+                if let i = blocks.firstIndex(where: { $0.name == block.name }) {
+                    blocks[i].length = block.length
+                } else {
+                    blocks.append(block)
+                }
+            }
+        }
+        return blocks
+    }
+
+    /// The file of each of ``announcedRAMBlocks``, relative to the extraction directory, in
+    /// the same order (see ``extractionPath(forRAMBlock:)``).
+    ///
+    /// - Throws: ``RAMExtractionError`` for a block name that is unsafe as a path, two blocks
+    ///   with one path, a block whose path is `desc.json` or `state.json` (where `vmstate
+    ///   analyze --extract` puts the descriptions), or one whose path is a directory of
+    ///   another's.
+    public func ramExtractionPaths() throws(RAMExtractionError) -> [String] {
+        let blocks = announcedRAMBlocks
+        var paths: [String] = []
+        var taken: [String: String] = ["desc.json": "the description file", "state.json": "the state file"]
+        for block in blocks {
+            let shown = escapingControlCharacters(block.name)
+            guard let path = Self.extractionPath(forRAMBlock: block.name) else {
+                throw RAMExtractionError(
+                    "RAM block \"\(shown)\" cannot be extracted: its name is not a safe relative file name")
+            }
+            if let other = taken[path] {
+                throw RAMExtractionError(
+                    "RAM block \"\(shown)\" cannot be extracted: its file \(escapingControlCharacters(path)) is also \(other)"
+                )
+            }
+            taken[path] = "that of RAM block \"\(shown)\""
+            paths.append(path)
+        }
+        for (i, path) in paths.enumerated() {
+            var prefix = ""
+            for component in path.split(separator: "/").dropLast() {
+                prefix += prefix.isEmpty ? String(component) : "/" + component
+                if taken[prefix] != nil {
+                    throw RAMExtractionError(
+                        "RAM block \"\(escapingControlCharacters(blocks[i].name))\" cannot be extracted: \(escapingControlCharacters(prefix)) would be a directory and a file"
+                    )
+                }
+            }
+        }
+        return paths
+    }
+
+    /// Writes the guest RAM the stream carries to one file per RAM block under `directory`
+    /// (created when missing), as QEMU's `analyze-migration.py -x` does: each announced block
+    /// becomes the file ``ramExtractionPaths()`` names, of the block's used length, and each
+    /// page record is written at its address, later records over earlier ones (a live
+    /// migration's later passes). A fill page writes its byte over the page; so does a zero
+    /// page when the stream may send a page twice (`RAMSection.mayRepeatPages`), where QEMU's
+    /// script leaves the page's older contents (otherwise the file's unwritten pages read as
+    /// zeros already, and stay sparse). Blocks whose pages the stream does not carry
+    /// (x-ignore-shared) are all zeros. `announce` receives each block's name (as the stream
+    /// spells it) when its file has been created, in the stream's order. Memory stays bounded
+    /// (contiguous pages are written in runs of at most 1 MiB; one file is open at a time); the
+    /// stream is read once more.
+    ///
+    /// - Throws: ``RAMExtractionError`` before any file is written when ``ramExtractionPaths()``
+    ///   refuses a block; while writing, for a page of a block the stream did not announce or
+    ///   past its block's length, and for a directory or file that cannot be created or written
+    ///   (GLib's message). `StreamAnalysisError` when the stream no longer reads as it did.
+    public func extractRAM(
+        into directory: String, progress: ((Int) -> Void)? = nil, announce: (String) -> Void = { _ in }
+    ) throws {
+        let blocks = announcedRAMBlocks
+        let paths = try ramExtractionPaths()
+
+        if g_mkdir_with_parents(directory, 0o755) != 0 {
+            throw RAMExtractionError("cannot create directory \(directory): \(String(cString: g_strerror(errno)))")
+        }
+        var files: [String: RAMBlockFile] = [:]
+        for (block, path) in zip(blocks, paths) {
+            let file = RAMBlockFile(path: directory + "/" + path, length: block.length)
+            try file.create()
+            files[block.name] = file
+            announce(block.name)
+        }
+
+        // Page records name their block by index into their own section's list.
+        struct SectionKey: Hashable {
+            var id: UInt32
+            var generation: Int
+        }
+        var names: [SectionKey: [String]] = [:]
+        var mayRepeat = false
+        for section in sections {
+            guard case .ram(let ram) = section.content else { continue }
+            names[SectionKey(id: section.sectionID, generation: ram.generation)] = ram.pageBlockNames
+            mayRepeat = mayRepeat || ram.mayRepeatPages
+        }
+        let pageSize = self.pageSize
+        let run = PageRun(limit: max(1 << 20, pageSize))
+        var failure: (any Error)?
+        try scanPages(progress: progress) { record, data in
+            guard failure == nil else { return }
+            do {
+                let page = record.page
+                guard
+                    let name = names[SectionKey(id: record.sectionID, generation: record.generation)]?[Int(page.block)],
+                    let file = files[name]
+                else {
+                    throw RAMExtractionError("a RAM page names a block the stream did not announce")
+                }
+                guard page.address <= file.length, file.length - page.address >= UInt64(pageSize) else {
+                    throw RAMExtractionError(
+                        "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) lies past its length 0x\(analysisHex(file.length, width: 16))"
+                    )
+                }
+                switch page.content {
+                case .fill(let byte):
+                    if byte == 0 && !mayRepeat {
+                        try run.flush()
+                    } else {
+                        try run.append(file, page.address, pageSize) {
+                            $0.initializeMemory(as: UInt8.self, repeating: byte)
+                        }
+                    }
+                case .data(let offset):
+                    if let data {
+                        try run.append(file, page.address, pageSize) { $0.copyMemory(from: data) }
+                    } else {
+                        let copy = bytes.copyBytes(at: offset, count: pageSize)
+                        guard copy.count == pageSize else {
+                            throw RAMExtractionError(
+                                "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) is cut short by the end of the stream"
+                            )
+                        }
+                        try run.append(file, page.address, pageSize) { out in
+                            copy.withUnsafeBytes { out.copyMemory(from: $0) }
+                        }
+                    }
+                }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        try run.finish()
+    }
+}
+
+/// One RAM block's file, written through GIO: created at the block's length (sparse), then
+/// opened for writing pages at their offsets.
+private final class RAMBlockFile {
+    let path: String
+    let length: UInt64
+    private var stream: UnsafeMutablePointer<GFileIOStream>?  // while open
+
+    init(path: String, length: UInt64) {
+        self.path = path
+        self.length = length
+    }
+
+    deinit {
+        if let stream { g_object_unref(UnsafeMutableRawPointer(stream)) }
+    }
+
+    private func failed(_ error: UnsafeMutablePointer<GError>?) -> RAMExtractionError {
+        let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "unknown error"
+        if let error { g_error_free(error) }
+        return RAMExtractionError("cannot write \(path): \(message)")
+    }
+
+    /// Creates the file (and its directories), replacing one that exists, at `length` bytes.
+    func create() throws(RAMExtractionError) {
+        let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if !parent.isEmpty && g_mkdir_with_parents(parent, 0o755) != 0 {
+            throw RAMExtractionError("cannot create directory \(parent): \(String(cString: g_strerror(errno)))")
+        }
+        let file = g_file_new_for_path(path)
+        defer { g_object_unref(UnsafeMutableRawPointer(file)) }
+        var error: UnsafeMutablePointer<GError>?
+        guard let replaced = g_file_replace(file, nil, 0, G_FILE_CREATE_NONE, nil, &error) else { throw failed(error) }
+        defer { g_object_unref(replaced) }
+        // SAFETY: a GFileOutputStream is a GSeekable and starts with its GOutputStream parent
+        // (GObject casts of the same instance pointer).
+        let out = UnsafeMutableRawPointer(replaced).assumingMemoryBound(to: GOutputStream.self)
+        if g_seekable_truncate(OpaquePointer(replaced), goffset(truncatingIfNeeded: length), nil, &error) == 0 {
+            _ = g_output_stream_close(out, nil, nil)
+            throw failed(error)
+        }
+        if g_output_stream_close(out, nil, &error) == 0 { throw failed(error) }
+    }
+
+    /// Writes `buffer` at byte `offset` of the file.
+    func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(RAMExtractionError) {
+        var error: UnsafeMutablePointer<GError>?
+        if stream == nil {
+            let file = g_file_new_for_path(path)
+            defer { g_object_unref(UnsafeMutableRawPointer(file)) }
+            guard let io = g_file_open_readwrite(file, nil, &error) else { throw failed(error) }
+            stream = io
+        }
+        // SAFETY: a GFileIOStream is a GSeekable and starts with its GIOStream parent (GObject
+        // casts of the same instance pointer); its output stream belongs to it.
+        if g_seekable_seek(OpaquePointer(stream), goffset(offset), G_SEEK_SET, nil, &error) == 0 { throw failed(error) }
+        let out = g_io_stream_get_output_stream(
+            UnsafeMutableRawPointer(stream)?.assumingMemoryBound(to: GIOStream.self))
+        if g_output_stream_write_all(out, buffer.baseAddress, gsize(buffer.count), nil, nil, &error) == 0 {
+            throw failed(error)
+        }
+    }
+
+    /// Closes the file if it is open.
+    func close() throws(RAMExtractionError) {
+        guard let io = stream else { return }
+        stream = nil
+        defer { g_object_unref(UnsafeMutableRawPointer(io)) }
+        var error: UnsafeMutablePointer<GError>?
+        // SAFETY: as in `write`.
+        let base = UnsafeMutableRawPointer(io).assumingMemoryBound(to: GIOStream.self)
+        if g_io_stream_close(base, nil, &error) == 0 { throw failed(error) }
+    }
+}
+
+/// Contiguous pages of one block, gathered to be written with one call.
+private final class PageRun {
+    /// At most this many bytes are gathered.
+    let limit: Int
+    private let storage: UnsafeMutableRawBufferPointer
+    private var used = 0
+    private var file: RAMBlockFile?
+    private var start: UInt64 = 0
+    /// The file written last: it stays open until a run goes to another file.
+    private var open: RAMBlockFile?
+
+    init(limit: Int) {
+        self.limit = limit
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: limit, alignment: 4096)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Adds the `count` bytes (at most `limit`) that `fill` writes (all of them) for the page at `address`
+    /// of `file`, writing out what was gathered first when the page does not continue it.
+    func append(
+        _ file: RAMBlockFile, _ address: UInt64, _ count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws(RAMExtractionError) {
+        if self.file !== file || start + UInt64(used) != address || used + count > limit {
+            try flush()
+            self.file = file
+            start = address
+        }
+        // SAFETY: used + count <= limit, the storage's size (checked above; count <= limit).
+        fill(UnsafeMutableRawBufferPointer(rebasing: storage[used..<used + count]))
+        used += count
+    }
+
+    /// Writes what was gathered.
+    func flush() throws(RAMExtractionError) {
+        defer {
+            used = 0
+            file = nil
+        }
+        guard let file, used > 0 else { return }
+        if let open, open !== file { try open.close() }
+        open = file
+        try file.write(UnsafeRawBufferPointer(rebasing: storage[0..<used]), at: start)
+    }
+
+    /// Writes what was gathered and closes the file written last.
+    func finish() throws(RAMExtractionError) {
+        try flush()
+        try open?.close()
+        open = nil
+    }
+}

@@ -1,0 +1,257 @@
+import CGLib
+import Foundation
+import Testing
+import VMState
+import VMStateAnalysis
+
+// `vmstate analyze --extract` and `StreamAnalysis.extractRAM`: the files QEMU's own
+// analyze-migration.py -x writes, and the block names it must not turn into paths.
+
+/// SHA-256 (hex) of a file's bytes, by GLib.
+private func sha256(_ path: String) throws -> String {
+    let bytes = try TestPaths.readBytes(path)
+    let sum = g_checksum_new(G_CHECKSUM_SHA256)!
+    defer { g_checksum_free(sum) }
+    bytes.withUnsafeBytes {
+        g_checksum_update(sum, $0.baseAddress?.assumingMemoryBound(to: guchar.self), gssize($0.count))
+    }
+    return String(cString: g_checksum_get_string(sum))
+}
+
+/// A new empty directory under /tmp, removed (with what is in it) by `body`'s end.
+private func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-extract-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    return try body(dir)
+}
+
+/// Every regular file under `dir`, relative, sorted.
+private func files(under dir: String) -> [String] {
+    let e = FileManager.default.enumerator(atPath: dir)
+    var out: [String] = []
+    while let p = e?.nextObject() as? String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir + "/" + p, isDirectory: &isDir), !isDir.boolValue {
+            out.append(p)
+        }
+    }
+    return out.sorted()
+}
+
+/// A stream of RAM blocks only: header, RAM START (section 2) announcing `blocks` (name,
+/// length), a RAM PART holding `records` (raw page records), RAM END, EOF, a vmdesc with no
+/// devices. A record names its block in full when `name` is given, else with CONTINUE.
+private func ramStream(
+    blocks: [(String, UInt64)], records: [(address: UInt64, name: String?, page: [UInt8]?, fill: UInt8)]
+)
+    -> [UInt8]
+{
+    func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+    func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+    var s = Array("QEVM".utf8) + be32(3)
+    s += [0x01] + be32(2) + [3] + Array("ram".utf8) + be32(0) + be32(4)
+    s += be64(blocks.reduce(0) { $0 + $1.1 } | 0x04)
+    for (name, length) in blocks { s += [UInt8(name.utf8.count)] + Array(name.utf8) + be64(length) }
+    s += be64(0x10)
+    s += [0x02] + be32(2)
+    for r in records {
+        let flags: UInt64 = (r.page != nil ? 0x08 : 0x02) | (r.name == nil ? 0x20 : 0)
+        s += be64(r.address | flags)
+        if let name = r.name { s += [UInt8(name.utf8.count)] + Array(name.utf8) }
+        s += r.page ?? [r.fill]
+    }
+    s += be64(0x10)
+    s += [0x03] + be32(2) + be64(0x10)
+    let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+    s += [0x00, 0x06] + be32(UInt32(json.count)) + json
+    return s
+}
+
+@Suite struct AnalyzeExtractTests {
+    @Test func extractionPathsFollowTheScriptAndStayInside() {
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "pc.ram") == "pc.ram")
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "/rom@etc/acpi/tables") == "rom@etc/acpi/tables")
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "0000:00:02.0/vga.vram") == "0000:00:02.0/vga.vram")
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "a//b/./c") == "a/b/c")
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "../x") == nil)
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "/a/../../b") == nil)
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "") == nil)
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "/") == nil)
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "./.") == nil)
+        #expect(StreamAnalysis.extractionPath(forRAMBlock: "a\u{0}b") == nil)
+    }
+
+    /// QEMU 10.0's analyze-migration.py -x on this stream (a live migration: three passes)
+    /// wrote these files; their SHA-256 sums were taken from its output.
+    @Test func ramFilesAreWhatTheScriptWrites() throws {
+        let bytes = try StreamBytes(contentsOfFile: TestPaths.qemu10Fixtures + "/pc-live/stream.bin")
+        let analysis = try StreamAnalysis(bytes: bytes, options: .init(recordPages: false))
+        try withTemporaryDirectory { dir in
+            var announced: [String] = []
+            try analysis.extractRAM(into: dir, announce: { announced.append($0) })
+            #expect(
+                announced == [
+                    "pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader",
+                    "/rom@etc/acpi/rsdp",
+                ])
+            #expect(
+                files(under: dir) == [
+                    "pc.bios", "pc.ram", "pc.rom", "rom@etc/acpi/rsdp", "rom@etc/acpi/tables", "rom@etc/table-loader",
+                ])
+            let expected = [
+                "pc.ram": "c8d599ad4409350c4223e51f6976de46b2d6e1571f9b1166e92967ea730e981c",
+                "rom@etc/acpi/tables": "ad720f8eae339281dbd959eb01accc75379d5049cdcd8dcd1477ec70bee36a21",
+                "pc.bios": "fc6d2ea888862e6b26d53fb877ab712324726eb8f44eb6baf076c64a31f1c3fb",
+                "pc.rom": "fa43239bcee7b97ca62f007cc68487560a39e19f74f3dde7486db3f98df8e471",
+                "rom@etc/table-loader": "6815346bd74c044e297023e75a208bd8c28765b614230cafd6b00eb1104a711b",
+                "rom@etc/acpi/rsdp": "7cdf1abc4c94912236590439631bd5d19f484ceb5fe34270da61def8c59901db",
+            ]
+            for (path, sum) in expected {
+                #expect(try sha256(dir + "/" + path) == sum, "\(path)")
+            }
+            #expect(try TestPaths.readBytes(dir + "/pc.ram").count == 16 << 20)
+        }
+    }
+
+    /// A page sent as data, then as a zero page in a later pass: the file holds zeros there
+    /// (QEMU's script skips zero pages and would keep the data); a fill byte other than 0 fills.
+    @Test func laterRecordsWinAlsoZeroPages() throws {
+        let stream = ramStream(
+            blocks: [("pc.ram", 0x3000)],
+            records: [
+                (0x0000, "pc.ram", [UInt8](repeating: 0xAB, count: 4096), 0),
+                (0x1000, nil, [UInt8](repeating: 0xCD, count: 4096), 0),
+                (0x2000, nil, nil, 0x5A),
+                (0x0000, nil, nil, 0x00),
+            ])
+        let analysis = try StreamAnalysis(bytes: StreamBytes(stream), options: .init(recordPages: false))
+        try withTemporaryDirectory { dir in
+            try analysis.extractRAM(into: dir)
+            let ram = try TestPaths.readBytes(dir + "/pc.ram")
+            #expect(
+                ram
+                    == [UInt8](repeating: 0, count: 4096) + [UInt8](repeating: 0xCD, count: 4096)
+                    + [UInt8](repeating: 0x5A, count: 4096))
+        }
+    }
+
+    @Test func unsafeOrCollidingBlockNamesWriteNothing() throws {
+        let cases: [([(String, UInt64)], String)] = [
+            (
+                [("pc.ram", 0x1000), ("../evil", 0x1000)],
+                #"RAM block "../evil" cannot be extracted: its name is not a safe relative file name"#
+            ),
+            (
+                [("/a", 0x1000), ("a", 0x1000)],
+                #"RAM block "a" cannot be extracted: its file a is also that of RAM block "/a""#
+            ),
+            (
+                [("state.json", 0x1000)],
+                #"RAM block "state.json" cannot be extracted: its file state.json is also the state file"#
+            ),
+            (
+                [("a", 0x1000), ("a/b", 0x1000)],
+                #"RAM block "a/b" cannot be extracted: a would be a directory and a file"#
+            ),
+            (
+                [("x\u{1b}", 0x1000), ("/x\u{1b}", 0x1000)],
+                #"RAM block "/x\x1b" cannot be extracted: its file x\x1b is also that of RAM block "x\x1b""#
+            ),
+        ]
+        for (blocks, message) in cases {
+            let analysis = try StreamAnalysis(
+                bytes: StreamBytes(ramStream(blocks: blocks, records: [])), options: .init(recordPages: false))
+            try withTemporaryDirectory { dir in
+                let e = #expect(throws: RAMExtractionError.self) { try analysis.extractRAM(into: dir + "/out") }
+                #expect(e?.description == message)
+                #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+            }
+        }
+    }
+
+    @Test func aPagePastItsBlockIsAnError() throws {
+        let stream = ramStream(
+            blocks: [("pc.ram", 0x1000)], records: [(0x1000, "pc.ram", [UInt8](repeating: 1, count: 4096), 0)])
+        let analysis = try StreamAnalysis(bytes: StreamBytes(stream), options: .init(recordPages: false))
+        try withTemporaryDirectory { dir in
+            let e = #expect(throws: RAMExtractionError.self) { try analysis.extractRAM(into: dir) }
+            #expect(
+                e?.description
+                    == #"RAM block "pc.ram": the page at 0x0000000000001000 lies past its length 0x0000000000001000"#)
+        }
+    }
+}
+
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct AnalyzeExtractCLITests {
+    @Test func extractWritesAndNamesWhatTheScriptDoes() throws {
+        let fixture = TestPaths.streams + "/audio-hda"
+        try withTemporaryDirectory { dir in
+            let r = try Tool.run(["analyze", "-x", "--directory", dir + "/x", fixture + "/stream.bin"])
+            #expect(r.status == 0)
+            #expect(r.stderr.isEmpty)
+            #expect(
+                r.stdout == """
+                    desc.json
+                    pc.ram
+                    /rom@etc/acpi/tables
+                    pc.bios
+                    pc.rom
+                    /rom@etc/table-loader
+                    /rom@etc/acpi/rsdp
+                    state.json
+
+                    """)
+            // The script writes the JSON without the newline it prints after it.
+            #expect(
+                try TestPaths.readText(dir + "/x/state.json") + "\n"
+                    == (try TestPaths.readText(fixture + "/analyze.json")))
+            #expect(
+                try TestPaths.readText(dir + "/x/desc.json") + "\n" == (try TestPaths.readText(fixture + "/desc.json")))
+            #expect(
+                files(under: dir + "/x") == [
+                    "desc.json", "pc.bios", "pc.ram", "pc.rom", "rom@etc/acpi/rsdp", "rom@etc/acpi/tables",
+                    "rom@etc/table-loader", "state.json",
+                ])
+        }
+    }
+
+    @Test func aRefusedBlockNameWritesNothing() throws {
+        let stream = ramStream(blocks: [("pc.ram", 0x1000), ("/../../etc/x", 0x1000)], records: [])
+        try withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: dir + "/hostile.bin", contents: Data(stream))
+            let r = try Tool.run(["analyze", "-x", "--directory", dir + "/x", dir + "/hostile.bin"])
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(
+                r.stderr
+                    == "vmstate analyze: error: RAM block \"/../../etc/x\" cannot be extracted: its name is not a safe relative file name\n"
+            )
+            #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
+        }
+    }
+
+    @Test func extractUsageErrors() throws {
+        let stream = TestPaths.streams + "/audio-hda/stream.bin"
+        let both = try Tool.run(["analyze", "-x", "--desc", stream])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("--extract cannot be combined with --desc, --memory or --tree"))
+        let lone = try Tool.run(["analyze", "--directory", "/tmp", stream])
+        #expect(lone.status == 64)
+        #expect(lone.stderr.contains("--directory is for --extract"))
+    }
+
+    @Test func anUnwritableDirectoryExitsWith2() throws {
+        try withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+            let r = try Tool.run([
+                "analyze", "-x", "--directory", dir + "/file/sub", TestPaths.streams + "/audio-hda/stream.bin",
+            ])
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr == "vmstate analyze: error: cannot create directory \(dir)/file/sub: Not a directory\n")
+        }
+    }
+}
