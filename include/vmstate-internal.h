@@ -37,6 +37,9 @@ int vmstate_save_state_v_v1000(QEMUFile *f, const VMStateDescription *vmsd, void
 int vmstate_save_state_with_err(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, JSONWriter *vmdesc,
                                 Error **errp);
 bool vmstate_section_needed(const VMStateDescription *vmsd, void *opaque);
+/* QEMU 10.0's QEMUFile checks (declared for 10.0 files in migration/qemu-file-types.h). */
+bool migration_rate_exceeded(QEMUFile *f);
+bool qemu_file_is_seekable(QEMUFile *f);
 GByteArray *vmstate_save_to_bytes_v1000(const VMStateDescription *vmsd, void *opaque, char **vmdesc_json,
                                         GError **error);
 

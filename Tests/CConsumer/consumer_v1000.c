@@ -46,6 +46,10 @@ int main(void) {
     json_writer_start_object(w, NULL);
     int ret = vmstate_save_state_with_err(f, &toy10, &dev, w, &err);
     json_writer_end_object(w);
+    if (migration_rate_exceeded(f) || qemu_file_is_seekable(f)) {
+        fprintf(stderr, "a new output file is rate limited or seekable\n");
+        return 1;
+    }
     if (ret != 0 || err != NULL || qemu_fclose(f) != 0 || bytes->len != 8) {
         fprintf(stderr, "save failed: %d\n", ret);
         return 1;

@@ -15,6 +15,7 @@
 #ifndef SWIFT_VMSTATE_QEMU_FILE_TYPES_H
 #define SWIFT_VMSTATE_QEMU_FILE_TYPES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -116,6 +117,24 @@ void qemu_fflush(QEMUFile *f);
 /** Flushes an output file (qemu_fflush), then frees the file and returns its error, or 0. The
  *  caller's buffer or stream stays the caller's (a stream is not closed). NULL is allowed. */
 int qemu_fclose(QEMUFile *f);
+
+/*
+ * QEMU's checks for code that writes a stream in passes (its SaveVMHandlers) and for files that
+ * allow positioned I/O. QEMU stops writing for now when its file is over the migration's bandwidth
+ * limit, has an error or was shut down; the files here have no bandwidth limit of their own (a
+ * live migration's limit is the migration's: vmstate_migration_set_max_bandwidth) and no shutdown,
+ * so only the error counts. None of them offers QEMU's positioned I/O (qemu_put_buffer_at), so
+ * none is seekable. A NULL file has no error.
+ */
+#if defined(VMSTATE_QEMU_API) && VMSTATE_QEMU_API == 1000
+/** QEMU 10.0: true when `f` has an error (qemu_file_get_error(f) != 0), else false. */
+bool migration_rate_exceeded(QEMUFile *f);
+/** QEMU 10.0: whether `f` allows positioned reads and writes; always false here. */
+bool qemu_file_is_seekable(QEMUFile *f);
+#else
+/** QEMU 7.2: 1 when `f` has an error (qemu_file_get_error(f) != 0), else 0. */
+int qemu_file_rate_limit(QEMUFile *f);
+#endif
 
 #ifdef __cplusplus
 }

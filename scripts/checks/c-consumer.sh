@@ -26,7 +26,8 @@ for sym in vmstate_load_state vmstate_save_state vmstate_save_state_v vmstate_sa
     qemu_put_byte qemu_put_be16 qemu_put_be32 qemu_put_be64 qemu_put_buffer qemu_put_sbe32 \
     qemu_put_be32s qemu_get_byte qemu_get_be16 qemu_get_be32 qemu_get_be64 qemu_get_buffer \
     qemu_get_sbe32 qemu_get_be32s qemu_peek_byte qemu_peek_buffer qemu_file_skip \
-    qemu_file_get_error qemu_file_set_error qemu_fclose json_writer_new json_writer_get \
+    qemu_file_get_error qemu_file_set_error qemu_file_rate_limit migration_rate_exceeded \
+    qemu_file_is_seekable qemu_fclose json_writer_new json_writer_get \
     json_writer_free vmstate_file_new_output vmstate_file_new_input vmstate_info_uint32 \
     vmstate_info_timer vmstate_info_gtree vmstate_dump_schema vmstate_dump_schema_named \
     vmstate_load_state_v1000 vmstate_save_state_v1000 vmstate_save_state_v_v1000 \

@@ -52,6 +52,7 @@ typedef struct Dev {
     QEMUTimer timer;
     QEMUTimer *timer_ptr;
     __u64 k64;
+    uint64_t u64;
 } Dev;
 
 typedef struct TmpGood {
@@ -114,6 +115,19 @@ cases10=(
     "VMSTATE_WITH_TMP_TEST with parent not the first member|VMSTATE_WITH_TMP_TEST(Dev, NULL, TmpGood, vmstate_tmp)|VMSTATE_WITH_TMP_TEST(Dev, NULL, TmpNotFirst, vmstate_tmp)|VMSTATE_WITH_TMP: parent must be the first member"
 )
 
+# migration/cpu.h for a 64-bit and a 32-bit target (bits | name | correct | wrong | message).
+printf '#define TARGET_LONG_BITS 64\n#include "migration/cpu.h"\n#include "prelude.h"\n' >"$tmp/prelude_tl64.h"
+printf '#define TARGET_LONG_BITS 32\n#include "migration/cpu.h"\n#include "prelude.h"\n' >"$tmp/prelude_tl32.h"
+cases_tl=(
+    "64|VMSTATE_UINTTL on a uint32_t member (64-bit target)|VMSTATE_UINTTL(u64, Dev)|VMSTATE_UINTTL(u32, Dev)|VMSTATE: Dev.u32 does not have type uint64_t"
+    "32|VMSTATE_UINTTL on a uint64_t member (32-bit target)|VMSTATE_UINTTL(u32, Dev)|VMSTATE_UINTTL(u64, Dev)|VMSTATE: Dev.u64 does not have type uint32_t"
+    "32|VMSTATE_UINTTL_ARRAY on uint16_t[4] (32-bit target)|VMSTATE_UINTTL_ARRAY(arr32_4, Dev, 4)|VMSTATE_UINTTL_ARRAY(arr16_4, Dev, 4)|VMSTATE: Dev.arr16_4 does not have type uint32_t[4]"
+)
+# TARGET_LONG_BITS definitions migration/cpu.h must refuse, and the message it must give.
+widths_tl=(
+    "|define TARGET_LONG_BITS (32 or 64) before including it"
+    "#define TARGET_LONG_BITS 16|TARGET_LONG_BITS must be 32 or 64"
+)
 # write_table FILE LINE...: the prelude and a field table holding the given entries.
 write_table() {
     local file=$1
@@ -205,6 +219,35 @@ for compiler in "${compilers[@]}"; do
             report FAIL "$label [10.0] $name: fails without our message \"$message\"" "$tmp/bad$n.log"
         else
             report ok "$label [10.0] $name"
+        fi
+    done
+    # migration/cpu.h: VMSTATE_UINTTL* keep the type check of the fixed-width macro they stand
+    # for, and the header refuses to guess the target's width.
+    for entry in "${cases_tl[@]}"; do
+        IFS='|' read -r bits name good bad message <<<"$entry"
+        n=$((n + 1))
+        PRELUDE=prelude_tl$bits.h write_table "$tmp/good$n.c" "$good"
+        PRELUDE=prelude_tl$bits.h write_table "$tmp/bad$n.c" "$bad"
+        if ! compile "$tmp/good$n.c" "$tmp/good$n.log"; then
+            report FAIL "$label [cpu.h] $name: the correct twin does not compile" "$tmp/good$n.log"
+        elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
+            report FAIL "$label [cpu.h] $name: compiles, but must not" "$tmp/bad$n.log"
+        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
+            report FAIL "$label [cpu.h] $name: fails without our message \"$message\"" "$tmp/bad$n.log"
+        else
+            report ok "$label [cpu.h] $name"
+        fi
+    done
+    for entry in "${widths_tl[@]}"; do
+        IFS='|' read -r define message <<<"$entry"
+        n=$((n + 1))
+        printf '%s\n#include "migration/cpu.h"\n' "$define" >"$tmp/width$n.c"
+        if compile "$tmp/width$n.c" "$tmp/width$n.log"; then
+            report FAIL "$label [cpu.h] \"${define:-no TARGET_LONG_BITS}\" compiles, but must not" "$tmp/width$n.log"
+        elif ! grep -qF "$message" "$tmp/width$n.log"; then
+            report FAIL "$label [cpu.h] \"${define:-no TARGET_LONG_BITS}\" fails without \"$message\"" "$tmp/width$n.log"
+        else
+            report ok "$label [cpu.h] ${define:-no TARGET_LONG_BITS}: refused"
         fi
     done
     n=$((n + 1))

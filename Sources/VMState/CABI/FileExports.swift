@@ -78,6 +78,19 @@ import CVMState
 @c @implementation public func qemu_file_total_transferred(_ f: OpaquePointer?) -> Int64 {
     Int64(file(f)?.position ?? 0)
 }
+/// C's `qemu_file_rate_limit` (QEMU 7.2), declared and documented in `migration/qemu-file-types.h`:
+/// 1 when the file has an error (these files have no bandwidth limit and no shutdown), else 0.
+@c @implementation public func qemu_file_rate_limit(_ f: OpaquePointer?) -> Int32 {
+    (file(f)?.errorCode ?? 0) != 0 ? 1 : 0
+}
+/// C's `migration_rate_exceeded` (QEMU 10.0), declared and documented in `migration/qemu-file-types.h`:
+/// whether the file has an error (no bandwidth limit of its own).
+@c @implementation public func migration_rate_exceeded(_ f: OpaquePointer?) -> Bool {
+    (file(f)?.errorCode ?? 0) != 0
+}
+/// C's `qemu_file_is_seekable` (QEMU 10.0), declared and documented in `migration/qemu-file-types.h`:
+/// false, since no file here offers positioned I/O.
+@c @implementation public func qemu_file_is_seekable(_ f: OpaquePointer?) -> Bool { false }
 
 // MARK: output
 
