@@ -266,7 +266,7 @@ size_t qops_qsimpleq(int32_t *out, size_t cap) {
     QSIMPLEQ_INIT(&p);
     QSIMPLEQ_INSERT_TAIL(&p, &e[3], q);
     QSIMPLEQ_INSERT_TAIL(&p, &e[5], q);
-    QSIMPLEQ_PREPEND(&h, &p);                       /* onto an empty queue */
+    QSIMPLEQ_PREPEND(&h, &p);                       /* onto an empty queue (see queue.h) */
     QSIMPLEQ_INSERT_TAIL(&h, &e[8], q);
     dump_qsimpleq(&r, &h);                          /* 3 5 8 */
     put_last(&r, &h);                               /* 8 */
