@@ -2,6 +2,10 @@ import ArgumentParser
 import VMState
 import VMStateAnalysis
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the device state in a QEMU migration stream.",
@@ -27,8 +31,12 @@ struct Analyze: ParsableCommand {
             holding the guest memory the stream carries (named after the block, a leading "/" \
             dropped: pc.ram, rom@etc/acpi/tables; each as long as the block, later page \
             records over earlier ones) and state.json (as plain analyze prints it), and prints \
-            each name as it is written. A block name that would leave the directory is \
-            refused before anything is written.
+            each name as it is written. It cannot be combined with --desc, --memory or \
+            --tree. A stream that cannot be read whole (cut short, corrupt) and a block name \
+            that would leave the directory or collide are refused before anything is written; \
+            a file that cannot be written stops it with exit status 2, leaving the directory \
+            with what was written until then (files are written in place, through symbolic \
+            links already there: extract into a new directory).
 
             Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
             written); the message gives the byte offset, the section and field being read, and \
@@ -79,6 +87,9 @@ struct Analyze: ParsableCommand {
         if directory != nil && !extract {
             throw ValidationError("--directory is for --extract")
         }
+        if directory?.isEmpty == true {
+            throw ValidationError("--directory needs a directory name")
+        }
     }
 
     func run() throws {
@@ -93,6 +104,9 @@ struct Analyze: ParsableCommand {
     /// nothing), then desc.json, the RAM block files and state.json are written in that order,
     /// each name printed once its file is written.
     static func extract(file: String, into directory: String, vmdesc: String?) throws {
+        // A file size limit (ulimit -f) is then a write error (EFBIG), exit status 2, instead of
+        // the SIGXFSZ that would kill the tool.
+        signal(SIGXFSZ, SIG_IGN)
         try withBadInputHandling("analyze") {
             let bytes = try StreamBytes(contentsOfFile: file)
             var options = StreamAnalysis.Options(recordPages: false)

@@ -240,6 +240,23 @@ struct AnalyzeExtractCLITests {
         let lone = try Tool.run(["analyze", "--directory", "/tmp", stream])
         #expect(lone.status == 64)
         #expect(lone.stderr.contains("--directory is for --extract"))
+        let empty = try Tool.run(["analyze", "-x", "--directory", "", stream])
+        #expect(empty.status == 64)
+        #expect(empty.stderr.contains("--directory needs a directory name"))
+    }
+
+    /// A stream cut short writes nothing (the directory is not even created).
+    @Test func aStreamCutShortWritesNothing() throws {
+        let whole = try TestPaths.readBytes(TestPaths.streams + "/audio-hda/stream.bin")
+        try withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: dir + "/cut.bin", contents: Data(whole[..<(whole.count / 2)]))
+            let r = try Tool.run(["analyze", "-x", "--directory", dir + "/x", dir + "/cut.bin"])
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr.hasPrefix("vmstate analyze: error: "))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
+        }
     }
 
     @Test func anUnwritableDirectoryExitsWith2() throws {

@@ -177,7 +177,7 @@ import VMStateAnalysis
         let e = engineError {
             try registry.add(idstr: "uart", instanceID: 1, vmsd: StreamFixtures.counter, opaque: counters)
         }
-        #expect(e?.reason == "section uart instance 1 is registered already")
+        #expect(e?.reason == "section \"uart\" instance 1 is registered already")
     }
 
     @Test func anyInstanceIDAfterTheLastIDFails() throws {

@@ -172,7 +172,7 @@ public final class Registry {
         }
         if devices.contains(where: { $0.idstr == idstr && $0.instanceID == instanceID }) {
             throw VMStateError(
-                .failed, path: idstr, reason: "section \(idstr) instance \(instanceID) is registered already")
+                .failed, path: idstr, reason: "\(VMStateError.sectionLabel(idstr, instanceID)) is registered already")
         }
         _ = try Planner.plan(vmsd)
         devices.append(
