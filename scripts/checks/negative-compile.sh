@@ -178,20 +178,28 @@ for compiler in "${compilers[@]}"; do
         report FAIL "$label control: the correct uses do not compile" "$tmp/control.log"
     fi
 
+    # check_twin PRELUDE TAG NAME GOOD BAD MESSAGE: a table with the GOOD line compiles, and one
+    # with the BAD line fails with MESSAGE in a static assertion (an unrelated error does not
+    # count).
+    check_twin() {
+        local prelude=$1 tag=$2 name=$3 good=$4 bad=$5 message=$6
+        n=$((n + 1))
+        PRELUDE=$prelude write_table "$tmp/good$n.c" "$good"
+        PRELUDE=$prelude write_table "$tmp/bad$n.c" "$bad"
+        if ! compile "$tmp/good$n.c" "$tmp/good$n.log"; then
+            report FAIL "$label$tag $name: the correct twin does not compile" "$tmp/good$n.log"
+        elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
+            report FAIL "$label$tag $name: compiles, but must not" "$tmp/bad$n.log"
+        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
+            report FAIL "$label$tag $name: fails without our message \"$message\"" "$tmp/bad$n.log"
+        else
+            report ok "$label$tag $name"
+        fi
+    }
+
     for entry in "${cases[@]}"; do
         IFS='|' read -r name good bad message <<<"$entry"
-        n=$((n + 1))
-        write_table "$tmp/good$n.c" "$good"
-        write_table "$tmp/bad$n.c" "$bad"
-        if ! compile "$tmp/good$n.c" "$tmp/good$n.log"; then
-            report FAIL "$label $name: the correct twin does not compile" "$tmp/good$n.log"
-        elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
-            report FAIL "$label $name: compiles, but must not" "$tmp/bad$n.log"
-        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
-            report FAIL "$label $name: fails without our message \"$message\"" "$tmp/bad$n.log"
-        else
-            report ok "$label $name"
-        fi
+        check_twin prelude.h "" "$name" "$good" "$bad" "$message"
     done
 
     # QEMU 10.0's API: the same checks for its new macros, and VMSTATE_ARRAY_TEST is gone.
@@ -208,35 +216,13 @@ for compiler in "${compilers[@]}"; do
     fi
     for entry in "${cases10[@]}"; do
         IFS='|' read -r name good bad message <<<"$entry"
-        n=$((n + 1))
-        PRELUDE=prelude10.h write_table "$tmp/good$n.c" "$good"
-        PRELUDE=prelude10.h write_table "$tmp/bad$n.c" "$bad"
-        if ! compile "$tmp/good$n.c" "$tmp/good$n.log"; then
-            report FAIL "$label [10.0] $name: the correct twin does not compile" "$tmp/good$n.log"
-        elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
-            report FAIL "$label [10.0] $name: compiles, but must not" "$tmp/bad$n.log"
-        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
-            report FAIL "$label [10.0] $name: fails without our message \"$message\"" "$tmp/bad$n.log"
-        else
-            report ok "$label [10.0] $name"
-        fi
+        check_twin prelude10.h " [10.0]" "$name" "$good" "$bad" "$message"
     done
     # migration/cpu.h: VMSTATE_UINTTL* keep the type check of the fixed-width macro they stand
     # for, and the header refuses to guess the target's width.
     for entry in "${cases_tl[@]}"; do
         IFS='|' read -r bits name good bad message <<<"$entry"
-        n=$((n + 1))
-        PRELUDE=prelude_tl$bits.h write_table "$tmp/good$n.c" "$good"
-        PRELUDE=prelude_tl$bits.h write_table "$tmp/bad$n.c" "$bad"
-        if ! compile "$tmp/good$n.c" "$tmp/good$n.log"; then
-            report FAIL "$label [cpu.h] $name: the correct twin does not compile" "$tmp/good$n.log"
-        elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
-            report FAIL "$label [cpu.h] $name: compiles, but must not" "$tmp/bad$n.log"
-        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
-            report FAIL "$label [cpu.h] $name: fails without our message \"$message\"" "$tmp/bad$n.log"
-        else
-            report ok "$label [cpu.h] $name"
-        fi
+        check_twin "prelude_tl$bits.h" " [cpu.h]" "$name" "$good" "$bad" "$message"
     done
     for entry in "${widths_tl[@]}"; do
         IFS='|' read -r define message <<<"$entry"
