@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "VMStateTool",
             dependencies: [
-                "VMState", "VMStateAnalysis", "CVMState", "CGLib",
+                "VMState", "VMStateAnalysis", "CVMState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -17,6 +17,32 @@ public struct RAMExtractionError: Error, Sendable, Equatable, CustomStringConver
 
 extension RAMExtractionError: AnalysisInputError {}
 
+/// Creates `path` and its missing parents (GLib's g_mkdir_with_parents).
+private func makeDirectory(_ path: String) throws(RAMExtractionError) {
+    if g_mkdir_with_parents(path, 0o755) != 0 {
+        throw RAMExtractionError("cannot create directory \(path): \(String(cString: g_strerror(errno)))")
+    }
+}
+
+/// The error for writing `path` that failed with `error` (GLib's message), which is freed.
+private func writeFailure(_ path: String, _ error: UnsafeMutablePointer<GError>?) -> RAMExtractionError {
+    let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "unknown error"
+    if let error { g_error_free(error) }
+    return RAMExtractionError("cannot write \(path): \(message)")
+}
+
+/// Writes `bytes` as the file `name` in `directory` (created when missing), replacing it
+/// (GLib's g_file_set_contents: a new file renamed into place).
+private func writeWholeFile(_ directory: String, _ name: String, _ bytes: [UInt8]) throws(RAMExtractionError) {
+    try makeDirectory(directory)
+    let path = directory + "/" + name
+    var error: UnsafeMutablePointer<GError>?
+    let ok = bytes.withUnsafeBytes {
+        g_file_set_contents(path, $0.baseAddress?.assumingMemoryBound(to: CChar.self), gssize($0.count), &error)
+    }
+    if ok == 0 { throw writeFailure(path, error) }
+}
+
 extension StreamAnalysis {
     /// The file, relative to the extraction directory, that holds RAM block `name`: QEMU's
     /// `analyze-migration.py -x` writes block NAME to `./NAME`, so leading slashes drop off and
@@ -89,6 +115,29 @@ extension StreamAnalysis {
         return paths
     }
 
+    /// Writes what QEMU's `analyze-migration.py -x` writes into `directory` (created when
+    /// missing), in its order: `desc.json` (the description, as `-d desc` prints it), the RAM
+    /// block files (``extractRAM(into:progress:announce:)``) and `state.json` (the state, as
+    /// `-f` prints it, without the RAM pages), each JSON without a final newline. `announce`
+    /// receives "desc.json", each block's name and "state.json" as each is written.
+    ///
+    /// - Throws: as ``extractRAM(into:progress:announce:)``; a refused block name before anything
+    ///   is written.
+    public func extract(
+        into directory: String, progress: ((Int) -> Void)? = nil, announce: (String) -> Void = { _ in }
+    ) throws {
+        _ = try ramExtractionPaths()
+        try writeWholeFile(directory, "desc.json", Array(descriptionJSON.formatted(.python).utf8))
+        announce("desc.json")
+        try extractRAM(into: directory, progress: progress, announce: announce)
+        var state: [UInt8] = []
+        var writer = JSONTextWriter(format: .python) { state.append(contentsOf: $0) }
+        try writeState(to: &writer, memory: false)
+        writer.flush()
+        try writeWholeFile(directory, "state.json", state)
+        announce("state.json")
+    }
+
     /// Writes the guest RAM the stream carries to one file per RAM block under `directory`
     /// (created when missing), as QEMU's `analyze-migration.py -x` does: each announced block
     /// becomes the file ``ramExtractionPaths()`` names, of the block's used length, and each
@@ -112,9 +161,7 @@ extension StreamAnalysis {
         let blocks = announcedRAMBlocks
         let paths = try ramExtractionPaths()
 
-        if g_mkdir_with_parents(directory, 0o755) != 0 {
-            throw RAMExtractionError("cannot create directory \(directory): \(String(cString: g_strerror(errno)))")
-        }
+        try makeDirectory(directory)
         var files: [String: RAMBlockFile] = [:]
         for (block, path) in zip(blocks, paths) {
             let file = RAMBlockFile(path: directory + "/" + path, length: block.length)
@@ -202,18 +249,12 @@ private final class RAMBlockFile {
         if let stream { g_object_unref(UnsafeMutableRawPointer(stream)) }
     }
 
-    private func failed(_ error: UnsafeMutablePointer<GError>?) -> RAMExtractionError {
-        let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "unknown error"
-        if let error { g_error_free(error) }
-        return RAMExtractionError("cannot write \(path): \(message)")
-    }
+    private func failed(_ error: UnsafeMutablePointer<GError>?) -> RAMExtractionError { writeFailure(path, error) }
 
     /// Creates the file (and its directories), replacing one that exists, at `length` bytes.
     func create() throws(RAMExtractionError) {
         let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        if !parent.isEmpty && g_mkdir_with_parents(parent, 0o755) != 0 {
-            throw RAMExtractionError("cannot create directory \(parent): \(String(cString: g_strerror(errno)))")
-        }
+        if !parent.isEmpty { try makeDirectory(parent) }
         let file = g_file_new_for_path(path)
         defer { g_object_unref(UnsafeMutableRawPointer(file)) }
         var error: UnsafeMutablePointer<GError>?

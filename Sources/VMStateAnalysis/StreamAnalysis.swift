@@ -364,6 +364,13 @@ private struct SectionReader {
     /// Where the stream's own vmdesc (byte 0x06) starts; nil when the vmdesc was supplied
     /// separately (--vmdesc).
     let vmdescMarkerOffset: Int?
+    /// The end of a mismatch's message when the vmdesc was given with --vmdesc (QEMU writes
+    /// the same facts in a stream and its own vmdesc: they differ only when the vmdesc is
+    /// another's); empty for the stream's own.
+    var givenVMDescMismatch: String {
+        vmdescMarkerOffset == nil
+            ? ": the description given with --vmdesc is not this stream's (another QEMU build or machine type)" : ""
+    }
 
     init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options, vmdescMarkerOffset: Int?) {
         self.bytes = bytes
@@ -566,7 +573,7 @@ private struct SectionReader {
                         // (QEMU writes the same version_id in both: they differ only when the
                         // vmdesc is not this stream's.)
                         throw error(
-                            "the section has version \(version), but the vmdesc describes version \(described)\(vmdescMarkerOffset == nil ? ": the description given with --vmdesc is not this stream's (another QEMU build or machine type)" : "")",
+                            "the section has version \(version), but the vmdesc describes version \(described)\(givenVMDescMismatch)",
                             at: dataStart - 4)
                     }
                     let record = try readStruct(desc, version: desc.version)
@@ -750,7 +757,7 @@ private struct SectionReader {
             let length = Int(analysisLoadBE32(buf, pos))
             if length != described {
                 throw error(
-                    "the machine type name is \(length) bytes long, but the vmdesc describes a name of \(described) bytes\(vmdescMarkerOffset == nil ? ": the description given with --vmdesc is not this stream's (another QEMU build or machine type)" : "")",
+                    "the machine type name is \(length) bytes long, but the vmdesc describes a name of \(described) bytes\(givenVMDescMismatch)",
                     at: pos)
             }
         }

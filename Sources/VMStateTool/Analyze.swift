@@ -112,20 +112,11 @@ struct Analyze: ParsableCommand {
             var options = StreamAnalysis.Options(recordPages: false)
             if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
             let analysis = try StreamAnalysis(bytes: bytes, options: options)
-            _ = try analysis.ramExtractionPaths()  // (a block refused: nothing written)
-            try writeWholeFile(directory, "desc.json", Array(analysis.descriptionJSON.formatted(.python).utf8))
-            Stdout.write("desc.json\n")
             let bar = ProgressBar(total: bytes.count, label: "extracting")
             defer { bar.finish() }
-            try analysis.extractRAM(into: directory, progress: bar.enabled ? { bar.update($0) } : nil) {
+            try analysis.extract(into: directory, progress: bar.enabled ? { bar.update($0) } : nil) {
                 Stdout.write(escapingControlCharacters($0) + "\n")
             }
-            var state: [UInt8] = []
-            var writer = JSONTextWriter(format: .python) { state.append(contentsOf: $0) }
-            try analysis.writeState(to: &writer, memory: false)
-            writer.flush()
-            try writeWholeFile(directory, "state.json", state)
-            Stdout.write("state.json\n")
         }
     }
 

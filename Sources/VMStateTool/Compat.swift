@@ -171,16 +171,12 @@ struct Compat: ParsableCommand {
         if !report.isCompatible { throw ExitCode(1) }
     }
 
-    /// A stream's RAM blocks as its RAM section announces them (the stream is read through,
-    /// its pages skipped).
+    /// A stream's RAM blocks as it announces them (``StreamAnalysis/announcedRAMBlocks``; the
+    /// stream is read through, its pages skipped).
     func ramBlocks(_ path: String) throws -> [RAMBlock] {
         do {
-            let analysis = try StreamAnalysis(
-                bytes: StreamBytes(contentsOfFile: path), options: .init(recordPages: false))
-            for section in analysis.sections {
-                if case .ram(let ram) = section.content { return ram.blocks }
-            }
-            return []
+            return try StreamAnalysis(bytes: StreamBytes(contentsOfFile: path), options: .init(recordPages: false))
+                .announcedRAMBlocks
         } catch let e as StreamAnalysisError {
             throw InputFileError(description: "\(path): \(e)")
         }

@@ -1,6 +1,5 @@
 // Shared helpers of the subcommands: stdout/stderr output, bad-input exits, progress bar.
 import ArgumentParser
-import CGLib
 import VMState
 import VMStateAnalysis
 
@@ -82,30 +81,6 @@ func replacingVMDescHint(_ e: StreamAnalysisError, with hint: String) -> StreamA
 /// A file the tool cannot use, with the file named in the message.
 struct InputFileError: AnalysisInputError {
     var description: String
-}
-
-/// A file the tool cannot write (`--extract`): exit status 2, as for input it cannot use.
-struct OutputFileError: AnalysisInputError {
-    var description: String
-}
-
-/// Writes `bytes` as the file `name` in `directory` (created when missing), replacing it
-/// (GLib's g_file_set_contents: a new file renamed into place).
-func writeWholeFile(_ directory: String, _ name: String, _ bytes: [UInt8]) throws {
-    if g_mkdir_with_parents(directory, 0o755) != 0 {
-        throw OutputFileError(
-            description: "cannot create directory \(directory): \(String(cString: g_strerror(errno)))")
-    }
-    let path = directory + "/" + name
-    var error: UnsafeMutablePointer<GError>?
-    let ok = bytes.withUnsafeBytes {
-        g_file_set_contents(path, $0.baseAddress?.assumingMemoryBound(to: CChar.self), gssize($0.count), &error)
-    }
-    if ok == 0 {
-        let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "unknown error"
-        if let error { g_error_free(error) }
-        throw OutputFileError(description: "cannot write \(path): \(message)")
-    }
 }
 
 /// Reads a whole file.
