@@ -58,7 +58,7 @@ struct Analyze: ParsableCommand {
 
     @Option(
         help: ArgumentHelp("In --tree output, show at most this many bytes of each buffer (0: all).", valueName: "n"))
-    var maxBytes = 64
+    var maxBytes: Int?
 
     @Option(
         help: ArgumentHelp(
@@ -84,6 +84,10 @@ struct Analyze: ParsableCommand {
         if extract && (desc || memory || tree) {
             throw ValidationError("--extract cannot be combined with --desc, --memory or --tree")
         }
+        if let maxBytes {
+            if !tree { throw ValidationError("--max-bytes is for --tree") }
+            if maxBytes < 0 { throw ValidationError("--max-bytes must be 0 (all) or more") }
+        }
         if directory != nil && !extract {
             throw ValidationError("--directory is for --extract")
         }
@@ -97,7 +101,8 @@ struct Analyze: ParsableCommand {
             try Analyze.extract(file: file, into: directory ?? ".", vmdesc: vmdesc)
             return
         }
-        try Analyze.analyze(file: file, desc: desc, memory: memory, tree: tree, maxBytes: maxBytes, vmdesc: vmdesc)
+        try Analyze.analyze(
+            file: file, desc: desc, memory: memory, tree: tree, maxBytes: maxBytes ?? 64, vmdesc: vmdesc)
     }
 
     /// `--extract`: the stream is analyzed first (a stream that cannot be read writes

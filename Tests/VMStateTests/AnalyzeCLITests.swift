@@ -127,6 +127,26 @@ struct AnalyzeCLITests {
         #expect(bare.stderr.hasPrefix("Error: missing a subcommand (analyze, diff, compat, schema or lint)\n"))
     }
 
+    /// `--max-bytes` limits the bytes `--tree` shows of each buffer, and is refused elsewhere.
+    @Test func maxBytesIsForTheTree() throws {
+        let stream = TestPaths.streams + "/audio-hda/stream.bin"
+        let four = try Tool.run(["analyze", "--tree", "--max-bytes", "4", stream])
+        #expect(four.status == 0)
+        #expect(four.stdout.contains("\n            ... 252 more bytes (256 in all)\n"))
+        let standard = try Tool.run(["analyze", "--tree", stream])
+        #expect(standard.stdout.contains("\n            ... 192 more bytes (256 in all)\n"))
+        let all = try Tool.run(["analyze", "--tree", "--max-bytes", "0", stream])
+        #expect(all.status == 0)
+        #expect(!all.stdout.contains(" more bytes ("))
+        let alone = try Tool.run(["analyze", "--max-bytes", "4", stream])
+        #expect(alone.status == 64)
+        #expect(alone.stdout.isEmpty)
+        #expect(alone.stderr.hasPrefix("Error: --max-bytes is for --tree\n"))
+        let negative = try Tool.run(["analyze", "--tree", "--max-bytes=-1", stream])
+        #expect(negative.status == 64)
+        #expect(negative.stderr.hasPrefix("Error: --max-bytes must be 0 (all) or more\n"))
+    }
+
     /// `--tree --vmdesc` of a stream cut short shows the sections read before the cut, then
     /// fails with where and why it stopped.
     @Test func treeOfACutStreamShowsTheSectionsBeforeTheCut() throws {
