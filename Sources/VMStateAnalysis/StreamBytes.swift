@@ -20,8 +20,8 @@ public final class StreamBytes: @unchecked Sendable {
     public let count: Int
     /// Where the bytes came from (a path, or "<memory>").
     public let origin: String
-    /// The whole file mapped at once, made on first use of ``buffer`` (by `diff` and the small
-    /// helpers; the analysis itself maps only bounded windows).
+    /// The whole file mapped at once, made on first use of ``withUnsafeBytes(_:)`` (for JSON
+    /// files; the analysis of a stream maps only bounded windows).
     private var whole: UnsafeRawPointer?
     private let lock = NSLockLike()
 
@@ -136,27 +136,32 @@ public final class StreamBytes: @unchecked Sendable {
         }
     }
 
-    /// All the bytes, the file mapped whole on first use. Valid while this object is alive.
-    /// (A file larger than the address space allows cannot be mapped whole: the analysis uses
-    /// ``makeWindow()`` instead.)
-    public var buffer: UnsafeRawBufferPointer {
+    /// All the bytes, the file mapped whole on first use; valid while this object is alive.
+    /// Throws `StreamFileError` (operation "map") when the file cannot be mapped whole (as
+    /// under a `ulimit -v` smaller than the file: the analysis uses ``makeWindow()`` instead).
+    private func mapWhole() throws(StreamFileError) -> UnsafeRawBufferPointer {
         if let copied { return UnsafeRawBufferPointer(start: copied, count: count) }
         guard count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        lock.withLock {
-            if whole == nil {
-                let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
-                if let p, p != MAP_FAILED { whole = UnsafeRawPointer(p) }
-            }
+        let failure: Int32? = lock.withLock {
+            guard whole == nil else { return nil }
+            let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+            guard let p, p != MAP_FAILED else { return errno }
+            whole = UnsafeRawPointer(p)
+            return nil
         }
-        guard let whole else {
-            fatalError("cannot map \(origin) (\(count) bytes): \(String(cString: strerror(errno)))")
+        if let failure {
+            throw StreamFileError(
+                path: origin, operation: "map",
+                reason: "\(String(cString: strerror(failure))) (the whole file, \(count) bytes, is needed here)")
         }
         return UnsafeRawBufferPointer(start: whole, count: count)
     }
 
-    /// Calls `body` with all the bytes; the buffer is valid only during the call.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withExtendedLifetime(self) { try body(buffer) }
+    /// Calls `body` with all the bytes (the file mapped whole); the buffer is valid only during
+    /// the call. Throws `StreamFileError` when the file cannot be mapped, or what `body` throws.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let all = try mapWhole()
+        return try withExtendedLifetime(self) { try body(all) }
     }
 
     /// A copy of some bytes.
@@ -230,7 +235,7 @@ package final class StreamWindow {
 public struct StreamFileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file.
     public var path: String
-    /// "open", "stat" or "read".
+    /// "open", "stat", "read" or "map".
     public var operation: String
     /// The system's explanation (strerror).
     public var reason: String

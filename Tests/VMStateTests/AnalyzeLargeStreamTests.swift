@@ -292,4 +292,32 @@ struct AnalyzeLargeStreamTests {
         #expect(f.status == 0)
         #expect(m.stdout == f.stdout)
     }
+
+    /// A JSON input (`--vmdesc`, `diff` and `compat` of descriptions) is read whole; one that
+    /// cannot be mapped under the limit is bad input with the reason, never a crash.
+    @Test func aJSONFileTooLargeToMapIsAnError() throws {
+        let path = "\(temporaryDirectoryPath())/vmstate-huge-\(getpid()).json"
+        let fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
+        try #require(fd >= 0)
+        defer { unlink(path) }
+        #expect(ftruncate(fd, 320 << 20) == 0)  // sparse: 320 MiB that take no disk
+        close(fd)
+        let reason = "cannot map \(path): Cannot allocate memory (the whole file, 335544320 bytes, is needed here)\n"
+        let stream = TestPaths.qemuFixtures + "/pc-reset/stream.bin"
+        let analyze = try Self.runLimited(kib: 256 << 10, ["analyze", "--vmdesc", path, stream])
+        #expect(analyze.status == 2)
+        #expect(analyze.stdout.isEmpty)
+        #expect(analyze.stderr == "vmstate analyze: error: " + reason)
+        let diff = try Self.runLimited(kib: 256 << 10, ["diff", path, stream])
+        #expect(diff.status == 2)
+        #expect(diff.stderr == "vmstate diff: error: " + reason)
+        let compat = try Self.runLimited(kib: 256 << 10, ["compat", stream, path])
+        #expect(compat.status == 2)
+        #expect(compat.stderr == "vmstate compat: error: " + reason)
+    }
+}
+
+/// `$TMPDIR`, or /tmp.
+private func temporaryDirectoryPath() -> String {
+    getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
 }
