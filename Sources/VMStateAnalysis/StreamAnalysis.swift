@@ -826,6 +826,14 @@ private struct SectionReader {
             pos += 8
             var flags = word & mask
             let address = word & ~mask
+            if flags & ~flagContinue == 0 {
+                // QEMU's destination refuses a record of no kind ("Unknown combination of
+                // migration flags"); the script reads past it. Zero bytes where the stream goes
+                // on are a cut, as in the file of a save that died before trimming it.
+                throw error(
+                    "a RAM record with no kind (flags 0x\(String(flags, radix: 16)), header 0x\(analysisHex(word, width: 16))), which QEMU refuses (\"Unknown combination of migration flags\")\(word == 0 ? "; the stream may end in zero bytes here, as the preallocated file of a save that did not finish does" : "")",
+                    at: wordOffset)
+            }
             if flags & flagMemSize != 0 {
                 ram.totalSize = address
                 var remaining = address

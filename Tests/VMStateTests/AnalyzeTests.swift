@@ -395,6 +395,35 @@ import VMStateAnalysis
         #expect(e.section == "\"ram\" (section id 2, instance 0)")
     }
 
+    /// A RAM record of no kind (flags 0 or CONTINUE alone), which QEMU's destination refuses
+    /// and the script reads past: refused, with the zero-bytes hint when the header is all zero.
+    @Test func ramRecordOfNoKind() throws {
+        let original = try pcBiosBytes()
+        let a = try StreamAnalysis(bytes: StreamBytes(original))
+        guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content else {
+            Issue.record("no ram section")
+            return
+        }
+        let offsets = r.pages.compactMap { p -> Int? in
+            if case .data(let o) = p.content { return o } else { return nil }
+        }
+        let header = try #require(offsets.first { original[$0 - 1] == 0x28 }) - 8
+        var zeroed = original
+        for i in header..<(header + 8) { zeroed[i] = 0 }
+        let e = try #require(streamError(zeroed))
+        #expect(e.offset == header)
+        #expect(
+            e.message
+                == "a RAM record with no kind (flags 0x0, header 0x0000000000000000), which QEMU refuses (\"Unknown combination of migration flags\"); the stream may end in zero bytes here, as the preallocated file of a save that did not finish does"
+        )
+        var continueOnly = original
+        continueOnly[header + 7] = 0x20
+        let c = try #require(streamError(continueOnly))
+        #expect(c.offset == header)
+        #expect(c.message.hasPrefix("a RAM record with no kind (flags 0x20, header 0x"))
+        #expect(c.message.hasSuffix("which QEMU refuses (\"Unknown combination of migration flags\")"))
+    }
+
     @Test func streamWithoutVMDesc() throws {
         let data = try pcBiosBytes()
         let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))

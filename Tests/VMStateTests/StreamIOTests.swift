@@ -98,7 +98,12 @@ import Testing
             let viaStream = try FixtureMachine(name, stream: stream)
             var bufferError: VMStateError?
             do { try viaBuffer.registry.load(stream, options: options) } catch { bufferError = error }
-            let result = Self.loadFromStream(viaStream.registry, stream, chunk: chunk, flags: options.rawValue)
+            // A read past the stream's end fails, where a source that waits with the connection
+            // open would block: the load must stop once the vmdesc is in, though it reads on
+            // past the unknown sections to find it.
+            let result = Self.loadFromStream(
+                viaStream.registry, stream, chunk: chunk, flags: options.rawValue, cut: Int64(stream.count),
+                failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
             if let bufferError {
                 #expect(!result.ok)
                 #expect(result.code == bufferError.kind.rawValue && result.domain == vmstate_error_quark())
@@ -228,6 +233,7 @@ import Testing
             return error.description
         }
         #expect(try message(cut: 10) == "stream ended inside the configuration length (at byte 9)")
+        #expect(try message(cut: 15) == "stream ended inside the 4-byte machine type (at byte 13)")
         #expect(
             try message(cut: dataPage + 100)
                 == "section \"ram\" instance 0: stream ended inside a RAM page (at byte \(dataPage))")
@@ -304,8 +310,11 @@ import Testing
             cut: Int64(cut))
         #expect(!result.ok)
         #expect(result.code == VMStateError.Kind.shortInput.rawValue)
+        // Every device is sized (restored); the RAM, which the stream reached, is not.
         #expect(
-            result.message.contains("(load rolled back: the state is as it was before the call)"), "\(result.message)")
+            result.message.contains(
+                "(load rolled back: the devices added with a size are as they were before the call; not restored (added without a size, or RAM): the RAM)"
+            ), "\(result.message)")
         let after = machine.pc.states.map {
             Array(UnsafeRawBufferPointer(start: $0.state, count: pc_device_state_size($0.vmsd)))
         }
@@ -321,6 +330,30 @@ import Testing
     }
 
     // MARK: QEMUFile over streams
+
+    /// A GByteArray file refuses to pass 4 GiB: -EFBIG, and the detail through
+    /// vmstate_file_get_stream_error. (The array is given a length just under the limit
+    /// without touching its memory.)
+    @Test func aGByteArrayFileRefusesToPass4GiB() throws {
+        let array = g_byte_array_new()!
+        defer { g_byte_array_unref(array) }
+        let have = Int(UInt32.max) - 100
+        g_byte_array_set_size(array, guint(have))
+        let f = try #require(vmstate_file_new_output(array))
+        let data = [UInt8](repeating: 0xA5, count: 200)
+        data.withUnsafeBufferPointer { qemu_put_buffer(f, $0.baseAddress, 200) }
+        #expect(qemu_file_get_error(f) == -27)
+        #expect(array.pointee.len == guint(have))
+        let error = try #require(vmstate_file_get_stream_error(f))
+        defer { g_error_free(error) }
+        #expect(error.pointee.domain == vmstate_error_quark())
+        #expect(error.pointee.code == VMStateError.Kind.boundExceeded.rawValue)
+        #expect(
+            String(cString: error.pointee.message)
+                == "the stream does not fit in a GByteArray, which holds at most 4 GiB: save to a GOutputStream (vmstate_file_new_output_stream, vmstate_registry_save_to_stream); expected at most 4294967295 bytes, got \(have) bytes and 200 more (at byte \(have))"
+        )
+        #expect(qemu_fclose(f) == -27)
+    }
 
     @Test func qemuFileOverStreamsBuffersAndKeepsTheError() throws {
         let out = test_chunked_output_stream_new(3, 1, -1, 0)!

@@ -108,12 +108,14 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * `flags`: 0 or VMSTATE_LOAD_SKIP_UNKNOWN, VMSTATE_LOAD_KEEP_UNKNOWN, VMSTATE_LOAD_TRANSACTIONAL
  * (declared in migration/vmstate.h). Sections load in stream order: a failure leaves the sections
  * before it loaded, unless VMSTATE_LOAD_TRANSACTIONAL is given, in which case every device added
- * with vmstate_registry_add_sized is restored (RAM is not restored).
+ * with vmstate_registry_add_sized is restored (devices added without a size and RAM are not; the
+ * message names those the load had reached).
  * SKIP_UNKNOWN and KEEP_UNKNOWN apply to device sections. The stream's RAM is never unknown (QEMU
  * always has a RAM handler): each of its blocks must be registered with the same length, and with
  * no RAM registered at all a stream with RAM fails with VMSTATE_ERROR_RAM ("the stream has a RAM
  * block that is not registered", naming the block) under 0 and SKIP_UNKNOWN alike; only
- * KEEP_UNKNOWN reads past it unloaded and writes it back on the next save.
+ * KEEP_UNKNOWN reads past it unloaded, holding it in memory to write it back on the next save:
+ * at most 64 MiB of stream, else VMSTATE_ERROR_RAM (register the RAM blocks to load more).
  * Every load is checked like vmstate_load_checked: sized devices are bounded to their struct,
  * pointers into registered RAM to their block, and all devices get the allocation and nesting
  * limits; a device section that appears twice is refused.
@@ -147,7 +149,9 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * skipped with the size the stream's vmdesc gives it, and that vmdesc comes last: the rest of
  * the stream after the first unknown section (device sections after the RAM, the EOF marker and
  * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with
- * VMSTATE_ERROR_UNKNOWN_SECTION. RAM is never held. An early end is VMSTATE_ERROR_SHORT_INPUT;
+ * VMSTATE_ERROR_UNKNOWN_SECTION; reading on stops once the bytes read end with the EOF marker and
+ * a whole vmdesc. RAM is never held (but with _KEEP_UNKNOWN and no RAM registered, which keeps
+ * at most 64 MiB of it: see vmstate_registry_load). An early end is VMSTATE_ERROR_SHORT_INPUT;
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
  * messages name the section and the byte offset. A read blocks as long as `in` blocks. With
  * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT.

@@ -321,7 +321,9 @@ bool vmstate_save_needed(const VMStateDescription *vmsd, void *opaque);
  * ========================================================================================== */
 
 /** A file that appends to the caller's buffer `out` (never freed by qemu_fclose); NULL if `out`
- *  is NULL. */
+ *  is NULL. A GByteArray holds at most 4 GiB: a write past that is dropped, sets the file's
+ *  error to -EFBIG (-27), and vmstate_file_get_stream_error then gives the
+ *  VMSTATE_ERROR_BOUND_EXCEEDED GError that says so (write larger state to a stream file). */
 QEMUFile *vmstate_file_new_output(GByteArray *out);
 /** A file that reads the caller's buffer `in` from its start, holding a reference to `in`
  *  until qemu_fclose; NULL if `in` is NULL. As QEMU's QEMUFile, a read or a look
@@ -354,9 +356,10 @@ QEMUFile *vmstate_file_new_output_stream(GOutputStream *out);
  */
 QEMUFile *vmstate_file_new_input_stream(GInputStream *in);
 /**
- * The GError of the first failed read or write of a stream file (a copy the caller frees), or
- * NULL when the stream did not fail (a GByteArray or GBytes file never does; its end of input
- * is -EIO without a GError).
+ * The GError of the first failed read or write of a stream file (a copy the caller frees; its
+ * domain and code are the stream's, e.g. G_IO_ERROR), or NULL when the stream did not fail. A
+ * GBytes file never fails so (its end of input is -EIO without a GError); a GByteArray file
+ * that reached its 4 GiB limit gives a VMSTATE_ERROR_BOUND_EXCEEDED GError.
  */
 GError *vmstate_file_get_stream_error(QEMUFile *f);
 

@@ -45,7 +45,12 @@ import CVMState
 
 /// C's `vmstate_file_get_stream_error`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_file_get_stream_error(_ f: OpaquePointer?) -> UnsafeMutablePointer<GError>? {
-    file(f)?.copyStreamError()
+    guard let file = file(f) else { return nil }
+    if let streamError = file.copyStreamError() { return streamError }
+    guard let full = file.capacityFailure else { return nil }
+    var error: UnsafeMutablePointer<GError>?
+    setGError(&error, full)
+    return error
 }
 
 /// C's `vmstate_file_remaining`, declared and documented in `migration/vmstate.h`.

@@ -217,11 +217,13 @@ final class LoadGuard {
     }
 
     /// Rolls back (when transactional) and returns `error`, saying so in its reason.
-    func rollBackAfter(_ error: VMStateError) -> VMStateError {
+    func rollBackAfter(_ error: VMStateError, restored: String = "the state is as it was before the call")
+        -> VMStateError
+    {
         guard transactional else { return error }
         rollBack()
         var copy = error
-        copy.reason += " (load rolled back: the state is as it was before the call)"
+        copy.reason += " (load rolled back: \(restored))"
         return copy
     }
 

@@ -44,6 +44,11 @@ final class MigrationFile {
     /// Input: an offset from which the window keeps its bytes when it refills (nil: only from
     /// the cursor), so that a caller can copy a record it has read past (``bytes(from:to:)``).
     var mark: Int?
+    /// Input: the most bytes the window may hold from the mark (nil: no limit). A read that
+    /// would hold more fails as the end of the input does, and sets ``markLimitReached``.
+    var markLimit: Int?
+    /// Whether a read failed because of ``markLimit``.
+    private(set) var markLimitReached = false
 
     /// QEMU's file error: the first negative errno recorded, or 0. Once it is set, output
     /// appends nothing more (QEMU's `qemu_put_*` return at once when `last_error` is set).
@@ -56,6 +61,8 @@ final class MigrationFile {
     let peekPastEndFails: Bool
     /// The first detailed failure recorded on this file (by the engine or a nested C call).
     var failure: VMStateError?
+    /// Output to a `GByteArray`: why it refused more bytes (it holds at most 4 GiB), once it did.
+    var capacityFailure: VMStateError?
     /// The GError of the first failed read or write of the file's stream (owned), and the
     /// offset at which it failed.
     private(set) var streamError: UnsafeMutablePointer<GError>?
@@ -329,6 +336,10 @@ final class MigrationFile {
     private func refill(_ n: Int) -> Bool {
         guard let source, n >= 0, !source.ended else { return false }
         let keepFrom = min(cursor, mark.map { max(0, $0 - windowOffset) } ?? cursor)
+        if let markLimit, mark != nil, cursor - keepFrom + n > markLimit {
+            markLimitReached = true
+            return false
+        }
         guard let window = source.refill(keeping: keepFrom, end: end, need: cursor - keepFrom + n, self) else {
             return false
         }
@@ -339,15 +350,31 @@ final class MigrationFile {
         return n <= end - cursor
     }
 
-    /// Reads the rest of the input into the window (keeping from the cursor or the mark); false
-    /// when more than `limit` bytes would be held (or the stream failed).
-    func readToEnd(limit: Int) -> Bool {
-        while !inputEnded {
+    /// How ``readAhead(limit:until:)`` ended.
+    enum ReadAhead {
+        /// `found` held.
+        case found
+        /// The input ended first (all of it is in the window).
+        case ended
+        /// More than `limit` bytes would have been held.
+        case overLimit
+        /// A read of the stream failed (its GError is recorded).
+        case failed
+    }
+
+    /// Reads on into the window (keeping from the cursor or the mark) until `found` holds for
+    /// the bytes held (the window, and the stream offset of its first byte), checked before
+    /// each read and after it. Each read takes what the source has (one read call, at least one
+    /// byte), so a stream whose writer has sent all and waits is not read again once `found`
+    /// holds.
+    func readAhead(limit: Int, until found: (UnsafeRawBufferPointer, Int) -> Bool) -> ReadAhead {
+        while true {
+            if withAllBytes({ found($0, windowOffset) }) { return .found }
+            if inputEnded { return streamError == nil ? .ended : .failed }
             let held = end - min(cursor, mark.map { max(0, $0 - windowOffset) } ?? cursor)
-            if held >= limit { return false }
-            _ = refill(end - cursor + min(limit - held, 1 << 20))
+            if held >= limit { return .overLimit }
+            _ = refill(end - cursor + 1)
         }
-        return streamError == nil
     }
 
     /// Consumes `n` bytes and hands them to `body`; nil (and the -EIO file error) when fewer

@@ -47,6 +47,7 @@ final class ByteArraySink: OutputSink {
         guard n <= Self.maximumLength - old else {
             file.setError(-27)  // EFBIG
             file.record(Self.tooLarge(old, n))
+            if file.capacityFailure == nil { file.capacityFailure = Self.tooLarge(old, n) }
             return nil
         }
         var want = max(old + n, 256)

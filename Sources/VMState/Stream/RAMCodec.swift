@@ -181,6 +181,13 @@ enum RAMCodec {
             let record = try read(file, RAMRecordWord.Decoder()) { _ in "RAM record" }
             let flags = record.flags
             let address = record.address
+            if RAMFlagRules.unloadable(flags) == 0 && !RAMFlagRules.isOneKind(flags) {
+                // As QEMU's destination: a record of no kind (flags 0, as in the zero bytes a
+                // save that died leaves in its preallocated file) or of two kinds at once.
+                throw VMStateError(
+                    .ram, offset: at, reason: "Unknown combination of migration flags: 0x\(String(flags, radix: 16))",
+                    expected: "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end (0x20 continue may be added)")
+            }
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
                 let entryDecoder = RAMBlockEntry.Decoder(ignoreShared: state.ignoreShared)

@@ -557,8 +557,15 @@ public final class Registry {
             drainVMDesc(file)
         } catch {
             if let failure = file.streamFailure(writing: false) {
+                // The stream's failure (where the read failed), then what the load was in.
                 var e = failure
-                e.reason += " (\(error.description))"
+                let cut = "stream ended inside "
+                if error.reason.hasPrefix(cut) {
+                    e.reason += "; it cut \(error.reason.dropFirst(cut.count)) that starts at byte \(error.offset)"
+                } else {
+                    e.reason +=
+                        "; the load stopped at byte \(error.offset): \(error.path.isEmpty ? "" : error.path + ": ")\(error.reason)"
+                }
                 throw e
             }
             if let section = file.context, !error.reason.contains("section \"") {
@@ -596,7 +603,7 @@ public final class Registry {
             try loader.run()
             loadGuard?.commit()
         } catch {
-            throw loadGuard?.rollBackAfter(error) ?? error
+            throw loadGuard?.rollBackAfter(error, restored: rolledBack(by: loader)) ?? error
         }
         let version: QEMUDialect =
             loader.hadSwitchoverStart || Self.vmdescHasConfiguration(file) ? .qemu10_0 : .qemu7_2
@@ -611,6 +618,27 @@ public final class Registry {
             version: version, configuration: loader.hadConfiguration, sectionFooters: loader.footers ?? true,
             switchoverStart: loader.hadSwitchoverStart)
         streamVersion = version
+    }
+
+    /// What a transactional load that failed put back, for its message: the devices added with a
+    /// size; a device added without one whose section the load reached keeps what was loaded,
+    /// and so does the RAM once the stream's RAM section started.
+    private func rolledBack(by loader: StreamLoader) -> String {
+        var changed: [String] = []
+        for entry in loader.layout {
+            if case .device(let index, _) = entry, devices[index].size == nil {
+                changed.append(devices[index].sectionLabel)
+            }
+        }
+        if let index = loader.loadingDevice, devices[index].size == nil { changed.append(devices[index].sectionLabel) }
+        let ram = loader.layout.contains { if case .ram = $0 { return true } else { return false } }
+        guard !changed.isEmpty || ram else { return "the state is as it was before the call" }
+        var names = changed.count > 3 ? Array(changed.prefix(3)) + ["\(changed.count - 3) more"] : changed
+        if ram { names.append("the RAM") }
+        let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " and " + names.last!
+        return
+            "the devices added with a size are as they were before the call; not restored (added without a size, or "
+            + "RAM): \(list)"
     }
 
     /// Whether the vmdesc right after the EOF marker starts with `{"configuration"` (QEMU

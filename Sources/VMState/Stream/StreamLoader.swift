@@ -32,12 +32,51 @@ final class StreamLoader {
     /// how messages name it (``VMStateError/sectionLabel(_:_:)``).
     private var ramSections: [UInt32: (registered: Bool, label: String)] = [:]
     private var ramState = RAMCodec.LoadState()
+    /// The registered device whose section is being loaded (nil between sections).
+    private(set) var loadingDevice: Int?
+    /// What looking for the stream's vmdesc found.
+    private enum VMDescSearch {
+        case found(VMDescIndex)
+        /// The stream ended without one.
+        case none
+        /// It ends the stream but does not parse as a vmdesc.
+        case unreadable
+        /// More than ``heldLimit`` bytes came before it.
+        case overLimit
+        /// A read of the stream failed first.
+        case failed
+    }
+
     /// The stream's vmdesc, found at the end of the input. Over a stream source the rest of the
     /// stream is read into the file's window first (from the marked section on: device sections
-    /// after the RAM, the EOF marker and the vmdesc), at most ``heldLimit`` bytes.
-    private lazy var streamVMDesc: VMDescIndex?? = {
-        guard file.readToEnd(limit: Self.heldLimit) else { return .some(nil) }
-        return VMDescIndex.find(in: file)
+    /// after the RAM, the EOF marker and the vmdesc), at most ``heldLimit`` bytes, and reading
+    /// stops as soon as what was read ends with the EOF byte and a whole vmdesc that parses (a
+    /// source may keep the connection open after it, waiting for the destination). A vmdesc
+    /// followed by other bytes, or one that does not parse, is found once the input ends.
+    private lazy var streamVMDesc: VMDescSearch = {
+        var lastMarker = -1
+        var scanned = file.position
+        var index: VMDescIndex?
+        let outcome = file.readAhead(limit: Self.heldLimit) { bytes, start in
+            guard
+                let record = VMDescRecord.endingRead(bytes, start: start, lastMarker: &lastMarker, scanned: &scanned)
+            else { return false }
+            // (Section data can end the bytes read so far with what looks like a vmdesc record:
+            // only one that parses stops the reading.)
+            index = VMDescIndex.parse(Array(bytes[record.jsonOffset...]))
+            return index != nil
+        }
+        switch outcome {
+        case .found: return index.map { .found($0) } ?? .unreadable
+        case .ended:
+            if let found = VMDescIndex.find(in: file) ?? VMDescIndex.findBeforeTrailingBytes(in: file) {
+                return .found(found)
+            }
+            let ends = file.withAllBytes { VMDescRecord.locateAtEnd($0) != nil }
+            return ends ? .unreadable : .none
+        case .overLimit: return .overLimit
+        case .failed: return .failed
+        }
     }()
 
     /// The most bytes a stream load holds to find the vmdesc that gives an unknown section its
@@ -81,7 +120,19 @@ final class StreamLoader {
                 if type == StreamFormat.sectionEnd { completePhase = true }
                 try sectionPart(start: at)
             case StreamFormat.command: try command(at)
-            case StreamFormat.eof: return
+            case StreamFormat.eof:
+                // QEMU writes the vmdesc (0x06) or nothing after EOF. A zero byte there makes
+                // this "EOF" one of the zero bytes a save that died leaves in its preallocated
+                // file (docs/C-API.md, vmstate_registry_set_direct_io).
+                if file.peek(1)?.first == 0 {
+                    throw VMStateError(
+                        .shortInput, offset: at,
+                        reason:
+                            "the stream ends in zero bytes here (0x00 where a section or the EOF marker is read, "
+                            + "then 0x00 instead of the vmdesc's 0x06): it was cut short, as the preallocated file "
+                            + "of a save that did not finish is")
+                }
+                return
             default:
                 throw bad(at, "unexpected section type", expected: "a section type (0x00-0x08)", actual: hexByte(type))
             }
@@ -94,11 +145,14 @@ final class StreamLoader {
         hadConfiguration = true
         let len = Int(try read(ConfigurationHeader.LengthDecoder()) { _ in "configuration length" })
         let at = file.position
-        // SAFETY: `take(len)` hands `len` window bytes, copied at once.
-        guard len <= 255, let name = file.take(len, { Array(UnsafeRawBufferPointer(start: $0, count: len)) }) else {
+        guard len <= 255 else {
             throw bad(
                 at, "bad machine type in the configuration section", expected: "a name of at most 255 bytes",
                 actual: "\(len) bytes")
+        }
+        // SAFETY: `take(len)` hands `len` window bytes, copied at once.
+        guard let name = file.take(len, { Array(UnsafeRawBufferPointer(start: $0, count: len)) }) else {
+            throw shortStream("\(len)-byte machine type", at: at)
         }
         let machine = String(decoding: name, as: UTF8.self)
         if let expected = registry.expectedMachineType, expected != machine {
@@ -210,9 +264,9 @@ final class StreamLoader {
             if registered && !layout.contains(where: { if case .ram = $0 { return true } else { return false } }) {
                 layout.append(.ram(sectionID: sectionID))
             }
-            try ramPart(registered: registered)
+            try ramPart(registered: registered, start: start)
             try footer(sectionID, idstr: idstr)
-            if !registered && keeping { keep(from: start, vmdesc: nil) }
+            if !registered && keeping { try keepRAM(from: start) }
             return
         }
         guard type == StreamFormat.sectionFull else {
@@ -228,6 +282,7 @@ final class StreamLoader {
             {
                 throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
             }
+            loadingDevice = index
             do throws(VMStateError) {
                 // SAFETY: the registered table and struct (Registry.Device's contract); the guard bounds writes
                 // to the struct's size when it is known.
@@ -235,24 +290,37 @@ final class StreamLoader {
             } catch {
                 throw error.inSection(idstr, instanceID)
             }
+            loadingDevice = nil
             try footer(sectionID, idstr: idstr)
             layout.append(.device(index: index, sectionID: sectionID))
             return
         }
         guard skipping else { throw unknown(idstr, instanceID, start) }
-        guard let found = streamVMDesc else {
+        let index: VMDescIndex
+        switch streamVMDesc {
+        case .found(let found): index = found
+        case .overLimit:
             throw VMStateError(
                 .unknownSection, offset: start,
                 reason:
                     "cannot skip section \"\(idstr)\" instance \(instanceID): more than \(Self.heldLimit >> 20) MiB of "
                     + "stream follow it before the vmdesc that gives its size")
-        }
-        guard let index = found else {
+        case .none:
             throw VMStateError(
                 .unknownSection, offset: start,
                 reason:
-                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream has no vmdesc to find its size"
-            )
+                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream ends without the vmdesc that "
+                    + "gives its size (cut short, or written without one)")
+        case .unreadable:
+            throw VMStateError(
+                .unknownSection, offset: start,
+                reason:
+                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream's vmdesc, which gives its size, "
+                    + "cannot be read (it is not a device description as QEMU writes one)")
+        case .failed:
+            throw VMStateError(
+                .shortInput, offset: file.position,
+                reason: "the stream failed while reading on to the vmdesc that gives the size of section \"\(idstr)\"")
         }
         guard let entry = index.device(idstr, instanceID) else {
             throw VMStateError(
@@ -279,18 +347,45 @@ final class StreamLoader {
         }
         file.context = label
         if !(keeping && !registered) { file.mark = nil }
-        try ramPart(registered: registered)
+        try ramPart(registered: registered, start: start)
         try footer(sectionID, idstr: "ram")
-        if !registered && keeping { keep(from: start, vmdesc: nil) }
+        if !registered && keeping { try keepRAM(from: start) }
     }
 
     /// QEMU always has a "ram" handler, so a stream's RAM never counts as an unknown section:
     /// with no RAM registered its first block fails as not registered (`VMStateError.ram`),
     /// also under SKIP_UNKNOWN. Only KEEP_UNKNOWN reads past it unloaded, kept and written back
     /// by the next save.
-    private func ramPart(registered: Bool) throws(VMStateError) {
+    ///
+    /// The RAM kept so is held in memory: at most ``heldLimit`` bytes of stream in all, else the
+    /// load fails (``keptRAMTooLarge(_:)``) before holding more.
+    private func ramPart(registered: Bool, start: Int) throws(VMStateError) {
         let blocks: [Registry.RAMBlock]? = registered ? registry.ramBlocks : (keeping ? nil : [])
-        try RAMCodec.loadPart(file, blocks: blocks, state: &ramState)
+        if blocks == nil { file.markLimit = Self.heldLimit - keptRAM }
+        defer { file.markLimit = nil }
+        do throws(VMStateError) {
+            try RAMCodec.loadPart(file, blocks: blocks, state: &ramState)
+        } catch {
+            throw file.markLimitReached ? keptRAMTooLarge(start) : error
+        }
+    }
+
+    /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered).
+    private var keptRAM = 0
+
+    /// Keeps the RAM section part that started at `start`, within ``heldLimit`` in all.
+    private func keepRAM(from start: Int) throws(VMStateError) {
+        keptRAM += file.position - start
+        guard keptRAM <= Self.heldLimit else { throw keptRAMTooLarge(start) }
+        keep(from: start, vmdesc: nil)
+    }
+
+    private func keptRAMTooLarge(_ start: Int) -> VMStateError {
+        VMStateError(
+            .ram, offset: start,
+            reason:
+                "cannot keep the stream's RAM, which no registered RAM block takes: VMSTATE_LOAD_KEEP_UNKNOWN holds at "
+                + "most \(Self.heldLimit >> 20) MiB of it in memory (register its RAM blocks to load it instead)")
     }
 
     /// The footer after a section's data. A stream with a configuration section has footers;

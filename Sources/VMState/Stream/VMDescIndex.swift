@@ -21,6 +21,19 @@ struct VMDescIndex {
     /// Finds the vmdesc at the end of the stream: 0x06, be32 length, then that much JSON (an
     /// object: `{"page_size"...` from QEMU 7.2, `{"configuration"...` from QEMU 8.2+) to the end
     /// of the input. Nil when the stream has none (or it does not parse).
+    /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
+    /// the last one in the file's window that parses.
+    static func findBeforeTrailingBytes(in file: MigrationFile) -> VMDescIndex? {
+        file.withAllBytes { all -> VMDescIndex? in
+            var index: VMDescIndex?
+            _ = VMDescRecord.locateBeforeTrailingBytes(all) { json in
+                index = parse(Array(json))
+                return index != nil
+            }
+            return index
+        }
+    }
+
     static func find(in file: MigrationFile) -> VMDescIndex? {
         file.withAllBytes { all -> VMDescIndex? in
             guard let record = VMDescRecord.locateAtEnd(all) else { return nil }

@@ -124,6 +124,19 @@ package enum RAMFlagRules {
     /// The flags of `flags` outside ``loadable``.
     package static func unloadable(_ flags: UInt64) -> UInt64 { flags & ~loadable }
 
+    /// Whether loadable `flags` are one record kind QEMU's destination reads: without CONTINUE,
+    /// exactly MEM_SIZE, ZERO, PAGE or EOS. QEMU 7.2 and 10.0 `ram_load_precopy` switch on
+    /// `flags & ~RAM_SAVE_FLAG_CONTINUE` and fail any other value, 0 included, with "Unknown
+    /// combination of migration flags: 0x%x" (-EINVAL).
+    package static func isOneKind(_ flags: UInt64) -> Bool {
+        switch flags & ~StreamFormat.RAMFlag.continuePage {
+        case StreamFormat.RAMFlag.memSize, StreamFormat.RAMFlag.zero, StreamFormat.RAMFlag.page,
+            StreamFormat.RAMFlag.eos:
+            return true
+        default: return false
+        }
+    }
+
     /// What unloadable `flags` are, with what makes QEMU write each (for the error).
     package static func meaning(ofUnloadable flags: UInt64) -> String {
         let known: [(UInt64, String)] = [

@@ -27,4 +27,61 @@ package struct VMDescRecord: Sendable, Equatable {
         }
         return nil
     }
+
+    /// The vmdesc record that ends `bytes` after the EOF byte, found from the last 0x06 in them:
+    /// JSON text never holds 0x06, so when a vmdesc ends the bytes, that 0x06 is its marker or
+    /// one of its four length bytes. `lastMarker` carries the stream offset of the last 0x06
+    /// seen and `scanned` the offset up to which bytes were looked at, between calls over bytes
+    /// that grow at the end (`bytes` start at stream offset `start`), so each byte is scanned
+    /// once. Nil when the bytes do not end with a vmdesc.
+    package static func endingRead(
+        _ bytes: UnsafeRawBufferPointer, start: Int, lastMarker: inout Int, scanned: inout Int
+    ) -> VMDescRecord? {
+        let endOffset = start + bytes.count
+        var j = endOffset - 1
+        while j >= max(scanned, start) {
+            if bytes[j - start] == StreamFormat.vmdesc {
+                lastMarker = j
+                break
+            }
+            j -= 1
+        }
+        scanned = endOffset
+        var i = lastMarker
+        while i >= max(lastMarker - 4, start + 1) {
+            if i + 5 <= endOffset && bytes[i - start] == StreamFormat.vmdesc && bytes[i - start - 1] == StreamFormat.eof
+            {
+                // SAFETY: i + 5 <= endOffset: the 4 length bytes are inside `bytes`.
+                let length = Int(
+                    UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i - start + 1, as: UInt32.self)))
+                if length == endOffset - i - 5 { return VMDescRecord(markerOffset: i - start, jsonLength: length) }
+            }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// A vmdesc followed by other bytes: walking back from the end of `bytes`, the first EOF
+    /// byte, 0x06 and be32 length whose JSON text starts with `{`, ends with `}` inside `bytes`
+    /// and satisfies `accept` (which parses it). For a stream with bytes after its vmdesc, as
+    /// QEMU's destination (which stops reading at EOF) accepts. Nil when there is none.
+    package static func locateBeforeTrailingBytes(
+        _ bytes: UnsafeRawBufferPointer, accept: (UnsafeRawBufferPointer) -> Bool
+    ) -> VMDescRecord? {
+        var i = bytes.count - 7
+        while i >= 1 {
+            if bytes[i] == StreamFormat.vmdesc && bytes[i - 1] == StreamFormat.eof && bytes[i + 5] == UInt8(ascii: "{")
+            {
+                // SAFETY: i + 7 <= count: the 4 length bytes and the first JSON byte are inside `bytes`.
+                let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
+                if length >= 2 && i + 5 + length <= bytes.count && bytes[i + 4 + length] == UInt8(ascii: "}")
+                    && accept(UnsafeRawBufferPointer(rebasing: bytes[(i + 5)..<(i + 5 + length)]))
+                {
+                    return VMDescRecord(markerOffset: i, jsonLength: length)
+                }
+            }
+            i -= 1
+        }
+        return nil
+    }
 }

@@ -1,0 +1,233 @@
+import CFixtures
+import CGLib
+import CVMState
+import Testing
+
+@testable import VMState
+
+/// A whole-stream load's edges: where it stops reading, what it holds in memory, records QEMU's
+/// destination refuses, and what its messages say (a newcomer's findings, 2026-12-01).
+struct StreamLoaderEdgeTests {
+    typealias Stream = HostileStreamTests
+
+    /// 0x08 PAGE records, the first naming the block, the rest CONTINUE, each page filled
+    /// with its number's low byte; EOS. As a RAM section START with id 2 (and the block's
+    /// MEM_SIZE record), then its footer.
+    static func ramSection(block: String = "pc.ram", blockLength: UInt64, pages: Int, records: [UInt64] = [])
+        -> [UInt8]
+    {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64(blockLength | 0x04).u8(UInt8(block.utf8.count)).text(block).be64(blockLength)
+        for n in 0..<pages {
+            if n == 0 {
+                w.be64(0x08).u8(UInt8(block.utf8.count)).text(block)
+            } else {
+                w.be64(UInt64(n) * 4096 | 0x28)
+            }
+            w.fill(4096, UInt8(truncatingIfNeeded: n))
+        }
+        for record in records { w.be64(record) }
+        w.be64(0x10).u8(0x7E).be32(2)
+        return w.bytes
+    }
+
+    /// A registry of hx devices (Tests/CFixtures), some added without their size; no RAM.
+    static func registry(unsized: [String] = [], sized: [String] = [], sample: Bool = false)
+        throws -> (Registry, [HxDevice])
+    {
+        let registry = Registry()
+        var devices: [HxDevice] = []
+        for name in unsized {
+            let d = HxDevice(name, sample: sample)
+            devices.append(d)
+            try registry.add(idstr: name, instanceID: 0, vmsd: d.vmsd, opaque: d.opaque)
+        }
+        for name in sized {
+            let d = HxDevice(name, sample: sample)
+            devices.append(d)
+            try registry.add(idstr: name, instanceID: 0, vmsd: d.vmsd, opaque: d.opaque, size: d.size)
+        }
+        return (registry, devices)
+    }
+
+    // MARK: - where reading stops
+
+    /// A vmdesc followed by other bytes still gives unknown sections their sizes (as the load
+    /// without SKIP_UNKNOWN, which stops at EOF, accepts such a stream), from a buffer and from
+    /// a stream.
+    @Test func unknownSectionsAreSkippedWhenBytesFollowTheVMDesc() throws {
+        let stream = Stream.stream([Stream.unknown], vmdesc: Stream.vmdesc(size: "4")) + [0x01, 0x02, 0x03]
+        for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
+            let (viaBuffer, _) = try Self.registry()
+            try viaBuffer.load(stream, options: options)
+            let (viaStream, _) = try Self.registry()
+            let r = StreamIOTests.loadFromStream(viaStream, stream, chunk: 7, flags: options.rawValue)
+            #expect(r.ok, "\(r.message)")
+        }
+        // Kept: written back as it came, the vmdesc's device object with it.
+        let (kept, _) = try Self.registry()
+        try kept.load(stream, options: .keepUnknown)
+        let saved = try kept.save()
+        #expect(saved.count > 0)
+        #expect(saved.starts(with: Array(stream[0..<17])))
+        #expect(Array(saved[17..<(17 + Stream.unknown.count)]) == Stream.unknown)
+    }
+
+    /// No vmdesc at all: the reason says so.
+    @Test func anUnknownSectionWithoutAVMDescIsRefused() throws {
+        let stream = Stream.stream([Stream.unknown])
+        let (registry, _) = try Self.registry()
+        let r = StreamIOTests.loadFromStream(
+            registry, stream, chunk: 4096, flags: Registry.LoadOptions.skipUnknown.rawValue)
+        #expect(!r.ok)
+        #expect(r.code == VMStateError.Kind.unknownSection.rawValue)
+        #expect(
+            r.message
+                == "cannot skip section \"mystery\" instance 0: the stream ends without the vmdesc that gives its size (cut short, or written without one) (at byte 17)"
+        )
+    }
+
+    /// Over a stream, at most 64 MiB after an unknown section are held to find its size.
+    @Test func anUnknownSectionMoreThan64MiBBeforeTheVMDescIsRefusedOverAStream() throws {
+        let big = Stream.section(9, "mystery", [UInt8](repeating: 0x5A, count: 65 << 20))
+        let vmdesc =
+            #"{"page_size": 4096, "devices": [{"name": "mystery", "instance_id": 0, "vmsd_name": "m", "version": 1, "fields": [{"name": "x", "type": "buffer", "size": 68157440}]}]}"#
+        let stream = Stream.stream([big], vmdesc: vmdesc)
+        let (registry, _) = try Self.registry()
+        let r = StreamIOTests.loadFromStream(
+            registry, stream, chunk: 1 << 20, flags: Registry.LoadOptions.skipUnknown.rawValue)
+        #expect(!r.ok)
+        #expect(r.code == VMStateError.Kind.unknownSection.rawValue)
+        #expect(
+            r.message
+                == "cannot skip section \"mystery\" instance 0: more than 64 MiB of stream follow it before the vmdesc that gives its size (at byte 17)"
+        )
+        // From a buffer, which holds it all already, it is skipped.
+        let (whole, _) = try Self.registry()
+        try whole.load(stream, options: .skipUnknown)
+    }
+
+    // MARK: - RAM kept without RAM registered
+
+    /// KEEP_UNKNOWN with no RAM registered holds the stream's RAM to write it back: at most
+    /// 64 MiB of it, else the load fails before holding more (from a stream) or copying it (from
+    /// a buffer). Below that it comes back byte for byte.
+    @Test func keptRAMIsBoundedTo64MiB() throws {
+        let pages = (64 << 20) / 4104 + 10
+        let large = Stream.stream([Self.ramSection(blockLength: 0x500_0000, pages: pages)])
+        let expected =
+            "section \"ram\" instance 0: cannot keep the stream's RAM, which no registered RAM block takes: VMSTATE_LOAD_KEEP_UNKNOWN holds at most 64 MiB of it in memory (register its RAM blocks to load it instead) (at byte 17)"
+        let (viaStream, _) = try Self.registry()
+        let r = StreamIOTests.loadFromStream(
+            viaStream, large, chunk: 1 << 20, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        #expect(!r.ok)
+        #expect(r.domain == vmstate_error_quark() && r.code == VMStateError.Kind.ram.rawValue)
+        #expect(r.message == expected)
+        let (viaBuffer, _) = try Self.registry()
+        let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(large, options: .keepUnknown) })
+        #expect(e.description == expected)
+
+        let section = Self.ramSection(blockLength: 0x10_0000, pages: 40)
+        let small = Stream.stream([section])
+        let (kept, _) = try Self.registry()
+        let s = StreamIOTests.loadFromStream(kept, small, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        #expect(s.ok, "\(s.message)")
+        let saved = try kept.save()
+        #expect(Array(saved[0..<(17 + section.count + 1)]) == small)
+    }
+
+    // MARK: - RAM records QEMU refuses
+
+    /// A RAM record of no kind (flags 0, as the zero bytes a save that died leaves in its
+    /// preallocated file) or of two kinds at once is refused, as QEMU's destination refuses it.
+    @Test(arguments: [UInt64(0), 0x20, 0x0A, 0x14])
+    func aRAMRecordOfNoOneKindIsRefused(_ flags: UInt64) throws {
+        let section = Self.ramSection(blockLength: 4 * 4096, pages: 2, records: [flags])
+        let stream = Stream.stream([section])
+        let machine = try Stream.Machine()
+        let e = machine.error(stream)
+        // Section header (17 bytes from 17), MEM_SIZE record (23), first page (4111), second (4104).
+        let at = 17 + 17 + 23 + 4111 + 4104
+        #expect(e.kind == .ram)
+        #expect(
+            e.description
+                == "section \"ram\" instance 0: Unknown combination of migration flags: 0x\(String(flags, radix: 16)); expected one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end (0x20 continue may be added) (at byte \(at))"
+        )
+    }
+
+    /// Zero bytes where a section starts (a save that died at a section boundary, its file's
+    /// preallocated tail after it) are not an EOF marker: the load fails, from a buffer and
+    /// from a stream, and restores what it can.
+    @Test func zeroBytesAfterAnEOFAreACut() throws {
+        let (source, sourceDevices) = try Self.registry(sized: ["hx-scalars", "hx-varray"], sample: true)
+        defer { withExtendedLifetime(sourceDevices) {} }
+        let stream = try source.save(machineType: "tiny")
+        // The second section starts where the first one's footer ends.
+        let footer: [UInt8] = [0x7E, 0, 0, 0, 1]
+        let starts = Array(17..<(stream.count - 5))
+        let found = starts.first { (i: Int) -> Bool in Array(stream[i..<(i + 5)]) == footer }
+        let firstFooter = try #require(found)
+        let boundary = firstFooter + 5
+        let cut = Array(stream[..<boundary]) + [UInt8](repeating: 0, count: 4096)
+        let expected =
+            "the stream ends in zero bytes here (0x00 where a section or the EOF marker is read, then 0x00 instead of the vmdesc's 0x06): it was cut short, as the preallocated file of a save that did not finish is"
+        let (target, targetDevices) = try Self.registry(sized: ["hx-scalars", "hx-varray"])
+        defer { withExtendedLifetime(targetDevices) {} }
+        let e = try #require(thrownError(VMStateError.self) { try target.load(cut) })
+        #expect(e.kind == .shortInput)
+        #expect(e.description == expected + " (at byte \(boundary))")
+        let r = StreamIOTests.loadFromStream(target, cut, chunk: 7, flags: Registry.LoadOptions.transactional.rawValue)
+        #expect(r.code == VMStateError.Kind.shortInput.rawValue)
+        #expect(
+            r.message == expected + " (load rolled back: the state is as it was before the call) (at byte \(boundary))")
+    }
+
+    // MARK: - messages
+
+    /// A transactional load that fails says what it did not restore: devices added without a
+    /// size whose section it reached.
+    @Test func aRollBackSaysWhatItDidNotRestore() throws {
+        let (source, sourceDevices) = try Self.registry(unsized: ["hx-scalars"], sized: ["hx-varray"], sample: true)
+        defer { withExtendedLifetime(sourceDevices) {} }
+        let stream = try source.save(machineType: "tiny")
+        let (target, targetDevices) = try Self.registry(unsized: ["hx-scalars"], sized: ["hx-varray"])
+        defer { withExtendedLifetime(targetDevices) {} }
+        // Cut inside the last section's footer (the EOF byte comes before the vmdesc's 0x06).
+        let cut = Array(stream[..<(stream.lastIndex(of: 0x06)! - 1 - 3)])
+        let e = try #require(thrownError(VMStateError.self) { try target.load(cut, options: .transactional) })
+        #expect(
+            e.reason.hasSuffix(
+                "(load rolled back: the devices added with a size are as they were before the call; not restored (added without a size, or RAM): section \"hx-scalars\" instance 0)"
+            ), "\(e.description)")
+        // All sized: all restored.
+        let (sizedSource, sizedDevices) = try Self.registry(sized: ["hx-scalars", "hx-varray"], sample: true)
+        defer { withExtendedLifetime(sizedDevices) {} }
+        let sizedStream = try sizedSource.save(machineType: "tiny")
+        let (sizedTarget, sizedTargetDevices) = try Self.registry(sized: ["hx-scalars", "hx-varray"])
+        defer { withExtendedLifetime(sizedTargetDevices) {} }
+        let f = try #require(
+            thrownError(VMStateError.self) {
+                try sizedTarget.load(
+                    Array(sizedStream[..<(sizedStream.lastIndex(of: 0x06)! - 1 - 3)]), options: .transactional)
+            })
+        #expect(f.reason.hasSuffix("(load rolled back: the state is as it was before the call)"), "\(f.description)")
+    }
+
+    /// A read that fails inside a RAM page: the stream's error where it failed, and the page it
+    /// cut (its data, after the record's 8-byte header).
+    @Test func aFailedReadNamesThePageItCut() throws {
+        let stream = Stream.stream([Self.ramSection(blockLength: 4 * 4096, pages: 3)])
+        let machine = try Stream.Machine()
+        let secondPage = 17 + 17 + 23 + 4111
+        let cut = secondPage + 100
+        let r = StreamIOTests.loadFromStream(
+            machine.registry, stream, chunk: 4096, flags: 0, cut: Int64(cut),
+            failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+        #expect(!r.ok)
+        #expect(
+            r.message
+                == "section \"ram\" instance 0: reading the stream failed: connection reset by test; it cut a RAM page that starts at byte \(secondPage + 8) (at byte \(cut))"
+        )
+    }
+}
