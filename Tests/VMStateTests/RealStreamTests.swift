@@ -13,7 +13,7 @@ import VMStateAnalysis
     static func vmdesc(_ stream: [UInt8]) throws -> VMDescIndex {
         let input = gbytes(stream)
         defer { g_bytes_unref(input) }
-        return try #require(VMDescIndex.find(in: MigrationFile(input: input)))
+        return try #require(VMDescIndex.find(in: MigrationFile(input: input))).index
     }
 
     /// The data bytes of FULL section `idstr` (between its header and its footer), and its version.

@@ -74,6 +74,26 @@ struct StreamLoaderEdgeTests {
         #expect(Array(saved[17..<(17 + Stream.unknown.count)]) == Stream.unknown)
     }
 
+    /// An unknown section whose vmdesc claims more bytes than come before the EOF marker is
+    /// refused before anything is held for it, also over a stream that has not ended (the
+    /// reading stopped at the vmdesc).
+    @Test func anUnknownSectionLongerThanTheStreamIsRefused() throws {
+        let stream = Stream.stream([Stream.unknown], vmdesc: Stream.vmdesc(size: "2000000000"))
+        let expected =
+            "section \"mystery\" is shorter than its vmdesc says; expected 2000000000 bytes, got 9 left before the EOF marker (at byte 38)"
+        for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
+            let (registry, _) = try Self.registry()
+            let r = StreamIOTests.loadFromStream(
+                registry, stream, chunk: 4096, flags: options.rawValue, cut: Int64(stream.count),
+                failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+            #expect(r.code == VMStateError.Kind.shortInput.rawValue)
+            #expect(r.message == expected)
+            let (viaBuffer, _) = try Self.registry()
+            let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(stream, options: options) })
+            #expect(e.description == expected)
+        }
+    }
+
     /// No vmdesc at all: the reason says so.
     @Test func anUnknownSectionWithoutAVMDescIsRefused() throws {
         let stream = Stream.stream([Stream.unknown])

@@ -467,6 +467,9 @@ final class MigrationFile {
         return lo < hi ? Array(UnsafeRawBufferPointer(start: base + lo, count: hi - lo)) : []
     }
 
+    /// The stream offset of the window's first byte (index 0 of ``withAllBytes(_:)``).
+    var windowStartOffset: Int { windowOffset }
+
     /// The bytes in the window (all of a `GBytes` input), for scans such as finding the vmdesc
     /// at the end of the input.
     func withAllBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {

@@ -36,7 +36,9 @@ final class StreamLoader {
     private(set) var loadingDevice: Int?
     /// What looking for the stream's vmdesc found.
     private enum VMDescSearch {
-        case found(VMDescIndex)
+        /// The vmdesc, and the stream offset of its 0x06 marker (the stream's sections end
+        /// before the EOF byte ahead of it).
+        case found(VMDescIndex, marker: Int)
         /// The stream ended without one.
         case none
         /// It ends the stream but does not parse as a vmdesc.
@@ -57,6 +59,7 @@ final class StreamLoader {
         var lastMarker = -1
         var scanned = file.position
         var index: VMDescIndex?
+        var marker = 0
         let outcome = file.readAhead(limit: Self.heldLimit) { bytes, start in
             guard
                 let record = VMDescRecord.endingRead(bytes, start: start, lastMarker: &lastMarker, scanned: &scanned)
@@ -64,13 +67,14 @@ final class StreamLoader {
             // (Section data can end the bytes read so far with what looks like a vmdesc record:
             // only one that parses stops the reading.)
             index = VMDescIndex.parse(Array(bytes[record.jsonOffset...]))
+            marker = start + record.markerOffset
             return index != nil
         }
         switch outcome {
-        case .found: return index.map { .found($0) } ?? .unreadable
+        case .found: return index.map { .found($0, marker: marker) } ?? .unreadable
         case .ended:
             if let found = VMDescIndex.find(in: file) ?? VMDescIndex.findBeforeTrailingBytes(in: file) {
-                return .found(found)
+                return .found(found.index, marker: found.marker)
             }
             let ends = file.withAllBytes { VMDescRecord.locateAtEnd($0) != nil }
             return ends ? .unreadable : .none
@@ -297,8 +301,9 @@ final class StreamLoader {
         }
         guard skipping else { throw unknown(idstr, instanceID, start) }
         let index: VMDescIndex
+        let vmdescMarker: Int
         switch streamVMDesc {
-        case .found(let found): index = found
+        case .found(let found, let marker): (index, vmdescMarker) = (found, marker)
         case .overLimit:
             throw VMStateError(
                 .unknownSection, offset: start,
@@ -328,11 +333,14 @@ final class StreamLoader {
                 reason: "cannot skip section \"\(idstr)\" instance \(instanceID): it is not in the stream's vmdesc")
         }
         let bodyStart = file.position
-        guard entry.size <= file.remaining else {
+        // The section ends before the EOF byte ahead of the vmdesc (read on into the window or
+        // not: a stream source may not have ended).
+        let left = min(file.remaining, max(0, vmdescMarker - 1 - bodyStart))
+        guard entry.size <= left else {
             throw VMStateError(
                 .shortInput, offset: bodyStart,
                 reason: "section \"\(idstr)\" is shorter than its vmdesc says", expected: "\(entry.size) bytes",
-                actual: "\(file.remaining) left")
+                actual: "\(left) left before the EOF marker")
         }
         file.skip(entry.size)
         try footer(sectionID, idstr: idstr)

@@ -22,22 +22,25 @@ struct VMDescIndex {
     /// object: `{"page_size"...` from QEMU 7.2, `{"configuration"...` from QEMU 8.2+) to the end
     /// of the input. Nil when the stream has none (or it does not parse).
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
-    /// the last one in the file's window that parses.
-    static func findBeforeTrailingBytes(in file: MigrationFile) -> VMDescIndex? {
-        file.withAllBytes { all -> VMDescIndex? in
+    /// the last one in the file's window that parses, and the stream offset of its 0x06 marker.
+    static func findBeforeTrailingBytes(in file: MigrationFile) -> (index: VMDescIndex, marker: Int)? {
+        file.withAllBytes { all -> (index: VMDescIndex, marker: Int)? in
             var index: VMDescIndex?
-            _ = VMDescRecord.locateBeforeTrailingBytes(all) { json in
+            let record = VMDescRecord.locateBeforeTrailingBytes(all) { json in
                 index = parse(Array(json))
                 return index != nil
             }
-            return index
+            guard let record, let index else { return nil }
+            return (index, file.windowStartOffset + record.markerOffset)
         }
     }
 
-    static func find(in file: MigrationFile) -> VMDescIndex? {
-        file.withAllBytes { all -> VMDescIndex? in
-            guard let record = VMDescRecord.locateAtEnd(all) else { return nil }
-            return parse(Array(all[record.jsonOffset...]))
+    /// The vmdesc that ends the file's window, and the stream offset of its 0x06 marker.
+    static func find(in file: MigrationFile) -> (index: VMDescIndex, marker: Int)? {
+        file.withAllBytes { all -> (index: VMDescIndex, marker: Int)? in
+            guard let record = VMDescRecord.locateAtEnd(all), let index = parse(Array(all[record.jsonOffset...]))
+            else { return nil }
+            return (index, file.windowStartOffset + record.markerOffset)
         }
     }
 
