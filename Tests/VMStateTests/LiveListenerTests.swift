@@ -128,13 +128,14 @@ import Testing
     /// goes in several passes) into `destination` with `capabilities` on, reading the stopped
     /// source's RAM and CMOS when it completed; QEMU 10.0's inside its chroot.
     static func qemuSource(
-        into destination: Destination, capabilities: String, qemu10: Bool, directory: URL, memory: String
+        into destination: Destination, capabilities: String, qemu10: Bool, directory: URL, memory: String,
+        machine: [String] = ["-M", "pc", "-m", "16"], ramSize: Int = 0x100_0000, after: [String] = []
     ) throws -> (LiveMigrationQEMUTests.SourceOutcome, [Int]) {
         let cmos = Array(0x0E..<0x40)
-        var commands = ["pmemsave 0 0x1000000 \"\(memory)\""]
+        var commands = ["pmemsave 0 \(ramSize) \"\(memory)\""]
         for index in cmos { commands += ["o /b 0x70 \(index)", "i /b 0x71"] }
         let arguments =
-            ["tcp:127.0.0.1:\(destination.listener.port)", "1", "2000000"] + commands + ["--", "-M", "pc", "-m", "16"]
+            ["tcp:127.0.0.1:\(destination.listener.port)", "1", "2000000"] + commands + after + ["--"] + machine
         let process = Process()
         var environment = ProcessInfo.processInfo.environment
         environment["QEMU_LIVE_CAPABILITIES"] = capabilities
@@ -228,5 +229,83 @@ import Testing
         try #require(outcome.outputs.count == 1 + 2 * cmos.count)
         try LiveMigrationQEMUTests.expectSameState(
             machine, guestRAM: memory.path, cmos: cmos, outputs: outcome.outputs)
+    }
+
+    /// A relay: a running QEMU (two vCPUs; the devices the registry does not know are kept with
+    /// KEEP_UNKNOWN) migrates live into the registry, which saves it to a file that the same QEMU
+    /// version loads (`-S`, stopped): guest RAM and CMOS equal the stopped source's, and so does
+    /// every vCPU's `info registers -a`.
+    static func relay(qemu10: Bool, fixture: String, machine: [String], ramSize: Int) throws {
+        let shape = try TestPaths.readBytes(fixture + "/stream.bin")
+        let dir = qemu10 ? try QEMU10.workDirectory() : FileManager.default.temporaryDirectory
+        defer { if qemu10 { try? FileManager.default.removeItem(at: dir) } }
+        let memory = dir.appendingPathComponent("vmstate-relay-\(UUID().uuidString).ram")
+        defer { try? FileManager.default.removeItem(at: memory) }
+        let path = qemu10 ? "/work/" + memory.lastPathComponent : memory.path
+
+        let machineState = try StreamIOTests.FixtureMachine("relay", stream: shape)
+        let destination = try Destination(machineState.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let (outcome, cmos) = try Self.qemuSource(
+            into: destination, capabilities: "", qemu10: qemu10, directory: dir, memory: path, machine: machine,
+            ramSize: ramSize, after: ["info registers -a"])
+        let result = destination.wait()
+        #expect(result.ok, "\(result.message)")
+        #expect(outcome.status == "completed", "\(outcome)")
+        try #require(outcome.outputs.count == 2 + 2 * cmos.count)
+        try LiveMigrationQEMUTests.expectSameState(
+            machineState, guestRAM: memory.path, cmos: cmos, outputs: outcome.outputs)
+        let registers = outcome.outputs[1 + 2 * cmos.count]
+        #expect(registers.components(separatedBy: "CPU#").count == 3, "two vCPUs: \(registers)")
+
+        // The registry's stream, from a file, into the same QEMU version, stopped.
+        let relayed = try machineState.registry.save()
+        var commands: [String] = []
+        for index in cmos { commands += ["o /b 0x70 \(index)", "i /b 0x71"] }
+        commands.append("info registers -a")
+        let loaded: QEMUClientTests.Outcome
+        if qemu10 {
+            try Data(relayed).write(to: dir.appendingPathComponent("relay.bin"))
+            let (_, output) = try QEMU10.run(
+                ["run", "python3", "/work/qemu-incoming.py", "/work/relay.bin"] + commands + ["--"] + machine + ["-S"],
+                in: dir)
+            loaded = try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
+        } else {
+            let file = dir.appendingPathComponent("vmstate-relay-\(UUID().uuidString).bin")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try Data(relayed).write(to: file)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments =
+                ["python3", TestPaths.packageRoot + "/scripts/qemu-incoming.py", file.path] + commands + ["--"]
+                + machine + ["-S"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            loaded = try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
+        }
+        #expect(loaded.status == "completed", "\(loaded.error ?? "")")
+        try #require(loaded.outputs.count == commands.count)
+        #expect(Array(loaded.outputs.dropLast()) == Array(outcome.outputs[1..<1 + 2 * cmos.count]))
+        #expect(loaded.outputs.last == registers)
+    }
+
+    /// QEMU 7.2, `-M pc -m 16 -smp 2` (the RAM blocks of pc-bios).
+    @Test(.enabled(if: QEMUBinary.path != nil, "qemu-system-x86_64 is not installed"))
+    func qemuRelaysThroughOurRegistry() throws {
+        try Self.relay(
+            qemu10: false, fixture: TestPaths.qemuFixtures + "/pc-bios",
+            machine: ["-M", "pc", "-m", "16", "-smp", "2"],
+            ramSize: 0x100_0000)
+    }
+
+    /// QEMU 10.0, `-M pc -m 16 -smp 2` with xhci and a USB tablet (unknown sections, kept).
+    @Test(.enabled(if: QEMU10.available, "QEMU 10.0 is not set up: run scripts/qemu/qemu10 setup as root"))
+    func qemu10RelaysThroughOurRegistry() throws {
+        try Self.relay(
+            qemu10: true, fixture: TestPaths.qemu10Fixtures + "/pc-bios",
+            machine: ["-M", "pc", "-m", "16", "-smp", "2", "-device", "qemu-xhci", "-device", "usb-tablet"],
+            ramSize: 0x100_0000)
     }
 }
