@@ -177,8 +177,12 @@ import Testing
                     "compress",
                     "a RAM record the registry does not load: a compressed page (capability compress, QEMU 7.2 to 9.0)"
                 ),
+                (
+                    "dirty-bitmaps",
+                    "unsupported command 3 (0x3) POSTCOPY_ADVISE (written when capability postcopy-ram or dirty-bitmaps is on)"
+                ),
                 ("multifd", "capability multifd is on"),
-            ], loaded: "events,auto-converge,zero-blocks,x-ignore-shared")
+            ], loaded: "events,auto-converge,zero-blocks,x-ignore-shared,validate-uuid,late-block-activate")
     }
 
     /// QEMU 10.0 (through scripts/qemu/qemu10) as the source, as ``qemuSourceCapabilities()``.
@@ -195,8 +199,12 @@ import Testing
                     "return-path,switchover-ack",
                     "unsupported command 1 (0x1) OPEN_RETURN_PATH (written when capability postcopy-ram or return-path is on)"
                 ),
+                (
+                    "dirty-bitmaps",
+                    "unsupported command 3 (0x3) POSTCOPY_ADVISE (written when capability postcopy-ram or dirty-bitmaps is on)"
+                ),
                 ("multifd", "capability multifd is on"),
-            ], loaded: "events,auto-converge,x-ignore-shared")
+            ], loaded: "events,auto-converge,x-ignore-shared,validate-uuid,late-block-activate")
     }
 
     static func capabilities(
