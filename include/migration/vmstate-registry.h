@@ -150,7 +150,8 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with
  * VMSTATE_ERROR_UNKNOWN_SECTION. RAM is never held. An early end is VMSTATE_ERROR_SHORT_INPUT;
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
- * messages name the section and the byte offset. A read blocks as long as `in` blocks. With
+ * messages name the section and the byte offset. A read blocks as long as `in` blocks (for a
+ * live migration on a listening socket, vmstate_registry_load_from_listener). With
  * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT.
  */
 bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, unsigned flags,
