@@ -1,7 +1,9 @@
 /* A C emulator's live migration through libswiftvmstate, run under valgrind by
  * scripts/checks/live-leaks.sh: a migration with RAM changing between passes loaded back
  * through a GInputStream, a failing dirty log, a stream that fails mid-pass, a destination
- * stream cut mid-RAM. Exits 0 when every result is as expected. */
+ * stream cut mid-RAM, and vmstate_registry_load_from_listener on loopback TCP with and without a
+ * second connection that starts as a QEMU multifd channel. Exits 0 when every result is as
+ * expected. */
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +58,52 @@ static VMStateRegistry *machine(Dev *dev, uint8_t *ram)
     return reg;
 }
 
+typedef struct Listen { GSocketListener *listener; VMStateRegistry *reg; bool ok; GError *err; } Listen;
+
+static gpointer listen_thread(gpointer opaque)
+{
+    Listen *l = opaque;
+    l->ok = vmstate_registry_load_from_listener(l->reg, l->listener, 0, &l->err);
+    return NULL;
+}
+
+/* Sends `bytes` to a vmstate_registry_load_from_listener of `reg` on loopback; with `multifd`,
+ * a second connection sends a multifd channel's first bytes halfway and waits until it is closed.
+ * Returns the load's result, `*err` its error. */
+static bool over_listener(VMStateRegistry *reg, GBytes *bytes, bool multifd, GError **err)
+{
+    Listen l = { g_socket_listener_new(), reg, false, NULL };
+    guint16 port = g_socket_listener_add_any_inet_port(l.listener, NULL, NULL);
+    GThread *t = g_thread_new("destination", listen_thread, &l);
+    GSocketClient *client = g_socket_client_new();
+    GSocketConnection *main_conn = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
+    CHECK(main_conn != NULL);
+    gsize n = g_bytes_get_size(bytes), half = n / 2;
+    const char *data = g_bytes_get_data(bytes, NULL);
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(main_conn));
+    CHECK(g_output_stream_write_all(out, data, half, NULL, NULL, NULL));
+    if (multifd) {
+        static const unsigned char magic[8] = { 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 1 };
+        GSocketConnection *channel = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
+        CHECK(channel != NULL);
+        CHECK(g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(channel)), magic, 8, NULL, NULL,
+                                        NULL));
+        char buf[16];
+        while (g_input_stream_read(g_io_stream_get_input_stream(G_IO_STREAM(channel)), buf, sizeof buf, NULL,
+                                   NULL) > 0) {
+        }
+        g_object_unref(channel);
+    }
+    CHECK(g_output_stream_write_all(out, data + half, n - half, NULL, NULL, NULL));
+    g_thread_join(t);
+    g_object_unref(main_conn);
+    g_object_unref(client);
+    g_socket_listener_close(l.listener);
+    g_object_unref(l.listener);
+    if (l.err) g_propagate_error(err, l.err);
+    return l.ok;
+}
+
 int main(void)
 {
     Dev dev = { 1, 2 }, dev2 = { 0, 0 };
@@ -101,6 +149,16 @@ int main(void)
     g_clear_error(&err);
     g_object_unref(in);
     g_bytes_unref(cut);
+
+    /* On a listening socket: alone it loads; beside a multifd channel it fails, naming it. */
+    memset(ram2, 0, RAM_SIZE);
+    dev2.b = 0;
+    CHECK(over_listener(dst, bytes, false, &err) && !err);
+    CHECK(memcmp(ram, ram2, RAM_SIZE) == 0 && dev2.b == 99);
+    g_clear_error(&err);
+    CHECK(!over_listener(dst, bytes, true, &err) && err && err->code == VMSTATE_ERROR_BAD_STREAM &&
+          strstr(err->message, "capability multifd is on"));
+    g_clear_error(&err);
     g_bytes_unref(bytes);
 
     /* A stream that fails in the middle of the first pass (room for 64 KiB). */
@@ -120,6 +178,6 @@ int main(void)
     vmstate_registry_free(dst);
     g_free(ram);
     g_free(ram2);
-    if (failures == 0) printf("live migration: 4 scenarios as expected\n");
+    if (failures == 0) printf("live migration: 6 scenarios as expected\n");
     return failures ? 1 : 0;
 }

@@ -159,6 +159,14 @@ import Testing
         let status: String?
         let error: String?
         let outputs: [String]
+        /// query-migrate's "ram" when the migration ended (null when it failed to start).
+        let ram: RAMStats?
+
+        struct RAMStats: Decodable {
+            /// Dirty-bitmap syncs: 2 for one pass plus the completion, one more per later pass.
+            let dirtySyncCount: Int?
+            enum CodingKeys: String, CodingKey { case dirtySyncCount = "dirty-sync-count" }
+        }
     }
 
     @Test(.enabled(if: QEMUBinary.path != nil, "qemu-system-x86_64 is not installed"))

@@ -268,6 +268,26 @@ import VMStateAnalysis
         #expect(e.kind == .machineMismatch && e.expected == "\"pc-q35-7.2\"" && e.actual == "\"tiny\"")
     }
 
+    /// A RAM block that would wrap past the end of the address space (a C emulator passing
+    /// mmap's MAP_FAILED, `(void *)-1`, as `host`) is refused when registered, through the C API
+    /// too, instead of trapping at the next load.
+    @Test func ramBlockPastTheEndOfTheAddressSpaceIsRefused() throws {
+        let registry = Registry()
+        let failed = try #require(UnsafeMutableRawPointer(bitPattern: UInt.max))
+        let e = engineError { try registry.addRAM(idstr: "pc.ram", host: failed, length: 4096) }
+        #expect(e?.kind == .failed)
+        #expect(
+            e?.description
+                == "pc.ram: RAM block passes the end of the address space, got 4096 bytes at 0xffffffffffffffff (at byte 0)"
+        )
+        let handle = vmstate_registry_new()
+        defer { vmstate_registry_free(handle) }
+        var error: UnsafeMutablePointer<GError>?
+        #expect(!vmstate_registry_add_ram(handle, "pc.ram", failed, 4096, &error))
+        #expect(error.map { String(cString: $0.pointee.message) } == e?.description)
+        g_clear_error(&error)
+    }
+
     @Test func unknownSectionIsNamed() throws {
         let registry = Registry()
         let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)

@@ -125,6 +125,7 @@ bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GEr
 #ifndef __G_IO_H__
 typedef struct _GOutputStream GOutputStream;
 typedef struct _GInputStream GInputStream;
+typedef struct _GSocketListener GSocketListener;
 #endif
 
 /**
@@ -153,11 +154,33 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * a whole vmdesc. RAM is never held (but with _KEEP_UNKNOWN and no RAM registered, which keeps
  * at most 64 MiB of it: see vmstate_registry_load). An early end is VMSTATE_ERROR_SHORT_INPUT;
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
- * messages name the section and the byte offset. A read blocks as long as `in` blocks. With
+ * messages name the section and the byte offset. A read blocks as long as `in` blocks (for a
+ * live migration on a listening socket, vmstate_registry_load_from_listener). With
  * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT.
  */
 bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, unsigned flags,
                                        GError **error);
+
+/**
+ * The destination of a live migration on a listening socket (QEMU's `-incoming tcp:HOST:PORT`):
+ * accepts one connection on `listener` (the caller's, listening already; referenced, never
+ * closed) and loads it as vmstate_registry_load_from_stream does, with `flags`. While it loads,
+ * every further connection to `listener` is accepted on a thread of the library, its first 4
+ * bytes read, and closed. QEMU opens one such connection per multifd channel (capability
+ * multifd, QEMU 7.2 and 10.0: each starts with be32 0x11223344), where it sends the guest's RAM
+ * pages; closing them makes QEMU fail its migration, and the load then fails with
+ * VMSTATE_ERROR_BAD_STREAM ("the source opened a second connection beside the migration stream,
+ * QEMU multifd channels (magic 0x11223344): capability multifd is on, ...", the stream's own
+ * error in parentheses), even when the stream itself loaded. (A caller that accepts one
+ * connection itself and leaves the listener open lets those channels queue unread: a QEMU 7.2
+ * source then completes, its main stream holding only the zero pages, and the load succeeds with
+ * the rest of the RAM missing, or both sides stall once the socket buffers fill.) A multifd
+ * channel accepted first fails the load at its magic (VMSTATE_ERROR_BAD_STREAM, "a QEMU multifd
+ * channel, not the migration stream: ..."). Other extra connections are closed and ignored. A
+ * failed accept returns its GError (e.g. G_IO_ERROR_CLOSED). Blocks until the load ends.
+ */
+bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *listener, unsigned flags,
+                                         GError **error);
 
 /**
  * Whether vmstate_registry_save_to_stream and vmstate_registry_load_from_stream use O_DIRECT on

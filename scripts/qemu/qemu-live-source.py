@@ -8,7 +8,9 @@ with max-bandwidth capped so that RAM goes in several passes (downtime-limit 1 m
 2 s, then 2 s so that it converges). After it completed, each HMP command runs on the stopped
 source (e.g. `pmemsave 0 0x1000000 FILE`, `i /b 0x71`), so a test can compare the destination
 with QEMU's final state. With QEMU_LIVE_DOWNTIME_MS set, downtime-limit is that from the start
-and never changes (scripts/bench-live). (QEMU 7.2 refuses a second migration of a source a migration stopped:
+and never changes (scripts/bench-live). With QEMU_LIVE_CAPABILITIES set (comma-separated
+names, e.g. `multifd` or `events,auto-converge`), those migration capabilities are turned on
+first (a refused one is reported as the error). (QEMU 7.2 refuses a second migration of a source a migration stopped:
 "Can't migrate the vm that was paused due to previous migration".) Prints one JSON object:
 {"status": ..., "error": ..., "outputs": [...], "ram": {query-migrate "ram"}, "total-time": ms,
 "downtime": ms}.
@@ -54,6 +56,11 @@ def main():
             return st
 
         cmd('qmp_capabilities')
+        caps = [c for c in os.environ.get('QEMU_LIVE_CAPABILITIES', '').split(',') if c]
+        if caps:
+            r = cmd('migrate-set-capabilities', capabilities=[{'capability': c, 'state': True} for c in caps])
+            if 'error' in r:
+                raise RuntimeError(f"migrate-set-capabilities: {r['error'].get('desc')}")
         cmd('migrate-set-parameters', **{'max-bandwidth': bw, 'downtime-limit': fixed or 1})
         cmd('cont')
         time.sleep(secs)

@@ -164,6 +164,43 @@ private func addDevice(
     }
 }
 
+/// C's `vmstate_registry_load_from_listener`, declared and documented in `migration/vmstate-registry.h`.
+@c @implementation public func vmstate_registry_load_from_listener(
+    _ reg: OpaquePointer?, _ listener: UnsafeMutablePointer<GSocketListener>?, _ flags: UInt32,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg), let listener else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_listener: NULL argument"))
+    }
+    var acceptError: UnsafeMutablePointer<GError>?
+    guard let connection = g_socket_listener_accept(listener, nil, nil, &acceptError) else {
+        g_propagate_error(error, acceptError)
+        return false
+    }
+    defer { g_object_unref(connection) }
+    let extra = ExtraChannels(listener)
+    // SAFETY: a GSocketConnection is a GIOStream; StreamSource takes its own ref on the input.
+    let stream = UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self)
+    let file = MigrationFile(source: StreamSource(g_io_stream_get_input_stream(stream), directIO: false))
+    var failure: VMStateError?
+    do throws(VMStateError) {
+        try r.loadStream(file, options: Registry.LoadOptions(rawValue: flags))
+    } catch let e { failure = e }
+    let seen = extra.stop()
+    if seen.multifd > 0 {
+        // Whatever the stream gave: the pages on those channels are not in guest RAM.
+        let count = seen.multifd == 1 ? "a second connection" : "\(seen.multifd) more connections"
+        var reason =
+            "the source opened \(count) beside the migration stream, QEMU multifd channels (magic 0x11223344): "
+            + "capability multifd is on, and the RAM pages it sends on those channels are not loaded; "
+            + "turn multifd off on the source"
+        if let failure { reason += " (the stream: \(failure.reason))" }
+        return fail(error, VMStateError(.badStream, offset: failure?.offset ?? file.position, reason: reason))
+    }
+    if let failure { return setGError(error, failure, streamOf: file) }
+    return true
+}
+
 /// C's `vmstate_registry_set_direct_io`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_set_direct_io(_ reg: OpaquePointer?, _ enable: Bool) {
     registry(reg)?.fileIO = enable ? .direct : .pageCache

@@ -193,6 +193,12 @@ public final class Registry {
                 .failed, path: idstr, reason: "RAM block length must be a positive multiple of 4096",
                 actual: "\(length)")
         }
+        // A block that would wrap past the end of the address space (e.g. MAP_FAILED as `host`).
+        guard !UInt(bitPattern: host).addingReportingOverflow(UInt(length)).overflow else {
+            throw VMStateError(
+                .failed, path: idstr, reason: "RAM block passes the end of the address space",
+                actual: "\(length) bytes at \(host)")
+        }
         if ramBlocks.contains(where: { $0.idstr == idstr }) {
             throw VMStateError(.failed, path: idstr, reason: "RAM block \(idstr) is registered already")
         }

@@ -100,6 +100,13 @@ final class StreamLoader {
     func run() throws(VMStateError) {
         let header = try read(StreamHeader.Decoder()) { $0.field == .magic ? "stream magic" : "stream version" }
         guard let version = header.version else {
+            if header.magic == StreamFormat.multifdMagic {
+                throw bad(
+                    0,
+                    "a QEMU multifd channel, not the migration stream: the source has capability multifd on, which "
+                        + "sends the RAM pages on channels of their own; the registry loads one channel (turn multifd off)",
+                    expected: "magic 0x5145564d (\"QEVM\")", actual: "0x11223344 (MULTIFD_MAGIC)")
+            }
             throw bad(
                 0, "not a QEMU migration stream", expected: "magic 0x5145564d (\"QEVM\")",
                 actual: hex(UInt64(header.magic), width: 4))

@@ -2,6 +2,9 @@
 /// registry, the RAM codec and the analyzer.
 package enum StreamFormat {
     package static let magic: UInt32 = 0x5145_564d  // "QEVM"
+    /// The be32 that starts each of QEMU's multifd channels (MULTIFD_MAGIC, migration/multifd.c
+    /// of 7.2 and 10.0): the first field of the channel's initial packet, not a stream.
+    package static let multifdMagic: UInt32 = 0x1122_3344
     package static let version: UInt32 = 3
     package static let eof: UInt8 = 0x00
     package static let sectionStart: UInt8 = 0x01
