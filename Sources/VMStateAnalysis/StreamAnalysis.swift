@@ -273,10 +273,17 @@ public struct StreamAnalysis: Sendable {
                     }
                     return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
                 }
+                // A file that ends in zero bytes: the preallocated tail of a save that died.
+                var zeros = 0
+                while n - 1 - zeros >= lowest && buf[n - 1 - zeros] == 0 { zeros += 1 }
+                let tail =
+                    zeros >= 4096
+                    ? " (it ends in \(zeros) zero bytes from offset \(n - zeros), as the preallocated file of a save that did not finish does)"
+                    : ""
                 throw StreamAnalysisError(
                     offset: n,
                     message:
-                        "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one \(StreamAnalysis.vmdescHint)"
+                        "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one\(tail) \(StreamAnalysis.vmdescHint)"
                 )
             }
         }

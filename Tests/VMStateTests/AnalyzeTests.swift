@@ -424,6 +424,19 @@ import VMStateAnalysis
         #expect(c.message.hasSuffix("which QEMU refuses (\"Unknown combination of migration flags\")"))
     }
 
+    /// A file that ends in zero bytes (a dead save's preallocated tail) says so where the
+    /// vmdesc is missing.
+    @Test func streamEndingInZeroBytes() throws {
+        let data = try pcBiosBytes()
+        let half = try #require((data.count / 2..<data.count).first { data[$0 - 1] != 0 })
+        let e = try #require(streamError(Array(data[..<half]) + [UInt8](repeating: 0, count: 8192)))
+        #expect(e.offset == half + 8192)
+        #expect(
+            e.message
+                == "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (it ends in 8192 zero bytes from offset \(half), as the preallocated file of a save that did not finish does) (pass a description with --vmdesc)"
+        )
+    }
+
     @Test func streamWithoutVMDesc() throws {
         let data = try pcBiosBytes()
         let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))
