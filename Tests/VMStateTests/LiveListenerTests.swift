@@ -12,31 +12,8 @@ import Testing
 /// that names it while QEMU reports `failed`.
 @Suite(.serialized) struct LiveListenerTests {
     /// `vmstate_registry_load_from_listener` on `registry`, on a thread of its own.
-    final class Destination: @unchecked Sendable {
-        let listener: StreamSocketTests.Listener
-        let registry: Registry
-        let flags: UInt32
-        var result: (ok: Bool, code: Int32, message: String)?
-        private let done = DispatchSemaphore(value: 0)
-
-        init(_ registry: Registry, flags: UInt32 = 0) throws {
-            listener = try StreamSocketTests.Listener()
-            self.registry = registry
-            self.flags = flags
-            Thread.detachNewThread { [self] in
-                var error: UnsafeMutablePointer<GError>?
-                let ok = vmstate_registry_load_from_listener(
-                    StreamIOTests.handle(self.registry), listener.listener, self.flags, &error)
-                result = (ok, error?.pointee.code ?? 0, LiveMigrationTests.message(error))
-                if let error { g_error_free(error) }
-                done.signal()
-            }
-        }
-
-        func wait() -> (ok: Bool, code: Int32, message: String) {
-            done.wait()
-            return result!
-        }
+    static func listening(_ registry: Registry, flags: UInt32 = 0) throws -> LiveMigrationTests.Destination {
+        try LiveMigrationTests.Destination(registry, flags: flags, fromListener: true)
     }
 
     static func write(_ connection: UnsafeMutablePointer<GSocketConnection>, _ bytes: [UInt8]) {
@@ -59,23 +36,32 @@ import Testing
     /// QEMU's multifd initial packet begins (be32 MULTIFD_MAGIC, be32 version 1).
     static let multifdPacket: [UInt8] = [0x11, 0x22, 0x33, 0x44, 0, 0, 0, 1]
 
-    /// A whole stream arrives on the first connection; meanwhile a second one sends the start of
-    /// a multifd channel and is closed by the destination: the load fails naming multifd though
-    /// the stream itself loaded (its RAM pages would be on that channel).
-    @Test func aMultifdChannelBesideTheStreamFailsTheLoad() throws {
+    /// A whole stream of a filled machine arrives on the first connection; after its first 100
+    /// bytes a second connection sends `second` and waits until the destination closes it.
+    static func loadBesideASecondConnection(sending second: [UInt8]) throws -> (
+        result: (ok: Bool, code: Int32, message: String), stream: [UInt8], source: RegistryTests.Machine,
+        target: RegistryTests.Machine
+    ) {
         let source = try RegistryTests.Machine(fill: true)
         let stream = try source.registry.save(machineType: "tiny")
         let target = try RegistryTests.Machine(fill: false)
-        let destination = try Destination(target.registry)
+        let destination = try Self.listening(target.registry)
         let main = try LiveMigrationTests.connect(destination.listener.port)
         defer { g_object_unref(main) }
         Self.write(main, Array(stream[..<100]))
-        let channel = try LiveMigrationTests.connect(destination.listener.port)
-        defer { g_object_unref(channel) }
-        Self.write(channel, Self.multifdPacket)
-        Self.readUntilClosed(channel)
+        let other = try LiveMigrationTests.connect(destination.listener.port)
+        defer { g_object_unref(other) }
+        Self.write(other, second)
+        Self.readUntilClosed(other)
         Self.write(main, Array(stream[100...]))
-        let result = destination.wait()
+        return (destination.wait(), stream, source, target)
+    }
+
+    /// A second connection that sends the start of a multifd channel is closed by the
+    /// destination: the load fails naming multifd though the stream itself loaded (its RAM pages
+    /// would be on that channel).
+    @Test func aMultifdChannelBesideTheStreamFailsTheLoad() throws {
+        let (result, stream, _, _) = try Self.loadBesideASecondConnection(sending: Self.multifdPacket)
         #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue)
         #expect(
             result.message
@@ -86,19 +72,8 @@ import Testing
 
     /// A second connection that is not a multifd channel is closed and changes nothing.
     @Test func anotherConnectionIsClosedAndTheStreamLoads() throws {
-        let source = try RegistryTests.Machine(fill: true)
-        let stream = try source.registry.save(machineType: "tiny")
-        let target = try RegistryTests.Machine(fill: false)
-        let destination = try Destination(target.registry)
-        let main = try LiveMigrationTests.connect(destination.listener.port)
-        defer { g_object_unref(main) }
-        Self.write(main, Array(stream[..<100]))
-        let other = try LiveMigrationTests.connect(destination.listener.port)
-        defer { g_object_unref(other) }
-        Self.write(other, Array("GET / HTTP/1.0\r\n\r\n".utf8))
-        Self.readUntilClosed(other)
-        Self.write(main, Array(stream[100...]))
-        let result = destination.wait()
+        let (result, _, source, target) = try Self.loadBesideASecondConnection(
+            sending: Array("GET / HTTP/1.0\r\n\r\n".utf8))
         #expect(result.ok, "\(result.message)")
         #expect(memcmp(target.ram, source.ram, 4 * 4096) == 0 && target.counter.counter == 0x0102_0304)
     }
@@ -115,7 +90,7 @@ import Testing
         #expect(e?.kind == .badStream && e?.description == expected)
 
         let target = try RegistryTests.Machine(fill: false)
-        let destination = try Destination(target.registry)
+        let destination = try Self.listening(target.registry)
         let connection = try LiveMigrationTests.connect(destination.listener.port)
         defer { g_object_unref(connection) }
         Self.write(connection, channel)
@@ -128,7 +103,8 @@ import Testing
     /// goes in several passes) into `destination` with `capabilities` on, reading the stopped
     /// source's RAM and CMOS when it completed; QEMU 10.0's inside its chroot.
     static func qemuSource(
-        into destination: Destination, capabilities: String, qemu10: Bool, directory: URL, memory: String,
+        into destination: LiveMigrationTests.Destination, capabilities: String, qemu10: Bool, directory: URL,
+        memory: String,
         machine: [String] = ["-M", "pc", "-m", "16"], ramSize: Int = 0x100_0000, after: [String] = [],
         seconds: Int = 1
     ) throws -> (LiveMigrationQEMUTests.SourceOutcome, [Int]) {
@@ -221,7 +197,7 @@ import Testing
 
         for (capabilities, message) in refused {
             let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
-            let destination = try Destination(machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+            let destination = try Self.listening(machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
             let (outcome, _) = try Self.qemuSource(
                 into: destination, capabilities: capabilities, qemu10: qemu10, directory: dir, memory: path)
             let result = destination.wait()
@@ -230,7 +206,7 @@ import Testing
         }
 
         let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
-        let destination = try Destination(machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let destination = try Self.listening(machine.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
         let (outcome, cmos) = try Self.qemuSource(
             into: destination, capabilities: loaded, qemu10: qemu10, directory: dir, memory: path)
         let result = destination.wait()
@@ -254,7 +230,7 @@ import Testing
         let path = qemu10 ? "/work/" + memory.lastPathComponent : memory.path
 
         let machineState = try StreamIOTests.FixtureMachine("relay", stream: shape)
-        let destination = try Destination(machineState.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let destination = try Self.listening(machineState.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
         let (outcome, cmos) = try Self.qemuSource(
             into: destination, capabilities: "", qemu10: qemu10, directory: dir, memory: path, machine: machine,
             ramSize: ramSize, after: ["info registers -a"])
@@ -354,7 +330,7 @@ import Testing
         let machine = ["-M", "pc", "-m", "16", "-drive", "file=guest.img,format=raw,if=floppy"]
 
         let state = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
-        let destination = try Destination(state.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let destination = try Self.listening(state.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
         let (outcome, cmos) = try Self.qemuSource(
             into: destination, capabilities: "", qemu10: true, directory: dir, memory: "/work/guest.ram",
             machine: machine, seconds: 2)
@@ -370,7 +346,7 @@ import Testing
         #expect(counter > 1 && ram.load(fromByteOffset: 0x8F000, as: UInt32.self) >= counter)
 
         let refused = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
-        let xbzrle = try Destination(refused.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        let xbzrle = try Self.listening(refused.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
         let (failed, _) = try Self.qemuSource(
             into: xbzrle, capabilities: "xbzrle", qemu10: true, directory: dir, memory: "/work/guest.ram",
             machine: machine, seconds: 2)

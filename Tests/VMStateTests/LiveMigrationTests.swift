@@ -200,7 +200,7 @@ import Testing
     }
 
     /// The receiving side on its own thread: `vmstate_registry_load_from_stream` on the accepted
-    /// connection.
+    /// connection, or with `fromListener` `vmstate_registry_load_from_listener` on the listener.
     final class Destination: @unchecked Sendable {
         let listener: StreamSocketTests.Listener
         let registry: Registry
@@ -208,13 +208,21 @@ import Testing
         var result: (ok: Bool, code: Int32, message: String)?
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ registry: Registry, flags: UInt32 = 0) throws {
+        init(_ registry: Registry, flags: UInt32 = 0, fromListener: Bool = false) throws {
             listener = try StreamSocketTests.Listener()
             self.registry = registry
             self.flags = flags
             Thread.detachNewThread { [self] in
-                self.result = self.listener.acceptAndLoad(self.registry, flags: self.flags)
-                self.done.signal()
+                if fromListener {
+                    var error: UnsafeMutablePointer<GError>?
+                    let ok = vmstate_registry_load_from_listener(
+                        StreamIOTests.handle(self.registry), listener.listener, self.flags, &error)
+                    result = (ok, error?.pointee.code ?? 0, LiveMigrationTests.message(error))
+                    if let error { g_error_free(error) }
+                } else {
+                    result = listener.acceptAndLoad(self.registry, flags: self.flags)
+                }
+                done.signal()
             }
         }
 
