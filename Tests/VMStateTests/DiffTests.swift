@@ -14,7 +14,7 @@ import VMStateAnalysis
     @Test func streamEqualsItself() throws {
         let a = try Self.read(Self.bios)
         let b = try Self.read(Self.bios)
-        let diff = StreamDiff(a, b)
+        let diff = try StreamDiff(a, b)
         #expect(diff.isEqual)
         #expect(diff.differences.isEmpty)
         #expect(diff.ram.isEmpty)
@@ -22,7 +22,7 @@ import VMStateAnalysis
     }
 
     @Test func resetVersusBios() throws {
-        let diff = StreamDiff(try Self.read(Self.reset), try Self.read(Self.bios))
+        let diff = try StreamDiff(try Self.read(Self.reset), try Self.read(Self.bios))
         #expect(!diff.isEqual)
         func find(_ section: String, _ field: String) -> StreamDifference? {
             diff.differences.first { $0.section == section && $0.field == field }
@@ -73,7 +73,7 @@ import VMStateAnalysis
 
     @Test func differentMachines() throws {
         // pc vs q35: sections present on one side only.
-        let diff = StreamDiff(
+        let diff = try StreamDiff(
             try Self.read(Self.reset), try Self.read(TestPaths.streams + "/q35/stream.bin"),
             options: .init(compareRAM: false))
         #expect(diff.ram.isEmpty)
@@ -102,7 +102,7 @@ import VMStateAnalysis
         let old = data[cmos.offset + 0x10]
         data[cmos.offset + 0x10] ^= 0xFF
         let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
-        let diff = StreamDiff(a, b)
+        let diff = try StreamDiff(a, b)
         // cmos_data is a 128-byte buffer: reported as a run of differing bytes.
         #expect(
             diff.differences == [
@@ -126,7 +126,7 @@ import VMStateAnalysis
         }
         var data = try TestPaths.readBytes(Self.bios)
         data[offset + 100] ^= 1
-        let diff = StreamDiff(a, try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true)))
+        let diff = try StreamDiff(a, try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true)))
         #expect(diff.differences.isEmpty)
         #expect(
             diff.ram == [
