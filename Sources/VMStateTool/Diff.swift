@@ -69,12 +69,13 @@ struct Diff: ParsableCommand {
             let bytesA = try openInput(a)
             let bytesB = try openInput(b)
             // Reading both streams, then (RAM compared) the pages scanned and compared: twice
-            // their size again (`StreamDiff`'s progress).
+            // their size again (`StreamDiff`'s progress). The bar counts the streams' size once.
             let streams = bytesA.count + bytesB.count
-            let bar = ProgressBar(total: noRAM ? streams : 3 * streams, label: "comparing")
+            let passes = noRAM ? 1 : 3
+            let bar = ProgressBar(total: streams, label: "comparing")
             func read(_ bytes: StreamBytes, base: Int) throws -> StreamAnalysis {
                 var options = StreamAnalysis.Options(recordPages: false, vmdesc: desc)
-                if bar.enabled { options.progress = { bar.update(base + $0) } }
+                if bar.enabled { options.progress = { bar.update((base + $0) / passes) } }
                 return try StreamAnalysis(bytes: bytes, options: options)
             }
             defer { bar.finish() }
@@ -94,7 +95,7 @@ struct Diff: ParsableCommand {
             // --json lists them all, from a temporary file.
             var options = StreamDiff.Options(compareRAM: !noRAM, keptRanges: json ? 0 : max(0, maxRanges))
             options.rangesOnDisk = json
-            return try StreamDiff(sa, sb, options: options, progress: bar.enabled ? { bar.update(streams + $0) } : nil)
+            return try StreamDiff(sa, sb, options: options, progress: bar.enabled ? { bar.update((streams + $0) / passes) } : nil)
         }
         if json {
             var writer = JSONTextWriter(format: .python) { Stdout.write($0) }

@@ -167,3 +167,54 @@ struct DiffCLITests {
         )
     }
 }
+
+/// `-` names standard input, for every input of `analyze`, `diff` and `compat`: a pipe is read
+/// once (copied to a temporary file) even where the tool looks at an input twice (is it a
+/// stream? then read it) or is given `-` twice.
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct StandardInputTests {
+    static let reset = TestPaths.qemuFixtures + "/pc-reset/stream.bin"
+    static let bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+
+    /// `vmstate ARGS` with standard input a pipe fed from `file`.
+    static func run(_ args: [String], stdinFrom file: String) throws -> Tool.Result {
+        try AnalyzeLargeStreamTests.runLimited(kib: 256 << 10, args, stdinFrom: file)
+    }
+
+    @Test func diffReadsStandardInput() throws {
+        let fromFiles = try Tool.run(["diff", Self.bios, Self.reset])
+        #expect(fromFiles.status == 1)
+        let piped = try Self.run(["diff", "-", Self.reset], stdinFrom: Self.bios)
+        #expect(piped.status == 1)
+        #expect(piped.stderr.isEmpty)
+        #expect(piped.stdout == fromFiles.stdout)
+        let json = try Self.run(["diff", "--json", Self.bios, "-"], stdinFrom: Self.reset)
+        #expect(json.status == 1)
+        #expect(json.stdout == (try Tool.run(["diff", "--json", Self.bios, Self.reset])).stdout)
+        let twice = try Self.run(["diff", "-", "-"], stdinFrom: Self.bios)
+        #expect(twice.status == 0)
+        #expect(twice.stderr.isEmpty)
+        #expect(twice.stdout == "streams are equal\n")
+    }
+
+    @Test func analyzeAndCompatReadStandardInput() throws {
+        let dir = TestPaths.qemuFixtures + "/pc-reset"
+        let analyze = try Self.run(["analyze", "-"], stdinFrom: dir + "/stream.bin")
+        #expect(analyze.status == 0)
+        #expect(analyze.stderr.isEmpty)
+        #expect(analyze.stdout == (try TestPaths.readText(dir + "/analyze.json")))
+        let vmdesc = try Self.run(["analyze", "--vmdesc", "-", dir + "/stream.bin"], stdinFrom: dir + "/vmdesc.json")
+        #expect(vmdesc.status == 0)
+        #expect(vmdesc.stdout == analyze.stdout)
+        let compat = try Self.run(["compat", "-", Self.bios], stdinFrom: Self.reset)
+        #expect(compat.status == 0)
+        #expect(compat.stderr.isEmpty)
+        #expect(compat.stdout == (try Tool.run(["compat", Self.reset, Self.bios])).stdout)
+        let empty = try Self.run(["analyze", "-"], stdinFrom: "/dev/null")
+        #expect(empty.status == 2)
+        #expect(
+            empty.stderr
+                == "vmstate analyze: error: at byte offset 0 (0x0): expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only 0 bytes\n"
+        )
+    }
+}
