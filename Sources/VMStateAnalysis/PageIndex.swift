@@ -353,7 +353,8 @@ package final class PageRangeSpill: @unchecked Sendable, Equatable {
         var i = indices.lowerBound
         while i < indices.upperBound {
             let n = try file.read(
-                at: i, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<min(buffer.count, indices.upperBound - i)]))
+                at: i, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<min(buffer.count, indices.upperBound - i)])
+            )
             guard n > 0 else { break }
             for k in 0..<n { body(buffer[k].lower...buffer[k].upper) }
             i += n

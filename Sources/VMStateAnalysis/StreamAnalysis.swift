@@ -8,7 +8,8 @@ import VMState
 public struct StreamAnalysis: Sendable {
     /// How to read a stream.
     public struct Options {
-        /// Keep every RAM page record (needed for `--memory` output and RAM diffs).
+        /// Keep every RAM page record in `RAMSection.pages` (`--memory` output and RAM diffs do
+        /// not need them: they read the pages again, in bounded memory).
         public var recordPages: Bool
         /// Use this device description instead of the one at the end of the stream (for
         /// streams that were cut short or written without one).

@@ -129,7 +129,8 @@ public struct StreamDiff: Sendable, Equatable {
 
     /// What to compare.
     public struct Options: Sendable {
-        /// Compare RAM contents (needs both streams read with `recordPages: true`).
+        /// Compare RAM contents (page by page, read again from the streams: `recordPages` is not
+        /// needed).
         public var compareRAM: Bool
         /// Report at most this many runs of differing bytes per buffer field.
         public var maxByteRuns: Int
@@ -366,7 +367,9 @@ private func compareRAM(
         let blockNumbers = ram.pageBlockNames.map { number[$0]! }
         let builder = try PageIndexBuilder()
         let total = max(analysis.bytes.count, 1)
-        let report = progress.map { p in { (offset: Int) in p(base + Int(Double(offset) / Double(total) * Double(span))) } }
+        let report = progress.map { p in
+            { (offset: Int) in p(base + Int(Double(offset) / Double(total) * Double(span))) }
+        }
         try analysis.scanPages(progress: report) { record, _ in
             guard record.sectionID == section.sectionID && record.generation == ram.generation else { return }
             builder.add(
@@ -586,7 +589,9 @@ extension StreamDiff {
                     "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))"
                 }
                 line += shown.joined(separator: ", ")
-                if r.rangeCount > max(0, maxRanges) { line += ", ... (\(r.rangeCount - max(0, maxRanges)) more ranges)" }
+                if r.rangeCount > max(0, maxRanges) {
+                    line += ", ... (\(r.rangeCount - max(0, maxRanges)) more ranges)"
+                }
             }
             lines.append(line)
         }

@@ -78,10 +78,15 @@ struct Compat: ParsableCommand {
             """
     )
 
-    @Argument(help: "The build that saves the state: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input).")
+    @Argument(
+        help:
+            "The build that saves the state: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input)."
+    )
     var old: String
 
-    @Argument(help: "The build that loads it: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input).")
+    @Argument(
+        help:
+            "The build that loads it: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input).")
     var new: String
 
     @Flag(help: "Print the problems as a JSON list.")

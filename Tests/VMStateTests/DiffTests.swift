@@ -168,6 +168,26 @@ struct DiffCLITests {
     }
 }
 
+extension DiffCLITests {
+    /// The page index needs a temporary file: where `$TMPDIR` cannot hold one, comparing RAM is
+    /// bad input with the reason (exit status 2), and `--no-ram` needs none.
+    @Test func pageIndexWithoutATemporaryDirectory() throws {
+        let tool = try #require(Tool.path)
+        let bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let env = ["/usr/bin/env", "TMPDIR=/nonexistent-vmstate-dir", tool, "diff"]
+        let r = try Tool.spawn("/usr/bin/env", env + [bios, bios])
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(
+            r.stderr
+                == "vmstate diff: error: cannot write /nonexistent-vmstate-dir: cannot make a temporary file for the RAM page index: No such file or directory\n"
+        )
+        let noRAM = try Tool.spawn("/usr/bin/env", env + ["--no-ram", bios, bios])
+        #expect(noRAM.status == 0)
+        #expect(noRAM.stdout == "streams are equal\n")
+    }
+}
+
 /// `-` names standard input, for every input of `analyze`, `diff` and `compat`: a pipe is read
 /// once (copied to a temporary file) even where the tool looks at an input twice (is it a
 /// stream? then read it) or is given `-` twice.

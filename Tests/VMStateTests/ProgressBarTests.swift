@@ -65,12 +65,20 @@ struct ProgressBarTests {
             if poll(&fds, nfds_t(fds.count), 100) < 0 { continue }
             if terminalOpen && fds[0].revents != 0 {
                 let n = read(master, &chunk, chunk.count)
-                if n > 0 { terminal += chunk[0..<n] } else if n < 0 && errno == EINTR { continue } else { terminalOpen = false }
+                if n > 0 {
+                    terminal += chunk[0..<n]
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    terminalOpen = false
+                }
             }
             if let fd = outFD, fds.count > 1, fds[1].revents != 0 {
                 let n = read(fd, &chunk, chunk.count)
                 // (Only the first 64 KiB are kept: --memory prints gigabytes.)
-                if n > 0 { stdout += chunk[0..<min(n, max(0, (1 << 16) - stdout.count))] } else if !(n < 0 && errno == EINTR) {
+                if n > 0 {
+                    stdout += chunk[0..<min(n, max(0, (1 << 16) - stdout.count))]
+                } else if !(n < 0 && errno == EINTR) {
                     close(fd)
                     outFD = nil
                 }
@@ -123,7 +131,8 @@ struct ProgressBarTests {
         let r = try Self.runOnTerminal(["diff", a, a])
         #expect(r.status == 0)
         #expect(String(decoding: r.stdout, as: UTF8.self) == "streams are equal\n")
-        let p = try #require(Self.percentages(r.terminal, label: "comparing", totalMiB: 1026), "\(r.terminal.debugDescription)")
+        let p = try #require(
+            Self.percentages(r.terminal, label: "comparing", totalMiB: 1026), "\(r.terminal.debugDescription)")
         #expect(!p.isEmpty)
         #expect(p == p.sorted())
     }

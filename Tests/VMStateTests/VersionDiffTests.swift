@@ -219,7 +219,8 @@ extension DiffLargeStreamTests {
             unlink(b)
         }
         #expect(try Self.writeSparseMappedRAMStream(a, changed: []) == 5_368_877_117)
-        #expect(try Self.writeSparseMappedRAMStream(b, changed: [0x10, 0x11, 0x12, 0x10_0000, 0x13_ffff]) == 5_368_877_117)
+        #expect(
+            try Self.writeSparseMappedRAMStream(b, changed: [0x10, 0x11, 0x12, 0x10_0000, 0x13_ffff]) == 5_368_877_117)
 
         let (same, sameText) = try Self.runMeasured(["diff", a, a])
         #expect(same.status == 0)
