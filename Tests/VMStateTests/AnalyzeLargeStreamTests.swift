@@ -209,6 +209,18 @@ struct AnalyzeLargeStreamTests {
             #expect(r.samples > 0 && r.maxRSSKiB < 64 << 10, "\(args): \(r.maxRSSKiB) KiB")
         }
 
+        // diff of the stream with itself: its 1,114,112 page records, in ascending order, make
+        // one sorted run of the page index on disk (DiffLargeStreamTests).
+        var diffOut: [UInt8] = []
+        let diff = try Self.runStreaming(kib: 256 << 10, ["diff", path, path]) { chunk in
+            diffOut += chunk
+            return true
+        }
+        #expect(diff.status == 0)
+        #expect(diff.stderr.isEmpty)
+        #expect(String(decoding: diffOut, as: UTF8.self) == "streams are equal\n")
+        #expect(diff.samples > 0 && diff.maxRSSKiB < 64 << 10, "diff: \(diff.maxRSSKiB) KiB")
+
         let json = try Self.runLimited(kib: 256 << 10, ["analyze", path])
         #expect(json.status == 0)
         #expect(json.stderr.isEmpty)
@@ -275,6 +287,18 @@ struct AnalyzeLargeStreamTests {
             """ + pages.joined(separator: ",\n") + "\n        }\n    }\n}\n"
         #expect(text.count == expected.utf8.count)
         #expect(String(decoding: text, as: UTF8.self) == expected)
+
+        // diff of the stream with itself: the records, out of order, are sorted chunk by chunk
+        // into runs of 256 pages each (each page's last record) and merged.
+        var diffOut: [UInt8] = []
+        let diff = try Self.runStreaming(kib: 256 << 10, ["diff", path, path]) { chunk in
+            diffOut += chunk
+            return true
+        }
+        #expect(diff.status == 0)
+        #expect(diff.stderr.isEmpty)
+        #expect(String(decoding: diffOut, as: UTF8.self) == "streams are equal\n")
+        #expect(diff.samples > 0 && diff.maxRSSKiB < 64 << 10, "diff: \(diff.maxRSSKiB) KiB")
     }
 
     /// A stream from a pipe (copied to an unlinked temporary file first) prints what the same
