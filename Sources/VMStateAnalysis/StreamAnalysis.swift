@@ -8,7 +8,8 @@ import VMState
 public struct StreamAnalysis: Sendable {
     /// How to read a stream.
     public struct Options {
-        /// Keep every RAM page record (needed for `--memory` output and RAM diffs).
+        /// Keep every RAM page record in `RAMSection.pages` (`--memory` output and RAM diffs do
+        /// not need them: they read the pages again, in bounded memory).
         public var recordPages: Bool
         /// Use this device description instead of the one at the end of the stream (for
         /// streams that were cut short or written without one).
@@ -353,6 +354,14 @@ private struct SectionReader {
     }
     var path: [PathComponent] = []
     var nextProgress = 0
+    /// Bytes of field values copied out of the stream so far (buffers, integers, names): at
+    /// most ``heldBytesLimit``, so that what the analysis holds does not grow with the input
+    /// (RAM pages are never copied).
+    var heldBytes = 0
+    /// 32 MiB: far more device state than a QEMU machine saves (the largest sections of a pc
+    /// machine are a few KiB), and little enough that two streams' worth (`vmstate diff`), the
+    /// window and `analyze`'s hex text of the largest field fit in 256 MiB of address space.
+    static let heldBytesLimit = 32 << 20
     let progressStep = 8 << 20
     /// With the x-ignore-shared capability, each RAM block announcement carries its address.
     var ignoreShared = false
@@ -455,7 +464,19 @@ private struct SectionReader {
         return v
     }
 
+    /// Counts `n` more bytes copied out of the stream for `what`; fails past ``heldBytesLimit``
+    /// (before anything is mapped or copied).
+    mutating func hold(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) {
+        if n > Self.heldBytesLimit - heldBytes {
+            throw error(
+                "\(what()) of \(n) bytes would make the device state read more than \(Self.heldBytesLimit >> 20) MiB, more than the analyzer holds in memory (\(heldBytes) bytes so far)"
+            )
+        }
+        heldBytes += n
+    }
+
     mutating func bytesArray(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) -> [UInt8] {
+        try hold(n, what())
         try need(n, what())
         let a = Array(UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + n)]))
         pos += n
@@ -464,6 +485,7 @@ private struct SectionReader {
 
     /// A string of `n` bytes (names in the stream are ASCII in practice).
     mutating func text(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) -> String {
+        try hold(n, what())
         try need(n, what())
         let s = String(decoding: UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + n)]), as: UTF8.self)
         pos += n
@@ -711,6 +733,14 @@ private struct SectionReader {
         if let desc = catalog.configuration {
             try readDescribedConfiguration(desc, into: &analysis)
             return
+        }
+        // The name's be32 length, checked before the name is read (as `configurationMachineType`).
+        if total - pos >= 4 {
+            try need(4, "the length of the machine type name")
+            let length = Int(analysisLoadBE32(buf, pos))
+            if length > 4096 {
+                throw error("a machine type name of \(length) bytes (QEMU's are a few dozen): the stream is corrupt")
+            }
         }
         let header = try decode(ConfigurationHeader.Decoder()) { cut in
             cut.field == .machineTypeLength ? "the length of the machine type name" : "the machine type name"

@@ -136,6 +136,27 @@ public final class StreamBytes: @unchecked Sendable {
         }
     }
 
+    /// Reads up to `buffer.count` bytes at `offset` into `buffer` (clipped to the end), without
+    /// mapping or allocating; returns how many were read (fewer only at the end, or when the
+    /// file cannot be read).
+    package func readBytes(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = max(0, min(buffer.count, count - offset))
+        guard n > 0, let out = buffer.baseAddress else { return 0 }
+        if let copied {
+            // SAFETY: offset..<offset + n lies inside the copied bytes (n is clipped to them).
+            out.copyMemory(from: copied + offset, byteCount: n)
+            return n
+        }
+        var done = 0
+        while done < n {
+            let got = pread(fd, out + done, n - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            done += got
+        }
+        return done
+    }
+
     /// All the bytes, the file mapped whole on first use; valid while this object is alive.
     /// Throws `StreamFileError` (operation "map") when the file cannot be mapped whole (as
     /// under a `ulimit -v` smaller than the file: the analysis uses ``makeWindow()`` instead).

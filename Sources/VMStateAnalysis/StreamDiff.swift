@@ -1,4 +1,12 @@
 import VMState
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 // Field-level differences between two migration streams.
 //
 // Sections are matched by idstr and instance id (not by section id, which depends on
@@ -51,6 +59,20 @@ public struct StreamDifference: Sendable, Equatable {
     }
 }
 
+extension StreamDifference {
+    /// `{"section", "instance", "field", "kind", "a", "b"}`.
+    var json: JSONValue {
+        .object([
+            "section": .string(section),
+            "instance": .number(JSONNumber(Int64(instance))),
+            "field": .string(field),
+            "kind": .string(kind.rawValue),
+            "a": a.map { .string($0) } ?? .null,
+            "b": b.map { .string($0) } ?? .null,
+        ])
+    }
+}
+
 /// How one RAM block differs.
 public struct RAMBlockDifference: Sendable, Equatable {
     /// The RAM block's idstr (`pc.ram`).
@@ -64,13 +86,23 @@ public struct RAMBlockDifference: Sendable, Equatable {
     public var pageRanges: [ClosedRange<UInt64>]
     /// Number of differing pages.
     public var pageCount: Int
+    /// Number of ranges of differing pages: `pageRanges.count`, or more when the diff kept only
+    /// the first ranges (``StreamDiff/Options/keptRanges``).
+    public var rangeCount: Int
+    /// Where all the ranges are in the diff's ``StreamDiff/rangeSpill`` (with
+    /// `Options.rangesOnDisk`).
+    package var spilledRanges: Range<Int>?
 
-    /// A block difference with every part given.
-    public init(block: String, lengthA: UInt64?, lengthB: UInt64?, pageRanges: [ClosedRange<UInt64>], pageCount: Int) {
+    /// A block difference with every part given (`rangeCount`: `pageRanges.count` when nil).
+    public init(
+        block: String, lengthA: UInt64?, lengthB: UInt64?, pageRanges: [ClosedRange<UInt64>], rangeCount: Int? = nil,
+        pageCount: Int
+    ) {
         self.block = block
         self.lengthA = lengthA
         self.lengthB = lengthB
         self.pageRanges = pageRanges
+        self.rangeCount = rangeCount ?? pageRanges.count
         self.pageCount = pageCount
     }
 }
@@ -92,23 +124,44 @@ public struct StreamDiff: Sendable, Equatable {
     /// Remarks printed before the differences ("note: ..."): what was left out of the
     /// comparison.
     public var notes: [String] = []
+    /// All page ranges, with `Options.rangesOnDisk`.
+    package var rangeSpill: PageRangeSpill?
 
     /// What to compare.
     public struct Options: Sendable {
-        /// Compare RAM contents (needs both streams read with `recordPages: true`).
+        /// Compare RAM contents (page by page, read again from the streams: `recordPages` is not
+        /// needed).
         public var compareRAM: Bool
         /// Report at most this many runs of differing bytes per buffer field.
         public var maxByteRuns: Int
+        /// Keep at most this many page ranges per RAM block in `pageRanges` (they are all
+        /// counted in `rangeCount`); nil keeps them all. `text(maxRanges:)` shows no more than
+        /// its `maxRanges`: with the same number here, memory does not grow with the number of
+        /// differing ranges.
+        public var keptRanges: Int?
+        /// Also write every page range to a temporary file (`StreamDiff.rangeSpill`), for
+        /// ``StreamDiff/writeJSON(to:)`` to list them all while memory holds only `keptRanges`.
+        package var rangesOnDisk = false
 
-        /// Options; by default RAM is compared and 8 byte runs are reported per buffer.
-        public init(compareRAM: Bool = true, maxByteRuns: Int = 8) {
+        /// Options; by default RAM is compared, 8 byte runs are reported per buffer and every
+        /// page range is kept.
+        public init(compareRAM: Bool = true, maxByteRuns: Int = 8, keptRanges: Int? = nil) {
             self.compareRAM = compareRAM
             self.maxByteRuns = maxByteRuns
+            self.keptRanges = keptRanges
         }
     }
 
-    /// Compares two streams. Both should be read with `recordPages: true` to compare RAM.
-    public init(_ a: StreamAnalysis, _ b: StreamAnalysis, options: Options = Options()) {
+    /// Compares two streams (read with or without `recordPages`: RAM pages are read again from
+    /// the streams, whatever their sizes, in bounded memory). `progress` receives now and then
+    /// the work done, in units of which there are 2 × (size of A + size of B) in all when RAM is
+    /// compared (none otherwise): the streams' pages are scanned (their offsets), then compared.
+    /// Throws `StreamFileError` when the temporary files of the page index cannot be written or
+    /// read (in `$TMPDIR`, default /tmp: 24 bytes per page record), `StreamAnalysisError` when a
+    /// stream no longer reads as it did.
+    public init(
+        _ a: StreamAnalysis, _ b: StreamAnalysis, options: Options = Options(), progress: ((Int) -> Void)? = nil
+    ) throws {
         pageSize = a.pageSize
         var builder = DiffBuilder(options: options)
         // The configuration section: QEMU refuses a stream of another machine type, or with
@@ -130,13 +183,14 @@ public struct StreamDiff: Sendable, Equatable {
         var bSections: [Key: AnalyzedSection] = [:]
         for s in b.sections { bSections[Key(name: s.name, instance: s.instanceID)] = s }
         var seen = Set<Key>()
-        var ramPairs: [(RAMSection?, RAMSection?)] = []
+        typealias RAMSide = (StreamAnalysis, AnalyzedSection, RAMSection)
+        var ramPairs: [(RAMSide?, RAMSide?)] = []
         for sa in a.sections {
             let key = Key(name: sa.name, instance: sa.instanceID)
             seen.insert(key)
             guard let sb = bSections[key] else {
                 builder.add(sa, "", .onlyInA, a: sectionSummary(sa), b: nil)
-                if case .ram(let r) = sa.content { ramPairs.append((r, nil)) }
+                if case .ram(let r) = sa.content { ramPairs.append(((a, sa, r), nil)) }
                 continue
             }
             if sa.version != sb.version {
@@ -146,7 +200,7 @@ public struct StreamDiff: Sendable, Equatable {
             case (.device(let ra), .device(let rb)):
                 builder.compareRecords(ra, rb, section: sa, path: "")
             case (.ram(let ra), .ram(let rb)):
-                ramPairs.append((ra, rb))
+                ramPairs.append(((a, sa, ra), (b, sb, rb)))
             case (.htab, .htab):
                 break
             default:
@@ -155,13 +209,18 @@ public struct StreamDiff: Sendable, Equatable {
         }
         for sb in b.sections where !seen.contains(Key(name: sb.name, instance: sb.instanceID)) {
             builder.add(sb, "", .onlyInB, a: nil, b: sectionSummary(sb))
-            if case .ram(let r) = sb.content { ramPairs.append((nil, r)) }
+            if case .ram(let r) = sb.content { ramPairs.append((nil, (b, sb, r))) }
         }
         differences = builder.differences
         if options.compareRAM {
-            for (ra, rb) in ramPairs {
-                ram += compareRAM(ra, a.bytes, rb, b.bytes, pageSize: a.pageSize)
+            let span = 2 * (a.bytes.count + b.bytes.count)
+            if options.rangesOnDisk { rangeSpill = try PageRangeSpill() }
+            for (i, (ra, rb)) in ramPairs.enumerated() {
+                ram += try compareRAM(
+                    ra, rb, pageSize: a.pageSize, keepRanges: options.keptRanges, spill: rangeSpill,
+                    progress: progress, progressBase: span * i / ramPairs.count, progressSpan: span / ramPairs.count)
             }
+            try rangeSpill?.flush()
         }
     }
 }
@@ -280,72 +339,143 @@ private struct DiffBuilder {
 
 // MARK: - RAM
 
-private enum PageState: Equatable {
-    case fill(UInt8)
-    case data(Int)
-}
-
-private func compareRAM(_ a: RAMSection?, _ aBytes: StreamBytes, _ b: RAMSection?, _ bBytes: StreamBytes, pageSize: Int)
-    -> [RAMBlockDifference]
-{
-    // Last contents of every page, per block name.
-    func pages(_ r: RAMSection?) -> [String: [UInt64: PageState]] {
-        guard let r else { return [:] }
-        var out: [String: [UInt64: PageState]] = [:]
-        for p in r.pages {
-            let name = r.pageBlockNames[Int(p.block)]
-            switch p.content {
-            case .fill(let v): out[name, default: [:]][p.address] = .fill(v)
-            case .data(let o): out[name, default: [:]][p.address] = .data(o)
-            }
-        }
-        return out
-    }
-    let pa = pages(a), pb = pages(b)
+/// Compares the RAM of two sections (nil: the stream has no such section). Each stream's pages
+/// are first sorted into an index on disk (``PageIndexBuilder``: the last record of every page,
+/// by block and address), then both indexes are walked together and the pages compared, their
+/// bytes read one page at a time (pread, `StreamBytes.copyBytes`): memory stays bounded whatever
+/// the streams' sizes, and nothing maps a whole file.
+private func compareRAM(
+    _ a: (StreamAnalysis, AnalyzedSection, RAMSection)?, _ b: (StreamAnalysis, AnalyzedSection, RAMSection)?,
+    pageSize: Int, keepRanges: Int?, spill: PageRangeSpill?, progress: ((Int) -> Void)?, progressBase: Int,
+    progressSpan: Int
+) throws -> [RAMBlockDifference] {
     var names: [String] = []
-    var seen = Set<String>()
-    for n in (a?.blocks.map(\.name) ?? []) + (b?.blocks.map(\.name) ?? []) + (a?.pageBlockNames ?? [])
-        + (b?.pageBlockNames ?? [])
-    where seen.insert(n).inserted {
+    var number: [String: UInt32] = [:]
+    for n in (a?.2.blocks.map(\.name) ?? []) + (b?.2.blocks.map(\.name) ?? []) + (a?.2.pageBlockNames ?? [])
+        + (b?.2.pageBlockNames ?? [])
+    where number[n] == nil {
+        number[n] = UInt32(names.count)
         names.append(n)
     }
-    var result: [RAMBlockDifference] = []
-    // Pages are read one at a time (pread, `StreamBytes.copyBytes`): memory stays at a page
-    // per stream whatever the streams' sizes, and nothing maps a whole file.
-    func isFilled(_ bytes: StreamBytes, _ offset: Int, _ v: UInt8) -> Bool {
-        let page = bytes.copyBytes(at: offset, count: pageSize)
-        return page.count == pageSize && page.allSatisfy { $0 == v }
+    // The pages of each side, sorted; progress over the first half of the span, by stream offset.
+    let half = progressSpan / 2
+    let countA = a?.0.bytes.count ?? 0, countB = b?.0.bytes.count ?? 0
+    func index(_ side: (StreamAnalysis, AnalyzedSection, RAMSection)?, base: Int, span: Int) throws
+        -> SortedPageIndex?
+    {
+        guard let (analysis, section, ram) = side else { return nil }
+        let blockNumbers = ram.pageBlockNames.map { number[$0]! }
+        let builder = try PageIndexBuilder()
+        let total = max(analysis.bytes.count, 1)
+        let report = progress.map { p in
+            { (offset: Int) in p(base + Int(Double(offset) / Double(total) * Double(span))) }
+        }
+        try analysis.scanPages(progress: report) { record, _ in
+            guard record.sectionID == section.sectionID && record.generation == ram.generation else { return }
+            builder.add(
+                block: blockNumbers[Int(record.page.block)], address: record.page.address,
+                content: record.page.content)
+        }
+        return try builder.finish()
     }
-    func same(_ x: PageState?, _ y: PageState?) -> Bool {
-        switch (x ?? .fill(0), y ?? .fill(0)) {
+    let spanA = countA + countB == 0 ? 0 : Int(Double(half) * Double(countA) / Double(countA + countB))
+    let indexA = try index(a, base: progressBase, span: spanA)
+    let indexB = try index(b, base: progressBase + spanA, span: half - spanA)
+    let aBytes = a?.0.bytes, bBytes = b?.0.bytes
+    // Two page buffers, and a page of the fill byte last compared with.
+    let pageA = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 16)
+    let pageB = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 16)
+    let filled = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 16)
+    defer {
+        pageA.deallocate()
+        pageB.deallocate()
+        filled.deallocate()
+    }
+    var fillByte: UInt8? = nil
+    func isFilled(_ bytes: StreamBytes?, _ offset: Int, _ v: UInt8) -> Bool {
+        guard let bytes, bytes.readBytes(at: offset, into: pageA) == pageSize else { return false }
+        if fillByte != v {
+            filled.initializeMemory(as: UInt8.self, repeating: v)
+            fillByte = v
+        }
+        // SAFETY: both buffers hold pageSize initialized bytes.
+        return memcmp(pageA.baseAddress!, filled.baseAddress!, pageSize) == 0
+    }
+    func same(_ x: RAMPage.Content, _ y: RAMPage.Content) -> Bool {
+        switch (x, y) {
         case (.fill(let u), .fill(let v)): return u == v
         case (.fill(let u), .data(let o)): return isFilled(bBytes, o, u)
         case (.data(let o), .fill(let v)): return isFilled(aBytes, o, v)
         case (.data(let o1), .data(let o2)):
-            return aBytes.copyBytes(at: o1, count: pageSize) == bBytes.copyBytes(at: o2, count: pageSize)
+            guard let aBytes, let bBytes else { return false }
+            let n = aBytes.readBytes(at: o1, into: pageA)
+            guard bBytes.readBytes(at: o2, into: pageB) == n else { return false }
+            // SAFETY: both buffers hold n bytes just read.
+            return memcmp(pageA.baseAddress!, pageB.baseAddress!, n) == 0
         }
     }
-    for name in names {
-        let la = a?.blocks.first { $0.name == name }?.length
-        let lb = b?.blocks.first { $0.name == name }?.length
-        let ma = pa[name] ?? [:], mb = pb[name] ?? [:]
-        var addresses = Set(ma.keys)
-        addresses.formUnion(mb.keys)
-        var differing: [UInt64] = []
-        for addr in addresses where !same(ma[addr], mb[addr]) { differing.append(addr) }
-        differing.sort()
-        if differing.isEmpty && la == lb { continue }
-        var ranges: [ClosedRange<UInt64>] = []
-        for addr in differing {
-            if let last = ranges.last, last.upperBound + UInt64(pageSize) == addr {
-                ranges[ranges.count - 1] = last.lowerBound...addr
+    // Both indexes together, page by page; progress over the second half, by entries read.
+    let entries = max(1, (indexA?.entryCount ?? 0) + (indexB?.entryCount ?? 0))
+    var consumed = 0
+    var nextReport = 0
+    let reportEvery = max(1, entries / 200)
+    let ia = try indexA?.makeIterator(), ib = try indexB?.makeIterator()
+    var ea = try ia?.next(), eb = try ib?.next()
+    var result: [RAMBlockDifference] = []
+    for (g, name) in names.enumerated() {
+        let g = UInt32(g)
+        let la = a?.2.blocks.first { $0.name == name }?.length
+        let lb = b?.2.blocks.first { $0.name == name }?.length
+        var pageCount = 0
+        var kept: [ClosedRange<UInt64>] = []
+        var rangeCount = 0
+        var open: ClosedRange<UInt64>? = nil
+        let spillStart = spill?.count
+        func close() throws {
+            guard let r = open else { return }
+            if keepRanges.map({ kept.count < $0 }) ?? true { kept.append(r) }
+            try spill?.append(r)
+            rangeCount += 1
+            open = nil
+        }
+        while true {
+            let x = ea.flatMap { $0.block == g ? $0 : nil }, y = eb.flatMap { $0.block == g ? $0 : nil }
+            let address: UInt64
+            var sa: RAMPage.Content = .fill(0), sb: RAMPage.Content = .fill(0)
+            if let x, y == nil || x.address <= y!.address {
+                address = x.address
+                sa = x.state
+                ea = try ia?.next()
+                consumed += 1
+            } else if let y {
+                address = y.address
             } else {
-                ranges.append(addr...addr)
+                break
+            }
+            if let y, y.address == address {
+                sb = y.state
+                eb = try ib?.next()
+                consumed += 1
+            }
+            if let progress, consumed >= nextReport {
+                progress(progressBase + half + Int(Double(consumed) / Double(entries) * Double(progressSpan - half)))
+                nextReport = consumed + reportEvery
+            }
+            if same(sa, sb) { continue }
+            pageCount += 1
+            if let r = open, r.upperBound + UInt64(pageSize) == address {
+                open = r.lowerBound...address
+            } else {
+                try close()
+                open = address...address
             }
         }
-        result.append(
-            RAMBlockDifference(
-                block: name, lengthA: la, lengthB: lb, pageRanges: ranges, pageCount: differing.count))
+        try close()
+        if pageCount == 0 && la == lb { continue }
+        var difference = RAMBlockDifference(
+            block: name, lengthA: la, lengthB: lb, pageRanges: kept, rangeCount: rangeCount, pageCount: pageCount)
+        if let spillStart, let spill { difference.spilledRanges = spillStart..<spill.count }
+        result.append(difference)
     }
     return result
 }
@@ -358,38 +488,68 @@ extension StreamDiff {
     /// (values that a stream lacks are null; addresses are "0x%016x" strings), and `"notes"`
     /// (a list of strings) when there are any.
     package var json: JSONValue {
-        var secs: [JSONValue] = []
-        for d in differences {
-            secs.append(
-                .object([
-                    "section": .string(d.section),
-                    "instance": .number(JSONNumber(Int64(d.instance))),
-                    "field": .string(d.field),
-                    "kind": .string(d.kind.rawValue),
-                    "a": d.a.map { .string($0) } ?? .null,
-                    "b": d.b.map { .string($0) } ?? .null,
-                ]))
-        }
         var blocks: [JSONValue] = []
         for r in ram {
-            blocks.append(
-                .object([
-                    "block": .string(r.block),
-                    "length_a": r.lengthA.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
-                    "length_b": r.lengthB.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
-                    "pages": .number(JSONNumber(r.pageCount)),
-                    "ranges": .array(
-                        r.pageRanges.map {
-                            .array([
-                                .string("0x" + analysisHex($0.lowerBound, width: 16)),
-                                .string("0x" + analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16)),
-                            ])
-                        }),
-                ]))
+            var o = blockJSONHead(r)
+            o["ranges"] = .array(r.pageRanges.map(rangeJSON))
+            blocks.append(.object(o))
         }
-        var o: JSONObject = ["sections": .array(secs), "ram": .array(blocks)]
+        var o: JSONObject = ["sections": .array(differences.map(\.json)), "ram": .array(blocks)]
         if !notes.isEmpty { o["notes"] = .array(notes.map { .string($0) }) }
         return .object(o)
+    }
+
+    /// Writes ``json`` to `writer` (the same text), the page ranges of a diff made with
+    /// `Options.rangesOnDisk` read back from their file a buffer at a time: memory does not
+    /// grow with their number. Throws `StreamFileError` when that file cannot be read.
+    package func writeJSON(to writer: inout JSONTextWriter) throws(StreamFileError) {
+        writer.beginObject()
+        writer.key("sections")
+        writer.beginArray()
+        for d in differences { writer.value(d.json) }
+        writer.endArray()
+        writer.key("ram")
+        writer.beginArray()
+        for r in ram {
+            writer.beginObject()
+            for m in blockJSONHead(r).members {
+                writer.key(m.key)
+                writer.value(m.value)
+            }
+            writer.key("ranges")
+            writer.beginArray()
+            if let spilled = r.spilledRanges, let rangeSpill {
+                try rangeSpill.forEach(spilled) { writer.value(rangeJSON($0)) }
+            } else {
+                for range in r.pageRanges { writer.value(rangeJSON(range)) }
+            }
+            writer.endArray()
+            writer.endObject()
+        }
+        writer.endArray()
+        if !notes.isEmpty {
+            writer.key("notes")
+            writer.value(.array(notes.map { .string($0) }))
+        }
+        writer.endObject()
+    }
+
+    /// A RAM block's members before "ranges".
+    private func blockJSONHead(_ r: RAMBlockDifference) -> JSONObject {
+        [
+            "block": .string(r.block),
+            "length_a": r.lengthA.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
+            "length_b": r.lengthB.map { .string("0x" + analysisHex($0, width: 16)) } ?? .null,
+            "pages": .number(JSONNumber(r.pageCount)),
+        ]
+    }
+
+    /// `["0x<first byte>", "0x<last byte>"]` of a range of pages.
+    private func rangeJSON(_ r: ClosedRange<UInt64>) -> JSONValue {
+        .array([
+            .string("0x" + analysisHex(r.lowerBound, width: 16)),
+            .string("0x" + analysisHex(r.upperBound + UInt64(pageSize) - 1, width: 16)),
+        ])
     }
 
     /// Human-readable report, one difference per entry:
@@ -425,11 +585,13 @@ extension StreamDiff {
             }
             if r.pageCount > 0 {
                 line += r.pageCount == 1 ? " 1 page differs: " : " \(r.pageCount) pages differ: "
-                let shown = r.pageRanges.prefix(maxRanges).map {
+                let shown = r.pageRanges.prefix(max(0, maxRanges)).map {
                     "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))"
                 }
                 line += shown.joined(separator: ", ")
-                if r.pageRanges.count > maxRanges { line += ", ... (\(r.pageRanges.count - maxRanges) more ranges)" }
+                if r.rangeCount > max(0, maxRanges) {
+                    line += ", ... (\(r.rangeCount - max(0, maxRanges)) more ranges)"
+                }
             }
             lines.append(line)
         }

@@ -44,7 +44,7 @@ struct Analyze: ParsableCommand {
             """
     )
 
-    @Argument(help: "The migration stream file.")
+    @Argument(help: "The migration stream file (- for standard input).")
     var file: String
 
     @Flag(name: .customLong("desc"), help: "Print the stream's device description (as analyze-migration.py -d desc).")
@@ -113,7 +113,7 @@ struct Analyze: ParsableCommand {
         // the SIGXFSZ that would kill the tool.
         signal(SIGXFSZ, SIG_IGN)
         try withBadInputHandling("analyze") {
-            let bytes = try StreamBytes(contentsOfFile: file)
+            let bytes = try openInput(file)
             var options = StreamAnalysis.Options(recordPages: false)
             if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
             let analysis = try StreamAnalysis(bytes: bytes, options: options)
@@ -143,7 +143,7 @@ struct Analyze: ParsableCommand {
 
     static func analyze(file: String, desc: Bool, memory: Bool, tree: Bool, maxBytes: Int, vmdesc: String?) throws {
         try withBadInputHandling("analyze") {
-            let bytes = try StreamBytes(contentsOfFile: file)
+            let bytes = try openInput(file)
             if desc {
                 let json: JSONValue
                 if let vmdesc {

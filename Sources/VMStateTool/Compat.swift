@@ -78,10 +78,15 @@ struct Compat: ParsableCommand {
             """
     )
 
-    @Argument(help: "The build that saves the state: its -dump-vmstate output, a vmdesc JSON file or a stream.")
+    @Argument(
+        help:
+            "The build that saves the state: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input)."
+    )
     var old: String
 
-    @Argument(help: "The build that loads it: its -dump-vmstate output, a vmdesc JSON file or a stream.")
+    @Argument(
+        help:
+            "The build that loads it: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input).")
     var new: String
 
     @Flag(help: "Print the problems as a JSON list.")
@@ -175,7 +180,7 @@ struct Compat: ParsableCommand {
     /// stream is read through, its pages skipped).
     func ramBlocks(_ path: String) throws -> [RAMBlock] {
         do {
-            return try StreamAnalysis(bytes: StreamBytes(contentsOfFile: path), options: .init(recordPages: false))
+            return try StreamAnalysis(bytes: openInput(path), options: .init(recordPages: false))
                 .announcedRAMBlocks
         } catch let e as StreamAnalysisError {
             throw InputFileError(description: "\(path): \(e)")
@@ -187,7 +192,7 @@ struct Compat: ParsableCommand {
     func machineType(_ path: String, _ set: DescriptionSet) throws -> CompatChecker.MachineType? {
         if try isStreamFile(path) {
             do {
-                return .stream(try StreamAnalysis.configurationMachineType(StreamBytes(contentsOfFile: path)))
+                return .stream(try StreamAnalysis.configurationMachineType(openInput(path)))
             } catch let e as StreamAnalysisError {
                 throw InputFileError(description: "\(path): \(e)")
             }

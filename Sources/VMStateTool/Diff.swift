@@ -15,8 +15,13 @@ struct Diff: ParsableCommand {
             the section, the field path and both values (as `vmstate analyze` prints them). \
             Long buffers are compared byte by byte and reported as runs of differing bytes. \
             RAM is compared page by page and summarized per block as ranges of page \
-            addresses; a page that a stream does not send counts as zero-filled. Pages are read \
-            from the files one at a time: a stream is never mapped whole.
+            addresses; a page that a stream does not send counts as zero-filled. Each stream's \
+            pages are first sorted into an index in a temporary file (in $TMPDIR, default /tmp: \
+            24 bytes per page record), then compared, their bytes read from the files one page \
+            at a time: memory stays bounded whatever the streams' sizes, and a stream is never \
+            mapped whole. A file named - is standard input (read once; a pipe is copied to a \
+            temporary file first). With a terminal on stderr and large streams, a progress bar \
+            shows there.
 
             A or B is a JSON file (a vmdesc, or a `-dump-vmstate` file): the device \
             descriptions are compared, a stream standing for the vmdesc it ends with. Per \
@@ -31,10 +36,10 @@ struct Diff: ParsableCommand {
             """
     )
 
-    @Argument(help: "Stream A, or a vmdesc or -dump-vmstate JSON file.")
+    @Argument(help: "Stream A, or a vmdesc or -dump-vmstate JSON file (- for standard input).")
     var a: String
 
-    @Argument(help: "Stream B, or a vmdesc or -dump-vmstate JSON file.")
+    @Argument(help: "Stream B, or a vmdesc or -dump-vmstate JSON file (- for standard input).")
     var b: String
 
     @Flag(help: "Print the differences as JSON.")
@@ -61,12 +66,16 @@ struct Diff: ParsableCommand {
                 return StreamDiff(descriptions: ca, cb, notes: notes)
             }
             let desc = try vmdesc.map(loadVMDescOption)
-            let bytesA = try StreamBytes(contentsOfFile: a)
-            let bytesB = try StreamBytes(contentsOfFile: b)
-            let bar = ProgressBar(total: bytesA.count + bytesB.count, label: "reading")
+            let bytesA = try openInput(a)
+            let bytesB = try openInput(b)
+            // Reading both streams, then (RAM compared) the pages scanned and compared: twice
+            // their size again (`StreamDiff`'s progress). The bar counts the streams' size once.
+            let streams = bytesA.count + bytesB.count
+            let passes = noRAM ? 1 : 3
+            let bar = ProgressBar(total: streams, label: "comparing")
             func read(_ bytes: StreamBytes, base: Int) throws -> StreamAnalysis {
-                var options = StreamAnalysis.Options(recordPages: !noRAM, vmdesc: desc)
-                if bar.enabled { options.progress = { bar.update(base + $0) } }
+                var options = StreamAnalysis.Options(recordPages: false, vmdesc: desc)
+                if bar.enabled { options.progress = { bar.update((base + $0) / passes) } }
                 return try StreamAnalysis(bytes: bytes, options: options)
             }
             defer { bar.finish() }
@@ -82,10 +91,18 @@ struct Diff: ParsableCommand {
             } catch let e as StreamAnalysisError {
                 throw InputFileError(description: "\(b): \(e)")
             }
-            return StreamDiff(sa, sb, options: StreamDiff.Options(compareRAM: !noRAM))
+            // Text shows at most --max-ranges ranges per block: only those are kept.
+            // --json lists them all, from a temporary file.
+            var options = StreamDiff.Options(compareRAM: !noRAM, keptRanges: json ? 0 : max(0, maxRanges))
+            options.rangesOnDisk = json
+            return try StreamDiff(
+                sa, sb, options: options, progress: bar.enabled ? { bar.update((streams + $0) / passes) } : nil)
         }
         if json {
-            Stdout.write(result.json.formatted(.python) + "\n")
+            var writer = JSONTextWriter(format: .python) { Stdout.write($0) }
+            try withBadInputHandling("diff") { try result.writeJSON(to: &writer) }
+            writer.flush()
+            Stdout.write("\n")
         } else {
             Stdout.write(escapingControlCharacters(result.text(maxRanges: maxRanges), keepingNewlines: true))
         }

@@ -23,12 +23,28 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         let n = write(fd, p, left)
         if n < 0 {
             if errno == EINTR { continue }
-            if errno == EPIPE { exit(0) }  // the reader went away (e.g. `| head`)
+            if errno == EPIPE { readerWentAway(fd) }  // e.g. `| head`
             return
         }
         p += n
         left -= n
     }
+}
+
+/// The reader of stdout or stderr went away (SIGPIPE is ignored, so a write fails with EPIPE):
+/// the progress bar's line is finished on stderr (when stderr is still there), then the tool
+/// ends on SIGPIPE, as it would have without the bar.
+private func readerWentAway(_ fd: Int32) -> Never {
+    if fd != 2 { ProgressBar.active?.finish() }
+    signal(SIGPIPE, SIG_DFL)
+    raise(SIGPIPE)
+    exit(0)
+}
+
+/// Makes a write to a closed pipe fail with EPIPE instead of killing the tool at once, so the
+/// progress bar's line can be finished first (``readerWentAway(_:)``). Called at start-up.
+func ignoreSIGPIPE() {
+    signal(SIGPIPE, SIG_IGN)
 }
 
 enum Stdout {
@@ -83,9 +99,23 @@ struct InputFileError: AnalysisInputError {
     var description: String
 }
 
+/// The files opened so far, by the path given: a path named twice (a stream that is first
+/// checked for the stream magic, then read; `diff - -`) is opened once, so standard input is
+/// read once.
+nonisolated(unsafe) private var openedInputs: [String: StreamBytes] = [:]
+
+/// Opens an input file; `-` is standard input (`/dev/stdin`: a pipe is copied to a temporary
+/// file first, see `StreamBytes`). Each path is opened once per run of the tool.
+func openInput(_ path: String) throws -> StreamBytes {
+    if let bytes = openedInputs[path] { return bytes }
+    let bytes = try StreamBytes(contentsOfFile: path == "-" ? "/dev/stdin" : path)
+    openedInputs[path] = bytes
+    return bytes
+}
+
 /// Reads a whole file.
 func readFile(_ path: String) throws -> [UInt8] {
-    try StreamBytes(contentsOfFile: path).withUnsafeBytes { Array($0) }
+    try openInput(path).withUnsafeBytes { Array($0) }
 }
 
 /// Parses a JSON file; errors name the file and the offset.
@@ -100,7 +130,7 @@ func readJSONFile(_ path: String) throws -> JSONValue {
 
 /// A device description given with --vmdesc: a JSON file, or a stream that carries one.
 func loadVMDescOption(_ path: String) throws -> JSONValue {
-    let bytes = try StreamBytes(contentsOfFile: path)
+    let bytes = try openInput(path)
     if startsWithStreamMagic(bytes) {
         do {
             return try StreamAnalysis.readVMDesc(bytes).0
@@ -138,6 +168,8 @@ final class ProgressBar {
     private let start = ProgressBar.now()
     private var lastPercent = -1
     private var drawn = false
+    /// The bar drawn now (at most one at a time), finished when stdout's reader goes away.
+    nonisolated(unsafe) static var active: ProgressBar?
 
     static let threshold = 64 << 20
 
@@ -163,20 +195,22 @@ final class ProgressBar {
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let mib = done >> 20, totalMiB = total >> 20
-        Stderr.write("\r\(label) [\(bar)] \(percent)% \(mib)/\(totalMiB) MiB")
         drawn = true
+        ProgressBar.active = self
+        Stderr.write("\r\(label) [\(bar)] \(percent)% \(mib)/\(totalMiB) MiB")
     }
 
     func finish() {
         guard drawn else { return }
-        Stderr.write("\r\u{1B}[K")
         drawn = false
+        if ProgressBar.active === self { ProgressBar.active = nil }
+        Stderr.write("\r\u{1B}[K")
     }
 }
 
 /// Whether the file starts with a migration stream's magic ("QEVM").
 func isStreamFile(_ path: String) throws -> Bool {
-    startsWithStreamMagic(try StreamBytes(contentsOfFile: path))
+    startsWithStreamMagic(try openInput(path))
 }
 
 /// Whether `bytes` start with a migration stream's magic; reads only those 4 bytes (a stream
@@ -192,7 +226,7 @@ func loadDescriptionSet(_ path: String, label: String, elementSizes: Bool) throw
     let json: JSONValue
     if try isStreamFile(path) {
         do {
-            json = try StreamAnalysis.readVMDesc(StreamBytes(contentsOfFile: path)).0
+            json = try StreamAnalysis.readVMDesc(openInput(path)).0
         } catch let e as StreamAnalysisError {
             // Here a stream stands for its vmdesc: without one, another file must stand in.
             let e = replacingVMDescHint(

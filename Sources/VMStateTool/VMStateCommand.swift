@@ -15,6 +15,7 @@ struct VMStateCommand: ParsableCommand {
     )
 
     static func main() {
+        ignoreSIGPIPE()
         if Analyze.runPlain(Array(CommandLine.arguments.dropFirst())) { return }
         main(nil)
     }

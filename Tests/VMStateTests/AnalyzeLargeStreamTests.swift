@@ -209,6 +209,18 @@ struct AnalyzeLargeStreamTests {
             #expect(r.samples > 0 && r.maxRSSKiB < 64 << 10, "\(args): \(r.maxRSSKiB) KiB")
         }
 
+        // diff of the stream with itself: its 1,114,112 page records, in ascending order, make
+        // one sorted run of the page index on disk (DiffLargeStreamTests).
+        var diffOut: [UInt8] = []
+        let diff = try Self.runStreaming(kib: 256 << 10, ["diff", path, path]) { chunk in
+            diffOut += chunk
+            return true
+        }
+        #expect(diff.status == 0)
+        #expect(diff.stderr.isEmpty)
+        #expect(String(decoding: diffOut, as: UTF8.self) == "streams are equal\n")
+        #expect(diff.samples > 0 && diff.maxRSSKiB < 64 << 10, "diff: \(diff.maxRSSKiB) KiB")
+
         let json = try Self.runLimited(kib: 256 << 10, ["analyze", path])
         #expect(json.status == 0)
         #expect(json.stderr.isEmpty)
@@ -275,6 +287,18 @@ struct AnalyzeLargeStreamTests {
             """ + pages.joined(separator: ",\n") + "\n        }\n    }\n}\n"
         #expect(text.count == expected.utf8.count)
         #expect(String(decoding: text, as: UTF8.self) == expected)
+
+        // diff of the stream with itself: the records, out of order, are sorted chunk by chunk
+        // into runs of 256 pages each (each page's last record) and merged.
+        var diffOut: [UInt8] = []
+        let diff = try Self.runStreaming(kib: 256 << 10, ["diff", path, path]) { chunk in
+            diffOut += chunk
+            return true
+        }
+        #expect(diff.status == 0)
+        #expect(diff.stderr.isEmpty)
+        #expect(String(decoding: diffOut, as: UTF8.self) == "streams are equal\n")
+        #expect(diff.samples > 0 && diff.maxRSSKiB < 64 << 10, "diff: \(diff.maxRSSKiB) KiB")
     }
 
     /// A stream from a pipe (copied to an unlinked temporary file first) prints what the same
@@ -314,6 +338,73 @@ struct AnalyzeLargeStreamTests {
         let compat = try Self.runLimited(kib: 256 << 10, ["compat", stream, path])
         #expect(compat.status == 2)
         #expect(compat.stderr == "vmstate compat: error: " + reason)
+    }
+}
+
+extension AnalyzeLargeStreamTests {
+    /// Writes a sparse stream whose one device section "dev" holds a buffer of `size` zero
+    /// bytes (described in its vmdesc), or (`configuration`) whose configuration section names
+    /// a machine type of `size` bytes; returns its length.
+    static func writeBigValueStream(_ path: String, size: Int, configuration: Bool) throws -> Int {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        typealias W = GeneratedStreamWriter
+        var head = Array("QEVM".utf8) + W.be32(3)
+        head +=
+            configuration
+            ? [0x07] + W.be32(UInt32(size)) : [0x04] + W.be32(1) + [3] + Array("dev".utf8) + W.be32(0) + W.be32(1)
+        let devices =
+            configuration
+            ? "[]"
+            : #"[{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "buf", "type": "buffer", "size": \#(size)}]}]"#
+        let json = Array(#"{"page_size": 4096, "devices": \#(devices)}"#.utf8)
+        let tail = [0x00, 0x06] + W.be32(UInt32(json.count)) + json
+        for (bytes, offset) in [(head, 0), (tail, head.count + size)] {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, off_t(offset)) }
+            try #require(n == bytes.count)
+        }
+        return head.count + size + tail.count
+    }
+
+    /// What a stream makes the analyzer copy into memory is bounded (32 MiB of field values,
+    /// a machine type name of 4096 bytes): a 144 MiB buffer or name is bad input with the
+    /// reason, not a failed allocation (as under `ulimit -v 262144` before), for `analyze`
+    /// and `diff` alike; a 16 MiB buffer is read (and printed) under the limit.
+    @Test func deviceStateTooLargeToHoldIsAnError() throws {
+        let path = "\(temporaryDirectoryPath())/vmstate-big-value-\(getpid()).bin"
+        defer { unlink(path) }
+        let size = 0x900_0000
+        #expect(try Self.writeBigValueStream(path, size: size, configuration: false) == size + 25 + 173)
+        let where_ = "at byte offset 25 (0x19), section \"dev\" (section id 1, instance 0), field buf"
+        let reason =
+            "the buffer data of 150994944 bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (0 bytes so far)\n"
+        let analyze = try Self.runLimited(kib: 256 << 10, ["analyze", "--tree", path])
+        #expect(analyze.status == 2)
+        #expect(analyze.stderr == "vmstate analyze: error: \(where_): " + reason)
+        let diff = try Self.runLimited(kib: 256 << 10, ["diff", path, path])
+        #expect(diff.status == 2)
+        #expect(diff.stdout.isEmpty)
+        #expect(diff.stderr == "vmstate diff: error: \(path): \(where_): " + reason)
+
+        #expect(try Self.writeBigValueStream(path, size: size, configuration: true) == size + 13 + 40)
+        let name =
+            "at byte offset 9 (0x9), section configuration: a machine type name of 150994944 bytes (QEMU's are a few dozen): the stream is corrupt\n"
+        let config = try Self.runLimited(kib: 256 << 10, ["diff", path, path])
+        #expect(config.status == 2)
+        #expect(config.stderr == "vmstate diff: error: \(path): " + name)
+        #expect(try Self.runLimited(kib: 256 << 10, ["analyze", path]).stderr == "vmstate analyze: error: " + name)
+
+        #expect(try Self.writeBigValueStream(path, size: 16 << 20, configuration: false) == (16 << 20) + 25 + 172)
+        let fits = try Self.runLimited(kib: 256 << 10, ["diff", path, path])
+        #expect(fits.status == 0)
+        #expect(fits.stdout == "streams are equal\n")
+        let printed = try Self.runStreaming(kib: 256 << 10, ["analyze", path]) { _ in true }
+        #expect(printed.status == 0)
+        #expect(printed.stderr.isEmpty)
+        // `{`, `"dev (1)": {`, `"buf": "` + 16 Mi hex pairs with spaces between + `"`, `}`, `}`,
+        // indented and with newlines: 45 + 3 × 16 Mi − 1 bytes.
+        #expect(printed.stdoutCount == 45 + 3 * (16 << 20) - 1)
     }
 }
 

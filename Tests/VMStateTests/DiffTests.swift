@@ -14,7 +14,7 @@ import VMStateAnalysis
     @Test func streamEqualsItself() throws {
         let a = try Self.read(Self.bios)
         let b = try Self.read(Self.bios)
-        let diff = StreamDiff(a, b)
+        let diff = try StreamDiff(a, b)
         #expect(diff.isEqual)
         #expect(diff.differences.isEmpty)
         #expect(diff.ram.isEmpty)
@@ -22,7 +22,7 @@ import VMStateAnalysis
     }
 
     @Test func resetVersusBios() throws {
-        let diff = StreamDiff(try Self.read(Self.reset), try Self.read(Self.bios))
+        let diff = try StreamDiff(try Self.read(Self.reset), try Self.read(Self.bios))
         #expect(!diff.isEqual)
         func find(_ section: String, _ field: String) -> StreamDifference? {
             diff.differences.first { $0.section == section && $0.field == field }
@@ -73,7 +73,7 @@ import VMStateAnalysis
 
     @Test func differentMachines() throws {
         // pc vs q35: sections present on one side only.
-        let diff = StreamDiff(
+        let diff = try StreamDiff(
             try Self.read(Self.reset), try Self.read(TestPaths.streams + "/q35/stream.bin"),
             options: .init(compareRAM: false))
         #expect(diff.ram.isEmpty)
@@ -102,7 +102,7 @@ import VMStateAnalysis
         let old = data[cmos.offset + 0x10]
         data[cmos.offset + 0x10] ^= 0xFF
         let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
-        let diff = StreamDiff(a, b)
+        let diff = try StreamDiff(a, b)
         // cmos_data is a 128-byte buffer: reported as a run of differing bytes.
         #expect(
             diff.differences == [
@@ -126,7 +126,7 @@ import VMStateAnalysis
         }
         var data = try TestPaths.readBytes(Self.bios)
         data[offset + 100] ^= 1
-        let diff = StreamDiff(a, try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true)))
+        let diff = try StreamDiff(a, try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true)))
         #expect(diff.differences.isEmpty)
         #expect(
             diff.ram == [
@@ -164,6 +164,77 @@ struct DiffCLITests {
         #expect(
             bad.stderr
                 == "vmstate diff: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n"
+        )
+    }
+}
+
+extension DiffCLITests {
+    /// The page index needs a temporary file: where `$TMPDIR` cannot hold one, comparing RAM is
+    /// bad input with the reason (exit status 2), and `--no-ram` needs none.
+    @Test func pageIndexWithoutATemporaryDirectory() throws {
+        let tool = try #require(Tool.path)
+        let bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let env = ["/usr/bin/env", "TMPDIR=/nonexistent-vmstate-dir", tool, "diff"]
+        let r = try Tool.spawn("/usr/bin/env", env + [bios, bios])
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(
+            r.stderr
+                == "vmstate diff: error: cannot write /nonexistent-vmstate-dir: cannot make a temporary file for the RAM page index: No such file or directory\n"
+        )
+        let noRAM = try Tool.spawn("/usr/bin/env", env + ["--no-ram", bios, bios])
+        #expect(noRAM.status == 0)
+        #expect(noRAM.stdout == "streams are equal\n")
+    }
+}
+
+/// `-` names standard input, for every input of `analyze`, `diff` and `compat`: a pipe is read
+/// once (copied to a temporary file) even where the tool looks at an input twice (is it a
+/// stream? then read it) or is given `-` twice.
+@Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
+struct StandardInputTests {
+    static let reset = TestPaths.qemuFixtures + "/pc-reset/stream.bin"
+    static let bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+
+    /// `vmstate ARGS` with standard input a pipe fed from `file`.
+    static func run(_ args: [String], stdinFrom file: String) throws -> Tool.Result {
+        try AnalyzeLargeStreamTests.runLimited(kib: 256 << 10, args, stdinFrom: file)
+    }
+
+    @Test func diffReadsStandardInput() throws {
+        let fromFiles = try Tool.run(["diff", Self.bios, Self.reset])
+        #expect(fromFiles.status == 1)
+        let piped = try Self.run(["diff", "-", Self.reset], stdinFrom: Self.bios)
+        #expect(piped.status == 1)
+        #expect(piped.stderr.isEmpty)
+        #expect(piped.stdout == fromFiles.stdout)
+        let json = try Self.run(["diff", "--json", Self.bios, "-"], stdinFrom: Self.reset)
+        #expect(json.status == 1)
+        #expect(json.stdout == (try Tool.run(["diff", "--json", Self.bios, Self.reset])).stdout)
+        let twice = try Self.run(["diff", "-", "-"], stdinFrom: Self.bios)
+        #expect(twice.status == 0)
+        #expect(twice.stderr.isEmpty)
+        #expect(twice.stdout == "streams are equal\n")
+    }
+
+    @Test func analyzeAndCompatReadStandardInput() throws {
+        let dir = TestPaths.qemuFixtures + "/pc-reset"
+        let analyze = try Self.run(["analyze", "-"], stdinFrom: dir + "/stream.bin")
+        #expect(analyze.status == 0)
+        #expect(analyze.stderr.isEmpty)
+        #expect(analyze.stdout == (try TestPaths.readText(dir + "/analyze.json")))
+        let vmdesc = try Self.run(["analyze", "--vmdesc", "-", dir + "/stream.bin"], stdinFrom: dir + "/vmdesc.json")
+        #expect(vmdesc.status == 0)
+        #expect(vmdesc.stdout == analyze.stdout)
+        let compat = try Self.run(["compat", "-", Self.bios], stdinFrom: Self.reset)
+        #expect(compat.status == 0)
+        #expect(compat.stderr.isEmpty)
+        #expect(compat.stdout == (try Tool.run(["compat", Self.reset, Self.bios])).stdout)
+        let empty = try Self.run(["analyze", "-"], stdinFrom: "/dev/null")
+        #expect(empty.status == 2)
+        #expect(
+            empty.stderr
+                == "vmstate analyze: error: at byte offset 0 (0x0): expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only 0 bytes\n"
         )
     }
 }

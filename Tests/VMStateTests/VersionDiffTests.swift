@@ -27,7 +27,7 @@ import VMStateAnalysis
         #expect(a.sections.map(\.name) != b.sections.map(\.name))
         #expect(Set(a.sections.map(\.name)) == Set(b.sections.map(\.name)))
         // ... and every section is matched: no section is reported as one side's only.
-        let diff = StreamDiff(a, b)
+        let diff = try StreamDiff(a, b)
         #expect(diff.differences.allSatisfy { !$0.field.isEmpty })
         #expect(
             diff.text() == (try TestPaths.readText(Self.expected + "/qemu-7.2-pc-bios--qemu-10.0-pc-bios.txt")))
@@ -58,13 +58,13 @@ import VMStateAnalysis
                 ),
             ])
         // Both orders give the same differences, A and B swapped.
-        let back = StreamDiff(b, a)
+        let back = try StreamDiff(b, a)
         #expect(back.differences.count == 24 && back.ram.count == 5)
     }
 
     @Test func twoQEMU10Streams() throws {
         // The same machine stopped after its firmware ran, and migrated live.
-        let diff = StreamDiff(try Self.read(Self.bios10), try Self.read(Self.live10))
+        let diff = try StreamDiff(try Self.read(Self.bios10), try Self.read(Self.live10))
         #expect(
             diff.text() == (try TestPaths.readText(Self.expected + "/qemu-10.0-pc-bios--qemu-10.0-pc-live.txt")))
         #expect(
@@ -147,6 +147,131 @@ struct DiffLargeStreamTests {
                 0 differences in 0 sections, 1 RAM block differs
 
                 """)
+    }
+}
+
+extension DiffLargeStreamTests {
+    /// A mapped-ram stream (QEMU 9.0+, capability mapped-ram, docs/FORMAT.md §9) of one RAM
+    /// block "pc.ram" of 0x1_4000_0000 bytes (5 GiB) whose bitmap marks every one of its
+    /// 0x140000 pages present: a guest whose memory is all data pages. The page region is left
+    /// a hole (read as zeros), except the pages numbered in `changed`, filled with 0x5a: the
+    /// file is 5,368,877,117 bytes long and takes a few hundred KiB of disk. Layout: header;
+    /// configuration (machine type "pc-i440fx-7.2", subsection configuration/capabilities
+    /// listing mapped-ram); RAM START (section id 2) with MEM_SIZE, the block and its mapped-ram
+    /// header (version 1, page size 4096, bitmap at 0x5a + 51 = 0x8d, pages at 0x29000, the
+    /// bitmap's 0x28000 bytes rounded up to a page); after the pages, EOS; RAM END; EOF; a vmdesc
+    /// with no devices.
+    static func writeSparseMappedRAMStream(_ path: String, changed: [Int]) throws -> Int {
+        let length: UInt64 = 0x1_4000_0000
+        let pages = Int(length / 4096)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        func put(_ bytes: [UInt8], at offset: Int) throws {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, off_t(offset)) }
+            guard n == bytes.count else {
+                throw StreamFileError(path: path, operation: "write", reason: String(cString: strerror(errno)))
+            }
+        }
+        typealias W = GeneratedStreamWriter
+        let machine = Array("pc-i440fx-7.2".utf8), caps = Array("configuration/capabilities".utf8)
+        var head = Array("QEVM".utf8) + W.be32(3)
+        head += [0x07] + W.be32(UInt32(machine.count)) + machine
+        head += [0x05, UInt8(caps.count)] + caps + W.be32(1) + W.be32(1) + [10] + Array("mapped-ram".utf8)
+        head += [0x01] + W.be32(2) + [3] + Array("ram".utf8) + W.be32(0) + W.be32(4)
+        #expect(head.count == 0x5a)
+        let bitmapOffset = head.count + 8 + 7 + 8 + 28
+        let bitmapLength = (pages + 63) / 64 * 8
+        let pagesOffset = (bitmapOffset + bitmapLength + 4095) / 4096 * 4096
+        head += W.be64(length | 0x04) + [6] + Array("pc.ram".utf8) + W.be64(length)
+        head += W.be32(1) + W.be64(4096) + W.be64(UInt64(bitmapOffset)) + W.be64(UInt64(pagesOffset))
+        head += [UInt8](repeating: 0xff, count: bitmapLength)
+        try put(head, at: 0)
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        let tail = W.be64(0x10) + [0x03] + W.be32(2) + W.be64(0x10) + [0x00, 0x06] + W.be32(UInt32(json.count)) + json
+        let end = pagesOffset + Int(length)
+        try put(tail, at: end)
+        for p in changed { try put([UInt8](repeating: 0x5a, count: 4096), at: pagesOffset + p * 4096) }
+        return end + tail.count
+    }
+
+    /// Runs `vmstate ARGS` under `ulimit -v` 256 MiB (`runStreaming`), stdout collected.
+    static func runMeasured(_ args: [String]) throws -> (AnalyzeLargeStreamTests.StreamingResult, String) {
+        var out: [UInt8] = []
+        let r = try AnalyzeLargeStreamTests.runStreaming(kib: 256 << 10, args) { chunk in
+            out += chunk
+            return true
+        }
+        return (r, String(decoding: out, as: UTF8.self))
+    }
+
+    /// Two 5 GiB guests' streams (past 4 GiB: 32-bit offsets and counts would wrap) of
+    /// 1,310,720 data pages each, compared in 64 MiB of resident memory under a 256 MiB
+    /// address space: each stream's pages go to a sorted index in a temporary file, not to
+    /// memory (the tool once held every page record and a dictionary of them: 246 MB, and
+    /// under the limit a crash, "failed to allocate"). Output as for small streams.
+    @Test func diffTwoStreamsPast4GiBInBoundedMemory() throws {
+        let a = "/tmp/vmstate-diff-sparse-a-\(getpid()).bin", b = "/tmp/vmstate-diff-sparse-b-\(getpid()).bin"
+        defer {
+            unlink(a)
+            unlink(b)
+        }
+        #expect(try Self.writeSparseMappedRAMStream(a, changed: []) == 5_368_877_117)
+        #expect(
+            try Self.writeSparseMappedRAMStream(b, changed: [0x10, 0x11, 0x12, 0x10_0000, 0x13_ffff]) == 5_368_877_117)
+
+        let (same, sameText) = try Self.runMeasured(["diff", a, a])
+        #expect(same.status == 0)
+        #expect(same.stderr.isEmpty)
+        #expect(sameText == "streams are equal\n")
+        #expect(same.samples > 0 && same.maxRSSKiB < 64 << 10, "\(same.maxRSSKiB) KiB")
+
+        let (different, text) = try Self.runMeasured(["diff", a, b])
+        #expect(different.status == 1)
+        #expect(different.stderr.isEmpty)
+        #expect(
+            text == """
+                ram: pc.ram: 5 pages differ: 0x0000000000010000-0x0000000000012fff, 0x0000000100000000-0x0000000100000fff, 0x000000013ffff000-0x000000013fffffff
+                0 differences in 0 sections, 1 RAM block differs
+
+                """)
+        #expect(different.samples > 0 && different.maxRSSKiB < 64 << 10, "\(different.maxRSSKiB) KiB")
+
+        let (json, jsonText) = try Self.runMeasured(["diff", "--json", "--max-ranges", "1", b, a])
+        #expect(json.status == 1)
+        #expect(json.stderr.isEmpty)
+        #expect(
+            jsonText == """
+                {
+                    "sections": [],
+                    "ram": [
+                        {
+                            "block": "pc.ram",
+                            "length_a": "0x0000000140000000",
+                            "length_b": "0x0000000140000000",
+                            "pages": 5,
+                            "ranges": [
+                                [
+                                    "0x0000000000010000",
+                                    "0x0000000000012fff"
+                                ],
+                                [
+                                    "0x0000000100000000",
+                                    "0x0000000100000fff"
+                                ],
+                                [
+                                    "0x000000013ffff000",
+                                    "0x000000013fffffff"
+                                ]
+                            ]
+                        }
+                    ]
+                }
+
+                """)
+        #expect(json.samples > 0 && json.maxRSSKiB < 64 << 10, "\(json.maxRSSKiB) KiB")
     }
 }
 
