@@ -484,8 +484,11 @@ private struct SectionReader {
     }
 
     /// A string of `n` bytes (names in the stream are ASCII in practice).
-    mutating func text(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) -> String {
-        try hold(n, what())
+    /// (`held`: false for a name that is only looked up, not kept: a page record's RAM block.)
+    mutating func text(_ n: Int, _ what: @autoclosure () -> String, held: Bool = true) throws(StreamAnalysisError)
+        -> String
+    {
+        if held { try hold(n, what()) }
         try need(n, what())
         let s = String(decoding: UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + n)]), as: UTF8.self)
         pos += n
@@ -493,9 +496,11 @@ private struct SectionReader {
     }
 
     /// A byte length followed by that many bytes of name.
-    mutating func shortString(_ what: @autoclosure () -> String) throws(StreamAnalysisError) -> String {
+    mutating func shortString(_ what: @autoclosure () -> String, held: Bool = true) throws(StreamAnalysisError)
+        -> String
+    {
         let n = try u8("the length of \(what())")
-        return try text(Int(n), what())
+        return try text(Int(n), what(), held: held)
     }
 
     /// One record through the stream-format layer (Sources/VMState/Stream/Format); `what` words
@@ -919,7 +924,7 @@ private struct SectionReader {
                             "a RAM page with the CONTINUE flag, but no RAM block was named before it", at: wordOffset)
                     }
                 } else {
-                    let name = try shortString("the RAM block name of a page")
+                    let name = try shortString("the RAM block name of a page", held: false)
                     if let i = blockIndex[name] {
                         current = i
                     } else {
