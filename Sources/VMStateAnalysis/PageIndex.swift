@@ -63,15 +63,13 @@ final class TemporaryRecordFile<Element: BitwiseCopyable> {
 
     init(_ what: String) throws(StreamFileError) {
         self.what = what
-        dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var template = Array((dir + "/vmstate-diff.XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let (fd, dir, code) = makeUnlinkedTemporaryFile("vmstate-diff")
+        self.dir = dir
         guard fd >= 0 else {
             throw StreamFileError(
                 path: dir, operation: "write",
-                reason: "cannot make a temporary file for the \(what): " + String(cString: strerror(errno)))
+                reason: "cannot make a temporary file for the \(what): " + String(cString: strerror(code)))
         }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         self.fd = fd
     }
 

@@ -60,15 +60,12 @@ public final class StreamBytes: @unchecked Sendable {
 
     /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd.
     private static func spool(_ fd: Int32, path: String) throws(StreamFileError) -> Int32 {
-        let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var template = Array((dir + "/vmstate-stream.XXXXXX").utf8CString)
-        let out = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let (out, dir, code) = makeUnlinkedTemporaryFile("vmstate-stream")
         guard out >= 0 else {
             throw StreamFileError(
                 path: path, operation: "read",
-                reason: "cannot make a temporary file in \(dir): " + String(cString: strerror(errno)))
+                reason: "cannot make a temporary file in \(dir): " + String(cString: strerror(code)))
         }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         let size = 1 << 20
         let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         defer { chunk.deallocate() }
@@ -189,6 +186,18 @@ public final class StreamBytes: @unchecked Sendable {
     public subscript(range: Range<Int>) -> [UInt8] {
         copyBytes(at: range.lowerBound, count: range.count)
     }
+}
+
+/// A new file in `$TMPDIR` (default /tmp) named `prefix.XXXXXX`, unlinked at once, so that it
+/// lives only as long as its descriptor: the descriptor (-1 on failure), the directory, and the
+/// errno of a failure.
+func makeUnlinkedTemporaryFile(_ prefix: String) -> (fd: Int32, directory: String, errno: Int32) {
+    let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    var template = Array((dir + "/" + prefix + ".XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else { return (-1, dir, errno) }
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    return (fd, dir, 0)
 }
 
 /// A tiny mutex over pthread (Foundation is not imported here).

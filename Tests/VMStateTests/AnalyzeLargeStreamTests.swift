@@ -57,6 +57,20 @@ struct AnalyzeLargeStreamTests {
         return try out.finish()
     }
 
+    /// `vmstate diff PATH PATH` under a 256 MiB address-space limit: "streams are equal", in
+    /// under 64 MiB of resident memory.
+    static func expectEqualToItselfInBoundedMemory(_ path: String) throws {
+        var diffOut: [UInt8] = []
+        let diff = try Self.runStreaming(kib: 256 << 10, ["diff", path, path]) { chunk in
+            diffOut += chunk
+            return true
+        }
+        #expect(diff.status == 0)
+        #expect(diff.stderr.isEmpty)
+        #expect(String(decoding: diffOut, as: UTF8.self) == "streams are equal\n")
+        #expect(diff.samples > 0 && diff.maxRSSKiB < 64 << 10, "diff: \(diff.maxRSSKiB) KiB")
+    }
+
     /// Runs `vmstate ARGS` under `ulimit -v KIB` (through /bin/sh), output captured; with
     /// `stdinFrom`, the tool's standard input is a pipe fed by `cat FILE`.
     static func runLimited(kib: Int, _ args: [String], stdinFrom: String? = nil) throws -> Tool.Result {
@@ -211,15 +225,7 @@ struct AnalyzeLargeStreamTests {
 
         // diff of the stream with itself: its 1,114,112 page records, in ascending order, make
         // one sorted run of the page index on disk (DiffLargeStreamTests).
-        var diffOut: [UInt8] = []
-        let diff = try Self.runStreaming(kib: 256 << 10, ["diff", path, path]) { chunk in
-            diffOut += chunk
-            return true
-        }
-        #expect(diff.status == 0)
-        #expect(diff.stderr.isEmpty)
-        #expect(String(decoding: diffOut, as: UTF8.self) == "streams are equal\n")
-        #expect(diff.samples > 0 && diff.maxRSSKiB < 64 << 10, "diff: \(diff.maxRSSKiB) KiB")
+        try Self.expectEqualToItselfInBoundedMemory(path)
 
         let json = try Self.runLimited(kib: 256 << 10, ["analyze", path])
         #expect(json.status == 0)
@@ -290,15 +296,7 @@ struct AnalyzeLargeStreamTests {
 
         // diff of the stream with itself: the records, out of order, are sorted chunk by chunk
         // into runs of 256 pages each (each page's last record) and merged.
-        var diffOut: [UInt8] = []
-        let diff = try Self.runStreaming(kib: 256 << 10, ["diff", path, path]) { chunk in
-            diffOut += chunk
-            return true
-        }
-        #expect(diff.status == 0)
-        #expect(diff.stderr.isEmpty)
-        #expect(String(decoding: diffOut, as: UTF8.self) == "streams are equal\n")
-        #expect(diff.samples > 0 && diff.maxRSSKiB < 64 << 10, "diff: \(diff.maxRSSKiB) KiB")
+        try Self.expectEqualToItselfInBoundedMemory(path)
     }
 
     /// A stream from a pipe (copied to an unlinked temporary file first) prints what the same

@@ -373,19 +373,21 @@ import VMStateAnalysis
         #expect(e2.message.contains("expected the footer of section id \(section.sectionID)"))
     }
 
-    @Test func ramHeaderErrors() throws {
-        var data = try pcBiosBytes()
+    /// The offset of the header of the first data page `data` sends with the CONTINUE flag (the
+    /// 8 bytes before its data).
+    func firstContinuePageHeader(_ data: [UInt8]) throws -> Int {
         let a = try StreamAnalysis(bytes: StreamBytes(data))
-        guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content else {
-            Issue.record("no ram section")
-            return
-        }
-        // A data page sent with the CONTINUE flag: its header is the 8 bytes before the data.
+        let ram = try #require(a.sections.first { $0.name == "ram" })
+        guard case .ram(let r) = ram.content else { throw VMStateError(.failed, reason: "no ram section") }
         let offsets = r.pages.compactMap { p -> Int? in
             if case .data(let o) = p.content { return o } else { return nil }
         }
-        let pageOffset = try #require(offsets.first { data[$0 - 1] == 0x28 })
-        let header = pageOffset - 8
+        return try #require(offsets.first { data[$0 - 1] == 0x28 }) - 8
+    }
+
+    @Test func ramHeaderErrors() throws {
+        var data = try pcBiosBytes()
+        let header = try firstContinuePageHeader(data)
         data[header + 7] |= 0x40
         data[header + 7] &= ~0x08
         let eFound = streamError(data)
@@ -399,15 +401,7 @@ import VMStateAnalysis
     /// and the script reads past: refused, with the zero-bytes hint when the header is all zero.
     @Test func ramRecordOfNoKind() throws {
         let original = try pcBiosBytes()
-        let a = try StreamAnalysis(bytes: StreamBytes(original))
-        guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content else {
-            Issue.record("no ram section")
-            return
-        }
-        let offsets = r.pages.compactMap { p -> Int? in
-            if case .data(let o) = p.content { return o } else { return nil }
-        }
-        let header = try #require(offsets.first { original[$0 - 1] == 0x28 }) - 8
+        let header = try firstContinuePageHeader(original)
         var zeroed = original
         for i in header..<(header + 8) { zeroed[i] = 0 }
         let e = try #require(streamError(zeroed))

@@ -135,6 +135,11 @@ import Testing
         return (try JSONDecoder().decode(LiveMigrationQEMUTests.SourceOutcome.self, from: output), cmos)
     }
 
+    /// What the load says of a source with a return path (capability return-path or
+    /// postcopy-ram, and switchover-ack, which needs one).
+    static let openReturnPath =
+        "unsupported command 1 (0x1) OPEN_RETURN_PATH (written when capability postcopy-ram or return-path is on)"
+
     /// QEMU 7.2 as the source with the capabilities a user may have on: those that change
     /// nothing on the wire load (the result equals the stopped source); the others fail on both
     /// sides, QEMU's status `failed` (no hang) and our error naming the capability.
@@ -145,11 +150,11 @@ import Testing
             refused: [
                 (
                     "return-path",
-                    "unsupported command 1 (0x1) OPEN_RETURN_PATH (written when capability postcopy-ram or return-path is on)"
+                    Self.openReturnPath
                 ),
                 (
                     "postcopy-ram",
-                    "unsupported command 1 (0x1) OPEN_RETURN_PATH (written when capability postcopy-ram or return-path is on)"
+                    Self.openReturnPath
                 ),
                 (
                     "compress",
@@ -171,11 +176,11 @@ import Testing
             refused: [
                 (
                     "return-path",
-                    "unsupported command 1 (0x1) OPEN_RETURN_PATH (written when capability postcopy-ram or return-path is on)"
+                    Self.openReturnPath
                 ),
                 (
                     "return-path,switchover-ack",
-                    "unsupported command 1 (0x1) OPEN_RETURN_PATH (written when capability postcopy-ram or return-path is on)"
+                    Self.openReturnPath
                 ),
                 (
                     "dirty-bitmaps",
