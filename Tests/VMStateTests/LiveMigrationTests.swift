@@ -230,6 +230,12 @@ import Testing
             done.wait()
             return result!
         }
+
+        /// The result, or nil when the load has not ended within `seconds`.
+        func wait(seconds: Double) -> (ok: Bool, code: Int32, message: String)? {
+            guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+            return result!
+        }
     }
 
     @Test func ourSourceMigratesIntoOurDestinationOverALoopbackSocketWhileRAMChanges() throws {

@@ -203,6 +203,33 @@ struct StreamLoaderEdgeTests {
             r.message == expected + " (load rolled back: the state is as it was before the call) (at byte \(boundary))")
     }
 
+    /// With some RAM registered, every block the stream has and the registry lacks is named
+    /// in one error (with no RAM at all, the first block: RegistryTests).
+    @Test func everyMissingRAMBlockIsNamed() throws {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64((4 * 4096 + 0x20000 + 0x40000) | 0x04)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        w.u8(20).text("/rom@etc/acpi/tables").be64(0x20000)
+        w.u8(7).text("pc.bios").be64(0x40000)
+        w.be64(0x10).u8(0x7E).be32(2)
+        let machine = try Stream.Machine()
+        let e = machine.error(Stream.stream([w.bytes]))
+        #expect(e.kind == .ram)
+        #expect(
+            e.description
+                == "/rom@etc/acpi/tables: section \"ram\" instance 0: the stream has 2 RAM blocks that are not registered: \"/rom@etc/acpi/tables\" (131072 bytes), \"pc.bios\" (262144 bytes) (at byte 34)"
+        )
+        let one = HxWire()
+        one.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        one.be64((4 * 4096 + 0x40000) | 0x04).u8(6).text("pc.ram").be64(4 * 4096).u8(7).text("pc.bios").be64(0x40000)
+        one.be64(0x10).u8(0x7E).be32(2)
+        #expect(
+            machine.error(Stream.stream([one.bytes])).description
+                == "pc.bios: section \"ram\" instance 0: the stream has a RAM block that is not registered (262144 bytes) (at byte 34)"
+        )
+    }
+
     // MARK: - messages
 
     /// A transactional load that fails says what it did not restore: devices added without a

@@ -168,10 +168,11 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  * every further connection to `listener` is accepted on a thread of the library, its first 4
  * bytes read, and closed. QEMU opens one such connection per multifd channel (capability
  * multifd, QEMU 7.2 and 10.0: each starts with be32 0x11223344), where it sends the guest's RAM
- * pages; closing them makes QEMU fail its migration, and the load then fails with
- * VMSTATE_ERROR_BAD_STREAM ("the source opened a second connection beside the migration stream,
- * QEMU multifd channels (magic 0x11223344): capability multifd is on, ...", the stream's own
- * error in parentheses), even when the stream itself loaded. (A caller that accepts one
+ * pages; closing them makes QEMU fail its migration, and the first one seen also shuts down the
+ * reading of the stream's connection (which a failed QEMU may keep open), so the load fails at
+ * once with VMSTATE_ERROR_BAD_STREAM ("the source opened a second connection beside the migration
+ * stream, QEMU multifd channels (magic 0x11223344): capability multifd is on, ...", the stream's
+ * own error in parentheses), whatever the stream gave. (A caller that accepts one
  * connection itself and leaves the listener open lets those channels queue unread: a QEMU 7.2
  * source then completes, its main stream holding only the zero pages, and the load succeeds with
  * the rest of the RAM missing, or both sides stall once the socket buffers fill.) A multifd

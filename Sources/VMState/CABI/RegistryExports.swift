@@ -178,7 +178,7 @@ private func addDevice(
         return false
     }
     defer { g_object_unref(connection) }
-    let extra = ExtraChannels(listener)
+    let extra = ExtraChannels(listener, main: g_socket_connection_get_socket(connection))
     // SAFETY: a GSocketConnection is a GIOStream; StreamSource takes its own ref on the input.
     let stream = UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self)
     let file = MigrationFile(source: StreamSource(g_io_stream_get_input_stream(stream), directIO: false))
@@ -194,7 +194,9 @@ private func addDevice(
             "the source opened \(count) beside the migration stream, QEMU multifd channels (magic 0x11223344): "
             + "capability multifd is on, and the RAM pages it sends on those channels are not loaded; "
             + "turn multifd off on the source"
-        if let failure { reason += " (the stream: \(failure.reason))" }
+        if let failure {
+            reason += " (the stream: \(failure.path.isEmpty ? "" : failure.path + ": ")\(failure.reason))"
+        }
         return fail(error, VMStateError(.badStream, offset: failure?.offset ?? file.position, reason: reason))
     }
     if let failure { return setGError(error, failure, streamOf: file) }

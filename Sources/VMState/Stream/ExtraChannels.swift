@@ -14,19 +14,26 @@ final class ExtraChannels {
     final class Worker {
         let listener: UnsafeMutablePointer<GSocketListener>
         let cancellable: UnsafeMutablePointer<GCancellable>
+        /// The source's migration stream, whose reading is shut down once a multifd channel
+        /// shows up: QEMU, whose channel was closed, fails its migration but may keep that
+        /// connection open without sending more, and the load would wait on it for as long.
+        let main: UnsafeMutablePointer<GSocket>?
         /// Connections that started with MULTIFD_MAGIC, and the others.
         var multifd = 0
         var others = 0
 
-        init(_ listener: UnsafeMutablePointer<GSocketListener>) {
+        init(_ listener: UnsafeMutablePointer<GSocketListener>, main: UnsafeMutablePointer<GSocket>?) {
             self.listener = listener
+            self.main = main
             cancellable = g_cancellable_new()
             g_object_ref(listener)
+            if let main { g_object_ref(main) }
         }
 
         deinit {
             g_object_unref(cancellable)
             g_object_unref(listener)
+            if let main { g_object_unref(main) }
         }
 
         func run() {
@@ -44,7 +51,14 @@ final class ExtraChannels {
                 // Until 4 bytes, the peer's end, or the cancellation at the end of the load.
                 g_input_stream_read_all(g_io_stream_get_input_stream(stream), &magic, 4, &read, cancellable, nil)
                 let word = magic.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-                if read == 4 && word == StreamFormat.multifdMagic { multifd += 1 } else { others += 1 }
+                if read == 4 && word == StreamFormat.multifdMagic {
+                    multifd += 1
+                    // A blocked read of the main stream returns at once (its end), and the load
+                    // fails, naming multifd (shutdown(2) from another thread wakes recv(2)).
+                    if let main { g_socket_shutdown(main, 1, 0, nil) }
+                } else {
+                    others += 1
+                }
                 g_io_stream_close(stream, nil, nil)
                 g_object_unref(connection)
             }
@@ -54,10 +68,11 @@ final class ExtraChannels {
     private let worker: Worker
     private let thread: UnsafeMutablePointer<GThread>?
 
-    /// Starts accepting on `listener` (referenced until ``stop()``). Where no thread can be
-    /// made, nothing is accepted (as before this existed).
-    init(_ listener: UnsafeMutablePointer<GSocketListener>) {
-        worker = Worker(listener)
+    /// Starts accepting on `listener` (referenced until ``stop()``); `main` is the socket of
+    /// the source's stream (referenced too). Where no thread can be made, nothing is accepted
+    /// (as before this existed).
+    init(_ listener: UnsafeMutablePointer<GSocketListener>, main: UnsafeMutablePointer<GSocket>?) {
+        worker = Worker(listener, main: main)
         // SAFETY: the thread owns one reference to the worker (released when it returns); when no
         // thread could be made, that reference is dropped here.
         let reference = Unmanaged.passRetained(worker)

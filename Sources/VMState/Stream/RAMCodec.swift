@@ -190,6 +190,8 @@ enum RAMCodec {
             }
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
+                // Blocks the stream has and the registry lacks (while it has some): all named at once.
+                var missing: [(name: String, length: UInt64)] = []
                 let entryDecoder = RAMBlockEntry.Decoder(ignoreShared: state.ignoreShared)
                 while seen < address {
                     let entry = try read(file, entryDecoder) { shortfall in
@@ -202,15 +204,18 @@ enum RAMCodec {
                     let (name, length) = (entry.name, entry.length)
                     if let address = entry.address { state.addresses[name] = address }
                     if let blocks {
-                        guard let block = blocks.first(where: { $0.idstr == name }) else {
+                        if let block = blocks.first(where: { $0.idstr == name }) {
+                            guard UInt64(block.length) == length else {
+                                throw VMStateError(
+                                    .ram, path: name, offset: at, reason: "RAM block length differs",
+                                    expected: "\(block.length)", actual: "\(length)")
+                            }
+                        } else if blocks.isEmpty || state.mappedRAM {
                             throw VMStateError(
                                 .ram, path: name, offset: at,
                                 reason: "the stream has a RAM block that is not registered")
-                        }
-                        guard UInt64(block.length) == length else {
-                            throw VMStateError(
-                                .ram, path: name, offset: at, reason: "RAM block length differs",
-                                expected: "\(block.length)", actual: "\(length)")
+                        } else {
+                            missing.append((name, length))
                         }
                     }
                     if state.mappedRAM {
@@ -219,6 +224,14 @@ enum RAMCodec {
                         try loadMappedRAMBlock(file, name: name, length: length, target: target)
                     }
                     seen &+= length
+                }
+                if let first = missing.first {
+                    let list = missing.map { "\"\($0.name)\" (\($0.length) bytes)" }.joined(separator: ", ")
+                    throw VMStateError(
+                        .ram, path: first.name, offset: at,
+                        reason: missing.count == 1
+                            ? "the stream has a RAM block that is not registered (\(first.length) bytes)"
+                            : "the stream has \(missing.count) RAM blocks that are not registered: \(list)")
                 }
                 if seen != address {
                     throw VMStateError(
