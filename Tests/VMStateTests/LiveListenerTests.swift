@@ -152,6 +152,10 @@ import Testing
     static let openReturnPath =
         "unsupported command 1 (0x1) OPEN_RETURN_PATH (written when capability postcopy-ram or return-path is on)"
 
+    /// What the load says of a source with capability dirty-bitmaps.
+    static let postcopyAdvise =
+        "unsupported command 3 (0x3) POSTCOPY_ADVISE (written when capability postcopy-ram or dirty-bitmaps is on)"
+
     /// QEMU 7.2 as the source with the capabilities a user may have on: those that change
     /// nothing on the wire load (the result equals the stopped source); the others fail on both
     /// sides, QEMU's status `failed` (no hang) and our error naming the capability.
@@ -160,22 +164,13 @@ import Testing
         try Self.capabilities(
             qemu10: false, fixtures: TestPaths.qemuFixtures,
             refused: [
-                (
-                    "return-path",
-                    Self.openReturnPath
-                ),
-                (
-                    "postcopy-ram",
-                    Self.openReturnPath
-                ),
+                ("return-path", Self.openReturnPath),
+                ("postcopy-ram", Self.openReturnPath),
                 (
                     "compress",
                     "a RAM record the registry does not load: a compressed page (capability compress, QEMU 7.2 to 9.0)"
                 ),
-                (
-                    "dirty-bitmaps",
-                    "unsupported command 3 (0x3) POSTCOPY_ADVISE (written when capability postcopy-ram or dirty-bitmaps is on)"
-                ),
+                ("dirty-bitmaps", Self.postcopyAdvise),
                 ("multifd", "capability multifd is on"),
             ], loaded: "events,auto-converge,zero-blocks,x-ignore-shared,validate-uuid,late-block-activate")
     }
@@ -186,18 +181,9 @@ import Testing
         try Self.capabilities(
             qemu10: true, fixtures: TestPaths.qemu10Fixtures,
             refused: [
-                (
-                    "return-path",
-                    Self.openReturnPath
-                ),
-                (
-                    "return-path,switchover-ack",
-                    Self.openReturnPath
-                ),
-                (
-                    "dirty-bitmaps",
-                    "unsupported command 3 (0x3) POSTCOPY_ADVISE (written when capability postcopy-ram or dirty-bitmaps is on)"
-                ),
+                ("return-path", Self.openReturnPath),
+                ("return-path,switchover-ack", Self.openReturnPath),
+                ("dirty-bitmaps", Self.postcopyAdvise),
                 ("multifd", "capability multifd is on"),
             ], loaded: "events,auto-converge,x-ignore-shared,validate-uuid,late-block-activate")
     }
