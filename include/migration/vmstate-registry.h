@@ -172,10 +172,10 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  * reading of the stream's connection (which a failed QEMU may keep open), so the load fails at
  * once with VMSTATE_ERROR_BAD_STREAM ("the source opened a second connection beside the migration
  * stream, QEMU multifd channels (magic 0x11223344): capability multifd is on, ...", the stream's
- * own error in parentheses), whatever the stream gave. (A caller that accepts one
- * connection itself and leaves the listener open lets those channels queue unread: a QEMU 7.2
- * source then completes, its main stream holding only the zero pages, and the load succeeds with
- * the rest of the RAM missing, or both sides stall once the socket buffers fill.) A multifd
+ * own error in parentheses), whatever the stream gave. (A caller that accepts one connection
+ * itself and leaves the listener open lets those channels queue unread: a QEMU 7.2 source then
+ * completes, its main stream holding only the zero pages, and the load succeeds with the rest of
+ * the RAM missing, or both sides stall once the socket buffers fill.) A multifd
  * channel accepted first fails the load at its magic (VMSTATE_ERROR_BAD_STREAM, "a QEMU multifd
  * channel, not the migration stream: ..."). Other extra connections are closed and ignored. A
  * failed accept returns its GError (e.g. G_IO_ERROR_CLOSED). Blocks until the load ends.
