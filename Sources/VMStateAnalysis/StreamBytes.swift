@@ -121,15 +121,8 @@ public final class StreamBytes: @unchecked Sendable {
     package func copyBytes(at offset: Int, count n: Int) -> [UInt8] {
         let n = max(0, min(n, count - offset))
         guard n > 0 else { return [] }
-        if let copied { return Array(UnsafeRawBufferPointer(start: copied + offset, count: n)) }
         return [UInt8](unsafeUninitializedCapacity: n) { out, done in
-            done = 0
-            while done < n {
-                let got = pread(fd, out.baseAddress! + done, n - done, off_t(offset + done))
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 { break }
-                done += got
-            }
+            done = readBytes(at: offset, into: UnsafeMutableRawBufferPointer(out))
         }
     }
 
