@@ -72,6 +72,9 @@ public struct StreamAnalysis: Sendable {
     ) throws(StreamAnalysisError) {
         self.bytes = bytes
         try StreamAnalysis.checkHeader(bytes)
+        // Made before the vmdesc is read, so that a large file's first windows are mapped
+        // (by the prefetcher's thread) while this thread parses the vmdesc.
+        let window = bytes.makeWindow(prefetching: true)
         let json: JSONValue
         if let given = options.vmdesc {
             json = given
@@ -84,7 +87,8 @@ public struct StreamAnalysis: Sendable {
         pageSize = catalog.pageSize
         rules = catalog.rules
         var reader = SectionReader(
-            bytes: bytes, catalog: catalog, options: options, vmdescMarkerOffset: vmdescLocation?.markerOffset)
+            bytes: bytes, window: window, catalog: catalog, options: options,
+            vmdescMarkerOffset: vmdescLocation?.markerOffset)
         do {
             try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
             failure = nil
@@ -106,7 +110,8 @@ public struct StreamAnalysis: Sendable {
         var scratch = StreamAnalysis(scanning: self)
         try withoutActuallyEscaping(visit) { (visit) throws(StreamAnalysisError) in
             var reader = SectionReader(
-                bytes: bytes, catalog: catalog, options: Options(recordPages: false, progress: progress),
+                bytes: bytes, window: bytes.makeWindow(prefetching: true), catalog: catalog,
+                options: Options(recordPages: false, progress: progress),
                 vmdescMarkerOffset: vmdescLocation?.markerOffset)
             reader.pageVisitor = visit
             try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &scratch) }
@@ -388,12 +393,15 @@ private struct SectionReader {
             ? ": the description given with --vmdesc is not this stream's (another QEMU build or machine type)" : ""
     }
 
-    init(bytes: StreamBytes, catalog: ParsedVMDescCatalog, options: Options, vmdescMarkerOffset: Int?) {
+    init(
+        bytes: StreamBytes, window: StreamWindow, catalog: ParsedVMDescCatalog, options: Options,
+        vmdescMarkerOffset: Int?
+    ) {
         self.bytes = bytes
+        self.window = window
         self.catalog = catalog
         self.options = options
         self.vmdescMarkerOffset = vmdescMarkerOffset
-        window = bytes.makeWindow()
         total = bytes.count
     }
 

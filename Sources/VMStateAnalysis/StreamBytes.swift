@@ -1,3 +1,5 @@
+import CGLib
+import Synchronization
 import VMState
 #if canImport(Glibc)
     import Glibc
@@ -23,7 +25,8 @@ public final class StreamBytes: @unchecked Sendable {
     /// The whole file mapped at once, made on first use of ``withUnsafeBytes(_:)`` (for JSON
     /// files; the analysis of a stream maps only bounded windows).
     private var whole: UnsafeRawPointer?
-    private let lock = NSLockLike()
+    /// Guards `whole`.
+    private let lock = Mutex(())
 
     /// Opens a file. Throws `StreamFileError` when it cannot be opened or read.
     public init(contentsOfFile path: String) throws(StreamFileError) {
@@ -114,8 +117,18 @@ public final class StreamBytes: @unchecked Sendable {
         if fd >= 0 { close(fd) }
     }
 
-    /// A bounded window onto these bytes, for one sequential reader.
-    package func makeWindow() -> StreamWindow { StreamWindow(self, fd: fd, copied: copied) }
+    /// A bounded window onto these bytes, for one sequential reader. With `prefetching`, a file
+    /// of at least ``WindowPrefetcher/minimumCount`` bytes, read by a process that may run on
+    /// two or more processors (GLib's `g_get_num_processors`, which counts the affinity mask),
+    /// is read through a ``WindowPrefetcher``: a second thread maps the windows ahead of the
+    /// reader and unmaps those it has left.
+    package func makeWindow(prefetching: Bool = false) -> StreamWindow {
+        var prefetcher: WindowPrefetcher? = nil
+        if prefetching && fd >= 0 && count >= WindowPrefetcher.minimumCount && g_get_num_processors() >= 2 {
+            prefetcher = WindowPrefetcher.start(fd: fd, count: count)
+        }
+        return StreamWindow(self, fd: fd, copied: copied, prefetcher: prefetcher)
+    }
 
     /// `n` bytes at `offset` (clipped to the end), read without mapping.
     package func copyBytes(at offset: Int, count n: Int) -> [UInt8] {
@@ -153,7 +166,7 @@ public final class StreamBytes: @unchecked Sendable {
     private func mapWhole() throws(StreamFileError) -> UnsafeRawBufferPointer {
         if let copied { return UnsafeRawBufferPointer(start: copied, count: count) }
         guard count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        let failure: Int32? = lock.withLock {
+        let failure: Int32? = lock.withLock { _ in
             guard whole == nil else { return nil }
             let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
             guard let p, p != MAP_FAILED else { return errno }
@@ -193,39 +206,40 @@ func makeUnlinkedTemporaryFile(_ prefix: String) -> (fd: Int32, directory: Strin
     return (fd, dir, 0)
 }
 
-/// A tiny mutex over pthread (Foundation is not imported here).
-private final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}
-
 /// A bounded read-only memory map of part of a stream file (16 MiB, more only while one read
 /// needs more), moved along by a sequential reader. ``map(at:minCount:)`` hands back a buffer
 /// indexed by absolute stream offsets: valid for indices from the window's start (at most 4 KiB
-/// before the offset asked for) to its `count`; only those may be read. Bytes held in memory are
-/// handed back whole.
+/// before the offset asked for; with a ``WindowPrefetcher``, the start of the offset's 4 MiB
+/// cell) to its `count`; only those may be read, and only until the next call. Bytes held in
+/// memory are handed back whole.
 package final class StreamWindow {
     private let owner: StreamBytes
     private let fd: Int32
     private let copied: UnsafeRawPointer?
+    private let prefetcher: WindowPrefetcher?
+    /// The reader's own mapping (nil while it reads a prefetcher's window).
     private var mapped: UnsafeMutableRawPointer?
     private var mappedLength = 0
     /// The size of a window.
     package static let size = 16 << 20
 
-    fileprivate init(_ owner: StreamBytes, fd: Int32, copied: UnsafeRawPointer?) {
+    fileprivate init(_ owner: StreamBytes, fd: Int32, copied: UnsafeRawPointer?, prefetcher: WindowPrefetcher?) {
         self.owner = owner
         self.fd = fd
         self.copied = copied
+        self.prefetcher = prefetcher
     }
 
-    deinit { unmap() }
+    deinit {
+        unmap()
+        prefetcher?.stop()
+    }
+
+    /// Whether a ``WindowPrefetcher`` maps this window's cells.
+    package var isPrefetching: Bool { prefetcher != nil }
+
+    /// How many of the prefetcher's cells are mapped now (0 without one).
+    package var mappedCellCount: Int { prefetcher?.mappedCellCount ?? 0 }
 
     private func unmap() {
         if let mapped { munmap(mapped, mappedLength) }
@@ -238,6 +252,13 @@ package final class StreamWindow {
         let total = owner.count
         if let copied { return UnsafeRawBufferPointer(start: copied, count: total) }
         unmap()
+        if let prefetcher, let cell = prefetcher.cell(holding: offset, minCount: minCount) {
+            // SAFETY: as below; the prefetcher keeps the cell's mapping until the reader asks
+            // for a later cell (which it does only through this function, after which this
+            // buffer is no longer used).
+            let virtualBase = UnsafeRawPointer(bitPattern: UInt(bitPattern: cell.base) &- UInt(cell.start))
+            return UnsafeRawBufferPointer(start: virtualBase, count: cell.start + cell.length)
+        }
         let start = offset & ~4095
         let length = min(total - start, max(StreamWindow.size, offset - start + minCount + 4096))
         guard length > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
@@ -251,6 +272,201 @@ package final class StreamWindow {
         // any stream offset a file can have on a 64-bit host).
         let virtualBase = UnsafeRawPointer(bitPattern: UInt(bitPattern: p) &- UInt(start))
         return UnsafeRawBufferPointer(start: virtualBase, count: start + length)
+    }
+}
+
+/// Maps a large stream file for a sequential reader in fixed cells of 4 MiB (each mapped 64 KiB
+/// longer, so that a record that starts in a cell is read whole from it), with a second thread
+/// that maps and populates the next cells ahead of the reader and unmaps the cells it has left.
+///
+/// Why: reading a RAM page header costs little; entering the file page that holds it in the page
+/// tables (about 0.25 µs a page when the page cache holds the file in small folios, as after
+/// QEMU's small writes) and removing it again cost most of an analysis (see docs/PERFORMANCE.md,
+/// "The analyzer"). The second thread takes that work off the reader where the host runs both
+/// threads at once. It only touches one byte of each 4 KiB page of a cell (the kernel maps the
+/// page and its neighbours), and stops a cell as soon as the reader enters it. Whatever the
+/// thread's pace, at most the reader's cell, the one before it, the ``lookahead`` cells after it
+/// and one the thread is still populating are mapped (the reader unmaps older cells itself): at
+/// most 24.4 MiB of the file resident.
+package final class WindowPrefetcher: @unchecked Sendable {
+    /// Files smaller than this are read without a second thread (starting it costs more).
+    package static let minimumCount = 64 << 20
+    /// The cell size.
+    package static let cellSize = 4 << 20
+    /// How much longer than a cell each cell's mapping is.
+    package static let overlap = 64 << 10
+    /// How many cells after the reader's are mapped ahead.
+    package static let lookahead = 3
+
+    private let fd: Int32
+    private let count: Int
+    private let cellCount: Int
+    /// The cell the reader reads; -1 before its first. Written under `mutex`, read by the
+    /// thread between pages to stop populating a cell the reader has reached.
+    private let readerCell = Atomic<Int>(-1)
+    private let stopping = Atomic<Bool>(false)
+    /// (On the heap: a pthread object must not move.)
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var thread = pthread_t()
+    // Under `mutex`:
+    /// Mapped cells: index → (address, length).
+    private var cells: [Int: (base: UnsafeMutableRawPointer, length: Int)] = [:]
+    /// The next cell the thread maps.
+    private var nextCell = 0
+    /// The cell the thread is populating (outside the mutex), which only it may unmap.
+    private var populating = -1
+    /// (A sum of the bytes touched, stored so that the loads are not optimized away.)
+    private var touched: UInt8 = 0
+
+    private init(fd: Int32, count: Int) {
+        self.fd = fd
+        self.count = count
+        cellCount = (count + WindowPrefetcher.cellSize - 1) / WindowPrefetcher.cellSize
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+    }
+
+    deinit {
+        for cell in cells.values { munmap(cell.base, cell.length) }
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        wake.deallocate()
+        mutex.deallocate()
+    }
+
+    /// A prefetcher with its thread running, or nil when the thread cannot be started (the
+    /// reader then maps its own windows).
+    static func start(fd: Int32, count: Int) -> WindowPrefetcher? {
+        let prefetcher = WindowPrefetcher(fd: fd, count: count)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, 256 << 10)
+        let context = Unmanaged.passRetained(prefetcher).toOpaque()
+        let started = pthread_create(
+            &prefetcher.thread, &attributes,
+            { context in
+                // SAFETY: `context` is the retained prefetcher passed below; taking it back
+                // balances that retain when the thread returns.
+                let me = Unmanaged<WindowPrefetcher>.fromOpaque(context!).takeRetainedValue()
+                me.run()
+                return nil
+            }, context)
+        guard started == 0 else {
+            Unmanaged<WindowPrefetcher>.fromOpaque(context).release()
+            return nil
+        }
+        return prefetcher
+    }
+
+    /// Stops the thread: it maps no cell after this returns, unmaps every cell and returns
+    /// (without this thread waiting for it, so that the unmapping overlaps the caller's next
+    /// work). The reader calls it once, when it is done with every buffer it was given.
+    func stop() {
+        pthread_mutex_lock(mutex)
+        stopping.store(true, ordering: .relaxed)
+        pthread_cond_signal(wake)
+        pthread_mutex_unlock(mutex)
+        pthread_detach(thread)
+    }
+
+    /// How many cells are mapped now.
+    var mappedCellCount: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return cells.count
+    }
+
+    private func cellLength(_ k: Int) -> Int {
+        min(count - k * WindowPrefetcher.cellSize, WindowPrefetcher.cellSize + WindowPrefetcher.overlap)
+    }
+
+    /// The cell that holds `offset..<offset + minCount` (clipped to the end of the file): its
+    /// mapping, its first offset and its length; nil when no cell holds it all (the reader maps
+    /// such a read itself) or the cell cannot be mapped. From this call on the reader reads only
+    /// this cell: the thread unmaps the cells before it.
+    func cell(holding offset: Int, minCount: Int) -> (base: UnsafeRawPointer, start: Int, length: Int)? {
+        let k = offset / WindowPrefetcher.cellSize
+        let start = k * WindowPrefetcher.cellSize
+        let length = cellLength(k)
+        guard k < cellCount, min(offset + minCount, count) <= start + length else { return nil }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if k < readerCell.load(ordering: .relaxed) { nextCell = k + 1 }  // (a jump back)
+        readerCell.store(k, ordering: .relaxed)
+        pthread_cond_signal(wake)
+        // The thread unmaps the cells the reader has left; the reader unmaps those the thread
+        // has not got to yet, and those mapped ahead of where it was before a jump back, so
+        // that what stays mapped is bounded even when the thread is not run.
+        for (j, cell) in cells where (j < k - 1 || j > k + WindowPrefetcher.lookahead) && j != populating {
+            munmap(cell.base, cell.length)
+            cells[j] = nil
+        }
+        if let cell = cells[k] { return (UnsafeRawPointer(cell.base), start, length) }
+        let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(start))
+        guard let p, p != MAP_FAILED else { return nil }
+        cells[k] = (p, length)
+        return (UnsafeRawPointer(p), start, length)
+    }
+
+    /// The thread: maps and populates the cells after the reader's, unmaps those before it,
+    /// sleeps when there is nothing to do.
+    private func run() {
+        pthread_mutex_lock(mutex)
+        while !stopping.load(ordering: .relaxed) {
+            let reader = readerCell.load(ordering: .relaxed)
+            let left = cells.filter { $0.key < reader }
+            if !left.isEmpty {
+                for k in left.keys { cells[k] = nil }
+                pthread_mutex_unlock(mutex)
+                for cell in left.values { munmap(cell.base, cell.length) }
+                pthread_mutex_lock(mutex)
+                continue
+            }
+            nextCell = max(nextCell, reader + 1)
+            // (Before the reader's first cell, while it reads the vmdesc at the end of the file,
+            // the cells a reader in cell 0 would have ahead, and cell 0.)
+            if nextCell < cellCount && nextCell <= max(reader, 0) + WindowPrefetcher.lookahead {
+                let k = nextCell
+                nextCell += 1
+                if cells[k] != nil { continue }
+                let length = cellLength(k)
+                let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(k * WindowPrefetcher.cellSize))
+                guard let p, p != MAP_FAILED else { continue }
+                cells[k] = (p, length)
+                populating = k
+                pthread_mutex_unlock(mutex)
+                populate(k, UnsafeRawPointer(p), length)
+                pthread_mutex_lock(mutex)
+                populating = -1
+                continue
+            }
+            pthread_cond_wait(wake, mutex)
+        }
+        let all = cells
+        cells = [:]
+        pthread_mutex_unlock(mutex)
+        for cell in all.values { munmap(cell.base, cell.length) }
+    }
+
+    /// Touches one byte of each 4 KiB page of cell `k` (mapped at `base`, `length` bytes), in
+    /// order, until the reader reaches the cell or the prefetcher stops.
+    private func populate(_ k: Int, _ base: UnsafeRawPointer, _ length: Int) {
+        var sum: UInt8 = 0
+        var offset = 0
+        while offset < length {
+            if offset & 0xFFFF == 0
+                && (readerCell.load(ordering: .relaxed) >= k || stopping.load(ordering: .relaxed))
+            {
+                break
+            }
+            // SAFETY: offset < length, inside the cell's mapping, which nobody unmaps while it
+            // is `populating`.
+            sum &+= base.load(fromByteOffset: offset, as: UInt8.self)
+            offset += 4096
+        }
+        touched &+= sum
     }
 }
 

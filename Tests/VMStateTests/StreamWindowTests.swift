@@ -1,0 +1,107 @@
+import CGLib
+import Testing
+import VMStateAnalysis
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The windows through which the analyzer reads a stream file, with and without the
+/// `WindowPrefetcher` thread that maps the cells of a large file ahead of the reader.
+@Suite struct StreamWindowTests {
+    /// The byte at `offset` of a pattern file: the 8 bytes at each multiple of 8 hold that
+    /// offset, little-endian.
+    static func patternByte(_ offset: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: (offset & ~7) >> (8 * (offset & 7)))
+    }
+
+    /// Writes a pattern file of `size` bytes (a multiple of 8) under /tmp; returns its path.
+    static func writePatternFile(size: Int) throws -> String {
+        let path = "/tmp/vmstate-window-\(getpid())-\(size).bin"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let chunk = 1 << 20
+        var words = [UInt64](repeating: 0, count: chunk / 8)
+        var offset = 0
+        while offset < size {
+            for i in words.indices { words[i] = UInt64(offset + 8 * i).littleEndian }
+            let n = min(chunk, size - offset)
+            let written = words.withUnsafeBytes { write(fd, $0.baseAddress!, n) }
+            try #require(written == n)
+            offset += n
+        }
+        return path
+    }
+
+    /// Offsets in `range` whose byte in `buffer` (indexed by file offset) is not the pattern's.
+    static func mismatches(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> [Int] {
+        range.filter { buffer[$0] != patternByte($0) }
+    }
+
+    @Test func aLargeFileIsReadThroughPrefetchedCellsAsItIs() throws {
+        let cell = WindowPrefetcher.cellSize
+        let size = WindowPrefetcher.minimumCount + 3 * cell + 4104 * 8
+        let path = try Self.writePatternFile(size: size)
+        defer { unlink(path) }
+        let bytes = try StreamBytes(contentsOfFile: path)
+        let window = bytes.makeWindow(prefetching: true)
+        let twoProcessors = g_get_num_processors() >= 2
+        #expect(window.isPrefetching == twoProcessors)
+        let bound = WindowPrefetcher.lookahead + 3
+
+        // As the analysis reads RAM page headers: 8 bytes every 4,104, the window moved only
+        // when the next 8 are not in it.
+        var buffer = window.map(at: 8, minCount: 8)
+        var pos = 8
+        var headers = 0
+        var wrong: [Int] = []
+        var mostMapped = 0
+        while pos + 8 <= size {
+            if pos + 8 > buffer.count {
+                buffer = window.map(at: pos, minCount: 8)
+                mostMapped = max(mostMapped, window.mappedCellCount)
+            }
+            wrong += Self.mismatches(buffer, pos..<pos + 8)
+            headers += 1
+            pos += 4104
+        }
+        #expect(wrong.isEmpty, "bytes not as written at \(wrong.prefix(8))")
+        #expect(headers == (size - 8 - 8) / 4104 + 1)
+        if twoProcessors {
+            #expect(mostMapped >= 1 && mostMapped <= bound, "\(mostMapped) cells mapped at once")
+        }
+
+        // A record that starts 4 bytes before a cell's end is read from that cell's overlap.
+        buffer = window.map(at: 5 * cell - 4, minCount: 16)
+        #expect(buffer.count >= 5 * cell + 12)
+        #expect(Self.mismatches(buffer, 5 * cell - 4..<5 * cell + 12).isEmpty)
+        // A read longer than the overlap gets a mapping of its own.
+        let long = WindowPrefetcher.overlap + 8192
+        buffer = window.map(at: 6 * cell - 100, minCount: long)
+        #expect(buffer.count >= 6 * cell - 100 + long)
+        #expect(Self.mismatches(buffer, 6 * cell - 100..<6 * cell - 100 + long).isEmpty)
+        // Back to the start, then the last bytes of the file.
+        buffer = window.map(at: 0, minCount: 64)
+        #expect(Self.mismatches(buffer, 0..<64).isEmpty)
+        #expect(window.mappedCellCount <= bound)
+        buffer = window.map(at: size - 24, minCount: 24)
+        #expect(buffer.count == size)
+        #expect(Self.mismatches(buffer, size - 24..<size).isEmpty)
+        #expect(window.mappedCellCount <= bound)
+    }
+
+    @Test func smallFilesAndBytesInMemoryAreReadWithoutAThread() throws {
+        let size = WindowPrefetcher.minimumCount - 8
+        let path = try Self.writePatternFile(size: size)
+        defer { unlink(path) }
+        let small = try StreamBytes(contentsOfFile: path).makeWindow(prefetching: true)
+        #expect(!small.isPrefetching)
+        let buffer = small.map(at: size - 4096, minCount: 4096)
+        #expect(Self.mismatches(buffer, size - 4096..<size).isEmpty)
+
+        let held = StreamBytes((0..<64).map { Self.patternByte($0) }).makeWindow(prefetching: true)
+        #expect(!held.isPrefetching)
+        #expect(Self.mismatches(held.map(at: 9, minCount: 8), 0..<64).isEmpty)
+    }
+}
