@@ -118,13 +118,15 @@ public final class StreamBytes: @unchecked Sendable {
     }
 
     /// A bounded window onto these bytes, for one sequential reader. With `prefetching`, a file
-    /// of at least ``WindowPrefetcher/minimumCount`` bytes, read by a process that may run on
-    /// two or more processors (GLib's `g_get_num_processors`, which counts the affinity mask),
-    /// is read through a ``WindowPrefetcher``: a second thread maps the windows ahead of the
-    /// reader and unmaps those it has left.
+    /// of at least ``WindowPrefetcher/minimumCount`` bytes, read by a thread that may run on two
+    /// or more processors (``WindowPrefetcher/allowedProcessorCount()``: not under `taskset -c
+    /// 0`), is read through a ``WindowPrefetcher``: a second thread maps the windows ahead of
+    /// the reader and unmaps those it has left.
     package func makeWindow(prefetching: Bool = false) -> StreamWindow {
         var prefetcher: WindowPrefetcher? = nil
-        if prefetching && fd >= 0 && count >= WindowPrefetcher.minimumCount && g_get_num_processors() >= 2 {
+        if prefetching && fd >= 0 && count >= WindowPrefetcher.minimumCount
+            && WindowPrefetcher.allowedProcessorCount() >= 2
+        {
             prefetcher = WindowPrefetcher.start(fd: fd, count: count)
         }
         return StreamWindow(self, fd: fd, copied: copied, prefetcher: prefetcher)
@@ -371,6 +373,28 @@ package final class WindowPrefetcher: @unchecked Sendable {
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
         pthread_detach(thread)
+    }
+
+    /// How many processors the calling thread may run on (a thread it starts inherits that):
+    /// its affinity mask counted (`sched_getaffinity`, which `taskset` and cgroup cpusets
+    /// narrow), else GLib's `g_get_num_processors`. (GLib 2.74, Debian 12's, counts the online
+    /// processors only: 2 under `taskset -c 0` on a 2-processor host.)
+    package static func allowedProcessorCount() -> Int {
+        #if os(Linux)
+            // sched_getaffinity is a GNU function that Swift's Glibc module does not import.
+            typealias GetAffinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer?) -> Int32
+            if let symbol = dlsym(dlopen(nil, RTLD_NOW), "sched_getaffinity") {
+                // SAFETY: glibc's and musl's sched_getaffinity(pid_t, size_t, cpu_set_t *) -> int;
+                // it writes at most the `MemoryLayout<cpu_set_t>.size` bytes it is given.
+                let getAffinity = unsafeBitCast(symbol, to: GetAffinity.self)
+                var mask = cpu_set_t()
+                if getAffinity(0, MemoryLayout<cpu_set_t>.size, &mask) == 0 {
+                    let n = withUnsafeBytes(of: &mask) { $0.reduce(0) { $0 + $1.nonzeroBitCount } }
+                    if n > 0 { return n }
+                }
+            }
+        #endif
+        return Int(g_get_num_processors())
     }
 
     /// How many cells are mapped now.

@@ -91,6 +91,41 @@ import VMStateAnalysis
         #expect(window.mappedCellCount <= bound)
     }
 
+    /// `sched_getaffinity` or `sched_setaffinity` (GNU functions that Swift's Glibc module
+    /// does not import), looked up in the C library.
+    static func affinityCall(_ name: String) throws -> @convention(c) (pid_t, Int, UnsafeMutableRawPointer?) -> Int32 {
+        let symbol = dlsym(dlopen(nil, RTLD_NOW), name)
+        try #require(symbol != nil)
+        return unsafeBitCast(symbol, to: (@convention(c) (pid_t, Int, UnsafeMutableRawPointer?) -> Int32).self)
+    }
+
+    /// Under `taskset -c 0` a second thread could only take turns with the reader: the window
+    /// is read without one. (GLib 2.74's `g_get_num_processors` counts the online processors,
+    /// not the affinity mask: 2 here under `taskset -c 0`.)
+    @Test func aThreadAllowedOneProcessorReadsWithoutAThread() throws {
+        let get = try Self.affinityCall("sched_getaffinity")
+        let set = try Self.affinityCall("sched_setaffinity")
+        let size = MemoryLayout<cpu_set_t>.size
+        var allowed = cpu_set_t()
+        try #require(get(0, size, &allowed) == 0)
+        let allowedBytes = withUnsafeBytes(of: &allowed) { Array($0) }
+        let allowedCount = allowedBytes.reduce(0) { $0 + $1.nonzeroBitCount }
+        let first = try #require(allowedBytes.indices.first { allowedBytes[$0] != 0 })
+        var one = cpu_set_t()
+        withUnsafeMutableBytes(of: &one) { $0[first] = allowedBytes[first] & (0 &- allowedBytes[first]) }
+        let path = try Self.writePatternFile(size: WindowPrefetcher.minimumCount)
+        defer { unlink(path) }
+        let bytes = try StreamBytes(contentsOfFile: path)
+
+        // (This test function has no suspension point: it stays on this thread throughout.)
+        try #require(set(0, size, &one) == 0)
+        let single = bytes.makeWindow(prefetching: true)
+        try #require(set(0, size, &allowed) == 0)
+        #expect(!single.isPrefetching)
+        #expect(Self.mismatches(single.map(at: 8 << 20, minCount: 64), (8 << 20)..<(8 << 20) + 64).isEmpty)
+        #expect(bytes.makeWindow(prefetching: true).isPrefetching == (allowedCount >= 2))
+    }
+
     @Test func smallFilesAndBytesInMemoryAreReadWithoutAThread() throws {
         let size = WindowPrefetcher.minimumCount - 8
         let path = try Self.writePatternFile(size: size)
