@@ -25,8 +25,12 @@ public final class StreamBytes: @unchecked Sendable {
     /// The whole file mapped at once, made on first use of ``withUnsafeBytes(_:)`` (for JSON
     /// files; the analysis of a stream maps only bounded windows).
     private var whole: UnsafeRawPointer?
-    /// Guards `whole`.
+    /// Guards `whole` and `retired`.
     private let lock = Mutex(())
+    /// The stopped prefetcher of the last window closed, whose thread may still be unmapping:
+    /// joined and freed here, by the reader, when the next is stopped or these bytes are freed.
+    /// (Its thread never frees: glibc would give it an arena of its own, see `WindowPrefetcher`.)
+    private var retired: WindowPrefetcher?
 
     /// Opens a file. Throws `StreamFileError` when it cannot be opened or read.
     public init(contentsOfFile path: String) throws(StreamFileError) {
@@ -112,6 +116,7 @@ public final class StreamBytes: @unchecked Sendable {
     }
 
     deinit {
+        retired?.join()
         if let whole { munmap(UnsafeMutableRawPointer(mutating: whole), count) }
         if let copied { UnsafeMutableRawPointer(mutating: copied).deallocate() }
         if fd >= 0 { close(fd) }
@@ -130,6 +135,16 @@ public final class StreamBytes: @unchecked Sendable {
             prefetcher = WindowPrefetcher.start(fd: fd, count: count)
         }
         return StreamWindow(self, fd: fd, copied: copied, prefetcher: prefetcher)
+    }
+
+    /// Takes a stopped prefetcher (its window is closed); joins the one before it.
+    fileprivate func retire(_ prefetcher: WindowPrefetcher) {
+        let earlier = lock.withLock { _ in
+            let earlier = retired
+            retired = prefetcher
+            return earlier
+        }
+        earlier?.join()
     }
 
     /// `n` bytes at `offset` (clipped to the end), read without mapping.
@@ -234,7 +249,10 @@ package final class StreamWindow {
 
     deinit {
         unmap()
-        prefetcher?.stop()
+        if let prefetcher {
+            prefetcher.stop()
+            owner.retire(prefetcher)
+        }
     }
 
     /// Whether a ``WindowPrefetcher`` maps this window's cells.
@@ -313,9 +331,20 @@ package final class WindowPrefetcher: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var thread = pthread_t()
+    /// A mapped cell, or a free slot (`index` -1).
+    private struct Slot {
+        var index = -1
+        var base: UnsafeMutableRawPointer? = nil
+        var length = 0
+    }
+    /// How many slots there are: the bound (``lookahead`` + 3), with room to spare; when none
+    /// is free the thread maps nothing and the reader maps its own window.
+    private static let slotCount = 2 * (lookahead + 3)
     // Under `mutex`:
-    /// Mapped cells: index → (address, length).
-    private var cells: [Int: (base: UnsafeMutableRawPointer, length: Int)] = [:]
+    /// The mapped cells, in a table allocated once, with the prefetcher: the thread never calls
+    /// malloc or free. (glibc gives a thread that does an arena of its own, 64 MiB of address
+    /// space reserved, 128 MiB while it is made, which `ulimit -v` counts: more than the cells.)
+    private let cells = UnsafeMutablePointer<Slot>.allocate(capacity: WindowPrefetcher.slotCount)
     /// The next cell the thread maps.
     private var nextCell = 0
     /// The cell the thread is populating (outside the mutex), which only it may unmap.
@@ -327,12 +356,14 @@ package final class WindowPrefetcher: @unchecked Sendable {
         self.fd = fd
         self.count = count
         cellCount = (count + WindowPrefetcher.cellSize - 1) / WindowPrefetcher.cellSize
+        cells.initialize(repeating: Slot(), count: WindowPrefetcher.slotCount)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
     }
 
     deinit {
-        for cell in cells.values { munmap(cell.base, cell.length) }
+        for i in 0..<WindowPrefetcher.slotCount where cells[i].index >= 0 { munmap(cells[i].base, cells[i].length) }
+        cells.deallocate()
         pthread_cond_destroy(wake)
         pthread_mutex_destroy(mutex)
         wake.deallocate()
@@ -343,36 +374,45 @@ package final class WindowPrefetcher: @unchecked Sendable {
     /// reader then maps its own windows).
     static func start(fd: Int32, count: Int) -> WindowPrefetcher? {
         let prefetcher = WindowPrefetcher(fd: fd, count: count)
+        // The generic metadata the thread's code uses (the atomics), instantiated here: an
+        // unoptimized build looks it up at run time, and the first lookup allocates. With that
+        // and the slot table, the thread never calls malloc (see `cells`).
+        _ = prefetcher.readerCell.load(ordering: .relaxed)
+        _ = prefetcher.stopping.load(ordering: .relaxed)
+        _ = prefetcher.slot(-1)
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, 256 << 10)
-        let context = Unmanaged.passRetained(prefetcher).toOpaque()
+        // Unretained: the thread must not release the prefetcher (the last release frees it, and
+        // a thread that frees gets a glibc arena); the reader keeps it until it has joined the
+        // thread (`StreamBytes.retire`).
+        let context = Unmanaged.passUnretained(prefetcher).toOpaque()
         let started = pthread_create(
             &prefetcher.thread, &attributes,
             { context in
-                // SAFETY: `context` is the retained prefetcher passed below; taking it back
-                // balances that retain when the thread returns.
-                let me = Unmanaged<WindowPrefetcher>.fromOpaque(context!).takeRetainedValue()
-                me.run()
+                // SAFETY: `context` is the prefetcher, which outlives this thread (it is
+                // released only after `join()`).
+                Unmanaged<WindowPrefetcher>.fromOpaque(context!).takeUnretainedValue().run()
                 return nil
             }, context)
-        guard started == 0 else {
-            Unmanaged<WindowPrefetcher>.fromOpaque(context).release()
-            return nil
-        }
-        return prefetcher
+        return started == 0 ? prefetcher : nil
     }
 
     /// Stops the thread: it maps no cell after this returns, unmaps every cell and returns
     /// (without this thread waiting for it, so that the unmapping overlaps the caller's next
-    /// work). The reader calls it once, when it is done with every buffer it was given.
+    /// work; ``join()`` waits). The reader calls it once, when it is done with every buffer it
+    /// was given.
     func stop() {
         pthread_mutex_lock(mutex)
         stopping.store(true, ordering: .relaxed)
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
-        pthread_detach(thread)
+    }
+
+    /// Waits for the thread to return, after ``stop()``; called once, by the reader.
+    func join() {
+        pthread_join(thread, nil)
     }
 
     /// How many processors the calling thread may run on (a thread it starts inherits that):
@@ -401,8 +441,25 @@ package final class WindowPrefetcher: @unchecked Sendable {
     var mappedCellCount: Int {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return cells.count
+        var n = 0
+        for i in 0..<WindowPrefetcher.slotCount where cells[i].index >= 0 { n += 1 }
+        return n
     }
+
+    /// The first slot whose cell index (-1 when free) passes `test`, or nil. Under `mutex`.
+    /// (A plain loop: generic code such as `Range.first(where:)` can make the Swift runtime
+    /// instantiate metadata, which allocates, when the thread runs it in an unoptimized build.)
+    private func firstSlot(where test: (Int) -> Bool) -> Int? {
+        var i = 0
+        while i < WindowPrefetcher.slotCount {
+            if test(cells[i].index) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The slot holding cell `k` (`k` -1: a free slot), or nil. Under `mutex`.
+    private func slot(_ k: Int) -> Int? { firstSlot { $0 == k } }
 
     private func cellLength(_ k: Int) -> Int {
         min(count - k * WindowPrefetcher.cellSize, WindowPrefetcher.cellSize + WindowPrefetcher.overlap)
@@ -425,14 +482,18 @@ package final class WindowPrefetcher: @unchecked Sendable {
         // The thread unmaps the cells the reader has left; the reader unmaps those the thread
         // has not got to yet, and those mapped ahead of where it was before a jump back, so
         // that what stays mapped is bounded even when the thread is not run.
-        for (j, cell) in cells where (j < k - 1 || j > k + WindowPrefetcher.lookahead) && j != populating {
-            munmap(cell.base, cell.length)
-            cells[j] = nil
+        for i in 0..<WindowPrefetcher.slotCount {
+            let j = cells[i].index
+            if j >= 0 && (j < k - 1 || j > k + WindowPrefetcher.lookahead) && j != populating {
+                munmap(cells[i].base, cells[i].length)
+                cells[i] = Slot()
+            }
         }
-        if let cell = cells[k] { return (UnsafeRawPointer(cell.base), start, length) }
+        if let i = slot(k), let base = cells[i].base { return (UnsafeRawPointer(base), start, length) }
+        guard let free = slot(-1) else { return nil }
         let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(start))
         guard let p, p != MAP_FAILED else { return nil }
-        cells[k] = (p, length)
+        cells[free] = Slot(index: k, base: p, length: length)
         return (UnsafeRawPointer(p), start, length)
     }
 
@@ -442,11 +503,12 @@ package final class WindowPrefetcher: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         while !stopping.load(ordering: .relaxed) {
             let reader = readerCell.load(ordering: .relaxed)
-            let left = cells.filter { $0.key < reader }
-            if !left.isEmpty {
-                for k in left.keys { cells[k] = nil }
+            // (One at a time, the slot freed under the mutex, unmapped outside it.)
+            if let i = firstSlot(where: { $0 >= 0 && $0 < reader }) {
+                let left = cells[i]
+                cells[i] = Slot()
                 pthread_mutex_unlock(mutex)
-                for cell in left.values { munmap(cell.base, cell.length) }
+                munmap(left.base, left.length)
                 pthread_mutex_lock(mutex)
                 continue
             }
@@ -456,11 +518,12 @@ package final class WindowPrefetcher: @unchecked Sendable {
             if nextCell < cellCount && nextCell <= max(reader, 0) + WindowPrefetcher.lookahead {
                 let k = nextCell
                 nextCell += 1
-                if cells[k] != nil { continue }
+                if slot(k) != nil { continue }
+                guard let free = slot(-1) else { continue }
                 let length = cellLength(k)
                 let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(k * WindowPrefetcher.cellSize))
                 guard let p, p != MAP_FAILED else { continue }
-                cells[k] = (p, length)
+                cells[free] = Slot(index: k, base: p, length: length)
                 populating = k
                 pthread_mutex_unlock(mutex)
                 populate(k, UnsafeRawPointer(p), length)
@@ -470,10 +533,14 @@ package final class WindowPrefetcher: @unchecked Sendable {
             }
             pthread_cond_wait(wake, mutex)
         }
-        let all = cells
-        cells = [:]
+        while let i = firstSlot(where: { $0 >= 0 }) {
+            let left = cells[i]
+            cells[i] = Slot()
+            pthread_mutex_unlock(mutex)
+            munmap(left.base, left.length)
+            pthread_mutex_lock(mutex)
+        }
         pthread_mutex_unlock(mutex)
-        for cell in all.values { munmap(cell.base, cell.length) }
     }
 
     /// Touches one byte of each 4 KiB page of cell `k` (mapped at `base`, `length` bytes), in

@@ -406,6 +406,56 @@ extension AnalyzeLargeStreamTests {
     }
 }
 
+extension AnalyzeLargeStreamTests {
+    /// The prefetching thread of a stream of 64 MiB or more takes no address space beyond its
+    /// cells and its stack: a thread that calls malloc or free gets a glibc arena, 64 MiB of
+    /// address space reserved (128 MiB while it is made), which `ulimit -v` counts. Here
+    /// `analyze -x` of a 68 MiB stream (40 MiB of RAM, then a device whose 28 MiB buffer makes
+    /// an 84 MiB state.json) fits in 256 MiB of address space, as it does without the thread
+    /// (`taskset -c 0`); with the arena it failed to allocate state.json's text every time. (A
+    /// release build fits the analyzer's largest buffer, 32 MiB, a debug build 28 MiB.)
+    @Test func extractOfALargeBufferIn256MiBWithThePrefetcher() throws {
+        let dir = "\(temporaryDirectoryPath())/vmstate-prefetch-as-\(getpid())"
+        let path = dir + ".bin"
+        defer {
+            for name in ["desc.json", "pc.ram", "state.json"] { unlink(dir + "/" + name) }
+            rmdir(dir)
+            unlink(path)
+        }
+        typealias W = GeneratedStreamWriter
+        let pages = 10240
+        let buffer = 28 << 20
+        let out = try W(path: path, blockLength: UInt64(pages * 4096))
+        let page = [UInt8](repeating: 0xa5, count: 4096)
+        try out.put(W.be64(0x08) + out.blockName + page)
+        for first in stride(from: 1, to: pages, by: 256) {
+            var chunk = [UInt8]()
+            for n in first..<min(first + 256, pages) { chunk += W.be64(UInt64(n * 4096) | 0x28) + page }
+            try out.put(chunk)
+        }
+        try out.put(W.be64(0x10) + [0x03] + W.be32(2) + W.be64(0x10))
+        try out.put([0x04] + W.be32(1) + [3] + Array("dev".utf8) + W.be32(0) + W.be32(1))
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        for _ in 0..<(buffer >> 20) { try out.put(zeros) }
+        let json = Array(
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "buf", "type": "buffer", "size": \#(buffer)}]}]}"#
+                .utf8)
+        try out.put([0x00, 0x06] + W.be32(UInt32(json.count)) + json)
+        #expect(out.written == 8 + 17 + 31 + 5 + 4111 + (pages - 1) * 4104 + 8 + 13 + 17 + buffer + 6 + json.count)
+        #expect(out.written >= WindowPrefetcher.minimumCount)
+
+        let extract = try Self.runLimited(kib: 256 << 10, ["analyze", "-x", "--directory", dir, path])
+        #expect(extract.status == 0)
+        #expect(extract.stderr.isEmpty, "\(extract.stderr.prefix(300))")
+        #expect(extract.stdout == "desc.json\npc.ram\nstate.json\n")
+        var st = stat()
+        #expect(stat(dir + "/pc.ram", &st) == 0 && st.st_size == pages * 4096)
+        // `{`, the RAM section (116 bytes), `"dev (1)": {`, `"buf": "` + 32 Mi hex pairs with
+        // spaces between + `"`, `}`, `}`, indented and with newlines.
+        #expect(stat(dir + "/state.json", &st) == 0 && st.st_size == 148 + 3 * buffer - 1)
+    }
+}
+
 /// `$TMPDIR`, or /tmp.
 private func temporaryDirectoryPath() -> String {
     getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
