@@ -28,7 +28,8 @@ public final class StreamBytes: @unchecked Sendable {
     /// Guards `whole` and `retired`.
     private let lock = Mutex(())
     /// The stopped prefetcher of the last window closed, whose thread may still be unmapping:
-    /// joined and freed here, by the reader, when the next is stopped or these bytes are freed.
+    /// waited for and freed here, by the reader, when the next is stopped or these bytes are
+    /// freed.
     /// (Its thread never frees: glibc would give it an arena of its own, see `WindowPrefetcher`.)
     private var retired: WindowPrefetcher?
 
@@ -116,7 +117,7 @@ public final class StreamBytes: @unchecked Sendable {
     }
 
     deinit {
-        retired?.join()
+        retired?.waitUntilFinished()
         if let whole { munmap(UnsafeMutableRawPointer(mutating: whole), count) }
         if let copied { UnsafeMutableRawPointer(mutating: copied).deallocate() }
         if fd >= 0 { close(fd) }
@@ -137,14 +138,14 @@ public final class StreamBytes: @unchecked Sendable {
         return StreamWindow(self, fd: fd, copied: copied, prefetcher: prefetcher)
     }
 
-    /// Takes a stopped prefetcher (its window is closed); joins the one before it.
+    /// Takes a stopped prefetcher (its window is closed); waits for the one before it.
     fileprivate func retire(_ prefetcher: WindowPrefetcher) {
         let earlier = lock.withLock { _ in
             let earlier = retired
             retired = prefetcher
             return earlier
         }
-        earlier?.join()
+        earlier?.waitUntilFinished()
     }
 
     /// `n` bytes at `offset` (clipped to the end), read without mapping.
@@ -349,6 +350,9 @@ package final class WindowPrefetcher: @unchecked Sendable {
     private var nextCell = 0
     /// The cell the thread is populating (outside the mutex), which only it may unmap.
     private var populating = -1
+    /// Whether the thread is done: it has unmapped its cells and uses this object no more once
+    /// it unlocks the mutex.
+    private var finished = false
     /// (A sum of the bytes touched, stored so that the loads are not optimized away.)
     private var touched: UInt8 = 0
 
@@ -385,14 +389,14 @@ package final class WindowPrefetcher: @unchecked Sendable {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, 256 << 10)
         // Unretained: the thread must not release the prefetcher (the last release frees it, and
-        // a thread that frees gets a glibc arena); the reader keeps it until it has joined the
-        // thread (`StreamBytes.retire`).
+        // a thread that frees gets a glibc arena); the reader keeps it until the thread is done
+        // with it (`StreamBytes.retire`, `waitUntilFinished()`).
         let context = Unmanaged.passUnretained(prefetcher).toOpaque()
         let started = pthread_create(
             &prefetcher.thread, &attributes,
             { context in
-                // SAFETY: `context` is the prefetcher, which outlives this thread (it is
-                // released only after `join()`).
+                // SAFETY: `context` is the prefetcher, which is released only after
+                // `waitUntilFinished()`, and `run()` is the thread's last use of it.
                 Unmanaged<WindowPrefetcher>.fromOpaque(context!).takeUnretainedValue().run()
                 return nil
             }, context)
@@ -401,18 +405,23 @@ package final class WindowPrefetcher: @unchecked Sendable {
 
     /// Stops the thread: it maps no cell after this returns, unmaps every cell and returns
     /// (without this thread waiting for it, so that the unmapping overlaps the caller's next
-    /// work; ``join()`` waits). The reader calls it once, when it is done with every buffer it
-    /// was given.
+    /// work; ``waitUntilFinished()`` waits). The reader calls it once, when it is done with
+    /// every buffer it was given. (The thread is detached: nothing joins it, and it frees its
+    /// stack itself when it exits, as a process that ends with it still unmapping wants.)
     func stop() {
         pthread_mutex_lock(mutex)
         stopping.store(true, ordering: .relaxed)
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
+        pthread_detach(thread)
     }
 
-    /// Waits for the thread to return, after ``stop()``; called once, by the reader.
-    func join() {
-        pthread_join(thread, nil)
+    /// Waits, after ``stop()``, until the thread has unmapped its cells and no longer uses this
+    /// object (its last act is to unlock the mutex), so that it may be freed.
+    func waitUntilFinished() {
+        pthread_mutex_lock(mutex)
+        while !finished { pthread_cond_wait(wake, mutex) }
+        pthread_mutex_unlock(mutex)
     }
 
     /// How many processors the calling thread may run on (a thread it starts inherits that):
@@ -540,6 +549,8 @@ package final class WindowPrefetcher: @unchecked Sendable {
             munmap(left.base, left.length)
             pthread_mutex_lock(mutex)
         }
+        finished = true
+        pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
     }
 
