@@ -18,9 +18,6 @@ struct VMDescIndex {
         entries.first { $0.name == name && $0.instanceID == instanceID }
     }
 
-    /// Finds the vmdesc at the end of the stream: 0x06, be32 length, then that much JSON (an
-    /// object: `{"page_size"...` from QEMU 7.2, `{"configuration"...` from QEMU 8.2+) to the end
-    /// of the input. Nil when the stream has none (or it does not parse).
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
     /// the last one in the file's window that parses, and the stream offset of its 0x06 marker.
     static func findBeforeTrailingBytes(in file: MigrationFile) -> (index: VMDescIndex, marker: Int)? {
@@ -35,7 +32,10 @@ struct VMDescIndex {
         }
     }
 
-    /// The vmdesc that ends the file's window, and the stream offset of its 0x06 marker.
+    /// The vmdesc at the end of the file's window: 0x06, be32 length, then that much JSON (an
+    /// object: `{"page_size"...` from QEMU 7.2, `{"configuration"...` from QEMU 8.2+) to the end
+    /// of the input; and the stream offset of its 0x06 marker. Nil when the window ends without
+    /// one (or it does not parse).
     static func find(in file: MigrationFile) -> (index: VMDescIndex, marker: Int)? {
         file.withAllBytes { all -> (index: VMDescIndex, marker: Int)? in
             guard let record = VMDescRecord.locateAtEnd(all), let index = parse(Array(all[record.jsonOffset...]))
