@@ -126,14 +126,15 @@ public final class StreamBytes: @unchecked Sendable {
     /// A bounded window onto these bytes, for one sequential reader. With `prefetching`, a file
     /// of at least ``WindowPrefetcher/minimumCount`` bytes, read by a thread that may run on two
     /// or more processors (``WindowPrefetcher/allowedProcessorCount()``: not under `taskset -c
-    /// 0`), is read through a ``WindowPrefetcher``: a second thread maps the windows ahead of
-    /// the reader and unmaps those it has left.
-    package func makeWindow(prefetching: Bool = false) -> StreamWindow {
+    /// 0`), is read through a ``WindowPrefetcher``: a second thread reads the cells ahead of
+    /// the reader and releases those it has left, mapping or copying them as
+    /// ``WindowPrefetcher/probeMode(fd:count:)`` finds faster for this file (or as `mode` says).
+    package func makeWindow(prefetching: Bool = false, mode: WindowPrefetcher.Mode? = nil) -> StreamWindow {
         var prefetcher: WindowPrefetcher? = nil
         if prefetching && fd >= 0 && count >= WindowPrefetcher.minimumCount
             && WindowPrefetcher.allowedProcessorCount() >= 2
         {
-            prefetcher = WindowPrefetcher.start(fd: fd, count: count)
+            prefetcher = WindowPrefetcher.start(fd: fd, count: count, mode: mode)
         }
         return StreamWindow(self, fd: fd, copied: copied, prefetcher: prefetcher)
     }
@@ -225,11 +226,11 @@ func makeUnlinkedTemporaryFile(_ prefix: String) -> (fd: Int32, directory: Strin
 }
 
 /// A bounded read-only memory map of part of a stream file (16 MiB, more only while one read
-/// needs more), moved along by a sequential reader. ``map(at:minCount:)`` hands back a buffer
-/// indexed by absolute stream offsets: valid for indices from the window's start (at most 4 KiB
-/// before the offset asked for; with a ``WindowPrefetcher``, the start of the offset's 8 MiB
-/// cell) to its `count`; only those may be read, and only until the next call. Bytes held in
-/// memory are handed back whole.
+/// needs more), or a ``WindowPrefetcher``'s cell, moved along by a sequential reader.
+/// ``map(at:minCount:)`` hands back a buffer indexed by absolute stream offsets: valid for indices
+/// from the window's start (at most 4 KiB before the offset asked for; with a prefetcher, the
+/// start of the offset's cell) to its `count`; only those may be read, and only until the next
+/// call. Bytes held in memory are handed back whole.
 package final class StreamWindow {
     private let owner: StreamBytes
     private let fd: Int32
@@ -256,10 +257,18 @@ package final class StreamWindow {
         }
     }
 
-    /// Whether a ``WindowPrefetcher`` maps this window's cells.
+    /// Whether a ``WindowPrefetcher`` reads this window's cells.
     package var isPrefetching: Bool { prefetcher != nil }
 
-    /// How many of the prefetcher's cells are mapped now (0 without one).
+    /// How the prefetcher reads the cells (nil without one).
+    package var prefetchMode: WindowPrefetcher.Mode? { prefetcher?.mode }
+
+    /// The prefetcher's cell size, lookahead, overlap and bound (nil without one).
+    package var cellGeometry: (cellSize: Int, overlap: Int, lookahead: Int, bound: Int)? {
+        prefetcher.map { ($0.cellSize, $0.overlap, $0.lookahead, $0.cellBound) }
+    }
+
+    /// How many of the prefetcher's cells are held (mapped or copied) now (0 without one).
     package var mappedCellCount: Int { prefetcher?.mappedCellCount ?? 0 }
 
     private func unmap() {
@@ -273,8 +282,12 @@ package final class StreamWindow {
         let total = owner.count
         if let copied { return UnsafeRawBufferPointer(start: copied, count: total) }
         unmap()
-        if let prefetcher, let cell = prefetcher.cell(holding: offset, minCount: minCount) {
-            // SAFETY: as below; the prefetcher keeps the cell's mapping until the reader asks
+        if let prefetcher, let found = prefetcher.cell(holding: offset, minCount: minCount) {
+            // (A cell that cannot be copied: the file is shorter than it was. Mapping it would
+            // raise SIGBUS when read; the caller reports the short buffer.)
+            guard let cell = found else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            // SAFETY: as below; the prefetcher keeps the cell (its mapping or its buffer, which
+            // also lies far above any stream offset) until the reader asks
             // for a later cell (which it does only through this function, after which this
             // buffer is no longer used).
             let virtualBase = UnsafeRawPointer(bitPattern: UInt(bitPattern: cell.base) &- UInt(cell.start))
@@ -296,30 +309,61 @@ package final class StreamWindow {
     }
 }
 
-/// Maps a large stream file for a sequential reader in fixed cells of 8 MiB (each mapped 64 KiB
-/// longer, so that a record that starts in a cell is read whole from it), with a second thread
-/// that maps and populates the cell ahead of the reader and unmaps the cells it has left.
+/// Reads a large stream file for a sequential reader in fixed cells, with a second thread that
+/// works ahead of the reader, in one of two ways (``Mode``), chosen for each file by
+/// ``probeMode(fd:count:)``:
 ///
-/// Why: reading a RAM page header costs little; entering the file page that holds it in the page
-/// tables (about 0.25 µs a page when the page cache holds the file in small folios, as after
-/// QEMU's small writes) and removing it again cost most of an analysis (see docs/PERFORMANCE.md,
-/// "The analyzer"). The second thread takes that work off the reader where the host runs both
-/// threads at once. It only touches one byte of each 4 KiB page of a cell (the kernel maps the
-/// page and its neighbours), and stops a cell as soon as the reader enters it. Whatever the
-/// thread's pace, at most the reader's cell, the one before it, the ``lookahead`` cells after it
-/// and one the thread is still populating are mapped (the reader unmaps older cells itself): at
-/// most 32.3 MiB of the file resident. (Larger cells mean fewer `munmap` calls, each of which
-/// interrupts the other thread to flush its TLB: 8 MiB cells were faster than 4 MiB ones, as fast
-/// as 12 MiB ones.)
+/// - ``Mode/map``: cells of 8 MiB, each a memory map of the file 64 KiB longer (so that a record
+///   that starts in a cell is read whole from it). The thread maps the cell after the reader's,
+///   touches one byte of each 4 KiB page (the kernel enters the page and its neighbours in the
+///   page tables), stops as soon as the reader enters the cell, and unmaps the cells the reader
+///   has left. At most the reader's cell, the one before it, the ``lookahead`` cells after it and
+///   one the thread is still populating are mapped (the reader unmaps older cells itself): 32.3
+///   MiB of the file. (Larger cells mean fewer `munmap` calls, each of which interrupts the other
+///   thread to flush its TLB: 8 MiB cells were faster than 4 MiB ones, as fast as 12 MiB ones.)
+/// - ``Mode/copy``: cells of 1 MiB, each copied with `pread`, 16 KiB longer, into one of seven
+///   buffers allocated with the prefetcher (7.1 MiB, in 2 MiB pages where the kernel gives them).
+///   The thread copies the ``lookahead`` cells after the reader's; a reader that finds its cell
+///   still being copied copies a later one itself meanwhile, so both threads copy.
+///
+/// Why: reading a RAM page header costs little; getting the file page that holds it costs most
+/// of an analysis (see docs/PERFORMANCE.md, "The analyzer"). When the page cache holds the file
+/// in 2 MiB folios (Linux 6.16+ with ext4, after the file was read from disk) a map enters each
+/// folio with one page-table entry, and mapping is far cheaper than copying. When it holds it in
+/// small folios (as QEMU's small writes leave it) a map enters every 4 KiB page (about 0.4 µs a
+/// page with the unmapping, on a virtual machine), and copying the bytes is cheaper: the kernel
+/// copies from its own huge-page map of memory. The second thread halves the cost where the host
+/// runs both threads at once.
+///
+/// The thread never calls malloc or free: its cells are in a table (and the copy buffers in one
+/// map) allocated with the prefetcher, and the reader frees the prefetcher once the thread is
+/// done with it. (glibc gives a thread that allocates an arena of its own, 64 MiB of address
+/// space reserved, 128 MiB while it is made, which `ulimit -v` counts: more than the cells.)
 package final class WindowPrefetcher: @unchecked Sendable {
+    /// How the cells are read.
+    package enum Mode: Sendable, Equatable {
+        /// Cells of 8 MiB mapped from the file (mapped 64 KiB longer), one mapped ahead.
+        case map
+        /// Cells of 1 MiB copied into buffers (16 KiB longer), up to four copied ahead.
+        case copy
+    }
+
     /// Files smaller than this are read without a second thread (starting it costs more).
     package static let minimumCount = 64 << 20
+    /// (The sum of the bytes ``probeMode(fd:count:)`` touched, stored so that the loads are not
+    /// optimized away.)
+    private static let probeSum = Atomic<UInt8>(0)
+
+    /// How the cells are read.
+    package let mode: Mode
     /// The cell size.
-    package static let cellSize = 8 << 20
-    /// How much longer than a cell each cell's mapping is.
-    package static let overlap = 64 << 10
-    /// How many cells after the reader's are mapped ahead.
-    package static let lookahead = 1
+    package let cellSize: Int
+    /// How much longer than a cell each cell's map or copy is.
+    package let overlap: Int
+    /// How many cells after the reader's are read ahead.
+    package let lookahead: Int
+    /// At most this many cells are held (mapped or copied) at once, whatever the thread's pace.
+    package let cellBound: Int
 
     private let fd: Int32
     private let count: Int
@@ -332,23 +376,32 @@ package final class WindowPrefetcher: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var thread = pthread_t()
-    /// A mapped cell, or a free slot (`index` -1).
+    /// The state of a slot's cell (``Mode/copy``; a mapped cell is `ready` once mapped).
+    private enum CellState { case free, copying, ready, failed }
+    /// A held cell, or a free slot (`index` -1).
     private struct Slot {
         var index = -1
         var base: UnsafeMutableRawPointer? = nil
         var length = 0
+        var state = CellState.free
     }
-    /// How many slots there are: the bound (``lookahead`` + 3), with room to spare; when none
-    /// is free the thread maps nothing and the reader maps its own window.
-    private static let slotCount = 2 * (lookahead + 3)
+    /// How many slots there are. Mapped cells: twice the bound, with room to spare (when none is
+    /// free the thread maps nothing and the reader maps its own window). Copied cells: one buffer
+    /// each, the bound.
+    private let slotCount: Int
     // Under `mutex`:
-    /// The mapped cells, in a table allocated once, with the prefetcher: the thread never calls
-    /// malloc or free. (glibc gives a thread that does an arena of its own, 64 MiB of address
-    /// space reserved, 128 MiB while it is made, which `ulimit -v` counts: more than the cells.)
-    private let cells = UnsafeMutablePointer<Slot>.allocate(capacity: WindowPrefetcher.slotCount)
-    /// The next cell the thread maps.
+    /// The cells held.
+    private let cells: UnsafeMutablePointer<Slot>
+    /// (``Mode/copy``) The buffers, `bufferSize` bytes each, slot `i` owning the `i`th; fixed.
+    private let buffers: UnsafeMutableRawPointer?
+    private let bufferSize: Int
+    /// (``Mode/copy``) The map that holds the buffers, from a 2 MiB boundary in it on.
+    private let pool: UnsafeMutableRawPointer?
+    private let poolLength: Int
+    /// (``Mode/map``) The next cell the thread maps.
     private var nextCell = 0
-    /// The cell the thread is populating (outside the mutex), which only it may unmap.
+    /// (``Mode/map``) The cell the thread is populating (outside the mutex), which only it may
+    /// unmap.
     private var populating = -1
     /// Whether the thread is done: it has unmapped its cells and uses this object no more once
     /// it unlocks the mutex.
@@ -356,17 +409,57 @@ package final class WindowPrefetcher: @unchecked Sendable {
     /// (A sum of the bytes touched, stored so that the loads are not optimized away.)
     private var touched: UInt8 = 0
 
-    private init(fd: Int32, count: Int) {
+    private init?(fd: Int32, count: Int, mode: Mode) {
         self.fd = fd
         self.count = count
-        cellCount = (count + WindowPrefetcher.cellSize - 1) / WindowPrefetcher.cellSize
-        cells.initialize(repeating: Slot(), count: WindowPrefetcher.slotCount)
+        self.mode = mode
+        switch mode {
+        case .map:
+            (cellSize, overlap, lookahead) = (8 << 20, 64 << 10, 1)
+            cellBound = lookahead + 3
+            slotCount = 2 * cellBound
+            bufferSize = 0
+            buffers = nil
+            pool = nil
+            poolLength = 0
+        case .copy:
+            (cellSize, overlap, lookahead) = (1 << 20, 16 << 10, 4)
+            // The reader's cell, those ahead, and one the thread may still be copying after the
+            // reader jumped back.
+            cellBound = lookahead + 3
+            slotCount = cellBound
+            bufferSize = cellSize + overlap
+            // In 2 MiB pages where the kernel has them to give (transparent huge pages, which
+            // Debian enables on request): four page faults instead of 1,800 when the buffers are
+            // first written (measured: 2 ms less on the 201 MiB stream), and fewer TLB misses
+            // while the kernel copies into them.
+            let huge = 2 << 20
+            poolLength = (slotCount * bufferSize + huge - 1) / huge * huge + huge
+            let pool = mmap(nil, poolLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let pool, pool != MAP_FAILED else { return nil }
+            self.pool = pool
+            // SAFETY: the first 2 MiB boundary in the pool; `huge` bytes were added for it.
+            let aligned = pool + (huge - Int(bitPattern: UInt(bitPattern: pool)) % huge) % huge
+            #if os(Linux)
+                madvise(aligned, poolLength - huge, MADV_HUGEPAGE)
+            #endif
+            buffers = aligned
+        }
+        cellCount = (count + cellSize - 1) / cellSize
+        cells = UnsafeMutablePointer<Slot>.allocate(capacity: slotCount)
+        cells.initialize(repeating: Slot(), count: slotCount)
+        if let buffers {
+            for i in 0..<slotCount { cells[i].base = buffers + i * bufferSize }
+        }
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
     }
 
     deinit {
-        for i in 0..<WindowPrefetcher.slotCount where cells[i].index >= 0 { munmap(cells[i].base, cells[i].length) }
+        if mode == .map {
+            for i in 0..<slotCount where cells[i].index >= 0 { munmap(cells[i].base, cells[i].length) }
+        }
+        if let pool { munmap(pool, poolLength) }
         cells.deallocate()
         pthread_cond_destroy(wake)
         pthread_mutex_destroy(mutex)
@@ -374,10 +467,12 @@ package final class WindowPrefetcher: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// A prefetcher with its thread running, or nil when the thread cannot be started (the
-    /// reader then maps its own windows).
-    static func start(fd: Int32, count: Int) -> WindowPrefetcher? {
-        let prefetcher = WindowPrefetcher(fd: fd, count: count)
+    /// A prefetcher with its thread running, reading cells in `mode` (nil: the mode
+    /// ``probeMode(fd:count:)`` finds faster for this file), or nil when the thread cannot be
+    /// started (the reader then maps its own windows).
+    static func start(fd: Int32, count: Int, mode: Mode? = nil) -> WindowPrefetcher? {
+        guard let prefetcher = WindowPrefetcher(fd: fd, count: count, mode: mode ?? probeMode(fd: fd, count: count))
+        else { return nil }
         // The generic metadata the thread's code uses (the atomics), instantiated here: an
         // unoptimized build looks it up at run time, and the first lookup allocates. With that
         // and the slot table, the thread never calls malloc (see `cells`).
@@ -403,15 +498,44 @@ package final class WindowPrefetcher: @unchecked Sendable {
         return started == 0 ? prefetcher : nil
     }
 
-    /// Stops the thread: it maps no cell after this returns, unmaps every cell and returns
-    /// (without this thread waiting for it, so that the unmapping overlaps the caller's next
-    /// work; ``waitUntilFinished()`` waits). The reader calls it once, when it is done with
+    /// The faster way to read the file `fd` (`count` bytes, at least 4 MiB): its 2 MiB at a
+    /// 2 MiB-aligned offset in the middle are mapped and one byte of each 4 KiB page touched.
+    /// When the page cache holds them in a 2 MiB folio the kernel enters it with one page-table
+    /// entry (about 10–30 ns a 4 KiB page, measured), and mapping is cheaper than copying; when it
+    /// holds them in small folios it enters each page (about 400 ns a page), and copying is
+    /// cheaper. Over 100 ns a page: ``Mode/copy`` (so also for a file not in the page cache).
+    package static func probeMode(fd: Int32, count: Int) -> Mode {
+        let span = 2 << 20
+        let offset = (count / 2) & ~(span - 1)
+        guard offset + span <= count else { return .copy }
+        var before = timespec()
+        var after = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &before)
+        let p = mmap(nil, span, PROT_READ, MAP_PRIVATE, fd, off_t(offset))
+        guard let p, p != MAP_FAILED else { return .copy }
+        var sum: UInt8 = 0
+        var at = 0
+        while at < span {
+            // SAFETY: at < span, inside the mapping.
+            sum &+= p.load(fromByteOffset: at, as: UInt8.self)
+            at += 4096
+        }
+        clock_gettime(CLOCK_MONOTONIC, &after)
+        munmap(p, span)
+        probeSum.store(sum, ordering: .relaxed)
+        let nanoseconds = (after.tv_sec - before.tv_sec) * 1_000_000_000 + (after.tv_nsec - before.tv_nsec)
+        return nanoseconds < 100 * (span / 4096) ? .map : .copy
+    }
+
+    /// Stops the thread: it reads no cell after this returns, unmaps every mapped cell and
+    /// returns (without this thread waiting for it, so that the unmapping overlaps the caller's
+    /// next work; ``waitUntilFinished()`` waits). The reader calls it once, when it is done with
     /// every buffer it was given. (The thread is detached: nothing joins it, and it frees its
     /// stack itself when it exits, as a process that ends with it still unmapping wants.)
     func stop() {
         pthread_mutex_lock(mutex)
         stopping.store(true, ordering: .relaxed)
-        pthread_cond_signal(wake)
+        pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
         pthread_detach(thread)
     }
@@ -446,12 +570,12 @@ package final class WindowPrefetcher: @unchecked Sendable {
         return Int(g_get_num_processors())
     }
 
-    /// How many cells are mapped now.
+    /// How many cells are held (mapped, or copied or being copied) now.
     var mappedCellCount: Int {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         var n = 0
-        for i in 0..<WindowPrefetcher.slotCount where cells[i].index >= 0 { n += 1 }
+        for i in 0..<slotCount where cells[i].index >= 0 { n += 1 }
         return n
     }
 
@@ -460,7 +584,7 @@ package final class WindowPrefetcher: @unchecked Sendable {
     /// instantiate metadata, which allocates, when the thread runs it in an unoptimized build.)
     private func firstSlot(where test: (Int) -> Bool) -> Int? {
         var i = 0
-        while i < WindowPrefetcher.slotCount {
+        while i < slotCount {
             if test(cells[i].index) { return i }
             i += 1
         }
@@ -471,87 +595,197 @@ package final class WindowPrefetcher: @unchecked Sendable {
     private func slot(_ k: Int) -> Int? { firstSlot { $0 == k } }
 
     private func cellLength(_ k: Int) -> Int {
-        min(count - k * WindowPrefetcher.cellSize, WindowPrefetcher.cellSize + WindowPrefetcher.overlap)
+        min(count - k * cellSize, cellSize + overlap)
     }
 
     /// The cell that holds `offset..<offset + minCount` (clipped to the end of the file): its
-    /// mapping, its first offset and its length; nil when no cell holds it all (the reader maps
-    /// such a read itself) or the cell cannot be mapped. From this call on the reader reads only
-    /// this cell: the thread unmaps the cells before it.
-    func cell(holding offset: Int, minCount: Int) -> (base: UnsafeRawPointer, start: Int, length: Int)? {
-        let k = offset / WindowPrefetcher.cellSize
-        let start = k * WindowPrefetcher.cellSize
+    /// bytes, its first offset and its length. Nil when no cell holds it all or the cell cannot
+    /// be mapped (the reader maps such a read itself); `.some(nil)` when the cell cannot be
+    /// copied (the file is shorter than it was). From this call on the reader reads only this
+    /// cell: the cells before it are unmapped or reused.
+    func cell(holding offset: Int, minCount: Int) -> (base: UnsafeRawPointer, start: Int, length: Int)?? {
+        let k = offset / cellSize
+        let start = k * cellSize
         let length = cellLength(k)
         guard k < cellCount, min(offset + minCount, count) <= start + length else { return nil }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         if k < readerCell.load(ordering: .relaxed) { nextCell = k + 1 }  // (a jump back)
         readerCell.store(k, ordering: .relaxed)
-        pthread_cond_signal(wake)
+        pthread_cond_broadcast(wake)
+        switch mode {
+        case .map:
+            return mappedCell(k).map { .some((UnsafeRawPointer($0), start, length)) }
+        case .copy:
+            return .some(copiedCell(k).map { (UnsafeRawPointer($0), start, length) })
+        }
+    }
+
+    /// (``Mode/map``, under `mutex`) Cell `k`'s mapping, mapped now if the thread has not.
+    private func mappedCell(_ k: Int) -> UnsafeMutableRawPointer? {
         // The thread unmaps the cells the reader has left; the reader unmaps those the thread
         // has not got to yet, and those mapped ahead of where it was before a jump back, so
         // that what stays mapped is bounded even when the thread is not run.
-        for i in 0..<WindowPrefetcher.slotCount {
+        for i in 0..<slotCount {
             let j = cells[i].index
-            if j >= 0 && (j < k - 1 || j > k + WindowPrefetcher.lookahead) && j != populating {
+            if j >= 0 && (j < k - 1 || j > k + lookahead) && j != populating {
                 munmap(cells[i].base, cells[i].length)
                 cells[i] = Slot()
             }
         }
-        if let i = slot(k), let base = cells[i].base { return (UnsafeRawPointer(base), start, length) }
+        if let i = slot(k), let base = cells[i].base { return base }
         guard let free = slot(-1) else { return nil }
-        let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(start))
+        let length = cellLength(k)
+        let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(k * cellSize))
         guard let p, p != MAP_FAILED else { return nil }
-        cells[free] = Slot(index: k, base: p, length: length)
-        return (UnsafeRawPointer(p), start, length)
+        cells[free] = Slot(index: k, base: p, length: length, state: .ready)
+        return p
     }
 
-    /// The thread: maps and populates the cells after the reader's, unmaps those before it,
-    /// sleeps when there is nothing to do.
+    /// (``Mode/copy``, under `mutex`) Cell `k`'s buffer once it is copied: copied now if no
+    /// thread has begun it; while the thread copies it, this thread copies a later cell or waits.
+    /// Nil when the cell cannot be read (the file is shorter than it was).
+    private func copiedCell(_ k: Int) -> UnsafeMutableRawPointer? {
+        while true {
+            if let i = slot(k) {
+                switch cells[i].state {
+                case .ready: return cells[i].base
+                case .failed:
+                    cells[i].index = -1
+                    cells[i].state = .free
+                    return nil
+                case .copying, .free:
+                    if let (j, free) = nextCopy(from: k + 1, reader: k) {
+                        copy(j, into: free)
+                    } else {
+                        pthread_cond_wait(wake, mutex)
+                    }
+                }
+            } else if let free = reusableSlot(reader: k) {
+                copy(k, into: free)
+            } else {
+                pthread_cond_wait(wake, mutex)
+            }
+        }
+    }
+
+    /// (Under `mutex`) A slot whose cell the reader, in cell `reader`, no longer needs nor will
+    /// soon: not `reader` to `reader` + ``lookahead``, nor being copied.
+    private func reusableSlot(reader: Int) -> Int? {
+        var i = 0
+        while i < slotCount {
+            let j = cells[i].index
+            if cells[i].state != .copying && (j < reader || j > reader + lookahead) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// (Under `mutex`) The first cell from `first` to the reader's cell + ``lookahead`` that no
+    /// slot holds, and a slot to copy it into; nil when there is none.
+    private func nextCopy(from first: Int, reader: Int) -> (cell: Int, slot: Int)? {
+        var j = first
+        while j <= reader + lookahead && j < cellCount {
+            if slot(j) == nil {
+                guard let free = reusableSlot(reader: reader) else { return nil }
+                return (j, free)
+            }
+            j += 1
+        }
+        return nil
+    }
+
+    /// (Under `mutex`, which it releases while it copies) Copies cell `k` into slot `i`'s buffer
+    /// with `pread`, marks it ready (or failed) and wakes a thread waiting for it.
+    private func copy(_ k: Int, into i: Int) {
+        let length = cellLength(k)
+        cells[i].index = k
+        cells[i].length = length
+        cells[i].state = .copying
+        // SAFETY: slot i's buffer is `bufferSize` >= `length` bytes, fixed for the prefetcher's
+        // life; while the slot is `copying` no other thread reads or writes it.
+        let base = buffers! + i * bufferSize
+        pthread_mutex_unlock(mutex)
+        var done = 0
+        while done < length {
+            let n = pread(fd, base + done, length - done, off_t(k * cellSize + done))
+            if n > 0 {
+                done += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        pthread_mutex_lock(mutex)
+        cells[i].state = done == length ? .ready : .failed
+        pthread_cond_broadcast(wake)
+    }
+
+    /// The thread: reads the cells after the reader's, releases those before it, sleeps when
+    /// there is nothing to do.
     private func run() {
         pthread_mutex_lock(mutex)
         while !stopping.load(ordering: .relaxed) {
-            let reader = readerCell.load(ordering: .relaxed)
-            // (One at a time, the slot freed under the mutex, unmapped outside it.)
-            if let i = firstSlot(where: { $0 >= 0 && $0 < reader }) {
-                let left = cells[i]
+            if mode == .map ? mapAhead() : copyAhead() { continue }
+            pthread_cond_wait(wake, mutex)
+        }
+        while let i = firstSlot(where: { $0 >= 0 }) {
+            let left = cells[i]
+            cells[i].index = -1
+            cells[i].state = .free
+            if mode == .map {
                 cells[i] = Slot()
                 pthread_mutex_unlock(mutex)
                 munmap(left.base, left.length)
                 pthread_mutex_lock(mutex)
-                continue
             }
-            nextCell = max(nextCell, reader + 1)
-            // (Before the reader's first cell, while it reads the vmdesc at the end of the file,
-            // the cells a reader in cell 0 would have ahead, and cell 0.)
-            if nextCell < cellCount && nextCell <= max(reader, 0) + WindowPrefetcher.lookahead {
-                let k = nextCell
-                nextCell += 1
-                if slot(k) != nil { continue }
-                guard let free = slot(-1) else { continue }
-                let length = cellLength(k)
-                let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(k * WindowPrefetcher.cellSize))
-                guard let p, p != MAP_FAILED else { continue }
-                cells[free] = Slot(index: k, base: p, length: length)
-                populating = k
-                pthread_mutex_unlock(mutex)
-                populate(k, UnsafeRawPointer(p), length)
-                pthread_mutex_lock(mutex)
-                populating = -1
-                continue
-            }
-            pthread_cond_wait(wake, mutex)
         }
-        while let i = firstSlot(where: { $0 >= 0 }) {
+        finished = true
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// (``Mode/copy``, the thread, under `mutex`) Copies the next cell ahead of the reader (from
+    /// cell 0 before its first); false when there is none to copy.
+    private func copyAhead() -> Bool {
+        let reader = max(readerCell.load(ordering: .relaxed), 0)
+        guard let (k, i) = nextCopy(from: reader, reader: reader) else { return false }
+        copy(k, into: i)
+        return true
+    }
+
+    /// (``Mode/map``, the thread, under `mutex`) Unmaps a cell the reader has left, or maps and
+    /// populates the next cell ahead of it; false when there is nothing to do.
+    private func mapAhead() -> Bool {
+        let reader = readerCell.load(ordering: .relaxed)
+        // (One at a time, the slot freed under the mutex, unmapped outside it.)
+        if let i = firstSlot(where: { $0 >= 0 && $0 < reader }) {
             let left = cells[i]
             cells[i] = Slot()
             pthread_mutex_unlock(mutex)
             munmap(left.base, left.length)
             pthread_mutex_lock(mutex)
+            return true
         }
-        finished = true
-        pthread_cond_broadcast(wake)
+        nextCell = max(nextCell, reader + 1)
+        // (Before the reader's first cell, while it reads the vmdesc at the end of the file,
+        // the cells a reader in cell 0 would have ahead, and cell 0.)
+        guard nextCell < cellCount && nextCell <= max(reader, 0) + lookahead else { return false }
+        let k = nextCell
+        nextCell += 1
+        if slot(k) != nil { return true }
+        guard let free = slot(-1) else { return true }
+        let length = cellLength(k)
+        let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(k * cellSize))
+        guard let p, p != MAP_FAILED else { return true }
+        cells[free] = Slot(index: k, base: p, length: length, state: .ready)
+        populating = k
         pthread_mutex_unlock(mutex)
+        populate(k, UnsafeRawPointer(p), length)
+        pthread_mutex_lock(mutex)
+        populating = -1
+        return true
     }
 
     /// Touches one byte of each 4 KiB page of cell `k` (mapped at `base`, `length` bytes), in

@@ -7,7 +7,7 @@ import VMStateAnalysis
 #endif
 
 /// The windows through which the analyzer reads a stream file, with and without the
-/// `WindowPrefetcher` thread that maps the cells of a large file ahead of the reader.
+/// `WindowPrefetcher` thread that maps or copies the cells of a large file ahead of the reader.
 @Suite struct StreamWindowTests {
     /// The byte at `offset` of a pattern file: the 8 bytes at each multiple of 8 hold that
     /// offset, little-endian.
@@ -39,16 +39,26 @@ import VMStateAnalysis
         range.filter { buffer[$0] != patternByte($0) }
     }
 
-    @Test func aLargeFileIsReadThroughPrefetchedCellsAsItIs() throws {
-        let cell = WindowPrefetcher.cellSize
-        let size = WindowPrefetcher.minimumCount + 3 * cell + 4104 * 8
+    /// Both ways of reading cells (mapped, copied), whichever the probe would choose here.
+    @Test(arguments: [WindowPrefetcher.Mode.map, .copy])
+    func aLargeFileIsReadThroughPrefetchedCellsAsItIs(mode: WindowPrefetcher.Mode) throws {
+        let size = WindowPrefetcher.minimumCount + (24 << 20) + 4104 * 8
         let path = try Self.writePatternFile(size: size)
         defer { unlink(path) }
         let bytes = try StreamBytes(contentsOfFile: path)
-        let window = bytes.makeWindow(prefetching: true)
-        let twoProcessors = g_get_num_processors() >= 2
+        let window = bytes.makeWindow(prefetching: true, mode: mode)
+        let twoProcessors = WindowPrefetcher.allowedProcessorCount() >= 2
         #expect(window.isPrefetching == twoProcessors)
-        let bound = WindowPrefetcher.lookahead + 3
+        #expect(window.prefetchMode == (twoProcessors ? mode : nil))
+        let geometry = window.cellGeometry
+        if twoProcessors {
+            let expected = mode == .map ? (8 << 20, 64 << 10, 1, 4) : (1 << 20, 16 << 10, 4, 7)
+            #expect(
+                geometry.map { [$0.cellSize, $0.overlap, $0.lookahead, $0.bound] } == [
+                    expected.0, expected.1, expected.2, expected.3,
+                ])
+        }
+        let (cell, overlap, bound) = geometry.map { ($0.cellSize, $0.overlap, $0.bound) } ?? (8 << 20, 64 << 10, 4)
 
         // As the analysis reads RAM page headers: 8 bytes every 4,104, the window moved only
         // when the next 8 are not in it.
@@ -56,11 +66,11 @@ import VMStateAnalysis
         var pos = 8
         var headers = 0
         var wrong: [Int] = []
-        var mostMapped = 0
+        var mostHeld = 0
         while pos + 8 <= size {
             if pos + 8 > buffer.count {
                 buffer = window.map(at: pos, minCount: 8)
-                mostMapped = max(mostMapped, window.mappedCellCount)
+                mostHeld = max(mostHeld, window.mappedCellCount)
             }
             wrong += Self.mismatches(buffer, pos..<pos + 8)
             headers += 1
@@ -69,15 +79,18 @@ import VMStateAnalysis
         #expect(wrong.isEmpty, "bytes not as written at \(wrong.prefix(8))")
         #expect(headers == (size - 8 - 8) / 4104 + 1)
         if twoProcessors {
-            #expect(mostMapped >= 1 && mostMapped <= bound, "\(mostMapped) cells mapped at once")
+            #expect(mostHeld >= 1 && mostHeld <= bound, "\(mostHeld) cells held at once")
         }
 
         // A record that starts 4 bytes before a cell's end is read from that cell's overlap.
         buffer = window.map(at: 5 * cell - 4, minCount: 16)
         #expect(buffer.count >= 5 * cell + 12)
         #expect(Self.mismatches(buffer, 5 * cell - 4..<5 * cell + 12).isEmpty)
+        // A whole cell and its overlap, read at once from it.
+        buffer = window.map(at: 3 * cell, minCount: cell + overlap)
+        #expect(Self.mismatches(buffer, 3 * cell..<4 * cell + overlap).isEmpty)
         // A read longer than the overlap gets a mapping of its own.
-        let long = WindowPrefetcher.overlap + 8192
+        let long = overlap + 8192
         buffer = window.map(at: 6 * cell - 100, minCount: long)
         #expect(buffer.count >= 6 * cell - 100 + long)
         #expect(Self.mismatches(buffer, 6 * cell - 100..<6 * cell - 100 + long).isEmpty)
@@ -89,6 +102,35 @@ import VMStateAnalysis
         #expect(buffer.count == size)
         #expect(Self.mismatches(buffer, size - 24..<size).isEmpty)
         #expect(window.mappedCellCount <= bound)
+    }
+
+    /// A file cut short while its cells are copied: the cells past its new end come back empty
+    /// (a map of them would raise SIGBUS when read), those before it as they were.
+    @Test func aCopiedCellPastTheEndOfAFileCutShortComesBackEmpty() throws {
+        try #require(WindowPrefetcher.allowedProcessorCount() >= 2, "needs a second processor")
+        let size = WindowPrefetcher.minimumCount + (16 << 20)
+        let path = try Self.writePatternFile(size: size)
+        defer { unlink(path) }
+        let bytes = try StreamBytes(contentsOfFile: path)
+        let window = bytes.makeWindow(prefetching: true, mode: .copy)
+        #expect(window.prefetchMode == .copy)
+        #expect(Self.mismatches(window.map(at: 8, minCount: 8), 8..<16).isEmpty)
+        try #require(truncate(path, off_t(48 << 20)) == 0)
+        let past = window.map(at: (60 << 20) + 8, minCount: 8)
+        #expect(past.count == 0)
+        let before = window.map(at: (40 << 20) + 8, minCount: 4096)
+        #expect(before.count >= (40 << 20) + 8 + 4096)
+        #expect(Self.mismatches(before, (40 << 20) + 8..<(40 << 20) + 8 + 4096).isEmpty)
+    }
+
+    /// The probe maps 2 MiB from the middle of a file: a file too short for that is copied.
+    @Test func theProbeCopiesAFileTooShortToProbe() throws {
+        let path = try Self.writePatternFile(size: 3 << 20)
+        defer { unlink(path) }
+        let fd = open(path, O_RDONLY)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        #expect(WindowPrefetcher.probeMode(fd: fd, count: 3 << 20) == .copy)
     }
 
     /// `sched_getaffinity` or `sched_setaffinity` (GNU functions that Swift's Glibc module
