@@ -15,12 +15,15 @@ import VMStateAnalysis
         UInt8(truncatingIfNeeded: (offset & ~7) >> (8 * (offset & 7)))
     }
 
-    /// Writes a pattern file of `size` bytes (a multiple of 8) under /tmp; returns its path.
+    /// Writes a pattern file of `size` bytes (a multiple of 8) under /tmp, named for this call
+    /// alone (the cases of a parameterized test run at once: two writing one file leave holes
+    /// of zeros in it while the other reads); returns its path.
     static func writePatternFile(size: Int) throws -> String {
-        let path = "/tmp/vmstate-window-\(getpid())-\(size).bin"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var template = Array("/tmp/vmstate-window-\(size)-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         try #require(fd >= 0)
         defer { close(fd) }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let chunk = 1 << 20
         var words = [UInt64](repeating: 0, count: chunk / 8)
         var offset = 0
