@@ -126,6 +126,33 @@ import VMStateAnalysis
         #expect(Self.mismatches(before, (40 << 20) + 8..<(40 << 20) + 8 + 4096).isEmpty)
     }
 
+    /// A copied cell's buffer, indexed by stream offset, starts at the address of the cell's
+    /// copy less the cell's offset: were that copy at an address equal to the offset, the start
+    /// would be address 0, nil, and the buffer empty. Under valgrind, whose maps lie low, the
+    /// buffers were at 88 MiB and `analyze` of a 201 MiB stream failed at cell 88 ("cannot map
+    /// 8 bytes"). No copy lies at a multiple of the cell size, so at no cell's offset, wherever
+    /// the buffers are.
+    @Test func noCopiedCellLiesAtAnAddressEqualToItsOffset() throws {
+        try #require(WindowPrefetcher.allowedProcessorCount() >= 2, "needs a second processor")
+        let size = WindowPrefetcher.minimumCount + (8 << 20)
+        let path = try Self.writePatternFile(size: size)
+        defer { unlink(path) }
+        let bytes = try StreamBytes(contentsOfFile: path)
+        let window = bytes.makeWindow(prefetching: true, mode: .copy)
+        let cell = try #require(window.cellGeometry).cellSize
+        var copies = Set<UInt>()
+        var atCellBoundaries: [UInt] = []
+        for k in 0..<size / cell {
+            let buffer = window.map(at: k * cell + 8, minCount: 8)
+            #expect(Self.mismatches(buffer, k * cell + 8..<k * cell + 16).isEmpty)
+            let copy = UInt(bitPattern: buffer.baseAddress) &+ UInt(k * cell)
+            copies.insert(copy)
+            if copy % UInt(cell) == 0 { atCellBoundaries.append(copy) }
+        }
+        #expect(copies.count > 1)
+        #expect(atCellBoundaries.isEmpty, "copies at \(Set(atCellBoundaries).map { String($0, radix: 16) })")
+    }
+
     /// The probe maps 2 MiB from the middle of a file: a file too short for that is copied.
     /// (Shorter than 2 MiB: a file of 2 MiB or more has 2 MiB from a 2 MiB boundary at or
     /// before its middle, which the probe times, finding `map` where the page cache holds the
