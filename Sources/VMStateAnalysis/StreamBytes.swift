@@ -424,8 +424,8 @@ package final class WindowPrefetcher: @unchecked Sendable {
             poolLength = 0
         case .copy:
             (cellSize, overlap, lookahead) = (1 << 20, 16 << 10, 4)
-            // The reader's cell, those ahead, and one the thread may still be copying after the
-            // reader jumped back.
+            // The reader's cell, those ahead, one the thread may still be copying after the
+            // reader jumped back, and one to spare.
             cellBound = lookahead + 3
             slotCount = cellBound
             bufferSize = cellSize + overlap
