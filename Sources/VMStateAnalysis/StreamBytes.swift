@@ -505,8 +505,9 @@ package final class WindowPrefetcher: @unchecked Sendable {
         return started == 0 ? prefetcher : nil
     }
 
-    /// The faster way to read the file `fd` (`count` bytes, at least 4 MiB): its 2 MiB at a
-    /// 2 MiB-aligned offset in the middle are mapped and one byte of each 4 KiB page touched.
+    /// The faster way to read the file `fd` (`count` bytes): the 2 MiB from the 2 MiB boundary
+    /// at or before its middle are mapped and one byte of each 4 KiB page touched (a file with
+    /// fewer bytes there, shorter than 2 MiB: ``Mode/copy``).
     /// When the page cache holds them in a 2 MiB folio the kernel enters it with one page-table
     /// entry (about 10–30 ns a 4 KiB page, measured), and mapping is cheaper than copying; when it
     /// holds them in small folios it enters each page (about 400 ns a page), and copying is
