@@ -271,6 +271,9 @@ package final class StreamWindow {
     /// How many of the prefetcher's cells are held (mapped or copied) now (0 without one).
     package var mappedCellCount: Int { prefetcher?.mappedCellCount ?? 0 }
 
+    /// The addresses of the prefetcher's copy buffers (none without one, or in map mode).
+    package var copyBufferAddresses: [UInt] { prefetcher?.bufferAddresses ?? [] }
+
     private func unmap() {
         if let mapped { munmap(mapped, mappedLength) }
         mapped = nil
@@ -576,6 +579,12 @@ package final class WindowPrefetcher: @unchecked Sendable {
             }
         #endif
         return Int(g_get_num_processors())
+    }
+
+    /// The addresses of the copy buffers (``Mode/copy``; none in map mode).
+    var bufferAddresses: [UInt] {
+        guard let buffers else { return [] }
+        return (0..<slotCount).map { UInt(bitPattern: buffers + $0 * bufferSize) }
     }
 
     /// How many cells are held (mapped, or copied or being copied) now.

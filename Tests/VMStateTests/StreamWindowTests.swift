@@ -155,8 +155,13 @@ import VMStateAnalysis
             copies.insert(copy)
             if copy % UInt(cell) == 0 { atCellBoundaries.append(copy) }
         }
-        #expect(copies.count > 1)
         #expect(atCellBoundaries.isEmpty, "copies at \(Set(atCellBoundaries).map { String($0, radix: 16) })")
+        // Every buffer, including those the walk did not happen to use (a reader whose thread
+        // is not run copies every cell into one).
+        let buffers = window.copyBufferAddresses
+        #expect(buffers.count == 7)
+        #expect(copies.isSubset(of: buffers))
+        #expect(buffers.allSatisfy { $0 % UInt(cell) != 0 }, "buffers at \(buffers.map { String($0, radix: 16) })")
     }
 
     /// The probe maps 2 MiB from the middle of a file: a file too short for that is copied.
