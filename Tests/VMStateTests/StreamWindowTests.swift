@@ -115,8 +115,8 @@ import VMStateAnalysis
 
     /// A file cut short while its cells are copied: the cells past its new end come back empty
     /// (a map of them would raise SIGBUS when read), those before it as they were.
-    @Test func aCopiedCellPastTheEndOfAFileCutShortComesBackEmpty() throws {
-        try #require(WindowPrefetcher.allowedProcessorCount() >= 2, "needs a second processor")
+    @Test(.enabled(if: WindowPrefetcher.allowedProcessorCount() >= 2, "the prefetcher needs a second processor"))
+    func aCopiedCellPastTheEndOfAFileCutShortComesBackEmpty() throws {
         let size = WindowPrefetcher.minimumCount + (16 << 20)
         let path = try Self.writePatternFile(size: size)
         defer { unlink(path) }
@@ -138,8 +138,8 @@ import VMStateAnalysis
     /// buffers were at 88 MiB and `analyze` of a 201 MiB stream failed at cell 88 ("cannot map
     /// 8 bytes"). No copy lies at a multiple of the cell size, so at no cell's offset, wherever
     /// the buffers are.
-    @Test func noCopiedCellLiesAtAnAddressEqualToItsOffset() throws {
-        try #require(WindowPrefetcher.allowedProcessorCount() >= 2, "needs a second processor")
+    @Test(.enabled(if: WindowPrefetcher.allowedProcessorCount() >= 2, "the prefetcher needs a second processor"))
+    func noCopiedCellLiesAtAnAddressEqualToItsOffset() throws {
         let size = WindowPrefetcher.minimumCount + (8 << 20)
         let path = try Self.writePatternFile(size: size)
         defer { unlink(path) }
