@@ -524,13 +524,8 @@ package final class WindowPrefetcher: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &before)
         let p = mmap(nil, span, PROT_READ, MAP_PRIVATE, fd, off_t(offset))
         guard let p, p != MAP_FAILED else { return .copy }
-        var sum: UInt8 = 0
-        var at = 0
-        while at < span {
-            // SAFETY: at < span, inside the mapping.
-            sum &+= p.load(fromByteOffset: at, as: UInt8.self)
-            at += 4096
-        }
+        // SAFETY: 0..<span is the mapping.
+        let sum = touchPages(p, from: 0, to: span)
         clock_gettime(CLOCK_MONOTONIC, &after)
         munmap(p, span)
         probeSum.store(sum, ordering: .relaxed)
@@ -748,15 +743,16 @@ package final class WindowPrefetcher: @unchecked Sendable {
             pthread_cond_wait(wake, mutex)
         }
         while let i = firstSlot(where: { $0 >= 0 }) {
-            let left = cells[i]
-            cells[i].index = -1
-            cells[i].state = .free
-            if mode == .map {
-                cells[i] = Slot()
-                pthread_mutex_unlock(mutex)
-                munmap(left.base, left.length)
-                pthread_mutex_lock(mutex)
+            if mode == .copy {
+                cells[i].index = -1  // (the slot keeps its buffer)
+                cells[i].state = .free
+                continue
             }
+            let left = cells[i]
+            cells[i] = Slot()
+            pthread_mutex_unlock(mutex)
+            munmap(left.base, left.length)
+            pthread_mutex_lock(mutex)
         }
         finished = true
         pthread_cond_broadcast(wake)
@@ -808,20 +804,30 @@ package final class WindowPrefetcher: @unchecked Sendable {
     /// Touches one byte of each 4 KiB page of cell `k` (mapped at `base`, `length` bytes), in
     /// order, until the reader reaches the cell or the prefetcher stops.
     private func populate(_ k: Int, _ base: UnsafeRawPointer, _ length: Int) {
-        var sum: UInt8 = 0
         var offset = 0
-        while offset < length {
-            if offset & 0xFFFF == 0
-                && (readerCell.load(ordering: .relaxed) >= k || stopping.load(ordering: .relaxed))
-            {
-                break
-            }
-            // SAFETY: offset < length, inside the cell's mapping, which nobody unmaps while it
-            // is `populating`.
+        // (In 64 KiB steps, checking between them.)
+        while offset < length && readerCell.load(ordering: .relaxed) < k && !stopping.load(ordering: .relaxed) {
+            let end = min(offset + 0x10000, length)
+            // SAFETY: offset..<end lies in the cell's mapping, which nobody unmaps while it is
+            // `populating`.
+            touched &+= WindowPrefetcher.touchPages(base, from: offset, to: end)
+            offset = end
+        }
+    }
+
+    /// Loads one byte of each 4 KiB page of `base[start..<end]` (`start` at a page) and returns
+    /// their sum, for the caller to store so that the loads are not optimized away. The caller
+    /// keeps those bytes mapped. (Plain integers and a loop: the prefetching thread calls it, and
+    /// must not make an unoptimized build instantiate generic metadata, which allocates.)
+    private static func touchPages(_ base: UnsafeRawPointer, from start: Int, to end: Int) -> UInt8 {
+        var sum: UInt8 = 0
+        var offset = start
+        while offset < end {
+            // SAFETY: start <= offset < end, inside the caller's mapping.
             sum &+= base.load(fromByteOffset: offset, as: UInt8.self)
             offset += 4096
         }
-        touched &+= sum
+        return sum
     }
 }
 
