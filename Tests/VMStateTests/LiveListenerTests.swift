@@ -84,6 +84,31 @@ import Testing
         #expect(memcmp(target.ram, source.ram, 4 * 4096) == 0 && target.counter.counter == 0x0102_0304)
     }
 
+    /// Connections queued on the listener when the load ends, which the thread has not
+    /// accepted (not run yet, as under load), are accepted then: QEMU's multifd channels are
+    /// connected and have written their magic before its main stream passes the RAM setup, and
+    /// a load that fails or succeeds first must still name multifd. Those that send nothing are
+    /// waited for a second at most.
+    @Test func connectionsQueuedWhenTheLoadEndsAreSeen() throws {
+        let listener = try StreamSocketTests.Listener()
+        var clients: [UnsafeMutablePointer<GSocketConnection>] = []
+        defer { clients.forEach { g_object_unref($0) } }
+        for bytes in [Self.multifdPacket, Array("GET / HTTP/1.0\r\n\r\n".utf8), Self.multifdPacket, []] {
+            let client = try LiveMigrationTests.connect(listener.port)
+            if !bytes.isEmpty { Self.write(client, bytes) }
+            clients.append(client)
+        }
+        let extra = ExtraChannels(listener.listener, main: nil, onThread: false)
+        let start = Date()
+        let seen = extra.stop()
+        try #require(seen.multifd == 2 && seen.others == 2, "\(seen)")
+        #expect(Date().timeIntervalSince(start) < Double(ExtraChannels.drainSeconds) + 1)
+        // Each was closed: its peer reads its end.
+        for client in clients { Self.readUntilClosed(client) }
+        // Nothing queued: stop() returns without accepting.
+        #expect(ExtraChannels(listener.listener, main: nil, onThread: false).stop() == (0, 0))
+    }
+
     /// A multifd channel accepted first (QEMU 10.0 connects its multifd channels before the main
     /// one) is refused at its magic, by every load.
     @Test func aMultifdChannelIsNotAStream() throws {

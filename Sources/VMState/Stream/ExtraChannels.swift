@@ -9,6 +9,13 @@ import CGLib
 /// nobody accepts on would let QEMU's channels connect and queue their pages unread: a QEMU 7.2
 /// source then completes with only the zero pages in the main stream (its non-zero pages travel
 /// on the multifd channels), or stalls once the socket buffers fill.
+///
+/// QEMU has every multifd channel connected, and writing its magic, before the main stream
+/// goes past the RAM section's setup: QEMU 7.2's `ram_save_setup` waits in
+/// `multifd_send_sync_main` for each channel's sync packet, and QEMU 10.0 connects them before
+/// its main stream begins. So a
+/// load that gets that far, and fails or ends before the thread has accepted them (a thread not
+/// yet run, under load), finds them queued on the listener: ``stop()`` accepts those too.
 final class ExtraChannels {
     /// The thread's state: the thread holds one reference; the counts are read after the join.
     final class Worker {
@@ -44,35 +51,113 @@ final class ExtraChannels {
                     g_clear_error(&error)
                     return
                 }
-                // SAFETY: a GSocketConnection is a GIOStream (GObject subclass).
-                let stream = UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self)
-                var magic = [UInt8](repeating: 0, count: 4)
-                var read = 0
-                // Until 4 bytes, the peer's end, or the cancellation at the end of the load.
-                g_input_stream_read_all(g_io_stream_get_input_stream(stream), &magic, 4, &read, cancellable, nil)
-                let word = magic.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-                if read == 4 && word == StreamFormat.multifdMagic {
-                    multifd += 1
+                if startsMultifdChannel(connection) {
                     // A blocked read of the main stream returns at once (its end), and the load
                     // fails, naming multifd (shutdown(2) from another thread wakes recv(2)).
                     if let main { g_socket_shutdown(main, 1, 0, nil) }
-                } else {
-                    others += 1
                 }
-                g_io_stream_close(stream, nil, nil)
-                g_object_unref(connection)
             }
         }
+
+        /// Reads `connection`'s first 4 bytes (waiting up to ``magicTimeout`` seconds: QEMU
+        /// writes a channel's magic as its thread starts), counts it, closes and releases it:
+        /// whether it was a multifd channel.
+        @discardableResult
+        func startsMultifdChannel(_ connection: UnsafeMutablePointer<GSocketConnection>) -> Bool {
+            defer { g_object_unref(connection) }
+            // SAFETY: a GSocketConnection is a GIOStream (GObject subclass); the socket is the
+            // connection's, valid while the connection is.
+            let stream = UnsafeMutableRawPointer(connection).assumingMemoryBound(to: GIOStream.self)
+            g_socket_set_timeout(g_socket_connection_get_socket(connection), ExtraChannels.magicTimeout)
+            var magic = [UInt8](repeating: 0, count: 4)
+            var read = 0
+            // Until 4 bytes, the peer's end, or the timeout.
+            g_input_stream_read_all(g_io_stream_get_input_stream(stream), &magic, 4, &read, nil, nil)
+            g_io_stream_close(stream, nil, nil)
+            let word = magic.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            guard read == 4 && word == StreamFormat.multifdMagic else {
+                others += 1
+                return false
+            }
+            multifd += 1
+            return true
+        }
+
+        /// Accepts and counts the connections queued on the listener now, without waiting for
+        /// more, for up to ``drainSeconds`` (a peer that keeps connecting is cut off there).
+        func acceptQueued() {
+            // The accept's GSocketSource is polled on a main context of this call's own, without
+            // blocking: a connection queued is dispatched, an empty queue dispatches nothing.
+            let context = g_main_context_new()
+            g_main_context_push_thread_default(context)
+            defer {
+                g_main_context_pop_thread_default(context)
+                g_main_context_unref(context)
+            }
+            let deadline = g_get_monotonic_time() + gint64(ExtraChannels.drainSeconds) * 1_000_000
+            while g_get_monotonic_time() < deadline, let connection = Self.acceptIfQueued(listener, context) {
+                startsMultifdChannel(connection)
+            }
+        }
+
+        /// The result of one `g_socket_listener_accept_async`.
+        private final class Accepted {
+            var done = false
+            var connection: UnsafeMutablePointer<GSocketConnection>?
+        }
+
+        /// A connection queued on `listener`, accepted, or nil when none is (or the accept fails).
+        /// `context` is the thread-default main context, iterated here without blocking.
+        private static func acceptIfQueued(
+            _ listener: UnsafeMutablePointer<GSocketListener>, _ context: OpaquePointer?
+        ) -> UnsafeMutablePointer<GSocketConnection>? {
+            let accepted = Accepted()
+            let cancellable = g_cancellable_new()
+            defer { g_object_unref(cancellable) }
+            // SAFETY: the callback owns one reference to `accepted` (passRetained), released
+            // when it runs; it runs on this thread, in an iteration of `context` below, exactly
+            // once (with the connection, or with an error after the cancellation).
+            g_socket_listener_accept_async(
+                listener, cancellable,
+                { source, result, data in
+                    let accepted = Unmanaged<Accepted>.fromOpaque(data!).takeRetainedValue()
+                    // SAFETY: the source object of a g_socket_listener_accept_async is the listener.
+                    let listener = UnsafeMutableRawPointer(source).map {
+                        $0.assumingMemoryBound(to: GSocketListener.self)
+                    }
+                    accepted.connection = g_socket_listener_accept_finish(listener, result, nil, nil)
+                    accepted.done = true
+                }, Unmanaged.passRetained(accepted).toOpaque())
+            // A readable listening socket is dispatched by the first iteration; GTask may hand
+            // the result on through an idle source, dispatched by the next.
+            while !accepted.done && g_main_context_iteration(context, 0) != 0 {}
+            if !accepted.done {
+                g_cancellable_cancel(cancellable)
+                while !accepted.done { g_main_context_iteration(context, 1) }
+            }
+            return accepted.connection
+        }
     }
+
+    /// Seconds a connection's first 4 bytes are waited for.
+    static let magicTimeout: guint = 1
+    /// Seconds ``stop()`` goes on accepting the connections queued at the end of the load (each
+    /// one's read adds up to ``magicTimeout``).
+    static let drainSeconds = 2
 
     private let worker: Worker
     private let thread: UnsafeMutablePointer<GThread>?
 
     /// Starts accepting on `listener` (referenced until ``stop()``); `main` is the socket of
-    /// the source's stream (referenced too). Where no thread can be made, nothing is accepted
-    /// (as before this existed).
-    init(_ listener: UnsafeMutablePointer<GSocketListener>, main: UnsafeMutablePointer<GSocket>?) {
+    /// the source's stream (referenced too). Where no thread can be made, or `onThread` is
+    /// false (tests: a thread that has not run yet), connections are accepted by ``stop()`` only.
+    init(_ listener: UnsafeMutablePointer<GSocketListener>, main: UnsafeMutablePointer<GSocket>?, onThread: Bool = true)
+    {
         worker = Worker(listener, main: main)
+        guard onThread else {
+            thread = nil
+            return
+        }
         // SAFETY: the thread owns one reference to the worker (released when it returns); when no
         // thread could be made, that reference is dropped here.
         let reference = Unmanaged.passRetained(worker)
@@ -85,10 +170,14 @@ final class ExtraChannels {
         if thread == nil { reference.release() }
     }
 
-    /// Stops accepting and waits for the thread: (multifd channels, other connections) seen.
+    /// Stops accepting, waits for the thread (up to ``magicTimeout`` for a connection it is
+    /// reading), then accepts the connections still queued on the listener, without waiting for
+    /// more: (multifd channels, other connections) seen. Call it on the thread that loaded (it
+    /// iterates a main context of its own, pushed as that thread's default while it runs).
     func stop() -> (multifd: Int, others: Int) {
         g_cancellable_cancel(worker.cancellable)
         if let thread { g_thread_join(thread) }
+        worker.acceptQueued()
         return (worker.multifd, worker.others)
     }
 }
