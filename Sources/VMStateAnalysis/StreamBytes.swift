@@ -32,6 +32,8 @@ public final class StreamBytes: @unchecked Sendable {
     /// freed.
     /// (Its thread never frees: glibc would give it an arena of its own, see `WindowPrefetcher`.)
     private var retired: WindowPrefetcher?
+    /// The file's slot in ``ShrunkFileReport`` (-1: not watched).
+    private let watchSlot: Int
 
     /// Opens a file. Throws `StreamFileError` when it cannot be opened or read.
     public init(contentsOfFile path: String) throws(StreamFileError) {
@@ -64,6 +66,7 @@ public final class StreamBytes: @unchecked Sendable {
         }
         self.fd = fd
         count = Int(st.st_size)
+        watchSlot = ShrunkFileReport.watch(fd: fd, size: count, path: path)
     }
 
     /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd.
@@ -107,6 +110,7 @@ public final class StreamBytes: @unchecked Sendable {
         self.origin = origin
         count = bytes.count
         fd = -1
+        watchSlot = -1
         if bytes.isEmpty {
             copied = nil
         } else {
@@ -120,6 +124,7 @@ public final class StreamBytes: @unchecked Sendable {
         retired?.waitUntilFinished()
         if let whole { munmap(UnsafeMutableRawPointer(mutating: whole), count) }
         if let copied { UnsafeMutableRawPointer(mutating: copied).deallocate() }
+        ShrunkFileReport.unwatch(watchSlot)
         if fd >= 0 { close(fd) }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VMStateAnalysis
 
 @main
 struct VMStateCommand: ParsableCommand {
@@ -16,6 +17,10 @@ struct VMStateCommand: ParsableCommand {
 
     static func main() {
         ignoreSIGPIPE()
+        let subcommand = CommandLine.arguments.dropFirst().first.flatMap {
+            ["analyze", "diff", "compat", "schema", "lint"].contains($0) ? " " + $0 : nil
+        }
+        ShrunkFileReport.install(command: "vmstate" + (subcommand ?? ""))
         if Analyze.runPlain(Array(CommandLine.arguments.dropFirst())) { return }
         main(nil)
     }

@@ -315,6 +315,31 @@ struct AnalyzeLargeStreamTests {
         #expect(m.stdout == f.stdout)
     }
 
+    /// A stream file truncated by another program while the tool reads it (a 16 MiB stream:
+    /// mapped, not copied) is bad input named as such, exit status 2, not a SIGBUS: the tool
+    /// has written the first of its `--memory` output (so it has mapped the stream) when the
+    /// file is cut to 0 bytes; the pages it then reads lie past the file's new end.
+    @Test func aStreamFileCutWhileReadIsAnError() throws {
+        let path = temporaryDirectoryPath() + "/vmstate-cut-\(getpid()).bin"
+        defer { unlink(path) }
+        let out = try GeneratedStreamWriter(path: path, blockLength: 16 << 20)
+        let pattern = [UInt8](repeating: 0xa5, count: 4096)
+        try out.put(GeneratedStreamWriter.be64(0x08) + out.blockName + pattern)
+        for page in 1..<4096 { try out.put(GeneratedStreamWriter.be64(UInt64(page) * 4096 | 0x28) + pattern) }
+        let size = try out.finish()
+        var cut = false
+        let r = try Self.runStreaming(kib: 1 << 20, ["analyze", "--memory", path]) { _ in
+            if !cut { cut = truncate(path, 0) == 0 }
+            return true
+        }
+        #expect(cut)
+        #expect(r.signal == 0 && r.status == 2, "signal \(r.signal), status \(r.status)")
+        #expect(
+            String(decoding: r.stderr, as: UTF8.self)
+                == "vmstate analyze: error: \(path): the file became shorter while it was read (\(size) bytes when "
+                + "opened, 0 now): another program truncated or rewrote it\n")
+    }
+
     /// A JSON input (`--vmdesc`, `diff` and `compat` of descriptions) is read whole; one that
     /// cannot be mapped under the limit is bad input with the reason, never a crash.
     @Test func aJSONFileTooLargeToMapIsAnError() throws {
