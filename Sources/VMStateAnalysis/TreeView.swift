@@ -38,13 +38,34 @@ public struct TreeView: Sendable {
     /// the sections read whole before it, and where reading stopped instead of the end of the
     /// stream. The caller reports `failure` itself.
     package func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, write: (String) -> Void) {
-        var lines: [String] = []
-        func flush() {
-            if !lines.isEmpty {
-                write(lines.joined(separator: "\n") + "\n")
-                lines.removeAll(keepingCapacity: true)
+        withoutActuallyEscaping(write) { write in
+            var lines = Lines(write: write)
+            render(analysis, stoppedBy: failure, into: &lines)
+            lines.flush()
+        }
+    }
+
+    /// Lines of the view, handed to `write` in pieces of about 64 KiB as they are made: a dump
+    /// of a 32 MiB buffer (`--max-bytes 0`) is 2 Mi lines, which are never all held at once.
+    private struct Lines {
+        var text = ""
+        let write: (String) -> Void
+
+        mutating func append(_ line: String) {
+            text += line
+            text += "\n"
+            if text.utf8.count >= 1 << 16 { flush() }
+        }
+
+        mutating func flush() {
+            if !text.isEmpty {
+                write(text)
+                text.removeAll(keepingCapacity: true)
             }
         }
+    }
+
+    private func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, into lines: inout Lines) {
         lines.append("QEMU migration stream \(analysis.bytes.origin): format version 3, \(analysis.bytes.count) bytes")
         if let m = analysis.machineType { lines.append("machine type: \(m)") }
         if !analysis.capabilities.isEmpty {
@@ -84,14 +105,12 @@ public struct TreeView: Sendable {
             case .htab:
                 lines.append(head + "  (hash page table, not shown)")
             }
-            flush()
         }
-        flush()
     }
 
     private func pad(_ depth: Int) -> String { String(repeating: " ", count: depth * indentWidth) }
 
-    private func renderRAM(_ ram: RAMSection, into lines: inout [String]) {
+    private func renderRAM(_ ram: RAMSection, into lines: inout Lines) {
         let p = pad(1)
         if let total = ram.totalSize {
             lines.append("\(p)blocks (total 0x\(analysisHex(total, width: 16)), \(analysisHumanSize(total))):")
@@ -108,7 +127,7 @@ public struct TreeView: Sendable {
         lines.append("\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data, \(filled) filled")
     }
 
-    private func renderRecord(_ record: FieldRecord, depth: Int, into lines: inout [String]) {
+    private func renderRecord(_ record: FieldRecord, depth: Int, into lines: inout Lines) {
         let width = min(32, record.members.map(\.name.count).max() ?? 0)
         let typeWidth = min(24, record.members.map { typeLabel($0).count }.max() ?? 0)
         for m in record.members {
@@ -133,7 +152,7 @@ public struct TreeView: Sendable {
         }
     }
 
-    private func renderList(_ items: [FieldValue], depth: Int, into lines: inout [String]) {
+    private func renderList(_ items: [FieldValue], depth: Int, into lines: inout Lines) {
         // Arrays of single bytes read best as a dump.
         let allBytes = items.allSatisfy {
             if case .integer(let b, _) = $0 { return b.count == 1 }
@@ -193,7 +212,7 @@ public struct TreeView: Sendable {
         }
     }
 
-    private func hexDump(_ bytes: [UInt8], depth: Int, into lines: inout [String]) {
+    private func hexDump(_ bytes: [UInt8], depth: Int, into lines: inout Lines) {
         let shown = maxBytes > 0 ? min(bytes.count, maxBytes) : bytes.count
         let offsetWidth = max(4, String(max(bytes.count - 1, 0), radix: 16).count)
         var i = 0

@@ -428,6 +428,23 @@ extension AnalyzeLargeStreamTests {
         // `{`, `"dev (1)": {`, `"buf": "` + 16 Mi hex pairs with spaces between + `"`, `}`, `}`,
         // indented and with newlines: 45 + 3 × 16 Mi − 1 bytes.
         #expect(printed.stdoutCount == 45 + 3 * (16 << 20) - 1)
+        // `--tree --max-bytes 0` dumps it whole, 1 Mi lines of 16 bytes, written as they are
+        // made (the lines held at once took more than the limit: a failed allocation before).
+        // It prints what `--max-bytes 16` prints, with the other 1 Mi - 1 lines of 64 bytes
+        // (`        fffff0: 00 00 ... 00`) in place of the line saying how many bytes are left.
+        let first = try Self.runLimited(kib: 256 << 10, ["analyze", "--tree", "--max-bytes", "16", path])
+        let more = "        ... \((16 << 20) - 16) more bytes (\(16 << 20) in all)\n"
+        #expect(first.status == 0 && first.stdout.hasSuffix(more))
+        var tail: [UInt8] = []
+        let tree = try Self.runStreaming(kib: 256 << 10, ["analyze", "--tree", "--max-bytes", "0", path]) { chunk in
+            tail = Array((tail + chunk).suffix(80))
+            return true
+        }
+        #expect(tree.status == 0 && tree.signal == 0)
+        #expect(tree.stderr.isEmpty)
+        #expect(tree.stdoutCount == first.stdout.utf8.count - more.utf8.count + 64 * ((1 << 20) - 1))
+        let last = "        fffff0: " + Array(repeating: "00", count: 16).joined(separator: " ") + "\n"
+        #expect(String(decoding: tail, as: UTF8.self).hasSuffix("\n" + last))
     }
 }
 
