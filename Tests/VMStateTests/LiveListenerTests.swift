@@ -130,6 +130,29 @@ import Testing
         #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue && result.message == expected)
     }
 
+    /// QEMU 10.0's order: multifd channels connected first, one of them accepted as the
+    /// stream. The load fails at its magic, and the source's other channel, queued or taken by
+    /// the thread, makes the error the one that names the channels, with the magic's inside.
+    @Test func aMultifdChannelFirstAndAnotherAreNamedTogether() throws {
+        let target = try RegistryTests.Machine(fill: false)
+        let destination = try Self.listening(target.registry)
+        let first = try LiveMigrationTests.connect(destination.listener.port)
+        defer { g_object_unref(first) }
+        let second = try LiveMigrationTests.connect(destination.listener.port)
+        defer { g_object_unref(second) }
+        Self.write(second, Self.multifdPacket)
+        Self.write(first, Self.multifdPacket + [UInt8](repeating: 0, count: 24))
+        let result = try #require(destination.wait(seconds: 20), "the load did not end")
+        #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue)
+        #expect(
+            result.message
+                == "the source opened a second connection beside the migration stream, QEMU multifd channels "
+                + "(magic 0x11223344): capability multifd is on, and the RAM pages it sends on those channels are "
+                + "not loaded; turn multifd off on the source (the stream: a QEMU multifd channel, not the migration "
+                + "stream: the source has capability multifd on, which sends the RAM pages on channels of their own; "
+                + "the registry loads one channel (turn multifd off)) (at byte 0)")
+    }
+
     /// Runs scripts/qemu/qemu-live-source.py (`-M pc -m 16`, firmware running, 2 MB/s so that RAM
     /// goes in several passes) into `destination` with `capabilities` on, reading the stopped
     /// source's RAM and CMOS when it completed; QEMU 10.0's inside its chroot.

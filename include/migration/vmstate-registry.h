@@ -183,8 +183,10 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  * completes, its main stream holding only the zero pages, and the load succeeds with the rest of
  * the RAM missing, or both sides stall once the socket buffers fill.) A multifd
  * channel accepted first fails the load at its magic (VMSTATE_ERROR_BAD_STREAM, "a QEMU multifd
- * channel, not the migration stream: ..."). Other extra connections are closed and ignored. A
- * failed accept returns its GError (e.g. G_IO_ERROR_CLOSED). Blocks until the load ends.
+ * channel, not the migration stream: ...", the stream's error in the message above when the
+ * source's other connections are seen). Other extra connections are closed and ignored. A
+ * failed accept returns its GError (e.g. G_IO_ERROR_CLOSED). Blocks until the load ends, and
+ * then while the queued connections are read (above).
  */
 bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *listener, unsigned flags,
                                          GError **error);
