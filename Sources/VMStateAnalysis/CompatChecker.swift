@@ -708,16 +708,23 @@ private struct CompatRun {
         func size(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             try int(o, "size", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
         }
-        // The field's size; for an array with "num" (QEMU 8.1+), element size times num.
+        // The field's size; for an array with "num" (QEMU 8.1+), element size times num. A vmdesc
+        // compared with a -dump-vmstate file gives element sizes too (`DescriptionSet` with
+        // `elementSizes`, as `DescriptionSet.comparable` takes it), and its array's length as
+        // "array_len": e1000e's 5-byte `core.eitr_intr_pending` (QEMU 7.2) is the unused space
+        // of 5 bytes QEMU 10.0 has in its place. (Two vmdescs give whole-array sizes.)
         func totalSize(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             let n = try size(o, side)
-            guard o.contains(key: "num") else { return n }
-            let num = try int(o, "num", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+            let vmdescElementSizes = checker.oldIsVMDesc != checker.newIsVMDesc
+            let countKey =
+                o.contains(key: "num") ? "num" : vmdescElementSizes && o.contains(key: "array_len") ? "array_len" : nil
+            guard let countKey else { return n }
+            let num = try int(o, countKey, side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
             let (total, overflow) = n.multipliedReportingOverflow(by: num)
             guard !overflow, num >= 0 else {
                 throw CompatInputError(
                     location: "\(side) \(path) (field \"\(o["field"]?.stringValue ?? "?")\")",
-                    message: "\"size\" \(n) times \"num\" \(num) is not a size")
+                    message: "\"size\" \(n) times \"\(countKey)\" \(num) is not a size")
             }
             return total
         }

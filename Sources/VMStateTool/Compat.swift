@@ -13,8 +13,8 @@ struct Compat: ParsableCommand {
             version_id lowered, minimum_version_id raised above OLD's version_id, fields \
             missing, renamed, reordered or resized ("unused" space, "unused[N]" in a vmdesc, \
             may be split into fields of the same total size, and the reverse; an array counts \
-            as its "size" times its \
-            "num", which -dump-vmstate of QEMU 8.1 and later writes), subsections missing, \
+            as its "size" times its "num", which -dump-vmstate of QEMU 8.1 and later \
+            writes, or its "array_len" in a vmdesc), subsections missing, \
             nested descriptions missing or renamed. The names QEMU renamed without changing \
             the bytes (the script's tables: sections "ICH9 LPC" and "e1000-82540em", fields \
             such as e1000's "dev", now "parent_obj", ...) count as the same, one old name for \

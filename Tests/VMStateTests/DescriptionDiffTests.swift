@@ -277,6 +277,51 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             ])
     }
 
+    /// OLD (or NEW) a vmdesc and the other side a `-dump-vmstate` file: a vmdesc's array
+    /// ("array_len", element size) is as many bytes as the unused space the other side has in
+    /// its place. QEMU 7.2's e1000e saves `core.itr_intr_pending` (a bool) and
+    /// `core.eitr_intr_pending` (5 bools) where QEMU 10.0 has `VMSTATE_UNUSED(1)` and
+    /// `VMSTATE_UNUSED(5)` (found comparing a 7.2 stream with `-device e1000e` against
+    /// qemu-10.0/dump-vmstate-pc-i440fx-7.2.json: the 5 bools were taken as 1 byte, the 4 bytes
+    /// after them as the rest of the unused space, and the next fields as a field mismatch).
+    @Test func vmdescArrayAgainstUnusedSpace() throws {
+        func vmdesc(_ count: Int) throws -> DescriptionSet {
+            try DescriptionSet(
+                JSONValue(
+                    parsing: """
+                        {"page_size": 4096, "devices": [{"name": "0000:00:02.0/e1000e", "instance_id": 0,
+                          "vmsd_name": "e1000e", "version": 1, "fields": [
+                          {"name": "core.itr_intr_pending", "type": "bool", "size": 1},
+                          {"name": "core.eitr_intr_pending", "array_len": \(count), "type": "bool", "size": 1},
+                          {"name": "core.itr_guest_value", "type": "uint32", "size": 4},
+                          {"name": "core.eitr_guest_value", "array_len": 5, "type": "uint32", "size": 4},
+                          {"name": "core.vet", "type": "uint16", "size": 2}]}]}
+                        """), label: "vmdesc", elementSizes: true)
+        }
+        var eitrGuestValue = CompatRuleTests.field("core.eitr_guest_value", 4).objectValue!
+        eitrGuestValue["num"] = 5
+        let dump = try DescriptionSet(
+            CompatRuleTests.section(
+                "e1000e", version: 1,
+                fields: [
+                    CompatRuleTests.field("unused", 1), CompatRuleTests.field("unused", 5),
+                    CompatRuleTests.field("core.itr_guest_value", 4), .object(eitrGuestValue),
+                    CompatRuleTests.field("core.vet", 2),
+                ]), label: "dump")
+        func check(_ old: DescriptionSet, _ new: DescriptionSet) throws -> CompatReport {
+            let (o, n, _) = DescriptionSet.comparable(old, new, labels: ("OLD", "NEW"))
+            var checker = CompatChecker()
+            checker.oldIsVMDesc = old.format == .vmdesc
+            checker.newIsVMDesc = new.format == .vmdesc
+            return try checker.check(old: o.document, new: n.document)
+        }
+        #expect(try check(vmdesc(5), dump).findings == [])
+        #expect(try check(dump, vmdesc(5)).findings == [])
+        // Four bools do not fill five bytes: the bytes after them no longer line up.
+        #expect(try check(vmdesc(4), dump).findings.map(\.kind) == [.unusedSize])
+        #expect(try check(dump, vmdesc(4)).findings.map(\.kind) == [.unusedSize])
+    }
+
     @Test func usageErrorExits64() throws {
         guard Tool.path != nil else { return }
         let r = try Tool.run(["compat", "OLD.json"])
