@@ -1341,13 +1341,17 @@ public struct DescriptionSet: Sendable {
                 }
                 // A conditional field counts as saved when the save's next field of its name
                 // is like it (the same size, or the same nested description): PCIDevice has two
-                // conditional "config" fields, 256 and 4096 bytes, and a save writes one.
+                // conditional "config" fields, 256 and 4096 bytes, and a save writes one. A
+                // -dump-vmstate size of 0 is a field whose VMStateInfo decides how many bytes it
+                // writes (pci_bridge's conditional "shpc"): any size the save wrote is like it.
                 let next = savedLeft[name]?.first
                 if fo["field_exists"]?.boolValue == true {
                     guard let next else { continue }
                     let nested = fo["Description"]?.objectValue?["name"]
                     let alike =
-                        nested != nil ? nested == next["Description"]?.objectValue?["name"] : fo["size"] == next["size"]
+                        nested != nil
+                        ? nested == next["Description"]?.objectValue?["name"]
+                        : fo["size"] == next["size"] || fo["size"]?.int64Value == 0
                     if !alike { continue }
                 }
                 if next != nil { savedLeft[name] = savedLeft[name]!.dropFirst() }

@@ -322,6 +322,36 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         #expect(try check(dump, vmdesc(4)).findings.map(\.kind) == [.unusedSize])
     }
 
+    /// A conditional field whose `-dump-vmstate` size is 0 (its VMStateInfo decides how many
+    /// bytes it writes) is the field a vmdesc saved under its name, whatever size that was:
+    /// pci_bridge's `shpc` (QEMU 7.2 wrote 160 bytes for `-device pci-bridge`; found comparing
+    /// such a stream with qemu-10.0/dump-vmstate-pc-i440fx-7.2.json, where the field was left
+    /// out as not saved: compat said NEW has no further fields, diff "only in A").
+    @Test func conditionalFieldOfSizeZeroIsTheSavedOne() throws {
+        let vmdesc = try DescriptionSet(
+            JSONValue(
+                parsing: """
+                    {"page_size": 4096, "devices": [{"name": "0000:00:02.0/pci_bridge", "instance_id": 0,
+                      "vmsd_name": "pci_bridge", "version": 1, "fields": [
+                      {"name": "bus", "type": "uint8", "size": 1},
+                      {"name": "shpc", "type": "shpc", "size": 160}]}]}
+                    """), label: "vmdesc", elementSizes: true)
+        let dump = try DescriptionSet(
+            CompatRuleTests.section(
+                "pci_bridge", version: 1,
+                fields: [CompatRuleTests.field("bus", 1), CompatRuleTests.field("shpc", 0, exists: true)]),
+            label: "dump")
+        for (old, new) in [(vmdesc, dump), (dump, vmdesc)] {
+            let (o, n, notes) = DescriptionSet.comparable(old, new, labels: ("OLD", "NEW"))
+            var checker = CompatChecker()
+            checker.oldIsVMDesc = old.format == .vmdesc
+            checker.newIsVMDesc = new.format == .vmdesc
+            let report = try checker.check(old: o.document, new: n.document)
+            #expect(report.findings == [])
+            #expect(StreamDiff(descriptions: o, n, notes: notes).differences == [])
+        }
+    }
+
     @Test func usageErrorExits64() throws {
         guard Tool.path != nil else { return }
         let r = try Tool.run(["compat", "OLD.json"])
