@@ -1173,7 +1173,8 @@ public struct DescriptionSet: Sendable {
 
     /// Two sets made comparable. Same format: unchanged. A vmdesc against a `-dump-vmstate`
     /// file: both keyed by description name (QEMU keys `-dump-vmstate` by device class, a
-    /// vmdesc by section idstr); only the descriptions both have are kept (`notes` say how
+    /// vmdesc by section idstr; of several classes with the name, `bestMatch`); only the
+    /// descriptions both have are kept (`notes` say how
     /// many were left out, and which); and the `-dump-vmstate` side is reduced to what a save
     /// at the vmdesc's versions writes: fields added after that version, conditional fields
     /// (`field_exists`) and subsections the vmdesc did not save are dropped, field versions set to 0 (a vmdesc
@@ -1187,9 +1188,9 @@ public struct DescriptionSet: Sendable {
         let (dumpIsA, dump, saved) = a.format == .dumpVMState ? (true, a, b) : (false, b, a)
         let dumpLabel = dumpIsA ? labels.0 : labels.1, savedLabel = dumpIsA ? labels.1 : labels.0
         var savedOut = saved
-        var byName: [String: Entry] = [:]
+        var byName: [String: [Entry]] = [:]
         for e in dump.entries {
-            if let n = e.descriptionName, byName[n] == nil { byName[n] = e }
+            if let n = e.descriptionName { byName[n, default: []].append(e) }
         }
         var dumpOut = dump
         dumpOut.entries = []
@@ -1199,10 +1200,11 @@ public struct DescriptionSet: Sendable {
         var missing: [String] = []
         var used = Set<String>()
         for e in savedOut.entries {
-            guard let name = e.descriptionName, var d = byName[name] else {
+            guard let name = e.descriptionName, let candidates = byName[name] else {
                 missing.append(e.key)
                 continue
             }
+            var d = bestMatch(candidates, for: e)
             used.insert(name)
             var s = e
             s.value = mergeElementNames(e.value, keeping: fieldNames(in: d.value))
@@ -1230,6 +1232,32 @@ public struct DescriptionSet: Sendable {
             "compared by description name; \(savedLabel) is a vmdesc, what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)"
         )
         return dumpIsA ? (dumpOut, savedOut, notes) : (savedOut, dumpOut, notes)
+    }
+
+    /// Of the `-dump-vmstate` entries whose description has the saved entry's name, the one
+    /// with most of the saved entry's top-level field names, then fewest others (the first on
+    /// ties). QEMU gives device classes of other layouts one description name: `vga` is
+    /// isa-vga's VGA state (`latch`, `sr_index`, ...) and VGA's, pci-vga's and secondary-vga's
+    /// PCI device (`dev`, `vga`); `ne2000` is ne2k_isa's (`ne2000`) and ne2k_pci's (`dev`,
+    /// `ne2000`).
+    static func bestMatch(_ candidates: [Entry], for saved: Entry) -> Entry {
+        func topLevelNames(_ e: Entry) -> Set<String> {
+            let fields = e.value["Description"]?.objectValue?["Fields"]?.arrayValue ?? []
+            return Set(fields.compactMap { $0.objectValue?["field"]?.stringValue })
+        }
+        let savedNames = topLevelNames(saved)
+        // Most names in common, then fewest names the save does not have.
+        func score(_ e: Entry) -> (Int, Int) {
+            let names = topLevelNames(e)
+            return (savedNames.intersection(names).count, -names.subtracting(savedNames).count)
+        }
+        var best = candidates[0]
+        var bestScore = score(best)
+        for c in candidates.dropFirst() {
+            let s = score(c)
+            if s > bestScore { (best, bestScore) = (c, s) }
+        }
+        return best
     }
 
     /// Every field name in a `-dump-vmstate` entry, nested descriptions and subsections included.

@@ -352,6 +352,54 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         }
     }
 
+    /// A vmdesc against a `-dump-vmstate` file where several device classes have the saved
+    /// description's name: the class whose fields the save has. QEMU 7.2's `-device isa-vga`
+    /// saves `vga` as `latch`, `sr_index`, ...; the first class of QEMU 10.0's dump with the
+    /// description `vga` is pci-vga (`dev`, `vga`); ne2k_isa's `ne2000` has the field `ne2000`,
+    /// ne2k_pci's `dev` and `ne2000` (found comparing QEMU 7.2 `-M isapc` and `-device
+    /// isa-vga` streams with qemu-10.0/dump-vmstate-pc-i440fx-7.2.json: field mismatches
+    /// `latch`/`dev` and `ne2000`/`dev`, and ne2k_pci's minimum version).
+    @Test func sameDescriptionNameInSeveralClasses() throws {
+        let vmdesc = try DescriptionSet(
+            JSONValue(
+                parsing: """
+                    {"page_size": 4096, "devices": [
+                      {"name": "vga", "instance_id": 0, "vmsd_name": "vga", "version": 2, "fields": [
+                        {"name": "latch", "type": "uint32", "size": 4},
+                        {"name": "sr_index", "type": "uint8", "size": 1}]},
+                      {"name": "ne2000", "instance_id": 0, "vmsd_name": "ne2000", "version": 2, "fields": [
+                        {"name": "ne2000", "type": "uint8", "size": 1}]}]}
+                    """), label: "vmdesc", elementSizes: true)
+        func entry(_ name: String, _ version: Int, _ minimum: Int, _ fields: [(String, Int)]) -> String {
+            let f = fields.map {
+                #"{"field": "\#($0.0)", "version_id": 0, "field_exists": false, "size": \#($0.1)}"#
+            }
+            return """
+                {"Name": "\(name)", "version_id": \(version), "minimum_version_id": \(minimum),
+                 "Description": {"name": "\(name)", "version_id": \(version), "minimum_version_id": \(minimum),
+                 "Fields": [\(f.joined(separator: ", "))]}}
+                """
+        }
+        let dump = try DescriptionSet(
+            JSONValue(
+                parsing: """
+                    {"vmschkmachine": {"Name": "pc-i440fx-7.2"},
+                     "pci-vga": \(entry("vga", 2, 2, [("dev", 4), ("vga", 8)])),
+                     "ne2k_pci": \(entry("ne2000", 3, 3, [("dev", 4), ("ne2000", 1)])),
+                     "isa-vga": \(entry("vga", 2, 2, [("latch", 4), ("sr_index", 1)])),
+                     "ne2k_isa": \(entry("ne2000", 2, 2, [("ne2000", 1)]))}
+                    """), label: "dump")
+        for (old, new) in [(vmdesc, dump), (dump, vmdesc)] {
+            let (o, n, notes) = DescriptionSet.comparable(old, new, labels: ("OLD", "NEW"))
+            var checker = CompatChecker()
+            checker.oldIsVMDesc = old.format == .vmdesc
+            checker.newIsVMDesc = new.format == .vmdesc
+            let report = try checker.check(old: o.document, new: n.document)
+            #expect(report.findings == [])
+            #expect(StreamDiff(descriptions: o, n, notes: notes).differences == [])
+        }
+    }
+
     @Test func usageErrorExits64() throws {
         guard Tool.path != nil else { return }
         let r = try Tool.run(["compat", "OLD.json"])
