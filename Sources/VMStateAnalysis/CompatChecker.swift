@@ -1174,13 +1174,13 @@ public struct DescriptionSet: Sendable {
     /// Two sets made comparable. Same format: unchanged. A vmdesc against a `-dump-vmstate`
     /// file: both keyed by description name (QEMU keys `-dump-vmstate` by device class, a
     /// vmdesc by section idstr; of several classes with the name, `bestMatch`); only the
-    /// descriptions both have are kept (`notes` say how
-    /// many were left out, and which); and the `-dump-vmstate` side is reduced to what a save
-    /// at the vmdesc's versions writes: fields added after that version, conditional fields
-    /// (`field_exists`) and subsections the vmdesc did not save are dropped, field versions set to 0 (a vmdesc
-    /// has none), `minimum_version_id` dropped when `dropMinimum` (the other side has none to
-    /// compare with), and vmdesc names like `config[0]` (one entry per array element) merged
-    /// back to `config`.
+    /// descriptions both have are kept (`notes` say how many were left out, and which); and the
+    /// `-dump-vmstate` side is reduced to what a save at the vmdesc's versions writes: fields
+    /// added after that version, conditional fields (`field_exists`) and subsections the vmdesc
+    /// did not save are dropped, field versions set to 0 (a vmdesc has none),
+    /// `minimum_version_id` dropped when the `-dump-vmstate` side is `a` (for `compat`, `a` is
+    /// the side that saves: the vmdesc that loads has none to compare with), and vmdesc names
+    /// like `config[0]` (one entry per array element) merged back to `config`.
     public static func comparable(_ a: DescriptionSet, _ b: DescriptionSet, labels: (String, String) = ("A", "B"))
         -> (DescriptionSet, DescriptionSet, notes: [String])
     {

@@ -136,6 +136,11 @@ struct Compat: ParsableCommand {
                 // Whole-array sizes: two vmdescs show what each save wrote.
                 oldJSON = try loadDescriptionSet(old, label: "OLD", elementSizes: false).document
                 newJSON = try loadDescriptionSet(new, label: "NEW", elementSizes: false).document
+            } else if reverse {
+                // The side that saves first: the -dump-vmstate side keeps its minimum_version_id
+                // only where the side that loads has one (a vmdesc has none).
+                let (n, o, ns) = DescriptionSet.comparable(newSet, oldSet, labels: ("NEW", "OLD"))
+                (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             } else {
                 let (o, n, ns) = DescriptionSet.comparable(oldSet, newSet, labels: ("OLD", "NEW"))
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)

@@ -241,6 +241,30 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         #expect(dumps.status == 0 && dumps.stdout == "compatible: state saved by OLD loads into NEW\n")
     }
 
+    /// `--reverse` checks the other direction as if OLD and NEW were given the other way round:
+    /// `compat --reverse STREAM DUMP` finds what `compat DUMP STREAM` finds (it reported every
+    /// description's minimum_version_id as missing in the stream's vmdesc, which has none).
+    @Test func compatReverseWithAVMDesc() throws {
+        guard Tool.path != nil else { return }
+        func problems(_ args: [String]) throws -> [JSONValue] {
+            let r = try Tool.run(["compat", "--json"] + args)
+            #expect(r.status <= 1, "\(args): \(r.stderr)")
+            return try JSONValue(parsing: Array(r.stdout.utf8)).arrayValue!.map { p in
+                // The messages name the sides by their places on the command line.
+                var o = p.objectValue!
+                o["message"] = nil
+                return .object(o)
+            }
+        }
+        for (stream, dump) in [
+            (Self.stream72, Self.dump72), (Self.stream10, Self.dump10), (Self.stream72, Self.dump10),
+        ] {
+            let reversed = try problems(["--reverse", stream, dump])
+            #expect(reversed == (try problems([dump, stream])), "\(stream) \(dump)")
+            #expect(!reversed.contains { $0["kind"] == "entry-missing" })
+        }
+    }
+
     /// A NEW -dump-vmstate whose minimum_version_id is above the version a stream was saved at.
     @Test func compatChecksNEWsMinimumAgainstTheSavedVersion() throws {
         var doc = try TestPaths.readJSON(Self.dump72)
