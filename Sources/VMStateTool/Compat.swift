@@ -37,8 +37,10 @@ struct Compat: ParsableCommand {
             variable array that was empty when saved has no vmdesc entry: against an OLD \
             -dump-vmstate it shows as a field NEW lacks, and a NEW field after an OLD \
             vmdesc's last one is a warning, not a problem.) Against a \
-            -dump-vmstate file, sections are matched by description name and only the \
-            descriptions both sides have are compared (warnings list the others); two vmdescs \
+            -dump-vmstate file, sections are matched by description name (of the device \
+            classes of one name, isa-vga's and VGA's "vga", with the one whose fields the \
+            save has) and only the descriptions both sides have are compared (warnings list \
+            the others); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
             has no minimum_version_id, so that rule is not checked then, and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version (else a warning). \
