@@ -7,9 +7,9 @@ usage: script-expected.py ANALYZE_MIGRATION_PY STREAM.bin [SCRIPT ARGS...]
 1. The script finds the vmdesc as the first '{' after the last zero byte of the file's last
    10 MiB, and checks that byte 0x06 is 5 bytes before it ("No Debug Migration device found"
    otherwise). When the vmdesc's be32 length holds the byte '{' after its last zero byte
-   (0x0001ad7b, 0x00007bf4), the script stops there. The copy run here takes the 0x06 whose
-   length reaches exactly to the end of the file instead (the same record, where the script
-   finds it).
+   (0x0001ad7b, 0x00007bf4), the script stops there. The copy of the stream given to the
+   script has spaces after its JSON (which JSON allows), its length counting them, until the
+   length holds no '{' after its last zero byte.
 2. QEMU 7.2's configuration section may end with subsections (configuration/uuid with the
    validate-uuid capability, configuration/capabilities with x-ignore-shared,
    configuration/target-page-bits); both versions of the script read the section of a
@@ -18,8 +18,8 @@ usage: script-expected.py ANALYZE_MIGRATION_PY STREAM.bin [SCRIPT ARGS...]
    x-ignore-shared each RAM block's be64 address (which the script reads only when the
    capability is in the vmdesc's "configuration").
 
-Neither change touches what the script prints for the stream: it prints no configuration
-and not where it found the vmdesc. `vmstate analyze` prints for such streams what this
+Neither change touches what the script prints for the stream: it prints no configuration,
+not where it found the vmdesc, and the vmdesc as JSON it has parsed. `vmstate analyze` prints for such streams what this
 prints (Tests/Fixtures/README.md).
 """
 import json
@@ -28,15 +28,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-
-PATCH_AFTER = "        jsonpos = data.find(b'{', nulpos)\n"
-PATCH = (
-    "        for k in range(len(data) - 5, -1, -1):\n"
-    "            if data[k] == 6 and int.from_bytes(data[k + 1:k + 5], 'big') == len(data) - k - 5:\n"
-    "                jsonpos = k + 5\n"
-    "                break\n"
-)
-
 
 def vmdesc_at_end(data):
     for k in range(len(data) - 5, -1, -1):
@@ -94,22 +85,36 @@ def drop_block_addresses(data, pos):
     return data
 
 
+def pad_vmdesc(data):
+    """The stream with spaces after its vmdesc JSON, counted in the vmdesc's be32 length, until
+    the length's bytes hold no '{' after their last zero byte (none when they hold none)."""
+    for k in range(len(data) - 5, -1, -1):
+        if data[k] == 6 and struct.unpack_from('>I', data, k + 1)[0] == len(data) - k - 5:
+            break
+    else:
+        sys.exit('script-expected.py: no vmdesc at the end of the stream')
+    length = len(data) - k - 5
+
+    def brace_after_zero(n):
+        b = struct.pack('>I', n)
+        return b'{' in b[b.rfind(b'\0') + 1:]
+
+    spaces = 0
+    while brace_after_zero(length + spaces):
+        spaces += 1
+    return data[:k + 1] + struct.pack('>I', length + spaces) + data[k + 5:] + b' ' * spaces
+
+
 def main():
     script, stream = sys.argv[1], sys.argv[2]
-    with open(script) as f:
-        text = f.read()
-    if PATCH_AFTER not in text:
-        sys.exit('script-expected.py: the script does not look for the vmdesc as expected')
     with open(stream, 'rb') as f:
         data, _ = drop_configuration_subsections(f.read())
+    data = pad_vmdesc(data)
     with tempfile.TemporaryDirectory() as d:
-        copy = os.path.join(d, 'analyze-migration.py')
-        with open(copy, 'w') as f:
-            f.write(text.replace(PATCH_AFTER, PATCH_AFTER + PATCH, 1))
         rewritten = os.path.join(d, 'stream.bin')
         with open(rewritten, 'wb') as f:
             f.write(data)
-        sys.exit(subprocess.run([sys.executable, copy] + sys.argv[3:] + ['-f', rewritten]).returncode)
+        sys.exit(subprocess.run([sys.executable, script] + sys.argv[3:] + ['-f', rewritten]).returncode)
 
 
 if __name__ == '__main__':
