@@ -708,16 +708,23 @@ private struct CompatRun {
         func size(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             try int(o, "size", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
         }
-        // The field's size; for an array with "num" (QEMU 8.1+), element size times num.
+        // The field's size; for an array with "num" (QEMU 8.1+), element size times num. A vmdesc
+        // compared with a -dump-vmstate file gives element sizes too (`DescriptionSet` with
+        // `elementSizes`, as `DescriptionSet.comparable` takes it), and its array's length as
+        // "array_len": e1000e's 5-byte `core.eitr_intr_pending` (QEMU 7.2) is the unused space
+        // of 5 bytes QEMU 10.0 has in its place. (Two vmdescs give whole-array sizes.)
         func totalSize(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             let n = try size(o, side)
-            guard o.contains(key: "num") else { return n }
-            let num = try int(o, "num", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+            let vmdescElementSizes = checker.oldIsVMDesc != checker.newIsVMDesc
+            let countKey =
+                o.contains(key: "num") ? "num" : vmdescElementSizes && o.contains(key: "array_len") ? "array_len" : nil
+            guard let countKey else { return n }
+            let num = try int(o, countKey, side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
             let (total, overflow) = n.multipliedReportingOverflow(by: num)
             guard !overflow, num >= 0 else {
                 throw CompatInputError(
                     location: "\(side) \(path) (field \"\(o["field"]?.stringValue ?? "?")\")",
-                    message: "\"size\" \(n) times \"num\" \(num) is not a size")
+                    message: "\"size\" \(n) times \"\(countKey)\" \(num) is not a size")
             }
             return total
         }
@@ -1166,13 +1173,14 @@ public struct DescriptionSet: Sendable {
 
     /// Two sets made comparable. Same format: unchanged. A vmdesc against a `-dump-vmstate`
     /// file: both keyed by description name (QEMU keys `-dump-vmstate` by device class, a
-    /// vmdesc by section idstr); only the descriptions both have are kept (`notes` say how
-    /// many were left out, and which); and the `-dump-vmstate` side is reduced to what a save
-    /// at the vmdesc's versions writes: fields added after that version, conditional fields
-    /// (`field_exists`) and subsections the vmdesc did not save are dropped, field versions set to 0 (a vmdesc
-    /// has none), `minimum_version_id` dropped when `dropMinimum` (the other side has none to
-    /// compare with), and vmdesc names like `config[0]` (one entry per array element) merged
-    /// back to `config`.
+    /// vmdesc by section idstr; of several classes with the name, `bestMatch`); only the
+    /// descriptions both have are kept (`notes` say how many were left out, and which); and the
+    /// `-dump-vmstate` side is reduced to what a save at the vmdesc's versions writes: fields
+    /// added after that version, conditional fields (`field_exists`) and subsections the vmdesc
+    /// did not save are dropped, field versions set to 0 (a vmdesc has none),
+    /// `minimum_version_id` dropped when the `-dump-vmstate` side is `a` (for `compat`, `a` is
+    /// the side that saves: the vmdesc that loads has none to compare with), and vmdesc names
+    /// like `config[0]` (one entry per array element) merged back to `config`.
     public static func comparable(_ a: DescriptionSet, _ b: DescriptionSet, labels: (String, String) = ("A", "B"))
         -> (DescriptionSet, DescriptionSet, notes: [String])
     {
@@ -1180,9 +1188,9 @@ public struct DescriptionSet: Sendable {
         let (dumpIsA, dump, saved) = a.format == .dumpVMState ? (true, a, b) : (false, b, a)
         let dumpLabel = dumpIsA ? labels.0 : labels.1, savedLabel = dumpIsA ? labels.1 : labels.0
         var savedOut = saved
-        var byName: [String: Entry] = [:]
+        var byName: [String: [Entry]] = [:]
         for e in dump.entries {
-            if let n = e.descriptionName, byName[n] == nil { byName[n] = e }
+            if let n = e.descriptionName { byName[n, default: []].append(e) }
         }
         var dumpOut = dump
         dumpOut.entries = []
@@ -1192,10 +1200,11 @@ public struct DescriptionSet: Sendable {
         var missing: [String] = []
         var used = Set<String>()
         for e in savedOut.entries {
-            guard let name = e.descriptionName, var d = byName[name] else {
+            guard let name = e.descriptionName, let candidates = byName[name] else {
                 missing.append(e.key)
                 continue
             }
+            var d = bestMatch(candidates, for: e)
             used.insert(name)
             var s = e
             s.value = mergeElementNames(e.value, keeping: fieldNames(in: d.value))
@@ -1223,6 +1232,32 @@ public struct DescriptionSet: Sendable {
             "compared by description name; \(savedLabel) is a vmdesc, what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)"
         )
         return dumpIsA ? (dumpOut, savedOut, notes) : (savedOut, dumpOut, notes)
+    }
+
+    /// Of the `-dump-vmstate` entries whose description has the saved entry's name, the one
+    /// with most of the saved entry's top-level field names, then fewest others (the first on
+    /// ties). QEMU gives device classes of other layouts one description name: `vga` is
+    /// isa-vga's VGA state (`latch`, `sr_index`, ...) and VGA's, pci-vga's and secondary-vga's
+    /// PCI device (`dev`, `vga`); `ne2000` is ne2k_isa's (`ne2000`) and ne2k_pci's (`dev`,
+    /// `ne2000`).
+    static func bestMatch(_ candidates: [Entry], for saved: Entry) -> Entry {
+        func topLevelNames(_ e: Entry) -> Set<String> {
+            let fields = e.value["Description"]?.objectValue?["Fields"]?.arrayValue ?? []
+            return Set(fields.compactMap { $0.objectValue?["field"]?.stringValue })
+        }
+        let savedNames = topLevelNames(saved)
+        // Most names in common, then fewest names the save does not have.
+        func score(_ e: Entry) -> (Int, Int) {
+            let names = topLevelNames(e)
+            return (savedNames.intersection(names).count, -names.subtracting(savedNames).count)
+        }
+        var best = candidates[0]
+        var bestScore = score(best)
+        for c in candidates.dropFirst() {
+            let s = score(c)
+            if s > bestScore { (best, bestScore) = (c, s) }
+        }
+        return best
     }
 
     /// Every field name in a `-dump-vmstate` entry, nested descriptions and subsections included.
@@ -1334,13 +1369,17 @@ public struct DescriptionSet: Sendable {
                 }
                 // A conditional field counts as saved when the save's next field of its name
                 // is like it (the same size, or the same nested description): PCIDevice has two
-                // conditional "config" fields, 256 and 4096 bytes, and a save writes one.
+                // conditional "config" fields, 256 and 4096 bytes, and a save writes one. A
+                // -dump-vmstate size of 0 is a field whose VMStateInfo decides how many bytes it
+                // writes (pci_bridge's conditional "shpc"): any size the save wrote is like it.
                 let next = savedLeft[name]?.first
                 if fo["field_exists"]?.boolValue == true {
                     guard let next else { continue }
                     let nested = fo["Description"]?.objectValue?["name"]
                     let alike =
-                        nested != nil ? nested == next["Description"]?.objectValue?["name"] : fo["size"] == next["size"]
+                        nested != nil
+                        ? nested == next["Description"]?.objectValue?["name"]
+                        : fo["size"] == next["size"] || fo["size"]?.int64Value == 0
                     if !alike { continue }
                 }
                 if next != nil { savedLeft[name] = savedLeft[name]!.dropFirst() }

@@ -13,8 +13,8 @@ struct Compat: ParsableCommand {
             version_id lowered, minimum_version_id raised above OLD's version_id, fields \
             missing, renamed, reordered or resized ("unused" space, "unused[N]" in a vmdesc, \
             may be split into fields of the same total size, and the reverse; an array counts \
-            as its "size" times its \
-            "num", which -dump-vmstate of QEMU 8.1 and later writes), subsections missing, \
+            as its "size" times its "num", which -dump-vmstate of QEMU 8.1 and later \
+            writes, or its "array_len" in a vmdesc), subsections missing, \
             nested descriptions missing or renamed. The names QEMU renamed without changing \
             the bytes (the script's tables: sections "ICH9 LPC" and "e1000-82540em", fields \
             such as e1000's "dev", now "parent_obj", ...) count as the same, one old name for \
@@ -37,8 +37,10 @@ struct Compat: ParsableCommand {
             variable array that was empty when saved has no vmdesc entry: against an OLD \
             -dump-vmstate it shows as a field NEW lacks, and a NEW field after an OLD \
             vmdesc's last one is a warning, not a problem.) Against a \
-            -dump-vmstate file, sections are matched by description name and only the \
-            descriptions both sides have are compared (warnings list the others); two vmdescs \
+            -dump-vmstate file, sections are matched by description name (of the device \
+            classes of one name, isa-vga's and VGA's "vga", with the one whose fields the \
+            save has) and only the descriptions both sides have are compared (warnings list \
+            the others); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
             has no minimum_version_id, so that rule is not checked then, and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version (else a warning). \
@@ -136,6 +138,11 @@ struct Compat: ParsableCommand {
                 // Whole-array sizes: two vmdescs show what each save wrote.
                 oldJSON = try loadDescriptionSet(old, label: "OLD", elementSizes: false).document
                 newJSON = try loadDescriptionSet(new, label: "NEW", elementSizes: false).document
+            } else if reverse {
+                // The side that saves first: the -dump-vmstate side keeps its minimum_version_id
+                // only where the side that loads has one (a vmdesc has none).
+                let (n, o, ns) = DescriptionSet.comparable(newSet, oldSet, labels: ("NEW", "OLD"))
+                (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             } else {
                 let (o, n, ns) = DescriptionSet.comparable(oldSet, newSet, labels: ("OLD", "NEW"))
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)

@@ -35,11 +35,33 @@ import VMState
         try check(TestPaths.qemuFixtures + "/" + name, expected: "analyze.json")
     }
 
-    /// Streams neither script reads: a QEMU 10.0 mapped-ram file, a QEMU 7.2 stream with the
-    /// x-ignore-shared capability.
-    @Test(arguments: [TestPaths.qemu10Fixtures + "/mapped-ram", TestPaths.qemuFixtures + "/x-ignore-shared"])
+    /// Streams neither script reads: a QEMU 10.0 mapped-ram file, QEMU 7.2 streams with the
+    /// x-ignore-shared or validate-uuid capability (configuration subsections), a QEMU 7.2
+    /// stream whose vmdesc length holds a '{' where the scripts look for the vmdesc.
+    @Test(arguments: [
+        TestPaths.qemu10Fixtures + "/mapped-ram", TestPaths.qemuFixtures + "/x-ignore-shared",
+        TestPaths.streams + "/validate-uuid", TestPaths.streams + "/isapc-vmdesc-brace",
+    ])
     func unreadableByScriptMatchesHandChecked(_ dir: String) throws {
         try check(dir, expected: "analyze-expected.json")
+    }
+
+    /// QEMU's scripts take the first '{' after the file's last zero byte for the vmdesc's start.
+    /// Here the vmdesc's be32 length is 0x00007bf4: that '{' is its third byte, and both scripts
+    /// stop ("No Debug Migration device found"). The vmdesc is the record whose length reaches
+    /// the end of the file.
+    @Test func vmdescLengthHoldingABrace() throws {
+        let path = TestPaths.streams + "/isapc-vmdesc-brace/stream.bin"
+        let bytes = try TestPaths.readBytes(path)
+        let location = try StreamAnalysis.locateVMDesc(StreamBytes(contentsOfFile: path))
+        #expect(location.jsonOffset + location.jsonLength == bytes.count)
+        #expect(Array(bytes[location.markerOffset..<location.jsonOffset]) == [0x06, 0x00, 0x00, 0x7B, 0xF4])
+        let lastZero = try #require(bytes.lastIndex(of: 0))
+        #expect(bytes[lastZero...].firstIndex(of: UInt8(ascii: "{")) == location.markerOffset + 3)
+        // The uuid of `-uuid` in the validate-uuid stream's configuration section is read.
+        let uuid = try StreamAnalysis(
+            path: TestPaths.streams + "/validate-uuid/stream.bin", options: .init(recordPages: false))
+        #expect(uuid.machineType == "pc-i440fx-7.2")
     }
 
     @Test func q35DevicesDescriptionMatchesScript() throws {

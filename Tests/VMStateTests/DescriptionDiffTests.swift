@@ -241,6 +241,30 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         #expect(dumps.status == 0 && dumps.stdout == "compatible: state saved by OLD loads into NEW\n")
     }
 
+    /// `--reverse` checks the other direction as if OLD and NEW were given the other way round:
+    /// `compat --reverse STREAM DUMP` finds what `compat DUMP STREAM` finds (it reported every
+    /// description's minimum_version_id as missing in the stream's vmdesc, which has none).
+    @Test func compatReverseWithAVMDesc() throws {
+        guard Tool.path != nil else { return }
+        func problems(_ args: [String]) throws -> [JSONValue] {
+            let r = try Tool.run(["compat", "--json"] + args)
+            #expect(r.status <= 1, "\(args): \(r.stderr)")
+            return try JSONValue(parsing: Array(r.stdout.utf8)).arrayValue!.map { p in
+                // The messages name the sides by their places on the command line.
+                var o = p.objectValue!
+                o["message"] = nil
+                return .object(o)
+            }
+        }
+        for (stream, dump) in [
+            (Self.stream72, Self.dump72), (Self.stream10, Self.dump10), (Self.stream72, Self.dump10),
+        ] {
+            let reversed = try problems(["--reverse", stream, dump])
+            #expect(reversed == (try problems([dump, stream])), "\(stream) \(dump)")
+            #expect(!reversed.contains { $0["kind"] == "entry-missing" })
+        }
+    }
+
     /// A NEW -dump-vmstate whose minimum_version_id is above the version a stream was saved at.
     @Test func compatChecksNEWsMinimumAgainstTheSavedVersion() throws {
         var doc = try TestPaths.readJSON(Self.dump72)
@@ -275,6 +299,129 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             report.warnings == [
                 "section \"piix4_pm\", description \"memory hotplug state\", field \"devs\": NEW reads this field after OLD's last saved field; OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks it (not loadable)"
             ])
+    }
+
+    /// OLD (or NEW) a vmdesc and the other side a `-dump-vmstate` file: a vmdesc's array
+    /// ("array_len", element size) is as many bytes as the unused space the other side has in
+    /// its place. QEMU 7.2's e1000e saves `core.itr_intr_pending` (a bool) and
+    /// `core.eitr_intr_pending` (5 bools) where QEMU 10.0 has `VMSTATE_UNUSED(1)` and
+    /// `VMSTATE_UNUSED(5)` (found comparing a 7.2 stream with `-device e1000e` against
+    /// qemu-10.0/dump-vmstate-pc-i440fx-7.2.json: the 5 bools were taken as 1 byte, the 4 bytes
+    /// after them as the rest of the unused space, and the next fields as a field mismatch).
+    @Test func vmdescArrayAgainstUnusedSpace() throws {
+        func vmdesc(_ count: Int) throws -> DescriptionSet {
+            try DescriptionSet(
+                JSONValue(
+                    parsing: """
+                        {"page_size": 4096, "devices": [{"name": "0000:00:02.0/e1000e", "instance_id": 0,
+                          "vmsd_name": "e1000e", "version": 1, "fields": [
+                          {"name": "core.itr_intr_pending", "type": "bool", "size": 1},
+                          {"name": "core.eitr_intr_pending", "array_len": \(count), "type": "bool", "size": 1},
+                          {"name": "core.itr_guest_value", "type": "uint32", "size": 4},
+                          {"name": "core.eitr_guest_value", "array_len": 5, "type": "uint32", "size": 4},
+                          {"name": "core.vet", "type": "uint16", "size": 2}]}]}
+                        """), label: "vmdesc", elementSizes: true)
+        }
+        var eitrGuestValue = CompatRuleTests.field("core.eitr_guest_value", 4).objectValue!
+        eitrGuestValue["num"] = 5
+        let dump = try DescriptionSet(
+            CompatRuleTests.section(
+                "e1000e", version: 1,
+                fields: [
+                    CompatRuleTests.field("unused", 1), CompatRuleTests.field("unused", 5),
+                    CompatRuleTests.field("core.itr_guest_value", 4), .object(eitrGuestValue),
+                    CompatRuleTests.field("core.vet", 2),
+                ]), label: "dump")
+        func check(_ old: DescriptionSet, _ new: DescriptionSet) throws -> CompatReport {
+            let (o, n, _) = DescriptionSet.comparable(old, new, labels: ("OLD", "NEW"))
+            var checker = CompatChecker()
+            checker.oldIsVMDesc = old.format == .vmdesc
+            checker.newIsVMDesc = new.format == .vmdesc
+            return try checker.check(old: o.document, new: n.document)
+        }
+        #expect(try check(vmdesc(5), dump).findings == [])
+        #expect(try check(dump, vmdesc(5)).findings == [])
+        // Four bools do not fill five bytes: the bytes after them no longer line up.
+        #expect(try check(vmdesc(4), dump).findings.map(\.kind) == [.unusedSize])
+        #expect(try check(dump, vmdesc(4)).findings.map(\.kind) == [.unusedSize])
+    }
+
+    /// A conditional field whose `-dump-vmstate` size is 0 (its VMStateInfo decides how many
+    /// bytes it writes) is the field a vmdesc saved under its name, whatever size that was:
+    /// pci_bridge's `shpc` (QEMU 7.2 wrote 160 bytes for `-device pci-bridge`; found comparing
+    /// such a stream with qemu-10.0/dump-vmstate-pc-i440fx-7.2.json, where the field was left
+    /// out as not saved: compat said NEW has no further fields, diff "only in A").
+    @Test func conditionalFieldOfSizeZeroIsTheSavedOne() throws {
+        let vmdesc = try DescriptionSet(
+            JSONValue(
+                parsing: """
+                    {"page_size": 4096, "devices": [{"name": "0000:00:02.0/pci_bridge", "instance_id": 0,
+                      "vmsd_name": "pci_bridge", "version": 1, "fields": [
+                      {"name": "bus", "type": "uint8", "size": 1},
+                      {"name": "shpc", "type": "shpc", "size": 160}]}]}
+                    """), label: "vmdesc", elementSizes: true)
+        let dump = try DescriptionSet(
+            CompatRuleTests.section(
+                "pci_bridge", version: 1,
+                fields: [CompatRuleTests.field("bus", 1), CompatRuleTests.field("shpc", 0, exists: true)]),
+            label: "dump")
+        for (old, new) in [(vmdesc, dump), (dump, vmdesc)] {
+            let (o, n, notes) = DescriptionSet.comparable(old, new, labels: ("OLD", "NEW"))
+            var checker = CompatChecker()
+            checker.oldIsVMDesc = old.format == .vmdesc
+            checker.newIsVMDesc = new.format == .vmdesc
+            let report = try checker.check(old: o.document, new: n.document)
+            #expect(report.findings == [])
+            #expect(StreamDiff(descriptions: o, n, notes: notes).differences == [])
+        }
+    }
+
+    /// A vmdesc against a `-dump-vmstate` file where several device classes have the saved
+    /// description's name: the class whose fields the save has. QEMU 7.2's `-device isa-vga`
+    /// saves `vga` as `latch`, `sr_index`, ...; the first class of QEMU 10.0's dump with the
+    /// description `vga` is pci-vga (`dev`, `vga`); ne2k_isa's `ne2000` has the field `ne2000`,
+    /// ne2k_pci's `dev` and `ne2000` (found comparing QEMU 7.2 `-M isapc` and `-device
+    /// isa-vga` streams with qemu-10.0/dump-vmstate-pc-i440fx-7.2.json: field mismatches
+    /// `latch`/`dev` and `ne2000`/`dev`, and ne2k_pci's minimum version).
+    @Test func sameDescriptionNameInSeveralClasses() throws {
+        let vmdesc = try DescriptionSet(
+            JSONValue(
+                parsing: """
+                    {"page_size": 4096, "devices": [
+                      {"name": "vga", "instance_id": 0, "vmsd_name": "vga", "version": 2, "fields": [
+                        {"name": "latch", "type": "uint32", "size": 4},
+                        {"name": "sr_index", "type": "uint8", "size": 1}]},
+                      {"name": "ne2000", "instance_id": 0, "vmsd_name": "ne2000", "version": 2, "fields": [
+                        {"name": "ne2000", "type": "uint8", "size": 1}]}]}
+                    """), label: "vmdesc", elementSizes: true)
+        func entry(_ name: String, _ version: Int, _ minimum: Int, _ fields: [(String, Int)]) -> String {
+            let f = fields.map {
+                #"{"field": "\#($0.0)", "version_id": 0, "field_exists": false, "size": \#($0.1)}"#
+            }
+            return """
+                {"Name": "\(name)", "version_id": \(version), "minimum_version_id": \(minimum),
+                 "Description": {"name": "\(name)", "version_id": \(version), "minimum_version_id": \(minimum),
+                 "Fields": [\(f.joined(separator: ", "))]}}
+                """
+        }
+        let dump = try DescriptionSet(
+            JSONValue(
+                parsing: """
+                    {"vmschkmachine": {"Name": "pc-i440fx-7.2"},
+                     "pci-vga": \(entry("vga", 2, 2, [("dev", 4), ("vga", 8)])),
+                     "ne2k_pci": \(entry("ne2000", 3, 3, [("dev", 4), ("ne2000", 1)])),
+                     "isa-vga": \(entry("vga", 2, 2, [("latch", 4), ("sr_index", 1)])),
+                     "ne2k_isa": \(entry("ne2000", 2, 2, [("ne2000", 1)]))}
+                    """), label: "dump")
+        for (old, new) in [(vmdesc, dump), (dump, vmdesc)] {
+            let (o, n, notes) = DescriptionSet.comparable(old, new, labels: ("OLD", "NEW"))
+            var checker = CompatChecker()
+            checker.oldIsVMDesc = old.format == .vmdesc
+            checker.newIsVMDesc = new.format == .vmdesc
+            let report = try checker.check(old: o.document, new: n.document)
+            #expect(report.findings == [])
+            #expect(StreamDiff(descriptions: o, n, notes: notes).differences == [])
+        }
     }
 
     @Test func usageErrorExits64() throws {
