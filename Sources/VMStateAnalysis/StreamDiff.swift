@@ -10,8 +10,9 @@ import VMState
 // Field-level differences between two migration streams.
 //
 // Sections are matched by idstr and instance id (not by section id, which depends on
-// registration order and differs between QEMU versions). The configuration section's machine
-// type and capabilities come first, as the section "configuration". Within a section, members are matched by name, array elements by
+// registration order and differs between QEMU versions); sections that share both pair up in
+// stream order. The configuration section's machine type and capabilities come first, as the
+// section "configuration". Within a section, members are matched by name, array elements by
 // index. Values compare as they are in the stream (bytes and type). RAM is compared page by
 // page per block; a page a stream does not send counts as zero-filled, which is what the
 // destination's fresh RAM holds.
@@ -179,14 +180,24 @@ public struct StreamDiff: Sendable, Equatable {
                     section: "configuration", instance: 0, field: "capabilities", kind: .changed,
                     a: list(a.capabilities), b: list(b.capabilities)))
         }
-        struct Key: Hashable { var name: String; var instance: UInt32 }
+        // QEMU can send several sections with the same idstr and instance id (isapc's isa-ide
+        // devices all register instance 0): those pair up in stream order, the nth with the nth.
+        struct Key: Hashable { var name: String; var instance: UInt32; var occurrence: Int }
+        func keyed(_ sections: [AnalyzedSection]) -> [(Key, AnalyzedSection)] {
+            var counts: [String: [UInt32: Int]] = [:]
+            return sections.map { s in
+                let n = counts[s.name, default: [:]][s.instanceID, default: 0]
+                counts[s.name, default: [:]][s.instanceID] = n + 1
+                return (Key(name: s.name, instance: s.instanceID, occurrence: n), s)
+            }
+        }
+        let bKeyed = keyed(b.sections)
         var bSections: [Key: AnalyzedSection] = [:]
-        for s in b.sections { bSections[Key(name: s.name, instance: s.instanceID)] = s }
+        for (key, s) in bKeyed { bSections[key] = s }
         var seen = Set<Key>()
         typealias RAMSide = (StreamAnalysis, AnalyzedSection, RAMSection)
         var ramPairs: [(RAMSide?, RAMSide?)] = []
-        for sa in a.sections {
-            let key = Key(name: sa.name, instance: sa.instanceID)
+        for (key, sa) in keyed(a.sections) {
             seen.insert(key)
             guard let sb = bSections[key] else {
                 builder.add(sa, "", .onlyInA, a: sectionSummary(sa), b: nil)
@@ -207,7 +218,7 @@ public struct StreamDiff: Sendable, Equatable {
                 builder.add(sa, "", .changed, a: sectionSummary(sa), b: sectionSummary(sb))
             }
         }
-        for sb in b.sections where !seen.contains(Key(name: sb.name, instance: sb.instanceID)) {
+        for (key, sb) in bKeyed where !seen.contains(key) {
             builder.add(sb, "", .onlyInB, a: nil, b: sectionSummary(sb))
             if case .ram(let r) = sb.content { ramPairs.append((nil, (b, sb, r))) }
         }

@@ -113,6 +113,35 @@ import VMStateAnalysis
         #expect(diff.ram.isEmpty)
     }
 
+    /// QEMU 7.2's isapc stream with three `isa-ide` devices, all sent as instance 0 (sections
+    /// 21, 22 and 26): a byte changed in the first is reported there, and only there. Paired by
+    /// idstr and instance alone, each of A's three was compared with B's last, which hid it.
+    @Test func sectionsSharingIdstrAndInstancePairInStreamOrder() throws {
+        let path = TestPaths.streams + "/isapc-vmdesc-brace/stream.bin"
+        let a = try Self.read(path)
+        let ide = a.sections.filter { $0.name == "isa-ide" }
+        #expect(ide.map(\.instanceID) == [0, 0, 0])
+        guard let first = ide.first, case .device(let record) = first.content,
+            let bus = record.members.first(where: { $0.name == "bus" }), case .record(let busRecord) = bus.value,
+            let unit = busRecord.members.first(where: { $0.name == "unit" })
+        else {
+            Issue.record("no isa-ide bus/unit")
+            return
+        }
+        #expect(try StreamDiff(a, try Self.read(path)).isEqual)
+        var data = try TestPaths.readBytes(path)
+        let old = data[unit.offset]
+        data[unit.offset] ^= 1
+        let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
+        let diff = try StreamDiff(a, b)
+        #expect(
+            diff.differences == [
+                StreamDifference(
+                    section: "isa-ide", instance: 0, field: "bus/unit", kind: .changed, a: "0x" + hex(old, digits: 2),
+                    b: "0x" + hex(old ^ 1, digits: 2))
+            ])
+    }
+
     @Test func singleChangedPage() throws {
         let a = try Self.read(Self.bios)
         guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content,
