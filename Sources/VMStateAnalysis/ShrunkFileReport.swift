@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -40,7 +42,7 @@ package enum ShrunkFileReport {
     }()
 
     /// Guards the writing of `slots`.
-    nonisolated(unsafe) private static var lock = pthread_mutex_t()
+    private static let lock = Mutex(())
 
     /// The command's name for the message (`vmstate analyze`), a C string; nil until installed.
     nonisolated(unsafe) private static var command: UnsafeMutablePointer<CChar>?
@@ -51,25 +53,25 @@ package enum ShrunkFileReport {
     /// Watches `fd`, opened at `size` bytes from `path`: the slot to give ``unwatch(_:)``, or -1
     /// when all slots are taken.
     static func watch(fd: Int32, size: Int, path: String) -> Int {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        for i in 0..<capacity where slots[i].fd < 0 {
-            slots[i].path = strdup(path)
-            slots[i].size = size
-            slots[i].fd = fd
-            return i
+        lock.withLock { _ in
+            for i in 0..<capacity where slots[i].fd < 0 {
+                slots[i].path = strdup(path)
+                slots[i].size = size
+                slots[i].fd = fd
+                return i
+            }
+            return -1
         }
-        return -1
     }
 
     /// Stops watching the file of `slot` (from ``watch(fd:size:path:)``; -1 is ignored).
     static func unwatch(_ slot: Int) {
         guard slot >= 0 else { return }
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        slots[slot].fd = -1
-        free(slots[slot].path)
-        slots[slot].path = nil
+        lock.withLock { _ in
+            slots[slot].fd = -1
+            free(slots[slot].path)
+            slots[slot].path = nil
+        }
     }
 
     /// Installs the SIGBUS handler for this process; `command` (`vmstate analyze`) starts the
