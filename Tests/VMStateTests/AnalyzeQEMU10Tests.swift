@@ -58,7 +58,8 @@ import VMState
         #expect(Array(bytes[location.markerOffset..<location.jsonOffset]) == [0x06, 0x00, 0x00, 0x7B, 0xF4])
         let lastZero = try #require(bytes.lastIndex(of: 0))
         #expect(bytes[lastZero...].firstIndex(of: UInt8(ascii: "{")) == location.markerOffset + 3)
-        // The uuid of `-uuid` in the validate-uuid stream's configuration section is read.
+        // The validate-uuid stream is read past its configuration section's uuid subsection
+        // (its output is checked whole by unreadableByScriptMatchesHandChecked).
         let uuid = try StreamAnalysis(
             path: TestPaths.streams + "/validate-uuid/stream.bin", options: .init(recordPages: false))
         #expect(uuid.machineType == "pc-i440fx-7.2")
