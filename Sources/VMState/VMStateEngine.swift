@@ -84,6 +84,7 @@ public enum VMStateEngine {
     /// Loads all of `bytes` into the `opaqueSize`-byte struct at `opaque`, refusing any write
     /// that would leave the struct (or memory the engine allocated), hostile counts and sizes,
     /// and nesting deeper than 64 levels. With `.transactional`, a failure restores the struct.
+    /// An `opaqueSize` of 0 or less is refused (`.failed`): it would bound nothing.
     public static func loadChecked(
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer, size opaqueSize: Int,
         version: Int32? = nil, from bytes: [UInt8], options: LoadOptions = []
@@ -100,6 +101,12 @@ public enum VMStateEngine {
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
         size: Int, version: Int32, options: LoadOptions
     ) throws(VMStateError) {
+        guard size > 0 else {
+            // (A struct of no bytes would leave every write outside any known region, unchecked.)
+            throw VMStateError(
+                .failed, path: vmsd.map { String(cString: $0.pointee.name) } ?? "",
+                reason: "the struct's size must be positive (it bounds the load's writes)", actual: "\(size)")
+        }
         let loadGuard = LoadGuard(transactional: options.contains(.transactional))
         if let opaque { loadGuard.addStruct(opaque, size: size) }
         do throws(VMStateError) {

@@ -253,7 +253,10 @@ extension StreamAnalysis {
         let pageSize = self.pageSize
         let generation = ram.generation
         func key(_ p: RAMPage) -> String { "\(names[Int(p.block)]) (0x\(analysisHex(p.address, width: 16)))" }
-        func value(_ content: RAMPage.Content, _ data: UnsafeRawBufferPointer?, _ writer: inout JSONTextWriter) {
+        let bytes = self.bytes
+        func value(_ content: RAMPage.Content, _ data: UnsafeRawBufferPointer?, _ writer: inout JSONTextWriter)
+            throws(StreamAnalysisError)
+        {
             switch content {
             case .fill(let b):
                 writer.string("Filled with 0x\(analysisHex(UInt64(b), width: 2))")
@@ -261,18 +264,31 @@ extension StreamAnalysis {
                 if let data {
                     writer.hexBytesString(data)
                 } else {
-                    let copy = bytes.copyBytes(at: offset, count: pageSize)
+                    // (The analysis read this page record whole; a short read now means the
+                    // file changed since.)
+                    var copy = [UInt8](repeating: 0, count: pageSize)
+                    let failure = copy.withUnsafeMutableBytes { page -> StreamFileError? in
+                        do throws(StreamFileError) {
+                            try bytes.readExactly(at: offset, into: page)
+                            return nil
+                        } catch { return error }
+                    }
+                    if let failure { throw StreamAnalysisError(offset: offset, message: failure.description) }
                     copy.withUnsafeBytes { writer.hexBytesString($0) }
                 }
             }
         }
         writer.beginObject()
         if !ram.mayRepeatPages {
+            var failure: StreamAnalysisError? = nil
             try scanPages(progress: progress) { record, data in
-                guard record.sectionID == id && record.generation == generation else { return }
+                guard failure == nil, record.sectionID == id && record.generation == generation else { return }
                 writer.key(key(record.page))
-                value(record.page.content, data, &writer)
+                do throws(StreamAnalysisError) { try value(record.page.content, data, &writer) } catch {
+                    failure = error
+                }
             }
+            if let failure { throw failure }
             writer.endObject()
             return
         }
@@ -318,7 +334,7 @@ extension StreamAnalysis {
             }
             for s in order.indices where !dropped[s] {
                 writer.key(key(RAMPage(block: order[s].block, address: order[s].address, content: last[s])))
-                value(last[s], nil, &writer)
+                try value(last[s], nil, &writer)
             }
             if end == Int.max { break }
             cursor = end

@@ -215,6 +215,9 @@ extension StreamAnalysis {
                     } else {
                         let copy = bytes.copyBytes(at: offset, count: pageSize)
                         guard copy.count == pageSize else {
+                            if let shrunk = bytes.shrinkReason() {
+                                throw RAMExtractionError("\(bytes.origin): \(shrunk)")
+                            }
                             throw RAMExtractionError(
                                 "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) is cut short by the end of the stream"
                             )

@@ -165,7 +165,8 @@ public struct StreamAnalysis: Sendable {
             }
             let name = window.map(at: 13, minCount: length)
             guard name.count >= 13 + length else {
-                throw StreamAnalysisError(offset: 13, message: "cannot map the start of \(bytes.origin) into memory")
+                throw StreamAnalysisError(
+                    offset: 13, message: bytes.mapFailure("cannot map the start of \(bytes.origin) into memory"))
             }
             return String(decoding: UnsafeRawBufferPointer(rebasing: name[13..<(13 + length)]), as: UTF8.self)
         }
@@ -189,7 +190,8 @@ public struct StreamAnalysis: Sendable {
                     )
                 }
                 guard buf.count >= 8 else {
-                    throw StreamAnalysisError(offset: 0, message: "cannot map the start of \(bytes.origin) into memory")
+                    throw StreamAnalysisError(
+                        offset: 0, message: bytes.mapFailure("cannot map the start of \(bytes.origin) into memory"))
                 }
                 guard
                     case .record(let header, _) = StreamHeader.Decoder().decode(
@@ -220,7 +222,9 @@ public struct StreamAnalysis: Sendable {
             throw StreamAnalysisError(
                 offset: location.jsonOffset,
                 message:
-                    "cannot map the vmdesc (\(location.jsonLength) bytes at offset \(location.jsonOffset)) of \(bytes.origin) into memory"
+                    bytes.mapFailure(
+                        "cannot map the vmdesc (\(location.jsonLength) bytes at offset \(location.jsonOffset)) of \(bytes.origin) into memory"
+                    )
             )
         }
         let json = try typedThrows(StreamAnalysisError.self) {
@@ -253,7 +257,8 @@ public struct StreamAnalysis: Sendable {
                 guard n - lowest <= 0 || buf.count == n else {
                     throw StreamAnalysisError(
                         offset: lowest,
-                        message: "cannot map the last \(n - lowest) bytes of \(bytes.origin) into memory")
+                        message: bytes.mapFailure(
+                            "cannot map the last \(n - lowest) bytes of \(bytes.origin) into memory"))
                 }
                 // JSON text never contains the byte 0x06, so walking back from the end, the first
                 // 0x06 whose length field reaches exactly to the end of the file is the marker.
@@ -440,7 +445,7 @@ private struct SectionReader {
     @inline(never) mutating func moveWindow(_ n: Int) throws(StreamAnalysisError) {
         buf = window.map(at: pos, minCount: n)
         if n > buf.count - pos {
-            throw error("cannot map \(n) bytes of \(bytes.origin) at offset \(pos) into memory")
+            throw error(bytes.mapFailure("cannot map \(n) bytes of \(bytes.origin) at offset \(pos) into memory"))
         }
     }
 

@@ -184,6 +184,42 @@ public final class StreamBytes: @unchecked Sendable {
         return done
     }
 
+    /// Reads exactly `buffer.count` bytes at `offset` into `buffer`, like
+    /// ``readBytes(at:into:)``. Throws `StreamFileError` when fewer are there: with no
+    /// operation and ``shrinkReason()`` when the file became shorter, else operation "read" and
+    /// the system's error or "the file ends at byte N".
+    package func readExactly(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(StreamFileError) {
+        let got = readBytes(at: offset, into: buffer)
+        guard got < buffer.count else { return }
+        let failure = errno
+        if let shrunk = shrinkReason() { throw StreamFileError(path: origin, operation: "", reason: shrunk) }
+        let reason =
+            offset + got < count
+            ? String(cString: strerror(failure))
+            : "the file ends at byte \(count), \(buffer.count) bytes were needed at offset \(offset)"
+        throw StreamFileError(path: origin, operation: "read", reason: reason)
+    }
+
+    /// When the file is now shorter than when it was opened (another program truncated or
+    /// rewrote it, as QEMU's `file:` migration and `exec:cat > FILE` do): `the file became
+    /// shorter while it was read (N bytes when opened, M now): another program truncated or
+    /// rewrote it`, the words ``ShrunkFileReport`` uses for the SIGBUS of a mapped read. Nil
+    /// otherwise, and for bytes held in memory. Readers call it when a read comes back short
+    /// or a window cannot be mapped, to say why.
+    package func shrinkReason() -> String? {
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) < count else { return nil }
+        return
+            "the file became shorter while it was read (\(count) bytes when opened, \(st.st_size) now): another program truncated or rewrote it"
+    }
+
+    /// The message for a window that could not be mapped (or copied): `PATH: ` and
+    /// ``shrinkReason()`` when the file became shorter, else `otherwise`.
+    package func mapFailure(_ otherwise: @autoclosure () -> String) -> String {
+        shrinkReason().map { "\(origin): \($0)" } ?? otherwise()
+    }
+
     /// All the bytes, the file mapped whole on first use; valid while this object is alive.
     /// Throws `StreamFileError` (operation "map") when the file cannot be mapped whole (as
     /// under a `ulimit -v` smaller than the file: the analysis uses ``makeWindow()`` instead).
@@ -840,7 +876,8 @@ package final class WindowPrefetcher: @unchecked Sendable {
 public struct StreamFileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file.
     public var path: String
-    /// "open", "stat", "read" or "map".
+    /// "open", "stat", "read" or "map"; empty when the file changed while it was read (the
+    /// reason says how).
     public var operation: String
     /// The system's explanation (strerror).
     public var reason: String
@@ -852,6 +889,8 @@ public struct StreamFileError: Error, Sendable, Equatable, CustomStringConvertib
         self.reason = reason
     }
 
-    /// `cannot OPERATION PATH: REASON`.
-    public var description: String { "cannot \(operation) \(path): \(reason)" }
+    /// `cannot OPERATION PATH: REASON`, or `PATH: REASON` with no operation.
+    public var description: String {
+        operation.isEmpty ? "\(path): \(reason)" : "cannot \(operation) \(path): \(reason)"
+    }
 }

@@ -403,8 +403,10 @@ private func compareRAM(
         filled.deallocate()
     }
     var fillByte: UInt8? = nil
-    func isFilled(_ bytes: StreamBytes?, _ offset: Int, _ v: UInt8) -> Bool {
-        guard let bytes, bytes.readBytes(at: offset, into: pageA) == pageSize else { return false }
+    func isFilled(_ bytes: StreamBytes?, _ offset: Int, _ v: UInt8) throws(StreamFileError) -> Bool {
+        guard let bytes else { return false }
+        // (The analysis read this page record whole; a short read now means the file changed.)
+        try bytes.readExactly(at: offset, into: pageA)
         if fillByte != v {
             filled.initializeMemory(as: UInt8.self, repeating: v)
             fillByte = v
@@ -412,17 +414,17 @@ private func compareRAM(
         // SAFETY: both buffers hold pageSize initialized bytes.
         return memcmp(pageA.baseAddress!, filled.baseAddress!, pageSize) == 0
     }
-    func same(_ x: RAMPage.Content, _ y: RAMPage.Content) -> Bool {
+    func same(_ x: RAMPage.Content, _ y: RAMPage.Content) throws(StreamFileError) -> Bool {
         switch (x, y) {
         case (.fill(let u), .fill(let v)): return u == v
-        case (.fill(let u), .data(let o)): return isFilled(bBytes, o, u)
-        case (.data(let o), .fill(let v)): return isFilled(aBytes, o, v)
+        case (.fill(let u), .data(let o)): return try isFilled(bBytes, o, u)
+        case (.data(let o), .fill(let v)): return try isFilled(aBytes, o, v)
         case (.data(let o1), .data(let o2)):
             guard let aBytes, let bBytes else { return false }
-            let n = aBytes.readBytes(at: o1, into: pageA)
-            guard bBytes.readBytes(at: o2, into: pageB) == n else { return false }
-            // SAFETY: both buffers hold n bytes just read.
-            return memcmp(pageA.baseAddress!, pageB.baseAddress!, n) == 0
+            try aBytes.readExactly(at: o1, into: pageA)
+            try bBytes.readExactly(at: o2, into: pageB)
+            // SAFETY: both buffers hold pageSize bytes just read.
+            return memcmp(pageA.baseAddress!, pageB.baseAddress!, pageSize) == 0
         }
     }
     // Both indexes together, page by page; progress over the second half, by entries read.
@@ -472,7 +474,7 @@ private func compareRAM(
                 progress(progressBase + half + Int(Double(consumed) / Double(entries) * Double(progressSpan - half)))
                 nextReport = consumed + reportEvery
             }
-            if same(sa, sb) { continue }
+            if try same(sa, sb) { continue }
             pageCount += 1
             if let r = open, r.upperBound + UInt64(pageSize) == address {
                 open = r.lowerBound...address

@@ -340,6 +340,41 @@ struct AnalyzeLargeStreamTests {
                 + "opened, 0 now): another program truncated or rewrote it\n")
     }
 
+    /// `diff` reads again the pages it compares (`pread`, after both streams' analyses and
+    /// page indexes): a stream cut in between is an error that names it, never its missing pages
+    /// reported as differences (they were, as 1023 "pages differ", with exit status 1).
+    @Test func aStreamCutBeforeItsPagesAreComparedIsAnError() throws {
+        let base = temporaryDirectoryPath() + "/vmstate-diffcut-\(getpid())"
+        let pathA = base + "-a.bin", pathB = base + "-b.bin"
+        defer {
+            unlink(pathA)
+            unlink(pathB)
+        }
+        var size = 0
+        for path in [pathA, pathB] {
+            let out = try GeneratedStreamWriter(path: path, blockLength: 4 << 20)
+            let pattern = [UInt8](repeating: 0x5a, count: 4096)
+            try out.put(GeneratedStreamWriter.be64(0x08) + out.blockName + pattern)
+            for page in 1..<1024 { try out.put(GeneratedStreamWriter.be64(UInt64(page) * 4096 | 0x28) + pattern) }
+            size = try out.finish()
+        }
+        let a = try StreamAnalysis(path: pathA), b = try StreamAnalysis(path: pathB)
+        #expect(try StreamDiff(a, b).isEqual)
+        // Progress runs to 2 × (size of A + size of B): the page scans fill the first half, the
+        // comparison the second. B is cut once the comparison has begun.
+        var cut = false
+        let error = #expect(throws: StreamFileError.self) {
+            _ = try StreamDiff(a, b) { done in
+                if !cut && done > 2 * size { cut = truncate(pathB, 4096) == 0 }
+            }
+        }
+        #expect(cut)
+        #expect(
+            error?.description
+                == "\(pathB): the file became shorter while it was read (\(size) bytes when opened, "
+                + "4096 now): another program truncated or rewrote it")
+    }
+
     /// A JSON input (`--vmdesc`, `diff` and `compat` of descriptions) is read whole; one that
     /// cannot be mapped under the limit is bad input with the reason, never a crash.
     @Test func aJSONFileTooLargeToMapIsAnError() throws {

@@ -213,6 +213,45 @@ import VMStateAnalysis
         #expect(analysis.sections.map { "\($0.name) \($0.instanceID)" } == ["uart 3", "uart 4"])
     }
 
+    /// A struct size of 0 would bound nothing (no write lies in a region of no bytes), so it is
+    /// refused; a NULL description or state is an unusable table, as for the one-call
+    /// functions (docs/errors.md, code 12).
+    @Test func cSizeZeroAndNullTablesAreRefused() throws {
+        let reg = vmstate_registry_new()
+        defer { vmstate_registry_free(reg) }
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        func refused(_ call: (UnsafeMutablePointer<UnsafeMutablePointer<GError>?>) -> Bool) -> (Int32, String)? {
+            var error: UnsafeMutablePointer<GError>? = nil
+            guard !call(&error), let error else { return nil }
+            defer { g_error_free(error) }
+            return (error.pointee.code, String(cString: error.pointee.message))
+        }
+        let sized = refused { vmstate_registry_add_sized(reg, "uart", 0, StreamFixtures.counter, counter, 0, $0) }
+        #expect(sized?.0 == Int32(VMSTATE_ERROR_FAILED.rawValue))
+        #expect(sized?.1 == "uart: the struct's size must be positive (it bounds the loads' writes), got 0 (at byte 0)")
+        let input = g_bytes_new(nil, 0)!
+        defer { g_bytes_unref(input) }
+        let checked = refused { vmstate_load_checked(StreamFixtures.counter, counter, 0, 1, input, 0, $0) }
+        #expect(checked?.0 == Int32(VMSTATE_ERROR_FAILED.rawValue))
+        #expect(
+            checked?.1
+                == "str-counter: the struct's size must be positive (it bounds the load's writes), got 0 (at byte 0)")
+        let noTable = refused { vmstate_registry_add(reg, "uart", 0, nil, counter, $0) }
+        #expect(noTable?.0 == Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue))
+        #expect(noTable?.1 == "vmstate_registry_add: NULL VMStateDescription (at byte 0)")
+        let noState = refused { vmstate_registry_add_sized(reg, "uart", 0, StreamFixtures.counter, nil, 8, $0) }
+        #expect(noState?.0 == Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue))
+        #expect(noState?.1 == "vmstate_registry_add_sized: NULL opaque (at byte 0)")
+        #expect(refused { vmstate_registry_add_sized(reg, "uart", 0, StreamFixtures.counter, counter, 16, $0) } == nil)
+        var e2: UnsafeMutablePointer<GError>? = nil
+        let ok2 = vmstate_registry_add_sized(reg, "uart", 1, StreamFixtures.counter, counter, 16, &e2)
+        #expect(ok2, "\(e2.map { String(cString: $0.pointee.message) } ?? "no error")")
+        let ok3 = vmstate_registry_add_sized(reg, "uart", 2, StreamFixtures.counter, counter, 16, nil)
+        #expect(ok3)
+    }
+
     @Test func unmigratableDeviceBlocksTheSave() throws {
         let registry = Registry()
         let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)

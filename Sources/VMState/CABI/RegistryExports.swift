@@ -65,9 +65,14 @@ private func addDevice(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ size: Int?,
     _ layout: QEMUDialect, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> Bool {
-    guard let r = registry(reg), let idstr, let vmsd, let opaque else {
+    guard let r = registry(reg), let idstr else {
         return fail(error, VMStateError(.failed, reason: "\(function): NULL argument"))
     }
+    // (The codes of the one-call functions: a NULL description or state is an unusable table.)
+    guard let vmsd else {
+        return fail(error, VMStateError(.invalidTable, reason: "\(function): NULL VMStateDescription"))
+    }
+    guard let opaque else { return fail(error, VMStateError(.invalidTable, reason: "\(function): NULL opaque")) }
     do throws(VMStateError) {
         // SAFETY: `vmsd` and `opaque` must stay valid while registered (the header's contract, kept as
         // Registry.Device's); a sized load is bounded to `size` bytes of `opaque`.

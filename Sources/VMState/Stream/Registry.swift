@@ -149,16 +149,23 @@ public final class Registry {
     ///     next free one of `idstr`.
     ///   - vmsd: The description; it is planned here, so an unusable table fails now.
     ///   - opaque: The device state; it must stay valid while the registry is used.
-    ///   - size: The size of the struct at `opaque`, when known: loads of this device then never
-    ///     write outside it (or outside memory the engine allocated), and a transactional load
-    ///     can restore it.
-    /// - Throws: ``VMStateError`` when the pair is registered already or the table is unusable.
+    ///   - size: The size of the struct at `opaque`, when known (positive): loads of this device
+    ///     then never write outside it (or outside memory the engine allocated), and a
+    ///     transactional load can restore it.
+    /// - Throws: ``VMStateError`` when the pair is registered already, `size` is 0 or less, or
+    ///   the table is unusable.
     public func add(
         idstr: String, instanceID: UInt32, vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
         size: Int? = nil, layout: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard !idstr.isEmpty, idstr.utf8.count <= 255 else {
             throw VMStateError(.failed, path: idstr, reason: "a section idstr must have 1 to 255 bytes")
+        }
+        if let size, size <= 0 {
+            // (A struct of no bytes would leave every write outside any known region, unchecked.)
+            throw VMStateError(
+                .failed, path: idstr, reason: "the struct's size must be positive (it bounds the loads' writes)",
+                actual: "\(size)")
         }
         var instanceID = instanceID
         if instanceID == Self.anyInstanceID {
