@@ -23,6 +23,13 @@ const VMStateInfo *vmstate_std_info(int kind) {
     return (kind >= 0 && kind < VMSTATE_STD_COUNT) ? std_infos[kind] : NULL;
 }
 
+#define VMS_STD_INFO_SYMBOL(ident, label, KIND) [VMSTATE_STD_##KIND] = "vmstate_info_" #ident,
+static const char *const std_info_symbols[VMSTATE_STD_COUNT] = {VMSTATE_STD_INFO_LIST(VMS_STD_INFO_SYMBOL)};
+
+const char *vmstate_std_info_symbol(int kind) {
+    return (kind >= 0 && kind < VMSTATE_STD_COUNT) ? std_info_symbols[kind] : NULL;
+}
+
 /* QEMU 10.0's file descriptor info: not in the standard list (QEMU 7.2 has none). */
 static int get_fd(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
     return vmstate_fd_get(f, pv, size, field);

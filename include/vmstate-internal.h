@@ -20,6 +20,9 @@ typedef enum {
 /* The instance of `kind` (taken in C: Swift may copy imported globals). */
 const VMStateInfo *vmstate_std_info(int kind);
 
+/* The C symbol name of the instance of `kind` ("vmstate_info_int32"); NULL outside the list. */
+const char *vmstate_std_info_symbol(int kind);
+
 /* The Swift implementations behind every standard instance's get and put. */
 int vmstate_std_get(int kind, QEMUFile *f, void *pv, size_t size, const VMStateField *field);
 int vmstate_std_put(int kind, QEMUFile *f, void *pv, size_t size, const VMStateField *field,

@@ -22,6 +22,9 @@ struct TableLibrary {
         guard let address = dlsym(handle, symbol) else {
             throw ToolInputError("\(path) has no symbol \(symbol)")
         }
+        // The library's tables point to the standard infos of the libswiftvmstate.so it links,
+        // not to this tool's own copies: the engine is told of them.
+        StandardInfoCopies.adopt { name in dlsym(handle, name).map { UnsafeRawPointer($0) } }
         let descriptions = address.assumingMemoryBound(to: UnsafePointer<VMStateDescription>?.self)
         try TableProbe(path: path, symbol: symbol).check(descriptions)
         return TableLibrary(path: path, symbol: symbol, descriptions: descriptions)

@@ -73,6 +73,39 @@ set -e
     && echo "ok - an unknown symbol is bad input (exit 2)" || fail "unknown symbol: exit $status"
 # A symbol that is one description, not a NULL-terminated array of pointers to them: its name
 # pointer would be taken for entry 0. Exit 2 with a message (no crash), for schema and lint.
+# A library's tables point to the standard infos of the libswiftvmstate.so it links, not to the
+# tool's own copies: lint must still know VMSTATE_FD and the _equal / int32 le infos there.
+cat >"$out/fdeq.c" <<'C'
+#define VMSTATE_QEMU_API 1000
+#include "migration/vmstate.h"
+typedef struct E { uint16_t a; } E;
+typedef struct S { int32_t fd; uint32_t n; E e[8]; int32_t m; E f[8]; } S;
+static const VMStateDescription vmstate_e = {.name = "e", .version_id = 1, .minimum_version_id = 1,
+    .fields = (const VMStateField[]){VMSTATE_UINT16(a, E), VMSTATE_END_OF_LIST()}};
+static const VMStateDescription vmstate_s = {.name = "s", .version_id = 1, .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_FD(fd, S),
+        VMSTATE_UINT32_EQUAL(n, S, NULL),
+        VMSTATE_STRUCT_VARRAY_UINT32(e, S, n, 0, vmstate_e, E),
+        VMSTATE_INT32_POSITIVE_LE(m, S),
+        VMSTATE_STRUCT_VARRAY_INT32(f, S, m, 0, vmstate_e, E),
+        VMSTATE_END_OF_LIST()}};
+const VMStateDescription *const fdeq_vmsds[] = {&vmstate_s, NULL};
+C
+${CC:-cc} -shared -fPIC -o "$out/libfdeq.so" "$out/fdeq.c" -I include $(pkg-config --cflags --libs glib-2.0) \
+    -L "$bin" -lswiftvmstate -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib"
+set +e
+"$bin/vmstate" lint "$out/libfdeq.so" fdeq_vmsds >"$out/fdeq.txt" 2>&1
+status=$?
+set -e
+expected="warning: s/fd: a file descriptor (VMSTATE_FD) cannot be saved into or loaded from a byte stream: saving fails with -1 (file error -EIO), loading with -EIO [file-descriptor]
+vmstate lint: 0 error(s), 1 warning(s)"
+if [ "$status" = 0 ] && [ "$(cat "$out/fdeq.txt")" = "$expected" ]; then
+    echo "ok - lint knows the standard infos of the library's libswiftvmstate.so (VMSTATE_FD, guarded counts)"
+else
+    fail "lint of a library's VMSTATE_FD and _equal counts: exit $status, $(cat "$out/fdeq.txt")"
+fi
+
 for command in schema lint; do
     set +e
     "$bin/vmstate" "$command" "$out/libpcfixtures.so" pc_vmstate_rtc >/dev/null 2>"$out/err.txt"

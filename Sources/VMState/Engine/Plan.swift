@@ -7,9 +7,12 @@ import Synchronization
 typealias StandardKind = VMStateStdKind
 
 extension VMStateStdKind {
-    /// Recognises a standard instance by address (taken in C, see `vmstate_std_info`).
+    /// Recognises a standard instance by address (taken in C, see `vmstate_std_info`), or a
+    /// copy of one that ``StandardInfoCopies/adopt(lookup:)`` was told of.
     static func of(_ info: UnsafePointer<VMStateInfo>) -> VMStateStdKind? {
-        standardKindAddressTable[UInt(bitPattern: info)]
+        let address = UInt(bitPattern: info)
+        if let kind = standardKindAddressTable[address] { return kind }
+        return StandardInfoCopies.kind(at: address)
     }
 
     /// The kind numbered `raw`, if it is one.
@@ -32,6 +35,40 @@ private let fdInfoAddress = UInt(bitPattern: vmstate_fd_info())
 
 private let standardKindAddressTable: [UInt: VMStateStdKind] = Dictionary(
     uniqueKeysWithValues: VMStateStdKind.all.map { (UInt(bitPattern: $0.info), $0) })
+
+/// Other copies of the standard `vmstate_info_*` instances (and of `vmstate_info_fd`) in this
+/// process. The engine knows an info by its address; a process can hold two copies of the C
+/// objects: the `vmstate` tool has the engine linked in, and a table library it opens
+/// (`vmstate schema`, `vmstate lint`) brings `libswiftvmstate.so`, whose copies that library's
+/// tables point to. Told of them, the engine treats them as its own (the standard kinds' rules,
+/// lint's `file-descriptor` and guarded counts). Process-wide; lookups take a lock only for an
+/// address that is not one of this copy's (a custom info).
+package enum StandardInfoCopies {
+    private static let copies = Mutex<(kinds: [UInt: VMStateStdKind], fd: Set<UInt>)>(([:], []))
+
+    /// Looks up every standard instance's C symbol (`vmstate_info_int32`, ..., `vmstate_info_fd`)
+    /// with `lookup` (e.g. `dlsym` on a library just opened) and adopts the addresses found
+    /// that are not this copy's.
+    package static func adopt(lookup: (String) -> UnsafeRawPointer?) {
+        var kinds: [UInt: VMStateStdKind] = [:]
+        for kind in VMStateStdKind.all {
+            guard let symbol = vmstate_std_info_symbol(Int32(kind.rawValue)),
+                let address = lookup(String(cString: symbol)).map({ UInt(bitPattern: $0) }),
+                standardKindAddressTable[address] == nil
+            else { continue }
+            kinds[address] = kind
+        }
+        let fd = lookup("vmstate_info_fd").map { UInt(bitPattern: $0) }.flatMap { $0 == fdInfoAddress ? nil : $0 }
+        copies.withLock { table in
+            table.kinds.merge(kinds) { _, new in new }
+            if let fd { table.fd.insert(fd) }
+        }
+    }
+
+    static func kind(at address: UInt) -> VMStateStdKind? { copies.withLock { $0.kinds[address] } }
+
+    static func isFD(_ address: UInt) -> Bool { copies.withLock { $0.fd.contains(address) } }
+}
 
 /// The VMS_VARRAY_* flags (one of them gives the element count).
 let varrayFlagMask: UInt32 =
@@ -95,8 +132,12 @@ struct DecodedField {
 
     func has(_ flag: VMStateFlags) -> Bool { flags & flag.rawValue != 0 }
 
-    /// QEMU 10.0's `vmstate_info_fd` (not a standard kind: QEMU 7.2 has no such info).
-    var isFD: Bool { info.map { UInt(bitPattern: $0) } == fdInfoAddress }
+    /// QEMU 10.0's `vmstate_info_fd` (not a standard kind: QEMU 7.2 has no such info), or a
+    /// copy of it that ``StandardInfoCopies/adopt(lookup:)`` was told of.
+    var isFD: Bool {
+        guard let address = info.map({ UInt(bitPattern: $0) }) else { return false }
+        return address == fdInfoAddress || StandardInfoCopies.isFD(address)
+    }
 
     var varray: UInt32 { flags & varrayFlagMask }
     var isPointer: Bool { has(VMS_POINTER) }
