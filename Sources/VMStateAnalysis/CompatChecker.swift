@@ -624,6 +624,10 @@ private struct CompatRun {
                 case "Subsections":
                     for sub in try list(s, "Subsections", oldSide, path) {
                         let n = sub["name"]?.stringValue ?? "?"
+                        if checker.newIsVMDesc {
+                            report.warnings.append(notSavedByNew(sec: sec, desc: sName, subsection: n))
+                            continue
+                        }
                         add(
                             sec, sName, nil, .subsectionMissing,
                             "subsection \"\(n)\" does not exist in \(newSide) (\(newSide) has no subsections)")
@@ -657,9 +661,20 @@ private struct CompatRun {
                 try checkDescriptions(s, d, sec: sec, nested: false, refusedAbove: refusedAbove, path: "\(path)[\(j)]")
             }
             if !found {
+                if checker.newIsVMDesc {
+                    report.warnings.append(notSavedByNew(sec: sec, desc: desc, subsection: name))
+                    continue
+                }
                 add(sec, desc, nil, .subsectionMissing, "subsection \"\(name)\" does not exist in \(newSide)")
             }
         }
+    }
+
+    /// The warning for an OLD subsection that NEW, a vmdesc, did not save: a vmdesc lists the
+    /// subsections its save sent (those whose `needed` was true then), so it cannot say whether
+    /// NEW has the subsection.
+    func notSavedByNew(sec: String, desc: String, subsection: String) -> String {
+        "section \"\(sec)\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide), a vmdesc, did not save it: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
     }
 
     /// A field's nested fields when its description's first field matches `name`: the field
@@ -871,6 +886,30 @@ private struct CompatRun {
                         )
                         return
                     }
+                    continue
+                }
+                // A vmdesc has no entry for a variable-size array that was empty when it was
+                // saved (QEMU describes each element it writes). When the field one side lacks
+                // here comes later on the other side, and the other's field does not, the walk
+                // goes on past it with a warning: what the vmdesc cannot tell is said.
+                func later(_ list: [JSONObject], from start: Int, has n: String) -> Bool {
+                    list[start...].contains {
+                        ($0["field"]?.stringValue).map { checker.namesMatch(scope: desc, $0, n) } ?? false
+                    }
+                }
+                let at = "section \"\(sec)\", description \"\(desc)\""
+                if checker.oldIsVMDesc, later(dList, from: dPos, has: sn), !later(sList, from: sPos, has: dn) {
+                    report.warnings.append(
+                        "\(at), field \"\(dn)\": \(newSide) reads this field before \"\(sn)\"; \(oldSide), a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or \(oldSide) lacks it (not loadable)"
+                    )
+                    fetchOld = false
+                    continue
+                }
+                if checker.newIsVMDesc, later(sList, from: sPos, has: dn), !later(dList, from: dPos, has: sn) {
+                    report.warnings.append(
+                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+                    )
+                    fetchNew = false
                     continue
                 }
                 add(

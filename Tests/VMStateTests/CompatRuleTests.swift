@@ -222,6 +222,50 @@ import VMStateAnalysis
             ])
     }
 
+    /// A vmdesc has no entry for an array that was empty when it was saved, wherever the array
+    /// is, nor for a subsection that was not needed: a warning, not a problem, and the walk
+    /// goes on (it stopped at a `field-mismatch` before).
+    @Test func whatAVmdescLeavesOutInTheMiddle() throws {
+        let three = Self.section(
+            "dev", version: 2, fields: [Self.field("n", 4), Self.field("ents", 2), Self.field("buf", 32)])
+        let two = Self.section("dev", version: 2, fields: [Self.field("n", 4), Self.field("buf", 32)])
+        let r1 = Self.check(two, three) { $0.oldIsVMDesc = true }
+        #expect(r1.isCompatible)
+        #expect(
+            r1.warnings == [
+                "section \"dev\", description \"dev\", field \"ents\": NEW reads this field before \"buf\"; OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks it (not loadable)"
+            ])
+        let r2 = Self.check(three, two) { $0.newIsVMDesc = true }
+        #expect(r2.isCompatible)
+        #expect(
+            r2.warnings == [
+                "section \"dev\", description \"dev\", field \"ents\": OLD saves this field before \"buf\"; NEW, a vmdesc, has no entry for it: it was an empty variable-size array when NEW saved (fine), or NEW lacks it (not loadable)"
+            ])
+        // Between two -dump-vmstate files the field is missing.
+        #expect(Self.check(two, three).findings.map(\.kind) == [.fieldMismatch])
+        #expect(Self.check(three, two).findings.map(\.kind) == [.fieldMismatch])
+        // A field the other side has nowhere later is a mismatch even against a vmdesc.
+        let other = Self.section(
+            "dev", version: 2, fields: [Self.field("n", 4), Self.field("x", 2), Self.field("buf", 32)])
+        #expect(Self.check(other, three) { $0.oldIsVMDesc = true }.findings.map(\.kind) == [.fieldMismatch])
+        // A subsection NEW, a vmdesc, did not save.
+        var withSub = two
+        CompatTests.edit(&withSub, [.key("dev"), .key("Description")]) { v in
+            guard case .object(var o) = v else { return }
+            o["Subsections"] = [
+                ["name": "dev/extra", "version_id": 1, "minimum_version_id": 1, "Fields": .array([Self.field("x", 4)])]
+            ]
+            v = .object(o)
+        }
+        let r3 = Self.check(withSub, two) { $0.newIsVMDesc = true }
+        #expect(r3.isCompatible)
+        #expect(
+            r3.warnings == [
+                "section \"dev\", description \"dev\": OLD saves subsection \"dev/extra\"; NEW, a vmdesc, did not save it: it was not needed when NEW saved (fine), or NEW lacks it (not loadable)"
+            ])
+        #expect(Self.check(withSub, two).findings.map(\.kind) == [.subsectionMissing])
+    }
+
     @Test func addedToASubsection() throws {
         // A subsection is loaded at the version in its header, OLD's: a field appended to it
         // without a new version is read from OLD's state.
