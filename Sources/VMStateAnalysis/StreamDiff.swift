@@ -292,7 +292,27 @@ private struct DiffBuilder {
         case (.bytes(let ba), .bytes(let bb)) where ba.count == bb.count && ba.count > 16:
             compareBuffers(ba, bb, section: section, path: path)
         default:
-            add(section, path, .changed, a: summary(a), b: summary(b))
+            var (sa, sb) = (summary(a), summary(b))
+            if sa == sb {
+                // The same bytes read as another kind of value (ahci `ports`: `int32 equal` in
+                // QEMU 7.2, `uint32 equal` in 10.0): the kinds say what changed.
+                sa += " (\(kindName(a)))"
+                sb += " (\(kindName(b)))"
+            }
+            add(section, path, .changed, a: sa, b: sb)
+        }
+    }
+
+    /// The kind of a value as the stream's vmdesc types it, for two values that print alike.
+    func kindName(_ v: FieldValue) -> String {
+        switch v {
+        case .integer(_, let signed): return signed ? "signed integer" : "unsigned integer"
+        case .bool: return "bool"
+        case .bytes: return "bytes"
+        case .record: return "struct"
+        case .list: return "array"
+        case .nullPointer: return "nullptr"
+        case .text: return "string"
         }
     }
 
@@ -571,6 +591,9 @@ extension StreamDiff {
     ///         A: 0x000000000000fff0
     ///         B: 0x000000000000b7b9
     ///     ram: pc.ram: 12 pages differ: 0x0000000000000000-0x0000000000002fff, ...
+    ///
+    /// At most `maxRanges` page ranges per block; with 0 (or none kept), only their number:
+    /// `ram: pc.ram: 12 pages differ in 3 ranges`.
     public func text(maxRanges: Int = 16) -> String {
         var lines: [String] = []
         for d in differences {
@@ -597,13 +620,15 @@ extension StreamDiff {
                 if r.pageCount > 0 { line += ";" }
             }
             if r.pageCount > 0 {
-                line += r.pageCount == 1 ? " 1 page differs: " : " \(r.pageCount) pages differ: "
+                line += r.pageCount == 1 ? " 1 page differs" : " \(r.pageCount) pages differ"
                 let shown = r.pageRanges.prefix(max(0, maxRanges)).map {
                     "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))"
                 }
-                line += shown.joined(separator: ", ")
-                if r.rangeCount > max(0, maxRanges) {
-                    line += ", ... (\(r.rangeCount - max(0, maxRanges)) more ranges)"
+                if shown.isEmpty {
+                    line += r.rangeCount == 1 ? " in 1 range" : " in \(r.rangeCount) ranges"
+                } else {
+                    line += ": " + shown.joined(separator: ", ")
+                    if r.rangeCount > shown.count { line += ", ... (\(r.rangeCount - shown.count) more ranges)" }
                 }
             }
             lines.append(line)

@@ -81,6 +81,10 @@ struct Analyze: ParsableCommand {
         if desc && (memory || tree) {
             throw ValidationError("--desc cannot be combined with --memory or --tree")
         }
+        if memory && tree {
+            // (--tree shows each RAM block's page count, not the pages.)
+            throw ValidationError("--memory cannot be combined with --tree (the pages are printed as JSON only)")
+        }
         if extract && (desc || memory || tree) {
             throw ValidationError("--extract cannot be combined with --desc, --memory or --tree")
         }

@@ -48,8 +48,14 @@ struct Diff: ParsableCommand {
     @Flag(name: .customLong("no-ram"), help: "Do not compare RAM contents.")
     var noRAM = false
 
-    @Option(help: ArgumentHelp("Show at most this many page ranges per RAM block.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Show at most this many page ranges per RAM block (0: only how many; --json lists all).", valueName: "n"))
     var maxRanges = 16
+
+    func validate() throws {
+        if maxRanges < 0 { throw ValidationError("--max-ranges must be 0 (only how many) or more") }
+    }
 
     @Option(
         help: ArgumentHelp(

@@ -214,10 +214,13 @@ func isStreamFile(_ path: String) throws -> Bool {
 }
 
 /// Whether `bytes` start with a migration stream's magic; reads only those 4 bytes (a stream
-/// larger than the address space allows must not be mapped whole).
+/// larger than the address space allows must not be mapped whole). A file shorter than the
+/// magic that holds its first bytes, or nothing, counts as a stream (cut short), so that the
+/// stream reader says what is missing (the 8-byte header) rather than the JSON parser.
 func startsWithStreamMagic(_ bytes: StreamBytes) -> Bool {
     let head = bytes.copyBytes(at: 0, count: 4)
-    return head.count == 4 && head.reduce(0) { $0 << 8 | UInt32($1) } == StreamAnalysis.magic
+    let magic = Array("QEVM".utf8)
+    return head.count == 4 ? head == magic : head == Array(magic.prefix(head.count))
 }
 
 /// Device descriptions from a `-dump-vmstate` file, a vmdesc JSON file, or a stream (the vmdesc

@@ -145,6 +145,41 @@ struct AnalyzeCLITests {
         let negative = try Tool.run(["analyze", "--tree", "--max-bytes=-1", stream])
         #expect(negative.status == 64)
         #expect(negative.stderr.hasPrefix("Error: --max-bytes must be 0 (all) or more\n"))
+        // --memory prints pages as JSON only (it was ignored with --tree).
+        let memory = try Tool.run(["analyze", "--tree", "--memory", stream])
+        #expect(memory.status == 64)
+        #expect(memory.stdout.isEmpty)
+        #expect(
+            memory.stderr.hasPrefix(
+                "Error: --memory cannot be combined with --tree (the pages are printed as JSON only)\n"))
+        let ranges = try Tool.run(["diff", "--max-ranges=-1", stream, stream])
+        #expect(ranges.status == 64)
+        #expect(ranges.stderr.hasPrefix("Error: --max-ranges must be 0 (only how many) or more\n"))
+    }
+
+    /// An empty file, or one that holds only the start of the stream magic, is a stream cut
+    /// short for `diff` and `compat` as for `analyze` (they called it invalid JSON).
+    @Test func emptyAndTinyFilesAreStreamsCutShort() throws {
+        let stream = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let dir = FileManager.default.temporaryDirectory.path + "/vmstate-tiny-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (name, bytes) in [("empty.bin", [UInt8]()), ("three.bin", Array("QEV".utf8))] {
+            let path = dir + "/" + name
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            let why =
+                "at byte offset \(bytes.count) (0x\(bytes.count)): expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only \(bytes.count) bytes"
+            let analyze = try Tool.run(["analyze", path])
+            #expect(analyze.status == 2)
+            #expect(analyze.stderr == "vmstate analyze: error: \(why)\n")
+            let diff = try Tool.run(["diff", stream, path])
+            #expect(diff.status == 2)
+            #expect(diff.stderr == "vmstate diff: error: \(path): \(why)\n")
+            let compat = try Tool.run(["compat", path, stream])
+            #expect(compat.status == 2)
+            #expect(compat.stderr.hasPrefix("vmstate compat: error: "), "\(compat.stderr)")
+            #expect(compat.stderr.contains(why), "\(compat.stderr)")
+        }
     }
 
     /// `--tree --vmdesc` of a stream cut short shows the sections read before the cut, then

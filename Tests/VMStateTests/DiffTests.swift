@@ -21,6 +21,29 @@ import VMStateAnalysis
         #expect(diff.text() == "streams are equal\n")
     }
 
+    /// The same bytes typed otherwise by the vmdesc (ahci `ports`: `int32 equal` in QEMU 7.2,
+    /// `uint32 equal` in 10.0) differ, and the values then say their kinds: they printed alike.
+    @Test func theSameBytesOfAnotherKindSayTheirKinds() throws {
+        func stream(_ type: String) throws -> StreamAnalysis {
+            let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            let json = Array(
+                #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "ports", "type": "\#(type)", "size": 4}]}]}"#
+                    .utf8)
+            let bytes =
+                Array("QEVM".utf8) + be32(3) + [0x04] + be32(1) + [3] + Array("dev".utf8) + be32(0) + be32(1) + be32(6)
+                + [0x00, 0x06] + be32(UInt32(json.count)) + json
+            return try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: true))
+        }
+        let diff = try StreamDiff(try stream("int32 equal"), try stream("uint32 equal"))
+        #expect(
+            diff.differences == [
+                StreamDifference(
+                    section: "dev", instance: 0, field: "ports", kind: .changed, a: "0x00000006 (signed integer)",
+                    b: "0x00000006 (unsigned integer)")
+            ])
+        #expect(try StreamDiff(try stream("int32 equal"), try stream("int32")).isEqual)
+    }
+
     @Test func resetVersusBios() throws {
         let diff = try StreamDiff(try Self.read(Self.reset), try Self.read(Self.bios))
         #expect(!diff.isEqual)
@@ -64,6 +87,12 @@ import VMStateAnalysis
         #expect(text.contains("cpu: env.eip\n    A: 0x000000000000fff0\n    B: 0x000000000000b7b9\n"))
         #expect(text.contains("ram: pc.ram: 61 pages differ: 0x0000000000000000-0x0000000000000fff, "))
         #expect(text.hasSuffix("112 differences in 21 sections, 4 RAM blocks differ\n"))
+        let ranges = try #require(diff.ram.first).rangeCount
+        #expect(diff.text(maxRanges: 0).contains("\nram: pc.ram: 61 pages differ in \(ranges) ranges\n"))
+        #expect(
+            diff.text(maxRanges: 1).contains(
+                "\nram: pc.ram: 61 pages differ: 0x0000000000000000-0x0000000000000fff, ... (\(ranges - 1) more ranges)\n"
+            ))
 
         let json = diff.json
         #expect(json["sections"]?.arrayValue?.count == 112)
