@@ -284,12 +284,15 @@ public struct StreamAnalysis: Sendable {
                     }
                     return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
                 }
-                // A file that ends in zero bytes: the preallocated tail of a save that died.
+                // A file that ends in zero bytes: the preallocated tail of a save that died, or a
+                // stream cut inside zero-filled data. Only the bytes searched are looked at: when
+                // they are all zero, the run is at least that long.
                 var zeros = 0
                 while n - 1 - zeros >= lowest && buf[n - 1 - zeros] == 0 { zeros += 1 }
+                let atLeast = n - zeros == lowest && lowest > 8
                 let tail =
                     zeros >= 4096
-                    ? " (it ends in \(zeros) zero bytes from offset \(n - zeros), as the preallocated file of a save that did not finish does)"
+                    ? " (its last \(zeros) bytes\(atLeast ? ", all that were searched," : ", from offset \(n - zeros),") are zero: a save that did not finish leaves its preallocated file so, and a stream cut inside zero-filled data ends so too)"
                     : ""
                 throw StreamAnalysisError(
                     offset: n,

@@ -24,7 +24,7 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     public var description: String {
         var s = "at byte offset \(offset) (0x\(String(offset, radix: 16)))"
         if let section { s += ", section \(section)" }
-        if let field { s += ", field \(field)" }
+        if let field, !field.isEmpty { s += ", field \(field)" }
         return s + ": " + message
     }
 }

@@ -425,10 +425,24 @@ import VMStateAnalysis
         let half = try #require((data.count / 2..<data.count).first { data[$0 - 1] != 0 })
         let e = try #require(streamError(Array(data[..<half]) + [UInt8](repeating: 0, count: 8192)))
         #expect(e.offset == half + 8192)
+        let start =
+            "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one"
+        let cause =
+            "are zero: a save that did not finish leaves its preallocated file so, and a stream cut inside zero-filled data ends so too) (pass a description with --vmdesc)"
+        #expect(e.message == "\(start) (its last 8192 bytes, from offset \(half), \(cause)")
+        // Zeros past the 10 MiB searched for the vmdesc: no more is claimed than was seen.
+        let long = try #require(streamError(Array(data[..<half]) + [UInt8](repeating: 0, count: 12 << 20)))
+        #expect(long.message == "\(start) (its last \((10 << 20) + 5) bytes, all that were searched, \(cause)")
+    }
+
+    /// Where an error is, without an empty field path (`field : ...` before).
+    @Test func errorWithoutAFieldPath() {
         #expect(
-            e.message
-                == "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (it ends in 8192 zero bytes from offset \(half), as the preallocated file of a save that did not finish does) (pass a description with --vmdesc)"
-        )
+            StreamAnalysisError(offset: 23, section: "configuration", field: "", message: "m").description
+                == "at byte offset 23 (0x17), section configuration: m")
+        #expect(
+            StreamAnalysisError(offset: 23, section: "configuration", field: "f", message: "m").description
+                == "at byte offset 23 (0x17), section configuration, field f: m")
     }
 
     @Test func streamWithoutVMDesc() throws {
