@@ -42,6 +42,16 @@ public struct StreamAnalysis: Sendable {
     /// Capabilities listed in the configuration section (usually none; QEMU sends only the
     /// ones it validates: `x-ignore-shared`, and since QEMU 9.0 `mapped-ram`).
     public var capabilities: [String] = []
+    /// The VM UUID (16 bytes) of the configuration's `configuration/uuid` subsection, which QEMU
+    /// sends with the capability `validate-uuid` (a destination with it refuses another UUID);
+    /// nil when the stream has none.
+    public var uuid: [UInt8]?
+    /// ``uuid`` as QEMU prints a UUID (`6ba7b810-9dad-11d1-80b4-00c04fd430c8`).
+    public var uuidString: String? {
+        guard let uuid, uuid.count == 16 else { return nil }
+        let hex = uuid.map { analysisHex(UInt64($0), width: 2) }
+        return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { hex[$0].joined() }.joined(separator: "-")
+    }
     /// The QEMU versions whose rules the stream was read by (from its vmdesc).
     package var rules: StreamRules = .qemu72
     /// Sections in order of first appearance.
@@ -794,7 +804,7 @@ private struct SectionReader {
                 ignoreShared = analysis.capabilities.contains("x-ignore-shared")
                 mappedRAM = analysis.capabilities.contains("mapped-ram")
             case .uuid?:
-                _ = try bytesArray(16, "the 16-byte VM UUID")
+                analysis.uuid = try bytesArray(16, "the 16-byte VM UUID")
             case nil:
                 throw error("unknown configuration subsection \"\(name)\"", at: start)
             }
@@ -838,6 +848,15 @@ private struct SectionReader {
                     at: start)
             }
             analysis.capabilities = names
+        }
+        if case .record(let sub)? = record["configuration/uuid"] {
+            // VMSTATE_UINT8_ARRAY_V(uuid.data, ..., 16): a list of one-byte integers.
+            switch sub["uuid.data"] {
+            case .bytes(let b)?: analysis.uuid = b
+            case .list(let items)?:
+                analysis.uuid = items.compactMap { if case .integer(let b, _) = $0, b.count == 1 { b[0] } else { nil } }
+            default: break
+            }
         }
         ignoreShared = analysis.capabilities.contains("x-ignore-shared")
         mappedRAM = analysis.capabilities.contains("mapped-ram")

@@ -11,8 +11,8 @@ import VMState
 //
 // Sections are matched by idstr and instance id (not by section id, which depends on
 // registration order and differs between QEMU versions); sections that share both pair up in
-// stream order. The configuration section's machine type and capabilities come first, as the
-// section "configuration". Within a section, members are matched by name, array elements by
+// stream order. The configuration section's machine type, capabilities and VM UUID come first,
+// as the section "configuration". Within a section, members are matched by name, array elements by
 // index. Values compare as they are in the stream (bytes and type). RAM is compared page by
 // page per block; a page a stream does not send counts as zero-filled, which is what the
 // destination's fresh RAM holds.
@@ -179,6 +179,14 @@ public struct StreamDiff: Sendable, Equatable {
                 StreamDifference(
                     section: "configuration", instance: 0, field: "capabilities", kind: .changed,
                     a: list(a.capabilities), b: list(b.capabilities)))
+        }
+        // The VM UUID (sent with the capability validate-uuid): a destination started with
+        // another -uuid refuses the stream.
+        if a.uuid != b.uuid {
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "uuid", kind: .changed,
+                    a: a.uuidString ?? "(not sent)", b: b.uuidString ?? "(not sent)"))
         }
         // QEMU can send several sections with the same idstr and instance id (isapc's isa-ide
         // devices all register instance 0): those pair up in stream order, the nth with the nth.

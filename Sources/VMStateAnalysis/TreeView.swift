@@ -68,6 +68,7 @@ public struct TreeView: Sendable {
     private func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, into lines: inout Lines) {
         lines.append("QEMU migration stream \(analysis.bytes.origin): format version 3, \(analysis.bytes.count) bytes")
         if let m = analysis.machineType { lines.append("machine type: \(m)") }
+        if let u = analysis.uuidString { lines.append("VM UUID: \(u) (capability validate-uuid)") }
         if !analysis.capabilities.isEmpty {
             lines.append("capabilities: \(analysis.capabilities.joined(separator: ", "))")
         }

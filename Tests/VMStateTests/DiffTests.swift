@@ -44,6 +44,36 @@ import VMStateAnalysis
         #expect(try StreamDiff(try stream("int32 equal"), try stream("int32")).isEqual)
     }
 
+    /// The VM UUID QEMU sends with the capability validate-uuid (a destination started with
+    /// another `-uuid` refuses the stream) is read by both readers (QEMU 7.2's raw subsection,
+    /// QEMU 10.0's described one), shown by `--tree` and compared by `diff`.
+    @Test func theVMUUIDIsReadShownAndCompared() throws {
+        let uuid = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+        let path72 = TestPaths.streams + "/validate-uuid/stream.bin"
+        let path10 = TestPaths.qemu10Fixtures + "/validate-uuid/stream.bin"
+        let s72 = try Self.read(path72), s10 = try Self.read(path10)
+        #expect(s72.uuidString == uuid)
+        #expect(s10.uuidString == uuid)
+        #expect(try Self.read(Self.bios).uuid == nil)
+        // Another UUID in the same stream (its 16 bytes follow the subsection's header).
+        var bytes = try TestPaths.readBytes(path72)
+        let header: [UInt8] = [0x05, 18] + Array("configuration/uuid".utf8) + [0, 0, 0, 1]
+        let at = try #require((0..<200).first { bytes[$0..<$0 + header.count].elementsEqual(header) }) + header.count
+        #expect(bytes[at..<at + 4] == [0x6b, 0xa7, 0xb8, 0x10])
+        bytes[at] = 0x7b
+        let other = try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: true))
+        let diff = try StreamDiff(s72, other)
+        #expect(
+            diff.differences == [
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "uuid", kind: .changed, a: uuid,
+                    b: "7ba7b810-9dad-11d1-80b4-00c04fd430c8")
+            ])
+        #expect(try StreamDiff(s72, try Self.read(path72)).isEqual)
+        let tree = TreeView().text(s72)
+        #expect(tree.contains("\nmachine type: pc-i440fx-7.2\nVM UUID: \(uuid) (capability validate-uuid)\n"))
+    }
+
     @Test func resetVersusBios() throws {
         let diff = try StreamDiff(try Self.read(Self.reset), try Self.read(Self.bios))
         #expect(!diff.isEqual)
