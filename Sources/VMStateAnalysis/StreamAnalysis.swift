@@ -43,8 +43,8 @@ public struct StreamAnalysis: Sendable {
     /// ones it validates: `x-ignore-shared`, and since QEMU 9.0 `mapped-ram`).
     public var capabilities: [String] = []
     /// The VM UUID (16 bytes) of the configuration's `configuration/uuid` subsection, which QEMU
-    /// sends with the capability `validate-uuid` (a destination with it refuses another UUID);
-    /// nil when the stream has none.
+    /// sends with the capability `validate-uuid` (a destination started with another `-uuid`
+    /// refuses the stream); nil when the stream has none.
     public var uuid: [UInt8]?
     /// ``uuid`` as QEMU prints a UUID (`6ba7b810-9dad-11d1-80b4-00c04fd430c8`).
     public var uuidString: String? {
