@@ -203,8 +203,9 @@ bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *
  * 2 MiB buffers (three of 8 MiB with direct I/O) in turn and the thread writes each full one
  * with pwrite(2) at its own offset while the next is filled (through the page cache in pieces of
  * at most 1 MiB, the file's blocks allocated ahead with fallocate(2) when the stream writes at
- * the end of the file); the save returns once every byte is written, with the stream's offset
- * and the file's end at the end of the stream. Any other stream (socket, pipe, memory, a filter
+ * the end of the file, never past the process's file size limit); the save returns once every
+ * byte is written, with the stream's offset at the end of the stream and the file ending there
+ * (unless it was longer before the save: bytes past the stream are left). Any other stream (socket, pipe, memory, a filter
  * stream) is written on the caller's thread.
  *
  * When on, the whole 4 KiB blocks of each buffer are written (and a load reads whole blocks

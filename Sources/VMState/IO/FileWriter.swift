@@ -199,6 +199,14 @@ private final class Worker {
     /// Blocks allocated ahead at a time: 64 MiB.
     static let preallocation = 64 << 20
 
+    /// The process's file size limit (RLIMIT_FSIZE, soft), bytes; nil when there is none.
+    static func fileSizeLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max
+        else { return nil }
+        return Int(clamping: limit.rlim_cur)
+    }
+
     init(descriptor: Int32, direct: DirectFile?, count: Int, bufferSize: Int, base: Int) {
         self.descriptor = descriptor
         self.direct = direct
@@ -249,11 +257,16 @@ private final class Worker {
         let count = job.end - job.start
         let offset = job.offset
         if preallocate && offset + count > allocatedEnd {
-            let length = max(Self.preallocation, offset + count - allocatedEnd)
-            if DirectFile.allocate(descriptor, allocatedEnd, length) {
+            // Never past the process's file size limit (RLIMIT_FSIZE): fallocate there fails
+            // with EFBIG and raises SIGXFSZ, which kills a process that does not ignore it,
+            // though the stream itself may fit under the limit.
+            let needed = offset + count - allocatedEnd
+            let length = min(max(Self.preallocation, needed), Self.fileSizeLimit().map { $0 - allocatedEnd } ?? .max)
+            if length >= needed && DirectFile.allocate(descriptor, allocatedEnd, length) {
                 allocatedEnd += length
             } else {
-                preallocate = false  // not supported, or no room: the writes find out for themselves
+                // Not supported, no room, or past the limit: the writes find out for themselves.
+                preallocate = false
             }
         }
         var done = 0
