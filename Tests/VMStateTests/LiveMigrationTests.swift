@@ -358,9 +358,11 @@ import Testing
             code == Int32(G_IO_ERROR_BROKEN_PIPE.rawValue) || code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue),
             "code \(code): \(Self.message(error))")
         #expect(Self.message(error).contains("section \"ram\""), "\(Self.message(error))")
+        let first = Self.message(error)
         g_clear_error(&error)
+        // Later calls give the same failure, at its byte offset (they said "at byte 0").
         #expect(!vmstate_migration_iterate(mig, &pending, &error))
-        #expect(Self.message(error).hasPrefix("the migration failed earlier: "), "\(Self.message(error))")
+        #expect(Self.message(error) == "the migration failed earlier: " + first)
         g_clear_error(&error)
         #expect(!vmstate_migration_complete(mig, &error))
         g_clear_error(&error)

@@ -164,7 +164,13 @@ final class Migration {
     // MARK: passes
 
     private func checkUsable() throws(VMStateError) {
-        if let failure { throw VMStateError(.failed, reason: "the migration failed earlier: \(failure.reason)") }
+        if let failure {
+            // The failure's own words and byte offset (it happened at that offset, not at 0).
+            let earlier = failure.path.isEmpty ? failure.reason : "\(failure.path): \(failure.reason)"
+            throw VMStateError(
+                .failed, offset: failure.offset, reason: "the migration failed earlier: \(earlier)",
+                expected: failure.expected, actual: failure.actual)
+        }
         if completed { throw VMStateError(.failed, reason: "the migration is complete") }
     }
 
