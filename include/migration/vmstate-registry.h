@@ -187,7 +187,9 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  * channel, not the migration stream: ...", the stream's error in the message above when the
  * source's other connections are seen). Other extra connections are closed and ignored. A
  * failed accept returns its GError (e.g. G_IO_ERROR_CLOSED). Blocks until the load ends, and
- * then while the queued connections are read (above).
+ * then while the queued connections are read (above); there is no timeout: a source that stays
+ * connected but stops sending holds the call up, as it holds QEMU's destination up (to bound the
+ * wait, accept yourself, g_socket_set_timeout, then vmstate_registry_load_from_stream).
  */
 bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *listener, unsigned flags,
                                          GError **error);
