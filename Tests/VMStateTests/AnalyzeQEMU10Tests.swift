@@ -8,7 +8,7 @@ import VMState
 /// (Tests/Fixtures/README.md says how each was checked).
 @Suite struct AnalyzeQEMU10Tests {
     static let qemu10Streams = [
-        "pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared",
+        "pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared", "no-footer",
     ]
     static let qemu72Streams = ["pc-2.3"]
 
@@ -33,6 +33,11 @@ import VMState
     @Test(arguments: qemu72Streams)
     func qemu72StreamMatchesScript(_ name: String) throws {
         try check(TestPaths.qemuFixtures + "/" + name, expected: "analyze.json")
+    }
+
+    /// QEMU 7.2's stream with a configuration section and no footers (QEMU 7.2's script's output).
+    @Test func qemu72StreamWithoutFootersMatchesScript() throws {
+        try check(TestPaths.streams + "/no-footer", expected: "analyze.json")
     }
 
     /// Streams neither script reads: a QEMU 10.0 mapped-ram file, QEMU 7.2 streams with the

@@ -15,8 +15,6 @@ final class StreamLoader {
     /// section's end shows it), a SWITCHOVER_START command (docs/FORMAT.md §9).
     private(set) var hadConfiguration = false
     private(set) var footers: Bool?
-    /// Whether a footer was read yet.
-    private var sawFooter = false
     private(set) var hadSwitchoverStart = false
     /// The capabilities the configuration section listed, in its order.
     private(set) var capabilities: [String] = []
@@ -144,6 +142,13 @@ final class StreamLoader {
                             + "of a save that did not finish is")
                 }
                 return
+            case StreamFormat.footer where footers == false:
+                throw bad(
+                    at,
+                    "a section footer in a stream whose first section ended without one (written with "
+                        + "-global migration.send-section-footer=off, every section lacks it); the section before has "
+                        + "a different length, or the stream mixes both",
+                    expected: "a section type (0x00-0x08)", actual: hexByte(type))
             default:
                 throw bad(at, "unexpected section type", expected: "a section type (0x00-0x08)", actual: hexByte(type))
             }
@@ -403,34 +408,36 @@ final class StreamLoader {
                 + "most \(Self.heldLimit >> 20) MiB of it in memory (register its RAM blocks to load it instead)")
     }
 
-    /// The footer after a section's data. A stream with a configuration section has footers;
-    /// one without (QEMU 7.2 `pc-i440fx-2.3` and older machine types send neither) has them
-    /// when its first section ends with one, and then every section must.
+    /// The footer after a section's data. A stream without a configuration section (QEMU 7.2
+    /// `pc-i440fx-2.3` and older machine types send neither) has footers when its first section
+    /// ends with one. A stream with one has them, unless QEMU was told not to write them
+    /// (`-global migration.send-section-footer=off`, which QEMU's destination reads only when set
+    /// the same way): that shows where the RAM section's start (whose records, not a table,
+    /// give its length) ends, first in QEMU's streams, with the next section's type instead of
+    /// the footer. Then no section may have one.
     private func footer(_ sectionID: UInt32, idstr: String) throws(VMStateError) {
         let at = file.position
-        if footers == nil { footers = hadConfiguration || file.peek(1)?.first == StreamFormat.footer }
+        if footers == nil {
+            let next = file.peek(1)?.first
+            if hadConfiguration {
+                let sectionTypes = [
+                    StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
+                    StreamFormat.sectionFull, StreamFormat.eof, StreamFormat.command,
+                ]
+                footers = !(idstr == "ram" && next.map { sectionTypes.contains($0) } == true)
+            } else {
+                footers = next == StreamFormat.footer
+            }
+        }
         guard footers == true else { return }
         let footer = try read(SectionFooter.Decoder()) { _ in "section footer" }
         let (marker, id) = (footer.marker, footer.sectionID)
         guard footer.closes(sectionID) else {
-            // The first footer missing after the RAM section's start (whose length its records
-            // give, not a table), where the next section starts: the source may have been told
-            // not to write footers, as QEMU's destination must be too.
-            let unwritten =
-                !sawFooter && idstr == "ram"
-                    && [
-                        StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
-                        StreamFormat.sectionFull, StreamFormat.eof,
-                    ]
-                    .contains(marker)
-                ? ", or the stream was written without section footers (-global migration.send-section-footer=off), which this loader does not read"
-                : ""
             throw VMStateError(
                 .badStream, offset: at,
-                reason: "bad footer after section \"\(idstr)\" (its data has a different length\(unwritten))",
+                reason: "bad footer after section \"\(idstr)\" (its data has a different length)",
                 expected: "0x7e and section id \(sectionID)", actual: "\(hexByte(marker)) and \(id)")
         }
-        sawFooter = true
     }
 
     private func keep(from start: Int, vmdesc: [UInt8]?, early: Bool = false) {
