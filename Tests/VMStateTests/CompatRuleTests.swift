@@ -52,6 +52,21 @@ import VMStateAnalysis
         report.findings.map { $0.section + ($0.descriptionName.map { "/" + $0 } ?? "") }
     }
 
+    /// The warnings of a check that found the state loadable; nil when it found problems.
+    static func warnings(_ report: CompatReport) -> [String]? { report.isCompatible ? report.warnings : nil }
+
+    /// The warnings of a check of `old` against `new`, either of them read as a vmdesc; nil when
+    /// it found problems.
+    static func warnings(_ old: JSONValue, _ new: JSONValue, oldVMDesc: Bool = false, newVMDesc: Bool = false)
+        -> [String]?
+    {
+        warnings(
+            check(old, new) {
+                $0.oldIsVMDesc = oldVMDesc
+                $0.newIsVMDesc = newVMDesc
+            })
+    }
+
     static func field(_ name: String, _ size: Int64, version: Int64 = 0, exists: Bool = false) -> JSONValue {
         [
             "field": .string(name), "version_id": .number(JSONNumber(version)), "field_exists": .bool(exists),
@@ -193,25 +208,20 @@ import VMStateAnalysis
         let conditional = Self.section(
             "dev", version: 2, fields: [Self.field("a", 4), Self.field("b", 4, exists: true)])
         let r1 = Self.check(old, conditional)
-        #expect(r1.isCompatible)
         #expect(
-            r1.warnings == [
+            Self.warnings(r1) == [
                 "section \"dev\", description \"dev\", field \"b\": NEW reads this conditional field after OLD's last field when its test passes; OLD does not save it"
             ])
         // OLD a vmdesc: an empty variable-size array has no entry in it.
         let added = Self.section("dev", version: 2, fields: [Self.field("a", 4), Self.field("b", 4)])
-        let r2 = Self.check(old, added) { $0.oldIsVMDesc = true }
-        #expect(r2.isCompatible)
         #expect(
-            r2.warnings == [
+            Self.warnings(old, added, oldVMDesc: true) == [
                 "section \"dev\", description \"dev\", field \"b\": NEW reads this field after OLD's last saved field; OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks it (not loadable)"
             ])
         // NEW a vmdesc saved at a later version: its fields have no version_id.
         let later = Self.section("dev", version: 3, fields: [Self.field("a", 4), Self.field("b", 4)])
-        let r3 = Self.check(old, later) { $0.newIsVMDesc = true }
-        #expect(r3.isCompatible)
         #expect(
-            r3.warnings == [
+            Self.warnings(old, later, newVMDesc: true) == [
                 "section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW, a vmdesc, does not say whether it reads it at OLD's version 2"
             ])
         // ... but saved at OLD's version, NEW reads it.
@@ -229,16 +239,12 @@ import VMStateAnalysis
         let three = Self.section(
             "dev", version: 2, fields: [Self.field("n", 4), Self.field("ents", 2), Self.field("buf", 32)])
         let two = Self.section("dev", version: 2, fields: [Self.field("n", 4), Self.field("buf", 32)])
-        let r1 = Self.check(two, three) { $0.oldIsVMDesc = true }
-        #expect(r1.isCompatible)
         #expect(
-            r1.warnings == [
+            Self.warnings(two, three, oldVMDesc: true) == [
                 "section \"dev\", description \"dev\", field \"ents\": NEW reads this field before \"buf\"; OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks it (not loadable)"
             ])
-        let r2 = Self.check(three, two) { $0.newIsVMDesc = true }
-        #expect(r2.isCompatible)
         #expect(
-            r2.warnings == [
+            Self.warnings(three, two, newVMDesc: true) == [
                 "section \"dev\", description \"dev\", field \"ents\": OLD saves this field before \"buf\"; NEW, a vmdesc, has no entry for it: it was an empty variable-size array when NEW saved (fine), or NEW lacks it (not loadable)"
             ])
         // Between two -dump-vmstate files the field is missing.
@@ -257,10 +263,8 @@ import VMStateAnalysis
             ]
             v = .object(o)
         }
-        let r3 = Self.check(withSub, two) { $0.newIsVMDesc = true }
-        #expect(r3.isCompatible)
         #expect(
-            r3.warnings == [
+            Self.warnings(withSub, two, newVMDesc: true) == [
                 "section \"dev\", description \"dev\": OLD saves subsection \"dev/extra\"; NEW, a vmdesc, did not save it: it was not needed when NEW saved (fine), or NEW lacks it (not loadable)"
             ])
         #expect(Self.check(withSub, two).findings.map(\.kind) == [.subsectionMissing])
