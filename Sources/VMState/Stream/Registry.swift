@@ -430,6 +430,21 @@ public final class Registry {
             entries.append(.device(index: index, sectionID: nextID))
             nextID += 1
         }
+        // Kept sections of a stream of another version: their vmdesc entries as that version
+        // writes them.
+        if let source = loadedRules?.version, source != rules.version {
+            entries = entries.map { entry in
+                switch entry {
+                case .kept(let bytes, let json?):
+                    return .kept(
+                        bytes: bytes, vmdesc: QEMUStreamRules.keptVMDesc(json, from: source, to: rules.version))
+                case .keptEarly(let bytes, let json?):
+                    return .keptEarly(
+                        bytes: bytes, vmdesc: QEMUStreamRules.keptVMDesc(json, from: source, to: rules.version))
+                default: return entry
+                }
+            }
+        }
         return StreamPlan(
             machine: machine, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses,
             mappedRAM: caps.contains("mapped-ram"))

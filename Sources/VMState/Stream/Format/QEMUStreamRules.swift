@@ -90,4 +90,49 @@ package struct QEMUStreamRules: Sendable, Equatable {
         guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
         return (major, minor)
     }
+
+    /// A kept section's vmdesc entry (its JSON as the loaded stream had it) for a stream written
+    /// for `target`. QEMU 8.2 to 10.0 leave `"index"` off the last of an array's per-element
+    /// entries (`ide` `bmdma`, `fdc` `drives`: docs/FORMAT.md §9); QEMU 7.2 gives every one its
+    /// index, and 7.2's readers (its analyze-migration.py, this analyzer's 7.2 rules) take an
+    /// entry without one for a value that replaces the array, losing its other elements. So for
+    /// 7.2, such a last entry gets its index (one more than the entry before it), written after
+    /// `"name"` as QEMU 7.2 writes it, and the entry is written again compactly as QEMU writes
+    /// JSON. The rest is left as it is: 7.2 entries read the same by 10.0's rules, and 10.0's
+    /// `nullptr` entries (NULL elements of arrays of pointers) have no 7.2 form that reads right
+    /// (7.2 describes them wrongly itself). The bytes come back unchanged when nothing needs it.
+    package static func keptVMDesc(_ json: [UInt8], from source: QEMUDialect, to target: QEMUDialect) -> [UInt8] {
+        guard source == .qemu10_0, target == .qemu7_2, let entry = try? JSONValue(parsing: json) else { return json }
+        var changed = false
+        func indexed(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .array(let items): return .array(items.map(indexed))
+            case .object(var object):
+                for i in object.members.indices {
+                    object.members[i].value = indexed(object.members[i].value)
+                    guard object.members[i].key == "fields", case .array(var fields) = object.members[i].value
+                    else { continue }
+                    for k in fields.indices.dropFirst() {
+                        guard case .object(var last) = fields[k], last["index"] == nil, last["array_len"] == nil,
+                            let name = last["name"], fields[k - 1]["name"] == name,
+                            let previous = fields[k - 1]["index"]?.int64Value,
+                            let at = last.members.firstIndex(where: { $0.key == "name" })
+                        else { continue }
+                        last.members.insert(
+                            JSONObject.Member(key: "index", value: .number(JSONNumber(previous + 1))), at: at + 1)
+                        fields[k] = .object(last)
+                        changed = true
+                    }
+                    object.members[i].value = .array(fields)
+                }
+                return .object(object)
+            default: return value
+            }
+        }
+        let fixed = indexed(entry)
+        guard changed else { return json }
+        var writer = JSONTextWriter(format: .pythonCompact)
+        writer.value(fixed)
+        return Array(writer.text.utf8)
+    }
 }
