@@ -48,15 +48,32 @@ public enum QEMUDialect: UInt32, Sendable, Equatable, CaseIterable, CustomString
     /// them out: QEMU 7.2 `int unmigratable` at offset 8 (no early_setup); QEMU 10.0 `bool
     /// unmigratable` at 8, `bool early_setup` at 9 (CShim/layout_checks_v1000.c). The other
     /// members are at the same offsets in both.
+    ///
+    /// A table defined in a QEMU 10.0 file may be registered from a 7.2 file (QEMU's machine
+    /// files register device tables defined elsewhere), so the 7.2 view reads as both: on a
+    /// little-endian host the 7.2 `int`'s first byte is 10.0's `unmigratable` and its second
+    /// 10.0's `early_setup`, and a 7.2 table sets the `int` to 0 or 1 (QEMU's `true`), whose
+    /// second byte is 0. (Reading the `int` whole took a 10.0 early-setup table for an
+    /// unmigratable one.) A value with other bytes set counts as unmigratable.
     public func flags(of vmsd: UnsafePointer<VMStateDescription>) -> (unmigratable: Bool, earlySetup: Bool) {
+        // SAFETY: a VMStateDescription is 88 bytes; bytes 8 to 11 are the 7.2 `int unmigratable`
+        // and, in a QEMU 10.0 table, bytes 8 and 9 its two bools (offsets checked at compile time
+        // in layout_checks.c and layout_checks_v1000.c).
+        let raw = UnsafeRawPointer(vmsd)
+        let byte = { (offset: Int) in raw.load(fromByteOffset: offset, as: UInt8.self) }
         switch self {
         case .qemu7_2:
-            return (vmsd.pointee.unmigratable != 0, false)
+            #if _endian(little)
+                let whole = vmsd.pointee.unmigratable
+                if whole == 0 || whole == 1 { return (whole == 1, false) }
+                // Only the second byte set: a 10.0 table's early_setup. Else unmigratable.
+                if byte(8) == 0 && byte(10) == 0 && byte(11) == 0 { return (false, byte(9) != 0) }
+                return (true, false)
+            #else
+                return (vmsd.pointee.unmigratable != 0, false)
+            #endif
         case .qemu10_0:
-            // SAFETY: a VMStateDescription is 88 bytes; bytes 8 and 9 are the two bools of a
-            // QEMU 10.0 table (offsets checked at compile time in layout_checks_v1000.c).
-            let raw = UnsafeRawPointer(vmsd)
-            return (raw.load(fromByteOffset: 8, as: UInt8.self) != 0, raw.load(fromByteOffset: 9, as: UInt8.self) != 0)
+            return (byte(8) != 0, byte(9) != 0)
         }
     }
 }

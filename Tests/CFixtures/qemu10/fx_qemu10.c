@@ -684,6 +684,10 @@ static const VMStateDescription vmstate_fx10_blocked = {
 
 static Fx10Dev fx10_blocked_dev;
 
+const VMStateDescription *fx10_blocked_vmsd(void) {
+    return &vmstate_fx10_blocked;
+}
+
 bool fx10_register(VMStateRegistry *reg, bool with_unmigratable, GError **error) {
     if (!vmstate_registry_add_sized(reg, "q10dev", 0, &vmstate_fx10_dev, &fx10_dev, sizeof(fx10_dev),
                                     error)) {
