@@ -194,6 +194,36 @@ import VMStateAnalysis
         #expect(e?.reason == "section uart has no free instance id after 4294967294")
     }
 
+    /// A stream may give a section the id 0xffffffff; a save that adds a section after it takes
+    /// the next free id (it trapped on the overflow; found by the stream fuzz target).
+    @Test func sectionIDsAfterTheLastOneWrapToAFreeOne() throws {
+        let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 2)
+        counters.initialize(repeating: StrCounter(), count: 2)
+        defer { counters.deallocate() }
+        let first = Registry()
+        try first.add(idstr: "uart", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counters)
+        var stream = try first.save(machineType: "m")
+        // The FULL section's header: 0x04, be32 section id 0, "uart".
+        let header: [UInt8] = [0x04, 0, 0, 0, 0, 4] + Array("uart".utf8)
+        let at = try #require(
+            (0..<stream.count - header.count).first { stream[$0..<$0 + header.count].elementsEqual(header) })
+        stream.replaceSubrange(at + 1..<at + 5, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        // Its footer: 0x7e, be32 id.
+        let footer = try #require(
+            (at..<stream.count - 5).first { stream[$0..<$0 + 5].elementsEqual([0x7E, 0, 0, 0, 0]) })
+        stream.replaceSubrange(footer + 1..<footer + 5, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let second = Registry()
+        try second.add(idstr: "uart", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counters)
+        try second.load(stream)
+        try second.add(idstr: "uart", instanceID: 1, vmsd: StreamFixtures.counter, opaque: counters + 1)
+        let saved = try second.save()
+        let analysis = try StreamAnalysis(bytes: StreamBytes(saved), options: .init(recordPages: false))
+        #expect(
+            analysis.sections.map { "\($0.name) \($0.instanceID) id \($0.sectionID)" } == [
+                "uart 0 id 4294967295", "uart 1 id 0",
+            ])
+    }
+
     @Test func cRegistryAddTakesVMSTATE_INSTANCE_ID_ANY() throws {
         let reg = vmstate_registry_new()
         defer { vmstate_registry_free(reg) }

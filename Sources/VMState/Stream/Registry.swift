@@ -406,10 +406,17 @@ public final class Registry {
             case .kept, .keptEarly: break
             }
         }
-        var nextID: UInt32 = (usedIDs.max().map { $0 + 1 }) ?? 0
+        // New sections take ids after the loaded ones, skipping any in use: a stream may use any
+        // be32 id, up to 0xffffffff (adding one to it trapped).
+        var nextID: UInt32 = usedIDs.max().map { $0 &+ 1 } ?? 0
+        func takeID() -> UInt32 {
+            while usedIDs.contains(nextID) { nextID &+= 1 }
+            usedIDs.insert(nextID)
+            defer { nextID &+= 1 }
+            return nextID
+        }
         if ramIfMissing && !hasRAM {
-            entries.append(.ram(sectionID: nextID))
-            nextID += 1
+            entries.append(.ram(sectionID: takeID()))
         }
         let unplaced = devices.indices.filter { !placed.contains($0) }
         let ordered = unplaced.enumerated().sorted { a, b in
@@ -422,13 +429,11 @@ public final class Registry {
         // before the RAM START of a new layout, else before the other devices not placed yet.
         var earlyEntries: [LayoutEntry] = []
         for (_, index) in ordered where isEarlySetup(index, rules) {
-            earlyEntries.append(.device(index: index, sectionID: nextID))
-            nextID += 1
+            earlyEntries.append(.device(index: index, sectionID: takeID()))
         }
         entries.insert(contentsOf: earlyEntries, at: layout == nil ? 0 : entries.count)
         for (_, index) in ordered where !isEarlySetup(index, rules) {
-            entries.append(.device(index: index, sectionID: nextID))
-            nextID += 1
+            entries.append(.device(index: index, sectionID: takeID()))
         }
         // Kept sections of a stream of another version: their vmdesc entries as that version
         // writes them.
