@@ -623,14 +623,9 @@ private struct CompatRun {
                         "\(newSide) has no fields; \(oldSide) has \(first.map { "\"\($0)\" first" } ?? "some")")
                 case "Subsections":
                     for sub in try list(s, "Subsections", oldSide, path) {
-                        let n = sub["name"]?.stringValue ?? "?"
-                        if checker.newIsVMDesc {
-                            report.warnings.append(notSavedByNew(sec: sec, desc: sName, subsection: n))
-                            continue
-                        }
-                        add(
-                            sec, sName, nil, .subsectionMissing,
-                            "subsection \"\(n)\" does not exist in \(newSide) (\(newSide) has no subsections)")
+                        subsectionMissing(
+                            sec: sec, desc: sName, subsection: sub["name"]?.stringValue ?? "?",
+                            detail: " (\(newSide) has no subsections)")
                     }
                 default:
                     add(sec, sName, nil, .entryMissing, "entry \"\(entry)\" is missing in \(newSide)")
@@ -660,21 +655,23 @@ private struct CompatRun {
                 found = true
                 try checkDescriptions(s, d, sec: sec, nested: false, refusedAbove: refusedAbove, path: "\(path)[\(j)]")
             }
-            if !found {
-                if checker.newIsVMDesc {
-                    report.warnings.append(notSavedByNew(sec: sec, desc: desc, subsection: name))
-                    continue
-                }
-                add(sec, desc, nil, .subsectionMissing, "subsection \"\(name)\" does not exist in \(newSide)")
-            }
+            if !found { subsectionMissing(sec: sec, desc: desc, subsection: name) }
         }
     }
 
-    /// The warning for an OLD subsection that NEW, a vmdesc, did not save: a vmdesc lists the
-    /// subsections its save sent (those whose `needed` was true then), so it cannot say whether
-    /// NEW has the subsection.
-    func notSavedByNew(sec: String, desc: String, subsection: String) -> String {
-        "section \"\(sec)\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide), a vmdesc, did not save it: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+    /// An OLD subsection that NEW does not have: a `subsection-missing` problem, or a warning
+    /// when NEW is a vmdesc, which lists the subsections its save sent (those whose `needed` was
+    /// true then) and so cannot say whether NEW has the subsection.
+    mutating func subsectionMissing(sec: String, desc: String, subsection: String, detail: String = "") {
+        if checker.newIsVMDesc {
+            report.warnings.append(
+                "section \"\(sec)\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide), a vmdesc, did not save it: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+            )
+        } else {
+            add(
+                sec, desc, nil, .subsectionMissing, "subsection \"\(subsection)\" does not exist in \(newSide)\(detail)"
+            )
+        }
     }
 
     /// A field's nested fields when its description's first field matches `name`: the field

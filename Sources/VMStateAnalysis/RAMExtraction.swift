@@ -215,12 +215,10 @@ extension StreamAnalysis {
                     } else {
                         let copy = bytes.copyBytes(at: offset, count: pageSize)
                         guard copy.count == pageSize else {
-                            if let shrunk = bytes.shrinkReason() {
-                                throw RAMExtractionError("\(bytes.origin): \(shrunk)")
-                            }
                             throw RAMExtractionError(
-                                "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) is cut short by the end of the stream"
-                            )
+                                bytes.mapFailure(
+                                    "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) is cut short by the end of the stream"
+                                ))
                         }
                         try run.append(file, page.address, pageSize) { out in
                             copy.withUnsafeBytes { out.copyMemory(from: $0) }

@@ -64,9 +64,8 @@ public enum QEMUDialect: UInt32, Sendable, Equatable, CaseIterable, CustomString
         switch self {
         case .qemu7_2:
             #if _endian(little)
-                let whole = vmsd.pointee.unmigratable
-                if whole == 0 || whole == 1 { return (whole == 1, false) }
-                // Only the second byte set: a 10.0 table's early_setup. Else unmigratable.
+                // The first byte alone (a 7.2 `int` of 1, 10.0's `unmigratable`) or any byte but
+                // the second: unmigratable. The second alone: 10.0's `early_setup`.
                 if byte(8) == 0 && byte(10) == 0 && byte(11) == 0 { return (false, byte(9) != 0) }
                 return (true, false)
             #else
