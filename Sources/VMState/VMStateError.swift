@@ -114,19 +114,25 @@ package func escapingControlCharacters(_ text: String, keepingNewlines: Bool = f
     // C0 and DEL are single bytes in UTF-8; C1 are 0xC2 0x80-0x9F.
     let suspect = text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
     guard suspect else { return text }
-    let digits = Array("0123456789abcdef".unicodeScalars)
-    var out = String.UnicodeScalarView()
+    // Built as UTF-8 bytes: appending to a `String.UnicodeScalarView` element by element copies
+    // the whole string each time (quadratic; a hostile stream's 64 KB of names took seconds).
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count + 16)
     for scalar in text.unicodeScalars {
         let v = scalar.value
         if keepingNewlines && v == 0x0A {
-            out.append(scalar)
+            out.append(0x0A)
         } else if v < 0x20 || v == 0x7F {
-            out.append(contentsOf: ["\\", "x", digits[Int(v >> 4)], digits[Int(v & 0xF)]])
+            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(v >> 4)], digits[Int(v & 0xF)]])
         } else if (0x80...0x9F).contains(v) {
-            out.append(contentsOf: ["\\", "u", "0", "0", digits[Int(v >> 4)], digits[Int(v & 0xF)]])
+            out.append(contentsOf: [
+                UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), digits[Int(v >> 4)],
+                digits[Int(v & 0xF)],
+            ])
         } else {
-            out.append(scalar)
+            UTF8.encode(scalar) { out.append($0) }
         }
     }
-    return String(out)
+    return String(decoding: out, as: UTF8.self)
 }

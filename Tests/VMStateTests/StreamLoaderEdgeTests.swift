@@ -230,6 +230,37 @@ struct StreamLoaderEdgeTests {
         )
     }
 
+    /// A stream naming thousands of blocks the registry lacks (a hostile one, its names full of
+    /// control characters) gets a message of the first 16 and a count, not all of them: the
+    /// fuzzer's stream target once spent 30 s building (and escaping) such a message.
+    @Test func aThousandMissingRAMBlocksAreCountedNotListed() throws {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        let count = 1000
+        func three(_ i: Int) -> String { String(String(i + 1000).dropFirst()) }
+        w.be64(UInt64(4 * 4096 + count * 4096) | 0x04)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        for i in 0..<count { w.u8(5).text("b\u{1}\(three(i))").be64(4096) }
+        w.be64(0x10).u8(0x7E).be32(2)
+        let e = try Stream.Machine().error(Stream.stream([w.bytes]))
+        let shown = (0..<16).map { "\"b\\x01\(three($0))\" (4096 bytes)" }.joined(separator: ", ")
+        #expect(
+            e.description
+                == "b\\x01000: section \"ram\" instance 0: the stream has 1000 RAM blocks that are not registered: "
+                + shown + " and 984 more (at byte 34)")
+    }
+
+    /// Control characters are written out in one pass, whatever the text's length: C0 and DEL as
+    /// `\xNN`, C1 as `\u00NN`, other text (multi-byte included) as it is.
+    @Test func controlCharactersAreEscapedThroughALongText() {
+        let unit = "a\u{0}é\u{7F}\u{9B}\n€"
+        let text = String(repeating: unit, count: 20000)
+        let escaped = escapingControlCharacters(text)
+        #expect(escaped == String(repeating: "a\\x00é\\x7f\\u009b\\x0a€", count: 20000))
+        #expect(escapingControlCharacters(unit, keepingNewlines: true) == "a\\x00é\\x7f\\u009b\n€")
+        #expect(escapingControlCharacters("plain ü") == "plain ü")
+    }
+
     // MARK: - messages
 
     /// A transactional load that fails says what it did not restore: devices added without a

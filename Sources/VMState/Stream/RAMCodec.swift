@@ -226,7 +226,11 @@ enum RAMCodec {
                     seen &+= length
                 }
                 if let first = missing.first {
-                    let list = missing.map { "\"\($0.name)\" (\($0.length) bytes)" }.joined(separator: ", ")
+                    // The first 16 by name: a hostile stream can name thousands.
+                    let shown = missing.prefix(16).map { "\"\($0.name)\" (\($0.length) bytes)" }
+                    let list =
+                        shown.joined(separator: ", ")
+                        + (missing.count > shown.count ? " and \(missing.count - shown.count) more" : "")
                     throw VMStateError(
                         .ram, path: first.name, offset: at,
                         reason: missing.count == 1
