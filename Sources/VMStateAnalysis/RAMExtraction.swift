@@ -152,9 +152,10 @@ extension StreamAnalysis {
     /// stream is read once more.
     ///
     /// - Throws: ``RAMExtractionError`` before any file is written when ``ramExtractionPaths()``
-    ///   refuses a block; while writing, for a page of a block the stream did not announce or
-    ///   past its block's length, and for a directory or file that cannot be created or written
-    ///   (GLib's message). `StreamAnalysisError` when the stream no longer reads as it did.
+    ///   refuses a block, and for a directory or file that cannot be created or written (GLib's
+    ///   message). `StreamAnalysisError` (with the record's offset) for a page that names a
+    ///   block the stream did not announce or lies past its block's length, both of which
+    ///   QEMU's destination refuses, and when the stream no longer reads as it did.
     public func extractRAM(
         into directory: String, progress: ((Int) -> Void)? = nil, announce: (String) -> Void = { _ in }
     ) throws {
@@ -193,11 +194,23 @@ extension StreamAnalysis {
                     let name = names[SectionKey(id: record.sectionID, generation: record.generation)]?[Int(page.block)],
                     let file = files[name]
                 else {
-                    throw RAMExtractionError("a RAM page names a block the stream did not announce")
+                    // QEMU's destination refuses such a page ("Unknown ramblock"); its script's
+                    // -x fails on it too (a KeyError). Plain analysis and --memory print it.
+                    let named = names[SectionKey(id: record.sectionID, generation: record.generation)]?[Int(page.block)]
+                    let announced =
+                        blocks.prefix(8).map { "\"\(escapingControlCharacters($0.name))\"" }.joined(separator: ", ")
+                        + (blocks.count > 8 ? " and \(blocks.count - 8) more" : "")
+                    throw StreamAnalysisError(
+                        offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
+                        message:
+                            "the RAM page at 0x\(analysisHex(page.address, width: 16)) names RAM block \"\(escapingControlCharacters(named ?? "?"))\", which the stream did not announce (announced: \(announced))"
+                    )
                 }
                 guard page.address <= file.length, file.length - page.address >= UInt64(pageSize) else {
-                    throw RAMExtractionError(
-                        "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) lies past its length 0x\(analysisHex(file.length, width: 16))"
+                    throw StreamAnalysisError(
+                        offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
+                        message:
+                            "the RAM page at 0x\(analysisHex(page.address, width: 16)) lies past the length 0x\(analysisHex(file.length, width: 16)) of RAM block \"\(escapingControlCharacters(name))\""
                     )
                 }
                 switch page.content {

@@ -357,6 +357,11 @@ private enum PathComponent {
     case subsection(String)
 }
 
+/// How errors name a section: `"IDSTR" (section id N, instance M)`.
+func analysisSectionLabel(_ name: String, _ id: UInt32, _ instance: UInt32) -> String {
+    "\"\(name)\" (section id \(id), instance \(instance))"
+}
+
 private struct SectionReader {
     let bytes: StreamBytes
     let catalog: ParsedVMDescCatalog
@@ -373,7 +378,7 @@ private struct SectionReader {
     var sectionLabel: String? = nil
     /// How errors name a section: `"IDSTR" (section id N, instance M)`.
     static func label(_ name: String, _ id: UInt32, _ instance: UInt32) -> String {
-        "\"\(name)\" (section id \(id), instance \(instance))"
+        analysisSectionLabel(name, id, instance)
     }
     var path: [PathComponent] = []
     var nextProgress = 0
@@ -1008,7 +1013,7 @@ private struct SectionReader {
                     pageVisitor(
                         RAMPageRecord(
                             sectionID: ramSectionID, generation: ram.generation,
-                            page: RAMPage(block: current, address: address, content: content)),
+                            page: RAMPage(block: current, address: address, content: content), offset: wordOffset),
                         data)
                 }
             } else if flags & flagXBZRLE != 0 {
@@ -1102,7 +1107,11 @@ private struct SectionReader {
             ram.notePage(block: block, address: address)
             if options.recordPages { ram.pages.append(page) }
             if let pageVisitor {
-                pageVisitor(RAMPageRecord(sectionID: ramSectionID, generation: ram.generation, page: page), nil)
+                pageVisitor(
+                    RAMPageRecord(
+                        sectionID: ramSectionID, generation: ram.generation, page: page,
+                        offset: Int(pagesOffset + address)),
+                    nil)
             }
         }
         pos = Int(pagesOffset + length)

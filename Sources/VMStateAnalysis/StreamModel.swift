@@ -143,6 +143,8 @@ package struct RAMPageRecord {
     package var generation: Int
     /// The page.
     package var page: RAMPage
+    /// Where the record starts in the stream file (its header word; a mapped-ram page: its bytes).
+    package var offset: Int
 }
 
 /// One section of a stream (every part of an iterative section merged into one).

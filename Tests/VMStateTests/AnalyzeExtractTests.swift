@@ -174,10 +174,30 @@ private func ramStream(
             blocks: [("pc.ram", 0x1000)], records: [(0x1000, "pc.ram", [UInt8](repeating: 1, count: 4096), 0)])
         let analysis = try StreamAnalysis(bytes: StreamBytes(stream), options: .init(recordPages: false))
         try withTemporaryDirectory { dir in
-            let e = #expect(throws: RAMExtractionError.self) { try analysis.extractRAM(into: dir) }
+            let e = #expect(throws: StreamAnalysisError.self) { try analysis.extractRAM(into: dir) }
             #expect(
                 e?.description
-                    == #"RAM block "pc.ram": the page at 0x0000000000001000 lies past its length 0x0000000000001000"#)
+                    == #"at byte offset 61 (0x3d), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 lies past the length 0x0000000000001000 of RAM block "pc.ram""#
+            )
+        }
+    }
+
+    /// A page naming a block the RAM section did not announce (QEMU refuses it: "Unknown
+    /// ramblock"; its script's -x fails with a KeyError) is an error at the record, not a page
+    /// written nowhere; plain analysis prints the stream as the script does.
+    @Test func aPageOfABlockNotAnnouncedIsAnErrorAtItsRecord() throws {
+        let stream = ramStream(
+            blocks: [("pc.ram", 0x2000)],
+            records: [
+                (0, "pc.ram", [UInt8](repeating: 1, count: 4096), 0), (0x1000, "pc.r\u{1}m", nil, 0),
+            ])
+        let analysis = try StreamAnalysis(bytes: StreamBytes(stream), options: .init(recordPages: false))
+        try withTemporaryDirectory { dir in
+            let e = #expect(throws: StreamAnalysisError.self) { try analysis.extractRAM(into: dir) }
+            #expect(
+                e?.description
+                    == #"at byte offset 4172 (0x104c), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 names RAM block "pc.r\x01m", which the stream did not announce (announced: "pc.ram")"#
+            )
         }
     }
 }
