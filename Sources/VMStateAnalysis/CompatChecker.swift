@@ -310,6 +310,13 @@ public struct CompatChecker: Sendable {
     package func check(old: JSONValue, new: JSONValue) throws(CompatInputError) -> CompatReport {
         var run = CompatRun(checker: self)
         try run.checkAll(old: old, new: new)
+        if !run.oldStyleSections.isEmpty {
+            let names = run.oldStyleSections
+            let list = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
+            run.report.warnings.append(
+                "\(names.count == 1 ? "section" : "sections") \(list): saved by QEMU's old-style handlers, which a vmdesc does not describe, so compared by presence only"
+            )
+        }
         return run.report
     }
 
@@ -344,6 +351,8 @@ public struct CompatChecker: Sendable {
 private struct CompatRun {
     let checker: CompatChecker
     var report = CompatReport()
+    /// Sections both sides save with QEMU's old-style handlers (compared by presence only).
+    var oldStyleSections: [String] = []
 
     init(checker: CompatChecker) { self.checker = checker }
 
@@ -500,6 +509,23 @@ private struct CompatRun {
                 if a != b {
                     report.warnings.append(
                         "comparing different machine types: \"\(a)\" (\(oldSide)) and \"\(b)\" (\(newSide))")
+                }
+                continue
+            }
+            // Sections of QEMU's old-style save handlers (a vmdesc gives no description or
+            // version for them): compared by presence only.
+            let oldStyle = (
+                !s.contains(key: "version_id") && !s.contains(key: "Description"),
+                !d.contains(key: "version_id") && !d.contains(key: "Description")
+            )
+            if oldStyle.0 || oldStyle.1 {
+                if oldStyle.0 && oldStyle.1 {
+                    oldStyleSections.append(sec)
+                } else {
+                    let side = oldStyle.0 ? oldSide : newSide
+                    report.warnings.append(
+                        "section \"\(sec)\" is saved by QEMU's old-style handlers in \(side) (no description) and by a description in the other: not compared"
+                    )
                 }
                 continue
             }
@@ -1056,6 +1082,16 @@ public struct DescriptionSet: Sendable {
         public var instance: UInt32
         /// The entry in `-dump-vmstate`'s shape.
         package var value: JSONObject
+        /// A vmdesc entry of a section saved by QEMU's old-style handlers (no `vmsd_name`, no
+        /// `version`: only the bytes it wrote): `value` then has only `"Name"` (the idstr).
+        public var oldStyle = false
+
+        package init(section: String, instance: UInt32, value: JSONObject, oldStyle: Bool = false) {
+            self.section = section
+            self.instance = instance
+            self.value = value
+            self.oldStyle = oldStyle
+        }
 
         /// The name of the entry's description ("i8254" for the key "isa-pit").
         public var descriptionName: String? { value["Description"]?.objectValue?["name"]?.stringValue }
@@ -1096,6 +1132,16 @@ public struct DescriptionSet: Sendable {
                 guard instance >= 0 && instance <= Int64(UInt32.max) else {
                     throw CompatInputError(
                         location: path, message: "\"instance_id\" must be an integer from 0 to 4294967295")
+                }
+                if !o.contains(key: "vmsd_name") && !o.contains(key: "version") {
+                    // A section of QEMU's old-style save handlers (`register_savevm_live`: slirp,
+                    // for one): QEMU's vmdesc gives only its size and one "data" buffer field.
+                    // It has no description to compare; the section is compared by presence.
+                    entries.append(
+                        Entry(
+                            section: name, instance: UInt32(instance), value: ["Name": .string(name)],
+                            oldStyle: true))
+                    continue
                 }
                 let desc = try Self.description(o, path: path, elementSizes: elementSizes, depth: 0)
                 var value = JSONObject()

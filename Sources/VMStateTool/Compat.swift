@@ -55,7 +55,9 @@ struct Compat: ParsableCommand {
             a machine has are compared only stream against stream, and so are RAM blocks \
             (-m, a NIC's option ROM): a block OLD sends that NEW lacks, or of another length, \
             is a problem (ram-block), as QEMU refuses it; the fw_cfg blobs (/rom@etc/...), \
-            which QEMU resizes, only warn.
+            which QEMU resizes, only warn. Sections of QEMU's old-style save handlers (slirp, \
+            for -netdev user) have no description in a vmdesc: they are compared by presence \
+            only (a warning names them).
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \

@@ -9,8 +9,9 @@ import VMState
 @Suite struct AnalyzeQEMU10Tests {
     static let qemu10Streams = [
         "pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared", "no-footer",
+        "user-net-2",
     ]
-    static let qemu72Streams = ["pc-2.3"]
+    static let qemu72Streams = ["pc-2.3", "user-net-2"]
 
     func check(_ dir: String, expected file: String) throws {
         let analysis = try StreamAnalysis(path: dir + "/stream.bin", options: .init(recordPages: false))

@@ -589,6 +589,41 @@ import VMStateAnalysis
     }
 }
 
+extension CompatRuleTests {
+    /// A vmdesc entry of QEMU's old-style handlers (no `vmsd_name`, no `version`) becomes an
+    /// entry with no description; a section old-style on one side and described on the other
+    /// is not compared, with a warning.
+    @Test func oldStyleVMDescEntries() throws {
+        let slirp: JSONValue = [
+            "name": "slirp", "instance_id": 0, "size": 131,
+            "fields": [["name": "data", "size": 131, "type": "buffer"]],
+        ]
+        let described: JSONValue = [
+            "name": "slirp", "instance_id": 0, "vmsd_name": "slirp", "version": 4,
+            "fields": [["name": "data", "size": 131, "type": "buffer"]],
+        ]
+        let old = try DescriptionSet(["page_size": 4096, "devices": [slirp]], label: "OLD")
+        #expect(old.entries.count == 1)
+        #expect(old.entries[0].oldStyle)
+        #expect(old.entries[0].value == ["Name": "slirp"])
+        #expect(old.entries[0].descriptionName == nil)
+        let new = try DescriptionSet(["page_size": 4096, "devices": [described]], label: "NEW")
+        #expect(!new.entries[0].oldStyle)
+        let r = Self.check(old.document, new.document) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(r.isCompatible)
+        #expect(
+            r.warnings == [
+                "section \"slirp\" is saved by QEMU's old-style handlers in OLD (no description) and by a description in the other: not compared"
+            ])
+        let gone = Self.check(
+            old.document, try DescriptionSet(["page_size": 4096, "devices": []], label: "NEW").document)
+        #expect(gone.findings.map(\.message) == ["section \"slirp\" does not exist in NEW"])
+    }
+}
+
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
 struct CompatRuleCLITests {
     static let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat"

@@ -568,4 +568,42 @@ struct CompatCLITests {
                 == "section \"ram\": RAM block \"pc.ram\" is 0x2000000 bytes in OLD and 0x1000000 in NEW: QEMU refuses it (\"Size mismatch: pc.ram: 0x2000000 != 0x1000000\") [ram-block]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
         )
     }
+
+    /// User networking's `slirp` sections are saved by QEMU's old-style handlers: a vmdesc entry
+    /// with no `vmsd_name` or `version` (only a "data" buffer). They compare by presence: QEMU
+    /// 10.0 numbers two of them 0 and 1, and QEMU 7.2 refuses the second ("Unknown savevm
+    /// section or instance 'slirp' 1", checked with QEMU 7.2 on this stream).
+    @Test func oldStyleSectionsCompareByPresence() throws {
+        let ten = TestPaths.qemu10Fixtures + "/user-net-2/stream.bin"
+        let seven = TestPaths.qemuFixtures + "/user-net-2/stream.bin"
+        let warning =
+            "warning: section slirp: saved by QEMU's old-style handlers, which a vmdesc does not describe, so compared by presence only\n"
+        let into72 = try Tool.run(["compat", ten, seven])
+        #expect(into72.status == 1)
+        #expect(into72.stderr.isEmpty)
+        #expect(
+            into72.stdout
+                == warning
+                + "section \"slirp (instance 1)\": section \"slirp (instance 1)\" does not exist in NEW [section-missing]\n"
+                + "section \"hpet\", description \"hpet\", field \"num_timers_save\": expected field \"num_timers_save\", but NEW has \"num_timers\" in its place; the rest of the fields were not compared [field-mismatch]\n"
+                + "section \"globalstate\", description \"globalstate\", field \"runstate\": size changed from 32 bytes in OLD to 100 bytes in NEW [size]\n"
+                + "section \"globalstate\", description \"globalstate\", field \"has_vm_was_suspended\": OLD saves field \"has_vm_was_suspended\" here, but NEW has no further fields [field-missing]\n"
+                + "NOT compatible: 4 problems (state saved by OLD does not load into NEW)\n")
+        let one = TestPaths.streams + "/user-net"
+        let same = try Tool.run(["compat", one + "/stream.bin", one + "/vmdesc.json"])
+        #expect(same.status == 0)
+        #expect(same.stdout == warning + "compatible: state saved by OLD loads into NEW\n")
+        // Against a -dump-vmstate file (which lists device classes only): not compared, noted.
+        let dump = try Tool.run(["compat", one + "/stream.bin", TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
+        #expect(dump.status == 0)
+        #expect(dump.stdout.hasPrefix("warning: 10 sections of OLD (a vmdesc) have no description in NEW"))
+        #expect(dump.stdout.contains(": timer, slirp, cpu_common,"))
+        // diff with a vmdesc side: no error, the slirp sections are equal.
+        let diff = try Tool.run(["diff", one + "/vmdesc.json", TestPaths.qemuFixtures + "/user-net-2/vmdesc.json"])
+        #expect(diff.status == 1)
+        #expect(
+            diff.stdout
+                == "0000:00:03.0/rtl8139  (only in B)\n    B: description \"rtl8139\", version 5, 66 fields\n1 difference in 1 section\n"
+        )
+    }
 }

@@ -20,12 +20,12 @@ import Testing
     /// registry with KEEP_UNKNOWN saves back byte for byte. (The dirty-bitmaps stream is
     /// refused for its command record, `QEMU10StreamTests`.)
     @Test(
-        arguments: ["pc-2.3", "pc-bios", "pc-live", "pc-reset", "x-ignore-shared"].map {
+        arguments: ["pc-2.3", "pc-bios", "pc-live", "pc-reset", "x-ignore-shared", "user-net-2"].map {
             TestPaths.qemuFixtures + "/" + $0
         }
             + [
                 "mapped-ram", "pc-9.2", "pc-bios", "pc-live", "pc-reset", "q35-bios", "q35-devices", "x-ignore-shared",
-                "no-footer", "validate-uuid",
+                "no-footer", "validate-uuid", "user-net-2",
             ]
             .map { TestPaths.qemu10Fixtures + "/" + $0 }
             + (TestPaths.streamNames + ["no-footer", "validate-uuid"]).map { TestPaths.streams + "/" + $0 })

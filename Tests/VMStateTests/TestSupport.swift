@@ -16,7 +16,9 @@ enum TestPaths {
     static let qemu10Fixtures: String = packageRoot + "/Tests/Fixtures/qemu-10.0"
     /// More QEMU 7.2 streams made with scripts/qemu/qemu-stream.py (Tests/Fixtures/streams).
     static let streams: String = packageRoot + "/Tests/Fixtures/streams"
-    static let streamNames = ["q35", "q35-bios", "virtio-net", "virtio-blk", "e1000", "usb-xhci", "audio-hda"]
+    static let streamNames = [
+        "q35", "q35-bios", "virtio-net", "virtio-blk", "e1000", "usb-xhci", "audio-hda", "user-net",
+    ]
 
     static func readBytes(_ path: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
