@@ -976,6 +976,26 @@ private struct CompatRun {
                         "size changed from \(byteCount(ss)) in \(oldSide) to \(byteCount(ds)) in \(newSide)")
                 }
             }
+            if s.contains(key: "Description") && d.contains(key: "Description") {
+                // An array of structs: its length, where both sides give it the same way ("num"
+                // of two -dump-vmstate files, QEMU 8.1+; "array_len" of two vmdescs, QEMU 10.0's
+                // run of equal elements). QEMU's checker compares no size of a struct field;
+                // QEMU's loader reads OLD's elements into NEW's and fails ("Missing section
+                // footer"). (A vmdesc's run may be part of the array: not compared with "num".)
+                func count(_ o: JSONObject, _ key: String, _ side: String) throws(CompatInputError) -> Int64? {
+                    guard o.contains(key: key) else { return nil }
+                    return try int(o, key, side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+                }
+                let key = checker.oldIsVMDesc && checker.newIsVMDesc ? "array_len" : "num"
+                if let ns = try count(s, key, oldSide), let nd = try count(d, key, newSide), ns != nd {
+                    misaligned = true
+                    let name = s["Description"]?.objectValue?["name"]?.stringValue ?? "?"
+                    add(
+                        sec, desc, sn, .size,
+                        "array length changed from \(ns) in \(oldSide) to \(nd) in \(newSide) (elements of description \"\(name)\")"
+                    )
+                }
+            }
             if let sd = s["Description"] {
                 guard let dd = d["Description"] else {
                     let n = sd.objectValue?["name"]?.stringValue

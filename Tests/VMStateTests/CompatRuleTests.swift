@@ -590,6 +590,61 @@ import VMStateAnalysis
 }
 
 extension CompatRuleTests {
+    /// `value` with the member at `path` (object keys) replaced by `new`.
+    static func replacing(_ value: JSONValue, _ path: [String], with new: JSONValue) -> JSONValue {
+        guard let first = path.first, var o = value.objectValue else { return new }
+        o[first] = replacing(o[first] ?? .null, Array(path.dropFirst()), with: new)
+        return .object(o)
+    }
+
+    /// An array of structs whose length changed: "num" of two -dump-vmstate files (QEMU 10.0's
+    /// usb-hub `ports`), "array_len" of two vmdescs (QEMU 10.0's xhci `ports`, whose length
+    /// the `p2`/`p3` properties set; QEMU refuses the stream: "Missing section footer").
+    @Test func structArrayLengthChanged() throws {
+        var dump = try TestPaths.readJSON(TestPaths.qemu10Fixtures + "/dump-vmstate-pc.json")
+        let original = dump
+        let hub = try #require(dump.objectValue?["usb-hub"])
+        var fields = try #require(hub.objectValue?["Description"]?.objectValue?["Fields"]?.arrayValue)
+        var ports = try #require(fields[1].objectValue)
+        #expect(ports["field"] == "ports" && ports["num"] == 8)
+        ports["num"] = 4
+        fields[1] = .object(ports)
+        dump = Self.replacing(dump, ["usb-hub", "Description", "Fields"], with: .array(fields))
+        let r = Self.check(dump, original)
+        #expect(
+            r.findings.map { "\($0.section)|\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)" } == [
+                "usb-hub|ports|size|array length changed from 4 in OLD to 8 in NEW (elements of description \"usb-hub-port\")"
+            ])
+        #expect(Self.check(original, original).findings.isEmpty)
+
+        let vmdesc = try TestPaths.readJSON(TestPaths.qemu10Fixtures + "/q35-devices/vmdesc.json")
+        let old = try DescriptionSet(vmdesc, label: "OLD")
+        var new = old
+        let i = try #require(new.entries.firstIndex { $0.section == "0000:00:02.0/xhci" })
+        var top = try #require(new.entries[i].value["Description"]?.objectValue?["Fields"]?.arrayValue)
+        var xhci = try #require(top[2].objectValue?["Description"]?.objectValue)
+        var inner = try #require(xhci["Fields"]?.arrayValue)
+        var p = try #require(inner[0].objectValue)
+        #expect(p["field"] == "ports" && p["array_len"] == 8)
+        p["array_len"] = 16
+        inner[0] = .object(p)
+        xhci["Fields"] = .array(inner)
+        var field = try #require(top[2].objectValue)
+        field["Description"] = .object(xhci)
+        top[2] = .object(field)
+        var description = try #require(new.entries[i].value["Description"]?.objectValue)
+        description["Fields"] = .array(top)
+        new.entries[i].value["Description"] = .object(description)
+        let v = Self.check(old.document, new.document) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(
+            v.findings.map { "\($0.section)|\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)" } == [
+                "0000:00:02.0/xhci|ports|size|array length changed from 8 in OLD to 16 in NEW (elements of description \"xhci-port\")"
+            ])
+    }
+
     /// A vmdesc entry of QEMU's old-style handlers (no `vmsd_name`, no `version`) becomes an
     /// entry with no description; a section old-style on one side and described on the other
     /// is not compared, with a warning.
