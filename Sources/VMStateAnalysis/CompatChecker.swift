@@ -89,6 +89,10 @@ public struct CompatFinding: Sendable, Equatable {
         /// A RAM block OLD's stream sends is missing in NEW's, or has another length there
         /// (stream against stream only; QEMU: "Unknown ramblock", "Size mismatch").
         case ramBlock = "ram-block"
+        /// Stream against stream, the configuration sections disagree on what QEMU checks
+        /// besides the machine type: the VM UUID (capability validate-uuid), section footers
+        /// (`-global migration.send-section-footer=off`).
+        case configuration = "configuration"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -300,6 +304,31 @@ public struct CompatChecker: Sendable {
     /// NEW's RAM blocks, when NEW is a stream.
     public var newRAMBlocks: [RAMBlock]?
 
+    /// What a stream's configuration says besides its machine type, as QEMU's destination
+    /// checks it (savevm.c: the VM UUID, the validated capabilities, the section footers).
+    public struct StreamConfiguration: Sendable, Equatable {
+        /// The VM UUID (capability validate-uuid), as QEMU prints it; nil when not sent.
+        public var uuid: String?
+        /// The validated capabilities listed in the configuration section.
+        public var capabilities: [String]
+        /// Saved with `-global migration.send-section-footer=off` (a configuration section, no
+        /// footers).
+        public var footersTurnedOff: Bool
+        /// The stream's first section after the configuration (QEMU's missing-footer error
+        /// names it).
+        public var firstSection: String?
+
+        public init(uuid: String?, capabilities: [String], footersTurnedOff: Bool, firstSection: String?) {
+            self.uuid = uuid
+            self.capabilities = capabilities
+            self.footersTurnedOff = footersTurnedOff
+            self.firstSection = firstSection
+        }
+    }
+    /// OLD's and NEW's configurations, when both are streams with a configuration section.
+    public var oldConfiguration: StreamConfiguration?
+    public var newConfiguration: StreamConfiguration?
+
     /// A checker with `options`.
     public init(options: Options = Options()) {
         self.options = options
@@ -454,6 +483,55 @@ private struct CompatRun {
         }
     }
 
+    /// QEMU's configuration checks besides the machine type, stream against stream: a VM UUID
+    /// both streams give and that differs ("UUID received is ... and local is ...": a
+    /// destination with another `-uuid` refuses the stream), and section footers one stream
+    /// has and the other not (a `configuration` problem each); validated capabilities that
+    /// differ (a warning: they are set for each migration, which NEW's stream does not show).
+    mutating func checkConfigurations() {
+        guard let saver = checker.oldConfiguration, let loader = checker.newConfiguration else { return }
+        if let u = saver.uuid {
+            if let local = loader.uuid {
+                if u != local {
+                    add(
+                        "configuration", nil, nil, .configuration,
+                        "\(oldSide) carries VM UUID \(u) and \(newSide) runs with \(local): QEMU refuses it (\"UUID received is \(u) and local is \(local)\")"
+                    )
+                }
+            } else {
+                report.warnings.append(
+                    "\(oldSide) carries VM UUID \(u) (capability validate-uuid) and \(newSide)'s stream does not give its own: QEMU refuses the stream if \(newSide) runs with another -uuid (\"UUID received is \(u) and local is ...\")"
+                )
+            }
+        }
+        if saver.capabilities != loader.capabilities {
+            func list(_ c: [String]) -> String {
+                c.isEmpty ? "no validated capabilities" : "the validated capabilities " + c.joined(separator: ", ")
+            }
+            let qemu =
+                saver.capabilities.first { !loader.capabilities.contains($0) }
+                .map { "Capability \($0) is off, but received capability is on" }
+                ?? loader.capabilities.first { !saver.capabilities.contains($0) }
+                .map { "Capability \($0) is on, but received capability is off" } ?? ""
+            report.warnings.append(
+                "\(oldSide) was saved with \(list(saver.capabilities)) and \(newSide)'s stream with \(list(loader.capabilities)): the destination must migrate with exactly \(oldSide)'s, else QEMU refuses the stream (\"\(qemu)\")"
+            )
+        }
+        if saver.footersTurnedOff != loader.footersTurnedOff {
+            if saver.footersTurnedOff {
+                add(
+                    "configuration", nil, nil, .configuration,
+                    "\(oldSide) was saved without section footers (-global migration.send-section-footer=off) and \(newSide)'s QEMU sends and expects them: QEMU refuses it (\"Missing section footer for \(saver.firstSection ?? "...")\")"
+                )
+            } else {
+                add(
+                    "configuration", nil, nil, .configuration,
+                    "\(oldSide) has section footers and \(newSide)'s QEMU runs with -global migration.send-section-footer=off: it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\")"
+                )
+            }
+        }
+    }
+
     /// QEMU's RAM block check (ram.c, the RAM section's block list; physmem.c,
     /// qemu_ram_resize): a block the destination does not have is refused ("Unknown
     /// ramblock"), and one of another length too ("Size mismatch") unless it is resizeable:
@@ -490,6 +568,7 @@ private struct CompatRun {
     mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         checkMachineTypes()
         checkRAMBlocks()
+        checkConfigurations()
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
         for member in o.members {

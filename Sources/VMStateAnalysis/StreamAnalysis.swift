@@ -52,6 +52,15 @@ public struct StreamAnalysis: Sendable {
         let hex = uuid.map { analysisHex(UInt64($0), width: 2) }
         return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { hex[$0].joined() }.joined(separator: "-")
     }
+    /// How many section footers (0x7E and the section id) the stream has. QEMU writes one after
+    /// every section unless the machine type is 2.3 or older (no configuration section either)
+    /// or it runs with `-global migration.send-section-footer=off`; a destination that expects
+    /// footers refuses a stream without them ("Missing section footer for ram"), and one that
+    /// does not reads a footer's 0x7E as a section type ("Unknown savevm section type 126").
+    public var sectionFooters = 0
+    /// Whether the stream leaves out the section footers although it has a configuration
+    /// section: it was saved with `-global migration.send-section-footer=off`.
+    public var footersTurnedOff: Bool { machineType != nil && sectionFooters == 0 && !sections.isEmpty }
     /// The QEMU versions whose rules the stream was read by (from its vmdesc).
     package var rules: StreamRules = .qemu72
     /// Sections in order of first appearance.
@@ -695,6 +704,7 @@ private struct SectionReader {
                     throw error(
                         "expected the footer of section id \(last), found the footer of section id \(id)", at: pos - 4)
                 }
+                analysis.sectionFooters += 1
             case subsectionMarker:
                 throw error(
                     "a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc lists only the subsections its own save wrote: when this stream's save wrote one more there, it takes a description saved with the devices in the same state)" : "")",

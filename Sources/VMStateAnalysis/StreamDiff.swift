@@ -188,6 +188,17 @@ public struct StreamDiff: Sendable, Equatable {
                     section: "configuration", instance: 0, field: "uuid", kind: .changed,
                     a: a.uuidString ?? "(not sent)", b: b.uuidString ?? "(not sent)"))
         }
+        // Section footers (-global migration.send-section-footer=off leaves them out): a
+        // destination that expects them refuses a stream without them, and the other way.
+        if a.footersTurnedOff != b.footersTurnedOff && a.machineType != nil && b.machineType != nil {
+            func footers(_ s: StreamAnalysis) -> String {
+                s.footersTurnedOff ? "none (send-section-footer=off)" : "sent"
+            }
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "section footers", kind: .changed,
+                    a: footers(a), b: footers(b)))
+        }
         // QEMU can send several sections with the same idstr and instance id (isapc's isa-ide
         // devices all register instance 0): those pair up in stream order, the nth with the nth.
         struct Key: Hashable { var name: String; var instance: UInt32; var occurrence: Int }

@@ -72,6 +72,9 @@ public struct TreeView: Sendable {
         if !analysis.capabilities.isEmpty {
             lines.append("capabilities: \(analysis.capabilities.joined(separator: ", "))")
         }
+        if analysis.footersTurnedOff && failure == nil {
+            lines.append("section footers: none (saved with -global migration.send-section-footer=off)")
+        }
         var desc = "page size: \(analysis.pageSize)"
         if let loc = analysis.vmdescLocation {
             desc += ", vmdesc at offset \(analysisHexOffset(loc.markerOffset)) (\(loc.jsonLength) bytes of JSON)"

@@ -57,7 +57,12 @@ struct Compat: ParsableCommand {
             is a problem (ram-block), as QEMU refuses it; the fw_cfg blobs (/rom@etc/...), \
             which QEMU resizes, only warn. Sections of QEMU's old-style save handlers (slirp, \
             for -netdev user) have no description in a vmdesc: they are compared by presence \
-            only (a warning names them).
+            only (a warning names them). Stream against stream, the rest of what QEMU checks \
+            of the configuration: a VM UUID (capability validate-uuid) both give that differs, \
+            and section footers one has and the other not (-global \
+            migration.send-section-footer=off), are problems (configuration); validated \
+            capabilities that differ (x-ignore-shared, mapped-ram) only warn, as they are set \
+            for each migration.
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
@@ -77,6 +82,7 @@ struct Compat: ParsableCommand {
               field-added          NEW reads a field that OLD does not save
               machine-type         the machine types differ (a side is a stream)
               ram-block            a RAM block missing or of another length (two streams)
+              configuration        the VM UUID or the section footers differ (two streams)
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input, 64 usage error.
             """
@@ -159,9 +165,16 @@ struct Compat: ParsableCommand {
             if reverse { machines = (machines.1, machines.0) }
             (checker.oldMachine, checker.newMachine) = machines
             if try isStreamFile(old) && isStreamFile(new) {
-                var blocks = (try ramBlocks(old), try ramBlocks(new))
-                if reverse { blocks = (blocks.1, blocks.0) }
-                (checker.oldRAMBlocks, checker.newRAMBlocks) = blocks
+                var streams = (try readStream(old), try readStream(new))
+                if reverse { streams = (streams.1, streams.0) }
+                (checker.oldRAMBlocks, checker.newRAMBlocks) = (
+                    streams.0.announcedRAMBlocks, streams.1.announcedRAMBlocks
+                )
+                if streams.0.machineType != nil && streams.1.machineType != nil {
+                    (checker.oldConfiguration, checker.newConfiguration) = (
+                        configuration(streams.0), configuration(streams.1)
+                    )
+                }
             }
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
@@ -185,15 +198,21 @@ struct Compat: ParsableCommand {
         if !report.isCompatible { throw ExitCode(1) }
     }
 
-    /// A stream's RAM blocks as it announces them (``StreamAnalysis/announcedRAMBlocks``; the
-    /// stream is read through, its pages skipped).
-    func ramBlocks(_ path: String) throws -> [RAMBlock] {
+    /// A stream read through, its pages skipped: its RAM blocks as it announces them
+    /// (``StreamAnalysis/announcedRAMBlocks``) and its configuration.
+    func readStream(_ path: String) throws -> StreamAnalysis {
         do {
             return try StreamAnalysis(bytes: openInput(path), options: .init(recordPages: false))
-                .announcedRAMBlocks
         } catch let e as StreamAnalysisError {
             throw InputFileError(description: "\(path): \(e)")
         }
+    }
+
+    /// What QEMU checks of a stream's configuration besides the machine type.
+    func configuration(_ s: StreamAnalysis) -> CompatChecker.StreamConfiguration {
+        CompatChecker.StreamConfiguration(
+            uuid: s.uuidString, capabilities: s.capabilities, footersTurnedOff: s.footersTurnedOff,
+            firstSection: s.sections.first?.name)
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's

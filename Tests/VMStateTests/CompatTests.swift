@@ -361,7 +361,7 @@ import VMStateAnalysis
             CompatFinding.Kind.allCases.map(\.rawValue) == [
                 "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
-                "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block",
+                "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block", "configuration",
             ])
     }
 }
@@ -605,5 +605,71 @@ struct CompatCLITests {
             diff.stdout
                 == "0000:00:03.0/rtl8139  (only in B)\n    B: description \"rtl8139\", version 5, 66 fields\n1 difference in 1 section\n"
         )
+    }
+
+    /// Stream against stream, the rest of QEMU's configuration checks: section footers (checked
+    /// with QEMU 7.2 on these two streams: "Missing section footer for ram" one way, "Unknown
+    /// savevm section type 126" the other), the VM UUID, the validated capabilities.
+    @Test func configurationsOfTwoStreams() throws {
+        let noFooter = TestPaths.streams + "/no-footer/stream.bin"
+        let pc = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let off = try Tool.run(["compat", noFooter, pc])
+        #expect(off.status == 1)
+        #expect(
+            off.stdout
+                == "section \"configuration\": OLD was saved without section footers (-global migration.send-section-footer=off) and NEW's QEMU sends and expects them: QEMU refuses it (\"Missing section footer for ram\") [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+        )
+        let on = try Tool.run(["compat", "--json", pc, noFooter])
+        #expect(on.status == 1)
+        #expect(
+            try JSONValue(parsing: on.stdout) == [
+                [
+                    "section": "configuration", "description": nil, "kind": "configuration",
+                    "message":
+                        "OLD has section footers and NEW's QEMU runs with -global migration.send-section-footer=off: it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\")",
+                ]
+            ])
+        // The VM UUID: refused when both streams give one and they differ; a warning when only
+        // OLD gives it. (The UUID is at byte 50 of the fixture, in the configuration section.)
+        let uuid = TestPaths.streams + "/validate-uuid/stream.bin"
+        var bytes = try TestPaths.readBytes(uuid)
+        #expect(
+            Array(bytes[50..<66]) == [
+                0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
+            ])
+        bytes[65] = 0xc9
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-uuid-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: other) }
+        try Data(bytes).write(to: other)
+        let differ = try Tool.run(["compat", uuid, other.path])
+        #expect(differ.status == 1)
+        #expect(
+            differ.stdout
+                == "section \"configuration\": OLD carries VM UUID 6ba7b810-9dad-11d1-80b4-00c04fd430c8 and NEW runs with 6ba7b810-9dad-11d1-80b4-00c04fd430c9: QEMU refuses it (\"UUID received is 6ba7b810-9dad-11d1-80b4-00c04fd430c8 and local is 6ba7b810-9dad-11d1-80b4-00c04fd430c9\") [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+        )
+        let unknown = try Tool.run(["compat", uuid, pc])
+        #expect(unknown.status == 0)
+        #expect(
+            unknown.stdout
+                == "warning: OLD carries VM UUID 6ba7b810-9dad-11d1-80b4-00c04fd430c8 (capability validate-uuid) and NEW's stream does not give its own: QEMU refuses the stream if NEW runs with another -uuid (\"UUID received is 6ba7b810-9dad-11d1-80b4-00c04fd430c8 and local is ...\")\ncompatible: state saved by OLD loads into NEW\n"
+        )
+        // Capabilities are set for each migration: a warning, with QEMU's message.
+        let xis = TestPaths.qemuFixtures + "/x-ignore-shared/stream.bin"
+        let caps = try Tool.run(["compat", pc, xis])
+        #expect(caps.status == 0)
+        #expect(
+            caps.stdout
+                == "warning: OLD was saved with no validated capabilities and NEW's stream with the validated capabilities x-ignore-shared: the destination must migrate with exactly OLD's, else QEMU refuses the stream (\"Capability x-ignore-shared is on, but received capability is off\")\ncompatible: state saved by OLD loads into NEW\n"
+        )
+        // analyze --tree and diff say it too.
+        let tree = try Tool.run(["analyze", "--tree", noFooter])
+        #expect(
+            tree.stdout.split(separator: "\n").prefix(3).last
+                == "section footers: none (saved with -global migration.send-section-footer=off)")
+        let diff = try Tool.run(["diff", "--no-ram", noFooter, pc])
+        #expect(
+            diff.stdout.hasPrefix(
+                "configuration: section footers\n    A: none (send-section-footer=off)\n    B: sent\n"))
     }
 }
