@@ -588,11 +588,24 @@ private struct SectionReader {
                 if let i = index[id] { analysis.sections[i].content = .ram(r) }
             }
         }
+        // The section whose footer comes next, once the stream has shown it has footers.
+        var footerDue: UInt32? = nil
         while true {
             sectionLabel = nil
             path = []
             let typeOffset = pos
             let type = try u8("a section type byte (or 0x00 for the end of the stream)")
+            if let id = footerDue, type != footerMarker, analysis.sectionFooters > 0, let i = index[id] {
+                // QEMU writes a footer after every section or after none: the description read
+                // this section's data shorter than it is (or the stream is damaged there).
+                let s = analysis.sections[i]
+                sectionLabel = Self.label(s.name, id, s.instanceID)
+                throw error(
+                    "expected the section's footer (0x7e and its section id) after its data, found 0x\(analysisHex(UInt64(type), width: 2)): the data does not end where its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc may be of another machine or QEMU build: give the one saved with this stream)" : "")",
+                    at: typeOffset)
+            }
+            let isSection = type == sectionStart || type == sectionFull || type == sectionPart || type == sectionEnd
+            footerDue = isSection ? 0 : nil
             switch type {
             case sectionEOF:
                 try checkAfterEOF(typeOffset)
@@ -718,6 +731,7 @@ private struct SectionReader {
                     "expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x08 command, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))",
                     at: typeOffset)
             }
+            if footerDue != nil { footerDue = lastSectionID }
         }
     }
 

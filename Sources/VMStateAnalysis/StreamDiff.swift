@@ -310,6 +310,12 @@ private struct DiffBuilder {
             }
         case (.bytes(let ba), .bytes(let bb)) where ba.count == bb.count && ba.count > 16:
             compareBuffers(ba, bb, section: section, path: path)
+        case (.bytes(let ba), .bytes(let bb)) where max(ba.count, bb.count) > 16:
+            // Buffers of two lengths (a PCI device's config space, a virtio-blk of another
+            // queue count): the lengths, then where the bytes both have differ.
+            add(section, "\(path) (length)", .changed, a: "\(ba.count) bytes", b: "\(bb.count) bytes")
+            let n = min(ba.count, bb.count)
+            compareBuffers(Array(ba.prefix(n)), Array(bb.prefix(n)), section: section, path: path)
         default:
             var (sa, sb) = (summary(a), summary(b))
             if sa == sb {

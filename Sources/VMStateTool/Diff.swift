@@ -9,11 +9,12 @@ struct Diff: ParsableCommand {
             A and B are both migration streams: their state is compared. Sections are matched \
             by idstr and instance id, not by section id, so streams of different QEMU versions \
             compare (RAM is section 2 in QEMU 7.2's pc streams and 1 in QEMU 10.0's, and the \
-            devices come in another order); fields by name and array index. The machine type \
-            and capabilities of the configuration section are compared first (section \
-            "configuration"). Each difference names \
+            devices come in another order); fields by name and array index. The machine type, \
+            capabilities, VM UUID and section footers of the configuration section are \
+            compared first (section "configuration"). Each difference names \
             the section, the field path and both values (as `vmstate analyze` prints them). \
-            Long buffers are compared byte by byte and reported as runs of differing bytes. \
+            Long buffers are compared byte by byte and reported as runs of differing bytes \
+            (buffers of two lengths: "FIELD (length)", then the runs in the bytes both have). \
             RAM is compared page by page and summarized per block as ranges of page \
             addresses; a page that a stream does not send counts as zero-filled. Each stream's \
             pages are first sorted into an index in a temporary file (in $TMPDIR, default /tmp: \

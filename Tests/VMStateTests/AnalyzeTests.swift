@@ -39,6 +39,39 @@ import VMStateAnalysis
         try checkAgainstScript(stream: dir + "/stream.bin", expected: dir + "/analyze.json", parsed: false)
     }
 
+    /// A stream with section footers read with a description that reads a section's data
+    /// short (here `timer` without its last field, as a description of another machine or
+    /// build may): the error is at that section's end, where its footer should be.
+    @Test func aDescriptionThatEndsASectionEarlyIsCaughtAtTheFooter() throws {
+        let path = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        let data = try TestPaths.readBytes(path)
+        let full = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
+        let timer = try #require(full.sections.first { $0.name == "timer" })
+        guard case .device(let record) = timer.content,
+            let last = record.members.first(where: { $0.name == "cpu_clock_offset" })
+        else {
+            Issue.record("no timer/cpu_clock_offset")
+            return
+        }
+        var vmdesc = try #require(full.vmdesc.objectValue)
+        var devices = try #require(vmdesc["devices"]?.arrayValue)
+        var entry = try #require(devices[0].objectValue)
+        #expect(entry["name"] == "timer")
+        var fields = try #require(entry["fields"]?.arrayValue)
+        fields.removeLast()
+        entry["fields"] = .array(fields)
+        devices[0] = .object(entry)
+        vmdesc["devices"] = .array(devices)
+        let e = try #require(streamError(data, options: .init(recordPages: false, vmdesc: .object(vmdesc))))
+        #expect(e.offset == last.offset)
+        #expect(e.section == "\"timer\" (section id \(timer.sectionID), instance 0)")
+        #expect(e.field == nil)
+        #expect(
+            e.message
+                == "expected the section's footer (0x7e and its section id) after its data, found 0x\(data[last.offset] < 16 ? "0" : "")\(String(data[last.offset], radix: 16)): the data does not end where its description says (the description given with --vmdesc may be of another machine or QEMU build: give the one saved with this stream)"
+        )
+    }
+
     @Test func pcBiosValues() throws {
         let a = try StreamAnalysis(path: TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         #expect(a.machineType == "pc-i440fx-7.2")
