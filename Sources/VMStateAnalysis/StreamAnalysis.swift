@@ -90,7 +90,11 @@ public struct StreamAnalysis: Sendable {
         readingAsFarAsPossible bytes: StreamBytes, options: Options = Options(), failure: inout StreamAnalysisError?
     ) throws(StreamAnalysisError) {
         self.bytes = bytes
-        try StreamAnalysis.checkHeader(bytes)
+        do throws(StreamAnalysisError) {
+            try StreamAnalysis.checkHeader(bytes)
+        } catch {
+            throw error.noting(changeOf: bytes)
+        }
         // Made before the vmdesc is read, so that a large file's first windows are mapped
         // (by the prefetcher's thread) while this thread parses the vmdesc.
         let window = bytes.makeWindow(prefetching: true)
@@ -99,7 +103,11 @@ public struct StreamAnalysis: Sendable {
             json = given
             vmdescLocation = nil
         } else {
-            (json, vmdescLocation) = try StreamAnalysis.readVMDesc(bytes)
+            do throws(StreamAnalysisError) {
+                (json, vmdescLocation) = try StreamAnalysis.readVMDesc(bytes)
+            } catch {
+                throw error.noting(changeOf: bytes)
+            }
         }
         vmdesc = json
         let catalog = try ParsedVMDescCatalog(json: json, jsonOffset: vmdescLocation?.jsonOffset ?? 0)
@@ -112,7 +120,7 @@ public struct StreamAnalysis: Sendable {
             try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &self) }
             failure = nil
         } catch {
-            failure = error
+            failure = error.noting(changeOf: bytes)
         }
     }
 
@@ -133,7 +141,11 @@ public struct StreamAnalysis: Sendable {
                 options: Options(recordPages: false, progress: progress),
                 vmdescMarkerOffset: vmdescLocation?.markerOffset)
             reader.pageVisitor = visit
-            try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &scratch) }
+            do throws(StreamAnalysisError) {
+                try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in try reader.run(into: &scratch) }
+            } catch {
+                throw error.noting(changeOf: bytes)
+            }
         }
     }
 

@@ -20,6 +20,15 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
         self.message = message
     }
 
+    /// This error, its message followed by why its bytes may not be what they were when the
+    /// file was opened (``StreamBytes/changeReason()``), when the file changed while it was read.
+    package func noting(changeOf bytes: StreamBytes) -> StreamAnalysisError {
+        guard let reason = bytes.changeReason() else { return self }
+        var e = self
+        e.message += "; but \(bytes.origin): \(reason), so its bytes may be part old, part new"
+        return e
+    }
+
     /// The message with where it happened: offset, section and field.
     public var description: String {
         var s = "at byte offset \(offset) (0x\(String(offset, radix: 16)))"

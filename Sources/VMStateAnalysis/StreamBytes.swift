@@ -34,6 +34,8 @@ public final class StreamBytes: @unchecked Sendable {
     private var retired: WindowPrefetcher?
     /// The file's slot in ``ShrunkFileReport`` (-1: not watched).
     private let watchSlot: Int
+    /// The file's modification time when it was opened (seconds, nanoseconds).
+    private let openedModification: (Int, Int)
 
     /// Opens a file. Throws `StreamFileError` when it cannot be opened or read.
     public init(contentsOfFile path: String) throws(StreamFileError) {
@@ -66,6 +68,7 @@ public final class StreamBytes: @unchecked Sendable {
         }
         self.fd = fd
         count = Int(st.st_size)
+        openedModification = (Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec))
         watchSlot = ShrunkFileReport.watch(fd: fd, size: count, path: path)
     }
 
@@ -111,6 +114,7 @@ public final class StreamBytes: @unchecked Sendable {
         count = bytes.count
         fd = -1
         watchSlot = -1
+        openedModification = (0, 0)
         if bytes.isEmpty {
             copied = nil
         } else {
@@ -212,6 +216,25 @@ public final class StreamBytes: @unchecked Sendable {
         guard fstat(fd, &st) == 0, Int(st.st_size) < count else { return nil }
         return
             "the file became shorter while it was read (\(count) bytes when opened, \(st.st_size) now): another program truncated or rewrote it"
+    }
+
+    /// When the file changed after it was opened (another program rewrote it: a save to the same
+    /// path, `cat > FILE`): ``shrinkReason()`` when it is shorter, else that it has another size
+    /// or modification time now. Nil otherwise, and for bytes held in memory. Errors of a stream
+    /// read from such a file say so, since the bytes read may be half old and half new.
+    package func changeReason() -> String? {
+        if let shrunk = shrinkReason() { return shrunk }
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        if Int(st.st_size) != count {
+            return
+                "the file changed size while it was read (\(count) bytes when opened, \(st.st_size) now): another program rewrote it"
+        }
+        if (Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec)) != openedModification {
+            return "the file was modified while it was read: another program rewrote it"
+        }
+        return nil
     }
 
     /// The message for a window that could not be mapped (or copied): `PATH: ` and

@@ -375,6 +375,52 @@ struct AnalyzeLargeStreamTests {
                 + "4096 now): another program truncated or rewrote it")
     }
 
+    /// A file rewritten after it was opened (a save to the same path) reads as bytes of two
+    /// streams: the error it gives says so, by size or, at the same size, by modification time.
+    @Test func aStreamRewrittenWhileItIsReadSaysSo() throws {
+        let path = temporaryDirectoryPath() + "/vmstate-rewritten-\(getpid()).bin"
+        defer { unlink(path) }
+        let reset = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
+        let bios = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        func write(_ bytes: [UInt8]) throws {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            try #require(fd >= 0)
+            #expect(bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count)
+            close(fd)
+        }
+        // An old modification time, so that the rewrite's is another even on a coarse clock.
+        func age() {
+            var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        }
+        try write(reset)
+        age()
+        let opened = try StreamBytes(contentsOfFile: path)
+        try write(bios)
+        let e = #expect(throws: StreamAnalysisError.self) { _ = try StreamAnalysis(bytes: opened) }
+        #expect(
+            e?.message.hasSuffix(
+                "; but \(path): the file changed size while it was read (\(reset.count) bytes when opened, \(bios.count) now): another program rewrote it, so its bytes may be part old, part new"
+            ) == true)
+        // The same size, other bytes: the magic of the header is gone.
+        try write(reset)
+        age()
+        let again = try StreamBytes(contentsOfFile: path)
+        var damaged = reset
+        damaged[0] = 0
+        try write(damaged)
+        let same = #expect(throws: StreamAnalysisError.self) { _ = try StreamAnalysis(bytes: again) }
+        #expect(
+            same?.message.hasSuffix(
+                "; but \(path): the file was modified while it was read: another program rewrote it, so its bytes may be part old, part new"
+            ) == true)
+        // Unchanged: the error as it was.
+        let plain = #expect(throws: StreamAnalysisError.self) {
+            _ = try StreamAnalysis(bytes: try StreamBytes(contentsOfFile: path))
+        }
+        #expect(plain?.message.contains("rewrote") == false)
+    }
+
     /// A JSON input (`--vmdesc`, `diff` and `compat` of descriptions) is read whole; one that
     /// cannot be mapped under the limit is bad input with the reason, never a crash.
     @Test func aJSONFileTooLargeToMapIsAnError() throws {
