@@ -571,6 +571,22 @@ private struct CompatRun {
         checkConfigurations()
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
+        if checker.oldIsVMDesc && checker.newIsVMDesc {
+            // Two machines' sections: what only NEW has is not in OLD's stream at all. QEMU
+            // loads the stream; those devices keep the state they had before the load.
+            let onlyNew = n.keys.filter { k in
+                k != "vmschkmachine" && !o.contains(key: k)
+                    && checker.sectionRename(of: k, where: { o.contains(key: $0) }) == nil
+            }
+            if !onlyNew.isEmpty {
+                let list =
+                    onlyNew.prefix(16).joined(separator: ", ")
+                    + (onlyNew.count > 16 ? " and \(onlyNew.count - 16) more" : "")
+                report.warnings.append(
+                    "\(newSide) has \(onlyNew.count) section\(onlyNew.count == 1 ? "" : "s") that \(oldSide) does not save: \(list); QEMU loads \(oldSide)'s state, and \(onlyNew.count == 1 ? "that device keeps" : "those devices keep") the state \(onlyNew.count == 1 ? "it" : "they") had before the load"
+                )
+            }
+        }
         for member in o.members {
             let sec = member.key
             var target = sec

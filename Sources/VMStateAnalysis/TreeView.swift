@@ -67,7 +67,11 @@ public struct TreeView: Sendable {
 
     private func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, into lines: inout Lines) {
         lines.append("QEMU migration stream \(analysis.bytes.origin): format version 3, \(analysis.bytes.count) bytes")
-        if let m = analysis.machineType { lines.append("machine type: \(m)") }
+        if let m = analysis.machineType {
+            lines.append("machine type: \(m)")
+        } else {
+            lines.append("machine type: not sent (no configuration section: a machine type up to 2.3)")
+        }
         if let u = analysis.uuidString { lines.append("VM UUID: \(u) (capability validate-uuid)") }
         if !analysis.capabilities.isEmpty {
             lines.append("capabilities: \(analysis.capabilities.joined(separator: ", "))")

@@ -52,7 +52,8 @@ struct Compat: ParsableCommand {
             a problem (machine-type), since QEMU refuses the stream; two -dump-vmstate files \
             of different machine types only warn. A -dump-vmstate file lists device classes, \
             not the devices of one machine: instances (-smp 2, a second NIC) and which devices \
-            a machine has are compared only stream against stream, and so are RAM blocks \
+            a machine has are compared only stream against stream (a section only NEW has \
+            is a warning: its device keeps its state), and so are RAM blocks \
             (-m, a NIC's option ROM): a block OLD sends that NEW lacks, or of another length, \
             is a problem (ram-block), as QEMU refuses it; the fw_cfg blobs (/rom@etc/...), \
             which QEMU resizes, only warn. Sections of QEMU's old-style save handlers (slirp, \

@@ -672,4 +672,17 @@ struct CompatCLITests {
             diff.stdout.hasPrefix(
                 "configuration: section footers\n    A: none (send-section-footer=off)\n    B: sent\n"))
     }
+
+    /// Stream against stream, a device only NEW has is not a problem (QEMU loads the stream; the
+    /// device keeps its state), but a warning names it.
+    @Test func sectionsOnlyNEWHasAreNamed() throws {
+        let r = try Tool.run([
+            "compat", TestPaths.qemuFixtures + "/pc-reset/stream.bin", TestPaths.streams + "/e1000/stream.bin",
+        ])
+        #expect(r.status == 0)
+        #expect(
+            r.stdout
+                == "warning: NEW has 1 section that OLD does not save: 0000:00:02.0/e1000; QEMU loads OLD's state, and that device keeps the state it had before the load\ncompatible: state saved by OLD loads into NEW\n"
+        )
+    }
 }

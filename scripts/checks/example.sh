@@ -63,6 +63,12 @@ expect_status 1 cut.log "$emu" restore cut.bin
 grep -q "cannot load cut.bin: section \"ram\" instance 0: stream ended inside a RAM page (at byte " cut.log ||
     fail "no GError message for a truncated stream: $(cat cut.log)"
 
+# The installed tool reads the emulator's stream, and says where the cut one ends.
+expect_status 0 tool.json "$prefix/bin/vmstate" analyze stream.bin
+grep -q '^    "ram (' tool.json || fail "the installed vmstate tool printed no RAM section: $(head -c 300 tool.json)"
+expect_status 2 tool.log "$prefix/bin/vmstate" analyze cut.bin
+grep -q "^vmstate analyze: error: at byte offset" tool.log || fail "the installed vmstate tool gave no offset: $(cat tool.log)"
+
 expect_status 0 check.log "$emu" check
 grep -q "version 1: .* ok" check.log || fail "the RTC's version 1 stream did not load"
 
@@ -76,4 +82,4 @@ wait "$incoming" || { cat incoming.log; fail "the incoming side of the live migr
 grep -q "^incoming: OK" incoming.log || fail "the live migration's destination printed no OK line"
 grep -q "^migrated: 4 passes" migrate.log || fail "the live migration did not make 4 passes: $(cat migrate.log)"
 
-echo "ok - the installed library builds and runs examples/tiny-emulator: save, restore, check, live migration"
+echo "ok - the installed library builds and runs examples/tiny-emulator: save, restore, check, live migration; the installed tool runs"
