@@ -44,33 +44,47 @@ public struct StreamDifference: Sendable, Equatable {
     /// The value in stream B, spelled as for `a`.
     public var b: String?
 
+    /// Which of the stream's sections of this idstr and instance id it is, from 0 (QEMU sends
+    /// some devices' sections several times with one instance id: isapc's isa-ide, QEMU 7.2's
+    /// slirp of each `-netdev user`); they pair up in stream order.
+    public var occurrence: Int
+
     /// A difference with every part given.
-    public init(section: String, instance: UInt32, field: String, kind: Kind, a: String?, b: String?) {
+    public init(
+        section: String, instance: UInt32, field: String, kind: Kind, a: String?, b: String?, occurrence: Int = 0
+    ) {
         self.section = section
         self.instance = instance
         self.field = field
         self.kind = kind
         self.a = a
         self.b = b
+        self.occurrence = occurrence
     }
 
-    /// `cpu`, or `dma (instance 1)` for instances other than 0.
+    /// `cpu`, or `dma (instance 1)` for instances other than 0; `slirp (instance 0, 2nd
+    /// section)` for the second section of one idstr and instance.
     public var sectionLabel: String {
-        instance == 0 ? section : "\(section) (instance \(instance))"
+        guard occurrence > 0 else { return instance == 0 ? section : "\(section) (instance \(instance))" }
+        let n = occurrence + 1
+        let suffix = n % 100 / 10 == 1 ? "th" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : n % 10 == 1 ? "st" : "th"
+        return "\(section) (instance \(instance), \(n)\(suffix) section)"
     }
 }
 
 extension StreamDifference {
-    /// `{"section", "instance", "field", "kind", "a", "b"}`.
+    /// `{"section", "instance", "field", "kind", "a", "b"}`, and `"occurrence"` when above 0.
     var json: JSONValue {
-        .object([
+        var o: JSONObject = [
             "section": .string(section),
             "instance": .number(JSONNumber(Int64(instance))),
             "field": .string(field),
             "kind": .string(kind.rawValue),
             "a": a.map { .string($0) } ?? .null,
             "b": b.map { .string($0) } ?? .null,
-        ])
+        ]
+        if occurrence > 0 { o["occurrence"] = .number(JSONNumber(Int64(occurrence))) }
+        return .object(o)
     }
 }
 
@@ -218,6 +232,7 @@ public struct StreamDiff: Sendable, Equatable {
         var ramPairs: [(RAMSide?, RAMSide?)] = []
         for (key, sa) in keyed(a.sections) {
             seen.insert(key)
+            builder.occurrence = key.occurrence
             guard let sb = bSections[key] else {
                 builder.add(sa, "", .onlyInA, a: sectionSummary(sa), b: nil)
                 if case .ram(let r) = sa.content { ramPairs.append(((a, sa, r), nil)) }
@@ -238,6 +253,7 @@ public struct StreamDiff: Sendable, Equatable {
             }
         }
         for (key, sb) in bKeyed where !seen.contains(key) {
+            builder.occurrence = key.occurrence
             builder.add(sb, "", .onlyInB, a: nil, b: sectionSummary(sb))
             if case .ram(let r) = sb.content { ramPairs.append((nil, (b, sb, r))) }
         }
@@ -269,9 +285,13 @@ private struct DiffBuilder {
 
     init(options: StreamDiff.Options) { self.options = options }
 
+    /// The ``StreamDifference/occurrence`` of the section being compared.
+    var occurrence = 0
+
     mutating func add(_ s: AnalyzedSection, _ path: String, _ kind: StreamDifference.Kind, a: String?, b: String?) {
         differences.append(
-            StreamDifference(section: s.name, instance: s.instanceID, field: path, kind: kind, a: a, b: b))
+            StreamDifference(
+                section: s.name, instance: s.instanceID, field: path, kind: kind, a: a, b: b, occurrence: occurrence))
     }
 
     func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "/" + name }

@@ -20,7 +20,10 @@ struct Diff: ParsableCommand {
             pages are first sorted into an index in a temporary file (in $TMPDIR, default /tmp: \
             24 bytes per page record), then compared, their bytes read from the files one page \
             at a time: memory stays bounded whatever the streams' sizes, and a stream is never \
-            mapped whole. A file named - is standard input (read once; a pipe is copied to a \
+            mapped whole. Sections sent several times with one idstr and instance id (isapc's \
+            isa-ide, QEMU 7.2's slirp of each -netdev user) pair up in stream order; the \
+            second is labeled "NAME (instance N, 2nd section)" ("occurrence": 1 in --json). \
+            A file named - is standard input (read once; a pipe is copied to a \
             temporary file first). With a terminal on stderr and large streams, a progress bar \
             shows there.
 

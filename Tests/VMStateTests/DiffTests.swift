@@ -199,6 +199,31 @@ import VMStateAnalysis
                     section: "isa-ide", instance: 0, field: "bus/unit", kind: .changed, a: "0x" + hex(old, digits: 2),
                     b: "0x" + hex(old ^ 1, digits: 2))
             ])
+        // The second of them, changed the same way, is labeled as the second.
+        let second = try #require(ide.dropFirst().first)
+        guard case .device(let record2) = second.content,
+            let bus2 = record2.members.first(where: { $0.name == "bus" }), case .record(let busRecord2) = bus2.value,
+            let unit2 = busRecord2.members.first(where: { $0.name == "unit" })
+        else {
+            Issue.record("no second isa-ide bus/unit")
+            return
+        }
+        var data2 = try TestPaths.readBytes(path)
+        data2[unit2.offset] ^= 1
+        let diff2 = try StreamDiff(a, try StreamAnalysis(bytes: StreamBytes(data2), options: .init(recordPages: true)))
+        #expect(diff2.differences.map(\.sectionLabel) == ["isa-ide (instance 0, 2nd section)"])
+        #expect(diff2.differences.first?.occurrence == 1)
+        #expect(diff2.text().hasPrefix("isa-ide (instance 0, 2nd section): bus/unit\n"))
+    }
+
+    /// QEMU 10.0 numbers two `-netdev user` slirp sections 0 and 1, QEMU 7.2 both 0: the
+    /// second of B's is its own, not A's instance 0.
+    @Test func aSecondSectionOfOneInstanceIsLabeled() throws {
+        let a = try Self.read(TestPaths.qemu10Fixtures + "/user-net-2/stream.bin")
+        let b = try Self.read(TestPaths.qemuFixtures + "/user-net-2/stream.bin")
+        let slirp = try StreamDiff(a, b, options: .init(compareRAM: false)).differences.filter { $0.section == "slirp" }
+        #expect(slirp.map(\.sectionLabel) == ["slirp (instance 1)", "slirp (instance 0, 2nd section)"])
+        #expect(slirp.map(\.kind) == [.onlyInA, .onlyInB])
     }
 
     @Test func singleChangedPage() throws {
