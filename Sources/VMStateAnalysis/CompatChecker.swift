@@ -830,6 +830,10 @@ private struct CompatRun {
         var fetchOld = true, fetchNew = true
         // Bytes of "unused" space still to be matched by fields of the other side.
         var unused: Int64 = 0
+        // A buffer of one side whose bytes the other side's fields share out (`unused` counts
+        // what is left of it): its name, the side whose buffer it is, and its size. QEMU 10.0's
+        // globalstate keeps QEMU 7.2's 100-byte `runstate` as 32 bytes, two flags and 66 unused.
+        var split: (field: String, side: String, size: Int64)? = nil
         var s = JSONObject(), d = JSONObject()
         // A size finding was made here: the two sides' bytes no longer line up, so what NEW
         // reads after OLD's last field is not looked at.
@@ -877,6 +881,16 @@ private struct CompatRun {
         func oldSkips(_ o: JSONObject, inOwnList: Bool) throws(CompatInputError) -> Bool {
             guard inOwnList, !load.nested, !checker.oldIsVMDesc else { return false }
             return try fieldVersion(o, oldSide) > load.version
+        }
+
+        // The buffer being shared out is covered exactly: the same bytes, which QEMU loads.
+        func splitCovered() {
+            guard let b = split else { return }
+            let other = b.side == oldSide ? newSide : oldSide
+            report.warnings.append(
+                "section \"\(sec)\", description \"\(desc)\", field \"\(b.field)\": \(b.side)'s buffer of \(byteCount(b.size)) is \(other)'s \"\(b.field)\" and the fields after it, the same bytes in all: QEMU loads them as they are (whether the device reads them alike is its own design)"
+            )
+            split = nil
         }
 
         while true {
@@ -932,11 +946,22 @@ private struct CompatRun {
 
             if unused != 0 {
                 if !fetchNew {
-                    // NEW's unused space is being covered by OLD's fields.
+                    // NEW's unused space (or buffer) is being covered by OLD's fields.
                     unused -= try totalSize(s, oldSide)
-                    if unused == 0 { fetchNew = true; continue }
+                    if unused == 0 {
+                        splitCovered()
+                        fetchNew = true
+                        continue
+                    }
                     if unused < 0 {
                         let sn = try name(s, oldSide)
+                        if let b = split {
+                            add(
+                                sec, desc, b.field, .size,
+                                "size changed: \(newSide)'s buffer \"\(b.field)\" (\(byteCount(b.size))) is \(oldSide)'s fields from \"\(b.field)\" up to \"\(sn)\", which are \(byteCount(-unused)) longer"
+                            )
+                            return
+                        }
                         add(
                             sec, desc, sn, .unusedSize,
                             "\(oldSide)'s fields up to \"\(sn)\" do not fit the unused space \(newSide) has in their place (\(byteCount(-unused)) too many)"
@@ -946,11 +971,22 @@ private struct CompatRun {
                     continue
                 }
                 if !fetchOld {
-                    // OLD's unused space is being taken by NEW's fields.
+                    // OLD's unused space (or buffer) is being taken by NEW's fields.
                     unused -= try totalSize(d, newSide)
-                    if unused == 0 { fetchOld = true; continue }
+                    if unused == 0 {
+                        splitCovered()
+                        fetchOld = true
+                        continue
+                    }
                     if unused < 0 {
                         let dn = try name(d, newSide)
+                        if let b = split {
+                            add(
+                                sec, desc, b.field, .size,
+                                "size changed: \(oldSide)'s buffer \"\(b.field)\" (\(byteCount(b.size))) is \(newSide)'s fields from \"\(b.field)\" up to \"\(dn)\", which are \(byteCount(-unused)) longer"
+                            )
+                            return
+                        }
                         add(
                             sec, desc, dn, .unusedSize,
                             "\(newSide)'s fields up to \"\(dn)\" are \(byteCount(-unused)) larger than the unused space \(oldSide) has in their place"
@@ -1057,6 +1093,20 @@ private struct CompatRun {
                             sec, desc, sn, .size,
                             "size changed from \(byteCount(ts)) (\(ns) × \(byteCount(ss))) in \(oldSide) to \(byteCount(td)) (\(nd) × \(byteCount(ds))) in \(newSide)"
                         )
+                    }
+                } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
+                    !s.contains(key: "array_len"), !d.contains(key: "array_len"), ss > 0, ds > 0
+                {
+                    // A buffer of one side is the start of the other's, and the fields after
+                    // that may hold the rest of its bytes.
+                    if ss > ds {
+                        split = (sn, oldSide, ss)
+                        unused = ss - ds
+                        fetchOld = false
+                    } else {
+                        split = (sn, newSide, ds)
+                        unused = ds - ss
+                        fetchNew = false
                     }
                 } else if ss != ds
                     // A -dump-vmstate size of 0 is a field whose VMStateInfo decides how many

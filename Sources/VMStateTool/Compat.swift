@@ -27,7 +27,10 @@ struct Compat: ParsableCommand {
             script does not look; a NEW field at a version above OLD's is skipped (compatible), \
             and a matching field whose version_id NEW raised above OLD's version is reported; \
             a fixed-size array whose "num" differs is a size change; NEW's unused space that \
-            OLD's fields do not fill is reported.
+            OLD's fields do not fill is reported. A buffer longer than the other side's buffer \
+            of the same name is a warning when that one and the fields after it take exactly \
+            its bytes (QEMU loads the same bytes; globalstate's runstate, QEMU 7.2 and 10.0), \
+            else a size change.
 
             A vmdesc has what a save wrote: the versions saved, no minimum_version_id, no \
             field versions, no fields or subsections that were not saved. So an OLD stream \
@@ -45,7 +48,9 @@ struct Compat: ParsableCommand {
             has no minimum_version_id, so that rule is not checked then, and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version (else a warning). \
             With OLD a vmdesc, a nested description's version is not compared (QEMU loads it \
-            at NEW's own version); its fields are.
+            at NEW's own version); its fields are. Between two -dump-vmstate files it is, as \
+            QEMU's checker compares it: a lower version in NEW is then a problem even where \
+            the fields agree and QEMU loads the state (esp, QEMU 10.0 to 7.2).
 
             A stream also gives the machine type it was saved by (its configuration \
             section). Against a stream or -dump-vmstate file of another machine type that is \

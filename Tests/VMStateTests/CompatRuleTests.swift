@@ -645,6 +645,51 @@ extension CompatRuleTests {
             ])
     }
 
+    /// A buffer that the other side's same-named buffer and the fields after it share out
+    /// exactly (QEMU 10.0's globalstate, from these vmdesc entries of the fixtures) is a warning
+    /// both ways; fields that come out longer are a size problem.
+    @Test func aBufferSharedOutByTheOtherSidesFields() throws {
+        func set(_ fields: [JSONValue]) throws -> JSONValue {
+            let entry: JSONValue = [
+                "name": "globalstate", "instance_id": 0, "vmsd_name": "globalstate", "version": 1,
+                "fields": .array(fields),
+            ]
+            return try DescriptionSet(["page_size": 4096, "devices": [entry]], label: "x", elementSizes: false)
+                .document
+        }
+        func f(_ name: String, _ type: String, _ size: Int) -> JSONValue {
+            ["name": .string(name), "type": .string(type), "size": .number(JSONNumber(Int64(size)))]
+        }
+        let seven = try set([f("size", "uint32", 4), f("runstate", "buffer", 100)])
+        let ten = try set([
+            f("size", "uint32", 4), f("runstate", "buffer", 32), f("has_vm_was_suspended", "uint8", 1),
+            f("vm_was_suspended", "uint8", 1), f("unused", "buffer", 66),
+        ])
+        func run(_ old: JSONValue, _ new: JSONValue) -> CompatReport {
+            Self.check(old, new) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        let warning = { (side: String, other: String) in
+            "section \"globalstate\", description \"globalstate\", field \"runstate\": \(side)'s buffer of 100 bytes is \(other)'s \"runstate\" and the fields after it, the same bytes in all: QEMU loads them as they are (whether the device reads them alike is its own design)"
+        }
+        #expect(Self.warnings(run(seven, ten)) == [warning("OLD", "NEW")])
+        #expect(Self.warnings(run(ten, seven)) == [warning("NEW", "OLD")])
+        let longer = try set([
+            f("size", "uint32", 4), f("runstate", "buffer", 32), f("has_vm_was_suspended", "uint8", 1),
+            f("vm_was_suspended", "uint8", 1), f("unused", "buffer", 70),
+        ])
+        #expect(
+            run(seven, longer).findings.map(\.message) == [
+                "size changed: OLD's buffer \"runstate\" (100 bytes) is NEW's fields from \"runstate\" up to \"unused\", which are 4 bytes longer"
+            ])
+        #expect(
+            run(longer, seven).findings.map(\.message) == [
+                "size changed: NEW's buffer \"runstate\" (100 bytes) is OLD's fields from \"runstate\" up to \"unused\", which are 4 bytes longer"
+            ])
+    }
+
     /// A vmdesc entry of QEMU's old-style handlers (no `vmsd_name`, no `version`) becomes an
     /// entry with no description; a section old-style on one side and described on the other
     /// is not compared, with a warning.
