@@ -62,19 +62,31 @@ package struct VMDescRecord: Sendable, Equatable {
     }
 
     /// A vmdesc followed by other bytes: walking back from the end of `bytes`, the first EOF
-    /// byte, 0x06 and be32 length whose JSON text starts with `{`, ends with `}` inside `bytes`
-    /// and satisfies `accept` (which parses it). For a stream with bytes after its vmdesc, as
-    /// QEMU's destination (which stops reading at EOF) accepts. Nil when there is none.
+    /// byte, 0x06 and be32 length whose JSON text starts with `{`, ends with `}` inside `bytes`,
+    /// holds no control byte (JSON text has none but tab, LF and CR) and satisfies `accept`
+    /// (which parses it). For a stream with bytes after its vmdesc, as QEMU's destination
+    /// (which stops reading at EOF) accepts. Nil when there is none.
+    ///
+    /// The texts handed to `accept` never overlap (each candidate's marker is a control byte),
+    /// so however many candidates the bytes hold, `accept` sees each byte at most once.
     package static func locateBeforeTrailingBytes(
         _ bytes: UnsafeRawBufferPointer, accept: (UnsafeRawBufferPointer) -> Bool
     ) -> VMDescRecord? {
         var i = bytes.count - 7
+        // The first control byte at or after `scanned` (bytes below `scanned` not looked at yet).
+        var scanned = bytes.count
+        var nextControl = bytes.count
         while i >= 1 {
+            while scanned > i + 5 {
+                scanned -= 1
+                let c = bytes[scanned]
+                if c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D { nextControl = scanned }
+            }
             if bytes[i] == StreamFormat.vmdesc && bytes[i - 1] == StreamFormat.eof && bytes[i + 5] == UInt8(ascii: "{")
             {
                 // SAFETY: i + 7 <= count: the 4 length bytes and the first JSON byte are inside `bytes`.
                 let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
-                if length >= 2 && i + 5 + length <= bytes.count && bytes[i + 4 + length] == UInt8(ascii: "}")
+                if length >= 2 && i + 5 + length <= nextControl && bytes[i + 4 + length] == UInt8(ascii: "}")
                     && accept(UnsafeRawBufferPointer(rebasing: bytes[(i + 5)..<(i + 5 + length)]))
                 {
                     return VMDescRecord(markerOffset: i, jsonLength: length)
