@@ -50,4 +50,50 @@ import VMStateAnalysis
         #expect(calls == 1)
         #expect(seen == json)
     }
+
+    /// The loader finds a skipped section's vmdesc entry by name and instance id (the first
+    /// entry of both, as before), through an index built once per vmdesc.
+    @Test func vmdescEntriesByNameAndInstance() throws {
+        let json = Array(
+            #"{"page_size": 4096, "devices": [{"name": "a", "instance_id": 0, "fields": [{"name": "x", "size": 4}]}, {"name": "a", "instance_id": 1, "fields": []}, {"name": "a", "instance_id": 0, "fields": [{"name": "y", "size": 2}]}, {"name": "b", "fields": [{"name": "z", "size": 8, "array_len": 3}]}]}"#
+                .utf8)
+        let index = try #require(VMDescIndex.parse(json))
+        #expect(index.entries.count == 4)
+        #expect(index.positions.count == 3)
+        #expect(index.device("a", 0)?.size == 4)
+        #expect(index.device("a", 1)?.size == 0)
+        #expect(index.device("b", 0)?.size == 24)
+        #expect(index.device("b", 1) == nil)
+        #expect(index.device("c", 0) == nil)
+        #expect(
+            index.device("a", 0).map { String(decoding: $0.json, as: UTF8.self) }
+                == #"{"name": "a", "instance_id": 0, "fields": [{"name": "x", "size": 4}]}"#)
+    }
+
+    /// Many skipped sections, each found in the vmdesc: all skipped, in order.
+    @Test func manySkippedSectionsLoad() throws {
+        var body: [UInt8] = []
+        var devices: [String] = []
+        for i in 0..<300 {
+            let name = "dev\(i)"
+            body +=
+                [0x04] + be32(UInt32(i + 1)) + [UInt8(name.utf8.count)] + Array(name.utf8) + be32(0) + be32(1)
+                + be32(UInt32(i)) + [0x7E] + be32(UInt32(i + 1))
+            devices.append(#"{"name": "\#(name)", "instance_id": 0, "fields": [{"name": "v", "size": 4}]}"#)
+        }
+        var s = Array("QEVM".utf8) + be32(3) + [0x07] + be32(2) + Array("pc".utf8) + body + [0x00]
+        let json = Array(#"{"page_size": 4096, "devices": [\#(devices.joined(separator: ", "))]}"#.utf8)
+        s += [0x06] + be32(UInt32(json.count)) + json
+        let registry = Registry()
+        try registry.load(s, options: .keepUnknown)
+        // Saved back: the kept sections in their order, with their data.
+        let saved = try registry.save()
+        let again = Registry()
+        try again.load(saved, options: .keepUnknown)
+        #expect(try again.save() == saved)
+        let d150 = Array("dev150".utf8)
+        let at = try #require(
+            (0..<saved.count - d150.count).first { Array(saved[$0..<$0 + d150.count]) == d150 })
+        #expect(Array(saved[at + d150.count + 8..<at + d150.count + 12]) == be32(150))
+    }
 }

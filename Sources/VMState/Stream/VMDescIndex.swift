@@ -13,9 +13,29 @@ struct VMDescIndex {
 
     let pageSize: Int
     let entries: [Entry]
+    /// The position in ``entries`` of the first entry of each name and instance id: a stream
+    /// looks one up per section it skips, and may have as many sections as entries.
+    let positions: [EntryKey: Int]
 
+    struct EntryKey: Hashable {
+        let name: String
+        let instanceID: UInt32
+    }
+
+    init(pageSize: Int, entries: [Entry]) {
+        self.pageSize = pageSize
+        self.entries = entries
+        var positions: [EntryKey: Int] = [:]
+        for (i, entry) in entries.enumerated() {
+            let key = EntryKey(name: entry.name, instanceID: entry.instanceID)
+            if positions[key] == nil { positions[key] = i }
+        }
+        self.positions = positions
+    }
+
+    /// The first entry of `name` and `instanceID`.
     func device(_ name: String, _ instanceID: UInt32) -> Entry? {
-        entries.first { $0.name == name && $0.instanceID == instanceID }
+        positions[EntryKey(name: name, instanceID: instanceID)].map { entries[$0] }
     }
 
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
