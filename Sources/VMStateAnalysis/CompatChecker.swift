@@ -571,12 +571,17 @@ private struct CompatRun {
         checkConfigurations()
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
+        // NEW's sections by name: the last member of each, as `n[name]` reads (looked up once per
+        // section of OLD, which may have many).
+        var newSections: [String: JSONValue] = [:]
+        for member in n.members { newSections[member.key] = member.value }
         if checker.oldIsVMDesc && checker.newIsVMDesc {
             // Two machines' sections: what only NEW has is not in OLD's stream at all. QEMU
             // loads the stream; those devices keep the state they had before the load.
+            let oldKeys = Set(o.keys)
             let onlyNew = n.keys.filter { k in
-                k != "vmschkmachine" && !o.contains(key: k)
-                    && checker.sectionRename(of: k, where: { o.contains(key: $0) }) == nil
+                k != "vmschkmachine" && !oldKeys.contains(k)
+                    && checker.sectionRename(of: k, where: { oldKeys.contains($0) }) == nil
             }
             if !onlyNew.isEmpty {
                 let list =
@@ -590,15 +595,15 @@ private struct CompatRun {
         for member in o.members {
             let sec = member.key
             var target = sec
-            if !n.contains(key: target) {
-                guard let alt = checker.sectionRename(of: sec, where: { n.contains(key: $0) }) else {
+            if newSections[target] == nil {
+                guard let alt = checker.sectionRename(of: sec, where: { newSections[$0] != nil }) else {
                     add(sec, nil, nil, .sectionMissing, "section \"\(sec)\" does not exist in \(newSide)")
                     continue
                 }
                 target = alt
             }
             let s = try object(member.value, oldSide, "section \"\(sec)\"")
-            let d = try object(n[target]!, newSide, "section \"\(target)\"")
+            let d = try object(newSections[target]!, newSide, "section \"\(target)\"")
             if sec == "vmschkmachine" {
                 let a = s["Name"]?.stringValue ?? "?", b = d["Name"]?.stringValue ?? "?"
                 if a != b {

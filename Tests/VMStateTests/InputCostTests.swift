@@ -96,4 +96,28 @@ import VMStateAnalysis
             (0..<saved.count - d150.count).first { Array(saved[$0..<$0 + d150.count]) == d150 })
         #expect(Array(saved[at + d150.count + 8..<at + d150.count + 12]) == be32(150))
     }
+
+    /// compat finds each of OLD's sections in NEW by name through an index built once (NEW's
+    /// last member of a name, as before): a missing one, and one NEW has twice, the later with a
+    /// lower version.
+    @Test func compatLooksUpSectionsByName() throws {
+        func sections(_ list: [(String, Int64)]) -> JSONValue {
+            .object(
+                JSONObject(
+                    list.flatMap { name, version in
+                        CompatRuleTests.section(name, version: version, fields: [CompatRuleTests.field("x", 4)])
+                            .objectValue!.members
+                    }))
+        }
+        let old = sections([("s0", 3), ("s1", 3), ("s2", 3), ("s3", 3), ("s4", 3)])
+        let new = sections([("s3", 3), ("s2", 3), ("s1", 3), ("s0", 3), ("s2", 2)])
+        let report = CompatRuleTests.check(old, new)
+        #expect(
+            report.text() == """
+                section "s2", description "s2": version 3 in OLD, but only 2 in NEW: NEW cannot load the newer state [version]
+                section "s4": section "s4" does not exist in NEW [section-missing]
+                NOT compatible: 2 problems (state saved by OLD does not load into NEW)
+
+                """)
+    }
 }
