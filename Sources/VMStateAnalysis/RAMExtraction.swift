@@ -63,12 +63,14 @@ extension StreamAnalysis {
     /// sections), in order, each once with its last announced length in bytes.
     public var announcedRAMBlocks: [RAMBlock] {
         var blocks: [RAMBlock] = []
+        var position: [String: Int] = [:]
         for section in sections {
             guard case .ram(let ram) = section.content else { continue }
             for block in ram.blocks {
-                if let i = blocks.firstIndex(where: { $0.name == block.name }) {
+                if let i = position[block.name] {
                     blocks[i].length = block.length
                 } else {
+                    position[block.name] = blocks.count
                     blocks.append(block)
                 }
             }

@@ -593,6 +593,9 @@ private struct SectionReader {
         var lastSectionID: UInt32? = nil
         var ram: [UInt32: RAMSection] = [:]
         var ramBlock: [UInt32: Int32] = [:]  // the block a CONTINUE page refers to
+        // Per RAM section id, its block names by position (kept across its parts, not rebuilt
+        // for each: a stream can name many blocks, then send many parts).
+        var ramNames: [UInt32: RAMNameIndex] = [:]
         // Fold the iterative RAM state into its section entries: at the end of the stream, and
         // when reading stops at an error (what was read, for ``init(readingAsFarAsPossible:options:failure:)``).
         defer {
@@ -653,9 +656,11 @@ private struct SectionReader {
                     r.generation = generation
                     ramSectionID = id
                     var current: Int32 = -1
-                    try readRAMPart(&r, current: &current)
+                    var names = RAMNameIndex()
+                    try readRAMPart(&r, current: &current, names: &names)
                     ram[id] = r
                     ramBlock[id] = current
+                    ramNames[id] = names
                     section.content = .ram(RAMSection(version: Int(version)))
                 } else if name == "spapr/htab" && instance == 0 {
                     guard version == 1 else {
@@ -698,13 +703,16 @@ private struct SectionReader {
                 if var r = ram[id] {
                     ram[id] = nil  // (r held once: no copy of its arrays while pages are added)
                     var current = ramBlock[id] ?? -1
+                    var names = ramNames[id] ?? RAMNameIndex()
+                    ramNames[id] = nil  // (held once, as r)
                     ramSectionID = id
                     // Put back also when the part fails: a view of what was read shows it.
                     defer {
                         ram[id] = r
                         ramBlock[id] = current
+                        ramNames[id] = names
                     }
-                    try readRAMPart(&r, current: &current)
+                    try readRAMPart(&r, current: &current, names: &names)
                 } else if case .htab = s.content {
                     try readHTABPart()
                 } else {
@@ -918,7 +926,16 @@ private struct SectionReader {
 
     // MARK: RAM
 
-    mutating func readRAMPart(_ ram: inout RAMSection, current: inout Int32) throws(StreamAnalysisError) {
+    /// A RAM section's names by position: `RAMSection.pageBlockNames` (page records) and
+    /// `RAMSection.blocks` (MEM_SIZE), so that each name is looked up in constant time.
+    struct RAMNameIndex {
+        var pageBlocks: [String: Int32] = [:]
+        var blocks: [String: Int] = [:]
+    }
+
+    mutating func readRAMPart(_ ram: inout RAMSection, current: inout Int32, names: inout RAMNameIndex)
+        throws(StreamAnalysisError)
+    {
         let pageSize = catalog.pageSize
         let mask = UInt64(pageSize - 1)
         let record = options.recordPages
@@ -932,8 +949,10 @@ private struct SectionReader {
         var noteBlock = -1
         var noteNext: UInt64 = 0
         defer { if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext } }
-        var blockIndex: [String: Int32] = [:]
-        for (i, n) in ram.pageBlockNames.enumerated() { blockIndex[n] = Int32(i) }
+        // (A local copy while the part is read, the fastest to look up; handed back at the end.)
+        var blockIndex = names.pageBlocks
+        names.pageBlocks = [:]
+        defer { names.pageBlocks = blockIndex }
         while true {
             if options.progress != nil { reportProgress() }
             let wordOffset = pos
@@ -971,9 +990,10 @@ private struct SectionReader {
                         noteBlock = -1  // (the block's pages are noted by readMappedRAMBlock)
                         try readMappedRAMBlock(name: name, length: length, into: &ram, blockIndex: &blockIndex)
                     }
-                    if let i = ram.blocks.firstIndex(where: { $0.name == name }) {
+                    if let i = names.blocks[name] {
                         ram.blocks[i].length = length
                     } else {
+                        names.blocks[name] = ram.blocks.count
                         ram.blocks.append(RAMBlock(name: name, length: length))
                     }
                     if length > remaining {

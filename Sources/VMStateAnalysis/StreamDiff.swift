@@ -500,10 +500,15 @@ private func compareRAM(
     let ia = try indexA?.makeIterator(), ib = try indexB?.makeIterator()
     var ea = try ia?.next(), eb = try ib?.next()
     var result: [RAMBlockDifference] = []
+    // Each side's block lengths by name (the first block of a name, as the lists have each once).
+    func lengths(_ side: (StreamAnalysis, AnalyzedSection, RAMSection)?) -> [String: UInt64] {
+        Dictionary((side?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
+    }
+    let lengthsA = lengths(a), lengthsB = lengths(b)
     for (g, name) in names.enumerated() {
         let g = UInt32(g)
-        let la = a?.2.blocks.first { $0.name == name }?.length
-        let lb = b?.2.blocks.first { $0.name == name }?.length
+        let la = lengthsA[name]
+        let lb = lengthsB[name]
         var pageCount = 0
         var kept: [ClosedRange<UInt64>] = []
         var rangeCount = 0

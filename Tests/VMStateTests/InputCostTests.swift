@@ -7,6 +7,82 @@ import VMStateAnalysis
 /// indexes): what they read must stay exactly what it was. The reproducers of the costly
 /// sizes are in the cost audit (fuzz/regressions/stream/ for the loader's).
 @Suite struct InputCostTests {
+    /// Header, a QEMU 7.2 configuration section ("pc"), `body`, EOF, a vmdesc with no devices.
+    static func stream(_ body: [UInt8]) -> [UInt8] {
+        var s = Array("QEVM".utf8) + be32(3) + [0x07] + be32(2) + Array("pc".utf8) + body + [0x00]
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        s += [0x06] + be32(UInt32(json.count)) + json
+        return s
+    }
+
+    /// A RAM record naming `name` (zero page, fill 0) at `address`.
+    static func zeroPage(_ address: UInt64, _ name: String) -> [UInt8] {
+        be64(address | 0x02) + [UInt8(name.utf8.count)] + Array(name.utf8) + [0]
+    }
+
+    /// A zero page of the block named last (CONTINUE).
+    static func zeroPage(_ address: UInt64) -> [UInt8] { be64(address | 0x22) + [0] }
+
+    /// RAM section id 1: START with `start`, then a PART or END per element of `parts`, each
+    /// with EOS and a footer.
+    static func ramStream(start: [UInt8], parts: [[UInt8]]) -> [UInt8] {
+        var body = [0x01] + be32(1) + [3] + Array("ram".utf8) + be32(0) + be32(4) + start + be64(0x10)
+        body += [0x7E] + be32(1)
+        for (i, part) in parts.enumerated() {
+            body += [i == parts.count - 1 ? 0x03 : 0x02] + be32(1) + part + be64(0x10) + [0x7E] + be32(1)
+        }
+        return stream(body)
+    }
+
+    /// The page blocks named in the RAM section's first part are known in its later parts (the
+    /// names are indexed once per section, not again for each part) and new ones are added
+    /// after them; the page records keep their block numbers.
+    @Test func pageBlockNamesCarryAcrossRAMParts() throws {
+        let bytes = Self.ramStream(
+            start: Self.zeroPage(0, "a") + Self.zeroPage(0, "b") + Self.zeroPage(0x1000, "c"),
+            parts: [
+                [], [],
+                Self.zeroPage(0x2000) + Self.zeroPage(0x1000, "b") + Self.zeroPage(0, "d"),
+                Self.zeroPage(0x3000, "a") + Self.zeroPage(0x1000),
+            ])
+        let a = try StreamAnalysis(bytes: StreamBytes(bytes))
+        guard case .ram(let ram) = a.sections.first?.content else {
+            Issue.record("no RAM section")
+            return
+        }
+        #expect(ram.pageBlockNames == ["a", "b", "c", "d"])
+        #expect(ram.pages.map(\.block) == [0, 1, 2, 2, 1, 3, 0, 0])
+        #expect(ram.pages.map(\.address) == [0, 0, 0x1000, 0x2000, 0x1000, 0, 0x3000, 0x1000])
+        #expect(ram.pageCount == 8)
+    }
+
+    /// MEM_SIZE lists: each block once, in order of first announcement, with its last length
+    /// (blocks looked up by name, not by a walk of the list for each); "section sizes" lists
+    /// them in that order.
+    @Test func announcedRAMBlocksByName() throws {
+        func entry(_ name: String, _ length: UInt64) -> [UInt8] {
+            [UInt8(name.utf8.count)] + Array(name.utf8) + be64(length)
+        }
+        let bytes = Self.ramStream(
+            start: be64(0x3000 | 0x04) + entry("x", 0x1000) + entry("y", 0x1000) + entry("z", 0x1000),
+            parts: [be64(0x3000 | 0x04) + entry("y", 0x2000) + entry("w", 0x1000)])
+        let a = try StreamAnalysis(bytes: StreamBytes(bytes))
+        guard case .ram(let ram) = a.sections.first?.content else {
+            Issue.record("no RAM section")
+            return
+        }
+        #expect(ram.blocks.map(\.name) == ["x", "y", "z", "w"])
+        #expect(ram.blocks.map(\.length) == [0x1000, 0x2000, 0x1000, 0x1000])
+        #expect(a.announcedRAMBlocks.map(\.name) == ["x", "y", "z", "w"])
+        #expect(a.announcedRAMBlocks.map(\.length) == [0x1000, 0x2000, 0x1000, 0x1000])
+        #expect(
+            ram.sectionSizesJSON
+                == JSONObject([
+                    ("x", "0x0000000000001000"), ("y", "0x0000000000002000"), ("z", "0x0000000000001000"),
+                    ("w", "0x0000000000001000"),
+                ]))
+    }
+
     /// A vmdesc followed by other bytes is searched for candidate by candidate: one whose JSON
     /// would hold a control byte (another candidate's EOF and 0x06) is never parsed, so
     /// thousands of look-alikes reaching the same `}` cost one pass, not one copy each.
