@@ -774,14 +774,20 @@ private struct CompatRun {
     mutating func checkSubsections(
         _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, refusedAbove: Bool, path: String
     ) throws(CompatInputError) {
+        // NEW's subsections by name, each name's in order (looked up once per OLD subsection:
+        // a description may have many).
+        var byName: [String: [Int]] = [:]
+        for (j, d) in dst.enumerated() {
+            if let name = d["name"]?.stringValue { byName[name, default: []].append(j) }
+        }
         for (i, s) in src.enumerated() {
             let name = try string(s, "name", oldSide, "\(path)[\(i)]")
-            var found = false
-            for (j, d) in dst.enumerated() where d["name"]?.stringValue == name {
-                found = true
-                try checkDescriptions(s, d, sec: sec, nested: false, refusedAbove: refusedAbove, path: "\(path)[\(j)]")
+            let matches = byName[name] ?? []
+            for j in matches {
+                try checkDescriptions(
+                    s, dst[j], sec: sec, nested: false, refusedAbove: refusedAbove, path: "\(path)[\(j)]")
             }
-            if !found { subsectionMissing(sec: sec, desc: desc, subsection: name) }
+            if matches.isEmpty { subsectionMissing(sec: sec, desc: desc, subsection: name) }
         }
     }
 
@@ -1590,11 +1596,17 @@ public struct DescriptionSet: Sendable {
         var savedByName: [String: JSONObject] = [:]
         var savedLeft: [String: ArraySlice<JSONObject>] = [:]
         var savedIndexes: [String: Set<Int64>] = [:]
+        // The first saved field of each name and vmdesc_index (looked up per field: a
+        // description may have many).
+        var savedByIndex: [String: [Int64: JSONObject]] = [:]
         for f in savedFields {
             guard let n = f["field"]?.stringValue else { continue }
             if savedByName[n] == nil { savedByName[n] = f }
             savedLeft[n, default: []].append(f)
-            if let i = f["vmdesc_index"]?.int64Value { savedIndexes[n, default: []].insert(i) }
+            if let i = f["vmdesc_index"]?.int64Value {
+                savedIndexes[n, default: []].insert(i)
+                if savedByIndex[n]?[i] == nil { savedByIndex[n, default: [:]][i] = f }
+            }
         }
         var occurrence: [String: Int64] = [:]
         if let fields = d["Fields"]?.arrayValue {
@@ -1609,10 +1621,7 @@ public struct DescriptionSet: Sendable {
                     guard indexes.contains(k) else { continue }
                     fo["version_id"] = 0
                     if let nested = fo["Description"]?.objectValue {
-                        let savedNested =
-                            savedFields.first {
-                                $0["field"]?.stringValue == name && $0["vmdesc_index"]?.int64Value == k
-                            }?["Description"]?.objectValue ?? JSONObject()
+                        let savedNested = savedByIndex[name]?[k]?["Description"]?.objectValue ?? JSONObject()
                         fo["Description"] = .object(
                             reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
                     }
@@ -1646,11 +1655,24 @@ public struct DescriptionSet: Sendable {
         }
         if let subs = d["Subsections"]?.arrayValue {
             let savedSubs = (s["Subsections"]?.arrayValue ?? []).compactMap(\.objectValue)
+            // The first saved subsection of each string name (looked up per subsection); any
+            // other name (a number, null, none) only among the others, which never equal a string.
+            var savedFirst: [String: JSONObject] = [:]
+            for sub in savedSubs {
+                if let n = sub["name"]?.stringValue, savedFirst[n] == nil { savedFirst[n] = sub }
+            }
+            let savedOthers = savedSubs.filter { $0["name"]?.stringValue == nil }
             // A subsection the save did not write was not needed then: it is not compared.
             d["Subsections"] = .array(
                 subs.compactMap { sub in
                     guard let so = sub.objectValue else { return sub }
-                    guard let match = savedSubs.first(where: { $0["name"] == so["name"] }) else { return nil }
+                    let saved: JSONObject?
+                    if let n = so["name"]?.stringValue {
+                        saved = savedFirst[n]
+                    } else {
+                        saved = savedOthers.first { $0["name"] == so["name"] }
+                    }
+                    guard let match = saved else { return nil }
                     return .object(reduce(description: so, to: match, dropMinimum: dropMinimum))
                 })
         }

@@ -872,14 +872,30 @@ private func compareDescriptions(
         let n = s["name"]?.stringValue ?? "?"
         return n.hasPrefix(nameA + "/") ? String(n.dropFirst(nameA.count + 1)) : n
     }
+    // Matched by "name" (the first of B's with an equal one): string names through an index
+    // built once per side (a description may have many subsections); any other (a number,
+    // null, none) only among the others, which never equal a string.
+    func firstByName(_ list: [JSONObject]) -> [String: Int] {
+        var first: [String: Int] = [:]
+        for (i, o) in list.enumerated() {
+            if let n = o["name"]?.stringValue, first[n] == nil { first[n] = i }
+        }
+        return first
+    }
+    let firstA = firstByName(sa), firstB = firstByName(sb)
+    let otherA = sa.filter { $0["name"]?.stringValue == nil }, otherB = sb.filter { $0["name"]?.stringValue == nil }
+    func match(_ s: JSONObject, _ first: [String: Int], _ list: [JSONObject], _ other: [JSONObject]) -> JSONObject? {
+        if let n = s["name"]?.stringValue { return first[n].map { list[$0] } }
+        return other.first { $0["name"] == s["name"] }
+    }
     for s in sa {
-        guard let t = sb.first(where: { $0["name"] == s["name"] }) else {
+        guard let t = match(s, firstB, sb, otherB) else {
             add(join(path, label(s)), .onlyInA, "subsection " + descriptionSummary(s), nil)
             continue
         }
         compareDescriptions(s, t, path: join(path, label(s)), sameFormat: sameFormat, add: add)
     }
-    for t in sb where !sa.contains(where: { $0["name"] == t["name"] }) {
+    for t in sb where match(t, firstA, sa, otherA) == nil {
         add(join(path, label(t)), .onlyInB, nil, "subsection " + descriptionSummary(t))
     }
 }

@@ -196,4 +196,62 @@ import VMStateAnalysis
 
                 """)
     }
+
+    /// A `-dump-vmstate` document with section "dev" whose description has subsections
+    /// `subs` (name, version), each with one 4-byte field "x".
+    static func dumpWithSubsections(_ subs: [(String, Int64)]) -> JSONValue {
+        let subsections: [JSONValue] = subs.map { name, version in
+            [
+                "name": .string(name), "version_id": .number(JSONNumber(version)), "minimum_version_id": 1,
+                "Fields": [CompatRuleTests.field("x", 4)], "Subsections": [],
+            ]
+        }
+        return [
+            "vmschkmachine": ["Name": "pc-i440fx-7.2"],
+            "dev": [
+                "Name": "dev", "version_id": 1, "minimum_version_id": 1,
+                "Description": [
+                    "name": "dev", "version_id": 1, "minimum_version_id": 1,
+                    "Fields": [CompatRuleTests.field("y", 4)], "Subsections": .array(subsections),
+                ],
+            ],
+        ]
+    }
+
+    /// compat matches subsections by name through an index built once per description (each
+    /// of NEW's of that name, in order): one missing, one of NEW's twice, one of another version.
+    @Test func compatMatchesSubsectionsByName() throws {
+        let old = Self.dumpWithSubsections([("dev/a", 1), ("dev/b", 1), ("dev/c", 1), ("dev/d", 2)])
+        let new = Self.dumpWithSubsections([("dev/d", 1), ("dev/b", 1), ("dev/a", 1), ("dev/b", 1)])
+        #expect(
+            CompatRuleTests.check(old, new).text() == """
+                section "dev", description "dev": subsection "dev/c" does not exist in NEW [subsection-missing]
+                section "dev", description "dev/d": version 2 in OLD, but only 1 in NEW: NEW cannot load the newer state [version]
+                NOT compatible: 2 problems (state saved by OLD does not load into NEW)
+
+                """)
+    }
+
+    /// diff matches subsections by name through an index built once per side (the first of B's
+    /// of a name), also when their order differs; those of one side only are listed.
+    @Test func diffMatchesSubsectionsByName() throws {
+        let a = Self.dumpWithSubsections([("dev/a", 1), ("dev/b", 1), ("dev/c", 1), ("dev/d", 2)])
+        let b = Self.dumpWithSubsections([("dev/e", 1), ("dev/d", 1), ("dev/b", 1), ("dev/a", 1), ("dev/b", 3)])
+        let (ca, cb, notes) = DescriptionSet.comparable(
+            try DescriptionSet(a, label: "A", elementSizes: true), try DescriptionSet(b, label: "B", elementSizes: true)
+        )
+        let diff = StreamDiff(descriptions: ca, cb, notes: notes)
+        #expect(
+            diff.text() == """
+                dev: c  (only in A)
+                    A: subsection description "dev/c", version 1 (minimum 1), 1 field
+                dev: d
+                    A: version 2
+                    B: version 1
+                dev: e  (only in B)
+                    B: subsection description "dev/e", version 1 (minimum 1), 1 field
+                3 differences in 1 section
+
+                """)
+    }
 }
