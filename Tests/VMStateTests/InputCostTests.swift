@@ -254,4 +254,32 @@ import VMStateAnalysis
 
                 """)
     }
+
+    /// A configuration section listing `capabilities`, then EOF and an empty vmdesc.
+    static func streamWithCapabilities(_ capabilities: [String]) -> [UInt8] {
+        let sub = Array("configuration/capabilities".utf8)
+        var s = Array("QEVM".utf8) + be32(3) + [0x07] + be32(2) + Array("pc".utf8)
+        s += [0x05, UInt8(sub.count)] + sub + be32(1) + be32(UInt32(capabilities.count))
+        for c in capabilities { s += [UInt8(c.utf8.count)] + Array(c.utf8) }
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        return s + [0x00, 0x06] + be32(UInt32(json.count)) + json
+    }
+
+    /// A capability listed many times is checked against a set of those before it (a list
+    /// walk each was quadratic); x-ignore-shared with mapped-ram is refused where the second
+    /// is listed, whichever comes first.
+    @Test func repeatedCapabilities() throws {
+        let registry = Registry()
+        try registry.load(Self.streamWithCapabilities(Array(repeating: "x-ignore-shared", count: 3)))
+        #expect(registry.capabilities == ["x-ignore-shared", "x-ignore-shared", "x-ignore-shared"])
+        for (list, at) in [
+            (["x-ignore-shared", "x-ignore-shared", "mapped-ram"], 83),
+            (["mapped-ram", "mapped-ram", "x-ignore-shared"], 73),
+        ] {
+            let e = thrownError(VMStateError.self) { try Registry().load(Self.streamWithCapabilities(list)) }
+            #expect(e?.kind == .badStream)
+            #expect(e?.offset == at)
+            #expect(e?.reason == "the capabilities x-ignore-shared and mapped-ram together are not supported")
+        }
+    }
 }

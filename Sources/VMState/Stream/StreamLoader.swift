@@ -18,6 +18,9 @@ final class StreamLoader {
     private(set) var hadSwitchoverStart = false
     /// The capabilities the configuration section listed, in its order.
     private(set) var capabilities: [String] = []
+    /// The same, as a set (a stream may list one many times: each is checked against those
+    /// before it).
+    private var capabilitySet: Set<String> = []
     /// The configuration subsections, by name, in stream order.
     private(set) var configurationSubsections: [String] = []
     /// The guest address of each RAM block (x-ignore-shared streams).
@@ -198,6 +201,7 @@ final class StreamLoader {
                     let capability = try read(ConfigurationSubsection.CapabilityDecoder()) { _ in "capability name" }
                     try checkCapability(capability, at: nameAt)
                     capabilities.append(capability)
+                    capabilitySet.insert(capability)
                 }
             case nil:
                 throw bad(subStart, "unknown configuration subsection \"\(sub)\"")
@@ -207,8 +211,8 @@ final class StreamLoader {
         }
         configurationExtra = file.bytes(from: extraStart, to: file.position)
         file.mark = nil
-        ramState.ignoreShared = capabilities.contains("x-ignore-shared")
-        ramState.mappedRAM = capabilities.contains("mapped-ram")
+        ramState.ignoreShared = capabilitySet.contains("x-ignore-shared")
+        ramState.mappedRAM = capabilitySet.contains("mapped-ram")
     }
 
     /// A capability of the configuration section: those QEMU 7.2 and 10.0 validate
@@ -219,8 +223,8 @@ final class StreamLoader {
                 at, "unknown capability \"\(name)\" in the configuration section",
                 expected: "x-ignore-shared or mapped-ram")
         }
-        if name == "mapped-ram" && capabilities.contains("x-ignore-shared")
-            || name == "x-ignore-shared" && capabilities.contains("mapped-ram")
+        if name == "mapped-ram" && capabilitySet.contains("x-ignore-shared")
+            || name == "x-ignore-shared" && capabilitySet.contains("mapped-ram")
         {
             throw bad(at, "the capabilities x-ignore-shared and mapped-ram together are not supported")
         }
