@@ -411,6 +411,13 @@ private struct SectionReader {
     /// machine are a few KiB), and little enough that two streams' worth (`vmstate diff`), the
     /// window and `analyze`'s hex text of the largest field fit in 256 MiB of address space.
     static let heldBytesLimit = 32 << 20
+    /// What the analysis's entry for a new section id weighs in memory (its section record,
+    /// a RAM section's state, the indexes by id), counted with ``hold(_:_:)`` so that a stream
+    /// of many section ids (a RAM START record is 30 bytes) is read in bounded memory too.
+    static let sectionEntryCost = 512
+    /// The same for a new RAM block name (a MEM_SIZE list's block, a page record's block):
+    /// the name's bytes, plus this.
+    static let nameEntryCost = 160
     let progressStep = 8 << 20
     /// With the x-ignore-shared capability, each RAM block announcement carries its address.
     var ignoreShared = false
@@ -642,6 +649,9 @@ private struct SectionReader {
                 let (id, name, instance, version) = (header.sectionID, header.name, header.instanceID, header.versionID)
                 lastSectionID = id
                 sectionLabel = Self.label(name, id, instance)
+                if index[id] == nil {
+                    try hold(Self.sectionEntryCost + name.utf8.count, "the entry of section id \(id) in the analysis")
+                }
                 let dataStart = pos
                 var section = AnalyzedSection(
                     sectionID: id, name: name, instanceID: instance, version: version,
@@ -993,6 +1003,8 @@ private struct SectionReader {
                     if let i = names.blocks[name] {
                         ram.blocks[i].length = length
                     } else {
+                        try hold(
+                            Self.nameEntryCost + name.utf8.count, "the entry of RAM block \"\(name)\" in the analysis")
                         names.blocks[name] = ram.blocks.count
                         ram.blocks.append(RAMBlock(name: name, length: length))
                     }
@@ -1024,6 +1036,8 @@ private struct SectionReader {
                     if let i = blockIndex[name] {
                         current = i
                     } else {
+                        try hold(
+                            Self.nameEntryCost + name.utf8.count, "the entry of RAM block \"\(name)\" in the analysis")
                         current = Int32(ram.pageBlockNames.count)
                         blockIndex[name] = current
                         ram.pageBlockNames.append(name)
@@ -1151,6 +1165,7 @@ private struct SectionReader {
         if let i = blockIndex[name] {
             block = i
         } else {
+            try hold(Self.nameEntryCost + name.utf8.count, "the entry of RAM block \"\(name)\" in the analysis")
             block = Int32(ram.pageBlockNames.count)
             blockIndex[name] = block
             ram.pageBlockNames.append(name)

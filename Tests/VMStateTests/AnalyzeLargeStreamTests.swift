@@ -483,7 +483,7 @@ extension AnalyzeLargeStreamTests {
         #expect(try Self.writeBigValueStream(path, size: size, configuration: false) == size + 25 + 173)
         let where_ = "at byte offset 25 (0x19), section \"dev\" (section id 1, instance 0), field buf"
         let reason =
-            "the buffer data of 150994944 bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (0 bytes so far)\n"
+            "the buffer data of 150994944 bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (515 bytes so far)\n"
         let analyze = try Self.runLimited(kib: 256 << 10, ["analyze", "--tree", path])
         #expect(analyze.status == 2)
         #expect(analyze.stderr == "vmstate analyze: error: \(where_): " + reason)

@@ -282,4 +282,52 @@ import VMStateAnalysis
             #expect(e?.reason == "the capabilities x-ignore-shared and mapped-ram together are not supported")
         }
     }
+
+    /// Each new section id costs the analysis an entry, counted against what it holds (32 MiB):
+    /// a stream of RAM START records (30 bytes each, a new id each) is refused at the first that
+    /// passes it, instead of growing the analysis without bound (32 MB of them took 514 MB).
+    @Test func manySectionIDsAreBounded() throws {
+        let cost = 512 + 3  // the entry, and the name "ram"
+        let fit = (32 << 20) / cost
+        var body: [UInt8] = []
+        body.reserveCapacity((fit + 1) * 30)
+        for i in 0...fit {
+            let id = UInt32(i + 1)
+            body += [0x01] + be32(id) + [3] + Array("ram".utf8) + be32(0) + be32(4) + be64(0x10) + [0x7E] + be32(id)
+        }
+        let e = try #require(streamError(Self.stream(body)))
+        #expect(e.offset == 8 + 7 + fit * 30 + 17)
+        #expect(
+            e.message
+                == "the entry of section id \(fit + 1) in the analysis of \(cost) bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (\(fit * cost) bytes so far)"
+        )
+    }
+
+    /// Each new RAM block name too: a MEM_SIZE list naming more blocks than fit is refused at
+    /// the first that does not (32 MB of one-page blocks took 310 MB).
+    @Test func manyRAMBlocksAreBounded() throws {
+        var held = 512 + 3  // the RAM section's entry
+        var entries: [UInt8] = []
+        var count = 0
+        var failing = ""
+        while true {
+            let name = "b\(String(count, radix: 16))"
+            let cost = 160 + name.utf8.count
+            if cost > (32 << 20) - held {
+                failing = name
+                break
+            }
+            held += cost
+            entries += [UInt8(name.utf8.count)] + Array(name.utf8) + be64(0x1000)
+            count += 1
+        }
+        entries += [UInt8(failing.utf8.count)] + Array(failing.utf8) + be64(0x1000)
+        let start = be64(UInt64(count + 1) * 0x1000 | 0x04) + entries
+        let e = try #require(streamError(Self.ramStream(start: start, parts: [[]])))
+        #expect(e.offset == 8 + 7 + 17 + 8 + entries.count)
+        #expect(
+            e.message
+                == "the entry of RAM block \"\(failing)\" in the analysis of \(160 + failing.utf8.count) bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (\(held) bytes so far)"
+        )
+    }
 }
