@@ -442,6 +442,9 @@ private func compareRAM(
         guard let (analysis, section, ram) = side else { return nil }
         let blockNumbers = ram.pageBlockNames.map { number[$0]! }
         let builder = try PageIndexBuilder()
+        // A section with no page records has an empty index: no pass over the stream for it (a
+        // stream may have thousands of RAM sections, each pass reading the whole stream).
+        if ram.pageCount == 0 { return try builder.finish() }
         let total = max(analysis.bytes.count, 1)
         let report = progress.map { p in
             { (offset: Int) in p(base + Int(Double(offset) / Double(total) * Double(span))) }

@@ -330,4 +330,29 @@ import VMStateAnalysis
                 == "the entry of RAM block \"\(failing)\" in the analysis of \(160 + failing.utf8.count) bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (\(held) bytes so far)"
         )
     }
+
+    /// diff reads a stream again for each RAM section's pages, but not for one without page
+    /// records (its index is empty): a stream of thousands of page-less RAM sections read again
+    /// for each was quadratic. The sections with pages are compared as before.
+    @Test func diffOfRAMSectionsWithoutPages() throws {
+        func stream(fill: UInt8) -> [UInt8] {
+            var body: [UInt8] = []
+            for id in UInt32(1)...3 {
+                let page = id == 2 ? be64(0x02) + [6] + Array("pc.ram".utf8) + [fill] : []
+                body += [0x01] + be32(id) + [3] + Array("ram".utf8) + be32(0) + be32(4) + page + be64(0x10)
+                body += [0x7E] + be32(id)
+            }
+            return Self.stream(body)
+        }
+        let a = try StreamAnalysis(bytes: StreamBytes(stream(fill: 0)))
+        let b = try StreamAnalysis(bytes: StreamBytes(stream(fill: 7)))
+        let diff = try StreamDiff(a, b)
+        #expect(
+            diff.text() == """
+                ram: pc.ram: 1 page differs: 0x0000000000000000-0x0000000000000fff
+                0 differences in 0 sections, 1 RAM block differs
+
+                """)
+        #expect(try StreamDiff(a, a).isEqual)
+    }
 }
