@@ -279,6 +279,12 @@ extension StreamAnalysis {
             }
         }
         writer.beginObject()
+        // A section with no page records: no pass over the stream for it (a stream may have
+        // thousands of RAM sections, each pass reading the whole stream).
+        if ram.pageCount == 0 {
+            writer.endObject()
+            return
+        }
         if !ram.mayRepeatPages {
             var failure: StreamAnalysisError? = nil
             try scanPages(progress: progress) { record, data in

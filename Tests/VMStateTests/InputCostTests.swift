@@ -355,4 +355,37 @@ import VMStateAnalysis
                 """)
         #expect(try StreamDiff(a, a).isEqual)
     }
+
+    /// `analyze --memory` reads the stream again for each RAM section's pages, but not for one
+    /// without page records: its "memory" is empty.
+    @Test func memoryOfRAMSectionsWithoutPages() throws {
+        var body: [UInt8] = []
+        for id in UInt32(1)...3 {
+            let page = id == 2 ? be64(0x1000 | 0x02) + [6] + Array("pc.ram".utf8) + [9] : []
+            body += [0x01] + be32(id) + [3] + Array("ram".utf8) + be32(0) + be32(4) + page + be64(0x10)
+            body += [0x7E] + be32(id)
+        }
+        let a = try StreamAnalysis(bytes: StreamBytes(Self.stream(body)), options: .init(recordPages: false))
+        var w = JSONTextWriter(format: .python)
+        try a.writeState(to: &w, memory: true)
+        #expect(
+            w.text == """
+                {
+                    "ram (1)": {
+                        "section sizes": {},
+                        "memory": {}
+                    },
+                    "ram (2)": {
+                        "section sizes": {},
+                        "memory": {
+                            "pc.ram (0x0000000000001000)": "Filled with 0x09"
+                        }
+                    },
+                    "ram (3)": {
+                        "section sizes": {},
+                        "memory": {}
+                    }
+                }
+                """)
+    }
 }
