@@ -261,10 +261,31 @@ public struct StreamDiff: Sendable, Equatable {
         if options.compareRAM {
             let span = 2 * (a.bytes.count + b.bytes.count)
             if options.rangesOnDisk { rangeSpill = try PageRangeSpill() }
+            // Each stream's pages of every RAM section compared, in one index per stream (one pass
+            // each, however many RAM sections it has); pair i's block names are numbered from
+            // its `base`, so the indexes hold the pairs one after another.
+            var pairs: [RAMPairNames] = []
+            var base: UInt32 = 0
+            for (ra, rb) in ramPairs {
+                let names = RAMPairNames(ra, rb, base: base)
+                base += UInt32(names.names.count)
+                pairs.append(names)
+            }
+            let half = span / 2
+            let spanA =
+                a.bytes.count + b.bytes.count == 0
+                ? 0 : Int(Double(half) * Double(a.bytes.count) / Double(a.bytes.count + b.bytes.count))
+            let indexA = try pagesOfRAMSections(
+                a, ramPairs.map { $0.0 }, pairs, progress: progress, progressBase: 0, progressSpan: spanA)
+            let indexB = try pagesOfRAMSections(
+                b, ramPairs.map { $0.1 }, pairs, progress: progress, progressBase: spanA, progressSpan: half - spanA)
+            let cursorA = try PageCursor(indexA), cursorB = try PageCursor(indexB)
+            let entries = max(1, (indexA?.entryCount ?? 0) + (indexB?.entryCount ?? 0))
             for (i, (ra, rb)) in ramPairs.enumerated() {
                 ram += try compareRAM(
-                    ra, rb, pageSize: a.pageSize, keepRanges: options.keptRanges, spill: rangeSpill,
-                    progress: progress, progressBase: span * i / ramPairs.count, progressSpan: span / ramPairs.count)
+                    ra, rb, pairs[i], cursorA, cursorB, pageSize: a.pageSize, keepRanges: options.keptRanges,
+                    spill: rangeSpill, progress: progress, progressBase: half, progressSpan: span - half,
+                    entries: entries)
             }
             try rangeSpill?.flush()
         }
@@ -420,46 +441,76 @@ private struct DiffBuilder {
 /// by block and address), then both indexes are walked together and the pages compared, their
 /// bytes read one page at a time (pread, `StreamBytes.copyBytes`): memory stays bounded whatever
 /// the streams' sizes, and nothing maps a whole file.
-private func compareRAM(
-    _ a: (StreamAnalysis, AnalyzedSection, RAMSection)?, _ b: (StreamAnalysis, AnalyzedSection, RAMSection)?,
-    pageSize: Int, keepRanges: Int?, spill: PageRangeSpill?, progress: ((Int) -> Void)?, progressBase: Int,
-    progressSpan: Int
-) throws -> [RAMBlockDifference] {
+/// The block names of a pair of RAM sections (either side may be missing), numbered from
+/// `base` in the order: A's MEM_SIZE blocks, B's, A's page blocks, B's.
+private struct RAMPairNames {
     var names: [String] = []
     var number: [String: UInt32] = [:]
-    for n in (a?.2.blocks.map(\.name) ?? []) + (b?.2.blocks.map(\.name) ?? []) + (a?.2.pageBlockNames ?? [])
-        + (b?.2.pageBlockNames ?? [])
-    where number[n] == nil {
-        number[n] = UInt32(names.count)
-        names.append(n)
-    }
-    // The pages of each side, sorted; progress over the first half of the span, by stream offset.
-    let half = progressSpan / 2
-    let countA = a?.0.bytes.count ?? 0, countB = b?.0.bytes.count ?? 0
-    func index(_ side: (StreamAnalysis, AnalyzedSection, RAMSection)?, base: Int, span: Int) throws
-        -> SortedPageIndex?
-    {
-        guard let (analysis, section, ram) = side else { return nil }
-        let blockNumbers = ram.pageBlockNames.map { number[$0]! }
-        let builder = try PageIndexBuilder()
-        // A section with no page records has an empty index: no pass over the stream for it (a
-        // stream may have thousands of RAM sections, each pass reading the whole stream).
-        if ram.pageCount == 0 { return try builder.finish() }
-        let total = max(analysis.bytes.count, 1)
-        let report = progress.map { p in
-            { (offset: Int) in p(base + Int(Double(offset) / Double(total) * Double(span))) }
+    let base: UInt32
+
+    init(
+        _ a: (StreamAnalysis, AnalyzedSection, RAMSection)?, _ b: (StreamAnalysis, AnalyzedSection, RAMSection)?,
+        base: UInt32
+    ) {
+        self.base = base
+        for n in (a?.2.blocks.map(\.name) ?? []) + (b?.2.blocks.map(\.name) ?? []) + (a?.2.pageBlockNames ?? [])
+            + (b?.2.pageBlockNames ?? [])
+        where number[n] == nil {
+            number[n] = base + UInt32(names.count)
+            names.append(n)
         }
-        try analysis.scanPages(progress: report) { record, _ in
-            guard record.sectionID == section.sectionID && record.generation == ram.generation else { return }
-            builder.add(
-                block: blockNumbers[Int(record.page.block)], address: record.page.address,
-                content: record.page.content)
-        }
-        return try builder.finish()
     }
-    let spanA = countA + countB == 0 ? 0 : Int(Double(half) * Double(countA) / Double(countA + countB))
-    let indexA = try index(a, base: progressBase, span: spanA)
-    let indexB = try index(b, base: progressBase + spanA, span: half - spanA)
+}
+
+/// The pages of `sides` (RAM sections of `analysis`, one per pair; nil where a pair has none
+/// on this side) sorted into one index on disk (``PageIndexBuilder``: the last record of every
+/// page, by block and address), each page's block numbered as its pair numbers it: one pass over
+/// the stream, none when no section has a page record. Progress by stream offset.
+private func pagesOfRAMSections(
+    _ analysis: StreamAnalysis, _ sides: [(StreamAnalysis, AnalyzedSection, RAMSection)?], _ pairs: [RAMPairNames],
+    progress: ((Int) -> Void)?, progressBase: Int, progressSpan: Int
+) throws -> SortedPageIndex? {
+    // By section id: the section's generation and its page blocks' numbers.
+    var sections: [UInt32: (generation: Int, blocks: [UInt32])] = [:]
+    for (i, side) in sides.enumerated() {
+        guard let (_, section, ram) = side, ram.pageCount > 0 else { continue }
+        sections[section.sectionID] = (ram.generation, ram.pageBlockNames.map { pairs[i].number[$0]! })
+    }
+    let builder = try PageIndexBuilder()
+    if sections.isEmpty { return try builder.finish() }
+    let total = max(analysis.bytes.count, 1)
+    let report = progress.map { p in
+        { (offset: Int) in p(progressBase + Int(Double(offset) / Double(total) * Double(progressSpan))) }
+    }
+    try analysis.scanPages(progress: report) { record, _ in
+        guard let s = sections[record.sectionID], record.generation == s.generation else { return }
+        builder.add(block: s.blocks[Int(record.page.block)], address: record.page.address, content: record.page.content)
+    }
+    return try builder.finish()
+}
+
+/// A walk of one stream's page index, shared by the pairs compared one after another.
+private final class PageCursor {
+    let iterator: PageRunMerger?
+    var entry: PageIndexEntry?
+
+    init(_ index: SortedPageIndex?) throws {
+        iterator = try index?.makeIterator()
+        entry = try iterator?.next()
+    }
+
+    func advance() throws { entry = try iterator?.next() }
+}
+
+/// Compares the RAM of two sections (nil: the stream has no such section), pair `names` of the
+/// indexes `ca` and `cb` walk (``pagesOfRAMSections``): both walked together and the pages
+/// compared, their bytes read one page at a time (pread, `StreamBytes.copyBytes`): memory stays
+/// bounded whatever the streams' sizes, and nothing maps a whole file.
+private func compareRAM(
+    _ a: (StreamAnalysis, AnalyzedSection, RAMSection)?, _ b: (StreamAnalysis, AnalyzedSection, RAMSection)?,
+    _ pair: RAMPairNames, _ ca: PageCursor, _ cb: PageCursor, pageSize: Int, keepRanges: Int?,
+    spill: PageRangeSpill?, progress: ((Int) -> Void)?, progressBase: Int, progressSpan: Int, entries: Int
+) throws -> [RAMBlockDifference] {
     let aBytes = a?.0.bytes, bBytes = b?.0.bytes
     // Two page buffers, and a page of the fill byte last compared with.
     let pageA = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 16)
@@ -495,21 +546,18 @@ private func compareRAM(
             return memcmp(pageA.baseAddress!, pageB.baseAddress!, pageSize) == 0
         }
     }
-    // Both indexes together, page by page; progress over the second half, by entries read.
-    let entries = max(1, (indexA?.entryCount ?? 0) + (indexB?.entryCount ?? 0))
+    // Both indexes together, page by page; progress by entries read.
     var consumed = 0
     var nextReport = 0
     let reportEvery = max(1, entries / 200)
-    let ia = try indexA?.makeIterator(), ib = try indexB?.makeIterator()
-    var ea = try ia?.next(), eb = try ib?.next()
     var result: [RAMBlockDifference] = []
     // Each side's block lengths by name (the first block of a name, as the lists have each once).
     func lengths(_ side: (StreamAnalysis, AnalyzedSection, RAMSection)?) -> [String: UInt64] {
         Dictionary((side?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
     }
     let lengthsA = lengths(a), lengthsB = lengths(b)
-    for (g, name) in names.enumerated() {
-        let g = UInt32(g)
+    for (g, name) in pair.names.enumerated() {
+        let g = pair.base + UInt32(g)
         let la = lengthsA[name]
         let lb = lengthsB[name]
         var pageCount = 0
@@ -525,13 +573,13 @@ private func compareRAM(
             open = nil
         }
         while true {
-            let x = ea.flatMap { $0.block == g ? $0 : nil }, y = eb.flatMap { $0.block == g ? $0 : nil }
+            let x = ca.entry.flatMap { $0.block == g ? $0 : nil }, y = cb.entry.flatMap { $0.block == g ? $0 : nil }
             let address: UInt64
             var sa: RAMPage.Content = .fill(0), sb: RAMPage.Content = .fill(0)
             if let x, y == nil || x.address <= y!.address {
                 address = x.address
                 sa = x.state
-                ea = try ia?.next()
+                try ca.advance()
                 consumed += 1
             } else if let y {
                 address = y.address
@@ -540,11 +588,11 @@ private func compareRAM(
             }
             if let y, y.address == address {
                 sb = y.state
-                eb = try ib?.next()
+                try cb.advance()
                 consumed += 1
             }
             if let progress, consumed >= nextReport {
-                progress(progressBase + half + Int(Double(consumed) / Double(entries) * Double(progressSpan - half)))
+                progress(progressBase + Int(Double(consumed) / Double(entries) * Double(progressSpan)))
                 nextReport = consumed + reportEvery
             }
             if try same(sa, sb) { continue }
