@@ -388,4 +388,30 @@ import VMStateAnalysis
                 }
                 """)
     }
+
+    /// diff sorts the pages of all of a stream's RAM sections into one index, in one pass: each
+    /// section's pages are still compared with those of its own pair only.
+    @Test func diffOfManyRAMSectionsWithPages() throws {
+        func stream(_ fills: [UInt8]) -> [UInt8] {
+            var body: [UInt8] = []
+            for (i, fill) in fills.enumerated() {
+                let id = UInt32(i + 1)
+                let page = be64(UInt64(i) << 12 | 0x02) + [1] + Array("a".utf8) + [fill]
+                body += [0x01] + be32(id) + [3] + Array("ram".utf8) + be32(0) + be32(4) + page + be64(0x10)
+                body += [0x7E] + be32(id)
+            }
+            return Self.stream(body)
+        }
+        let a = try StreamAnalysis(bytes: StreamBytes(stream([0, 1, 2, 3])))
+        let b = try StreamAnalysis(bytes: StreamBytes(stream([0, 5, 2, 7])))
+        let text = try StreamDiff(a, b).text()
+        #expect(
+            text == """
+                ram: a: 1 page differs: 0x0000000000001000-0x0000000000001fff
+                ram: a: 1 page differs: 0x0000000000003000-0x0000000000003fff
+                0 differences in 0 sections, 2 RAM blocks differ
+
+                """)
+        #expect(try StreamDiff(a, a).isEqual)
+    }
 }
