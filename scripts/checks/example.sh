@@ -39,8 +39,11 @@ unset CPATH C_INCLUDE_PATH LIBRARY_PATH LD_LIBRARY_PATH
 cc=${CC:-$(command -v cc || command -v clang || command -v gcc)}
 expect_status 0 "$work/build.log" make -C "$work/src" CC="$cc" CFLAGS="-O2 -g -Werror"
 emu=$work/src/tiny-emulator
-ldd "$emu" | grep -q "libswiftvmstate.so => $prefix/lib/libswiftvmstate.so" ||
-    fail "tiny-emulator does not load the installed libswiftvmstate.so: $(ldd "$emu" | grep vmstate)"
+# (ldd's output held first: `ldd | grep -q` let grep exit at its match, ldd die of SIGPIPE and
+# pipefail fail the check now and then.)
+libs=$(ldd "$emu")
+grep -q "libswiftvmstate.so => $prefix/lib/libswiftvmstate.so" <<<"$libs" ||
+    fail "tiny-emulator does not load the installed libswiftvmstate.so: $(grep vmstate <<<"$libs")"
 
 cd "$work"
 expect_status 0 save.log "$emu" save stream.bin

@@ -190,7 +190,7 @@ for compiler in "${compilers[@]}"; do
             report FAIL "$label$tag $name: the correct twin does not compile" "$tmp/good$n.log"
         elif compile "$tmp/bad$n.c" "$tmp/bad$n.log"; then
             report FAIL "$label$tag $name: compiles, but must not" "$tmp/bad$n.log"
-        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -qF "$message"; then
+        elif ! grep -i 'assert' "$tmp/bad$n.log" | grep -F "$message" >/dev/null; then
             report FAIL "$label$tag $name: fails without our message \"$message\"" "$tmp/bad$n.log"
         else
             report ok "$label$tag $name"
