@@ -623,7 +623,7 @@ private struct SectionReader {
                 let s = analysis.sections[i]
                 sectionLabel = Self.label(s.name, id, s.instanceID)
                 throw error(
-                    "expected the section's footer (0x7e and its section id) after its data, found 0x\(analysisHex(UInt64(type), width: 2)): the data does not end where its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc may be of another machine or QEMU build: give the one saved with this stream)" : "")",
+                    "expected the section's footer (0x7e and its section id) after its data, found 0x\(analysisHex(UInt64(type), width: 2)): the data does not end where its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc may be of another machine or QEMU build: give the one saved with this stream)" : " (the stream is damaged there, or its vmdesc does not describe it)")",
                     at: typeOffset)
             }
             let isSection = type == sectionStart || type == sectionFull || type == sectionPart || type == sectionEnd

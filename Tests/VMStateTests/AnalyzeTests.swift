@@ -70,6 +70,16 @@ import VMStateAnalysis
             e.message
                 == "expected the section's footer (0x7e and its section id) after its data, found 0x\(data[last.offset] < 16 ? "0" : "")\(String(data[last.offset], radix: 16)): the data does not end where its description says (the description given with --vmdesc may be of another machine or QEMU build: give the one saved with this stream)"
         )
+        // With its own vmdesc, a footer byte damaged: the stream is named first.
+        var damaged = data
+        #expect(damaged[last.offset + 8] == 0x7e)
+        damaged[last.offset + 8] = 0
+        let d = try #require(streamError(damaged))
+        #expect(d.offset == last.offset + 8)
+        #expect(
+            d.message
+                == "expected the section's footer (0x7e and its section id) after its data, found 0x00: the data does not end where its description says (the stream is damaged there, or its vmdesc does not describe it)"
+        )
     }
 
     @Test func pcBiosValues() throws {
