@@ -103,6 +103,12 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 }
 
+/// The first `limit` of `items` joined with ", ", then " and N more" for the rest: a list in a
+/// message that a hostile stream could make as long as it likes.
+package func abbreviatedList(_ items: [String], first limit: Int) -> String {
+    items.prefix(limit).joined(separator: ", ") + (items.count > limit ? " and \(items.count - limit) more" : "")
+}
+
 /// `text` with its control characters written out, for messages and text output that carry
 /// names taken from a stream or a description file (which can hold any byte): C0 controls
 /// (U+0000-U+001F) and DEL as `\xNN` (two hex digits), C1 controls (U+0080-U+009F, which some

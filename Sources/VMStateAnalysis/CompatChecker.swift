@@ -341,7 +341,7 @@ public struct CompatChecker: Sendable {
         try run.checkAll(old: old, new: new)
         if !run.oldStyleSections.isEmpty {
             let names = run.oldStyleSections
-            let list = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
+            let list = abbreviatedList(names, first: 8)
             run.report.warnings.append(
                 "\(names.count == 1 ? "section" : "sections") \(list): saved by QEMU's old-style handlers, which a vmdesc does not describe, so compared by presence only"
             )
@@ -584,9 +584,7 @@ private struct CompatRun {
                     && checker.sectionRename(of: k, where: { oldKeys.contains($0) }) == nil
             }
             if !onlyNew.isEmpty {
-                let list =
-                    onlyNew.prefix(16).joined(separator: ", ")
-                    + (onlyNew.count > 16 ? " and \(onlyNew.count - 16) more" : "")
+                let list = abbreviatedList(onlyNew, first: 16)
                 report.warnings.append(
                     "\(newSide) has \(onlyNew.count) section\(onlyNew.count == 1 ? "" : "s") that \(oldSide) does not save: \(list); QEMU loads \(oldSide)'s state, and \(onlyNew.count == 1 ? "that device keeps" : "those devices keep") the state \(onlyNew.count == 1 ? "it" : "they") had before the load"
                 )

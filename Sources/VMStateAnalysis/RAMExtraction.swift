@@ -199,9 +199,8 @@ extension StreamAnalysis {
                     // QEMU's destination refuses such a page ("Unknown ramblock"); its script's
                     // -x fails on it too (a KeyError). Plain analysis and --memory print it.
                     let named = names[SectionKey(id: record.sectionID, generation: record.generation)]?[Int(page.block)]
-                    let announced =
-                        blocks.prefix(8).map { "\"\(escapingControlCharacters($0.name))\"" }.joined(separator: ", ")
-                        + (blocks.count > 8 ? " and \(blocks.count - 8) more" : "")
+                    let announced = abbreviatedList(
+                        blocks.map { "\"\(escapingControlCharacters($0.name))\"" }, first: 8)
                     throw StreamAnalysisError(
                         offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
                         message:

@@ -627,7 +627,6 @@ private struct SectionReader {
                     at: typeOffset)
             }
             let isSection = type == sectionStart || type == sectionFull || type == sectionPart || type == sectionEnd
-            footerDue = isSection ? 0 : nil
             switch type {
             case sectionEOF:
                 try checkAfterEOF(typeOffset)
@@ -761,7 +760,7 @@ private struct SectionReader {
                     "expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x08 command, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))",
                     at: typeOffset)
             }
-            if footerDue != nil { footerDue = lastSectionID }
+            footerDue = isSection ? lastSectionID : nil
         }
     }
 

@@ -227,10 +227,7 @@ enum RAMCodec {
                 }
                 if let first = missing.first {
                     // The first 16 by name: a hostile stream can name thousands.
-                    let shown = missing.prefix(16).map { "\"\($0.name)\" (\($0.length) bytes)" }
-                    let list =
-                        shown.joined(separator: ", ")
-                        + (missing.count > shown.count ? " and \(missing.count - shown.count) more" : "")
+                    let list = abbreviatedList(missing.map { "\"\($0.name)\" (\($0.length) bytes)" }, first: 16)
                     throw VMStateError(
                         .ram, path: first.name, offset: at,
                         reason: missing.count == 1
