@@ -71,8 +71,8 @@ import Testing
             result.message
                 == "the source opened a second connection beside the migration stream, QEMU multifd channels "
                 + "(magic 0x11223344): capability multifd is on, and the RAM pages it sends on those channels are "
-                + "not loaded; turn multifd off on the source (the stream: section \"ram\" instance 0: stream ended "
-                + "inside a RAM block name) (at byte 99)")
+                + "not loaded; turn multifd off on the source (the stream: section \"ram\" instance 0: its reading was "
+                + "stopped for that channel inside a RAM block name) (at byte 99)")
     }
 
     /// A second connection that is not a multifd channel is closed and changes nothing.
@@ -130,9 +130,23 @@ import Testing
         #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue && result.message == expected)
     }
 
+    /// What the listener load says when the source opened multifd channels (`count`: "a second
+    /// connection" or "N more connections"), with the stream's own failure inside, if any, at byte 0.
+    static func multifdRefusal(_ count: String, stream: String?) -> String {
+        "the source opened \(count) beside the migration stream, QEMU multifd channels "
+            + "(magic 0x11223344): capability multifd is on, and the RAM pages it sends on those channels are "
+            + "not loaded; turn multifd off on the source" + (stream.map { " (the stream: \($0))" } ?? "")
+            + " (at byte 0)"
+    }
+
+    /// The listener load's words for a stream whose reading its thread stopped (one channel) before
+    /// the load had read its magic.
+    static let stoppedForTheChannel = "its reading was stopped for that channel inside the stream magic"
+
     /// QEMU 10.0's order: multifd channels connected first, one of them accepted as the
     /// stream. The load fails at its magic, and the source's other channel, queued or taken by
-    /// the thread, makes the error the one that names the channels, with the magic's inside.
+    /// the thread, makes the error the one that names the channels, with the magic's inside
+    /// unless the thread shut the stream down before the load read it (both orders are QEMU's).
     @Test func aMultifdChannelFirstAndAnotherAreNamedTogether() throws {
         let target = try RegistryTests.Machine(fill: false)
         let destination = try Self.listening(target.registry)
@@ -140,17 +154,32 @@ import Testing
         defer { g_object_unref(first) }
         let second = try LiveMigrationTests.connect(destination.listener.port)
         defer { g_object_unref(second) }
-        Self.write(second, Self.multifdPacket)
         Self.write(first, Self.multifdPacket + [UInt8](repeating: 0, count: 24))
+        Self.write(second, Self.multifdPacket)
         let result = try #require(destination.wait(seconds: 20), "the load did not end")
         #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue)
+        let magic =
+            "a QEMU multifd channel, not the migration stream: the source has capability multifd on, which sends "
+            + "the RAM pages on channels of their own; the registry loads one channel (turn multifd off)"
         #expect(
-            result.message
-                == "the source opened a second connection beside the migration stream, QEMU multifd channels "
-                + "(magic 0x11223344): capability multifd is on, and the RAM pages it sends on those channels are "
-                + "not loaded; turn multifd off on the source (the stream: a QEMU multifd channel, not the migration "
-                + "stream: the source has capability multifd on, which sends the RAM pages on channels of their own; "
-                + "the registry loads one channel (turn multifd off)) (at byte 0)")
+            [magic, Self.stoppedForTheChannel].map { Self.multifdRefusal("a second connection", stream: $0) }
+                .contains(result.message), "\(result.message)")
+    }
+
+    /// A stream that sends nothing while a multifd channel arrives: the thread shuts the
+    /// stream's reading down, the load ends at byte 0, and that end, made here, is said as such
+    /// (not as a stream that ended inside its magic).
+    @Test func aStreamShutDownForAMultifdChannelIsNotCalledShort() throws {
+        let target = try RegistryTests.Machine(fill: false)
+        let destination = try Self.listening(target.registry)
+        let first = try LiveMigrationTests.connect(destination.listener.port)
+        defer { g_object_unref(first) }
+        let second = try LiveMigrationTests.connect(destination.listener.port)
+        defer { g_object_unref(second) }
+        Self.write(second, Self.multifdPacket)
+        let result = try #require(destination.wait(seconds: 20), "the load did not end")
+        #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue)
+        #expect(result.message == Self.multifdRefusal("a second connection", stream: Self.stoppedForTheChannel))
     }
 
     /// Runs scripts/qemu/qemu-live-source.py (`-M pc -m 16`, firmware running, 2 MB/s so that RAM

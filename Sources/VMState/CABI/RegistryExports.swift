@@ -202,7 +202,13 @@ private func addDevice(
             + "capability multifd is on, and the RAM pages it sends on those channels are not loaded; "
             + "turn multifd off on the source"
         if let failure {
-            reason += " (the stream: \(failure.path.isEmpty ? "" : failure.path + ": ")\(failure.reason))"
+            // A stream end that the thread's shutdown made is not the source's: said as such.
+            var what = failure.reason
+            if failure.kind == .shortInput && extra.shutStream, let cut = what.firstRange(of: "stream ended inside ") {
+                let channels = seen.multifd == 1 ? "that channel" : "those channels"
+                what.replaceSubrange(cut, with: "its reading was stopped for \(channels) inside ")
+            }
+            reason += " (the stream: \(failure.path.isEmpty ? "" : failure.path + ": ")\(what))"
         }
         return fail(error, VMStateError(.badStream, offset: failure?.offset ?? file.position, reason: reason))
     }

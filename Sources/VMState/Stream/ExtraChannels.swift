@@ -28,6 +28,8 @@ final class ExtraChannels {
         /// Connections that started with MULTIFD_MAGIC, and the others.
         var multifd = 0
         var others = 0
+        /// Whether `main`'s reading was shut down here (read after the join).
+        var shutMain = false
 
         init(_ listener: UnsafeMutablePointer<GSocketListener>, main: UnsafeMutablePointer<GSocket>?) {
             self.listener = listener
@@ -54,7 +56,10 @@ final class ExtraChannels {
                 if startsMultifdChannel(connection) {
                     // A blocked read of the main stream returns at once (its end), and the load
                     // fails, naming multifd (shutdown(2) from another thread wakes recv(2)).
-                    if let main { g_socket_shutdown(main, 1, 0, nil) }
+                    if let main {
+                        g_socket_shutdown(main, 1, 0, nil)
+                        shutMain = true
+                    }
                 }
             }
         }
@@ -180,4 +185,9 @@ final class ExtraChannels {
         worker.acceptQueued()
         return (worker.multifd, worker.others)
     }
+
+    /// Whether the thread shut down the reading of the source's stream (a multifd channel came):
+    /// a load that then found the stream's end ended there, not where the source stopped
+    /// writing. Read after ``stop()``.
+    var shutStream: Bool { worker.shutMain }
 }
