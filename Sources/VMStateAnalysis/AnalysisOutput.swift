@@ -209,6 +209,12 @@ extension StreamAnalysis {
         to writer: inout JSONTextWriter, memory: Bool, progress: ((Int) -> Void)? = nil,
         memoryBatchPages: Int = 1 << 16
     ) throws(StreamAnalysisError) {
+        // Several RAM sections with pages (never from QEMU): their records sorted out in one pass.
+        var records: RAMSectionRecords?
+        let ramSectionsWithPages = sections.lazy.filter {
+            if case .ram(let ram) = $0.content { ram.pageCount > 0 } else { false }
+        }.count
+        if memory && ramSectionsWithPages > 1 { records = try RAMSectionRecords(self, progress: progress) }
         writer.beginObject()
         for section in sections {
             writer.key(section.key)
@@ -222,7 +228,8 @@ extension StreamAnalysis {
                 if memory {
                     writer.key("memory")
                     try writeMemory(
-                        section.sectionID, ram, to: &writer, progress: progress, batchPages: memoryBatchPages)
+                        section.sectionID, ram, to: &writer, progress: progress, batchPages: memoryBatchPages,
+                        records: records)
                 }
                 writer.endObject()
             case .htab:
@@ -245,9 +252,12 @@ extension StreamAnalysis {
     /// those that already had a record before that point (an earlier batch printed them); print
     /// the rest, reading each page's bytes at its last record's offset. Memory stays bounded
     /// by the batch size whatever the stream's size.
+    ///
+    /// Each pass reads the page records of the section from the stream, or from `records` when
+    /// given (a stream with several RAM sections, whose pages were sorted out by section at once).
     private func writeMemory(
         _ id: UInt32, _ ram: RAMSection, to writer: inout JSONTextWriter, progress: ((Int) -> Void)?,
-        batchPages: Int
+        batchPages: Int, records: RAMSectionRecords?
     ) throws(StreamAnalysisError) {
         let names = ram.pageBlockNames
         let pageSize = self.pageSize
@@ -285,12 +295,26 @@ extension StreamAnalysis {
             writer.endObject()
             return
         }
+        // The section's page records in stream order, with a data page's bytes when the stream's
+        // reader has them at hand.
+        func forEachPage(
+            progress: ((Int) -> Void)?, _ visit: (RAMPage, UnsafeRawBufferPointer?) -> Void
+        ) throws(StreamAnalysisError) {
+            if let records {
+                try records.forEachPage(of: id, generation: generation) { visit($0, nil) }
+                return
+            }
+            try scanPages(progress: progress) { record, data in
+                guard record.sectionID == id && record.generation == generation else { return }
+                visit(record.page, data)
+            }
+        }
         if !ram.mayRepeatPages {
             var failure: StreamAnalysisError? = nil
-            try scanPages(progress: progress) { record, data in
-                guard failure == nil, record.sectionID == id && record.generation == generation else { return }
-                writer.key(key(record.page))
-                do throws(StreamAnalysisError) { try value(record.page.content, data, &writer) } catch {
+            try forEachPage(progress: progress) { page, data in
+                guard failure == nil else { return }
+                writer.key(key(page))
+                do throws(StreamAnalysisError) { try value(page.content, data, &writer) } catch {
                     failure = error
                 }
             }
@@ -310,18 +334,17 @@ extension StreamAnalysis {
             var last: [RAMPage.Content] = []
             var end = Int.max  // the first record whose new key did not fit: the next batch
             var i = 0
-            try scanPages(progress: progress) { record, _ in
-                guard record.sectionID == id && record.generation == generation else { return }
+            try forEachPage(progress: progress) { page, _ in
                 defer { i += 1 }
                 guard i >= cursor else { return }
-                let k = Key(block: record.page.block, address: record.page.address)
+                let k = Key(block: page.block, address: page.address)
                 if let s = slot[k] {
-                    last[s] = record.page.content
+                    last[s] = page.content
                 } else if end == Int.max {
                     if order.count < limit {
                         slot[k] = order.count
                         order.append(k)
-                        last.append(record.page.content)
+                        last.append(page.content)
                     } else {
                         end = i
                     }
@@ -330,10 +353,9 @@ extension StreamAnalysis {
             var dropped = [Bool](repeating: false, count: order.count)
             if cursor > 0 {
                 var j = 0
-                try scanPages { record, _ in
-                    guard record.sectionID == id && record.generation == generation else { return }
+                try forEachPage(progress: nil) { page, _ in
                     defer { j += 1 }
-                    if j < cursor, let s = slot[Key(block: record.page.block, address: record.page.address)] {
+                    if j < cursor, let s = slot[Key(block: page.block, address: page.address)] {
                         dropped[s] = true
                     }
                 }

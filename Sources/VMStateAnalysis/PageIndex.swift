@@ -83,17 +83,23 @@ final class TemporaryRecordFile<Element: BitwiseCopyable> {
 
     /// Appends entries at the end.
     func append(_ entries: UnsafeBufferPointer<Element>) throws(StreamFileError) {
+        try write(entries, at: count)
+    }
+
+    /// Writes entries from record `index` on (past the end: the records between are zero
+    /// until written); `count` becomes at least `index + entries.count`.
+    func write(_ entries: UnsafeBufferPointer<Element>, at index: Int) throws(StreamFileError) {
         // SAFETY: `raw` views the caller's records (bitwise copyable) for the duration of the call.
         let raw = UnsafeRawBufferPointer(entries)
         var done = 0
         while done < raw.count {
-            let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(count * Self.entrySize + done))
+            let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(index * Self.entrySize + done))
             if n < 0 && errno == EINTR { continue }
             if n < 0 { throw failure("write", errno) }
             if n == 0 { throw failure("write", ENOSPC) }
             done += n
         }
-        count += entries.count
+        count = max(count, index + entries.count)
     }
 
     /// Reads entries from `index` on into `buffer`; returns how many were read.

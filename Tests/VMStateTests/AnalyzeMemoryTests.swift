@@ -73,6 +73,67 @@ import VMStateAnalysis
                 """)
     }
 
+    /// A stream with two RAM sections (ids 2 and 5, each a "ram" SECTION_START of its own, as
+    /// QEMU never writes but the script prints) whose parts alternate:
+    ///
+    ///     START 2 (pc.ram, 0x2000): 0x0000 data 0x11
+    ///     START 5 (vga, 0x2000):    0x1000 data 0x22
+    ///     PART 2:                   0x1000 zero, 0x0000 data 0x33
+    ///     PART 5:                   0x0000 data 0x44
+    ///     END 2, END 5
+    static func twoSectionStream() -> [UInt8] {
+        func named(_ block: String) -> [UInt8] { [UInt8(block.utf8.count)] + Array(block.utf8) }
+        func data(_ address: UInt64, _ fill: UInt8, _ block: String? = nil) -> [UInt8] {
+            be64(address | 0x08 | (block == nil ? 0x20 : 0)) + (block.map(named) ?? [])
+                + [UInt8](repeating: fill, count: 4096)
+        }
+        func start(_ id: UInt32, _ block: String) -> [UInt8] {
+            [0x01] + be32(id) + [3] + Array("ram".utf8) + be32(0) + be32(4) + be64(0x2000 | 0x04) + named(block)
+                + be64(0x2000)
+        }
+        let eos = be64(0x10)
+        var s = Array("QEVM".utf8) + be32(3)
+        s += start(2, "pc.ram") + data(0, 0x11, "pc.ram") + eos
+        s += start(5, "vga") + data(0x1000, 0x22, "vga") + eos
+        s += [0x02] + be32(2) + be64(0x1000 | 0x02) + named("pc.ram") + [0] + data(0, 0x33) + eos
+        s += [0x02] + be32(5) + data(0, 0x44, "vga") + eos
+        s += [0x03] + be32(2) + eos + [0x03] + be32(5) + eos
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        s += [0x00, 0x06] + be32(UInt32(json.count)) + json
+        return s
+    }
+
+    /// Several RAM sections: their pages sorted out by section in one pass over the stream, each
+    /// section printing its own, whole or in batches, with the dict semantics of each.
+    @Test(arguments: [nil, 1, 2] as [Int?])
+    func eachOfSeveralRAMSectionsPrintsItsOwnPages(batch: Int?) throws {
+        let a = try StreamAnalysis(bytes: StreamBytes(Self.twoSectionStream()), options: .init(recordPages: false))
+        #expect(a.sections.map(\.key) == ["ram (2)", "ram (5)"])
+        #expect(
+            try Self.memoryText(a, batch: batch) == """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000002000"
+                        },
+                        "memory": {
+                            "pc.ram (0x0000000000000000)": "\(Self.hexPage(0x33))",
+                            "pc.ram (0x0000000000001000)": "Filled with 0x00"
+                        }
+                    },
+                    "ram (5)": {
+                        "section sizes": {
+                            "vga": "0x0000000000002000"
+                        },
+                        "memory": {
+                            "vga (0x0000000000001000)": "\(Self.hexPage(0x22))",
+                            "vga (0x0000000000000000)": "\(Self.hexPage(0x44))"
+                        }
+                    }
+                }
+                """)
+    }
+
     /// What the memory object must hold, computed the simple way from the recorded pages (a
     /// dictionary in memory, as analyze-migration.py builds it).
     static func expectedMemory(_ a: StreamAnalysis) throws -> JSONObject {
