@@ -150,6 +150,42 @@ import Testing
         }
     }
 
+    /// A file system out of room fails `fallocate` after extending the file with what it got
+    /// (ext4 does: its size is past the stream's end): the save, whose writes found room, cuts
+    /// the file back to the stream's end, in both modes.
+    @Test(arguments: [FileIO.pageCache, .direct])
+    func aFailedPreallocationThatExtendedTheFileIsCutBack(_ mode: FileIO) throws {
+        let machine = try RAMMachine(pages: 3000)
+        let expected = try machine.registry.save(machineType: "file")
+        let path = Self.newPath("full.bin")
+        defer { Self.remove(path) }
+        let gfile = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+        let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+        let out = Self.output(stream)
+        let calls = Calls()
+        let writer = try #require(
+            FileWriter(out, mode: mode) { fd, offset, length in
+                calls.count += 1
+                // Half of what was asked, then ENOSPC.
+                return ftruncate(fd, off_t(offset + length / 2)) != 0
+            })
+        let onTmpfs = DirectFile.onTmpfs(writer.descriptor)
+        let sink = StreamSink(out, writer: writer)
+        let file = MigrationFile(sink: sink)
+        try machine.registry.save(machineType: "file", to: file)
+        #expect(file.flush())
+        #expect(g_output_stream_close(out, nil, nil) != 0)
+        g_object_unref(stream)
+        // (tmpfs allocates nothing ahead: there is nothing to cut.)
+        #expect(calls.count == (onTmpfs ? 0 : 1))
+        #expect(try Self.contents(path) == expected)
+    }
+
+    final class Calls: @unchecked Sendable {
+        var count = 0
+    }
+
     /// Many small buffers (64 KiB and 256 KiB) through the writer's rotation (four buffers
     /// through the page cache, three with O_DIRECT), in both modes: the file holds the buffer save's bytes at three start offsets, the stream's
     /// offset ends at its end, and with O_DIRECT (where $TMPDIR takes it) most bytes went direct.

@@ -68,8 +68,12 @@ final class FileWriter {
     fileprivate static let stop = Int.max
 
     /// A writer for `stream` when it writes to a local regular file (``DirectFile/regularFile(of:)``),
-    /// else nil. `bufferSize` replaces ``buffers(for:)``'s size in tests.
-    init?(_ stream: UnsafeMutablePointer<GOutputStream>, mode: FileIO, bufferSize: Int? = nil) {
+    /// else nil. `bufferSize` replaces ``buffers(for:)``'s size in tests, `allocate`
+    /// ``DirectFile/allocate(_:_:_:)`` (`fallocate`: descriptor, offset, length; true when done).
+    init?(
+        _ stream: UnsafeMutablePointer<GOutputStream>, mode: FileIO, bufferSize: Int? = nil,
+        allocate: @escaping @Sendable (Int32, Int, Int) -> Bool = DirectFile.allocate
+    ) {
         let (count, defaultSize) = Self.buffers(for: mode)
         let bufferSize = bufferSize ?? defaultSize
         guard let fd = DirectFile.regularFile(of: stream) else { return nil }
@@ -78,7 +82,7 @@ final class FileWriter {
         self.bufferSize = bufferSize
         worker = Worker(
             descriptor: fd, direct: mode == .direct ? DirectFile(fd: fd, writing: true) : nil, count: count,
-            bufferSize: bufferSize, base: base)
+            bufferSize: bufferSize, base: base, allocate: allocate)
         idle = Array(1..<count)
         // SAFETY: the thread owns one reference to the worker (released when it returns); when no
         // thread could be made, that reference is dropped here and the stream is written without.
@@ -207,8 +211,15 @@ private final class Worker {
         return Int(clamping: limit.rlim_cur)
     }
 
-    init(descriptor: Int32, direct: DirectFile?, count: Int, bufferSize: Int, base: Int) {
+    /// Allocates the file's blocks ahead (``DirectFile/allocate(_:_:_:)``; tests give another).
+    let allocate: (Int32, Int, Int) -> Bool
+
+    init(
+        descriptor: Int32, direct: DirectFile?, count: Int, bufferSize: Int, base: Int,
+        allocate: @escaping (Int32, Int, Int) -> Bool
+    ) {
         self.descriptor = descriptor
+        self.allocate = allocate
         self.direct = direct
         // Only where the stream writes at the end of the file (a new or truncated file): blocks
         // allocated past the end are cut back to the end of the stream, which then ends the file.
@@ -262,11 +273,15 @@ private final class Worker {
             // though the stream itself may fit under the limit.
             let needed = offset + count - allocatedEnd
             let length = min(max(Self.preallocation, needed), Self.fileSizeLimit().map { $0 - allocatedEnd } ?? .max)
-            if length >= needed && DirectFile.allocate(descriptor, allocatedEnd, length) {
+            if length >= needed && allocate(descriptor, allocatedEnd, length) {
                 allocatedEnd += length
             } else {
                 // Not supported, no room, or past the limit: the writes find out for themselves.
                 preallocate = false
+                // A failed fallocate may keep what it got, the file's size extended with it (ext4
+                // out of room does): past the stream's end, it is cut back like the rest.
+                var st = stat()
+                if fstat(descriptor, &st) == 0 { allocatedEnd = max(allocatedEnd, Int(st.st_size)) }
             }
         }
         var done = 0
