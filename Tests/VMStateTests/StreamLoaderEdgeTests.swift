@@ -94,7 +94,9 @@ struct StreamLoaderEdgeTests {
         }
     }
 
-    /// No vmdesc at all: the reason says so.
+    /// No vmdesc at all: a stream that ends at its EOF marker was written without one (QEMU's
+    /// suppress-vmdesc), the section cannot be skipped; one cut before it is an early end, at
+    /// the stream's end.
     @Test func anUnknownSectionWithoutAVMDescIsRefused() throws {
         let stream = Stream.stream([Stream.unknown])
         let (registry, _) = try Self.registry()
@@ -104,8 +106,27 @@ struct StreamLoaderEdgeTests {
         #expect(r.code == VMStateError.Kind.unknownSection.rawValue)
         #expect(
             r.message
-                == "cannot skip section \"mystery\" instance 0: the stream ends without the vmdesc that gives its size (cut short, or written without one) (at byte 17)"
-        )
+                == "cannot skip section \"mystery\" instance 0: the stream ends at its EOF marker without the vmdesc "
+                + "that gives its size (written without one, as with QEMU's suppress-vmdesc) (at byte 17)")
+
+        let cut = Array(stream.dropLast(1))
+        for viaBuffer in [false, true] {
+            let (registry, _) = try Self.registry()
+            var message = "", code: Int32 = 0
+            if viaBuffer {
+                let e = thrownError(VMStateError.self) { try registry.load(cut, options: .skipUnknown) }
+                (message, code) = (e?.description ?? "", e?.kind.rawValue ?? 0)
+            } else {
+                let r = StreamIOTests.loadFromStream(
+                    registry, cut, chunk: 4096, flags: Registry.LoadOptions.skipUnknown.rawValue)
+                (message, code) = (r.message, r.code)
+            }
+            #expect(code == VMStateError.Kind.shortInput.rawValue)
+            #expect(
+                message
+                    == "the stream ended before its EOF marker and the vmdesc that gives the size of section "
+                    + "\"mystery\" instance 0 (at byte 17), which cannot be skipped without it (at byte \(cut.count))")
+        }
     }
 
     /// Over a stream, at most 64 MiB after an unknown section are held to find its size.

@@ -151,8 +151,11 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * skipped with the size the stream's vmdesc gives it, and that vmdesc comes last: the rest of
  * the stream after the first unknown section (device sections after the RAM, the EOF marker and
  * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with
- * VMSTATE_ERROR_UNKNOWN_SECTION; reading on stops once the bytes read end with the EOF marker and
- * a whole vmdesc. RAM is never held (but with _KEEP_UNKNOWN and no RAM registered, which keeps
+ * VMSTATE_ERROR_UNKNOWN_SECTION (as does a stream that ends at EOF without a vmdesc; one cut
+ * before EOF is VMSTATE_ERROR_SHORT_INPUT); reading on stops once the bytes read end with the EOF
+ * marker and a whole vmdesc. An unknown section between the RAM's START and its pages (QEMU 10.0's
+ * early-setup sections, e.g. virtio-mem-device-early) is skipped up to its section footer instead,
+ * its length checked against the vmdesc when it arrives (docs/C-API.md). RAM is never held (but with _KEEP_UNKNOWN and no RAM registered, which keeps
  * at most 64 MiB of it: see vmstate_registry_load). An early end is VMSTATE_ERROR_SHORT_INPUT;
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
  * messages name the section and the byte offset. A read blocks as long as `in` blocks (for a

@@ -144,6 +144,7 @@ final class StreamLoader {
                             + "then 0x00 instead of the vmdesc's 0x06): it was cut short, as the preallocated file "
                             + "of a save that did not finish is")
                 }
+                try checkSkippedByFooter()
                 return
             case StreamFormat.footer where footers == false:
                 throw bad(
@@ -316,6 +317,14 @@ final class StreamLoader {
             return
         }
         guard skipping else { throw unknown(idstr, instanceID, start) }
+        // QEMU 10.0 writes early-setup sections (a vmsd with early_setup, as virtio-mem's
+        // "virtio-mem-device-early") after the RAM section's START and before its pages: reading
+        // on to the vmdesc from here would hold the RAM. Over a stream source the section ends at
+        // its footer instead, and the vmdesc checks its length when it arrives.
+        if sawIterative && !completePhase && footers == true && !file.inputEnded {
+            try skipByFooter(sectionID: sectionID, idstr: idstr, instanceID: instanceID, start: start)
+            return
+        }
         let index: VMDescIndex
         let vmdescMarker: Int
         switch streamVMDesc {
@@ -327,11 +336,20 @@ final class StreamLoader {
                     "cannot skip section \"\(idstr)\" instance \(instanceID): more than \(Self.heldLimit >> 20) MiB of "
                     + "stream follow it before the vmdesc that gives its size")
         case .none:
+            // Cut short (no EOF marker at its end) is an early end; ending at EOF, without a vmdesc
+            // (QEMU's suppress-vmdesc), leaves the section without a size.
+            if file.withAllBytes({ $0.last }) != StreamFormat.eof {
+                throw VMStateError(
+                    .shortInput, offset: file.count,
+                    reason:
+                        "the stream ended before its EOF marker and the vmdesc that gives the size of section "
+                        + "\"\(idstr)\" instance \(instanceID) (at byte \(start)), which cannot be skipped without it")
+            }
             throw VMStateError(
                 .unknownSection, offset: start,
                 reason:
-                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream ends without the vmdesc that "
-                    + "gives its size (cut short, or written without one)")
+                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream ends at its EOF marker without "
+                    + "the vmdesc that gives its size (written without one, as with QEMU's suppress-vmdesc)")
         case .unreadable:
             throw VMStateError(
                 .unknownSection, offset: start,
@@ -362,6 +380,127 @@ final class StreamLoader {
         try footer(sectionID, idstr: idstr)
         if keeping { keep(from: start, vmdesc: entry.json, early: sawIterative && !completePhase) }
         file.mark = nil
+    }
+
+    /// An early-setup section skipped by its footer (``skipByFooter``), checked against the
+    /// vmdesc at the end of the stream (``checkSkippedByFooter()``).
+    private struct SkippedByFooter {
+        let idstr: String
+        let instanceID: UInt32
+        /// Where its section header and its data start.
+        let start: Int
+        let dataStart: Int
+        /// Bytes of data, as the footer showed.
+        let size: Int
+        /// Its entry in ``layout`` when kept (its vmdesc entry is added there once known).
+        let layoutIndex: Int?
+    }
+    private var skippedByFooter: [SkippedByFooter] = []
+
+    /// Skips (or keeps) the unknown section whose data starts at the cursor, up to its footer:
+    /// the first 0x7e and be32 `sectionID` followed by a section type byte (and, for a PART or
+    /// END, the id of a section that started), within ``heldLimit`` bytes. Section data that holds
+    /// those bytes would be cut there: the vmdesc's size for the section, when it arrives, tells.
+    private func skipByFooter(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError) {
+        let dataStart = file.position
+        let pattern: [UInt8] = [StreamFormat.footer] + withUnsafeBytes(of: sectionID.bigEndian) { Array($0) }
+        let nextTypes: Set<UInt8> = [
+            StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd, StreamFormat.sectionFull,
+            StreamFormat.eof, StreamFormat.command,
+        ]
+        var size: Int?
+        var from = 0  // data offsets before this have been ruled out
+        while size == nil {
+            // Every byte at hand, and at least 10 past `from` (read as they come: a source may
+            // send no more until the destination has read these).
+            let have = max(file.buffered, from + 10)
+            guard have <= Self.heldLimit else {
+                throw VMStateError(
+                    .unknownSection, offset: start,
+                    reason:
+                        "cannot skip section \"\(idstr)\" instance \(instanceID): no footer of it within "
+                        + "\(Self.heldLimit >> 20) MiB, where the RAM's pages follow (the vmdesc that gives its size "
+                        + "comes after them)")
+            }
+            guard let view = file.peek(have) else {
+                // The input ended (or failed) first: its last bytes may be the footer and EOF.
+                let n = file.buffered
+                if file.inputEnded, n >= 6, let last = file.peek(n),
+                    Array(last[(n - 6)..<(n - 1)]) == pattern, last[n - 1] == StreamFormat.eof
+                {
+                    size = n - 6
+                    break
+                }
+                throw VMStateError(
+                    .shortInput, offset: file.position + n,
+                    reason: "the stream ended inside section \"\(idstr)\" instance \(instanceID), before its footer")
+            }
+            var i = from
+            while i + 10 <= have {
+                if view[i] == pattern[0] && view[i + 1] == pattern[1] && view[i + 2] == pattern[2]
+                    && view[i + 3] == pattern[3] && view[i + 4] == pattern[4] && nextTypes.contains(view[i + 5])
+                {
+                    let type = view[i + 5]
+                    if type == StreamFormat.sectionPart || type == StreamFormat.sectionEnd {
+                        let id = view[(i + 6)..<(i + 10)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                        if ramSections[id] != nil {
+                            size = i
+                            break
+                        }
+                    } else {
+                        size = i
+                        break
+                    }
+                }
+                i += 1
+            }
+            from = have - 9
+        }
+        file.skip(size!)
+        try footer(sectionID, idstr: idstr)
+        var layoutIndex: Int?
+        if keeping {
+            layoutIndex = layout.count
+            keep(from: start, vmdesc: nil, early: true)
+        }
+        file.mark = nil
+        skippedByFooter.append(
+            SkippedByFooter(
+                idstr: idstr, instanceID: instanceID, start: start, dataStart: dataStart, size: size!,
+                layoutIndex: layoutIndex))
+    }
+
+    /// At the EOF marker: each section skipped by its footer has the size the stream's vmdesc
+    /// gives it (kept ones get their vmdesc entry, for the next save). A stream without a vmdesc
+    /// (QEMU's `suppress-vmdesc`) leaves them unchecked, as QEMU needs none.
+    private func checkSkippedByFooter() throws(VMStateError) {
+        guard !skippedByFooter.isEmpty else { return }
+        guard case .found(let index, _) = streamVMDesc else {
+            if case .failed = streamVMDesc {
+                throw VMStateError(
+                    .shortInput, offset: file.position, reason: "the stream failed while reading its vmdesc")
+            }
+            return
+        }
+        for skipped in skippedByFooter {
+            let label = VMStateError.sectionLabel(skipped.idstr, skipped.instanceID)
+            guard let entry = index.device(skipped.idstr, skipped.instanceID) else {
+                throw VMStateError(
+                    .unknownSection, offset: skipped.start,
+                    reason: "cannot skip \(label): it is not in the stream's vmdesc")
+            }
+            guard entry.size == skipped.size else {
+                throw VMStateError(
+                    .badStream, offset: skipped.dataStart,
+                    reason:
+                        "\(label), skipped up to the first bytes that read as its footer, has another length in the "
+                        + "stream's vmdesc (its data holds those bytes, or the vmdesc is not this stream's)",
+                    expected: "\(entry.size) bytes", actual: "\(skipped.size)")
+            }
+            if let i = skipped.layoutIndex, case .keptEarly(let bytes, _) = layout[i] {
+                layout[i] = .keptEarly(bytes: bytes, vmdesc: entry.json)
+            }
+        }
     }
 
     private func sectionPart(start: Int) throws(VMStateError) {
