@@ -1117,6 +1117,17 @@ private struct CompatRun {
                         unused = ds - ss
                         fetchNew = false
                     }
+                } else if ss != ds, checker.oldIsVMDesc, checker.newIsVMDesc,
+                    !vmdescSizeIsFixed(s["type"]?.stringValue) || !vmdescSizeIsFixed(d["type"]?.stringValue)
+                {
+                    // Two vmdescs give what each save wrote: a field whose VMStateInfo decides how
+                    // many bytes it writes from the state (virtio, msix state, a bitmap or queue
+                    // whose length is another field) may differ in size between two saves of
+                    // one build, and its loader reads what the stream holds.
+                    report.warnings.append(
+                        "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": size \(byteCount(ss)) in "
+                            + "\(oldSide), \(byteCount(ds)) in \(newSide); its type (\(s["type"]?.stringValue ?? "none")) "
+                            + "writes as many bytes as the state saved needs, so two saves may differ (not compared)")
                 } else if ss != ds
                     // A -dump-vmstate size of 0 is a field whose VMStateInfo decides how many
                     // bytes it writes (msix state, ...): a vmdesc's size, what was written, is
@@ -1184,6 +1195,22 @@ extension CompatRun {
             return
         }
         if checker.oldIsVMDesc {
+            // NEW's vmdesc, saved at the version OLD saved, shows one value of a fixed-width
+            // type, not an array: not an empty variable-size array on OLD's side, but a field OLD
+            // never saved (QEMU 10.0's esp `drq_state`, which QEMU 10.0 reads from 7.2's streams
+            // and fails: "Missing section footer").
+            if checker.newIsVMDesc, load.nested || load.newVersion <= load.version, !f.contains(key: "array_len"),
+                !f.contains(key: "index"),
+                !f.contains(key: "Description"), let type = f["type"]?.stringValue, vmdescSizeIsFixed(type),
+                type != "buffer", type != "unused_buffer"
+            {
+                add(
+                    sec, desc, fname, .fieldAdded,
+                    "\(newSide) saves this field (one \(type)) after \(oldSide)'s last saved field and reads it from "
+                        + "\(oldSide)'s stream, but \(oldSide) does not save it (a vmdesc shows no entry only for an "
+                        + "empty variable-size array, and \(newSide)'s shows one value, not an array)")
+                return
+            }
             report.warnings.append(
                 "\(at): \(newSide) reads this field after \(oldSide)'s last saved field; \(oldSide), a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or \(oldSide) lacks it (not loadable)"
             )
@@ -1213,6 +1240,21 @@ extension CompatRun {
 }
 
 private func byteCount(_ n: Int64) -> String { n == 1 ? "1 byte" : "\(n) bytes" }
+
+/// Whether a vmdesc field of `type` (its VMStateInfo's name) has a size that does not depend on
+/// the state saved: QEMU's fixed-width types (migration/vmstate-types.c, savevm.c's `timer`)
+/// and buffers (compared apart). Any other (`virtio`, `msix state`, `pci config`, `bitmap`,
+/// `qtailq`, `gtree`, `qlist`, a target's own) writes what its `put` decides.
+func vmdescSizeIsFixed(_ type: String?) -> Bool {
+    switch type {
+    case "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "int32 equal",
+        "int32 le", "int64 equal", "uint8 equal", "uint16 equal", "uint32 equal", "CPU_Double_U", "timer",
+        "float64", "buffer", "unused_buffer", "nullptr":
+        return true
+    default:
+        return false
+    }
+}
 
 extension CompatReport {
     /// Human-readable report.
@@ -1387,6 +1429,8 @@ public struct DescriptionSet: Sendable {
                 field["size"] = .number(JSONNumber(elementSizes || overflow ? size : total))
                 if let type = fo["type"]?.stringValue { field["type"] = .string(type) }
                 if let count { field["array_len"] = .number(JSONNumber(count)) }
+                // (QEMU 7.2 describes each element of an array of two or more apart, with its index.)
+                if let index = fo["index"] { field["index"] = index }
                 // VMS_STRUCT fields nest under "struct"; VMSTATE_WITH_TMP writes the nested
                 // description's members into the field itself.
                 if let nested = fo["struct"]?.objectValue {

@@ -690,6 +690,74 @@ extension CompatRuleTests {
             ])
     }
 
+    /// Two vmdescs give the bytes each save wrote: a field whose VMStateInfo writes what the
+    /// state needs (QEMU's `virtio`: 45,541 and 45,563 bytes in two saves of one QEMU 7.2
+    /// virtio-balloon) differs in size with a warning, loadable; a fixed-width one is a problem.
+    @Test func aFieldSizedByItsStateIsNotComparedBetweenTwoVMDescs() throws {
+        func set(_ type: String, _ size: Int) throws -> JSONValue {
+            let fields: [JSONValue] = [
+                ["name": "virtio", "type": .string(type), "size": .number(JSONNumber(Int64(size)))],
+                ["name": "after", "type": "uint32", "size": 4],
+            ]
+            let entry: JSONValue = [
+                "name": "0000:00:02.0/virtio-balloon", "instance_id": 0, "vmsd_name": "virtio-balloon", "version": 1,
+                "fields": .array(fields),
+            ]
+            return try DescriptionSet(["page_size": 4096, "devices": [entry]], label: "x").document
+        }
+        func run(_ old: JSONValue, _ new: JSONValue) -> CompatReport {
+            Self.check(old, new) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        #expect(
+            Self.warnings(run(try set("virtio", 45541), try set("virtio", 45563))) == [
+                "section \"0000:00:02.0/virtio-balloon\", description \"virtio-balloon\", field \"virtio\": size 45541 "
+                    + "bytes in OLD, 45563 bytes in NEW; its type (virtio) writes as many bytes as the state saved needs, "
+                    + "so two saves may differ (not compared)"
+            ])
+        #expect(
+            run(try set("uint32", 4), try set("uint32", 8)).findings.map { "\($0.kind.rawValue)|\($0.message)" } == [
+                "size|size changed from 4 bytes in OLD to 8 bytes in NEW"
+            ])
+    }
+
+    /// A NEW vmdesc's field after OLD's last, saved at OLD's version: one value of a
+    /// fixed-width type (QEMU 10.0's esp `drq_state`, which QEMU 10.0 reads from QEMU 7.2's
+    /// streams and fails) is a field OLD never saved; an array (`array_len`, or QEMU 7.2's
+    /// `index`) may have been empty in OLD's save, a warning.
+    @Test func aScalarFieldOnlyNEWsVMDescHasIsAProblem() throws {
+        func set(_ extra: JSONValue?) throws -> JSONValue {
+            var fields: [JSONValue] = [["name": "status", "type": "uint8", "size": 1]]
+            if let extra { fields.append(extra) }
+            let entry: JSONValue = [
+                "name": "esp", "instance_id": 0, "vmsd_name": "esp", "version": 6, "fields": .array(fields),
+            ]
+            return try DescriptionSet(["page_size": 4096, "devices": [entry]], label: "x").document
+        }
+        func run(_ new: JSONValue?) throws -> CompatReport {
+            Self.check(try set(nil), try set(new)) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        #expect(
+            try run(["name": "drq_state", "type": "bool", "size": 1]).findings.map {
+                "\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)"
+            } == [
+                "drq_state|field-added|NEW saves this field (one bool) after OLD's last saved field and reads it from "
+                    + "OLD's stream, but OLD does not save it (a vmdesc shows no entry only for an empty variable-size "
+                    + "array, and NEW's shows one value, not an array)"
+            ])
+        let warning =
+            "section \"esp\", description \"esp\", field \"fifo\": NEW reads this field after OLD's last saved field; "
+            + "OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks "
+            + "it (not loadable)"
+        #expect(Self.warnings(try run(["name": "fifo", "type": "uint8", "size": 1, "array_len": 16])) == [warning])
+        #expect(Self.warnings(try run(["name": "fifo", "type": "uint8", "size": 1, "index": 0])) == [warning])
+    }
+
     /// A vmdesc entry of QEMU's old-style handlers (no `vmsd_name`, no `version`) becomes an
     /// entry with no description; a section old-style on one side and described on the other
     /// is not compared, with a warning.
