@@ -388,8 +388,8 @@ import VMStateAnalysis
 
     /// A stream's RAM into a registry with no RAM registered is a RAM error, with flags 0 and with
     /// SKIP_UNKNOWN alike (QEMU always has a "ram" handler; RAM is never skipped unseen): it
-    /// names the stream's first block and the offset of the record that lists it (the RAM
-    /// section's header is bytes 17...33).
+    /// names the stream's first block and the offset of its entry (the RAM section's header is
+    /// bytes 17...33, the block list's record word 34...41).
     @Test(arguments: [Registry.LoadOptions(), .skipUnknown])
     func ramIntoARegistryWithoutRAMIsARAMError(_ options: Registry.LoadOptions) throws {
         let registry = Registry()
@@ -401,9 +401,9 @@ import VMStateAnalysis
             try registry.load(try sample(), options: options)
         } throws: { error in
             let e = error as! VMStateError
-            return e.kind == .ram && e.path == "pc.ram" && e.offset == 34
+            return e.kind == .ram && e.path == "pc.ram" && e.offset == 42
                 && e.description
-                    == "pc.ram: section \"ram\" instance 0: the stream has a RAM block that is not registered (at byte 34)"
+                    == "pc.ram: section \"ram\" instance 0: the stream has a RAM block that is not registered (at byte 42)"
         }
         #expect(counter.pointee.counter == 0)
     }
@@ -457,17 +457,22 @@ import VMStateAnalysis
         #expect(e.description.contains("section \"counter\" instance 0"))
     }
 
+    /// A section version above the registered description's: the error is at the version's
+    /// be32 in the section header (the 4 bytes before the section's data).
     @Test func versionTooNewForDescription() throws {
         let registry = Registry()
         let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
         counter.initialize(to: StrCounter())
         defer { counter.deallocate() }
         try registry.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counterV1, opaque: counter)
+        let bytes = try sample()
+        let dataStart = footerOffset(bytes, sectionID: 1) - 15
+        #expect(Array(bytes[(dataStart - 4)..<dataStart]) == [0, 0, 0, 2])
         #expect {
-            try registry.load(try sample(), options: .keepUnknown)
+            try registry.load(bytes, options: .keepUnknown)
         } throws: { error in
             let e = error as! VMStateError
-            return e.kind == .versionTooNew && e.actual == "2" && e.expected == "at most 1"
+            return e.kind == .versionTooNew && e.actual == "2" && e.expected == "at most 1" && e.offset == dataStart - 4
         }
     }
 

@@ -225,7 +225,8 @@ struct StreamLoaderEdgeTests {
     }
 
     /// With some RAM registered, every block the stream has and the registry lacks is named
-    /// in one error (with no RAM at all, the first block: RegistryTests).
+    /// in one error, at the first one's entry (with no RAM at all, the first block:
+    /// RegistryTests).
     @Test func everyMissingRAMBlockIsNamed() throws {
         let w = HxWire()
         w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
@@ -239,7 +240,7 @@ struct StreamLoaderEdgeTests {
         #expect(e.kind == .ram)
         #expect(
             e.description
-                == "/rom@etc/acpi/tables: section \"ram\" instance 0: the stream has 2 RAM blocks that are not registered: \"/rom@etc/acpi/tables\" (131072 bytes), \"pc.bios\" (262144 bytes) (at byte 34)"
+                == "/rom@etc/acpi/tables: section \"ram\" instance 0: the stream has 2 RAM blocks that are not registered: \"/rom@etc/acpi/tables\" (131072 bytes), \"pc.bios\" (262144 bytes) (at byte 57)"
         )
         let one = HxWire()
         one.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
@@ -247,7 +248,22 @@ struct StreamLoaderEdgeTests {
         one.be64(0x10).u8(0x7E).be32(2)
         #expect(
             machine.error(Stream.stream([one.bytes])).description
-                == "pc.bios: section \"ram\" instance 0: the stream has a RAM block that is not registered (262144 bytes) (at byte 34)"
+                == "pc.bios: section \"ram\" instance 0: the stream has a RAM block that is not registered (262144 bytes) (at byte 57)"
+        )
+    }
+
+    /// A block whose length differs from the registered one's: the error is at its be64 length
+    /// (the entry at 42: name length byte, "pc.ram", then the length at 49).
+    @Test func aRAMBlockLengthThatDiffersIsAnErrorAtTheLength() throws {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64((8 * 4096) | 0x04).u8(6).text("pc.ram").be64(8 * 4096)
+        w.be64(0x10).u8(0x7E).be32(2)
+        let e = try Stream.Machine().error(Stream.stream([w.bytes]))
+        #expect(e.kind == .ram && e.offset == 49)
+        #expect(
+            e.description
+                == "pc.ram: section \"ram\" instance 0: RAM block length differs; expected 16384, got 32768 (at byte 49)"
         )
     }
 
@@ -268,7 +284,7 @@ struct StreamLoaderEdgeTests {
         #expect(
             e.description
                 == "b\\x01000: section \"ram\" instance 0: the stream has 1000 RAM blocks that are not registered: "
-                + shown + " and 984 more (at byte 34)")
+                + shown + " and 984 more (at byte 57)")
     }
 
     /// Control characters are written out in one pass, whatever the text's length: C0 and DEL as

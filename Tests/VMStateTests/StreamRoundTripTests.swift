@@ -60,7 +60,8 @@ import Testing
     }
 
     /// QEMU 7.2's stream into an empty registry: its RAM (section header at byte 26, block list
-    /// at 43, "pc.ram" first) is a RAM error, with or without SKIP_UNKNOWN.
+    /// record at 43, "pc.ram" first, its entry at 51) is a RAM error, with or without SKIP_UNKNOWN,
+    /// at the block's entry.
     @Test(arguments: [Registry.LoadOptions(), .skipUnknown])
     func unregisteredRAMIsARAMError(_ options: Registry.LoadOptions) throws {
         let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
@@ -71,7 +72,7 @@ import Testing
             let e = error as! VMStateError
             return e.kind == .ram
                 && e.description
-                    == "pc.ram: section \"ram\" instance 0: the stream has a RAM block that is not registered (at byte 43)"
+                    == "pc.ram: section \"ram\" instance 0: the stream has a RAM block that is not registered (at byte 51)"
         }
     }
 }

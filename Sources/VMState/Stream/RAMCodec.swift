@@ -191,9 +191,12 @@ enum RAMCodec {
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
                 // Blocks the stream has and the registry lacks (while it has some): all named at once.
-                var missing: [(name: String, length: UInt64)] = []
+                var missing: [(name: String, length: UInt64, at: Int)] = []
                 let entryDecoder = RAMBlockEntry.Decoder(ignoreShared: state.ignoreShared)
                 while seen < address {
+                    // Errors about a block point at its entry (its name's length byte), or at its
+                    // be64 length for a length that differs.
+                    let entryAt = file.position
                     let entry = try read(file, entryDecoder) { shortfall in
                         switch shortfall.field {
                         case .blockLength: "RAM block length"
@@ -207,15 +210,16 @@ enum RAMCodec {
                         if let block = blocks.first(where: { $0.idstr == name }) {
                             guard UInt64(block.length) == length else {
                                 throw VMStateError(
-                                    .ram, path: name, offset: at, reason: "RAM block length differs",
-                                    expected: "\(block.length)", actual: "\(length)")
+                                    .ram, path: name, offset: entryAt + 1 + name.utf8.count,
+                                    reason: "RAM block length differs", expected: "\(block.length)", actual: "\(length)"
+                                )
                             }
                         } else if blocks.isEmpty || state.mappedRAM {
                             throw VMStateError(
-                                .ram, path: name, offset: at,
+                                .ram, path: name, offset: entryAt,
                                 reason: "the stream has a RAM block that is not registered")
                         } else {
-                            missing.append((name, length))
+                            missing.append((name, length, entryAt))
                         }
                     }
                     if state.mappedRAM {
@@ -229,7 +233,7 @@ enum RAMCodec {
                     // The first 16 by name: a hostile stream can name thousands.
                     let list = abbreviatedList(missing.map { "\"\($0.name)\" (\($0.length) bytes)" }, first: 16)
                     throw VMStateError(
-                        .ram, path: first.name, offset: at,
+                        .ram, path: first.name, offset: first.at,
                         reason: missing.count == 1
                             ? "the stream has a RAM block that is not registered (\(first.length) bytes)"
                             : "the stream has \(missing.count) RAM blocks that are not registered: \(list)")

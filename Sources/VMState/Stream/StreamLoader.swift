@@ -304,12 +304,18 @@ final class StreamLoader {
                 throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
             }
             loadingDevice = index
+            let dataStart = file.position
             do throws(VMStateError) {
                 // SAFETY: the registered table and struct (Registry.Device's contract); the guard bounds writes
                 // to the struct's size when it is known.
                 try VMStateEngine.load(file, device.vmsd, device.opaque, version: version, guard: loadGuard)
             } catch {
-                throw error.inSection(idstr, instanceID)
+                var e = error
+                // The section's version refused before any data: at its be32 in the header.
+                if e.kind == .versionTooNew || e.kind == .versionTooOld, e.offset == dataStart {
+                    e.offset = dataStart - 4
+                }
+                throw e.inSection(idstr, instanceID)
             }
             loadingDevice = nil
             try footer(sectionID, idstr: idstr)
