@@ -748,6 +748,13 @@ private struct SectionReader {
                 }
                 analysis.sectionFooters += 1
             case subsectionMarker:
+                // After the RAM (its records, not a description, give its length) 0x05 is just
+                // not a section type.
+                if let last = lastSectionID, let i = index[last], case .ram = analysis.sections[i].content {
+                    throw error(
+                        "expected a section type after RAM section \(last), found 0x05 (a subsection marker, which "
+                            + "only a device's description can be followed by)", at: typeOffset)
+                }
                 throw error(
                     "a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc lists only the subsections its own save wrote: when this stream's save wrote one more there, it takes a description saved with the devices in the same state)" : "")",
                     at: typeOffset)

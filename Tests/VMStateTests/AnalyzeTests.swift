@@ -440,6 +440,21 @@ import VMStateAnalysis
         #expect(e.section == "\"ram\" (section id 2, instance 0)")
     }
 
+    /// A subsection marker where the section after the RAM starts (a flipped type byte): not
+    /// blamed on a description, the RAM having none.
+    @Test func aSubsectionMarkerAfterTheRAMIsNotASectionType() throws {
+        var bytes = try pcBiosBytes()
+        let timer = 0x7855F  // pc-bios: the FULL section of "timer", the first after the RAM
+        #expect(bytes[timer] == 0x04 && Array(bytes[(timer + 6)..<(timer + 11)]) == Array("timer".utf8))
+        bytes[timer] = 0x05
+        let e = try #require(streamError(bytes))
+        #expect(e.offset == timer)
+        #expect(
+            e.message
+                == "expected a section type after RAM section 2, found 0x05 (a subsection marker, which only a "
+                + "device's description can be followed by)")
+    }
+
     /// A RAM record of no kind (flags 0 or CONTINUE alone), which QEMU's destination refuses
     /// and the script reads past: refused, with the zero-bytes hint when the header is all zero.
     @Test func ramRecordOfNoKind() throws {

@@ -5,6 +5,7 @@
  * Each returns NULL when every property held, or a description of the one that did not (the
  * fuzz drivers abort on it). Memory errors and leaks are for the sanitizers to see.
  */
+#include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,8 +136,10 @@ const char *hx_run_load_input(const uint8_t *data, size_t size)
 
 /* ---- stream target -------------------------------------------------------------------------
  * data[0]: bit 0 transactional, bit 1 register RAM ("pc.ram" 4 pages, "pc.rom" 1 page),
- * bit 2 SKIP_UNKNOWN only (else KEEP_UNKNOWN), bit 3 sample-filled devices; the rest is a
- * whole migration stream. Every hx_ fixture is registered with its size, instance 0.
+ * bit 2 SKIP_UNKNOWN only (else KEEP_UNKNOWN), bit 3 sample-filled devices, bit 4 read through
+ * a GMemoryInputStream (vmstate_registry_load_from_stream: the stream loader's paths for input
+ * whose end is not known yet); the rest is a whole migration stream. Every hx_ fixture is
+ * registered with its size, instance 0.
  */
 typedef struct HxMachine {
     VMStateRegistry *reg;
@@ -208,7 +211,15 @@ const char *hx_run_stream_input(const uint8_t *data, size_t size)
     GBytes *in = g_bytes_new(data + 1, size - 1);
     GError *err = NULL;
 
-    if (!vmstate_registry_load(m.reg, in, flags, &err)) {
+    bool loaded;
+    if (mode & 16) {
+        GInputStream *stream = g_memory_input_stream_new_from_bytes(in);
+        loaded = vmstate_registry_load_from_stream(m.reg, stream, flags, &err);
+        g_object_unref(stream);
+    } else {
+        loaded = vmstate_registry_load(m.reg, in, flags, &err);
+    }
+    if (!loaded) {
         failure = hx_check_error(err, "stream");
         if (!failure && transactional && hx_machine_digest(&m) != before) {
             failure = hx_fail("transactional stream load failed but changed a device: %s%s",
