@@ -124,6 +124,14 @@ func readJSONFile(_ path: String) throws -> JSONValue {
     do {
         return try JSONValue(parsing: data)
     } catch {
+        // Not even the start of a JSON object or list: say what the file was taken for.
+        let first = data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        if first != UInt8(ascii: "{") && first != UInt8(ascii: "[") {
+            throw InputFileError(
+                description:
+                    "\(path): neither a migration stream (it does not start with \"QEVM\") nor a JSON description "
+                    + "(a vmdesc or -dump-vmstate file): \(error)")
+        }
         throw InputFileError(description: "\(path): \(error)")
     }
 }

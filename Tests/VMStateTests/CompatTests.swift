@@ -415,7 +415,9 @@ struct CompatCLITests {
         #expect(bad.status == 2)
         #expect(
             bad.stderr
-                == "vmstate compat: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n"
+                == "vmstate compat: error: \(cmdline): neither a migration stream (it does not start with \"QEVM\") nor "
+                + "a JSON description (a vmdesc or -dump-vmstate file): invalid JSON at byte offset 1 (line 1, column 2): "
+                + "expected a digit in number\n"
         )
     }
 

@@ -276,8 +276,9 @@ struct DiffCLITests {
         #expect(bad.status == 2)
         #expect(
             bad.stderr
-                == "vmstate diff: error: \(cmdline): invalid JSON at byte offset 1 (line 1, column 2): expected a digit in number\n"
-        )
+                == "vmstate diff: error: \(cmdline): neither a migration stream (it does not start with \"QEVM\") nor a "
+                + "JSON description (a vmdesc or -dump-vmstate file): invalid JSON at byte offset 1 (line 1, column 2): "
+                + "expected a digit in number\n")
     }
 }
 
