@@ -143,21 +143,30 @@ import Testing
     /// the load had read its magic.
     static let stoppedForTheChannel = "its reading was stopped for that channel inside the stream magic"
 
-    /// QEMU 10.0's order: multifd channels connected first, one of them accepted as the
-    /// stream. The load fails at its magic, and the source's other channel, queued or taken by
-    /// the thread, makes the error the one that names the channels, with the magic's inside
-    /// unless the thread shut the stream down before the load read it (both orders are QEMU's).
-    @Test func aMultifdChannelFirstAndAnotherAreNamedTogether() throws {
+    /// Two connections to a listening load, connected before either writes: the first (the
+    /// one the load takes as its stream) sends `first`, then the second a multifd channel's
+    /// start. The load's result, which must be a bad-stream error.
+    static func loadWithAMultifdChannelSecond(first bytes: [UInt8]) throws -> (ok: Bool, code: Int32, message: String) {
         let target = try RegistryTests.Machine(fill: false)
         let destination = try Self.listening(target.registry)
         let first = try LiveMigrationTests.connect(destination.listener.port)
         defer { g_object_unref(first) }
         let second = try LiveMigrationTests.connect(destination.listener.port)
         defer { g_object_unref(second) }
-        Self.write(first, Self.multifdPacket + [UInt8](repeating: 0, count: 24))
+        if !bytes.isEmpty { Self.write(first, bytes) }
         Self.write(second, Self.multifdPacket)
         let result = try #require(destination.wait(seconds: 20), "the load did not end")
         #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue)
+        return result
+    }
+
+    /// QEMU 10.0's order: multifd channels connected first, one of them accepted as the
+    /// stream. The load fails at its magic, and the source's other channel, queued or taken by
+    /// the thread, makes the error the one that names the channels, with the magic's inside
+    /// unless the thread shut the stream down before the load read it (both orders are QEMU's).
+    @Test func aMultifdChannelFirstAndAnotherAreNamedTogether() throws {
+        let result = try Self.loadWithAMultifdChannelSecond(
+            first: Self.multifdPacket + [UInt8](repeating: 0, count: 24))
         let magic =
             "a QEMU multifd channel, not the migration stream: the source has capability multifd on, which sends "
             + "the RAM pages on channels of their own; the registry loads one channel (turn multifd off)"
@@ -170,15 +179,7 @@ import Testing
     /// stream's reading down, the load ends at byte 0, and that end, made here, is said as such
     /// (not as a stream that ended inside its magic).
     @Test func aStreamShutDownForAMultifdChannelIsNotCalledShort() throws {
-        let target = try RegistryTests.Machine(fill: false)
-        let destination = try Self.listening(target.registry)
-        let first = try LiveMigrationTests.connect(destination.listener.port)
-        defer { g_object_unref(first) }
-        let second = try LiveMigrationTests.connect(destination.listener.port)
-        defer { g_object_unref(second) }
-        Self.write(second, Self.multifdPacket)
-        let result = try #require(destination.wait(seconds: 20), "the load did not end")
-        #expect(!result.ok && result.code == VMStateError.Kind.badStream.rawValue)
+        let result = try Self.loadWithAMultifdChannelSecond(first: [])
         #expect(result.message == Self.multifdRefusal("a second connection", stream: Self.stoppedForTheChannel))
     }
 
