@@ -160,6 +160,16 @@ import VMStateAnalysis
 
         deinit { for b in blocks.values { b.host.deallocate() } }
 
+        /// Loads `stream` through a chunked stream (``StreamIOTests/loadFromStream``) while the
+        /// blocks are alive (the registry holds only their addresses).
+        func loadThroughChunks(_ stream: [UInt8], chunk: Int, flags: UInt32, cut: Int64 = -1) -> (
+            ok: Bool, domain: UInt32, code: Int32, message: String, reads: UInt64
+        ) {
+            withExtendedLifetime(self) {
+                StreamIOTests.loadFromStream(registry, stream, chunk: chunk, flags: flags, cut: cut)
+            }
+        }
+
         func sameRAM(as other: RAMOnly) -> Bool {
             blocks.allSatisfy { name, b in other.blocks[name].map { memcmp($0.host, b.host, b.length) == 0 } ?? false }
         }
@@ -215,12 +225,12 @@ import VMStateAnalysis
             // early end where the stream ends.
             for chunk in [1, 7] {
                 let chunked = try RAMOnly(analyze)
-                let r = StreamIOTests.loadFromStream(chunked.registry, stream, chunk: chunk, flags: options.rawValue)
+                let r = chunked.loadThroughChunks(stream, chunk: chunk, flags: options.rawValue)
                 #expect(r.ok && chunked.sameRAM(as: viaBuffer), "\(chunk): \(r.message)")
             }
             for cut in [0xdd + 60, 0xdd + 102 - 3] {
-                let r = StreamIOTests.loadFromStream(
-                    try RAMOnly(analyze).registry, stream, chunk: 4096, flags: options.rawValue, cut: Int64(cut))
+                let r = try RAMOnly(analyze).loadThroughChunks(
+                    stream, chunk: 4096, flags: options.rawValue, cut: Int64(cut))
                 #expect(r.code == VMStateError.Kind.shortInput.rawValue)
                 #expect(
                     r.message
@@ -228,6 +238,48 @@ import VMStateAnalysis
                         + "before its footer (at byte \(cut))")
             }
         }
+    }
+
+    /// Section data that holds the early section's footer bytes (0x7e, be32 37; here in its
+    /// bitmap, which the guest sets) followed by what cannot start a section is not taken for
+    /// the footer; a stream cut right after the footer, inside the next section's header, is
+    /// reported there, not inside the early section.
+    @Test func anEarlySectionsFooterIsFollowedByASectionHeader() throws {
+        var stream = try Self.stream("virtio-mem")
+        let analyze = try Self.analyze("virtio-mem")
+        let dataStart = 0xdd + 6 + 36 + 8  // type, id, idstr, instance and version ids
+        let footer = dataStart + 52  // tmp 28, size 8, bitmap 16
+        #expect(Array(stream[footer..<footer + 5]) == [0x7E, 0, 0, 0, 37])
+        stream.replaceSubrange((dataStart + 38)..<(dataStart + 43), with: [0x7E, 0, 0, 0, 37])
+        for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
+            let viaBuffer = try RAMOnly(analyze)
+            try viaBuffer.registry.load(stream, options: options)
+            let viaStream = try RAMOnly(analyze)
+            let (_, error) = Self.loadThroughASource(viaStream.registry, stream, options: options)
+            #expect(error == nil, "\(options): \(error?.description ?? "")")
+            #expect(viaStream.sameRAM(as: viaBuffer))
+        }
+        for cut in [footer + 5, footer + 7] {
+            let r = try RAMOnly(analyze).loadThroughChunks(
+                stream, chunk: 4096, flags: Registry.LoadOptions.skipUnknown.rawValue, cut: Int64(cut))
+            #expect(r.code == VMStateError.Kind.shortInput.rawValue)
+            #expect(!r.message.contains("virtio-mem-device-early"), "\(r.message)")
+        }
+    }
+
+    /// A stream cut in its device sections after the RAM, whose last byte is a 0x00 (as most
+    /// bytes of device state are, and the EOF marker is), is an early end at the cut, not a
+    /// stream written without a vmdesc.
+    @Test func aStreamCutOnAZeroByteBeforeItsVMDescIsAnEarlyEnd() throws {
+        let stream = try Self.stream("virtio-mem")
+        let analyze = try Self.analyze("virtio-mem")
+        // A zero byte in the device sections (the RAM ends at 0x8b5de).
+        let cut = try #require((0x8b600..<stream.count).first { stream[$0 - 1] == 0 && stream[$0 - 6] != 0x7E })
+        let r = try RAMOnly(analyze).loadThroughChunks(
+            stream, chunk: 4096, flags: Registry.LoadOptions.skipUnknown.rawValue, cut: Int64(cut))
+        #expect(r.code == VMStateError.Kind.shortInput.rawValue)
+        #expect(r.message.hasPrefix("the stream ended (cut short) before the vmdesc that gives the size of section"))
+        #expect(r.message.hasSuffix("(at byte \(cut))"), "\(r.message)")
     }
 
     /// The footer found is checked against the stream's vmdesc: one that gives the early
@@ -239,7 +291,9 @@ import VMStateAnalysis
         let at = try #require(Self.offsets(of: field, in: stream).first)
         stream[at + field.count - 2] = UInt8(ascii: "7")
         let machine = try RAMOnly(try Self.analyze("virtio-mem"))
-        let (_, error) = Self.loadThroughASource(machine.registry, stream, options: .skipUnknown)
+        let (_, error) = withExtendedLifetime(machine) {
+            Self.loadThroughASource(machine.registry, stream, options: .skipUnknown)
+        }
         #expect(error?.kind == .badStream)
         #expect(
             error?.description

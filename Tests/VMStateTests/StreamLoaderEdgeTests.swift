@@ -124,8 +124,8 @@ struct StreamLoaderEdgeTests {
             #expect(code == VMStateError.Kind.shortInput.rawValue)
             #expect(
                 message
-                    == "the stream ended before its EOF marker and the vmdesc that gives the size of section "
-                    + "\"mystery\" instance 0 (at byte 17), which cannot be skipped without it (at byte \(cut.count))")
+                    == "the stream ended (cut short) before the vmdesc that gives the size of section \"mystery\" "
+                    + "instance 0 (at byte 17), which cannot be skipped without it (at byte \(cut.count))")
         }
     }
 

@@ -276,7 +276,7 @@ final class StreamLoader {
         if idstr == "ram" {
             let registered = !registry.ramBlocks.isEmpty
             guard version == 4 else {
-                throw bad(start, "unsupported ram section version", expected: "4", actual: "\(version)")
+                throw bad(file.position - 4, "unsupported ram section version", expected: "4", actual: "\(version)")
             }
             ramSections[sectionID] = (registered, label)
             sawIterative = true
@@ -342,14 +342,20 @@ final class StreamLoader {
                     "cannot skip section \"\(idstr)\" instance \(instanceID): more than \(Self.heldLimit >> 20) MiB of "
                     + "stream follow it before the vmdesc that gives its size")
         case .none:
-            // Cut short (no EOF marker at its end) is an early end; ending at EOF, without a vmdesc
-            // (QEMU's suppress-vmdesc), leaves the section without a size.
-            if file.withAllBytes({ $0.last }) != StreamFormat.eof {
+            // Cut short is an early end; ending at EOF without a vmdesc (QEMU's suppress-vmdesc)
+            // leaves the section without a size. The EOF marker is a 0x00, as most bytes of a cut
+            // device state are: with footers, a stream that ends at EOF ends with the last
+            // section's footer and that 0x00.
+            let endsAtEOF = file.withAllBytes { bytes in
+                bytes.last == StreamFormat.eof
+                    && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
+            }
+            if !endsAtEOF {
                 throw VMStateError(
                     .shortInput, offset: file.count,
                     reason:
-                        "the stream ended before its EOF marker and the vmdesc that gives the size of section "
-                        + "\"\(idstr)\" instance \(instanceID) (at byte \(start)), which cannot be skipped without it")
+                        "the stream ended (cut short) before the vmdesc that gives the size of section \"\(idstr)\" "
+                        + "instance \(instanceID) (at byte \(start)), which cannot be skipped without it")
             }
             throw VMStateError(
                 .unknownSection, offset: start,
@@ -404,22 +410,44 @@ final class StreamLoader {
     private var skippedByFooter: [SkippedByFooter] = []
 
     /// Skips (or keeps) the unknown section whose data starts at the cursor, up to its footer:
-    /// the first 0x7e and be32 `sectionID` followed by a section type byte (and, for a PART or
-    /// END, the id of a section that started), within ``heldLimit`` bytes. Section data that holds
-    /// those bytes would be cut there: the vmdesc's size for the section, when it arrives, tells.
+    /// the first 0x7e and be32 `sectionID` followed by another section's header (a PART or END
+    /// of a section that started, or a START or FULL with an idstr of printable ASCII), within
+    /// ``heldLimit`` bytes. Section data that holds such bytes would be cut there: the vmdesc's
+    /// size for the section, when it arrives, tells.
     private func skipByFooter(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError) {
         let dataStart = file.position
         let pattern: [UInt8] = [StreamFormat.footer] + withUnsafeBytes(of: sectionID.bigEndian) { Array($0) }
-        let nextTypes: Set<UInt8> = [
-            StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd, StreamFormat.sectionFull,
-            StreamFormat.eof, StreamFormat.command,
-        ]
+        // What may follow the footer, between the RAM's START and its END: another section's
+        // header (no EOF or command comes before the RAM section ends).
+        func plausibleNext(_ view: UnsafeRawBufferPointer, at j: Int) -> Bool? {
+            guard j < view.count else { return nil }
+            switch view[j] {
+            case StreamFormat.sectionPart, StreamFormat.sectionEnd:
+                guard j + 5 <= view.count else { return nil }
+                let id = view[(j + 1)..<(j + 5)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                return ramSections[id] != nil
+            case StreamFormat.sectionStart, StreamFormat.sectionFull:
+                // Section id, then an idstr of printable ASCII and the instance and version ids.
+                guard j + 6 <= view.count else { return nil }
+                let length = Int(view[j + 5])
+                guard length > 0 else { return false }
+                let end = j + 6 + length
+                for k in (j + 6)..<min(end, view.count) where !(0x21...0x7E).contains(view[k]) { return false }
+                return end + 8 <= view.count ? true : nil
+            default:
+                return false
+            }
+        }
+        func footerAt(_ view: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+            view[i] == pattern[0] && view[i + 1] == pattern[1] && view[i + 2] == pattern[2]
+                && view[i + 3] == pattern[3] && view[i + 4] == pattern[4]
+        }
         var size: Int?
         var from = 0  // data offsets before this have been ruled out
         while size == nil {
-            // Every byte at hand, and at least 10 past `from` (read as they come: a source may
-            // send no more until the destination has read these).
-            let have = max(file.buffered, from + 10)
+            // Every byte at hand, and at least 5 + 270 past `from` (a footer and the longest
+            // header after it), read as they come: a source may send no more until these are read.
+            let have = max(file.buffered, from + 5 + 270)
             guard have <= Self.heldLimit else {
                 throw VMStateError(
                     .unknownSection, offset: start,
@@ -429,38 +457,33 @@ final class StreamLoader {
                         + "comes after them)")
             }
             guard let view = file.peek(have) else {
-                // The input ended (or failed) first: its last bytes may be the footer and EOF.
+                // The input ended (or failed) first: a footer among its last bytes, then at most a
+                // header cut short, ends the section (the main loop reports the cut after it).
                 let n = file.buffered
-                if file.inputEnded, n >= 6, let last = file.peek(n),
-                    Array(last[(n - 6)..<(n - 1)]) == pattern, last[n - 1] == StreamFormat.eof
-                {
-                    size = n - 6
-                    break
+                if file.inputEnded, let last = file.peek(n) {
+                    var i = from
+                    while i + 5 <= n {
+                        if footerAt(last, i), plausibleNext(last, at: i + 5) != false {
+                            size = i
+                            break
+                        }
+                        i += 1
+                    }
+                    if size != nil { break }
                 }
                 throw VMStateError(
                     .shortInput, offset: file.position + n,
                     reason: "the stream ended inside section \"\(idstr)\" instance \(instanceID), before its footer")
             }
             var i = from
-            while i + 10 <= have {
-                if view[i] == pattern[0] && view[i + 1] == pattern[1] && view[i + 2] == pattern[2]
-                    && view[i + 3] == pattern[3] && view[i + 4] == pattern[4] && nextTypes.contains(view[i + 5])
-                {
-                    let type = view[i + 5]
-                    if type == StreamFormat.sectionPart || type == StreamFormat.sectionEnd {
-                        let id = view[(i + 6)..<(i + 10)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-                        if ramSections[id] != nil {
-                            size = i
-                            break
-                        }
-                    } else {
-                        size = i
-                        break
-                    }
+            while i + 5 + 270 <= have {
+                if footerAt(view, i), plausibleNext(view, at: i + 5) == true {
+                    size = i
+                    break
                 }
                 i += 1
             }
-            from = have - 9
+            from = i
         }
         file.skip(size!)
         try footer(sectionID, idstr: idstr)
