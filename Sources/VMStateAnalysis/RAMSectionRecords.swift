@@ -25,18 +25,16 @@ final class RAMSectionRecords {
     /// stream no longer reads as it did (its sections' page counts differ from the analysis's)
     /// or the temporary file cannot be written.
     init(_ analysis: StreamAnalysis, progress: ((Int) -> Void)?) throws(StreamAnalysisError) {
-        // Each section's slot range, from the page counts of the analysis.
+        // Each section's slot range, from the page counts of the analysis, and its next slot.
         var ranges: [Key: Range<Int>] = [:]
-        var next: [Key: Int] = [:]
         var total = 0
         for section in analysis.sections {
             guard case .ram(let ram) = section.content, ram.pageCount > 0 else { continue }
-            let key = Key(id: section.sectionID, generation: ram.generation)
-            ranges[key] = total..<(total + ram.pageCount)
-            next[key] = total
+            ranges[Key(id: section.sectionID, generation: ram.generation)] = total..<(total + ram.pageCount)
             total += ram.pageCount
         }
         self.ranges = ranges
+        var next = ranges.mapValues { (next: $0.lowerBound, end: $0.upperBound) }
         do throws(StreamFileError) {
             file = try PageIndexFile("RAM page records of --memory")
         } catch {
@@ -63,12 +61,12 @@ final class RAMSectionRecords {
         try analysis.scanPages(progress: progress) { record, _ in
             guard failure == nil, changed == nil else { return }
             let key = Key(id: record.sectionID, generation: record.generation)
-            guard let slot = next[key] else { return }
-            guard slot < ranges[key]!.upperBound else {
+            guard let (slot, end) = next[key] else { return }
+            guard slot < end else {
                 changed = record
                 return
             }
-            next[key] = slot + 1
+            next[key]!.next = slot + 1
             if pendingCount == capacity || (pendingCount > 0 && slot != pendingStart + pendingCount) { flush() }
             if pendingCount == 0 { pendingStart = slot }
             pending[pendingCount] = PageIndexEntry(
@@ -85,7 +83,7 @@ final class RAMSectionRecords {
                     + "than when it was analyzed"
             ).noting(changeOf: analysis.bytes)
         }
-        for (key, range) in ranges where next[key] != range.upperBound {
+        for (key, slots) in next where slots.next != slots.end {
             throw StreamAnalysisError(
                 offset: 0,
                 message: "the stream no longer reads as it did: RAM section \(key.id) has fewer page records than "

@@ -416,31 +416,26 @@ final class StreamLoader {
     /// size for the section, when it arrives, tells.
     private func skipByFooter(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError) {
         let dataStart = file.position
-        let pattern: [UInt8] = [StreamFormat.footer] + withUnsafeBytes(of: sectionID.bigEndian) { Array($0) }
-        // What may follow the footer, between the RAM's START and its END: another section's
-        // header (no EOF or command comes before the RAM section ends).
-        func plausibleNext(_ view: UnsafeRawBufferPointer, at j: Int) -> Bool? {
-            guard j < view.count else { return nil }
-            switch view[j] {
+        // This section's footer at `i` of `view`, followed by another section's header (between
+        // the RAM's START and its END no EOF or command comes): true or false, nil when `view`
+        // ends first.
+        func footerAt(_ view: UnsafeRawBufferPointer, _ i: Int) -> Bool? {
+            guard view[i] == StreamFormat.footer else { return false }
+            let rest = UnsafeRawBufferPointer(rebasing: view[i...])
+            guard case .record(let footer, let length) = SectionFooter.Decoder().decode(rest) else { return nil }
+            guard footer.closes(sectionID) else { return false }
+            guard let type = rest.dropFirst(length).first else { return nil }
+            let header = UnsafeRawBufferPointer(rebasing: rest[(length + 1)...])
+            switch type {
             case StreamFormat.sectionPart, StreamFormat.sectionEnd:
-                guard j + 5 <= view.count else { return nil }
-                let id = view[(j + 1)..<(j + 5)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-                return ramSections[id] != nil
+                guard case .record(let part, _) = SectionPartHeader.Decoder().decode(header) else { return nil }
+                return ramSections[part.sectionID] != nil
             case StreamFormat.sectionStart, StreamFormat.sectionFull:
-                // Section id, then an idstr of printable ASCII and the instance and version ids.
-                guard j + 6 <= view.count else { return nil }
-                let length = Int(view[j + 5])
-                guard length > 0 else { return false }
-                let end = j + 6 + length
-                for k in (j + 6)..<min(end, view.count) where !(0x21...0x7E).contains(view[k]) { return false }
-                return end + 8 <= view.count ? true : nil
+                guard case .record(let next, _) = SectionHeader.Decoder().decode(header) else { return nil }
+                return !next.idstr.isEmpty && next.idstr.allSatisfy { (0x21...0x7E).contains($0) }
             default:
                 return false
             }
-        }
-        func footerAt(_ view: UnsafeRawBufferPointer, _ i: Int) -> Bool {
-            view[i] == pattern[0] && view[i + 1] == pattern[1] && view[i + 2] == pattern[2]
-                && view[i + 3] == pattern[3] && view[i + 4] == pattern[4]
         }
         var size: Int?
         var from = 0  // data offsets before this have been ruled out
@@ -456,33 +451,29 @@ final class StreamLoader {
                         + "\(Self.heldLimit >> 20) MiB, where the RAM's pages follow (the vmdesc that gives its size "
                         + "comes after them)")
             }
-            guard let view = file.peek(have) else {
-                // The input ended (or failed) first: a footer among its last bytes, then at most a
-                // header cut short, ends the section (the main loop reports the cut after it).
-                let n = file.buffered
-                if file.inputEnded, let last = file.peek(n) {
-                    var i = from
-                    while i + 5 <= n {
-                        if footerAt(last, i), plausibleNext(last, at: i + 5) != false {
-                            size = i
-                            break
-                        }
-                        i += 1
-                    }
-                    if size != nil { break }
-                }
-                throw VMStateError(
-                    .shortInput, offset: file.position + n,
+            // (At the end of what the input gave.)
+            func cut() -> VMStateError {
+                VMStateError(
+                    .shortInput, offset: file.position + file.buffered,
                     reason: "the stream ended inside section \"\(idstr)\" instance \(instanceID), before its footer")
             }
+            // When the input ended first, all that is left: a footer among its last bytes, then at
+            // most a header cut short, ends the section (the main loop reports the cut after it).
+            let view: UnsafeRawBufferPointer
+            let ended: Bool
+            if let all = file.peek(have) {
+                (view, ended) = (all, false)
+            } else if file.inputEnded, let rest = file.peek(file.buffered) {
+                (view, ended) = (rest, true)
+            } else {
+                throw cut()
+            }
             var i = from
-            while i + 5 + 270 <= have {
-                if footerAt(view, i), plausibleNext(view, at: i + 5) == true {
-                    size = i
-                    break
-                }
+            while size == nil && (ended ? i < view.count : i + 5 + 270 <= view.count) {
+                if footerAt(view, i) ?? ended { size = i }
                 i += 1
             }
+            if size == nil && ended { throw cut() }
             from = i
         }
         file.skip(size!)
