@@ -349,7 +349,10 @@ public struct CompatChecker: Sendable {
         return run.report
     }
 
-    func namesMatch(scope: String, _ a: String, _ b: String) -> Bool {
+    /// Whether `a` and `b` name the same field of the description `scope` (or the same section,
+    /// scope `(section)`): equal, or one rename group of ``Options/renames`` (the scope's or
+    /// the empty scope's) or, with ``Options/qemuRenames``, of ``qemuRenames`` holds both.
+    public func namesMatch(scope: String, _ a: String, _ b: String) -> Bool {
         if a == b { return true }
         for table in options.qemuRenames ? [options.renames, Self.qemuRenames] : [options.renames] {
             for s in [scope, ""] {
@@ -1062,6 +1065,18 @@ private struct CompatRun {
                 }
                 let at = "section \"\(sec)\", description \"\(desc)\""
                 if checker.oldIsVMDesc, later(dList, from: dPos, has: sn), !later(sList, from: sPos, has: dn) {
+                    // NEW's vmdesc, saved at the version NEW loads OLD's state at, shows one
+                    // value here, not an array: a field OLD never saved, which NEW reads from
+                    // OLD's stream (QEMU 7.2's esp `ti_cmd`, read from QEMU 10.0's streams).
+                    if checker.newIsVMDesc, load.nested || load.newVersion <= load.version, let type = oneValue(d) {
+                        add(
+                            sec, desc, dn, .fieldAdded,
+                            "\(newSide) saves this field (one \(type)) before \"\(sn)\" and reads it from "
+                                + "\(oldSide)'s stream, but \(oldSide) does not save it (a vmdesc shows no entry only for an "
+                                + "empty variable-size array, and \(newSide)'s shows one value, not an array); the rest of "
+                                + "the fields were not compared")
+                        return
+                    }
                     report.warnings.append(
                         "\(at), field \"\(dn)\": \(newSide) reads this field before \"\(sn)\"; \(oldSide), a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or \(oldSide) lacks it (not loadable)"
                     )
@@ -1069,8 +1084,15 @@ private struct CompatRun {
                     continue
                 }
                 if checker.newIsVMDesc, later(sList, from: sPos, has: dn), !later(dList, from: dPos, has: sn) {
+                    // One value in OLD's vmdesc is no empty array; NEW may still read it from
+                    // older versions only (QEMU 10.0's esp reads 7.2's `ti_cmd` so), which its
+                    // own save does not show.
+                    let why =
+                        checker.oldIsVMDesc && oneValue(s) != nil
+                        ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
+                        : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
                     report.warnings.append(
-                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(why)"
                     )
                     fetchNew = false
                     continue
@@ -1199,11 +1221,7 @@ extension CompatRun {
             // type, not an array: not an empty variable-size array on OLD's side, but a field OLD
             // never saved (QEMU 10.0's esp `drq_state`, which QEMU 10.0 reads from 7.2's streams
             // and fails: "Missing section footer").
-            if checker.newIsVMDesc, load.nested || load.newVersion <= load.version, !f.contains(key: "array_len"),
-                !f.contains(key: "index"),
-                !f.contains(key: "Description"), let type = f["type"]?.stringValue, vmdescSizeIsFixed(type),
-                type != "buffer", type != "unused_buffer"
-            {
+            if checker.newIsVMDesc, load.nested || load.newVersion <= load.version, let type = oneValue(f) {
                 add(
                     sec, desc, fname, .fieldAdded,
                     "\(newSide) saves this field (one \(type)) after \(oldSide)'s last saved field and reads it from "
@@ -1245,6 +1263,16 @@ private func byteCount(_ n: Int64) -> String { n == 1 ? "1 byte" : "\(n) bytes" 
 /// the state saved: QEMU's fixed-width types (migration/vmstate-types.c, savevm.c's `timer`)
 /// and buffers (compared apart). Any other (`virtio`, `msix state`, `pci config`, `bitmap`,
 /// `qtailq`, `gtree`, `qlist`, a target's own) writes what its `put` decides.
+/// The type of a vmdesc field entry that shows one value of a fixed-width type (no
+/// `array_len`, no `index`, no nested description, not a buffer), nil for any other: what an
+/// entry looks like that cannot be an array QEMU found empty on another save.
+func oneValue(_ f: JSONObject) -> String? {
+    guard !f.contains(key: "array_len"), !f.contains(key: "index"), !f.contains(key: "Description"),
+        let type = f["type"]?.stringValue, vmdescSizeIsFixed(type), type != "buffer", type != "unused_buffer"
+    else { return nil }
+    return type
+}
+
 func vmdescSizeIsFixed(_ type: String?) -> Bool {
     switch type {
     case "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "int32 equal",
@@ -1480,8 +1508,14 @@ public struct DescriptionSet: Sendable {
     /// did not save are dropped, field versions set to 0 (a vmdesc has none),
     /// `minimum_version_id` dropped when the `-dump-vmstate` side is `a` (for `compat`, `a` is
     /// the side that saves: the vmdesc that loads has none to compare with), and vmdesc names
-    /// like `config[0]` (one entry per array element) merged back to `config`.
-    public static func comparable(_ a: DescriptionSet, _ b: DescriptionSet, labels: (String, String) = ("A", "B"))
+    /// like `config[0]` (one entry per array element) merged back to `config`. `sameField(scope,
+    /// a, b)` tells whether the field `a` of the `-dump-vmstate` description `scope` is the saved
+    /// field `b` under another name (``CompatChecker/namesMatch(scope:_:_:)``, for renames); it
+    /// is asked only of names the save does not have.
+    public static func comparable(
+        _ a: DescriptionSet, _ b: DescriptionSet, labels: (String, String) = ("A", "B"),
+        sameField: (_ scope: String, _ a: String, _ b: String) -> Bool = { _, _, _ in false }
+    )
         -> (DescriptionSet, DescriptionSet, notes: [String])
     {
         guard a.format != b.format else { return (a, b, []) }
@@ -1511,7 +1545,7 @@ public struct DescriptionSet: Sendable {
             s.section = name
             d.section = name
             d.instance = s.instance
-            d.value = reduce(section: d.value, to: s.value, dropMinimum: dumpIsA)
+            d.value = reduce(section: d.value, to: s.value, dropMinimum: dumpIsA, sameField: sameField)
             kept.append(s)
             dumpOut.entries.append(d)
         }
@@ -1620,17 +1654,25 @@ public struct DescriptionSet: Sendable {
 
     /// A `-dump-vmstate` section reduced to what a save described by the vmdesc section
     /// `saved` can show (see `comparable`).
-    static func reduce(section d: JSONObject, to s: JSONObject, dropMinimum: Bool) -> JSONObject {
+    static func reduce(
+        section d: JSONObject, to s: JSONObject, dropMinimum: Bool,
+        sameField: (String, String, String) -> Bool
+    ) -> JSONObject {
         var d = d
         if dropMinimum { d["minimum_version_id"] = nil }
         if let dd = d["Description"]?.objectValue {
             d["Description"] = .object(
-                reduce(description: dd, to: s["Description"]?.objectValue ?? JSONObject(), dropMinimum: dropMinimum))
+                reduce(
+                    description: dd, to: s["Description"]?.objectValue ?? JSONObject(), dropMinimum: dropMinimum,
+                    sameField: sameField))
         }
         return d
     }
 
-    static func reduce(description d: JSONObject, to s: JSONObject, dropMinimum: Bool) -> JSONObject {
+    static func reduce(
+        description d: JSONObject, to s: JSONObject, dropMinimum: Bool,
+        sameField: (String, String, String) -> Bool
+    ) -> JSONObject {
         var d = d
         if dropMinimum { d["minimum_version_id"] = nil }
         let version = s["version_id"]?.int64Value ?? Int64.max
@@ -1650,11 +1692,19 @@ public struct DescriptionSet: Sendable {
                 if savedByIndex[n]?[i] == nil { savedByIndex[n, default: [:]][i] = f }
             }
         }
+        // The saved name of a field: its own, or the first saved name it was renamed from.
+        let scope = d["name"]?.stringValue ?? ""
+        let savedNames = savedLeft.keys.sorted()
+        func savedName(_ name: String) -> String {
+            if savedLeft[name] != nil { return name }
+            return savedNames.first { sameField(scope, name, $0) } ?? name
+        }
         var occurrence: [String: Int64] = [:]
         if let fields = d["Fields"]?.arrayValue {
             var out: [JSONValue] = []
             for f in fields {
-                guard var fo = f.objectValue, let name = fo["field"]?.stringValue else { out.append(f); continue }
+                guard var fo = f.objectValue, let ownName = fo["field"]?.stringValue else { out.append(f); continue }
+                let name = savedName(ownName)
                 let k = occurrence[name, default: 0]
                 occurrence[name] = k + 1
                 if (fo["version_id"]?.int64Value ?? 0) > version { continue }
@@ -1665,7 +1715,9 @@ public struct DescriptionSet: Sendable {
                     if let nested = fo["Description"]?.objectValue {
                         let savedNested = savedByIndex[name]?[k]?["Description"]?.objectValue ?? JSONObject()
                         fo["Description"] = .object(
-                            reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
+                            reduce(
+                                description: nested, to: savedNested, dropMinimum: dropMinimum, sameField: sameField
+                            ))
                     }
                     out.append(.object(fo))
                     continue
@@ -1689,7 +1741,8 @@ public struct DescriptionSet: Sendable {
                 fo["version_id"] = 0
                 if let nested = fo["Description"]?.objectValue {
                     let savedNested = savedByName[name]?["Description"]?.objectValue ?? JSONObject()
-                    fo["Description"] = .object(reduce(description: nested, to: savedNested, dropMinimum: dropMinimum))
+                    fo["Description"] = .object(
+                        reduce(description: nested, to: savedNested, dropMinimum: dropMinimum, sameField: sameField))
                 }
                 out.append(.object(fo))
             }
@@ -1715,7 +1768,7 @@ public struct DescriptionSet: Sendable {
                         saved = savedOthers.first { $0["name"] == so["name"] }
                     }
                     guard let match = saved else { return nil }
-                    return .object(reduce(description: so, to: match, dropMinimum: dropMinimum))
+                    return .object(reduce(description: so, to: match, dropMinimum: dropMinimum, sameField: sameField))
                 })
         }
         return d

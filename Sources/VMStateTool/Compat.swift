@@ -46,7 +46,9 @@ struct Compat: ParsableCommand {
             the others); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
             has no minimum_version_id, so that rule is not checked then, and a field it has \
-            that OLD lacks is a problem only when NEW saved OLD's version (else a warning). \
+            that OLD lacks is a problem only when NEW saved OLD's version and shows one value \
+            of a fixed-width type, no array (else a warning: an array may have been empty when \
+            OLD saved; a field only OLD has may be one NEW reads from older saves only). \
             With OLD a vmdesc, a nested description's version is not compared (QEMU loads it \
             at NEW's own version); its fields are. Between two -dump-vmstate files it is, as \
             QEMU's checker compares it: a lower version in NEW is then a problem even where \
@@ -144,6 +146,8 @@ struct Compat: ParsableCommand {
             let newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true)
             var oldJSON: JSONValue, newJSON: JSONValue
             var notes: [String] = []
+            // A -dump-vmstate field reduced to a vmdesc's save under a renamed field's name.
+            let renamed = CompatChecker(options: options)
             if oldSet.format == .dumpVMState && newSet.format == .dumpVMState {
                 // As before: the documents themselves, duplicate keys and all.
                 oldJSON = try readJSONFile(old)
@@ -155,10 +159,12 @@ struct Compat: ParsableCommand {
             } else if reverse {
                 // The side that saves first: the -dump-vmstate side keeps its minimum_version_id
                 // only where the side that loads has one (a vmdesc has none).
-                let (n, o, ns) = DescriptionSet.comparable(newSet, oldSet, labels: ("NEW", "OLD"))
+                let (n, o, ns) = DescriptionSet.comparable(
+                    newSet, oldSet, labels: ("NEW", "OLD"), sameField: renamed.namesMatch)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             } else {
-                let (o, n, ns) = DescriptionSet.comparable(oldSet, newSet, labels: ("OLD", "NEW"))
+                let (o, n, ns) = DescriptionSet.comparable(
+                    oldSet, newSet, labels: ("OLD", "NEW"), sameField: renamed.namesMatch)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             }
             if reverse { swap(&oldJSON, &newJSON) }

@@ -758,6 +758,55 @@ extension CompatRuleTests {
         #expect(Self.warnings(try run(["name": "fifo", "type": "uint8", "size": 1, "index": 0])) == [warning])
     }
 
+    /// The same rule before a field both have: QEMU 7.2's esp reads `ti_cmd` before `lun`,
+    /// and QEMU 10.0 no longer saves it, so 7.2 takes 10.0's `lun` for `ti_cmd` (one uint8 in
+    /// 7.2's vmdesc: no empty array). The other way, one value only OLD's vmdesc shows may be a
+    /// field NEW reads from older saves only (QEMU 10.0 reads 7.2's `ti_cmd` so): a warning.
+    @Test func aScalarFieldBeforeAFieldBothHaveIsAProblem() throws {
+        func set(_ middle: JSONValue?) throws -> JSONValue {
+            var fields: [JSONValue] = [["name": "status", "type": "uint8", "size": 1]]
+            if let middle { fields.append(middle) }
+            fields.append(["name": "lun", "type": "uint8", "size": 1])
+            let entry: JSONValue = [
+                "name": "esp", "instance_id": 0, "vmsd_name": "esp", "version": 6, "fields": .array(fields),
+            ]
+            return try DescriptionSet(["page_size": 4096, "devices": [entry]], label: "x").document
+        }
+        func run(_ old: JSONValue?, _ new: JSONValue?) throws -> CompatReport {
+            Self.check(try set(old), try set(new)) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        let tiCmd: JSONValue = ["name": "ti_cmd", "type": "uint8", "size": 1]
+        #expect(
+            try run(nil, tiCmd).findings.map { "\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)" } == [
+                "ti_cmd|field-added|NEW saves this field (one uint8) before \"lun\" and reads it from OLD's stream, "
+                    + "but OLD does not save it (a vmdesc shows no entry only for an empty variable-size array, and "
+                    + "NEW's shows one value, not an array); the rest of the fields were not compared"
+            ])
+        #expect(
+            Self.warnings(try run(tiCmd, nil)) == [
+                "section \"esp\", description \"esp\", field \"ti_cmd\": OLD saves this field before \"lun\"; NEW, a "
+                    + "vmdesc, has no entry for it: NEW reads it only from older saves, as a conditional field (fine), "
+                    + "or NEW lacks it (not loadable)"
+            ])
+        // An array on the side that has it may have been empty on the other's save: warnings.
+        let fifo: JSONValue = ["name": "fifo", "type": "uint8", "size": 1, "array_len": 16]
+        #expect(
+            Self.warnings(try run(nil, fifo)) == [
+                "section \"esp\", description \"esp\", field \"fifo\": NEW reads this field before \"lun\"; OLD, a "
+                    + "vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD "
+                    + "lacks it (not loadable)"
+            ])
+        #expect(
+            Self.warnings(try run(fifo, nil)) == [
+                "section \"esp\", description \"esp\", field \"fifo\": OLD saves this field before \"lun\"; NEW, a "
+                    + "vmdesc, has no entry for it: it was an empty variable-size array when NEW saved (fine), or NEW "
+                    + "lacks it (not loadable)"
+            ])
+    }
+
     /// A vmdesc entry of QEMU's old-style handlers (no `vmsd_name`, no `version`) becomes an
     /// entry with no description; a section old-style on one side and described on the other
     /// is not compared, with a warning.

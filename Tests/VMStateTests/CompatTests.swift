@@ -535,6 +535,47 @@ struct CompatCLITests {
         #expect(diff.stdout.hasSuffix("\ndescriptions are equal\n"))
     }
 
+    /// A vmdesc against a -dump-vmstate file whose conditional field was renamed: the save's
+    /// field under its old name stands for the renamed one (a `--rename` pair, or one QEMU's
+    /// checker knows), so the field is kept and compared, in both directions.
+    @Test func vmdescAgainstDumpRenamedConditionalField() throws {
+        let vmdesc = """
+            {"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [
+              {"name": "a", "type": "uint32", "size": 4},
+              {"name": "pending", "type": "uint16", "size": 2}]}]}
+            """
+        func dump(_ size: Int) -> String {
+            """
+            {"vmschkmachine": {"Name": "m"}, "dev": {"Name": "dev", "version_id": 1, "minimum_version_id": 1, "Description": {"name": "dev", "version_id": 1, "minimum_version_id": 1, "Fields": [
+              {"field": "a", "version_id": 0, "field_exists": false, "size": 4},
+              {"field": "irq_pending", "version_id": 0, "field_exists": true, "size": \(size)}]}}}
+            """
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-renamed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let v = dir.appendingPathComponent("vmdesc.json").path
+        let d = dir.appendingPathComponent("dump.json").path
+        try vmdesc.write(toFile: v, atomically: false, encoding: .utf8)
+        try dump(2).write(toFile: d, atomically: false, encoding: .utf8)
+        // Without the rename, NEW's conditional field is not the saved "pending": dropped, and
+        // OLD's "pending" has nothing in NEW to load into.
+        let plain = try Tool.run(["compat", v, d])
+        #expect(plain.status == 1)
+        #expect(plain.stdout.contains("field \"pending\""), "\(plain.stdout)")
+        for (args, verdict) in [([v, d], "OLD loads into NEW"), (["--reverse", d, v], "NEW loads into OLD")] {
+            let renamed = try Tool.run(["compat", "--rename", "dev:pending=irq_pending"] + args)
+            #expect(renamed.status == 0, "\(args): \(renamed.stdout) \(renamed.stderr)")
+            #expect(renamed.stdout.hasSuffix("\ncompatible: state saved by \(verdict)\n"), "\(renamed.stdout)")
+        }
+        // Renamed and of another size: compared, and a mismatch.
+        try dump(4).write(toFile: d, atomically: false, encoding: .utf8)
+        let bigger = try Tool.run(["compat", "--rename", "dev:pending=irq_pending", v, d])
+        #expect(bigger.status == 1)
+        #expect(
+            bigger.stdout.contains("section \"dev\", description \"dev\", field \"pending\""), "\(bigger.stdout)")
+    }
+
     /// Stream against stream: the RAM blocks OLD sends must be in NEW with the same length, as
     /// QEMU requires ("Unknown ramblock", "Size mismatch").
     @Test func streamsRAMBlocks() throws {
