@@ -203,11 +203,13 @@ extension StreamAnalysis {
     /// building the whole document in memory. `progress` receives the stream offset reached
     /// while the pages are written. With `memory`, the stream is read a second time and each
     /// page is printed as its record is read; throws `StreamAnalysisError` when the stream no
-    /// longer reads as it did the first time. `memoryBatchPages` bounds the pages held at once
-    /// when a page may have been sent twice (see the private `writeMemory`).
+    /// longer reads as it did the first time, or a temporary file cannot be written.
+    /// `memorySortChunk` bounds the page records sorted in memory at once when a page may have
+    /// been sent twice (see the private `writeMemory`; smaller chunks make more runs to merge,
+    /// and a merge of fewer than 64 runs at a time when under 64).
     public func writeState(
         to writer: inout JSONTextWriter, memory: Bool, progress: ((Int) -> Void)? = nil,
-        memoryBatchPages: Int = 1 << 16
+        memorySortChunk: Int = 1 << 17
     ) throws(StreamAnalysisError) {
         // Several RAM sections with pages (never from QEMU): their records sorted out in one pass.
         var records: RAMSectionRecords?
@@ -228,7 +230,7 @@ extension StreamAnalysis {
                 if memory {
                     writer.key("memory")
                     try writeMemory(
-                        section.sectionID, ram, to: &writer, progress: progress, batchPages: memoryBatchPages,
+                        section.sectionID, ram, to: &writer, progress: progress, sortChunk: memorySortChunk,
                         records: records)
                 }
                 writer.endObject()
@@ -245,19 +247,19 @@ extension StreamAnalysis {
     /// When no page of a block comes at or below an earlier page's address
     /// (`RAMSection.mayRepeatPages` is false, as in any stream QEMU writes in one pass), no key
     /// repeats, and each page is printed as its record is read: one pass, no state per page.
-    /// Otherwise the pages are printed in batches of at most `batchPages` distinct keys (about
-    /// 64 bytes of memory each; the default 65,536 keys cover 256 MiB of 4 KiB pages),
-    /// each batch costing a pass or two over the page headers: collect the next keys in order of
-    /// first record from where the last batch stopped, following each to its last record; drop
-    /// those that already had a record before that point (an earlier batch printed them); print
-    /// the rest, reading each page's bytes at its last record's offset. Memory stays bounded
-    /// by the batch size whatever the stream's size.
+    /// Otherwise one pass over the page records numbers them in stream order and sorts them by
+    /// key, then number (``ExternalSort``: chunks of `sortChunk` records of 32 bytes sorted in
+    /// memory, written as runs to an unlinked temporary file in `$TMPDIR`, merged 64 at a
+    /// time); each key's first number and last contents are sorted again by that number, and
+    /// the pages printed in that order, each page's bytes read at its last record's offset.
+    /// Memory stays bounded by the chunk (4 MiB at the default 131,072 records) and the merge
+    /// buffers (2 MiB) whatever the stream's size; the temporary files hold 64 bytes per record.
     ///
-    /// Each pass reads the page records of the section from the stream, or from `records` when
+    /// The pass reads the page records of the section from the stream, or from `records` when
     /// given (a stream with several RAM sections, whose pages were sorted out by section at once).
     private func writeMemory(
         _ id: UInt32, _ ram: RAMSection, to writer: inout JSONTextWriter, progress: ((Int) -> Void)?,
-        batchPages: Int, records: RAMSectionRecords?
+        sortChunk: Int, records: RAMSectionRecords?
     ) throws(StreamAnalysisError) {
         let names = ram.pageBlockNames
         let pageSize = self.pageSize
@@ -322,52 +324,80 @@ extension StreamAnalysis {
             writer.endObject()
             return
         }
-        struct Key: Hashable {
-            var block: Int32
-            var address: UInt64
+        // A page may come more than once: its key keeps the place of its first record and the
+        // contents of its last. The records, numbered in stream order, are sorted by key (then
+        // number); each key's first number and last contents are sorted again by that number
+        // and printed in that order.
+        let chunk = max(1, sortChunk)
+        let fanIn = min(64, max(2, chunk))
+        let what = "RAM pages of --memory"
+        /// `body`, its temporary-file error given as the analysis's.
+        func onFile<T>(_ body: () throws(StreamFileError) -> T) throws(StreamAnalysisError) -> T {
+            do throws(StreamFileError) { return try body() } catch {
+                throw StreamAnalysisError(offset: 0, message: error.description)
+            }
         }
-        let limit = max(1, batchPages)
-        var cursor = 0  // index (among this section's page records) where the batch starts
-        while true {
-            var slot: [Key: Int] = [:]
-            var order: [Key] = []
-            var last: [RAMPage.Content] = []
-            var end = Int.max  // the first record whose new key did not fit: the next batch
-            var i = 0
-            try forEachPage(progress: progress) { page, _ in
-                defer { i += 1 }
-                guard i >= cursor else { return }
-                let k = Key(block: page.block, address: page.address)
-                if let s = slot[k] {
-                    last[s] = page.content
-                } else if end == Int.max {
-                    if order.count < limit {
-                        slot[k] = order.count
-                        order.append(k)
-                        last.append(page.content)
-                    } else {
-                        end = i
-                    }
+        let byKey = try onFile { () throws(StreamFileError) in
+            try ExternalSort<MemoryPageRecord>(what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024) {
+                ($0.block, $0.address, $0.number) < ($1.block, $1.address, $1.number)
+            }
+        }
+        var number: UInt64 = 0
+        var failure: StreamAnalysisError?
+        try forEachPage(progress: progress) { page, _ in
+            guard failure == nil else { return }
+            do throws(StreamAnalysisError) {
+                try onFile { () throws(StreamFileError) in try byKey.append(MemoryPageRecord(page, number: number)) }
+            } catch { failure = error }
+            number += 1
+        }
+        if let failure { throw failure }
+        let ordered = try onFile { () throws(StreamFileError) in
+            let byFirst = try ExternalSort<MemoryPageRecord>(
+                what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024
+            ) { $0.number < $1.number }
+            let keys = try byKey.sorted()
+            var first: MemoryPageRecord? = nil  // the key's first record, with its last contents
+            while let r = try keys.next() {
+                if var f = first, f.block == r.block, f.address == r.address {
+                    f.content = r.content
+                    first = f
+                } else {
+                    if let f = first { try byFirst.append(f) }
+                    first = r
                 }
             }
-            var dropped = [Bool](repeating: false, count: order.count)
-            if cursor > 0 {
-                var j = 0
-                try forEachPage(progress: nil) { page, _ in
-                    defer { j += 1 }
-                    if j < cursor, let s = slot[Key(block: page.block, address: page.address)] {
-                        dropped[s] = true
-                    }
-                }
-            }
-            for s in order.indices where !dropped[s] {
-                writer.key(key(RAMPage(block: order[s].block, address: order[s].address, content: last[s])))
-                try value(last[s], nil, &writer)
-            }
-            if end == Int.max { break }
-            cursor = end
+            if let f = first { try byFirst.append(f) }
+            return try byFirst.sorted()
+        }
+        while let r = try onFile({ () throws(StreamFileError) in try ordered.next() }) {
+            let page = r.page
+            writer.key(key(page))
+            try value(page.content, nil, &writer)
         }
         writer.endObject()
+    }
+}
+
+/// A page record of `analyze --memory` for a section that may send a page twice (32 bytes).
+struct MemoryPageRecord: BitwiseCopyable {
+    var block: UInt32
+    /// The page's offset within its block.
+    var address: UInt64
+    /// The record's number among its section's page records, in stream order.
+    var number: UInt64
+    /// What the page holds, as ``PageIndexEntry/encode(_:)`` gives it.
+    var content: UInt64
+
+    init(_ page: RAMPage, number: UInt64) {
+        block = UInt32(bitPattern: page.block)
+        address = page.address
+        self.number = number
+        content = PageIndexEntry.encode(page.content)
+    }
+
+    var page: RAMPage {
+        RAMPage(block: Int32(bitPattern: block), address: address, content: PageIndexEntry.decode(content))
     }
 }
 

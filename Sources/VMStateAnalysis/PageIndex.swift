@@ -28,15 +28,22 @@ struct PageIndexEntry: BitwiseCopyable {
         self.block = block
         self.order = order
         self.address = address
-        switch content {
-        case .fill(let b): self.content = PageIndexEntry.fill | UInt64(b)
-        case .data(let offset): self.content = UInt64(offset)
-        }
+        self.content = Self.encode(content)
     }
 
     /// What the page holds.
-    var state: RAMPage.Content {
-        content & PageIndexEntry.fill != 0 ? .fill(UInt8(truncatingIfNeeded: content)) : .data(offset: Int(content))
+    var state: RAMPage.Content { Self.decode(content) }
+
+    /// A page's contents in 64 bits: a data page's offset, or `fill` | the fill byte.
+    static func encode(_ content: RAMPage.Content) -> UInt64 {
+        switch content {
+        case .fill(let b): fill | UInt64(b)
+        case .data(let offset): UInt64(offset)
+        }
+    }
+
+    static func decode(_ content: UInt64) -> RAMPage.Content {
+        content & fill != 0 ? .fill(UInt8(truncatingIfNeeded: content)) : .data(offset: Int(content))
     }
 
     /// Whether this page comes before `other` (block, then address).
@@ -124,17 +131,20 @@ final class TemporaryRecordFile<Element: BitwiseCopyable> {
 typealias PageIndexFile = TemporaryRecordFile<PageIndexEntry>
 
 /// Reads one run of a ``PageIndexFile`` in order, a buffer at a time.
-final class PageRunCursor {
-    private let file: PageIndexFile
+typealias PageRunCursor = RecordRunCursor<PageIndexEntry>
+
+/// Reads one run (a range of records) of a ``TemporaryRecordFile`` in order, a buffer at a time.
+final class RecordRunCursor<Element: BitwiseCopyable> {
+    private let file: TemporaryRecordFile<Element>
     private var next: Int
     private let end: Int
-    private let buffer: UnsafeMutableBufferPointer<PageIndexEntry>
+    private let buffer: UnsafeMutableBufferPointer<Element>
     private var filled = 0
     private var position = 0
     /// The entry at the cursor; nil at the end of the run.
-    private(set) var current: PageIndexEntry?
+    private(set) var current: Element?
 
-    init(_ file: PageIndexFile, _ run: Range<Int>, bufferEntries: Int) throws(StreamFileError) {
+    init(_ file: TemporaryRecordFile<Element>, _ run: Range<Int>, bufferEntries: Int) throws(StreamFileError) {
         self.file = file
         next = run.lowerBound
         end = run.upperBound

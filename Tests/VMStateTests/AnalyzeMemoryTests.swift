@@ -4,7 +4,7 @@ import VMStateAnalysis
 
 /// `analyze --memory`: pages printed as their records are read (a second pass over the stream,
 /// no state per page), with Python dict semantics for a page sent twice (first position, last
-/// contents), also when the pages are printed in batches.
+/// contents), also when those are sorted out in many small runs.
 @Suite struct AnalyzeMemoryTests {
     static func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
     static func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
@@ -36,10 +36,10 @@ import VMStateAnalysis
         return Array(repeating: two, count: 4096).joined(separator: " ")
     }
 
-    static func memoryText(_ a: StreamAnalysis, batch: Int? = nil) throws -> String {
+    static func memoryText(_ a: StreamAnalysis, chunk: Int? = nil) throws -> String {
         var w = JSONTextWriter(format: .python)
-        if let batch {
-            try a.writeState(to: &w, memory: true, memoryBatchPages: batch)
+        if let chunk {
+            try a.writeState(to: &w, memory: true, memorySortChunk: chunk)
         } else {
             try a.writeState(to: &w, memory: true)
         }
@@ -47,7 +47,7 @@ import VMStateAnalysis
     }
 
     @Test(arguments: [nil, 1, 2, 3, 4, 5] as [Int?])
-    func aPageSentTwiceKeepsItsFirstPlaceAndLastContents(batch: Int?) throws {
+    func aPageSentTwiceKeepsItsFirstPlaceAndLastContents(chunk: Int?) throws {
         let a = try StreamAnalysis(bytes: StreamBytes(Self.twoPassStream()), options: .init(recordPages: false))
         guard case .ram(let ram) = a.sections.first?.content else {
             Issue.record("no RAM section")
@@ -56,7 +56,7 @@ import VMStateAnalysis
         #expect(ram.pageCount == 7)
         #expect(ram.mayRepeatPages)
         #expect(
-            try Self.memoryText(a, batch: batch) == """
+            try Self.memoryText(a, chunk: chunk) == """
                 {
                     "ram (2)": {
                         "section sizes": {
@@ -104,13 +104,13 @@ import VMStateAnalysis
     }
 
     /// Several RAM sections: their pages sorted out by section in one pass over the stream, each
-    /// section printing its own, whole or in batches, with the dict semantics of each.
+    /// section printing its own, with the dict semantics of each, whatever the sort's chunk.
     @Test(arguments: [nil, 1, 2] as [Int?])
-    func eachOfSeveralRAMSectionsPrintsItsOwnPages(batch: Int?) throws {
+    func eachOfSeveralRAMSectionsPrintsItsOwnPages(chunk: Int?) throws {
         let a = try StreamAnalysis(bytes: StreamBytes(Self.twoSectionStream()), options: .init(recordPages: false))
         #expect(a.sections.map(\.key) == ["ram (2)", "ram (5)"])
         #expect(
-            try Self.memoryText(a, batch: batch) == """
+            try Self.memoryText(a, chunk: chunk) == """
                 {
                     "ram (2)": {
                         "section sizes": {
@@ -177,12 +177,12 @@ import VMStateAnalysis
         #expect(ram.mayRepeatPages == path.contains("pc-live"))
     }
 
-    /// The live migration printed in batches of 1000 and of 4225 keys (its 4226 pages in 5 and
-    /// in 2 batches) prints what it prints in one batch.
-    @Test(arguments: [1000, 4225])
-    func batchesPrintWhatOneBatchPrints(batch: Int) throws {
+    /// The live migration sorted in chunks of 3, 1000 and 4225 records (many runs; of 3, merged
+    /// in several rounds) prints what it prints sorted in chunks of the default size.
+    @Test(arguments: [3, 1000, 4225])
+    func smallSortChunksPrintWhatOneChunkPrints(chunk: Int) throws {
         let a = try StreamAnalysis(
             path: TestPaths.qemuFixtures + "/pc-live/stream.bin", options: .init(recordPages: false))
-        #expect(try Self.memoryText(a, batch: batch) == (try Self.memoryText(a)))
+        #expect(try Self.memoryText(a, chunk: chunk) == (try Self.memoryText(a)))
     }
 }

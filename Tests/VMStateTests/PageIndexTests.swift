@@ -76,3 +76,33 @@ import Testing
         #expect(got.runs == 0)
     }
 }
+
+/// `ExternalSort` (`analyze --memory` of a stream that sends a page twice) with chunks, fan-in
+/// and buffers a few records long: many runs, merged in several rounds, give the records in
+/// order, each once.
+@Suite struct ExternalSortTests {
+    @Test(arguments: [(1, 2, 1), (7, 3, 5), (64, 4, 16), (5000, 64, 4096)])
+    func recordsComeOutSorted(chunk: Int, fanIn: Int, buffer: Int) throws {
+        // 1000 pseudo-random keys (a linear congruential generator), each made unique by its
+        // position in the low bits.
+        var seed: UInt64 = 777
+        var records: [UInt64] = []
+        for i in 0..<1000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            records.append((seed >> 40) << 10 | UInt64(i))
+        }
+        let sort = try ExternalSort<UInt64>(
+            "test records", chunkCapacity: chunk, fanIn: fanIn, bufferEntries: buffer, by: <)
+        for r in records { try sort.append(r) }
+        let sorted = try sort.sorted()
+        var out: [UInt64] = []
+        while let r = try sorted.next() { out.append(r) }
+        #expect(out == records.sorted())
+        #expect(try sorted.next() == nil)
+    }
+
+    @Test func noRecordsGiveAnEmptySequence() throws {
+        let sort = try ExternalSort<UInt64>("test records", chunkCapacity: 4, by: <)
+        #expect(try sort.sorted().next() == nil)
+    }
+}
