@@ -57,32 +57,12 @@ final class ExternalSort<Element: BitwiseCopyable> {
     /// `StreamFileError` when the temporary files cannot be written or read.
     func sorted() throws(StreamFileError) -> ExternalSortedRecords<Element> {
         try flush()
-        while runs.count > fanIn {
-            let merged = try TemporaryRecordFile<Element>(what)
-            var newRuns: [Range<Int>] = []
-            let out = UnsafeMutableBufferPointer<Element>.allocate(capacity: bufferEntries)
-            defer { out.deallocate() }
-            var group = 0
-            while group < runs.count {
-                let members = Array(runs[group..<min(group + fanIn, runs.count)])
-                let merger = try ExternalSortedRecords(
-                    file, runs: members, bufferEntries: bufferEntries, by: areInIncreasingOrder)
-                let start = merged.count
-                var k = 0
-                while let e = try merger.next() {
-                    out[k] = e
-                    k += 1
-                    if k == out.count {
-                        try merged.append(UnsafeBufferPointer(out))
-                        k = 0
-                    }
-                }
-                if k > 0 { try merged.append(UnsafeBufferPointer(rebasing: out[0..<k])) }
-                newRuns.append(start..<merged.count)
-                group += fanIn
-            }
-            file = merged
-            runs = newRuns
+        let order = areInIncreasingOrder
+        let bufferEntries = bufferEntries
+        (file, runs) = try mergeRounds(
+            file, runs, what: what, fanIn: fanIn, bufferEntries: bufferEntries
+        ) { (file, members) throws(StreamFileError) in
+            try ExternalSortedRecords(file, runs: members, bufferEntries: bufferEntries, by: order).next
         }
         return try ExternalSortedRecords(file, runs: runs, bufferEntries: bufferEntries, by: areInIncreasingOrder)
     }
@@ -121,4 +101,45 @@ final class ExternalSortedRecords<Element: BitwiseCopyable> {
         heads[best] = cursors[best].current
         return e
     }
+}
+
+/// Merges the sorted `runs` of `file`, `fanIn` at a time, into runs of a new temporary file
+/// (the records of one group in the order `merger` gives them), round after round, until at
+/// most `fanIn` runs are left; returns the file and its runs (`file` and `runs` themselves when
+/// there are no more than `fanIn`). `merger` gives the next record of the runs it is given, nil
+/// at their end. Throws `StreamFileError` when a temporary file cannot be made, written or read.
+func mergeRounds<Element: BitwiseCopyable>(
+    _ file: TemporaryRecordFile<Element>, _ runs: [Range<Int>], what: String, fanIn: Int, bufferEntries: Int,
+    merger: (TemporaryRecordFile<Element>, [Range<Int>]) throws(StreamFileError) -> () throws(StreamFileError) ->
+        Element?
+) throws(StreamFileError) -> (TemporaryRecordFile<Element>, [Range<Int>]) {
+    var file = file
+    var runs = runs
+    let fanIn = max(2, fanIn)
+    while runs.count > fanIn {
+        let merged = try TemporaryRecordFile<Element>(what)
+        var newRuns: [Range<Int>] = []
+        let out = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, bufferEntries))
+        defer { out.deallocate() }
+        var group = 0
+        while group < runs.count {
+            let next = try merger(file, Array(runs[group..<min(group + fanIn, runs.count)]))
+            let start = merged.count
+            var k = 0
+            while let e = try next() {
+                out[k] = e
+                k += 1
+                if k == out.count {
+                    try merged.append(UnsafeBufferPointer(out))
+                    k = 0
+                }
+            }
+            if k > 0 { try merged.append(UnsafeBufferPointer(rebasing: out[0..<k])) }
+            newRuns.append(start..<merged.count)
+            group += fanIn
+        }
+        file = merged
+        runs = newRuns
+    }
+    return (file, runs)
 }

@@ -281,31 +281,10 @@ final class PageIndexBuilder {
     func finish() throws(StreamFileError) -> SortedPageIndex {
         flush()
         if let failure { throw failure }
-        while runs.count > fanIn {
-            let merged = try PageIndexFile("RAM page index")
-            var newRuns: [Range<Int>] = []
-            let out = UnsafeMutableBufferPointer<PageIndexEntry>.allocate(capacity: bufferEntries)
-            defer { out.deallocate() }
-            var group = 0
-            while group < runs.count {
-                let members = Array(runs[group..<min(group + fanIn, runs.count)])
-                let merger = try PageRunMerger(file, runs: members, bufferEntries: bufferEntries)
-                let start = merged.count
-                var k = 0
-                while let e = try merger.next() {
-                    out[k] = e
-                    k += 1
-                    if k == out.count {
-                        try merged.append(UnsafeBufferPointer(out))
-                        k = 0
-                    }
-                }
-                if k > 0 { try merged.append(UnsafeBufferPointer(rebasing: out[0..<k])) }
-                newRuns.append(start..<merged.count)
-                group += fanIn
-            }
-            file = merged
-            runs = newRuns
+        (file, runs) = try mergeRounds(
+            file, runs, what: "RAM page index", fanIn: fanIn, bufferEntries: bufferEntries
+        ) { (file, members) throws(StreamFileError) in
+            try PageRunMerger(file, runs: members, bufferEntries: bufferEntries).next
         }
         return SortedPageIndex(file: file, runs: runs, bufferEntries: bufferEntries)
     }

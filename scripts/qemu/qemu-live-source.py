@@ -34,7 +34,16 @@ def main():
             if os.path.exists(sock) or p.poll() is not None:
                 break
             time.sleep(0.05)
-        s = socket.socket(socket.AF_UNIX); s.connect(sock)
+        # (The socket file appears when QEMU binds it, a moment before it listens.)
+        for attempt in range(50):
+            try:
+                s = socket.socket(socket.AF_UNIX); s.connect(sock)
+                break
+            except (ConnectionRefusedError, FileNotFoundError):
+                s.close()
+                if attempt == 49 or p.poll() is not None:
+                    raise
+                time.sleep(0.05)
         f = s.makefile('rw'); f.readline()
 
         def cmd(c, **a):
