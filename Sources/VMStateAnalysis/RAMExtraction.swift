@@ -144,10 +144,10 @@ extension StreamAnalysis {
     /// (created when missing), as QEMU's `analyze-migration.py -x` does: each announced block
     /// becomes the file ``ramExtractionPaths()`` names, of the block's used length, and each
     /// page record is written at its address, later records over earlier ones (a live
-    /// migration's later passes). A fill page writes its byte over the page; so does a zero
-    /// page when the stream may send a page twice (`RAMSection.mayRepeatPages`), where QEMU's
-    /// script leaves the page's older contents (otherwise the file's unwritten pages read as
-    /// zeros already, and stay sparse). Blocks whose pages the stream does not carry
+    /// migration's later passes). A fill page writes its byte over the page; a zero page only
+    /// over a page written with other bytes before (the stream may send a page twice:
+    /// `RAMSection.mayRepeatPages`; QEMU's script then leaves the page's older contents), so
+    /// that the file's other pages stay unwritten, sparse, reading as zeros. Blocks whose pages the stream does not carry
     /// (x-ignore-shared) are all zeros. `announce` receives each block's name (as the stream
     /// spells it) when its file has been created, in the stream's order. Memory stays bounded
     /// (contiguous pages are written in runs of at most 1 MiB; one file is open at a time); the
@@ -187,6 +187,9 @@ extension StreamAnalysis {
         }
         let pageSize = self.pageSize
         let run = PageRun(limit: max(1 << 20, pageSize))
+        // When a page may come twice, the pages written with other than zeros so far: a zero
+        // page writes its zeros only over such a page (else the file stays sparse there).
+        var written = WrittenPages(blocks: mayRepeat ? blocks : [], pageSize: pageSize)
         var failure: (any Error)?
         try scanPages(progress: progress) { record, data in
             guard failure == nil else { return }
@@ -214,14 +217,17 @@ extension StreamAnalysis {
                             "the RAM page at 0x\(analysisHex(page.address, width: 16)) lies past the length 0x\(analysisHex(file.length, width: 16)) of RAM block \"\(escapingControlCharacters(name))\""
                     )
                 }
+                let index = Int(page.address / UInt64(pageSize))
+                if case .fill(0) = page.content, !(mayRepeat && written.contains(name, index)) {
+                    // The file's unwritten pages read as zeros: left sparse.
+                    try run.flush()
+                    return
+                }
+                if mayRepeat { written.set(name, index, page.content != .fill(0)) }
                 switch page.content {
                 case .fill(let byte):
-                    if byte == 0 && !mayRepeat {
-                        try run.flush()
-                    } else {
-                        try run.append(file, page.address, pageSize) {
-                            $0.initializeMemory(as: UInt8.self, repeating: byte)
-                        }
+                    try run.append(file, page.address, pageSize) {
+                        $0.initializeMemory(as: UInt8.self, repeating: byte)
                     }
                 case .data(let offset):
                     if let data {
@@ -245,6 +251,36 @@ extension StreamAnalysis {
         }
         if let failure { throw failure }
         try run.finish()
+    }
+}
+
+/// One bit per page of each RAM block: whether `analyze -x` has written the page with other
+/// than zeros. Blocks of more than 2^38 bytes of 4 KiB pages (a bitmap over 8 MiB) get no
+/// bitmap and count every page as written (their zero pages are written out, as before).
+private struct WrittenPages {
+    private var bits: [String: [UInt64]] = [:]
+
+    init(blocks: [RAMBlock], pageSize: Int) {
+        for block in blocks {
+            let pages = (block.length + UInt64(pageSize) - 1) / UInt64(pageSize)
+            guard pages <= 1 << 26 else { continue }
+            bits[block.name] = [UInt64](repeating: 0, count: Int((pages + 63) / 64))
+        }
+    }
+
+    /// Whether page `index` of `block` holds other than zeros (true for a block without a bitmap).
+    func contains(_ block: String, _ index: Int) -> Bool {
+        guard let words = bits[block] else { return true }
+        return index / 64 < words.count && words[index / 64] & (1 << UInt64(index % 64)) != 0
+    }
+
+    mutating func set(_ block: String, _ index: Int, _ nonZero: Bool) {
+        guard bits[block] != nil, index / 64 < bits[block]!.count else { return }
+        if nonZero {
+            bits[block]![index / 64] |= 1 << UInt64(index % 64)
+        } else {
+            bits[block]![index / 64] &= ~(1 << UInt64(index % 64))
+        }
     }
 }
 

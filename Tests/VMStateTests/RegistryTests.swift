@@ -115,6 +115,30 @@ import VMStateAnalysis
         #expect(try target.registry.save() == bytes)
     }
 
+    /// Load flags the library does not know are refused before anything loads, from a buffer
+    /// and from a GIO stream alike.
+    @Test func unknownLoadFlagsAreRefused() throws {
+        let source = try Machine(fill: true)
+        let bytes = try source.registry.save(machineType: "tiny")
+        let target = try Machine(fill: false)
+        let expected =
+            "unknown load flags 0x18: the flags are VMSTATE_LOAD_SKIP_UNKNOWN (0x1), VMSTATE_LOAD_KEEP_UNKNOWN (0x2) "
+            + "and VMSTATE_LOAD_TRANSACTIONAL (0x4) (at byte 0)"
+        let e = try #require(
+            thrownError(VMStateError.self) {
+                try target.registry.load(bytes, options: Registry.LoadOptions(rawValue: 0x19))
+            })
+        #expect(e.kind == .failed)
+        #expect(e.description == expected)
+        #expect(target.counter.counter == 0)
+        let r = StreamIOTests.loadFromStream(target.registry, bytes, chunk: 4096, flags: 0x18)
+        #expect(!r.ok && r.code == VMStateError.Kind.failed.rawValue)
+        #expect(r.message == expected)
+        #expect(target.counter.counter == 0)
+        try target.registry.load(bytes, options: [.skipUnknown, .transactional])
+        #expect(target.counter.counter == 0x0102_0304)
+    }
+
     @Test func higherPrioritySectionsAreSavedFirst() throws {
         let registry = Registry()
         let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 2)

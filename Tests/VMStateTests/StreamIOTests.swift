@@ -293,6 +293,33 @@ import Testing
             last.message == "writing the stream failed: no space left on test device (at byte \(stream.count - 10))")
     }
 
+    /// A write that fails in a section kept by a KEEP_UNKNOWN load names that section, as it
+    /// names a registered one: a FULL section by its header, the RAM section's END by its START.
+    @Test func diskFullInAKeptSectionNamesIt() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        func failing(at offset: Int) -> String {
+            Self.saveToStream(
+                registry, machineType: nil, chunk: 1000, failAt: Int64(offset),
+                failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue)
+            ).message
+        }
+        // "timer" (instance 0), a FULL section: type, section id 0, idstr length, "timer".
+        let timer = try #require(
+            (0..<stream.count - 11).first { Array(stream[$0..<$0 + 11]) == [4, 0, 0, 0, 0, 5] + Array("timer".utf8) })
+        #expect(
+            failing(at: timer + 20)
+                == "section \"timer\" instance 0: writing the stream failed: no space left on test device (at byte \(timer + 20))"
+        )
+        // The RAM section's END (type 3, its START's section id 2) right before the first device.
+        let end = try #require((0..<timer).last { Array(stream[$0..<$0 + 5]) == [3, 0, 0, 0, 2] })
+        #expect(
+            failing(at: end + 3)
+                == "section \"ram\" instance 0: writing the stream failed: no space left on test device (at byte \(end + 3))"
+        )
+    }
+
     @Test func transactionalStreamLoadRestoresSizedDevices() throws {
         let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         let machine = try FixtureMachine("pc-bios", stream: stream)

@@ -97,6 +97,32 @@ struct StreamLoaderEdgeTests {
     /// No vmdesc at all: a stream that ends at its EOF marker was written without one (QEMU's
     /// suppress-vmdesc), the section cannot be skipped; one cut before it is an early end, at
     /// the stream's end.
+    /// A stream cut inside its vmdesc (its marker, its length, or its JSON text) says so, with
+    /// where the vmdesc starts, through a stream and from a buffer.
+    @Test func anUnknownSectionWithAVMDescCutShortIsAnEarlyEnd() throws {
+        let stream = Stream.stream([Stream.unknown], vmdesc: Stream.vmdesc(size: "9"))
+        let marker = try #require(stream.lastIndex(of: 0x06))
+        let jsonLength = stream.count - marker - 5
+        for (cut, whole) in [
+            (marker + 1, ""), (marker + 4, ""), (marker + 5, ", \(jsonLength) bytes of JSON"),
+            (stream.count - 1, ", \(jsonLength) bytes of JSON"),
+        ] {
+            let bytes = Array(stream[..<cut])
+            let expected =
+                "the stream ended (cut short) inside its vmdesc (at byte \(marker)\(whole)), which gives the size of "
+                + "section \"mystery\" instance 0 (at byte 17): it cannot be skipped without it (at byte \(cut))"
+            let (registry, _) = try Self.registry()
+            let r = StreamIOTests.loadFromStream(
+                registry, bytes, chunk: 4096, flags: Registry.LoadOptions.skipUnknown.rawValue)
+            #expect(r.code == VMStateError.Kind.shortInput.rawValue, "cut at \(cut)")
+            #expect(r.message == expected)
+            let (viaBuffer, _) = try Self.registry()
+            let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(bytes, options: .keepUnknown) })
+            #expect(e.kind == .shortInput)
+            #expect(e.description == expected)
+        }
+    }
+
     @Test func anUnknownSectionWithoutAVMDescIsRefused() throws {
         let stream = Stream.stream([Stream.unknown])
         let (registry, _) = try Self.registry()
@@ -107,7 +133,8 @@ struct StreamLoaderEdgeTests {
         #expect(
             r.message
                 == "cannot skip section \"mystery\" instance 0: the stream ends at its EOF marker without the vmdesc "
-                + "that gives its size (written without one, as with QEMU's suppress-vmdesc) (at byte 17)")
+                + "that gives its size (written without one, as with QEMU's suppress-vmdesc, or cut short right after "
+                + "that marker) (at byte 17)")
 
         let cut = Array(stream.dropLast(1))
         for viaBuffer in [false, true] {

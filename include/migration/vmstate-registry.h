@@ -107,7 +107,8 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
 /**
  * Loads a whole stream from the caller's buffer `in` into the registered devices and RAM.
  * `flags`: 0 or VMSTATE_LOAD_SKIP_UNKNOWN, VMSTATE_LOAD_KEEP_UNKNOWN, VMSTATE_LOAD_TRANSACTIONAL
- * (declared in migration/vmstate.h). Sections load in stream order: a failure leaves the sections
+ * (declared in migration/vmstate.h); any other bit is refused (VMSTATE_ERROR_FAILED, "unknown load
+ * flags", before anything is read). Sections load in stream order: a failure leaves the sections
  * before it loaded, unless VMSTATE_LOAD_TRANSACTIONAL is given, in which case every device added
  * with vmstate_registry_add_sized is restored (devices added without a size and RAM are not; the
  * message names those the load had reached).

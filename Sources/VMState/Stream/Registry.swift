@@ -269,6 +269,7 @@ public final class Registry {
                 ramEnd = nil
             }
         }
+        var keptLabels = KeptSectionLabels()
         for entry in plan.sections {
             switch entry {
             case .device(let index, let id):
@@ -288,11 +289,11 @@ public final class Registry {
                 if bytes.first != StreamFormat.sectionStart && bytes.first != StreamFormat.sectionPart {
                     enterCompletePhase()
                 }
-                file.context = nil
+                file.context = keptLabels.label(of: bytes)
                 file.putBytes(bytes)
                 if let json { vmdesc.raw(nil, json) }
             case .keptEarly(let bytes, let json):
-                file.context = nil
+                file.context = keptLabels.label(of: bytes)
                 file.putBytes(bytes)
                 if let json { vmdesc.raw(nil, json) }
             }
@@ -623,6 +624,16 @@ public final class Registry {
     }
 
     private func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
+        // Flags this library does not know are refused, not ignored: a caller's newer flag must
+        // not load as if it were absent.
+        let unknownFlags = options.subtracting([.skipUnknown, .keepUnknown, .transactional])
+        guard unknownFlags.isEmpty else {
+            throw VMStateError(
+                .failed, offset: 0,
+                reason: "unknown load flags \(hex(UInt64(unknownFlags.rawValue), width: 1)): the flags are "
+                    + "VMSTATE_LOAD_SKIP_UNKNOWN (0x1), VMSTATE_LOAD_KEEP_UNKNOWN (0x2) and VMSTATE_LOAD_TRANSACTIONAL (0x4)"
+            )
+        }
         // A stream is input from elsewhere: every load is checked. Devices added without a size
         // are not bounded to their struct, but still get the allocation, depth and repetition
         // limits (a stream could otherwise recurse through a self-nesting description until the
@@ -703,5 +714,33 @@ extension VMStateError {
     /// stream ended before its instance id (docs/C-API.md, "The error message").
     static func sectionLabel(_ idstr: String, _ instanceID: UInt32?) -> String {
         instanceID.map { "section \"\(idstr)\" instance \($0)" } ?? "section \"\(idstr)\""
+    }
+}
+
+/// The labels of kept sections (``VMStateError/sectionLabel(_:_:)``) as a save writes them
+/// back, for the errors of a failed write: a START or FULL section's from its header, a PART or
+/// END section's from its START's (by section id).
+struct KeptSectionLabels {
+    private var started: [UInt32: String] = [:]
+
+    /// The label of the kept section `bytes` (type byte through footer); nil when its header
+    /// does not read (never for bytes a load kept).
+    mutating func label(of bytes: [UInt8]) -> String? {
+        guard let type = bytes.first else { return nil }
+        return bytes.withUnsafeBytes { raw -> String? in
+            let rest = UnsafeRawBufferPointer(rebasing: raw[1...])
+            switch type {
+            case StreamFormat.sectionStart, StreamFormat.sectionFull:
+                guard case .record(let h, _) = SectionHeader.Decoder().decode(rest) else { return nil }
+                let label = VMStateError.sectionLabel(h.name, h.instanceID)
+                if type == StreamFormat.sectionStart { started[h.sectionID] = label }
+                return label
+            case StreamFormat.sectionPart, StreamFormat.sectionEnd:
+                guard case .record(let h, _) = SectionPartHeader.Decoder().decode(rest) else { return nil }
+                return started[h.sectionID] ?? "section \(h.sectionID)"
+            default:
+                return nil
+            }
+        }
     }
 }

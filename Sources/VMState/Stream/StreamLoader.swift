@@ -350,6 +350,16 @@ final class StreamLoader {
                 bytes.last == StreamFormat.eof
                     && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
             }
+            if let cut = file.withAllBytes({ VMDescRecord.locateCut($0) }) {
+                let whole = cut.jsonLength.map { ", \($0) bytes of JSON" } ?? ""
+                let marker = file.windowStartOffset + cut.markerOffset
+                throw VMStateError(
+                    .shortInput, offset: file.count,
+                    reason:
+                        "the stream ended (cut short) inside its vmdesc (at byte \(marker)\(whole)), which "
+                        + "gives the size of section \"\(idstr)\" instance \(instanceID) (at byte \(start)): it cannot be "
+                        + "skipped without it")
+            }
             if !endsAtEOF {
                 throw VMStateError(
                     .shortInput, offset: file.count,
@@ -361,7 +371,8 @@ final class StreamLoader {
                 .unknownSection, offset: start,
                 reason:
                     "cannot skip section \"\(idstr)\" instance \(instanceID): the stream ends at its EOF marker without "
-                    + "the vmdesc that gives its size (written without one, as with QEMU's suppress-vmdesc)")
+                    + "the vmdesc that gives its size (written without one, as with QEMU's suppress-vmdesc, or cut "
+                    + "short right after that marker)")
         case .unreadable:
             throw VMStateError(
                 .unknownSection, offset: start,

@@ -61,6 +61,31 @@ package struct VMDescRecord: Sendable, Equatable {
         return nil
     }
 
+    /// A vmdesc cut short by the end of `bytes`: an EOF byte, 0x06 and a be32 length (or the
+    /// first bytes of one) whose JSON text would reach past the end, with nothing but JSON text
+    /// (`{` first, no control byte but tab, LF and CR) from there to the end. Found from the
+    /// last 0x06 of the bytes: JSON text has none, so when a cut vmdesc ends them, that 0x06 is
+    /// its marker or one of its length bytes. Returns the marker's offset and the JSON length
+    /// (nil when the bytes end inside the length); nil when the bytes do not end so.
+    package static func locateCut(_ bytes: UnsafeRawBufferPointer) -> (markerOffset: Int, jsonLength: Int?)? {
+        let n = bytes.count
+        var last = n - 1
+        while last >= 1 && bytes[last] != StreamFormat.vmdesc { last -= 1 }
+        guard last >= 1 else { return nil }
+        func isText(_ c: UInt8) -> Bool { c >= 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        var i = last
+        while i >= max(1, last - 4) {
+            defer { i -= 1 }
+            guard bytes[i] == StreamFormat.vmdesc, bytes[i - 1] == StreamFormat.eof else { continue }
+            if i + 5 > n { return (i, nil) }
+            // SAFETY: i + 5 <= n: the 4 length bytes are inside `bytes`.
+            let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
+            guard length > n - i - 5, i + 5 == n || bytes[i + 5] == UInt8(ascii: "{") else { continue }
+            if (i + 5..<n).allSatisfy({ isText(bytes[$0]) }) { return (i, length) }
+        }
+        return nil
+    }
+
     /// A vmdesc followed by other bytes: walking back from the end of `bytes`, the first EOF
     /// byte, 0x06 and be32 length whose JSON text starts with `{`, ends with `}` inside `bytes`,
     /// holds no control byte (JSON text has none but tab, LF and CR) and satisfies `accept`
