@@ -96,7 +96,9 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
  * device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
  * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
  * After a load, the loaded stream's sections keep its order and section ids; devices it did not
- * have follow, in that same priority order. On failure `out` is put back to the length it had.
+ * have follow, in that same priority order. Within the RAM section, blocks (their list and their
+ * pages) always come in the order vmstate_registry_add_ram registered them, whatever order a
+ * loaded stream had (QEMU finds each block by name). On failure `out` is put back to the length it had.
  * A GByteArray holds at most 4 GiB: a stream that would pass that fails
  * (VMSTATE_ERROR_BOUND_EXCEEDED, checked before the RAM is written) and says to use
  * vmstate_registry_save_to_stream.
