@@ -64,11 +64,13 @@ valgrind_library_build() {
 # Runs a program under valgrind for a check: `valgrind_check LOG PROGRAM ARGUMENTS...`; fails on
 # a memory error or a definite leak (exit status 99), the program's own failure, or a run past
 # VALGRIND_SECONDS (default 1800: a hang fails cleanly); valgrind's report and the program's
-# output go to LOG.
+# output go to LOG. Reports inside the Swift runtime that scripts/checks/valgrind-swift-runtime.supp
+# lists (none in this library's code) are suppressed.
 valgrind_check() {
     local log=$1
     shift
     SWIFT_BACKTRACE=enable=no timeout "${VALGRIND_SECONDS:-1800}" valgrind -q --leak-check=full \
+        --suppressions="$(vmstate_root)/scripts/checks/valgrind-swift-runtime.supp" \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite --error-exitcode=99 "$@" >"$log" 2>&1
 }
 
