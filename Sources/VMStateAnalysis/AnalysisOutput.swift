@@ -217,6 +217,16 @@ extension StreamAnalysis {
             if case .ram(let ram) = $0.content { ram.pageCount > 0 } else { false }
         }.count
         if memory && ramSectionsWithPages > 1 { records = try RAMSectionRecords(self, progress: progress) }
+        // A section that may resend a page is sorted through temporary files: where `$TMPDIR`
+        // cannot hold one, that fails here, before any output.
+        let sortsOnDisk = sections.contains {
+            if case .ram(let ram) = $0.content { ram.pageCount > 0 && ram.mayRepeatPages } else { false }
+        }
+        if memory && sortsOnDisk {
+            do throws(StreamFileError) { _ = try TemporaryRecordFile<MemoryPageRecord>(Self.memorySortFiles) } catch {
+                throw StreamAnalysisError(offset: 0, message: error.description)
+            }
+        }
         writer.beginObject()
         for section in sections {
             writer.key(section.key)
@@ -240,6 +250,9 @@ extension StreamAnalysis {
         }
         writer.endObject()
     }
+
+    /// What the temporary files of `--memory`'s sort hold, for their errors.
+    private static let memorySortFiles = "RAM pages of --memory"
 
     /// The "memory" object of one RAM section, with Python dict semantics: a page's key keeps
     /// the position of its first record, its value is that of its last record.
@@ -330,7 +343,7 @@ extension StreamAnalysis {
         // and printed in that order.
         let chunk = max(1, sortChunk)
         let fanIn = min(64, max(2, chunk))
-        let what = "RAM pages of --memory"
+        let what = Self.memorySortFiles
         /// `body`, its temporary-file error given as the analysis's.
         func onFile<T>(_ body: () throws(StreamFileError) -> T) throws(StreamAnalysisError) -> T {
             do throws(StreamFileError) { return try body() } catch {

@@ -300,6 +300,24 @@ extension DiffCLITests {
         #expect(noRAM.status == 0)
         #expect(noRAM.stdout == "streams are equal\n")
     }
+
+    /// `analyze --memory` of a stream that resends pages sorts them through temporary files:
+    /// without a place for them it fails before printing anything; a stream that sends each
+    /// page once needs none.
+    @Test func memoryOfALiveStreamWithoutATemporaryDirectory() throws {
+        let tool = try #require(Tool.path)
+        let env = ["/usr/bin/env", "TMPDIR=/nonexistent-vmstate-dir", tool, "analyze", "--memory"]
+        let live = try Tool.spawn("/usr/bin/env", env + [TestPaths.qemuFixtures + "/pc-live/stream.bin"])
+        #expect(live.status == 2)
+        #expect(live.stdout.isEmpty)
+        #expect(
+            live.stderr
+                == "vmstate analyze: error: at byte offset 0 (0x0): cannot write /nonexistent-vmstate-dir: cannot make a "
+                + "temporary file for the RAM pages of --memory: No such file or directory\n")
+        let once = try Tool.spawn("/usr/bin/env", env + [TestPaths.qemuFixtures + "/pc-reset/stream.bin"])
+        #expect(once.status == 0)
+        #expect(once.stdout.contains("\"memory\": {"))
+    }
 }
 
 /// `-` names standard input, for every input of `analyze`, `diff` and `compat`: a pipe is read
