@@ -1263,16 +1263,6 @@ private func byteCount(_ n: Int64) -> String { n == 1 ? "1 byte" : "\(n) bytes" 
 /// the state saved: QEMU's fixed-width types (migration/vmstate-types.c, savevm.c's `timer`)
 /// and buffers (compared apart). Any other (`virtio`, `msix state`, `pci config`, `bitmap`,
 /// `qtailq`, `gtree`, `qlist`, a target's own) writes what its `put` decides.
-/// The type of a vmdesc field entry that shows one value of a fixed-width type (no
-/// `array_len`, no `index`, no nested description, not a buffer), nil for any other: what an
-/// entry looks like that cannot be an array QEMU found empty on another save.
-func oneValue(_ f: JSONObject) -> String? {
-    guard !f.contains(key: "array_len"), !f.contains(key: "index"), !f.contains(key: "Description"),
-        let type = f["type"]?.stringValue, vmdescSizeIsFixed(type), type != "buffer", type != "unused_buffer"
-    else { return nil }
-    return type
-}
-
 func vmdescSizeIsFixed(_ type: String?) -> Bool {
     switch type {
     case "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "int32 equal",
@@ -1282,6 +1272,16 @@ func vmdescSizeIsFixed(_ type: String?) -> Bool {
     default:
         return false
     }
+}
+
+/// The type of a vmdesc field entry that shows one value of a fixed-width type (no
+/// `array_len`, no `index`, no nested description, not a buffer), nil for any other: what an
+/// entry looks like that cannot be an array QEMU found empty on another save.
+func oneValue(_ f: JSONObject) -> String? {
+    guard !f.contains(key: "array_len"), !f.contains(key: "index"), !f.contains(key: "Description"),
+        let type = f["type"]?.stringValue, vmdescSizeIsFixed(type), type != "buffer", type != "unused_buffer"
+    else { return nil }
+    return type
 }
 
 extension CompatReport {

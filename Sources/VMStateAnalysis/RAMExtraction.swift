@@ -147,8 +147,8 @@ extension StreamAnalysis {
     /// migration's later passes). A fill page writes its byte over the page; a zero page only
     /// over a page written with other bytes before (the stream may send a page twice:
     /// `RAMSection.mayRepeatPages`; QEMU's script then leaves the page's older contents), so
-    /// that the file's other pages stay unwritten, sparse, reading as zeros. Blocks whose pages the stream does not carry
-    /// (x-ignore-shared) are all zeros. `announce` receives each block's name (as the stream
+    /// that the file's other pages stay unwritten, sparse, reading as zeros. Blocks whose pages
+    /// the stream does not carry (x-ignore-shared) are all zeros. `announce` receives each block's name (as the stream
     /// spells it) when its file has been created, in the stream's order. Memory stays bounded
     /// (contiguous pages are written in runs of at most 1 MiB; one file is open at a time); the
     /// stream is read once more.
@@ -187,9 +187,11 @@ extension StreamAnalysis {
         }
         let pageSize = self.pageSize
         let run = PageRun(limit: max(1 << 20, pageSize))
-        // When a page may come twice, the pages written with other than zeros so far: a zero
-        // page writes its zeros only over such a page (else the file stays sparse there).
-        var written = WrittenPages(blocks: mayRepeat ? blocks : [], pageSize: pageSize)
+        // When a page may come twice, each file remembers the pages it has written with other
+        // than zeros: a zero page writes its zeros only over such a page (else it stays sparse).
+        if mayRepeat {
+            for file in files.values { file.written = NonZeroPages(length: file.length, pageSize: pageSize) }
+        }
         var failure: (any Error)?
         try scanPages(progress: progress) { record, data in
             guard failure == nil else { return }
@@ -218,12 +220,12 @@ extension StreamAnalysis {
                     )
                 }
                 let index = Int(page.address / UInt64(pageSize))
-                if case .fill(0) = page.content, !(mayRepeat && written.contains(name, index)) {
+                if case .fill(0) = page.content, !(mayRepeat && (file.written?.contains(index) ?? true)) {
                     // The file's unwritten pages read as zeros: left sparse.
                     try run.flush()
                     return
                 }
-                if mayRepeat { written.set(name, index, page.content != .fill(0)) }
+                file.written?.set(index, page.content != .fill(0))
                 switch page.content {
                 case .fill(let byte):
                     try run.append(file, page.address, pageSize) {
@@ -254,32 +256,30 @@ extension StreamAnalysis {
     }
 }
 
-/// One bit per page of each RAM block: whether `analyze -x` has written the page with other
-/// than zeros. Blocks of more than 2^38 bytes of 4 KiB pages (a bitmap over 8 MiB) get no
-/// bitmap and count every page as written (their zero pages are written out, as before).
-private struct WrittenPages {
-    private var bits: [String: [UInt64]] = [:]
+/// One bit per page of a RAM block: whether `analyze -x` has written the page with other than
+/// zeros.
+private struct NonZeroPages {
+    private var words: [UInt64]
 
-    init(blocks: [RAMBlock], pageSize: Int) {
-        for block in blocks {
-            let pages = (block.length + UInt64(pageSize) - 1) / UInt64(pageSize)
-            guard pages <= 1 << 26 else { continue }
-            bits[block.name] = [UInt64](repeating: 0, count: Int((pages + 63) / 64))
-        }
+    /// A bitmap for a block of `length` bytes; nil above 2^26 pages (a bitmap over 8 MiB: 256
+    /// GiB of 4 KiB pages), whose every page then counts as written (its zero pages written out).
+    init?(length: UInt64, pageSize: Int) {
+        let pages = (length + UInt64(pageSize) - 1) / UInt64(pageSize)
+        guard pages <= 1 << 26 else { return nil }
+        words = [UInt64](repeating: 0, count: Int((pages + 63) / 64))
     }
 
-    /// Whether page `index` of `block` holds other than zeros (true for a block without a bitmap).
-    func contains(_ block: String, _ index: Int) -> Bool {
-        guard let words = bits[block] else { return true }
-        return index / 64 < words.count && words[index / 64] & (1 << UInt64(index % 64)) != 0
+    /// Whether page `index` holds other than zeros.
+    func contains(_ index: Int) -> Bool {
+        index / 64 < words.count && words[index / 64] & (1 << UInt64(index % 64)) != 0
     }
 
-    mutating func set(_ block: String, _ index: Int, _ nonZero: Bool) {
-        guard bits[block] != nil, index / 64 < bits[block]!.count else { return }
+    mutating func set(_ index: Int, _ nonZero: Bool) {
+        guard index / 64 < words.count else { return }
         if nonZero {
-            bits[block]![index / 64] |= 1 << UInt64(index % 64)
+            words[index / 64] |= 1 << UInt64(index % 64)
         } else {
-            bits[block]![index / 64] &= ~(1 << UInt64(index % 64))
+            words[index / 64] &= ~(1 << UInt64(index % 64))
         }
     }
 }
@@ -289,6 +289,8 @@ private struct WrittenPages {
 private final class RAMBlockFile {
     let path: String
     let length: UInt64
+    /// The pages written with other than zeros, when kept (a stream that may resend pages).
+    var written: NonZeroPages?
     private var stream: UnsafeMutablePointer<GFileIOStream>?  // while open
 
     init(path: String, length: UInt64) {

@@ -38,7 +38,7 @@ final class RAMSectionRecords {
         do throws(StreamFileError) {
             file = try PageIndexFile("RAM page records of --memory")
         } catch {
-            throw StreamAnalysisError(offset: 0, message: error.description)
+            throw StreamAnalysisError(temporaryFile: error)
         }
         // Records whose slots follow each other are written together.
         let capacity = Self.bufferEntries
@@ -53,7 +53,7 @@ final class RAMSectionRecords {
             do throws(StreamFileError) {
                 try file.write(UnsafeBufferPointer(rebasing: pending[0..<pendingCount]), at: pendingStart)
             } catch {
-                failure = StreamAnalysisError(offset: 0, message: error.description)
+                failure = StreamAnalysisError(temporaryFile: error)
             }
             pendingCount = 0
         }
@@ -103,7 +103,7 @@ final class RAMSectionRecords {
                 try cursor.advance()
             }
         } catch {
-            throw StreamAnalysisError(offset: 0, message: error.description)
+            throw StreamAnalysisError(temporaryFile: error)
         }
     }
 }

@@ -20,6 +20,12 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
         self.message = message
     }
 
+    /// The failure of a temporary file of the analysis (not of the stream: offset 0), with
+    /// its message.
+    init(temporaryFile error: StreamFileError) {
+        self.init(offset: 0, message: error.description)
+    }
+
     /// This error, its message followed by why its bytes may not be what they were when the
     /// file was opened (``StreamBytes/changeReason()``), when the file changed while it was read.
     package func noting(changeOf bytes: StreamBytes) -> StreamAnalysisError {

@@ -146,8 +146,8 @@ struct Compat: ParsableCommand {
             let newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true)
             var oldJSON: JSONValue, newJSON: JSONValue
             var notes: [String] = []
-            // A -dump-vmstate field reduced to a vmdesc's save under a renamed field's name.
-            let renamed = CompatChecker(options: options)
+            // (Its renames also say which -dump-vmstate field a vmdesc's save wrote under another name.)
+            var checker = CompatChecker(options: options)
             if oldSet.format == .dumpVMState && newSet.format == .dumpVMState {
                 // As before: the documents themselves, duplicate keys and all.
                 oldJSON = try readJSONFile(old)
@@ -160,15 +160,14 @@ struct Compat: ParsableCommand {
                 // The side that saves first: the -dump-vmstate side keeps its minimum_version_id
                 // only where the side that loads has one (a vmdesc has none).
                 let (n, o, ns) = DescriptionSet.comparable(
-                    newSet, oldSet, labels: ("NEW", "OLD"), sameField: renamed.namesMatch)
+                    newSet, oldSet, labels: ("NEW", "OLD"), sameField: checker.namesMatch)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             } else {
                 let (o, n, ns) = DescriptionSet.comparable(
-                    oldSet, newSet, labels: ("OLD", "NEW"), sameField: renamed.namesMatch)
+                    oldSet, newSet, labels: ("OLD", "NEW"), sameField: checker.namesMatch)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             }
             if reverse { swap(&oldJSON, &newJSON) }
-            var checker = CompatChecker(options: options)
             checker.oldLabel = reverse ? "NEW" : "OLD"
             checker.newLabel = reverse ? "OLD" : "NEW"
             checker.oldIsVMDesc = (reverse ? newSet : oldSet).format == .vmdesc
