@@ -11,6 +11,9 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     public var field: String?
     /// What went wrong, phrased as what was expected.
     public var message: String
+    /// False when the failure is not in the stream but in a temporary file of the analysis
+    /// (`$TMPDIR`): `offset` is then 0 and ``description`` gives no location.
+    public private(set) var isInStream = true
 
     /// An error at byte `offset`, inside `section` and `field` when given.
     public init(offset: Int, section: String? = nil, field: String? = nil, message: String) {
@@ -20,10 +23,11 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
         self.message = message
     }
 
-    /// The failure of a temporary file of the analysis (not of the stream: offset 0), with
-    /// its message.
+    /// The failure of a temporary file of the analysis (not of the stream: offset 0, no
+    /// location printed), with its message.
     init(temporaryFile error: StreamFileError) {
         self.init(offset: 0, message: error.description)
+        isInStream = false
     }
 
     /// This error, its message followed by why its bytes may not be what they were when the
@@ -35,8 +39,10 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
         return e
     }
 
-    /// The message with where it happened: offset, section and field.
+    /// The message with where it happened: offset, section and field (only the message for a
+    /// temporary file's failure).
     public var description: String {
+        guard isInStream else { return message }
         var s = "at byte offset \(offset) (0x\(String(offset, radix: 16)))"
         if let section { s += ", section \(section)" }
         if let field, !field.isEmpty { s += ", field \(field)" }

@@ -40,7 +40,8 @@ struct Analyze: ParsableCommand {
 
             Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
             written); the message gives the byte offset, the section and field being read, and \
-            what was expected. Exit status 64 on a usage error.
+            what was expected (or, when a temporary file in $TMPDIR cannot be written, which). \
+            Exit status 64 on a usage error.
             """
     )
 

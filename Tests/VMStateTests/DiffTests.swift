@@ -312,7 +312,7 @@ extension DiffCLITests {
         #expect(live.stdout.isEmpty)
         #expect(
             live.stderr
-                == "vmstate analyze: error: at byte offset 0 (0x0): cannot write /nonexistent-vmstate-dir: cannot make a "
+                == "vmstate analyze: error: cannot write /nonexistent-vmstate-dir: cannot make a "
                 + "temporary file for the RAM pages of --memory: No such file or directory\n")
         let once = try Tool.spawn("/usr/bin/env", env + [TestPaths.qemuFixtures + "/pc-reset/stream.bin"])
         #expect(once.status == 0)
