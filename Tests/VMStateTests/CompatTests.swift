@@ -485,15 +485,10 @@ struct CompatCLITests {
                 {"name": "x", "type": "uint32", "size": 4}]}}]}]}
             """
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-vmdesc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let old = dir.appendingPathComponent("old.json").path
-        let new = dir.appendingPathComponent("new.json").path
-        try vmdesc(#"{"name": "pending", "type": "bool", "size": 1}"#, nestedVersion: 7)
-            .write(toFile: old, atomically: false, encoding: .utf8)
-        try vmdesc(#"{"name": "unused[0]", "type": "unused_buffer", "size": 1}"#, nestedVersion: 6)
-            .write(toFile: new, atomically: false, encoding: .utf8)
+        let (dir, old, new) = try jsonFiles(
+            vmdesc(#"{"name": "pending", "type": "bool", "size": 1}"#, nestedVersion: 7),
+            vmdesc(#"{"name": "unused[0]", "type": "unused_buffer", "size": 1}"#, nestedVersion: 6))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try Tool.run(["compat", old, new])
         #expect(r.status == 0, "\(r.stdout)")
         #expect(r.stdout == "compatible: state saved by OLD loads into NEW\n")
@@ -520,13 +515,8 @@ struct CompatCLITests {
               {"field": "port.ifs[0]", "version_id": 0, "field_exists": false, "size": 984, "Description": {"name": "ide_drive", "version_id": 1, "minimum_version_id": 1, "Fields": [{"field": "x", "version_id": 0, "field_exists": false, "size": 4}]}},
               {"field": "msix", "version_id": 0, "field_exists": false, "size": 0}]}}}
             """
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-literal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let v = dir.appendingPathComponent("vmdesc.json").path
-        let d = dir.appendingPathComponent("dump.json").path
-        try vmdesc.write(toFile: v, atomically: false, encoding: .utf8)
-        try dump.write(toFile: d, atomically: false, encoding: .utf8)
+        let (dir, v, d) = try jsonFiles(vmdesc, dump)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let compat = try Tool.run(["compat", v, d])
         #expect(compat.status == 0)
         #expect(compat.stdout.hasSuffix("\ncompatible: state saved by OLD loads into NEW\n"))
@@ -551,13 +541,8 @@ struct CompatCLITests {
               {"field": "irq_pending", "version_id": 0, "field_exists": true, "size": \(size)}]}}}
             """
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-renamed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let v = dir.appendingPathComponent("vmdesc.json").path
-        let d = dir.appendingPathComponent("dump.json").path
-        try vmdesc.write(toFile: v, atomically: false, encoding: .utf8)
-        try dump(2).write(toFile: d, atomically: false, encoding: .utf8)
+        let (dir, v, d) = try jsonFiles(vmdesc, dump(2))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         // Without the rename, NEW's conditional field is not the saved "pending": dropped, and
         // OLD's "pending" has nothing in NEW to load into.
         let plain = try Tool.run(["compat", v, d])
@@ -727,4 +712,20 @@ struct CompatCLITests {
                 == "warning: NEW has 1 section that OLD does not save: 0000:00:02.0/e1000; QEMU loads OLD's state, and that device keeps the state it had before the load\ncompatible: state saved by OLD loads into NEW\n"
         )
     }
+}
+
+/// `old` and `new` written to old.json and new.json in a new directory under `$TMPDIR`: the
+/// directory (for the caller to remove) and the two paths.
+private func jsonFiles(_ old: String, _ new: String) throws -> (dir: String, old: String, new: String) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-compat-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let paths = (dir, dir + "/old.json", dir + "/new.json")
+    do {
+        try old.write(toFile: paths.1, atomically: false, encoding: .utf8)
+        try new.write(toFile: paths.2, atomically: false, encoding: .utf8)
+    } catch {
+        try? FileManager.default.removeItem(atPath: dir)
+        throw error
+    }
+    return paths
 }
