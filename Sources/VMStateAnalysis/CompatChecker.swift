@@ -93,6 +93,10 @@ public struct CompatFinding: Sendable, Equatable {
         /// besides the machine type: the VM UUID (capability validate-uuid), section footers
         /// (`-global migration.send-section-footer=off`).
         case configuration = "configuration"
+        /// Stream against stream, a device's PCI configuration space differs in a bit QEMU
+        /// compares on load (one fixed when the device was made: its model, `vectors`,
+        /// `num_queues`...; QEMU: "Bad config data").
+        case pciConfig = "pci-config"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -303,6 +307,11 @@ public struct CompatChecker: Sendable {
     public var oldRAMBlocks: [RAMBlock]?
     /// NEW's RAM blocks, when NEW is a stream.
     public var newRAMBlocks: [RAMBlock]?
+    /// OLD's PCI configuration spaces, when OLD is a stream; compared with ``newPCIConfigs``
+    /// (same section, instance and field) when both are known.
+    public var oldPCIConfigs: [PCIConfigSpace]?
+    /// NEW's PCI configuration spaces, when NEW is a stream.
+    public var newPCIConfigs: [PCIConfigSpace]?
 
     /// What a stream's configuration says besides its machine type, as QEMU's destination
     /// checks it (savevm.c: the VM UUID, the validated capabilities, the section footers).
@@ -568,9 +577,31 @@ private struct CompatRun {
         }
     }
 
+    /// QEMU's check of a PCI device's configuration space on load (hw/pci/pci.c,
+    /// `get_pci_config_device`): a saved byte that differs from the destination device's in a
+    /// bit it compares (``PCIConfigSpace/checkedBits()``) is refused. The first such byte of
+    /// each device, as QEMU stops at it.
+    mutating func checkPCIConfigs() {
+        guard let saved = checker.oldPCIConfigs, let local = checker.newPCIConfigs else { return }
+        var spaces: [String: PCIConfigSpace] = [:]
+        for c in local { spaces["\(c.section) \(c.instanceID) \(c.field)"] = c }
+        func hex(_ v: Int) -> String { "0x" + String(v, radix: 16) }
+        for c in saved {
+            guard let device = spaces["\(c.section) \(c.instanceID) \(c.field)"],
+                let d = device.firstDifference(saved: c)
+            else { continue }
+            let instance = c.instanceID == 0 ? "" : " (instance \(c.instanceID))"
+            add(
+                c.section, nil, c.field, .pciConfig,
+                "PCI configuration byte \(hex(d.offset)) (\(d.register))\(instance) is \(hex(Int(d.old))) in \(oldSide) and \(hex(Int(d.new))) in \(newSide); QEMU compares its bits \(hex(Int(d.mask))) and refuses it (\"Bad config data: i=\(hex(d.offset)) read: \(String(d.old, radix: 16)) device: \(String(d.new, radix: 16))\"): the devices were made with other options or another model"
+            )
+        }
+    }
+
     mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         checkMachineTypes()
         checkRAMBlocks()
+        checkPCIConfigs()
         checkConfigurations()
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")

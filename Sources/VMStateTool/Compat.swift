@@ -70,7 +70,11 @@ struct Compat: ParsableCommand {
             and section footers one has and the other not (-global \
             migration.send-section-footer=off), are problems (configuration); validated \
             capabilities that differ (x-ignore-shared, mapped-ram) only warn, as they are set \
-            for each migration.
+            for each migration. And stream against stream, each PCI device's configuration \
+            space (its IDs, class, capability list, MSI/MSI-X table sizes, virtio \
+            capabilities: bits no guest can write, fixed by the device's model and options \
+            such as vectors or num_queues) is compared as QEMU's load compares it: a \
+            difference is a problem (pci-config; QEMU: "Bad config data").
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
@@ -91,6 +95,7 @@ struct Compat: ParsableCommand {
               machine-type         the machine types differ (a side is a stream)
               ram-block            a RAM block missing or of another length (two streams)
               configuration        the VM UUID or the section footers differ (two streams)
+              pci-config           a PCI device's fixed configuration differs (two streams)
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input, 64 usage error.
             """
@@ -180,6 +185,9 @@ struct Compat: ParsableCommand {
                 if reverse { streams = (streams.1, streams.0) }
                 (checker.oldRAMBlocks, checker.newRAMBlocks) = (
                     streams.0.announcedRAMBlocks, streams.1.announcedRAMBlocks
+                )
+                (checker.oldPCIConfigs, checker.newPCIConfigs) = (
+                    PCIConfigSpace.found(in: streams.0.sections), PCIConfigSpace.found(in: streams.1.sections)
                 )
                 if streams.0.machineType != nil && streams.1.machineType != nil {
                     (checker.oldConfiguration, checker.newConfiguration) = (
