@@ -211,6 +211,56 @@ import Testing
         }
     }
 
+    /// Over a stream, whose end the loader learns only when it comes, a load fails as over the
+    /// same bytes in a GBytes, with the same message (every hx_ fixture registered with its
+    /// size, no RAM, KEEP_UNKNOWN, as the audit that found them ran it): a VMS_ALLOC count the
+    /// rest of the input cannot fill is refused before the memory is allocated (1 GiB was
+    /// allocated first, and the load failed later, short), and an input that ends inside a
+    /// VMSTATE_UNUSED run fails at that element (the stream's short skip went unnoticed).
+    @Test(arguments: [
+        (
+            "alloc-for-a-count-a-stream-cannot-fill",
+            "hx-ptr/pairs: section \"hx-ptr\" instance 0: refusing to allocate 1073741824 bytes for 134217728 element(s); expected at most 7929 bytes of input to fill it, got 134217728 element(s) needing at least 6 byte(s) each (at byte 461)"
+        ),
+        (
+            "input-ends-inside-unused-over-a-stream",
+            "hx-varray/unused[5309]: section \"hx-varray\" instance 0: input ended; expected 2 bytes, got 0 left (at byte 10996)"
+        ),
+    ])
+    func streamLoadsFailAsBufferLoads(name: String, message: String) throws {
+        let input = try Data(
+            contentsOf: URL(fileURLWithPath: TestPaths.packageRoot + "/fuzz/regressions/stream/" + name))
+        let stream = Array(input.dropFirst())  // (the fuzz target's mode byte: 0x10, through a stream)
+        for chunk in [0, 1, 4096] {
+            var count = 0
+            let all = hx_fixtures(&count)!
+            let registry = Registry()
+            var devices: [(UnsafePointer<HxFixture>, UnsafeMutableRawPointer)] = []
+            defer { for (fx, opaque) in devices { hx_destroy(fx, opaque) } }
+            for i in 0..<count {
+                let fx = UnsafePointer(all + i)
+                let opaque = hx_create(fx, false)!
+                devices.append((fx, opaque))
+                try registry.add(
+                    idstr: String(cString: fx.pointee.name), instanceID: 0, vmsd: fx.pointee.vmsd, opaque: opaque,
+                    size: Int(fx.pointee.size))
+            }
+            let keep = Registry.LoadOptions.keepUnknown.rawValue
+            if chunk == 0 {
+                var error: UnsafeMutablePointer<GError>?
+                let bytes = gbytes(stream)
+                defer { g_bytes_unref(bytes) }
+                #expect(!vmstate_registry_load(StreamIOTests.handle(registry), bytes, keep, &error))
+                #expect(error.map { String(cString: $0.pointee.message) } == message)
+                g_clear_error(&error)
+            } else {
+                let r = StreamIOTests.loadFromStream(registry, stream, chunk: chunk, flags: keep)
+                #expect(!r.ok)
+                #expect(r.message == message, "chunk \(chunk)")
+            }
+        }
+    }
+
     @Test func fuzzRegressionsAndCorpusReplay() throws {
         var replayed = 0
         for kind in ["regressions", "corpus"] {

@@ -266,12 +266,24 @@ import VMStateAnalysis
     }
 
     /// A capability listed many times is checked against a set of those before it (a list
-    /// walk each was quadratic); x-ignore-shared with mapped-ram is refused where the second
-    /// is listed, whichever comes first.
+    /// walk each was quadratic) and kept once (with the count, for the vmdesc of a save, which
+    /// writes the list back as it was); x-ignore-shared with mapped-ram is refused where the
+    /// second is listed, whichever comes first.
     @Test func repeatedCapabilities() throws {
         let registry = Registry()
-        try registry.load(Self.streamWithCapabilities(Array(repeating: "x-ignore-shared", count: 3)))
-        #expect(registry.capabilities == ["x-ignore-shared", "x-ignore-shared", "x-ignore-shared"])
+        let stream = Self.streamWithCapabilities(Array(repeating: "x-ignore-shared", count: 3))
+        try registry.load(stream)
+        #expect(registry.capabilities == ["x-ignore-shared"])
+        #expect(registry.capabilityCount == 3)
+        #expect(try registry.save() == stream)
+        // QEMU 10.0's vmdesc describes the configuration: the list's entries, all three.
+        registry.streamVersion = .qemu10_0
+        let saved = try registry.save()
+        #expect(Array(saved[..<83]) == Array(stream[..<83]))  // header, configuration, the three names
+        #expect(
+            String(decoding: saved[84...], as: UTF8.self).contains(
+                #"{"name": "capabilities", "array_len": 3, "type": "capability", "size": 16}"#),
+            "\(String(decoding: saved[84...], as: UTF8.self))")
         for (list, at) in [
             (["x-ignore-shared", "x-ignore-shared", "mapped-ram"], 83),
             (["mapped-ram", "mapped-ram", "x-ignore-shared"], 73),
@@ -281,6 +293,34 @@ import VMStateAnalysis
             #expect(e?.offset == at)
             #expect(e?.reason == "the capabilities x-ignore-shared and mapped-ram together are not supported")
         }
+    }
+
+    /// The configuration section is held whole (a save writes its subsections back), within the
+    /// 64 MiB any held part of a stream load has: a capability list longer than that is
+    /// refused where it passes it (10 million entries were held, as 471 MiB).
+    @Test func aCapabilityListPast64MiBIsRefused() throws {
+        let entry = [UInt8(15)] + Array("x-ignore-shared".utf8)
+        let count = 4_200_000
+        var list = [UInt8](repeating: 0, count: count * 16)
+        list.withUnsafeMutableBytes { p in
+            entry.withUnsafeBytes { p.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 16) }
+            var filled = 16
+            while filled < p.count {
+                let n = min(filled, p.count - filled)
+                (p.baseAddress! + filled).copyMemory(from: p.baseAddress!, byteCount: n)
+                filled += n
+            }
+        }
+        let sub = Array("configuration/capabilities".utf8)
+        let stream =
+            Array("QEVM".utf8) + be32(3) + [0x07] + be32(2) + Array("pc".utf8) + [0x05, UInt8(sub.count)] + sub
+            + be32(1) + be32(UInt32(count)) + list + [0x00]
+        let r = StreamIOTests.loadFromStream(Registry(), stream, chunk: 1 << 20, flags: 0)
+        #expect(!r.ok)
+        #expect(
+            r.message
+                == "the configuration section's subsections take more than 67108864 bytes (4194301 capability entries so far); expected a few capabilities (QEMU validates fewer than ten) (at byte 15)"
+        )
     }
 
     /// Each new section id costs the analysis an entry, counted against what it holds (32 MiB):

@@ -382,6 +382,59 @@ import Testing
         #expect(qemu_fclose(f) == -27)
     }
 
+    /// A read over a stream grows the window as the bytes arrive: a count from a hostile
+    /// stream that asks for 16 GiB with a few bytes behind it allocated 16 GiB at once (and
+    /// aborted the process where that failed). Through the QEMU API, a peek goes at most one
+    /// buffer past the cursor (a peek 2 GiB past it asked for a 2 GiB window).
+    @Test func aHugeCountOverAStreamAllocatesForTheBytesThatCame() throws {
+        let state: [UInt8] = [0x7F, 0xFF, 0xFF, 0xFF] + [0, 0, 0, 0, 0, 0, 0, 1]
+        let bytes = gbytes(state)
+        defer { g_bytes_unref(bytes) }
+        let memory = g_memory_input_stream_new_from_bytes(bytes)!
+        defer { g_object_unref(memory) }
+        let input = UnsafeMutableRawPointer(memory).assumingMemoryBound(to: GInputStream.self)
+        let source = StreamSource(input)
+        let file = MigrationFile(source: source)
+        #expect(!file.ensure(16 << 30))
+        #expect(file.inputEnded && file.count == state.count)
+        #expect(source.capacity == StreamSource.bufferSize)
+        // A stream that has the bytes grows the window for them, by doubling.
+        let big = gbytes([UInt8](repeating: 7, count: 3 << 20))
+        defer { g_bytes_unref(big) }
+        let bigMemory = g_memory_input_stream_new_from_bytes(big)!
+        defer { g_object_unref(bigMemory) }
+        let bigSource = StreamSource(UnsafeMutableRawPointer(bigMemory).assumingMemoryBound(to: GInputStream.self))
+        let bigFile = MigrationFile(source: bigSource)
+        #expect(bigFile.ensure(3 << 20) && !bigFile.ensure((3 << 20) + 1))
+        #expect(bigSource.capacity == 4 << 20)
+
+        let again = g_memory_input_stream_new_from_bytes(bytes)!
+        defer { g_object_unref(again) }
+        let f = try #require(
+            vmstate_file_new_input_stream(UnsafeMutableRawPointer(again).assumingMemoryBound(to: GInputStream.self)))
+        #expect(qemu_peek_byte(f, 0x7FFF_FFFF) == 0)  // past a buffer: not read at all
+        #expect(qemu_peek_byte(f, Int32(StreamSource.bufferSize - 1)) == 0)  // read: past the end
+        #expect(qemu_fclose(f) == -5)
+    }
+
+    /// An input that ends inside a VMSTATE_UNUSED run fails the load with -EIO over a stream as
+    /// over a GBytes file (the stream's short skip went unnoticed: the load returned 0).
+    @Test func inputEndingInsideUnusedBytesFailsOverAStream() throws {
+        // "eng-buffers": buf[4], 3 unused bytes, ...: 4 bytes of buf, then 2 of the 3.
+        let bytes = gbytes([1, 2, 3, 4, 0xAB, 0xAB])
+        defer { g_bytes_unref(bytes) }
+        let value = UnsafeMutablePointer<EngBuffers>.allocate(capacity: 1)
+        defer { value.deallocate() }
+        for chunk in [0, 1, 4] {
+            value.initialize(to: EngBuffers())
+            let input = chunk == 0 ? nil : test_chunked_input_stream_new(bytes, gsize(chunk), -1, 0)
+            defer { if let input { g_object_unref(input) } }
+            let f = try #require(input.map { vmstate_file_new_input_stream($0) } ?? vmstate_file_new_input(bytes))
+            #expect(vmstate_load_state(f, eng_vmsd_buffers(), value, 1) == -5, "chunk \(chunk)")
+            #expect(qemu_fclose(f) == -5)
+        }
+    }
+
     @Test func qemuFileOverStreamsBuffersAndKeepsTheError() throws {
         let out = test_chunked_output_stream_new(3, 1, -1, 0)!
         defer { g_object_unref(out) }

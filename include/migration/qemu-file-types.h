@@ -91,7 +91,9 @@ void qemu_get_sbe32s(QEMUFile *f, int32_t *pv);
 void qemu_get_sbe64s(QEMUFile *f, int64_t *pv);
 
 /** Returns the byte `offset` bytes past the cursor without consuming it; 0 past the end,
- *  which records -EIO as QEMU's does (on a file from vmstate_file_new_input). */
+ *  which records -EIO as QEMU's does (on a file from vmstate_file_new_input). Over a stream
+ *  whose end has not been read, an `offset` of 256 KiB or more gives 0 without reading
+ *  (QEMU's limit is its buffer size, which it asserts). */
 int qemu_peek_byte(QEMUFile *f, int offset);
 /** Points `*buf` at up to `size` bytes starting `offset` bytes past the cursor, without
  *  consuming them; returns how many are available (fewer than `size` once the input has

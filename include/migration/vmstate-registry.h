@@ -54,7 +54,9 @@ void vmstate_registry_free(VMStateRegistry *reg);
  * docs/FORMAT.md §7 (the errors `vmstate lint` reports: a field with neither info nor vmsd,
  * exclusive flags, a bad subsection name, ..., nested tables included) fails now with
  * VMSTATE_ERROR_INVALID_TABLE and a message naming the field.
- * Fails when the same idstr and instance id is registered already. `instance_id`
+ * Fails when the same idstr and instance id is registered already, or while a live migration of
+ * the registry is in progress (vmstate_migration_start until it completes, fails or is freed:
+ * its stream was planned with the devices and RAM blocks of its start). `instance_id`
  * VMSTATE_INSTANCE_ID_ANY takes the next free instance id of `idstr` (see above).
  * In a file built with VMSTATE_QEMU_API 1000 (QEMU 10.0's tables) this and
  * vmstate_registry_add_sized link to their own symbols (`_v1000`): the registry then reads the
@@ -85,7 +87,8 @@ bool vmstate_registry_add_sized(VMStateRegistry *reg, const char *idstr, uint32_
 /**
  * Registers a RAM block of `length` bytes at `host` under `block_idstr` (QEMU's RAMBlock idstr,
  * e.g. "pc.ram"). `length` must be a positive multiple of the 4096-byte page size; `host` must
- * stay valid while the registry is used.
+ * stay valid while the registry is used. Fails (VMSTATE_ERROR_FAILED) while a live migration of
+ * the registry is in progress, as vmstate_registry_add does.
  */
 bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, void *host,
                               size_t length, GError **error);

@@ -350,7 +350,8 @@ QEMUFile *vmstate_file_new_output_stream(GOutputStream *out);
 /**
  * A file that reads the GIO stream `in`, holding a reference to it until qemu_fclose (which
  * does not close `in`). Reads go through one bounded buffer (256 KiB, larger only while one
- * read or peek needs more); a read of 0 bytes is the end of the input. Reading past the end, or
+ * read needs more, grown by doubling as the bytes arrive: a length from the stream costs memory
+ * only for the bytes that come); a read of 0 bytes is the end of the input. Reading past the end, or
  * a failed read, sets the file's error to -EIO and yields zeros, as for a GBytes file; the
  * GError of a failed read is kept. A read blocks as long as `in` blocks. NULL if `in` is NULL.
  */
@@ -418,7 +419,8 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
  * allocated: ALLOC buffers, list and tree elements, the tmp scratch struct) is an error naming
  * the field instead of a write; a pointer field that points into such memory is bounded by it.
  * Element counts and sizes from the stream, allocations (at most 1 GiB, and no more than the
- * remaining input can fill) and nesting depth (64) are validated; a subsection or tree key that
+ * remaining input can fill; over a stream file, up to 64 MiB of that input is read first to
+ * tell) and nesting depth (64) are validated; a subsection or tree key that
  * appears twice is refused. `flags`: VMSTATE_LOAD_TRANSACTIONAL or 0 (with it, a failure also
  * restores list links and tree nodes the load changed outside the struct). Writes through raw
  * pointers into memory the load does not know cannot be bounded (`vmstate lint` names such

@@ -262,7 +262,11 @@ import CVMState
 
 /// C's `qemu_peek_byte`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_peek_byte(_ f: OpaquePointer?, _ offset: Int32) -> Int32 {
-    guard let bytes = file(f)?.peek(1, at: Int(offset)) else { return 0 }
+    guard let file = file(f) else { return 0 }
+    // Over a stream, as qemu_peek_buffer: at most one buffer past the cursor (QEMU asserts the
+    // offset is inside its buffer).
+    if !file.inputEnded && Int(offset) >= StreamSource.bufferSize { return 0 }
+    guard let bytes = file.peek(1, at: Int(offset)) else { return 0 }
     return Int32(bytes[0])
 }
 

@@ -511,12 +511,11 @@ struct Engine {
         case .buffer:
             if file.getBytes(into: element, size) < size { throw shortInput(size, at: at) }
         case .unusedBuffer:
-            guard file.remaining >= size else {
-                file.skip(size)
+            // (Over a stream whose end is not known yet, the skip finds out.)
+            guard file.skip(size) else {
                 file.setError(-5)  // a read past the end: -EIO
                 throw shortInput(size, at: at)
             }
-            file.skip(size)
         case .nullptr:
             try loadNullMarker("NULL pointer marker missing")
         case .fd:
@@ -765,13 +764,28 @@ struct Engine {
     /// fill it (QEMU allocates whatever the count says, then reads past the end).
     static let smallAllocation = 1 << 16
 
+    /// Over a stream whose end is not known yet, a VMS_ALLOC field is allocated once the bytes
+    /// that fill it have been read, up to this many (64 MiB): a larger one (no QEMU device has
+    /// one) is allocated, as the count says within ``LoadGuard/maximumAllocation``, once 64 MiB
+    /// of it are there.
+    static let confirmedAllocationInput = 64 << 20
+
     /// VMS_ALLOC: allocates the field's memory before loading it (QEMU: `g_malloc(size * n)`),
     /// refusing sizes the rest of the input cannot fill and sizes over 1 GiB.
     private func allocate(_ field: FieldPlan, _ opaque: UnsafeMutableRawPointer, n: Int, bytes: Int)
         throws(VMStateError)
     {
         let wire = minimumWireSize(field, size: bytes / max(n, 1))
-        let short = wire.multipliedReportingOverflow(by: n).partialValue > file.remaining
+        let needed = wire.multipliedReportingOverflow(by: n)
+        var short = needed.overflow || needed.partialValue > file.remaining
+        if !short && !file.inputEnded {
+            // A stream whose end is not known yet: read (up to 64 MiB of) the bytes that must
+            // fill the memory before allocating it (they are read next anyway), so that a few
+            // bytes of a hostile stream cannot have memory allocated for a count they do not
+            // hold. An input that ends there is then as short as a GBytes one.
+            _ = file.ensure(min(needed.partialValue, Engine.confirmedAllocationInput))
+            short = needed.partialValue > file.remaining
+        }
         // QEMU allocates and then reads past the end (-EIO). A checked load refuses at once; an
         // unchecked one does as QEMU up to a small size, so that its result is QEMU's.
         if bytes > LoadGuard.maximumAllocation || (short && (loadGuard != nil || bytes > Engine.smallAllocation)) {

@@ -38,7 +38,7 @@ final class GBytesSource: InputSource {
 }
 
 /// A `GInputStream` read into one bounded window (256 KiB, larger only while one read needs
-/// more). Holds a reference to the stream; never closes it. A read of 0 bytes is the end; a
+/// more, grown by doubling as the bytes arrive). Holds a reference to the stream; never closes it. A read of 0 bytes is the end; a
 /// failed read is recorded on the file (its GError kept, -EIO set) and also ends the input.
 ///
 /// When the stream reads a regular file (``DirectFile``), the window is 8 MiB and is filled
@@ -47,7 +47,8 @@ final class GBytesSource: InputSource {
 final class StreamSource: InputSource {
     private let stream: UnsafeMutablePointer<GInputStream>
     private var storage: UnsafeMutableRawPointer
-    private var capacity: Int
+    /// The window's allocation, bytes.
+    private(set) var capacity: Int
     /// Where the window starts in `storage`: 0, or with direct reads the offset that puts the
     /// end of the kept bytes on an aligned address.
     private var pad = 0
@@ -99,21 +100,27 @@ final class StreamSource: InputSource {
         // SAFETY: the window was `storage[pad..<pad + end]`; the kept bytes are its `keeping..<end`.
         let kept = storage + pad + keeping
         let newPad = direct == nil ? 0 : (block - count % block) % block
-        if need > capacity {
-            capacity = max(need, capacity * 2)
-            // SAFETY: a new allocation; the kept bytes are copied over and the old one freed. The file takes
-            // the returned window as its new base and drops any pointer into the old one (MigrationFile.refill).
-            let grown = Self.allocate(capacity, aligned: direct != nil)
-            if count > 0 { (grown + newPad).copyMemory(from: kept, byteCount: count) }
-            Self.free(storage, aligned: direct != nil)
-            storage = grown
-        } else if count > 0 && kept != storage + newPad {
+        if count > 0 && kept != storage + newPad {
             // SAFETY: both ranges lie in the allocation (newPad + count <= pad + end); memmove allows overlap.
             memmove(storage + newPad, kept, count)
         }
         pad = newPad
-        // Read what fits, until `need` bytes are there.
+        // Read what fits, until `need` bytes are there. The window grows as the bytes arrive (at
+        // most doubling), not to `need` at once: a length in a hostile stream may ask for any
+        // size with a few bytes behind it, so memory follows the input actually read.
         while count < need && !ended {
+            let least = direct?.usable == true ? block : 1
+            if capacity - count < least {
+                let grownCapacity = max(capacity * 2, count + least)
+                // SAFETY: a new allocation; the window's bytes are copied over at the same pad and the
+                // old one freed. The file takes the returned window as its new base and drops any pointer
+                // into the old one (MigrationFile.refill).
+                let grown = Self.allocate(grownCapacity, aligned: direct != nil)
+                if count > 0 { (grown + pad).copyMemory(from: storage + pad, byteCount: count) }
+                Self.free(storage, aligned: direct != nil)
+                storage = grown
+                capacity = grownCapacity
+            }
             if let direct, direct.usable {
                 let position = direct.position
                 let space = (capacity - count) / block * block
@@ -142,7 +149,8 @@ final class StreamSource: InputSource {
                 if position % block != 0 { want = min(want, block - position % block) }
             }
             var error: UnsafeMutablePointer<GError>?
-            // SAFETY: `storage[pad + count..<pad + count + want]` is owned free space (count <= need <= capacity).
+            // SAFETY: `storage[pad + count..<pad + count + want]` is owned free space (want <= capacity - count,
+            // which the growth above keeps at least 1).
             let got = g_input_stream_read(stream, storage + pad + count, gsize(want), nil, &error)
             if got < 0 {
                 ended = true

@@ -27,8 +27,15 @@ final class Migration {
     /// Per RAM block, one bit per page that must still be sent (64 pages a word).
     private var dirty: [[UInt64]]
     private var pendingPages = 0
-    private(set) var failure: VMStateError?
-    private(set) var completed = false
+    private(set) var failure: VMStateError? {
+        didSet { release() }
+    }
+    private(set) var completed = false {
+        didSet { release() }
+    }
+    /// Whether this migration counts in its registry's ``Registry/migrationsInProgress`` (from
+    /// a successful start until it completes, fails or is freed).
+    private var inProgress = false
 
     /// Bytes per second, 0 for no limit (QEMU's `max-bandwidth`).
     var maxBandwidth: UInt64 = 0
@@ -112,6 +119,17 @@ final class Migration {
         file.context = nil
         try Registry.checkOutput(file)
         windowStart = g_get_monotonic_time()
+        registry.migrationsInProgress += 1
+        inProgress = true
+    }
+
+    deinit { release() }
+
+    /// Ends this migration's hold on the registry's set of devices and RAM blocks (once).
+    private func release() {
+        guard inProgress else { return }
+        inProgress = false
+        registry.migrationsInProgress -= 1
     }
 
     // MARK: dirty log

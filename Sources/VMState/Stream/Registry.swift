@@ -103,6 +103,8 @@ public final class Registry {
     /// The loaded configuration's subsection names and capabilities (for the 10.0 vmdesc).
     private(set) var configurationSubsections: [String] = []
     private(set) var capabilities: [String] = []
+    /// How many entries the loaded configuration's capability list had (names repeat).
+    private(set) var capabilityCount = 0
     /// The loaded stream's RAM block guest addresses (x-ignore-shared).
     private(set) var ramAddresses: [String: UInt64] = [:]
     /// The loaded stream's rules (version, configuration, footers, command), for its re-save.
@@ -141,6 +143,21 @@ public final class Registry {
     /// is registered with this id itself.
     public static let anyInstanceID: UInt32 = .max
 
+    /// Live migrations of this registry started and not yet completed, failed or freed: while
+    /// one is, no device or RAM block can be added (its stream was planned with the registry's
+    /// devices and blocks at its start, as QEMU's set of handlers and RAM blocks is fixed while
+    /// it migrates).
+    var migrationsInProgress = 0
+
+    private func refuseWhileMigrating(_ what: String, _ idstr: String) throws(VMStateError) {
+        guard migrationsInProgress == 0 else {
+            throw VMStateError(
+                .failed, path: idstr,
+                reason: "a \(what) cannot be added while a live migration of the registry is in progress "
+                    + "(until it completes, fails or is freed)")
+        }
+    }
+
     /// Registers a device's state `opaque`, described by `vmsd`, as section `idstr`/`instanceID`.
     ///
     /// - Parameters:
@@ -152,12 +169,13 @@ public final class Registry {
     ///   - size: The size of the struct at `opaque`, when known (positive): loads of this device
     ///     then never write outside it (or outside memory the engine allocated), and a
     ///     transactional load can restore it.
-    /// - Throws: ``VMStateError`` when the pair is registered already, `size` is 0 or less, or
-    ///   the table is unusable.
+    /// - Throws: ``VMStateError`` when the pair is registered already, `size` is 0 or less, the
+    ///   table is unusable, or a live migration of the registry is in progress.
     public func add(
         idstr: String, instanceID: UInt32, vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer,
         size: Int? = nil, layout: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
+        try refuseWhileMigrating("device", idstr)
         guard !idstr.isEmpty, idstr.utf8.count <= 255 else {
             throw VMStateError(.failed, path: idstr, reason: "a section idstr must have 1 to 255 bytes")
         }
@@ -189,9 +207,10 @@ public final class Registry {
     /// Registers `length` bytes at `host` as the RAM block `idstr` (QEMU's RAMBlock idstr, such
     /// as `pc.ram`).
     ///
-    /// - Throws: ``VMStateError`` when `length` is not a positive multiple of 4096 or the block
-    ///   is registered already.
+    /// - Throws: ``VMStateError`` when `length` is not a positive multiple of 4096, the block is
+    ///   registered already, or a live migration of the registry is in progress.
     public func addRAM(idstr: String, host: UnsafeMutableRawPointer, length: Int) throws(VMStateError) {
+        try refuseWhileMigrating("RAM block", idstr)
         guard !idstr.isEmpty, idstr.utf8.count <= 255 else {
             throw VMStateError(.failed, path: idstr, reason: "a RAM block idstr must have 1 to 255 bytes")
         }
@@ -386,7 +405,7 @@ public final class Registry {
         if rules.vmdescConfiguration {
             Self.describeConfiguration(
                 vmdesc, machineLength: machineBytes.count, subsections: keepExtra ? configurationSubsections : [],
-                capabilities: caps)
+                capabilities: caps, capabilityCount: keepExtra ? capabilityCount : 0)
         }
         vmdesc.int("page_size", Int64(StreamFormat.pageSize))
         vmdesc.startArray("devices")
@@ -461,9 +480,11 @@ public final class Registry {
     /// machine type's length), then the subsections sent: `configuration/target-page-bits`
     /// (uint32), `configuration/capabilities` (`caps_count` uint32, `capabilities`: one
     /// "capability" of 1 + its length bytes, `array_len` n with n > 1, as a compressible VARRAY
-    /// is described), `configuration/uuid` (16 uint8).
+    /// is described), `configuration/uuid` (16 uint8). `capabilities`: the names listed, each
+    /// once (the first sizes an entry); `capabilityCount`: the list's entries.
     static func describeConfiguration(
-        _ vmdesc: VMDescWriter, machineLength: Int, subsections: [String], capabilities: [String]
+        _ vmdesc: VMDescWriter, machineLength: Int, subsections: [String], capabilities: [String],
+        capabilityCount: Int
     ) {
         func field(_ name: String, _ type: String, _ size: Int, arrayLength: Int? = nil) {
             vmdesc.startObject()
@@ -494,7 +515,7 @@ public final class Registry {
                     if let first = capabilities.first {
                         field(
                             "capabilities", "capability", 1 + first.utf8.count,
-                            arrayLength: capabilities.count > 1 ? capabilities.count : nil)
+                            arrayLength: capabilityCount > 1 ? capabilityCount : nil)
                     }
                 default: field("uuid.data", "uint8", 1, arrayLength: 16)
                 }
@@ -656,6 +677,7 @@ public final class Registry {
         configurationExtra = loader.configurationExtra
         configurationSubsections = loader.configurationSubsections
         capabilities = loader.capabilities
+        capabilityCount = loader.capabilityCount
         ramAddresses = loader.ramAddresses
         layout = loader.layout
         loadedRules = QEMUStreamRules(

@@ -16,10 +16,12 @@ final class StreamLoader {
     private(set) var hadConfiguration = false
     private(set) var footers: Bool?
     private(set) var hadSwitchoverStart = false
-    /// The capabilities the configuration section listed, in its order.
+    /// The capabilities the configuration section listed, each once, in the order of their
+    /// first entry (a stream may list one many times, as QEMU accepts).
     private(set) var capabilities: [String] = []
-    /// The same, as a set (a stream may list one many times: each is checked against those
-    /// before it).
+    /// How many entries the list had (``capabilities`` with its repeats).
+    private(set) var capabilityCount = 0
+    /// The same names, as a set.
     private var capabilitySet: Set<String> = []
     /// The configuration subsections, by name, in stream order.
     private(set) var configurationSubsections: [String] = []
@@ -185,6 +187,9 @@ final class StreamLoader {
         // Configuration subsections (QEMU 7.2: target-page-bits, capabilities, uuid): kept as bytes.
         let extraStart = file.position
         file.mark = extraStart
+        // Held (its bytes are written back by the next save) within the limit of any held part.
+        file.markLimit = Self.heldLimit
+        defer { file.markLimit = nil }
         while let (header, headerLength) = file.peekDecode(ConfigurationSubsectionHeader.Decoder(withVersion: false)),
             header.isSubsection
         {
@@ -199,10 +204,20 @@ final class StreamLoader {
                 let count = try read(ConfigurationSubsection.CountDecoder()) { _ in "capability count" }
                 for _ in 0..<count {
                     let nameAt = file.position
-                    let capability = try read(ConfigurationSubsection.CapabilityDecoder()) { _ in "capability name" }
+                    let capability: String
+                    do throws(VMStateError) {
+                        capability = try read(ConfigurationSubsection.CapabilityDecoder()) { _ in "capability name" }
+                    } catch {
+                        guard file.markLimitReached else { throw error }
+                        throw bad(
+                            extraStart,
+                            "the configuration section's subsections take more than \(Self.heldLimit) bytes "
+                                + "(\(capabilityCount) capability entries so far)",
+                            expected: "a few capabilities (QEMU validates fewer than ten)")
+                    }
                     try checkCapability(capability, at: nameAt)
-                    capabilities.append(capability)
-                    capabilitySet.insert(capability)
+                    capabilityCount += 1
+                    if capabilitySet.insert(capability).inserted { capabilities.append(capability) }
                 }
             case nil:
                 throw bad(subStart, "unknown configuration subsection \"\(sub)\"")
