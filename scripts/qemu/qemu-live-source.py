@@ -15,7 +15,8 @@ first (a refused one is reported as the error). (QEMU 7.2 refuses a second migra
 {"status": ..., "error": ..., "outputs": [...], "ram": {query-migrate "ram"}, "total-time": ms,
 "downtime": ms}.
 """
-import json, os, socket, subprocess, sys, tempfile, time
+import json, os, sys, time
+from qmp import QEMU
 
 
 def main():
@@ -24,75 +25,36 @@ def main():
     commands = sys.argv[4:split]
     qargs = sys.argv[split + 1:]
     fixed = int(os.environ['QEMU_LIVE_DOWNTIME_MS']) if os.environ.get('QEMU_LIVE_DOWNTIME_MS') else None
-    sock = os.path.join(tempfile.mkdtemp(), 'qmp.sock')
-    p = subprocess.Popen(['qemu-system-x86_64', '-display', 'none', '-nodefaults', '-S',
-                          '-qmp', f'unix:{sock},server=on,wait=off'] + qargs,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     result = {"status": None, "error": None, "outputs": [], "ram": None}
+    qemu = None
     try:
-        for _ in range(1200):
-            if os.path.exists(sock) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        # (The socket file appears when QEMU binds it, a moment before it listens.)
-        for attempt in range(50):
-            try:
-                s = socket.socket(socket.AF_UNIX); s.connect(sock)
-                break
-            except (ConnectionRefusedError, FileNotFoundError):
-                s.close()
-                if attempt == 49 or p.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        f = s.makefile('rw'); f.readline()
-
-        def cmd(c, **a):
-            f.write(json.dumps({'execute': c, 'arguments': a}) + '\n'); f.flush()
-            while True:
-                r = json.loads(f.readline())
-                if 'event' not in r:
-                    return r
-
-        def wait():
-            st = {}
-            for i in range(6000):
-                st = cmd('query-migrate')['return']
-                if st.get('status') in ('completed', 'failed', 'cancelled'):
-                    break
-                if i == 100 and fixed is None:
-                    cmd('migrate-set-parameters', **{'downtime-limit': 2000})
-                time.sleep(0.02)
-            return st
-
-        cmd('qmp_capabilities')
-        caps = [c for c in os.environ.get('QEMU_LIVE_CAPABILITIES', '').split(',') if c]
-        if caps:
-            r = cmd('migrate-set-capabilities', capabilities=[{'capability': c, 'state': True} for c in caps])
-            if 'error' in r:
-                raise RuntimeError(f"migrate-set-capabilities: {r['error'].get('desc')}")
-        cmd('migrate-set-parameters', **{'max-bandwidth': bw, 'downtime-limit': fixed or 1})
-        cmd('cont')
+        qemu = QEMU(['-S'] + qargs)
+        qemu.set_capabilities([c for c in os.environ.get('QEMU_LIVE_CAPABILITIES', '').split(',') if c])
+        qemu.cmd('migrate-set-parameters', **{'max-bandwidth': bw, 'downtime-limit': fixed or 1})
+        qemu.cmd('cont')
         time.sleep(secs)
-        r = cmd('migrate', uri=uri)
+        r = qemu.cmd('migrate', uri=uri)
         if 'error' in r:
             result["error"] = r['error'].get('desc')
         else:
-            st = wait()
+            def converge(i):  # a downtime it can meet, after the first 2 s
+                if i == 100 and fixed is None:
+                    qemu.cmd('migrate-set-parameters', **{'downtime-limit': 2000})
+
+            st = qemu.wait_migration(seconds=120, interval=0.02, on_poll=converge)
             result["status"], result["ram"] = st.get('status'), st.get('ram')
             result["total-time"], result["downtime"] = st.get('total-time'), st.get('downtime')
             result["error"] = st.get('error-desc')
             if st.get('status') == 'completed':
                 for command in commands:
-                    out = cmd('human-monitor-command', **{'command-line': command})
+                    out = qemu.cmd('human-monitor-command', **{'command-line': command})
                     result["outputs"].append(out.get('return', out.get('error')))
-        cmd('quit')
+        qemu.cmd('quit')
     except Exception as exc:  # report, never a stack trace
         result["error"] = result["error"] or f"{type(exc).__name__}: {exc}"
     finally:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        if qemu is not None:
+            qemu.close()
     print(json.dumps(result), flush=True)
     return 0 if result["status"] == "completed" else 1
 

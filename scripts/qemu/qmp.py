@@ -1,0 +1,138 @@
+"""A qemu-system-x86_64 run under control of its QMP monitor, for the scripts beside this one.
+
+    with QEMU(['-S', '-M', 'pc', '-m', '16']) as qemu:
+        qemu.cmd('cont')
+        info = qemu.wait_migration()
+
+`QEMU(args)` starts `qemu-system-x86_64 -display none -nodefaults -qmp unix:SOCKET` with `args`
+after those, connects to the monitor and leaves capabilities negotiation done. When QEMU exits
+before its monitor answers (it refused its options, say) it raises `QEMUExited`, whose message is
+QEMU's own stderr. Leaving the `with` block closes the monitor and waits up to 10 s for QEMU to
+exit (killing it after that); `stderr` then holds what QEMU printed there.
+"""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+BINARY = 'qemu-system-x86_64'
+
+
+class QEMUExited(Exception):
+    """QEMU exited before its monitor answered; the message is its exit status and stderr."""
+
+
+class QEMU:
+    def __init__(self, args, startup_seconds=60):
+        self.dir = tempfile.TemporaryDirectory()
+        path = os.path.join(self.dir.name, 'qmp.sock')
+        self.args = [BINARY, '-display', 'none', '-nodefaults',
+                     '-qmp', f'unix:{path},server=on,wait=off'] + list(args)
+        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.stderr = ''
+        self._socket = self._monitor = None
+        self._closed = False
+        try:
+            self._connect(path, startup_seconds)
+        except BaseException:
+            self.close()
+            raise
+
+    def _exited(self):
+        """Raises QEMUExited when the process has exited."""
+        if self.process.poll() is not None:
+            self.close()
+            raise QEMUExited(f'{BINARY} exited with status {self.process.returncode}: {self.stderr}')
+
+    def _connect(self, path, startup_seconds):
+        deadline = time.monotonic() + startup_seconds
+        # The socket file appears when QEMU binds it, a moment before it listens.
+        while True:
+            self._exited()
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(path)
+                break
+            except (ConnectionRefusedError, FileNotFoundError):
+                s.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self._socket, self._monitor = s, s.makefile('rw')
+        try:
+            self._monitor.readline()  # the greeting
+            self.cmd('qmp_capabilities')
+        except (OSError, ValueError):
+            # QEMU closed the monitor: it is exiting; say why when it has.
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+            self._exited()
+            raise
+
+    def cmd(self, command, **arguments):
+        """Runs one QMP command; returns its reply (a dict with "return" or "error"), skipping
+        the events QEMU sends meanwhile."""
+        self._monitor.write(json.dumps({'execute': command, 'arguments': arguments}) + '\n')
+        self._monitor.flush()
+        while True:
+            line = self._monitor.readline()
+            if not line:
+                raise ConnectionError(f'QMP closed by {BINARY} during {command}')
+            reply = json.loads(line)
+            if 'event' not in reply:
+                return reply
+
+    def set_capabilities(self, names):
+        """Turns these migration capabilities on; raises RuntimeError with QEMU's reason when it
+        refuses one."""
+        if names:
+            r = self.cmd('migrate-set-capabilities', capabilities=[{'capability': c, 'state': True} for c in names])
+            if 'error' in r:
+                raise RuntimeError(f"migrate-set-capabilities: {r['error'].get('desc')}")
+
+    def wait_migration(self, seconds=120, interval=0.05, on_poll=None, final=('completed', 'failed', 'cancelled')):
+        """Polls query-migrate until its status is one of `final` or `seconds` passed; returns
+        the last query-migrate result. `on_poll(i)`, when given, runs before poll i sleeps."""
+        info = {}
+        for i in range(max(1, int(seconds / interval))):
+            info = self.cmd('query-migrate').get('return', {})
+            if info.get('status') in final:
+                break
+            if on_poll:
+                on_poll(i)
+            time.sleep(interval)
+        return info
+
+    def close(self, timeout=10):
+        """Closes the monitor and waits for QEMU to exit (killing it after `timeout` s); sets
+        `stderr`. Returns the exit status."""
+        # Closed before waiting, while QEMU's end may be gone: a buffered write flushed at exit
+        # would print "Exception ignored ... BrokenPipeError".
+        for f in (self._monitor, self._socket):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+        self._monitor = self._socket = None
+        if not self._closed:
+            self._closed = True
+            try:
+                _, err = self.process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                _, err = self.process.communicate()
+            self.stderr = (err or b'').decode(errors='replace').strip()
+            self.dir.cleanup()
+        return self.process.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
