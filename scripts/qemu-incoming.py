@@ -14,8 +14,10 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "qemu"))
-from qmp import QEMU  # noqa: E402 (scripts/qemu/qmp.py)
+# scripts/qemu/qmp.py; beside this file where it was copied with it (as the tests do).
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.join(here, "qemu")]
+from qmp import QEMU  # noqa: E402
 
 
 def main():

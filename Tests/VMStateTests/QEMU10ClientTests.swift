@@ -34,11 +34,11 @@ enum QEMU10 {
     }
 
     /// A fresh directory holding scripts/qemu-incoming.py and scripts/qemu/qemu-live-source.py,
-    /// to be `/work` inside the chroot.
+    /// with the QMP client they import (scripts/qemu/qmp.py), to be `/work` inside the chroot.
     static func workDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-qemu10-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for script in ["scripts/qemu-incoming.py", "scripts/qemu/qemu-live-source.py"] {
+        for script in ["scripts/qemu-incoming.py", "scripts/qemu/qemu-live-source.py", "scripts/qemu/qmp.py"] {
             let source = URL(fileURLWithPath: TestPaths.packageRoot + "/" + script)
             try FileManager.default.copyItem(at: source, to: dir.appendingPathComponent(source.lastPathComponent))
         }

@@ -38,8 +38,9 @@ final class GBytesSource: InputSource {
 }
 
 /// A `GInputStream` read into one bounded window (256 KiB, larger only while one read needs
-/// more, grown by doubling as the bytes arrive). Holds a reference to the stream; never closes it. A read of 0 bytes is the end; a
-/// failed read is recorded on the file (its GError kept, -EIO set) and also ends the input.
+/// more, grown by doubling as the bytes arrive). Holds a reference to the stream; never closes
+/// it. A read of 0 bytes is the end; a failed read is recorded on the file (its GError kept,
+/// -EIO set) and also ends the input.
 ///
 /// When the stream reads a regular file (``DirectFile``), the window is 8 MiB and is filled
 /// with whole 4 KiB blocks read with `O_DIRECT`, past the page cache (the bytes up to the first
