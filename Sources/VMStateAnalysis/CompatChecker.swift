@@ -590,10 +590,11 @@ private struct CompatRun {
             guard let device = spaces["\(c.section) \(c.instanceID) \(c.field)"],
                 let d = device.firstDifference(saved: c)
             else { continue }
-            let instance = c.instanceID == 0 ? "" : " (instance \(c.instanceID))"
+            // (Named as the other findings of one instance name a section that has several.)
+            let section = c.instanceID == 0 ? c.section : "\(c.section) (instance \(c.instanceID))"
             add(
-                c.section, nil, c.field, .pciConfig,
-                "PCI configuration byte \(hex(d.offset)) (\(d.register))\(instance) is \(hex(Int(d.old))) in \(oldSide) and \(hex(Int(d.new))) in \(newSide); QEMU compares its bits \(hex(Int(d.mask))) and refuses it (\"Bad config data: i=\(hex(d.offset)) read: \(String(d.old, radix: 16)) device: \(String(d.new, radix: 16))\"): the devices were made with other options or another model"
+                section, nil, c.field, .pciConfig,
+                "PCI configuration byte \(hex(d.offset)) (\(d.register)) is \(hex(Int(d.old))) in \(oldSide) and \(hex(Int(d.new))) in \(newSide); QEMU compares its bits \(hex(Int(d.mask))) and refuses it (\"Bad config data: i=\(hex(d.offset)) read: \(String(d.old, radix: 16)) device: \(String(d.new, radix: 16))\"): the devices were made with other options or another model"
             )
         }
     }
