@@ -224,7 +224,7 @@ extension StreamAnalysis {
                 if case .ram(let ram) = $0.content { ram.pageCount > 0 && ram.mayRepeatPages } else { false }
             })
         {
-            _ = try Self.onTemporaryFile { () throws(StreamFileError) in
+            _ = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
                 try TemporaryRecordFile<MemoryPageRecord>(Self.memorySortFiles)
             }
         }
@@ -254,11 +254,6 @@ extension StreamAnalysis {
 
     /// What the temporary files of `--memory`'s sort hold, for their errors.
     private static let memorySortFiles = "RAM pages of --memory"
-
-    /// `body`, its temporary-file error given as the analysis's.
-    private static func onTemporaryFile<T>(_ body: () throws(StreamFileError) -> T) throws(StreamAnalysisError) -> T {
-        do throws(StreamFileError) { return try body() } catch { throw StreamAnalysisError(temporaryFile: error) }
-    }
 
     /// The "memory" object of one RAM section, with Python dict semantics: a page's key keeps
     /// the position of its first record, its value is that of its last record.
@@ -350,7 +345,7 @@ extension StreamAnalysis {
         let chunk = max(1, sortChunk)
         let fanIn = min(64, max(2, chunk))
         let what = Self.memorySortFiles
-        let byKey = try Self.onTemporaryFile { () throws(StreamFileError) in
+        let byKey = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
             try ExternalSort<MemoryPageRecord>(what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024) {
                 ($0.block, $0.address, $0.number) < ($1.block, $1.address, $1.number)
             }
@@ -360,14 +355,14 @@ extension StreamAnalysis {
         try forEachPage(progress: progress) { page, _ in
             guard failure == nil else { return }
             do throws(StreamAnalysisError) {
-                try Self.onTemporaryFile { () throws(StreamFileError) in
+                try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
                     try byKey.append(MemoryPageRecord(page, number: number))
                 }
             } catch { failure = error }
             number += 1
         }
         if let failure { throw failure }
-        let ordered = try Self.onTemporaryFile { () throws(StreamFileError) in
+        let ordered = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
             let byFirst = try ExternalSort<MemoryPageRecord>(
                 what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024
             ) { $0.number < $1.number }
@@ -385,7 +380,7 @@ extension StreamAnalysis {
             if let f = first { try byFirst.append(f) }
             return try byFirst.sorted()
         }
-        while let r = try Self.onTemporaryFile({ () throws(StreamFileError) in try ordered.next() }) {
+        while let r = try StreamAnalysisError.onTemporaryFile({ () throws(StreamFileError) in try ordered.next() }) {
             let page = r.page
             writer.key(key(page))
             try value(page.content, nil, &writer)

@@ -148,8 +148,9 @@ extension StreamAnalysis {
     /// over a page written with other bytes before (the stream may send a page twice:
     /// `RAMSection.mayRepeatPages`; QEMU's script then leaves the page's older contents), so
     /// that the file's other pages stay unwritten, sparse, reading as zeros. Blocks whose pages
-    /// the stream does not carry (x-ignore-shared) are all zeros. `announce` receives each block's name (as the stream
-    /// spells it) when its file has been created, in the stream's order. Memory stays bounded
+    /// the stream does not carry (x-ignore-shared) are all zeros. `announce` receives each
+    /// block's name (as the stream spells it) when its file has been created, in the stream's
+    /// order. Memory stays bounded
     /// (contiguous pages are written in runs of at most 1 MiB; one file is open at a time); the
     /// stream is read once more.
     ///

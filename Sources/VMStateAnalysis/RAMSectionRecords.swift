@@ -35,10 +35,8 @@ final class RAMSectionRecords {
         }
         self.ranges = ranges
         var next = ranges.mapValues { (next: $0.lowerBound, end: $0.upperBound) }
-        do throws(StreamFileError) {
-            file = try PageIndexFile("RAM page records of --memory")
-        } catch {
-            throw StreamAnalysisError(temporaryFile: error)
+        file = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
+            try PageIndexFile("RAM page records of --memory")
         }
         // Records whose slots follow each other are written together.
         let capacity = Self.bufferEntries
@@ -50,11 +48,11 @@ final class RAMSectionRecords {
         let file = self.file
         func flush() {
             guard pendingCount > 0, failure == nil else { return }
-            do throws(StreamFileError) {
-                try file.write(UnsafeBufferPointer(rebasing: pending[0..<pendingCount]), at: pendingStart)
-            } catch {
-                failure = StreamAnalysisError(temporaryFile: error)
-            }
+            do throws(StreamAnalysisError) {
+                try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
+                    try file.write(UnsafeBufferPointer(rebasing: pending[0..<pendingCount]), at: pendingStart)
+                }
+            } catch { failure = error }
             pendingCount = 0
         }
         var changed: RAMPageRecord?
@@ -96,14 +94,12 @@ final class RAMSectionRecords {
     /// order. Throws `StreamAnalysisError` when the temporary file cannot be read.
     func forEachPage(of id: UInt32, generation: Int, _ visit: (RAMPage) -> Void) throws(StreamAnalysisError) {
         guard let range = ranges[Key(id: id, generation: generation)] else { return }
-        do throws(StreamFileError) {
+        try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
             let cursor = try PageRunCursor(file, range, bufferEntries: Self.bufferEntries)
             while let e = cursor.current {
                 visit(RAMPage(block: Int32(bitPattern: e.block), address: e.address, content: e.state))
                 try cursor.advance()
             }
-        } catch {
-            throw StreamAnalysisError(temporaryFile: error)
         }
     }
 }

@@ -30,6 +30,11 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
         isInStream = false
     }
 
+    /// `body`, its temporary-file error given as the analysis's (``init(temporaryFile:)``).
+    static func onTemporaryFile<T>(_ body: () throws(StreamFileError) -> T) throws(StreamAnalysisError) -> T {
+        do throws(StreamFileError) { return try body() } catch { throw StreamAnalysisError(temporaryFile: error) }
+    }
+
     /// This error, its message followed by why its bytes may not be what they were when the
     /// file was opened (``StreamBytes/changeReason()``), when the file changed while it was read.
     package func noting(changeOf bytes: StreamBytes) -> StreamAnalysisError {
