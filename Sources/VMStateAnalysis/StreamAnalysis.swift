@@ -607,7 +607,10 @@ private struct SectionReader {
         // when reading stops at an error (what was read, for ``init(readingAsFarAsPossible:options:failure:)``).
         defer {
             for (id, r) in ram {
-                if let i = index[id] { analysis.sections[i].content = .ram(r) }
+                // (Unless a later section took the id over: its entry is that section's now.)
+                if let i = index[id], case .ram = analysis.sections[i].content {
+                    analysis.sections[i].content = .ram(r)
+                }
             }
         }
         // The section whose footer comes next, once the stream has shown it has footers.

@@ -597,7 +597,7 @@ private func compareRAM(
             }
             if try same(sa, sb) { continue }
             pageCount += 1
-            if let r = open, r.upperBound + UInt64(pageSize) == address {
+            if let r = open, address > r.upperBound, address - r.upperBound == UInt64(pageSize) {
                 open = r.lowerBound...address
             } else {
                 try close()
@@ -682,7 +682,7 @@ extension StreamDiff {
     private func rangeJSON(_ r: ClosedRange<UInt64>) -> JSONValue {
         .array([
             .string("0x" + analysisHex(r.lowerBound, width: 16)),
-            .string("0x" + analysisHex(r.upperBound + UInt64(pageSize) - 1, width: 16)),
+            .string("0x" + analysisHex(r.upperBound + (UInt64(pageSize) - 1), width: 16)),
         ])
     }
 
@@ -723,7 +723,7 @@ extension StreamDiff {
             if r.pageCount > 0 {
                 line += r.pageCount == 1 ? " 1 page differs" : " \(r.pageCount) pages differ"
                 let shown = r.pageRanges.prefix(max(0, maxRanges)).map {
-                    "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + UInt64(pageSize) - 1, width: 16))"
+                    "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + (UInt64(pageSize) - 1), width: 16))"
                 }
                 if shown.isEmpty {
                     line += r.rangeCount == 1 ? " in 1 range" : " in \(r.rangeCount) ranges"

@@ -26,6 +26,30 @@ import VMState
         }
     }
 
+    /// A device section that takes over the RAM section's id replaces its entry, as in QEMU's
+    /// script (sections keyed by id), and keeps its own state: the RAM section's state was once
+    /// written back over it at the end of the stream.
+    @Test func aDeviceSectionReusingTheRAMSectionID() throws {
+        let path = TestPaths.qemu10Fixtures + "/pc-bios/stream.bin"
+        let original = try StreamAnalysis(path: path, options: .init(recordPages: false))
+        let ram = try #require(original.sections.first { $0.name == "ram" })
+        let kbd = try #require(original.sections.first { $0.name == "ps2kbd" })
+        var data = try TestPaths.readBytes(path)
+        // The FULL section's header (type byte, then its be32 section id) and its footer (0x7e,
+        // then the id again).
+        #expect(data[kbd.offset] == 4)
+        #expect(data[kbd.endOffset] == 0x7e)
+        for start in [kbd.offset + 1, kbd.endOffset + 1] {
+            for i in 0..<4 { data[start + i] = UInt8(truncatingIfNeeded: ram.sectionID >> (24 - 8 * UInt32(i))) }
+        }
+        let mutated = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
+        let entry = try #require(mutated.sections.first { $0.sectionID == ram.sectionID })
+        #expect(entry.name == "ps2kbd")
+        #expect(entry.content == kbd.content)
+        #expect(!mutated.sections.contains { $0.name == "ram" })
+        #expect(mutated.sections.count == original.sections.count - 1)
+    }
+
     @Test(arguments: qemu10Streams)
     func qemu10StreamMatchesScript(_ name: String) throws {
         try check(TestPaths.qemu10Fixtures + "/" + name, expected: "analyze.json")

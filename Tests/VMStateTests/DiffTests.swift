@@ -249,6 +249,44 @@ import VMStateAnalysis
             ])
         #expect(diff.text().contains("ram: pc.bios: 1 page differs: 0x\(hex(page.address, digits: 16))-"))
     }
+
+    /// A page at the last page address of the 64-bit space: its range ends at 0xffff...ffff
+    /// (the range's end once overflowed, a trap).
+    @Test func aPageAtTheTopOfTheAddressSpace() throws {
+        let a = try Self.read(Self.bios)
+        guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content,
+            let page = r.pages.last(where: {
+                if case .data = $0.content { return r.pageBlockNames[Int($0.block)] == "pc.ram" } else { return false }
+            }),
+            case .data(let offset) = page.content
+        else {
+            Issue.record("no pc.ram data page")
+            return
+        }
+        var data = try TestPaths.readBytes(Self.bios)
+        // The record's be64 (address | flags) ends where its page bytes start; CONTINUE (0x20):
+        // the last pc.ram page names no block.
+        #expect(data[offset - 1] == 0x28)
+        for i in 0..<6 { data[offset - 8 + i] = 0xff }
+        data[offset - 2] = 0xf0  // (the low 12 bits are the flags)
+        let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
+        let diff = try StreamDiff(a, b)
+        let top: UInt64 = 0xffff_ffff_ffff_f000
+        let length = r.blocks.first(where: { $0.name == "pc.ram" })?.length
+        #expect(
+            diff.ram == [
+                RAMBlockDifference(
+                    block: "pc.ram", lengthA: length, lengthB: length,
+                    pageRanges: [page.address...page.address, top...top], pageCount: 2)
+            ])
+        #expect(
+            diff.text().contains(
+                "ram: pc.ram: 2 pages differ: 0x\(hex(page.address, digits: 16))-0x\(hex(page.address + 0xfff, digits: 16)), "
+                    + "0xfffffffffffff000-0xffffffffffffffff"))
+        var json = JSONTextWriter()
+        try diff.writeJSON(to: &json)
+        #expect(json.text.contains("\"0xfffffffffffff000\",\n                    \"0xffffffffffffffff\"\n"))
+    }
 }
 
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))

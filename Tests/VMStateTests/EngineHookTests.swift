@@ -120,6 +120,26 @@ import Testing
         #expect(cLoad(eng_vmsd_hooks(), &c, version: 3, stream).ret == -6)
     }
 
+    /// A nested load's positive result fails the field when the file has a negative error, as
+    /// QEMU's `if (ret >= 0) ret = qemu_file_get_error(f)`: here the input ends inside the
+    /// subsection's version (-EIO), and the subsection's pre_load then returns 4.
+    @Test func aPositiveNestedResultOverAFileErrorFails() throws {
+        var d = EngPositive()
+        let input: [UInt8] = [1, 5, 22] + Array("eng-positive-inner/sub".utf8) + [0, 0, 0]
+        let r = cLoad(eng_vmsd_positive(), &d, version: 1, input)
+        #expect(r.ret == Errno.eio)
+        #expect(r.fileError == Errno.eio)
+        #expect(d.in.a == 1)
+        // With the whole input the positive result lets the load go on (the subsection's
+        // pre_load result ends the subsection before `b`, whose byte is left).
+        var ok = EngPositive()
+        let whole = cLoad(eng_vmsd_positive(), &ok, version: 1, input + [1, 2])
+        #expect(whole.ret == 0)
+        #expect(whole.fileError == 0)
+        #expect(whole.remaining == 1)
+        #expect(ok.in.a == 1 && ok.in.b == 0)
+    }
+
     @Test func postLoadResultIsTheResult() throws {
         var h = EngHooks()
         h.post_load_ret = -11

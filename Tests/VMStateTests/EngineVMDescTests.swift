@@ -73,6 +73,21 @@ import Testing
         #expect(try save(eng_vmsd_desc(), &d) == expectedBytes)
     }
 
+    /// A 0-element array writes nothing to the vmdesc, not even a separator, wherever it sits
+    /// among fields described one by one (QEMU 7.2's vmstate.c; it once left `[, `, `, , ` and
+    /// `, ]`, which no JSON reader takes).
+    @Test func zeroElementArraysLeaveNoSeparator() throws {
+        var d = descDevice(nil, nil)
+        let (bytes, json) = try vmdescJSON(eng_vmsd_desc_empty(), &d)
+        #expect(bytes == [0, 0, 0, 6, 0, 0, 0, 7, 1])
+        let expected =
+            #"{"vmsd_name": "eng-desc-empty", "version": 1, "fields": ["#
+            + #"{"name": "idx", "index": 0, "type": "uint32", "size": 4}, "#
+            + #"{"name": "idx", "index": 1, "type": "uint32", "size": 4}, "#
+            + #"{"name": "dup", "type": "uint8", "size": 1}]}"#
+        #expect(json == expected)
+    }
+
     @Test func nullFirstEntryOfACompressedPointerArray() throws {
         let p = cArray([EngInner(a: 20, b: 21)])
         defer { p.deallocate() }

@@ -375,6 +375,30 @@ struct QEMU10APITests {
         #expect(sevenNew.fileError == 0)
     }
 
+    @Test("a subsection's positive result: 10.0 records it on the file and the load goes on")
+    func positiveSubsectionResult() {
+        // in[0] = 1 + "posin/s" v1 b=2, in[1] = 3 + "posin/s" v1 b=4, x = 7, one byte more
+        let sub = "05" + "07" + "706f73696e2f73" + "00000001"
+        let input = "01" + sub + "02" + "03" + sub + "04" + "07" + "1f"
+        func summary() -> String {
+            let s = fx10_positive_summary()!
+            defer { g_free(s) }
+            return String(cString: s)
+        }
+        // QEMU 10.0 (checked against its migration/vmstate.c): 0, file error 5, all loaded.
+        let ten = fx10Load(FX10_POSITIVE_SUB, hex: input)
+        #expect(ten.ret == 0)
+        #expect(ten.fileError == 5)
+        #expect(ten.remaining == 1)
+        #expect(summary() == "in0=1/2 in1=3/4 x=7")
+        // QEMU 7.2 records nothing and goes on the same way.
+        let seven = fx10Load(FX10_POSITIVE_SUB, hex: input, api72: true)
+        #expect(seven.ret == 0)
+        #expect(seven.fileError == 0)
+        #expect(seven.remaining == 1)
+        #expect(summary() == "in0=1/2 in1=3/4 x=7")
+    }
+
     @Test("a version above version_id: -EINVAL, nothing read, no file error (both APIs)")
     func versionTooNew() {
         for api72 in [false, true] {

@@ -435,7 +435,7 @@ struct Engine {
                     actual: "\(max(0, file.count - elementStart)) left", errno: file.shortReadErrno)
             }
             // QEMU checks the file's error after each element: one recorded before fails here.
-            if file.errorCode != 0 { throw fileError().under(n > 1 ? "\(field.name)[0]" : field.name) }
+            if file.errorCode < 0 { throw fileError().under(n > 1 ? "\(field.name)[0]" : field.name) }
             return
         }
 
@@ -461,15 +461,25 @@ struct Engine {
                 }
                 // QEMU's vmstate_load_state checks the file's error after each element: a look
                 // past the end for a nested struct's subsections, or an error recorded before.
-                if file.errorCode != 0 { throw fileError() }
+                if file.errorCode < 0 { throw fileError() }
             } catch {
-                // QEMU's vmstate_load_state: a positive result is not a failure (the load goes
-                // on); a negative one becomes the file's error.
-                if error.errno > 0 { continue }
-                file.setError(error.errno)
-                throw error.under(n > 1 ? "\(field.name)[\(i)]" : field.name)
+                try elementFailed(error, under: n > 1 ? "\(field.name)[\(i)]" : field.name)
             }
         }
+    }
+
+    /// QEMU's vmstate_load_state after an element's `get` or nested load gave `error.errno`:
+    /// a positive result is not a failure, and the load goes on, unless the file has a negative
+    /// error (`if (ret >= 0) ret = qemu_file_get_error(f)`), which then fails the element; a
+    /// failure becomes the file's error and is thrown under `label`.
+    func elementFailed(_ error: VMStateError, under label: @autoclosure () -> String) throws(VMStateError) {
+        var failure = error
+        if error.errno > 0 {
+            guard file.errorCode < 0 else { return }
+            failure = fileError()
+        }
+        file.setError(failure.errno)
+        throw failure.under(label())
     }
 
     func loadElement(_ field: FieldPlan, _ element: UnsafeMutableRawPointer, size: Int) throws(VMStateError) {

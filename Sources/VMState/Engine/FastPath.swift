@@ -215,11 +215,9 @@ extension Engine {
                 for i in 0..<step.count {
                     do throws(VMStateError) {
                         try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
-                        if file.errorCode != 0 { throw fileError() }  // as loadPresentField (QEMU's check)
+                        if file.errorCode < 0 { throw fileError() }  // as loadPresentField (QEMU's check)
                     } catch {
-                        if error.errno > 0 { continue }  // as loadPresentField
-                        file.setError(error.errno)  // as loadField: a failed element sets the file error
-                        throw error.under(elementLabel(plan, step, i))
+                        try elementFailed(error, under: elementLabel(plan, step, i))  // as loadPresentField
                     }
                 }
             case .field:
@@ -273,9 +271,9 @@ extension Engine {
                 for i in 0..<step.count {
                     do throws(VMStateError) {
                         try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
+                        if file.errorCode < 0 { throw fileError() }  // as loadPresentField (QEMU's check)
                     } catch {
-                        file.setError(error.errno)  // as loadField: a failed element sets the file error
-                        throw error.under(elementLabel(plan, step, i))
+                        try elementFailed(error, under: elementLabel(plan, step, i))  // as loadPresentField
                     }
                 }
             case .field:

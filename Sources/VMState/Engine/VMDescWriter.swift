@@ -209,10 +209,13 @@ extension VMDescWriter {
     /// description's keys go).
     var takesCompiledText: Bool { !pretty && containers.last == false }
 
-    /// Appends complete members or elements (several, comma-separated, in `text`), with the
-    /// separator before them that the next member needs.
+    /// Appends complete members or elements (several, comma-separated, in `text`; none when it is
+    /// empty), with the separator before them that the next member needs.
     @inline(__always)
     func appendItems(_ text: UnsafeBufferPointer<UInt8>) {
+        // No items (fields that describe nothing: a 0-element array) leave no separator, as
+        // QEMU writes nothing for them.
+        guard !text.isEmpty else { return }
         if needComma { appendSeparator() }
         needComma = true
         buffer.append(text)

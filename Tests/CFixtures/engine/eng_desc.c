@@ -113,3 +113,20 @@ static const VMStateDescription eng_desc_vmsd = {
         (const VMStateDescription *[]){&eng_desc_sub_vmsd, &eng_desc_none_vmsd, NULL},
 };
 const VMStateDescription *eng_vmsd_desc(void) { return &eng_desc_vmsd; }
+
+/* Sub-arrays of 0 elements first, between and last among fields described one by one (a test,
+ * an array with "index"): QEMU 7.2 writes nothing for them, not even a separator. */
+static const VMStateDescription eng_desc_empty_vmsd = {
+    .name = "eng-desc-empty",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT16_SUB_ARRAY(arr, EngDesc, 0, 0),
+        VMSTATE_ARRAY_TEST(idx, EngDesc, 2, eng_always, vmstate_info_uint32, uint32_t),
+        VMSTATE_UINT16_SUB_ARRAY(arr, EngDesc, 1, 0),
+        VMSTATE_UINT8_TEST(dup, EngDesc, eng_always),
+        VMSTATE_UINT16_SUB_ARRAY(arr, EngDesc, 2, 0),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_desc_empty(void) { return &eng_desc_empty_vmsd; }

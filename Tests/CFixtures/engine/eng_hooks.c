@@ -326,3 +326,43 @@ static const VMStateDescription eng_hooks_parent_vmsd = {
     },
 };
 const VMStateDescription *eng_vmsd_hooks_parent(void) { return &eng_hooks_parent_vmsd; }
+
+/* A nested description whose subsection's pre_load returns 4 (a positive result, not a failure
+ * in QEMU), loaded from input that ends inside the subsection's version. */
+static int eng_positive_sub_pre_load(void *opaque) {
+    (void)opaque;
+    return 4;
+}
+
+static const VMStateDescription eng_positive_sub_vmsd = {
+    .name = "eng-positive-inner/sub",
+    .version_id = 1,
+    .minimum_version_id = 0,
+    .pre_load = eng_positive_sub_pre_load,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(b, EngInner8),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_positive_inner_vmsd = {
+    .name = "eng-positive-inner",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(a, EngInner8),
+        VMSTATE_END_OF_LIST(),
+    },
+    .subsections = (const VMStateDescription *[]){&eng_positive_sub_vmsd, NULL},
+};
+
+static const VMStateDescription eng_positive_vmsd = {
+    .name = "eng-positive",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_STRUCT(in, EngPositive, 0, eng_positive_inner_vmsd, EngInner8),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_positive(void) { return &eng_positive_vmsd; }

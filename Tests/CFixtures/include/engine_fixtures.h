@@ -340,6 +340,17 @@ typedef struct EngHooks {
 const VMStateDescription *eng_vmsd_hooks(void);
 const char *eng_hooks_log(const EngHooks *h);
 
+/* eng_vmsd_positive: field "in" (eng-positive-inner: a, then subsection "eng-positive-inner/sub": b,
+ * whose pre_load returns 4). */
+typedef struct EngInner8 {
+    uint8_t a;
+    uint8_t b;
+} EngInner8;
+typedef struct EngPositive {
+    EngInner8 in;
+} EngPositive;
+const VMStateDescription *eng_vmsd_positive(void);
+
 /* Custom infos written in C with qemu_get_* / qemu_put_*:
  *   eng_info_be24: 3 bytes big-endian of a uint32 (put fails with -ERANGE above 0xffffff);
  *   eng_info_wrapped: be16 0xCAFE, then the element as "eng-inner" through
@@ -426,5 +437,6 @@ typedef struct EngDesc {
     uint8_t sub;
 } EngDesc;
 const VMStateDescription *eng_vmsd_desc(void);
+const VMStateDescription *eng_vmsd_desc_empty(void);
 
 #endif

@@ -29,7 +29,11 @@ typedef enum {
     FX10_SUBSECTION_FAILS,  /* "top": a needed subsection whose pre_save returns -7 */
     FX10_ELEMSUB,           /* "elemsub": uint32 v + always-needed subsection "elemsub/s" */
     FX10_TMP_FAILS,         /* "top": a VMSTATE_WITH_TMP whose description's pre_save returns -7 */
+    FX10_POSITIVE_SUB,      /* "pos": uint8 in[2] of "posin" (uint8 a + subsection "posin/s": uint8 b,
+                               whose post_load returns 5), then uint8 x */
 } Fx10Case;
+/* The state FX10_POSITIVE_SUB loads into: "in0=A/B in1=A/B x=X" (g_free it). */
+char *fx10_positive_summary(void);
 
 /* The device's state back to its fixed values (pointer arrays: P N N P and N P N). */
 void fx10_device_reset(void);

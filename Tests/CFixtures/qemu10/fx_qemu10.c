@@ -373,6 +373,51 @@ static const VMStateDescription vmstate_fx10_top_tmp = {
 static Fx10Top fx10_top;
 static Fx10Elem fx10_elemsub_state;
 
+/* A subsection's positive result (post_load 5): QEMU 10.0 records it on the file and goes on. */
+typedef struct Fx10PosIn {
+    uint8_t a;
+    uint8_t b;
+} Fx10PosIn;
+typedef struct Fx10PosTop {
+    Fx10PosIn in[2];
+    uint8_t x;
+} Fx10PosTop;
+static Fx10PosTop fx10_pos;
+
+static int fx10_pos_post_load(void *opaque, int version_id) {
+    (void)opaque, (void)version_id;
+    return 5;
+}
+
+static const VMStateDescription vmstate_fx10_posin_s = {
+    .name = "posin/s",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = fx10_pos_post_load,
+    .fields = (const VMStateField[]){VMSTATE_UINT8(b, Fx10PosIn), VMSTATE_END_OF_LIST()},
+};
+
+static const VMStateDescription vmstate_fx10_posin = {
+    .name = "posin",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){VMSTATE_UINT8(a, Fx10PosIn), VMSTATE_END_OF_LIST()},
+    .subsections = (const VMStateDescription *const[]){&vmstate_fx10_posin_s, NULL},
+};
+
+static const VMStateDescription vmstate_fx10_pos = {
+    .name = "pos",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){VMSTATE_STRUCT_ARRAY(in, Fx10PosTop, 2, 0, vmstate_fx10_posin, Fx10PosIn),
+                                     VMSTATE_UINT8(x, Fx10PosTop), VMSTATE_END_OF_LIST()},
+};
+
+char *fx10_positive_summary(void) {
+    return g_strdup_printf("in0=%d/%d in1=%d/%d x=%d", fx10_pos.in[0].a, fx10_pos.in[0].b, fx10_pos.in[1].a,
+                           fx10_pos.in[1].b, fx10_pos.x);
+}
+
 static const VMStateDescription *fx10_case_vmsd(Fx10Case which, void **opaque) {
     *opaque = &fx10_top;
     switch (which) {
@@ -399,6 +444,10 @@ static const VMStateDescription *fx10_case_vmsd(Fx10Case which, void **opaque) {
     case FX10_ELEMSUB:
         *opaque = &fx10_elemsub_state;
         return &vmstate_fx10_elemsub;
+    case FX10_POSITIVE_SUB:
+        memset(&fx10_pos, 0, sizeof fx10_pos);
+        *opaque = &fx10_pos;
+        return &vmstate_fx10_pos;
     }
     return NULL;
 }
