@@ -46,9 +46,9 @@ struct ParsedVMDescField: Sendable {
     let count: Int
 }
 
-/// Reader chosen for a vmdesc type name (QEMU 10.0 analyze-migration.py's table: 7.2's plus
-/// `nullptr` and `capability`).
-func parsedVMDescReaderKind(forType type: String?) -> ParsedVMDescField.Reader? {
+/// Reader chosen for a vmdesc type name by the table of the analyze-migration.py of `rules`
+/// (QEMU 10.0's: 7.2's plus `nullptr` and `capability`, ``StreamRules/laterFieldTypes``).
+func parsedVMDescReaderKind(forType type: String?, rules: StreamRules) -> ParsedVMDescField.Reader? {
     switch type {
     case "bool":
         return .bool
@@ -57,9 +57,9 @@ func parsedVMDescReaderKind(forType type: String?) -> ParsedVMDescField.Reader? 
         return .signed
     case "uint8", "uint16", "uint32", "uint64", "uint32 equal":
         return .unsigned
-    case "nullptr":
+    case "nullptr" where rules.laterFieldTypes.contains("nullptr"):
         return .nullPointer
-    case "capability":
+    case "capability" where rules.laterFieldTypes.contains("capability"):
         return .capability
     case "struct":
         return nil  // needs the nested description
@@ -162,7 +162,7 @@ final class ParsedVMDescCatalog {
                 guard let so = sv.objectValue else { throw invalid(fpathNamed(), "\"struct\" must be an object") }
                 reader = .structure(try compile(so, path: fpathNamed() + ".struct"))
             } else {
-                reader = parsedVMDescReaderKind(forType: type) ?? .generic
+                reader = parsedVMDescReaderKind(forType: type, rules: rules) ?? .generic
                 guard let sv = fo["size"] else { throw invalid(fpathNamed(), "no \"size\"") }
                 guard let s = sv.intValue else {
                     throw invalid(fpathNamed(), "\"size\" must be an integer, found \(sv.formatted(.pythonCompact))")

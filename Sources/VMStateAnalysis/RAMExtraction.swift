@@ -69,6 +69,7 @@ extension StreamAnalysis {
             for block in ram.blocks {
                 if let i = position[block.name] {
                     blocks[i].length = block.length
+                    blocks[i].offset = block.offset
                 } else {
                     position[block.name] = blocks.count
                     blocks.append(block)
@@ -84,23 +85,24 @@ extension StreamAnalysis {
     /// - Throws: ``RAMExtractionError`` for a block name that is unsafe as a path, two blocks
     ///   with one path, a block whose path is `desc.json` or `state.json` (where `vmstate
     ///   analyze --extract` puts the descriptions), or one whose path is a directory of
-    ///   another's.
+    ///   another's; its message starts with the byte offset of the block's announcement.
     public func ramExtractionPaths() throws(RAMExtractionError) -> [String] {
         let blocks = announcedRAMBlocks
+        func refused(_ block: RAMBlock, _ reason: String) -> RAMExtractionError {
+            RAMExtractionError(
+                "at byte offset \(block.offset) (0x\(String(block.offset, radix: 16))): RAM block \"\(escapingControlCharacters(block.name))\" cannot be extracted: \(reason)"
+            )
+        }
         var paths: [String] = []
         var taken: [String: String] = ["desc.json": "the description file", "state.json": "the state file"]
         for block in blocks {
-            let shown = escapingControlCharacters(block.name)
             guard let path = Self.extractionPath(forRAMBlock: block.name) else {
-                throw RAMExtractionError(
-                    "RAM block \"\(shown)\" cannot be extracted: its name is not a safe relative file name")
+                throw refused(block, "its name is not a safe relative file name")
             }
             if let other = taken[path] {
-                throw RAMExtractionError(
-                    "RAM block \"\(shown)\" cannot be extracted: its file \(escapingControlCharacters(path)) is also \(other)"
-                )
+                throw refused(block, "its file \(escapingControlCharacters(path)) is also \(other)")
             }
-            taken[path] = "that of RAM block \"\(shown)\""
+            taken[path] = "that of RAM block \"\(escapingControlCharacters(block.name))\""
             paths.append(path)
         }
         for (i, path) in paths.enumerated() {
@@ -108,9 +110,7 @@ extension StreamAnalysis {
             for component in path.split(separator: "/").dropLast() {
                 prefix += prefix.isEmpty ? String(component) : "/" + component
                 if taken[prefix] != nil {
-                    throw RAMExtractionError(
-                        "RAM block \"\(escapingControlCharacters(blocks[i].name))\" cannot be extracted: \(escapingControlCharacters(prefix)) would be a directory and a file"
-                    )
+                    throw refused(blocks[i], "\(escapingControlCharacters(prefix)) would be a directory and a file")
                 }
             }
         }
@@ -123,15 +123,17 @@ extension StreamAnalysis {
     /// `-f` prints it, without the RAM pages), each JSON without a final newline. `announce`
     /// receives "desc.json", each block's name and "state.json" as each is written.
     ///
-    /// - Throws: as ``extractRAM(into:progress:announce:)``; a refused block name before anything
-    ///   is written.
+    /// - Throws: as ``extractRAM(into:progress:announce:)``; a refused block name or page before
+    ///   anything is written.
     public func extract(
         into directory: String, progress: ((Int) -> Void)? = nil, announce: (String) -> Void = { _ in }
     ) throws {
-        _ = try ramExtractionPaths()
+        let plan = try RAMExtractionPlan(self)
+        try plan.check(progress: progress.map { p in { p($0 / 2) } })
         try writeWholeFile(directory, "desc.json", Array(descriptionJSON.formatted(.python).utf8))
         announce("desc.json")
-        try extractRAM(into: directory, progress: progress, announce: announce)
+        try plan.write(
+            into: directory, progress: progress.map { p in { p(bytes.count / 2 + $0 / 2) } }, announce: announce)
         var state: [UInt8] = []
         var writer = JSONTextWriter(format: .python) { state.append(contentsOf: $0) }
         try writeState(to: &writer, memory: false)
@@ -148,23 +150,111 @@ extension StreamAnalysis {
     /// over a page written with other bytes before (the stream may send a page twice:
     /// `RAMSection.mayRepeatPages`; QEMU's script then leaves the page's older contents), so
     /// that the file's other pages stay unwritten, sparse, reading as zeros. Blocks whose pages
-    /// the stream does not carry (x-ignore-shared) are all zeros. `announce` receives each
-    /// block's name (as the stream spells it) when its file has been created, in the stream's
-    /// order. Memory stays bounded
-    /// (contiguous pages are written in runs of at most 1 MiB; one file is open at a time); the
-    /// stream is read once more.
+    /// the stream does not carry (x-ignore-shared) are all zeros. The pages of a RAM section
+    /// that a later section of its id replaced (a RAM START record again: QEMU never writes
+    /// one) are not written, as `--memory` does not print them and QEMU's script truncates its
+    /// files when the blocks are announced again. `announce` receives each block's name (as
+    /// the stream spells it) when its file has been created, in the stream's order. Memory
+    /// stays bounded (contiguous pages are written in runs of at most 1 MiB; one file is open
+    /// at a time); the stream is read twice more: once to check every page, once to write.
     ///
-    /// - Throws: ``RAMExtractionError`` before any file is written when ``ramExtractionPaths()``
-    ///   refuses a block, and for a directory or file that cannot be created or written (GLib's
-    ///   message). `StreamAnalysisError` (with the record's offset) for a page that names a
-    ///   block the stream did not announce or lies past its block's length, both of which
-    ///   QEMU's destination refuses, and when the stream no longer reads as it did.
+    /// - Throws: before any file is written, ``RAMExtractionError`` when
+    ///   ``ramExtractionPaths()`` refuses a block, and `StreamAnalysisError` (with the record's
+    ///   offset) for a page that names a block the stream did not announce or lies past its
+    ///   block's length (both of which QEMU's destination refuses). While writing,
+    ///   ``RAMExtractionError`` for a directory or file that cannot be created or written
+    ///   (GLib's message), and `StreamAnalysisError` when the stream no longer reads as it did.
     public func extractRAM(
         into directory: String, progress: ((Int) -> Void)? = nil, announce: (String) -> Void = { _ in }
     ) throws {
-        let blocks = announcedRAMBlocks
-        let paths = try ramExtractionPaths()
+        let plan = try RAMExtractionPlan(self)
+        try plan.check(progress: progress.map { p in { p($0 / 2) } })
+        try plan.write(
+            into: directory, progress: progress.map { p in { p(bytes.count / 2 + $0 / 2) } }, announce: announce)
+    }
+}
 
+/// What `analyze -x` writes: the announced blocks, their files, and which page records go
+/// where (``StreamAnalysis/extractRAM(into:progress:announce:)``).
+private struct RAMExtractionPlan {
+    let analysis: StreamAnalysis
+    let blocks: [RAMBlock]
+    let paths: [String]
+    let lengths: [String: UInt64]
+    /// The page block names of each RAM section still in the analysis; page records name
+    /// their block by index into their own section's list.
+    let names: [SectionKey: [String]]
+    let mayRepeat: Bool
+    let pageSize: Int
+
+    struct SectionKey: Hashable {
+        var id: UInt32
+        var generation: Int
+    }
+
+    /// - Throws: ``RAMExtractionError`` when ``StreamAnalysis/ramExtractionPaths()`` refuses a block.
+    init(_ analysis: StreamAnalysis) throws(RAMExtractionError) {
+        self.analysis = analysis
+        blocks = analysis.announcedRAMBlocks
+        paths = try analysis.ramExtractionPaths()
+        lengths = Dictionary(blocks.map { ($0.name, $0.length) }, uniquingKeysWith: { $1 })
+        var names: [SectionKey: [String]] = [:]
+        var mayRepeat = false
+        for section in analysis.sections {
+            guard case .ram(let ram) = section.content else { continue }
+            names[SectionKey(id: section.sectionID, generation: ram.generation)] = ram.pageBlockNames
+            mayRepeat = mayRepeat || ram.mayRepeatPages
+        }
+        self.names = names
+        self.mayRepeat = mayRepeat
+        pageSize = analysis.pageSize
+    }
+
+    /// The block that `record` is written into, nil for a page of a RAM section that a later
+    /// section of its id replaced (not written).
+    ///
+    /// - Throws: `StreamAnalysisError` at the record for a page of a block the stream did not
+    ///   announce or past its block's length.
+    func target(_ record: RAMPageRecord) throws(StreamAnalysisError) -> String? {
+        guard let pageBlockNames = names[SectionKey(id: record.sectionID, generation: record.generation)] else {
+            return nil
+        }
+        let page = record.page
+        let name = pageBlockNames[Int(page.block)]
+        func refused(_ message: String) -> StreamAnalysisError {
+            StreamAnalysisError(
+                offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
+                message: "the RAM page at 0x\(analysisHex(page.address, width: 16)) \(message)")
+        }
+        guard let length = lengths[name] else {
+            // QEMU's destination refuses such a page ("Unknown ramblock"); its script's -x
+            // fails on it too unless the page is a zero page (which it never writes). Plain
+            // analysis and --memory print it.
+            let announced = abbreviatedList(blocks.map { "\"\(escapingControlCharacters($0.name))\"" }, first: 8)
+            throw refused(
+                "names RAM block \"\(escapingControlCharacters(name))\", which the stream did not announce (announced: \(announced))"
+            )
+        }
+        guard page.address <= length, length - page.address >= UInt64(pageSize) else {
+            throw refused(
+                "lies past the length 0x\(analysisHex(length, width: 16)) of RAM block \"\(escapingControlCharacters(name))\""
+            )
+        }
+        return name
+    }
+
+    /// Reads every page record, refusing the first one ``target(_:)`` refuses.
+    func check(progress: ((Int) -> Void)?) throws(StreamAnalysisError) {
+        var failure: StreamAnalysisError?
+        try analysis.scanPages(progress: progress) { record, _ in
+            guard failure == nil else { return }
+            do throws(StreamAnalysisError) { _ = try target(record) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Creates the block files in `directory` and writes the pages (after ``check(progress:)``).
+    func write(into directory: String, progress: ((Int) -> Void)?, announce: (String) -> Void) throws {
         try makeDirectory(directory)
         var files: [String: RAMBlockFile] = [:]
         for (block, path) in zip(blocks, paths) {
@@ -173,20 +263,8 @@ extension StreamAnalysis {
             files[block.name] = file
             announce(block.name)
         }
-
-        // Page records name their block by index into their own section's list.
-        struct SectionKey: Hashable {
-            var id: UInt32
-            var generation: Int
-        }
-        var names: [SectionKey: [String]] = [:]
-        var mayRepeat = false
-        for section in sections {
-            guard case .ram(let ram) = section.content else { continue }
-            names[SectionKey(id: section.sectionID, generation: ram.generation)] = ram.pageBlockNames
-            mayRepeat = mayRepeat || ram.mayRepeatPages
-        }
         let pageSize = self.pageSize
+        let bytes = analysis.bytes
         let run = PageRun(limit: max(1 << 20, pageSize))
         // When a page may come twice, each file remembers the pages it has written with other
         // than zeros: a zero page writes its zeros only over such a page (else it stays sparse).
@@ -194,32 +272,11 @@ extension StreamAnalysis {
             for file in files.values { file.written = NonZeroPages(length: file.length, pageSize: pageSize) }
         }
         var failure: (any Error)?
-        try scanPages(progress: progress) { record, data in
+        try analysis.scanPages(progress: progress) { record, data in
             guard failure == nil else { return }
             do {
+                guard let name = try target(record), let file = files[name] else { return }
                 let page = record.page
-                guard
-                    let name = names[SectionKey(id: record.sectionID, generation: record.generation)]?[Int(page.block)],
-                    let file = files[name]
-                else {
-                    // QEMU's destination refuses such a page ("Unknown ramblock"); its script's
-                    // -x fails on it too (a KeyError). Plain analysis and --memory print it.
-                    let named = names[SectionKey(id: record.sectionID, generation: record.generation)]?[Int(page.block)]
-                    let announced = abbreviatedList(
-                        blocks.map { "\"\(escapingControlCharacters($0.name))\"" }, first: 8)
-                    throw StreamAnalysisError(
-                        offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
-                        message:
-                            "the RAM page at 0x\(analysisHex(page.address, width: 16)) names RAM block \"\(escapingControlCharacters(named ?? "?"))\", which the stream did not announce (announced: \(announced))"
-                    )
-                }
-                guard page.address <= file.length, file.length - page.address >= UInt64(pageSize) else {
-                    throw StreamAnalysisError(
-                        offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
-                        message:
-                            "the RAM page at 0x\(analysisHex(page.address, width: 16)) lies past the length 0x\(analysisHex(file.length, width: 16)) of RAM block \"\(escapingControlCharacters(name))\""
-                    )
-                }
                 let index = Int(page.address / UInt64(pageSize))
                 if case .fill(0) = page.content, !(mayRepeat && (file.written?.contains(index) ?? true)) {
                     // The file's unwritten pages read as zeros: left sparse.
@@ -240,7 +297,7 @@ extension StreamAnalysis {
                         guard copy.count == pageSize else {
                             throw RAMExtractionError(
                                 bytes.mapFailure(
-                                    "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) is cut short by the end of the stream"
+                                    "RAM block \"\(escapingControlCharacters(name))\": the page at 0x\(analysisHex(page.address, width: 16)) could not be read"
                                 ))
                         }
                         try run.append(file, page.address, pageSize) { out in

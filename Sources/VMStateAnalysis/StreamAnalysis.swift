@@ -813,7 +813,7 @@ private struct SectionReader {
         if let marker = vmdescMarkerOffset {
             guard marker == next else {
                 throw error(
-                    "the end-of-stream byte (0x00) at offset \(eofOffset) is not followed by the vmdesc, which starts at offset \(marker): the \(marker - next) bytes between them belong to sections that were not read as written",
+                    "the end-of-stream byte (0x00) at offset \(eofOffset) is not followed by the vmdesc, which starts at offset \(marker): QEMU writes nothing between them, so the \(marker - next) bytes there were added to the stream, or are sections that were not read as written (a byte 0x00 inside them taken for the end)",
                     at: eofOffset)
             }
             return
@@ -995,6 +995,7 @@ private struct SectionReader {
                 var remaining = address
                 path = [.field("RAM blocks", nil)]
                 while remaining > 0 {
+                    let entryOffset = pos
                     let entry = try decode(RAMBlockEntry.Decoder(ignoreShared: ignoreShared)) { cut in
                         switch cut.field {
                         case .blockNameLength: "the length of a RAM block name"
@@ -1011,11 +1012,12 @@ private struct SectionReader {
                     }
                     if let i = names.blocks[name] {
                         ram.blocks[i].length = length
+                        ram.blocks[i].offset = entryOffset
                     } else {
                         try hold(
                             Self.nameEntryCost + name.utf8.count, "the entry of RAM block \"\(name)\" in the analysis")
                         names.blocks[name] = ram.blocks.count
-                        ram.blocks.append(RAMBlock(name: name, length: length))
+                        ram.blocks.append(RAMBlock(name: name, length: length, offset: entryOffset))
                     }
                     if length > remaining {
                         throw error(

@@ -77,6 +77,10 @@ public struct RAMBlock: Sendable, Equatable {
     public var name: String
     /// The block's used length in bytes.
     public var length: UInt64
+    /// Where the stream announces the block: the offset of its entry (the byte giving the
+    /// name's length) in the RAM_SAVE_FLAG_MEM_SIZE list; the last announcement when the name
+    /// comes again.
+    public var offset: Int
 }
 
 /// One page record of the "ram" section.

@@ -168,23 +168,23 @@ private func ramStream(
         let cases: [([(String, UInt64)], String)] = [
             (
                 [("pc.ram", 0x1000), ("../evil", 0x1000)],
-                #"RAM block "../evil" cannot be extracted: its name is not a safe relative file name"#
+                #"at byte offset 48 (0x30): RAM block "../evil" cannot be extracted: its name is not a safe relative file name"#
             ),
             (
                 [("/a", 0x1000), ("a", 0x1000)],
-                #"RAM block "a" cannot be extracted: its file a is also that of RAM block "/a""#
+                #"at byte offset 44 (0x2c): RAM block "a" cannot be extracted: its file a is also that of RAM block "/a""#
             ),
             (
                 [("state.json", 0x1000)],
-                #"RAM block "state.json" cannot be extracted: its file state.json is also the state file"#
+                #"at byte offset 33 (0x21): RAM block "state.json" cannot be extracted: its file state.json is also the state file"#
             ),
             (
                 [("a", 0x1000), ("a/b", 0x1000)],
-                #"RAM block "a/b" cannot be extracted: a would be a directory and a file"#
+                #"at byte offset 43 (0x2b): RAM block "a/b" cannot be extracted: a would be a directory and a file"#
             ),
             (
                 [("x\u{1b}", 0x1000), ("/x\u{1b}", 0x1000)],
-                #"RAM block "/x\x1b" cannot be extracted: its file x\x1b is also that of RAM block "x\x1b""#
+                #"at byte offset 44 (0x2c): RAM block "/x\x1b" cannot be extracted: its file x\x1b is also that of RAM block "x\x1b""#
             ),
         ]
         for (blocks, message) in cases {
@@ -208,6 +208,8 @@ private func ramStream(
                 e?.description
                     == #"at byte offset 61 (0x3d), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 lies past the length 0x0000000000001000 of RAM block "pc.ram""#
             )
+            // Refused before anything is written: the directory is not even created.
+            #expect(!FileManager.default.fileExists(atPath: dir))
         }
     }
 
@@ -222,11 +224,63 @@ private func ramStream(
             ])
         let analysis = try StreamAnalysis(bytes: StreamBytes(stream), options: .init(recordPages: false))
         try withTemporaryDirectory { dir in
-            let e = #expect(throws: StreamAnalysisError.self) { try analysis.extractRAM(into: dir) }
+            let e = #expect(throws: StreamAnalysisError.self) { try analysis.extract(into: dir) }
             #expect(
                 e?.description
                     == #"at byte offset 4172 (0x104c), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 names RAM block "pc.r\x01m", which the stream did not announce (announced: "pc.ram")"#
             )
+            // Refused before anything is written (desc.json included), though the page before
+            // it is fine.
+            #expect(!FileManager.default.fileExists(atPath: dir))
+        }
+    }
+
+    /// A RAM START record again, after pages (QEMU never writes one; a mutant of a real
+    /// stream): the new section replaces the old, as in plain analysis and --memory, and its
+    /// pages alone are written, as QEMU's script truncates its files when the blocks are
+    /// announced again (its -x gave the same files on such a mutant of a QEMU 10.0 stream).
+    /// Once this was an error naming block "?" after the files had been created.
+    @Test func aRAMSectionStartedAgainReplacesTheFirst() throws {
+        func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        let name = Array("pc.ram".utf8)
+        func start() -> [UInt8] {
+            [0x01] + be32(2) + [3] + Array("ram".utf8) + be32(0) + be32(4) + be64(0x3000 | 0x04) + [6] + name
+                + be64(0x3000) + be64(0x10)
+        }
+        func part(_ address: UInt64, _ byte: UInt8) -> [UInt8] {
+            [0x02] + be32(2) + be64(address | 0x08) + [6] + name + [UInt8](repeating: byte, count: 4096) + be64(0x10)
+        }
+        var s = Array("QEVM".utf8) + be32(3)
+        s += start() + part(0, 0x11) + part(0x1000, 0x12)
+        s += start() + part(0x1000, 0x22)
+        s += [0x03] + be32(2) + be64(0x10)
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        s += [0x00, 0x06] + be32(UInt32(json.count)) + json
+        let analysis = try StreamAnalysis(bytes: StreamBytes(s), options: .init(recordPages: false))
+        var memory = JSONTextWriter(format: .python)
+        try analysis.writeState(to: &memory, memory: true)
+        #expect(
+            memory.text == """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000003000"
+                        },
+                        "memory": {
+                            "pc.ram (0x0000000000001000)": "\([String](repeating: "22", count: 4096).joined(separator: " "))"
+                        }
+                    }
+                }
+                """)
+        try withTemporaryDirectory { dir in
+            var announced: [String] = []
+            try analysis.extract(into: dir, announce: { announced.append($0) })
+            #expect(announced == ["desc.json", "pc.ram", "state.json"])
+            #expect(
+                try TestPaths.readBytes(dir + "/pc.ram")
+                    == [UInt8](repeating: 0, count: 4096) + [UInt8](repeating: 0x22, count: 4096)
+                    + [UInt8](repeating: 0, count: 4096))
         }
     }
 }
@@ -275,7 +329,7 @@ struct AnalyzeExtractCLITests {
             #expect(r.stdout.isEmpty)
             #expect(
                 r.stderr
-                    == "vmstate analyze: error: RAM block \"/../../etc/x\" cannot be extracted: its name is not a safe relative file name\n"
+                    == "vmstate analyze: error: at byte offset 48 (0x30): RAM block \"/../../etc/x\" cannot be extracted: its name is not a safe relative file name\n"
             )
             #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
         }

@@ -38,6 +38,12 @@ package struct StreamRules: Sendable, Equatable {
     /// The RAM page flag QEMU 7.2 used for compressed pages (RAM_SAVE_FLAG_COMPRESS_PAGE
     /// 0x100; removed in QEMU 9.1), reported as such; nil when the flag is simply unknown.
     package let compressPageFlag: UInt64?
+    /// The vmdesc field types these versions' analyze-migration.py reads with a reader of
+    /// their own beyond QEMU 7.2's table (`bool`, the integer types, `struct`): QEMU 10.0's
+    /// adds `nullptr` (NULL pointer entries: `size` bytes of the marker 0x30) and `capability`
+    /// (the configuration section's capability names). 7.2's script reads a field of these
+    /// types as any other unknown type: `size` bytes printed in hex.
+    package let laterFieldTypes: Set<String>
 
     /// QEMU 7.2 through 8.1: the vmdesc has no `"configuration"`.
     package static let qemu72 = StreamRules(
@@ -45,7 +51,8 @@ package struct StreamRules: Sendable, Equatable {
         repeatedNames: .indexedList,
         configurationFromVMDesc: false,
         commands: QEMUStreamRules.commands(.qemu7_2),
-        compressPageFlag: StreamFormat.RAMFlag.compressPage)
+        compressPageFlag: StreamFormat.RAMFlag.compressPage,
+        laterFieldTypes: [])
 
     /// QEMU 8.2 through 10.0: the vmdesc starts with `"configuration"`; QEMU 10.0 machine
     /// types send MIG_CMD_SWITCHOVER_START (`08 00 0b 00 00`) before the last RAM section part.
@@ -54,7 +61,8 @@ package struct StreamRules: Sendable, Equatable {
         repeatedNames: .mergeIntoList,
         configurationFromVMDesc: true,
         commands: QEMUStreamRules.commands(.qemu10_0),
-        compressPageFlag: nil)
+        compressPageFlag: nil,
+        laterFieldTypes: ["nullptr", "capability"])
 
     /// The rules for a stream with this vmdesc (its top-level object).
     package static func forVMDesc(_ root: JSONObject) -> StreamRules {
