@@ -207,10 +207,24 @@ extension StreamAnalysis {
     /// `memorySortChunk` bounds the page records sorted in memory at once when a page may have
     /// been sent twice (see the private `writeMemory`; smaller chunks make more runs to merge,
     /// and a merge of fewer than 64 runs at a time when under 64).
+    /// The refusal of a reading that prints or compares page contents (`--memory`, `-x`,
+    /// `diff`) when the stream has an XBZRLE page, at the first; nil when it has none.
+    package var xbzrlePageRefusal: StreamAnalysisError? {
+        for section in sections {
+            guard case .ram(let ram) = section.content, let page = ram.firstXBZRLEPage else { continue }
+            return StreamAnalysisError(
+                offset: page.offset, section: analysisSectionLabel(section.name, section.sectionID, section.instanceID),
+                message: page.refusal)
+        }
+        return nil
+    }
+
     public func writeState(
         to writer: inout JSONTextWriter, memory: Bool, progress: ((Int) -> Void)? = nil,
         memorySortChunk: Int = 1 << 17
     ) throws(StreamAnalysisError) {
+        // XBZRLE pages (known from the first pass) cannot be printed: refused before any output.
+        if memory, let refusal = xbzrlePageRefusal { throw refusal }
         // Several RAM sections with pages (never from QEMU): their records sorted out in one pass.
         var records: RAMSectionRecords?
         let ramSectionsWithPages = sections.lazy.filter {

@@ -681,6 +681,11 @@ private struct SectionReader {
                     try readHTABPart()
                 } else {
                     guard let desc = try catalog.device(name: name, instance: instance) else {
+                        if let what = Self.undescribedSection(name) {
+                            throw error(
+                                "section \"\(name)\" instance \(instance) is \(what), which no vmdesc describes and the analyzer does not read",
+                                at: typeOffset)
+                        }
                         throw error(
                             "section \"\(name)\" instance \(instance) is not described in the vmdesc, so its length is unknown",
                             at: typeOffset)
@@ -800,6 +805,20 @@ private struct SectionReader {
         }
         guard length == 0 else {
             throw error("expected an empty payload (length 0) for command \(name), found length \(length)", at: pos - 2)
+        }
+    }
+
+    /// What a section that QEMU writes with handlers of its own, not a description (so never in
+    /// a vmdesc), carries, by its idstr: QEMU 7.2's block migration (migration/block.c, removed
+    /// in 9.1), block dirty bitmaps (migration/block-dirty-bitmap.c) and a VFIO device's state
+    /// (idstr `<device path>/vfio`, or `vfio`). Nil for any other name.
+    static func undescribedSection(_ name: String) -> String? {
+        switch name {
+        case "block": "QEMU's block migration (the disks' contents: `migrate -b`, capability block)"
+        case "dirty-bitmap": "QEMU's migration of block dirty bitmaps (capability dirty-bitmaps)"
+        case _ where name == "vfio" || name.hasSuffix("/vfio"):
+            "a VFIO device's state, written by the device's own handlers"
+        default: nil
         }
     }
 
@@ -1034,8 +1053,7 @@ private struct SectionReader {
                     "unexpected RAM flags 0x\(String(flags, radix: 16)) in a mapped-ram file, whose pages are at fixed offsets rather than in records",
                     at: wordOffset)
             }
-            if flags & (flagZero | flagPage) != 0 {
-                let isPage = flags & flagZero == 0
+            if flags & (flagZero | flagPage | flagXBZRLE) != 0 {
                 if flags & flagContinue != 0 {
                     flags &= ~flagContinue
                     if current < 0 {
@@ -1054,53 +1072,57 @@ private struct SectionReader {
                         ram.pageBlockNames.append(name)
                     }
                 }
-                let content: RAMPage.Content
-                var data: UnsafeRawBufferPointer? = nil
-                if isPage {
-                    if total - pos < pageSize {
-                        path = [
-                            .field("\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil)
-                        ]
-                        try need(pageSize, "the page's data")
-                    }
-                    content = .data(offset: pos)
-                    if pageVisitor != nil {
-                        // Printing pages: make the page's bytes readable in the window.
-                        try need(pageSize, "the page's data")
-                        data = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + pageSize)])
-                    }
-                    pos += pageSize
-                    ram.dataPageCount += 1
-                    flags &= ~flagPage
+                if flags & (flagZero | flagPage) == 0 {
+                    try readXBZRLEPage(&ram, block: current, address: address, at: wordOffset)
+                    flags &= ~flagXBZRLE
                 } else {
-                    let fill = try u8("the fill byte of a zero page")
-                    content = .fill(fill)
-                    flags &= ~flagZero
+                    let isPage = flags & flagZero == 0
+                    let content: RAMPage.Content
+                    var data: UnsafeRawBufferPointer? = nil
+                    if isPage {
+                        if total - pos < pageSize {
+                            path = [
+                                .field(
+                                    "\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil
+                                )
+                            ]
+                            try need(pageSize, "the page's data")
+                        }
+                        content = .data(offset: pos)
+                        if pageVisitor != nil {
+                            // Printing pages: make the page's bytes readable in the window.
+                            try need(pageSize, "the page's data")
+                            data = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + pageSize)])
+                        }
+                        pos += pageSize
+                        ram.dataPageCount += 1
+                        flags &= ~flagPage
+                    } else {
+                        let fill = try u8("the fill byte of a zero page")
+                        content = .fill(fill)
+                        flags &= ~flagZero
+                    }
+                    ram.pageCount += 1
+                    let b = Int(current)
+                    if b != noteBlock {
+                        if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
+                        while ram.nextPageAddress.count <= b { ram.nextPageAddress.append(0) }
+                        noteBlock = b
+                        noteNext = ram.nextPageAddress[b]
+                    }
+                    if address < noteNext { ram.mayRepeatPages = true }
+                    noteNext = address &+ 1
+                    if record {
+                        ram.pages.append(RAMPage(block: current, address: address, content: content))
+                    }
+                    if let pageVisitor {
+                        pageVisitor(
+                            RAMPageRecord(
+                                sectionID: ramSectionID, generation: ram.generation,
+                                page: RAMPage(block: current, address: address, content: content), offset: wordOffset),
+                            data)
+                    }
                 }
-                ram.pageCount += 1
-                let b = Int(current)
-                if b != noteBlock {
-                    if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
-                    while ram.nextPageAddress.count <= b { ram.nextPageAddress.append(0) }
-                    noteBlock = b
-                    noteNext = ram.nextPageAddress[b]
-                }
-                if address < noteNext { ram.mayRepeatPages = true }
-                noteNext = address &+ 1
-                if record {
-                    ram.pages.append(RAMPage(block: current, address: address, content: content))
-                }
-                if let pageVisitor {
-                    pageVisitor(
-                        RAMPageRecord(
-                            sectionID: ramSectionID, generation: ram.generation,
-                            page: RAMPage(block: current, address: address, content: content), offset: wordOffset),
-                        data)
-                }
-            } else if flags & flagXBZRLE != 0 {
-                throw error(
-                    "an XBZRLE-compressed RAM page (flag 0x40), which is not supported (the stream was written with the xbzrle capability)",
-                    at: wordOffset)
             } else if flags & flagHook != 0 {
                 throw error("a RAM hook record (flag 0x80), which only RDMA migration writes", at: wordOffset)
             }
@@ -1115,10 +1137,50 @@ private struct SectionReader {
                         at: wordOffset)
                 }
                 throw error(
-                    "expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x200 multifd flush), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))",
+                    "expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x200 multifd flush), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))",
                     at: wordOffset)
             }
         }
+    }
+
+    /// The rest of an XBZRLE page record (capability xbzrle; XBZRLE.swift in the VMState
+    /// module) after its word and block name, at `at`: the header and the delta, checked as
+    /// QEMU's destination checks them and read past. The page counts as a page record sent
+    /// again (QEMU sends a page as XBZRLE only after sending it whole). Its contents are a delta
+    /// against what the page held before, so readings that print or compare page contents
+    /// (`recordPages`, a second pass for --memory, -x or diff) refuse it.
+    mutating func readXBZRLEPage(
+        _ ram: inout RAMSection, block: Int32, address: UInt64, at recordOffset: Int
+    ) throws(StreamAnalysisError) {
+        let page = XBZRLEPageRecord(offset: recordOffset, block: ram.pageBlockNames[Int(block)], address: address)
+        if options.recordPages || pageVisitor != nil { throw error(page.refusal, at: recordOffset) }
+        let what =
+            "the XBZRLE page of RAM block \"\(escapingControlCharacters(page.block))\" at 0x\(analysisHex(address, width: 16))"
+        let headerOffset = pos
+        let header = try decode(XBZRLEHeader.Decoder()) { cut in
+            cut.field == .xbzrleEncoding ? "the encoding byte of \(what)" : "the length of \(what)"
+        }
+        guard header.encoding == XBZRLEHeader.xbzrleEncoding else {
+            throw error(
+                "expected the XBZRLE encoding 0x01 of \(what), found 0x\(analysisHex(UInt64(header.encoding), width: 2)) (QEMU: \"Failed to load XBZRLE page - wrong compression!\")",
+                at: headerOffset)
+        }
+        guard header.length <= catalog.pageSize else {
+            throw error(
+                "\(what) is \(header.length) bytes long, more than a page of \(catalog.pageSize) (QEMU: \"Failed to load XBZRLE page - len overflow!\")",
+                at: headerOffset + 1)
+        }
+        try need(header.length, "the \(header.length) bytes of \(what)")
+        let delta = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + header.length)])
+        guard XBZRLEDelta.isValid(delta, pageSize: catalog.pageSize) else {
+            throw error(
+                "\(what) does not decode into a page (QEMU: \"Failed to load XBZRLE page - decode error!\")", at: pos)
+        }
+        pos += header.length
+        ram.pageCount += 1
+        ram.xbzrlePageCount += 1
+        if ram.firstXBZRLEPage == nil { ram.firstXBZRLEPage = page }
+        ram.mayRepeatPages = true
     }
 
     /// The mapped-ram header after a block's used length (QEMU 9.0+, capability mapped-ram;

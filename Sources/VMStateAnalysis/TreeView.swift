@@ -131,8 +131,9 @@ public struct TreeView: Sendable {
                 "\(pad(2))\(padded(b.name, width))  0x\(analysisHex(b.length, width: 16))  \(analysisHumanSize(b.length))"
             )
         }
-        let filled = ram.pageCount - ram.dataPageCount
-        lines.append("\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data, \(filled) filled")
+        let filled = ram.pageCount - ram.dataPageCount - ram.xbzrlePageCount
+        let xbzrle = ram.xbzrlePageCount > 0 ? ", \(ram.xbzrlePageCount) XBZRLE" : ""
+        lines.append("\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data\(xbzrle), \(filled) filled")
     }
 
     private func renderRecord(_ record: FieldRecord, depth: Int, into lines: inout Lines) {

@@ -74,7 +74,10 @@ struct Compat: ParsableCommand {
             space (its IDs, class, capability list, MSI/MSI-X table sizes, virtio \
             capabilities: bits no guest can write, fixed by the device's model and options \
             such as vectors or num_queues) is compared as QEMU's load compares it: a \
-            difference is a problem (pci-config; QEMU: "Bad config data").
+            difference is a problem (pci-config; QEMU: "Bad config data"). These stream \
+            against stream checks need both streams read whole: when one cannot be (XBZRLE \
+            pages, postcopy's records, a damaged section), a warning says so and why, and the \
+            descriptions are compared without them.
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
@@ -177,11 +180,12 @@ struct Compat: ParsableCommand {
             checker.newLabel = reverse ? "OLD" : "NEW"
             checker.oldIsVMDesc = (reverse ? newSet : oldSet).format == .vmdesc
             checker.newIsVMDesc = (reverse ? oldSet : newSet).format == .vmdesc
-            var machines = (try machineType(old, oldSet), try machineType(new, newSet))
+            var machines = (try machineType(old, oldSet, label: "OLD"), try machineType(new, newSet, label: "NEW"))
             if reverse { machines = (machines.1, machines.0) }
             (checker.oldMachine, checker.newMachine) = machines
-            if try isStreamFile(old) && isStreamFile(new) {
-                var streams = (try readStream(old), try readStream(new))
+            if try isStreamFile(old) && isStreamFile(new),
+                var streams = try readStreams(old, new, notes: &notes)
+            {
                 if reverse { streams = (streams.1, streams.0) }
                 (checker.oldRAMBlocks, checker.newRAMBlocks) = (
                     streams.0.announcedRAMBlocks, streams.1.announcedRAMBlocks
@@ -217,14 +221,24 @@ struct Compat: ParsableCommand {
         if !report.isCompatible { throw ExitCode(1) }
     }
 
-    /// A stream read through, its pages skipped: its RAM blocks as it announces them
-    /// (``StreamAnalysis/announcedRAMBlocks``) and its configuration.
-    func readStream(_ path: String) throws -> StreamAnalysis {
-        do {
-            return try StreamAnalysis(bytes: openInput(path), options: .init(recordPages: false))
-        } catch let e as StreamAnalysisError {
-            throw InputFileError(description: "\(path): \(e)")
+    /// Both streams read through, their pages skipped: their RAM blocks as they announce them
+    /// (``StreamAnalysis/announcedRAMBlocks``), PCI configuration spaces and configuration.
+    /// Nil, with a warning in `notes`, when either cannot be read whole although its vmdesc
+    /// can (as a live migration's stream with XBZRLE pages, or with postcopy's command
+    /// records): its descriptions are still compared, these checks are not.
+    func readStreams(_ old: String, _ new: String, notes: inout [String]) throws -> (StreamAnalysis, StreamAnalysis)? {
+        var read: [StreamAnalysis] = []
+        for (label, path) in [("OLD", old), ("NEW", new)] {
+            do {
+                read.append(try StreamAnalysis(bytes: openInput(path), options: .init(recordPages: false)))
+            } catch let e as StreamAnalysisError {
+                notes.append(
+                    "\(label) (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces and configuration section were not compared: \(e)"
+                )
+                return nil
+            }
         }
+        return (read[0], read[1])
     }
 
     /// What QEMU checks of a stream's configuration besides the machine type.
@@ -235,13 +249,14 @@ struct Compat: ParsableCommand {
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's
-    /// "vmschkmachine"; nil for a vmdesc JSON file (it does not record one).
-    func machineType(_ path: String, _ set: DescriptionSet) throws -> CompatChecker.MachineType? {
+    /// "vmschkmachine"; nil for a vmdesc JSON file (it does not record one). `label` ("OLD",
+    /// "NEW") names the input in errors, with the file.
+    func machineType(_ path: String, _ set: DescriptionSet, label: String) throws -> CompatChecker.MachineType? {
         if try isStreamFile(path) {
             do {
                 return .stream(try StreamAnalysis.configurationMachineType(openInput(path)))
             } catch let e as StreamAnalysisError {
-                throw InputFileError(description: "\(path): \(e)")
+                throw InputFileError(description: "\(label) (\(path)): \(e)")
             }
         }
         return set.machine.map { .dump($0) }

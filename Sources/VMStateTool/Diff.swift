@@ -86,7 +86,12 @@ struct Diff: ParsableCommand {
             func read(_ bytes: StreamBytes, base: Int) throws -> StreamAnalysis {
                 var options = StreamAnalysis.Options(recordPages: false, vmdesc: desc)
                 if bar.enabled { options.progress = { bar.update((base + $0) / passes) } }
-                return try StreamAnalysis(bytes: bytes, options: options)
+                let analysis = try StreamAnalysis(bytes: bytes, options: options)
+                if !noRAM, var refusal = analysis.xbzrlePageRefusal {
+                    refusal.message += "; --no-ram compares the rest"
+                    throw refusal
+                }
+                return analysis
             }
             defer { bar.finish() }
             let sa: StreamAnalysis

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VMState
 import VMStateAnalysis
@@ -445,6 +446,35 @@ import VMStateAnalysis
         #expect(e2.message.contains("expected the footer of section id \(section.sectionID)"))
     }
 
+    /// Sections QEMU writes with handlers of their own, which no vmdesc describes, are named
+    /// for what they are (QEMU 7.2's block migration writes "block" right after the header);
+    /// any other section the vmdesc lacks is said to be undescribed.
+    @Test func sectionsNoVMDescDescribes() throws {
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        func stream(_ name: String) -> [UInt8] {
+            var b: [UInt8] = Array("QEVM".utf8) + be32(3)
+            b += [0x01] + be32(1) + [UInt8(name.utf8.count)] + Array(name.utf8) + be32(0) + be32(1)
+            b += [0, 0, 0, 0, 0, 0, 0, 2]  // (block migration's first flags word: EOS)
+            b += [0x00, 0x06] + be32(UInt32(json.count)) + json
+            return b
+        }
+        let expected = [
+            "block":
+                "section \"block\" instance 0 is QEMU's block migration (the disks' contents: `migrate -b`, capability block), which no vmdesc describes and the analyzer does not read",
+            "dirty-bitmap":
+                "section \"dirty-bitmap\" instance 0 is QEMU's migration of block dirty bitmaps (capability dirty-bitmaps), which no vmdesc describes and the analyzer does not read",
+            "0000:00:03.0/vfio":
+                "section \"0000:00:03.0/vfio\" instance 0 is a VFIO device's state, written by the device's own handlers, which no vmdesc describes and the analyzer does not read",
+            "blockish":
+                "section \"blockish\" instance 0 is not described in the vmdesc, so its length is unknown",
+        ]
+        for (name, message) in expected {
+            let e = try #require(streamError(stream(name)))
+            #expect(e.offset == 8)
+            #expect(e.message == message)
+        }
+    }
+
     /// The offset of the header of the first data page `data` sends with the CONTINUE flag (the
     /// 8 bytes before its data).
     func firstContinuePageHeader(_ data: [UInt8]) throws -> Int {
@@ -467,6 +497,87 @@ import VMStateAnalysis
         #expect(e.offset == header)
         #expect(e.message.contains("XBZRLE"))
         #expect(e.section == "\"ram\" (section id 2, instance 0)")
+    }
+
+    /// XBZRLE pages (capability xbzrle): read past, checked as QEMU's destination checks them,
+    /// when no page is printed (plain analyze, --desc, --tree), which the script cannot do (it
+    /// stops at the flag); refused where page contents are listed (their bytes are a delta
+    /// against the page's earlier contents).
+    @Test func xbzrlePages() throws {
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        func stream(_ xbzrle: [UInt8]) -> [UInt8] {
+            var b: [UInt8] = Array("QEVM".utf8) + be32(3)
+            b += [0x01] + be32(2) + [3] + Array("ram".utf8) + be32(0) + be32(4)
+            b += be64(0x4000 | 0x04) + [6] + Array("pc.ram".utf8) + be64(0x4000)
+            b += be64(0x1000 | 0x08) + [6] + Array("pc.ram".utf8) + [UInt8](repeating: 0xAA, count: 4096)
+            b += be64(0x1000 | 0x40 | 0x20) + xbzrle + be64(0x10)
+            b += [0x03] + be32(2) + be64(0x10)
+            b += [0x00, 0x06] + be32(UInt32(json.count)) + json
+            return b
+        }
+        let record = 8 + 17 + 8 + 15 + 8 + 7 + 4096  // where the XBZRLE record starts
+        let good = stream([0x01, 0x00, 0x04, 0x05, 0x02, 1, 2])
+        let a = try StreamAnalysis(bytes: StreamBytes(good), options: .init(recordPages: false))
+        #expect(
+            a.pythonText == """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000004000"
+                        }
+                    }
+                }
+
+                """)
+        guard case .ram(let ram)? = a.sections.first?.content else {
+            Issue.record("no RAM section")
+            return
+        }
+        #expect(ram.pageCount == 2 && ram.dataPageCount == 1 && ram.xbzrlePageCount == 1 && ram.mayRepeatPages)
+        #expect(TreeView(maxBytes: 16).text(a).contains("pages: 2 records, 1 with data, 1 XBZRLE, 0 filled"))
+        let what = #"the XBZRLE page of RAM block "pc.ram" at 0x0000000000001000"#
+        let refusal =
+            "\(what) (flag 0x40; the stream was written with capability xbzrle): its bytes are a delta against the page's earlier contents, which page listings, --memory, -x and diff do not decode (plain analyze, --desc and --tree read past it)"
+        let listed = try #require(streamError(good))
+        #expect(listed.offset == record && listed.message == refusal)
+        // --memory: refused before anything is printed.
+        var printed = ""
+        var writer = JSONTextWriter(format: .python) { printed += String(decoding: $0, as: UTF8.self) }
+        let memory = #expect(throws: StreamAnalysisError.self) { try a.writeState(to: &writer, memory: true) }
+        writer.flush()
+        #expect(memory?.offset == record && memory?.message == refusal && printed.isEmpty)
+        // diff: refused, unless the RAM is left out.
+        if Tool.path != nil {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "vmstate-xbzrle-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try Data(good).write(to: file)
+            let diff = try Tool.run(["diff", file.path, file.path])
+            #expect(diff.status == 2 && diff.stdout.isEmpty)
+            #expect(
+                diff.stderr
+                    == "vmstate diff: error: \(file.path): at byte offset \(record) (0x\(String(record, radix: 16))), section \"ram\" (section id 2, instance 0): \(refusal); --no-ram compares the rest\n"
+            )
+            let noRAM = try Tool.run(["diff", "--no-ram", file.path, file.path])
+            #expect(noRAM.status == 0, "\(noRAM.stderr)")
+        }
+        for (bytes, offset, message) in [
+            (
+                [0x02, 0x00, 0x00], record + 8,
+                "expected the XBZRLE encoding 0x01 of \(what), found 0x02 (QEMU: \"Failed to load XBZRLE page - wrong compression!\")"
+            ),
+            (
+                [0x01, 0x10, 0x01], record + 9,
+                "\(what) is 4097 bytes long, more than a page of 4096 (QEMU: \"Failed to load XBZRLE page - len overflow!\")"
+            ),
+            (
+                [0x01, 0x00, 0x03, 0x00, 0x00, 0x01], record + 11,
+                "\(what) does not decode into a page (QEMU: \"Failed to load XBZRLE page - decode error!\")"
+            ),
+        ] as [([UInt8], Int, String)] {
+            let e = try #require(streamError(stream(bytes), options: .init(recordPages: false)))
+            #expect(e.offset == offset && e.message == message, "\(e)")
+        }
     }
 
     /// A subsection marker where the section after the RAM starts (a flipped type byte): not

@@ -598,6 +598,37 @@ struct CompatCLITests {
         )
     }
 
+    /// Stream against stream where one cannot be read whole although its vmdesc can (here a
+    /// page record turned into a RAM hook's, as RDMA migration writes):
+    /// the descriptions are compared, with a warning that names the stream, its role and the
+    /// error, instead of no verdict at all.
+    @Test func aStreamThatCannotBeReadWholeIsComparedByItsDescriptions() throws {
+        let pc = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        var bytes = try TestPaths.readBytes(pc)
+        let a = try StreamAnalysis(bytes: StreamBytes(bytes))
+        guard case .ram(let ram)? = a.sections.first(where: { $0.name == "ram" })?.content,
+            case .data(let offset)? = ram.pages.first(where: { if case .data = $0.content { true } else { false } })?
+                .content
+        else {
+            Issue.record("no data page")
+            return
+        }
+        // The page's header word ends 8 bytes before its data when it names no block (CONTINUE).
+        let flags = bytes[offset - 1] == 0x28 ? offset - 1 : offset - 1 - 1 - 6
+        #expect(bytes[flags] & 0x08 != 0)
+        bytes[flags] = bytes[flags] & ~0x08 | 0x80
+        let hook = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-hook-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: hook) }
+        try Data(bytes).write(to: hook)
+        let r = try Tool.run(["compat", pc, hook.path])
+        #expect(r.status == 0)
+        #expect(
+            r.stdout
+                == "warning: NEW (\(hook.path)) cannot be read whole, so its RAM blocks, PCI configuration spaces and configuration section were not compared: at byte offset \(flags - 7) (0x\(String(flags - 7, radix: 16))), section \"ram\" (section id 2, instance 0): a RAM hook record (flag 0x80), which only RDMA migration writes\ncompatible: state saved by OLD loads into NEW\n"
+        )
+    }
+
     /// Stream against stream, each PCI device's configuration space as QEMU's load compares it
     /// (`get_pci_config_device`). Real QEMU 7.2 streams of devices made differently, which
     /// QEMU 7.2 and 10.0 refuse with the message quoted (checked with both on 2026-12-02):

@@ -185,16 +185,59 @@ import Testing
         t.be64(8 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096).u8(6).text("pc.ram").be64(0xFFFF_FFFF_FFFF_0000)
         let g = machine.error(Self.stream([ram(t)]))
         #expect(g.kind == .ram)
-        // Records the registry does not load are named with what writes them: an XBZRLE page
-        // and a multifd flush together with a flag no QEMU writes.
+        // Records the registry does not load are named with what writes them: a compressed
+        // page and a multifd flush together with a flag no QEMU writes.
         let x = sizes()
-        x.be64(0x40 | 0x200 | 0x400 | 0x20)
+        x.be64(0x100 | 0x200 | 0x400 | 0x20)
         let h = machine.error(Self.stream([ram(x)]))
         #expect(
             h.kind == .ram
                 && h.reason
-                    == "section \"ram\" instance 0: a RAM record the registry does not load: an XBZRLE page (capability xbzrle), a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too), unknown flags 0x400"
-                && h.actual == "0x0640", "\(h)")
+                    == "section \"ram\" instance 0: a RAM record the registry does not load: a compressed page (capability compress, QEMU 7.2 to 9.0), a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too), unknown flags 0x400"
+                && h.actual == "0x0700", "\(h)")
+    }
+
+    /// XBZRLE pages (a QEMU source with capability xbzrle sends a page it sent before as a
+    /// delta against those contents): decoded into the page as QEMU's `load_xbzrle` does, and
+    /// refused with QEMU's messages, the page left as it was, when the encoding is not 0x01,
+    /// the delta is longer than a page or does not decode.
+    @Test func xbzrlePagesDecodeIntoThePage() throws {
+        func ram(_ records: HxWire) -> [UInt8] {
+            HxWire().u8(1).be32(0).u8(3).text("ram").be32(0).be32(4).raw(records.bytes).u8(0x7E).be32(0).bytes
+        }
+        /// pc.ram's page 0x1000 sent whole (0xAA), then as XBZRLE with `header` and `delta`.
+        func stream(_ header: [UInt8], _ delta: [UInt8]) -> [UInt8] {
+            let w = HxWire().be64(4 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096)
+            w.be64(0x1000 | 0x08).u8(6).text("pc.ram").fill(4096, 0xAA)
+            w.be64(0x1000 | 0x40 | 0x20).raw(header).raw(delta).be64(0x10)
+            return Self.stream([ram(w)])
+        }
+        // Unchanged 5, changed 3 (01 02 03), unchanged 128 (two-byte count 80 01), changed 1 (09).
+        let delta: [UInt8] = [0x05, 0x03, 1, 2, 3, 0x80, 0x01, 0x01, 9]
+        let machine = try Machine()
+        try machine.registry.load(stream([0x01, 0x00, UInt8(delta.count)], delta))
+        var expected = [UInt8](repeating: 0xAA, count: 4096)
+        expected.replaceSubrange(5..<8, with: [1, 2, 3])
+        expected[136] = 9
+        let page = Array(UnsafeRawBufferPointer(start: machine.ram + 0x1000, count: 4096))
+        #expect(page == expected)
+        #expect(Array(UnsafeRawBufferPointer(start: machine.ram, count: 4096)) == [UInt8](repeating: 0, count: 4096))
+
+        // The error is at the XBZRLE record: after the header and configuration (17 bytes), the
+        // section's header (17), the MEM_SIZE record (8 + 15) and the whole page (8 + 7 + 4096).
+        let at = 17 + 17 + 8 + 15 + 8 + 7 + 4096
+        for (header, body, reason) in [
+            ([0x02, 0x00, 0x02], [0x00, 0x01] as [UInt8], "Failed to load XBZRLE page - wrong compression!"),
+            ([0x01, 0x10, 0x01], [UInt8](repeating: 1, count: 4097), "Failed to load XBZRLE page - len overflow!"),
+            // 4095 unchanged (ff 1f), then 2 changed: past the page.
+            ([0x01, 0x00, 0x05], [0xFF, 0x1F, 0x02, 7, 7], "Failed to load XBZRLE page - decode error!"),
+        ] as [([UInt8], [UInt8], String)] {
+            let target = try Machine()
+            let e = target.error(stream(header, body))
+            #expect(e.kind == .ram && e.reason == "section \"ram\" instance 0: \(reason)" && e.offset == at, "\(e)")
+            let left = Array(UnsafeRawBufferPointer(start: target.ram + 0x1000, count: 4096))
+            #expect(left == [UInt8](repeating: 0xAA, count: 4096))
+        }
     }
 
     // MARK: - committed fuzz inputs

@@ -161,6 +161,18 @@ import Testing
         let outputs: [String]
         /// query-migrate's "ram" when the migration ended (null when it failed to start).
         let ram: RAMStats?
+        /// query-migrate's "xbzrle-cache" (capability xbzrle), when QEMU gave one.
+        let xbzrle: XBZRLEStats?
+
+        enum CodingKeys: String, CodingKey {
+            case status, error, outputs, ram
+            case xbzrle = "xbzrle-cache"
+        }
+
+        struct XBZRLEStats: Decodable {
+            /// Pages sent as XBZRLE deltas.
+            let pages: Int?
+        }
 
         struct RAMStats: Decodable {
             /// Dirty-bitmap syncs: 2 for one pass plus the completion, one more per later pass.

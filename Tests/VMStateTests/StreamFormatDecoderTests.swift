@@ -184,6 +184,41 @@ import Testing
         #expect(QEMUStreamRules.validatedCapabilities(.qemu10_0) == ["x-ignore-shared", "mapped-ram"])
     }
 
+    @Test func xbzrleHeader() {
+        let header = Self.checkTruncations(
+            XBZRLEHeader.Decoder(), [0x01, 0x10, 0x00], [(.xbzrleEncoding, 1), (.xbzrleLength, 2)])
+        #expect(header == XBZRLEHeader(encoding: 1, length: 4096))
+    }
+
+    /// QEMU's `xbzrle_decode_buffer` rules: runs of (unchanged count, changed count, changed
+    /// bytes), counts of one or two ULEB128 bytes, two bytes left before each count, no empty
+    /// run but a first unchanged one, nothing past the page or the delta.
+    @Test func xbzrleDeltas() {
+        func applied(_ delta: [UInt8], pageSize: Int = 8) -> [UInt8]? {
+            var page = [UInt8](repeating: 0xEE, count: pageSize)
+            let ok = delta.withUnsafeBytes { d in page.withUnsafeMutableBytes { XBZRLEDelta.apply(d, to: $0) } }
+            let valid = delta.withUnsafeBytes { XBZRLEDelta.isValid($0, pageSize: pageSize) }
+            #expect(ok == valid)
+            if !ok { #expect(page == [UInt8](repeating: 0xEE, count: pageSize)) }  // untouched
+            return ok ? page : nil
+        }
+        let e: UInt8 = 0xEE
+        #expect(applied([]) == [e, e, e, e, e, e, e, e])
+        #expect(applied([0x00, 0x02, 1, 2]) == [1, 2, e, e, e, e, e, e])
+        #expect(applied([0x06, 0x02, 1, 2]) == [e, e, e, e, e, e, 1, 2])
+        #expect(applied([0x01, 0x01, 1, 0x02, 0x01, 2]) == [e, 1, e, e, 2, e, e, e])
+        // A two-byte count: 0x81 0x01 is 129.
+        #expect(applied([0x81, 0x01, 0x01, 7], pageSize: 200)?[129] == 7)
+        #expect(applied([0x00]) == nil)  // a count with fewer than two bytes left
+        #expect(applied([0x00, 0x01]) == nil)  // the changed count with one byte left
+        #expect(applied([0x00, 0x00, 1]) == nil)  // an empty changed run
+        #expect(applied([0x00, 0x01, 1, 0x00, 0x01, 2]) == nil)  // an empty unchanged run after the first
+        #expect(applied([0x80, 0x80, 0x01, 1]) == nil)  // a count of three bytes
+        #expect(applied([0x09, 0x01, 1]) == nil)  // past the page
+        #expect(applied([0x07, 0x02, 1, 2]) == nil)  // the changed run past the page
+        #expect(applied([0x00, 0x03, 1, 2]) == nil)  // the changed run past the delta
+    }
+
     @Test func ramWord() {
         let word = Self.checkTruncations(
             RAMRecordWord.Decoder(), [0, 0, 0, 0, 0, 0, 0x10, 0x28], [(.ramWord, 8)])
@@ -191,6 +226,8 @@ import Testing
         #expect(word?.namesBlock == false)  // CONTINUE
         #expect(RAMRecordWord(word: 0x2008).namesBlock)  // PAGE without CONTINUE
         #expect(RAMRecordWord(word: 0x2002).namesBlock)  // ZERO without CONTINUE
+        #expect(RAMRecordWord(word: 0x2040).namesBlock)  // XBZRLE without CONTINUE
+        #expect(!RAMRecordWord(word: 0x2060).namesBlock)  // XBZRLE with CONTINUE
         #expect(!RAMRecordWord(word: 0x10).namesBlock)  // EOS
         // MEM_SIZE: the address is the total size.
         let memSize = RAMRecordWord(word: 0x0100_0004)
@@ -202,12 +239,15 @@ import Testing
         #expect(name == "pc.ram")
     }
 
-    /// Flags the registry loads, and those it refuses (MULTIFD_FLUSH, which QEMU 8.1.0–8.1.2
-    /// write bare, is refused by the registry and skipped by the analyzer).
+    /// Flags the registry loads (XBZRLE among them), and those it refuses (MULTIFD_FLUSH,
+    /// which QEMU 8.1.0–8.1.2 write bare, is refused by the registry and skipped by the
+    /// analyzer).
     @Test func ramFlagRules() {
-        #expect(RAMFlagRules.unloadable(0x3e) == 0)
+        #expect(RAMFlagRules.unloadable(0x7e) == 0)
         #expect(RAMFlagRules.unloadable(0x200 | 0x10) == 0x200)
-        #expect(RAMFlagRules.unloadable(0x40 | 0x80 | 0x100) == 0x1c0)
+        #expect(RAMFlagRules.unloadable(0x40 | 0x80 | 0x100) == 0x180)
+        #expect(RAMFlagRules.isOneKind(0x40) && RAMFlagRules.isOneKind(0x60))
+        #expect(!RAMFlagRules.isOneKind(0x48))
     }
 
     static let blockEntry: [UInt8] = [6] + Array("pc.ram".utf8) + [0, 0, 0, 0, 0, 0x10, 0, 0]

@@ -12,8 +12,8 @@ and never changes (scripts/bench-live). With QEMU_LIVE_CAPABILITIES set (comma-s
 names, e.g. `multifd` or `events,auto-converge`), those migration capabilities are turned on
 first (a refused one is reported as the error). (QEMU 7.2 refuses a second migration of a source a migration stopped:
 "Can't migrate the vm that was paused due to previous migration".) Prints one JSON object:
-{"status": ..., "error": ..., "outputs": [...], "ram": {query-migrate "ram"}, "total-time": ms,
-"downtime": ms}.
+{"status": ..., "error": ..., "outputs": [...], "ram": {query-migrate "ram"}, "xbzrle-cache":
+{query-migrate "xbzrle-cache", with capability xbzrle}, "total-time": ms, "downtime": ms}.
 """
 import json, os, sys, time
 from qmp import QEMU
@@ -43,6 +43,7 @@ def main():
 
             st = qemu.wait_migration(seconds=120, interval=0.02, on_poll=converge)
             result["status"], result["ram"] = st.get('status'), st.get('ram')
+            result["xbzrle-cache"] = st.get('xbzrle-cache')
             result["total-time"], result["downtime"] = st.get('total-time'), st.get('downtime')
             result["error"] = st.get('error-desc')
             if st.get('status') == 'completed':

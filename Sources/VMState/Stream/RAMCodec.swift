@@ -181,12 +181,22 @@ enum RAMCodec {
             let record = try read(file, RAMRecordWord.Decoder()) { _ in "RAM record" }
             let flags = record.flags
             let address = record.address
-            if RAMFlagRules.unloadable(flags) == 0 && !RAMFlagRules.isOneKind(flags) {
+            let unsupported = RAMFlagRules.unloadable(flags)
+            if unsupported != 0 {
+                throw VMStateError(
+                    .ram, offset: at,
+                    reason:
+                        "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))",
+                    expected: "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE",
+                    actual: hex(unsupported, width: 2))
+            }
+            if !RAMFlagRules.isOneKind(flags) {
                 // As QEMU's destination: a record of no kind (flags 0, as in the zero bytes a
                 // save that died leaves in its preallocated file) or of two kinds at once.
                 throw VMStateError(
                     .ram, offset: at, reason: "Unknown combination of migration flags: 0x\(String(flags, radix: 16))",
-                    expected: "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end (0x20 continue may be added)")
+                    expected:
+                        "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE (0x20 continue may be added)")
             }
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
@@ -252,7 +262,8 @@ enum RAMCodec {
                 // QEMU 10.0 `ram_load_precopy`: a mapped-ram stream has no page records.
                 throw VMStateError(.ram, offset: at, reason: "Unexpected RAM flags: \(flags)")
             }
-            if flags & (zero | page) != 0 {
+            let xbzrle = StreamFormat.RAMFlag.xbzrle
+            if flags & (zero | page | xbzrle) != 0 {
                 if record.namesBlock {
                     let name = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
                     state.lastBlockName = name
@@ -281,6 +292,8 @@ enum RAMCodec {
                     if let target, fill != 0 || !isZeroPage(UnsafeRawBufferPointer(start: target, count: pageSize)) {
                         target.initializeMemory(as: UInt8.self, repeating: fill, count: pageSize)
                     }
+                } else if flags & xbzrle != 0 {
+                    try loadXBZRLEPage(file, into: target, pageSize: pageSize, record: at)
                 } else {
                     guard file.ensure(pageSize) else { throw short(file, "RAM page") }
                     // Straight from the file's buffer into guest memory.
@@ -293,16 +306,42 @@ enum RAMCodec {
                     }
                 }
             }
-            let unsupported = RAMFlagRules.unloadable(flags)
-            if unsupported != 0 {
-                throw VMStateError(
-                    .ram, offset: at,
-                    reason:
-                        "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))",
-                    expected: "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue",
-                    actual: hex(unsupported, width: 2))
-            }
             if flags & eos != 0 { return }
+        }
+    }
+
+    /// The rest of an XBZRLE record (capability xbzrle, XBZRLE.swift), its delta applied to the
+    /// page at `target` (its previous contents, as QEMU's `load_xbzrle` decodes into guest
+    /// memory); only checked when `target` is nil. The errors are QEMU's, at the record that
+    /// starts at `record`: an encoding other than 0x01, a delta longer than a page, a delta
+    /// that does not decode (the page is then left as it was).
+    private static func loadXBZRLEPage(
+        _ file: MigrationFile, into target: UnsafeMutableRawPointer?, pageSize: Int, record: Int
+    ) throws(VMStateError) {
+        let header = try read(file, XBZRLEHeader.Decoder()) { _ in "XBZRLE page header" }
+        guard header.encoding == XBZRLEHeader.xbzrleEncoding else {
+            throw VMStateError(
+                .ram, offset: record, reason: "Failed to load XBZRLE page - wrong compression!",
+                expected: "encoding 0x01", actual: hex(UInt64(header.encoding), width: 2))
+        }
+        guard header.length <= pageSize else {
+            throw VMStateError(
+                .ram, offset: record, reason: "Failed to load XBZRLE page - len overflow!",
+                expected: "at most \(pageSize) bytes", actual: "\(header.length)")
+        }
+        if header.length == 0 { return }  // (no run: the page keeps its contents, as in QEMU)
+        guard file.ensure(header.length) else { throw short(file, "XBZRLE page") }
+        let decoded = file.take(header.length) { delta in
+            if let target {
+                // SAFETY: `target` is a whole page inside a registered block (checked by the
+                // caller); `apply` writes only inside `page`.
+                let page = UnsafeMutableRawBufferPointer(start: target, count: pageSize)
+                return XBZRLEDelta.apply(UnsafeRawBufferPointer(start: delta, count: header.length), to: page)
+            }
+            return XBZRLEDelta.isValid(UnsafeRawBufferPointer(start: delta, count: header.length), pageSize: pageSize)
+        }
+        guard decoded == true else {
+            throw VMStateError(.ram, offset: record, reason: "Failed to load XBZRLE page - decode error!")
         }
     }
 

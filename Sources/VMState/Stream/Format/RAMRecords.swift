@@ -20,9 +20,9 @@ package struct RAMRecordWord: Sendable, Equatable {
         address = word & ~mask
     }
 
-    /// A ZERO or PAGE record without CONTINUE: the block's name follows the word.
+    /// A ZERO, PAGE or XBZRLE record without CONTINUE: the block's name follows the word.
     package var namesBlock: Bool {
-        flags & (StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page) != 0
+        flags & (StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page | StreamFormat.RAMFlag.xbzrle) != 0
             && flags & StreamFormat.RAMFlag.continuePage == 0
     }
 
@@ -115,23 +115,24 @@ package struct MappedRAMHeader: Sendable, Equatable {
 
 /// Which RAM flags a QEMU version's streams may carry (docs/FORMAT.md §6, §9).
 package enum RAMFlagRules {
-    /// The flags the registry loads: MEM_SIZE, ZERO, PAGE, EOS, CONTINUE (XBZRLE, compression,
-    /// hooks and multifd are never written by the registry nor loaded).
+    /// The flags the registry loads: MEM_SIZE, ZERO, PAGE, EOS, CONTINUE and XBZRLE (written
+    /// by a QEMU source with capability xbzrle; compression, hooks and multifd are never
+    /// written by the registry nor loaded).
     package static let loadable: UInt64 =
         StreamFormat.RAMFlag.memSize | StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page
-        | StreamFormat.RAMFlag.eos | StreamFormat.RAMFlag.continuePage
+        | StreamFormat.RAMFlag.eos | StreamFormat.RAMFlag.continuePage | StreamFormat.RAMFlag.xbzrle
 
     /// The flags of `flags` outside ``loadable``.
     package static func unloadable(_ flags: UInt64) -> UInt64 { flags & ~loadable }
 
     /// Whether loadable `flags` are one record kind QEMU's destination reads: without CONTINUE,
-    /// exactly MEM_SIZE, ZERO, PAGE or EOS. QEMU 7.2 and 10.0 `ram_load_precopy` switch on
-    /// `flags & ~RAM_SAVE_FLAG_CONTINUE` and fail any other value, 0 included, with "Unknown
-    /// combination of migration flags: 0x%x" (-EINVAL).
+    /// exactly MEM_SIZE, ZERO, PAGE, XBZRLE or EOS. QEMU 7.2 and 10.0 `ram_load_precopy`
+    /// switch on `flags & ~RAM_SAVE_FLAG_CONTINUE` and fail any other value, 0 included, with
+    /// "Unknown combination of migration flags: 0x%x" (-EINVAL).
     package static func isOneKind(_ flags: UInt64) -> Bool {
         switch flags & ~StreamFormat.RAMFlag.continuePage {
         case StreamFormat.RAMFlag.memSize, StreamFormat.RAMFlag.zero, StreamFormat.RAMFlag.page,
-            StreamFormat.RAMFlag.eos:
+            StreamFormat.RAMFlag.xbzrle, StreamFormat.RAMFlag.eos:
             return true
         default: return false
         }

@@ -26,6 +26,7 @@ package enum FormatField: Sendable, Equatable {
     case capabilityCount, capabilityNameLength, capabilityName
     case ramWord, blockNameLength, blockName, blockLength, blockAddress
     case mappedRAMVersion, mappedRAMPageSize, mappedRAMBitmapOffset, mappedRAMPagesOffset
+    case xbzrleEncoding, xbzrleLength
 }
 
 /// Where the bytes ended inside a record.
