@@ -199,14 +199,6 @@ extension StreamAnalysis {
     /// resolved as Python's json module resolves them.
     package var descriptionJSON: JSONValue { vmdesc.deduplicatingKeys() }
 
-    /// Writes the state JSON (and, with `memory`, every RAM page) to `writer`, without
-    /// building the whole document in memory. `progress` receives the stream offset reached
-    /// while the pages are written. With `memory`, the stream is read a second time and each
-    /// page is printed as its record is read; throws `StreamAnalysisError` when the stream no
-    /// longer reads as it did the first time, or a temporary file cannot be written.
-    /// `memorySortChunk` bounds the page records sorted in memory at once when a page may have
-    /// been sent twice (see the private `writeMemory`; smaller chunks make more runs to merge,
-    /// and a merge of fewer than 64 runs at a time when under 64).
     /// The refusal of a reading that prints or compares page contents (`--memory`, `-x`,
     /// `diff`) when the stream has an XBZRLE page, at the first; nil when it has none.
     package var xbzrlePageRefusal: StreamAnalysisError? {
@@ -219,6 +211,15 @@ extension StreamAnalysis {
         return nil
     }
 
+    /// Writes the state JSON (and, with `memory`, every RAM page) to `writer`, without
+    /// building the whole document in memory. `progress` receives the stream offset reached
+    /// while the pages are written. With `memory`, the stream is read a second time and each
+    /// page is printed as its record is read; throws `StreamAnalysisError` when the stream no
+    /// longer reads as it did the first time, or a temporary file cannot be written, and before
+    /// writing anything when the stream has XBZRLE pages (``xbzrlePageRefusal``).
+    /// `memorySortChunk` bounds the page records sorted in memory at once when a page may have
+    /// been sent twice (see the private `writeMemory`; smaller chunks make more runs to merge,
+    /// and a merge of fewer than 64 runs at a time when under 64).
     public func writeState(
         to writer: inout JSONTextWriter, memory: Bool, progress: ((Int) -> Void)? = nil,
         memorySortChunk: Int = 1 << 17
