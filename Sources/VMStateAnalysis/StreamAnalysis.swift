@@ -1160,21 +1160,19 @@ private struct SectionReader {
         let header = try decode(XBZRLEHeader.Decoder()) { cut in
             cut.field == .xbzrleEncoding ? "the encoding byte of \(what)" : "the length of \(what)"
         }
-        guard header.encoding == XBZRLEHeader.xbzrleEncoding else {
-            throw error(
-                "expected the XBZRLE encoding 0x01 of \(what), found 0x\(analysisHex(UInt64(header.encoding), width: 2)) (QEMU: \"Failed to load XBZRLE page - wrong compression!\")",
-                at: headerOffset)
-        }
-        guard header.length <= catalog.pageSize else {
-            throw error(
-                "\(what) is \(header.length) bytes long, more than a page of \(catalog.pageSize) (QEMU: \"Failed to load XBZRLE page - len overflow!\")",
-                at: headerOffset + 1)
+        if let fault = header.fault(pageSize: catalog.pageSize) {
+            throw fault == .encoding
+                ? error(
+                    "expected the XBZRLE encoding 0x01 of \(what), found 0x\(analysisHex(UInt64(header.encoding), width: 2)) (QEMU: \"\(fault.qemuMessage)\")",
+                    at: headerOffset)
+                : error(
+                    "\(what) is \(header.length) bytes long, more than a page of \(catalog.pageSize) (QEMU: \"\(fault.qemuMessage)\")",
+                    at: headerOffset + 1)
         }
         try need(header.length, "the \(header.length) bytes of \(what)")
         let delta = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + header.length)])
         guard XBZRLEDelta.isValid(delta, pageSize: catalog.pageSize) else {
-            throw error(
-                "\(what) does not decode into a page (QEMU: \"Failed to load XBZRLE page - decode error!\")", at: pos)
+            throw error("\(what) does not decode into a page (QEMU: \"\(XBZRLEFault.delta.qemuMessage)\")", at: pos)
         }
         pos += header.length
         ram.pageCount += 1

@@ -7,6 +7,7 @@ enum RAMCodec {
     static let zero = StreamFormat.RAMFlag.zero
     static let page = StreamFormat.RAMFlag.page
     static let eos = StreamFormat.RAMFlag.eos
+    static let xbzrle = StreamFormat.RAMFlag.xbzrle
     static let continueFlag = StreamFormat.RAMFlag.continuePage
     static let flagMask: UInt64 = UInt64(StreamFormat.pageSize - 1)
 
@@ -256,13 +257,11 @@ enum RAMCodec {
             }
             if state.mappedRAM
                 && flags
-                    & (StreamFormat.RAMFlag.hook | StreamFormat.RAMFlag.multifdFlush | page
-                        | StreamFormat.RAMFlag.xbzrle | zero) != 0
+                    & (StreamFormat.RAMFlag.hook | StreamFormat.RAMFlag.multifdFlush | page | xbzrle | zero) != 0
             {
                 // QEMU 10.0 `ram_load_precopy`: a mapped-ram stream has no page records.
                 throw VMStateError(.ram, offset: at, reason: "Unexpected RAM flags: \(flags)")
             }
-            let xbzrle = StreamFormat.RAMFlag.xbzrle
             if flags & (zero | page | xbzrle) != 0 {
                 if record.namesBlock {
                     let name = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
@@ -319,15 +318,12 @@ enum RAMCodec {
         _ file: MigrationFile, into target: UnsafeMutableRawPointer?, pageSize: Int, record: Int
     ) throws(VMStateError) {
         let header = try read(file, XBZRLEHeader.Decoder()) { _ in "XBZRLE page header" }
-        guard header.encoding == XBZRLEHeader.xbzrleEncoding else {
+        if let fault = header.fault(pageSize: pageSize) {
+            let encoding = fault == .encoding
             throw VMStateError(
-                .ram, offset: record, reason: "Failed to load XBZRLE page - wrong compression!",
-                expected: "encoding 0x01", actual: hex(UInt64(header.encoding), width: 2))
-        }
-        guard header.length <= pageSize else {
-            throw VMStateError(
-                .ram, offset: record, reason: "Failed to load XBZRLE page - len overflow!",
-                expected: "at most \(pageSize) bytes", actual: "\(header.length)")
+                .ram, offset: record, reason: fault.qemuMessage,
+                expected: encoding ? "encoding 0x01" : "at most \(pageSize) bytes",
+                actual: encoding ? hex(UInt64(header.encoding), width: 2) : "\(header.length)")
         }
         if header.length == 0 { return }  // (no run: the page keeps its contents, as in QEMU)
         guard file.ensure(header.length) else { throw short(file, "XBZRLE page") }
@@ -341,7 +337,7 @@ enum RAMCodec {
             return XBZRLEDelta.isValid(UnsafeRawBufferPointer(start: delta, count: header.length), pageSize: pageSize)
         }
         guard decoded == true else {
-            throw VMStateError(.ram, offset: record, reason: "Failed to load XBZRLE page - decode error!")
+            throw VMStateError(.ram, offset: record, reason: XBZRLEFault.delta.qemuMessage)
         }
     }
 

@@ -19,6 +19,15 @@ package struct XBZRLEHeader: Sendable, Equatable {
     /// The length of the encoded delta in bytes (QEMU refuses more than a page).
     package var length: Int
 
+    /// What QEMU's `load_xbzrle` refuses in this header before it reads the delta, for a page
+    /// of `pageSize` bytes (``XBZRLEFault/encoding`` or ``XBZRLEFault/length``); nil when it
+    /// goes on.
+    package func fault(pageSize: Int) -> XBZRLEFault? {
+        if encoding != Self.xbzrleEncoding { return .encoding }
+        if length > pageSize { return .length }
+        return nil
+    }
+
     /// The header alone (3 bytes).
     package struct Decoder: StreamRecordDecoder {
         package init() {}
@@ -26,6 +35,25 @@ package struct XBZRLEHeader: Sendable, Equatable {
             FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
                 XBZRLEHeader(encoding: try c.u8(.xbzrleEncoding), length: Int(try c.be16(.xbzrleLength)))
             }
+        }
+    }
+}
+
+/// Why QEMU's destination refuses an XBZRLE page (`load_xbzrle`, which fails the load).
+package enum XBZRLEFault: Sendable, Equatable {
+    /// The encoding byte is not ``XBZRLEHeader/xbzrleEncoding``.
+    case encoding
+    /// The delta is longer than a page.
+    case length
+    /// The delta does not decode into a page (``XBZRLEDelta/isValid(_:pageSize:)``).
+    case delta
+
+    /// QEMU's message for it (`error_report` in `load_xbzrle`).
+    package var qemuMessage: String {
+        switch self {
+        case .encoding: "Failed to load XBZRLE page - wrong compression!"
+        case .length: "Failed to load XBZRLE page - len overflow!"
+        case .delta: "Failed to load XBZRLE page - decode error!"
         }
     }
 }
