@@ -199,24 +199,12 @@ extension StreamAnalysis {
     /// resolved as Python's json module resolves them.
     package var descriptionJSON: JSONValue { vmdesc.deduplicatingKeys() }
 
-    /// The refusal of a reading that prints or compares page contents (`--memory`, `-x`,
-    /// `diff`) when the stream has an XBZRLE page, at the first; nil when it has none.
-    package var xbzrlePageRefusal: StreamAnalysisError? {
-        for section in sections {
-            guard case .ram(let ram) = section.content, let page = ram.firstXBZRLEPage else { continue }
-            return StreamAnalysisError(
-                offset: page.offset, section: analysisSectionLabel(section.name, section.sectionID, section.instanceID),
-                message: page.refusal)
-        }
-        return nil
-    }
-
     /// Writes the state JSON (and, with `memory`, every RAM page) to `writer`, without
     /// building the whole document in memory. `progress` receives the stream offset reached
     /// while the pages are written. With `memory`, the stream is read a second time and each
     /// page is printed as its record is read; throws `StreamAnalysisError` when the stream no
-    /// longer reads as it did the first time, or a temporary file cannot be written, and before
-    /// writing anything when the stream has XBZRLE pages (``xbzrlePageRefusal``).
+    /// longer reads as it did the first time, or a temporary file cannot be written. An XBZRLE
+    /// page (capability xbzrle) is printed as what it decodes into (``PageFold``).
     /// `memorySortChunk` bounds the page records sorted in memory at once when a page may have
     /// been sent twice (see the private `writeMemory`; smaller chunks make more runs to merge,
     /// and a merge of fewer than 64 runs at a time when under 64).
@@ -224,8 +212,6 @@ extension StreamAnalysis {
         to writer: inout JSONTextWriter, memory: Bool, progress: ((Int) -> Void)? = nil,
         memorySortChunk: Int = 1 << 17
     ) throws(StreamAnalysisError) {
-        // XBZRLE pages (known from the first pass) cannot be printed: refused before any output.
-        if memory, let refusal = xbzrlePageRefusal { throw refusal }
         // Several RAM sections with pages (never from QEMU): their records sorted out in one pass.
         var records: RAMSectionRecords?
         let ramSectionsWithPages = sections.lazy.filter {
@@ -284,6 +270,10 @@ extension StreamAnalysis {
     /// Memory stays bounded by the chunk (4 MiB at the default 131,072 records) and the merge
     /// buffers (2 MiB) whatever the stream's size; the temporary files hold 64 bytes per record.
     ///
+    /// XBZRLE records (which make `mayRepeatPages` true) are folded into their page's earlier
+    /// contents in the sorted pass (``PageFold``): a page whose last records are XBZRLE is
+    /// printed as they decode it, its bytes kept in a temporary file (a page each) until printed.
+    ///
     /// The pass reads the page records of the section from the stream, or from `records` when
     /// given (a stream with several RAM sections, whose pages were sorted out by section at once).
     private func writeMemory(
@@ -294,29 +284,29 @@ extension StreamAnalysis {
         let pageSize = self.pageSize
         let generation = ram.generation
         func key(_ p: RAMPage) -> String { "\(names[Int(p.block)]) (0x\(analysisHex(p.address, width: 16)))" }
-        let bytes = self.bytes
+        // XBZRLE pages are decoded into a temporary file made here, before any output.
+        let fold = PageFold(
+            bytes: bytes, pageSize: pageSize,
+            decoded: ram.xbzrlePageCount > 0
+                ? try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
+                    try DecodedPages(pageSize: pageSize)
+                } : nil)
+        let page = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 16)
+        defer { page.deallocate() }
         func value(_ content: RAMPage.Content, _ data: UnsafeRawBufferPointer?, _ writer: inout JSONTextWriter)
             throws(StreamAnalysisError)
         {
-            switch content {
-            case .fill(let b):
+            if case .fill(let b) = content {
                 writer.string("Filled with 0x\(analysisHex(UInt64(b), width: 2))")
-            case .data(let offset):
-                if let data {
-                    writer.hexBytesString(data)
-                } else {
-                    // (The analysis read this page record whole; a short read now means the
-                    // file changed since.)
-                    var copy = [UInt8](repeating: 0, count: pageSize)
-                    let failure = copy.withUnsafeMutableBytes { page -> StreamFileError? in
-                        do throws(StreamFileError) {
-                            try bytes.readExactly(at: offset, into: page)
-                            return nil
-                        } catch { return error }
-                    }
-                    if let failure { throw StreamAnalysisError(offset: offset, message: failure.description) }
-                    copy.withUnsafeBytes { writer.hexBytesString($0) }
+            } else if let data {
+                writer.hexBytesString(data)
+            } else {
+                // (The analysis read this page record whole; a failed read now means the
+                // file changed since.)
+                do throws(StreamAnalysisError) { try fold.pages.load(content, into: page) } catch {
+                    throw error.noting(changeOf: bytes)
                 }
+                writer.hexBytesString(UnsafeRawBufferPointer(page))
             }
         }
         writer.beginObject()
@@ -377,24 +367,20 @@ extension StreamAnalysis {
             number += 1
         }
         if let failure { throw failure }
-        let ordered = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
-            let byFirst = try ExternalSort<MemoryPageRecord>(
-                what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024
-            ) { $0.number < $1.number }
-            let keys = try byKey.sorted()
-            var first: MemoryPageRecord? = nil  // the key's first record, with its last contents
-            while let r = try keys.next() {
-                if var f = first, f.block == r.block, f.address == r.address {
-                    f.content = r.content
-                    first = f
-                } else {
-                    if let f = first { try byFirst.append(f) }
-                    first = r
-                }
-            }
-            if let f = first { try byFirst.append(f) }
-            return try byFirst.sorted()
+        func onFile<T>(_ body: () throws(StreamFileError) -> T) throws(StreamAnalysisError) -> T {
+            try StreamAnalysisError.onTemporaryFile(body)
         }
+        let byFirst = try onFile { () throws(StreamFileError) in
+            try ExternalSort<MemoryPageRecord>(what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024) {
+                $0.number < $1.number
+            }
+        }
+        // Each key's first record, its contents those of all its records folded.
+        try fold.foldEach(try onFile { () throws(StreamFileError) in try byKey.sorted() }) {
+            (f) throws(StreamAnalysisError) in
+            try onFile { () throws(StreamFileError) in try byFirst.append(f) }
+        }
+        let ordered = try onFile { () throws(StreamFileError) in try byFirst.sorted() }
         while let r = try StreamAnalysisError.onTemporaryFile({ () throws(StreamFileError) in try ordered.next() }) {
             let page = r.page
             writer.key(key(page))

@@ -19,10 +19,13 @@ struct PageIndexEntry: BitwiseCopyable {
     var order: UInt32
     /// Offset of the page within its block.
     var address: UInt64
-    /// A data page: the offset of its bytes in the stream file; a fill page: `fill` | the byte.
+    /// What the page holds in 64 bits (``encode(_:)``).
     var content: UInt64
 
+    /// The tag bits of `content` (its top two): a data page's offset has neither.
     static let fill: UInt64 = 1 << 63
+    static let xbzrle: UInt64 = 1 << 62
+    static let decoded: UInt64 = fill | xbzrle
 
     init(block: UInt32, order: UInt32, address: UInt64, content: RAMPage.Content) {
         self.block = block
@@ -34,16 +37,26 @@ struct PageIndexEntry: BitwiseCopyable {
     /// What the page holds.
     var state: RAMPage.Content { Self.decode(content) }
 
-    /// A page's contents in 64 bits: a data page's offset, or `fill` | the fill byte.
+    /// A page's contents in 64 bits: a data page's offset, `fill` | the fill byte, `xbzrle` |
+    /// the XBZRLE header's offset, `decoded` | the decoded page's slot (offsets and slots are
+    /// below 2^62).
     static func encode(_ content: RAMPage.Content) -> UInt64 {
         switch content {
         case .fill(let b): fill | UInt64(b)
         case .data(let offset): UInt64(offset)
+        case .xbzrle(let offset): xbzrle | UInt64(offset)
+        case .decoded(let slot): decoded | UInt64(slot)
         }
     }
 
     static func decode(_ content: UInt64) -> RAMPage.Content {
-        content & fill != 0 ? .fill(UInt8(truncatingIfNeeded: content)) : .data(offset: Int(content))
+        let value = content & ~decoded
+        return switch content & decoded {
+        case fill: .fill(UInt8(truncatingIfNeeded: value))
+        case xbzrle: .xbzrle(offset: Int(value))
+        case decoded: .decoded(slot: Int(value))
+        default: .data(offset: Int(value))
+        }
     }
 
     /// Whether this page comes before `other` (block, then address).
@@ -286,7 +299,7 @@ final class PageIndexBuilder {
         ) { (file, members) throws(StreamFileError) in
             try PageRunMerger(file, runs: members, bufferEntries: bufferEntries).next
         }
-        return SortedPageIndex(file: file, runs: runs, bufferEntries: bufferEntries)
+        return SortedPageIndex(file: file, runs: runs, bufferEntries: bufferEntries, decoded: nil)
     }
 }
 
@@ -296,6 +309,8 @@ struct SortedPageIndex {
     /// The sorted runs (at most the builder's fan-in); later runs hold later records.
     let runs: [Range<Int>]
     let bufferEntries: Int
+    /// The pages its `.decoded` entries name (a stream with XBZRLE pages).
+    var decoded: DecodedPages?
 
     /// Number of entries on disk (an upper bound of the number of pages).
     var entryCount: Int { runs.reduce(0) { $0 + $1.count } }

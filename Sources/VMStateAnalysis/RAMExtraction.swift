@@ -146,7 +146,8 @@ extension StreamAnalysis {
     /// (created when missing), as QEMU's `analyze-migration.py -x` does: each announced block
     /// becomes the file ``ramExtractionPaths()`` names, of the block's used length, and each
     /// page record is written at its address, later records over earlier ones (a live
-    /// migration's later passes). A fill page writes its byte over the page; a zero page only
+    /// migration's later passes; an XBZRLE page's delta applied to what the file holds there,
+    /// as QEMU's destination applies it). A fill page writes its byte over the page; a zero page only
     /// over a page written with other bytes before (the stream may send a page twice:
     /// `RAMSection.mayRepeatPages`; QEMU's script then leaves the page's older contents), so
     /// that the file's other pages stay unwritten, sparse, reading as zeros. Blocks whose pages
@@ -283,6 +284,7 @@ private struct RAMExtractionPlan {
                     try run.flush()
                     return
                 }
+                // (An XBZRLE page counts as written with other than zeros.)
                 file.written?.set(index, page.content != .fill(0))
                 switch page.content {
                 case .fill(let byte):
@@ -304,6 +306,21 @@ private struct RAMExtractionPlan {
                             copy.withUnsafeBytes { out.copyMemory(from: $0) }
                         }
                     }
+                case .xbzrle(let offset):
+                    // A delta over what the file holds at the page (its earlier records, or
+                    // zeros), as QEMU's destination applies it.
+                    guard let data else {
+                        throw StreamAnalysisError(offset: offset, message: "the XBZRLE page's delta was not read")
+                    }
+                    try run.update(file, page.address, pageSize) { out throws(StreamAnalysisError) in
+                        guard XBZRLEDelta.apply(data, to: out) else {
+                            throw StreamAnalysisError.xbzrlePageChanged(at: offset, of: bytes)
+                        }
+                    }
+                case .decoded:
+                    // (Only readings that fold pages make these; a scan never does.)
+                    throw StreamAnalysisError(
+                        offset: record.offset, message: "a decoded page among the stream's page records")
                 }
             } catch {
                 failure = error
@@ -381,22 +398,43 @@ private final class RAMBlockFile {
         if g_output_stream_close(out, nil, &error) == 0 { throw failed(error) }
     }
 
+    /// The file opened for reading and writing (opened at the first call).
+    private func opened() throws(RAMExtractionError) -> UnsafeMutablePointer<GFileIOStream> {
+        if let stream { return stream }
+        var error: UnsafeMutablePointer<GError>?
+        let file = g_file_new_for_path(path)
+        defer { g_object_unref(UnsafeMutableRawPointer(file)) }
+        guard let io = g_file_open_readwrite(file, nil, &error) else { throw failed(error) }
+        stream = io
+        return io
+    }
+
     /// Writes `buffer` at byte `offset` of the file.
     func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(RAMExtractionError) {
         var error: UnsafeMutablePointer<GError>?
-        if stream == nil {
-            let file = g_file_new_for_path(path)
-            defer { g_object_unref(UnsafeMutableRawPointer(file)) }
-            guard let io = g_file_open_readwrite(file, nil, &error) else { throw failed(error) }
-            stream = io
-        }
+        let io = try opened()
         // SAFETY: a GFileIOStream is a GSeekable and starts with its GIOStream parent (GObject
         // casts of the same instance pointer); its output stream belongs to it.
-        if g_seekable_seek(OpaquePointer(stream), goffset(offset), G_SEEK_SET, nil, &error) == 0 { throw failed(error) }
-        let out = g_io_stream_get_output_stream(
-            UnsafeMutableRawPointer(stream)?.assumingMemoryBound(to: GIOStream.self))
+        if g_seekable_seek(OpaquePointer(io), goffset(offset), G_SEEK_SET, nil, &error) == 0 { throw failed(error) }
+        let out = g_io_stream_get_output_stream(UnsafeMutableRawPointer(io).assumingMemoryBound(to: GIOStream.self))
         if g_output_stream_write_all(out, buffer.baseAddress, gsize(buffer.count), nil, nil, &error) == 0 {
             throw failed(error)
+        }
+    }
+
+    /// Reads `buffer.count` bytes at byte `offset` of the file (within its length).
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(RAMExtractionError) {
+        var error: UnsafeMutablePointer<GError>?
+        let io = try opened()
+        // SAFETY: as in `write`; the input stream belongs to the GFileIOStream.
+        if g_seekable_seek(OpaquePointer(io), goffset(offset), G_SEEK_SET, nil, &error) == 0 { throw failed(error) }
+        let input = g_io_stream_get_input_stream(UnsafeMutableRawPointer(io).assumingMemoryBound(to: GIOStream.self))
+        var got: gsize = 0
+        if g_input_stream_read_all(input, buffer.baseAddress, gsize(buffer.count), &got, nil, &error) == 0 {
+            throw failed(error)
+        }
+        guard Int(got) == buffer.count else {
+            throw RAMExtractionError("cannot read \(path) back: it ends before byte \(offset + UInt64(buffer.count))")
         }
     }
 
@@ -443,6 +481,31 @@ private final class PageRun {
         // SAFETY: used + count <= limit, the storage's size (checked above; count <= limit).
         fill(UnsafeMutableRawBufferPointer(rebasing: storage[used..<used + count]))
         used += count
+    }
+
+    /// Lets `change` rewrite the `count` bytes (at most `limit`) of the page at `address` of
+    /// `file` in place: the bytes gathered for it, or else those the file holds (zeros where
+    /// never written), read back after what was gathered is written out, and gathered again.
+    func update<E: Error>(
+        _ file: RAMBlockFile, _ address: UInt64, _ count: Int,
+        _ change: (UnsafeMutableRawBufferPointer) throws(E) -> Void
+    ) throws {
+        if self.file === file, address >= start, address - start + UInt64(count) <= UInt64(used) {
+            let at = Int(address - start)
+            // SAFETY: at + count <= used, within the storage (checked above).
+            try change(UnsafeMutableRawBufferPointer(rebasing: storage[at..<at + count]))
+            return
+        }
+        try flush()
+        if let open, open !== file { try open.close() }
+        open = file
+        self.file = file
+        start = address
+        // SAFETY: count <= limit, the storage's size.
+        let page = UnsafeMutableRawBufferPointer(rebasing: storage[0..<count])
+        try file.read(into: page, at: address)
+        try change(page)
+        used = count
     }
 
     /// Writes what was gathered.

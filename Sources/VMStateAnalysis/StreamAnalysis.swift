@@ -39,6 +39,9 @@ public struct StreamAnalysis: Sendable {
     public let pageSize: Int
     /// Machine type from the configuration section, when present.
     public var machineType: String?
+    /// Whether the stream has a configuration section (byte 0x07 after the header), also when
+    /// its machine type could not be read (a stream cut short or corrupt there).
+    public var hasConfiguration = false
     /// Capabilities listed in the configuration section (usually none; QEMU sends only the
     /// ones it validates: `x-ignore-shared`, and since QEMU 9.0 `mapped-ram`).
     public var capabilities: [String] = []
@@ -127,8 +130,9 @@ public struct StreamAnalysis: Sendable {
     /// Reads the stream again from the start, calling `visit` for every RAM page record as it
     /// is read, in stream order (the analysis keeps no page records for this: memory stays
     /// bounded whatever the stream's size). `visit` gets the page's bytes for a data page of a
-    /// sequential stream, valid only during the call (nil for fill pages and mapped-ram pages:
-    /// read those at their offset). `progress` receives the offset reached now and then.
+    /// sequential stream and the delta's bytes for an XBZRLE page, valid only during the call
+    /// (nil for fill pages and mapped-ram pages: read those at their offset). `progress`
+    /// receives the offset reached now and then.
     /// Throws `StreamAnalysisError` when the stream no longer reads as it did.
     package func scanPages(
         progress: ((Int) -> Void)? = nil, _ visit: (RAMPageRecord, UnsafeRawBufferPointer?) -> Void
@@ -315,6 +319,15 @@ public struct StreamAnalysis: Sendable {
                     }
                     return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
                 }
+                // A whole stream with bytes after its vmdesc (a file appended to).
+                if let found = VMDescRecord.locateBeforeEnd(buf, lowest: lowest) {
+                    let end = found.jsonOffset + found.jsonLength
+                    throw StreamAnalysisError(
+                        offset: end,
+                        message:
+                            "expected the end of the file after the device description (vmdesc at offset \(found.markerOffset), \(found.jsonLength) bytes of JSON), but \(n - end) more \(n - end == 1 ? "byte follows" : "bytes follow") it: something was appended to the stream (as `cat >> FILE` onto an old file does), or the file is corrupt; QEMU's scripts read the vmdesc only where it ends the file (cut the file at byte \(end) to read it)"
+                    )
+                }
                 // A file that ends in zero bytes: the preallocated tail of a save that died, or a
                 // stream cut inside zero-filled data. Only the bytes searched are looked at: when
                 // they are all zero, the run is at least that long.
@@ -426,8 +439,8 @@ private struct SectionReader {
     var mappedRAM = false
     var rules: StreamRules { catalog.rules }
     /// Called for every RAM page record as it is read (``StreamAnalysis/scanPages``), with
-    /// the page's bytes for a data page of a sequential stream (nil for fill pages and
-    /// mapped-ram pages, whose bytes are elsewhere in the file).
+    /// the page's bytes for a data page of a sequential stream, the delta's bytes for an XBZRLE
+    /// page (nil for fill pages and mapped-ram pages, whose bytes are elsewhere in the file).
     var pageVisitor: ((RAMPageRecord, UnsafeRawBufferPointer?) -> Void)? = nil
     /// The section id and generation (number of START records of that id) of the RAM section
     /// being read, for ``pageVisitor``.
@@ -832,7 +845,7 @@ private struct SectionReader {
         if let marker = vmdescMarkerOffset {
             guard marker == next else {
                 throw error(
-                    "the end-of-stream byte (0x00) at offset \(eofOffset) is not followed by the vmdesc, which starts at offset \(marker): QEMU writes nothing between them, so the \(marker - next) bytes there were added to the stream, or are sections that were not read as written (a byte 0x00 inside them taken for the end)",
+                    "the end-of-stream byte (0x00) at offset \(eofOffset) is not followed by the vmdesc, which starts at offset \(marker): QEMU writes nothing between them, so \(marker - next == 1 ? "the byte there was" : "the \(marker - next) bytes there were") added to the stream, or the sections before were not read as written (a byte 0x00 inside them taken for the end)",
                     at: eofOffset)
             }
             return
@@ -841,13 +854,14 @@ private struct SectionReader {
         try need(1, "the vmdesc marker or the end of the file")
         guard buf[next] == vmdescMarker else {
             throw error(
-                "expected the end of the file or a vmdesc (byte 0x06) after the end-of-stream byte (0x00) at offset \(eofOffset), found 0x\(analysisHex(UInt64(buf[next]), width: 2)) and \(total - next - 1) more bytes: the description given with --vmdesc is not this stream's (another QEMU build or machine type), or the stream is corrupt",
+                "expected the end of the file or a vmdesc (byte 0x06) after the end-of-stream byte (0x00) at offset \(eofOffset), found 0x\(analysisHex(UInt64(buf[next]), width: 2)) and \(total - next - 1) more byte\(total - next - 1 == 1 ? "" : "s"): the description given with --vmdesc is not this stream's (another QEMU build or machine type), or the stream is corrupt",
                 at: next)
         }
     }
 
     mutating func readConfiguration(into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         sectionLabel = "configuration"
+        analysis.hasConfiguration = true
         if let desc = catalog.configuration {
             try readDescribedConfiguration(desc, into: &analysis)
             return
@@ -1145,17 +1159,14 @@ private struct SectionReader {
 
     /// The rest of an XBZRLE page record (capability xbzrle; XBZRLE.swift in the VMState
     /// module) after its word and block name, at `at`: the header and the delta, checked as
-    /// QEMU's destination checks them and read past. The page counts as a page record sent
-    /// again (QEMU sends a page as XBZRLE only after sending it whole). Its contents are a delta
-    /// against what the page held before, so readings that print or compare page contents
-    /// (`recordPages`, a second pass for --memory, -x or diff) refuse it.
+    /// QEMU's destination checks them. The page counts as a page record sent again (QEMU sends
+    /// a page as XBZRLE only after sending it whole). Recorded and visited as
+    /// `RAMPage.Content.xbzrle` (the header's offset); a page visitor gets the delta's bytes.
     mutating func readXBZRLEPage(
         _ ram: inout RAMSection, block: Int32, address: UInt64, at recordOffset: Int
     ) throws(StreamAnalysisError) {
-        let page = XBZRLEPageRecord(offset: recordOffset, block: ram.pageBlockNames[Int(block)], address: address)
-        if options.recordPages || pageVisitor != nil { throw error(page.refusal, at: recordOffset) }
         let what =
-            "the XBZRLE page of RAM block \"\(escapingControlCharacters(page.block))\" at 0x\(analysisHex(address, width: 16))"
+            "the XBZRLE page of RAM block \"\(escapingControlCharacters(ram.pageBlockNames[Int(block)]))\" at 0x\(analysisHex(address, width: 16))"
         let headerOffset = pos
         let header = try decode(XBZRLEHeader.Decoder()) { cut in
             cut.field == .xbzrleEncoding ? "the encoding byte of \(what)" : "the length of \(what)"
@@ -1177,8 +1188,14 @@ private struct SectionReader {
         pos += header.length
         ram.pageCount += 1
         ram.xbzrlePageCount += 1
-        if ram.firstXBZRLEPage == nil { ram.firstXBZRLEPage = page }
         ram.mayRepeatPages = true
+        let page = RAMPage(block: block, address: address, content: .xbzrle(offset: headerOffset))
+        if options.recordPages { ram.pages.append(page) }
+        if let pageVisitor {
+            pageVisitor(
+                RAMPageRecord(sectionID: ramSectionID, generation: ram.generation, page: page, offset: recordOffset),
+                delta)
+        }
     }
 
     /// The mapped-ram header after a block's used length (QEMU 9.0+, capability mapped-ram;

@@ -36,9 +36,10 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     }
 
     /// This error, its message followed by why its bytes may not be what they were when the
-    /// file was opened (``StreamBytes/changeReason()``), when the file changed while it was read.
+    /// file was opened (``StreamBytes/changeReason()``), when the file changed while it was read
+    /// and the message does not already say so.
     package func noting(changeOf bytes: StreamBytes) -> StreamAnalysisError {
-        guard let reason = bytes.changeReason() else { return self }
+        guard let reason = bytes.changeReason(), !message.contains(reason) else { return self }
         var e = self
         e.message += "; but \(bytes.origin): \(reason), so its bytes may be part old, part new"
         return e

@@ -37,11 +37,13 @@ public final class StreamBytes: @unchecked Sendable {
     /// The file's modification time when it was opened (seconds, nanoseconds).
     private let openedModification: (Int, Int)
 
-    /// Opens a file. Throws `StreamFileError` when it cannot be opened or read.
+    /// Opens a file. Throws `StreamFileError` when it cannot be opened or read. `/dev/stdin` is
+    /// standard input itself (descriptor 0, duplicated), not opened again by name: opening it
+    /// by name fails for a pipe that belongs to another user.
     public init(contentsOfFile path: String) throws(StreamFileError) {
         origin = path
         copied = nil
-        var fd = open(path, O_RDONLY | O_CLOEXEC)
+        var fd = path == "/dev/stdin" ? fcntl(0, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw StreamFileError(path: path, operation: "open", reason: String(cString: strerror(errno)))
         }

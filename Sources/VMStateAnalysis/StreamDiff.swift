@@ -465,7 +465,10 @@ private struct RAMPairNames {
 /// The pages of `sides` (RAM sections of `analysis`, one per pair; nil where a pair has none
 /// on this side) sorted into one index on disk (``PageIndexBuilder``: the last record of every
 /// page, by block and address), each page's block numbered as its pair numbers it: one pass over
-/// the stream, none when no section has a page record. Progress by stream offset.
+/// the stream, none when no section has a page record. A stream with XBZRLE pages has its
+/// records sorted by page and stream order first (``ExternalSort``, 32 bytes a record) and each
+/// page's records folded (``PageFold``): the index then names the decoded pages
+/// (`SortedPageIndex.decoded`). Progress by stream offset.
 private func pagesOfRAMSections(
     _ analysis: StreamAnalysis, _ sides: [(StreamAnalysis, AnalyzedSection, RAMSection)?], _ pairs: [RAMPairNames],
     progress: ((Int) -> Void)?, progressBase: Int, progressSpan: Int
@@ -482,19 +485,51 @@ private func pagesOfRAMSections(
     let report = progress.map { p in
         { (offset: Int) in p(progressBase + Int(Double(offset) / Double(total) * Double(progressSpan))) }
     }
-    try analysis.scanPages(progress: report) { record, _ in
-        guard let s = sections[record.sectionID], record.generation == s.generation else { return }
-        builder.add(block: s.blocks[Int(record.page.block)], address: record.page.address, content: record.page.content)
+    let xbzrle = sides.contains { ($0?.2.xbzrlePageCount ?? 0) > 0 }
+    guard xbzrle else {
+        try analysis.scanPages(progress: report) { record, _ in
+            guard let s = sections[record.sectionID], record.generation == s.generation else { return }
+            builder.add(
+                block: s.blocks[Int(record.page.block)], address: record.page.address, content: record.page.content)
+        }
+        return try builder.finish()
     }
-    return try builder.finish()
+    // XBZRLE pages: the records sorted by page, then stream order, and each page's records
+    // folded into what it holds at the end (``PageFold``), which the index takes in order.
+    let what = "RAM pages of diff"
+    let byPage = try ExternalSort<MemoryPageRecord>(what, chunkCapacity: 1 << 17) {
+        ($0.block, $0.address, $0.number) < ($1.block, $1.address, $1.number)
+    }
+    var number: UInt64 = 0
+    var failure: StreamFileError?
+    try analysis.scanPages(progress: report) { record, _ in
+        guard failure == nil, let s = sections[record.sectionID], record.generation == s.generation else { return }
+        var page = record.page
+        page.block = Int32(bitPattern: s.blocks[Int(page.block)])
+        do throws(StreamFileError) { try byPage.append(MemoryPageRecord(page, number: number)) } catch {
+            failure = error
+        }
+        number += 1
+    }
+    if let failure { throw failure }
+    let fold = PageFold(bytes: analysis.bytes, pageSize: analysis.pageSize, decoded: nil)
+    try fold.foldEach(try byPage.sorted()) { f in
+        builder.add(block: f.block, address: f.address, content: f.page.content)
+    }
+    var index = try builder.finish()
+    index.decoded = fold.pages.decoded
+    return index
 }
 
 /// A walk of one stream's page index, shared by the pairs compared one after another.
 private final class PageCursor {
     let iterator: PageRunMerger?
     var entry: PageIndexEntry?
+    /// The pages the index's `.decoded` entries name.
+    let decoded: DecodedPages?
 
     init(_ index: SortedPageIndex?) throws {
+        decoded = index?.decoded
         iterator = try index?.makeIterator()
         entry = try iterator?.next()
     }
@@ -522,10 +557,12 @@ private func compareRAM(
         filled.deallocate()
     }
     var fillByte: UInt8? = nil
-    func isFilled(_ bytes: StreamBytes?, _ offset: Int, _ v: UInt8) throws(StreamFileError) -> Bool {
-        guard let bytes else { return false }
+    let sourceA = aBytes.map { PageSource(bytes: $0, decoded: ca.decoded) }
+    let sourceB = bBytes.map { PageSource(bytes: $0, decoded: cb.decoded) }
+    func isFilled(_ source: PageSource?, _ content: RAMPage.Content, _ v: UInt8) throws -> Bool {
+        guard let source else { return false }
         // (The analysis read this page record whole; a short read now means the file changed.)
-        try bytes.readExactly(at: offset, into: pageA)
+        try source.load(content, into: pageA)
         if fillByte != v {
             filled.initializeMemory(as: UInt8.self, repeating: v)
             fillByte = v
@@ -533,15 +570,15 @@ private func compareRAM(
         // SAFETY: both buffers hold pageSize initialized bytes.
         return memcmp(pageA.baseAddress!, filled.baseAddress!, pageSize) == 0
     }
-    func same(_ x: RAMPage.Content, _ y: RAMPage.Content) throws(StreamFileError) -> Bool {
+    func same(_ x: RAMPage.Content, _ y: RAMPage.Content) throws -> Bool {
         switch (x, y) {
         case (.fill(let u), .fill(let v)): return u == v
-        case (.fill(let u), .data(let o)): return try isFilled(bBytes, o, u)
-        case (.data(let o), .fill(let v)): return try isFilled(aBytes, o, v)
-        case (.data(let o1), .data(let o2)):
-            guard let aBytes, let bBytes else { return false }
-            try aBytes.readExactly(at: o1, into: pageA)
-            try bBytes.readExactly(at: o2, into: pageB)
+        case (.fill(let u), _): return try isFilled(sourceB, y, u)
+        case (_, .fill(let v)): return try isFilled(sourceA, x, v)
+        default:
+            guard let sourceA, let sourceB else { return false }
+            try sourceA.load(x, into: pageA)
+            try sourceB.load(y, into: pageB)
             // SAFETY: both buffers hold pageSize bytes just read.
             return memcmp(pageA.baseAddress!, pageB.baseAddress!, pageSize) == 0
         }

@@ -91,6 +91,14 @@ public struct RAMPage: Sendable, Equatable {
         case fill(UInt8)
         /// A full page of data, starting at this offset of the stream file.
         case data(offset: Int)
+        /// An XBZRLE page (RAM_SAVE_FLAG_XBZRLE, capability xbzrle; docs/FORMAT.md §5): a delta
+        /// against what the page held before this record, whose header (the encoding byte, be16
+        /// length, the delta) starts at this offset of the stream file.
+        case xbzrle(offset: Int)
+        /// A page that a reading of page contents (`--memory`, `diff`) decoded from XBZRLE
+        /// records: page number `slot` of that reading's ``DecodedPages`` file. Never in a
+        /// stream's page records.
+        case decoded(slot: Int)
     }
 
     /// Index into `RAMSection.pageBlockNames`.
@@ -119,10 +127,8 @@ public struct RAMSection: Sendable, Equatable {
     /// Number of page records with data (the rest are fill pages and XBZRLE pages).
     public var dataPageCount: Int = 0
     /// Number of XBZRLE page records (capability xbzrle: a page sent again as a delta against
-    /// its earlier contents), read past by an analysis that records no pages.
+    /// its earlier contents).
     public var xbzrlePageCount: Int = 0
-    /// The first XBZRLE page record, for the refusal of readings that print page contents.
-    package var firstXBZRLEPage: XBZRLEPageRecord?
     /// Whether some page of a block came at or below the address of an earlier page of that
     /// block: only then can a page have been sent twice (QEMU sends each pass over a block in
     /// ascending address order, and a stream written in one pass never repeats a page).
@@ -141,19 +147,6 @@ public struct RAMSection: Sendable, Equatable {
         while nextPageAddress.count <= b { nextPageAddress.append(0) }
         if address < nextPageAddress[b] { mayRepeatPages = true }
         nextPageAddress[b] = address &+ 1
-    }
-}
-
-/// An XBZRLE page record (capability xbzrle): where it starts in the stream, its block's name
-/// and the page's address in the block.
-package struct XBZRLEPageRecord: Sendable, Equatable {
-    package var offset: Int
-    package var block: String
-    package var address: UInt64
-
-    /// Why a reading that prints or compares page contents refuses the stream.
-    package var refusal: String {
-        "the XBZRLE page of RAM block \"\(escapingControlCharacters(block))\" at 0x\(analysisHex(address, width: 16)) (flag 0x40; the stream was written with capability xbzrle): its bytes are a delta against the page's earlier contents, which page listings, --memory, -x and diff do not decode (plain analyze, --desc and --tree read past it)"
     }
 }
 

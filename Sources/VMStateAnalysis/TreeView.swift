@@ -69,6 +69,8 @@ public struct TreeView: Sendable {
         lines.append("QEMU migration stream \(analysis.bytes.origin): format version 3, \(analysis.bytes.count) bytes")
         if let m = analysis.machineType {
             lines.append("machine type: \(m)")
+        } else if analysis.hasConfiguration {
+            lines.append("machine type: unread (the configuration section is cut short or corrupt: the error follows)")
         } else {
             lines.append("machine type: not sent (no configuration section: a machine type up to 2.3)")
         }

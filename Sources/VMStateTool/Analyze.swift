@@ -19,8 +19,10 @@ struct Analyze: ParsableCommand {
             --memory adds a "memory" object to the RAM section: one member per page keyed \
             "BLOCK (0x<offset, 16 hex digits>)", valued "Filled with 0xNN" for a fill (zero) \
             page or the page's bytes as space-separated hex. A page sent twice keeps its \
-            first position and last contents. (QEMU's script means to print this with -m \
-            but fails under Python 3.)
+            first position and last contents; an XBZRLE page (capability xbzrle; the script \
+            cannot read those) prints as it decodes over the page's earlier records, and -x \
+            writes it so. (QEMU's script means to print this with -m but fails under \
+            Python 3.)
 
             Mapped-ram files (capability mapped-ram), which the script cannot read, print the \
             same JSON; with --memory, one entry per page present in the file (zero pages are \
@@ -36,8 +38,9 @@ struct Analyze: ParsableCommand {
             that would leave the directory or collide, and a page of a block the stream did \
             not announce or past its block's length are refused before anything is written; \
             a file that cannot be written stops it with exit status 2, leaving the directory \
-            with what was written until then (files are written in place, through symbolic \
-            links already there: extract into a new directory).
+            with what was written until then (block files are written in place, through \
+            symbolic links already there, while desc.json and state.json replace what is \
+            there with a new file: extract into a new directory).
 
             Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
             written); the message gives the byte offset, the section and field being read, and \

@@ -20,7 +20,8 @@ struct Diff: ParsableCommand {
             pages are first sorted into an index in a temporary file (in $TMPDIR, default /tmp: \
             24 bytes per page record), then compared, their bytes read from the files one page \
             at a time: memory stays bounded whatever the streams' sizes, and a stream is never \
-            mapped whole. Sections sent several times with one idstr and instance id (isapc's \
+            mapped whole. An XBZRLE page (capability xbzrle) compares as it decodes over the \
+            page's earlier records (its pages decoded into a temporary file first). Sections sent several times with one idstr and instance id (isapc's \
             isa-ide, QEMU 7.2's slirp of each -netdev user) pair up in stream order; the \
             second is labeled "NAME (instance N, 2nd section)" ("occurrence": 1 in --json). \
             A file named - is standard input (read once; a pipe is copied to a \
@@ -86,12 +87,7 @@ struct Diff: ParsableCommand {
             func read(_ bytes: StreamBytes, base: Int) throws -> StreamAnalysis {
                 var options = StreamAnalysis.Options(recordPages: false, vmdesc: desc)
                 if bar.enabled { options.progress = { bar.update((base + $0) / passes) } }
-                let analysis = try StreamAnalysis(bytes: bytes, options: options)
-                if !noRAM, var refusal = analysis.xbzrlePageRefusal {
-                    refusal.message += "; --no-ram compares the rest"
-                    throw refusal
-                }
-                return analysis
+                return try StreamAnalysis(bytes: bytes, options: options)
             }
             defer { bar.finish() }
             let sa: StreamAnalysis

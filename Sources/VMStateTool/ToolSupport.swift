@@ -138,7 +138,12 @@ func readJSONFile(_ path: String) throws -> JSONValue {
 
 /// A device description given with --vmdesc: a JSON file, or a stream that carries one.
 func loadVMDescOption(_ path: String) throws -> JSONValue {
-    let bytes = try openInput(path)
+    let bytes: StreamBytes
+    do {
+        bytes = try openInput(path)
+    } catch let e as StreamFileError {
+        throw InputFileError(description: "--vmdesc: \(e)")
+    }
     if startsWithStreamMagic(bytes) {
         do {
             return try StreamAnalysis.readVMDesc(bytes).0

@@ -121,6 +121,12 @@ struct AnalyzeCLITests {
             dumpAsVMDesc.stderr
                 == "vmstate analyze: error: --vmdesc \(dump): not a vmdesc (no \"page_size\" and \"devices\"), but a -dump-vmstate file, which lists device classes rather than what one save wrote: give the vmdesc JSON of a stream of the same build, or that stream\n"
         )
+        // A --vmdesc file that cannot be opened: the message says it is the --vmdesc one.
+        let missing = cut.path + ".missing"
+        let noVMDesc = try Tool.run(["analyze", "--vmdesc", missing, stream])
+        #expect(noVMDesc.status == 2)
+        #expect(
+            noVMDesc.stderr == "vmstate analyze: error: --vmdesc: cannot open \(missing): No such file or directory\n")
         // No subcommand at all is a usage error.
         let bare = try Tool.run([])
         #expect(bare.status == 64)
@@ -238,6 +244,22 @@ struct AnalyzeCLITests {
         #expect(
             r.stderr
                 == "vmstate analyze: error: at byte offset 503998 (0x7b0be), section \"0000:00:01.3/piix4_pm\" (section id 30, instance 0), field acpi_pci_hotplug.acpi_pcihp_pci_status[57]/down: expected a uint32 value (4 bytes), but the stream ends after 2 more bytes\n"
+        )
+        // Cut inside the configuration section's machine type: not "not sent".
+        try Data(bytes[..<15]).write(to: cut)
+        let config = try Tool.run(["analyze", "--tree", "--vmdesc", stream, cut.path])
+        #expect(config.status == 2)
+        #expect(
+            config.stdout == """
+                QEMU migration stream \(cut.path): format version 3, 15 bytes
+                machine type: unread (the configuration section is cut short or corrupt: the error follows)
+                page size: 4096, vmdesc supplied separately
+                0 sections read, then reading stopped at 0xd (the error follows on stderr)
+
+                """)
+        #expect(
+            config.stderr
+                == "vmstate analyze: error: at byte offset 13 (0xd), section configuration: expected the machine type name (13 bytes), but the stream ends after 2 more bytes\n"
         )
     }
 }

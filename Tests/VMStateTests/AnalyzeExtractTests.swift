@@ -8,8 +8,12 @@ import VMStateAnalysis
 // analyze-migration.py -x writes, and the block names it must not turn into paths.
 
 /// SHA-256 (hex) of a file's bytes, by GLib.
-private func sha256(_ path: String) throws -> String {
-    let bytes = try TestPaths.readBytes(path)
+func sha256(_ path: String) throws -> String {
+    sha256(of: try TestPaths.readBytes(path))
+}
+
+/// SHA-256 (hex) of `bytes`, by GLib.
+func sha256(of bytes: [UInt8]) -> String {
     let sum = g_checksum_new(G_CHECKSUM_SHA256)!
     defer { g_checksum_free(sum) }
     bytes.withUnsafeBytes {

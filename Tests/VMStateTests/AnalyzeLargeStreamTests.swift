@@ -364,16 +364,37 @@ struct AnalyzeLargeStreamTests {
         // Progress runs to 2 × (size of A + size of B): the page scans fill the first half, the
         // comparison the second. B is cut once the comparison has begun.
         var cut = false
-        let error = #expect(throws: StreamFileError.self) {
+        let error = #expect(throws: StreamAnalysisError.self) {
             _ = try StreamDiff(a, b) { done in
                 if !cut && done > 2 * size { cut = truncate(pathB, 4096) == 0 }
             }
         }
         #expect(cut)
+        // At the bytes of B's first page (its record at byte 61, its bytes past the name).
         #expect(
             error?.description
-                == "\(pathB): the file became shorter while it was read (\(size) bytes when opened, "
-                + "4096 now): another program truncated or rewrote it")
+                == "at byte offset 76 (0x4c): \(pathB): the file became shorter while it was read (\(size) bytes "
+                + "when opened, 4096 now): another program truncated or rewrote it")
+    }
+
+    /// An error about a file that became shorter is not followed by the same reason again (a
+    /// short copy of the prefetching reader's copy mode gave "PATH: the file became shorter
+    /// ...; but PATH: the file became shorter ..., so its bytes may be part old, part new");
+    /// any other error of such a file is.
+    @Test func aCutIsNamedOnce() throws {
+        let path = temporaryDirectoryPath() + "/vmstate-cutonce-\(getpid()).bin"
+        defer { unlink(path) }
+        let out = try GeneratedStreamWriter(path: path, blockLength: 1 << 20)
+        let size = try out.finish()
+        let bytes = try StreamBytes(contentsOfFile: path)
+        #expect(truncate(path, 10) == 0)
+        let reason =
+            "\(path): the file became shorter while it was read (\(size) bytes when opened, 10 now): another program "
+            + "truncated or rewrote it"
+        let cut = StreamAnalysisError(offset: 20, message: bytes.mapFailure("unused")).noting(changeOf: bytes)
+        #expect(cut.message == reason)
+        let other = StreamAnalysisError(offset: 20, message: "expected a section").noting(changeOf: bytes)
+        #expect(other.message == "expected a section; but \(reason), so its bytes may be part old, part new")
     }
 
     /// A file rewritten after it was opened (a save to the same path) reads as bytes of two

@@ -149,6 +149,9 @@ import VMStateAnalysis
                 var w = JSONTextWriter()
                 a.bytes.copyBytes(at: offset, count: a.pageSize).withUnsafeBytes { w.hexBytesString($0) }
                 o[key] = try JSONValue(parsing: w.text)
+            case .xbzrle, .decoded:
+                // (The fixture streams have no XBZRLE pages: AnalyzeXBZRLETests has them.)
+                Issue.record("a page this oracle cannot print: \(p.content)")
             }
         }
         return o

@@ -353,7 +353,7 @@ import VMStateAnalysis
         #expect(e1.offset == eof)
         #expect(
             e1.message
-                == "the end-of-stream byte (0x00) at offset \(eof) is not followed by the vmdesc, which starts at offset \(eof + 4): QEMU writes nothing between them, so the 3 bytes there were added to the stream, or are sections that were not read as written (a byte 0x00 inside them taken for the end)"
+                == "the end-of-stream byte (0x00) at offset \(eof) is not followed by the vmdesc, which starts at offset \(eof + 4): QEMU writes nothing between them, so the 3 bytes there were added to the stream, or the sections before were not read as written (a byte 0x00 inside them taken for the end)"
         )
         // With --vmdesc: the end of the file, or a vmdesc, may follow; nothing else.
         #expect(streamError(Array(data[...eof]), options: .init(vmdesc: a.vmdesc)) == nil)
@@ -363,7 +363,14 @@ import VMStateAnalysis
         #expect(e2.offset == eof + 1)
         #expect(
             e2.message
-                == "expected the end of the file or a vmdesc (byte 0x06) after the end-of-stream byte (0x00) at offset \(eof), found 0x55 and 1 more bytes: the description given with --vmdesc is not this stream's (another QEMU build or machine type), or the stream is corrupt"
+                == "expected the end of the file or a vmdesc (byte 0x06) after the end-of-stream byte (0x00) at offset \(eof), found 0x55 and 1 more byte: the description given with --vmdesc is not this stream's (another QEMU build or machine type), or the stream is corrupt"
+        )
+        // One byte between EOF and the vmdesc.
+        let one = Array(data[...eof]) + [0] + Array(data[(eof + 1)...])
+        let e3 = try #require(streamError(one))
+        #expect(
+            e3.message
+                == "the end-of-stream byte (0x00) at offset \(eof) is not followed by the vmdesc, which starts at offset \(eof + 2): QEMU writes nothing between them, so the byte there was added to the stream, or the sections before were not read as written (a byte 0x00 inside them taken for the end)"
         )
     }
 
@@ -494,15 +501,15 @@ import VMStateAnalysis
         data[header + 7] &= ~0x08
         let eFound = streamError(data)
         let e = try #require(eFound)
-        #expect(e.offset == header)
-        #expect(e.message.contains("XBZRLE"))
+        // (Read as an XBZRLE page: the page's first byte is its encoding byte.)
+        #expect(e.offset == header + 8)
+        #expect(e.message.hasPrefix("expected the XBZRLE encoding 0x01 of the XBZRLE page of RAM block"))
         #expect(e.section == "\"ram\" (section id 2, instance 0)")
     }
 
     /// XBZRLE pages (capability xbzrle): read past, checked as QEMU's destination checks them,
     /// when no page is printed (plain analyze, --desc, --tree), which the script cannot do (it
-    /// stops at the flag); refused where page contents are listed (their bytes are a delta
-    /// against the page's earlier contents).
+    /// stops at the flag). (Their contents in --memory, -x and diff: AnalyzeXBZRLETests.)
     @Test func xbzrlePages() throws {
         let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
         func stream(_ xbzrle: [UInt8]) -> [UInt8] {
@@ -536,31 +543,6 @@ import VMStateAnalysis
         #expect(ram.pageCount == 2 && ram.dataPageCount == 1 && ram.xbzrlePageCount == 1 && ram.mayRepeatPages)
         #expect(TreeView(maxBytes: 16).text(a).contains("pages: 2 records, 1 with data, 1 XBZRLE, 0 filled"))
         let what = #"the XBZRLE page of RAM block "pc.ram" at 0x0000000000001000"#
-        let refusal =
-            "\(what) (flag 0x40; the stream was written with capability xbzrle): its bytes are a delta against the page's earlier contents, which page listings, --memory, -x and diff do not decode (plain analyze, --desc and --tree read past it)"
-        let listed = try #require(streamError(good))
-        #expect(listed.offset == record && listed.message == refusal)
-        // --memory: refused before anything is printed.
-        var printed = ""
-        var writer = JSONTextWriter(format: .python) { printed += String(decoding: $0, as: UTF8.self) }
-        let memory = #expect(throws: StreamAnalysisError.self) { try a.writeState(to: &writer, memory: true) }
-        writer.flush()
-        #expect(memory?.offset == record && memory?.message == refusal && printed.isEmpty)
-        // diff: refused, unless the RAM is left out.
-        if Tool.path != nil {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "vmstate-xbzrle-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: file) }
-            try Data(good).write(to: file)
-            let diff = try Tool.run(["diff", file.path, file.path])
-            #expect(diff.status == 2 && diff.stdout.isEmpty)
-            #expect(
-                diff.stderr
-                    == "vmstate diff: error: \(file.path): at byte offset \(record) (0x\(String(record, radix: 16))), section \"ram\" (section id 2, instance 0): \(refusal); --no-ram compares the rest\n"
-            )
-            let noRAM = try Tool.run(["diff", "--no-ram", file.path, file.path])
-            #expect(noRAM.status == 0, "\(noRAM.stderr)")
-        }
         for (bytes, offset, message) in [
             (
                 [0x02, 0x00, 0x00], record + 8,
@@ -655,5 +637,30 @@ import VMStateAnalysis
         let a = try StreamAnalysis(bytes: StreamBytes(bare), options: .init(vmdesc: vmdesc))
         #expect(a.pythonText == (try TestPaths.readText(TestPaths.qemuFixtures + "/pc-bios/analyze.json")))
         #expect(a.vmdescLocation == nil)
+    }
+
+    /// A whole stream with bytes after its vmdesc (a file appended to): the error says so, at
+    /// the vmdesc's end, rather than that the stream has no vmdesc.
+    @Test func bytesAfterTheVMDesc() throws {
+        let data = try pcBiosBytes()
+        let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))
+        // (Bytes with no NUL in them are read past, as QEMU's script reads past them: it takes
+        // the vmdesc's length before the first "{" after the last NUL.)
+        for (tail, what) in [([0x00, 0x01], "2 more bytes follow"), ([0x00], "1 more byte follows")]
+            as [([UInt8], String)]
+        {
+            let found = streamError(data + tail)
+            let e = try #require(found)
+            #expect(e.offset == data.count)
+            #expect(
+                e.message
+                    == "expected the end of the file after the device description (vmdesc at offset \(location.markerOffset), \(location.jsonLength) bytes of JSON), but \(what) it: something was appended to the stream (as `cat >> FILE` onto an old file does), or the file is corrupt; QEMU's scripts read the vmdesc only where it ends the file (cut the file at byte \(data.count) to read it)"
+            )
+        }
+        // Another whole stream appended: the second one's vmdesc ends the file (and its header
+        // is where the first stream's sections should have ended).
+        let twice = streamError(data + data)
+        #expect(twice != nil)
+        #expect(streamError(data + [0x01, 0x06]) == nil)
     }
 }

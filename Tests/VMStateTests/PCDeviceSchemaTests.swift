@@ -195,14 +195,16 @@ struct PCDeviceSchemaTests {
         let none = twice.withUnsafeBufferPointer { vmstate_dump_schema(nil, $0.baseAddress, &error) }
         #expect(none == nil)
         let err = try #require(error)
-        #expect(String(cString: err.pointee.message).contains("used twice"))
+        #expect(String(cString: err.pointee.message) == "entry 1: the key \"mc146818rtc\" is used twice (at byte 0)")
         #expect(err.pointee.code == Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue))
         g_error_free(err)
         error = nil
 
         // NULL list.
         #expect(vmstate_dump_schema(nil, nil, &error) == nil)
-        #expect(error != nil)
+        #expect(
+            error.map { String(cString: $0.pointee.message) }
+                == "vmstate_dump_schema: the list of descriptions is NULL (at byte 0)")
         if let e = error { g_error_free(e) }
     }
 

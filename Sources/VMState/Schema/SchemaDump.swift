@@ -274,8 +274,10 @@ private func schemaErrorQuark() -> GQuark { vmstate_error_quark() }
 /// VMSTATE_ERROR_INVALID_TABLE in migration/vmstate.h.
 private let schemaErrorInvalidTable = Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue)
 
+/// Sets `error` to `message` in the shape of every message of the library (docs/C-API.md, "The
+/// error message"): no byte of input is involved, so `(at byte 0)`.
 private func setSchemaError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, _ message: String) {
-    setGError(error, domain: schemaErrorQuark(), code: schemaErrorInvalidTable, message: message)
+    setGError(error, domain: schemaErrorQuark(), code: schemaErrorInvalidTable, message: message + " (at byte 0)")
 }
 
 private func dumpFromC(

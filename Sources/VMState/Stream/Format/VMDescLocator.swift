@@ -28,6 +28,27 @@ package struct VMDescRecord: Sendable, Equatable {
         return nil
     }
 
+    /// A vmdesc record that ends before the end of `bytes` (indexed by stream offset; only
+    /// `lowest..<bytes.count` is read), for the error of a stream followed by other bytes (a
+    /// file appended to): the last 0x06 after an end-of-stream byte (0x00) whose be32 length
+    /// spans text from `{` to `}` that ends before the last byte. Nil when there is none.
+    package static func locateBeforeEnd(_ bytes: UnsafeRawBufferPointer, lowest: Int = 0) -> VMDescRecord? {
+        let n = bytes.count
+        var i = n - 7
+        while i >= max(1, lowest) {
+            if bytes[i] == StreamFormat.vmdesc && bytes[i - 1] == StreamFormat.eof {
+                // SAFETY: i + 5 < n: the 4 length bytes and the first JSON byte are inside `bytes`.
+                let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
+                let end = i + 5 + length
+                if length >= 2 && end < n && bytes[i + 5] == UInt8(ascii: "{") && bytes[end - 1] == UInt8(ascii: "}") {
+                    return VMDescRecord(markerOffset: i, jsonLength: length)
+                }
+            }
+            i -= 1
+        }
+        return nil
+    }
+
     /// The vmdesc record that ends `bytes` after the EOF byte, found from the last 0x06 in them:
     /// JSON text never holds 0x06, so when a vmdesc ends the bytes, that 0x06 is its marker or
     /// one of its four length bytes. `lastMarker` carries the stream offset of the last 0x06
