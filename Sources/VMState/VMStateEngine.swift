@@ -187,7 +187,7 @@ public enum VMStateEngine {
             let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
             throw VMStateError(
                 .failed, path: name, offset: file.position, reason: "bytes left after the state",
-                expected: "end of input", actual: "\(file.remaining) more bytes")
+                expected: "end of input", actual: "\(file.remaining) more byte\(file.remaining == 1 ? "" : "s")")
         }
     }
 }

@@ -182,7 +182,7 @@ public struct StreamAnalysis: Sendable {
                 throw StreamAnalysisError(
                     offset: 9, section: "configuration",
                     message:
-                        "expected the length of the machine type name (4 bytes), but the stream ends after \(bytes.count - 9) more bytes"
+                        "expected the length of the machine type name (4 bytes), but the stream ends after \(bytes.count - 9) more byte\(bytes.count - 9 == 1 ? "" : "s")"
                 )
             }
             let length = Int(analysisLoadBE32(buf, 9))
@@ -190,7 +190,7 @@ public struct StreamAnalysis: Sendable {
                 throw StreamAnalysisError(
                     offset: 13, section: "configuration",
                     message:
-                        "expected the machine type name (\(length) bytes), but the stream ends after \(bytes.count - 13) more bytes"
+                        "expected the machine type name (\(length) bytes), but the stream ends after \(bytes.count - 13) more byte\(bytes.count - 13 == 1 ? "" : "s")"
                 )
             }
             guard length <= 4096 else {
