@@ -138,12 +138,13 @@ final class PageFold {
             inPage = true
         }
         // The header (checked by the analysis) and the delta, read again from the stream.
-        let header = bytes.copyBytes(at: offset, count: XBZRLEHeader.size)
-        let length = header.count == XBZRLEHeader.size ? Int(header[1]) << 8 | Int(header[2]) : -1
-        guard header.first == XBZRLEHeader.xbzrleEncoding, length >= 0, length <= pageSize else {
+        let decodedHeader = bytes.copyBytes(at: offset, count: XBZRLEHeader.size).withUnsafeBytes {
+            XBZRLEHeader.Decoder().decode($0)
+        }
+        guard case .record(let header, _) = decodedHeader, header.fault(pageSize: pageSize) == nil else {
             throw StreamAnalysisError.xbzrlePageChanged(at: offset, of: bytes)
         }
-        let d = UnsafeMutableRawBufferPointer(rebasing: delta[0..<length])
+        let d = UnsafeMutableRawBufferPointer(rebasing: delta[0..<header.length])
         do throws(StreamFileError) {
             try bytes.readExactly(at: offset + XBZRLEHeader.size, into: d)
         } catch {
@@ -169,7 +170,6 @@ final class PageFold {
         self.decoded = decoded
         return .decoded(slot: slot)
     }
-
 }
 
 extension StreamAnalysisError {
