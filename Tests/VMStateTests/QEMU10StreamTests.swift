@@ -828,4 +828,26 @@ import VMStateAnalysis
         #expect(QEMUStreamRules.forMachine("pc-q35-10.1", version: .qemu10_0).switchoverStart)
         #expect(!QEMUStreamRules.forMachine("pc-q35-10.0", version: .qemu7_2).switchoverStart)
     }
+
+    /// QEMU 10.0's live migration with capability xbzrle (Tests/Fixtures/qemu-10.0/xbzrle-live:
+    /// 63,173 XBZRLE pages): loaded from a buffer and through a stream that returns 4096 bytes
+    /// a read, the registry's pc.ram is the stopped source's RAM (its `pmemsave`), byte for byte.
+    @Test func anXBZRLELiveMigrationLoadsIntoTheSourcesRAM() throws {
+        let dir = TestPaths.qemu10Fixtures + "/xbzrle-live"
+        let stream = try TestPaths.readBytes(dir + "/stream.bin")
+        let expected = String(try String(contentsOfFile: dir + "/guest-ram.sha256", encoding: .utf8).prefix(64))
+        let shape = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        for throughStream in [false, true] {
+            let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
+            if throughStream {
+                let r = StreamIOTests.loadFromStream(
+                    machine.registry, stream, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue)
+                #expect(r.ok, "\(r.message)")
+            } else {
+                try machine.registry.load(stream, options: .keepUnknown)
+            }
+            let ram = try #require(machine.blocks.first { $0.0 == "pc.ram" })
+            #expect(sha256(of: Array(UnsafeRawBufferPointer(start: ram.1, count: ram.2))) == expected)
+        }
+    }
 }
