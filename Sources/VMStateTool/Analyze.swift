@@ -61,7 +61,9 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print an indented, human-readable view instead of JSON.")
     var tree = false
 
+    // (`.unconditional`: `--max-bytes -1` is a negative number, refused as such, not a missing value.)
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp("In --tree output, show at most this many bytes of each buffer (0: all).", valueName: "n"))
     var maxBytes: Int?
 

@@ -53,7 +53,9 @@ struct Diff: ParsableCommand {
     @Flag(name: .customLong("no-ram"), help: "Do not compare RAM contents.")
     var noRAM = false
 
+    // (`.unconditional`: `--max-ranges -1` is a negative number, refused as such, not a missing value.)
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Show at most this many page ranges per RAM block (0: only how many; --json lists all).", valueName: "n"))
     var maxRanges = 16

@@ -161,6 +161,13 @@ struct AnalyzeCLITests {
         let ranges = try Tool.run(["diff", "--max-ranges=-1", stream, stream])
         #expect(ranges.status == 64)
         #expect(ranges.stderr.hasPrefix("Error: --max-ranges must be 0 (only how many) or more\n"))
+        // A negative number as a separate argument is that number, not a missing value.
+        let apart = try Tool.run(["diff", "--max-ranges", "-1", stream, stream])
+        #expect(apart.status == 64)
+        #expect(apart.stderr.hasPrefix("Error: --max-ranges must be 0 (only how many) or more\n"))
+        let bytesApart = try Tool.run(["analyze", "--tree", "--max-bytes", "-5", stream])
+        #expect(bytesApart.status == 64)
+        #expect(bytesApart.stderr.hasPrefix("Error: --max-bytes must be 0 (all) or more\n"))
     }
 
     /// An empty file, or one that holds only the start of the stream magic, is a stream cut
