@@ -121,6 +121,51 @@ import VMStateAnalysis
                 """)
     }
 
+    /// Two RAM sections (QEMU writes one; the script prints each), whose records `--memory`
+    /// sorts out by section first: each section's XBZRLE pages decode over that section's pages.
+    @Test func severalRAMSections() throws {
+        func named(_ b: String) -> [UInt8] { [UInt8(b.utf8.count)] + Array(b.utf8) }
+        func start(_ id: UInt32, _ block: String) -> [UInt8] {
+            [0x01] + Self.be32(id) + [3] + Array("ram".utf8) + Self.be32(0) + Self.be32(4)
+                + Self.be64(0x2000 | 0x04) + named(block) + Self.be64(0x2000)
+        }
+        func xbzrle(_ delta: [UInt8]) -> [UInt8] { [0x01, 0x00, UInt8(delta.count)] + delta }
+        let eos = Self.be64(0x10)
+        var s = Array("QEVM".utf8) + Self.be32(3)
+        s += start(2, "pc.ram") + Self.be64(0x08) + named("pc.ram") + Self.page(0x11) + eos
+        s += start(5, "vga") + Self.be64(0x1000 | 0x08) + named("vga") + Self.page(0x22) + eos
+        s += [0x02] + Self.be32(2) + Self.be64(0x40) + named("pc.ram") + xbzrle([3, 1, 0x99]) + eos
+        s += [0x02] + Self.be32(5) + Self.be64(0x1000 | 0x40) + named("vga") + xbzrle([0, 1, 0x77])
+        s += Self.be64(0x40 | 0x20) + xbzrle([1, 1, 0x55]) + eos
+        s += [0x03] + Self.be32(2) + eos + [0x03] + Self.be32(5) + eos
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        s += [0x00, 0x06] + Self.be32(UInt32(json.count)) + json
+        var w = JSONTextWriter(format: .python)
+        try Self.analysis(s).writeState(to: &w, memory: true)
+        #expect(
+            w.text == """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000002000"
+                        },
+                        "memory": {
+                            "pc.ram (0x0000000000000000)": "\(Self.hex(Self.page(0x11, [3: 0x99])))"
+                        }
+                    },
+                    "ram (5)": {
+                        "section sizes": {
+                            "vga": "0x0000000000002000"
+                        },
+                        "memory": {
+                            "vga (0x0000000000001000)": "\(Self.hex(Self.page(0x22, [0: 0x77])))",
+                            "vga (0x0000000000000000)": "\(Self.hex(Self.page(0x00, [1: 0x55])))"
+                        }
+                    }
+                }
+                """)
+    }
+
     @Test func extractWritesThePagesAsTheyDecode() throws {
         let a = try Self.analysis(Self.stream(Self.records()))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-xbzrle-\(UUID().uuidString)")
