@@ -15,13 +15,24 @@ struct VMStateCommand: ParsableCommand {
         subcommands: [Analyze.self, Diff.self, Compat.self, Schema.self, Lint.self]
     )
 
+    /// The subcommands' names.
+    static let subcommandNames = ["analyze", "diff", "compat", "schema", "lint"]
+
     static func main() {
         ignoreSIGPIPE()
-        let subcommand = CommandLine.arguments.dropFirst().first.flatMap {
-            ["analyze", "diff", "compat", "schema", "lint"].contains($0) ? " " + $0 : nil
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // `vmstate help NAME` of no subcommand is a usage error, as `vmstate NAME` is
+        // (swift-argument-parser would print the main help and succeed).
+        if arguments.count > 1, arguments[0] == "help", !arguments[1].hasPrefix("-"),
+            !subcommandNames.contains(arguments[1])
+        {
+            exit(
+                withError: ValidationError(
+                    "unknown subcommand '\(arguments[1])' (analyze, diff, compat, schema or lint)"))
         }
+        let subcommand = arguments.first.flatMap { subcommandNames.contains($0) ? " " + $0 : nil }
         ShrunkFileReport.install(command: "vmstate" + (subcommand ?? ""))
-        if Analyze.runPlain(Array(CommandLine.arguments.dropFirst())) { return }
+        if Analyze.runPlain(arguments) { return }
         main(nil)
     }
 

@@ -131,6 +131,14 @@ struct AnalyzeCLITests {
         let bare = try Tool.run([])
         #expect(bare.status == 64)
         #expect(bare.stderr.hasPrefix("Error: missing a subcommand (analyze, diff, compat, schema or lint)\n"))
+        // `help` of a subcommand there is not, too; of one there is, its help.
+        let helpBogus = try Tool.run(["help", "bogus"])
+        #expect(helpBogus.status == 64 && helpBogus.stdout.isEmpty)
+        #expect(
+            helpBogus.stderr.hasPrefix("Error: unknown subcommand 'bogus' (analyze, diff, compat, schema or lint)\n"))
+        let helpAnalyze = try Tool.run(["help", "analyze"])
+        #expect(helpAnalyze.status == 0)
+        #expect(helpAnalyze.stdout.hasPrefix("OVERVIEW: Print the device state in a QEMU migration stream."))
     }
 
     /// `--max-bytes` limits the bytes `--tree` shows of each buffer, and is refused elsewhere.
