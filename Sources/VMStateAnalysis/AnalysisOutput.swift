@@ -351,9 +351,8 @@ extension StreamAnalysis {
         let fanIn = min(64, max(2, chunk))
         let what = Self.memorySortFiles
         let byKey = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
-            try ExternalSort<MemoryPageRecord>(what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024) {
-                ($0.block, $0.address, $0.number) < ($1.block, $1.address, $1.number)
-            }
+            try ExternalSort<MemoryPageRecord>(
+                what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024, by: MemoryPageRecord.byPage)
         }
         var number: UInt64 = 0
         var failure: StreamAnalysisError?
@@ -367,20 +366,17 @@ extension StreamAnalysis {
             number += 1
         }
         if let failure { throw failure }
-        func onFile<T>(_ body: () throws(StreamFileError) -> T) throws(StreamAnalysisError) -> T {
-            try StreamAnalysisError.onTemporaryFile(body)
-        }
-        let byFirst = try onFile { () throws(StreamFileError) in
+        let byFirst = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in
             try ExternalSort<MemoryPageRecord>(what, chunkCapacity: chunk, fanIn: fanIn, bufferEntries: 1024) {
                 $0.number < $1.number
             }
         }
         // Each key's first record, its contents those of all its records folded.
-        try fold.foldEach(try onFile { () throws(StreamFileError) in try byKey.sorted() }) {
-            (f) throws(StreamAnalysisError) in
-            try onFile { () throws(StreamFileError) in try byFirst.append(f) }
+        let keys = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in try byKey.sorted() }
+        try fold.foldEach(keys) { (f) throws(StreamAnalysisError) in
+            try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in try byFirst.append(f) }
         }
-        let ordered = try onFile { () throws(StreamFileError) in try byFirst.sorted() }
+        let ordered = try StreamAnalysisError.onTemporaryFile { () throws(StreamFileError) in try byFirst.sorted() }
         while let r = try StreamAnalysisError.onTemporaryFile({ () throws(StreamFileError) in try ordered.next() }) {
             let page = r.page
             writer.key(key(page))
@@ -409,6 +405,12 @@ struct MemoryPageRecord: BitwiseCopyable {
 
     var page: RAMPage {
         RAMPage(block: Int32(bitPattern: block), address: address, content: PageIndexEntry.decode(content))
+    }
+
+    /// The order of records by page (block, then address), then stream order: each page's
+    /// records together, as ``PageFold/foldEach(_:_:)`` reads them.
+    static func byPage(_ x: MemoryPageRecord, _ y: MemoryPageRecord) -> Bool {
+        (x.block, x.address, x.number) < (y.block, y.address, y.number)
     }
 }
 

@@ -1086,56 +1086,51 @@ private struct SectionReader {
                         ram.pageBlockNames.append(name)
                     }
                 }
+                let content: RAMPage.Content
+                var data: UnsafeRawBufferPointer? = nil
                 if flags & (flagZero | flagPage) == 0 {
-                    try readXBZRLEPage(&ram, block: current, address: address, at: wordOffset)
+                    (content, data) = try readXBZRLEPage(&ram, block: current, address: address)
                     flags &= ~flagXBZRLE
+                } else if flags & flagZero == 0 {
+                    if total - pos < pageSize {
+                        path = [
+                            .field("\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil)
+                        ]
+                        try need(pageSize, "the page's data")
+                    }
+                    content = .data(offset: pos)
+                    if pageVisitor != nil {
+                        // Printing pages: make the page's bytes readable in the window.
+                        try need(pageSize, "the page's data")
+                        data = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + pageSize)])
+                    }
+                    pos += pageSize
+                    ram.dataPageCount += 1
+                    flags &= ~flagPage
                 } else {
-                    let isPage = flags & flagZero == 0
-                    let content: RAMPage.Content
-                    var data: UnsafeRawBufferPointer? = nil
-                    if isPage {
-                        if total - pos < pageSize {
-                            path = [
-                                .field(
-                                    "\(ram.pageBlockNames[Int(current)]) page 0x\(analysisHex(address, width: 16))", nil
-                                )
-                            ]
-                            try need(pageSize, "the page's data")
-                        }
-                        content = .data(offset: pos)
-                        if pageVisitor != nil {
-                            // Printing pages: make the page's bytes readable in the window.
-                            try need(pageSize, "the page's data")
-                            data = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + pageSize)])
-                        }
-                        pos += pageSize
-                        ram.dataPageCount += 1
-                        flags &= ~flagPage
-                    } else {
-                        let fill = try u8("the fill byte of a zero page")
-                        content = .fill(fill)
-                        flags &= ~flagZero
-                    }
-                    ram.pageCount += 1
-                    let b = Int(current)
-                    if b != noteBlock {
-                        if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
-                        while ram.nextPageAddress.count <= b { ram.nextPageAddress.append(0) }
-                        noteBlock = b
-                        noteNext = ram.nextPageAddress[b]
-                    }
-                    if address < noteNext { ram.mayRepeatPages = true }
-                    noteNext = address &+ 1
-                    if record {
-                        ram.pages.append(RAMPage(block: current, address: address, content: content))
-                    }
-                    if let pageVisitor {
-                        pageVisitor(
-                            RAMPageRecord(
-                                sectionID: ramSectionID, generation: ram.generation,
-                                page: RAMPage(block: current, address: address, content: content), offset: wordOffset),
-                            data)
-                    }
+                    let fill = try u8("the fill byte of a zero page")
+                    content = .fill(fill)
+                    flags &= ~flagZero
+                }
+                ram.pageCount += 1
+                let b = Int(current)
+                if b != noteBlock {
+                    if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
+                    while ram.nextPageAddress.count <= b { ram.nextPageAddress.append(0) }
+                    noteBlock = b
+                    noteNext = ram.nextPageAddress[b]
+                }
+                if address < noteNext { ram.mayRepeatPages = true }
+                noteNext = address &+ 1
+                if record {
+                    ram.pages.append(RAMPage(block: current, address: address, content: content))
+                }
+                if let pageVisitor {
+                    pageVisitor(
+                        RAMPageRecord(
+                            sectionID: ramSectionID, generation: ram.generation,
+                            page: RAMPage(block: current, address: address, content: content), offset: wordOffset),
+                        data)
                 }
             } else if flags & flagHook != 0 {
                 throw error("a RAM hook record (flag 0x80), which only RDMA migration writes", at: wordOffset)
@@ -1159,12 +1154,13 @@ private struct SectionReader {
 
     /// The rest of an XBZRLE page record (capability xbzrle; XBZRLE.swift in the VMState
     /// module) after its word and block name, at `at`: the header and the delta, checked as
-    /// QEMU's destination checks them. The page counts as a page record sent again (QEMU sends
-    /// a page as XBZRLE only after sending it whole). Recorded and visited as
-    /// `RAMPage.Content.xbzrle` (the header's offset); a page visitor gets the delta's bytes.
+    /// QEMU's destination checks them: its contents (`.xbzrle`, the header's offset) and the
+    /// delta's bytes (valid until the window moves). A delta over the page's earlier contents
+    /// (QEMU sends a page as XBZRLE only after sending it whole): the section may repeat pages,
+    /// and readings of page contents fold each page's records.
     mutating func readXBZRLEPage(
-        _ ram: inout RAMSection, block: Int32, address: UInt64, at recordOffset: Int
-    ) throws(StreamAnalysisError) {
+        _ ram: inout RAMSection, block: Int32, address: UInt64
+    ) throws(StreamAnalysisError) -> (RAMPage.Content, UnsafeRawBufferPointer) {
         let what =
             "the XBZRLE page of RAM block \"\(escapingControlCharacters(ram.pageBlockNames[Int(block)]))\" at 0x\(analysisHex(address, width: 16))"
         let headerOffset = pos
@@ -1186,16 +1182,9 @@ private struct SectionReader {
             throw error("\(what) does not decode into a page (QEMU: \"\(XBZRLEFault.delta.qemuMessage)\")", at: pos)
         }
         pos += header.length
-        ram.pageCount += 1
         ram.xbzrlePageCount += 1
         ram.mayRepeatPages = true
-        let page = RAMPage(block: block, address: address, content: .xbzrle(offset: headerOffset))
-        if options.recordPages { ram.pages.append(page) }
-        if let pageVisitor {
-            pageVisitor(
-                RAMPageRecord(sectionID: ramSectionID, generation: ram.generation, page: page, offset: recordOffset),
-                delta)
-        }
+        return (.xbzrle(offset: headerOffset), delta)
     }
 
     /// The mapped-ram header after a block's used length (QEMU 9.0+, capability mapped-ram;

@@ -497,9 +497,7 @@ private func pagesOfRAMSections(
     // XBZRLE pages: the records sorted by page, then stream order, and each page's records
     // folded into what it holds at the end (``PageFold``), which the index takes in order.
     let what = "RAM pages of diff"
-    let byPage = try ExternalSort<MemoryPageRecord>(what, chunkCapacity: 1 << 17) {
-        ($0.block, $0.address, $0.number) < ($1.block, $1.address, $1.number)
-    }
+    let byPage = try ExternalSort<MemoryPageRecord>(what, chunkCapacity: 1 << 17, by: MemoryPageRecord.byPage)
     var number: UInt64 = 0
     var failure: StreamFileError?
     try analysis.scanPages(progress: report) { record, _ in
