@@ -22,10 +22,12 @@ struct PageIndexEntry: BitwiseCopyable {
     /// What the page holds in 64 bits (``encode(_:)``).
     var content: UInt64
 
-    /// The tag bits of `content` (its top two): a data page's offset has neither.
+    /// The tag bits of `content` (its top three): a data page's offset has none.
     static let fill: UInt64 = 1 << 63
     static let xbzrle: UInt64 = 1 << 62
     static let decoded: UInt64 = fill | xbzrle
+    static let compressed: UInt64 = 1 << 61
+    static let tags: UInt64 = fill | xbzrle | compressed
 
     init(block: UInt32, order: UInt32, address: UInt64, content: RAMPage.Content) {
         self.block = block
@@ -38,22 +40,24 @@ struct PageIndexEntry: BitwiseCopyable {
     var state: RAMPage.Content { Self.decode(content) }
 
     /// A page's contents in 64 bits: a data page's offset, `fill` | the fill byte, `xbzrle` |
-    /// the XBZRLE header's offset, `decoded` | the decoded page's slot (offsets and slots are
-    /// below 2^62).
+    /// the XBZRLE header's offset, `compressed` | the compressed page's header offset,
+    /// `decoded` | the decoded page's slot (offsets and slots are below 2^61).
     static func encode(_ content: RAMPage.Content) -> UInt64 {
         switch content {
         case .fill(let b): fill | UInt64(b)
         case .data(let offset): UInt64(offset)
         case .xbzrle(let offset): xbzrle | UInt64(offset)
+        case .compressed(let offset): compressed | UInt64(offset)
         case .decoded(let slot): decoded | UInt64(slot)
         }
     }
 
     static func decode(_ content: UInt64) -> RAMPage.Content {
-        let value = content & ~decoded
-        return switch content & decoded {
+        let value = content & ~tags
+        return switch content & tags {
         case fill: .fill(UInt8(truncatingIfNeeded: value))
         case xbzrle: .xbzrle(offset: Int(value))
+        case compressed: .compressed(offset: Int(value))
         case decoded: .decoded(slot: Int(value))
         default: .data(offset: Int(value))
         }

@@ -31,16 +31,54 @@ private func writeFailure(_ path: String, _ error: UnsafeMutablePointer<GError>?
     return RAMExtractionError("cannot write \(path): \(message)")
 }
 
-/// Writes `bytes` as the file `name` in `directory` (created when missing), replacing it
-/// (GLib's g_file_set_contents: a new file renamed into place).
-private func writeWholeFile(_ directory: String, _ name: String, _ bytes: [UInt8]) throws(RAMExtractionError) {
+/// Writes the file `name` in `directory` (created when missing) from the chunks `produce` hands
+/// to its argument, replacing what was there, a symbolic link included, only once the file is
+/// whole: GIO's `g_file_replace` with `G_FILE_CREATE_REPLACE_DESTINATION` writes a new file in
+/// the directory and renames it into place when closed (as `g_file_set_contents` does), so a
+/// large text is never held whole in memory. When a write fails or `produce` throws, the new
+/// file is removed (its stream closed cancelled) and what was there stays.
+///
+/// - Throws: ``RAMExtractionError`` when the file cannot be created, written or renamed (GLib's
+///   message); what `produce` throws.
+private func writeReplacing(
+    _ directory: String, _ name: String,
+    _ produce: (_ write: @escaping (UnsafeRawBufferPointer) -> Void) throws -> Void
+) throws {
     try makeDirectory(directory)
     let path = directory + "/" + name
+    let file = g_file_new_for_path(path)
+    defer { g_object_unref(UnsafeMutableRawPointer(file)) }
     var error: UnsafeMutablePointer<GError>?
-    let ok = bytes.withUnsafeBytes {
-        g_file_set_contents(path, $0.baseAddress?.assumingMemoryBound(to: CChar.self), gssize($0.count), &error)
+    guard let replacing = g_file_replace(file, nil, 0, G_FILE_CREATE_REPLACE_DESTINATION, nil, &error) else {
+        throw writeFailure(path, error)
     }
-    if ok == 0 { throw writeFailure(path, error) }
+    defer { g_object_unref(replacing) }
+    // SAFETY: a GFileOutputStream is a GOutputStream (its first member), the same object.
+    let out = UnsafeMutableRawPointer(replacing).assumingMemoryBound(to: GOutputStream.self)
+    /// Closes the stream cancelled: GIO then removes the new file and renames nothing.
+    func discard() {
+        let cancelled = g_cancellable_new()
+        g_cancellable_cancel(cancelled)
+        g_output_stream_close(out, cancelled, nil)
+        g_object_unref(cancelled)
+    }
+    var failure: UnsafeMutablePointer<GError>?
+    do {
+        try produce { chunk in
+            guard failure == nil, let base = chunk.baseAddress, !chunk.isEmpty else { return }
+            var written: gsize = 0
+            _ = g_output_stream_write_all(out, base, gsize(chunk.count), &written, nil, &failure)
+        }
+    } catch {
+        if let failure { g_error_free(failure) }
+        discard()
+        throw error
+    }
+    if let failure {
+        discard()
+        throw writeFailure(path, failure)
+    }
+    guard g_output_stream_close(out, nil, &error) != 0 else { throw writeFailure(path, error) }
 }
 
 extension StreamAnalysis {
@@ -130,15 +168,18 @@ extension StreamAnalysis {
     ) throws {
         let plan = try RAMExtractionPlan(self)
         try plan.check(progress: progress.map { p in { p($0 / 2) } })
-        try writeWholeFile(directory, "desc.json", Array(descriptionJSON.formatted(.python).utf8))
+        let description = Array(descriptionJSON.formatted(.python).utf8)
+        try writeReplacing(directory, "desc.json") { write in description.withUnsafeBytes { write($0) } }
         announce("desc.json")
         try plan.write(
             into: directory, progress: progress.map { p in { p(bytes.count / 2 + $0 / 2) } }, announce: announce)
-        var state: [UInt8] = []
-        var writer = JSONTextWriter(format: .python) { state.append(contentsOf: $0) }
-        try writeState(to: &writer, memory: false)
-        writer.flush()
-        try writeWholeFile(directory, "state.json", state)
+        // The state written as it is made, 64 KiB at a time: its hex text can be three times
+        // the 32 MiB of field values an analysis holds.
+        try writeReplacing(directory, "state.json") { write in
+            var writer = JSONTextWriter(format: .python, sink: write)
+            try writeState(to: &writer, memory: false)
+            writer.flush()
+        }
         announce("state.json")
     }
 
@@ -306,6 +347,12 @@ private struct RAMExtractionPlan {
                             copy.withUnsafeBytes { out.copyMemory(from: $0) }
                         }
                     }
+                case .compressed(let offset):
+                    // (The reader hands every compressed page inflated.)
+                    guard let data else {
+                        throw StreamAnalysisError(offset: offset, message: "the compressed page was not inflated")
+                    }
+                    try run.append(file, page.address, pageSize) { $0.copyMemory(from: data) }
                 case .xbzrle(let offset):
                     // A delta over what the file holds at the page (its earlier records, or
                     // zeros), as QEMU's destination applies it.

@@ -369,6 +369,7 @@ private let ramFlagContinue = StreamFormat.RAMFlag.continuePage
 private let ramFlagXBZRLE = StreamFormat.RAMFlag.xbzrle
 private let ramFlagHook = StreamFormat.RAMFlag.hook
 private let ramFlagMultifdFlush = StreamFormat.RAMFlag.multifdFlush
+private let ramFlagCompressPage = StreamFormat.RAMFlag.compressPage
 /// The NULL-pointer marker byte of `nullptr` fields ('0').
 private let nullPointerMarker: UInt8 = 0x30
 
@@ -439,9 +440,12 @@ private struct SectionReader {
     var mappedRAM = false
     var rules: StreamRules { catalog.rules }
     /// Called for every RAM page record as it is read (``StreamAnalysis/scanPages``), with
-    /// the page's bytes for a data page of a sequential stream, the delta's bytes for an XBZRLE
-    /// page (nil for fill pages and mapped-ram pages, whose bytes are elsewhere in the file).
+    /// the page's bytes for a data page of a sequential stream, the page inflated for a
+    /// compressed page, the delta's bytes for an XBZRLE page (nil for fill pages and mapped-ram
+    /// pages, whose bytes are elsewhere in the file).
     var pageVisitor: ((RAMPageRecord, UnsafeRawBufferPointer?) -> Void)? = nil
+    /// Inflates compressed pages (capability compress), made at the first one.
+    var compressedPages: CompressedPages? = nil
     /// The section id and generation (number of START records of that id) of the RAM section
     /// being read, for ``pageVisitor``.
     var ramSectionID: UInt32 = 0
@@ -995,7 +999,7 @@ private struct SectionReader {
         // `swift_once` call at every use, that is several per page record.
         let flagZero = ramFlagZero, flagMemSize = ramFlagMemSize, flagPage = ramFlagPage
         let flagEOS = ramFlagEOS, flagContinue = ramFlagContinue, flagXBZRLE = ramFlagXBZRLE
-        let flagHook = ramFlagHook, flagMultifdFlush = ramFlagMultifdFlush
+        let flagHook = ramFlagHook, flagMultifdFlush = ramFlagMultifdFlush, flagCompress = ramFlagCompressPage
         // The highest page of the block in hand, kept here and stored in `ram` when the block
         // changes and on return (an array update per page costs more than the rest).
         var noteBlock = -1
@@ -1062,12 +1066,13 @@ private struct SectionReader {
                 path = []
                 flags &= ~flagMemSize
             }
-            if mappedRAM && flags & (flagZero | flagPage | flagXBZRLE | flagHook | flagMultifdFlush) != 0 {
+            if mappedRAM && flags & (flagZero | flagPage | flagXBZRLE | flagCompress | flagHook | flagMultifdFlush) != 0
+            {
                 throw error(
                     "unexpected RAM flags 0x\(String(flags, radix: 16)) in a mapped-ram file, whose pages are at fixed offsets rather than in records",
                     at: wordOffset)
             }
-            if flags & (flagZero | flagPage | flagXBZRLE) != 0 {
+            if flags & (flagZero | flagPage | flagXBZRLE | flagCompress) != 0 {
                 if flags & flagContinue != 0 {
                     flags &= ~flagContinue
                     if current < 0 {
@@ -1088,7 +1093,10 @@ private struct SectionReader {
                 }
                 let content: RAMPage.Content
                 var data: UnsafeRawBufferPointer? = nil
-                if flags & (flagZero | flagPage) == 0 {
+                if flags & (flagZero | flagPage | flagXBZRLE) == 0 {
+                    (content, data) = try readCompressedPage(&ram, block: current, address: address)
+                    flags &= ~flagCompress
+                } else if flags & (flagZero | flagPage) == 0 {
                     (content, data) = try readXBZRLEPage(&ram, block: current, address: address)
                     flags &= ~flagXBZRLE
                 } else if flags & flagZero == 0 {
@@ -1140,13 +1148,8 @@ private struct SectionReader {
             flags &= ~flagMultifdFlush
             if flags & flagEOS != 0 { break }
             if flags != 0 {
-                if let compress = rules.compressPageFlag, flags & compress != 0 {
-                    throw error(
-                        "a compressed RAM page (flag 0x100), which is not supported (the stream was written with the compress capability)",
-                        at: wordOffset)
-                }
                 throw error(
-                    "expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x200 multifd flush), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))",
+                    "expected RAM page flags (0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page, 0x200 multifd flush), found unknown flags 0x\(String(flags, radix: 16)) in header 0x\(analysisHex(word, width: 16))",
                     at: wordOffset)
             }
         }
@@ -1185,6 +1188,45 @@ private struct SectionReader {
         ram.xbzrlePageCount += 1
         ram.mayRepeatPages = true
         return (.xbzrle(offset: headerOffset), delta)
+    }
+
+    /// The rest of a compressed page record (capability compress, QEMU 7.2 to 9.0;
+    /// CompressedPage.swift in the VMState module) after its word and block name, at `pos`: the
+    /// be32 length and the zlib stream, checked as QEMU's destination checks them (a length up to
+    /// zlib's `compressBound` of a page, bytes that inflate into a whole page): its contents
+    /// (`.compressed`, the header's offset) and the page inflated (valid until the next
+    /// compressed page is read).
+    mutating func readCompressedPage(
+        _ ram: inout RAMSection, block: Int32, address: UInt64
+    ) throws(StreamAnalysisError) -> (RAMPage.Content, UnsafeRawBufferPointer) {
+        let what =
+            "the compressed page of RAM block \"\(escapingControlCharacters(ram.pageBlockNames[Int(block)]))\" at 0x\(analysisHex(address, width: 16))"
+        let pageSize = catalog.pageSize
+        let headerOffset = pos
+        let header = try decode(CompressedPageHeader.Decoder()) { _ in "the length of \(what)" }
+        if let fault = header.fault(pageSize: pageSize) {
+            throw error(
+                "\(what) is \(header.length) bytes long, more than zlib's compressBound of a page (\(CompressedPageHeader.compressBound(pageSize))) (QEMU: \"\(fault.qemuMessage(length: header.length))\")",
+                at: headerOffset)
+        }
+        try need(header.length, "the \(header.length) bytes of \(what)")
+        let source = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + header.length)])
+        let pages: CompressedPages
+        if let made = compressedPages {
+            pages = made
+        } else {
+            pages = CompressedPages(pageSize: pageSize)
+            compressedPages = pages
+        }
+        guard let page = pages.inflate(source) else {
+            throw error(
+                "\(what) does not inflate into a page of \(pageSize) bytes (\(header.length) bytes that are not one zlib stream of a page; QEMU: \"\(CompressedPageFault.data.qemuMessage(length: header.length))\")",
+                at: pos)
+        }
+        pos += header.length
+        ram.compressedPageCount += 1
+        ram.dataPageCount += 1
+        return (.compressed(offset: headerOffset), page)
     }
 
     /// The mapped-ram header after a block's used length (QEMU 9.0+, capability mapped-ram;

@@ -555,8 +555,12 @@ private func compareRAM(
         filled.deallocate()
     }
     var fillByte: UInt8? = nil
-    let sourceA = aBytes.map { PageSource(bytes: $0, decoded: ca.decoded) }
-    let sourceB = bBytes.map { PageSource(bytes: $0, decoded: cb.decoded) }
+    let sourceA = aBytes.map {
+        PageSource(bytes: $0, decoded: ca.decoded, compressed: CompressedPages(pageSize: pageSize))
+    }
+    let sourceB = bBytes.map {
+        PageSource(bytes: $0, decoded: cb.decoded, compressed: CompressedPages(pageSize: pageSize))
+    }
     func isFilled(_ source: PageSource?, _ content: RAMPage.Content, _ v: UInt8) throws -> Bool {
         guard let source else { return false }
         // (The analysis read this page record whole; a short read now means the file changed.)

@@ -95,6 +95,10 @@ public struct RAMPage: Sendable, Equatable {
         /// against what the page held before this record, whose header (the encoding byte, be16
         /// length, the delta) starts at this offset of the stream file.
         case xbzrle(offset: Int)
+        /// A compressed page (RAM_SAVE_FLAG_COMPRESS_PAGE 0x100, capability compress, QEMU 7.2
+        /// to 9.0; docs/FORMAT.md §5): a whole page deflated by zlib, whose header (be32
+        /// length, then the zlib stream) starts at this offset of the stream file.
+        case compressed(offset: Int)
         /// A page that a reading of page contents (`--memory`, `diff`) decoded from XBZRLE
         /// records: page number `slot` of that reading's ``DecodedPages`` file. Never in a
         /// stream's page records.
@@ -124,8 +128,11 @@ public struct RAMSection: Sendable, Equatable {
     public var pages: [RAMPage] = []
     /// Number of page records, also when they were not recorded.
     public var pageCount: Int = 0
-    /// Number of page records with data (the rest are fill pages and XBZRLE pages).
+    /// Number of page records with a whole page of data, compressed ones included (the rest
+    /// are fill pages and XBZRLE pages).
     public var dataPageCount: Int = 0
+    /// Number of compressed page records (capability compress), counted in `dataPageCount` too.
+    public var compressedPageCount: Int = 0
     /// Number of XBZRLE page records (capability xbzrle: a page sent again as a delta against
     /// its earlier contents).
     public var xbzrlePageCount: Int = 0

@@ -134,8 +134,11 @@ public struct TreeView: Sendable {
             )
         }
         let filled = ram.pageCount - ram.dataPageCount - ram.xbzrlePageCount
+        let compressed = ram.compressedPageCount > 0 ? " (\(ram.compressedPageCount) compressed)" : ""
         let xbzrle = ram.xbzrlePageCount > 0 ? ", \(ram.xbzrlePageCount) XBZRLE" : ""
-        lines.append("\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data\(xbzrle), \(filled) filled")
+        lines.append(
+            "\(p)pages: \(ram.pageCount) records, \(ram.dataPageCount) with data\(compressed)\(xbzrle), \(filled) filled"
+        )
     }
 
     private func renderRecord(_ record: FieldRecord, depth: Int, into lines: inout Lines) {

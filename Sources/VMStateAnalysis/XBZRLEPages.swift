@@ -46,15 +46,17 @@ final class DecodedPages {
 }
 
 /// Where the bytes of one stream's pages are: the stream file, and the pages decoded from its
-/// XBZRLE records when a reading decoded some.
+/// XBZRLE records when a reading decoded some; its compressed pages inflated through
+/// `compressed`.
 struct PageSource {
     let bytes: StreamBytes
     let decoded: DecodedPages?
+    let compressed: CompressedPages
 
-    /// Writes what `content` holds into `page` (a page's size). Throws `StreamAnalysisError` at
-    /// the page's offset when the stream file no longer holds it (it changed since it was
-    /// read), when the decoded pages cannot be read, and for an XBZRLE record, which holds no
-    /// page by itself (``PageFold`` resolves those).
+    /// Writes what `content` holds into `page` (a page's size; a compressed page inflated).
+    /// Throws `StreamAnalysisError` at the page's offset when the stream file no longer holds it
+    /// (it changed since it was read), when the decoded pages cannot be read, and for an XBZRLE
+    /// record, which holds no page by itself (``PageFold`` resolves those).
     func load(_ content: RAMPage.Content, into page: UnsafeMutableRawBufferPointer) throws(StreamAnalysisError) {
         switch content {
         case .fill(let byte):
@@ -65,6 +67,8 @@ struct PageSource {
             } catch {
                 throw StreamAnalysisError(offset: offset, message: error.description)
             }
+        case .compressed(let offset):
+            try compressed.load(at: offset, of: bytes, into: page)
         case .decoded(let slot):
             guard let decoded else {
                 throw StreamAnalysisError(
@@ -96,6 +100,8 @@ final class PageFold {
     private var inPage = false
     private let page: UnsafeMutableRawBufferPointer
     private let delta: UnsafeMutableRawBufferPointer
+    /// Inflates compressed pages (a page's earlier contents, or its last record).
+    private let compressed: CompressedPages
 
     /// A fold over the pages of `bytes`; the decoded pages go to `decoded` (made at the first
     /// page to decode when nil: give one made beforehand where a temporary file that cannot be
@@ -104,6 +110,7 @@ final class PageFold {
         self.bytes = bytes
         self.pageSize = pageSize
         self.decoded = decoded
+        compressed = CompressedPages(pageSize: pageSize)
         // SAFETY: both buffers are initialized (zeros) before they are read, and freed in deinit.
         page = .allocate(byteCount: pageSize, alignment: 16)
         page.initializeMemory(as: UInt8.self, repeating: 0)
@@ -117,7 +124,7 @@ final class PageFold {
     }
 
     /// Where the contents ``finish()`` gives are read: the stream and the decoded pages.
-    var pages: PageSource { PageSource(bytes: bytes, decoded: decoded) }
+    var pages: PageSource { PageSource(bytes: bytes, decoded: decoded, compressed: compressed) }
 
     /// Starts a page with its first record.
     func start(_ first: RAMPage.Content) throws(StreamAnalysisError) {

@@ -76,8 +76,8 @@ struct Compat: ParsableCommand {
             such as vectors or num_queues) is compared as QEMU's load compares it: a \
             difference is a problem (pci-config; QEMU: "Bad config data"). These stream \
             against stream checks need both streams read whole: when one cannot be \
-            (postcopy's command records, compressed pages, a damaged section), a warning says \
-            so and why, and the descriptions are compared without them.
+            (postcopy's command records, a block migration section, a damaged section), a \
+            warning says so and why, and the descriptions are compared without them.
 
             Each problem names the section, the description and the field. With --json the \
             output is a list of objects with keys "section", "description" (null when none), \
@@ -224,8 +224,9 @@ struct Compat: ParsableCommand {
     /// Both streams read through, their pages skipped: their RAM blocks as they announce them
     /// (``StreamAnalysis/announcedRAMBlocks``), PCI configuration spaces and configuration.
     /// Nil, with a warning in `notes`, when either cannot be read whole although its vmdesc
-    /// can (as a stream with postcopy's command records or compressed pages, or one damaged
-    /// after its configuration): its descriptions are still compared, these checks are not.
+    /// can (as a stream with postcopy's command records or a block migration section, or one
+    /// damaged after its configuration): its descriptions are still compared, these checks are
+    /// not.
     func readStreams(_ old: String, _ new: String, notes: inout [String]) throws -> (StreamAnalysis, StreamAnalysis)? {
         var read: [StreamAnalysis] = []
         for (label, path) in [("OLD", old), ("NEW", new)] {

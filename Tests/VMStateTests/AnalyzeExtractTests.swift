@@ -289,6 +289,29 @@ private func ramStream(
     }
 }
 
+/// desc.json and state.json replace what the directory holds under their names only once
+/// whole (a new file renamed into place, written as it is made): a symbolic link there is
+/// replaced, not written through, and no temporary file is left.
+@Test func theJSONFilesReplaceALinkAndLeaveNoTemporaryFile() throws {
+    let analysis = try StreamAnalysis(
+        bytes: StreamBytes(AnalyzeXBZRLETests.stream([.data(0x1000, [UInt8](repeating: 7, count: 4096))])))
+    try withTemporaryDirectory { dir in
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data("kept".utf8).write(to: URL(fileURLWithPath: dir + "/target"))
+        #expect(symlink(dir + "/target", dir + "/state.json") == 0 && symlink(dir + "/target", dir + "/desc.json") == 0)
+        try analysis.extract(into: dir)
+        #expect(try TestPaths.readText(dir + "/target") == "kept")
+        var st = stat()
+        #expect(lstat(dir + "/state.json", &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG)
+        var w = JSONTextWriter(format: .python)
+        try analysis.writeState(to: &w, memory: false)
+        #expect(try TestPaths.readText(dir + "/state.json") == w.text)
+        #expect(try TestPaths.readText(dir + "/desc.json") == analysis.descriptionJSON.formatted(.python))
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(names == ["desc.json", "pc.ram", "state.json", "target"])
+    }
+}
+
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
 struct AnalyzeExtractCLITests {
     @Test func extractWritesAndNamesWhatTheScriptDoes() throws {

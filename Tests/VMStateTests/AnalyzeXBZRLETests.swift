@@ -14,6 +14,8 @@ import VMStateAnalysis
         case data(UInt64, [UInt8])
         case zero(UInt64)
         case xbzrle(UInt64, [UInt8])
+        /// A compressed page (capability compress): its zlib bytes.
+        case compressed(UInt64, [UInt8])
     }
 
     /// A stream with one RAM block "pc.ram" of 0x4000 bytes and `records` in one RAM section
@@ -33,6 +35,8 @@ import VMStateAnalysis
                 s +=
                     be64(address | 0x40 | cont) + named + [0x01] + [UInt8(delta.count >> 8), UInt8(delta.count & 0xFF)]
                     + delta
+            case .compressed(let address, let zlib):
+                s += be64(address | 0x100 | cont) + named + be32(UInt32(zlib.count)) + zlib
             }
         }
         s += be64(0x10)
@@ -216,12 +220,19 @@ import VMStateAnalysis
         defer { try? FileManager.default.removeItem(at: out) }
         try a.extractRAM(into: out.path)
         #expect(try sha256(out.appendingPathComponent("pc.ram").path) == expected)
-        // --memory: each pc.ram page's line, put together.
+        let (image, pages) = try Self.memoryImage(a, block: "pc.ram", size: 16 << 20)
+        #expect(pages == 4096)
+        #expect(sha256(of: image) == expected)
+    }
+
+    /// A block's RAM put together from the pages `--memory` prints (`writeState(memory:)`), and
+    /// how many it printed; pages it does not print hold 0xEE.
+    static func memoryImage(_ a: StreamAnalysis, block: String, size: Int) throws -> ([UInt8], Int) {
         var w = JSONTextWriter(format: .python)
         try a.writeState(to: &w, memory: true)
-        var image = [UInt8](repeating: 0xEE, count: 16 << 20)
+        var image = [UInt8](repeating: 0xEE, count: size)
         var pages = 0
-        let prefix = "\"pc.ram (0x"
+        let prefix = "\"\(block) (0x"
         for line in w.text.split(separator: "\n") {
             let l = line.drop { $0 == " " }
             guard l.hasPrefix(prefix), let address = Int(l.dropFirst(prefix.count).prefix(16), radix: 16) else {
@@ -236,8 +247,7 @@ import VMStateAnalysis
             image.replaceSubrange(address..<address + 4096, with: bytes)
             pages += 1
         }
-        #expect(pages == 4096)
-        #expect(sha256(of: image) == expected)
+        return (image, pages)
     }
 
     /// The tool: `analyze --memory`, `-x` and `diff` read such a stream (exit 0).

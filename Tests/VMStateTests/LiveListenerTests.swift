@@ -238,13 +238,9 @@ import Testing
             refused: [
                 ("return-path", Self.openReturnPath),
                 ("postcopy-ram", Self.openReturnPath),
-                (
-                    "compress",
-                    "a RAM record the registry does not load: a compressed page (capability compress, QEMU 7.2 to 9.0)"
-                ),
                 ("dirty-bitmaps", Self.postcopyAdvise),
                 ("multifd", "capability multifd is on"),
-            ], loaded: "events,auto-converge,zero-blocks,x-ignore-shared,validate-uuid,late-block-activate")
+            ], loaded: "events,auto-converge,zero-blocks,x-ignore-shared,validate-uuid,late-block-activate,compress")
     }
 
     /// QEMU 10.0 (through scripts/qemu/qemu10) as the source, as ``qemuSourceCapabilities()``.

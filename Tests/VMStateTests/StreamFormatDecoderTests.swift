@@ -239,15 +239,16 @@ import Testing
         #expect(name == "pc.ram")
     }
 
-    /// Flags the registry loads (XBZRLE among them), and those it refuses (MULTIFD_FLUSH,
+    /// Flags the registry loads (XBZRLE and compressed pages among them), and those it refuses (MULTIFD_FLUSH,
     /// which QEMU 8.1.0–8.1.2 write bare, is refused by the registry and skipped by the
     /// analyzer).
     @Test func ramFlagRules() {
         #expect(RAMFlagRules.unloadable(0x7e) == 0)
         #expect(RAMFlagRules.unloadable(0x200 | 0x10) == 0x200)
-        #expect(RAMFlagRules.unloadable(0x40 | 0x80 | 0x100) == 0x180)
+        #expect(RAMFlagRules.unloadable(0x40 | 0x80 | 0x100) == 0x80)
         #expect(RAMFlagRules.isOneKind(0x40) && RAMFlagRules.isOneKind(0x60))
-        #expect(!RAMFlagRules.isOneKind(0x48))
+        #expect(RAMFlagRules.isOneKind(0x100) && RAMFlagRules.isOneKind(0x120))
+        #expect(!RAMFlagRules.isOneKind(0x48) && !RAMFlagRules.isOneKind(0x108))
     }
 
     static let blockEntry: [UInt8] = [6] + Array("pc.ram".utf8) + [0, 0, 0, 0, 0, 0x10, 0, 0]

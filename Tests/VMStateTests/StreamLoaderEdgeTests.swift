@@ -220,7 +220,7 @@ struct StreamLoaderEdgeTests {
         #expect(e.kind == .ram)
         #expect(
             e.description
-                == "section \"ram\" instance 0: Unknown combination of migration flags: 0x\(String(flags, radix: 16)); expected one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE (0x20 continue may be added) (at byte \(at))"
+                == "section \"ram\" instance 0: Unknown combination of migration flags: 0x\(String(flags, radix: 16)); expected one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE, 0x100 compressed page (0x20 continue may be added) (at byte \(at))"
         )
     }
 

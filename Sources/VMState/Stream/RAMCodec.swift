@@ -8,6 +8,7 @@ enum RAMCodec {
     static let page = StreamFormat.RAMFlag.page
     static let eos = StreamFormat.RAMFlag.eos
     static let xbzrle = StreamFormat.RAMFlag.xbzrle
+    static let compressPage = StreamFormat.RAMFlag.compressPage
     static let continueFlag = StreamFormat.RAMFlag.continuePage
     static let flagMask: UInt64 = UInt64(StreamFormat.pageSize - 1)
 
@@ -22,6 +23,29 @@ enum RAMCodec {
         /// The configuration lists mapped-ram: each block's length is followed by its mapped-ram
         /// header, and its pages are at file offsets, not records.
         var mappedRAM = false
+        /// Inflates compressed pages (capability compress), made at the first one.
+        var inflater: PageInflater?
+        /// Where a compressed page is inflated when it goes to no registered block.
+        private var scratch: ScratchPage?
+
+        /// A page of `pageSize` bytes that nothing else uses, kept for the next call.
+        mutating func scratchPage(_ pageSize: Int) -> UnsafeMutableRawBufferPointer {
+            if let scratch, scratch.bytes.count == pageSize { return scratch.bytes }
+            let made = ScratchPage(pageSize)
+            scratch = made
+            return made.bytes
+        }
+    }
+
+    /// A page of memory owned by a ``LoadState``.
+    final class ScratchPage {
+        let bytes: UnsafeMutableRawBufferPointer
+        init(_ count: Int) {
+            // SAFETY: freed in deinit; only ever written (by inflate) before it is read.
+            bytes = .allocate(byteCount: count, alignment: 16)
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)
+        }
+        deinit { bytes.deallocate() }
     }
 
     /// The mapped-ram header after a block's length (QEMU 9.0+ `MappedRamHeader`, packed, all
@@ -188,7 +212,8 @@ enum RAMCodec {
                     .ram, offset: at,
                     reason:
                         "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))",
-                    expected: "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE",
+                    expected:
+                        "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page",
                     actual: hex(unsupported, width: 2))
             }
             if !RAMFlagRules.isOneKind(flags) {
@@ -197,7 +222,8 @@ enum RAMCodec {
                 throw VMStateError(
                     .ram, offset: at, reason: "Unknown combination of migration flags: 0x\(String(flags, radix: 16))",
                     expected:
-                        "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE (0x20 continue may be added)")
+                        "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE, 0x100 compressed page (0x20 continue may be added)"
+                )
             }
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
@@ -257,12 +283,14 @@ enum RAMCodec {
             }
             if state.mappedRAM
                 && flags
-                    & (StreamFormat.RAMFlag.hook | StreamFormat.RAMFlag.multifdFlush | page | xbzrle | zero) != 0
+                    & (StreamFormat.RAMFlag.hook | StreamFormat.RAMFlag.multifdFlush | page | xbzrle | compressPage
+                        | zero)
+                    != 0
             {
                 // QEMU 10.0 `ram_load_precopy`: a mapped-ram stream has no page records.
                 throw VMStateError(.ram, offset: at, reason: "Unexpected RAM flags: \(flags)")
             }
-            if flags & (zero | page | xbzrle) != 0 {
+            if flags & (zero | page | xbzrle | compressPage) != 0 {
                 if record.namesBlock {
                     let name = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
                     state.lastBlockName = name
@@ -293,6 +321,8 @@ enum RAMCodec {
                     }
                 } else if flags & xbzrle != 0 {
                     try loadXBZRLEPage(file, into: target, pageSize: pageSize, record: at)
+                } else if flags & compressPage != 0 {
+                    try loadCompressedPage(file, into: target, pageSize: pageSize, record: at, state: &state)
                 } else {
                     guard file.ensure(pageSize) else { throw short(file, "RAM page") }
                     // Straight from the file's buffer into guest memory.
@@ -338,6 +368,49 @@ enum RAMCodec {
         }
         guard decoded == true else {
             throw VMStateError(.ram, offset: record, reason: XBZRLEFault.delta.qemuMessage)
+        }
+    }
+
+    /// The rest of a compressed page record (capability compress, CompressedPage.swift): its
+    /// zlib stream inflated into the page at `target`, or into a scratch page when `target` is
+    /// nil (a stream read only to check it). The errors are QEMU's, at the record that starts
+    /// at `record`: a length above `compressBound` of a page, bytes that do not inflate into a
+    /// whole page (the page then holds what was inflated before the fault; QEMU would keep
+    /// a page that inflates short, the registry refuses it).
+    private static func loadCompressedPage(
+        _ file: MigrationFile, into target: UnsafeMutableRawPointer?, pageSize: Int, record: Int,
+        state: inout LoadState
+    ) throws(VMStateError) {
+        let header = try read(file, CompressedPageHeader.Decoder()) { _ in "compressed page length" }
+        if let fault = header.fault(pageSize: pageSize) {
+            throw VMStateError(
+                .ram, offset: record, reason: fault.qemuMessage(length: header.length),
+                expected: "at most \(CompressedPageHeader.compressBound(pageSize)) bytes", actual: "\(header.length)")
+        }
+        guard header.length > 0 else {
+            throw VMStateError(.ram, offset: record, reason: CompressedPageFault.data.qemuMessage(length: 0))
+        }
+        guard file.ensure(header.length) else { throw short(file, "compressed page") }
+        let inflater: PageInflater
+        if let made = state.inflater {
+            inflater = made
+        } else {
+            inflater = PageInflater()
+            state.inflater = inflater
+        }
+        let page: UnsafeMutableRawBufferPointer
+        if let target {
+            // SAFETY: `target` is a whole page inside a registered block (checked by the caller).
+            page = UnsafeMutableRawBufferPointer(start: target, count: pageSize)
+        } else {
+            page = state.scratchPage(pageSize)
+        }
+        let inflated = file.take(header.length) { bytes in
+            inflater.inflate(UnsafeRawBufferPointer(start: bytes, count: header.length), into: page)
+        }
+        guard inflated == true else {
+            throw VMStateError(
+                .ram, offset: record, reason: CompressedPageFault.data.qemuMessage(length: header.length))
         }
     }
 

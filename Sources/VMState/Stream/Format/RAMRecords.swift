@@ -115,24 +115,27 @@ package struct MappedRAMHeader: Sendable, Equatable {
 
 /// Which RAM flags a QEMU version's streams may carry (docs/FORMAT.md §6, §9).
 package enum RAMFlagRules {
-    /// The flags the registry loads: MEM_SIZE, ZERO, PAGE, EOS, CONTINUE and XBZRLE (written
-    /// by a QEMU source with capability xbzrle; compression, hooks and multifd are never
-    /// written by the registry nor loaded).
+    /// The flags the registry loads: MEM_SIZE, ZERO, PAGE, EOS, CONTINUE, XBZRLE (written by a
+    /// QEMU source with capability xbzrle) and COMPRESS_PAGE (capability compress, QEMU 7.2 to
+    /// 9.0; loaded from a stream of any version, although QEMU 9.1 and later no longer know the
+    /// flag). Hooks and multifd are never written by the registry nor loaded; neither are
+    /// XBZRLE and compressed pages written.
     package static let loadable: UInt64 =
         StreamFormat.RAMFlag.memSize | StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page
         | StreamFormat.RAMFlag.eos | StreamFormat.RAMFlag.continuePage | StreamFormat.RAMFlag.xbzrle
+        | StreamFormat.RAMFlag.compressPage
 
     /// The flags of `flags` outside ``loadable``.
     package static func unloadable(_ flags: UInt64) -> UInt64 { flags & ~loadable }
 
     /// Whether loadable `flags` are one record kind QEMU's destination reads: without CONTINUE,
-    /// exactly MEM_SIZE, ZERO, PAGE, XBZRLE or EOS. QEMU 7.2 and 10.0 `ram_load_precopy`
+    /// exactly MEM_SIZE, ZERO, PAGE, XBZRLE, COMPRESS_PAGE or EOS. QEMU 7.2 and 10.0 `ram_load_precopy`
     /// switch on `flags & ~RAM_SAVE_FLAG_CONTINUE` and fail any other value, 0 included, with
     /// "Unknown combination of migration flags: 0x%x" (-EINVAL).
     package static func isOneKind(_ flags: UInt64) -> Bool {
         switch flags & ~StreamFormat.RAMFlag.continuePage {
         case StreamFormat.RAMFlag.memSize, StreamFormat.RAMFlag.zero, StreamFormat.RAMFlag.page,
-            StreamFormat.RAMFlag.xbzrle, StreamFormat.RAMFlag.eos:
+            StreamFormat.RAMFlag.xbzrle, StreamFormat.RAMFlag.compressPage, StreamFormat.RAMFlag.eos:
             return true
         default: return false
         }
@@ -141,9 +144,7 @@ package enum RAMFlagRules {
     /// What unloadable `flags` are, with what makes QEMU write each (for the error).
     package static func meaning(ofUnloadable flags: UInt64) -> String {
         let known: [(UInt64, String)] = [
-            (StreamFormat.RAMFlag.xbzrle, "an XBZRLE page (capability xbzrle)"),
             (StreamFormat.RAMFlag.hook, "a RAM hook (RDMA migration)"),
-            (StreamFormat.RAMFlag.compressPage, "a compressed page (capability compress, QEMU 7.2 to 9.0)"),
             (
                 StreamFormat.RAMFlag.multifdFlush,
                 "a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too)"

@@ -27,6 +27,7 @@ package enum FormatField: Sendable, Equatable {
     case ramWord, blockNameLength, blockName, blockLength, blockAddress
     case mappedRAMVersion, mappedRAMPageSize, mappedRAMBitmapOffset, mappedRAMPagesOffset
     case xbzrleEncoding, xbzrleLength
+    case compressedPageLength
 }
 
 /// Where the bytes ended inside a record.

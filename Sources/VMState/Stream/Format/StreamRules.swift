@@ -35,9 +35,6 @@ package struct StreamRules: Sendable, Equatable {
     /// path, postcopy and COLO capabilities), by command number; each has an empty payload
     /// (be16 length 0).
     package let commands: [UInt16: String]
-    /// The RAM page flag QEMU 7.2 used for compressed pages (RAM_SAVE_FLAG_COMPRESS_PAGE
-    /// 0x100; removed in QEMU 9.1), reported as such; nil when the flag is simply unknown.
-    package let compressPageFlag: UInt64?
     /// The vmdesc field types these versions' analyze-migration.py reads with a reader of
     /// their own beyond QEMU 7.2's table (`bool`, the integer types, `struct`): QEMU 10.0's
     /// adds `nullptr` (NULL pointer entries: `size` bytes of the marker 0x30) and `capability`
@@ -51,7 +48,6 @@ package struct StreamRules: Sendable, Equatable {
         repeatedNames: .indexedList,
         configurationFromVMDesc: false,
         commands: QEMUStreamRules.commands(.qemu7_2),
-        compressPageFlag: StreamFormat.RAMFlag.compressPage,
         laterFieldTypes: [])
 
     /// QEMU 8.2 through 10.0: the vmdesc starts with `"configuration"`; QEMU 10.0 machine
@@ -61,7 +57,6 @@ package struct StreamRules: Sendable, Equatable {
         repeatedNames: .mergeIntoList,
         configurationFromVMDesc: true,
         commands: QEMUStreamRules.commands(.qemu10_0),
-        compressPageFlag: nil,
         laterFieldTypes: ["nullptr", "capability"])
 
     /// The rules for a stream with this vmdesc (its top-level object).
