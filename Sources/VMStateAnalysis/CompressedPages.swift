@@ -28,16 +28,15 @@ final class CompressedPages {
         page.deallocate()
     }
 
-    /// Inflates `source` (a compressed page's bytes) into `page` (`pageSize` bytes); false when
-    /// they are not one zlib stream of a whole page (``PageInflater/inflate(_:into:)``).
-    func inflate(_ source: UnsafeRawBufferPointer, into page: UnsafeMutableRawBufferPointer) -> Bool {
+    /// Inflates `source` (a compressed page's bytes) into `page` (`pageSize` bytes)
+    /// (``PageInflater/inflate(_:into:)``).
+    func inflate(_ source: UnsafeRawBufferPointer, into page: UnsafeMutableRawBufferPointer) -> PageInflater.Inflated {
         inflater.inflate(source, into: page)
     }
 
-    /// Inflates `source` into a page of its own, valid until the next call; nil when `source`
-    /// is not one zlib stream of a whole page.
-    func inflate(_ source: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        inflater.inflate(source, into: page) ? UnsafeRawBufferPointer(page) : nil
+    /// Inflates `source` into a page of its own, valid until the next call, and what was found.
+    func inflate(_ source: UnsafeRawBufferPointer) -> (UnsafeRawBufferPointer, PageInflater.Inflated) {
+        (UnsafeRawBufferPointer(page), inflater.inflate(source, into: page))
     }
 
     /// Reads the compressed page whose header starts at `offset` of `bytes` and inflates it into
@@ -46,20 +45,11 @@ final class CompressedPages {
     func load(at offset: Int, of bytes: StreamBytes, into page: UnsafeMutableRawBufferPointer)
         throws(StreamAnalysisError)
     {
-        let header = bytes.copyBytes(at: offset, count: CompressedPageHeader.size).withUnsafeBytes {
-            CompressedPageHeader.Decoder().decode($0)
-        }
-        guard case .record(let h, _) = header, h.fault(pageSize: pageSize) == nil else {
-            throw StreamAnalysisError.compressedPageChanged(at: offset, of: bytes)
-        }
-        let source = UnsafeMutableRawBufferPointer(rebasing: input[0..<h.length])
-        do throws(StreamFileError) {
-            try bytes.readExactly(at: offset + CompressedPageHeader.size, into: source)
-        } catch {
-            throw StreamAnalysisError(offset: offset + CompressedPageHeader.size, message: error.description)
-                .noting(changeOf: bytes)
-        }
-        guard inflate(UnsafeRawBufferPointer(source), into: page) else {
+        let pageSize = self.pageSize
+        let source = try rereadRecord(
+            CompressedPageHeader.Decoder(), size: CompressedPageHeader.size, at: offset, of: bytes, into: input
+        ) { header in header.fault(pageSize: pageSize) == nil ? header.length : nil }
+        guard let source, inflate(UnsafeRawBufferPointer(source), into: page) == .page else {
             throw StreamAnalysisError.compressedPageChanged(at: offset, of: bytes)
         }
     }

@@ -1179,7 +1179,7 @@ private struct SectionReader {
                     "\(what) is \(header.length) bytes long, more than a page of \(catalog.pageSize) (QEMU: \"\(fault.qemuMessage)\")",
                     at: headerOffset + 1)
         }
-        try need(header.length, "the \(header.length) bytes of \(what)")
+        try need(header.length, "the bytes of \(what)")
         let delta = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + header.length)])
         guard XBZRLEDelta.isValid(delta, pageSize: catalog.pageSize) else {
             throw error("\(what) does not decode into a page (QEMU: \"\(XBZRLEFault.delta.qemuMessage)\")", at: pos)
@@ -1209,7 +1209,7 @@ private struct SectionReader {
                 "\(what) is \(header.length) bytes long, more than zlib's compressBound of a page (\(CompressedPageHeader.compressBound(pageSize))) (QEMU: \"\(fault.qemuMessage(length: header.length))\")",
                 at: headerOffset)
         }
-        try need(header.length, "the \(header.length) bytes of \(what)")
+        try need(header.length, "the bytes of \(what)")
         let source = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + header.length)])
         let pages: CompressedPages
         if let made = compressedPages {
@@ -1218,9 +1218,18 @@ private struct SectionReader {
             pages = CompressedPages(pageSize: pageSize)
             compressedPages = pages
         }
-        guard let page = pages.inflate(source) else {
+        let (page, inflated) = pages.inflate(source)
+        switch inflated {
+        case .page: break
+        case .short(let count):
+            // (QEMU's destination takes it, the rest of the page left as it was; no source
+            // writes one, and what the page holds would depend on its earlier records.)
             throw error(
-                "\(what) does not inflate into a page of \(pageSize) bytes (\(header.length) bytes that are not one zlib stream of a page; QEMU: \"\(CompressedPageFault.data.qemuMessage(length: header.length))\")",
+                "\(what) inflates to \(count) bytes, not a page of \(pageSize) (QEMU would keep the page's other bytes as they were; no QEMU source writes such a page)",
+                at: pos)
+        case .fault:
+            throw error(
+                "\(what) does not inflate into a page of \(pageSize) bytes (its \(header.length) bytes do not begin with one whole zlib stream, or it is longer than a page; QEMU: \"\(CompressedPageFault.data.qemuMessage(length: header.length))\")",
                 at: pos)
         }
         pos += header.length

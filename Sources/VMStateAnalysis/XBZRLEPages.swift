@@ -145,19 +145,11 @@ final class PageFold {
             inPage = true
         }
         // The header (checked by the analysis) and the delta, read again from the stream.
-        let decodedHeader = bytes.copyBytes(at: offset, count: XBZRLEHeader.size).withUnsafeBytes {
-            XBZRLEHeader.Decoder().decode($0)
-        }
-        guard case .record(let header, _) = decodedHeader, header.fault(pageSize: pageSize) == nil else {
-            throw StreamAnalysisError.xbzrlePageChanged(at: offset, of: bytes)
-        }
-        let d = UnsafeMutableRawBufferPointer(rebasing: delta[0..<header.length])
-        do throws(StreamFileError) {
-            try bytes.readExactly(at: offset + XBZRLEHeader.size, into: d)
-        } catch {
-            throw StreamAnalysisError(offset: offset + XBZRLEHeader.size, message: error.description)
-        }
-        guard XBZRLEDelta.apply(UnsafeRawBufferPointer(d), to: page) else {
+        let pageSize = self.pageSize
+        let d = try rereadRecord(
+            XBZRLEHeader.Decoder(), size: XBZRLEHeader.size, at: offset, of: bytes, into: delta
+        ) { header in header.fault(pageSize: pageSize) == nil ? header.length : nil }
+        guard let d, XBZRLEDelta.apply(UnsafeRawBufferPointer(d), to: page) else {
             throw StreamAnalysisError.xbzrlePageChanged(at: offset, of: bytes)
         }
     }
@@ -177,6 +169,28 @@ final class PageFold {
         self.decoded = decoded
         return .decoded(slot: slot)
     }
+}
+
+/// Reads again a page record the analysis read and checked: its header of `size` bytes at
+/// `offset` of `bytes` (`decoder`) and the `payloadLength(header)` bytes after it, into the
+/// start of `buffer`, which it returns; nil when the header no longer decodes or
+/// `payloadLength` refuses it (nil), as when the file changed since. Throws
+/// `StreamAnalysisError` at the payload when it cannot be read.
+func rereadRecord<D: StreamRecordDecoder>(
+    _ decoder: D, size: Int, at offset: Int, of bytes: StreamBytes, into buffer: UnsafeMutableRawBufferPointer,
+    payloadLength: (D.Record) -> Int?
+) throws(StreamAnalysisError) -> UnsafeMutableRawBufferPointer? {
+    let decoded = bytes.copyBytes(at: offset, count: size).withUnsafeBytes { decoder.decode($0) }
+    guard case .record(let header, _) = decoded, let length = payloadLength(header), length <= buffer.count else {
+        return nil
+    }
+    let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+    do throws(StreamFileError) {
+        try bytes.readExactly(at: offset + size, into: payload)
+    } catch {
+        throw StreamAnalysisError(offset: offset + size, message: error.description).noting(changeOf: bytes)
+    }
+    return payload
 }
 
 extension StreamAnalysisError {

@@ -21,7 +21,9 @@ struct Analyze: ParsableCommand {
             page or the page's bytes as space-separated hex. A page sent twice keeps its \
             first position and last contents; an XBZRLE page (capability xbzrle; the script \
             cannot read those) prints as it decodes over the page's earlier records, and -x \
-            writes it so. (QEMU's script means to print this with -m but fails under \
+            writes it so; a compressed page (capability compress, QEMU 7.2 to 9.0: a page \
+            deflated by zlib, which the script cannot read either) prints and is written as \
+            the page it inflates to. (QEMU's script means to print this with -m but fails under \
             Python 3.)
 
             Mapped-ram files (capability mapped-ram), which the script cannot read, print the \

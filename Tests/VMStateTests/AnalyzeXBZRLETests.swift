@@ -78,6 +78,17 @@ import VMStateAnalysis
         bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
     }
 
+    /// The state with `--memory`, its sort in chunks of `sortChunk` records (nil: the default).
+    static func memoryText(_ a: StreamAnalysis, sortChunk: Int?) throws -> String {
+        var w = JSONTextWriter(format: .python)
+        if let sortChunk {
+            try a.writeState(to: &w, memory: true, memorySortChunk: sortChunk)
+        } else {
+            try a.writeState(to: &w, memory: true)
+        }
+        return w.text
+    }
+
     static func analysis(_ bytes: [UInt8]) throws -> StreamAnalysis {
         try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: false))
     }
@@ -101,14 +112,8 @@ import VMStateAnalysis
     @Test(arguments: [nil, 1, 3] as [Int?])
     func memoryPrintsThePagesAsTheyDecode(chunk: Int?) throws {
         let a = try Self.analysis(Self.stream(Self.records()))
-        var w = JSONTextWriter(format: .python)
-        if let chunk {
-            try a.writeState(to: &w, memory: true, memorySortChunk: chunk)
-        } else {
-            try a.writeState(to: &w, memory: true)
-        }
         #expect(
-            w.text == """
+            try Self.memoryText(a, sortChunk: chunk) == """
                 {
                     "ram (2)": {
                         "section sizes": {

@@ -51,21 +51,24 @@ import VMStateAnalysis
     @Test func theInflaterTakesOneWholePage() {
         let inflater = PageInflater()
         var page = [UInt8](repeating: 0, count: 4096)
-        func inflate(_ source: [UInt8]) -> Bool {
+        func inflate(_ source: [UInt8]) -> PageInflater.Inflated {
             source.withUnsafeBytes { s in page.withUnsafeMutableBytes { inflater.inflate(s, into: $0) } }
         }
-        #expect(inflate(Self.pageAB) && page == Self.ab)
+        #expect(inflate(Self.pageAB) == .page && page == Self.ab)
         // Bytes after the stream's end are ignored, as QEMU's destination ignores them.
         page = [UInt8](repeating: 0, count: 4096)
-        #expect(inflate(Self.pageAB + [0xFF, 0x00, 0x13]) && page == Self.ab)
-        #expect(!inflate(Self.shortAB))
-        #expect(!inflate(Self.longAB))
-        #expect(!inflate(Array(Self.pageAB.prefix(20))))
-        #expect(!inflate([]))
-        #expect(!inflate([0x78, 0x9C, 0xFF, 0xFF, 0x00]))
-        #expect(!inflate(Self.deflate(Self.counting + Self.counting)))
+        #expect(inflate(Self.pageAB + [0xFF, 0x00, 0x13]) == .page && page == Self.ab)
+        #expect(inflate(Self.shortAB) == .short(4095))
+        // Two streams of half a page: the first one counts.
+        let half = Self.deflate(Array(Self.counting.prefix(2048)))
+        #expect(inflate(half + half) == .short(2048))
+        #expect(inflate(Self.longAB) == .fault)
+        #expect(inflate(Array(Self.pageAB.prefix(20))) == .fault)
+        #expect(inflate([]) == .fault)
+        #expect(inflate([0x78, 0x9C, 0xFF, 0xFF, 0x00]) == .fault)
+        #expect(inflate(Self.deflate(Self.counting + Self.counting)) == .fault)
         // A failure leaves nothing behind for the next page.
-        #expect(inflate(Self.deflate(Self.counting)) && page == Self.counting)
+        #expect(inflate(Self.deflate(Self.counting)) == .page && page == Self.counting)
     }
 
     @Test func theHeaderIsALengthUpToCompressBound() {
@@ -73,6 +76,8 @@ import VMStateAnalysis
         #expect(CompressedPageHeader(length: 4110).fault(pageSize: 4096) == nil)
         #expect(CompressedPageHeader(length: 4111).fault(pageSize: 4096) == .length)
         #expect(CompressedPageFault.length.qemuMessage(length: 4111) == "Invalid compressed data length: 4111")
+        // QEMU reads the length into an int.
+        #expect(CompressedPageFault.length.qemuMessage(length: 0xFFFF_FFFF) == "Invalid compressed data length: -1")
         let decoded = ([0x00, 0x00, 0x10, 0x0E, 0x78] as [UInt8]).withUnsafeBytes {
             CompressedPageHeader.Decoder().decode($0)
         }
@@ -135,15 +140,9 @@ import VMStateAnalysis
             ),
         ] {
             let a = try Streams.analysis(Streams.stream(records))
-            var w = JSONTextWriter(format: .python)
-            if let chunk {
-                try a.writeState(to: &w, memory: true, memorySortChunk: chunk)
-            } else {
-                try a.writeState(to: &w, memory: true)
-            }
             let lines = expected.map { "            \"pc.ram (0x000000000000\($0.0))\": \"\($0.1)\"" }
             #expect(
-                w.text == """
+                try Streams.memoryText(a, sortChunk: chunk) == """
                     {
                         "ram (2)": {
                             "section sizes": {
@@ -211,11 +210,15 @@ import VMStateAnalysis
             ),
             (
                 Self.shortAB, at + 4,
-                "\(what) does not inflate into a page of 4096 bytes (28 bytes that are not one zlib stream of a page; QEMU: \"decompress data failed\")"
+                "\(what) inflates to 4095 bytes, not a page of 4096 (QEMU would keep the page's other bytes as they were; no QEMU source writes such a page)"
             ),
             (
                 [0x78, 0x9C, 0x01], at + 4,
-                "\(what) does not inflate into a page of 4096 bytes (3 bytes that are not one zlib stream of a page; QEMU: \"decompress data failed\")"
+                "\(what) does not inflate into a page of 4096 bytes (its 3 bytes do not begin with one whole zlib stream, or it is longer than a page; QEMU: \"decompress data failed\")"
+            ),
+            (
+                Self.longAB, at + 4,
+                "\(what) does not inflate into a page of 4096 bytes (its 28 bytes do not begin with one whole zlib stream, or it is longer than a page; QEMU: \"decompress data failed\")"
             ),
         ] as [([UInt8], Int, String)] {
             let bytes = Streams.stream([.compressed(0x1000, zlib)])

@@ -249,10 +249,12 @@ import Testing
             HxWire().u8(1).be32(0).u8(3).text("ram").be32(0).be32(4).raw(records.bytes).u8(0x7E).be32(0).bytes
         }
         /// pc.ram's page 0x1000 sent whole (0xAA), then page 0x1000 and 0x2000 compressed.
-        func stream(_ zlib: [UInt8], then next: [UInt8] = CompressedPageTests.pageAB) -> [UInt8] {
+        func stream(_ zlib: [UInt8], length: UInt32? = nil, then next: [UInt8] = CompressedPageTests.pageAB)
+            -> [UInt8]
+        {
             let w = HxWire().be64(4 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096)
             w.be64(0x1000 | 0x08).u8(6).text("pc.ram").fill(4096, 0xAA)
-            w.be64(0x1000 | 0x100 | 0x20).be32(UInt32(zlib.count)).raw(zlib)
+            w.be64(0x1000 | 0x100 | 0x20).be32(length ?? UInt32(zlib.count)).raw(zlib)
             w.be64(0x2000 | 0x100 | 0x20).be32(UInt32(next.count)).raw(next).be64(0x10)
             return Self.stream([ram(w)])
         }
@@ -272,13 +274,21 @@ import Testing
             ([UInt8](repeating: 0x78, count: 4111), "Invalid compressed data length: 4111"),
             ([], "decompress data failed"),
             ([0x78, 0x9C, 0x01], "decompress data failed"),
-            (CompressedPageTests.shortAB, "decompress data failed"),
+            (
+                CompressedPageTests.shortAB,
+                "a compressed page that inflates to 4095 bytes, not a page (QEMU's destination would keep the rest of the page as it was; no QEMU source writes one)"
+            ),
             (CompressedPageTests.longAB, "decompress data failed"),
         ] as [([UInt8], String)] {
             let target = try Machine()
             let e = target.error(stream(zlib))
             #expect(e.kind == .ram && e.reason == "section \"ram\" instance 0: \(reason)" && e.offset == at, "\(e)")
         }
+        // A length QEMU reads into an int as -1.
+        let negative = try Machine().error(stream([], length: 0xFFFF_FFFF))
+        #expect(
+            negative.reason == "section \"ram\" instance 0: Invalid compressed data length: -1" && negative.offset == at
+        )
         // A cut inside the compressed bytes: named at their start.
         let cut = stream(CompressedPageTests.pageAB)
         let e = try Machine().error(Array(cut.prefix(at + 8 + 4 + 20)))

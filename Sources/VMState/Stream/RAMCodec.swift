@@ -374,9 +374,10 @@ enum RAMCodec {
     /// The rest of a compressed page record (capability compress, CompressedPage.swift): its
     /// zlib stream inflated into the page at `target`, or into a scratch page when `target` is
     /// nil (a stream read only to check it). The errors are QEMU's, at the record that starts
-    /// at `record`: a length above `compressBound` of a page, bytes that do not inflate into a
-    /// whole page (the page then holds what was inflated before the fault; QEMU would keep
-    /// a page that inflates short, the registry refuses it).
+    /// at `record`: a length above `compressBound` of a page, bytes that do not begin with one
+    /// whole zlib stream of at most a page (the page then holds what was inflated before the
+    /// fault); and, stricter than QEMU, which keeps the rest of the page, a stream that
+    /// inflates to less than a page.
     private static func loadCompressedPage(
         _ file: MigrationFile, into target: UnsafeMutableRawPointer?, pageSize: Int, record: Int,
         state: inout LoadState
@@ -408,7 +409,15 @@ enum RAMCodec {
         let inflated = file.take(header.length) { bytes in
             inflater.inflate(UnsafeRawBufferPointer(start: bytes, count: header.length), into: page)
         }
-        guard inflated == true else {
+        switch inflated {
+        case .page?: return
+        case .short(let count)?:
+            throw VMStateError(
+                .ram, offset: record,
+                reason:
+                    "a compressed page that inflates to \(count) bytes, not a page (QEMU's destination would keep the rest of the page as it was; no QEMU source writes one)",
+                expected: "\(pageSize) bytes", actual: "\(count)")
+        default:
             throw VMStateError(
                 .ram, offset: record, reason: CompressedPageFault.data.qemuMessage(length: header.length))
         }

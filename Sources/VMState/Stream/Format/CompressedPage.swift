@@ -44,7 +44,8 @@ package struct CompressedPageHeader: Sendable, Equatable {
     }
 }
 
-/// Why QEMU's destination refuses a compressed page.
+/// Why QEMU's destination refuses a compressed page (``data`` only with its
+/// `decompress-error-check` property on, as for machine types 3.0 and later).
 package enum CompressedPageFault: Sendable, Equatable {
     /// The length is above `compressBound` of a page.
     case length
@@ -53,10 +54,11 @@ package enum CompressedPageFault: Sendable, Equatable {
     case data
 
     /// What QEMU says (`error_report` in `ram_load_precopy` and `do_data_decompress`), with the
-    /// length for ``length``.
+    /// length for ``length`` as QEMU prints it: read into an `int` (0x80000000 and up are
+    /// negative, which QEMU refuses as well).
     package func qemuMessage(length: Int) -> String {
         switch self {
-        case .length: "Invalid compressed data length: \(length)"
+        case .length: "Invalid compressed data length: \(Int32(truncatingIfNeeded: length))"
         case .data: "decompress data failed"
         }
     }
@@ -81,14 +83,25 @@ package final class PageInflater {
         spill.deallocate()
     }
 
-    /// Inflates `source` (a compressed page's bytes) into `page`. True when `source` begins
-    /// with one whole zlib stream that inflates to exactly `page.count` bytes (bytes after the
-    /// stream's end are ignored, as QEMU's destination ignores them); false otherwise, `page`
-    /// then holding what was inflated before the fault. Stricter than QEMU in one case: QEMU
-    /// accepts a stream that inflates to fewer bytes, leaving the rest of the page as it was.
-    package func inflate(_ source: UnsafeRawBufferPointer, into page: UnsafeMutableRawBufferPointer) -> Bool {
+    /// What ``inflate(_:into:)`` found.
+    package enum Inflated: Sendable, Equatable {
+        /// `source` begins with one whole zlib stream of exactly a page (bytes after the
+        /// stream's end are ignored, as QEMU's destination ignores them).
+        case page
+        /// `source` begins with one whole zlib stream of fewer bytes than a page (this many):
+        /// QEMU's destination accepts it, leaving the rest of the page as it was; the registry
+        /// and the analyzer refuse it (a source never writes one).
+        case short(Int)
+        /// `source` does not begin with a whole zlib stream, or it inflates past the page:
+        /// QEMU's "decompress data failed".
+        case fault
+    }
+
+    /// Inflates `source` (a compressed page's bytes) into `page`; `page` holds what was
+    /// inflated (on a fault, what was inflated before it).
+    package func inflate(_ source: UnsafeRawBufferPointer, into page: UnsafeMutableRawBufferPointer) -> Inflated {
         g_converter_reset(converter)
-        guard let output = page.baseAddress, !page.isEmpty else { return false }
+        guard let output = page.baseAddress, !page.isEmpty else { return .fault }
         var read = 0
         var written = 0
         while true {
@@ -104,12 +117,12 @@ package final class PageInflater {
                 G_CONVERTER_INPUT_AT_END, &stepRead, &stepWritten, &error)
             if let error { g_error_free(error) }
             read += Int(stepRead)
-            if full && stepWritten > 0 { return false }
+            if full && stepWritten > 0 { return .fault }
             written += Int(stepWritten)
             switch result {
-            case G_CONVERTER_FINISHED: return written == page.count
+            case G_CONVERTER_FINISHED: return written == page.count ? .page : .short(written)
             case G_CONVERTER_CONVERTED where stepRead > 0 || stepWritten > 0: continue
-            default: return false
+            default: return .fault
             }
         }
     }
