@@ -59,9 +59,6 @@ extension StreamAnalysisError {
     /// The compressed page whose header is at `offset` of `bytes` no longer inflates as the
     /// analysis found it did: the file changed since.
     static func compressedPageChanged(at offset: Int, of bytes: StreamBytes) -> StreamAnalysisError {
-        StreamAnalysisError(
-            offset: offset,
-            message: "the stream no longer reads as it did: the compressed page here no longer inflates into a page"
-        ).noting(changeOf: bytes)
+        pageRecordChanged("the compressed page here no longer inflates into a page", at: offset, of: bytes)
     }
 }

@@ -197,10 +197,14 @@ extension StreamAnalysisError {
     /// The XBZRLE page whose header is at `offset` of `bytes` no longer decodes as the analysis
     /// found it did: the file changed since.
     static func xbzrlePageChanged(at offset: Int, of bytes: StreamBytes) -> StreamAnalysisError {
-        StreamAnalysisError(
-            offset: offset,
-            message: "the stream no longer reads as it did: the XBZRLE page here no longer decodes into its page"
-        ).noting(changeOf: bytes)
+        pageRecordChanged("the XBZRLE page here no longer decodes into its page", at: offset, of: bytes)
+    }
+
+    /// A page record at `offset` of `bytes` that the analysis checked no longer reads so
+    /// (`what`): the file changed since.
+    static func pageRecordChanged(_ what: String, at offset: Int, of bytes: StreamBytes) -> StreamAnalysisError {
+        StreamAnalysisError(offset: offset, message: "the stream no longer reads as it did: " + what)
+            .noting(changeOf: bytes)
     }
 }
 

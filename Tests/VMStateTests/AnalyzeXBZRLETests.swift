@@ -212,14 +212,7 @@ import VMStateAnalysis
     /// (63,173 XBZRLE pages; Tests/Fixtures/README.md): the RAM `-x` writes and the pages
     /// `--memory` prints are the stopped source's RAM (its `pmemsave`), byte for byte.
     @Test func aLiveMigrationByQEMU10() throws {
-        let dir = TestPaths.qemu10Fixtures + "/xbzrle-live"
-        let expected = String(try String(contentsOfFile: dir + "/guest-ram.sha256", encoding: .utf8).prefix(64))
-        let a = try StreamAnalysis(
-            bytes: try StreamBytes(contentsOfFile: dir + "/stream.bin"), options: .init(recordPages: false))
-        guard case .ram(let ram)? = a.sections.first(where: { $0.name == "ram" })?.content else {
-            Issue.record("no RAM section")
-            return
-        }
+        let (a, ram, expected) = try Self.liveFixture(TestPaths.qemu10Fixtures + "/xbzrle-live")
         #expect(ram.xbzrlePageCount == 63_173)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-xbzrle-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
@@ -228,6 +221,18 @@ import VMStateAnalysis
         let (image, pages) = try Self.memoryImage(a, block: "pc.ram", size: 16 << 20)
         #expect(pages == 4096)
         #expect(sha256(of: image) == expected)
+    }
+
+    /// A live-migration fixture folder's stream analyzed (pages not recorded), its RAM section,
+    /// and the SHA-256 of the guest RAM in its `guest-ram.sha256`.
+    static func liveFixture(_ dir: String) throws -> (StreamAnalysis, RAMSection, String) {
+        let expected = String(try String(contentsOfFile: dir + "/guest-ram.sha256", encoding: .utf8).prefix(64))
+        let a = try StreamAnalysis(
+            bytes: try StreamBytes(contentsOfFile: dir + "/stream.bin"), options: .init(recordPages: false))
+        guard case .ram(let ram)? = a.sections.first(where: { $0.name == "ram" })?.content else {
+            throw StreamAnalysisError(offset: 0, message: "no RAM section in \(dir)")
+        }
+        return (a, ram, expected)
     }
 
     /// A block's RAM put together from the pages `--memory` prints (`writeState(memory:)`), and

@@ -240,13 +240,7 @@ import VMStateAnalysis
     /// after loading it from a buffer and through streams of 7 and 4096 bytes a read.
     @Test func aLiveMigrationByQEMU72() throws {
         let dir = TestPaths.qemuFixtures + "/compress-live"
-        let expected = String(try String(contentsOfFile: dir + "/guest-ram.sha256", encoding: .utf8).prefix(64))
-        let a = try StreamAnalysis(
-            bytes: try StreamBytes(contentsOfFile: dir + "/stream.bin"), options: .init(recordPages: false))
-        guard case .ram(let ram)? = a.sections.first(where: { $0.name == "ram" })?.content else {
-            Issue.record("no RAM section")
-            return
-        }
+        let (a, ram, expected) = try Streams.liveFixture(dir)
         #expect(ram.pageCount == 4355 && ram.dataPageCount == 349 && ram.compressedPageCount == 344)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-compress-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
