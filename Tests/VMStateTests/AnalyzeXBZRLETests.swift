@@ -78,15 +78,22 @@ import VMStateAnalysis
         bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
     }
 
-    /// The state with `--memory`, its sort in chunks of `sortChunk` records (nil: the default).
-    static func memoryText(_ a: StreamAnalysis, sortChunk: Int?) throws -> String {
-        var w = JSONTextWriter(format: .python)
-        if let sortChunk {
-            try a.writeState(to: &w, memory: true, memorySortChunk: sortChunk)
-        } else {
-            try a.writeState(to: &w, memory: true)
-        }
-        return w.text
+    /// What `--memory` prints for a stream of ``stream(_:)`` whose pages print as `entries`
+    /// (the page's offset, four hex digits; its value), in that order.
+    static func memoryJSON(_ entries: [(String, String)]) -> String {
+        let lines = entries.map { "            \"pc.ram (0x000000000000\($0.0))\": \"\($0.1)\"" }
+        return """
+            {
+                "ram (2)": {
+                    "section sizes": {
+                        "pc.ram": "0x0000000000004000"
+                    },
+                    "memory": {
+            \(lines.joined(separator: ",\n"))
+                    }
+                }
+            }
+            """
     }
 
     static func analysis(_ bytes: [UInt8]) throws -> StreamAnalysis {
@@ -113,21 +120,11 @@ import VMStateAnalysis
     func memoryPrintsThePagesAsTheyDecode(chunk: Int?) throws {
         let a = try Self.analysis(Self.stream(Self.records()))
         #expect(
-            try Self.memoryText(a, sortChunk: chunk) == """
-                {
-                    "ram (2)": {
-                        "section sizes": {
-                            "pc.ram": "0x0000000000004000"
-                        },
-                        "memory": {
-                            "pc.ram (0x0000000000001000)": "\(Self.hex(Self.page1000))",
-                            "pc.ram (0x0000000000002000)": "Filled with 0x00",
-                            "pc.ram (0x0000000000003000)": "\(Self.hex(Self.page3000))",
-                            "pc.ram (0x0000000000000000)": "\(Self.hex(Self.page0000))"
-                        }
-                    }
-                }
-                """)
+            try AnalyzeMemoryTests.memoryText(a, chunk: chunk)
+                == Self.memoryJSON([
+                    ("1000", Self.hex(Self.page1000)), ("2000", "Filled with 0x00"), ("3000", Self.hex(Self.page3000)),
+                    ("0000", Self.hex(Self.page0000)),
+                ]))
     }
 
     /// Two RAM sections (QEMU writes one; the script prints each), whose records `--memory`
@@ -149,10 +146,8 @@ import VMStateAnalysis
         s += [0x03] + Self.be32(2) + eos + [0x03] + Self.be32(5) + eos
         let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
         s += [0x00, 0x06] + Self.be32(UInt32(json.count)) + json
-        var w = JSONTextWriter(format: .python)
-        try Self.analysis(s).writeState(to: &w, memory: true)
         #expect(
-            w.text == """
+            try AnalyzeMemoryTests.memoryText(Self.analysis(s)) == """
                 {
                     "ram (2)": {
                         "section sizes": {
@@ -238,12 +233,10 @@ import VMStateAnalysis
     /// A block's RAM put together from the pages `--memory` prints (`writeState(memory:)`), and
     /// how many it printed; pages it does not print hold 0xEE.
     static func memoryImage(_ a: StreamAnalysis, block: String, size: Int) throws -> ([UInt8], Int) {
-        var w = JSONTextWriter(format: .python)
-        try a.writeState(to: &w, memory: true)
         var image = [UInt8](repeating: 0xEE, count: size)
         var pages = 0
         let prefix = "\"\(block) (0x"
-        for line in w.text.split(separator: "\n") {
+        for line in try AnalyzeMemoryTests.memoryText(a).split(separator: "\n") {
             let l = line.drop { $0 == " " }
             guard l.hasPrefix(prefix), let address = Int(l.dropFirst(prefix.count).prefix(16), radix: 16) else {
                 continue
