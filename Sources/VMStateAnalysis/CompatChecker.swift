@@ -418,6 +418,11 @@ private struct CompatRun {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
         guard let n = v.int64Value else {
+            if case .number(let number) = v, case .bigInteger = number.storage {
+                throw CompatInputError(
+                    location: "\(side) \(path)",
+                    message: "\"\(key)\" \(v.formatted(.pythonCompact)) is out of range (a signed 64-bit integer)")
+            }
             throw CompatInputError(
                 location: "\(side) \(path)",
                 message: "\"\(key)\" must be an integer, found \(v.formatted(.pythonCompact))")
@@ -811,7 +816,7 @@ private struct CompatRun {
         // a description may have many).
         var byName: [String: [Int]] = [:]
         for (j, d) in dst.enumerated() {
-            if let name = d["name"]?.stringValue { byName[name, default: []].append(j) }
+            byName[try string(d, "name", newSide, "\(path)[\(j)]"), default: []].append(j)
         }
         for (i, s) in src.enumerated() {
             let name = try string(s, "name", oldSide, "\(path)[\(i)]")
@@ -886,8 +891,15 @@ private struct CompatRun {
         func name(_ o: JSONObject, _ side: String) throws(CompatInputError) -> String {
             try string(o, "field", side, "\(path) (a field of \"\(desc)\")")
         }
+        // (QEMU prints a `size_t`: a negative one is bad input, and would overflow the unused
+        // space's arithmetic below.)
         func size(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
-            try int(o, "size", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+            let at = "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")"
+            let n = try int(o, "size", side, at)
+            guard n >= 0 else {
+                throw CompatInputError(location: "\(side) \(at)", message: "\"size\" \(n) is not a size")
+            }
+            return n
         }
         // The field's size; for an array with "num" (QEMU 8.1+), element size times num. A vmdesc
         // compared with a -dump-vmstate file gives element sizes too (`DescriptionSet` with
@@ -977,6 +989,27 @@ private struct CompatRun {
                     (dList, dPos) = outer
                     fetchOld = false
                     continue
+                } else if checker.newIsVMDesc && unused == 0 {
+                    // NEW's vmdesc has no entry for what OLD saves from here on: as in the
+                    // middle of the list (below), each is an array that was empty when NEW
+                    // saved (QEMU 7.2 and 10.0's "memory hotplug state" ends with `devs`), or
+                    // a field NEW lacks.
+                    var rest: [(field: JSONObject, ownList: Bool)] = [(s, sOuter.isEmpty)]
+                    rest += sList[sPos...].map { ($0, sOuter.isEmpty) }
+                    for (i, outer) in sOuter.enumerated().reversed() {
+                        rest += outer.0[outer.1...].map { ($0, i == 0) }
+                    }
+                    for (f, own) in rest where try !oldSkips(f, inOwnList: own) {
+                        let sn = try name(f, oldSide)
+                        let why =
+                            checker.oldIsVMDesc && oneValue(f) != nil
+                            ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
+                            : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+                        report.warnings.append(
+                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(why)"
+                        )
+                    }
+                    return
                 } else {
                     let sn = try name(s, oldSide)
                     add(

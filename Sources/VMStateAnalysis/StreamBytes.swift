@@ -74,7 +74,28 @@ public final class StreamBytes: @unchecked Sendable {
         watchSlot = ShrunkFileReport.watch(fd: fd, size: count, path: path)
     }
 
-    /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd.
+    /// Whether bytes that start so can start what the tool reads: a migration stream (magic
+    /// "QEVM") or a JSON document (`{` or `[` after JSON's blanks and an optional UTF-8 byte
+    /// order mark). Nil while `head` is too short to tell (a prefix of the magic or of the
+    /// mark, or only blanks).
+    static func couldStartInput(_ head: some Collection<UInt8>) -> Bool? {
+        let magic: [UInt8] = Array("QEVM".utf8), mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        if head.starts(with: magic) { return true }
+        if magic.starts(with: head) { return nil }
+        var rest = head[...]
+        if rest.starts(with: mark) {
+            rest = rest.dropFirst(mark.count)
+        } else if mark.starts(with: rest) {
+            return nil
+        }
+        guard let first = rest.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return nil }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
+    /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd. Once
+    /// its first bytes show it is neither a stream nor JSON (``couldStartInput(_:)``), the copy
+    /// stops there: what was copied is enough to say so, and an endless input (`/dev/zero`,
+    /// `yes |`) does not fill `$TMPDIR` first. (Blanks alone count as neither past 1 MiB.)
     private static func spool(_ fd: Int32, path: String) throws(StreamFileError) -> Int32 {
         let (out, dir, code) = makeUnlinkedTemporaryFile("vmstate-stream")
         guard out >= 0 else {
@@ -85,6 +106,9 @@ public final class StreamBytes: @unchecked Sendable {
         let size = 1 << 20
         let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         defer { chunk.deallocate() }
+        // The bytes read until they tell what the input is.
+        var head: [UInt8] = []
+        var undecided = true
         while true {
             let n = read(fd, chunk, size)
             if n < 0 {
@@ -94,6 +118,16 @@ public final class StreamBytes: @unchecked Sendable {
                 throw StreamFileError(path: path, operation: "read", reason: reason)
             }
             if n == 0 { break }
+            var stop = false
+            if undecided {
+                head.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: n))
+                switch couldStartInput(head) {
+                case true?: undecided = false
+                case false?: stop = true
+                case nil: stop = head.count > 1 << 20
+                }
+                if !undecided { head = [] }
+            }
             var done = 0
             while done < n {
                 let w = write(out, chunk + done, n - done)
@@ -106,6 +140,7 @@ public final class StreamBytes: @unchecked Sendable {
                 }
                 done += w
             }
+            if stop { break }
         }
         return out
     }

@@ -51,7 +51,10 @@ struct Analyze: ParsableCommand {
             """
     )
 
-    @Argument(help: "The migration stream file (- for standard input).")
+    @Argument(
+        help:
+            "The migration stream file (- for standard input: a pipe is copied first to an unlinked file in $TMPDIR, as large as the stream)."
+    )
     var file: String
 
     @Flag(name: .customLong("desc"), help: "Print the stream's device description (as analyze-migration.py -d desc).")

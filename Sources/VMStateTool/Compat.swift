@@ -30,16 +30,17 @@ struct Compat: ParsableCommand {
             OLD's fields do not fill is reported. A buffer longer than the other side's buffer \
             of the same name is a warning when that one and the fields after it take exactly \
             its bytes (QEMU loads the same bytes; globalstate's runstate, QEMU 7.2 and 10.0), \
-            else a size change.
+            else a size change; only a vmdesc says a field is a buffer (type "buffer"), so \
+            between two -dump-vmstate files it is a size change, as for QEMU's checker.
 
             A vmdesc has what a save wrote: the versions saved, no minimum_version_id, no \
             field versions, no fields or subsections that were not saved. So an OLD stream \
             (or vmdesc) against a NEW -dump-vmstate file checks, by these rules, whether that \
             state loads into NEW: NEW's version_id and minimum_version_id against the saved \
             versions, and NEW's fields at those versions against the saved fields. (A \
-            variable array that was empty when saved has no vmdesc entry: against an OLD \
-            -dump-vmstate it shows as a field NEW lacks, and a NEW field after an OLD \
-            vmdesc's last one is a warning, not a problem.) Against a \
+            variable array that was empty when saved has no vmdesc entry: an OLD field a NEW \
+            vmdesc lacks before its next field or after its last, and a NEW field an OLD \
+            vmdesc lacks so, are warnings, not problems.) Against a \
             -dump-vmstate file, sections are matched by description name (of the device \
             classes of one name, isa-vga's and VGA's "vga", with the one whose fields the \
             save has) and only the descriptions both sides have are compared (warnings list \
@@ -133,21 +134,27 @@ struct Compat: ParsableCommand {
             valueName: "scope:a=b"))
     var renames: [String] = []
 
+    /// `SCOPE:A=B` split at its last `:` and the first `=` after it; nil when either is missing
+    /// or A or B is empty.
+    static func parseRename(_ r: String) -> (scope: String, a: String, b: String)? {
+        guard let colon = r.lastIndex(of: ":") else { return nil }
+        let pair = r[r.index(after: colon)...].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else { return nil }
+        return (String(r[..<colon]), String(pair[0]), String(pair[1]))
+    }
+
     func validate() throws {
-        for r in renames {
-            guard let colon = r.lastIndex(of: ":"), r[r.index(after: colon)...].contains("=") else {
-                throw ValidationError("--rename expects SCOPE:A=B, got \"\(r)\"")
-            }
+        for r in renames where Compat.parseRename(r) == nil {
+            throw ValidationError("--rename expects SCOPE:A=B with A and B not empty, got \"\(r)\"")
         }
     }
 
     func run() throws {
         var options = CompatChecker.Options(qemuRenames: !noQEMURenames)
         for r in renames {
-            let colon = r.lastIndex(of: ":")!
-            let scope = String(r[..<colon])
-            let pair = r[r.index(after: colon)...].split(separator: "=", maxSplits: 1).map(String.init)
-            options.addRename(scope: scope, pair[0], pair.count > 1 ? pair[1] : "")
+            // (Checked by `validate()`.)
+            guard let (scope, a, b) = Compat.parseRename(r) else { continue }
+            options.addRename(scope: scope, a, b)
         }
         let report = try withBadInputHandling("compat") { () throws -> CompatReport in
             let oldSet = try loadDescriptionSet(old, label: "OLD", elementSizes: true)

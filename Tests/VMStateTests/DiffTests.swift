@@ -407,4 +407,43 @@ struct StandardInputTests {
                 == "vmstate analyze: error: at byte offset 0 (0x0): expected the 8-byte stream header (magic \"QEVM\", version 3), but the file has only 0 bytes\n"
         )
     }
+
+    /// An endless input that is neither a stream nor JSON (`/dev/zero`, `yes |`) is refused
+    /// from its first bytes, not copied to `$TMPDIR` until its disk is full: run under `ulimit
+    /// -f` (32 MiB), a copy past that would end the tool with SIGXFSZ. A long input that is
+    /// copied whole is refused with the same message. (The feeders' complaints about the pipe
+    /// the tool stopped reading go to /dev/null: the tests run with SIGPIPE ignored.)
+    @Test func anEndlessInputOfNeitherKindIsRefusedAtOnce() throws {
+        let tool = try #require(Tool.path)
+        let limited = "ulimit -f 65536 && exec \"$@\""
+        let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let notJSON =
+            "neither a migration stream (it does not start with \"QEVM\") nor a JSON description (a vmdesc or -dump-vmstate file): invalid JSON at byte offset 0 (line 1, column 1): expected a value"
+        for (args, expected) in [
+            (["compat", "/dev/zero", dump], "vmstate compat: error: /dev/zero: \(notJSON), found byte 0x00\n"),
+            (["diff", dump, "/dev/zero"], "vmstate diff: error: /dev/zero: \(notJSON), found byte 0x00\n"),
+            (
+                ["analyze", "/dev/zero"],
+                "vmstate analyze: error: at byte offset 0 (0x0): expected the stream magic 0x5145564d (\"QEVM\"), found 0x00000000: not a QEMU migration stream\n"
+            ),
+            (
+                ["analyze", "--vmdesc", "/dev/zero", Self.bios],
+                "vmstate analyze: error: --vmdesc /dev/zero: invalid JSON at byte offset 0 (line 1, column 1): expected a value, found byte 0x00\n"
+            ),
+        ] {
+            let r = try Tool.spawn("/bin/sh", ["sh", "-c", limited, "sh", tool] + args)
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr == expected)
+        }
+        let yes = try Tool.spawn(
+            "/bin/sh", ["sh", "-c", "yes 2>/dev/null | (\(limited))", "sh", tool, "compat", "-", dump])
+        #expect(yes.status == 2, "\(yes.stderr)")
+        #expect(yes.stderr == "vmstate compat: error: -: \(notJSON), found 'y'\n")
+        // 40 MiB of zeros that end: the same message, from the same first bytes.
+        let ended = try Tool.spawn(
+            "/bin/sh", ["sh", "-c", "head -c 41943040 /dev/zero 2>/dev/null | \"$@\"", "sh", tool, "compat", "-", dump])
+        #expect(ended.status == 2)
+        #expect(ended.stderr == "vmstate compat: error: -: \(notJSON), found byte 0x00\n")
+    }
 }

@@ -534,6 +534,49 @@ import VMStateAnalysis
                 == "SWITCHOVER_START received with bad length - expecting 0, got 4; expected 0, got 4 (at byte 505163)")
     }
 
+    /// mapped-ram with multifd (QEMU 10.0's channels write the pages at their file offsets):
+    /// nothing in the file names multifd, and it loads like any mapped-ram file. The registry's
+    /// load (a buffer, GIO streams of 7 and 4096 bytes a read) and the analyzer's `-x` give the
+    /// RAM a QEMU 10.0 destination loaded from it; kept, it saves back byte for byte.
+    @Test func multifdMappedRAMLoads() throws {
+        let dir = TestPaths.qemu10Fixtures + "/multifd-mapped-ram"
+        let stream = try Self.stream("multifd-mapped-ram")
+        let expected = String(try TestPaths.readText(dir + "/guest-ram.sha256").prefix(64))
+        let kept = Registry()
+        try kept.load(stream, options: .keepUnknown)
+        #expect(kept.capabilities == ["mapped-ram"] && kept.streamVersion == .qemu10_0)
+        let keptSame = try kept.save() == stream
+        #expect(keptSame)
+
+        let order = [
+            "pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp",
+        ]
+        for chunk in [0, 7, 4096] {
+            let machine = try Machine(stream: stream, analyze: try Self.analyze("x-ignore-shared"), blockOrder: order)
+            if chunk == 0 {
+                try machine.registry.load(stream, options: .keepUnknown)
+            } else {
+                let r = StreamIOTests.loadFromStream(
+                    machine.registry, stream, chunk: chunk, flags: Registry.LoadOptions.keepUnknown.rawValue)
+                #expect(r.ok, "\(r.message)")
+            }
+            let ram = try #require(machine.blocks["pc.ram"])
+            #expect(sha256(of: Array(UnsafeRawBufferPointer(start: ram.host, count: ram.length))) == expected)
+        }
+
+        let a = try StreamAnalysis(
+            bytes: try StreamBytes(contentsOfFile: dir + "/stream.bin"), options: .init(recordPages: false))
+        guard case .ram(let ram)? = a.sections.first(where: { $0.name == "ram" })?.content else {
+            Issue.record("no RAM section")
+            return
+        }
+        #expect(ram.blocks.first?.name == "pc.ram")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-multifd-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try a.extractRAM(into: out.path)
+        #expect(try sha256(out.appendingPathComponent("pc.ram").path) == expected)
+    }
+
     /// mapped-ram (QEMU 10.0 `file:` migration, pages at file offsets): kept, it saves back byte
     /// for byte; with RAM registered, exactly the pages whose bitmap bit is set hold the file's
     /// bytes and the others are zero, and our save writes the same RAM START (headers, bitmaps,
