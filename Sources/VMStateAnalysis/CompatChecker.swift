@@ -939,6 +939,15 @@ private struct CompatRun {
             return try fieldVersion(o, oldSide) > load.version
         }
 
+        // What OLD's field `f`, of which NEW's vmdesc has no entry, may be: one value in OLD's
+        // vmdesc is no empty array, but NEW may read it from older versions only (QEMU 10.0's
+        // esp reads 7.2's `ti_cmd` so), which its own save does not show.
+        func whyNEWVMDescLacks(_ f: JSONObject) -> String {
+            checker.oldIsVMDesc && oneValue(f) != nil
+                ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
+                : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+        }
+
         // The buffer being shared out is covered exactly: the same bytes, which QEMU loads.
         func splitCovered() {
             guard let b = split else { return }
@@ -1001,12 +1010,8 @@ private struct CompatRun {
                     }
                     for (f, own) in rest where try !oldSkips(f, inOwnList: own) {
                         let sn = try name(f, oldSide)
-                        let why =
-                            checker.oldIsVMDesc && oneValue(f) != nil
-                            ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
-                            : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
                         report.warnings.append(
-                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(why)"
+                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(whyNEWVMDescLacks(f))"
                         )
                     }
                     return
@@ -1149,15 +1154,8 @@ private struct CompatRun {
                     continue
                 }
                 if checker.newIsVMDesc, later(sList, from: sPos, has: dn), !later(dList, from: dPos, has: sn) {
-                    // One value in OLD's vmdesc is no empty array; NEW may still read it from
-                    // older versions only (QEMU 10.0's esp reads 7.2's `ti_cmd` so), which its
-                    // own save does not show.
-                    let why =
-                        checker.oldIsVMDesc && oneValue(s) != nil
-                        ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
-                        : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
                     report.warnings.append(
-                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(why)"
+                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(whyNEWVMDescLacks(s))"
                     )
                     fetchNew = false
                     continue

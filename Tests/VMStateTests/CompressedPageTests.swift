@@ -240,13 +240,7 @@ import VMStateAnalysis
         let shape = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
         for chunk in [0, 7, 4096] {
             let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
-            if chunk == 0 {
-                try machine.registry.load(stream, options: .keepUnknown)
-            } else {
-                let r = StreamIOTests.loadFromStream(
-                    machine.registry, stream, chunk: chunk, flags: Registry.LoadOptions.keepUnknown.rawValue)
-                #expect(r.ok, "\(r.message)")
-            }
+            try StreamIOTests.loadKeepingUnknown(machine.registry, stream, chunk: chunk)
             let pcRAM = try #require(machine.blocks.first { $0.0 == "pc.ram" })
             #expect(sha256(of: Array(UnsafeRawBufferPointer(start: pcRAM.1, count: pcRAM.2))) == expected)
         }

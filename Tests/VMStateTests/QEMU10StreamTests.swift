@@ -553,13 +553,7 @@ import VMStateAnalysis
         ]
         for chunk in [0, 7, 4096] {
             let machine = try Machine(stream: stream, analyze: try Self.analyze("x-ignore-shared"), blockOrder: order)
-            if chunk == 0 {
-                try machine.registry.load(stream, options: .keepUnknown)
-            } else {
-                let r = StreamIOTests.loadFromStream(
-                    machine.registry, stream, chunk: chunk, flags: Registry.LoadOptions.keepUnknown.rawValue)
-                #expect(r.ok, "\(r.message)")
-            }
+            try StreamIOTests.loadKeepingUnknown(machine.registry, stream, chunk: chunk)
             let ram = try #require(machine.blocks["pc.ram"])
             #expect(sha256(of: Array(UnsafeRawBufferPointer(start: ram.host, count: ram.length))) == expected)
         }

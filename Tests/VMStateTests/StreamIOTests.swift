@@ -55,6 +55,17 @@ import Testing
         }
     }
 
+    /// Loads `bytes` with `.keepUnknown`: from the buffer when `chunk` is 0, else through a GIO
+    /// stream that gives at most `chunk` bytes a read (an issue recorded when that fails).
+    static func loadKeepingUnknown(_ registry: Registry, _ bytes: [UInt8], chunk: Int) throws {
+        if chunk == 0 {
+            try registry.load(bytes, options: .keepUnknown)
+        } else {
+            let r = loadFromStream(registry, bytes, chunk: chunk, flags: Registry.LoadOptions.keepUnknown.rawValue)
+            #expect(r.ok, "\(r.message)")
+        }
+    }
+
     /// Loads `bytes` through a chunked input stream with the C function; the error as (domain,
     /// code, message) when it fails.
     static func loadFromStream(
