@@ -356,7 +356,7 @@ private struct DiffBuilder {
             // queue count): the lengths, then where the bytes both have differ.
             add(section, "\(path) (length)", .changed, a: "\(ba.count) bytes", b: "\(bb.count) bytes")
             let n = min(ba.count, bb.count)
-            compareBuffers(Array(ba.prefix(n)), Array(bb.prefix(n)), section: section, path: path)
+            compareBuffers(Array(ba.prefix(n)), Array(bb.prefix(n)), section: section, path: path, common: true)
         default:
             var (sa, sb) = (summary(a), summary(b))
             if sa == sb {
@@ -382,8 +382,13 @@ private struct DiffBuilder {
         }
     }
 
-    /// Long buffers: one difference per run of differing bytes, `field bytes 0x10-0x13`.
-    mutating func compareBuffers(_ a: [UInt8], _ b: [UInt8], section: AnalyzedSection, path: String) {
+    /// Long buffers of one length (`common`: the bytes two buffers of two lengths both have):
+    /// one difference per run of differing bytes, `field bytes 0x10-0x13`, at most
+    /// `options.maxByteRuns` of them, then one that counts the bytes that differ in the rest
+    /// (not the equal bytes inside their runs).
+    mutating func compareBuffers(
+        _ a: [UInt8], _ b: [UInt8], section: AnalyzedSection, path: String, common: Bool = false
+    ) {
         var runs: [Range<Int>] = []
         var i = 0
         while i < a.count {
@@ -412,10 +417,11 @@ private struct DiffBuilder {
         }
         if runs.count > limit {
             let rest = runs.dropFirst(limit)
-            let n = rest.reduce(0) { $0 + $1.count }
+            let n = rest.reduce(0) { total, r in total + r.count { a[$0] != b[$0] } }
+            let of = common ? "of the \(a.count) both have" : "of \(a.count)"
             add(
                 section, "\(path) (\(rest.count) more runs)", .changed,
-                a: "\(n) more differing bytes of \(a.count)", b: "\(n) more differing bytes of \(b.count)")
+                a: "\(n) more differing bytes \(of)", b: "\(n) more differing bytes \(of)")
         }
     }
 

@@ -14,7 +14,9 @@ struct Diff: ParsableCommand {
             compared first (section "configuration"). Each difference names \
             the section, the field path and both values (as `vmstate analyze` prints them). \
             Long buffers are compared byte by byte and reported as runs of differing bytes \
-            (runs fewer than 4 equal bytes apart are reported as one; buffers of two lengths: "FIELD (length)", then the runs in the bytes both have). \
+            (runs fewer than 4 equal bytes apart are reported as one; buffers of two lengths: "FIELD (length)", then the runs in the bytes both have); \
+            the first 8 runs of a buffer each, then one "FIELD (N more runs)" that counts the \
+            bytes that differ in the rest, in the text and in --json alike. \
             RAM is compared page by page and summarized per block as ranges of page \
             addresses; a page that a stream does not send counts as zero-filled. Each stream's \
             pages are first sorted into an index in a temporary file (in $TMPDIR, default /tmp: \

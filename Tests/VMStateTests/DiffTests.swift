@@ -8,6 +8,14 @@ import VMStateAnalysis
         try StreamAnalysis(path: path, options: .init(recordPages: true))
     }
 
+    /// Where the RTC's 128-byte `cmos_data` starts in the stream `a` was read from.
+    static func cmosDataOffset(_ a: StreamAnalysis) throws -> Int {
+        guard let rtc = a.sections.first(where: { $0.name == "mc146818rtc" }), case .device(let record) = rtc.content,
+            let cmos = record.members.first(where: { $0.name == "cmos_data" })
+        else { throw StreamAnalysisError(offset: 0, message: "no mc146818rtc cmos_data") }
+        return cmos.offset
+    }
+
     static let reset = TestPaths.qemuFixtures + "/pc-reset/stream.bin"
     static let bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
 
@@ -151,15 +159,10 @@ import VMStateAnalysis
     @Test func singleChangedField() throws {
         // Flip one byte of cmos_data[0x10] in a copy and expect exactly that difference.
         let a = try Self.read(Self.bios)
-        guard let rtc = a.sections.first(where: { $0.name == "mc146818rtc" }), case .device(let record) = rtc.content,
-            let cmos = record.members.first(where: { $0.name == "cmos_data" })
-        else {
-            Issue.record("no cmos_data")
-            return
-        }
+        let cmos = try Self.cmosDataOffset(a)
         var data = try TestPaths.readBytes(Self.bios)
-        let old = data[cmos.offset + 0x10]
-        data[cmos.offset + 0x10] ^= 0xFF
+        let old = data[cmos + 0x10]
+        data[cmos + 0x10] ^= 0xFF
         let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
         let diff = try StreamDiff(a, b)
         // cmos_data is a 128-byte buffer: reported as a run of differing bytes.
@@ -170,6 +173,34 @@ import VMStateAnalysis
                     a: hex(old, digits: 2), b: hex(old ^ 0xFF, digits: 2))
             ])
         #expect(diff.ram.isEmpty)
+    }
+
+    /// A buffer with more runs of differing bytes than are listed (8): the first 8, then one
+    /// entry that counts the bytes that differ in the rest, not the equal ones inside a run
+    /// (runs fewer than 4 equal bytes apart are one).
+    @Test func byteRunsPastTheListedOnesAreCounted() throws {
+        let a = try Self.read(Self.bios)
+        let cmos = try Self.cmosDataOffset(a)
+        let original = try TestPaths.readBytes(Self.bios)
+        var data = original
+        // Runs at 0x00, 0x08, ..., 0x48 (one byte each), then 0x50 and 0x52: one run of three
+        // bytes, two of them differing.
+        let flipped = Array(stride(from: 0, through: 0x48, by: 8)) + [0x50, 0x52]
+        for i in flipped { data[cmos + i] ^= 0xFF }
+        let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
+        let diff = try StreamDiff(a, b)
+        func byte(_ i: Int, _ bytes: [UInt8]) -> String { hex(bytes[cmos + i], digits: 2) }
+        let listed = (0..<8).map { n in
+            StreamDifference(
+                section: "mc146818rtc", instance: 0, field: "cmos_data byte 0x\(String(n * 8, radix: 16))",
+                kind: .changed, a: byte(n * 8, original), b: byte(n * 8, data))
+        }
+        #expect(
+            diff.differences == listed + [
+                StreamDifference(
+                    section: "mc146818rtc", instance: 0, field: "cmos_data (3 more runs)", kind: .changed,
+                    a: "4 more differing bytes of 128", b: "4 more differing bytes of 128")
+            ])
     }
 
     /// QEMU 7.2's isapc stream with three `isa-ide` devices, all sent as instance 0 (sections
