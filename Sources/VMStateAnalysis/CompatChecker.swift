@@ -939,15 +939,6 @@ private struct CompatRun {
             return try fieldVersion(o, oldSide) > load.version
         }
 
-        // What OLD's field `f`, of which NEW's vmdesc has no entry, may be: one value in OLD's
-        // vmdesc is no empty array, but NEW may read it from older versions only (QEMU 10.0's
-        // esp reads 7.2's `ti_cmd` so), which its own save does not show.
-        func whyNEWVMDescLacks(_ f: JSONObject) -> String {
-            checker.oldIsVMDesc && oneValue(f) != nil
-                ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
-                : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
-        }
-
         // The buffer being shared out is covered exactly: the same bytes, which QEMU loads.
         func splitCovered() {
             guard let b = split else { return }
@@ -999,10 +990,11 @@ private struct CompatRun {
                     fetchOld = false
                     continue
                 } else if checker.newIsVMDesc && unused == 0 {
-                    // NEW's vmdesc has no entry for what OLD saves from here on: as in the
-                    // middle of the list (below), each is an array that was empty when NEW
-                    // saved (QEMU 7.2 and 10.0's "memory hotplug state" ends with `devs`), or
-                    // a field NEW lacks.
+                    // NEW's vmdesc has no entry for what OLD saves from here on: each is an
+                    // array that was empty when NEW saved (QEMU 7.2 and 10.0's "memory hotplug
+                    // state" ends with `devs`), a warning, or a field NEW lacks. One value in
+                    // OLD's vmdesc is no array: a field NEW lacks (NEW saves what it reads at
+                    // the end of a description), a problem.
                     var rest: [(field: JSONObject, ownList: Bool)] = [(s, sOuter.isEmpty)]
                     rest += sList[sPos...].map { ($0, sOuter.isEmpty) }
                     for (i, outer) in sOuter.enumerated().reversed() {
@@ -1010,8 +1002,14 @@ private struct CompatRun {
                     }
                     for (f, own) in rest where try !oldSkips(f, inOwnList: own) {
                         let sn = try name(f, oldSide)
+                        if checker.oldIsVMDesc && oneValue(f) != nil {
+                            add(
+                                sec, desc, sn, .fieldMissing,
+                                "\(oldSide) saves field \"\(sn)\" here, but \(newSide) has no further fields")
+                            return
+                        }
                         report.warnings.append(
-                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(whyNEWVMDescLacks(f))"
+                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
                         )
                     }
                     return
@@ -1154,8 +1152,15 @@ private struct CompatRun {
                     continue
                 }
                 if checker.newIsVMDesc, later(sList, from: sPos, has: dn), !later(dList, from: dPos, has: sn) {
+                    // One value in OLD's vmdesc is no empty array; NEW may still read it from
+                    // older versions only (QEMU 10.0's esp reads 7.2's `ti_cmd` so), which its
+                    // own save does not show.
+                    let why =
+                        checker.oldIsVMDesc && oneValue(s) != nil
+                        ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
+                        : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
                     report.warnings.append(
-                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(whyNEWVMDescLacks(s))"
+                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(why)"
                     )
                     fetchNew = false
                     continue

@@ -40,7 +40,10 @@ public final class StreamBytes: @unchecked Sendable {
     /// Opens a file. Throws `StreamFileError` when it cannot be opened or read. `/dev/stdin` is
     /// standard input itself (descriptor 0, duplicated), not opened again by name: opening it
     /// by name fails for a pipe that belongs to another user.
-    public init(contentsOfFile path: String) throws(StreamFileError) {
+    ///
+    /// A pipe or device is copied only while its first bytes can start a migration stream or,
+    /// with `acceptingJSON`, a JSON document (``couldStartInput(_:acceptingJSON:)``).
+    public init(contentsOfFile path: String, acceptingJSON: Bool = true) throws(StreamFileError) {
         origin = path
         copied = nil
         var fd = path == "/dev/stdin" ? fcntl(0, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC)
@@ -56,7 +59,7 @@ public final class StreamBytes: @unchecked Sendable {
         if (st.st_mode & S_IFMT) != S_IFREG {
             // A pipe or a device: copy it to an unlinked temporary file, in 1 MiB pieces.
             let spool: Int32
-            do { spool = try StreamBytes.spool(fd, path: path) } catch {
+            do { spool = try StreamBytes.spool(fd, path: path, acceptingJSON: acceptingJSON) } catch {
                 close(fd)
                 throw error
             }
@@ -75,13 +78,14 @@ public final class StreamBytes: @unchecked Sendable {
     }
 
     /// Whether bytes that start so can start what the tool reads: a migration stream (magic
-    /// "QEVM") or a JSON document (`{` or `[` after JSON's blanks and an optional UTF-8 byte
-    /// order mark). Nil while `head` is too short to tell (a prefix of the magic or of the
-    /// mark, or only blanks).
-    static func couldStartInput(_ head: some Collection<UInt8>) -> Bool? {
+    /// "QEVM") or, with `acceptingJSON`, a JSON document (`{` or `[` after JSON's blanks and an
+    /// optional UTF-8 byte order mark). Nil while `head` is too short to tell (a prefix of the
+    /// magic or of the mark, or only blanks).
+    static func couldStartInput(_ head: some Collection<UInt8>, acceptingJSON: Bool) -> Bool? {
         let magic: [UInt8] = Array("QEVM".utf8), mark: [UInt8] = [0xEF, 0xBB, 0xBF]
         if head.starts(with: magic) { return true }
         if magic.starts(with: head) { return nil }
+        guard acceptingJSON else { return false }
         var rest = head[...]
         if rest.starts(with: mark) {
             rest = rest.dropFirst(mark.count)
@@ -93,10 +97,12 @@ public final class StreamBytes: @unchecked Sendable {
     }
 
     /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd. Once
-    /// its first bytes show it is neither a stream nor JSON (``couldStartInput(_:)``), the copy
-    /// stops there: what was copied is enough to say so, and an endless input (`/dev/zero`,
-    /// `yes |`) does not fill `$TMPDIR` first. (Blanks alone count as neither past 1 MiB.)
-    private static func spool(_ fd: Int32, path: String) throws(StreamFileError) -> Int32 {
+    /// its first bytes show it is neither a stream nor (`acceptingJSON`) JSON
+    /// (``couldStartInput(_:acceptingJSON:)``), the copy stops there: what was copied is enough
+    /// to say so, and an endless input (`/dev/zero`, `yes |`) does not fill `$TMPDIR` first.
+    /// Throws `StreamFileError` when reading or writing fails, and when the first MiB is only
+    /// JSON's blanks.
+    private static func spool(_ fd: Int32, path: String, acceptingJSON: Bool) throws(StreamFileError) -> Int32 {
         let (out, dir, code) = makeUnlinkedTemporaryFile("vmstate-stream")
         guard out >= 0 else {
             throw StreamFileError(
@@ -121,10 +127,15 @@ public final class StreamBytes: @unchecked Sendable {
             var stop = false
             if undecided {
                 head.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: n))
-                switch couldStartInput(head) {
+                switch couldStartInput(head, acceptingJSON: acceptingJSON) {
                 case true?: undecided = false
                 case false?: stop = true
-                case nil: stop = head.count > 1 << 20
+                case nil where head.count > 1 << 20:
+                    close(out)
+                    throw StreamFileError(
+                        path: path, operation: "read",
+                        reason: "its first \(head.count) bytes are only blanks: neither a migration stream nor JSON")
+                case nil: break
                 }
                 if !undecided { head = [] }
             }

@@ -53,7 +53,7 @@ struct Analyze: ParsableCommand {
 
     @Argument(
         help:
-            "The migration stream file (- for standard input: a pipe is copied first to an unlinked file in $TMPDIR, as large as the stream)."
+            "The migration stream file (- for standard input: a pipe is copied first to an unlinked file in $TMPDIR, as large as the stream; one that does not start with the stream magic is not copied further)."
     )
     var file: String
 
@@ -129,7 +129,7 @@ struct Analyze: ParsableCommand {
         // the SIGXFSZ that would kill the tool.
         signal(SIGXFSZ, SIG_IGN)
         try withBadInputHandling("analyze") {
-            let bytes = try openInput(file)
+            let bytes = try openInput(file, acceptingJSON: false)
             var options = StreamAnalysis.Options(recordPages: false)
             if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
             let analysis = try StreamAnalysis(bytes: bytes, options: options)
@@ -159,7 +159,7 @@ struct Analyze: ParsableCommand {
 
     static func analyze(file: String, desc: Bool, memory: Bool, tree: Bool, maxBytes: Int, vmdesc: String?) throws {
         try withBadInputHandling("analyze") {
-            let bytes = try openInput(file)
+            let bytes = try openInput(file, acceptingJSON: false)
             if desc {
                 let json: JSONValue
                 if let vmdesc {

@@ -38,9 +38,10 @@ struct Compat: ParsableCommand {
             (or vmdesc) against a NEW -dump-vmstate file checks, by these rules, whether that \
             state loads into NEW: NEW's version_id and minimum_version_id against the saved \
             versions, and NEW's fields at those versions against the saved fields. (A \
-            variable array that was empty when saved has no vmdesc entry: an OLD field a NEW \
-            vmdesc lacks before its next field or after its last, and a NEW field an OLD \
-            vmdesc lacks so, are warnings, not problems.) Against a \
+            variable array that was empty when saved has no vmdesc entry. So a field one \
+            side has and the other side's vmdesc lacks, before that vmdesc's next field or \
+            after its last, is a warning, not a problem; not so a field an OLD vmdesc shows as \
+            one value past the end of a NEW vmdesc's description.) Against a \
             -dump-vmstate file, sections are matched by description name (of the device \
             classes of one name, isa-vga's and VGA's "vga", with the one whose fields the \
             save has) and only the descriptions both sides have are compared (warnings list \
@@ -130,7 +131,7 @@ struct Compat: ParsableCommand {
     @Option(
         name: .customLong("rename"),
         help: ArgumentHelp(
-            "Treat two names as the same: SCOPE:A=B, where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; the literal SCOPE '(section)' renames sections, e.g. --rename '(section):pci-piix3=PIIX3'. Repeatable.",
+            "Treat two names as the same: SCOPE:A=B (A and B not empty), where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; the literal SCOPE '(section)' renames sections, e.g. --rename '(section):pci-piix3=PIIX3'. Repeatable.",
             valueName: "scope:a=b"))
     var renames: [String] = []
 

@@ -15,7 +15,7 @@ struct Diff: ParsableCommand {
             the section, the field path and both values (as `vmstate analyze` prints them). \
             Long buffers are compared byte by byte and reported as runs of differing bytes \
             (runs fewer than 4 equal bytes apart are reported as one; buffers of two lengths: "FIELD (length)", then the runs in the bytes both have); \
-            the first 8 runs of a buffer each, then one "FIELD (N more runs)" that counts the \
+            each buffer's first 8 runs are listed, then one "FIELD (N more runs)" counts the \
             bytes that differ in the rest, in the text and in --json alike. \
             RAM is compared page by page and summarized per block as ranges of page \
             addresses; a page that a stream does not send counts as zero-filled. Each stream's \

@@ -105,10 +105,12 @@ struct InputFileError: AnalysisInputError {
 nonisolated(unsafe) private var openedInputs: [String: StreamBytes] = [:]
 
 /// Opens an input file; `-` is standard input (`/dev/stdin`: a pipe is copied to a temporary
-/// file first, see `StreamBytes`). Each path is opened once per run of the tool.
-func openInput(_ path: String) throws -> StreamBytes {
+/// file first, see `StreamBytes`; with `acceptingJSON` false, where only a stream will do, one
+/// that does not start with the stream magic is not copied further). Each path is opened once
+/// per run of the tool.
+func openInput(_ path: String, acceptingJSON: Bool = true) throws -> StreamBytes {
     if let bytes = openedInputs[path] { return bytes }
-    let bytes = try StreamBytes(contentsOfFile: path == "-" ? "/dev/stdin" : path)
+    let bytes = try StreamBytes(contentsOfFile: path == "-" ? "/dev/stdin" : path, acceptingJSON: acceptingJSON)
     openedInputs[path] = bytes
     return bytes
 }

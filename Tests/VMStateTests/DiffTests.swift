@@ -471,6 +471,23 @@ struct StandardInputTests {
             "/bin/sh", ["sh", "-c", "yes 2>/dev/null | (\(limited))", "sh", tool, "compat", "-", dump])
         #expect(yes.status == 2, "\(yes.stderr)")
         #expect(yes.stderr == "vmstate compat: error: -: \(notJSON), found 'y'\n")
+        // `analyze` reads only streams: an endless JSON-looking input is refused from its
+        // first bytes there (`compat` and `--vmdesc` take JSON too).
+        let brace = try Tool.spawn(
+            "/bin/sh", ["sh", "-c", "yes '{' 2>/dev/null | (\(limited))", "sh", tool, "analyze", "-"])
+        #expect(brace.status == 2)
+        #expect(
+            brace.stderr
+                == "vmstate analyze: error: at byte offset 0 (0x0): expected the stream magic 0x5145564d (\"QEVM\"), found 0x7b0a7b0a: not a QEMU migration stream\n"
+        )
+        // Blanks alone: refused past 1 MiB, saying so.
+        let blanks = try Tool.spawn(
+            "/bin/sh", ["sh", "-c", "yes ' ' 2>/dev/null | (\(limited))", "sh", tool, "compat", "-", dump])
+        #expect(blanks.status == 2)
+        #expect(
+            blanks.stderr.hasPrefix("vmstate compat: error: ")
+                && blanks.stderr.contains("bytes are only blanks: neither a migration stream nor JSON\n"),
+            "\(blanks.stderr)")
         // 40 MiB of zeros that end: the same message, from the same first bytes.
         let ended = try Tool.spawn(
             "/bin/sh", ["sh", "-c", "head -c 41943040 /dev/zero 2>/dev/null | \"$@\"", "sh", tool, "compat", "-", dump])
