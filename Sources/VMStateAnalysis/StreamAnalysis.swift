@@ -1211,13 +1211,8 @@ private struct SectionReader {
         }
         try need(header.length, "the bytes of \(what)")
         let source = UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + header.length)])
-        let pages: CompressedPages
-        if let made = compressedPages {
-            pages = made
-        } else {
-            pages = CompressedPages(pageSize: pageSize)
-            compressedPages = pages
-        }
+        let pages = compressedPages ?? CompressedPages(pageSize: pageSize)
+        compressedPages = pages
         let (page, inflated) = pages.inflate(source)
         switch inflated {
         case .page: break

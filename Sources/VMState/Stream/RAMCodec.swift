@@ -26,26 +26,7 @@ enum RAMCodec {
         /// Inflates compressed pages (capability compress), made at the first one.
         var inflater: PageInflater?
         /// Where a compressed page is inflated when it goes to no registered block.
-        private var scratch: ScratchPage?
-
-        /// A page of `pageSize` bytes that nothing else uses, kept for the next call.
-        mutating func scratchPage(_ pageSize: Int) -> UnsafeMutableRawBufferPointer {
-            if let scratch, scratch.bytes.count == pageSize { return scratch.bytes }
-            let made = ScratchPage(pageSize)
-            scratch = made
-            return made.bytes
-        }
-    }
-
-    /// A page of memory owned by a ``LoadState``.
-    final class ScratchPage {
-        let bytes: UnsafeMutableRawBufferPointer
-        init(_ count: Int) {
-            // SAFETY: freed in deinit; only ever written (by inflate) before it is read.
-            bytes = .allocate(byteCount: count, alignment: 16)
-            bytes.initializeMemory(as: UInt8.self, repeating: 0)
-        }
-        deinit { bytes.deallocate() }
+        var scratchPage: [UInt8] = []
     }
 
     /// The mapped-ram header after a block's length (QEMU 9.0+ `MappedRamHeader`, packed, all
@@ -392,22 +373,20 @@ enum RAMCodec {
             throw VMStateError(.ram, offset: record, reason: CompressedPageFault.data.qemuMessage(length: 0))
         }
         guard file.ensure(header.length) else { throw short(file, "compressed page") }
-        let inflater: PageInflater
-        if let made = state.inflater {
-            inflater = made
-        } else {
-            inflater = PageInflater()
-            state.inflater = inflater
+        let inflater = state.inflater ?? PageInflater()
+        state.inflater = inflater
+        func inflate(into page: UnsafeMutableRawBufferPointer) -> PageInflater.Inflated? {
+            file.take(header.length) { bytes in
+                inflater.inflate(UnsafeRawBufferPointer(start: bytes, count: header.length), into: page)
+            }
         }
-        let page: UnsafeMutableRawBufferPointer
+        let inflated: PageInflater.Inflated?
         if let target {
             // SAFETY: `target` is a whole page inside a registered block (checked by the caller).
-            page = UnsafeMutableRawBufferPointer(start: target, count: pageSize)
+            inflated = inflate(into: UnsafeMutableRawBufferPointer(start: target, count: pageSize))
         } else {
-            page = state.scratchPage(pageSize)
-        }
-        let inflated = file.take(header.length) { bytes in
-            inflater.inflate(UnsafeRawBufferPointer(start: bytes, count: header.length), into: page)
+            if state.scratchPage.count != pageSize { state.scratchPage = [UInt8](repeating: 0, count: pageSize) }
+            inflated = state.scratchPage.withUnsafeMutableBytes { inflate(into: $0) }
         }
         switch inflated {
         case .page?: return
