@@ -83,6 +83,35 @@ import VMStateAnalysis
                     pageCount: 6)
             ])
     }
+
+    /// Buffers of two lengths past the run limit: the runs left over are counted within the bytes
+    /// both have. QEMU 7.2's globalstate `runstate` (100 bytes) against QEMU 10.0's (32 bytes),
+    /// three bytes of the 32 both have changed in A, one run listed.
+    @Test func buffersOfTwoLengthsCountTheRunsLeftWithinTheBytesBothHave() throws {
+        let a = try Self.read(Self.bios72)
+        guard let global = a.sections.first(where: { $0.name == "globalstate" }),
+            case .device(let record) = global.content,
+            let runstate = record.members.first(where: { $0.name == "runstate" })
+        else {
+            Issue.record("no globalstate runstate")
+            return
+        }
+        var data = try TestPaths.readBytes(Self.bios72)
+        for i in [8, 16, 24] { data[runstate.offset + i] ^= 0xFF }
+        let changed = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
+        let diff = try StreamDiff(changed, try Self.read(Self.bios10), options: .init(maxByteRuns: 1))
+        #expect(
+            diff.differences.filter { $0.section == "globalstate" && $0.field.hasPrefix("runstate") } == [
+                StreamDifference(
+                    section: "globalstate", instance: 0, field: "runstate (length)", kind: .changed, a: "100 bytes",
+                    b: "32 bytes"),
+                StreamDifference(
+                    section: "globalstate", instance: 0, field: "runstate byte 0x8", kind: .changed, a: "ff", b: "00"),
+                StreamDifference(
+                    section: "globalstate", instance: 0, field: "runstate (2 more runs)", kind: .changed,
+                    a: "2 more differing bytes of the 32 both have", b: "2 more differing bytes of the 32 both have"),
+            ])
+    }
 }
 
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
