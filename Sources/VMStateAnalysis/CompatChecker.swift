@@ -1503,7 +1503,10 @@ public struct DescriptionSet: Sendable {
         var d = JSONObject()
         d["name"] = .string(name)
         d["version_id"] = .number(JSONNumber(version))
-        if let fields = o["fields"] {
+        // QEMU writes "fields" for every description it saves (`vmstate_save_state_v`), an empty
+        // list when it saved none: a vmdesc without the key is taken as one with none.
+        do {
+            let fields = o["fields"] ?? .array([])
             guard let list = fields.arrayValue else {
                 throw CompatInputError(location: path + ".fields", message: "expected a list, found \(fields.kindName)")
             }

@@ -685,6 +685,23 @@ struct CompatCLITests {
                 Array(lines.suffix(expected.count + 1)) == expected + ["compatible: state saved by OLD loads into NEW"],
                 "\(r.stdout)")
         }
+        // NEW's description saved no field ("fields": [], as QEMU writes it, or no "fields" at
+        // all, taken alike): each field OLD saves is past its end.
+        for fields in [#", "fields": []"#, ""] {
+            let empty = """
+                {"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1\(fields)}]}
+                """
+            let (dir, o, n) = try jsonFiles(oldDump, empty)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let r = try Tool.run(["compat", o, n])
+            #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(
+                Array(lines.suffix(4)) == [
+                    "\(at) \"a\": \(tail) \(why)", "\(at) \"slots\": \(tail) \(why)", "\(at) \"tail\": \(tail) \(why)",
+                    "compatible: state saved by OLD loads into NEW",
+                ], "\(r.stdout)")
+        }
         // Problems: two vmdescs, OLD's ending with one uint16 and an array (the uint16 is a
         // field NEW lacks: its vmdesc would show one value it saved); OLD's 8 bytes of unused
         // space against NEW's 4-byte field and no more.
