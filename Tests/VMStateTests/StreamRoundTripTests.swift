@@ -38,6 +38,30 @@ import Testing
         #expect(saved == original)
     }
 
+    /// A section footer whose marker is right but whose section id is another's (QEMU:
+    /// "Mismatched section id in footer") says so; a wrong marker says the data's length differs.
+    @Test func aFooterOfAnotherSectionIsNamedApartFromADataLengthMismatch() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
+        // The RAM START section (id 2) ends with EOS (be64 0x10) and its footer (0x7e, be32 2).
+        let eos: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 2]
+        let at =
+            try #require((0..<original.count - eos.count).first { Array(original[$0..<$0 + eos.count]) == eos }) + 8
+        for (index, byte, why, actual) in [
+            (4, UInt8(3), "a footer with another section's id", "0x7e and 3"),
+            (0, UInt8(0x7F), "its data has a different length", "0x7f and 2"),
+        ] {
+            var stream = original
+            stream[at + index] = byte
+            let error = try #require(
+                thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
+            #expect(error.kind == .badStream)
+            #expect(error.offset == at)
+            #expect(error.reason == "bad footer after section \"ram\" (\(why))")
+            #expect(error.expected == "0x7e and section id 2")
+            #expect(error.actual == actual)
+        }
+    }
+
     /// A stream whose RAM start ends without its footer (as with `-global
     /// migration.send-section-footer=off`) but whose next section has one (here QEMU 7.2's
     /// pc-reset stream with the footer after its first section taken out): read as a stream

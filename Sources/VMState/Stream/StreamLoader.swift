@@ -622,9 +622,11 @@ final class StreamLoader {
         let footer = try read(SectionFooter.Decoder()) { _ in "section footer" }
         let (marker, id) = (footer.marker, footer.sectionID)
         guard footer.closes(sectionID) else {
+            // A footer marker where the data ends but another section's id (QEMU: "Mismatched
+            // section id in footer"): the stream's bytes were changed, not the data's length.
+            let why = footer.isFooter ? "a footer with another section's id" : "its data has a different length"
             throw VMStateError(
-                .badStream, offset: at,
-                reason: "bad footer after section \"\(idstr)\" (its data has a different length)",
+                .badStream, offset: at, reason: "bad footer after section \"\(idstr)\" (\(why))",
                 expected: "0x7e and section id \(sectionID)", actual: "\(hexByte(marker)) and \(id)")
         }
     }
