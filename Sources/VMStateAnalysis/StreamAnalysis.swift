@@ -272,7 +272,7 @@ public struct StreamAnalysis: Sendable {
                     throw StreamAnalysisError(
                         offset: e.offset,
                         message:
-                            "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is corrupt: \(e.message) (line \(e.line), column \(e.column) of the JSON)"
+                            "the vmdesc (device description JSON at offset \(location.jsonOffset), \(location.jsonLength) bytes) is \(e.tooLarge ? "too large" : "corrupt"): \(e.message) (line \(e.line), column \(e.column) of the JSON)"
                     )
                 }
             }

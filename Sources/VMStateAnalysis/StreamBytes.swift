@@ -96,12 +96,18 @@ public final class StreamBytes: @unchecked Sendable {
         return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
     }
 
+    /// The most JSON text the tool reads from one input (a vmdesc or `-dump-vmstate` file):
+    /// 64 MiB. QEMU's are far smaller (a vmdesc about 100 KB for a pc machine and 6 KB more per
+    /// x86 CPU, a `-dump-vmstate` file under 1 MB); what the parsed value may take is bounded
+    /// apart (`JSONValue.parsedMemoryLimit`).
+    public static let jsonTextLimit = 64 << 20
+
     /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd. Once
     /// its first bytes show it is neither a stream nor (`acceptingJSON`) JSON
     /// (``couldStartInput(_:acceptingJSON:)``), the copy stops there: what was copied is enough
     /// to say so, and an endless input (`/dev/zero`, `yes |`) does not fill `$TMPDIR` first.
-    /// Throws `StreamFileError` when reading or writing fails, and when the first MiB is only
-    /// JSON's blanks.
+    /// Throws `StreamFileError` when reading or writing fails, when the first MiB is only
+    /// JSON's blanks, and when JSON goes on past ``jsonTextLimit``.
     private static func spool(_ fd: Int32, path: String, acceptingJSON: Bool) throws(StreamFileError) -> Int32 {
         let (out, dir, code) = makeUnlinkedTemporaryFile("vmstate-stream")
         guard out >= 0 else {
@@ -115,6 +121,8 @@ public final class StreamBytes: @unchecked Sendable {
         // The bytes read until they tell what the input is.
         var head: [UInt8] = []
         var undecided = true
+        // JSON (not a stream): how much was copied, up to the limit.
+        var json = false, copied = 0
         while true {
             let n = read(fd, chunk, size)
             if n < 0 {
@@ -128,7 +136,9 @@ public final class StreamBytes: @unchecked Sendable {
             if undecided {
                 head.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: n))
                 switch couldStartInput(head, acceptingJSON: acceptingJSON) {
-                case true?: undecided = false
+                case true?:
+                    undecided = false
+                    json = !head.starts(with: Array("QEVM".utf8))
                 case false?: stop = true
                 case nil where head.count > 1 << 20:
                     close(out)
@@ -138,6 +148,15 @@ public final class StreamBytes: @unchecked Sendable {
                 case nil: break
                 }
                 if !undecided { head = [] }
+            }
+            copied += n
+            if json && copied > jsonTextLimit {
+                close(out)
+                throw StreamFileError(
+                    path: path, operation: "read",
+                    reason:
+                        "more than \(jsonTextLimit >> 20) MiB of JSON, more than the tool reads (QEMU's vmdescs and "
+                        + "-dump-vmstate files take a few MiB at most)")
             }
             var done = 0
             while done < n {

@@ -115,26 +115,35 @@ func openInput(_ path: String, acceptingJSON: Bool = true) throws -> StreamBytes
     return bytes
 }
 
-/// Reads a whole file.
-func readFile(_ path: String) throws -> [UInt8] {
-    try openInput(path).withUnsafeBytes { Array($0) }
+/// Refuses JSON text larger than `StreamBytes.jsonTextLimit` (64 MiB), before it is parsed.
+func checkJSONSize(_ bytes: StreamBytes, _ label: String) throws {
+    let limit = StreamBytes.jsonTextLimit
+    guard bytes.count <= limit else {
+        throw InputFileError(
+            description:
+                "\(label): \(bytes.count) bytes of JSON, more than the \(limit >> 20) MiB the tool reads (QEMU's "
+                + "vmdescs and -dump-vmstate files take a few MiB at most)")
+    }
 }
 
 /// Parses a JSON file; errors name the file and the offset.
 func readJSONFile(_ path: String) throws -> JSONValue {
-    let data = try readFile(path)
-    do {
-        return try JSONValue(parsing: data)
-    } catch {
-        // Not even the start of a JSON object or list: say what the file was taken for.
-        let first = data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        if first != UInt8(ascii: "{") && first != UInt8(ascii: "[") {
-            throw InputFileError(
-                description:
-                    "\(path): neither a migration stream (it does not start with \"QEVM\") nor a JSON description "
-                    + "(a vmdesc or -dump-vmstate file): \(error)")
+    let bytes = try openInput(path)
+    try checkJSONSize(bytes, path)
+    return try bytes.withUnsafeBytes { data in
+        do {
+            return try JSONValue(parsing: data)
+        } catch {
+            // Not even the start of a JSON object or list: say what the file was taken for.
+            let first = data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+            if first != UInt8(ascii: "{") && first != UInt8(ascii: "[") {
+                throw InputFileError(
+                    description:
+                        "\(path): neither a migration stream (it does not start with \"QEVM\") nor a JSON description "
+                        + "(a vmdesc or -dump-vmstate file): \(error)")
+            }
+            throw InputFileError(description: "\(path): \(error)")
         }
-        throw InputFileError(description: "\(path): \(error)")
     }
 }
 
@@ -156,6 +165,7 @@ func loadVMDescOption(_ path: String) throws -> JSONValue {
             )
         }
     }
+    try checkJSONSize(bytes, "--vmdesc \(path)")
     let json = try bytes.withUnsafeBytes { buf in
         do {
             return try JSONValue(parsing: buf)

@@ -1,5 +1,6 @@
 import Testing
 import VMState
+import VMStateAnalysis
 
 /// The order-preserving JSON model, parser and Python-compatible writer.
 @Suite struct AnalyzeJSONTests {
@@ -90,6 +91,36 @@ import VMState
         #expect(error("tru")?.message == "invalid literal, expected 'true'")
         let e = error("{\n  \"k\": ,}")
         #expect(e?.description == "invalid JSON at byte offset 9 (line 2, column 8): expected a value, found ','")
+    }
+
+    /// The parser counts the memory its value takes and refuses JSON whose value would take more
+    /// than `JSONValue.parsedMemoryLimit` (64 MiB), before taking it: 20 MB of small objects
+    /// (about 18 times their size in memory) is refused early on; a vmdesc of QEMU's shape as
+    /// large as analyze-migration.py looks for (10 MiB: 1,600 of QEMU 10.0's x86 CPU entries)
+    /// parses.
+    @Test func parsedMemoryIsBounded() throws {
+        let dense = Array(("[" + String(repeating: #"{"a":[1]},"#, count: 2_000_000) + "0]").utf8)
+        let e = try #require(throws: JSONParseError.self) { try JSONValue(parsing: dense) }
+        #expect(e.tooLarge)
+        #expect(
+            e.message
+                == "the parsed JSON would take more than 64 MiB of memory, more than any device description (a vmdesc or -dump-vmstate file) takes"
+        )
+        // Where the count passed the limit: some 250,000 of the objects in.
+        #expect(e.offset > 1_000_000 && e.offset < 4_000_000, "\(e.offset)")
+        #expect(e.description.hasPrefix("JSON refused at byte offset \(e.offset) (line 1, column \(e.offset + 1)): "))
+
+        let stream = try StreamBytes(contentsOfFile: TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let vmdesc = try StreamAnalysis.readVMDesc(stream).0
+        let cpu = try #require(vmdesc["devices"]?.arrayValue?.first { $0["name"] == "cpu" })
+        let entry = cpu.formatted(.pythonCompact)
+        #expect(entry.utf8.count == 6215)
+        let cpus =
+            #"{"page_size": 4096, "devices": ["# + Array(repeating: entry, count: 1600).joined(separator: ", ") + "]}"
+        #expect(cpus.utf8.count == 9_947_232)
+        let parsed = try JSONValue(parsing: cpus)
+        #expect(parsed["devices"]?.arrayValue?.count == 1600)
+        #expect(parsed["devices"]?[1599] == cpu)
     }
 
     @Test func invalidUTF8() {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VMState
 import VMStateAnalysis
@@ -493,5 +494,82 @@ struct StandardInputTests {
             "/bin/sh", ["sh", "-c", "head -c 41943040 /dev/zero 2>/dev/null | \"$@\"", "sh", tool, "compat", "-", dump])
         #expect(ended.status == 2)
         #expect(ended.stderr == "vmstate compat: error: -: \(notJSON), found byte 0x00\n")
+    }
+
+    /// JSON inputs are bounded: an endless JSON-looking pipe is refused past 64 MiB (run under
+    /// `ulimit -f` of 80 MiB: copying on would end the tool with SIGXFSZ), a file of more than
+    /// 64 MiB is refused before it is read, and JSON whose parsed value would take more than 64
+    /// MiB is refused as it is parsed, under the `ulimit -v 262144` the tool's streams run in
+    /// (20 MB of small objects took 383 MB and crashed there, "failed to allocate").
+    @Test func jsonInputsAreRefusedPastTheirLimits() throws {
+        let tool = try #require(Tool.path)
+        let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let endless = try Tool.spawn(
+            "/bin/sh",
+            [
+                "sh", "-c", "(echo '{'; yes '\"a\": 1,') 2>/dev/null | (ulimit -f 163840 && exec \"$@\")", "sh", tool,
+                "compat", "-", dump,
+            ])
+        #expect(endless.status == 2)
+        #expect(endless.stdout.isEmpty)
+        #expect(
+            endless.stderr
+                == "vmstate compat: error: cannot read /dev/stdin: more than 64 MiB of JSON, more than the tool reads (QEMU's vmdescs and -dump-vmstate files take a few MiB at most)\n"
+        )
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-json-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A sparse file: only its size is looked at.
+        let big = dir + "/big.json"
+        #expect(FileManager.default.createFile(atPath: big, contents: Data("{".utf8)))
+        #expect(truncate(big, (64 << 20) + 1) == 0)
+        let tooLong =
+            "\(big): 67108865 bytes of JSON, more than the 64 MiB the tool reads (QEMU's vmdescs and -dump-vmstate files take a few MiB at most)\n"
+        for (args, expected) in [
+            (["compat", big, dump], "vmstate compat: error: \(tooLong)"),
+            (["diff", dump, big], "vmstate diff: error: \(tooLong)"),
+            (["analyze", "--vmdesc", big, Self.bios], "vmstate analyze: error: --vmdesc \(tooLong)"),
+        ] {
+            let r = try Tool.run(args)
+            #expect(r.status == 2 && r.stdout.isEmpty)
+            #expect(r.stderr == expected)
+        }
+
+        let dense = dir + "/dense.json"
+        let text = "[" + String(repeating: #"{"a":[1]},"#, count: 2_000_000) + "0]"
+        #expect(FileManager.default.createFile(atPath: dense, contents: Data(text.utf8)))
+        // A stream whose vmdesc is that JSON (20 MB: past the 10 MiB where a vmdesc is looked
+        // for, so the same objects cut to 6 MB, with a device list).
+        let original = try TestPaths.readBytes(Self.bios)
+        let marker = try StreamAnalysis.locateVMDesc(StreamBytes(original)).markerOffset
+        let json = Array((#"{"devices": ["# + String(repeating: #"{"a":[1]},"#, count: 600_000) + "0]}").utf8)
+        let withDense = dir + "/dense-vmdesc.bin"
+        let length = withUnsafeBytes(of: UInt32(json.count).bigEndian) { Array($0) }
+        #expect(
+            FileManager.default.createFile(
+                atPath: withDense, contents: Data(original[..<marker] + [0x06] + length + json)))
+        let stream = try AnalyzeLargeStreamTests.runLimited(kib: 262_144, ["analyze", withDense])
+        #expect(stream.status == 2 && stream.stdout.isEmpty)
+        #expect(stream.stderr.hasPrefix("vmstate analyze: error: at byte offset "), "\(stream.stderr)")
+        #expect(
+            stream.stderr.contains(
+                "the vmdesc (device description JSON at offset \(marker + 5), \(json.count) bytes) is too large: the parsed JSON would take more than 64 MiB of memory, more than any device description (a vmdesc or -dump-vmstate file) takes (line 1, column "
+            ), "\(stream.stderr)")
+        for (args, label) in [
+            (["compat", dense, dump], "vmstate compat: error: \(dense)"),
+            (["diff", dense, dense], "vmstate diff: error: \(dense)"),
+            (["analyze", "--vmdesc", dense, Self.bios], "vmstate analyze: error: --vmdesc \(dense)"),
+        ] {
+            let r = try AnalyzeLargeStreamTests.runLimited(kib: 262_144, args)
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr.hasPrefix("\(label): JSON refused at byte offset "), "\(r.stderr)")
+            #expect(
+                r.stderr.hasSuffix(
+                    ": the parsed JSON would take more than 64 MiB of memory, more than any device description (a vmdesc or -dump-vmstate file) takes\n"
+                ), "\(r.stderr)")
+        }
     }
 }

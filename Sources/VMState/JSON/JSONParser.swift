@@ -9,9 +9,12 @@ package struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertib
     package var line: Int
     package var column: Int
     package var message: String
+    /// The JSON was refused for the memory its parsed value would take
+    /// (``JSONValue/parsedMemoryLimit``), not for its syntax.
+    package var tooLarge = false
 
     package var description: String {
-        "invalid JSON at byte offset \(offset) (line \(line), column \(column)): \(message)"
+        "\(tooLarge ? "JSON refused" : "invalid JSON") at byte offset \(offset) (line \(line), column \(column)): \(message)"
     }
 }
 
@@ -43,14 +46,32 @@ extension JSONValue {
 
     /// Parses JSON bytes (UTF-8). Offsets in errors are `baseOffset` plus the position in
     /// `bytes`, so a caller parsing a slice of a file can report file offsets.
-    /// Throws `JSONParseError`.
+    /// Throws `JSONParseError`, also when the parsed value would take more than
+    /// ``parsedMemoryLimit`` bytes of memory.
     package init(parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws(JSONParseError) {
         var parser = JSONParserState(bytes: bytes, baseOffset: baseOffset)
         self = try parser.parseDocument()
     }
+
+    /// The most memory one parsed document may take, in bytes (64 MiB), as the parser counts
+    /// it as it goes (an upper bound: each array element and object member as two of its
+    /// kind, for the storage an array grows into, and each array, object and string kept
+    /// outside its value as 48 bytes more than its contents): JSON text takes 5 to 25 times its
+    /// size in memory, depending on its shape. The JSON this parser is given comes from
+    /// streams and files that may be hostile: a vmdesc, which QEMU writes as about 6 KB per
+    /// x86 CPU and 100 KB for a whole pc machine, or a `-dump-vmstate` file (under 1 MB), each
+    /// a few MiB at most in memory; a vmdesc of about 8 MiB of text reaches the limit.
+    package static let parsedMemoryLimit = 64 << 20
 }
 
 private let maximumDepth = 512
+/// What the parser counts for an array, an object or a string stored apart from its value
+/// (a heap block: its header and the allocator's rounding).
+private let blockCost = 48
+/// What it counts for an element or a member (twice the element, for the capacity an array
+/// grows into).
+private let elementCost = 2 * MemoryLayout<JSONValue>.stride
+private let memberCost = 2 * MemoryLayout<JSONObject.Member>.stride
 
 /// SAFETY: `bytes` is borrowed for one parse (inside `withUTF8` / `withUnsafeBytes`, or the
 /// caller's buffer, valid for the call), and no parsed value keeps a pointer into it (strings
@@ -62,6 +83,8 @@ private struct JSONParserState {
     let baseOffset: Int
     var pos = 0
     var depth = 0
+    /// Bytes of memory the parsed value may still take (``JSONValue/parsedMemoryLimit``).
+    var budget = JSONValue.parsedMemoryLimit
 
     init(bytes: UnsafeRawBufferPointer, baseOffset: Int) {
         self.bytes = bytes
@@ -115,7 +138,10 @@ private struct JSONParserState {
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "\""):
+            let s = try parseString()
+            try chargeString(s)
+            return .string(s)
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
@@ -139,6 +165,26 @@ private struct JSONParserState {
     mutating func enter() throws(JSONParseError) {
         depth += 1
         if depth > maximumDepth { throw error("nesting deeper than \(maximumDepth) levels") }
+        try charge(blockCost)
+    }
+
+    /// Counts `n` more bytes of memory for the parsed value; throws past the limit, before the
+    /// memory is taken.
+    mutating func charge(_ n: Int) throws(JSONParseError) {
+        budget -= n
+        if budget < 0 {
+            var e = error(
+                "the parsed JSON would take more than \(JSONValue.parsedMemoryLimit >> 20) MiB of memory, more than any "
+                    + "device description (a vmdesc or -dump-vmstate file) takes")
+            e.tooLarge = true
+            throw e
+        }
+    }
+
+    /// A string's cost: Swift keeps up to 15 UTF-8 bytes in the value itself.
+    mutating func chargeString(_ s: String) throws(JSONParseError) {
+        let n = s.utf8.count
+        if n > 15 { try charge(blockCost + n) }
     }
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
@@ -157,6 +203,8 @@ private struct JSONParserState {
                 throw error("expected a string key in object, found \(describeByte(at: pos))")
             }
             let key = try parseString()
+            try charge(memberCost)
+            try chargeString(key)
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
                 throw error("expected ':' after object key, found \(describeByte(at: pos))")
@@ -191,6 +239,7 @@ private struct JSONParserState {
         }
         while true {
             skipWhitespace()
+            try charge(elementCost)
             array.append(try parseValue())
             skipWhitespace()
             guard pos < bytes.count else { throw error("unterminated array, expected ',' or ']'") }
@@ -253,7 +302,9 @@ private struct JSONParserState {
             var digits = Substring(text)
             let negative = digits.hasPrefix("-")
             if negative { digits = digits.dropFirst() }
-            return JSONNumber(storage: .bigInteger((negative ? "-" : "") + digits))
+            let big = (negative ? "-" : "") + digits
+            try chargeString(big)
+            return JSONNumber(storage: .bigInteger(big))
         }
         guard let d = Double(text) else { throw error("number out of range", at: start) }
         return JSONNumber(d)
