@@ -15,7 +15,8 @@ import VMStateAnalysis
 let badInputExit = ExitCode(2)
 
 /// Writes to a file descriptor, all of it (callers buffer; the JSON writer hands over 64 KiB
-/// chunks).
+/// chunks). A failed write to stdout (a full disk, `/dev/full`, stdout closed) ends the tool
+/// with a message and exit status 2 (``outputFailed(_:)``): the output is not whole.
 private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
     guard var p = bytes.baseAddress else { return }
     var left = bytes.count
@@ -24,11 +25,23 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         if n < 0 {
             if errno == EINTR { continue }
             if errno == EPIPE { readerWentAway(fd) }  // e.g. `| head`
+            if fd == 1 { outputFailed(errno) }
             return
         }
         p += n
         left -= n
     }
+}
+
+/// The tool's name and subcommand in messages ("vmstate analyze"), set at start-up.
+nonisolated(unsafe) var commandLabel = "vmstate"
+
+/// A write to stdout failed with `code`: says so on stderr and exits with status 2, as for
+/// an output file `-x` cannot write.
+private func outputFailed(_ code: Int32) -> Never {
+    ProgressBar.active?.finish()
+    Stderr.write("\(commandLabel): error: cannot write to standard output: \(String(cString: strerror(code)))\n")
+    exit(2)
 }
 
 /// The reader of stdout or stderr went away (SIGPIPE is ignored, so a write fails with EPIPE):

@@ -9,7 +9,7 @@ struct VMStateCommand: ParsableCommand {
         discussion: """
             Exit status: 0 success (equal, compatible), 1 a difference or incompatibility \
             was found (diff, compat), 2 bad input (unreadable, truncated or corrupt stream \
-            or JSON), 64 a usage error (a missing or extra argument, an unknown option or \
+            or JSON) or output that could not be written, 64 a usage error (a missing or extra argument, an unknown option or \
             subcommand, a bad option value; the message and the usage go to stderr).
             """,
         subcommands: [Analyze.self, Diff.self, Compat.self, Schema.self, Lint.self]
@@ -31,7 +31,8 @@ struct VMStateCommand: ParsableCommand {
                     "unknown subcommand '\(arguments[1])' (analyze, diff, compat, schema or lint)"))
         }
         let subcommand = arguments.first.flatMap { subcommandNames.contains($0) ? " " + $0 : nil }
-        ShrunkFileReport.install(command: "vmstate" + (subcommand ?? ""))
+        commandLabel = "vmstate" + (subcommand ?? "")
+        ShrunkFileReport.install(command: commandLabel)
         if Analyze.runPlain(arguments) { return }
         main(nil)
     }

@@ -277,4 +277,21 @@ struct AnalyzeCLITests {
                 == "vmstate analyze: error: at byte offset 13 (0xd), section configuration: expected the machine type name (13 bytes), but the stream ends after 2 more bytes\n"
         )
     }
+
+    /// A failed write to stdout (a full disk: `/dev/full`; stdout closed) is an error, exit
+    /// status 2 and a message, in every subcommand: the output is not whole.
+    @Test func aFailedWriteToStdoutIsAnError() throws {
+        let tool = try #require(Tool.path)
+        let live = TestPaths.qemuFixtures + "/pc-live/stream.bin", bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        for (args, command) in [
+            (["analyze", live], "analyze"), (["analyze", "--memory", live], "analyze"),
+            (["diff", live, bios], "diff"), (["compat", "--json", live, live], "compat"),
+        ] {
+            for (redirect, reason) in [("> /dev/full", "No space left on device"), (">&-", "Bad file descriptor")] {
+                let r = try Tool.spawn("/bin/sh", ["sh", "-c", "exec \"$@\" \(redirect)", "sh", tool] + args)
+                #expect(r.status == 2, "\(args) \(redirect)")
+                #expect(r.stderr == "vmstate \(command): error: cannot write to standard output: \(reason)\n")
+            }
+        }
+    }
 }
