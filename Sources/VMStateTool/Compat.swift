@@ -131,17 +131,29 @@ struct Compat: ParsableCommand {
     @Option(
         name: .customLong("rename"),
         help: ArgumentHelp(
-            "Treat two names as the same: SCOPE:A=B (A and B not empty), where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; the literal SCOPE '(section)' renames sections, e.g. --rename '(section):pci-piix3=PIIX3'. Repeatable.",
+            "Treat two names as the same: SCOPE:A=B (A and B not empty), where SCOPE is a description name (for its field names) or a section name (for nested description names); an empty SCOPE applies everywhere; the literal SCOPE '(section)' renames sections, e.g. --rename '(section):pci-piix3=PIIX3'. SCOPE ends at the last ':' before the '=' (a section name such as 0000:00:02.0/e1000 may be one); after '(section):' A and B may hold colons. Repeatable.",
             valueName: "scope:a=b"))
     var renames: [String] = []
 
     /// `SCOPE:A=B` split at its last `:` and the first `=` after it; nil when either is missing
     /// or A or B is empty.
+    /// `SCOPE:A=B`: SCOPE ends at the last `:` before the first `=` (a section name as SCOPE
+    /// may hold colons, `0000:00:02.0/e1000`), except in `(section):A=B`, whose A and B are
+    /// section names and may hold colons themselves. Nil when A or B is empty.
     static func parseRename(_ r: String) -> (scope: String, a: String, b: String)? {
-        guard let colon = r.lastIndex(of: ":") else { return nil }
-        let pair = r[r.index(after: colon)...].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let sections = "(section):"
+        let scope: Substring, rest: Substring
+        if r.hasPrefix(sections) {
+            scope = r.prefix(sections.count - 1)
+            rest = r.dropFirst(sections.count)
+        } else {
+            guard let equals = r.firstIndex(of: "="), let colon = r[..<equals].lastIndex(of: ":") else { return nil }
+            scope = r[..<colon]
+            rest = r[r.index(after: colon)...]
+        }
+        let pair = rest.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else { return nil }
-        return (String(r[..<colon]), String(pair[0]), String(pair[1]))
+        return (String(scope), String(pair[0]), String(pair[1]))
     }
 
     func validate() throws {

@@ -586,6 +586,46 @@ struct CompatCLITests {
         #expect(fine.stdout == "compatible: state saved by OLD loads into NEW\n", "\(fine.stdout)")
     }
 
+    /// Section names hold colons (a PCI device's idstr, `0000:00:02.0/e1000`): as A and B of
+    /// `(section):A=B`, and as a SCOPE, which ends at the last colon before the `=`.
+    @Test func renamesOfSectionsWithColonsInTheirNames() throws {
+        func vmdesc(_ section: String, _ nested: String) -> String {
+            """
+            {"page_size": 4096, "devices": [{"name": "\(section)", "instance_id": 0, "vmsd_name": "e1000", "version": 1, "fields": [
+              {"name": "parent_obj", "type": "struct", "struct": {"vmsd_name": "\(nested)", "version": 2, "fields": [
+                {"name": "config", "type": "buffer", "size": 256}]}, "size": 256}]}]}
+            """
+        }
+        let verdict = "NOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+        let compatible = "compatible: state saved by OLD loads into NEW\n"
+        for (new, rename, problem) in [
+            (
+                vmdesc("0000:00:03.0/e1000", "PCIDevice"), "(section):0000:00:02.0/e1000=0000:00:03.0/e1000",
+                """
+                warning: NEW has 1 section that OLD does not save: 0000:00:03.0/e1000; QEMU loads OLD's state, and that device keeps the state it had before the load
+                section "0000:00:02.0/e1000": section "0000:00:02.0/e1000" does not exist in NEW [section-missing]
+
+                """
+            ),
+            (
+                vmdesc("0000:00:02.0/e1000", "PCIDevice2"), "0000:00:02.0/e1000:PCIDevice=PCIDevice2",
+                """
+                section "0000:00:02.0/e1000", description "PCIDevice": description "PCIDevice" is "PCIDevice2" in NEW; its fields were not compared [description-renamed]
+
+                """
+            ),
+        ] {
+            let (dir, o, n) = try jsonFiles(vmdesc("0000:00:02.0/e1000", "PCIDevice"), new)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let without = try Tool.run(["compat", o, n])
+            #expect(without.status == 1)
+            #expect(without.stdout == problem + verdict)
+            let with = try Tool.run(["compat", "--rename", rename, o, n])
+            #expect(with.status == 0, "\(rename): \(with.stderr)")
+            #expect(with.stdout == compatible, "\(rename): \(with.stdout)")
+        }
+    }
+
     /// A negative "size" (QEMU prints a `size_t`) is bad input on either side, also where it
     /// meets unused space, whose arithmetic it would overflow; so is one past Int64, said as
     /// such, and a subsection without a name on either side.
