@@ -419,9 +419,10 @@ private struct DiffBuilder {
             let rest = runs.dropFirst(limit)
             let n = rest.reduce(0) { total, r in total + r.count { a[$0] != b[$0] } }
             let of = common ? "of the \(a.count) both have" : "of \(a.count)"
+            let bytes = "\(n) more differing \(n == 1 ? "byte" : "bytes") \(of)"
             add(
-                section, "\(path) (\(rest.count) more runs)", .changed,
-                a: "\(n) more differing bytes \(of)", b: "\(n) more differing bytes \(of)")
+                section, "\(path) (\(rest.count) more \(rest.count == 1 ? "run" : "runs"))", .changed, a: bytes,
+                b: bytes)
         }
     }
 

@@ -69,7 +69,8 @@ struct Analyze: ParsableCommand {
     // (`.unconditional`: `--max-bytes -1` is a negative number, refused as such, not a missing value.)
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("In --tree output, show at most this many bytes of each buffer (0: all).", valueName: "n"))
+        help: ArgumentHelp(
+            "In --tree output, show at most this many bytes of each buffer (default 64; 0: all).", valueName: "n"))
     var maxBytes: Int?
 
     @Option(
@@ -132,7 +133,17 @@ struct Analyze: ParsableCommand {
             let bytes = try openInput(file, acceptingJSON: false)
             var options = StreamAnalysis.Options(recordPages: false)
             if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
-            let analysis = try StreamAnalysis(bytes: bytes, options: options)
+            let analysis: StreamAnalysis
+            do {
+                analysis = try StreamAnalysis(bytes: bytes, options: options)
+            } catch let e as StreamAnalysisError {
+                // --vmdesc helps a whole stream written without a vmdesc, not a cut one.
+                throw replacingVMDescHint(
+                    e,
+                    with:
+                        "(a stream written without one: pass a description with --vmdesc; a stream cut short cannot be extracted)"
+                )
+            }
             let bar = ProgressBar(total: bytes.count, label: "extracting")
             defer { bar.finish() }
             try analysis.extract(into: directory, progress: bar.enabled ? { bar.update($0) } : nil) {

@@ -75,6 +75,14 @@ struct Diff: ParsableCommand {
     func run() throws {
         let result = try withBadInputHandling("diff") { () throws -> StreamDiff in
             if try !isStreamFile(a) || !isStreamFile(b) {
+                // A stream compared with descriptions stands for its own vmdesc: there is no
+                // stream to read with another.
+                if vmdesc != nil {
+                    throw InputFileError(
+                        description:
+                            "--vmdesc reads two streams with another description, but \(try isStreamFile(a) ? b : a) is a JSON description: leave --vmdesc out to compare the descriptions (a stream stands for the vmdesc it ends with)"
+                    )
+                }
                 let da = try loadDescriptionSet(a, label: "A", elementSizes: true)
                 let db = try loadDescriptionSet(b, label: "B", elementSizes: true)
                 let (ca, cb, notes) = DescriptionSet.comparable(da, db)

@@ -375,16 +375,30 @@ struct AnalyzeExtractCLITests {
         #expect(empty.stderr.contains("--directory needs a directory name"))
     }
 
-    /// A stream cut short writes nothing (the directory is not even created).
+    /// A stream cut short writes nothing (the directory is not even created); the message
+    /// says --vmdesc is for a stream written without a vmdesc, not for one cut short, which -x
+    /// refuses with it too.
     @Test func aStreamCutShortWritesNothing() throws {
         let whole = try TestPaths.readBytes(TestPaths.streams + "/audio-hda/stream.bin")
         try withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: dir + "/cut.bin", contents: Data(whole[..<(whole.count / 2)]))
+            let half = whole.count / 2
+            FileManager.default.createFile(atPath: dir + "/cut.bin", contents: Data(whole[..<half]))
             let r = try Tool.run(["analyze", "-x", "--directory", dir + "/x", dir + "/cut.bin"])
             #expect(r.status == 2)
             #expect(r.stdout.isEmpty)
-            #expect(r.stderr.hasPrefix("vmstate analyze: error: "))
+            #expect(
+                r.stderr
+                    == "vmstate analyze: error: at byte offset \(half) (0x\(String(half, radix: 16))): expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (a stream written without one: pass a description with --vmdesc; a stream cut short cannot be extracted)\n"
+            )
+            #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
+            let withVMDesc = try Tool.run([
+                "analyze", "-x", "--vmdesc", TestPaths.streams + "/audio-hda/stream.bin", "--directory", dir + "/x",
+                dir + "/cut.bin",
+            ])
+            #expect(withVMDesc.status == 2)
+            #expect(withVMDesc.stderr.hasPrefix("vmstate analyze: error: at byte offset "))
+            #expect(withVMDesc.stderr.contains("but the stream ends after"), "\(withVMDesc.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
         }
     }

@@ -501,6 +501,18 @@ struct StandardInputTests {
     /// 64 MiB is refused before it is read, and JSON whose parsed value would take more than 64
     /// MiB is refused as it is parsed, under the `ulimit -v 262144` the tool's streams run in
     /// (20 MB of small objects took 383 MB and crashed there, "failed to allocate").
+    @Test func vmdescWithADescriptionIsRefused() throws {
+        let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        for args in [[dump, Self.bios], [Self.bios, dump]] {
+            let r = try Tool.run(["diff", "--vmdesc", Self.bios] + args)
+            #expect(r.status == 2 && r.stdout.isEmpty)
+            #expect(
+                r.stderr
+                    == "vmstate diff: error: --vmdesc reads two streams with another description, but \(dump) is a JSON description: leave --vmdesc out to compare the descriptions (a stream stands for the vmdesc it ends with)\n"
+            )
+        }
+    }
+
     @Test func jsonInputsAreRefusedPastTheirLimits() throws {
         let tool = try #require(Tool.path)
         let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"

@@ -86,7 +86,8 @@ import VMStateAnalysis
 
     /// Buffers of two lengths past the run limit: the runs left over are counted within the bytes
     /// both have. QEMU 7.2's globalstate `runstate` (100 bytes) against QEMU 10.0's (32 bytes),
-    /// three bytes of the 32 both have changed in A, one run listed.
+    /// two bytes of the 32 both have changed in A, one run listed (and the one
+    /// left said in the singular).
     @Test func buffersOfTwoLengthsCountTheRunsLeftWithinTheBytesBothHave() throws {
         let a = try Self.read(Self.bios72)
         guard let global = a.sections.first(where: { $0.name == "globalstate" }),
@@ -97,7 +98,7 @@ import VMStateAnalysis
             return
         }
         var data = try TestPaths.readBytes(Self.bios72)
-        for i in [8, 16, 24] { data[runstate.offset + i] ^= 0xFF }
+        for i in [8, 16] { data[runstate.offset + i] ^= 0xFF }
         let changed = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
         let diff = try StreamDiff(changed, try Self.read(Self.bios10), options: .init(maxByteRuns: 1))
         #expect(
@@ -108,8 +109,8 @@ import VMStateAnalysis
                 StreamDifference(
                     section: "globalstate", instance: 0, field: "runstate byte 0x8", kind: .changed, a: "ff", b: "00"),
                 StreamDifference(
-                    section: "globalstate", instance: 0, field: "runstate (2 more runs)", kind: .changed,
-                    a: "2 more differing bytes of the 32 both have", b: "2 more differing bytes of the 32 both have"),
+                    section: "globalstate", instance: 0, field: "runstate (1 more run)", kind: .changed,
+                    a: "1 more differing byte of the 32 both have", b: "1 more differing byte of the 32 both have"),
             ])
     }
 }
