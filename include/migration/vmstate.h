@@ -1102,6 +1102,17 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #define VMSTATE_END_OF_LIST() {}
 #endif
 
+/*
+ * QEMU's container_of() (qemu/osdep.h): the address of the `type` whose `member` is at `ptr`.
+ * QEMU's custom VMStateInfo get/put functions reach their device with it from the field's
+ * address (`PCIDevice *s = container_of(pv, PCIDevice, config)`). A `ptr` of another pointer
+ * type than `member`'s (not void *) is a compiler diagnostic, as in QEMU.
+ */
+#ifndef container_of
+#define container_of(ptr, type, member)                                                             \
+    ((type *)(void *)((char *)(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
+#endif
+
 /* QEMU's stringify(), used by the macros for field names. */
 #ifndef stringify
 #define vms_xstringify_(s) #s

@@ -67,7 +67,7 @@ static size_t pc_pci_config_size(const PcPCIDevice *d) {
  * copies it in. Save writes the space as it is.
  */
 static int pc_get_pci_config(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
-    PcPCIDevice *d = (PcPCIDevice *)((char *)pv - offsetof(PcPCIDevice, config));
+    PcPCIDevice *d = container_of(pv, PcPCIDevice, config); /* as QEMU's get_pci_config_device */
     uint8_t *incoming;
     (void)field;
 
@@ -117,7 +117,7 @@ const VMStateInfo pc_info_pci_config = {
 /* "pci irq state": one be32 per INTx pin, 0 or 1. */
 static int pc_get_pci_irq_state(QEMUFile *f, void *pv, size_t size,
                                 const VMStateField *field) {
-    PcPCIDevice *d = (PcPCIDevice *)((char *)pv - offsetof(PcPCIDevice, irq_state));
+    PcPCIDevice *d = container_of(pv, PcPCIDevice, irq_state);
     uint32_t levels[PC_PCI_NUM_PINS];
     (void)size;
     (void)field;
@@ -136,8 +136,7 @@ static int pc_get_pci_irq_state(QEMUFile *f, void *pv, size_t size,
 
 static int pc_put_pci_irq_state(QEMUFile *f, void *pv, size_t size, const VMStateField *field,
                                 JSONWriter *vmdesc) {
-    const PcPCIDevice *d =
-        (const PcPCIDevice *)((const char *)pv - offsetof(PcPCIDevice, irq_state));
+    const PcPCIDevice *d = container_of(pv, PcPCIDevice, irq_state);
     (void)size;
     (void)field;
     (void)vmdesc;
