@@ -55,11 +55,22 @@ ensure_qemu10() {
 # Swift runtime linked into it (--static-swift-stdlib; GLib stays a shared library). It then
 # needs no Swift toolchain at run time, and starts 3-6 ms sooner than with the ten shared Swift
 # libraries, which ld.so would resolve at every start (docs/PERFORMANCE.md, "The analyzer").
-# Built in .build like the rest: a `swift build -c release --product vmstate` without the flag
-# afterwards recompiles the tool's own module and links it again (about a minute), nothing else.
+# Built in .build like the rest, with the C flags of release_library_build: a `swift build -c
+# release -Xcc -gdwarf-4 --product vmstate` without --static-swift-stdlib afterwards recompiles
+# the tool's own module and links it again (about a minute), nothing else.
 release_tool_build() {
-    swift build -c release --static-swift-stdlib --product vmstate >&2
-    echo "$(swift build -c release --static-swift-stdlib --show-bin-path)/vmstate"
+    swift build -c release -Xcc -gdwarf-4 --static-swift-stdlib --product vmstate >&2
+    echo "$(swift build -c release -Xcc -gdwarf-4 --static-swift-stdlib --show-bin-path)/vmstate"
+}
+
+# Builds libswiftvmstate.so as scripts/install ships it (release mode, in .build) and prints the
+# directory that holds it. Its C parts carry DWARF 4 debug information, as in
+# valgrind_library_build below, so that a C emulator linking the installed library can run
+# under Debian 12's valgrind. Every release build here passes the same flags (the tool's too):
+# one built without them would recompile the C parts and all that depends on them.
+release_library_build() {
+    swift build -c release -Xcc -gdwarf-4 --product swiftvmstate >&2
+    swift build -c release -Xcc -gdwarf-4 --show-bin-path
 }
 
 # Builds libswiftvmstate.so for the valgrind checks (debug, in .build/valgrind) and prints the
