@@ -443,21 +443,23 @@ struct AnalyzeLargeStreamTests {
         #expect(plain?.message.contains("rewrote") == false)
     }
 
-    /// A JSON input (`--vmdesc`, `diff` and `compat` of descriptions) is read whole; one that
-    /// cannot be mapped under the limit is bad input with the reason, never a crash.
-    @Test func aJSONFileTooLargeToMapIsAnError() throws {
+    /// A JSON input (`--vmdesc`, `diff` and `compat` of descriptions) is read whole; one past
+    /// the 64 MiB the tool reads (which before that limit could not be mapped under the
+    /// `ulimit -v`) is bad input with the reason, never a crash.
+    @Test func aJSONFileTooLargeIsAnError() throws {
         let path = "\(temporaryDirectoryPath())/vmstate-huge-\(getpid()).json"
         let fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
         try #require(fd >= 0)
         defer { unlink(path) }
         #expect(ftruncate(fd, 320 << 20) == 0)  // sparse: 320 MiB that take no disk
         close(fd)
-        let reason = "cannot map \(path): Cannot allocate memory (the whole file, 335544320 bytes, is needed here)\n"
+        let reason =
+            "\(path): 335544320 bytes of JSON, more than the 64 MiB the tool reads (QEMU's vmdescs and -dump-vmstate files take a few MiB at most)\n"
         let stream = TestPaths.qemuFixtures + "/pc-reset/stream.bin"
         let analyze = try Self.runLimited(kib: 256 << 10, ["analyze", "--vmdesc", path, stream])
         #expect(analyze.status == 2)
         #expect(analyze.stdout.isEmpty)
-        #expect(analyze.stderr == "vmstate analyze: error: " + reason)
+        #expect(analyze.stderr == "vmstate analyze: error: --vmdesc " + reason)
         let diff = try Self.runLimited(kib: 256 << 10, ["diff", path, stream])
         #expect(diff.status == 2)
         #expect(diff.stderr == "vmstate diff: error: " + reason)
