@@ -110,6 +110,32 @@ import VMStateAnalysis
         #expect(e.offset > 1_000_000 && e.offset < 4_000_000, "\(e.offset)")
         #expect(e.description.hasPrefix("JSON refused at byte offset \(e.offset) (line 1, column \(e.offset + 1)): "))
 
+        // A long string, escaped or not, or a long number is counted before it is made: refused
+        // where it starts (10 bytes into `{"x": [0, `).
+        // Counted: a string with escapes and an integer past Int64 twice (the bytes decoded and
+        // the string; the text and the digits kept), others once.
+        let long = 40 << 20, longer = 65 << 20
+        for (value, at) in [
+            (String(repeating: #"\n"#, count: long / 2).quoted, 10), (String(repeating: "a", count: longer).quoted, 10),
+            (String(repeating: "7", count: long), 10), ("1." + String(repeating: "5", count: longer), 10),
+        ] {
+            let text = Array((#"{"x": [0, "# + value + "]}").utf8)
+            let refused = try #require(throws: JSONParseError.self) { try JSONValue(parsing: text) }
+            #expect(refused.tooLarge)
+            #expect(refused.offset == at, "\(value.prefix(4)): \(refused)")
+        }
+        // Half that: each parses.
+        for value in [String(repeating: #"\n"#, count: long / 8).quoted, String(repeating: "7", count: long / 4)] {
+            #expect(throws: Never.self) { try JSONValue(parsing: Array(value.utf8)) }
+        }
+        // A lower depth limit, as the registry gives a stream's vmdesc.
+        let deep = Array((String(repeating: "[", count: 65) + String(repeating: "]", count: 65)).utf8)
+        let tooDeep = try #require(throws: JSONParseError.self) {
+            try deep.withUnsafeBytes { try JSONValue(parsing: $0, maximumDepth: 64) }
+        }
+        #expect(tooDeep.message == "nesting deeper than 64 levels" && tooDeep.offset == 64 && !tooDeep.tooLarge)
+        #expect(throws: Never.self) { try JSONValue(parsing: deep) }
+
         let stream = try StreamBytes(contentsOfFile: TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
         let vmdesc = try StreamAnalysis.readVMDesc(stream).0
         let cpu = try #require(vmdesc["devices"]?.arrayValue?.first { $0["name"] == "cpu" })
@@ -141,4 +167,9 @@ import VMStateAnalysis
         let v: JSONValue = ["x": [1, "ab 01"], "y": false]
         #expect(w.text == v.formatted(.python))
     }
+}
+
+extension String {
+    /// The string between double quotes (its characters as they are: no escaping).
+    fileprivate var quoted: String { "\"" + self + "\"" }
 }

@@ -133,7 +133,9 @@ import VMStateAnalysis
         let json = Array(
             #"{"page_size": 4096, "devices": [{"name": "a", "instance_id": 0, "fields": [{"name": "x", "size": 4}]}, {"name": "a", "instance_id": 1, "fields": []}, {"name": "a", "instance_id": 0, "fields": [{"name": "y", "size": 2}]}, {"name": "b", "fields": [{"name": "z", "size": 8, "array_len": 3}]}]}"#
                 .utf8)
-        let index = try #require(VMDescIndex.parse(json))
+        var refusal: String?
+        let index = try #require(json.withUnsafeBytes { VMDescIndex.parse($0, refusal: &refusal) })
+        #expect(refusal == nil)
         #expect(index.entries.count == 4)
         #expect(index.positions.count == 3)
         #expect(index.device("a", 0)?.size == 4)

@@ -13,7 +13,8 @@ import VMStateAnalysis
     static func vmdesc(_ stream: [UInt8]) throws -> VMDescIndex {
         let input = gbytes(stream)
         defer { g_bytes_unref(input) }
-        return try #require(VMDescIndex.find(in: MigrationFile(input: input))).index
+        var refusal: String?
+        return try #require(VMDescIndex.find(in: MigrationFile(input: input), refusal: &refusal)).index
     }
 
     /// The data bytes of FULL section `idstr` (between its header and its footer), and its version.

@@ -38,6 +38,40 @@ import Testing
         #expect(saved == original)
     }
 
+    /// A stream's vmdesc is parsed in bounded memory and depth: one whose value would take more
+    /// than 64 MiB, or that nests deeper than 64 levels (QEMU's nest 13 or 14; the parser
+    /// recurses on the loading thread), is refused, and the error says why (it said the vmdesc
+    /// was not one of QEMU's shape).
+    @Test func aVMDescRefusedForItsSizeOrDepthSaysWhy() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
+        // The vmdesc: 0x06, be32 length, the JSON to the end (the fixture's is 98,649 bytes).
+        let marker = original.count - 98_649 - 5
+        try #require(original[marker] == 0x06 && original[marker + 5] == UInt8(ascii: "{"))
+        let dense =
+            #"{"page_size": 4096, "devices": [], "x": ["# + String(repeating: #"{"a":[1]},"#, count: 400_000) + "0]}"
+        let deep =
+            #"{"page_size": 4096, "devices": [], "x": "# + String(repeating: "[", count: 70)
+            + String(repeating: "]", count: 70) + "}"
+        for (json, why) in [
+            (
+                dense,
+                "the parsed JSON would take more than 64 MiB of memory, more than any device description (a vmdesc or -dump-vmstate file) takes"
+            ),
+            (deep, "nesting deeper than 64 levels"),
+        ] {
+            let text = Array(json.utf8)
+            let length = withUnsafeBytes(of: UInt32(text.count).bigEndian) { Array($0) }
+            let stream = Array(original[..<marker]) + [0x06] + length + text
+            let error = try #require(
+                thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
+            #expect(error.kind == .unknownSection)
+            #expect(
+                error.reason.hasPrefix("cannot skip section \"")
+                    && error.reason.contains("the stream's vmdesc, which gives its size, was refused: \(why) (at byte "),
+                "\(error)")
+        }
+    }
+
     /// A section footer whose marker is right but whose section id is another's (QEMU:
     /// "Mismatched section id in footer") says so; a wrong marker says the data's length differs.
     @Test func aFooterOfAnotherSectionIsNamedApartFromADataLengthMismatch() throws {

@@ -47,24 +47,31 @@ extension JSONValue {
     /// Parses JSON bytes (UTF-8). Offsets in errors are `baseOffset` plus the position in
     /// `bytes`, so a caller parsing a slice of a file can report file offsets.
     /// Throws `JSONParseError`, also when the parsed value would take more than
-    /// ``parsedMemoryLimit`` bytes of memory.
-    package init(parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0) throws(JSONParseError) {
-        var parser = JSONParserState(bytes: bytes, baseOffset: baseOffset)
+    /// ``parsedMemoryLimit`` bytes of memory, or its arrays and objects nest deeper than
+    /// `maximumDepth` (the parser recurses once per level, a few hundred bytes of stack each).
+    package init(
+        parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, maximumDepth: Int = JSONValue.maximumDepth
+    ) throws(JSONParseError) {
+        var parser = JSONParserState(bytes: bytes, baseOffset: baseOffset, maximumDepth: maximumDepth)
         self = try parser.parseDocument()
     }
 
+    /// The deepest nesting of arrays and objects parsed by default: 512 levels.
+    package static let maximumDepth = 512
+
     /// The most memory one parsed document may take, in bytes (64 MiB), as the parser counts
-    /// it as it goes (an upper bound: each array element and object member as two of its
-    /// kind, for the storage an array grows into, and each array, object and string kept
-    /// outside its value as 48 bytes more than its contents): JSON text takes 5 to 25 times its
-    /// size in memory, depending on its shape. The JSON this parser is given comes from
-    /// streams and files that may be hostile: a vmdesc, which QEMU writes as about 6 KB per
-    /// x86 CPU and 100 KB for a whole pc machine, or a `-dump-vmstate` file (under 1 MB), each
-    /// a few MiB at most in memory; a vmdesc of about 8 MiB of text reaches the limit.
+    /// it as it goes, before taking it (an upper bound: each array element and object member as
+    /// two of its kind, for the storage an array grows into; each array, object and string kept
+    /// outside its value as 48 bytes more than its contents; a string with escapes twice, for
+    /// the bytes it is decoded into; a number's text past 15 bytes, twice for an integer past
+    /// Int64): JSON text takes 5 to 25 times its size in memory, depending on its shape. The
+    /// JSON this parser is given comes from streams and files that may be hostile: a vmdesc,
+    /// which QEMU writes as about 6 KB per x86 CPU and 100 KB for a whole pc machine, or a
+    /// `-dump-vmstate` file (under 1 MB), each a few MiB at most in memory; a vmdesc of QEMU's
+    /// reaches the limit at about 9.5 MiB of text (about 1,500 x86 CPUs).
     package static let parsedMemoryLimit = 64 << 20
 }
 
-private let maximumDepth = 512
 /// What the parser counts for an array, an object or a string stored apart from its value
 /// (a heap block: its header and the allocator's rounding).
 private let blockCost = 48
@@ -83,12 +90,14 @@ private struct JSONParserState {
     let baseOffset: Int
     var pos = 0
     var depth = 0
+    let maximumDepth: Int
     /// Bytes of memory the parsed value may still take (``JSONValue/parsedMemoryLimit``).
     var budget = JSONValue.parsedMemoryLimit
 
-    init(bytes: UnsafeRawBufferPointer, baseOffset: Int) {
+    init(bytes: UnsafeRawBufferPointer, baseOffset: Int, maximumDepth: Int) {
         self.bytes = bytes
         self.baseOffset = baseOffset
+        self.maximumDepth = maximumDepth
     }
 
     func error(_ message: String, at position: Int? = nil) -> JSONParseError {
@@ -139,9 +148,7 @@ private struct JSONParserState {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""):
-            let s = try parseString()
-            try chargeString(s)
-            return .string(s)
+            return .string(try parseString())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
@@ -169,22 +176,22 @@ private struct JSONParserState {
     }
 
     /// Counts `n` more bytes of memory for the parsed value; throws past the limit, before the
-    /// memory is taken.
-    mutating func charge(_ n: Int) throws(JSONParseError) {
+    /// memory is taken, naming `position` (default: the current one), where the value starts.
+    mutating func charge(_ n: Int, at position: Int? = nil) throws(JSONParseError) {
         budget -= n
         if budget < 0 {
             var e = error(
                 "the parsed JSON would take more than \(JSONValue.parsedMemoryLimit >> 20) MiB of memory, more than any "
-                    + "device description (a vmdesc or -dump-vmstate file) takes")
+                    + "device description (a vmdesc or -dump-vmstate file) takes", at: position)
             e.tooLarge = true
             throw e
         }
     }
 
-    /// A string's cost: Swift keeps up to 15 UTF-8 bytes in the value itself.
-    mutating func chargeString(_ s: String) throws(JSONParseError) {
-        let n = s.utf8.count
-        if n > 15 { try charge(blockCost + n) }
+    /// Counts `copies` heap copies of a text of `n` UTF-8 bytes (a string, or a number's text),
+    /// before they are made: Swift keeps a string of up to 15 bytes in the value itself.
+    mutating func chargeText(_ n: Int, copies: Int = 1, at position: Int) throws(JSONParseError) {
+        if n > 15 { try charge(copies * (blockCost + n), at: position) }
     }
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
@@ -202,9 +209,8 @@ private struct JSONParserState {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
                 throw error("expected a string key in object, found \(describeByte(at: pos))")
             }
-            let key = try parseString()
             try charge(memberCost)
-            try chargeString(key)
+            let key = try parseString()
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
                 throw error("expected ':' after object key, found \(describeByte(at: pos))")
@@ -296,15 +302,15 @@ private struct JSONParserState {
             }
             return JSONNumber(negative ? -v : v)
         }
+        // The number's text, and for an integer past Int64 the digits kept.
+        try chargeText(pos - start, copies: isInteger ? 2 : 1, at: start)
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
         if isInteger {
             if let v = Int64(text) { return JSONNumber(v) }
             var digits = Substring(text)
             let negative = digits.hasPrefix("-")
             if negative { digits = digits.dropFirst() }
-            let big = (negative ? "-" : "") + digits
-            try chargeString(big)
-            return JSONNumber(storage: .bigInteger(big))
+            return JSONNumber(storage: .bigInteger((negative ? "-" : "") + digits))
         }
         guard let d = Double(text) else { throw error("number out of range", at: start) }
         return JSONNumber(d)
@@ -328,6 +334,7 @@ private struct JSONParserState {
         return v
     }
 
+    /// A string, counted (``chargeText(_:copies:at:)``) before it is made.
     mutating func parseString() throws(JSONParseError) -> String {
         let start = pos
         pos += 1  // opening quote
@@ -345,6 +352,7 @@ private struct JSONParserState {
         }
         if scan >= bytes.count { throw error("unterminated string", at: start) }
         if !hasEscape {
+            try chargeText(scan - pos, at: start)
             let slice = UnsafeRawBufferPointer(rebasing: bytes[pos..<scan])
             if high < 0x80 {
                 // ASCII (all of a vmdesc): valid UTF-8 as it is; skips the generic validation.
@@ -357,8 +365,15 @@ private struct JSONParserState {
             pos = scan + 1
             return s
         }
+        // Where the string ends (its escapes make it no longer than that): the bytes decoded
+        // into, and the string made of them, are counted first.
+        var end = scan
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\"") {
+            end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        try chargeText(end - pos, copies: 2, at: start)
         var out: [UInt8] = []
-        out.reserveCapacity(scan - pos + 16)
+        out.reserveCapacity(min(end, bytes.count) - pos)
         while true {
             guard pos < bytes.count else { throw error("unterminated string", at: start) }
             let b = bytes[pos]

@@ -44,8 +44,9 @@ final class StreamLoader {
         case found(VMDescIndex, marker: Int)
         /// The stream ended without one.
         case none
-        /// It ends the stream but does not parse as a vmdesc.
-        case unreadable
+        /// It ends the stream but does not parse as a vmdesc: with why, when the parser refused
+        /// it for its size or depth.
+        case unreadable(String?)
         /// More than ``heldLimit`` bytes came before it.
         case overLimit
         /// A read of the stream failed first.
@@ -63,24 +64,27 @@ final class StreamLoader {
         var scanned = file.position
         var index: VMDescIndex?
         var marker = 0
+        var refusal: String?
         let outcome = file.readAhead(limit: Self.heldLimit) { bytes, start in
             guard
                 let record = VMDescRecord.endingRead(bytes, start: start, lastMarker: &lastMarker, scanned: &scanned)
             else { return false }
             // (Section data can end the bytes read so far with what looks like a vmdesc record:
             // only one that parses stops the reading.)
-            index = VMDescIndex.parse(Array(bytes[record.jsonOffset...]))
+            index = VMDescIndex.parse(UnsafeRawBufferPointer(rebasing: bytes[record.jsonOffset...]), refusal: &refusal)
             marker = start + record.markerOffset
             return index != nil
         }
         switch outcome {
-        case .found: return index.map { .found($0, marker: marker) } ?? .unreadable
+        case .found: return index.map { .found($0, marker: marker) } ?? .unreadable(refusal)
         case .ended:
-            if let found = VMDescIndex.find(in: file) ?? VMDescIndex.findBeforeTrailingBytes(in: file) {
+            if let found = VMDescIndex.find(in: file, refusal: &refusal)
+                ?? VMDescIndex.findBeforeTrailingBytes(in: file)
+            {
                 return .found(found.index, marker: found.marker)
             }
             let ends = file.withAllBytes { VMDescRecord.locateAtEnd($0) != nil }
-            return ends ? .unreadable : .none
+            return ends ? .unreadable(refusal) : .none
         case .overLimit: return .overLimit
         case .failed: return .failed
         }
@@ -388,12 +392,13 @@ final class StreamLoader {
                     "cannot skip section \"\(idstr)\" instance \(instanceID): the stream ends at its EOF marker without "
                     + "the vmdesc that gives its size (written without one, as with QEMU's suppress-vmdesc, or cut "
                     + "short right after that marker)")
-        case .unreadable:
+        case .unreadable(let refusal):
             throw VMStateError(
                 .unknownSection, offset: start,
                 reason:
                     "cannot skip section \"\(idstr)\" instance \(instanceID): the stream's vmdesc, which gives its size, "
-                    + "cannot be read (it is not a device description as QEMU writes one)")
+                    + (refusal.map { "was refused: \($0)" }
+                        ?? "cannot be read (it is not a device description as QEMU writes one)"))
         case .failed:
             throw VMStateError(
                 .shortInput, offset: file.position,

@@ -44,7 +44,8 @@ struct VMDescIndex {
         file.withAllBytes { all -> (index: VMDescIndex, marker: Int)? in
             var index: VMDescIndex?
             let record = VMDescRecord.locateBeforeTrailingBytes(all) { json in
-                index = parse(Array(json))
+                var refusal: String?
+                index = parse(json, refusal: &refusal)
                 return index != nil
             }
             guard let record, let index else { return nil }
@@ -56,16 +57,36 @@ struct VMDescIndex {
     /// object: `{"page_size"...` from QEMU 7.2, `{"configuration"...` from QEMU 8.2+) to the end
     /// of the input; and the stream offset of its 0x06 marker. Nil when the window ends without
     /// one (or it does not parse).
-    static func find(in file: MigrationFile) -> (index: VMDescIndex, marker: Int)? {
+    /// `refusal` says why the parser refused the vmdesc at the end, when it did for its size or
+    /// depth (``parse(_:refusal:)``).
+    static func find(in file: MigrationFile, refusal: inout String?) -> (index: VMDescIndex, marker: Int)? {
         file.withAllBytes { all -> (index: VMDescIndex, marker: Int)? in
-            guard let record = VMDescRecord.locateAtEnd(all), let index = parse(Array(all[record.jsonOffset...]))
+            guard let record = VMDescRecord.locateAtEnd(all),
+                let index = parse(UnsafeRawBufferPointer(rebasing: all[record.jsonOffset...]), refusal: &refusal)
             else { return nil }
             return (index, file.windowStartOffset + record.markerOffset)
         }
     }
 
-    static func parse(_ text: [UInt8]) -> VMDescIndex? {
-        guard let root = try? JSONValue(parsing: text), let devices = root["devices"]?.arrayValue else { return nil }
+    /// The deepest nesting of a vmdesc's JSON the registry parses: 64 levels. QEMU's nest 13 or
+    /// 14 (pc and q35 machines: about three levels per nested description); the parser recurses
+    /// once per level, and a load may run on a thread with a small stack.
+    static let maximumDepth = 64
+
+    /// The index of a vmdesc's JSON text (parsed in place, not copied), or nil when it is none
+    /// of QEMU's shape; `refusal` is set when the parser refused it for the memory its value
+    /// would take (`JSONValue.parsedMemoryLimit`) or its depth (``maximumDepth``).
+    static func parse(_ text: UnsafeRawBufferPointer, refusal: inout String?) -> VMDescIndex? {
+        let root: JSONValue
+        do {
+            root = try JSONValue(parsing: text, maximumDepth: maximumDepth)
+        } catch {
+            if error.tooLarge || error.message.hasPrefix("nesting deeper") {
+                refusal = "\(error.message) (at byte \(error.offset) of its JSON)"
+            }
+            return nil
+        }
+        guard let devices = root["devices"]?.arrayValue else { return nil }
         let ranges = deviceRanges(text)
         guard ranges.count == devices.count else { return nil }
         var pageSize = StreamFormat.pageSize
@@ -117,7 +138,7 @@ struct VMDescIndex {
 
     /// The byte ranges of the elements of the top-level "devices" array: the objects at depth 2
     /// (the root object is depth 1), found by counting brackets outside strings.
-    static func deviceRanges(_ text: [UInt8]) -> [Range<Int>] {
+    static func deviceRanges(_ text: UnsafeRawBufferPointer) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var depth = 0
         var start = 0
