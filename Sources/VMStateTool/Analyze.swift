@@ -45,7 +45,7 @@ struct Analyze: ParsableCommand {
             there with a new file: extract into a new directory).
 
             Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
-            written); the message gives the byte offset, the section and field being read, and \
+            written, or the output cannot be written); the message gives the byte offset, the section and field being read, and \
             what was expected (or, when a temporary file in $TMPDIR cannot be written, which). \
             Exit status 64 on a usage error.
             """

@@ -102,7 +102,8 @@ struct Compat: ParsableCommand {
               configuration        the VM UUID or the section footers differ (two streams)
               pci-config           a PCI device's fixed configuration differs (two streams)
 
-            Exit status: 0 compatible, 1 not compatible, 2 bad input, 64 usage error.
+            Exit status: 0 compatible, 1 not compatible, 2 bad input (or output that could not \
+            be written), 64 usage error.
             """
     )
 
@@ -135,8 +136,6 @@ struct Compat: ParsableCommand {
             valueName: "scope:a=b"))
     var renames: [String] = []
 
-    /// `SCOPE:A=B` split at its last `:` and the first `=` after it; nil when either is missing
-    /// or A or B is empty.
     /// `SCOPE:A=B`: SCOPE ends at the last `:` before the first `=` (a section name as SCOPE
     /// may hold colons, `0000:00:02.0/e1000`), except in `(section):A=B`, whose A and B are
     /// section names and may hold colons themselves. Nil when A or B is empty.

@@ -39,7 +39,8 @@ struct Diff: ParsableCommand {
             name, for the descriptions both have, as a save at the vmdesc's versions writes \
             them (notes say what was left out).
 
-            Exit status: 0 equal, 1 different, 2 bad input, 64 usage error.
+            Exit status: 0 equal, 1 different, 2 bad input (or output that could not be \
+            written), 64 usage error.
             """
     )
 

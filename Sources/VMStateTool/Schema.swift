@@ -12,7 +12,8 @@ struct Schema: ParsableCommand {
             QEMU's scripts/vmstate-static-checker.py). C programs can produce the same text \
             with vmstate_dump_schema() (migration/vmstate-schema.h).
 
-            Exit status: 0 success, 2 bad input (no such library or symbol, unusable table), 64 usage error.
+            Exit status: 0 success, 2 bad input (no such library or symbol, unusable table) or \
+            output that could not be written, 64 usage error.
             """
     )
 
@@ -48,7 +49,8 @@ struct Lint: ParsableCommand {
             raw pointers a checked load cannot bound ("unguarded"), QEMU 10.0 VMSTATE_FD \
             fields, which cannot travel in a byte stream ("file-descriptor").
 
-            Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad input, 64 usage error.
+            Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad input (or output \
+            that could not be written), 64 usage error.
             """
     )
 

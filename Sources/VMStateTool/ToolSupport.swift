@@ -24,6 +24,12 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         let n = write(fd, p, left)
         if n < 0 {
             if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                // A non-blocking descriptor that is full: wait until it takes more.
+                var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&ready, 1, -1)
+                continue
+            }
             if errno == EPIPE { readerWentAway(fd) }  // e.g. `| head`
             if fd == 1 { outputFailed(errno) }
             return

@@ -496,11 +496,8 @@ struct StandardInputTests {
         #expect(ended.stderr == "vmstate compat: error: -: \(notJSON), found byte 0x00\n")
     }
 
-    /// JSON inputs are bounded: an endless JSON-looking pipe is refused past 64 MiB (run under
-    /// `ulimit -f` of 80 MiB: copying on would end the tool with SIGXFSZ), a file of more than
-    /// 64 MiB is refused before it is read, and JSON whose parsed value would take more than 64
-    /// MiB is refused as it is parsed, under the `ulimit -v 262144` the tool's streams run in
-    /// (20 MB of small objects took 383 MB and crashed there, "failed to allocate").
+    /// `diff --vmdesc` reads two streams with another description: with a JSON description as
+    /// A or B it is refused (it was silently unused).
     @Test func vmdescWithADescriptionIsRefused() throws {
         let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
         for args in [[dump, Self.bios], [Self.bios, dump]] {
@@ -513,6 +510,11 @@ struct StandardInputTests {
         }
     }
 
+    /// JSON inputs are bounded: an endless JSON-looking pipe is refused past 64 MiB (run under
+    /// `ulimit -f` of 80 MiB: copying on would end the tool with SIGXFSZ), a file of more than
+    /// 64 MiB is refused before it is read, and JSON whose parsed value would take more than 64
+    /// MiB is refused as it is parsed, under the `ulimit -v 262144` the tool's streams run in
+    /// (20 MB of small objects took 383 MB and crashed there, "failed to allocate").
     @Test func jsonInputsAreRefusedPastTheirLimits() throws {
         let tool = try #require(Tool.path)
         let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
