@@ -12,6 +12,8 @@ package struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertib
     /// The JSON was refused for the memory its parsed value would take
     /// (``JSONValue/parsedMemoryLimit``), not for its syntax.
     package var tooLarge = false
+    /// The JSON was refused for nesting deeper than the parser's `maximumDepth`.
+    package var tooDeep = false
 
     package var description: String {
         "\(tooLarge ? "JSON refused" : "invalid JSON") at byte offset \(offset) (line \(line), column \(column)): \(message)"
@@ -147,8 +149,7 @@ private struct JSONParserState {
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""):
-            return .string(try parseString())
+        case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
@@ -171,7 +172,11 @@ private struct JSONParserState {
 
     mutating func enter() throws(JSONParseError) {
         depth += 1
-        if depth > maximumDepth { throw error("nesting deeper than \(maximumDepth) levels") }
+        if depth > maximumDepth {
+            var e = error("nesting deeper than \(maximumDepth) levels")
+            e.tooDeep = true
+            throw e
+        }
         try charge(blockCost)
     }
 

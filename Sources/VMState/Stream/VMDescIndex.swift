@@ -81,7 +81,7 @@ struct VMDescIndex {
         do {
             root = try JSONValue(parsing: text, maximumDepth: maximumDepth)
         } catch {
-            if error.tooLarge || error.message.hasPrefix("nesting deeper") {
+            if error.tooLarge || error.tooDeep {
                 refusal = "\(error.message) (at byte \(error.offset) of its JSON)"
             }
             return nil
