@@ -45,9 +45,10 @@ struct Analyze: ParsableCommand {
             there with a new file: extract into a new directory).
 
             Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
-            written, or the output cannot be written); the message gives the byte offset, the section and field being read, and \
+            written); the message gives the byte offset, the section and field being read, and \
             what was expected (or, when a temporary file in $TMPDIR cannot be written, which). \
-            Exit status 64 on a usage error.
+            Exit status 2 too when the output cannot be written (a full disk). Exit status 64 on \
+            a usage error.
             """
     )
 

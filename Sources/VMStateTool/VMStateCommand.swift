@@ -9,8 +9,9 @@ struct VMStateCommand: ParsableCommand {
         discussion: """
             Exit status: 0 success (equal, compatible), 1 a difference or incompatibility \
             was found (diff, compat), 2 bad input (unreadable, truncated or corrupt stream \
-            or JSON) or output that could not be written, 64 a usage error (a missing or extra argument, an unknown option or \
-            subcommand, a bad option value; the message and the usage go to stderr).
+            or JSON) or output that could not be written, 64 a usage error (a missing or \
+            extra argument, an unknown option or subcommand, a bad option value; the message \
+            and the usage go to stderr).
             """,
         subcommands: [Analyze.self, Diff.self, Compat.self, Schema.self, Lint.self]
     )
