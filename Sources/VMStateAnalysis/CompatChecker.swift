@@ -1009,7 +1009,7 @@ private struct CompatRun {
                             return
                         }
                         report.warnings.append(
-                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(newSide, when: "\(newSide) saved"))"
                         )
                     }
                     return
@@ -1146,7 +1146,7 @@ private struct CompatRun {
                         return
                     }
                     report.warnings.append(
-                        "\(at), field \"\(dn)\": \(newSide) reads this field before \"\(sn)\"; \(oldSide), a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or \(oldSide) lacks it (not loadable)"
+                        "\(at), field \"\(dn)\": \(newSide) reads this field before \"\(sn)\"; \(oldSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
                     )
                     fetchOld = false
                     continue
@@ -1158,7 +1158,7 @@ private struct CompatRun {
                     let why =
                         checker.oldIsVMDesc && oneValue(s) != nil
                         ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
-                        : "it was an empty variable-size array when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+                        : emptyArrayOrLacking(newSide, when: "\(newSide) saved")
                     report.warnings.append(
                         "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(why)"
                     )
@@ -1298,7 +1298,7 @@ extension CompatRun {
                 return
             }
             report.warnings.append(
-                "\(at): \(newSide) reads this field after \(oldSide)'s last saved field; \(oldSide), a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or \(oldSide) lacks it (not loadable)"
+                "\(at): \(newSide) reads this field after \(oldSide)'s last saved field; \(oldSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
             )
             return
         }
@@ -1366,6 +1366,13 @@ extension CompatReport {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// Why a vmdesc may have no entry for a field the other side has: `side`'s save (`when`) wrote
+/// an empty variable-size array there, which a vmdesc leaves out (fine), or `side` lacks the
+/// field.
+private func emptyArrayOrLacking(_ side: String, when: String) -> String {
+    "it was an empty variable-size array when \(when) (fine), or \(side) lacks it (not loadable)"
 }
 
 // MARK: - Descriptions from a -dump-vmstate file or a vmdesc

@@ -82,7 +82,7 @@ public final class StreamBytes: @unchecked Sendable {
     /// optional UTF-8 byte order mark). Nil while `head` is too short to tell (a prefix of the
     /// magic or of the mark, or only blanks).
     static func couldStartInput(_ head: some Collection<UInt8>, acceptingJSON: Bool) -> Bool? {
-        let magic: [UInt8] = Array("QEVM".utf8), mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let magic = streamMagic, mark: [UInt8] = [0xEF, 0xBB, 0xBF]
         if head.starts(with: magic) { return true }
         if magic.starts(with: head) { return nil }
         guard acceptingJSON else { return false }
@@ -95,6 +95,9 @@ public final class StreamBytes: @unchecked Sendable {
         guard let first = rest.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return nil }
         return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
     }
+
+    /// A migration stream's first four bytes, "QEVM" (`StreamFormat.magic`, big-endian).
+    package static let streamMagic = Swift.withUnsafeBytes(of: StreamFormat.magic.bigEndian) { Array($0) }
 
     /// The most JSON text the tool reads from one input (a vmdesc or `-dump-vmstate` file):
     /// 64 MiB. QEMU's are far smaller (a vmdesc about 100 KB for a pc machine and 6 KB more per
@@ -138,7 +141,7 @@ public final class StreamBytes: @unchecked Sendable {
                 switch couldStartInput(head, acceptingJSON: acceptingJSON) {
                 case true?:
                     undecided = false
-                    json = !head.starts(with: Array("QEVM".utf8))
+                    json = !head.starts(with: streamMagic)
                 case false?: stop = true
                 case nil where head.count > 1 << 20:
                     close(out)

@@ -263,7 +263,7 @@ func isStreamFile(_ path: String) throws -> Bool {
 /// stream reader says what is missing (the 8-byte header) rather than the JSON parser.
 func startsWithStreamMagic(_ bytes: StreamBytes) -> Bool {
     let head = bytes.copyBytes(at: 0, count: 4)
-    let magic = Array("QEVM".utf8)
+    let magic = StreamBytes.streamMagic
     return head.count == 4 ? head == magic : head == Array(magic.prefix(head.count))
 }
 
