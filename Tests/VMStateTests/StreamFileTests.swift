@@ -291,6 +291,69 @@ import Testing
         #expect(bytes == [0x51, 0x45, 0x56, 0x4D] + first + Array("XYZ".utf8) + second + [0xEE])
     }
 
+    /// A writer writes through its own duplicate of the stream's descriptor: when the stream's
+    /// number becomes another file's while buffers are still handed over (here atomically, with
+    /// `dup2`; a caller that closes the stream early, and a file opened meanwhile, does the
+    /// same), releasing the sink writes the handed-over bytes to the stream's file, cuts it to
+    /// their end, and leaves the other file's offset and length alone.
+    @Test func theWriterWritesTheStreamsFileAfterItsNumberChangedHands() throws {
+        let path = Self.newPath("moved.bin")
+        defer { Self.remove(path) }
+        let otherPath = Self.newPath("other.bin")
+        defer { Self.remove(otherPath) }
+        let gfile = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+        let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+        let out = Self.output(stream)
+        let number = try #require(DirectFile.regularFile(of: out))
+        let other = open(otherPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try #require(other >= 0)
+        defer { close(other) }
+        let bytes = (0..<(200 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ $0 >> 9) }
+        do {
+            let writer = try #require(FileWriter(out, mode: .pageCache, bufferSize: 64 << 10))
+            #expect(writer.descriptor != number)
+            let file = MigrationFile(sink: StreamSink(out, writer: writer))
+            // Three 64 KiB buffers handed over, 8 KiB still buffered (dropped: never flushed).
+            file.putBytes(bytes)
+            try #require(dup2(other, number) == number)
+            withExtendedLifetime(file) {}
+        }
+        #expect(lseek(number, 0, SEEK_CUR) == 0)
+        var st = stat()
+        #expect(fstat(number, &st) == 0 && st.st_size == 0)
+        // (The stream closes `number`, now the other file's.)
+        #expect(g_output_stream_close(out, nil, nil) != 0)
+        g_object_unref(stream)
+        #expect(try Self.contents(path) == Array(bytes.prefix(192 << 10)))
+    }
+
+    /// A flush moves the stream's offset to the end of the writer's bytes; what the caller then
+    /// writes to the stream itself stays where it went when the sink is released after it.
+    @Test func releasingAFlushedSinkKeepsTheCallersLaterWrites() throws {
+        let path = Self.newPath("later.bin")
+        defer { Self.remove(path) }
+        let gfile = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+        let stream = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+        let out = Self.output(stream)
+        let bytes = (0..<(200 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 5 &+ 3) }
+        do {
+            let writer = try #require(FileWriter(out, mode: .pageCache, bufferSize: 64 << 10))
+            let file = MigrationFile(sink: StreamSink(out, writer: writer))
+            file.putBytes(bytes)
+            #expect(file.flush())
+            #expect(g_seekable_tell(OpaquePointer(stream)) == Int64(bytes.count))
+            #expect(g_output_stream_write_all(out, "XYZ", 3, nil, nil, nil) != 0)
+            withExtendedLifetime(file) {}
+        }
+        #expect(g_seekable_tell(OpaquePointer(stream)) == Int64(bytes.count + 3))
+        #expect(g_output_stream_write_all(out, "!", 1, nil, nil, nil) != 0)
+        #expect(g_output_stream_close(out, nil, nil) != 0)
+        g_object_unref(stream)
+        #expect(try Self.contents(path) == bytes + Array("XYZ!".utf8))
+    }
+
     /// Every fixture, read from a pipe (`cat`'s stdout: a GInputStream that cannot seek), with
     /// SKIP_UNKNOWN and KEEP_UNKNOWN: the buffer load's result, and the input window never
     /// held more than its 256 KiB read-ahead or the bytes after the RAM (the device sections,

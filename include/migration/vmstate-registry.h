@@ -212,7 +212,8 @@ bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *
  * GFileOutputStream/GFileInputStream) over a regular file, not O_APPEND, seekable. A save to one
  * is written, whether direct I/O is on or off, from a thread of the library: the save fills four
  * 2 MiB buffers (three of 8 MiB with direct I/O) in turn and the thread writes each full one
- * with pwrite(2) at its own offset while the next is filled (through the page cache in pieces of
+ * with pwrite(2) at its own offset, on a duplicate of the stream's descriptor (F_DUPFD_CLOEXEC,
+ * closed before the save returns), while the next is filled (through the page cache in pieces of
  * at most 1 MiB, the file's blocks allocated ahead with fallocate(2) when the stream writes at
  * the end of the file, never past the process's file size limit); the save returns once every
  * byte is written, with the stream's offset at the end of the stream and the file ending there

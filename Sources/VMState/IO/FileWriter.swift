@@ -24,7 +24,7 @@ public enum FileIO: Sendable {
 /// ``submit(_:start:end:offset:)`` hands a filled one over, with the file offset of its first byte, and
 /// gives back an empty one (waiting while all of them are being written); ``drain()`` waits for
 /// every buffer handed over. Each buffer is written with `pwrite` at its own offset on the
-/// stream's descriptor (through the page cache) or, for its whole 4 KiB blocks, on a second
+/// writer's own duplicate of the stream's descriptor (through the page cache) or, for its whole 4 KiB blocks, on a second
 /// descriptor of the file opened with `O_DIRECT` (``DirectFile``), as ``FileIO`` says. When the
 /// stream writes at the end of the file (a new or truncated file, the usual case), the file's
 /// blocks are allocated 64 MiB ahead of the writes with `fallocate`: measured in
@@ -41,8 +41,11 @@ public enum FileIO: Sendable {
 /// caller's thread.
 final class FileWriter {
     let bufferSize: Int
-    /// The stream's descriptor (not owned: the stream keeps it open while the sink holds a
-    /// reference to the stream) and the file's offset when the writer was made.
+    /// The writer's own duplicate of the stream's descriptor (`F_DUPFD_CLOEXEC`: the same open
+    /// file, whose offset it shares; closed when the writer goes) and the file's offset when the
+    /// writer was made. Its own, so that it always names the stream's file: a caller may close
+    /// the stream before the last writes are waited for, and the stream's number may then be
+    /// another file's.
     let descriptor: Int32
     let base: Int
     private let worker: Worker
@@ -76,7 +79,9 @@ final class FileWriter {
     ) {
         let (count, defaultSize) = Self.buffers(for: mode)
         let bufferSize = bufferSize ?? defaultSize
-        guard let fd = DirectFile.regularFile(of: stream) else { return nil }
+        guard let streamFD = DirectFile.regularFile(of: stream) else { return nil }
+        let fd = fcntl(streamFD, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { return nil }
         descriptor = fd
         base = Int(lseek(fd, 0, SEEK_CUR))
         self.bufferSize = bufferSize
@@ -96,6 +101,7 @@ final class FileWriter {
                 }, reference.toOpaque(), nil)
         else {
             reference.release()
+            close(fd)
             return nil
         }
         self.thread = thread
@@ -104,6 +110,7 @@ final class FileWriter {
     deinit {
         g_async_queue_push(worker.toWriter, UnsafeMutableRawPointer(bitPattern: Self.stop))
         g_thread_join(thread)
+        close(descriptor)
     }
 
     /// The buffer the sink fills first.
@@ -306,7 +313,7 @@ private final class Worker {
         _ = pwriteAll(bytes + done, count - done, at: offset + done)
     }
 
-    /// `pwrite`s all of `bytes[0..<count]` at `offset` on the stream's descriptor, at most
+    /// `pwrite`s all of `bytes[0..<count]` at `offset` on the writer's descriptor, at most
     /// ``pageCacheWrite`` bytes per call.
     private func pwriteAll(_ bytes: UnsafeRawPointer, _ count: Int, at offset: Int) -> Bool {
         var done = 0

@@ -91,6 +91,8 @@ final class StreamSink: OutputSink {
     private var start = 0
     /// The writer of a save to a regular file, if any.
     let writer: FileWriter?
+    /// Whether bytes were handed to the writer since its last ``FileWriter/finish(at:)``.
+    private var unfinished = false
     /// The most bytes held before a write-out.
     private let capacity: Int
     /// Bytes handed on, less the unused bytes before ``start`` (so that `passedOn` plus the
@@ -124,9 +126,10 @@ final class StreamSink: OutputSink {
     deinit {
         if let writer {
             // Whatever was handed over is written before the stream goes; the stream's offset
-            // then ends where the writes ended.
+            // then ends where the writes ended. Not again when the last flush put it there:
+            // the caller may have written to the stream since.
             let failure = writer.drain()
-            writer.finish(at: failure?.offset ?? writer.base + written)
+            if unfinished { writer.finish(at: failure?.offset ?? writer.base + written) }
         } else {
             g_byte_array_unref(buffer)
         }
@@ -166,6 +169,7 @@ final class StreamSink: OutputSink {
     func flush(_ file: MigrationFile) -> Bool {
         guard writeOut(file) else { return false }
         if let writer {
+            unfinished = false
             if let failure = writer.drain() {
                 writer.finish(at: failure.offset)
                 file.recordStreamError(failure.gerror, at: failure.offset - writer.base)
@@ -190,6 +194,7 @@ final class StreamSink: OutputSink {
         if let writer {
             let result = writer.submit(buffer, start: start, end: len, offset: writer.base + written)
             written += len - start
+            unfinished = true
             switch result {
             case .success(let next):
                 buffer = next
