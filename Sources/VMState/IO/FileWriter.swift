@@ -24,13 +24,13 @@ public enum FileIO: Sendable {
 /// ``submit(_:start:end:offset:)`` hands a filled one over, with the file offset of its first byte, and
 /// gives back an empty one (waiting while all of them are being written); ``drain()`` waits for
 /// every buffer handed over. Each buffer is written with `pwrite` at its own offset on the
-/// writer's own duplicate of the stream's descriptor (through the page cache) or, for its whole 4 KiB blocks, on a second
-/// descriptor of the file opened with `O_DIRECT` (``DirectFile``), as ``FileIO`` says. When the
-/// stream writes at the end of the file (a new or truncated file, the usual case), the file's
-/// blocks are allocated 64 MiB ahead of the writes with `fallocate`: measured in
-/// docs/PERFORMANCE.md, ext4 then takes page-cache writes 25-35% faster (no delayed allocation
-/// to reserve per page). ``finish(at:)`` cuts the file back to the stream's end and moves the
-/// stream's offset there.
+/// writer's own duplicate of the stream's descriptor (through the page cache) or, for its whole
+/// 4 KiB blocks, on a second descriptor of the file opened with `O_DIRECT` (``DirectFile``), as
+/// ``FileIO`` says. When the stream writes at the end of the file (a new or truncated file, the
+/// usual case), the file's blocks are allocated 64 MiB ahead of the writes with `fallocate`:
+/// measured in docs/PERFORMANCE.md, ext4 then takes page-cache writes 25-35% faster (no delayed
+/// allocation to reserve per page). ``finish(at:)`` cuts the file back to the stream's end and
+/// moves the stream's offset there.
 ///
 /// Threads: the engine's thread calls ``submit(_:start:end:offset:)`` and ``drain()``; the
 /// writer thread (its state in a ``Worker`` of its own, which the thread holds a reference to)
