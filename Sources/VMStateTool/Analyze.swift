@@ -35,7 +35,8 @@ struct Analyze: ParsableCommand {
             holding the guest memory the stream carries (named after the block, a leading "/" \
             dropped: pc.ram, rom@etc/acpi/tables; each as long as the block, later page \
             records over earlier ones) and state.json (as plain analyze prints it), and prints \
-            each name as it is written. It cannot be combined with --desc, --memory or \
+            each name as it is written (when the names cannot be printed, the files are still \
+            written, then exit status 2, or SIGPIPE for a pipe whose reader went away). It cannot be combined with --desc, --memory or \
             --tree. A stream that cannot be read whole (cut short, corrupt), a block name \
             that would leave the directory or collide, and a page of a block the stream did \
             not announce or past its block's length are refused before anything is written; \
@@ -147,8 +148,12 @@ struct Analyze: ParsableCommand {
             }
             let bar = ProgressBar(total: bytes.count, label: "extracting")
             defer { bar.finish() }
-            try analysis.extract(into: directory, progress: bar.enabled ? { bar.update($0) } : nil) {
-                Stdout.write(escapingControlCharacters($0) + "\n")
+            // The files are the output, the names on stdout a listing of them: a stdout that
+            // takes no more (closed, a full disk) does not stop the extraction, only its status.
+            try Stdout.deferringFailure {
+                try analysis.extract(into: directory, progress: bar.enabled ? { bar.update($0) } : nil) {
+                    Stdout.write(escapingControlCharacters($0) + "\n")
+                }
             }
         }
     }

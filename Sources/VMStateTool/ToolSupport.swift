@@ -16,8 +16,10 @@ let badInputExit = ExitCode(2)
 
 /// Writes to a file descriptor, all of it (callers buffer; the JSON writer hands over 64 KiB
 /// chunks). A failed write to stdout (a full disk, `/dev/full`, stdout closed) ends the tool
-/// with a message and exit status 2 (``outputFailed(_:)``): the output is not whole.
+/// with a message and exit status 2 (``outputFailed(_:)``): the output is not whole; or, while
+/// ``Stdout/deferringFailure(_:)`` runs, is remembered, and nothing more goes to stdout.
 private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    if fd == 1 && Stdout.deferredFailure != nil { return }
     guard var p = bytes.baseAddress else { return }
     var left = bytes.count
     while left > 0 {
@@ -29,6 +31,10 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
                 var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 _ = poll(&ready, 1, -1)
                 continue
+            }
+            if fd == 1 && Stdout.deferring {
+                Stdout.deferredFailure = errno
+                return
             }
             if errno == EPIPE { readerWentAway(fd) }  // e.g. `| head`
             if fd == 1 { outputFailed(errno) }
@@ -75,6 +81,25 @@ enum Stdout {
     }
 
     static func flush() {}
+
+    /// Whether a failed write is being remembered (``deferredFailure``) rather than ending the
+    /// tool at once.
+    fileprivate(set) nonisolated(unsafe) static var deferring = false
+    /// The errno of the first failed write while ``deferring``.
+    fileprivate(set) nonisolated(unsafe) static var deferredFailure: Int32?
+
+    /// Runs `body`, where stdout is a listing beside the real output (`-x` writes files and
+    /// lists their names): a failed write to stdout does not stop `body`; once it has run, the
+    /// tool ends as the write would have ended it: on SIGPIPE when stdout's reader went away
+    /// (``readerWentAway(_:)``), else with exit status 2 and ``outputFailed(_:)``'s message.
+    static func deferringFailure<T>(_ body: () throws -> T) rethrows -> T {
+        deferring = true
+        defer { deferring = false }
+        let result = try body()
+        if deferredFailure == EPIPE { readerWentAway(1) }
+        if let code = deferredFailure { outputFailed(code) }
+        return result
+    }
 }
 
 enum Stderr {

@@ -294,4 +294,41 @@ struct AnalyzeCLITests {
             }
         }
     }
+
+    /// `-x` with a standard output that takes nothing: the names cannot be listed, but the
+    /// files (the output) are all written, the same as with stdout on a pipe, then exit 2 (a
+    /// closed stdout, a full disk) or the end on SIGPIPE (a pipe without a reader).
+    @Test func extractWritesItsFilesWhenTheListingCannotBeWritten() throws {
+        let tool = try #require(Tool.path)
+        let live = TestPaths.qemuFixtures + "/pc-live/stream.bin"
+        let base = temporaryDirectoryPath() + "/vmstate-x-stdout-\(getpid())"
+        defer { _ = try? Tool.spawn("/bin/rm", ["rm", "-rf", base]) }
+        let listed = try Tool.run(["analyze", "-x", "--directory", base + "/listed", live])
+        #expect(listed.status == 0)
+        let names = listed.stdout.split(separator: "\n").map(String.init)
+        #expect(names.first == "desc.json" && names.last == "state.json" && names.contains("pc.ram"))
+        for (redirect, reason) in [("> /dev/full", "No space left on device"), (">&-", "Bad file descriptor")] {
+            let dir = base + "/" + (redirect == ">&-" ? "closed" : "full")
+            let r = try Tool.spawn(
+                "/bin/sh",
+                ["sh", "-c", "exec \"$@\" \(redirect)", "sh", tool, "analyze", "-x", "--directory", dir, live])
+            #expect(r.status == 2, "\(redirect)")
+            #expect(r.stderr == "vmstate analyze: error: cannot write to standard output: \(reason)\n")
+            for name in names {
+                let same = try Tool.spawn("/usr/bin/cmp", ["cmp", base + "/listed/" + name, dir + "/" + name])
+                #expect(same.status == 0, "\(redirect) \(name): \(same.stdout)\(same.stderr)")
+            }
+        }
+        // Stdout a pipe whose reader has gone: the files, then the end on SIGPIPE (as without -x).
+        let gone = base + "/gone"
+        let script =
+            "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\nprint(subprocess.run(sys.argv[1:], stdout=w).returncode)\n"
+        let r = try Tool.spawn(
+            "/usr/bin/python3", ["python3", "-c", script, tool, "analyze", "-x", "--directory", gone, live])
+        #expect(r.stdout == "-\(SIGPIPE)\n" && r.stderr == "")
+        for name in names {
+            let same = try Tool.spawn("/usr/bin/cmp", ["cmp", base + "/listed/" + name, gone + "/" + name])
+            #expect(same.status == 0, "pipe \(name): \(same.stdout)\(same.stderr)")
+        }
+    }
 }

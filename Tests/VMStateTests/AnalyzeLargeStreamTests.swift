@@ -605,6 +605,6 @@ extension AnalyzeLargeStreamTests {
 }
 
 /// `$TMPDIR`, or /tmp.
-private func temporaryDirectoryPath() -> String {
+func temporaryDirectoryPath() -> String {
     getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
 }
