@@ -4,7 +4,9 @@ import VMState
 import VMStateAnalysis
 
 #if canImport(Glibc)
-    import Glibc
+    // (@preconcurrency: C's `stdout`, a global variable, is read at exit; see
+    // checkBufferedStdoutAtExit.)
+    @preconcurrency import Glibc
 #elseif canImport(Musl)
     import Musl
 #elseif canImport(Darwin)
@@ -54,6 +56,27 @@ private func outputFailed(_ code: Int32) -> Never {
     ProgressBar.active?.finish()
     Stderr.write("\(commandLabel): error: cannot write to standard output: \(String(cString: strerror(code)))\n")
     exit(2)
+}
+
+/// What goes to stdout through C's stdio (swift-argument-parser prints `--help` with `print`)
+/// is checked when the tool exits: a failed flush then ends it as a failed write to stdout
+/// does elsewhere (exit status 2 and ``outputFailed(_:)``'s message; SIGPIPE for a pipe
+/// without a reader), where it would have exited 0 with the output lost. Called at start-up.
+func checkBufferedStdoutAtExit() {
+    atexit {
+        // (The exit handlers run on the one thread left. A write that failed before, when the
+        // buffer filled, left its error on the stream; its errno is gone.)
+        let flushed = fflush(stdout) == 0
+        guard !flushed || ferror(stdout) != 0 else { return }
+        let code = flushed || errno == 0 ? EIO : errno
+        if code == EPIPE {
+            signal(SIGPIPE, SIG_DFL)
+            raise(SIGPIPE)
+        }
+        Stderr.write("\(commandLabel): error: cannot write to standard output: \(String(cString: strerror(code)))\n")
+        // (_exit: exit may not be called again from an exit handler.)
+        _exit(2)
+    }
 }
 
 /// The reader of stdout or stderr went away (SIGPIPE is ignored, so a write fails with EPIPE):

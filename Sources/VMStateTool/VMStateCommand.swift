@@ -34,6 +34,7 @@ struct VMStateCommand: ParsableCommand {
         let subcommand = arguments.first.flatMap { subcommandNames.contains($0) ? " " + $0 : nil }
         commandLabel = "vmstate" + (subcommand ?? "")
         ShrunkFileReport.install(command: commandLabel)
+        checkBufferedStdoutAtExit()
         if Analyze.runPlain(arguments) { return }
         main(nil)
     }

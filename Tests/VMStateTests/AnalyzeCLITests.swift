@@ -295,6 +295,26 @@ struct AnalyzeCLITests {
         }
     }
 
+    /// Help, which swift-argument-parser prints through C's stdio, is checked as the tool
+    /// exits: to a full disk or a closed stdout exit status 2 and the reason, to a pipe without
+    /// a reader SIGPIPE; whole on a working stdout, exit 0.
+    @Test func helpThatCannotBeWrittenIsAnError() throws {
+        let tool = try #require(Tool.path)
+        for (args, label) in [(["--help"], "vmstate"), (["analyze", "--help"], "vmstate analyze")] {
+            let ok = try Tool.run(args)
+            #expect(ok.status == 0 && ok.stdout.hasPrefix("OVERVIEW: ") && ok.stderr == "")
+            for (redirect, reason) in [("> /dev/full", "No space left on device"), (">&-", "Bad file descriptor")] {
+                let r = try Tool.spawn("/bin/sh", ["sh", "-c", "exec \"$@\" \(redirect)", "sh", tool] + args)
+                #expect(r.status == 2, "\(args) \(redirect)")
+                #expect(r.stderr == "\(label): error: cannot write to standard output: \(reason)\n")
+            }
+            let script =
+                "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\nprint(subprocess.run(sys.argv[1:], stdout=w).returncode)\n"
+            let r = try Tool.spawn("/usr/bin/python3", ["python3", "-c", script, tool] + args)
+            #expect(r.stdout == "-\(SIGPIPE)\n" && r.stderr == "", "\(args)")
+        }
+    }
+
     /// `-x` with a standard output that takes nothing: the names cannot be listed, but the
     /// files (the output) are all written, the same as with stdout on a pipe, then exit 2 (a
     /// closed stdout, a full disk) or the end on SIGPIPE (a pipe without a reader).
