@@ -36,6 +36,37 @@ import Testing
     /// QEMU's multifd initial packet begins (be32 MULTIFD_MAGIC, be32 version 1).
     static let multifdPacket: [UInt8] = [0x11, 0x22, 0x33, 0x44, 0, 0, 0, 1]
 
+    /// The channel thread shuts down the main stream's reading for a multifd channel only while
+    /// the loading thread has not closed that stream (``ExtraChannels/closeMain(_:)``): after
+    /// the close, the socket's number may be another file's, and the stream's end was not the
+    /// thread's doing (the error must not say its reading was stopped). Before the close, the
+    /// shutdown happens and is recorded.
+    @Test(arguments: [false, true])
+    func theChannelThreadLeavesAClosedMainStreamAlone(_ closedFirst: Bool) throws {
+        let listener = try StreamSocketTests.Listener()
+        let client = try LiveMigrationTests.connect(listener.port)
+        defer { g_object_unref(client) }
+        let main = try #require(g_socket_listener_accept(listener.listener, nil, nil, nil))
+        defer { g_object_unref(main) }
+        let mainStream = UnsafeMutableRawPointer(main).assumingMemoryBound(to: GIOStream.self)
+        let extra = ExtraChannels(listener.listener, main: g_socket_connection_get_socket(main))
+        if closedFirst { extra.closeMain { g_io_stream_close(mainStream, nil, nil) } }
+        // Until stop(), only the thread accepts: it has read this channel's magic once it closes it.
+        let channel = try LiveMigrationTests.connect(listener.port)
+        defer { g_object_unref(channel) }
+        Self.write(channel, Self.multifdPacket)
+        Self.readUntilClosed(channel)
+        let seen = extra.stop()
+        #expect(seen.multifd == 1 && seen.others == 0)
+        #expect(extra.shutStream == !closedFirst)
+        if !closedFirst {
+            // Its reading shut down: a read returns the end at once, though the client sent nothing.
+            var byte: UInt8 = 0
+            #expect(g_input_stream_read(g_io_stream_get_input_stream(mainStream), &byte, 1, nil, nil) == 0)
+            extra.closeMain { g_io_stream_close(mainStream, nil, nil) }
+        }
+    }
+
     /// The first 100 bytes of a filled machine's stream arrive on the first connection; then a
     /// second connection sends `second` and waits until the destination closes it; then, with
     /// `rest`, the rest of the stream arrives (else the first connection stays open, idle). The

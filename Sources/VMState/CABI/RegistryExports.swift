@@ -192,7 +192,7 @@ private func addDevice(
         try r.loadStream(file, options: Registry.LoadOptions(rawValue: flags))
     } catch let e { failure = e }
     // Closed before the extra connections are: a source whose stream failed here fails now.
-    g_io_stream_close(stream, nil, nil)
+    extra.closeMain { g_io_stream_close(stream, nil, nil) }
     let seen = extra.stop()
     if seen.multifd > 0 {
         // Whatever the stream gave: the pages on those channels are not in guest RAM.

@@ -1,4 +1,5 @@
 import CGLib
+import Synchronization
 
 /// Accepts and closes every connection that reaches a migration destination's listener while
 /// the source's one connection loads (``vmstate_registry_load_from_listener``), on a thread of
@@ -30,6 +31,10 @@ final class ExtraChannels {
         var others = 0
         /// Whether `main`'s reading was shut down here (read after the join).
         var shutMain = false
+        /// Whether `main` is still open: the loading thread closes it under this lock
+        /// (``ExtraChannels/closeMain(_:)``), so the thread never shuts down a closed socket
+        /// (whose number may be another file's by then).
+        let mainOpen = Mutex(true)
 
         init(_ listener: UnsafeMutablePointer<GSocketListener>, main: UnsafeMutablePointer<GSocket>?) {
             self.listener = listener
@@ -56,8 +61,7 @@ final class ExtraChannels {
                 if startsMultifdChannel(connection) {
                     // A blocked read of the main stream returns at once (its end), and the load
                     // fails, naming multifd (shutdown(2) from another thread wakes recv(2)).
-                    if let main {
-                        g_socket_shutdown(main, 1, 0, nil)
+                    if let main, mainOpen.withLock({ $0 && g_socket_shutdown(main, 1, 0, nil) != 0 }) {
                         shutMain = true
                     }
                 }
@@ -184,6 +188,15 @@ final class ExtraChannels {
         if let thread { g_thread_join(thread) }
         worker.acceptQueued()
         return (worker.multifd, worker.others)
+    }
+
+    /// Runs `close` (which closes the main stream) so that the thread never shuts the main
+    /// socket down during or after it.
+    func closeMain(_ close: () -> Void) {
+        worker.mainOpen.withLock { open in
+            close()
+            open = false
+        }
     }
 
     /// Whether the thread shut down the reading of the source's stream (a multifd channel came):
