@@ -295,6 +295,19 @@ struct AnalyzeCLITests {
         }
     }
 
+    /// Runs `argv` with stdout a pipe whose read end is closed before it starts (by Python's
+    /// subprocess, which also gives the child SIGPIPE's default action back); stdout holds the
+    /// child's return code (-13: ended by SIGPIPE).
+    static func runWithStdoutReaderGone(_ argv: [String]) throws -> Tool.Result {
+        let script = """
+            import os, subprocess, sys
+            r, w = os.pipe()
+            os.close(r)
+            print(subprocess.run(sys.argv[1:], stdout=w).returncode)
+            """
+        return try Tool.spawn("/usr/bin/python3", ["python3", "-c", script] + argv)
+    }
+
     /// Help, which swift-argument-parser prints through C's stdio, is checked as the tool
     /// exits: to a full disk or a closed stdout exit status 2 and the reason, to a pipe without
     /// a reader SIGPIPE; whole on a working stdout, exit 0.
@@ -308,9 +321,7 @@ struct AnalyzeCLITests {
                 #expect(r.status == 2, "\(args) \(redirect)")
                 #expect(r.stderr == "\(label): error: cannot write to standard output: \(reason)\n")
             }
-            let script =
-                "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\nprint(subprocess.run(sys.argv[1:], stdout=w).returncode)\n"
-            let r = try Tool.spawn("/usr/bin/python3", ["python3", "-c", script, tool] + args)
+            let r = try Self.runWithStdoutReaderGone([tool] + args)
             #expect(r.stdout == "-\(SIGPIPE)\n" && r.stderr == "", "\(args)")
         }
     }
@@ -341,10 +352,7 @@ struct AnalyzeCLITests {
         }
         // Stdout a pipe whose reader has gone: the files, then the end on SIGPIPE (as without -x).
         let gone = base + "/gone"
-        let script =
-            "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\nprint(subprocess.run(sys.argv[1:], stdout=w).returncode)\n"
-        let r = try Tool.spawn(
-            "/usr/bin/python3", ["python3", "-c", script, tool, "analyze", "-x", "--directory", gone, live])
+        let r = try Self.runWithStdoutReaderGone([tool, "analyze", "-x", "--directory", gone, live])
         #expect(r.stdout == "-\(SIGPIPE)\n" && r.stderr == "")
         for name in names {
             let same = try Tool.spawn("/usr/bin/cmp", ["cmp", base + "/listed/" + name, gone + "/" + name])
