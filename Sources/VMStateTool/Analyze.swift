@@ -37,9 +37,10 @@ struct Analyze: ParsableCommand {
             records over earlier ones) and state.json (as plain analyze prints it), and prints \
             each name as it is written (when the names cannot be printed, the files are still \
             written, then exit status 2, or SIGPIPE for a pipe whose reader went away). It \
-            cannot be combined with --desc, --memory or --tree. A stream that cannot be read whole (cut short, corrupt), a block name \
-            that would leave the directory or collide, and a page of a block the stream did \
-            not announce or past its block's length are refused before anything is written; \
+            cannot be combined with --desc, --memory or --tree. A stream that cannot be read \
+            whole (cut short, corrupt), a block name that would leave the directory or \
+            collide, and a page of a block the stream did not announce or past its block's \
+            length are refused before anything is written; \
             a file that cannot be written stops it with exit status 2, leaving the directory \
             with what was written until then (block files are written in place, through \
             symbolic links already there, while desc.json and state.json replace what is \

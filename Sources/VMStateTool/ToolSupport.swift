@@ -18,7 +18,7 @@ let badInputExit = ExitCode(2)
 
 /// Writes to a file descriptor, all of it (callers buffer; the JSON writer hands over 64 KiB
 /// chunks). A failed write to stdout (a full disk, `/dev/full`, stdout closed) ends the tool
-/// with a message and exit status 2 (``outputFailed(_:)``): the output is not whole; or, while
+/// with a message and exit status 2 (``stdoutFailed(_:exitNow:)``): the output is not whole; or, while
 /// ``Stdout/deferringFailure(_:)`` runs, is remembered, and nothing more goes to stdout.
 private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
     if fd == 1 && Stdout.deferredFailure != nil { return }
@@ -34,12 +34,13 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
                 _ = poll(&ready, 1, -1)
                 continue
             }
+            let code = errno
             if fd == 1 && Stdout.deferring {
-                Stdout.deferredFailure = errno
+                Stdout.deferredFailure = code
                 return
             }
-            if errno == EPIPE { readerWentAway(fd) }  // e.g. `| head`
-            if fd == 1 { outputFailed(errno) }
+            if fd == 1 { stdoutFailed(code) }
+            if code == EPIPE { readerWentAway(fd) }  // e.g. `| head`
             return
         }
         p += n
@@ -50,32 +51,28 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
 /// The tool's name and subcommand in messages ("vmstate analyze"), set at start-up.
 nonisolated(unsafe) var commandLabel = "vmstate"
 
-/// A write to stdout failed with `code`: says so on stderr and exits with status 2, as for
-/// an output file `-x` cannot write.
-private func outputFailed(_ code: Int32) -> Never {
+/// A write to stdout failed with `code`: the tool ends on SIGPIPE when stdout's reader went
+/// away (``readerWentAway(_:)``: `| head`), else says so on stderr and exits with status 2, as
+/// for an output file `-x` cannot write. `exitNow` exits (`_exit` from an exit handler).
+private func stdoutFailed(_ code: Int32, exitNow: (Int32) -> Never = { exit($0) }) -> Never {
+    if code == EPIPE { readerWentAway(1) }
     ProgressBar.active?.finish()
     Stderr.write("\(commandLabel): error: cannot write to standard output: \(String(cString: strerror(code)))\n")
-    exit(2)
+    exitNow(2)
 }
 
 /// What goes to stdout through C's stdio (swift-argument-parser prints `--help` with `print`)
 /// is checked when the tool exits: a failed flush then ends it as a failed write to stdout
-/// does elsewhere (exit status 2 and ``outputFailed(_:)``'s message; SIGPIPE for a pipe
-/// without a reader), where it would have exited 0 with the output lost. Called at start-up.
+/// does elsewhere (``stdoutFailed(_:exitNow:)``), where it would have exited 0 with the output
+/// lost. Called at start-up.
 func checkBufferedStdoutAtExit() {
     atexit {
         // (The exit handlers run on the one thread left. A write that failed before, when the
         // buffer filled, left its error on the stream; its errno is gone.)
         let flushed = fflush(stdout) == 0
         guard !flushed || ferror(stdout) != 0 else { return }
-        let code = flushed || errno == 0 ? EIO : errno
-        if code == EPIPE {
-            signal(SIGPIPE, SIG_DFL)
-            raise(SIGPIPE)
-        }
-        Stderr.write("\(commandLabel): error: cannot write to standard output: \(String(cString: strerror(code)))\n")
         // (_exit: exit may not be called again from an exit handler.)
-        _exit(2)
+        stdoutFailed(flushed || errno == 0 ? EIO : errno) { _exit($0) }
     }
 }
 
@@ -113,14 +110,12 @@ enum Stdout {
 
     /// Runs `body`, where stdout is a listing beside the real output (`-x` writes files and
     /// lists their names): a failed write to stdout does not stop `body`; once it has run, the
-    /// tool ends as the write would have ended it: on SIGPIPE when stdout's reader went away
-    /// (``readerWentAway(_:)``), else with exit status 2 and ``outputFailed(_:)``'s message.
+    /// tool ends as the write would have ended it (``stdoutFailed(_:exitNow:)``).
     static func deferringFailure<T>(_ body: () throws -> T) rethrows -> T {
         deferring = true
         defer { deferring = false }
         let result = try body()
-        if deferredFailure == EPIPE { readerWentAway(1) }
-        if let code = deferredFailure { outputFailed(code) }
+        if let code = deferredFailure { stdoutFailed(code) }
         return result
     }
 }
