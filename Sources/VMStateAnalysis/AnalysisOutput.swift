@@ -179,7 +179,8 @@ extension FieldRecord {
 
 extension StreamAnalysis {
     /// What `analyze-migration.py -f FILE` prints, as a JSON value (without the memory dump;
-    /// use `writeState` for that).
+    /// use `writeState` for that), of an analysis that kept its device sections' fields
+    /// (`Options.keepDeviceFields`).
     package var stateJSON: JSONValue {
         var root = JSONObject()
         for section in sections {
@@ -229,11 +230,13 @@ extension StreamAnalysis {
                 try TemporaryRecordFile<MemoryPageRecord>(Self.memorySortFiles)
             }
         }
+        let rereader = try makeDeviceSectionRereader()
         writer.beginObject()
-        for section in sections {
+        for (i, section) in sections.enumerated() {
             writer.key(section.key)
             switch section.content {
             case .device(let record):
+                let record = try deviceRecord(at: i, reader: rereader) ?? record
                 record.writePython(to: &writer)
             case .ram(let ram):
                 writer.beginObject()

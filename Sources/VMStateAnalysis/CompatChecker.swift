@@ -1439,6 +1439,7 @@ public struct DescriptionSet: Sendable {
                     location: "\(label) \"devices\"", message: "expected a list, found \(devices.kindName)")
             }
             entries = []
+            var converted = ConvertedLists()
             for (i, d) in list.enumerated() {
                 let path = "\(label) devices[\(i)]"
                 guard let o = d.objectValue else {
@@ -1462,7 +1463,8 @@ public struct DescriptionSet: Sendable {
                             oldStyle: true))
                     continue
                 }
-                let desc = try Self.description(o, path: path, elementSizes: elementSizes, depth: 0)
+                let desc = try Self.description(
+                    o, path: path, elementSizes: elementSizes, depth: 0, converted: &converted)
                 var value = JSONObject()
                 value["Name"] = desc["name"]
                 value["version_id"] = desc["version_id"]
@@ -1497,7 +1499,24 @@ public struct DescriptionSet: Sendable {
 
     /// A vmdesc description object (`vmsd_name`, `version`, `fields`, `subsections`) in
     /// `-dump-vmstate`'s shape.
-    static func description(_ o: JSONObject, path: String, elementSizes: Bool, depth: Int) throws -> JSONObject {
+    /// The `"Fields"` and `"Subsections"` lists made from a vmdesc's `"fields"` and
+    /// `"subsections"` lists, by the address of the vmdesc array's storage: the parser gives
+    /// lists with the same text one storage (a machine of many CPUs lists the same fields for
+    /// each), so each is converted once and the results share theirs. (The addresses stay
+    /// valid while the vmdesc is held, through the whole conversion.)
+    struct ConvertedLists {
+        var fields: [UnsafeRawPointer: JSONValue] = [:]
+        var subsections: [UnsafeRawPointer: JSONValue] = [:]
+
+        /// Where a non-empty array's elements are stored (nil for an empty one).
+        static func address(_ array: [JSONValue]) -> UnsafeRawPointer? {
+            array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+        }
+    }
+
+    static func description(
+        _ o: JSONObject, path: String, elementSizes: Bool, depth: Int, converted: inout ConvertedLists
+    ) throws -> JSONObject {
         guard depth < 64 else {
             throw CompatInputError(location: path, message: "descriptions nested deeper than 64 levels")
         }
@@ -1516,6 +1535,11 @@ public struct DescriptionSet: Sendable {
             let fields = o["fields"] ?? .array([])
             guard let list = fields.arrayValue else {
                 throw CompatInputError(location: path + ".fields", message: "expected a list, found \(fields.kindName)")
+            }
+            let key = ConvertedLists.address(list)
+            if let key, let done = converted.fields[key] {
+                d["Fields"] = done
+                return try withSubsections(d)
             }
             var out: [JSONValue] = []
             for (i, f) in list.enumerated() {
@@ -1541,32 +1565,49 @@ public struct DescriptionSet: Sendable {
                 // description's members into the field itself.
                 if let nested = fo["struct"]?.objectValue {
                     field["Description"] = .object(
-                        try description(nested, path: fpath + ".struct", elementSizes: elementSizes, depth: depth + 1))
+                        try description(
+                            nested, path: fpath + ".struct", elementSizes: elementSizes, depth: depth + 1,
+                            converted: &converted))
                 } else if fo.contains(key: "vmsd_name") {
                     field["Description"] = .object(
-                        try description(fo, path: fpath, elementSizes: elementSizes, depth: depth + 1))
+                        try description(
+                            fo, path: fpath, elementSizes: elementSizes, depth: depth + 1, converted: &converted))
                 }
                 out.append(.object(field))
             }
             d["Fields"] = .array(out)
+            if let key { converted.fields[key] = .array(out) }
         }
-        if let subs = o["subsections"] {
+        return try withSubsections(d)
+
+        func withSubsections(_ d: JSONObject) throws -> JSONObject {
+            guard let subs = o["subsections"] else { return d }
             guard let list = subs.arrayValue else {
                 throw CompatInputError(
                     location: path + ".subsections", message: "expected a list, found \(subs.kindName)")
             }
-            d["Subsections"] = .array(
-                try list.enumerated().map { i, s in
-                    guard let so = s.objectValue else {
-                        throw CompatInputError(
-                            location: "\(path).subsections[\(i)]", message: "expected an object, found \(s.kindName)")
-                    }
-                    return .object(
+            var d = d
+            let key = ConvertedLists.address(list)
+            if let key, let done = converted.subsections[key] {
+                d["Subsections"] = done
+                return d
+            }
+            var out: [JSONValue] = []
+            for (i, s) in list.enumerated() {
+                guard let so = s.objectValue else {
+                    throw CompatInputError(
+                        location: "\(path).subsections[\(i)]", message: "expected an object, found \(s.kindName)")
+                }
+                out.append(
+                    .object(
                         try description(
-                            so, path: "\(path).subsections[\(i)]", elementSizes: elementSizes, depth: depth + 1))
-                })
+                            so, path: "\(path).subsections[\(i)]", elementSizes: elementSizes, depth: depth + 1,
+                            converted: &converted)))
+            }
+            d["Subsections"] = .array(out)
+            if let key { converted.subsections[key] = .array(out) }
+            return d
         }
-        return d
     }
 
     /// A `-dump-vmstate` document of the entries (and the machine, when known).

@@ -82,6 +82,12 @@ final class ParsedVMDescCatalog {
     private var devices: [String: [UInt32: Int]] = [:]
     private var deviceObjects: [JSONObject] = []
     private var compiled: [Int: ParsedVMDescStruct] = [:]
+    /// Compiled `"fields"` and `"subsections"` lists by the address of their JSON array's
+    /// storage: the parser gives lists with the same text one shared storage (the vmdesc of a
+    /// machine of many CPUs lists the same fields for each), so each is compiled once. (The
+    /// addresses stay valid: `json` holds the arrays.)
+    private var compiledFields: [UnsafeRawPointer: [ParsedVMDescField]] = [:]
+    private var compiledSubsections: [UnsafeRawPointer: [ParsedVMDescStruct]] = [:]
 
     init(json: JSONValue, jsonOffset: Int) throws(StreamAnalysisError) {
         self.json = json
@@ -133,6 +139,11 @@ final class ParsedVMDescCatalog {
         return c
     }
 
+    /// Where a non-empty array's elements are stored (nil for an empty one, which has none).
+    private static func storageAddress(of array: [JSONValue]) -> UnsafeRawPointer? {
+        array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+    }
+
     private func invalid(_ path: String, _ message: String) -> StreamAnalysisError {
         StreamAnalysisError(
             offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
@@ -143,8 +154,41 @@ final class ParsedVMDescCatalog {
         guard let fields = fieldsValue.arrayValue else {
             throw invalid(path, "\"fields\" must be a list, found \(fieldsValue.kindName)")
         }
-        var compiledFields: [ParsedVMDescField] = []
-        compiledFields.reserveCapacity(fields.count)
+        let compiledFields: [ParsedVMDescField]
+        let fieldsKey = Self.storageAddress(of: fields)
+        if let fieldsKey, let done = self.compiledFields[fieldsKey] {
+            compiledFields = done
+        } else {
+            compiledFields = try compileFields(fields, path: path)
+            if let fieldsKey { self.compiledFields[fieldsKey] = compiledFields }
+        }
+        var subsections: [ParsedVMDescStruct]? = nil
+        if let sv = obj["subsections"] {
+            guard let subs = sv.arrayValue else { throw invalid(path, "\"subsections\" must be a list") }
+            let subsectionsKey = Self.storageAddress(of: subs)
+            if let subsectionsKey, let done = compiledSubsections[subsectionsKey] {
+                subsections = done
+            } else {
+                var compiled: [ParsedVMDescStruct] = []
+                for (i, s) in subs.enumerated() {
+                    guard let so = s.objectValue else {
+                        throw invalid("\(path).subsections[\(i)]", "expected an object")
+                    }
+                    compiled.append(try compile(so, path: "\(path).subsections[\(i)]"))
+                }
+                if let subsectionsKey { compiledSubsections[subsectionsKey] = compiled }
+                subsections = compiled
+            }
+        }
+        return ParsedVMDescStruct(
+            vmsdName: obj["vmsd_name"]?.stringValue, version: obj["version"]?.intValue,
+            fields: compiledFields, subsections: subsections)
+    }
+
+    /// The readers of a description's `"fields"` list; `path` names the description in errors.
+    private func compileFields(_ fields: [JSONValue], path: String) throws(StreamAnalysisError) -> [ParsedVMDescField] {
+        var compiled: [ParsedVMDescField] = []
+        compiled.reserveCapacity(fields.count)
         for (i, f) in fields.enumerated() {
             // (The paths are spelled only when there is an error to report.)
             func fpath() -> String { "\(path).fields[\(i)]" }
@@ -183,22 +227,11 @@ final class ParsedVMDescCatalog {
                 }
                 firstIndex = idx
             }
-            compiledFields.append(
+            compiled.append(
                 ParsedVMDescField(
                     name: name, type: type ?? (typeValue.map { $0.formatted(.pythonCompact) } ?? "unknown"),
                     size: size, reader: reader, firstIndex: firstIndex, count: count))
         }
-        var subsections: [ParsedVMDescStruct]? = nil
-        if let sv = obj["subsections"] {
-            guard let subs = sv.arrayValue else { throw invalid(path, "\"subsections\" must be a list") }
-            subsections = []
-            for (i, s) in subs.enumerated() {
-                guard let so = s.objectValue else { throw invalid("\(path).subsections[\(i)]", "expected an object") }
-                subsections!.append(try compile(so, path: "\(path).subsections[\(i)]"))
-            }
-        }
-        return ParsedVMDescStruct(
-            vmsdName: obj["vmsd_name"]?.stringValue, version: obj["version"]?.intValue,
-            fields: compiledFields, subsections: subsections)
+        return compiled
     }
 }

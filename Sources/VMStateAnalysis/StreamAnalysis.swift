@@ -16,11 +16,23 @@ public struct StreamAnalysis: Sendable {
         package var vmdesc: JSONValue?
         /// Called now and then with the offset reached, while reading large streams.
         public var progress: ((Int) -> Void)?
+        /// Keep every device section's fields in its `.device` record. Without, each device
+        /// section is read whole (to check it and find where it ends), then only where its data
+        /// starts is kept (``StreamAnalysis/unkeptDeviceSections``, its record left without
+        /// members) and ``StreamAnalysis/writeState(to:memory:progress:memorySortChunk:)`` reads
+        /// it again as it prints it: the memory taken by device state is then one section's,
+        /// whatever the number of sections (a QEMU machine saves a CPU section of 5 to 10 KB per
+        /// vCPU, held as about 40 KB of values).
+        package var keepDeviceFields: Bool
 
-        package init(recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil) {
+        package init(
+            recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil,
+            keepDeviceFields: Bool = true
+        ) {
             self.recordPages = recordPages
             self.vmdesc = vmdesc
             self.progress = progress
+            self.keepDeviceFields = keepDeviceFields
         }
     }
 
@@ -68,6 +80,9 @@ public struct StreamAnalysis: Sendable {
     package var rules: StreamRules = .qemu72
     /// Sections in order of first appearance.
     public var sections: [AnalyzedSection] = []
+    /// The device sections whose fields were not kept (`Options.keepDeviceFields` false), by
+    /// their index in ``sections``: ``deviceRecord(at:reader:)`` reads them again.
+    package var unkeptDeviceSections: [Int: UnkeptDeviceSection] = [:]
     /// Offset of the EOF byte (0x00) that ends the sections.
     public var endOffset: Int = 0
 
@@ -142,7 +157,7 @@ public struct StreamAnalysis: Sendable {
         try withoutActuallyEscaping(visit) { (visit) throws(StreamAnalysisError) in
             var reader = SectionReader(
                 bytes: bytes, window: bytes.makeWindow(prefetching: true), catalog: catalog,
-                options: Options(recordPages: false, progress: progress),
+                options: Options(recordPages: false, progress: progress, keepDeviceFields: false),
                 vmdescMarkerOffset: vmdescLocation?.markerOffset)
             reader.pageVisitor = visit
             do throws(StreamAnalysisError) {
@@ -150,6 +165,52 @@ public struct StreamAnalysis: Sendable {
             } catch {
                 throw error.noting(changeOf: bytes)
             }
+        }
+    }
+
+    /// Reads device sections again (those of ``unkeptDeviceSections``), one at a time; made
+    /// once for all of them (``deviceRecord(at:reader:)``).
+    package struct DeviceSectionRereader {
+        fileprivate let catalog: ParsedVMDescCatalog
+        fileprivate let window: StreamWindow
+    }
+
+    /// What reads ``unkeptDeviceSections`` again; nil when every section kept its fields.
+    package func makeDeviceSectionRereader() throws(StreamAnalysisError) -> DeviceSectionRereader? {
+        guard !unkeptDeviceSections.isEmpty else { return nil }
+        return DeviceSectionRereader(
+            catalog: try ParsedVMDescCatalog(json: vmdesc, jsonOffset: vmdescLocation?.jsonOffset ?? 0),
+            window: bytes.makeWindow())
+    }
+
+    /// The fields of the device section at `index` of ``sections``: the record it holds, or,
+    /// for a section read without keeping them, the record read again from the stream by
+    /// `reader` (``makeDeviceSectionRereader()``; nil only when there is no such section); nil
+    /// for a section that is not a device's. Throws `StreamAnalysisError` when the stream no
+    /// longer reads as it did the first time (another program rewrote the file meanwhile).
+    package func deviceRecord(at index: Int, reader: DeviceSectionRereader?) throws(StreamAnalysisError)
+        -> FieldRecord?
+    {
+        let section = sections[index]
+        guard case .device(let record) = section.content else { return nil }
+        guard let unkept = unkeptDeviceSections[index], let reader else { return record }
+        var sectionReader = SectionReader(
+            bytes: bytes, window: reader.window, catalog: reader.catalog, options: Options(recordPages: false),
+            vmdescMarkerOffset: vmdescLocation?.markerOffset)
+        sectionReader.pos = unkept.dataOffset
+        sectionReader.sectionLabel = SectionReader.label(section.name, section.sectionID, section.instanceID)
+        do throws(StreamAnalysisError) {
+            let again = try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in
+                try sectionReader.readStruct(unkept.description, version: unkept.description.version)
+            }
+            guard sectionReader.pos == section.endOffset else {
+                throw sectionReader.error(
+                    "read again, the section's data ends at offset \(sectionReader.pos), not at offset \(section.endOffset) as the first time: the stream changed while it was read"
+                )
+            }
+            return again
+        } catch {
+            throw error.noting(changeOf: bytes)
         }
     }
 
@@ -267,7 +328,11 @@ public struct StreamAnalysis: Sendable {
                 let slice = UnsafeRawBufferPointer(
                     rebasing: buf[location.jsonOffset..<(location.jsonOffset + location.jsonLength)])
                 do {
-                    return try JSONValue(parsing: slice, baseOffset: location.jsonOffset)
+                    // (The text's pages are given back as the parse passes them: a vmdesc of
+                    // thousands of CPUs is tens of MB.)
+                    return try JSONValue(parsing: slice, baseOffset: location.jsonOffset) { passed in
+                        window.releaseBehind(location.jsonOffset + passed)
+                    }
                 } catch let e as JSONParseError {
                     throw StreamAnalysisError(
                         offset: e.offset,
@@ -283,7 +348,9 @@ public struct StreamAnalysis: Sendable {
     /// Finds the vmdesc: byte 0x06, be32 length, then that many bytes of JSON ending the file.
     public static func locateVMDesc(_ bytes: StreamBytes) throws(StreamAnalysisError) -> VMDescLocation {
         let n = bytes.count
-        let searched = 10 << 20  // the vmdesc is searched for in the last 10 MiB
+        // The vmdesc is searched for in the last 64 MiB: the most JSON the tool reads from one
+        // input (QEMU's vmdesc takes about 7.5 KB per x86 CPU: 30 MB for 4,096 CPUs).
+        let searched = StreamBytes.jsonTextLimit
         let lowest = max(8, n - searched - 5)
         let window = bytes.makeWindow()
         let buf = window.map(at: lowest, minCount: n - lowest)
@@ -297,9 +364,18 @@ public struct StreamAnalysis: Sendable {
                 }
                 // JSON text never contains the byte 0x06, so walking back from the end, the first
                 // 0x06 whose length field reaches exactly to the end of the file is the marker.
-                if let found = VMDescRecord.locateAtEnd(buf, lowest: lowest) {
-                    return VMDescLocation(
-                        markerOffset: found.markerOffset, jsonOffset: found.jsonOffset, jsonLength: found.jsonLength)
+                // (Walked in 4 MiB pieces, each given back once passed: the walk reads the whole
+                // vmdesc, tens of MB for a machine of thousands of CPUs.)
+                var highest = n - 5
+                while highest >= lowest {
+                    let piece = max(lowest, highest - (4 << 20) + 1)
+                    if let found = VMDescRecord.locateAtEnd(buf, lowest: piece, highest: highest) {
+                        return VMDescLocation(
+                            markerOffset: found.markerOffset, jsonOffset: found.jsonOffset,
+                            jsonLength: found.jsonLength)
+                    }
+                    window.release((piece + 5)..<n)
+                    highest = piece - 1
                 }
                 // Not at the very end. Look where QEMU's script looks: the first '{' after the last
                 // NUL byte, which should follow the marker and the length.
@@ -395,6 +471,13 @@ private enum PathComponent {
 /// How errors name a section: `"IDSTR" (section id N, instance M)`.
 func analysisSectionLabel(_ name: String, _ id: UInt32, _ instance: UInt32) -> String {
     "\"\(name)\" (section id \(id), instance \(instance))"
+}
+
+/// A device section read without keeping its fields (`Options.keepDeviceFields` false): where
+/// its data starts (just past its header) and the description it was read with.
+package struct UnkeptDeviceSection: Sendable {
+    let dataOffset: Int
+    let description: ParsedVMDescStruct
 }
 
 private struct SectionReader {
@@ -672,6 +755,7 @@ private struct SectionReader {
                     try hold(Self.sectionEntryCost + name.utf8.count, "the entry of section id \(id) in the analysis")
                 }
                 let dataStart = pos
+                var unkept: UnkeptDeviceSection? = nil
                 var section = AnalyzedSection(
                     sectionID: id, name: name, instanceID: instance, version: version,
                     offset: typeOffset, endOffset: dataStart, content: .htab)
@@ -714,16 +798,28 @@ private struct SectionReader {
                             "the section has version \(version), but the vmdesc describes version \(described)\(givenVMDescMismatch)",
                             at: dataStart - 4)
                     }
+                    let heldBefore = heldBytes
                     let record = try readStruct(desc, version: desc.version)
-                    section.content = .device(record)
+                    if options.keepDeviceFields {
+                        section.content = .device(record)
+                    } else {
+                        // (Read again when printed: what it held is given back.)
+                        heldBytes = heldBefore
+                        section.content = .device(FieldRecord(vmsdName: record.vmsdName, version: record.version))
+                        unkept = UnkeptDeviceSection(dataOffset: dataStart, description: desc)
+                    }
                 }
                 section.endOffset = pos
-                if let i = index[id] {
+                let i: Int
+                if let existing = index[id] {
+                    i = existing
                     analysis.sections[i] = section
                 } else {
-                    index[id] = analysis.sections.count
+                    i = analysis.sections.count
+                    index[id] = i
                     analysis.sections.append(section)
                 }
+                analysis.unkeptDeviceSections[i] = unkept
             case sectionPart, sectionEnd:
                 let id = try decode(SectionPartHeader.Decoder()) { _ in "the section id" }.sectionID
                 lastSectionID = id

@@ -100,9 +100,9 @@ public final class StreamBytes: @unchecked Sendable {
     package static let streamMagic = Swift.withUnsafeBytes(of: StreamFormat.magic.bigEndian) { Array($0) }
 
     /// The most JSON text the tool reads from one input (a vmdesc or `-dump-vmstate` file):
-    /// 64 MiB. QEMU's are far smaller (a vmdesc about 100 KB for a pc machine and 6 KB more per
-    /// x86 CPU, a `-dump-vmstate` file under 1 MB); what the parsed value may take is bounded
-    /// apart (`JSONValue.parsedMemoryLimit`).
+    /// 64 MiB. QEMU's are smaller (a vmdesc about 100 KB for a pc machine and 7.5 KB more per
+    /// x86 vCPU, 30 MB for QEMU 10.0's most, 4,096; a `-dump-vmstate` file under 1 MB); what
+    /// the parsed value may take is bounded apart (`JSONValue.parsedMemoryLimit`).
     public static let jsonTextLimit = 64 << 20
 
     /// Copies everything `fd` delivers into a new unlinked temporary file; returns its fd. Once
@@ -362,9 +362,10 @@ func makeUnlinkedTemporaryFile(_ prefix: String) -> (fd: Int32, directory: Strin
 /// A bounded read-only memory map of part of a stream file (16 MiB, more only while one read
 /// needs more), or a ``WindowPrefetcher``'s cell, moved along by a sequential reader.
 /// ``map(at:minCount:)`` hands back a buffer indexed by absolute stream offsets: valid for indices
-/// from the window's start (at most 4 KiB before the offset asked for; with a prefetcher, the
-/// start of the offset's cell) to its `count`; only those may be read, and only until the next
-/// call. Bytes held in memory are handed back whole.
+/// from the window's start (at most 4 KiB before the offset asked for, or the start of the
+/// window's mapping when that already held the bytes asked for; with a prefetcher, the start of
+/// the offset's cell) to its `count`; only those may be read, and only until the next call.
+/// Bytes held in memory are handed back whole.
 package final class StreamWindow {
     private let owner: StreamBytes
     private let fd: Int32
@@ -373,6 +374,8 @@ package final class StreamWindow {
     /// The reader's own mapping (nil while it reads a prefetcher's window).
     private var mapped: UnsafeMutableRawPointer?
     private var mappedLength = 0
+    /// The stream offset `mapped` starts at.
+    private var mappedStart = 0
     /// The size of a window.
     package static let size = 16 << 20
 
@@ -413,11 +416,43 @@ package final class StreamWindow {
         mapped = nil
     }
 
+    /// Gives the pages of the window's own mapping that lie wholly below stream offset `offset`
+    /// back to the kernel (`madvise(MADV_DONTNEED)`): they stop counting in the tool's resident
+    /// memory, and come back from the page cache if read again. For a reader that goes through
+    /// a large mapping once (the vmdesc, up to 64 MiB of JSON). Does nothing for a stream held
+    /// in memory or a prefetcher's cell.
+    package func releaseBehind(_ offset: Int) {
+        release(0..<offset)
+    }
+
+    /// The same for the pages wholly inside stream offsets `range` (a reader that walks back
+    /// through a mapping gives back what lies above it).
+    package func release(_ range: Range<Int>) {
+        guard let mapped, prefetcher == nil, copied == nil else { return }
+        let low = (max(range.lowerBound - mappedStart, 0) + 4095) & ~4095
+        let high = min(range.upperBound - mappedStart, mappedLength)
+        let end = high == mappedLength ? high : high & ~4095
+        guard end > low else { return }
+        // SAFETY: `mapped` is this window's own read-only file mapping of `mappedLength` bytes
+        // (MAP_PRIVATE, never written): dropping its pages loses nothing, and low..<end lies
+        // inside it, `low` page-aligned.
+        madvise(mapped + low, end - low, MADV_DONTNEED)
+    }
+
     /// A buffer indexed by stream offset that holds `offset..<offset + minCount` (clipped to the
     /// end of the stream), or an empty buffer when that cannot be mapped.
     package func map(at offset: Int, minCount: Int) -> UnsafeRawBufferPointer {
         let total = owner.count
         if let copied { return UnsafeRawBufferPointer(start: copied, count: total) }
+        if let mapped, prefetcher == nil, offset >= mappedStart,
+            offset + minCount <= mappedStart + mappedLength || mappedStart + mappedLength == total
+        {
+            // The mapping already holds what is asked for (a reader going back a little, as
+            // the device sections read again one at a time): it is handed back, not remade.
+            // SAFETY: as below.
+            let virtualBase = UnsafeRawPointer(bitPattern: UInt(bitPattern: mapped) &- UInt(mappedStart))
+            return UnsafeRawBufferPointer(start: virtualBase, count: mappedStart + mappedLength)
+        }
         unmap()
         if let prefetcher, let found = prefetcher.cell(holding: offset, minCount: minCount) {
             // (A cell that cannot be copied: the file is shorter than it was. Mapping it would
@@ -437,6 +472,7 @@ package final class StreamWindow {
         guard let p, p != MAP_FAILED else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         mapped = p
         mappedLength = length
+        mappedStart = start
         // SAFETY: the returned buffer starts `start` bytes before the mapping so that it is
         // indexed by stream offset; callers read only indices in start..<start + length, which
         // lie inside the mapping (the address arithmetic does not wrap: mappings lie far above

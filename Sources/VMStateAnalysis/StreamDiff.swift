@@ -216,45 +216,62 @@ public struct StreamDiff: Sendable, Equatable {
         // QEMU can send several sections with the same idstr and instance id (isapc's isa-ide
         // devices all register instance 0): those pair up in stream order, the nth with the nth.
         struct Key: Hashable { var name: String; var instance: UInt32; var occurrence: Int }
-        func keyed(_ sections: [AnalyzedSection]) -> [(Key, AnalyzedSection)] {
+        // (Each section with its index in its stream's sections.)
+        func keyed(_ sections: [AnalyzedSection]) -> [(Key, Int)] {
             var counts: [String: [UInt32: Int]] = [:]
-            return sections.map { s in
+            return sections.indices.map { i in
+                let s = sections[i]
                 let n = counts[s.name, default: [:]][s.instanceID, default: 0]
                 counts[s.name, default: [:]][s.instanceID] = n + 1
-                return (Key(name: s.name, instance: s.instanceID, occurrence: n), s)
+                return (Key(name: s.name, instance: s.instanceID, occurrence: n), i)
             }
         }
+        // Device sections read without keeping their fields are read again here, a pair at a
+        // time (``StreamAnalysis/deviceRecord(at:reader:)``).
+        let rereaderA = try a.makeDeviceSectionRereader()
+        let rereaderB = try b.makeDeviceSectionRereader()
+        func summary(_ s: StreamAnalysis, _ i: Int, _ reader: StreamAnalysis.DeviceSectionRereader?) throws -> String {
+            sectionSummary(s.sections[i], record: try s.deviceRecord(at: i, reader: reader))
+        }
         let bKeyed = keyed(b.sections)
-        var bSections: [Key: AnalyzedSection] = [:]
-        for (key, s) in bKeyed { bSections[key] = s }
+        var bSections: [Key: Int] = [:]
+        for (key, i) in bKeyed { bSections[key] = i }
         var seen = Set<Key>()
         typealias RAMSide = (StreamAnalysis, AnalyzedSection, RAMSection)
         var ramPairs: [(RAMSide?, RAMSide?)] = []
-        for (key, sa) in keyed(a.sections) {
+        for (key, ia) in keyed(a.sections) {
+            let sa = a.sections[ia]
             seen.insert(key)
             builder.occurrence = key.occurrence
-            guard let sb = bSections[key] else {
-                builder.add(sa, "", .onlyInA, a: sectionSummary(sa), b: nil)
+            guard let ib = bSections[key] else {
+                builder.add(sa, "", .onlyInA, a: try summary(a, ia, rereaderA), b: nil)
                 if case .ram(let r) = sa.content { ramPairs.append(((a, sa, r), nil)) }
                 continue
             }
+            let sb = b.sections[ib]
             if sa.version != sb.version {
                 builder.add(sa, "", .version, a: "version \(sa.version)", b: "version \(sb.version)")
             }
             switch (sa.content, sb.content) {
-            case (.device(let ra), .device(let rb)):
-                builder.compareRecords(ra, rb, section: sa, path: "")
+            case (.device, .device):
+                if let ra = try a.deviceRecord(at: ia, reader: rereaderA),
+                    let rb = try b.deviceRecord(at: ib, reader: rereaderB)
+                {
+                    builder.compareRecords(ra, rb, section: sa, path: "")
+                }
             case (.ram(let ra), .ram(let rb)):
                 ramPairs.append(((a, sa, ra), (b, sb, rb)))
             case (.htab, .htab):
                 break
             default:
-                builder.add(sa, "", .changed, a: sectionSummary(sa), b: sectionSummary(sb))
+                builder.add(
+                    sa, "", .changed, a: try summary(a, ia, rereaderA), b: try summary(b, ib, rereaderB))
             }
         }
-        for (key, sb) in bKeyed where !seen.contains(key) {
+        for (key, ib) in bKeyed where !seen.contains(key) {
+            let sb = b.sections[ib]
             builder.occurrence = key.occurrence
-            builder.add(sb, "", .onlyInB, a: nil, b: sectionSummary(sb))
+            builder.add(sb, "", .onlyInB, a: nil, b: try summary(b, ib, rereaderB))
             if case .ram(let r) = sb.content { ramPairs.append((nil, (b, sb, r))) }
         }
         differences = builder.differences
@@ -292,9 +309,11 @@ public struct StreamDiff: Sendable, Equatable {
     }
 }
 
-private func sectionSummary(_ s: AnalyzedSection) -> String {
+/// `record`: the device section's fields (``StreamAnalysis/deviceRecord(at:reader:)``).
+private func sectionSummary(_ s: AnalyzedSection, record: FieldRecord?) -> String {
     switch s.content {
-    case .device(let r): return "section id \(s.sectionID), version \(s.version), \(r.members.count) members"
+    case .device(let kept):
+        return "section id \(s.sectionID), version \(s.version), \((record ?? kept).members.count) members"
     case .ram(let r): return "RAM, \(r.blocks.count) blocks"
     case .htab: return "hash page table"
     }

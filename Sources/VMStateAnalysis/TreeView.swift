@@ -22,26 +22,31 @@ public struct TreeView: Sendable {
         self.maxBytes = maxBytes
     }
 
-    /// The whole view as one string.
-    public func text(_ analysis: StreamAnalysis) -> String {
+    /// The whole view as one string. Throws `StreamAnalysisError` when a device section read
+    /// without keeping its fields (``StreamAnalysis/unkeptDeviceSections``) no longer reads as
+    /// it did (the stream's file changed meanwhile).
+    public func text(_ analysis: StreamAnalysis) throws(StreamAnalysisError) -> String {
         var out = ""
-        render(analysis) { out += $0 }
+        try render(analysis) { out += $0 }
         return out
     }
 
-    /// Renders the view, handing text to `write` in pieces.
-    public func render(_ analysis: StreamAnalysis, write: (String) -> Void) {
-        render(analysis, stoppedBy: nil, write: write)
+    /// Renders the view, handing text to `write` in pieces. Throws as ``text(_:)`` does.
+    public func render(_ analysis: StreamAnalysis, write: (String) -> Void) throws(StreamAnalysisError) {
+        try render(analysis, stoppedBy: nil, write: write)
     }
 
     /// The same for an analysis that stopped at `failure` (``StreamAnalysis/init(readingAsFarAsPossible:options:failure:)``):
     /// the sections read whole before it, and where reading stopped instead of the end of the
-    /// stream. The caller reports `failure` itself.
-    package func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, write: (String) -> Void) {
-        withoutActuallyEscaping(write) { write in
+    /// stream. The caller reports `failure` itself. Device sections read without keeping their
+    /// fields are read again, one at a time, as they are shown.
+    package func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, write: (String) -> Void)
+        throws(StreamAnalysisError)
+    {
+        try withoutActuallyEscaping(write) { (write) throws(StreamAnalysisError) in
             var lines = Lines(write: write)
-            render(analysis, stoppedBy: failure, into: &lines)
-            lines.flush()
+            defer { lines.flush() }
+            try render(analysis, stoppedBy: failure, into: &lines)
         }
     }
 
@@ -65,7 +70,9 @@ public struct TreeView: Sendable {
         }
     }
 
-    private func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, into lines: inout Lines) {
+    private func render(_ analysis: StreamAnalysis, stoppedBy failure: StreamAnalysisError?, into lines: inout Lines)
+        throws(StreamAnalysisError)
+    {
         lines.append("QEMU migration stream \(analysis.bytes.origin): format version 3, \(analysis.bytes.count) bytes")
         if let m = analysis.machineType {
             lines.append("machine type: \(m)")
@@ -96,12 +103,14 @@ public struct TreeView: Sendable {
             lines.append(
                 "\(analysis.sections.count) sections, end of stream at \(analysisHexOffset(analysis.endOffset))")
         }
-        for section in analysis.sections {
+        let rereader = try analysis.makeDeviceSectionRereader()
+        for (i, section) in analysis.sections.enumerated() {
             lines.append("")
             var head =
                 "\(section.name) (section \(section.sectionID), instance \(section.instanceID), version \(section.version))"
             switch section.content {
-            case .device(let record):
+            case .device(let kept):
+                let record = try analysis.deviceRecord(at: i, reader: rereader) ?? kept
                 if let n = record.vmsdName {
                     head += "  vmsd \"\(n)\"" + (record.version.map { " v\($0)" } ?? "")
                 }

@@ -134,7 +134,8 @@ struct Analyze: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         try withBadInputHandling("analyze") {
             let bytes = try openInput(file, acceptingJSON: false)
-            var options = StreamAnalysis.Options(recordPages: false)
+            // (state.json is written a section at a time, each device section read again.)
+            var options = StreamAnalysis.Options(recordPages: false, keepDeviceFields: false)
             if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
             let analysis: StreamAnalysis
             do {
@@ -186,11 +187,19 @@ struct Analyze: ParsableCommand {
                 } else {
                     json = try StreamAnalysis.readVMDesc(bytes).0.deduplicatingKeys()
                 }
-                Stdout.write(json.formatted(.python) + "\n")
+                // (Written as it is made: the text of a vmdesc of thousands of CPUs, which
+                // share their descriptions in memory, is hundreds of MB.)
+                var writer = JSONTextWriter(format: .python) { Stdout.write($0) }
+                writer.value(json)
+                writer.flush()
+                Stdout.write("\n")
+                Stdout.flush()
                 return
             }
             let bar = ProgressBar(total: bytes.count, label: "analyzing")
-            var options = StreamAnalysis.Options(recordPages: false)
+            // (The JSON or the tree is printed a section at a time, each device section read
+            // again then: what is held does not grow with the number of sections.)
+            var options = StreamAnalysis.Options(recordPages: false, keepDeviceFields: false)
             if bar.enabled { options.progress = { bar.update($0) } }
             if let vmdesc { options.vmdesc = try loadVMDescOption(vmdesc) }
             let analysis: StreamAnalysis
@@ -210,7 +219,7 @@ struct Analyze: ParsableCommand {
             if tree {
                 let view = TreeView(maxBytes: maxBytes)
                 // (Names and strings from the stream and its vmdesc can hold control characters.)
-                view.render(analysis, stoppedBy: failure) {
+                try view.render(analysis, stoppedBy: failure) {
                     Stdout.write(escapingControlCharacters($0, keepingNewlines: true))
                 }
                 Stdout.flush()

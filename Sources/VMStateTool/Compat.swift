@@ -169,18 +169,22 @@ struct Compat: ParsableCommand {
             options.addRename(scope: scope, a, b)
         }
         let report = try withBadInputHandling("compat") { () throws -> CompatReport in
-            let oldSet = try loadDescriptionSet(old, label: "OLD", elementSizes: true)
-            let newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true)
+            var oldSet = try loadDescriptionSet(old, label: "OLD", elementSizes: true)
+            var newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true)
             var oldJSON: JSONValue, newJSON: JSONValue
             var notes: [String] = []
             // (Its renames also say which -dump-vmstate field a vmdesc's save wrote under another name.)
             var checker = CompatChecker(options: options)
             if oldSet.format == .dumpVMState && newSet.format == .dumpVMState {
-                // As before: the documents themselves, duplicate keys and all.
+                // As before: the documents themselves, duplicate keys and all. (Of the sets, only
+                // their format and machine are used from here on: their entries are let go
+                // before the documents are read, as below.)
+                (oldSet.entries, newSet.entries) = ([], [])
                 oldJSON = try readJSONFile(old)
                 newJSON = try readJSONFile(new)
             } else if oldSet.format == .vmdesc && newSet.format == .vmdesc {
                 // Whole-array sizes: two vmdescs show what each save wrote.
+                (oldSet.entries, newSet.entries) = ([], [])
                 oldJSON = try loadDescriptionSet(old, label: "OLD", elementSizes: false).document
                 newJSON = try loadDescriptionSet(new, label: "NEW", elementSizes: false).document
             } else if reverse {
@@ -210,7 +214,7 @@ struct Compat: ParsableCommand {
                     streams.0.announcedRAMBlocks, streams.1.announcedRAMBlocks
                 )
                 (checker.oldPCIConfigs, checker.newPCIConfigs) = (
-                    PCIConfigSpace.found(in: streams.0.sections), PCIConfigSpace.found(in: streams.1.sections)
+                    try PCIConfigSpace.found(in: streams.0), try PCIConfigSpace.found(in: streams.1)
                 )
                 if streams.0.machineType != nil && streams.1.machineType != nil {
                     (checker.oldConfiguration, checker.newConfiguration) = (
@@ -250,7 +254,10 @@ struct Compat: ParsableCommand {
         var read: [StreamAnalysis] = []
         for (label, path) in [("OLD", old), ("NEW", new)] {
             do {
-                read.append(try StreamAnalysis(bytes: openInput(path), options: .init(recordPages: false)))
+                // (Device sections are read again, one at a time, for their PCI configuration.)
+                read.append(
+                    try StreamAnalysis(
+                        bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)))
             } catch let e as StreamAnalysisError {
                 notes.append(
                     "\(label) (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces and configuration section were not compared: \(e)"

@@ -98,7 +98,8 @@ struct Diff: ParsableCommand {
             let passes = noRAM ? 1 : 3
             let bar = ProgressBar(total: streams, label: "comparing")
             func read(_ bytes: StreamBytes, base: Int) throws -> StreamAnalysis {
-                var options = StreamAnalysis.Options(recordPages: false, vmdesc: desc)
+                // (Device sections are read again, a pair at a time, as they are compared.)
+                var options = StreamAnalysis.Options(recordPages: false, vmdesc: desc, keepDeviceFields: false)
                 if bar.enabled { options.progress = { bar.update((base + $0) / passes) } }
                 return try StreamAnalysis(bytes: bytes, options: options)
             }

@@ -150,6 +150,46 @@ import VMStateAnalysis
         #expect(parsed["devices"]?[1599] == cpu)
     }
 
+    /// An array or object whose text repeats an earlier one's (256 bytes or more) is parsed
+    /// into the earlier one's storage, and counted once: a vmdesc of 4,096 x86 CPUs (QEMU
+    /// 10.0's maximum), 25 MB of text that would take about 160 MB parsed apart, parses within
+    /// the 64 MiB limit, each CPU's `fields` list shared with the first's; key deduplication
+    /// keeps the sharing; containers whose texts differ keep their own values.
+    @Test func repeatedContainersShareTheirStorage() throws {
+        let stream = try StreamBytes(contentsOfFile: TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let vmdesc = try StreamAnalysis.readVMDesc(stream).0
+        let cpu = try #require(vmdesc["devices"]?.arrayValue?.first { $0["name"] == "cpu" }?.objectValue)
+        var entries: [String] = []
+        for instance in 0..<4096 {
+            var entry = cpu
+            entry["instance_id"] = .number(JSONNumber(Int64(instance)))
+            entries.append(JSONValue.object(entry).formatted(.pythonCompact))
+        }
+        let text = #"{"page_size": 4096, "devices": ["# + entries.joined(separator: ", ") + "]}"
+        #expect(text.utf8.count > 25_000_000)
+        let parsed = try JSONValue(parsing: text)
+        let devices = try #require(parsed["devices"]?.arrayValue)
+        #expect(devices.count == 4096)
+        #expect(devices[4095]["instance_id"] == 4095)
+        #expect(devices[4095]["fields"] == cpu["fields"])
+        func storage(_ v: JSONValue?) -> UnsafeRawPointer? {
+            v?.arrayValue?.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+        }
+        #expect(storage(devices[0]["fields"]) != nil)
+        #expect(storage(devices[0]["fields"]) == storage(devices[4095]["fields"]))
+        let deduplicated = parsed.deduplicatingKeys()
+        #expect(storage(deduplicated["devices"]?[4095]?["fields"]) == storage(devices[0]["fields"]))
+
+        // The same text apart from one byte: two values. The same text with a repeated key in
+        // it: each deduplicated.
+        let long = String(repeating: "7, ", count: 100)
+        let twins = try JSONValue(
+            parsing: "[[\(long)1], [\(long)2], {\"k\": [\(long)3], \"k\": 4}, {\"k\": [\(long)3], \"k\": 4}]")
+        #expect(twins[0]?.arrayValue?.last == 1 && twins[1]?.arrayValue?.last == 2)
+        #expect(twins.deduplicatingKeys()[2] == ["k": 4] && twins.deduplicatingKeys()[3] == ["k": 4])
+        #expect(twins[3]?.objectValue?.count == 2)
+    }
+
     @Test func invalidUTF8() {
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: [0x22, 0xFF, 0x22]) }
     }

@@ -233,7 +233,7 @@ import VMState
             return
         }
         #expect(dev["q"] == .list([.nullPointer, .integer(bytes: [0x12, 0x34], signed: false), .nullPointer]))
-        #expect(TreeView(maxBytes: 16).text(a).contains("nullptr"))
+        #expect(try TreeView(maxBytes: 16).text(a).contains("nullptr"))
     }
 
     @Test func commandErrors() throws {

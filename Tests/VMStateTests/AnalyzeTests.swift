@@ -172,7 +172,7 @@ import VMStateAnalysis
     @Test func treeView() throws {
         let a = try StreamAnalysis(
             path: TestPaths.qemuFixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
-        let text = TreeView(maxBytes: 32).text(a)
+        let text = try TreeView(maxBytes: 32).text(a)
         #expect(text.contains("machine type: pc-i440fx-7.2"))
         #expect(text.contains("cpu (section 5, instance 0, version 12)  vmsd \"cpu\" v12"))
         #expect(text.contains("env.eip                    uint64      0x000000000000b7b9 = 47033"))
@@ -541,7 +541,7 @@ import VMStateAnalysis
             return
         }
         #expect(ram.pageCount == 2 && ram.dataPageCount == 1 && ram.xbzrlePageCount == 1 && ram.mayRepeatPages)
-        #expect(TreeView(maxBytes: 16).text(a).contains("pages: 2 records, 1 with data, 1 XBZRLE, 0 filled"))
+        #expect(try TreeView(maxBytes: 16).text(a).contains("pages: 2 records, 1 with data, 1 XBZRLE, 0 filled"))
         let what = #"the XBZRLE page of RAM block "pc.ram" at 0x0000000000001000"#
         for (bytes, offset, message) in [
             (
@@ -610,9 +610,9 @@ import VMStateAnalysis
         let cause =
             "are zero: a save that did not finish leaves its preallocated file so, and a stream cut inside zero-filled data ends so too) (pass a description with --vmdesc)"
         #expect(e.message == "\(start) (its last 8192 bytes, from offset \(half), \(cause)")
-        // Zeros past the 10 MiB searched for the vmdesc: no more is claimed than was seen.
-        let long = try #require(streamError(Array(data[..<half]) + [UInt8](repeating: 0, count: 12 << 20)))
-        #expect(long.message == "\(start) (its last \((10 << 20) + 5) bytes, all that were searched, \(cause)")
+        // Zeros past the 64 MiB searched for the vmdesc: no more is claimed than was seen.
+        let long = try #require(streamError(Array(data[..<half]) + [UInt8](repeating: 0, count: 66 << 20)))
+        #expect(long.message == "\(start) (its last \((64 << 20) + 5) bytes, all that were searched, \(cause)")
     }
 
     /// Where an error is, without an empty field path (`field : ...` before).

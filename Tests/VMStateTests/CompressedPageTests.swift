@@ -116,7 +116,7 @@ import VMStateAnalysis
         let first = 8 + 17 + 23 + 8 + 7
         #expect(ram.pages[0].content == .compressed(offset: first))
         #expect(Array(bytes[first..<first + 6]) == [0x00, 0x00, 0x01, 0x3B, 0x78, 0x9C])
-        let tree = TreeView().text(a)
+        let tree = try TreeView().text(a)
         #expect(tree.contains("pages: 4 records, 3 with data (2 compressed), 1 filled"), "\(tree)")
     }
 

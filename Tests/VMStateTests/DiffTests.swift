@@ -79,7 +79,7 @@ import VMStateAnalysis
                     b: "7ba7b810-9dad-11d1-80b4-00c04fd430c8")
             ])
         #expect(try StreamDiff(s72, try Self.read(path72)).isEqual)
-        let tree = TreeView().text(s72)
+        let tree = try TreeView().text(s72)
         #expect(tree.contains("\nmachine type: pc-i440fx-7.2\nVM UUID: \(uuid) (capability validate-uuid)\n"))
     }
 

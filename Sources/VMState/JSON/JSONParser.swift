@@ -1,4 +1,7 @@
 // A strict JSON (RFC 8259) parser producing order-preserving `JSONValue`s.
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A syntax error in JSON text, with the byte offset where it was found.
 package struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -51,10 +54,16 @@ extension JSONValue {
     /// Throws `JSONParseError`, also when the parsed value would take more than
     /// ``parsedMemoryLimit`` bytes of memory, or its arrays and objects nest deeper than
     /// `maximumDepth` (the parser recurses once per level, a few hundred bytes of stack each).
+    /// `passed`, when given, is called now and then (every 4 MiB) with the offset (in `bytes`)
+    /// before which the parser has read everything: a caller parsing a mapped file can give
+    /// those pages back (the parser reads them again only to compare texts of repeated
+    /// containers and to place an error).
     package init(
-        parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, maximumDepth: Int = JSONValue.maximumDepth
+        parsing bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, maximumDepth: Int = JSONValue.maximumDepth,
+        passed: ((Int) -> Void)? = nil
     ) throws(JSONParseError) {
         var parser = JSONParserState(bytes: bytes, baseOffset: baseOffset, maximumDepth: maximumDepth)
+        parser.passed = passed
         self = try parser.parseDocument()
     }
 
@@ -68,10 +77,46 @@ extension JSONValue {
     /// the bytes it is decoded into; a number's text past 15 bytes, twice for an integer past
     /// Int64): JSON text takes 5 to 25 times its size in memory, depending on its shape. The
     /// JSON this parser is given comes from streams and files that may be hostile: a vmdesc,
-    /// which QEMU writes as about 6 KB per x86 CPU and 100 KB for a whole pc machine, or a
-    /// `-dump-vmstate` file (under 1 MB), each a few MiB at most in memory; a vmdesc of QEMU's
-    /// reaches the limit at about 9.5 MiB of text (about 1,500 x86 CPUs).
+    /// which QEMU writes as about 100 KB for a whole pc machine and 7.5 KB more per x86 vCPU,
+    /// or a `-dump-vmstate` file (under 1 MB). An array or object whose text repeats an earlier
+    /// one's is held and counted once (``JSONParserState/intern(_:start:budgetBefore:)``), so a
+    /// vmdesc takes about 6.5 times the size of what it does not repeat: every vCPU's
+    /// descriptions after the first cost only its own entries (about 2 KB), and a vmdesc of
+    /// 4,096 x86 vCPUs (QEMU 10.0's most; 30 MB of text) takes about 10 MB.
     package static let parsedMemoryLimit = 64 << 20
+}
+
+/// An array or object kept for ``JSONParserState/intern(_:start:budgetBefore:)``: where its
+/// text is in the input, and its value.
+private struct InternedContainer {
+    var start: Int
+    var count: Int
+    var value: JSONValue
+}
+
+/// The shortest text of an array or object that the parser looks for an earlier twin of: 256
+/// bytes (a vmdesc field's description, about 50 bytes, is not worth an entry; the list of a
+/// device's fields is).
+private let internMinimumLength = 256
+/// What the parser counts for a container it keeps to find twins of (the table's entry, twice
+/// for the capacity it grows into): given back with the table when the parse ends.
+private let internEntryCost = 2 * (MemoryLayout<UInt64>.stride + MemoryLayout<InternedContainer>.stride) + 8
+
+/// A 64-bit fingerprint of `count` bytes at `p` (8 bytes at a time, each word mixed in by a
+/// multiplication): only to find texts that may be equal, which are then compared.
+private func textFingerprint(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
+    var h = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)
+    var i = 0
+    while i + 8 <= count {
+        h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 29
+        i += 8
+    }
+    while i < count {
+        h = (h ^ UInt64(p.load(fromByteOffset: i, as: UInt8.self))) &* 0xC4CE_B9FE_1A85_EC53
+        i += 1
+    }
+    return h ^ (h >> 32)
 }
 
 /// What the parser counts for an array, an object or a string stored apart from its value
@@ -95,6 +140,21 @@ private struct JSONParserState {
     let maximumDepth: Int
     /// Bytes of memory the parsed value may still take (``JSONValue/parsedMemoryLimit``).
     var budget = JSONValue.parsedMemoryLimit
+    /// Arrays and objects of at least ``internMinimumLength`` bytes of text parsed so far, by
+    /// ``textFingerprint(_:_:)`` of their text (see ``intern(_:start:budgetBefore:)``).
+    var interned: [UInt64: InternedContainer] = [:]
+    /// Told every `passedStep` bytes how far the parser has read (see `JSONValue(parsing:...)`).
+    var passed: ((Int) -> Void)? = nil
+    var nextPassed = passedStep
+    static let passedStep = 4 << 20
+
+    /// Tells `passed` how far the parse is, once per `passedStep` bytes.
+    @inline(__always) mutating func notePassed() {
+        if pos >= nextPassed, let passed {
+            passed(pos)
+            nextPassed = pos + Self.passedStep
+        }
+    }
 
     init(bytes: UnsafeRawBufferPointer, baseOffset: Int, maximumDepth: Int) {
         self.bytes = bytes
@@ -147,8 +207,11 @@ private struct JSONParserState {
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard pos < bytes.count else { throw error("expected a value, found end of input") }
         switch bytes[pos] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let start = pos
+            let budgetBefore = budget
+            let value = bytes[pos] == UInt8(ascii: "{") ? try parseObject() : try parseArray()
+            return try intern(value, start: start, budgetBefore: budgetBefore)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
@@ -156,6 +219,35 @@ private struct JSONParserState {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
         default: throw error("expected a value, found \(describeByte(at: pos))")
         }
+    }
+
+    /// `value`, just parsed from `bytes[start..<pos]`, or the value of an earlier array or
+    /// object with the same text: that one shares its storage (Swift's arrays are
+    /// copy-on-write), the new copy is dropped and its memory given back to the budget. A
+    /// vmdesc repeats most of its text (each x86 CPU's description, about 6 KB, differs from
+    /// the others only in its `instance_id`), so a machine's description takes memory for what
+    /// differs, not for every CPU. Only containers of at least ``internMinimumLength`` bytes of
+    /// text are kept for this, each by a fingerprint of its text; the texts of two containers
+    /// with the same fingerprint are compared before one stands for the other, and a
+    /// fingerprint's first container is the only one kept for it.
+    mutating func intern(_ value: JSONValue, start: Int, budgetBefore: Int) throws(JSONParseError) -> JSONValue {
+        let count = pos - start
+        guard count >= internMinimumLength, let base = bytes.baseAddress else { return value }
+        // SAFETY: 0 <= start < pos <= bytes.count (the container was just read from there),
+        // and an earlier container's range was checked the same way when it was read.
+        let key = textFingerprint(base + start, count)
+        if let earlier = interned[key] {
+            if earlier.count == count && memcmp(base + earlier.start, base + start, count) == 0 {
+                // (Every container inside this one had an earlier twin too: nothing new was
+                // kept while it was parsed.)
+                budget = budgetBefore
+                return earlier.value
+            }
+            return value
+        }
+        try charge(internEntryCost, at: start)
+        interned[key] = InternedContainer(start: start, count: count, value: value)
+        return value
     }
 
     mutating func literal(_ word: StaticString) throws(JSONParseError) {
@@ -224,6 +316,7 @@ private struct JSONParserState {
             skipWhitespace()
             let value = try parseValue()
             object.members.append(JSONObject.Member(key: key, value: value))
+            notePassed()
             skipWhitespace()
             guard pos < bytes.count else { throw error("unterminated object, expected ',' or '}'") }
             if bytes[pos] == UInt8(ascii: ",") {
@@ -252,6 +345,7 @@ private struct JSONParserState {
             skipWhitespace()
             try charge(elementCost)
             array.append(try parseValue())
+            notePassed()
             skipWhitespace()
             guard pos < bytes.count else { throw error("unterminated array, expected ',' or ']'") }
             if bytes[pos] == UInt8(ascii: ",") {

@@ -224,27 +224,36 @@ extension JSONValue {
     }
 
     /// The same document with every object reduced to one member per key, the way Python's
-    /// `json.loads` (with an ordered dict) sees it: first position, last value.
+    /// `json.loads` (with an ordered dict) sees it: first position, last value. Arrays and
+    /// objects without a repeated key anywhere inside stay shared with `self`, not copied (a
+    /// parsed vmdesc shares the descriptions its devices repeat: see `JSONValue(parsing:)`).
     package func deduplicatingKeys() -> JSONValue {
-        var copy = self
-        copy.deduplicateKeys()
-        return copy
+        withKeysDeduplicated() ?? self
     }
 
-    /// Reduces every object to one member per key in place (see `deduplicatingKeys()`).
-    package mutating func deduplicateKeys() {
+    /// ``deduplicatingKeys()``, or nil when no object inside repeats a key.
+    private func withKeysDeduplicated() -> JSONValue? {
         switch self {
-        case .array(var a):
-            self = .null  // drop the second reference so `a` is mutated in place
-            for i in a.indices { a[i].deduplicateKeys() }
-            self = .array(a)
-        case .object(var o):
-            self = .null
-            for i in o.members.indices { o.members[i].value.deduplicateKeys() }
-            if o.hasDuplicateKeys { o = o.deduplicated() }
-            self = .object(o)
+        case .array(let a):
+            var changed: [JSONValue]? = nil
+            for i in a.indices {
+                guard let d = a[i].withKeysDeduplicated() else { continue }
+                if changed == nil { changed = a }
+                changed![i] = d
+            }
+            return changed.map { .array($0) }
+        case .object(let o):
+            var changed: [JSONObject.Member]? = nil
+            for i in o.members.indices {
+                guard let d = o.members[i].value.withKeysDeduplicated() else { continue }
+                if changed == nil { changed = o.members }
+                changed![i].value = d
+            }
+            let object = changed.map { JSONObject($0) } ?? o
+            if object.hasDuplicateKeys { return .object(object.deduplicated()) }
+            return changed == nil ? nil : .object(object)
         default:
-            break
+            return nil
         }
     }
 }

@@ -14,9 +14,13 @@ package struct VMDescRecord: Sendable, Equatable {
     /// The vmdesc that ends `bytes` (indexed by stream offset; only `lowest..<bytes.count` is
     /// read): walking back from the end, the first 0x06 whose be32 length reaches exactly to the
     /// end. JSON text never holds the byte 0x06, so that is the marker. Nil when there is none.
-    package static func locateAtEnd(_ bytes: UnsafeRawBufferPointer, lowest: Int = 0) -> VMDescRecord? {
+    /// With `highest`, the walk starts there instead (a marker at offsets `lowest...highest`;
+    /// a caller walks a long tail in pieces).
+    package static func locateAtEnd(_ bytes: UnsafeRawBufferPointer, lowest: Int = 0, highest: Int = .max)
+        -> VMDescRecord?
+    {
         let n = bytes.count
-        var i = n - 5
+        var i = min(n - 5, highest)
         while i >= max(0, lowest) {
             if bytes[i] == StreamFormat.vmdesc {
                 // SAFETY: i + 5 <= n: the 4 length bytes are inside `bytes`.
