@@ -1497,8 +1497,6 @@ public struct DescriptionSet: Sendable {
         }
     }
 
-    /// A vmdesc description object (`vmsd_name`, `version`, `fields`, `subsections`) in
-    /// `-dump-vmstate`'s shape.
     /// The `"Fields"` and `"Subsections"` lists made from a vmdesc's `"fields"` and
     /// `"subsections"` lists, by the address of the vmdesc array's storage: the parser gives
     /// lists with the same text one storage (a machine of many CPUs lists the same fields for
@@ -1507,13 +1505,10 @@ public struct DescriptionSet: Sendable {
     struct ConvertedLists {
         var fields: [UnsafeRawPointer: JSONValue] = [:]
         var subsections: [UnsafeRawPointer: JSONValue] = [:]
-
-        /// Where a non-empty array's elements are stored (nil for an empty one).
-        static func address(_ array: [JSONValue]) -> UnsafeRawPointer? {
-            array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
-        }
     }
 
+    /// A vmdesc description object (`vmsd_name`, `version`, `fields`, `subsections`) in
+    /// `-dump-vmstate`'s shape.
     static func description(
         _ o: JSONObject, path: String, elementSizes: Bool, depth: Int, converted: inout ConvertedLists
     ) throws -> JSONObject {
@@ -1536,7 +1531,7 @@ public struct DescriptionSet: Sendable {
             guard let list = fields.arrayValue else {
                 throw CompatInputError(location: path + ".fields", message: "expected a list, found \(fields.kindName)")
             }
-            let key = ConvertedLists.address(list)
+            let key = JSONValue.storageAddress(of: list)
             if let key, let done = converted.fields[key] {
                 d["Fields"] = done
                 return try withSubsections(d)
@@ -1587,7 +1582,7 @@ public struct DescriptionSet: Sendable {
                     location: path + ".subsections", message: "expected a list, found \(subs.kindName)")
             }
             var d = d
-            let key = ConvertedLists.address(list)
+            let key = JSONValue.storageAddress(of: list)
             if let key, let done = converted.subsections[key] {
                 d["Subsections"] = done
                 return d

@@ -139,11 +139,6 @@ final class ParsedVMDescCatalog {
         return c
     }
 
-    /// Where a non-empty array's elements are stored (nil for an empty one, which has none).
-    private static func storageAddress(of array: [JSONValue]) -> UnsafeRawPointer? {
-        array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
-    }
-
     private func invalid(_ path: String, _ message: String) -> StreamAnalysisError {
         StreamAnalysisError(
             offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
@@ -155,7 +150,7 @@ final class ParsedVMDescCatalog {
             throw invalid(path, "\"fields\" must be a list, found \(fieldsValue.kindName)")
         }
         let compiledFields: [ParsedVMDescField]
-        let fieldsKey = Self.storageAddress(of: fields)
+        let fieldsKey = JSONValue.storageAddress(of: fields)
         if let fieldsKey, let done = self.compiledFields[fieldsKey] {
             compiledFields = done
         } else {
@@ -165,7 +160,7 @@ final class ParsedVMDescCatalog {
         var subsections: [ParsedVMDescStruct]? = nil
         if let sv = obj["subsections"] {
             guard let subs = sv.arrayValue else { throw invalid(path, "\"subsections\" must be a list") }
-            let subsectionsKey = Self.storageAddress(of: subs)
+            let subsectionsKey = JSONValue.storageAddress(of: subs)
             if let subsectionsKey, let done = compiledSubsections[subsectionsKey] {
                 subsections = done
             } else {

@@ -331,7 +331,7 @@ public struct StreamAnalysis: Sendable {
                     // (The text's pages are given back as the parse passes them: a vmdesc of
                     // thousands of CPUs is tens of MB.)
                     return try JSONValue(parsing: slice, baseOffset: location.jsonOffset) { passed in
-                        window.releaseBehind(location.jsonOffset + passed)
+                        window.release(0..<(location.jsonOffset + passed))
                     }
                 } catch let e as JSONParseError {
                     throw StreamAnalysisError(

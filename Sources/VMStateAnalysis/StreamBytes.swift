@@ -416,17 +416,11 @@ package final class StreamWindow {
         mapped = nil
     }
 
-    /// Gives the pages of the window's own mapping that lie wholly below stream offset `offset`
+    /// Gives the pages of the window's own mapping that lie wholly inside stream offsets `range`
     /// back to the kernel (`madvise(MADV_DONTNEED)`): they stop counting in the tool's resident
     /// memory, and come back from the page cache if read again. For a reader that goes through
-    /// a large mapping once (the vmdesc, up to 64 MiB of JSON). Does nothing for a stream held
-    /// in memory or a prefetcher's cell.
-    package func releaseBehind(_ offset: Int) {
-        release(0..<offset)
-    }
-
-    /// The same for the pages wholly inside stream offsets `range` (a reader that walks back
-    /// through a mapping gives back what lies above it).
+    /// a large mapping once (the vmdesc, up to 64 MiB of JSON: parsed forward, searched for
+    /// backward). Does nothing for a stream held in memory or a prefetcher's cell.
     package func release(_ range: Range<Int>) {
         guard let mapped, prefetcher == nil, copied == nil else { return }
         let low = (max(range.lowerBound - mappedStart, 0) + 4095) & ~4095

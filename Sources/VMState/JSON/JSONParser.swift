@@ -98,6 +98,10 @@ private struct InternedContainer {
 /// bytes (a vmdesc field's description, about 50 bytes, is not worth an entry; the list of a
 /// device's fields is).
 private let internMinimumLength = 256
+/// The longest: 1 MiB (what repeats in a vmdesc is a device's description, a few KB; the whole
+/// document or its `devices` list, which never repeat, would be hashed over all their text
+/// again, reading back the pages the parse has given up).
+private let internMaximumLength = 1 << 20
 /// What the parser counts for a container it keeps to find twins of (the table's entry, twice
 /// for the capacity it grows into): given back with the table when the parse ends.
 private let internEntryCost = 2 * (MemoryLayout<UInt64>.stride + MemoryLayout<InternedContainer>.stride) + 8
@@ -226,13 +230,15 @@ private struct JSONParserState {
     /// copy-on-write), the new copy is dropped and its memory given back to the budget. A
     /// vmdesc repeats most of its text (each x86 CPU's description, about 6 KB, differs from
     /// the others only in its `instance_id`), so a machine's description takes memory for what
-    /// differs, not for every CPU. Only containers of at least ``internMinimumLength`` bytes of
-    /// text are kept for this, each by a fingerprint of its text; the texts of two containers
+    /// differs, not for every CPU. Only containers of ``internMinimumLength`` to
+    /// ``internMaximumLength`` bytes of text are kept for this, each by a fingerprint of its text; the texts of two containers
     /// with the same fingerprint are compared before one stands for the other, and a
     /// fingerprint's first container is the only one kept for it.
     mutating func intern(_ value: JSONValue, start: Int, budgetBefore: Int) throws(JSONParseError) -> JSONValue {
         let count = pos - start
-        guard count >= internMinimumLength, let base = bytes.baseAddress else { return value }
+        guard count >= internMinimumLength, count <= internMaximumLength, let base = bytes.baseAddress else {
+            return value
+        }
         // SAFETY: 0 <= start < pos <= bytes.count (the container was just read from there),
         // and an earlier container's range was checked the same way when it was read.
         let key = textFingerprint(base + start, count)

@@ -223,6 +223,13 @@ extension JSONValue {
         }
     }
 
+    /// Where a non-empty array's elements are stored, nil for an empty one: the parser gives
+    /// arrays with the same text one storage (see `JSONValue(parsing:)`), so a caller can
+    /// remember what it made of one by this address while the document holds the array.
+    package static func storageAddress(of array: [JSONValue]) -> UnsafeRawPointer? {
+        array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+    }
+
     /// The same document with every object reduced to one member per key, the way Python's
     /// `json.loads` (with an ordered dict) sees it: first position, last value. Arrays and
     /// objects without a repeated key anywhere inside stay shared with `self`, not copied (a
