@@ -1501,10 +1501,14 @@ public struct DescriptionSet: Sendable {
     /// `"subsections"` lists, by the address of the vmdesc array's storage: the parser gives
     /// lists with the same text one storage (a machine of many CPUs lists the same fields for
     /// each), so each is converted once and the results share theirs. (The addresses stay
-    /// valid while the vmdesc is held, through the whole conversion.)
+    /// valid while the vmdesc is held, through the whole conversion.) Each result keeps how
+    /// many levels of descriptions its list nests below the description that holds it, so that
+    /// a list reused deeper down is refused past 64 levels as it would be converted anew.
     struct ConvertedLists {
-        var fields: [UnsafeRawPointer: JSONValue] = [:]
-        var subsections: [UnsafeRawPointer: JSONValue] = [:]
+        var fields: [UnsafeRawPointer: (list: JSONValue, levels: Int)] = [:]
+        var subsections: [UnsafeRawPointer: (list: JSONValue, levels: Int)] = [:]
+        /// The deepest description level reached so far in the list being converted.
+        var deepest = 0
     }
 
     /// A vmdesc description object (`vmsd_name`, `version`, `fields`, `subsections`) in
@@ -1512,9 +1516,8 @@ public struct DescriptionSet: Sendable {
     static func description(
         _ o: JSONObject, path: String, elementSizes: Bool, depth: Int, converted: inout ConvertedLists
     ) throws -> JSONObject {
-        guard depth < 64 else {
-            throw CompatInputError(location: path, message: "descriptions nested deeper than 64 levels")
-        }
+        guard depth < 64 else { throw tooDeep(path) }
+        converted.deepest = max(converted.deepest, depth)
         guard let name = o["vmsd_name"]?.stringValue else {
             throw CompatInputError(location: path, message: "no \"vmsd_name\" string")
         }
@@ -1533,9 +1536,12 @@ public struct DescriptionSet: Sendable {
             }
             let key = JSONValue.storageAddress(of: list)
             if let key, let done = converted.fields[key] {
-                d["Fields"] = done
+                try reuse(done, at: path + ".fields")
+                d["Fields"] = done.list
                 return try withSubsections(d)
             }
+            let deepestBefore = converted.deepest
+            converted.deepest = depth
             var out: [JSONValue] = []
             for (i, f) in list.enumerated() {
                 let fpath = "\(path).fields[\(i)]"
@@ -1571,9 +1577,20 @@ public struct DescriptionSet: Sendable {
                 out.append(.object(field))
             }
             d["Fields"] = .array(out)
-            if let key { converted.fields[key] = .array(out) }
+            if let key { converted.fields[key] = (.array(out), converted.deepest - depth) }
+            converted.deepest = max(deepestBefore, converted.deepest)
         }
         return try withSubsections(d)
+
+        func tooDeep(_ path: String) -> CompatInputError {
+            CompatInputError(location: path, message: "descriptions nested deeper than 64 levels")
+        }
+
+        /// Takes a list converted before (at another depth, perhaps) as this description's.
+        func reuse(_ done: (list: JSONValue, levels: Int), at path: String) throws {
+            guard depth + done.levels < 64 else { throw tooDeep(path) }
+            converted.deepest = max(converted.deepest, depth + done.levels)
+        }
 
         func withSubsections(_ d: JSONObject) throws -> JSONObject {
             guard let subs = o["subsections"] else { return d }
@@ -1584,9 +1601,12 @@ public struct DescriptionSet: Sendable {
             var d = d
             let key = JSONValue.storageAddress(of: list)
             if let key, let done = converted.subsections[key] {
-                d["Subsections"] = done
+                try reuse(done, at: path + ".subsections")
+                d["Subsections"] = done.list
                 return d
             }
+            let deepestBefore = converted.deepest
+            converted.deepest = depth
             var out: [JSONValue] = []
             for (i, s) in list.enumerated() {
                 guard let so = s.objectValue else {
@@ -1600,7 +1620,8 @@ public struct DescriptionSet: Sendable {
                             converted: &converted)))
             }
             d["Subsections"] = .array(out)
-            if let key { converted.subsections[key] = .array(out) }
+            if let key { converted.subsections[key] = (.array(out), converted.deepest - depth) }
+            converted.deepest = max(deepestBefore, converted.deepest)
             return d
         }
     }

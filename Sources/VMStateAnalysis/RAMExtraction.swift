@@ -168,13 +168,18 @@ extension StreamAnalysis {
     ) throws {
         let plan = try RAMExtractionPlan(self)
         try plan.check(progress: progress.map { p in { p($0 / 2) } })
-        let description = Array(descriptionJSON.formatted(.python).utf8)
-        try writeReplacing(directory, "desc.json") { write in description.withUnsafeBytes { write($0) } }
+        // Both written as they are made, 64 KiB at a time: the description's text is hundreds
+        // of MB for a machine of thousands of CPUs (whose descriptions share their storage in
+        // memory), and the state's hex text can be three times the 32 MiB of field values an
+        // analysis holds.
+        try writeReplacing(directory, "desc.json") { write in
+            var writer = JSONTextWriter(format: .python, sink: write)
+            writer.value(descriptionJSON)
+            writer.flush()
+        }
         announce("desc.json")
         try plan.write(
             into: directory, progress: progress.map { p in { p(bytes.count / 2 + $0 / 2) } }, announce: announce)
-        // The state written as it is made, 64 KiB at a time: its hex text can be three times
-        // the 32 MiB of field values an analysis holds.
         try writeReplacing(directory, "state.json") { write in
             var writer = JSONTextWriter(format: .python, sink: write)
             try writeState(to: &writer, memory: false)

@@ -383,7 +383,8 @@ public struct StreamAnalysis: Sendable {
                 while nul >= lowest && buf[nul] != 0 { nul -= 1 }
                 var brace = nul + 1
                 while brace < n && buf[brace] != UInt8(ascii: "{") { brace += 1 }
-                if brace < n && brace - 5 >= 8 && buf[brace - 5] == 0x06 {
+                // (Only bytes from `lowest` on are mapped; `lowest` is at least 8, past the header.)
+                if brace < n && brace - 5 >= lowest && buf[brace - 5] == 0x06 {
                     let declared = Int(analysisLoadBE32(buf, brace - 4))
                     let available = n - brace
                     if declared > available {

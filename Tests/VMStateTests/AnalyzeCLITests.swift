@@ -35,6 +35,27 @@ struct AnalyzeCLITests {
         #expect(t.stdout.contains("machine type: pc-i440fx-10.0\ncapabilities: mapped-ram\n"))
     }
 
+    /// A file whose last 64 MiB + 5 bytes (all that is searched for the vmdesc) start on a page
+    /// boundary with '{' and hold no NUL: looking for QEMU's script's marker before the first
+    /// '{' after the last NUL reads nothing before what was searched (it read 5 bytes before
+    /// its mapping of the file, and the tool crashed).
+    @Test func aBraceWhereTheVMDescSearchBegins() throws {
+        let path = temporaryDirectoryPath() + "/vmstate-brace-\(getpid()).bin"
+        defer { unlink(path) }
+        let lowest = 8192
+        let n = (64 << 20) + 5 + lowest
+        let bytes =
+            Array("QEVM".utf8) + [0, 0, 0, 3] + [UInt8](repeating: 0x01, count: lowest - 8) + [UInt8(ascii: "{")]
+            + [UInt8](repeating: UInt8(ascii: "a"), count: n - lowest - 1)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        let r = try Tool.run(["analyze", path])
+        #expect(r.status == 2)
+        #expect(
+            r.stderr
+                == "vmstate analyze: error: at byte offset \(n) (0x\(String(n, radix: 16))): expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but there is none: the stream is truncated, or was written without one (pass a description with --vmdesc)\n"
+        )
+    }
+
     @Test func analyzeBadInputExitsWith2() throws {
         let r = try Tool.run(["analyze", TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
         #expect(r.status == 2)

@@ -188,6 +188,36 @@ import VMStateAnalysis
         #expect(twins[0]?.arrayValue?.last == 1 && twins[1]?.arrayValue?.last == 2)
         #expect(twins.deduplicatingKeys()[2] == ["k": 4] && twins.deduplicatingKeys()[3] == ["k": 4])
         #expect(twins[3]?.objectValue?.count == 2)
+
+        // A container with a repeated key, repeated (a crafted vmdesc; QEMU repeats no key):
+        // deduplicated once, its copies sharing the result's storage as they shared the
+        // parsed one's (20,000 copies cost one, not 20,000).
+        let repeatedArray = "[\(long){\"a\": 0, \"a\": 1}]"
+        let repeatedObject = "{\"a\": [\(long)0], \"b\": 2, \"a\": 1}"
+        let crafted = try JSONValue(
+            parsing: "["
+                + Array(repeating: "[\(repeatedArray), \(repeatedObject)]", count: 20_000).joined(separator: ", ")
+                + "]")
+        let once = crafted.deduplicatingKeys()
+        #expect(once[0]?[0]?.arrayValue?.last == ["a": 1])
+        #expect(once[0]?[1] == ["a": 1, "b": 2])
+        #expect(once[19_999] == once[0])
+        #expect(storage(once[19_999]) == storage(once[0]))
+        #expect(storage(once[19_999]?[0]) == storage(once[0]?[0]))
+        func members(_ v: JSONValue?) -> UnsafeRawPointer? {
+            v?.objectValue.flatMap { JSONValue.storageAddress(of: $0.members) }
+        }
+        #expect(members(once[0]?[1]) != nil && members(once[19_999]?[1]) == members(once[0]?[1]))
+    }
+
+    /// The parser tells how far it has read every 4 MiB, inside a long run of blanks too (the
+    /// analyzer gives back a mapped vmdesc's pages behind that point).
+    @Test func passedIsToldInsideLongBlankRuns() throws {
+        let text = Array("[1".utf8) + Array(repeating: UInt8(ascii: " "), count: 10 << 20) + Array("]  ".utf8)
+        var told: [Int] = []
+        let value = try text.withUnsafeBytes { try JSONValue(parsing: $0, passed: { told.append($0) }) }
+        #expect(value == [1])
+        #expect(told == [4 << 20, 8 << 20])
     }
 
     @Test func invalidUTF8() {

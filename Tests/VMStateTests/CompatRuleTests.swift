@@ -839,6 +839,48 @@ extension CompatRuleTests {
             old.document, try DescriptionSet(["page_size": 4096, "devices": []], label: "NEW").document)
         #expect(gone.findings.map(\.message) == ["section \"slirp\" does not exist in NEW"])
     }
+
+    /// A `fields` or `subsections` list met again (converted once: lists with the same text
+    /// share their storage, as here lists built from one array do) is refused past 64 levels of
+    /// descriptions deeper down just as it is the first time, whatever came before it.
+    @Test func aListMetAgainDeeperIsRefusedPast64Levels() throws {
+        let leaf: JSONValue = [
+            "vmsd_name": "leaf", "version": 1, "fields": [["name": "f", "size": 4, "type": "uint32"]],
+        ]
+        let shared: JSONValue = [leaf]
+        func wrapped(_ levels: Int) -> JSONObject {
+            var d: JSONValue = ["vmsd_name": "top", "version": 1, "fields": [], "subsections": shared]
+            for level in 0..<levels {
+                d = ["vmsd_name": .string("w\(level)"), "version": 1, "fields": [], "subsections": [d]]
+            }
+            var b = d.objectValue!
+            b["name"] = "b"
+            b["instance_id"] = 0
+            b["section_id"] = 1
+            return b
+        }
+        let a: JSONValue = [
+            "name": "a", "instance_id": 0, "section_id": 2, "vmsd_name": "a", "version": 1, "fields": [],
+            "subsections": shared,
+        ]
+        func set(_ devices: [JSONValue]) throws -> DescriptionSet {
+            try DescriptionSet(["page_size": 4096, "devices": .array(devices)], label: "OLD")
+        }
+        // 63 wrappers put the leaf 64 levels down: refused alone, and after `a` met it at level 1.
+        for devices in [[JSONValue.object(wrapped(63))], [a, .object(wrapped(63))]] {
+            #expect {
+                _ = try set(devices)
+            } throws: { error in
+                (error as? CompatInputError)?.message == "descriptions nested deeper than 64 levels"
+            }
+        }
+        // 62 wrappers: the leaf 63 levels down, accepted alone and reused.
+        let alone = try set([.object(wrapped(62))])
+        let reused = try set([a, .object(wrapped(62))])
+        let b = try #require(alone.document.objectValue?.members.first)
+        #expect(alone.document.objectValue?.count == 1)
+        #expect(reused.document.objectValue?.members.last == b)
+    }
 }
 
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))

@@ -64,6 +64,7 @@ extension JSONValue {
     ) throws(JSONParseError) {
         var parser = JSONParserState(bytes: bytes, baseOffset: baseOffset, maximumDepth: maximumDepth)
         parser.passed = passed
+        if passed == nil { parser.nextPassed = .max }
         self = try parser.parseDocument()
     }
 
@@ -188,7 +189,10 @@ private struct JSONParserState {
     mutating func skipWhitespace() {
         while pos < bytes.count {
             switch bytes[pos] {
-            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            case 0x20, 0x09, 0x0A, 0x0D:
+                pos += 1
+                // (A long blank run is given back as it is passed, as values are.)
+                if pos >= nextPassed { notePassed() }
             default: return
             }
         }

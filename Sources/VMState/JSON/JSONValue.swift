@@ -226,39 +226,59 @@ extension JSONValue {
     /// Where a non-empty array's elements are stored, nil for an empty one: the parser gives
     /// arrays with the same text one storage (see `JSONValue(parsing:)`), so a caller can
     /// remember what it made of one by this address while the document holds the array.
-    package static func storageAddress(of array: [JSONValue]) -> UnsafeRawPointer? {
+    package static func storageAddress<Element>(of array: [Element]) -> UnsafeRawPointer? {
         array.isEmpty ? nil : array.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
     }
 
     /// The same document with every object reduced to one member per key, the way Python's
     /// `json.loads` (with an ordered dict) sees it: first position, last value. Arrays and
     /// objects without a repeated key anywhere inside stay shared with `self`, not copied (a
-    /// parsed vmdesc shares the descriptions its devices repeat: see `JSONValue(parsing:)`).
+    /// parsed vmdesc shares the descriptions its devices repeat: see `JSONValue(parsing:)`), and
+    /// containers that share their storage in `self` share it in the result too, when they
+    /// have to change (so a crafted vmdesc that repeats a container with a repeated key
+    /// thousands of times costs one copy of it, not thousands).
     package func deduplicatingKeys() -> JSONValue {
-        withKeysDeduplicated() ?? self
+        var rewritten: [UnsafeRawPointer: JSONValue] = [:]
+        return withKeysDeduplicated(&rewritten) ?? self
     }
 
-    /// ``deduplicatingKeys()``, or nil when no object inside repeats a key.
-    private func withKeysDeduplicated() -> JSONValue? {
+    /// ``deduplicatingKeys()``, or nil when no object inside repeats a key. `rewritten` holds
+    /// the containers changed so far by the address of their storage in `self` (stable while
+    /// `self` is alive, which it is through the call).
+    private func withKeysDeduplicated(_ rewritten: inout [UnsafeRawPointer: JSONValue]) -> JSONValue? {
         switch self {
         case .array(let a):
+            let address = Self.storageAddress(of: a)
+            if let address, let done = rewritten[address] { return done }
             var changed: [JSONValue]? = nil
             for i in a.indices {
-                guard let d = a[i].withKeysDeduplicated() else { continue }
+                guard let d = a[i].withKeysDeduplicated(&rewritten) else { continue }
                 if changed == nil { changed = a }
                 changed![i] = d
             }
-            return changed.map { .array($0) }
+            guard let changed else { return nil }
+            if let address { rewritten[address] = .array(changed) }
+            return .array(changed)
         case .object(let o):
+            let address = Self.storageAddress(of: o.members)
+            if let address, let done = rewritten[address] { return done }
             var changed: [JSONObject.Member]? = nil
             for i in o.members.indices {
-                guard let d = o.members[i].value.withKeysDeduplicated() else { continue }
+                guard let d = o.members[i].value.withKeysDeduplicated(&rewritten) else { continue }
                 if changed == nil { changed = o.members }
                 changed![i].value = d
             }
             let object = changed.map { JSONObject($0) } ?? o
-            if object.hasDuplicateKeys { return .object(object.deduplicated()) }
-            return changed == nil ? nil : .object(object)
+            let result: JSONValue
+            if object.hasDuplicateKeys {
+                result = .object(object.deduplicated())
+            } else if changed != nil {
+                result = .object(object)
+            } else {
+                return nil
+            }
+            if let address { rewritten[address] = result }
+            return result
         default:
             return nil
         }

@@ -39,7 +39,7 @@ package struct VMDescRecord: Sendable, Equatable {
     package static func locateBeforeEnd(_ bytes: UnsafeRawBufferPointer, lowest: Int = 0) -> VMDescRecord? {
         let n = bytes.count
         var i = n - 7
-        while i >= max(1, lowest) {
+        while i >= max(1, lowest + 1) {  // (bytes[i - 1] is read too)
             if bytes[i] == StreamFormat.vmdesc && bytes[i - 1] == StreamFormat.eof {
                 // SAFETY: i + 5 < n: the 4 length bytes and the first JSON byte are inside `bytes`.
                 let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
