@@ -353,7 +353,8 @@ public struct StreamAnalysis: Sendable {
         let searched = StreamBytes.jsonTextLimit
         let lowest = max(8, n - searched - 5)
         let window = bytes.makeWindow()
-        let buf = window.map(at: lowest, minCount: n - lowest)
+        // (Mapped from 5 bytes before: the marker and length before a '{' found at `lowest`.)
+        let buf = window.map(at: lowest - 5, minCount: n - lowest + 5)
         return try typedThrows(StreamAnalysisError.self) {
             try withExtendedLifetime(window) {
                 guard n - lowest <= 0 || buf.count == n else {
@@ -377,16 +378,33 @@ public struct StreamAnalysis: Sendable {
                     window.release((piece + 5)..<n)
                     highest = piece - 1
                 }
-                // Not at the very end. Look where QEMU's script looks: the first '{' after the last
-                // NUL byte, which should follow the marker and the length.
+                // Not at the very end. The scans below may walk all that was searched again: each
+                // gives back what it has passed every 4 MiB too (pages read again after that are
+                // read from the file again).
+                let step = 4 << 20
+                // Look where QEMU's script looks: the first '{' after the last NUL byte, which
+                // should follow the marker and the length.
                 var nul = n - 1
-                while nul >= lowest && buf[nul] != 0 { nul -= 1 }
+                while nul >= lowest && buf[nul] != 0 {
+                    nul -= 1
+                    if (n - nul) % step == 0 { window.release((nul + 1)..<n) }
+                }
                 var brace = nul + 1
-                while brace < n && buf[brace] != UInt8(ascii: "{") { brace += 1 }
-                // (Only bytes from `lowest` on are mapped; `lowest` is at least 8, past the header.)
-                if brace < n && brace - 5 >= lowest && buf[brace - 5] == 0x06 {
+                while brace < n && buf[brace] != UInt8(ascii: "{") {
+                    brace += 1
+                    if (brace - nul) % step == 0 { window.release(lowest..<(brace - 5)) }
+                }
+                // (`brace - 5` is at least `lowest - 5`, mapped; 8 is past the header.)
+                if brace < n && brace - 5 >= 8 && buf[brace - 5] == 0x06 {
                     let declared = Int(analysisLoadBE32(buf, brace - 4))
                     let available = n - brace
+                    if declared > searched {
+                        throw StreamAnalysisError(
+                            offset: brace - 5,
+                            message:
+                                "the vmdesc at offset \(brace - 5) declares \(declared) bytes of JSON, more than the \(searched >> 20) MiB the tool reads (QEMU's take about 7.5 KB per x86 vCPU: 30 MB for 4,096) \(StreamAnalysis.vmdescHint)"
+                        )
+                    }
                     if declared > available {
                         throw StreamAnalysisError(
                             offset: n,
@@ -397,19 +415,39 @@ public struct StreamAnalysis: Sendable {
                     return VMDescLocation(markerOffset: brace - 5, jsonOffset: brace, jsonLength: declared)
                 }
                 // A whole stream with bytes after its vmdesc (a file appended to).
-                if let found = VMDescRecord.locateBeforeEnd(buf, lowest: lowest) {
-                    let end = found.jsonOffset + found.jsonLength
+                highest = n
+                while highest >= lowest {
+                    let piece = max(lowest, highest - step + 1)
+                    // (A marker at `piece` is read with the byte before it: that byte is in the
+                    // piece below, or, at the lowest piece, not searched.)
+                    if let found = VMDescRecord.locateBeforeEnd(buf, lowest: max(lowest, piece - 1), highest: highest) {
+                        let end = found.jsonOffset + found.jsonLength
+                        throw StreamAnalysisError(
+                            offset: end,
+                            message:
+                                "expected the end of the file after the device description (vmdesc at offset \(found.markerOffset), \(found.jsonLength) bytes of JSON), but \(n - end) more \(n - end == 1 ? "byte follows" : "bytes follow") it: something was appended to the stream (as `cat >> FILE` onto an old file does), or the file is corrupt; QEMU's scripts read the vmdesc only where it ends the file (cut the file at byte \(end) to read it)"
+                        )
+                    }
+                    window.release(piece..<n)
+                    highest = piece - 1
+                }
+                // No NUL in all that was searched (a stream's sections have them every few bytes):
+                // text, such as a vmdesc larger than the tool reads.
+                if nul < lowest && lowest > 8 {
                     throw StreamAnalysisError(
-                        offset: end,
+                        offset: lowest,
                         message:
-                            "expected the end of the file after the device description (vmdesc at offset \(found.markerOffset), \(found.jsonLength) bytes of JSON), but \(n - end) more \(n - end == 1 ? "byte follows" : "bytes follow") it: something was appended to the stream (as `cat >> FILE` onto an old file does), or the file is corrupt; QEMU's scripts read the vmdesc only where it ends the file (cut the file at byte \(end) to read it)"
+                            "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but none begins in its last \(searched + 5) bytes, all that are searched, and they hold no NUL byte: text, as a vmdesc larger than the \(searched >> 20) MiB of JSON the tool reads would be (QEMU's take about 7.5 KB per x86 vCPU: 30 MB for 4,096), or not a stream \(StreamAnalysis.vmdescHint)"
                     )
                 }
                 // A file that ends in zero bytes: the preallocated tail of a save that died, or a
                 // stream cut inside zero-filled data. Only the bytes searched are looked at: when
                 // they are all zero, the run is at least that long.
                 var zeros = 0
-                while n - 1 - zeros >= lowest && buf[n - 1 - zeros] == 0 { zeros += 1 }
+                while n - 1 - zeros >= lowest && buf[n - 1 - zeros] == 0 {
+                    zeros += 1
+                    if zeros % step == 0 { window.release((n - zeros)..<n) }
+                }
                 let atLeast = n - zeros == lowest && lowest > 8
                 let tail =
                     zeros >= 4096

@@ -210,14 +210,44 @@ import VMStateAnalysis
         #expect(members(once[0]?[1]) != nil && members(once[19_999]?[1]) == members(once[0]?[1]))
     }
 
-    /// The parser tells how far it has read every 4 MiB, inside a long run of blanks too (the
-    /// analyzer gives back a mapped vmdesc's pages behind that point).
-    @Test func passedIsToldInsideLongBlankRuns() throws {
+    /// Twins are looked for within 16 bytes fingerprinted and compared per byte of text, and
+    /// 16 MiB: a container's text is hashed when it closes, once per container around each byte,
+    /// so a crafted text nested hundreds deep would take seconds. Past that, twins parse as
+    /// values of their own (equal, not shared); QEMU's vmdescs stay far below it (2 to 8).
+    @Test func twinsAreLookedForWithinBoundedHashing() throws {
+        func nested(_ depth: Int) -> String {
+            String(repeating: "[", count: depth) + "[" + String(repeating: " ", count: 600_000) + "]"
+                + String(repeating: "]", count: depth)
+        }
+        func storage(_ v: JSONValue?) -> UnsafeRawPointer? {
+            v?.arrayValue.flatMap { JSONValue.storageAddress(of: $0) }
+        }
+        let shallow = try JSONValue(parsing: "[\(nested(4)), \(nested(4))]")
+        #expect(storage(shallow[0]) != nil && storage(shallow[0]) == storage(shallow[1]))
+        // 100 levels of 600 KB: 60 MB to hash for the first, past 16 x 1.2 MB + 16 MiB.
+        let deep = try JSONValue(parsing: "[\(nested(100)), \(nested(100))]")
+        #expect(deep[0] == deep[1])
+        #expect(storage(deep[0]) != nil && storage(deep[0]) != storage(deep[1]))
+    }
+
+    /// The parser tells how far it has read every 4 MiB, inside a long run of blanks too, and
+    /// as an error counts the lines before it (the analyzer gives back a mapped vmdesc's pages
+    /// behind that point).
+    @Test func passedIsToldInLongBlankRunsAndErrors() throws {
         let text = Array("[1".utf8) + Array(repeating: UInt8(ascii: " "), count: 10 << 20) + Array("]  ".utf8)
         var told: [Int] = []
         let value = try text.withUnsafeBytes { try JSONValue(parsing: $0, passed: { told.append($0) }) }
         #expect(value == [1])
         #expect(told == [4 << 20, 8 << 20])
+
+        // An error counts the lines before it, reading all that text again, and tells how far
+        // it has counted too.
+        let long = Array(#"[""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 10 << 20) + Array(#"", x]"#.utf8)
+        told = []
+        #expect(throws: JSONParseError.self) {
+            try long.withUnsafeBytes { try JSONValue(parsing: $0, passed: { told.append($0) }) }
+        }
+        #expect(told == [(10 << 20) + 3, 4 << 20, 8 << 20])
     }
 
     @Test func invalidUTF8() {

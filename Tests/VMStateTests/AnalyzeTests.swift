@@ -615,6 +615,37 @@ import VMStateAnalysis
         #expect(long.message == "\(start) (its last \((64 << 20) + 5) bytes, all that were searched, \(cause)")
     }
 
+    /// A vmdesc past the 64 MiB of JSON the tool reads says so: one a few bytes over (its
+    /// marker just before the 64 MiB + 5 bytes searched, found as QEMU's script finds it, from
+    /// the '{' after the last NUL), and one well over (no NUL in all that was searched).
+    @Test func aVMDescLargerThanTheToolReads() throws {
+        let data = try pcBiosBytes()
+        let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))
+        let stream = Array(data[0..<location.markerOffset])
+        // (The stream's own vmdesc, padded with blanks to `length` bytes.)
+        func withVMDesc(_ length: Int) -> [UInt8] {
+            let text = data[location.jsonOffset...]
+            return stream + [0x06] + withUnsafeBytes(of: UInt32(length).bigEndian) { Array($0) } + text
+                + [UInt8](repeating: UInt8(ascii: " "), count: length - text.count)
+        }
+        let hint = "(pass a description with --vmdesc)"
+        let over = try #require(streamError(withVMDesc((64 << 20) + 1)))
+        #expect(over.offset == location.markerOffset)
+        #expect(
+            over.message
+                == "the vmdesc at offset \(location.markerOffset) declares 67108865 bytes of JSON, more than the 64 MiB the tool reads (QEMU's take about 7.5 KB per x86 vCPU: 30 MB for 4,096) \(hint)"
+        )
+        let far = try #require(streamError(withVMDesc((64 << 20) + 100)))
+        #expect(far.offset == location.markerOffset + 100)  // (the file's size less 64 MiB + 5)
+        #expect(
+            far.message
+                == "expected a device description (vmdesc: byte 0x06, a be32 length and JSON) at the end of the stream, but none begins in its last 67108869 bytes, all that are searched, and they hold no NUL byte: text, as a vmdesc larger than the 64 MiB of JSON the tool reads would be (QEMU's take about 7.5 KB per x86 vCPU: 30 MB for 4,096), or not a stream \(hint)"
+        )
+        // 64 MiB exactly: read.
+        let most = try StreamAnalysis(bytes: StreamBytes(withVMDesc(64 << 20)))
+        #expect(most.vmdescLocation?.jsonLength == 64 << 20)
+    }
+
     /// Where an error is, without an empty field path (`field : ...` before).
     @Test func errorWithoutAFieldPath() {
         #expect(

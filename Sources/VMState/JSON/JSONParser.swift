@@ -103,6 +103,14 @@ private let internMinimumLength = 256
 /// document or its `devices` list, which never repeat, would be hashed over all their text
 /// again, reading back the pages the parse has given up).
 private let internMaximumLength = 1 << 20
+/// How many bytes of text the parser may fingerprint and compare to find twins, per byte of
+/// its input, and besides: each container's text is hashed when it closes, so a byte is hashed
+/// once per container around it (QEMU's vmdescs: 2 to 8 times, nested 13 to 16 deep, hashed
+/// and compared at most 16 times); a crafted text nested hundreds deep would make the parse
+/// take seconds. Past this the parser stops looking for twins (the rest parses as it would
+/// without them, its memory counted in full).
+private let fingerprintBytesPerByte = 16
+private let fingerprintBytesBesides = 16 << 20
 /// What the parser counts for a container it keeps to find twins of (the table's entry, twice
 /// for the capacity it grows into): given back with the table when the parse ends.
 private let internEntryCost = 2 * (MemoryLayout<UInt64>.stride + MemoryLayout<InternedContainer>.stride) + 8
@@ -148,6 +156,8 @@ private struct JSONParserState {
     /// Arrays and objects of at least ``internMinimumLength`` bytes of text parsed so far, by
     /// ``textFingerprint(_:_:)`` of their text (see ``intern(_:start:budgetBefore:)``).
     var interned: [UInt64: InternedContainer] = [:]
+    /// Bytes of text the parser may still fingerprint and compare (``fingerprintBytesPerByte``).
+    var fingerprintBudget: Int
     /// Told every `passedStep` bytes how far the parser has read (see `JSONValue(parsing:...)`).
     var passed: ((Int) -> Void)? = nil
     var nextPassed = passedStep
@@ -165,15 +175,25 @@ private struct JSONParserState {
         self.bytes = bytes
         self.baseOffset = baseOffset
         self.maximumDepth = maximumDepth
+        let (perByte, overflow) = bytes.count.multipliedReportingOverflow(by: fingerprintBytesPerByte)
+        fingerprintBudget = overflow ? .max : perByte + fingerprintBytesBesides
     }
 
     func error(_ message: String, at position: Int? = nil) -> JSONParseError {
         let p = min(position ?? pos, bytes.count)
         var line = 1
         var lineStart = 0
-        for i in 0..<p where bytes[i] == 0x0A {
-            line += 1
-            lineStart = i + 1
+        // (Lines counted in steps of `passedStep`, each given back to `passed` once counted:
+        // the pages the parse gave up are read again here.)
+        var counted = 0
+        while counted < p {
+            let end = min(p, counted + Self.passedStep)
+            for i in counted..<end where bytes[i] == 0x0A {
+                line += 1
+                lineStart = i + 1
+            }
+            if end == counted + Self.passedStep, let passed { passed(end) }
+            counted = end
         }
         return JSONParseError(
             offset: baseOffset + p, line: line, column: p - lineStart + 1, message: message)
@@ -237,16 +257,21 @@ private struct JSONParserState {
     /// differs, not for every CPU. Only containers of ``internMinimumLength`` to
     /// ``internMaximumLength`` bytes of text are kept for this, each by a fingerprint of its text; the texts of two containers
     /// with the same fingerprint are compared before one stands for the other, and a
-    /// fingerprint's first container is the only one kept for it.
+    /// fingerprint's first container is the only one kept for it. No more twins are looked for
+    /// once ``fingerprintBudget`` is spent.
     mutating func intern(_ value: JSONValue, start: Int, budgetBefore: Int) throws(JSONParseError) -> JSONValue {
         let count = pos - start
-        guard count >= internMinimumLength, count <= internMaximumLength, let base = bytes.baseAddress else {
+        guard count >= internMinimumLength, count <= internMaximumLength, count <= fingerprintBudget,
+            let base = bytes.baseAddress
+        else {
             return value
         }
+        fingerprintBudget -= count
         // SAFETY: 0 <= start < pos <= bytes.count (the container was just read from there),
         // and an earlier container's range was checked the same way when it was read.
         let key = textFingerprint(base + start, count)
         if let earlier = interned[key] {
+            fingerprintBudget -= count
             if earlier.count == count && memcmp(base + earlier.start, base + start, count) == 0 {
                 // (Every container inside this one had an earlier twin too: nothing new was
                 // kept while it was parsed.)

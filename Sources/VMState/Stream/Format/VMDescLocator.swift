@@ -34,11 +34,14 @@ package struct VMDescRecord: Sendable, Equatable {
 
     /// A vmdesc record that ends before the end of `bytes` (indexed by stream offset; only
     /// `lowest..<bytes.count` is read), for the error of a stream followed by other bytes (a
-    /// file appended to): the last 0x06 after an end-of-stream byte (0x00) whose be32 length
-    /// spans text from `{` to `}` that ends before the last byte. Nil when there is none.
-    package static func locateBeforeEnd(_ bytes: UnsafeRawBufferPointer, lowest: Int = 0) -> VMDescRecord? {
+    /// file appended to): the last 0x06 at `lowest + 1...highest` after an end-of-stream byte
+    /// (0x00) whose be32 length spans text from `{` to `}` that ends before the last byte. Nil
+    /// when there is none.
+    package static func locateBeforeEnd(
+        _ bytes: UnsafeRawBufferPointer, lowest: Int = 0, highest: Int = .max
+    ) -> VMDescRecord? {
         let n = bytes.count
-        var i = n - 7
+        var i = min(n - 7, highest)
         while i >= max(1, lowest + 1) {  // (bytes[i - 1] is read too)
             if bytes[i] == StreamFormat.vmdesc && bytes[i - 1] == StreamFormat.eof {
                 // SAFETY: i + 5 < n: the 4 length bytes and the first JSON byte are inside `bytes`.
