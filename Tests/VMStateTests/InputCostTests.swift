@@ -128,13 +128,15 @@ import VMStateAnalysis
     }
 
     /// The loader finds a skipped section's vmdesc entry by name and instance id (the first
-    /// entry of both, as before), through an index built once per vmdesc.
+    /// entry of both, as before), through an index built once per vmdesc; only the entries it is
+    /// asked for keep their JSON text.
     @Test func vmdescEntriesByNameAndInstance() throws {
         let json = Array(
             #"{"page_size": 4096, "devices": [{"name": "a", "instance_id": 0, "fields": [{"name": "x", "size": 4}]}, {"name": "a", "instance_id": 1, "fields": []}, {"name": "a", "instance_id": 0, "fields": [{"name": "y", "size": 2}]}, {"name": "b", "fields": [{"name": "z", "size": 8, "array_len": 3}]}]}"#
                 .utf8)
         var refusal: String?
-        let index = try #require(json.withUnsafeBytes { VMDescIndex.parse($0, refusal: &refusal) })
+        let index = try #require(
+            json.withUnsafeBytes { VMDescIndex.parse($0, refusal: &refusal) { name, _ in name == "a" } })
         #expect(refusal == nil)
         #expect(index.entries.count == 4)
         #expect(index.positions.count == 3)
@@ -144,8 +146,12 @@ import VMStateAnalysis
         #expect(index.device("b", 1) == nil)
         #expect(index.device("c", 0) == nil)
         #expect(
-            index.device("a", 0).map { String(decoding: $0.json, as: UTF8.self) }
+            index.device("a", 0)?.json.map { String(decoding: $0, as: UTF8.self) }
                 == #"{"name": "a", "instance_id": 0, "fields": [{"name": "x", "size": 4}]}"#)
+        #expect(
+            index.device("a", 1)?.json.map { String(decoding: $0, as: UTF8.self) }
+                == #"{"name": "a", "instance_id": 1, "fields": []}"#)
+        #expect(index.device("b", 0)?.json == nil)
     }
 
     /// Many skipped sections, each found in the vmdesc: all skipped, in order.

@@ -71,15 +71,16 @@ final class StreamLoader {
             else { return false }
             // (Section data can end the bytes read so far with what looks like a vmdesc record:
             // only one that parses stops the reading.)
-            index = VMDescIndex.parse(UnsafeRawBufferPointer(rebasing: bytes[record.jsonOffset...]), refusal: &refusal)
+            index = VMDescIndex.parse(
+                UnsafeRawBufferPointer(rebasing: bytes[record.jsonOffset...]), refusal: &refusal, texts: keepsText)
             marker = start + record.markerOffset
             return index != nil
         }
         switch outcome {
         case .found: return index.map { .found($0, marker: marker) } ?? .unreadable(refusal)
         case .ended:
-            if let found = VMDescIndex.find(in: file, refusal: &refusal)
-                ?? VMDescIndex.findBeforeTrailingBytes(in: file)
+            if let found = VMDescIndex.find(in: file, refusal: &refusal, texts: keepsText)
+                ?? VMDescIndex.findBeforeTrailingBytes(in: file, texts: keepsText)
             {
                 return .found(found.index, marker: found.marker)
             }
@@ -89,6 +90,12 @@ final class StreamLoader {
         case .failed: return .failed
         }
     }()
+
+    /// Whether the vmdesc entry of a section keeps its JSON text: only a section that is kept
+    /// (KEEP_UNKNOWN, not registered) is written back with it.
+    private func keepsText(_ name: String, _ instanceID: UInt32) -> Bool {
+        keeping && registry.device(name, instanceID) == nil
+    }
 
     /// The most bytes a stream load holds to find the vmdesc that gives an unknown section its
     /// extent: 64 MiB.

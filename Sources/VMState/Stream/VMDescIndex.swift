@@ -1,14 +1,16 @@
-/// The device entries of a stream's own vmdesc (the JSON after EOF), with each entry's exact
-/// JSON text and the number of section bytes it describes, so that a section nobody registered
-/// can be skipped (or kept) without understanding it.
+/// The device entries of a stream's own vmdesc (the JSON after EOF), with the number of section
+/// bytes each describes, so that a section nobody registered can be skipped without
+/// understanding it, and the exact JSON text of the entries it is asked for, so that such a
+/// section can be kept (`KEEP_UNKNOWN`) and written back with its description.
 struct VMDescIndex {
     struct Entry {
         let name: String
         let instanceID: UInt32
         /// Bytes of section data (between the section header and the footer).
         let size: Int
-        /// The device object's JSON text, byte for byte as in the stream.
-        let json: [UInt8]
+        /// The device object's JSON text, byte for byte as in the stream; nil unless the parse
+        /// was asked for it (`texts`): the entries of a vmdesc for 4,096 x86 vCPUs hold 30 MB.
+        let json: [UInt8]?
     }
 
     let pageSize: Int
@@ -40,12 +42,14 @@ struct VMDescIndex {
 
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
     /// the last one in the file's window that parses, and the stream offset of its 0x06 marker.
-    static func findBeforeTrailingBytes(in file: MigrationFile) -> (index: VMDescIndex, marker: Int)? {
+    static func findBeforeTrailingBytes(in file: MigrationFile, texts: (String, UInt32) -> Bool) -> (
+        index: VMDescIndex, marker: Int
+    )? {
         file.withAllBytes { all -> (index: VMDescIndex, marker: Int)? in
             var index: VMDescIndex?
             let record = VMDescRecord.locateBeforeTrailingBytes(all) { json in
                 var refusal: String?
-                index = parse(json, refusal: &refusal)
+                index = parse(json, refusal: &refusal, texts: texts)
                 return index != nil
             }
             guard let record, let index else { return nil }
@@ -59,10 +63,13 @@ struct VMDescIndex {
     /// one (or it does not parse).
     /// `refusal` says why the parser refused the vmdesc at the end, when it did for its size or
     /// depth (``parse(_:refusal:)``).
-    static func find(in file: MigrationFile, refusal: inout String?) -> (index: VMDescIndex, marker: Int)? {
+    static func find(in file: MigrationFile, refusal: inout String?, texts: (String, UInt32) -> Bool) -> (
+        index: VMDescIndex, marker: Int
+    )? {
         file.withAllBytes { all -> (index: VMDescIndex, marker: Int)? in
             guard let record = VMDescRecord.locateAtEnd(all),
-                let index = parse(UnsafeRawBufferPointer(rebasing: all[record.jsonOffset...]), refusal: &refusal)
+                let index = parse(
+                    UnsafeRawBufferPointer(rebasing: all[record.jsonOffset...]), refusal: &refusal, texts: texts)
             else { return nil }
             return (index, file.windowStartOffset + record.markerOffset)
         }
@@ -75,8 +82,11 @@ struct VMDescIndex {
 
     /// The index of a vmdesc's JSON text (parsed in place, not copied), or nil when it is none
     /// of QEMU's shape; `refusal` is set when the parser refused it for the memory its value
-    /// would take (`JSONValue.parsedMemoryLimit`) or its depth (``maximumDepth``).
-    static func parse(_ text: UnsafeRawBufferPointer, refusal: inout String?) -> VMDescIndex? {
+    /// would take (`JSONValue.parsedMemoryLimit`) or its depth (``maximumDepth``). `texts` says,
+    /// by name and instance id, which entries keep their JSON text (``Entry/json``).
+    static func parse(
+        _ text: UnsafeRawBufferPointer, refusal: inout String?, texts: (String, UInt32) -> Bool
+    ) -> VMDescIndex? {
         let root: JSONValue
         do {
             root = try JSONValue(parsing: text, maximumDepth: maximumDepth)
@@ -103,10 +113,9 @@ struct VMDescIndex {
                 guard let id = value.int64Value.flatMap({ UInt32(exactly: $0) }) else { return nil }
                 instance = id
             }
-            entries.append(
-                Entry(
-                    name: device["name"]?.stringValue ?? "", instanceID: instance, size: size, json: Array(text[range]))
-            )
+            let name = device["name"]?.stringValue ?? ""
+            let json = texts(name, instance) ? Array(text[range]) : nil
+            entries.append(Entry(name: name, instanceID: instance, size: size, json: json))
         }
         return VMDescIndex(pageSize: pageSize, entries: entries)
     }
