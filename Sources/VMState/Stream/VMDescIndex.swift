@@ -41,7 +41,8 @@ struct VMDescIndex {
     }
 
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
-    /// the last one in the file's window that parses, and the stream offset of its 0x06 marker.
+    /// the last one in the file's window that parses, and the stream offset of its 0x06 marker;
+    /// `texts` as for ``parse(_:refusal:texts:)``.
     static func findBeforeTrailingBytes(in file: MigrationFile, texts: (String, UInt32) -> Bool) -> (
         index: VMDescIndex, marker: Int
     )? {
@@ -62,7 +63,7 @@ struct VMDescIndex {
     /// of the input; and the stream offset of its 0x06 marker. Nil when the window ends without
     /// one (or it does not parse).
     /// `refusal` says why the parser refused the vmdesc at the end, when it did for its size or
-    /// depth (``parse(_:refusal:)``).
+    /// depth (``parse(_:refusal:texts:)``, which `texts` is passed to).
     static func find(in file: MigrationFile, refusal: inout String?, texts: (String, UInt32) -> Bool) -> (
         index: VMDescIndex, marker: Int
     )? {
