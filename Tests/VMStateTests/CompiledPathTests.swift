@@ -360,6 +360,40 @@ import Testing
         #expect(memory.load(as: UInt32.self) == 0x1111_1111 && (memory + 4).load(as: UInt32.self) == 0x2222_2222)
     }
 
+    /// A registry of 4,096 sized devices, their structs back to back in one allocation and
+    /// registered in a shuffled order: a load puts each one's word back into its own struct,
+    /// transactional or not, and a stream whose section of one of them is cut short restores
+    /// them all under TRANSACTIONAL.
+    @Test func manySizedDevicesLoadEachIntoItsOwnStruct() throws {
+        let count = 4096
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: 4 * count, alignment: 8)
+        defer { memory.deallocate() }
+        let words = memory.bindMemory(to: UInt32.self, capacity: count)
+        let registry = Registry()
+        var rng = StreamMutationTests.SplitMix(state: 7)
+        let order = (0..<count).shuffled(using: &rng)
+        for i in order {
+            words[i] = 0x5000_0000 | UInt32(i)
+            try registry.add(idstr: "word", instanceID: UInt32(i), vmsd: Self.word, opaque: memory + 4 * i, size: 4)
+        }
+        let stream = try registry.save(machineType: "m")
+        for options in [Registry.LoadOptions(), .transactional] {
+            memset(memory, 0, 4 * count)
+            try registry.load(stream, options: options)
+            #expect((0..<count).allSatisfy { words[$0] == 0x5000_0000 | UInt32($0) })
+        }
+        // Cut in the last section's word (the device registered last; before its 5-byte footer,
+        // the EOF byte and the vmdesc's 0x06 and length): every struct is put back as it was.
+        let json = Array(#"{"page_size""#.utf8)
+        let vmdesc = try #require(
+            (0..<stream.count).first { Array(stream[$0..<min($0 + json.count, stream.count)]) == json })
+        let lastWord = vmdesc - 5 - 1 - 5 - 4
+        for i in 0..<count { words[i] = 0xAAAA_0000 | UInt32(i) }
+        let e = engineError { try registry.load(Array(stream[..<(lastWord + 2)]), options: .transactional) }
+        #expect(e?.reason.hasPrefix("section \"word\" instance \(order[count - 1]): ") == true)
+        #expect((0..<count).allSatisfy { words[$0] == 0xAAAA_0000 | UInt32($0) })
+    }
+
     /// A 4-byte field in a struct too small for it: refused at the struct's end, by the
     /// compiled steps and the per-field path alike.
     @Test(arguments: [true, false])
@@ -433,5 +467,88 @@ import Testing
             #expect(loadGuard.allows(start - 4, 0, 4))
             #expect(!loadGuard.allows(start - 4, 0, 5))
         }
+    }
+
+    /// Many caller regions (a registry of many sized devices): the guard finds them by a
+    /// binary search while no two overlap, and in the order added once two do. Its answers
+    /// equal a plain search of the regions as added (the last added that holds the owner wins)
+    /// for every query of a fixed random set, before and after an overlapping region joins.
+    @Test func manyRegionsAnswerAsAPlainSearch() throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 8192, alignment: 16)
+        defer { buffer.deallocate() }
+        // Regions of 1 to 48 bytes with gaps of 0 to 16 (some of size 0), added shuffled.
+        var rng = StreamMutationTests.SplitMix(state: 42)
+        var layout: [(offset: Int, size: Int)] = []
+        var offset = 8
+        while offset < 7900 {
+            let size = Int.random(in: 0...48, using: &rng)
+            layout.append((offset, size))
+            offset += size + Int.random(in: 0...16, using: &rng)
+        }
+        layout.shuffle(using: &rng)
+        let loadGuard = LoadGuard(transactional: false)
+        var added: [(start: Int, end: Int)] = []
+        for (i, region) in layout.enumerated() {
+            if i % 2 == 0 {
+                loadGuard.addStruct(buffer + region.offset, size: region.size)
+            } else {
+                loadGuard.addRegion(buffer + region.offset, size: region.size)
+            }
+            added.append((region.offset, region.offset + region.size))
+        }
+
+        func expectPlainAnswers(_ queries: Int) {
+            var mismatches = 0
+            for _ in 0..<queries {
+                let owner = Int.random(in: 0..<8192, using: &rng)
+                let start = owner + Int.random(in: -4...8, using: &rng)
+                let length = Int.random(in: 0...40, using: &rng)
+                // The plain search: the last region added that holds the owner.
+                let plainCheck: String? = added.last { $0.start <= owner && owner < $0.end }.flatMap { r in
+                    start >= r.start && start <= r.end && length <= r.end - start
+                        ? nil : "\(length) bytes at offset \(start - r.start) of a \(r.end - r.start)-byte region"
+                }
+                let lower = Int.random(in: -8...8, using: &rng)
+                let upper = lower + Int.random(in: 0...40, using: &rng)
+                let lo = owner + lower
+                let hi = owner + upper
+                let plainAllows: Bool
+                if let r = added.last(where: { $0.start <= owner && owner < $0.end }) {
+                    plainAllows = lower >= 0 && lo >= r.start && hi <= r.end
+                } else {
+                    plainAllows = lower >= 0 && !added.contains { $0.start < hi && lo < $0.end }
+                }
+                guard start >= 0, start + length <= 8192, lo >= 0, hi <= 8192 else { continue }
+                let check = loadGuard.check(buffer + start, length, owner: buffer + owner)
+                let allows = loadGuard.allows(buffer + owner, lower, upper)
+                if check != plainCheck || allows != plainAllows {
+                    mismatches += 1
+                    if mismatches <= 5 {
+                        let what =
+                            "owner \(owner) start \(start) length \(length): \(String(describing: check)), "
+                            + "plainly \(String(describing: plainCheck)); allows \(lower)..<\(upper): \(allows), "
+                            + "plainly \(plainAllows)"
+                        Issue.record("\(what)")
+                    }
+                }
+            }
+            #expect(mismatches == 0)
+        }
+        expectPlainAnswers(20_000)
+        // The regions are disjoint: a write past one's end is refused though the next begins
+        // there.
+        let first = try #require(layout.filter { $0.size > 0 }.min { $0.offset < $1.offset })
+        #expect(
+            loadGuard.check(buffer + first.offset, first.size + 1, owner: buffer + first.offset)
+                == "\(first.size + 1) bytes at offset 0 of a \(first.size)-byte region")
+        // A region over many others, then one inside it: the last added that holds an address
+        // bounds it.
+        loadGuard.addRegion(buffer + 1000, size: 3000)
+        added.append((1000, 4000))
+        loadGuard.addStruct(buffer + 2000, size: 8)
+        added.append((2000, 2008))
+        #expect(loadGuard.check(buffer + 1500, 100, owner: buffer + 1500) == nil)
+        #expect(loadGuard.check(buffer + 2000, 9, owner: buffer + 2000) == "9 bytes at offset 0 of a 8-byte region")
+        expectPlainAnswers(20_000)
     }
 }

@@ -182,8 +182,8 @@ import VMStateAnalysis
     /// id of the idstr, or 0; the ids reach the stream's section headers.
     @Test func anyInstanceIDTakesTheNextFreeOneOfTheIdstr() throws {
         let registry = Registry()
-        let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 5)
-        counters.initialize(repeating: StrCounter(), count: 5)
+        let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 7)
+        counters.initialize(repeating: StrCounter(), count: 7)
         defer { counters.deallocate() }
         let any = UInt32(bitPattern: VMSTATE_INSTANCE_ID_ANY)
         #expect(any == Registry.anyInstanceID)
@@ -192,11 +192,14 @@ import VMStateAnalysis
         try registry.add(idstr: "timer", instanceID: 5, vmsd: StreamFixtures.counter, opaque: counters + 2)
         try registry.add(idstr: "timer", instanceID: any, vmsd: StreamFixtures.counter, opaque: counters + 3)
         try registry.add(idstr: "disk", instanceID: any, vmsd: StreamFixtures.counter, opaque: counters + 4)
+        // A lower id after them: ANY is still one past the highest, not the last.
+        try registry.add(idstr: "timer", instanceID: 2, vmsd: StreamFixtures.counter, opaque: counters + 5)
+        try registry.add(idstr: "timer", instanceID: any, vmsd: StreamFixtures.counter, opaque: counters + 6)
         let bytes = try registry.save(machineType: "m")
         let analysis = try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: false))
         #expect(
             analysis.sections.map { "\($0.name) \($0.instanceID)" }
-                == ["uart 0", "uart 1", "timer 5", "timer 6", "disk 0"])
+                == ["uart 0", "uart 1", "timer 5", "timer 6", "disk 0", "timer 2", "timer 7"])
         // An explicit id that ANY already took is a duplicate.
         let e = engineError {
             try registry.add(idstr: "uart", instanceID: 1, vmsd: StreamFixtures.counter, opaque: counters)

@@ -93,6 +93,10 @@ public final class Registry {
     }
 
     private(set) var devices: [Device] = []
+    /// Where each device is in ``devices``, by section (devices are only ever appended).
+    private var deviceIndices: [SectionKey: Int] = [:]
+    /// The highest instance id registered for each idstr (for ``anyInstanceID``).
+    private var highestInstanceIDs: [String: UInt32] = [:]
     private(set) var ramBlocks: [RAMBlock] = []
     /// The machine type the stream must have on load (set by a save or explicitly), if any.
     public var expectedMachineType: String?
@@ -188,18 +192,21 @@ public final class Registry {
         var instanceID = instanceID
         if instanceID == Self.anyInstanceID {
             // QEMU's calculate_new_instance_id: one past the highest of the idstr, or 0.
-            let highest = devices.lazy.filter { $0.idstr == idstr }.map(\.instanceID).max()
+            let highest = highestInstanceIDs[idstr]
             if let highest, highest >= Self.anyInstanceID - 1 {
                 throw VMStateError(
                     .failed, path: idstr, reason: "section \(idstr) has no free instance id after \(highest)")
             }
             instanceID = highest.map { $0 + 1 } ?? 0
         }
-        if devices.contains(where: { $0.idstr == idstr && $0.instanceID == instanceID }) {
+        let key = SectionKey(idstr: idstr, instanceID: instanceID)
+        if deviceIndices[key] != nil {
             throw VMStateError(
                 .failed, path: idstr, reason: "\(VMStateError.sectionLabel(idstr, instanceID)) is registered already")
         }
         _ = try Planner.plan(vmsd)
+        deviceIndices[key] = devices.count
+        highestInstanceIDs[idstr] = max(highestInstanceIDs[idstr] ?? 0, instanceID)
         devices.append(
             Device(idstr: idstr, instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size, layout: layout))
     }
@@ -716,9 +723,16 @@ public final class Registry {
         return Array(head[5..<head.count]) == prefix
     }
 
+    /// The index in ``devices`` of the device registered as section `idstr` `instanceID`.
     func device(_ idstr: String, _ instanceID: UInt32) -> Int? {
-        devices.firstIndex { $0.idstr == idstr && $0.instanceID == instanceID }
+        deviceIndices[SectionKey(idstr: idstr, instanceID: instanceID)]
     }
+}
+
+/// A section as a stream and a vmdesc name it: its idstr and instance id.
+struct SectionKey: Hashable {
+    let idstr: String
+    let instanceID: UInt32
 }
 
 /// The RAM section as messages name it (saved, as QEMU does, with instance id 0).

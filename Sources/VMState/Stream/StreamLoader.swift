@@ -11,6 +11,8 @@ final class StreamLoader {
     private(set) var machineTypeBytes: [UInt8]?
     private(set) var configurationExtra: [UInt8] = []
     private(set) var layout: [Registry.LayoutEntry] = []
+    /// The registry's devices whose section ``layout`` has (a checked load refuses one twice).
+    private var loadedDevices = Set<Int>()
     /// Whether the stream had a configuration section, section footers (nil until the first
     /// section's end shows it), a SWITCHOVER_START command (docs/FORMAT.md §9).
     private(set) var hadConfiguration = false
@@ -324,9 +326,7 @@ final class StreamLoader {
             let device = registry.devices[index]
             // A device section twice would load the device twice (leaking its first allocations,
             // appending its lists twice): a checked load refuses it.
-            if loadGuard != nil,
-                layout.contains(where: { if case .device(index, _) = $0 { return true } else { return false } })
-            {
+            if loadGuard != nil, loadedDevices.contains(index) {
                 throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
             }
             loadingDevice = index
@@ -346,6 +346,7 @@ final class StreamLoader {
             loadingDevice = nil
             try footer(sectionID, idstr: idstr)
             layout.append(.device(index: index, sectionID: sectionID))
+            loadedDevices.insert(index)
             return
         }
         guard skipping else { throw unknown(idstr, instanceID, start) }

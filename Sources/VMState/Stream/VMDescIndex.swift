@@ -17,19 +17,14 @@ struct VMDescIndex {
     let entries: [Entry]
     /// The position in ``entries`` of the first entry of each name and instance id: a stream
     /// looks one up per section it skips, and may have as many sections as entries.
-    let positions: [EntryKey: Int]
-
-    struct EntryKey: Hashable {
-        let name: String
-        let instanceID: UInt32
-    }
+    let positions: [SectionKey: Int]
 
     init(pageSize: Int, entries: [Entry]) {
         self.pageSize = pageSize
         self.entries = entries
-        var positions: [EntryKey: Int] = [:]
+        var positions: [SectionKey: Int] = [:]
         for (i, entry) in entries.enumerated() {
-            let key = EntryKey(name: entry.name, instanceID: entry.instanceID)
+            let key = SectionKey(idstr: entry.name, instanceID: entry.instanceID)
             if positions[key] == nil { positions[key] = i }
         }
         self.positions = positions
@@ -37,7 +32,7 @@ struct VMDescIndex {
 
     /// The first entry of `name` and `instanceID`.
     func device(_ name: String, _ instanceID: UInt32) -> Entry? {
-        positions[EntryKey(name: name, instanceID: instanceID)].map { entries[$0] }
+        positions[SectionKey(idstr: name, instanceID: instanceID)].map { entries[$0] }
     }
 
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
