@@ -12,11 +12,13 @@
  *   bench --iter registry save|load engine N   N registry saves or loads of the machine
  *
  * After the cases: each case saved with a vmdesc JSONWriter (engine only: the C interpreter
- * writes no vmdesc), and the "registry" machine (cpu x2, table, deep, 64 MiB of RAM) saved and
- * loaded as whole streams, against a memcpy of the same bytes into a pre-faulted buffer.
+ * writes no vmdesc), the "registry" machine (cpu x2, table, deep, 64 MiB of RAM) saved and
+ * loaded as whole streams, against a memcpy of the same bytes into a pre-faulted buffer, and
+ * "many": a registry of BENCH_DEVICES (default 16384) cpu devices added, saved and loaded.
  *
  * Environment: BENCH_SAMPLES (default 9 timed samples per measurement, the median is shown),
- * BENCH_SAMPLE_MS (default 20: each sample repeats the operation for about this long).
+ * BENCH_SAMPLE_MS (default 20: each sample repeats the operation for about this long),
+ * BENCH_DEVICES (default 16384: the devices of "many").
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -514,6 +516,112 @@ static void run_registry(void) {
     }
 }
 
+/* ==== many devices ========================================================================== */
+
+/* A registry of N "cpu" devices (BENCH_DEVICES, default 16384: the three sections a vCPU has
+ * times about 5,000 vCPUs), each added with its size and its own instance id. */
+typedef struct Many {
+    VMStateRegistry *reg;
+    void **dev;
+    long n;
+    int into_empty;
+    GByteArray *out;
+    GBytes *in;
+    unsigned flags;
+} Many;
+
+static long many_devices(void) {
+    const char *v = getenv("BENCH_DEVICES");
+    long n = v ? atol(v) : 16384;
+    return n > 0 ? n : 16384;
+}
+
+static void many_add(Many *m) {
+    const BenchCase *c = find_case("cpu");
+    GError *err = NULL;
+    if (m->reg) vmstate_registry_free(m->reg);
+    m->reg = vmstate_registry_new();
+    for (long i = 0; i < m->n; i++)
+        if (!vmstate_registry_add_sized(m->reg, "cpu", (uint32_t)i, c->vmsd, m->dev[i], c->size,
+                                        &err))
+            machine_fail("add", err);
+}
+
+static void op_many_add(Ctx *x) { many_add(x->src); }
+
+static void op_many_save(Ctx *x) {
+    Many *m = x->src;
+    GError *err = NULL;
+    g_byte_array_set_size(m->out, 0);
+    if (!vmstate_registry_save(m->reg, "bench-machine", m->out, &err)) machine_fail("save", err);
+}
+
+static void op_many_load(Ctx *x) {
+    Many *m = x->src;
+    GError *err = NULL;
+    if (!vmstate_registry_load(m->reg, m->in, m->flags, &err)) machine_fail("load", err);
+}
+
+static Many *many_new(long n, int into_empty) {
+    const BenchCase *c = find_case("cpu");
+    Many *m = g_new0(Many, 1);
+    m->n = n;
+    m->dev = g_new0(void *, n);
+    for (long i = 0; i < n; i++) m->dev[i] = into_empty ? c->create_empty() : c->create();
+    m->out = g_byte_array_new();
+    many_add(m);
+    return m;
+}
+
+static void many_free(Many *m) {
+    const BenchCase *c = find_case("cpu");
+    vmstate_registry_free(m->reg);
+    for (long i = 0; i < m->n; i++) c->destroy(m->dev[i]);
+    g_free(m->dev);
+    g_byte_array_unref(m->out);
+    if (m->in) g_bytes_unref(m->in);
+    g_free(m);
+}
+
+static void print_many_row(const char *what, long n, double t) {
+    char a[32];
+    human_time(a, sizeof a, t);
+    printf("%-32s %8ld | %10s %10.0f\n", what, n, a, t / n);
+    fflush(stdout);
+}
+
+static void run_many(void) {
+    long n = many_devices();
+    printf("\nmany: a registry of %ld \"cpu\" devices (BENCH_DEVICES), each added with its size as "
+           "its own\ninstance, added, saved and loaded as whole streams (no RAM)\n",
+           n);
+    printf("%-32s %8s | %10s %10s\n", "operation", "devices", "time", "ns/device");
+    printf("--------------------------------------------------------------\n");
+    Many *saver = many_new(n, 0);
+    Ctx x = {.src = saver};
+    op_many_save(&x);
+    Many *loader = many_new(n, 1);
+    loader->in = g_bytes_new(saver->out->data, saver->out->len);
+    x.src = loader;
+    op_many_load(&x);
+    /* the loaded registry saves the same stream again */
+    op_many_save(&x);
+    if (loader->out->len != saver->out->len ||
+        memcmp(loader->out->data, saver->out->data, saver->out->len)) {
+        fprintf(stderr, "bench: many: the load did not restore the state\n");
+        exit(1);
+    }
+    print_many_row("add every device", n, measure(&x, op_many_add, NULL));
+    x.src = saver;
+    print_many_row("save", n, measure(&x, op_many_save, NULL));
+    x.src = loader;
+    print_many_row("load", n, measure(&x, op_many_load, NULL));
+    loader->flags = VMSTATE_LOAD_TRANSACTIONAL;
+    print_many_row("load, transactional", n, measure(&x, op_many_load, NULL));
+    many_free(saver);
+    many_free(loader);
+}
+
 /* --iter registry save|load engine N */
 static int iterate_registry(const char *dir, long n) {
     Machine *saver = machine_new(1, 1, 0);
@@ -538,10 +646,14 @@ int main(int argc, char **argv) {
 
     const BenchCase *selected[16];
     int nselected = 0;
-    int registry = argc == 1;
+    int registry = argc == 1, many = argc == 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "registry")) {
             registry = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "many")) {
+            many = 1;
             continue;
         }
         const BenchCase *c = find_case(argv[i]);
@@ -611,6 +723,7 @@ int main(int argc, char **argv) {
     (void)results;
     if (nselected) run_vmdesc(selected, nselected);
     if (registry) run_registry();
+    if (many) run_many();
 
     if (!nselected) return 0;
     printf("\nmemory of one operation (fresh process; a save writes into a new GByteArray):\n");
