@@ -395,7 +395,7 @@ struct GrowableBytes {
     // once from its deinit. g_realloc aborts when memory runs out (as `allocate` does), so the
     // result is never NULL for a positive size. A large block is grown by remapping its pages,
     // neither copied nor held twice: a vmdesc of 237 MB (16,384 devices) was copied at each
-    // doubling and held up to three times its size while it grew.
+    // doubling and held twice (the old block and the copy) while it grew.
     private mutating func grow(_ needed: Int) {
         let newCapacity = max(needed, capacity * 2, 1024)
         base = g_realloc(base, gsize(newCapacity)).assumingMemoryBound(to: UInt8.self)
