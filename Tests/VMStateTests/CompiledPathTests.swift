@@ -360,6 +360,63 @@ import Testing
         #expect(memory.load(as: UInt32.self) == 0x1111_1111 && (memory + 4).load(as: UInt32.self) == 0x2222_2222)
     }
 
+    /// A description named `name` of `count` uint32 fields `v0`, `v1`, ... at offsets 0, 4, ...
+    static func words(_ name: String, _ count: Int) -> UnsafePointer<VMStateDescription> {
+        let fields = UnsafeMutablePointer<VMStateField>.allocate(capacity: count + 1)
+        fields.initialize(repeating: VMStateField(), count: count + 1)
+        for i in 0..<count {
+            fields[i].name = UnsafePointer(g_strdup("v\(i)"))
+            fields[i].offset = 4 * i
+            fields[i].size = 4
+            fields[i].info = vmstate_std_info(Int32(VMSTATE_STD_UINT32.rawValue))
+            fields[i].flags = VMS_SINGLE
+        }
+        let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+        vmsd.initialize(to: VMStateDescription())
+        vmsd.pointee.name = UnsafePointer(g_strdup(name))
+        vmsd.pointee.version_id = 1
+        vmsd.pointee.minimum_version_id = 1
+        vmsd.pointee.fields = UnsafePointer(fields)
+        return UnsafePointer(vmsd)
+    }
+
+    nonisolated(unsafe) static let fourWords = words("four-words", 4)
+
+    /// QEMU saves the `CPUState` at the start of an `X86CPU` as section "cpu_common" and the
+    /// whole `X86CPU` as "cpu": two sized structs at one address. Each section is bounded by its
+    /// own struct, whichever was added last (the last added bounded both, and "cpu"'s fields past
+    /// the 4 bytes of "cpu_common" were refused when "cpu_common" came second).
+    @Test(arguments: [false, true])
+    func structsAtOneAddressAreEachBoundedByTheirOwn(commonFirst: Bool) throws {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        defer { memory.deallocate() }
+        let words = memory.bindMemory(to: UInt32.self, capacity: 16)
+        let registry = Registry()
+        func addCommon() throws {
+            try registry.add(idstr: "cpu_common", instanceID: 0, vmsd: Self.word, opaque: memory, size: 4)
+        }
+        if commonFirst { try addCommon() }
+        try registry.add(idstr: "cpu", instanceID: 0, vmsd: Self.fourWords, opaque: memory, size: 16)
+        if !commonFirst { try addCommon() }
+        for i in 0..<4 { words[i] = 0x1000 + UInt32(i) }
+        let stream = try registry.save(machineType: "m")
+        for options in [Registry.LoadOptions(), .transactional] {
+            memset(memory, 0, 16)
+            try registry.load(stream, options: options)
+            #expect((0..<4).map { words[$0] } == [0x1000, 0x1001, 0x1002, 0x1003])
+        }
+
+        // A struct smaller than its fields is refused at its own end, though a larger struct
+        // added after it holds the same bytes.
+        let small = Registry()
+        try small.add(idstr: "cpu", instanceID: 0, vmsd: Self.fourWords, opaque: memory, size: 12)
+        try small.add(idstr: "outer", instanceID: 0, vmsd: Self.word, opaque: memory, size: 64)
+        let e = engineError { try small.load(try small.save(machineType: "m")) }
+        #expect(e?.kind == .boundExceeded)
+        #expect(e?.reason.hasPrefix("section \"cpu\" instance 0: ") == true)
+        #expect(e?.reason.contains("of a 12-byte region") == true)
+    }
+
     /// A registry of 4,096 sized devices, their structs back to back in one allocation and
     /// registered in a shuffled order: a load puts each one's word back into its own struct,
     /// transactional or not, and a stream whose section of one of them is cut short restores
@@ -470,18 +527,19 @@ import Testing
     }
 
     /// Many caller regions (a registry of many sized devices): the guard finds them by a
-    /// binary search while no two overlap, and in the order added once two do. Its answers
-    /// equal a plain search of the regions as added (the last added that holds the owner wins)
-    /// for every query of a fixed random set, before and after an overlapping region joins.
+    /// binary search. Its answers equal a plain search of the regions as added (the struct of
+    /// the device loading first, then the last added that holds the owner) for every query of a
+    /// fixed random set: regions side by side, then over each other, with and without a device
+    /// loading.
     @Test func manyRegionsAnswerAsAPlainSearch() throws {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 8192, alignment: 16)
         defer { buffer.deallocate() }
-        // Regions of 1 to 48 bytes with gaps of 0 to 16 (some of size 0), added shuffled.
+        // Regions of 1 to 48 bytes with gaps of 0 to 16, added shuffled.
         var rng = StreamMutationTests.SplitMix(state: 42)
         var layout: [(offset: Int, size: Int)] = []
         var offset = 8
         while offset < 7900 {
-            let size = Int.random(in: 0...48, using: &rng)
+            let size = Int.random(in: 1...48, using: &rng)
             layout.append((offset, size))
             offset += size + Int.random(in: 0...16, using: &rng)
         }
@@ -497,14 +555,21 @@ import Testing
             added.append((region.offset, region.offset + region.size))
         }
 
+        // The struct of the device loading, when set, bounds what it holds before the others.
+        var current: (start: Int, end: Int)?
         func expectPlainAnswers(_ queries: Int) {
             var mismatches = 0
             for _ in 0..<queries {
                 let owner = Int.random(in: 0..<8192, using: &rng)
                 let start = owner + Int.random(in: -4...8, using: &rng)
                 let length = Int.random(in: 0...40, using: &rng)
-                // The plain search: the last region added that holds the owner.
-                let plainCheck: String? = added.last { $0.start <= owner && owner < $0.end }.flatMap { r in
+                // The plain search: the current struct, then the last region added that holds
+                // the owner.
+                func holding(_ a: Int) -> (start: Int, end: Int)? {
+                    if let c = current, c.start <= a && a < c.end { return c }
+                    return added.last { $0.start <= a && a < $0.end }
+                }
+                let plainCheck: String? = holding(owner).flatMap { r in
                     start >= r.start && start <= r.end && length <= r.end - start
                         ? nil : "\(length) bytes at offset \(start - r.start) of a \(r.end - r.start)-byte region"
                 }
@@ -513,7 +578,7 @@ import Testing
                 let lo = owner + lower
                 let hi = owner + upper
                 let plainAllows: Bool
-                if let r = added.last(where: { $0.start <= owner && owner < $0.end }) {
+                if let r = holding(owner) {
                     plainAllows = lower >= 0 && lo >= r.start && hi <= r.end
                 } else {
                     plainAllows = lower >= 0 && !added.contains { $0.start < hi && lo < $0.end }
@@ -550,5 +615,28 @@ import Testing
         #expect(loadGuard.check(buffer + 1500, 100, owner: buffer + 1500) == nil)
         #expect(loadGuard.check(buffer + 2000, 9, owner: buffer + 2000) == "9 bytes at offset 0 of a 8-byte region")
         expectPlainAnswers(20_000)
+        // Many regions over each other, of 1 to 600 bytes anywhere.
+        for i in 0..<400 {
+            let start = Int.random(in: 0..<8000, using: &rng)
+            let size = Int.random(in: 1...min(600, 8192 - start), using: &rng)
+            if i % 2 == 0 {
+                loadGuard.addStruct(buffer + start, size: size)
+            } else {
+                loadGuard.addRegion(buffer + start, size: size)
+            }
+            added.append((start, start + size))
+        }
+        expectPlainAnswers(20_000)
+        // The struct of a device loading bounds its bytes, whatever was added after it.
+        let (cStart, cEnd) = added[added.count - 300]
+        loadGuard.loading(buffer + cStart, size: cEnd - cStart)
+        current = (cStart, cEnd)
+        #expect(
+            loadGuard.check(buffer + cStart, cEnd - cStart + 1, owner: buffer + cStart)
+                == "\(cEnd - cStart + 1) bytes at offset 0 of a \(cEnd - cStart)-byte region")
+        expectPlainAnswers(20_000)
+        loadGuard.loading(nil, size: nil)
+        current = nil
+        expectPlainAnswers(5_000)
     }
 }

@@ -78,7 +78,9 @@ bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t inst
  * Registers a device like vmstate_registry_add, with the size of its top-level struct: loads then
  * never write outside those `opaque_size` bytes (or memory the engine allocated), validate counts
  * and sizes from the stream, and VMSTATE_LOAD_TRANSACTIONAL can restore the struct on failure.
- * An `opaque_size` of 0 is refused (VMSTATE_ERROR_FAILED).
+ * An `opaque_size` of 0 is refused (VMSTATE_ERROR_FAILED). Sized structs may share memory (QEMU's
+ * "cpu_common" section saves the CPUState at the start of the X86CPU that "cpu" saves): each
+ * section's load is bounded by its own struct.
  */
 bool vmstate_registry_add_sized(VMStateRegistry *reg, const char *idstr, uint32_t instance_id,
                                 const VMStateDescription *vmsd, void *opaque, size_t opaque_size,

@@ -9,7 +9,7 @@ import CVMState
 /// reached through a raw pointer the engine did not allocate, whose size nobody knows (`vmstate
 /// lint` reports such fields as unguarded).
 final class LoadGuard {
-    private struct Region {
+    private struct Region: Equatable {
         let start: UInt
         let end: UInt
 
@@ -21,19 +21,29 @@ final class LoadGuard {
         func contains(_ address: UInt) -> Bool { address >= start && address < end }
     }
 
-    /// The caller's structs and RAM blocks, in the order added.
+    /// The caller's structs and RAM blocks, in the order added. Where two overlap, the one added
+    /// last bounds the addresses both hold, except that the struct of the device loading
+    /// (``current``) bounds its own.
     private var fixed: [Region] = []
-    /// ``fixed`` sorted by address for a binary search, made when first needed after a change
-    /// once there are more than ``linearSearchLimit`` regions: `.disjoint` when no two regions
-    /// overlap (then at most one holds an address), else `.overlapping` and the regions are
-    /// searched in the order added. A registry adds one region per sized device: a search of
-    /// them all per field check made a load of N devices take N² steps (16,384 devices: 0.7 s).
-    private var fixedIndex: FixedIndex?
+    /// ``fixed`` as disjoint pieces sorted by address, each with the region that bounds its
+    /// addresses, for a binary search; made when first needed after a change, once there are
+    /// more than ``linearSearchLimit`` regions (nil until then). A registry adds one region per
+    /// sized device: a search of them all per field check made a load of N devices take N²
+    /// steps (16,384 devices: 0.7 s).
+    private var pieces: [Piece]?
 
-    private enum FixedIndex {
-        case disjoint([Region])
-        case overlapping
+    private struct Piece {
+        let start: UInt
+        let end: UInt
+        let region: Region
     }
+
+    /// The struct of the device whose section is loading, when added with its size: it bounds
+    /// the addresses it holds whatever other region holds them too. QEMU saves the `CPUState`
+    /// at the start of an `X86CPU` as section "cpu_common" and the whole `X86CPU` as "cpu": a
+    /// caller that adds both with their sizes has two structs at one address, and each
+    /// section's fields are bounded by its own.
+    private var current: Region?
     /// Memory allocated during this load, in allocation order: freed again when a transactional
     /// load fails, or when the element it was allocated for fails to load.
     private var allocations: [Region] = []
@@ -66,10 +76,11 @@ final class LoadGuard {
 
     init(transactional: Bool) { self.transactional = transactional }
 
-    /// Adds the caller's struct: writes that start inside it must end inside it.
+    /// Adds the caller's struct of `size` bytes (more than 0): writes that start inside it must
+    /// end inside it.
     func addStruct(_ opaque: UnsafeMutableRawPointer, size: Int) {
         fixed.append(Region(opaque, size))
-        fixedIndex = nil
+        pieces = nil
         if transactional {
             // SAFETY: the caller (vmstate_load_checked, a sized registry entry) gives the
             // struct's size; its `size` bytes stay valid for the load and its rollback.
@@ -77,10 +88,17 @@ final class LoadGuard {
         }
     }
 
-    /// Adds memory the load may write (a RAM block) without restoring it on rollback.
+    /// Adds `size` bytes (more than 0) the load may write (a RAM block) without restoring them
+    /// on rollback.
     func addRegion(_ start: UnsafeMutableRawPointer, size: Int) {
         fixed.append(Region(start, size))
-        fixedIndex = nil
+        pieces = nil
+    }
+
+    /// Sets the struct of the device whose section loads next (added with ``addStruct(_:size:)``),
+    /// or nil for a device added without a size and after the section.
+    func loading(_ opaque: UnsafeMutableRawPointer?, size: Int?) {
+        current = opaque.flatMap { p in size.map { Region(p, $0) } }
     }
 
     /// Allocations found lately (most recent first): an element's fields and the buffers they
@@ -88,57 +106,87 @@ final class LoadGuard {
     /// array of structs, each allocating). Emptied whenever memory is freed.
     private var recent: [Region] = []
 
-    /// ``fixed`` sorted by address, or nil when two of its regions overlap.
-    private var sortedFixed: [Region]? {
-        if fixedIndex == nil {
-            let sorted = fixed.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
-            let overlap = zip(sorted, sorted.dropFirst()).contains { $0.end > $1.start }
-            fixedIndex = overlap ? .overlapping : .disjoint(sorted)
+    /// Up to this many caller regions are searched in order (faster than the pieces for a few).
+    private static let linearSearchLimit = 16
+
+    /// ``pieces``, made from ``fixed`` if needed: the boundaries of every region sorted, and
+    /// each span between two of them given to the last region added that holds it (regions
+    /// taken from the last added, each giving itself the spans no later one took; a union-find
+    /// skips the spans taken, so each is visited once).
+    private var indexedPieces: [Piece] {
+        if let pieces { return pieces }
+        let bounds = Array(Set(fixed.flatMap { [$0.start, $0.end] })).sorted()
+        var owner = [Int](repeating: -1, count: max(bounds.count - 1, 0))
+        // next[i]: the first span at or after i not taken yet (bounds.count - 1: none).
+        var next = Array(0..<bounds.count)
+        func free(_ i: Int) -> Int {
+            var root = i
+            while next[root] != root { root = next[root] }
+            var j = i
+            while next[j] != root {
+                let after = next[j]
+                next[j] = root
+                j = after
+            }
+            return root
         }
-        if case .disjoint(let sorted) = fixedIndex { return sorted }
-        return nil
+        for k in fixed.indices.reversed() {
+            let r = fixed[k]
+            let last = Self.firstIndex(bounds.count) { bounds[$0] >= r.end }
+            var i = free(Self.firstIndex(bounds.count) { bounds[$0] >= r.start })
+            while i < last {
+                owner[i] = k
+                next[i] = i + 1
+                i = free(i + 1)
+            }
+        }
+        var made: [Piece] = []
+        for (i, k) in owner.enumerated() where k >= 0 {
+            if let previous = made.last, previous.end == bounds[i], previous.region == fixed[k] {
+                made[made.count - 1] = Piece(start: previous.start, end: bounds[i + 1], region: fixed[k])
+            } else {
+                made.append(Piece(start: bounds[i], end: bounds[i + 1], region: fixed[k]))
+            }
+        }
+        pieces = made
+        return made
     }
 
-    /// The index of the first region of `sorted` for which `isAfter` holds, `sorted.count` if
-    /// none (`isAfter` false, then true, along the array).
-    private static func firstIndex(_ sorted: [Region], where isAfter: (Region) -> Bool) -> Int {
+    /// The first index in `0..<count` for which `isAfter` holds, `count` if none (`isAfter`
+    /// false, then true, along the indices).
+    private static func firstIndex(_ count: Int, where isAfter: (Int) -> Bool) -> Int {
         var low = 0
-        var high = sorted.count
+        var high = count
         while low < high {
             let mid = (low + high) / 2
-            if isAfter(sorted[mid]) { high = mid } else { low = mid + 1 }
+            if isAfter(mid) { high = mid } else { low = mid + 1 }
         }
         return low
     }
 
-    /// Up to this many caller regions are searched in order (faster than the index for a few).
-    private static let linearSearchLimit = 16
-
-    /// The caller region holding `address` when there are more than ``linearSearchLimit``: the
-    /// last added that holds it.
-    private func indexedFixedRegion(holding address: UInt) -> Region? {
-        guard let sorted = sortedFixed else { return fixed.last { $0.contains(address) } }
-        // Disjoint: only the last region starting at or before the address can hold it.
-        let i = Self.firstIndex(sorted) { $0.start > address }
-        return i > 0 && sorted[i - 1].contains(address) ? sorted[i - 1] : nil
+    /// The caller region that bounds `address`, other than ``current``: the last added that
+    /// holds it.
+    private func fixedRegion(holding address: UInt) -> Region? {
+        if fixed.count <= Self.linearSearchLimit { return fixed.last { $0.contains(address) } }
+        let pieces = indexedPieces
+        // Disjoint pieces: only the last one starting at or before the address can hold it.
+        let i = Self.firstIndex(pieces.count) { pieces[$0].start > address }
+        return i > 0 && address < pieces[i - 1].end ? pieces[i - 1].region : nil
     }
 
-    /// Whether a caller region overlaps `lo ..< hi`, when there are more than
-    /// ``linearSearchLimit``.
-    private func indexedFixedOverlaps(_ lo: UInt, _ hi: UInt) -> Bool {
-        guard let sorted = sortedFixed else { return fixed.contains { $0.start < hi && lo < $0.end } }
-        // Disjoint, so the ends rise with the starts: the first region ending after `lo` is the
+    /// Whether a caller region overlaps `lo ..< hi`.
+    private func fixedOverlaps(_ lo: UInt, _ hi: UInt) -> Bool {
+        if fixed.count <= Self.linearSearchLimit { return fixed.contains { $0.start < hi && lo < $0.end } }
+        let pieces = indexedPieces
+        // Disjoint, so the ends rise with the starts: the first piece ending after `lo` is the
         // one with the lowest start among those that may overlap.
-        let i = Self.firstIndex(sorted) { $0.end > lo }
-        return i < sorted.count && sorted[i].start < hi
+        let i = Self.firstIndex(pieces.count) { pieces[$0].end > lo }
+        return i < pieces.count && pieces[i].start < hi
     }
 
     private func region(holding address: UInt) -> Region? {
-        if fixed.count <= Self.linearSearchLimit {
-            if let r = fixed.last(where: { $0.contains(address) }) { return r }
-        } else if let r = indexedFixedRegion(holding: address) {
-            return r
-        }
+        if let current, current.contains(address) { return current }
+        if let r = fixedRegion(holding: address) { return r }
         if let r = recent.first(where: { $0.contains(address) }) { return r }
         guard let r = allocations.last(where: { $0.contains(address) }) else { return nil }
         recent.insert(r, at: 0)
@@ -175,11 +223,7 @@ final class LoadGuard {
         let hi = b &+ UInt(bitPattern: upper)
         guard lower <= upper, lo >= b, hi >= lo else { return false }
         if let region = region(holding: b) { return lo >= region.start && hi <= region.end }
-        if fixed.count <= Self.linearSearchLimit {
-            for r in fixed where r.start < hi && lo < r.end { return false }
-            return true
-        }
-        return !indexedFixedOverlaps(lo, hi)
+        return !fixedOverlaps(lo, hi)
     }
 
     // MARK: engine memory

@@ -330,6 +330,8 @@ final class StreamLoader {
                 throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
             }
             loadingDevice = index
+            loadGuard?.loading(device.opaque, size: device.size)
+            defer { loadGuard?.loading(nil, size: nil) }
             let dataStart = file.position
             do throws(VMStateError) {
                 // SAFETY: the registered table and struct (Registry.Device's contract); the guard bounds writes
