@@ -477,6 +477,8 @@ static const VMStateDescription qops_dev_vmsd_ = {
 
 const VMStateDescription *qops_dev_vmsd(void) { return &qops_dev_vmsd_; }
 
+size_t qops_dev_size(void) { return sizeof(QOpsDev); }
+
 QOpsDev *qops_dev_new(void) {
     QOpsDev *d = g_new0(QOpsDev, 1);
     QSIMPLEQ_INIT(&d->pend);

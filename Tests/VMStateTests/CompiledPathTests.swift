@@ -417,6 +417,69 @@ import Testing
         #expect(e?.reason.contains("of a 12-byte region") == true)
     }
 
+    /// Many engine allocations, some released and some freed back to a mark: the guard finds
+    /// the one holding an owner (GLib's tree by address) as a plain search of the live ones
+    /// does, for owners inside, at the edges of and just outside blocks live and gone; after
+    /// `commit` it finds none.
+    @Test func manyAllocationsAnswerAsAPlainSearch() throws {
+        let loadGuard = LoadGuard(transactional: false)
+        var rng = StreamMutationTests.SplitMix(state: 9)
+        var live: [(start: Int, size: Int)] = []
+        var gone: [(start: Int, size: Int)] = []
+        for _ in 0..<3000 {
+            let size = Int.random(in: 1...200, using: &rng)
+            let p = try #require(loadGuard.allocate(size))
+            live.append((Int(bitPattern: p), size))
+        }
+        for _ in 0..<500 {
+            let i = Int.random(in: 0..<live.count, using: &rng)
+            loadGuard.release(try #require(UnsafeMutableRawPointer(bitPattern: live[i].start)))
+            gone.append(live.remove(at: i))
+        }
+        let mark = loadGuard.mark
+        for _ in 0..<400 {
+            let size = Int.random(in: 1...200, using: &rng)
+            live.append((Int(bitPattern: try #require(loadGuard.allocate(size))), size))
+        }
+        loadGuard.freeAllocations(since: mark)
+        gone += live.suffix(400)
+        live.removeLast(400)
+
+        func expectPlainAnswers() {
+            var mismatches = 0
+            for _ in 0..<5_000 {
+                let blocks = Bool.random(using: &rng) || gone.isEmpty ? live : gone
+                guard let block = blocks.randomElement(using: &rng) else { break }
+                let owner = block.start + Int.random(in: -8...(block.size + 8), using: &rng)
+                let length = Int.random(in: 0...16, using: &rng)
+                let plain = live.first { $0.start <= owner && owner < $0.start + $0.size }.flatMap { r in
+                    owner + length <= r.start + r.size
+                        ? nil : "\(length) bytes at offset \(owner - r.start) of a \(r.size)-byte region"
+                }
+                let p = UnsafeMutableRawPointer(bitPattern: owner)!
+                if loadGuard.check(p, length, owner: p) != plain {
+                    mismatches += 1
+                    if mismatches <= 5 {
+                        Issue.record("owner \(owner) length \(length): plainly \(String(describing: plain))")
+                    }
+                }
+            }
+            #expect(mismatches == 0)
+        }
+        expectPlainAnswers()
+        loadGuard.commit()
+        let handedOver = live
+        gone += live
+        live = []
+        expectPlainAnswers()
+        // A block allocated after the commit is the only one found.
+        let size = 48
+        live = [(Int(bitPattern: try #require(loadGuard.allocate(size))), size)]
+        expectPlainAnswers()
+        loadGuard.freeAllocations(since: 0)
+        for block in handedOver { g_free(UnsafeMutableRawPointer(bitPattern: block.start)) }
+    }
+
     /// A registry of 4,096 sized devices, their structs back to back in one allocation and
     /// registered in a shuffled order: a load puts each one's word back into its own struct,
     /// transactional or not, and a stream whose section of one of them is cut short restores

@@ -164,4 +164,54 @@ import Testing
             ])
         #expect(try save(qops_dev_vmsd(), UnsafeMutableRawPointer(dst)) == bytes)
     }
+
+    /// Forty sized devices, each with a QTAILQ the caller filled: a TRANSACTIONAL load that
+    /// fails in the last section puts back every list, the links of the caller's last elements
+    /// included (written by the appends, outside any struct the guard copied), and frees what
+    /// it allocated; a whole load appends each device's requests to its own list.
+    @Test func transactionalLoadOfManyListsPutsEveryOneBack() throws {
+        let e = Self.end
+        let count = 40
+        func machine(_ devices: [OpaquePointer]) throws -> Registry {
+            let registry = Registry()
+            for (i, d) in devices.enumerated() {
+                try registry.add(
+                    idstr: "queue-ops-dev", instanceID: UInt32(i), vmsd: qops_dev_vmsd(),
+                    opaque: UnsafeMutableRawPointer(d), size: qops_dev_size())
+            }
+            return registry
+        }
+        let sources = (0..<count).map { _ in qops_dev_new()! }
+        let targets = (0..<count).map { _ in qops_dev_new()! }
+        defer { for d in sources + targets { qops_dev_free(d) } }
+        for i in 0..<count {
+            qops_dev_set(sources[i], UInt32(1000 + i), UInt16(i))
+            qops_dev_add_req(sources[i], UInt32(100 + i), 7)
+            qops_dev_add_req(sources[i], UInt32(200 + i), 8)
+            qops_dev_set(targets[i], UInt32(5000 + i), 9)
+            qops_dev_add_req(targets[i], UInt32(i), 1)
+        }
+        let stream = try machine(sources).save(machineType: "m")
+        let target = try machine(targets)
+        func described(_ i: Int) -> [Int32] { record { qops_dev_describe(targets[i], $0, $1) } }
+        let before = (0..<count).map(described)
+        #expect(before[3] == [5003, 9, 3, 1, e, e, e, 1])
+
+        // The last section's tail (2 bytes) cut: its requests were loaded, then it failed.
+        let json = Array(#"{"page_size""#.utf8)
+        let vmdesc = try #require(
+            (0..<stream.count).first { Array(stream[$0..<min($0 + json.count, stream.count)]) == json })
+        let tail = vmdesc - 5 - 1 - 5 - 2
+        let error = engineError { try target.load(Array(stream[..<(tail + 1)]), options: .transactional) }
+        #expect(error?.reason.hasPrefix("section \"queue-ops-dev\" instance \(count - 1): ") == true)
+        #expect((0..<count).map(described) == before)
+
+        try target.load(stream, options: .transactional)
+        for i in [0, 17, count - 1] {
+            #expect(
+                described(i) == [
+                    Int32(1000 + i), Int32(i), Int32(i), 1, Int32(100 + i), 7, Int32(200 + i), 8, e, e, e, 1,
+                ])
+        }
+    }
 }

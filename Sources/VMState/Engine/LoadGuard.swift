@@ -18,6 +18,11 @@ final class LoadGuard {
             end = start + UInt(size)
         }
 
+        init(start: UInt, end: UInt) {
+            self.start = start
+            self.end = end
+        }
+
         func contains(_ address: UInt) -> Bool { address >= start && address < end }
     }
 
@@ -47,6 +52,14 @@ final class LoadGuard {
     /// Memory allocated during this load, in allocation order: freed again when a transactional
     /// load fails, or when the element it was allocated for fails to load.
     private var allocations: [Region] = []
+    /// The same allocations by address, in GLib's balanced tree (keys the blocks' addresses,
+    /// values their ends): the one holding an address is found in log n steps. An address in no
+    /// region (a device added without a size) was looked for through every allocation of the
+    /// load, once per field: N allocations and M such fields took N x M steps.
+    private let allocationTree: OpaquePointer
+    /// The snapshots' structs, as pieces each given the struct that holds it to the highest
+    /// end, when there are more than ``linearSearchLimit`` (nil: to be made).
+    private var snapshotPieces: [Piece]?
     /// Copies of the structs taken before a transactional load.
     private var snapshots: [(pointer: UnsafeMutableRawPointer, bytes: [UInt8])] = []
     /// Bytes outside the snapshots and allocations as they were before the load wrote them
@@ -74,7 +87,16 @@ final class LoadGuard {
     /// The largest single allocation a stream may cause (1 GiB).
     static let maximumAllocation = 1 << 30
 
-    init(transactional: Bool) { self.transactional = transactional }
+    init(transactional: Bool) {
+        self.transactional = transactional
+        // SAFETY: the comparison reads no memory: keys are addresses compared as integers.
+        allocationTree = g_tree_new { a, b in
+            let (x, y) = (UInt(bitPattern: a), UInt(bitPattern: b))
+            return x < y ? -1 : x > y ? 1 : 0
+        }
+    }
+
+    deinit { g_tree_unref(allocationTree) }
 
     /// Adds the caller's struct of `size` bytes (more than 0): writes that start inside it must
     /// end inside it.
@@ -85,6 +107,7 @@ final class LoadGuard {
             // SAFETY: the caller (vmstate_load_checked, a sized registry entry) gives the
             // struct's size; its `size` bytes stay valid for the load and its rollback.
             snapshots.append((opaque, Array(UnsafeRawBufferPointer(start: opaque, count: size))))
+            snapshotPieces = nil
         }
     }
 
@@ -109,17 +132,26 @@ final class LoadGuard {
     /// Up to this many caller regions are searched in order (faster than the pieces for a few).
     private static let linearSearchLimit = 16
 
-    /// ``pieces``, made from ``fixed`` if needed: the boundaries of every region sorted, and
-    /// each span between two of them given to the last region added that holds it (regions
-    /// taken from the last added, each giving itself the spans no later one took; a union-find
-    /// skips the spans taken, so each is visited once).
+    /// ``pieces``, made from ``fixed`` if needed: each piece bounded by the last region added
+    /// that holds it.
     private var indexedPieces: [Piece] {
         if let pieces { return pieces }
-        let bounds = Array(Set(fixed.flatMap { [$0.start, $0.end] })).sorted()
+        let made = Self.pieces(of: fixed, claimedIn: fixed.indices.reversed())
+        pieces = made
+        return made
+    }
+
+    /// `regions` cut into disjoint pieces sorted by address: the boundaries of every region
+    /// sorted, and each span between two of them given to the first region in `order` that
+    /// holds it (each region, in that order, claims the spans no earlier one claimed; a
+    /// union-find skips the spans claimed, so each is visited once). Adjacent spans of one
+    /// region make one piece.
+    private static func pieces(of regions: [Region], claimedIn order: some Sequence<Int>) -> [Piece] {
+        let bounds = Array(Set(regions.flatMap { [$0.start, $0.end] })).sorted()
         var owner = [Int](repeating: -1, count: max(bounds.count - 1, 0))
-        // next[i]: the first span at or after i not taken yet (bounds.count - 1: none).
+        // next[i]: the first span at or after i not claimed yet (bounds.count - 1: none).
         var next = Array(0..<bounds.count)
-        func free(_ i: Int) -> Int {
+        func unclaimed(_ i: Int) -> Int {
             var root = i
             while next[root] != root { root = next[root] }
             var j = i
@@ -130,26 +162,32 @@ final class LoadGuard {
             }
             return root
         }
-        for k in fixed.indices.reversed() {
-            let r = fixed[k]
-            let last = Self.firstIndex(bounds.count) { bounds[$0] >= r.end }
-            var i = free(Self.firstIndex(bounds.count) { bounds[$0] >= r.start })
+        for k in order {
+            let r = regions[k]
+            let last = firstIndex(bounds.count) { bounds[$0] >= r.end }
+            var i = unclaimed(firstIndex(bounds.count) { bounds[$0] >= r.start })
             while i < last {
                 owner[i] = k
                 next[i] = i + 1
-                i = free(i + 1)
+                i = unclaimed(i + 1)
             }
         }
         var made: [Piece] = []
         for (i, k) in owner.enumerated() where k >= 0 {
-            if let previous = made.last, previous.end == bounds[i], previous.region == fixed[k] {
-                made[made.count - 1] = Piece(start: previous.start, end: bounds[i + 1], region: fixed[k])
+            if let previous = made.last, previous.end == bounds[i], previous.region == regions[k] {
+                made[made.count - 1] = Piece(start: previous.start, end: bounds[i + 1], region: regions[k])
             } else {
-                made.append(Piece(start: bounds[i], end: bounds[i + 1], region: fixed[k]))
+                made.append(Piece(start: bounds[i], end: bounds[i + 1], region: regions[k]))
             }
         }
-        pieces = made
         return made
+    }
+
+    /// The piece of `pieces` (disjoint, sorted) that holds `address`.
+    private static func piece(of pieces: [Piece], holding address: UInt) -> Piece? {
+        // Only the last piece starting at or before the address can hold it.
+        let i = firstIndex(pieces.count) { pieces[$0].start > address }
+        return i > 0 && address < pieces[i - 1].end ? pieces[i - 1] : nil
     }
 
     /// The first index in `0..<count` for which `isAfter` holds, `count` if none (`isAfter`
@@ -168,10 +206,7 @@ final class LoadGuard {
     /// holds it.
     private func fixedRegion(holding address: UInt) -> Region? {
         if fixed.count <= Self.linearSearchLimit { return fixed.last { $0.contains(address) } }
-        let pieces = indexedPieces
-        // Disjoint pieces: only the last one starting at or before the address can hold it.
-        let i = Self.firstIndex(pieces.count) { pieces[$0].start > address }
-        return i > 0 && address < pieces[i - 1].end ? pieces[i - 1].region : nil
+        return Self.piece(of: indexedPieces, holding: address)?.region
     }
 
     /// Whether a caller region overlaps `lo ..< hi`.
@@ -188,7 +223,7 @@ final class LoadGuard {
         if let current, current.contains(address) { return current }
         if let r = fixedRegion(holding: address) { return r }
         if let r = recent.first(where: { $0.contains(address) }) { return r }
-        guard let r = allocations.last(where: { $0.contains(address) }) else { return nil }
+        guard let r = allocation(holding: address) else { return nil }
         recent.insert(r, at: 0)
         if recent.count > 4 { recent.removeLast() }
         return r
@@ -228,19 +263,41 @@ final class LoadGuard {
 
     // MARK: engine memory
 
+    /// The allocation holding `address`, from ``allocationTree``: the block with the highest
+    /// address at or below it, if it reaches that far (allocations are separate heap blocks:
+    /// none overlap).
+    private func allocation(holding address: UInt) -> Region? {
+        guard !allocations.isEmpty, let key = UnsafeRawPointer(bitPattern: address) else { return nil }
+        let node: OpaquePointer?
+        if let after = g_tree_upper_bound(allocationTree, key) {
+            node = g_tree_node_previous(after)
+        } else {
+            node = g_tree_node_last(allocationTree)
+        }
+        guard let node else { return nil }
+        let region = Region(
+            start: UInt(bitPattern: g_tree_node_key(node)), end: UInt(bitPattern: g_tree_node_value(node)))
+        return region.contains(address) ? region : nil
+    }
+
     /// Allocates `size` bytes (zeroed) for the stream, within the allocation limit, and tracks them.
     func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
         // SAFETY: the block is tracked until it is released, freed with `freeAllocations`, or
         // handed over to the caller's structures on commit (then the guard forgets it).
         guard size > 0, size <= LoadGuard.maximumAllocation, let p = g_try_malloc0(gsize(size)) else { return nil }
-        allocations.append(Region(p, size))
+        let region = Region(p, size)
+        allocations.append(region)
+        g_tree_insert(allocationTree, p, UnsafeMutableRawPointer(bitPattern: region.end))
         return p
     }
 
     /// Frees a tracked allocation the engine is done with.
     func release(_ p: UnsafeMutableRawPointer) {
         let address = UInt(bitPattern: p)
-        if let i = allocations.lastIndex(where: { $0.start == address }) { allocations.remove(at: i) }
+        if let i = allocations.lastIndex(where: { $0.start == address }) {
+            allocations.remove(at: i)
+            g_tree_remove(allocationTree, p)
+        }
         recent.removeAll()
         g_free(p)
     }
@@ -255,7 +312,9 @@ final class LoadGuard {
         for region in allocations[mark...].reversed() {
             // SAFETY: every tracked region is a live g_try_malloc0 block of this load (`release`
             // removes a block from the list before freeing it), so each is freed once.
-            g_free(UnsafeMutableRawPointer(bitPattern: region.start))
+            let block = UnsafeMutableRawPointer(bitPattern: region.start)
+            g_tree_remove(allocationTree, block)
+            g_free(block)
         }
         allocations.removeSubrange(mark...)
         recent.removeAll()
@@ -271,17 +330,30 @@ final class LoadGuard {
         // The first record of an address holds its value from before the load; later ones
         // add nothing (and a QLIST load asks for the caller's first element once per element).
         if preserved.contains(address) { return }
-        if snapshots.contains(where: {
-            let start = UInt(bitPattern: $0.pointer)
-            return address >= start && address + UInt(length) <= start + UInt($0.bytes.count)
-        }) {
-            return
-        }
-        if allocations.last(where: { $0.contains(address) }) != nil { return }
+        if inSnapshot(address, length) { return }
+        if allocation(holding: address) != nil { return }
         preserved.insert(address)
         // SAFETY: `p` is a list link or head the engine is about to write (`Engine.loadList`),
         // `length` bytes the C layout gives it (`QueueLayout`): memory the load writes anyway.
         undoLog.append((p, Array(UnsafeRawBufferPointer(start: p, count: length))))
+    }
+
+    /// Whether the `length` bytes at `address` lie in one struct a snapshot restores.
+    private func inSnapshot(_ address: UInt, _ length: Int) -> Bool {
+        let end = address + UInt(length)
+        if snapshots.count <= Self.linearSearchLimit {
+            return snapshots.contains {
+                let start = UInt(bitPattern: $0.pointer)
+                return address >= start && end <= start + UInt($0.bytes.count)
+            }
+        }
+        if snapshotPieces == nil {
+            let structs = snapshots.map { Region($0.pointer, $0.bytes.count) }
+            let furthestFirst = structs.indices.sorted { structs[$0].end > structs[$1].end }
+            snapshotPieces = Self.pieces(of: structs, claimedIn: furthestFirst)
+        }
+        // The struct holding the address that reaches furthest holds the bytes if any does.
+        return Self.piece(of: snapshotPieces!, holding: address).map { end <= $0.region.end } ?? false
     }
 
     /// Inserts a loaded node into a caller's tree. A key this load inserted already is refused
@@ -322,6 +394,7 @@ final class LoadGuard {
         undoLog.removeAll()
         preserved.removeAll()
         allocations.removeAll()
+        g_tree_remove_all(allocationTree)
         recent.removeAll()
     }
 

@@ -36,6 +36,8 @@ size_t qops_layout(size_t *out, size_t cap);
  * UINT16 len), UINT16 tail. Its QSIMPLEQ pend and QSLIST spare are not described. */
 typedef struct QOpsDev QOpsDev;
 const VMStateDescription *qops_dev_vmsd(void);
+/* sizeof(QOpsDev), for vmstate_registry_add_sized. */
+size_t qops_dev_size(void);
 /* A zeroed device with empty lists (free with qops_dev_free, which frees every element). */
 QOpsDev *qops_dev_new(void);
 void qops_dev_free(QOpsDev *d);
