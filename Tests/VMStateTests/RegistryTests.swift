@@ -207,6 +207,53 @@ import VMStateAnalysis
         #expect(e?.reason == "section \"uart\" instance 1 is registered already")
     }
 
+    /// Forty RAM blocks (past the eight a load looks through by name): a load puts each page
+    /// back into its own block; a registry without the last block refuses the stream naming it,
+    /// and one with a block of another length names that block.
+    @Test func manyRAMBlocksLoadEachPageIntoItsOwnBlock() throws {
+        let count = 40
+        let pages = 2
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: count * pages * 4096, alignment: 4096)
+        defer { memory.deallocate() }
+        func fill() {
+            for b in 0..<count {
+                for p in 0..<pages {
+                    memset(memory + (b * pages + p) * 4096, Int32(b * pages + p + 1), 4096)
+                }
+            }
+        }
+        func machine(_ blocks: Range<Int>, lastLength: Int = pages * 4096) throws -> Registry {
+            let registry = Registry()
+            for b in blocks {
+                try registry.addRAM(
+                    idstr: "block-\(b)", host: memory + b * pages * 4096,
+                    length: b == count - 1 ? lastLength : pages * 4096)
+            }
+            return registry
+        }
+        fill()
+        let registry = try machine(0..<count)
+        let stream = try registry.save(machineType: "m")
+        memset(memory, 0, count * pages * 4096)
+        try registry.load(stream)
+        let bytes = UnsafeRawBufferPointer(start: memory, count: count * pages * 4096)
+        let wrong = (0..<count * pages).filter { (page: Int) -> Bool in
+            let value = UInt8(page + 1)
+            return bytes[page * 4096] != value || bytes[page * 4096 + 4095] != value
+        }
+        #expect(wrong == [])
+
+        let missing = engineError { try machine(0..<count - 1).load(stream) }
+        #expect(missing?.kind == .ram && missing?.path == "block-\(count - 1)")
+        let notRegistered = "the stream has a RAM block that is not registered (8192 bytes)"
+        #expect(missing?.reason == "section \"ram\" instance 0: " + notRegistered)
+        let shorter = engineError { try machine(0..<count, lastLength: 4096).load(stream) }
+        #expect(shorter?.kind == .ram && shorter?.path == "block-\(count - 1)")
+        #expect(shorter?.reason == "section \"ram\" instance 0: RAM block length differs")
+        let twice = engineError { try registry.addRAM(idstr: "block-7", host: memory, length: 4096) }
+        #expect(twice?.reason == "RAM block block-7 is registered already")
+    }
+
     @Test func anyInstanceIDAfterTheLastIDFails() throws {
         let registry = Registry()
         let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)

@@ -98,6 +98,8 @@ public final class Registry {
     /// The highest instance id registered for each idstr (for ``anyInstanceID``).
     private var highestInstanceIDs: [String: UInt32] = [:]
     private(set) var ramBlocks: [RAMBlock] = []
+    /// The idstrs of ``ramBlocks``.
+    private var ramBlockNames: Set<String> = []
     /// The machine type the stream must have on load (set by a save or explicitly), if any.
     public var expectedMachineType: String?
     /// The machine type of the last loaded stream.
@@ -232,7 +234,7 @@ public final class Registry {
                 .failed, path: idstr, reason: "RAM block passes the end of the address space",
                 actual: "\(length) bytes at \(host)")
         }
-        if ramBlocks.contains(where: { $0.idstr == idstr }) {
+        guard ramBlockNames.insert(idstr).inserted else {
             throw VMStateError(.failed, path: idstr, reason: "RAM block \(idstr) is registered already")
         }
         ramBlocks.append(RAMBlock(idstr: idstr, host: host, length: length))
