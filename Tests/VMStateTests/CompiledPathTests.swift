@@ -502,12 +502,10 @@ import Testing
             try registry.load(stream, options: options)
             #expect((0..<count).allSatisfy { words[$0] == 0x5000_0000 | UInt32($0) })
         }
-        // Cut in the last section's word (the device registered last; before its 5-byte footer,
-        // the EOF byte and the vmdesc's 0x06 and length): every struct is put back as it was.
-        let json = Array(#"{"page_size""#.utf8)
-        let vmdesc = try #require(
-            (0..<stream.count).first { Array(stream[$0..<min($0 + json.count, stream.count)]) == json })
-        let lastWord = vmdesc - 5 - 1 - 5 - 4
+        // Cut in the last section's word (the device registered last; before its 5-byte footer
+        // and the EOF byte before the vmdesc's 0x06): every struct is put back as it was.
+        let marker = try #require(stream.withUnsafeBytes { VMDescRecord.locateAtEnd($0) }).markerOffset
+        let lastWord = marker - 1 - 5 - 4
         for i in 0..<count { words[i] = 0xAAAA_0000 | UInt32(i) }
         let e = engineError { try registry.load(Array(stream[..<(lastWord + 2)]), options: .transactional) }
         #expect(e?.reason.hasPrefix("section \"word\" instance \(order[count - 1]): ") == true)

@@ -198,10 +198,8 @@ import Testing
         #expect(before[3] == [5003, 9, 3, 1, e, e, e, 1])
 
         // The last section's tail (2 bytes) cut: its requests were loaded, then it failed.
-        let json = Array(#"{"page_size""#.utf8)
-        let vmdesc = try #require(
-            (0..<stream.count).first { Array(stream[$0..<min($0 + json.count, stream.count)]) == json })
-        let tail = vmdesc - 5 - 1 - 5 - 2
+        let marker = try #require(stream.withUnsafeBytes { VMDescRecord.locateAtEnd($0) }).markerOffset
+        let tail = marker - 1 - 5 - 2
         let error = engineError { try target.load(Array(stream[..<(tail + 1)]), options: .transactional) }
         #expect(error?.reason.hasPrefix("section \"queue-ops-dev\" instance \(count - 1): ") == true)
         #expect((0..<count).map(described) == before)

@@ -27,20 +27,11 @@ enum RAMCodec {
         var inflater: PageInflater?
         /// Where a compressed page is inflated when it goes to no registered block.
         var scratchPage: [UInt8] = []
-        /// Each registered block's index by idstr, made at the first lookup among more than 8
-        /// blocks, with the number of blocks it was made for. A page record that names its
-        /// block looked through every block: a live migration's pass over N blocks took N²
-        /// steps on the destination (16,384 blocks: 5 s).
-        private var blockIndices: (count: Int, byName: [String: Int])?
-
-        /// The index in `blocks` (the registry's RAM blocks, idstrs unique) of block `name`.
-        mutating func blockIndex(_ name: String, in blocks: [Registry.RAMBlock]) -> Int? {
-            guard blocks.count > 8 else { return blocks.firstIndex { $0.idstr == name } }
-            if blockIndices?.count != blocks.count {
-                blockIndices = (blocks.count, Dictionary(blocks.enumerated().map { ($1.idstr, $0) }) { a, _ in a })
-            }
-            return blockIndices?.byName[name]
-        }
+        /// The index in the `blocks` given to ``RAMCodec/loadPart(_:blocks:state:)`` of each
+        /// block by idstr (the registry's ``Registry/ramBlockIndices``). A page record that
+        /// names its block looked through every block: a live migration's pass over N blocks
+        /// took N² steps on the destination (16,384 blocks: 5 s).
+        var blockIndices: [String: Int] = [:]
     }
 
     /// The mapped-ram header after a block's length (QEMU 9.0+ `MappedRamHeader`, packed, all
@@ -192,6 +183,7 @@ enum RAMCodec {
     }
 
     /// Reads one part up to its EOS; into `blocks` when given, else only past it.
+    /// `state.blockIndices` indexes `blocks` by idstr.
     static func loadPart(_ file: MigrationFile, blocks: [Registry.RAMBlock]?, state: inout LoadState)
         throws(VMStateError)
     {
@@ -239,7 +231,7 @@ enum RAMCodec {
                     let (name, length) = (entry.name, entry.length)
                     if let address = entry.address { state.addresses[name] = address }
                     if let blocks {
-                        if let block = state.blockIndex(name, in: blocks).map({ blocks[$0] }) {
+                        if let block = state.blockIndices[name].map({ blocks[$0] }) {
                             guard UInt64(block.length) == length else {
                                 throw VMStateError(
                                     .ram, path: name, offset: entryAt + 1 + name.utf8.count,
@@ -256,7 +248,7 @@ enum RAMCodec {
                     }
                     if state.mappedRAM {
                         // Checked above: a registered block has exactly `length` bytes.
-                        let target = blocks.flatMap { b in state.blockIndex(name, in: b).map { b[$0].host } }
+                        let target = blocks.flatMap { b in state.blockIndices[name].map { b[$0].host } }
                         try loadMappedRAMBlock(file, name: name, length: length, target: target)
                     }
                     seen &+= length
@@ -289,7 +281,7 @@ enum RAMCodec {
                 if record.namesBlock {
                     let name = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
                     state.lastBlockName = name
-                    state.lastBlock = blocks.flatMap { state.blockIndex(name, in: $0) }
+                    state.lastBlock = blocks == nil ? nil : state.blockIndices[name]
                     if blocks != nil && state.lastBlock == nil {
                         throw VMStateError(
                             .ram, path: name, offset: at, reason: "page for a RAM block that is not registered")

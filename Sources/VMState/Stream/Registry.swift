@@ -98,8 +98,8 @@ public final class Registry {
     /// The highest instance id registered for each idstr (for ``anyInstanceID``).
     private var highestInstanceIDs: [String: UInt32] = [:]
     private(set) var ramBlocks: [RAMBlock] = []
-    /// The idstrs of ``ramBlocks``.
-    private var ramBlockNames: Set<String> = []
+    /// The index in ``ramBlocks`` of each block, by idstr.
+    private(set) var ramBlockIndices: [String: Int] = [:]
     /// The machine type the stream must have on load (set by a save or explicitly), if any.
     public var expectedMachineType: String?
     /// The machine type of the last loaded stream.
@@ -234,9 +234,10 @@ public final class Registry {
                 .failed, path: idstr, reason: "RAM block passes the end of the address space",
                 actual: "\(length) bytes at \(host)")
         }
-        guard ramBlockNames.insert(idstr).inserted else {
+        if ramBlockIndices[idstr] != nil {
             throw VMStateError(.failed, path: idstr, reason: "RAM block \(idstr) is registered already")
         }
+        ramBlockIndices[idstr] = ramBlocks.count
         ramBlocks.append(RAMBlock(idstr: idstr, host: host, length: length))
     }
 

@@ -108,6 +108,7 @@ final class StreamLoader {
         self.loadGuard = loadGuard
         self.file = file
         self.options = options
+        ramState.blockIndices = registry.ramBlockIndices
     }
 
     private var skipping: Bool { !options.isDisjoint(with: [.skipUnknown, .keepUnknown]) }
