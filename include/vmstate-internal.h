@@ -23,6 +23,16 @@ const VMStateInfo *vmstate_std_info(int kind);
 /* The C symbol name of the instance of `kind` ("vmstate_info_int32"); NULL outside the list. */
 const char *vmstate_std_info_symbol(int kind);
 
+/* The address `reserve` bytes above the lowest of the calling thread's stack (the stack grows
+ * down), or 0 when the stack's extent is unknown. */
+uintptr_t vmstate_stack_floor(size_t reserve);
+
+/* The current frame's address, to compare with vmstate_stack_floor. */
+static inline uintptr_t vmstate_stack_here(void)
+{
+    return (uintptr_t)__builtin_frame_address(0);
+}
+
 /* The Swift implementations behind every standard instance's get and put. */
 int vmstate_std_get(int kind, QEMUFile *f, void *pv, size_t size, const VMStateField *field);
 int vmstate_std_put(int kind, QEMUFile *f, void *pv, size_t size, const VMStateField *field,

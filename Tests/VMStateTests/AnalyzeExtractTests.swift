@@ -350,7 +350,7 @@ struct AnalyzeExtractCLITests {
         let stream = ramStream(blocks: [("pc.ram", 0x1000), ("/../../etc/x", 0x1000)], records: [])
         try withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: dir + "/hostile.bin", contents: Data(stream))
+            #expect(FileManager.default.createFile(atPath: dir + "/hostile.bin", contents: Data(stream)))
             let r = try Tool.run(["analyze", "-x", "--directory", dir + "/x", dir + "/hostile.bin"])
             #expect(r.status == 2)
             #expect(r.stdout.isEmpty)
@@ -383,7 +383,7 @@ struct AnalyzeExtractCLITests {
         try withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let half = whole.count / 2
-            FileManager.default.createFile(atPath: dir + "/cut.bin", contents: Data(whole[..<half]))
+            #expect(FileManager.default.createFile(atPath: dir + "/cut.bin", contents: Data(whole[..<half])))
             let r = try Tool.run(["analyze", "-x", "--directory", dir + "/x", dir + "/cut.bin"])
             #expect(r.status == 2)
             #expect(r.stdout.isEmpty)
@@ -406,7 +406,7 @@ struct AnalyzeExtractCLITests {
     @Test func anUnwritableDirectoryExitsWith2() throws {
         try withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+            #expect(FileManager.default.createFile(atPath: dir + "/file", contents: Data()))
             let r = try Tool.run([
                 "analyze", "-x", "--directory", dir + "/file/sub", TestPaths.streams + "/audio-hda/stream.bin",
             ])

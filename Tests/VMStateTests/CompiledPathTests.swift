@@ -439,7 +439,8 @@ import Testing
         let mark = loadGuard.mark
         for _ in 0..<400 {
             let size = Int.random(in: 1...200, using: &rng)
-            live.append((Int(bitPattern: try #require(loadGuard.allocate(size))), size))
+            let p = try #require(loadGuard.allocate(size))
+            live.append((Int(bitPattern: p), size))
         }
         loadGuard.freeAllocations(since: mark)
         gone += live.suffix(400)
@@ -474,7 +475,8 @@ import Testing
         expectPlainAnswers()
         // A block allocated after the commit is the only one found.
         let size = 48
-        live = [(Int(bitPattern: try #require(loadGuard.allocate(size))), size)]
+        let last = try #require(loadGuard.allocate(size))
+        live = [(Int(bitPattern: last), size)]
         expectPlainAnswers()
         loadGuard.freeAllocations(since: 0)
         for block in handedOver { g_free(UnsafeMutableRawPointer(bitPattern: block.start)) }

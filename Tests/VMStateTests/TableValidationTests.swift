@@ -50,6 +50,36 @@ private final class ScratchTables {
         return f
     }
 
+    /// A chain of `levels` descriptions named PREFIX0, PREFIX1, ...: each has a uint32 `v` at
+    /// offset 0 and (but the last) a struct `next` at offset 4 holding the following one, so
+    /// the chain lays out as `levels` consecutive uint32s. `subsection` gives the last one a
+    /// subsection named LAST/`subsection` with one uint32 `w`.
+    func chain(_ prefix: String, levels: Int, subsection: String? = nil) -> [UnsafePointer<VMStateDescription>] {
+        var result: [UnsafePointer<VMStateDescription>] = []
+        for level in (0..<levels).reversed() {
+            let name = "\(prefix)\(level)"
+            var fields = [field("v", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)]
+            if let next = result.first {
+                var f = field("next", flags: VMS_STRUCT.rawValue)
+                f.offset = 4
+                f.size = 4 * (levels - level - 1)
+                f.vmsd = next
+                fields.append(f)
+            }
+            let subsections = subsection.flatMap { sub in
+                result.isEmpty
+                    ? [
+                        description(
+                            "\(name)/\(sub)",
+                            fields: [field("w", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)])
+                    ]
+                    : nil
+            }
+            result.insert(description(name, fields: fields, subsections: subsections), at: 0)
+        }
+        return result
+    }
+
     // Never freed: the engine keeps a description's plan keyed by its address for the life of
     // the process (tables are static in C), so a freed table whose address another test's table
     // reuses would find the other table's plan. The few bytes stay allocated on purpose.
@@ -206,6 +236,250 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
             "p", fields: [t.field("x", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)],
             subsections: [sub])
         #expect(addError(p)?.description == "p/s/y: the field has neither info nor vmsd (at byte 0)")
+    }
+
+    /// "ROOT/next/.../next" with `nexts` steps.
+    static func chainPath(_ root: String, nexts: Int) -> String {
+        ([root] + Array(repeating: "next", count: nexts)).joined(separator: "/")
+    }
+
+    @Test("a chain of 64 descriptions saves and loads; 65 and 5,000 are refused when planned, not by the stack")
+    func nestingLimit() throws {
+        let t = ScratchTables()
+        let fits = t.chain("fits", levels: 64)
+        var values = (0..<64).map { UInt32($0) * 3 + 1 }
+        let bytes = try values.withUnsafeMutableBytes { try save(fits[0], $0.baseAddress!) }
+        #expect(bytes == values.flatMap { withUnsafeBytes(of: $0.bigEndian, Array.init) })
+        var loaded = [UInt32](repeating: 0, count: 64)
+        try loaded.withUnsafeMutableBytes {
+            try VMStateEngine.loadChecked(fits[0], opaque: $0.baseAddress!, size: $0.count, from: bytes)
+        }
+        #expect(loaded == values)
+
+        let message = "\(Self.chainPath("deep0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)"
+        let deep = t.chain("deep", levels: 65)
+        let error = try #require(addError(deep[0]))
+        #expect(error.kind == .invalidTable && error.description == message)
+        // Every level from the second on is itself at most 64 deep.
+        #expect(addError(deep[1]) == nil)
+        values.append(0)
+        #expect(throws: VMStateError.self) { try values.withUnsafeMutableBytes { try save(deep[0], $0.baseAddress!) } }
+
+        let huge = t.chain("huge", levels: 5000)
+        #expect(
+            addError(huge[0])?.description
+                == "\(Self.chainPath("huge0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)")
+    }
+
+    @Test("the limit holds whichever description of a chain is planned first")
+    func nestingLimitIsOrderFree() throws {
+        let t = ScratchTables()
+        // Planned from its middle first: o40 (60 levels) is fine and cached, and o0 reaches it.
+        let o = t.chain("o", levels: 100)
+        #expect(addError(o[40]) == nil)
+        #expect(
+            addError(o[0])?.description
+                == "\(Self.chainPath("o0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)")
+        // The same chain planned from its root first.
+        let p = t.chain("p", levels: 100)
+        #expect(
+            addError(p[0])?.description
+                == "\(Self.chainPath("p0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)")
+        #expect(addError(p[40]) == nil)
+        #expect(addError(p[35])?.description.hasPrefix("p35/next/") == true)
+    }
+
+    @Test("a subsection counts as a level, as in a checked load")
+    func subsectionsAreLevels() throws {
+        let t = ScratchTables()
+        #expect(addError(t.chain("s", levels: 63, subsection: "extra")[0]) == nil)
+        let deep = t.chain("t", levels: 64, subsection: "extra")
+        #expect(
+            addError(deep[0])?.description
+                == "\(Self.chainPath("t0", nexts: 63))/extra: descriptions nested deeper than 64 levels (at byte 0)")
+    }
+
+    @Test("compressibility follows QEMU's recursive rule, remembered per description, and ends on a cycle")
+    func compressibility() throws {
+        let t = ScratchTables()
+        let x = t.field("x", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)
+        func holding(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateField {
+            var f = t.field("s", flags: VMS_STRUCT.rawValue)
+            f.vmsd = vmsd
+            return f
+        }
+        var known: [UnsafePointer<VMStateDescription>: Bool] = [:]
+        func compressible(_ vmsd: UnsafePointer<VMStateDescription>) -> Bool {
+            withUnsafePointer(to: holding(vmsd)) { Planner.canCompress(DecodedField($0), &known) }
+        }
+        // r holds a; a holds b (which has a subsection) and c (plain).
+        let b = t.description("b", fields: [x], subsections: [t.description("b/sub", fields: [x])])
+        let c = t.description("c", fields: [x])
+        let a = t.description("a", fields: [holding(c), holding(b)])
+        let r = t.description("r", fields: [x, holding(a)])
+        #expect(!compressible(r))
+        #expect(known == [r: false])  // c, visited on the way, is not concluded from r's answer
+        #expect(compressible(c) && !compressible(a) && !compressible(b))
+        #expect(known == [r: false, c: true, a: false, b: false])
+        var exists = x
+        exists.field_exists = { _, _ in true }
+        #expect(withUnsafePointer(to: exists) { !Planner.canCompress(DecodedField($0), &known) })
+
+        // A cycle through VMS_STRUCT (QEMU's rule would not end): compressible when every
+        // description in it is, whichever is asked first.
+        let p = t.description("p", fields: [x, x])
+        let q = t.description("q", fields: [x, holding(p)])
+        UnsafeMutablePointer(mutating: p.pointee.fields + 1).pointee = holding(q)
+        known = [:]
+        #expect(compressible(q) && compressible(p))
+        known = [:]
+        #expect(compressible(p) && known == [p: true, q: true])
+        let u = t.description("u", fields: [x, exists])
+        let v = t.description("v", fields: [x, holding(u)])
+        UnsafeMutablePointer(mutating: u.pointee.fields).pointee = holding(v)
+        known = [:]
+        #expect(!compressible(u) && !compressible(v))
+    }
+
+    /// `struct Node { uint32_t v; uint32_t n; Node *kids; }`, kids a VARRAY_UINT32 of n
+    /// Nodes through VMS_STRUCT | VMS_POINTER: a description that contains itself.
+    fileprivate static func nodeTable(_ t: ScratchTables) -> UnsafePointer<VMStateDescription> {
+        let node = t.description("node", fields: [])
+        var kids = t.field("kids", flags: VMS_STRUCT.rawValue | VMS_POINTER.rawValue | VMS_VARRAY_UINT32.rawValue)
+        kids.offset = 8
+        kids.size = 16
+        kids.num_offset = 4
+        kids.vmsd = node
+        var n = t.field("n", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)
+        n.offset = 4
+        let fields = [t.field("v", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info), n, kids, VMStateField()]
+        let list = UnsafeMutablePointer<VMStateField>.allocate(capacity: fields.count)
+        list.initialize(from: fields, count: fields.count)
+        UnsafeMutablePointer(mutating: node).pointee.fields = UnsafePointer(list)
+        return node
+    }
+
+    @Test("a tree of nodes holding an array of their children through VMS_STRUCT saves, describes and loads")
+    func treeThroughItself() throws {
+        let node = Self.nodeTable(ScratchTables())
+        // A root of value 1 with children 2 (no children) and 3 (one child, 4).
+        let nodes = UnsafeMutableRawPointer.allocate(byteCount: 4 * 16, alignment: 8)
+        defer { nodes.deallocate() }
+        func set(_ i: Int, v: UInt32, n: UInt32, kids: Int?) {
+            let p = nodes + 16 * i
+            p.storeBytes(of: v, as: UInt32.self)
+            p.storeBytes(of: n, toByteOffset: 4, as: UInt32.self)
+            p.storeBytes(of: kids.map { nodes + 16 * $0 }, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+        }
+        set(0, v: 1, n: 2, kids: 1)
+        set(1, v: 2, n: 0, kids: nil)
+        set(2, v: 3, n: 1, kids: 3)
+        set(3, v: 4, n: 0, kids: nil)
+        let (bytes, json) = try vmdescJSON(node, nodes)
+        #expect(
+            bytes == [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 0])
+        // Described by the first child alone (QEMU's rule, as for any array of structs without
+        // subsections or field_exists); a node without children has no "kids" entry.
+        let element =
+            #"{"vmsd_name": "node", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}, {"name": "n", "type": "uint32", "size": 4}]}"#
+        #expect(
+            json
+                == #"{"vmsd_name": "node", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}, {"name": "n", "type": "uint32", "size": 4}, {"name": "kids", "array_len": 2, "type": "struct", "struct": "#
+                + element + #", "size": 8}]}"#)
+
+        for i in 0..<4 { (nodes + 16 * i).storeBytes(of: 0, as: UInt32.self) }
+        try VMStateEngine.load(node, opaque: nodes, from: bytes)
+        #expect((0..<4).map { (nodes + 16 * $0).load(as: UInt32.self) } == [1, 2, 3, 4])
+    }
+
+    @Test("lint agrees with the planner on nesting: a chain past 64 levels is an error, a tree is not")
+    func lintOnNesting() throws {
+        let t = ScratchTables()
+        let recursive = { (findings: [VMStateLint.Finding]) in findings.filter { $0.rule == .recursiveStruct } }
+        #expect(
+            VMStateLint.check(t.chain("ld", levels: 65)[0]).map(\.description) == [
+                "error: \(Self.chainPath("ld0", nexts: 64)): descriptions nested deeper than 64 levels [recursive-struct]"
+            ])
+        #expect(VMStateLint.check(t.chain("lf", levels: 64)[0]).isEmpty)
+        // Trees: through a VARRAY of pointers, and hx-deep's list of children.
+        #expect(recursive(VMStateLint.check(Self.nodeTable(t))).isEmpty)
+        #expect(recursive(VMStateLint.check(try #require(hx_fixture("hx-deep")).pointee.vmsd)).isEmpty)
+        // Through a single pointer: every node has a child, so no save ends.
+        let x = t.field("x", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)
+        let selfish = t.description("selfish", fields: [x, x])
+        var next = t.field("next", flags: VMS_STRUCT.rawValue | VMS_POINTER.rawValue)
+        next.vmsd = selfish
+        UnsafeMutablePointer(mutating: selfish.pointee.fields + 1).pointee = next
+        #expect(
+            recursive(VMStateLint.check(selfish)).map(\.description) == [
+                "error: selfish/next: the description \"selfish\" contains itself [recursive-struct]"
+            ])
+    }
+
+    @Test("a table that reaches itself and then breaks a rule is refused (its plans are freed)")
+    func brokenAfterACycle() throws {
+        let t = ScratchTables()
+        let node = Self.nodeTable(t)
+        let broken = t.description("node/extra", fields: [t.field("y", flags: VMS_SINGLE.rawValue)])
+        let subsections = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(capacity: 2)
+        subsections.initialize(from: [broken, nil], count: 2)
+        UnsafeMutablePointer(mutating: node).pointee.subsections = subsections
+        #expect(addError(node)?.description == "node/extra/y: the field has neither info nor vmsd (at byte 0)")
+    }
+
+    @Test("a save or load nested deeper than the thread's stack holds fails instead of overflowing it")
+    func nestingPastTheStack() throws {
+        let node = Self.nodeTable(ScratchTables())
+        let levels = 200_000
+        let nodes = UnsafeMutableRawPointer.allocate(byteCount: levels * 16, alignment: 8)
+        defer { nodes.deallocate() }
+        /// A chain: node i holds node i + 1 as its only child (the last, none; `cycle`: itself).
+        func link(cycle: Bool = false) {
+            for i in 0..<levels {
+                let p = nodes + 16 * i
+                let last = i == levels - 1
+                p.storeBytes(of: UInt32(i), as: UInt32.self)
+                p.storeBytes(of: last && !cycle ? 0 : 1, toByteOffset: 4, as: UInt32.self)
+                let kid = last ? (cycle ? p : nil) : p + 16
+                p.storeBytes(of: kid, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+            }
+        }
+        let reason = "descriptions nested so deep the thread's stack is nearly used up (under 64 KiB left)"
+        func expectStackError(_ error: VMStateError?) {
+            #expect(error?.kind == .boundExceeded && error?.reason == reason)
+            #expect(error?.path.hasPrefix("node/kids/kids/kids/") == true)
+        }
+        link()
+        expectStackError(#expect(throws: VMStateError.self) { try VMStateEngine.save(node, opaque: nodes) })
+        // A pointer cycle in the state, which no save could finish.
+        link(cycle: true)
+        expectStackError(#expect(throws: VMStateError.self) { try VMStateEngine.save(node, opaque: nodes) })
+
+        // An unchecked load (no 64-level limit) of a stream as deep as the chain.
+        link()
+        var bytes: [UInt8] = []
+        for i in 0..<levels {
+            bytes += withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
+            bytes += [0, 0, 0, i == levels - 1 ? 0 : 1]
+        }
+        expectStackError(
+            #expect(throws: VMStateError.self) { try VMStateEngine.load(node, opaque: nodes, from: bytes) })
+
+        // On a thread of its own with a small stack (256 KiB): the same error, sooner.
+        link(cycle: true)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var threadError: VMStateError? = nil
+        // SAFETY: the thread is the only one using the table and the nodes until it signals.
+        nonisolated(unsafe) let (table, state) = (node, nodes)
+        let thread = Thread {
+            do throws(VMStateError) { _ = try VMStateEngine.save(table, opaque: state) } catch { threadError = error }
+            done.signal()
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+        done.wait()
+        expectStackError(threadError)
+        #expect((threadError?.path.split(separator: "/").count ?? .max) < 200)
     }
 
     @Test("the pc-machine tables and the engine fixtures all plan")

@@ -52,7 +52,8 @@ void vmstate_registry_free(VMStateRegistry *reg);
  * bytes, copied) with `instance_id`. `vmsd` and `opaque` must stay valid, at the same address,
  * while the registry is used. The description is planned here: a table that breaks a rule of
  * docs/FORMAT.md §7 (the errors `vmstate lint` reports: a field with neither info nor vmsd,
- * exclusive flags, a bad subsection name, ..., nested tables included) fails now with
+ * exclusive flags, a bad subsection name, descriptions nested deeper than 64 levels, ...,
+ * nested tables included) fails now with
  * VMSTATE_ERROR_INVALID_TABLE and a message naming the field.
  * Fails when the same idstr and instance id is registered already, or while a live migration of
  * the registry is in progress (vmstate_migration_start until it completes, fails or is freed:

@@ -24,12 +24,32 @@ struct Engine {
     /// Whose rules the vmdesc and the results follow where QEMU versions differ (Dialect.swift).
     var dialect: QEMUDialect = .qemu7_2
 
+    /// The stack a save or load keeps in reserve: it stops before entering a description with
+    /// less than this left on the thread's stack (64 KiB: the error's unwinding and a custom
+    /// `get`, `put` or hook at the deepest level fit in it). Each level of nesting takes a few
+    /// KiB, so an 8 MiB stack holds over a thousand; QEMU has no such check and overflows.
+    static let stackReserve = 64 << 10
+    /// The lowest frame address a nested save or load may start at (0: no limit known).
+    let stackFloor = UInt(vmstate_stack_floor(Engine.stackReserve))
+
+    /// Throws when the thread's stack is nearly used up (a pointer cycle in the device's state
+    /// saved, a list of lists nested deeper than the stack holds).
+    @inline(__always)
+    func checkStack() throws(VMStateError) {
+        if UInt(vmstate_stack_here()) < stackFloor {
+            throw VMStateError(
+                .boundExceeded, offset: file.position,
+                reason: "descriptions nested so deep the thread's stack is nearly used up (under 64 KiB left)")
+        }
+    }
+
     // MARK: - save
 
     func save(
         _ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer, version: Int32,
         vmdesc: VMDescWriter?
     ) throws(VMStateError) {
+        try checkStack()
         let vmsd = plan.vmsd.pointee
         if let preSave = vmsd.pre_save {
             let r = preSave(opaque)
@@ -318,6 +338,7 @@ struct Engine {
     // MARK: - load
 
     func load(_ plan: DescriptionPlan, _ opaque: UnsafeMutableRawPointer, version: Int32) throws(VMStateError) {
+        try checkStack()
         let vmsd = plan.vmsd.pointee
         if let loadGuard {
             loadGuard.depth += 1

@@ -386,6 +386,16 @@ enum ElementOp {
 }
 
 extension ElementOp {
+    /// The plans of the descriptions the element nests.
+    var nestedPlans: [DescriptionPlan] {
+        switch self {
+        case .tmp(let plan), .qtailq(let plan), .qlist(let plan), .structure(let plan), .vstructure(let plan):
+            return [plan]
+        case .gtree(let value, let key): return [value] + (key.map { [$0] } ?? [])
+        default: return []
+        }
+    }
+
     /// A standard info whose put saves a nested description (QEMU's put_tmp, put_qtailq,
     /// put_qlist, put_gtree call vmstate_save_state without an Error).
     var savesNestedThroughInfo: Bool {
@@ -466,6 +476,11 @@ final class DescriptionPlan: @unchecked Sendable {
     /// built, before it is published.
     @exclusivity(unchecked) fileprivate(set) var program: Program?
     fileprivate let programStorage = ProgramStorage()
+    /// The longest chain of descriptions from this one down, itself included (subsections
+    /// count); 0 while the plan is being built.
+    fileprivate(set) var height = 0
+    /// The field (or subsection) starting that chain and the plan it leads to; nil at the end.
+    fileprivate var deepest: (label: String, plan: DescriptionPlan)?
 
     fileprivate init(_ vmsd: UnsafePointer<VMStateDescription>) {
         self.vmsd = vmsd
@@ -475,6 +490,26 @@ final class DescriptionPlan: @unchecked Sendable {
 
     var versionID: Int32 { vmsd.pointee.version_id }
     var minimumVersionID: Int32 { vmsd.pointee.minimum_version_id }
+
+    /// The labels along the longest chain below this plan.
+    fileprivate var deepestChain: [String] {
+        var chain: [String] = []
+        var step = deepest
+        while let (label, plan) = step {
+            chain.append(label)
+            step = plan.deepest
+        }
+        return chain
+    }
+
+    /// Drops the references to other plans of a plan that will not be published (its pass
+    /// failed), which may form cycles.
+    fileprivate func discard() {
+        fields = []
+        subsectionPlans = []
+        deepest = nil
+        program = nil
+    }
 }
 
 /// The cache of plans, safe to use from several threads.
@@ -501,28 +536,57 @@ enum Planner {
             versions: Int64(d.version_id) << 32 | Int64(UInt32(bitPattern: d.minimum_version_id)))
     }
 
+    /// The deepest nesting of descriptions a table may have (the root, its structs, theirs, and
+    /// subsections, each a level): the same 64 levels a checked load allows and `vmstate lint`
+    /// reports. Real tables nest a dozen levels at most; a deeper chain could not load through a
+    /// checked load, and planning it recursed until the stack ran out (about 4,000 levels).
+    static let maximumDepth = LoadGuard.maximumDepth
+
+    /// One call's planning: the plans built so far, published together when it succeeds.
+    private struct Pass {
+        var plans: [Key: DescriptionPlan] = [:]
+        /// The root's name, then the field (or subsection) leading to each description being
+        /// built: the error path when a table nests too deeply.
+        var trail: [String] = []
+        /// Descriptions known to be (or not be) compressible as struct elements.
+        var compressible: [UnsafePointer<VMStateDescription>: Bool] = [:]
+    }
+
     /// The plan for `vmsd`, building it (and the plans it refers to) on first use.
     static func plan(_ vmsd: UnsafePointer<VMStateDescription>) throws(VMStateError) -> DescriptionPlan {
         let k = key(vmsd)
         if let plan = cache.withLock({ $0[k] }) { return plan }
         return try buildLock.withLock { _ throws(VMStateError) -> DescriptionPlan in
             if let plan = cache.withLock({ $0[k] }) { return plan }
-            var building: [Key: DescriptionPlan] = [:]
-            let plan = try build(vmsd, &building)
+            var pass = Pass()
+            let plan: DescriptionPlan
+            do throws(VMStateError) {
+                plan = try build(vmsd, &pass)
+            } catch {
+                // Plans of a failed pass may refer to each other (a description nesting itself
+                // through a list): break the references so the unpublished plans are freed.
+                for unused in pass.plans.values { unused.discard() }
+                throw error
+            }
             cache.withLock { table in
-                for (key, value) in building where table[key] == nil { table[key] = value }
+                for (key, value) in pass.plans where table[key] == nil { table[key] = value }
             }
             return plan
         }
     }
 
     private static func build(
-        _ vmsd: UnsafePointer<VMStateDescription>, _ building: inout [Key: DescriptionPlan]
+        _ vmsd: UnsafePointer<VMStateDescription>, _ pass: inout Pass
     ) throws(VMStateError) -> DescriptionPlan {
         let k = key(vmsd)
-        if let plan = building[k] ?? cache.withLock({ $0[k] }) { return plan }
+        if let plan = pass.plans[k] ?? cache.withLock({ $0[k] }) { return plan }
         let plan = DescriptionPlan(vmsd)
-        building[k] = plan
+        if pass.trail.isEmpty { pass.trail.append(plan.name) }
+        // Checked before recursing further, so a chain of thousands of levels fails here
+        // instead of exhausting the stack; the height check below covers chains that reach
+        // plans built earlier.
+        if pass.trail.count > maximumDepth { throw tooDeep(pass.trail) }
+        pass.plans[k] = plan
 
         // The table is checked here, once, so an unusable one fails when it is registered or
         // first used, not at the first save that reaches the field (docs/FORMAT.md §7).
@@ -533,6 +597,10 @@ enum Planner {
         for field in fieldList { totals[field.name, default: 0] += 1 }
 
         var fields: [FieldPlan] = []
+        var deepest: (label: String, plan: DescriptionPlan)? = nil
+        func reach(_ label: String, _ nested: DescriptionPlan) {
+            if nested.height > (deepest?.plan.height ?? 0) { deepest = (label, nested) }
+        }
         for field in fieldList {
             let name = field.name
             if let error = field.tableErrors.first {
@@ -541,8 +609,12 @@ enum Planner {
             let occurrence = seen[name, default: 0]
             seen[name] = occurrence + 1
             let vmdescName = totals[name]! > 1 ? "\(name)[\(occurrence)]" : name
-            fields.append(
-                try fieldPlan(field, info: field.info, vmdescName: vmdescName, owner: plan.name, &building))
+            pass.trail.append(name)
+            defer { pass.trail.removeLast() }
+            let fieldPlan = try fieldPlan(
+                field, info: field.info, vmdescName: vmdescName, owner: plan.name, &pass)
+            for nested in fieldPlan.op.nestedPlans { reach(name, nested) }
+            fields.append(fieldPlan)
         }
         plan.fields = fields
 
@@ -551,10 +623,33 @@ enum Planner {
                 throw VMStateError(.invalidTable, path: "\(plan.name)/\(sub.component)", reason: problem.message)
             }
             plan.subsections.append((sub.vmsd, sub.name ?? []))
-            plan.subsectionPlans.append(try build(sub.vmsd, &building))
+            pass.trail.append(sub.component)
+            defer { pass.trail.removeLast() }
+            let subPlan = try build(sub.vmsd, &pass)
+            reach(sub.component, subPlan)
+            plan.subsectionPlans.append(subPlan)
+        }
+
+        // The longest chain of descriptions from here down. A plan still being built (a
+        // description reached again through itself, as a tree's nodes through their list of
+        // children) has height 0: that depth is the stream's, bounded when a checked load
+        // reads it.
+        plan.height = 1 + (deepest?.plan.height ?? 0)
+        plan.deepest = deepest
+        if pass.trail.count - 1 + plan.height > maximumDepth {
+            throw tooDeep(pass.trail + plan.deepestChain)
         }
         plan.program = Program.compile(plan, subsectionPlans: plan.subsectionPlans, storage: plan.programStorage)
         return plan
+    }
+
+    /// The error for a chain of descriptions deeper than `maximumDepth`: the path names the
+    /// root and the fields (or subsections) down to the first description past the limit,
+    /// whichever way the chain was found.
+    private static func tooDeep(_ chain: [String]) -> VMStateError {
+        VMStateError(
+            .invalidTable, path: chain.prefix(maximumDepth + 1).joined(separator: "/"),
+            reason: "descriptions nested deeper than \(maximumDepth) levels")
     }
 
     /// A plan for calling the standard `info` on one element of `field` directly (a C caller
@@ -562,13 +657,13 @@ enum Planner {
     static func standalone(
         _ field: UnsafePointer<VMStateField>, info: UnsafePointer<VMStateInfo>
     ) throws(VMStateError) -> FieldPlan {
-        var building: [Key: DescriptionPlan] = [:]
-        return try fieldPlan(DecodedField(field, flagsMask: 0), info: info, vmdescName: nil, owner: "", &building)
+        var pass = Pass()
+        return try fieldPlan(DecodedField(field, flagsMask: 0), info: info, vmdescName: nil, owner: "", &pass)
     }
 
     private static func fieldPlan(
         _ f: DecodedField, info: UnsafePointer<VMStateInfo>?, vmdescName: String?, owner: String,
-        _ building: inout [Key: DescriptionPlan]
+        _ pass: inout Pass
     ) throws(VMStateError) -> FieldPlan {
         func has(_ flag: VMStateFlags) -> Bool { f.has(flag) }
         let path = "\(owner)/\(f.name)"
@@ -577,7 +672,7 @@ enum Planner {
             guard let vmsd else {
                 throw VMStateError(.invalidTable, path: path, reason: "field has no vmsd")
             }
-            return try build(vmsd, &building)
+            return try build(vmsd, &pass)
         }
 
         let op: ElementOp
@@ -628,18 +723,57 @@ enum Planner {
             sizeOffset: has(VMS_VBUFFER) ? f.sizeOffset : nil, multiplySize: has(VMS_MULTIPLY),
             isPointer: f.isPointer, allocates: f.isPointer && has(VMS_ALLOC),
             arrayOfPointer: has(VMS_ARRAY_OF_POINTER), isStruct: has(VMS_STRUCT), op: op,
-            compressible: canCompress(f), structVersion: f.structVersion, start: f.start, errHint: f.errHint)
+            compressible: canCompress(f, &pass.compressible), structVersion: f.structVersion, start: f.start,
+            errHint: f.errHint)
     }
 
-    /// QEMU's rule for describing an array by its first element only.
-    static func canCompress(_ f: DecodedField) -> Bool {
+    /// QEMU's rule for describing an array by its first element only (vmsd_can_compress): not
+    /// with `field_exists`, and for a struct, only when the nested description has no
+    /// subsections and each of its fields is compressible in turn.
+    ///
+    /// QEMU recurses through the nested descriptions and never ends on one that contains itself
+    /// through VMS_STRUCT; here such a cycle counts as compressible when every description in
+    /// it is (the answer does not depend on the order descriptions are planned). The walk uses
+    /// its own stack and `known` remembers each description's answer, so deep tables cost one
+    /// visit per description.
+    static func canCompress(
+        _ f: DecodedField, _ known: inout [UnsafePointer<VMStateDescription>: Bool]
+    ) -> Bool {
         if f.fieldExists != nil { return false }
-        if f.has(VMS_STRUCT) {
-            guard let vmsd = f.vmsd else { return false }
+        guard f.has(VMS_STRUCT) else { return true }
+        guard let root = f.vmsd else { return false }
+        if let answer = known[root] { return answer }
+        // Every description reachable from `root` through VMS_STRUCT must have no subsections
+        // and no field_exists fields: a search for one that does.
+        var visited: Set<UnsafePointer<VMStateDescription>> = [root]
+        var pending = [root]
+        var compressible = true
+        search: while let vmsd = pending.popLast() {
             let nested = DecodedDescription(vmsd)
-            if !(nested.fields ?? []).allSatisfy(canCompress) { return false }
-            if nested.subsections != nil { return false }
+            if nested.subsections != nil {
+                compressible = false
+                break
+            }
+            for field in nested.fields ?? [] {
+                if field.fieldExists != nil {
+                    compressible = false
+                    break search
+                }
+                guard field.has(VMS_STRUCT) else { continue }
+                guard let next = field.vmsd, known[next] != false else {
+                    compressible = false
+                    break search
+                }
+                if known[next] == nil, visited.insert(next).inserted { pending.append(next) }
+            }
         }
-        return true
+        // A true answer holds for everything visited (it reaches only descriptions reached from
+        // `root`); a false one only for `root`.
+        if compressible {
+            for vmsd in visited { known[vmsd] = true }
+        } else {
+            known[root] = false
+        }
+        return compressible
     }
 }

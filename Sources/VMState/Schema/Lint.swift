@@ -27,7 +27,12 @@ import CVMState
 ///   For a field with a custom info only its offset is checked (the info decides what it
 ///   touches).
 /// - `version-range`: `minimum_version_id` above `version_id`.
-/// - `recursive-struct`: a description that contains itself (saving it would not end).
+/// - `recursive-struct`: a description that contains itself in every instance, through fields
+///   saved a fixed number of times (saving it would not end). One that contains itself through
+///   a field the state may leave empty (a VMS_VARRAY_* count, a list, a tree, an array of
+///   pointers, a `field_exists` test, a subsection with `needed`) is a tree: not reported (its
+///   depth is the data's). Also reported under this rule: descriptions nested deeper than 64
+///   levels, which the engine refuses when it plans them.
 /// - `missing-name`: a description without a name.
 ///
 /// Warnings:
@@ -149,7 +154,10 @@ private struct LintWalker {
 
     var findings: [VMStateLint.Finding] = []
     var stack: [UnsafePointer<VMStateDescription>] = []
-    static let maxDepth = 64
+    /// Per entry of `stack`: whether the field (or subsection) leading to it may be empty in
+    /// the state, so that a cycle through it can end.
+    var mayBeEmpty: [Bool] = []
+    static let maxDepth = Planner.maximumDepth
 
     mutating func report(_ rule: Rule, _ path: String, _ message: String) {
         findings.append(VMStateLint.Finding(rule: rule, path: path, message: message))
@@ -163,18 +171,24 @@ private struct LintWalker {
         var isValidate: Bool { field.isValidate }
     }
 
-    mutating func description(_ vmsd: UnsafePointer<VMStateDescription>, path: String, bound: Int?) {
+    mutating func description(
+        _ vmsd: UnsafePointer<VMStateDescription>, path: String, bound: Int?, mayBeEmpty: Bool = false
+    ) {
         let decoded = DecodedDescription(vmsd)
         guard decoded.name != nil else {
             report(.missingName, path, "the description has no name")
             return
         }
         if stack.count >= Self.maxDepth {
-            report(.recursiveStruct, path, "descriptions nested more than \(Self.maxDepth) deep")
+            report(.recursiveStruct, path, "descriptions nested deeper than \(Self.maxDepth) levels")
             return
         }
         stack.append(vmsd)
-        defer { stack.removeLast() }
+        self.mayBeEmpty.append(mayBeEmpty)
+        defer {
+            stack.removeLast()
+            self.mayBeEmpty.removeLast()
+        }
 
         let version = decoded.version
         if decoded.minimumVersion > version {
@@ -210,13 +224,16 @@ private struct LintWalker {
                 report(problem.rule, subPath, problem.message)
             }
             guard let subName = sub.name else { continue }
-            if stack.contains(sub.vmsd) {
-                report(
-                    .recursiveStruct, subPath,
-                    "the subsection \"\(String(decoding: subName, as: UTF8.self))\" contains itself")
+            let optional = sub.vmsd.pointee.needed != nil
+            if let cycle = cycle(to: sub.vmsd, through: optional) {
+                if !cycle {
+                    report(
+                        .recursiveStruct, subPath,
+                        "the subsection \"\(String(decoding: subName, as: UTF8.self))\" contains itself")
+                }
                 continue
             }
-            description(sub.vmsd, path: subPath, bound: bound)
+            description(sub.vmsd, path: subPath, bound: bound, mayBeEmpty: optional)
         }
     }
 
@@ -246,30 +263,43 @@ private struct LintWalker {
         checkBounds(f, path: path, bound: bound)
         checkCounts(fact, in: fields, path: path)
 
-        // Nested descriptions.
+        // Nested descriptions. A field the state may leave empty can end a description that
+        // contains itself (a tree).
         guard let nested = f.vmsd else { return }
         let nestedBound = f.size > 0 ? f.size : nil
+        let emptiable = f.varray != 0 || f.fieldExists != nil || f.has(VMS_ARRAY_OF_POINTER)
         if f.isStruct {
-            descend(nested, path: path, bound: f.isPointer ? nil : nestedBound)
-        } else if f.standard == VMSTATE_STD_TMP || f.standard == VMSTATE_STD_QTAILQ
-            || f.standard == VMSTATE_STD_QLIST
-        {
-            descend(nested, path: path, bound: nestedBound)
+            descend(nested, path: path, bound: f.isPointer ? nil : nestedBound, mayBeEmpty: emptiable)
+        } else if f.standard == VMSTATE_STD_TMP {
+            descend(nested, path: path, bound: nestedBound, mayBeEmpty: emptiable)
+        } else if f.standard == VMSTATE_STD_QTAILQ || f.standard == VMSTATE_STD_QLIST {
+            descend(nested, path: path, bound: nestedBound, mayBeEmpty: true)
         } else if f.standard == VMSTATE_STD_GTREE {
-            descend(nested, path: path, bound: nestedBound)
+            descend(nested, path: path, bound: nestedBound, mayBeEmpty: true)
             if f.start != 0 {
-                descend(nested + 1, path: path, bound: f.start)  // the keys
+                descend(nested + 1, path: path, bound: f.start, mayBeEmpty: true)  // the keys
             }
         }
     }
 
-    mutating func descend(_ nested: UnsafePointer<VMStateDescription>, path: String, bound: Int?) {
-        if stack.contains(nested) {
-            let name = DecodedDescription(nested).name ?? "?"
-            report(.recursiveStruct, path, "the description \"\(name)\" contains itself")
+    /// Whether going down to `nested` closes a cycle, and if so whether the cycle can end (one
+    /// of its steps, `last` the one about to be taken, may be empty); nil: no cycle.
+    func cycle(to nested: UnsafePointer<VMStateDescription>, through last: Bool) -> Bool? {
+        guard let start = stack.lastIndex(of: nested) else { return nil }
+        return last || mayBeEmpty[(start + 1)...].contains(true)
+    }
+
+    mutating func descend(
+        _ nested: UnsafePointer<VMStateDescription>, path: String, bound: Int?, mayBeEmpty: Bool
+    ) {
+        if let cycle = cycle(to: nested, through: mayBeEmpty) {
+            if !cycle {
+                let name = DecodedDescription(nested).name ?? "?"
+                report(.recursiveStruct, path, "the description \"\(name)\" contains itself")
+            }
             return
         }
-        description(nested, path: path, bound: bound)
+        description(nested, path: path, bound: bound, mayBeEmpty: mayBeEmpty)
     }
 
     mutating func checkBounds(_ f: DecodedField, path: String, bound: Int?) {
