@@ -482,6 +482,42 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         #expect((threadError?.path.split(separator: "/").count ?? .max) < 200)
     }
 
+    @Test("a save and a load on a stack of their own (a coroutine's) are not taken for the thread's")
+    func coroutineStack() throws {
+        // QEMU's incoming migration loads in a coroutine; its stack lies outside the thread's.
+        final class Run: @unchecked Sendable {
+            let node: UnsafePointer<VMStateDescription>
+            let nodes = UnsafeMutableRawPointer.allocate(byteCount: 10 * 16, alignment: 8)
+            var bytes: [UInt8] = []
+            var error: VMStateError? = nil
+            init(_ node: UnsafePointer<VMStateDescription>) { self.node = node }
+            deinit { nodes.deallocate() }
+        }
+        let run = Run(Self.nodeTable(ScratchTables()))
+        for i in 0..<10 {
+            let p = run.nodes + 16 * i
+            p.storeBytes(of: UInt32(i), as: UInt32.self)
+            p.storeBytes(of: i < 9 ? 1 : 0, toByteOffset: 4, as: UInt32.self)
+            p.storeBytes(of: i < 9 ? p + 16 : nil, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+        }
+        let ran = stk_run_on_own_stack(
+            1 << 20,
+            { arg in
+                let run = Unmanaged<Run>.fromOpaque(arg!).takeUnretainedValue()
+                do throws(VMStateError) {
+                    run.bytes = try VMStateEngine.save(run.node, opaque: run.nodes)
+                    for i in 0..<10 { (run.nodes + 16 * i).storeBytes(of: 0, as: UInt32.self) }
+                    try VMStateEngine.load(run.node, opaque: run.nodes, from: run.bytes)
+                } catch {
+                    run.error = error
+                }
+            }, Unmanaged.passUnretained(run).toOpaque())
+        #expect(ran)
+        #expect(run.error == nil)
+        #expect(run.bytes == (0..<10).flatMap { [0, 0, 0, UInt8($0), 0, 0, 0, $0 < 9 ? 1 : 0] })
+        #expect((0..<10).map { (run.nodes + 16 * $0).load(as: UInt32.self) } == Array(0..<10))
+    }
+
     @Test("the pc-machine tables and the engine fixtures all plan")
     func realTablesPlan() throws {
         for vmsd in VMStateSchema.descriptions(nullTerminated: pc_device_vmsd_list()) {

@@ -29,14 +29,18 @@ struct Engine {
     /// `get`, `put` or hook at the deepest level fit in it). Each level of nesting takes a few
     /// KiB, so an 8 MiB stack holds over a thousand; QEMU has no such check and overflows.
     static let stackReserve = 64 << 10
-    /// The lowest frame address a nested save or load may start at (0: no limit known).
+    /// The lowest frame address a nested save or load may start at on the thread's own stack
+    /// (0: the stack's extent is unknown).
     let stackFloor = UInt(vmstate_stack_floor(Engine.stackReserve))
 
     /// Throws when the thread's stack is nearly used up (a pointer cycle in the device's state
-    /// saved, a list of lists nested deeper than the stack holds).
+    /// saved, a list of lists nested deeper than the stack holds). Only on the thread's own
+    /// stack: a save or load running on another one (a coroutine's, as QEMU's incoming
+    /// migration, or a signal stack), whose extent the library cannot know, is not checked.
     @inline(__always)
     func checkStack() throws(VMStateError) {
-        if UInt(vmstate_stack_here()) < stackFloor {
+        let here = UInt(vmstate_stack_here())
+        if here < stackFloor && here >= stackFloor &- UInt(Self.stackReserve) {
             throw VMStateError(
                 .boundExceeded, offset: file.position,
                 reason: "descriptions nested so deep the thread's stack is nearly used up (under 64 KiB left)")
