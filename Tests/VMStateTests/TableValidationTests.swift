@@ -263,7 +263,7 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         // Every level from the second on is itself at most 64 deep.
         #expect(addError(deep[1]) == nil)
         values.append(0)
-        #expect(throws: VMStateError.self) { try values.withUnsafeMutableBytes { try save(deep[0], $0.baseAddress!) } }
+        #expect(throws: error) { try values.withUnsafeMutableBytes { try save(deep[0], $0.baseAddress!) } }
 
         let huge = t.chain("huge", levels: 5000)
         #expect(
