@@ -9,6 +9,9 @@
 #include <pthread.h>
 #include <stdint.h>
 
+/* The most of a thread's stack counted: 256 MiB. */
+#define STACK_COUNTED ((size_t)256 << 20)
+
 /* The lowest address of this thread's stack, found once per thread; 1 when it is unknown. */
 static __thread uintptr_t stack_low;
 
@@ -19,10 +22,15 @@ uintptr_t vmstate_stack_floor(size_t reserve)
         void *addr = NULL;
         size_t size = 0;
         stack_low = 1;
-        /* glibc: a thread's own stack; for the main thread, its mapping and RLIMIT_STACK. */
+        /* glibc: a thread's own stack; for the main thread, its mapping and RLIMIT_STACK (with
+         * `ulimit -s unlimited`, all the room below the mapping: terabytes, so at most
+         * STACK_COUNTED of it is counted, lest a recursion take all memory first). */
         if (pthread_getattr_np(pthread_self(), &attr) == 0) {
             if (pthread_attr_getstack(&attr, &addr, &size) == 0 && addr != NULL) {
                 stack_low = (uintptr_t)addr;
+                if (size > STACK_COUNTED) {
+                    stack_low += size - STACK_COUNTED;
+                }
             }
             pthread_attr_destroy(&attr);
         }

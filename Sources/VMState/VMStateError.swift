@@ -94,12 +94,28 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
     /// characters in it are written as `\xNN` (``escapingControlCharacters(_:keepingNewlines:)``),
     /// so that the message is one line, a whole C string, and safe to print to a terminal.
     public var description: String {
-        var text = path.isEmpty ? "" : "\(path): "
+        var text = path.isEmpty ? "" : "\(shownPath): "
         text += reason
         if let expected { text += "; expected \(expected)" }
         if let actual { text += ", got \(actual)" }
         text += " (at byte \(offset))"
         return escapingControlCharacters(text)
+    }
+}
+
+extension VMStateError {
+    /// Paths of more components than this are shortened in ``description``.
+    static let shownPathComponents = 100
+
+    /// ``path`` as the message shows it: whole up to 100 components (the 64 levels of nesting a
+    /// checked load allows fit), else its first and last 32 with the number left out between
+    /// them, `node/kids/.../kids/(1234 more)/kids/...`: a failure a thousand levels down a tree
+    /// (or a pointer cycle) would otherwise make a message of hundreds of KB.
+    var shownPath: String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count > Self.shownPathComponents else { return path }
+        let kept = 32
+        return (parts.prefix(kept) + ["(\(parts.count - 2 * kept) more)"] + parts.suffix(kept)).joined(separator: "/")
     }
 }
 

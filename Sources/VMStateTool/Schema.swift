@@ -44,7 +44,9 @@ struct Lint: ParsableCommand {
             runs through nested structs and subsections (`dev/field/inner`). Errors: ARRAY and \
             VARRAY_* together, two VARRAY_* flags, MULTIPLY without VBUFFER, ALLOC without \
             POINTER, MULTIPLY_ELEMENTS without a count, STRUCT/VSTRUCT without vmsd, other \
-            fields without info, a subsection not named after its parent, and more. Warnings: \
+            fields without info, a subsection not named after its parent, descriptions nested \
+            deeper than 64 levels or containing themselves through fields that are never empty \
+            ("recursive-struct"), and more. Warnings: \
             duplicate field names, VARRAY counts with no VMSTATE_VALIDATE guard, fields behind \
             raw pointers a checked load cannot bound ("unguarded"), QEMU 10.0 VMSTATE_FD \
             fields, which cannot travel in a byte stream ("file-descriptor").

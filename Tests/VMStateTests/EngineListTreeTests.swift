@@ -181,6 +181,33 @@ import Testing
         #expect(eng_trees_direct_lookup(&t, 99) == 1)
     }
 
+    @Test("a save that fails in a list element or a tree node names it, as a load does")
+    func saveErrorsNameTheElement() throws {
+        var d = EngQDev()
+        eng_qdev_init(&d)
+        defer { eng_qdev_free(&d) }
+        for v in [1, 2, ENG_PICKY_REFUSED] { eng_qdev_append(&d, v, 0) }
+        // Two elements of 5 bytes (marker, v), then the third's marker: its pre_save at byte 11.
+        let list = try #require(engineError { _ = try VMStateEngine.save(eng_vmsd_picky_qdev(), opaque: &d) })
+        #expect(list.description == "eng-picky-qdev/q[2]: pre_save returned -7 (at byte 11)")
+
+        var t = EngTrees()
+        eng_trees_init(&t)
+        defer { eng_trees_destroy(&t) }
+        eng_trees_add_keyed(&t, 1, 0, 11)
+        eng_trees_add_keyed(&t, 2, 0, ENG_PICKY_REFUSED)
+        // The node count (4 bytes), node 0 (marker, key id, value: 9 bytes), node 1's marker and
+        // key: its value's pre_save at byte 18.
+        let value = try #require(engineError { _ = try VMStateEngine.save(eng_vmsd_picky_trees(), opaque: &t) })
+        #expect(value.description == "eng-picky-trees/keyed[1]: pre_save returned -7 (at byte 18)")
+        eng_trees_destroy(&t)
+        eng_trees_init(&t)
+        eng_trees_add_keyed(&t, 1, 0, 11)
+        eng_trees_add_keyed(&t, ENG_PICKY_REFUSED, 0, 5)
+        let key = try #require(engineError { _ = try VMStateEngine.save(eng_vmsd_picky_trees(), opaque: &t) })
+        #expect(key.description == "eng-picky-trees/keyed[1].key: pre_save returned -9 (at byte 14)")
+    }
+
     @Test(arguments: [UInt8(0x02), 0x04])
     func gtreeCountMismatchIsAnError(count: UInt8) throws {
         var t = EngTrees()

@@ -256,7 +256,7 @@ extern const VMStateInfo vmstate_info_fd;
  * element) are also recorded as the file's error; the others are only returned (the table in
  * docs/C-API.md, "Results and the file's error"). A load that fails part way leaves the fields
  * before the failing one loaded. Saves and loads alike fail with -EINVAL rather than go down a
- * level of nesting with less than 64 KiB of the thread's own stack left (a coroutine's stack is
+ * level of nesting with less than 32 KiB of the thread's own stack left (a coroutine's stack is
  * not checked: docs/C-API.md, "Nesting").
  *
  * As QEMU's, the load looks one byte past the state for a subsection: when the state is all the

@@ -208,7 +208,7 @@ private func addDevice(
                 let channels = seen.multifd == 1 ? "that channel" : "those channels"
                 what.replaceSubrange(cut, with: "its reading was stopped for \(channels) inside ")
             }
-            reason += " (the stream: \(failure.path.isEmpty ? "" : failure.path + ": ")\(what))"
+            reason += " (the stream: \(failure.path.isEmpty ? "" : failure.shownPath + ": ")\(what))"
         }
         return fail(error, VMStateError(.badStream, offset: failure?.offset ?? file.position, reason: reason))
     }

@@ -24,26 +24,15 @@ struct Engine {
     /// Whose rules the vmdesc and the results follow where QEMU versions differ (Dialect.swift).
     var dialect: QEMUDialect = .qemu7_2
 
-    /// The stack a save or load keeps in reserve: it stops before entering a description with
-    /// less than this left on the thread's stack (64 KiB: the error's unwinding and a custom
-    /// `get`, `put` or hook at the deepest level fit in it). Each level of nesting takes a few
-    /// KiB, so an 8 MiB stack holds over a thousand; QEMU has no such check and overflows.
-    static let stackReserve = 64 << 10
-    /// The lowest frame address a nested save or load may start at on the thread's own stack
-    /// (0: the stack's extent is unknown).
-    let stackFloor = UInt(vmstate_stack_floor(Engine.stackReserve))
+    /// Where the thread's stack ends, for the recursion through nested descriptions.
+    let stack = StackLimit()
 
-    /// Throws when the thread's stack is nearly used up (a pointer cycle in the device's state
-    /// saved, a list of lists nested deeper than the stack holds). Only on the thread's own
-    /// stack: a save or load running on another one (a coroutine's, as QEMU's incoming
-    /// migration, or a signal stack), whose extent the library cannot know, is not checked.
+    /// Throws when the thread's stack is nearly used up (``StackLimit``): a pointer cycle in the
+    /// state saved, a tree nested deeper than the stack holds.
     @inline(__always)
     func checkStack() throws(VMStateError) {
-        let here = UInt(vmstate_stack_here())
-        if here < stackFloor && here >= stackFloor &- UInt(Self.stackReserve) {
-            throw VMStateError(
-                .boundExceeded, offset: file.position,
-                reason: "descriptions nested so deep the thread's stack is nearly used up (under 64 KiB left)")
+        if stack.isNearlyUsedUp {
+            throw VMStateError(.boundExceeded, offset: file.position, reason: StackLimit.reason)
         }
     }
 
@@ -241,41 +230,9 @@ struct Engine {
             StructMemory(scratch, count: max(size, QueueLayout.pointer)).store(element)
             try save(nested, scratch, version: nested.versionID, vmdesc: vmdesc)
         case .qtailq(let nested), .qlist(let nested):
-            // SAFETY: `element` is the list head in the struct (QTAILQ_HEAD / QLIST_HEAD both
-            // begin with the first element); each element's next pointer lies `field.start`
-            // bytes in (QTAILQ_ENTRY / QLIST_ENTRY begin with it). The list is the device's own,
-            // well formed as its C code keeps it, as QEMU's put_qtailq / put_qlist assume.
-            var link = StructMemory(element).loadPointer(at: QueueLayout.tailqHeadFirst)
-            while let item = link {
-                file.putByte(1)
-                try saveNested(nested, item, version: nested.versionID, vmdesc: vmdesc)
-                link = StructMemory(item).loadPointer(at: field.start + QueueLayout.tailqNext)
-            }
-            file.putByte(0)
+            try saveList(field, nested, head: element, vmdesc: vmdesc)
         case .gtree(let value, let key):
-            // SAFETY: a VMSTATE_GTREE field is a `GTree *` member of the struct (its bytes checked
-            // as the field's footprint in a checked load); the tree is the device's.
-            guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
-                throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
-            }
-            let nodes = GTreeNodes.collect(tree)
-            file.putBE32(UInt32(truncatingIfNeeded: g_tree_nnodes(tree)))
-            for (k, v) in nodes {
-                file.putByte(1)
-                if let key {
-                    guard let k else {
-                        throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree key")
-                    }
-                    try saveNested(key, k, version: key.versionID, vmdesc: vmdesc)
-                } else {
-                    file.putBE64(UInt64(UInt(bitPattern: k)))
-                }
-                guard let v else {
-                    throw VMStateError(.invalidTable, offset: file.position, reason: "NULL GTree value")
-                }
-                try saveNested(value, v, version: value.versionID, vmdesc: vmdesc)
-            }
-            file.putByte(0)
+            try saveTree(value: value, key: key, element, vmdesc: vmdesc)
         case .custom(let info):
             guard let put = info.pointee.put else {
                 throw VMStateError(.invalidTable, offset: file.position, reason: "VMStateInfo has no put")
@@ -337,6 +294,71 @@ struct Engine {
             vmdesc?.endObject()
         }
         if described { vmdesc?.endArray() }
+    }
+
+    /// Saves a QTAILQ or QLIST: byte 1 before each element, byte 0 at the end. Kept out of
+    /// `saveElement`, whose frame every level of struct nesting takes.
+    @inline(never)
+    private func saveList(
+        _ field: FieldPlan, _ nested: DescriptionPlan, head element: UnsafeMutableRawPointer, vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        // SAFETY: `element` is the list head in the struct (QTAILQ_HEAD / QLIST_HEAD both
+        // begin with the first element); each element's next pointer lies `field.start`
+        // bytes in (QTAILQ_ENTRY / QLIST_ENTRY begin with it). The list is the device's own,
+        // well formed as its C code keeps it, as QEMU's put_qtailq / put_qlist assume.
+        var link = StructMemory(element).loadPointer(at: QueueLayout.tailqHeadFirst)
+        var index = 0
+        while let item = link {
+            file.putByte(1)
+            do throws(VMStateError) {
+                try saveNested(nested, item, version: nested.versionID, vmdesc: vmdesc)
+            } catch {
+                throw error.under("[\(index)]")  // as a load names the element
+            }
+            link = StructMemory(item).loadPointer(at: field.start + QueueLayout.tailqNext)
+            index += 1
+        }
+        file.putByte(0)
+    }
+
+    /// Saves a GTree: its be32 node count, then byte 1, the key and the value of each node in
+    /// key order, and byte 0.
+    @inline(never)
+    private func saveTree(
+        value: DescriptionPlan, key: DescriptionPlan?, _ element: UnsafeMutableRawPointer, vmdesc: VMDescWriter?
+    ) throws(VMStateError) {
+        // SAFETY: a VMSTATE_GTREE field is a `GTree *` member of the struct (its bytes checked
+        // as the field's footprint in a checked load); the tree is the device's.
+        guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
+            throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")
+        }
+        let nodes = GTreeNodes.collect(tree)
+        file.putBE32(UInt32(truncatingIfNeeded: g_tree_nnodes(tree)))
+        for (index, (k, v)) in nodes.enumerated() {
+            file.putByte(1)
+            if let key {
+                guard let k else {
+                    throw VMStateError(
+                        .invalidTable, path: "[\(index)]", offset: file.position, reason: "NULL GTree key")
+                }
+                do throws(VMStateError) {
+                    try saveNested(key, k, version: key.versionID, vmdesc: vmdesc)
+                } catch {
+                    throw error.under("[\(index)].key")  // as a load names the node
+                }
+            } else {
+                file.putBE64(UInt64(UInt(bitPattern: k)))
+            }
+            guard let v else {
+                throw VMStateError(.invalidTable, path: "[\(index)]", offset: file.position, reason: "NULL GTree value")
+            }
+            do throws(VMStateError) {
+                try saveNested(value, v, version: value.versionID, vmdesc: vmdesc)
+            } catch {
+                throw error.under("[\(index)]")
+            }
+        }
+        file.putByte(0)
     }
 
     // MARK: - load

@@ -550,6 +550,8 @@ enum Planner {
         var trail: [String] = []
         /// Descriptions known to be (or not be) compressible as struct elements.
         var compressible: [UnsafePointer<VMStateDescription>: Bool] = [:]
+        /// Where the thread's stack ends: planning recurses once per nested description too.
+        let stack = StackLimit()
     }
 
     /// The plan for `vmsd`, building it (and the plans it refers to) on first use.
@@ -586,6 +588,9 @@ enum Planner {
         // instead of exhausting the stack; the height check below covers chains that reach
         // plans built earlier.
         if pass.trail.count > maximumDepth { throw tooDeep(pass.trail) }
+        if pass.stack.isNearlyUsedUp {
+            throw VMStateError(.boundExceeded, path: pass.trail.joined(separator: "/"), reason: StackLimit.reason)
+        }
         pass.plans[k] = plan
 
         // The table is checked here, once, so an unusable one fails when it is registered or

@@ -251,3 +251,74 @@ void eng_trees_destroy(EngTrees *t) {
     }
     t->direct = t->keyed = NULL;
 }
+
+/* ---- "picky" lists and trees: an element whose value is ENG_PICKY_REFUSED fails its pre_save,
+ * for the paths of save errors inside lists and trees. ------------------------------------ */
+
+static int eng_picky_qelem_pre_save(void *opaque) {
+    return ((EngQElem *)opaque)->v == ENG_PICKY_REFUSED ? -7 : 0;
+}
+
+static const VMStateDescription eng_picky_qelem_vmsd = {
+    .name = "eng-picky-qelem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save = eng_picky_qelem_pre_save,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(v, EngQElem),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static int eng_picky_tval_pre_save(void *opaque) {
+    return ((EngTreeVal *)opaque)->v == ENG_PICKY_REFUSED ? -7 : 0;
+}
+
+static int eng_picky_tkey_pre_save(void *opaque) {
+    return ((EngTreeKey *)opaque)->id == ENG_PICKY_REFUSED ? -9 : 0;
+}
+
+static const VMStateDescription eng_picky_tree_vmsds[2] = {
+    {
+        .name = "eng-picky-tval",
+        .version_id = 1,
+        .minimum_version_id = 1,
+        .pre_save = eng_picky_tval_pre_save,
+        .fields = (const VMStateField[]){
+            VMSTATE_UINT32(v, EngTreeVal),
+            VMSTATE_END_OF_LIST(),
+        },
+    },
+    {
+        .name = "eng-picky-tkey",
+        .version_id = 1,
+        .minimum_version_id = 1,
+        .pre_save = eng_picky_tkey_pre_save,
+        .fields = (const VMStateField[]){
+            VMSTATE_UINT32(id, EngTreeKey),
+            VMSTATE_END_OF_LIST(),
+        },
+    },
+};
+
+static const VMStateDescription eng_picky_qdev_vmsd = {
+    .name = "eng-picky-qdev",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_QTAILQ_V(q, EngQDev, 1, eng_picky_qelem_vmsd, EngQElem, next),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_picky_qdev(void) { return &eng_picky_qdev_vmsd; }
+
+static const VMStateDescription eng_picky_trees_vmsd = {
+    .name = "eng-picky-trees",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_GTREE_V(keyed, EngTrees, 1, eng_picky_tree_vmsds, EngTreeKey, EngTreeVal),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_picky_trees(void) { return &eng_picky_trees_vmsd; }

@@ -193,6 +193,13 @@ int64_t eng_trees_direct_lookup(const EngTrees *t, uint64_t key);
 int64_t eng_trees_keyed_lookup(const EngTrees *t, uint32_t id, uint8_t *tag_out);
 void eng_trees_destroy(EngTrees *t);
 
+/* "eng-picky-qdev" (a QTAILQ_V q of EngQDev) and "eng-picky-trees" (a GTREE_V keyed of EngTrees):
+ * an element, tree value or tree key id equal to ENG_PICKY_REFUSED fails its pre_save (-7 for
+ * elements and values, -9 for keys). */
+#define ENG_PICKY_REFUSED 0xBADu
+const VMStateDescription *eng_vmsd_picky_qdev(void);
+const VMStateDescription *eng_vmsd_picky_trees(void);
+
 /* ---- flags ---------------------------------------------------------------------------------- */
 
 typedef struct EngFlags {

@@ -1,0 +1,27 @@
+import CVMState
+
+/// Where the calling thread's own stack ends, for the recursions of planning, saving and
+/// loading (one level per nested description, a few KiB each): they stop with an error before
+/// using the last `reserve` bytes instead of overflowing the stack. QEMU has no such check.
+///
+/// Only frames on the thread's own stack (as `pthread_getattr_np` gives it, at most 256 MiB
+/// counted: `ulimit -s unlimited` reports terabytes) are checked: a save or load running on a
+/// stack of its own (a coroutine's, as QEMU's incoming migration, or a signal stack) is not.
+struct StackLimit {
+    /// What is kept in reserve: 32 KiB, room for the error's unwinding and for a custom `get`,
+    /// `put` or hook (and GLib's allocator) at the deepest level.
+    static let reserve = 32 << 10
+    /// The message of the error when the reserve is reached.
+    static let reason =
+        "less than 32 KiB of the thread's stack left (descriptions nested too deep for the stack, or a pointer cycle in the state)"
+
+    /// The lowest address a level may start at (0: the stack's extent is unknown).
+    let floor = UInt(vmstate_stack_floor(StackLimit.reserve))
+
+    /// Whether the caller's frame lies in the reserve at the end of the thread's stack.
+    @inline(__always)
+    var isNearlyUsedUp: Bool {
+        let here = UInt(vmstate_stack_here())
+        return here < floor && here >= floor &- UInt(Self.reserve)
+    }
+}
