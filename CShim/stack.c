@@ -1,7 +1,8 @@
 /*
- * Where the calling thread's stack ends: the engine's saves and loads recurse once per nested
+ * Where the calling thread's stack ends: planning, saves and loads recurse once per nested
  * description (a few KiB each), and refuse to go on near the end of the stack instead of
  * overflowing it (a pointer cycle in a device's state, a tree deeper than the stack can hold).
+ * Sources/VMState/Engine/StackLimit.swift compares frame addresses with it.
  */
 #define _GNU_SOURCE
 #include "vmstate-internal.h"

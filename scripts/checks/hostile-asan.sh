@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hostile-input, transactional-load and table-validation tests under AddressSanitizer with
 # LeakSanitizer: crafted streams must not read or write out of bounds, failed (rolled back)
-# loads must not leak, nor the plans of a table refused part way (they may refer to each other). Separate scratch path (.build/asan); about 1.5 minutes cold on 2 cores.
+# loads must not leak, nor the plans of a table refused part way (they may refer to each
+# other). Separate scratch path (.build/asan); about 1.5 minutes cold on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 supp=$(mktemp)
