@@ -445,7 +445,7 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
             }
         }
         let reason =
-            "less than 32 KiB of the thread's stack left (descriptions nested too deep for the stack, or a pointer cycle in the state)"
+            "less than \(StackLimit.reserve >> 10) KiB of the thread's stack left (descriptions nested too deep for the stack, or a pointer cycle in the state)"
         func expectStackError(_ error: VMStateError?) {
             #expect(error?.kind == .boundExceeded && error?.reason == reason)
             #expect(error?.path.hasPrefix("node/kids/kids/kids/") == true)
@@ -473,7 +473,7 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         expectStackError(
             #expect(throws: VMStateError.self) { try VMStateEngine.load(node, opaque: nodes, from: bytes) })
 
-        // On a thread of its own with a small stack (256 KiB): the same error, sooner.
+        // On a thread of its own with a small stack (1 MiB): the same error, sooner.
         link(cycle: true)
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var threadError: VMStateError? = nil
@@ -483,7 +483,7 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
             do throws(VMStateError) { _ = try VMStateEngine.save(table, opaque: state) } catch { threadError = error }
             done.signal()
         }
-        thread.stackSize = 256 << 10
+        thread.stackSize = 1 << 20
         thread.start()
         done.wait()
         expectStackError(threadError)

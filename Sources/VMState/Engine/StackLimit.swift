@@ -9,11 +9,18 @@ import CVMState
 /// stack of its own (a coroutine's, as QEMU's incoming migration, or a signal stack) is not.
 struct StackLimit {
     /// What is kept in reserve: 32 KiB, room for the error's unwinding and for a custom `get`,
-    /// `put` or hook (and GLib's allocator) at the deepest level.
-    static let reserve = 32 << 10
+    /// `put` or hook (and GLib's allocator) at the deepest level, and more than one level of
+    /// nesting takes (about 6 KiB), so that no level steps over it. A debug build of the
+    /// library (the tests, also under AddressSanitizer, whose frames are many times larger)
+    /// keeps 256 KiB.
+    #if DEBUG
+        static let reserve = 256 << 10
+    #else
+        static let reserve = 32 << 10
+    #endif
     /// The message of the error when the reserve is reached.
     static let reason =
-        "less than 32 KiB of the thread's stack left (descriptions nested too deep for the stack, or a pointer cycle in the state)"
+        "less than \(reserve >> 10) KiB of the thread's stack left (descriptions nested too deep for the stack, or a pointer cycle in the state)"
 
     /// The lowest address a level may start at (0: the stack's extent is unknown).
     let floor = UInt(vmstate_stack_floor(StackLimit.reserve))
