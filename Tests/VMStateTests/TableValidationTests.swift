@@ -243,6 +243,11 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         ([root] + Array(repeating: "next", count: nexts)).joined(separator: "/")
     }
 
+    /// The planner's message for a chain past 64 levels, at `path`.
+    static func tooDeep(_ path: String) -> String {
+        "\(path): descriptions nested deeper than 64 levels (at byte 0)"
+    }
+
     @Test("a chain of 64 descriptions saves and loads; 65 and 5,000 are refused when planned, not by the stack")
     func nestingLimit() throws {
         let t = ScratchTables()
@@ -256,7 +261,7 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         }
         #expect(loaded == values)
 
-        let message = "\(Self.chainPath("deep0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)"
+        let message = Self.tooDeep(Self.chainPath("deep0", nexts: 64))
         let deep = t.chain("deep", levels: 65)
         let error = try #require(addError(deep[0]))
         #expect(error.kind == .invalidTable && error.description == message)
@@ -266,9 +271,7 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         #expect(throws: error) { try values.withUnsafeMutableBytes { try save(deep[0], $0.baseAddress!) } }
 
         let huge = t.chain("huge", levels: 5000)
-        #expect(
-            addError(huge[0])?.description
-                == "\(Self.chainPath("huge0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)")
+        #expect(addError(huge[0])?.description == Self.tooDeep(Self.chainPath("huge0", nexts: 64)))
     }
 
     @Test("the limit holds whichever description of a chain is planned first")
@@ -277,14 +280,10 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         // Planned from its middle first: o40 (60 levels) is fine and cached, and o0 reaches it.
         let o = t.chain("o", levels: 100)
         #expect(addError(o[40]) == nil)
-        #expect(
-            addError(o[0])?.description
-                == "\(Self.chainPath("o0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)")
+        #expect(addError(o[0])?.description == Self.tooDeep(Self.chainPath("o0", nexts: 64)))
         // The same chain planned from its root first.
         let p = t.chain("p", levels: 100)
-        #expect(
-            addError(p[0])?.description
-                == "\(Self.chainPath("p0", nexts: 64)): descriptions nested deeper than 64 levels (at byte 0)")
+        #expect(addError(p[0])?.description == Self.tooDeep(Self.chainPath("p0", nexts: 64)))
         #expect(addError(p[40]) == nil)
         #expect(addError(p[35])?.description.hasPrefix("p35/next/") == true)
     }
@@ -294,9 +293,7 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         let t = ScratchTables()
         #expect(addError(t.chain("s", levels: 63, subsection: "extra")[0]) == nil)
         let deep = t.chain("t", levels: 64, subsection: "extra")
-        #expect(
-            addError(deep[0])?.description
-                == "\(Self.chainPath("t0", nexts: 63))/extra: descriptions nested deeper than 64 levels (at byte 0)")
+        #expect(addError(deep[0])?.description == Self.tooDeep(Self.chainPath("t0", nexts: 63) + "/extra"))
     }
 
     @Test("compressibility follows QEMU's recursive rule, remembered per description, and ends on a cycle")

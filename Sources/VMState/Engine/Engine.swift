@@ -31,9 +31,7 @@ struct Engine {
     /// state saved, a tree nested deeper than the stack holds.
     @inline(__always)
     func checkStack() throws(VMStateError) {
-        if stack.isNearlyUsedUp {
-            throw VMStateError(.boundExceeded, offset: file.position, reason: StackLimit.reason)
-        }
+        if stack.isNearlyUsedUp { throw StackLimit.exceeded(offset: file.position) }
     }
 
     // MARK: - save

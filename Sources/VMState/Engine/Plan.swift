@@ -588,9 +588,7 @@ enum Planner {
         // instead of exhausting the stack; the height check below covers chains that reach
         // plans built earlier.
         if pass.trail.count > maximumDepth { throw tooDeep(pass.trail) }
-        if pass.stack.isNearlyUsedUp {
-            throw VMStateError(.boundExceeded, path: pass.trail.joined(separator: "/"), reason: StackLimit.reason)
-        }
+        if pass.stack.isNearlyUsedUp { throw StackLimit.exceeded(path: pass.trail.joined(separator: "/")) }
         pass.plans[k] = plan
 
         // The table is checked here, once, so an unusable one fails when it is registered or

@@ -18,7 +18,12 @@ struct StackLimit {
     #else
         static let reserve = 32 << 10
     #endif
-    /// The message of the error when the reserve is reached.
+    /// The error when the reserve is reached, at `path` and byte `offset`.
+    static func exceeded(path: String = "", offset: Int = 0) -> VMStateError {
+        VMStateError(.boundExceeded, path: path, offset: offset, reason: reason)
+    }
+
+    /// The message of that error.
     static let reason =
         "less than \(reserve >> 10) KiB of the thread's stack left (descriptions nested too deep for the stack, or a pointer cycle in the state)"
 
