@@ -38,10 +38,10 @@ import Testing
         _ layout: QDesc
     ) -> Device {
         var s = source
-        let full = cSave(vmsd, &s).bytes
+        let full = withUnsafeMutableBytes(of: &s) { cSave(vmsd, $0.baseAddress!).bytes }
         return Device(name: name, version: version, full: full, layout: layout) { data in
             var d = destination
-            return qemuLoad(vmsd, &d, version, data)
+            return withUnsafeMutableBytes(of: &d) { qemuLoad(vmsd, $0.baseAddress!, version, data) }
         }
     }
 
