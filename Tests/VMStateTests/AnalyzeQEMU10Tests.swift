@@ -9,7 +9,7 @@ import VMState
 @Suite struct AnalyzeQEMU10Tests {
     static let qemu10Streams = [
         "pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared", "no-footer",
-        "user-net-2", "virtio-mem",
+        "user-net-2", "virtio-mem", "bg-snapshot",
     ]
     static let qemu72Streams = ["pc-2.3", "user-net-2"]
 

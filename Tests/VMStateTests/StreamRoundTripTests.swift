@@ -25,7 +25,7 @@ import Testing
         }
             + [
                 "mapped-ram", "pc-9.2", "pc-bios", "pc-live", "pc-reset", "q35-bios", "q35-devices", "x-ignore-shared",
-                "no-footer", "validate-uuid", "user-net-2",
+                "no-footer", "validate-uuid", "user-net-2", "bg-snapshot",
             ]
             .map { TestPaths.qemu10Fixtures + "/" + $0 }
             + (TestPaths.streamNames + ["no-footer", "validate-uuid"]).map { TestPaths.streams + "/" + $0 })

@@ -17,7 +17,7 @@ enum TestPaths {
     /// More QEMU 7.2 streams made with scripts/qemu/qemu-stream.py (Tests/Fixtures/streams).
     static let streams: String = packageRoot + "/Tests/Fixtures/streams"
     static let streamNames = [
-        "q35", "q35-bios", "virtio-net", "virtio-blk", "e1000", "usb-xhci", "audio-hda", "user-net",
+        "q35", "q35-bios", "virtio-net", "virtio-blk", "e1000", "usb-xhci", "audio-hda", "user-net", "bg-snapshot",
     ]
 
     static func readBytes(_ path: String) throws -> [UInt8] {

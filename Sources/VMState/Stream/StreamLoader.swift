@@ -29,10 +29,12 @@ final class StreamLoader {
     private(set) var configurationSubsections: [String] = []
     /// The guest address of each RAM block (x-ignore-shared streams).
     var ramAddresses: [String: UInt64] { ramState.addresses }
-    /// Whether the setup and iterate phases are over (a command or a RAM END was read): FULL
-    /// sections before that are early-setup ones (QEMU 10.0).
+    /// Whether the setup and iterate phases are over (a command, a RAM END, or a FULL section
+    /// after a RAM PART was read): FULL sections before that are early-setup ones (QEMU 10.0).
     private var completePhase = false
     private var sawIterative = false
+    /// Whether a RAM PART was read: the iterate phase began, and the setup phase is over.
+    private var iterating = false
     /// Section ids of the iterative RAM section ("ram"): whether it goes to registered RAM, and
     /// how messages name it (``VMStateError/sectionLabel(_:_:)``).
     private var ramSections: [UInt32: (registered: Bool, label: String)] = [:]
@@ -143,9 +145,15 @@ final class StreamLoader {
             }
             switch type {
             case StreamFormat.configuration: try configuration()
-            case StreamFormat.sectionStart, StreamFormat.sectionFull: try sectionWithHeader(type: type, start: at)
+            case StreamFormat.sectionStart, StreamFormat.sectionFull:
+                // Early-setup sections come before the first PART. A FULL section after one is of
+                // the complete phase also without a RAM END: a background snapshot (capability
+                // background-snapshot, QEMU 7.2 and 10.0) writes its device sections straight
+                // after its last PART and never ends the RAM section.
+                if type == StreamFormat.sectionFull && iterating { completePhase = true }
+                try sectionWithHeader(type: type, start: at)
             case StreamFormat.sectionPart, StreamFormat.sectionEnd:
-                if type == StreamFormat.sectionEnd { completePhase = true }
+                if type == StreamFormat.sectionEnd { completePhase = true } else { iterating = true }
                 try sectionPart(start: at)
             case StreamFormat.command: try command(at)
             case StreamFormat.eof:
