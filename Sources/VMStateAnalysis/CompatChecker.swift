@@ -1787,6 +1787,18 @@ public struct DescriptionSet: Sendable {
         return o
     }
 
+    /// QEMU's timer info writes a be64 (the expire time) whatever the C field holding the
+    /// timer: `-dump-vmstate` gives the field's size, 8 for `VMSTATE_TIMER_PTR` and
+    /// `sizeof(QEMUTimer)`, 48 on a 64-bit host, for an embedded `VMSTATE_TIMER` (QEMU 7.2 and
+    /// 10.0 alike, and this package's `qemu/timer.h`), and a vmdesc the 8 bytes written. A
+    /// dump's 48-byte field that the save shows as an 8-byte timer takes the size written.
+    static func timerAsWritten(_ fo: inout JSONObject, saved: JSONObject?) {
+        guard let saved, saved["type"]?.stringValue == "timer", saved["size"]?.int64Value == 8,
+            fo["size"]?.int64Value == 48
+        else { return }
+        fo["size"] = saved["size"]
+    }
+
     /// A `-dump-vmstate` section reduced to what a save described by the vmdesc section
     /// `saved` can show (see `comparable`).
     static func reduce(
@@ -1847,6 +1859,7 @@ public struct DescriptionSet: Sendable {
                     // The save named which fields of this name it wrote.
                     guard indexes.contains(k) else { continue }
                     fo["version_id"] = 0
+                    timerAsWritten(&fo, saved: savedByIndex[name]?[k])
                     if let nested = fo["Description"]?.objectValue {
                         let savedNested = savedByIndex[name]?[k]?["Description"]?.objectValue ?? JSONObject()
                         fo["Description"] = .object(
@@ -1863,6 +1876,7 @@ public struct DescriptionSet: Sendable {
                 // -dump-vmstate size of 0 is a field whose VMStateInfo decides how many bytes it
                 // writes (pci_bridge's conditional "shpc"): any size the save wrote is like it.
                 let next = savedLeft[name]?.first
+                timerAsWritten(&fo, saved: next)
                 if fo["field_exists"]?.boolValue == true {
                     guard let next else { continue }
                     let nested = fo["Description"]?.objectValue?["name"]

@@ -23,7 +23,12 @@ struct Schema: ParsableCommand {
     @Argument(help: "The symbol of the NULL-terminated array of description pointers.")
     var symbol: String
 
-    @Option(help: "The machine name written in the \"vmschkmachine\" entry.")
+    @Option(
+        help: """
+            The machine name written in the "vmschkmachine" entry. Give the machine type your \
+            streams carry: `compat` compares a stream's with it as QEMU does (the default, none, \
+            is QEMU's -M none, which no stream of a machine loads into).
+            """)
     var machine = "none"
 
     func run() throws {

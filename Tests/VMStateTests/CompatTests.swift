@@ -528,6 +528,46 @@ struct CompatCLITests {
         #expect(diff.stdout.hasSuffix("\ndescriptions are equal\n"))
     }
 
+    /// A vmdesc against a -dump-vmstate file: an embedded `VMSTATE_TIMER` (and an array of
+    /// them) is `sizeof(QEMUTimer)`, 48 bytes, in the dump and the 8 bytes its be64 takes in the
+    /// vmdesc, as `vmstate schema` and QEMU's `-dump-vmstate` print it and a save writes it (the
+    /// example emulator's `tiny-timer/watchdog` against its own schema was "size changed"); a
+    /// 48-byte field the save shows as a uint64 is still a size change.
+    @Test func vmdescAgainstDumpEmbeddedTimers() throws {
+        func vmdesc(_ type: String) -> String {
+            """
+            {"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [
+              {"name": "watchdog", "type": "\(type)", "size": 8},
+              {"name": "t", "array_len": 3, "type": "timer", "size": 8},
+              {"name": "ptr", "type": "timer", "size": 8}]}]}
+            """
+        }
+        let dump = """
+            {"vmschkmachine": {"Name": "m"}, "dev": {"Name": "dev", "version_id": 1, "minimum_version_id": 1, "Description": {"name": "dev", "version_id": 1, "minimum_version_id": 1, "Fields": [
+              {"field": "watchdog", "version_id": 0, "field_exists": false, "size": 48},
+              {"field": "t", "version_id": 0, "field_exists": false, "size": 48},
+              {"field": "ptr", "version_id": 0, "field_exists": false, "size": 8}]}}}
+            """
+        let (dir, v, d) = try jsonFiles(vmdesc("timer"), dump)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for args in [[v, d], ["--reverse", d, v]] {
+            let compat = try Tool.run(["compat"] + args)
+            #expect(compat.status == 0, "\(args): \(compat.stdout)")
+            #expect(compat.stdout.hasSuffix(" loads into \(args.count == 2 ? "NEW" : "OLD")\n"), "\(compat.stdout)")
+        }
+        let diff = try Tool.run(["diff", v, d])
+        #expect(diff.status == 0)
+        #expect(diff.stdout.hasSuffix("\ndescriptions are equal\n"), "\(diff.stdout)")
+
+        try vmdesc("uint64").write(toFile: v, atomically: false, encoding: .utf8)
+        let other = try Tool.run(["compat", v, d])
+        #expect(other.status == 1)
+        #expect(
+            other.stdout.contains(
+                "section \"dev\", description \"dev\", field \"watchdog\": size changed from 8 bytes in OLD to 48 bytes in NEW [size]"
+            ), "\(other.stdout)")
+    }
+
     /// A vmdesc against a -dump-vmstate file whose conditional field was renamed: the save's
     /// field under its old name stands for the renamed one (a `--rename` pair, or one QEMU's
     /// checker knows), so the field is kept and compared, in both directions.
