@@ -617,6 +617,22 @@ private struct SectionReader {
         StreamAnalysisError(offset: offset ?? pos, section: sectionLabel, field: fieldPath(), message: message)
     }
 
+    /// The end of a message about a subsection the description given with --vmdesc lacks.
+    static let givenVMDescSubsections =
+        " (the description given with --vmdesc lists only the subsections its own save wrote: when this stream's save wrote one more there, it takes a description saved with the devices in the same state)"
+
+    /// The name after a subsection marker just read (a length byte, then that many bytes, as
+    /// QEMU writes a subsection's name) when the stream holds one of printable ASCII there; nil
+    /// otherwise. The position stays.
+    mutating func subsectionNameAhead() -> String? {
+        guard total - pos >= 1, (try? need(1, "")) != nil else { return nil }
+        let n = Int(buf[pos])
+        guard n > 0, total - pos >= 1 + n, (try? need(1 + n, "")) != nil else { return nil }
+        let name = UnsafeRawBufferPointer(rebasing: buf[(pos + 1)..<(pos + 1 + n)])
+        guard name.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
+        return String(decoding: name, as: UTF8.self)
+    }
+
     /// Fails unless `n` more bytes are there; makes them readable in `buf`.
     @inline(__always) mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) {
         if n > total - pos {
@@ -764,6 +780,13 @@ private struct SectionReader {
                 // this section's data shorter than it is (or the stream is damaged there).
                 let s = analysis.sections[i]
                 sectionLabel = Self.label(s.name, id, s.instanceID)
+                // A subsection's name after the 0x05: the save wrote a subsection the
+                // description does not list.
+                if type == subsectionMarker, let name = subsectionNameAhead() {
+                    throw error(
+                        "expected the section's footer (0x7e and its section id) after its data, found the subsection \"\(name)\" (0x05 and its name), which the description does not list\(vmdescMarkerOffset == nil ? Self.givenVMDescSubsections : " (the stream is damaged there, or its vmdesc does not describe it)")",
+                        at: typeOffset)
+                }
                 throw error(
                     "expected the section's footer (0x7e and its section id) after its data, found 0x\(analysisHex(UInt64(type), width: 2)): the data does not end where its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc may be of another machine or QEMU build: give the one saved with this stream)" : " (the stream is damaged there, or its vmdesc does not describe it)")",
                     at: typeOffset)
@@ -916,7 +939,7 @@ private struct SectionReader {
                             + "only a device's description can be followed by)", at: typeOffset)
                 }
                 throw error(
-                    "a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says\(vmdescMarkerOffset == nil ? " (the description given with --vmdesc lists only the subsections its own save wrote: when this stream's save wrote one more there, it takes a description saved with the devices in the same state)" : "")",
+                    "a subsection marker (0x05) where a section was expected; the previous section's data is longer than its description says\(vmdescMarkerOffset == nil ? Self.givenVMDescSubsections : "")",
                     at: typeOffset)
             case vmdescMarker:
                 throw error("the vmdesc marker (0x06) before the end-of-stream byte (0x00)", at: typeOffset)

@@ -409,6 +409,17 @@ import VMStateAnalysis
             v.message
                 == "the section has version 2, but the vmdesc describes version 3: the description given with --vmdesc is not this stream's (another QEMU build or machine type)"
         )
+        // A save at reset (pc-reset) wrote no cpu/msr_smi_count subsection, one after the
+        // firmware ran (pc-bios) did: the message names the subsection its description lacks.
+        let atReset = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
+        let resetVMDesc = try StreamAnalysis.readVMDesc(StreamBytes(atReset)).0
+        let sub = try #require(streamError(stream72, options: .init(vmdesc: resetVMDesc)))
+        #expect(sub.offset == 0x78d00 && sub.section == "\"cpu\" (section id 5, instance 0)")
+        #expect(stream72[0x78d00] == 0x05 && stream72[0x78d01] == 17)
+        #expect(
+            sub.message
+                == "expected the section's footer (0x7e and its section id) after its data, found the subsection \"cpu/msr_smi_count\" (0x05 and its name), which the description does not list (the description given with --vmdesc lists only the subsections its own save wrote: when this stream's save wrote one more there, it takes a description saved with the devices in the same state)"
+        )
     }
 
     @Test func corruptVMDesc() throws {
