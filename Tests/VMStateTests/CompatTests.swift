@@ -1,3 +1,4 @@
+import CFixtures
 import Foundation
 import Testing
 import VMState
@@ -566,6 +567,39 @@ struct CompatCLITests {
             other.stdout.contains(
                 "section \"dev\", description \"dev\", field \"watchdog\": size changed from 8 bytes in OLD to 48 bytes in NEW [size]"
             ), "\(other.stdout)")
+    }
+
+    /// A stream the registry saved, against the schema of the same table (`vmstate schema`'s
+    /// JSON, `VMStateSchema.dumpJSON`): compatible, and `diff` finds the descriptions equal, for
+    /// eng-timers' embedded `VMSTATE_TIMER`, pointed-to timer and array of timer pointers (one
+    /// of them NULL) alike.
+    @Test func aSavedStreamAgainstItsOwnTablesSchema() throws {
+        let timers = [newTimer(expire: 5), newTimer(expire: nil), newTimer(expire: 11)]
+        let state = UnsafeMutablePointer<EngTimers>.allocate(capacity: 1)
+        state.initialize(to: EngTimers())
+        defer {
+            state.deallocate()
+            for t in timers { t.deallocate() }
+        }
+        vmstate_timer_init(&state.pointee.t, nil, nil)
+        state.pointee.tp = timers[0]
+        state.pointee.arr = (timers[1], nil, timers[2])
+        let registry = Registry()
+        try registry.add(idstr: "eng-timers", instanceID: 0, vmsd: eng_vmsd_timers(), opaque: state)
+        let stream = try registry.save(machineType: "tiny-1.0")
+        let schema = try VMStateSchema.dumpJSON(
+            entries: [VMStateSchema.Entry(name: "eng-timers", description: eng_vmsd_timers())], machine: "tiny-1.0")
+        #expect(schema.contains("\"field\": \"t\",\n          \"version_id\": 0,\n          \"field_exists\": false,\n          \"size\": 48"))
+        let (dir, _, d) = try jsonFiles("", schema)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/stream.bin"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(stream)))
+        let compat = try Tool.run(["compat", path, d])
+        #expect(compat.status == 0, "\(compat.stdout)")
+        #expect(compat.stdout.hasSuffix("\ncompatible: state saved by OLD loads into NEW\n"), "\(compat.stdout)")
+        let diff = try Tool.run(["diff", path, d])
+        #expect(diff.status == 0, "\(diff.stdout)")
+        #expect(diff.stdout.hasSuffix("\ndescriptions are equal\n"), "\(diff.stdout)")
     }
 
     /// A vmdesc against a -dump-vmstate file whose conditional field was renamed: the save's
