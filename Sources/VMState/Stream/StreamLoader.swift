@@ -364,9 +364,11 @@ final class StreamLoader {
         // QEMU 10.0 writes early-setup sections (a vmsd with early_setup, as virtio-mem's
         // "virtio-mem-device-early") after the RAM section's START and before its pages: reading
         // on to the vmdesc from here would hold the RAM. Over a stream source the section ends at
-        // its footer instead, and the vmdesc checks its length when it arrives.
-        if sawIterative && !completePhase && footers == true && !file.inputEnded {
+        // its footer instead, and the vmdesc checks its length when it arrives. When the input
+        // ends first, all of it is at hand: the section is read as from a buffer, by the vmdesc.
+        if sawIterative && !completePhase && footers == true && !file.inputEnded,
             try skipByFooter(sectionID: sectionID, idstr: idstr, instanceID: instanceID, start: start)
+        {
             return
         }
         let index: VMDescIndex
@@ -379,45 +381,8 @@ final class StreamLoader {
                 reason:
                     "cannot skip section \"\(idstr)\" instance \(instanceID): more than \(Self.heldLimit >> 20) MiB of "
                     + "stream follow it before the vmdesc that gives its size")
-        case .none:
-            // Cut short is an early end; ending at EOF without a vmdesc (QEMU's suppress-vmdesc)
-            // leaves the section without a size. The EOF marker is a 0x00, as most bytes of a cut
-            // device state are: with footers, a stream that ends at EOF ends with the last
-            // section's footer and that 0x00.
-            let endsAtEOF = file.withAllBytes { bytes in
-                bytes.last == StreamFormat.eof
-                    && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
-            }
-            if let cut = file.withAllBytes({ VMDescRecord.locateCut($0) }) {
-                let whole = cut.jsonLength.map { ", \($0) bytes of JSON" } ?? ""
-                let marker = file.windowStartOffset + cut.markerOffset
-                throw VMStateError(
-                    .shortInput, offset: file.count,
-                    reason:
-                        "the stream ended (cut short) inside its vmdesc (at byte \(marker)\(whole)), which "
-                        + "gives the size of section \"\(idstr)\" instance \(instanceID) (at byte \(start)): it cannot be "
-                        + "skipped without it")
-            }
-            if !endsAtEOF {
-                throw VMStateError(
-                    .shortInput, offset: file.count,
-                    reason:
-                        "the stream ended (cut short) before the vmdesc that gives the size of section \"\(idstr)\" "
-                        + "instance \(instanceID) (at byte \(start)), which cannot be skipped without it")
-            }
-            throw VMStateError(
-                .unknownSection, offset: start,
-                reason:
-                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream ends at its EOF marker without "
-                    + "the vmdesc that gives its size (written without one, as with QEMU's suppress-vmdesc, or cut "
-                    + "short right after that marker)")
-        case .unreadable(let refusal):
-            throw VMStateError(
-                .unknownSection, offset: start,
-                reason:
-                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream's vmdesc, which gives its size, "
-                    + (refusal.map { "was refused: \($0)" }
-                        ?? "cannot be read (it is not a device description as QEMU writes one)"))
+        case .none, .unreadable:
+            throw noVMDesc(idstr: idstr, instanceID: instanceID, start: start)
         case .failed:
             throw VMStateError(
                 .shortInput, offset: file.position,
@@ -444,6 +409,54 @@ final class StreamLoader {
         file.mark = nil
     }
 
+    /// The error of a stream whose vmdesc is missing or unreadable (``streamVMDesc`` is `.none`
+    /// or `.unreadable`), for the first section that needed it to be skipped: the first one
+    /// skipped by its footer (``skippedByFooter``), which a buffer load fails at, else the
+    /// section `idstr` at `start`.
+    private func noVMDesc(idstr: String, instanceID: UInt32, start: Int) -> VMStateError {
+        let (idstr, instanceID, start) =
+            skippedByFooter.first.map { ($0.idstr, $0.instanceID, $0.start) } ?? (idstr, instanceID, start)
+        if case .unreadable(let refusal) = streamVMDesc {
+            return VMStateError(
+                .unknownSection, offset: start,
+                reason:
+                    "cannot skip section \"\(idstr)\" instance \(instanceID): the stream's vmdesc, which gives its size, "
+                    + (refusal.map { "was refused: \($0)" }
+                        ?? "cannot be read (it is not a device description as QEMU writes one)"))
+        }
+        // Cut short is an early end; ending at EOF without a vmdesc (QEMU's suppress-vmdesc)
+        // leaves the section without a size. The EOF marker is a 0x00, as most bytes of a cut
+        // device state are: with footers, a stream that ends at EOF ends with the last
+        // section's footer and that 0x00.
+        let endsAtEOF = file.withAllBytes { bytes in
+            bytes.last == StreamFormat.eof
+                && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
+        }
+        if let cut = file.withAllBytes({ VMDescRecord.locateCut($0) }) {
+            let whole = cut.jsonLength.map { ", \($0) bytes of JSON" } ?? ""
+            let marker = file.windowStartOffset + cut.markerOffset
+            return VMStateError(
+                .shortInput, offset: file.count,
+                reason:
+                    "the stream ended (cut short) inside its vmdesc (at byte \(marker)\(whole)), which "
+                    + "gives the size of section \"\(idstr)\" instance \(instanceID) (at byte \(start)): it cannot be "
+                    + "skipped without it")
+        }
+        if !endsAtEOF {
+            return VMStateError(
+                .shortInput, offset: file.count,
+                reason:
+                    "the stream ended (cut short) before the vmdesc that gives the size of section \"\(idstr)\" "
+                    + "instance \(instanceID) (at byte \(start)), which cannot be skipped without it")
+        }
+        return VMStateError(
+            .unknownSection, offset: start,
+            reason:
+                "cannot skip section \"\(idstr)\" instance \(instanceID): the stream ends at its EOF marker without "
+                + "the vmdesc that gives its size (written without one, as with QEMU's suppress-vmdesc, or cut "
+                + "short right after that marker)")
+    }
+
     /// An early-setup section skipped by its footer (``skipByFooter``), checked against the
     /// vmdesc at the end of the stream (``checkSkippedByFooter()``).
     private struct SkippedByFooter {
@@ -463,12 +476,17 @@ final class StreamLoader {
     /// the first 0x7e and be32 `sectionID` followed by another section's header (a PART or END
     /// of a section that started, or a START or FULL with an idstr of printable ASCII), within
     /// ``heldLimit`` bytes. Section data that holds such bytes would be cut there: the vmdesc's
-    /// size for the section, when it arrives, tells.
-    private func skipByFooter(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError) {
+    /// size for the section, when it arrives, tells. False, with nothing read past the cursor,
+    /// when the input ends before such a footer (a footer followed by the longest header, 275
+    /// bytes): all the rest is at hand then, and the caller reads the section by the vmdesc as
+    /// a buffer load does (a footer with a damaged id, a stream cut short, no vmdesc).
+    private func skipByFooter(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError)
+        -> Bool
+    {
         let dataStart = file.position
         // This section's footer at `i` of `view`, followed by another section's header (between
         // the RAM's START and its END no EOF or command comes): true or false, nil when `view`
-        // ends first.
+        // ends first (never with 275 bytes from `i`).
         func footerAt(_ view: UnsafeRawBufferPointer, _ i: Int) -> Bool? {
             guard view[i] == StreamFormat.footer else { return false }
             let rest = UnsafeRawBufferPointer(rebasing: view[i...])
@@ -501,29 +519,17 @@ final class StreamLoader {
                         + "\(Self.heldLimit >> 20) MiB, where the RAM's pages follow (the vmdesc that gives its size "
                         + "comes after them)")
             }
-            // (At the end of what the input gave.)
-            func cut() -> VMStateError {
-                VMStateError(
+            guard let view = file.peek(have) else {
+                if file.inputEnded { return false }
+                throw VMStateError(
                     .shortInput, offset: file.position + file.buffered,
                     reason: "the stream ended inside section \"\(idstr)\" instance \(instanceID), before its footer")
             }
-            // When the input ended first, all that is left: a footer among its last bytes, then at
-            // most a header cut short, ends the section (the main loop reports the cut after it).
-            let view: UnsafeRawBufferPointer
-            let ended: Bool
-            if let all = file.peek(have) {
-                (view, ended) = (all, false)
-            } else if file.inputEnded, let rest = file.peek(file.buffered) {
-                (view, ended) = (rest, true)
-            } else {
-                throw cut()
-            }
             var i = from
-            while size == nil && (ended ? i < view.count : i + 5 + 270 <= view.count) {
-                if footerAt(view, i) ?? ended { size = i }
+            while size == nil && i + 5 + 270 <= view.count {
+                if footerAt(view, i) ?? false { size = i }
                 i += 1
             }
-            if size == nil && ended { throw cut() }
             from = i
         }
         file.skip(size!)
@@ -538,11 +544,14 @@ final class StreamLoader {
             SkippedByFooter(
                 idstr: idstr, instanceID: instanceID, start: start, dataStart: dataStart, size: size!,
                 layoutIndex: layoutIndex))
+        return true
     }
 
     /// At the EOF marker: each section skipped by its footer has the size the stream's vmdesc
     /// gives it (kept ones get their vmdesc entry, for the next save). A stream without a vmdesc
-    /// (QEMU's `suppress-vmdesc`) leaves them unchecked, as QEMU needs none.
+    /// (QEMU's `suppress-vmdesc`, or cut right after the EOF marker) is refused as a buffer load
+    /// refuses it, at the first such section: nothing tells its size (and a kept one would be
+    /// saved again with no vmdesc entry).
     private func checkSkippedByFooter() throws(VMStateError) {
         guard !skippedByFooter.isEmpty else { return }
         guard case .found(let index, _) = streamVMDesc else {
@@ -550,7 +559,8 @@ final class StreamLoader {
                 throw VMStateError(
                     .shortInput, offset: file.position, reason: "the stream failed while reading its vmdesc")
             }
-            return
+            let first = skippedByFooter[0]
+            throw noVMDesc(idstr: first.idstr, instanceID: first.instanceID, start: first.start)
         }
         for skipped in skippedByFooter {
             let label = VMStateError.sectionLabel(skipped.idstr, skipped.instanceID)
