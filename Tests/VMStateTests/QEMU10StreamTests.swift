@@ -275,6 +275,11 @@ import VMStateAnalysis
             })
         #expect(stream[marker - 1] == 0x00 && stream[marker + 5] == UInt8(ascii: "{"))
         let noVMDesc = Array(stream.prefix(marker))
+        // The RAM section's END (its footer: 0x7e, be32 1) and nothing after it but the EOF
+        // marker: no device section needs the vmdesc, the early one does.
+        let afterRAM = 570_846
+        #expect(Array(stream[(afterRAM - 5)..<(afterRAM + 6)]) == [0x7E, 0, 0, 0, 1, 0x04, 0, 0, 0, 0, 5])
+        let onlyRAM = Array(stream.prefix(afterRAM)) + [0x00]
         let cases: [(String, [UInt8], VMStateError.Kind, String)] = [
             (
                 "a footer with another id", badID, .badStream,
@@ -283,6 +288,12 @@ import VMStateAnalysis
             ),
             (
                 "no vmdesc", noVMDesc, .unknownSection,
+                "cannot skip section \"0000:00:01.0/virtio-mem-device-early\" instance 0: the stream ends at its EOF "
+                    + "marker without the vmdesc that gives its size (written without one, as with QEMU's "
+                    + "suppress-vmdesc, or cut short right after that marker) (at byte 221)"
+            ),
+            (
+                "the RAM, then no vmdesc", onlyRAM, .unknownSection,
                 "cannot skip section \"0000:00:01.0/virtio-mem-device-early\" instance 0: the stream ends at its EOF "
                     + "marker without the vmdesc that gives its size (written without one, as with QEMU's "
                     + "suppress-vmdesc, or cut short right after that marker) (at byte 221)"

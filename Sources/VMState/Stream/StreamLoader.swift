@@ -412,8 +412,10 @@ final class StreamLoader {
     /// The error of a stream whose vmdesc is missing or unreadable (``streamVMDesc`` is `.none`
     /// or `.unreadable`), for the first section that needed it to be skipped: the first one
     /// skipped by its footer (``skippedByFooter``), which a buffer load fails at, else the
-    /// section `idstr` at `start`.
-    private func noVMDesc(idstr: String, instanceID: UInt32, start: Int) -> VMStateError {
+    /// section `idstr` at `start`. `atEOFMarker`: the EOF marker was just read, after a whole
+    /// section, and nothing follows it (the window of a stream source may no longer hold the
+    /// section's footer before it, which tells that from a stream cut on a 0x00).
+    private func noVMDesc(idstr: String, instanceID: UInt32, start: Int, atEOFMarker: Bool = false) -> VMStateError {
         let (idstr, instanceID, start) =
             skippedByFooter.first.map { ($0.idstr, $0.instanceID, $0.start) } ?? (idstr, instanceID, start)
         if case .unreadable(let refusal) = streamVMDesc {
@@ -428,10 +430,12 @@ final class StreamLoader {
         // leaves the section without a size. The EOF marker is a 0x00, as most bytes of a cut
         // device state are: with footers, a stream that ends at EOF ends with the last
         // section's footer and that 0x00.
-        let endsAtEOF = file.withAllBytes { bytes in
-            bytes.last == StreamFormat.eof
-                && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
-        }
+        let endsAtEOF =
+            atEOFMarker
+            || file.withAllBytes { bytes in
+                bytes.last == StreamFormat.eof
+                    && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
+            }
         if let cut = file.withAllBytes({ VMDescRecord.locateCut($0) }) {
             let whole = cut.jsonLength.map { ", \($0) bytes of JSON" } ?? ""
             let marker = file.windowStartOffset + cut.markerOffset
@@ -560,7 +564,9 @@ final class StreamLoader {
                     .shortInput, offset: file.position, reason: "the stream failed while reading its vmdesc")
             }
             let first = skippedByFooter[0]
-            throw noVMDesc(idstr: first.idstr, instanceID: first.instanceID, start: first.start)
+            throw noVMDesc(
+                idstr: first.idstr, instanceID: first.instanceID, start: first.start,
+                atEOFMarker: file.remaining == 0 && file.inputEnded)
         }
         for skipped in skippedByFooter {
             let label = VMStateError.sectionLabel(skipped.idstr, skipped.instanceID)
