@@ -298,6 +298,32 @@ import VMStateAnalysis
             ])
     }
 
+    /// A registered device the loaded stream does not have (QEMU 7.2's pc-bios stream, all
+    /// kept, and one more device) is saved after the stream's sections with an id none of them
+    /// has, kept ones included: it took the id after the highest loaded one (here 0, the
+    /// timer's, as nothing loaded), and `vmstate analyze`, which keys sections by id as QEMU's
+    /// script does, then lost the section it shared it with (a port of hpet registered for a
+    /// machine without one took pcspk's).
+    @Test func aDeviceTheStreamLacksTakesAnIDNoKeptSectionHas() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let before = try StreamAnalysis(bytes: StreamBytes(original), options: .init(recordPages: false))
+        let ids = before.sections.map(\.sectionID)
+        #expect(before.sections.first { $0.name == "timer" }?.sectionID == 0)
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        counter.initialize(to: StrCounter())
+        defer { counter.deallocate() }
+        let registry = Registry()
+        try registry.add(idstr: "uart", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter)
+        try registry.load(original, options: .keepUnknown)
+        let saved = try registry.save()
+        let after = try StreamAnalysis(bytes: StreamBytes(saved), options: .init(recordPages: false))
+        #expect(after.sections.count == before.sections.count + 1)
+        #expect(Set(after.sections.map(\.sectionID)).count == after.sections.count)
+        let added = try #require(after.sections.last)
+        #expect(added.name == "uart" && added.sectionID == ids.max()! + 1)
+        #expect(after.sections.dropLast().map(\.name) == before.sections.map(\.name))
+    }
+
     @Test func cRegistryAddTakesVMSTATE_INSTANCE_ID_ANY() throws {
         let reg = vmstate_registry_new()
         defer { vmstate_registry_free(reg) }

@@ -433,11 +433,14 @@ public final class Registry {
             case .ram(let id):
                 usedIDs.insert(id)
                 hasRAM = true
-            case .kept, .keptEarly: break
+            case .kept(let bytes, _), .keptEarly(let bytes, _):
+                // A kept section starts with its type byte and be32 section id (a device added
+                // after the load took the id of a kept section the stream had after it).
+                if bytes.count >= 5 { usedIDs.insert(bytes[1..<5].reduce(0) { $0 << 8 | UInt32($1) }) }
             }
         }
-        // New sections take ids after the loaded ones, skipping any in use: a stream may use any
-        // be32 id, up to 0xffffffff (adding one to it trapped).
+        // New sections take ids after the loaded and kept ones, skipping any in use: a stream may
+        // use any be32 id, up to 0xffffffff (adding one to it trapped).
         var nextID: UInt32 = usedIDs.max().map { $0 &+ 1 } ?? 0
         func takeID() -> UInt32 {
             while usedIDs.contains(nextID) { nextID &+= 1 }
