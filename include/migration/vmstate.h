@@ -1101,7 +1101,7 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #if VMSTATE_QEMU_API == 1000
 #define VMSTATE_END_OF_LIST() {.flags = VMS_END}
 #else
-#define VMSTATE_END_OF_LIST() {}
+#define VMSTATE_END_OF_LIST() {0}
 #endif
 
 /*
