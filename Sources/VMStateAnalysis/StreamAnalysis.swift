@@ -625,9 +625,9 @@ private struct SectionReader {
     /// QEMU writes a subsection's name) when the stream holds one of printable ASCII there; nil
     /// otherwise. The position stays.
     mutating func subsectionNameAhead() -> String? {
-        guard total - pos >= 1, (try? need(1, "")) != nil else { return nil }
+        guard (try? need(1, "")) != nil else { return nil }
         let n = Int(buf[pos])
-        guard n > 0, total - pos >= 1 + n, (try? need(1 + n, "")) != nil else { return nil }
+        guard n > 0, (try? need(1 + n, "")) != nil else { return nil }
         let name = UnsafeRawBufferPointer(rebasing: buf[(pos + 1)..<(pos + 1 + n)])
         guard name.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
         return String(decoding: name, as: UTF8.self)

@@ -434,9 +434,8 @@ public final class Registry {
                 usedIDs.insert(id)
                 hasRAM = true
             case .kept(let bytes, _), .keptEarly(let bytes, _):
-                // A kept section starts with its type byte and be32 section id (a device added
-                // after the load took the id of a kept section the stream had after it).
-                if bytes.count >= 5 { usedIDs.insert(bytes[1..<5].reduce(0) { $0 << 8 | UInt32($1) }) }
+                // A kept section keeps its id: a device added after the load must not take it.
+                if let id = KeptSectionLabels.sectionID(of: bytes) { usedIDs.insert(id) }
             }
         }
         // New sections take ids after the loaded and kept ones, skipping any in use: a stream may
@@ -764,6 +763,19 @@ extension VMStateError {
 /// END section's from its START's (by section id).
 struct KeptSectionLabels {
     private var started: [UInt32: String] = [:]
+
+    /// The section id of the kept section `bytes`: every section header has it first, after the
+    /// type byte (read as a PART's header, which is only that). Nil when it does not read (never
+    /// for bytes a load kept).
+    static func sectionID(of bytes: [UInt8]) -> UInt32? {
+        guard !bytes.isEmpty else { return nil }
+        return bytes.withUnsafeBytes { raw -> UInt32? in
+            guard
+                case .record(let h, _) = SectionPartHeader.Decoder().decode(UnsafeRawBufferPointer(rebasing: raw[1...]))
+            else { return nil }
+            return h.sectionID
+        }
+    }
 
     /// The label of the kept section `bytes` (type byte through footer); nil when its header
     /// does not read (never for bytes a load kept).
