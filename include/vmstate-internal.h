@@ -64,6 +64,12 @@ bool vmstate_registry_add_sized_v1000(VMStateRegistry *reg, const char *idstr, u
                                       const VMStateDescription *vmsd, void *opaque, size_t opaque_size,
                                       GError **error);
 
+/* vmstate_dump_schema and _named of files built with VMSTATE_QEMU_API 1000 (QEMU 10.0's dump
+ * format; migration/vmstate-schema.h links them to these symbols). */
+char *vmstate_dump_schema_v1000(const char *machine, const VMStateDescription *const *vmsds, GError **error);
+char *vmstate_dump_schema_named_v1000(const char *machine, const char *const *names,
+                                      const VMStateDescription *const *vmsds, GError **error);
+
 /* QEMU 10.0's vmstate_info_fd (declared for 10.0 files in migration/vmstate.h; taken in C) and
  * the Swift implementations behind its get and put. */
 const VMStateInfo *vmstate_fd_info(void);

@@ -8,9 +8,18 @@ struct Schema: ParsableCommand {
         discussion: """
             LIB.so is a shared library with the tables (built against libswiftvmstate), SYMBOL \
             a NULL-terminated array of `const VMStateDescription *` in it. Each description is \
-            one top-level entry keyed by its name. The output feeds `vmstate compat` (and \
-            QEMU's scripts/vmstate-static-checker.py). C programs can produce the same text \
-            with vmstate_dump_schema() (migration/vmstate-schema.h).
+            one top-level entry keyed by its name (QEMU keys its entries by device type: \
+            "isa-serial" where the table is "serial"; from C, vmstate_dump_schema_named() \
+            takes other keys). A struct field's "size" is sizeof your struct, which \
+            need not be QEMU's (struct sizes are not compared by `compat` or QEMU's checker). \
+            The output feeds `vmstate compat` (and QEMU's scripts/vmstate-static-checker.py). C \
+            programs can produce the same text with vmstate_dump_schema() \
+            (migration/vmstate-schema.h).
+
+            The format is QEMU 7.2's or QEMU 10.0's (--qemu): 10.0's, as QEMU 8.1 and later, \
+            gives each fixed-size array's element count ("num"). By default it is that of the \
+            QEMU whose VMSTATE_END_OF_LIST() ended the tables' field lists: 10.0 for tables \
+            built with VMSTATE_QEMU_API 1000, 7.2 otherwise; tables that mix both need --qemu.
 
             Exit status: 0 success, 2 bad input (no such library or symbol, unusable table) or \
             output that could not be written, 64 usage error.
@@ -31,12 +40,40 @@ struct Schema: ParsableCommand {
             """)
     var machine = "none"
 
+    @Option(
+        help: ArgumentHelp(
+            "Whose -dump-vmstate format to print: 7.2 or 10.0 (default: the tables' own QEMU, from how their field lists end).",
+            valueName: "version"))
+    var qemu: SchemaFormat?
+
+    /// The values of `--qemu`.
+    enum SchemaFormat: String, ExpressibleByArgument, CaseIterable {
+        case qemu7_2 = "7.2"
+        case qemu10_0 = "10.0"
+
+        var dialect: QEMUDialect { self == .qemu7_2 ? .qemu7_2 : .qemu10_0 }
+    }
+
     func run() throws {
         do {
             let tables = try TableLibrary.open(library, symbol: symbol)
-            Stdout.write(try VMStateSchema.dumpJSON(nullTerminated: tables.descriptions, machine: machine))
+            let dialect = try qemu?.dialect ?? Self.dialect(of: tables)
+            Stdout.write(
+                try VMStateSchema.dumpJSON(nullTerminated: tables.descriptions, machine: machine, qemu: dialect))
         } catch {
             throw failBadInput("schema", error)
+        }
+    }
+
+    /// The QEMU whose tables these are (``VMStateSchema/origin(of:)``); 7.2 when no table has fields.
+    static func dialect(of tables: TableLibrary) throws -> QEMUDialect {
+        switch VMStateSchema.origin(of: VMStateSchema.descriptions(nullTerminated: tables.descriptions)) {
+        case .one(let dialect): return dialect
+        case .unknown: return .qemu7_2
+        case .mixed(let old, let new):
+            throw ToolInputError(
+                "\(tables.symbol) in \(tables.path) mixes QEMU 7.2's tables (\"\(old)\") and QEMU 10.0's (\"\(new)\", built with VMSTATE_QEMU_API 1000): pass --qemu 7.2 or --qemu 10.0"
+            )
         }
     }
 }

@@ -397,6 +397,43 @@ import Testing
         #expect(d.t.expire_time == 0x100)
         #expect(record.pointee.reads == 1 && record.pointee.mods == 1 && record.pointee.dels == 1)
     }
+
+    /// qemu/timer.h's `timer_pending` and `timer_expire_time_ns` (QEMU's, for device hooks) see
+    /// a timer as a save does: `expire_time` by default, the installed function otherwise.
+    @Test func timerQueriesFollowTheInstalledFunctions() throws {
+        var s = EngTimerSub()
+        s.x = 0x7F
+        vmstate_timer_init(&s.t, nil, nil)
+        #expect(!eng_timer_pending(&s.t))
+        #expect(eng_timer_expire_time_ns(&s.t) == UInt64.max)
+        #expect(vmstate_timer_expire_time(nil) == -1)
+        // Not pending: the subsection whose `needed` asks timer_pending is left out.
+        #expect(try save(eng_vmsd_timer_sub(), &s) == [0x7F])
+
+        s.t.expire_time = 0  // 0 is pending (QEMU: expire_time >= 0)
+        #expect(eng_timer_pending(&s.t) && eng_timer_expire_time_ns(&s.t) == 0)
+        s.t.expire_time = 0x1234
+        #expect(eng_timer_expire_time_ns(&s.t) == 0x1234)
+        let subsection: [UInt8] =
+            [0x05, 19] + Array("eng-timer-sub/timer".utf8) + [0, 0, 0, 1]
+        #expect(try save(eng_vmsd_timer_sub(), &s) == [0x7F] + subsection + [0, 0, 0, 0, 0, 0, 0x12, 0x34])
+
+        // With functions installed, a special timer's expire_time member says "not pending"
+        // but the installed function says ENG_SPECIAL_EXPIRE: the queries agree with the save.
+        let record = UnsafeMutablePointer<EngTimerRecord>.allocate(capacity: 1)
+        record.initialize(to: EngTimerRecord())
+        defer { record.deallocate() }
+        eng_special_timer_init(&s.t)
+        #expect(s.t.expire_time == -1)
+        eng_timer_ops_install(record)
+        defer { eng_timer_ops_reset() }
+        #expect(eng_timer_pending(&s.t))
+        #expect(eng_timer_expire_time_ns(&s.t) == UInt64(ENG_SPECIAL_EXPIRE))
+        #expect(
+            try save(eng_vmsd_timer_sub(), &s)
+                == [0x7F] + subsection + [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08])
+        #expect(record.pointee.user_ok == 1)
+    }
 }
 
 /// A heap timer (deallocate it); `expire` nil means not pending.

@@ -421,6 +421,45 @@ struct QEMU10APITests {
         #expect(fx10_end_of_list_flags() == QEMUDialect.vmsEnd)
     }
 
+    /// QEMU 8.1 and later's `-dump-vmstate` gives a VMS_ARRAY field's element count as `"num"`
+    /// before its `"size"` (migration/savevm.c `dump_vmstate_vmsf`); 7.2's does not. Otherwise
+    /// the two formats are the same.
+    @Test("vmstate_dump_schema from a QEMU 10.0 file writes 10.0's format, with \"num\"")
+    func schemaDumpOfQEMU10Tables() throws {
+        var error: UnsafeMutablePointer<GError>?
+        let raw = try #require(fx10_dump_schema(&error))
+        defer { g_free(raw) }
+        let ten = String(cString: raw)
+        let device = fx10_device_vmsd()!
+        #expect(try VMStateSchema.dumpJSON([device], machine: "pc-i440fx-10.0", qemu: .qemu10_0) == ten)
+        let seven = try VMStateSchema.dumpJSON([device], machine: "pc-i440fx-10.0")
+        // 7.2's text with the counts of regs[3], ptrs[4], sub_ptrs[3] and pair[2] put back.
+        var expected = ""
+        var field: String?
+        for line in seven.split(separator: "\n", omittingEmptySubsequences: false) {
+            expected += line + "\n"
+            if line.hasPrefix("          \"field\": ") { field = String(line.split(separator: "\"")[3]) }
+            if line.hasPrefix("          \"field_exists\": "),
+                let count = ["regs": 3, "ptrs": 4, "sub_ptrs": 3, "pair": 2][field ?? ""]
+            {
+                expected += "          \"num\": \(count),\n"
+            }
+        }
+        #expect(ten + "\n" == expected)
+        #expect(ten.components(separatedBy: "\"num\"").count == 5)
+        #expect(
+            ten.contains(
+                "          \"field\": \"regs\",\n          \"version_id\": 0,\n          \"field_exists\": false,\n          \"num\": 3,\n          \"size\": 2\n"
+            ))
+
+        // Which QEMU's tables: told by how their field lists end (VMS_END in 10.0's).
+        #expect(VMStateSchema.origin(of: [device]) == .one(.qemu10_0))
+        #expect(VMStateSchema.origin(of: pcDevices()) == .one(.qemu7_2))
+        let rtc = try #require(pcDevice("mc146818rtc"))
+        #expect(VMStateSchema.origin(of: [rtc, device]) == .mixed(qemu7_2: "mc146818rtc", qemu10_0: "q10dev"))
+        #expect(VMStateSchema.origin(of: []) == .unknown)
+    }
+
     @Test("QEMUDialect reads unmigratable and early_setup as each version lays them out")
     func dialectFlags() {
         let ten = QEMUDialect.qemu10_0.flags(of: fx10_device_vmsd())

@@ -1,14 +1,18 @@
 /*
- * swift-vmstate: schema dumps in the format of QEMU 7.2's `-dump-vmstate FILE`, the input of
- * QEMU's scripts/vmstate-static-checker.py.
+ * swift-vmstate: schema dumps in the format of QEMU's `-dump-vmstate FILE`, the input of
+ * QEMU's scripts/vmstate-static-checker.py: QEMU 7.2's, or in a file built with VMSTATE_QEMU_API
+ * 1000, QEMU 10.0's, which also gives each VMS_ARRAY field's element count as "num" before its
+ * "size" (QEMU 8.1 and later do).
  *
  * QEMU walks its device classes and keys each top-level entry by the class name ("isa-pit"),
  * with the class's description ("i8254") nested under "Description". Here the input is a
  * NULL-terminated array of descriptions, and each top-level entry is keyed (and its "Name" set)
  * by the description's own name, unless `names` gives a key per description. Everything else
  * is byte-for-byte what QEMU prints: the "vmschkmachine" entry first, two-space indentation,
- * per field "field", "version_id", "field_exists", "size" and a nested "Description" for fields
- * with a vmsd, "Fields" without VMSTATE_VALIDATE entries, "Subsections" in table order.
+ * per field "field", "version_id", "field_exists", ("num"), "size" and a nested "Description" for
+ * fields with a vmsd, "Fields" without VMSTATE_VALIDATE entries, "Subsections" in table order.
+ * A "size" is the table's, so a struct field's is sizeof your struct, which need not be QEMU's:
+ * vmstate-static-checker.py and `vmstate compat` do not compare the sizes of struct fields.
  *
  * Differences, only for input QEMU never has: names are JSON-escaped (QEMU prints them raw), an
  * empty list gives valid JSON (QEMU would leave a trailing comma), and instead of recursing
@@ -31,14 +35,22 @@ extern "C" {
  * Returns NULL with `error` set when the tables cannot be dumped.
  */
 char *vmstate_dump_schema(const char *machine, const VMStateDescription *const *vmsds,
-                          GError **error);
+                          GError **error)
+#if VMSTATE_QEMU_API == 1000
+    VMS_API_SYMBOL_(vmstate_dump_schema_v1000)
+#endif
+    ;
 
 /**
  * As vmstate_dump_schema, with the key (and "Name") of entry i taken from names[i] when
  * `names` is not NULL and names[i] is not NULL (for example QEMU's device class names).
  */
 char *vmstate_dump_schema_named(const char *machine, const char *const *names,
-                                const VMStateDescription *const *vmsds, GError **error);
+                                const VMStateDescription *const *vmsds, GError **error)
+#if VMSTATE_QEMU_API == 1000
+    VMS_API_SYMBOL_(vmstate_dump_schema_named_v1000)
+#endif
+    ;
 
 #ifdef __cplusplus
 }

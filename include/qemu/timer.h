@@ -49,6 +49,32 @@ void vmstate_set_timer_ops(const VMStateTimerOps *ops);
 /** Initialises a timer that is not pending. */
 void vmstate_timer_init(QEMUTimer *timer, QEMUTimerCB *cb, void *opaque);
 
+/**
+ * The expire time a save would write for `timer` (ns, -1 when it is not pending): the installed
+ * VMStateTimerOps.expire_time's answer, or `expire_time` when none is installed; -1 for NULL.
+ */
+int64_t vmstate_timer_expire_time(QEMUTimer *timer);
+
+#ifndef VMSTATE_NO_QEMU_TIMER_QUERIES
+/*
+ * QEMU's two read-only timer queries (util/qemu-timer.c), which device hooks call (a subsection's
+ * `needed` as `timer_pending(s->fifo_timeout_timer)` in hw/char/serial.c), answered as the engine
+ * sees the timer: through the installed VMStateTimerOps, so they agree with what a save writes.
+ * Define VMSTATE_NO_QEMU_TIMER_QUERIES before the first include to define your own.
+ */
+/** QEMU's timer_pending: whether `ts` is pending (its expire time is not negative). */
+static inline bool timer_pending(QEMUTimer *ts)
+{
+    return vmstate_timer_expire_time(ts) >= 0;
+}
+
+/** QEMU's timer_expire_time_ns: the expire time in ns when `ts` is pending, else (uint64_t)-1. */
+static inline uint64_t timer_expire_time_ns(QEMUTimer *ts)
+{
+    return timer_pending(ts) ? (uint64_t)vmstate_timer_expire_time(ts) : (uint64_t)-1;
+}
+#endif
+
 #ifdef __cplusplus
 }
 #endif

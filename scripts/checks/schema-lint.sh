@@ -79,16 +79,17 @@ cat >"$out/fdeq.c" <<'C'
 #define VMSTATE_QEMU_API 1000
 #include "migration/vmstate.h"
 typedef struct E { uint16_t a; } E;
-typedef struct S { int32_t fd; uint32_t n; E e[8]; int32_t m; E f[8]; } S;
+typedef struct S { int32_t fd; uint32_t n; E e[8]; int32_t m; E f[8]; uint16_t r[3]; } S;
 static const VMStateDescription vmstate_e = {.name = "e", .version_id = 1, .minimum_version_id = 1,
     .fields = (const VMStateField[]){VMSTATE_UINT16(a, E), VMSTATE_END_OF_LIST()}};
-static const VMStateDescription vmstate_s = {.name = "s", .version_id = 1, .minimum_version_id = 1,
+const VMStateDescription vmstate_s = {.name = "s", .version_id = 1, .minimum_version_id = 1,
     .fields = (const VMStateField[]){
         VMSTATE_FD(fd, S),
         VMSTATE_UINT32_EQUAL(n, S, NULL),
         VMSTATE_STRUCT_VARRAY_UINT32(e, S, n, 0, vmstate_e, E),
         VMSTATE_INT32_POSITIVE_LE(m, S),
         VMSTATE_STRUCT_VARRAY_INT32(f, S, m, 0, vmstate_e, E),
+        VMSTATE_UINT16_ARRAY(r, S, 3),
         VMSTATE_END_OF_LIST()}};
 const VMStateDescription *const fdeq_vmsds[] = {&vmstate_s, NULL};
 C
@@ -104,6 +105,40 @@ if [ "$status" = 0 ] && [ "$(cat "$out/fdeq.txt")" = "$expected" ]; then
     echo "ok - lint knows the standard infos of the library's libswiftvmstate.so (VMSTATE_FD, guarded counts)"
 else
     fail "lint of a library's VMSTATE_FD and _equal counts: exit $status, $(cat "$out/fdeq.txt")"
+fi
+
+# schema of QEMU 10.0 tables (VMSTATE_QEMU_API 1000): QEMU 10.0's format, which gives a fixed
+# array's "num"; --qemu 7.2 leaves it out; tables of both APIs in one list need --qemu.
+"$bin/vmstate" schema "$out/libfdeq.so" fdeq_vmsds >"$out/fdeq10.json"
+"$bin/vmstate" schema --qemu 7.2 "$out/libfdeq.so" fdeq_vmsds >"$out/fdeq72.json"
+"$bin/vmstate" schema --qemu 10.0 "$out/libfdeq.so" fdeq_vmsds >"$out/fdeq10b.json"
+# The only difference: r's element count, after its "field_exists" (the tables are otherwise alike).
+if [ "$(diff "$out/fdeq72.json" "$out/fdeq10.json" | grep '^[<>]')" = '>           "num": 3,' ] \
+    && grep -A3 '"field": "r"' "$out/fdeq10.json" | tail -1 | grep -qx '          "num": 3,' \
+    && cmp -s "$out/fdeq10.json" "$out/fdeq10b.json"; then
+    echo "ok - schema of QEMU 10.0 tables writes 10.0's \"num\" (--qemu 7.2 does not)"
+else
+    fail "schema of 10.0 tables: $(diff "$out/fdeq72.json" "$out/fdeq10.json")"
+fi
+cat >"$out/mixed.c" <<'C'
+#include "migration/vmstate.h"
+typedef struct T { uint8_t a[2]; } T;
+static const VMStateDescription vmstate_t = {.name = "t", .version_id = 1, .minimum_version_id = 1,
+    .fields = (VMStateField[]){VMSTATE_UINT8_ARRAY(a, T, 2), VMSTATE_END_OF_LIST()}};
+extern const VMStateDescription vmstate_s;
+const VMStateDescription *const mixed_vmsds[] = {&vmstate_t, &vmstate_s, NULL};
+C
+${CC:-cc} -shared -fPIC -o "$out/libmixed.so" "$out/mixed.c" "$out/fdeq.c" -I include \
+    $(pkg-config --cflags --libs glib-2.0) -L "$bin" -lswiftvmstate -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib"
+set +e
+"$bin/vmstate" schema "$out/libmixed.so" mixed_vmsds >/dev/null 2>"$out/err.txt"
+status=$?
+set -e
+if [ "$status" = 2 ] && grep -q "^vmstate schema: error: mixed_vmsds in .*libmixed.so mixes QEMU 7.2's tables (\"t\") and QEMU 10.0's (\"s\", built with VMSTATE_QEMU_API 1000): pass --qemu 7.2 or --qemu 10.0\$" "$out/err.txt" \
+    && "$bin/vmstate" schema --qemu 10.0 "$out/libmixed.so" mixed_vmsds | grep -c '"num"' | grep -qx 2; then
+    echo "ok - schema of tables of both APIs asks for --qemu"
+else
+    fail "schema of mixed tables: exit $status, $(cat "$out/err.txt")"
 fi
 
 for command in schema lint; do

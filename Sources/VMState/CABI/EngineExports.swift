@@ -174,6 +174,15 @@ private func leafKind(_ kind: Int32) -> Bool {
     timer.pointee.opaque = opaque
 }
 
+/// C's `vmstate_timer_expire_time`, declared and documented in `qemu/timer.h`.
+@c @implementation public func vmstate_timer_expire_time(_ timer: UnsafeMutablePointer<QEMUTimer>?) -> Int64 {
+    // The header asks for a timer; NULL reads as not pending rather than crashing here.
+    guard let timer else { return -1 }
+    // SAFETY: `timer` is the caller's QEMUTimer (the C contract), read by the default or
+    // passed to the installed expire_time function as a save would.
+    return Timers.expireTime(timer)
+}
+
 // MARK: one-call forms with GError
 
 /// C's `vmstate_error_quark`, declared and documented in `migration/vmstate.h`.

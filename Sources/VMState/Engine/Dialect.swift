@@ -16,6 +16,7 @@ import CVMState
 ///   (QEMU 10.0 describes element i with `max = n - i`, so the last one has neither `index` nor
 ///   `array_len`).
 /// - ``subsectionFailureSetsFileError``: a failed subsection load is also the file's error.
+/// - ``dumpsArrayLength``: `-dump-vmstate` (the schema dump) gives a fixed-size array's length.
 ///
 /// The C API picks the dialect by entry point (`vmstate_*_v1000` symbols for files built with
 /// `VMSTATE_QEMU_API` 1000); the registry passes the one of the QEMU it writes for.
@@ -37,12 +38,55 @@ public enum QEMUDialect: UInt32, Sendable, Equatable, CaseIterable, CustomString
     var describesNullEntries: Bool { self == .qemu10_0 }
     var indexOnLastElement: Bool { self == .qemu7_2 }
     var subsectionFailureSetsFileError: Bool { self == .qemu10_0 }
+    /// Whether `-dump-vmstate` writes `"num"` (the element count) before `"size"` for a field
+    /// with VMS_ARRAY: QEMU 8.1 and later's `dump_vmstate_vmsf` (migration/savevm.c) does, 7.2's
+    /// does not.
+    var dumpsArrayLength: Bool { self == .qemu10_0 }
     /// Whether the compiled vmdesc text (Program.swift, written with 7.2's rules) may be used.
     var usesCompiledVMDesc: Bool { self == .qemu7_2 }
 
     /// QEMU 10.0's VMS_END flag (0x10000), set by its VMSTATE_END_OF_LIST() on the terminating
     /// entry (the 7.2 view of the header, which Swift imports, does not declare it).
     static let vmsEnd: UInt32 = 0x10000
+
+    /// Which QEMU's `VMSTATE_END_OF_LIST()` ended the field lists of `descriptions` and of the
+    /// descriptions they nest (fields' `vmsd`, subsections): the name of one description of
+    /// each kind, a QEMU 10.0 list's terminator carrying ``vmsEnd`` and a 7.2 list's not.
+    /// Both nil when no description has fields. Each description is visited once.
+    ///
+    /// SAFETY: the descriptions are C tables (valid for the process's life) whose field lists
+    /// end with an entry with a NULL name and whose subsection lists end with NULL, as the
+    /// engine requires of every table (`DecodedDescription`).
+    static func endsOfLists(
+        _ descriptions: [UnsafePointer<VMStateDescription>]
+    ) -> (qemu7_2: String?, qemu10_0: String?) {
+        var found: (qemu7_2: String?, qemu10_0: String?) = (nil, nil)
+        var seen = Set<UnsafePointer<VMStateDescription>>()
+        var pending = descriptions
+        while let vmsd = pending.popLast(), found.qemu7_2 == nil || found.qemu10_0 == nil {
+            guard seen.insert(vmsd).inserted else { continue }
+            let d = vmsd.pointee
+            if var field = d.fields {
+                while field.pointee.name != nil {
+                    if let nested = field.pointee.vmsd { pending.append(nested) }
+                    field += 1
+                }
+                let name = d.name.map { String(cString: $0) } ?? "(no name)"
+                if field.pointee.flags.rawValue & vmsEnd != 0 {
+                    found.qemu10_0 = found.qemu10_0 ?? name
+                } else {
+                    found.qemu7_2 = found.qemu7_2 ?? name
+                }
+            }
+            if var slot = d.subsections {
+                while let sub = slot.pointee {
+                    pending.append(sub)
+                    slot += 1
+                }
+            }
+        }
+        return found
+    }
 
     /// The `unmigratable` and `early_setup` members of `vmsd` as a table of this dialect lays
     /// them out: QEMU 7.2 `int unmigratable` at offset 8 (no early_setup); QEMU 10.0 `bool

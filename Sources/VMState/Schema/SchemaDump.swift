@@ -1,16 +1,19 @@
 import CGLib
 import CVMState
 
-/// Schema dumps in the format of QEMU 7.2's `-dump-vmstate FILE` (what
-/// `scripts/vmstate-static-checker.py` reads), produced from C `VMStateDescription` tables.
+/// Schema dumps in the format of QEMU's `-dump-vmstate FILE` (what
+/// `scripts/vmstate-static-checker.py` reads), produced from C `VMStateDescription` tables: QEMU
+/// 7.2's by default, or QEMU 10.0's (``QEMUDialect/qemu10_0``), which also gives each VMS_ARRAY
+/// field's element count as `"num"` before its `"size"` (QEMU 8.1 and later do).
 ///
 /// QEMU walks its device classes and keys each top-level entry by the class name (`"isa-pit"`),
 /// with the class's description (`"i8254"`) nested under `"Description"`. Here the input is a
 /// list of descriptions: each top-level entry is keyed (and its `"Name"` set) by the
 /// description's own name, unless an ``Entry`` gives another key. The text is otherwise
 /// byte-for-byte QEMU's: the `"vmschkmachine"` entry first, two-space indentation, per field
-/// `"field"`, `"version_id"`, `"field_exists"`, `"size"` (the table's `size`, so `sizeof` the
-/// nested struct for struct fields) and a nested `"Description"` when the field has a `vmsd`;
+/// `"field"`, `"version_id"`, `"field_exists"`, (QEMU 10.0, VMS_ARRAY fields) `"num"`, `"size"`
+/// (the table's `size`, so `sizeof` the nested struct for struct fields: the port's own struct,
+/// which may differ from QEMU's) and a nested `"Description"` when the field has a `vmsd`;
 /// `VMSTATE_VALIDATE` entries are left out of `"Fields"`; `"Subsections"` follow in table order.
 ///
 /// Where QEMU's output would be broken the dumper differs: names are JSON-escaped (QEMU prints
@@ -44,24 +47,52 @@ public enum VMStateSchema {
         public var description: String { message }
     }
 
-    /// The -dump-vmstate JSON for `descriptions`, each keyed by its own name.
+    /// The -dump-vmstate JSON for `descriptions`, each keyed by its own name, in the format of
+    /// `qemu`'s dump.
     public static func dumpJSON(
-        _ descriptions: [UnsafePointer<VMStateDescription>], machine: String = defaultMachine
+        _ descriptions: [UnsafePointer<VMStateDescription>], machine: String = defaultMachine,
+        qemu: QEMUDialect = .qemu7_2
     ) throws -> String {
-        try dumpJSON(entries: descriptions.map { Entry(description: $0) }, machine: machine)
+        try dumpJSON(entries: descriptions.map { Entry(description: $0) }, machine: machine, qemu: qemu)
     }
 
-    /// The -dump-vmstate JSON for `entries`.
-    public static func dumpJSON(entries: [Entry], machine: String = defaultMachine) throws -> String {
-        String(decoding: try dumpBytes(entries: entries, machine: machine), as: UTF8.self)
+    /// The -dump-vmstate JSON for `entries`, in the format of `qemu`'s dump.
+    public static func dumpJSON(
+        entries: [Entry], machine: String = defaultMachine, qemu: QEMUDialect = .qemu7_2
+    ) throws -> String {
+        String(decoding: try dumpBytes(entries: entries, machine: machine, qemu: qemu), as: UTF8.self)
     }
 
-    /// The -dump-vmstate JSON for a NULL-terminated C array of descriptions.
+    /// The -dump-vmstate JSON for a NULL-terminated C array of descriptions, in the format of
+    /// `qemu`'s dump.
     public static func dumpJSON(
         nullTerminated list: UnsafePointer<UnsafePointer<VMStateDescription>?>,
-        machine: String = defaultMachine
+        machine: String = defaultMachine, qemu: QEMUDialect = .qemu7_2
     ) throws -> String {
-        try dumpJSON(descriptions(nullTerminated: list), machine: machine)
+        try dumpJSON(descriptions(nullTerminated: list), machine: machine, qemu: qemu)
+    }
+
+    /// Which QEMU's `migration/vmstate.h` built `descriptions`, told by how their field lists
+    /// end (QEMU 10.0's `VMSTATE_END_OF_LIST()` sets VMS_END, 7.2's does not; with
+    /// `VMSTATE_QEMU_API` 1000 the headers here do the same); nested descriptions and
+    /// subsections count.
+    public enum TablesOrigin: Equatable, Sendable {
+        /// Every field list ends as `qemu`'s do.
+        case one(QEMUDialect)
+        /// Some end as QEMU 7.2's and some as 10.0's: one description of each.
+        case mixed(qemu7_2: String, qemu10_0: String)
+        /// No description has fields.
+        case unknown
+    }
+
+    /// How the field lists of `descriptions` end (``TablesOrigin``).
+    public static func origin(of descriptions: [UnsafePointer<VMStateDescription>]) -> TablesOrigin {
+        switch QEMUDialect.endsOfLists(descriptions) {
+        case (let old?, let new?): return .mixed(qemu7_2: old, qemu10_0: new)
+        case (_?, nil): return .one(.qemu7_2)
+        case (nil, _?): return .one(.qemu10_0)
+        case (nil, nil): return .unknown
+        }
     }
 
     /// The descriptions of a NULL-terminated C array.
@@ -79,9 +110,12 @@ public enum VMStateSchema {
         return result
     }
 
-    /// The JSON text as UTF-8 bytes exactly as written (names are copied byte for byte).
-    public static func dumpBytes(entries: [Entry], machine: String = defaultMachine) throws -> [UInt8] {
-        var w = SchemaWriter()
+    /// The JSON text as UTF-8 bytes exactly as written (names are copied byte for byte), in the
+    /// format of `qemu`'s dump.
+    public static func dumpBytes(
+        entries: [Entry], machine: String = defaultMachine, qemu: QEMUDialect = .qemu7_2
+    ) throws -> [UInt8] {
+        var w = SchemaWriter(dialect: qemu)
         w.text("{\n")
         w.text("  \"vmschkmachine\": {\n")
         w.text("    \"Name\": ")
@@ -132,6 +166,8 @@ public enum VMStateSchema {
 
 /// Writes QEMU's dump text (migration/savevm.c, dump_vmstate_vmsd / dump_vmstate_vmsf).
 fileprivate struct SchemaWriter {
+    /// Whose dump format: QEMU 10.0's adds `"num"` (``QEMUDialect/dumpsArrayLength``).
+    let dialect: QEMUDialect
     var bytes: [UInt8] = []
     /// A description may contain itself only through a bug; also a bound on nesting.
     static let maxDepth = 64
@@ -254,6 +290,10 @@ fileprivate struct SchemaWriter {
         text("\"version_id\": \(f.version),\n")
         spaces(inner)
         text("\"field_exists\": \(f.fieldExists != nil ? "true" : "false"),\n")
+        if dialect.dumpsArrayLength && f.has(VMS_ARRAY) {
+            spaces(inner)
+            text("\"num\": \(f.num),\n")
+        }
         spaces(inner)
         text("\"size\": \(UInt(bitPattern: f.size))")
         if let nested = f.vmsd {
@@ -283,7 +323,7 @@ private func setSchemaError(_ error: UnsafeMutablePointer<UnsafeMutablePointer<G
 private func dumpFromC(
     _ machine: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
     _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
-    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, dialect: QEMUDialect
 ) -> UnsafeMutablePointer<CChar>? {
     guard let vmsds else {
         setSchemaError(error, "vmstate_dump_schema: the list of descriptions is NULL")
@@ -302,7 +342,7 @@ private func dumpFromC(
     let machineName = machine.map { String(decoding: cStringBytes($0), as: UTF8.self) }
     do {
         let bytes = try VMStateSchema.dumpBytes(
-            entries: entries, machine: machineName ?? VMStateSchema.defaultMachine)
+            entries: entries, machine: machineName ?? VMStateSchema.defaultMachine, qemu: dialect)
         // SAFETY: `bytes.count + 1` bytes: the text and its NUL; the caller frees it with g_free.
         guard let raw = g_malloc(gsize(bytes.count + 1)) else { return nil }
         let out = raw.assumingMemoryBound(to: CChar.self)
@@ -328,7 +368,7 @@ public func vmstate_dump_schema(
     _ machine: UnsafePointer<CChar>?, _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> UnsafeMutablePointer<CChar>? {
-    dumpFromC(machine, nil, vmsds, error)
+    dumpFromC(machine, nil, vmsds, error, dialect: .qemu7_2)
 }
 
 @c @implementation
@@ -338,5 +378,26 @@ public func vmstate_dump_schema_named(
     _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
 ) -> UnsafeMutablePointer<CChar>? {
-    dumpFromC(machine, names, vmsds, error)
+    dumpFromC(machine, names, vmsds, error, dialect: .qemu7_2)
+}
+
+@c @implementation
+/// C's `vmstate_dump_schema` in a file built with `VMSTATE_QEMU_API` 1000 (QEMU 10.0's dump
+/// format), declared in `vmstate-internal.h` and documented in `migration/vmstate-schema.h`.
+public func vmstate_dump_schema_v1000(
+    _ machine: UnsafePointer<CChar>?, _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> UnsafeMutablePointer<CChar>? {
+    dumpFromC(machine, nil, vmsds, error, dialect: .qemu10_0)
+}
+
+@c @implementation
+/// C's `vmstate_dump_schema_named` in a file built with `VMSTATE_QEMU_API` 1000 (QEMU 10.0's
+/// dump format), declared in `vmstate-internal.h` and documented in `migration/vmstate-schema.h`.
+public func vmstate_dump_schema_named_v1000(
+    _ machine: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
+    _ vmsds: UnsafePointer<UnsafePointer<VMStateDescription>?>?,
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> UnsafeMutablePointer<CChar>? {
+    dumpFromC(machine, names, vmsds, error, dialect: .qemu10_0)
 }

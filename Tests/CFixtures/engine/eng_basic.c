@@ -205,6 +205,40 @@ void eng_timer_ops_reset(void) {
     vmstate_set_timer_ops(NULL);
 }
 
+static bool eng_timer_sub_needed(void *opaque) {
+    EngTimerSub *s = opaque;
+    return timer_pending(&s->t);
+}
+
+static const VMStateDescription eng_timer_sub_timer_vmsd = {
+    .name = "eng-timer-sub/timer",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = eng_timer_sub_needed,
+    .fields = (const VMStateField[]){
+        VMSTATE_TIMER(t, EngTimerSub),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_timer_sub_vmsd = {
+    .name = "eng-timer-sub",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(x, EngTimerSub),
+        VMSTATE_END_OF_LIST(),
+    },
+    .subsections = (const VMStateDescription *[]){
+        &eng_timer_sub_timer_vmsd,
+        NULL,
+    },
+};
+const VMStateDescription *eng_vmsd_timer_sub(void) { return &eng_timer_sub_vmsd; }
+
+bool eng_timer_pending(QEMUTimer *t) { return timer_pending(t); }
+uint64_t eng_timer_expire_time_ns(QEMUTimer *t) { return timer_expire_time_ns(t); }
+
 /* ---- tmp ---------------------------------------------------------------------------------- */
 
 static int eng_tmp_pre_save(void *opaque) {

@@ -101,6 +101,17 @@ void eng_special_timer_init(QEMUTimer *t);
 void eng_timer_ops_install(EngTimerRecord *record);
 void eng_timer_ops_reset(void);
 
+/* "eng-timer-sub" v1: UINT8 x; subsection "eng-timer-sub/timer" v1 (TIMER t), needed when
+ * timer_pending(&t), as QEMU's serial saves its FIFO timeout timer. */
+typedef struct EngTimerSub {
+    uint8_t x;
+    QEMUTimer t;
+} EngTimerSub;
+const VMStateDescription *eng_vmsd_timer_sub(void);
+/* qemu/timer.h's timer_pending and timer_expire_time_ns, called from C as a device's hook would. */
+bool eng_timer_pending(QEMUTimer *t);
+uint64_t eng_timer_expire_time_ns(QEMUTimer *t);
+
 /* "eng-tmp" v1: VMSTATE_WITH_TMP over "eng-tmp-scratch" v0: UINT64 combined (hi:lo),
  * UINT32_EQUAL limit. pre_save fills combined and limit from the parent, pre_load fills limit,
  * post_load writes lo/hi back. */

@@ -42,6 +42,9 @@ void fx10_device_reset(void);
 void fx10_device_clear(void);
 /* The device's description and state (for Swift: the 7.2 dialect on the same table). */
 const VMStateDescription *fx10_device_vmsd(void);
+/* vmstate_dump_schema of "q10dev" called from this QEMU 10.0 file (its _v1000 symbol: QEMU
+ * 10.0's -dump-vmstate format), machine "pc-i440fx-10.0"; g_free the text. */
+char *fx10_dump_schema(GError **error);
 void *fx10_device_state(void);
 /* A one-line summary of the device's state ("id=... regs=... ..."), g_free it. */
 char *fx10_device_summary(void);

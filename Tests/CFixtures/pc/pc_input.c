@@ -243,7 +243,7 @@ static const VMStateDescription pc_vmstate_kbd_outport = {
 static int pc_kbd_extended_state_pre_save(void *opaque) {
     PcKBDState *s = opaque;
     s->migration_flags = 0;
-    if (pc_timer_pending(s->throttle_timer)) {
+    if (timer_pending(s->throttle_timer)) {
         s->migration_flags |= PC_KBD_MIGR_TIMER_PENDING;
     }
     return 0;

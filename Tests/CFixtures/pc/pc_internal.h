@@ -13,10 +13,6 @@ static inline void pc_timer_reset(QEMUTimer *t, void *opaque) {
     t->opaque = opaque;
 }
 
-static inline bool pc_timer_pending(const QEMUTimer *t) {
-    return t != NULL && t->expire_time != -1;
-}
-
 /* QEMU's VMSTATE_PCI_DEVICE (hw/pci/pci.h): a struct field of type PCIDevice at version 0. */
 #define PC_VMSTATE_PCI_DEVICE(_field, _state)                                                    \
     VMSTATE_STRUCT(_field, _state, 0, pc_vmstate_pci_device, PcPCIDevice)

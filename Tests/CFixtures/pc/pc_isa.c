@@ -176,7 +176,7 @@ static bool pc_fdc_reset_sensei_needed(void *opaque) {
 
 static bool pc_fdc_result_timer_needed(void *opaque) {
     const PcFDCtrl *s = opaque;
-    return pc_timer_pending(s->result_timer);
+    return timer_pending(s->result_timer);
 }
 
 static bool pc_fdc_phase_needed(void *opaque) {

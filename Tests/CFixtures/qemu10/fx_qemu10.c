@@ -13,6 +13,7 @@
 
 #include "fx_qemu10.h"
 #include "migration/vmstate-registry.h"
+#include "migration/vmstate-schema.h"
 
 /* QEMU 7.2's vmstate_load_state (same tables), for comparing the two APIs' results. */
 int fx10_vmstate_load_state_72(QEMUFile *f, const VMStateDescription *vmsd, void *opaque, int version_id)
@@ -213,6 +214,11 @@ void fx10_device_clear(void) {
 
 const VMStateDescription *fx10_device_vmsd(void) {
     return &vmstate_fx10_dev;
+}
+
+char *fx10_dump_schema(GError **error) {
+    static const VMStateDescription *const list[] = {&vmstate_fx10_dev, NULL};
+    return vmstate_dump_schema("pc-i440fx-10.0", list, error);
 }
 
 void *fx10_device_state(void) {
