@@ -97,6 +97,10 @@ public struct CompatFinding: Sendable, Equatable {
         /// compares on load (one fixed when the device was made: its model, `vectors`,
         /// `num_queues`...; QEMU: "Bad config data").
         case pciConfig = "pci-config"
+        /// Stream against stream, a field QEMU compares with the destination device's own value
+        /// on load (`VMSTATE_*_EQUAL`: any other value; `VMSTATE_INT32_POSITIVE_LE`: a larger or
+        /// negative one) holds in OLD a value NEW's QEMU refuses (QEMU: "8 != 10").
+        case checkedValue = "checked-value"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -312,6 +316,11 @@ public struct CompatChecker: Sendable {
     public var oldPCIConfigs: [PCIConfigSpace]?
     /// NEW's PCI configuration spaces, when NEW is a stream.
     public var newPCIConfigs: [PCIConfigSpace]?
+    /// OLD's fields that QEMU compares on load (``CheckedFieldValue``), when OLD is a stream;
+    /// compared with ``newCheckedValues`` (same section, instance and field) when both are known.
+    public var oldCheckedValues: [CheckedFieldValue]?
+    /// NEW's fields that QEMU compares on load, when NEW is a stream.
+    public var newCheckedValues: [CheckedFieldValue]?
 
     /// What a stream's configuration says besides its machine type, as QEMU's destination
     /// checks it (savevm.c: the VM UUID, the validated capabilities, the section footers).
@@ -489,13 +498,13 @@ private struct CompatRun {
             if QEMUStreamRules.forMachine(local, version: .qemu7_2).configuration {
                 add(
                     "configuration", nil, nil, .machineType,
-                    "\(oldSide)'s stream has no configuration section (a machine type up to 2.3), which \(newSide)'s machine type \"\(local)\" expects: QEMU refuses it (\"Configuration section missing\")"
+                    "\(oldSide)'s stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off), which \(newSide)'s machine type \"\(local)\" expects: QEMU refuses it (\"Configuration section missing\")"
                 )
             }
         } else if let saved, local == nil {
             add(
                 "configuration", nil, nil, .machineType,
-                "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section; \(newSide)'s stream has none (a machine type up to 2.3), so \(newSide)'s QEMU refuses it (\"Unknown savevm section type 7\")"
+                "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section; \(newSide)'s stream has none (a machine type up to 2.3, or -global migration.send-configuration=off), so \(newSide)'s QEMU refuses it (\"Unknown savevm section type 7\")"
             )
         }
     }
@@ -604,10 +613,32 @@ private struct CompatRun {
         }
     }
 
+    /// QEMU's `VMSTATE_*_EQUAL` and `VMSTATE_INT32_POSITIVE_LE` checks on load
+    /// (``CheckedFieldValue``): an OLD value the destination refuses, given NEW's own (as its
+    /// stream shows it). Fields NEW's stream lacks are not compared.
+    mutating func checkCheckedValues() {
+        guard let saved = checker.oldCheckedValues, let local = checker.newCheckedValues else { return }
+        var values: [String: CheckedFieldValue] = [:]
+        for v in local { values["\(v.section) \(v.instanceID) \(v.field)"] = v }
+        for v in saved {
+            guard let own = values["\(v.section) \(v.instanceID) \(v.field)"], let refusal = v.refusal(by: own)
+            else { continue }
+            let section = v.instanceID == 0 ? v.section : "\(v.section) (instance \(v.instanceID))"
+            let rule =
+                CheckedFieldValue.rule(ofType: v.type) == .equal
+                ? "its own on load and refuses another value" : "its own on load and refuses a larger or negative one"
+            add(
+                section, nil, v.field, .checkedValue,
+                "the \(v.type) field is 0x\(String(v.unsigned, radix: 16)) in \(oldSide) and 0x\(String(own.unsigned, radix: 16)) in \(newSide); QEMU compares it with \(rule) (\"\(refusal)\"): the devices were made with other options"
+            )
+        }
+    }
+
     mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         checkMachineTypes()
         checkRAMBlocks()
         checkPCIConfigs()
+        checkCheckedValues()
         checkConfigurations()
         let o = try object(old, oldSide, "(top level)").deduplicated()
         let n = try object(new, newSide, "(top level)")
@@ -1140,7 +1171,7 @@ private struct CompatRun {
                         add(
                             sec, desc, dn, .fieldAdded,
                             "\(newSide) saves this field (one \(type)) before \"\(sn)\" and reads it from "
-                                + "\(oldSide)'s stream, but \(oldSide) does not save it (a vmdesc shows no entry only for an "
+                                + "\(oldSide)'s stream, but \(oldSide) does not save it (a vmdesc shows no entry for an "
                                 + "empty variable-size array, and \(newSide)'s shows one value, not an array); the rest of "
                                 + "the fields were not compared")
                         return
@@ -1293,7 +1324,7 @@ extension CompatRun {
                 add(
                     sec, desc, fname, .fieldAdded,
                     "\(newSide) saves this field (one \(type)) after \(oldSide)'s last saved field and reads it from "
-                        + "\(oldSide)'s stream, but \(oldSide) does not save it (a vmdesc shows no entry only for an "
+                        + "\(oldSide)'s stream, but \(oldSide) does not save it (a vmdesc shows no entry for an "
                         + "empty variable-size array, and \(newSide)'s shows one value, not an array)")
                 return
             }
@@ -1369,10 +1400,11 @@ extension CompatReport {
 }
 
 /// Why a vmdesc may have no entry for a field the other side has: `side`'s save (`when`) wrote
-/// an empty variable-size array there, which a vmdesc leaves out (fine), or `side` lacks the
-/// field.
+/// an empty variable-size array or left out a conditional field there, which a vmdesc does not
+/// describe (loadable when the stream decides the count or test, not when the devices' options
+/// do), or `side` lacks the field.
 private func emptyArrayOrLacking(_ side: String, when: String) -> String {
-    "it was an empty variable-size array when \(when) (fine), or \(side) lacks it (not loadable)"
+    "it was an empty variable-size array or a conditional field left out when \(when) (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or \(side) lacks it (not loadable)"
 }
 
 // MARK: - Descriptions from a -dump-vmstate file or a vmdesc

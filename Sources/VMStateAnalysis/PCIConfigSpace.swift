@@ -41,21 +41,10 @@ public struct PCIConfigSpace: Sendable, Equatable {
         return found
     }
 
-    /// The configuration spaces of the device sections of `analysis`, in stream order, device
-    /// sections read without keeping their fields read again one at a time
-    /// (``StreamAnalysis/deviceRecord(at:reader:)``). Throws `StreamAnalysisError` when one no
-    /// longer reads as it did.
-    package static func found(in analysis: StreamAnalysis) throws(StreamAnalysisError) -> [PCIConfigSpace] {
-        var found: [PCIConfigSpace] = []
-        let rereader = try analysis.makeDeviceSectionRereader()
-        for (i, s) in analysis.sections.enumerated() {
-            guard let record = try analysis.deviceRecord(at: i, reader: rereader) else { continue }
-            collect(record, path: "", section: s, into: &found)
-        }
-        return found
-    }
-
-    private static func collect(
+    /// The configuration spaces of one device section's record (its members, nested structs,
+    /// subsections and array elements), in stream order (of a whole stream:
+    /// ``DeviceSectionFacts``).
+    static func collect(
         _ record: FieldRecord, path: String, section: AnalyzedSection, into found: inout [PCIConfigSpace]
     ) {
         for m in record.members {

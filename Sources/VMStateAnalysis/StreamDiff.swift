@@ -402,7 +402,8 @@ private struct DiffBuilder {
     }
 
     /// Long buffers of one length (`common`: the bytes two buffers of two lengths both have):
-    /// one difference per run of differing bytes, `field bytes 0x10-0x13`, at most
+    /// one difference per run of differing bytes, `field bytes 0x10-0x13` (its bytes, cut after 32
+    /// as ``summary(_:)`` cuts a buffer), at most
     /// `options.maxByteRuns` of them, then one that counts the bytes that differ in the rest
     /// (not the equal bytes inside their runs).
     mutating func compareBuffers(
@@ -429,10 +430,10 @@ private struct DiffBuilder {
                 r.count == 1
                 ? "byte 0x\(String(r.lowerBound, radix: 16))"
                 : "bytes 0x\(String(r.lowerBound, radix: 16))-0x\(String(r.upperBound - 1, radix: 16))"
+            // (A long run, as of a virtio device's whole buffer, shows its first 32 bytes.)
             add(
-                section, "\(path) \(where_)", .changed,
-                a: FieldValue.bytes(Array(a[r])).displayString,
-                b: FieldValue.bytes(Array(b[r])).displayString)
+                section, "\(path) \(where_)", .changed, a: summary(.bytes(Array(a[r]))),
+                b: summary(.bytes(Array(b[r]))))
         }
         if runs.count > limit {
             let rest = runs.dropFirst(limit)

@@ -79,7 +79,9 @@ public struct TreeView: Sendable {
         } else if analysis.hasConfiguration {
             lines.append("machine type: unread (the configuration section is cut short or corrupt: the error follows)")
         } else {
-            lines.append("machine type: not sent (no configuration section: a machine type up to 2.3)")
+            lines.append(
+                "machine type: not sent (no configuration section: a machine type up to 2.3, or -global migration.send-configuration=off)"
+            )
         }
         if let u = analysis.uuidString { lines.append("VM UUID: \(u) (capability validate-uuid)") }
         if !analysis.capabilities.isEmpty {

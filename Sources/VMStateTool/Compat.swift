@@ -76,7 +76,12 @@ struct Compat: ParsableCommand {
             space (its IDs, class, capability list, MSI/MSI-X table sizes, virtio \
             capabilities: bits no guest can write, fixed by the device's model and options \
             such as vectors or num_queues) is compared as QEMU's load compares it: a \
-            difference is a problem (pci-config; QEMU: "Bad config data"). These stream \
+            difference is a problem (pci-config; QEMU: "Bad config data"), and so are the \
+            fields QEMU compares with its own device's on load instead of taking them \
+            (VMSTATE_*_EQUAL and VMSTATE_INT32_POSITIVE_LE, vmdesc types "uint16 equal", \
+            "int32 le"...: fixed by the device's options, such as a PCIe port's aer_log_max): \
+            an OLD value NEW's QEMU refuses is a problem (checked-value; QEMU: "8 != 10"). \
+            These stream \
             against stream checks need both streams read whole: when one cannot be \
             (postcopy's command records, a block migration section, a damaged section), a \
             warning says so and why, and the descriptions are compared without them.
@@ -101,6 +106,7 @@ struct Compat: ParsableCommand {
               ram-block            a RAM block missing or of another length (two streams)
               configuration        the VM UUID or the section footers differ (two streams)
               pci-config           a PCI device's fixed configuration differs (two streams)
+              checked-value        a value QEMU compares on load (_EQUAL) differs (two streams)
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input (or output that could not \
             be written), 64 usage error.
@@ -213,9 +219,9 @@ struct Compat: ParsableCommand {
                 (checker.oldRAMBlocks, checker.newRAMBlocks) = (
                     streams.0.announcedRAMBlocks, streams.1.announcedRAMBlocks
                 )
-                (checker.oldPCIConfigs, checker.newPCIConfigs) = (
-                    try PCIConfigSpace.found(in: streams.0), try PCIConfigSpace.found(in: streams.1)
-                )
+                let facts = (try DeviceSectionFacts.found(in: streams.0), try DeviceSectionFacts.found(in: streams.1))
+                (checker.oldPCIConfigs, checker.newPCIConfigs) = (facts.0.pciConfigs, facts.1.pciConfigs)
+                (checker.oldCheckedValues, checker.newCheckedValues) = (facts.0.checkedValues, facts.1.checkedValues)
                 if streams.0.machineType != nil && streams.1.machineType != nil {
                     (checker.oldConfiguration, checker.newConfiguration) = (
                         configuration(streams.0), configuration(streams.1)
@@ -245,7 +251,8 @@ struct Compat: ParsableCommand {
     }
 
     /// Both streams read through, their pages skipped: their RAM blocks as they announce them
-    /// (``StreamAnalysis/announcedRAMBlocks``), PCI configuration spaces and configuration.
+    /// (``StreamAnalysis/announcedRAMBlocks``), PCI configuration spaces, fields QEMU compares
+    /// on load and configuration.
     /// Nil, with a warning in `notes`, when either cannot be read whole although its vmdesc
     /// can (as a stream with postcopy's command records or a block migration section, or one
     /// damaged after its configuration): its descriptions are still compared, these checks are
@@ -260,7 +267,7 @@ struct Compat: ParsableCommand {
                         bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)))
             } catch let e as StreamAnalysisError {
                 notes.append(
-                    "\(label) (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces and configuration section were not compared: \(e)"
+                    "\(label) (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: \(e)"
                 )
                 return nil
             }

@@ -30,6 +30,20 @@ struct Diff: ParsableCommand {
             temporary file first). With a terminal on stderr and large streams, a progress bar \
             shows there.
 
+            Each difference is a line "SECTION: FIELD" followed by its "A:" and "B:" values \
+            (with --json an entry of "sections": "section", "instance", "field", "kind" \
+            (changed, only-in-a, only-in-b, version), "a", "b"; RAM ranges go in "ram"). A \
+            value whose vmdesc type differs is \
+            a difference even when its bytes are equal (QEMU 7.2 and 10.0 describe AHCI's \
+            ports as signed and unsigned): the type is named after each value then. What one \
+            side lacks is one entry, its value on the other side summarized: a section \
+            ("section id N, version V, M members", field ""), a struct or subsection \
+            ('struct "DESCRIPTION" (N members)'), an array ("array of N"). A run of differing \
+            bytes is "FIELD byte 0xN" or "FIELD bytes 0xS-0xE"; its bytes, and a buffer one \
+            side lacks, are shown up to 32 bytes, then "... (N bytes)"; "FIELD (N more runs)" \
+            has the same count text as both values. Equal inputs print "streams are equal" (or "descriptions are equal"), and \
+            with --json empty lists.
+
             A or B is a JSON file (a vmdesc, or a `-dump-vmstate` file): the device \
             descriptions are compared, a stream standing for the vmdesc it ends with. Per \
             section: the description's name, version_id and minimum_version_id, each field's \

@@ -248,7 +248,7 @@ struct AnalyzeLargeStreamTests {
         #expect(
             tree.stdout == """
                 QEMU migration stream \(path): format version 3, 4572315777 bytes
-                machine type: not sent (no configuration section: a machine type up to 2.3)
+                machine type: not sent (no configuration section: a machine type up to 2.3, or -global migration.send-configuration=off)
                 page size: 4096, vmdesc at offset 0x11088005a (34 bytes of JSON)
                 1 sections, end of stream at 0x110880059
 

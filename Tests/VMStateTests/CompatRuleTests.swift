@@ -216,7 +216,7 @@ import VMStateAnalysis
         let added = Self.section("dev", version: 2, fields: [Self.field("a", 4), Self.field("b", 4)])
         #expect(
             Self.warnings(old, added, oldVMDesc: true) == [
-                "section \"dev\", description \"dev\", field \"b\": NEW reads this field after OLD's last saved field; OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks it (not loadable)"
+                "section \"dev\", description \"dev\", field \"b\": NEW reads this field after OLD's last saved field; OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
             ])
         // NEW a vmdesc saved at a later version: its fields have no version_id.
         let later = Self.section("dev", version: 3, fields: [Self.field("a", 4), Self.field("b", 4)])
@@ -241,11 +241,11 @@ import VMStateAnalysis
         let two = Self.section("dev", version: 2, fields: [Self.field("n", 4), Self.field("buf", 32)])
         #expect(
             Self.warnings(two, three, oldVMDesc: true) == [
-                "section \"dev\", description \"dev\", field \"ents\": NEW reads this field before \"buf\"; OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks it (not loadable)"
+                "section \"dev\", description \"dev\", field \"ents\": NEW reads this field before \"buf\"; OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
             ])
         #expect(
             Self.warnings(three, two, newVMDesc: true) == [
-                "section \"dev\", description \"dev\", field \"ents\": OLD saves this field before \"buf\"; NEW, a vmdesc, has no entry for it: it was an empty variable-size array when NEW saved (fine), or NEW lacks it (not loadable)"
+                "section \"dev\", description \"dev\", field \"ents\": OLD saves this field before \"buf\"; NEW, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)"
             ])
         // Between two -dump-vmstate files the field is missing.
         #expect(Self.check(two, three).findings.map(\.kind) == [.fieldMismatch])
@@ -747,12 +747,12 @@ extension CompatRuleTests {
                 "\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)"
             } == [
                 "drq_state|field-added|NEW saves this field (one bool) after OLD's last saved field and reads it from "
-                    + "OLD's stream, but OLD does not save it (a vmdesc shows no entry only for an empty variable-size "
+                    + "OLD's stream, but OLD does not save it (a vmdesc shows no entry for an empty variable-size "
                     + "array, and NEW's shows one value, not an array)"
             ])
         let warning =
             "section \"esp\", description \"esp\", field \"fifo\": NEW reads this field after OLD's last saved field; "
-            + "OLD, a vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD lacks "
+            + "OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks "
             + "it (not loadable)"
         #expect(Self.warnings(try run(["name": "fifo", "type": "uint8", "size": 1, "array_len": 16])) == [warning])
         #expect(Self.warnings(try run(["name": "fifo", "type": "uint8", "size": 1, "index": 0])) == [warning])
@@ -782,7 +782,7 @@ extension CompatRuleTests {
         #expect(
             try run(nil, tiCmd).findings.map { "\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)" } == [
                 "ti_cmd|field-added|NEW saves this field (one uint8) before \"lun\" and reads it from OLD's stream, "
-                    + "but OLD does not save it (a vmdesc shows no entry only for an empty variable-size array, and "
+                    + "but OLD does not save it (a vmdesc shows no entry for an empty variable-size array, and "
                     + "NEW's shows one value, not an array); the rest of the fields were not compared"
             ])
         #expect(
@@ -796,13 +796,13 @@ extension CompatRuleTests {
         #expect(
             Self.warnings(try run(nil, fifo)) == [
                 "section \"esp\", description \"esp\", field \"fifo\": NEW reads this field before \"lun\"; OLD, a "
-                    + "vmdesc, has no entry for it: it was an empty variable-size array when saved (fine), or OLD "
+                    + "vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD "
                     + "lacks it (not loadable)"
             ])
         #expect(
             Self.warnings(try run(fifo, nil)) == [
                 "section \"esp\", description \"esp\", field \"fifo\": OLD saves this field before \"lun\"; NEW, a "
-                    + "vmdesc, has no entry for it: it was an empty variable-size array when NEW saved (fine), or NEW "
+                    + "vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW "
                     + "lacks it (not loadable)"
             ])
     }

@@ -363,7 +363,7 @@ import VMStateAnalysis
                 "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
                 "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block", "configuration",
-                "pci-config",
+                "pci-config", "checked-value",
             ])
     }
 }
@@ -410,7 +410,7 @@ struct CompatCLITests {
         #expect(
             stream.stdout.hasSuffix(
                 """
-                warning: section "piix4_pm", description "memory hotplug state", field "devs": OLD saves this field after NEW's last saved field; NEW, a vmdesc, has no entry for it: it was an empty variable-size array when NEW saved (fine), or NEW lacks it (not loadable)
+                warning: section "piix4_pm", description "memory hotplug state", field "devs": OLD saves this field after NEW's last saved field; NEW, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)
                 compatible: state saved by OLD loads into NEW
 
                 """), "\(stream.stdout)")
@@ -452,14 +452,14 @@ struct CompatCLITests {
         #expect(noConfiguration.status == 1)
         #expect(
             noConfiguration.stdout.contains(
-                "section \"configuration\": OLD's stream has no configuration section (a machine type up to 2.3), which NEW's machine type \"pc-i440fx-7.2\" expects: QEMU refuses it (\"Configuration section missing\") [machine-type]\n"
+                "section \"configuration\": OLD's stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off), which NEW's machine type \"pc-i440fx-7.2\" expects: QEMU refuses it (\"Configuration section missing\") [machine-type]\n"
             ))
         // The other way: a loader up to 2.3 takes the configuration section for an unknown one.
         let intoOld = try Tool.run(["compat", stream72, old])
         #expect(intoOld.status == 1)
         #expect(
             intoOld.stdout.contains(
-                "section \"configuration\": OLD was saved by machine type \"pc-i440fx-7.2\" with a configuration section; NEW's stream has none (a machine type up to 2.3), so NEW's QEMU refuses it (\"Unknown savevm section type 7\") [machine-type]\n"
+                "section \"configuration\": OLD was saved by machine type \"pc-i440fx-7.2\" with a configuration section; NEW's stream has none (a machine type up to 2.3, or -global migration.send-configuration=off), so NEW's QEMU refuses it (\"Unknown savevm section type 7\") [machine-type]\n"
             ))
         // `{}` is neither a vmdesc nor a -dump-vmstate file.
         let empty = "/tmp/vmstate-compat-empty-\(getpid()).json"
@@ -787,7 +787,8 @@ struct CompatCLITests {
         let array = #", {"name": "c", "array_len": 3, "type": "uint8", "size": 3}"#
         let at = "warning: section \"dev\", description \"dev\", field"
         let tail = "OLD saves this field after NEW's last saved field; NEW, a vmdesc, has no entry for it:"
-        let why = "it was an empty variable-size array when NEW saved (fine), or NEW lacks it (not loadable)"
+        let why =
+            "it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)"
         // NEW's description saved no field ("fields": [], as QEMU writes it, or no "fields" at
         // all, taken alike): each field OLD saves is past its end.
         func emptyVMDesc(_ fields: String) -> String {
@@ -897,7 +898,7 @@ struct CompatCLITests {
         #expect(r.status == 0)
         #expect(
             r.stdout
-                == "warning: NEW (\(hook.path)) cannot be read whole, so its RAM blocks, PCI configuration spaces and configuration section were not compared: at byte offset \(flags - 7) (0x\(String(flags - 7, radix: 16))), section \"ram\" (section id 2, instance 0): a RAM hook record (flag 0x80), which only RDMA migration writes\ncompatible: state saved by OLD loads into NEW\n"
+                == "warning: NEW (\(hook.path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: at byte offset \(flags - 7) (0x\(String(flags - 7, radix: 16))), section \"ram\" (section id 2, instance 0): a RAM hook record (flag 0x80), which only RDMA migration writes\ncompatible: state saved by OLD loads into NEW\n"
         )
     }
 
@@ -952,6 +953,75 @@ struct CompatCLITests {
         }
         let diff = try Tool.run(["diff", reset, bios])
         #expect(diff.stdout.contains("0000:00:01.1/ide: parent_obj/config[0] bytes 0x4-0x5\n"), "\(diff.stdout)")
+    }
+
+    /// Fields QEMU compares with its own on load (`VMSTATE_*_EQUAL`, `INT32_POSITIVE_LE`), stream
+    /// against stream. Real QEMU 7.2 streams of `-M q35 -m 32 -device ioh3420,id=rp,chassis=1`
+    /// with and without `aer_log_max=16`: QEMU 7.2 refuses the first into the second with "8 !=
+    /// 10", then "Failed to load PCIE_AER_ERROR_LOG:log_max" (checked on 2026-12-05), which
+    /// compat said was compatible.
+    @Test func streamsCheckedValues() throws {
+        let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/checked-value"
+        let (aer16, plain) = (dir + "/ioh3420-aer16.bin", dir + "/ioh3420.bin")
+        let field =
+            "section \"0000:00:01.0/ioh-3240-express-root-port\", field \"parent_obj.parent_obj.parent_obj.exp.aer_log/log_max\": "
+        let forward = try Tool.run(["compat", aer16, plain])
+        #expect(forward.status == 1)
+        #expect(
+            forward.stdout
+                == field
+                + "the uint16 equal field is 0x10 in OLD and 0x8 in NEW; QEMU compares it with its own on load and refuses another value (\"8 != 10\"): the devices were made with other options [checked-value]\n"
+                + "NOT compatible: 1 problem (state saved by OLD does not load into NEW)\n")
+        let back = try Tool.run(["compat", "--json", plain, aer16])
+        #expect(back.status == 1)
+        #expect(
+            back.stdout == """
+                [
+                    {
+                        "section": "0000:00:01.0/ioh-3240-express-root-port",
+                        "description": null,
+                        "field": "parent_obj.parent_obj.parent_obj.exp.aer_log/log_max",
+                        "kind": "checked-value",
+                        "message": "the uint16 equal field is 0x8 in OLD and 0x10 in NEW; QEMU compares it with its own on load and refuses another value (\\"10 != 8\\"): the devices were made with other options"
+                    }
+                ]
+
+                """)
+        for stream in [aer16, plain] {
+            let same = try Tool.run(["compat", stream, stream])
+            #expect(
+                same.status == 0 && same.stdout == "compatible: state saved by OLD loads into NEW\n", "\(same.stdout)")
+        }
+        // The vmdesc alone (a -dump-vmstate or vmdesc side) carries no values: not compared.
+        let desc = try Tool.run(["analyze", "--desc", plain])
+        let json = try jsonFiles(desc.stdout, desc.stdout)
+        defer { try? FileManager.default.removeItem(atPath: json.dir) }
+        #expect(try Tool.run(["compat", aer16, json.new]).status == 0)
+    }
+
+    /// QEMU's two rules (migration/vmstate-types.c): `_EQUAL` refuses any other value and prints
+    /// its own first, in hex (`int32 equal` as an unsigned 32-bit number); `int32 le` refuses a
+    /// negative value or one above its own.
+    @Test func checkedValueRules() {
+        func v(_ type: String, _ bytes: [UInt8]) -> CheckedFieldValue {
+            CheckedFieldValue(section: "s", instanceID: 0, field: "f", type: type, bytes: bytes)
+        }
+        #expect(v("uint8 equal", [0x10]).refusal(by: v("uint8 equal", [0x08])) == "8 != 10")
+        #expect(v("uint8 equal", [0x10]).refusal(by: v("uint8 equal", [0x10])) == nil)
+        #expect(
+            v("int32 equal", [0xFF, 0xFF, 0xFF, 0xFF]).refusal(by: v("int32 equal", [0, 0, 0, 1])) == "1 != ffffffff")
+        #expect(
+            v("int64 equal", [0, 0, 0, 1, 0, 0, 0, 0]).refusal(by: v("int64 equal", [0, 0, 0, 0, 0, 0, 0, 0]))
+                == "0 != 100000000")
+        let le = { (saved: Int32, own: Int32) in
+            v("int32 le", withUnsafeBytes(of: saved.bigEndian) { Array($0) })
+                .refusal(by: v("int32 le", withUnsafeBytes(of: own.bigEndian) { Array($0) }))
+        }
+        #expect(le(2, 2) == nil && le(0, 2) == nil)
+        #expect(le(3, 2) == "Invalid value 3 expecting positive value <= 2")
+        #expect(le(-1, 2) == "Invalid value -1 expecting positive value <= 2")
+        #expect(CheckedFieldValue.rule(ofType: "uint16") == nil)
+        #expect(v("uint16", [0, 1]).refusal(by: v("uint16", [0, 2])) == nil)
     }
 
     /// User networking's `slirp` sections are saved by QEMU's old-style handlers: a vmdesc entry

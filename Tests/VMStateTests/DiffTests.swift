@@ -204,6 +204,26 @@ import VMStateAnalysis
             ])
     }
 
+    /// A long run of differing bytes (as two virtio devices' whole buffers make) shows its first
+    /// 32 bytes of each side and its length, not every byte.
+    @Test func aLongRunShowsItsFirst32Bytes() throws {
+        let a = try Self.read(Self.bios)
+        let cmos = try Self.cmosDataOffset(a)
+        let original = try TestPaths.readBytes(Self.bios)
+        var data = original
+        for i in 0x10..<0x50 { data[cmos + i] ^= 0xFF }
+        let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
+        func shown(_ bytes: [UInt8]) -> String {
+            bytes[(cmos + 0x10)..<(cmos + 0x30)].map { hex($0, digits: 2) }.joined(separator: " ") + " ... (64 bytes)"
+        }
+        #expect(
+            try StreamDiff(a, b).differences == [
+                StreamDifference(
+                    section: "mc146818rtc", instance: 0, field: "cmos_data bytes 0x10-0x4f", kind: .changed,
+                    a: shown(original), b: shown(data))
+            ])
+    }
+
     /// QEMU 7.2's isapc stream with three `isa-ide` devices, all sent as instance 0 (sections
     /// 21, 22 and 26): a byte changed in the first is reported there, and only there. Paired by
     /// idstr and instance alone, each of A's three was compared with B's last, which hid it.

@@ -1,0 +1,117 @@
+import VMState
+
+/// A field of a stream's device section whose saved value QEMU's destination compares with its
+/// own device's value on load, instead of taking it (migration/vmstate-types.c):
+///
+/// - `VMSTATE_*_EQUAL` (vmdesc types `uint8 equal`, `uint16 equal`, `uint32 equal`, `int32
+///   equal`, and `int64 equal`, QEMU's name for the uint64 one) refuse any other value: QEMU
+///   prints the two in hex, its own first (`8 != 10`), then `Failed to load DESCRIPTION:FIELD`.
+/// - `VMSTATE_INT32_POSITIVE_LE` (`int32 le`) refuses a negative value or one above its own
+///   (`Invalid value 3 expecting positive value <= 2`).
+///
+/// Such fields hold what the device was made with (QEMU's `aer_log_max` of a PCIe port, the
+/// port counts of AHCI and UHCI, fdc's `num_floppies`), so a stream the destination's own QEMU
+/// saved shows the value it will compare with.
+public struct CheckedFieldValue: Sendable, Equatable {
+    /// How QEMU compares the saved value with its own.
+    public enum Rule: Sendable, Equatable {
+        /// Any other value is refused (`VMSTATE_*_EQUAL`).
+        case equal
+        /// A negative value or one above the destination's is refused
+        /// (`VMSTATE_INT32_POSITIVE_LE`).
+        case positiveAtMost
+    }
+
+    /// The section's idstr.
+    public var section: String
+    /// The section's instance id.
+    public var instanceID: UInt32
+    /// The field's path in the section (`parent_obj.exp.aer_log/log_max`, `ports[1]`).
+    public var field: String
+    /// The vmdesc type (`uint16 equal`).
+    public var type: String
+    /// The value's big-endian bytes as saved.
+    public var bytes: [UInt8]
+
+    /// A value with every part given.
+    public init(section: String, instanceID: UInt32, field: String, type: String, bytes: [UInt8]) {
+        (self.section, self.instanceID, self.field, self.type, self.bytes) = (section, instanceID, field, type, bytes)
+    }
+
+    /// The rule of a vmdesc type, nil for a type QEMU does not compare.
+    public static func rule(ofType type: String) -> Rule? {
+        switch type {
+        case "uint8 equal", "uint16 equal", "uint32 equal", "int32 equal", "int64 equal": return .equal
+        case "int32 le": return .positiveAtMost
+        default: return nil
+        }
+    }
+
+    /// The value as an unsigned number (the bytes, big-endian, at most 8).
+    public var unsigned: UInt64 { bytes.suffix(8).reduce(0) { $0 << 8 | UInt64($1) } }
+
+    /// The value of an `int32 le` field as QEMU reads it (an `int32_t`).
+    var int32: Int32 { Int32(truncatingIfNeeded: unsigned) }
+
+    /// QEMU's message when its destination, holding `local`, refuses this saved value; nil when
+    /// it takes it.
+    public func refusal(by local: CheckedFieldValue) -> String? {
+        switch Self.rule(ofType: type) {
+        case .equal?:
+            guard unsigned != local.unsigned else { return nil }
+            return String(local.unsigned, radix: 16) + " != " + String(unsigned, radix: 16)
+        case .positiveAtMost?:
+            guard int32 < 0 || int32 > local.int32 else { return nil }
+            return "Invalid value \(int32) expecting positive value <= \(local.int32)"
+        case nil:
+            return nil
+        }
+    }
+
+    /// The compared fields of one device section's record (its members, nested structs,
+    /// subsections and array elements), in stream order.
+    static func collect(
+        _ record: FieldRecord, path: String, section: AnalyzedSection, into found: inout [CheckedFieldValue]
+    ) {
+        func visit(_ value: FieldValue, _ type: String, _ path: String) {
+            switch value {
+            case .integer(let bytes, _) where rule(ofType: type) != nil:
+                found.append(
+                    CheckedFieldValue(
+                        section: section.name, instanceID: section.instanceID, field: path, type: type, bytes: bytes))
+            case .record(let r):
+                collect(r, path: path, section: section, into: &found)
+            case .list(let values):
+                for (i, v) in values.enumerated() { visit(v, type, "\(path)[\(i)]") }
+            default:
+                break
+            }
+        }
+        for m in record.members {
+            visit(m.value, m.type, path.isEmpty ? m.name : path + "/" + m.name)
+        }
+    }
+}
+
+/// What `vmstate compat` compares of two streams' device sections besides their descriptions,
+/// gathered in one reading of each device section.
+package struct DeviceSectionFacts: Sendable {
+    /// The PCI configuration spaces (``PCIConfigSpace``), in stream order.
+    package var pciConfigs: [PCIConfigSpace] = []
+    /// The fields QEMU compares on load (``CheckedFieldValue``), in stream order.
+    package var checkedValues: [CheckedFieldValue] = []
+
+    /// The facts of the device sections of `analysis`, read without keeping their fields and
+    /// read again one at a time (``StreamAnalysis/deviceRecord(at:reader:)``). Throws
+    /// `StreamAnalysisError` when one no longer reads as it did.
+    package static func found(in analysis: StreamAnalysis) throws(StreamAnalysisError) -> DeviceSectionFacts {
+        var facts = DeviceSectionFacts()
+        let rereader = try analysis.makeDeviceSectionRereader()
+        for (i, s) in analysis.sections.enumerated() {
+            guard let record = try analysis.deviceRecord(at: i, reader: rereader) else { continue }
+            PCIConfigSpace.collect(record, path: "", section: s, into: &facts.pciConfigs)
+            CheckedFieldValue.collect(record, path: "", section: s, into: &facts.checkedValues)
+        }
+        return facts
+    }
+}
