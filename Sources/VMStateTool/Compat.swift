@@ -14,7 +14,8 @@ struct Compat: ParsableCommand {
             missing, renamed, reordered or resized ("unused" space, "unused[N]" in a vmdesc, \
             may be split into fields of the same total size, and the reverse; an array counts \
             as its "size" times its "num", which -dump-vmstate of QEMU 8.1 and later \
-            writes, or its "array_len" in a vmdesc), subsections missing, \
+            writes, or its "array_len" in a vmdesc; an older file's arrays count as one \
+            element, and a warning names it when sizes disagree), subsections missing, \
             nested descriptions missing or renamed. The names QEMU renamed without changing \
             the bytes (the script's tables: sections "ICH9 LPC" and "e1000-82540em", fields \
             such as e1000's "dev", now "parent_obj", ...) count as the same, one old name for \
@@ -204,6 +205,9 @@ struct Compat: ParsableCommand {
                     oldSet, newSet, labels: ("OLD", "NEW"), sameField: checker.namesMatch)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             }
+            // (Before the swap: which of the user's files give array lengths.)
+            let missingLengths = Self.filesWithoutArrayLengths(
+                [("OLD", old, oldSet.format, oldJSON), ("NEW", new, newSet.format, newJSON)])
             if reverse { swap(&oldJSON, &newJSON) }
             checker.oldLabel = reverse ? "NEW" : "OLD"
             checker.newLabel = reverse ? "OLD" : "NEW"
@@ -231,6 +235,14 @@ struct Compat: ParsableCommand {
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
+                let sizeKinds: Set<CompatFinding.Kind> = [.size, .fieldMismatch, .unusedSize, .fieldMissing]
+                if report.findings.contains(where: { sizeKinds.contains($0.kind) }) {
+                    for file in missingLengths {
+                        report.warnings.append(
+                            "\(file) is a -dump-vmstate file without array lengths (\"num\", which QEMU 8.1 and later write): each of its arrays counts as one element, so a size, field or unused-space problem next to an array may be misjudged; compare with a stream that build saved"
+                        )
+                    }
+                }
                 return report
             } catch var e as CompatInputError {
                 for (label, file) in [("OLD", old), ("NEW", new)] where e.location.hasPrefix(label) {
@@ -273,6 +285,39 @@ struct Compat: ParsableCommand {
             }
         }
         return (read[0], read[1])
+    }
+
+    /// The inputs (`LABEL (path)`) that are -dump-vmstate files giving no array length ("num",
+    /// QEMU before 8.1) while the other input gives some ("num", or a vmdesc's "array_len"):
+    /// their arrays' sizes are one element's, which misleads the size rules.
+    static func filesWithoutArrayLengths(
+        _ files: [(label: String, path: String, format: DescriptionSet.Format, json: JSONValue)]
+    ) -> [String] {
+        let gives = files.map { givesArrayLengths($0.json) }
+        return files.indices.compactMap { i in
+            let other = files.count - 1 - i
+            guard files[i].format == .dumpVMState, !gives[i], gives[other] else { return nil }
+            return "\(files[i].label) (\(files[i].path))"
+        }
+    }
+
+    /// Whether a description document has a "num" or "array_len" member anywhere.
+    static func givesArrayLengths(_ json: JSONValue) -> Bool {
+        var pending = [json]
+        while let value = pending.popLast() {
+            switch value {
+            case .object(let o):
+                for m in o.members {
+                    if m.key == "num" || m.key == "array_len" { return true }
+                    pending.append(m.value)
+                }
+            case .array(let items):
+                pending.append(contentsOf: items)
+            default:
+                break
+            }
+        }
+        return false
     }
 
     /// What QEMU checks of a stream's configuration besides the machine type.

@@ -999,6 +999,27 @@ struct CompatCLITests {
         #expect(try Tool.run(["compat", aer16, json.new]).status == 0)
     }
 
+    /// A -dump-vmstate file of QEMU before 8.1 gives no "num": against one that does, its arrays
+    /// count as one element (QEMU 7.2's e1000e `eitr_intr_pending[5]` against 10.0's `unused`),
+    /// and a warning says so when a size or field problem is found.
+    @Test func aDumpWithoutArrayLengthsIsNamedWhenSizesDisagree() throws {
+        let seven = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let ten = TestPaths.qemu10Fixtures + "/dump-vmstate-pc.json"
+        func warning(_ label: String, _ path: String) -> String {
+            "warning: \(label) (\(path)) is a -dump-vmstate file without array lengths (\"num\", which QEMU 8.1 and later write): each of its arrays counts as one element, so a size, field or unused-space problem next to an array may be misjudged; compare with a stream that build saved\n"
+        }
+        let forward = try Tool.run(["compat", seven, ten])
+        #expect(forward.status == 1)
+        #expect(forward.stdout.components(separatedBy: warning("OLD", seven)).count == 2)
+        #expect(!forward.stdout.contains("NEW (\(ten)) is a -dump-vmstate file"))
+        let back = try Tool.run(["compat", ten, seven])
+        #expect(back.stdout.components(separatedBy: warning("NEW", seven)).count == 2)
+        // Both without "num", or both with it: no warning.
+        for (old, new) in [(seven, seven), (ten, ten)] {
+            #expect(!(try Tool.run(["compat", old, new]).stdout.contains("without array lengths")))
+        }
+    }
+
     /// QEMU's two rules (migration/vmstate-types.c): `_EQUAL` refuses any other value and prints
     /// its own first, in hex (`int32 equal` as an unsigned 32-bit number); `int32 le` refuses a
     /// negative value or one above its own.
