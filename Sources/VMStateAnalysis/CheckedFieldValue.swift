@@ -9,9 +9,9 @@ import VMState
 /// - `VMSTATE_INT32_POSITIVE_LE` (`int32 le`) refuses a negative value or one above its own
 ///   (`Invalid value 3 expecting positive value <= 2`).
 ///
-/// Such fields hold what the device was made with (QEMU's `aer_log_max` of a PCIe port, the
-/// port counts of AHCI and UHCI, fdc's `num_floppies`), so a stream the destination's own QEMU
-/// saved shows the value it will compare with.
+/// Such fields hold what the device or the machine was made with (a PCIe port's `aer_log_max`,
+/// QXL's surface count, the PCI bus's `nirq`: 4 on `pc`, 8 on `q35`), so a stream the
+/// destination's own QEMU saved shows the value it will compare with.
 public struct CheckedFieldValue: Sendable, Equatable {
     /// How QEMU compares the saved value with its own.
     public enum Rule: Sendable, Equatable {
@@ -28,14 +28,37 @@ public struct CheckedFieldValue: Sendable, Equatable {
     public var instanceID: UInt32
     /// The field's path in the section (`parent_obj.exp.aer_log/log_max`, `ports[1]`).
     public var field: String
+    /// The description holding the field (`PCIE_AER_ERROR_LOG`: QEMU's "Failed to load
+    /// PCIE_AER_ERROR_LOG:log_max"), when the vmdesc names it.
+    public var description: String?
     /// The vmdesc type (`uint16 equal`).
     public var type: String
     /// The value's big-endian bytes as saved.
     public var bytes: [UInt8]
 
     /// A value with every part given.
-    public init(section: String, instanceID: UInt32, field: String, type: String, bytes: [UInt8]) {
-        (self.section, self.instanceID, self.field, self.type, self.bytes) = (section, instanceID, field, type, bytes)
+    public init(
+        section: String, instanceID: UInt32, field: String, description: String? = nil, type: String, bytes: [UInt8]
+    ) {
+        (self.section, self.instanceID, self.field, self.description) = (section, instanceID, field, description)
+        (self.type, self.bytes) = (type, bytes)
+    }
+
+    /// Section, instance and field: where two streams' values pair up.
+    public struct Key: Hashable, Sendable {
+        public var section: String
+        public var instanceID: UInt32
+        public var field: String
+    }
+
+    /// Where this value pairs up with the other stream's.
+    public var key: Key { Key(section: section, instanceID: instanceID, field: field) }
+
+    /// A section of a stream: its idstr and instance id.
+    public struct Section: Hashable, Sendable {
+        public var name: String
+        public var instanceID: UInt32
+        public init(name: String, instanceID: UInt32) { (self.name, self.instanceID) = (name, instanceID) }
     }
 
     /// The rule of a vmdesc type, nil for a type QEMU does not compare.
@@ -53,42 +76,49 @@ public struct CheckedFieldValue: Sendable, Equatable {
     /// The value of an `int32 le` field as QEMU reads it (an `int32_t`).
     var int32: Int32 { Int32(truncatingIfNeeded: unsigned) }
 
-    /// QEMU's message when its destination, holding `local`, refuses this saved value; nil when
-    /// it takes it.
-    public func refusal(by local: CheckedFieldValue) -> String? {
+    /// QEMU's message when its destination, holding this value (with this field's type: the
+    /// destination's table decides), refuses `saved`; nil when it takes it.
+    public func refusal(of saved: CheckedFieldValue) -> String? {
         switch Self.rule(ofType: type) {
         case .equal?:
-            guard unsigned != local.unsigned else { return nil }
-            return String(local.unsigned, radix: 16) + " != " + String(unsigned, radix: 16)
+            guard saved.unsigned != unsigned else { return nil }
+            return String(unsigned, radix: 16) + " != " + String(saved.unsigned, radix: 16)
         case .positiveAtMost?:
-            guard int32 < 0 || int32 > local.int32 else { return nil }
-            return "Invalid value \(int32) expecting positive value <= \(local.int32)"
+            guard saved.int32 < 0 || saved.int32 > int32 else { return nil }
+            return "Invalid value \(saved.int32) expecting positive value <= \(int32)"
         case nil:
             return nil
         }
     }
 
     /// The compared fields of one device section's record (its members, nested structs,
-    /// subsections and array elements), in stream order.
+    /// subsections and array elements), in stream order; with `keys`, the integer fields at
+    /// those keys (``key``) whatever their type instead.
     static func collect(
-        _ record: FieldRecord, path: String, section: AnalyzedSection, into found: inout [CheckedFieldValue]
+        _ record: FieldRecord, path: String, section: AnalyzedSection, keys: Set<Key>? = nil,
+        into found: inout [CheckedFieldValue]
     ) {
-        func visit(_ value: FieldValue, _ type: String, _ path: String) {
+        func visit(_ value: FieldValue, _ type: String, _ path: String, in description: String?) {
             switch value {
-            case .integer(let bytes, _) where rule(ofType: type) != nil:
-                found.append(
-                    CheckedFieldValue(
-                        section: section.name, instanceID: section.instanceID, field: path, type: type, bytes: bytes))
+            case .integer(let bytes, _):
+                let v = CheckedFieldValue(
+                    section: section.name, instanceID: section.instanceID, field: path, description: description,
+                    type: type, bytes: bytes)
+                if let keys {
+                    if keys.contains(v.key) { found.append(v) }
+                } else if rule(ofType: type) != nil {
+                    found.append(v)
+                }
             case .record(let r):
-                collect(r, path: path, section: section, into: &found)
+                for m in r.members { visit(m.value, m.type, path + "/" + m.name, in: r.vmsdName ?? description) }
             case .list(let values):
-                for (i, v) in values.enumerated() { visit(v, type, "\(path)[\(i)]") }
+                for (i, v) in values.enumerated() { visit(v, type, "\(path)[\(i)]", in: description) }
             default:
                 break
             }
         }
         for m in record.members {
-            visit(m.value, m.type, path.isEmpty ? m.name : path + "/" + m.name)
+            visit(m.value, m.type, path.isEmpty ? m.name : path + "/" + m.name, in: record.vmsdName)
         }
     }
 }
@@ -113,5 +143,23 @@ package struct DeviceSectionFacts: Sendable {
             CheckedFieldValue.collect(record, path: "", section: s, into: &facts.checkedValues)
         }
         return facts
+    }
+
+    /// The integer fields of `analysis` at `keys` (``CheckedFieldValue/key``), whatever their
+    /// type: the other stream's values of fields one stream's QEMU compares and the other's
+    /// does not (a field another QEMU's table declares otherwise). Nothing is read when `keys`
+    /// is empty.
+    package static func values(
+        in analysis: StreamAnalysis, at keys: Set<CheckedFieldValue.Key>
+    ) throws(StreamAnalysisError) -> [CheckedFieldValue] {
+        guard !keys.isEmpty else { return [] }
+        let sections = Set(keys.map(\.section))
+        var found: [CheckedFieldValue] = []
+        let rereader = try analysis.makeDeviceSectionRereader()
+        for (i, s) in analysis.sections.enumerated() where sections.contains(s.name) {
+            guard let record = try analysis.deviceRecord(at: i, reader: rereader) else { continue }
+            CheckedFieldValue.collect(record, path: "", section: s, keys: keys, into: &found)
+        }
+        return found
     }
 }

@@ -321,6 +321,14 @@ public struct CompatChecker: Sendable {
     public var oldCheckedValues: [CheckedFieldValue]?
     /// NEW's fields that QEMU compares on load, when NEW is a stream.
     public var newCheckedValues: [CheckedFieldValue]?
+    /// OLD's values of fields NEW's stream types as compared and OLD's does not (another
+    /// table), when both are streams.
+    public var oldValuesNEWChecks: [CheckedFieldValue]?
+    /// NEW's values of fields OLD's stream types as compared and NEW's does not.
+    public var newValuesOLDChecks: [CheckedFieldValue]?
+    /// NEW's stream's sections, when both are streams (a compared field of a section NEW lacks
+    /// is left to the section-missing rule).
+    public var newStreamSections: Set<CheckedFieldValue.Section>?
 
     /// What a stream's configuration says besides its machine type, as QEMU's destination
     /// checks it (savevm.c: the VM UUID, the validated capabilities, the section footers).
@@ -614,22 +622,34 @@ private struct CompatRun {
     }
 
     /// QEMU's `VMSTATE_*_EQUAL` and `VMSTATE_INT32_POSITIVE_LE` checks on load
-    /// (``CheckedFieldValue``): an OLD value the destination refuses, given NEW's own (as its
-    /// stream shows it). Fields NEW's stream lacks are not compared.
+    /// (``CheckedFieldValue``): a saved OLD value NEW's QEMU refuses, by NEW's own table (its
+    /// stream's type) and value. An OLD field QEMU compares that NEW's stream lacks is a warning
+    /// (its value could not be compared); fields only NEW has are other rules' business.
     mutating func checkCheckedValues() {
-        guard let saved = checker.oldCheckedValues, let local = checker.newCheckedValues else { return }
-        var values: [String: CheckedFieldValue] = [:]
-        for v in local { values["\(v.section) \(v.instanceID) \(v.field)"] = v }
-        for v in saved {
-            guard let own = values["\(v.section) \(v.instanceID) \(v.field)"], let refusal = v.refusal(by: own)
-            else { continue }
-            let section = v.instanceID == 0 ? v.section : "\(v.section) (instance \(v.instanceID))"
+        guard let local = checker.newCheckedValues, let saved = checker.oldCheckedValues else { return }
+        var savedByKey: [CheckedFieldValue.Key: CheckedFieldValue] = [:]
+        for v in saved + (checker.oldValuesNEWChecks ?? []) where savedByKey[v.key] == nil { savedByKey[v.key] = v }
+        var compared = Set<CheckedFieldValue.Key>()
+        for own in local {
+            compared.insert(own.key)
+            guard let v = savedByKey[own.key], let refusal = own.refusal(of: v) else { continue }
+            let section = own.instanceID == 0 ? own.section : "\(own.section) (instance \(own.instanceID))"
             let rule =
-                CheckedFieldValue.rule(ofType: v.type) == .equal
+                CheckedFieldValue.rule(ofType: own.type) == .equal
                 ? "its own on load and refuses another value" : "its own on load and refuses a larger or negative one"
             add(
-                section, nil, v.field, .checkedValue,
-                "the \(v.type) field is 0x\(String(v.unsigned, radix: 16)) in \(oldSide) and 0x\(String(own.unsigned, radix: 16)) in \(newSide); QEMU compares it with \(rule) (\"\(refusal)\"): the devices were made with other options"
+                section, own.description, own.field, .checkedValue,
+                "the \(own.type) field is 0x\(String(v.unsigned, radix: 16)) in \(oldSide) and 0x\(String(own.unsigned, radix: 16)) in \(newSide); QEMU compares it with \(rule) (\"\(refusal)\"): the devices were made with other options, or the machines differ"
+            )
+        }
+        let elsewhere = Set((checker.newValuesOLDChecks ?? []).map(\.key))
+        for v in saved
+        where !compared.contains(v.key) && !elsewhere.contains(v.key)
+            && checker.newStreamSections?.contains(.init(name: v.section, instanceID: v.instanceID)) != false
+        {
+            let section = v.instanceID == 0 ? v.section : "\(v.section) (instance \(v.instanceID))"
+            report.warnings.append(
+                "section \"\(section)\", field \"\(v.field)\": \(oldSide) saves this \(v.type) field, which QEMU compares with its own on load, and \(newSide)'s stream does not have it (a subsection \(newSide) did not save, or \(newSide) lacks the field): its value was not compared"
             )
         }
     }

@@ -107,7 +107,7 @@ struct Compat: ParsableCommand {
               ram-block            a RAM block missing or of another length (two streams)
               configuration        the VM UUID or the section footers differ (two streams)
               pci-config           a PCI device's fixed configuration differs (two streams)
-              checked-value        a value QEMU compares on load (_EQUAL) differs (two streams)
+              checked-value        a value QEMU compares on load (_EQUAL) is refused (two streams)
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input (or output that could not \
             be written), 64 usage error.
@@ -226,6 +226,15 @@ struct Compat: ParsableCommand {
                 let facts = (try DeviceSectionFacts.found(in: streams.0), try DeviceSectionFacts.found(in: streams.1))
                 (checker.oldPCIConfigs, checker.newPCIConfigs) = (facts.0.pciConfigs, facts.1.pciConfigs)
                 (checker.oldCheckedValues, checker.newCheckedValues) = (facts.0.checkedValues, facts.1.checkedValues)
+                // A field one side's table compares and the other's does not (or lacks): the
+                // other side's value, whatever its type (rare: read only for such fields).
+                let keys = (Set(facts.0.checkedValues.map(\.key)), Set(facts.1.checkedValues.map(\.key)))
+                checker.newStreamSections = Set(
+                    streams.1.sections.map { CheckedFieldValue.Section(name: $0.name, instanceID: $0.instanceID) })
+                (checker.oldValuesNEWChecks, checker.newValuesOLDChecks) = (
+                    try DeviceSectionFacts.values(in: streams.0, at: keys.1.subtracting(keys.0)),
+                    try DeviceSectionFacts.values(in: streams.1, at: keys.0.subtracting(keys.1))
+                )
                 if streams.0.machineType != nil && streams.1.machineType != nil {
                     (checker.oldConfiguration, checker.newConfiguration) = (
                         configuration(streams.0), configuration(streams.1)

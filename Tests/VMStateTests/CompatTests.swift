@@ -964,13 +964,13 @@ struct CompatCLITests {
         let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/checked-value"
         let (aer16, plain) = (dir + "/ioh3420-aer16.bin", dir + "/ioh3420.bin")
         let field =
-            "section \"0000:00:01.0/ioh-3240-express-root-port\", field \"parent_obj.parent_obj.parent_obj.exp.aer_log/log_max\": "
+            "section \"0000:00:01.0/ioh-3240-express-root-port\", description \"PCIE_AER_ERROR_LOG\", field \"parent_obj.parent_obj.parent_obj.exp.aer_log/log_max\": "
         let forward = try Tool.run(["compat", aer16, plain])
         #expect(forward.status == 1)
         #expect(
             forward.stdout
                 == field
-                + "the uint16 equal field is 0x10 in OLD and 0x8 in NEW; QEMU compares it with its own on load and refuses another value (\"8 != 10\"): the devices were made with other options [checked-value]\n"
+                + "the uint16 equal field is 0x10 in OLD and 0x8 in NEW; QEMU compares it with its own on load and refuses another value (\"8 != 10\"): the devices were made with other options, or the machines differ [checked-value]\n"
                 + "NOT compatible: 1 problem (state saved by OLD does not load into NEW)\n")
         let back = try Tool.run(["compat", "--json", plain, aer16])
         #expect(back.status == 1)
@@ -979,10 +979,10 @@ struct CompatCLITests {
                 [
                     {
                         "section": "0000:00:01.0/ioh-3240-express-root-port",
-                        "description": null,
+                        "description": "PCIE_AER_ERROR_LOG",
                         "field": "parent_obj.parent_obj.parent_obj.exp.aer_log/log_max",
                         "kind": "checked-value",
-                        "message": "the uint16 equal field is 0x8 in OLD and 0x10 in NEW; QEMU compares it with its own on load and refuses another value (\\"10 != 8\\"): the devices were made with other options"
+                        "message": "the uint16 equal field is 0x8 in OLD and 0x10 in NEW; QEMU compares it with its own on load and refuses another value (\\"10 != 8\\"): the devices were made with other options, or the machines differ"
                     }
                 ]
 
@@ -992,6 +992,39 @@ struct CompatCLITests {
             #expect(
                 same.status == 0 && same.stdout == "compatible: state saved by OLD loads into NEW\n", "\(same.stdout)")
         }
+        // NEW's table decides (QEMU's destination compares by its own): OLD's vmdesc edited to
+        // type the field a plain uint16 (the same length: JSON blanks) is still refused, and
+        // NEW's typed so is not compared.
+        let typed = Array(#""type": "uint16 equal""#.utf8), untyped = Array(#""type": "uint16"      "#.utf8)
+        func edited(_ path: String, _ from: [UInt8], _ to: [UInt8]) throws -> String {
+            var data = try TestPaths.readBytes(path)
+            let at = try #require(data.indices.first { data[$0...].starts(with: from) })
+            data.replaceSubrange(at..<(at + from.count), with: to)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "vmstate-cv-\(UUID().uuidString).bin")
+            try Data(data).write(to: file)
+            return file.path
+        }
+        let oldPlain = try edited(aer16, typed, untyped)
+        let newPlain = try edited(plain, typed, untyped)
+        let newRenamed = try edited(plain, Array(#""log_max""#.utf8), Array(#""log_mbx""#.utf8))
+        defer { for f in [oldPlain, newPlain, newRenamed] { try? FileManager.default.removeItem(atPath: f) } }
+        let byNEW = try Tool.run(["compat", oldPlain, plain])
+        #expect(byNEW.status == 1)
+        #expect(
+            byNEW.stdout.contains(
+                "the uint16 equal field is 0x10 in OLD and 0x8 in NEW; QEMU compares it with its own on load and refuses another value (\"8 != 10\")"
+            ), "\(byNEW.stdout)")
+        let notByNEW = try Tool.run(["compat", aer16, newPlain])
+        #expect(!notByNEW.stdout.contains("[checked-value]"), "\(notByNEW.stdout)")
+        // A compared OLD field NEW's stream does not have: a warning that it was not compared.
+        let lacking = try Tool.run(["compat", aer16, newRenamed])
+        #expect(
+            lacking.stdout.contains(
+                "warning: section \"0000:00:01.0/ioh-3240-express-root-port\", field \"parent_obj.parent_obj.parent_obj.exp.aer_log/log_max\": OLD saves this uint16 equal field, which QEMU compares with its own on load, and NEW's stream does not have it (a subsection NEW did not save, or NEW lacks the field): its value was not compared\n"
+            ), "\(lacking.stdout)")
+        #expect(!lacking.stdout.contains("[checked-value]"))
+
         // The vmdesc alone (a -dump-vmstate or vmdesc side) carries no values: not compared.
         let desc = try Tool.run(["analyze", "--desc", plain])
         let json = try jsonFiles(desc.stdout, desc.stdout)
@@ -1027,22 +1060,22 @@ struct CompatCLITests {
         func v(_ type: String, _ bytes: [UInt8]) -> CheckedFieldValue {
             CheckedFieldValue(section: "s", instanceID: 0, field: "f", type: type, bytes: bytes)
         }
-        #expect(v("uint8 equal", [0x10]).refusal(by: v("uint8 equal", [0x08])) == "8 != 10")
-        #expect(v("uint8 equal", [0x10]).refusal(by: v("uint8 equal", [0x10])) == nil)
+        #expect(v("uint8 equal", [0x08]).refusal(of: v("uint8 equal", [0x10])) == "8 != 10")
+        #expect(v("uint8 equal", [0x10]).refusal(of: v("uint8 equal", [0x10])) == nil)
         #expect(
-            v("int32 equal", [0xFF, 0xFF, 0xFF, 0xFF]).refusal(by: v("int32 equal", [0, 0, 0, 1])) == "1 != ffffffff")
+            v("int32 equal", [0, 0, 0, 1]).refusal(of: v("int32 equal", [0xFF, 0xFF, 0xFF, 0xFF])) == "1 != ffffffff")
         #expect(
-            v("int64 equal", [0, 0, 0, 1, 0, 0, 0, 0]).refusal(by: v("int64 equal", [0, 0, 0, 0, 0, 0, 0, 0]))
+            v("int64 equal", [0, 0, 0, 0, 0, 0, 0, 0]).refusal(of: v("int64 equal", [0, 0, 0, 1, 0, 0, 0, 0]))
                 == "0 != 100000000")
         let le = { (saved: Int32, own: Int32) in
-            v("int32 le", withUnsafeBytes(of: saved.bigEndian) { Array($0) })
-                .refusal(by: v("int32 le", withUnsafeBytes(of: own.bigEndian) { Array($0) }))
+            v("int32 le", withUnsafeBytes(of: own.bigEndian) { Array($0) })
+                .refusal(of: v("int32 le", withUnsafeBytes(of: saved.bigEndian) { Array($0) }))
         }
         #expect(le(2, 2) == nil && le(0, 2) == nil)
         #expect(le(3, 2) == "Invalid value 3 expecting positive value <= 2")
         #expect(le(-1, 2) == "Invalid value -1 expecting positive value <= 2")
         #expect(CheckedFieldValue.rule(ofType: "uint16") == nil)
-        #expect(v("uint16", [0, 1]).refusal(by: v("uint16", [0, 2])) == nil)
+        #expect(v("uint16", [0, 2]).refusal(of: v("uint16", [0, 1])) == nil)
     }
 
     /// User networking's `slirp` sections are saved by QEMU's old-style handlers: a vmdesc entry

@@ -263,6 +263,12 @@ import Testing
                 0x30,  // arr[1] is NULL
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,  // arr[2]: not pending
             ])
+        // Any negative expire time is "not pending" and saved as -1, as QEMU's timer_put does
+        // (a -2 saved as it is would arm QEMU's timer on load).
+        d.t.expire_time = -2
+        #expect(Array(try save(eng_vmsd_timers(), &d).prefix(8)) == [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(d.t.expire_time == -2)
+        #expect(!eng_timer_pending(&d.t) && eng_timer_expire_time_ns(&d.t) == UInt64.max)
     }
 
     @Test func timersLoad() throws {

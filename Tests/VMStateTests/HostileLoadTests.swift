@@ -11,6 +11,40 @@ import Testing
 /// allocate without bound) gets its own error, with the field path, instead of the write.
 /// Run under AddressSanitizer by scripts/checks/hostile-asan.sh.
 @Suite struct HostileLoadTests {
+
+    /// A custom VMStateInfo with a count and size the table fixes writes what its `get`
+    /// decides: QEMU's PCI configuration space (256 bytes) goes through the device's `config`
+    /// pointer, so a checked load of a struct smaller than 256 bytes loads it (it refused it:
+    /// "the field would be written outside its struct"). A count from the stream still bounds
+    /// custom elements whole.
+    @Test func aCustomInfoOfFixedSizeWritesWhatItsGetDecides() throws {
+        let config = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        config.initialize(repeating: 0, count: 256)
+        defer { config.deallocate() }
+        let stream: [UInt8] = (0..<256).map { UInt8($0) } + [0, 0, 0, 2, 0xA1, 0xA2]
+        var s = EngThrough(config: config, n: 0, small: (0, 0))
+        #expect(MemoryLayout<EngThrough>.size < 256)
+        let input = stream.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }
+        defer { g_bytes_unref(input) }
+        var error: UnsafeMutablePointer<GError>? = nil
+        #expect(vmstate_load_checked(eng_vmsd_through(), &s, MemoryLayout<EngThrough>.size, 1, input, 0, &error))
+        #expect(error == nil)
+        #expect((0..<256).allSatisfy { config[$0] == UInt8($0) })
+        #expect(s.n == 2 && s.small.0 == 0xA1 && s.small.1 == 0xA2)
+
+        var three = stream
+        three[259] = 5  // n = 5: small has room for 2, the struct (16 bytes) for 4 from small
+        three += [0xA3, 0xA4, 0xA5]
+        let bad = three.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }
+        defer { g_bytes_unref(bad) }
+        #expect(!vmstate_load_checked(eng_vmsd_through(), &s, MemoryLayout<EngThrough>.size, 1, bad, 0, &error))
+        let e = try #require(error)
+        defer { g_error_free(e) }
+        #expect(e.pointee.code == Int32(VMSTATE_ERROR_BOUND_EXCEEDED.rawValue))
+        #expect(
+            String(cString: e.pointee.message).hasPrefix(
+                "eng-through/small: the field would be written outside its struct"))
+    }
     // MARK: - sample states load back (the fixtures and the bounds agree)
 
     @Test(arguments: ["hx-scalars", "hx-varray", "hx-ptr", "hx-nest", "hx-coll", "hx-deep", "hx-custom"])

@@ -185,11 +185,18 @@ typedef union {
     uint64_t ll;
 } CPU_DoubleU;
 
-_Static_assert(sizeof(VMStateInfo) == 24, "VMStateInfo layout");
-_Static_assert(sizeof(VMStateField) == 104, "VMStateField layout");
-_Static_assert(sizeof(VMStateDescription) == 88, "VMStateDescription layout");
-_Static_assert(offsetof(VMStateField, field_exists) == 96, "VMStateField layout");
-_Static_assert(offsetof(VMStateDescription, subsections) == 80, "VMStateDescription layout");
+/* (C++ spells C11's _Static_assert static_assert: a C++ file may include this header to call
+ * the API; the VMSTATE_* tables themselves are C.) */
+#ifdef __cplusplus
+#define VMS_STATIC_ASSERT_ static_assert
+#else
+#define VMS_STATIC_ASSERT_ _Static_assert
+#endif
+VMS_STATIC_ASSERT_(sizeof(VMStateInfo) == 24, "VMStateInfo layout");
+VMS_STATIC_ASSERT_(sizeof(VMStateField) == 104, "VMStateField layout");
+VMS_STATIC_ASSERT_(sizeof(VMStateDescription) == 88, "VMStateDescription layout");
+VMS_STATIC_ASSERT_(offsetof(VMStateField, field_exists) == 96, "VMStateField layout");
+VMS_STATIC_ASSERT_(offsetof(VMStateDescription, subsections) == 80, "VMStateDescription layout");
 
 /* ============================================================================================
  * The standard VMStateInfo instances (QEMU's names; `.name` goes into the vmdesc JSON)

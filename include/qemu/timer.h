@@ -32,7 +32,8 @@ typedef struct QEMUTimer {
 
 /** How the engine reads and re-arms timers. Any member may be NULL for the default. */
 typedef struct VMStateTimerOps {
-    /** The expire time to save, or -1 when the timer is not pending. */
+    /** The expire time to save, or -1 when the timer is not pending (any negative value is saved
+     *  as -1, as QEMU saves it). */
     int64_t (*expire_time)(QEMUTimer *timer, void *user);
     /** Arms `timer` to fire at `expire_time` (loaded value, never -1). */
     void (*mod)(QEMUTimer *timer, int64_t expire_time, void *user);
@@ -51,7 +52,8 @@ void vmstate_timer_init(QEMUTimer *timer, QEMUTimerCB *cb, void *opaque);
 
 /**
  * The expire time a save would write for `timer` (ns, -1 when it is not pending): the installed
- * VMStateTimerOps.expire_time's answer, or `expire_time` when none is installed; -1 for NULL.
+ * VMStateTimerOps.expire_time's answer, or `expire_time` when none is installed, any negative
+ * value as -1 (QEMU: pending means an expire time of at least 0); -1 for NULL.
  */
 int64_t vmstate_timer_expire_time(QEMUTimer *timer);
 
@@ -71,7 +73,7 @@ static inline bool timer_pending(QEMUTimer *ts)
 /** QEMU's timer_expire_time_ns: the expire time in ns when `ts` is pending, else (uint64_t)-1. */
 static inline uint64_t timer_expire_time_ns(QEMUTimer *ts)
 {
-    return timer_pending(ts) ? (uint64_t)vmstate_timer_expire_time(ts) : (uint64_t)-1;
+    return (uint64_t)vmstate_timer_expire_time(ts); /* -1 when not pending */
 }
 #endif
 

@@ -25,6 +25,18 @@ for tables in Tests/CFixtures/fx_devmacros.c Tests/CFixtures/qemu10/fx_qemu10.c;
         $(pkg-config --cflags glib-2.0) "$tables"
 done
 echo "ok - the headers compile as ISO C11 (-pedantic)"
+# A C++ file may include the headers to call the API (their extern "C" blocks): every public
+# header, both APIs, with QEMU's timer queries (the tables themselves are C).
+for api in 702 1000; do
+    printf '%s\n' "#define VMSTATE_QEMU_API $api" '#include "migration/vmstate.h"' \
+        '#include "migration/vmstate-registry.h"' '#include "migration/vmstate-schema.h"' \
+        '#include "migration/qemu-file-types.h"' '#include "qemu/timer.h"' '#include "qemu/queue.h"' \
+        'int main() { QEMUTimer t; vmstate_timer_init(&t, nullptr, nullptr); return timer_pending(&t); }' \
+        >"$out/api$api.cpp"
+    ${CXX:-clang++} -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I include $(pkg-config --cflags glib-2.0) \
+        "$out/api$api.cpp"
+done
+echo "ok - the headers compile as C++17"
 
 missing=0
 # Listed once: `nm | grep -q` in the loop let grep exit early, nm die of SIGPIPE and pipefail

@@ -881,9 +881,21 @@ struct Engine {
     /// The bytes `n` elements of `field` occupy where they lie. `size` is not always that: QTAILQ,
     /// QLIST and GTree fields hold a head or a tree pointer (`size` is the element's size), tmp
     /// writes only its scratch struct, and a bitmap's `size` counts bits.
+    ///
+    /// A custom `VMStateInfo` writes what its `get` decides: QEMU's PCI configuration space
+    /// (`vmstate_info_pci_config`, 256 bytes) goes through the device's `config` pointer, not at
+    /// the field. When the table fixes the count and size (nothing from the stream), the
+    /// elements must start inside the struct, the rest being the `get`'s business as in QEMU;
+    /// a count or size the stream sets bounds them whole.
     private func footprint(_ field: FieldPlan, n: Int, size: Int) -> Int {
         guard n > 0 else { return 0 }
         if field.arrayOfPointer { return n * size }
+        if case .custom = field.op, field.sizeOffset == nil {
+            switch field.count {
+            case .one, .fixed: return size == 0 ? 0 : (n - 1) * size + 1
+            case .counter: break
+            }
+        }
         let last = elementFootprint(field.op, size: size)
         return last == 0 ? 0 : (n - 1) * size + last  // n * size did not overflow
     }

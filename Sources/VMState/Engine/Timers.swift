@@ -16,17 +16,23 @@ enum Timers {
         installed.withLock { $0 = ops.map(Ops.init) }
     }
 
-    /// The value to save: the expire time, or -1 when not pending.
+    /// The value to save: the expire time, or -1 when not pending. As QEMU's `timer_put`
+    /// (`timer_expire_time_ns`: pending means an expire time of at least 0), any negative
+    /// value, the member's or the installed function's, is saved as -1 (a -2 saved as it is
+    /// would arm QEMU's timer on load).
     ///
     /// SAFETY (both functions): `timer` is a VMSTATE_TIMER field's element: a `QEMUTimer`
     /// embedded in the device struct at the field's offset (or behind its pointer, for
     /// VMSTATE_TIMER_PTR), as the table says (include/qemu/timer.h), checked as the field's
     /// footprint in a checked load; the installed ops get it as QEMU's timer_* would.
     static func expireTime(_ timer: UnsafeMutablePointer<QEMUTimer>) -> Int64 {
+        let value: Int64
         if let ops = installed.withLock({ $0?.value }), let read = ops.expire_time {
-            return read(timer, ops.user)
+            value = read(timer, ops.user)
+        } else {
+            value = timer.pointee.expire_time
         }
-        return timer.pointee.expire_time
+        return value < 0 ? -1 : value
     }
 
     /// Applies a loaded value: -1 stops the timer, anything else arms it at that time.

@@ -236,6 +236,49 @@ static const VMStateDescription eng_timer_sub_vmsd = {
 };
 const VMStateDescription *eng_vmsd_timer_sub(void) { return &eng_timer_sub_vmsd; }
 
+static int eng_get_config(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
+    (void)field;
+    EngThrough *s = container_of(pv, EngThrough, config);
+    qemu_get_buffer(f, s->config, size);
+    return 0;
+}
+static int eng_put_config(QEMUFile *f, void *pv, size_t size, const VMStateField *field, JSONWriter *vmdesc) {
+    (void)field;
+    (void)vmdesc;
+    EngThrough *s = container_of(pv, EngThrough, config);
+    qemu_put_buffer(f, s->config, size);
+    return 0;
+}
+static const VMStateInfo eng_info_config = {.name = "eng config", .get = eng_get_config, .put = eng_put_config};
+
+static int eng_get_byte(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
+    (void)size;
+    (void)field;
+    *(uint8_t *)pv = qemu_get_byte(f);
+    return 0;
+}
+static int eng_put_byte(QEMUFile *f, void *pv, size_t size, const VMStateField *field, JSONWriter *vmdesc) {
+    (void)size;
+    (void)field;
+    (void)vmdesc;
+    qemu_put_byte(f, *(uint8_t *)pv);
+    return 0;
+}
+static const VMStateInfo eng_info_byte = {.name = "eng byte", .get = eng_get_byte, .put = eng_put_byte};
+
+static const VMStateDescription eng_through_vmsd = {
+    .name = "eng-through",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_BUFFER_UNSAFE_INFO(config, EngThrough, 1, eng_info_config, 256),
+        VMSTATE_UINT32(n, EngThrough),
+        VMSTATE_VARRAY_MULTIPLY(small, EngThrough, n, 1, eng_info_byte, uint8_t),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_through(void) { return &eng_through_vmsd; }
+
 bool eng_timer_pending(QEMUTimer *t) { return timer_pending(t); }
 uint64_t eng_timer_expire_time_ns(QEMUTimer *t) { return timer_expire_time_ns(t); }
 

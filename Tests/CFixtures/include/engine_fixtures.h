@@ -108,6 +108,17 @@ typedef struct EngTimerSub {
     QEMUTimer t;
 } EngTimerSub;
 const VMStateDescription *eng_vmsd_timer_sub(void);
+/* "eng-through" v1: a custom info on a 256-byte VMS_BUFFER field whose get and put go through
+ * the struct's `config` pointer, as QEMU's vmstate_info_pci_config does (VMSTATE_BUFFER_UNSAFE_INFO);
+ * then UINT32 n and VARRAY_MULTIPLY small[2] (n x 1 elements) of a custom byte info that writes at
+ * the element, the count from the stream. */
+typedef struct EngThrough {
+    uint8_t *config;
+    uint32_t n;
+    uint8_t small[2];
+} EngThrough;
+const VMStateDescription *eng_vmsd_through(void);
+
 /* qemu/timer.h's timer_pending and timer_expire_time_ns, called from C as a device's hook would. */
 bool eng_timer_pending(QEMUTimer *t);
 uint64_t eng_timer_expire_time_ns(QEMUTimer *t);
