@@ -101,17 +101,19 @@ public struct CheckedFieldValue: Sendable, Equatable {
         func visit(_ value: FieldValue, _ type: String, _ path: String, in description: String?) {
             switch value {
             case .integer(let bytes, _):
-                let v = CheckedFieldValue(
-                    section: section.name, instanceID: section.instanceID, field: path, description: description,
-                    type: type, bytes: bytes)
-                if let keys {
-                    if keys.contains(v.key) { found.append(v) }
-                } else if rule(ofType: type) != nil {
-                    found.append(v)
-                }
+                let wanted =
+                    keys?.contains(Key(section: section.name, instanceID: section.instanceID, field: path))
+                    ?? (rule(ofType: type) != nil)
+                guard wanted else { return }
+                found.append(
+                    CheckedFieldValue(
+                        section: section.name, instanceID: section.instanceID, field: path, description: description,
+                        type: type, bytes: bytes))
             case .record(let r):
                 for m in r.members { visit(m.value, m.type, path + "/" + m.name, in: r.vmsdName ?? description) }
             case .list(let values):
+                // A list's elements share its type: of integers that QEMU does not compare, none.
+                if keys == nil, rule(ofType: type) == nil, case .integer? = values.first { return }
                 for (i, v) in values.enumerated() { visit(v, type, "\(path)[\(i)]", in: description) }
             default:
                 break
@@ -136,9 +138,7 @@ package struct DeviceSectionFacts: Sendable {
     /// `StreamAnalysisError` when one no longer reads as it did.
     package static func found(in analysis: StreamAnalysis) throws(StreamAnalysisError) -> DeviceSectionFacts {
         var facts = DeviceSectionFacts()
-        let rereader = try analysis.makeDeviceSectionRereader()
-        for (i, s) in analysis.sections.enumerated() {
-            guard let record = try analysis.deviceRecord(at: i, reader: rereader) else { continue }
+        try forEachDeviceRecord(in: analysis) { record, s in
             PCIConfigSpace.collect(record, path: "", section: s, into: &facts.pciConfigs)
             CheckedFieldValue.collect(record, path: "", section: s, into: &facts.checkedValues)
         }
@@ -153,13 +153,22 @@ package struct DeviceSectionFacts: Sendable {
         in analysis: StreamAnalysis, at keys: Set<CheckedFieldValue.Key>
     ) throws(StreamAnalysisError) -> [CheckedFieldValue] {
         guard !keys.isEmpty else { return [] }
-        let sections = Set(keys.map(\.section))
         var found: [CheckedFieldValue] = []
-        let rereader = try analysis.makeDeviceSectionRereader()
-        for (i, s) in analysis.sections.enumerated() where sections.contains(s.name) {
-            guard let record = try analysis.deviceRecord(at: i, reader: rereader) else { continue }
+        try forEachDeviceRecord(in: analysis, named: Set(keys.map(\.section))) { record, s in
             CheckedFieldValue.collect(record, path: "", section: s, keys: keys, into: &found)
         }
         return found
+    }
+
+    /// Each device section of `analysis` (of those `named`, when given), read again
+    /// (``StreamAnalysis/deviceRecord(at:reader:)``), in stream order.
+    private static func forEachDeviceRecord(
+        in analysis: StreamAnalysis, named: Set<String>? = nil, _ body: (FieldRecord, AnalyzedSection) -> Void
+    ) throws(StreamAnalysisError) {
+        let rereader = try analysis.makeDeviceSectionRereader()
+        for (i, s) in analysis.sections.enumerated() where named?.contains(s.name) ?? true {
+            guard let record = try analysis.deviceRecord(at: i, reader: rereader) else { continue }
+            body(record, s)
+        }
     }
 }

@@ -205,9 +205,8 @@ struct Compat: ParsableCommand {
                     oldSet, newSet, labels: ("OLD", "NEW"), sameField: checker.namesMatch)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             }
-            // (Before the swap: which of the user's files give array lengths.)
-            let missingLengths = Self.filesWithoutArrayLengths(
-                [("OLD", old, oldSet.format, oldJSON), ("NEW", new, newSet.format, newJSON)])
+            // (Before the swap: the user's files, for the array lengths warning below.)
+            let inputs = [("OLD", old, oldSet.format, oldJSON), ("NEW", new, newSet.format, newJSON)]
             if reverse { swap(&oldJSON, &newJSON) }
             checker.oldLabel = reverse ? "NEW" : "OLD"
             checker.newLabel = reverse ? "OLD" : "NEW"
@@ -246,7 +245,7 @@ struct Compat: ParsableCommand {
                 report.warnings = notes + report.warnings
                 let sizeKinds: Set<CompatFinding.Kind> = [.size, .fieldMismatch, .unusedSize, .fieldMissing]
                 if report.findings.contains(where: { sizeKinds.contains($0.kind) }) {
-                    for file in missingLengths {
+                    for file in Self.filesWithoutArrayLengths(inputs) {
                         report.warnings.append(
                             "\(file) is a -dump-vmstate file without array lengths (\"num\", which QEMU 8.1 and later write): each of its arrays counts as one element, so a size, field or unused-space problem next to an array may be misjudged; compare with a stream that build saved"
                         )

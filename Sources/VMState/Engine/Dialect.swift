@@ -49,45 +49,6 @@ public enum QEMUDialect: UInt32, Sendable, Equatable, CaseIterable, CustomString
     /// entry (the 7.2 view of the header, which Swift imports, does not declare it).
     static let vmsEnd: UInt32 = 0x10000
 
-    /// Which QEMU's `VMSTATE_END_OF_LIST()` ended the field lists of `descriptions` and of the
-    /// descriptions they nest (fields' `vmsd`, subsections): the name of one description of
-    /// each kind, a QEMU 10.0 list's terminator carrying ``vmsEnd`` and a 7.2 list's not.
-    /// Both nil when no description has fields. Each description is visited once.
-    ///
-    /// SAFETY: the descriptions are C tables (valid for the process's life) whose field lists
-    /// end with an entry with a NULL name and whose subsection lists end with NULL, as the
-    /// engine requires of every table (`DecodedDescription`).
-    static func endsOfLists(
-        _ descriptions: [UnsafePointer<VMStateDescription>]
-    ) -> (qemu7_2: String?, qemu10_0: String?) {
-        var found: (qemu7_2: String?, qemu10_0: String?) = (nil, nil)
-        var seen = Set<UnsafePointer<VMStateDescription>>()
-        var pending = descriptions
-        while let vmsd = pending.popLast(), found.qemu7_2 == nil || found.qemu10_0 == nil {
-            guard seen.insert(vmsd).inserted else { continue }
-            let d = vmsd.pointee
-            if var field = d.fields {
-                while field.pointee.name != nil {
-                    if let nested = field.pointee.vmsd { pending.append(nested) }
-                    field += 1
-                }
-                let name = d.name.map { String(cString: $0) } ?? "(no name)"
-                if field.pointee.flags.rawValue & vmsEnd != 0 {
-                    found.qemu10_0 = found.qemu10_0 ?? name
-                } else {
-                    found.qemu7_2 = found.qemu7_2 ?? name
-                }
-            }
-            if var slot = d.subsections {
-                while let sub = slot.pointee {
-                    pending.append(sub)
-                    slot += 1
-                }
-            }
-        }
-        return found
-    }
-
     /// The `unmigratable` and `early_setup` members of `vmsd` as a table of this dialect lays
     /// them out: QEMU 7.2 `int unmigratable` at offset 8 (no early_setup); QEMU 10.0 `bool
     /// unmigratable` at 8, `bool early_setup` at 9 (CShim/layout_checks_v1000.c). The other

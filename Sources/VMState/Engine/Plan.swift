@@ -271,6 +271,9 @@ struct DecodedDescription {
     let fields: [DecodedField]?
     /// nil when `subsections` is NULL.
     let subsections: [UnsafePointer<VMStateDescription>]?
+    /// The flags of the entry that ends `fields` (QEMU 10.0's VMSTATE_END_OF_LIST() sets
+    /// ``QEMUDialect/vmsEnd``, 7.2's none); nil when `fields` is NULL.
+    let endFlags: UInt32?
 
     /// The name's bytes exactly as in the table; nil without a name.
     var nameBytes: [UInt8]? { vmsd.pointee.name.map { cStringBytes($0) } }
@@ -292,8 +295,10 @@ struct DecodedDescription {
                 cursor += 1
             }
             fields = list
+            endFlags = cursor.pointee.flags.rawValue
         } else {
             fields = nil
+            endFlags = nil
         }
         if var cursor = d.subsections {
             var list: [UnsafePointer<VMStateDescription>] = []

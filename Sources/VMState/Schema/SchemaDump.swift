@@ -85,9 +85,24 @@ public enum VMStateSchema {
         case unknown
     }
 
-    /// How the field lists of `descriptions` end (``TablesOrigin``).
+    /// How the field lists of `descriptions` and of the descriptions they nest (fields'
+    /// `vmsd`, subsections; each visited once) end (``TablesOrigin``).
     public static func origin(of descriptions: [UnsafePointer<VMStateDescription>]) -> TablesOrigin {
-        switch QEMUDialect.endsOfLists(descriptions) {
+        var (old, new): (String?, String?) = (nil, nil)
+        var seen = Set<UnsafePointer<VMStateDescription>>()
+        var pending = descriptions
+        while let vmsd = pending.popLast(), old == nil || new == nil {
+            guard seen.insert(vmsd).inserted else { continue }
+            let d = DecodedDescription(vmsd)
+            pending += (d.fields ?? []).compactMap(\.vmsd) + (d.subsections ?? [])
+            guard let flags = d.endFlags else { continue }
+            if flags & QEMUDialect.vmsEnd != 0 {
+                new = new ?? d.name ?? "(no name)"
+            } else {
+                old = old ?? d.name ?? "(no name)"
+            }
+        }
+        switch (old, new) {
         case (let old?, let new?): return .mixed(qemu7_2: old, qemu10_0: new)
         case (_?, nil): return .one(.qemu7_2)
         case (nil, _?): return .one(.qemu10_0)
