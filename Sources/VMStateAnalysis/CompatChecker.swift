@@ -343,15 +343,28 @@ public struct CompatChecker: Sendable {
         /// The stream's first section after the configuration (QEMU's missing-footer error
         /// names it).
         public var firstSection: String?
+        /// The stream has a configuration section.
+        public var hasConfiguration: Bool
+        /// The stream has sections and no section footers (``footersTurnedOff``, or a stream
+        /// without a configuration section written for a machine type up to 2.3 or with
+        /// `send-section-footer=off`).
+        public var noFooters: Bool
 
-        public init(uuid: String?, capabilities: [String], footersTurnedOff: Bool, firstSection: String?) {
+        /// `noFooters` defaults to `footersTurnedOff`, `hasConfiguration` to true.
+        public init(
+            uuid: String?, capabilities: [String], footersTurnedOff: Bool, firstSection: String?,
+            hasConfiguration: Bool = true, noFooters: Bool? = nil
+        ) {
             self.uuid = uuid
             self.capabilities = capabilities
             self.footersTurnedOff = footersTurnedOff
             self.firstSection = firstSection
+            self.hasConfiguration = hasConfiguration
+            self.noFooters = noFooters ?? footersTurnedOff
         }
     }
-    /// OLD's and NEW's configurations, when both are streams with a configuration section.
+    /// OLD's and NEW's configurations, when both are streams with a configuration section, or
+    /// both without one (only their footers are then compared).
     public var oldConfiguration: StreamConfiguration?
     public var newConfiguration: StreamConfiguration?
 
@@ -551,16 +564,21 @@ private struct CompatRun {
                 "\(oldSide) was saved with \(list(saver.capabilities)) and \(newSide)'s stream with \(list(loader.capabilities)): the destination must migrate with exactly \(oldSide)'s, else QEMU refuses the stream (\"\(qemu)\")"
             )
         }
-        if saver.footersTurnedOff != loader.footersTurnedOff {
-            if saver.footersTurnedOff {
+        // Without a configuration section, footers are off for machine types up to 2.3 too.
+        let footersOff =
+            saver.hasConfiguration
+            ? "-global migration.send-section-footer=off"
+            : "-global migration.send-section-footer=off, or a machine type up to 2.3"
+        if saver.noFooters != loader.noFooters {
+            if saver.noFooters {
                 add(
                     "configuration", nil, nil, .configuration,
-                    "\(oldSide) was saved without section footers (-global migration.send-section-footer=off) and \(newSide)'s QEMU sends and expects them: QEMU refuses it (\"Missing section footer for \(saver.firstSection ?? "...")\")"
+                    "\(oldSide) was saved without section footers (\(footersOff)) and \(newSide)'s QEMU sends and expects them: QEMU refuses it (\"Missing section footer for \(saver.firstSection ?? "...")\")"
                 )
             } else {
                 add(
                     "configuration", nil, nil, .configuration,
-                    "\(oldSide) has section footers and \(newSide)'s QEMU runs with -global migration.send-section-footer=off: it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\")"
+                    "\(oldSide) has section footers and \(newSide)'s QEMU runs without them (\(footersOff)): it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\")"
                 )
             }
         }

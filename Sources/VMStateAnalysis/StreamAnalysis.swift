@@ -1055,7 +1055,15 @@ private struct SectionReader {
             path = [.subsection(name)]
             switch ConfigurationSubsection(name: name) {
             case .targetPageBits?:
-                _ = try be32("target_page_bits")
+                let bitsAt = pos
+                let bits = try be32("target_page_bits")
+                // QEMU's destination refuses another page size than its own; here the pages
+                // are read by the vmdesc's page_size, which the source wrote with them.
+                guard bits < 32, 1 << Int(bits) == catalog.pageSize else {
+                    throw error(
+                        "target_page_bits \(bits) contradicts the vmdesc's page_size \(catalog.pageSize) (QEMU: \"Received TARGET_PAGE_BITS is \(bits) but local is ...\")",
+                        at: bitsAt)
+                }
             case .capabilities?:
                 let count = try decode(ConfigurationSubsection.CountDecoder()) { _ in "caps_count" }
                 for _ in 0..<count {

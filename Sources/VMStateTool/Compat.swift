@@ -234,7 +234,9 @@ struct Compat: ParsableCommand {
                     try DeviceSectionFacts.values(in: streams.0, at: keys.1.subtracting(keys.0)),
                     try DeviceSectionFacts.values(in: streams.1, at: keys.0.subtracting(keys.1))
                 )
-                if streams.0.machineType != nil && streams.1.machineType != nil {
+                // Both with a configuration section, or neither (then only the footers are
+                // compared); one without it is the machine-type check's.
+                if (streams.0.machineType == nil) == (streams.1.machineType == nil) {
                     (checker.oldConfiguration, checker.newConfiguration) = (
                         configuration(streams.0), configuration(streams.1)
                     )
@@ -332,7 +334,8 @@ struct Compat: ParsableCommand {
     func configuration(_ s: StreamAnalysis) -> CompatChecker.StreamConfiguration {
         CompatChecker.StreamConfiguration(
             uuid: s.uuidString, capabilities: s.capabilities, footersTurnedOff: s.footersTurnedOff,
-            firstSection: s.sections.first?.name)
+            firstSection: s.sections.first?.name, hasConfiguration: s.machineType != nil,
+            noFooters: s.sectionFooters == 0 && !s.sections.isEmpty)
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's

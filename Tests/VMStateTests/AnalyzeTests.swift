@@ -40,6 +40,30 @@ import VMStateAnalysis
         try checkAgainstScript(stream: dir + "/stream.bin", expected: dir + "/analyze.json", parsed: false)
     }
 
+    /// A configuration's `target-page-bits` (QEMU sends it when the machine's page size is not
+    /// the target's smallest) must give the vmdesc's page size: 12 reads, 13 is refused (QEMU's
+    /// destination refuses another page size than its own).
+    @Test func targetPageBitsMustGiveTheVMDescPageSize() throws {
+        let data = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        // After the header (8), the configuration's 0x07, be32 length and "pc-i440fx-7.2" (13).
+        let at = 8 + 5 + 13
+        func with(_ bits: UInt8) -> [UInt8] {
+            var b = Array(data[..<at]) + [0x05, 30] + Array("configuration/target-page-bits".utf8)
+            b += [0, 0, 0, 1, 0, 0, 0, bits]
+            return b + Array(data[at...])
+        }
+        let fine = try StreamAnalysis(bytes: StreamBytes(with(12)), options: .init(recordPages: false))
+        #expect(fine.sections.count > 20)
+        let e = try #require(
+            thrownError(StreamAnalysisError.self) {
+                _ = try StreamAnalysis(bytes: StreamBytes(with(13)), options: .init(recordPages: false))
+            })
+        #expect(
+            "\(e)".contains(
+                "target_page_bits 13 contradicts the vmdesc's page_size 4096 (QEMU: \"Received TARGET_PAGE_BITS is 13 but local is ...\")"
+            ), "\(e)")
+    }
+
     /// A stream with section footers read with a description that reads a section's data
     /// short (here `timer` without its last field, as a description of another machine or
     /// build may): the error is at that section's end, where its footer should be.

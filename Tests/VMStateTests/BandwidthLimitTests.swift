@@ -150,4 +150,34 @@ import Testing
         #expect(vmstate_migration_iterate(handle, nil, &error))
         #expect(read == 0 && sleeps.sleeps.isEmpty)
     }
+
+    /// QEMU lifts the limit once the guest is stopped (7.2 `migration_completion`:
+    /// `qemu_file_set_rate_limit(f, INT64_MAX)`; 10.0 RATE_LIMIT_DISABLED): the pages
+    /// `vmstate_migration_complete` sends (here every page: no pass before it) never sleep. And
+    /// below 10 bytes/s the limit per window is 0, which QEMU takes for none.
+    @Test func theLimitIsLiftedForCompletionAndBelow10BytesPerSecond() throws {
+        let machine = try Machine()
+        let (handle, out, sleeps) = try Self.start(machine, bandwidth: 1_000_000, tick: 0)
+        defer {
+            vmstate_migration_free(handle)
+            g_object_unref(out)
+        }
+        var error: UnsafeMutablePointer<GError>?
+        #expect(vmstate_migration_complete(handle, &error))
+        #expect(sleeps.sleeps.isEmpty)
+
+        /// The sleeps of one pass over every page at `bandwidth`.
+        func sleepsOfOnePass(_ bandwidth: UInt64) throws -> Int {
+            let (handle, out, sleeps) = try Self.start(try Machine(), bandwidth: bandwidth, tick: 0)
+            defer {
+                vmstate_migration_free(handle)
+                g_object_unref(out)
+            }
+            #expect(vmstate_migration_iterate(handle, nil, &error))
+            return sleeps.sleeps.count
+        }
+        #expect(try sleepsOfOnePass(9) == 0)
+        // 10 bytes/s: one byte per window, so each page record fills one.
+        #expect(try sleepsOfOnePass(10) == Self.pages)
+    }
 }

@@ -1134,9 +1134,25 @@ struct CompatCLITests {
                 [
                     "section": "configuration", "description": nil, "kind": "configuration",
                     "message":
-                        "OLD has section footers and NEW's QEMU runs with -global migration.send-section-footer=off: it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\")",
+                        "OLD has section footers and NEW's QEMU runs without them (-global migration.send-section-footer=off): it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\")",
                 ]
             ])
+        // Neither with a configuration section (send-configuration=off), one without footers:
+        // QEMU 7.2 refuses each into the other's command line with these messages.
+        let noConfiguration = TestPaths.packageRoot + "/Tests/Fixtures/compat/no-configuration/"
+        let both = (noConfiguration + "no-footers.bin", noConfiguration + "footers.bin")
+        let missing = try Tool.run(["compat", both.0, both.1])
+        #expect(missing.status == 1)
+        #expect(
+            missing.stdout
+                == "section \"configuration\": OLD was saved without section footers (-global migration.send-section-footer=off, or a machine type up to 2.3) and NEW's QEMU sends and expects them: QEMU refuses it (\"Missing section footer for ram\") [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+        )
+        let unexpected = try Tool.run(["compat", both.1, both.0])
+        #expect(unexpected.status == 1)
+        #expect(
+            unexpected.stdout
+                == "section \"configuration\": OLD has section footers and NEW's QEMU runs without them (-global migration.send-section-footer=off, or a machine type up to 2.3): it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\") [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+        )
         // The VM UUID: refused when both streams give one and they differ; a warning when only
         // OLD gives it. (The UUID is at byte 50 of the fixture, in the configuration section.)
         let uuid = TestPaths.streams + "/validate-uuid/stream.bin"

@@ -297,6 +297,59 @@ import Testing
                 && e.offset == at + 8 + 4, "\(e)")
     }
 
+    /// Records QEMU's destination refuses, found by loading mutated real streams into QEMU 7.2
+    /// and 10.0 (each message is QEMU's): a ZERO record whose byte is not 0 (QEMU 10.0; 7.2
+    /// filled the page with it), a RAM section of instance 1, a configuration subsection of
+    /// another version (its be32's low byte, as QEMU reads it) or another target page size.
+    /// And a compressed page that names its block (no CONTINUE) loads into that block.
+    @Test func recordsQEMURefuses() throws {
+        func ram(_ records: HxWire, instance: UInt32 = 0) -> [UInt8] {
+            HxWire().u8(1).be32(0).u8(3).text("ram").be32(instance).be32(4).raw(records.bytes).u8(0x7E).be32(0)
+                .bytes
+        }
+        func memSize() -> HxWire { HxWire().be64(4 * 4096 | 0x04).u8(6).text("pc.ram").be64(4 * 4096) }
+        // After the header and configuration (17), the section's header (17) and MEM_SIZE (23),
+        // the ZERO record's word (8) and name (7): its byte.
+        let zero = try Machine().error(Self.stream([ram(memSize().be64(0x1000 | 0x02).u8(6).text("pc.ram").u8(0x55))]))
+        #expect(
+            zero.kind == .ram && zero.reason == "section \"ram\" instance 0: Found a zero page with value 85"
+                && zero.offset == 72, "\(zero)")
+        let fine = try Machine()
+        try fine.registry.load(Self.stream([ram(memSize().be64(0x1000 | 0x02).u8(6).text("pc.ram").u8(0).be64(0x10))]))
+
+        let instance = try Machine().error(Self.stream([ram(memSize().be64(0x10), instance: 1)]))
+        #expect(
+            instance.kind == .badStream && instance.offset == 17 + 1 + 4 + 1 + 3
+                && instance.reason == "section \"ram\" instance 1: Unknown savevm section or instance 'ram' 1",
+            "\(instance)")
+
+        // configuration/target-page-bits (30 bytes): its version at 17 + 2 + 30, its value after.
+        func pageBits(_ bits: UInt32, version: UInt32 = 1) -> [UInt8] {
+            HxWire().u8(5).u8(30).text("configuration/target-page-bits").be32(version).be32(bits).bytes
+        }
+        try Machine().registry.load(Self.stream([pageBits(12)]))
+        try Machine().registry.load(Self.stream([pageBits(12, version: 0x101)]))
+        let bits = try Machine().error(Self.stream([pageBits(13)]))
+        #expect(
+            bits.kind == .badStream && bits.offset == 53
+                && bits.reason == "Received TARGET_PAGE_BITS is 13 but local is 12", "\(bits)")
+        let new = try Machine().error(Self.stream([pageBits(12, version: 2)]))
+        #expect(
+            new.kind == .versionTooNew && new.offset == 49
+                && new.reason == "incoming version 2 is too new for configuration/target-page-bits", "\(new)")
+        let old = try Machine().error(Self.stream([pageBits(12, version: 0x100)]))
+        #expect(
+            old.kind == .versionTooOld && old.offset == 49
+                && old.reason == "incoming version 0 is too old for configuration/target-page-bits", "\(old)")
+
+        // A compressed page naming pc.ram: the name is read, the page inflated into it.
+        let named = memSize().be64(0x2000 | 0x100).u8(6).text("pc.ram")
+            .be32(UInt32(CompressedPageTests.pageAB.count)).raw(CompressedPageTests.pageAB).be64(0x10)
+        let machine = try Machine()
+        try machine.registry.load(Self.stream([ram(named)]))
+        #expect(Array(UnsafeRawBufferPointer(start: machine.ram + 0x2000, count: 4096)) == CompressedPageTests.ab)
+    }
+
     // MARK: - committed fuzz inputs
 
     @Test(arguments: ["pc-reset", "pc-bios"])

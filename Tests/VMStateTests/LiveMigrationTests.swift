@@ -131,10 +131,10 @@ import Testing
         // Header, configuration, RAM START exactly.
         let head = Self.bytes(of: out)
         var expected: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 0x07, 0, 0, 0, 4] + Array("tiny".utf8)
-        expected += [0x01, 0, 0, 0, 0, 3] + Array("ram".utf8) + [0, 0, 0, 0, 0, 0, 0, 4]
+        expected += [0x01, 0, 0, 0, 1, 3] + Array("ram".utf8) + [0, 0, 0, 0, 0, 0, 0, 4]
         expected += [0, 0, 0, 0, 0, 0, 0x50, 0x04, 6] + Array("pc.ram".utf8) + [0, 0, 0, 0, 0, 0, 0x40, 0]
         expected +=
-            [6] + Array("pc.rom".utf8) + [0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 0]
+            [6] + Array("pc.rom".utf8) + [0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 1]
         #expect(head == expected)
 
         var pending: UInt64 = 0
@@ -163,9 +163,9 @@ import Testing
         #expect(wholeSections.map(\.0) == [0x01, 0x03])
         let (sections, end) = try Self.walk(stream)
         #expect(sections.map(\.0) == [0x01, 0x02, 0x02, 0x03])
-        #expect(sections.map(\.1) == [0, 0, 0, 0])
+        #expect(sections.map(\.1) == [1, 1, 1, 1])
         #expect(Array(stream[end...]) == Array(whole[wholeEnd...]))
-        #expect(stream[end] == 0x04 && stream[end + 1..<end + 5] == [0, 0, 0, 1])
+        #expect(stream[end] == 0x04 && stream[end + 1..<end + 5] == [0, 0, 0, 2])
         let ram = sections.map(\.2)
         #expect(
             ram[1] == [

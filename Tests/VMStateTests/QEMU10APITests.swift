@@ -554,18 +554,18 @@ struct QEMU10APITests {
         registry.streamVersion = .qemu10_0
         let s10 = try registry.save(machineType: "pc-i440fx-10.0")
         let header10: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 0x07, 0, 0, 0, 14] + ascii("pc-i440fx-10.0")
-        // RAM is section 0 (registered first), the early-setup device section 1.
+        // RAM is section 1 (registered first; never 0), the early-setup device section 2.
         let early: [UInt8] =
-            [0x04, 0, 0, 0, 1, 6] + ascii("q10dev") + [0, 0, 0, 0, 0, 0, 0, 1] + body + [0x7E, 0, 0, 0, 1]
+            [0x04, 0, 0, 0, 2, 6] + ascii("q10dev") + [0, 0, 0, 0, 0, 0, 0, 1] + body + [0x7E, 0, 0, 0, 2]
         #expect(Array(s10.prefix(header10.count + early.count)) == header10 + early)
-        #expect(Array(s10[(header10.count + early.count)...].prefix(9)) == [0x01, 0, 0, 0, 0, 3] + ascii("ram"))
+        #expect(Array(s10[(header10.count + early.count)...].prefix(9)) == [0x01, 0, 0, 0, 1, 3] + ascii("ram"))
         let text10 = String(decoding: s10, as: UTF8.self)
         #expect(text10.contains("\"type\": \"nullptr\""))
 
         registry.streamVersion = .qemu7_2
         let s72 = try registry.save(machineType: "pc-i440fx-7.2")
         let header72: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 0x07, 0, 0, 0, 13] + ascii("pc-i440fx-7.2")
-        #expect(Array(s72[header72.count...].prefix(9)) == [0x01, 0, 0, 0, 0, 3] + ascii("ram"))
+        #expect(Array(s72[header72.count...].prefix(9)) == [0x01, 0, 0, 0, 1, 3] + ascii("ram"))
         #expect(!String(decoding: s72, as: UTF8.self).contains("nullptr"))
 
         // Both load back into a registry holding the same table.

@@ -71,6 +71,13 @@ struct QEMU10ClientTests {
         return try JSONDecoder().decode(QEMUClientTests.Outcome.self, from: output)
     }
 
+    /// A registry that never loaded a QEMU stream, saved for QEMU 10.0 (as QEMUClientTests'
+    /// fresh-registry test: RAM must not have section id 0).
+    @Test func qemu10LoadsAStreamOfAFreshRegistry() throws {
+        let stream = try QEMUClientTests.freshRegistryStream(version: .qemu10_0, machineType: "pc-i440fx-10.0")
+        QEMUClientTests.expectWordAt0x7000(try Self.migrateIntoQEMU10(stream, commands: ["xp /1wx 0x7000"]))
+    }
+
     @Test func qemu10LoadsOurStreamWithAChangedCMOSByteAndRAM() throws {
         let original = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
         let machine = try StreamIOTests.FixtureMachine("pc-bios", stream: original)

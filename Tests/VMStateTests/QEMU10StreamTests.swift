@@ -833,9 +833,9 @@ import VMStateAnalysis
         // then the command and the RAM END.
         let start = 8 + 5 + 14
         let startLength = 5 + 4 + 8 + 8 + (1 + 6 + 8) + 8 + 5
-        #expect(Array(ten[start..<start + 5]) == [0x01, 0, 0, 0, 0])
+        #expect(Array(ten[start..<start + 5]) == [0x01, 0, 0, 0, 1])
         #expect(Self.offsets(of: Self.switchoverStart, in: ten) == [start + startLength])
-        #expect(Array(ten[start + startLength + 5..<start + startLength + 10]) == [0x03, 0, 0, 0, 0])
+        #expect(Array(ten[start + startLength + 5..<start + startLength + 10]) == [0x03, 0, 0, 0, 1])
 
         let nine = try registry.save(machineType: "pc-q35-9.2")
         #expect(Self.offsets(of: Self.switchoverStart, in: nine).isEmpty)
@@ -845,7 +845,7 @@ import VMStateAnalysis
 
         // pc-i440fx-2.3: no configuration, no footers; reloaded, it saves back the same.
         let tiny = try registry.save(machineType: "pc-i440fx-2.3")
-        #expect(Array(tiny[8..<13]) == [0x01, 0, 0, 0, 0])
+        #expect(Array(tiny[8..<13]) == [0x01, 0, 0, 0, 1])
         #expect(Self.offsets(of: [0x7E], in: Array(tiny[8..<tiny.count - 200])).isEmpty)
         let reloaded = Registry()
         try reloaded.load(tiny, options: .keepUnknown)

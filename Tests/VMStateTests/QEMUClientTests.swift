@@ -82,6 +82,35 @@ struct QEMUClientTests {
         }
     }
 
+    /// A registry that never loaded a QEMU stream (its own section ids): QEMU finds a PART or
+    /// END section's handler by id, and a handler no START named has id 0, so RAM with id 0
+    /// went to `timer` and QEMU refused the stream ("error while loading state section id
+    /// 0(timer)"). Only guest RAM here: QEMU's devices keep their own state.
+    @Test func qemuLoadsAStreamOfAFreshRegistry() throws {
+        let stream = try Self.freshRegistryStream(version: .qemu7_2, machineType: "pc-i440fx-7.2")
+        Self.expectWordAt0x7000(try Self.migrateIntoQEMU(stream, commands: ["xp /1wx 0x7000"]))
+    }
+
+    /// What a registry that never loaded a stream saves of 16 MiB of `pc.ram` (`-m 16`), the
+    /// word 0x12345678 at 0x7000.
+    static func freshRegistryStream(version: QEMUDialect, machineType: String) throws -> [UInt8] {
+        let registry = Registry()
+        registry.streamVersion = version
+        let length = 16 << 20
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+        defer { ram.deallocate() }
+        ram.initializeMemory(as: UInt8.self, repeating: 0, count: length)
+        (ram + 0x7000).storeBytes(of: 0x1234_5678 as UInt32, as: UInt32.self)
+        try registry.addRAM(idstr: "pc.ram", host: ram, length: length)
+        return try registry.save(machineType: machineType)
+    }
+
+    /// The migration completed and `xp /1wx 0x7000` showed 0x12345678.
+    static func expectWordAt0x7000(_ outcome: Outcome) {
+        #expect(outcome.status == "completed", "QEMU said: \(outcome.error ?? "nothing")")
+        #expect(outcome.outputs.first?.contains("0x12345678") == true, "\(outcome.outputs)")
+    }
+
     @Test func qemuRejectsAStreamWithABadFooter() throws {
         var stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
         // Corrupt the first device section's footer byte: QEMU must refuse it too.

@@ -306,6 +306,18 @@ import Testing
         #expect(stream.withUnsafeBytes { VMDescRecord.locateAtEnd($0, lowest: 2) } == nil)
     }
 
+    /// A vmdesc cut short: its marker and length, also when the length holds 0x00 0x06 (a vmdesc
+    /// of 0x693 bytes, as a real stream's), which read as a marker gives a length of JSON text.
+    @Test func cutVMDescLocation() {
+        let stream: [UInt8] = [0x7E, 0, 0, 0, 1, 0x00, 0x06, 0, 0, 0x06, 0x93] + Array(#"{"page_size""#.utf8)
+        for end in 11...stream.count {
+            let found = Array(stream.prefix(end)).withUnsafeBytes { VMDescRecord.locateCut($0) }
+            #expect(found?.markerOffset == 6 && found?.jsonLength == 0x693, "cut at \(end)")
+        }
+        let inLength = Array(stream.prefix(9)).withUnsafeBytes { VMDescRecord.locateCut($0) }
+        #expect(inLength?.markerOffset == 6 && inLength?.jsonLength == nil)
+    }
+
     /// The registry's driver (MigrationFile.decode): a record is consumed; a cut one moves the
     /// cursor to the end with -EIO, as a failed read of the cut field does.
     @Test func migrationFileDriver() {

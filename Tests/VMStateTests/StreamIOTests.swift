@@ -270,6 +270,28 @@ import Testing
         #expect(result.message.contains("(at byte \(cut))"), "\(result.message)")
     }
 
+    /// A read that fails inside a device section: the stream's error, the section and the byte
+    /// where the read failed; never a field the engine reached after the failure (it noticed
+    /// the file's error only after a later value, as QEMU checks it).
+    @Test func aFailedReadInADeviceSectionNamesNoLaterField() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let stream = try source.registry.save(machineType: "tiny")
+        let counter = try #require(
+            (0..<stream.count - 13).first { Array(stream[$0..<$0 + 13]) == [4, 0, 0, 0, 2, 7] + Array("counter".utf8) })
+        // From the section's header to its footer's last byte.
+        for cut in counter..<counter + 20 + 15 + 5 {
+            let target = try RegistryTests.Machine(fill: false)
+            let result = Self.loadFromStream(
+                target.registry, stream, chunk: 1000, flags: 0, cut: Int64(cut),
+                failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+            #expect(!result.ok && result.code == Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+            #expect(
+                result.message.contains("reading the stream failed: connection reset by test")
+                    && result.message.hasSuffix("(at byte \(cut))") && !result.message.contains("looking for"),
+                "cut at \(cut): \(result.message)")
+        }
+    }
+
     @Test func diskFullIsTheStreamsErrorWithSectionAndOffset() throws {
         let machine = try RegistryTests.Machine(fill: true)
         let full = Self.saveToStream(
@@ -287,7 +309,7 @@ import Testing
         // In a device section, and in the vmdesc after the sections (named by nothing but the offset).
         let stream = try machine.registry.save(machineType: "tiny")
         let counterAt = try #require(
-            (0..<stream.count - 8).first { Array(stream[$0..<$0 + 8]) == [4, 0, 0, 0, 1, 7] + Array("co".utf8) })
+            (0..<stream.count - 8).first { Array(stream[$0..<$0 + 8]) == [4, 0, 0, 0, 2, 7] + Array("co".utf8) })
         let late = Self.saveToStream(
             machine.registry, machineType: "tiny", chunk: 1000, failAt: Int64(counterAt + 20),
             failCode: Int32(G_IO_ERROR_NO_SPACE.rawValue))

@@ -357,11 +357,17 @@ bool vmstate_migration_iterate_until(VMStateMigration *mig, uint64_t max_downtim
 /**
  * The guest is stopped: syncs the dirty log, sends the last dirty pages (RAM END), every device
  * (FULL sections, in the order vmstate_registry_save_to_stream uses), EOF and the vmdesc, and
- * flushes. On failure the guest's state is untouched and the migration failed.
+ * flushes, without the bandwidth limit (QEMU lifts it for its completion). On failure the
+ * guest's state is untouched and the migration failed. True means the stream was written, not
+ * that the destination loaded it: there is no return path (see docs/C-API.md).
  */
 bool vmstate_migration_complete(VMStateMigration *mig, GError **error);
 
-/** Limits the stream to `bytes_per_second` (QEMU's max-bandwidth; 0: no limit). */
+/**
+ * Limits the passes to `bytes_per_second` (QEMU's max-bandwidth: a tenth of it per 100 ms
+ * window; 0, or below 10, which makes that tenth 0: no limit). vmstate_migration_complete is
+ * never limited.
+ */
 void vmstate_migration_set_max_bandwidth(VMStateMigration *mig, uint64_t bytes_per_second);
 
 /** Fills `stats` with the migration's statistics so far. */

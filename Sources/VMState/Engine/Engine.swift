@@ -1066,15 +1066,16 @@ struct Engine {
             errno: errno ?? file.shortReadErrno)
     }
 
+    /// ``fileError()``'s reason for -EIO.
+    static let fileErrorAfterValue = "input ended (looking for subsections after the value)"
+
     /// The failure of an element that loaded while the file has an error: QEMU's
     /// `vmstate_load_state` returns `qemu_file_get_error(f)` then. -EIO there is the end of the
     /// input found by a look for a nested description's subsections.
     func fileError() -> VMStateError {
         let code = file.errorCode
         if code == -5 {
-            return VMStateError(
-                .shortInput, offset: file.position,
-                reason: "input ended (looking for subsections after the value)", errno: code)
+            return VMStateError(.shortInput, offset: file.position, reason: Self.fileErrorAfterValue, errno: code)
         }
         return VMStateError(.failed, offset: file.position, reason: "the file has error \(code)", errno: code)
     }

@@ -45,6 +45,8 @@ final class Migration {
     var clock: () -> Int = { g_get_monotonic_time() }
     var sleep: (Int) -> Void = { g_usleep(gulong($0)) }
     private var windowBytes = 0
+    /// ``complete()`` began: the guest is stopped and the limit is lifted.
+    private var completing = false
 
     struct Stats {
         var passes: UInt64 = 0
@@ -239,6 +241,9 @@ final class Migration {
         try checkUsable()
         let t0 = g_get_monotonic_time()
         try syncDirtyLog()
+        // The guest is stopped: no bandwidth limit for the rest, as QEMU lifts it for its
+        // completion (7.2 `qemu_file_set_rate_limit(f, INT64_MAX)`, 10.0 RATE_LIMIT_DISABLED).
+        completing = true
         do throws(VMStateError) {
             if rules.switchoverStart { Registry.putSwitchoverStart(file) }
             try sendDirtyPages(section: StreamFormat.sectionEnd)
@@ -322,12 +327,13 @@ final class Migration {
         return sent
     }
 
-    /// QEMU's rate limit: at most `maxBandwidth / 10` bytes per 100 ms window; a full window
-    /// flushes and sleeps until the next one.
+    /// QEMU's rate limit: at most `maxBandwidth / 10` bytes per 100 ms window (none when that
+    /// is 0, below 10 bytes/s, as QEMU's `qemu_file_rate_limit`), and none once ``complete()``
+    /// began; a full window flushes and sleeps until the next one.
     private func throttle(_ bytes: Int) {
-        guard maxBandwidth > 0 else { return }
+        let budget = Int(min(maxBandwidth / 10, UInt64(Int.max)))
+        guard budget > 0, !completing else { return }
         windowBytes += bytes
-        let budget = max(Int(min(maxBandwidth / 10, UInt64(Int.max))), 1)
         guard windowBytes >= budget else { return }
         file.flush()
         let now = clock()

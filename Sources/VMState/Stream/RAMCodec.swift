@@ -303,8 +303,15 @@ enum RAMCodec {
                 }
                 if flags & zero != 0 {
                     guard let fill = file.getByte() else { throw short(file, "zero page") }
-                    if let target, fill != 0 || !isZeroPage(UnsafeRawBufferPointer(start: target, count: pageSize)) {
-                        target.initializeMemory(as: UInt8.self, repeating: fill, count: pageSize)
+                    // Every QEMU source writes 0; QEMU 10.0's destination refuses any other byte
+                    // (`ram_load_precopy`), which QEMU 7.2's filled the page with.
+                    guard fill == 0 else {
+                        throw VMStateError(
+                            .ram, offset: file.position - 1, reason: "Found a zero page with value \(fill)",
+                            expected: "0", actual: "\(fill)")
+                    }
+                    if let target, !isZeroPage(UnsafeRawBufferPointer(start: target, count: pageSize)) {
+                        target.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
                     }
                 } else if flags & xbzrle != 0 {
                     try loadXBZRLEPage(file, into: target, pageSize: pageSize, record: at)

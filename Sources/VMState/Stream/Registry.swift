@@ -355,8 +355,9 @@ public final class Registry {
     /// vmdesc, and returns all that with the sections in stream order and their section ids: the
     /// loaded stream's layout (its order and ids), then the devices it did not have, higher
     /// `MigrationPriority` first and registration order within one priority (as QEMU 7.2 orders
-    /// its handlers). Without a loaded layout, RAM (when registered) comes first as section 0;
-    /// `ramIfMissing` adds a RAM section after the placed ones when none is placed (a live
+    /// its handlers). Without a loaded layout, RAM (when registered) comes first as section 1
+    /// (never 0: QEMU would take a RAM PART or END of id 0 for its first handler's), the devices
+    /// from 2 on; `ramIfMissing` adds a RAM section after the placed ones when none is placed (a live
     /// migration always sends one).
     func beginStream(machineType: String?, _ file: MigrationFile, ramIfMissing: Bool) throws(VMStateError)
         -> StreamPlan
@@ -421,7 +422,11 @@ public final class Registry {
         vmdesc.startArray("devices")
 
         var entries = layout ?? []
-        if layout == nil && !ramBlocks.isEmpty { entries.append(.ram(sectionID: 0)) }
+        // QEMU's destination finds a PART or END section's handler as the first whose load id
+        // equals the section id, and a handler no START or FULL section named keeps 0 (savevm.c
+        // `qemu_loadvm_section_part_end`): RAM with id 0 goes to `timer`, and the load fails. So
+        // RAM never has id 0 (QEMU's own RAM is never its first handler): 1 in a new layout.
+        if layout == nil && !ramBlocks.isEmpty { entries.append(.ram(sectionID: 1)) }
         var usedIDs = Set<UInt32>()
         var placed = Set<Int>()
         var hasRAM = false
@@ -447,8 +452,17 @@ public final class Registry {
             defer { nextID &+= 1 }
             return nextID
         }
+        func takeRAMID() -> UInt32 {
+            usedIDs.insert(0)
+            return takeID()
+        }
         if ramIfMissing && !hasRAM {
-            entries.append(.ram(sectionID: takeID()))
+            entries.append(.ram(sectionID: takeRAMID()))
+        }
+        // A loaded stream's RAM with id 0 (one this library wrote before it kept RAM off 0) gets
+        // another id, for QEMU's destination.
+        if let zero = entries.firstIndex(where: { if case .ram(0) = $0 { true } else { false } }) {
+            entries[zero] = .ram(sectionID: takeRAMID())
         }
         let unplaced = devices.indices.filter { !placed.contains($0) }
         let ordered = unplaced.enumerated().sorted { a, b in
@@ -564,11 +578,15 @@ public final class Registry {
     }
 
     /// Writes `device` as a FULL section (with its footer when `footer`), describing it in
-    /// `vmdesc` with `dialect`'s rules (the QEMU the stream is written for).
+    /// `vmdesc` with `dialect`'s rules (the QEMU the stream is written for); nothing when its
+    /// description's `needed` returns false, as QEMU 7.2 and 10.0 skip such a section and its
+    /// vmdesc entry (savevm.c, `vmstate_save_needed` before each device section).
     func saveDevice(
         _ device: Device, sectionID: UInt32, footer: Bool = true, _ file: MigrationFile, _ vmdesc: VMDescWriter,
         dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
+        // SAFETY: a registered `vmsd`, valid while registered; `needed` takes the registered opaque.
+        if let needed = device.vmsd.pointee.needed, !needed(device.opaque) { return }
         let name = Array(device.idstr.utf8)
         // SAFETY: a registered `vmsd`, valid while registered (see Device).
         let version = device.vmsd.pointee.version_id
@@ -629,6 +647,9 @@ public final class Registry {
                 let cut = "stream ended inside "
                 if error.reason.hasPrefix(cut) {
                     e.reason += "; it cut \(error.reason.dropFirst(cut.count)) that starts at byte \(error.offset)"
+                } else if error.reason.hasSuffix(Engine.fileErrorAfterValue) {
+                    // The engine noticed the failed read only after a later value (QEMU's check of
+                    // the file's error): its field is not where the read failed, so none is named.
                 } else {
                     e.reason +=
                         "; the load stopped at byte \(error.offset): \(error.path.isEmpty ? "" : error.path + ": ")\(error.reason)"

@@ -218,10 +218,22 @@ final class StreamLoader {
             let sub = header.name
             guard sub.hasPrefix("configuration") else { break }
             let subStart = file.position
-            file.skip(headerLength + 4)
+            let versionAt = subStart + headerLength
+            let full = try read(ConfigurationSubsectionHeader.Decoder()) { _ in "configuration subsection header" }
             let kind = ConfigurationSubsection(name: sub)
+            if kind != nil { try checkConfigurationVersion(sub, full.version ?? 0, at: versionAt) }
             switch kind {
-            case .targetPageBits?, .uuid?: file.skip(kind?.fixedSize ?? 0)
+            case .targetPageBits?:
+                let bitsAt = file.position
+                let bits = try read(ConfigurationSubsection.PageBitsDecoder()) { _ in "target page bits" }
+                // QEMU's post_load of the subsection: the source's page size must be the local one.
+                guard bits == UInt32(StreamFormat.pageSize.trailingZeroBitCount) else {
+                    throw bad(
+                        bitsAt,
+                        "Received TARGET_PAGE_BITS is \(bits) but local is \(StreamFormat.pageSize.trailingZeroBitCount)",
+                        expected: "\(StreamFormat.pageSize.trailingZeroBitCount) (4 KiB pages)", actual: "\(bits)")
+                }
+            case .uuid?: file.skip(ConfigurationSubsection.uuid.fixedSize ?? 0)
             case .capabilities?:
                 let count = try read(ConfigurationSubsection.CountDecoder()) { _ in "capability count" }
                 for _ in 0..<count {
@@ -251,6 +263,22 @@ final class StreamLoader {
         file.mark = nil
         ramState.ignoreShared = capabilitySet.contains("x-ignore-shared")
         ramState.mappedRAM = capabilitySet.contains("mapped-ram")
+    }
+
+    /// A configuration subsection's version, as QEMU's `vmstate_subsection_load` takes it (the
+    /// be32's low byte): each of them is version 1, minimum 1, in QEMU 7.2 to 10.0.
+    private func checkConfigurationVersion(_ name: String, _ version: UInt32, at: Int) throws(VMStateError) {
+        let low = version & 0xFF
+        if low > 1 {
+            throw VMStateError(
+                .versionTooNew, offset: at, reason: "incoming version \(low) is too new for \(name)",
+                expected: "at most 1", actual: "\(low)")
+        }
+        if low < 1 {
+            throw VMStateError(
+                .versionTooOld, offset: at, reason: "incoming version \(low) is too old for \(name)",
+                expected: "at least 1", actual: "\(low)")
+        }
     }
 
     /// A capability of the configuration section: those QEMU 7.2 and 10.0 validate
@@ -312,6 +340,12 @@ final class StreamLoader {
 
         if idstr == "ram" {
             let registered = !registry.ramBlocks.isEmpty
+            // QEMU registers its RAM section as instance 0 and finds sections by idstr and instance.
+            guard instanceID == 0 else {
+                throw bad(
+                    file.position - 8, "Unknown savevm section or instance 'ram' \(instanceID)",
+                    expected: "instance 0 (QEMU's RAM section)", actual: "instance \(instanceID)")
+            }
             guard version == 4 else {
                 throw bad(file.position - 4, "unsupported ram section version", expected: "4", actual: "\(version)")
             }

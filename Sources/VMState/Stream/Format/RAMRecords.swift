@@ -20,9 +20,12 @@ package struct RAMRecordWord: Sendable, Equatable {
         address = word & ~mask
     }
 
-    /// A ZERO, PAGE or XBZRLE record without CONTINUE: the block's name follows the word.
+    /// A ZERO, PAGE, XBZRLE or COMPRESS_PAGE record without CONTINUE: the block's name follows
+    /// the word (QEMU `ram_block_from_stream`, called for each of them).
     package var namesBlock: Bool {
-        flags & (StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page | StreamFormat.RAMFlag.xbzrle) != 0
+        flags
+            & (StreamFormat.RAMFlag.zero | StreamFormat.RAMFlag.page | StreamFormat.RAMFlag.xbzrle
+                | StreamFormat.RAMFlag.compressPage) != 0
             && flags & StreamFormat.RAMFlag.continuePage == 0
     }
 
@@ -37,7 +40,7 @@ package struct RAMRecordWord: Sendable, Equatable {
         }
     }
 
-    /// The block name after a ZERO or PAGE word without CONTINUE: byte length + bytes.
+    /// The block name after a word that ``namesBlock``: byte length + bytes.
     package struct BlockNameDecoder: StreamRecordDecoder {
         package init() {}
         package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<String> {

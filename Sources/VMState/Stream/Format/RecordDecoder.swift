@@ -23,7 +23,7 @@ package enum FormatField: Sendable, Equatable {
     case commandNumber, commandLength
     case machineTypeLength, machineType
     case subsectionMarker, subsectionNameLength, subsectionName, subsectionVersion
-    case capabilityCount, capabilityNameLength, capabilityName
+    case capabilityCount, capabilityNameLength, capabilityName, targetPageBits
     case ramWord, blockNameLength, blockName, blockLength, blockAddress
     case mappedRAMVersion, mappedRAMPageSize, mappedRAMBitmapOffset, mappedRAMPagesOffset
     case xbzrleEncoding, xbzrleLength

@@ -200,6 +200,16 @@ package enum ConfigurationSubsection: Sendable, Equatable {
         }
     }
 
+    /// The target page size's bits (`configuration/target-page-bits`), a be32.
+    package struct PageBitsDecoder: StreamRecordDecoder {
+        package init() {}
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<UInt32> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
+                try c.be32(.targetPageBits)
+            }
+        }
+    }
+
     /// The capability list's count.
     package struct CountDecoder: StreamRecordDecoder {
         package init() {}

@@ -93,7 +93,7 @@ package struct VMDescRecord: Sendable, Equatable {
     /// first bytes of one) whose JSON text would reach past the end, with nothing but JSON text
     /// (`{` first, no control byte but tab, LF and CR) from there to the end. Found from the
     /// last 0x06 of the bytes: JSON text has none, so when a cut vmdesc ends them, that 0x06 is
-    /// its marker or one of its length bytes. Returns the marker's offset and the JSON length
+    /// its marker or one of its length bytes (tried from the earliest). Returns the marker's offset and the JSON length
     /// (nil when the bytes end inside the length); nil when the bytes do not end so.
     package static func locateCut(_ bytes: UnsafeRawBufferPointer) -> (markerOffset: Int, jsonLength: Int?)? {
         let n = bytes.count
@@ -101,9 +101,9 @@ package struct VMDescRecord: Sendable, Equatable {
         while last >= 1 && bytes[last] != StreamFormat.vmdesc { last -= 1 }
         guard last >= 1 else { return nil }
         func isText(_ c: UInt8) -> Bool { c >= 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        var i = last
-        while i >= max(1, last - 4) {
-            defer { i -= 1 }
+        // The earliest candidate first: a length's bytes may hold 0x00 0x06 (a vmdesc of 0x693
+        // bytes), which read as a marker would give a length made of JSON text.
+        for i in max(1, last - 4)...last {
             guard bytes[i] == StreamFormat.vmdesc, bytes[i - 1] == StreamFormat.eof else { continue }
             if i + 5 > n { return (i, nil) }
             // SAFETY: i + 5 <= n: the 4 length bytes are inside `bytes`.
