@@ -357,8 +357,8 @@ public final class Registry {
     /// `MigrationPriority` first and registration order within one priority (as QEMU 7.2 orders
     /// its handlers). Without a loaded layout, RAM (when registered) comes first as section 1
     /// (never 0: QEMU would take a RAM PART or END of id 0 for its first handler's), the devices
-    /// from 2 on; `ramIfMissing` adds a RAM section after the placed ones when none is placed (a live
-    /// migration always sends one).
+    /// from 2 on; `ramIfMissing` adds a RAM section after the placed ones when none is placed
+    /// (a live migration always sends one).
     func beginStream(machineType: String?, _ file: MigrationFile, ramIfMissing: Bool) throws(VMStateError)
         -> StreamPlan
     {

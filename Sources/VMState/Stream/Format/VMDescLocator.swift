@@ -93,8 +93,9 @@ package struct VMDescRecord: Sendable, Equatable {
     /// first bytes of one) whose JSON text would reach past the end, with nothing but JSON text
     /// (`{` first, no control byte but tab, LF and CR) from there to the end. Found from the
     /// last 0x06 of the bytes: JSON text has none, so when a cut vmdesc ends them, that 0x06 is
-    /// its marker or one of its length bytes (tried from the earliest). Returns the marker's offset and the JSON length
-    /// (nil when the bytes end inside the length); nil when the bytes do not end so.
+    /// its marker or one of its length bytes (tried from the earliest). Returns the marker's
+    /// offset and the JSON length (nil when the bytes end inside the length); nil when the bytes
+    /// do not end so.
     package static func locateCut(_ bytes: UnsafeRawBufferPointer) -> (markerOffset: Int, jsonLength: Int?)? {
         let n = bytes.count
         var last = n - 1
