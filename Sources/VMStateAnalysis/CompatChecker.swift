@@ -337,30 +337,24 @@ public struct CompatChecker: Sendable {
         public var uuid: String?
         /// The validated capabilities listed in the configuration section.
         public var capabilities: [String]
-        /// Saved with `-global migration.send-section-footer=off` (a configuration section, no
-        /// footers).
-        public var footersTurnedOff: Bool
+        /// The stream has sections and no section footers (saved with `-global
+        /// migration.send-section-footer=off`, or, without a configuration section, for a
+        /// machine type up to 2.3).
+        public var noFooters: Bool
         /// The stream's first section after the configuration (QEMU's missing-footer error
         /// names it).
         public var firstSection: String?
         /// The stream has a configuration section.
         public var hasConfiguration: Bool
-        /// The stream has sections and no section footers (``footersTurnedOff``, or a stream
-        /// without a configuration section written for a machine type up to 2.3 or with
-        /// `send-section-footer=off`).
-        public var noFooters: Bool
 
-        /// `noFooters` defaults to `footersTurnedOff`, `hasConfiguration` to true.
         public init(
-            uuid: String?, capabilities: [String], footersTurnedOff: Bool, firstSection: String?,
-            hasConfiguration: Bool = true, noFooters: Bool? = nil
+            uuid: String?, capabilities: [String], noFooters: Bool, firstSection: String?, hasConfiguration: Bool
         ) {
             self.uuid = uuid
             self.capabilities = capabilities
-            self.footersTurnedOff = footersTurnedOff
+            self.noFooters = noFooters
             self.firstSection = firstSection
             self.hasConfiguration = hasConfiguration
-            self.noFooters = noFooters ?? footersTurnedOff
         }
     }
     /// OLD's and NEW's configurations, when both are streams with a configuration section, or

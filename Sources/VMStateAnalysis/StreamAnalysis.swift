@@ -73,9 +73,11 @@ public struct StreamAnalysis: Sendable {
     /// footers refuses a stream without them ("Missing section footer for ram"), and one that
     /// does not reads a footer's 0x7E as a section type ("Unknown savevm section type 126").
     public var sectionFooters = 0
+    /// Whether the stream has sections and no section footers.
+    public var lacksFooters: Bool { sectionFooters == 0 && !sections.isEmpty }
     /// Whether the stream leaves out the section footers although it has a configuration
     /// section: it was saved with `-global migration.send-section-footer=off`.
-    public var footersTurnedOff: Bool { machineType != nil && sectionFooters == 0 && !sections.isEmpty }
+    public var footersTurnedOff: Bool { machineType != nil && lacksFooters }
     /// The QEMU versions whose rules the stream was read by (from its vmdesc).
     package var rules: StreamRules = .qemu72
     /// Sections in order of first appearance.

@@ -333,9 +333,8 @@ struct Compat: ParsableCommand {
     /// What QEMU checks of a stream's configuration besides the machine type.
     func configuration(_ s: StreamAnalysis) -> CompatChecker.StreamConfiguration {
         CompatChecker.StreamConfiguration(
-            uuid: s.uuidString, capabilities: s.capabilities, footersTurnedOff: s.footersTurnedOff,
-            firstSection: s.sections.first?.name, hasConfiguration: s.machineType != nil,
-            noFooters: s.sectionFooters == 0 && !s.sections.isEmpty)
+            uuid: s.uuidString, capabilities: s.capabilities, noFooters: s.lacksFooters,
+            firstSection: s.sections.first?.name, hasConfiguration: s.machineType != nil)
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's
