@@ -113,3 +113,8 @@ void error_report_err(Error *err) {
 void vmstate_error_set_message(Error **errp, const char *msg) {
     set_owned(errp, g_strdup(msg ? msg : ""));
 }
+
+void vmstate_log_critical(const char *message)
+{
+    g_log("swift-vmstate", G_LOG_LEVEL_CRITICAL, "%s", message);
+}

@@ -164,13 +164,16 @@ public enum VMStateEngine {
 
     /// Fails when a save left an error on the file without failing (a custom `put` that called
     /// `qemu_file_set_error` and returned 0): QEMU then wrote nothing after it, so the bytes
-    /// are incomplete.
+    /// are incomplete. A `GByteArray` that reached its 4 GiB is that error
+    /// (`VMSTATE_ERROR_BOUND_EXCEEDED`, -EFBIG).
     static func expectNoFileError(_ file: MigrationFile, after vmsd: UnsafePointer<VMStateDescription>? = nil)
         throws(VMStateError)
     {
         if file.errorCode != 0 {
             // SAFETY: a non-NULL `vmsd` is the caller's valid table; its `name` is a C string or NULL.
             let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
+            // A GByteArray's 4 GiB limit is the file's own error, said as such.
+            if let full = file.capacityFailure { throw full.under(name) }
             throw VMStateError(
                 .fieldFailed, path: name, offset: file.position,
                 reason: "the save recorded error \(file.errorCode) on the file; nothing was written after it",

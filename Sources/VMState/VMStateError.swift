@@ -22,7 +22,8 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
         case versionTooOld
         /// An `_EQUAL` or `_LE` check failed, or a GTree's node count disagrees.
         case mismatch
-        /// A marker byte (NULL pointer 0x30, list or tree marker) was wrong.
+        /// The 0x30 marker of a NULL pointer was another byte (list and tree markers are not
+        /// checked: as in QEMU, any byte other than 0 starts an element).
         case badMarker
         /// The stream has a subsection the description does not have.
         case unknownSubsection
@@ -30,7 +31,8 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
         case mustExist
         /// `pre_load`, `post_load`, `pre_save` or `post_save` returned non-zero.
         case hookFailed
-        /// A custom `VMStateInfo` `get` or `put` returned non-zero.
+        /// A custom `VMStateInfo` `get` returned a negative value, or its `put` a non-zero one (as
+        /// in QEMU, a positive `get` result is success).
         case fieldFailed
         /// An element count or buffer size is negative or too large, or its allocation overflows.
         case boundExceeded

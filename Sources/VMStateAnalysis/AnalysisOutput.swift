@@ -189,7 +189,7 @@ extension StreamAnalysis {
                 root[section.key] = .object(record.pythonJSON)
             case .ram(let ram):
                 root[section.key] = .object(["section sizes": .object(ram.sectionSizesJSON)])
-            case .htab:
+            case .htab, .storageAttributes:
                 root[section.key] = .string("")
             }
         }
@@ -249,7 +249,7 @@ extension StreamAnalysis {
                         records: records)
                 }
                 writer.endObject()
-            case .htab:
+            case .htab, .storageAttributes:
                 writer.string("")
             }
         }

@@ -125,6 +125,42 @@ public struct CheckedFieldValue: Sendable, Equatable {
     }
 }
 
+/// A buffer field of a stream's device section that is as long as the value of an integer field
+/// before it in the same description: a `VMSTATE_VBUFFER*` field, whose length the stream
+/// carries (spapr's `fdt_blob` after `fdt_size`), which two saves may give two lengths that
+/// QEMU loads alike. (A vmdesc says only "buffer", as for a fixed one.)
+package struct SizedBuffer: Hashable, Sendable {
+    /// The section's key in `vmstate compat`'s documents: its idstr, with " (instance N)" for
+    /// N > 0 (``DescriptionSet/Entry/key``).
+    package var section: String
+    /// The description holding the field.
+    package var description: String
+    /// The field's name.
+    package var field: String
+
+    /// The sized buffers of one device section's record (its members, nested structs and
+    /// subsections) into `found`.
+    static func collect(_ record: FieldRecord, section: AnalyzedSection, into found: inout Set<SizedBuffer>) {
+        let key = section.instanceID == 0 ? section.name : "\(section.name) (instance \(section.instanceID))"
+        func visit(_ r: FieldRecord) {
+            var lengths = Set<UInt64>()
+            for m in r.members {
+                switch m.value {
+                case .integer(let bytes, _) where bytes.count <= 8:
+                    lengths.insert(bytes.reduce(0) { $0 << 8 | UInt64($1) })
+                case .bytes(let b) where m.type == "buffer" && !b.isEmpty && lengths.contains(UInt64(b.count)):
+                    found.insert(SizedBuffer(section: key, description: r.vmsdName ?? "", field: m.name))
+                case .record(let nested):
+                    visit(nested)
+                default:
+                    break
+                }
+            }
+        }
+        visit(record)
+    }
+}
+
 /// What `vmstate compat` compares of two streams' device sections besides their descriptions,
 /// gathered in one reading of each device section.
 package struct DeviceSectionFacts: Sendable {
@@ -132,6 +168,8 @@ package struct DeviceSectionFacts: Sendable {
     package var pciConfigs: [PCIConfigSpace] = []
     /// The fields QEMU compares on load (``CheckedFieldValue``), in stream order.
     package var checkedValues: [CheckedFieldValue] = []
+    /// The buffers whose length an earlier field gives (``SizedBuffer``).
+    package var sizedBuffers: Set<SizedBuffer> = []
 
     /// The facts of the device sections of `analysis`, read without keeping their fields and
     /// read again one at a time (``StreamAnalysis/deviceRecord(at:reader:)``). Throws
@@ -141,6 +179,7 @@ package struct DeviceSectionFacts: Sendable {
         try forEachDeviceRecord(in: analysis) { record, s in
             PCIConfigSpace.collect(record, path: "", section: s, into: &facts.pciConfigs)
             CheckedFieldValue.collect(record, path: "", section: s, into: &facts.checkedValues)
+            SizedBuffer.collect(record, section: s, into: &facts.sizedBuffers)
         }
         return facts
     }

@@ -346,17 +346,29 @@ public struct CompatChecker: Sendable {
         public var firstSection: String?
         /// The stream has a configuration section.
         public var hasConfiguration: Bool
+        /// The stream has the command SWITCHOVER_START (QEMU 10.0, machine types 10.0 and later
+        /// and unversioned ones), which QEMU before 10.0 refuses.
+        public var switchoverStart: Bool
+        /// The stream's vmdesc describes its configuration section (QEMU 8.2 and later).
+        public var vmdescDescribesConfiguration: Bool
 
         public init(
-            uuid: String?, capabilities: [String], noFooters: Bool, firstSection: String?, hasConfiguration: Bool
+            uuid: String?, capabilities: [String], noFooters: Bool, firstSection: String?, hasConfiguration: Bool,
+            switchoverStart: Bool = false, vmdescDescribesConfiguration: Bool = false
         ) {
             self.uuid = uuid
             self.capabilities = capabilities
             self.noFooters = noFooters
             self.firstSection = firstSection
             self.hasConfiguration = hasConfiguration
+            self.switchoverStart = switchoverStart
+            self.vmdescDescribesConfiguration = vmdescDescribesConfiguration
         }
     }
+    /// The buffers of OLD's and NEW's streams (when both are streams read whole) whose length
+    /// equals an integer field before them in the same description (``SizedBuffer``).
+    package var oldSizedBuffers: Set<SizedBuffer>?
+    package var newSizedBuffers: Set<SizedBuffer>?
     /// OLD's and NEW's configurations, when both are streams with a configuration section, or
     /// both without one (only their footers are then compared).
     public var oldConfiguration: StreamConfiguration?
@@ -557,6 +569,23 @@ private struct CompatRun {
             report.warnings.append(
                 "\(oldSide) was saved with \(list(saver.capabilities)) and \(newSide)'s stream with \(list(loader.capabilities)): the destination must migrate with exactly \(oldSide)'s, else QEMU refuses the stream (\"\(qemu)\")"
             )
+        }
+        // QEMU 10.0's SWITCHOVER_START (MIG_CMD 0x0b) is unknown to QEMU before 10.0. A NEW
+        // stream without it and without a described configuration is QEMU 8.1's or older: it
+        // refuses the command; one with a described configuration may be QEMU 8.2 to 9.2's
+        // (refuses it) or QEMU 10.0's for a machine type that does not send it (loads it).
+        if saver.switchoverStart && !loader.switchoverStart && loader.hasConfiguration {
+            let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
+            if !loader.vmdescDescribesConfiguration {
+                add(
+                    "configuration", nil, nil, .configuration,
+                    "\(oldSide) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones) and \(newSide)'s stream was written by QEMU 8.1 or older (its vmdesc does not describe the configuration section): \(refusal)"
+                )
+            } else {
+                report.warnings.append(
+                    "\(oldSide) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones) and \(newSide)'s stream has none: \(refusal), as QEMU 8.2 to 9.2 do; a QEMU 10.0 that sends none for its machine type (9.2 and older, or -global migration.send-switchover-start=off) loads it"
+                )
+            }
         }
         // Without a configuration section, footers are off for machine types up to 2.3 too.
         let footersOff =
@@ -1257,6 +1286,17 @@ private struct CompatRun {
                         )
                     }
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
+                    let key = Optional(SizedBuffer(section: sec, description: desc, field: sn)),
+                    checker.oldSizedBuffers?.contains(key) == true, checker.newSizedBuffers?.contains(key) == true
+                {
+                    // Each stream saved the buffer's length in an earlier field of the same
+                    // description (VMSTATE_VBUFFER*: a device tree, a firmware blob): QEMU loads
+                    // as many bytes as the stream says.
+                    report.warnings.append(
+                        "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": a buffer of \(byteCount(ss)) in "
+                            + "\(oldSide) and \(byteCount(ds)) in \(newSide), each as long as an earlier field of its "
+                            + "stream says (VMSTATE_VBUFFER*): QEMU loads the length the stream gives (not compared)")
+                } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
                     !s.contains(key: "array_len"), !d.contains(key: "array_len"), ss > 0, ds > 0
                 {
                     // A buffer of one side is the start of the other's, and the fields after
@@ -1271,7 +1311,8 @@ private struct CompatRun {
                         fetchNew = false
                     }
                 } else if ss != ds, checker.oldIsVMDesc, checker.newIsVMDesc,
-                    !vmdescSizeIsFixed(s["type"]?.stringValue) || !vmdescSizeIsFixed(d["type"]?.stringValue)
+                    !vmdescSizeIsFixedPerField(s["type"]?.stringValue)
+                        || !vmdescSizeIsFixedPerField(d["type"]?.stringValue)
                 {
                     // Two vmdescs give what each save wrote: a field whose VMStateInfo decides how
                     // many bytes it writes from the state (virtio, msix state, a bitmap or queue
@@ -1287,6 +1328,10 @@ private struct CompatRun {
                     // not comparable with it.
                     && !(checker.oldIsVMDesc && !checker.newIsVMDesc && ds == 0)
                     && !(checker.newIsVMDesc && !checker.oldIsVMDesc && ss == 0)
+                    // Nor when the vmdesc's type writes other than its table's size (AVR's
+                    // sreg: 1 byte of a CPU state; a qlist: 1 byte per empty list).
+                    && !(checker.oldIsVMDesc != checker.newIsVMDesc
+                        && vmdescSizeMayDifferFromTable((checker.oldIsVMDesc ? s : d)["type"]?.stringValue))
                 {
                     misaligned = true
                     add(
@@ -1399,6 +1444,44 @@ func vmdescSizeIsFixed(_ type: String?) -> Bool {
     case "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "int32 equal",
         "int32 le", "int64 equal", "uint8 equal", "uint16 equal", "uint32 equal", "CPU_Double_U", "timer",
         "float64", "buffer", "unused_buffer", "nullptr":
+        return true
+    default:
+        return false
+    }
+}
+
+/// Whether a vmdesc field of `type` writes the same number of bytes on every save of one
+/// table field: ``vmdescSizeIsFixed(_:)``'s types and the VMStateInfos of QEMU 7.2 and 10.0
+/// whose `put` writes a fixed set of values (CPU register packers of the targets, `pci config`,
+/// `fd`, ...), so that two saves giving two sizes mean that the bytes changed (MIPS's
+/// `tlb_entry`, 28 bytes in 7.2 and 32 in 10.0 on mips: QEMU 10.0 refuses 7.2's "cpu"
+/// section). Any other type (`virtio`, `msix state`, a list, a type QEMU does not have) may
+/// write another number of bytes on another save.
+func vmdescSizeIsFixedPerField(_ type: String?) -> Bool {
+    if vmdescSizeIsFixed(type) { return true }
+    switch type {
+    case "fd", "pci config", "pci irq state", "shpc", "int32_as_uint16", "uint16_from_uint8", "sreg", "rampD",
+        "rampX", "rampY", "rampZ", "eind", "sr", "fpr", "tlb_entry", "fpcr", "fpsr", "fpscr", "cpsr",
+        "powered_off", "psr", "fsr", "xcc", "avr", "vsr", "cpu/altivec/vscr", "slbe", "msr", "psw", "tlb entry":
+        return true
+    default:
+        return false
+    }
+}
+
+/// Whether what a vmdesc field of `type` shows as its size (what the save wrote) may differ
+/// from the size in QEMU's table, which `-dump-vmstate` shows, for the same field: the types
+/// whose `put` writes as many bytes as the state needs, and those of QEMU 7.2 and 10.0 that
+/// write a fixed number of bytes other than the table's (AVR's `sreg` 1 byte of the CPU
+/// state, `rampD` 1 of 4; PowerPC's `fpr` 8 of 16, `slbe` 16 of 24; MIPS's `tlb_entry`; an
+/// embedded `timer` 8 of its struct; `pci irq state` 16 of 1; `shpc` 160 of 0; ...).
+func vmdescSizeMayDifferFromTable(_ type: String?) -> Bool {
+    switch type {
+    case "bitmap", "tmp", "qtailq", "gtree", "qlist", "capability", "virtio", "virtqueue_extra_state", "virtio-gpu",
+        "blob", "irqs", "usb-redir-parser", "usb-redir-bufpq", "usb-redir-packet-id-q", "scsi-requests",
+        "msix state", "virtio-net vhost-user backend state", "virtio-fs back-end state", "sreg", "rampD", "rampX",
+        "rampY", "rampZ", "eind", "fpr", "vsr", "slbe", "tlb_entry", "psw", "tlb entry", "timer", "fd",
+        "pci irq state", "shpc", "int32_as_uint16", "uint16_from_uint8":
         return true
     default:
         return false
@@ -1627,8 +1710,10 @@ public struct DescriptionSet: Sendable {
                 // (QEMU 7.2 describes each element of an array of two or more apart, with its index.)
                 if let index = fo["index"] { field["index"] = index }
                 // VMS_STRUCT fields nest under "struct"; VMSTATE_WITH_TMP writes the nested
-                // description's members into the field itself.
-                if let nested = fo["struct"]?.objectValue {
+                // description's members into the field itself. An empty "struct" is QEMU 7.2's
+                // for an array of pointers that were all NULL (s390's `css`: 0x30 markers
+                // only, no element saved): a field without a nested description.
+                if let nested = fo["struct"]?.objectValue, !nested.isEmpty {
                     field["Description"] = .object(
                         try description(
                             nested, path: fpath + ".struct", elementSizes: elementSizes, depth: depth + 1,

@@ -199,6 +199,15 @@ final class ParsedVMDescCatalog {
                     throw invalid(fpathNamed(), "type \"struct\" without a \"struct\" description")
                 }
                 guard let so = sv.objectValue else { throw invalid(fpathNamed(), "\"struct\" must be an object") }
+                // QEMU 7.2 describes an array by its first element, and a NULL first element of
+                // an array of struct pointers by an empty "struct" (s390's `css`): the elements
+                // that are not NULL have no description there.
+                if so.isEmpty && fo["array_len"] != nil {
+                    throw invalid(
+                        fpathNamed(),
+                        "an empty \"struct\": QEMU 7.2 described this array of pointers by its first element, which was NULL, so the elements that are not have no description and the section cannot be read from this vmdesc (QEMU 8.2 and later describe NULL and other elements apart)"
+                    )
+                }
                 reader = .structure(try compile(so, path: fpathNamed() + ".struct"))
             } else {
                 reader = parsedVMDescReaderKind(forType: type, rules: rules) ?? .generic

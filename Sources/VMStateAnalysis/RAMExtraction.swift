@@ -33,10 +33,12 @@ private func writeFailure(_ path: String, _ error: UnsafeMutablePointer<GError>?
 
 /// Writes the file `name` in `directory` (created when missing) from the chunks `produce` hands
 /// to its argument, replacing what was there, a symbolic link included, only once the file is
-/// whole: GIO's `g_file_replace` with `G_FILE_CREATE_REPLACE_DESTINATION` writes a new file in
-/// the directory and renames it into place when closed (as `g_file_set_contents` does), so a
-/// large text is never held whole in memory. When a write fails or `produce` throws, the new
-/// file is removed (its stream closed cancelled) and what was there stays.
+/// whole: the text goes to a new hidden file `.NAME.N.partial` beside it (GIO's `g_file_create`,
+/// which refuses a name that exists, so a fresh N is tried), which `g_file_move` renames over
+/// `name` once closed, so a large text is never held whole in memory and `name` never holds a
+/// partial text, whether it existed before or not. (`g_file_replace` writes a new file under the
+/// final name itself when none exists.) When a write fails or `produce` throws, the new file is
+/// deleted and what was there stays; a process killed meanwhile leaves only the hidden file.
 ///
 /// - Throws: ``RAMExtractionError`` when the file cannot be created, written or renamed (GLib's
 ///   message); what `produce` throws.
@@ -46,21 +48,36 @@ private func writeReplacing(
 ) throws {
     try makeDirectory(directory)
     let path = directory + "/" + name
-    let file = g_file_new_for_path(path)
-    defer { g_object_unref(UnsafeMutableRawPointer(file)) }
     var error: UnsafeMutablePointer<GError>?
-    guard let replacing = g_file_replace(file, nil, 0, G_FILE_CREATE_REPLACE_DESTINATION, nil, &error) else {
-        throw writeFailure(path, error)
+    var partial: OpaquePointer?
+    var created: UnsafeMutablePointer<GFileOutputStream>?
+    for attempt in 0..<100 {
+        let candidate = g_file_new_for_path("\(directory)/.\(name).\(getpid()).\(attempt).partial")
+        if let stream = g_file_create(candidate, G_FILE_CREATE_NONE, nil, &error) {
+            (partial, created) = (candidate, stream)
+            break
+        }
+        g_object_unref(UnsafeMutableRawPointer(candidate))
+        guard let failed = error, failed.pointee.domain == g_io_error_quark(),
+            failed.pointee.code == G_IO_ERROR_EXISTS.rawValue, attempt < 99
+        else { throw writeFailure(path, error) }
+        g_error_free(failed)
+        error = nil
     }
-    defer { g_object_unref(replacing) }
+    guard let partial, let created else { throw RAMExtractionError("cannot write \(path)") }
+    defer { g_object_unref(UnsafeMutableRawPointer(partial)) }
     // SAFETY: a GFileOutputStream is a GOutputStream (its first member), the same object.
-    let out = UnsafeMutableRawPointer(replacing).assumingMemoryBound(to: GOutputStream.self)
-    /// Closes the stream cancelled: GIO then removes the new file and renames nothing.
+    let out = UnsafeMutableRawPointer(created).assumingMemoryBound(to: GOutputStream.self)
+    var open = true
+    defer {
+        if open { g_output_stream_close(out, nil, nil) }
+        g_object_unref(created)
+    }
+    /// Closes the stream and deletes the new file: what was at `name` stays.
     func discard() {
-        let cancelled = g_cancellable_new()
-        g_cancellable_cancel(cancelled)
-        g_output_stream_close(out, cancelled, nil)
-        g_object_unref(cancelled)
+        g_output_stream_close(out, nil, nil)
+        open = false
+        g_file_delete(partial, nil, nil)
     }
     var failure: UnsafeMutablePointer<GError>?
     do {
@@ -78,7 +95,18 @@ private func writeReplacing(
         discard()
         throw writeFailure(path, failure)
     }
-    guard g_output_stream_close(out, nil, &error) != 0 else { throw writeFailure(path, error) }
+    open = false
+    guard g_output_stream_close(out, nil, &error) != 0 else {
+        g_file_delete(partial, nil, nil)
+        throw writeFailure(path, error)
+    }
+    let target = g_file_new_for_path(path)
+    defer { g_object_unref(UnsafeMutableRawPointer(target)) }
+    let flags = GFileCopyFlags(G_FILE_COPY_OVERWRITE.rawValue | G_FILE_COPY_NOFOLLOW_SYMLINKS.rawValue)
+    guard g_file_move(partial, target, flags, nil, nil, nil, &error) != 0 else {
+        g_file_delete(partial, nil, nil)
+        throw writeFailure(path, error)
+    }
 }
 
 extension StreamAnalysis {

@@ -80,6 +80,13 @@ public struct StreamAnalysis: Sendable {
     public var footersTurnedOff: Bool { machineType != nil && lacksFooters }
     /// The QEMU versions whose rules the stream was read by (from its vmdesc).
     package var rules: StreamRules = .qemu72
+    /// Whether the vmdesc describes the configuration section (a `"configuration"` object:
+    /// QEMU 8.2 and later; QEMU 7.2 to 8.1 write none).
+    public var vmdescDescribesConfiguration: Bool { rules.configurationFromVMDesc }
+    /// Whether the stream has the command record MIG_CMD_SWITCHOVER_START (0x0b), which QEMU
+    /// 10.0 sends for machine types 10.0 and later and unversioned ones (`send-switchover-start`)
+    /// and QEMU before 10.0 refuses ("MIG_CMD 0xb unknown (len 0x0)").
+    public var hasSwitchoverStart = false
     /// Sections in order of first appearance.
     public var sections: [AnalyzedSection] = []
     /// The device sections whose fields were not kept (`Options.keepDeviceFields` false), by
@@ -844,6 +851,13 @@ private struct SectionReader {
                         throw error("expected HTAB section version 1, found \(version)", at: dataStart - 4)
                     }
                     try readHTABPart()
+                } else if name == "s390-storage_attributes" && instance == 0 {
+                    guard version == 0 else {
+                        throw error(
+                            "expected s390 storage attributes section version 0, found \(version)", at: dataStart - 4)
+                    }
+                    section.content = .storageAttributes
+                    try readStorageAttributesPart()
                 } else {
                     guard let desc = try catalog.device(name: name, instance: instance) else {
                         if let what = Self.undescribedSection(name) {
@@ -909,6 +923,8 @@ private struct SectionReader {
                     try readRAMPart(&r, current: &current, names: &names)
                 } else if case .htab = s.content {
                     try readHTABPart()
+                } else if case .storageAttributes = s.content {
+                    try readStorageAttributesPart()
                 } else {
                     throw error(
                         "a \(type == sectionPart ? "PART" : "END") record for section \"\(s.name)\", which is not iterative",
@@ -946,7 +962,7 @@ private struct SectionReader {
             case vmdescMarker:
                 throw error("the vmdesc marker (0x06) before the end-of-stream byte (0x00)", at: typeOffset)
             case commandMarker:
-                try readCommand(at: typeOffset)
+                try readCommand(at: typeOffset, into: &analysis)
             default:
                 throw error(
                     "expected a section type (0x00 end, 0x01 start, 0x02 part, 0x03 end, 0x04 full, 0x07 configuration, 0x08 command, 0x7e footer), found 0x\(analysisHex(UInt64(type), width: 2))",
@@ -959,7 +975,7 @@ private struct SectionReader {
     /// A command record: be16 command, be16 payload length. The analyzer reads only the
     /// commands of `rules.commands` (all with an empty payload); any other is an error that
     /// names QEMU's command and what writes it (`QEMUStreamRules.commandNames`).
-    mutating func readCommand(at typeOffset: Int) throws(StreamAnalysisError) {
+    mutating func readCommand(at typeOffset: Int, into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         sectionLabel = "command"
         let record = try decode(CommandRecord.Decoder()) { cut in
             cut.field == .commandNumber
@@ -983,6 +999,7 @@ private struct SectionReader {
         guard length == 0 else {
             throw error("expected an empty payload (length 0) for command \(name), found length \(length)", at: pos - 2)
         }
+        if command == 0x0b { analysis.hasSwitchoverStart = true }
     }
 
     /// What a section that QEMU writes with handlers of its own, not a description (so never in
@@ -1145,6 +1162,40 @@ private struct SectionReader {
             if index == 0 && nValid == 0 && nInvalid == 0 { return }
             try need(nValid * 16, "\(nValid) hash table entries")
             pos += nValid * 16
+        }
+    }
+
+    /// One part of the s390 storage attributes section (`s390-storage_attributes`, QEMU's
+    /// hw/s390x/s390-stattrib.c, the same in 7.2 and 10.0): be64 records of a guest address
+    /// with flags in its low 12 bits (s390's 4 KiB target page): MORE (0x02) then a be64 count
+    /// and that many attribute bytes, DONE (0x08, the last part's, before its EOS), EOS (0x01)
+    /// ending the part; ERROR (0x04, "Storage attributes data is incomplete") and any other
+    /// flags are refused, as QEMU's destination refuses them. The bytes are skipped, as QEMU's
+    /// analyze-migration.py skips the section.
+    mutating func readStorageAttributesPart() throws(StreamAnalysisError) {
+        while true {
+            let at = pos
+            let record = try be64("an s390 storage attributes record (be64 address and flags)")
+            switch record & 0xFFF {
+            case 0x01: return
+            case 0x08: continue
+            case 0x02:
+                let count = try be64("the count of an s390 storage attributes record")
+                guard let n = Int(exactly: count), n <= total - pos else {
+                    throw error(
+                        "an s390 storage attributes record of \(count) bytes, but the stream has \(total - pos) left",
+                        at: pos - 8)
+                }
+                pos += n
+            case 0x04:
+                throw error(
+                    "the source marked its s390 storage attributes incomplete (flag ERROR, 0x04; QEMU: \"Storage attributes data is incomplete\")",
+                    at: at)
+            case let flags:
+                throw error(
+                    "unexpected s390 storage attribute flags 0x\(String(flags, radix: 16)) (QEMU: \"Unexpected storage attribute flag data\")",
+                    at: at)
+            }
         }
     }
 

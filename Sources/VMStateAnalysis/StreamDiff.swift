@@ -128,7 +128,8 @@ public struct StreamDiff: Sendable, Equatable {
     public var differences: [StreamDifference] = []
     /// Differences of RAM, per block.
     public var ram: [RAMBlockDifference] = []
-    /// The target page size of the streams (bytes).
+    /// The target page size of the streams (bytes): A's (when B's differs, a `configuration`
+    /// "page size" difference says so and RAM is not compared).
     public var pageSize: Int = 4096
 
     /// True when the streams hold the same state.
@@ -202,6 +203,20 @@ public struct StreamDiff: Sendable, Equatable {
                     section: "configuration", instance: 0, field: "uuid", kind: .changed,
                     a: a.uuidString ?? "(not sent)", b: b.uuidString ?? "(not sent)"))
         }
+        // The target page size (configuration/target-page-bits, or the vmdesc's page_size):
+        // QEMU refuses a stream of another one, and pages of two sizes are not compared.
+        let samePageSize = a.pageSize == b.pageSize
+        if !samePageSize {
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "page size", kind: .changed,
+                    a: "\(a.pageSize) bytes", b: "\(b.pageSize) bytes"))
+            if options.compareRAM {
+                notes.append(
+                    "RAM not compared: the streams' target pages differ in size (A \(a.pageSize) bytes, B \(b.pageSize))"
+                )
+            }
+        }
         // Section footers (-global migration.send-section-footer=off leaves them out): a
         // destination that expects them refuses a stream without them, and the other way.
         if a.footersTurnedOff != b.footersTurnedOff && a.machineType != nil && b.machineType != nil {
@@ -261,7 +276,7 @@ public struct StreamDiff: Sendable, Equatable {
                 }
             case (.ram(let ra), .ram(let rb)):
                 ramPairs.append(((a, sa, ra), (b, sb, rb)))
-            case (.htab, .htab):
+            case (.htab, .htab), (.storageAttributes, .storageAttributes):
                 break
             default:
                 builder.add(
@@ -275,7 +290,7 @@ public struct StreamDiff: Sendable, Equatable {
             if case .ram(let r) = sb.content { ramPairs.append((nil, (b, sb, r))) }
         }
         differences = builder.differences
-        if options.compareRAM {
+        if options.compareRAM && samePageSize {
             let span = 2 * (a.bytes.count + b.bytes.count)
             if options.rangesOnDisk { rangeSpill = try PageRangeSpill() }
             // Each stream's pages of every RAM section compared, in one index per stream (one pass
@@ -316,6 +331,7 @@ private func sectionSummary(_ s: AnalyzedSection, record: FieldRecord?) -> Strin
         return "section id \(s.sectionID), version \(s.version), \((record ?? kept).members.count) members"
     case .ram(let r): return "RAM, \(r.blocks.count) blocks"
     case .htab: return "hash page table"
+    case .storageAttributes: return "s390 storage attributes"
     }
 }
 

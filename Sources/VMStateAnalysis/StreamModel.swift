@@ -179,6 +179,9 @@ public struct AnalyzedSection: Sendable, Equatable {
         case ram(RAMSection)
         /// The sPAPR hash page table section (skipped; it has no readable state).
         case htab
+        /// The s390 storage attributes section (`s390-storage_attributes`: guest page
+        /// attributes, CMMA; skipped, as QEMU's analyze-migration.py skips it).
+        case storageAttributes
     }
 
     /// The section id of the header.

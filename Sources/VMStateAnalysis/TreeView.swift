@@ -125,6 +125,8 @@ public struct TreeView: Sendable {
                 renderRAM(ram, into: &lines)
             case .htab:
                 lines.append(head + "  (hash page table, not shown)")
+            case .storageAttributes:
+                lines.append(head + "  (s390 storage attributes, not shown)")
             }
         }
     }

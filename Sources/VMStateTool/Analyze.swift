@@ -34,7 +34,8 @@ struct Analyze: ParsableCommand {
             directory or --directory: desc.json (as --desc prints it), one file per RAM block \
             holding the guest memory the stream carries (named after the block, a leading "/" \
             dropped: pc.ram, rom@etc/acpi/tables; each as long as the block, later page \
-            records over earlier ones) and state.json (as plain analyze prints it), and prints \
+            records over earlier ones) and state.json (as plain analyze prints it, without the \
+            final newline, as the script writes it), and prints \
             each name as it is written (when the names cannot be printed, the files are still \
             written, then exit status 2, or SIGPIPE for a pipe whose reader went away). It \
             cannot be combined with --desc, --memory or --tree. A stream that cannot be read \
@@ -44,7 +45,9 @@ struct Analyze: ParsableCommand {
             a file that cannot be written stops it with exit status 2, leaving the directory \
             with what was written until then (block files are written in place, through \
             symbolic links already there, while desc.json and state.json replace what is \
-            there with a new file: extract into a new directory).
+            there only once whole, renamed from a hidden .NAME.PID.N.partial file, which a \
+            killed run leaves behind: extract into a new directory; only exit status 0 says \
+            the extraction is whole).
 
             Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
             written); the message gives the byte offset, the section and field being read, and \

@@ -31,6 +31,8 @@ struct Compat: ParsableCommand {
             OLD's fields do not fill is reported. A buffer longer than the other side's buffer \
             of the same name is a warning when that one and the fields after it take exactly \
             its bytes (QEMU loads the same bytes; globalstate's runstate, QEMU 7.2 and 10.0), \
+            or, stream against stream, when each stream's buffer is as long as an integer \
+            field before it in its description says (VMSTATE_VBUFFER*: pseries' fdt_blob), \
             else a size change; only a vmdesc says a field is a buffer (type "buffer"), so \
             between two -dump-vmstate files it is a size change, as for QEMU's checker.
 
@@ -55,7 +57,11 @@ struct Compat: ParsableCommand {
             With OLD a vmdesc, a nested description's version is not compared (QEMU loads it \
             at NEW's own version); its fields are. Between two -dump-vmstate files it is, as \
             QEMU's checker compares it: a lower version in NEW is then a problem even where \
-            the fields agree and QEMU loads the state (esp, QEMU 10.0 to 7.2).
+            the fields agree and QEMU loads the state (esp, QEMU 10.0 to 7.2). A vmdesc's \
+            size is what the save wrote: two vmdescs' sizes of a field whose type writes what \
+            the state needs (virtio, msix state, a list, a type QEMU lacks) only warn, and \
+            against a -dump-vmstate file (the tables' sizes) a type that writes another size \
+            than its table's (AVR's sreg, qlist, timer) is not size-compared.
 
             A stream also gives the machine type it was saved by (its configuration \
             section). Against a stream or -dump-vmstate file of another machine type that is \
@@ -70,8 +76,11 @@ struct Compat: ParsableCommand {
             for -netdev user) have no description in a vmdesc: they are compared by presence \
             only (a warning names them). Stream against stream, the rest of what QEMU checks \
             of the configuration: a VM UUID (capability validate-uuid) both give that differs, \
-            and section footers one has and the other not (-global \
-            migration.send-section-footer=off), are problems (configuration); validated \
+            section footers one has and the other not (-global \
+            migration.send-section-footer=off), and QEMU 10.0's command SWITCHOVER_START in \
+            OLD where NEW's stream is QEMU 8.1's or older (no configuration in its vmdesc; \
+            QEMU before 10.0 refuses the command: a warning when NEW may be 8.2 to 9.2's), \
+            are problems (configuration); validated \
             capabilities that differ (x-ignore-shared, mapped-ram) only warn, as they are set \
             for each migration. And stream against stream, each PCI device's configuration \
             space (its IDs, class, capability list, MSI/MSI-X table sizes, virtio \
@@ -87,9 +96,11 @@ struct Compat: ParsableCommand {
             (postcopy's command records, a block migration section, a damaged section), a \
             warning says so and why, and the descriptions are compared without them.
 
-            Each problem names the section, the description and the field. With --json the \
-            output is a list of objects with keys "section", "description" (null when none), \
-            "field" (only when there is one), "kind" and "message". Kinds:
+            Each problem names the section, the description and the field; warnings come \
+            first ("warning: ..."), then the problems and the verdict, all on standard \
+            output. With --json standard output is a list of objects with keys "section", \
+            "description" (null when none), "field" (only when there is one), "kind" and \
+            "message", and the warnings go to standard error. Kinds:
               section-missing      an OLD section does not exist in NEW
               version              NEW's version_id is lower than OLD's
               minimum-version      NEW's minimum_version_id is higher than OLD's version_id
@@ -101,13 +112,13 @@ struct Compat: ParsableCommand {
               subsection-missing   an OLD subsection does not exist in NEW
               description-missing  a nested description is missing in NEW
               description-renamed  a nested description has another name in NEW
-              entry-missing        another entry of an OLD section/description is absent in NEW
+              entry-missing        an extra OLD entry of a section/description is not in NEW
               field-added          NEW reads a field that OLD does not save
               machine-type         the machine types differ (a side is a stream)
               ram-block            a RAM block missing or of another length (two streams)
-              configuration        the VM UUID or the section footers differ (two streams)
+              configuration        VM UUID, footers or commands refused (two streams)
               pci-config           a PCI device's fixed configuration differs (two streams)
-              checked-value        a value QEMU compares on load (_EQUAL) is refused (two streams)
+              checked-value        an _EQUAL value QEMU would refuse on load (two streams)
 
             Exit status: 0 compatible, 1 not compatible, 2 bad input (or output that could not \
             be written), 64 usage error.
@@ -225,6 +236,7 @@ struct Compat: ParsableCommand {
                 let facts = (try DeviceSectionFacts.found(in: streams.0), try DeviceSectionFacts.found(in: streams.1))
                 (checker.oldPCIConfigs, checker.newPCIConfigs) = (facts.0.pciConfigs, facts.1.pciConfigs)
                 (checker.oldCheckedValues, checker.newCheckedValues) = (facts.0.checkedValues, facts.1.checkedValues)
+                (checker.oldSizedBuffers, checker.newSizedBuffers) = (facts.0.sizedBuffers, facts.1.sizedBuffers)
                 // A field one side's table compares and the other's does not (or lacks): the
                 // other side's value, whatever its type (rare: read only for such fields).
                 let keys = (Set(facts.0.checkedValues.map(\.key)), Set(facts.1.checkedValues.map(\.key)))
@@ -334,7 +346,8 @@ struct Compat: ParsableCommand {
     func configuration(_ s: StreamAnalysis) -> CompatChecker.StreamConfiguration {
         CompatChecker.StreamConfiguration(
             uuid: s.uuidString, capabilities: s.capabilities, noFooters: s.lacksFooters,
-            firstSection: s.sections.first?.name, hasConfiguration: s.machineType != nil)
+            firstSection: s.sections.first?.name, hasConfiguration: s.machineType != nil,
+            switchoverStart: s.hasSwitchoverStart, vmdescDescribesConfiguration: s.vmdescDescribesConfiguration)
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's

@@ -32,7 +32,10 @@ struct Diff: ParsableCommand {
 
             Each difference is a line "SECTION: FIELD" followed by its "A:" and "B:" values \
             (with --json an entry of "sections": "section", "instance", "field", "kind" \
-            (changed, only-in-a, only-in-b, version), "a", "b"; RAM ranges go in "ram"). A \
+            (changed, only-in-a, only-in-b, version), "a", "b"; each RAM block that differs \
+            an entry of "ram": "block", "length_a", "length_b" (hex strings, null where a \
+            stream lacks the block), "pages" (how many differ) and "ranges" (a list of \
+            ["0xFIRST", "0xLAST"] byte addresses); the notes, when any, a list "notes"). A \
             value whose vmdesc type differs is \
             a difference even when its bytes are equal (QEMU 7.2 and 10.0 describe AHCI's \
             ports as signed and unsigned): the type is named after each value then. What one \

@@ -278,13 +278,30 @@ final class ProgressBar {
         guard percent != lastPercent else { return }
         if !drawn && ProgressBar.now() - start < 0.25 { return }
         lastPercent = percent
-        let width = 30
-        let filled = percent * width / 100
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let mib = done >> 20, totalMiB = total >> 20
+        let counts = "\(percent)% \(mib)/\(totalMiB) MiB"
+        // One line narrower than the terminal (a wrapped line is redrawn below itself): the bar
+        // shrinks to fit, down to none, then the label goes.
+        let room = ProgressBar.columns() - 1
+        let width = min(30, room - label.count - counts.count - 4)
+        var line = "\(label) \(counts)"
+        if width >= 5 {
+            let filled = percent * width / 100
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            line = "\(label) [\(bar)] \(counts)"
+        } else if line.count > room {
+            line = String(counts.prefix(max(room, 0)))
+        }
         drawn = true
         ProgressBar.active = self
-        Stderr.write("\r\(label) [\(bar)] \(percent)% \(mib)/\(totalMiB) MiB")
+        Stderr.write("\r\(line)\u{1B}[K")
+    }
+
+    /// The terminal's width in columns (stderr's), 80 when it cannot be told.
+    private static func columns() -> Int {
+        var size = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     func finish() {

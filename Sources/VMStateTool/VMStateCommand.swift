@@ -33,6 +33,15 @@ struct VMStateCommand: ParsableCommand {
         }
         let subcommand = arguments.first.flatMap { subcommandNames.contains($0) ? " " + $0 : nil }
         commandLabel = "vmstate" + (subcommand ?? "")
+        // Swift's arguments replace bytes that are not UTF-8 (a Latin-1 file name) with U+FFFD:
+        // such a name would open another file, or extract into another directory. Refused.
+        for i in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
+            exit(
+                withError: ValidationError(
+                    "argument \(i) is not valid UTF-8 (a file name in another encoding?); vmstate takes names as UTF-8: rename the file, or give a stream on standard input (-)"
+                ))
+        }
         ShrunkFileReport.install(command: commandLabel)
         checkBufferedStdoutAtExit()
         if Analyze.runPlain(arguments) { return }

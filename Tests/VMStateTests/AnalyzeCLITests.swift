@@ -299,6 +299,23 @@ struct AnalyzeCLITests {
         )
     }
 
+    /// An argument that is not UTF-8 (a Latin-1 file name) is refused, exit status 64: Swift's
+    /// arguments would replace its bytes with U+FFFD and open, or extract into, another path.
+    @Test func anArgumentThatIsNotUTF8IsRefused() throws {
+        let tool = try #require(Tool.path)
+        for args in [["analyze"], ["analyze", "-x", "--directory", "/tmp/vmstate-test-no-dir"]] {
+            let r = try Tool.spawn(
+                "/bin/sh", ["sh", "-c", "exec \"$@\" \"$(printf 'f\\377.bin')\"", "sh", tool] + args)
+            #expect(r.status == 64, "\(args)")
+            #expect(r.stdout.isEmpty)
+            #expect(
+                r.stderr.hasPrefix(
+                    "Error: argument \(args.count + 1) is not valid UTF-8 (a file name in another encoding?); vmstate takes names as UTF-8: rename the file, or give a stream on standard input (-)\n"
+                ), "\(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/vmstate-test-no-dir"))
+    }
+
     /// A failed write to stdout (a full disk: `/dev/full`; stdout closed) is an error, exit
     /// status 2 and a message, in every subcommand: the output is not whole.
     @Test func aFailedWriteToStdoutIsAnError() throws {

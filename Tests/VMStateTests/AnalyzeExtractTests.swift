@@ -415,4 +415,31 @@ struct AnalyzeExtractCLITests {
             #expect(r.stderr == "vmstate analyze: error: cannot create directory \(dir)/file/sub: Not a directory\n")
         }
     }
+    /// A JSON file whose write fails (here at the file size limit, `ulimit -f`: 51,200 bytes,
+    /// below desc.json's 0.3 MB) leaves nothing under its name, in a new directory as well as
+    /// over an older file: the text goes to a hidden file, deleted on failure, renamed when whole.
+    @Test func aFailedJSONWriteLeavesNoPartialFile() throws {
+        let tool = try #require(Tool.path)
+        let stream = TestPaths.streams + "/audio-hda/stream.bin"
+        try withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/old", withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: dir + "/old/desc.json", contents: Data("kept".utf8)))
+            for (sub, left) in [("new", [String]()), ("old", ["desc.json"])] {
+                let r = try Tool.spawn(
+                    "/bin/sh",
+                    [
+                        "sh", "-c", "ulimit -f 100 && exec \"$@\"", "sh", tool, "analyze", "-x", "--directory",
+                        dir + "/" + sub, stream,
+                    ])
+                #expect(r.status == 2, "\(sub)")
+                #expect(r.stdout.isEmpty)
+                #expect(
+                    r.stderr
+                        == "vmstate analyze: error: cannot write \(dir)/\(sub)/desc.json: Error writing to file: File too large\n"
+                )
+                #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/" + sub).sorted() == left, "\(sub)")
+            }
+            #expect(try TestPaths.readText(dir + "/old/desc.json") == "kept")
+        }
+    }
 }

@@ -9,7 +9,7 @@ import VMState
 @Suite struct AnalyzeQEMU10Tests {
     static let qemu10Streams = [
         "pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared", "no-footer",
-        "user-net-2", "virtio-mem", "bg-snapshot",
+        "user-net-2", "virtio-mem", "bg-snapshot", "s390x",
     ]
     static let qemu72Streams = ["pc-2.3", "user-net-2"]
 
@@ -48,6 +48,48 @@ import VMState
         #expect(entry.content == kbd.content)
         #expect(!mutated.sections.contains { $0.name == "ram" })
         #expect(mutated.sections.count == original.sections.count - 1)
+    }
+
+    /// The s390 storage attributes section (iterative, in no vmdesc): its records are read
+    /// as QEMU's destination reads them. The fixture's START part holds only EOS; a MORE record
+    /// (address and flags, a count, that many bytes) put before it is skipped, as the script
+    /// skips the section; ERROR and unknown flags are refused with QEMU's words, and so is a
+    /// count past the stream's end.
+    @Test func s390StorageAttributeRecords() throws {
+        let path = TestPaths.qemu10Fixtures + "/s390x/stream.bin"
+        let original = try TestPaths.readBytes(path)
+        let plain = try StreamAnalysis(bytes: StreamBytes(original), options: .init(recordPages: false))
+        let stattr = try #require(plain.sections.first { $0.name == "s390-storage_attributes" })
+        #expect(stattr.content == .storageAttributes && stattr.version == 0)
+        // START: type 1, id, name, instance, version, then the part's records.
+        let eos = stattr.offset + 1 + 4 + 1 + "s390-storage_attributes".utf8.count + 4 + 4
+        let be64 = { (v: UInt64) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        #expect(Array(original[eos..<eos + 8]) == be64(1))
+        func with(_ records: [UInt8]) -> [UInt8] { Array(original[..<eos]) + records + Array(original[eos...]) }
+        let more = try StreamAnalysis(
+            bytes: StreamBytes(with(be64(0x5000 | 0x02) + be64(3) + [7, 7, 7])), options: .init(recordPages: false))
+        let moved = try #require(more.sections.first { $0.name == "s390-storage_attributes" })
+        #expect(moved.endOffset == stattr.endOffset + 19)
+        #expect(more.pythonText == plain.pythonText)
+        func failure(_ records: [UInt8]) -> StreamAnalysisError? {
+            do {
+                _ = try StreamAnalysis(bytes: StreamBytes(with(records)), options: .init(recordPages: false))
+                return nil
+            } catch let e as StreamAnalysisError { return e } catch { return nil }
+        }
+        let incomplete = try #require(failure(be64(0x04)))
+        #expect(incomplete.offset == eos)
+        #expect(
+            incomplete.message
+                == "the source marked its s390 storage attributes incomplete (flag ERROR, 0x04; QEMU: \"Storage attributes data is incomplete\")"
+        )
+        #expect(
+            try #require(failure(be64(0x10))).message
+                == "unexpected s390 storage attribute flags 0x10 (QEMU: \"Unexpected storage attribute flag data\")")
+        let tooLong = try #require(failure(be64(0x02) + be64(1 << 40)))
+        #expect(tooLong.offset == eos + 8)
+        #expect(
+            tooLong.message.hasPrefix("an s390 storage attributes record of 1099511627776 bytes, but the stream has "))
     }
 
     @Test(arguments: qemu10Streams)

@@ -36,6 +36,134 @@ import VMStateAnalysis
         check(try dump(old), try dump(new))
     }
 
+    /// QEMU 7.2 describes an array of struct pointers whose first element was NULL (s390's
+    /// `s390_css` `css` before any channel subsystem image exists) with an empty "struct": a
+    /// vmdesc with it compares (as a field without a nested description), and `analyze` says
+    /// why such a vmdesc cannot describe the section's bytes.
+    @Test func aQEMU72EmptyStructEntry() throws {
+        let vmdesc = try JSONValue(
+            parsing:
+                #"{"page_size": 4096, "devices": [{"name": "s390_css", "instance_id": 0, "vmsd_name": "s390_css", "version": 1, "fields": [{"name": "css", "array_len": 256, "type": "struct", "struct": {}, "size": 1}, {"name": "default_cssid", "type": "uint8", "size": 1}]}]}"#
+        )
+        let set = try DescriptionSet(vmdesc, label: "OLD")
+        let css = try #require(set.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.first)
+        #expect(
+            css == [
+                "field": "css", "version_id": 0, "field_exists": false, "size": 256, "type": "struct", "array_len": 256,
+            ])
+        let report = Self.check(set.document, set.document) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(report.isCompatible && report.findings.isEmpty)
+        let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        let json = Array(vmdesc.formatted(.pythonCompact).utf8)
+        let stream =
+            Array("QEVM".utf8) + be32(3) + [0x04] + be32(1) + [8] + Array("s390_css".utf8) + be32(0) + be32(1)
+            + [UInt8](repeating: 0x30, count: 256) + [0xFE] + [0x00, 0x06] + be32(UInt32(json.count)) + json
+        let e = try #require(streamError(stream))
+        #expect(
+            e.message.hasSuffix(
+                #"devices[0] ("s390_css").fields[0] ("css"): an empty "struct": QEMU 7.2 described this array of pointers by its first element, which was NULL, so the elements that are not have no description and the section cannot be read from this vmdesc (QEMU 8.2 and later describe NULL and other elements apart)"#
+            ), "\(e.message)")
+    }
+
+    /// Field sizes by the field's VMStateInfo (QEMU 7.2's and 10.0's `put` functions): two
+    /// vmdescs that give a fixed-size type two sizes (MIPS's `tlb_entry`, 28 bytes in QEMU 7.2,
+    /// 32 in 10.0: QEMU 10.0 refuses 7.2's "cpu" with "Missing section footer") have a size
+    /// problem, while a type that writes what the state needs (`virtio`) only warns; against a
+    /// `-dump-vmstate` file, whose sizes are the table's, a type that writes another number of
+    /// bytes than its table's (AVR's `sreg`: 1 byte of the 216-byte CPU state) is not compared,
+    /// a plain integer is.
+    @Test func fieldSizesByTheirType() throws {
+        func vmdesc(_ type: String, _ size: Int) throws -> JSONValue {
+            try DescriptionSet(
+                [
+                    "page_size": 4096,
+                    "devices": [
+                        [
+                            "name": "cpu", "instance_id": 0, "vmsd_name": "cpu", "version": 1,
+                            "fields": [["name": "env", "type": .string(type), "size": .number(JSONNumber(size))]],
+                        ]
+                    ],
+                ], label: "x"
+            ).document
+        }
+        func vmdescs(_ old: JSONValue, _ new: JSONValue) -> CompatReport {
+            Self.check(old, new) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        let tlb = vmdescs(try vmdesc("tlb_entry", 28), try vmdesc("tlb_entry", 32))
+        #expect(
+            tlb.findings.map { "\($0.section)|\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)" } == [
+                "cpu|env|size|size changed from 28 bytes in OLD to 32 bytes in NEW"
+            ])
+        let virtio = vmdescs(try vmdesc("virtio", 28), try vmdesc("virtio", 32))
+        #expect(virtio.findings.isEmpty)
+        #expect(
+            virtio.warnings == [
+                "section \"cpu\", description \"cpu\", field \"env\": size 28 bytes in OLD, 32 bytes in NEW; its type (virtio) writes as many bytes as the state saved needs, so two saves may differ (not compared)"
+            ])
+        let dump: JSONValue = [
+            "cpu": [
+                "Name": "cpu", "version_id": 1, "minimum_version_id": 1,
+                "Description": [
+                    "name": "cpu", "version_id": 1, "minimum_version_id": 1,
+                    "Fields": [["field": "env", "version_id": 0, "field_exists": false, "size": 216]],
+                ],
+            ]
+        ]
+        func againstDump(_ type: String) throws -> [String] {
+            Self.check(try vmdesc(type, 1), dump) { $0.oldIsVMDesc = true }.findings.map {
+                "\($0.field ?? "")|\($0.kind.rawValue)|\($0.message)"
+            }
+        }
+        #expect(try againstDump("sreg").isEmpty)
+        #expect(try againstDump("qlist").isEmpty)
+        #expect(try againstDump("uint8") == ["env|size|size changed from 1 byte in OLD to 216 bytes in NEW"])
+    }
+
+    /// OLD with QEMU 10.0's SWITCHOVER_START against a NEW stream without it: a problem when
+    /// NEW's vmdesc shows QEMU 8.1 or older (no described configuration), a warning when it may
+    /// be QEMU 8.2 to 9.2 (refuses) or QEMU 10.0 with a machine type that sends none (loads).
+    @Test func switchoverStartAgainstAStreamWithoutIt() throws {
+        let document = try DescriptionSet(["page_size": 4096, "devices": []], label: "x").document
+        func report(newDescribes: Bool, newSends: Bool = false) -> CompatReport {
+            Self.check(document, document) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+                $0.oldConfiguration = .init(
+                    uuid: nil, capabilities: [], noFooters: false, firstSection: "timer", hasConfiguration: true,
+                    switchoverStart: true, vmdescDescribesConfiguration: true)
+                $0.newConfiguration = .init(
+                    uuid: nil, capabilities: [], noFooters: false, firstSection: "timer", hasConfiguration: true,
+                    switchoverStart: newSends, vmdescDescribesConfiguration: newDescribes)
+            }
+        }
+        let old = report(newDescribes: false)
+        #expect(old.findings.map(\.kind) == [.configuration])
+        #expect(old.warnings.isEmpty)
+        let maybe = report(newDescribes: true)
+        #expect(maybe.findings.isEmpty)
+        #expect(
+            maybe.warnings == [
+                "OLD sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones) and NEW's stream has none: QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\"), as QEMU 8.2 to 9.2 do; a QEMU 10.0 that sends none for its machine type (9.2 and older, or -global migration.send-switchover-start=off) loads it"
+            ])
+        let same = report(newDescribes: true, newSends: true)
+        #expect(same.findings.isEmpty && same.warnings.isEmpty)
+        // What the analyzer finds in QEMU's streams: pc-i440fx-10.0 sends it, 9.2 and 7.2 do not.
+        let sends = try [
+            TestPaths.qemu10Fixtures + "/pc-bios", TestPaths.qemu10Fixtures + "/pc-9.2",
+            TestPaths.qemuFixtures + "/pc-bios",
+        ].map {
+            let a = try StreamAnalysis(path: $0 + "/stream.bin", options: .init(recordPages: false))
+            return [a.hasSwitchoverStart, a.vmdescDescribesConfiguration]
+        }
+        #expect(sends == [[true, true], [false, true], [false, false]])
+    }
+
     /// The (section, description) each problem of the script's output is about, in order; the
     /// machine-type warning left out.
     static func scriptProblems(_ text: String) -> [String] {

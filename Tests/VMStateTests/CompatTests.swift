@@ -1153,6 +1153,51 @@ struct CompatCLITests {
             unexpected.stdout
                 == "section \"configuration\": OLD has section footers and NEW's QEMU runs without them (-global migration.send-section-footer=off, or a machine type up to 2.3): it reads a footer's byte 0x7e as a section type and refuses the stream (\"Unknown savevm section type 126\") [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
         )
+        // A buffer whose length an earlier field of the stream gives (VMSTATE_VBUFFER*: pseries'
+        // spapr_dtb fdt_blob after fdt_size, which -uuid or -boot lengthens): QEMU loads either
+        // length; a fixed buffer of another length is a size change.
+        func stream(size: UInt32, blob: Int) throws -> String {
+            let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            let json = Array(
+                #"{"page_size": 4096, "devices": [{"name": "spapr", "instance_id": 0, "vmsd_name": "spapr_dtb", "version": 1, "fields": [{"name": "fdt_size", "type": "uint32", "size": 4}, {"name": "fdt_blob", "type": "buffer", "size": \#(blob)}]}]}"#
+                    .utf8)
+            let bytes =
+                Array("QEVM".utf8) + be32(3) + [0x04] + be32(0) + [5] + Array("spapr".utf8) + be32(0) + be32(1)
+                + be32(size) + [UInt8](repeating: 0xD0, count: blob) + [0x00, 0x06] + be32(UInt32(json.count)) + json
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "vmstate-vbuffer-\(UUID().uuidString).bin")
+            try Data(bytes).write(to: url)
+            return url.path
+        }
+        let short = try stream(size: 40, blob: 40), long = try stream(size: 52, blob: 52)
+        let fixed = try stream(size: 7, blob: 52)
+        defer { for p in [short, long, fixed] { try? FileManager.default.removeItem(atPath: p) } }
+        let sized = try Tool.run(["compat", short, long])
+        #expect(sized.status == 0)
+        #expect(
+            sized.stdout
+                == "warning: section \"spapr\", description \"spapr_dtb\", field \"fdt_blob\": a buffer of 40 bytes in OLD and 52 bytes in NEW, each as long as an earlier field of its stream says (VMSTATE_VBUFFER*): QEMU loads the length the stream gives (not compared)\ncompatible: state saved by OLD loads into NEW\n"
+        )
+        let unsized = try Tool.run(["compat", short, fixed])
+        #expect(unsized.status == 1)
+        #expect(unsized.stdout.contains("[unused-size]"), "\(unsized.stdout)")
+
+        // The unversioned MIPS malta board, QEMU 7.2 and 10.0 (both refuse the other's stream):
+        // QEMU 10.0 sends SWITCHOVER_START, which 7.2 does not know, and its tlb_entry grew.
+        let malta = TestPaths.packageRoot + "/Tests/Fixtures/compat/malta/"
+        let forward = try Tool.run(["compat", malta + "qemu-7.2.bin", malta + "qemu-10.0.bin"])
+        #expect(forward.status == 1)
+        #expect(
+            forward.stdout.hasSuffix(
+                "section \"cpu\", description \"cpu/tlb\", field \"mmu.r4k.tlb\": size changed from 3584 bytes in OLD to 4096 bytes in NEW [size]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+            ), "\(forward.stdout)")
+        let back = try Tool.run(["compat", malta + "qemu-10.0.bin", malta + "qemu-7.2.bin"])
+        #expect(back.status == 1)
+        #expect(
+            back.stdout.contains(
+                "section \"configuration\": OLD sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones) and NEW's stream was written by QEMU 8.1 or older (its vmdesc does not describe the configuration section): QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\") [configuration]\n"
+            ), "\(back.stdout)")
+        #expect(back.stdout.hasSuffix("NOT compatible: 2 problems (state saved by OLD does not load into NEW)\n"))
         // The VM UUID: refused when both streams give one and they differ; a warning when only
         // OLD gives it. (The UUID is at byte 50 of the fixture, in the configuration section.)
         let uuid = TestPaths.streams + "/validate-uuid/stream.bin"

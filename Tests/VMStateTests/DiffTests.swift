@@ -53,6 +53,39 @@ import VMStateAnalysis
         #expect(try StreamDiff(try stream("int32 equal"), try stream("int32")).isEqual)
     }
 
+    /// Two streams of different target page sizes (an ARM versatilepb's 1 KiB against a `virt`
+    /// machine's 4 KiB): the page size is a configuration difference and RAM is not compared
+    /// (comparing one stream's pages at the other's size gave wrong counts and ranges), a note
+    /// says so; streams of one page size other than 4 KiB compare their pages at that size.
+    @Test func streamsOfDifferentPageSizesCompareNoRAM() throws {
+        func stream(pageSize: Int, fill: UInt8) throws -> StreamAnalysis {
+            let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            let be64 = { (v: UInt64) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            let name: [UInt8] = [6] + Array("pc.ram".utf8)
+            var s = Array("QEVM".utf8) + be32(3)
+            s += [0x01] + be32(2) + [3] + Array("ram".utf8) + be32(0) + be32(4)
+            s += be64(0x4000 | 0x04) + name + be64(0x4000)
+            s += be64(UInt64(pageSize) | 0x08) + name + [UInt8](repeating: fill, count: pageSize) + be64(0x10)
+            let json = Array(#"{"page_size": \#(pageSize), "devices": []}"#.utf8)
+            s += [0x00, 0x06] + be32(UInt32(json.count)) + json
+            return try StreamAnalysis(bytes: StreamBytes(s), options: .init(recordPages: true))
+        }
+        let diff = try StreamDiff(try stream(pageSize: 1024, fill: 1), try stream(pageSize: 4096, fill: 1))
+        #expect(
+            diff.differences == [
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "page size", kind: .changed, a: "1024 bytes",
+                    b: "4096 bytes")
+            ])
+        #expect(diff.ram.isEmpty)
+        #expect(diff.notes == ["RAM not compared: the streams' target pages differ in size (A 1024 bytes, B 4096)"])
+        let small = try StreamDiff(try stream(pageSize: 1024, fill: 1), try stream(pageSize: 1024, fill: 2))
+        #expect(small.differences.isEmpty)
+        #expect(small.notes.isEmpty)
+        #expect(small.ram.map(\.pageCount) == [1])
+        #expect(small.text().contains("0x0000000000000400-0x00000000000007ff"), "\(small.text())")
+    }
+
     /// The VM UUID QEMU sends with the capability validate-uuid (a destination started with
     /// another `-uuid` refuses the stream) is read by both readers (QEMU 7.2's raw subsection,
     /// QEMU 10.0's described one), shown by `--tree` and compared by `diff`.

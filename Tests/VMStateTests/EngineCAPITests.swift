@@ -168,6 +168,32 @@ import Testing
         #expect(qemu_fclose(g) == Errno.eio)
     }
 
+    /// Counted strings: NULL is the empty string (a 0 length byte keeps a reader in step); more
+    /// than 255 bytes writes nothing and sets -EINVAL (QEMU asserts; cut, it would load as
+    /// another name). A write into an input file writes nothing and sets -EIO.
+    @Test func qemuFileMisuseIsTheFilesError() throws {
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        let f = vmstate_file_new_output(out)!
+        qemu_put_counted_string(f, nil)
+        qemu_put_counted_string(f, String(repeating: "x", count: 255))
+        #expect(qemu_file_get_error(f) == 0)
+        qemu_put_counted_string(f, String(repeating: "y", count: 256))
+        #expect(qemu_file_get_error(f) == -22)
+        qemu_put_byte(f, 1)  // nothing after an error
+        #expect(qemu_fclose(f) == -22)
+        #expect(bytes(of: out) == [0, 255] + [UInt8](repeating: 0x78, count: 255))
+
+        let input = gbytes([1, 2, 3])
+        defer { g_bytes_unref(input) }
+        let g = vmstate_file_new_input(input)!
+        var s = EngValidate(x: 5)
+        // (Its return is 0, as QEMU's vmstate_save_state does not look at the file's error.)
+        #expect(vmstate_save_state(g, eng_vmsd_validate(), &s, nil) == 0)
+        #expect(qemu_file_get_error(g) == Errno.eio)
+        #expect(qemu_fclose(g) == Errno.eio)
+    }
+
     // QEMU sets a QEMUFile's error on I/O errors and when vmstate_load_state fails inside a
     // field element (qemu_file_set_error(f, ret)); version checks, hooks, VMS_MUST_EXIST, an
     // unknown subsection, save failures and the standard infos' get/put leave it alone.

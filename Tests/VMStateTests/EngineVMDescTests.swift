@@ -279,6 +279,37 @@ import Testing
         )
     }
 
+    /// An `end` that does not close the innermost open container (none open, or one of the
+    /// other kind) writes nothing and logs a GLib critical of the domain "swift-vmstate" (QEMU
+    /// asserts; a Swift trap without a message was the result here).
+    @Test func anUnbalancedEndIsIgnoredWithACritical() throws {
+        final class Messages { var list: [String] = [] }
+        let messages = Messages()
+        let box = Unmanaged.passUnretained(messages).toOpaque()
+        let id = g_log_set_handler(
+            "swift-vmstate", GLogLevelFlags(G_LOG_LEVEL_CRITICAL.rawValue),
+            { _, _, message, user in
+                guard let message, let user else { return }
+                Unmanaged<Messages>.fromOpaque(user).takeUnretainedValue().list.append(String(cString: message))
+            }, box)
+        defer { g_log_remove_handler("swift-vmstate", id) }
+        let w = try #require(json_writer_new(false))
+        defer { json_writer_free(w) }
+        json_writer_end_object(w)
+        json_writer_start_array(w, nil)
+        json_writer_end_object(w)
+        json_writer_int64(w, nil, 1)
+        json_writer_end_array(w)
+        json_writer_end_array(w)
+        #expect(String(cString: try #require(json_writer_get(w))) == "[1]")
+        #expect(
+            messages.list == [
+                "json_writer_end_object: no object is open (call ignored)",
+                "json_writer_end_object: the innermost open container is an array (call ignored)",
+                "json_writer_end_array: no array is open (call ignored)",
+            ])
+    }
+
     @Test func olderVersionThroughSaveStateV() throws {
         var d = EngVersioned()
         d.has_d = true

@@ -44,6 +44,21 @@ import Testing
         #expect(
             String(cString: e.pointee.message).hasPrefix(
                 "eng-through/small: the field would be written outside its struct"))
+
+        // A flag the library does not know is refused before anything is loaded.
+        var untouched = EngThrough(config: config, n: 7, small: (1, 2))
+        var flagError: UnsafeMutablePointer<GError>? = nil
+        #expect(
+            !vmstate_load_checked(
+                eng_vmsd_through(), &untouched, MemoryLayout<EngThrough>.size, 1, input, 0x4 | 0x10, &flagError))
+        let f = try #require(flagError)
+        defer { g_error_free(f) }
+        #expect(f.pointee.code == Int32(VMSTATE_ERROR_FAILED.rawValue))
+        #expect(
+            String(cString: f.pointee.message)
+                == "unknown load flags 0x10: vmstate_load_checked takes 0 or VMSTATE_LOAD_TRANSACTIONAL (0x4) (at byte 0)"
+        )
+        #expect(untouched.n == 7 && untouched.small.0 == 1)
     }
     // MARK: - sample states load back (the fixtures and the bounds agree)
 
@@ -489,6 +504,20 @@ import Testing
         #expect(qemu_peek_buffer(g, &peeked, -1, 1) == 2)  // size_t huge: what there is
         #expect(qemu_get_counted_string(g, &name) == 0)  // says 3, has 2
         #expect(qemu_fclose(g) == -5)
+
+        // A size_t size or offset of 2^63 or more (negative as Int): more than any input holds,
+        // so what there is and -EIO, not 0 bytes and no error.
+        for huge in [Int.min, -1] {
+            let h = vmstate_file_new_input(g2)
+            var out = [UInt8](repeating: 0, count: 3)
+            #expect(qemu_get_buffer(h, &out, huge) == 3 && out == [3, 0x61, 0x62])
+            #expect(qemu_file_get_error(h) == -5)
+            #expect(qemu_fclose(h) == -5)
+            let p = vmstate_file_new_input(g2)
+            #expect(qemu_peek_buffer(p, &peeked, 1, huge) == 0)
+            #expect(qemu_file_get_error(p) == -5)
+            #expect(qemu_fclose(p) == -5)
+        }
     }
 
     // MARK: - the struct itself

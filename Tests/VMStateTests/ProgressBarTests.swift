@@ -23,7 +23,9 @@ struct ProgressBarTests {
     /// Runs `vmstate ARGS` with stderr on a new pseudo-terminal; stdout (a pipe) is read until
     /// `closeStdout` returns true for the terminal's text so far, then closed (its first 64 KiB
     /// are returned).
-    static func runOnTerminal(_ args: [String], closeStdout: (String) -> Bool = { _ in false }) throws -> Run {
+    static func runOnTerminal(
+        _ args: [String], columns: UInt16 = 0, closeStdout: (String) -> Bool = { _ in false }
+    ) throws -> Run {
         let tool = try #require(Tool.path)
         // (posix_openpt and its kin are not in Swift's Glibc module: /dev/ptmx, unlocked and
         // numbered with ioctls, is what they do on Linux.)
@@ -36,6 +38,10 @@ struct ProgressBarTests {
         // asm-generic ioctl numbering; Swift does not import these function-like macros).
         let setLock: UInt = 0x4004_5431, getNumber: UInt = 0x8004_5430
         try #require(ioctl(master, setLock, &unlock) == 0 && ioctl(master, getNumber, &number) == 0)
+        if columns > 0 {
+            var size = winsize(ws_row: 24, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+            try #require(ioctl(master, UInt(TIOCSWINSZ), &size) == 0)
+        }
         let slave = "/dev/pts/\(number)"
         var out: [Int32] = [0, 0]
         try #require(pipe(&out) == 0)
@@ -96,21 +102,27 @@ struct ProgressBarTests {
             terminal: String(decoding: terminal, as: UTF8.self))
     }
 
-    /// The bar's states: `LABEL [###---] P% DONE/TOTAL MiB`, each after a carriage return,
-    /// the bar 30 characters wide with P × 30 / 100 of them `#`, then the line cleared (`\r`,
-    /// ESC `[K`). Returns the percentages, or nil when the text is not that.
-    static func percentages(_ terminal: String, label: String, totalMiB: Int) -> [Int]? {
+    /// The bar's states: `LABEL [###---] P% DONE/TOTAL MiB`, each after a carriage return and
+    /// followed by ESC `[K` (the rest of the line cleared), the bar 30 characters wide with
+    /// P × 30 / 100 of them `#` (narrower where the line would not fit in `columns` - 1
+    /// characters), then the line cleared (`\r`, ESC `[K`). Returns the percentages, or nil when
+    /// the text is not that.
+    static func percentages(_ terminal: String, label: String, totalMiB: Int, columns: Int = 80) -> [Int]? {
         guard terminal.hasSuffix("\r\u{1B}[K") else { return nil }
         let draws = terminal.dropLast(4).split(separator: "\r", omittingEmptySubsequences: false)
         guard draws.first == "", draws.count > 1 else { return nil }
         var out: [Int] = []
         for d in draws.dropFirst() {
-            let words = d.split(separator: " ", omittingEmptySubsequences: false)
+            guard d.hasSuffix("\u{1B}[K"), d.count - 3 <= columns - 1 else { return nil }
+            let words = d.dropLast(3).split(separator: " ", omittingEmptySubsequences: false)
             guard words.count == 5, words[0] == label, words[4] == "MiB", words[2].hasSuffix("%"),
-                let p = Int(words[2].dropLast()), (0...100).contains(p),
+                let p = Int(words[2].dropLast()), (0...100).contains(p)
+            else { return nil }
+            let width = min(30, columns - 1 - label.count - (words[2].count + words[3].count + 5) - 4)
+            guard
                 words[1]
-                    == "[" + String(repeating: "#", count: p * 30 / 100)
-                    + String(repeating: "-", count: 30 - p * 30 / 100) + "]"
+                    == "[" + String(repeating: "#", count: p * width / 100)
+                    + String(repeating: "-", count: width - p * width / 100) + "]"
             else { return nil }
             let counts = words[3].split(separator: "/")
             guard counts.count == 2, let done = Int(counts[0]), Int(counts[1]) == totalMiB, done <= totalMiB else {
@@ -143,14 +155,16 @@ struct ProgressBarTests {
         let a = "/tmp/vmstate-bar-pipe-\(getpid()).bin"
         defer { unlink(a) }
         #expect(try DiffLargeStreamTests.writeStream(a, changedPage: nil) == 537_919_617)
-        let r = try Self.runOnTerminal(["analyze", "--memory", a]) { $0.contains("\rwriting [") }
+        // (On a terminal of 40 columns: the bar shrinks so that the line never wraps.)
+        let r = try Self.runOnTerminal(["analyze", "--memory", a], columns: 40) { $0.contains("\rwriting [") }
         #expect(r.status == -1)
         #expect(r.signal == SIGPIPE)
         #expect(r.stdout.starts(with: Array("{\n    \"ram (2)\": {\n".utf8)))
         // The analysis's own bar (if it showed), then the writing bar, then the clearing.
         let writing = try #require(r.terminal.range(of: "\rwriting ["))
         let tail = String(r.terminal[writing.lowerBound...])
-        let p = try #require(Self.percentages(tail, label: "writing", totalMiB: 513), "\(tail.debugDescription)")
+        let p = try #require(
+            Self.percentages(tail, label: "writing", totalMiB: 513, columns: 40), "\(tail.debugDescription)")
         #expect(p.count >= 1 && p.last! < 100)
     }
 }

@@ -142,6 +142,51 @@ import VMStateAnalysis
         #expect(target.counter.counter == 0x0102_0304)
     }
 
+    /// A RAM length that is no positive multiple of 4096 is refused; a C size_t of 2^63 or
+    /// more is printed as the caller passed it, not as a negative number.
+    @Test func aRAMLengthThatIsNoPageMultipleIsRefused() throws {
+        let reg = Registry()
+        let host = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { host.deallocate() }
+        for (length, shown) in [(4095, "4095"), (0, "0"), (-4096, "18446744073709547520")] {
+            let e = try #require(
+                thrownError(VMStateError.self) { try reg.addRAM(idstr: "pc.ram", host: host, length: length) })
+            #expect(
+                e.description
+                    == "pc.ram: RAM block length must be a positive multiple of 4096, got \(shown) (at byte 0)")
+        }
+    }
+
+    /// Names from C that are not UTF-8 (an idstr, a RAM block name, a machine type) are refused:
+    /// decoded, their bytes would become U+FFFD, so the stream would carry other bytes and
+    /// "a\\xfe" and "a\\xff" would be one name.
+    @Test func namesThatAreNotUTF8AreRefused() throws {
+        let reg = Registry()
+        let handle = StreamIOTests.handle(reg)
+        let bad: [CChar] = [0x61, CChar(bitPattern: 0xFF), 0]
+        let state = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        state.initialize(to: StrCounter())
+        defer { state.deallocate() }
+        let host = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { host.deallocate() }
+        var error: UnsafeMutablePointer<GError>?
+        func message() -> String {
+            defer { g_clear_error(&error) }
+            return error.map { String(cString: $0.pointee.message) } ?? ""
+        }
+        #expect(!vmstate_registry_add(handle, bad, 0, StreamFixtures.counter, state, &error))
+        #expect(message() == "the idstr is not valid UTF-8 (QEMU's names are ASCII) (at byte 0)")
+        #expect(!vmstate_registry_add_ram(handle, bad, host, 4096, &error))
+        #expect(message() == "the RAM block name is not valid UTF-8 (QEMU's names are ASCII) (at byte 0)")
+        #expect(vmstate_registry_add(handle, "dev", 0, StreamFixtures.counter, state, &error))
+        let out = g_byte_array_new()!
+        defer { g_byte_array_unref(out) }
+        #expect(!vmstate_registry_save(handle, bad, out, &error))
+        #expect(message() == "the machine type is not valid UTF-8 (QEMU's names are ASCII) (at byte 0)")
+        #expect(out.pointee.len == 0)
+        #expect(vmstate_registry_save(handle, "tiny", out, &error))
+    }
+
     @Test func higherPrioritySectionsAreSavedFirst() throws {
         let registry = Registry()
         let counters = UnsafeMutablePointer<StrCounter>.allocate(capacity: 2)

@@ -69,12 +69,14 @@ import Testing
     /// Loads `bytes` through a chunked input stream with the C function; the error as (domain,
     /// code, message) when it fails.
     static func loadFromStream(
-        _ registry: Registry, _ bytes: [UInt8], chunk: Int, flags: UInt32, cut: Int64 = -1, failCode: Int32 = 0
+        _ registry: Registry, _ bytes: [UInt8], chunk: Int, flags: UInt32, cut: Int64 = -1, failCode: Int32 = 0,
+        overclaim: Int = 0
     ) -> (ok: Bool, domain: UInt32, code: Int32, message: String, reads: UInt64) {
         let gbytes = gbytes(bytes)
         defer { g_bytes_unref(gbytes) }
         let input = test_chunked_input_stream_new(gbytes, gsize(chunk), Int(cut), failCode)!
         defer { g_object_unref(input) }
+        test_chunked_input_stream_set_overclaim(input, gsize(overclaim))
         var error: UnsafeMutablePointer<GError>?
         let ok = vmstate_registry_load_from_stream(handle(registry), input, flags, &error)
         defer { if let error { g_error_free(error) } }
@@ -270,6 +272,22 @@ import Testing
         #expect(result.message.contains("(at byte \(cut))"), "\(result.message)")
     }
 
+    /// A GInputStream whose read claims more bytes than it was asked for (a broken subclass)
+    /// is a read failure at the byte the read started, not bytes taken from past the buffer.
+    @Test func aReadClaimingMoreThanAskedIsAFailure() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let stream = try source.registry.save(machineType: "tiny")
+        let target = try RegistryTests.Machine(fill: false)
+        // (Bytes after the stream's end fill the first read, which asks for its whole buffer.)
+        let result = Self.loadFromStream(
+            target.registry, stream + [UInt8](repeating: 0, count: 1 << 20), chunk: 1 << 30, flags: 0, overclaim: 4096)
+        #expect(!result.ok)
+        #expect(result.domain == g_io_error_quark() && result.code == Int32(G_IO_ERROR_FAILED.rawValue))
+        #expect(result.message.hasPrefix("reading the stream failed: the GInputStream returned "), "\(result.message)")
+        #expect(result.message.contains(" (a broken stream implementation); "), "\(result.message)")
+        #expect(result.message.hasSuffix("(at byte 0)"), "\(result.message)")
+    }
+
     /// A read that fails inside a device section: the stream's error, the section and the byte
     /// where the read failed; never a field the engine reached after the failure (it noticed
     /// the file's error only after a later value, as QEMU checks it).
@@ -413,6 +431,18 @@ import Testing
                 == "the stream does not fit in a GByteArray, which holds at most 4 GiB: save to a GOutputStream (vmstate_file_new_output_stream, vmstate_registry_save_to_stream); expected at most 4294967295 bytes, got \(have) bytes and 200 more (at byte \(have))"
         )
         #expect(qemu_fclose(f) == -27)
+        // A one-call save (vmstate_save_to_bytes) that reaches the limit fails with that error,
+        // under the description's name: not as a custom put's failure (FIELD_FAILED).
+        let file = MigrationFile(output: array)
+        file.putBytes(data)
+        do throws(VMStateError) {
+            try VMStateEngine.expectNoFileError(file, after: eng_vmsd_validate())
+            Issue.record("no error past 4 GiB")
+        } catch {
+            #expect(error.kind == .boundExceeded && error.errno == -27)
+            #expect(error.path == "eng-validate")
+            #expect(error.reason.hasPrefix("the stream does not fit in a GByteArray"))
+        }
     }
 
     /// A read over a stream grows the window as the bytes arrive: a count from a hostile

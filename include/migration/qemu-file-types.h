@@ -42,7 +42,9 @@ void qemu_put_be32(QEMUFile *f, unsigned int v);
 void qemu_put_be64(QEMUFile *f, uint64_t v);
 /** Appends `size` raw bytes from `buf`. */
 void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t size);
-/** Appends a length byte and then the bytes of `name` (at most 255, no NUL). */
+/** Appends a length byte and then the bytes of `name` (no NUL). NULL writes the empty string (a
+ *  0 length byte); a name of more than 255 bytes writes nothing and sets the file's error to
+ *  -EINVAL (QEMU asserts). */
 void qemu_put_counted_string(QEMUFile *f, const char *name);
 
 /* The value at `pv` (the *s forms), and signed values of 16, 32 and 64 bits. */

@@ -54,7 +54,11 @@ void vmstate_registry_free(VMStateRegistry *reg);
  * docs/FORMAT.md §7 (the errors `vmstate lint` reports: a field with neither info nor vmsd,
  * exclusive flags, a bad subsection name, descriptions nested deeper than 64 levels, ...,
  * nested tables included) fails now with
- * VMSTATE_ERROR_INVALID_TABLE and a message naming the field.
+ * VMSTATE_ERROR_INVALID_TABLE and a message naming the field. Two errors lint reports do not
+ * stop a save and are not refused here, as QEMU saves such tables: a description without a name
+ * (its vmdesc entry says "(unnamed)") and minimum_version_id above version_id (every load of it
+ * fails, VMSTATE_ERROR_VERSION_TOO_OLD or _NEW). A VMStateInfo without get or put fails the save
+ * or load that reaches it.
  * Fails when the same idstr and instance id is registered already, or while a live migration of
  * the registry is in progress (vmstate_migration_start until it completes, fails or is freed:
  * its stream was planned with the devices and RAM blocks of its start). `instance_id`
@@ -97,8 +101,8 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
                               size_t length, GError **error);
 
 /**
- * Appends a whole stream to the caller's buffer `out`: header, configuration (`machine_type`;
- * NULL means the machine type of the last loaded stream), RAM when registered, one section per
+ * Appends a whole stream to the caller's buffer `out`: header, configuration (`machine_type`, at
+ * most 255 bytes; NULL means the machine type of the last loaded stream), RAM when registered, one section per
  * device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
  * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
  * After a load, the loaded stream's sections keep its order and section ids; devices it did not
@@ -331,7 +335,8 @@ typedef struct VMStateMigrationStats {
  * START section, and counts every page of every RAM block as dirty (the dirty log is read once
  * and cleared). `machine_type` NULL: the loaded stream's, as for vmstate_registry_save. `out` is
  * referenced (never closed) until vmstate_migration_free. Returns NULL with `error` set on
- * failure (no RAM registered, no machine type, a write error: the stream's GError).
+ * failure (no RAM registered, no machine type, a live migration of `reg` in progress already,
+ * as QEMU runs one at a time; a write error: the stream's GError).
  */
 VMStateMigration *vmstate_migration_start(VMStateRegistry *reg, const char *machine_type,
                                           GOutputStream *out, GError **error);
@@ -358,7 +363,9 @@ bool vmstate_migration_iterate_until(VMStateMigration *mig, uint64_t max_downtim
  * The guest is stopped: syncs the dirty log, sends the last dirty pages (RAM END), every device
  * (FULL sections, in the order vmstate_registry_save_to_stream uses), EOF and the vmdesc, and
  * flushes, without the bandwidth limit (QEMU lifts it for its completion). On failure the
- * guest's state is untouched and the migration failed. True means the stream was written, not
+ * guest's state is untouched; a write failure fails the migration (only vmstate_migration_free
+ * is left), while a dirty log that returned false fails this call only, before anything was
+ * sent, and the call may be made again. True means the stream was written, not
  * that the destination loaded it: there is no return path (see docs/C-API.md).
  */
 bool vmstate_migration_complete(VMStateMigration *mig, GError **error);

@@ -31,6 +31,12 @@
 #if VMSTATE_QEMU_API != 702 && VMSTATE_QEMU_API != 1000
 #error "VMSTATE_QEMU_API must be 702 (QEMU 7.2, the default) or 1000 (QEMU 10.0)"
 #endif
+/* The tables' type checks are C11 _Static_asserts; a strict C99 or C89 mode has none (glibc's
+ * stand-in for them breaks the macros with "expected specifier-qualifier-list before 'extern'"). */
+#if !defined(__cplusplus) && defined(__STRICT_ANSI__) &&                                         \
+    (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#error "swift-vmstate's headers need C11: compile with -std=c11 or later (or a GNU mode, -std=gnu99 or later)"
+#endif
 
 #include <glib.h>
 #include <stdbool.h>
@@ -384,11 +390,11 @@ typedef enum {
     VMSTATE_ERROR_VERSION_TOO_NEW,      /* incoming version above version_id */
     VMSTATE_ERROR_VERSION_TOO_OLD,      /* incoming version below minimum_version_id */
     VMSTATE_ERROR_MISMATCH,             /* an _equal / _le check failed */
-    VMSTATE_ERROR_BAD_MARKER,           /* a marker byte (NULL pointer, list, tree) was wrong */
+    VMSTATE_ERROR_BAD_MARKER,           /* a NULL pointer's 0x30 marker was another byte */
     VMSTATE_ERROR_UNKNOWN_SUBSECTION,   /* a subsection the description does not have */
     VMSTATE_ERROR_MUST_EXIST,           /* a VMS_MUST_EXIST field was absent (VMSTATE_VALIDATE) */
     VMSTATE_ERROR_HOOK_FAILED,          /* pre_load/post_load/pre_save/post_save returned != 0 */
-    VMSTATE_ERROR_FIELD_FAILED,         /* a custom VMStateInfo get/put returned != 0 */
+    VMSTATE_ERROR_FIELD_FAILED,         /* a custom get returned < 0, or a put != 0 */
     VMSTATE_ERROR_BOUND_EXCEEDED,       /* a count or size is negative, too large, or overflows */
     VMSTATE_ERROR_INVALID_TABLE,        /* the description itself is unusable (NULL vmsd, ...) */
     VMSTATE_ERROR_BAD_STREAM,           /* a whole stream is malformed (magic, section, footer) */

@@ -82,6 +82,23 @@ func setGError(
 
 /// `text` for a C string: names taken from a stream may hold NUL (which would cut the message
 /// short) or other control characters; those are written as \xNN (``escapingControlCharacters(_:keepingNewlines:)``).
+/// A C name argument (an idstr, a RAM block name, a machine type) as a String; one that is not
+/// UTF-8 is refused (decoding would replace its bytes with U+FFFD: the stream would carry
+/// other bytes than the caller's, and two names could become one). QEMU's names are ASCII.
+func cName(_ name: UnsafePointer<CChar>, _ what: String) throws(VMStateError) -> String {
+    // SAFETY: `name` is a NUL-terminated C string (the C contract).
+    guard let s = String(validatingCString: name) else {
+        throw VMStateError(.failed, reason: "the \(what) is not valid UTF-8 (QEMU's names are ASCII)")
+    }
+    return s
+}
+
+/// A C machine type argument: NULL (the loaded stream's), or a name as ``cName(_:_:)`` takes it.
+func cMachineType(_ name: UnsafePointer<CChar>?) throws(VMStateError) -> String? {
+    guard let name else { return nil }
+    return try cName(name, "machine type")
+}
+
 func cMessage(_ text: String) -> String {
     escapingControlCharacters(text)
 }

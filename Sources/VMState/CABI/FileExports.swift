@@ -127,10 +127,14 @@ import CVMState
 
 /// C's `qemu_put_counted_string`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_put_counted_string(_ f: OpaquePointer?, _ name: UnsafePointer<CChar>?) {
-    guard let name, let file = file(f) else { return }
+    guard let file = file(f) else { return }
+    // NULL is the empty string (QEMU's strlen would crash): the length byte keeps the reader in step.
+    guard let name else { return file.putByte(0) }
     // The bytes as they are (no UTF-8 decoding, which would replace invalid bytes).
-    // SAFETY: `name` is a NUL-terminated C string (the C contract); at most its first 255 bytes are read.
-    let length = min(strlen(name), 255)
+    // SAFETY: `name` is a NUL-terminated C string (the C contract); strlen reads to its NUL.
+    let length = strlen(name)
+    // QEMU asserts a length below 256; a cut name would load as another: the file's error instead.
+    guard length <= 255 else { return file.setError(-22) }
     file.putByte(UInt8(length))
     file.putBytes(UnsafeRawPointer(name), length)
 }
@@ -205,7 +209,9 @@ import CVMState
     -> Int
 {
     // SAFETY: `buf` holds `size` writable bytes (the C contract); getBytes writes at most that many.
-    file(f)?.getBytes(into: buf.map(UnsafeMutableRawPointer.init), size) ?? 0
+    // (A size_t of 2^63 or more arrives negative: more than any input holds, so what there is,
+    // and -EIO.)
+    file(f)?.getBytes(into: buf.map(UnsafeMutableRawPointer.init), size < 0 ? Int.max : size) ?? 0
 }
 
 /// C's `qemu_get_counted_string`, declared and documented in `migration/qemu-file-types.h`.
@@ -276,7 +282,12 @@ import CVMState
 ) -> Int {
     // size_t arguments arrive as Int: a huge offset is negative here, a huge size means "as
     // many as there are" (over a stream: as many as one buffer holds).
-    guard let file = file(f), let buf, offset >= 0, size != 0 else { return 0 }
+    guard let file = file(f), let buf, size != 0 else { return 0 }
+    guard offset >= 0 else {
+        // (An offset of 2^63 or more: past the end of any input.)
+        if file.inputEnded { file.lookedPastEnd() }
+        return 0
+    }
     let cap = file.inputEnded ? Int.max : StreamSource.bufferSize
     guard offset < cap else { return 0 }
     let want = min(size < 0 ? Int.max : size, cap - offset)

@@ -26,14 +26,33 @@ import CVMState
 @c @implementation public func json_writer_start_object(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
     writer(w)?.startObject(name(n))
 }
+/// Whether `w`'s innermost open container is of the kind `function` closes (an array when
+/// `array`); else a GLib critical naming the misuse, and the call does nothing (QEMU asserts).
+private func closes(_ w: VMDescWriter, array: Bool, _ function: String) -> Bool {
+    switch w.innermostIsArray {
+    case array?: return true
+    case nil: vmstate_log_critical("\(function): no \(array ? "array" : "object") is open (call ignored)")
+    case _?:
+        vmstate_log_critical(
+            "\(function): the innermost open container is \(array ? "an object" : "an array") (call ignored)")
+    }
+    return false
+}
+
 /// C's `json_writer_end_object`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_end_object(_ w: OpaquePointer?) { writer(w)?.endObject() }
+@c @implementation public func json_writer_end_object(_ w: OpaquePointer?) {
+    guard let w = writer(w), closes(w, array: false, "json_writer_end_object") else { return }
+    w.endObject()
+}
 /// C's `json_writer_start_array`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_start_array(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
     writer(w)?.startArray(name(n))
 }
 /// C's `json_writer_end_array`, declared and documented in `qapi/qmp/json-writer.h`.
-@c @implementation public func json_writer_end_array(_ w: OpaquePointer?) { writer(w)?.endArray() }
+@c @implementation public func json_writer_end_array(_ w: OpaquePointer?) {
+    guard let w = writer(w), closes(w, array: true, "json_writer_end_array") else { return }
+    w.endArray()
+}
 /// C's `json_writer_bool`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_bool(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Bool) {
     writer(w)?.bool(name(n), v)

@@ -29,7 +29,7 @@ import CVMState
     let r = Registry.borrow(reg)!
     let file = MigrationFile(sink: StreamSink(out))
     do throws(VMStateError) {
-        let m = try Migration(registry: r, machineType: machine_type.map { String(cString: $0) }, file: file)
+        let m = try Migration(registry: r, machineType: try cMachineType(machine_type), file: file)
         return m.retainedHandle()
     } catch let failure {
         _ = setGError(error, failure, streamOf: file)

@@ -77,7 +77,7 @@ private func addDevice(
         // SAFETY: `vmsd` and `opaque` must stay valid while registered (the header's contract, kept as
         // Registry.Device's); a sized load is bounded to `size` bytes of `opaque`.
         try r.add(
-            idstr: String(cString: idstr), instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size,
+            idstr: try cName(idstr, "idstr"), instanceID: instanceID, vmsd: vmsd, opaque: opaque, size: size,
             layout: layout)
         return true
     } catch let failure { return fail(error, failure) }
@@ -93,7 +93,7 @@ private func addDevice(
     }
     do throws(VMStateError) {
         // SAFETY: `host` holds `length` bytes of guest RAM while registered (the header's contract).
-        try r.addRAM(idstr: String(cString: block_idstr), host: host, length: length)
+        try r.addRAM(idstr: try cName(block_idstr, "RAM block name"), host: host, length: length)
         return true
     } catch let failure { return fail(error, failure) }
 }
@@ -110,7 +110,7 @@ private func addDevice(
     // its length before the call (the file wrote only after `start`).
     let start = out.pointee.len
     do throws(VMStateError) {
-        try r.save(machineType: machine_type.map { String(cString: $0) }, into: out)
+        try r.save(machineType: try cMachineType(machine_type), into: out)
         return true
     } catch let failure {
         g_byte_array_set_size(out, start)
@@ -144,7 +144,7 @@ private func addDevice(
     // SAFETY: StreamSink takes its own ref on `out`.
     let file = MigrationFile(sink: StreamSink(out, fileIO: r.fileIO))
     do throws(VMStateError) {
-        try r.save(machineType: machine_type.map { String(cString: $0) }, to: file)
+        try r.save(machineType: try cMachineType(machine_type), to: file)
         return true
     } catch let failure {
         return setGError(error, failure, streamOf: file)

@@ -42,6 +42,10 @@ public final class VMDescWriter {
     /// True when every container opened has been closed.
     public var isComplete: Bool { containers.isEmpty }
 
+    /// Whether the innermost open container is an array (true) or an object (false); nil when
+    /// none is open.
+    public var innermostIsArray: Bool? { containers.last }
+
     /// Opens an object; `name` is its member name inside an object, ignored inside an array.
     public func startObject(_ name: String? = nil) {
         member(name)

@@ -217,7 +217,12 @@ final class MigrationFile {
     /// failed stream) `body` is not called and the file's error is set.
     @inline(__always)
     func append(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
-        guard var array, n > 0 else { return }
+        guard var array, n > 0 else {
+            // A write into an input file: nothing is written, and the file says so (-EIO), as a
+            // read from an output file does.
+            if n > 0 && direction == .input { setError(-5) }
+            return
+        }
         // SAFETY: room check: `data` and `len` unchanged since the sink made room for `roomEnd` bytes and
         // `n <= roomEnd - old`, else `makeRoom(n)` made room for n more; so `data[old..<old + n]` is allocated.
         var old = Int(array.pointee.len)

@@ -156,6 +156,10 @@ final class StreamSource: InputSource {
             if got < 0 {
                 ended = true
                 file.recordStreamError(error, at: consumed)
+            } else if got > want {
+                // A broken GInputStream subclass: the bytes it claims lie past the buffer.
+                ended = true
+                file.recordStreamError(Self.overcount(got, want), at: consumed)
             } else if got == 0 {
                 ended = true
             } else {
@@ -168,6 +172,14 @@ final class StreamSource: InputSource {
         return UnsafeRawBufferPointer(start: storage + pad, count: count)
     }
 
+    /// The error for a read or skip that returned `got` bytes when at most `asked` were asked
+    /// for (GIO's contract: at most the count given), which the caller owns.
+    static func overcount(_ got: Int, _ asked: Int) -> UnsafeMutablePointer<GError> {
+        g_error_new_literal(
+            g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue),
+            "the GInputStream returned \(got) bytes for a read of at most \(asked) (a broken stream implementation)")
+    }
+
     func skip(_ n: Int, _ file: MigrationFile) -> Int {
         if let direct, direct.usable {
             let done = direct.skip(n)
@@ -178,10 +190,14 @@ final class StreamSource: InputSource {
         var done = 0
         while done < n && !ended {
             var error: UnsafeMutablePointer<GError>?
-            let got = g_input_stream_skip(stream, gsize(min(n - done, 1 << 30)), nil, &error)
+            let asked = min(n - done, 1 << 30)
+            let got = g_input_stream_skip(stream, gsize(asked), nil, &error)
             if got < 0 {
                 ended = true
                 file.recordStreamError(error, at: consumed)
+            } else if got > asked {
+                ended = true
+                file.recordStreamError(Self.overcount(got, asked), at: consumed)
             } else if got == 0 {
                 ended = true
             } else {

@@ -75,6 +75,14 @@ final class Migration {
     init(registry: Registry, machineType: String?, file: MigrationFile) throws(VMStateError) {
         self.registry = registry
         self.file = file
+        // One at a time, as QEMU refuses a second `migrate` while one is active: two would
+        // share the registry's dirty log (and, with one output, interleave their records).
+        guard registry.migrationsInProgress == 0 else {
+            throw VMStateError(
+                .failed,
+                reason: "a live migration of this registry is in progress already (until it completes, fails or is "
+                    + "freed); QEMU migrates a machine once at a time")
+        }
         guard !registry.ramBlocks.isEmpty else {
             throw VMStateError(.failed, reason: "a live migration needs at least one RAM block")
         }

@@ -226,7 +226,7 @@ public final class Registry {
         guard length > 0, length % StreamFormat.pageSize == 0 else {
             throw VMStateError(
                 .failed, path: idstr, reason: "RAM block length must be a positive multiple of 4096",
-                actual: "\(length)")
+                actual: "\(UInt(bitPattern: length))")  // (a C size_t: 2^63 and above arrive negative)
         }
         // A block that would wrap past the end of the address space (e.g. MAP_FAILED as `host`).
         guard !UInt(bitPattern: host).addingReportingOverflow(UInt(length)).overflow else {

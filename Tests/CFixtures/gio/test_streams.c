@@ -13,6 +13,7 @@ typedef struct {
     gint64 cut;
     int fail_code;
     guint64 reads;
+    gsize overclaim;
 } TestChunkedInputStream;
 
 typedef struct {
@@ -45,7 +46,7 @@ static gssize chunked_read(GInputStream *stream, void *buffer, gsize count, GCan
         memcpy(buffer, data + self->pos, n);
     }
     self->pos += n;
-    return (gssize)n;
+    return (gssize)(n + self->overclaim);
 }
 
 static gssize chunked_skip(GInputStream *stream, gsize count, GCancellable *cancellable, GError **error)
@@ -89,6 +90,11 @@ GInputStream *test_chunked_input_stream_new(GBytes *bytes, gsize chunk, gint64 c
     self->cut = cut;
     self->fail_code = fail_code;
     return (GInputStream *)self;
+}
+
+void test_chunked_input_stream_set_overclaim(GInputStream *stream, gsize extra)
+{
+    ((TestChunkedInputStream *)stream)->overclaim = extra;
 }
 
 guint64 test_chunked_input_stream_reads(GInputStream *stream)

@@ -16,6 +16,9 @@
  * G_IO_ERROR of code `fail_code` ("connection reset by test"). Skips are reads too.
  */
 GInputStream *test_chunked_input_stream_new(GBytes *bytes, gsize chunk, gint64 cut, int fail_code);
+/** Makes every read that returns data claim `extra` bytes more than it gave (and than it was
+ * asked for): a broken GInputStream implementation. */
+void test_chunked_input_stream_set_overclaim(GInputStream *stream, gsize extra);
 /** Reads the stream has answered so far (calls to its read). */
 guint64 test_chunked_input_stream_reads(GInputStream *stream);
 

@@ -26,7 +26,9 @@ const char *json_writer_get(JSONWriter *writer);
 /** Frees the writer and its text; NULL is allowed. */
 void json_writer_free(JSONWriter *writer);
 
-/* Open and close containers. */
+/* Open and close containers. Closing a container that is not the innermost open one (none is
+ * open, or it is of the other kind) writes nothing and logs a GLib critical of the log domain
+ * "swift-vmstate" (QEMU asserts). */
 void json_writer_start_object(JSONWriter *writer, const char *name);
 void json_writer_end_object(JSONWriter *writer);
 void json_writer_start_array(JSONWriter *writer, const char *name);
