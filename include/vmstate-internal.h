@@ -28,7 +28,7 @@ const char *vmstate_std_info_symbol(int kind);
 uintptr_t vmstate_stack_floor(size_t reserve);
 
 /* Logs `message` as a GLib critical of the log domain "swift-vmstate" (a C caller's misuse the
- * call then ignores, as g_return_if_fail does; G_DEBUG=fatal-criticals makes it abort). */
+ * call then ignores, as g_return_if_fail does). */
 void vmstate_log_critical(const char *message);
 
 /* The current frame's address, to compare with vmstate_stack_floor. */

@@ -112,7 +112,7 @@ struct Compat: ParsableCommand {
               subsection-missing   an OLD subsection does not exist in NEW
               description-missing  a nested description is missing in NEW
               description-renamed  a nested description has another name in NEW
-              entry-missing        an extra OLD entry of a section/description is not in NEW
+              entry-missing        another OLD entry of a section/description is not in NEW
               field-added          NEW reads a field that OLD does not save
               machine-type         the machine types differ (a side is a stream)
               ram-block            a RAM block missing or of another length (two streams)

@@ -299,6 +299,21 @@ struct AnalyzeCLITests {
         )
     }
 
+    /// Every subcommand's help fits 80 columns: swift-argument-parser wraps a line of 80 or more
+    /// to column 0, so an indented row of a table (compat's kinds) that is too long leaves its
+    /// last words alone at column 0 under it.
+    @Test func helpTableRowsFitEightyColumns() throws {
+        for command in ["analyze", "diff", "compat", "schema", "lint"] {
+            let r = try Tool.run([command, "--help"])
+            #expect(r.status == 0)
+            let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let wrapped = zip(lines, lines.dropFirst()).filter { row, next in
+                row.hasPrefix("  ") && !next.isEmpty && !next.hasPrefix(" ")
+            }
+            #expect(wrapped.isEmpty, "\(command): \(wrapped.map { "\($0.0) / \($0.1)" })")
+        }
+    }
+
     /// An argument that is not UTF-8 (a Latin-1 file name) is refused, exit status 64: Swift's
     /// arguments would replace its bytes with U+FFFD and open, or extract into, another path.
     @Test func anArgumentThatIsNotUTF8IsRefused() throws {

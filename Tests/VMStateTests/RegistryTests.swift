@@ -142,8 +142,8 @@ import VMStateAnalysis
         #expect(target.counter.counter == 0x0102_0304)
     }
 
-    /// A RAM length that is no positive multiple of 4096 is refused; a C size_t of 2^63 or
-    /// more is printed as the caller passed it, not as a negative number.
+    /// A RAM length that is no multiple of 4096 from 4096 to 2^63 - 4096 is refused; a C size_t
+    /// of 2^63 or more is printed as the caller passed it, not as a negative number.
     @Test func aRAMLengthThatIsNoPageMultipleIsRefused() throws {
         let reg = Registry()
         let host = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
@@ -153,7 +153,8 @@ import VMStateAnalysis
                 thrownError(VMStateError.self) { try reg.addRAM(idstr: "pc.ram", host: host, length: length) })
             #expect(
                 e.description
-                    == "pc.ram: RAM block length must be a positive multiple of 4096, got \(shown) (at byte 0)")
+                    == "pc.ram: RAM block length must be a multiple of 4096 from 4096 to 2^63 - 4096, got \(shown) (at byte 0)"
+            )
         }
     }
 

@@ -225,7 +225,7 @@ public final class Registry {
         }
         guard length > 0, length % StreamFormat.pageSize == 0 else {
             throw VMStateError(
-                .failed, path: idstr, reason: "RAM block length must be a positive multiple of 4096",
+                .failed, path: idstr, reason: "RAM block length must be a multiple of 4096 from 4096 to 2^63 - 4096",
                 actual: "\(UInt(bitPattern: length))")  // (a C size_t: 2^63 and above arrive negative)
         }
         // A block that would wrap past the end of the address space (e.g. MAP_FAILED as `host`).
