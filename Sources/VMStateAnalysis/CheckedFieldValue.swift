@@ -141,13 +141,12 @@ package struct SizedBuffer: Hashable, Sendable {
     /// The sized buffers of one device section's record (its members, nested structs and
     /// subsections) into `found`.
     static func collect(_ record: FieldRecord, section: AnalyzedSection, into found: inout Set<SizedBuffer>) {
-        let key = section.instanceID == 0 ? section.name : "\(section.name) (instance \(section.instanceID))"
+        let key = DescriptionSet.Entry.key(section.name, section.instanceID)
         func visit(_ r: FieldRecord) {
             var lengths = Set<UInt64>()
             for m in r.members {
+                if let length = m.value.unsignedValue { lengths.insert(length) }
                 switch m.value {
-                case .integer(let bytes, _) where bytes.count <= 8:
-                    lengths.insert(bytes.reduce(0) { $0 << 8 | UInt64($1) })
                 case .bytes(let b) where m.type == "buffer" && !b.isEmpty && lengths.contains(UInt64(b.count)):
                     found.insert(SizedBuffer(section: key, description: r.vmsdName ?? "", field: m.name))
                 case .record(let nested):

@@ -369,6 +369,11 @@ public struct CompatChecker: Sendable {
     /// equals an integer field before them in the same description (``SizedBuffer``).
     package var oldSizedBuffers: Set<SizedBuffer>?
     package var newSizedBuffers: Set<SizedBuffer>?
+
+    /// Whether both streams give `buffer` the length an earlier field of theirs says.
+    func bothStreamsSize(_ buffer: SizedBuffer) -> Bool {
+        oldSizedBuffers?.contains(buffer) == true && newSizedBuffers?.contains(buffer) == true
+    }
     /// OLD's and NEW's configurations, when both are streams with a configuration section, or
     /// both without one (only their footers are then compared).
     public var oldConfiguration: StreamConfiguration?
@@ -654,7 +659,7 @@ private struct CompatRun {
                 let d = device.firstDifference(saved: c)
             else { continue }
             // (Named as the other findings of one instance name a section that has several.)
-            let section = c.instanceID == 0 ? c.section : "\(c.section) (instance \(c.instanceID))"
+            let section = DescriptionSet.Entry.key(c.section, c.instanceID)
             add(
                 section, nil, c.field, .pciConfig,
                 "PCI configuration byte \(hex(d.offset)) (\(d.register)) is \(hex(Int(d.old))) in \(oldSide) and \(hex(Int(d.new))) in \(newSide); QEMU compares its bits \(hex(Int(d.mask))) and refuses it (\"Bad config data: i=\(hex(d.offset)) read: \(String(d.old, radix: 16)) device: \(String(d.new, radix: 16))\"): the devices were made with other options or another model"
@@ -674,7 +679,7 @@ private struct CompatRun {
         for own in local {
             compared.insert(own.key)
             guard let v = savedByKey[own.key], let refusal = own.refusal(of: v) else { continue }
-            let section = own.instanceID == 0 ? own.section : "\(own.section) (instance \(own.instanceID))"
+            let section = DescriptionSet.Entry.key(own.section, own.instanceID)
             let rule =
                 CheckedFieldValue.rule(ofType: own.type) == .equal
                 ? "its own on load and refuses another value" : "its own on load and refuses a larger or negative one"
@@ -688,7 +693,7 @@ private struct CompatRun {
         where !compared.contains(v.key) && !elsewhere.contains(v.key)
             && checker.newStreamSections?.contains(.init(name: v.section, instanceID: v.instanceID)) != false
         {
-            let section = v.instanceID == 0 ? v.section : "\(v.section) (instance \(v.instanceID))"
+            let section = DescriptionSet.Entry.key(v.section, v.instanceID)
             report.warnings.append(
                 "section \"\(section)\", field \"\(v.field)\": \(oldSide) saves this \(v.type) field, which QEMU compares with its own on load, and \(newSide)'s stream does not have it (a subsection \(newSide) did not save, or \(newSide) lacks the field): its value was not compared"
             )
@@ -1286,8 +1291,7 @@ private struct CompatRun {
                         )
                     }
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
-                    let key = Optional(SizedBuffer(section: sec, description: desc, field: sn)),
-                    checker.oldSizedBuffers?.contains(key) == true, checker.newSizedBuffers?.contains(key) == true
+                    checker.bothStreamsSize(SizedBuffer(section: sec, description: desc, field: sn))
                 {
                     // Each stream saved the buffer's length in an earlier field of the same
                     // description (VMSTATE_VBUFFER*: a device tree, a firmware blob): QEMU loads
@@ -1311,8 +1315,8 @@ private struct CompatRun {
                         fetchNew = false
                     }
                 } else if ss != ds, checker.oldIsVMDesc, checker.newIsVMDesc,
-                    !vmdescSizeIsFixedPerField(s["type"]?.stringValue)
-                        || !vmdescSizeIsFixedPerField(d["type"]?.stringValue)
+                    !QEMUInfoSize.isFixedPerField(s["type"]?.stringValue)
+                        || !QEMUInfoSize.isFixedPerField(d["type"]?.stringValue)
                 {
                     // Two vmdescs give what each save wrote: a field whose VMStateInfo decides how
                     // many bytes it writes from the state (virtio, msix state, a bitmap or queue
@@ -1331,7 +1335,7 @@ private struct CompatRun {
                     // Nor when the vmdesc's type writes other than its table's size (AVR's
                     // sreg: 1 byte of a CPU state; a qlist: 1 byte per empty list).
                     && !(checker.oldIsVMDesc != checker.newIsVMDesc
-                        && vmdescSizeMayDifferFromTable((checker.oldIsVMDesc ? s : d)["type"]?.stringValue))
+                        && QEMUInfoSize.mayDifferFromTable((checker.oldIsVMDesc ? s : d)["type"]?.stringValue))
                 {
                     misaligned = true
                     add(
@@ -1450,42 +1454,49 @@ func vmdescSizeIsFixed(_ type: String?) -> Bool {
     }
 }
 
-/// Whether a vmdesc field of `type` writes the same number of bytes on every save of one
-/// table field: ``vmdescSizeIsFixed(_:)``'s types and the VMStateInfos of QEMU 7.2 and 10.0
-/// whose `put` writes a fixed set of values (CPU register packers of the targets, `pci config`,
-/// `fd`, ...), so that two saves giving two sizes mean that the bytes changed (MIPS's
-/// `tlb_entry`, 28 bytes in 7.2 and 32 in 10.0 on mips: QEMU 10.0 refuses 7.2's "cpu"
-/// section). Any other type (`virtio`, `msix state`, a list, a type QEMU does not have) may
-/// write another number of bytes on another save.
-func vmdescSizeIsFixedPerField(_ type: String?) -> Bool {
-    if vmdescSizeIsFixed(type) { return true }
-    switch type {
-    case "fd", "pci config", "pci irq state", "shpc", "int32_as_uint16", "uint16_from_uint8", "sreg", "rampD",
-        "rampX", "rampY", "rampZ", "eind", "sr", "fpr", "tlb_entry", "fpcr", "fpsr", "fpscr", "cpsr",
-        "powered_off", "psr", "fsr", "xcc", "avr", "vsr", "cpu/altivec/vscr", "slbe", "msr", "psw", "tlb entry":
-        return true
-    default:
-        return false
-    }
-}
+/// How many bytes a vmdesc field of a VMStateInfo of QEMU 7.2 or 10.0 writes, by the info's
+/// name (the vmdesc's `type`; each `put` read): what tells which sizes two saves, or a save
+/// and QEMU's table (`-dump-vmstate`), may give one field.
+enum QEMUInfoSize {
+    /// The table field's size, whatever the state: ``vmdescSizeIsFixed(_:)``'s generic types
+    /// but `timer`, and the targets' register packers that write their member (ARM's `cpsr`,
+    /// PowerPC's `msr`, ...), `pci config`.
+    case table
+    /// The same number of bytes on every save, but not the table's: an embedded `timer` 8 of
+    /// its struct, AVR's `sreg` 1 byte of the CPU state and `rampD` 1 of 4, PowerPC's `fpr` 8
+    /// of 16 and `slbe` 16 of 24, MIPS's `tlb_entry` (28 bytes in 7.2, 32 in 10.0 on mips),
+    /// `pci irq state` 16 of 1, `shpc` 160 of 0, ...
+    case fixedOther
+    /// As many bytes as the state needs (`virtio`, `msix state`, lists, trees, bitmaps, ...).
+    case variable
 
-/// Whether what a vmdesc field of `type` shows as its size (what the save wrote) may differ
-/// from the size in QEMU's table, which `-dump-vmstate` shows, for the same field: the types
-/// whose `put` writes as many bytes as the state needs, and those of QEMU 7.2 and 10.0 that
-/// write a fixed number of bytes other than the table's (AVR's `sreg` 1 byte of the CPU
-/// state, `rampD` 1 of 4; PowerPC's `fpr` 8 of 16, `slbe` 16 of 24; MIPS's `tlb_entry`; an
-/// embedded `timer` 8 of its struct; `pci irq state` 16 of 1; `shpc` 160 of 0; ...).
-func vmdescSizeMayDifferFromTable(_ type: String?) -> Bool {
-    switch type {
-    case "bitmap", "tmp", "qtailq", "gtree", "qlist", "capability", "virtio", "virtqueue_extra_state", "virtio-gpu",
-        "blob", "irqs", "usb-redir-parser", "usb-redir-bufpq", "usb-redir-packet-id-q", "scsi-requests",
-        "msix state", "virtio-net vhost-user backend state", "virtio-fs back-end state", "sreg", "rampD", "rampX",
-        "rampY", "rampZ", "eind", "fpr", "vsr", "slbe", "tlb_entry", "psw", "tlb entry", "timer", "fd",
-        "pci irq state", "shpc", "int32_as_uint16", "uint16_from_uint8":
-        return true
-    default:
-        return false
+    /// The class of `type`; nil for a type QEMU does not have (an emulator's own).
+    static func of(_ type: String?) -> QEMUInfoSize? {
+        if type == "timer" { return .fixedOther }
+        if vmdescSizeIsFixed(type) { return .table }
+        switch type {
+        case "pci config", "sr", "fpcr", "fpsr", "fpscr", "cpsr", "powered_off", "psr", "fsr", "xcc", "avr",
+            "cpu/altivec/vscr", "msr":
+            return .table
+        case "fd", "pci irq state", "shpc", "int32_as_uint16", "uint16_from_uint8", "sreg", "rampD", "rampX",
+            "rampY", "rampZ", "eind", "fpr", "vsr", "slbe", "tlb_entry", "psw", "tlb entry":
+            return .fixedOther
+        case "bitmap", "tmp", "qtailq", "gtree", "qlist", "capability", "virtio", "virtqueue_extra_state",
+            "virtio-gpu", "blob", "irqs", "usb-redir-parser", "usb-redir-bufpq", "usb-redir-packet-id-q",
+            "scsi-requests", "msix state", "virtio-net vhost-user backend state", "virtio-fs back-end state":
+            return .variable
+        default:
+            return nil
+        }
     }
+
+    /// Whether two saves of one table field write the same number of bytes, so that two sizes
+    /// mean the bytes changed (QEMU 10.0 refuses 7.2's mips "cpu" section).
+    static func isFixedPerField(_ type: String?) -> Bool { of(type).map { $0 != .variable } ?? false }
+
+    /// Whether a save's size of the field (a vmdesc's) may differ from its table's size (a
+    /// `-dump-vmstate` file's).
+    static func mayDifferFromTable(_ type: String?) -> Bool { of(type).map { $0 != .table } ?? false }
 }
 
 /// The type of a vmdesc field entry that shows one value of a fixed-width type (no
@@ -1563,7 +1574,12 @@ public struct DescriptionSet: Sendable {
         public var descriptionName: String? { value["Description"]?.objectValue?["name"]?.stringValue }
 
         /// The key in a `-dump-vmstate` document: the section, with " (instance N)" for N > 0.
-        public var key: String { instance == 0 ? section : "\(section) (instance \(instance))" }
+        public var key: String { Self.key(section, instance) }
+
+        /// The key of `section`'s entry of `instance`: the idstr, with " (instance N)" for N > 0.
+        static func key(_ section: String, _ instance: UInt32) -> String {
+            instance == 0 ? section : "\(section) (instance \(instance))"
+        }
     }
 
     public var format: Format

@@ -68,15 +68,11 @@ private func writeReplacing(
     defer { g_object_unref(UnsafeMutableRawPointer(partial)) }
     // SAFETY: a GFileOutputStream is a GOutputStream (its first member), the same object.
     let out = UnsafeMutableRawPointer(created).assumingMemoryBound(to: GOutputStream.self)
-    var open = true
-    defer {
-        if open { g_output_stream_close(out, nil, nil) }
-        g_object_unref(created)
-    }
+    // (Every way out below closes the stream first.)
+    defer { g_object_unref(created) }
     /// Closes the stream and deletes the new file: what was at `name` stays.
     func discard() {
         g_output_stream_close(out, nil, nil)
-        open = false
         g_file_delete(partial, nil, nil)
     }
     var failure: UnsafeMutablePointer<GError>?
@@ -95,7 +91,6 @@ private func writeReplacing(
         discard()
         throw writeFailure(path, failure)
     }
-    open = false
     guard g_output_stream_close(out, nil, &error) != 0 else {
         g_file_delete(partial, nil, nil)
         throw writeFailure(path, error)

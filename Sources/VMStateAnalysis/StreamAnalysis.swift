@@ -999,7 +999,7 @@ private struct SectionReader {
         guard length == 0 else {
             throw error("expected an empty payload (length 0) for command \(name), found length \(length)", at: pos - 2)
         }
-        if command == 0x0b { analysis.hasSwitchoverStart = true }
+        if command == QEMUStreamRules.switchoverStartCommand { analysis.hasSwitchoverStart = true }
     }
 
     /// What a section that QEMU writes with handlers of its own, not a description (so never in
