@@ -1,3 +1,4 @@
+import Synchronization
 import VMState
 // Static migration compatibility between two `-dump-vmstate` files.
 //
@@ -404,25 +405,51 @@ public struct CompatChecker: Sendable {
     /// the empty scope's) or, with ``Options/qemuRenames``, of ``qemuRenames`` holds both.
     public func namesMatch(scope: String, _ a: String, _ b: String) -> Bool {
         if a == b { return true }
-        for table in options.qemuRenames ? [options.renames, Self.qemuRenames] : [options.renames] {
-            for s in [scope, ""] {
-                for group in table[s] ?? [] where group.contains(a) && group.contains(b) {
-                    return true
-                }
+        for s in [scope, ""] {
+            for (i, group) in (options.renames[s] ?? []).enumerated() where group.contains(a) && group.contains(b) {
+                renamesUsed.set.withLock { _ = $0.insert(RenameUse(scope: s, index: i)) }
+                return true
+            }
+        }
+        guard options.qemuRenames else { return false }
+        for s in [scope, ""] {
+            for group in Self.qemuRenames[s] ?? [] where group.contains(a) && group.contains(b) {
+                return true
             }
         }
         return false
     }
 
+    /// The renames of ``Options/renames`` that paired no two names in the checks so far (a
+    /// misspelt name, or a scope that is not the description or section the name is in), as
+    /// (scope, names), in scope order: a `--rename` that changed nothing.
+    public var unusedRenames: [(scope: String, names: Set<String>)] {
+        let used = renamesUsed.set.withLock { $0 }
+        return options.renames.keys.sorted().flatMap { scope in
+            options.renames[scope]!.enumerated().compactMap { i, group in
+                used.contains(RenameUse(scope: scope, index: i)) ? nil : (scope, group)
+            }
+        }
+    }
+
+    private struct RenameUse: Hashable { let scope: String, index: Int }
+    private final class RenameUses: Sendable { let set = Mutex<Set<RenameUse>>([]) }
+    /// Which of ``Options/renames`` paired two names (shared by the copies of this checker,
+    /// as the checks hold one).
+    private let renamesUsed = RenameUses()
+
     /// The other name of `section` (`ICH9 LPC` for `ICH9-LPC`) among the section renames,
     /// each that `isPresent` accepts, in order: the user's first, then QEMU's.
     func sectionRename(of section: String, where isPresent: (String) -> Bool) -> String? {
-        var tables = [options.renames["(section)"] ?? []]
-        if options.qemuRenames { tables.append(Self.qemuRenames["(section)"] ?? []) }
-        for table in tables {
-            for group in table where group.contains(section) {
-                if let alt = group.sorted().first(where: { $0 != section && isPresent($0) }) { return alt }
+        for (i, group) in (options.renames["(section)"] ?? []).enumerated() where group.contains(section) {
+            if let alt = group.sorted().first(where: { $0 != section && isPresent($0) }) {
+                renamesUsed.set.withLock { _ = $0.insert(RenameUse(scope: "(section)", index: i)) }
+                return alt
             }
+        }
+        guard options.qemuRenames else { return nil }
+        for group in Self.qemuRenames["(section)"] ?? [] where group.contains(section) {
+            if let alt = group.sorted().first(where: { $0 != section && isPresent($0) }) { return alt }
         }
         return nil
     }

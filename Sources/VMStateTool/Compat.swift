@@ -257,6 +257,15 @@ struct Compat: ParsableCommand {
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
+                let unused = checker.unusedRenames
+                for r in renames {
+                    guard let (scope, a, b) = Compat.parseRename(r),
+                        unused.contains(where: { $0.scope == scope && $0.names == [a, b] })
+                    else { continue }
+                    report.warnings.append(
+                        "--rename '\(r)' paired no names (\"\(a)\" in one file with \"\(b)\" in the other, \(scope.isEmpty ? "anywhere" : "in \"\(scope)\"")): check the names and the scope (a description's name for its fields, a section's for its nested descriptions, (section) for sections)"
+                    )
+                }
                 let sizeKinds: Set<CompatFinding.Kind> = [.size, .fieldMismatch, .unusedSize, .fieldMissing]
                 if report.findings.contains(where: { sizeKinds.contains($0.kind) }) {
                     for file in Self.filesWithoutArrayLengths(inputs) {

@@ -13,8 +13,13 @@ struct VMStateCommand: ParsableCommand {
             extra argument, an unknown option or subcommand, a bad option value; the message \
             and the usage go to stderr).
             """,
+        version: version,
         subcommands: [Analyze.self, Diff.self, Compat.self, Schema.self, Lint.self]
     )
+
+    /// swift-vmstate's version, which `vmstate --version` prints (scripts/install reads it
+    /// from here for the pkg-config file).
+    static let version = "0.1.0"
 
     /// The subcommands' names.
     static let subcommandNames = ["analyze", "diff", "compat", "schema", "lint"]

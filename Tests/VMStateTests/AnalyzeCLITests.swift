@@ -314,6 +314,14 @@ struct AnalyzeCLITests {
         }
     }
 
+    /// `vmstate --version` prints the version scripts/install writes into vmstate.pc.
+    @Test func versionIsPrinted() throws {
+        let r = try Tool.run(["--version"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "0.1.0\n")
+        #expect(r.stderr.isEmpty)
+    }
+
     /// An argument that is not UTF-8 (a Latin-1 file name) is refused, exit status 64: Swift's
     /// arguments would replace its bytes with U+FFFD and open, or extract into, another path.
     @Test func anArgumentThatIsNotUTF8IsRefused() throws {

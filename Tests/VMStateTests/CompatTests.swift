@@ -657,9 +657,39 @@ struct CompatCLITests {
                 "\(bad): \(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
+        // Taken, and (v has no "b=c") said to have paired nothing.
         let fine = try Tool.run(["compat", "--rename", ":a=b=c", v, v])
         #expect(fine.status == 0, "\(fine.stderr)")
-        #expect(fine.stdout == "compatible: state saved by OLD loads into NEW\n", "\(fine.stdout)")
+        #expect(
+            fine.stdout == """
+                warning: --rename ':a=b=c' paired no names ("a" in one file with "b=c" in the other, anywhere): check the names and the scope (a description's name for its fields, a section's for its nested descriptions, (section) for sections)
+                compatible: state saved by OLD loads into NEW
+
+                """, "\(fine.stdout)")
+    }
+
+    /// A `--rename` that paired no two names (a misspelt name or scope) is a warning, so a
+    /// verdict that did not use it does not pass for one that did; one that paired names is not.
+    @Test func aRenameThatPairedNothingIsAWarning() throws {
+        let (dir, o, n) = try jsonFiles(
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "pending", "type": "uint32", "size": 4}]}]}"#,
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "irq_pending", "type": "uint32", "size": 4}]}]}"#
+        )
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let used = try Tool.run(["compat", "--rename", "dev:pending=irq_pending", "--rename", "(section):x=y", o, n])
+        #expect(used.status == 0)
+        #expect(
+            used.stdout == """
+                warning: --rename '(section):x=y' paired no names ("x" in one file with "y" in the other, in "(section)"): check the names and the scope (a description's name for its fields, a section's for its nested descriptions, (section) for sections)
+                compatible: state saved by OLD loads into NEW
+
+                """, "\(used.stdout)")
+        let misspelt = try Tool.run(["compat", "--json", "--rename", "devv:pending=irq_pending", o, n])
+        #expect(misspelt.status == 1)
+        #expect(
+            misspelt.stderr
+                == "warning: --rename 'devv:pending=irq_pending' paired no names (\"pending\" in one file with \"irq_pending\" in the other, in \"devv\"): check the names and the scope (a description's name for its fields, a section's for its nested descriptions, (section) for sections)\n",
+            "\(misspelt.stderr)")
     }
 
     /// Section names hold colons (a PCI device's idstr, `0000:00:02.0/e1000`): as A and B of
