@@ -1638,10 +1638,14 @@ public struct DescriptionSet: Sendable {
                 guard let name = o["name"]?.stringValue else {
                     throw CompatInputError(location: path, message: "no \"name\" string")
                 }
-                let instance = o["instance_id"]?.int64Value ?? 0
+                // (Absent: 0. Present, it must be one: null, 1.5, "1" or 2^63 are no instance.)
+                let instance = o["instance_id"].map { $0.int64Value ?? -1 } ?? 0
                 guard instance >= 0 && instance <= Int64(UInt32.max) else {
                     throw CompatInputError(
-                        location: path, message: "\"instance_id\" must be an integer from 0 to 4294967295")
+                        location: path,
+                        message:
+                            "\"instance_id\" must be an integer from 0 to 4294967295, found \(String(o["instance_id"]!.formatted(.pythonCompact).prefix(40)))"
+                    )
                 }
                 if !o.contains(key: "vmsd_name") && !o.contains(key: "version") {
                     // A section of QEMU's old-style save handlers (`register_savevm_live`: slirp,

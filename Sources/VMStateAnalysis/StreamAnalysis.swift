@@ -317,6 +317,13 @@ public struct StreamAnalysis: Sendable {
         }
     }
 
+    /// Checks that `json`, a vmdesc given apart from its stream (`--vmdesc FILE`), has a vmdesc's
+    /// shape where a stream's reading starts (its `page_size`, each device's name, instance id and
+    /// version), with the same messages as a stream's own vmdesc gets (offsets in `json`'s text).
+    package static func checkVMDesc(_ json: JSONValue) throws(StreamAnalysisError) {
+        _ = try ParsedVMDescCatalog(json: json, jsonOffset: 0)
+    }
+
     /// Finds and parses the vmdesc at the end of a stream (after the header check).
     package static func readVMDesc(_ bytes: StreamBytes) throws(StreamAnalysisError) -> (JSONValue, VMDescLocation) {
         try checkHeader(bytes)

@@ -54,7 +54,7 @@ struct Diff: ParsableCommand {
             files have one), version and nested description, the fields' order, and \
             the subsections. A vmdesc against a -dump-vmstate file is compared by description \
             name, for the descriptions both have, as a save at the vmdesc's versions writes \
-            them (notes say what was left out).
+            them (notes say what was left out; none in common is bad input).
 
             Exit status: 0 equal, 1 different, 2 bad input (or output that could not be \
             written), 64 usage error.
@@ -104,6 +104,7 @@ struct Diff: ParsableCommand {
                 let da = try loadDescriptionSet(a, label: "A", elementSizes: true)
                 let db = try loadDescriptionSet(b, label: "B", elementSizes: true)
                 let (ca, cb, notes) = DescriptionSet.comparable(da, db)
+                try requireDescriptionsInCommon(da, db, compared: ca, labels: ("A", "B"), paths: (a, b))
                 return StreamDiff(descriptions: ca, cb, notes: notes)
             }
             let desc = try vmdesc.map(loadVMDescOption)

@@ -161,6 +161,22 @@ struct InputFileError: AnalysisInputError {
     var description: String
 }
 
+/// A `-dump-vmstate` file and a vmdesc (or a stream's) compared by description name that share
+/// no name: nothing would be compared, and "descriptions are equal" or "compatible" would pass
+/// for a check that never happened (a dump of another machine or build). Bad input. `compared`
+/// is either side as ``DescriptionSet/comparable(_:_:labels:sameField:)`` returned it.
+func requireDescriptionsInCommon(
+    _ a: DescriptionSet, _ b: DescriptionSet, compared: DescriptionSet, labels: (String, String),
+    paths: (String, String)
+) throws {
+    guard a.format != b.format, !a.entries.isEmpty, !b.entries.isEmpty, compared.entries.isEmpty else { return }
+    let (dump, saved) = a.format == .dumpVMState ? (labels.0, labels.1) : (labels.1, labels.0)
+    throw InputFileError(
+        description:
+            "\(labels.0) (\(paths.0)) and \(labels.1) (\(paths.1)) have no description name in common (\(dump) is a -dump-vmstate file, \(saved) a vmdesc or a stream's): nothing can be compared (a -dump-vmstate file of another machine type or build?)"
+    )
+}
+
 /// The files opened so far, by the path given: a path named twice (a stream that is first
 /// checked for the stream magic, then read; `diff - -`) is opened once, so standard input is
 /// read once.
@@ -242,6 +258,12 @@ func loadVMDescOption(_ path: String) throws -> JSONValue {
             description:
                 "--vmdesc \(path): not a vmdesc (no \"page_size\" and \"devices\")\(top["vmschkmachine"] != nil ? ", but a -dump-vmstate file, which lists device classes rather than what one save wrote" : ""): give the vmdesc JSON of a stream of the same build, or that stream"
         )
+    }
+    // (Its shape as a stream's reading checks it, named by this file rather than the stream.)
+    do {
+        try StreamAnalysis.checkVMDesc(json)
+    } catch {
+        throw InputFileError(description: "--vmdesc \(path): \(error.message)")
     }
     return json
 }

@@ -142,6 +142,16 @@ struct AnalyzeCLITests {
             dumpAsVMDesc.stderr
                 == "vmstate analyze: error: --vmdesc \(dump): not a vmdesc (no \"page_size\" and \"devices\"), but a -dump-vmstate file, which lists device classes rather than what one save wrote: give the vmdesc JSON of a stream of the same build, or that stream\n"
         )
+        // Well-formed JSON of another shape: the --vmdesc file is named, not the stream's offset.
+        let shaped = cut.path + ".shape.json"
+        try Data(#"{"page_size": "4096", "devices": []}"#.utf8).write(to: URL(fileURLWithPath: shaped))
+        defer { try? FileManager.default.removeItem(atPath: shaped) }
+        let badShape = try Tool.run(["analyze", "--vmdesc", shaped, stream])
+        #expect(badShape.status == 2)
+        #expect(
+            badShape.stderr
+                == "vmstate analyze: error: --vmdesc \(shaped): invalid vmdesc (the JSON at offset 0): \"page_size\" must be a power of two, found \"4096\"\n"
+        )
         // A --vmdesc file that cannot be opened: the message says it is the --vmdesc one.
         let missing = cut.path + ".missing"
         let noVMDesc = try Tool.run(["analyze", "--vmdesc", missing, stream])

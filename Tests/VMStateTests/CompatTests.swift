@@ -668,6 +668,57 @@ struct CompatCLITests {
                 """, "\(fine.stdout)")
     }
 
+    /// A vmdesc entry's `instance_id` that is not an integer from 0 to 2^32-1 (null, 1.5, a
+    /// string, 2^63, -1) is bad input to `diff` and `compat` alike, as to `analyze`: it was once
+    /// taken as instance 0, and compared with another entry's state.
+    @Test func anInstanceIDThatIsNoUInt32IsBadInput() throws {
+        for value in ["null", "1.5", "\"1\"", "9223372036854775808", "-1", "4294967296"] {
+            let bad =
+                #"{"page_size": 4096, "devices": [{"name": "d", "instance_id": "#
+                + value + #", "vmsd_name": "d", "version": 1, "fields": []}]}"#
+            let good =
+                #"{"page_size": 4096, "devices": [{"name": "d", "instance_id": 0, "vmsd_name": "d", "version": 1, "fields": []}]}"#
+            let (dir, o, n) = try jsonFiles(good, bad)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            for (command, label) in [("diff", "B"), ("compat", "NEW")] {
+                let r = try Tool.run([command, o, n])
+                #expect(r.status == 2, "\(command) \(value)")
+                #expect(
+                    r.stderr
+                        == "vmstate \(command): error: \(label) (\(n)) devices[0]: \"instance_id\" must be an integer from 0 to 4294967295, found \(value)\n",
+                    "\(r.stderr)")
+            }
+        }
+    }
+
+    /// A -dump-vmstate file and a vmdesc (or a stream) that share no description name: nothing
+    /// would be compared, so neither "descriptions are equal" nor "compatible" is said: bad input.
+    /// An empty vmdesc (a save of nothing) still loads anywhere.
+    @Test func aDumpAndAVMDescWithNothingInCommonAreBadInput() throws {
+        let dump = TestPaths.packageRoot + "/Tests/Fixtures/compat/tiny-v3.json"
+        let vmdesc = TestPaths.qemuFixtures + "/pc-bios/vmdesc.json"
+        let stream = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        for (args, first, second) in [
+            (["diff", dump, vmdesc], "A (\(dump))", "B (\(vmdesc))"),
+            (["compat", dump, stream], "OLD (\(dump))", "NEW (\(stream))"),
+            (["compat", "--reverse", stream, dump], "NEW (\(dump))", "OLD (\(stream))"),
+        ] {
+            let r = try Tool.run(args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stdout.isEmpty)
+            let dumpLabel = first.split(separator: " ")[0], savedLabel = second.split(separator: " ")[0]
+            #expect(
+                r.stderr
+                    == "vmstate \(args[0]): error: \(first) and \(second) have no description name in common (\(dumpLabel) is a -dump-vmstate file, \(savedLabel) a vmdesc or a stream's): nothing can be compared (a -dump-vmstate file of another machine type or build?)\n",
+                "\(r.stderr)")
+        }
+        let (dir, empty, _) = try jsonFiles(#"{"page_size": 4096, "devices": []}"#, "{}")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let nothingSaved = try Tool.run(["compat", empty, TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
+        #expect(nothingSaved.status == 0)
+        #expect(nothingSaved.stdout.hasSuffix("compatible: state saved by OLD loads into NEW\n"))
+    }
+
     /// A `--rename` that paired no two names (a misspelt name or scope) is a warning, so a
     /// verdict that did not use it does not pass for one that did; one that paired names is not.
     @Test func aRenameThatPairedNothingIsAWarning() throws {

@@ -344,6 +344,35 @@ import Testing
             last.message == "writing the stream failed: no space left on test device (at byte \(stream.count - 10))")
     }
 
+    /// A GOutputStream that breaks GIO's contract for write (returns 0, or more than it was
+    /// asked to write) fails the save with a G_IO_ERROR_FAILED saying so, at the offset it
+    /// had reached (GLib's `g_output_stream_write_all` gives a critical, no error and no count).
+    @Test func anOutputStreamThatWritesNothingOrOverclaimsFailsTheSave() throws {
+        let machine = try RegistryTests.Machine(fill: true)
+        let stream = try machine.registry.save(machineType: "tiny")
+        let zero = Self.saveToStream(
+            machine.registry, machineType: "tiny", chunk: 1000, failAt: 10000, failCode: Int32(TEST_WRITE_RETURNS_ZERO))
+        // The write asked for what the sink had buffered past byte 10000 (the test stream takes
+        // 1000 bytes a write): its count is in the message.
+        let head =
+            "section \"ram\" instance 0: writing the stream failed: the GOutputStream wrote nothing (its write returned 0 for "
+        let tail = " bytes) (at byte 10000)"
+        #expect(zero.message.hasPrefix(head) && zero.message.hasSuffix(tail), "\(zero.message)")
+        let asked = try #require(Int(zero.message.dropFirst(head.count).dropLast(tail.count)))
+        #expect(asked > 0)
+        let over = Self.saveToStream(
+            machine.registry, machineType: "tiny", chunk: 1000, failAt: 10000, failCode: Int32(TEST_WRITE_OVERCLAIMS))
+        #expect(
+            over.message
+                == "section \"ram\" instance 0: writing the stream failed: the GOutputStream returned \(asked + 1) bytes for a write of \(asked) (a broken stream implementation) (at byte 10000)"
+        )
+        for r in [zero, over] {
+            #expect(!r.ok)
+            #expect(r.domain == g_io_error_quark() && r.code == Int32(G_IO_ERROR_FAILED.rawValue))
+            #expect(r.bytes == Array(stream[..<10000]))
+        }
+    }
+
     /// A write that fails in a section kept by a KEEP_UNKNOWN load names that section, as it
     /// names a registered one: a FULL section by its header, the RAM section's END by its START.
     @Test func diskFullInAKeptSectionNamesIt() throws {

@@ -283,6 +283,21 @@ bool vmstate_registry_set_stream_version(VMStateRegistry *reg, uint32_t version,
 /** The QEMU version streams are written for (VMSTATE_STREAM_QEMU_7_2 or _10_0); 0 for NULL. */
 uint32_t vmstate_registry_stream_version(VMStateRegistry *reg);
 
+/**
+ * Sets the smallest target page size of the emulated target, in bits: QEMU's
+ * qemu_target_page_bits_min(), TARGET_PAGE_BITS_MIN of a target with TARGET_PAGE_BITS_VARY (10
+ * for ARM, arm and aarch64 alike); 12, the default, where the page size is fixed at 4 KiB (x86,
+ * riscv, s390x, ...). Pages here are 4 KiB (12 bits): when `bits` is smaller, saves and live
+ * migrations send the configuration subsection "configuration/target-page-bits" (be32 12) after
+ * the machine type, as QEMU's source does when its page bits exceed the minimum. A destination
+ * of such a target takes the minimum when the subsection is missing and refuses the stream
+ * ("Received TARGET_PAGE_BITS is 10 but local is 12"): an ARM emulator sets 10 before its first
+ * save. A loaded stream saved back for its own machine type keeps its configuration as it came.
+ * `bits` 1 to 12; another value (or a NULL `reg`) fails with VMSTATE_ERROR_FAILED and changes
+ * nothing.
+ */
+bool vmstate_registry_set_target_page_bits_min(VMStateRegistry *reg, uint32_t bits, GError **error);
+
 /* ---- Live migration (pre-copy), as QEMU migrates --------------------------------------------
  *
  * The stream is the one QEMU writes during a live migration: header, configuration, the RAM

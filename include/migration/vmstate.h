@@ -1128,6 +1128,15 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
     ((type *)(void *)((char *)(1 ? (ptr) : &((type *)0)->member) - offsetof(type, member)))
 #endif
 
+/*
+ * QEMU's ARRAY_SIZE() (qemu/osdep.h): the number of elements of the array `x` (not a pointer),
+ * which hooks copied from QEMU use (pl011's post_load bounds its FIFO with it). QEMU's also
+ * fails the build for a pointer; this is GLib's G_N_ELEMENTS, without that check.
+ */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(x) G_N_ELEMENTS(x)
+#endif
+
 /* QEMU's stringify(), used by the macros for field names. */
 #ifndef stringify
 #define vms_xstringify_(s) #s

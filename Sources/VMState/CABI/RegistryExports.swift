@@ -245,6 +245,21 @@ private func addDevice(
     return true
 }
 
+/// C's `vmstate_registry_set_target_page_bits_min`, declared and documented in `migration/vmstate-registry.h`.
+@c @implementation public func vmstate_registry_set_target_page_bits_min(
+    _ reg: OpaquePointer?, _ bits: UInt32, _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?
+) -> Bool {
+    guard let r = registry(reg) else {
+        return fail(error, VMStateError(.failed, reason: "vmstate_registry_set_target_page_bits_min: NULL argument"))
+    }
+    do {
+        try r.setTargetPageBitsMinimum(Int(bits))
+    } catch let e {
+        return fail(error, e)
+    }
+    return true
+}
+
 /// C's `vmstate_registry_stream_version`, declared and documented in `migration/vmstate-registry.h`.
 @c @implementation public func vmstate_registry_stream_version(_ reg: OpaquePointer?) -> UInt32 {
     registry(reg)?.streamVersion.rawValue ?? 0

@@ -205,17 +205,37 @@ final class StreamSink: OutputSink {
                 return false
             }
         }
-        var n: gsize = 0
+        // `g_output_stream_write` until all is written, rather than `g_output_stream_write_all`:
+        // that one fails a stream whose write returns 0 with a GLib critical and no error, nor
+        // the count it had written by then, and trusts a count past what it asked for.
+        var done = 0
         var error: UnsafeMutablePointer<GError>?
-        let ok = g_output_stream_write_all(stream, buffer.pointee.data, gsize(len), &n, nil, &error) != 0
-        written += Int(n)
+        while done < len, error == nil {
+            let asked = len - done
+            // SAFETY: `data[done..<len]` are bytes of `buffer`, the sink's, unchanged by the write.
+            let n = g_output_stream_write(stream, buffer.pointee.data + done, gsize(asked), nil, &error)
+            if n < 0 {
+                error = error ?? Self.writeError("the GOutputStream's write failed without an error")
+            } else if n == 0 {
+                error = Self.writeError("the GOutputStream wrote nothing (its write returned 0 for \(asked) bytes)")
+            } else if n > asked {
+                error = Self.writeError(
+                    "the GOutputStream returned \(n) bytes for a write of \(asked) (a broken stream implementation)")
+            } else {
+                done += n
+            }
+        }
+        written += done
         g_byte_array_set_size(buffer, 0)
-        guard ok else {
-            file.recordStreamError(
-                error ?? g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), "short write"),
-                at: written)
+        if let error {
+            file.recordStreamError(error, at: written)
             return false
         }
         return true
+    }
+
+    /// A `G_IO_ERROR_FAILED` error with `message`, which the caller owns.
+    private static func writeError(_ message: String) -> UnsafeMutablePointer<GError> {
+        g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), message)
     }
 }

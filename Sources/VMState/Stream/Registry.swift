@@ -120,6 +120,28 @@ public final class Registry {
     /// or a vmdesc that starts with `"configuration"` is QEMU 10.0's, else QEMU 7.2's). QEMU 7.2
     /// when neither happened.
     public var streamVersion: QEMUDialect = .qemu7_2
+    /// The smallest target page size of the emulated target, in bits: QEMU's
+    /// `qemu_target_page_bits_min()`, 10 for ARM (`TARGET_PAGE_BITS_MIN` of a target with
+    /// `TARGET_PAGE_BITS_VARY`); 12, the default, where the page size is fixed at 4 KiB (x86).
+    /// Pages here are 4 KiB (12 bits): when this is smaller, a save or live migration sends the
+    /// configuration subsection `configuration/target-page-bits` (12), as QEMU's source does
+    /// (`vmstate_target_page_bits_needed`); without it an ARM destination takes the minimum
+    /// and refuses the stream ("Received TARGET_PAGE_BITS is 10 but local is 12"). A loaded
+    /// stream saved back for its own machine type keeps its configuration as it came. 1...12;
+    /// set with ``setTargetPageBitsMinimum(_:)``.
+    public private(set) var targetPageBitsMinimum = StreamFormat.pageSize.trailingZeroBitCount
+
+    /// Sets ``targetPageBitsMinimum``; throws `.failed` for a value outside 1...12 (QEMU's
+    /// minimum is never above its page size's bits, 12 here).
+    public func setTargetPageBitsMinimum(_ bits: Int) throws(VMStateError) {
+        let pageBits = StreamFormat.pageSize.trailingZeroBitCount
+        guard (1...pageBits).contains(bits) else {
+            throw VMStateError(
+                .failed, reason: "the target page bits minimum must be 1 to \(pageBits) (pages here are 4 KiB)",
+                actual: "\(bits)")
+        }
+        targetPageBitsMinimum = bits
+    }
     /// The emulator's dirty log for live migrations (`vmstate_registry_set_dirty_log`).
     var dirtyLog: (fn: VMStateDirtyLogFn, opaque: UnsafeMutableRawPointer?)?
     /// How saves to GIO streams on local regular files write them, and whether loads read them
@@ -390,6 +412,8 @@ public final class Registry {
 
         // The loaded configuration's subsections are written back for its own machine type.
         let keepExtra = sameStream && rules.configuration
+        // Else QEMU's own rule: target-page-bits when the page size's bits exceed the minimum.
+        let sendsPageBits = !keepExtra && targetPageBitsMinimum < StreamFormat.pageSize.trailingZeroBitCount
         let caps = keepExtra ? capabilities : []
         var addresses: [String: UInt64]?
         if caps.contains("x-ignore-shared") {
@@ -409,13 +433,24 @@ public final class Registry {
             file.putByte(StreamFormat.configuration)
             file.putBE32(UInt32(machineBytes.count))
             file.putBytes(machineBytes)
-            if keepExtra { file.putBytes(configurationExtra) }
+            if keepExtra {
+                file.putBytes(configurationExtra)
+            } else if sendsPageBits {
+                let subsection = ConfigurationSubsection.targetPageBits
+                file.putByte(StreamFormat.subsection)
+                file.putByte(UInt8(subsection.name.utf8.count))
+                file.putBytes(Array(subsection.name.utf8))
+                file.putBE32(1)
+                file.putBE32(UInt32(StreamFormat.pageSize.trailingZeroBitCount))
+            }
         }
         let vmdesc = VMDescWriter()
         vmdesc.startObject()
         if rules.vmdescConfiguration {
             Self.describeConfiguration(
-                vmdesc, machineLength: machineBytes.count, subsections: keepExtra ? configurationSubsections : [],
+                vmdesc, machineLength: machineBytes.count,
+                subsections: keepExtra
+                    ? configurationSubsections : sendsPageBits ? [ConfigurationSubsection.targetPageBits.name] : [],
                 capabilities: caps, capabilityCount: keepExtra ? capabilityCount : 0)
         }
         vmdesc.int("page_size", Int64(StreamFormat.pageSize))

@@ -649,8 +649,29 @@ final class StreamLoader {
         do throws(VMStateError) {
             try RAMCodec.loadPart(file, blocks: blocks, state: &ramState)
         } catch {
-            throw file.markLimitReached ? keptRAMTooLarge(start) : error
+            throw file.markLimitReached ? keptRAMTooLarge(start) : otherPageSize(error) ?? error
         }
+    }
+
+    /// A RAM record that does not read, in a stream whose vmdesc, already in memory (a load
+    /// from a buffer), gives a target page size other than 4 KiB: the records were read at the
+    /// wrong page size (a 1 KiB page of an ARM board read as 4 KiB swallows the records after
+    /// it; sparc64's 8 KiB page leaves half a page to read as a record), so the error says so.
+    /// QEMU sends the page size only where it is above the target's minimum (target-page-bits).
+    private func otherPageSize(_ error: VMStateError) -> VMStateError? {
+        var refusal: String?
+        guard error.kind == .ram,
+            let pageSize = VMDescIndex.find(in: file, refusal: &refusal, texts: { _, _ in false })?.index.pageSize,
+            pageSize != StreamFormat.pageSize
+        else { return nil }
+        var e = VMStateError(
+            .badStream, offset: error.offset,
+            reason:
+                "the stream's RAM pages are \(pageSize) bytes (its vmdesc's page_size: a target whose pages are "
+                + "not 4 KiB), which the registry's 4 KiB pages do not load; its RAM records misread from here",
+            expected: "\(StreamFormat.pageSize)", actual: "\(pageSize)")
+        e.path = error.path
+        return e
     }
 
     /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered).

@@ -15,8 +15,10 @@ struct VMDescIndex {
 
     let pageSize: Int
     let entries: [Entry]
-    /// The position in ``entries`` of the first entry of each name and instance id: a stream
-    /// looks one up per section it skips, and may have as many sections as entries.
+    /// The position in ``entries`` of the last entry of each name and instance id (QEMU never
+    /// writes two; where a crafted vmdesc does, the last counts, as in `vmstate analyze` and
+    /// QEMU's `analyze-migration.py`, whose dict keeps the last): a stream looks one up per
+    /// section it skips, and may have as many sections as entries.
     let positions: [SectionKey: Int]
 
     init(pageSize: Int, entries: [Entry]) {
@@ -24,13 +26,12 @@ struct VMDescIndex {
         self.entries = entries
         var positions: [SectionKey: Int] = [:]
         for (i, entry) in entries.enumerated() {
-            let key = SectionKey(idstr: entry.name, instanceID: entry.instanceID)
-            if positions[key] == nil { positions[key] = i }
+            positions[SectionKey(idstr: entry.name, instanceID: entry.instanceID)] = i
         }
         self.positions = positions
     }
 
-    /// The first entry of `name` and `instanceID`.
+    /// The last entry of `name` and `instanceID`.
     func device(_ name: String, _ instanceID: UInt32) -> Entry? {
         positions[SectionKey(idstr: name, instanceID: instanceID)].map { entries[$0] }
     }

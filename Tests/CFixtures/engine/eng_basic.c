@@ -236,6 +236,9 @@ static const VMStateDescription eng_timer_sub_vmsd = {
 };
 const VMStateDescription *eng_vmsd_timer_sub(void) { return &eng_timer_sub_vmsd; }
 
+/* QEMU's ARRAY_SIZE, as copied hooks use it (pl011's post_load). */
+G_STATIC_ASSERT(ARRAY_SIZE(((EngThrough *)0)->small) == 2);
+
 static int eng_get_config(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
     (void)field;
     EngThrough *s = container_of(pv, EngThrough, config);

@@ -131,6 +131,12 @@ static gssize chunked_write(GOutputStream *stream, const void *buffer, gsize cou
     gsize n = MIN(count, self->chunk);
     if (self->fail_at >= 0) {
         if (self->count >= (guint64)self->fail_at) {
+            if (self->fail_code == TEST_WRITE_RETURNS_ZERO) {
+                return 0;
+            }
+            if (self->fail_code == TEST_WRITE_OVERCLAIMS) {
+                return (gssize)count + 1;
+            }
             g_set_error_literal(error, G_IO_ERROR, self->fail_code, "no space left on test device");
             return -1;
         }

@@ -25,8 +25,10 @@ guint64 test_chunked_input_stream_reads(GInputStream *stream);
 /**
  * A GOutputStream that accepts at most `chunk` bytes per write and appends them to its own
  * array when `keep` is true (else it only counts them and sums them into a checksum). After
- * `fail_at` bytes (-1: never) a write fails with G_IO_ERROR of code `fail_code`.
+ * `fail_at` bytes (-1: never) a write fails with G_IO_ERROR of code `fail_code`; or, for the
+ * two codes below, breaks GIO's contract for write: returns 0, or one byte more than asked for.
  */
+enum { TEST_WRITE_RETURNS_ZERO = -1, TEST_WRITE_OVERCLAIMS = -2 };
 GOutputStream *test_chunked_output_stream_new(gsize chunk, gboolean keep, gint64 fail_at, int fail_code);
 /** The bytes it kept (owned by the stream). */
 GByteArray *test_chunked_output_stream_bytes(GOutputStream *stream);

@@ -191,6 +191,15 @@ package enum ConfigurationSubsection: Sendable, Equatable {
         }
     }
 
+    /// Its name in the stream.
+    package var name: String {
+        switch self {
+        case .targetPageBits: "configuration/target-page-bits"
+        case .capabilities: "configuration/capabilities"
+        case .uuid: "configuration/uuid"
+        }
+    }
+
     /// The data's size when it is fixed (nil for the capability list).
     package var fixedSize: Int? {
         switch self {
