@@ -150,6 +150,100 @@ import Testing
         }
     }
 
+    /// A stream with an operation pending (another thread's, or an asynchronous one) or
+    /// already closed is refused before a byte is read or written, with GIO's own error, though
+    /// a local file's stream is written and read through its descriptor, past GIO's checks.
+    @Test func aPendingOrClosedStreamIsRefusedFirst() throws {
+        let machine = try RAMMachine(pages: 16)
+        let path = Self.newPath("pending.bin")
+        defer { Self.remove(path) }
+        let gfile = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+        let reg = machine.registry.handle
+        for direct in [false, true] {
+            vmstate_registry_set_direct_io(reg, direct)
+            unlink(path)  // (g_file_replace of a file there writes a temporary file until closed)
+            let out = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+            defer { g_object_unref(out) }
+            var error: UnsafeMutablePointer<GError>? = nil
+            #expect(g_output_stream_set_pending(Self.output(out), &error) != 0)
+            #expect(!vmstate_registry_save_to_stream(reg, "file", Self.output(out), &error))
+            #expect(error?.pointee.domain == g_io_error_quark())
+            #expect(error?.pointee.code == Int32(G_IO_ERROR_PENDING.rawValue))
+            #expect(error.map { String(cString: $0.pointee.message) } == "Stream has outstanding operation")
+            g_clear_error(&error)
+            #expect(vmstate_migration_start(reg, "file", Self.output(out), &error) == nil)
+            #expect(error?.pointee.code == Int32(G_IO_ERROR_PENDING.rawValue))
+            g_clear_error(&error)
+            #expect(try Self.contents(path).isEmpty)
+            g_output_stream_clear_pending(Self.output(out))
+            #expect(vmstate_registry_save_to_stream(reg, "file", Self.output(out), &error))
+            #expect(g_output_stream_close(Self.output(out), nil, nil) != 0)
+            #expect(!vmstate_registry_save_to_stream(reg, "file", Self.output(out), &error))
+            #expect(error?.pointee.code == Int32(G_IO_ERROR_CLOSED.rawValue))
+            #expect(error.map { String(cString: $0.pointee.message) } == "Stream is already closed")
+            g_clear_error(&error)
+
+            let input = try #require(g_file_read(gfile, nil, nil))
+            defer { g_object_unref(input) }
+            let stream = UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self)
+            #expect(g_input_stream_set_pending(stream, &error) != 0)
+            #expect(!vmstate_registry_load_from_stream(reg, stream, 0, &error))
+            #expect(error?.pointee.code == Int32(G_IO_ERROR_PENDING.rawValue))
+            g_clear_error(&error)
+            g_input_stream_clear_pending(stream)
+            #expect(vmstate_registry_load_from_stream(reg, stream, 0, &error))
+        }
+    }
+
+    /// A stream over a descriptor the caller opened with O_DIRECT (which takes only whole
+    /// aligned blocks): the save writes through a second descriptor of the file without it, and
+    /// the load reads whole blocks, with direct I/O on or off; the same bytes and RAM.
+    @Test func aDescriptorWithODirectSavesAndLoads() throws {
+        let oDirect = try #require(DirectFile.oDirect)
+        let machine = try RAMMachine(pages: 3000)
+        let expected = try machine.registry.save(machineType: "file")
+        let path = Self.newPath("odirect.bin")
+        defer { Self.remove(path) }
+        let gfile = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(gfile)) }
+        func withODirect(_ stream: UnsafeMutableRawPointer) throws -> Bool {
+            let fd = try #require(DirectFile.descriptor(of: stream))
+            guard !DirectFile.onTmpfs(fd) else { return false }  // (tmpfs may take no O_DIRECT)
+            #expect(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | oDirect) == 0)
+            return DirectFile.hasODirect(fd)
+        }
+        let reg = machine.registry.handle
+        for direct in [false, true] {
+            vmstate_registry_set_direct_io(reg, direct)
+            let out = try #require(g_file_replace(gfile, nil, 0, G_FILE_CREATE_NONE, nil, nil))
+            guard try withODirect(UnsafeMutableRawPointer(out)) else {
+                g_object_unref(out)
+                return
+            }
+            var error: UnsafeMutablePointer<GError>? = nil
+            #expect(vmstate_registry_save_to_stream(reg, "file", Self.output(out), &error))
+            #expect(error == nil, "\(String(cString: error!.pointee.message))")
+            g_clear_error(&error)
+            #expect(g_output_stream_close(Self.output(out), nil, nil) != 0)
+            g_object_unref(out)
+            #expect(try Self.contents(path) == expected)
+
+            let target = try RAMMachine(pages: 3000)
+            vmstate_registry_set_direct_io(target.registry.handle, direct)
+            let input = try #require(g_file_read(gfile, nil, nil))
+            defer { g_object_unref(input) }
+            #expect(try withODirect(UnsafeMutableRawPointer(input)))
+            #expect(
+                vmstate_registry_load_from_stream(
+                    target.registry.handle, UnsafeMutableRawPointer(input).assumingMemoryBound(to: GInputStream.self),
+                    0, &error))
+            #expect(error == nil, "\(String(cString: error!.pointee.message))")
+            g_clear_error(&error)
+            #expect(memcmp(target.ram, machine.ram, target.length) == 0)
+        }
+    }
+
     /// A file system out of room fails `fallocate` after extending the file with what it got
     /// (ext4 does: its size is past the stream's end): the save, whose writes found room, cuts
     /// the file back to the stream's end, in both modes.

@@ -150,7 +150,10 @@ typedef struct _GSocketListener GSocketListener;
  * stream's own GError (e.g. G_IO_ERROR_NO_SPACE, G_IO_ERROR_BROKEN_PIPE) whose message names the
  * section being written and the byte offset; other failures are VMSTATE_ERROR as for
  * vmstate_registry_save. Bytes written before a failure stay written. A stream on a local
- * regular file is written from a thread of the library (vmstate_registry_set_direct_io).
+ * regular file is written from a thread of the library (vmstate_registry_set_direct_io). A
+ * stream already closed or with an operation pending is refused before anything is written
+ * (G_IO_ERROR_CLOSED, G_IO_ERROR_PENDING); one whose write returns 0 or more than it was given
+ * fails with G_IO_ERROR_FAILED saying so.
  */
 bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_type,
                                      GOutputStream *out, GError **error);
@@ -173,7 +176,9 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
  * messages name the section and the byte offset. A read blocks as long as `in` blocks (for a
  * live migration on a listening socket, vmstate_registry_load_from_listener). With
- * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT.
+ * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT (also
+ * without, when the caller opened its descriptor with O_DIRECT). A stream already closed or with
+ * an operation pending is refused before anything is read (G_IO_ERROR_CLOSED, _PENDING).
  */
 bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, unsigned flags,
                                        GError **error);
@@ -205,7 +210,10 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  * failed accept returns its GError (e.g. G_IO_ERROR_CLOSED). Blocks until the load ends, and
  * then while the queued connections are read (above); there is no timeout: a source that stays
  * connected but stops sending holds the call up, as it holds QEMU's destination up (to bound the
- * wait, accept yourself, g_socket_set_timeout, then vmstate_registry_load_from_stream).
+ * wait, accept yourself, g_socket_set_timeout, then vmstate_registry_load_from_stream). The wait
+ * for the first connection has no bound either (no GCancellable; closing the listener from
+ * another thread does not wake it): accept yourself to bound it. Pass a plain GSocketListener, or
+ * a stopped GSocketService: a started one with a main loop running accepts connections itself.
  */
 bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *listener, unsigned flags,
                                          GError **error);
@@ -351,7 +359,8 @@ typedef struct VMStateMigrationStats {
  * and cleared). `machine_type` NULL: the loaded stream's, as for vmstate_registry_save. `out` is
  * referenced (never closed) until vmstate_migration_free. Returns NULL with `error` set on
  * failure (no RAM registered, no machine type, a live migration of `reg` in progress already,
- * as QEMU runs one at a time; a write error: the stream's GError).
+ * as QEMU runs one at a time; `out` closed or with an operation pending: G_IO_ERROR_CLOSED or
+ * _PENDING; a write error: the stream's GError).
  */
 VMStateMigration *vmstate_migration_start(VMStateRegistry *reg, const char *machine_type,
                                           GOutputStream *out, GError **error);

@@ -80,8 +80,6 @@ func setGError(
     return false
 }
 
-/// `text` for a C string: names taken from a stream may hold NUL (which would cut the message
-/// short) or other control characters; those are written as \xNN (``escapingControlCharacters(_:keepingNewlines:)``).
 /// A C name argument (an idstr, a RAM block name, a machine type) as a String; one that is not
 /// UTF-8 is refused (decoding would replace its bytes with U+FFFD: the stream would carry
 /// other bytes than the caller's, and two names could become one). QEMU's names are ASCII.
@@ -99,6 +97,27 @@ func cMachineType(_ name: UnsafePointer<CChar>?) throws(VMStateError) -> String?
     return try cName(name, "machine type")
 }
 
+/// `text` for a C string: names taken from a stream may hold NUL (which would cut the message
+/// short) or other control characters; those are written as \xNN (``escapingControlCharacters(_:keepingNewlines:)``).
 func cMessage(_ text: String) -> String {
     escapingControlCharacters(text)
+}
+
+// MARK: - GIO streams
+
+/// Refuses, as GIO would refuse a read or write, a caller's stream that is closed
+/// (`G_IO_ERROR_CLOSED`, "Stream is already closed") or has an operation pending
+/// (`G_IO_ERROR_PENDING`, "Stream has outstanding operation": another thread's, or an
+/// asynchronous one not finished), before anything is read or written: a stream over a local
+/// regular file is read and written through its descriptor, past GIO's own checks. False when
+/// refused (the C result, `error` set).
+func checkUsable(
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, closed: Bool, pending: Bool
+) -> Bool {
+    guard closed || pending else { return true }
+    setGError(
+        error, domain: g_io_error_quark(),
+        code: Int32((closed ? G_IO_ERROR_CLOSED : G_IO_ERROR_PENDING).rawValue),
+        message: closed ? "Stream is already closed" : "Stream has outstanding operation")
+    return false
 }

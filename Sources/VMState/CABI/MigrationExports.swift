@@ -25,6 +25,9 @@ import CVMState
         _ = setGError(error, VMStateError(.failed, reason: "vmstate_migration_start: NULL argument"), streamOf: nil)
         return nil
     }
+    guard
+        checkUsable(error, closed: g_output_stream_is_closed(out) != 0, pending: g_output_stream_has_pending(out) != 0)
+    else { return nil }
     // SAFETY: as above (`reg` non-NULL, checked); StreamSink takes its own ref on `out`.
     let r = Registry.borrow(reg)!
     let file = MigrationFile(sink: StreamSink(out))

@@ -219,8 +219,22 @@ final class DirectFile {
     }
     nonisolated(unsafe) private static let fallocateSymbol = dlsym(nil, "fallocate")
 
+    /// Whether `fd` was opened with `O_DIRECT` (by the caller: its reads and writes then take
+    /// only whole aligned blocks, which GIO's own reads and writes are not).
+    static func hasODirect(_ fd: Int32) -> Bool {
+        guard let oDirect else { return false }
+        let flags = fcntl(fd, F_GETFL)
+        return flags >= 0 && flags & oDirect != 0
+    }
+
+    /// Whether `stream` reads a regular file its descriptor has `O_DIRECT` for (``hasODirect(_:)``):
+    /// such a stream is read with direct reads whatever the registry's setting.
+    static func inputHasODirect(_ stream: UnsafeMutablePointer<GInputStream>) -> Bool {
+        regularFile(UnsafeMutableRawPointer(stream), writing: false).map(hasODirect) ?? false
+    }
+
     /// `O_DIRECT` (not imported into Swift): Linux's value for this architecture, nil elsewhere.
-    private static var oDirect: Int32? {
+    static var oDirect: Int32? {
         #if os(Linux) && (arch(x86_64) || arch(i386) || arch(riscv64) || arch(s390x))
             return 0o40000
         #elseif os(Linux) && (arch(arm64) || arch(arm))
@@ -233,7 +247,7 @@ final class DirectFile {
     /// The descriptor of a `GFileDescriptorBased` stream, or nil. GLib declares that interface in
     /// gio-unix-2.0, which the CGLib module does not include: its type and getter are found by
     /// name (both are exported by libgio-2.0).
-    private static func descriptor(of stream: UnsafeMutableRawPointer) -> Int32? {
+    static func descriptor(of stream: UnsafeMutableRawPointer) -> Int32? {
         let type = g_type_from_name("GFileDescriptorBased")
         // SAFETY: a GOutputStream is a GTypeInstance (GObject's first member).
         guard type != 0,

@@ -47,6 +47,11 @@ final class FileWriter {
     /// the stream before the last writes are waited for, and the stream's number may then be
     /// another file's.
     let descriptor: Int32
+    /// The descriptor the writes go through: ``descriptor``, or where the caller opened the
+    /// stream's with `O_DIRECT` (which takes only whole aligned blocks), a second one of the file
+    /// without it (owned; through `/proc/self/fd`), whose whole blocks still go direct when
+    /// ``FileIO`` says so.
+    private let writeDescriptor: Int32
     let base: Int
     private let worker: Worker
     private let thread: UnsafeMutablePointer<GThread>
@@ -82,11 +87,20 @@ final class FileWriter {
         guard let streamFD = DirectFile.regularFile(of: stream) else { return nil }
         let fd = fcntl(streamFD, F_DUPFD_CLOEXEC, 0)
         guard fd >= 0 else { return nil }
+        var writeFD = fd
+        if DirectFile.hasODirect(fd) {
+            writeFD = open("/proc/self/fd/\(fd)", O_WRONLY | O_CLOEXEC)
+            guard writeFD >= 0 else {
+                close(fd)
+                return nil
+            }
+        }
         descriptor = fd
+        writeDescriptor = writeFD
         base = Int(lseek(fd, 0, SEEK_CUR))
         self.bufferSize = bufferSize
         worker = Worker(
-            descriptor: fd, direct: mode == .direct ? DirectFile(fd: fd, writing: true) : nil, count: count,
+            descriptor: writeFD, direct: mode == .direct ? DirectFile(fd: writeFD, writing: true) : nil, count: count,
             bufferSize: bufferSize, base: base, allocate: allocate)
         idle = Array(1..<count)
         // SAFETY: the thread owns one reference to the worker (released when it returns); when no
@@ -101,6 +115,7 @@ final class FileWriter {
                 }, reference.toOpaque(), nil)
         else {
             reference.release()
+            if writeFD != fd { close(writeFD) }
             close(fd)
             return nil
         }
@@ -110,6 +125,7 @@ final class FileWriter {
     deinit {
         g_async_queue_push(worker.toWriter, UnsafeMutableRawPointer(bitPattern: Self.stop))
         g_thread_join(thread)
+        if writeDescriptor != descriptor { close(writeDescriptor) }
         close(descriptor)
     }
 

@@ -74,7 +74,8 @@ final class StreamSource: InputSource {
     init(_ stream: UnsafeMutablePointer<GInputStream>, directIO: Bool = false) {
         self.stream = stream
         g_object_ref(stream)
-        direct = directIO ? DirectFile(input: stream) : nil
+        // (A descriptor the caller opened with O_DIRECT reads only whole aligned blocks.)
+        direct = directIO || DirectFile.inputHasODirect(stream) ? DirectFile(input: stream) : nil
         capacity = direct == nil ? Self.bufferSize : Self.directBufferSize
         storage = Self.allocate(capacity, aligned: direct != nil)
     }
