@@ -48,7 +48,8 @@ struct Compat: ParsableCommand {
             -dump-vmstate file, sections are matched by description name (of the device \
             classes of one name, isa-vga's and VGA's "vga", with the one whose fields the \
             save has) and only the descriptions both sides have are compared (warnings list \
-            the others; none in common is bad input); two vmdescs \
+            the others; none in common is bad input, but for an OLD vmdesc of no devices, \
+            a save of nothing); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
             has no minimum_version_id, so that rule is not checked then, and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version and shows one value \
@@ -210,12 +211,14 @@ struct Compat: ParsableCommand {
                 // only where the side that loads has one (a vmdesc has none).
                 let (n, o, ns) = DescriptionSet.comparable(
                     newSet, oldSet, labels: ("NEW", "OLD"), sameField: checker.namesMatch)
-                try requireDescriptionsInCommon(newSet, oldSet, compared: n, labels: ("NEW", "OLD"), paths: (new, old))
+                try requireDescriptionsInCommon(
+                    newSet, oldSet, compared: n, labels: ("NEW", "OLD"), paths: (new, old), emptySaveLoads: true)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             } else {
                 let (o, n, ns) = DescriptionSet.comparable(
                     oldSet, newSet, labels: ("OLD", "NEW"), sameField: checker.namesMatch)
-                try requireDescriptionsInCommon(oldSet, newSet, compared: o, labels: ("OLD", "NEW"), paths: (old, new))
+                try requireDescriptionsInCommon(
+                    oldSet, newSet, compared: o, labels: ("OLD", "NEW"), paths: (old, new), emptySaveLoads: true)
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             }
             // (Before the swap: the user's files, for the array lengths warning below.)

@@ -163,13 +163,17 @@ struct InputFileError: AnalysisInputError {
 
 /// A `-dump-vmstate` file and a vmdesc (or a stream's) compared by description name that share
 /// no name: nothing would be compared, and "descriptions are equal" or "compatible" would pass
-/// for a check that never happened (a dump of another machine or build). Bad input. `compared`
-/// is either side as ``DescriptionSet/comparable(_:_:labels:sameField:)`` returned it.
+/// for a check that never happened (a dump of another machine or build, or an empty one). Bad
+/// input; but for `emptySaveLoads` (compat, `a` the side that saves) a vmdesc `a` of no devices,
+/// a save of nothing, which loads anywhere. `compared` is either side as
+/// ``DescriptionSet/comparable(_:_:labels:sameField:)`` returned it.
 func requireDescriptionsInCommon(
     _ a: DescriptionSet, _ b: DescriptionSet, compared: DescriptionSet, labels: (String, String),
-    paths: (String, String)
+    paths: (String, String), emptySaveLoads: Bool = false
 ) throws {
-    guard a.format != b.format, !a.entries.isEmpty, !b.entries.isEmpty, compared.entries.isEmpty else { return }
+    guard a.format != b.format, compared.entries.isEmpty, !(a.entries.isEmpty && b.entries.isEmpty),
+        !(emptySaveLoads && a.format == .vmdesc && a.entries.isEmpty)
+    else { return }
     let (dump, saved) = a.format == .dumpVMState ? (labels.0, labels.1) : (labels.1, labels.0)
     throw InputFileError(
         description:

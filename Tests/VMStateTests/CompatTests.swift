@@ -693,7 +693,7 @@ struct CompatCLITests {
 
     /// A -dump-vmstate file and a vmdesc (or a stream) that share no description name: nothing
     /// would be compared, so neither "descriptions are equal" nor "compatible" is said: bad input.
-    /// An empty vmdesc (a save of nothing) still loads anywhere.
+    /// An empty OLD vmdesc (a save of nothing) still loads anywhere.
     @Test func aDumpAndAVMDescWithNothingInCommonAreBadInput() throws {
         let dump = TestPaths.packageRoot + "/Tests/Fixtures/compat/tiny-v3.json"
         let vmdesc = TestPaths.qemuFixtures + "/pc-bios/vmdesc.json"
@@ -714,9 +714,16 @@ struct CompatCLITests {
         }
         let (dir, empty, _) = try jsonFiles(#"{"page_size": 4096, "devices": []}"#, "{}")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let nothingSaved = try Tool.run(["compat", empty, TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
+        let pcDump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let nothingSaved = try Tool.run(["compat", empty, pcDump])
         #expect(nothingSaved.status == 0)
         #expect(nothingSaved.stdout.hasSuffix("compatible: state saved by OLD loads into NEW\n"))
+        // Not so an empty vmdesc as the side that loads, nor in diff, where nothing is equal.
+        for args in [["compat", pcDump, empty], ["diff", empty, pcDump]] {
+            let r = try Tool.run(args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.contains("have no description name in common"), "\(r.stderr)")
+        }
     }
 
     /// A `--rename` that paired no two names (a misspelt name or scope) is a warning, so a

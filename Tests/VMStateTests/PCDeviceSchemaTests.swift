@@ -208,6 +208,43 @@ struct PCDeviceSchemaTests {
         if let e = error { g_error_free(e) }
     }
 
+    @Test("names that are not UTF-8 are an error, not JSON that no reader takes")
+    func namesNotUTF8() throws {
+        let rtc = try #require(pcDevice("mc146818rtc"))
+        let vmsds: [UnsafePointer<VMStateDescription>?] = [rtc, nil]
+        var error: UnsafeMutablePointer<GError>?
+        func message() -> String? {
+            defer { g_clear_error(&error) }
+            return error.map { String(cString: $0.pointee.message) }
+        }
+        let latin1: [CChar] = [0x72, CChar(bitPattern: 0xE9), 0]  // "r\xe9"
+        latin1.withUnsafeBufferPointer { bad in
+            vmsds.withUnsafeBufferPointer { list in
+                #expect(vmstate_dump_schema(bad.baseAddress, list.baseAddress, &error) == nil)
+                #expect(
+                    message()
+                        == "vmstate_dump_schema: the machine name is not valid UTF-8 (QEMU's names are ASCII) (at byte 0)"
+                )
+                let names: [UnsafePointer<CChar>?] = [bad.baseAddress, nil]
+                names.withUnsafeBufferPointer { n in
+                    #expect(vmstate_dump_schema_named(nil, n.baseAddress, list.baseAddress, &error) == nil)
+                }
+                #expect(
+                    message()
+                        == "vmstate_dump_schema_named: names[0] is not valid UTF-8 (QEMU's names are ASCII) (at byte 0)"
+                )
+            }
+        }
+        // A description's own name: the dump fails, naming it with its bytes.
+        var copy = rtc.pointee
+        copy.name = latin1.withUnsafeBufferPointer { UnsafePointer(strdup($0.baseAddress!)!) }
+        defer { free(UnsafeMutablePointer(mutating: copy.name)) }
+        let e = try #require(throws: VMStateSchema.DumpError.self) {
+            try withUnsafePointer(to: &copy) { try VMStateSchema.dumpJSON([$0]) }
+        }
+        #expect(e.message == "the name \"r\\xe9\" is not valid UTF-8, which JSON needs (QEMU's names are ASCII)")
+    }
+
     @Test("an empty list is valid JSON with only the machine")
     func emptyList() throws {
         let text = try VMStateSchema.dumpJSON([], machine: "pc")

@@ -18,7 +18,8 @@
  * empty list gives valid JSON (QEMU would leave a trailing comma), and instead of recursing
  * forever or printing "(null)" the functions fail with an error (domain "vmstate-error-quark",
  * code VMSTATE_ERROR_INVALID_TABLE) for a description without a name, a description that
- * contains itself, or two entries with the same key.
+ * contains itself, two entries with the same key, or a name (machine, key, description, field)
+ * that is not valid UTF-8, which JSON text cannot hold.
  */
 #ifndef SWIFT_VMSTATE_VMSTATE_SCHEMA_H
 #define SWIFT_VMSTATE_VMSTATE_SCHEMA_H

@@ -356,10 +356,11 @@ typedef struct _GInputStream GInputStream;
 /**
  * A file that writes to the GIO stream `out` (a file, a socket, a pipe, memory...), holding a
  * reference to it until qemu_fclose. Bytes go through one bounded buffer (256 KiB), written to
- * `out` with g_output_stream_write_all when it is full and by qemu_fflush and qemu_fclose, as
- * QEMU's QEMUFile buffers its channel; qemu_fclose drops the reference and does not close `out`.
- * A failed write sets the file's error to -EIO (qemu_file_get_error) and keeps the GError; later
- * writes are dropped. The output has no size limit. NULL if `out` is NULL.
+ * `out` with g_output_stream_write until all of it is written, when it is full and by qemu_fflush
+ * and qemu_fclose, as QEMU's QEMUFile buffers its channel; qemu_fclose drops the reference and
+ * does not close `out`. A failed write sets the file's error to -EIO (qemu_file_get_error) and
+ * keeps the GError (a write that returns 0, or more than it was given: G_IO_ERROR_FAILED saying
+ * so); later writes are dropped. The output has no size limit. NULL if `out` is NULL.
  */
 QEMUFile *vmstate_file_new_output_stream(GOutputStream *out);
 /**

@@ -175,6 +175,12 @@ public enum VMStateSchema {
             w.text("\n  }")
         }
         w.text("\n}\n")
+        if let name = w.notUTF8 {
+            // (JSON text is UTF-8: QEMU's checker, and `vmstate compat`, could not read it.)
+            let shown = name.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+            throw DumpError(
+                message: "the name \"\(shown)\" is not valid UTF-8, which JSON needs (QEMU's names are ASCII)")
+        }
         return w.bytes
     }
 }
@@ -196,7 +202,11 @@ fileprivate struct SchemaWriter {
     }
 
     /// A JSON string; bytes other than `"`, `\` and controls are copied as they are.
+    /// The first name written that is not UTF-8 (the dump then fails).
+    var notUTF8: [UInt8]?
+
     mutating func quoted(_ s: [UInt8]) {
+        if notUTF8 == nil, String(validating: s, as: UTF8.self) == nil { notUTF8 = s }
         bytes.append(UInt8(ascii: "\""))
         for b in s {
             switch b {
@@ -350,11 +360,23 @@ private func dumpFromC(
         // SAFETY: `names`, when given, has an entry (possibly NULL) for each description
         // (migration/vmstate-schema.h: "names[i]"); the strings are NUL-terminated.
         if let names, let name = names[i] {
-            key = String(decoding: cStringBytes(name), as: UTF8.self)
+            guard let valid = String(validatingCString: name) else {
+                setSchemaError(
+                    error, "vmstate_dump_schema_named: names[\(i)] is not valid UTF-8 (QEMU's names are ASCII)")
+                return nil
+            }
+            key = valid
         }
         entries.append(VMStateSchema.Entry(name: key, description: vmsd))
     }
-    let machineName = machine.map { String(decoding: cStringBytes($0), as: UTF8.self) }
+    var machineName: String?
+    if let machine {
+        guard let valid = String(validatingCString: machine) else {
+            setSchemaError(error, "vmstate_dump_schema: the machine name is not valid UTF-8 (QEMU's names are ASCII)")
+            return nil
+        }
+        machineName = valid
+    }
     do {
         let bytes = try VMStateSchema.dumpBytes(
             entries: entries, machine: machineName ?? VMStateSchema.defaultMachine, qemu: dialect)
