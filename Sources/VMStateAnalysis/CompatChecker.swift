@@ -405,12 +405,15 @@ public struct CompatChecker: Sendable {
     /// the empty scope's) or, with ``Options/qemuRenames``, of ``qemuRenames`` holds both.
     public func namesMatch(scope: String, _ a: String, _ b: String) -> Bool {
         if a == b { return true }
+        // (Every group that pairs them counts as used: one given twice, or in both scopes.)
+        var paired = false
         for s in [scope, ""] {
-            for (i, group) in (options.renames[s] ?? []).enumerated() where group.contains(a) && group.contains(b) {
-                renamesUsed.set.withLock { _ = $0.insert(RenameUse(scope: s, index: i)) }
-                return true
+            for group in options.renames[s] ?? [] where group.contains(a) && group.contains(b) {
+                renamesUsed.set.withLock { _ = $0.insert(RenameUse(scope: s, names: group)) }
+                paired = true
             }
         }
+        if paired { return true }
         guard options.qemuRenames else { return false }
         for s in [scope, ""] {
             for group in Self.qemuRenames[s] ?? [] where group.contains(a) && group.contains(b) {
@@ -426,24 +429,23 @@ public struct CompatChecker: Sendable {
     public var unusedRenames: [(scope: String, names: Set<String>)] {
         let used = renamesUsed.set.withLock { $0 }
         return options.renames.keys.sorted().flatMap { scope in
-            options.renames[scope]!.enumerated().compactMap { i, group in
-                used.contains(RenameUse(scope: scope, index: i)) ? nil : (scope, group)
-            }
+            options.renames[scope]!.filter { !used.contains(RenameUse(scope: scope, names: $0)) }.map { (scope, $0) }
         }
     }
 
-    private struct RenameUse: Hashable { let scope: String, index: Int }
+    private struct RenameUse: Hashable { let scope: String, names: Set<String> }
     private final class RenameUses: Sendable { let set = Mutex<Set<RenameUse>>([]) }
-    /// Which of ``Options/renames`` paired two names (shared by the copies of this checker,
-    /// as the checks hold one).
+    /// Which of ``Options/renames`` paired two names. Shared by the copies of this checker (a
+    /// check holds copies, and `namesMatch` is passed on as a function): a checker made for one
+    /// comparison reports the renames that comparison used; make another for the next.
     private let renamesUsed = RenameUses()
 
     /// The other name of `section` (`ICH9 LPC` for `ICH9-LPC`) among the section renames,
     /// each that `isPresent` accepts, in order: the user's first, then QEMU's.
     func sectionRename(of section: String, where isPresent: (String) -> Bool) -> String? {
-        for (i, group) in (options.renames["(section)"] ?? []).enumerated() where group.contains(section) {
+        for group in options.renames["(section)"] ?? [] where group.contains(section) {
             if let alt = group.sorted().first(where: { $0 != section && isPresent($0) }) {
-                renamesUsed.set.withLock { _ = $0.insert(RenameUse(scope: "(section)", index: i)) }
+                renamesUsed.set.withLock { _ = $0.insert(RenameUse(scope: "(section)", names: group)) }
                 return alt
             }
         }

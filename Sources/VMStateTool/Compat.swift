@@ -175,8 +175,11 @@ struct Compat: ParsableCommand {
     }
 
     func validate() throws {
-        for r in renames where Compat.parseRename(r) == nil {
-            throw ValidationError("--rename expects SCOPE:A=B with A and B not empty, got \"\(r)\"")
+        for r in renames {
+            guard let (_, a, b) = Compat.parseRename(r) else {
+                throw ValidationError("--rename expects SCOPE:A=B with A and B not empty, got \"\(r)\"")
+            }
+            guard a != b else { throw ValidationError("--rename \"\(r)\" names the same name twice") }
         }
     }
 
@@ -263,7 +266,8 @@ struct Compat: ParsableCommand {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
                 let unused = checker.unusedRenames
-                for r in renames {
+                var warned = Set<String>()  // (one warning for a rename given twice)
+                for r in renames where warned.insert(r).inserted {
                     guard let (scope, a, b) = Compat.parseRename(r),
                         unused.contains(where: { $0.scope == scope && $0.names == [a, b] })
                     else { continue }

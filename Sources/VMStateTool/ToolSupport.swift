@@ -238,14 +238,17 @@ func loadVMDescOption(_ path: String) throws -> JSONValue {
         throw InputFileError(description: "--vmdesc: \(e)")
     }
     if startsWithStreamMagic(bytes) {
+        let json: JSONValue
         do {
-            return try StreamAnalysis.readVMDesc(bytes).0
+            json = try StreamAnalysis.readVMDesc(bytes).0
         } catch {
             throw InputFileError(
                 description:
                     "--vmdesc \(path): \(replacingVMDescHint(error, with: "(the description must come from a complete stream, or a vmdesc JSON file)"))"
             )
         }
+        try checkVMDescShape(json, path)
+        return json
     }
     try checkJSONSize(bytes, "--vmdesc \(path)")
     let json = try bytes.withUnsafeBytes { buf in
@@ -263,13 +266,23 @@ func loadVMDescOption(_ path: String) throws -> JSONValue {
                 "--vmdesc \(path): not a vmdesc (no \"page_size\" and \"devices\")\(top["vmschkmachine"] != nil ? ", but a -dump-vmstate file, which lists device classes rather than what one save wrote" : ""): give the vmdesc JSON of a stream of the same build, or that stream"
         )
     }
-    // (Its shape as a stream's reading checks it, named by this file rather than the stream.)
+    try checkVMDescShape(json, path)
+    return json
+}
+
+/// The `--vmdesc` file's vmdesc in the shape a stream's reading checks, its errors naming the
+/// file rather than the stream read with it.
+private func checkVMDescShape(_ json: JSONValue, _ path: String) throws {
     do {
         try StreamAnalysis.checkVMDesc(json)
     } catch {
-        throw InputFileError(description: "--vmdesc \(path): \(error.message)")
+        // (Its offset, counted from the JSON's start, says nothing about a stream's vmdesc.)
+        let offsetNote = "invalid vmdesc (the JSON at offset 0)"
+        let message =
+            error.message.hasPrefix(offsetNote)
+            ? "invalid vmdesc" + error.message.dropFirst(offsetNote.count) : error.message
+        throw InputFileError(description: "--vmdesc \(path): \(message)")
     }
-    return json
 }
 
 /// A progress bar on stderr, shown only when stderr is a terminal, the input is large, and

@@ -150,7 +150,22 @@ struct AnalyzeCLITests {
         #expect(badShape.status == 2)
         #expect(
             badShape.stderr
-                == "vmstate analyze: error: --vmdesc \(shaped): invalid vmdesc (the JSON at offset 0): \"page_size\" must be a power of two, found \"4096\"\n"
+                == "vmstate analyze: error: --vmdesc \(shaped): invalid vmdesc: \"page_size\" must be a power of two, found \"4096\"\n"
+        )
+        // A stream given as --vmdesc whose vmdesc has that shape: named the same way.
+        let avr = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/avr-uno/stream.bin")
+        let badStream = cut.path + ".shape.bin"
+        let pattern = Array(#""page_size": 256"#.utf8)
+        let at = try #require((0...avr.count - pattern.count).first { Array(avr[$0..<$0 + pattern.count]) == pattern })
+        var broken = avr
+        broken.replaceSubrange(at..<at + pattern.count, with: Array(#""page_size":"25""#.utf8))  // (as long)
+        try Data(broken).write(to: URL(fileURLWithPath: badStream))
+        defer { try? FileManager.default.removeItem(atPath: badStream) }
+        let badStreamVMDesc = try Tool.run(["analyze", "--vmdesc", badStream, stream])
+        #expect(badStreamVMDesc.status == 2)
+        #expect(
+            badStreamVMDesc.stderr
+                == "vmstate analyze: error: --vmdesc \(badStream): invalid vmdesc: \"page_size\" must be a power of two, found \"25\"\n"
         )
         // A --vmdesc file that cannot be opened: the message says it is the --vmdesc one.
         let missing = cut.path + ".missing"

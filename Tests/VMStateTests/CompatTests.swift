@@ -742,6 +742,16 @@ struct CompatCLITests {
                 compatible: state saved by OLD loads into NEW
 
                 """, "\(used.stdout)")
+        // Given twice, in both orders, or also unscoped: each paired the names it was given.
+        let twice = try Tool.run([
+            "compat", "--rename", "dev:pending=irq_pending", "--rename", "dev:irq_pending=pending", "--rename",
+            ":pending=irq_pending", "--rename", "dev:pending=irq_pending", o, n,
+        ])
+        #expect(twice.status == 0)
+        #expect(twice.stdout == "compatible: state saved by OLD loads into NEW\n", "\(twice.stdout)")
+        let same = try Tool.run(["compat", "--rename", "dev:a=a", o, n])
+        #expect(same.status == 64)
+        #expect(same.stderr.hasPrefix("Error: --rename \"dev:a=a\" names the same name twice\n"), "\(same.stderr)")
         let misspelt = try Tool.run(["compat", "--json", "--rename", "devv:pending=irq_pending", o, n])
         #expect(misspelt.status == 1)
         #expect(

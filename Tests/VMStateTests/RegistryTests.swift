@@ -122,6 +122,29 @@ import VMStateAnalysis
         try target.registry.load(arm)
         #expect(try target.registry.save() == arm)
 
+        // A later save with no machine type (the last save's), never loaded: the same, and so
+        // is a live migration's start.
+        #expect(try machine.registry.save() == arm)
+        var error: UnsafeMutablePointer<GError>?
+        let out = LiveMigrationTests.memoryStream()
+        defer { g_object_unref(out) }
+        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(machine.registry), nil, out, &error))
+        vmstate_migration_free(mig)
+        #expect(Array(LiveMigrationTests.bytes(of: out).prefix(header.count + subsection.count)) == header + subsection)
+
+        // A stream without it, by QEMU's rule a source whose pages are the target's smallest, is
+        // refused as QEMU's ARM destination refuses it.
+        let arm10Target = try Machine(fill: false)
+        try arm10Target.registry.setTargetPageBitsMinimum(10)
+        let refused = try #require(throws: VMStateError.self) { try arm10Target.registry.load(plain) }
+        #expect(refused.kind == .badStream && refused.offset == header.count)
+        #expect(refused.reason.hasPrefix("Received TARGET_PAGE_BITS is 10 but local is 12 ("), "\(refused)")
+        // Loaded before the minimum was set (as an x86 registry), saved back after: sent first.
+        let late = try Machine(fill: false)
+        try late.registry.load(plain)
+        try late.registry.setTargetPageBitsMinimum(10)
+        #expect(try late.registry.save() == arm)
+
         machine.registry.streamVersion = .qemu10_0
         let arm10 = try machine.registry.save(machineType: "virt-10.0")
         let vmdesc = try StreamAnalysis.readVMDesc(StreamBytes(arm10)).0
@@ -134,7 +157,6 @@ import VMStateAnalysis
             #expect(throws: VMStateError.self) { try machine.registry.setTargetPageBitsMinimum(bad) }
         }
         #expect(machine.registry.targetPageBitsMinimum == 10)
-        var error: UnsafeMutablePointer<GError>?
         #expect(!vmstate_registry_set_target_page_bits_min(StreamIOTests.handle(machine.registry), 13, &error))
         #expect(
             error.map { String(cString: $0.pointee.message) }
@@ -172,9 +194,9 @@ import VMStateAnalysis
         #expect(e.kind == .badStream && e.description.contains("bad footer after section \"counter\""), "\(e)")
     }
 
-    /// A stream of a target whose pages are not 4 KiB (AVR's arduino-uno: 256 B, QEMU 10.0)
-    /// is refused as such: its vmdesc's page_size is named, not the RAM record its pages,
-    /// read at 4 KiB, misread into. An iterative section other than RAM (s390x's storage
+    /// A stream of a target whose pages are not 4 KiB (AVR's arduino-uno: 256 B, QEMU 10.0),
+    /// loaded from a buffer, is refused as such at its RAM section, before a page is read: its
+    /// vmdesc's page_size is named, not the RAM record its pages, read at 4 KiB, misread into. An iterative section other than RAM (s390x's storage
     /// attributes) is refused by name.
     @Test func streamsOfOtherTargetsAreRefusedByWhatTheyLack() throws {
         let avr = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/avr-uno/stream.bin")
@@ -182,8 +204,12 @@ import VMStateAnalysis
         #expect(e.kind == .badStream)
         #expect(
             e.description
-                == "section \"ram\" instance 0: the stream's RAM pages are 256 bytes (its vmdesc's page_size: a target whose pages are not 4 KiB), which the registry's 4 KiB pages do not load; its RAM records misread from here; expected 4096, got 256 (at byte \(e.offset))"
+                == "section \"ram\" instance 0: the stream's RAM pages are 256 bytes (its vmdesc's page_size: a target whose pages are not 4 KiB), which the registry's 4 KiB pages do not load; expected 4096, got 256 (at byte 24)"
         )
+        // From a GIO stream the vmdesc comes last: the RAM records misread first (documented).
+        let viaStream = StreamIOTests.loadFromStream(
+            Registry(), avr, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue)
+        #expect(!viaStream.ok && !viaStream.message.contains("RAM pages are 256 bytes"), "\(viaStream.message)")
         let s390x = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/s390x/stream.bin")
         let i = try #require(throws: VMStateError.self) { try Registry().load(s390x, options: .keepUnknown) }
         #expect(i.kind == .badStream)

@@ -152,8 +152,9 @@ typedef struct _GSocketListener GSocketListener;
  * vmstate_registry_save. Bytes written before a failure stay written. A stream on a local
  * regular file is written from a thread of the library (vmstate_registry_set_direct_io). A
  * stream already closed or with an operation pending is refused before anything is written
- * (G_IO_ERROR_CLOSED, G_IO_ERROR_PENDING); one whose write returns 0 or more than it was given
- * fails with G_IO_ERROR_FAILED saying so.
+ * (G_IO_ERROR_CLOSED, G_IO_ERROR_PENDING; the stream is not marked pending meanwhile: use it
+ * from no other thread until the save returns); one whose write returns 0 or more than it was
+ * given fails with G_IO_ERROR_FAILED saying so.
  */
 bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_type,
                                      GOutputStream *out, GError **error);
@@ -177,7 +178,8 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * messages name the section and the byte offset. A read blocks as long as `in` blocks (for a
  * live migration on a listening socket, vmstate_registry_load_from_listener). With
  * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT (also
- * without, when the caller opened its descriptor with O_DIRECT). A stream already closed or with
+ * without, when the caller opened its descriptor with O_DIRECT: then the stream must start on a
+ * 4 KiB boundary of the file, docs/C-API.md). A stream already closed or with
  * an operation pending is refused before anything is read (G_IO_ERROR_CLOSED, _PENDING).
  */
 bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, unsigned flags,
@@ -300,7 +302,9 @@ uint32_t vmstate_registry_stream_version(VMStateRegistry *reg);
  * the machine type, as QEMU's source does when its page bits exceed the minimum. A destination
  * of such a target takes the minimum when the subsection is missing and refuses the stream
  * ("Received TARGET_PAGE_BITS is 10 but local is 12"): an ARM emulator sets 10 before its first
- * save. A loaded stream saved back for its own machine type keeps its configuration as it came.
+ * save. Loads then refuse a stream without the subsection as QEMU's destination does
+ * (VMSTATE_ERROR_BAD_STREAM, the same words). A loaded stream saved back for its own machine
+ * type keeps its configuration as it came (the subsection put first when it lacked it).
  * `bits` 1 to 12; another value (or a NULL `reg`) fails with VMSTATE_ERROR_FAILED and changes
  * nothing.
  */
@@ -360,7 +364,8 @@ typedef struct VMStateMigrationStats {
  * referenced (never closed) until vmstate_migration_free. Returns NULL with `error` set on
  * failure (no RAM registered, no machine type, a live migration of `reg` in progress already,
  * as QEMU runs one at a time; `out` closed or with an operation pending: G_IO_ERROR_CLOSED or
- * _PENDING; a write error: the stream's GError).
+ * _PENDING; `out` on a descriptor opened with O_DIRECT: G_IO_ERROR_INVALID_ARGUMENT; a write
+ * error: the stream's GError).
  */
 VMStateMigration *vmstate_migration_start(VMStateRegistry *reg, const char *machine_type,
                                           GOutputStream *out, GError **error);

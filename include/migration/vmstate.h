@@ -1130,12 +1130,16 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
 #endif
 
 /*
- * QEMU's ARRAY_SIZE() (qemu/osdep.h): the number of elements of the array `x` (not a pointer),
- * which hooks copied from QEMU use (pl011's post_load bounds its FIFO with it). QEMU's also
- * fails the build for a pointer; this is GLib's G_N_ELEMENTS, without that check.
+ * QEMU's ARRAY_SIZE() (qemu/osdep.h): the number of elements of the array `x`, which hooks
+ * copied from QEMU use (pl011's post_load bounds its FIFO with it). As QEMU's, a pointer in its
+ * place (a struct ported with a pointer where QEMU has an array) is a compile error, not a bound
+ * of sizeof(pointer) / sizeof(element).
  */
 #ifndef ARRAY_SIZE
-#define ARRAY_SIZE(x) G_N_ELEMENTS(x)
+#define ARRAY_SIZE(x)                                                                              \
+    (G_N_ELEMENTS(x) +                                                                             \
+     VMS_ZERO_UNLESS(!__builtin_types_compatible_p(__typeof__(x), __typeof__(&(x)[0])),           \
+                     "ARRAY_SIZE: not an array"))
 #endif
 
 /* QEMU's stringify(), used by the macros for field names. */

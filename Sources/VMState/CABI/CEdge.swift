@@ -106,11 +106,12 @@ func cMessage(_ text: String) -> String {
 // MARK: - GIO streams
 
 /// Refuses, as GIO would refuse a read or write, a caller's stream that is closed
-/// (`G_IO_ERROR_CLOSED`, "Stream is already closed") or has an operation pending
-/// (`G_IO_ERROR_PENDING`, "Stream has outstanding operation": another thread's, or an
-/// asynchronous one not finished), before anything is read or written: a stream over a local
-/// regular file is read and written through its descriptor, past GIO's own checks. False when
-/// refused (the C result, `error` set).
+/// (`G_IO_ERROR_CLOSED`, "Stream is already closed") or has an operation pending now
+/// (`G_IO_ERROR_PENDING`, "Stream has outstanding operation": an asynchronous one not finished,
+/// say), before anything is read or written: a stream over a local regular file is read and
+/// written through its descriptor, past GIO's own checks. (The stream is not marked pending
+/// while the library works: an operation another thread starts later is not refused.) False
+/// when refused (the C result, `error` set).
 func checkUsable(
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, closed: Bool, pending: Bool
 ) -> Bool {

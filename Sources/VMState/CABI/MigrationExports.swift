@@ -28,6 +28,15 @@ import CVMState
     guard
         checkUsable(error, closed: g_output_stream_is_closed(out) != 0, pending: g_output_stream_has_pending(out) != 0)
     else { return nil }
+    // A live migration writes through GIO, and a descriptor with O_DIRECT refuses unaligned writes.
+    if let fd = DirectFile.descriptor(of: UnsafeMutableRawPointer(out)), DirectFile.hasODirect(fd) {
+        setGError(
+            error, domain: g_io_error_quark(), code: Int32(G_IO_ERROR_INVALID_ARGUMENT.rawValue),
+            message:
+                "vmstate_migration_start: the stream's descriptor has O_DIRECT, which takes only whole aligned blocks: "
+                + "open it without O_DIRECT")
+        return nil
+    }
     // SAFETY: as above (`reg` non-NULL, checked); StreamSink takes its own ref on `out`.
     let r = Registry.borrow(reg)!
     let file = MigrationFile(sink: StreamSink(out))

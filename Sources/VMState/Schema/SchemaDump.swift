@@ -177,7 +177,10 @@ public enum VMStateSchema {
         w.text("\n}\n")
         if let name = w.notUTF8 {
             // (JSON text is UTF-8: QEMU's checker, and `vmstate compat`, could not read it.)
-            let shown = name.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+            let shown = name.map { b in
+                (0x20..<0x7F).contains(b)
+                    ? String(UnicodeScalar(b)) : "\\x" + (b < 0x10 ? "0" : "") + String(b, radix: 16)
+            }.joined()
             throw DumpError(
                 message: "the name \"\(shown)\" is not valid UTF-8, which JSON needs (QEMU's names are ASCII)")
         }
@@ -201,10 +204,10 @@ fileprivate struct SchemaWriter {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: n))
     }
 
-    /// A JSON string; bytes other than `"`, `\` and controls are copied as they are.
     /// The first name written that is not UTF-8 (the dump then fails).
     var notUTF8: [UInt8]?
 
+    /// A JSON string; bytes other than `"`, `\` and controls are copied as they are.
     mutating func quoted(_ s: [UInt8]) {
         if notUTF8 == nil, String(validating: s, as: UTF8.self) == nil { notUTF8 = s }
         bytes.append(UInt8(ascii: "\""))

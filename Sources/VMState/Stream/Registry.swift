@@ -126,9 +126,10 @@ public final class Registry {
     /// Pages here are 4 KiB (12 bits): when this is smaller, a save or live migration sends the
     /// configuration subsection `configuration/target-page-bits` (12), as QEMU's source does
     /// (`vmstate_target_page_bits_needed`); without it an ARM destination takes the minimum
-    /// and refuses the stream ("Received TARGET_PAGE_BITS is 10 but local is 12"). A loaded
-    /// stream saved back for its own machine type keeps its configuration as it came. 1...12;
-    /// set with ``setTargetPageBitsMinimum(_:)``.
+    /// and refuses the stream ("Received TARGET_PAGE_BITS is 10 but local is 12"); loads refuse
+    /// such a stream the same way. A loaded stream saved back for its own machine type keeps its
+    /// configuration as it came (the subsection put first when it lacked it). 1...12; set with
+    /// ``setTargetPageBitsMinimum(_:)``.
     public private(set) var targetPageBitsMinimum = StreamFormat.pageSize.trailingZeroBitCount
 
     /// Sets ``targetPageBitsMinimum``; throws `.failed` for a value outside 1...12 (QEMU's
@@ -411,9 +412,14 @@ public final class Registry {
         }
 
         // The loaded configuration's subsections are written back for its own machine type.
-        let keepExtra = sameStream && rules.configuration
-        // Else QEMU's own rule: target-page-bits when the page size's bits exceed the minimum.
-        let sendsPageBits = !keepExtra && targetPageBitsMinimum < StreamFormat.pageSize.trailingZeroBitCount
+        // (Only a loaded one: a registry saved before, and never loaded, has none to keep.)
+        let keepExtra = loadedMachineType != nil && sameStream && rules.configuration
+        // QEMU's own rule: target-page-bits when the page size's bits exceed the minimum (a kept
+        // configuration has it already, unless the minimum was set after the load).
+        let pageBitsName = ConfigurationSubsection.targetPageBits.name
+        let sendsPageBits =
+            targetPageBitsMinimum < StreamFormat.pageSize.trailingZeroBitCount
+            && !(keepExtra && configurationSubsections.contains(pageBitsName))
         let caps = keepExtra ? capabilities : []
         var addresses: [String: UInt64]?
         if caps.contains("x-ignore-shared") {
@@ -433,24 +439,22 @@ public final class Registry {
             file.putByte(StreamFormat.configuration)
             file.putBE32(UInt32(machineBytes.count))
             file.putBytes(machineBytes)
-            if keepExtra {
-                file.putBytes(configurationExtra)
-            } else if sendsPageBits {
-                let subsection = ConfigurationSubsection.targetPageBits
+            // (QEMU's order: target-page-bits, capabilities, uuid.)
+            if sendsPageBits {
                 file.putByte(StreamFormat.subsection)
-                file.putByte(UInt8(subsection.name.utf8.count))
-                file.putBytes(Array(subsection.name.utf8))
+                file.putByte(UInt8(pageBitsName.utf8.count))
+                file.putBytes(Array(pageBitsName.utf8))
                 file.putBE32(1)
                 file.putBE32(UInt32(StreamFormat.pageSize.trailingZeroBitCount))
             }
+            if keepExtra { file.putBytes(configurationExtra) }
         }
         let vmdesc = VMDescWriter()
         vmdesc.startObject()
         if rules.vmdescConfiguration {
             Self.describeConfiguration(
                 vmdesc, machineLength: machineBytes.count,
-                subsections: keepExtra
-                    ? configurationSubsections : sendsPageBits ? [ConfigurationSubsection.targetPageBits.name] : [],
+                subsections: (sendsPageBits ? [pageBitsName] : []) + (keepExtra ? configurationSubsections : []),
                 capabilities: caps, capabilityCount: keepExtra ? capabilityCount : 0)
         }
         vmdesc.int("page_size", Int64(StreamFormat.pageSize))

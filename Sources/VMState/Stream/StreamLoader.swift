@@ -259,6 +259,19 @@ final class StreamLoader {
             configurationSubsections.append(sub)
             if file.errorCode != 0 { throw shortStream("configuration subsection") }
         }
+        // QEMU's configuration_pre_load: without the subsection, the source's page bits are the
+        // target's minimum, which its post_load then compares with the local page bits.
+        let pageBits = StreamFormat.pageSize.trailingZeroBitCount
+        if registry.targetPageBitsMinimum < pageBits,
+            !configurationSubsections.contains(ConfigurationSubsection.targetPageBits.name)
+        {
+            throw bad(
+                file.position,
+                "Received TARGET_PAGE_BITS is \(registry.targetPageBitsMinimum) but local is \(pageBits) (the "
+                    + "configuration has no target-page-bits subsection, so the source's pages are the target's "
+                    + "smallest, vmstate_registry_set_target_page_bits_min)",
+                expected: "configuration/target-page-bits")
+        }
         configurationExtra = file.bytes(from: extraStart, to: file.position)
         file.mark = nil
         ramState.ignoreShared = capabilitySet.contains("x-ignore-shared")
@@ -349,6 +362,7 @@ final class StreamLoader {
             guard version == 4 else {
                 throw bad(file.position - 4, "unsupported ram section version", expected: "4", actual: "\(version)")
             }
+            try checkVMDescPageSize(at: start)
             ramSections[sectionID] = (registered, label)
             sawIterative = true
             // RAM is never held: only an unregistered RAM section that is kept stays marked.
@@ -649,30 +663,37 @@ final class StreamLoader {
         do throws(VMStateError) {
             try RAMCodec.loadPart(file, blocks: blocks, state: &ramState)
         } catch {
-            throw file.markLimitReached ? keptRAMTooLarge(start) : otherPageSize(error) ?? error
+            throw file.markLimitReached ? keptRAMTooLarge(start) : error
         }
     }
 
-    /// A RAM record that does not read, in a stream whose vmdesc, already in memory (a load
-    /// from a buffer), gives a target page size other than 4 KiB: the records were read at the
-    /// wrong page size (a 1 KiB page of an ARM board read as 4 KiB swallows the records after
-    /// it; sparc64's 8 KiB page leaves half a page to read as a record), so the error says so.
-    /// QEMU sends the page size only where it is above the target's minimum (target-page-bits).
-    private func otherPageSize(_ error: VMStateError) -> VMStateError? {
-        var refusal: String?
-        guard error.kind == .ram,
-            let pageSize = VMDescIndex.find(in: file, refusal: &refusal, texts: { _, _ in false })?.index.pageSize,
-            pageSize != StreamFormat.pageSize
-        else { return nil }
-        var e = VMStateError(
-            .badStream, offset: error.offset,
-            reason:
-                "the stream's RAM pages are \(pageSize) bytes (its vmdesc's page_size: a target whose pages are "
-                + "not 4 KiB), which the registry's 4 KiB pages do not load; its RAM records misread from here",
+    /// Refuses, before its RAM is read, a stream whose input is all in memory (a load from a
+    /// buffer) and whose vmdesc gives a target page size other than 4 KiB: its RAM records
+    /// would misread at 4 KiB (a 1 KiB page of an ARM board read as 4 KiB swallows the records
+    /// after it; sparc64's 8 KiB page leaves half a page to read as a record). QEMU sends the
+    /// page size only where it is above the target's minimum (target-page-bits); a stream read
+    /// from a GIO stream has its vmdesc last, unread here. The vmdesc is looked for in the last
+    /// 64 MiB of the input only (the most a load parses).
+    private func checkVMDescPageSize(at start: Int) throws(VMStateError) {
+        guard file.inputEnded, !checkedPageSize else { return }
+        checkedPageSize = true
+        let pageSize = file.withAllBytes { all -> Int? in
+            guard let record = VMDescRecord.locateAtEnd(all, lowest: max(0, all.count - Self.heldLimit - 5)) else {
+                return nil
+            }
+            var refusal: String?
+            return VMDescIndex.parse(
+                UnsafeRawBufferPointer(rebasing: all[record.jsonOffset...]), refusal: &refusal, texts: { _, _ in false }
+            )?.pageSize
+        }
+        guard let pageSize, pageSize != StreamFormat.pageSize else { return }
+        throw bad(
+            start,
+            "the stream's RAM pages are \(pageSize) bytes (its vmdesc's page_size: a target whose pages are not "
+                + "4 KiB), which the registry's 4 KiB pages do not load",
             expected: "\(StreamFormat.pageSize)", actual: "\(pageSize)")
-        e.path = error.path
-        return e
     }
+    private var checkedPageSize = false
 
     /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered).
     private var keptRAM = 0
