@@ -89,12 +89,18 @@ final class ParsedVMDescCatalog {
     private var compiledFields: [UnsafeRawPointer: [ParsedVMDescField]] = [:]
     private var compiledSubsections: [UnsafeRawPointer: [ParsedVMDescStruct]] = [:]
 
-    init(json: JSONValue, jsonOffset: Int) throws(StreamAnalysisError) {
+    /// "invalid vmdesc", with where its JSON starts in the stream when it came with one.
+    private let invalidLabel: String
+
+    /// `jsonOffset`: where the JSON starts in the stream; nil for a vmdesc given apart from a
+    /// stream (its errors then say no offset).
+    init(json: JSONValue, jsonOffset: Int?) throws(StreamAnalysisError) {
         self.json = json
-        self.jsonOffset = jsonOffset
+        self.jsonOffset = jsonOffset ?? 0
+        let invalidLabel = "invalid vmdesc" + (jsonOffset.map { " (the JSON at offset \($0))" } ?? "")
+        self.invalidLabel = invalidLabel
         func invalid(_ message: String) -> StreamAnalysisError {
-            StreamAnalysisError(
-                offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)): \(message)")
+            StreamAnalysisError(offset: jsonOffset ?? 0, message: "\(invalidLabel): \(message)")
         }
         guard let root = json.objectValue else {
             throw invalid("expected a JSON object, found \(json.kindName)")
@@ -140,8 +146,7 @@ final class ParsedVMDescCatalog {
     }
 
     private func invalid(_ path: String, _ message: String) -> StreamAnalysisError {
-        StreamAnalysisError(
-            offset: jsonOffset, message: "invalid vmdesc (the JSON at offset \(jsonOffset)), \(path): \(message)")
+        StreamAnalysisError(offset: jsonOffset, message: "\(invalidLabel), \(path): \(message)")
     }
 
     private func compile(_ obj: JSONObject, path: String) throws(StreamAnalysisError) -> ParsedVMDescStruct {

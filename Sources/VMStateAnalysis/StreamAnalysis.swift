@@ -319,9 +319,9 @@ public struct StreamAnalysis: Sendable {
 
     /// Checks that `json`, a vmdesc given apart from its stream (`--vmdesc FILE`), has a vmdesc's
     /// shape where a stream's reading starts (its `page_size`, each device's name, instance id and
-    /// version), with the same messages as a stream's own vmdesc gets (offsets in `json`'s text).
+    /// version), with the messages a stream's own vmdesc gets but for its offset in the stream.
     package static func checkVMDesc(_ json: JSONValue) throws(StreamAnalysisError) {
-        _ = try ParsedVMDescCatalog(json: json, jsonOffset: 0)
+        _ = try ParsedVMDescCatalog(json: json, jsonOffset: nil)
     }
 
     /// Finds and parses the vmdesc at the end of a stream (after the header check).

@@ -276,12 +276,7 @@ private func checkVMDescShape(_ json: JSONValue, _ path: String) throws {
     do {
         try StreamAnalysis.checkVMDesc(json)
     } catch {
-        // (Its offset, counted from the JSON's start, says nothing about a stream's vmdesc.)
-        let offsetNote = "invalid vmdesc (the JSON at offset 0)"
-        let message =
-            error.message.hasPrefix(offsetNote)
-            ? "invalid vmdesc" + error.message.dropFirst(offsetNote.count) : error.message
-        throw InputFileError(description: "--vmdesc \(path): \(message)")
+        throw InputFileError(description: "--vmdesc \(path): \(error.message)")
     }
 }
 

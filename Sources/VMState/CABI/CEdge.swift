@@ -113,6 +113,19 @@ func cMessage(_ text: String) -> String {
 /// while the library works: an operation another thread starts later is not refused.) False
 /// when refused (the C result, `error` set).
 func checkUsable(
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, output out: UnsafeMutablePointer<GOutputStream>
+) -> Bool {
+    checkUsable(error, closed: g_output_stream_is_closed(out) != 0, pending: g_output_stream_has_pending(out) != 0)
+}
+
+/// ``checkUsable(_:output:)`` for an input stream.
+func checkUsable(
+    _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, input: UnsafeMutablePointer<GInputStream>
+) -> Bool {
+    checkUsable(error, closed: g_input_stream_is_closed(input) != 0, pending: g_input_stream_has_pending(input) != 0)
+}
+
+private func checkUsable(
     _ error: UnsafeMutablePointer<UnsafeMutablePointer<GError>?>?, closed: Bool, pending: Bool
 ) -> Bool {
     guard closed || pending else { return true }

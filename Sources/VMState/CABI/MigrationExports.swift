@@ -25,9 +25,7 @@ import CVMState
         _ = setGError(error, VMStateError(.failed, reason: "vmstate_migration_start: NULL argument"), streamOf: nil)
         return nil
     }
-    guard
-        checkUsable(error, closed: g_output_stream_is_closed(out) != 0, pending: g_output_stream_has_pending(out) != 0)
-    else { return nil }
+    guard checkUsable(error, output: out) else { return nil }
     // A live migration writes through GIO, and a descriptor with O_DIRECT refuses unaligned writes.
     if let fd = DirectFile.descriptor(of: UnsafeMutableRawPointer(out)), DirectFile.hasODirect(fd) {
         setGError(

@@ -141,9 +141,7 @@ private func addDevice(
     guard let r = registry(reg), let out else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_save_to_stream: NULL argument"))
     }
-    guard
-        checkUsable(error, closed: g_output_stream_is_closed(out) != 0, pending: g_output_stream_has_pending(out) != 0)
-    else { return false }
+    guard checkUsable(error, output: out) else { return false }
     // SAFETY: StreamSink takes its own ref on `out`.
     let file = MigrationFile(sink: StreamSink(out, fileIO: r.fileIO))
     do throws(VMStateError) {
@@ -162,10 +160,7 @@ private func addDevice(
     guard let r = registry(reg), let input else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_stream: NULL argument"))
     }
-    guard
-        checkUsable(
-            error, closed: g_input_stream_is_closed(input) != 0, pending: g_input_stream_has_pending(input) != 0)
-    else { return false }
+    guard checkUsable(error, input: input) else { return false }
     // SAFETY: StreamSource takes its own ref on `input`.
     let file = MigrationFile(source: StreamSource(input, directIO: r.fileIO == .direct))
     do throws(VMStateError) {

@@ -215,11 +215,11 @@ final class StreamSink: OutputSink {
             // SAFETY: `data[done..<len]` are bytes of `buffer`, the sink's, unchanged by the write.
             let n = g_output_stream_write(stream, buffer.pointee.data + done, gsize(asked), nil, &error)
             if n < 0 {
-                error = error ?? Self.writeError("the GOutputStream's write failed without an error")
+                error = error ?? gioFailure("the GOutputStream's write failed without an error")
             } else if n == 0 {
-                error = Self.writeError("the GOutputStream wrote nothing (its write returned 0 for \(asked) bytes)")
+                error = gioFailure("the GOutputStream wrote nothing (its write returned 0 for \(asked) bytes)")
             } else if n > asked {
-                error = Self.writeError(
+                error = gioFailure(
                     "the GOutputStream returned \(n) bytes for a write of \(asked) (a broken stream implementation)")
             } else {
                 done += n
@@ -233,9 +233,10 @@ final class StreamSink: OutputSink {
         }
         return true
     }
+}
 
-    /// A `G_IO_ERROR_FAILED` error with `message`, which the caller owns.
-    private static func writeError(_ message: String) -> UnsafeMutablePointer<GError> {
-        g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), message)
-    }
+/// A `G_IO_ERROR_FAILED` error with `message`, which the caller owns: a GIO stream that broke
+/// GIO's contract for its reads or writes (``StreamSource``, ``StreamSink``).
+func gioFailure(_ message: String) -> UnsafeMutablePointer<GError> {
+    g_error_new_literal(g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue), message)
 }

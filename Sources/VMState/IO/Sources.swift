@@ -176,8 +176,7 @@ final class StreamSource: InputSource {
     /// The error for a read or skip that returned `got` bytes when at most `asked` were asked
     /// for (GIO's contract: at most the count given), which the caller owns.
     static func overcount(_ got: Int, _ asked: Int) -> UnsafeMutablePointer<GError> {
-        g_error_new_literal(
-            g_io_error_quark(), Int32(G_IO_ERROR_FAILED.rawValue),
+        gioFailure(
             "the GInputStream returned \(got) bytes for a read of at most \(asked) (a broken stream implementation)")
     }
 
