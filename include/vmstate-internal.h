@@ -27,6 +27,11 @@ const char *vmstate_std_info_symbol(int kind);
  * down), or 0 when the stack's extent is unknown. */
 uintptr_t vmstate_stack_floor(size_t reserve);
 
+/* The transactional load running on the calling thread (its LoadGuard, kept alive by the load
+ * until it puts the previous one back), or NULL; the exchange returns the previous one. */
+void *vmstate_exchange_current_load(void *load);
+void *vmstate_current_load(void);
+
 /* Logs `message` as a GLib critical of the log domain "swift-vmstate" (a C caller's misuse the
  * call then ignores, as g_return_if_fail does). */
 void vmstate_log_critical(const char *message);

@@ -108,13 +108,18 @@ public enum VMStateEngine {
                 reason: "the struct's size must be positive (it bounds the load's writes)", actual: "\(size)")
         }
         let loadGuard = LoadGuard(transactional: options.contains(.transactional))
-        if let opaque { loadGuard.addStruct(opaque, size: size) }
-        do throws(VMStateError) {
-            try load(file, vmsd, opaque, version: version, guard: loadGuard)
-            try expectEnd(file, after: vmsd)
-            loadGuard.commit()
-        } catch {
-            throw loadGuard.rollBackAfter(error)
+        if let opaque {
+            loadGuard.addStruct(opaque, size: size)
+            loadGuard.loading(opaque, size: size)
+        }
+        try loadGuard.whileCurrent { () throws(VMStateError) in
+            do throws(VMStateError) {
+                try load(file, vmsd, opaque, version: version, guard: loadGuard)
+                try expectEnd(file, after: vmsd)
+                loadGuard.commit()
+            } catch {
+                throw loadGuard.rollBackAfter(error)
+            }
         }
     }
 

@@ -149,6 +149,10 @@ public struct CompatReport: Sendable, Equatable {
     public var findings: [CompatFinding] = []
     /// Notes that do not make the pair incompatible (e.g. different machine types).
     public var warnings: [String] = []
+    /// How many of ``warnings`` leave open whether the state loads: a field one side's vmdesc
+    /// has no entry for, which an empty array or a field left out explains (it loads when the
+    /// stream decides the count or test) as well as a field that side lacks (it does not).
+    public var undecided = 0
 
     /// True when there are no findings (warnings do not count).
     public var isCompatible: Bool { findings.isEmpty }
@@ -189,8 +193,8 @@ public struct CompatChecker: Sendable {
         /// section name; the scope "" applies everywhere. Section names use the scope
         /// "(section)".
         public var renames: [String: [Set<String>]]
-        /// Whether the renames QEMU's `vmstate-static-checker.py` knows (``CompatChecker/qemuRenames``)
-        /// count too (the default).
+        /// Whether QEMU's renames (``CompatChecker/qemuRenames``: those `vmstate-static-checker.py`
+        /// knows, and QEMU 7.2 to 10.0's) count too (the default).
         public var qemuRenames: Bool
 
         /// Options with the given interchangeable names (none by default) besides QEMU's own
@@ -206,13 +210,26 @@ public struct CompatChecker: Sendable {
         }
     }
 
+    /// The names QEMU changed without changing the bytes, the ones ``Options/qemuRenames``
+    /// turns on: ``scriptRenames`` and ``versionRenames`` together.
+    public static let qemuRenames: [String: [Set<String>]] = scriptRenames.merging(versionRenames) { $0 + $1 }
+
+    /// The names QEMU renamed between QEMU 7.2 and 10.0 without changing the bytes (same place,
+    /// size and version), which ``scriptRenames`` lacks: hpet's `num_timers`, now
+    /// `num_timers_save`; esp's `data_in_ready` and `ti_cmd`, now `data_ready` and
+    /// `mig_ti_cmd`. In ``Options/renames``' shape.
+    public static let versionRenames: [String: [Set<String>]] = [
+        "hpet": [["num_timers", "num_timers_save"]],
+        "esp": [["data_in_ready", "data_ready"], ["ti_cmd", "mig_ti_cmd"]],
+    ]
+
     /// The names QEMU changed without changing the bytes, as QEMU 10.0's
     /// `scripts/vmstate-static-checker.py` lists them: scope -> pairs of old and new names, in
     /// ``Options/renames``' shape. A field's scope is its description name (`e1000`:
     /// `dev` = `parent_obj`); a nested description's is its section (`ich9-ahci`: `ahci` =
     /// `ich9_ahci`); sections use "(section)" (`ICH9 LPC` = `ICH9-LPC`, `e1000-82540em` =
     /// `e1000`).
-    public static let qemuRenames: [String: [Set<String>]] = {
+    public static let scriptRenames: [String: [Set<String>]] = {
         let lists: [(String, [String])] = [
             ("(section)", ["ICH9 LPC", "ICH9-LPC", "e1000-82540em", "e1000"]),
             ("apic", ["timer", "timer_expiry"]),
@@ -352,11 +369,15 @@ public struct CompatChecker: Sendable {
         public var switchoverStart: Bool
         /// The stream's vmdesc describes its configuration section (QEMU 8.2 and later).
         public var vmdescDescribesConfiguration: Bool
+        /// The bits of `configuration/target-page-bits`, which QEMU sends when its target's
+        /// page size is above the target's minimum (ARM); nil when not sent.
+        public var targetPageBits: Int?
 
         public init(
             uuid: String?, capabilities: [String], noFooters: Bool, firstSection: String?, hasConfiguration: Bool,
-            switchoverStart: Bool = false, vmdescDescribesConfiguration: Bool = false
+            switchoverStart: Bool = false, vmdescDescribesConfiguration: Bool = false, targetPageBits: Int? = nil
         ) {
+            self.targetPageBits = targetPageBits
             self.uuid = uuid
             self.capabilities = capabilities
             self.noFooters = noFooters
@@ -462,6 +483,13 @@ public struct CompatChecker: Sendable {
 private struct CompatRun {
     let checker: CompatChecker
     var report = CompatReport()
+
+    /// A warning that leaves open whether state saved by OLD loads (a vmdesc cannot tell an
+    /// empty array or a field left out from one a side lacks): counted for the verdict.
+    mutating func undecided(_ warning: String) {
+        report.warnings.append(warning)
+        report.undecided += 1
+    }
     /// Sections both sides save with QEMU's old-style handlers (compared by presence only).
     var oldStyleSections: [String] = []
 
@@ -618,6 +646,26 @@ private struct CompatRun {
             } else {
                 report.warnings.append(
                     "\(oldSide) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones) and \(newSide)'s stream has none: \(refusal), as QEMU 8.2 to 9.2 do; a QEMU 10.0 that sends none for its machine type (9.2 and older, or -global migration.send-switchover-start=off) loads it"
+                )
+            }
+        }
+        // QEMU's target page size check (savevm.c, target-page-bits): a destination whose page
+        // size is above its target's minimum sends the subsection itself and takes a stream
+        // without it as of the minimum; one at the minimum sends none and compares a received
+        // value with the minimum.
+        if saver.hasConfiguration, loader.hasConfiguration, saver.targetPageBits != loader.targetPageBits {
+            if let local = loader.targetPageBits {
+                let received = saver.targetPageBits.map(String.init) ?? "N"
+                add(
+                    "configuration", nil, nil, .configuration,
+                    saver.targetPageBits == nil
+                        ? "\(oldSide) has no configuration/target-page-bits and \(newSide)'s stream has \(local) (its target's pages, \(1 << local) bytes, are above the target's minimum): QEMU takes a stream without it as of the minimum page size and refuses it (\"Received TARGET_PAGE_BITS is \(received) but local is \(local)\", N the minimum: 10 on ARM); an emulator writing OLD sets vmstate_registry_set_target_page_bits_min"
+                        : "\(oldSide) has configuration/target-page-bits \(received) and \(newSide)'s stream has \(local): QEMU refuses it (\"Received TARGET_PAGE_BITS is \(received) but local is \(local)\")"
+                )
+            } else if let sent = saver.targetPageBits {
+                add(
+                    "configuration", nil, nil, .configuration,
+                    "\(oldSide) has configuration/target-page-bits \(sent) and \(newSide)'s stream has none (its target's pages are at the target's minimum size, or it was written without the subsection): QEMU refuses it unless its pages are \(1 << sent) bytes (\"Received TARGET_PAGE_BITS is \(sent) but local is N\", N its own)"
                 )
             }
         }
@@ -1134,7 +1182,7 @@ private struct CompatRun {
                                 "\(oldSide) saves field \"\(sn)\" here, but \(newSide) has no further fields")
                             return
                         }
-                        report.warnings.append(
+                        undecided(
                             "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(newSide, when: "\(newSide) saved"))"
                         )
                     }
@@ -1271,7 +1319,7 @@ private struct CompatRun {
                                 + "the fields were not compared")
                         return
                     }
-                    report.warnings.append(
+                    undecided(
                         "\(at), field \"\(dn)\": \(newSide) reads this field before \"\(sn)\"; \(oldSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
                     )
                     fetchOld = false
@@ -1285,7 +1333,7 @@ private struct CompatRun {
                         checker.oldIsVMDesc && oneValue(s) != nil
                         ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
                         : emptyArrayOrLacking(newSide, when: "\(newSide) saved")
-                    report.warnings.append(
+                    undecided(
                         "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(why)"
                     )
                     fetchNew = false
@@ -1420,8 +1468,16 @@ extension CompatRun {
         let fname = try string(f, "field", newSide, "\(path) (a field of \"\(desc)\")")
         let at = "section \"\(sec)\", description \"\(desc)\", field \"\(fname)\""
         if f["field_exists"]?.boolValue == true {
-            report.warnings.append(
+            undecided(
                 "\(at): \(newSide) reads this conditional field after \(oldSide)'s last field when its test passes; \(oldSide) does not save it"
+            )
+            return
+        }
+        // (First: a field NEW saved at a later version than OLD's is most likely one added
+        // with that version, whatever OLD is.)
+        if checker.newIsVMDesc && !load.nested && load.newVersion > load.version {
+            undecided(
+                "\(at): \(newSide) saved this field at version \(load.newVersion); \(newSide), a vmdesc, does not say whether it reads it at \(oldSide)'s version \(load.version)"
             )
             return
         }
@@ -1438,14 +1494,8 @@ extension CompatRun {
                         + "empty variable-size array, and \(newSide)'s shows one value, not an array)")
                 return
             }
-            report.warnings.append(
+            undecided(
                 "\(at): \(newSide) reads this field after \(oldSide)'s last saved field; \(oldSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
-            )
-            return
-        }
-        if checker.newIsVMDesc && !load.nested && load.newVersion > load.version {
-            report.warnings.append(
-                "\(at): \(newSide) saved this field at version \(load.newVersion); \(newSide), a vmdesc, does not say whether it reads it at \(oldSide)'s version \(load.version)"
             )
             return
         }
@@ -1543,7 +1593,13 @@ extension CompatReport {
     public func text(oldLabel: String = "OLD", newLabel: String = "NEW") -> String {
         var lines = warnings.map { "warning: \($0)" }
         lines += findings.map(\.text)
-        if isCompatible {
+        if isCompatible && undecided > 0 {
+            lines.append(
+                undecided == 1
+                    ? "compatible, 1 field undecided (warned about above): state saved by \(oldLabel) loads into \(newLabel) unless a side lacks that field"
+                    : "compatible, \(undecided) fields undecided (warned about above): state saved by \(oldLabel) loads into \(newLabel) unless a side lacks one of them"
+            )
+        } else if isCompatible {
             lines.append("compatible: state saved by \(oldLabel) loads into \(newLabel)")
         } else {
             lines.append(

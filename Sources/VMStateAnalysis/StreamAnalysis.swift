@@ -61,6 +61,12 @@ public struct StreamAnalysis: Sendable {
     /// sends with the capability `validate-uuid` (a destination started with another `-uuid`
     /// refuses the stream); nil when the stream has none.
     public var uuid: [UInt8]?
+    /// The target page size's bits of the configuration's `configuration/target-page-bits`
+    /// subsection, which QEMU sends when its target's page size is above the target's minimum
+    /// (ARM: 4 KiB pages, minimum 1 KiB); nil when the stream has none. A destination whose
+    /// page size is above its minimum refuses a stream without it ("Received TARGET_PAGE_BITS
+    /// is 10 but local is 12").
+    public var targetPageBits: Int?
     /// ``uuid`` as QEMU prints a UUID (`6ba7b810-9dad-11d1-80b4-00c04fd430c8`).
     public var uuidString: String? {
         guard let uuid, uuid.count == 16 else { return nil }
@@ -1090,6 +1096,7 @@ private struct SectionReader {
                         "target_page_bits \(bits) contradicts the vmdesc's page_size \(catalog.pageSize) (QEMU: \"Received TARGET_PAGE_BITS is \(bits) but local is ...\")",
                         at: bitsAt)
                 }
+                analysis.targetPageBits = Int(bits)
             case .capabilities?:
                 let count = try decode(ConfigurationSubsection.CountDecoder()) { _ in "caps_count" }
                 for _ in 0..<count {
@@ -1145,6 +1152,11 @@ private struct SectionReader {
                     at: start)
             }
             analysis.capabilities = names
+        }
+        if case .record(let sub)? = record["configuration/target-page-bits"],
+            let bits = sub["target_page_bits"]?.unsignedValue, bits < 64
+        {
+            analysis.targetPageBits = Int(bits)
         }
         if case .record(let sub)? = record["configuration/uuid"] {
             // VMSTATE_UINT8_ARRAY_V(uuid.data, ..., 16): a list of one-byte integers.

@@ -217,6 +217,16 @@ public struct StreamDiff: Sendable, Equatable {
                 )
             }
         }
+        // configuration/target-page-bits, sent where the target's page size is above its
+        // minimum (ARM): a destination that sends it refuses a stream without it, which it
+        // takes as of the minimum ("Received TARGET_PAGE_BITS is 10 but local is 12").
+        if a.targetPageBits != b.targetPageBits && a.machineType != nil && b.machineType != nil {
+            builder.differences.append(
+                StreamDifference(
+                    section: "configuration", instance: 0, field: "target page bits", kind: .changed,
+                    a: a.targetPageBits.map(String.init) ?? "(not sent)",
+                    b: b.targetPageBits.map(String.init) ?? "(not sent)"))
+        }
         // Section footers (-global migration.send-section-footer=off leaves them out): a
         // destination that expects them refuses a stream without them, and the other way.
         if a.footersTurnedOff != b.footersTurnedOff && a.machineType != nil && b.machineType != nil {

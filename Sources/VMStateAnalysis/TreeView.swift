@@ -91,6 +91,7 @@ public struct TreeView: Sendable {
             lines.append("section footers: none (saved with -global migration.send-section-footer=off)")
         }
         var desc = "page size: \(analysis.pageSize)"
+        if let bits = analysis.targetPageBits { desc += " (configuration/target-page-bits \(bits))" }
         if let loc = analysis.vmdescLocation {
             desc += ", vmdesc at offset \(analysisHexOffset(loc.markerOffset)) (\(loc.jsonLength) bytes of JSON)"
         } else {

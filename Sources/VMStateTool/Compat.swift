@@ -18,8 +18,10 @@ struct Compat: ParsableCommand {
             element, and a warning names it when sizes disagree), subsections missing, \
             nested descriptions missing or renamed. The names QEMU renamed without changing \
             the bytes (the script's tables: sections "ICH9 LPC" and "e1000-82540em", fields \
-            such as e1000's "dev", now "parent_obj", ...) count as the same, one old name for \
-            one new one; --no-qemu-renames turns that off, --rename adds more.
+            such as e1000's "dev", now "parent_obj", ...; and those of QEMU 7.2 to 10.0 the \
+            script lacks: hpet's "num_timers", now "num_timers_save", esp's "data_in_ready" \
+            and "ti_cmd", now "data_ready" and "mig_ti_cmd") count as the same, one old name \
+            for one new one; --no-qemu-renames turns that off, --rename adds more.
 
             Beyond the script, QEMU's loader rules: NEW reads a field when its version_id is at \
             most the version it loads (a section's description and a subsection at OLD's \
@@ -99,7 +101,10 @@ struct Compat: ParsableCommand {
 
             Each problem names the section, the description and the field; warnings come \
             first ("warning: ..."), then the problems and the verdict, all on standard \
-            output. With --json standard output is a list of objects with keys "section", \
+            output. Where a vmdesc cannot tell whether a field loads (no entry for it: an empty \
+            array or a field left out when saved, which loads, or a field that side lacks, \
+            which does not), its warning counts, and a verdict of compatible says how many \
+            ("compatible, 1 field undecided (warned about above): ..."). With --json standard output is a list of objects with keys "section", \
             "description" (null when none), "field" (only when there is one), "kind" and \
             "message", and the warnings go to standard error. Kinds:
               section-missing      an OLD section does not exist in NEW
@@ -117,12 +122,13 @@ struct Compat: ParsableCommand {
               field-added          NEW reads a field that OLD does not save
               machine-type         the machine types differ (a side is a stream)
               ram-block            a RAM block missing or of another length (two streams)
-              configuration        VM UUID, footers or commands refused (two streams)
+              configuration        VM UUID, footers, target page bits or commands refused
+                                   (two streams)
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
 
-            Exit status: 0 compatible, 1 not compatible, 2 bad input (or output that could not \
-            be written), 64 usage error.
+            Exit status: 0 compatible (also with fields undecided), 1 not compatible, 2 bad \
+            input (or output that could not be written), 64 usage error.
             """
     )
 
@@ -145,7 +151,8 @@ struct Compat: ParsableCommand {
 
     @Flag(
         name: .customLong("no-qemu-renames"),
-        help: "Do not treat the names QEMU changed (the tables of vmstate-static-checker.py) as the same.")
+        help:
+            "Do not treat the names QEMU changed (vmstate-static-checker.py's tables, QEMU 7.2 to 10.0's) as the same.")
     var noQEMURenames = false
 
     @Option(
@@ -365,7 +372,8 @@ struct Compat: ParsableCommand {
         CompatChecker.StreamConfiguration(
             uuid: s.uuidString, capabilities: s.capabilities, noFooters: s.lacksFooters,
             firstSection: s.sections.first?.name, hasConfiguration: s.machineType != nil,
-            switchoverStart: s.hasSwitchoverStart, vmdescDescribesConfiguration: s.vmdescDescribesConfiguration)
+            switchoverStart: s.hasSwitchoverStart, vmdescDescribesConfiguration: s.vmdescDescribesConfiguration,
+            targetPageBits: s.targetPageBits)
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's

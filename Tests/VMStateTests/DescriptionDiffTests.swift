@@ -190,7 +190,11 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         for old in [Self.stream72, Self.vmdesc72] {
             let r = try Tool.run(["compat", old, Self.dump72])
             #expect(r.status == 0, "\(old): \(r.stdout) \(r.stderr)")
-            #expect(r.stdout.hasSuffix("compatible: state saved by OLD loads into NEW\n"))
+            // (The memory hotplug `devs` QEMU 7.2's dump has and its save left out, empty.)
+            #expect(
+                r.stdout.hasSuffix(
+                    "\ncompatible, 1 field undecided (warned about above): state saved by OLD loads into NEW "
+                        + "unless a side lacks that field\n"))
             #expect(r.stdout.hasPrefix("warning: 9 sections of OLD (a vmdesc) have no description in NEW"))
         }
         // QEMU 7.2's stream against QEMU 10.0's build and against QEMU 10.0's stream: another
@@ -208,24 +212,28 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
                     "section": "configuration", "description": nil, "kind": "machine-type",
                     "message":
                         "OLD was saved by machine type \"pc-i440fx-7.2\" and NEW is \"pc-i440fx-10.0\": QEMU refuses it (\"Machine type received is 'pc-i440fx-7.2' and local is 'pc-i440fx-10.0'\")",
-                ],
-                [
-                    "section": "hpet", "description": "hpet", "field": "num_timers", "kind": "field-mismatch",
-                    "message":
-                        "expected field \"num_timers\", but NEW has \"num_timers_save\" in its place; the rest of the fields were not compared",
-                ],
+                ]
             ])
+        let machineTypeOnly = """
+            section "configuration": OLD was saved by machine type "pc-i440fx-7.2" and NEW is "pc-i440fx-10.0": QEMU refuses it ("Machine type received is 'pc-i440fx-7.2' and local is 'pc-i440fx-10.0'") [machine-type]
+            NOT compatible: 1 problem (state saved by OLD does not load into NEW)
+
+            """
+        // QEMU 10.0 renamed hpet's num_timers (num_timers_save): one of QEMU's renames.
         let dump = try Tool.run(["compat", Self.stream72, Self.dump10])
         #expect(dump.status == 1)
+        #expect(dump.stdout.hasSuffix(machineTypeOnly))
+        let byName = try Tool.run(["compat", "--no-qemu-renames", Self.stream72, Self.dump10])
+        #expect(byName.status == 1)
         #expect(
-            dump.stdout.hasSuffix(
+            byName.stdout.hasSuffix(
                 """
                 section "hpet", description "hpet", field "num_timers": expected field "num_timers", but NEW has "num_timers_save" in its place; the rest of the fields were not compared [field-mismatch]
                 NOT compatible: 2 problems (state saved by OLD does not load into NEW)
 
                 """))
         let renamed = try Tool.run([
-            "compat", "--rename", "hpet:num_timers=num_timers_save", Self.stream72, Self.dump10,
+            "compat", "--no-qemu-renames", "--rename", "hpet:num_timers=num_timers_save", Self.stream72, Self.dump10,
         ])
         // The descriptions now agree; the machine type still differs.
         #expect(renamed.status == 1)

@@ -1,6 +1,7 @@
 import CFixtures
 import CGLib
 import CVMState
+import Foundation
 import Testing
 
 @testable import VMState
@@ -152,6 +153,42 @@ import VMStateAnalysis
             vmdesc["configuration"]?.formatted(.pythonCompact)
                 == #"{"vmsd_name": "configuration", "version": 1, "fields": [{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": 9}], "subsections": [{"vmsd_name": "configuration/target-page-bits", "version": 1, "fields": [{"name": "target_page_bits", "type": "uint32", "size": 4}]}]}"#
         )
+
+        // The tool sees the subsection: --tree, diff and compat (QEMU's ARM destination
+        // refuses `plain`, the stream of an emulator that forgot the minimum).
+        if Tool.path != nil {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-tpb-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let (plainPath, armPath, arm10Path) = (
+                dir.path + "/plain.bin", dir.path + "/arm.bin", dir.path + "/arm10.bin"
+            )
+            try Data(plain).write(to: URL(fileURLWithPath: plainPath))
+            try Data(arm).write(to: URL(fileURLWithPath: armPath))
+            try Data(arm10).write(to: URL(fileURLWithPath: arm10Path))
+            for path in [armPath, arm10Path] {
+                let tree = try Tool.run(["analyze", "--tree", path])
+                #expect(tree.stdout.contains("\npage size: 4096 (configuration/target-page-bits 12), vmdesc at offset"))
+            }
+            #expect(try !Tool.run(["analyze", "--tree", plainPath]).stdout.contains("target-page-bits"))
+            let diff = try Tool.run(["diff", "--no-ram", plainPath, armPath])
+            #expect(diff.status == 1)
+            #expect(
+                diff.stdout
+                    == "configuration: target page bits\n    A: (not sent)\n    B: 12\n1 difference in 1 section\n")
+            let into = try Tool.run(["compat", plainPath, armPath])
+            #expect(into.status == 1)
+            #expect(
+                into.stdout
+                    == "section \"configuration\": OLD has no configuration/target-page-bits and NEW's stream has 12 (its target's pages, 4096 bytes, are above the target's minimum): QEMU takes a stream without it as of the minimum page size and refuses it (\"Received TARGET_PAGE_BITS is N but local is 12\", N the minimum: 10 on ARM); an emulator writing OLD sets vmstate_registry_set_target_page_bits_min [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+            )
+            let back = try Tool.run(["compat", armPath, plainPath])
+            #expect(back.status == 1)
+            #expect(
+                back.stdout.hasPrefix(
+                    "section \"configuration\": OLD has configuration/target-page-bits 12 and NEW's stream has none"))
+            #expect(try Tool.run(["compat", armPath, armPath]).status == 0)
+        }
 
         for bad in [0, 13] {
             #expect(throws: VMStateError.self) { try machine.registry.setTargetPageBitsMinimum(bad) }

@@ -314,6 +314,93 @@ struct StreamLoaderEdgeTests {
                 + shown + " and 984 more (at byte 57)")
     }
 
+    /// A block listed twice (a total larger than the blocks' lengths reads the records after
+    /// the list as entries, until one names a block again): said so, at the second entry.
+    @Test func aBlockListedTwiceIsNamedAsSuch() throws {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64(UInt64(8 * 4096) | 0x04)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        w.be64(0x10).u8(0x7E).be32(2)
+        let e = try Stream.Machine().error(Stream.stream([w.bytes]))
+        #expect(
+            e.description
+                == "pc.ram: section \"ram\" instance 0: RAM block listed twice at the RAM section's start: the total is more than the lengths of the blocks listed before it add up to, or the list is damaged; expected 32768 bytes, got 16384 bytes listed before it (at byte 57)"
+        )
+    }
+
+    /// A stream cut inside a subsection's header, where the section's footer is due, is an early
+    /// end there, not a section of another length ("bad footer ... got 0x05").
+    @Test func aCutInsideASubsectionHeaderIsAnEarlyEnd() throws {
+        let ptr = HxPtrWire(n16: 3, nu32: 2, nstruct: 2, blen: 5, vlen: 10, bits: 70).bytes
+        // As Stream.stream and Stream.section write them (a configuration section: footers are
+        // due), the section's data whole, then the tail.
+        let head = HxWire().be32(0x5145_564D).be32(3).u8(7).be32(4).text("tiny").u8(4).be32(1).u8(6).text("hx-ptr")
+            .be32(0).be32(1).raw(ptr).bytes
+        let tails: [[UInt8]] = [
+            [0x05], [0x05, 20], [0x05, 20] + Array("hx-ptr/sub".utf8), [0x05, 4] + Array("hx-p".utf8) + [0, 0],
+        ]
+        for tail in tails {
+            let e = try Stream.Machine().error(head + tail)
+            #expect(e.kind == .shortInput && e.offset == head.count, "\(e)")
+            #expect(
+                e.description
+                    == "stream ended inside a subsection header after section \"hx-ptr\" (0x05, the name's length, the name and a be32 version) (at byte \(head.count))",
+                "\(tail)")
+        }
+    }
+
+    /// A total no entries reach, and entries that add nothing (length 0, named "z00000" on): the entries
+    /// are read up to 65,536 and refused there, not to the stream's end (unregistered blocks,
+    /// once collected without bound, took 634 MB for a 90 MB stream and then aborted).
+    @Test func blockEntriesThatNeverReachTheTotalAreBounded() throws {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64(UInt64(5 * 4096) | 0x04)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        for i in 0..<70_000 { w.u8(6).text("z" + String(String(100_000 + i).dropFirst())).be64(0) }
+        w.be64(0x10).u8(0x7E).be32(2)
+        let e = try Stream.Machine().error(Stream.stream([w.bytes]))
+        // Entry 1 (pc.ram) at 42, then 15 bytes an entry from 57: entry 65,537 at 57 + 65,535 x 15.
+        #expect(
+            e.description
+                == "section \"ram\" instance 0: more than 65536 RAM block entries at the RAM section's start, and their lengths do not reach its total; expected 20480 bytes, got 16384 bytes so far (at byte \(57 + 65_535 * 15))"
+        )
+    }
+
+    /// A stream of 8 KiB pages (sparc64's) read from a GIO stream: its vmdesc, which gives the
+    /// page size, comes after the RAM, whose ZERO records then cleared the first 4 KiB of each
+    /// page only. The load fails at the vmdesc (before it completes) instead of succeeding with
+    /// half of every page as it was; from a buffer it is refused at the RAM section.
+    @Test func pagesOfAnotherSizeFailAGIOLoadAtTheVMDesc() throws {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64(UInt64(4 * 4096) | 0x04)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        w.be64(0x02).u8(6).text("pc.ram").u8(0)
+        w.be64(UInt64(8192) | 0x02 | 0x20).u8(0)
+        w.be64(0x10).u8(0x7E).be32(2)
+        let vmdesc =
+            #"{"page_size": 8192, "devices": [{"name": "ram", "instance_id": 0, "vmsd_name": "ram", "version": 4}]}"#
+        let bytes = Stream.stream([w.bytes], vmdesc: vmdesc)
+        let machine = try Stream.Machine()
+        machine.ram.initializeMemory(as: UInt8.self, repeating: 0xAA, count: 4 * 4096)
+        let viaStream = StreamIOTests.loadFromStream(machine.registry, bytes, chunk: 7, flags: 0)
+        #expect(!viaStream.ok)
+        #expect(
+            viaStream.message
+                == "the stream's RAM pages are 8192 bytes (its vmdesc's page_size: a target whose pages are not 4 KiB), which the registry's 4 KiB pages do not load; read from a GIO stream, its vmdesc comes after the RAM, which was loaded as 4 KiB pages and is not as the source had it; expected 4096, got 8192 (at byte \(bytes.count - vmdesc.utf8.count - 5))"
+        )
+        let e = try Stream.Machine().error(bytes)
+        #expect(
+            e.kind == .badStream
+                && e.description.contains("the stream's RAM pages are 8192 bytes (its vmdesc's page_size"), "\(e)")
+        // A vmdesc of 4 KiB pages loads, from a GIO stream as from a buffer.
+        let fourK = Stream.stream([w.bytes], vmdesc: vmdesc.replacingOccurrences(of: "8192", with: "4096"))
+        #expect(StreamIOTests.loadFromStream(try Stream.Machine().registry, fourK, chunk: 7, flags: 0).ok)
+    }
+
     /// Control characters are written out in one pass, whatever the text's length: C0 and DEL as
     /// `\xNN`, C1 as `\u00NN`, other text (multi-byte included) as it is.
     @Test func controlCharactersAreEscapedThroughALongText() {

@@ -487,6 +487,42 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         #expect((threadError?.path.split(separator: "/").count ?? .max) < 200)
     }
 
+    @Test("JSON nested deeper than the thread's stack holds (a vmdesc from the source) is refused, not a crash")
+    func jsonNestingPastTheStack() {
+        // 200,000 levels, allowed by the depth limit given: only the stack check stops it, on a
+        // thread of 1 MiB (a registry load parses a stream's vmdesc on the caller's thread).
+        let levels = 200_000
+        let text =
+            [UInt8](repeating: UInt8(ascii: "["), count: levels) + [UInt8](repeating: UInt8(ascii: "]"), count: levels)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var parseError: JSONParseError? = nil
+        nonisolated(unsafe) var parsed = false
+        let thread = Thread {
+            do {
+                try Self.parseDeep(text, maximumDepth: levels + 1)
+                parsed = true
+            } catch {
+                parseError = error as? JSONParseError
+            }
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        done.wait()
+        #expect(!parsed)
+        #expect(parseError?.tooDeep == true)
+        #expect(parseError?.message == "nesting too deep for the stack: \(StackLimit.reason)")
+        #expect((parseError?.offset ?? 0) > 0 && (parseError?.offset ?? .max) < levels)
+    }
+
+    static func parseDeep(_ text: [UInt8], maximumDepth: Int) throws {
+        let value: Result<JSONValue, JSONParseError> = text.withUnsafeBytes { bytes in
+            Result { () throws(JSONParseError) -> JSONValue in try JSONValue(parsing: bytes, maximumDepth: maximumDepth)
+            }
+        }
+        _ = try value.get()
+    }
+
     @Test("a save and a load on a stack of their own (a coroutine's) are not taken for the thread's")
     func coroutineStack() throws {
         // QEMU's incoming migration loads in a coroutine; its stack lies outside the thread's.

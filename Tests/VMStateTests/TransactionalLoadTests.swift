@@ -159,6 +159,82 @@ import Testing
         #expect(s.n16 == 3 && s.a16 != nil && s.blob != nil && s.vlen == 10)
     }
 
+    // MARK: - memory the hooks free (vmstate_free_after_load)
+
+    static let oldBytes = Array("OLD-STATE-BYTES!".utf8)
+    static let newBytes = Array("NEW-STATE-BYTES!".utf8)
+
+    /// The wire of a txn-buf: n, its n bytes, tail (left out: the input ends there).
+    static func txnWire(_ bytes: [UInt8], tail: UInt32?) -> [UInt8] {
+        let w = HxWire().be32(UInt32(bytes.count)).raw(bytes)
+        if let tail { w.be32(tail) }
+        return w.bytes
+    }
+
+    static func contents(_ s: TxnBuf) -> [UInt8]? {
+        s.buf.map { Array(UnsafeBufferPointer(start: $0, count: Int(s.n))) }
+    }
+
+    /// A pre_load that frees the old ALLOC buffer with vmstate_free_after_load: a failed
+    /// transactional load puts the struct back, its pointer to the old buffer included, and the
+    /// buffer is still there with its bytes (freed at once, it would be the same-sized block
+    /// the load allocated next, with the stream's bytes, freed again by the rollback).
+    @Test func memoryAHookFreesIsFreedOnlyWhenTheLoadSucceeds() {
+        var s = TxnBuf()
+        Self.oldBytes.withUnsafeBufferPointer { txn_buf_init(&s, $0.baseAddress, 16, 7) }
+        let before = s
+        let cut = Self.txnWire(Self.newBytes, tail: nil)
+        #expect(!cut.withUnsafeBufferPointer { txn_load_checked(&s, $0.baseAddress, $0.count) })
+        #expect(s.buf == before.buf && s.n == 16 && s.tail == 7)
+        #expect(Self.contents(s) == Self.oldBytes)
+        // It loads: the new buffer (the old one freed once the load was done).
+        let whole = Self.txnWire(Self.newBytes, tail: 9)
+        #expect(whole.withUnsafeBufferPointer { txn_load_checked(&s, $0.baseAddress, $0.count) })
+        #expect(Self.contents(s) == Self.newBytes && s.tail == 9)
+        txn_buf_clear(&s)
+        // Outside a load it frees at once; NULL does nothing.
+        vmstate_free_after_load(g_malloc(32))
+        vmstate_free_after_load(nil)
+    }
+
+    /// Through a registry: a device added with its size is put back with its old buffer; one
+    /// added without (not restored: it keeps what it loaded) keeps the buffer the load
+    /// allocated for it, which the rollback must not free under it.
+    @Test func aRegistryRollbackLeavesEveryBufferReachable() {
+        for aSized in [true, false] {
+            var a = TxnBuf()
+            var b = TxnBuf()
+            Self.oldBytes.withUnsafeBufferPointer {
+                txn_buf_init(&a, $0.baseAddress, 16, 7)
+                txn_buf_init(&b, $0.baseAddress, 16, 8)
+            }
+            let (oldA, oldB) = (a.buf, b.buf)
+            let bytes = HostileStreamTests.stream([
+                HostileStreamTests.section(1, "txn-a", Self.txnWire(Self.newBytes, tail: 1)),
+                HostileStreamTests.section(2, "txn-b", Self.txnWire(Self.newBytes, tail: nil)),
+            ])
+            var message = [CChar](repeating: 0, count: 1024)
+            let loaded = bytes.withUnsafeBufferPointer {
+                txn_registry_load(&a, aSized, &b, $0.baseAddress, $0.count, &message, message.count)
+            }
+            #expect(!loaded)
+            let text = String(decoding: message.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+            // txn-b's tail is missing: its footer's bytes are read as the tail, and the stream
+            // ends inside the footer.
+            #expect(text.contains("stream ended inside the section footer (load rolled back: "), "\(text)")
+            #expect(b.buf == oldB && Self.contents(b) == Self.oldBytes && b.tail == 8)
+            if aSized {
+                #expect(a.buf == oldA && Self.contents(a) == Self.oldBytes && a.tail == 7)
+                #expect(text.contains("(load rolled back: the state is as it was before the call)"))
+            } else {
+                #expect(Self.contents(a) == Self.newBytes && a.tail == 1)
+                #expect(text.contains("not restored (added without a size, or RAM): section \"txn-a\" instance 0)"))
+            }
+            txn_buf_clear(&a)
+            txn_buf_clear(&b)
+        }
+    }
+
     // MARK: - through the registry
 
     @Test func streamFailureRestoresEveryDevice() throws {

@@ -76,9 +76,17 @@ static void blk_free_requests(TinyBlk *s) {
     }
 }
 
-/* The load appends to the queue: start from an empty one. */
+/* The load appends to the queue: start from an empty one. The requests go to
+ * vmstate_free_after_load without being unlinked, then the head is emptied: a transactional
+ * load that fails puts the head back (the struct's bytes), and with it the queue, whose
+ * requests are freed only once a load succeeds. */
 static int blk_pre_load(void *opaque) {
-    blk_free_requests(opaque);
+    TinyBlk *s = opaque;
+    BlkRequest *req, *tmp;
+    QTAILQ_FOREACH_SAFE(req, &s->pending, next, tmp) {
+        vmstate_free_after_load(req);
+    }
+    QTAILQ_INIT(&s->pending);
     return 0;
 }
 

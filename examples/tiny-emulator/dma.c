@@ -41,9 +41,10 @@ static bool dma_buf_size_valid(void *opaque, int version_id) {
 /* The ALLOC fields store a fresh allocation over the pointer: free what is there first. */
 static int dma_pre_load(void *opaque) {
     TinyDMA *s = opaque;
-    g_free(s->desc);
+    /* Not g_free: a transactional load that fails puts these pointers back. */
+    vmstate_free_after_load(s->desc);
     s->desc = NULL;
-    g_free(s->buf);
+    vmstate_free_after_load(s->buf);
     s->buf = NULL;
     return 0;
 }

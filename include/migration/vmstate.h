@@ -426,8 +426,25 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
                              GBytes *in, GError **error);
 
 /** vmstate_load_checked / vmstate_registry_load flag: a failed load leaves the structs as they
- *  were before the call and frees whatever the engine allocated. */
+ *  were before the call and frees whatever the engine allocated. It puts the structs' bytes
+ *  back, pointers included: memory a pre_load or post_load hook freed that the struct pointed
+ *  to (a VMS_ALLOC buffer, list elements, as QEMU's devices free them) would be reached again
+ *  freed; free it with vmstate_free_after_load instead of g_free. */
 #define VMSTATE_LOAD_TRANSACTIONAL 0x4
+
+/**
+ * Frees `mem` (g_free) once the load running on the calling thread has succeeded, or at once.
+ * For pre_load and post_load hooks that free memory their device struct points to before the
+ * load replaces it (an ALLOC buffer; list elements, walked without unlinking them, then the
+ * head emptied with QTAILQ_INIT or QLIST_INIT). In a VMSTATE_LOAD_TRANSACTIONAL load of a
+ * struct given with its size (vmstate_load_checked, vmstate_registry_add_sized), `mem` is freed
+ * when the load succeeds and left alone when it fails: the rollback puts back the struct's
+ * pointers to it. Anywhere else (no load on this thread, a load without the flag, a device
+ * added without a size, whose struct a rollback does not put back) it is freed at once, as
+ * g_free would. `mem` must come from g_malloc (or malloc); NULL does nothing. The library's
+ * own; QEMU has no transactional loads.
+ */
+void vmstate_free_after_load(void *mem);
 
 /**
  * Loads like vmstate_load_from_bytes, for input from another machine: `opaque` is a struct of

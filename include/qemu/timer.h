@@ -44,7 +44,10 @@ typedef struct VMStateTimerOps {
 } VMStateTimerOps;
 
 /** Installs process-wide timer functions (copied); NULL restores the defaults (read and write
- *  `expire_time`). */
+ *  `expire_time`). Safe to call from any thread, but a save or load running meanwhile on
+ *  another thread reads the functions again for each timer: some of its timers may go through
+ *  the old functions and the rest through the new ones, and an old one may still be called
+ *  just after this returns. Install them before saves and loads start. */
 void vmstate_set_timer_ops(const VMStateTimerOps *ops);
 
 /** Initialises a timer that is not pending. */

@@ -248,6 +248,12 @@ func saveToBytes(
     }
 }
 
+/// C's `vmstate_free_after_load`, declared and documented in `migration/vmstate.h`.
+@c @implementation public func vmstate_free_after_load(_ mem: UnsafeMutableRawPointer?) {
+    guard let mem else { return }
+    if let load = LoadGuard.current { load.freeAfterLoad(mem) } else { g_free(mem) }
+}
+
 /// C's `vmstate_load_checked`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_load_checked(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,

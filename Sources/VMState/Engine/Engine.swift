@@ -856,6 +856,7 @@ struct Engine {
         // SAFETY: the pointer member of a VMS_ALLOC field, whose bytes the caller checked
         // against the load guard (`own` in `loadPresentField`) in a checked load.
         StructMemory(opaque).store(Optional(memory), at: field.offset)
+        loadGuard?.stored(memory, at: opaque + field.offset)
     }
 
     /// Zeroed memory for the stream's data; tracked (and bounded) by a checked load.

@@ -70,6 +70,15 @@ final class LoadGuard {
     private var treeLog: [TreeChange] = []
     /// Tree nodes inserted by this load (by value pointer), to refuse a key loaded twice.
     private var insertedValues: Set<UInt> = []
+    /// Allocations a VMS_ALLOC field stored in memory a rollback does not put back (the struct
+    /// of a device added without a size, which keeps what was loaded) or in another such
+    /// allocation, by address: a rollback leaves them to that memory (freeing them would leave
+    /// its pointer dangling). Transactional only.
+    private var handedOver: Set<UInt> = []
+    /// Memory the caller's hooks gave to `vmstate_free_after_load` while a device whose struct
+    /// a rollback restores was loading: freed on commit, left on rollback (the restored
+    /// pointers reach it again). Transactional only.
+    private var deferredFrees: [UnsafeMutableRawPointer] = []
 
     private enum TreeChange {
         /// `key` was inserted (stolen again on rollback).
@@ -291,6 +300,41 @@ final class LoadGuard {
         return p
     }
 
+    /// Records that the engine stored the pointer to `allocation` (of this load) at `slot`: one
+    /// stored where a rollback puts back no bytes is handed over to that memory (see
+    /// ``handedOver``).
+    func stored(_ allocation: UnsafeMutableRawPointer, at slot: UnsafeMutableRawPointer) {
+        guard transactional else { return }
+        let address = UInt(bitPattern: slot)
+        if inSnapshot(address, MemoryLayout<UnsafeMutableRawPointer>.size) { return }
+        if let owner = self.allocation(holding: address), !handedOver.contains(owner.start) { return }
+        handedOver.insert(UInt(bitPattern: allocation))
+    }
+
+    /// `vmstate_free_after_load`: frees `memory` (g_free) on commit when a rollback would put
+    /// back a struct that may point to it (a transactional load, the device loading added with
+    /// its size), else at once.
+    func freeAfterLoad(_ memory: UnsafeMutableRawPointer) {
+        if transactional && current != nil { deferredFrees.append(memory) } else { g_free(memory) }
+    }
+
+    /// Makes this load the one `vmstate_free_after_load` defers to on the calling thread while
+    /// `body` runs (transactional loads only; the previous one is put back after).
+    func whileCurrent<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        guard transactional else { return try body() }
+        // SAFETY: the pointer is this guard's, unretained: `self` outlives the call, and the
+        // previous value is put back before it returns, so no thread keeps it afterwards.
+        let previous = vmstate_exchange_current_load(Unmanaged.passUnretained(self).toOpaque())
+        defer { _ = vmstate_exchange_current_load(previous) }
+        return try body()
+    }
+
+    /// The load `vmstate_free_after_load` defers to on the calling thread, if any.
+    static var current: LoadGuard? {
+        // SAFETY: set by ``whileCurrent(_:)`` of a guard alive until it resets it.
+        vmstate_current_load().map { Unmanaged<LoadGuard>.fromOpaque($0).takeUnretainedValue() }
+    }
+
     /// Frees a tracked allocation the engine is done with.
     func release(_ p: UnsafeMutableRawPointer) {
         let address = UInt(bitPattern: p)
@@ -314,7 +358,7 @@ final class LoadGuard {
             // removes a block from the list before freeing it), so each is freed once.
             let block = UnsafeMutableRawPointer(bitPattern: region.start)
             g_tree_remove(allocationTree, block)
-            g_free(block)
+            if handedOver.remove(region.start) == nil { g_free(block) }
         }
         allocations.removeSubrange(mark...)
         recent.removeAll()
@@ -396,6 +440,10 @@ final class LoadGuard {
         allocations.removeAll()
         g_tree_remove_all(allocationTree)
         recent.removeAll()
+        handedOver.removeAll()
+        // SAFETY: each was given by the caller for g_free once the load is done, once.
+        for memory in deferredFrees { g_free(memory) }
+        deferredFrees.removeAll()
     }
 
     /// Rolls back (when transactional) and returns `error`, saying so in its reason.
@@ -437,5 +485,7 @@ final class LoadGuard {
         undoLog.removeAll()
         preserved.removeAll()
         insertedValues.removeAll()
+        handedOver.removeAll()
+        deferredFrees.removeAll()
     }
 }

@@ -151,6 +151,8 @@ private struct JSONParserState {
     var pos = 0
     var depth = 0
     let maximumDepth: Int
+    /// Where the calling thread's stack ends (checked once per level).
+    let stack = StackLimit()
     /// Bytes of memory the parsed value may still take (``JSONValue/parsedMemoryLimit``).
     var budget = JSONValue.parsedMemoryLimit
     /// Arrays and objects of at least ``internMinimumLength`` bytes of text parsed so far, by
@@ -301,6 +303,14 @@ private struct JSONParserState {
         depth += 1
         if depth > maximumDepth {
             var e = error("nesting deeper than \(maximumDepth) levels")
+            e.tooDeep = true
+            throw e
+        }
+        // Each level recurses (about 1.5 KiB of stack): a vmdesc parsed on a thread with a
+        // small stack (64 KiB, as C-API.md allows) stops here, as the engine's levels do,
+        // instead of overflowing it.
+        if stack.isNearlyUsedUp {
+            var e = error("nesting too deep for the stack: \(StackLimit.reason)")
             e.tooDeep = true
             throw e
         }

@@ -11,6 +11,12 @@ enum RAMCodec {
     static let compressPage = StreamFormat.RAMFlag.compressPage
     static let continueFlag = StreamFormat.RAMFlag.continuePage
     static let flagMask: UInt64 = UInt64(StreamFormat.pageSize - 1)
+    /// The most RAM block entries the RAM section's start may list (QEMU's machines have tens):
+    /// more is refused, so that a total no entries reach cannot have a whole stream read as
+    /// entries.
+    static let maximumBlockEntries = 65_536
+    /// How many unregistered blocks an error names (the rest are counted).
+    static let shownMissingBlocks = 16
 
     /// Carried across the parts of one stream: the block of the last page (for CONTINUE).
     struct LoadState {
@@ -214,13 +220,28 @@ enum RAMCodec {
             }
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
-                // Blocks the stream has and the registry lacks (while it has some): all named at once.
+                // Blocks the stream has and the registry lacks (while it has some): all named at
+                // once, the first ``shownMissingBlocks`` by name, the rest counted.
                 var missing: [(name: String, length: UInt64, at: Int)] = []
+                var missingCount = 0
+                var entries = 0
+                var listed: Set<String> = []
                 let entryDecoder = RAMBlockEntry.Decoder(ignoreShared: state.ignoreShared)
                 while seen < address {
                     // Errors about a block point at its entry (its name's length byte), or at its
                     // be64 length for a length that differs.
                     let entryAt = file.position
+                    // A total no blocks reach (blocks of length 0 add nothing) would have every
+                    // entry up to the stream's end read: QEMU stops at the first block it lacks.
+                    entries += 1
+                    guard entries <= RAMCodec.maximumBlockEntries else {
+                        throw VMStateError(
+                            .ram, offset: entryAt,
+                            reason:
+                                "more than \(RAMCodec.maximumBlockEntries) RAM block entries at the RAM section's start, and "
+                                + "their lengths do not reach its total",
+                            expected: "\(address) bytes", actual: "\(seen) bytes so far")
+                    }
                     let entry = try read(file, entryDecoder) { shortfall in
                         switch shortfall.field {
                         case .blockLength: "RAM block length"
@@ -229,6 +250,16 @@ enum RAMCodec {
                         }
                     }
                     let (name, length) = (entry.name, entry.length)
+                    // QEMU lists each block once: a name listed again means the entries went on
+                    // past the list, into the records after it (a total larger than the blocks).
+                    guard listed.insert(name).inserted else {
+                        throw VMStateError(
+                            .ram, path: name, offset: entryAt,
+                            reason:
+                                "RAM block listed twice at the RAM section's start: the total is more than the "
+                                + "lengths of the blocks listed before it add up to, or the list is damaged",
+                            expected: "\(address) bytes", actual: "\(seen) bytes listed before it")
+                    }
                     if let address = entry.address { state.addresses[name] = address }
                     if let blocks {
                         if let block = state.blockIndices[name].map({ blocks[$0] }) {
@@ -243,7 +274,8 @@ enum RAMCodec {
                                 .ram, path: name, offset: entryAt,
                                 reason: "the stream has a RAM block that is not registered")
                         } else {
-                            missing.append((name, length, entryAt))
+                            missingCount += 1
+                            if missing.count < RAMCodec.shownMissingBlocks { missing.append((name, length, entryAt)) }
                         }
                     }
                     if state.mappedRAM {
@@ -255,12 +287,14 @@ enum RAMCodec {
                 }
                 if let first = missing.first {
                     // The first 16 by name: a hostile stream can name thousands.
-                    let list = abbreviatedList(missing.map { "\"\($0.name)\" (\($0.length) bytes)" }, first: 16)
+                    let list =
+                        missing.map { "\"\($0.name)\" (\($0.length) bytes)" }.joined(separator: ", ")
+                        + (missingCount > missing.count ? " and \(missingCount - missing.count) more" : "")
                     throw VMStateError(
                         .ram, path: first.name, offset: first.at,
-                        reason: missing.count == 1
+                        reason: missingCount == 1
                             ? "the stream has a RAM block that is not registered (\(first.length) bytes)"
-                            : "the stream has \(missing.count) RAM blocks that are not registered: \(list)")
+                            : "the stream has \(missingCount) RAM blocks that are not registered: \(list)")
                 }
                 if seen != address {
                     throw VMStateError(

@@ -731,16 +731,18 @@ public final class Registry {
         // are not bounded to their struct, but still get the allocation, depth and repetition
         // limits (a stream could otherwise recurse through a self-nesting description until the
         // stack overflows).
-        let loadGuard: LoadGuard? = LoadGuard(transactional: options.contains(.transactional))
-        for device in devices { if let size = device.size { loadGuard?.addStruct(device.opaque, size: size) } }
+        let loadGuard = LoadGuard(transactional: options.contains(.transactional))
+        for device in devices { if let size = device.size { loadGuard.addStruct(device.opaque, size: size) } }
         // Device pointers into guest RAM are bounded by the block (RAM is not restored).
-        for block in ramBlocks { loadGuard?.addRegion(block.host, size: block.length) }
+        for block in ramBlocks { loadGuard.addRegion(block.host, size: block.length) }
         let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
-        do throws(VMStateError) {
-            try loader.run()
-            loadGuard?.commit()
-        } catch {
-            throw loadGuard?.rollBackAfter(error, restored: rolledBack(by: loader)) ?? error
+        try loadGuard.whileCurrent { () throws(VMStateError) in
+            do throws(VMStateError) {
+                try loader.run()
+                loadGuard.commit()
+            } catch {
+                throw loadGuard.rollBackAfter(error, restored: rolledBack(by: loader))
+            }
         }
         let version: QEMUDialect =
             loader.hadSwitchoverStart || Self.vmdescHasConfiguration(file) ? .qemu10_0 : .qemu7_2

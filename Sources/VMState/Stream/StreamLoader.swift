@@ -169,6 +169,7 @@ final class StreamLoader {
                             + "of a save that did not finish is")
                 }
                 try checkSkippedByFooter()
+                try checkPageSizeAfterRAM(vmdescAt: at + 1)
                 return
             case StreamFormat.footer where footers == false:
                 throw bad(
@@ -695,6 +696,49 @@ final class StreamLoader {
     }
     private var checkedPageSize = false
 
+    /// The same refusal at the end of a stream whose RAM was loaded before its vmdesc could be
+    /// read (from a GIO stream, whose vmdesc arrives last), before the load completes (so a
+    /// transactional load still rolls back): its ZERO records cleared 4 KiB of each larger page
+    /// and left the rest as it was. Only the vmdesc's first ``pageSizeLookahead`` bytes are
+    /// peeked for `"page_size"`, which QEMU writes before the devices; the vmdesc stays unread.
+    private func checkPageSizeAfterRAM(vmdescAt: Int) throws(VMStateError) {
+        guard !checkedPageSize, layout.contains(where: { if case .ram = $0 { true } else { false } }) else { return }
+        checkedPageSize = true
+        guard let head = file.peek(5), head[0] == StreamFormat.vmdesc else { return }
+        let length = Int(head[1]) << 24 | Int(head[2]) << 16 | Int(head[3]) << 8 | Int(head[4])
+        guard let text = file.peek(5 + min(length, Self.pageSizeLookahead)).map({ Array($0.dropFirst(5)) }),
+            let pageSize = Self.pageSize(inVMDescHead: text), pageSize != StreamFormat.pageSize
+        else { return }
+        throw bad(
+            vmdescAt,
+            "the stream's RAM pages are \(pageSize) bytes (its vmdesc's page_size: a target whose pages are not "
+                + "4 KiB), which the registry's 4 KiB pages do not load; read from a GIO stream, its vmdesc comes "
+                + "after the RAM, which was loaded as 4 KiB pages and is not as the source had it",
+            expected: "\(StreamFormat.pageSize)", actual: "\(pageSize)")
+    }
+
+    /// How much of a vmdesc ``checkPageSizeAfterRAM(vmdescAt:)`` looks at.
+    static let pageSizeLookahead = 4096
+
+    /// The number after the first `"page_size":` of a vmdesc's start, if it is one (QEMU:
+    /// `{"page_size": 4096, "devices": ...}`, after `"configuration"` in QEMU 8.2 and later).
+    static func pageSize(inVMDescHead text: [UInt8]) -> Int? {
+        let key = Array("\"page_size\"".utf8)
+        guard text.count >= key.count,
+            var i = (0...(text.count - key.count)).first(where: { text[$0..<$0 + key.count].elementsEqual(key) })
+        else { return nil }
+        i += key.count
+        while i < text.count, text[i] == UInt8(ascii: " ") || text[i] == UInt8(ascii: ":") { i += 1 }
+        var value = 0
+        var digits = 0
+        while i < text.count, text[i] >= UInt8(ascii: "0"), text[i] <= UInt8(ascii: "9"), digits < 10 {
+            value = value * 10 + Int(text[i] - UInt8(ascii: "0"))
+            digits += 1
+            i += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
     /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered).
     private var keptRAM = 0
 
@@ -735,6 +779,18 @@ final class StreamLoader {
             }
         }
         guard footers == true else { return }
+        // A subsection's marker where the footer is due, whose header the input does not hold
+        // whole: the stream was cut inside that header (the section's loader could not read it),
+        // not given a section of another length.
+        if file.peek(1)?.first == StreamFormat.subsection,
+            file.peek(2).map({ file.peek(2 + Int($0[1]) + 4) == nil }) ?? true
+        {
+            throw VMStateError(
+                .shortInput, offset: at,
+                reason:
+                    "stream ended inside a subsection header after section \"\(idstr)\" (0x05, the name's length, the name "
+                    + "and a be32 version)")
+        }
         let footer = try read(SectionFooter.Decoder()) { _ in "section footer" }
         let (marker, id) = (footer.marker, footer.sectionID)
         guard footer.closes(sectionID) else {

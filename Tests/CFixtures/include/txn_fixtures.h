@@ -1,0 +1,37 @@
+/*
+ * Transactional loads and the memory a device's hooks free (vmstate_free_after_load), and
+ * buffers the engine allocates for a device added without a size.
+ */
+#ifndef TXN_FIXTURES_H
+#define TXN_FIXTURES_H
+
+#include "migration/vmstate.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A device with an ALLOC buffer of `n` bytes whose pre_load frees the old one, as QEMU's
+ * devices do, with vmstate_free_after_load. */
+typedef struct TxnBuf {
+    uint32_t n;
+    uint8_t *buf;
+    uint32_t tail;
+} TxnBuf;
+
+extern const VMStateDescription vmstate_txn_buf;
+
+/* Gives `s` a buffer of `n` bytes (g_malloc) holding `bytes`, and `tail`. */
+void txn_buf_init(TxnBuf *s, const uint8_t *bytes, uint32_t n, uint32_t tail);
+/* Frees `s`'s buffer. */
+void txn_buf_clear(TxnBuf *s);
+
+/* Loads `len` bytes transactionally into `s` (vmstate_load_checked); false on failure. */
+bool txn_load_checked(TxnBuf *s, const uint8_t *bytes, size_t len);
+
+/* A registry of two devices, "txn-a" (`a`, added with or without its size: `a_sized`) then
+ * "txn-b" (`b`, with its size), loading the stream `bytes` transactionally; false on failure,
+ * with the message in `message` (up to `cap` bytes). */
+bool txn_registry_load(TxnBuf *a, bool a_sized, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
+                       size_t cap);
+
+#endif

@@ -1,0 +1,72 @@
+/* See include/txn_fixtures.h. */
+#include "migration/vmstate.h"
+#include "migration/vmstate-registry.h"
+#include "txn_fixtures.h"
+
+#include <glib.h>
+#include <string.h>
+
+static int txn_pre_load(void *opaque)
+{
+    TxnBuf *s = opaque;
+    vmstate_free_after_load(s->buf);
+    s->buf = NULL;
+    return 0;
+}
+
+const VMStateDescription vmstate_txn_buf = {
+    .name = "txn-buf",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_load = txn_pre_load,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(n, TxnBuf),
+        VMSTATE_VBUFFER_ALLOC_UINT32(buf, TxnBuf, 0, NULL, n),
+        VMSTATE_UINT32(tail, TxnBuf),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+void txn_buf_init(TxnBuf *s, const uint8_t *bytes, uint32_t n, uint32_t tail)
+{
+    s->n = n;
+    s->buf = g_memdup2(bytes, n);
+    s->tail = tail;
+}
+
+void txn_buf_clear(TxnBuf *s)
+{
+    g_free(s->buf);
+    s->buf = NULL;
+}
+
+bool txn_load_checked(TxnBuf *s, const uint8_t *bytes, size_t len)
+{
+    GBytes *in = g_bytes_new(bytes, len);
+    GError *err = NULL;
+    bool ok = vmstate_load_checked(&vmstate_txn_buf, s, sizeof *s, 1, in, VMSTATE_LOAD_TRANSACTIONAL, &err);
+    g_clear_error(&err);
+    g_bytes_unref(in);
+    return ok;
+}
+
+bool txn_registry_load(TxnBuf *a, bool a_sized, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
+                       size_t cap)
+{
+    VMStateRegistry *reg = vmstate_registry_new();
+    GError *err = NULL;
+    bool ok = (a_sized ? vmstate_registry_add_sized(reg, "txn-a", 0, &vmstate_txn_buf, a, sizeof *a, &err)
+                       : vmstate_registry_add(reg, "txn-a", 0, &vmstate_txn_buf, a, &err)) &&
+              vmstate_registry_add_sized(reg, "txn-b", 0, &vmstate_txn_buf, b, sizeof *b, &err);
+    if (ok) {
+        GBytes *in = g_bytes_new(bytes, len);
+        ok = vmstate_registry_load(reg, in, VMSTATE_LOAD_TRANSACTIONAL, &err);
+        g_bytes_unref(in);
+    }
+    if (message && cap) {
+        g_strlcpy(message, err ? err->message : "", cap);
+    }
+    g_clear_error(&err);
+    vmstate_registry_free(reg);
+    return ok;
+}
