@@ -151,7 +151,9 @@ public struct CompatReport: Sendable, Equatable {
     public var warnings: [String] = []
     /// How many of ``warnings`` leave open whether the state loads: a field one side's vmdesc
     /// has no entry for, which an empty array or a field left out explains (it loads when the
-    /// stream decides the count or test) as well as a field that side lacks (it does not).
+    /// stream decides the count or test) as well as a field that side lacks (it does not). (A
+    /// subsection a vmdesc lacks is warned about, not counted: not needed when saved is the
+    /// common case.)
     public var undecided = 0
 
     /// True when there are no findings (warnings do not count).
@@ -1008,6 +1010,8 @@ private struct CompatRun {
     /// true then) and so cannot say whether NEW has the subsection.
     mutating func subsectionMissing(sec: String, desc: String, subsection: String, detail: String = "") {
         if checker.newIsVMDesc {
+            // (Not counted as undecided: a subsection a save did not need is the common case,
+            // two saves of one build differ so, e.g. x86 `cpu/msr_smi_count`.)
             report.warnings.append(
                 "section \"\(sec)\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide), a vmdesc, did not save it: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
             )
@@ -1596,8 +1600,8 @@ extension CompatReport {
         if isCompatible && undecided > 0 {
             lines.append(
                 undecided == 1
-                    ? "compatible, 1 field undecided (warned about above): state saved by \(oldLabel) loads into \(newLabel) unless a side lacks that field"
-                    : "compatible, \(undecided) fields undecided (warned about above): state saved by \(oldLabel) loads into \(newLabel) unless a side lacks one of them"
+                    ? "compatible, but 1 warning above is undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what it names"
+                    : "compatible, but \(undecided) warnings above are undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what one of them names"
             )
         } else if isCompatible {
             lines.append("compatible: state saved by \(oldLabel) loads into \(newLabel)")

@@ -101,10 +101,11 @@ struct Compat: ParsableCommand {
 
             Each problem names the section, the description and the field; warnings come \
             first ("warning: ..."), then the problems and the verdict, all on standard \
-            output. Where a vmdesc cannot tell whether a field loads (no entry for it: an empty \
-            array or a field left out when saved, which loads, or a field that side lacks, \
-            which does not), its warning counts, and a verdict of compatible says how many \
-            ("compatible, 1 field undecided (warned about above): ..."). With --json standard output is a list of objects with keys "section", \
+            output. Where a vmdesc cannot tell whether a field loads (no entry for it: an \
+            empty array or a field left out when saved, which loads, or a field that side \
+            lacks, which does not), its warning counts, and a verdict of compatible says how \
+            many \
+            ("compatible, but 1 warning above is undecided: ..."). With --json standard output is a list of objects with keys "section", \
             "description" (null when none), "field" (only when there is one), "kind" and \
             "message", and the warnings go to standard error. Kinds:
               section-missing      an OLD section does not exist in NEW
@@ -127,7 +128,7 @@ struct Compat: ParsableCommand {
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
 
-            Exit status: 0 compatible (also with fields undecided), 1 not compatible, 2 bad \
+            Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
             input (or output that could not be written), 64 usage error.
             """
     )

@@ -4,6 +4,7 @@
 #include "txn_fixtures.h"
 
 #include <glib.h>
+#include <errno.h>
 #include <string.h>
 
 static int txn_pre_load(void *opaque)
@@ -68,5 +69,33 @@ bool txn_registry_load(TxnBuf *a, bool a_sized, TxnBuf *b, const uint8_t *bytes,
     }
     g_clear_error(&err);
     vmstate_registry_free(reg);
+    return ok;
+}
+
+static int txn_outer_post_load(void *opaque, int version_id)
+{
+    TxnOuter *o = opaque;
+    (void)version_id;
+    return txn_load_checked(&o->inner, o->inner_bytes, o->inner_len) ? 0 : -EINVAL;
+}
+
+const VMStateDescription vmstate_txn_outer = {
+    .name = "txn-outer",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = txn_outer_post_load,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(a, TxnOuter),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+bool txn_outer_load_checked(TxnOuter *o, const uint8_t *bytes, size_t len)
+{
+    GBytes *in = g_bytes_new(bytes, len);
+    GError *err = NULL;
+    bool ok = vmstate_load_checked(&vmstate_txn_outer, o, sizeof *o, 1, in, VMSTATE_LOAD_TRANSACTIONAL, &err);
+    g_clear_error(&err);
+    g_bytes_unref(in);
     return ok;
 }

@@ -411,7 +411,7 @@ struct CompatCLITests {
             stream.stdout.hasSuffix(
                 """
                 warning: section "piix4_pm", description "memory hotplug state", field "devs": OLD saves this field after NEW's last saved field; NEW, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)
-                compatible, 1 field undecided (warned about above): state saved by OLD loads into NEW unless a side lacks that field
+                compatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names
 
                 """), "\(stream.stdout)")
         let cmdline = TestPaths.qemuFixtures + "/pc-bios/cmdline.txt"
@@ -436,8 +436,8 @@ struct CompatCLITests {
         #expect(same.status == 0)
         #expect(
             same.stdout.hasSuffix(
-                "\ncompatible, 1 field undecided (warned about above): state saved by OLD loads into NEW "
-                    + "unless a side lacks that field\n"))
+                "\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW "
+                    + "unless a side lacks what it names\n"))
         #expect(!same.stdout.contains("machine-type"))
         // Against QEMU 10.0's pc (pc-i440fx-10.0): refused, whatever the descriptions say.
         let other = try Tool.run(["compat", "--json", stream72, dump10])
@@ -911,8 +911,8 @@ struct CompatCLITests {
             #expect(
                 Array(lines.suffix(expected.count + 1)) == expected + [
                     expected.count == 1
-                        ? "compatible, 1 field undecided (warned about above): state saved by OLD loads into NEW unless a side lacks that field"
-                        : "compatible, \(expected.count) fields undecided (warned about above): state saved by OLD loads into NEW unless a side lacks one of them"
+                        ? "compatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names"
+                        : "compatible, but \(expected.count) warnings above are undecided: state saved by OLD loads into NEW unless a side lacks what one of them names"
                 ],
                 "\(r.stdout)")
         }

@@ -193,8 +193,8 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             // (The memory hotplug `devs` QEMU 7.2's dump has and its save left out, empty.)
             #expect(
                 r.stdout.hasSuffix(
-                    "\ncompatible, 1 field undecided (warned about above): state saved by OLD loads into NEW "
-                        + "unless a side lacks that field\n"))
+                    "\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW "
+                        + "unless a side lacks what it names\n"))
             #expect(r.stdout.hasPrefix("warning: 9 sections of OLD (a vmdesc) have no description in NEW"))
         }
         // QEMU 7.2's stream against QEMU 10.0's build and against QEMU 10.0's stream: another

@@ -346,7 +346,7 @@ struct StreamLoaderEdgeTests {
             #expect(e.kind == .shortInput && e.offset == head.count, "\(e)")
             #expect(
                 e.description
-                    == "stream ended inside a subsection header after section \"hx-ptr\" (0x05, the name's length, the name and a be32 version) (at byte \(head.count))",
+                    == "stream ended inside a subsection header at the end of section \"hx-ptr\" (0x05, the name's length, the name and a be32 version) (at byte \(head.count))",
                 "\(tail)")
         }
     }

@@ -197,6 +197,30 @@ import Testing
         vmstate_free_after_load(nil)
     }
 
+    /// A transactional load run from a transactional load's hook (the outer struct's post_load
+    /// loads the TxnBuf inside it): the inner one succeeds, and its deferred free waits for the
+    /// outer one, whose rollback puts the inner struct's old pointer back (the bytes left over
+    /// after the outer state fail it after its post_load).
+    @Test func aNestedLoadLeavesItsFreesToTheOuterOne() {
+        var o = TxnOuter()
+        Self.oldBytes.withUnsafeBufferPointer { txn_buf_init(&o.inner, $0.baseAddress, 16, 7) }
+        let oldBuffer = o.inner.buf
+        let inner = Self.txnWire(Self.newBytes, tail: 9)
+        inner.withUnsafeBufferPointer { innerBytes in
+            o.inner_bytes = innerBytes.baseAddress
+            o.inner_len = innerBytes.count
+            let leftOver: [UInt8] = [0, 0, 0, 5, 0xFF]
+            #expect(!leftOver.withUnsafeBufferPointer { txn_outer_load_checked(&o, $0.baseAddress, $0.count) })
+            #expect(o.a == 0 && o.inner.buf == oldBuffer && o.inner.tail == 7)
+            #expect(Self.contents(o.inner) == Self.oldBytes)
+            // Both succeed: the new buffer, the old one freed by the outer load's commit.
+            let whole: [UInt8] = [0, 0, 0, 5]
+            #expect(whole.withUnsafeBufferPointer { txn_outer_load_checked(&o, $0.baseAddress, $0.count) })
+            #expect(o.a == 5 && Self.contents(o.inner) == Self.newBytes && o.inner.tail == 9)
+        }
+        txn_buf_clear(&o.inner)
+    }
+
     /// Through a registry: a device added with its size is put back with its old buffer; one
     /// added without (not restored: it keeps what it loaded) keeps the buffer the load
     /// allocated for it, which the rollback must not free under it.

@@ -198,8 +198,8 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
  * stream, QEMU multifd channels (magic 0x11223344): capability multifd is on, ...", the stream's
  * own error in parentheses), whatever the stream gave. When the load ends, the stream's connection
  * is closed first, then the connections still queued on `listener` are accepted and read the same
- * way, without waiting for new ones (the last accepted up to 2 s after the load ends, each
- * connection's first bytes waited for 1 s at most: at most 3 s in all): QEMU has its multifd channels connected, their magic written, before its stream passes
+ * way, without waiting for new ones (accepted for up to 2 s after the load ends; each
+ * connection's first bytes waited for up to 1 s a read: a few seconds in all): QEMU has its multifd channels connected, their magic written, before its stream passes
  * the RAM setup (7.2 waits there for each channel's sync packet; 10.0 connects them before the
  * stream), so a load that fails first (e.g. at QEMU 10.0's multifd flush, RAM flag 0x200) or
  * ends first, before the library's thread has run, still names multifd. (A caller that accepts one connection

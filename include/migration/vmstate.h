@@ -426,7 +426,8 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
                              GBytes *in, GError **error);
 
 /** vmstate_load_checked / vmstate_registry_load flag: a failed load leaves the structs as they
- *  were before the call and frees whatever the engine allocated. It puts the structs' bytes
+ *  were before the call and frees what the engine allocated (but the ALLOC buffers of a device
+ *  added without a size, whose struct is not put back: they stay with it). It puts the structs' bytes
  *  back, pointers included: memory a pre_load or post_load hook freed that the struct pointed
  *  to (a VMS_ALLOC buffer, list elements, as QEMU's devices free them) would be reached again
  *  freed; free it with vmstate_free_after_load instead of g_free. */
@@ -439,7 +440,8 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
  * head emptied with QTAILQ_INIT or QLIST_INIT). In a VMSTATE_LOAD_TRANSACTIONAL load of a
  * struct given with its size (vmstate_load_checked, vmstate_registry_add_sized), `mem` is freed
  * when the load succeeds and left alone when it fails: the rollback puts back the struct's
- * pointers to it. Anywhere else (no load on this thread, a load without the flag, a device
+ * pointers to it; a load run from such a load's hook (nested, with or without the flag) leaves
+ * it to that load. Anywhere else (no load on this thread, a load without the flag, a device
  * added without a size, whose struct a rollback does not put back) it is freed at once, as
  * g_free would. `mem` must come from g_malloc (or malloc); NULL does nothing. The library's
  * own; QEMU has no transactional loads.

@@ -79,6 +79,10 @@ final class LoadGuard {
     /// a rollback restores was loading: freed on commit, left on rollback (the restored
     /// pointers reach it again). Transactional only.
     private var deferredFrees: [UnsafeMutableRawPointer] = []
+    /// The transactional load this one runs in (from one of its hooks), while ``whileCurrent(_:)``
+    /// runs: it takes this load's deferred frees when this one commits, since its own rollback
+    /// may still put back pointers to them.
+    private var enclosing: LoadGuard?
 
     private enum TreeChange {
         /// `key` was inserted (stolen again on rollback).
@@ -324,8 +328,12 @@ final class LoadGuard {
         guard transactional else { return try body() }
         // SAFETY: the pointer is this guard's, unretained: `self` outlives the call, and the
         // previous value is put back before it returns, so no thread keeps it afterwards.
+        enclosing = Self.current
         let previous = vmstate_exchange_current_load(Unmanaged.passUnretained(self).toOpaque())
-        defer { _ = vmstate_exchange_current_load(previous) }
+        defer {
+            _ = vmstate_exchange_current_load(previous)
+            enclosing = nil
+        }
         return try body()
     }
 
@@ -441,8 +449,12 @@ final class LoadGuard {
         g_tree_remove_all(allocationTree)
         recent.removeAll()
         handedOver.removeAll()
-        // SAFETY: each was given by the caller for g_free once the load is done, once.
-        for memory in deferredFrees { g_free(memory) }
+        if let enclosing {
+            enclosing.deferredFrees += deferredFrees
+        } else {
+            // SAFETY: each was given by the caller for g_free once the load is done, once.
+            for memory in deferredFrees { g_free(memory) }
+        }
         deferredFrees.removeAll()
     }
 

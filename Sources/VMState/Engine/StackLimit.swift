@@ -27,13 +27,21 @@ struct StackLimit {
     static let reason =
         "less than \(reserve >> 10) KiB of the thread's stack left (descriptions nested too deep for the stack, or a pointer cycle in the state)"
 
+    /// The bytes kept in reserve by this limit: ``reserve`` unless given.
+    let kept: Int
     /// The lowest address a level may start at (0: the stack's extent is unknown).
-    let floor = UInt(vmstate_stack_floor(StackLimit.reserve))
+    let floor: UInt
+
+    /// A limit that keeps `reserve` bytes of the thread's stack (default ``reserve``).
+    init(reserve: Int = StackLimit.reserve) {
+        kept = reserve
+        floor = UInt(vmstate_stack_floor(reserve))
+    }
 
     /// Whether the caller's frame lies in the reserve at the end of the thread's stack.
     @inline(__always)
     var isNearlyUsedUp: Bool {
         let here = UInt(vmstate_stack_here())
-        return here < floor && here >= floor &- UInt(Self.reserve)
+        return here < floor && here >= floor &- UInt(kept)
     }
 }

@@ -151,8 +151,16 @@ private struct JSONParserState {
     var pos = 0
     var depth = 0
     let maximumDepth: Int
-    /// Where the calling thread's stack ends (checked once per level).
-    let stack = StackLimit()
+    /// Where the calling thread's stack ends (checked once per level), with a smaller reserve
+    /// than the engine's: a level takes about 1.5 KiB and the refusal little more, and a load
+    /// on a 64 KiB thread (the least C-API.md allows) has used about 20 KiB when it parses a
+    /// vmdesc, whose 13 or 14 levels (QEMU's) must still fit.
+    let stack = StackLimit(reserve: JSONParserState.stackReserve)
+    #if DEBUG
+        static let stackReserve = StackLimit.reserve
+    #else
+        static let stackReserve = 8 << 10
+    #endif
     /// Bytes of memory the parsed value may still take (``JSONValue/parsedMemoryLimit``).
     var budget = JSONValue.parsedMemoryLimit
     /// Arrays and objects of at least ``internMinimumLength`` bytes of text parsed so far, by
@@ -310,7 +318,9 @@ private struct JSONParserState {
         // small stack (64 KiB, as C-API.md allows) stops here, as the engine's levels do,
         // instead of overflowing it.
         if stack.isNearlyUsedUp {
-            var e = error("nesting too deep for the stack: \(StackLimit.reason)")
+            var e = error(
+                "nested too deep for the thread's stack (less than \(Self.stackReserve >> 10) KiB of it left at \(depth) levels)"
+            )
             e.tooDeep = true
             throw e
         }

@@ -683,9 +683,11 @@ final class StreamLoader {
                 return nil
             }
             var refusal: String?
-            return VMDescIndex.parse(
-                UnsafeRawBufferPointer(rebasing: all[record.jsonOffset...]), refusal: &refusal, texts: { _, _ in false }
-            )?.pageSize
+            let json = UnsafeRawBufferPointer(rebasing: all[record.jsonOffset...])
+            // A vmdesc the parser refuses (its depth, on a thread with little stack left) still
+            // gives its page_size, which QEMU writes before the devices.
+            return VMDescIndex.parse(json, refusal: &refusal, texts: { _, _ in false })?.pageSize
+                ?? Self.pageSize(inVMDescHead: Array(json.prefix(Self.pageSizeLookahead)))
         }
         guard let pageSize, pageSize != StreamFormat.pageSize else { return }
         throw bad(
@@ -788,8 +790,8 @@ final class StreamLoader {
             throw VMStateError(
                 .shortInput, offset: at,
                 reason:
-                    "stream ended inside a subsection header after section \"\(idstr)\" (0x05, the name's length, the name "
-                    + "and a be32 version)")
+                    "stream ended inside a subsection header at the end of section \"\(idstr)\" (0x05, the name's length, "
+                    + "the name and a be32 version)")
         }
         let footer = try read(SectionFooter.Decoder()) { _ in "section footer" }
         let (marker, id) = (footer.marker, footer.sectionID)

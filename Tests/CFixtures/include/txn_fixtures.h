@@ -34,4 +34,18 @@ bool txn_load_checked(TxnBuf *s, const uint8_t *bytes, size_t len);
 bool txn_registry_load(TxnBuf *a, bool a_sized, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
                        size_t cap);
 
+/* A struct whose post_load loads the TxnBuf inside it transactionally from `inner_bytes` (a
+ * load nested in the outer one's hook). */
+typedef struct TxnOuter {
+    uint32_t a;
+    TxnBuf inner;
+    const uint8_t *inner_bytes;
+    size_t inner_len;
+} TxnOuter;
+
+extern const VMStateDescription vmstate_txn_outer;
+
+/* Loads `len` bytes transactionally into `o` (vmstate_load_checked); false on failure. */
+bool txn_outer_load_checked(TxnOuter *o, const uint8_t *bytes, size_t len);
+
 #endif
