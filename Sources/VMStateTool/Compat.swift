@@ -83,7 +83,10 @@ struct Compat: ParsableCommand {
             migration.send-section-footer=off), and QEMU 10.0's command SWITCHOVER_START in \
             OLD where NEW's stream is QEMU 8.1's or older (no configuration in its vmdesc; \
             QEMU before 10.0 refuses the command: a warning when NEW may be 8.2 to 9.2's), \
-            are problems (configuration); validated \
+            are problems (configuration); so is that command against a -dump-vmstate file \
+            without array lengths (QEMU 8.0 or older), a warning against one of an \
+            unversioned machine type (isapc, none); a target-page-bits subsection one stream \
+            has and the other not, or another value, is a problem too; validated \
             capabilities that differ (x-ignore-shared, mapped-ram) only warn, as they are set \
             for each migration. And stream against stream, each PCI device's configuration \
             space (its IDs, class, capability list, MSI/MSI-X table sizes, virtio \
@@ -270,9 +273,23 @@ struct Compat: ParsableCommand {
                     )
                 }
             }
+            // A stream against a -dump-vmstate file: the stream's SWITCHOVER_START (QEMU 10.0),
+            // which QEMU before 10.0 refuses; a dump without array lengths ("num") is QEMU
+            // 8.0's or older.
+            let (saverPath, loaderSet) = reverse ? (new, oldSet) : (old, newSet)
+            let switchover =
+                try isStreamFile(saverPath) && loaderSet.format == .dumpVMState
+                ? Self.switchoverAgainstDump(
+                    saverPath, dumpGivesArrayLengths: Self.givesArrayLengths(loaderSet.document),
+                    dumpMachine: loaderSet.machine, labels: (checker.oldLabel, checker.newLabel)) : nil
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
+                switch switchover {
+                case .finding(let f)?: report.findings.insert(f, at: 0)
+                case .warning(let w)?: report.warnings.append(w)
+                case nil: break
+                }
                 let unused = checker.unusedRenames
                 var warned = Set<String>()  // (one warning for a rename given twice)
                 for r in renames where warned.insert(r).inserted {
@@ -308,6 +325,50 @@ struct Compat: ParsableCommand {
             Stdout.write(escapingControlCharacters(report.text(oldLabel: o, newLabel: n), keepingNewlines: true))
         }
         if !report.isCompatible { throw ExitCode(1) }
+    }
+
+    enum Outcome {
+        case finding(CompatFinding)
+        case warning(String)
+    }
+
+    /// Whether the stream at `path` sends QEMU 10.0's SWITCHOVER_START against a
+    /// `-dump-vmstate` file as its destination: a problem when the dump gives no array lengths
+    /// (QEMU 8.0 or older, which refuses the command); a warning when the dump's machine type
+    /// is unversioned (`isapc`, `none`: any QEMU has it; 8.1 to 9.2 refuse the command, 10.0
+    /// loads it). Nil when it sends none, when the dump's machine type is versioned (one of
+    /// 10.0 or later is QEMU 10.0's, which loads it; an older one is not the stream's, which a
+    /// `machine-type` problem says), or when the stream cannot be read through (its pages
+    /// skipped).
+    static func switchoverAgainstDump(
+        _ path: String, dumpGivesArrayLengths: Bool, dumpMachine: String?, labels: (String, String)
+    ) -> Outcome? {
+        // `pc-i440fx-10.0`, `virt-7.2`: the part after the last '-' is digits, a dot, digits.
+        let versioned =
+            dumpMachine.flatMap { $0.split(separator: "-").last }.map { last in
+                let parts = last.split(separator: ".", omittingEmptySubsequences: false)
+                return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+            } ?? false
+        guard !(dumpGivesArrayLengths && versioned),
+            let stream = try? StreamAnalysis(
+                bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)),
+            stream.hasSwitchoverStart
+        else { return nil }
+        let (o, n) = labels
+        let sends =
+            "\(o) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones)"
+        let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
+        if !dumpGivesArrayLengths {
+            return .finding(
+                CompatFinding(
+                    section: "configuration", descriptionName: nil, field: nil, kind: .configuration,
+                    message:
+                        "\(sends) and \(n) is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them: \(refusal)"
+                ))
+        }
+        return .warning(
+            "\(sends) and \(n) is a -dump-vmstate file of an unversioned machine type, which any QEMU has: \(refusal), as QEMU 8.1 to 9.2 do; QEMU 10.0 loads it"
+        )
     }
 
     /// Both streams read through, their pages skipped: their RAM blocks as they announce them

@@ -425,6 +425,38 @@ struct CompatCLITests {
         )
     }
 
+    /// QEMU 10.0's stream sends SWITCHOVER_START, which QEMU before 10.0 refuses ("MIG_CMD 0xb
+    /// unknown"): against QEMU 7.2's -dump-vmstate (no "num": QEMU 8.0 or older) a problem,
+    /// against a dump of an unversioned machine type (any QEMU has one) a warning, against
+    /// QEMU 10.0's versioned pc nothing.
+    @Test func switchoverStartAgainstADump() throws {
+        let stream10 = TestPaths.qemu10Fixtures + "/pc-bios/stream.bin"
+        let dump72 = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let dump10 = TestPaths.qemu10Fixtures + "/dump-vmstate-pc.json"
+        let sends =
+            "OLD sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones)"
+        let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
+        let into72 = try Tool.run(["compat", stream10, dump72])
+        #expect(into72.status == 1)
+        #expect(
+            into72.stdout.contains(
+                "\nsection \"configuration\": \(sends) and NEW is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them: \(refusal) [configuration]\n"
+            ), "\(into72.stdout)")
+        let reverse = try Tool.run(["compat", "--reverse", dump72, stream10])
+        #expect(reverse.status == 1 && reverse.stdout.contains("NEW sends the command SWITCHOVER_START"))
+        let into10 = try Tool.run(["compat", stream10, dump10])
+        #expect(into10.status == 0 && !into10.stdout.contains("SWITCHOVER_START"), "\(into10.stdout)")
+        let text = try String(contentsOfFile: dump10, encoding: .utf8)
+        let (dir, unversioned, _) = try jsonFiles(
+            text.replacingOccurrences(of: "\"Name\": \"pc-i440fx-10.0\"", with: "\"Name\": \"isapc\""), "{}")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let isapc = try Tool.run(["compat", stream10, unversioned])
+        #expect(
+            isapc.stdout.contains(
+                "warning: \(sends) and NEW is a -dump-vmstate file of an unversioned machine type, which any QEMU has: \(refusal), as QEMU 8.1 to 9.2 do; QEMU 10.0 loads it\n"
+            ), "\(isapc.stdout)")
+    }
+
     /// A stream gives the machine type it was saved by; QEMU refuses another (and a stream
     /// without a configuration section where its machine type sends one).
     @Test func streamsMachineTypeAgainstTheLoader() throws {
