@@ -80,8 +80,9 @@ final class LoadGuard {
     /// pointers reach it again). Transactional only.
     private var deferredFrees: [UnsafeMutableRawPointer] = []
     /// The transactional load this one runs in (from one of its hooks), while ``whileCurrent(_:)``
-    /// runs: it takes this load's deferred frees when this one commits, since its own rollback
-    /// may still put back pointers to them.
+    /// runs. When this one commits into structs that load puts back on rollback, it takes this
+    /// load's deferred frees (its rollback puts pointers to them back) and allocations (its
+    /// rollback leaves them unreachable, so frees them).
     private var enclosing: LoadGuard?
 
     private enum TreeChange {
@@ -304,6 +305,18 @@ final class LoadGuard {
         return p
     }
 
+    /// Tracks `regions`, allocated and committed by a load nested in this one's hook into structs
+    /// this one puts back on rollback, as this load's own: freed if it rolls back.
+    private func adopt(_ regions: [Region]) {
+        for region in regions {
+            allocations.append(region)
+            g_tree_insert(
+                allocationTree, UnsafeMutableRawPointer(bitPattern: region.start),
+                UnsafeMutableRawPointer(bitPattern: region.end))
+        }
+        recent.removeAll()
+    }
+
     /// Records that the engine stored the pointer to `allocation` (of this load) at `slot`: one
     /// stored where a rollback puts back no bytes is handed over to that memory (see
     /// ``handedOver``).
@@ -325,10 +338,13 @@ final class LoadGuard {
     /// Makes this load the one `vmstate_free_after_load` defers to on the calling thread while
     /// `body` runs (transactional loads only; the previous one is put back after).
     func whileCurrent<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-        guard transactional else { return try body() }
+        enclosing = Self.current
+        guard transactional else {
+            defer { enclosing = nil }
+            return try body()
+        }
         // SAFETY: the pointer is this guard's, unretained: `self` outlives the call, and the
         // previous value is put back before it returns, so no thread keeps it afterwards.
-        enclosing = Self.current
         let previous = vmstate_exchange_current_load(Unmanaged.passUnretained(self).toOpaque())
         defer {
             _ = vmstate_exchange_current_load(previous)
@@ -445,17 +461,21 @@ final class LoadGuard {
         treeLog.removeAll()
         undoLog.removeAll()
         preserved.removeAll()
-        allocations.removeAll()
-        g_tree_remove_all(allocationTree)
-        recent.removeAll()
-        handedOver.removeAll()
-        if let enclosing {
+        // A load nested in a transactional one's hook, into structs that one puts back.
+        if let enclosing, enclosing.transactional, !fixed.isEmpty,
+            fixed.allSatisfy({ enclosing.inSnapshot($0.start, Int($0.end - $0.start)) })
+        {
             enclosing.deferredFrees += deferredFrees
+            enclosing.adopt(allocations.filter { !handedOver.contains($0.start) })
         } else {
             // SAFETY: each was given by the caller for g_free once the load is done, once.
             for memory in deferredFrees { g_free(memory) }
         }
         deferredFrees.removeAll()
+        allocations.removeAll()
+        g_tree_remove_all(allocationTree)
+        recent.removeAll()
+        handedOver.removeAll()
     }
 
     /// Rolls back (when transactional) and returns `error`, saying so in its reason.
