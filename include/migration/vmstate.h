@@ -440,8 +440,8 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
  * head emptied with QTAILQ_INIT or QLIST_INIT). In a VMSTATE_LOAD_TRANSACTIONAL load of a
  * struct given with its size (vmstate_load_checked, vmstate_registry_add_sized), `mem` is freed
  * when the load succeeds and left alone when it fails: the rollback puts back the struct's
- * pointers to it; a load run from such a load's hook (nested, with or without the flag) leaves
- * it to that load. Anywhere else (no load on this thread, a load without the flag, a device
+ * pointers to it; a load run from such a load's hook into a struct the outer load puts back
+ * leaves it to the outer load. Anywhere else (no load on this thread, a load without the flag, a device
  * added without a size, whose struct a rollback does not put back) it is freed at once, as
  * g_free would. `mem` must come from g_malloc (or malloc); NULL does nothing. The library's
  * own; QEMU has no transactional loads.
