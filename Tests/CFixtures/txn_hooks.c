@@ -43,9 +43,14 @@ void txn_buf_clear(TxnBuf *s)
 
 bool txn_load_checked(TxnBuf *s, const uint8_t *bytes, size_t len)
 {
+    return txn_load_checked_flags(s, bytes, len, VMSTATE_LOAD_TRANSACTIONAL);
+}
+
+bool txn_load_checked_flags(TxnBuf *s, const uint8_t *bytes, size_t len, unsigned flags)
+{
     GBytes *in = g_bytes_new(bytes, len);
     GError *err = NULL;
-    bool ok = vmstate_load_checked(&vmstate_txn_buf, s, sizeof *s, 1, in, VMSTATE_LOAD_TRANSACTIONAL, &err);
+    bool ok = vmstate_load_checked(&vmstate_txn_buf, s, sizeof *s, 1, in, flags, &err);
     g_clear_error(&err);
     g_bytes_unref(in);
     return ok;
@@ -76,7 +81,10 @@ static int txn_outer_post_load(void *opaque, int version_id)
 {
     TxnOuter *o = opaque;
     (void)version_id;
-    return txn_load_checked(&o->inner, o->inner_bytes, o->inner_len) ? 0 : -EINVAL;
+    return txn_load_checked_flags(&o->inner, o->inner_bytes, o->inner_len,
+                                  o->inner_plain ? 0 : VMSTATE_LOAD_TRANSACTIONAL)
+               ? 0
+               : -EINVAL;
 }
 
 const VMStateDescription vmstate_txn_outer = {

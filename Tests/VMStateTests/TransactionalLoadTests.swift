@@ -197,12 +197,14 @@ import Testing
         vmstate_free_after_load(nil)
     }
 
-    /// A transactional load run from a transactional load's hook (the outer struct's post_load
-    /// loads the TxnBuf inside it): the inner one succeeds, and its deferred free waits for the
-    /// outer one, whose rollback puts the inner struct's old pointer back (the bytes left over
-    /// after the outer state fail it after its post_load).
-    @Test func aNestedLoadLeavesItsFreesToTheOuterOne() {
+    /// A load run from a transactional load's hook (the outer struct's post_load loads the
+    /// TxnBuf inside it, with or without the flag): the inner one succeeds, and its deferred free
+    /// waits for the outer one, whose rollback puts the inner struct's old pointer back (the
+    /// bytes left over after the outer state fail it after its post_load) and frees the buffer
+    /// the inner load allocated (LeakSanitizer: scripts/checks/hostile-asan.sh).
+    @Test(arguments: [false, true]) func aNestedLoadLeavesItsFreesToTheOuterOne(plain: Bool) {
         var o = TxnOuter()
+        o.inner_plain = plain
         Self.oldBytes.withUnsafeBufferPointer { txn_buf_init(&o.inner, $0.baseAddress, 16, 7) }
         let oldBuffer = o.inner.buf
         let inner = Self.txnWire(Self.newBytes, tail: 9)

@@ -330,19 +330,32 @@ final class LoadGuard {
 
     /// `vmstate_free_after_load`: frees `memory` (g_free) on commit when a rollback would put
     /// back a struct that may point to it (a transactional load, the device loading added with
-    /// its size), else at once.
+    /// its size), leaves it to the enclosing transactional load that puts this load's structs
+    /// back (a load without the flag nested in its hook), else frees it at once.
     func freeAfterLoad(_ memory: UnsafeMutableRawPointer) {
-        if transactional && current != nil { deferredFrees.append(memory) } else { g_free(memory) }
+        if transactional {
+            if current != nil { deferredFrees.append(memory) } else { g_free(memory) }
+        } else if let enclosing, restoredByEnclosing {
+            // (A load without the flag nested in a transactional one that puts its struct back.)
+            enclosing.deferredFrees.append(memory)
+        } else {
+            g_free(memory)
+        }
+    }
+
+    /// Whether this load runs nested in a transactional load that puts back every struct this
+    /// one loads into.
+    private var restoredByEnclosing: Bool {
+        guard let enclosing, enclosing.transactional, !fixed.isEmpty else { return false }
+        return fixed.allSatisfy { enclosing.inSnapshot($0.start, Int($0.end - $0.start)) }
     }
 
     /// Makes this load the one `vmstate_free_after_load` defers to on the calling thread while
-    /// `body` runs (transactional loads only; the previous one is put back after).
+    /// `body` runs (a transactional load, or any load nested in another's hook; the previous one
+    /// is put back after).
     func whileCurrent<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         enclosing = Self.current
-        guard transactional else {
-            defer { enclosing = nil }
-            return try body()
-        }
+        guard transactional || enclosing != nil else { return try body() }
         // SAFETY: the pointer is this guard's, unretained: `self` outlives the call, and the
         // previous value is put back before it returns, so no thread keeps it afterwards.
         let previous = vmstate_exchange_current_load(Unmanaged.passUnretained(self).toOpaque())
@@ -462,9 +475,7 @@ final class LoadGuard {
         undoLog.removeAll()
         preserved.removeAll()
         // A load nested in a transactional one's hook, into structs that one puts back.
-        if let enclosing, enclosing.transactional, !fixed.isEmpty,
-            fixed.allSatisfy({ enclosing.inSnapshot($0.start, Int($0.end - $0.start)) })
-        {
+        if let enclosing, restoredByEnclosing {
             enclosing.deferredFrees += deferredFrees
             enclosing.adopt(allocations.filter { !handedOver.contains($0.start) })
         } else {

@@ -27,6 +27,8 @@ void txn_buf_clear(TxnBuf *s);
 
 /* Loads `len` bytes transactionally into `s` (vmstate_load_checked); false on failure. */
 bool txn_load_checked(TxnBuf *s, const uint8_t *bytes, size_t len);
+/* The same with `flags`. */
+bool txn_load_checked_flags(TxnBuf *s, const uint8_t *bytes, size_t len, unsigned flags);
 
 /* A registry of two devices, "txn-a" (`a`, added with or without its size: `a_sized`) then
  * "txn-b" (`b`, with its size), loading the stream `bytes` transactionally; false on failure,
@@ -41,6 +43,7 @@ typedef struct TxnOuter {
     TxnBuf inner;
     const uint8_t *inner_bytes;
     size_t inner_len;
+    bool inner_plain; /* the nested load without VMSTATE_LOAD_TRANSACTIONAL */
 } TxnOuter;
 
 extern const VMStateDescription vmstate_txn_outer;
