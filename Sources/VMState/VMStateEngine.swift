@@ -112,14 +112,9 @@ public enum VMStateEngine {
             loadGuard.addStruct(opaque, size: size)
             loadGuard.loading(opaque, size: size)
         }
-        try loadGuard.whileCurrent { () throws(VMStateError) in
-            do throws(VMStateError) {
-                try load(file, vmsd, opaque, version: version, guard: loadGuard)
-                try expectEnd(file, after: vmsd)
-                loadGuard.commit()
-            } catch {
-                throw loadGuard.rollBackAfter(error)
-            }
+        try loadGuard.run { () throws(VMStateError) in
+            try load(file, vmsd, opaque, version: version, guard: loadGuard)
+            try expectEnd(file, after: vmsd)
         }
     }
 

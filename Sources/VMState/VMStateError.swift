@@ -122,9 +122,11 @@ extension VMStateError {
 }
 
 /// The first `limit` of `items` joined with ", ", then " and N more" for the rest: a list in a
-/// message that a hostile stream could make as long as it likes.
-package func abbreviatedList(_ items: [String], first limit: Int) -> String {
-    items.prefix(limit).joined(separator: ", ") + (items.count > limit ? " and \(items.count - limit) more" : "")
+/// message that a hostile stream could make as long as it likes. `total`: how many there are,
+/// when `items` holds only the first ones (default: `items.count`).
+package func abbreviatedList(_ items: [String], first limit: Int, total: Int? = nil) -> String {
+    let total = total ?? items.count
+    return items.prefix(limit).joined(separator: ", ") + (total > limit ? " and \(total - limit) more" : "")
 }
 
 /// `text` with its control characters written out, for messages and text output that carry

@@ -225,13 +225,14 @@ import Testing
                     loadGuard.addStruct(target, size: fx.pointee.size)
                     var outcome = "ok"
                     do throws(VMStateError) {
-                        try VMStateEngine.load(
-                            file, fx.pointee.vmsd, target, version: fx.pointee.vmsd.pointee.version_id,
-                            guard: loadGuard, compiled: compiled)
-                        try VMStateEngine.expectEnd(file)
-                        loadGuard.commit()
+                        try loadGuard.run { () throws(VMStateError) in
+                            try VMStateEngine.load(
+                                file, fx.pointee.vmsd, target, version: fx.pointee.vmsd.pointee.version_id,
+                                guard: loadGuard, compiled: compiled)
+                            try VMStateEngine.expectEnd(file)
+                        }
                     } catch {
-                        outcome = loadGuard.rollBackAfter(error).description
+                        outcome = error.description
                     }
                     return (outcome, Self.save(fx.pointee.vmsd, target, compiled: false))
                 }

@@ -79,7 +79,7 @@ final class LoadGuard {
     /// a rollback restores was loading: freed on commit, left on rollback (the restored
     /// pointers reach it again). Transactional only.
     private var deferredFrees: [UnsafeMutableRawPointer] = []
-    /// The transactional load this one runs in (from one of its hooks), while ``whileCurrent(_:)``
+    /// The transactional load this one runs in (from one of its hooks), while ``run(restored:_:)``
     /// runs. When this one commits into structs that load puts back on rollback, it takes this
     /// load's deferred frees (its rollback puts pointers to them back) and allocations (its
     /// rollback leaves them unreachable, so frees them).
@@ -350,25 +350,34 @@ final class LoadGuard {
         return fixed.allSatisfy { enclosing.inSnapshot($0.start, Int($0.end - $0.start)) }
     }
 
-    /// Makes this load the one `vmstate_free_after_load` defers to on the calling thread while
-    /// `body` runs (a transactional load, or any load nested in another's hook; the previous one
-    /// is put back after).
-    func whileCurrent<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    /// Runs a load, `body`, then commits it, or rolls it back and throws its error saying so
+    /// (`restored`, asked only then: what the rollback put back). While `body` runs this is the
+    /// load `vmstate_free_after_load` defers to on the calling thread (a transactional load, or
+    /// any load nested in another's hook; the previous one is put back after).
+    func run(
+        restored: () -> String = { "the state is as it was before the call" },
+        _ body: () throws(VMStateError) -> Void
+    ) throws(VMStateError) {
         enclosing = Self.current
-        guard transactional || enclosing != nil else { return try body() }
+        let registers = transactional || enclosing != nil
         // SAFETY: the pointer is this guard's, unretained: `self` outlives the call, and the
         // previous value is put back before it returns, so no thread keeps it afterwards.
-        let previous = vmstate_exchange_current_load(Unmanaged.passUnretained(self).toOpaque())
+        let previous = registers ? vmstate_exchange_current_load(Unmanaged.passUnretained(self).toOpaque()) : nil
         defer {
-            _ = vmstate_exchange_current_load(previous)
+            if registers { _ = vmstate_exchange_current_load(previous) }
             enclosing = nil
         }
-        return try body()
+        do throws(VMStateError) {
+            try body()
+            commit()
+        } catch {
+            throw rollBackAfter(error, restored: restored())
+        }
     }
 
     /// The load `vmstate_free_after_load` defers to on the calling thread, if any.
     static var current: LoadGuard? {
-        // SAFETY: set by ``whileCurrent(_:)`` of a guard alive until it resets it.
+        // SAFETY: set by ``run(restored:_:)`` of a guard alive until it resets it.
         vmstate_current_load().map { Unmanaged<LoadGuard>.fromOpaque($0).takeUnretainedValue() }
     }
 
@@ -458,9 +467,9 @@ final class LoadGuard {
 
     // MARK: end of the load
 
-    /// Completes a successful load: caller tree nodes set aside for loaded ones are now replaced
-    /// the way g_tree_insert replaces (the tree's destroy functions run on the old value and the
-    /// new key, the old key stays).
+    /// Completes a successful load (``run(restored:_:)``): caller tree nodes set aside for loaded
+    /// ones are now replaced the way g_tree_insert replaces (the tree's destroy functions run on
+    /// the old value and the new key, the old key stays).
     func commit() {
         for change in treeLog {
             guard case .displaced(let tree, let oldKey, let oldValue, let newKey) = change else { continue }
@@ -490,9 +499,7 @@ final class LoadGuard {
     }
 
     /// Rolls back (when transactional) and returns `error`, saying so in its reason.
-    func rollBackAfter(_ error: VMStateError, restored: String = "the state is as it was before the call")
-        -> VMStateError
-    {
+    private func rollBackAfter(_ error: VMStateError, restored: String) -> VMStateError {
         guard transactional else { return error }
         rollBack()
         var copy = error

@@ -287,9 +287,9 @@ enum RAMCodec {
                 }
                 if let first = missing.first {
                     // The first 16 by name: a hostile stream can name thousands.
-                    let list =
-                        missing.map { "\"\($0.name)\" (\($0.length) bytes)" }.joined(separator: ", ")
-                        + (missingCount > missing.count ? " and \(missingCount - missing.count) more" : "")
+                    let list = abbreviatedList(
+                        missing.map { "\"\($0.name)\" (\($0.length) bytes)" }, first: RAMCodec.shownMissingBlocks,
+                        total: missingCount)
                     throw VMStateError(
                         .ram, path: first.name, offset: first.at,
                         reason: missingCount == 1

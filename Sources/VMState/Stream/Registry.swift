@@ -736,14 +736,7 @@ public final class Registry {
         // Device pointers into guest RAM are bounded by the block (RAM is not restored).
         for block in ramBlocks { loadGuard.addRegion(block.host, size: block.length) }
         let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
-        try loadGuard.whileCurrent { () throws(VMStateError) in
-            do throws(VMStateError) {
-                try loader.run()
-                loadGuard.commit()
-            } catch {
-                throw loadGuard.rollBackAfter(error, restored: rolledBack(by: loader))
-            }
-        }
+        try loadGuard.run(restored: { rolledBack(by: loader) }) { () throws(VMStateError) in try loader.run() }
         let version: QEMUDialect =
             loader.hadSwitchoverStart || Self.vmdescHasConfiguration(file) ? .qemu10_0 : .qemu7_2
         loadedMachineType = loader.machineType

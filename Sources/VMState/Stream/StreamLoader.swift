@@ -690,13 +690,22 @@ final class StreamLoader {
                 ?? Self.pageSize(inVMDescHead: Array(json.prefix(Self.pageSizeLookahead)))
         }
         guard let pageSize, pageSize != StreamFormat.pageSize else { return }
-        throw bad(
-            start,
-            "the stream's RAM pages are \(pageSize) bytes (its vmdesc's page_size: a target whose pages are not "
-                + "4 KiB), which the registry's 4 KiB pages do not load",
-            expected: "\(StreamFormat.pageSize)", actual: "\(pageSize)")
+        throw otherPageSize(pageSize, at: start)
     }
     private var checkedPageSize = false
+
+    /// The refusal of a stream whose vmdesc gives `pageSize` (not 4 KiB), at `at`; `afterRAM`:
+    /// found only after its RAM was loaded.
+    private func otherPageSize(_ pageSize: Int, at: Int, afterRAM: Bool = false) -> VMStateError {
+        bad(
+            at,
+            "the stream's RAM pages are \(pageSize) bytes (its vmdesc's page_size: a target whose pages are not "
+                + "4 KiB), which the registry's 4 KiB pages do not load"
+                + (afterRAM
+                    ? "; read from a GIO stream, its vmdesc comes after the RAM, which was loaded as 4 KiB pages and "
+                        + "is not as the source had it" : ""),
+            expected: "\(StreamFormat.pageSize)", actual: "\(pageSize)")
+    }
 
     /// The same refusal at the end of a stream whose RAM was loaded before its vmdesc could be
     /// read (from a GIO stream, whose vmdesc arrives last), before the load completes (so a
@@ -707,16 +716,12 @@ final class StreamLoader {
         guard !checkedPageSize, layout.contains(where: { if case .ram = $0 { true } else { false } }) else { return }
         checkedPageSize = true
         guard let head = file.peek(5), head[0] == StreamFormat.vmdesc else { return }
-        let length = Int(head[1]) << 24 | Int(head[2]) << 16 | Int(head[3]) << 8 | Int(head[4])
+        // SAFETY: `head` holds 5 bytes: the marker, then the be32 length.
+        let length = Int(UInt32(bigEndian: head.loadUnaligned(fromByteOffset: 1, as: UInt32.self)))
         guard let text = file.peek(5 + min(length, Self.pageSizeLookahead)).map({ Array($0.dropFirst(5)) }),
             let pageSize = Self.pageSize(inVMDescHead: text), pageSize != StreamFormat.pageSize
         else { return }
-        throw bad(
-            vmdescAt,
-            "the stream's RAM pages are \(pageSize) bytes (its vmdesc's page_size: a target whose pages are not "
-                + "4 KiB), which the registry's 4 KiB pages do not load; read from a GIO stream, its vmdesc comes "
-                + "after the RAM, which was loaded as 4 KiB pages and is not as the source had it",
-            expected: "\(StreamFormat.pageSize)", actual: "\(pageSize)")
+        throw otherPageSize(pageSize, at: vmdescAt, afterRAM: true)
     }
 
     /// How much of a vmdesc ``checkPageSizeAfterRAM(vmdescAt:)`` looks at.
