@@ -1597,20 +1597,22 @@ extension CompatReport {
     public func text(oldLabel: String = "OLD", newLabel: String = "NEW") -> String {
         var lines = warnings.map { "warning: \($0)" }
         lines += findings.map(\.text)
-        if isCompatible && undecided > 0 {
-            lines.append(
-                undecided == 1
-                    ? "compatible, but 1 warning above is undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what it names"
-                    : "compatible, but \(undecided) warnings above are undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what one of them names"
-            )
-        } else if isCompatible {
-            lines.append("compatible: state saved by \(oldLabel) loads into \(newLabel)")
-        } else {
-            lines.append(
-                "NOT compatible: \(findings.count) problem\(findings.count == 1 ? "" : "s") (state saved by \(oldLabel) does not load into \(newLabel))"
-            )
-        }
+        lines.append(verdict(oldLabel: oldLabel, newLabel: newLabel))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The report's last line: compatible (saying how many warnings are ``undecided``, if any)
+    /// or not (how many problems).
+    public func verdict(oldLabel: String = "OLD", newLabel: String = "NEW") -> String {
+        if isCompatible && undecided > 0 {
+            return undecided == 1
+                ? "compatible, but 1 warning above is undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what it names"
+                : "compatible, but \(undecided) warnings above are undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what one of them names"
+        } else if isCompatible {
+            return "compatible: state saved by \(oldLabel) loads into \(newLabel)"
+        }
+        return
+            "NOT compatible: \(findings.count) problem\(findings.count == 1 ? "" : "s") (state saved by \(oldLabel) does not load into \(newLabel))"
     }
 }
 

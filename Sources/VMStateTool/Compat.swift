@@ -110,7 +110,8 @@ struct Compat: ParsableCommand {
             many \
             ("compatible, but 1 warning above is undecided: ..."). With --json standard output is a list of objects with keys "section", \
             "description" (null when none), "field" (only when there is one), "kind" and \
-            "message", and the warnings go to standard error. Kinds:
+            "message", and the warnings go to standard error (with the verdict when it says \
+            some are undecided). Kinds:
               section-missing      an OLD section does not exist in NEW
               version              NEW's version_id is lower than OLD's
               minimum-version      NEW's minimum_version_id is higher than OLD's version_id
@@ -319,6 +320,11 @@ struct Compat: ParsableCommand {
         }
         if json {
             for w in report.warnings { Stderr.write("warning: \(escapingControlCharacters("\(w)"))\n") }
+            if report.isCompatible && report.undecided > 0 {
+                // An empty list alone would read as compatible without a doubt.
+                let (o, n) = reverse ? ("NEW", "OLD") : ("OLD", "NEW")
+                Stderr.write(report.verdict(oldLabel: o, newLabel: n) + "\n")
+            }
             Stdout.write(report.json.formatted(.python) + "\n")
         } else {
             let (o, n) = reverse ? ("NEW", "OLD") : ("OLD", "NEW")

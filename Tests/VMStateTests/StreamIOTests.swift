@@ -344,6 +344,20 @@ import Testing
             last.message == "writing the stream failed: no space left on test device (at byte \(stream.count - 10))")
     }
 
+    /// A caller's GError set before the call stays as it was when the stream's own error comes
+    /// back, as GLib's g_propagate_error keeps the first error (with its warning) and frees the
+    /// other: it was overwritten, and leaked.
+    @Test func aStreamErrorKeepsTheCallersEarlierError() throws {
+        let machine = try RegistryTests.Machine(fill: true)
+        let out = test_chunked_output_stream_new(1000, 1, 10000, Int32(G_IO_ERROR_NO_SPACE.rawValue))!
+        defer { g_object_unref(out) }
+        var error: UnsafeMutablePointer<GError>? = g_error_new_literal(vmstate_error_quark(), 1, "earlier")
+        let earlier = error
+        defer { g_clear_error(&error) }
+        #expect(!vmstate_registry_save_to_stream(Self.handle(machine.registry), "tiny", out, &error))
+        #expect(error == earlier && String(cString: error!.pointee.message) == "earlier")
+    }
+
     /// A GOutputStream that breaks GIO's contract for write (returns 0, or more than it was
     /// asked to write) fails the save with a G_IO_ERROR_FAILED saying so, at the offset it
     /// had reached (GLib's `g_output_stream_write_all` gives a critical, no error and no count).

@@ -392,9 +392,10 @@ bool vmstate_migration_iterate_until(VMStateMigration *mig, uint64_t max_downtim
  * The guest is stopped: syncs the dirty log, sends the last dirty pages (RAM END), every device
  * (FULL sections, in the order vmstate_registry_save_to_stream uses), EOF and the vmdesc, and
  * flushes, without the bandwidth limit (QEMU lifts it for its completion). On failure the
- * guest's state is untouched; a write failure fails the migration (only vmstate_migration_free
- * is left), while a dirty log that returned false fails this call only, before anything was
- * sent, and the call may be made again. True means the stream was written, not
+ * guest's state is untouched; a write failure, or a device that fails to save (its pre_save:
+ * VMSTATE_ERROR_HOOK_FAILED), fails the migration (only vmstate_migration_free is left: the
+ * stream is half written), while a dirty log that returned false fails this call only, before
+ * anything was sent, and the call may be made again. True means the stream was written, not
  * that the destination loaded it: there is no return path (see docs/C-API.md).
  */
 bool vmstate_migration_complete(VMStateMigration *mig, GError **error);

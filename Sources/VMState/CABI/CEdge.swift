@@ -70,10 +70,11 @@ func setGError(
     guard let error else { return false }
     if let file, let streamError = file.copyStreamError() {
         // SAFETY: `copyStreamError` returns a GError this function owns; its message is replaced
-        // with a g_strdup'ed one before ownership passes to the caller.
+        // with a g_strdup'ed one before ownership passes on. g_propagate_error hands it to the
+        // caller, or, when `*error` is already set, keeps that one (GLib's warning) and frees it.
         g_free(streamError.pointee.message)
         streamError.pointee.message = g_strdup(cMessage(e.description))
-        error.pointee = streamError
+        g_propagate_error(error, streamError)
         return false
     }
     setGError(error, e)

@@ -38,6 +38,9 @@ enum RAMCodec {
         /// names its block looked through every block: a live migration's pass over N blocks
         /// took N² steps on the destination (16,384 blocks: 5 s).
         var blockIndices: [String: Int] = [:]
+        /// The loader found the stream's vmdesc and its page size is 4 KiB (a load from a
+        /// buffer): no RAM error then suggests pages of another size.
+        var pageSizeConfirmed = false
     }
 
     /// The mapped-ram header after a block's length (QEMU 9.0+ `MappedRamHeader`, packed, all
@@ -194,6 +197,11 @@ enum RAMCodec {
         throws(VMStateError)
     {
         let pageSize = StreamFormat.pageSize
+        // Whether the record before this one was a page's data, with the page size unconfirmed: a
+        // record that makes no sense right after one is most likely the rest of a larger page (a
+        // target of 8 KiB pages read from a GIO stream, whose vmdesc, which says so, comes after
+        // the RAM). A word of zero bytes is more likely a save that died (its preallocated file).
+        var afterPageData = false
         while true {
             let at = file.position
             let record = try read(file, RAMRecordWord.Decoder()) { _ in "RAM record" }
@@ -204,7 +212,8 @@ enum RAMCodec {
                 throw VMStateError(
                     .ram, offset: at,
                     reason:
-                        "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))",
+                        "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))"
+                        + largerPageHint(afterPageData && record.word != 0),
                     expected:
                         "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page",
                     actual: hex(unsupported, width: 2))
@@ -213,11 +222,14 @@ enum RAMCodec {
                 // As QEMU's destination: a record of no kind (flags 0, as in the zero bytes a
                 // save that died leaves in its preallocated file) or of two kinds at once.
                 throw VMStateError(
-                    .ram, offset: at, reason: "Unknown combination of migration flags: 0x\(String(flags, radix: 16))",
+                    .ram, offset: at,
+                    reason: "Unknown combination of migration flags: 0x\(String(flags, radix: 16))"
+                        + largerPageHint(afterPageData && record.word != 0),
                     expected:
                         "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE, 0x100 compressed page (0x20 continue may be added)"
                 )
             }
+            afterPageData = flags & page != 0 && !state.pageSizeConfirmed
             if flags & memSize != 0 {
                 var seen: UInt64 = 0
                 // Blocks the stream has and the registry lacks (while it has some): all named at
@@ -365,6 +377,15 @@ enum RAMCodec {
             }
             if flags & eos != 0 { return }
         }
+    }
+
+    /// What a record that makes no sense right after a page's data most likely is (nothing when
+    /// it does not follow one).
+    static func largerPageHint(_ afterPageData: Bool) -> String {
+        guard afterPageData else { return "" }
+        return " (right after a page of \(StreamFormat.pageSize) bytes: if the source's target has larger pages, such "
+            + "as sparc64's 8 KiB, as its vmdesc's page_size would say, this is the rest of that page, which the "
+            + "registry's \(StreamFormat.pageSize / 1024) KiB pages do not load)"
     }
 
     /// The rest of an XBZRLE record (capability xbzrle, XBZRLE.swift), its delta applied to the

@@ -689,6 +689,7 @@ final class StreamLoader {
             return VMDescIndex.parse(json, refusal: &refusal, texts: { _, _ in false })?.pageSize
                 ?? Self.pageSize(inVMDescHead: Array(json.prefix(Self.pageSizeLookahead)))
         }
+        ramState.pageSizeConfirmed = pageSize == StreamFormat.pageSize
         guard let pageSize, pageSize != StreamFormat.pageSize else { return }
         throw otherPageSize(pageSize, at: start)
     }
