@@ -132,13 +132,15 @@ package func abbreviatedList(_ items: [String], first limit: Int, total: Int? = 
 /// `text` with its control characters written out, for messages and text output that carry
 /// names taken from a stream or a description file (which can hold any byte): C0 controls
 /// (U+0000-U+001F) and DEL as `\xNN` (two hex digits), C1 controls (U+0080-U+009F, which some
-/// terminals obey as escape sequences) as `\u00NN`. A NUL would cut a C string short, a newline
-/// would break a one-line message, and ESC or CSI sequences would drive the terminal the text is
-/// printed to. `keepingNewlines` keeps U+000A as it is (multi-line text output). Text with none
-/// of them is returned unchanged, without a copy.
+/// terminals obey as escape sequences) as `\u00NN`, and the bidirectional embedding, override
+/// and isolate controls (U+202A-U+202E, U+2066-U+2069, which reorder how the rest of a line
+/// shows) as `\uNNNN`. A NUL would cut a C string short, a newline would break a one-line
+/// message, ESC or CSI sequences would drive the terminal the text is printed to, and an
+/// override would show a name as another. `keepingNewlines` keeps U+000A as it is (multi-line
+/// text output). Text with none of them is returned unchanged, without a copy.
 package func escapingControlCharacters(_ text: String, keepingNewlines: Bool = false) -> String {
-    // C0 and DEL are single bytes in UTF-8; C1 are 0xC2 0x80-0x9F.
-    let suspect = text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
+    // C0 and DEL are single bytes in UTF-8; C1 are 0xC2 0x80-0x9F; the bidi controls 0xE2 0x80/0x81 ...
+    let suspect = text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }
     guard suspect else { return text }
     // Built as UTF-8 bytes: appending to a `String.UnicodeScalarView` element by element copies
     // the whole string each time (quadratic; a hostile stream's 64 KB of names took seconds).
@@ -151,10 +153,10 @@ package func escapingControlCharacters(_ text: String, keepingNewlines: Bool = f
             out.append(0x0A)
         } else if v < 0x20 || v == 0x7F {
             out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(v >> 4)], digits[Int(v & 0xF)]])
-        } else if (0x80...0x9F).contains(v) {
+        } else if (0x80...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) {
             out.append(contentsOf: [
-                UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), digits[Int(v >> 4)],
-                digits[Int(v & 0xF)],
+                UInt8(ascii: "\\"), UInt8(ascii: "u"), digits[Int(v >> 12)], digits[Int((v >> 8) & 0xF)],
+                digits[Int((v >> 4) & 0xF)], digits[Int(v & 0xF)],
             ])
         } else {
             UTF8.encode(scalar) { out.append($0) }

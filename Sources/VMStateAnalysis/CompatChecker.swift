@@ -1742,6 +1742,39 @@ public struct DescriptionSet: Sendable {
                     machine = o["Name"]?.stringValue
                     continue
                 }
+                // QEMU's dump_vmstate_json writes "Name", "version_id", "minimum_version_id" and a
+                // "Description" object with a "name" for every device class: without them this is
+                // not a dump (`vmstate analyze`'s output, say, which would compare as "equal").
+                let location = "\(label) section \"\(member.key)\""
+                guard let description = o["Description"] else {
+                    throw CompatInputError(
+                        location: location,
+                        message:
+                            "no \"Description\" object: not a -dump-vmstate device entry (\"Name\", \"version_id\", "
+                            + "\"minimum_version_id\", \"Description\"), nor a vmdesc (an object with a \"devices\" "
+                            + "list); the JSON that analyze prints holds values, not descriptions: give the stream itself"
+                    )
+                }
+                guard description.objectValue?["name"]?.stringValue != nil else {
+                    throw CompatInputError(
+                        location: location + " Description",
+                        message: description.objectValue == nil
+                            ? "expected an object, found \(description.kindName)" : "no \"name\" string")
+                }
+                for key in ["Fields", "Subsections"] {
+                    if let value = description.objectValue?[key], value.arrayValue == nil {
+                        throw CompatInputError(
+                            location: location + " Description \(key)",
+                            message: "expected a list, found \(value.kindName)")
+                    }
+                }
+                for key in ["version_id", "minimum_version_id"] {
+                    if let value = o[key], value.int64Value == nil {
+                        throw CompatInputError(
+                            location: location + " \(key)",
+                            message: "expected an integer, found \(value.formatted(.pythonCompact).prefix(40))")
+                    }
+                }
                 entries.append(Entry(section: member.key, instance: 0, value: o))
             }
             // (`{}` would otherwise compare as a file without descriptions: "equal", "compatible".)

@@ -1006,7 +1006,8 @@ private struct SectionReader {
                 }
                 ?? ", which QEMU does not define"
             throw error(
-                "a command record with command 0x\(analysisHex(UInt64(command), width: 2))\(what); streams of \(rules.versions) are read with \(read)",
+                "a command record with command 0x\(analysisHex(UInt64(command), width: 2))\(what); streams of \(rules.versions) are read with \(read)"
+                    + givenVMDescMismatch,
                 at: typeOffset)
         }
         guard length == 0 else {

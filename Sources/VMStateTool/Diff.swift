@@ -38,7 +38,8 @@ struct Diff: ParsableCommand {
             ["0xFIRST", "0xLAST"] byte addresses); the notes, when any, a list "notes"). A \
             value whose vmdesc type differs is \
             a difference even when its bytes are equal (QEMU 7.2 and 10.0 describe AHCI's \
-            ports as signed and unsigned): the type is named after each value then. What one \
+            ports as signed and unsigned): when both values print alike, the kind each is read \
+            as (signed integer, unsigned integer, bytes, ...) is named after it. What one \
             side lacks is one entry, its value on the other side summarized: a section \
             ("section id N, version V, M members", field ""), a struct or subsection \
             ('struct "DESCRIPTION" (N members)'), an array ("array of N"). A run of differing \

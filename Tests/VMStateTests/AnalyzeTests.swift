@@ -411,6 +411,14 @@ import VMStateAnalysis
             e.message
                 == "the machine type name is 13 bytes long, but the vmdesc describes a name of 14 bytes: the description given with --vmdesc is not this stream's (another QEMU build or machine type)"
         )
+        // QEMU 7.2's vmdesc on a QEMU 10.0 stream: its SWITCHOVER_START, which 7.2's streams lack.
+        let vmdesc72 = try StreamAnalysis.readVMDesc(StreamBytes(try pcBiosBytes())).0
+        let c = try #require(streamError(own, options: .init(vmdesc: vmdesc72)))
+        #expect(c.section == "command")
+        #expect(
+            c.message
+                == "a command record with command 0x0b SWITCHOVER_START (written by QEMU 10.0 on machine types 10.0 and later), which the analyzer does not read; streams of QEMU 7.2 to 8.1 (a vmdesc without \"configuration\") are read with no command records: the description given with --vmdesc is not this stream's (another QEMU build or machine type)"
+        )
         // A device whose version differs: the 7.2 stream's "timer" section read with a vmdesc
         // that says version 3.
         let stream72 = try pcBiosBytes()

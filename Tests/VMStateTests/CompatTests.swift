@@ -518,6 +518,41 @@ struct CompatCLITests {
             bad.stderr
                 == "vmstate compat: error: NEW (\(empty)) (top level): an empty object: neither a vmdesc (with a \"devices\" list) nor a -dump-vmstate file (device entries and \"vmschkmachine\")\n"
         )
+        // Nor is what analyze prints (values by section), nor entries without a description:
+        // both had been read as dumps of nothing to compare ("equal", "compatible").
+        let analyzed = TestPaths.qemu10Fixtures + "/pc-bios/analyze.json"
+        let reset = TestPaths.qemu10Fixtures + "/pc-reset/analyze.json"
+        for tool in ["compat", "diff"] {
+            let r = try Tool.run([tool, analyzed, reset])
+            #expect(r.status == 2)
+            #expect(
+                r.stderr
+                    == "vmstate \(tool): error: \(tool == "diff" ? "A" : "OLD") (\(analyzed)) section \"ram (1)\": no \"Description\" object: not a -dump-vmstate device entry (\"Name\", \"version_id\", \"minimum_version_id\", \"Description\"), nor a vmdesc (an object with a \"devices\" list); the JSON that analyze prints holds values, not descriptions: give the stream itself\n"
+            )
+        }
+        let dump = TestPaths.qemuFixtures + "/dump-vmstate-pc.json"
+        let cases: [(String, String)] = [
+            (#"{"foo": {"bar": 1}}"#, #"section "foo": no "Description" object"#),
+            (#"{"d": {"Description": 5}}"#, #"section "d" Description: expected an object, found number"#),
+            (#"{"d": {"Description": {}}}"#, #"section "d" Description: no "name" string"#),
+            (
+                #"{"d": {"Description": {"name": "d", "Fields": 5}}}"#,
+                #"section "d" Description Fields: expected a list"#
+            ),
+            (
+                #"{"d": {"version_id": "x", "Description": {"name": "d"}}}"#,
+                #"section "d" version_id: expected an integer, found "x""#
+            ),
+        ]
+        for (text, message) in cases {
+            let fd = open(empty, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            _ = text.withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+            for tool in ["compat", "diff"] {
+                let r = try Tool.run([tool, dump, empty])
+                #expect(r.status == 2 && r.stderr.contains("(\(empty)) \(message)"), "\(tool) \(text): \(r.stderr)")
+            }
+        }
     }
 
     /// Two vmdescs (what two saves wrote): a field that became unused space keeps its bytes

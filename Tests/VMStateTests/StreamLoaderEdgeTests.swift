@@ -436,6 +436,10 @@ struct StreamLoaderEdgeTests {
         #expect(escaped == String(repeating: "a\\x00é\\x7f\\u009b\\x0a€", count: 20000))
         #expect(escapingControlCharacters(unit, keepingNewlines: true) == "a\\x00é\\x7f\\u009b\n€")
         #expect(escapingControlCharacters("plain ü") == "plain ü")
+        // Bidi overrides and isolates (a name shown reversed), not the characters around them.
+        #expect(
+            escapingControlCharacters("a\u{202E}b\u{202A}\u{2066}\u{2069}\u{2029}\u{2070}€")
+                == "a\\u202eb\\u202a\\u2066\\u2069\u{2029}\u{2070}€")
     }
 
     // MARK: - messages
