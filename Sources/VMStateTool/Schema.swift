@@ -10,7 +10,8 @@ struct Schema: ParsableCommand {
             a NULL-terminated array of `const VMStateDescription *` in it. Each description is \
             one top-level entry keyed by its name (QEMU keys its entries by device type: \
             "isa-serial" where the table is "serial"; from C, vmstate_dump_schema_named() \
-            takes other keys). A struct field's "size" is sizeof your struct, which \
+            takes other keys, as two descriptions of one name need: the array may not hold \
+            them). A struct field's "size" is sizeof your struct, which \
             need not be QEMU's (struct sizes are not compared by `compat` or QEMU's checker). \
             The output feeds `vmstate compat` (and QEMU's scripts/vmstate-static-checker.py). C \
             programs can produce the same text with vmstate_dump_schema() \

@@ -195,7 +195,10 @@ struct PCDeviceSchemaTests {
         let none = twice.withUnsafeBufferPointer { vmstate_dump_schema(nil, $0.baseAddress, &error) }
         #expect(none == nil)
         let err = try #require(error)
-        #expect(String(cString: err.pointee.message) == "entry 1: the key \"mc146818rtc\" is used twice (at byte 0)")
+        #expect(
+            String(cString: err.pointee.message)
+                == "entry 1: the key \"mc146818rtc\" is used twice (the description's name; QEMU keys -dump-vmstate by device class, which two classes sharing a description tell apart: give each entry its key, vmstate_dump_schema_named) (at byte 0)"
+        )
         #expect(err.pointee.code == Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue))
         g_error_free(err)
         error = nil

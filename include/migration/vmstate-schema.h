@@ -33,7 +33,9 @@ extern "C" {
 /**
  * Returns the -dump-vmstate JSON text for `vmsds` (NULL-terminated), each keyed by its name,
  * with `machine` as the "vmschkmachine" name (NULL: "none"). Free the text with g_free.
- * Returns NULL with `error` set when the tables cannot be dumped.
+ * Returns NULL with `error` set (VMSTATE_ERROR_INVALID_TABLE) when the tables cannot be dumped,
+ * two of one name included (one key twice; QEMU keys its dump by device class, so classes that
+ * share a description appear once each: give them keys with vmstate_dump_schema_named).
  */
 char *vmstate_dump_schema(const char *machine, const VMStateDescription *const *vmsds,
                           GError **error)

@@ -269,7 +269,10 @@ private struct LintWalker {
         let nestedBound = f.size > 0 ? f.size : nil
         let emptiable = f.varray != 0 || f.fieldExists != nil || f.has(VMS_ARRAY_OF_POINTER)
         if f.isStruct {
-            descend(nested, path: path, bound: f.isPointer ? nil : nestedBound, mayBeEmpty: emptiable)
+            // Behind a pointer (VMSTATE_STRUCT_POINTER, or each element of an array of pointers,
+            // whose size is the pointer's), the struct's size is not the field's.
+            let behindPointer = f.isPointer || f.has(VMS_ARRAY_OF_POINTER)
+            descend(nested, path: path, bound: behindPointer ? nil : nestedBound, mayBeEmpty: emptiable)
         } else if f.standard == VMSTATE_STD_TMP {
             descend(nested, path: path, bound: nestedBound, mayBeEmpty: emptiable)
         } else if f.standard == VMSTATE_STD_QTAILQ || f.standard == VMSTATE_STD_QLIST {

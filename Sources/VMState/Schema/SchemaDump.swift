@@ -151,8 +151,13 @@ public enum VMStateSchema {
                 throw DumpError(message: "entry \(index): the description has no name")
             }
             if !keys.insert(key).inserted {
+                // QEMU keys its dump by device class: two classes may share a description.
                 throw DumpError(
-                    message: "entry \(index): the key \"\(String(decoding: key, as: UTF8.self))\" is used twice")
+                    message: "entry \(index): the key \"\(String(decoding: key, as: UTF8.self))\" is used twice"
+                        + (entry.name == nil
+                            ? " (the description's name; QEMU keys -dump-vmstate by device class, which two classes "
+                                + "sharing a description tell apart: give each entry its key, vmstate_dump_schema_named)"
+                            : ""))
             }
             if index > 0 {
                 w.text(",\n")
