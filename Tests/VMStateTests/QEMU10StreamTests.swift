@@ -696,6 +696,9 @@ import VMStateAnalysis
             "pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp",
         ]
         let machine = try Machine(stream: stream, analyze: try Self.analyze("x-ignore-shared"), blockOrder: order)
+        // RAM not zero before the load: the pages the bitmap leaves out are zeroed.
+        let before = try #require(machine.blocks["pc.ram"])
+        before.host.initializeMemory(as: UInt8.self, repeating: 0xAA, count: before.length)
         try machine.registry.load(stream, options: .keepUnknown)
         func word(_ i: Int) -> Int { stream[i..<i + 8].reduce(0) { $0 << 8 | Int($1) } }
         // pc.ram: its header at 0x72 (bitmap at 0x8e, pages at 0x100000).
