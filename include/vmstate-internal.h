@@ -9,6 +9,10 @@
 #include "migration/vmstate-registry.h"
 #include "qapi/error.h"
 
+/* The C shim's own functions, which only the library calls: not exported from
+ * libswiftvmstate.so (a program's function of the same name cannot take their place). */
+#define VMSTATE_HIDDEN_ __attribute__((visibility("hidden")))
+
 /* The standard VMStateInfo instances, numbered in the order of VMSTATE_STD_INFO_LIST. */
 #define VMSTATE_STD_KIND_(ident, label, kind) VMSTATE_STD_##kind,
 typedef enum {
@@ -18,23 +22,23 @@ typedef enum {
 #undef VMSTATE_STD_KIND_
 
 /* The instance of `kind` (taken in C: Swift may copy imported globals). */
-const VMStateInfo *vmstate_std_info(int kind);
+VMSTATE_HIDDEN_ const VMStateInfo *vmstate_std_info(int kind);
 
 /* The C symbol name of the instance of `kind` ("vmstate_info_int32"); NULL outside the list. */
-const char *vmstate_std_info_symbol(int kind);
+VMSTATE_HIDDEN_ const char *vmstate_std_info_symbol(int kind);
 
 /* The address `reserve` bytes above the lowest of the calling thread's stack (the stack grows
  * down), or 0 when the stack's extent is unknown. */
-uintptr_t vmstate_stack_floor(size_t reserve);
+VMSTATE_HIDDEN_ uintptr_t vmstate_stack_floor(size_t reserve);
 
 /* The transactional load running on the calling thread (its LoadGuard, kept alive by the load
  * until it puts the previous one back), or NULL; the exchange returns the previous one. */
-void *vmstate_exchange_current_load(void *load);
-void *vmstate_current_load(void);
+VMSTATE_HIDDEN_ void *vmstate_exchange_current_load(void *load);
+VMSTATE_HIDDEN_ void *vmstate_current_load(void);
 
 /* Logs `message` as a GLib critical of the log domain "swift-vmstate" (a C caller's misuse the
  * call then ignores, as g_return_if_fail does). */
-void vmstate_log_critical(const char *message);
+VMSTATE_HIDDEN_ void vmstate_log_critical(const char *message);
 
 /* The current frame's address, to compare with vmstate_stack_floor. */
 static inline uintptr_t vmstate_stack_here(void)
@@ -81,11 +85,11 @@ char *vmstate_dump_schema_named_v1000(const char *machine, const char *const *na
 
 /* QEMU 10.0's vmstate_info_fd (declared for 10.0 files in migration/vmstate.h; taken in C) and
  * the Swift implementations behind its get and put. */
-const VMStateInfo *vmstate_fd_info(void);
+VMSTATE_HIDDEN_ const VMStateInfo *vmstate_fd_info(void);
 int vmstate_fd_get(QEMUFile *f, void *pv, size_t size, const VMStateField *field);
 int vmstate_fd_put(QEMUFile *f, void *pv, size_t size, const VMStateField *field, JSONWriter *vmdesc);
 
 /* Sets `*errp` to an Error with a copy of `msg` (as error_setg(errp, "%s", msg)). */
-void vmstate_error_set_message(Error **errp, const char *msg);
+VMSTATE_HIDDEN_ void vmstate_error_set_message(Error **errp, const char *msg);
 
 #endif

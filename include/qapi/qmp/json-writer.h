@@ -39,7 +39,8 @@ void json_writer_null(JSONWriter *writer, const char *name);
 void json_writer_int64(JSONWriter *writer, const char *name, int64_t val);
 void json_writer_uint64(JSONWriter *writer, const char *name, uint64_t val);
 void json_writer_double(JSONWriter *writer, const char *name, double val);
-/** Writes `str` as a JSON string (QEMU's escaping: \uXXXX for controls and non-ASCII). */
+/** Writes `str` as a JSON string (QEMU's escaping: a backslash, "u" and four hex digits for
+ * controls and non-ASCII). */
 void json_writer_str(JSONWriter *writer, const char *name, const char *str);
 
 #ifdef __cplusplus
