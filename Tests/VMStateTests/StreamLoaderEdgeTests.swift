@@ -488,5 +488,16 @@ struct StreamLoaderEdgeTests {
             r.message
                 == "section \"ram\" instance 0: reading the stream failed: connection reset by test; it cut a RAM page that starts at byte \(secondPage + 8) (at byte \(cut))"
         )
+        // Inside a section's header (its instance id, 26-29): the section is named, as where the
+        // stream ends there. At a section's start: the load stopped there, the stream did not end.
+        for (at, tail) in [
+            (28, "; section \"ram\": it cut the instance id that starts at byte 26 (at byte 28)"),
+            (17, "; the load stopped at byte 17, before its EOF marker (at byte 17)"),
+        ] {
+            let m = StreamIOTests.loadFromStream(
+                try Stream.Machine().registry, stream, chunk: 4096, flags: 0, cut: Int64(at),
+                failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+            #expect(m.message == "reading the stream failed: connection reset by test" + tail)
+        }
     }
 }

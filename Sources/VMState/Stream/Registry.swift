@@ -683,15 +683,24 @@ public final class Registry {
             if let failure = file.streamFailure(writing: false) {
                 // The stream's failure (where the read failed), then what the load was in.
                 var e = failure
-                let cut = "stream ended inside "
+                // (The stream failed: it did not end. Its "stream ended" reasons say where.)
+                let cut = "stream ended inside ", ended = "stream ended "
+                let path = error.path.isEmpty ? "" : error.path + ": "
                 if error.reason.hasPrefix(cut) {
-                    e.reason += "; it cut \(error.reason.dropFirst(cut.count)) that starts at byte \(error.offset)"
+                    // (A cut section header is named by the section the file is in, as below,
+                    // unless the failure names it already.)
+                    let named = e.path.contains("section \"") || e.reason.contains("section \"")
+                    let within = error.path.isEmpty && !named ? file.context.map { $0 + ": " } ?? "" : path
+                    e.reason +=
+                        "; \(within)it cut \(error.reason.dropFirst(cut.count)) that starts at byte \(error.offset)"
+                } else if error.reason.hasPrefix(ended) {
+                    e.reason +=
+                        "; \(path)the load stopped at byte \(error.offset), \(error.reason.dropFirst(ended.count))"
                 } else if error.reason.hasSuffix(Engine.fileErrorAfterValue) {
                     // The engine noticed the failed read only after a later value (QEMU's check of
                     // the file's error): its field is not where the read failed, so none is named.
                 } else {
-                    e.reason +=
-                        "; the load stopped at byte \(error.offset): \(error.path.isEmpty ? "" : error.path + ": ")\(error.reason)"
+                    e.reason += "; the load stopped at byte \(error.offset): \(path)\(error.reason)"
                 }
                 throw e
             }
