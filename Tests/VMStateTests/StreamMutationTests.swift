@@ -98,7 +98,13 @@ import Testing
                     #expect(!result.ok, "\(label): the stream load succeeded, the buffer's failed")
                     #expect(result.domain == vmstate_error_quark(), "\(label)")
                     #expect(result.code == bufferError.kind.rawValue, "\(label): \(result.message)")
-                    #expect(result.message == bufferError.description, "\(label)")
+                    // A stream's vmdesc comes after its RAM: what follows a page's data may be a
+                    // larger page's rest there, which the buffer's checked page size rules out.
+                    let unsure = RAMCodec.largerPageHint(true)
+                    #expect(
+                        result.message.replacingOccurrences(of: unsure, with: "")
+                            == bufferError.description.replacingOccurrences(of: unsure, with: ""),
+                        "\(label)")
                     continue
                 }
                 #expect(result.ok, "\(label): the buffer load succeeded, the stream's failed: \(result.message)")

@@ -363,9 +363,9 @@ typedef struct VMStateMigrationStats {
  * and cleared). `machine_type` NULL: the loaded stream's, as for vmstate_registry_save. `out` is
  * referenced (never closed) until vmstate_migration_free. Returns NULL with `error` set on
  * failure (no RAM registered, no machine type, a live migration of `reg` in progress already,
- * as QEMU runs one at a time; `out` closed or with an operation pending: G_IO_ERROR_CLOSED or
- * _PENDING; `out` on a descriptor opened with O_DIRECT: G_IO_ERROR_INVALID_ARGUMENT; a write
- * error: the stream's GError).
+ * as QEMU runs one at a time; the dirty log returned false, before anything was written; `out`
+ * closed or with an operation pending: G_IO_ERROR_CLOSED or _PENDING; `out` on a descriptor
+ * opened with O_DIRECT: G_IO_ERROR_INVALID_ARGUMENT; a write error: the stream's GError).
  */
 VMStateMigration *vmstate_migration_start(VMStateRegistry *reg, const char *machine_type,
                                           GOutputStream *out, GError **error);
