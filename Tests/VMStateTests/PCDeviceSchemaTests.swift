@@ -197,17 +197,8 @@ struct PCDeviceSchemaTests {
         let err = try #require(error)
         #expect(
             String(cString: err.pointee.message)
-                == "entry 1: the key \"mc146818rtc\" is used twice (the description's name; QEMU keys -dump-vmstate by device class, which two classes sharing a description tell apart: give each entry its key, vmstate_dump_schema_named) (at byte 0)"
+                == "entry 1: the key \"mc146818rtc\" is used twice (the description's name; QEMU keys -dump-vmstate by device class, and so tells apart classes that share a description or a name: from C, give each entry its own key with vmstate_dump_schema_named) (at byte 0)"
         )
-        #expect(err.pointee.code == Int32(VMSTATE_ERROR_INVALID_TABLE.rawValue))
-        g_error_free(err)
-        error = nil
-
-        // NULL list.
-        #expect(vmstate_dump_schema(nil, nil, &error) == nil)
-        #expect(
-            error.map { String(cString: $0.pointee.message) }
-                == "vmstate_dump_schema: the list of descriptions is NULL (at byte 0)")
         if let e = error { g_error_free(e) }
     }
 

@@ -35,7 +35,7 @@
  * stand-in for them breaks the macros with "expected specifier-qualifier-list before 'extern'"). */
 #if !defined(__cplusplus) && defined(__STRICT_ANSI__) &&                                         \
     (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
-#error "swift-vmstate's headers need C11: compile with -std=c11 or later (or a GNU mode, -std=gnu99 or later, without -Wpedantic)"
+#error "swift-vmstate's headers need C11: compile with -std=c11 or later (or a GNU mode, -std=gnu99 or later, without -pedantic-errors)"
 #endif
 
 #include <glib.h>

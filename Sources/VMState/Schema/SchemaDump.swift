@@ -155,8 +155,9 @@ public enum VMStateSchema {
                 throw DumpError(
                     message: "entry \(index): the key \"\(String(decoding: key, as: UTF8.self))\" is used twice"
                         + (entry.name == nil
-                            ? " (the description's name; QEMU keys -dump-vmstate by device class, which two classes "
-                                + "sharing a description tell apart: give each entry its key, vmstate_dump_schema_named)"
+                            ? " (the description's name; QEMU keys -dump-vmstate by device class, and so tells apart "
+                                + "classes that share a description or a name: from C, give each entry its own key with "
+                                + "vmstate_dump_schema_named)"
                             : ""))
             }
             if index > 0 {

@@ -38,8 +38,9 @@ enum RAMCodec {
         /// names its block looked through every block: a live migration's pass over N blocks
         /// took N² steps on the destination (16,384 blocks: 5 s).
         var blockIndices: [String: Int] = [:]
-        /// The loader found the stream's vmdesc and its page size is 4 KiB (a load from a
-        /// buffer): no RAM error then suggests pages of another size.
+        /// The stream's pages are 4 KiB for sure: its vmdesc says so (a load from a buffer), its
+        /// configuration has target-page-bits, or its machine type is x86's. No RAM error then
+        /// suggests pages of another size.
         var pageSizeConfirmed = false
     }
 
@@ -204,7 +205,9 @@ enum RAMCodec {
         // Whether the record before this one was a page's data, with the page size unconfirmed: a
         // record that makes no sense right after one is most likely the rest of a larger page (a
         // target of 8 KiB pages read from a GIO stream, whose vmdesc, which says so, comes after
-        // the RAM). A word of zero bytes is more likely a save that died (its preallocated file).
+        // the RAM). A word of zero bytes is more likely a save that died (its preallocated file),
+        // and flags QEMU defines (a multifd flush, which QEMU 8.1.0-8.1.2 write after a pass's
+        // last page) a record QEMU wrote.
         var afterPageData = false
         while true {
             let at = file.position
@@ -217,7 +220,7 @@ enum RAMCodec {
                     .ram, offset: at,
                     reason:
                         "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))"
-                        + largerPageHint(afterPageData && record.word != 0),
+                        + largerPageHint(afterPageData && RAMFlagRules.undefined(unsupported) != 0),
                     expected:
                         "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page",
                     actual: hex(unsupported, width: 2))

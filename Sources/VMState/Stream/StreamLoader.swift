@@ -277,6 +277,19 @@ final class StreamLoader {
         file.mark = nil
         ramState.ignoreShared = capabilitySet.contains("x-ignore-shared")
         ramState.mappedRAM = capabilitySet.contains("mapped-ram")
+        // 4 KiB pages for sure: a target-page-bits subsection (checked above to be 12), or an
+        // x86 machine type (QEMU's x86 pages are 4 KiB, never sent).
+        if configurationSubsections.contains(ConfigurationSubsection.targetPageBits.name)
+            || Self.isX86MachineType(machineType ?? "")
+        {
+            ramState.pageSizeConfirmed = true
+        }
+    }
+
+    /// Whether `name` is one of QEMU's x86 machine types (pc, pc-i440fx-*, pc-q35-*, q35,
+    /// isapc, microvm, xenfv, xenpv).
+    static func isX86MachineType(_ name: String) -> Bool {
+        name.hasPrefix("pc-") || ["pc", "q35", "isapc", "microvm", "xenfv", "xenpv"].contains(name)
     }
 
     /// A configuration subsection's version, as QEMU's `vmstate_subsection_load` takes it (the

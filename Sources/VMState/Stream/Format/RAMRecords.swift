@@ -144,6 +144,12 @@ package enum RAMFlagRules {
         }
     }
 
+    /// The bits of `flags` QEMU defines no flag for (neither loadable nor a hook or multifd
+    /// flush).
+    package static func undefined(_ flags: UInt64) -> UInt64 {
+        flags & ~(loadable | StreamFormat.RAMFlag.hook | StreamFormat.RAMFlag.multifdFlush)
+    }
+
     /// What unloadable `flags` are, with what makes QEMU write each (for the error).
     package static func meaning(ofUnloadable flags: UInt64) -> String {
         let known: [(UInt64, String)] = [
