@@ -123,6 +123,32 @@ struct StreamLoaderEdgeTests {
         }
     }
 
+    /// The same where the bytes before the cut hold, by chance, a 0x06 and a be32 length that
+    /// reaches the cut (here in the skipped section's data): still an early end, not an
+    /// unreadable vmdesc (QEMU 7.2's pc-bios stream cut so: 13 of 124,560 cut lengths).
+    @Test func aChanceMarkerBeforeACutVMDescIsAnEarlyEnd() throws {
+        var stream = Stream.stream(
+            [Stream.section(9, "mystery", [0x06, 0, 0, 0, 0, 7, 7, 7])],
+            vmdesc: Stream.vmdesc(size: "1", arrayLen: "8"))
+        let marker = try #require(stream.lastIndex(of: 0x06))
+        let cut = marker + 5 + 20
+        // The data after the header (17 bytes) and the section's (type, id, name, instance, version).
+        let at = 17 + 21
+        #expect(stream[at] == 0x06)
+        stream.replaceSubrange(at + 1..<at + 5, with: withUnsafeBytes(of: UInt32(cut - at - 5).bigEndian, Array.init))
+        let bytes = Array(stream[..<cut])
+        let expected =
+            "the stream ended (cut short) inside its vmdesc (at byte \(marker), \(stream.count - marker - 5) bytes of JSON), "
+            + "which gives the size of section \"mystery\" instance 0 (at byte 17): it cannot be skipped without it (at byte \(cut))"
+        let (registry, _) = try Self.registry()
+        let r = StreamIOTests.loadFromStream(
+            registry, bytes, chunk: 4096, flags: Registry.LoadOptions.skipUnknown.rawValue)
+        #expect(r.code == VMStateError.Kind.shortInput.rawValue && r.message == expected, "\(r.message)")
+        let (viaBuffer, _) = try Self.registry()
+        let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(bytes, options: .skipUnknown) })
+        #expect(e.kind == .shortInput && e.description == expected, "\(e)")
+    }
+
     @Test func anUnknownSectionWithoutAVMDescIsRefused() throws {
         let stream = Stream.stream([Stream.unknown])
         let (registry, _) = try Self.registry()

@@ -480,7 +480,17 @@ final class StreamLoader {
     private func noVMDesc(idstr: String, instanceID: UInt32, start: Int, atEOFMarker: Bool = false) -> VMStateError {
         let (idstr, instanceID, start) =
             skippedByFooter.first.map { ($0.idstr, $0.instanceID, $0.start) } ?? (idstr, instanceID, start)
-        if case .unreadable(let refusal) = streamVMDesc {
+        // A stream cut inside its vmdesc is an early end, even where a 0x06 and a length that
+        // reaches the end turned up by chance in the bytes before (device data, a RAM page) and
+        // were taken for an unreadable vmdesc: one QEMU wrote follows the EOF marker and starts
+        // with `{`.
+        let cutVMDesc = file.withAllBytes { VMDescRecord.locateCut($0) }
+        let plausible = file.withAllBytes { bytes -> Bool in
+            guard let record = VMDescRecord.locateAtEnd(bytes) else { return false }
+            return record.markerOffset >= 1 && bytes[record.markerOffset - 1] == StreamFormat.eof
+                && (record.jsonLength == 0 || bytes[record.jsonOffset] == UInt8(ascii: "{"))
+        }
+        if case .unreadable(let refusal) = streamVMDesc, cutVMDesc == nil, plausible {
             return VMStateError(
                 .unknownSection, offset: start,
                 reason:
@@ -498,7 +508,7 @@ final class StreamLoader {
                 bytes.last == StreamFormat.eof
                     && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
             }
-        if let cut = file.withAllBytes({ VMDescRecord.locateCut($0) }) {
+        if let cut = cutVMDesc {
             let whole = cut.jsonLength.map { ", \($0) bytes of JSON" } ?? ""
             let marker = file.windowStartOffset + cut.markerOffset
             return VMStateError(
