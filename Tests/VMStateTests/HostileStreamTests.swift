@@ -29,6 +29,17 @@ import Testing
 
         deinit { ram.deallocate() }
 
+        /// ``StreamIOTests/loadFromStream`` into this machine, kept alive through the load (the
+        /// registry holds only the addresses of its RAM and devices: a machine released before
+        /// the load ends has its pages written into freed memory).
+        func loadFromStream(_ bytes: [UInt8], chunk: Int, flags: UInt32 = 0, cut: Int64 = -1, failCode: Int32 = 0)
+            -> (ok: Bool, domain: UInt32, code: Int32, message: String, reads: UInt64)
+        {
+            withExtendedLifetime(self) {
+                StreamIOTests.loadFromStream(registry, bytes, chunk: chunk, flags: flags, cut: cut, failCode: failCode)
+            }
+        }
+
         func error(_ bytes: [UInt8], options: Registry.LoadOptions = []) -> VMStateError {
             do {
                 try registry.load(bytes, options: options)
@@ -327,8 +338,11 @@ import Testing
         func pageBits(_ bits: UInt32, version: UInt32 = 1) -> [UInt8] {
             HxWire().u8(5).u8(30).text("configuration/target-page-bits").be32(version).be32(bits).bytes
         }
-        try Machine().registry.load(Self.stream([pageBits(12)]))
-        try Machine().registry.load(Self.stream([pageBits(12, version: 0x101)]))
+        let accepting = try Machine()
+        try withExtendedLifetime(accepting) {
+            try accepting.registry.load(Self.stream([pageBits(12)]))
+            try accepting.registry.load(Self.stream([pageBits(12, version: 0x101)]))
+        }
         let bits = try Machine().error(Self.stream([pageBits(13)]))
         #expect(
             bits.kind == .badStream && bits.offset == 53

@@ -419,7 +419,7 @@ struct StreamLoaderEdgeTests {
         let bytes = Stream.stream([w.bytes], vmdesc: vmdesc)
         let machine = try Stream.Machine()
         machine.ram.initializeMemory(as: UInt8.self, repeating: 0xAA, count: 4 * 4096)
-        let viaStream = StreamIOTests.loadFromStream(machine.registry, bytes, chunk: 7, flags: 0)
+        let viaStream = machine.loadFromStream(bytes, chunk: 7)
         #expect(!viaStream.ok)
         #expect(
             viaStream.message
@@ -431,7 +431,7 @@ struct StreamLoaderEdgeTests {
                 && e.description.contains("the stream's RAM pages are 8192 bytes (its vmdesc's page_size"), "\(e)")
         // A vmdesc of 4 KiB pages loads, from a GIO stream as from a buffer.
         let fourK = Stream.stream([w.bytes], vmdesc: vmdesc.replacingOccurrences(of: "8192", with: "4096"))
-        #expect(StreamIOTests.loadFromStream(try Stream.Machine().registry, fourK, chunk: 7, flags: 0).ok)
+        #expect(try Stream.Machine().loadFromStream(fourK, chunk: 7).ok)
     }
 
     /// The same with a page of data (0xAB bytes): the second half of the 8 KiB page is read as the
@@ -445,7 +445,7 @@ struct StreamLoaderEdgeTests {
         w.be64(0x10).u8(0x7E).be32(2)
         let at = 17 + w.bytes.count - 8192 - 13 + 4096
         let bytes = Stream.stream([w.bytes], vmdesc: #"{"page_size": 8192, "devices": []}"#)
-        let viaStream = StreamIOTests.loadFromStream(try Stream.Machine().registry, bytes, chunk: 4093, flags: 0)
+        let viaStream = try Stream.Machine().loadFromStream(bytes, chunk: 4093)
         #expect(!viaStream.ok)
         #expect(
             viaStream.message
@@ -456,15 +456,14 @@ struct StreamLoaderEdgeTests {
         let tiny: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 7, 0, 0, 0, 4] + Array("tiny".utf8)
         #expect(Array(bytes.prefix(tiny.count)) == tiny)
         let pc = Array(tiny.prefix(9)) + [0, 0, 0, 10] + Array("pc-q35-7.2".utf8) + bytes.dropFirst(tiny.count)
-        let onPC = StreamIOTests.loadFromStream(try Stream.Machine().registry, pc, chunk: 4093, flags: 0)
+        let onPC = try Stream.Machine().loadFromStream(pc, chunk: 4093)
         #expect(!onPC.ok && onPC.message.contains("unknown flags 0x801; expected"), "\(onPC.message)")
         let flush = HxWire()
         flush.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
         flush.be64(UInt64(4 * 4096) | 0x04)
         flush.u8(6).text("pc.ram").be64(4 * 4096)
         flush.be64(0x08).u8(6).text("pc.ram").raw([UInt8](repeating: 0xAB, count: 4096)).be64(0x200)
-        let afterFlush = StreamIOTests.loadFromStream(
-            try Stream.Machine().registry, Stream.stream([flush.bytes]), chunk: 4093, flags: 0)
+        let afterFlush = try Stream.Machine().loadFromStream(Stream.stream([flush.bytes]), chunk: 4093)
         #expect(
             afterFlush.message
                 == "section \"ram\" instance 0: a RAM record the registry does not load: a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too); expected flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page, got 0x0200 (at byte \(17 + flush.bytes.count - 8))"
@@ -524,9 +523,8 @@ struct StreamLoaderEdgeTests {
         let machine = try Stream.Machine()
         let secondPage = 17 + 17 + 23 + 4111
         let cut = secondPage + 100
-        let r = StreamIOTests.loadFromStream(
-            machine.registry, stream, chunk: 4096, flags: 0, cut: Int64(cut),
-            failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+        let r = machine.loadFromStream(
+            stream, chunk: 4096, cut: Int64(cut), failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
         #expect(!r.ok)
         #expect(
             r.message
@@ -538,9 +536,8 @@ struct StreamLoaderEdgeTests {
             (28, "; section \"ram\": it cut the instance id that starts at byte 26 (at byte 28)"),
             (17, "; the load stopped at byte 17, before its EOF marker (at byte 17)"),
         ] {
-            let m = StreamIOTests.loadFromStream(
-                try Stream.Machine().registry, stream, chunk: 4096, flags: 0, cut: Int64(at),
-                failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+            let m = try Stream.Machine().loadFromStream(
+                stream, chunk: 4096, cut: Int64(at), failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
             #expect(m.message == "reading the stream failed: connection reset by test" + tail)
         }
     }
