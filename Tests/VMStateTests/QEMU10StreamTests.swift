@@ -191,6 +191,28 @@ import VMStateAnalysis
         } catch { return (source, error) }
     }
 
+    /// Cuts in pc-bios's device sections whose last bytes look like the start of a vmdesc after
+    /// an EOF byte (`00 06 00 00 00 00`, an empty one; `00 06 06 06 06 06`, one of 101 MB): no
+    /// footer comes before that 0x00, and QEMU's vmdesc is a JSON object: an early end before the
+    /// vmdesc, not an unreadable one (UNKNOWN_SECTION) nor one cut inside.
+    @Test func cutsThatLookLikeAVMDescAreEarlyEnds() throws {
+        let stream = try Self.stream("pc-bios")
+        let analyze = try Self.analyze("pc-bios")
+        for (cut, tail) in [(507606, [0, 6, 0, 0, 0, 0]), (506218, [0, 6, 6, 6, 6, 6])] as [(Int, [UInt8])] {
+            #expect(Array(stream[(cut - 6)..<cut]) == tail)
+            let expected =
+                "the stream ended (cut short) before the vmdesc that gives the size of section \"timer\" instance 0 "
+                + "(at byte 505186), which cannot be skipped without it (at byte \(cut))"
+            for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
+                let r = try RAMOnly(analyze).loadThroughChunks(
+                    stream, chunk: 4096, flags: options.rawValue, cut: Int64(cut))
+                #expect(
+                    r.code == VMStateError.Kind.shortInput.rawValue && r.message == expected, "\(cut): \(r.message)")
+                #expect(try Self.bufferLoadError(Array(stream.prefix(cut)), analyze, options) == expected)
+            }
+        }
+    }
+
     /// QEMU 10.0 writes virtio-mem's early-setup section ("virtio-mem-device-early", a vmsd with
     /// early_setup) after the RAM section's START, before its pages. Over a stream source,
     /// SKIP_UNKNOWN and KEEP_UNKNOWN skip it at its footer and load the RAM as it arrives, where
@@ -248,7 +270,9 @@ import VMStateAnalysis
         -> String?
     {
         do {
-            try RAMOnly(analyze).registry.load(stream, options: options)
+            // (Kept alive through the load: the registry holds only its blocks' addresses.)
+            let machine = try RAMOnly(analyze)
+            try withExtendedLifetime(machine) { try machine.registry.load(stream, options: options) }
             return nil
         } catch let error as VMStateError {
             return error.description

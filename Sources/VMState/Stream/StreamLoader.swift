@@ -484,11 +484,21 @@ final class StreamLoader {
         // reaches the end turned up by chance in the bytes before (device data, a RAM page) and
         // were taken for an unreadable vmdesc: one QEMU wrote follows the EOF marker and starts
         // with `{`.
-        let cutVMDesc = file.withAllBytes { VMDescRecord.locateCut($0) }
+        // (With footers, the EOF marker before a vmdesc follows the last section's footer: 0x7E
+        // and a be32 section id. A vmdesc's JSON is an object, of at most 64 MiB.)
+        func afterFooter(_ bytes: UnsafeRawBufferPointer, marker: Int) -> Bool {
+            footers != true || (marker >= 6 && bytes[marker - 6] == StreamFormat.footer)
+        }
+        let cutVMDesc = file.withAllBytes { bytes in
+            VMDescRecord.locateCut(bytes).flatMap { cut in
+                afterFooter(bytes, marker: cut.markerOffset) && (cut.jsonLength ?? 0) <= Self.heldLimit ? cut : nil
+            }
+        }
         let plausible = file.withAllBytes { bytes -> Bool in
             guard let record = VMDescRecord.locateAtEnd(bytes) else { return false }
             return record.markerOffset >= 1 && bytes[record.markerOffset - 1] == StreamFormat.eof
-                && (record.jsonLength == 0 || bytes[record.jsonOffset] == UInt8(ascii: "{"))
+                && record.jsonLength >= 2 && bytes[record.jsonOffset] == UInt8(ascii: "{")
+                && afterFooter(bytes, marker: record.markerOffset)
         }
         if case .unreadable(let refusal) = streamVMDesc, cutVMDesc == nil, plausible {
             return VMStateError(
