@@ -13,6 +13,16 @@ struct StreamLoaderEdgeTests {
     /// 0x08 PAGE records, the first naming the block, the rest CONTINUE, each page filled
     /// with its number's low byte; EOS. As a RAM section START with id 2 (and the block's
     /// MEM_SIZE record), then its footer.
+    /// The RAM section's START (section id 2) up to its block list: MEM_SIZE with `total`, then
+    /// pc.ram of 4 pages (more entries, or records, may follow).
+    static func ramStart(total: UInt64) -> HxWire {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64(total | 0x04)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        return w
+    }
+
     static func ramSection(block: String = "pc.ram", blockLength: UInt64, pages: Int, records: [UInt64] = [])
         -> [UInt8]
     {
@@ -288,10 +298,7 @@ struct StreamLoaderEdgeTests {
     /// in one error, at the first one's entry (with no RAM at all, the first block:
     /// RegistryTests).
     @Test func everyMissingRAMBlockIsNamed() throws {
-        let w = HxWire()
-        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
-        w.be64((4 * 4096 + 0x20000 + 0x40000) | 0x04)
-        w.u8(6).text("pc.ram").be64(4 * 4096)
+        let w = Self.ramStart(total: 4 * 4096 + 0x20000 + 0x40000)
         w.u8(20).text("/rom@etc/acpi/tables").be64(0x20000)
         w.u8(7).text("pc.bios").be64(0x40000)
         w.be64(0x10).u8(0x7E).be32(2)
@@ -350,10 +357,7 @@ struct StreamLoaderEdgeTests {
     /// A block listed twice (a total larger than the blocks' lengths reads the records after
     /// the list as entries, until one names a block again): said so, at the second entry.
     @Test func aBlockListedTwiceIsNamedAsSuch() throws {
-        let w = HxWire()
-        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
-        w.be64(UInt64(8 * 4096) | 0x04)
-        w.u8(6).text("pc.ram").be64(4 * 4096)
+        let w = Self.ramStart(total: 8 * 4096)
         w.u8(6).text("pc.ram").be64(4 * 4096)
         w.be64(0x10).u8(0x7E).be32(2)
         let e = try Stream.Machine().error(Stream.stream([w.bytes]))
@@ -388,10 +392,7 @@ struct StreamLoaderEdgeTests {
     /// are read up to 65,536 and refused there, not to the stream's end (unregistered blocks,
     /// once collected without bound, took 634 MB for a 90 MB stream and then aborted).
     @Test func blockEntriesThatNeverReachTheTotalAreBounded() throws {
-        let w = HxWire()
-        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
-        w.be64(UInt64(5 * 4096) | 0x04)
-        w.u8(6).text("pc.ram").be64(4 * 4096)
+        let w = Self.ramStart(total: 5 * 4096)
         for i in 0..<70_000 { w.u8(6).text("z" + String(String(100_000 + i).dropFirst())).be64(0) }
         w.be64(0x10).u8(0x7E).be32(2)
         let e = try Stream.Machine().error(Stream.stream([w.bytes]))
@@ -407,10 +408,7 @@ struct StreamLoaderEdgeTests {
     /// page only. The load fails at the vmdesc (before it completes) instead of succeeding with
     /// half of every page as it was; from a buffer it is refused at the RAM section.
     @Test func pagesOfAnotherSizeFailAGIOLoadAtTheVMDesc() throws {
-        let w = HxWire()
-        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
-        w.be64(UInt64(4 * 4096) | 0x04)
-        w.u8(6).text("pc.ram").be64(4 * 4096)
+        let w = Self.ramStart(total: 4 * 4096)
         w.be64(0x02).u8(6).text("pc.ram").u8(0)
         w.be64(UInt64(8192) | 0x02 | 0x20).u8(0)
         w.be64(0x10).u8(0x7E).be32(2)
@@ -437,10 +435,7 @@ struct StreamLoaderEdgeTests {
     /// The same with a page of data (0xAB bytes): the second half of the 8 KiB page is read as the
     /// next record, whose flags QEMU never writes; the error says what that most likely is.
     @Test func pageDataOfALargerPageIsNamedAsSuch() throws {
-        let w = HxWire()
-        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
-        w.be64(UInt64(4 * 4096) | 0x04)
-        w.u8(6).text("pc.ram").be64(4 * 4096)
+        let w = Self.ramStart(total: 4 * 4096)
         w.be64(0x08).u8(6).text("pc.ram").raw([UInt8](repeating: 0xAB, count: 8192))
         w.be64(0x10).u8(0x7E).be32(2)
         let at = 17 + w.bytes.count - 8192 - 13 + 4096
@@ -458,10 +453,7 @@ struct StreamLoaderEdgeTests {
         let pc = Array(tiny.prefix(9)) + [0, 0, 0, 10] + Array("pc-q35-7.2".utf8) + bytes.dropFirst(tiny.count)
         let onPC = try Stream.Machine().loadFromStream(pc, chunk: 4093)
         #expect(!onPC.ok && onPC.message.contains("unknown flags 0x801; expected"), "\(onPC.message)")
-        let flush = HxWire()
-        flush.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
-        flush.be64(UInt64(4 * 4096) | 0x04)
-        flush.u8(6).text("pc.ram").be64(4 * 4096)
+        let flush = Self.ramStart(total: 4 * 4096)
         flush.be64(0x08).u8(6).text("pc.ram").raw([UInt8](repeating: 0xAB, count: 4096)).be64(0x200)
         let afterFlush = try Stream.Machine().loadFromStream(Stream.stream([flush.bytes]), chunk: 4093)
         #expect(

@@ -99,11 +99,7 @@ enum RAMCodec {
                 if set {
                     _ = file.take(pageSize) { page.copyMemory(from: $0, byteCount: pageSize) }
                 } else {
-                    // Read before written, as a ZERO record is: a page of a fresh mapping that
-                    // is never written stays unbacked (a 5 GiB guest mostly empty: 14 MB, not 5 GB).
-                    if !isZeroPage(UnsafeRawBufferPointer(start: page, count: pageSize)) {
-                        page.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
-                    }
+                    clearPage(page, pageSize)
                     file.skip(pageSize)
                 }
             } else {
@@ -183,6 +179,16 @@ enum RAMCodec {
         if footer {
             file.putByte(StreamFormat.footer)
             file.putBE32(sectionID)
+        }
+    }
+
+    /// Zeroes the page at `page` unless it is zero already: read before written, a page of a
+    /// fresh mapping never written stays unbacked (a 5 GiB guest mostly empty loads in 14 MB,
+    /// not 5 GB).
+    static func clearPage(_ page: UnsafeMutableRawPointer, _ pageSize: Int) {
+        // SAFETY: `page` is a whole page of a registered RAM block (see the callers).
+        if !isZeroPage(UnsafeRawBufferPointer(start: page, count: pageSize)) {
+            page.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
         }
     }
 
@@ -363,9 +369,7 @@ enum RAMCodec {
                             .ram, offset: file.position - 1, reason: "Found a zero page with value \(fill)",
                             expected: "0", actual: "\(fill)")
                     }
-                    if let target, !isZeroPage(UnsafeRawBufferPointer(start: target, count: pageSize)) {
-                        target.initializeMemory(as: UInt8.self, repeating: 0, count: pageSize)
-                    }
+                    if let target { clearPage(target, pageSize) }
                 } else if flags & xbzrle != 0 {
                     try loadXBZRLEPage(file, into: target, pageSize: pageSize, record: at)
                 } else if flags & compressPage != 0 {

@@ -484,21 +484,21 @@ final class StreamLoader {
         // reaches the end turned up by chance in the bytes before (device data, a RAM page) and
         // were taken for an unreadable vmdesc: one QEMU wrote follows the EOF marker and starts
         // with `{`.
-        // (With footers, the EOF marker before a vmdesc follows the last section's footer: 0x7E
-        // and a be32 section id. A vmdesc's JSON is an object, of at most 64 MiB.)
-        func afterFooter(_ bytes: UnsafeRawBufferPointer, marker: Int) -> Bool {
-            footers != true || (marker >= 6 && bytes[marker - 6] == StreamFormat.footer)
+        // (With footers, the EOF marker, at `eof`, follows the last section's footer: 0x7E and a
+        // be32 section id. A vmdesc's JSON is an object, of at most 64 MiB.)
+        func followsFooter(_ bytes: UnsafeRawBufferPointer, eof: Int) -> Bool {
+            footers != true || (eof >= 5 && bytes[eof - 5] == StreamFormat.footer)
         }
         let cutVMDesc = file.withAllBytes { bytes in
             VMDescRecord.locateCut(bytes).flatMap { cut in
-                afterFooter(bytes, marker: cut.markerOffset) && (cut.jsonLength ?? 0) <= Self.heldLimit ? cut : nil
+                followsFooter(bytes, eof: cut.markerOffset - 1) && (cut.jsonLength ?? 0) <= Self.heldLimit ? cut : nil
             }
         }
         let plausible = file.withAllBytes { bytes -> Bool in
             guard let record = VMDescRecord.locateAtEnd(bytes) else { return false }
             return record.markerOffset >= 1 && bytes[record.markerOffset - 1] == StreamFormat.eof
                 && record.jsonLength >= 2 && bytes[record.jsonOffset] == UInt8(ascii: "{")
-                && afterFooter(bytes, marker: record.markerOffset)
+                && followsFooter(bytes, eof: record.markerOffset - 1)
         }
         if case .unreadable(let refusal) = streamVMDesc, cutVMDesc == nil, plausible {
             return VMStateError(
@@ -514,9 +514,7 @@ final class StreamLoader {
         // section's footer and that 0x00.
         let endsAtEOF =
             atEOFMarker
-            || file.withAllBytes { bytes in
-                bytes.last == StreamFormat.eof
-                    && (footers != true || (bytes.count >= 6 && bytes[bytes.count - 6] == StreamFormat.footer))
+            || file.withAllBytes { bytes in bytes.last == StreamFormat.eof && followsFooter(bytes, eof: bytes.count - 1)
             }
         if let cut = cutVMDesc {
             let whole = cut.jsonLength.map { ", \($0) bytes of JSON" } ?? ""
