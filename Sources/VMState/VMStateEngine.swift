@@ -107,6 +107,10 @@ public enum VMStateEngine {
                 .failed, path: vmsd.map { String(cString: $0.pointee.name) } ?? "",
                 reason: "the struct's size must be positive (it bounds the load's writes)", actual: "\(size)")
         }
+        if let vmsd, opaque != nil {
+            let plan = try Planner.plan(vmsd)
+            try plan.checkFits(size: size, path: plan.name)
+        }
         let loadGuard = LoadGuard(transactional: options.contains(.transactional))
         if let opaque {
             loadGuard.addStruct(opaque, size: size)

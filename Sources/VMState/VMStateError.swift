@@ -113,7 +113,10 @@ extension VMStateError {
     /// checked load allows fit), else its first and last 32 with the number left out between
     /// them, `node/kids/.../kids/(1234 more)/kids/...`: a failure a thousand levels down a tree
     /// (or a pointer cycle) would otherwise make a message of hundreds of KB.
-    var shownPath: String {
+    var shownPath: String { Self.shortened(path) }
+
+    /// `path` shortened as ``shownPath`` is.
+    static func shortened(_ path: String) -> String {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count > Self.shownPathComponents else { return path }
         let kept = 32

@@ -188,6 +188,25 @@ public struct CompatInputError: Error, Sendable, Equatable, CustomStringConverti
 /// Compares two `-dump-vmstate` files with the rules of QEMU's
 /// `scripts/vmstate-static-checker.py`: can state saved by OLD load into NEW?
 public struct CompatChecker: Sendable {
+    /// The validated capabilities of `capabilities` that QEMU before 9.0 does not know: all
+    /// but x-ignore-shared (QEMU 7.2 to 8.2 validate only that one; 9.0 added mapped-ram).
+    package static func capabilitiesUnknownBefore9_0(_ capabilities: [String]) -> [String] {
+        var seen = Set<String>()
+        return capabilities.filter { $0 != "x-ignore-shared" && seen.insert($0).inserted }
+    }
+
+    /// "OLD sends 344 RAM pages compressed (capability compress, RAM flag 0x100)".
+    package static func compressedPagesMessage(_ count: Int, _ side: String) -> String {
+        "\(side) sends \(count) RAM page\(count == 1 ? "" : "s") compressed (capability compress, RAM flag 0x100)"
+    }
+
+    /// The warning for compressed pages against a loader that may have compress (QEMU before
+    /// 9.1, with the capability on for the migration).
+    package static func compressedPagesWarning(_ count: Int, _ side: String) -> String {
+        compressedPagesMessage(count, side)
+            + ": the destination must migrate with compress on (QEMU 7.2: \"Received an unexpected compressed page\" without it), which QEMU 9.1 and later no longer have (QEMU 10.0: \"Unknown combination of migration flags: 0x120\")"
+    }
+
     /// What the checker treats as equal.
     public struct Options: Sendable {
         /// Names that count as the same: scope -> groups of interchangeable names. For field
@@ -374,11 +393,15 @@ public struct CompatChecker: Sendable {
         /// The bits of `configuration/target-page-bits`, which QEMU sends when its target's
         /// page size is above the target's minimum (ARM); nil when not sent.
         public var targetPageBits: Int?
+        /// How many RAM pages the stream sends compressed (capability compress, RAM flag 0x100).
+        public var compressedPages: Int
 
         public init(
             uuid: String?, capabilities: [String], noFooters: Bool, firstSection: String?, hasConfiguration: Bool,
-            switchoverStart: Bool = false, vmdescDescribesConfiguration: Bool = false, targetPageBits: Int? = nil
+            switchoverStart: Bool = false, vmdescDescribesConfiguration: Bool = false, targetPageBits: Int? = nil,
+            compressedPages: Int = 0
         ) {
+            self.compressedPages = compressedPages
             self.targetPageBits = targetPageBits
             self.uuid = uuid
             self.capabilities = capabilities
@@ -621,7 +644,15 @@ private struct CompatRun {
                 )
             }
         }
-        if saver.capabilities != loader.capabilities {
+        // A validated capability the loader's QEMU does not know: QEMU 8.1 and older (a
+        // stream whose vmdesc does not describe its configuration) know x-ignore-shared only.
+        let unknownToLoader = CompatChecker.capabilitiesUnknownBefore9_0(saver.capabilities)
+        if loader.hasConfiguration && !loader.vmdescDescribesConfiguration, let first = unknownToLoader.first {
+            add(
+                "configuration", nil, nil, .configuration,
+                "\(oldSide) was saved with the validated capabilit\(unknownToLoader.count == 1 ? "y" : "ies") \(unknownToLoader.joined(separator: ", ")) (QEMU 9.0 and later) and \(newSide)'s stream was written by QEMU 8.1 or older (its vmdesc does not describe the configuration section), which validates x-ignore-shared only: QEMU refuses it (\"Received unknown capability \(first)\")"
+            )
+        } else if saver.capabilities != loader.capabilities {
             func list(_ c: [String]) -> String {
                 c.isEmpty ? "no validated capabilities" : "the validated capabilities " + c.joined(separator: ", ")
             }
@@ -633,6 +664,17 @@ private struct CompatRun {
             report.warnings.append(
                 "\(oldSide) was saved with \(list(saver.capabilities)) and \(newSide)'s stream with \(list(loader.capabilities)): the destination must migrate with exactly \(oldSide)'s, else QEMU refuses the stream (\"\(qemu)\")"
             )
+        }
+        if saver.compressedPages > 0 {
+            if loader.switchoverStart {
+                add(
+                    "ram", nil, nil, .configuration,
+                    CompatChecker.compressedPagesMessage(saver.compressedPages, oldSide)
+                        + " and \(newSide)'s stream was written by QEMU 10.0 (it sends SWITCHOVER_START), which has no compress: QEMU refuses it (\"Unknown combination of migration flags: 0x120\")"
+                )
+            } else if loader.compressedPages == 0 {
+                report.warnings.append(CompatChecker.compressedPagesWarning(saver.compressedPages, oldSide))
+            }
         }
         // QEMU 10.0's SWITCHOVER_START (MIG_CMD 0x0b) is unknown to QEMU before 10.0. A NEW
         // stream without it and without a described configuration is QEMU 8.1's or older: it

@@ -1592,8 +1592,21 @@ private struct SectionReader {
                         "expected \(expected) (byte 0x05), found byte 0x\(analysisHex(UInt64(marker), width: 2))",
                         at: start)
                 }
+                let nameOffset = pos
                 let name = try shortString("the name of \(expected)")
+                // (QEMU writes a subsection's name and version_id in the stream and its vmdesc
+                // alike: they differ only when one was damaged or the vmdesc is another's.)
+                if let described = sub.vmsdName, described != name {
+                    throw error(
+                        "found subsection \"\(name)\" where the vmdesc describes subsection \"\(described)\"\(givenVMDescMismatch)",
+                        at: nameOffset)
+                }
                 let version = try be32("the version of subsection \"\(name)\"")
+                if let described = sub.version, described != Int(version) {
+                    throw error(
+                        "subsection \"\(name)\" has version \(version), but the vmdesc describes version \(described)\(givenVMDescMismatch)",
+                        at: pos - 4)
+                }
                 path.append(.subsection(name))
                 let record = try readStruct(sub, version: Int(version))
                 path.removeLast()

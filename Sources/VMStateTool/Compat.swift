@@ -60,7 +60,8 @@ struct Compat: ParsableCommand {
             With OLD a vmdesc, a nested description's version is not compared (QEMU loads it \
             at NEW's own version); its fields are. Between two -dump-vmstate files it is, as \
             QEMU's checker compares it: a lower version in NEW is then a problem even where \
-            the fields agree and QEMU loads the state (esp, QEMU 10.0 to 7.2). A vmdesc's \
+            QEMU loads the state (esp, QEMU 10.0 to 7.2: the same number of bytes, which \
+            7.2's fields take in another order). A vmdesc's \
             size is what the save wrote: two vmdescs' sizes of a field whose type writes what \
             the state needs (virtio, msix state, a list, a type QEMU lacks) only warn, and \
             against a -dump-vmstate file (the tables' sizes) a type that writes another size \
@@ -88,7 +89,13 @@ struct Compat: ParsableCommand {
             unversioned machine type (isapc, none); a target-page-bits subsection one stream \
             has and the other not, or another value, is a problem too; validated \
             capabilities that differ (x-ignore-shared, mapped-ram) only warn, as they are set \
-            for each migration. And stream against stream, each PCI device's configuration \
+            for each migration, but one QEMU before 9.0 does not know (mapped-ram) is a \
+            problem against NEW's stream of QEMU 8.1 or older or a -dump-vmstate file \
+            without array lengths (QEMU: "Received unknown capability"). Pages saved \
+            compressed (capability compress) warn, the destination must turn it on, and \
+            are a problem against QEMU 10.0 (NEW's stream sends SWITCHOVER_START, or a \
+            -dump-vmstate file of machine type 9.1 or later: QEMU 9.1 removed compress). \
+            And stream against stream, each PCI device's configuration \
             space (its IDs, class, capability list, MSI/MSI-X table sizes, virtio \
             capabilities: bits no guest can write, fixed by the device's model and options \
             such as vectors or num_queues) is compared as QEMU's load compares it: a \
@@ -274,23 +281,22 @@ struct Compat: ParsableCommand {
                     )
                 }
             }
-            // A stream against a -dump-vmstate file: the stream's SWITCHOVER_START (QEMU 10.0),
-            // which QEMU before 10.0 refuses; a dump without array lengths ("num") is QEMU
-            // 8.0's or older.
+            // A stream against a -dump-vmstate file: what the stream needs of the loading QEMU
+            // (SWITCHOVER_START, validated capabilities, compressed pages) against what the
+            // dump tells of its release (configurationAgainstDump).
             let (saverPath, loaderSet) = reverse ? (new, oldSet) : (old, newSet)
-            let switchover =
+            let againstDump =
                 try isStreamFile(saverPath) && loaderSet.format == .dumpVMState
-                ? Self.switchoverAgainstDump(
+                ? Self.configurationAgainstDump(
                     saverPath, dumpGivesArrayLengths: Self.givesArrayLengths(loaderSet.document),
-                    dumpMachine: loaderSet.machine, labels: (checker.oldLabel, checker.newLabel)) : nil
+                    dumpMachine: loaderSet.machine, labels: (checker.oldLabel, checker.newLabel)) : []
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
-                switch switchover {
-                case .finding(let f)?: report.findings.insert(f, at: 0)
-                case .warning(let w)?: report.warnings.append(w)
-                case nil: break
+                for outcome in againstDump.reversed() {
+                    if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
+                for case .warning(let w) in againstDump { report.warnings.append(w) }
                 let unused = checker.unusedRenames
                 var warned = Set<String>()  // (one warning for a rename given twice)
                 for r in renames where warned.insert(r).inserted {
@@ -338,43 +344,95 @@ struct Compat: ParsableCommand {
         case warning(String)
     }
 
-    /// Whether the stream at `path` sends QEMU 10.0's SWITCHOVER_START against a
-    /// `-dump-vmstate` file as its destination: a problem when the dump gives no array lengths
-    /// (QEMU 8.0 or older, which refuses the command); a warning when the dump's machine type
-    /// is unversioned (`isapc`, `none`: any QEMU has it; 8.1 to 9.2 refuse the command, 10.0
-    /// loads it). Nil when it sends none, when the dump's machine type is versioned (one of
-    /// 10.0 or later is QEMU 10.0's, which loads it; an older one is not the stream's, which a
-    /// `machine-type` problem says), or when the stream cannot be read through (its pages
-    /// skipped).
-    static func switchoverAgainstDump(
+    /// What the stream at `path` needs of the QEMU that loads it, against a `-dump-vmstate`
+    /// file as its destination (its array lengths, "num", are QEMU 8.1's and later; a
+    /// versioned machine type such as `pc-i440fx-9.1` is its QEMU's release or older):
+    /// - QEMU 10.0's SWITCHOVER_START: a problem when the dump gives no array lengths (QEMU 8.0
+    ///   or older, which refuses the command); a warning when the dump's machine type is
+    ///   unversioned (`isapc`, `none`: any QEMU has it; 8.1 to 9.2 refuse the command, 10.0
+    ///   loads it); nothing for a versioned one (10.0 or later is QEMU 10.0's, which loads it;
+    ///   an older one is not the stream's, which a `machine-type` problem says).
+    /// - a validated capability other than x-ignore-shared (mapped-ram, QEMU 9.0): a problem
+    ///   when the dump gives no array lengths (QEMU 8.0 or older validates x-ignore-shared
+    ///   only), else a warning (the destination must migrate with it on).
+    /// - compressed pages (capability compress, removed in QEMU 9.1): a problem when the dump's
+    ///   machine type is 9.1 or later, else a warning (the destination must migrate with it on).
+    /// Nothing when the stream cannot be read through (its pages skipped).
+    static func configurationAgainstDump(
         _ path: String, dumpGivesArrayLengths: Bool, dumpMachine: String?, labels: (String, String)
-    ) -> Outcome? {
+    ) -> [Outcome] {
         // `pc-i440fx-10.0`, `virt-7.2`: the part after the last '-' is digits, a dot, digits.
-        let versioned =
-            dumpMachine.flatMap { $0.split(separator: "-").last }.map { last in
-                let parts = last.split(separator: ".", omittingEmptySubsequences: false)
-                return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
-            } ?? false
-        guard !(dumpGivesArrayLengths && versioned),
+        let release: (Int, Int)? = dumpMachine.flatMap { $0.split(separator: "-").last }.flatMap { last in
+            let parts = last.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]),
+                parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
+            else { return nil }
+            return (major, minor)
+        }
+        guard
             let stream = try? StreamAnalysis(
-                bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)),
-            stream.hasSwitchoverStart
-        else { return nil }
+                bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false))
+        else { return [] }
         let (o, n) = labels
+        var outcomes: [Outcome] = []
+        func problem(_ section: String, _ message: String) {
+            outcomes.append(
+                .finding(
+                    CompatFinding(
+                        section: section, descriptionName: nil, field: nil, kind: .configuration, message: message)))
+        }
+        let unknown = CompatChecker.capabilitiesUnknownBefore9_0(stream.capabilities)
+        if let first = unknown.first {
+            let saved =
+                "\(o) was saved with the validated capabilit\(unknown.count == 1 ? "y" : "ies") \(unknown.joined(separator: ", ")) (QEMU 9.0 and later)"
+            if !dumpGivesArrayLengths {
+                problem(
+                    "configuration",
+                    "\(saved) and \(n) is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them, which validate x-ignore-shared only: QEMU refuses it (\"Received unknown capability \(first)\")"
+                )
+            } else {
+                outcomes.append(
+                    .warning(
+                        "\(saved): the destination must migrate with \(unknown.count == 1 ? "it" : "them") on, else QEMU refuses the stream (\"Capability \(first) is off, but received capability is on\"; QEMU 8.1 to 8.2: \"Received unknown capability \(first)\")"
+                    ))
+            }
+        }
+        let compressed = compressedPages(stream)
+        if compressed > 0 {
+            if let release, release >= (9, 1) {
+                problem(
+                    "ram",
+                    CompatChecker.compressedPagesMessage(compressed, o)
+                        + " and \(n) is a -dump-vmstate file of machine type \(dumpMachine ?? ""), of QEMU \(release.0).\(release.1) or later, which has no compress (removed in 9.1): QEMU refuses it (QEMU 10.0: \"Unknown combination of migration flags: 0x120\")"
+                )
+            } else {
+                outcomes.append(.warning(CompatChecker.compressedPagesWarning(compressed, o)))
+            }
+        }
+        guard !(dumpGivesArrayLengths && release != nil), stream.hasSwitchoverStart else { return outcomes }
         let sends =
             "\(o) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones)"
         let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
         if !dumpGivesArrayLengths {
-            return .finding(
-                CompatFinding(
-                    section: "configuration", descriptionName: nil, field: nil, kind: .configuration,
-                    message:
-                        "\(sends) and \(n) is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them: \(refusal)"
+            problem(
+                "configuration",
+                "\(sends) and \(n) is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them: \(refusal)"
+            )
+        } else {
+            outcomes.append(
+                .warning(
+                    "\(sends) and \(n) is a -dump-vmstate file of an unversioned machine type, which any QEMU has: \(refusal), as QEMU 8.1 to 9.2 do; QEMU 10.0 loads it"
                 ))
         }
-        return .warning(
-            "\(sends) and \(n) is a -dump-vmstate file of an unversioned machine type, which any QEMU has: \(refusal), as QEMU 8.1 to 9.2 do; QEMU 10.0 loads it"
-        )
+        return outcomes
+    }
+
+    /// How many RAM pages `stream` sends compressed (capability compress).
+    static func compressedPages(_ stream: StreamAnalysis) -> Int {
+        stream.sections.reduce(0) { total, section in
+            if case .ram(let ram) = section.content { return total + ram.compressedPageCount }
+            return total
+        }
     }
 
     /// Both streams read through, their pages skipped: their RAM blocks as they announce them
@@ -441,7 +499,7 @@ struct Compat: ParsableCommand {
             uuid: s.uuidString, capabilities: s.capabilities, noFooters: s.lacksFooters,
             firstSection: s.sections.first?.name, hasConfiguration: s.machineType != nil,
             switchoverStart: s.hasSwitchoverStart, vmdescDescribesConfiguration: s.vmdescDescribesConfiguration,
-            targetPageBits: s.targetPageBits)
+            targetPageBits: s.targetPageBits, compressedPages: Self.compressedPages(s))
     }
 
     /// The machine type of an input: a stream's configuration section, a dump's

@@ -454,6 +454,30 @@ import VMStateAnalysis
         )
     }
 
+    /// A subsection's name or version_id that differs from what the stream's own vmdesc says
+    /// (QEMU writes both alike: one byte was changed) is refused where it is, as a section's
+    /// version is, not read with the vmdesc's description under the stream's name.
+    @Test func aSubsectionThatDiffersFromItsVMDescIsRefused() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-reset/stream.bin")
+        let name = Array("piix4_pm/memhp".utf8)
+        let marker = [0x05, UInt8(name.count)] + name + [0, 0, 0, 1]
+        let at = try #require(
+            (0..<original.count - marker.count).first { original[$0..<$0 + marker.count].elementsEqual(marker) })
+        var version = original
+        version[at + 2 + name.count + 3] = 0
+        let v = try #require(streamError(version))
+        #expect(v.offset == at + 2 + name.count)
+        #expect(v.message == "subsection \"piix4_pm/memhp\" has version 0, but the vmdesc describes version 1")
+        var renamed = original
+        renamed[at + 2 + name.count - 1] = UInt8(ascii: "q")
+        let n = try #require(streamError(renamed))
+        #expect(n.offset == at + 1)
+        #expect(
+            n.message == "found subsection \"piix4_pm/memhq\" where the vmdesc describes subsection \"piix4_pm/memhp\"")
+        #expect(v.section == "\"0000:00:01.3/piix4_pm\" (section id 16, instance 0)")
+        #expect(n.section == v.section)
+    }
+
     @Test func corruptVMDesc() throws {
         var data = try pcBiosBytes()
         let location = try StreamAnalysis.locateVMDesc(StreamBytes(data))

@@ -467,6 +467,85 @@ struct CompatCLITests {
             ), "\(isapc.stdout)")
     }
 
+    /// A validated capability QEMU before 9.0 does not know (mapped-ram): QEMU 7.2 refuses the
+    /// stream ("Received unknown capability mapped-ram"), told by a stream whose vmdesc does
+    /// not describe its configuration (8.1 or older) or a dump without array lengths (8.0 or
+    /// older); against QEMU 10.0's dump a warning (the destination must turn it on).
+    @Test func aCapabilityTheLoaderDoesNotKnow() throws {
+        let mappedRAM = TestPaths.qemu10Fixtures + "/mapped-ram/stream.bin"
+        let saved = "OLD was saved with the validated capability mapped-ram (QEMU 9.0 and later)"
+        let refusal =
+            "which validate x-ignore-shared only: QEMU refuses it (\"Received unknown capability mapped-ram\") [configuration]\n"
+        let stream72 = try Tool.run(["compat", mappedRAM, TestPaths.qemuFixtures + "/pc-bios/stream.bin"])
+        #expect(stream72.status == 1)
+        #expect(
+            stream72.stdout.contains(
+                "\nsection \"configuration\": \(saved) and NEW's stream was written by QEMU 8.1 or older (its vmdesc does not describe the configuration section), which validates x-ignore-shared only: QEMU refuses it (\"Received unknown capability mapped-ram\") [configuration]\n"
+            ), "\(stream72.stdout)")
+        let dump72 = try Tool.run(["compat", mappedRAM, TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
+        #expect(dump72.status == 1)
+        #expect(
+            dump72.stdout.contains(
+                "\nsection \"configuration\": \(saved) and NEW is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them, \(refusal)"
+            ), "\(dump72.stdout)")
+        let dump10 = try Tool.run(["compat", mappedRAM, TestPaths.qemu10Fixtures + "/dump-vmstate-pc.json"])
+        #expect(dump10.status == 0)
+        #expect(
+            dump10.stdout.contains(
+                "\nwarning: \(saved): the destination must migrate with it on, else QEMU refuses the stream (\"Capability mapped-ram is off, but received capability is on\"; QEMU 8.1 to 8.2: \"Received unknown capability mapped-ram\")\n"
+            ), "\(dump10.stdout)")
+    }
+
+    /// Pages saved compressed (capability compress, which QEMU 9.1 removed): QEMU 10.0 refuses
+    /// them ("Unknown combination of migration flags: 0x120"), told by its stream's
+    /// SWITCHOVER_START or its dump's machine type (10.0); against QEMU 7.2 a warning (the
+    /// destination must turn compress on).
+    @Test func compressedPagesAgainstALoaderWithoutCompress() throws {
+        let compressed = TestPaths.qemuFixtures + "/compress-live/stream.bin"
+        let sends = "OLD sends 344 RAM pages compressed (capability compress, RAM flag 0x100)"
+        let into10 = try Tool.run(["compat", compressed, TestPaths.qemu10Fixtures + "/pc-bios/stream.bin"])
+        #expect(into10.status == 1)
+        #expect(
+            into10.stdout.contains(
+                "\nsection \"ram\": \(sends) and NEW's stream was written by QEMU 10.0 (it sends SWITCHOVER_START), which has no compress: QEMU refuses it (\"Unknown combination of migration flags: 0x120\") [configuration]\n"
+            ), "\(into10.stdout)")
+        let dump10 = try Tool.run(["compat", compressed, TestPaths.qemu10Fixtures + "/dump-vmstate-pc.json"])
+        #expect(dump10.status == 1)
+        #expect(
+            dump10.stdout.contains(
+                "\nsection \"ram\": \(sends) and NEW is a -dump-vmstate file of machine type pc-i440fx-10.0, of QEMU 10.0 or later, which has no compress (removed in 9.1): QEMU refuses it (QEMU 10.0: \"Unknown combination of migration flags: 0x120\") [configuration]\n"
+            ), "\(dump10.stdout)")
+        let warning =
+            "warning: \(sends): the destination must migrate with compress on (QEMU 7.2: \"Received an unexpected compressed page\" without it), which QEMU 9.1 and later no longer have (QEMU 10.0: \"Unknown combination of migration flags: 0x120\")\n"
+        for loader in [
+            TestPaths.qemuFixtures + "/pc-bios/stream.bin", TestPaths.qemuFixtures + "/dump-vmstate-pc.json",
+        ] {
+            let into72 = try Tool.run(["compat", compressed, loader])
+            #expect(into72.status == 0 && ("\n" + into72.stdout).contains("\n" + warning), "\(into72.stdout)")
+        }
+    }
+
+    /// `-M none` saves no device, only the sections QEMU's core registers (`timer`,
+    /// `globalstate`), which no -dump-vmstate lists: nothing in common is then a save of no
+    /// device, not bad input. QEMU 10.0 loads QEMU 7.2's (compatible); QEMU 7.2 refuses 10.0's,
+    /// which sends SWITCHOVER_START for the unversioned machine type.
+    @Test func aSaveOfNoDeviceAgainstADump() throws {
+        let none72 = TestPaths.qemuFixtures + "/none", none10 = TestPaths.qemu10Fixtures + "/none"
+        let notCompared =
+            "warning: 2 sections of OLD (a vmdesc) have no description in NEW (a -dump-vmstate file lists device classes only) and were not compared: timer, globalstate\n"
+        let into10 = try Tool.run(["compat", none72 + "/stream.bin", none10 + "/dump-vmstate.json"])
+        #expect(into10.status == 0 && into10.stderr == "")
+        #expect(into10.stdout.hasPrefix(notCompared), "\(into10.stdout)")
+        #expect(into10.stdout.hasSuffix("\ncompatible: state saved by OLD loads into NEW\n"))
+        let into72 = try Tool.run(["compat", none10 + "/stream.bin", none72 + "/dump-vmstate.json"])
+        #expect(into72.status == 1 && into72.stderr == "")
+        #expect(into72.stdout.hasPrefix(notCompared), "\(into72.stdout)")
+        #expect(
+            into72.stdout.hasSuffix(
+                "\nsection \"configuration\": OLD sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones) and NEW is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them: QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\") [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+            ))
+    }
+
     /// A stream gives the machine type it was saved by; QEMU refuses another (and a stream
     /// without a configuration section where its machine type sends one).
     @Test func streamsMachineTypeAgainstTheLoader() throws {

@@ -279,6 +279,37 @@ import Testing
         )
     }
 
+    /// Strings and names are escaped from their bytes as QEMU's `quoted_str` does after
+    /// `mod_utf8_codepoint` (util/unicode.c): one U+FFFD per invalid sequence, ending before
+    /// the byte that does not continue it, and for overlong forms, surrogates, noncharacters
+    /// and values past U+10FFFF; `C0 80` is U+0000.
+    @Test func cStringsAreEscapedFromTheirBytesAsQEMUDoes() throws {
+        let cases: [([UInt8], String)] = [
+            (Array("a\"b\\c\u{08}\u{0C}\n\r\t\u{01}\u{7F}~".utf8), #"a\"b\\c\b\f\n\r\t\u0001\u007F~"#),
+            ([0x61, 0xC0, 0x80, 0x62], #"a\u0000b"#),  // modified UTF-8's NUL
+            ([0xC3, 0xA9], #"\u00E9"#),  // é
+            ([0xF0, 0x9F, 0x98, 0x80], #"\uD83D\uDE00"#),  // U+1F600: a surrogate pair
+            ([0xEF, 0xBF, 0xBE], #"\uFFFD"#),  // U+FFFE, a noncharacter
+            ([0xEF, 0xB7, 0x90], #"\uFFFD"#),  // U+FDD0, a noncharacter
+            ([0xF4, 0x8F, 0xBF, 0xBF], #"\uFFFD"#),  // U+10FFFF, a noncharacter
+            ([0xC0, 0xAF], #"\uFFFD"#),  // overlong "/": one character
+            ([0xED, 0xA0, 0x80], #"\uFFFD"#),  // a surrogate
+            ([0xF4, 0x90, 0x80, 0x80], #"\uFFFD"#),  // past U+10FFFF
+            ([0xF8, 0x88, 0x80, 0x80, 0x80], #"\uFFFD"#),  // a 5-byte form
+            ([0xE2, 0x82, 0x78], #"\uFFFDx"#),  // cut before its third byte
+            ([0x80, 0xFF, 0xFE, 0x41], #"\uFFFD\uFFFD\uFFFDA"#),
+        ]
+        for (bytes, escaped) in cases {
+            let w = try #require(json_writer_new(false))
+            defer { json_writer_free(w) }
+            let text = bytes.map { CChar(bitPattern: $0) } + [0]
+            json_writer_start_object(w, nil)
+            json_writer_str(w, text, text)
+            json_writer_end_object(w)
+            #expect(String(cString: try #require(json_writer_get(w))) == "{\"\(escaped)\": \"\(escaped)\"}", "\(bytes)")
+        }
+    }
+
     /// An `end` that does not close the innermost open container (none open, or one of the
     /// other kind) writes nothing and logs a GLib critical of the domain "swift-vmstate" (QEMU
     /// asserts; a Swift trap without a message was the result here).

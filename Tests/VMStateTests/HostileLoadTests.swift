@@ -547,16 +547,22 @@ import Testing
         #expect(e.kind == .mustExist && e.path == "hx-scalars/le is not unlucky" && e.errno == -1)
     }
 
-    @Test func structSizeSmallerThanTheTable() {
-        // The caller says the struct is smaller than the table's fields reach.
+    @Test func structSizeSmallerThanTheTable() throws {
+        // The caller says the struct is smaller than the table's fields reach: refused before
+        // anything loads, naming the field that reaches furthest (a fixed array, `tail`).
         let device = HxDevice("hx-varray")
         let bytes = HxVarrayWire().bytes
-        #expect {
-            try VMStateEngine.loadChecked(device.vmsd, opaque: device.opaque, size: 20, from: bytes)
-        } throws: { error in
-            let e = error as! VMStateError
-            return e.kind == .boundExceeded && e.path == "hx-varray/nunused"
-        }
+        let before = Array(UnsafeRawBufferPointer(start: device.opaque, count: 20))
+        let e = try #require(
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(device.vmsd, opaque: device.opaque, size: 20, from: bytes)
+            })
+        #expect(e.kind == .failed && e.path == "hx-varray")
+        #expect(
+            e.description
+                == "hx-varray: the struct's size is smaller than its description's fields need: field \"hx-varray/tail\" ends at byte 168; expected at least 168 bytes, got 20 (at byte 0)"
+        )
+        #expect(Array(UnsafeRawBufferPointer(start: device.opaque, count: 20)) == before)
     }
 
     /// Whether `bytes` loads into a blank `name` (a state cut just before its subsections does).

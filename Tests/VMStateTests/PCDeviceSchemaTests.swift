@@ -501,3 +501,43 @@ struct PCDeviceVMDescTests {
         #expect(notOurs.isEmpty, "not covered: \(notOurs.sorted())")
     }
 }
+
+@Suite("SchemaNesting")
+struct SchemaNestingTests {
+    /// A chain of `depth` descriptions, each the only subsection of the one before, named as
+    /// QEMU names subsections: `s`, `s/x`, `s/x/x`, ... (never freed: plans are cached by address).
+    static func subsectionChain(_ depth: Int) -> UnsafePointer<VMStateDescription> {
+        var next: UnsafePointer<VMStateDescription>?
+        for level in stride(from: depth - 1, through: 0, by: -1) {
+            let fields = UnsafeMutablePointer<VMStateField>.allocate(capacity: 1)
+            fields.initialize(to: VMStateField())
+            let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+            vmsd.initialize(to: VMStateDescription())
+            vmsd.pointee.name = UnsafePointer(g_strdup("s" + String(repeating: "/x", count: level)))
+            vmsd.pointee.version_id = 1
+            vmsd.pointee.minimum_version_id = 1
+            vmsd.pointee.fields = UnsafePointer(fields)
+            if let next {
+                let subs = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(capacity: 2)
+                subs.initialize(repeating: nil, count: 2)
+                subs[0] = next
+                vmsd.pointee.subsections = subs
+            }
+            next = UnsafePointer(vmsd)
+        }
+        return next!
+    }
+
+    /// A schema dump of descriptions nested past 64 levels fails as the engine's planning
+    /// does: the same wording, the path naming each subsection by its last component (a full
+    /// subsection name repeats its parents', which made the path grow with the square of the
+    /// depth).
+    @Test func tooDeepASubsectionChainIsRefusedWithTheEnginesWording() throws {
+        let root = Self.subsectionChain(66)
+        let e = try #require(thrownError(VMStateSchema.DumpError.self) { _ = try VMStateSchema.dumpJSON([root]) })
+        let path = "s" + String(repeating: "/x", count: 64)
+        #expect(e.message == "\(path): descriptions nested deeper than 64 levels")
+        // 64 levels dump.
+        #expect((try? VMStateSchema.dumpJSON([Self.subsectionChain(64)])) != nil)
+    }
+}

@@ -536,8 +536,8 @@ struct QEMU10APITests {
 
     /// A QEMU 10.0 table registered from a 10.0 file (vmstate_registry_add_sized's `_v1000`
     /// symbol): its `early_setup` is not read as 7.2's `int unmigratable`, a stream written for
-    /// QEMU 10.0 saves it in the setup phase (a FULL section before RAM START, as
-    /// `qemu_savevm_state_setup`) with QEMU 10.0's vmdesc, and one for QEMU 7.2 in the usual
+    /// QEMU 10.0 saves it in the setup phase (a FULL section after the RAM START, as
+    /// `qemu_savevm_state_setup` with RAM's handler first) with QEMU 10.0's vmdesc, and one for QEMU 7.2 in the usual
     /// place with 7.2's vmdesc.
     @Test func earlySetupTableInTheRegistry() throws {
         fx10_device_reset()
@@ -554,11 +554,20 @@ struct QEMU10APITests {
         registry.streamVersion = .qemu10_0
         let s10 = try registry.save(machineType: "pc-i440fx-10.0")
         let header10: [UInt8] = [0x51, 0x45, 0x56, 0x4D, 0, 0, 0, 3, 0x07, 0, 0, 0, 14] + ascii("pc-i440fx-10.0")
-        // RAM is section 1 (registered first; never 0), the early-setup device section 2.
+        // RAM is section 1 (registered first; never 0), the early-setup device section 2, right
+        // after the RAM START (which ends with EOS, be64 0x10, and its footer), as QEMU 10.0
+        // writes virtio-mem-device-early.
         let early: [UInt8] =
             [0x04, 0, 0, 0, 2, 6] + ascii("q10dev") + [0, 0, 0, 0, 0, 0, 0, 1] + body + [0x7E, 0, 0, 0, 2]
-        #expect(Array(s10.prefix(header10.count + early.count)) == header10 + early)
-        #expect(Array(s10[(header10.count + early.count)...].prefix(9)) == [0x01, 0, 0, 0, 1, 3] + ascii("ram"))
+        #expect(Array(s10.prefix(header10.count + 9)) == header10 + [0x01, 0, 0, 0, 1, 3] + ascii("ram"))
+        let startEnd: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 1]
+        let afterStart =
+            try #require(
+                (header10.count..<s10.count - startEnd.count).first {
+                    s10[$0..<$0 + startEnd.count].elementsEqual(startEnd)
+                }
+            ) + startEnd.count
+        #expect(Array(s10[afterStart...].prefix(early.count)) == early)
         let text10 = String(decoding: s10, as: UTF8.self)
         #expect(text10.contains("\"type\": \"nullptr\""))
 
@@ -582,6 +591,37 @@ struct QEMU10APITests {
             defer { g_free(expected) }
             #expect(String(cString: summary) == String(cString: expected))
         }
+    }
+
+    /// A destination without the early-setup device skips its section up to its footer, as
+    /// QEMU 10.0's own: it comes after the RAM START, so RAM is never held for it, even from a
+    /// GIO stream whose RAM is past the 64 MiB a held stream may take.
+    @Test func anUnknownEarlySetupSectionOfOurOwnIsSkippedWithoutHoldingRAM() throws {
+        let length = 65 << 20
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+        defer { ram.deallocate() }
+        memset(ram, 0x5A, length)
+        let source = Registry()
+        try source.addRAM(idstr: "pc.ram", host: ram, length: length)
+        var error: UnsafeMutablePointer<GError>?
+        #expect(fx10_register_early(source.handle, &error))
+        source.streamVersion = .qemu10_0
+        let stream = try source.save(machineType: "pc-i440fx-10.0")
+        let into = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+        defer { into.deallocate() }
+        memset(into, 0, length)
+        let target = Registry()
+        try target.addRAM(idstr: "pc.ram", host: into, length: length)
+        let r = StreamIOTests.loadFromStream(
+            target, stream, chunk: 65536, flags: Registry.LoadOptions.skipUnknown.rawValue)
+        #expect(r.ok, "\(r.message)")
+        #expect(memcmp(ram, into, length) == 0)
+        // The early-setup section is right after the RAM START, before SWITCHOVER_START.
+        let early = [0x04, 0, 0, 0, 2, 8] + ascii("q10early") + [0, 0, 0, 0, 0, 0, 0, 1]
+        let at = try #require((0..<200).first { stream[$0..<$0 + early.count].elementsEqual(early) })
+        let ramStart = [0x01, 0, 0, 0, 1, 3] + ascii("ram")
+        #expect((0..<at).contains { stream[$0..<$0 + ramStart.count].elementsEqual(ramStart) })
+        #expect(Array(stream[(at + early.count + 12)...].prefix(10)) == [0x7E, 0, 0, 0, 2, 0x08, 0, 0x0B, 0, 0])
     }
 
     /// QEMU 10.0's `bool unmigratable` refuses the save, read at its own offset.

@@ -294,6 +294,16 @@ import VMStateAnalysis
         #expect(!r.ok && r.code == VMStateError.Kind.failed.rawValue)
         #expect(r.message == expected)
         #expect(target.counter.counter == 0)
+        // From a listener: refused before a connection is accepted (nobody connects here, so an
+        // accept first would wait for ever), the listener left to take the source's connection.
+        let listener = try StreamSocketTests.Listener()
+        var error: UnsafeMutablePointer<GError>?
+        #expect(
+            !vmstate_registry_load_from_listener(StreamIOTests.handle(target.registry), listener.listener, 0x18, &error)
+        )
+        #expect(error.map { String(cString: $0.pointee.message) } == expected)
+        #expect(error?.pointee.code == VMStateError.Kind.failed.rawValue)
+        g_clear_error(&error)
         try target.registry.load(bytes, options: [.skipUnknown, .transactional])
         #expect(target.counter.counter == 0x0102_0304)
     }
@@ -618,6 +628,29 @@ import VMStateAnalysis
         let addedWithoutErrorPointer = vmstate_registry_add_sized(
             reg, "uart", 1, StreamFixtures.counter, counter, 16, nil)
         #expect(addedWithoutErrorPointer)
+        // A size its fields do not fit in (StrCounter's bool `irq` is byte 14) is refused when
+        // registered, and by vmstate_load_checked before anything loads; 15 bytes hold them.
+        let small = refused { vmstate_registry_add_sized(reg, "uart", 2, StreamFixtures.counter, counter, 14, $0) }
+        #expect(small?.0 == Int32(VMSTATE_ERROR_FAILED.rawValue))
+        #expect(
+            small?.1
+                == "uart: the struct's size is smaller than its description's fields need: field \"str-counter/irq\" ends at byte 15; expected at least 15 bytes, got 14 (at byte 0)"
+        )
+        counter.pointee.counter = 7
+        let state: [UInt8] = [0, 0, 0, 9, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8, 1]
+        let bytes = g_bytes_new(state, gsize(state.count))!
+        defer { g_bytes_unref(bytes) }
+        let checkedSmall = refused { vmstate_load_checked(StreamFixtures.counter, counter, 14, 2, bytes, 0, $0) }
+        #expect(
+            checkedSmall?.1
+                == "str-counter: the struct's size is smaller than its description's fields need: field \"str-counter/irq\" ends at byte 15; expected at least 15 bytes, got 14 (at byte 0)"
+        )
+        #expect(counter.pointee.counter == 7)
+        var e15: UnsafeMutablePointer<GError>? = nil
+        let ok15 = vmstate_registry_add_sized(reg, "uart", 2, StreamFixtures.counter, counter, 15, &e15)
+        #expect(ok15 && e15 == nil, "\(e15.map { String(cString: $0.pointee.message) } ?? "no error")")
+        #expect(vmstate_load_checked(StreamFixtures.counter, counter, 15, 2, bytes, 0, nil))
+        #expect(counter.pointee.counter == 9 && counter.pointee.irq)
     }
 
     @Test func unmigratableDeviceBlocksTheSave() throws {

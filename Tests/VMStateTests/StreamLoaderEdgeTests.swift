@@ -66,6 +66,25 @@ struct StreamLoaderEdgeTests {
     /// A vmdesc followed by other bytes still gives unknown sections their sizes (as the load
     /// without SKIP_UNKNOWN, which stops at EOF, accepts such a stream), from a buffer and from
     /// a stream.
+    /// A stream cut inside a configuration subsection's header (QEMU 10.0's mapped-ram stream:
+    /// `configuration/capabilities` at byte 27) ended early, from a buffer and from a GIO
+    /// stream: not a 0x05 taken for the next section's type.
+    @Test func aCutInsideAConfigurationSubsectionHeaderIsAnEarlyEnd() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/mapped-ram/stream.bin")
+        let name = Array("configuration/capabilities".utf8)
+        #expect(Array(stream[27..<29 + name.count]) == [0x05, UInt8(name.count)] + name)
+        for cut in 28..<(27 + 2 + name.count + 4) {
+            let e = try #require(
+                thrownError(VMStateError.self) { try Registry().load(Array(stream[..<cut]), options: .keepUnknown) })
+            #expect(e.kind == .shortInput, "cut \(cut): \(e)")
+            #expect(e.reason.contains("configuration subsection header"), "cut \(cut): \(e)")
+            let r = StreamIOTests.loadFromStream(
+                Registry(), Array(stream[..<cut]), chunk: 7, flags: Registry.LoadOptions.keepUnknown.rawValue)
+            #expect(
+                !r.ok && r.code == VMStateError.Kind.shortInput.rawValue && r.message == e.description, "cut \(cut)")
+        }
+    }
+
     @Test func unknownSectionsAreSkippedWhenBytesFollowTheVMDesc() throws {
         let stream = Stream.stream([Stream.unknown], vmdesc: Stream.vmdesc(size: "4")) + [0x01, 0x02, 0x03]
         for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {

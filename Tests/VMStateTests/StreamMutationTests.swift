@@ -100,11 +100,14 @@ import Testing
                     #expect(result.code == bufferError.kind.rawValue, "\(label): \(result.message)")
                     // A stream's vmdesc comes after its RAM: what follows a page's data may be a
                     // larger page's rest there, which the buffer's checked page size rules out.
+                    // And a bad footer's misplaced footer is looked for in the bytes at hand only.
                     let unsure = RAMCodec.largerPageHint(true)
-                    #expect(
-                        result.message.replacingOccurrences(of: unsure, with: "")
-                            == bufferError.description.replacingOccurrences(of: unsure, with: ""),
-                        "\(label)")
+                    func sure(_ message: String) -> String {
+                        message.replacingOccurrences(of: unsure, with: "").replacing(
+                            #/: the description read \d+ bytes? (?:more|fewer) than the stream holds for it; its footer is at byte \d+/#,
+                            with: "")
+                    }
+                    #expect(sure(result.message) == sure(bufferError.description), "\(label)")
                     continue
                 }
                 #expect(result.ok, "\(label): the buffer load succeeded, the stream's failed: \(result.message)")

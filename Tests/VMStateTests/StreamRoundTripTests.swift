@@ -96,6 +96,80 @@ import Testing
         }
     }
 
+    /// A device section whose data is longer or shorter than its description reads (a field
+    /// added or removed without a new version): the footer's error says by how many bytes and
+    /// where the footer is, found in the section's bytes or in those that follow it.
+    @Test func aMisplacedFooterIsFoundAndMeasured() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let original = try source.registry.save(machineType: "tiny")
+        // The counter's full section: 0x04, be32 id, the idstr, be32 instance 0, be32 version 2;
+        // then its 15 bytes (be32, be16, 8 bytes, a bool) and its footer (0x7e, be32 id).
+        let header: [UInt8] = [7] + Array("counter".utf8) + [0, 0, 0, 0, 0, 0, 0, 2]
+        let name = try #require(
+            (0..<original.count - header.count).first { original[$0..<$0 + header.count].elementsEqual(header) })
+        let sectionID = Array(original[name - 4..<name])
+        let footer = name + header.count + 15
+        #expect(Array(original[footer..<footer + 5]) == [0x7E] + sectionID)
+        let target = try RegistryTests.Machine(fill: false)
+        for (change, at, hint) in [
+            // 4 bytes more in the stream: the description ends 4 bytes before the footer.
+            (
+                { (s: inout [UInt8]) in s.insert(contentsOf: [0xAA, 0xBB, 0xCC, 0xDD], at: footer) }, footer,
+                "the description read 4 bytes fewer than the stream holds for it; its footer is at byte \(footer + 4)"
+            ),
+            // 4 bytes fewer: the description reads the footer's first 4 bytes as its last field's.
+            (
+                { (s: inout [UInt8]) in s.removeSubrange(footer - 4..<footer) }, footer,
+                "the description read 4 bytes more than the stream holds for it; its footer is at byte \(footer - 4)"
+            ),
+        ] {
+            var stream = original
+            change(&stream)
+            for chunk in [nil, 1, 4096] as [Int?] {
+                let e: VMStateError
+                if let chunk {
+                    let r = StreamIOTests.loadFromStream(target.registry, stream, chunk: chunk, flags: 0)
+                    #expect(!r.ok && r.code == VMStateError.Kind.badStream.rawValue)
+                    // The footer is looked for only in the bytes the input holds already: a
+                    // stream read a byte at a time keeps none around the section's end.
+                    let why =
+                        chunk == 1 ? "its data has a different length" : "its data has a different length: \(hint)"
+                    #expect(
+                        r.message.hasPrefix(
+                            "bad footer after section \"counter\" (\(why)); expected 0x7e and section id"),
+                        "chunk \(chunk): \(r.message)")
+                    #expect(r.message.hasSuffix("(at byte \(at))"), "\(r.message)")
+                    continue
+                }
+                e = try #require(thrownError(VMStateError.self) { try target.registry.load(stream) })
+                #expect(e.kind == .badStream && e.offset == at)
+                #expect(e.reason == "bad footer after section \"counter\" (its data has a different length: \(hint))")
+            }
+        }
+    }
+
+    /// A RAM START whose footer's marker became 0x00 is a bad footer, not a stream without
+    /// footers that ends there (QEMU always sends the RAM's END after its START; QEMU 7.2:
+    /// "Missing section footer for ram"), whatever the next byte: the load must not succeed
+    /// having read none of the sections after it.
+    @Test func anEOFByteWhereTheRAMStartsFooterIsDueIsABadFooter() throws {
+        let original = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
+        let eos: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0x10, 0x7E, 0, 0, 0, 2]
+        let at =
+            try #require((0..<original.count - eos.count).first { Array(original[$0..<$0 + eos.count]) == eos }) + 8
+        for next in [0x41, 0x00, 0x06] as [UInt8] {
+            var stream = original
+            stream[at] = 0
+            stream[at + 1] = next
+            let error = try #require(
+                thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
+            #expect(error.kind == .badStream && error.offset == at, "\(error)")
+            #expect(error.reason == "bad footer after section \"ram\" (its data has a different length)")
+            #expect(error.expected == "0x7e and section id 2")
+            #expect(error.actual == "0x00 and \(UInt32(next) << 24 | 2)")
+        }
+    }
+
     /// A stream whose RAM start ends without its footer (as with `-global
     /// migration.send-section-footer=off`) but whose next section has one (here QEMU 7.2's
     /// pc-reset stream with the footer after its first section taken out): read as a stream

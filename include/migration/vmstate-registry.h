@@ -83,7 +83,8 @@ bool vmstate_registry_add(VMStateRegistry *reg, const char *idstr, uint32_t inst
  * Registers a device like vmstate_registry_add, with the size of its top-level struct: loads then
  * never write outside those `opaque_size` bytes (or memory the engine allocated), validate counts
  * and sizes from the stream, and VMSTATE_LOAD_TRANSACTIONAL can restore the struct on failure.
- * An `opaque_size` of 0 is refused (VMSTATE_ERROR_FAILED). Sized structs may share memory (QEMU's
+ * An `opaque_size` of 0 is refused (VMSTATE_ERROR_FAILED), and so is one smaller than the table's
+ * fixed fields reach (docs/C-API.md), naming the field. Sized structs may share memory (QEMU's
  * "cpu_common" section saves the CPUState at the start of the X86CPU that "cpu" saves): each
  * section's load is bounded by its own struct.
  */
@@ -102,8 +103,9 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
 
 /**
  * Appends a whole stream to the caller's buffer `out`: header, configuration (`machine_type`, at
- * most 255 bytes; NULL means the machine type of the last loaded stream), RAM when registered, one section per
- * device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
+ * most 255 bytes; NULL means the machine type of the last loaded stream, else of the last save
+ * or live migration, else VMSTATE_ERROR_FAILED "no machine type"), RAM when registered, one
+ * section per device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
  * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
  * After a load, the loaded stream's sections keep its order and section ids; devices it did not
  * have follow, in that same priority order. Within the RAM section, blocks (their list and their
@@ -147,8 +149,10 @@ typedef struct _GSocketListener GSocketListener;
  * pipe...), through one bounded buffer: RAM pages go from guest memory to `out` without a copy
  * of the whole RAM, so memory stays bounded whatever the guest size, and the stream has no size
  * limit. `out` is flushed at the end and never closed. A failed write returns false with the
- * stream's own GError (e.g. G_IO_ERROR_NO_SPACE, G_IO_ERROR_BROKEN_PIPE) whose message names the
- * section being written and the byte offset; other failures are VMSTATE_ERROR as for
+ * stream's own GError (e.g. G_IO_ERROR_NO_SPACE, G_IO_ERROR_BROKEN_PIPE) whose message gives the
+ * byte offset of the first byte not written and names the section that byte belongs to (none
+ * for the header, the EOF marker and the vmdesc: a stream that fits in the buffer whole fails
+ * at its final flush, at byte 0); other failures are VMSTATE_ERROR as for
  * vmstate_registry_save. Bytes written before a failure stay written. A stream on a local
  * regular file is written from a thread of the library (vmstate_registry_set_direct_io). A
  * stream already closed or with an operation pending is refused before anything is written
@@ -161,10 +165,12 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
 
 /**
  * Loads a whole stream, as vmstate_registry_load, read from the GIO stream `in` through one
- * bounded buffer (RAM pages go from it into guest memory). Reading stops after the EOF marker
- * and the vmdesc that follows it, which is read and dropped as QEMU's destination does (a source
+ * bounded buffer (RAM pages go from it into guest memory). The stream's device state ends at
+ * its EOF marker; reading stops after the vmdesc that follows it, which is read and dropped as QEMU's destination does (a source
  * still sending it would otherwise see the connection closed and fail); a source that sends no
- * vmdesc must end the stream after EOF. `in` is never closed. With VMSTATE_LOAD_SKIP_UNKNOWN / _KEEP_UNKNOWN an unknown section is
+ * vmdesc must end the stream after EOF. `in` is never closed, and it is read ahead (up to
+ * 256 KiB): bytes that follow the stream in `in` may be consumed, so give the stream an input of
+ * its own. With VMSTATE_LOAD_SKIP_UNKNOWN / _KEEP_UNKNOWN an unknown section is
  * skipped with the size the stream's vmdesc gives it, and that vmdesc comes last: the rest of
  * the stream after the first unknown section (device sections after the RAM, the EOF marker and
  * the vmdesc) is then held in memory, at most 64 MiB, else the load fails with
@@ -188,7 +194,8 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
 /**
  * The destination of a live migration on a listening socket (QEMU's `-incoming tcp:HOST:PORT`):
  * accepts one connection on `listener` (the caller's, listening already; referenced, never
- * closed) and loads it as vmstate_registry_load_from_stream does, with `flags`. While it loads,
+ * closed) and loads it as vmstate_registry_load_from_stream does, with `flags` (unknown flags
+ * are refused before a connection is accepted). While it loads,
  * every further connection to `listener` is accepted on a thread of the library, its first 4
  * bytes read, and closed. QEMU opens one such connection per multifd channel (capability
  * multifd, QEMU 7.2 and 10.0: each starts with be32 0x11223344), where it sends the guest's RAM
@@ -347,7 +354,9 @@ typedef struct VMStateMigrationStats {
     uint64_t passes;          /* RAM PART sections sent by vmstate_migration_iterate */
     uint64_t pages_sent;      /* page records sent (PAGE and ZERO), all passes and the END */
     uint64_t zero_pages;      /* ... of which ZERO records (QEMU's "duplicate") */
-    uint64_t bytes_sent;      /* bytes written to the stream so far */
+    uint64_t bytes_sent;      /* bytes written to the stream so far (after a failed
+                                 vmstate_migration_complete, also those its buffer held, not
+                                 written) */
     uint64_t pending_bytes;   /* dirty RAM not yet sent, bytes (pages * 4096) */
     uint64_t last_pass_pages; /* page records of the last pass */
     uint64_t last_pass_bytes; /* bytes of the last pass */
@@ -360,7 +369,7 @@ typedef struct VMStateMigrationStats {
 /**
  * Starts a live migration of `reg` to `out`: writes the header, the configuration and the RAM
  * START section, and counts every page of every RAM block as dirty (the dirty log is read once
- * and cleared). `machine_type` NULL: the loaded stream's, as for vmstate_registry_save. `out` is
+ * and cleared). `machine_type` NULL: as for vmstate_registry_save (the loaded stream's, else the last save's). `out` is
  * referenced (never closed) until vmstate_migration_free. Returns NULL with `error` set on
  * failure (no RAM registered, no machine type, a live migration of `reg` in progress already,
  * as QEMU runs one at a time; the dirty log returned false, before anything was written; `out`

@@ -450,7 +450,8 @@ void vmstate_free_after_load(void *mem);
 
 /**
  * Loads like vmstate_load_from_bytes, for input from another machine: `opaque` is a struct of
- * `opaque_size` bytes (0 is refused: VMSTATE_ERROR_FAILED), and a write that would land outside it (or outside memory the engine
+ * `opaque_size` bytes (0, or less than the table's fixed fields reach, is refused before
+ * anything loads: VMSTATE_ERROR_FAILED; docs/C-API.md), and a write that would land outside it (or outside memory the engine
  * allocated: ALLOC buffers, list and tree elements, the tmp scratch struct) is an error naming
  * the field instead of a write; a pointer field that points into such memory is bounded by it.
  * Element counts and sizes from the stream, allocations (at most 1 GiB, and no more than the

@@ -3,10 +3,17 @@ import CVMState
 // QEMU's JSONWriter C API (qapi/qmp/json-writer.h) over VMDescWriter.
 
 // SAFETY (every function below): `w` is NULL or a live `JSONWriter *` borrowed through CEdge's
-// `borrow`; names and strings are NULL or NUL-terminated C strings (the C contract), copied.
+// `borrow`; names and strings are NULL or NUL-terminated C strings (the C contract), read during
+// the call only.
 @inline(__always) private func writer(_ w: OpaquePointer?) -> VMDescWriter? { VMDescWriter.borrow(w) }
 
-@inline(__always) private func name(_ n: UnsafePointer<CChar>?) -> String? { n.map { String(cString: $0) } }
+/// Calls `body` on `w`'s writer (nothing when `w` is NULL) with member name `n`, quoted from its
+/// bytes as QEMU's `quoted_str` does (ill-formed UTF-8 included).
+@inline(__always) private func named(
+    _ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ body: (VMDescWriter) -> Void
+) {
+    writer(w)?.withCName(n, body)
+}
 
 /// C's `json_writer_new`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_new(_ pretty: Bool) -> OpaquePointer? {
@@ -24,7 +31,7 @@ import CVMState
 
 /// C's `json_writer_start_object`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_start_object(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
-    writer(w)?.startObject(name(n))
+    named(w, n) { $0.startObject(nil) }
 }
 /// Whether `w`'s innermost open container is of the kind `function` closes (an array when
 /// `array`); else a GLib critical naming the misuse, and the call does nothing (QEMU asserts).
@@ -46,7 +53,7 @@ private func closes(_ w: VMDescWriter, array: Bool, _ function: String) -> Bool 
 }
 /// C's `json_writer_start_array`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_start_array(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
-    writer(w)?.startArray(name(n))
+    named(w, n) { $0.startArray(nil) }
 }
 /// C's `json_writer_end_array`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_end_array(_ w: OpaquePointer?) {
@@ -55,27 +62,29 @@ private func closes(_ w: VMDescWriter, array: Bool, _ function: String) -> Bool 
 }
 /// C's `json_writer_bool`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_bool(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Bool) {
-    writer(w)?.bool(name(n), v)
+    named(w, n) { $0.bool(nil, v) }
 }
 /// C's `json_writer_null`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_null(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?) {
-    writer(w)?.null(name(n))
+    named(w, n) { $0.null(nil) }
 }
 /// C's `json_writer_int64`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_int64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Int64) {
-    writer(w)?.int(name(n), v)
+    named(w, n) { $0.int(nil, v) }
 }
 /// C's `json_writer_uint64`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_uint64(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: UInt64) {
-    writer(w)?.uint(name(n), v)
+    named(w, n) { $0.uint(nil, v) }
 }
 /// C's `json_writer_double`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_double(_ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ v: Double) {
-    writer(w)?.double(name(n), v)
+    named(w, n) { $0.double(nil, v) }
 }
 /// C's `json_writer_str`, declared and documented in `qapi/qmp/json-writer.h`.
 @c @implementation public func json_writer_str(
     _ w: OpaquePointer?, _ n: UnsafePointer<CChar>?, _ s: UnsafePointer<CChar>?
 ) {
-    writer(w)?.string(name(n), s.map { String(cString: $0) } ?? "")
+    named(w, n) { w in
+        if let s { w.string(nil, cString: s) } else { w.string(nil, "") }
+    }
 }

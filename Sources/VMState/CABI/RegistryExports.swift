@@ -179,6 +179,12 @@ private func addDevice(
     guard let r = registry(reg), let listener else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_listener: NULL argument"))
     }
+    // Refused before the source's connection is taken (the accept below may wait for ever).
+    do throws(VMStateError) {
+        try Registry.checkLoadFlags(Registry.LoadOptions(rawValue: flags))
+    } catch let failure {
+        return fail(error, failure)
+    }
     var acceptError: UnsafeMutablePointer<GError>?
     guard let connection = g_socket_listener_accept(listener, nil, nil, &acceptError) else {
         g_propagate_error(error, acceptError)

@@ -419,6 +419,58 @@ enum CountRule {
     case counter(offset: Int, width: Int, signed: Bool)
 }
 
+extension DescriptionPlan {
+    /// How far into its struct the description's fields (and its subsections', which share
+    /// the struct) reach whatever the state: each field's fixed storage (a scalar, a fixed-size
+    /// array, an in-struct buffer or struct, a pointer's own 8 bytes), a counter's, and a
+    /// VMS_VBUFFER's size field; the field that reaches furthest. Fields whose storage is not
+    /// at their offset (unused space, VMS_WITH_TMP, a custom or list info, which may use
+    /// `container_of`), and elements whose number the state gives, are not counted. Nil when
+    /// no field counts.
+    func fixedExtent() -> (end: Int, field: String)? {
+        var best: (end: Int, field: String)?
+        var seen = Set<ObjectIdentifier>()
+        func visit(_ plan: DescriptionPlan) {
+            guard seen.insert(ObjectIdentifier(plan)).inserted else { return }
+            for f in plan.fields {
+                var end = 0
+                if f.isPointer {
+                    end = f.offset + MemoryLayout<UnsafeRawPointer>.size
+                } else {
+                    switch f.op {
+                    case .scalar, .equal, .int32LE, .structure, .vstructure, .timer,
+                        .buffer where f.sizeOffset == nil:
+                        switch f.count {
+                        case .one: end = f.offset + f.size
+                        case .fixed(let n): end = f.offset + f.size * n * f.countMultiplier
+                        case .counter: end = f.offset
+                        }
+                    default: end = 0
+                    }
+                }
+                if case .counter(let offset, let width, _) = f.count { end = max(end, offset + width) }
+                if let sizeOffset = f.sizeOffset { end = max(end, sizeOffset + 4) }
+                if end > (best?.end ?? 0) { best = (end, "\(plan.name)/\(f.name)") }
+            }
+            for sub in plan.subsectionPlans { if let sub { visit(sub) } }
+        }
+        visit(self)
+        return best
+    }
+
+    /// Refuses a struct of `size` bytes that ``fixedExtent()`` passes (a size given for the
+    /// wrong struct, or a table for another one), before any byte loads: a load would fail
+    /// only at the first field that does not fit, the fields before it loaded.
+    func checkFits(size: Int, path: String) throws(VMStateError) {
+        guard let reach = fixedExtent(), reach.end > size else { return }
+        throw VMStateError(
+            .failed, path: path,
+            reason:
+                "the struct's size is smaller than its description's fields need: field \"\(reach.field)\" ends at byte \(reach.end)",
+            expected: "at least \(reach.end) bytes", actual: "\(size)")
+    }
+}
+
 /// One field of a description, resolved once: everything the save and load loops need.
 struct FieldPlan {
     let field: UnsafePointer<VMStateField>

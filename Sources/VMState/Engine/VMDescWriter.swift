@@ -18,6 +18,9 @@ public final class VMDescWriter {
     @exclusivity(unchecked) private var needComma = false
     /// One entry per open container: true for an array, false for an object.
     @exclusivity(unchecked) private var containers: [Bool] = []
+    /// The member name of the next value or container, as the C caller's bytes (set only
+    /// during ``withCName(_:_:)``), quoted in place of the `String` name.
+    private var cName: UnsafePointer<CChar>?
     /// NUL-terminated copy handed to C by `json_writer_get`.
     /// SAFETY: owned by the writer; freed on the next `cText()` and in `deinit` only.
     private var cString: UnsafeMutablePointer<CChar>?
@@ -108,6 +111,26 @@ public final class VMDescWriter {
         buffer.append(contentsOf: formatDouble17g(value).utf8)
     }
 
+    /// Writes a C string value from its bytes as QEMU's `quoted_str` does, ill-formed UTF-8
+    /// included (see `quote(utf8:)`); `value` is NUL-terminated and only read during the call.
+    func string(_ name: String?, cString value: UnsafePointer<CChar>) {
+        member(name)
+        let length = strlen(value)
+        // SAFETY: `value` is NUL-terminated (the C contract): its `length` bytes are readable.
+        value.withMemoryRebound(to: UInt8.self, capacity: length) {
+            quote(utf8: UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+
+    /// Calls `body`, whose first write (a value or an opened container) takes the member name
+    /// `name` as the C caller's bytes (ill-formed UTF-8 quoted as QEMU does) when not NULL;
+    /// `name` is only read during the call.
+    func withCName(_ name: UnsafePointer<CChar>?, _ body: (VMDescWriter) -> Void) {
+        cName = name
+        body(self)
+        cName = nil
+    }
+
     /// Appends raw, already formatted JSON as one member (used to re-emit kept vmdesc entries).
     public func raw(_ name: String?, _ json: [UInt8]) {
         member(name)
@@ -160,9 +183,18 @@ public final class VMDescWriter {
             needComma = true
         }
         if inObject {
-            quote(name ?? "")
+            if let c = cName {
+                let length = strlen(c)
+                // SAFETY: `c` is the NUL-terminated name of `withCName`'s caller, live during its body.
+                c.withMemoryRebound(to: UInt8.self, capacity: length) {
+                    quote(utf8: UnsafeBufferPointer(start: $0, count: length))
+                }
+            } else {
+                quote(name ?? "")
+            }
             buffer.append(contentsOf: ": ".utf8)
         }
+        cName = nil
     }
 
     /// `value` as a JSON string, escaped as `string(_:_:)` writes it.
@@ -173,18 +205,59 @@ public final class VMDescWriter {
     }
 
     private func quote(_ value: String) {
+        var value = value
+        value.withUTF8 { quote(utf8: $0) }
+    }
+
+    /// `bytes` as a JSON string, as QEMU's `quoted_str` writes it: each character decoded by
+    /// `mod_utf8_codepoint` (modified UTF-8: `C0 80` is U+0000; an invalid sequence, which
+    /// ends before the first byte that does not continue it, an overlong form, a surrogate, a
+    /// noncharacter such as U+FFFE or U+FDD0, or a code point past U+10FFFF is U+FFFD), then
+    /// `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, printable ASCII as itself, and everything
+    /// else as uppercase `\uXXXX` (a surrogate pair past U+FFFF).
+    private func quote(utf8 bytes: UnsafeBufferPointer<UInt8>) {
         buffer.append(UInt8(ascii: "\""))
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": buffer.append(contentsOf: "\\\"".utf8)
-            case "\\": buffer.append(contentsOf: "\\\\".utf8)
-            case "\u{08}": buffer.append(contentsOf: "\\b".utf8)
-            case "\u{0C}": buffer.append(contentsOf: "\\f".utf8)
-            case "\n": buffer.append(contentsOf: "\\n".utf8)
-            case "\r": buffer.append(contentsOf: "\\r".utf8)
-            case "\t": buffer.append(contentsOf: "\\t".utf8)
+        var i = 0
+        while i < bytes.count {
+            let lead = bytes[i]
+            i += 1
+            var cp: Int32
+            if lead < 0x80 {
+                cp = Int32(lead)
+            } else if lead >= 0xFE || lead & 0x40 == 0 {
+                cp = -1  // 0xFE, 0xFF, or a continuation byte where a character starts
+            } else {
+                var length = 0
+                var mask: UInt8 = 0x80
+                while lead & mask != 0 {
+                    length += 1
+                    mask >>= 1
+                }
+                cp = Int32(lead & (mask &- 1))
+                var complete = true
+                for _ in 1..<length {
+                    guard i < bytes.count, bytes[i] & 0xC0 == 0x80 else {
+                        complete = false
+                        break
+                    }
+                    cp = cp << 6 | Int32(bytes[i] & 0x3F)
+                    i += 1
+                }
+                let shortest: [Int32] = [0x80, 0x800, 0x10000, 0x20_0000, 0x400_0000]
+                if !complete || !Self.isValidCodePoint(cp) || (cp < shortest[length - 2] && !(cp == 0 && length == 2)) {
+                    cp = -1
+                }
+            }
+            switch cp {
+            case 0x22: buffer.append(contentsOf: "\\\"".utf8)
+            case 0x5C: buffer.append(contentsOf: "\\\\".utf8)
+            case 0x08: buffer.append(contentsOf: "\\b".utf8)
+            case 0x0C: buffer.append(contentsOf: "\\f".utf8)
+            case 0x0A: buffer.append(contentsOf: "\\n".utf8)
+            case 0x0D: buffer.append(contentsOf: "\\r".utf8)
+            case 0x09: buffer.append(contentsOf: "\\t".utf8)
             default:
-                let v = scalar.value
+                let v = UInt32(cp < 0 ? 0xFFFD : cp)
                 if v > 0xFFFF {
                     let high = 0xD800 + ((v - 0x10000) >> 10)
                     let low = 0xDC00 + ((v - 0x10000) & 0x3FF)
@@ -197,6 +270,12 @@ public final class VMDescWriter {
             }
         }
         buffer.append(UInt8(ascii: "\""))
+    }
+
+    /// QEMU's `is_valid_codepoint`: at most U+10FFFF, not a surrogate, not a noncharacter
+    /// (U+FDD0 to U+FDEF, and the last two of every plane).
+    private static func isValidCodePoint(_ cp: Int32) -> Bool {
+        cp <= 0x10FFFF && !(0xFDD0...0xFDEF).contains(cp) && cp & 0xFFFE != 0xFFFE && !(0xD800...0xDFFF).contains(cp)
     }
 
     private func hex4(_ v: UInt32) -> String {

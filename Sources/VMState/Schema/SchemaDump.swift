@@ -248,7 +248,9 @@ fileprivate struct SchemaWriter {
                 message: "\(where_): the description \"\(decoded.name ?? "")\" contains itself")
         }
         if stack.count >= Self.maxDepth {
-            throw VMStateSchema.DumpError(message: "\(where_): descriptions nested too deeply")
+            // (Worded, and the path shortened, as the engine's and lint's.)
+            throw VMStateSchema.DumpError(
+                message: "\(VMStateError.shortened(where_)): descriptions nested deeper than \(Self.maxDepth) levels")
         }
         stack.append(vmsd)
         defer { stack.removeLast() }
@@ -295,7 +297,10 @@ fileprivate struct SchemaWriter {
                     text(",\n")
                 }
                 first = false
-                let subName = DecodedDescription(sub).nameBytes ?? Array("?".utf8)
+                // The path names a subsection by its name less the parent's "name/", as the
+                // engine's paths do (its full name repeats every parent's).
+                var subName = DecodedDescription(sub).nameBytes ?? Array("?".utf8)
+                if subName.starts(with: name + [UInt8(ascii: "/")]) { subName.removeFirst(name.count + 1) }
                 try description(
                     sub, indent: inner + 2, isSubsection: true, stack: &stack,
                     path: path + Array("/".utf8) + subName)

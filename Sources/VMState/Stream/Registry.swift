@@ -229,7 +229,8 @@ public final class Registry {
             throw VMStateError(
                 .failed, path: idstr, reason: "\(VMStateError.sectionLabel(idstr, instanceID)) is registered already")
         }
-        _ = try Planner.plan(vmsd)
+        let plan = try Planner.plan(vmsd)
+        if let size { try plan.checkFits(size: size, path: idstr) }
         deviceIndices[key] = devices.count
         highestInstanceIDs[idstr] = max(highestInstanceIDs[idstr] ?? 0, instanceID)
         devices.append(
@@ -510,13 +511,26 @@ public final class Registry {
             let pb = devices[b.element].vmsd.pointee.priority.rawValue
             return pa != pb ? pa > pb : a.offset < b.offset
         }
-        // QEMU 10.0's early-setup devices are saved in the setup phase (`qemu_savevm_state_setup`):
-        // before the RAM START of a new layout, else before the other devices not placed yet.
+        // QEMU 10.0's early-setup devices are saved in the setup phase (`qemu_savevm_state_setup`,
+        // each handler in turn: RAM's writes its START), before the other devices not placed
+        // yet. In a new layout, as in QEMU, where their priority puts them among the handlers:
+        // RAM's handler has the default priority and is registered first, so an early-setup
+        // device of a higher priority comes before the RAM START, the others after it
+        // (virtio-mem-device-early: `Tests/Fixtures/qemu-10.0/virtio-mem`).
         var earlyEntries: [LayoutEntry] = []
+        var aheadOfRAM = 0
         for (_, index) in ordered where isEarlySetup(index, rules) {
+            // SAFETY: registered tables, as above.
+            if devices[index].vmsd.pointee.priority.rawValue > MIG_PRI_DEFAULT.rawValue { aheadOfRAM += 1 }
             earlyEntries.append(.device(index: index, sectionID: takeID()))
         }
-        entries.insert(contentsOf: earlyEntries, at: layout == nil ? 0 : entries.count)
+        if layout == nil, let ram = entries.firstIndex(where: { if case .ram = $0 { true } else { false } }) {
+            // (`ordered` is by priority, highest first: those ahead of RAM come first.)
+            entries.insert(contentsOf: earlyEntries[aheadOfRAM...], at: ram + 1)
+            entries.insert(contentsOf: earlyEntries[..<aheadOfRAM], at: ram)
+        } else {
+            entries.insert(contentsOf: earlyEntries, at: layout == nil ? 0 : entries.count)
+        }
         for (_, index) in ordered where !isEarlySetup(index, rules) {
             entries.append(.device(index: index, sectionID: takeID()))
         }
@@ -725,9 +739,10 @@ public final class Registry {
         _ = file.skip(Int(length))
     }
 
-    private func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
-        // Flags this library does not know are refused, not ignored: a caller's newer flag must
-        // not load as if it were absent.
+    /// Refuses flags this library does not know, rather than ignoring them: a caller's newer
+    /// flag must not load as if it were absent. Called before anything is read (and, for a
+    /// listener, before its connection is accepted).
+    static func checkLoadFlags(_ options: LoadOptions) throws(VMStateError) {
         let unknownFlags = options.subtracting([.skipUnknown, .keepUnknown, .transactional])
         guard unknownFlags.isEmpty else {
             throw VMStateError(
@@ -736,6 +751,10 @@ public final class Registry {
                     + "VMSTATE_LOAD_SKIP_UNKNOWN (0x1), VMSTATE_LOAD_KEEP_UNKNOWN (0x2) and VMSTATE_LOAD_TRANSACTIONAL (0x4)"
             )
         }
+    }
+
+    private func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
+        try Self.checkLoadFlags(options)
         // A stream is input from elsewhere: every load is checked. Devices added without a size
         // are not bounded to their struct, but still get the allocation, depth and repetition
         // limits (a stream could otherwise recurse through a self-nesting description until the

@@ -213,9 +213,18 @@ final class StreamLoader {
         // Held (its bytes are written back by the next save) within the limit of any held part.
         file.markLimit = Self.heldLimit
         defer { file.markLimit = nil }
-        while let (header, headerLength) = file.peekDecode(ConfigurationSubsectionHeader.Decoder(withVersion: false)),
-            header.isSubsection
-        {
+        while true {
+            guard
+                let (header, headerLength) = file.peekDecode(ConfigurationSubsectionHeader.Decoder(withVersion: false))
+            else {
+                // The input ends inside a subsection's header (its 0x05 is there): a cut, read
+                // to say where, not a 0x05 taken for the next section's type.
+                if file.peek(1)?.first == StreamFormat.subsection {
+                    _ = try read(ConfigurationSubsectionHeader.Decoder()) { _ in "configuration subsection header" }
+                }
+                break
+            }
+            guard header.isSubsection else { break }
             let sub = header.name
             guard sub.hasPrefix("configuration") else { break }
             let subStart = file.position
@@ -417,7 +426,7 @@ final class StreamLoader {
                 throw e.inSection(idstr, instanceID)
             }
             loadingDevice = nil
-            try footer(sectionID, idstr: idstr)
+            try footer(sectionID, idstr: idstr, dataStart: dataStart)
             layout.append(.device(index: index, sectionID: sectionID))
             loadedDevices.insert(index)
             return
@@ -558,7 +567,8 @@ final class StreamLoader {
 
     /// Skips (or keeps) the unknown section whose data starts at the cursor, up to its footer:
     /// the first 0x7e and be32 `sectionID` followed by another section's header (a PART or END
-    /// of a section that started, or a START or FULL with an idstr of printable ASCII), within
+    /// of a section that started, or a START or FULL with an idstr of printable ASCII) or by
+    /// QEMU 10.0's SWITCHOVER_START command (`08 00 0b 00 00`), within
     /// ``heldLimit`` bytes. Section data that holds such bytes would be cut there: the vmdesc's
     /// size for the section, when it arrives, tells. False, with nothing read past the cursor,
     /// when the input ends before such a footer (a footer followed by the longest header, 275
@@ -568,9 +578,9 @@ final class StreamLoader {
         -> Bool
     {
         let dataStart = file.position
-        // This section's footer at `i` of `view`, followed by another section's header (between
-        // the RAM's START and its END no EOF or command comes): true or false, nil when `view`
-        // ends first (never with 275 bytes from `i`).
+        // This section's footer at `i` of `view`, followed by another section's header or
+        // SWITCHOVER_START (between the RAM's START and its END no EOF or other command comes):
+        // true or false, nil when `view` ends first (never with 275 bytes from `i`).
         func footerAt(_ view: UnsafeRawBufferPointer, _ i: Int) -> Bool? {
             guard view[i] == StreamFormat.footer else { return false }
             let rest = UnsafeRawBufferPointer(rebasing: view[i...])
@@ -585,6 +595,12 @@ final class StreamLoader {
             case StreamFormat.sectionStart, StreamFormat.sectionFull:
                 guard case .record(let next, _) = SectionHeader.Decoder().decode(header) else { return nil }
                 return !next.idstr.isEmpty && next.idstr.allSatisfy { (0x21...0x7E).contains($0) }
+            case StreamFormat.command:
+                // QEMU 10.0's SWITCHOVER_START (be16 command 11, be16 length 0), where the
+                // setup phase is followed by no RAM PART (this library's saves send none).
+                guard header.count >= 4 else { return nil }
+                let command = UInt16(header[0]) << 8 | UInt16(header[1])
+                return command == QEMUStreamRules.switchoverStartCommand && header[2] == 0 && header[3] == 0
             default:
                 return false
             }
@@ -803,14 +819,20 @@ final class StreamLoader {
     /// the same way): that shows where the RAM section's start (whose records, not a table,
     /// give its length) ends, first in QEMU's streams, with the next section's type instead of
     /// the footer. Then no section may have one.
-    private func footer(_ sectionID: UInt32, idstr: String) throws(VMStateError) {
+    ///
+    /// For a device's section loaded by its description (`dataStart`: where its data began), a
+    /// footer found elsewhere near the end of the data is named in the error: how many bytes
+    /// more or fewer than the stream holds the description read.
+    private func footer(_ sectionID: UInt32, idstr: String, dataStart: Int? = nil) throws(VMStateError) {
         let at = file.position
         if footers == nil {
             let next = file.peek(1)?.first
             if hadConfiguration {
+                // Not EOF: QEMU always sends the RAM's END after its START, so a 0x00 there is
+                // a damaged footer, not a stream of no more sections.
                 let sectionTypes = [
                     StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
-                    StreamFormat.sectionFull, StreamFormat.eof, StreamFormat.command,
+                    StreamFormat.sectionFull, StreamFormat.command,
                 ]
                 footers = !(idstr == "ram" && next.map { sectionTypes.contains($0) } == true)
             } else {
@@ -835,11 +857,50 @@ final class StreamLoader {
         guard footer.closes(sectionID) else {
             // A footer marker where the data ends but another section's id (QEMU: "Mismatched
             // section id in footer"): the stream's bytes were changed, not the data's length.
-            let why = footer.isFooter ? "a footer with another section's id" : "its data has a different length"
+            var why = footer.isFooter ? "a footer with another section's id" : "its data has a different length"
+            if !footer.isFooter, let dataStart, let hint = misplacedFooter(sectionID, dataStart: dataStart, at: at) {
+                why += ": " + hint
+            }
             throw VMStateError(
                 .badStream, offset: at, reason: "bad footer after section \"\(idstr)\" (\(why))",
                 expected: "0x7e and section id \(sectionID)", actual: "\(hexByte(marker)) and \(id)")
         }
+    }
+
+    /// Where section `sectionID`'s footer (0x7e, be32 id, then the next section's type or EOF)
+    /// is, when the description's load ended at `at` instead: the nearest one in the section's
+    /// data read (the description read more than the source saved), else in the next 64 KiB the
+    /// input holds already (it read less), said as the difference and the footer's offset; nil
+    /// when none is there.
+    private func misplacedFooter(_ sectionID: UInt32, dataStart: Int, at: Int) -> String? {
+        let pattern: [UInt8] = [
+            StreamFormat.footer, UInt8(sectionID >> 24), UInt8((sectionID >> 16) & 0xff),
+            UInt8((sectionID >> 8) & 0xff), UInt8(sectionID & 0xff),
+        ]
+        let nextTypes: Set<UInt8> = [
+            StreamFormat.eof, StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
+            StreamFormat.sectionFull, StreamFormat.command,
+        ]
+        func footerStart(_ bytes: [UInt8], _ i: Int) -> Bool {
+            i + 6 <= bytes.count && bytes[i..<i + 5].elementsEqual(pattern) && nextTypes.contains(bytes[i + 5])
+        }
+        func count(_ n: Int) -> String { n == 1 ? "1 byte" : "\(n) bytes" }
+        // The section's bytes read (those still in the window; the footer's 5 included) and
+        // what the input holds already past them (no read: a live source may still be sending).
+        let read = file.bytes(from: dataStart, to: file.position)
+        let all = read + (file.peek(min(65536, file.buffered)).map { Array($0) } ?? [])
+        let base = file.position - read.count
+        let due = at - base
+        guard due >= 0 else { return nil }
+        if let i = stride(from: due - 1, through: 0, by: -1).first(where: { footerStart(all, $0) }) {
+            return "the description read \(count(due - i)) more than the stream holds for it; "
+                + "its footer is at byte \(base + i)"
+        }
+        if let i = (due + 1..<max(due + 1, all.count)).first(where: { footerStart(all, $0) }) {
+            return "the description read \(count(i - due)) fewer than the stream holds for it; "
+                + "its footer is at byte \(base + i)"
+        }
+        return nil
     }
 
     private func keep(from start: Int, vmdesc: [UInt8]?, early: Bool = false) {

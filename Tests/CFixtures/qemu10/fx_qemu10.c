@@ -756,3 +756,29 @@ bool fx10_register(VMStateRegistry *reg, bool with_unmigratable, GError **error)
 
 #define FX_DEVMACROS_VMSD fx10_devmacros_vmsd
 #include "../fx_devmacros_table.h"
+
+/* ---- A plain early-setup device: two fields, no pointers (its vmdesc sizes are its bytes) -- */
+
+typedef struct {
+    uint32_t a;
+    uint64_t b;
+} Fx10Early;
+
+static Fx10Early fx10_early = {0x11223344u, 0x5566778899aabbccull};
+
+static const VMStateDescription vmstate_fx10_early = {
+    .name = "q10early",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .early_setup = true,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(a, Fx10Early),
+        VMSTATE_UINT64(b, Fx10Early),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+bool fx10_register_early(VMStateRegistry *reg, GError **error) {
+    return vmstate_registry_add_sized(reg, "q10early", 0, &vmstate_fx10_early, &fx10_early,
+                                      sizeof(fx10_early), error);
+}

@@ -39,8 +39,12 @@ void json_writer_null(JSONWriter *writer, const char *name);
 void json_writer_int64(JSONWriter *writer, const char *name, int64_t val);
 void json_writer_uint64(JSONWriter *writer, const char *name, uint64_t val);
 void json_writer_double(JSONWriter *writer, const char *name, double val);
-/** Writes `str` as a JSON string (QEMU's escaping: a backslash, "u" and four hex digits for
- * controls and non-ASCII). */
+/** Writes `str` as a JSON string, escaped as QEMU's `quoted_str` does (names too): `\"`, `\\`,
+ * `\b`, `\f`, `\n`, `\r`, `\t`, printable ASCII as itself, every other character as `\u` and
+ * four uppercase hex digits (a surrogate pair above U+FFFF). Characters are decoded from the
+ * bytes as QEMU's `mod_utf8_codepoint` does: `C0 80` is U+0000; an invalid sequence (it ends
+ * before the first byte that does not continue it), an overlong form, a surrogate, a
+ * noncharacter (U+FDD0 to U+FDEF, U+FFFE, U+FFFF...) or a value above U+10FFFF is one U+FFFD. */
 void json_writer_str(JSONWriter *writer, const char *name, const char *str);
 
 #ifdef __cplusplus
