@@ -604,7 +604,7 @@ struct QEMU10APITests {
         let source = Registry()
         try source.addRAM(idstr: "pc.ram", host: ram, length: length)
         var error: UnsafeMutablePointer<GError>?
-        #expect(fx10_register_early(source.handle, &error))
+        #expect(fx10_register_early(source.handle, false, &error))
         source.streamVersion = .qemu10_0
         let stream = try source.save(machineType: "pc-i440fx-10.0")
         let into = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
@@ -622,6 +622,37 @@ struct QEMU10APITests {
         let ramStart = [0x01, 0, 0, 0, 1, 3] + ascii("ram")
         #expect((0..<at).contains { stream[$0..<$0 + ramStart.count].elementsEqual(ramStart) })
         #expect(Array(stream[(at + early.count + 12)...].prefix(10)) == [0x7E, 0, 0, 0, 2, 0x08, 0, 0x0B, 0, 0])
+    }
+
+    /// Early-setup sections follow the RAM START in priority order (a save, as a live
+    /// migration, and as QEMU 10.0 for the default priority), whatever the registration order.
+    @Test func earlySetupSectionsFollowTheRAMStartByPriority() throws {
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { ram.deallocate() }
+        memset(ram, 0, 4096)
+        let registry = Registry()
+        var error: UnsafeMutablePointer<GError>?
+        #expect(fx10_register_early(registry.handle, true, &error))
+        try registry.addRAM(idstr: "pc.ram", host: ram, length: 4096)
+        registry.streamVersion = .qemu10_0
+        let stream = try registry.save(machineType: "pc-i440fx-10.0")
+        func at(_ header: [UInt8]) -> Int? {
+            (0..<stream.count - header.count).first { stream[$0..<$0 + header.count].elementsEqual(header) }
+        }
+        // RAM is section 1, then the devices by priority: q10early-first 2, q10early 3.
+        let first = try #require(at([0x04, 0, 0, 0, 2, 14] + ascii("q10early-first")))
+        let ramStart = try #require(at([0x01, 0, 0, 0, 1, 3] + ascii("ram")))
+        let early = try #require(at([0x04, 0, 0, 0, 3, 8] + ascii("q10early")))
+        #expect(ramStart < first && first < early)
+        // The data: be32 a, be64 b; then the footer.
+        #expect(
+            Array(stream[(first + 6 + 14 + 8)...].prefix(17))
+                == [1, 2, 3, 4, 5, 6, 7, 8, 9, 0x10, 0x11, 0x12, 0x7E, 0, 0, 0, 2])
+        let target = Registry()
+        try target.addRAM(idstr: "pc.ram", host: ram, length: 4096)
+        #expect(fx10_register_early(target.handle, true, &error))
+        try target.load(stream)
+        #expect(try target.save() == stream)
     }
 
     /// QEMU 10.0's `bool unmigratable` refuses the save, read at its own offset.

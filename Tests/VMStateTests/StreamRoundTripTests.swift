@@ -146,6 +146,13 @@ import Testing
                 #expect(e.reason == "bad footer after section \"counter\" (its data has a different length: \(hint))")
             }
         }
+        // The search is bounded (64 KiB each way, whatever the section's size): a footer 70,000
+        // bytes on is not looked for.
+        var far = original
+        far.insert(contentsOf: [UInt8](repeating: 0xAA, count: 70000), at: footer)
+        let e = try #require(thrownError(VMStateError.self) { try target.registry.load(far) })
+        #expect(e.kind == .badStream && e.offset == footer)
+        #expect(e.reason == "bad footer after section \"counter\" (its data has a different length)")
     }
 
     /// A RAM START whose footer's marker became 0x00 is a bad footer, not a stream without

@@ -512,22 +512,18 @@ public final class Registry {
             return pa != pb ? pa > pb : a.offset < b.offset
         }
         // QEMU 10.0's early-setup devices are saved in the setup phase (`qemu_savevm_state_setup`,
-        // each handler in turn: RAM's writes its START), before the other devices not placed
-        // yet. In a new layout, as in QEMU, where their priority puts them among the handlers:
-        // RAM's handler has the default priority and is registered first, so an early-setup
-        // device of a higher priority comes before the RAM START, the others after it
-        // (virtio-mem-device-early: `Tests/Fixtures/qemu-10.0/virtio-mem`).
+        // each handler in turn: RAM's, the default priority and registered first, writes its
+        // START), before the other devices not placed yet: in a new layout right after the RAM
+        // START, where QEMU writes virtio-mem-device-early (`Tests/Fixtures/qemu-10.0/virtio-mem`)
+        // and where a live migration writes them too. (QEMU would put one of a priority above
+        // the default before the RAM START; no QEMU 10.0 device has one. After it, a destination
+        // without the device skips its section up to its footer, never holding the RAM.)
         var earlyEntries: [LayoutEntry] = []
-        var aheadOfRAM = 0
         for (_, index) in ordered where isEarlySetup(index, rules) {
-            // SAFETY: registered tables, as above.
-            if devices[index].vmsd.pointee.priority.rawValue > MIG_PRI_DEFAULT.rawValue { aheadOfRAM += 1 }
             earlyEntries.append(.device(index: index, sectionID: takeID()))
         }
         if layout == nil, let ram = entries.firstIndex(where: { if case .ram = $0 { true } else { false } }) {
-            // (`ordered` is by priority, highest first: those ahead of RAM come first.)
-            entries.insert(contentsOf: earlyEntries[aheadOfRAM...], at: ram + 1)
-            entries.insert(contentsOf: earlyEntries[..<aheadOfRAM], at: ram)
+            entries.insert(contentsOf: earlyEntries, at: ram + 1)
         } else {
             entries.insert(contentsOf: earlyEntries, at: layout == nil ? 0 : entries.count)
         }

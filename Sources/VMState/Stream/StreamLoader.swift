@@ -868,10 +868,10 @@ final class StreamLoader {
     }
 
     /// Where section `sectionID`'s footer (0x7e, be32 id, then the next section's type or EOF)
-    /// is, when the description's load ended at `at` instead: the nearest one in the section's
-    /// data read (the description read more than the source saved), else in the next 64 KiB the
-    /// input holds already (it read less), said as the difference and the footer's offset; nil
-    /// when none is there.
+    /// is, when the description's load ended at `at` instead: the nearest one in the last 64 KiB
+    /// of the section's data read (the description read more than the source saved), else in
+    /// the next 64 KiB the input holds already (it read less), said as the difference and the
+    /// footer's offset; nil when none is there.
     private func misplacedFooter(_ sectionID: UInt32, dataStart: Int, at: Int) -> String? {
         let pattern: [UInt8] = [
             StreamFormat.footer, UInt8(sectionID >> 24), UInt8((sectionID >> 16) & 0xff),
@@ -885,10 +885,12 @@ final class StreamLoader {
             i + 6 <= bytes.count && bytes[i..<i + 5].elementsEqual(pattern) && nextTypes.contains(bytes[i + 5])
         }
         func count(_ n: Int) -> String { n == 1 ? "1 byte" : "\(n) bytes" }
-        // The section's bytes read (those still in the window; the footer's 5 included) and
-        // what the input holds already past them (no read: a live source may still be sending).
-        let read = file.bytes(from: dataStart, to: file.position)
-        let all = read + (file.peek(min(65536, file.buffered)).map { Array($0) } ?? [])
+        // The last 64 KiB of the section's bytes read (those still in the window; the footer's
+        // 5 included) and up to 64 KiB the input holds already past them (no read: a live
+        // source may still be sending): a bounded copy, whatever the section's size.
+        let window = 65536
+        let read = file.bytes(from: max(dataStart, at - window), to: file.position)
+        let all = read + (file.peek(min(window, file.buffered)).map { Array($0) } ?? [])
         let base = file.position - read.count
         let due = at - base
         guard due >= 0 else { return nil }

@@ -101,8 +101,9 @@ char *fx10_error_api_demo(void);
  * "q10blocked", a QEMU 10.0 table with `unmigratable = true`. */
 typedef struct VMStateRegistry VMStateRegistry;
 bool fx10_register(VMStateRegistry *reg, bool with_unmigratable, GError **error);
-/* Registers "q10early", a plain early-setup device (a uint32 and a uint64), in `reg`. */
-bool fx10_register_early(VMStateRegistry *reg, GError **error);
+/* Registers "q10early", a plain early-setup device (a uint32 and a uint64), in `reg`; with
+ * `with_priority` also "q10early-first", the same with priority MIG_PRI_VIRTIO_MEM. */
+bool fx10_register_early(VMStateRegistry *reg, bool with_priority, GError **error);
 /* "q10blocked"'s description. */
 const VMStateDescription *fx10_blocked_vmsd(void);
 

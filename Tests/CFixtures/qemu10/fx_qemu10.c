@@ -778,7 +778,26 @@ static const VMStateDescription vmstate_fx10_early = {
     },
 };
 
-bool fx10_register_early(VMStateRegistry *reg, GError **error) {
+static Fx10Early fx10_early_first = {0x01020304u, 0x0506070809101112ull};
+
+/* The same fields with a priority above MIG_PRI_DEFAULT, RAM's handler's. */
+static const VMStateDescription vmstate_fx10_early_first = {
+    .name = "q10early-first",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .early_setup = true,
+    .priority = MIG_PRI_VIRTIO_MEM,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(a, Fx10Early),
+        VMSTATE_UINT64(b, Fx10Early),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+bool fx10_register_early(VMStateRegistry *reg, bool with_priority, GError **error) {
     return vmstate_registry_add_sized(reg, "q10early", 0, &vmstate_fx10_early, &fx10_early,
-                                      sizeof(fx10_early), error);
+                                      sizeof(fx10_early), error) &&
+           (!with_priority ||
+            vmstate_registry_add_sized(reg, "q10early-first", 0, &vmstate_fx10_early_first,
+                                       &fx10_early_first, sizeof(fx10_early_first), error));
 }
