@@ -1,3 +1,5 @@
+import CFixtures
+import CGLib
 import CVMState
 import Testing
 
@@ -153,6 +155,62 @@ import Testing
         let e = try #require(thrownError(VMStateError.self) { try target.registry.load(far) })
         #expect(e.kind == .badStream && e.offset == footer)
         #expect(e.reason == "bad footer after section \"counter\" (its data has a different length)")
+    }
+
+    /// Sections a load kept (nobody had registered them) are taken by the device or RAM
+    /// registered since: each written once, with the registered state, in the kept one's place
+    /// and with its id (the kept bytes were written instead of the new RAM, and beside the new
+    /// device's own section, a section twice). QEMU 7.2's `-M none` stream: RAM "ram" (section
+    /// 2), "timer" (0), "globalstate" (4).
+    @Test func keptSectionsAreTakenByWhatIsRegisteredSince() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/none/stream.bin")
+        let length = 32 << 20
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+        defer { ram.deallocate() }
+        memset(ram, 0, length)
+        let timers = UnsafeMutablePointer<PcTimersState>.allocate(capacity: 1)
+        defer { timers.deallocate() }
+        timers.initialize(to: PcTimersState())
+        let timer = try #require(pc_device_vmsd_named("timer"))
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        try registry.addRAM(idstr: "ram", host: ram, length: length)
+        try registry.add(idstr: "timer", instanceID: 0, vmsd: timer, opaque: timers)
+        ram.storeBytes(of: 0x11, as: UInt8.self)
+        timers.pointee.cpu_ticks_offset = 0x1234
+        let saved = try registry.save()
+        func count(_ header: [UInt8]) -> Int {
+            (0...saved.count - header.count).count { saved[$0..<$0 + header.count].elementsEqual(header) }
+        }
+        #expect(count([0x04, 0, 0, 0, 0, 5] + Array("timer".utf8)) == 1)
+        #expect(count([0x01, 0, 0, 0, 2, 3] + Array("ram".utf8)) == 1)
+        #expect(count([0x04, 0, 0, 0, 4, 11] + Array("globalstate".utf8)) == 1)
+        let into = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+        defer { into.deallocate() }
+        memset(into, 0, length)
+        let loaded = UnsafeMutablePointer<PcTimersState>.allocate(capacity: 1)
+        defer { loaded.deallocate() }
+        loaded.initialize(to: PcTimersState())
+        let target = Registry()
+        try target.addRAM(idstr: "ram", host: into, length: length)
+        try target.add(idstr: "timer", instanceID: 0, vmsd: timer, opaque: loaded)
+        try target.load(saved, options: .keepUnknown)
+        #expect(memcmp(ram, into, length) == 0 && into.load(as: UInt8.self) == 0x11)
+        #expect(loaded.pointee.cpu_ticks_offset == 0x1234)
+        // No load while a live migration of the registry runs: its RAM would not reach the destination.
+        let out = g_memory_output_stream_new_resizable()!
+        defer { g_object_unref(out) }
+        var error: UnsafeMutablePointer<GError>?
+        let migration = vmstate_migration_start(
+            StreamIOTests.handle(target), nil, UnsafeMutableRawPointer(out).assumingMemoryBound(to: GOutputStream.self),
+            &error)
+        #expect(migration != nil && error == nil)
+        defer { vmstate_migration_free(migration) }
+        let e = try #require(thrownError(VMStateError.self) { try target.load(saved, options: .keepUnknown) })
+        #expect(
+            e.description
+                == "a load cannot run while a live migration of the registry is in progress (until it completes, fails or is freed): the RAM it writes would not reach the destination (at byte 0)"
+        )
     }
 
     /// A RAM START whose footer's marker became 0x00 is a bad footer, not a stream without

@@ -108,7 +108,8 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
  * section per device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
  * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
  * After a load, the loaded stream's sections keep its order and section ids; devices it did not
- * have follow, in that same priority order. Within the RAM section, blocks (their list and their
+ * have follow, in that same priority order (one registered since whose section the load kept,
+ * and RAM whose kept section the load held, take that section's place and id instead). Within the RAM section, blocks (their list and their
  * pages) always come in the order vmstate_registry_add_ram registered them, whatever order a
  * loaded stream had (QEMU finds each block by name). On failure `out` is put back to the length it had.
  * A GByteArray holds at most 4 GiB: a stream that would pass that fails
@@ -122,7 +123,8 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * Loads a whole stream from the caller's buffer `in` into the registered devices and RAM.
  * `flags`: 0 or VMSTATE_LOAD_SKIP_UNKNOWN, VMSTATE_LOAD_KEEP_UNKNOWN, VMSTATE_LOAD_TRANSACTIONAL
  * (declared in migration/vmstate.h); any other bit is refused (VMSTATE_ERROR_FAILED, "unknown load
- * flags", before anything is read). Sections load in stream order: a failure leaves the sections
+ * flags", before anything is read; so is a load while a live migration of `reg` is in
+ * progress, whose RAM would not reach the destination). Sections load in stream order: a failure leaves the sections
  * before it loaded, unless VMSTATE_LOAD_TRANSACTIONAL is given, in which case every device added
  * with vmstate_registry_add_sized is restored (devices added without a size and RAM are not; the
  * message names those the load had reached).

@@ -179,9 +179,10 @@ private func addDevice(
     guard let r = registry(reg), let listener else {
         return fail(error, VMStateError(.failed, reason: "vmstate_registry_load_from_listener: NULL argument"))
     }
-    // Refused before the source's connection is taken (the accept below may wait for ever).
+    // Refused before the source's connection is taken (the accept below may wait for ever):
+    // unknown flags, a live migration of the registry in progress.
     do throws(VMStateError) {
-        try Registry.checkLoadFlags(Registry.LoadOptions(rawValue: flags))
+        try r.checkLoad(Registry.LoadOptions(rawValue: flags))
     } catch let failure {
         return fail(error, failure)
     }

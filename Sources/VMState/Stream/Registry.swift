@@ -357,6 +357,49 @@ public final class Registry {
         if !plan.machine.isEmpty { expectedMachineType = plan.machine }
     }
 
+    /// The loaded layout with the sections the load kept (nobody had registered them) taken by
+    /// what was registered since: a device of a kept FULL section's idstr and instance takes its
+    /// place and section id, and registered RAM takes the place and id of a kept "ram" START,
+    /// whose kept PARTs and END are dropped. Else the save would write the kept bytes, stale
+    /// state, and the device's own section as well (a section twice, which QEMU loads twice and
+    /// a checked load refuses) or the kept RAM instead of the registered one.
+    func replacingKeptSectionsRegisteredSince(_ entries: [LayoutEntry]) -> [LayoutEntry] {
+        var keptRAM: UInt32?
+        var out: [LayoutEntry] = []
+        for entry in entries {
+            switch entry {
+            case .kept(let bytes, _), .keptEarly(let bytes, _):
+                let type = bytes.first
+                let header: SectionHeader? = bytes.withUnsafeBytes { raw in
+                    guard type == StreamFormat.sectionStart || type == StreamFormat.sectionFull,
+                        case .record(let h, _) = SectionHeader.Decoder().decode(
+                            UnsafeRawBufferPointer(rebasing: raw[1...]))
+                    else { return nil }
+                    return h
+                }
+                if let h = header, Array(h.name.utf8) == h.idstr {
+                    if type == StreamFormat.sectionStart, h.name == "ram", h.instanceID == 0, !ramBlocks.isEmpty {
+                        keptRAM = h.sectionID
+                        out.append(.ram(sectionID: h.sectionID))
+                        continue
+                    }
+                    if type == StreamFormat.sectionFull, let index = device(h.name, h.instanceID) {
+                        out.append(.device(index: index, sectionID: h.sectionID))
+                        continue
+                    }
+                } else if let keptRAM, type == StreamFormat.sectionPart || type == StreamFormat.sectionEnd,
+                    KeptSectionLabels.sectionID(of: bytes) == keptRAM
+                {
+                    continue
+                }
+                out.append(entry)
+            default:
+                out.append(entry)
+            }
+        }
+        return out
+    }
+
     /// Whether device `index` is saved in the setup phase: a QEMU 10.0 table with `early_setup`,
     /// in a stream written for QEMU 10.0 (QEMU 7.2 has no early setup).
     func isEarlySetup(_ index: Int, _ rules: QEMUStreamRules) -> Bool {
@@ -461,7 +504,7 @@ public final class Registry {
         vmdesc.int("page_size", Int64(StreamFormat.pageSize))
         vmdesc.startArray("devices")
 
-        var entries = layout ?? []
+        var entries = layout.map(replacingKeptSectionsRegisteredSince) ?? []
         // QEMU's destination finds a PART or END section's handler as the first whose load id
         // equals the section id, and a handler no START or FULL section named keeps 0 (savevm.c
         // `qemu_loadvm_section_part_end`): RAM with id 0 goes to `timer`, and the load fails. So
@@ -735,9 +778,22 @@ public final class Registry {
         _ = file.skip(Int(length))
     }
 
-    /// Refuses flags this library does not know, rather than ignoring them: a caller's newer
-    /// flag must not load as if it were absent. Called before anything is read (and, for a
-    /// listener, before its connection is accepted).
+    /// Refuses a load before anything is read (and, for a listener, before its connection is
+    /// accepted): flags this library does not know, rather than ignoring them (a caller's newer
+    /// flag must not load as if it were absent), and a load while a live migration of the
+    /// registry is in progress (the RAM it writes is in no dirty log: the destination would
+    /// not get it, and the migration's sections were placed when it started).
+    func checkLoad(_ options: LoadOptions) throws(VMStateError) {
+        try Self.checkLoadFlags(options)
+        guard migrationsInProgress == 0 else {
+            throw VMStateError(
+                .failed, offset: 0,
+                reason: "a load cannot run while a live migration of the registry is in progress (until it "
+                    + "completes, fails or is freed): the RAM it writes would not reach the destination")
+        }
+    }
+
+    /// Refuses flags this library does not know (``checkLoad(_:)``).
     static func checkLoadFlags(_ options: LoadOptions) throws(VMStateError) {
         let unknownFlags = options.subtracting([.skipUnknown, .keepUnknown, .transactional])
         guard unknownFlags.isEmpty else {
@@ -750,7 +806,7 @@ public final class Registry {
     }
 
     private func load(_ file: MigrationFile, options: LoadOptions) throws(VMStateError) {
-        try Self.checkLoadFlags(options)
+        try checkLoad(options)
         // A stream is input from elsewhere: every load is checked. Devices added without a size
         // are not bounded to their struct, but still get the allocation, depth and repetition
         // limits (a stream could otherwise recurse through a self-nesting description until the
