@@ -63,9 +63,6 @@ struct StreamLoaderEdgeTests {
 
     // MARK: - where reading stops
 
-    /// A vmdesc followed by other bytes still gives unknown sections their sizes (as the load
-    /// without SKIP_UNKNOWN, which stops at EOF, accepts such a stream), from a buffer and from
-    /// a stream.
     /// A stream cut inside a configuration subsection's header (QEMU 10.0's mapped-ram stream:
     /// `configuration/capabilities` at byte 27) ended early, from a buffer and from a GIO
     /// stream: not a 0x05 taken for the next section's type.
@@ -85,6 +82,9 @@ struct StreamLoaderEdgeTests {
         }
     }
 
+    /// A vmdesc followed by other bytes still gives unknown sections their sizes (as the load
+    /// without SKIP_UNKNOWN, which stops at EOF, accepts such a stream), from a buffer and from
+    /// a stream.
     @Test func unknownSectionsAreSkippedWhenBytesFollowTheVMDesc() throws {
         let stream = Stream.stream([Stream.unknown], vmdesc: Stream.vmdesc(size: "4")) + [0x01, 0x02, 0x03]
         for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
