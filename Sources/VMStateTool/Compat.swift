@@ -361,14 +361,7 @@ struct Compat: ParsableCommand {
     static func configurationAgainstDump(
         _ path: String, dumpGivesArrayLengths: Bool, dumpMachine: String?, labels: (String, String)
     ) -> [Outcome] {
-        // `pc-i440fx-10.0`, `virt-7.2`: the part after the last '-' is digits, a dot, digits.
-        let release: (Int, Int)? = dumpMachine.flatMap { $0.split(separator: "-").last }.flatMap { last in
-            let parts = last.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]),
-                parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
-            else { return nil }
-            return (major, minor)
-        }
+        let release = dumpMachine.flatMap(QEMUStreamRules.machineVersion)
         guard
             let stream = try? StreamAnalysis(
                 bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false))

@@ -427,7 +427,7 @@ extension DescriptionPlan {
     /// at their offset (unused space, VMS_WITH_TMP, a custom or list info, which may use
     /// `container_of`), and elements whose number the state gives, are not counted. Nil when
     /// no field counts.
-    func fixedExtent() -> (end: Int, field: String)? {
+    fileprivate func fixedExtent() -> (end: Int, field: String)? {
         var best: (end: Int, field: String)?
         var seen = Set<ObjectIdentifier>()
         func visit(_ plan: DescriptionPlan) {
@@ -458,11 +458,11 @@ extension DescriptionPlan {
         return best
     }
 
-    /// Refuses a struct of `size` bytes that ``fixedExtent()`` passes (a size given for the
+    /// Refuses a struct of `size` bytes that ``fixedReach`` passes (a size given for the
     /// wrong struct, or a table for another one), before any byte loads: a load would fail
     /// only at the first field that does not fit, the fields before it loaded.
     func checkFits(size: Int, path: String) throws(VMStateError) {
-        guard let reach = fixedExtent(), reach.end > size else { return }
+        guard let reach = fixedReach, reach.end > size else { return }
         throw VMStateError(
             .failed, path: path,
             reason:
@@ -532,6 +532,9 @@ final class DescriptionPlan: @unchecked Sendable {
     /// The compiled steps for saves and loads (with vmdesc, checked or not); set once the plan is
     /// built, before it is published.
     @exclusivity(unchecked) fileprivate(set) var program: Program?
+    /// ``fixedExtent()``, worked out once when the plan is built (``checkFits(size:path:)``
+    /// runs at every checked load).
+    @exclusivity(unchecked) fileprivate(set) var fixedReach: (end: Int, field: String)?
     fileprivate let programStorage = ProgramStorage()
     /// The longest chain of descriptions from this one down, itself included (subsections
     /// count); 0 while the plan is being built.
@@ -700,6 +703,7 @@ enum Planner {
             throw tooDeep(pass.trail + plan.deepestChain)
         }
         plan.program = Program.compile(plan, subsectionPlans: plan.subsectionPlans, storage: plan.programStorage)
+        plan.fixedReach = plan.fixedExtent()
         return plan
     }
 

@@ -115,11 +115,7 @@ public final class VMDescWriter {
     /// included (see `quote(utf8:)`); `value` is NUL-terminated and only read during the call.
     func string(_ name: String?, cString value: UnsafePointer<CChar>) {
         member(name)
-        let length = strlen(value)
-        // SAFETY: `value` is NUL-terminated (the C contract): its `length` bytes are readable.
-        value.withMemoryRebound(to: UInt8.self, capacity: length) {
-            quote(utf8: UnsafeBufferPointer(start: $0, count: length))
-        }
+        quote(cString: value)
     }
 
     /// Calls `body`, whose first write (a value or an opened container) takes the member name
@@ -183,15 +179,8 @@ public final class VMDescWriter {
             needComma = true
         }
         if inObject {
-            if let c = cName {
-                let length = strlen(c)
-                // SAFETY: `c` is the NUL-terminated name of `withCName`'s caller, live during its body.
-                c.withMemoryRebound(to: UInt8.self, capacity: length) {
-                    quote(utf8: UnsafeBufferPointer(start: $0, count: length))
-                }
-            } else {
-                quote(name ?? "")
-            }
+            // (`cName` is the NUL-terminated name of `withCName`'s caller, live during its body.)
+            if let c = cName { quote(cString: c) } else { quote(name ?? "") }
             buffer.append(contentsOf: ": ".utf8)
         }
         cName = nil
@@ -207,6 +196,15 @@ public final class VMDescWriter {
     private func quote(_ value: String) {
         var value = value
         value.withUTF8 { quote(utf8: $0) }
+    }
+
+    /// The NUL-terminated C string `value` quoted from its bytes (``quote(utf8:)``).
+    private func quote(cString value: UnsafePointer<CChar>) {
+        let length = strlen(value)
+        // SAFETY: `value` is NUL-terminated (the C contract): its `length` bytes are readable.
+        value.withMemoryRebound(to: UInt8.self, capacity: length) {
+            quote(utf8: UnsafeBufferPointer(start: $0, count: length))
+        }
     }
 
     /// `bytes` as a JSON string, as QEMU's `quoted_str` writes it: each character decoded by

@@ -370,14 +370,7 @@ public final class Registry {
             switch entry {
             case .kept(let bytes, _), .keptEarly(let bytes, _):
                 let type = bytes.first
-                let header: SectionHeader? = bytes.withUnsafeBytes { raw in
-                    guard type == StreamFormat.sectionStart || type == StreamFormat.sectionFull,
-                        case .record(let h, _) = SectionHeader.Decoder().decode(
-                            UnsafeRawBufferPointer(rebasing: raw[1...]))
-                    else { return nil }
-                    return h
-                }
-                if let h = header, Array(h.name.utf8) == h.idstr {
+                if let h = KeptSectionLabels.header(of: bytes), Array(h.name.utf8) == h.idstr {
                     if type == StreamFormat.sectionStart, h.name == "ram", h.instanceID == 0, !ramBlocks.isEmpty {
                         keptRAM = h.sectionID
                         out.append(.ram(sectionID: h.sectionID))
@@ -784,17 +777,6 @@ public final class Registry {
     /// registry is in progress (the RAM it writes is in no dirty log: the destination would
     /// not get it, and the migration's sections were placed when it started).
     func checkLoad(_ options: LoadOptions) throws(VMStateError) {
-        try Self.checkLoadFlags(options)
-        guard migrationsInProgress == 0 else {
-            throw VMStateError(
-                .failed, offset: 0,
-                reason: "a load cannot run while a live migration of the registry is in progress (until it "
-                    + "completes, fails or is freed): the RAM it writes would not reach the destination")
-        }
-    }
-
-    /// Refuses flags this library does not know (``checkLoad(_:)``).
-    static func checkLoadFlags(_ options: LoadOptions) throws(VMStateError) {
         let unknownFlags = options.subtracting([.skipUnknown, .keepUnknown, .transactional])
         guard unknownFlags.isEmpty else {
             throw VMStateError(
@@ -802,6 +784,12 @@ public final class Registry {
                 reason: "unknown load flags \(hex(UInt64(unknownFlags.rawValue), width: 1)): the flags are "
                     + "VMSTATE_LOAD_SKIP_UNKNOWN (0x1), VMSTATE_LOAD_KEEP_UNKNOWN (0x2) and VMSTATE_LOAD_TRANSACTIONAL (0x4)"
             )
+        }
+        guard migrationsInProgress == 0 else {
+            throw VMStateError(
+                .failed, offset: 0,
+                reason: "a load cannot run while a live migration of the registry is in progress (until it "
+                    + "completes, fails or is freed): the RAM it writes would not reach the destination")
         }
     }
 
@@ -912,24 +900,31 @@ struct KeptSectionLabels {
         }
     }
 
+    /// The header of the kept START or FULL section `bytes` (its idstr and instance); nil for a
+    /// PART or END, or when it does not read (never for bytes a load kept).
+    static func header(of bytes: [UInt8]) -> SectionHeader? {
+        guard bytes.first == StreamFormat.sectionStart || bytes.first == StreamFormat.sectionFull else { return nil }
+        return bytes.withUnsafeBytes { raw in
+            guard case .record(let h, _) = SectionHeader.Decoder().decode(UnsafeRawBufferPointer(rebasing: raw[1...]))
+            else { return nil }
+            return h
+        }
+    }
+
     /// The label of the kept section `bytes` (type byte through footer); nil when its header
     /// does not read (never for bytes a load kept).
     mutating func label(of bytes: [UInt8]) -> String? {
-        guard let type = bytes.first else { return nil }
-        return bytes.withUnsafeBytes { raw -> String? in
-            let rest = UnsafeRawBufferPointer(rebasing: raw[1...])
-            switch type {
-            case StreamFormat.sectionStart, StreamFormat.sectionFull:
-                guard case .record(let h, _) = SectionHeader.Decoder().decode(rest) else { return nil }
-                let label = VMStateError.sectionLabel(h.name, h.instanceID)
-                if type == StreamFormat.sectionStart { started[h.sectionID] = label }
-                return label
-            case StreamFormat.sectionPart, StreamFormat.sectionEnd:
-                guard case .record(let h, _) = SectionPartHeader.Decoder().decode(rest) else { return nil }
-                return started[h.sectionID] ?? "section \(h.sectionID)"
-            default:
-                return nil
-            }
+        switch bytes.first {
+        case StreamFormat.sectionStart, StreamFormat.sectionFull:
+            guard let h = Self.header(of: bytes) else { return nil }
+            let label = VMStateError.sectionLabel(h.name, h.instanceID)
+            if bytes.first == StreamFormat.sectionStart { started[h.sectionID] = label }
+            return label
+        case StreamFormat.sectionPart, StreamFormat.sectionEnd:
+            guard let id = Self.sectionID(of: bytes) else { return nil }
+            return started[id] ?? "section \(id)"
+        default:
+            return nil
         }
     }
 }

@@ -598,9 +598,8 @@ final class StreamLoader {
             case StreamFormat.command:
                 // QEMU 10.0's SWITCHOVER_START (be16 command 11, be16 length 0), where the
                 // setup phase is followed by no RAM PART (this library's saves send none).
-                guard header.count >= 4 else { return nil }
-                let command = UInt16(header[0]) << 8 | UInt16(header[1])
-                return command == QEMUStreamRules.switchoverStartCommand && header[2] == 0 && header[3] == 0
+                guard case .record(let next, _) = CommandRecord.Decoder().decode(header) else { return nil }
+                return next.command == QEMUStreamRules.switchoverStartCommand && next.length == 0
             default:
                 return false
             }
@@ -830,11 +829,7 @@ final class StreamLoader {
             if hadConfiguration {
                 // Not EOF: QEMU always sends the RAM's END after its START, so a 0x00 there is
                 // a damaged footer, not a stream of no more sections.
-                let sectionTypes = [
-                    StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
-                    StreamFormat.sectionFull, StreamFormat.command,
-                ]
-                footers = !(idstr == "ram" && next.map { sectionTypes.contains($0) } == true)
+                footers = !(idstr == "ram" && next.map { StreamFormat.sectionTypes.contains($0) } == true)
             } else {
                 footers = next == StreamFormat.footer
             }
@@ -873,16 +868,17 @@ final class StreamLoader {
     /// the next 64 KiB the input holds already (it read less), said as the difference and the
     /// footer's offset; nil when none is there.
     private func misplacedFooter(_ sectionID: UInt32, dataStart: Int, at: Int) -> String? {
-        let pattern: [UInt8] = [
-            StreamFormat.footer, UInt8(sectionID >> 24), UInt8((sectionID >> 16) & 0xff),
-            UInt8((sectionID >> 8) & 0xff), UInt8(sectionID & 0xff),
-        ]
-        let nextTypes: Set<UInt8> = [
-            StreamFormat.eof, StreamFormat.sectionStart, StreamFormat.sectionPart, StreamFormat.sectionEnd,
-            StreamFormat.sectionFull, StreamFormat.command,
-        ]
         func footerStart(_ bytes: [UInt8], _ i: Int) -> Bool {
-            i + 6 <= bytes.count && bytes[i..<i + 5].elementsEqual(pattern) && nextTypes.contains(bytes[i + 5])
+            guard i + 6 <= bytes.count, bytes[i] == StreamFormat.footer,
+                bytes[i + 5] == StreamFormat.eof || StreamFormat.sectionTypes.contains(bytes[i + 5])
+            else { return false }
+            return bytes.withUnsafeBytes { raw in
+                guard
+                    case .record(let footer, _) = SectionFooter.Decoder().decode(
+                        UnsafeRawBufferPointer(rebasing: raw[i...]))
+                else { return false }
+                return footer.closes(sectionID)
+            }
         }
         func count(_ n: Int) -> String { n == 1 ? "1 byte" : "\(n) bytes" }
         // The last 64 KiB of the section's bytes read (those still in the window; the footer's

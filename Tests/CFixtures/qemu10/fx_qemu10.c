@@ -766,16 +766,18 @@ typedef struct {
 
 static Fx10Early fx10_early = {0x11223344u, 0x5566778899aabbccull};
 
+static const VMStateField vmstate_fx10_early_fields[] = {
+    VMSTATE_UINT32(a, Fx10Early),
+    VMSTATE_UINT64(b, Fx10Early),
+    VMSTATE_END_OF_LIST(),
+};
+
 static const VMStateDescription vmstate_fx10_early = {
     .name = "q10early",
     .version_id = 1,
     .minimum_version_id = 1,
     .early_setup = true,
-    .fields = (const VMStateField[]){
-        VMSTATE_UINT32(a, Fx10Early),
-        VMSTATE_UINT64(b, Fx10Early),
-        VMSTATE_END_OF_LIST(),
-    },
+    .fields = vmstate_fx10_early_fields,
 };
 
 static Fx10Early fx10_early_first = {0x01020304u, 0x0506070809101112ull};
@@ -787,11 +789,7 @@ static const VMStateDescription vmstate_fx10_early_first = {
     .minimum_version_id = 1,
     .early_setup = true,
     .priority = MIG_PRI_VIRTIO_MEM,
-    .fields = (const VMStateField[]){
-        VMSTATE_UINT32(a, Fx10Early),
-        VMSTATE_UINT64(b, Fx10Early),
-        VMSTATE_END_OF_LIST(),
-    },
+    .fields = vmstate_fx10_early_fields,
 };
 
 bool fx10_register_early(VMStateRegistry *reg, bool with_priority, GError **error) {

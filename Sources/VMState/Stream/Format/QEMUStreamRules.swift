@@ -84,10 +84,19 @@ package struct QEMUStreamRules: Sendable, Equatable {
     /// The (major, minor) of a versioned pc machine type, nil for other names (`pc`, `q35`,
     /// an emulator's own).
     package static func pcMachineVersion(_ machineType: String) -> (Int, Int)? {
-        guard machineType.hasPrefix("pc-"), let dash = machineType.lastIndex(of: "-") else { return nil }
+        machineType.hasPrefix("pc-") ? machineVersion(machineType) : nil
+    }
+
+    /// The (major, minor) of a versioned machine type of any target (`pc-i440fx-10.0`,
+    /// `virt-7.2`: digits, a dot and digits after the last '-'; a QEMU release has the machine
+    /// types of its own version and older), nil for an unversioned one (`pc`, `isapc`, `none`).
+    package static func machineVersion(_ machineType: String) -> (Int, Int)? {
+        guard let dash = machineType.lastIndex(of: "-") else { return nil }
         let parts = machineType[machineType.index(after: dash)...].split(
             separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }),
+            let major = Int(parts[0]), let minor = Int(parts[1])
+        else { return nil }
         return (major, minor)
     }
 

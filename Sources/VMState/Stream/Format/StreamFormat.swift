@@ -16,6 +16,9 @@ package enum StreamFormat {
     package static let configuration: UInt8 = 0x07
     package static let command: UInt8 = 0x08
     package static let footer: UInt8 = 0x7e
+    /// The record types that may follow a section's footer besides EOF: another section's
+    /// START, PART, END or FULL, or a command.
+    package static let sectionTypes: Set<UInt8> = [sectionStart, sectionPart, sectionEnd, sectionFull, command]
     package static let pageSize = 4096
 
     /// The flags in the low bits of a RAM record's be64 word.
