@@ -180,9 +180,18 @@ final class ParsedVMDescCatalog {
                 subsections = compiled
             }
         }
+        // A version that is there is an integer: a section's or subsection's version is checked
+        // against it, which a 2.5 or a 1e400 would silently skip.
+        var version: Int? = nil
+        if let v = obj["version"] {
+            guard let n = v.intValue else {
+                throw invalid(path, "\"version\" must be an integer, found \(v.formatted(.pythonCompact))")
+            }
+            version = n
+        }
         return ParsedVMDescStruct(
-            vmsdName: obj["vmsd_name"]?.stringValue, version: obj["version"]?.intValue,
-            fields: compiledFields, subsections: subsections)
+            vmsdName: obj["vmsd_name"]?.stringValue, version: version, fields: compiledFields,
+            subsections: subsections)
     }
 
     /// The readers of a description's `"fields"` list; `path` names the description in errors.

@@ -1057,17 +1057,18 @@ private struct SectionReader {
     mutating func readConfiguration(into analysis: inout StreamAnalysis) throws(StreamAnalysisError) {
         sectionLabel = "configuration"
         analysis.hasConfiguration = true
-        if let desc = catalog.configuration {
-            try readDescribedConfiguration(desc, into: &analysis)
-            return
-        }
-        // The name's be32 length, checked before the name is read (as `configurationMachineType`).
+        // The name's be32 length, checked before the name is read (as `configurationMachineType`),
+        // whether or not the vmdesc describes the section (QEMU 8.2 and later).
         if total - pos >= 4 {
             try need(4, "the length of the machine type name")
             let length = Int(analysisLoadBE32(buf, pos))
             if length > 4096 {
                 throw error("a machine type name of \(length) bytes (QEMU's are a few dozen): the stream is corrupt")
             }
+        }
+        if let desc = catalog.configuration {
+            try readDescribedConfiguration(desc, into: &analysis)
+            return
         }
         let header = try decode(ConfigurationHeader.Decoder()) { cut in
             cut.field == .machineTypeLength ? "the length of the machine type name" : "the machine type name"

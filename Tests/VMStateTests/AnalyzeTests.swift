@@ -398,6 +398,50 @@ import VMStateAnalysis
         )
     }
 
+    /// A machine type name over 4096 bytes is bad input in a stream whose vmdesc describes the
+    /// configuration (QEMU 8.2 and later) as in one whose vmdesc does not; 4096 bytes are read.
+    @Test func aLongMachineTypeNameInADescribedConfiguration() throws {
+        func stream(nameBytes: Int) -> [UInt8] {
+            typealias W = GeneratedStreamWriter
+            let json = Array(
+                (#"{"page_size": 4096, "configuration": {"vmsd_name": "configuration", "version": 1, "fields": ["#
+                    + #"{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "buffer", "size": \#(nameBytes)}]}, "devices": []}"#)
+                    .utf8)
+            return Array("QEVM".utf8) + W.be32(3) + [0x07] + W.be32(UInt32(nameBytes))
+                + [UInt8](repeating: 0x61, count: nameBytes) + [0x00, 0x06] + W.be32(UInt32(json.count)) + json
+        }
+        let read = try StreamAnalysis(bytes: StreamBytes(stream(nameBytes: 4096)), options: .init(recordPages: false))
+        #expect(read.machineType == String(repeating: "a", count: 4096))
+        let e = try #require(streamError(stream(nameBytes: 4097)))
+        #expect(e.offset == 9 && e.section == "configuration")
+        #expect(e.message == "a machine type name of 4097 bytes (QEMU's are a few dozen): the stream is corrupt")
+    }
+
+    /// A vmdesc whose description gives a version that is not an integer is invalid: the
+    /// section's version would otherwise go unchecked.
+    @Test func aVMDescVersionThatIsNotAnInteger() throws {
+        let data = try pcBiosBytes()
+        let json = Array(#"{"page_size""#.utf8)
+        let at = try #require((0...data.count - json.count).first { Array(data[$0..<$0 + json.count]) == json })
+        let length = Int(data[at - 4]) << 24 | Int(data[at - 3]) << 16 | Int(data[at - 2]) << 8 | Int(data[at - 1])
+        let vmdesc = String(decoding: data[at..<at + length], as: UTF8.self)
+        for (version, shown) in [
+            ("2.5", "2.5"), ("1e400", "Infinity"), ("\"2\"", "\"2\""), ("18446744073709551618", "18446744073709551618"),
+        ] {
+            let changed = Array(
+                vmdesc.replacingOccurrences(of: #""version": 2,"#, with: #""version": \#(version),"#).utf8)
+            let stream =
+                Array(data[..<(at - 4)]) + GeneratedStreamWriter.be32(UInt32(changed.count)) + changed
+                + Array(data[(at + length)...])
+            let e = try #require(streamError(stream))
+            #expect(e.offset == at)
+            #expect(
+                e.message
+                    == "invalid vmdesc (the JSON at offset \(at)), devices[0] (\"timer\"): \"version\" must be an integer, found \(shown)"
+            )
+        }
+    }
+
     /// A description from another stream (--vmdesc): a machine type name of another length, or
     /// a device section of another version, is said as such.
     @Test func aVMDescThatIsNotTheStreams() throws {

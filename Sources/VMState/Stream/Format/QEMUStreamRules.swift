@@ -59,7 +59,7 @@ package struct QEMUStreamRules: Sendable, Equatable {
     /// The command records QEMU `version` writes into streams to files without the return
     /// path, postcopy and COLO capabilities, by number (each with payload length 0): none for
     /// 7.2 (which refuses SWITCHOVER_START), SWITCHOVER_START for 10.0 (QEMU 8.2 to 9.2 write
-    /// none, and accept it).
+    /// none, and refuse it: the command is 10.0's).
     package static func commands(_ version: QEMUDialect) -> [UInt16: String] {
         version == .qemu7_2 ? [:] : loadableCommands
     }
