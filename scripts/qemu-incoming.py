@@ -9,6 +9,8 @@ stream file, or listening on tcp:HOST:PORT for a live migration (it then prints 
 finish, runs each HMP command through QMP's human-monitor-command, and prints one JSON object:
 {"status": ..., "error": ..., "outputs": [...]}. Exit status 0 when the migration completed, 1
 otherwise. Used by the tests that check QEMU accepts our streams and live migrations.
+CAPS=cap1,cap2 in the environment turns migration capabilities on before the migration (a
+destination needs the source's validated ones, such as CAPS=x-ignore-shared).
 """
 import json
 import os
@@ -31,6 +33,9 @@ def main():
     qemu = None
     try:
         qemu = QEMU(["-incoming", "defer"] + qemu_args)
+        caps = [c for c in os.environ.get("CAPS", "").split(",") if c]
+        if caps:
+            qemu.set_capabilities(caps)
         reply = qemu.cmd("migrate-incoming", uri=uri)
         if live:
             print("listening" if "error" not in reply else "not listening", flush=True)

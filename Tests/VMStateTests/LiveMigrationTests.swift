@@ -15,6 +15,8 @@ import Testing
         var dirty: [String: Set<Int>] = [:]
         var failOn: String?
         var calls = 0
+        /// The blocks the migration asked about.
+        var asked: Set<String> = []
 
         func write(_ block: (String, UnsafeMutableRawPointer), _ offset: Int, _ value: UInt32) {
             (block.1 + offset).storeBytes(of: value, as: UInt32.self)
@@ -32,6 +34,7 @@ import Testing
         let log = Unmanaged<DirtyLog>.fromOpaque(opaque!).takeUnretainedValue()
         let block = String(cString: name!)
         log.calls += 1
+        log.asked.insert(block)
         if log.failOn == block { return false }
         for page in log.dirty[block] ?? [] where page < npages {
             bitmap![page / UInt.bitWidth] |= 1 << UInt(page % UInt.bitWidth)

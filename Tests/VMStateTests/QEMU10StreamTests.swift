@@ -635,6 +635,63 @@ import VMStateAnalysis
         )
     }
 
+    /// The RAM blocks of `qemu-7.2/x-ignore-shared-file` (`-M pc -m 16`, the guest RAM `r0` on a
+    /// shared file), in the stream's order, with their used lengths.
+    static let sharedFileBlocks: [(String, Int)] = [
+        ("r0", 16 << 20), ("/rom@etc/acpi/tables", 0x20000), ("pc.bios", 0x40000), ("pc.rom", 0x20000),
+        ("/rom@etc/table-loader", 0x1000), ("/rom@etc/acpi/rsdp", 0x1000),
+    ]
+
+    /// x-ignore-shared with the guest RAM on a shared file: QEMU 7.2 sent no page of `r0` (only
+    /// its address). Loaded with every block registered, the registry's save and live migration
+    /// send no page of it either (QEMU's destination refuses one: "block r0 should not be
+    /// migrated !"), nor ask the dirty log about it, and every other block's pages as loaded.
+    @Test func xIgnoreSharedSendsNoPageOfABlockTheStreamSentNoneOf() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/x-ignore-shared-file/stream.bin")
+        let image = try Self.ramImage(stream, ignoreShared: true)
+        let others = Set(Self.sharedFileBlocks.map(\.0).dropFirst())
+        #expect(Set(image.keys) == others)
+
+        let machine = try RealStreamTests.PCMachine(stream: stream)
+        var hosts: [String: UnsafeMutableRawPointer] = [:]
+        defer { for p in hosts.values { p.deallocate() } }
+        for (name, length) in Self.sharedFileBlocks {
+            let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+            host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
+            hosts[name] = host
+            try machine.registry.addRAM(idstr: name, host: host, length: length)
+        }
+        try machine.registry.load(stream, options: .keepUnknown)
+        #expect(machine.registry.capabilities == ["x-ignore-shared"])
+        #expect(machine.registry.ramUnsentBlocks == ["r0"])
+
+        let saved = try machine.registry.save()
+        #expect(try Self.ramImage(saved, ignoreShared: true) == image)
+        // Loaded again, the same blocks go unsent.
+        let again = Registry()
+        try again.load(saved, options: .keepUnknown)
+        #expect(again.ramUnsentBlocks == ["r0"] && again.ramAddresses == machine.registry.ramAddresses)
+
+        let log = LiveMigrationTests.DirtyLog()
+        log.attach(machine.registry)
+        let out = LiveMigrationTests.memoryStream()
+        defer { g_object_unref(out) }
+        var error: UnsafeMutablePointer<GError>?
+        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(machine.registry), nil, out, &error))
+        defer { vmstate_migration_free(mig) }
+        log.write(("r0", try #require(hosts["r0"])), 0x7000, 0x1234_5678)
+        log.write(("pc.rom", try #require(hosts["pc.rom"])), 0x100, 0x8765_4321)
+        var pending: UInt64 = 0
+        #expect(vmstate_migration_iterate(mig, &pending, &error))
+        #expect(vmstate_migration_complete(mig, &error))
+        #expect(log.asked == others)
+        let migrated = try Self.ramImage(LiveMigrationTests.bytes(of: out), ignoreShared: true)
+        #expect(Set(migrated.keys) == others)
+        var changed = image
+        changed["pc.rom"]?[0] = Array(UnsafeRawBufferPointer(start: hosts["pc.rom"], count: 4096))
+        #expect(migrated == changed)
+    }
+
     // MARK: - errors
 
     /// pc-bios with its SWITCHOVER_START (at 0x7b54b) replaced.

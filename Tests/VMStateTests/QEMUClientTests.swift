@@ -21,8 +21,12 @@ struct QEMUClientTests {
         let outputs: [String]
     }
 
-    /// Runs scripts/qemu-incoming.py on `stream` with HMP `commands`.
-    static func migrateIntoQEMU(_ stream: [UInt8], commands: [String]) throws -> Outcome {
+    /// Runs scripts/qemu-incoming.py on `stream` with HMP `commands`, QEMU options `qemuArgs`
+    /// and migration `capabilities` on.
+    static func migrateIntoQEMU(
+        _ stream: [UInt8], commands: [String], qemuArgs: [String] = ["-M", "pc", "-m", "16"],
+        capabilities: [String] = []
+    ) throws -> Outcome {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(
             "vmstate-qemu-\(UUID().uuidString).bin")
         try Data(stream).write(to: file)
@@ -33,7 +37,10 @@ struct QEMUClientTests {
             [
                 "python3", TestPaths.packageRoot + "/scripts/qemu-incoming.py",
                 file.path,
-            ] + commands + ["--", "-M", "pc", "-m", "16"]
+            ] + commands + ["--"] + qemuArgs
+        var environment = ProcessInfo.processInfo.environment
+        environment["CAPS"] = capabilities.joined(separator: ",")
+        process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -80,6 +87,39 @@ struct QEMUClientTests {
             #expect(outcome.outputs[1].contains("= 0xa7"), "inb 0x71 after selecting CMOS 0x50: \(outcome.outputs[1])")
             #expect(outcome.outputs[2].contains("0x12345678"), "guest RAM at 0x7000: \(outcome.outputs[2])")
         }
+    }
+
+    /// x-ignore-shared with the guest RAM on a shared file (`qemu-7.2/x-ignore-shared-file`):
+    /// loaded with every RAM block registered and saved again, QEMU 7.2 loads the stream (a page
+    /// of `r0` would fail it: "block r0 should not be migrated !"), and its RAM is the file's.
+    @Test func qemuLoadsAnXIgnoreSharedStreamOfRAMOnASharedFile() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/x-ignore-shared-file/stream.bin")
+        let machine = try RealStreamTests.PCMachine(stream: stream)
+        var hosts: [UnsafeMutableRawPointer] = []
+        defer { for p in hosts { p.deallocate() } }
+        for (name, length) in QEMU10StreamTests.sharedFileBlocks {
+            let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+            host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
+            hosts.append(host)
+            try machine.registry.addRAM(idstr: name, host: host, length: length)
+        }
+        try machine.registry.load(stream, options: .keepUnknown)
+        let saved = try machine.registry.save()
+
+        // The destination's shared file: 16 MiB holding 0x12345678 at 0x7000.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-shared-\(UUID().uuidString)")
+        var ram = [UInt8](repeating: 0, count: 16 << 20)
+        ram.withUnsafeMutableBytes { $0.storeBytes(of: 0x1234_5678 as UInt32, toByteOffset: 0x7000, as: UInt32.self) }
+        try Data(ram).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let outcome = try Self.migrateIntoQEMU(
+            saved, commands: ["xp /1wx 0x7000"],
+            qemuArgs: [
+                "-M", "pc", "-m", "16", "-object",
+                "memory-backend-file,id=r0,size=16M,share=on,mem-path=\(file.path)", "-numa", "node,memdev=r0",
+            ],
+            capabilities: ["x-ignore-shared"])
+        Self.expectWordAt0x7000(outcome)
     }
 
     /// A registry that never loaded a QEMU stream (its own section ids): QEMU finds a PART or

@@ -26,6 +26,9 @@ final class Migration {
     private let entries: [Registry.LayoutEntry]
     /// Per RAM block, one bit per page that must still be sent (64 pages a word).
     private var dirty: [[UInt64]]
+    /// Per RAM block (as ``dirty``): whether its pages are sent (not a block the kept
+    /// x-ignore-shared skips: ``Registry/StreamPlan/ramUnsent``).
+    private let sendsPages: [Bool]
     private var pendingPages = 0
     private(set) var failure: VMStateError? {
         didSet { release() }
@@ -101,6 +104,7 @@ final class Migration {
         ramSectionID = plan.sections.lazy.compactMap { if case .ram(let id) = $0 { id } else { nil } }.first!
         entries = plan.sections.filter { if case .ram = $0 { false } else { true } }
         dirty = registry.ramBlocks.map { [UInt64](repeating: 0, count: ($0.length / StreamFormat.pageSize + 63) / 64) }
+        sendsPages = registry.ramBlocks.map { !plan.ramUnsent.contains($0.idstr) }
         try syncDirtyLog()
         markAllDirty()
 
@@ -146,7 +150,7 @@ final class Migration {
 
     private func markAllDirty() {
         pendingPages = 0
-        for (b, block) in registry.ramBlocks.enumerated() {
+        for (b, block) in registry.ramBlocks.enumerated() where sendsPages[b] {
             let pages = block.length / StreamFormat.pageSize
             for w in dirty[b].indices {
                 let bits = min(64, pages - w * 64)
@@ -163,7 +167,8 @@ final class Migration {
             markAllDirty()
             return
         }
-        for (b, block) in registry.ramBlocks.enumerated() {
+        // (A block whose pages are not sent is not asked: QEMU keeps no dirty log of it either.)
+        for (b, block) in registry.ramBlocks.enumerated() where sendsPages[b] {
             let pages = block.length / StreamFormat.pageSize
             let words = (pages + Int.bitWidth - 1) / Int.bitWidth
             // SAFETY: an owned buffer of `words` unsigned longs, zeroed, freed by the defer; the log callback

@@ -26,6 +26,15 @@ enum RAMCodec {
         /// guest address (QEMU `ram_save_setup`), kept here by block name.
         var ignoreShared = false
         var addresses: [String: UInt64] = [:]
+        /// With x-ignore-shared: the blocks a page record named. QEMU's source sends every page
+        /// of a block it migrates (a zero page as a ZERO record) and none of one it skips (RAM
+        /// on a shared file), so the listed blocks no page named are the skipped ones.
+        var pagedBlocks: Set<String> = []
+        /// The blocks the x-ignore-shared stream listed and sent no page of (QEMU's
+        /// `migrate_ram_is_ignored` blocks of its source), empty without x-ignore-shared.
+        var unsentBlocks: Set<String> {
+            ignoreShared ? Set(addresses.keys).subtracting(pagedBlocks) : []
+        }
         /// The configuration lists mapped-ram: each block's length is followed by its mapped-ram
         /// header, and its pages are at file offsets, not records.
         var mappedRAM = false
@@ -110,12 +119,13 @@ enum RAMCodec {
 
     /// Checks that the RAM fits the file's sink when it has a size limit (a `GByteArray`),
     /// before anything is written: by the plain upper bound, else by counting the non-zero
-    /// pages. Returns the bytes to reserve for ``saveEnd``.
+    /// pages. Returns the bytes to reserve for ``saveEnd``. The blocks named in `unsent` are
+    /// listed, and send no page.
     ///
     /// - Throws: ``VMStateError`` when the RAM records would pass the limit.
-    static func reserveSave(_ blocks: [Registry.RAMBlock], mappedRAM: Bool = false, _ file: MigrationFile)
-        throws(VMStateError) -> Int
-    {
+    static func reserveSave(
+        _ blocks: [Registry.RAMBlock], unsent: Set<String> = [], mappedRAM: Bool = false, _ file: MigrationFile
+    ) throws(VMStateError) -> Int {
         let pageSize = StreamFormat.pageSize
         if mappedRAM {
             // Every page is in the RAM START, each block after up to 1 MiB of bitmap and padding.
@@ -125,11 +135,12 @@ enum RAMCodec {
             }
             return 64
         }
-        var reservation = blocks.reduce(0) { $0 + $1.length + $1.length / pageSize * 9 + $1.idstr.utf8.count + 1 }
+        let paged = unsent.isEmpty ? blocks : blocks.filter { !unsent.contains($0.idstr) }
+        var reservation = paged.reduce(0) { $0 + $1.length + $1.length / pageSize * 9 + $1.idstr.utf8.count + 1 }
         if let limit = file.outputLimit, reservation > limit - 64 - 4096 {
             // The exact size of the END part's records, when the bound is too large.
             reservation = 8 + 5
-            for block in blocks {
+            for block in paged {
                 reservation += block.idstr.utf8.count + 1
                 for offset in stride(from: 0, to: block.length, by: pageSize) {
                     // SAFETY: `offset + pageSize <= block.length` (length is a multiple of pageSize, checked in
@@ -148,16 +159,17 @@ enum RAMCodec {
 
     /// Writes the RAM END part: every page straight from guest memory into the file's buffer
     /// (ZERO or PAGE records, CONTINUE after a block's first), EOS, the footer when `footer`.
+    /// Blocks named in `unsent` send no page (x-ignore-shared: QEMU's ignored blocks).
     static func saveEnd(
-        _ blocks: [Registry.RAMBlock], sectionID: UInt32, reservation: Int, footer: Bool, mappedRAM: Bool = false,
-        _ file: MigrationFile
+        _ blocks: [Registry.RAMBlock], unsent: Set<String> = [], sectionID: UInt32, reservation: Int, footer: Bool,
+        mappedRAM: Bool = false, _ file: MigrationFile
     ) {
         let pageSize = StreamFormat.pageSize
         file.putByte(StreamFormat.sectionEnd)
         file.putBE32(sectionID)
         file.reserve(reservation)
         // With mapped-ram the pages went with the RAM START: the END holds only EOS.
-        for block in blocks where !mappedRAM {
+        for block in blocks where !mappedRAM && !unsent.contains(block.idstr) {
             let name = Array(block.idstr.utf8)
             var first = true
             for offset in stride(from: 0, to: block.length, by: pageSize) {
@@ -340,6 +352,7 @@ enum RAMCodec {
                 if record.namesBlock {
                     let name = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
                     state.lastBlockName = name
+                    if state.ignoreShared { state.pagedBlocks.insert(name) }
                     state.lastBlock = blocks == nil ? nil : state.blockIndices[name]
                     if blocks != nil && state.lastBlock == nil {
                         throw VMStateError(

@@ -88,6 +88,10 @@ public final class Registry {
         let vmdesc: VMDescWriter
         /// Guest addresses to write after each RAM block's length (x-ignore-shared), or nil.
         let ramAddresses: [String: UInt64]?
+        /// With the kept x-ignore-shared: the RAM blocks whose pages are not sent (those the
+        /// loaded stream sent none of: QEMU's source skips RAM on a shared file, and its
+        /// destination refuses a page of such a block, "block %s should not be migrated !").
+        let ramUnsent: Set<String>
         /// The configuration has mapped-ram: RAM pages at file offsets (docs/FORMAT.md §9).
         let mappedRAM: Bool
     }
@@ -113,6 +117,8 @@ public final class Registry {
     private(set) var capabilityCount = 0
     /// The loaded stream's RAM block guest addresses (x-ignore-shared).
     private(set) var ramAddresses: [String: UInt64] = [:]
+    /// The RAM blocks the loaded x-ignore-shared stream sent no page of.
+    private(set) var ramUnsentBlocks: Set<String> = []
     /// The loaded stream's rules (version, configuration, footers, command), for its re-save.
     private(set) var loadedRules: QEMUStreamRules?
     /// The QEMU version saves and live migrations write streams for: set here, and by every
@@ -302,7 +308,8 @@ public final class Registry {
         let rules = plan.rules
         let vmdesc = plan.vmdesc
         let hasRAM = !ramBlocks.isEmpty && plan.sections.contains { if case .ram = $0 { true } else { false } }
-        let reservation = hasRAM ? try RAMCodec.reserveSave(ramBlocks, mappedRAM: plan.mappedRAM, file) : 0
+        let reservation =
+            hasRAM ? try RAMCodec.reserveSave(ramBlocks, unsent: plan.ramUnsent, mappedRAM: plan.mappedRAM, file) : 0
 
         // QEMU's phases: setup (RAM START, early-setup devices), iterate (RAM PARTs), then
         // SWITCHOVER_START when the rules send it, and the complete phase (RAM END, devices).
@@ -317,8 +324,8 @@ public final class Registry {
             if let id = ramEnd {
                 file.context = ramLabel
                 RAMCodec.saveEnd(
-                    ramBlocks, sectionID: id, reservation: reservation, footer: rules.sectionFooters,
-                    mappedRAM: plan.mappedRAM, file)
+                    ramBlocks, unsent: plan.ramUnsent, sectionID: id, reservation: reservation,
+                    footer: rules.sectionFooters, mappedRAM: plan.mappedRAM, file)
                 ramEnd = nil
             }
         }
@@ -459,6 +466,7 @@ public final class Registry {
             && !(keepExtra && configurationSubsections.contains(pageBitsName))
         let caps = keepExtra ? capabilities : []
         var addresses: [String: UInt64]?
+        var unsent: Set<String> = []
         if caps.contains("x-ignore-shared") {
             if let missing = ramBlocks.first(where: { ramAddresses[$0.idstr] == nil }) {
                 throw VMStateError(
@@ -468,6 +476,7 @@ public final class Registry {
                         + "loaded stream gave none for RAM block \(missing.idstr)")
             }
             addresses = ramAddresses
+            unsent = ramUnsentBlocks
         }
 
         file.putBE32(StreamFormat.magic)
@@ -583,7 +592,7 @@ public final class Registry {
         }
         return StreamPlan(
             machine: machine, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses,
-            mappedRAM: caps.contains("mapped-ram"))
+            ramUnsent: unsent, mappedRAM: caps.contains("mapped-ram"))
     }
 
     /// The vmdesc's `"configuration"` member as QEMU 10.0 writes it (`vmstate_configuration`
@@ -814,6 +823,7 @@ public final class Registry {
         capabilities = loader.capabilities
         capabilityCount = loader.capabilityCount
         ramAddresses = loader.ramAddresses
+        ramUnsentBlocks = loader.ramUnsentBlocks
         layout = loader.layout
         loadedRules = QEMUStreamRules(
             version: version, configuration: loader.hadConfiguration, sectionFooters: loader.footers ?? true,

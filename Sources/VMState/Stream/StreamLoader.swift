@@ -29,6 +29,8 @@ final class StreamLoader {
     private(set) var configurationSubsections: [String] = []
     /// The guest address of each RAM block (x-ignore-shared streams).
     var ramAddresses: [String: UInt64] { ramState.addresses }
+    /// The RAM blocks an x-ignore-shared stream sent no page of (``RAMCodec/LoadState/unsentBlocks``).
+    var ramUnsentBlocks: Set<String> { ramState.unsentBlocks }
     /// Whether the setup and iterate phases are over (a command, a RAM END, or a FULL section
     /// after a RAM PART was read): FULL sections before that are early-setup ones (QEMU 10.0).
     private var completePhase = false
