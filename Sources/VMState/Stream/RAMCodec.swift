@@ -238,7 +238,8 @@ enum RAMCodec {
                     .ram, offset: at,
                     reason:
                         "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))"
-                        + largerPageHint(afterPageData && RAMFlagRules.undefined(unsupported) != 0),
+                        + largerPageHint(afterPageData && RAMFlagRules.undefined(unsupported) != 0)
+                        + smallerPageHint(flags, confirmed: state.pageSizeConfirmed),
                     expected:
                         "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page",
                     actual: hex(unsupported, width: 2))
@@ -249,7 +250,8 @@ enum RAMCodec {
                 throw VMStateError(
                     .ram, offset: at,
                     reason: "Unknown combination of migration flags: 0x\(String(flags, radix: 16))"
-                        + largerPageHint(afterPageData && record.word != 0),
+                        + largerPageHint(afterPageData && record.word != 0)
+                        + smallerPageHint(flags, confirmed: state.pageSizeConfirmed),
                     expected:
                         "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE, 0x100 compressed page (0x20 continue may be added)"
                 )
@@ -410,6 +412,19 @@ enum RAMCodec {
         return " (right after a page of \(StreamFormat.pageSize) bytes: if the source's target has larger pages, such "
             + "as sparc64's 8 KiB, as its vmdesc's page_size would say, this is the rest of that page, which the "
             + "registry's \(StreamFormat.pageSize / 1024) KiB pages do not load)"
+    }
+
+    /// What a zero or page record whose flags hold bits 8 to 11 most likely is, with the page
+    /// size unconfirmed (nothing otherwise): the address of a page that does not start on a 4
+    /// KiB boundary, from a target of smaller pages (ARM boards' 1 KiB, AVR's 256 bytes), read
+    /// with the 4 KiB pages' flag mask (its page records' data then misread too).
+    static func smallerPageHint(_ flags: UInt64, confirmed: Bool) -> String {
+        let addressBits = flags & 0xF00
+        guard !confirmed, addressBits != 0, flags & (zero | page) != 0 else { return "" }
+        return " (a zero or page record with the bits 0x\(String(addressBits, radix: 16)): if the source's target has "
+            + "smaller pages, such as ARM boards' 1 KiB or AVR's 256 bytes, as its vmdesc's page_size would say, "
+            + "they are a page's address below 4 KiB, which the registry's \(StreamFormat.pageSize / 1024) KiB "
+            + "pages do not load)"
     }
 
     /// The rest of an XBZRLE record (capability xbzrle, XBZRLE.swift), its delta applied to the
