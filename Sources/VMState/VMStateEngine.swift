@@ -84,7 +84,9 @@ public enum VMStateEngine {
     /// Loads all of `bytes` into the `opaqueSize`-byte struct at `opaque`, refusing any write
     /// that would leave the struct (or memory the engine allocated), hostile counts and sizes,
     /// and nesting deeper than 64 levels. With `.transactional`, a failure restores the struct.
-    /// An `opaqueSize` of 0 or less is refused (`.failed`): it would bound nothing.
+    /// An `opaqueSize` of 0 or less is refused (`.failed`): it would bound nothing; so are
+    /// options other than ``LoadOptions/transactional`` (as the C `vmstate_load_checked` refuses
+    /// unknown flags).
     public static func loadChecked(
         _ vmsd: UnsafePointer<VMStateDescription>, opaque: UnsafeMutableRawPointer, size opaqueSize: Int,
         version: Int32? = nil, from bytes: [UInt8], options: LoadOptions = []
@@ -101,10 +103,18 @@ public enum VMStateEngine {
         _ file: MigrationFile, _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?,
         size: Int, version: Int32, options: LoadOptions
     ) throws(VMStateError) {
+        // Options this library does not know are refused, as the registry's loads refuse them.
+        let unknown = options.rawValue & ~LoadOptions.transactional.rawValue
+        guard unknown == 0 else {
+            throw VMStateError(
+                .failed,
+                reason: "unknown load flags \(hex(UInt64(unknown), width: 1)): vmstate_load_checked takes 0 or "
+                    + "VMSTATE_LOAD_TRANSACTIONAL (0x4)")
+        }
         guard size > 0 else {
             // (A struct of no bytes would leave every write outside any known region, unchecked.)
             throw VMStateError(
-                .failed, path: vmsd.map { String(cString: $0.pointee.name) } ?? "",
+                .failed, path: vmsd.map { $0.pointee.name.map { String(cString: $0) } ?? "(unnamed)" } ?? "",
                 reason: "the struct's size must be positive (it bounds the load's writes)", actual: "\(size)")
         }
         if let vmsd, opaque != nil {

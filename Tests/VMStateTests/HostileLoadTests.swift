@@ -59,6 +59,29 @@ import Testing
                 == "unknown load flags 0x10: vmstate_load_checked takes 0 or VMSTATE_LOAD_TRANSACTIONAL (0x4) (at byte 0)"
         )
         #expect(untouched.n == 7 && untouched.small.0 == 1)
+
+        // The Swift call refuses the same; and a size of 0 for a table without a name is an
+        // error naming it "(unnamed)", as a named table's names it (not a trap).
+        let swiftFlags = try #require(
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_through(), opaque: &untouched, size: MemoryLayout<EngThrough>.size, from: stream,
+                    options: .init(rawValue: 0x14))
+            })
+        #expect(
+            swiftFlags.description
+                == "unknown load flags 0x10: vmstate_load_checked takes 0 or VMSTATE_LOAD_TRANSACTIONAL (0x4) (at byte 0)")
+        var nameless = eng_vmsd_through().pointee
+        nameless.name = nil
+        let zero = try #require(
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(&nameless, opaque: &untouched, size: 0, from: stream)
+            })
+        #expect(zero.kind == .failed)
+        #expect(
+            zero.description
+                == "(unnamed): the struct's size must be positive (it bounds the load's writes), got 0 (at byte 0)")
+        #expect(untouched.n == 7 && untouched.small.0 == 1)
     }
     // MARK: - sample states load back (the fixtures and the bounds agree)
 

@@ -713,6 +713,25 @@ import VMStateAnalysis
         #expect(e.kind == .machineMismatch && e.expected == "\"pc-q35-7.2\"" && e.actual == "\"tiny\"")
     }
 
+    /// A stream without a configuration section (QEMU 7.2's pc-i440fx-2.3) is refused where the
+    /// expected machine type sends one, as QEMU refuses it ("Configuration section missing"),
+    /// and loads where it is pc-i440fx-2.3 or nothing is expected.
+    @Test func aStreamWithoutConfigurationIsNotOfTheExpectedMachineType() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-2.3/stream.bin")
+        let registry = Registry()
+        registry.expectedMachineType = "my-machine"
+        let e = try #require(throws: VMStateError.self) { try registry.load(stream, options: .keepUnknown) }
+        #expect(e.kind == .machineMismatch)
+        #expect(
+            e.description
+                == "Configuration section missing (QEMU writes none only for pc-i440fx-2.3 and older machine types, and the registry expects machine type \"my-machine\"); expected the configuration section (0x07), got 0x01 (at byte 8)"
+        )
+        #expect(registry.loadedMachineType == nil && registry.layout == nil)
+        registry.expectedMachineType = "pc-i440fx-2.3"
+        try registry.load(stream, options: .keepUnknown)
+        #expect(try registry.save() == stream)
+    }
+
     /// A RAM block that would wrap past the end of the address space (a C emulator passing
     /// mmap's MAP_FAILED, `(void *)-1`, as `host`) is refused when registered, through the C API
     /// too, instead of trapping at the next load.

@@ -264,17 +264,6 @@ func saveToBytes(
         setGError(error, VMStateError(.failed, reason: "no input bytes"))
         return false
     }
-    // Flags this library does not know are refused, as the registry's loads refuse them.
-    guard flags & ~VMStateEngine.LoadOptions.transactional.rawValue == 0 else {
-        setGError(
-            error,
-            VMStateError(
-                .failed,
-                reason:
-                    "unknown load flags \(hex(UInt64(flags & ~VMStateEngine.LoadOptions.transactional.rawValue), width: 1)): "
-                    + "vmstate_load_checked takes 0 or VMSTATE_LOAD_TRANSACTIONAL (0x4)"))
-        return false
-    }
     do throws(VMStateError) {
         // SAFETY: as vmstate_load_from_bytes; writes are bounded to `opaque_size` bytes of `opaque` (the
         // caller's contract: the struct is at least that large).

@@ -104,7 +104,10 @@ public final class Registry {
     private(set) var ramBlocks: [RAMBlock] = []
     /// The index in ``ramBlocks`` of each block, by idstr.
     private(set) var ramBlockIndices: [String: Int] = [:]
-    /// The machine type the stream must have on load (set by a save or explicitly), if any.
+    /// The machine type the stream must have on load (set by a save or explicitly), if any: a
+    /// stream of another is refused (``VMStateError/Kind/machineMismatch``), and so is one
+    /// without a configuration section unless this is pc-i440fx-2.3 or older, as QEMU refuses
+    /// it ("Configuration section missing").
     public var expectedMachineType: String?
     /// The machine type of the last loaded stream.
     public private(set) var loadedMachineType: String?

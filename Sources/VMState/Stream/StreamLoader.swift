@@ -137,6 +137,19 @@ final class StreamLoader {
                 4, version == 2 ? "version 2 streams are not supported" : "unsupported stream version",
                 expected: "3", actual: "\(version)")
         }
+        // The machine type the registry expects sends the configuration section (all but
+        // pc-i440fx-2.3 and older): a stream without one is refused, as QEMU's destination of
+        // that machine type refuses it.
+        if let expected = registry.expectedMachineType,
+            QEMUStreamRules.forMachine(expected, version: registry.streamVersion).configuration,
+            let first = file.peek(1)?.first, first != StreamFormat.configuration
+        {
+            throw VMStateError(
+                .machineMismatch, offset: file.position,
+                reason: "Configuration section missing (QEMU writes none only for pc-i440fx-2.3 and older machine "
+                    + "types, and the registry expects machine type \"\(expected)\")",
+                expected: "the configuration section (0x07)", actual: hexByte(first))
+        }
         while true {
             let at = file.position
             // A section's bytes stay in the file's window until it is known whether they are kept.
