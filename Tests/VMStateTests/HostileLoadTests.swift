@@ -70,7 +70,8 @@ import Testing
             })
         #expect(
             swiftFlags.description
-                == "unknown load flags 0x10: vmstate_load_checked takes 0 or VMSTATE_LOAD_TRANSACTIONAL (0x4) (at byte 0)")
+                == "unknown load flags 0x10: vmstate_load_checked takes 0 or VMSTATE_LOAD_TRANSACTIONAL (0x4) (at byte 0)"
+        )
         var nameless = eng_vmsd_through().pointee
         nameless.name = nil
         let zero = try #require(
