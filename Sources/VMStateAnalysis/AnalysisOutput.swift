@@ -392,6 +392,9 @@ extension StreamAnalysis {
 /// A page record of `analyze --memory` for a section that may send a page twice (32 bytes).
 struct MemoryPageRecord: BitwiseCopyable {
     var block: UInt32
+    /// Zero: the four bytes after `block` that would otherwise be padding, written to the
+    /// temporary file uninitialized (valgrind's "pwrite64(buf) points to uninitialised byte(s)").
+    var reserved: UInt32 = 0
     /// The page's offset within its block.
     var address: UInt64
     /// The record's number among its section's page records, in stream order.

@@ -110,22 +110,33 @@ import VMStateAnalysis
         #expect(e.offset > 1_000_000 && e.offset < 4_000_000, "\(e.offset)")
         #expect(e.description.hasPrefix("JSON refused at byte offset \(e.offset) (line 1, column \(e.offset + 1)): "))
 
-        // A long string, escaped or not, or a long number is counted before it is made: refused
-        // where it starts (10 bytes into `{"x": [0, `).
-        // Counted: a string with escapes and an integer past Int64 twice (the bytes decoded and
-        // the string; the text and the digits kept), others once.
+        // A long number is counted before it is made: refused where it starts (10 bytes into
+        // `{"x": [0, `); counted twice for an integer past Int64 (the text and the digits kept),
+        // else once. A string of more than 1 MiB of text, escaped or not, is refused there too,
+        // whatever the memory left.
         let long = 40 << 20, longer = 65 << 20
         for (value, at) in [
             (String(repeating: #"\n"#, count: long / 2).quoted, 10), (String(repeating: "a", count: longer).quoted, 10),
+            (String(repeating: "a", count: (1 << 20) + 1).quoted, 10),
+            (String(repeating: #"\n"#, count: (1 << 19) + 1).quoted, 10),
             (String(repeating: "7", count: long), 10), ("1." + String(repeating: "5", count: longer), 10),
         ] {
             let text = Array((#"{"x": [0, "# + value + "]}").utf8)
             let refused = try #require(throws: JSONParseError.self) { try JSONValue(parsing: text) }
             #expect(refused.tooLarge)
             #expect(refused.offset == at, "\(value.prefix(4)): \(refused)")
+            if value.hasPrefix("\"") {
+                #expect(
+                    refused.message
+                        == "a string of \(value.utf8.count - 2) bytes, more than the 1048576 a string may hold (the names in QEMU's vmdescs and -dump-vmstate files are a few dozen bytes)"
+                )
+            }
         }
-        // Half that: each parses.
-        for value in [String(repeating: #"\n"#, count: long / 8).quoted, String(repeating: "7", count: long / 4)] {
+        // Half the number, and strings of 1 MiB: each parses.
+        for value in [
+            String(repeating: #"\n"#, count: 1 << 19).quoted, String(repeating: "a", count: 1 << 20).quoted,
+            String(repeating: "7", count: long / 4),
+        ] {
             #expect(throws: Never.self) { try JSONValue(parsing: Array(value.utf8)) }
         }
         // A lower depth limit, as the registry gives a stream's vmdesc.
@@ -241,13 +252,13 @@ import VMStateAnalysis
         #expect(told == [4 << 20, 8 << 20])
 
         // An error counts the lines before it, reading all that text again, and tells how far
-        // it has counted too.
-        let long = Array(#"[""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 10 << 20) + Array(#"", x]"#.utf8)
+        // it has counted too (the blanks told as parsed, then again as counted).
+        let long = Array(#"["#.utf8) + Array(repeating: UInt8(ascii: " "), count: 10 << 20) + Array(#"1, x]"#.utf8)
         told = []
         #expect(throws: JSONParseError.self) {
             try long.withUnsafeBytes { try JSONValue(parsing: $0, passed: { told.append($0) }) }
         }
-        #expect(told == [(10 << 20) + 3, 4 << 20, 8 << 20])
+        #expect(told == [4 << 20, 8 << 20, 4 << 20, 8 << 20])
     }
 
     @Test func invalidUTF8() {

@@ -71,6 +71,12 @@ extension JSONValue {
     /// The deepest nesting of arrays and objects parsed by default: 512 levels.
     package static let maximumDepth = 512
 
+    /// The longest string (a key or a value) parsed, in bytes of JSON text: 1 MiB. The names in
+    /// QEMU's vmdescs and `-dump-vmstate` files are a few dozen bytes; a longer string is
+    /// refused, not copied into every path and message that names it (a 60 MiB field name took
+    /// `vmstate diff` past 256 MiB of memory).
+    package static let maximumStringBytes = 1 << 20
+
     /// The most memory one parsed document may take, in bytes (64 MiB), as the parser counts
     /// it as it goes, before taking it (an upper bound: each array element and object member as
     /// two of its kind, for the storage an array grows into; each array, object and string kept
@@ -488,6 +494,16 @@ private struct JSONParserState {
         return v
     }
 
+    /// Refuses a string of more than ``JSONValue/maximumStringBytes`` bytes of text.
+    func checkStringLength(_ length: Int, at start: Int) throws(JSONParseError) {
+        guard length > JSONValue.maximumStringBytes else { return }
+        var e = error(
+            "a string of \(length) bytes, more than the \(JSONValue.maximumStringBytes) a string may hold (the names "
+                + "in QEMU's vmdescs and -dump-vmstate files are a few dozen bytes)", at: start)
+        e.tooLarge = true
+        throw e
+    }
+
     /// A string, counted (``chargeText(_:copies:at:)``) before it is made.
     mutating func parseString() throws(JSONParseError) -> String {
         let start = pos
@@ -506,6 +522,7 @@ private struct JSONParserState {
         }
         if scan >= bytes.count { throw error("unterminated string", at: start) }
         if !hasEscape {
+            try checkStringLength(scan - pos, at: start)
             try chargeText(scan - pos, at: start)
             let slice = UnsafeRawBufferPointer(rebasing: bytes[pos..<scan])
             if high < 0x80 {
@@ -525,6 +542,7 @@ private struct JSONParserState {
         while end < bytes.count && bytes[end] != UInt8(ascii: "\"") {
             end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1
         }
+        try checkStringLength(min(end, bytes.count) - pos, at: start)
         try chargeText(end - pos, copies: 2, at: start)
         var out: [UInt8] = []
         out.reserveCapacity(min(end, bytes.count) - pos)
