@@ -10,8 +10,9 @@ import CVMState
 /// address.
 ///
 /// ```swift
-/// let bytes = try VMStateEngine.save(&my_device_vmsd, opaque: &device)
-/// try VMStateEngine.load(&my_device_vmsd, opaque: &copy, from: bytes)
+/// // my_device_vmsd(): a C function returning `&my_device_vmsd` (a `static const` table)
+/// let bytes = try VMStateEngine.save(my_device_vmsd(), opaque: &device)
+/// try VMStateEngine.load(my_device_vmsd(), opaque: &copy, from: bytes)
 /// ```
 public enum VMStateEngine {
     /// Saves `vmsd` from `opaque` at its `version_id`; optionally describes it into `vmdesc`

@@ -77,6 +77,13 @@ public struct VMStateError: Error, CustomStringConvertible, Sendable, Equatable 
     /// only, nil otherwise (the C API then uses ``description``).
     var qemuMessage: String? = nil
 
+    /// Equal when every public property is (`kind`, `path`, `offset`, `reason`, `expected`,
+    /// `actual`, `errno`).
+    public static func == (a: VMStateError, b: VMStateError) -> Bool {
+        a.kind == b.kind && a.path == b.path && a.offset == b.offset && a.reason == b.reason
+            && a.expected == b.expected && a.actual == b.actual && a.errno == b.errno
+    }
+
     /// An error of `kind` at `path` and byte `offset`; `errno` defaults to the kind's errno.
     public init(
         _ kind: Kind, path: String = "", offset: Int = 0, reason: String,

@@ -119,6 +119,17 @@ import Testing
         #expect(field.message.contains("eng-custom/w"))
     }
 
+    /// Errors compare by their public properties: the QEMU 10.0 message a failed 10.0 save
+    /// keeps for the C API does not make two otherwise equal errors differ.
+    @Test func errorsCompareByTheirPublicProperties() {
+        var a = VMStateError(.failed, path: "dev/x", offset: 3, reason: "put failed")
+        let b = a
+        a.qemuMessage = "Save of field dev/x failed: put failed"
+        #expect(a == b)
+        #expect(a != VMStateError(.failed, path: "dev/x", offset: 4, reason: "put failed"))
+        #expect(a != VMStateError(.failed, path: "dev/x", offset: 3, reason: "put failed", errno: -5))
+    }
+
     @Test func saveToBytesError() throws {
         var h = EngHooks()
         h.pre_save_ret = -4

@@ -53,7 +53,10 @@ import CVMState
 ///   loading it fails (-EIO, the field set to -1), as QEMU 10.0 on a channel without descriptor
 ///   passing; only a `field_exists` test that is false (VMSTATE_FD_TEST) keeps the table usable.
 public enum VMStateLint {
-    /// How bad a finding is: an error is a table the engine refuses, a warning a likely mistake.
+    /// How bad a finding is: an error is a table that cannot work — one the engine refuses, one
+    /// whose save would not end (`recursive-struct`: the engine stops it at its nesting limit,
+    /// `.boundExceeded`), or one QEMU's own engine could not save (`missing-name`: the
+    /// library's engine calls it "(unnamed)") —, a warning a likely mistake.
     public enum Severity: String, Sendable, Comparable {
         case warning
         case error

@@ -8,10 +8,16 @@ import CVMState
 /// `idstr` with an instance id; a RAM block is memory saved as QEMU's `ram` section. The
 /// registry keeps the pointers it is given: they must stay valid, at the same address, while it
 /// is used. It is the object behind the C `VMStateRegistry *` (`migration/vmstate-registry.h`).
+/// It is not `Sendable`: one thread (or task) at a time uses it, as the C registry.
 ///
 /// After a load, the registry remembers the stream's layout (section order and ids, and the
 /// sections it kept under `.keepUnknown`, its QEMU version, configuration, footers and commands)
-/// so that the next save writes the same file back when nothing changed.
+/// so that the next save writes the same sections back, in the same order and with the same
+/// ids, when nothing changed: byte for byte when no RAM is registered (kept as it came); with
+/// RAM, all its pages go in one RAM END, where QEMU's stream may have spread them over PARTs.
+///
+/// The Swift API reads and writes streams in memory (`[UInt8]`, so at most 4 GiB); GIO streams
+/// of any size, sockets and live migration are the C API's (`migration/vmstate-registry.h`).
 ///
 /// ```swift
 /// let registry = Registry()
@@ -156,7 +162,7 @@ public final class Registry {
     var dirtyLog: (fn: VMStateDirtyLogFn, opaque: UnsafeMutableRawPointer?)?
     /// How saves to GIO streams on local regular files write them, and whether loads read them
     /// with `O_DIRECT` (``FileIO/direct``, `vmstate_registry_set_direct_io`); through the page
-    /// cache by default.
+    /// cache by default. Only the C API's GIO stream saves and loads read it.
     public var fileIO: FileIO = .pageCache
     private var machineTypeC: UnsafeMutablePointer<CChar>?
     private(set) var layout: [LayoutEntry]?
@@ -287,7 +293,8 @@ public final class Registry {
     ///
     /// - Returns: The stream's bytes.
     /// - Throws: ``VMStateError`` with the section and field path when a device fails to save,
-    ///   or when there is no machine type.
+    ///   or when there is no machine type; also when the stream would pass 4 GiB, the most one
+    ///   `GByteArray` holds (`vmstate_registry_save_to_stream` writes any size).
     public func save(machineType: String? = nil) throws(VMStateError) -> [UInt8] {
         let out = g_byte_array_new()!
         defer { g_byte_array_unref(out) }
