@@ -238,8 +238,9 @@ enum RAMCodec {
                     .ram, offset: at,
                     reason:
                         "a RAM record the registry does not load: \(RAMFlagRules.meaning(ofUnloadable: unsupported))"
-                        + largerPageHint(afterPageData && RAMFlagRules.undefined(unsupported) != 0)
-                        + smallerPageHint(flags, confirmed: state.pageSizeConfirmed),
+                        + pageSizeHint(
+                            flags, afterPageData: afterPageData && RAMFlagRules.undefined(unsupported) != 0,
+                            confirmed: state.pageSizeConfirmed),
                     expected:
                         "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page",
                     actual: hex(unsupported, width: 2))
@@ -250,8 +251,8 @@ enum RAMCodec {
                 throw VMStateError(
                     .ram, offset: at,
                     reason: "Unknown combination of migration flags: 0x\(String(flags, radix: 16))"
-                        + largerPageHint(afterPageData && record.word != 0)
-                        + smallerPageHint(flags, confirmed: state.pageSizeConfirmed),
+                        + pageSizeHint(
+                            flags, afterPageData: afterPageData && record.word != 0, confirmed: state.pageSizeConfirmed),
                     expected:
                         "one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE, 0x100 compressed page (0x20 continue may be added)"
                 )
@@ -409,9 +410,15 @@ enum RAMCodec {
     /// it does not follow one).
     static func largerPageHint(_ afterPageData: Bool) -> String {
         guard afterPageData else { return "" }
-        return " (right after a page of \(StreamFormat.pageSize) bytes: if the source's target has larger pages, such "
-            + "as sparc64's 8 KiB, as its vmdesc's page_size would say, this is the rest of that page, which the "
-            + "registry's \(StreamFormat.pageSize / 1024) KiB pages do not load)"
+        return " (right after a page of \(StreamFormat.pageSize) bytes: if the source's target has pages of another "
+            + "size, as its vmdesc's page_size would say, this is the rest of a larger page (sparc64's 8 KiB) or what "
+            + "follows a smaller one (ARM boards' 1 KiB, AVR's 256 bytes), misread with the registry's "
+            + "\(StreamFormat.pageSize / 1024) KiB pages, which do not load them)"
+    }
+
+    /// ``largerPageHint(_:)`` right after a page's data, else ``smallerPageHint(_:confirmed:)``.
+    static func pageSizeHint(_ flags: UInt64, afterPageData: Bool, confirmed: Bool) -> String {
+        afterPageData ? largerPageHint(true) : smallerPageHint(flags, confirmed: confirmed)
     }
 
     /// What a zero or page record whose flags hold bits 8 to 11 most likely is, with the page
