@@ -888,6 +888,34 @@ import VMStateAnalysis
         #expect(try again.registry.save() == saved)
     }
 
+    /// Kept sections follow the footer rule of the machine type a stream is saved for: the
+    /// footer-less pc-i440fx-2.3 stream saved for pc-i440fx-7.2 gains a footer on every kept
+    /// section (it loads back, every section checked), and saved again for pc-i440fx-2.3
+    /// loses them: the original bytes. A footered stream saved for pc-i440fx-2.3 loads too.
+    @Test func keptSectionsFollowTheFooterRuleOfTheMachineTypeSavedFor() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-2.3/stream.bin")
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        let footered = try registry.save(machineType: "pc-i440fx-7.2")
+        let kept = try #require(registry.layout).count
+        let reloaded = Registry()
+        try reloaded.load(footered, options: .keepUnknown)
+        #expect(reloaded.loadedRules?.sectionFooters == true && reloaded.layout?.count == kept)
+        let analysis = try StreamAnalysis(bytes: StreamBytes(footered), options: .init(recordPages: false))
+        #expect(analysis.machineType == "pc-i440fx-7.2")
+        #expect(try reloaded.save(machineType: "pc-i440fx-2.3") == stream)
+
+        let bios = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let withFooters = Registry()
+        try withFooters.load(bios, options: .keepUnknown)
+        let old = try withFooters.save(machineType: "pc-i440fx-2.3")
+        #expect(Array(old[8..<13]) == [0x01, 0, 0, 0, 2])  // RAM START right after the header
+        let back = Registry()
+        try back.load(old, options: .keepUnknown)
+        #expect(back.loadedRules?.sectionFooters == false)
+        #expect(try back.save(machineType: "pc-i440fx-7.2") == bios)
+    }
+
     // MARK: - writing for a chosen QEMU version
 
     /// One device and one RAM block, saved for each version and machine type.

@@ -600,9 +600,34 @@ public final class Registry {
                 }
             }
         }
+        // Kept sections of a stream whose footers the rules differ from (another machine type:
+        // pc-i440fx-2.3 and older send none): each gains or drops its footer, as the sections
+        // written around it (a stream mixing both fails QEMU's load, "Missing section footer").
+        if let loaded = loadedRules?.sectionFooters, loaded != rules.sectionFooters {
+            entries = entries.map { entry in
+                switch entry {
+                case .kept(let bytes, let json):
+                    return .kept(bytes: Self.withFooter(rules.sectionFooters, bytes), vmdesc: json)
+                case .keptEarly(let bytes, let json):
+                    return .keptEarly(bytes: Self.withFooter(rules.sectionFooters, bytes), vmdesc: json)
+                default: return entry
+                }
+            }
+        }
         return StreamPlan(
             machine: machine, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses,
             ramUnsent: unsent, mappedRAM: caps.contains("mapped-ram"))
+    }
+
+    /// The kept section `bytes` (type byte through its footer: a load keeps a section as its
+    /// stream has it, with a footer exactly when the stream has them) given its footer (0x7E, be32
+    /// section id: QEMU `save_section_footer`) when `footer`, or stripped of it.
+    static func withFooter(_ footer: Bool, _ bytes: [UInt8]) -> [UInt8] {
+        guard footer else { return bytes.count > 5 ? Array(bytes.dropLast(5)) : bytes }
+        guard let id = KeptSectionLabels.sectionID(of: bytes) else { return bytes }
+        return bytes + [
+            StreamFormat.footer, UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF),
+        ]
     }
 
     /// The vmdesc's `"configuration"` member as QEMU 10.0 writes it (`vmstate_configuration`
