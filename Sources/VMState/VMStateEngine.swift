@@ -116,7 +116,8 @@ public enum VMStateEngine {
             // (A struct of no bytes would leave every write outside any known region, unchecked.)
             throw VMStateError(
                 .failed, path: vmsd.map { $0.pointee.name.map { String(cString: $0) } ?? "(unnamed)" } ?? "",
-                reason: "the struct's size must be positive (it bounds the load's writes)", actual: "\(size)")
+                reason: "the struct's size must be positive (it bounds the load's writes)",
+                actual: size < 0 ? "\(size) (\(UInt(bitPattern: size)) as a C size_t)" : "\(size)")
         }
         if let vmsd, opaque != nil {
             let plan = try Planner.plan(vmsd)

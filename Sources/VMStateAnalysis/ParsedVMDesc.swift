@@ -185,7 +185,8 @@ final class ParsedVMDescCatalog {
         var version: Int? = nil
         if let v = obj["version"] {
             guard let n = v.intValue else {
-                throw invalid(path, "\"version\" must be an integer, found \(v.formatted(.pythonCompact))")
+                throw invalid(
+                    path, "\"version\" must be an integer of at most 64 bits, found \(v.formatted(.pythonCompact))")
             }
             version = n
         }

@@ -128,7 +128,7 @@ import VMStateAnalysis
             if value.hasPrefix("\"") {
                 #expect(
                     refused.message
-                        == "a string of \(value.utf8.count - 2) bytes, more than the 1048576 a string may hold (the names in QEMU's vmdescs and -dump-vmstate files are a few dozen bytes)"
+                        == "a string of \(value.utf8.count - 2) bytes of JSON text, more than the 1048576 a string may take (the names in QEMU's vmdescs and -dump-vmstate files are a few dozen bytes)"
                 )
             }
         }

@@ -437,7 +437,7 @@ import VMStateAnalysis
             #expect(e.offset == at)
             #expect(
                 e.message
-                    == "invalid vmdesc (the JSON at offset \(at)), devices[0] (\"timer\"): \"version\" must be an integer, found \(shown)"
+                    == "invalid vmdesc (the JSON at offset \(at)), devices[0] (\"timer\"): \"version\" must be an integer of at most 64 bits, found \(shown)"
             )
         }
     }

@@ -79,6 +79,15 @@ import Testing
                 try VMStateEngine.loadChecked(&nameless, opaque: &untouched, size: 0, from: stream)
             })
         #expect(zero.kind == .failed)
+        // A C size_t past Int.max (SIZE_MAX) is refused, shown as the caller passed it.
+        var huge: UnsafeMutablePointer<GError>? = nil
+        #expect(!vmstate_load_checked(eng_vmsd_through(), &untouched, -1, 1, input, 0, &huge))
+        let h = try #require(huge)
+        defer { g_error_free(h) }
+        #expect(
+            String(cString: h.pointee.message)
+                == "eng-through: the struct's size must be positive (it bounds the load's writes), got -1 (18446744073709551615 as a C size_t) (at byte 0)"
+        )
         #expect(
             zero.description
                 == "(unnamed): the struct's size must be positive (it bounds the load's writes), got 0 (at byte 0)")

@@ -298,7 +298,9 @@ const char *vmstate_registry_machine_type(VMStateRegistry *reg);
  * stream with SWITCHOVER_START or a vmdesc starting with "configuration" is QEMU 10.0's), so a
  * loaded stream is saved back as it came; the later of the two calls wins. A loaded stream
  * saved back for its own machine type and version keeps its own configuration, footers and
- * command; otherwise they follow the machine type's rules above.
+ * command; otherwise they follow the machine type's rules above, and the configuration's
+ * subsections (capabilities such as x-ignore-shared, the UUID) are kept only for its own
+ * machine type (for another, every RAM block's pages are sent).
  */
 bool vmstate_registry_set_stream_version(VMStateRegistry *reg, uint32_t version, GError **error);
 

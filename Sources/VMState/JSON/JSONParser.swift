@@ -498,8 +498,8 @@ private struct JSONParserState {
     func checkStringLength(_ length: Int, at start: Int) throws(JSONParseError) {
         guard length > JSONValue.maximumStringBytes else { return }
         var e = error(
-            "a string of \(length) bytes, more than the \(JSONValue.maximumStringBytes) a string may hold (the names "
-                + "in QEMU's vmdescs and -dump-vmstate files are a few dozen bytes)", at: start)
+            "a string of \(length) bytes of JSON text, more than the \(JSONValue.maximumStringBytes) a string may take "
+                + "(the names in QEMU's vmdescs and -dump-vmstate files are a few dozen bytes)", at: start)
         e.tooLarge = true
         throw e
     }
