@@ -244,13 +244,57 @@ extension StreamAnalysis {
     }
 }
 
+/// The RAM blocks a stream announced (the last length given for each name), against which a
+/// page record is checked as QEMU's destination checks it: a page of a block the stream did not
+/// announce ("Unknown ramblock") or past its block's length ("Illegal RAM offset") is refused.
+/// Shared by `analyze -x` and `diff`, which read the pages; plain analysis and `--memory` print
+/// such a page as the stream has it.
+struct AnnouncedRAMBlocks {
+    let blocks: [RAMBlock]
+    let lengths: [String: UInt64]
+    let pageSize: Int
+
+    init(_ analysis: StreamAnalysis) {
+        blocks = analysis.announcedRAMBlocks
+        lengths = Dictionary(blocks.map { ($0.name, $0.length) }, uniquingKeysWith: { $1 })
+        pageSize = analysis.pageSize
+    }
+
+    /// Checks the page of `record`, whose block is `name`.
+    ///
+    /// - Throws: `StreamAnalysisError` at the record for a page of a block the stream did not
+    ///   announce or past its block's length.
+    func check(_ record: RAMPageRecord, block name: String) throws(StreamAnalysisError) {
+        let page = record.page
+        func refused(_ message: String) -> StreamAnalysisError {
+            StreamAnalysisError(
+                offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
+                message: "the RAM page at 0x\(analysisHex(page.address, width: 16)) \(message)")
+        }
+        guard let length = lengths[name] else {
+            // QEMU's destination refuses such a page ("Unknown ramblock"); its script's -x
+            // fails on it too unless the page is a zero page (which it never writes).
+            let announced = abbreviatedList(blocks.map { "\"\(escapingControlCharacters($0.name))\"" }, first: 8)
+            throw refused(
+                "names RAM block \"\(escapingControlCharacters(name))\", which the stream did not announce (announced: \(announced))"
+            )
+        }
+        guard page.address <= length, length - page.address >= UInt64(pageSize) else {
+            throw refused(
+                "lies past the length 0x\(analysisHex(length, width: 16)) of RAM block \"\(escapingControlCharacters(name))\""
+            )
+        }
+    }
+}
+
 /// What `analyze -x` writes: the announced blocks, their files, and which page records go
 /// where (``StreamAnalysis/extractRAM(into:progress:announce:)``).
 private struct RAMExtractionPlan {
     let analysis: StreamAnalysis
-    let blocks: [RAMBlock]
+    let announced: AnnouncedRAMBlocks
+    var blocks: [RAMBlock] { announced.blocks }
+    var lengths: [String: UInt64] { announced.lengths }
     let paths: [String]
-    let lengths: [String: UInt64]
     /// The page block names of each RAM section still in the analysis; page records name
     /// their block by index into their own section's list.
     let names: [SectionKey: [String]]
@@ -265,9 +309,8 @@ private struct RAMExtractionPlan {
     /// - Throws: ``RAMExtractionError`` when ``StreamAnalysis/ramExtractionPaths()`` refuses a block.
     init(_ analysis: StreamAnalysis) throws(RAMExtractionError) {
         self.analysis = analysis
-        blocks = analysis.announcedRAMBlocks
+        announced = AnnouncedRAMBlocks(analysis)
         paths = try analysis.ramExtractionPaths()
-        lengths = Dictionary(blocks.map { ($0.name, $0.length) }, uniquingKeysWith: { $1 })
         var names: [SectionKey: [String]] = [:]
         var mayRepeat = false
         for section in analysis.sections {
@@ -289,27 +332,8 @@ private struct RAMExtractionPlan {
         guard let pageBlockNames = names[SectionKey(id: record.sectionID, generation: record.generation)] else {
             return nil
         }
-        let page = record.page
-        let name = pageBlockNames[Int(page.block)]
-        func refused(_ message: String) -> StreamAnalysisError {
-            StreamAnalysisError(
-                offset: record.offset, section: analysisSectionLabel("ram", record.sectionID, 0),
-                message: "the RAM page at 0x\(analysisHex(page.address, width: 16)) \(message)")
-        }
-        guard let length = lengths[name] else {
-            // QEMU's destination refuses such a page ("Unknown ramblock"); its script's -x
-            // fails on it too unless the page is a zero page (which it never writes). Plain
-            // analysis and --memory print it.
-            let announced = abbreviatedList(blocks.map { "\"\(escapingControlCharacters($0.name))\"" }, first: 8)
-            throw refused(
-                "names RAM block \"\(escapingControlCharacters(name))\", which the stream did not announce (announced: \(announced))"
-            )
-        }
-        guard page.address <= length, length - page.address >= UInt64(pageSize) else {
-            throw refused(
-                "lies past the length 0x\(analysisHex(length, width: 16)) of RAM block \"\(escapingControlCharacters(name))\""
-            )
-        }
+        let name = pageBlockNames[Int(record.page.block)]
+        try announced.check(record, block: name)
         return name
     }
 

@@ -146,7 +146,7 @@ public struct StreamDiff: Sendable, Equatable {
     /// What to compare.
     public struct Options: Sendable {
         /// Compare RAM contents (page by page, read again from the streams: `recordPages` is not
-        /// needed).
+        /// needed). Without, the RAM blocks announced and their lengths are still compared.
         public var compareRAM: Bool
         /// Report at most this many runs of differing bytes per buffer field.
         public var maxByteRuns: Int
@@ -327,9 +327,21 @@ public struct StreamDiff: Sendable, Equatable {
                 ram += try compareRAM(
                     ra, rb, pairs[i], cursorA, cursorB, pageSize: a.pageSize, keepRanges: options.keptRanges,
                     spill: rangeSpill, progress: progress, progressBase: half, progressSpan: span - half,
-                    entries: entries)
+                    entries: entries, notes: &notes)
             }
             try rangeSpill?.flush()
+        } else {
+            // RAM contents not compared: the blocks each stream announces and their lengths
+            // still are (QEMU refuses a stream whose blocks differ: "Size mismatch").
+            for (ra, rb) in ramPairs {
+                let la = Dictionary((ra?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { x, _ in x })
+                let lb = Dictionary((rb?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { x, _ in x })
+                for name in RAMPairNames(ra, rb, base: 0).names where la[name] != lb[name] {
+                    ram.append(
+                        RAMBlockDifference(
+                            block: name, lengthA: la[name], lengthB: lb[name], pageRanges: [], pageCount: 0))
+                }
+            }
         }
     }
 }
@@ -521,19 +533,25 @@ private struct RAMPairNames {
 /// the stream, none when no section has a page record. A stream with XBZRLE pages has its
 /// records sorted by page and stream order first (``ExternalSort``, 32 bytes a record) and each
 /// page's records folded (``PageFold``): the index then names the decoded pages
-/// (`SortedPageIndex.decoded`). Progress by stream offset.
+/// (`SortedPageIndex.decoded`). Progress by stream offset. A page of a block the stream did not
+/// announce, or past its block's length, is refused (``AnnouncedRAMBlocks``), as QEMU's
+/// destination and `analyze -x` refuse it.
 private func pagesOfRAMSections(
     _ analysis: StreamAnalysis, _ sides: [(StreamAnalysis, AnalyzedSection, RAMSection)?], _ pairs: [RAMPairNames],
     progress: ((Int) -> Void)?, progressBase: Int, progressSpan: Int
 ) throws -> SortedPageIndex? {
-    // By section id: the section's generation and its page blocks' numbers.
-    var sections: [UInt32: (generation: Int, blocks: [UInt32])] = [:]
+    // By section id: the section's generation, its page blocks' numbers and names.
+    var sections: [UInt32: (generation: Int, blocks: [UInt32], names: [String])] = [:]
     for (i, side) in sides.enumerated() {
         guard let (_, section, ram) = side, ram.pageCount > 0 else { continue }
-        sections[section.sectionID] = (ram.generation, ram.pageBlockNames.map { pairs[i].number[$0]! })
+        sections[section.sectionID] = (
+            ram.generation, ram.pageBlockNames.map { pairs[i].number[$0]! }, ram.pageBlockNames
+        )
     }
     let builder = try PageIndexBuilder()
     if sections.isEmpty { return try builder.finish() }
+    let announced = AnnouncedRAMBlocks(analysis)
+    var refused: StreamAnalysisError?
     let total = max(analysis.bytes.count, 1)
     let report = progress.map { p in
         { (offset: Int) in p(progressBase + Int(Double(offset) / Double(total) * Double(progressSpan))) }
@@ -541,10 +559,17 @@ private func pagesOfRAMSections(
     let xbzrle = sides.contains { ($0?.2.xbzrlePageCount ?? 0) > 0 }
     guard xbzrle else {
         try analysis.scanPages(progress: report) { record, _ in
-            guard let s = sections[record.sectionID], record.generation == s.generation else { return }
+            guard refused == nil, let s = sections[record.sectionID], record.generation == s.generation else { return }
+            do throws(StreamAnalysisError) {
+                try announced.check(record, block: s.names[Int(record.page.block)])
+            } catch {
+                refused = error
+                return
+            }
             builder.add(
                 block: s.blocks[Int(record.page.block)], address: record.page.address, content: record.page.content)
         }
+        if let refused { throw refused }
         return try builder.finish()
     }
     // XBZRLE pages: the records sorted by page, then stream order, and each page's records
@@ -554,7 +579,14 @@ private func pagesOfRAMSections(
     var number: UInt64 = 0
     var failure: StreamFileError?
     try analysis.scanPages(progress: report) { record, _ in
-        guard failure == nil, let s = sections[record.sectionID], record.generation == s.generation else { return }
+        guard failure == nil, refused == nil, let s = sections[record.sectionID], record.generation == s.generation
+        else { return }
+        do throws(StreamAnalysisError) {
+            try announced.check(record, block: s.names[Int(record.page.block)])
+        } catch {
+            refused = error
+            return
+        }
         var page = record.page
         page.block = Int32(bitPattern: s.blocks[Int(page.block)])
         do throws(StreamFileError) { try byPage.append(MemoryPageRecord(page, number: number)) } catch {
@@ -562,6 +594,7 @@ private func pagesOfRAMSections(
         }
         number += 1
     }
+    if let refused { throw refused }
     if let failure { throw failure }
     let fold = PageFold(bytes: analysis.bytes, pageSize: analysis.pageSize, decoded: nil)
     try fold.foldEach(try byPage.sorted()) { f in
@@ -595,7 +628,8 @@ private final class PageCursor {
 private func compareRAM(
     _ a: (StreamAnalysis, AnalyzedSection, RAMSection)?, _ b: (StreamAnalysis, AnalyzedSection, RAMSection)?,
     _ pair: RAMPairNames, _ ca: PageCursor, _ cb: PageCursor, pageSize: Int, keepRanges: Int?,
-    spill: PageRangeSpill?, progress: ((Int) -> Void)?, progressBase: Int, progressSpan: Int, entries: Int
+    spill: PageRangeSpill?, progress: ((Int) -> Void)?, progressBase: Int, progressSpan: Int, entries: Int,
+    notes: inout [String]
 ) throws -> [RAMBlockDifference] {
     let aBytes = a?.0.bytes, bBytes = b?.0.bytes
     // Two page buffers, and a page of the fill byte last compared with.
@@ -648,10 +682,37 @@ private func compareRAM(
         Dictionary((side?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
     }
     let lengthsA = lengths(a), lengthsB = lengths(b)
+    // With x-ignore-shared, the blocks a stream announced and sent no page of: QEMU skips RAM
+    // on a shared file (it sends every page of the others), so their contents are not in the
+    // stream, and are not compared.
+    func unsent(_ side: (StreamAnalysis, AnalyzedSection, RAMSection)?) -> Set<String> {
+        guard let side, side.0.capabilities.contains("x-ignore-shared") else { return [] }
+        return Set(side.2.blocks.filter { $0.length > 0 }.map(\.name)).subtracting(side.2.pageBlockNames)
+    }
+    let unsentA = unsent(a), unsentB = unsent(b)
     for (g, name) in pair.names.enumerated() {
         let g = pair.base + UInt32(g)
         let la = lengthsA[name]
         let lb = lengthsB[name]
+        let skipped = [unsentA.contains(name) ? "A" : nil, unsentB.contains(name) ? "B" : nil].compactMap { $0 }
+        if !skipped.isEmpty {
+            // Past the other stream's pages of the block, unread.
+            while let x = ca.entry, x.block == g {
+                try ca.advance()
+                consumed += 1
+            }
+            while let y = cb.entry, y.block == g {
+                try cb.advance()
+                consumed += 1
+            }
+            notes.append(
+                "RAM block \"\(escapingControlCharacters(name))\" not compared: stream\(skipped.count == 2 ? "s A and B have" : " \(skipped[0]) has") "
+                    + "x-ignore-shared and sent no page of it (its RAM is on a shared file, not in the stream)")
+            if la != lb {
+                result.append(RAMBlockDifference(block: name, lengthA: la, lengthB: lb, pageRanges: [], pageCount: 0))
+            }
+            continue
+        }
         var pageCount = 0
         var kept: [ClosedRange<UInt64>] = []
         var rangeCount = 0

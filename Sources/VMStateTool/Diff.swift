@@ -71,7 +71,9 @@ struct Diff: ParsableCommand {
     @Flag(help: "Print the differences as JSON.")
     var json = false
 
-    @Flag(name: .customLong("no-ram"), help: "Do not compare RAM contents.")
+    @Flag(
+        name: .customLong("no-ram"),
+        help: "Do not compare RAM contents (the RAM blocks and their lengths are still compared).")
     var noRAM = false
 
     // (`.unconditional`: `--max-ranges -1` is a negative number, refused as such, not a missing value.)

@@ -335,8 +335,9 @@ import VMStateAnalysis
         #expect(diff.text().contains("ram: pc.bios: 1 page differs: 0x\(hex(page.address, digits: 16))-"))
     }
 
-    /// A page at the last page address of the 64-bit space: its range ends at 0xffff...ffff
-    /// (the range's end once overflowed, a trap).
+    /// A page at the last page address of the 64-bit space (its range's end once overflowed, a
+    /// trap): past its block's length, refused at its record, as QEMU refuses it ("Illegal RAM
+    /// offset") and `analyze -x` does.
     @Test func aPageAtTheTopOfTheAddressSpace() throws {
         let a = try Self.read(Self.bios)
         guard let ram = a.sections.first(where: { $0.name == "ram" }), case .ram(let r) = ram.content,
@@ -355,22 +356,71 @@ import VMStateAnalysis
         for i in 0..<6 { data[offset - 8 + i] = 0xff }
         data[offset - 2] = 0xf0  // (the low 12 bits are the flags)
         let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
-        let diff = try StreamDiff(a, b)
-        let top: UInt64 = 0xffff_ffff_ffff_f000
-        let length = r.blocks.first(where: { $0.name == "pc.ram" })?.length
+        let e = #expect(throws: StreamAnalysisError.self) { try StreamDiff(a, b) }
         #expect(
-            diff.ram == [
-                RAMBlockDifference(
-                    block: "pc.ram", lengthA: length, lengthB: length,
-                    pageRanges: [page.address...page.address, top...top], pageCount: 2)
+            e?.description
+                == "at byte offset \(offset - 8) (0x\(String(offset - 8, radix: 16))), section \"ram\" (section id 2, instance 0): the RAM page at 0xfffffffffffff000 lies past the length 0x0000000001000000 of RAM block \"pc.ram\""
+        )
+    }
+}
+
+extension DiffTests {
+    /// Without RAM contents (`--no-ram`), the RAM blocks and their lengths are still compared:
+    /// QEMU refuses a stream of other blocks ("Unknown ramblock", "Size mismatch").
+    @Test func withoutRAMContentsTheBlocksAreStillCompared() throws {
+        let none = try StreamAnalysis(
+            path: TestPaths.qemuFixtures + "/none/stream.bin", options: .init(recordPages: false))
+        let bios = try StreamAnalysis(
+            path: TestPaths.qemuFixtures + "/pc-bios/stream.bin", options: .init(recordPages: false))
+        let diff = try StreamDiff(none, bios, options: .init(compareRAM: false))
+        #expect(
+            diff.ram.map {
+                "\($0.block) \($0.lengthA.map(String.init) ?? "-") \($0.lengthB.map(String.init) ?? "-") \($0.pageCount)"
+            }
+                == [
+                    "ram 33554432 - 0", "pc.ram - 16777216 0", "/rom@etc/acpi/tables - 131072 0", "pc.bios - 262144 0",
+                    "pc.rom - 131072 0", "/rom@etc/table-loader - 4096 0", "/rom@etc/acpi/rsdp - 4096 0",
+                ])
+        #expect(diff.text().contains("\nram: ram: length A 0x0000000002000000, B absent\n"))
+        let reset = try StreamAnalysis(
+            path: TestPaths.qemuFixtures + "/pc-reset/stream.bin", options: .init(recordPages: false))
+        #expect(try StreamDiff(reset, bios, options: .init(compareRAM: false)).ram.isEmpty)
+    }
+
+    /// x-ignore-shared with the guest RAM on a shared file: the block `r0` the stream sent no
+    /// page of is not compared (its pages are not zero: they are not in the stream), and a note
+    /// says so; against a stream that sent its pages too.
+    @Test func blocksAnXIgnoreSharedStreamSentNoPageOfAreNotCompared() throws {
+        let shared = try StreamAnalysis(
+            path: TestPaths.qemuFixtures + "/x-ignore-shared-file/stream.bin", options: .init(recordPages: false))
+        let diff = try StreamDiff(shared, shared)
+        #expect(diff.isEqual)
+        let note =
+            #"RAM block "r0" not compared: streams A and B have x-ignore-shared and sent no page of it (its RAM is on a shared file, not in the stream)"#
+        #expect(diff.notes == [note])
+        #expect(diff.text().hasPrefix("note: \(note)\n"))
+
+        // The registry's save of it with r0's pages sent (another machine type: no
+        // x-ignore-shared), r0 holding 0xCC: A's note only, and no page difference.
+        let registry = Registry()
+        var hosts: [UnsafeMutableRawPointer] = []
+        defer { for p in hosts { p.deallocate() } }
+        for (name, length) in QEMU10StreamTests.sharedFileBlocks {
+            let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+            host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
+            hosts.append(host)
+            try registry.addRAM(idstr: name, host: host, length: length)
+        }
+        let bytes = try TestPaths.readBytes(TestPaths.qemuFixtures + "/x-ignore-shared-file/stream.bin")
+        try registry.load(bytes, options: .keepUnknown)
+        let other = try StreamAnalysis(
+            bytes: StreamBytes(try registry.save(machineType: "pc-i440fx-7.1")), options: .init(recordPages: false))
+        let against = try StreamDiff(shared, other)
+        #expect(against.ram.isEmpty)
+        #expect(
+            against.notes == [
+                #"RAM block "r0" not compared: stream A has x-ignore-shared and sent no page of it (its RAM is on a shared file, not in the stream)"#
             ])
-        #expect(
-            diff.text().contains(
-                "ram: pc.ram: 2 pages differ: 0x\(hex(page.address, digits: 16))-0x\(hex(page.address + 0xfff, digits: 16)), "
-                    + "0xfffffffffffff000-0xffffffffffffffff"))
-        var json = JSONTextWriter()
-        try diff.writeJSON(to: &json)
-        #expect(json.text.contains("\"0xfffffffffffff000\",\n                    \"0xffffffffffffffff\"\n"))
     }
 }
 
