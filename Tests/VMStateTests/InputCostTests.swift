@@ -386,7 +386,11 @@ import VMStateAnalysis
         func stream(fill: UInt8) -> [UInt8] {
             var body: [UInt8] = []
             for id in UInt32(1)...3 {
-                let page = id == 2 ? be64(0x02) + [6] + Array("pc.ram".utf8) + [fill] : []
+                // (Section 2 announces its block: diff refuses a page of a block not announced.)
+                let page =
+                    id == 2
+                    ? be64(0x1000 | 0x04) + [6] + Array("pc.ram".utf8) + be64(0x1000) + be64(0x02) + [6]
+                        + Array("pc.ram".utf8) + [fill] : []
                 body += [0x01] + be32(id) + [3] + Array("ram".utf8) + be32(0) + be32(4) + page + be64(0x10)
                 body += [0x7E] + be32(id)
             }
@@ -444,7 +448,10 @@ import VMStateAnalysis
             var body: [UInt8] = []
             for (i, fill) in fills.enumerated() {
                 let id = UInt32(i + 1)
-                let page = be64(UInt64(i) << 12 | 0x02) + [1] + Array("a".utf8) + [fill]
+                let length = UInt64(fills.count) << 12
+                let page =
+                    be64(length | 0x04) + [1] + Array("a".utf8) + be64(length) + be64(UInt64(i) << 12 | 0x02) + [1]
+                    + Array("a".utf8) + [fill]
                 body += [0x01] + be32(id) + [3] + Array("ram".utf8) + be32(0) + be32(4) + page + be64(0x10)
                 body += [0x7E] + be32(id)
             }
