@@ -403,14 +403,8 @@ extension DiffTests {
         // The registry's save of it with r0's pages sent (another machine type: no
         // x-ignore-shared), r0 holding 0xCC: A's note only, and no page difference.
         let registry = Registry()
-        var hosts: [UnsafeMutableRawPointer] = []
-        defer { for p in hosts { p.deallocate() } }
-        for (name, length) in QEMU10StreamTests.sharedFileBlocks {
-            let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
-            host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
-            hosts.append(host)
-            try registry.addRAM(idstr: name, host: host, length: length)
-        }
+        let ram = try QEMU10StreamTests.SharedFileRAM(registering: registry)
+        defer { withExtendedLifetime(ram) {} }
         let bytes = try TestPaths.readBytes(TestPaths.qemuFixtures + "/x-ignore-shared-file/stream.bin")
         try registry.load(bytes, options: .keepUnknown)
         let other = try StreamAnalysis(

@@ -642,6 +642,23 @@ import VMStateAnalysis
         ("/rom@etc/table-loader", 0x1000), ("/rom@etc/acpi/rsdp", 0x1000),
     ]
 
+    /// The RAM blocks of ``sharedFileBlocks``, each filled with 0xCC and registered into a
+    /// registry; freed with this object, which must outlive the registry's loads and saves.
+    final class SharedFileRAM {
+        private(set) var hosts: [String: UnsafeMutableRawPointer] = [:]
+
+        init(registering registry: Registry) throws {
+            for (name, length) in QEMU10StreamTests.sharedFileBlocks {
+                let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+                host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
+                hosts[name] = host
+                try registry.addRAM(idstr: name, host: host, length: length)
+            }
+        }
+
+        deinit { for p in hosts.values { p.deallocate() } }
+    }
+
     /// x-ignore-shared with the guest RAM on a shared file: QEMU 7.2 sent no page of `r0` (only
     /// its address). Loaded with every block registered, the registry's save and live migration
     /// send no page of it either (QEMU's destination refuses one: "block r0 should not be
@@ -653,14 +670,9 @@ import VMStateAnalysis
         #expect(Set(image.keys) == others)
 
         let machine = try RealStreamTests.PCMachine(stream: stream)
-        var hosts: [String: UnsafeMutableRawPointer] = [:]
-        defer { for p in hosts.values { p.deallocate() } }
-        for (name, length) in Self.sharedFileBlocks {
-            let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
-            host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
-            hosts[name] = host
-            try machine.registry.addRAM(idstr: name, host: host, length: length)
-        }
+        let ram = try SharedFileRAM(registering: machine.registry)
+        let hosts = ram.hosts
+        defer { withExtendedLifetime(ram) {} }
         try machine.registry.load(stream, options: .keepUnknown)
         #expect(machine.registry.capabilities == ["x-ignore-shared"])
         #expect(machine.registry.ramUnsentBlocks == ["r0"])

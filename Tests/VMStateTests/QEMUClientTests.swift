@@ -95,22 +95,18 @@ struct QEMUClientTests {
     @Test func qemuLoadsAnXIgnoreSharedStreamOfRAMOnASharedFile() throws {
         let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/x-ignore-shared-file/stream.bin")
         let machine = try RealStreamTests.PCMachine(stream: stream)
-        var hosts: [UnsafeMutableRawPointer] = []
-        defer { for p in hosts { p.deallocate() } }
-        for (name, length) in QEMU10StreamTests.sharedFileBlocks {
-            let host = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
-            host.initializeMemory(as: UInt8.self, repeating: 0xCC, count: length)
-            hosts.append(host)
-            try machine.registry.addRAM(idstr: name, host: host, length: length)
-        }
+        let ram = try QEMU10StreamTests.SharedFileRAM(registering: machine.registry)
+        defer { withExtendedLifetime(ram) {} }
         try machine.registry.load(stream, options: .keepUnknown)
         let saved = try machine.registry.save()
 
         // The destination's shared file: 16 MiB holding 0x12345678 at 0x7000.
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-shared-\(UUID().uuidString)")
-        var ram = [UInt8](repeating: 0, count: 16 << 20)
-        ram.withUnsafeMutableBytes { $0.storeBytes(of: 0x1234_5678 as UInt32, toByteOffset: 0x7000, as: UInt32.self) }
-        try Data(ram).write(to: file)
+        var contents = [UInt8](repeating: 0, count: 16 << 20)
+        contents.withUnsafeMutableBytes {
+            $0.storeBytes(of: 0x1234_5678 as UInt32, toByteOffset: 0x7000, as: UInt32.self)
+        }
+        try Data(contents).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let outcome = try Self.migrateIntoQEMU(
             saved, commands: ["xp /1wx 0x7000"],
