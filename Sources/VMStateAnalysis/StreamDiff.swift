@@ -540,18 +540,38 @@ private func pagesOfRAMSections(
     _ analysis: StreamAnalysis, _ sides: [(StreamAnalysis, AnalyzedSection, RAMSection)?], _ pairs: [RAMPairNames],
     progress: ((Int) -> Void)?, progressBase: Int, progressSpan: Int
 ) throws -> SortedPageIndex? {
-    // By section id: the section's generation, its page blocks' numbers and names.
-    var sections: [UInt32: (generation: Int, blocks: [UInt32], names: [String])] = [:]
+    // By section id: the section's generation, its page blocks' names and numbers, and the
+    // lengths announced for them (nil: not announced).
+    struct Section {
+        var generation: Int
+        var names: [String]
+        var blocks: [UInt32]
+        var lengths: [UInt64?]
+    }
+    var sections: [UInt32: Section] = [:]
+    let announced = AnnouncedRAMBlocks(analysis)
     for (i, side) in sides.enumerated() {
         guard let (_, section, ram) = side, ram.pageCount > 0 else { continue }
-        sections[section.sectionID] = (
-            ram.generation, ram.pageBlockNames.map { pairs[i].number[$0]! }, ram.pageBlockNames
-        )
+        sections[section.sectionID] = Section(
+            generation: ram.generation, names: ram.pageBlockNames,
+            blocks: ram.pageBlockNames.map { pairs[i].number[$0]! },
+            lengths: ram.pageBlockNames.map { announced.lengths[$0] })
     }
     let builder = try PageIndexBuilder()
     if sections.isEmpty { return try builder.finish() }
-    let announced = AnnouncedRAMBlocks(analysis)
+    // A page of a block not announced, or past its length, is refused with AnnouncedRAMBlocks's
+    // message (the lengths looked up once per section, not once per page).
     var refused: StreamAnalysisError?
+    func accepts(_ record: RAMPageRecord, _ s: Section) -> Bool {
+        let block = Int(record.page.block)
+        if let length = s.lengths[block], record.page.address <= length,
+            length - record.page.address >= UInt64(announced.pageSize)
+        {
+            return true
+        }
+        do throws(StreamAnalysisError) { try announced.check(record, block: s.names[block]) } catch { refused = error }
+        return refused == nil
+    }
     let total = max(analysis.bytes.count, 1)
     let report = progress.map { p in
         { (offset: Int) in p(progressBase + Int(Double(offset) / Double(total) * Double(progressSpan))) }
@@ -559,13 +579,9 @@ private func pagesOfRAMSections(
     let xbzrle = sides.contains { ($0?.2.xbzrlePageCount ?? 0) > 0 }
     guard xbzrle else {
         try analysis.scanPages(progress: report) { record, _ in
-            guard refused == nil, let s = sections[record.sectionID], record.generation == s.generation else { return }
-            do throws(StreamAnalysisError) {
-                try announced.check(record, block: s.names[Int(record.page.block)])
-            } catch {
-                refused = error
-                return
-            }
+            guard refused == nil, let s = sections[record.sectionID], record.generation == s.generation,
+                accepts(record, s)
+            else { return }
             builder.add(
                 block: s.blocks[Int(record.page.block)], address: record.page.address, content: record.page.content)
         }
@@ -579,14 +595,9 @@ private func pagesOfRAMSections(
     var number: UInt64 = 0
     var failure: StreamFileError?
     try analysis.scanPages(progress: report) { record, _ in
-        guard failure == nil, refused == nil, let s = sections[record.sectionID], record.generation == s.generation
+        guard failure == nil, refused == nil, let s = sections[record.sectionID], record.generation == s.generation,
+            accepts(record, s)
         else { return }
-        do throws(StreamAnalysisError) {
-            try announced.check(record, block: s.names[Int(record.page.block)])
-        } catch {
-            refused = error
-            return
-        }
         var page = record.page
         page.block = Int32(bitPattern: s.blocks[Int(page.block)])
         do throws(StreamFileError) { try byPage.append(MemoryPageRecord(page, number: number)) } catch {
