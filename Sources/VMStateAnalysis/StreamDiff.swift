@@ -122,6 +122,18 @@ public struct RAMBlockDifference: Sendable, Equatable {
     }
 }
 
+/// A stream of a diff that is bad input where only the comparison reads it (a RAM page QEMU
+/// refuses: ``AnnouncedRAMBlocks``): which stream, and where and why.
+public struct StreamDiffInputError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Which stream: "A" (the first given) or "B".
+    public var stream: String
+    /// What is wrong with it, where.
+    public var error: StreamAnalysisError
+
+    /// `stream A: ` and the error.
+    public var description: String { "stream \(stream): \(error)" }
+}
+
 /// All differences between two streams.
 public struct StreamDiff: Sendable, Equatable {
     /// Differences of sections and fields, in stream order.
@@ -173,8 +185,10 @@ public struct StreamDiff: Sendable, Equatable {
     /// the work done, in units of which there are 2 × (size of A + size of B) in all when RAM is
     /// compared (none otherwise): the streams' pages are scanned (their offsets), then compared.
     /// Throws `StreamFileError` when the temporary files of the page index cannot be written or
-    /// read (in `$TMPDIR`, default /tmp: 24 bytes per page record), `StreamAnalysisError` when a
-    /// stream no longer reads as it did.
+    /// read (in `$TMPDIR`, default /tmp: 24 bytes per page record), ``StreamDiffInputError``
+    /// naming the stream for a RAM page QEMU refuses (of a block the stream did not announce, or
+    /// past its block's length) or a stream whose pages no longer read as they did,
+    /// `StreamAnalysisError` when a stream's device sections no longer read as they did.
     public init(
         _ a: StreamAnalysis, _ b: StreamAnalysis, options: Options = Options(), progress: ((Int) -> Void)? = nil
     ) throws {
@@ -317,10 +331,20 @@ public struct StreamDiff: Sendable, Equatable {
             let spanA =
                 a.bytes.count + b.bytes.count == 0
                 ? 0 : Int(Double(half) * Double(a.bytes.count) / Double(a.bytes.count + b.bytes.count))
-            let indexA = try pagesOfRAMSections(
-                a, ramPairs.map { $0.0 }, pairs, progress: progress, progressBase: 0, progressSpan: spanA)
-            let indexB = try pagesOfRAMSections(
-                b, ramPairs.map { $0.1 }, pairs, progress: progress, progressBase: spanA, progressSpan: half - spanA)
+            let indexA: SortedPageIndex?, indexB: SortedPageIndex?
+            do {
+                indexA = try pagesOfRAMSections(
+                    a, ramPairs.map { $0.0 }, pairs, progress: progress, progressBase: 0, progressSpan: spanA)
+            } catch let e as StreamAnalysisError where e.isInStream {
+                throw StreamDiffInputError(stream: "A", error: e)
+            }
+            do {
+                indexB = try pagesOfRAMSections(
+                    b, ramPairs.map { $0.1 }, pairs, progress: progress, progressBase: spanA, progressSpan: half - spanA
+                )
+            } catch let e as StreamAnalysisError where e.isInStream {
+                throw StreamDiffInputError(stream: "B", error: e)
+            }
             let cursorA = try PageCursor(indexA), cursorB = try PageCursor(indexB)
             let entries = max(1, (indexA?.entryCount ?? 0) + (indexB?.entryCount ?? 0))
             for (i, (ra, rb)) in ramPairs.enumerated() {
@@ -718,7 +742,8 @@ private func compareRAM(
             }
             notes.append(
                 "RAM block \"\(escapingControlCharacters(name))\" not compared: stream\(skipped.count == 2 ? "s A and B have" : " \(skipped[0]) has") "
-                    + "x-ignore-shared and sent no page of it (its RAM is on a shared file, not in the stream)")
+                    + "x-ignore-shared and sent no page of it (RAM on a shared file is not in the stream; nor is "
+                    + "unplugged virtio-mem memory)")
             if la != lb {
                 result.append(RAMBlockDifference(block: name, lengthA: la, lengthB: lb, pageRanges: [], pageCount: 0))
             }

@@ -141,8 +141,12 @@ struct Diff: ParsableCommand {
             // --json lists them all, from a temporary file.
             var options = StreamDiff.Options(compareRAM: !noRAM, keptRanges: json ? 0 : max(0, maxRanges))
             options.rangesOnDisk = json
-            return try StreamDiff(
-                sa, sb, options: options, progress: bar.enabled ? { bar.update((streams + $0) / passes) } : nil)
+            do {
+                return try StreamDiff(
+                    sa, sb, options: options, progress: bar.enabled ? { bar.update((streams + $0) / passes) } : nil)
+            } catch let e as StreamDiffInputError {
+                throw InputFileError(description: "\(e.stream == "A" ? a : b): \(e.error)")
+            }
         }
         if json {
             var writer = JSONTextWriter(format: .python) { Stdout.write($0) }

@@ -215,11 +215,11 @@ private func ramStream(
             // Refused before anything is written: the directory is not even created.
             #expect(!FileManager.default.fileExists(atPath: dir))
         }
-        // diff refuses it the same way (it compared the page as any other).
-        let d = #expect(throws: StreamAnalysisError.self) { try StreamDiff(analysis, analysis) }
+        // diff refuses it the same way (it compared the page as any other), naming the stream.
+        let d = #expect(throws: StreamDiffInputError.self) { try StreamDiff(analysis, analysis) }
         #expect(
             d?.description
-                == #"at byte offset 61 (0x3d), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 lies past the length 0x0000000000001000 of RAM block "pc.ram""#
+                == #"stream A: at byte offset 61 (0x3d), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 lies past the length 0x0000000000001000 of RAM block "pc.ram""#
         )
     }
 
@@ -243,10 +243,10 @@ private func ramStream(
             // it is fine.
             #expect(!FileManager.default.fileExists(atPath: dir))
         }
-        let d = #expect(throws: StreamAnalysisError.self) { try StreamDiff(analysis, analysis) }
+        let d = #expect(throws: StreamDiffInputError.self) { try StreamDiff(analysis, analysis) }
         #expect(
             d?.description
-                == #"at byte offset 4172 (0x104c), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 names RAM block "pc.r\x01m", which the stream did not announce (announced: "pc.ram")"#
+                == #"stream A: at byte offset 4172 (0x104c), section "ram" (section id 2, instance 0): the RAM page at 0x0000000000001000 names RAM block "pc.r\x01m", which the stream did not announce (announced: "pc.ram")"#
         )
     }
 

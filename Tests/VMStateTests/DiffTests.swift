@@ -356,9 +356,10 @@ import VMStateAnalysis
         for i in 0..<6 { data[offset - 8 + i] = 0xff }
         data[offset - 2] = 0xf0  // (the low 12 bits are the flags)
         let b = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
-        let e = #expect(throws: StreamAnalysisError.self) { try StreamDiff(a, b) }
+        let e = #expect(throws: StreamDiffInputError.self) { try StreamDiff(a, b) }
+        #expect(e?.stream == "B")
         #expect(
-            e?.description
+            e?.error.description
                 == "at byte offset \(offset - 8) (0x\(String(offset - 8, radix: 16))), section \"ram\" (section id 2, instance 0): the RAM page at 0xfffffffffffff000 lies past the length 0x0000000001000000 of RAM block \"pc.ram\""
         )
     }
@@ -396,7 +397,7 @@ extension DiffTests {
         let diff = try StreamDiff(shared, shared)
         #expect(diff.isEqual)
         let note =
-            #"RAM block "r0" not compared: streams A and B have x-ignore-shared and sent no page of it (its RAM is on a shared file, not in the stream)"#
+            #"RAM block "r0" not compared: streams A and B have x-ignore-shared and sent no page of it (RAM on a shared file is not in the stream; nor is unplugged virtio-mem memory)"#
         #expect(diff.notes == [note])
         #expect(diff.text().hasPrefix("note: \(note)\n"))
 
@@ -413,7 +414,7 @@ extension DiffTests {
         #expect(against.ram.isEmpty)
         #expect(
             against.notes == [
-                #"RAM block "r0" not compared: stream A has x-ignore-shared and sent no page of it (its RAM is on a shared file, not in the stream)"#
+                #"RAM block "r0" not compared: stream A has x-ignore-shared and sent no page of it (RAM on a shared file is not in the stream; nor is unplugged virtio-mem memory)"#
             ])
     }
 }
@@ -446,6 +447,33 @@ struct DiffCLITests {
                 == "vmstate diff: error: \(cmdline): neither a migration stream (it does not start with \"QEVM\") nor a "
                 + "JSON description (a vmdesc or -dump-vmstate file): invalid JSON at byte offset 1 (line 1, column 2): "
                 + "expected a digit in number\n")
+    }
+
+    /// A RAM page QEMU refuses (of a block the stream did not announce), found only as diff
+    /// reads the pages: the message names the stream's file, whichever side it is.
+    @Test func aRefusedPageNamesItsStream() throws {
+        let bios = TestPaths.qemuFixtures + "/pc-bios/stream.bin"
+        var data = try TestPaths.readBytes(bios)
+        let name = [6] + Array("pc.rom".utf8)
+        let places = (0...(data.count - name.count)).filter { i in name.indices.allSatisfy { data[i + $0] == name[$0] }
+        }
+        // The RAM START lists the block first; its first page record names it next.
+        try #require(places.count >= 2)
+        data[places[1] + 6] = UInt8(ascii: "x")
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-badpage-\(UUID().uuidString)")
+        try Data(data).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        for args in [[bios, bad.path], [bad.path, bios]] {
+            let r = try Tool.run(["diff"] + args)
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(
+                r.stderr.hasPrefix(
+                    "vmstate diff: error: \(bad.path): at byte offset \(places[1] - 8) (0x\(String(places[1] - 8, radix: 16))), "
+                        + "section \"ram\" (section id 2, instance 0): the RAM page at 0x0000000000000000 names RAM block "
+                        + "\"pc.rox\", which the stream did not announce (announced: \"pc.ram\""), "\(r.stderr)")
+        }
+        #expect(try Tool.run(["diff", "--no-ram", bios, bad.path]).status == 0)
     }
 }
 
