@@ -260,6 +260,12 @@ struct AnnouncedRAMBlocks {
         pageSize = analysis.pageSize
     }
 
+    /// Whether a page at `address` lies inside a block of `length` bytes (nil: not announced).
+    func fits(_ address: UInt64, _ length: UInt64?) -> Bool {
+        guard let length else { return false }
+        return address <= length && length - address >= UInt64(pageSize)
+    }
+
     /// Checks the page of `record`, whose block is `name`.
     ///
     /// - Throws: `StreamAnalysisError` at the record for a page of a block the stream did not
@@ -279,7 +285,7 @@ struct AnnouncedRAMBlocks {
                 "names RAM block \"\(escapingControlCharacters(name))\", which the stream did not announce (announced: \(announced))"
             )
         }
-        guard page.address <= length, length - page.address >= UInt64(pageSize) else {
+        guard fits(page.address, length) else {
             throw refused(
                 "lies past the length 0x\(analysisHex(length, width: 16)) of RAM block \"\(escapingControlCharacters(name))\""
             )

@@ -358,8 +358,7 @@ public struct StreamDiff: Sendable, Equatable {
             // RAM contents not compared: the blocks each stream announces and their lengths
             // still are (QEMU refuses a stream whose blocks differ: "Size mismatch").
             for (ra, rb) in ramPairs {
-                let la = Dictionary((ra?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { x, _ in x })
-                let lb = Dictionary((rb?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { x, _ in x })
+                let la = blockLengths(ra), lb = blockLengths(rb)
                 for name in RAMPairNames(ra, rb, base: 0).names where la[name] != lb[name] {
                     ram.append(
                         RAMBlockDifference(
@@ -588,11 +587,7 @@ private func pagesOfRAMSections(
     var refused: StreamAnalysisError?
     func accepts(_ record: RAMPageRecord, _ s: Section) -> Bool {
         let block = Int(record.page.block)
-        if let length = s.lengths[block], record.page.address <= length,
-            length - record.page.address >= UInt64(announced.pageSize)
-        {
-            return true
-        }
+        if announced.fits(record.page.address, s.lengths[block]) { return true }
         do throws(StreamAnalysisError) { try announced.check(record, block: s.names[block]) } catch { refused = error }
         return refused == nil
     }
@@ -638,6 +633,12 @@ private func pagesOfRAMSections(
     var index = try builder.finish()
     index.decoded = fold.pages.decoded
     return index
+}
+
+/// A RAM section's block lengths by name (the first block of a name, as the lists have each
+/// once); empty for a side without the section.
+private func blockLengths(_ side: (StreamAnalysis, AnalyzedSection, RAMSection)?) -> [String: UInt64] {
+    Dictionary((side?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
 }
 
 /// A walk of one stream's page index, shared by the pairs compared one after another.
@@ -712,11 +713,7 @@ private func compareRAM(
     var nextReport = 0
     let reportEvery = max(1, entries / 200)
     var result: [RAMBlockDifference] = []
-    // Each side's block lengths by name (the first block of a name, as the lists have each once).
-    func lengths(_ side: (StreamAnalysis, AnalyzedSection, RAMSection)?) -> [String: UInt64] {
-        Dictionary((side?.2.blocks ?? []).map { ($0.name, $0.length) }, uniquingKeysWith: { first, _ in first })
-    }
-    let lengthsA = lengths(a), lengthsB = lengths(b)
+    let lengthsA = blockLengths(a), lengthsB = blockLengths(b)
     // With x-ignore-shared, the blocks a stream announced and sent no page of: QEMU skips RAM
     // on a shared file (it sends every page of the others), so their contents are not in the
     // stream, and are not compared.

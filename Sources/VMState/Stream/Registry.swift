@@ -620,14 +620,12 @@ public final class Registry {
     }
 
     /// The kept section `bytes` (type byte through its footer: a load keeps a section as its
-    /// stream has it, with a footer exactly when the stream has them) given its footer (0x7E, be32
-    /// section id: QEMU `save_section_footer`) when `footer`, or stripped of it.
+    /// stream has it, with a footer exactly when the stream has them) given its footer
+    /// (``SectionFooter/bytes(closing:)``) when `footer`, or stripped of it.
     static func withFooter(_ footer: Bool, _ bytes: [UInt8]) -> [UInt8] {
         guard footer else { return bytes.count > 5 ? Array(bytes.dropLast(5)) : bytes }
         guard let id = KeptSectionLabels.sectionID(of: bytes) else { return bytes }
-        return bytes + [
-            StreamFormat.footer, UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF),
-        ]
+        return bytes + SectionFooter.bytes(closing: id)
     }
 
     /// The vmdesc's `"configuration"` member as QEMU 10.0 writes it (`vmstate_configuration`

@@ -80,6 +80,12 @@ package struct SectionFooter: Sendable, Equatable {
     /// Whether this is the footer of section `id`.
     package func closes(_ id: UInt32) -> Bool { isFooter && sectionID == id }
 
+    /// The footer of section `id` as the stream holds it: 0x7e, be32 section id (QEMU
+    /// `save_section_footer`).
+    package static func bytes(closing id: UInt32) -> [UInt8] {
+        [StreamFormat.footer, UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)]
+    }
+
     /// With the marker (the registry reads it as part of the section), or after it (the
     /// analyzer reads 0x7e as a record type).
     package struct Decoder: StreamRecordDecoder {
