@@ -1094,6 +1094,20 @@ import VMStateAnalysis
         #expect(QEMUStreamRules.forMachine("pc-i440fx-2.4", version: .qemu7_2).configuration)
         #expect(QEMUStreamRules.forMachine("pc-q35-10.1", version: .qemu10_0).switchoverStart)
         #expect(!QEMUStreamRules.forMachine("pc-q35-10.0", version: .qemu7_2).switchoverStart)
+        // hw_compat_9_2 is every target's: QEMU 10.0's virt-9.2 (arm), pseries-9.2 and
+        // s390-ccw-virtio-9.2 send no SWITCHOVER_START; their 10.0 types and unversioned
+        // names do. hw_compat_2_3's footers and configuration stay pc-only.
+        for machine in ["virt-9.2", "pseries-9.2", "s390-ccw-virtio-9.2", "virt-2.6"] {
+            #expect(
+                QEMUStreamRules.forMachine(machine, version: .qemu10_0)
+                    == QEMUStreamRules(
+                        version: .qemu10_0, configuration: true, sectionFooters: true, switchoverStart: false),
+                "\(machine)")
+        }
+        for machine in ["virt-10.0", "s390-ccw-virtio-10.1", "virt", "microvm", "none", "tiny-emu"] {
+            #expect(QEMUStreamRules.forMachine(machine, version: .qemu10_0).switchoverStart, "\(machine)")
+        }
+        #expect(QEMUStreamRules.forMachine("pseries-2.1", version: .qemu7_2).sectionFooters)
     }
 
     /// QEMU 10.0's live migration with capability xbzrle (Tests/Fixtures/qemu-10.0/xbzrle-live:

@@ -267,8 +267,9 @@ const char *vmstate_registry_machine_type(VMStateRegistry *reg);
  * What differs between the two (checked against QEMU 7.2.22 and 10.0.13, docs/FORMAT.md §9):
  * - QEMU 10.0 sends MIG_CMD_SWITCHOVER_START (bytes 08 00 0b 00 00: QEMU_VM_COMMAND, be16
  *   command 11, be16 length 0) after the last RAM part, before the RAM END section and the
- *   devices, for machine types pc-i440fx-10.0 / pc-q35-10.0 and newer (and any machine type
- *   that is not a versioned pc one); not for 9.2 and older (hw_compat_9_2). QEMU 7.2 refuses
+ *   devices, for machine types pc-i440fx-10.0 / pc-q35-10.0 / virt-10.0 and newer (and any
+ *   unversioned one: a name not ending in -X.Y); not for 9.2 and older of any target
+ *   (hw_compat_9_2: pc-q35-9.2, virt-9.2, pseries-9.2...). QEMU 7.2 refuses
  *   the command ("MIG_CMD 0xb unknown"), so 7.2 streams never hold it.
  * - QEMU 10.0's vmdesc starts with "configuration", the description of the configuration
  *   section, before "page_size".

@@ -71,14 +71,16 @@ package struct QEMUStreamRules: Sendable, Equatable {
     }
 
     /// The rules QEMU `version` applies to `machineType`. Versioned pc machine types
-    /// (`pc-i440fx-X.Y`, `pc-q35-X.Y`, `pc-X.Y`) follow QEMU's compat properties; any other
-    /// name gets the version's defaults (all on).
+    /// (`pc-i440fx-X.Y`, `pc-q35-X.Y`, `pc-X.Y`) 2.3 and older send no configuration and no
+    /// footers (`hw_compat_2_3`, applied by pc machine types only); a versioned machine type of
+    /// any target 9.2 and older (`pc-q35-9.2`, `virt-9.2`, `pseries-9.2`,
+    /// `s390-ccw-virtio-9.2`: `hw_compat_9_2`, which all of them apply) sends no
+    /// SWITCHOVER_START; any other name gets the version's defaults (all on).
     package static func forMachine(_ machineType: String, version: QEMUDialect) -> QEMUStreamRules {
-        let machine = pcMachineVersion(machineType)
-        let old = machine.map { $0 <= (2, 3) } ?? false
+        let old = pcMachineVersion(machineType).map { $0 <= (2, 3) } ?? false
         return QEMUStreamRules(
             version: version, configuration: !old, sectionFooters: !old,
-            switchoverStart: version == .qemu10_0 && (machine.map { $0 >= (10, 0) } ?? true))
+            switchoverStart: version == .qemu10_0 && (machineVersion(machineType).map { $0 >= (10, 0) } ?? true))
     }
 
     /// The (major, minor) of a versioned pc machine type, nil for other names (`pc`, `q35`,
