@@ -18,7 +18,11 @@ struct Diff: ParsableCommand {
             each buffer's first 8 runs are listed, then one "FIELD (N more runs)" counts the \
             bytes that differ in the rest, in the text and in --json alike. \
             RAM is compared page by page and summarized per block as ranges of page \
-            addresses; a page that a stream does not send counts as zero-filled. Each stream's \
+            addresses; a page that a stream does not send counts as zero-filled, except in a \
+            block an x-ignore-shared stream sent no page of (RAM on a shared file): that block \
+            is not compared, and a note says so. A page of a block the stream did not announce, \
+            or past its block's length, is bad input (exit status 2), as QEMU refuses it; \
+            --no-ram reads no page but still compares the RAM blocks and their lengths. Each stream's \
             pages are first sorted into an index in a temporary file (in $TMPDIR, default /tmp: \
             24 bytes per page record), then compared, their bytes read from the files one page \
             at a time: memory stays bounded whatever the streams' sizes, and a stream is never \

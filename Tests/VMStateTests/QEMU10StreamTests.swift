@@ -1081,11 +1081,12 @@ import VMStateAnalysis
     }
 
     @Test func machineTypeRules() {
-        #expect(QEMUStreamRules.pcMachineVersion("pc-i440fx-10.0")! == (10, 0))
-        #expect(QEMUStreamRules.pcMachineVersion("pc-q35-9.2")! == (9, 2))
-        #expect(QEMUStreamRules.pcMachineVersion("pc-1.3")! == (1, 3))
-        #expect(QEMUStreamRules.pcMachineVersion("pc") == nil)
-        #expect(QEMUStreamRules.pcMachineVersion("tiny-emu-1.0") == nil)
+        #expect(QEMUStreamRules.compat23MachineVersion("pc-i440fx-10.0")! == (10, 0))
+        #expect(QEMUStreamRules.compat23MachineVersion("pc-q35-9.2")! == (9, 2))
+        #expect(QEMUStreamRules.compat23MachineVersion("pc-1.3")! == (1, 3))
+        #expect(QEMUStreamRules.compat23MachineVersion("pc") == nil)
+        #expect(QEMUStreamRules.compat23MachineVersion("tiny-emu-1.0") == nil)
+        #expect(QEMUStreamRules.compat23MachineVersion("pseries-2.3")! == (2, 3))
         let old = QEMUStreamRules.forMachine("pc-i440fx-2.3", version: .qemu7_2)
         #expect(
             old
@@ -1107,7 +1108,17 @@ import VMStateAnalysis
         for machine in ["virt-10.0", "s390-ccw-virtio-10.1", "virt", "microvm", "none", "tiny-emu"] {
             #expect(QEMUStreamRules.forMachine(machine, version: .qemu10_0).switchoverStart, "\(machine)")
         }
-        #expect(QEMUStreamRules.forMachine("pseries-2.1", version: .qemu7_2).sectionFooters)
+        // QEMU 7.2's pseries-2.1 to 2.3 apply hw_compat_2_3 as pc-i440fx-2.3 does (their streams
+        // start 51 45 56 4d 00 00 00 03 01: no configuration; no footers); pseries-2.4 does not.
+        for machine in ["pseries-2.1", "pseries-2.3"] {
+            #expect(
+                QEMUStreamRules.forMachine(machine, version: .qemu7_2)
+                    == QEMUStreamRules(
+                        version: .qemu7_2, configuration: false, sectionFooters: false, switchoverStart: false),
+                "\(machine)")
+        }
+        #expect(QEMUStreamRules.forMachine("pseries-2.4", version: .qemu7_2).sectionFooters)
+        #expect(QEMUStreamRules.forMachine("board-1.0", version: .qemu7_2).configuration)
     }
 
     /// QEMU 10.0's live migration with capability xbzrle (Tests/Fixtures/qemu-10.0/xbzrle-live:

@@ -724,12 +724,66 @@ import VMStateAnalysis
         #expect(e.kind == .machineMismatch)
         #expect(
             e.description
-                == "Configuration section missing (QEMU writes none only for pc-i440fx-2.3 and older machine types, and the registry expects machine type \"my-machine\"); expected the configuration section (0x07), got 0x01 (at byte 8)"
+                == "Configuration section missing (QEMU writes none only for pc-i440fx-2.3, pseries-2.3 and older machine types, and the registry expects machine type \"my-machine\"); expected the configuration section (0x07), got 0x01 (at byte 8)"
         )
         #expect(registry.loadedMachineType == nil && registry.layout == nil)
         registry.expectedMachineType = "pc-i440fx-2.3"
         try registry.load(stream, options: .keepUnknown)
         #expect(try registry.save() == stream)
+    }
+
+    /// A stream without a configuration section saved for another machine type, then saved
+    /// with no machine type: the second save is the loaded stream's own (its bytes), and the
+    /// registry loads it back (it expected the other type's configuration section, and refused
+    /// its own save, as QEMU of that type does: "Configuration section missing").
+    @Test func aSaveWithoutMachineTypeAfterALoadWithoutConfigurationLoadsBack() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-2.3/stream.bin")
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        let newer = try registry.save(machineType: "pc-i440fx-7.2")
+        #expect(Array(newer[8..<13]) == [0x07, 0, 0, 0, 13])
+        #expect(registry.expectedMachineType == "pc-i440fx-7.2")
+        let again = try registry.save()
+        #expect(again == stream)
+        #expect(registry.expectedMachineType == nil)
+        try registry.load(again, options: .keepUnknown)
+        #expect(try registry.save() == stream)
+        // An expected type without a configuration section stays expected.
+        registry.expectedMachineType = "pseries-2.3"
+        #expect(try registry.save() == stream)
+        #expect(registry.expectedMachineType == "pseries-2.3")
+    }
+
+    /// RAM registered before loading a stream that has no RAM section (another registry's save
+    /// of devices only) is saved: first, as section 1, ahead of the loaded stream's sections.
+    @Test func ramRegisteredIsSavedAfterLoadingAStreamWithoutRAM() throws {
+        let counter = UnsafeMutablePointer<StrCounter>.allocate(capacity: 3)
+        counter.initialize(repeating: StrCounter(), count: 3)
+        defer { counter.deallocate() }
+        let devicesOnly = Registry()
+        counter[0].counter = 0x0A0B_0C0D
+        try devicesOnly.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter)
+        let stream = try devicesOnly.save(machineType: "tiny")
+
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 4 * 4096, alignment: 4096)
+        defer { ram.deallocate() }
+        ram.initializeMemory(as: UInt8.self, repeating: 0x55, count: 2 * 4096)
+        (ram + 2 * 4096).initializeMemory(as: UInt8.self, repeating: 0, count: 2 * 4096)
+        let source = Registry()
+        try source.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter + 1)
+        try source.addRAM(idstr: "pc.ram", host: ram, length: 2 * 4096)
+        try source.load(stream)
+        #expect(counter[1].counter == 0x0A0B_0C0D)
+        let saved = try source.save()
+        // The configuration ("tiny", 13 bytes from byte 8), then the RAM START as section 1.
+        #expect(Array(saved[17..<22]) == [0x01, 0, 0, 0, 1])
+
+        let target = Registry()
+        try target.add(idstr: "counter", instanceID: 0, vmsd: StreamFixtures.counter, opaque: counter + 2)
+        try target.addRAM(idstr: "pc.ram", host: ram + 2 * 4096, length: 2 * 4096)
+        try target.load(saved)
+        #expect(counter[2].counter == 0x0A0B_0C0D)
+        #expect(Array(UnsafeRawBufferPointer(start: ram + 2 * 4096, count: 2 * 4096)).allSatisfy { $0 == 0x55 })
     }
 
     /// A RAM block that would wrap past the end of the address space (a C emulator passing

@@ -273,14 +273,15 @@ const char *vmstate_registry_machine_type(VMStateRegistry *reg);
  *   the command ("MIG_CMD 0xb unknown"), so 7.2 streams never hold it.
  * - QEMU 10.0's vmdesc starts with "configuration", the description of the configuration
  *   section, before "page_size".
- * - Both: machine types pc-i440fx-2.3 and older send neither the configuration section nor
- *   section footers (hw_compat_2_3); QEMU 10.0 no longer has such machine types.
+ * - Both: machine types pc-i440fx-2.3, pseries-2.3 and older send neither the configuration
+ *   section nor section footers (hw_compat_2_3); QEMU 10.0 no longer has such machine types.
  * Loading accepts streams of both versions whatever the setting: SWITCHOVER_START (with length
  * 0; any other command or length fails with VMSTATE_ERROR_BAD_STREAM naming the command and the
  * byte offset), the configuration's capabilities x-ignore-shared (each RAM block's guest
  * address after its length, kept for the re-save, which sends no page of a block the stream
  * sent none of: QEMU's source skips RAM on a shared file, and its destination refuses a page
- * of it) and mapped-ram (QEMU 9.0+ file migrations:
+ * of it; a virtio-mem block with nothing plugged sends none either and is taken for one) and
+ * mapped-ram (QEMU 9.0+ file migrations:
  * after each block's length a 28-byte header, the page bitmap right after it, the pages at the
  * next 1 MiB boundary; set pages load, the others are zeroed; a save of such a stream for its
  * own machine type writes the same layout at the same offsets; a live migration of it is

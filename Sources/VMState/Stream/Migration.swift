@@ -285,7 +285,7 @@ final class Migration {
         let now = g_get_monotonic_time()
         stats.downtimeMicroseconds = UInt64(now - t0)
         stats.endTime = now
-        if !machine.isEmpty { registry.expectedMachineType = machine }
+        registry.noteWritten(machine: machine)
     }
 
     /// Writes one section (PART or END) with every dirty page, clearing their bits, within the

@@ -112,7 +112,7 @@ public final class Registry {
     private(set) var ramBlockIndices: [String: Int] = [:]
     /// The machine type the stream must have on load (set by a save or explicitly), if any: a
     /// stream of another is refused (``VMStateError/Kind/machineMismatch``), and so is one
-    /// without a configuration section unless this is pc-i440fx-2.3 or older, as QEMU refuses
+    /// without a configuration section unless this is pc-i440fx-2.3, pseries-2.3 or older, as QEMU refuses
     /// it ("Configuration section missing").
     public var expectedMachineType: String?
     /// The machine type of the last loaded stream.
@@ -314,7 +314,7 @@ public final class Registry {
     ///   write error, with the section and byte offset; the file keeps the stream's GError) or
     ///   cannot hold the stream (a `GByteArray` past 4 GiB).
     func save(machineType: String?, to file: MigrationFile) throws(VMStateError) {
-        let plan = try beginStream(machineType: machineType, file, ramIfMissing: false)
+        let plan = try beginStream(machineType: machineType, file, ramIfMissing: !ramBlocks.isEmpty)
         let rules = plan.rules
         let vmdesc = plan.vmdesc
         let hasRAM = !ramBlocks.isEmpty && plan.sections.contains { if case .ram = $0 { true } else { false } }
@@ -371,7 +371,21 @@ public final class Registry {
         }
         enterCompletePhase()
         try Self.finishStream(file, vmdesc)
-        if !plan.machine.isEmpty { expectedMachineType = plan.machine }
+        noteWritten(machine: plan.machine)
+    }
+
+    /// After a save or a live migration for `machine` ("" for a stream without a configuration
+    /// section): a stream of that machine type is what a later load expects. A stream without a
+    /// configuration section names none; it drops an expected type whose streams have one, so
+    /// that the registry loads what it wrote.
+    func noteWritten(machine: String) {
+        if !machine.isEmpty {
+            expectedMachineType = machine
+        } else if let expected = expectedMachineType,
+            QEMUStreamRules.forMachine(expected, version: streamVersion).configuration
+        {
+            expectedMachineType = nil
+        }
     }
 
     /// The loaded layout with the sections the load kept (nobody had registered them) taken by
@@ -434,15 +448,16 @@ public final class Registry {
     /// `MigrationPriority` first and registration order within one priority (as QEMU 7.2 orders
     /// its handlers). Without a loaded layout, RAM (when registered) comes first as section 1
     /// (never 0: QEMU would take a RAM PART or END of id 0 for its first handler's), the devices
-    /// from 2 on; `ramIfMissing` adds a RAM section after the placed ones when none is placed
-    /// (a live migration always sends one).
+    /// from 2 on; `ramIfMissing` adds a RAM section first when none is placed (a live migration
+    /// always sends one; a save does when RAM is registered).
     func beginStream(machineType: String?, _ file: MigrationFile, ramIfMissing: Bool) throws(VMStateError)
         -> StreamPlan
     {
         // A loaded stream without a configuration section (QEMU 7.2, pc-i440fx-2.3 and older)
         // is saved back without one: it needs no machine type.
+        // (The loaded stream's rules come before the machine type of a save since: "" names none.)
         let noConfiguration = machineType == nil && loadedRules?.configuration == false
-        guard let machine = machineType ?? loadedMachineType ?? expectedMachineType ?? (noConfiguration ? "" : nil)
+        guard let machine = machineType ?? loadedMachineType ?? (noConfiguration ? "" : expectedMachineType)
         else {
             throw VMStateError(.failed, reason: "no machine type: pass one, or load a stream first")
         }
@@ -551,8 +566,10 @@ public final class Registry {
             usedIDs.insert(0)
             return takeID()
         }
+        // (First, where QEMU writes its RAM START: a loaded stream without a RAM section, such as
+        // another registry's save of devices only, does not drop the RAM registered since.)
         if ramIfMissing && !hasRAM {
-            entries.append(.ram(sectionID: takeRAMID()))
+            entries.insert(.ram(sectionID: takeRAMID()), at: 0)
         }
         // A loaded stream's RAM with id 0 (one this library wrote before it kept RAM off 0) gets
         // another id, for QEMU's destination.

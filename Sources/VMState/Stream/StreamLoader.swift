@@ -138,7 +138,7 @@ final class StreamLoader {
                 expected: "3", actual: "\(version)")
         }
         // The machine type the registry expects sends the configuration section (all but
-        // pc-i440fx-2.3 and older): a stream without one is refused, as QEMU's destination of
+        // pc-i440fx-2.3, pseries-2.3 and older): a stream without one is refused, as QEMU's destination of
         // that machine type refuses it.
         if let expected = registry.expectedMachineType,
             QEMUStreamRules.forMachine(expected, version: registry.streamVersion).configuration,
@@ -146,8 +146,8 @@ final class StreamLoader {
         {
             throw VMStateError(
                 .machineMismatch, offset: file.position,
-                reason: "Configuration section missing (QEMU writes none only for pc-i440fx-2.3 and older machine "
-                    + "types, and the registry expects machine type \"\(expected)\")",
+                reason: "Configuration section missing (QEMU writes none only for pc-i440fx-2.3, pseries-2.3 and "
+                    + "older machine types, and the registry expects machine type \"\(expected)\")",
                 expected: "the configuration section (0x07)", actual: hexByte(first))
         }
         while true {

@@ -12,10 +12,10 @@ package struct QEMUStreamRules: Sendable, Equatable {
     /// The QEMU version.
     package var version: QEMUDialect
     /// The configuration section (0x07) follows the header (`send-configuration`; off for
-    /// `pc-i440fx-2.3` and older, `hw_compat_2_3`).
+    /// `pc-i440fx-2.3`, `pseries-2.3` and older, `hw_compat_2_3`).
     package var configuration: Bool
     /// Every section ends with the footer 0x7e + be32 section id (`send-section-footer`; off
-    /// for `pc-i440fx-2.3` and older).
+    /// for `pc-i440fx-2.3`, `pseries-2.3` and older).
     package var sectionFooters: Bool
     /// MIG_CMD_SWITCHOVER_START (`08 00 0b 00 00`) is sent after the last RAM part, before the
     /// RAM END and the devices (`send-switchover-start`: QEMU 10.0, on for 10.0 machine types,
@@ -70,23 +70,24 @@ package struct QEMUStreamRules: Sendable, Equatable {
         version == .qemu7_2 ? ["x-ignore-shared"] : ["x-ignore-shared", "mapped-ram"]
     }
 
-    /// The rules QEMU `version` applies to `machineType`. Versioned pc machine types
-    /// (`pc-i440fx-X.Y`, `pc-q35-X.Y`, `pc-X.Y`) 2.3 and older send no configuration and no
-    /// footers (`hw_compat_2_3`, applied by pc machine types only); a versioned machine type of
-    /// any target 9.2 and older (`pc-q35-9.2`, `virt-9.2`, `pseries-9.2`,
+    /// The rules QEMU `version` applies to `machineType`. Versioned pc and pseries machine types
+    /// 2.3 and older (`pc-i440fx-2.3`, `pc-1.3`, `pseries-2.1`: QEMU 7.2's only machine types
+    /// that apply `hw_compat_2_3`) send no configuration and no footers; a versioned machine type
+    /// of any target 9.2 and older (`pc-q35-9.2`, `virt-9.2`, `pseries-9.2`,
     /// `s390-ccw-virtio-9.2`: `hw_compat_9_2`, which all of them apply) sends no
     /// SWITCHOVER_START; any other name gets the version's defaults (all on).
     package static func forMachine(_ machineType: String, version: QEMUDialect) -> QEMUStreamRules {
-        let old = pcMachineVersion(machineType).map { $0 <= (2, 3) } ?? false
+        let old = compat23MachineVersion(machineType).map { $0 <= (2, 3) } ?? false
         return QEMUStreamRules(
             version: version, configuration: !old, sectionFooters: !old,
             switchoverStart: version == .qemu10_0 && (machineVersion(machineType).map { $0 >= (10, 0) } ?? true))
     }
 
-    /// The (major, minor) of a versioned pc machine type, nil for other names (`pc`, `q35`,
-    /// an emulator's own).
-    package static func pcMachineVersion(_ machineType: String) -> (Int, Int)? {
-        machineType.hasPrefix("pc-") ? machineVersion(machineType) : nil
+    /// The (major, minor) of a versioned machine type of a family that has types as old as 2.3
+    /// (`pc-i440fx-X.Y`, `pc-q35-X.Y`, `pc-X.Y`, `pseries-X.Y`), nil for other names (`pc`,
+    /// `q35`, `virt-2.6`, an emulator's own `board-1.0`).
+    package static func compat23MachineVersion(_ machineType: String) -> (Int, Int)? {
+        machineType.hasPrefix("pc-") || machineType.hasPrefix("pseries-") ? machineVersion(machineType) : nil
     }
 
     /// The (major, minor) of a versioned machine type of any target (`pc-i440fx-10.0`,
