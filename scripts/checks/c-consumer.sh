@@ -38,6 +38,26 @@ for api in 702 1000; do
 done
 echo "ok - the headers compile as C++17"
 
+# SIGQUIT keeps its default in a program that links the library (CShim/signals.c): the Swift
+# runtime's backtracer takes it as the library loads, and Ctrl-\ would no longer end the
+# program; with SWIFT_BACKTRACE set (asking for the backtracer) the runtime keeps it.
+printf '%s\n' '#include <signal.h>' '#include <stdio.h>' '#include "migration/vmstate-registry.h"' \
+    'int main(void) {' '    vmstate_registry_free(vmstate_registry_new());' \
+    '    struct sigaction a;' '    sigaction(SIGQUIT, NULL, &a);' \
+    '    puts(a.sa_handler == SIG_DFL ? "default" : a.sa_handler == SIG_IGN ? "ignored" : "handled");' \
+    '    return 0;' '}' >"$out/quit.c"
+${CC:-cc} -std=gnu11 -Wall -Werror -I include $(pkg-config --cflags glib-2.0) "$out/quit.c" \
+    -L "$bin" -lswiftvmstate $(pkg-config --libs glib-2.0) -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib" \
+    -o "$out/quit"
+quit=$(env -u SWIFT_BACKTRACE --default-signal=QUIT "$out/quit")
+asked=$(SWIFT_BACKTRACE=enable=yes env --default-signal=QUIT "$out/quit")
+if [ "$quit" != default ] || [ "$asked" != handled ]; then
+    echo "FAIL - SIGQUIT in a C program linking the library: $quit (expected default);" \
+        "with SWIFT_BACKTRACE=enable=yes: $asked (expected handled)"
+    exit 1
+fi
+echo "ok - SIGQUIT keeps its default action in a C program linking the library"
+
 missing=0
 # Listed once: `nm | grep -q` in the loop let grep exit early, nm die of SIGPIPE and pipefail
 # report a symbol as missing at random.
