@@ -34,7 +34,8 @@ struct Analyze: ParsableCommand {
             directory or --directory: desc.json (as --desc prints it), one file per RAM block \
             holding the guest memory the stream carries (named after the block, a leading "/" \
             dropped: pc.ram, rom@etc/acpi/tables; each as long as the block, later page \
-            records over earlier ones) and state.json (as plain analyze prints it, without the \
+            records over earlier ones: a page sent as data, then as a zero page (a live \
+            migration), is zero here, where the script keeps the data) and state.json (as plain analyze prints it, without the \
             final newline, as the script writes it), and prints \
             each name as it is written (when the names cannot be printed, the files are still \
             written, then exit status 2, or SIGPIPE for a pipe whose reader went away). It \
