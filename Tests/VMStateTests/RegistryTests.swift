@@ -752,6 +752,15 @@ import VMStateAnalysis
         registry.expectedMachineType = "pseries-2.3"
         #expect(try registry.save() == stream)
         #expect(registry.expectedMachineType == "pseries-2.3")
+        // For QEMU 10.0 (no machine type without a configuration section) a machine type is
+        // needed: an empty one is not written.
+        registry.streamVersion = .qemu10_0
+        let e = try #require(throws: VMStateError.self) { try registry.save() }
+        #expect(
+            e.description
+                == "no machine type: the loaded stream had no configuration section (a QEMU 7.2 machine type 2.3 or older) and a stream for QEMU 10.0 names one: pass one (at byte 0)"
+        )
+        #expect(try registry.save(machineType: "pc-i440fx-2.4")[8] == 0x07)
     }
 
     /// RAM registered before loading a stream that has no RAM section (another registry's save

@@ -468,6 +468,15 @@ public final class Registry {
         } else {
             rules = QEMUStreamRules.forMachine(machine, version: streamVersion)
         }
+        // A stream of the other version needs a machine type to name in its configuration section
+        // (QEMU 10.0 has no machine type without one).
+        if machine.isEmpty && rules.configuration {
+            throw VMStateError(
+                .failed,
+                reason: "no machine type: the loaded stream had no configuration section (a QEMU 7.2 machine type "
+                    + "2.3 or older) and a stream for \(streamVersion) names one: "
+                    + "pass one")
+        }
         // Saving a loaded stream back writes its machine type's own bytes (they may not be UTF-8).
         let machineBytes = machineType == nil ? loadedMachineTypeBytes ?? Array(machine.utf8) : Array(machine.utf8)
         guard machineBytes.count <= 255 else {
