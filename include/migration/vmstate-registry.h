@@ -105,7 +105,9 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
  * Appends a whole stream to the caller's buffer `out`: header, configuration (`machine_type`, at
  * most 255 bytes; NULL means the machine type of the last loaded stream, else of the last save
  * or live migration, else VMSTATE_ERROR_FAILED "no machine type"; a loaded stream without a
- * configuration section, pc-i440fx-2.3's, is saved back without one), RAM when registered, one
+ * configuration section, pc-i440fx-2.3's, is saved back without one, for QEMU 7.2: a QEMU 10.0
+ * stream needs a machine type, VMSTATE_ERROR_FAILED without one), RAM when registered (also
+ * after loading a stream without a RAM section), one
  * section per device, EOF, vmdesc. Devices are saved as QEMU 7.2 orders its handlers: higher
  * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
  * After a load, the loaded stream's sections keep its order and section ids; devices it did not
