@@ -3,7 +3,7 @@
  *
  * The Swift runtime the library loads (libswiftCore.so) starts its backtracer when it is
  * loaded, before main: it takes SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP and SIGQUIT
- * where they were at their default (docs/C-API.md "Conventions"). For the crash signals the
+ * where they were at their default (docs/C-API.md, "Signals"). For the crash signals the
  * process still dies with the signal, after a crash report; for SIGQUIT it prints a report and
  * the program goes on, so Ctrl-\ or `kill -QUIT` no longer ends a hung emulator. This
  * constructor runs after the runtime's (a library's dependencies are initialized first) and puts

@@ -455,7 +455,7 @@ public final class Registry {
     {
         // A loaded stream without a configuration section (QEMU 7.2, pc-i440fx-2.3 and older)
         // is saved back without one: it needs no machine type.
-        // (The loaded stream's rules come before the machine type of a save since: "" names none.)
+        // (That outranks the machine type of a save since the load: "" names none.)
         let noConfiguration = machineType == nil && loadedRules?.configuration == false
         guard let machine = machineType ?? loadedMachineType ?? (noConfiguration ? "" : expectedMachineType)
         else {
