@@ -761,6 +761,19 @@ import VMStateAnalysis
                 == "no machine type: the loaded stream had no configuration section (a QEMU 7.2 machine type 2.3 or older) and a stream for QEMU 10.0 names one: pass one (at byte 0)"
         )
         #expect(try registry.save(machineType: "pc-i440fx-2.4")[8] == 0x07)
+
+        // A configuration section naming an empty machine type is not a missing one: saved back
+        // as it came, for either version (found by the stream fuzzer).
+        for version in [QEMUDialect.qemu7_2, .qemu10_0] {
+            let unnamed = Registry()
+            unnamed.streamVersion = version
+            let bytes = try unnamed.save(machineType: "")
+            #expect(Array(bytes[8..<13]) == [0x07, 0, 0, 0, 0])
+            let reloaded = Registry()
+            try reloaded.load(bytes, options: .keepUnknown)
+            #expect(reloaded.loadedMachineType == "")
+            #expect(try reloaded.save() == bytes)
+        }
     }
 
     /// RAM registered before loading a stream that has no RAM section (another registry's save

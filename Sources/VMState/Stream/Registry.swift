@@ -469,8 +469,9 @@ public final class Registry {
             rules = QEMUStreamRules.forMachine(machine, version: streamVersion)
         }
         // A stream of the other version needs a machine type to name in its configuration section
-        // (QEMU 10.0 has no machine type without one).
-        if machine.isEmpty && rules.configuration {
+        // (QEMU 10.0 has no machine type without one). (A loaded configuration naming an empty
+        // machine type is saved back as it came.)
+        if noConfiguration && rules.configuration {
             throw VMStateError(
                 .failed,
                 reason: "no machine type: the loaded stream had no configuration section (a QEMU 7.2 machine type "
