@@ -101,7 +101,7 @@ import Testing
                     // A stream's vmdesc comes after its RAM: what follows a page's data may be a
                     // larger page's rest there, which the buffer's checked page size rules out.
                     // And a bad footer's misplaced footer is looked for in the bytes at hand only.
-                    let unsure = RAMCodec.largerPageHint(true)
+                    let unsure = RAMCodec.largerPageHint
                     func sure(_ message: String) -> String {
                         message.replacingOccurrences(of: unsure, with: "").replacing(
                             #/: the description read \d+ bytes? (?:more|fewer) than the stream holds for it; its footer is at byte \d+/#,

@@ -406,19 +406,17 @@ enum RAMCodec {
         }
     }
 
-    /// What a record that makes no sense right after a page's data most likely is (nothing when
-    /// it does not follow one).
-    static func largerPageHint(_ afterPageData: Bool) -> String {
-        guard afterPageData else { return "" }
-        return " (right after a page of \(StreamFormat.pageSize) bytes: if the source's target has pages of another "
+    /// What a record that makes no sense right after a page's data most likely is.
+    static var largerPageHint: String {
+        " (right after a page of \(StreamFormat.pageSize) bytes: if the source's target has pages of another "
             + "size, as its vmdesc's page_size would say, this is the rest of a larger page (sparc64's 8 KiB) or what "
             + "follows a smaller one (ARM boards' 1 KiB, AVR's 256 bytes), misread with the registry's "
             + "\(StreamFormat.pageSize / 1024) KiB pages, which do not load them)"
     }
 
-    /// ``largerPageHint(_:)`` right after a page's data, else ``smallerPageHint(_:confirmed:)``.
+    /// ``largerPageHint`` right after a page's data, else ``smallerPageHint(_:confirmed:)``.
     static func pageSizeHint(_ flags: UInt64, afterPageData: Bool, confirmed: Bool) -> String {
-        afterPageData ? largerPageHint(true) : smallerPageHint(flags, confirmed: confirmed)
+        afterPageData ? largerPageHint : smallerPageHint(flags, confirmed: confirmed)
     }
 
     /// What a zero or page record whose flags hold bits 8 to 11 most likely is, with the page

@@ -542,11 +542,6 @@ public final class Registry {
         vmdesc.startArray("devices")
 
         var entries = layout.map(replacingKeptSectionsRegisteredSince) ?? []
-        // QEMU's destination finds a PART or END section's handler as the first whose load id
-        // equals the section id, and a handler no START or FULL section named keeps 0 (savevm.c
-        // `qemu_loadvm_section_part_end`): RAM with id 0 goes to `timer`, and the load fails. So
-        // RAM never has id 0 (QEMU's own RAM is never its first handler): 1 in a new layout.
-        if layout == nil && !ramBlocks.isEmpty { entries.append(.ram(sectionID: 1)) }
         var usedIDs = Set<UInt32>()
         var placed = Set<Int>()
         var hasRAM = false
@@ -576,8 +571,12 @@ public final class Registry {
             usedIDs.insert(0)
             return takeID()
         }
-        // (First, where QEMU writes its RAM START: a loaded stream without a RAM section, such as
-        // another registry's save of devices only, does not drop the RAM registered since.)
+        // RAM not placed by a loaded layout (none, or one without a RAM section, such as another
+        // registry's save of devices only) goes first, where QEMU writes its RAM START. QEMU's
+        // destination finds a PART or END section's handler as the first whose load id equals
+        // the section id, and a handler no START or FULL section named keeps 0 (savevm.c
+        // `qemu_loadvm_section_part_end`): RAM with id 0 goes to `timer`, and the load fails. So
+        // RAM never has id 0 (QEMU's own RAM is never its first handler): 1 in a new layout.
         if ramIfMissing && !hasRAM {
             entries.insert(.ram(sectionID: takeRAMID()), at: 0)
         }
