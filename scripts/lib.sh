@@ -63,13 +63,40 @@ release_tool_build() {
     echo "$(swift build -c release -Xcc -gdwarf-4 --static-swift-stdlib --show-bin-path)/vmstate"
 }
 
-# Builds libswiftvmstate.so as scripts/install ships it (release mode, in .build) and prints the
-# directory that holds it. Its C parts carry DWARF 4 debug information, as in
-# valgrind_library_build below, so that a C emulator linking the installed library can run
-# under Debian 12's valgrind. Every release build here passes the same flags (the tool's too):
-# one built without them would recompile the C parts and all that depends on them.
+# The version of swift-vmstate (`vmstate --version`, vmstate.pc, the library's file name).
+vmstate_version() {
+    local version
+    version=$(sed -n 's/^ *static let version = "\(.*\)"$/\1/p' \
+        "$(vmstate_root)/Sources/VMStateTool/VMStateCommand.swift")
+    if [ -z "$version" ]; then
+        echo "error: no version in Sources/VMStateTool/VMStateCommand.swift" >&2
+        return 1
+    fi
+    echo "$version"
+}
+
+# The library's SONAME, which a program linking it records (its DT_NEEDED): libswiftvmstate.so.MAJOR
+# from 1.0 on; libswiftvmstate.so.0.MINOR before, as any 0.x minor release may change the ABI
+# (a patch release keeps it).
+vmstate_soname() {
+    local version major minor
+    version=$(vmstate_version) || return 1
+    major=${version%%.*}
+    minor=${version#*.}
+    minor=${minor%%.*}
+    if [ "$major" = 0 ]; then echo "libswiftvmstate.so.0.$minor"; else echo "libswiftvmstate.so.$major"; fi
+}
+
+# Builds libswiftvmstate.so as scripts/install ships it (release mode, in .build, its SONAME
+# set) and prints the directory that holds it. Its C parts carry DWARF 4 debug information, as
+# in valgrind_library_build below, so that a C emulator linking the installed library can run
+# under Debian 12's valgrind. Every release build here passes the same -Xcc flags (the tool's
+# too): one built without them would recompile the C parts and all that depends on them (the
+# linker's flag only links again).
 release_library_build() {
-    swift build -c release -Xcc -gdwarf-4 --product swiftvmstate >&2
+    local soname
+    soname=$(vmstate_soname) || return 1
+    swift build -c release -Xcc -gdwarf-4 -Xlinker -soname="$soname" --product swiftvmstate >&2
     swift build -c release -Xcc -gdwarf-4 --show-bin-path
 }
 

@@ -3,7 +3,7 @@
 # prefix, a copy of examples/tiny-emulator in another directory built with pkg-config alone,
 # then save in one process and restore in another. Also checks that restore fails (exit 1) on a
 # difference and on a damaged stream, that check passes, and that a save and a restore run
-# under valgrind with the installed library as it is.
+# under valgrind with the installed library as it is, and that --uninstall removes every file.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/scripts/lib.sh"
@@ -42,9 +42,14 @@ expect_status 0 "$work/build.log" make -C "$work/src" CC="$cc" CFLAGS="-O2 -g -W
 emu=$work/src/tiny-emulator
 # (ldd's output held first: `ldd | grep -q` let grep exit at its match, ldd die of SIGPIPE and
 # pipefail fail the check now and then.)
+# It records the library's SONAME (not the file name -l found) and loads it from the prefix.
+soname=$(vmstate_soname)
 libs=$(ldd "$emu")
-grep -q "libswiftvmstate.so => $prefix/lib/libswiftvmstate.so" <<<"$libs" ||
-    fail "tiny-emulator does not load the installed libswiftvmstate.so: $(grep vmstate <<<"$libs")"
+grep -q "$soname => $prefix/lib/$soname" <<<"$libs" ||
+    fail "tiny-emulator does not load the installed $soname: $(grep vmstate <<<"$libs")"
+[ "$(readlink "$prefix/lib/libswiftvmstate.so")" = "$soname" ] &&
+    [ "$(readlink "$prefix/lib/$soname")" = "libswiftvmstate.so.$(vmstate_version)" ] ||
+    fail "the installed library's links are not libswiftvmstate.so -> $soname -> libswiftvmstate.so.$(vmstate_version)"
 
 cd "$work"
 expect_status 0 save.log "$emu" save stream.bin
@@ -102,4 +107,9 @@ grep -q "^migrated: 4 passes" migrate.log || fail "the live migration did not ma
 expect_status 0 small_stack.log ./small_stack "$root/Tests/Fixtures/qemu-7.2/pc-bios/stream.bin" \
     "$root/Tests/Fixtures/qemu-10.0/q35-devices/stream.bin" "$root/Tests/Fixtures/qemu-10.0/pc-7.2/stream.bin"
 
-echo "ok - the installed library builds and runs examples/tiny-emulator: save, restore (also under valgrind), check, live migration; the installed tool runs; a load on a 64 KiB thread"
+# Uninstalling leaves nothing of swift-vmstate in the prefix.
+expect_status 0 uninstall.log "$root/scripts/install" --uninstall "$prefix"
+left=$(find "$prefix" ! -type d)
+[ -z "$left" ] || fail "scripts/install --uninstall left: $left"
+
+echo "ok - the installed library builds and runs examples/tiny-emulator: save, restore (also under valgrind), check, live migration; the installed tool runs; a load on a 64 KiB thread; it uninstalls"
