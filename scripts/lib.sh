@@ -92,12 +92,15 @@ vmstate_soname() {
 # in valgrind_library_build below, so that a C emulator linking the installed library can run
 # under Debian 12's valgrind. Every release build here passes the same -Xcc flags (the tool's
 # too): one built without them would recompile the C parts and all that depends on them (the
-# linker's flag only links again).
+# linker's flag only links again). A program linked against it there records the SONAME: a link
+# of that name next to the library lets it load from the build directory too (scripts/bench*).
 release_library_build() {
-    local soname
+    local soname bin
     soname=$(vmstate_soname) || return 1
     swift build -c release -Xcc -gdwarf-4 -Xlinker -soname="$soname" --product swiftvmstate >&2
-    swift build -c release -Xcc -gdwarf-4 --show-bin-path
+    bin=$(swift build -c release -Xcc -gdwarf-4 --show-bin-path)
+    ln -sfn libswiftvmstate.so "$bin/$soname"
+    echo "$bin"
 }
 
 # Builds libswiftvmstate.so for the valgrind checks (debug, in .build/valgrind) and prints the
