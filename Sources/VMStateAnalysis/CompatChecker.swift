@@ -102,6 +102,11 @@ public struct CompatFinding: Sendable, Equatable {
         /// on load (`VMSTATE_*_EQUAL`: any other value; `VMSTATE_INT32_POSITIVE_LE`: a larger or
         /// negative one) holds in OLD a value NEW's QEMU refuses (QEMU: "8 != 10").
         case checkedValue = "checked-value"
+        /// Two vmdescs (QEMU 10.0's) give an array of pointers (`VMS_ARRAY_OF_POINTER`) NULL
+        /// entries at other indices: QEMU saves a NULL entry as one marker byte 0x30 and loads
+        /// one where its own pointer is NULL (QEMU: "vmstate: get_nullptr expected
+        /// VMS_NULLPTR_MARKER"), so the same entries must be NULL on both sides.
+        case nullEntries = "null-entries"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -1400,6 +1405,56 @@ private struct CompatRun {
                     "\(newSide) reads the field only from version \(v), but \(oldSide) saves it at version \(load.version)"
                 )
             }
+            if s.contains(key: "null_entries") || d.contains(key: "null_entries") || s.contains(key: "first_entry_null")
+                || d.contains(key: "first_entry_null")
+            {
+                // An array of pointers with NULL entries (`DescriptionSet.mergingNullRuns`): its
+                // bytes depend on which entries are NULL, so its length, those entries and its
+                // entries' description are compared, not its size.
+                let ns = s["array_len"]?.int64Value ?? s["num"]?.int64Value
+                let nd = d["array_len"]?.int64Value ?? d["num"]?.int64Value
+                if let ns, let nd, ns != nd {
+                    misaligned = true
+                    add(
+                        sec, desc, sn, .size,
+                        "array length changed from \(ns) in \(oldSide) to \(nd) in \(newSide) (an array of pointers)")
+                    continue
+                }
+                func nulls(_ o: JSONObject, _ side: String) -> String {
+                    if let n = o["null_entries"]?.stringValue { return "\(side): \(n)" }
+                    if o["first_entry_null"] != nil { return "\(side): 0, and further ones not described" }
+                    return "\(side): not described"
+                }
+                if let a = s["null_entries"]?.stringValue, let b = d["null_entries"]?.stringValue {
+                    if a != b {
+                        let which = "are \(a) in \(oldSide) and \(b) in \(newSide)"
+                        add(
+                            sec, desc, sn, .nullEntries,
+                            "an array of pointers whose NULL entries (one marker byte each) \(which): QEMU loads an "
+                                + "entry as NULL where its own pointer is NULL, so the same ones must be")
+                    }
+                } else {
+                    let unknown = [(s, oldSide), (d, newSide)].first { $0.0["null_entries"] == nil }!
+                    let why =
+                        unknown.0["first_entry_null"] != nil
+                        ? "QEMU 7.2's vmdesc describes an array by its first entry only"
+                        : (unknown.1 == oldSide ? checker.oldIsVMDesc : checker.newIsVMDesc)
+                            ? "a vmdesc without \"nullptr\" entries for it had none NULL, or describes the first entry only (QEMU 7.2)"
+                            : "a -dump-vmstate file describes the table, not which pointers are NULL"
+                    undecided(
+                        "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": an array of pointers with NULL entries "
+                            + "(\(nulls(s, oldSide)); \(nulls(d, newSide))): QEMU loads it only when the same entries are NULL "
+                            + "on both sides, which \(unknown.1) does not say (\(why))")
+                }
+                if let sd = s["Description"], let dd = d["Description"] {
+                    try checkDescriptions(
+                        object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
+                        object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
+                        sec: sec, nested: true, refusedAbove: load.refused,
+                        path: "\(path) (field \"\(sn)\").Description")
+                }
+                continue
+            }
             if !s.contains(key: "Description") {
                 let ss = try size(s, oldSide), ds = try size(d, newSide)
                 if s.contains(key: "num") && d.contains(key: "num") {
@@ -1897,8 +1952,9 @@ public struct DescriptionSet: Sendable {
                 if let index = fo["index"] { field["index"] = index }
                 // VMS_STRUCT fields nest under "struct"; VMSTATE_WITH_TMP writes the nested
                 // description's members into the field itself. An empty "struct" is QEMU 7.2's
-                // for an array of pointers that were all NULL (s390's `css`: 0x30 markers
-                // only, no element saved): a field without a nested description.
+                // for an array of pointers whose first entry was NULL (s390's `css`: QEMU 7.2
+                // describes such an array by its first entry): a field without a nested
+                // description.
                 if let nested = fo["struct"]?.objectValue, !nested.isEmpty {
                     field["Description"] = .object(
                         try description(
@@ -1909,8 +1965,12 @@ public struct DescriptionSet: Sendable {
                         try description(
                             fo, path: fpath, elementSizes: elementSizes, depth: depth + 1, converted: &converted))
                 }
+                // (QEMU 7.2 describes a compressible array by its first entry: an empty "struct"
+                // with "array_len" is an array of pointers whose first entry was NULL.)
+                if fo["struct"]?.objectValue?.isEmpty == true, count != nil { field["first_entry_null"] = true }
                 out.append(.object(field))
             }
+            out = mergingNullRuns(out, elementSizes: elementSizes)
             d["Fields"] = .array(out)
             if let key { converted.fields[key] = (.array(out), converted.deepest - depth) }
             converted.deepest = max(deepestBefore, converted.deepest)
@@ -1959,6 +2019,67 @@ public struct DescriptionSet: Sendable {
             converted.deepest = max(deepestBefore, converted.deepest)
             return d
         }
+    }
+
+    /// QEMU 10.0 describes an array of pointers (`VMS_ARRAY_OF_POINTER`) that has NULL entries
+    /// as runs of one name: each run of NULL entries a `nullptr` field (one marker byte each),
+    /// each run of others a field of the array's type (migration/vmstate.c,
+    /// `vmstate_save_state_v`). The runs of converted `fields` become one field of the whole
+    /// array's length ("array_len"), with the type and description of its non-NULL entries (a
+    /// `nullptr` field when all are NULL), "null_entries" the indices of the NULL ones ("0-253,
+    /// 255"), and as size the bytes of all runs (with `elementSizes`, one entry's, a non-NULL
+    /// one's when there is one). Other fields are left as they are, and so are QEMU's
+    /// one-entry-per-element descriptions (with "index").
+    static func mergingNullRuns(_ fields: [JSONValue], elementSizes: Bool) -> [JSONValue] {
+        func count(_ f: JSONObject) -> Int64 { max(f["array_len"]?.int64Value ?? 1, 0) }
+        func isNull(_ f: JSONObject) -> Bool { f["type"]?.stringValue == "nullptr" }
+        // (Hostile sizes and counts saturate: they only ever make a size finding.)
+        func plus(_ a: Int64, _ b: Int64) -> Int64 {
+            let (r, o) = a.addingReportingOverflow(b)
+            return o ? .max : r
+        }
+        var out: [JSONValue] = []
+        var i = 0
+        while i < fields.count {
+            guard let first = fields[i].objectValue, let name = first["field"]?.stringValue,
+                !first.contains(key: "index")
+            else {
+                out.append(fields[i])
+                i += 1
+                continue
+            }
+            var pieces = [first]
+            var j = i + 1
+            while j < fields.count, let next = fields[j].objectValue, next["field"]?.stringValue == name,
+                !next.contains(key: "index")
+            {
+                pieces.append(next)
+                j += 1
+            }
+            guard pieces.contains(where: isNull) else {
+                out += fields[i..<j]
+                i = j
+                continue
+            }
+            var merged = pieces.first { !isNull($0) } ?? first
+            var length: Int64 = 0, bytes: Int64 = 0
+            var nullRanges: [String] = []
+            for piece in pieces {
+                let n = count(piece), size = max(piece["size"]?.int64Value ?? 0, 0)
+                if isNull(piece) && n > 0 {
+                    nullRanges.append(n == 1 ? "\(length)" : "\(length)-\(plus(length, n - 1))")
+                }
+                // (A converted field's size is the whole run's, unless `elementSizes`.)
+                bytes = plus(bytes, size)
+                length = plus(length, n)
+            }
+            merged["array_len"] = .number(JSONNumber(length))
+            if !elementSizes { merged["size"] = .number(JSONNumber(bytes)) }
+            merged["null_entries"] = .string(nullRanges.joined(separator: ", "))
+            out.append(.object(merged))
+            i = j
+        }
+        return out
     }
 
     /// A `-dump-vmstate` document of the entries (and the machine, when known).

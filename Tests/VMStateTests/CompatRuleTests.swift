@@ -37,9 +37,9 @@ import VMStateAnalysis
     }
 
     /// QEMU 7.2 describes an array of struct pointers whose first element was NULL (s390's
-    /// `s390_css` `css` before any channel subsystem image exists) with an empty "struct": a
-    /// vmdesc with it compares (as a field without a nested description), and `analyze` says
-    /// why such a vmdesc cannot describe the section's bytes.
+    /// `s390_css` `css`) with an empty "struct": a vmdesc with it compares (as a field without a
+    /// nested description, whose NULL entries are undecided), and `analyze` says why such a
+    /// vmdesc cannot describe the section's bytes.
     @Test func aQEMU72EmptyStructEntry() throws {
         let vmdesc = try JSONValue(
             parsing:
@@ -50,12 +50,17 @@ import VMStateAnalysis
         #expect(
             css == [
                 "field": "css", "version_id": 0, "field_exists": false, "size": 256, "type": "struct", "array_len": 256,
+                "first_entry_null": true,
             ])
         let report = Self.check(set.document, set.document) {
             $0.oldIsVMDesc = true
             $0.newIsVMDesc = true
         }
-        #expect(report.isCompatible && report.findings.isEmpty)
+        #expect(report.isCompatible && report.findings.isEmpty && report.undecided == 1)
+        #expect(
+            report.warnings == [
+                #"section "s390_css", description "s390_css", field "css": an array of pointers with NULL entries (OLD: 0, and further ones not described; NEW: 0, and further ones not described): QEMU loads it only when the same entries are NULL on both sides, which OLD does not say (QEMU 7.2's vmdesc describes an array by its first entry only)"#
+            ])
         let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
         let json = Array(vmdesc.formatted(.pythonCompact).utf8)
         let stream =
@@ -66,6 +71,65 @@ import VMStateAnalysis
             e.message.hasSuffix(
                 #"devices[0] ("s390_css").fields[0] ("css"): an empty "struct": QEMU 7.2 described this array of pointers by its first element, which was NULL, so the elements that are not have no description and the section cannot be read from this vmdesc (QEMU 8.2 and later describe NULL and other elements apart)"#
             ), "\(e.message)")
+    }
+
+    /// QEMU 10.0 describes an array of pointers with NULL entries as runs of one name (NULL
+    /// ones as `nullptr`): one field of the whole array's length, whose NULL entries two
+    /// vmdescs compare (QEMU loads an entry as NULL where its own pointer is NULL), whose length
+    /// is compared, and whose entries' description is checked like any nested one.
+    @Test func arraysOfPointersWithNullEntries() throws {
+        func vmdesc(_ runs: String) throws -> DescriptionSet {
+            try DescriptionSet(
+                JSONValue(
+                    parsing:
+                        #"{"page_size": 4096, "devices": [{"name": "s390_css", "instance_id": 0, "vmsd_name": "s390_css", "version": 1, "fields": ["#
+                        + runs + #", {"name": "default_cssid", "type": "uint8", "size": 1}]}]}"#),
+                label: "OLD")
+        }
+        func image(_ field: String) -> String {
+            #"{"vmsd_name": "s390_css_img", "version": 1, "fields": [{"name": "\#(field)", "type": "uint8", "size": 768}]}"#
+        }
+        let (chpids, renamed) = (image("chpids"), image("chp"))
+        func runs(_ before: Int, _ after: Int, image: String = chpids) -> String {
+            #"{"name": "css", "array_len": \#(before), "type": "nullptr", "size": 1}, {"name": "css", "type": "struct", "struct": \#(image), "size": 768}, {"name": "css", "array_len": \#(after), "type": "nullptr", "size": 1}"#
+                .replacingOccurrences(of: #""array_len": 1, "#, with: "")
+        }
+        let tenOh = try vmdesc(runs(254, 1))
+        let css = try #require(tenOh.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.first)
+        #expect(css.objectValue?["field"] == "css")
+        #expect(css.objectValue?["array_len"] == 256)
+        #expect(css.objectValue?["size"] == 1023)
+        #expect(css.objectValue?["type"] == "struct")
+        #expect(css.objectValue?["null_entries"] == "0-253, 255")
+        #expect(css.objectValue?["Description"]?.objectValue?["name"] == "s390_css_img")
+        #expect(tenOh.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.count == 2)
+        // All NULL: one nullptr field, marked as such.
+        let allNull = try vmdesc(#"{"name": "css", "array_len": 256, "type": "nullptr", "size": 1}"#)
+        let nulls = try #require(allNull.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.first)
+        #expect(nulls.objectValue?["null_entries"] == "0-255")
+        func compare(_ a: DescriptionSet, _ b: DescriptionSet) -> CompatReport {
+            Self.check(a.document, b.document) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        let same = compare(tenOh, tenOh)
+        #expect(same.isCompatible && same.warnings.isEmpty && same.undecided == 0)
+        let moved = compare(tenOh, try vmdesc(runs(253, 2)))
+        #expect(
+            moved.findings.map(\.text) == [
+                #"section "s390_css", description "s390_css", field "css": an array of pointers whose NULL entries (one marker byte each) are 0-253, 255 in OLD and 0-252, 254-255 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]"#
+            ])
+        let none = compare(tenOh, allNull)
+        #expect(none.findings.map(\.kind) == [.nullEntries])
+        let longer = compare(tenOh, try vmdesc(runs(254, 2)))
+        #expect(
+            longer.findings.map(\.text) == [
+                #"section "s390_css", description "s390_css", field "css": array length changed from 256 in OLD to 257 in NEW (an array of pointers) [size]"#
+            ])
+        // The entries' description is compared as a nested one.
+        let other = compare(tenOh, try vmdesc(runs(254, 1, image: renamed)))
+        #expect(other.findings.map(\.kind) == [.fieldMismatch], "\(other.findings)")
     }
 
     /// Field sizes by the field's VMStateInfo (QEMU 7.2's and 10.0's `put` functions): two
