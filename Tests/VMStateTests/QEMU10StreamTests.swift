@@ -1086,6 +1086,11 @@ import VMStateAnalysis
         #expect(QEMUStreamRules.compat23MachineVersion("pc-1.3")! == (1, 3))
         #expect(QEMUStreamRules.compat23MachineVersion("pc") == nil)
         #expect(QEMUStreamRules.compat23MachineVersion("tiny-emu-1.0") == nil)
+        // An emulator's own names that only start like QEMU's families.
+        for own in ["pc-xt-1.0", "pc-at-2.0", "pseries-like-1.0", "pc-q35-x-1.0", "pc-i440fx-2.3-mine"] {
+            #expect(QEMUStreamRules.compat23MachineVersion(own) == nil, "\(own)")
+            #expect(QEMUStreamRules.forMachine(own, version: .qemu7_2).configuration, "\(own)")
+        }
         #expect(QEMUStreamRules.compat23MachineVersion("pseries-2.3")! == (2, 3))
         let old = QEMUStreamRules.forMachine("pc-i440fx-2.3", version: .qemu7_2)
         #expect(

@@ -277,6 +277,13 @@ import VMStateAnalysis
         #expect(target.registry.loadedMachineType == "tiny")
         // Saved again with the loaded machine type and layout: the same bytes.
         #expect(try target.registry.save() == bytes)
+        // An emulator's own name that starts like QEMU's pc family keeps its configuration
+        // section (QEMU's pc-i440fx-2.3 and older send none).
+        let xt = try source.registry.save(machineType: "pc-xt-1.0")
+        #expect(xt[8] == 0x07)
+        let other = try Machine(fill: false)
+        try other.registry.load(xt)
+        #expect(other.registry.loadedMachineType == "pc-xt-1.0")
     }
 
     /// Load flags the library does not know are refused before anything loads, from a buffer

@@ -85,9 +85,13 @@ package struct QEMUStreamRules: Sendable, Equatable {
 
     /// The (major, minor) of a versioned machine type of a family that has types as old as 2.3
     /// (`pc-i440fx-X.Y`, `pc-q35-X.Y`, `pc-X.Y`, `pseries-X.Y`), nil for other names (`pc`,
-    /// `q35`, `virt-2.6`, an emulator's own `board-1.0`).
+    /// `q35`, `virt-2.6`, an emulator's own `board-1.0` or `pc-xt-1.0`).
     package static func compat23MachineVersion(_ machineType: String) -> (Int, Int)? {
-        machineType.hasPrefix("pc-") || machineType.hasPrefix("pseries-") ? machineVersion(machineType) : nil
+        // (Only the family's own names: an emulator's `pc-xt-1.0` or `pseries-like-1.0` is none.)
+        for family in ["pc-i440fx-", "pc-q35-", "pc-", "pseries-"] where machineType.hasPrefix(family) {
+            if !machineType.dropFirst(family.count).contains("-") { return machineVersion(machineType) }
+        }
+        return nil
     }
 
     /// The (major, minor) of a versioned machine type of any target (`pc-i440fx-10.0`,
