@@ -84,7 +84,8 @@ public enum VMStateEngine {
 
     /// Loads all of `bytes` into the `opaqueSize`-byte struct at `opaque`, refusing any write
     /// that would leave the struct (or memory the engine allocated), hostile counts and sizes,
-    /// and nesting deeper than 64 levels. With `.transactional`, a failure restores the struct.
+    /// and nesting deeper than 64 levels. With `.transactional`, a failure restores the struct
+    /// (copied first: an `opaqueSize` no allocation can hold is `.failed`, before any read).
     /// An `opaqueSize` of 0 or less is refused (`.failed`): it would bound nothing; so are
     /// options other than ``LoadOptions/transactional`` (as the C `vmstate_load_checked` refuses
     /// unknown flags).
@@ -125,7 +126,8 @@ public enum VMStateEngine {
         }
         let loadGuard = LoadGuard(transactional: options.contains(.transactional))
         if let opaque {
-            loadGuard.addStruct(opaque, size: size)
+            let name = vmsd.map { $0.pointee.name.map { String(cString: $0) } ?? "(unnamed)" } ?? ""
+            try loadGuard.addStruct(opaque, size: size, label: name)
             loadGuard.loading(opaque, size: size)
         }
         try loadGuard.run { () throws(VMStateError) in

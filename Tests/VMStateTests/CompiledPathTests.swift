@@ -222,7 +222,7 @@ import Testing
                     defer { g_bytes_unref(gbytes) }
                     let file = MigrationFile(input: gbytes)
                     let loadGuard = LoadGuard(transactional: transactional)
-                    loadGuard.addStruct(target, size: fx.pointee.size)
+                    try! loadGuard.addStruct(target, size: fx.pointee.size)
                     var outcome = "ok"
                     do throws(VMStateError) {
                         try loadGuard.run { () throws(VMStateError) in
@@ -528,7 +528,7 @@ import Testing
         let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
         defer { g_bytes_unref(gbytes) }
         let loadGuard = LoadGuard(transactional: false)
-        loadGuard.addStruct(memory, size: 3)
+        try loadGuard.addStruct(memory, size: 3)
         do {
             try VMStateEngine.load(
                 MigrationFile(input: gbytes), Self.word, memory, version: 1, guard: loadGuard,
@@ -552,7 +552,7 @@ import Testing
         switch kind {
         case "struct":
             start = buffer
-            loadGuard.addStruct(start, size: 32)
+            try loadGuard.addStruct(start, size: 32)
         case "ram":
             start = buffer
             loadGuard.addRegion(start, size: 32)
@@ -578,7 +578,7 @@ import Testing
         #expect(loadGuard.allows(end, 0, 4))
         // ... and a region that begins there bounds it by itself.
         if kind != "allocation" {
-            loadGuard.addStruct(end, size: 4)
+            try loadGuard.addStruct(end, size: 4)
             #expect(loadGuard.check(end, 4, owner: end) == nil)
             #expect(loadGuard.check(end, 5, owner: end) == "5 bytes at offset 0 of a 4-byte region")
             #expect(loadGuard.allows(end, 0, 4))
@@ -615,7 +615,7 @@ import Testing
         var added: [(start: Int, end: Int)] = []
         for (i, region) in layout.enumerated() {
             if i % 2 == 0 {
-                loadGuard.addStruct(buffer + region.offset, size: region.size)
+                try loadGuard.addStruct(buffer + region.offset, size: region.size)
             } else {
                 loadGuard.addRegion(buffer + region.offset, size: region.size)
             }
@@ -677,7 +677,7 @@ import Testing
         // bounds it.
         loadGuard.addRegion(buffer + 1000, size: 3000)
         added.append((1000, 4000))
-        loadGuard.addStruct(buffer + 2000, size: 8)
+        try loadGuard.addStruct(buffer + 2000, size: 8)
         added.append((2000, 2008))
         #expect(loadGuard.check(buffer + 1500, 100, owner: buffer + 1500) == nil)
         #expect(loadGuard.check(buffer + 2000, 9, owner: buffer + 2000) == "9 bytes at offset 0 of a 8-byte region")
@@ -687,7 +687,7 @@ import Testing
             let start = Int.random(in: 0..<8000, using: &rng)
             let size = Int.random(in: 1...min(600, 8192 - start), using: &rng)
             if i % 2 == 0 {
-                loadGuard.addStruct(buffer + start, size: size)
+                try loadGuard.addStruct(buffer + start, size: size)
             } else {
                 loadGuard.addRegion(buffer + start, size: size)
             }

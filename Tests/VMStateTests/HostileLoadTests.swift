@@ -91,6 +91,23 @@ import Testing
         #expect(
             zero.description
                 == "(unnamed): the struct's size must be positive (it bounds the load's writes), got 0 (at byte 0)")
+        // A transactional load copies the struct first: a size no allocation holds (2^62 bytes)
+        // is an error, from C and Swift alike, and nothing is loaded.
+        var tooLarge: UnsafeMutablePointer<GError>? = nil
+        #expect(!vmstate_load_checked(eng_vmsd_through(), &untouched, 1 << 62, 1, input, 0x4, &tooLarge))
+        let t = try #require(tooLarge)
+        defer { g_error_free(t) }
+        #expect(t.pointee.code == Int32(VMSTATE_ERROR_FAILED.rawValue))
+        #expect(
+            String(cString: t.pointee.message)
+                == "eng-through: a transactional load keeps a copy of the struct to restore on failure, and its size "
+                + "cannot be allocated (is the struct's size right?), got 4611686018427387904 bytes (at byte 0)")
+        let swiftTooLarge = try #require(
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_through(), opaque: &untouched, size: Int.max, from: stream, options: .transactional)
+            })
+        #expect(swiftTooLarge.kind == .failed && swiftTooLarge.actual == "\(Int.max) bytes")
         #expect(untouched.n == 7 && untouched.small.0 == 1)
     }
     // MARK: - sample states load back (the fixtures and the bounds agree)

@@ -620,6 +620,26 @@ import VMStateAnalysis
         let sized = refused { vmstate_registry_add_sized(reg, "uart", 0, StreamFixtures.counter, counter, 0, $0) }
         #expect(sized?.0 == Int32(VMSTATE_ERROR_FAILED.rawValue))
         #expect(sized?.1 == "uart: the struct's size must be positive (it bounds the loads' writes), got 0 (at byte 0)")
+        // A size no allocation holds is taken, and a transactional load, which copies the struct
+        // first, refuses it before loading anything (not one that is not transactional).
+        let huge = vmstate_registry_new()
+        defer { vmstate_registry_free(huge) }
+        let hugeAdded = refused {
+            vmstate_registry_add_sized(huge, "uart", 0, StreamFixtures.counter, counter, 1 << 62, $0)
+        }
+        #expect(hugeAdded == nil)
+        let saved = g_byte_array_new()!
+        defer { g_byte_array_unref(saved) }
+        #expect(refused { vmstate_registry_save(huge, "tiny", saved, $0) } == nil)
+        let hugeStream = g_bytes_new(saved.pointee.data, gsize(saved.pointee.len))!
+        defer { g_bytes_unref(hugeStream) }
+        let transactional = refused { vmstate_registry_load(huge, hugeStream, 0x4, $0) }
+        #expect(transactional?.0 == Int32(VMSTATE_ERROR_FAILED.rawValue))
+        #expect(
+            transactional?.1
+                == "section \"uart\" instance 0: a transactional load keeps a copy of the struct to restore on failure, and its size cannot be "
+                + "allocated (is the struct's size right?), got 4611686018427387904 bytes (at byte 0)")
+        #expect(refused { vmstate_registry_load(huge, hugeStream, 0, $0) } == nil)
         let input = g_bytes_new(nil, 0)!
         defer { g_bytes_unref(input) }
         let checked = refused { vmstate_load_checked(StreamFixtures.counter, counter, 0, 1, input, 0, $0) }

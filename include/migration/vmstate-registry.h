@@ -130,7 +130,8 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * progress, whose RAM would not reach the destination). Sections load in stream order: a failure leaves the sections
  * before it loaded, unless VMSTATE_LOAD_TRANSACTIONAL is given, in which case every device added
  * with vmstate_registry_add_sized is restored (devices added without a size and RAM are not; the
- * message names those the load had reached).
+ * message names those the load had reached): each is copied first, and a size no allocation can
+ * hold fails the load (VMSTATE_ERROR_FAILED) before anything is read.
  * SKIP_UNKNOWN and KEEP_UNKNOWN apply to device sections. The stream's RAM is never unknown (QEMU
  * always has a RAM handler): each of its blocks must be registered with the same length, and with
  * no RAM registered at all a stream with RAM fails with VMSTATE_ERROR_RAM ("the stream has a RAM

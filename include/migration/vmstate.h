@@ -457,8 +457,9 @@ void vmstate_free_after_load(void *mem);
  * Element counts and sizes from the stream, allocations (at most 1 GiB, and no more than the
  * remaining input can fill; over a stream file, up to 64 MiB of that input is read first to
  * tell) and nesting depth (64) are validated; a subsection or tree key that
- * appears twice is refused. `flags`: VMSTATE_LOAD_TRANSACTIONAL or 0 (with it, a failure also
- * restores list links and tree nodes the load changed outside the struct). Writes through raw
+ * appears twice is refused. `flags`: VMSTATE_LOAD_TRANSACTIONAL or 0 (with it, the struct is
+ * copied first, and an `opaque_size` no allocation can hold is VMSTATE_ERROR_FAILED; a failure
+ * also restores list links and tree nodes the load changed outside the struct). Writes through raw
  * pointers into memory the load does not know cannot be bounded (`vmstate lint` names such
  * fields). Error codes and messages: docs/errors.md.
  */

@@ -60,8 +60,9 @@ final class LoadGuard {
     /// The snapshots' structs, as pieces each given the struct that holds it to the highest
     /// end, when there are more than ``linearSearchLimit`` (nil: to be made).
     private var snapshotPieces: [Piece]?
-    /// Copies of the structs taken before a transactional load.
-    private var snapshots: [(pointer: UnsafeMutableRawPointer, bytes: [UInt8])] = []
+    /// Copies of the structs taken before a transactional load (each copy malloc'd, freed with
+    /// the guard: a size no allocation can hold is an error, not a trap).
+    private var snapshots: [(pointer: UnsafeMutableRawPointer, copy: UnsafeMutableRawBufferPointer)] = []
     /// Bytes outside the snapshots and allocations as they were before the load wrote them
     /// (list links of elements the caller owns, memory behind raw pointers); transactional only.
     private var undoLog: [(pointer: UnsafeMutableRawPointer, bytes: [UInt8])] = []
@@ -110,19 +111,35 @@ final class LoadGuard {
         }
     }
 
-    deinit { g_tree_unref(allocationTree) }
+    deinit {
+        g_tree_unref(allocationTree)
+        // SAFETY: each copy was malloc'd by addStruct and is freed once, here.
+        for snapshot in snapshots { free(snapshot.copy.baseAddress) }
+    }
 
     /// Adds the caller's struct of `size` bytes (more than 0): writes that start inside it must
-    /// end inside it.
-    func addStruct(_ opaque: UnsafeMutableRawPointer, size: Int) {
-        fixed.append(Region(opaque, size))
-        pieces = nil
+    /// end inside it. A transactional load copies it first; `label` names it when its size is
+    /// more than can be allocated (a `.failed` error: a wrong size, C's negative one seen as a
+    /// `size_t`, 2^62 bytes, ...).
+    func addStruct(_ opaque: UnsafeMutableRawPointer, size: Int, label: @autoclosure () -> String = "")
+        throws(VMStateError)
+    {
         if transactional {
+            guard let copy = malloc(size) else {
+                throw VMStateError(
+                    .failed, path: label(),
+                    reason: "a transactional load keeps a copy of the struct to restore on failure, and its size "
+                        + "cannot be allocated (is the struct's size right?)", actual: "\(size) bytes")
+            }
             // SAFETY: the caller (vmstate_load_checked, a sized registry entry) gives the
-            // struct's size; its `size` bytes stay valid for the load and its rollback.
-            snapshots.append((opaque, Array(UnsafeRawBufferPointer(start: opaque, count: size))))
+            // struct's size; its `size` bytes stay valid for the load and its rollback, and `copy`
+            // holds as many.
+            copy.copyMemory(from: opaque, byteCount: size)
+            snapshots.append((opaque, UnsafeMutableRawBufferPointer(start: copy, count: size)))
             snapshotPieces = nil
         }
+        fixed.append(Region(opaque, size))
+        pieces = nil
     }
 
     /// Adds `size` bytes (more than 0) the load may write (a RAM block) without restoring them
@@ -434,11 +451,11 @@ final class LoadGuard {
         if snapshots.count <= Self.linearSearchLimit {
             return snapshots.contains {
                 let start = UInt(bitPattern: $0.pointer)
-                return address >= start && end <= start + UInt($0.bytes.count)
+                return address >= start && end <= start + UInt($0.copy.count)
             }
         }
         if snapshotPieces == nil {
-            let structs = snapshots.map { Region($0.pointer, $0.bytes.count) }
+            let structs = snapshots.map { Region($0.pointer, $0.copy.count) }
             let furthestFirst = structs.indices.sorted { structs[$0].end > structs[$1].end }
             snapshotPieces = Self.pieces(of: structs, claimedIn: furthestFirst)
         }
@@ -528,8 +545,8 @@ final class LoadGuard {
             entry.bytes.withUnsafeBytes { entry.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
         freeAllocations(since: 0)
-        for snapshot in snapshots where !snapshot.bytes.isEmpty {
-            snapshot.bytes.withUnsafeBytes { snapshot.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        for snapshot in snapshots where snapshot.copy.count > 0 {
+            snapshot.pointer.copyMemory(from: snapshot.copy.baseAddress!, byteCount: snapshot.copy.count)
         }
         treeLog.removeAll()
         undoLog.removeAll()

@@ -212,7 +212,8 @@ public final class Registry {
     ///   - opaque: The device state; it must stay valid while the registry is used.
     ///   - size: The size of the struct at `opaque`, when known (positive): loads of this device
     ///     then never write outside it (or outside memory the engine allocated), and a
-    ///     transactional load can restore it.
+    ///     transactional load can restore it (it copies the struct first: a size no allocation
+    ///     can hold fails that load, `.failed`).
     /// - Throws: ``VMStateError`` when the pair is registered already, `size` is 0 or less, the
     ///   table is unusable, or a live migration of the registry is in progress.
     public func add(
@@ -868,7 +869,9 @@ public final class Registry {
         // limits (a stream could otherwise recurse through a self-nesting description until the
         // stack overflows).
         let loadGuard = LoadGuard(transactional: options.contains(.transactional))
-        for device in devices { if let size = device.size { loadGuard.addStruct(device.opaque, size: size) } }
+        for device in devices {
+            if let size = device.size { try loadGuard.addStruct(device.opaque, size: size, label: device.sectionLabel) }
+        }
         // Device pointers into guest RAM are bounded by the block (RAM is not restored).
         for block in ramBlocks { loadGuard.addRegion(block.host, size: block.length) }
         let loader = StreamLoader(registry: self, file: file, options: options, guard: loadGuard)
