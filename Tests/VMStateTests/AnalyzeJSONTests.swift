@@ -4,6 +4,34 @@ import VMStateAnalysis
 
 /// The order-preserving JSON model, parser and Python-compatible writer.
 @Suite struct AnalyzeJSONTests {
+    /// The writers trap on a container closed that is not open or of the other kind (as QEMU's
+    /// json-writer asserts), where they wrote `{]` or took an empty stack apart; the text of
+    /// balanced calls is unchanged.
+    @Test func unbalancedContainersTrap() async {
+        await #expect(processExitsWith: .failure) {
+            var w = JSONTextWriter()
+            w.endObject()
+        }
+        await #expect(processExitsWith: .failure) {
+            var w = JSONTextWriter()
+            w.beginObject()
+            w.endArray()
+        }
+        await #expect(processExitsWith: .failure) {
+            let w = VMDescWriter()
+            w.startObject()
+            w.endArray()
+        }
+        await #expect(processExitsWith: .failure) { _ = JSONFormat(indent: Int.max / 2) }
+        var w = JSONTextWriter(format: .pythonCompact)
+        w.beginObject()
+        w.key("a")
+        w.beginArray()
+        w.endArray()
+        w.endObject()
+        #expect(w.text == #"{"a": []}"#)
+    }
+
     @Test func keepsOrderAndDuplicates() throws {
         let v = try JSONValue(parsing: #"{"b": 1, "a": [true, null], "b": "two"}"#)
         guard case .object(let o) = v else {

@@ -56,9 +56,10 @@ public final class VMDescWriter {
         enter(array: false)
     }
 
-    /// Closes the innermost object.
+    /// Closes the innermost object (one must be open: else it traps, as QEMU's json-writer asserts;
+    /// the C functions check first).
     public func endObject() {
-        leave()
+        leave(array: false)
         buffer.append(UInt8(ascii: "}"))
     }
 
@@ -69,9 +70,10 @@ public final class VMDescWriter {
         enter(array: true)
     }
 
-    /// Closes the innermost array.
+    /// Closes the innermost array (one must be open: else it traps, as QEMU's json-writer asserts;
+    /// the C functions check first).
     public func endArray() {
-        leave()
+        leave(array: true)
         buffer.append(UInt8(ascii: "]"))
     }
 
@@ -157,8 +159,12 @@ public final class VMDescWriter {
         needComma = false
     }
 
-    private func leave() {
-        precondition(!containers.isEmpty, "JSONWriter: end without a matching start")
+    private func leave(array: Bool) {
+        precondition(
+            containers.last == array,
+            containers.isEmpty
+                ? "JSONWriter: end without a matching start"
+                : "JSONWriter: \(array ? "endArray" : "endObject") closes an open \(array ? "object" : "array")")
         containers.removeLast()
         needComma = true
         newline()

@@ -8,13 +8,15 @@
 
 /// Formatting options for JSON text.
 public struct JSONFormat: Sendable, Equatable {
-    /// Spaces per nesting level, or nil for single-line output.
+    /// Spaces per nesting level (0 to 1024), or nil for single-line output.
     public var indent: Int?
     /// Escape every non-ASCII character (Python's `ensure_ascii=True`).
     public var asciiOnly: Bool
 
     /// Options with `indent` spaces per level (nil: one line) and, with `asciiOnly`, `\uXXXX` escapes for non-ASCII.
+    /// An `indent` outside 0...1024 is a programmer error (it traps).
     public init(indent: Int? = 4, asciiOnly: Bool = true) {
+        precondition(indent.map { (0...1024).contains($0) } ?? true, "JSONFormat: indent \(indent!) is not in 0...1024")
         self.indent = indent
         self.asciiOnly = asciiOnly
     }
@@ -26,7 +28,10 @@ public struct JSONFormat: Sendable, Equatable {
 }
 
 /// A streaming JSON writer. Call the container and value methods in document order; output
-/// accumulates in `buffer`, or goes to `sink` in chunks when one is given.
+/// accumulates in `buffer`, or goes to `sink` in chunks when one is given. Closing a container
+/// that is not open, or one of the other kind, is a programmer error: it traps (QEMU's
+/// json-writer asserts). Other calls out of order (a key outside an object, a value in an
+/// object without its key) are not checked, and the text is then no JSON.
 public struct JSONTextWriter {
     /// How the text is laid out.
     public let format: JSONFormat
@@ -36,6 +41,8 @@ public struct JSONTextWriter {
     private let flushThreshold = 1 << 16
     // One entry per open container: number of members written so far.
     private var counts: [Int] = []
+    // One entry per open container: whether it is an object.
+    private var objects: [Bool] = []
     private var afterKey = false
 
     /// A writer in `format`; with `sink`, text is handed over in chunks of about 64 KiB (and on
@@ -89,10 +96,12 @@ public struct JSONTextWriter {
         beforeItem()
         buffer.append(UInt8(ascii: "{"))
         counts.append(0)
+        objects.append(true)
     }
 
     /// Closes the innermost object.
     public mutating func endObject() {
+        precondition(objects.popLast() == true, "JSONTextWriter.endObject(): the innermost open container is no object")
         let c = counts.removeLast()
         if c > 0 { newline(depth: counts.count) }
         buffer.append(UInt8(ascii: "}"))
@@ -104,10 +113,12 @@ public struct JSONTextWriter {
         beforeItem()
         buffer.append(UInt8(ascii: "["))
         counts.append(0)
+        objects.append(false)
     }
 
     /// Closes the innermost array.
     public mutating func endArray() {
+        precondition(objects.popLast() == false, "JSONTextWriter.endArray(): the innermost open container is no array")
         let c = counts.removeLast()
         if c > 0 { newline(depth: counts.count) }
         buffer.append(UInt8(ascii: "]"))
