@@ -138,7 +138,7 @@ struct Compat: ParsableCommand {
                                    (two streams)
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
-              null-entries         an array of pointers has other NULL entries (two vmdescs)
+              null-entries         NULL entries of a pointer array differ (two vmdescs)
 
             Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
             input (or output that could not be written), 64 usage error.
