@@ -967,7 +967,12 @@ import VMStateAnalysis
         #expect(try Self.vmdescText(nine).contains(#""size": 10}]}, "page_size""#))
         #expect(Self.offsets(of: Self.switchoverStart, in: try registry.save(machineType: "tiny-emu")).count == 1)
 
-        // pc-i440fx-2.3: no configuration, no footers; reloaded, it saves back the same.
+        // pc-i440fx-2.3: QEMU 10.0 has no such machine type, and sends the configuration section
+        // (and footers) for any name; for QEMU 7.2 (hw_compat_2_3) no configuration, no footers,
+        // and reloaded, it saves back the same.
+        let named = try registry.save(machineType: "pc-i440fx-2.3")
+        #expect(Array(named[8..<13]) == [0x07, 0, 0, 0, 13])
+        registry.streamVersion = .qemu7_2
         let tiny = try registry.save(machineType: "pc-i440fx-2.3")
         #expect(Array(tiny[8..<13]) == [0x01, 0, 0, 0, 1])
         #expect(Self.offsets(of: [0x7E], in: Array(tiny[8..<tiny.count - 200])).isEmpty)
@@ -1123,6 +1128,15 @@ import VMStateAnalysis
                 "\(machine)")
         }
         #expect(QEMUStreamRules.forMachine("pseries-2.4", version: .qemu7_2).sectionFooters)
+        // QEMU 10.0 has no machine type 2.3 or older (its oldest: pc-i440fx-2.4, pseries-3.0):
+        // a save for it sends the configuration section and footers whatever the name.
+        for machine in ["pc-i440fx-2.3", "pseries-2.1", "pc-1.3"] {
+            #expect(
+                QEMUStreamRules.forMachine(machine, version: .qemu10_0)
+                    == QEMUStreamRules(
+                        version: .qemu10_0, configuration: true, sectionFooters: true, switchoverStart: false),
+                "\(machine)")
+        }
         #expect(QEMUStreamRules.forMachine("board-1.0", version: .qemu7_2).configuration)
     }
 

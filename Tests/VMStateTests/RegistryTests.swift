@@ -759,6 +759,44 @@ import VMStateAnalysis
         #expect(try registry.save() == stream)
     }
 
+    /// QEMU reads a configuration section only right after the header, and a stream without
+    /// one never has SWITCHOVER_START (QEMU 7.2 does not know it; QEMU 10.0 sends both): a
+    /// second configuration section, one after another record, and the command in a stream
+    /// without one are refused, as each QEMU refuses them, where the last configuration won.
+    @Test func aConfigurationSectionOnlyAfterTheHeader() throws {
+        let bios = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        // (The configuration section of pc-i440fx-7.2: 0x07, be32 13, the name; then 0x01.)
+        #expect(Array(bios[8..<13]) == [0x07, 0, 0, 0, 13] && bios[26] == 0x01)
+        let q35: [UInt8] = [0x07, 0, 0, 0, 10] + Array("pc-q35-7.2".utf8)
+        func refusal(_ bytes: [UInt8]) throws -> String {
+            let e = try #require(throws: VMStateError.self) { try Registry().load(bytes, options: .keepUnknown) }
+            #expect(e.kind == .badStream, "\(e)")
+            return e.description
+        }
+        let twice = Array(bios[0..<26]) + q35 + Array(bios[26...])
+        #expect(
+            try refusal(twice)
+                == "a configuration section after another one: QEMU reads it only right after the stream's header "
+                + "(\"Unknown savevm section type 7\"); expected a section type other than 0x07 here, got 0x07 "
+                + "(at byte 26)")
+        let old = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-2.3/stream.bin")
+        #expect(old[8] == 0x01)
+        let analysis = try StreamAnalysis(bytes: StreamBytes(old), options: .init(recordPages: false))
+        let second = analysis.sections[1].offset
+        let late = Array(old[0..<second]) + q35 + Array(old[second...])
+        #expect(
+            try refusal(late)
+                == "a configuration section after other records: QEMU reads it only right after the stream's header "
+                + "(\"Unknown savevm section type 7\"); expected a section type other than 0x07 here, got 0x07 "
+                + "(at byte \(second))")
+        let command = Array(old[0..<8]) + [0x08, 0x00, 0x0b, 0x00, 0x00] + Array(old[8...])
+        #expect(
+            try refusal(command)
+                == "SWITCHOVER_START in a stream without a configuration section: QEMU 10.0, which sends the "
+                + "command, sends the configuration for every machine type, and QEMU 7.2 refuses the command "
+                + "(\"MIG_CMD 0xb unknown (len 0x0)\") (at byte 8)")
+    }
+
     /// A stream without a configuration section saved for another machine type, then saved
     /// with no machine type: the second save is the loaded stream's own (its bytes), and the
     /// registry loads it back (it expected the other type's configuration section, and refused

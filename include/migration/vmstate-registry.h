@@ -276,8 +276,9 @@ const char *vmstate_registry_machine_type(VMStateRegistry *reg);
  *   the command ("MIG_CMD 0xb unknown"), so 7.2 streams never hold it.
  * - QEMU 10.0's vmdesc starts with "configuration", the description of the configuration
  *   section, before "page_size".
- * - Both: machine types pc-i440fx-2.3, pseries-2.3 and older send neither the configuration
- *   section nor section footers (hw_compat_2_3); QEMU 10.0 no longer has such machine types.
+ * - QEMU 7.2: machine types pc-i440fx-2.3, pseries-2.3 and older send neither the configuration
+ *   section nor section footers (hw_compat_2_3); QEMU 10.0 no longer has such machine types, and
+ *   a stream written for it sends both for any name.
  * Loading accepts streams of both versions whatever the setting: SWITCHOVER_START (with length
  * 0; any other command or length fails with VMSTATE_ERROR_BAD_STREAM naming the command and the
  * byte offset), the configuration's capabilities x-ignore-shared (each RAM block's guest
@@ -288,7 +289,10 @@ const char *vmstate_registry_machine_type(VMStateRegistry *reg);
  * after each block's length a 28-byte header, the page bitmap right after it, the pages at the
  * next 1 MiB boundary; set pages load, the others are zeroed; a save of such a stream for its
  * own machine type writes the same layout at the same offsets; a live migration of it is
- * refused), and streams without configuration and footers.
+ * refused), and streams without configuration and footers. As QEMU, loading takes a
+ * configuration section only right after the header (one elsewhere is "Unknown savevm section
+ * type 7" to QEMU: VMSTATE_ERROR_BAD_STREAM), and refuses SWITCHOVER_START in a stream without
+ * one (QEMU 7.2 does not know the command; QEMU 10.0 sends both).
  */
 
 /** Streams QEMU 7.2 loads (the default). */

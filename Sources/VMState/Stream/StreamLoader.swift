@@ -150,6 +150,7 @@ final class StreamLoader {
                     + "older machine types, and the registry expects machine type \"\(expected)\")",
                 expected: "the configuration section (0x07)", actual: hexByte(first))
         }
+        let headerEnd = file.position
         while true {
             let at = file.position
             // A section's bytes stay in the file's window until it is known whether they are kept.
@@ -159,7 +160,17 @@ final class StreamLoader {
                 throw VMStateError(.shortInput, offset: at, reason: "stream ended before its EOF marker")
             }
             switch type {
-            case StreamFormat.configuration: try configuration()
+            case StreamFormat.configuration:
+                // QEMU reads the configuration section right after the header or not at all: in its
+                // loop of sections the type is unknown (QEMU 7.2 and 10.0).
+                guard at == headerEnd else {
+                    throw bad(
+                        at,
+                        "a configuration section after " + (hadConfiguration ? "another one" : "other records")
+                            + ": QEMU reads it only right after the stream's header (\"Unknown savevm section type 7\")",
+                        expected: "a section type other than 0x07 here", actual: hexByte(type))
+                }
+                try configuration()
             case StreamFormat.sectionStart, StreamFormat.sectionFull:
                 // Early-setup sections come before the first PART. A FULL section after one is of
                 // the complete phase also without a RAM END: a background snapshot (capability
@@ -364,6 +375,15 @@ final class StreamLoader {
             throw bad(
                 at, "\(name) received with bad length - expecting 0, got \(length)", expected: "0",
                 actual: "\(length)")
+        }
+        // QEMU 10.0 sends the command and a configuration section for every machine type; QEMU 7.2,
+        // whose machine types 2.3 and older send none, does not know the command.
+        guard hadConfiguration else {
+            throw bad(
+                at,
+                "\(name) in a stream without a configuration section: QEMU 10.0, which sends the command, sends "
+                    + "the configuration for every machine type, and QEMU 7.2 refuses the command "
+                    + "(\"MIG_CMD 0xb unknown (len 0x0)\")")
         }
         hadSwitchoverStart = true
         completePhase = true

@@ -72,12 +72,15 @@ package struct QEMUStreamRules: Sendable, Equatable {
 
     /// The rules QEMU `version` applies to `machineType`. Versioned pc and pseries machine types
     /// 2.3 and older (`pc-i440fx-2.3`, `pc-1.3`, `pseries-2.1`: QEMU 7.2's only machine types
-    /// that apply `hw_compat_2_3`) send no configuration and no footers; a versioned machine type
+    /// that apply `hw_compat_2_3`) send no configuration and no footers for QEMU 7.2 (QEMU 10.0
+    /// has none of them, and sends both for any name); a versioned machine type
     /// of any target 9.2 and older (`pc-q35-9.2`, `virt-9.2`, `pseries-9.2`,
     /// `s390-ccw-virtio-9.2`: `hw_compat_9_2`, which all of them apply) sends no
     /// SWITCHOVER_START; any other name gets the version's defaults (all on).
     package static func forMachine(_ machineType: String, version: QEMUDialect) -> QEMUStreamRules {
-        let old = compat23MachineVersion(machineType).map { $0 <= (2, 3) } ?? false
+        // (QEMU 10.0 has no such machine type: its oldest are pc-i440fx-2.4 and pseries-3.0, and
+        // its streams all send a configuration section.)
+        let old = version == .qemu7_2 && (compat23MachineVersion(machineType).map { $0 <= (2, 3) } ?? false)
         return QEMUStreamRules(
             version: version, configuration: !old, sectionFooters: !old,
             switchoverStart: version == .qemu10_0 && (machineVersion(machineType).map { $0 >= (10, 0) } ?? true))
