@@ -588,6 +588,15 @@ private struct CompatRun {
     /// over the received length), and a stream without the configuration section when its own
     /// machine type sends one (above 2.3); one up to 2.3 reads the section's byte 0x07 as an
     /// unknown section type.
+    /// QEMU's test of the received machine type: `strncmp(received, local, received length)`,
+    /// so the local name may be longer, and a NUL byte ends either name (the received one then
+    /// must be the whole local name).
+    static func machineTypeMatches(received: String, local: String) -> Bool {
+        let received = Array(received.utf8), localName = local.utf8.prefix { $0 != 0 }
+        guard let nul = received.firstIndex(of: 0) else { return localName.starts(with: received) }
+        return localName.elementsEqual(received[..<nul])
+    }
+
     mutating func checkMachineTypes() {
         guard let saver = checker.oldMachine, let loader = checker.newMachine else { return }
         func name(_ m: CompatChecker.MachineType) -> String? {
@@ -607,7 +616,7 @@ private struct CompatRun {
                     "configuration", nil, nil, .machineType,
                     "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section, which \(newSide)'s machine type \"\(local)\" (2.3 or older) does not expect: QEMU refuses it (\"Unknown savevm section type 7\")"
                 )
-            } else if !local.utf8.starts(with: saved.utf8) {
+            } else if !Self.machineTypeMatches(received: saved, local: local) {
                 add(
                     "configuration", nil, nil, .machineType,
                     "\(oldSide) was saved by machine type \"\(saved)\" and \(newSide) is \"\(local)\": QEMU refuses it (\"Machine type received is '\(saved)' and local is '\(local)'\")"

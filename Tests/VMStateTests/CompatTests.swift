@@ -570,6 +570,20 @@ struct CompatCLITests {
                 "message":
                     "OLD was saved by machine type \"pc-i440fx-7.2\" and NEW is \"pc-i440fx-10.0\": QEMU refuses it (\"Machine type received is 'pc-i440fx-7.2' and local is 'pc-i440fx-10.0'\")",
             ])
+        // QEMU compares with strncmp: a NUL byte ends the received name ("pc-i440fx-7.2\0zz" is
+        // pc-i440fx-7.2, which QEMU 7.2 loads), and the received name must then be all of the local one.
+        var bytes = try TestPaths.readBytes(stream72)
+        #expect(Array(bytes[8..<26]) == [0x07, 0, 0, 0, 13] + Array("pc-i440fx-7.2".utf8))
+        bytes.replaceSubrange(8..<26, with: [0x07, 0, 0, 0, 16] + Array("pc-i440fx-7.2".utf8) + [0, 0x7A, 0x7A])
+        let nul = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-nul-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: nul) }
+        try Data(bytes).write(to: nul)
+        let cut = try Tool.run(["compat", nul.path, dump72])
+        #expect(cut.status == 0 && !cut.stdout.contains("machine-type"), "\(cut.stdout)")
+        bytes.replaceSubrange(8..<29, with: [0x07, 0, 0, 0, 12] + Array("pc-i440fx-7".utf8) + [0])
+        try Data(bytes).write(to: nul)
+        let shorter = try Tool.run(["compat", nul.path, dump72])
+        #expect(shorter.status == 1 && shorter.stdout.contains("[machine-type]"), "\(shorter.stdout)")
         // A machine type up to 2.3 has no configuration section.
         let old = TestPaths.qemuFixtures + "/pc-2.3/stream.bin"
         let noConfiguration = try Tool.run(["compat", old, stream72])
