@@ -49,8 +49,13 @@ public struct StreamAnalysis: Sendable {
     public let vmdescLocation: VMDescLocation?
     /// Target page size from the vmdesc.
     public let pageSize: Int
-    /// Machine type from the configuration section, when present.
+    /// Machine type from the configuration section, when present (the last one read, as
+    /// QEMU's analyze-migration.py takes it).
     public var machineType: String?
+    /// The byte offsets of the configuration sections read: QEMU writes one, right after the
+    /// header (byte 8), and its loader refuses one anywhere else ("Unknown savevm section type
+    /// 7"), which the script reads as the first.
+    public var configurationOffsets: [Int] = []
     /// Whether the stream has a configuration section (byte 0x07 after the header), also when
     /// its machine type could not be read (a stream cut short or corrupt there).
     public var hasConfiguration = false
@@ -821,6 +826,7 @@ private struct SectionReader {
                 options.progress?(total)
                 return
             case configurationMarker:
+                analysis.configurationOffsets.append(typeOffset)
                 try readConfiguration(into: &analysis)
             case sectionStart, sectionFull:
                 let header = try decode(SectionHeader.Decoder()) { cut in

@@ -254,10 +254,12 @@ struct Compat: ParsableCommand {
             var machines = (try machineType(old, oldSet, label: "OLD"), try machineType(new, newSet, label: "NEW"))
             if reverse { machines = (machines.1, machines.0) }
             (checker.oldMachine, checker.newMachine) = machines
+            var placement: [CompatFinding] = []
             if try isStreamFile(old) && isStreamFile(new),
                 var streams = try readStreams(old, new, notes: &notes)
             {
                 if reverse { streams = (streams.1, streams.0) }
+                placement = Self.misplacedConfigurations(streams.0, label: checker.oldLabel)
                 (checker.oldRAMBlocks, checker.newRAMBlocks) = (
                     streams.0.announcedRAMBlocks, streams.1.announcedRAMBlocks
                 )
@@ -297,6 +299,7 @@ struct Compat: ParsableCommand {
                 for outcome in againstDump.reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
+                report.findings.insert(contentsOf: placement, at: 0)
                 for case .warning(let w) in againstDump { report.warnings.append(w) }
                 let unused = checker.unusedRenames
                 var warned = Set<String>()  // (one warning for a rename given twice)
@@ -359,6 +362,22 @@ struct Compat: ParsableCommand {
     /// - compressed pages (capability compress, removed in QEMU 9.1): a problem when the dump's
     ///   machine type is 9.1 or later, else a warning (the destination must migrate with it on).
     /// Nothing when the stream cannot be read through (its pages skipped).
+    /// A configuration section of the stream that saves anywhere but right after its header:
+    /// QEMU's loader reads only that one and refuses another ("Unknown savevm section type 7";
+    /// a stream without one there: "Configuration section missing", the machine-type check's).
+    static func misplacedConfigurations(_ stream: StreamAnalysis, label: String) -> [CompatFinding] {
+        let misplaced = stream.configurationOffsets.filter { $0 != 8 }
+        guard let first = misplaced.first, stream.configurationOffsets.first == 8 else { return [] }
+        let more = misplaced.count == 1 ? "" : " (and \(misplaced.count - 1) more)"
+        return [
+            CompatFinding(
+                section: "configuration", descriptionName: nil, field: nil, kind: .configuration,
+                message: "\(label)'s stream has another configuration section at byte \(first)\(more) besides the one "
+                    + "after its header: QEMU reads only that one, and refuses this "
+                    + "(\"Unknown savevm section type 7\")")
+        ]
+    }
+
     static func configurationAgainstDump(
         _ path: String, dumpGivesArrayLengths: Bool, dumpMachine: String?, labels: (String, String)
     ) -> [Outcome] {
@@ -375,6 +394,7 @@ struct Compat: ParsableCommand {
                     CompatFinding(
                         section: section, descriptionName: nil, field: nil, kind: .configuration, message: message)))
         }
+        outcomes += misplacedConfigurations(stream, label: o).map { .finding($0) }
         let unknown = CompatChecker.capabilitiesUnknownBefore9_0(stream.capabilities)
         if let first = unknown.first {
             let saved =

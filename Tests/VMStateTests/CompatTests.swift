@@ -584,6 +584,22 @@ struct CompatCLITests {
         try Data(bytes).write(to: nul)
         let shorter = try Tool.run(["compat", nul.path, dump72])
         #expect(shorter.status == 1 && shorter.stdout.contains("[machine-type]"), "\(shorter.stdout)")
+        // A second configuration section (QEMU refuses it: "Unknown savevm section type 7"),
+        // against a stream and against a dump alike.
+        var twice = try TestPaths.readBytes(stream72)
+        twice.insert(contentsOf: [0x07, 0, 0, 0, 10] + Array("pc-q35-7.2".utf8), at: 26)
+        try Data(twice).write(to: nul)
+        for new in [stream72, dump72] {
+            let second = try Tool.run(["compat", nul.path, new])
+            #expect(second.status == 1)
+            #expect(
+                second.stdout.hasSuffix(
+                    "section \"configuration\": OLD's stream has another configuration section at byte 26 besides the "
+                        + "one after its header: QEMU reads only that one, and refuses this (\"Unknown savevm section "
+                        + "type 7\") [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into "
+                        + "NEW)\n"),
+                "\(second.stdout)")
+        }
         // A machine type up to 2.3 has no configuration section.
         let old = TestPaths.qemuFixtures + "/pc-2.3/stream.bin"
         let noConfiguration = try Tool.run(["compat", old, stream72])
