@@ -47,15 +47,17 @@ import Testing
 
         // A flag the library does not know is refused before anything is loaded.
         var untouched = EngThrough(config: config, n: 7, small: (1, 2))
-        var flagError: UnsafeMutablePointer<GError>? = nil
+        /// The message of a refused C load into `untouched` (code VMSTATE_ERROR_FAILED).
+        func refusal(size: Int, flags: UInt32) throws -> String {
+            var error: UnsafeMutablePointer<GError>? = nil
+            #expect(!vmstate_load_checked(eng_vmsd_through(), &untouched, size, 1, input, flags, &error))
+            let e = try #require(error)
+            defer { g_error_free(e) }
+            #expect(e.pointee.code == Int32(VMSTATE_ERROR_FAILED.rawValue))
+            return String(cString: e.pointee.message)
+        }
         #expect(
-            !vmstate_load_checked(
-                eng_vmsd_through(), &untouched, MemoryLayout<EngThrough>.size, 1, input, 0x4 | 0x10, &flagError))
-        let f = try #require(flagError)
-        defer { g_error_free(f) }
-        #expect(f.pointee.code == Int32(VMSTATE_ERROR_FAILED.rawValue))
-        #expect(
-            String(cString: f.pointee.message)
+            try refusal(size: MemoryLayout<EngThrough>.size, flags: 0x4 | 0x10)
                 == "unknown load flags 0x10: vmstate_load_checked takes 0 or VMSTATE_LOAD_TRANSACTIONAL (0x4) (at byte 0)"
         )
         #expect(untouched.n == 7 && untouched.small.0 == 1)
@@ -80,12 +82,8 @@ import Testing
             })
         #expect(zero.kind == .failed)
         // A C size_t past Int.max (SIZE_MAX) is refused, shown as the caller passed it.
-        var huge: UnsafeMutablePointer<GError>? = nil
-        #expect(!vmstate_load_checked(eng_vmsd_through(), &untouched, -1, 1, input, 0, &huge))
-        let h = try #require(huge)
-        defer { g_error_free(h) }
         #expect(
-            String(cString: h.pointee.message)
+            try refusal(size: -1, flags: 0)
                 == "eng-through: the struct's size must be positive (it bounds the load's writes), got -1 (18446744073709551615 as a C size_t) (at byte 0)"
         )
         #expect(
@@ -93,13 +91,8 @@ import Testing
                 == "(unnamed): the struct's size must be positive (it bounds the load's writes), got 0 (at byte 0)")
         // A transactional load copies the struct first: a size no allocation holds (2^62 bytes)
         // is an error, from C and Swift alike, and nothing is loaded.
-        var tooLarge: UnsafeMutablePointer<GError>? = nil
-        #expect(!vmstate_load_checked(eng_vmsd_through(), &untouched, 1 << 62, 1, input, 0x4, &tooLarge))
-        let t = try #require(tooLarge)
-        defer { g_error_free(t) }
-        #expect(t.pointee.code == Int32(VMSTATE_ERROR_FAILED.rawValue))
         #expect(
-            String(cString: t.pointee.message)
+            try refusal(size: 1 << 62, flags: 0x4)
                 == "eng-through: a transactional load keeps a copy of the struct to restore on failure, and its size "
                 + "cannot be allocated (is the struct's size right?), got 4611686018427387904 bytes (at byte 0)")
         let swiftTooLarge = try #require(
