@@ -348,20 +348,6 @@ struct Compat: ParsableCommand {
         case warning(String)
     }
 
-    /// What the stream at `path` needs of the QEMU that loads it, against a `-dump-vmstate`
-    /// file as its destination (its array lengths, "num", are QEMU 8.1's and later; a
-    /// versioned machine type such as `pc-i440fx-9.1` is its QEMU's release or older):
-    /// - QEMU 10.0's SWITCHOVER_START: a problem when the dump gives no array lengths (QEMU 8.0
-    ///   or older, which refuses the command); a warning when the dump's machine type is
-    ///   unversioned (`isapc`, `none`: any QEMU has it; 8.1 to 9.2 refuse the command, 10.0
-    ///   loads it); nothing for a versioned one (10.0 or later is QEMU 10.0's, which loads it;
-    ///   an older one is not the stream's, which a `machine-type` problem says).
-    /// - a validated capability other than x-ignore-shared (mapped-ram, QEMU 9.0): a problem
-    ///   when the dump gives no array lengths (QEMU 8.0 or older validates x-ignore-shared
-    ///   only), else a warning (the destination must migrate with it on).
-    /// - compressed pages (capability compress, removed in QEMU 9.1): a problem when the dump's
-    ///   machine type is 9.1 or later, else a warning (the destination must migrate with it on).
-    /// Nothing when the stream cannot be read through (its pages skipped).
     /// A configuration section of the stream that saves anywhere but right after its header:
     /// QEMU's loader reads only that one and refuses another ("Unknown savevm section type 7";
     /// a stream without one there: "Configuration section missing", the machine-type check's).
@@ -378,6 +364,22 @@ struct Compat: ParsableCommand {
         ]
     }
 
+    /// What the stream at `path` needs of the QEMU that loads it, against a `-dump-vmstate`
+    /// file as its destination (its array lengths, "num", are QEMU 8.1's and later; a
+    /// versioned machine type such as `pc-i440fx-9.1` is its QEMU's release or older):
+    /// - QEMU 10.0's SWITCHOVER_START: a problem when the dump gives no array lengths (QEMU 8.0
+    ///   or older, which refuses the command); a warning when the dump's machine type is
+    ///   unversioned (`isapc`, `none`: any QEMU has it; 8.1 to 9.2 refuse the command, 10.0
+    ///   loads it); nothing for a versioned one (10.0 or later is QEMU 10.0's, which loads it;
+    ///   an older one is not the stream's, which a `machine-type` problem says).
+    /// - a validated capability other than x-ignore-shared (mapped-ram, QEMU 9.0): a problem
+    ///   when the dump gives no array lengths (QEMU 8.0 or older validates x-ignore-shared
+    ///   only), else a warning (the destination must migrate with it on).
+    /// - compressed pages (capability compress, removed in QEMU 9.1): a problem when the dump's
+    ///   machine type is 9.1 or later, else a warning (the destination must migrate with it on).
+    /// - a configuration section besides the one after the header (``misplacedConfigurations``):
+    ///   a problem.
+    /// Nothing when the stream cannot be read through (its pages skipped).
     static func configurationAgainstDump(
         _ path: String, dumpGivesArrayLengths: Bool, dumpMachine: String?, labels: (String, String)
     ) -> [Outcome] {

@@ -119,8 +119,7 @@ final class LoadGuard {
 
     /// Adds the caller's struct of `size` bytes (more than 0): writes that start inside it must
     /// end inside it. A transactional load copies it first; `label` names it when its size is
-    /// more than can be allocated (a `.failed` error: a wrong size, C's negative one seen as a
-    /// `size_t`, 2^62 bytes, ...).
+    /// more than can be allocated (a `.failed` error: a wrong size, such as 2^62 bytes).
     func addStruct(_ opaque: UnsafeMutableRawPointer, size: Int, label: @autoclosure () -> String = "")
         throws(VMStateError)
     {

@@ -31,7 +31,7 @@ public struct JSONFormat: Sendable, Equatable {
 /// accumulates in `buffer`, or goes to `sink` in chunks when one is given. Closing a container
 /// that is not open, or one of the other kind, is a programmer error: it traps (QEMU's
 /// json-writer asserts). Other calls out of order (a key outside an object, a value in an
-/// object without its key) are not checked, and the text is then no JSON.
+/// object without its key) are not checked, and the text is then not JSON.
 public struct JSONTextWriter {
     /// How the text is laid out.
     public let format: JSONFormat
