@@ -694,7 +694,15 @@ private struct CompatRun {
         // stream without it and without a described configuration is QEMU 8.1's or older: it
         // refuses the command; one with a described configuration may be QEMU 8.2 to 9.2's
         // (refuses it) or QEMU 10.0's for a machine type that does not send it (loads it).
-        if saver.switchoverStart && !loader.switchoverStart && loader.hasConfiguration {
+        if saver.switchoverStart && !saver.hasConfiguration {
+            // No QEMU writes that: QEMU 10.0 sends a configuration section for every machine
+            // type, and QEMU 7.2, whose machine types up to 2.3 send none, lacks the command.
+            add(
+                "configuration", nil, nil, .configuration,
+                "\(oldSide) sends the command SWITCHOVER_START but no configuration section: QEMU 10.0 sends both, and "
+                    + "QEMU 7.2, whose machine types up to 2.3 take a stream without one, refuses the command "
+                    + "(\"MIG_CMD 0xb unknown (len 0x0)\")")
+        } else if saver.switchoverStart && !loader.switchoverStart && loader.hasConfiguration {
             let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
             if !loader.vmdescDescribesConfiguration {
                 add(

@@ -255,9 +255,15 @@ struct Compat: ParsableCommand {
             if reverse { machines = (machines.1, machines.0) }
             (checker.oldMachine, checker.newMachine) = machines
             var placement: [CompatFinding] = []
-            if try isStreamFile(old) && isStreamFile(new),
-                var streams = try readStreams(old, new, notes: &notes)
-            {
+            // (A stream that cannot be read whole leaves its configuration, RAM blocks, PCI
+            // configuration spaces and compared values undecided: its warning counts so.)
+            var unreadable = false
+            var read: (StreamAnalysis, StreamAnalysis)? = nil
+            if try isStreamFile(old) && isStreamFile(new) {
+                read = try readStreams(old, new, notes: &notes)
+                unreadable = read == nil
+            }
+            if var streams = read {
                 if reverse { streams = (streams.1, streams.0) }
                 placement = Self.misplacedConfigurations(streams.0, label: checker.oldLabel)
                 (checker.oldRAMBlocks, checker.newRAMBlocks) = (
@@ -296,6 +302,7 @@ struct Compat: ParsableCommand {
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
+                if unreadable { report.undecided += 1 }
                 for outcome in againstDump.reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
@@ -349,18 +356,22 @@ struct Compat: ParsableCommand {
     }
 
     /// A configuration section of the stream that saves anywhere but right after its header:
-    /// QEMU's loader reads only that one and refuses another ("Unknown savevm section type 7";
-    /// a stream without one there: "Configuration section missing", the machine-type check's).
+    /// QEMU's loader reads one only there and refuses one elsewhere ("Unknown savevm section
+    /// type 7"; a destination that expects one and finds none after the header says
+    /// "Configuration section missing" first, the machine-type check's).
     static func misplacedConfigurations(_ stream: StreamAnalysis, label: String) -> [CompatFinding] {
         let misplaced = stream.configurationOffsets.filter { $0 != 8 }
-        guard let first = misplaced.first, stream.configurationOffsets.first == 8 else { return [] }
+        guard let first = misplaced.first else { return [] }
         let more = misplaced.count == 1 ? "" : " (and \(misplaced.count - 1) more)"
+        let place =
+            stream.configurationOffsets.first == 8
+            ? "another configuration section at byte \(first)\(more) besides the one after its header: QEMU reads "
+                + "only that one"
+            : "a configuration section at byte \(first)\(more), not right after its header: QEMU reads one only there"
         return [
             CompatFinding(
                 section: "configuration", descriptionName: nil, field: nil, kind: .configuration,
-                message: "\(label)'s stream has another configuration section at byte \(first)\(more) besides the one "
-                    + "after its header: QEMU reads only that one, and refuses this "
-                    + "(\"Unknown savevm section type 7\")")
+                message: "\(label)'s stream has \(place), and refuses this (\"Unknown savevm section type 7\")")
         ]
     }
 
