@@ -160,11 +160,13 @@ public final class VMDescWriter {
     }
 
     private func leave(array: Bool) {
-        precondition(
-            containers.last == array,
-            containers.isEmpty
-                ? "JSONWriter: end without a matching start"
-                : "JSONWriter: \(array ? "endArray" : "endObject") closes an open \(array ? "object" : "array")")
+        // (fatalError, not precondition: its message stays in release builds.)
+        if containers.last != array {
+            fatalError(
+                containers.isEmpty
+                    ? "JSONWriter: end without a matching start"
+                    : "JSONWriter: \(array ? "endArray" : "endObject") closes an open \(array ? "object" : "array")")
+        }
         containers.removeLast()
         needComma = true
         newline()

@@ -16,7 +16,8 @@ public struct JSONFormat: Sendable, Equatable {
     /// Options with `indent` spaces per level (nil: one line) and, with `asciiOnly`, `\uXXXX` escapes for non-ASCII.
     /// An `indent` outside 0...1024 is a programmer error (it traps).
     public init(indent: Int? = 4, asciiOnly: Bool = true) {
-        precondition(indent.map { (0...1024).contains($0) } ?? true, "JSONFormat: indent \(indent!) is not in 0...1024")
+        // (fatalError, not precondition: its message stays in release builds.)
+        if let indent, !(0...1024).contains(indent) { fatalError("JSONFormat: indent \(indent) is not in 0...1024") }
         self.indent = indent
         self.asciiOnly = asciiOnly
     }
@@ -101,7 +102,9 @@ public struct JSONTextWriter {
 
     /// Closes the innermost object.
     public mutating func endObject() {
-        precondition(objects.popLast() == true, "JSONTextWriter.endObject(): the innermost open container is no object")
+        if objects.popLast() != true {
+            fatalError("JSONTextWriter.endObject(): the innermost open container is no object")
+        }
         let c = counts.removeLast()
         if c > 0 { newline(depth: counts.count) }
         buffer.append(UInt8(ascii: "}"))
@@ -118,7 +121,9 @@ public struct JSONTextWriter {
 
     /// Closes the innermost array.
     public mutating func endArray() {
-        precondition(objects.popLast() == false, "JSONTextWriter.endArray(): the innermost open container is no array")
+        if objects.popLast() != false {
+            fatalError("JSONTextWriter.endArray(): the innermost open container is no array")
+        }
         let c = counts.removeLast()
         if c > 0 { newline(depth: counts.count) }
         buffer.append(UInt8(ascii: "]"))
