@@ -577,20 +577,22 @@ struct CompatCLITests {
         bytes.replaceSubrange(8..<26, with: [0x07, 0, 0, 0, 16] + Array("pc-i440fx-7.2".utf8) + [0, 0x7A, 0x7A])
         let nul = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-nul-\(UUID().uuidString).bin")
         defer { try? FileManager.default.removeItem(at: nul) }
-        try Data(bytes).write(to: nul)
-        let cut = try Tool.run(["compat", nul.path, dump72])
+        /// `vmstate compat` of `stream` (written to a file) against `new`.
+        func compat(_ stream: [UInt8], _ new: String) throws -> Tool.Result {
+            try Data(stream).write(to: nul)
+            return try Tool.run(["compat", nul.path, new])
+        }
+        let cut = try compat(bytes, dump72)
         #expect(cut.status == 0 && !cut.stdout.contains("machine-type"), "\(cut.stdout)")
         bytes.replaceSubrange(8..<29, with: [0x07, 0, 0, 0, 12] + Array("pc-i440fx-7".utf8) + [0])
-        try Data(bytes).write(to: nul)
-        let shorter = try Tool.run(["compat", nul.path, dump72])
+        let shorter = try compat(bytes, dump72)
         #expect(shorter.status == 1 && shorter.stdout.contains("[machine-type]"), "\(shorter.stdout)")
         // A second configuration section (QEMU refuses it: "Unknown savevm section type 7"),
         // against a stream and against a dump alike.
         var twice = try TestPaths.readBytes(stream72)
         twice.insert(contentsOf: [0x07, 0, 0, 0, 10] + Array("pc-q35-7.2".utf8), at: 26)
-        try Data(twice).write(to: nul)
         for new in [stream72, dump72] {
-            let second = try Tool.run(["compat", nul.path, new])
+            let second = try compat(twice, new)
             #expect(second.status == 1)
             #expect(
                 second.stdout.hasSuffix(
@@ -607,8 +609,7 @@ struct CompatCLITests {
         var late = try TestPaths.readBytes(pc23)
         let second = try StreamAnalysis(bytes: StreamBytes(late), options: .init(recordPages: false)).sections[1].offset
         late.insert(contentsOf: [0x07, 0, 0, 0, 13] + Array("pc-i440fx-2.3".utf8), at: second)
-        try Data(late).write(to: nul)
-        let lateRun = try Tool.run(["compat", nul.path, pc23])
+        let lateRun = try compat(late, pc23)
         #expect(lateRun.status == 1)
         #expect(
             lateRun.stdout.hasPrefix(
@@ -618,8 +619,7 @@ struct CompatCLITests {
         var bare = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
         #expect(Array(bare[8..<27]) == [0x07, 0, 0, 0, 14] + Array("pc-i440fx-10.0".utf8))
         bare.removeSubrange(8..<27)
-        try Data(bare).write(to: nul)
-        let bareRun = try Tool.run(["compat", nul.path, pc23])
+        let bareRun = try compat(bare, pc23)
         #expect(bareRun.status == 1)
         #expect(
             bareRun.stdout.contains(
