@@ -124,7 +124,10 @@ final class LoadGuard {
         throws(VMStateError)
     {
         if transactional {
-            guard let copy = malloc(size) else {
+            // (No struct is larger than a user address space, at most 2^56 bytes on x86-64 with
+            // 5-level paging: no allocation is tried beyond, which a sanitizer's allocator would
+            // refuse by aborting rather than return NULL.)
+            guard size < 1 << 56, let copy = malloc(size) else {
                 throw VMStateError(
                     .failed, path: label(),
                     reason: "a transactional load keeps a copy of the struct to restore on failure, and its size "
