@@ -1107,8 +1107,12 @@ import VMStateAnalysis
         #expect(!QEMUStreamRules.forMachine("pc-q35-10.0", version: .qemu7_2).switchoverStart)
         // hw_compat_9_2 is every target's: QEMU 10.0's virt-9.2 (arm), pseries-9.2 and
         // s390-ccw-virtio-9.2 send no SWITCHOVER_START; their 10.0 types and unversioned
-        // names do. hw_compat_2_3's footers and configuration stay pc-only.
-        for machine in ["virt-9.2", "pseries-9.2", "s390-ccw-virtio-9.2", "virt-2.6"] {
+        // names do. hw_compat_2_3's footers and configuration stay pc-only. QEMU 10.0 has no
+        // machine type 2.3 or older (its oldest: pc-i440fx-2.4, pseries-3.0): a save for it
+        // sends the configuration section and footers whatever the name.
+        for machine in [
+            "virt-9.2", "pseries-9.2", "s390-ccw-virtio-9.2", "virt-2.6", "pc-i440fx-2.3", "pseries-2.1", "pc-1.3",
+        ] {
             #expect(
                 QEMUStreamRules.forMachine(machine, version: .qemu10_0)
                     == QEMUStreamRules(
@@ -1128,15 +1132,6 @@ import VMStateAnalysis
                 "\(machine)")
         }
         #expect(QEMUStreamRules.forMachine("pseries-2.4", version: .qemu7_2).sectionFooters)
-        // QEMU 10.0 has no machine type 2.3 or older (its oldest: pc-i440fx-2.4, pseries-3.0):
-        // a save for it sends the configuration section and footers whatever the name.
-        for machine in ["pc-i440fx-2.3", "pseries-2.1", "pc-1.3"] {
-            #expect(
-                QEMUStreamRules.forMachine(machine, version: .qemu10_0)
-                    == QEMUStreamRules(
-                        version: .qemu10_0, configuration: true, sectionFooters: true, switchoverStart: false),
-                "\(machine)")
-        }
         #expect(QEMUStreamRules.forMachine("board-1.0", version: .qemu7_2).configuration)
     }
 
