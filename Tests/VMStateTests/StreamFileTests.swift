@@ -150,6 +150,42 @@ import Testing
         }
     }
 
+    /// Only GLib's own descriptor streams are written and read through their descriptor: a
+    /// subclass of `GUnixOutputStream` / `GUnixInputStream` whose `write_fn` / `read_fn` change
+    /// the bytes (here XOR 0xA5) gets every byte through them, direct I/O on or off, so the
+    /// file holds the masked stream and loads back through the matching input subclass.
+    @Test func aSubclassOfAGLibDescriptorStreamIsWrittenAndReadThroughItsOwnFunctions() throws {
+        let machine = try RAMMachine(pages: 1500)
+        let expected = try machine.registry.save(machineType: "file")
+        let path = Self.newPath("xor.bin")
+        defer { Self.remove(path) }
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        for direct in [false, true] {
+            #expect(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0)
+            vmstate_registry_set_direct_io(machine.registry.handle, direct)
+            let out = try #require(test_xor_unix_output_stream_new(fd, 0xA5))
+            defer { g_object_unref(out) }
+            #expect(!DirectFile.isGLibDescriptorStream(UnsafeMutableRawPointer(out)))
+            var error: UnsafeMutablePointer<GError>? = nil
+            #expect(vmstate_registry_save_to_stream(machine.registry.handle, "file", out, &error))
+            #expect(test_xor_stream_bytes(out) == UInt64(expected.count))
+            #expect(try Self.contents(path) == expected.map { $0 ^ 0xA5 })
+
+            #expect(lseek(fd, 0, SEEK_SET) == 0)
+            let target = try RAMMachine(pages: 1500)
+            memset(target.ram, 0xCC, target.length)
+            vmstate_registry_set_direct_io(target.registry.handle, direct)
+            let input = try #require(test_xor_unix_input_stream_new(fd, 0xA5))
+            defer { g_object_unref(input) }
+            #expect(vmstate_registry_load_from_stream(target.registry.handle, input, 0, &error), "\(direct)")
+            #expect(error == nil)
+            #expect(test_xor_stream_bytes(input) == UInt64(expected.count))
+            #expect(memcmp(target.ram, machine.ram, target.length) == 0)
+        }
+    }
+
     /// A stream with an operation pending (another thread's, or an asynchronous one) or
     /// already closed is refused before a byte is read or written, with GIO's own error, though
     /// a local file's stream is written and read through its descriptor, past GIO's checks.

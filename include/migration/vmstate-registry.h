@@ -238,8 +238,10 @@ bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *
  * a stream over a local regular file, as QEMU's `direct-io` migration parameter (QEMU 9.0+) does
  * for file migration. Off by default.
  *
- * Such a stream is a GFileDescriptorBased one (GUnixOutputStream/GUnixInputStream, a local
- * GFileOutputStream/GFileInputStream) over a regular file, not O_APPEND, seekable. A save to one
+ * Such a stream is one of GLib's own descriptor streams (GUnixOutputStream/GUnixInputStream, a
+ * local GFileOutputStream/GFileInputStream; not a subclass, whose own write_fn/read_fn this would
+ * skip: a subclass is written and read through GIO as any stream) over a regular file, not
+ * O_APPEND, seekable. A save to one
  * is written, whether direct I/O is on or off, from a thread of the library: the save fills four
  * 2 MiB buffers (three of 8 MiB with direct I/O) in turn and the thread writes each full one
  * with pwrite(2) at its own offset, on a duplicate of the stream's descriptor (F_DUPFD_CLOEXEC,

@@ -15,8 +15,8 @@ import CVMState
 /// page cache is slow to fill. QEMU 9.0 added `O_DIRECT` for the same reason (its `direct-io`
 /// migration parameter for file migration).
 ///
-/// Which streams: a `GFileDescriptorBased` stream (`GUnixOutputStream`, the `GFileOutputStream`
-/// of a local file) whose descriptor is a regular file, open for writing, not `O_APPEND`, and
+/// Which streams: GLib's own descriptor streams (`GUnixOutputStream`, the `GFileOutputStream`
+/// of a local file; not a subclass, ``isGLibDescriptorStream(_:)``) whose descriptor is a regular file, open for writing, not `O_APPEND`, and
 /// seekable (``regularFile(of:)``), on a file system that accepts `O_DIRECT` (the second
 /// descriptor is opened through `/proc/self/fd`; when that fails the stream is written as any
 /// other), and not on tmpfs. The stream's own descriptor keeps its flags. A file system that
@@ -35,7 +35,7 @@ final class DirectFile {
     private(set) var usable = true
 
     /// The descriptor of `stream` when it writes to a local regular file at an offset of its
-    /// own: `GFileDescriptorBased`, a regular file, open for writing, not `O_APPEND`, seekable.
+    /// own: one of GLib's own descriptor streams, a regular file, open for writing, not `O_APPEND`, seekable.
     /// Nil for anything else (sockets, pipes, memory and filter streams).
     static func regularFile(of stream: UnsafeMutablePointer<GOutputStream>) -> Int32? {
         regularFile(UnsafeMutableRawPointer(stream), writing: true)
@@ -49,10 +49,10 @@ final class DirectFile {
         self.init(fd: fd, writing: false)
     }
 
-    /// The descriptor of a `GFileDescriptorBased` stream over a seekable regular file open for
+    /// The descriptor of a GLib descriptor stream over a seekable regular file open for
     /// writing and not `O_APPEND` (`writing`), or open for reading; else nil.
     private static func regularFile(_ stream: UnsafeMutableRawPointer, writing: Bool) -> Int32? {
-        guard let fd = descriptor(of: stream) else { return nil }
+        guard isGLibDescriptorStream(stream), let fd = descriptor(of: stream) else { return nil }
         var st = stat()
         let flags = fcntl(fd, F_GETFL)
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, flags >= 0, lseek(fd, 0, SEEK_CUR) >= 0 else {
@@ -243,6 +243,23 @@ final class DirectFile {
             return nil
         #endif
     }
+
+    /// Whether `stream` is an instance of one of GLib's own descriptor streams itself:
+    /// `GUnixOutputStream`, `GUnixInputStream`, or the `GLocalFileOutputStream` /
+    /// `GLocalFileInputStream` of a local `GFile`. A subclass of one (or any other class that
+    /// implements `GFileDescriptorBased`) may give its own `write_fn` / `read_fn` (a filter, a
+    /// counter), which writing or reading its descriptor directly would skip: such a stream is
+    /// written and read through GIO.
+    static func isGLibDescriptorStream(_ stream: UnsafeMutableRawPointer) -> Bool {
+        // SAFETY: a GInputStream or GOutputStream is a GTypeInstance, whose class GLib set.
+        guard let type = stream.assumingMemoryBound(to: GTypeInstance.self).pointee.g_class?.pointee.g_type else {
+            return false
+        }
+        return glibDescriptorStreams.contains { g_type_from_name($0) == type }
+    }
+    private static let glibDescriptorStreams = [
+        "GUnixOutputStream", "GUnixInputStream", "GLocalFileOutputStream", "GLocalFileInputStream",
+    ]
 
     /// The descriptor of a `GFileDescriptorBased` stream, or nil. GLib declares that interface in
     /// gio-unix-2.0, which the CGLib module does not include: its type and getter are found by

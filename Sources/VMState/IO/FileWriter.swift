@@ -18,8 +18,8 @@ public enum FileIO: Sendable {
 /// the next buffer while the last one is written (QEMU's migration thread likewise runs beside
 /// the vCPUs; here the writing runs beside the engine).
 ///
-/// The ``StreamSink`` of a save to a regular file (a `GFileDescriptorBased` stream: a
-/// `GUnixOutputStream`, the `GFileOutputStream` of a local file) takes its buffers from here
+/// The ``StreamSink`` of a save to a regular file (GLib's own `GUnixOutputStream` or the
+/// `GFileOutputStream` of a local file, ``DirectFile/isGLibDescriptorStream(_:)``) takes its buffers from here
 /// (``buffers(for:)``: four of 2 MiB through the page cache, three of 8 MiB with `O_DIRECT`):
 /// ``submit(_:start:end:offset:)`` hands a filled one over, with the file offset of its first byte, and
 /// gives back an empty one (waiting while all of them are being written); ``drain()`` waits for

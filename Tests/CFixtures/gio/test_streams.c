@@ -218,6 +218,121 @@ GQuark test_io_error_quark(void)
     return G_IO_ERROR;
 }
 
+/* ---- subclasses of GLib's descriptor streams ---------------------------------------------- */
+
+/* libgio-2.0 exports these; their headers are gio-unix-2.0's, which the package does not use. */
+GType g_unix_output_stream_get_type(void);
+GType g_unix_input_stream_get_type(void);
+
+typedef struct {
+    guint8 mask;
+    guint64 bytes;
+} XorState;
+
+static GQuark xor_state_quark(void)
+{
+    return g_quark_from_static_string("test-xor-state");
+}
+
+static XorState *xor_state(gpointer stream)
+{
+    return g_object_get_qdata(G_OBJECT(stream), xor_state_quark());
+}
+
+static GOutputStreamClass *xor_output_parent;
+static GInputStreamClass *xor_input_parent;
+
+static gssize xor_write(GOutputStream *stream, const void *buffer, gsize count, GCancellable *cancellable,
+                        GError **error)
+{
+    XorState *state = xor_state(stream);
+    guint8 *masked = g_malloc(count);
+    for (gsize i = 0; i < count; i++) {
+        masked[i] = ((const guint8 *)buffer)[i] ^ state->mask;
+    }
+    gssize n = xor_output_parent->write_fn(stream, masked, count, cancellable, error);
+    g_free(masked);
+    if (n > 0) {
+        state->bytes += (guint64)n;
+    }
+    return n;
+}
+
+static gssize xor_read(GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable, GError **error)
+{
+    XorState *state = xor_state(stream);
+    gssize n = xor_input_parent->read_fn(stream, buffer, count, cancellable, error);
+    for (gssize i = 0; i < n; i++) {
+        ((guint8 *)buffer)[i] ^= state->mask;
+    }
+    if (n > 0) {
+        state->bytes += (guint64)n;
+    }
+    return n;
+}
+
+static gssize xor_skip(GInputStream *stream, gsize count, GCancellable *cancellable, GError **error)
+{
+    guint8 scratch[8192];
+    return xor_read(stream, scratch, MIN(count, sizeof scratch), cancellable, error);
+}
+
+static void xor_output_class_init(gpointer klass, gpointer data)
+{
+    (void)data;
+    xor_output_parent = g_type_class_peek_parent(klass);
+    G_OUTPUT_STREAM_CLASS(klass)->write_fn = xor_write;
+}
+
+static void xor_input_class_init(gpointer klass, gpointer data)
+{
+    (void)data;
+    xor_input_parent = g_type_class_peek_parent(klass);
+    G_INPUT_STREAM_CLASS(klass)->read_fn = xor_read;
+    G_INPUT_STREAM_CLASS(klass)->skip = xor_skip;
+}
+
+/* A subclass of `parent` named `name` that adds nothing to its instance. */
+static GType xor_subclass(GType parent, const char *name, GClassInitFunc class_init)
+{
+    static GMutex lock;
+    g_mutex_lock(&lock);
+    GType type = g_type_from_name(name);
+    if (type == 0) {
+        GTypeQuery query;
+        g_type_query(parent, &query);
+        type = g_type_register_static_simple(parent, name, query.class_size, class_init, query.instance_size, NULL, 0);
+    }
+    g_mutex_unlock(&lock);
+    return type;
+}
+
+static gpointer xor_stream_new(GType type, int fd, guint8 mask)
+{
+    gpointer stream = g_object_new(type, "fd", fd, "close-fd", FALSE, NULL);
+    XorState *state = g_new0(XorState, 1);
+    state->mask = mask;
+    g_object_set_qdata_full(G_OBJECT(stream), xor_state_quark(), state, g_free);
+    return stream;
+}
+
+GOutputStream *test_xor_unix_output_stream_new(int fd, guint8 mask)
+{
+    GType type = xor_subclass(g_unix_output_stream_get_type(), "TestXorUnixOutputStream", xor_output_class_init);
+    return xor_stream_new(type, fd, mask);
+}
+
+GInputStream *test_xor_unix_input_stream_new(int fd, guint8 mask)
+{
+    GType type = xor_subclass(g_unix_input_stream_get_type(), "TestXorUnixInputStream", xor_input_class_init);
+    return xor_stream_new(type, fd, mask);
+}
+
+guint64 test_xor_stream_bytes(gpointer stream)
+{
+    return xor_state(stream)->bytes;
+}
+
 /* ---- a socket client in a thread ------------------------------------------------------- */
 
 #include <sys/mman.h>

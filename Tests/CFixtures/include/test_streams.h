@@ -39,6 +39,16 @@ guint64 test_chunked_output_stream_checksum(GOutputStream *stream);
 /** Writes it has answered so far. */
 guint64 test_chunked_output_stream_writes(GOutputStream *stream);
 
+/**
+ * Subclasses of GLib's own descriptor streams, GUnixOutputStream and GUnixInputStream, over
+ * `fd` (not closed by them), whose write_fn / read_fn XOR every byte with `mask` around their
+ * parent's: a filter that writing or reading the descriptor directly would skip.
+ * test_xor_stream_bytes says how many bytes passed through the subclass's own function.
+ */
+GOutputStream *test_xor_unix_output_stream_new(int fd, guint8 mask);
+GInputStream *test_xor_unix_input_stream_new(int fd, guint8 mask);
+guint64 test_xor_stream_bytes(gpointer stream);
+
 /** GIO's error quark and codes for Swift. */
 GQuark test_io_error_quark(void);
 
