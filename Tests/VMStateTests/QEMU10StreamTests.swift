@@ -770,6 +770,44 @@ import VMStateAnalysis
         #expect(try sha256(out.appendingPathComponent("pc.ram").path) == expected)
     }
 
+    /// A mapped-ram stream that fails or ends in its first block (header at 0x72, bitmap at
+    /// 0x8e, padding from 0x28e, pages at 0x100000) says where it failed and what it was in,
+    /// from the start of that part: read through a stream that fails (1-byte and 4 KiB reads, and
+    /// GIO's default skip, which loses the bytes a failed skip had read: a failure in the padding,
+    /// which is skipped, is where the read failed, however the reads are cut) and cut short in a
+    /// buffer.
+    @Test func aMappedRAMStreamCutInItsFirstBlockSaysWhere() throws {
+        let stream = try Self.stream("mapped-ram")
+        let order = [
+            "pc.ram", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader", "/rom@etc/acpi/rsdp",
+        ]
+        let parts = [
+            (0x80, "mapped-ram header", 0x72), (0x8e + 100, "mapped-ram bitmap", 0x8e),
+            (0x8_0000, "mapped-ram block's padding before its pages", 0x28e),
+            (0x10_0000 + 100, "mapped-ram page", 0x10_0000),
+        ]
+        let analyze = try Self.analyze("x-ignore-shared")
+        for (cut, part, start) in parts {
+            for chunk in [1, 4096] {
+                let machine = try Machine(stream: stream, analyze: analyze, blockOrder: order)
+                let result = StreamIOTests.loadFromStream(
+                    machine.registry, stream, chunk: chunk, flags: Registry.LoadOptions.keepUnknown.rawValue,
+                    cut: Int64(cut), failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue), defaultSkip: true)
+                #expect(!result.ok && result.domain == g_io_error_quark())
+                #expect(
+                    result.message
+                        == "section \"ram\" instance 0: reading the stream failed: connection reset by test; it cut a \(part) that starts at byte \(start) (at byte \(cut))"
+                )
+            }
+            let machine = try Machine(stream: stream, analyze: analyze, blockOrder: order)
+            let error = try #require(throws: VMStateError.self) {
+                try machine.registry.load(Array(stream[..<cut]), options: .keepUnknown)
+            }
+            #expect(error.kind == .shortInput)
+            #expect(error.description == "section \"ram\" instance 0: stream ended inside a \(part) (at byte \(start))")
+        }
+    }
+
     /// mapped-ram (QEMU 10.0 `file:` migration, pages at file offsets): kept, it saves back byte
     /// for byte; with RAM registered, exactly the pages whose bitmap bit is set hold the file's
     /// bytes and the others are zero, and our save writes the same RAM START (headers, bitmaps,

@@ -66,17 +66,18 @@ import Testing
         }
     }
 
-    /// Loads `bytes` through a chunked input stream with the C function; the error as (domain,
-    /// code, message) when it fails.
+    /// Loads `bytes` through a chunked input stream with the C function (its skips GIO's
+    /// default one when `defaultSkip`); the error as (domain, code, message) when it fails.
     static func loadFromStream(
         _ registry: Registry, _ bytes: [UInt8], chunk: Int, flags: UInt32, cut: Int64 = -1, failCode: Int32 = 0,
-        overclaim: Int = 0
+        overclaim: Int = 0, defaultSkip: Bool = false
     ) -> (ok: Bool, domain: UInt32, code: Int32, message: String, reads: UInt64) {
         let gbytes = gbytes(bytes)
         defer { g_bytes_unref(gbytes) }
         let input = test_chunked_input_stream_new(gbytes, gsize(chunk), Int(cut), failCode)!
         defer { g_object_unref(input) }
         test_chunked_input_stream_set_overclaim(input, gsize(overclaim))
+        test_chunked_input_stream_set_default_skip(input, defaultSkip ? 1 : 0)
         var error: UnsafeMutablePointer<GError>?
         let ok = vmstate_registry_load_from_stream(handle(registry), input, flags, &error)
         defer { if let error { g_error_free(error) } }
@@ -286,6 +287,39 @@ import Testing
         #expect(result.message.hasPrefix("reading the stream failed: the GInputStream returned "), "\(result.message)")
         #expect(result.message.contains(" (a broken stream implementation); "), "\(result.message)")
         #expect(result.message.hasSuffix("(at byte 0)"), "\(result.message)")
+    }
+
+    /// A GInputStream whose read returns -1 without setting its GError (a broken subclass) is a
+    /// failed read (G_IO_ERROR_FAILED, saying so) at the byte where it failed, not the end of the
+    /// stream; the same through a QEMUFile, whose stream error is that GError.
+    @Test func aReadFailingWithoutAnErrorIsAFailure() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let stream = try source.registry.save(machineType: "tiny")
+        let target = try RegistryTests.Machine(fill: false)
+        let result = Self.loadFromStream(
+            target.registry, stream, chunk: 7, flags: 0, cut: 300, failCode: Int32(TEST_READ_FAILS_WITHOUT_ERROR))
+        #expect(!result.ok)
+        #expect(result.domain == g_io_error_quark() && result.code == Int32(G_IO_ERROR_FAILED.rawValue))
+        #expect(
+            result.message.hasPrefix(
+                "section \"ram\" instance 0: reading the stream failed: the GInputStream's read failed without an error; "
+            ),
+            "\(result.message)")
+        #expect(result.message.hasSuffix("(at byte 300)"), "\(result.message)")
+
+        let gbytes = gbytes(Array(repeating: 0x5A, count: 2000))
+        defer { g_bytes_unref(gbytes) }
+        let input = test_chunked_input_stream_new(gbytes, 64, 1000, Int32(TEST_READ_FAILS_WITHOUT_ERROR))!
+        defer { g_object_unref(input) }
+        let file = vmstate_file_new_input_stream(input)
+        defer { qemu_fclose(file) }
+        var buffer = [UInt8](repeating: 0, count: 2000)
+        #expect(qemu_get_buffer(file, &buffer, 2000) == 1000)
+        #expect(qemu_file_get_error(file) == -5)
+        let error = try #require(vmstate_file_get_stream_error(file))
+        defer { g_error_free(error) }
+        #expect(error.pointee.code == Int32(G_IO_ERROR_FAILED.rawValue))
+        #expect(String(cString: error.pointee.message) == "the GInputStream's read failed without an error")
     }
 
     /// A read that fails inside a device section: the stream's error, the section and the byte

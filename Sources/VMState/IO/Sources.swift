@@ -156,7 +156,7 @@ final class StreamSource: InputSource {
             let got = g_input_stream_read(stream, storage + pad + count, gsize(want), nil, &error)
             if got < 0 {
                 ended = true
-                file.recordStreamError(error, at: consumed)
+                file.recordStreamError(error ?? Self.silentFailure("read"), at: consumed)
             } else if got > want {
                 // A broken GInputStream subclass: the bytes it claims lie past the buffer.
                 ended = true
@@ -173,6 +173,20 @@ final class StreamSource: InputSource {
         return UnsafeRawBufferPointer(start: storage + pad, count: count)
     }
 
+    /// Whether the stream is a `GSeekable` that can seek (`g_seekable_can_seek`).
+    private var seekable: Bool {
+        // SAFETY: a GInputStream is a GTypeInstance (GObject's first member).
+        let instance = UnsafeMutableRawPointer(stream).assumingMemoryBound(to: GTypeInstance.self)
+        guard g_type_check_instance_is_a(instance, g_seekable_get_type()) != 0 else { return false }
+        return g_seekable_can_seek(OpaquePointer(stream)) != 0
+    }
+
+    /// The error for a read or skip that returned -1 without setting its GError (a broken
+    /// stream implementation), which the caller owns.
+    static func silentFailure(_ call: String) -> UnsafeMutablePointer<GError> {
+        gioFailure("the GInputStream's \(call) failed without an error")
+    }
+
     /// The error for a read or skip that returned `got` bytes when at most `asked` were asked
     /// for (GIO's contract: at most the count given), which the caller owns.
     static func overcount(_ got: Int, _ asked: Int) -> UnsafeMutablePointer<GError> {
@@ -187,14 +201,22 @@ final class StreamSource: InputSource {
             if done < n { ended = true }
             return done
         }
+        // A stream that seeks skips by seeking (all or nothing); any other is read into the
+        // window's storage, which the file dropped: GIO's skip by reading returns -1 for a read
+        // that fails after part of the skip, losing where it failed.
+        let seeks = seekable
         var done = 0
         while done < n && !ended {
             var error: UnsafeMutablePointer<GError>?
-            let asked = min(n - done, 1 << 30)
-            let got = g_input_stream_skip(stream, gsize(asked), nil, &error)
+            let asked = min(n - done, seeks ? 1 << 30 : capacity)
+            // SAFETY: `storage[0..<capacity]` is owned, and holds no bytes the file still uses.
+            let got =
+                seeks
+                ? g_input_stream_skip(stream, gsize(asked), nil, &error)
+                : g_input_stream_read(stream, storage, gsize(asked), nil, &error)
             if got < 0 {
                 ended = true
-                file.recordStreamError(error, at: consumed)
+                file.recordStreamError(error ?? Self.silentFailure(seeks ? "skip" : "read"), at: consumed)
             } else if got > asked {
                 ended = true
                 file.recordStreamError(Self.overcount(got, asked), at: consumed)

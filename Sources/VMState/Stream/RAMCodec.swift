@@ -71,7 +71,7 @@ enum RAMCodec {
         let at = file.position
         guard let version = file.getBE32(), let size = file.getBE64(), let bitmapOffset = file.getBE64(),
             let pagesOffset = file.getBE64()
-        else { throw short(file, "mapped-ram header") }
+        else { throw short(file, "mapped-ram header", at: at) }
         guard version <= 1 else {
             throw VMStateError(
                 .ram, path: name, offset: at,
@@ -94,9 +94,12 @@ enum RAMCodec {
                     + "within 1 MiB after it", actual: "bitmap at \(bitmapOffset), pages at \(pagesOffset)")
         }
         // SAFETY: `take` hands `bitmapSize` window bytes, copied at once.
-        guard let bitmap = file.take(bitmapSize, { Array(UnsafeRawBufferPointer(start: $0, count: bitmapSize)) }),
-            file.skip(Int(pagesOffset) - file.position)
-        else { throw short(file, "mapped-ram bitmap") }
+        guard let bitmap = file.take(bitmapSize, { Array(UnsafeRawBufferPointer(start: $0, count: bitmapSize)) })
+        else { throw short(file, "mapped-ram bitmap", at: Int(bitmapOffset)) }
+        let padding = file.position
+        guard file.skip(Int(pagesOffset) - padding) else {
+            throw short(file, "mapped-ram block's padding before its pages", at: padding)
+        }
         for i in 0..<pages {
             // Host `unsigned long` words in host byte order (x86-64: bit i is bit i % 8 of byte i / 8).
             let set = bitmap[i / 8] & (1 << UInt8(i % 8)) != 0

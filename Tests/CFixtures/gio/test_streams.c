@@ -14,6 +14,7 @@ typedef struct {
     int fail_code;
     guint64 reads;
     gsize overclaim;
+    gboolean default_skip;
 } TestChunkedInputStream;
 
 typedef struct {
@@ -35,6 +36,9 @@ static gssize chunked_read(GInputStream *stream, void *buffer, gsize count, GCan
         end = (gsize)self->cut;
     }
     if (self->pos >= end) {
+        if (self->cut >= 0 && self->fail_code == TEST_READ_FAILS_WITHOUT_ERROR) {
+            return -1;
+        }
         if (self->cut >= 0 && self->fail_code != 0) {
             g_set_error_literal(error, G_IO_ERROR, self->fail_code, "connection reset by test");
             return -1;
@@ -51,6 +55,9 @@ static gssize chunked_read(GInputStream *stream, void *buffer, gsize count, GCan
 
 static gssize chunked_skip(GInputStream *stream, gsize count, GCancellable *cancellable, GError **error)
 {
+    if (((TestChunkedInputStream *)stream)->default_skip) {
+        return G_INPUT_STREAM_CLASS(test_chunked_input_stream_parent_class)->skip(stream, count, cancellable, error);
+    }
     return chunked_read(stream, NULL, count, cancellable, error);
 }
 
@@ -95,6 +102,11 @@ GInputStream *test_chunked_input_stream_new(GBytes *bytes, gsize chunk, gint64 c
 void test_chunked_input_stream_set_overclaim(GInputStream *stream, gsize extra)
 {
     ((TestChunkedInputStream *)stream)->overclaim = extra;
+}
+
+void test_chunked_input_stream_set_default_skip(GInputStream *stream, gboolean default_skip)
+{
+    ((TestChunkedInputStream *)stream)->default_skip = default_skip;
 }
 
 guint64 test_chunked_input_stream_reads(GInputStream *stream)

@@ -13,12 +13,17 @@
 /**
  * A GInputStream over `bytes` (referenced) that returns at most `chunk` bytes per read. After
  * `cut` bytes (-1: never) it ends: with end-of-stream when `fail_code` is 0, else with a
- * G_IO_ERROR of code `fail_code` ("connection reset by test"). Skips are reads too.
+ * G_IO_ERROR of code `fail_code` ("connection reset by test"), or, for the code below, breaks
+ * GIO's contract for read: returns -1 without setting the error. Skips are reads too.
  */
+enum { TEST_READ_FAILS_WITHOUT_ERROR = -1 };
 GInputStream *test_chunked_input_stream_new(GBytes *bytes, gsize chunk, gint64 cut, int fail_code);
 /** Makes every read that returns data claim `extra` bytes more than it gave (and than it was
  * asked for): a broken GInputStream implementation. */
 void test_chunked_input_stream_set_overclaim(GInputStream *stream, gsize extra);
+/** Makes its skips GIO's default one (reads of up to 8 KiB into a buffer of GIO's, which returns
+ *  -1 for a read that fails after part of the skip) instead of its own. */
+void test_chunked_input_stream_set_default_skip(GInputStream *stream, gboolean default_skip);
 /** Reads the stream has answered so far (calls to its read). */
 guint64 test_chunked_input_stream_reads(GInputStream *stream);
 
