@@ -581,6 +581,13 @@ private struct SectionReader {
     /// The same for a new RAM block name (a MEM_SIZE list's block, a page record's block):
     /// the name's bytes, plus this.
     static let nameEntryCost = 160
+    /// Elements read so far that took no byte of the stream (an empty struct, a field of size
+    /// 0), which the bytes left do not bound; at most ``emptyElementsLimit``.
+    var emptyElements = 0
+    /// 65,536: far more than QEMU writes (an array of structs whose fields are all in
+    /// subsections not sent, a few hundred), and a bounded analysis of a vmdesc that nests
+    /// arrays of empty elements (20,000 x 20,000 would be 4e8 values).
+    static let emptyElementsLimit = 1 << 16
     let progressStep = 8 << 20
     /// With the x-ignore-shared capability, each RAM block announcement carries its address.
     var ignoreShared = false
@@ -1575,6 +1582,16 @@ private struct SectionReader {
                 let index = field.firstIndex.map { $0 + k }
                 path.append(.field(field.name, index))
                 let value = try readValue(field)
+                if pos == start {
+                    // A count is bounded by the bytes left, per field and level: elements that
+                    // take none (`"size": 0`, empty structs) multiply across nested arrays.
+                    emptyElements += 1
+                    if emptyElements > Self.emptyElementsLimit {
+                        throw error(
+                            "the vmdesc describes more than \(Self.emptyElementsLimit) elements that take no bytes of the stream (\"\(field.name)\" has \(field.count)): it does not describe this stream",
+                            at: start)
+                    }
+                }
                 if rules.repeatedNames == .mergeIntoList {
                     builder.merge(field.name, value: value, type: field.type, offset: start, end: pos)
                 } else if let index {

@@ -757,6 +757,26 @@ import VMStateAnalysis
         #expect(most.vmdescLocation?.jsonLength == 64 << 20)
     }
 
+    /// Elements that take no byte of the stream (`"size": 0`) are not bounded by the bytes left:
+    /// a vmdesc that nests two arrays of 20,000 of them (4e8 values) is refused at the 65,537th,
+    /// at once and in bounded memory (the stream's 20,000 bytes would have bounded each array,
+    /// not their product); a few (three arrays of 100) are read.
+    @Test func aVMDescOfNestedEmptyElementsIsRefused() throws {
+        func stream(_ outer: Int, _ inner: Int, bytes: Int) -> [UInt8] {
+            let json =
+                #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "z", "array_len": \#(outer), "type": "struct", "size": 0, "struct": {"vmsd_name": "z", "version": 1, "fields": [{"name": "y", "array_len": \#(inner), "type": "uint8", "size": 0}]}}]}]}"#
+            return HxWire().text("QEVM").be32(3).u8(4).be32(1).u8(3).text("dev").be32(0).be32(1).fill(bytes, 0)
+                .u8(0).u8(6).be32(UInt32(json.utf8.count)).text(json).bytes
+        }
+        let e = try #require(streamError(stream(20_000, 20_000, bytes: 20_000)))
+        #expect(
+            e.description
+                == #"at byte offset 25 (0x19), section "dev" (section id 1, instance 0), field z[3]/y[5533]: the vmdesc describes more than 65536 elements that take no bytes of the stream ("y" has 20000): it does not describe this stream"#
+        )
+        let three = try StreamAnalysis(bytes: StreamBytes(stream(3, 100, bytes: 0)))
+        #expect(three.sections.count == 1)
+    }
+
     /// Where an error is, without an empty field path (`field : ...` before).
     @Test func errorWithoutAFieldPath() {
         #expect(
