@@ -1442,7 +1442,17 @@ private struct CompatRun {
                     if o["first_entry_null"] != nil { return "\(side): 0, and further ones not described" }
                     return "\(side): not described"
                 }
+                if let side = [(s, oldSide), (d, newSide)].first(where: { $0.0["entries_differ"] != nil })?.1 {
+                    misaligned = true
+                    add(
+                        sec, desc, sn, .fieldMismatch,
+                        "\(side) describes the entries that are not NULL of an array of pointers in more than one way, "
+                            + "where QEMU saves them all with one field: not compared")
+                    continue
+                }
+                var sameNulls = false
                 if let a = s["null_entries"]?.stringValue, let b = d["null_entries"]?.stringValue {
+                    sameNulls = a == b
                     if a != b {
                         let which = "are \(a) in \(oldSide) and \(b) in \(newSide)"
                         add(
@@ -1463,12 +1473,39 @@ private struct CompatRun {
                             + "(\(nulls(s, oldSide)); \(nulls(d, newSide))): QEMU loads it only when the same entries are NULL "
                             + "on both sides, which \(unknown.1) does not say (\(why))")
                 }
-                if let sd = s["Description"], let dd = d["Description"] {
+                // Its entries that are not NULL: OLD's description, or their size (QEMU loads each
+                // with NEW's field). Sizes only where the same entries are NULL on both sides
+                // (a size is then all entries' on both, or one entry's on both); not where a side
+                // has all of them NULL (a `nullptr` field: the NULL entries differ) or describes
+                // its first entry only, a NULL one (QEMU 7.2: undecided above).
+                let notDescribed =
+                    s["type"]?.stringValue == "nullptr" || d["type"]?.stringValue == "nullptr"
+                    || s["first_entry_null"] != nil || d["first_entry_null"] != nil
+                if notDescribed {
+                    // (Nothing more: the NULL entries were compared, or are undecided.)
+                } else if let sd = s["Description"] {
+                    guard let dd = d["Description"] else {
+                        let n = sd.objectValue?["name"]?.stringValue
+                        add(
+                            sec, desc, sn, .descriptionMissing,
+                            "the entries that are not NULL of an array of pointers have description \"\(n ?? "?")\" in \(oldSide), none in \(newSide)"
+                        )
+                        continue
+                    }
                     try checkDescriptions(
                         object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
                         object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
                         sec: sec, nested: true, refusedAbove: load.refused,
                         path: "\(path) (field \"\(sn)\").Description")
+                } else if sameNulls {
+                    let ss = try size(s, oldSide), ds = try size(d, newSide)
+                    if ss != ds {
+                        misaligned = true
+                        add(
+                            sec, desc, sn, .size,
+                            "size changed from \(byteCount(ss)) in \(oldSide) to \(byteCount(ds)) in \(newSide) (the entries that are not NULL of an array of pointers)"
+                        )
+                    }
                 }
                 continue
             }
@@ -2046,7 +2083,9 @@ public struct DescriptionSet: Sendable {
     /// `nullptr` field when all are NULL), "null_entries" the indices of the NULL ones ("0-253,
     /// 255"), and as size the bytes of all runs (with `elementSizes`, one entry's, a non-NULL
     /// one's when there is one). Other fields are left as they are, and so are QEMU's
-    /// one-entry-per-element descriptions (with "index").
+    /// one-entry-per-element descriptions (with "index"). Runs whose non-NULL entries differ in
+    /// anything but their number, which QEMU never writes (it saves them all with one field),
+    /// are merged with "entries_differ".
     static func mergingNullRuns(_ fields: [JSONValue], elementSizes: Bool) -> [JSONValue] {
         func count(_ f: JSONObject) -> Int64 { max(f["array_len"]?.int64Value ?? 1, 0) }
         func isNull(_ f: JSONObject) -> Bool { f["type"]?.stringValue == "nullptr" }
@@ -2073,18 +2112,36 @@ public struct DescriptionSet: Sendable {
                 pieces.append(next)
                 j += 1
             }
+            // (QEMU saves every entry that is not NULL with the same field: runs that differ in
+            // anything but their length are not QEMU's, and are marked "entries_differ".)
+            func entry(_ f: JSONObject) -> JSONObject {
+                var e = f
+                e["array_len"] = nil
+                if !elementSizes, let size = f["size"]?.int64Value, count(f) > 0 {
+                    e["size"] = .number(JSONNumber(size / count(f)))
+                }
+                return e
+            }
+            let entries = pieces.filter { !isNull($0) }
             guard pieces.contains(where: isNull) else {
                 out += fields[i..<j]
                 i = j
                 continue
             }
-            var merged = pieces.first { !isNull($0) } ?? first
+            var merged = entries.first ?? first
+            if !entries.allSatisfy({ entry($0) == entry(entries[0]) }) { merged["entries_differ"] = true }
             var length: Int64 = 0, bytes: Int64 = 0
-            var nullRanges: [String] = []
+            // (Adjacent runs of NULL entries, which QEMU never writes, are one range.)
+            var nullRanges: [ClosedRange<Int64>] = []
             for piece in pieces {
                 let n = count(piece), size = max(piece["size"]?.int64Value ?? 0, 0)
                 if isNull(piece) && n > 0 {
-                    nullRanges.append(n == 1 ? "\(length)" : "\(length)-\(plus(length, n - 1))")
+                    let run = length...plus(length, n - 1)
+                    if let last = nullRanges.last, last.upperBound < .max, last.upperBound + 1 == run.lowerBound {
+                        nullRanges[nullRanges.count - 1] = last.lowerBound...run.upperBound
+                    } else {
+                        nullRanges.append(run)
+                    }
                 }
                 // (A converted field's size is the whole run's, unless `elementSizes`.)
                 bytes = plus(bytes, size)
@@ -2092,7 +2149,10 @@ public struct DescriptionSet: Sendable {
             }
             merged["array_len"] = .number(JSONNumber(length))
             if !elementSizes { merged["size"] = .number(JSONNumber(bytes)) }
-            merged["null_entries"] = .string(nullRanges.joined(separator: ", "))
+            let ranges = nullRanges.map {
+                $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+            }
+            merged["null_entries"] = .string(ranges.joined(separator: ", "))
             out.append(.object(merged))
             i = j
         }

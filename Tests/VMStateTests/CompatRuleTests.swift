@@ -130,6 +130,33 @@ import VMStateAnalysis
         // The entries' description is compared as a nested one.
         let other = compare(tenOh, try vmdesc(runs(254, 1, image: renamed)))
         #expect(other.findings.map(\.kind) == [.fieldMismatch], "\(other.findings)")
+        // Entries that are not NULL without a description on one side, and of another size.
+        let u64 =
+            #"{"name": "css", "array_len": 254, "type": "nullptr", "size": 1}, {"name": "css", "type": "uint64", "size": 8}, {"name": "css", "type": "nullptr", "size": 1}"#
+        let scalar = try vmdesc(u64)
+        #expect(
+            compare(tenOh, scalar).findings.map(\.text) == [
+                #"section "s390_css", description "s390_css", field "css": the entries that are not NULL of an array of pointers have description "s390_css_img" in OLD, none in NEW [description-missing]"#
+            ])
+        #expect(
+            compare(
+                scalar, try vmdesc(u64.replacingOccurrences(of: #""uint64", "size": 8"#, with: #""uint32", "size": 4"#))
+            )
+            .findings.map(\.text) == [
+                #"section "s390_css", description "s390_css", field "css": size changed from 263 bytes in OLD to 259 bytes in NEW (the entries that are not NULL of an array of pointers) [size]"#
+            ])
+        // Runs of entries that are not NULL described two ways (QEMU saves them with one field),
+        // and runs of NULL entries side by side (one range).
+        let twoWays = try vmdesc(runs(100, 1) + ", " + runs(152, 1, image: renamed))
+        #expect(
+            compare(tenOh, twoWays).findings.map(\.text) == [
+                #"section "s390_css", description "s390_css", field "css": NEW describes the entries that are not NULL of an array of pointers in more than one way, where QEMU saves them all with one field: not compared [field-mismatch]"#
+            ])
+        let split = try vmdesc(
+            #"{"name": "css", "array_len": 100, "type": "nullptr", "size": 1}, "# + runs(154, 1))
+        let splitCSS = split.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.first
+        #expect(splitCSS?.objectValue?["null_entries"] == "0-253, 255")
+        #expect(compare(tenOh, split).isCompatible)
     }
 
     /// Field sizes by the field's VMStateInfo (QEMU 7.2's and 10.0's `put` functions): two
