@@ -849,12 +849,15 @@ private struct CompatRun {
         checkPCIConfigs()
         checkCheckedValues()
         checkConfigurations()
-        let o = try object(old, oldSide, "(top level)").deduplicated()
+        let o = try object(old, oldSide, "(top level)")
         let n = try object(new, newSide, "(top level)")
-        // NEW's sections by name: the last member of each, as `n[name]` reads (looked up once per
-        // section of OLD, which may have many).
-        var newSections: [String: JSONValue] = [:]
-        for member in n.members { newSections[member.key] = member.value }
+        // NEW's sections by name, each name's in order: OLD's n-th section of a name is compared
+        // with NEW's n-th (QEMU saves some devices as sections of one idstr and instance:
+        // isapc's three `isa-ide`), or its last when NEW has fewer.
+        var newSectionLists: [String: [JSONValue]] = [:]
+        for member in n.members { newSectionLists[member.key, default: []].append(member.value) }
+        let newSections = newSectionLists.mapValues { $0.last! }
+        var occurrence: [String: Int] = [:]
         if checker.oldIsVMDesc && checker.newIsVMDesc {
             // Two machines' sections: what only NEW has is not in OLD's stream at all. QEMU
             // loads the stream; those devices keep the state they had before the load.
@@ -880,8 +883,11 @@ private struct CompatRun {
                 }
                 target = alt
             }
+            let nth = occurrence[sec, default: 0]
+            occurrence[sec] = nth + 1
+            let candidates = newSectionLists[target]!
             let s = try object(member.value, oldSide, "section \"\(sec)\"")
-            let d = try object(newSections[target]!, newSide, "section \"\(target)\"")
+            let d = try object(candidates[min(nth, candidates.count - 1)], newSide, "section \"\(target)\"")
             if sec == "vmschkmachine" {
                 let a = s["Name"]?.stringValue ?? "?", b = d["Name"]?.stringValue ?? "?"
                 if a != b {

@@ -943,7 +943,9 @@ extension StreamDiff {
     /// comparable with `DescriptionSet.comparable` when their formats differ), field by field.
     ///
     /// Sections are matched by key (`-dump-vmstate`: class name; vmdesc: idstr and instance id;
-    /// mixed: description name). Per description: its name, `version_id`,
+    /// mixed: description name), the n-th of a key with the n-th (QEMU saves some devices as
+    /// sections of one idstr and instance: isapc's three `isa-ide`; the second labeled "NAME
+    /// (instance 0, 2nd section)", as a stream diff labels it). Per description: its name, `version_id`,
     /// `minimum_version_id` (when both have one), its fields matched by name (the n-th field of a
     /// name with the n-th of that name: type, size, array length, the version the field
     /// appeared in, whether it is conditional, its nested description) and their order, and its
@@ -958,35 +960,39 @@ extension StreamDiff {
         let sameFormat = a.format == b.format
         var out: [StreamDifference] = []
         struct Key: Hashable { var section: String; var instance: UInt32 }
-        var bByKey: [Key: DescriptionSet.Entry] = [:]
-        for e in b.entries where bByKey[Key(section: e.section, instance: e.instance)] == nil {
-            bByKey[Key(section: e.section, instance: e.instance)] = e
-        }
-        var seen = Set<Key>()
+        var bByKey: [Key: [DescriptionSet.Entry]] = [:]
+        for e in b.entries { bByKey[Key(section: e.section, instance: e.instance), default: []].append(e) }
+        // How many entries of each key A has (B's after those are only in B).
+        var aCount: [Key: Int] = [:]
         for ea in a.entries {
             let key = Key(section: ea.section, instance: ea.instance)
-            guard seen.insert(key).inserted else { continue }
+            let n = aCount[key, default: 0]
+            aCount[key] = n + 1
             func add(_ field: String, _ kind: StreamDifference.Kind, _ va: String?, _ vb: String?) {
                 out.append(
-                    StreamDifference(section: ea.section, instance: ea.instance, field: field, kind: kind, a: va, b: vb)
-                )
+                    StreamDifference(
+                        section: ea.section, instance: ea.instance, field: field, kind: kind, a: va, b: vb,
+                        occurrence: n))
             }
-            guard let eb = bByKey[key] else {
+            guard let entries = bByKey[key], n < entries.count else {
                 add("", .onlyInA, descriptionSummary(ea.value["Description"]?.objectValue), nil)
                 continue
             }
+            let eb = entries[n]
             let da = ea.value["Description"]?.objectValue ?? JSONObject()
             let db = eb.value["Description"]?.objectValue ?? JSONObject()
             compareDescriptions(da, db, path: "", sameFormat: sameFormat, add: add)
         }
+        var bCount: [Key: Int] = [:]
         for eb in b.entries {
             let key = Key(section: eb.section, instance: eb.instance)
-            guard !seen.contains(key) else { continue }
-            seen.insert(key)
+            let n = bCount[key, default: 0]
+            bCount[key] = n + 1
+            guard n >= aCount[key, default: 0] else { continue }
             out.append(
                 StreamDifference(
                     section: eb.section, instance: eb.instance, field: "", kind: .onlyInB,
-                    a: nil, b: descriptionSummary(eb.value["Description"]?.objectValue)))
+                    a: nil, b: descriptionSummary(eb.value["Description"]?.objectValue), occurrence: n))
         }
         differences = out
     }

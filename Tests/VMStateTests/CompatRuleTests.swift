@@ -73,6 +73,35 @@ import VMStateAnalysis
             ), "\(e.message)")
     }
 
+    /// Sections of one idstr and instance (isapc's three `isa-ide`): OLD's n-th is checked
+    /// against NEW's n-th, whichever of them is newer.
+    @Test func sectionsOfOneKeyArePairedInOrder() throws {
+        func vmdesc(_ versions: [Int]) throws -> JSONValue {
+            let devices = versions.map {
+                #"{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": \#($0), "fields": [{"name": "a", "type": "uint32", "size": 4}]}"#
+            }
+            return try DescriptionSet(
+                JSONValue(parsing: #"{"page_size": 4096, "devices": ["# + devices.joined(separator: ", ") + "]}"),
+                label: "OLD"
+            ).document
+        }
+        for old in [[9, 1], [1, 9]] {
+            let report = Self.check(try vmdesc(old), try vmdesc([1, 1])) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+            #expect(
+                report.findings.map(\.text) == [
+                    #"section "dev", description "dev": version 9 in OLD, but only 1 in NEW: NEW cannot load the newer state [version]"#
+                ], "\(old)")
+        }
+        let same = Self.check(try vmdesc([1, 9]), try vmdesc([1, 9])) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(same.isCompatible && same.findings.isEmpty)
+    }
+
     /// QEMU 10.0 describes an array of pointers with NULL entries as runs of one name (NULL
     /// ones as `nullptr`): one field of the whole array's length, whose NULL entries two
     /// vmdescs compare (QEMU loads an entry as NULL where its own pointer is NULL), whose length

@@ -158,6 +158,44 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             ])
     }
 
+    /// Sections of one idstr and instance (isapc's three `isa-ide`): the n-th of A compared
+    /// with the n-th of B, whichever of them changed; a third only in B.
+    @Test func sectionsOfOneKeyArePairedInOrder() throws {
+        func vmdesc(_ versions: [Int]) throws -> DescriptionSet {
+            let devices = versions.map {
+                #"{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": \#($0), "fields": [{"name": "a", "type": "uint32", "size": 4}]}"#
+            }
+            return try DescriptionSet(
+                JSONValue(parsing: #"{"page_size": 4096, "devices": ["# + devices.joined(separator: ", ") + "]}"),
+                label: "x")
+        }
+        let base = try vmdesc([1, 1])
+        for (n, changed) in [[9, 1], [1, 9]].enumerated() {
+            #expect(
+                StreamDiff(descriptions: base, try vmdesc(changed)).differences == [
+                    StreamDifference(
+                        section: "dev", instance: 0, field: "", kind: .version, a: "version 1", b: "version 9",
+                        occurrence: n)
+                ])
+        }
+        #expect(StreamDiff(descriptions: base, base).differences == [])
+        #expect(
+            StreamDiff(descriptions: base, try vmdesc([1, 1, 2])).differences == [
+                StreamDifference(
+                    section: "dev", instance: 0, field: "", kind: .onlyInB, a: nil,
+                    b: #"description "dev", version 2, 1 field"#, occurrence: 2)
+            ])
+        let fewer = StreamDiff(descriptions: try vmdesc([1, 1, 2]), base)
+        #expect(
+            fewer.differences == [
+                StreamDifference(
+                    section: "dev", instance: 0, field: "", kind: .onlyInA,
+                    a: #"description "dev", version 2, 1 field"#,
+                    b: nil, occurrence: 2)
+            ])
+        #expect(fewer.differences.first?.sectionLabel == "dev (instance 0, 3rd section)")
+    }
+
     // MARK: - the command line
 
     @Test func diffCommandOnDescriptions() throws {
