@@ -454,6 +454,16 @@ public struct CompatChecker: Sendable {
     /// Whether `a` and `b` name the same field of the description `scope` (or the same section,
     /// scope `(section)`): equal, or one rename group of ``Options/renames`` (the scope's or
     /// the empty scope's) or, with ``Options/qemuRenames``, of ``qemuRenames`` holds both.
+    /// Whether `name` is in any group of renames (given or QEMU's) of `scope` or of all
+    /// descriptions: only then can ``namesMatch(scope:_:_:)`` pair it with another name.
+    func mayRename(scope: String, _ name: String) -> Bool {
+        for s in [scope, ""] {
+            if options.renames[s]?.contains(where: { $0.contains(name) }) == true { return true }
+            if options.qemuRenames, Self.qemuRenames[s]?.contains(where: { $0.contains(name) }) == true { return true }
+        }
+        return false
+    }
+
     public func namesMatch(scope: String, _ a: String, _ b: String) -> Bool {
         if a == b { return true }
         // (Every group that pairs them counts as used: one given twice, or in both scopes.)
@@ -1124,6 +1134,9 @@ private struct CompatRun {
         // Each side: the list being walked, the position in it, and the lists it was entered from.
         var sList = src, sPos = 0, sOuter: [([JSONObject], Int)] = []
         var dList = dst, dPos = 0, dOuter: [([JSONObject], Int)] = []
+        // Each list's last position of each field name (made when first needed, dropped when
+        // the walk moves to another list).
+        var sIndex: [String: Int]? = nil, dIndex: [String: Int]? = nil
         var fetchOld = true, fetchNew = true
         // Bytes of "unused" space still to be matched by fields of the other side.
         var unused: Int64 = 0
@@ -1204,6 +1217,7 @@ private struct CompatRun {
                     sPos += 1
                 } else if let outer = sOuter.popLast() {
                     (sList, sPos) = outer
+                    sIndex = nil
                     continue
                 } else {
                     // OLD has no more fields: what NEW still reads, OLD never wrote.
@@ -1235,6 +1249,7 @@ private struct CompatRun {
                     dPos += 1
                 } else if let outer = dOuter.popLast() {
                     (dList, dPos) = outer
+                    dIndex = nil
                     fetchOld = false
                     continue
                 } else if checker.newIsVMDesc && unused == 0 {
@@ -1335,12 +1350,14 @@ private struct CompatRun {
                 if let nested = nestedFieldsStarting(with: sn, in: d) {
                     dOuter.append((dList, dPos))
                     (dList, dPos) = (nested, 0)
+                    dIndex = nil
                     fetchOld = false
                     continue
                 }
                 if let nested = nestedFieldsStarting(with: dn, in: s) {
                     sOuter.append((sList, sPos))
                     (sList, sPos) = (nested, 0)
+                    sIndex = nil
                     fetchNew = false
                     continue
                 }
@@ -1374,13 +1391,25 @@ private struct CompatRun {
                 // saved (QEMU describes each element it writes). When the field one side lacks
                 // here comes later on the other side, and the other's field does not, the walk
                 // goes on past it with a warning: what the vmdesc cannot tell is said.
-                func later(_ list: [JSONObject], from start: Int, has n: String) -> Bool {
-                    list[start...].contains {
+                // (By each list's last position of a name, made once per list: a scan per field
+                // pair would be quadratic in a description's fields.)
+                func later(_ list: [JSONObject], _ index: inout [String: Int]?, from start: Int, has n: String) -> Bool
+                {
+                    if index == nil {
+                        var last: [String: Int] = [:]
+                        for (i, f) in list.enumerated() { if let name = f["field"]?.stringValue { last[name] = i } }
+                        index = last
+                    }
+                    if let i = index?[n], i >= start { return true }
+                    guard checker.mayRename(scope: desc, n) else { return false }
+                    return list[start...].contains {
                         ($0["field"]?.stringValue).map { checker.namesMatch(scope: desc, $0, n) } ?? false
                     }
                 }
                 let at = "section \"\(sec)\", description \"\(desc)\""
-                if checker.oldIsVMDesc, later(dList, from: dPos, has: sn), !later(sList, from: sPos, has: dn) {
+                if checker.oldIsVMDesc, later(dList, &dIndex, from: dPos, has: sn),
+                    !later(sList, &sIndex, from: sPos, has: dn)
+                {
                     // NEW's vmdesc, saved at the version NEW loads OLD's state at, shows one
                     // value here, not an array: a field OLD never saved, which NEW reads from
                     // OLD's stream (QEMU 7.2's esp `ti_cmd`, read from QEMU 10.0's streams).
@@ -1399,7 +1428,9 @@ private struct CompatRun {
                     fetchOld = false
                     continue
                 }
-                if checker.newIsVMDesc, later(sList, from: sPos, has: dn), !later(dList, from: dPos, has: sn) {
+                if checker.newIsVMDesc, later(sList, &sIndex, from: sPos, has: dn),
+                    !later(dList, &dIndex, from: dPos, has: sn)
+                {
                     // One value in OLD's vmdesc is no empty array; NEW may still read it from
                     // older versions only (QEMU 10.0's esp reads 7.2's `ti_cmd` so), which its
                     // own save does not show.
@@ -2207,12 +2238,25 @@ public struct DescriptionSet: Sendable {
         var kept: [Entry] = []
         var missing: [String] = []
         var used = Set<String>()
+        // (Each class's names once, and each set of saved names' match once: 4,096 vCPUs
+        // against a dump of many classes of one name stay linear.)
+        var candidateNames: [String: [Set<String>]] = [:]
+        var matches: [String: [Set<String>: Int]] = [:]
         for e in savedOut.entries {
             guard let name = e.descriptionName, let candidates = byName[name] else {
                 missing.append(e.key)
                 continue
             }
-            var d = bestMatch(candidates, for: e)
+            let savedNames = topLevelNames(e)
+            let best: Int
+            if let known = matches[name]?[savedNames] {
+                best = known
+            } else {
+                if candidateNames[name] == nil { candidateNames[name] = candidates.map(topLevelNames) }
+                best = bestMatch(candidateNames[name]!, for: savedNames)
+                matches[name, default: [:]][savedNames] = best
+            }
+            var d = candidates[best]
             used.insert(name)
             var s = e
             s.value = mergeElementNames(e.value, keeping: fieldNames(in: d.value))
@@ -2247,25 +2291,24 @@ public struct DescriptionSet: Sendable {
     /// ties). QEMU gives device classes of other layouts one description name: `vga` is
     /// isa-vga's VGA state (`latch`, `sr_index`, ...) and VGA's, pci-vga's and secondary-vga's
     /// PCI device (`dev`, `vga`); `ne2000` is ne2k_isa's (`ne2000`) and ne2k_pci's (`dev`,
-    /// `ne2000`).
-    static func bestMatch(_ candidates: [Entry], for saved: Entry) -> Entry {
-        func topLevelNames(_ e: Entry) -> Set<String> {
-            let fields = e.value["Description"]?.objectValue?["Fields"]?.arrayValue ?? []
-            return Set(fields.compactMap { $0.objectValue?["field"]?.stringValue })
+    /// `ne2000`). By top-level field names (``topLevelNames(_:)``): the index of the candidate.
+    static func bestMatch(_ candidates: [Set<String>], for saved: Set<String>) -> Int {
+        func score(_ names: Set<String>) -> (Int, Int) {
+            (saved.intersection(names).count, -names.subtracting(saved).count)
         }
-        let savedNames = topLevelNames(saved)
-        // Most names in common, then fewest names the save does not have.
-        func score(_ e: Entry) -> (Int, Int) {
-            let names = topLevelNames(e)
-            return (savedNames.intersection(names).count, -names.subtracting(savedNames).count)
-        }
-        var best = candidates[0]
-        var bestScore = score(best)
-        for c in candidates.dropFirst() {
+        var best = 0
+        var bestScore = score(candidates[0])
+        for (i, c) in candidates.enumerated().dropFirst() {
             let s = score(c)
-            if s > bestScore { (best, bestScore) = (c, s) }
+            if s > bestScore { (best, bestScore) = (i, s) }
         }
         return best
+    }
+
+    /// The names of an entry's description's own fields.
+    static func topLevelNames(_ e: Entry) -> Set<String> {
+        let fields = e.value["Description"]?.objectValue?["Fields"]?.arrayValue ?? []
+        return Set(fields.compactMap { $0.objectValue?["field"]?.stringValue })
     }
 
     /// Every field name in a `-dump-vmstate` entry, nested descriptions and subsections included.
