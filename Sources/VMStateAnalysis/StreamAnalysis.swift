@@ -1149,7 +1149,10 @@ private struct SectionReader {
             }
         }
         let record = try readStruct(desc, version: desc.version)
-        if case .bytes(let name)? = record["name"] {
+        // (QEMU's configuration is `len` then `name` whatever names a vmdesc gives them: the
+        // machine type is the second field's bytes.)
+        let machine = record["name"] ?? (record.members.count > 1 ? record.members[1].value : nil)
+        if case .bytes(let name)? = machine {
             analysis.machineType = String(decoding: name, as: UTF8.self)
         }
         if case .record(let caps)? = record["configuration/capabilities"] {

@@ -160,6 +160,18 @@ import VMState
         #expect(nine.machineType == "pc-i440fx-9.2")
     }
 
+    /// The configuration's machine type is its second field (after `len`), whatever name the
+    /// vmdesc gives it: a vmdesc whose field is renamed reads the same machine type (compat
+    /// called such a stream NOT compatible with itself: a configuration without a machine type).
+    @Test func theMachineTypeIsTheConfigurationsSecondField() throws {
+        let bytes = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/pc-bios/stream.bin")
+        let (from, to) = (Array(#""name": "name""#.utf8), Array(#""name": "mach""#.utf8))
+        let at = try #require((0..<bytes.count - from.count).last { Array(bytes[$0..<$0 + from.count]) == from })
+        let renamed = Array(bytes[..<at]) + to + Array(bytes[(at + from.count)...])
+        let analysis = try StreamAnalysis(bytes: StreamBytes(renamed), options: .init(recordPages: false))
+        #expect(analysis.machineType == "pc-i440fx-10.0")
+    }
+
     /// The last element of an index-style array has no "index" in QEMU 10.0's vmdesc; the
     /// elements still form a list.
     @Test func arraysWithoutLastIndex() throws {
