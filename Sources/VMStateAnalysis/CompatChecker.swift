@@ -1131,6 +1131,11 @@ private struct CompatRun {
     mutating func checkFields(
         _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, load: Load, path: String
     ) throws(CompatInputError) {
+        // (Two vmdescs: an array of structs one describes per element, the other as one entry,
+        // is compared per element.)
+        let (src, dst) =
+            checker.oldIsVMDesc && checker.newIsVMDesc
+            ? DescriptionSet.matchingElementEntries(src, dst, wholeArraySizes: true) : (src, dst)
         // Each side: the list being walked, the position in it, and the lists it was entered from.
         var sList = src, sPos = 0, sOuter: [([JSONObject], Int)] = []
         var dList = dst, dPos = 0, dOuter: [([JSONObject], Int)] = []
@@ -2110,6 +2115,42 @@ public struct DescriptionSet: Sendable {
             converted.deepest = max(deepestBefore, converted.deepest)
             return d
         }
+    }
+
+    /// The field lists of one description on two sides, with an array of structs that one
+    /// side describes as one entry ("array_len" n, a nested description) and the other as one
+    /// entry per element ("index" 0, 1, ...: QEMU's form for an element description with
+    /// subsections, `vmsd_can_compress`, which a struct gains or loses between versions) given
+    /// per element on both: the one entry becomes n entries with indices 0 to n-1 (n up to
+    /// 65,536), each of its size divided by n when sizes are `wholeArraySizes` (two vmdescs').
+    static func matchingElementEntries(_ a: [JSONObject], _ b: [JSONObject], wholeArraySizes: Bool)
+        -> ([JSONObject], [JSONObject])
+    {
+        func perElement(_ list: [JSONObject]) -> Set<String> {
+            Set(list.compactMap { $0["index"]?.int64Value == 0 ? $0["field"]?.stringValue : nil })
+        }
+        func expanding(_ list: [JSONObject], _ names: Set<String>) -> [JSONObject] {
+            guard !names.isEmpty else { return list }
+            var out: [JSONObject] = []
+            for f in list {
+                guard let name = f["field"]?.stringValue, names.contains(name), !f.contains(key: "index"),
+                    f["Description"] != nil, let n = f["array_len"]?.int64Value, (2...65_536).contains(n)
+                else {
+                    out.append(f)
+                    continue
+                }
+                var element = f
+                element["array_len"] = nil
+                if wholeArraySizes, let size = f["size"]?.int64Value { element["size"] = .number(JSONNumber(size / n)) }
+                for i in 0..<n {
+                    var entry = element
+                    entry["index"] = .number(JSONNumber(i))
+                    out.append(entry)
+                }
+            }
+            return out
+        }
+        return (expanding(a, perElement(b)), expanding(b, perElement(a)))
     }
 
     /// QEMU 10.0 describes an array of pointers (`VMS_ARRAY_OF_POINTER`) that has NULL entries

@@ -1044,17 +1044,22 @@ private func compareDescriptions(
     if let ma = a["minimum_version_id"]?.int64Value, let mb = b["minimum_version_id"]?.int64Value, ma != mb {
         add(path, .version, "minimum version \(ma)", "minimum version \(mb)")
     }
-    // Fields: the n-th field of a name matches the n-th of that name on the other side.
-    func keyed(_ d: JSONObject) -> [(key: String, name: String, field: JSONObject)] {
+    // Fields: the n-th field of a name matches the n-th of that name on the other side (an
+    // array of structs one side describes per element compared per element).
+    let (fieldsA, fieldsB) = DescriptionSet.matchingElementEntries(
+        (a["Fields"]?.arrayValue ?? []).compactMap(\.objectValue),
+        (b["Fields"]?.arrayValue ?? []).compactMap(\.objectValue),
+        wholeArraySizes: false)
+    func keyed(_ fields: [JSONObject]) -> [(key: String, name: String, field: JSONObject)] {
         var count: [String: Int] = [:]
-        return (d["Fields"]?.arrayValue ?? []).compactMap(\.objectValue).map { f in
+        return fields.map { f in
             let name = f["field"]?.stringValue ?? "?"
             let n = count[name, default: 0]
             count[name] = n + 1
             return (n == 0 ? name : "\(name)#\(n + 1)", name, f)
         }
     }
-    let fa = keyed(a), fb = keyed(b)
+    let fa = keyed(fieldsA), fb = keyed(fieldsB)
     var bIndex: [String: Int] = [:]
     for (i, f) in fb.enumerated() { bIndex[f.key] = i }
     let aKeys = Set(fa.map(\.key))

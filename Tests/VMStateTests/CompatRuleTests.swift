@@ -102,6 +102,47 @@ import VMStateAnalysis
         #expect(same.isCompatible && same.findings.isEmpty)
     }
 
+    /// An array of structs described per element ("index": QEMU's form when the element's
+    /// description has subsections) and as one entry ("array_len") is compared per element:
+    /// compatible when the elements are alike, a problem when one element gained a field.
+    @Test func anArrayDescribedPerElementAndAsOneEntry() throws {
+        func element(_ index: Int?, extra: Bool = false, arrayLength: Int? = nil) -> String {
+            let fields =
+                #"{"name": "a", "type": "uint32", "size": 4}"#
+                + (extra ? #", {"name": "b", "type": "uint32", "size": 4}"# : "")
+            return #"{"name": "x", "#
+                + (index.map { #""index": \#($0), "# } ?? "") + (arrayLength.map { #""array_len": \#($0), "# } ?? "")
+                + #""type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [\#(fields)]}, "size": \#(extra ? 8 : 4)}"#
+        }
+        func vmdesc(_ fields: [String]) throws -> JSONValue {
+            try DescriptionSet(
+                JSONValue(
+                    parsing:
+                        #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": ["#
+                        + (fields + [#"{"name": "tail", "type": "uint32", "size": 4}"#]).joined(separator: ", ")
+                        + "]}]}"),
+                label: "OLD"
+            ).document
+        }
+        let compressed = try vmdesc([element(nil, arrayLength: 3)])
+        let perElement = try vmdesc([element(0), element(1), element(nil)])
+        let grown = try vmdesc([element(0), element(1, extra: true), element(nil)])
+        func compare(_ a: JSONValue, _ b: JSONValue) -> CompatReport {
+            Self.check(a, b) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        for (a, b) in [(compressed, perElement), (perElement, compressed)] {
+            let report = compare(a, b)
+            #expect(report.isCompatible && report.warnings.isEmpty && report.undecided == 0, "\(report.warnings)")
+        }
+        #expect(
+            compare(compressed, grown).findings.map(\.text) == [
+                #"section "dev", description "el", field "b": NEW saves this field (one uint32) after OLD's last saved field and reads it from OLD's stream, but OLD does not save it (a vmdesc shows no entry for an empty variable-size array, and NEW's shows one value, not an array) [field-added]"#
+            ])
+    }
+
     /// QEMU 10.0 describes an array of pointers with NULL entries as runs of one name (NULL
     /// ones as `nullptr`): one field of the whole array's length, whose NULL entries two
     /// vmdescs compare (QEMU loads an entry as NULL where its own pointer is NULL), whose length

@@ -196,6 +196,36 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         #expect(fewer.differences.first?.sectionLabel == "dev (instance 0, 3rd section)")
     }
 
+    /// An array of structs described per element on one side ("index") and as one entry on
+    /// the other ("array_len") is compared per element: equal when the elements are alike; an
+    /// element that gained a field is named by its place.
+    @Test func anArrayDescribedPerElementAndAsOneEntry() throws {
+        func vmdesc(_ fields: String) throws -> DescriptionSet {
+            try DescriptionSet(
+                JSONValue(
+                    parsing:
+                        #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": ["#
+                        + fields + "]}]}"),
+                label: "x", elementSizes: true)
+        }
+        let el =
+            #""type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [{"name": "a", "type": "uint32", "size": 4}]}, "size": 4}"#
+        let grown =
+            #""type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [{"name": "a", "type": "uint32", "size": 4}, {"name": "b", "type": "uint32", "size": 4}]}, "size": 8}"#
+        let compressed = try vmdesc(#"{"name": "x", "array_len": 3, "# + el)
+        let perElement = try vmdesc(
+            #"{"name": "x", "index": 0, "# + el + #", {"name": "x", "index": 1, "# + el + #", {"name": "x", "# + el)
+        #expect(StreamDiff(descriptions: compressed, perElement).differences == [])
+        #expect(StreamDiff(descriptions: perElement, compressed).differences == [])
+        let other = try vmdesc(
+            #"{"name": "x", "index": 0, "# + el + #", {"name": "x", "index": 1, "# + grown + #", {"name": "x", "# + el)
+        #expect(
+            StreamDiff(descriptions: compressed, other).differences == [
+                d("dev", "x#2", .changed, #"struct, description "el", 4 bytes"#, #"struct, description "el", 8 bytes"#),
+                d("dev", "x#2/b", .onlyInB, nil, "uint32, 4 bytes"),
+            ])
+    }
+
     // MARK: - the command line
 
     @Test func diffCommandOnDescriptions() throws {
