@@ -859,11 +859,14 @@ private struct CompatRun {
         checkPCIConfigs()
         checkCheckedValues()
         checkConfigurations()
-        let o = try object(old, oldSide, "(top level)")
+        // With a vmdesc side, OLD's n-th section of a name is compared with NEW's n-th (QEMU
+        // saves some devices as sections of one idstr and instance: isapc's three `isa-ide`), or
+        // NEW's last when it has fewer; two -dump-vmstate files, JSON objects of device classes,
+        // take the last member of a name, as Python reads them (QEMU's vmstate-static-checker).
+        let inOrder = checker.oldIsVMDesc || checker.newIsVMDesc
+        let top = try object(old, oldSide, "(top level)")
+        let o = inOrder ? top : top.deduplicated()
         let n = try object(new, newSide, "(top level)")
-        // NEW's sections by name, each name's in order: OLD's n-th section of a name is compared
-        // with NEW's n-th (QEMU saves some devices as sections of one idstr and instance:
-        // isapc's three `isa-ide`), or its last when NEW has fewer.
         var newSectionLists: [String: [JSONValue]] = [:]
         for member in n.members { newSectionLists[member.key, default: []].append(member.value) }
         let newSections = newSectionLists.mapValues { $0.last! }
@@ -897,7 +900,9 @@ private struct CompatRun {
             occurrence[sec] = nth + 1
             let candidates = newSectionLists[target]!
             let s = try object(member.value, oldSide, "section \"\(sec)\"")
-            let d = try object(candidates[min(nth, candidates.count - 1)], newSide, "section \"\(target)\"")
+            let d = try object(
+                candidates[inOrder ? min(nth, candidates.count - 1) : candidates.count - 1], newSide,
+                "section \"\(target)\"")
             if sec == "vmschkmachine" {
                 let a = s["Name"]?.stringValue ?? "?", b = d["Name"]?.stringValue ?? "?"
                 if a != b {
