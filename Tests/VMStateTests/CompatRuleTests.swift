@@ -77,12 +77,10 @@ import VMStateAnalysis
     /// against NEW's n-th, whichever of them is newer.
     @Test func sectionsOfOneKeyArePairedInOrder() throws {
         func vmdesc(_ versions: [Int]) throws -> JSONValue {
-            let devices = versions.map {
-                #"{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": \#($0), "fields": [{"name": "a", "type": "uint32", "size": 4}]}"#
-            }
-            return try DescriptionSet(
-                JSONValue(parsing: #"{"page_size": 4096, "devices": ["# + devices.joined(separator: ", ") + "]}"),
-                label: "OLD"
+            try Self.vmdesc(
+                devices: versions.map {
+                    Self.vmdescDevice("dev", version: $0, fields: #"{"name": "a", "type": "uint32", "size": 4}"#)
+                }
             ).document
         }
         for old in [[9, 1], [1, 9]] {
@@ -115,14 +113,11 @@ import VMStateAnalysis
                 + #""type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [\#(fields)]}, "size": \#(extra ? 8 : 4)}"#
         }
         func vmdesc(_ fields: [String]) throws -> JSONValue {
-            try DescriptionSet(
-                JSONValue(
-                    parsing:
-                        #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": ["#
-                        + (fields + [#"{"name": "tail", "type": "uint32", "size": 4}"#]).joined(separator: ", ")
-                        + "]}]}"),
-                label: "OLD"
-            ).document
+            let tail = #"{"name": "tail", "type": "uint32", "size": 4}"#
+            return try Self.vmdesc(devices: [
+                Self.vmdescDevice("dev", fields: (fields + [tail]).joined(separator: ", "))
+            ])
+            .document
         }
         let compressed = try vmdesc([element(nil, arrayLength: 3)])
         let perElement = try vmdesc([element(0), element(1), element(nil)])
@@ -149,12 +144,10 @@ import VMStateAnalysis
     /// is compared, and whose entries' description is checked like any nested one.
     @Test func arraysOfPointersWithNullEntries() throws {
         func vmdesc(_ runs: String) throws -> DescriptionSet {
-            try DescriptionSet(
-                JSONValue(
-                    parsing:
-                        #"{"page_size": 4096, "devices": [{"name": "s390_css", "instance_id": 0, "vmsd_name": "s390_css", "version": 1, "fields": ["#
-                        + runs + #", {"name": "default_cssid", "type": "uint8", "size": 1}]}]}"#),
-                label: "OLD")
+            try Self.vmdesc(devices: [
+                Self.vmdescDevice(
+                    "s390_css", fields: runs + #", {"name": "default_cssid", "type": "uint8", "size": 1}"#)
+            ])
         }
         func image(_ field: String) -> String {
             #"{"vmsd_name": "s390_css_img", "version": 1, "fields": [{"name": "\#(field)", "type": "uint8", "size": 768}]}"#
@@ -354,6 +347,18 @@ import VMStateAnalysis
                 $0.oldIsVMDesc = oldVMDesc
                 $0.newIsVMDesc = newVMDesc
             })
+    }
+
+    /// A vmdesc of `devices` (each a JSON object's text) as a description set.
+    static func vmdesc(devices: [String], label: String = "OLD", elementSizes: Bool = false) throws -> DescriptionSet {
+        try DescriptionSet(
+            JSONValue(parsing: #"{"page_size": 4096, "devices": ["# + devices.joined(separator: ", ") + "]}"),
+            label: label, elementSizes: elementSizes)
+    }
+
+    /// A vmdesc's device `name` (instance 0, a description of its name) with `fields` (JSON text).
+    static func vmdescDevice(_ name: String, version: Int = 1, fields: String) -> String {
+        #"{"name": "\#(name)", "instance_id": 0, "vmsd_name": "\#(name)", "version": \#(version), "fields": [\#(fields)]}"#
     }
 
     static func field(_ name: String, _ size: Int64, version: Int64 = 0, exists: Bool = false) -> JSONValue {

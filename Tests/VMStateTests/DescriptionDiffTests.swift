@@ -162,12 +162,11 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
     /// with the n-th of B, whichever of them changed; a third only in B.
     @Test func sectionsOfOneKeyArePairedInOrder() throws {
         func vmdesc(_ versions: [Int]) throws -> DescriptionSet {
-            let devices = versions.map {
-                #"{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": \#($0), "fields": [{"name": "a", "type": "uint32", "size": 4}]}"#
-            }
-            return try DescriptionSet(
-                JSONValue(parsing: #"{"page_size": 4096, "devices": ["# + devices.joined(separator: ", ") + "]}"),
-                label: "x")
+            try CompatRuleTests.vmdesc(
+                devices: versions.map {
+                    CompatRuleTests.vmdescDevice(
+                        "dev", version: $0, fields: #"{"name": "a", "type": "uint32", "size": 4}"#)
+                }, label: "x")
         }
         let base = try vmdesc([1, 1])
         for (n, changed) in [[9, 1], [1, 9]].enumerated() {
@@ -201,12 +200,8 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
     /// element that gained a field is named by its place.
     @Test func anArrayDescribedPerElementAndAsOneEntry() throws {
         func vmdesc(_ fields: String) throws -> DescriptionSet {
-            try DescriptionSet(
-                JSONValue(
-                    parsing:
-                        #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": ["#
-                        + fields + "]}]}"),
-                label: "x", elementSizes: true)
+            try CompatRuleTests.vmdesc(
+                devices: [CompatRuleTests.vmdescDevice("dev", fields: fields)], label: "x", elementSizes: true)
         }
         let el =
             #""type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [{"name": "a", "type": "uint32", "size": 4}]}, "size": 4}"#
