@@ -451,9 +451,6 @@ public struct CompatChecker: Sendable {
         return run.report
     }
 
-    /// Whether `a` and `b` name the same field of the description `scope` (or the same section,
-    /// scope `(section)`): equal, or one rename group of ``Options/renames`` (the scope's or
-    /// the empty scope's) or, with ``Options/qemuRenames``, of ``qemuRenames`` holds both.
     /// Whether `name` is in any group of renames (given or QEMU's) of `scope` or of all
     /// descriptions: only then can ``namesMatch(scope:_:_:)`` pair it with another name.
     func mayRename(scope: String, _ name: String) -> Bool {
@@ -464,6 +461,9 @@ public struct CompatChecker: Sendable {
         return false
     }
 
+    /// Whether `a` and `b` name the same field of the description `scope` (or the same section,
+    /// scope `(section)`): equal, or one rename group of ``Options/renames`` (the scope's or
+    /// the empty scope's) or, with ``Options/qemuRenames``, of ``qemuRenames`` holds both.
     public func namesMatch(scope: String, _ a: String, _ b: String) -> Bool {
         if a == b { return true }
         // (Every group that pairs them counts as used: one given twice, or in both scopes.)
@@ -2126,20 +2126,28 @@ public struct DescriptionSet: Sendable {
     /// side describes as one entry ("array_len" n, a nested description) and the other as one
     /// entry per element ("index" 0, 1, ...: QEMU's form for an element description with
     /// subsections, `vmsd_can_compress`, which a struct gains or loses between versions) given
-    /// per element on both: the one entry becomes n entries with indices 0 to n-1 (n up to
-    /// 65,536), each of its size divided by n when sizes are `wholeArraySizes` (two vmdescs').
+    /// per element on both: the one entry becomes n entries with indices 0 to n-1, each of its
+    /// size divided by n when sizes are `wholeArraySizes` (two vmdescs'); n at most the other
+    /// side's entries of that name (more is another length either way: left as it is), so the
+    /// lists grow no longer than the input.
     static func matchingElementEntries(_ a: [JSONObject], _ b: [JSONObject], wholeArraySizes: Bool)
         -> ([JSONObject], [JSONObject])
     {
-        func perElement(_ list: [JSONObject]) -> Set<String> {
-            Set(list.compactMap { $0["index"]?.int64Value == 0 ? $0["field"]?.stringValue : nil })
+        // The names described per element, and how many entries each has.
+        func perElement(_ list: [JSONObject]) -> [String: Int64] {
+            let names = Set(list.compactMap { $0["index"]?.int64Value == 0 ? $0["field"]?.stringValue : nil })
+            var count: [String: Int64] = [:]
+            for f in list {
+                if let name = f["field"]?.stringValue, names.contains(name) { count[name, default: 0] += 1 }
+            }
+            return count
         }
-        func expanding(_ list: [JSONObject], _ names: Set<String>) -> [JSONObject] {
+        func expanding(_ list: [JSONObject], _ names: [String: Int64]) -> [JSONObject] {
             guard !names.isEmpty else { return list }
             var out: [JSONObject] = []
             for f in list {
-                guard let name = f["field"]?.stringValue, names.contains(name), !f.contains(key: "index"),
-                    f["Description"] != nil, let n = f["array_len"]?.int64Value, (2...65_536).contains(n)
+                guard let name = f["field"]?.stringValue, let most = names[name], !f.contains(key: "index"),
+                    f["Description"] != nil, let n = f["array_len"]?.int64Value, n >= 2, n <= most
                 else {
                     out.append(f)
                     continue

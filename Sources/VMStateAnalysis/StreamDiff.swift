@@ -945,8 +945,8 @@ extension StreamDiff {
     /// Sections are matched by key (`-dump-vmstate`: class name; vmdesc: idstr and instance id;
     /// mixed: description name), the n-th of a key with the n-th (QEMU saves some devices as
     /// sections of one idstr and instance: isapc's three `isa-ide`; the second labeled "NAME
-    /// (instance 0, 2nd section)", as a stream diff labels it). Per description: its name, `version_id`,
-    /// `minimum_version_id` (when both have one), its fields matched by name (the n-th field of a
+    /// (instance 0, 2nd section)", as a stream diff labels it). Per description: its name,
+    /// `version_id`, `minimum_version_id` (when both have one), its fields matched by name (the n-th field of a
     /// name with the n-th of that name: type, size, array length, the version the field
     /// appeared in, whether it is conditional, its nested description) and their order, and its
     /// subsections matched by name. Difference kinds: `.version` for version numbers, `.changed`

@@ -16,10 +16,10 @@ import CVMState
 /// migration parameter for file migration).
 ///
 /// Which streams: GLib's own descriptor streams (`GUnixOutputStream`, the `GFileOutputStream`
-/// of a local file; not a subclass, ``isGLibDescriptorStream(_:)``) whose descriptor is a regular file, open for writing, not `O_APPEND`, and
-/// seekable (``regularFile(of:)``), on a file system that accepts `O_DIRECT` (the second
-/// descriptor is opened through `/proc/self/fd`; when that fails the stream is written as any
-/// other), and not on tmpfs. The stream's own descriptor keeps its flags. A file system that
+/// of a local file; not a subclass, ``isGLibDescriptorStream(_:)``) whose descriptor is a
+/// regular file, open for writing, not `O_APPEND`, and seekable (``regularFile(of:)``), on a
+/// file system that accepts `O_DIRECT` (the second descriptor is opened through
+/// `/proc/self/fd`; when that fails the stream is written as any other), and not on tmpfs. The stream's own descriptor keeps its flags. A file system that
 /// refuses the first direct write or read (`EINVAL`) turns the direct path off.
 final class DirectFile {
     /// The alignment of a direct write's file offset, length and memory: 4096 bytes (the page
@@ -35,7 +35,8 @@ final class DirectFile {
     private(set) var usable = true
 
     /// The descriptor of `stream` when it writes to a local regular file at an offset of its
-    /// own: one of GLib's own descriptor streams, a regular file, open for writing, not `O_APPEND`, seekable.
+    /// own: one of GLib's own descriptor streams, a regular file, open for writing, not
+    /// `O_APPEND`, seekable.
     /// Nil for anything else (sockets, pipes, memory and filter streams).
     static func regularFile(of stream: UnsafeMutablePointer<GOutputStream>) -> Int32? {
         regularFile(UnsafeMutableRawPointer(stream), writing: true)

@@ -19,8 +19,8 @@ public enum FileIO: Sendable {
 /// the vCPUs; here the writing runs beside the engine).
 ///
 /// The ``StreamSink`` of a save to a regular file (GLib's own `GUnixOutputStream` or the
-/// `GFileOutputStream` of a local file, ``DirectFile/isGLibDescriptorStream(_:)``) takes its buffers from here
-/// (``buffers(for:)``: four of 2 MiB through the page cache, three of 8 MiB with `O_DIRECT`):
+/// `GFileOutputStream` of a local file, ``DirectFile/isGLibDescriptorStream(_:)``) takes its
+/// buffers from here (``buffers(for:)``: four of 2 MiB through the page cache, three of 8 MiB with `O_DIRECT`):
 /// ``submit(_:start:end:offset:)`` hands a filled one over, with the file offset of its first byte, and
 /// gives back an empty one (waiting while all of them are being written); ``drain()`` waits for
 /// every buffer handed over. Each buffer is written with `pwrite` at its own offset on the
