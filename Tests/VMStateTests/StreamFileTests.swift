@@ -501,6 +501,49 @@ import Testing
     /// SKIP_UNKNOWN and KEEP_UNKNOWN: the buffer load's result, and the input window never
     /// held more than its 256 KiB read-ahead or the bytes after the RAM (the device sections,
     /// EOF and vmdesc, held until the vmdesc gives an unknown section its size): no RAM was held.
+    /// GLib's own stream on a non-blocking descriptor (a pipe with O_NONBLOCK whose writer pauses
+    /// mid-stream) waits for the data itself: the load is the buffer load's; a stream whose read
+    /// returns G_IO_ERROR_WOULD_BLOCK fails the load with it, where it happened (not retried).
+    @Test func aNonBlockingPipeLoadsAndWouldBlockFails() throws {
+        let path = RealStreamTests.streamDirectory("pc-bios") + "/stream.bin"
+        let stream = try TestPaths.readBytes(path)
+        let viaBuffer = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
+        try viaBuffer.registry.load(stream, options: .keepUnknown)
+        let script = "head -c 300000 \"$0\"; sleep 0.3; tail -c +300001 \"$0\""
+        let argv: [UnsafeMutablePointer<CChar>?] = [
+            g_strdup("sh"), g_strdup("-c"), g_strdup(script), g_strdup(path), nil,
+        ]
+        defer { argv.forEach { g_free($0) } }
+        let writer = try #require(
+            argv.withUnsafeBufferPointer { args in
+                args.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: args.count) {
+                    g_subprocess_newv($0, G_SUBPROCESS_FLAGS_STDOUT_PIPE, nil)
+                }
+            })
+        defer { g_object_unref(UnsafeMutableRawPointer(writer)) }
+        let pipe = try #require(g_subprocess_get_stdout_pipe(writer))
+        let fd = try #require(DirectFile.descriptor(of: UnsafeMutableRawPointer(pipe)))
+        #expect(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0)
+        let viaPipe = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
+        var error: UnsafeMutablePointer<GError>?
+        #expect(
+            vmstate_registry_load_from_stream(
+                StreamIOTests.handle(viaPipe.registry), pipe, Registry.LoadOptions.keepUnknown.rawValue, &error))
+        #expect(error == nil)
+        _ = g_input_stream_skip(pipe, 1 << 30, nil, nil)
+        #expect(g_subprocess_wait(writer, nil, nil) != 0)
+        #expect(viaPipe.sameRAM(as: viaBuffer))
+        #expect(try viaPipe.registry.save() == (try viaBuffer.registry.save()))
+
+        let blocked = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
+        let result = StreamIOTests.loadFromStream(
+            blocked.registry, stream, chunk: 4096, flags: Registry.LoadOptions.keepUnknown.rawValue, cut: 300_000,
+            failCode: Int32(G_IO_ERROR_WOULD_BLOCK.rawValue))
+        #expect(!result.ok && result.domain == g_io_error_quark())
+        #expect(result.code == Int32(G_IO_ERROR_WOULD_BLOCK.rawValue))
+        #expect(result.message.hasSuffix("(at byte 300000)"), "\(result.message)")
+    }
+
     @Test(arguments: StreamIOTests.allFixtures)
     func fixtureLoadsFromAPipeLikeTheBufferWithoutHoldingRAM(_ name: String) throws {
         let path = RealStreamTests.streamDirectory(name) + "/stream.bin"

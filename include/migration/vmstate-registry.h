@@ -187,8 +187,10 @@ bool vmstate_registry_save_to_stream(VMStateRegistry *reg, const char *machine_t
  * its length checked against the vmdesc when it arrives (docs/C-API.md). RAM is never held (but with _KEEP_UNKNOWN and no RAM registered, which keeps
  * at most 64 MiB of it: see vmstate_registry_load). An early end is VMSTATE_ERROR_SHORT_INPUT;
  * a failed read returns the stream's own GError (e.g. G_IO_ERROR_CONNECTION_CLOSED); both
- * messages name the section and the byte offset. A read blocks as long as `in` blocks (for a
- * live migration on a listening socket, vmstate_registry_load_from_listener). With
+ * messages name the section and the byte offset (a read returning -1 without a GError is
+ * G_IO_ERROR_FAILED). A read blocks as long as `in` blocks (for a live migration on a listening
+ * socket, vmstate_registry_load_from_listener); one that fails with G_IO_ERROR_WOULD_BLOCK
+ * fails the load (not retried; GLib's own streams on a non-blocking descriptor wait themselves). With
  * vmstate_registry_set_direct_io a stream on a local regular file is read with O_DIRECT (also
  * without, when the caller opened its descriptor with O_DIRECT: then the stream must start on a
  * 4 KiB boundary of the file, docs/C-API.md). A stream already closed or with
