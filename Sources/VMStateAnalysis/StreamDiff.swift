@@ -1025,6 +1025,8 @@ private func fieldSummary(_ f: JSONObject) -> String {
     if let size = f["size"]?.int64Value { parts.append(size == 1 ? "1 byte" : "\(size) bytes") }
     if let v = f["version_id"]?.int64Value, v > 0 { parts.append("from version \(v)") }
     if f["field_exists"]?.boolValue == true { parts.append("conditional") }
+    if let nulls = f["null_entries"]?.stringValue { parts.append("NULL entries \(nulls)") }
+    if f["entries_differ"] != nil { parts.append("entries described in more than one way") }
     return parts.joined(separator: ", ")
 }
 
@@ -1093,7 +1095,11 @@ private func compareDescriptions(
             y["num"] = nil
         }
         var differs = false
-        for attr in ["type", "array_len", "num", "size", "version_id", "field_exists"] {
+        // ("null_entries", "entries_differ": an array of pointers with NULL entries,
+        // `DescriptionSet.mergingNullRuns`.)
+        for attr in [
+            "type", "array_len", "num", "size", "version_id", "field_exists", "null_entries", "entries_differ",
+        ] {
             if x[attr] != y[attr] { differs = true }
         }
         let da = x["Description"]?.objectValue, db = y["Description"]?.objectValue

@@ -221,6 +221,45 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             ])
     }
 
+    /// An array of pointers with NULL entries (QEMU 10.0's runs, merged into one field): its
+    /// NULL entries, its entries' type and description, and runs described two ways differ.
+    @Test func arraysOfPointersWithNullEntries() throws {
+        let image =
+            #""type": "struct", "struct": {"vmsd_name": "img", "version": 1, "fields": [{"name": "c", "type": "uint8", "size": 768}]}, "size": 768}"#
+        let null = #""type": "nullptr", "size": 1}"#
+        func vmdesc(_ runs: [(Int, String)]) throws -> DescriptionSet {
+            let fields = runs.map { n, rest in #"{"name": "css", "# + (n > 1 ? #""array_len": \#(n), "# : "") + rest }
+            return try CompatRuleTests.vmdesc(
+                devices: [CompatRuleTests.vmdescDevice("s390_css", fields: fields.joined(separator: ", "))], label: "x",
+                elementSizes: true)
+        }
+        let base = try vmdesc([(254, null), (1, image), (1, null)])
+        let struct768 = #"struct x 256, description "img", 768 bytes"#
+        #expect(StreamDiff(descriptions: base, base).differences == [])
+        #expect(
+            StreamDiff(descriptions: base, try vmdesc([(253, null), (1, image), (2, null)])).differences == [
+                d(
+                    "s390_css", "css", .changed, struct768 + ", NULL entries 0-253, 255",
+                    struct768 + ", NULL entries 0-252, 254-255")
+            ])
+        #expect(
+            StreamDiff(descriptions: base, try vmdesc([(254, null), (1, #""type": "uint64", "size": 8}"#), (1, null)]))
+                .differences == [
+                    d(
+                        "s390_css", "css", .changed, struct768 + ", NULL entries 0-253, 255",
+                        "uint64 x 256, 8 bytes, NULL entries 0-253, 255")
+                ])
+        let other = image.replacingOccurrences(
+            of: #""c", "type": "uint8", "size": 768"#, with: #""c", "type": "uint8", "size": 760"#
+        )
+        .replacingOccurrences(of: #""size": 768}"#, with: #""size": 760}"#)
+        #expect(
+            StreamDiff(descriptions: base, try vmdesc([(100, null), (1, image), (153, null), (1, other), (1, null)]))
+                .differences.map(\.b) == [
+                    struct768 + ", NULL entries 0-99, 101-253, 255, entries described in more than one way"
+                ])
+    }
+
     // MARK: - the command line
 
     @Test func diffCommandOnDescriptions() throws {
