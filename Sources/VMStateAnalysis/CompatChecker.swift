@@ -451,14 +451,19 @@ public struct CompatChecker: Sendable {
         return run.report
     }
 
-    /// Whether `name` is in any group of renames (given or QEMU's) of `scope` or of all
-    /// descriptions: only then can ``namesMatch(scope:_:_:)`` pair it with another name.
-    func mayRename(scope: String, _ name: String) -> Bool {
+    /// The other names ``namesMatch(scope:_:_:)`` pairs `name` with: those of every group of
+    /// renames (given, or QEMU's with ``Options/qemuRenames``) of `scope` or of all
+    /// descriptions that holds it.
+    func renamedAlike(scope: String, _ name: String) -> Set<String> {
+        var names = Set<String>()
         for s in [scope, ""] {
-            if options.renames[s]?.contains(where: { $0.contains(name) }) == true { return true }
-            if options.qemuRenames, Self.qemuRenames[s]?.contains(where: { $0.contains(name) }) == true { return true }
+            for group in options.renames[s] ?? [] where group.contains(name) { names.formUnion(group) }
+            if options.qemuRenames {
+                for group in Self.qemuRenames[s] ?? [] where group.contains(name) { names.formUnion(group) }
+            }
         }
-        return false
+        names.remove(name)
+        return names
     }
 
     /// Whether `a` and `b` name the same field of the description `scope` (or the same section,
@@ -1411,9 +1416,10 @@ private struct CompatRun {
                         index = last
                     }
                     if let i = index?[n], i >= start { return true }
-                    guard checker.mayRename(scope: desc, n) else { return false }
-                    return list[start...].contains {
-                        ($0["field"]?.stringValue).map { checker.namesMatch(scope: desc, $0, n) } ?? false
+                    // (A rename found is recorded as used, as `namesMatch` records it.)
+                    return checker.renamedAlike(scope: desc, n).contains {
+                        if let i = index?[$0], i >= start { return checker.namesMatch(scope: desc, $0, n) }
+                        return false
                     }
                 }
                 let at = "section \"\(sec)\", description \"\(desc)\""
