@@ -442,7 +442,9 @@ public struct CompatChecker: Sendable {
         var run = CompatRun(checker: self)
         try run.checkAll(old: old, new: new)
         if !run.oldStyleSections.isEmpty {
-            let names = run.oldStyleSections
+            // (Each name once: QEMU 7.2 saves one slirp section per -netdev user, all instance 0.)
+            var seen = Set<String>()
+            let names = run.oldStyleSections.filter { seen.insert($0).inserted }
             let list = abbreviatedList(names, first: 8)
             run.report.warnings.append(
                 "\(names.count == 1 ? "section" : "sections") \(list): saved by QEMU's old-style handlers, which a vmdesc does not describe, so compared by presence only"
@@ -893,16 +895,18 @@ private struct CompatRun {
         }
         for member in o.members {
             let sec = member.key
+            let nth = occurrence[sec, default: 0]
+            occurrence[sec] = nth + 1
             var target = sec
             if newSections[target] == nil {
                 guard let alt = checker.sectionRename(of: sec, where: { newSections[$0] != nil }) else {
-                    add(sec, nil, nil, .sectionMissing, "section \"\(sec)\" does not exist in \(newSide)")
+                    // (The second and later of a name are named so: "slirp (2nd section)".)
+                    let label = nth == 0 ? sec : "\(sec) (\(ordinal(nth + 1)) section)"
+                    add(label, nil, nil, .sectionMissing, "section \"\(label)\" does not exist in \(newSide)")
                     continue
                 }
                 target = alt
             }
-            let nth = occurrence[sec, default: 0]
-            occurrence[sec] = nth + 1
             let candidates = newSectionLists[target]!
             let s = try object(member.value, oldSide, "section \"\(sec)\"")
             let d = try object(
@@ -2227,6 +2231,21 @@ public struct DescriptionSet: Sendable {
             }
             var merged = entries.first ?? first
             if !entries.allSatisfy({ entry($0) == entry(entries[0]) }) { merged["entries_differ"] = true }
+            // QEMU 10.0 gives the first run of an array that starts with entries that are not
+            // NULL the whole array's length (migration/vmstate.c; docs/C-API.md): that run's
+            // own is what the other runs leave.
+            if !isNull(first), count(first) > 1 {
+                let rest = pieces.dropFirst().reduce(Int64(0)) { plus($0, count($1)) }
+                if rest < count(first) {
+                    let own = count(first) - rest
+                    var run = first
+                    run["array_len"] = .number(JSONNumber(own))
+                    if !elementSizes, let size = first["size"]?.int64Value {
+                        run["size"] = .number(JSONNumber(size / count(first) * own))
+                    }
+                    pieces[0] = run
+                }
+            }
             var length: Int64 = 0, bytes: Int64 = 0
             // (Adjacent runs of NULL entries, which QEMU never writes, are one range.)
             var nullRanges: [ClosedRange<Int64>] = []

@@ -66,10 +66,14 @@ public struct StreamDifference: Sendable, Equatable {
     /// section)` for the second section of one idstr and instance.
     public var sectionLabel: String {
         guard occurrence > 0 else { return instance == 0 ? section : "\(section) (instance \(instance))" }
-        let n = occurrence + 1
-        let suffix = n % 100 / 10 == 1 ? "th" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : n % 10 == 1 ? "st" : "th"
-        return "\(section) (instance \(instance), \(n)\(suffix) section)"
+        return "\(section) (instance \(instance), \(ordinal(occurrence + 1)) section)"
     }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, `12th`, `13th`, ..., `21st`.
+func ordinal(_ n: Int) -> String {
+    let suffix = n % 100 / 10 == 1 ? "th" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : n % 10 == 1 ? "st" : "th"
+    return "\(n)\(suffix)"
 }
 
 extension StreamDifference {

@@ -98,6 +98,19 @@ import VMStateAnalysis
             $0.newIsVMDesc = true
         }
         #expect(same.isCompatible && same.findings.isEmpty)
+        // Missing in NEW: each named apart.
+        let other = try Self.vmdesc(devices: [
+            Self.vmdescDevice("other", fields: #"{"name": "a", "type": "uint32", "size": 4}"#)
+        ])
+        let missing = Self.check(try vmdesc([1, 1]), other.document) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(
+            missing.findings.map(\.text) == [
+                #"section "dev": section "dev" does not exist in NEW [section-missing]"#,
+                #"section "dev (2nd section)": section "dev (2nd section)" does not exist in NEW [section-missing]"#,
+            ])
     }
 
     /// An array of structs described per element ("index": QEMU's form when the element's
@@ -220,6 +233,22 @@ import VMStateAnalysis
         let splitCSS = split.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.first
         #expect(splitCSS?.objectValue?["null_entries"] == "0-253, 255")
         #expect(compare(tenOh, split).isCompatible)
+        // An array that starts with an entry that is not NULL: QEMU 10.0 gives that first run
+        // the whole array's length (a real stream: entries 0, 3 and 254 not NULL).
+        let entry = #"{"name": "css", "type": "struct", "struct": \#(chpids), "size": 768}"#
+        let startsSet = try vmdesc(
+            entry.replacingOccurrences(of: #""name": "css", "#, with: #""name": "css", "array_len": 256, "#)
+                + #", {"name": "css", "array_len": 2, "type": "nullptr", "size": 1}, "# + entry
+                + #", {"name": "css", "array_len": 250, "type": "nullptr", "size": 1}, "# + entry
+                + #", {"name": "css", "type": "nullptr", "size": 1}"#)
+        let startsCSS = try #require(
+            startsSet.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.first?.objectValue)
+        #expect(startsCSS["array_len"] == 256 && startsCSS["null_entries"] == "1-2, 4-253, 255")
+        #expect(startsCSS["size"] == 2557)  // three entries of 768 bytes, 253 NULL markers
+        #expect(
+            compare(startsSet, tenOh).findings.map(\.text) == [
+                #"section "s390_css", description "s390_css", field "css": an array of pointers whose NULL entries (one marker byte each) are 1-2, 4-253, 255 in OLD and 0-253, 255 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]"#
+            ])
     }
 
     /// Field sizes by the field's VMStateInfo (QEMU 7.2's and 10.0's `put` functions): two
