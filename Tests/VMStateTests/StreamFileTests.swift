@@ -63,6 +63,19 @@ import Testing
         return sink.writer.map { ($0.pageCacheBytes, $0.directBytes) }
     }
 
+    /// A process running `argv` whose stdout is a pipe (`g_subprocess_get_stdout_pipe`); the
+    /// caller unrefs it.
+    static func spawn(_ argv: [String]) throws -> OpaquePointer {
+        let args: [UnsafeMutablePointer<CChar>?] = argv.map { g_strdup($0) } + [nil]
+        defer { args.forEach { g_free($0) } }
+        return try #require(
+            args.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
+                    g_subprocess_newv($0, G_SUBPROCESS_FLAGS_STDOUT_PIPE, nil)
+                }
+            })
+    }
+
     static func output(_ stream: UnsafeMutablePointer<GFileOutputStream>) -> UnsafeMutablePointer<GOutputStream> {
         UnsafeMutableRawPointer(stream).assumingMemoryBound(to: GOutputStream.self)
     }
@@ -510,16 +523,7 @@ import Testing
         let viaBuffer = try StreamIOTests.FixtureMachine("pc-bios", stream: stream)
         try viaBuffer.registry.load(stream, options: .keepUnknown)
         let script = "head -c 300000 \"$0\"; sleep 0.3; tail -c +300001 \"$0\""
-        let argv: [UnsafeMutablePointer<CChar>?] = [
-            g_strdup("sh"), g_strdup("-c"), g_strdup(script), g_strdup(path), nil,
-        ]
-        defer { argv.forEach { g_free($0) } }
-        let writer = try #require(
-            argv.withUnsafeBufferPointer { args in
-                args.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: args.count) {
-                    g_subprocess_newv($0, G_SUBPROCESS_FLAGS_STDOUT_PIPE, nil)
-                }
-            })
+        let writer = try Self.spawn(["sh", "-c", script, path])
         defer { g_object_unref(UnsafeMutableRawPointer(writer)) }
         let pipe = try #require(g_subprocess_get_stdout_pipe(writer))
         let fd = try #require(DirectFile.descriptor(of: UnsafeMutableRawPointer(pipe)))
@@ -558,14 +562,7 @@ import Testing
             var bufferError: VMStateError?
             do { try viaBuffer.registry.load(stream, options: options) } catch { bufferError = error }
 
-            let argv: [UnsafeMutablePointer<CChar>?] = [g_strdup("cat"), g_strdup(path), nil]
-            defer { argv.forEach { g_free($0) } }
-            let cat = try #require(
-                argv.withUnsafeBufferPointer { args in
-                    args.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: args.count) {
-                        g_subprocess_newv($0, G_SUBPROCESS_FLAGS_STDOUT_PIPE, nil)
-                    }
-                })
+            let cat = try Self.spawn(["cat", path])
             defer { g_object_unref(UnsafeMutableRawPointer(cat)) }
             let pipe = try #require(g_subprocess_get_stdout_pipe(cat))
             #expect(
