@@ -600,11 +600,6 @@ private struct CompatRun {
     var oldSide: String { checker.oldLabel }
     var newSide: String { checker.newLabel }
 
-    /// QEMU's configuration check (savevm.c, configuration_post_load and qemu_loadvm_state):
-    /// the destination refuses a machine type name that is not a prefix of its own (`strncmp`
-    /// over the received length), and a stream without the configuration section when its own
-    /// machine type sends one (above 2.3); one up to 2.3 reads the section's byte 0x07 as an
-    /// unknown section type.
     /// QEMU's test of the received machine type: `strncmp(received, local, received length)`,
     /// so the local name may be longer, and a NUL byte ends either name (the received one then
     /// must be the whole local name).
@@ -614,6 +609,11 @@ private struct CompatRun {
         return localName.elementsEqual(received[..<nul])
     }
 
+    /// QEMU's configuration check (savevm.c, configuration_post_load and qemu_loadvm_state):
+    /// the destination refuses a machine type name that is not a prefix of its own (`strncmp`
+    /// over the received length, ``machineTypeMatches(received:local:)``), and a stream without
+    /// the configuration section when its own machine type sends one (above 2.3); one up to 2.3
+    /// reads the section's byte 0x07 as an unknown section type.
     mutating func checkMachineTypes() {
         guard let saver = checker.oldMachine, let loader = checker.newMachine else { return }
         func name(_ m: CompatChecker.MachineType) -> String? {
@@ -876,7 +876,6 @@ private struct CompatRun {
         let n = try object(new, newSide, "(top level)")
         var newSectionLists: [String: [JSONValue]] = [:]
         for member in n.members { newSectionLists[member.key, default: []].append(member.value) }
-        let newSections = newSectionLists.mapValues { $0.last! }
         var occurrence: [String: Int] = [:]
         if checker.oldIsVMDesc && checker.newIsVMDesc {
             // Two machines' sections: what only NEW has is not in OLD's stream at all. QEMU
@@ -898,8 +897,8 @@ private struct CompatRun {
             let nth = occurrence[sec, default: 0]
             occurrence[sec] = nth + 1
             var target = sec
-            if newSections[target] == nil {
-                guard let alt = checker.sectionRename(of: sec, where: { newSections[$0] != nil }) else {
+            if newSectionLists[target] == nil {
+                guard let alt = checker.sectionRename(of: sec, where: { newSectionLists[$0] != nil }) else {
                     // (The second and later of a name are named so: "slirp (2nd section)".)
                     let label = nth == 0 ? sec : "\(sec) (\(ordinal(nth + 1)) section)"
                     add(label, nil, nil, .sectionMissing, "section \"\(label)\" does not exist in \(newSide)")
