@@ -540,13 +540,24 @@ private struct CompatRun {
     /// Sections both sides save with QEMU's old-style handlers (compared by presence only).
     var oldStyleSections: [String] = []
 
+    /// The section being compared when it is OLD's second or later of its name (isapc's three
+    /// `isa-ide`): its name, and the label findings and warnings give it ("isa-ide (2nd
+    /// section)"), so that a message says which copy.
+    var sectionCopy: (name: String, label: String)?
+
     init(checker: CompatChecker) { self.checker = checker }
+
+    /// How findings and warnings name `section`: ``sectionCopy``'s label for that copy.
+    func shown(_ section: String) -> String {
+        if let copy = sectionCopy, copy.name == section { return copy.label }
+        return section
+    }
 
     mutating func add(
         _ section: String, _ desc: String?, _ field: String?, _ kind: CompatFinding.Kind, _ message: String
     ) {
         report.findings.append(
-            CompatFinding(section: section, descriptionName: desc, field: field, kind: kind, message: message))
+            CompatFinding(section: shown(section), descriptionName: desc, field: field, kind: kind, message: message))
     }
 
     // Typed access with input errors that say where.
@@ -896,18 +907,19 @@ private struct CompatRun {
             let sec = member.key
             let nth = occurrence[sec, default: 0]
             occurrence[sec] = nth + 1
+            // (The second and later of a name are named so: "slirp (2nd section)".)
+            let label = nth == 0 ? sec : "\(sec) (\(ordinal(nth + 1)) section)"
+            sectionCopy = nth == 0 ? nil : (sec, label)
             var target = sec
             if newSectionLists[target] == nil {
                 guard let alt = checker.sectionRename(of: sec, where: { newSectionLists[$0] != nil }) else {
-                    // (The second and later of a name are named so: "slirp (2nd section)".)
-                    let label = nth == 0 ? sec : "\(sec) (\(ordinal(nth + 1)) section)"
-                    add(label, nil, nil, .sectionMissing, "section \"\(label)\" does not exist in \(newSide)")
+                    add(sec, nil, nil, .sectionMissing, "section \"\(label)\" does not exist in \(newSide)")
                     continue
                 }
                 target = alt
             }
             let candidates = newSectionLists[target]!
-            let s = try object(member.value, oldSide, "section \"\(sec)\"")
+            let s = try object(member.value, oldSide, "section \"\(label)\"")
             let d = try object(
                 candidates[inOrder ? min(nth, candidates.count - 1) : candidates.count - 1], newSide,
                 "section \"\(target)\"")
@@ -931,7 +943,7 @@ private struct CompatRun {
                 } else {
                     let side = oldStyle.0 ? oldSide : newSide
                     report.warnings.append(
-                        "section \"\(sec)\" is saved by QEMU's old-style handlers in \(side) (no description) and by a description in the other: not compared"
+                        "section \"\(label)\" is saved by QEMU's old-style handlers in \(side) (no description) and by a description in the other: not compared"
                     )
                 }
                 continue
@@ -944,7 +956,7 @@ private struct CompatRun {
                     && d["version_id"] == dd["version_id"] && d["minimum_version_id"] == dd["minimum_version_id"]
             }
             if !sameAsDescription {
-                try checkVersions(s, d, sec: sec, desc: nil, field: nil, path: "section \"\(sec)\"")
+                try checkVersions(s, d, sec: sec, desc: nil, field: nil, path: "section \"\(label)\"")
             }
             var seen = Set<String>()
             for entry in s.keys where seen.insert(entry).inserted {
@@ -958,12 +970,13 @@ private struct CompatRun {
                     continue
                 }
                 if entry == "Description" {
-                    let sd = try object(s[entry]!, oldSide, "section \"\(sec)\".Description")
+                    let sd = try object(s[entry]!, oldSide, "section \"\(label)\".Description")
                     let dd = try object(d[entry]!, newSide, "section \"\(target)\".Description")
-                    try checkDescriptions(sd, dd, sec: sec, nested: false, path: "section \"\(sec)\".Description")
+                    try checkDescriptions(sd, dd, sec: sec, nested: false, path: "section \"\(label)\".Description")
                 }
             }
         }
+        sectionCopy = nil
     }
 
     /// Whether a field is "unused" space (VMSTATE_UNUSED): named "unused" in `-dump-vmstate`,
@@ -1106,7 +1119,7 @@ private struct CompatRun {
             // (Not counted as undecided: a subsection a save did not need is the common case,
             // two saves of one build differ so, e.g. x86 `cpu/msr_smi_count`.)
             report.warnings.append(
-                "section \"\(sec)\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide), a vmdesc, did not save it: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+                "section \"\(shown(sec))\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide), a vmdesc, did not save it: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
             )
         } else {
             add(
@@ -1223,7 +1236,7 @@ private struct CompatRun {
             guard let b = split else { return }
             let other = b.side == oldSide ? newSide : oldSide
             report.warnings.append(
-                "section \"\(sec)\", description \"\(desc)\", field \"\(b.field)\": \(b.side)'s buffer of \(byteCount(b.size)) is \(other)'s \"\(b.field)\" and the fields after it, the same bytes in all: QEMU loads them as they are (whether the device reads them alike is its own design)"
+                "section \"\(shown(sec))\", description \"\(desc)\", field \"\(b.field)\": \(b.side)'s buffer of \(byteCount(b.size)) is \(other)'s \"\(b.field)\" and the fields after it, the same bytes in all: QEMU loads them as they are (whether the device reads them alike is its own design)"
             )
             split = nil
         }
@@ -1290,7 +1303,7 @@ private struct CompatRun {
                             return
                         }
                         undecided(
-                            "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(newSide, when: "\(newSide) saved"))"
+                            "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(newSide, when: "\(newSide) saved"))"
                         )
                     }
                     return
@@ -1425,7 +1438,7 @@ private struct CompatRun {
                         return false
                     }
                 }
-                let at = "section \"\(sec)\", description \"\(desc)\""
+                let at = "section \"\(shown(sec))\", description \"\(desc)\""
                 if checker.oldIsVMDesc, later(dList, &dIndex, from: dPos, has: sn),
                     !later(sList, &sIndex, from: sPos, has: dn)
                 {
@@ -1525,7 +1538,7 @@ private struct CompatRun {
                             ? "a vmdesc without \"nullptr\" entries for it had none NULL, or describes the first entry only (QEMU 7.2)"
                             : "a -dump-vmstate file describes the table, not which pointers are NULL"
                     undecided(
-                        "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": an array of pointers with NULL entries "
+                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": an array of pointers with NULL entries "
                             + "(\(nulls(s, oldSide)); \(nulls(d, newSide))): QEMU loads it only when the same entries are NULL "
                             + "on both sides, which \(unknown.1) does not say (\(why))")
                 }
@@ -1585,7 +1598,7 @@ private struct CompatRun {
                     // description (VMSTATE_VBUFFER*: a device tree, a firmware blob): QEMU loads
                     // as many bytes as the stream says.
                     report.warnings.append(
-                        "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": a buffer of \(byteCount(ss)) in "
+                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": a buffer of \(byteCount(ss)) in "
                             + "\(oldSide) and \(byteCount(ds)) in \(newSide), each as long as an earlier field of its "
                             + "stream says (VMSTATE_VBUFFER*): QEMU loads the length the stream gives (not compared)")
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
@@ -1611,7 +1624,7 @@ private struct CompatRun {
                     // whose length is another field) may differ in size between two saves of
                     // one build, and its loader reads what the stream holds.
                     report.warnings.append(
-                        "section \"\(sec)\", description \"\(desc)\", field \"\(sn)\": size \(byteCount(ss)) in "
+                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": size \(byteCount(ss)) in "
                             + "\(oldSide), \(byteCount(ds)) in \(newSide); its type (\(s["type"]?.stringValue ?? "none")) "
                             + "writes as many bytes as the state saved needs, so two saves may differ (not compared)")
                 } else if ss != ds
@@ -1677,7 +1690,7 @@ extension CompatRun {
         throws(CompatInputError)
     {
         let fname = try string(f, "field", newSide, "\(path) (a field of \"\(desc)\")")
-        let at = "section \"\(sec)\", description \"\(desc)\", field \"\(fname)\""
+        let at = "section \"\(shown(sec))\", description \"\(desc)\", field \"\(fname)\""
         if f["field_exists"]?.boolValue == true {
             undecided(
                 "\(at): \(newSide) reads this conditional field after \(oldSide)'s last field when its test passes; \(oldSide) does not save it"

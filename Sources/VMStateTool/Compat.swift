@@ -52,7 +52,10 @@ struct Compat: ParsableCommand {
             save has) and only the descriptions both sides have are compared (warnings list \
             the others; none in common is bad input, but for an OLD vmdesc of no devices, \
             a save of nothing); two vmdescs \
-            are matched by section idstr and instance id, with whole-array sizes. A NEW vmdesc \
+            are matched by section idstr and instance id, with whole-array sizes. Sections \
+            of one idstr and instance (isapc's three "isa-ide") pair in stream order, the \
+            n-th with the n-th, and messages name the second on so: "isa-ide (2nd section)". \
+            A NEW vmdesc \
             has no minimum_version_id, so that rule is not checked then, and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version and shows one value \
             of a fixed-width type, no array (else a warning: an array may have been empty when \

@@ -83,15 +83,17 @@ import VMStateAnalysis
                 }
             ).document
         }
-        for old in [[9, 1], [1, 9]] {
+        // (A finding in the second names that copy.)
+        for (old, label) in [([9, 1], "dev"), ([1, 9], "dev (2nd section)")] {
             let report = Self.check(try vmdesc(old), try vmdesc([1, 1])) {
                 $0.oldIsVMDesc = true
                 $0.newIsVMDesc = true
             }
             #expect(
                 report.findings.map(\.text) == [
-                    #"section "dev", description "dev": version 9 in OLD, but only 1 in NEW: NEW cannot load the newer state [version]"#
+                    #"section "\#(label)", description "dev": version 9 in OLD, but only 1 in NEW: NEW cannot load the newer state [version]"#
                 ], "\(old)")
+            #expect(report.findings.map(\.section) == [label])
         }
         let same = Self.check(try vmdesc([1, 9]), try vmdesc([1, 9])) {
             $0.oldIsVMDesc = true
