@@ -213,6 +213,44 @@ import Testing
         )
     }
 
+    /// RAM registered after a load that kept the stream's RAM takes the kept RAM's place: with a
+    /// block of the kept RAM not registered, that block's pages would be lost, so the save (and a
+    /// live migration) fails and names the blocks; with every block registered it saves. QEMU
+    /// 7.2's `pc` stream: six RAM blocks.
+    @Test func ramRegisteredAfterKeepingRAMMustHaveEveryKeptBlock() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-reset/stream.bin")
+        let blocks: [(String, Int)] = [
+            ("pc.ram", 0x100_0000), ("/rom@etc/acpi/tables", 0x2_0000), ("pc.bios", 0x4_0000), ("pc.rom", 0x2_0000),
+            ("/rom@etc/table-loader", 0x1000), ("/rom@etc/acpi/rsdp", 0x1000),
+        ]
+        var memory: [UnsafeMutableRawPointer] = []
+        defer { for m in memory { m.deallocate() } }
+        func add(_ registry: Registry, _ block: (String, Int)) throws {
+            let host = UnsafeMutableRawPointer.allocate(byteCount: block.1, alignment: 4096)
+            memset(host, 0, block.1)
+            memory.append(host)
+            try registry.addRAM(idstr: block.0, host: host, length: block.1)
+        }
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        try add(registry, blocks[0])
+        let expected =
+            "/rom@etc/acpi/tables: the loaded stream's RAM, kept unloaded by VMSTATE_LOAD_KEEP_UNKNOWN, has 5 RAM blocks that are "
+            + "not registered: \"/rom@etc/acpi/tables\" (131072 bytes), \"pc.bios\" (262144 bytes), \"pc.rom\" "
+            + "(131072 bytes), \"/rom@etc/table-loader\" (4096 bytes), \"/rom@etc/acpi/rsdp\" (4096 bytes); the "
+            + "registered RAM takes the kept RAM's place in a save, so its pages would be lost: register every RAM "
+            + "block of the loaded stream, or none (then the kept RAM is saved as it came) (at byte 0)"
+        let e = try #require(thrownError(VMStateError.self) { try registry.save() })
+        #expect(e.kind == .ram && e.path == "/rom@etc/acpi/tables")
+        #expect(e.description == expected)
+        for block in blocks.dropFirst() { try add(registry, block) }
+        let saved = try registry.save()
+        // The registered (zero) RAM was saved in the kept RAM's place: it loads into all six blocks.
+        let target = Registry()
+        for block in blocks { try add(target, block) }
+        try target.load(saved, options: .keepUnknown)
+    }
+
     /// A RAM START whose footer's marker became 0x00 is a bad footer, not a stream without
     /// footers that ends there (QEMU always sends the RAM's END after its START; QEMU 7.2:
     /// "Missing section footer for ram"), whatever the next byte: the load must not succeed

@@ -112,7 +112,9 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
  * `vmsd->priority` (MigrationPriority) first, and in registration order within one priority.
  * After a load, the loaded stream's sections keep its order and section ids; devices it did not
  * have follow, in that same priority order (one registered since whose section the load kept,
- * and RAM whose kept section the load held, take that section's place and id instead). Within the RAM section, blocks (their list and their
+ * and RAM whose kept section the load held, take that section's place and id instead: such RAM
+ * must have every block of the kept RAM, else VMSTATE_ERROR_RAM names the ones missing, whose
+ * pages the save would lose). Within the RAM section, blocks (their list and their
  * pages) always come in the order vmstate_registry_add_ram registered them, whatever order a
  * loaded stream had (QEMU finds each block by name). On failure `out` is put back to the length it had.
  * A GByteArray holds at most 4 GiB: a stream that would pass that fails

@@ -35,6 +35,9 @@ enum RAMCodec {
         var unsentBlocks: Set<String> {
             ignoreShared ? Set(addresses.keys).subtracting(pagedBlocks) : []
         }
+        /// The blocks the RAM section's start listed, when no registered RAM took them (a RAM
+        /// kept by KEEP_UNKNOWN): name and length in bytes, in stream order.
+        var unloadedBlocks: [(name: String, length: UInt64)] = []
         /// The configuration lists mapped-ram: each block's length is followed by its mapped-ram
         /// header, and its pages are at file offsets, not records.
         var mappedRAM = false
@@ -304,6 +307,7 @@ enum RAMCodec {
                             expected: "\(address) bytes", actual: "\(seen) bytes listed before it")
                     }
                     if let address = entry.address { state.addresses[name] = address }
+                    if blocks == nil { state.unloadedBlocks.append((name, length)) }
                     if let blocks {
                         if let block = state.blockIndices[name].map({ blocks[$0] }) {
                             guard UInt64(block.length) == length else {

@@ -128,6 +128,10 @@ public final class Registry {
     private(set) var ramAddresses: [String: UInt64] = [:]
     /// The RAM blocks the loaded x-ignore-shared stream sent no page of.
     private(set) var ramUnsentBlocks: Set<String> = []
+    /// The RAM blocks of the loaded stream's RAM when the load kept it unloaded (KEEP_UNKNOWN
+    /// with no RAM registered): name and length in bytes. RAM registered since takes the kept
+    /// RAM's place in a save, so it must have every one of them (``checkKeptRAMRegistered()``).
+    private(set) var keptRAMBlocks: [(name: String, length: UInt64)] = []
     /// The loaded stream's rules (version, configuration, footers, command), for its re-save.
     private(set) var loadedRules: QEMUStreamRules?
     /// The QEMU version saves and live migrations write streams for: set here, and by every
@@ -425,6 +429,28 @@ public final class Registry {
         return out
     }
 
+    /// Refuses to save when RAM was registered after a load that kept the stream's RAM
+    /// (KEEP_UNKNOWN) and a block of that RAM is not among the registered ones: the registered
+    /// RAM takes the kept RAM's place (``replacingKeptSectionsRegisteredSince(_:)``), so that
+    /// block's pages would be lost. With no RAM registered the kept RAM is written back whole.
+    func checkKeptRAMRegistered() throws(VMStateError) {
+        guard !ramBlocks.isEmpty, !keptRAMBlocks.isEmpty else { return }
+        let registered = Set(ramBlocks.map(\.idstr))
+        let missing = keptRAMBlocks.filter { !registered.contains($0.name) }
+        guard let first = missing.first else { return }
+        let list = abbreviatedList(
+            missing.map { "\"\($0.name)\" (\($0.length) bytes)" }, first: RAMCodec.shownMissingBlocks,
+            total: missing.count)
+        throw VMStateError(
+            .ram, path: first.name,
+            reason: "the loaded stream's RAM, kept unloaded by VMSTATE_LOAD_KEEP_UNKNOWN, has "
+                + (missing.count == 1
+                    ? "a RAM block that is not registered: \(list)"
+                    : "\(missing.count) RAM blocks that are not registered: \(list)")
+                + "; the registered RAM takes the kept RAM's place in a save, so its pages would be lost: register "
+                + "every RAM block of the loaded stream, or none (then the kept RAM is saved as it came)")
+    }
+
     /// Whether device `index` is saved in the setup phase: a QEMU 10.0 table with `early_setup`,
     /// in a stream written for QEMU 10.0 (QEMU 7.2 has no early setup).
     func isEarlySetup(_ index: Int, _ rules: QEMUStreamRules) -> Bool {
@@ -542,6 +568,7 @@ public final class Registry {
         vmdesc.int("page_size", Int64(StreamFormat.pageSize))
         vmdesc.startArray("devices")
 
+        try checkKeptRAMRegistered()
         var entries = layout.map(replacingKeptSectionsRegisteredSince) ?? []
         var usedIDs = Set<UInt32>()
         var placed = Set<Int>()
@@ -886,6 +913,7 @@ public final class Registry {
         capabilityCount = loader.capabilityCount
         ramAddresses = loader.ramAddresses
         ramUnsentBlocks = loader.ramUnsentBlocks
+        keptRAMBlocks = loader.keptRAMBlocks
         layout = loader.layout
         loadedRules = QEMUStreamRules(
             version: version, configuration: loader.hadConfiguration, sectionFooters: loader.footers ?? true,

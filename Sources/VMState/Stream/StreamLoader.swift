@@ -31,6 +31,9 @@ final class StreamLoader {
     var ramAddresses: [String: UInt64] { ramState.addresses }
     /// The RAM blocks an x-ignore-shared stream sent no page of (``RAMCodec/LoadState/unsentBlocks``).
     var ramUnsentBlocks: Set<String> { ramState.unsentBlocks }
+    /// The blocks of the RAM kept unloaded (KEEP_UNKNOWN, no RAM registered), as its start
+    /// listed them (``RAMCodec/LoadState/unloadedBlocks``).
+    var keptRAMBlocks: [(name: String, length: UInt64)] { ramState.unloadedBlocks }
     /// Whether the setup and iterate phases are over (a command, a RAM END, or a FULL section
     /// after a RAM PART was read): FULL sections before that are early-setup ones (QEMU 10.0).
     private var completePhase = false
