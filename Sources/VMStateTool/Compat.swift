@@ -50,8 +50,9 @@ struct Compat: ParsableCommand {
             -dump-vmstate file, sections are matched by description name (of the device \
             classes of one name, isa-vga's and VGA's "vga", with the one whose fields the \
             save has) and only the descriptions both sides have are compared (warnings list \
-            the others; none in common is bad input, but for an OLD vmdesc of no devices, \
-            a save of nothing); two vmdescs \
+            the others, and sections of the saving side's vmdesc left so, "cpu" and "timer" \
+            among them, make the verdict undecided; none in common is bad input, but for an \
+            OLD vmdesc of no devices, a save of nothing); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. Sections \
             of one idstr and instance (isapc's three "isa-ide") pair in stream order, the \
             n-th with the n-th, and messages name the second on so: "isa-ide (2nd section)". \
@@ -220,6 +221,10 @@ struct Compat: ParsableCommand {
             var notes: [String] = []
             // (Its renames also say which -dump-vmstate field a vmdesc's save wrote under another name.)
             var checker = CompatChecker(options: options)
+            // Sections of the saving side, a vmdesc, that the -dump-vmstate side has no
+            // description for (`cpu`, `timer`: QEMU dumps device classes only): not compared, so
+            // the verdict cannot say they load (QEMU may refuse their versions).
+            var uncomparedSaved = 0
             if oldSet.format == .dumpVMState && newSet.format == .dumpVMState {
                 // As before: the documents themselves, duplicate keys and all. (Of the sets, only
                 // their format and machine are used from here on: their entries are let go
@@ -239,12 +244,14 @@ struct Compat: ParsableCommand {
                     newSet, oldSet, labels: ("NEW", "OLD"), sameField: checker.namesMatch)
                 try requireDescriptionsInCommon(
                     newSet, oldSet, compared: n, labels: ("NEW", "OLD"), paths: (new, old), emptySaveLoads: true)
+                if newSet.format == .vmdesc { uncomparedSaved = newSet.entries.count - n.entries.count }
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             } else {
                 let (o, n, ns) = DescriptionSet.comparable(
                     oldSet, newSet, labels: ("OLD", "NEW"), sameField: checker.namesMatch)
                 try requireDescriptionsInCommon(
                     oldSet, newSet, compared: o, labels: ("OLD", "NEW"), paths: (old, new), emptySaveLoads: true)
+                if oldSet.format == .vmdesc { uncomparedSaved = oldSet.entries.count - o.entries.count }
                 (oldJSON, newJSON, notes) = (o.document, n.document, ns)
             }
             // (Before the swap: the user's files, for the array lengths warning below.)
@@ -306,6 +313,7 @@ struct Compat: ParsableCommand {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
                 if unreadable { report.undecided += 1 }
+                if uncomparedSaved > 0 { report.undecided += 1 }
                 for outcome in againstDump.reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
