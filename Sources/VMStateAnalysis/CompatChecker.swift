@@ -243,10 +243,15 @@ public struct CompatChecker: Sendable {
     /// The names QEMU renamed between QEMU 7.2 and 10.0 without changing the bytes (same place,
     /// size and version), which ``scriptRenames`` lacks: hpet's `num_timers`, now
     /// `num_timers_save`; esp's `data_in_ready` and `ti_cmd`, now `data_ready` and
-    /// `mig_ti_cmd`. In ``Options/renames``' shape.
+    /// `mig_ti_cmd`; mpc-i2c's `dfssr`, now `dfsrr`; and ARM's `cpu` timers `gt_timer[0]` and
+    /// `gt_timer[1]`, now `gt_timer[GTIMER_PHYS]` and `gt_timer[GTIMER_VIRT]` (QEMU names a
+    /// field by its C expression: 7.2's GTIMER_PHYS was a `#define` of 0, 10.0's an enum
+    /// constant). In ``Options/renames``' shape.
     public static let versionRenames: [String: [Set<String>]] = [
         "hpet": [["num_timers", "num_timers_save"]],
         "esp": [["data_in_ready", "data_ready"], ["ti_cmd", "mig_ti_cmd"]],
+        "mpc-i2c": [["dfssr", "dfsrr"]],
+        "cpu": [["gt_timer[0]", "gt_timer[GTIMER_PHYS]"], ["gt_timer[1]", "gt_timer[GTIMER_VIRT]"]],
     ]
 
     /// The names QEMU changed without changing the bytes, as QEMU 10.0's
@@ -1174,7 +1179,8 @@ private struct CompatRun {
         // A buffer of one side whose bytes the other side's fields share out (`unused` counts
         // what is left of it): its name, the side whose buffer it is, and its size. QEMU 10.0's
         // globalstate keeps QEMU 7.2's 100-byte `runstate` as 32 bytes, two flags and 66 unused.
-        var split: (field: String, side: String, size: Int64)? = nil
+        // `other` is the other side's buffer of that name, the smaller.
+        var split: (field: String, side: String, size: Int64, other: Int64)? = nil
         var s = JSONObject(), d = JSONObject()
         // A size finding was made here: the two sides' bytes no longer line up, so what NEW
         // reads after OLD's last field is not looked at.
@@ -1231,6 +1237,14 @@ private struct CompatRun {
             return try fieldVersion(o, oldSide) > load.version
         }
 
+        // The buffer being shared out is not covered: one side's fields end first. A size change.
+        func splitUncovered(_ b: (field: String, side: String, size: Int64, other: Int64)) {
+            let (o, n) = b.side == oldSide ? (b.size, b.other) : (b.other, b.size)
+            add(
+                sec, desc, b.field, .size,
+                "size changed from \(byteCount(o)) in \(oldSide) to \(byteCount(n)) in \(newSide) (the longer buffer is not the other side's and the fields after it: those end \(byteCount(unused)) short)"
+            )
+        }
         // The buffer being shared out is covered exactly: the same bytes, which QEMU loads.
         func splitCovered() {
             guard let b = split else { return }
@@ -1252,6 +1266,10 @@ private struct CompatRun {
                     continue
                 } else {
                     // OLD has no more fields: what NEW still reads, OLD never wrote.
+                    if !fetchNew && unused > 0, let b = split {
+                        splitUncovered(b)
+                        return
+                    }
                     if !fetchNew && unused > 0 {
                         let dn = try name(d, newSide)
                         add(
@@ -1283,6 +1301,9 @@ private struct CompatRun {
                     dIndex = nil
                     fetchOld = false
                     continue
+                } else if !fetchOld && unused > 0, let b = split {
+                    splitUncovered(b)
+                    return
                 } else if checker.newIsVMDesc && unused == 0 {
                     // NEW's vmdesc has no entry for what OLD saves from here on: each is an
                     // array that was empty when NEW saved (QEMU 7.2 and 10.0's "memory hotplug
@@ -1607,11 +1628,11 @@ private struct CompatRun {
                     // A buffer of one side is the start of the other's, and the fields after
                     // that may hold the rest of its bytes.
                     if ss > ds {
-                        split = (sn, oldSide, ss)
+                        split = (sn, oldSide, ss, ds)
                         unused = ss - ds
                         fetchOld = false
                     } else {
-                        split = (sn, newSide, ds)
+                        split = (sn, newSide, ds, ss)
                         unused = ds - ss
                         fetchNew = false
                     }

@@ -20,7 +20,9 @@ struct Compat: ParsableCommand {
             the bytes (the script's tables: sections "ICH9 LPC" and "e1000-82540em", fields \
             such as e1000's "dev", now "parent_obj", ...; and those of QEMU 7.2 to 10.0 the \
             script lacks: hpet's "num_timers", now "num_timers_save", esp's "data_in_ready" \
-            and "ti_cmd", now "data_ready" and "mig_ti_cmd") count as the same, one old name \
+            and "ti_cmd", now "data_ready" and "mig_ti_cmd", mpc-i2c's "dfssr", now "dfsrr", \
+            ARM cpu's "gt_timer[0]" and "gt_timer[1]", now "gt_timer[GTIMER_PHYS]" and \
+            "gt_timer[GTIMER_VIRT]") count as the same, one old name \
             for one new one; --no-qemu-renames turns that off, --rename adds more.
 
             Beyond the script, QEMU's loader rules: NEW reads a field when its version_id is at \

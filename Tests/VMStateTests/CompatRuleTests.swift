@@ -763,9 +763,11 @@ import VMStateAnalysis
             CompatChecker.versionRenames == [
                 "hpet": [["num_timers", "num_timers_save"]],
                 "esp": [["data_in_ready", "data_ready"], ["ti_cmd", "mig_ti_cmd"]],
+                "mpc-i2c": [["dfssr", "dfsrr"]],
+                "cpu": [["gt_timer[0]", "gt_timer[GTIMER_PHYS]"], ["gt_timer[1]", "gt_timer[GTIMER_VIRT]"]],
             ])
         #expect(CompatChecker.qemuRenames["hpet"] == [["num_timers", "num_timers_save"]])
-        #expect(CompatChecker.qemuRenames.values.reduce(0) { $0 + $1.count } == 50)
+        #expect(CompatChecker.qemuRenames.values.reduce(0) { $0 + $1.count } == 53)
         let t = CompatChecker.scriptRenames
         // Every list of the script (29 tables of fields and description names, 45 pairs; 2
         // section renames), as pairs of old and new names.
@@ -883,6 +885,72 @@ import VMStateAnalysis
             let script = try Self.script("compat/\(a).json", "compat/\(b).json")
             #expect(!script.contains("imx2.wdt") && !script.contains("xlnx.csu_dma"))
         }
+    }
+
+    /// QEMU 7.2 to 10.0's renames the script lacks, between two vmdescs as QEMU 7.2 and 10.0
+    /// save them: ARM's `cpu` timers (7.2's `GTIMER_PHYS` was a `#define` of 0, so its field is
+    /// "gt_timer[0]") and mpc-i2c's `dfssr`, now `dfsrr`. Without QEMU's renames: the mismatch.
+    /// A buffer longer than the other side's of the same name, with no fields after it on the
+    /// other side to make up its bytes: a size change, both ways (pseries' `fdt_blob` between two
+    /// vmdescs; it was "unused space" one way and "no further fields" the other).
+    @Test func aLongerBufferNotMadeUpByFieldsIsASizeChange() throws {
+        func vmdesc(_ size: Int) throws -> JSONValue {
+            try Self.vmdesc(devices: [
+                Self.vmdescDevice(
+                    "dev",
+                    fields: #"{"name": "len", "type": "uint32", "size": 4}, "#
+                        + #"{"name": "blob", "type": "buffer", "size": \#(size)}"#)
+            ]).document
+        }
+        func check(_ a: Int, _ b: Int) throws -> [String] {
+            Self.check(try vmdesc(a), try vmdesc(b)) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }.findings.map(\.text)
+        }
+        #expect(
+            try check(8, 12) == [
+                #"section "dev", description "dev", field "blob": size changed from 8 bytes in OLD to 12 bytes in NEW (the longer buffer is not the other side's and the fields after it: those end 4 bytes short) [size]"#
+            ])
+        #expect(
+            try check(12, 8) == [
+                #"section "dev", description "dev", field "blob": size changed from 12 bytes in OLD to 8 bytes in NEW (the longer buffer is not the other side's and the fields after it: those end 4 bytes short) [size]"#
+            ])
+    }
+
+    @Test func armTimerAndMPCI2CRenames() throws {
+        func vmdesc(_ timers: (String, String), _ i2c: String) throws -> JSONValue {
+            try Self.vmdesc(devices: [
+                Self.vmdescDevice(
+                    "cpu", version: 22,
+                    fields: #"{"name": "\#(timers.0)", "type": "timer", "size": 8}, "#
+                        + #"{"name": "\#(timers.1)", "type": "timer", "size": 8}, "#
+                        + #"{"name": "pmsav7_dummy", "type": "uint32", "size": 4}"#),
+                Self.vmdescDevice(
+                    "mpc-i2c",
+                    fields: #"{"name": "dr", "type": "uint8", "size": 1}, "#
+                        + #"{"name": "\#(i2c)", "type": "uint8", "size": 1}"#),
+            ]).document
+        }
+        let old = try vmdesc(("gt_timer[0]", "gt_timer[1]"), "dfssr")
+        let new = try vmdesc(("gt_timer[GTIMER_PHYS]", "gt_timer[GTIMER_VIRT]"), "dfsrr")
+        for (a, b) in [(old, new), (new, old)] {
+            let report = Self.check(a, b) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+            #expect(report.isCompatible && report.findings.isEmpty && report.warnings.isEmpty, "\(report.text())")
+        }
+        let without = Self.check(old, new) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+            $0.options.qemuRenames = false
+        }
+        #expect(
+            without.findings.map(\.text) == [
+                #"section "cpu", description "cpu", field "gt_timer[0]": expected field "gt_timer[0]", but NEW has "gt_timer[GTIMER_PHYS]" in its place; the rest of the fields were not compared [field-mismatch]"#,
+                #"section "mpc-i2c", description "mpc-i2c", field "dfssr": expected field "dfssr", but NEW has "dfsrr" in its place; the rest of the fields were not compared [field-mismatch]"#,
+            ])
     }
 
     @Test func aarch64Virt72To10() throws {
