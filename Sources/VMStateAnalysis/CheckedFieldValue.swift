@@ -128,7 +128,9 @@ public struct CheckedFieldValue: Sendable, Equatable {
 /// A buffer field of a stream's device section that is as long as the value of an integer field
 /// before it in the same description: a `VMSTATE_VBUFFER*` field, whose length the stream
 /// carries (spapr's `fdt_blob` after `fdt_size`), which two saves may give two lengths that
-/// QEMU loads alike. (A vmdesc says only "buffer", as for a fixed one.)
+/// QEMU loads alike. (A vmdesc says only "buffer", as for a fixed one.) Likewise an array of
+/// as many elements as such a field says: a `VMSTATE_VARRAY*` field (ARM cpu's
+/// `cpreg_vmstate_indexes` after `cpreg_vmstate_array_len`).
 package struct SizedBuffer: Hashable, Sendable {
     /// The section's key in `vmstate compat`'s documents: its idstr, with " (instance N)" for
     /// N > 0 (``DescriptionSet/Entry/key``).
@@ -149,6 +151,8 @@ package struct SizedBuffer: Hashable, Sendable {
                 switch m.value {
                 case .bytes(let b) where m.type == "buffer" && !b.isEmpty && lengths.contains(UInt64(b.count)):
                     found.insert(SizedBuffer(section: key, description: r.vmsdName ?? "", field: m.name))
+                case .list(let values) where !values.isEmpty && lengths.contains(UInt64(values.count)):
+                    found.insert(SizedBuffer(section: key, description: r.vmsdName ?? "", field: m.name))
                 case .record(let nested):
                     visit(nested)
                 default:
@@ -157,6 +161,47 @@ package struct SizedBuffer: Hashable, Sendable {
             }
         }
         visit(record)
+    }
+}
+
+/// The coprocessor register list an ARM `cpu` section carries (`cpreg_vmstate_indexes`, QEMU's
+/// target/arm/machine.c): the indexes of the registers the source migrates, ascending. QEMU's
+/// destination walks it beside its own list in `cpu_post_load` and fails the load ("error while
+/// loading state for instance 0x0 of device 'cpu'") at an index its own list lacks, unless every
+/// index of its own list is below it (the rest of the incoming list is then not looked at).
+public struct CPURegisterList: Sendable, Equatable {
+    /// The section's idstr (`cpu`) and instance id.
+    public var section: String
+    public var instanceID: UInt32
+    /// The indexes, as saved.
+    public var indexes: [UInt64]
+
+    public init(section: String, instanceID: UInt32, indexes: [UInt64]) {
+        (self.section, self.instanceID, self.indexes) = (section, instanceID, indexes)
+    }
+
+    /// The first index of `saved` that a destination holding this list refuses, walking both
+    /// lists as QEMU does; nil when it loads.
+    public func refused(_ saved: CPURegisterList) -> UInt64? {
+        var i = 0
+        for index in saved.indexes {
+            while i < indexes.count && index > indexes[i] { i += 1 }
+            guard i < indexes.count else { return nil }
+            if index < indexes[i] { return index }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The list of one device section's record, when it is an ARM `cpu` description's.
+    static func collect(_ record: FieldRecord, section: AnalyzedSection, into found: inout [CPURegisterList]) {
+        guard record.vmsdName == "cpu",
+            let member = record.members.first(where: { $0.name == "cpreg_vmstate_indexes" }),
+            case .list(let values) = member.value
+        else { return }
+        let indexes = values.compactMap(\.unsignedValue)
+        guard indexes.count == values.count else { return }
+        found.append(CPURegisterList(section: section.name, instanceID: section.instanceID, indexes: indexes))
     }
 }
 
@@ -169,6 +214,8 @@ package struct DeviceSectionFacts: Sendable {
     package var checkedValues: [CheckedFieldValue] = []
     /// The buffers whose length an earlier field gives (``SizedBuffer``).
     package var sizedBuffers: Set<SizedBuffer> = []
+    /// The ARM `cpu` sections' register lists (``CPURegisterList``), in stream order.
+    package var cpuRegisterLists: [CPURegisterList] = []
 
     /// The facts of the device sections of `analysis`, read without keeping their fields and
     /// read again one at a time (``StreamAnalysis/deviceRecord(at:reader:)``). Throws
@@ -179,6 +226,7 @@ package struct DeviceSectionFacts: Sendable {
             PCIConfigSpace.collect(record, path: "", section: s, into: &facts.pciConfigs)
             CheckedFieldValue.collect(record, path: "", section: s, into: &facts.checkedValues)
             SizedBuffer.collect(record, section: s, into: &facts.sizedBuffers)
+            CPURegisterList.collect(record, section: s, into: &facts.cpuRegisterLists)
         }
         return facts
     }

@@ -102,6 +102,10 @@ public struct CompatFinding: Sendable, Equatable {
         /// on load (`VMSTATE_*_EQUAL`: any other value; `VMSTATE_INT32_POSITIVE_LE`: a larger or
         /// negative one) holds in OLD a value NEW's QEMU refuses (QEMU: "8 != 10").
         case checkedValue = "checked-value"
+        /// Stream against stream, OLD's ARM `cpu` section migrates a coprocessor register NEW's
+        /// CPU does not have (`cpreg_vmstate_indexes`; QEMU's `cpu_post_load` fails the load:
+        /// "error while loading state for instance 0x0 of device 'cpu'").
+        case cpuRegisters = "cpu-registers"
         /// Two vmdescs (QEMU 10.0's) give an array of pointers (`VMS_ARRAY_OF_POINTER`) NULL
         /// entries at other indices: QEMU saves a NULL entry as one marker byte 0x30 and loads
         /// one where its own pointer is NULL (QEMU: "vmstate: get_nullptr expected
@@ -365,6 +369,11 @@ public struct CompatChecker: Sendable {
     public var oldPCIConfigs: [PCIConfigSpace]?
     /// NEW's PCI configuration spaces, when NEW is a stream.
     public var newPCIConfigs: [PCIConfigSpace]?
+    /// OLD's ARM `cpu` register lists (``CPURegisterList``), when OLD is a stream; compared with
+    /// ``newCPURegisterLists`` (same section and instance) when both are known.
+    public var oldCPURegisterLists: [CPURegisterList]?
+    /// NEW's ARM `cpu` register lists, when NEW is a stream.
+    public var newCPURegisterLists: [CPURegisterList]?
     /// OLD's fields that QEMU compares on load (``CheckedFieldValue``), when OLD is a stream;
     /// compared with ``newCheckedValues`` (same section, instance and field) when both are known.
     public var oldCheckedValues: [CheckedFieldValue]?
@@ -876,10 +885,28 @@ private struct CompatRun {
         }
     }
 
+    /// ARM's coprocessor register lists (``CPURegisterList``): a register OLD's CPU migrates
+    /// that NEW's lacks fails NEW's `cpu_post_load`.
+    mutating func checkCPURegisterLists() {
+        guard let saved = checker.oldCPURegisterLists, let local = checker.newCPURegisterLists else { return }
+        var lists: [CheckedFieldValue.Section: CPURegisterList] = [:]
+        for l in local { lists[.init(name: l.section, instanceID: l.instanceID)] = l }
+        for l in saved {
+            guard let own = lists[.init(name: l.section, instanceID: l.instanceID)], let index = own.refused(l) else {
+                continue
+            }
+            add(
+                DescriptionSet.Entry.key(l.section, l.instanceID), "cpu", "cpreg_vmstate_indexes", .cpuRegisters,
+                "\(oldSide)'s CPU migrates coprocessor register 0x\(String(index, radix: 16)), which \(newSide)'s CPU does not have (its list of \(own.indexes.count) lacks it; \(oldSide)'s has \(l.indexes.count)): QEMU refuses it in cpu_post_load (\"error while loading state for instance 0x\(String(l.instanceID, radix: 16)) of device 'cpu'\"): the CPUs are other models, or were made with other options"
+            )
+        }
+    }
+
     mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         checkMachineTypes()
         checkRAMBlocks()
         checkPCIConfigs()
+        checkCPURegisterLists()
         checkCheckedValues()
         checkConfigurations()
         // With a vmdesc side, OLD's n-th section of a name is compared with NEW's n-th (QEMU
@@ -1622,6 +1649,16 @@ private struct CompatRun {
                         "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": a buffer of \(byteCount(ss)) in "
                             + "\(oldSide) and \(byteCount(ds)) in \(newSide), each as long as an earlier field of its "
                             + "stream says (VMSTATE_VBUFFER*): QEMU loads the length the stream gives (not compared)")
+                } else if ss != ds, s.contains(key: "array_len") || d.contains(key: "array_len"),
+                    checker.bothStreamsSize(SizedBuffer(section: sec, description: desc, field: sn))
+                {
+                    // Each stream saved the array's element count in an earlier field of the same
+                    // description (VMSTATE_VARRAY*: ARM cpu's register list): QEMU loads as many
+                    // elements as the stream says (its own checks of the count are other rules').
+                    report.warnings.append(
+                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": an array of \(byteCount(ss)) in "
+                            + "\(oldSide) and \(byteCount(ds)) in \(newSide), each of as many elements as an earlier field of "
+                            + "its stream says (VMSTATE_VARRAY*): QEMU loads the count the stream gives (not compared)")
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
                     !s.contains(key: "array_len"), !d.contains(key: "array_len"), ss > 0, ds > 0
                 {

@@ -109,8 +109,13 @@ struct Compat: ParsableCommand {
             fields QEMU compares with its own device's on load instead of taking them \
             (VMSTATE_*_EQUAL and VMSTATE_INT32_POSITIVE_LE, vmdesc types "uint16 equal", \
             "int32 le"...: fixed by the device's options, such as a PCIe port's aer_log_max): \
-            an OLD value NEW's QEMU refuses is a problem (checked-value; QEMU: "8 != 10"). \
-            These stream \
+            an OLD value NEW's QEMU refuses is a problem (checked-value; QEMU: "8 != 10"), \
+            and so is an ARM CPU register (cpreg_vmstate_indexes) OLD's CPU migrates and \
+            NEW's lacks (cpu-registers; QEMU's cpu_post_load fails). A buffer or array whose \
+            length each stream gives in an earlier field (VMSTATE_VBUFFER*, VMSTATE_VARRAY*) \
+            may differ: a warning. Checks a device makes in its own post_load code beyond \
+            these (ppc's PVR, ARM's constant ID registers: another -cpu model or option) are \
+            not known to compat. These stream \
             against stream checks need both streams read whole: when one cannot be \
             (postcopy's command records, a block migration section, a damaged section), a \
             warning says so and why, and the descriptions are compared without them.
@@ -144,6 +149,7 @@ struct Compat: ParsableCommand {
                                    (two streams)
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
+              cpu-registers        an ARM CPU register NEW's CPU lacks (two streams)
               null-entries         NULL entries of a pointer array differ (two vmdescs)
 
             Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
@@ -285,6 +291,9 @@ struct Compat: ParsableCommand {
                 (checker.oldPCIConfigs, checker.newPCIConfigs) = (facts.0.pciConfigs, facts.1.pciConfigs)
                 (checker.oldCheckedValues, checker.newCheckedValues) = (facts.0.checkedValues, facts.1.checkedValues)
                 (checker.oldSizedBuffers, checker.newSizedBuffers) = (facts.0.sizedBuffers, facts.1.sizedBuffers)
+                (checker.oldCPURegisterLists, checker.newCPURegisterLists) = (
+                    facts.0.cpuRegisterLists, facts.1.cpuRegisterLists
+                )
                 // A field one side's table compares and the other's does not (or lacks): the
                 // other side's value, whatever its type (rare: read only for such fields).
                 let keys = (Set(facts.0.checkedValues.map(\.key)), Set(facts.1.checkedValues.map(\.key)))
