@@ -27,7 +27,8 @@ public struct StreamDifference: Sendable, Equatable {
         case onlyInA = "only-in-a"
         /// Only stream B has the section or field.
         case onlyInB = "only-in-b"
-        /// The section exists in both, with different header versions.
+        /// The section, or a subsection, exists in both, with different versions (in its
+        /// header in the stream).
         case version
     }
 
@@ -412,7 +413,15 @@ private struct DiffBuilder {
                 continue
             }
             matched.insert(ma.name)
-            compareValues(ma.value, b.members[i].value, section: section, path: p)
+            let mb = b.members[i]
+            // A subsection's version is in its header in the stream, as a section's is (QEMU
+            // refuses one newer than its own: "cpu/slb: incoming version_id 2 is too new").
+            if ma.type == "subsection", mb.type == "subsection", case .record(let ra) = ma.value,
+                case .record(let rb) = mb.value, let va = ra.version, let vb = rb.version, va != vb
+            {
+                add(section, p, .version, a: "version \(va)", b: "version \(vb)")
+            }
+            compareValues(ma.value, mb.value, section: section, path: p)
         }
         for mb in b.members where !matched.contains(mb.name) {
             add(section, join(path, mb.name), .onlyInB, a: nil, b: summary(mb.value))

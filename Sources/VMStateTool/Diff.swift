@@ -46,7 +46,10 @@ struct Diff: ParsableCommand {
             as (signed integer, unsigned integer, bytes, ...) is named after it. What one \
             side lacks is one entry, its value on the other side summarized: a section \
             ("section id N, version V, M members", field ""), a struct or subsection \
-            ('struct "DESCRIPTION" (N members)'), an array ("array of N"). A run of differing \
+            ('struct "DESCRIPTION" (N members)'), an array ("array of N"). A section or \
+            subsection both have at other versions (in its header in the stream: QEMU refuses \
+            one newer than its own) is a difference of kind version, "version N" on each side, \
+            for a section with field "", for a subsection its path ("cpu/slb"). A run of differing \
             bytes is "FIELD byte 0xN" or "FIELD bytes 0xS-0xE"; its bytes, and a buffer one \
             side lacks, are shown up to 32 bytes, then "... (N bytes)"; "FIELD (N more runs)" \
             has the same count text as both values. Equal inputs print "streams are equal" (or "descriptions are equal"), and \

@@ -53,6 +53,59 @@ import VMStateAnalysis
         #expect(try StreamDiff(try stream("int32 equal"), try stream("int32")).isEqual)
     }
 
+    /// A subsection sent at another version (ppc64's `cpu/slb` 1 in QEMU 7.2, 2 in 10.0, which
+    /// QEMU 7.2 refuses: "cpu/slb: incoming version_id 2 is too new") is a `version` difference,
+    /// as a section's is, named by its path, before its fields' differences.
+    @Test func aSubsectionOfAnotherVersionIsADifference() throws {
+        func stream(sectionVersion: UInt32, subsectionVersion: UInt32, x: UInt8) throws -> StreamAnalysis {
+            let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            let json = Array(
+                #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": \#(sectionVersion), "fields": [{"name": "a", "type": "uint8", "size": 1}], "subsections": [{"vmsd_name": "dev/sub", "version": \#(subsectionVersion), "fields": [{"name": "x", "type": "uint8", "size": 1}]}]}]}"#
+                    .utf8)
+            let bytes =
+                Array("QEVM".utf8) + be32(3) + [0x04] + be32(1) + [3] + Array("dev".utf8) + be32(0)
+                + be32(sectionVersion) + [0x11, 0x05, 7] + Array("dev/sub".utf8) + be32(subsectionVersion) + [x]
+                + [0x00, 0x06] + be32(UInt32(json.count)) + json
+            return try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: true))
+        }
+        let diff = try StreamDiff(
+            try stream(sectionVersion: 1, subsectionVersion: 1, x: 3),
+            try stream(sectionVersion: 1, subsectionVersion: 2, x: 4))
+        #expect(
+            diff.differences == [
+                StreamDifference(
+                    section: "dev", instance: 0, field: "dev/sub", kind: .version, a: "version 1", b: "version 2"),
+                StreamDifference(section: "dev", instance: 0, field: "dev/sub/x", kind: .changed, a: "0x03", b: "0x04"),
+            ])
+        #expect(
+            diff.text()
+                == "dev: dev/sub\n    A: version 1\n    B: version 2\ndev: dev/sub/x\n    A: 0x03\n    B: 0x04\n"
+                + "2 differences in 1 section\n")
+        #expect(
+            diff.json["sections"]?[0]
+                == [
+                    "section": "dev", "instance": 0, "field": "dev/sub", "kind": "version", "a": "version 1",
+                    "b": "version 2",
+                ])
+        // The section's version and the subsection's differ, nothing else: two differences, the
+        // section's first; equal versions are no difference.
+        let versions = try StreamDiff(
+            try stream(sectionVersion: 1, subsectionVersion: 1, x: 3),
+            try stream(sectionVersion: 2, subsectionVersion: 2, x: 3))
+        #expect(
+            versions.differences == [
+                StreamDifference(
+                    section: "dev", instance: 0, field: "", kind: .version, a: "version 1", b: "version 2"),
+                StreamDifference(
+                    section: "dev", instance: 0, field: "dev/sub", kind: .version, a: "version 1", b: "version 2"),
+            ])
+        #expect(
+            try StreamDiff(
+                try stream(sectionVersion: 1, subsectionVersion: 2, x: 3),
+                try stream(sectionVersion: 1, subsectionVersion: 2, x: 3)
+            ).isEqual)
+    }
+
     /// Two streams of different target page sizes (an ARM versatilepb's 1 KiB against a `virt`
     /// machine's 4 KiB): the page size is a configuration difference and RAM is not compared
     /// (comparing one stream's pages at the other's size gave wrong counts and ranges), a note
