@@ -526,6 +526,43 @@ struct StreamLoaderEdgeTests {
         #expect(f.reason.hasSuffix("(load rolled back: the state is as it was before the call)"), "\(f.description)")
     }
 
+    /// A load that fails at a device section's footer, after the device's fields all loaded: a
+    /// device added without a size keeps what it loaded, and the message names it (it said the
+    /// state was as it was before the call); one added with its size is put back.
+    @Test func aRollBackAtAFooterNamesTheDeviceItLoaded() throws {
+        for sized in [false, true] {
+            let (source, sourceDevices) = try Self.registry(
+                unsized: sized ? [] : ["hx-scalars"], sized: sized ? ["hx-scalars"] : [], sample: true)
+            defer { withExtendedLifetime(sourceDevices) {} }
+            var stream = try source.save(machineType: "tiny")
+            let (target, targetDevices) = try Self.registry(
+                unsized: sized ? [] : ["hx-scalars"], sized: sized ? ["hx-scalars"] : [])
+            defer { withExtendedLifetime(targetDevices) {} }
+            let before = targetDevices[0].digest
+            // The section's footer (0x7e, be32 section id) before the EOF byte and the vmdesc
+            // (0x06, be32 length, the JSON to the end): another section id in it.
+            let eof = try #require(
+                stream.indices.dropLast(6).last { i in
+                    stream[i] == 0 && stream[i + 1] == 0x06
+                        && stream[i + 2..<i + 6].reduce(0) { $0 << 8 | Int($1) } == stream.count - i - 6
+                })
+            try #require(stream[eof - 5] == 0x7E)
+            let id = stream[eof - 1]
+            stream[eof - 1] ^= 0x10
+            let e = try #require(thrownError(VMStateError.self) { try target.load(stream, options: .transactional) })
+            let rolledBack =
+                sized
+                ? "the state is as it was before the call"
+                : "the devices added with a size are as they were before the call; not restored (added without a "
+                    + "size, or RAM): section \"hx-scalars\" instance 0"
+            #expect(
+                e.description
+                    == "bad footer after section \"hx-scalars\" (a footer with another section's id) (load rolled back: \(rolledBack)); expected 0x7e and section id \(id), got 0x7e and \(id ^ 0x10) (at byte \(eof - 5))",
+                "sized \(sized)")
+            #expect((targetDevices[0].digest == before) == sized, "sized \(sized)")
+        }
+    }
+
     /// A read that fails inside a RAM page: the stream's error where it failed, and the page it
     /// cut (its data, after the record's 8-byte header).
     @Test func aFailedReadNamesThePageItCut() throws {

@@ -44,7 +44,8 @@ final class StreamLoader {
     /// how messages name it (``VMStateError/sectionLabel(_:_:)``).
     private var ramSections: [UInt32: (registered: Bool, label: String)] = [:]
     private var ramState = RAMCodec.LoadState()
-    /// The registered device whose section is being loaded (nil between sections).
+    /// The registered device whose section is being loaded, its footer included (nil between
+    /// sections).
     private(set) var loadingDevice: Int?
     /// What looking for the stream's vmdesc found.
     private enum VMDescSearch {
@@ -463,8 +464,10 @@ final class StreamLoader {
                 }
                 throw e.inSection(idstr, instanceID)
             }
-            loadingDevice = nil
+            // (Still the device being loaded at its footer: a bad footer fails the load after the
+            // device's fields were all loaded.)
             try footer(sectionID, idstr: idstr, dataStart: dataStart)
+            loadingDevice = nil
             layout.append(.device(index: index, sectionID: sectionID))
             loadedDevices.insert(index)
             return
