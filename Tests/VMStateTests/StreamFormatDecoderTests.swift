@@ -8,14 +8,16 @@ import Testing
 /// field, and what differs between QEMU 7.2 and 10.0.
 @Suite struct StreamFormatDecoderTests {
     /// The shortfall expected when `bytes` is cut after `k` bytes, from a table of the record's
-    /// fields in order: (field, size, context after it).
+    /// fields in order: (field, size, context and instance id after it).
     static func expectedShortfall(
-        _ k: Int, _ fields: [(FormatField, Int)], context: (FormatField) -> String? = { _ in nil }
+        _ k: Int, _ fields: [(FormatField, Int)], context: (FormatField) -> String? = { _ in nil },
+        instanceID: (FormatField) -> UInt32? = { _ in nil }
     ) -> FormatShortfall {
         var offset = 0
         for (field, size) in fields {
             if k < offset + size {
-                return FormatShortfall(field: field, offset: offset, size: size, context: context(field))
+                return FormatShortfall(
+                    field: field, offset: offset, size: size, context: context(field), instanceID: instanceID(field))
             }
             offset += size
         }
@@ -26,14 +28,15 @@ import Testing
     /// say; then the whole record, which must take all of `bytes`.
     static func checkTruncations<D: StreamRecordDecoder>(
         _ decoder: D, _ bytes: [UInt8], _ fields: [(FormatField, Int)],
-        context: (FormatField) -> String? = { _ in nil }
+        context: (FormatField) -> String? = { _ in nil }, instanceID: (FormatField) -> UInt32? = { _ in nil }
     ) -> D.Record? {
         for k in 0..<bytes.count {
             guard case .needMoreData(let cut) = decoder.decode(Array(bytes[..<k])) else {
                 Issue.record("a record from \(k) of \(bytes.count) bytes")
                 return nil
             }
-            #expect(cut == expectedShortfall(k, fields, context: context), "cut after \(k) bytes")
+            #expect(
+                cut == expectedShortfall(k, fields, context: context, instanceID: instanceID), "cut after \(k) bytes")
             #expect(cut.required > k)
         }
         guard case .record(let record, let length) = decoder.decode(bytes + [0xAA, 0xBB]) else {
@@ -68,7 +71,8 @@ import Testing
         let header = Self.checkTruncations(
             SectionHeader.Decoder(), bytes,
             [(.sectionID, 4), (.idstrLength, 1), (.idstr, 3), (.instanceID, 4), (.versionID, 4)],
-            context: { $0 == .instanceID || $0 == .versionID ? "ram" : nil })
+            context: { $0 == .instanceID || $0 == .versionID ? "ram" : nil },
+            instanceID: { $0 == .versionID ? 1 : nil })
         #expect(header == SectionHeader(sectionID: 2, idstr: Array("ram".utf8), instanceID: 1, versionID: 4))
         #expect(header?.name == "ram")
         // An empty idstr.

@@ -240,7 +240,8 @@ import Testing
 
         // Exact messages, the offset where the cut value starts: the configuration's length
         // (its byte 0x07 at 8, the length at 9), a RAM page's data, and a section header cut in
-        // its instance id (type, id, idstr "counter", then the instance id at +13).
+        // its instance id (type, id, idstr "counter", then the instance id at +13) and in its
+        // version id (at +17).
         func message(cut: Int) throws -> String {
             let target = try RegistryTests.Machine(fill: false)
             let error = try #require(thrownError(VMStateError.self) { try target.registry.load(Array(stream[..<cut])) })
@@ -255,6 +256,11 @@ import Testing
         #expect(
             try message(cut: counter + 15)
                 == "section \"counter\": stream ended inside the instance id (at byte \(counter + 13))")
+        // Cut inside the version id, after the instance id (0): the section is named with it.
+        #expect(Array(stream[counter + 13..<counter + 17]) == [0, 0, 0, 0])
+        #expect(
+            try message(cut: counter + 19)
+                == "section \"counter\" instance 0: stream ended inside the version id (at byte \(counter + 17))")
     }
 
     @Test func resetConnectionIsTheStreamsErrorWithSectionAndOffset() throws {

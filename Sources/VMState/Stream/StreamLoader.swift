@@ -398,9 +398,11 @@ final class StreamLoader {
 
     private func sectionWithHeader(type: UInt8, start: Int) throws(VMStateError) {
         let header = try read(SectionHeader.Decoder()) { shortfall in
-            // Cut after the idstr: the section is named (without the instance id when that
-            // was cut).
-            if let name = shortfall.context { file.context = VMStateError.sectionLabel(name, nil) }
+            // Cut after the idstr: the section is named (with its instance id once that was read,
+            // a cut in the version id).
+            if let name = shortfall.context {
+                file.context = VMStateError.sectionLabel(name, shortfall.instanceID)
+            }
             switch shortfall.field {
             case .sectionID: return "section id"
             case .instanceID: return "instance id"

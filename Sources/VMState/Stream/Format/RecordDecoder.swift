@@ -40,12 +40,15 @@ package struct FormatShortfall: Error, Sendable, Equatable {
     package var size: Int
     /// The name read before the cut, for messages (a section's idstr, a RAM block's name).
     package var context: String?
+    /// A section's instance id, when the cut came after it (in the version id), for messages.
+    package var instanceID: UInt32?
 
-    package init(field: FormatField, offset: Int, size: Int, context: String? = nil) {
+    package init(field: FormatField, offset: Int, size: Int, context: String? = nil, instanceID: UInt32? = nil) {
         self.field = field
         self.offset = offset
         self.size = size
         self.context = context
+        self.instanceID = instanceID
     }
 
     /// Bytes from the record's start that must be available to go on.
@@ -69,12 +72,16 @@ package struct FormatCursor {
     package private(set) var offset = 0
     /// The name decoded so far, carried into a shortfall.
     package var context: String?
+    /// The section instance id decoded so far, carried into a shortfall.
+    package var instanceID: UInt32?
 
     package init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     @inline(__always)
     mutating func need(_ n: Int, _ field: FormatField) throws(FormatShortfall) {
-        if n > bytes.count - offset { throw FormatShortfall(field: field, offset: offset, size: n, context: context) }
+        if n > bytes.count - offset {
+            throw FormatShortfall(field: field, offset: offset, size: n, context: context, instanceID: instanceID)
+        }
     }
 
     @inline(__always)

@@ -46,9 +46,10 @@ package struct SectionHeader: Sendable, Equatable {
                 let id = try c.be32(.sectionID)
                 let idstr = try c.shortString(length: .idstrLength, .idstr)
                 c.context = String(decoding: idstr, as: UTF8.self)
+                let instanceID = try c.be32(.instanceID)
+                c.instanceID = instanceID
                 return SectionHeader(
-                    sectionID: id, idstr: idstr, instanceID: try c.be32(.instanceID),
-                    versionID: try c.be32(.versionID))
+                    sectionID: id, idstr: idstr, instanceID: instanceID, versionID: try c.be32(.versionID))
             }
         }
     }
