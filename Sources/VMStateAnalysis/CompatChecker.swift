@@ -1194,11 +1194,13 @@ private struct CompatRun {
         let (src, dst) =
             checker.oldIsVMDesc && checker.newIsVMDesc
             ? DescriptionSet.matchingElementEntries(src, dst, wholeArraySizes: true) : (src, dst)
-        // Each side: the list being walked, the position in it, and the lists it was entered from.
-        var sList = src, sPos = 0, sOuter: [([JSONObject], Int)] = []
-        var dList = dst, dPos = 0, dOuter: [([JSONObject], Int)] = []
-        // Each list's last position of each field name (made when first needed, dropped when
-        // the walk moves to another list).
+        // Each side: the list being walked, the position in it, and the lists it was entered from
+        // (each with its position and its index, below).
+        var sList = src, sPos = 0, sOuter: [([JSONObject], Int, [String: Int]?)] = []
+        var dList = dst, dPos = 0, dOuter: [([JSONObject], Int, [String: Int]?)] = []
+        // The list being walked's last position of each field name: made when first needed,
+        // kept with the list when the walk enters a nested one, and taken back on return (so
+        // made at most once per list: remade after each return, it made the walk quadratic).
         var sIndex: [String: Int]? = nil, dIndex: [String: Int]? = nil
         var fetchOld = true, fetchNew = true
         // Bytes of "unused" space still to be matched by fields of the other side.
@@ -1288,8 +1290,7 @@ private struct CompatRun {
                     s = sList[sPos]
                     sPos += 1
                 } else if let outer = sOuter.popLast() {
-                    (sList, sPos) = outer
-                    sIndex = nil
+                    (sList, sPos, sIndex) = outer
                     continue
                 } else {
                     // OLD has no more fields: what NEW still reads, OLD never wrote.
@@ -1324,8 +1325,7 @@ private struct CompatRun {
                     d = dList[dPos]
                     dPos += 1
                 } else if let outer = dOuter.popLast() {
-                    (dList, dPos) = outer
-                    dIndex = nil
+                    (dList, dPos, dIndex) = outer
                     fetchOld = false
                     continue
                 } else if !fetchOld && unused > 0, let b = split {
@@ -1427,14 +1427,14 @@ private struct CompatRun {
                     continue
                 }
                 if let nested = nestedFieldsStarting(with: sn, in: d) {
-                    dOuter.append((dList, dPos))
+                    dOuter.append((dList, dPos, dIndex))
                     (dList, dPos) = (nested, 0)
                     dIndex = nil
                     fetchOld = false
                     continue
                 }
                 if let nested = nestedFieldsStarting(with: dn, in: s) {
-                    sOuter.append((sList, sPos))
+                    sOuter.append((sList, sPos, sIndex))
                     (sList, sPos) = (nested, 0)
                     sIndex = nil
                     fetchNew = false
