@@ -2255,8 +2255,8 @@ public struct DescriptionSet: Sendable {
     /// 255"), and as size the bytes of all runs (with `elementSizes`, one entry's, a non-NULL
     /// one's when there is one). Other fields are left as they are, and so are QEMU's
     /// one-entry-per-element descriptions (with "index"). Runs whose non-NULL entries differ in
-    /// anything but their number, which QEMU never writes (it saves them all with one field),
-    /// are merged with "entries_differ".
+    /// more than what each run's first element saved decides (`sameFieldOfTwoElements`), which
+    /// QEMU never writes (it saves them all with one field), are merged with "entries_differ".
     static func mergingNullRuns(_ fields: [JSONValue], elementSizes: Bool) -> [JSONValue] {
         func count(_ f: JSONObject) -> Int64 { max(f["array_len"]?.int64Value ?? 1, 0) }
         func isNull(_ f: JSONObject) -> Bool { f["type"]?.stringValue == "nullptr" }
@@ -2284,7 +2284,8 @@ public struct DescriptionSet: Sendable {
                 j += 1
             }
             // (QEMU saves every entry that is not NULL with the same field: runs that differ in
-            // anything but their length are not QEMU's, and are marked "entries_differ".)
+            // more than their length and what their first elements' states decide are not
+            // QEMU's, and are marked "entries_differ".)
             func entry(_ f: JSONObject) -> JSONObject {
                 var e = f
                 e["array_len"] = nil
@@ -2300,7 +2301,12 @@ public struct DescriptionSet: Sendable {
                 continue
             }
             var merged = entries.first ?? first
-            if !entries.allSatisfy({ entry($0) == entry(entries[0]) }) { merged["entries_differ"] = true }
+            // (Each run's with the next's: linear in the runs' descriptions, however many.)
+            if !zip(entries, entries.dropFirst()).allSatisfy({
+                sameFieldOfTwoElements(entry($0), entry($1), elementSizes: elementSizes)
+            }) {
+                merged["entries_differ"] = true
+            }
             // QEMU 10.0 gives the first run of an array that starts with entries that are not
             // NULL the whole array's length (migration/vmstate.c; docs/C-API.md): that run's
             // own is what the other runs leave.
@@ -2343,6 +2349,71 @@ public struct DescriptionSet: Sendable {
             i = j
         }
         return out
+    }
+
+    /// Whether `a` and `b` (converted entries, sizes per element when `elementSizes`, else of
+    /// the entry's "array_len" elements) can be QEMU's description of one field saved from two
+    /// elements: QEMU 10.0 describes each run of an array of pointers by the run's first element
+    /// as saved (migration/vmstate.c, `vmstate_save_state_v`: each entry's "size" and its nested
+    /// description's are the bytes that element wrote, and a nested field with no elements gets
+    /// no entry). So they may differ in what an element's state decides: the size of a type
+    /// that writes what the state needs (a `VMSTATE_VBUFFER*` buffer, `virtio`, a list: any but
+    /// a fixed-width type, `QEMUInfoSize`), a struct's size, a nested array's length (a
+    /// VARRAY's) and NULL entries, and a nested entry for an array that was empty in the other
+    /// (any entry but one value of a fixed-width type, `oneValue`). Names, types, descriptions
+    /// and their versions, and a fixed-width type's size per element are the field's.
+    static func sameFieldOfTwoElements(_ a: JSONObject, _ b: JSONObject, elementSizes: Bool) -> Bool {
+        let fromState: Set<String> = [
+            "size", "array_len", "null_entries", "entries_differ", "first_entry_null", "Description",
+        ]
+        let keys = Set(a.keys).subtracting(fromState)
+        guard keys == Set(b.keys).subtracting(fromState), keys.allSatisfy({ a[$0] == b[$0] }) else { return false }
+        switch (a["Description"]?.objectValue, b["Description"]?.objectValue) {
+        case (nil, nil):
+            let type = a["type"]?.stringValue
+            guard QEMUInfoSize.isFixedPerField(type), type != "buffer", a["null_entries"] == nil,
+                b["null_entries"] == nil
+            else { return true }
+            func perElement(_ f: JSONObject) -> Int64? {
+                guard let size = f["size"]?.int64Value else { return nil }
+                let n = f["array_len"]?.int64Value ?? 1
+                return elementSizes || n <= 0 ? size : size / n
+            }
+            return perElement(a) == perElement(b)
+        case (let da?, let db?):
+            let keys = Set(da.keys).subtracting(["Fields"])
+            guard keys == Set(db.keys).subtracting(["Fields"]), keys.allSatisfy({ da[$0] == db[$0] }) else {
+                return false
+            }
+            let fa = da["Fields"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            let fb = db["Fields"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            // Each list's last position of each name: whether the other list still has a name.
+            func last(_ list: [JSONObject]) -> [String: Int] {
+                var index: [String: Int] = [:]
+                for (i, f) in list.enumerated() { if let name = f["field"]?.stringValue { index[name] = i } }
+                return index
+            }
+            let lastA = last(fa), lastB = last(fb)
+            var i = 0, j = 0
+            while i < fa.count || j < fb.count {
+                let na = i < fa.count ? fa[i]["field"]?.stringValue : nil
+                let nb = j < fb.count ? fb[j]["field"]?.stringValue : nil
+                if let na, na == nb {
+                    guard sameFieldOfTwoElements(fa[i], fb[j], elementSizes: elementSizes) else { return false }
+                    i += 1
+                    j += 1
+                } else if i < fa.count, (na.flatMap { lastB[$0] } ?? -1) < j, oneValue(fa[i]) == nil {
+                    i += 1  // an array that was empty in `b`'s element
+                } else if j < fb.count, (nb.flatMap { lastA[$0] } ?? -1) < i, oneValue(fb[j]) == nil {
+                    j += 1
+                } else {
+                    return false
+                }
+            }
+            return true
+        default:
+            return false
+        }
     }
 
     /// A `-dump-vmstate` document of the entries (and the machine, when known).

@@ -253,6 +253,74 @@ import VMStateAnalysis
             ])
     }
 
+    /// QEMU 10.0 describes each run of an array of pointers by the run's first element as saved:
+    /// sizes of what the element's state decides (a `VMSTATE_VBUFFER*` buffer, a nested
+    /// VARRAY's length, a nested array that was empty and has no entry) differ between runs of
+    /// one save, which compares equal with itself; what is the field's (a fixed-width type's
+    /// size, a nested field's name) differing is still not QEMU's.
+    @Test func runsOfAnArrayOfPointersWhoseEntriesSavedOtherSizes() throws {
+        func element(_ fields: String, size: Int, arrayLength: Int? = nil) -> String {
+            #"{"name": "arr", "# + (arrayLength.map { #""array_len": \#($0), "# } ?? "")
+                + #""type": "struct", "struct": {"vmsd_name": "elem", "version": 1, "fields": [\#(fields)]}, "size": \#(size)}"#
+        }
+        let len = #"{"name": "len", "type": "uint32", "size": 4}"#
+        func buffer(_ n: Int) -> String { #"{"name": "buf", "type": "buffer", "size": \#(n)}"# }
+        let null = #"{"name": "arr", "type": "nullptr", "size": 1}"#
+        func vmdesc(_ first: String, _ second: String, elementSizes: Bool = false) throws -> DescriptionSet {
+            // Entries 0 and 2-3 not NULL (QEMU 10.0 gives the first run the whole length).
+            try Self.vmdesc(
+                devices: [
+                    Self.vmdescDevice(
+                        "dev",
+                        fields: [
+                            #"{"name": "before", "type": "uint8", "size": 1}"#, first, null, second,
+                            #"{"name": "after", "type": "uint8", "size": 1}"#,
+                        ]
+                        .joined(separator: ", "))
+                ], elementSizes: elementSizes)
+        }
+        func merged(_ set: DescriptionSet) -> JSONObject? {
+            set.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?[1].objectValue
+        }
+        func compare(_ a: DescriptionSet, _ b: DescriptionSet) -> CompatReport {
+            Self.check(a.document, b.document) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        // Element 0's buffer 2 bytes, elements 2-3's 6 (a save of the library's QEMU 10.0 writer).
+        let buffers = try vmdesc(
+            element(len + ", " + buffer(2), size: 6, arrayLength: 4),
+            element(len + ", " + buffer(6), size: 10, arrayLength: 2))
+        let arr = try #require(merged(buffers))
+        #expect(arr["entries_differ"] == nil && arr["null_entries"] == "1" && arr["array_len"] == 4)
+        #expect(arr["size"] == 27)  // 6 + 1 + 2 x 10
+        let same = compare(buffers, buffers)
+        #expect(same.isCompatible && same.findings.isEmpty && same.warnings.isEmpty, "\(same.findings)")
+        // As `diff` reads it (sizes per element): one entry's size, the first run's.
+        let perElement = try vmdesc(
+            element(len + ", " + buffer(2), size: 6, arrayLength: 4),
+            element(len + ", " + buffer(6), size: 10, arrayLength: 2), elementSizes: true)
+        #expect(merged(perElement)?["entries_differ"] == nil && merged(perElement)?["size"] == 6)
+        // A nested array of 3 in one element, empty (no entry) in the other.
+        let varray = #"{"name": "regs", "array_len": 3, "type": "uint16", "size": 6}"#
+        let emptyOrNot = try vmdesc(
+            element(len + ", " + varray, size: 10, arrayLength: 4), element(len, size: 4, arrayLength: 2))
+        #expect(merged(emptyOrNot)?["entries_differ"] == nil)
+        #expect(compare(emptyOrNot, emptyOrNot).isCompatible)
+        // A fixed-width field's size, or a value QEMU always writes, differing: not QEMU's.
+        let wider = #"{"name": "len", "type": "uint32", "size": 8}"#
+        let second = #"{"name": "other", "type": "uint8", "size": 1}"#
+        for (a, b) in [(len, wider), (len + ", " + second, len)] {
+            let twoWays = try vmdesc(element(a, size: 4, arrayLength: 4), element(b, size: 4, arrayLength: 2))
+            #expect(merged(twoWays)?["entries_differ"] == true)
+            #expect(
+                compare(twoWays, twoWays).findings.map(\.text) == [
+                    #"section "dev", description "dev", field "arr": OLD describes the entries that are not NULL of an array of pointers in more than one way, where QEMU saves them all with one field: not compared [field-mismatch]"#
+                ])
+        }
+    }
+
     /// Field sizes by the field's VMStateInfo (QEMU 7.2's and 10.0's `put` functions): two
     /// vmdescs that give a fixed-size type two sizes (MIPS's `tlb_entry`, 28 bytes in QEMU 7.2,
     /// 32 in 10.0: QEMU 10.0 refuses 7.2's "cpu" with "Missing section footer") have a size
