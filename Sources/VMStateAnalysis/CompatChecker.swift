@@ -1053,9 +1053,11 @@ private struct CompatRun {
     /// Compares two descriptions. `nested`: a VMS_STRUCT field's description, which NEW loads
     /// at its own version_id; otherwise (a section's, a subsection) NEW loads OLD's version.
     /// `refusedAbove`: NEW refuses the version of a description this one is part of, so it
-    /// loads none of this one either.
+    /// loads none of this one either. `newHasNoSubsections`: NEW's vmdesc proves that NEW's
+    /// description has none (`Load.newHasNoSubsections`), so one OLD saves is a problem.
     mutating func checkDescriptions(
-        _ s: JSONObject, _ d: JSONObject, sec: String, nested: Bool, refusedAbove: Bool = false, path: String
+        _ s: JSONObject, _ d: JSONObject, sec: String, nested: Bool, refusedAbove: Bool = false,
+        newHasNoSubsections: Bool = false, path: String
     ) throws(CompatInputError) {
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
@@ -1087,7 +1089,9 @@ private struct CompatRun {
             // OLD saves no fields here; NEW's are all added.
             try checkFields(
                 [], list(d, "Fields", newSide, path), desc: sName, sec: sec,
-                load: Load(version: load, nested: nested, newVersion: newVersion, refused: refused),
+                load: Load(
+                    version: load, nested: nested, newVersion: newVersion, refused: refused,
+                    newHasNoSubsections: newHasNoSubsections),
                 path: path + ".Fields")
         }
         var seen = Set<String>()
@@ -1103,7 +1107,12 @@ private struct CompatRun {
                     for sub in try list(s, "Subsections", oldSide, path) {
                         subsectionMissing(
                             sec: sec, desc: sName, subsection: sub["name"]?.stringValue ?? "?",
-                            detail: " (\(newSide) has no subsections)")
+                            detail: newHasNoSubsections
+                                ? " (\(newSide)'s vmdesc describes an array of \"\(dName)\", or of a struct holding "
+                                    + "it, as one entry with \"array_len\", which QEMU writes only for descriptions "
+                                    + "without subsections)"
+                                : " (\(newSide) has no subsections)",
+                            known: newHasNoSubsections)
                     }
                 default:
                     add(sec, sName, nil, .entryMissing, "entry \"\(entry)\" is missing in \(newSide)")
@@ -1113,7 +1122,9 @@ private struct CompatRun {
             if entry == "Fields" {
                 try checkFields(
                     list(s, "Fields", oldSide, path), list(d, "Fields", newSide, path), desc: sName, sec: sec,
-                    load: Load(version: load, nested: nested, newVersion: newVersion, refused: refused),
+                    load: Load(
+                        version: load, nested: nested, newVersion: newVersion, refused: refused,
+                        newHasNoSubsections: newHasNoSubsections),
                     path: path + ".Fields")
             } else if entry == "Subsections" {
                 try checkSubsections(
@@ -1145,9 +1156,12 @@ private struct CompatRun {
 
     /// An OLD subsection that NEW does not have: a `subsection-missing` problem, or a warning
     /// when NEW is a vmdesc, which lists the subsections its save sent (those whose `needed` was
-    /// true then) and so cannot say whether NEW has the subsection.
-    mutating func subsectionMissing(sec: String, desc: String, subsection: String, detail: String = "") {
-        if checker.newIsVMDesc {
+    /// true then) and so cannot say whether NEW has the subsection, unless it is `known` that
+    /// NEW's description has none.
+    mutating func subsectionMissing(
+        sec: String, desc: String, subsection: String, detail: String = "", known: Bool = false
+    ) {
+        if checker.newIsVMDesc && !known {
             // (Not counted as undecided: a subsection a save did not need is the common case,
             // two saves of one build differ so, e.g. x86 `cpu/msr_smi_count`.)
             report.warnings.append(
@@ -1183,6 +1197,11 @@ private struct CompatRun {
         /// NEW refuses `version` (it is above NEW's version_id or below its
         /// minimum_version_id): NEW reads none of the fields, so none is added.
         var refused: Bool
+        /// NEW's vmdesc proves that this description, and those of its VMS_STRUCT fields, have
+        /// no subsections: NEW described an array of it as one entry with "array_len", which
+        /// QEMU writes only when the element's description and those of its VMS_STRUCT fields,
+        /// all the way down, have none (QEMU 10.0 migration/vmstate.c, `vmsd_can_compress`).
+        var newHasNoSubsections = false
     }
 
     /// Walks OLD's and NEW's field lists side by side.
@@ -1730,10 +1749,17 @@ private struct CompatRun {
                         "the field has description \"\(n ?? "?")\" in \(oldSide), none in \(newSide)")
                     continue
                 }
+                // NEW's vmdesc entry of a VMS_STRUCT array with "array_len" (or an element of
+                // one, `DescriptionSet.matchingElementEntries`), or a VMS_STRUCT field of a
+                // description that has no subsections: NEW's description has none either.
+                let noSubsections =
+                    checker.newIsVMDesc && d["type"]?.stringValue == "struct"
+                    && (d["array_len"] != nil || d["compressed"] != nil || load.newHasNoSubsections)
                 try checkDescriptions(
                     object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
                     object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
-                    sec: sec, nested: true, refusedAbove: load.refused, path: "\(path) (field \"\(sn)\").Description")
+                    sec: sec, nested: true, refusedAbove: load.refused, newHasNoSubsections: noSubsections,
+                    path: "\(path) (field \"\(sn)\").Description")
             }
         }
     }
@@ -2234,6 +2260,9 @@ public struct DescriptionSet: Sendable {
                 }
                 var element = f
                 element["array_len"] = nil
+                // (One entry with "array_len": QEMU's form for an element description without
+                // subsections, which `CompatRun.checkFields` tells by "compressed".)
+                element["compressed"] = true
                 if wholeArraySizes, let size = f["size"]?.int64Value { element["size"] = .number(JSONNumber(size / n)) }
                 for i in 0..<n {
                     var entry = element

@@ -63,6 +63,9 @@ struct Compat: ParsableCommand {
             that OLD lacks is a problem only when NEW saved OLD's version and shows one value \
             of a fixed-width type, no array (else a warning: an array may have been empty when \
             OLD saved; a field only OLD has may be one NEW reads from older saves only). \
+            An OLD subsection a NEW vmdesc did not save is a warning (it may not have been \
+            needed), but a problem where NEW describes an array of that struct as one entry \
+            ("array_len"), which QEMU writes only for descriptions without subsections. \
             With OLD a vmdesc, a nested description's version is not compared (QEMU loads it \
             at NEW's own version); its fields are. Between two -dump-vmstate files it is, as \
             QEMU's checker compares it: a lower version in NEW is then a problem even where \

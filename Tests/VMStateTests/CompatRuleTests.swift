@@ -153,6 +153,58 @@ import VMStateAnalysis
             ])
     }
 
+    /// QEMU writes an array of structs as one entry with "array_len" only when the element's
+    /// description, and those of its VMS_STRUCT fields, have no subsections
+    /// (`vmsd_can_compress`): a subsection OLD's elements saved against such an entry of NEW is
+    /// a problem (QEMU's load: "unknown subsection"), not a subsection NEW did not need.
+    @Test func aSubsectionAgainstAnArrayNEWDescribesAsOneEntry() throws {
+        let sub = #"{"vmsd_name": "el/sub", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}"#
+        // `inner`: the subsection is the element's (false) or its struct field's (true).
+        func element(_ index: Int?, subsection: Bool, inner: Bool = false, arrayLength: Int? = nil) -> String {
+            let subs = subsection ? #", "subsections": [\#(sub)]"# : ""
+            let fields =
+                inner
+                ? #"{"name": "in", "type": "struct", "struct": {"vmsd_name": "in", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]\#(subs)}, "size": 4}"#
+                : #"{"name": "v", "type": "uint32", "size": 4}"#
+            return #"{"name": "x", "#
+                + (index.map { #""index": \#($0), "# } ?? "") + (arrayLength.map { #""array_len": \#($0), "# } ?? "")
+                + #""type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [\#(fields)]\#(inner ? "" : subs)}, "size": 4}"#
+        }
+        func vmdesc(_ fields: [String]) throws -> JSONValue {
+            try Self.vmdesc(devices: [Self.vmdescDevice("dev", fields: fields.joined(separator: ", "))]).document
+        }
+        func compare(_ a: JSONValue, _ b: JSONValue) -> CompatReport {
+            Self.check(a, b) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        let withSub = try vmdesc([element(0, subsection: true), element(nil, subsection: true)])
+        let compressed = try vmdesc([element(nil, subsection: false, arrayLength: 2)])
+        let problem =
+            #"subsection "el/sub" does not exist in NEW (NEW's vmdesc describes an array of "el", or of a struct holding it, as one entry with "array_len", which QEMU writes only for descriptions without subsections) [subsection-missing]"#
+        let report = compare(withSub, compressed)
+        #expect(
+            report.findings.map(\.text) == Array(repeating: #"section "dev", description "el": "# + problem, count: 2))
+        #expect(report.warnings.isEmpty && !report.isCompatible)
+        #expect(compare(compressed, withSub).isCompatible)
+        // The subsection of a struct field of the elements: NEW's one entry says none either.
+        let innerSub = try vmdesc([
+            element(0, subsection: true, inner: true), element(nil, subsection: true, inner: true),
+        ])
+        let innerNone = try vmdesc([element(nil, subsection: false, inner: true, arrayLength: 2)])
+        #expect(
+            compare(innerSub, innerNone).findings.map(\.text)
+                == Array(
+                    repeating: #"section "dev", description "in": "#
+                        + problem.replacingOccurrences(of: #"array of "el""#, with: #"array of "in""#), count: 2))
+        // NEW described per element ("index"): its description may have the subsection, which
+        // its save did not need (a warning, as for any subsection a vmdesc did not save).
+        let perElement = try vmdesc([element(0, subsection: false), element(nil, subsection: false)])
+        let needless = compare(withSub, perElement)
+        #expect(needless.findings.isEmpty && needless.warnings.count == 2)
+    }
+
     /// QEMU 10.0 describes an array of pointers with NULL entries as runs of one name (NULL
     /// ones as `nullptr`): one field of the whole array's length, whose NULL entries two
     /// vmdescs compare (QEMU loads an entry as NULL where its own pointer is NULL), whose length
