@@ -2272,6 +2272,39 @@ public struct DescriptionSet: Sendable {
             }
             return out
         }
+        // An array of pointers with NULL entries that one side gives as one entry
+        // ("null_entries", `mergingNullRuns`) and the other per element: that side shows every
+        // element (QEMU gives a NULL one an entry, `nullptr`, of which it has none), so it
+        // becomes one entry too, with "null_entries" "none", and the NULL entries are compared.
+        func collapsing(_ list: [JSONObject], against other: [JSONObject]) -> [JSONObject] {
+            let pointers = Set(other.compactMap { $0["null_entries"] != nil ? $0["field"]?.stringValue : nil })
+            let names = Set(perElement(list).keys).intersection(pointers)
+            guard !names.isEmpty else { return list }
+            var out: [JSONObject] = []
+            var i = 0
+            while i < list.count {
+                guard let name = list[i]["field"]?.stringValue, names.contains(name) else {
+                    out.append(list[i])
+                    i += 1
+                    continue
+                }
+                var j = i + 1, size = max(list[i]["size"]?.int64Value ?? 0, 0)
+                while j < list.count, list[j]["field"]?.stringValue == name {
+                    let (sum, overflow) = size.addingReportingOverflow(max(list[j]["size"]?.int64Value ?? 0, 0))
+                    size = overflow ? .max : sum
+                    j += 1
+                }
+                var merged = list[i]
+                merged["index"] = nil
+                merged["array_len"] = .number(JSONNumber(Int64(j - i)))
+                if wholeArraySizes { merged["size"] = .number(JSONNumber(size)) }
+                merged["null_entries"] = "none"
+                out.append(merged)
+                i = j
+            }
+            return out
+        }
+        let (a, b) = (collapsing(a, against: b), collapsing(b, against: a))
         return (expanding(a, perElement(b)), expanding(b, perElement(a)))
     }
 
@@ -2283,7 +2316,8 @@ public struct DescriptionSet: Sendable {
     /// `nullptr` field when all are NULL), "null_entries" the indices of the NULL ones ("0-253,
     /// 255"), and as size the bytes of all runs (with `elementSizes`, one entry's, a non-NULL
     /// one's when there is one). Other fields are left as they are, and so are QEMU's
-    /// one-entry-per-element descriptions (with "index"). Runs whose non-NULL entries differ in
+    /// one-entry-per-element descriptions (with "index") without NULL entries; with some (an
+    /// element that is not compressible), each entry is one element. Runs whose non-NULL entries differ in
     /// more than what each run's first element saved decides (`sameFieldOfTwoElements`), which
     /// QEMU never writes (it saves them all with one field), are merged with "entries_differ".
     static func mergingNullRuns(_ fields: [JSONValue], elementSizes: Bool) -> [JSONValue] {
@@ -2297,18 +2331,14 @@ public struct DescriptionSet: Sendable {
         var out: [JSONValue] = []
         var i = 0
         while i < fields.count {
-            guard let first = fields[i].objectValue, let name = first["field"]?.stringValue,
-                !first.contains(key: "index")
-            else {
+            guard let first = fields[i].objectValue, let name = first["field"]?.stringValue else {
                 out.append(fields[i])
                 i += 1
                 continue
             }
             var pieces = [first]
             var j = i + 1
-            while j < fields.count, let next = fields[j].objectValue, next["field"]?.stringValue == name,
-                !next.contains(key: "index")
-            {
+            while j < fields.count, let next = fields[j].objectValue, next["field"]?.stringValue == name {
                 pieces.append(next)
                 j += 1
             }
@@ -2323,13 +2353,61 @@ public struct DescriptionSet: Sendable {
                 }
                 return e
             }
-            let entries = pieces.filter { !isNull($0) }
             guard pieces.contains(where: isNull) else {
                 out += fields[i..<j]
                 i = j
                 continue
             }
-            var merged = entries.first ?? first
+            // An element description that is not compressible (subsections, a conditional
+            // field: `vmsd_can_compress`) gets one entry per element, NULL ones too: an entry
+            // that is not NULL has "index" when the run it starts, or the rest of the array
+            // from it, is longer than one; a run of k NULL ones starts with "array_len" k, and
+            // each other gives the rest of the array's length (one less each time, none when 1).
+            // So "index", or NULL entries side by side so (a compressible one's runs alternate),
+            // tell it; each entry is one element. (Without them each run is one element: both
+            // readings agree.)
+            func nullsOnePerElement() -> Bool {
+                var k = 0
+                while k < pieces.count {
+                    guard isNull(pieces[k]) else {
+                        k += 1
+                        continue
+                    }
+                    var end = k + 1
+                    while end < pieces.count, isNull(pieces[end]) { end += 1 }
+                    if end - k > 1, count(pieces[k]) == Int64(end - k),
+                        (k + 2..<end).allSatisfy({ count(pieces[$0]) == count(pieces[$0 - 1]) - 1 })
+                    {
+                        return true
+                    }
+                    k = end
+                }
+                return false
+            }
+            if pieces.contains(where: { $0.contains(key: "index") }) || nullsOnePerElement() {
+                pieces = pieces.map { f in
+                    var e = entry(f)
+                    e["index"] = nil
+                    return e
+                }
+            }
+            let entries = pieces.filter { !isNull($0) }
+            var merged = entries.first ?? pieces[0]
+            // (The subsections any element saved, each once: what NEW must have.)
+            if entries.count > 1, var description = merged["Description"]?.objectValue {
+                var names = Set<String>(), subsections: [JSONValue] = []
+                for e in entries {
+                    for sub in e["Description"]?.objectValue?["Subsections"]?.arrayValue ?? [] {
+                        if names.insert(sub.objectValue?["name"]?.stringValue ?? "").inserted {
+                            subsections.append(sub)
+                        }
+                    }
+                }
+                if !subsections.isEmpty {
+                    description["Subsections"] = .array(subsections)
+                    merged["Description"] = .object(description)
+                }
+            }
             // (Each run's with the next's: linear in the runs' descriptions, however many.)
             if !zip(entries, entries.dropFirst()).allSatisfy({
                 sameFieldOfTwoElements(entry($0), entry($1), elementSizes: elementSizes)
@@ -2339,7 +2417,7 @@ public struct DescriptionSet: Sendable {
             // QEMU 10.0 gives the first run of an array that starts with entries that are not
             // NULL the whole array's length (migration/vmstate.c; docs/C-API.md): that run's
             // own is what the other runs leave.
-            if !isNull(first), count(first) > 1 {
+            if let first = pieces.first, !isNull(first), count(first) > 1 {
                 let rest = pieces.dropFirst().reduce(Int64(0)) { plus($0, count($1)) }
                 if rest < count(first) {
                     let own = count(first) - rest
@@ -2352,7 +2430,7 @@ public struct DescriptionSet: Sendable {
                 }
             }
             var length: Int64 = 0, bytes: Int64 = 0
-            // (Adjacent runs of NULL entries, which QEMU never writes, are one range.)
+            // (Adjacent NULL entries, one element each or runs, are one range.)
             var nullRanges: [ClosedRange<Int64>] = []
             for piece in pieces {
                 let n = count(piece), size = max(piece["size"]?.int64Value ?? 0, 0)
@@ -2388,8 +2466,9 @@ public struct DescriptionSet: Sendable {
     /// no entry). So they may differ in what an element's state decides: the size of a type
     /// that writes what the state needs (a `VMSTATE_VBUFFER*` buffer, `virtio`, a list: any but
     /// a fixed-width type, `QEMUInfoSize`), a struct's size, a nested array's length (a
-    /// VARRAY's) and NULL entries, and a nested entry for an array that was empty in the other
-    /// (any entry but one value of a fixed-width type, `oneValue`). Names, types, descriptions
+    /// VARRAY's) and NULL entries, a nested entry for an array that was empty in the other
+    /// (any entry but one value of a fixed-width type, `oneValue`), and subsections (saved
+    /// where an element needed them: elements described one by one). Names, types, descriptions
     /// and their versions, and a fixed-width type's size per element are the field's.
     static func sameFieldOfTwoElements(_ a: JSONObject, _ b: JSONObject, elementSizes: Bool) -> Bool {
         let fromState: Set<String> = [
@@ -2410,8 +2489,9 @@ public struct DescriptionSet: Sendable {
             }
             return perElement(a) == perElement(b)
         case (let da?, let db?):
-            let keys = Set(da.keys).subtracting(["Fields"])
-            guard keys == Set(db.keys).subtracting(["Fields"]), keys.allSatisfy({ da[$0] == db[$0] }) else {
+            let keys = Set(da.keys).subtracting(["Fields", "Subsections"])
+            guard keys == Set(db.keys).subtracting(["Fields", "Subsections"]), keys.allSatisfy({ da[$0] == db[$0] })
+            else {
                 return false
             }
             let fa = da["Fields"]?.arrayValue?.compactMap(\.objectValue) ?? []

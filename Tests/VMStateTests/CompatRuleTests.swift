@@ -305,6 +305,104 @@ import VMStateAnalysis
             ])
     }
 
+    /// QEMU 10.0's vmdesc entries of an array of pointers whose element description is not
+    /// compressible (it has subsections: `VMSTATE_ARRAY_CLOCK`'s clocks) are one per element,
+    /// NULL ones too ("index" on some that are not NULL; "array_len" on NULL ones that is the
+    /// run's length at its start, then the rest of the array's): read as one entry per element,
+    /// so the NULL entries compared are the real ones, against a compressible description of
+    /// the same array too, and against one per element without NULL entries ("none").
+    @Test func arraysOfPointersDescribedPerElementWithNullEntries() throws {
+        // QEMU 10.0's `vmstate_save_state_v` for `pattern` ("A" not NULL, "." NULL).
+        func entries(_ pattern: String, compressible: Bool) -> [String] {
+            let p = Array(pattern), n = p.count
+            var out: [String] = [], previousNull = false, described = true
+            for i in 0..<n {
+                let null = p[i] == "."
+                var most = n - i
+                if null != previousNull {
+                    previousNull = null
+                    described = true
+                    if let j = (i + 1..<n).first(where: { (p[$0] == ".") != null }) { most = j - i }
+                }
+                if described {
+                    let count =
+                        most < 2 ? "" : null || compressible ? #""array_len": \#(most), "# : #""index": \#(i), "#
+                    out.append(
+                        #"{"name": "arr", "# + count
+                            + (null
+                                ? #""type": "nullptr", "size": 1}"#
+                                : #""type": "struct", "struct": {"vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4}"#)
+                    )
+                }
+                if compressible { described = false }
+            }
+            return out
+        }
+        func vmdesc(_ pattern: String, compressible: Bool) throws -> DescriptionSet {
+            try Self.vmdesc(devices: [
+                Self.vmdescDevice(
+                    "dev",
+                    fields: (entries(pattern, compressible: compressible)
+                        + [#"{"name": "after", "type": "uint8", "size": 1}"#]).joined(separator: ", "))
+            ])
+        }
+        func arr(_ set: DescriptionSet) -> JSONObject? {
+            set.entries.first?.value["Description"]?.objectValue?["Fields"]?.arrayValue?.first?.objectValue
+        }
+        func compare(_ a: DescriptionSet, _ b: DescriptionSet) -> CompatReport {
+            Self.check(a.document, b.document) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        #expect(
+            entries("A..A", compressible: false) == [
+                #"{"name": "arr", "index": 0, "type": "struct", "struct": {"vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4}"#,
+                #"{"name": "arr", "array_len": 2, "type": "nullptr", "size": 1}"#,
+                #"{"name": "arr", "array_len": 2, "type": "nullptr", "size": 1}"#,
+                #"{"name": "arr", "type": "struct", "struct": {"vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4}"#,
+            ])
+        for (pattern, nulls, size) in [("A..A", "1-2", 10), ("....", "0-3", 4), ("A.AA", "1", 13), ("AA.A", "2", 13)] {
+            let field = try #require(arr(try vmdesc(pattern, compressible: false)))
+            #expect(field["array_len"] == 4 && field["null_entries"] == .string(nulls), "\(pattern)")
+            #expect(field["size"] == .number(JSONNumber(size)) && field["entries_differ"] == nil, "\(pattern)")
+        }
+        // Subsections are saved where an element needs them: those of any element, once.
+        var needed = entries("A.AA", compressible: false)
+        needed[2] = needed[2].replacingOccurrences(
+            of: #""size": 4}]}"#,
+            with: #""size": 4}], "subsections": [{"vmsd_name": "elem/sub", "version": 1, "fields": []}]}"#)
+        let withSub = try Self.vmdesc(devices: [Self.vmdescDevice("dev", fields: needed.joined(separator: ", "))])
+        let subField = try #require(arr(withSub))
+        #expect(subField["entries_differ"] == nil && subField["null_entries"] == "1")
+        #expect(
+            subField["Description"]?.objectValue?["Subsections"]
+                == [["name": "elem/sub", "version_id": 1, "Fields": []]])
+        let moved = compare(try vmdesc("A.AA", compressible: false), try vmdesc("AA.A", compressible: false))
+        #expect(
+            moved.findings.map(\.text) == [
+                #"section "dev", description "dev", field "arr": an array of pointers whose NULL entries (one marker byte each) are 1 in OLD and 2 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]"#
+            ])
+        // The element gained a subsection (not needed): the same bytes, which QEMU loads.
+        for pattern in ["....", ".AAA", "A.AA", "AAA."] {
+            let report = compare(try vmdesc(pattern, compressible: true), try vmdesc(pattern, compressible: false))
+            #expect(report.isCompatible && report.findings.isEmpty && report.warnings.isEmpty, "\(pattern)")
+        }
+        // Per element, none NULL: every element is shown, so none is.
+        #expect(
+            compare(try vmdesc("A..A", compressible: false), try vmdesc("AAAA", compressible: false)).findings.map(
+                \.text) == [
+                    #"section "dev", description "dev", field "arr": an array of pointers whose NULL entries (one marker byte each) are 1-2 in OLD and none in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]"#
+                ])
+        #expect(
+            compare(try vmdesc("AAAA", compressible: false), try vmdesc("A.AA", compressible: true)).findings.map(
+                \.kind)
+                == [.nullEntries])
+        #expect(
+            StreamDiff(descriptions: try vmdesc("A..A", compressible: false), try vmdesc("AAAA", compressible: false))
+                .differences.map(\.b) == [#"struct x 4, description "elem", 4 bytes, NULL entries none"#])
+    }
+
     /// QEMU 10.0 describes each run of an array of pointers by the run's first element as saved:
     /// sizes of what the element's state decides (a `VMSTATE_VBUFFER*` buffer, a nested
     /// VARRAY's length, a nested array that was empty and has no entry) differ between runs of
