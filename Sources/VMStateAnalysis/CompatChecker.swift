@@ -897,7 +897,7 @@ private struct CompatRun {
             }
             add(
                 DescriptionSet.Entry.key(l.section, l.instanceID), "cpu", "cpreg_vmstate_indexes", .cpuRegisters,
-                "\(oldSide)'s CPU migrates coprocessor register 0x\(String(index, radix: 16)), which \(newSide)'s CPU does not have (its list of \(own.indexes.count) lacks it; \(oldSide)'s has \(l.indexes.count)): QEMU refuses it in cpu_post_load (\"error while loading state for instance 0x\(String(l.instanceID, radix: 16)) of device 'cpu'\"): the CPUs are other models, or were made with other options"
+                "\(oldSide)'s CPU migrates coprocessor register 0x\(String(index, radix: 16)), which \(newSide)'s CPU does not have (its list of \(own.indexes.count) lacks it; \(oldSide)'s has \(l.indexes.count)): QEMU refuses it in cpu_post_load (\"error while loading state for instance 0x\(String(l.instanceID, radix: 16)) of device 'cpu'\"): the CPUs are other models, were made with other options, or are QEMU versions whose CPUs differ"
             )
         }
     }

@@ -1452,7 +1452,7 @@ struct CompatCLITests {
                 warning: section "cpu", description "cpu", field "cpreg_vmstate_indexes": an array of 2064 bytes in OLD and 2200 bytes in NEW, each of as many elements as an earlier field of its stream says (VMSTATE_VARRAY*): QEMU loads the count the stream gives (not compared)
                 warning: section "cpu", description "cpu", field "cpreg_vmstate_values": an array of 2064 bytes in OLD and 2200 bytes in NEW, each of as many elements as an earlier field of its stream says (VMSTATE_VARRAY*): QEMU loads the count the stream gives (not compared)
                 warning: section "globalstate", description "globalstate", field "runstate": OLD's buffer of 100 bytes is NEW's "runstate" and the fields after it, the same bytes in all: QEMU loads them as they are (whether the device reads them alike is its own design)
-                section "cpu", description "cpu", field "cpreg_vmstate_indexes": OLD's CPU migrates coprocessor register 0x40200000200f3a00, which NEW's CPU does not have (its list of 275 lacks it; OLD's has 258): QEMU refuses it in cpu_post_load ("error while loading state for instance 0x0 of device 'cpu'"): the CPUs are other models, or were made with other options [cpu-registers]
+                section "cpu", description "cpu", field "cpreg_vmstate_indexes": OLD's CPU migrates coprocessor register 0x40200000200f3a00, which NEW's CPU does not have (its list of 275 lacks it; OLD's has 258): QEMU refuses it in cpu_post_load ("error while loading state for instance 0x0 of device 'cpu'"): the CPUs are other models, were made with other options, or are QEMU versions whose CPUs differ [cpu-registers]
                 NOT compatible: 1 problem (state saved by OLD does not load into NEW)
 
                 """)
