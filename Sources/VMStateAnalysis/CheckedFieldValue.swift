@@ -140,6 +140,10 @@ package struct SizedBuffer: Hashable, Sendable {
     /// The field's name.
     package var field: String
 
+    package init(section: String, description: String, field: String) {
+        (self.section, self.description, self.field) = (section, description, field)
+    }
+
     /// The sized buffers of one device section's record (its members, nested structs and
     /// subsections) into `found`.
     static func collect(_ record: FieldRecord, section: AnalyzedSection, into found: inout Set<SizedBuffer>) {

@@ -1671,13 +1671,16 @@ private struct CompatRun {
                 } else if ss != ds, s.contains(key: "array_len") || d.contains(key: "array_len"),
                     checker.bothStreamsSize(SizedBuffer(section: sec, description: desc, field: sn))
                 {
-                    // Each stream saved the array's element count in an earlier field of the same
-                    // description (VMSTATE_VARRAY*: ARM cpu's register list): QEMU loads as many
-                    // elements as the stream says (its own checks of the count are other rules').
-                    report.warnings.append(
+                    // Each stream has an earlier field of the same description that holds the
+                    // array's element count: a VMSTATE_VARRAY* (ARM cpu's register list), whose
+                    // elements QEMU reads as many as the stream says, or a fixed array whose
+                    // length changed and matches such a field by chance. A vmdesc does not tell.
+                    undecided(
                         "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": an array of \(byteCount(ss)) in "
                             + "\(oldSide) and \(byteCount(ds)) in \(newSide), each of as many elements as an earlier field of "
-                            + "its stream says (VMSTATE_VARRAY*): QEMU loads the count the stream gives (not compared)")
+                            + "its stream holds: if that field is its count (VMSTATE_VARRAY*), QEMU reads as many elements as "
+                            + "the stream says (checks of the count are findings of their own); if the array's length is "
+                            + "fixed, it changed (not loadable)")
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
                     !s.contains(key: "array_len"), !d.contains(key: "array_len"), ss > 0, ds > 0
                 {

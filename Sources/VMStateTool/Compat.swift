@@ -116,9 +116,10 @@ struct Compat: ParsableCommand {
             and so is an ARM CPU register (cpreg_vmstate_indexes) OLD's CPU migrates and \
             NEW's lacks (cpu-registers; QEMU's cpu_post_load fails). A buffer or array whose \
             length each stream gives in an earlier field (VMSTATE_VBUFFER*, VMSTATE_VARRAY*) \
-            may differ: a warning. Checks a device makes in its own post_load code beyond \
-            these (ppc's PVR, ARM's constant ID registers: another -cpu model or option) are \
-            not known to compat. These stream \
+            may differ: a warning (undecided for an array: a fixed one whose length changed \
+            looks the same). Checks a device makes in its own post_load code beyond these \
+            (ppc's PVR, ARM's constant ID registers and L2CTLR: another -cpu model or option, \
+            another -smp) are not known to compat. These stream \
             against stream checks need both streams read whole: when one cannot be \
             (postcopy's command records, a block migration section, a damaged section), a \
             warning says so and why, and the descriptions are compared without them.
@@ -327,7 +328,18 @@ struct Compat: ParsableCommand {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 report.warnings = notes + report.warnings
                 if unreadable { report.undecided += 1 }
-                if uncomparedSaved > 0 { report.undecided += 1 }
+                if uncomparedSaved > 0 {
+                    // (The note of comparable() that lists them says what the verdict leaves open.)
+                    let loader = checker.newLabel
+                    report.warnings = report.warnings.map { w in
+                        guard w.hasPrefix("\(uncomparedSaved) section"),
+                            w.contains("were not compared") || w.contains("was not compared")
+                        else { return w }
+                        return w
+                            + "; whether \(loader) takes \(uncomparedSaved == 1 ? "it" : "them") (QEMU refuses a section it lacks, or at a version it does not take) is not known: compare with a stream \(loader) saved"
+                    }
+                    report.undecided += 1
+                }
                 for outcome in againstDump.reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }

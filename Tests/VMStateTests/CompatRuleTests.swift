@@ -1166,6 +1166,41 @@ import VMStateAnalysis
             ])
     }
 
+    /// An array whose element count each stream holds in an earlier field (ARM's register list
+    /// after cpreg_vmstate_array_len) may differ between two streams: QEMU reads the count the
+    /// stream gives. But a fixed array whose length changed, next to a field that holds that
+    /// length by chance, looks the same (verify12 N2: 4 and 8 elements, `n` 4 and 8, whose load
+    /// fails): undecided, not compatible without a doubt. Without such a field: a size change.
+    @Test func anArrayAsLongAsAnEarlierFieldOfEachStreamIsUndecided() throws {
+        func vmdesc(_ count: Int) throws -> JSONValue {
+            try Self.vmdesc(devices: [
+                Self.vmdescDevice(
+                    "dev",
+                    fields: #"{"name": "n", "type": "uint32", "size": 4}, "#
+                        + #"{"name": "arr", "type": "uint32", "size": 4, "array_len": \#(count)}"#)
+            ]).document
+        }
+        let sized: Set<SizedBuffer> = [SizedBuffer(section: "dev", description: "dev", field: "arr")]
+        let report = Self.check(try vmdesc(4), try vmdesc(8)) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+            ($0.oldSizedBuffers, $0.newSizedBuffers) = (sized, sized)
+        }
+        #expect(report.isCompatible && report.undecided == 1)
+        #expect(
+            report.warnings == [
+                #"section "dev", description "dev", field "arr": an array of 16 bytes in OLD and 32 bytes in NEW, each of as many elements as an earlier field of its stream holds: if that field is its count (VMSTATE_VARRAY*), QEMU reads as many elements as the stream says (checks of the count are findings of their own); if the array's length is fixed, it changed (not loadable)"#
+            ])
+        let unsized = Self.check(try vmdesc(4), try vmdesc(8)) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(
+            unsized.findings.map(\.text) == [
+                #"section "dev", description "dev", field "arr": size changed from 16 bytes in OLD to 32 bytes in NEW [size]"#
+            ])
+    }
+
     @Test func armTimerAndMPCI2CRenames() throws {
         func vmdesc(_ timers: (String, String), _ i2c: String) throws -> JSONValue {
             try Self.vmdesc(devices: [
