@@ -606,6 +606,11 @@ import VMStateAnalysis
     }
 
     /// A vmdesc's device `name` (instance 0, a description of its name) with `fields` (JSON text).
+    /// The vmdesc document of one device "dev" (version 1) with `fields` (JSON objects, comma-separated).
+    static func oneDevice(_ fields: String) throws -> JSONValue {
+        try vmdesc(devices: [vmdescDevice("dev", fields: fields)]).document
+    }
+
     static func vmdescDevice(_ name: String, version: Int = 1, fields: String) -> String {
         #"{"name": "\#(name)", "instance_id": 0, "vmsd_name": "\#(name)", "version": \#(version), "fields": [\#(fields)]}"#
     }
@@ -1135,20 +1140,13 @@ import VMStateAnalysis
         }
     }
 
-    /// QEMU 7.2 to 10.0's renames the script lacks, between two vmdescs as QEMU 7.2 and 10.0
-    /// save them: ARM's `cpu` timers (7.2's `GTIMER_PHYS` was a `#define` of 0, so its field is
-    /// "gt_timer[0]") and mpc-i2c's `dfssr`, now `dfsrr`. Without QEMU's renames: the mismatch.
     /// A buffer longer than the other side's of the same name, with no fields after it on the
     /// other side to make up its bytes: a size change, both ways (pseries' `fdt_blob` between two
     /// vmdescs; it was "unused space" one way and "no further fields" the other).
     @Test func aLongerBufferNotMadeUpByFieldsIsASizeChange() throws {
         func vmdesc(_ size: Int) throws -> JSONValue {
-            try Self.vmdesc(devices: [
-                Self.vmdescDevice(
-                    "dev",
-                    fields: #"{"name": "len", "type": "uint32", "size": 4}, "#
-                        + #"{"name": "blob", "type": "buffer", "size": \#(size)}"#)
-            ]).document
+            try Self.oneDevice(
+                #"{"name": "len", "type": "uint32", "size": 4}, {"name": "blob", "type": "buffer", "size": \#(size)}"#)
         }
         func check(_ a: Int, _ b: Int) throws -> [String] {
             Self.check(try vmdesc(a), try vmdesc(b)) {
@@ -1173,12 +1171,9 @@ import VMStateAnalysis
     /// fails): undecided, not compatible without a doubt. Without such a field: a size change.
     @Test func anArrayAsLongAsAnEarlierFieldOfEachStreamIsUndecided() throws {
         func vmdesc(_ count: Int) throws -> JSONValue {
-            try Self.vmdesc(devices: [
-                Self.vmdescDevice(
-                    "dev",
-                    fields: #"{"name": "n", "type": "uint32", "size": 4}, "#
-                        + #"{"name": "arr", "type": "uint32", "size": 4, "array_len": \#(count)}"#)
-            ]).document
+            try Self.oneDevice(
+                #"{"name": "n", "type": "uint32", "size": 4}, {"name": "arr", "type": "uint32", "size": 4, "array_len": \#(count)}"#
+            )
         }
         let sized: Set<SizedBuffer> = [SizedBuffer(section: "dev", description: "dev", field: "arr")]
         let report = Self.check(try vmdesc(4), try vmdesc(8)) {
@@ -1201,6 +1196,9 @@ import VMStateAnalysis
             ])
     }
 
+    /// QEMU 7.2 to 10.0's renames the script lacks, between two vmdescs as QEMU 7.2 and 10.0
+    /// save them: ARM's `cpu` timers (7.2's `GTIMER_PHYS` was a `#define` of 0, so its field is
+    /// "gt_timer[0]") and mpc-i2c's `dfssr`, now `dfsrr`. Without QEMU's renames: the mismatch.
     @Test func armTimerAndMPCI2CRenames() throws {
         func vmdesc(_ timers: (String, String), _ i2c: String) throws -> JSONValue {
             try Self.vmdesc(devices: [

@@ -68,13 +68,18 @@ import VMStateAnalysis
                 + [0x00, 0x06] + be32(UInt32(json.count)) + json
             return try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: true))
         }
-        let diff = try StreamDiff(
-            try stream(sectionVersion: 1, subsectionVersion: 1, x: 3),
-            try stream(sectionVersion: 1, subsectionVersion: 2, x: 4))
+        // Section version, subsection version and x of A, then of B.
+        func compared(_ a: (UInt32, UInt32, UInt8), _ b: (UInt32, UInt32, UInt8)) throws -> StreamDiff {
+            try StreamDiff(
+                try stream(sectionVersion: a.0, subsectionVersion: a.1, x: a.2),
+                try stream(sectionVersion: b.0, subsectionVersion: b.1, x: b.2))
+        }
+        let subsection = StreamDifference(
+            section: "dev", instance: 0, field: "dev/sub", kind: .version, a: "version 1", b: "version 2")
+        let diff = try compared((1, 1, 3), (1, 2, 4))
         #expect(
             diff.differences == [
-                StreamDifference(
-                    section: "dev", instance: 0, field: "dev/sub", kind: .version, a: "version 1", b: "version 2"),
+                subsection,
                 StreamDifference(section: "dev", instance: 0, field: "dev/sub/x", kind: .changed, a: "0x03", b: "0x04"),
             ])
         #expect(
@@ -89,21 +94,13 @@ import VMStateAnalysis
                 ])
         // The section's version and the subsection's differ, nothing else: two differences, the
         // section's first; equal versions are no difference.
-        let versions = try StreamDiff(
-            try stream(sectionVersion: 1, subsectionVersion: 1, x: 3),
-            try stream(sectionVersion: 2, subsectionVersion: 2, x: 3))
         #expect(
-            versions.differences == [
+            try compared((1, 1, 3), (2, 2, 3)).differences == [
                 StreamDifference(
                     section: "dev", instance: 0, field: "", kind: .version, a: "version 1", b: "version 2"),
-                StreamDifference(
-                    section: "dev", instance: 0, field: "dev/sub", kind: .version, a: "version 1", b: "version 2"),
+                subsection,
             ])
-        #expect(
-            try StreamDiff(
-                try stream(sectionVersion: 1, subsectionVersion: 2, x: 3),
-                try stream(sectionVersion: 1, subsectionVersion: 2, x: 3)
-            ).isEqual)
+        #expect(try compared((1, 2, 3), (1, 2, 3)).isEqual)
     }
 
     /// Two streams of different target page sizes (an ARM versatilepb's 1 KiB against a `virt`
