@@ -588,4 +588,22 @@ struct StreamLoaderEdgeTests {
             #expect(m.message == "reading the stream failed: connection reset by test" + tail)
         }
     }
+
+    /// A read that fails inside a device's field: the field it cut, named once with its section
+    /// (it said "the load stopped at byte N: PATH: section ...: input ended", the section twice,
+    /// though the input had not ended), read a byte at a time or a page at a time.
+    @Test func aFailedReadNamesTheFieldItCut() throws {
+        // (The machine is kept while it saves: the registry holds only its devices' addresses.)
+        let source = try HostileStreamTests.Machine(sample: true)
+        let bytes = try withExtendedLifetime(source) { try source.registry.save(machineType: "tiny") }
+        for chunk in [1, 4096] {
+            let m = try HostileStreamTests.Machine().loadFromStream(
+                bytes, chunk: chunk, cut: 400, failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+            #expect(!m.ok)
+            #expect(
+                m.message
+                    == "section \"hx-varray\" instance 0: reading the stream failed: connection reset by test; it cut field hx-varray/p8[0]/a that starts at byte 399 (at byte 400)",
+                "chunk \(chunk)")
+        }
+    }
 }

@@ -842,7 +842,18 @@ public final class Registry {
                     // The engine noticed the failed read only after a later value (QEMU's check of
                     // the file's error): its field is not where the read failed, so none is named.
                 } else {
-                    e.reason += "; the load stopped at byte \(error.offset): \(path)\(error.reason)"
+                    // (The engine's reason may start with the section the failure names already.)
+                    var reason = Substring(error.reason)
+                    if let label = file.context, reason.hasPrefix(label + ": "), e.reason.hasPrefix(label + ": ") {
+                        reason = reason.dropFirst(label.count + 2)
+                    }
+                    if reason == "input ended" {
+                        // A field's read came up short: the stream failed inside it.
+                        let what = error.path.isEmpty ? "the section's data" : "field \(error.path)"
+                        e.reason += "; it cut \(what) that starts at byte \(error.offset)"
+                    } else {
+                        e.reason += "; the load stopped at byte \(error.offset): \(path)\(reason)"
+                    }
                 }
                 throw e
             }
