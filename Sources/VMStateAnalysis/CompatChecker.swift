@@ -923,10 +923,19 @@ private struct CompatRun {
         if checker.oldIsVMDesc && checker.newIsVMDesc {
             // Two machines' sections: what only NEW has is not in OLD's stream at all. QEMU
             // loads the stream; those devices keep the state they had before the load.
-            let oldKeys = Set(o.keys)
-            let onlyNew = n.keys.filter { k in
-                k != "vmschkmachine" && !oldKeys.contains(k)
-                    && checker.sectionRename(of: k, where: { oldKeys.contains($0) }) == nil
+            // (Also NEW's second and later sections of a name beyond as many as OLD saves,
+            // named as OLD's are: "isa-ide (2nd section)".)
+            var oldCounts: [String: Int] = [:]
+            for k in o.keys { oldCounts[k, default: 0] += 1 }
+            var newCounts: [String: Int] = [:]
+            var onlyNew: [String] = []
+            for k in n.keys where k != "vmschkmachine" {
+                let nth = newCounts[k, default: 0]
+                newCounts[k] = nth + 1
+                let saved =
+                    oldCounts[k]
+                    ?? checker.sectionRename(of: k, where: { oldCounts[$0] != nil }).flatMap { oldCounts[$0] } ?? 0
+                if nth >= saved { onlyNew.append(nth == 0 ? k : "\(k) (\(ordinal(nth + 1)) section)") }
             }
             if !onlyNew.isEmpty {
                 let list = abbreviatedList(onlyNew, first: 16)

@@ -113,6 +113,25 @@ import VMStateAnalysis
                 #"section "dev": section "dev" does not exist in NEW [section-missing]"#,
                 #"section "dev (2nd section)": section "dev (2nd section)" does not exist in NEW [section-missing]"#,
             ])
+        // Only in NEW: its second and later of a name beyond OLD's, named so; all of a name OLD
+        // lacks.
+        let extra = Self.check(try vmdesc([1]), try vmdesc([1, 1, 1])) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(extra.isCompatible && extra.findings.isEmpty)
+        #expect(
+            extra.warnings == [
+                "NEW has 2 sections that OLD does not save: dev (2nd section), dev (3rd section); QEMU loads OLD's state, and those devices keep the state they had before the load"
+            ])
+        let others = Self.check(other.document, try vmdesc([1, 1])) {
+            $0.oldIsVMDesc = true
+            $0.newIsVMDesc = true
+        }
+        #expect(
+            others.warnings == [
+                "NEW has 2 sections that OLD does not save: dev, dev (2nd section); QEMU loads OLD's state, and those devices keep the state they had before the load"
+            ])
     }
 
     /// An array of structs described per element ("index": QEMU's form when the element's
