@@ -1670,13 +1670,15 @@ private struct CompatRun {
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
                     checker.bothStreamsSize(SizedBuffer(section: sec, description: desc, field: sn))
                 {
-                    // Each stream saved the buffer's length in an earlier field of the same
-                    // description (VMSTATE_VBUFFER*: a device tree, a firmware blob): QEMU loads
-                    // as many bytes as the stream says.
-                    report.warnings.append(
+                    // Each stream has an earlier field of the same description that holds the
+                    // buffer's length: a VMSTATE_VBUFFER* (a device tree, a firmware blob), whose
+                    // bytes QEMU reads as many as the stream says, or a fixed buffer whose length
+                    // changed and matches such a field by chance (verify13). A vmdesc does not tell.
+                    undecided(
                         "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": a buffer of \(byteCount(ss)) in "
                             + "\(oldSide) and \(byteCount(ds)) in \(newSide), each as long as an earlier field of its "
-                            + "stream says (VMSTATE_VBUFFER*): QEMU loads the length the stream gives (not compared)")
+                            + "stream holds: if that field is its length (VMSTATE_VBUFFER*), QEMU reads as many bytes as the "
+                            + "stream says; if the buffer's length is fixed, it changed (not loadable)")
                 } else if ss != ds, s.contains(key: "array_len") || d.contains(key: "array_len"),
                     checker.bothStreamsSize(SizedBuffer(section: sec, description: desc, field: sn))
                 {
@@ -2187,6 +2189,12 @@ public struct DescriptionSet: Sendable {
                 // (QEMU 7.2 describes a compressible array by its first entry: an empty "struct"
                 // with "array_len" is an array of pointers whose first entry was NULL.)
                 if fo["struct"]?.objectValue?.isEmpty == true, count != nil { field["first_entry_null"] = true }
+                // (And each element of an array of pointers that is not compressible apart, with
+                // its index: a NULL one as an empty "struct" of its one marker byte, QEMU 10.0's
+                // "nullptr" entry.)
+                if fo["index"] != nil, fo["struct"]?.objectValue?.isEmpty == true, count == nil, size == 1 {
+                    field["type"] = "nullptr"
+                }
                 out.append(.object(field))
             }
             out = mergingNullRuns(out, elementSizes: elementSizes)

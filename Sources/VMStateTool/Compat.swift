@@ -36,8 +36,9 @@ struct Compat: ParsableCommand {
             of the same name is a warning when that one and the fields after it take exactly \
             its bytes (QEMU loads the same bytes; globalstate's runstate, QEMU 7.2 and 10.0), \
             or, stream against stream, when each stream's buffer is as long as an integer \
-            field before it in its description says (VMSTATE_VBUFFER*: pseries' fdt_blob), \
-            else a size change; only a vmdesc says a field is a buffer (type "buffer"), so \
+            field before it in its description says (VMSTATE_VBUFFER*: pseries' fdt_blob; \
+            undecided, as a fixed buffer whose length changed looks the same), else a size \
+            change; only a vmdesc says a field is a buffer (type "buffer"), so \
             between two -dump-vmstate files it is a size change, as for QEMU's checker.
 
             A vmdesc has what a save wrote: the versions saved, no minimum_version_id, no \
@@ -116,8 +117,8 @@ struct Compat: ParsableCommand {
             and so is an ARM CPU register (cpreg_vmstate_indexes) OLD's CPU migrates and \
             NEW's lacks (cpu-registers; QEMU's cpu_post_load fails). A buffer or array whose \
             length each stream gives in an earlier field (VMSTATE_VBUFFER*, VMSTATE_VARRAY*) \
-            may differ: a warning (undecided for an array: a fixed one whose length changed \
-            looks the same). Checks a device makes in its own post_load code beyond these \
+            may differ: an undecided warning (a fixed one whose length changed looks the \
+            same). Checks a device makes in its own post_load code beyond these \
             (ppc's PVR, ARM's constant ID registers and L2CTLR: another -cpu model or option, \
             another -smp) are not known to compat. These stream \
             against stream checks need both streams read whole: when one cannot be \

@@ -324,6 +324,43 @@ import VMStateAnalysis
             ])
     }
 
+    /// QEMU 7.2 (and this library's default API) describes each element of an array of
+    /// pointers that is not compressible apart, with its index, a NULL one as an empty "struct"
+    /// of its one marker byte: a NULL entry, compared with QEMU 10.0's "nullptr" (verify13 R1:
+    /// identical patterns were "NOT compatible", the 7.2 side read as having none).
+    @Test func aQEMU72PerElementArrayOfPointersHasItsNullEntries() throws {
+        let element =
+            #""type": "struct", "struct": {"vmsd_name": "elem", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4"#
+        func vmdesc(_ pattern: String, qemu10: Bool) throws -> JSONValue {
+            let entries = pattern.enumerated().map { i, c in
+                c == "A"
+                    ? #"{"name": "arr", "index": \#(i), \#(element)}"#
+                    : qemu10
+                        ? #"{"name": "arr", "type": "nullptr", "size": 1}"#
+                        : #"{"name": "arr", "index": \#(i), "type": "struct", "struct": {}, "size": 1}"#
+            }
+            return try Self.oneDevice(entries.joined(separator: ", "))
+        }
+        func check(_ a: JSONValue, _ b: JSONValue) -> CompatReport {
+            Self.check(a, b) {
+                $0.oldIsVMDesc = true
+                $0.newIsVMDesc = true
+            }
+        }
+        for (a, b) in [(false, true), (true, false), (false, false)] {
+            let same = check(try vmdesc("AAA.", qemu10: a), try vmdesc("AAA.", qemu10: b))
+            #expect(same.isCompatible && same.findings.isEmpty && same.undecided == 0, "\(same.text())")
+        }
+        #expect(
+            check(try vmdesc("AAA.", qemu10: false), try vmdesc("AAAA", qemu10: false)).findings.map(\.text) == [
+                #"section "dev", description "dev", field "arr": an array of pointers whose NULL entries (one marker byte each) are 3 in OLD and none in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]"#
+            ])
+        #expect(
+            check(try vmdesc("A.AA", qemu10: false), try vmdesc("AA.A", qemu10: true)).findings.map(\.text) == [
+                #"section "dev", description "dev", field "arr": an array of pointers whose NULL entries (one marker byte each) are 1 in OLD and 2 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]"#
+            ])
+    }
+
     /// QEMU 10.0's vmdesc entries of an array of pointers whose element description is not
     /// compressible (it has subsections: `VMSTATE_ARRAY_CLOCK`'s clocks) are one per element,
     /// NULL ones too ("index" on some that are not NULL; "array_len" on NULL ones that is the
