@@ -1667,31 +1667,29 @@ private struct CompatRun {
                             "size changed from \(byteCount(ts)) (\(ns) × \(byteCount(ss))) in \(oldSide) to \(byteCount(td)) (\(nd) × \(byteCount(ds))) in \(newSide)"
                         )
                     }
-                } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
+                } else if ss != ds,
+                    (s["type"]?.stringValue == "buffer" && d["type"]?.stringValue == "buffer")
+                        || s.contains(key: "array_len") || d.contains(key: "array_len"),
                     checker.bothStreamsSize(SizedBuffer(section: sec, description: desc, field: sn))
                 {
                     // Each stream has an earlier field of the same description that holds the
-                    // buffer's length: a VMSTATE_VBUFFER* (a device tree, a firmware blob), whose
-                    // bytes QEMU reads as many as the stream says, or a fixed buffer whose length
-                    // changed and matches such a field by chance (verify13). A vmdesc does not tell.
+                    // buffer's length or the array's element count: a VMSTATE_VBUFFER* (a device
+                    // tree, a firmware blob) or VMSTATE_VARRAY* (ARM cpu's register list), which
+                    // QEMU reads as long as the stream says, or a fixed buffer or array whose
+                    // length changed and matches such a field by chance (verify12, verify13). A
+                    // vmdesc does not tell.
+                    let start = "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": "
+                    let sizes = "\(byteCount(ss)) in \(oldSide) and \(byteCount(ds)) in \(newSide)"
                     undecided(
-                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": a buffer of \(byteCount(ss)) in "
-                            + "\(oldSide) and \(byteCount(ds)) in \(newSide), each as long as an earlier field of its "
-                            + "stream holds: if that field is its length (VMSTATE_VBUFFER*), QEMU reads as many bytes as the "
-                            + "stream says; if the buffer's length is fixed, it changed (not loadable)")
-                } else if ss != ds, s.contains(key: "array_len") || d.contains(key: "array_len"),
-                    checker.bothStreamsSize(SizedBuffer(section: sec, description: desc, field: sn))
-                {
-                    // Each stream has an earlier field of the same description that holds the
-                    // array's element count: a VMSTATE_VARRAY* (ARM cpu's register list), whose
-                    // elements QEMU reads as many as the stream says, or a fixed array whose
-                    // length changed and matches such a field by chance. A vmdesc does not tell.
-                    undecided(
-                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": an array of \(byteCount(ss)) in "
-                            + "\(oldSide) and \(byteCount(ds)) in \(newSide), each of as many elements as an earlier field of "
-                            + "its stream holds: if that field is its count (VMSTATE_VARRAY*), QEMU reads as many elements as "
-                            + "the stream says (checks of the count are findings of their own); if the array's length is "
-                            + "fixed, it changed (not loadable)")
+                        s["type"]?.stringValue == "buffer" && d["type"]?.stringValue == "buffer"
+                            ? start + "a buffer of \(sizes), each as long as an earlier field of its stream holds: if "
+                                + "that field is its length (VMSTATE_VBUFFER*), QEMU reads as many bytes as the stream "
+                                + "says; if the buffer's length is fixed, it changed (not loadable)"
+                            : start
+                                + "an array of \(sizes), each of as many elements as an earlier field of its stream "
+                                + "holds: if that field is its count (VMSTATE_VARRAY*), QEMU reads as many elements as "
+                                + "the stream says (checks of the count are findings of their own); if the array's "
+                                + "length is fixed, it changed (not loadable)")
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
                     !s.contains(key: "array_len"), !d.contains(key: "array_len"), ss > 0, ds > 0
                 {

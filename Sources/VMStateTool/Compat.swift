@@ -327,20 +327,20 @@ struct Compat: ParsableCommand {
                     dumpMachine: loaderSet.machine, labels: (checker.oldLabel, checker.newLabel)) : []
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
-                report.warnings = notes + report.warnings
-                if unreadable { report.undecided += 1 }
                 if uncomparedSaved > 0 {
                     // (The note of comparable() that lists them says what the verdict leaves open.)
                     let loader = checker.newLabel
-                    report.warnings = report.warnings.map { w in
-                        guard w.hasPrefix("\(uncomparedSaved) section"),
-                            w.contains("were not compared") || w.contains("was not compared")
-                        else { return w }
-                        return w
+                    notes = notes.map { note in
+                        guard note.hasPrefix("\(uncomparedSaved) section"), note.contains(" not compared: ") else {
+                            return note
+                        }
+                        return note
                             + "; whether \(loader) takes \(uncomparedSaved == 1 ? "it" : "them") (QEMU refuses a section it lacks, or at a version it does not take) is not known: compare with a stream \(loader) saved"
                     }
                     report.undecided += 1
                 }
+                report.warnings = notes + report.warnings
+                if unreadable { report.undecided += 1 }
                 for outcome in againstDump.reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
