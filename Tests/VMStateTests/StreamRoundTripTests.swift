@@ -251,6 +251,29 @@ import Testing
         try target.load(saved, options: .keepUnknown)
     }
 
+    /// A MEM_SIZE record may come again in a RAM PART (QEMU reads one in any part): a block the
+    /// kept RAM lists twice is named once, with its last length, when registered RAM lacks it.
+    @Test func keptRAMBlockListedTwiceIsNamedOnce() throws {
+        func entry(_ name: String, _ length: UInt64) -> [UInt8] {
+            [UInt8(name.utf8.count)] + Array(name.utf8) + be64(length)
+        }
+        let stream = InputCostTests.ramStream(
+            start: be64(0x1000 | 0x04) + entry("a", 0x1000),
+            parts: [be64(0x3000 | 0x04) + entry("a", 0x2000) + entry("b", 0x1000)])
+        let registry = Registry()
+        try registry.load(stream, options: .keepUnknown)
+        let host = UnsafeMutableRawPointer.allocate(byteCount: 0x1000, alignment: 4096)
+        defer { host.deallocate() }
+        try registry.addRAM(idstr: "b", host: host, length: 0x1000)
+        let e = try #require(thrownError(VMStateError.self) { try registry.save() })
+        #expect(
+            e.description
+                == "a: the loaded stream's RAM, kept unloaded by VMSTATE_LOAD_KEEP_UNKNOWN, has a RAM block that is "
+                + "not registered: \"a\" (8192 bytes); the registered RAM takes the kept RAM's place in a save, so "
+                + "its pages would be lost: register every RAM block of the loaded stream, or none (then the kept RAM "
+                + "is saved as it came) (at byte 0)")
+    }
+
     /// A RAM START whose footer's marker became 0x00 is a bad footer, not a stream without
     /// footers that ends there (QEMU always sends the RAM's END after its START; QEMU 7.2:
     /// "Missing section footer for ram"), whatever the next byte: the load must not succeed

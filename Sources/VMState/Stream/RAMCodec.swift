@@ -36,8 +36,11 @@ enum RAMCodec {
             ignoreShared ? Set(addresses.keys).subtracting(pagedBlocks) : []
         }
         /// The blocks the RAM section's start listed, when no registered RAM took them (a RAM
-        /// kept by KEEP_UNKNOWN): name and length in bytes, in stream order.
+        /// kept by KEEP_UNKNOWN): name and length in bytes, each block once in the order of its
+        /// first listing, with its last length (a MEM_SIZE record may come again, in a PART).
         var unloadedBlocks: [(name: String, length: UInt64)] = []
+        /// Each of ``unloadedBlocks``' names with its index there.
+        var unloadedBlockIndices: [String: Int] = [:]
         /// The configuration lists mapped-ram: each block's length is followed by its mapped-ram
         /// header, and its pages are at file offsets, not records.
         var mappedRAM = false
@@ -307,7 +310,14 @@ enum RAMCodec {
                             expected: "\(address) bytes", actual: "\(seen) bytes listed before it")
                     }
                     if let address = entry.address { state.addresses[name] = address }
-                    if blocks == nil { state.unloadedBlocks.append((name, length)) }
+                    if blocks == nil {
+                        if let i = state.unloadedBlockIndices[name] {
+                            state.unloadedBlocks[i].length = length
+                        } else {
+                            state.unloadedBlockIndices[name] = state.unloadedBlocks.count
+                            state.unloadedBlocks.append((name, length))
+                        }
+                    }
                     if let blocks {
                         if let block = state.blockIndices[name].map({ blocks[$0] }) {
                             guard UInt64(block.length) == length else {
