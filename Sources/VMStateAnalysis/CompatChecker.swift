@@ -1922,8 +1922,8 @@ extension CompatReport {
     public func verdict(oldLabel: String = "OLD", newLabel: String = "NEW") -> String {
         if isCompatible && undecided > 0 {
             return undecided == 1
-                ? "compatible, but 1 warning above is undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what it names"
-                : "compatible, but \(undecided) warnings above are undecided: state saved by \(oldLabel) loads into \(newLabel) unless a side lacks what one of them names"
+                ? "compatible, but 1 warning above is undecided: state saved by \(oldLabel) loads into \(newLabel) if what it leaves open is the loadable case"
+                : "compatible, but \(undecided) warnings above are undecided: state saved by \(oldLabel) loads into \(newLabel) if what each leaves open is the loadable case"
         } else if isCompatible {
             return "compatible: state saved by \(oldLabel) loads into \(newLabel)"
         }

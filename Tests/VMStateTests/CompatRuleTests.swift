@@ -841,7 +841,7 @@ import VMStateAnalysis
         #expect(
             both.text()
                 == "warning: section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW, a vmdesc, does not say whether it reads it at OLD's version 2\n"
-                + "compatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names\n"
+                + "compatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
         )
         // ... but saved at OLD's version, NEW reads it.
         let r4 = Self.check(old, added) { $0.newIsVMDesc = true }

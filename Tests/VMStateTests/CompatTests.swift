@@ -411,7 +411,7 @@ struct CompatCLITests {
             stream.stdout.hasSuffix(
                 """
                 warning: section "piix4_pm", description "memory hotplug state", field "devs": OLD saves this field after NEW's last saved field; NEW, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)
-                compatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names
+                compatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case
 
                 """), "\(stream.stdout)")
         // With --json the list is empty, and standard error has the warning and that verdict.
@@ -421,7 +421,7 @@ struct CompatCLITests {
             streamJSON.stderr.contains(
                 "\nwarning: section \"piix4_pm\", description \"memory hotplug state\", field \"devs\"")
                 && streamJSON.stderr.hasSuffix(
-                    "\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names\n"
+                    "\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
                 ), "\(streamJSON.stderr)")
         #expect(sameJSON.stderr == "")
         let cmdline = TestPaths.qemuFixtures + "/pc-bios/cmdline.txt"
@@ -539,8 +539,8 @@ struct CompatCLITests {
         #expect(into10.stdout.hasPrefix(notCompared), "\(into10.stdout)")
         #expect(
             into10.stdout.hasSuffix(
-                "\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side "
-                    + "lacks what it names\n"))
+                "\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it "
+                    + "leaves open is the loadable case\n"))
         let into72 = try Tool.run(["compat", none10 + "/stream.bin", none72 + "/dump-vmstate.json"])
         #expect(into72.status == 1 && into72.stderr == "")
         #expect(into72.stdout.hasPrefix(notCompared), "\(into72.stdout)")
@@ -563,7 +563,7 @@ struct CompatCLITests {
         #expect(
             same.stdout.hasSuffix(
                 "\ncompatible, but 2 warnings above are undecided: state saved by OLD loads into NEW "
-                    + "unless a side lacks what one of them names\n"))
+                    + "if what each leaves open is the loadable case\n"))
         #expect(!same.stdout.contains("machine-type"))
         // Against QEMU 10.0's pc (pc-i440fx-10.0): refused, whatever the descriptions say.
         let other = try Tool.run(["compat", "--json", stream72, dump10])
@@ -1128,8 +1128,8 @@ struct CompatCLITests {
             #expect(
                 Array(lines.suffix(expected.count + 1)) == expected + [
                     expected.count == 1
-                        ? "compatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names"
-                        : "compatible, but \(expected.count) warnings above are undecided: state saved by OLD loads into NEW unless a side lacks what one of them names"
+                        ? "compatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case"
+                        : "compatible, but \(expected.count) warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case"
                 ],
                 "\(r.stdout)")
         }
@@ -1220,7 +1220,7 @@ struct CompatCLITests {
         #expect(r.status == 0)
         #expect(
             r.stdout
-                == "warning: NEW (\(hook.path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: at byte offset \(flags - 7) (0x\(String(flags - 7, radix: 16))), section \"ram\" (section id 2, instance 0): a RAM hook record (flag 0x80), which only RDMA migration writes\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names\n"
+                == "warning: NEW (\(hook.path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: at byte offset \(flags - 7) (0x\(String(flags - 7, radix: 16))), section \"ram\" (section id 2, instance 0): a RAM hook record (flag 0x80), which only RDMA migration writes\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
         )
     }
 
@@ -1530,7 +1530,7 @@ struct CompatCLITests {
         #expect(sized.status == 0)
         #expect(
             sized.stdout
-                == "warning: section \"spapr\", description \"spapr_dtb\", field \"fdt_blob\": a buffer of 40 bytes in OLD and 52 bytes in NEW, each as long as an earlier field of its stream holds: if that field is its length (VMSTATE_VBUFFER*), QEMU reads as many bytes as the stream says; if the buffer's length is fixed, it changed (not loadable)\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names\n"
+                == "warning: section \"spapr\", description \"spapr_dtb\", field \"fdt_blob\": a buffer of 40 bytes in OLD and 52 bytes in NEW, each as long as an earlier field of its stream holds: if that field is its length (VMSTATE_VBUFFER*), QEMU reads as many bytes as the stream says; if the buffer's length is fixed, it changed (not loadable)\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
         )
         let unsized = try Tool.run(["compat", short, fixed])
         #expect(unsized.status == 1)
@@ -1564,8 +1564,8 @@ struct CompatCLITests {
             "warning: section \"s390_css\", description \"s390_css\", field \"css\": an array of pointers with NULL entries "
         // (Two undecided: the NULL entries, and the 7.2 stream, which cannot be read whole.)
         let undecided =
-            "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW unless a side lacks "
-            + "what one of them names\n"
+            "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each "
+            + "leaves open is the loadable case\n"
         let up = try Tool.run(["compat", s390x + "qemu-7.2.bin", s390x + "qemu-10.0.bin"])
         #expect(up.status == 0)
         #expect(

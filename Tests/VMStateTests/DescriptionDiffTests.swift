@@ -297,7 +297,7 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             #expect(
                 r.stdout.hasSuffix(
                     "\ncompatible, but 2 warnings above are undecided: state saved by OLD loads into NEW "
-                        + "unless a side lacks what one of them names\n"))
+                        + "if what each leaves open is the loadable case\n"))
             #expect(r.stdout.hasPrefix("warning: 9 sections of OLD (a vmdesc) have no description in NEW"))
         }
         // QEMU 7.2's stream against QEMU 10.0's build and against QEMU 10.0's stream: another

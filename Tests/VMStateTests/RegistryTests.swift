@@ -910,7 +910,7 @@ import VMStateAnalysis
             let e = error as! VMStateError
             return e.kind == .unknownSection && e.path == ""
                 && e.description
-                    == "section \"blob\" instance 3 has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it) (at byte \(Self.blobSectionOffset))"
+                    == "section \"blob\" instance 3 has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN, in Swift .skipUnknown, to skip it) (at byte \(Self.blobSectionOffset))"
         }
         // "blob" skipped: the counter still loads.
         try registry.load(bytes, options: .skipUnknown)

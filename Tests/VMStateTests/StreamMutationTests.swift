@@ -136,7 +136,7 @@ import Testing
         let at = try #require(PCDumpFixture.find(idstr, in: stream)) + 1
         stream.replaceSubrange(at..<at + 2, with: [0x1B, 0x00])
         let expected =
-            "section \"\\x1b\\x00unter\" instance 0 has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it) (at byte \(at - 1 - 5))"
+            "section \"\\x1b\\x00unter\" instance 0 has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN, in Swift .skipUnknown, to skip it) (at byte \(at - 1 - 5))"
         let target = try RegistryTests.Machine(fill: false)
         let error = try #require(thrownError(VMStateError.self) { try target.registry.load(stream) })
         #expect(error.description == expected)

@@ -975,7 +975,7 @@ final class StreamLoader {
         VMStateError(
             .unknownSection, offset: at,
             reason:
-                "section \"\(idstr)\" instance \(instanceID) has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN to skip it)"
+                "section \"\(idstr)\" instance \(instanceID) has no registered device (load with VMSTATE_LOAD_SKIP_UNKNOWN, in Swift .skipUnknown, to skip it)"
         )
     }
 }
