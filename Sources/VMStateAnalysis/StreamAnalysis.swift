@@ -1139,7 +1139,9 @@ private struct SectionReader {
         let start = pos
         // The machine type is `len` bytes (VMSTATE_VBUFFER_ALLOC_UINT32); the vmdesc records
         // the length of its own stream's name, which another stream's need not have.
-        if let described = desc.fields.first(where: { $0.name == "name" })?.size, described >= 0 {
+        // (A description of other types than QEMU's buffer covers its elements' bytes.)
+        if let field = desc.fields.first(where: { $0.name == "name" }), field.size >= 0 {
+            let described = field.size * field.count
             try need(4, "the length of the machine type name")
             let length = Int(analysisLoadBE32(buf, pos))
             if length != described {
@@ -1152,8 +1154,15 @@ private struct SectionReader {
         // (QEMU's configuration is `len` then `name` whatever names a vmdesc gives them: the
         // machine type is the second field's bytes.)
         let machine = record["name"] ?? (record.members.count > 1 ? record.members[1].value : nil)
-        if case .bytes(let name)? = machine {
-            analysis.machineType = String(decoding: name, as: UTF8.self)
+        switch machine {
+        case .bytes(let name)?: analysis.machineType = String(decoding: name, as: UTF8.self)
+        case .list(let elements)?:
+            // (Described as bytes one by one, uint8 elements: their bytes are the name.)
+            let name = elements.compactMap { e -> UInt8? in
+                if case .integer(let b, _) = e, b.count == 1 { b[0] } else { nil }
+            }
+            if name.count == elements.count { analysis.machineType = String(decoding: name, as: UTF8.self) }
+        default: break
         }
         if case .record(let caps)? = record["configuration/capabilities"] {
             var names: [String] = []

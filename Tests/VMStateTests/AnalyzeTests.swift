@@ -417,6 +417,27 @@ import VMStateAnalysis
         #expect(e.message == "a machine type name of 4097 bytes (QEMU's are a few dozen): the stream is corrupt")
     }
 
+    /// A configuration description whose machine type name is described element by element
+    /// (`uint8` with `"array_len"`, which QEMU does not write and its script reads) covers as
+    /// many bytes as its elements: the stream is read, its machine type those bytes.
+    @Test func aMachineTypeNameDescribedAsAnArrayOfBytes() throws {
+        typealias W = GeneratedStreamWriter
+        func stream(described: Int) -> [UInt8] {
+            let json = Array(
+                (#"{"page_size": 4096, "configuration": {"vmsd_name": "configuration", "version": 1, "fields": ["#
+                    + #"{"name": "len", "type": "uint32", "size": 4}, {"name": "name", "type": "uint8", "size": 1, "#
+                    + #""array_len": \#(described)}]}, "devices": []}"#)
+                    .utf8)
+            return Array("QEVM".utf8) + W.be32(3) + [0x07] + W.be32(4) + Array("none".utf8) + [0x00, 0x06]
+                + W.be32(UInt32(json.count)) + json
+        }
+        let read = try StreamAnalysis(bytes: StreamBytes(stream(described: 4)), options: .init(recordPages: false))
+        #expect(read.machineType == "none")
+        let e = try #require(streamError(stream(described: 5)))
+        #expect(e.offset == 9 && e.section == "configuration")
+        #expect(e.message == "the machine type name is 4 bytes long, but the vmdesc describes a name of 5 bytes")
+    }
+
     /// A vmdesc whose description gives a version that is not an integer is invalid: the
     /// section's version would otherwise go unchecked.
     @Test func aVMDescVersionThatIsNotAnInteger() throws {
