@@ -353,6 +353,10 @@ public struct CompatChecker: Sendable {
         case stream(String?)
         /// A `-dump-vmstate` file's "vmschkmachine".
         case dump(String)
+        /// A vmdesc's description of the configuration section (QEMU 8.2 and later): the length
+        /// in bytes of the machine type's name (its `name` buffer's size), all a vmdesc tells
+        /// of it.
+        case vmdesc(nameLength: Int)
     }
     /// OLD's machine type, when known. When OLD or NEW is a stream and both are known, a
     /// difference is a `machine-type` finding (two dumps: the "vmschkmachine" warning).
@@ -641,10 +645,18 @@ private struct CompatRun {
     /// reads the section's byte 0x07 as an unknown section type.
     mutating func checkMachineTypes() {
         guard let saver = checker.oldMachine, let loader = checker.newMachine else { return }
+        if case .vmdesc = saver {
+            checkMachineNameLengths(saver, loader)
+            return
+        } else if case .vmdesc = loader {
+            checkMachineNameLengths(saver, loader)
+            return
+        }
         func name(_ m: CompatChecker.MachineType) -> String? {
             switch m {
             case .stream(let n): n
             case .dump(let n): n
+            case .vmdesc: nil  // (Not here: checkMachineNameLengths.)
             }
         }
         func isStream(_ m: CompatChecker.MachineType) -> Bool { if case .stream = m { true } else { false } }
@@ -677,6 +689,29 @@ private struct CompatRun {
                 "\(oldSide) was saved by machine type \"\(saved)\" with a configuration section; \(newSide)'s stream has none (a machine type up to 2.3, or -global migration.send-configuration=off), so \(newSide)'s QEMU refuses it (\"Unknown savevm section type 7\")"
             )
         }
+    }
+
+    /// The machine types of two sides one of which is a vmdesc, which gives the name's length
+    /// only: QEMU compares the received name with its own over the received name's length
+    /// (``machineTypeMatches(received:local:)``), so a longer received name is another machine
+    /// type, and a shorter one is unless the local name begins with it.
+    mutating func checkMachineNameLengths(_ saver: CompatChecker.MachineType, _ loader: CompatChecker.MachineType) {
+        func shown(_ m: CompatChecker.MachineType) -> (length: Int, text: String, name: String)? {
+            switch m {
+            case .stream(let n?), .dump(let n): (n.utf8.count, "machine type \"\(n)\" (\(n.utf8.count) bytes)", n)
+            case .stream(nil): nil
+            case .vmdesc(let length):
+                (length, "a machine type whose name is \(length) bytes long (its vmdesc gives the length only)", "...")
+            }
+        }
+        guard let saved = shown(saver), let local = shown(loader), saved.length != local.length else { return }
+        add(
+            "configuration", nil, nil, .machineType,
+            "\(oldSide) was saved by \(saved.text) and \(newSide) is \(local.text): "
+                + (saved.length > local.length
+                    ? "QEMU refuses it"
+                    : "QEMU compares the name received over its length and refuses it unless \(newSide)'s name begins with \(oldSide)'s")
+                + " (\"Machine type received is '\(saved.name)' and local is '\(local.name)'\")")
     }
 
     /// QEMU's configuration checks besides the machine type, stream against stream: a VM UUID
@@ -1711,11 +1746,14 @@ private struct CompatRun {
                     // Two vmdescs give what each save wrote: a field whose VMStateInfo decides how
                     // many bytes it writes from the state (virtio, msix state, a bitmap or queue
                     // whose length is another field) may differ in size between two saves of
-                    // one build, and its loader reads what the stream holds.
-                    report.warnings.append(
+                    // one build, and its loader reads what the stream holds. So do devices made
+                    // with other options (virtio-net's queues=, checked inside `virtio`), which
+                    // QEMU refuses: undecided.
+                    undecided(
                         "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": size \(byteCount(ss)) in "
                             + "\(oldSide), \(byteCount(ds)) in \(newSide); its type (\(s["type"]?.stringValue ?? "none")) "
-                            + "writes as many bytes as the state saved needs, so two saves may differ (not compared)")
+                            + "writes as many bytes as the state saved needs, so two saves may differ, and so do devices "
+                            + "made with other options (virtio-net's queues=), which QEMU refuses (not compared)")
                 } else if ss != ds
                     // A -dump-vmstate size of 0 is a field whose VMStateInfo decides how many
                     // bytes it writes (msix state, ...): a vmdesc's size, what was written, is
@@ -1928,7 +1966,7 @@ extension CompatReport {
             return "compatible: state saved by \(oldLabel) loads into \(newLabel)"
         }
         return
-            "NOT compatible: \(findings.count) problem\(findings.count == 1 ? "" : "s") (state saved by \(oldLabel) does not load into \(newLabel))"
+            "NOT compatible: \(findings.count) problem\(findings.count == 1 ? "" : "s") (state saved by \(oldLabel) does not load into \(newLabel): QEMU refuses it or loads wrong values)"
     }
 }
 
@@ -1992,6 +2030,10 @@ public struct DescriptionSet: Sendable {
     public var format: Format
     /// The machine type of a `-dump-vmstate` file ("vmschkmachine"), when it has one.
     public var machine: String?
+    /// A vmdesc's description of the configuration section (QEMU 8.2 and later write one;
+    /// QEMU 7.2 and 8.1 none): whether it has one, and the size of its `name` buffer, the
+    /// length in bytes of the machine type's name (nil when not given).
+    public var configuration: (described: Bool, machineNameLength: Int?) = (false, nil)
     public var entries: [Entry]
 
     /// Reads `json`, a `-dump-vmstate` document or a vmdesc (an object with a "devices" list).
@@ -2004,6 +2046,11 @@ public struct DescriptionSet: Sendable {
         }
         if let devices = top["devices"] {
             format = .vmdesc
+            if let c = top["configuration"]?.objectValue {
+                let name = c["fields"]?.arrayValue?.first { $0.objectValue?["name"]?.stringValue == "name" }
+                let size = name?.objectValue?["size"]?.int64Value
+                configuration = (true, size.flatMap { $0 >= 0 && $0 <= 1 << 20 ? Int($0) : nil })
+            }
             guard let list = devices.arrayValue else {
                 throw CompatInputError(
                     location: "\(label) \"devices\"", message: "expected a list, found \(devices.kindName)")

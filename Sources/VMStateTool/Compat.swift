@@ -73,14 +73,17 @@ struct Compat: ParsableCommand {
             QEMU loads the state (esp, QEMU 10.0 to 7.2: the same number of bytes, which \
             7.2's fields take in another order). A vmdesc's \
             size is what the save wrote: two vmdescs' sizes of a field whose type writes what \
-            the state needs (virtio, msix state, a list, a type QEMU lacks) only warn, and \
+            the state needs (virtio, msix state, a list, a type QEMU lacks) are an undecided \
+            warning (devices made with other options differ so too, virtio-net's queues=, \
+            and QEMU refuses those), and \
             against a -dump-vmstate file (the tables' sizes) a type that writes another size \
             than its table's (AVR's sreg, qlist, timer) is not size-compared.
 
             A stream also gives the machine type it was saved by (its configuration \
             section). Against a stream or -dump-vmstate file of another machine type that is \
             a problem (machine-type), since QEMU refuses the stream; two -dump-vmstate files \
-            of different machine types only warn. A -dump-vmstate file lists device classes, \
+            of different machine types only warn. A vmdesc of QEMU 8.2 or later gives only \
+            the length of its machine type's name: another length is a problem. A -dump-vmstate file lists device classes, \
             not the devices of one machine: instances (-smp 2, a second NIC) and which devices \
             a machine has are compared only stream against stream (a section only NEW has \
             is a warning: its device keeps its state), and so are RAM blocks \
@@ -95,12 +98,13 @@ struct Compat: ParsableCommand {
             OLD where NEW's stream is QEMU 8.1's or older (no configuration in its vmdesc; \
             QEMU before 10.0 refuses the command: a warning when NEW may be 8.2 to 9.2's), \
             are problems (configuration); so is that command against a -dump-vmstate file \
-            without array lengths (QEMU 8.0 or older), a warning against one of an \
-            unversioned machine type (isapc, none); a target-page-bits subsection one stream \
+            without array lengths (QEMU 8.0 or older) or a vmdesc that does not describe the \
+            configuration (QEMU 8.1 or older), a warning against a dump of an unversioned \
+            machine type (isapc, none) or a vmdesc that does; a target-page-bits subsection one stream \
             has and the other not, or another value, is a problem too; validated \
             capabilities that differ (x-ignore-shared, mapped-ram) only warn, as they are set \
             for each migration, but one QEMU before 9.0 does not know (mapped-ram) is a \
-            problem against NEW's stream of QEMU 8.1 or older or a -dump-vmstate file \
+            problem against NEW's stream or vmdesc of QEMU 8.1 or older or a -dump-vmstate file \
             without array lengths (QEMU: "Received unknown capability"). Pages saved \
             compressed (capability compress) warn, the destination must turn it on, and \
             are a problem against QEMU 10.0 (NEW's stream sends SWITCHOVER_START, or a \
@@ -123,7 +127,9 @@ struct Compat: ParsableCommand {
             another -smp) are not known to compat. These stream \
             against stream checks need both streams read whole: when one cannot be \
             (postcopy's command records, a block migration section, a damaged section), a \
-            warning says so and why, and the descriptions are compared without them.
+            warning says so and why, and the descriptions are compared without them; when a \
+            side is a vmdesc or -dump-vmstate file, a compatible verdict's last warning says \
+            they were not made.
 
             Each problem names the section, the description and the field; warnings come \
             first ("warning: ..."), then the problems and the verdict, all on standard \
@@ -148,7 +154,7 @@ struct Compat: ParsableCommand {
               description-renamed  a nested description has another name in NEW
               entry-missing        another OLD entry of a section/description is not in NEW
               field-added          NEW reads a field that OLD does not save
-              machine-type         the machine types differ (a side is a stream)
+              machine-type         the machine types differ (a side is a stream or vmdesc)
               ram-block            a RAM block missing or of another length (two streams)
               configuration        VM UUID, footers, target page bits or commands refused
                                    (two streams)
@@ -325,6 +331,11 @@ struct Compat: ParsableCommand {
                 ? Self.configurationAgainstDump(
                     saverPath, dumpGivesArrayLengths: Self.givesArrayLengths(loaderSet.document),
                     dumpMachine: loaderSet.machine, labels: (checker.oldLabel, checker.newLabel)) : []
+            let againstVMDesc =
+                try isStreamFile(saverPath) && !isStreamFile(reverse ? old : new) && loaderSet.format == .vmdesc
+                ? Self.configurationAgainstVMDesc(
+                    saverPath, vmdescDescribesConfiguration: loaderSet.configuration.described,
+                    labels: (checker.oldLabel, checker.newLabel)) : []
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 if uncomparedSaved > 0 {
@@ -341,11 +352,21 @@ struct Compat: ParsableCommand {
                 }
                 report.warnings = notes + report.warnings
                 if unreadable { report.undecided += 1 }
-                for outcome in againstDump.reversed() {
+                for outcome in (againstDump + againstVMDesc).reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
                 report.findings.insert(contentsOf: placement, at: 0)
-                for case .warning(let w) in againstDump { report.warnings.append(w) }
+                for case .warning(let w) in againstDump + againstVMDesc { report.warnings.append(w) }
+                // (A stream against a description: the verdict is about the state the stream
+                // holds, whose values were not all compared. Two descriptions hold no state.)
+                if report.isCompatible, try isStreamFile(old) != isStreamFile(new) {
+                    let sets = reverse ? (newSet, oldSet) : (oldSet, newSet)
+                    report.warnings.append(
+                        Self.notComparedWithoutStreams(
+                            old: try isStreamFile(reverse ? new : old) ? nil : sets.0.format,
+                            new: try isStreamFile(reverse ? old : new) ? nil : sets.1.format,
+                            labels: (checker.oldLabel, checker.newLabel)))
+                }
                 let unused = checker.unusedRenames
                 var warned = Set<String>()  // (one warning for a rename given twice)
                 for r in renames where warned.insert(r).inserted {
@@ -492,6 +513,81 @@ struct Compat: ParsableCommand {
         return outcomes
     }
 
+    /// What the stream at `path` needs of the QEMU that loads it, against a vmdesc as its
+    /// destination: a vmdesc that describes the configuration section is QEMU 8.2's or later's,
+    /// one that does not QEMU 8.1's or older (or the library's in QEMU 7.2's dialect).
+    /// - QEMU 10.0's SWITCHOVER_START: a problem against a vmdesc of QEMU 8.1 or older, which
+    ///   refuses the command; else a warning (QEMU 8.2 to 9.2 refuse it, QEMU 10.0 loads it).
+    /// - a validated capability other than x-ignore-shared (mapped-ram, QEMU 9.0): a problem
+    ///   against a vmdesc of QEMU 8.1 or older, else a warning (the destination must migrate
+    ///   with it on).
+    /// - compressed pages (capability compress, removed in QEMU 9.1): a warning.
+    /// - a configuration section besides the one after the header (``misplacedConfigurations``):
+    ///   a problem.
+    static func configurationAgainstVMDesc(
+        _ path: String, vmdescDescribesConfiguration described: Bool, labels: (String, String)
+    ) -> [Outcome] {
+        guard
+            let stream = try? StreamAnalysis(
+                bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false))
+        else { return [] }
+        let (o, n) = labels
+        var outcomes: [Outcome] = misplacedConfigurations(stream, label: o).map { .finding($0) }
+        func problem(_ message: String) {
+            outcomes.append(
+                .finding(
+                    CompatFinding(
+                        section: "configuration", descriptionName: nil, field: nil, kind: .configuration,
+                        message: message)))
+        }
+        let old = "\(n) is a vmdesc that does not describe the configuration section, as QEMU 8.1 and older write them"
+        let unknown = CompatChecker.capabilitiesUnknownBefore9_0(stream.capabilities)
+        if let first = unknown.first {
+            let saved =
+                "\(o) was saved with the validated capabilit\(unknown.count == 1 ? "y" : "ies") \(unknown.joined(separator: ", ")) (QEMU 9.0 and later)"
+            if !described {
+                problem(
+                    "\(saved) and \(old), which validate x-ignore-shared only: QEMU refuses it (\"Received unknown capability \(first)\")"
+                )
+            } else {
+                outcomes.append(
+                    .warning(
+                        "\(saved): the destination must migrate with \(unknown.count == 1 ? "it" : "them") on, else QEMU refuses the stream (\"Capability \(first) is off, but received capability is on\"; QEMU 8.2: \"Received unknown capability \(first)\")"
+                    ))
+            }
+        }
+        let compressed = compressedPages(stream)
+        if compressed > 0 { outcomes.append(.warning(CompatChecker.compressedPagesWarning(compressed, o))) }
+        guard stream.hasSwitchoverStart else { return outcomes }
+        let sends =
+            "\(o) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones)"
+        let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
+        if !described {
+            problem("\(sends) and \(old): \(refusal)")
+        } else {
+            outcomes.append(
+                .warning(
+                    "\(sends) and \(n) is a vmdesc, which does not show whether its QEMU sends it: \(refusal), as QEMU 8.2 to 9.2 do; QEMU 10.0 loads it"
+                ))
+        }
+        return outcomes
+    }
+
+    /// The warning of a compatible verdict of a stream against a vmdesc or `-dump-vmstate` file
+    /// (`old`, `new`: that side's format, nil for the stream): what only two streams let compat
+    /// compare.
+    static func notComparedWithoutStreams(
+        old: DescriptionSet.Format?, new: DescriptionSet.Format?, labels: (String, String)
+    ) -> String {
+        func kind(_ f: DescriptionSet.Format) -> String { f == .vmdesc ? "a vmdesc" : "a -dump-vmstate file" }
+        let (label, format) = old.map { (labels.0, $0) } ?? (labels.1, new ?? .vmdesc)
+        let machine =
+            format == .vmdesc
+            ? "the machine type's name (a vmdesc gives its length only, before QEMU 8.2 nothing), " : ""
+        return
+            "\(label) is \(kind(format)), which holds no saved values: \(machine)RAM blocks (-m, option ROMs), PCI configuration bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare with a stream \(label) saved"
+    }
+
     /// How many RAM pages `stream` sends compressed (capability compress).
     static func compressedPages(_ stream: StreamAnalysis) -> Int {
         stream.sections.reduce(0) { total, section in
@@ -578,6 +674,7 @@ struct Compat: ParsableCommand {
                 throw InputFileError(description: "\(label) (\(path)): \(e)")
             }
         }
+        if set.format == .vmdesc { return set.configuration.machineNameLength.map { .vmdesc(nameLength: $0) } }
         return set.machine.map { .dump($0) }
     }
 }

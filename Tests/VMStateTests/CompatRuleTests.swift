@@ -561,9 +561,11 @@ import VMStateAnalysis
             ])
         let virtio = vmdescs(try vmdesc("virtio", 28), try vmdesc("virtio", 32))
         #expect(virtio.findings.isEmpty)
+        // (Undecided: virtio-net with queues=2 and queues=1 differ so, and QEMU refuses those.)
+        #expect(virtio.undecided == 1)
         #expect(
             virtio.warnings == [
-                "section \"cpu\", description \"cpu\", field \"env\": size 28 bytes in OLD, 32 bytes in NEW; its type (virtio) writes as many bytes as the state saved needs, so two saves may differ (not compared)"
+                "section \"cpu\", description \"cpu\", field \"env\": size 28 bytes in OLD, 32 bytes in NEW; its type (virtio) writes as many bytes as the state saved needs, so two saves may differ, and so do devices made with other options (virtio-net's queues=), which QEMU refuses (not compared)"
             ])
         let dump: JSONValue = [
             "cpu": [
@@ -708,7 +710,7 @@ import VMStateAnalysis
         #expect(
             report.text() == """
                 section "tiny-rtc", description "tiny-rtc", field "irq_coalesced": NEW reads this field from OLD's version 3 (its version_id is 0, not above 3), but OLD does not save it [field-added]
-                NOT compatible: 1 problem (state saved by OLD does not load into NEW)
+                NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
         #expect(
@@ -1043,7 +1045,7 @@ import VMStateAnalysis
                 section "ICH9 LPC": section "ICH9 LPC" does not exist in NEW [section-missing]
                 section "e1000-82540em": section "e1000-82540em" does not exist in NEW [section-missing]
                 section "ich9-ahci", description "ahci": description "ahci" is "ich9_ahci" in NEW; its fields were not compared [description-renamed]
-                NOT compatible: 3 problems (state saved by OLD does not load into NEW)
+                NOT compatible: 3 problems (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
         // The field rename alone: the section under its new name on both sides.
@@ -1135,7 +1137,7 @@ import VMStateAnalysis
                 section "PIIX3-xen": section "PIIX3-xen" does not exist in NEW [section-missing]
                 section "dc390", description "esp", field "data_in_ready": expected field "data_in_ready", but NEW has "data_ready" in its place; the rest of the fields were not compared [field-mismatch]
                 section "dc390", description "esp": subsection "esp/pdma" does not exist in NEW (NEW has no subsections) [subsection-missing]
-                NOT compatible: 20 problems (state saved by OLD does not load into NEW)
+                NOT compatible: 20 problems (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
         // The script reports the same 19 problems, in the same order; the one more is QEMU
@@ -1305,7 +1307,7 @@ import VMStateAnalysis
                 section "aspeed.i2c", description "aspeed.i2c": OLD saves version 2, but NEW accepts only versions 3 and later [minimum-version]
                 section "aspeed.i2c", description "aspeed.i2c": OLD saves version 5, but NEW accepts only versions 6 and later [minimum-version]
                 section "aspeed.i2c", description "aspeed.i2c", field "pool": expected field "pool", but NEW has "share_pool" in its place; the rest of the fields were not compared [field-mismatch]
-                NOT compatible: 6 problems (state saved by OLD does not load into NEW)
+                NOT compatible: 6 problems (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
         let script = try Self.script("compat/\(Self.arm72).json", "compat/\(Self.arm10).json")
@@ -1328,7 +1330,7 @@ import VMStateAnalysis
                 section "aspeed.i2c", description "aspeed.i2c": version 6 in OLD, but only 5 in NEW: NEW cannot load the newer state [version]
                 section "aspeed.i2c", description "aspeed.i2c", field "pool": OLD saves field "pool" here, but NEW has no further fields [field-missing]
                 section "aspeed.i2c", description "aspeed.i2c", field "share_pool": expected field "share_pool", but NEW has "pool" in its place; the rest of the fields were not compared [field-mismatch]
-                NOT compatible: 6 problems (state saved by OLD does not load into NEW)
+                NOT compatible: 6 problems (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
         let script = try Self.script("compat/\(Self.arm10).json", "compat/\(Self.arm72).json")
@@ -1500,7 +1502,8 @@ extension CompatRuleTests {
             Self.warnings(run(try set("virtio", 45541), try set("virtio", 45563))) == [
                 "section \"0000:00:02.0/virtio-balloon\", description \"virtio-balloon\", field \"virtio\": size 45541 "
                     + "bytes in OLD, 45563 bytes in NEW; its type (virtio) writes as many bytes as the state saved needs, "
-                    + "so two saves may differ (not compared)"
+                    + "so two saves may differ, and so do devices made with other options (virtio-net's queues=), "
+                    + "which QEMU refuses (not compared)"
             ])
         #expect(
             run(try set("uint32", 4), try set("uint32", 8)).findings.map { "\($0.kind.rawValue)|\($0.message)" } == [
@@ -1678,7 +1681,7 @@ struct CompatRuleCLITests {
         #expect(
             added.stdout == """
                 section "tiny-rtc", description "tiny-rtc", field "irq_coalesced": NEW reads this field from OLD's version 3 (its version_id is 0, not above 3), but OLD does not save it [field-added]
-                NOT compatible: 1 problem (state saved by OLD does not load into NEW)
+                NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
         let renames = [Self.dir + "/renames-old.json", Self.dir + "/renames-new.json"]

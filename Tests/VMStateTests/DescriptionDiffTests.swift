@@ -319,7 +319,7 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             ])
         let machineTypeOnly = """
             section "configuration": OLD was saved by machine type "pc-i440fx-7.2" and NEW is "pc-i440fx-10.0": QEMU refuses it ("Machine type received is 'pc-i440fx-7.2' and local is 'pc-i440fx-10.0'") [machine-type]
-            NOT compatible: 1 problem (state saved by OLD does not load into NEW)
+            NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
             """
         // QEMU 10.0 renamed hpet's num_timers (num_timers_save): one of QEMU's renames.
@@ -332,7 +332,7 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             byName.stdout.hasSuffix(
                 """
                 section "hpet", description "hpet", field "num_timers": expected field "num_timers", but NEW has "num_timers_save" in its place; the rest of the fields were not compared [field-mismatch]
-                NOT compatible: 2 problems (state saved by OLD does not load into NEW)
+                NOT compatible: 2 problems (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """))
         let renamed = try Tool.run([
@@ -344,7 +344,7 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             renamed.stdout.hasSuffix(
                 """
                 section "configuration": OLD was saved by machine type "pc-i440fx-7.2" and NEW is "pc-i440fx-10.0": QEMU refuses it ("Machine type received is 'pc-i440fx-7.2' and local is 'pc-i440fx-10.0'") [machine-type]
-                NOT compatible: 1 problem (state saved by OLD does not load into NEW)
+                NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """))
         // Two -dump-vmstate files: as before.

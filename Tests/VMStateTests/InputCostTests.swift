@@ -200,7 +200,7 @@ import VMStateAnalysis
             report.text() == """
                 section "s2", description "s2": version 3 in OLD, but only 2 in NEW: NEW cannot load the newer state [version]
                 section "s4": section "s4" does not exist in NEW [section-missing]
-                NOT compatible: 2 problems (state saved by OLD does not load into NEW)
+                NOT compatible: 2 problems (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
     }
@@ -235,7 +235,7 @@ import VMStateAnalysis
             CompatRuleTests.check(old, new).text() == """
                 section "dev", description "dev": subsection "dev/c" does not exist in NEW [subsection-missing]
                 section "dev", description "dev/d": version 2 in OLD, but only 1 in NEW: NEW cannot load the newer state [version]
-                NOT compatible: 2 problems (state saved by OLD does not load into NEW)
+                NOT compatible: 2 problems (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                 """)
     }

@@ -180,7 +180,7 @@ import VMStateAnalysis
             #expect(into.status == 1)
             #expect(
                 into.stdout
-                    == "section \"configuration\": OLD has no configuration/target-page-bits and NEW's stream has 12 (its target's pages, 4096 bytes, are above the target's minimum): QEMU takes a stream without it as of the minimum page size and refuses it (\"Received TARGET_PAGE_BITS is N but local is 12\", N the minimum: 10 on ARM); an emulator writing OLD sets vmstate_registry_set_target_page_bits_min [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n"
+                    == "section \"configuration\": OLD has no configuration/target-page-bits and NEW's stream has 12 (its target's pages, 4096 bytes, are above the target's minimum): QEMU takes a stream without it as of the minimum page size and refuses it (\"Received TARGET_PAGE_BITS is N but local is 12\", N the minimum: 10 on ARM); an emulator writing OLD sets vmstate_registry_set_target_page_bits_min [configuration]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
             )
             let back = try Tool.run(["compat", armPath, plainPath])
             #expect(back.status == 1)
