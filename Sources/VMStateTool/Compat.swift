@@ -128,8 +128,8 @@ struct Compat: ParsableCommand {
             against stream checks need both streams read whole: when one cannot be \
             (postcopy's command records, a block migration section, a damaged section), a \
             warning says so and why, and the descriptions are compared without them; when a \
-            side is a vmdesc or -dump-vmstate file, a compatible verdict's last warning says \
-            they were not made.
+            side is a vmdesc or -dump-vmstate file (but for two -dump-vmstate files), a \
+            compatible verdict's last warning says they were not made.
 
             Each problem names the section, the description and the field; warnings come \
             first ("warning: ..."), then the problems and the verdict, all on standard \
@@ -357,16 +357,6 @@ struct Compat: ParsableCommand {
                 }
                 report.findings.insert(contentsOf: placement, at: 0)
                 for case .warning(let w) in againstDump + againstVMDesc { report.warnings.append(w) }
-                // (A stream against a description: the verdict is about the state the stream
-                // holds, whose values were not all compared. Two descriptions hold no state.)
-                if report.isCompatible, try isStreamFile(old) != isStreamFile(new) {
-                    let sets = reverse ? (newSet, oldSet) : (oldSet, newSet)
-                    report.warnings.append(
-                        Self.notComparedWithoutStreams(
-                            old: try isStreamFile(reverse ? new : old) ? nil : sets.0.format,
-                            new: try isStreamFile(reverse ? old : new) ? nil : sets.1.format,
-                            labels: (checker.oldLabel, checker.newLabel)))
-                }
                 let unused = checker.unusedRenames
                 var warned = Set<String>()  // (one warning for a rename given twice)
                 for r in renames where warned.insert(r).inserted {
@@ -376,6 +366,20 @@ struct Compat: ParsableCommand {
                     report.warnings.append(
                         "--rename '\(r)' paired no names (\"\(a)\" in one file with \"\(b)\" in the other, \(scope.isEmpty ? "anywhere" : "in \"\(scope)\"")): check the names and the scope (a description's name for its fields, a section's for its nested descriptions, (section) for sections)"
                     )
+                }
+                // (The verdict is about saved state, whose values only streams hold; not so
+                // between two -dump-vmstate files, descriptions of device classes.)
+                let sets = reverse ? (newSet, oldSet) : (oldSet, newSet)
+                let formats = (
+                    try isStreamFile(reverse ? new : old) ? nil : sets.0.format,
+                    try isStreamFile(reverse ? old : new) ? nil : sets.1.format
+                )
+                if report.isCompatible, formats.0 != nil || formats.1 != nil,
+                    formats.0 == .vmdesc || formats.1 == .vmdesc || formats.0 == nil || formats.1 == nil
+                {
+                    report.warnings.append(
+                        Self.notComparedWithoutStreams(
+                            old: formats.0, new: formats.1, labels: (checker.oldLabel, checker.newLabel)))
                 }
                 let sizeKinds: Set<CompatFinding.Kind> = [.size, .fieldMismatch, .unusedSize, .fieldMissing]
                 if report.findings.contains(where: { sizeKinds.contains($0.kind) }) {
@@ -573,19 +577,32 @@ struct Compat: ParsableCommand {
         return outcomes
     }
 
-    /// The warning of a compatible verdict of a stream against a vmdesc or `-dump-vmstate` file
-    /// (`old`, `new`: that side's format, nil for the stream): what only two streams let compat
+    /// The warning of a compatible verdict where a side is a vmdesc or `-dump-vmstate` file
+    /// (`old`, `new`: that side's format, nil for a stream): what only two streams let compat
     /// compare.
     static func notComparedWithoutStreams(
         old: DescriptionSet.Format?, new: DescriptionSet.Format?, labels: (String, String)
     ) -> String {
         func kind(_ f: DescriptionSet.Format) -> String { f == .vmdesc ? "a vmdesc" : "a -dump-vmstate file" }
-        let (label, format) = old.map { (labels.0, $0) } ?? (labels.1, new ?? .vmdesc)
+        let who: String
+        let compare: String
+        switch (old, new) {
+        case (let o?, let n?):
+            who =
+                o == n
+                ? "\(labels.0) and \(labels.1) are \(o == .vmdesc ? "vmdescs" : "-dump-vmstate files"), which hold"
+                : "\(labels.0) is \(kind(o)) and \(labels.1) \(kind(n)), which hold"
+            compare = "streams both saved"
+        case (let o?, nil):
+            (who, compare) = ("\(labels.0) is \(kind(o)), which holds", "a stream \(labels.0) saved")
+        case (nil, let n):
+            (who, compare) = ("\(labels.1) is \(kind(n ?? .vmdesc)), which holds", "a stream \(labels.1) saved")
+        }
         let machine =
-            format == .vmdesc
+            old == .vmdesc || new == .vmdesc
             ? "the machine type's name (a vmdesc gives its length only, before QEMU 8.2 nothing), " : ""
         return
-            "\(label) is \(kind(format)), which holds no saved values: \(machine)RAM blocks (-m, option ROMs), PCI configuration bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare with a stream \(label) saved"
+            "\(who) no saved values: \(machine)RAM blocks (-m, option ROMs), PCI configuration bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare with \(compare)"
     }
 
     /// How many RAM pages `stream` sends compressed (capability compress).
