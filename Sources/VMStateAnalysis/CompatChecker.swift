@@ -571,11 +571,23 @@ private struct CompatRun {
         return section
     }
 
+    /// The message of the last finding and how many times it was found in a row (the
+    /// elements of an array, compared one by one: `DescriptionSet.matchingElementEntries`).
+    var repeated: (finding: CompatFinding, times: Int)?
+
+    /// A finding; the same one found again right after is said once, with how many times.
     mutating func add(
         _ section: String, _ desc: String?, _ field: String?, _ kind: CompatFinding.Kind, _ message: String
     ) {
-        report.findings.append(
-            CompatFinding(section: shown(section), descriptionName: desc, field: field, kind: kind, message: message))
+        let finding = CompatFinding(
+            section: shown(section), descriptionName: desc, field: field, kind: kind, message: message)
+        if let (last, times) = repeated, last == finding, let i = report.findings.indices.last {
+            repeated = (last, times + 1)
+            report.findings[i].message = message + " (the same in \(times + 1) elements)"
+            return
+        }
+        repeated = (finding, 1)
+        report.findings.append(finding)
     }
 
     // Typed access with input errors that say where.
@@ -1672,10 +1684,15 @@ private struct CompatRun {
                         )
                         continue
                     }
+                    // (NEW's runs with "array_len", "compressed": NEW's description has no
+                    // subsections, as in a plain array's below.)
+                    let noSubsections =
+                        checker.newIsVMDesc && d["type"]?.stringValue == "struct"
+                        && (d["compressed"] != nil || load.newHasNoSubsections)
                     try checkDescriptions(
                         object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
                         object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
-                        sec: sec, nested: true, refusedAbove: load.refused,
+                        sec: sec, nested: true, refusedAbove: load.refused, newHasNoSubsections: noSubsections,
                         path: "\(path) (field \"\(sn)\").Description")
                 } else if sameNulls {
                     let ss = try size(s, oldSide), ds = try size(d, newSide)
@@ -2449,7 +2466,14 @@ public struct DescriptionSet: Sendable {
                 }
                 return false
             }
-            if pieces.contains(where: { $0.contains(key: "index") }) || nullsOnePerElement() {
+            let onePerElement = pieces.contains(where: { $0.contains(key: "index") }) || nullsOnePerElement()
+            // A run of structs that is not NULL with "array_len": QEMU writes it only for an
+            // element description it can compress (`vmsd_can_compress`: no subsections), so
+            // this one has none (`CompatRun.checkFields` tells it by "compressed").
+            let compressed =
+                !onePerElement
+                && pieces.contains { !isNull($0) && $0["type"]?.stringValue == "struct" && $0["array_len"] != nil }
+            if onePerElement {
                 pieces = pieces.map { f in
                     var e = entry(f)
                     e["index"] = nil
@@ -2517,6 +2541,7 @@ public struct DescriptionSet: Sendable {
                 $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
             }
             merged["null_entries"] = .string(ranges.joined(separator: ", "))
+            if compressed { merged["compressed"] = true }
             out.append(.object(merged))
             i = j
         }
@@ -2537,7 +2562,7 @@ public struct DescriptionSet: Sendable {
     /// and their versions, and a fixed-width type's size per element are the field's.
     static func sameFieldOfTwoElements(_ a: JSONObject, _ b: JSONObject, elementSizes: Bool) -> Bool {
         let fromState: Set<String> = [
-            "size", "array_len", "null_entries", "entries_differ", "first_entry_null", "Description",
+            "size", "array_len", "null_entries", "entries_differ", "first_entry_null", "compressed", "Description",
         ]
         let keys = Set(a.keys).subtracting(fromState)
         guard keys == Set(b.keys).subtracting(fromState), keys.allSatisfy({ a[$0] == b[$0] }) else { return false }
