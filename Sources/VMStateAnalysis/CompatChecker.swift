@@ -2924,3 +2924,66 @@ public struct DescriptionSet: Sendable {
         return d
     }
 }
+
+extension DescriptionSet {
+    /// A QEMU 7.2 stream's vmdesc with the arrays of pointers whose NULL entries its stream
+    /// showed (`StreamAnalysis.Options.readsQEMU72NullEntries`) described as QEMU 10.0 describes
+    /// them (migration/vmstate.c, `vmstate_save_state_v`): each run of NULL entries a `nullptr`
+    /// entry (one marker byte each), each other run the array's own entry, the first run (not
+    /// NULL: QEMU 7.2 described the array by it) with the whole array's length, the others with
+    /// their own, "array_len" only on a run longer than one; so their NULL entries are compared
+    /// as a QEMU 10.0 stream's (`mergingNullRuns`). Only a field of a section's own description
+    /// (`entries`' `field` without "/" or "[") is rewritten, where its entry is the array's
+    /// struct with that "array_len"; the others are left, and returned.
+    package static func markingQEMU72NullEntries(
+        _ json: JSONValue, _ entries: [StreamAnalysis.QEMU72NullEntries]
+    ) -> (vmdesc: JSONValue, left: [StreamAnalysis.QEMU72NullEntries]) {
+        guard !entries.isEmpty, var root = json.objectValue, var devices = root["devices"]?.arrayValue else {
+            return (json, entries)
+        }
+        var left: [StreamAnalysis.QEMU72NullEntries] = []
+        for entry in entries {
+            let plain = !entry.field.contains("/") && !entry.field.contains("[")
+            guard plain,
+                let d = devices.lastIndex(where: {
+                    $0.objectValue?["name"]?.stringValue == entry.section
+                        && $0.objectValue?["instance_id"]?.int64Value == Int64(entry.instance)
+                }),
+                var device = devices[d].objectValue, var fields = device["fields"]?.arrayValue,
+                let f = fields.firstIndex(where: {
+                    $0.objectValue?["name"]?.stringValue == entry.field
+                        && $0.objectValue?["type"]?.stringValue == "struct"
+                        && $0.objectValue?["array_len"]?.int64Value == Int64(entry.length)
+                }),
+                let array = fields[f].objectValue
+            else {
+                left.append(entry)
+                continue
+            }
+            let nulls = Set(entry.indices)
+            var runs: [JSONValue] = []
+            var i = 0
+            while i < entry.length {
+                let null = nulls.contains(i)
+                var j = i + 1
+                while j < entry.length, nulls.contains(j) == null { j += 1 }
+                let length = i == 0 && !null ? entry.length : j - i
+                var run: JSONObject
+                if null {
+                    run = JSONObject([("name", .string(entry.field)), ("type", "nullptr"), ("size", 1)])
+                } else {
+                    run = array
+                    run["array_len"] = nil
+                }
+                if length > 1 { run["array_len"] = .number(JSONNumber(Int64(length))) }
+                runs.append(.object(run))
+                i = j
+            }
+            fields.replaceSubrange(f...f, with: runs)
+            device["fields"] = .array(fields)
+            devices[d] = .object(device)
+        }
+        root["devices"] = .array(devices)
+        return (.object(root), left)
+    }
+}

@@ -24,6 +24,14 @@ public struct StreamAnalysis: Sendable {
         /// whatever the number of sections (a QEMU machine saves a CPU section of 5 to 10 KB per
         /// vCPU, held as about 40 KB of values).
         package var keepDeviceFields: Bool
+        /// Read a device section of a QEMU 7.2 stream that does not read as its vmdesc says
+        /// again, taking the NULL marker 0x30 where an element of an array of structs that the
+        /// vmdesc describes by its first entry (`"array_len"`) starts as a NULL entry of an
+        /// array of pointers (`VMS_ARRAY_OF_POINTER`: QEMU 7.2 writes that byte for a NULL
+        /// pointer, and describes such an array by its first entry alone, s390's `css`). Taken
+        /// only when that reading ends at the section's footer; the entries so read are in
+        /// ``qemu72NullEntries``.
+        package var readsQEMU72NullEntries = false
 
         package init(
             recordPages: Bool = true, vmdesc: JSONValue? = nil, progress: ((Int) -> Void)? = nil,
@@ -106,6 +114,24 @@ public struct StreamAnalysis: Sendable {
     /// Offset of the EOF byte (0x00) that ends the sections.
     public var endOffset: Int = 0
 
+    /// The NULL entries of one array of pointers of a QEMU 7.2 stream, read with
+    /// `Options.readsQEMU72NullEntries`.
+    package struct QEMU72NullEntries: Sendable, Equatable {
+        /// The section's idstr and instance id.
+        package var section: String
+        package var instance: UInt32
+        /// The field, as a path through structs and subsections from the section's
+        /// description (`css`; `a[1]/b` inside an array of structs).
+        package var field: String
+        /// The array's length as the vmdesc gives it (`"array_len"`) and the indices of its
+        /// NULL entries, ascending.
+        package var length: Int
+        package var indices: [Int]
+    }
+    /// The NULL entries of arrays of pointers read with `Options.readsQEMU72NullEntries`, in
+    /// stream order; empty when every section read as its vmdesc says.
+    package var qemu72NullEntries: [QEMU72NullEntries] = []
+
     /// Reads the stream in `path`. Throws `StreamFileError` when the file cannot be read, else
     /// `StreamAnalysisError` (both ``AnalysisInputError``s).
     package init(path: String, options: Options = Options()) throws {
@@ -159,6 +185,7 @@ public struct StreamAnalysis: Sendable {
             failure = nil
         } catch {
             failure = error.noting(changeOf: bytes)
+            failure?.unreadNullEntries = reader.unreadNullEntries
         }
     }
 
@@ -218,6 +245,7 @@ public struct StreamAnalysis: Sendable {
             bytes: bytes, window: reader.window, catalog: reader.catalog, options: Options(recordPages: false),
             vmdescMarkerOffset: vmdescLocation?.markerOffset)
         sectionReader.pos = unkept.dataOffset
+        sectionReader.readsNullMarkers = unkept.readsNullMarkers
         sectionReader.sectionLabel = SectionReader.label(section.name, section.sectionID, section.instanceID)
         do throws(StreamAnalysisError) {
             let again = try withExtendedLifetime(bytes) { () throws(StreamAnalysisError) in
@@ -544,6 +572,8 @@ func analysisSectionLabel(_ name: String, _ id: UInt32, _ instance: UInt32) -> S
 package struct UnkeptDeviceSection: Sendable {
     let dataOffset: Int
     let description: ParsedVMDescStruct
+    /// Read with QEMU 7.2's NULL entries recognised (`Options.readsQEMU72NullEntries`).
+    var readsNullMarkers = false
 }
 
 private struct SectionReader {
@@ -584,6 +614,14 @@ private struct SectionReader {
     /// Elements read so far that took no byte of the stream (an empty struct, a field of size
     /// 0), which the bytes left do not bound; at most ``emptyElementsLimit``.
     var emptyElements = 0
+    /// Whether a NULL marker 0x30 where an element of an array of structs described by its
+    /// first entry starts is read as a NULL entry (`Options.readsQEMU72NullEntries`), and the
+    /// entries so read: field path, the array's length, the NULL indices.
+    var readsNullMarkers = false
+    var nullMarkers: [(field: String, length: Int, indices: [Int])] = []
+    /// The first such array of the section being read when it did not read to its footer
+    /// that way either (`StreamAnalysisError.unreadNullEntries` of the error it ends with).
+    var unreadNullEntries: StreamAnalysis.QEMU72NullEntries? = nil
     /// 65,536: far more than QEMU writes (an array of structs whose fields are all in
     /// subsections not sent, a few hundred), and a bounded analysis of a vmdesc that nests
     /// arrays of empty elements (20,000 x 20,000 would be 4e8 values).
@@ -631,7 +669,9 @@ private struct SectionReader {
 
     // MARK: errors and primitive reads
 
-    func fieldPath() -> String? {
+    /// The path read (`env.segs[1]/base`); `indexingLast` false leaves the last component's
+    /// index out (`a[1]/css`: the array, not its element).
+    func fieldPath(indexingLast: Bool = true) -> String? {
         guard !path.isEmpty else { return nil }
         var s = ""
         for (i, c) in path.enumerated() {
@@ -639,7 +679,7 @@ private struct SectionReader {
             switch c {
             case .field(let name, let index):
                 s += name
-                if let index { s += "[\(index)]" }
+                if let index, indexingLast || i < path.count - 1 { s += "[\(index)]" }
             case .subsection(let name):
                 s += name
             }
@@ -665,6 +705,19 @@ private struct SectionReader {
         let name = UnsafeRawBufferPointer(rebasing: buf[(pos + 1)..<(pos + 1 + n)])
         guard name.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
         return String(decoding: name, as: UTF8.self)
+    }
+
+    /// Whether the next byte is the NULL marker 0x30 (the position stays).
+    mutating func nullMarkerAhead() throws(StreamAnalysisError) -> Bool {
+        guard total - pos >= 1 else { return false }
+        try need(1, "a byte")
+        return buf[pos] == nullPointerMarker
+    }
+
+    /// Whether the footer of section `id` (0x7e, be32 id) comes next (the position stays).
+    mutating func footerAhead(_ id: UInt32) -> Bool {
+        guard total - pos >= 5, (try? need(5, "a section footer")) != nil else { return false }
+        return buf[pos] == footerMarker && analysisLoadBE32(buf, pos + 1) == id
     }
 
     /// Fails unless `n` more bytes are there; makes them readable in `buf`.
@@ -903,14 +956,56 @@ private struct SectionReader {
                             at: dataStart - 4)
                     }
                     let heldBefore = heldBytes
-                    let record = try readStruct(desc, version: desc.version)
+                    let emptyBefore = emptyElements
+                    unreadNullEntries = nil
+                    var record: FieldRecord? = nil
+                    var failure: StreamAnalysisError? = nil
+                    do { record = try readStruct(desc, version: desc.version) } catch { failure = error }
+                    var markers = false
+                    if options.readsQEMU72NullEntries, !rules.laterFieldTypes.contains("nullptr"),
+                        failure != nil || !footerAhead(id)
+                    {
+                        // Read again from the start, a 0x30 where an element of an array of
+                        // structs described by its first entry starts a NULL entry: taken when
+                        // it ends at the section's footer, else the first reading stands.
+                        let (end, held, empty) = (pos, heldBytes, emptyElements)
+                        (pos, buf, path, heldBytes, emptyElements) = (
+                            dataStart, UnsafeRawBufferPointer(start: nil, count: 0), [], heldBefore, emptyBefore
+                        )
+                        readsNullMarkers = true
+                        nullMarkers = []
+                        if let again = try? readStruct(desc, version: desc.version), !nullMarkers.isEmpty,
+                            footerAhead(id)
+                        {
+                            (record, failure, markers) = (again, nil, true)
+                            for m in nullMarkers {
+                                analysis.qemu72NullEntries.append(
+                                    .init(
+                                        section: name, instance: instance, field: m.field, length: m.length,
+                                        indices: m.indices))
+                            }
+                        } else {
+                            unreadNullEntries = nullMarkers.first.map {
+                                .init(
+                                    section: name, instance: instance, field: $0.field, length: $0.length,
+                                    indices: $0.indices)
+                            }
+                            (pos, buf, path, heldBytes, emptyElements) = (
+                                end, UnsafeRawBufferPointer(start: nil, count: 0), [], held, empty
+                            )
+                        }
+                        readsNullMarkers = false
+                    }
+                    if let failure { throw failure }
+                    guard let record else { throw error("no record read") }
                     if options.keepDeviceFields {
                         section.content = .device(record)
                     } else {
                         // (Read again when printed: what it held is given back.)
                         heldBytes = heldBefore
                         section.content = .device(FieldRecord(vmsdName: record.vmsdName, version: record.version))
-                        unkept = UnkeptDeviceSection(dataOffset: dataStart, description: desc)
+                        unkept = UnkeptDeviceSection(
+                            dataOffset: dataStart, description: desc, readsNullMarkers: markers)
                     }
                 }
                 section.endOffset = pos
@@ -1593,7 +1688,23 @@ private struct SectionReader {
                 let start = pos
                 let index = field.firstIndex.map { $0 + k }
                 path.append(.field(field.name, index))
-                let value = try readValue(field)
+                let value: FieldValue
+                // (A first entry is not NULL: QEMU 7.2 describes the array by it. One nested
+                // in another element may be.)
+                if readsNullMarkers, case .structure = field.reader, field.count > 1, k > 0 || path.count > 1,
+                    try nullMarkerAhead()
+                {
+                    pos += 1
+                    value = .nullPointer
+                    let at = fieldPath(indexingLast: false) ?? field.name
+                    if let last = nullMarkers.last, last.field == at, last.indices.last.map({ $0 < k }) == true {
+                        nullMarkers[nullMarkers.count - 1].indices.append(k)
+                    } else {
+                        nullMarkers.append((at, field.count, [k]))
+                    }
+                } else {
+                    value = try readValue(field)
+                }
                 if pos == start {
                     // A count is bounded by the bytes left, per field and level: elements that
                     // take none (`"size": 0`, empty structs) multiply across nested arrays.

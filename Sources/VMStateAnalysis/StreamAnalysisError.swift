@@ -14,6 +14,10 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     /// False when the failure is not in the stream but in a temporary file of the analysis
     /// (`$TMPDIR`): `offset` is then 0 and ``description`` gives no location.
     public private(set) var isInStream = true
+    /// With `StreamAnalysis.Options.readsQEMU72NullEntries`: the first array whose elements
+    /// began with the NULL marker 0x30 when the failing section was read again so, which did
+    /// not read to the section's footer either (the NULL entries read up to there).
+    package var unreadNullEntries: StreamAnalysis.QEMU72NullEntries? = nil
 
     /// An error at byte `offset`, inside `section` and `field` when given.
     public init(offset: Int, section: String? = nil, field: String? = nil, message: String) {

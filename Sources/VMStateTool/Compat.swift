@@ -161,7 +161,8 @@ struct Compat: ParsableCommand {
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
               cpu-registers        an ARM CPU register NEW's CPU lacks (two streams)
-              null-entries         NULL entries of a pointer array differ (two vmdescs)
+              null-entries         NULL entries of a pointer array differ (two vmdescs;
+                                   QEMU 7.2's first-entry form: two streams)
 
             Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
             input (or output that could not be written), 64 usage error.
@@ -234,8 +235,25 @@ struct Compat: ParsableCommand {
             options.addRename(scope: scope, a, b)
         }
         let report = try withBadInputHandling("compat") { () throws -> CompatReport in
-            var oldSet = try loadDescriptionSet(old, label: "OLD", elementSizes: true)
-            var newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true)
+            // Two streams are read through first: a QEMU 7.2 stream's NULL entries of an array
+            // of pointers (`readsQEMU72NullEntries`) go into its descriptions.
+            var streamNotes: [String] = []
+            var nullNotes: [String] = []
+            var read: (StreamAnalysis, StreamAnalysis)? = nil
+            let bothStreams = try isStreamFile(old) && isStreamFile(new)
+            if bothStreams { read = try readStreams(old, new, notes: &streamNotes, nullNotes: &nullNotes) }
+            // (A stream that cannot be read whole leaves its configuration, RAM blocks, PCI
+            // configuration spaces and compared values undecided: its warning counts so.)
+            let unreadable = bothStreams && read == nil
+            let nulls = (read?.0.qemu72NullEntries ?? [], read?.1.qemu72NullEntries ?? [])
+            for (label, path, entries) in [("OLD", old, nulls.0), ("NEW", new, nulls.1)] where !entries.isEmpty {
+                let left = try DescriptionSet.markingQEMU72NullEntries(
+                    StreamAnalysis.readVMDesc(openInput(path)).0, entries
+                ).left
+                for e in left { nullNotes.append(Self.nullEntriesNotCompared(e, label: label, path: path)) }
+            }
+            var oldSet = try loadDescriptionSet(old, label: "OLD", elementSizes: true, nullEntries: nulls.0)
+            var newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true, nullEntries: nulls.1)
             var oldJSON: JSONValue, newJSON: JSONValue
             var notes: [String] = []
             // (Its renames also say which -dump-vmstate field a vmdesc's save wrote under another name.)
@@ -254,8 +272,8 @@ struct Compat: ParsableCommand {
             } else if oldSet.format == .vmdesc && newSet.format == .vmdesc {
                 // Whole-array sizes: two vmdescs show what each save wrote.
                 (oldSet.entries, newSet.entries) = ([], [])
-                oldJSON = try loadDescriptionSet(old, label: "OLD", elementSizes: false).document
-                newJSON = try loadDescriptionSet(new, label: "NEW", elementSizes: false).document
+                oldJSON = try loadDescriptionSet(old, label: "OLD", elementSizes: false, nullEntries: nulls.0).document
+                newJSON = try loadDescriptionSet(new, label: "NEW", elementSizes: false, nullEntries: nulls.1).document
             } else if reverse {
                 // The side that saves first: the -dump-vmstate side keeps its minimum_version_id
                 // only where the side that loads has one (a vmdesc has none).
@@ -284,14 +302,7 @@ struct Compat: ParsableCommand {
             if reverse { machines = (machines.1, machines.0) }
             (checker.oldMachine, checker.newMachine) = machines
             var placement: [CompatFinding] = []
-            // (A stream that cannot be read whole leaves its configuration, RAM blocks, PCI
-            // configuration spaces and compared values undecided: its warning counts so.)
-            var unreadable = false
-            var read: (StreamAnalysis, StreamAnalysis)? = nil
-            if try isStreamFile(old) && isStreamFile(new) {
-                read = try readStreams(old, new, notes: &notes)
-                unreadable = read == nil
-            }
+            notes += streamNotes + nullNotes
             if var streams = read {
                 if reverse { streams = (streams.1, streams.0) }
                 placement = Self.misplacedConfigurations(streams.0, label: checker.oldLabel)
@@ -352,6 +363,7 @@ struct Compat: ParsableCommand {
                 }
                 report.warnings = notes + report.warnings
                 if unreadable { report.undecided += 1 }
+                report.undecided += nullNotes.count
                 for outcome in (againstDump + againstVMDesc).reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
@@ -620,22 +632,61 @@ struct Compat: ParsableCommand {
     /// can (as a stream with postcopy's command records or a block migration section, or one
     /// damaged after its configuration): its descriptions are still compared, these checks are
     /// not.
-    func readStreams(_ old: String, _ new: String, notes: inout [String]) throws -> (StreamAnalysis, StreamAnalysis)? {
+    /// A QEMU 7.2 stream whose device section does not read as its vmdesc says is read again
+    /// with the NULL entries of its arrays of pointers recognised
+    /// (`StreamAnalysis.Options.readsQEMU72NullEntries`); when that does not read whole
+    /// either, but met such entries, `nullNotes` gets a warning that names the array.
+    func readStreams(_ old: String, _ new: String, notes: inout [String], nullNotes: inout [String]) throws
+        -> (StreamAnalysis, StreamAnalysis)?
+    {
         var read: [StreamAnalysis] = []
         for (label, path) in [("OLD", old), ("NEW", new)] {
             do {
                 // (Device sections are read again, one at a time, for their PCI configuration.)
-                read.append(
-                    try StreamAnalysis(
-                        bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)))
+                var options = StreamAnalysis.Options(recordPages: false, keepDeviceFields: false)
+                options.readsQEMU72NullEntries = true
+                read.append(try StreamAnalysis(bytes: openInput(path), options: options))
             } catch let e as StreamAnalysisError {
                 notes.append(
                     "\(label) (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: \(e)"
                 )
+                if let n = e.unreadNullEntries {
+                    nullNotes.append(
+                        "section \"\(n.section)\", field \"\(n.field)\": QEMU 7.2's vmdesc of \(label) (\(path)) "
+                            + "describes this array of structs by its first entry, and its stream has the NULL "
+                            + "marker 0x30 where elements \(Self.indexRanges(n.indices)) start (NULL entries, if it is "
+                            + "an array of pointers), but does not read whole so either: its NULL entries are not "
+                            + "known, and QEMU loads it only when the same entries are NULL on both sides "
+                            + "(\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)")
+                }
                 return nil
             }
         }
         return (read[0], read[1])
+    }
+
+    /// "0-4, 8, 10-12".
+    static func indexRanges(_ indices: [Int]) -> String {
+        var ranges: [ClosedRange<Int>] = []
+        for i in indices {
+            if let last = ranges.last, last.upperBound + 1 == i {
+                ranges[ranges.count - 1] = last.lowerBound...i
+            } else {
+                ranges.append(i...i)
+            }
+        }
+        return ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+            .joined(separator: ", ")
+    }
+
+    /// The warning on NULL entries a QEMU 7.2 stream showed in an array its vmdesc describes
+    /// inside another array or struct (`DescriptionSet.markingQEMU72NullEntries` leaves them):
+    /// not compared.
+    static func nullEntriesNotCompared(_ n: StreamAnalysis.QEMU72NullEntries, label: String, path: String) -> String {
+        "section \"\(n.section)\"\(n.instance == 0 ? "" : " instance \(n.instance)"), field \"\(n.field)\": an array of "
+            + "pointers with NULL entries \(indexRanges(n.indices)) in \(label) (\(path)) (QEMU 7.2's vmdesc describes it by "
+            + "its first entry; its stream has the NULL marker 0x30 where those elements start): inside another array "
+            + "or struct, not compared; QEMU loads it only when the same entries are NULL on both sides"
     }
 
     /// The inputs (`LABEL (path)`) that are -dump-vmstate files giving no array length ("num",

@@ -370,11 +370,18 @@ func startsWithStreamMagic(_ bytes: StreamBytes) -> Bool {
 
 /// Device descriptions from a `-dump-vmstate` file, a vmdesc JSON file, or a stream (the vmdesc
 /// it ends with). `label` ("OLD", "A", ...) names the input in errors, with the file.
-func loadDescriptionSet(_ path: String, label: String, elementSizes: Bool) throws -> DescriptionSet {
+/// `nullEntries`: the NULL entries of arrays of pointers a QEMU 7.2 stream at `path` showed
+/// (`DescriptionSet.markingQEMU72NullEntries`).
+func loadDescriptionSet(
+    _ path: String, label: String, elementSizes: Bool, nullEntries: [StreamAnalysis.QEMU72NullEntries] = []
+) throws -> DescriptionSet {
     let json: JSONValue
     if try isStreamFile(path) {
         do {
-            json = try StreamAnalysis.readVMDesc(openInput(path)).0
+            json =
+                DescriptionSet.markingQEMU72NullEntries(
+                    try StreamAnalysis.readVMDesc(openInput(path)).0, nullEntries
+                ).vmdesc
         } catch let e as StreamAnalysisError {
             // Here a stream stands for its vmdesc: without one, another file must stand in.
             let e = replacingVMDescHint(

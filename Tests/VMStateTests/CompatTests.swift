@@ -1723,6 +1723,98 @@ struct CompatCLITests {
                 "configuration: section footers\n    A: none (send-section-footer=off)\n    B: sent\n"))
     }
 
+    /// QEMU 7.2 describes an array of pointers whose first entry is not NULL by that entry, as
+    /// a plain array of structs, and writes a NULL entry as the byte 0x30: two streams are read
+    /// with those entries recognised where the vmdesc's reading fails, and their NULL entries
+    /// compared (verify13 R3: real streams with a device on css 0 were "compatible", the 7.2
+    /// stream unreadable; QEMU 7.2 refuses "get_nullptr expected VMS_NULLPTR_MARKER").
+    @Test func qemu72NullEntriesOfStreams() throws {
+        let css = TestPaths.packageRoot + "/Tests/Fixtures/compat/s390x-css/"
+        let refused = try Tool.run(["compat", css + "qemu-7.2-css0.bin", css + "qemu-7.2-css02.bin"])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stdout
+                == "warning: NEW has 1 section that OLD does not save: /02.0.0002/virtio-net; QEMU loads OLD's state, and that device keeps the state it had before the load\n"
+                + "warning: sections s390-skeys, todclock: saved by QEMU's old-style handlers, which a vmdesc does not describe, so compared by presence only\n"
+                + "section \"s390_css\", description \"s390_css\", field \"css\": an array of pointers whose NULL entries (one marker byte each) are 1-253, 255 in OLD and 1, 3-253, 255 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\n"
+                + "NOT compatible: 1 problem (state saved by OLD does not load into NEW)\n", "\(refused.stdout)")
+        let same = try Tool.run(["compat", css + "qemu-7.2-css0.bin", css + "qemu-7.2-css0.bin"])
+        #expect(same.status == 0)
+        #expect(
+            same.stdout
+                == "warning: sections s390-skeys, todclock: saved by QEMU's old-style handlers, which a vmdesc does not describe, so compared by presence only\ncompatible: state saved by OLD loads into NEW\n",
+            "\(same.stdout)")
+
+        // Small streams: `arr`, 4 pointers to a struct of one uint32, then a uint8. "A" an
+        // entry that is not NULL (its first byte `first`), "." a NULL one; `tail` bytes after.
+        // `nested`: `arr` is a field of a struct field `o`.
+        func stream(_ pattern: String, first: UInt8 = 0, tail: [UInt8] = [9], nested: Bool = false) throws -> String {
+            let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            var arr =
+                #"{"name": "arr", "array_len": 4, "type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4}"#
+            if nested {
+                arr =
+                    #"{"name": "o", "type": "struct", "struct": {"vmsd_name": "o", "version": 1, "fields": [\#(arr)]}, "size": 13}"#
+            }
+            let json = Array(
+                #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [\#(arr), {"name": "n", "type": "uint8", "size": 1}]}]}"#
+                    .utf8)
+            var data: [UInt8] = []
+            for c in pattern { data += c == "." ? [0x30] : [first, 0, 0, 7] }
+            let bytes =
+                Array("QEVM".utf8) + be32(3) + [0x04] + be32(1) + [3] + Array("dev".utf8) + be32(0) + be32(1) + data
+                + tail + [0x7E] + be32(1) + [0x00, 0x06] + be32(UInt32(json.count)) + json
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "vmstate-nullptr72-\(UUID().uuidString).bin")
+            try Data(bytes).write(to: url)
+            return url.path
+        }
+        let (aNull, nullA) = (try stream("A.AA"), try stream("AA.A"))
+        // A plain array whose element 1 starts with 0x30 reads as the vmdesc says: as such.
+        let plain = try stream("AAAA", first: 0x30)
+        let cut = try stream("A.AA", tail: [])
+        let inside = try stream("A.AA", nested: true)
+        defer { for p in [aNull, nullA, plain, cut, inside] { try? FileManager.default.removeItem(atPath: p) } }
+        let moved = try Tool.run(["compat", aNull, nullA])
+        #expect(moved.status == 1)
+        #expect(
+            moved.stdout
+                == "section \"dev\", description \"dev\", field \"arr\": an array of pointers whose NULL entries (one marker byte each) are 1 in OLD and 2 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n",
+            "\(moved.stdout)")
+        let itself = try Tool.run(["compat", aNull, aNull])
+        #expect(
+            itself.status == 0 && itself.stdout == "compatible: state saved by OLD loads into NEW\n", "\(itself.stdout)"
+        )
+        let plainItself = try Tool.run(["compat", plain, plain])
+        #expect(plainItself.stdout == "compatible: state saved by OLD loads into NEW\n", "\(plainItself.stdout)")
+        // Against a stream read as its vmdesc says: NEW's entries are not known to be pointers.
+        let againstPlain = try Tool.run(["compat", aNull, plain])
+        #expect(againstPlain.status == 0)
+        #expect(
+            againstPlain.stdout
+                == "warning: section \"dev\", description \"dev\", field \"arr\": an array of pointers with NULL entries (OLD: 1; NEW: not described): QEMU loads it only when the same entries are NULL on both sides, which NEW does not say (a vmdesc without \"nullptr\" entries for it had none NULL, or describes the first entry only (QEMU 7.2))\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names\n",
+            "\(againstPlain.stdout)")
+        // Read with the NULL entry, the section still does not end at its footer: named, undecided.
+        let unread = try Tool.run(["compat", cut, aNull])
+        #expect(unread.status == 0)
+        #expect(
+            unread.stdout.contains(
+                "warning: section \"dev\", field \"arr\": QEMU 7.2's vmdesc of OLD (\(cut)) describes this array of structs by its first entry, and its stream has the NULL marker 0x30 where elements 1 start (NULL entries, if it is an array of pointers), but does not read whole so either: its NULL entries are not known, and QEMU loads it only when the same entries are NULL on both sides (\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)\n"
+            ), "\(unread.stdout)")
+        // Inside a struct field: read, named, not compared.
+        let nestedReport = try Tool.run(["compat", inside, inside])
+        #expect(
+            nestedReport.stdout
+                == "warning: section \"dev\", field \"o/arr\": an array of pointers with NULL entries 1 in OLD (\(inside)) (QEMU 7.2's vmdesc describes it by its first entry; its stream has the NULL marker 0x30 where those elements start): inside another array or struct, not compared; QEMU loads it only when the same entries are NULL on both sides\n"
+                + "warning: section \"dev\", field \"o/arr\": an array of pointers with NULL entries 1 in NEW (\(inside)) (QEMU 7.2's vmdesc describes it by its first entry; its stream has the NULL marker 0x30 where those elements start): inside another array or struct, not compared; QEMU loads it only when the same entries are NULL on both sides\n"
+                + "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW unless a side lacks what one of them names\n",
+            "\(nestedReport.stdout)")
+        #expect(
+            unread.stdout.hasSuffix(
+                "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW unless a side lacks what one of them names\n"
+            ), "\(unread.stdout)")
+    }
+
     /// Stream against stream, a device only NEW has is not a problem (QEMU loads the stream; the
     /// device keeps its state), but a warning names it.
     @Test func sectionsOnlyNEWHasAreNamed() throws {
