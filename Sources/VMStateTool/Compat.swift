@@ -654,7 +654,8 @@ struct Compat: ParsableCommand {
                     nullNotes.append(
                         "section \"\(n.section)\", field \"\(n.field)\": QEMU 7.2's vmdesc of \(label) (\(path)) "
                             + "describes this array of structs by its first entry, and its stream has the NULL "
-                            + "marker 0x30 where elements \(Self.indexRanges(n.indices)) start (NULL entries, if it is "
+                            + "marker 0x30 where \(n.indices.count == 1 ? "element" : "elements") "
+                            + "\(Self.indexRanges(n.indices)) \(n.indices.count == 1 ? "starts" : "start") (NULL entries, if it is "
                             + "an array of pointers), but does not read whole so either: its NULL entries are not "
                             + "known, and QEMU loads it only when the same entries are NULL on both sides "
                             + "(\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)")

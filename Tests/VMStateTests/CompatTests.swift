@@ -1737,7 +1737,8 @@ struct CompatCLITests {
                 == "warning: NEW has 1 section that OLD does not save: /02.0.0002/virtio-net; QEMU loads OLD's state, and that device keeps the state it had before the load\n"
                 + "warning: sections s390-skeys, todclock: saved by QEMU's old-style handlers, which a vmdesc does not describe, so compared by presence only\n"
                 + "section \"s390_css\", description \"s390_css\", field \"css\": an array of pointers whose NULL entries (one marker byte each) are 1-253, 255 in OLD and 1, 3-253, 255 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\n"
-                + "NOT compatible: 1 problem (state saved by OLD does not load into NEW)\n", "\(refused.stdout)")
+                + "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n",
+            "\(refused.stdout)")
         let same = try Tool.run(["compat", css + "qemu-7.2-css0.bin", css + "qemu-7.2-css0.bin"])
         #expect(same.status == 0)
         #expect(
@@ -1779,7 +1780,7 @@ struct CompatCLITests {
         #expect(moved.status == 1)
         #expect(
             moved.stdout
-                == "section \"dev\", description \"dev\", field \"arr\": an array of pointers whose NULL entries (one marker byte each) are 1 in OLD and 2 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW)\n",
+                == "section \"dev\", description \"dev\", field \"arr\": an array of pointers whose NULL entries (one marker byte each) are 1 in OLD and 2 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n",
             "\(moved.stdout)")
         let itself = try Tool.run(["compat", aNull, aNull])
         #expect(
@@ -1792,14 +1793,14 @@ struct CompatCLITests {
         #expect(againstPlain.status == 0)
         #expect(
             againstPlain.stdout
-                == "warning: section \"dev\", description \"dev\", field \"arr\": an array of pointers with NULL entries (OLD: 1; NEW: not described): QEMU loads it only when the same entries are NULL on both sides, which NEW does not say (a vmdesc without \"nullptr\" entries for it had none NULL, or describes the first entry only (QEMU 7.2))\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW unless a side lacks what it names\n",
+                == "warning: section \"dev\", description \"dev\", field \"arr\": an array of pointers with NULL entries (OLD: 1; NEW: not described): QEMU loads it only when the same entries are NULL on both sides, which NEW does not say (a vmdesc without \"nullptr\" entries for it had none NULL, or describes the first entry only (QEMU 7.2))\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n",
             "\(againstPlain.stdout)")
         // Read with the NULL entry, the section still does not end at its footer: named, undecided.
         let unread = try Tool.run(["compat", cut, aNull])
         #expect(unread.status == 0)
         #expect(
             unread.stdout.contains(
-                "warning: section \"dev\", field \"arr\": QEMU 7.2's vmdesc of OLD (\(cut)) describes this array of structs by its first entry, and its stream has the NULL marker 0x30 where elements 1 start (NULL entries, if it is an array of pointers), but does not read whole so either: its NULL entries are not known, and QEMU loads it only when the same entries are NULL on both sides (\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)\n"
+                "warning: section \"dev\", field \"arr\": QEMU 7.2's vmdesc of OLD (\(cut)) describes this array of structs by its first entry, and its stream has the NULL marker 0x30 where element 1 starts (NULL entries, if it is an array of pointers), but does not read whole so either: its NULL entries are not known, and QEMU loads it only when the same entries are NULL on both sides (\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)\n"
             ), "\(unread.stdout)")
         // Inside a struct field: read, named, not compared.
         let nestedReport = try Tool.run(["compat", inside, inside])
@@ -1807,11 +1808,11 @@ struct CompatCLITests {
             nestedReport.stdout
                 == "warning: section \"dev\", field \"o/arr\": an array of pointers with NULL entries 1 in OLD (\(inside)) (QEMU 7.2's vmdesc describes it by its first entry; its stream has the NULL marker 0x30 where those elements start): inside another array or struct, not compared; QEMU loads it only when the same entries are NULL on both sides\n"
                 + "warning: section \"dev\", field \"o/arr\": an array of pointers with NULL entries 1 in NEW (\(inside)) (QEMU 7.2's vmdesc describes it by its first entry; its stream has the NULL marker 0x30 where those elements start): inside another array or struct, not compared; QEMU loads it only when the same entries are NULL on both sides\n"
-                + "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW unless a side lacks what one of them names\n",
+                + "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n",
             "\(nestedReport.stdout)")
         #expect(
             unread.stdout.hasSuffix(
-                "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW unless a side lacks what one of them names\n"
+                "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n"
             ), "\(unread.stdout)")
     }
 
