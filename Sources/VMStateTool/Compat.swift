@@ -333,20 +333,22 @@ struct Compat: ParsableCommand {
                     )
                 }
             }
-            // A stream against a -dump-vmstate file: what the stream needs of the loading QEMU
-            // (SWITCHOVER_START, validated capabilities, compressed pages) against what the
-            // dump tells of its release (configurationAgainstDump).
+            // A stream against a -dump-vmstate file or a vmdesc: what the stream needs of the
+            // loading QEMU (SWITCHOVER_START, validated capabilities, compressed pages) against
+            // what that file tells of its release (configurationAgainst).
             let (saverPath, loaderSet) = reverse ? (new, oldSet) : (old, newSet)
-            let againstDump =
-                try isStreamFile(saverPath) && loaderSet.format == .dumpVMState
-                ? Self.configurationAgainstDump(
-                    saverPath, dumpGivesArrayLengths: Self.givesArrayLengths(loaderSet.document),
-                    dumpMachine: loaderSet.machine, labels: (checker.oldLabel, checker.newLabel)) : []
-            let againstVMDesc =
-                try isStreamFile(saverPath) && !isStreamFile(reverse ? old : new) && loaderSet.format == .vmdesc
-                ? Self.configurationAgainstVMDesc(
-                    saverPath, vmdescDescribesConfiguration: loaderSet.configuration.described,
-                    labels: (checker.oldLabel, checker.newLabel)) : []
+            let loaderRelease: LoaderRelease? =
+                try !isStreamFile(saverPath) || isStreamFile(reverse ? old : new)
+                ? nil
+                : loaderSet.format == .dumpVMState
+                    ? .dump(
+                        givesArrayLengths: Self.givesArrayLengths(loaderSet.document), machine: loaderSet.machine,
+                        label: checker.newLabel)
+                    : .vmdesc(describesConfiguration: loaderSet.configuration.described, label: checker.newLabel)
+            let againstLoader =
+                try loaderRelease.map {
+                    Self.configurationAgainst(saverPath, loader: $0, labels: (checker.oldLabel, checker.newLabel))
+                } ?? []
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 if uncomparedSaved > 0 {
@@ -364,11 +366,11 @@ struct Compat: ParsableCommand {
                 report.warnings = notes + report.warnings
                 if unreadable { report.undecided += 1 }
                 report.undecided += nullNotes.count
-                for outcome in (againstDump + againstVMDesc).reversed() {
+                for outcome in againstLoader.reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
                 report.findings.insert(contentsOf: placement, at: 0)
-                for case .warning(let w) in againstDump + againstVMDesc { report.warnings.append(w) }
+                for case .warning(let w) in againstLoader { report.warnings.append(w) }
                 let unused = checker.unusedRenames
                 var warned = Set<String>()  // (one warning for a rename given twice)
                 for r in renames where warned.insert(r).inserted {
@@ -450,141 +452,119 @@ struct Compat: ParsableCommand {
         ]
     }
 
+    /// What a `-dump-vmstate` file or a vmdesc that loads tells of its QEMU release, for
+    /// ``configurationAgainst(_:loader:labels:)``. Each text continues "OLD sends ... and ".
+    struct LoaderRelease {
+        /// The loader is QEMU 8.1 or older (it validates x-ignore-shared only and refuses
+        /// SWITCHOVER_START): how it shows that; nil when it may be later.
+        var older: String?
+        /// The releases that refuse a capability unknown before 9.0 with "Received unknown
+        /// capability" when the loader may be later than 8.1.
+        var unknownCapabilityReleases: String
+        /// The loader has no compress (QEMU 9.1 and later): how it shows that.
+        var withoutCompress: String?
+        /// When ``older`` is nil: why the loader may refuse SWITCHOVER_START (a warning), and
+        /// the releases it may be that refuse it; nil when it takes it.
+        var maySkipSwitchover: (why: String, releases: String)?
+
+        /// A `-dump-vmstate` file: without array lengths ("num") it is QEMU 8.0's or older; a
+        /// versioned machine type such as `pc-i440fx-9.1` is its QEMU's release or older (so
+        /// 9.1 or later has no compress; 10.0 or later takes SWITCHOVER_START, and an older one
+        /// is not the stream's, which a `machine-type` problem says); an unversioned one
+        /// (`isapc`, `none`) any QEMU has.
+        static func dump(givesArrayLengths: Bool, machine: String?, label n: String) -> LoaderRelease {
+            let release = machine.flatMap(QEMUStreamRules.machineVersion)
+            let withoutLengths =
+                "\(n) is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them"
+            return LoaderRelease(
+                older: givesArrayLengths ? nil : withoutLengths, unknownCapabilityReleases: "8.1 to 8.2",
+                withoutCompress: release.flatMap { r in
+                    r >= (9, 1)
+                        ? "\(n) is a -dump-vmstate file of machine type \(machine ?? ""), of QEMU \(r.0).\(r.1) or later, which has no compress (removed in 9.1)"
+                        : nil
+                },
+                maySkipSwitchover: release == nil
+                    ? ("\(n) is a -dump-vmstate file of an unversioned machine type, which any QEMU has", "8.1 to 9.2")
+                    : nil)
+        }
+
+        /// A vmdesc: one that describes the configuration section is QEMU 8.2's or later's, one
+        /// that does not QEMU 8.1's or older (or the library's in QEMU 7.2's dialect).
+        static func vmdesc(describesConfiguration: Bool, label n: String) -> LoaderRelease {
+            LoaderRelease(
+                older: describesConfiguration
+                    ? nil
+                    : "\(n) is a vmdesc that does not describe the configuration section, as QEMU 8.1 and older write them",
+                unknownCapabilityReleases: "8.2", withoutCompress: nil,
+                maySkipSwitchover: (
+                    "\(n) is a vmdesc of QEMU 8.2 or later (it describes the configuration section), which does not say which",
+                    "8.2 to 9.2"
+                ))
+        }
+    }
+
     /// What the stream at `path` needs of the QEMU that loads it, against a `-dump-vmstate`
-    /// file as its destination (its array lengths, "num", are QEMU 8.1's and later; a
-    /// versioned machine type such as `pc-i440fx-9.1` is its QEMU's release or older):
-    /// - QEMU 10.0's SWITCHOVER_START: a problem when the dump gives no array lengths (QEMU 8.0
-    ///   or older, which refuses the command); a warning when the dump's machine type is
-    ///   unversioned (`isapc`, `none`: any QEMU has it; 8.1 to 9.2 refuse the command, 10.0
-    ///   loads it); nothing for a versioned one (10.0 or later is QEMU 10.0's, which loads it;
-    ///   an older one is not the stream's, which a `machine-type` problem says).
+    /// file or a vmdesc as its destination (``LoaderRelease``):
+    /// - QEMU 10.0's SWITCHOVER_START: a problem against QEMU 8.1 or older, which refuses the
+    ///   command; a warning where the loader may be 8.2 to 9.2 (10.0 loads it).
     /// - a validated capability other than x-ignore-shared (mapped-ram, QEMU 9.0): a problem
-    ///   when the dump gives no array lengths (QEMU 8.0 or older validates x-ignore-shared
-    ///   only), else a warning (the destination must migrate with it on).
-    /// - compressed pages (capability compress, removed in QEMU 9.1): a problem when the dump's
-    ///   machine type is 9.1 or later, else a warning (the destination must migrate with it on).
+    ///   against QEMU 8.1 or older (it validates x-ignore-shared only), else a warning (the
+    ///   destination must migrate with it on).
+    /// - compressed pages (capability compress, removed in QEMU 9.1): a problem against QEMU
+    ///   9.1 or later, else a warning (the destination must migrate with it on).
     /// - a configuration section besides the one after the header (``misplacedConfigurations``):
     ///   a problem.
     /// Nothing when the stream cannot be read through (its pages skipped).
-    static func configurationAgainstDump(
-        _ path: String, dumpGivesArrayLengths: Bool, dumpMachine: String?, labels: (String, String)
-    ) -> [Outcome] {
-        let release = dumpMachine.flatMap(QEMUStreamRules.machineVersion)
+    static func configurationAgainst(_ path: String, loader: LoaderRelease, labels: (String, String)) -> [Outcome] {
         guard
             let stream = try? StreamAnalysis(
                 bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false))
         else { return [] }
-        let (o, n) = labels
-        var outcomes: [Outcome] = []
+        let o = labels.0
+        var outcomes: [Outcome] = misplacedConfigurations(stream, label: o).map { .finding($0) }
         func problem(_ section: String, _ message: String) {
             outcomes.append(
                 .finding(
                     CompatFinding(
                         section: section, descriptionName: nil, field: nil, kind: .configuration, message: message)))
         }
-        outcomes += misplacedConfigurations(stream, label: o).map { .finding($0) }
         let unknown = CompatChecker.capabilitiesUnknownBefore9_0(stream.capabilities)
         if let first = unknown.first {
             let saved =
                 "\(o) was saved with the validated capabilit\(unknown.count == 1 ? "y" : "ies") \(unknown.joined(separator: ", ")) (QEMU 9.0 and later)"
-            if !dumpGivesArrayLengths {
+            if let older = loader.older {
                 problem(
                     "configuration",
-                    "\(saved) and \(n) is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them, which validate x-ignore-shared only: QEMU refuses it (\"Received unknown capability \(first)\")"
+                    "\(saved) and \(older), which validate x-ignore-shared only: QEMU refuses it (\"Received unknown capability \(first)\")"
                 )
             } else {
                 outcomes.append(
                     .warning(
-                        "\(saved): the destination must migrate with \(unknown.count == 1 ? "it" : "them") on, else QEMU refuses the stream (\"Capability \(first) is off, but received capability is on\"; QEMU 8.1 to 8.2: \"Received unknown capability \(first)\")"
+                        "\(saved): the destination must migrate with \(unknown.count == 1 ? "it" : "them") on, else QEMU refuses the stream (\"Capability \(first) is off, but received capability is on\"; QEMU \(loader.unknownCapabilityReleases): \"Received unknown capability \(first)\")"
                     ))
             }
         }
         let compressed = compressedPages(stream)
         if compressed > 0 {
-            if let release, release >= (9, 1) {
+            if let without = loader.withoutCompress {
                 problem(
                     "ram",
                     CompatChecker.compressedPagesMessage(compressed, o)
-                        + " and \(n) is a -dump-vmstate file of machine type \(dumpMachine ?? ""), of QEMU \(release.0).\(release.1) or later, which has no compress (removed in 9.1): QEMU refuses it (QEMU 10.0: \"Unknown combination of migration flags: 0x120\")"
+                        + " and \(without): QEMU refuses it (QEMU 10.0: \"Unknown combination of migration flags: 0x120\")"
                 )
             } else {
                 outcomes.append(.warning(CompatChecker.compressedPagesWarning(compressed, o)))
             }
         }
-        guard !(dumpGivesArrayLengths && release != nil), stream.hasSwitchoverStart else { return outcomes }
-        let sends =
-            "\(o) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones)"
-        let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
-        if !dumpGivesArrayLengths {
-            problem(
-                "configuration",
-                "\(sends) and \(n) is a -dump-vmstate file without array lengths (\"num\"), as QEMU 8.0 and older write them: \(refusal)"
-            )
-        } else {
-            outcomes.append(
-                .warning(
-                    "\(sends) and \(n) is a -dump-vmstate file of an unversioned machine type, which any QEMU has: \(refusal), as QEMU 8.1 to 9.2 do; QEMU 10.0 loads it"
-                ))
-        }
-        return outcomes
-    }
-
-    /// What the stream at `path` needs of the QEMU that loads it, against a vmdesc as its
-    /// destination: a vmdesc that describes the configuration section is QEMU 8.2's or later's,
-    /// one that does not QEMU 8.1's or older (or the library's in QEMU 7.2's dialect).
-    /// - QEMU 10.0's SWITCHOVER_START: a problem against a vmdesc of QEMU 8.1 or older, which
-    ///   refuses the command; else a warning (QEMU 8.2 to 9.2 refuse it, QEMU 10.0 loads it).
-    /// - a validated capability other than x-ignore-shared (mapped-ram, QEMU 9.0): a problem
-    ///   against a vmdesc of QEMU 8.1 or older, else a warning (the destination must migrate
-    ///   with it on).
-    /// - compressed pages (capability compress, removed in QEMU 9.1): a warning.
-    /// - a configuration section besides the one after the header (``misplacedConfigurations``):
-    ///   a problem.
-    static func configurationAgainstVMDesc(
-        _ path: String, vmdescDescribesConfiguration described: Bool, labels: (String, String)
-    ) -> [Outcome] {
-        guard
-            let stream = try? StreamAnalysis(
-                bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false))
-        else { return [] }
-        let (o, n) = labels
-        var outcomes: [Outcome] = misplacedConfigurations(stream, label: o).map { .finding($0) }
-        func problem(_ message: String) {
-            outcomes.append(
-                .finding(
-                    CompatFinding(
-                        section: "configuration", descriptionName: nil, field: nil, kind: .configuration,
-                        message: message)))
-        }
-        let old = "\(n) is a vmdesc that does not describe the configuration section, as QEMU 8.1 and older write them"
-        let unknown = CompatChecker.capabilitiesUnknownBefore9_0(stream.capabilities)
-        if let first = unknown.first {
-            let saved =
-                "\(o) was saved with the validated capabilit\(unknown.count == 1 ? "y" : "ies") \(unknown.joined(separator: ", ")) (QEMU 9.0 and later)"
-            if !described {
-                problem(
-                    "\(saved) and \(old), which validate x-ignore-shared only: QEMU refuses it (\"Received unknown capability \(first)\")"
-                )
-            } else {
-                outcomes.append(
-                    .warning(
-                        "\(saved): the destination must migrate with \(unknown.count == 1 ? "it" : "them") on, else QEMU refuses the stream (\"Capability \(first) is off, but received capability is on\"; QEMU 8.2: \"Received unknown capability \(first)\")"
-                    ))
-            }
-        }
-        let compressed = compressedPages(stream)
-        if compressed > 0 { outcomes.append(.warning(CompatChecker.compressedPagesWarning(compressed, o))) }
         guard stream.hasSwitchoverStart else { return outcomes }
         let sends =
             "\(o) sends the command SWITCHOVER_START (QEMU 10.0, for machine types 10.0 and later and unversioned ones)"
         let refusal = "QEMU before 10.0 refuses it (\"MIG_CMD 0xb unknown (len 0x0)\")"
-        if !described {
-            problem("\(sends) and \(old): \(refusal)")
-        } else {
+        if let older = loader.older {
+            problem("configuration", "\(sends) and \(older): \(refusal)")
+        } else if let doubt = loader.maySkipSwitchover {
             outcomes.append(
-                .warning(
-                    "\(sends) and \(n) is a vmdesc, which does not show whether its QEMU sends it: \(refusal), as QEMU 8.2 to 9.2 do; QEMU 10.0 loads it"
-                ))
+                .warning("\(sends) and \(doubt.why): \(refusal), as QEMU \(doubt.releases) do; QEMU 10.0 loads it"))
         }
         return outcomes
     }
