@@ -15,6 +15,9 @@ import Testing
         var dirty: [String: Set<Int>] = [:]
         var failOn: String?
         var calls = 0
+        /// Runs inside the next call of the log (then cleared): the emulator's code calling the
+        /// library back from its dirty log.
+        var during: (() -> Void)?
         /// The blocks the migration asked about.
         var asked: Set<String> = []
 
@@ -35,6 +38,10 @@ import Testing
         let block = String(cString: name!)
         log.calls += 1
         log.asked.insert(block)
+        if let during = log.during {
+            log.during = nil
+            during()
+        }
         if log.failOn == block { return false }
         for page in log.dirty[block] ?? [] where page < npages {
             bitmap![page / UInt.bitWidth] |= 1 << UInt(page % UInt.bitWidth)
@@ -254,6 +261,107 @@ import Testing
                 try target.registry.load(stream)
             }
         }
+    }
+
+    /// The emulator's dirty log (as its device hooks) runs inside a migration's start, pass and
+    /// completion: from there a device or RAM block cannot be added (the stream was planned
+    /// without it: the RAM one ran past the dirty bitmaps, the device was left out), nor a
+    /// second migration started, nor this migration's calls nested (a pass inside the
+    /// completion wrote RAM records inside a device's section; a completion inside itself
+    /// aborted the process). Each is refused with an error and the migration goes on to a
+    /// stream that loads.
+    @Test func theEmulatorsCodeCannotReenterTheMigrationItRuns() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let reg = StreamIOTests.handle(source.registry)
+        let log = DirtyLog()
+        log.attach(source.registry)
+        let extra = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { extra.deallocate() }
+        let late = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        late.initialize(to: StrCounter())
+        defer { late.deallocate() }
+        var refusals: [String] = []
+        func refused(_ ok: Bool, _ error: inout UnsafeMutablePointer<GError>?) {
+            refusals.append(ok ? "accepted" : Self.message(error))
+            g_clear_error(&error)
+        }
+        let out = Self.memoryStream()
+        defer { g_object_unref(out) }
+        let second = Self.memoryStream()
+        defer { g_object_unref(second) }
+        log.during = {
+            var e: UnsafeMutablePointer<GError>?
+            refused(vmstate_registry_add_ram(reg, "extra.ram", extra, 4096, &e), &e)
+            refused(vmstate_registry_add(reg, "late", 0, StreamFixtures.counter, late, &e), &e)
+            let other = vmstate_migration_start(reg, "tiny", second, &e)
+            refused(other != nil, &e)
+            vmstate_migration_free(other)
+        }
+        var error: UnsafeMutablePointer<GError>?
+        let mig = try #require(vmstate_migration_start(reg, "tiny", out, &error), "\(Self.message(error))")
+        defer { vmstate_migration_free(mig) }
+        let nested = { (call: String) in
+            "\(call) called while vmstate_migration_iterate of this migration runs (from a device hook or the dirty "
+                + "log that call runs): a migration's calls do not nest, its records would land inside the section "
+                + "being written (at byte 0)"
+        }
+        #expect(
+            refusals == [
+                "extra.ram: a RAM block cannot be added while a live migration of the registry is in progress (until it completes, fails or is freed) (at byte 0)",
+                "late: a device cannot be added while a live migration of the registry is in progress (until it completes, fails or is freed) (at byte 0)",
+                "a live migration of this registry is in progress already (until it completes, fails or is freed); QEMU migrates a machine once at a time (at byte 0)",
+            ])
+        #expect(Self.bytes(of: second).isEmpty)
+        refusals = []
+        log.during = {
+            var e: UnsafeMutablePointer<GError>?
+            refused(vmstate_migration_complete(mig, &e), &e)
+            refused(vmstate_migration_iterate(mig, nil, &e), &e)
+            refused(vmstate_migration_iterate_until(mig, 0, 1, nil, &e), &e)
+        }
+        #expect(vmstate_migration_iterate(mig, nil, &error), "\(Self.message(error))")
+        #expect(
+            refusals == [
+                nested("vmstate_migration_complete"), nested("vmstate_migration_iterate"),
+                nested("vmstate_migration_iterate_until"),
+            ])
+        refusals = []
+        log.during = {
+            var e: UnsafeMutablePointer<GError>?
+            refused(vmstate_migration_iterate(mig, nil, &e), &e)
+            refused(vmstate_migration_complete(mig, &e), &e)
+        }
+        #expect(vmstate_migration_complete(mig, &error), "\(Self.message(error))")
+        let completing = { (call: String) in
+            nested(call).replacingOccurrences(
+                of: "while vmstate_migration_iterate", with: "while vmstate_migration_complete")
+        }
+        #expect(refusals == [completing("vmstate_migration_iterate"), completing("vmstate_migration_complete")])
+        // The stream is whole: it loads, and it ends with its vmdesc (nothing after it).
+        let stream = Self.bytes(of: out)
+        let target = try RegistryTests.Machine(fill: false)
+        try target.registry.load(stream)
+        #expect(memcmp(target.ram, source.ram, 4 * 4096) == 0)
+        #expect(stream.last == UInt8(ascii: "}"))
+    }
+
+    /// `vmstate_migration_iterate_until` with `converged` NULL (the header: "may be NULL")
+    /// makes its passes: it made none (the call returned true having sent nothing).
+    @Test func iterateUntilWithoutConvergedMakesItsPasses() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let out = Self.memoryStream()
+        defer { g_object_unref(out) }
+        var error: UnsafeMutablePointer<GError>?
+        let mig = try #require(vmstate_migration_start(StreamIOTests.handle(source.registry), "tiny", out, &error))
+        defer { vmstate_migration_free(mig) }
+        let started = Self.bytes(of: out).count
+        #expect(vmstate_migration_iterate_until(mig, 0, 3, nil, &error), "\(Self.message(error))")
+        var stats = VMStateMigrationStats()
+        vmstate_migration_get_stats(mig, &stats)
+        // (Every page was dirty at the start: the first pass sent all 5 and the log of this
+        // registry, none, leaves every page dirty, so three passes were made.)
+        #expect(stats.passes == 3 && stats.pages_sent == 15)
+        #expect(Self.bytes(of: out).count > started)
     }
 
     // MARK: - over a loopback socket

@@ -45,4 +45,17 @@ struct QEMUFileChecksTests {
         #expect(migration_rate_exceeded(nil) == false)
         #expect(qemu_file_is_seekable(nil) == false)
     }
+
+    @Test("the *s reads take their bytes also when the pointer is NULL, as every width does")
+    func readsIntoANullPointer() {
+        let input = gbytes([1, 2, 0, 3, 4])
+        defer { g_bytes_unref(input) }
+        let f = vmstate_file_new_input(input)
+        qemu_get_8s(f, nil)
+        qemu_get_s8s(f, nil)
+        qemu_get_be16s(f, nil)
+        #expect(qemu_get_byte(f) == 4)
+        #expect(qemu_file_get_error(f) == 0)
+        #expect(qemu_fclose(f) == 0)
+    }
 }

@@ -397,6 +397,10 @@ typedef struct VMStateMigrationStats {
  * as QEMU runs one at a time; the dirty log returned false, before anything was written; `out`
  * closed or with an operation pending: G_IO_ERROR_CLOSED or _PENDING; `out` on a descriptor
  * opened with O_DIRECT: G_IO_ERROR_INVALID_ARGUMENT; a write error: the stream's GError).
+ * The migration is in progress from the start's first call of the emulator's code (the dirty
+ * log): devices and RAM blocks cannot be added from there on. A device hook or the dirty log
+ * that a migration call runs cannot call vmstate_migration_iterate, _iterate_until or
+ * _complete of that migration (VMSTATE_ERROR_FAILED; the running call goes on).
  */
 VMStateMigration *vmstate_migration_start(VMStateRegistry *reg, const char *machine_type,
                                           GOutputStream *out, GError **error);

@@ -227,7 +227,8 @@ import CVMState
 
 /// C's `qemu_get_8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt8>?) {
-    pv?.pointee = file(f)?.getByte() ?? 0
+    // (Read first: `pv?.pointee = read` would skip the read when `pv` is NULL.)
+    let v = file(f)?.getByte() ?? 0; pv?.pointee = v
 }
 /// C's `qemu_get_be16s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_be16s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<UInt16>?) {
@@ -243,7 +244,7 @@ import CVMState
 }
 /// C's `qemu_get_s8s`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_s8s(_ f: OpaquePointer?, _ pv: UnsafeMutablePointer<Int8>?) {
-    pv?.pointee = Int8(bitPattern: file(f)?.getByte() ?? 0)
+    let v = Int8(bitPattern: file(f)?.getByte() ?? 0); pv?.pointee = v
 }
 /// C's `qemu_get_sbe16`, declared and documented in `migration/qemu-file-types.h`.
 @c @implementation public func qemu_get_sbe16(_ f: OpaquePointer?) -> Int32 {

@@ -77,7 +77,10 @@ import CVMState
             error, VMStateError(.failed, reason: "vmstate_migration_iterate_until: NULL argument"), streamOf: nil)
     }
     do throws(VMStateError) {
-        converged?.pointee = try m.iterate(untilDowntime: max_downtime_us, maxPasses: Int(max_passes))
+        // (Not `converged?.pointee = try m.iterate(...)`: with `converged` NULL, optional
+        // chaining skips the right-hand side, and no pass was made.)
+        let done = try m.iterate(untilDowntime: max_downtime_us, maxPasses: Int(max_passes))
+        converged?.pointee = done
         return true
     } catch let failure {
         return setGError(error, failure, streamOf: m.file)

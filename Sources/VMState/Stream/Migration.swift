@@ -37,8 +37,13 @@ final class Migration {
         didSet { release() }
     }
     /// Whether this migration counts in its registry's ``Registry/migrationsInProgress`` (from
-    /// a successful start until it completes, fails or is freed).
+    /// the start's first call of the emulator (its dirty log) until it completes, fails or is
+    /// freed; a start that fails ends it).
     private var inProgress = false
+    /// The C call of this migration that runs (a pass, the completion), which the device hooks
+    /// and the dirty log it calls must not call again: its records would land inside the
+    /// section being written (QEMU's migration thread runs one step at a time).
+    private var running: String?
 
     /// Bytes per second, 0 for no limit (QEMU's `max-bandwidth`).
     var maxBandwidth: UInt64 = 0
@@ -105,6 +110,22 @@ final class Migration {
         entries = plan.sections.filter { if case .ram = $0 { false } else { true } }
         dirty = registry.ramBlocks.map { [UInt64](repeating: 0, count: ($0.length / StreamFormat.pageSize + 63) / 64) }
         sendsPages = registry.ramBlocks.map { !plan.ramUnsent.contains($0.idstr) }
+        // In progress from here: the dirty log and the early-setup devices' hooks are the
+        // emulator's code, which may try to add a device or RAM block (its stream is planned
+        // with those of now) or start another migration; refused from here on.
+        registry.migrationsInProgress += 1
+        inProgress = true
+        do throws(VMStateError) {
+            try setUp(plan)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    /// The start's writes after the plan: the dirty log read, the RAM START, the early-setup
+    /// sections.
+    private func setUp(_ plan: Registry.StreamPlan) throws(VMStateError) {
         try syncDirtyLog()
         markAllDirty()
 
@@ -133,8 +154,6 @@ final class Migration {
         file.context = nil
         try Registry.checkOutput(file)
         windowStart = g_get_monotonic_time()
-        registry.migrationsInProgress += 1
-        inProgress = true
     }
 
     deinit { release() }
@@ -207,6 +226,23 @@ final class Migration {
         if completed { throw VMStateError(.failed, reason: "the migration is complete") }
     }
 
+    /// Runs `body` as the C call `call` of this migration: refused while another of its calls
+    /// runs (called from a device hook or the dirty log of that call), and after a failure or
+    /// completion (``checkUsable()``).
+    private func run<T>(_ call: String, _ body: () throws(VMStateError) -> T) throws(VMStateError) -> T {
+        if let running {
+            throw VMStateError(
+                .failed,
+                reason: "\(call) called while \(running) of this migration runs (from a device hook or the dirty log "
+                    + "that call runs): a migration's calls do not nest, its records would land inside the section "
+                    + "being written")
+        }
+        try checkUsable()
+        running = call
+        defer { running = nil }
+        return try body()
+    }
+
     /// One pass: a dirty log sync, every dirty page as a RAM PART, a flush, then a dirty log sync
     /// again (the pages written during the pass: the pending bytes).
     ///
@@ -215,7 +251,11 @@ final class Migration {
     ///   migration is failed).
     @discardableResult
     func iterate() throws(VMStateError) -> UInt64 {
-        try checkUsable()
+        try run("vmstate_migration_iterate") { () throws(VMStateError) in try pass() }
+    }
+
+    /// ``iterate()``'s pass, its call checked.
+    private func pass() throws(VMStateError) -> UInt64 {
         try syncDirtyLog()
         let t0 = g_get_monotonic_time()
         let bytes0 = file.written
@@ -235,11 +275,14 @@ final class Migration {
     ///
     /// - Returns: Whether the expected downtime got below the limit.
     func iterate(untilDowntime maxDowntime: UInt64, maxPasses: Int) throws(VMStateError) -> Bool {
-        for _ in 0..<maxPasses {
-            try iterate()
-            if expectedDowntime <= maxDowntime { return true }
+        try run("vmstate_migration_iterate_until") { () throws(VMStateError) in
+            for _ in 0..<maxPasses {
+                _ = try pass()
+                // (A pass that failed the migration throws; one whose dirty log failed too.)
+                if expectedDowntime <= maxDowntime { return true }
+            }
+            return expectedDowntime <= maxDowntime
         }
-        return expectedDowntime <= maxDowntime
     }
 
     /// Microseconds the pending pages take at the last pass's bandwidth (unknown bandwidth: max).
@@ -251,7 +294,11 @@ final class Migration {
 
     /// The guest is stopped: last dirty pages (RAM END), every device, EOF, vmdesc.
     func complete() throws(VMStateError) {
-        try checkUsable()
+        try run("vmstate_migration_complete") { () throws(VMStateError) in try finish() }
+    }
+
+    /// ``complete()``'s writes, its call checked.
+    private func finish() throws(VMStateError) {
         let t0 = g_get_monotonic_time()
         try syncDirtyLog()
         // The guest is stopped: no bandwidth limit for the rest, as QEMU lifts it for its
