@@ -127,6 +127,12 @@ public struct StreamAnalysis: Sendable {
         /// NULL entries, ascending.
         package var length: Int
         package var indices: [Int]
+
+        package init(section: String, instance: UInt32, field: String, length: Int, indices: [Int]) {
+            (self.section, self.instance, self.field, self.length, self.indices) = (
+                section, instance, field, length, indices
+            )
+        }
     }
     /// The NULL entries of arrays of pointers read with `Options.readsQEMU72NullEntries`, in
     /// stream order; empty when every section read as its vmdesc says.

@@ -83,7 +83,9 @@ struct Compat: ParsableCommand {
             section). Against a stream or -dump-vmstate file of another machine type that is \
             a problem (machine-type), since QEMU refuses the stream; two -dump-vmstate files \
             of different machine types only warn. A vmdesc of QEMU 8.2 or later gives only \
-            the length of its machine type's name: another length is a problem. A -dump-vmstate file lists device classes, \
+            the length of its machine type's name: a received name longer than the local \
+            one is a problem, a shorter one an undecided warning (QEMU loads a name that is \
+            the start of its own: pc-q35-4.0 into pc-q35-4.0.1). A -dump-vmstate file lists device classes, \
             not the devices of one machine: instances (-smp 2, a second NIC) and which devices \
             a machine has are compared only stream against stream (a section only NEW has \
             is a warning: its device keeps its state), and so are RAM blocks \
@@ -337,18 +339,32 @@ struct Compat: ParsableCommand {
             // loading QEMU (SWITCHOVER_START, validated capabilities, compressed pages) against
             // what that file tells of its release (configurationAgainst).
             let (saverPath, loaderSet) = reverse ? (new, oldSet) : (old, newSet)
-            let loaderRelease: LoaderRelease? =
-                try !isStreamFile(saverPath) || isStreamFile(reverse ? old : new)
-                ? nil
+            let (loaderPath, saverSet) = reverse ? (old, newSet) : (new, oldSet)
+            let loaderRelease: LoaderRelease =
+                try isStreamFile(loaderPath)
+                ? .stream(describesConfiguration: loaderSet.configuration.described, label: checker.newLabel)
                 : loaderSet.format == .dumpVMState
                     ? .dump(
                         givesArrayLengths: Self.givesArrayLengths(loaderSet.document), machine: loaderSet.machine,
                         label: checker.newLabel)
                     : .vmdesc(describesConfiguration: loaderSet.configuration.described, label: checker.newLabel)
             let againstLoader =
-                try loaderRelease.map {
-                    Self.configurationAgainst(saverPath, loader: $0, labels: (checker.oldLabel, checker.newLabel))
-                } ?? []
+                try isStreamFile(saverPath) && !isStreamFile(loaderPath)
+                ? Self.configurationAgainst(
+                    saverPath, loader: loaderRelease, labels: (checker.oldLabel, checker.newLabel)) : []
+            // A vmdesc that saves does not show the commands its stream sent: QEMU 10.0's
+            // SWITCHOVER_START, when its QEMU (8.2 or later: it describes the configuration) is
+            // 10.0, is refused by a loader of QEMU 8.1 or older.
+            var switchoverDoubt: String? = nil
+            if try !isStreamFile(saverPath), saverSet.format == .vmdesc, saverSet.configuration.described,
+                let older = loaderRelease.older
+            {
+                switchoverDoubt =
+                    "\(checker.oldLabel) is a vmdesc of QEMU 8.2 or later (it describes the configuration section), which "
+                    + "does not show whether its stream sends the command SWITCHOVER_START (QEMU 10.0, for machine types "
+                    + "10.0 and later and unversioned ones), and \(older): QEMU before 10.0 refuses that command "
+                    + "(\"MIG_CMD 0xb unknown (len 0x0)\")"
+            }
             do {
                 var report = try checker.check(old: oldJSON, new: newJSON)
                 if uncomparedSaved > 0 {
@@ -366,6 +382,10 @@ struct Compat: ParsableCommand {
                 report.warnings = notes + report.warnings
                 if unreadable { report.undecided += 1 }
                 report.undecided += nullNotes.count
+                if let switchoverDoubt {
+                    report.warnings.append(switchoverDoubt)
+                    report.undecided += 1
+                }
                 for outcome in againstLoader.reversed() {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
@@ -486,6 +506,17 @@ struct Compat: ParsableCommand {
                 maySkipSwitchover: release == nil
                     ? ("\(n) is a -dump-vmstate file of an unversioned machine type, which any QEMU has", "8.1 to 9.2")
                     : nil)
+        }
+
+        /// A stream, by its vmdesc (as ``vmdesc(describesConfiguration:label:)``); only
+        /// ``older`` is used of it.
+        static func stream(describesConfiguration: Bool, label n: String) -> LoaderRelease {
+            var release = vmdesc(describesConfiguration: describesConfiguration, label: n)
+            if !describesConfiguration {
+                release.older =
+                    "\(n)'s stream was written by QEMU 8.1 or older (its vmdesc does not describe the configuration section)"
+            }
+            return release
         }
 
         /// A vmdesc: one that describes the configuration section is QEMU 8.2's or later's, one
