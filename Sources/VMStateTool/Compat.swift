@@ -98,7 +98,9 @@ struct Compat: ParsableCommand {
             section footers one has and the other not (-global \
             migration.send-section-footer=off), and QEMU 10.0's command SWITCHOVER_START in \
             OLD where NEW's stream is QEMU 8.1's or older (no configuration in its vmdesc; \
-            QEMU before 10.0 refuses the command: a warning when NEW may be 8.2 to 9.2's), \
+            QEMU before 10.0 refuses the command: a warning when NEW may be 8.2 to 9.2's; \
+            with OLD a vmdesc of QEMU 8.2 or later, which does not show the command, an \
+            undecided warning), \
             are problems (configuration); so is that command against a -dump-vmstate file \
             without array lengths (QEMU 8.0 or older) or a vmdesc that does not describe the \
             configuration (QEMU 8.1 or older), a warning against a dump of an unversioned \
