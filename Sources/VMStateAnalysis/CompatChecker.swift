@@ -571,7 +571,7 @@ private struct CompatRun {
         return section
     }
 
-    /// The message of the last finding and how many times it was found in a row (the
+    /// The last finding and how many times it was found in a row (the
     /// elements of an array, compared one by one: `DescriptionSet.matchingElementEntries`).
     var repeated: (finding: CompatFinding, times: Int)?
 
@@ -657,10 +657,8 @@ private struct CompatRun {
     /// reads the section's byte 0x07 as an unknown section type.
     mutating func checkMachineTypes() {
         guard let saver = checker.oldMachine, let loader = checker.newMachine else { return }
-        if case .vmdesc = saver {
-            checkMachineNameLengths(saver, loader)
-            return
-        } else if case .vmdesc = loader {
+        func isVMDesc(_ m: CompatChecker.MachineType) -> Bool { if case .vmdesc = m { true } else { false } }
+        if isVMDesc(saver) || isVMDesc(loader) {
             checkMachineNameLengths(saver, loader)
             return
         }

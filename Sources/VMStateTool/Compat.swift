@@ -244,7 +244,8 @@ struct Compat: ParsableCommand {
             var streamNotes: [String] = []
             var nullNotes: [String] = []
             var read: (StreamAnalysis, StreamAnalysis)? = nil
-            let bothStreams = try isStreamFile(old) && isStreamFile(new)
+            let isStream = (old: try isStreamFile(old), new: try isStreamFile(new))
+            let bothStreams = isStream.old && isStream.new
             if bothStreams { read = try readStreams(old, new, notes: &streamNotes, nullNotes: &nullNotes) }
             // (A stream that cannot be read whole leaves its configuration, RAM blocks, PCI
             // configuration spaces and compared values undecided: its warning counts so.)
@@ -341,9 +342,10 @@ struct Compat: ParsableCommand {
             // loading QEMU (SWITCHOVER_START, validated capabilities, compressed pages) against
             // what that file tells of its release (configurationAgainst).
             let (saverPath, loaderSet) = reverse ? (new, oldSet) : (old, newSet)
-            let (loaderPath, saverSet) = reverse ? (old, newSet) : (new, oldSet)
+            let saverSet = reverse ? newSet : oldSet
+            let (saverIsStream, loaderIsStream) = reverse ? (isStream.new, isStream.old) : (isStream.old, isStream.new)
             let loaderRelease: LoaderRelease =
-                try isStreamFile(loaderPath)
+                loaderIsStream
                 ? .stream(describesConfiguration: loaderSet.configuration.described, label: checker.newLabel)
                 : loaderSet.format == .dumpVMState
                     ? .dump(
@@ -351,14 +353,14 @@ struct Compat: ParsableCommand {
                         label: checker.newLabel)
                     : .vmdesc(describesConfiguration: loaderSet.configuration.described, label: checker.newLabel)
             let againstLoader =
-                try isStreamFile(saverPath) && !isStreamFile(loaderPath)
+                saverIsStream && !loaderIsStream
                 ? Self.configurationAgainst(
                     saverPath, loader: loaderRelease, labels: (checker.oldLabel, checker.newLabel)) : []
             // A vmdesc that saves does not show the commands its stream sent: QEMU 10.0's
             // SWITCHOVER_START, when its QEMU (8.2 or later: it describes the configuration) is
             // 10.0, is refused by a loader of QEMU 8.1 or older.
             var switchoverDoubt: String? = nil
-            if try !isStreamFile(saverPath), saverSet.format == .vmdesc, saverSet.configuration.described,
+            if !saverIsStream, saverSet.format == .vmdesc, saverSet.configuration.described,
                 let older = loaderRelease.older
             {
                 switchoverDoubt =
@@ -405,13 +407,9 @@ struct Compat: ParsableCommand {
                 }
                 // (The verdict is about saved state, whose values only streams hold; not so
                 // between two -dump-vmstate files, descriptions of device classes.)
-                let sets = reverse ? (newSet, oldSet) : (oldSet, newSet)
-                let formats = (
-                    try isStreamFile(reverse ? new : old) ? nil : sets.0.format,
-                    try isStreamFile(reverse ? old : new) ? nil : sets.1.format
-                )
+                let formats = (saverIsStream ? nil : saverSet.format, loaderIsStream ? nil : loaderSet.format)
                 if report.isCompatible, formats.0 != nil || formats.1 != nil,
-                    formats.0 == .vmdesc || formats.1 == .vmdesc || formats.0 == nil || formats.1 == nil
+                    !(formats.0 == .dumpVMState && formats.1 == .dumpVMState)
                 {
                     report.warnings.append(
                         Self.notComparedWithoutStreams(
