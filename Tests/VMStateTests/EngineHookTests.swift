@@ -152,6 +152,25 @@ import Testing
         c.post_load_ret = -11
         #expect(cLoad(eng_vmsd_hooks(), &c, version: 3, stream).ret == -11)
     }
+
+    /// A whole-stream load fails on a device hook's positive result too (docs/C-API.md,
+    /// `vmstate_registry_load`), although QEMU fails a section only on a negative one.
+    @Test func positivePostLoadFailsAWholeStreamLoad() throws {
+        var saved = device()
+        let source = Registry()
+        try source.add(idstr: "eng-hooks", instanceID: 0, vmsd: eng_vmsd_hooks(), opaque: &saved)
+        let bytes = try source.save(machineType: "pc-i440fx-7.2")
+        var h = EngHooks()
+        h.post_load_ret = 3
+        let destination = Registry()
+        try destination.add(idstr: "eng-hooks", instanceID: 0, vmsd: eng_vmsd_hooks(), opaque: &h)
+        let e = try #require(throws: VMStateError.self) { try destination.load(bytes) }
+        #expect(e.kind == .hookFailed)
+        #expect(e.errno == 3)
+        #expect(e.description.hasPrefix("eng-hooks: section \"eng-hooks\" instance 0: post_load returned 3"))
+        #expect(h.v == 0x0102_0304 && h.s == 9)
+        #expect(log(&h) == "pre_load;get;sub.pre_load;sub.post_load:1;post_load:3;")
+    }
 }
 
 /// VMStateInfo written in C with qemu_get_* / qemu_put_*, including one that recurses into
