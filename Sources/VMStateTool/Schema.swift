@@ -73,7 +73,7 @@ struct Schema: ParsableCommand {
         case .unknown: return .qemu7_2
         case .mixed(let old, let new):
             throw ToolInputError(
-                "\(tables.symbol) in \(tables.path) mixes QEMU 7.2's tables (\"\(old)\") and QEMU 10.0's (\"\(new)\", built with VMSTATE_QEMU_API 1000): pass --qemu 7.2 or --qemu 10.0"
+                "\(tables.symbol) in \(tables.path) mixes QEMU 7.2's tables (\"\(old)\") and QEMU 10.0's (\"\(new)\", built with VMSTATE_QEMU_API 1000): pass --qemu 7.2 or --qemu 10.0 (or, if \"\(old)\" was built with VMSTATE_QEMU_API 1000 too, end its field list with VMSTATE_END_OF_LIST(), not {}: QEMU 10.0 aborts on it; `vmstate lint` names each such list)"
             )
         }
     }
@@ -90,9 +90,11 @@ struct Lint: ParsableCommand {
             fields without info, a subsection not named after its parent, descriptions nested \
             deeper than 64 levels or containing themselves through fields that are never empty \
             ("recursive-struct"), and more. Warnings: \
-            duplicate field names, VARRAY counts with no VMSTATE_VALIDATE guard, fields behind \
-            raw pointers a checked load cannot bound ("unguarded"), QEMU 10.0 VMSTATE_FD \
-            fields, which cannot travel in a byte stream ("file-descriptor").
+            a field listed twice, VARRAY counts with no guard (VMSTATE_VALIDATE or the \
+            field's own test), fields behind raw pointers a checked load cannot bound \
+            ("unguarded"), QEMU 10.0 VMSTATE_FD fields, which cannot travel in a byte stream \
+            ("file-descriptor"), a field list ended with {} beside QEMU 10.0 tables, which \
+            QEMU 10.0 aborts on ("missing-end").
 
             Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad input (or output \
             that could not be written), 64 usage error.

@@ -532,6 +532,19 @@ struct QEMU10APITests {
         #expect(device.first?.message.hasSuffix("whenever its field_exists test is true") == true)
     }
 
+    /// QEMU 10.0 aborts on a field list without VMS_END; a list that mixes the two endings
+    /// tells lint which one lacks it (a lone table cannot be told from a QEMU 7.2 one).
+    @Test("vmstate lint reports a QEMU 10.0 field list ended with {}")
+    func lintMissingEnd() {
+        #expect(
+            VMStateLint.check(fx10_noend_vmsd()).map(\.description) == [
+                "warning: noend_dev/sub: the field list ends without QEMU 10.0's VMS_END, unlike \"noend_dev\"'s: "
+                    + "built with VMSTATE_QEMU_API 1000, it ends with {} where VMSTATE_END_OF_LIST() belongs, and "
+                    + "QEMU 10.0 aborts on it when it saves or loads the table (built for QEMU 7.2, it is fine) [missing-end]"
+            ])
+        #expect(VMStateLint.check([fx10_fd_vmsd(), fx10_device_vmsd()]).filter { $0.rule == .missingEnd }.isEmpty)
+    }
+
     // MARK: - QEMU 10.0 tables in the registry
 
     /// A QEMU 10.0 table registered from a 10.0 file (vmstate_registry_add_sized's `_v1000`

@@ -132,6 +132,16 @@ struct DecodedField {
 
     func has(_ flag: VMStateFlags) -> Bool { flags & flag.rawValue != 0 }
 
+    /// Whether `other` is this entry again (all it says about what is saved: offset, size,
+    /// flags, counts, info, vmsd, version and test); the name aside.
+    func isSameEntry(as other: DecodedField) -> Bool {
+        let test = { (f: DecodedField) in f.fieldExists.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
+        return offset == other.offset && size == other.size && flags == other.flags && num == other.num
+            && numOffset == other.numOffset && sizeOffset == other.sizeOffset && start == other.start
+            && version == other.version && structVersion == other.structVersion && info == other.info
+            && vmsd == other.vmsd && test(self) == test(other)
+    }
+
     /// QEMU 10.0's `vmstate_info_fd` (not a standard kind: QEMU 7.2 has no such info), or a
     /// copy of it that ``StandardInfoCopies/adopt(lookup:)`` was told of.
     var isFD: Bool {
@@ -356,7 +366,11 @@ struct DecodedDescription {
                     ))
             } else if bytes[parent.count] != UInt8(ascii: "/") {
                 problems.append(
-                    (.subsectionSeparator, "the name \"\(subName)\" does not start with \"\(parentName)/\""))
+                    (
+                        .subsectionSeparator,
+                        "the name \"\(subName)\" does not start with \"\(parentName)/\" (QEMU loads it; keep a name already "
+                            + "released: a renamed subsection fails to load from builds that send the old name)"
+                    ))
             }
             result.append(Subsection(vmsd: sub, name: bytes, component: component, problems: problems))
         }

@@ -38,15 +38,30 @@ import CVMState
 /// Warnings:
 /// - `subsection-separator`: a subsection name that starts with the parent's name but not with
 ///   `parent/` (QEMU accepts it; the convention is `parent/name`).
-/// - `duplicate-field`: a field name used more than once in one table (vmdesc disambiguates
-///   them as `name[0]`, `name[1]`, ...).
+/// - `duplicate-field`: one table lists the same entry twice (same offset, size, flags, count,
+///   info, vmsd, version and test: a copied line saves the field twice; vmdesc calls them
+///   `name[0]`, `name[1]`, ...). Entries that share a name but differ are QEMU's idioms, not
+///   reported: QEMU's macros name a field after its C member, so slices of one array
+///   (`VMSTATE_UINT32_SUB_ARRAY`, the x86 vector registers), alternatives chosen by a test or
+///   a version (PCI's two `config` entries, fw_cfg's `cur_offset`) and the names the macros fix
+///   (`unused`, `tmp`) repeat in QEMU's own devices.
 /// - `varray-unvalidated`: a VMS_VARRAY_* field whose count is loaded from the stream earlier in
 ///   the same table with no guard: no VMSTATE_VALIDATE between the count and the array or
-///   right after the array, and the count not loaded with an `_equal` or `int32 le` info.
-///   (VMS_POINTER arrays without VMS_ALLOC get `unguarded` instead.)
+///   right after the array, no `field_exists` test of the array's own (QEMU's "guarded pair",
+///   virtio-net's MAC table: lint cannot read what a test checks, as for VMSTATE_VALIDATE), and
+///   the count not loaded with an `_equal` or `int32 le` info. Not reported where nothing can
+///   be overrun: VMS_ALLOC arrays (the engine allocates count × size) and `VMSTATE_UNUSED_*`
+///   fields (their bytes are read and dropped). (VMS_POINTER arrays without VMS_ALLOC get
+///   `unguarded` instead.)
 /// - `unguarded`: a VMS_POINTER field without VMS_ALLOC whose element count (VMS_VARRAY_*) or
-///   byte size (VMS_VBUFFER) comes unguarded from the stream: the engine cannot know how much
-///   memory is behind the pointer.
+///   byte size (VMS_VBUFFER) comes unguarded (as above) from the stream: the engine cannot
+///   know how much memory is behind the pointer.
+/// - `missing-end`: a field list that ends without QEMU 10.0's VMS_END flag while another
+///   table of the list has it: a table built with `VMSTATE_QEMU_API` 1000 whose list ends with
+///   `{}` where `VMSTATE_END_OF_LIST()` belongs, on which QEMU 10.0 aborts (the assertion after
+///   the field loops of `vmstate_save_state` and `vmstate_load_state`, and in `-dump-vmstate`);
+///   `vmstate schema` would take it for a QEMU 7.2 table. (A list of QEMU 7.2 tables and 10.0
+///   tables together is reported too; a single table cannot be told.)
 /// - `field-version`: a field whose `version_id` is above its description's (never saved).
 /// - `file-descriptor`: a QEMU 10.0 `VMSTATE_FD` field (`vmstate_info_fd`): a file descriptor
 ///   cannot travel in a byte buffer or stream, so saving it fails (-1, the file's error -EIO) and
@@ -87,12 +102,13 @@ public enum VMStateLint {
         case unguarded = "unguarded"
         case fieldVersion = "field-version"
         case fileDescriptor = "file-descriptor"
+        case missingEnd = "missing-end"
 
         /// Whether breaking the rule is an error or a warning.
         public var severity: Severity {
             switch self {
             case .subsectionSeparator, .duplicateField, .varrayUnvalidated, .unguarded, .fieldVersion,
-                .fileDescriptor:
+                .fileDescriptor, .missingEnd:
                 return .warning
             default:
                 return .error
@@ -131,15 +147,33 @@ public enum VMStateLint {
     /// `vmsd` is read as a C table (valid for the call, terminated as QEMU's are); nothing is
     /// written, and no pointer is kept in the findings.
     public static func check(_ vmsd: UnsafePointer<VMStateDescription>, structSize: Int? = nil) -> [Finding] {
-        var walker = LintWalker()
+        check(vmsd, structSize: structSize, endedByVMSEnd: endedByVMSEnd([vmsd]))
+    }
+
+    /// The findings for several top-level descriptions, in order (`missing-end` compares all
+    /// of them).
+    public static func check(_ vmsds: [UnsafePointer<VMStateDescription>]) -> [Finding] {
+        let ended = endedByVMSEnd(vmsds)
+        return vmsds.flatMap { check($0, structSize: nil, endedByVMSEnd: ended) }
+    }
+
+    /// The name of a description of `vmsds` (or nested in them) whose field list ends with
+    /// QEMU 10.0's VMS_END, if one does.
+    private static func endedByVMSEnd(_ vmsds: [UnsafePointer<VMStateDescription>]) -> String? {
+        switch VMStateSchema.origin(of: vmsds) {
+        case .mixed(_, let new): return new
+        case .one(.qemu10_0): return "?"  // (every list ends so: nothing is reported)
+        default: return nil
+        }
+    }
+
+    private static func check(
+        _ vmsd: UnsafePointer<VMStateDescription>, structSize: Int?, endedByVMSEnd: String?
+    ) -> [Finding] {
+        var walker = LintWalker(endedByVMSEnd: endedByVMSEnd)
         let name = DecodedDescription(vmsd).name ?? "?"
         walker.description(vmsd, path: name, bound: structSize)
         return walker.findings
-    }
-
-    /// The findings for several top-level descriptions, in order.
-    public static func check(_ vmsds: [UnsafePointer<VMStateDescription>]) -> [Finding] {
-        vmsds.flatMap { check($0) }
     }
 
     /// The findings for a NULL-terminated C array of descriptions.
@@ -155,6 +189,8 @@ public enum VMStateLint {
 private struct LintWalker {
     typealias Rule = VMStateLint.Rule
 
+    /// A description of the list whose field list ends with VMS_END (QEMU 10.0's), if any.
+    let endedByVMSEnd: String?
     var findings: [VMStateLint.Finding] = []
     var stack: [UnsafePointer<VMStateDescription>] = []
     /// Per entry of `stack`: whether the field (or subsection) leading to it may be empty in
@@ -193,6 +229,14 @@ private struct LintWalker {
             self.mayBeEmpty.removeLast()
         }
 
+        if let ended = endedByVMSEnd, let flags = decoded.endFlags, flags & QEMUDialect.vmsEnd == 0 {
+            report(
+                .missingEnd, path,
+                "the field list ends without QEMU 10.0's VMS_END, unlike \"\(ended)\"'s: built with "
+                    + "VMSTATE_QEMU_API 1000, it ends with {} where VMSTATE_END_OF_LIST() belongs, and QEMU 10.0 "
+                    + "aborts on it when it saves or loads the table (built for QEMU 7.2, it is fine)")
+        }
+
         let version = decoded.version
         if decoded.minimumVersion > version {
             report(
@@ -202,18 +246,25 @@ private struct LintWalker {
 
         let fields = (decoded.fields ?? []).enumerated().map { FieldFacts(index: $0.offset, field: $0.element) }
 
-        // Duplicate names (VMSTATE_VALIDATE entries are not migrated and not in vmdesc).
-        var counts: [String: Int] = [:]
+        // The same entry twice (VMSTATE_VALIDATE entries are not migrated and not in vmdesc;
+        // `unused` and `tmp` are names QEMU's macros fix).
+        var byName: [String: [DecodedField]] = [:]
         for fact in fields where !fact.isValidate {
-            counts[fact.name, default: 0] += 1
+            byName[fact.name, default: []].append(fact.field)
         }
         var reported = Set<String>()
-        for fact in fields where !fact.isValidate && counts[fact.name]! > 1 && !reported.contains(fact.name) {
+        for fact in fields where !fact.isValidate && !reported.contains(fact.name) {
+            let same = byName[fact.name]!
+            guard same.count > 1, fact.field.standard != VMSTATE_STD_UNUSED_BUFFER,
+                fact.field.standard != VMSTATE_STD_TMP,
+                same.indices.contains(where: { i in same[(i + 1)...].contains { $0.isSameEntry(as: same[i]) } })
+            else { continue }
             reported.insert(fact.name)
-            let n = counts[fact.name]!
+            let n = same.count
             report(
                 .duplicateField, "\(path)/\(fact.name)",
-                "\(n) fields are named \"\(fact.name)\"; vmdesc calls them \(fact.name)[0]..\(fact.name)[\(n - 1)]")
+                "\(n) fields are named \"\(fact.name)\" and two are the same entry (the field is saved twice); "
+                    + "vmdesc calls them \(fact.name)[0]..\(fact.name)[\(n - 1)]")
         }
 
         for fact in fields {
@@ -331,7 +382,8 @@ private struct LintWalker {
     }
 
     func guarded(loader: FieldFacts, at index: Int, in fields: [FieldFacts]) -> Bool {
-        if loader.field.infoChecksValue {
+        // A test of the field's own guards it as VMSTATE_VALIDATE does (QEMU's "guarded pair").
+        if loader.field.infoChecksValue || fields[index].field.fieldExists != nil {
             return true
         }
         if fields[(loader.index + 1)..<index].contains(where: { $0.isValidate }) {
@@ -342,7 +394,9 @@ private struct LintWalker {
 
     mutating func checkCounts(_ fact: FieldFacts, in fields: [FieldFacts], path: String) {
         let f = fact.field
-        let pointerUnbounded = f.isPointer && !f.has(VMS_ALLOC)
+        // Nothing to overrun: an unused field's bytes are dropped; VMS_ALLOC allocates the count.
+        if f.standard == VMSTATE_STD_UNUSED_BUFFER || f.has(VMS_ALLOC) { return }
+        let pointerUnbounded = f.isPointer
         if f.varray.nonzeroBitCount == 1, case .counter(let offset, let width, _) = f.count {
             if let count = loader(ofOffset: offset, width: width, before: fact.index, in: fields),
                 !guarded(loader: count, at: fact.index, in: fields)

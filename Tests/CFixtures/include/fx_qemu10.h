@@ -86,6 +86,8 @@ uint32_t fx10_end_of_list_flags(void);
 bool fx10_extra_needed(bool has_extra);
 /* A QEMU 10.0 table with an unconditional VMSTATE_FD field ("fd_dev"/fd), for lint. */
 const VMStateDescription *fx10_fd_vmsd(void);
+/* A QEMU 10.0 table ("noend_dev") whose subsection's field list ends with {}, for lint. */
+const VMStateDescription *fx10_noend_vmsd(void);
 /* vmstate_info_fd's put and get called directly by C (a custom info may): returns the put's
  * result; the get's result, the value it stores and both files' errors through the pointers. */
 int fx10_fd_info_direct(int *get_ret, int32_t *value, int *get_file_error, int *put_file_error);

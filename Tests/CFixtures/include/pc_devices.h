@@ -1102,6 +1102,9 @@ size_t pc_device_state_size(const VMStateDescription *vmsd);
 /** The deliberately broken tables as an exported NULL-terminated array (for `vmstate lint`). */
 extern const VMStateDescription *const pc_lint_broken_vmsds[];
 const VMStateDescription *const *pc_lint_broken_vmsd_list(void);
+/* QEMU's idioms lint must not report: sub-arrays, test alternatives, UNUSED twice, a guarded
+ * pair, an allocated VARRAY (lint_broken.c). */
+const VMStateDescription *pc_lint_idioms_vmsd(void);
 
 #ifdef __cplusplus
 }

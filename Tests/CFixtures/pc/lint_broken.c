@@ -317,3 +317,62 @@ const VMStateDescription *const pc_lint_broken_vmsds[] = {
 };
 
 const VMStateDescription *const *pc_lint_broken_vmsd_list(void) { return pc_lint_broken_vmsds; }
+
+/* ---- QEMU's own idioms, which lint must not report (LintTests.idiomsNotReported) ---------- */
+
+typedef struct PcLintIdioms {
+    uint32_t regs[8];
+    uint8_t config[8];
+    uint32_t in_use;
+    uint8_t *macs;
+    uint16_t n16;
+    uint16_t *table;
+} PcLintIdioms;
+
+static bool pc_lint_is_pci(void *opaque, int version_id) {
+    (void)opaque;
+    (void)version_id;
+    return true;
+}
+
+static bool pc_lint_is_pcie(void *opaque, int version_id) {
+    (void)opaque;
+    (void)version_id;
+    return false;
+}
+
+static bool pc_lint_macs_fit(void *opaque, int version_id) {
+    (void)version_id;
+    return ((PcLintIdioms *)opaque)->in_use <= 8;
+}
+
+static bool pc_lint_macs_do_not_fit(void *opaque, int version_id) {
+    return !pc_lint_macs_fit(opaque, version_id);
+}
+
+static const VMStateDescription pc_lint_idioms = {
+    .name = "idioms",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        /* slices of one array (e1000's mac_reg) */
+        VMSTATE_UINT32_SUB_ARRAY(regs, PcLintIdioms, 0, 4),
+        VMSTATE_UINT32_SUB_ARRAY(regs, PcLintIdioms, 4, 4),
+        /* alternatives chosen by a test (QEMU's PCIDevice config for PCI and PCI Express) */
+        VMSTATE_BUFFER_TEST(config, PcLintIdioms, pc_lint_is_pci),
+        VMSTATE_BUFFER_TEST(config, PcLintIdioms, pc_lint_is_pcie),
+        /* names the macros fix (mc146818rtc's two VMSTATE_UNUSED) */
+        VMSTATE_UNUSED(1),
+        VMSTATE_UNUSED(1),
+        /* the guarded pair of virtio-net's MAC table: the fields' own tests check the count */
+        VMSTATE_UINT32(in_use, PcLintIdioms),
+        VMSTATE_VBUFFER_MULTIPLY(macs, PcLintIdioms, 0, pc_lint_macs_fit, in_use, 6),
+        VMSTATE_UNUSED_VARRAY_UINT32(PcLintIdioms, pc_lint_macs_do_not_fit, 0, in_use, 6),
+        /* an allocated array: the engine allocates the count it reads */
+        VMSTATE_UINT16(n16, PcLintIdioms),
+        VMSTATE_VARRAY_UINT16_ALLOC(table, PcLintIdioms, n16, 0, vmstate_info_uint16, uint16_t),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+const VMStateDescription *pc_lint_idioms_vmsd(void) { return &pc_lint_idioms; }

@@ -614,6 +614,28 @@ const VMStateDescription *fx10_fd_vmsd(void) {
     return &vmstate_fx10_fd_dev;
 }
 
+/* A subsection whose field list ends with {} where VMSTATE_END_OF_LIST() belongs (QEMU 10.0
+ * asserts on it), under a parent that ends as it should. */
+static const VMStateDescription vmstate_fx10_noend_sub = {
+    .name = "noend_dev/sub",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = fx10_always,
+    .fields = (const VMStateField[]){VMSTATE_INT32(fd, Fx10FdDev), {}},
+};
+
+static const VMStateDescription vmstate_fx10_noend_dev = {
+    .name = "noend_dev",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){VMSTATE_INT32(fd, Fx10FdDev), VMSTATE_END_OF_LIST()},
+    .subsections = (const VMStateDescription *const[]){&vmstate_fx10_noend_sub, NULL},
+};
+
+const VMStateDescription *fx10_noend_vmsd(void) {
+    return &vmstate_fx10_noend_dev;
+}
+
 char *fx10_error_api_demo(void) {
     Error *err = NULL;
     Error *local = NULL;
