@@ -66,7 +66,10 @@ struct Compat: ParsableCommand {
             OLD saved; a field only OLD has may be one NEW reads from older saves only). \
             An OLD subsection a NEW vmdesc did not save is a warning (it may not have been \
             needed), but a problem where NEW describes an array of that struct as one entry \
-            ("array_len"), which QEMU writes only for descriptions without subsections. \
+            ("array_len"), which QEMU writes only for descriptions without subsections. An \
+            OLD section a NEW stream or vmdesc did not save is a problem (section-missing), \
+            but an undecided warning for the sections QEMU saves only while their own \
+            needed() holds (globalstate, PCIHost, pcspk, smbus-eeprom, spapr_drc, ...). \
             With OLD a vmdesc, a nested description's version is not compared (QEMU loads it \
             at NEW's own version); its fields are. Between two -dump-vmstate files it is, as \
             QEMU's checker compares it: a lower version in NEW is then a problem even where \
@@ -112,7 +115,10 @@ struct Compat: ParsableCommand {
             without array lengths (QEMU: "Received unknown capability"). Pages saved \
             compressed (capability compress) warn, the destination must turn it on, and \
             are a problem against QEMU 10.0 (NEW's stream sends SWITCHOVER_START, or a \
-            -dump-vmstate file of machine type 9.1 or later: QEMU 9.1 removed compress). \
+            -dump-vmstate file of machine type 9.1 or later: QEMU 9.1 removed compress), \
+            an undecided warning against a NEW that may be 9.1 or later (a stream or vmdesc \
+            of QEMU 8.2 or later without the command, a -dump-vmstate file with array \
+            lengths of another machine type). \
             And stream against stream, each PCI device's configuration \
             space (its IDs, class, capability list, MSI/MSI-X table sizes, virtio \
             capabilities: bits no guest can write, fixed by the device's model and options \
@@ -133,11 +139,16 @@ struct Compat: ParsableCommand {
             (postcopy's command records, a block migration section, a damaged section), a \
             warning says so and why, and the descriptions are compared without them; when a \
             side is a vmdesc or -dump-vmstate file (but for two -dump-vmstate files), a \
-            compatible verdict's last warning says they were not made.
+            compatible verdict's last warning says they were not made. What OLD's stream \
+            alone asks of the destination is said against a NEW vmdesc or -dump-vmstate file \
+            too: its VM UUID and x-ignore-shared (warnings: the destination must run so), no \
+            section footers (undecided: QEMU refuses it unless run without them too), and the \
+            command, capabilities and compressed pages as above.
 
             Each problem names the section, the description and the field; warnings come \
             first ("warning: ..."), then the problems and the verdict, all on standard \
-            output. Where a vmdesc cannot tell whether a field loads (no entry for it: an \
+            output. A finding that repeats in the next elements of an array is said once, \
+            ending "(the same in N elements)", and counts once. Where a vmdesc cannot tell whether a field loads (no entry for it: an \
             empty array or a field left out when saved, which loads, or a field that side \
             lacks, which does not), its warning counts, and a verdict of compatible says how \
             many \
@@ -160,8 +171,8 @@ struct Compat: ParsableCommand {
               field-added          NEW reads a field that OLD does not save
               machine-type         the machine types differ (a side is a stream or vmdesc)
               ram-block            a RAM block missing or of another length (two streams)
-              configuration        VM UUID, footers, target page bits or commands refused
-                                   (two streams)
+              configuration        VM UUID, footers, target page bits (two streams), a
+                                   command, capability or compressed pages refused
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
               cpu-registers        an ARM CPU register NEW's CPU lacks (two streams)
@@ -394,7 +405,15 @@ struct Compat: ParsableCommand {
                     if case .finding(let f) = outcome { report.findings.insert(f, at: 0) }
                 }
                 report.findings.insert(contentsOf: placement, at: 0)
-                for case .warning(let w) in againstLoader { report.warnings.append(w) }
+                for outcome in againstLoader {
+                    switch outcome {
+                    case .warning(let w): report.warnings.append(w)
+                    case .undecided(let w):
+                        report.warnings.append(w)
+                        report.undecided += 1
+                    case .finding: break
+                    }
+                }
                 let unused = checker.unusedRenames
                 var warned = Set<String>()  // (one warning for a rename given twice)
                 for r in renames where warned.insert(r).inserted {
@@ -450,6 +469,8 @@ struct Compat: ParsableCommand {
     enum Outcome {
         case finding(CompatFinding)
         case warning(String)
+        /// A warning that leaves the verdict open (counted in "N warnings above are undecided").
+        case undecided(String)
     }
 
     /// A configuration section of the stream that saves anywhere but right after its header:
@@ -486,6 +507,9 @@ struct Compat: ParsableCommand {
         /// When ``older`` is nil: why the loader may refuse SWITCHOVER_START (a warning), and
         /// the releases it may be that refuse it; nil when it takes it.
         var maySkipSwitchover: (why: String, releases: String)?
+        /// The loader's machine type sends section footers unless run without them (all but a
+        /// dump of a machine type up to 2.3).
+        var sendsFooters = true
 
         /// A `-dump-vmstate` file: without array lengths ("num") it is QEMU 8.0's or older; a
         /// versioned machine type such as `pc-i440fx-9.1` is its QEMU's release or older (so
@@ -505,7 +529,8 @@ struct Compat: ParsableCommand {
                 },
                 maySkipSwitchover: release == nil
                     ? ("\(n) is a -dump-vmstate file of an unversioned machine type, which any QEMU has", "8.1 to 9.2")
-                    : nil)
+                    : nil,
+                sendsFooters: machine.map { QEMUStreamRules.forMachine($0, version: .qemu7_2).sectionFooters } ?? true)
         }
 
         /// A stream, by its vmdesc (as ``vmdesc(describesConfiguration:label:)``); only
@@ -559,6 +584,30 @@ struct Compat: ParsableCommand {
                     CompatFinding(
                         section: section, descriptionName: nil, field: nil, kind: .configuration, message: message)))
         }
+        // What QEMU checks of the configuration whichever its release: the VM UUID, section
+        // footers, x-ignore-shared (the others below), which depend on how the destination runs.
+        if let uuid = stream.uuidString {
+            outcomes.append(
+                .warning(
+                    "\(o) carries VM UUID \(uuid) (capability validate-uuid): QEMU refuses the stream if the destination runs with another -uuid (\"UUID received is \(uuid) and local is ...\")"
+                ))
+        }
+        if stream.lacksFooters && loader.sendsFooters {
+            let off =
+                stream.machineType != nil
+                ? "-global migration.send-section-footer=off"
+                : "-global migration.send-section-footer=off, or a machine type up to 2.3"
+            outcomes.append(
+                .undecided(
+                    "\(o) was saved without section footers (\(off)): a destination that sends them, as QEMU does for machine types 2.4 and later unless run so, refuses it (\"Missing section footer for \(stream.sections.first?.name ?? "...")\")"
+                ))
+        }
+        if stream.capabilities.contains("x-ignore-shared") {
+            outcomes.append(
+                .warning(
+                    "\(o) was saved with the validated capability x-ignore-shared: the destination must migrate with it on, else QEMU refuses the stream (\"Capability x-ignore-shared is off, but received capability is on\")"
+                ))
+        }
         let unknown = CompatChecker.capabilitiesUnknownBefore9_0(stream.capabilities)
         if let first = unknown.first {
             let saved =
@@ -584,7 +633,10 @@ struct Compat: ParsableCommand {
                         + " and \(without): QEMU refuses it (QEMU 10.0: \"Unknown combination of migration flags: 0x120\")"
                 )
             } else {
-                outcomes.append(.warning(CompatChecker.compressedPagesWarning(compressed, o)))
+                // A loader that may be QEMU 9.1 or later leaves it open; one of 8.1 or older
+                // has compress.
+                let warning = CompatChecker.compressedPagesWarning(compressed, o)
+                outcomes.append(loader.older == nil ? .undecided(warning) : .warning(warning))
             }
         }
         guard stream.hasSwitchoverStart else { return outcomes }
