@@ -372,6 +372,23 @@ struct StreamLoaderEdgeTests {
                 + shown + " and 984 more (at byte 57)")
     }
 
+    /// A `"` or `\` in a block's name is escaped in the list, which then reads one way
+    /// (ramblocks F2: `"a "b"`).
+    @Test func quotesInMissingRAMBlockNamesAreEscaped() throws {
+        let w = HxWire()
+        w.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        w.be64(UInt64(4 * 4096 + 2 * 4096) | 0x04)
+        w.u8(6).text("pc.ram").be64(4 * 4096)
+        w.u8(4).text("a \"b").be64(4096)
+        w.u8(3).text("c\\d").be64(4096)
+        w.be64(0x10).u8(0x7E).be32(2)
+        let e = try Stream.Machine().error(Stream.stream([w.bytes]))
+        #expect(
+            e.description
+                == #"a "b: section "ram" instance 0: the stream has 2 RAM blocks that are not registered: "a \"b" (4096 bytes), "c\\d" (4096 bytes) (at byte 57)"#
+        )
+    }
+
     /// A block listed twice (a total larger than the blocks' lengths reads the records after
     /// the list as entries, until one names a block again): said so, at the second entry.
     @Test func aBlockListedTwiceIsNamedAsSuch() throws {

@@ -18,6 +18,17 @@ enum RAMCodec {
     /// How many unregistered blocks an error names (the rest are counted).
     static let shownMissingBlocks = 16
 
+    /// A block name in double quotes for an error's list of blocks, its `\` and `"` escaped
+    /// so that the list reads one way (control characters are escaped where it is printed).
+    static func quotedName(_ name: String) -> String {
+        var quoted = "\""
+        for c in name {
+            if c == "\\" || c == "\"" { quoted.append("\\") }
+            quoted.append(c)
+        }
+        return quoted + "\""
+    }
+
     /// Carried across the parts of one stream: the block of the last page (for CONTINUE).
     struct LoadState {
         var lastBlock: Int?
@@ -345,7 +356,8 @@ enum RAMCodec {
                 if let first = missing.first {
                     // The first 16 by name: a hostile stream can name thousands.
                     let list = abbreviatedList(
-                        missing.map { "\"\($0.name)\" (\($0.length) bytes)" }, first: RAMCodec.shownMissingBlocks,
+                        missing.map { "\(RAMCodec.quotedName($0.name)) (\($0.length) bytes)" },
+                        first: RAMCodec.shownMissingBlocks,
                         total: missingCount)
                     throw VMStateError(
                         .ram, path: first.name, offset: first.at,

@@ -439,7 +439,7 @@ public final class Registry {
         let missing = keptRAMBlocks.filter { !registered.contains($0.name) }
         guard let first = missing.first else { return }
         let list = abbreviatedList(
-            missing.map { "\"\($0.name)\" (\($0.length) bytes)" }, first: RAMCodec.shownMissingBlocks,
+            missing.map { "\(RAMCodec.quotedName($0.name)) (\($0.length) bytes)" }, first: RAMCodec.shownMissingBlocks,
             total: missing.count)
         throw VMStateError(
             .ram, path: first.name,
