@@ -109,10 +109,13 @@ import VMState
 
     /// Streams neither script reads: a QEMU 10.0 mapped-ram file, QEMU 7.2 streams with the
     /// x-ignore-shared or validate-uuid capability (configuration subsections), a QEMU 7.2
-    /// stream whose vmdesc length holds a '{' where the scripts look for the vmdesc.
+    /// stream whose vmdesc length holds a '{' where the scripts look for the vmdesc, one with
+    /// a RAM block name and section idstrs of 128 bytes or more (length bytes the scripts read
+    /// as signed).
     @Test(arguments: [
         TestPaths.qemu10Fixtures + "/mapped-ram", TestPaths.qemuFixtures + "/x-ignore-shared",
         TestPaths.streams + "/validate-uuid", TestPaths.streams + "/isapc-vmdesc-brace",
+        TestPaths.streams + "/long-names",
     ])
     func unreadableByScriptMatchesHandChecked(_ dir: String) throws {
         try check(dir, expected: "analyze-expected.json")
