@@ -1679,6 +1679,15 @@ private struct CompatRun {
                             "an array of pointers whose NULL entries (one marker byte each) \(which): QEMU loads an "
                                 + "entry as NULL where its own pointer is NULL, so the same ones must be")
                     }
+                } else if let (nullFirst, notNull) = CompatChecker.firstEntryNullAgainstNotNull(s, d, oldSide, newSide)
+                {
+                    // One side's entry 0 is NULL (QEMU 7.2's vmdesc by its NULL first entry, the
+                    // rest not described) and the other's is not: decided (verify14 N3).
+                    add(
+                        sec, desc, sn, .nullEntries,
+                        "an array of pointers whose entry 0 is NULL in \(nullFirst) and not in \(notNull) (NULL entries, "
+                            + "one marker byte each: \(nulls(s, oldSide)); \(nulls(d, newSide))): QEMU loads an entry as "
+                            + "NULL where its own pointer is NULL, so the same ones must be")
                 } else {
                     let unknown = [(s, oldSide), (d, newSide)].first { $0.0["null_entries"] == nil }!
                     let why =
@@ -2949,6 +2958,28 @@ public struct DescriptionSet: Sendable {
                 })
         }
         return d
+    }
+}
+
+extension CompatChecker {
+    /// Of an array of pointers, the side (`oldSide` or `newSide`) whose entry 0 is NULL by
+    /// QEMU 7.2's vmdesc (`"first_entry_null"`: it describes the array by that entry, the rest
+    /// not described) and the other side, whose NULL entries are known (`"null_entries"`) and
+    /// leave entry 0 out; nil otherwise.
+    static func firstEntryNullAgainstNotNull(
+        _ s: JSONObject, _ d: JSONObject, _ oldSide: String, _ newSide: String
+    ) -> (String, String)? {
+        func zeroIsNull(_ ranges: String) -> Bool {
+            guard let first = ranges.split(separator: ",").first else { return false }
+            return first.split(separator: "-").first.map { String($0.filter { $0 != " " }) } == "0"
+        }
+        if s["first_entry_null"] != nil, let b = d["null_entries"]?.stringValue, !zeroIsNull(b) {
+            return (oldSide, newSide)
+        }
+        if d["first_entry_null"] != nil, let a = s["null_entries"]?.stringValue, !zeroIsNull(a) {
+            return (newSide, oldSide)
+        }
+        return nil
     }
 }
 

@@ -30,7 +30,8 @@ public struct StreamAnalysis: Sendable {
         /// array of pointers (`VMS_ARRAY_OF_POINTER`: QEMU 7.2 writes that byte for a NULL
         /// pointer, and describes such an array by its first entry alone, s390's `css`). Taken
         /// only when that reading ends at the section's footer; the entries so read are in
-        /// ``qemu72NullEntries``.
+        /// ``qemu72NullEntries``, marked when the section reads to its footer another way too
+        /// (`QEMU72NullEntries.readings`).
         package var readsQEMU72NullEntries = false
 
         package init(
@@ -127,10 +128,19 @@ public struct StreamAnalysis: Sendable {
         /// NULL entries, ascending.
         package var length: Int
         package var indices: [Int]
+        /// Whether the section reads to its footer with these NULL entries only: `.several`
+        /// when it reads so another way too (an element that is not NULL may start with 0x30),
+        /// `.uncounted` when the search for another way stopped at its bound
+        /// (`QEMU72NullReadings`). Then the stream does not tell its NULL entries: QEMU loads
+        /// either way, by its own pointers.
+        package var readings: Readings = .one
+        package typealias Readings = QEMU72NullReadings.Count
 
-        package init(section: String, instance: UInt32, field: String, length: Int, indices: [Int]) {
-            (self.section, self.instance, self.field, self.length, self.indices) = (
-                section, instance, field, length, indices
+        package init(
+            section: String, instance: UInt32, field: String, length: Int, indices: [Int], readings: Readings = .one
+        ) {
+            (self.section, self.instance, self.field, self.length, self.indices, self.readings) = (
+                section, instance, field, length, indices, readings
             )
         }
     }
@@ -625,6 +635,9 @@ private struct SectionReader {
     /// entries so read: field path, the array's length, the NULL indices.
     var readsNullMarkers = false
     var nullMarkers: [(field: String, length: Int, indices: [Int])] = []
+    /// The steps left for the stream's searches for another reading beyond their sections'
+    /// own (`QEMU72NullReadings.count`).
+    var nullSearchSteps = QEMU72NullReadings.extraSteps
     /// The first such array of the section being read when it did not read to its footer
     /// that way either (`StreamAnalysisError.unreadNullEntries` of the error it ends with).
     var unreadNullEntries: StreamAnalysis.QEMU72NullEntries? = nil
@@ -984,11 +997,24 @@ private struct SectionReader {
                             footerAhead(id)
                         {
                             (record, failure, markers) = (again, nil, true)
+                            // Whether it reads to the footer another way too (H1: an element
+                            // that starts with 0x30 taken as NULL).
+                            let sectionEnd = pos
+                            pos = dataStart
+                            let readings: QEMU72NullReadings.Count
+                            if (try? need(sectionEnd - dataStart, "the section's data")) != nil {
+                                readings = QEMU72NullReadings.count(
+                                    desc, in: buf, from: dataStart, to: sectionEnd, streamLength: total,
+                                    extra: &nullSearchSteps)
+                            } else {
+                                readings = .uncounted
+                            }
+                            pos = sectionEnd
                             for m in nullMarkers {
                                 analysis.qemu72NullEntries.append(
                                     .init(
                                         section: name, instance: instance, field: m.field, length: m.length,
-                                        indices: m.indices))
+                                        indices: m.indices, readings: readings))
                             }
                         } else {
                             unreadNullEntries = nullMarkers.first.map {

@@ -177,7 +177,9 @@ struct Compat: ParsableCommand {
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
               cpu-registers        an ARM CPU register NEW's CPU lacks (two streams)
               null-entries         NULL entries of a pointer array differ (two vmdescs;
-                                   QEMU 7.2's first-entry form: two streams)
+                                   QEMU 7.2's first-entry form: its stream, read whole
+                                   and one way only, or its NULL first entry against
+                                   a side whose entry 0 is not NULL)
 
             Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
             input (or output that could not be written), 64 usage error.
@@ -257,11 +259,30 @@ struct Compat: ParsableCommand {
             var read: (StreamAnalysis, StreamAnalysis)? = nil
             let isStream = (old: try isStreamFile(old), new: try isStreamFile(new))
             let bothStreams = isStream.old && isStream.new
-            if bothStreams { read = try readStreams(old, new, notes: &streamNotes, nullNotes: &nullNotes) }
+            // Each stream read whole (its NULL entries kept whatever the other side is: a
+            // stream that cannot be read whole, a vmdesc, a -dump-vmstate file).
+            var sides: (StreamAnalysis?, StreamAnalysis?) = (nil, nil)
+            if bothStreams {
+                sides = try readStreams(old, new, notes: &streamNotes, nullNotes: &nullNotes)
+                if let a = sides.0, let b = sides.1 { read = (a, b) }
+            } else {
+                if isStream.old { sides.0 = Self.readingQEMU72NullEntries(old) }
+                if isStream.new { sides.1 = Self.readingQEMU72NullEntries(new) }
+            }
             // (A stream that cannot be read whole leaves its configuration, RAM blocks, PCI
             // configuration spaces and compared values undecided: its warning counts so.)
             let unreadable = bothStreams && read == nil
-            let nulls = (read?.0.qemu72NullEntries ?? [], read?.1.qemu72NullEntries ?? [])
+            // NULL entries the stream does not tell (it reads to the footer another way too):
+            // named, undecided, and left out of its vmdesc.
+            var nulls: ([StreamAnalysis.QEMU72NullEntries], [StreamAnalysis.QEMU72NullEntries]) = ([], [])
+            for (label, path, side) in [("OLD", old, sides.0), ("NEW", new, sides.1)] {
+                let entries = side?.qemu72NullEntries ?? []
+                for e in entries where e.readings != .one {
+                    nullNotes.append(Self.nullEntriesNotKnown(e, label: label, path: path))
+                }
+                let known = entries.filter { $0.readings == .one }
+                if label == "OLD" { nulls.0 = known } else { nulls.1 = known }
+            }
             for (label, path, entries) in [("OLD", old, nulls.0), ("NEW", new, nulls.1)] where !entries.isEmpty {
                 let left = try DescriptionSet.markingQEMU72NullEntries(
                     StreamAnalysis.readVMDesc(openInput(path)).0, entries
@@ -691,24 +712,22 @@ struct Compat: ParsableCommand {
     /// Both streams read through, their pages skipped: their RAM blocks as they announce them
     /// (``StreamAnalysis/announcedRAMBlocks``), PCI configuration spaces, fields QEMU compares
     /// on load and configuration.
-    /// Nil, with a warning in `notes`, when either cannot be read whole although its vmdesc
+    /// Each nil, with a warning in `notes`, when it cannot be read whole although its vmdesc
     /// can (as a stream with postcopy's command records or a block migration section, or one
     /// damaged after its configuration): its descriptions are still compared, these checks are
-    /// not.
+    /// not (the other's NULL entries are still used).
     /// A QEMU 7.2 stream whose device section does not read as its vmdesc says is read again
     /// with the NULL entries of its arrays of pointers recognised
     /// (`StreamAnalysis.Options.readsQEMU72NullEntries`); when that does not read whole
     /// either, but met such entries, `nullNotes` gets a warning that names the array.
     func readStreams(_ old: String, _ new: String, notes: inout [String], nullNotes: inout [String]) throws
-        -> (StreamAnalysis, StreamAnalysis)?
+        -> (StreamAnalysis?, StreamAnalysis?)
     {
-        var read: [StreamAnalysis] = []
+        var read: [StreamAnalysis?] = []
         for (label, path) in [("OLD", old), ("NEW", new)] {
             do {
                 // (Device sections are read again, one at a time, for their PCI configuration.)
-                var options = StreamAnalysis.Options(recordPages: false, keepDeviceFields: false)
-                options.readsQEMU72NullEntries = true
-                read.append(try StreamAnalysis(bytes: openInput(path), options: options))
+                read.append(try StreamAnalysis(bytes: openInput(path), options: Self.streamOptions))
             } catch let e as StreamAnalysisError {
                 notes.append(
                     "\(label) (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: \(e)"
@@ -723,10 +742,28 @@ struct Compat: ParsableCommand {
                             + "known, and QEMU loads it only when the same entries are NULL on both sides "
                             + "(\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)")
                 }
-                return nil
+                read.append(nil)
             }
         }
         return (read[0], read[1])
+    }
+
+    /// How compat reads a stream: pages skipped, device sections read again one at a time,
+    /// QEMU 7.2's NULL entries recognised.
+    static var streamOptions: StreamAnalysis.Options {
+        var options = StreamAnalysis.Options(recordPages: false, keepDeviceFields: false)
+        options.readsQEMU72NullEntries = true
+        return options
+    }
+
+    /// A QEMU 7.2 stream compared with a vmdesc or -dump-vmstate file, read whole for the NULL
+    /// entries of its arrays of pointers; nil, without a warning (nothing else is taken from
+    /// it), when it is another QEMU's or cannot be read whole.
+    static func readingQEMU72NullEntries(_ path: String) -> StreamAnalysis? {
+        guard let bytes = try? openInput(path), let vmdesc = try? StreamAnalysis.readVMDesc(bytes).0.objectValue,
+            !StreamRules.forVMDesc(vmdesc).laterFieldTypes.contains("nullptr")
+        else { return nil }
+        return try? StreamAnalysis(bytes: bytes, options: streamOptions)
     }
 
     /// "0-4, 8, 10-12".
@@ -741,6 +778,23 @@ struct Compat: ParsableCommand {
         }
         return ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
             .joined(separator: ", ")
+    }
+
+    /// The warning on NULL entries of a QEMU 7.2 stream that reads to its section's footer
+    /// another way too (an element that is not NULL may start with 0x30), or that was not
+    /// searched through for another way (`QEMU72NullReadings`): not known.
+    static func nullEntriesNotKnown(_ n: StreamAnalysis.QEMU72NullEntries, label: String, path: String) -> String {
+        let other =
+            n.readings == .several
+            ? "and also another way (an element that is not NULL may start with that byte)"
+            : "and was not searched through for another way (an element that is not NULL may start with that byte): the "
+                + "search stops after \(QEMU72NullReadings.stepsPerByte) steps per byte of the section"
+        return
+            "section \"\(n.section)\"\(n.instance == 0 ? "" : " instance \(n.instance)"), field \"\(n.field)\": QEMU "
+            + "7.2's vmdesc of \(label) (\(path)) describes this array of structs by its first entry, and its stream reads to "
+            + "the section's footer with the NULL marker 0x30 where \(n.indices.count == 1 ? "element" : "elements") "
+            + "\(indexRanges(n.indices)) \(n.indices.count == 1 ? "starts" : "start") taken as NULL entries, \(other): its "
+            + "NULL entries are not known, and QEMU loads it only when the same entries are NULL on both sides (undecided)"
     }
 
     /// The warning on NULL entries a QEMU 7.2 stream showed in an array its vmdesc describes

@@ -1954,10 +1954,95 @@ struct CompatCLITests {
                 + "warning: section \"dev\", field \"o/arr\": an array of pointers with NULL entries 1 in NEW (\(inside)) (QEMU 7.2's vmdesc describes it by its first entry; its stream has the NULL marker 0x30 where those elements start): inside another array or struct, not compared; QEMU loads it only when the same entries are NULL on both sides\n"
                 + "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n",
             "\(nestedReport.stdout)")
+        // (NEW's NULL entries, read whole, are kept: OLD's are not known, a third warning.)
         #expect(
             unread.stdout.hasSuffix(
-                "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n"
+                "warning: section \"dev\", description \"dev\", field \"arr\": an array of pointers with NULL entries (OLD: not described; NEW: 1): QEMU loads it only when the same entries are NULL on both sides, which OLD does not say (a vmdesc without \"nullptr\" entries for it had none NULL, or describes the first entry only (QEMU 7.2))\n"
+                    + "compatible, but 3 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n"
             ), "\(unread.stdout)")
+    }
+
+    /// A QEMU 7.2-format stream of `dev`: `arr`, 4 pointers to a struct of one uint32 (`elements`,
+    /// nil a NULL entry, the byte 0x30), then a uint8 9; written to a temporary file.
+    static func qemu72Stream(_ elements: [[UInt8]?]) throws -> String {
+        let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        let json = Array(
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "arr", "array_len": 4, "type": "struct", "struct": {"vmsd_name": "el", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}, "size": 4}, {"name": "n", "type": "uint8", "size": 1}]}]}"#
+                .utf8)
+        let data = elements.flatMap { $0 ?? [0x30] }
+        let bytes =
+            Array("QEVM".utf8) + be32(3) + [0x04] + be32(1) + [3] + Array("dev".utf8) + be32(0) + be32(1) + data
+            + [9, 0x7E] + be32(1) + [0x00, 0x06] + be32(UInt32(json.count)) + json
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-nullptr72-\(UUID().uuidString).bin")
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    /// A QEMU 7.2 stream that reads to its footer two ways (verify14 H1): element 1 starts
+    /// with 0x30 and is not NULL, so NULL entries 1, 3 (0x30 taken as NULL, then "ABC0" an
+    /// element) and 2, 3 both end at the footer. QEMU 7.2 loads it into a destination whose
+    /// pointers 2, 3 are NULL (and into one whose 1, 3 are): its NULL entries are not known,
+    /// undecided, not a `null-entries` problem.
+    @Test func qemu72NullEntriesReadTwoWays() throws {
+        let (a, d) = ([UInt8](repeating: 0x41, count: 4), [UInt8](repeating: 0x44, count: 4))
+        let old = try Self.qemu72Stream([a, [0x30, 0x41, 0x42, 0x43], nil, nil])
+        let new = try Self.qemu72Stream([a, d, nil, nil])
+        // One way only: element 1 starts with 0x41; ambiguous again where it starts with 0x30.
+        let moved = try Self.qemu72Stream([a, nil, d, nil])
+        defer { for p in [old, new, moved] { try? FileManager.default.removeItem(atPath: p) } }
+        let r = try Tool.run(["compat", old, new])
+        #expect(r.status == 0)
+        #expect(
+            r.stdout
+                == "warning: section \"dev\", field \"arr\": QEMU 7.2's vmdesc of OLD (\(old)) describes this array of structs by its first entry, and its stream reads to the section's footer with the NULL marker 0x30 where elements 1, 3 start taken as NULL entries, and also another way (an element that is not NULL may start with that byte): its NULL entries are not known, and QEMU loads it only when the same entries are NULL on both sides (undecided)\n"
+                + "warning: section \"dev\", description \"dev\", field \"arr\": an array of pointers with NULL entries (OLD: not described; NEW: 2-3): QEMU loads it only when the same entries are NULL on both sides, which OLD does not say (a vmdesc without \"nullptr\" entries for it had none NULL, or describes the first entry only (QEMU 7.2))\n"
+                + "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n",
+            "\(r.stdout)")
+        // NEW reads one way only: its NULL entries against another such stream's stay decided.
+        let decided = try Tool.run(["compat", moved, new])
+        #expect(decided.status == 1)
+        #expect(
+            decided.stdout
+                == "section \"dev\", description \"dev\", field \"arr\": an array of pointers whose NULL entries (one marker byte each) are 1, 3 in OLD and 2-3 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n",
+            "\(decided.stdout)")
+    }
+
+    /// A QEMU 7.2 stream's NULL entries are used when the other side is not a QEMU 7.2 stream
+    /// read whole (verify14 N3). Real: `qemu-7.2-css1.bin` (a device on css 1 only: css[0]
+    /// NULL, its vmdesc an empty struct, the stream not read whole) against
+    /// `qemu-7.2-css01.bin` (css 0 and 1): entry 0 is NULL in OLD and not in NEW, and QEMU 7.2
+    /// refuses ("get_nullptr expected VMS_NULLPTR_MARKER"). Crafted: a stream against a vmdesc
+    /// of QEMU 10.0's form (`nullptr` entries).
+    @Test func qemu72NullEntriesAgainstOtherForms() throws {
+        let css = TestPaths.packageRoot + "/Tests/Fixtures/compat/s390x-css/"
+        let r = try Tool.run(["compat", css + "qemu-7.2-css1.bin", css + "qemu-7.2-css01.bin"])
+        #expect(r.status == 1)
+        #expect(
+            r.stdout.contains(
+                "\nsection \"s390_css\", description \"s390_css\", field \"css\": an array of pointers whose entry 0 is NULL in OLD and not in NEW (NULL entries, one marker byte each: OLD: 0, and further ones not described; NEW: 2-253, 255): QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
+            ), "\(r.stdout)")
+        #expect(r.stdout.hasPrefix("warning: OLD (\(css)qemu-7.2-css1.bin) cannot be read whole"), "\(r.stdout)")
+
+        let a = [UInt8](repeating: 0x41, count: 4)
+        let stream = try Self.qemu72Stream([a, nil, a, a])
+        let el = #"{"vmsd_name": "el", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}"#
+        let vmdesc = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-nullptr10-\(UUID().uuidString).json")
+        try Data(
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "arr", "array_len": 4, "type": "struct", "struct": \#(el), "size": 4}, {"name": "arr", "type": "nullptr", "size": 1}, {"name": "arr", "type": "struct", "struct": \#(el), "size": 4}, {"name": "n", "type": "uint8", "size": 1}]}]}"#
+                .utf8
+        ).write(to: vmdesc)
+        defer {
+            try? FileManager.default.removeItem(atPath: stream)
+            try? FileManager.default.removeItem(at: vmdesc)
+        }
+        let v = try Tool.run(["compat", stream, vmdesc.path])
+        #expect(v.status == 1)
+        #expect(
+            v.stdout.hasPrefix(
+                "section \"dev\", description \"dev\", field \"arr\": an array of pointers whose NULL entries (one marker byte each) are 1 in OLD and 2 in NEW: QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\n"
+            ), "\(v.stdout)")
     }
 
     /// Stream against stream, a device only NEW has is not a problem (QEMU loads the stream; the
