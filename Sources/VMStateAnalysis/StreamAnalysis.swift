@@ -1729,7 +1729,10 @@ private struct SectionReader {
                     pos += 1
                     value = .nullPointer
                     let at = fieldPath(indexingLast: false) ?? field.name
-                    if let last = nullMarkers.last, last.field == at, last.indices.last.map({ $0 < k }) == true {
+                    // (No copy of the last entry is held across the append: its indices would be
+                    // copied at each one, as a debug build does.)
+                    let extendsLast = nullMarkers.last.map { $0.field == at && $0.indices.last.map { $0 < k } == true }
+                    if extendsLast == true {
                         nullMarkers[nullMarkers.count - 1].indices.append(k)
                     } else {
                         nullMarkers.append((at, field.count, [k]))
