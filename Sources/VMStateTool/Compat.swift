@@ -387,7 +387,8 @@ struct Compat: ParsableCommand {
             let againstLoader =
                 saverIsStream && !loaderIsStream
                 ? Self.configurationAgainst(
-                    saverPath, loader: loaderRelease, labels: (checker.oldLabel, checker.newLabel)) : []
+                    saverPath, read: reverse ? sides.1 : sides.0, loader: loaderRelease,
+                    labels: (checker.oldLabel, checker.newLabel)) : []
             // A vmdesc that saves does not show the commands its stream sent: QEMU 10.0's
             // SWITCHOVER_START, when its QEMU (8.2 or later: it describes the configuration) is
             // 10.0, is refused by a loader of QEMU 8.1 or older.
@@ -515,7 +516,7 @@ struct Compat: ParsableCommand {
     }
 
     /// What a `-dump-vmstate` file or a vmdesc that loads tells of its QEMU release, for
-    /// ``configurationAgainst(_:loader:labels:)``. Each text continues "OLD sends ... and ".
+    /// ``configurationAgainst(_:read:loader:labels:)``. Each text continues "OLD sends ... and ".
     struct LoaderRelease {
         /// The loader is QEMU 8.1 or older (it validates x-ignore-shared only and refuses
         /// SWITCHOVER_START): how it shows that; nil when it may be later.
@@ -592,10 +593,14 @@ struct Compat: ParsableCommand {
     /// - a configuration section besides the one after the header (``misplacedConfigurations``):
     ///   a problem.
     /// Nothing when the stream cannot be read through (its pages skipped).
-    static func configurationAgainst(_ path: String, loader: LoaderRelease, labels: (String, String)) -> [Outcome] {
+    /// `read`: the stream already read whole (pages skipped), when it was; else it is read here.
+    static func configurationAgainst(
+        _ path: String, read: StreamAnalysis? = nil, loader: LoaderRelease, labels: (String, String)
+    ) -> [Outcome] {
         guard
-            let stream = try? StreamAnalysis(
-                bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false))
+            let stream = read
+                ?? (try? StreamAnalysis(
+                    bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)))
         else { return [] }
         let o = labels.0
         var outcomes: [Outcome] = misplacedConfigurations(stream, label: o).map { .finding($0) }
