@@ -24,6 +24,34 @@ private func makeDirectory(_ path: String) throws(RAMExtractionError) {
     }
 }
 
+/// `directory`, created when missing, as the absolute path the kernel resolves it to (no
+/// symbolic link, `.` or `..` left): every file of an extraction is written under it, so that
+/// GIO, which makes a relative path absolute with the current directory's name (`/` when that
+/// directory was removed) and drops `..` components by their text, writes where `mkdir` made
+/// the directory.
+///
+/// - Throws: ``RAMExtractionError`` when the directory cannot be created or resolved (a
+///   current directory that was removed, a path longer than PATH_MAX).
+func resolvedExtractionDirectory(_ directory: String) throws(RAMExtractionError) -> String {
+    func failure(_ what: String, _ code: Int32) -> RAMExtractionError {
+        RAMExtractionError("cannot \(what) directory \(directory): \(String(cString: g_strerror(code)))")
+    }
+    if !directory.hasPrefix("/") {
+        // (A removed current directory: mkdir of a relative path would still work in it.)
+        guard let cwd = getcwd(nil, 0) else {
+            let code = errno
+            throw RAMExtractionError(
+                "cannot write into \(directory): the current directory cannot be found (\(String(cString: g_strerror(code))))"
+                    + (code == ENOENT ? ": it was removed" : ""))
+        }
+        free(cwd)
+    }
+    try makeDirectory(directory)
+    guard let resolved = realpath(directory, nil) else { throw failure("resolve", errno) }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
 /// The error for writing `path` that failed with `error` (GLib's message), which is freed.
 private func writeFailure(_ path: String, _ error: UnsafeMutablePointer<GError>?) -> RAMExtractionError {
     let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "unknown error"
@@ -191,6 +219,7 @@ extension StreamAnalysis {
     ) throws {
         let plan = try RAMExtractionPlan(self)
         try plan.check(progress: progress.map { p in { p($0 / 2) } })
+        let directory = try resolvedExtractionDirectory(directory)
         // Both written as they are made, 64 KiB at a time: the description's text is hundreds
         // of MB for a machine of thousands of CPUs (whose descriptions share their storage in
         // memory), and the state's hex text can be three times the 32 MiB of field values an
@@ -240,7 +269,9 @@ extension StreamAnalysis {
         let plan = try RAMExtractionPlan(self)
         try plan.check(progress: progress.map { p in { p($0 / 2) } })
         try plan.write(
-            into: directory, progress: progress.map { p in { p(bytes.count / 2 + $0 / 2) } }, announce: announce)
+            into: try resolvedExtractionDirectory(directory),
+            progress: progress.map { p in { p(bytes.count / 2 + $0 / 2) } },
+            announce: announce)
     }
 }
 

@@ -37,18 +37,23 @@ struct Analyze: ParsableCommand {
             records over earlier ones: a page sent as data, then as a zero page (a live \
             migration), is zero here, where the script keeps the data) and state.json (as plain analyze prints it, without the \
             final newline, as the script writes it), and prints \
-            each name as it is written (when the names cannot be printed, the files are still \
+            each name when its file is made (desc.json and state.json once whole, a block's \
+            file once created at its length, before its pages are written) (when the names \
+            cannot be printed, the files are still \
             written, then exit status 2, or SIGPIPE for a pipe whose reader went away). It \
             cannot be combined with --desc, --memory or --tree. A stream that cannot be read \
             whole (cut short, corrupt), a block name that would leave the directory or \
             collide, and a page of a block the stream did not announce or past its block's \
             length are refused before anything is written; \
             a file that cannot be written stops it with exit status 2, leaving the directory \
-            with what was written until then (block files are written in place, through \
+            with what was written until then (a block file may be there at its length \
+            without its pages; block files are written in place, through \
             symbolic links already there, while desc.json and state.json replace what is \
             there only once whole, renamed from a hidden .NAME.PID.N.partial file, which a \
             killed run leaves behind: extract into a new directory; only exit status 0 says \
-            the extraction is whole).
+            the extraction is whole). The directory is resolved once, as the kernel resolves \
+            it (symbolic links, then ".."), and every file goes under it; a current directory \
+            that was removed is refused before anything is written.
 
             Exit status 2 when the stream cannot be read (or, with --extract, a file cannot be \
             written); the message gives the byte offset, the section and field being read, and \
@@ -131,7 +136,8 @@ struct Analyze: ParsableCommand {
 
     /// `--extract`: the stream is analyzed first (a stream that cannot be read writes
     /// nothing), then desc.json, the RAM block files and state.json are written in that order,
-    /// each name printed once its file is written.
+    /// each name printed when its file is made (a JSON file once whole, a block's file once
+    /// created, before its pages).
     static func extract(file: String, into directory: String, vmdesc: String?) throws {
         // A file size limit (ulimit -f) is then a write error (EFBIG), exit status 2, instead of
         // the SIGXFSZ that would kill the tool.

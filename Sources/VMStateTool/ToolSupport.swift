@@ -40,7 +40,7 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
                 return
             }
             if fd == 1 { stdoutFailed(code) }
-            if code == EPIPE { readerWentAway(fd) }  // e.g. `| head`
+            if code == EPIPE && !sigpipeIgnoredByCaller { readerWentAway(fd) }  // e.g. `| head`
             return
         }
         p += n
@@ -52,10 +52,12 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
 nonisolated(unsafe) var commandLabel = "vmstate"
 
 /// A write to stdout failed with `code`: the tool ends on SIGPIPE when stdout's reader went
-/// away (``readerWentAway(_:)``: `| head`), else says so on stderr and exits with status 2, as
-/// for an output file `-x` cannot write. `exitNow` exits (`_exit` from an exit handler).
+/// away (``readerWentAway(_:)``: `| head`) and the caller left SIGPIPE's default action, else
+/// says so on stderr and exits with status 2, as for an output file `-x` cannot write (a
+/// caller that ignores SIGPIPE gets "Broken pipe" and 2, as from a program that never changed
+/// it). `exitNow` exits (`_exit` from an exit handler).
 private func stdoutFailed(_ code: Int32, exitNow: (Int32) -> Never = { exit($0) }) -> Never {
-    if code == EPIPE { readerWentAway(1) }
+    if code == EPIPE && !sigpipeIgnoredByCaller { readerWentAway(1) }
     ProgressBar.active?.finish()
     Stderr.write("\(commandLabel): error: cannot write to standard output: \(String(cString: strerror(code)))\n")
     exitNow(2)
@@ -86,10 +88,15 @@ private func readerWentAway(_ fd: Int32) -> Never {
     exit(0)
 }
 
+/// Whether the process started with SIGPIPE ignored (its caller's choice, inherited): a closed
+/// pipe is then a failed write (EPIPE: exit status 2), not the signal.
+nonisolated(unsafe) private var sigpipeIgnoredByCaller = false
+
 /// Makes a write to a closed pipe fail with EPIPE instead of killing the tool at once, so the
 /// progress bar's line can be finished first (``readerWentAway(_:)``). Called at start-up.
 func ignoreSIGPIPE() {
-    signal(SIGPIPE, SIG_IGN)
+    let previous = signal(SIGPIPE, SIG_IGN)
+    sigpipeIgnoredByCaller = unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
 }
 
 enum Stdout {
@@ -198,9 +205,11 @@ nonisolated(unsafe) private var openedInputs: [String: StreamBytes] = [:]
 /// that does not start with the stream magic is not copied further). Each path is opened once
 /// per run of the tool.
 func openInput(_ path: String, acceptingJSON: Bool = true) throws -> StreamBytes {
-    if let bytes = openedInputs[path] { return bytes }
-    let bytes = try StreamBytes(contentsOfFile: path == "-" ? "/dev/stdin" : path, acceptingJSON: acceptingJSON)
-    openedInputs[path] = bytes
+    // (Standard input under any of its names is read once: a pipe has nothing left to read.)
+    let key = ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"].contains(path) ? "-" : path
+    if let bytes = openedInputs[key] { return bytes }
+    let bytes = try StreamBytes(contentsOfFile: key == "-" ? "/dev/stdin" : path, acceptingJSON: acceptingJSON)
+    openedInputs[key] = bytes
     return bytes
 }
 

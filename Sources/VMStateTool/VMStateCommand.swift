@@ -9,7 +9,8 @@ struct VMStateCommand: ParsableCommand {
         discussion: """
             Exit status: 0 success (equal, compatible), 1 a difference or incompatibility \
             was found (diff, compat), 2 bad input (unreadable, truncated or corrupt stream \
-            or JSON) or output that could not be written, 64 a usage error (a missing or \
+            or JSON) or output that could not be written (a pipe whose reader went away \
+            ends the tool on SIGPIPE, unless SIGPIPE was ignored), 64 a usage error (a missing or \
             extra argument, an unknown option or subcommand, a bad option value; the message \
             and the usage go to stderr).
             """,
@@ -35,6 +36,14 @@ struct VMStateCommand: ParsableCommand {
             exit(
                 withError: ValidationError(
                     "unknown subcommand '\(arguments[1])' (analyze, diff, compat, schema or lint)"))
+        }
+        // Extra arguments after `--version` or `help NAME` are a usage error, as elsewhere
+        // (swift-argument-parser would ignore them).
+        if arguments.count > 1, arguments[0] == "--version" {
+            exit(withError: ValidationError("--version takes no arguments, got '\(arguments[1])'"))
+        }
+        if arguments.count > 2, arguments[0] == "help" {
+            exit(withError: ValidationError("help takes one subcommand name, got '\(arguments[2])' too"))
         }
         let subcommand = arguments.first.flatMap { subcommandNames.contains($0) ? " " + $0 : nil }
         commandLabel = "vmstate" + (subcommand ?? "")

@@ -185,6 +185,13 @@ struct AnalyzeCLITests {
         let helpAnalyze = try Tool.run(["help", "analyze"])
         #expect(helpAnalyze.status == 0)
         #expect(helpAnalyze.stdout.hasPrefix("OVERVIEW: Print the device state in a QEMU migration stream."))
+        // Extra arguments after `--version` or `help NAME` too (cliio F6: they were ignored).
+        let version = try Tool.run(["--version", "extra"])
+        #expect(version.status == 64 && version.stdout.isEmpty)
+        #expect(version.stderr.hasPrefix("Error: --version takes no arguments, got 'extra'\n"))
+        let helpExtra = try Tool.run(["help", "analyze", "extra"])
+        #expect(helpExtra.status == 64 && helpExtra.stdout.isEmpty)
+        #expect(helpExtra.stderr.hasPrefix("Error: help takes one subcommand name, got 'extra' too\n"))
     }
 
     /// `--max-bytes` limits the bytes `--tree` shows of each buffer, and is refused elsewhere.
@@ -392,6 +399,39 @@ struct AnalyzeCLITests {
             print(subprocess.run(sys.argv[1:], stdout=w).returncode)
             """
         return try Tool.spawn("/usr/bin/python3", ["python3", "-c", script] + argv)
+    }
+
+    /// A caller that ignores SIGPIPE (inherited by the tool) gets a failed write instead of the
+    /// signal: "Broken pipe", exit status 2 (cliio F4: it was killed by SIGPIPE all the same).
+    @Test func aCallerIgnoringSIGPIPEGetsExitStatus2() throws {
+        let tool = try #require(Tool.path)
+        let live = TestPaths.qemuFixtures + "/pc-live/stream.bin"
+        let script = """
+            import os, signal, subprocess, sys
+            r, w = os.pipe()
+            os.close(r)
+            print(subprocess.run(sys.argv[1:], stdout=w, restore_signals=False).returncode)
+            """
+        for args in [["analyze", live], ["diff", live, TestPaths.qemuFixtures + "/pc-bios/stream.bin"]] {
+            let r = try Tool.spawn(
+                "/usr/bin/python3",
+                ["python3", "-c", "import signal; signal.signal(signal.SIGPIPE, signal.SIG_IGN)\n" + script, tool]
+                    + args)
+            #expect(r.stdout == "2\n", "\(args)")
+            #expect(r.stderr == "vmstate \(args[0]): error: cannot write to standard output: Broken pipe\n", "\(args)")
+        }
+    }
+
+    /// Standard input named twice, as `-` and as `/dev/stdin` or `/dev/fd/0`, is read once
+    /// (cliio F2: the second name read the exhausted pipe, "the file has only 0 bytes").
+    @Test func standardInputUnderTwoNamesIsReadOnce() throws {
+        let tool = try #require(Tool.path)
+        let live = TestPaths.qemuFixtures + "/pc-live/stream.bin"
+        for names in [["-", "/dev/stdin"], ["/dev/fd/0", "-"], ["/dev/stdin", "/dev/fd/0"]] {
+            let r = try Tool.spawn(
+                "/bin/sh", ["sh", "-c", "cat \"$0\" | \"$@\"", live, tool, "diff"] + names)
+            #expect(r.status == 0 && r.stdout == "streams are equal\n", "\(names): \(r.stderr)")
+        }
     }
 
     /// Help, which swift-argument-parser prints through C's stdio, is checked as the tool

@@ -426,6 +426,43 @@ struct AnalyzeExtractCLITests {
             #expect(r.stderr == "vmstate analyze: error: cannot create directory \(dir)/file/sub: Not a directory\n")
         }
     }
+    /// The files go where the kernel resolves the directory: not to `/` from a current
+    /// directory that was removed (GIO names a relative path from the current directory's
+    /// name, `/` then: desc.json and pc.ram were written to `/`, exit 0 for isapc; cliio F7),
+    /// and not beside a symbolic link followed by `..`, which GIO dropped by its text.
+    @Test func filesGoWhereTheDirectoryResolves() throws {
+        let tool = try #require(Tool.path)
+        let stream = TestPaths.streams + "/audio-hda/stream.bin"
+        try withTemporaryDirectory { dir in
+            let fm = FileManager.default
+            for args in [["-x"], ["-x", "--directory", "out"]] {
+                try fm.createDirectory(atPath: dir + "/gone", withIntermediateDirectories: true)
+                let r = try Tool.spawn(
+                    "/bin/sh",
+                    ["sh", "-c", "cd \"$0\" && rmdir \"$0\" && exec \"$@\"", dir + "/gone", tool, "analyze", stream]
+                        + args)
+                let name = args.count == 1 ? "." : "out"
+                #expect(r.status == 2)
+                #expect(r.stdout.isEmpty)
+                #expect(
+                    r.stderr
+                        == "vmstate analyze: error: cannot write into \(name): the current directory cannot be found (No such file or directory): it was removed\n"
+                )
+                #expect(!fm.fileExists(atPath: "/desc.json") && !fm.fileExists(atPath: "/out"))
+            }
+            // dir/link is dir/a/b: dir/link/../out is dir/a/out.
+            try fm.createDirectory(atPath: dir + "/a/b", withIntermediateDirectories: true)
+            try fm.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/a/b")
+            let r = try Tool.run(["analyze", "-x", "--directory", dir + "/link/../out", stream])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(
+                try fm.contentsOfDirectory(atPath: dir + "/a/out").sorted() == [
+                    "desc.json", "pc.bios", "pc.ram", "pc.rom", "rom@etc", "state.json",
+                ])
+            #expect(!fm.fileExists(atPath: dir + "/out"))
+        }
+    }
+
     /// A JSON file whose write fails (here at the file size limit, `ulimit -f`: 51,200 bytes,
     /// below desc.json's 0.3 MB) leaves nothing under its name, in a new directory as well as
     /// over an older file: the text goes to a hidden file, deleted on failure, renamed when whole.
