@@ -65,7 +65,8 @@ struct Analyze: ParsableCommand {
 
     @Argument(
         help:
-            "The migration stream file (- for standard input: a pipe is copied first to an unlinked file in $TMPDIR, as large as the stream; one that does not start with the stream magic is not copied further)."
+            "The migration stream file (- for standard input: a pipe is copied first to an unlinked file in $TMPDIR, as large as the stream; one that does not start with the stream magic is not copied further).",
+        completion: .file()
     )
     var file: String
 
@@ -88,7 +89,7 @@ struct Analyze: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Read the stream with this device description: a vmdesc JSON file, or another stream carrying one (for streams cut short).",
-            valueName: "file"))
+            valueName: "file"), completion: .file())
     var vmdesc: String?
 
     @Flag(
@@ -99,7 +100,7 @@ struct Analyze: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "With --extract, write the files into this directory (created when missing) instead of the current one.",
-            valueName: "dir"))
+            valueName: "dir"), completion: .directory)
     var directory: String?
 
     func validate() throws {

@@ -188,13 +188,15 @@ struct Compat: ParsableCommand {
 
     @Argument(
         help:
-            "The build that saves the state: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input)."
+            "The build that saves the state: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input).",
+        completion: .file()
     )
     var old: String
 
     @Argument(
         help:
-            "The build that loads it: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input).")
+            "The build that loads it: its -dump-vmstate output, a vmdesc JSON file or a stream (- for standard input).",
+        completion: .file())
     var new: String
 
     @Flag(help: "Print the problems as a JSON list.")

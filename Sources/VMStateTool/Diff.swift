@@ -69,10 +69,10 @@ struct Diff: ParsableCommand {
             """
     )
 
-    @Argument(help: "Stream A, or a vmdesc or -dump-vmstate JSON file (- for standard input).")
+    @Argument(help: "Stream A, or a vmdesc or -dump-vmstate JSON file (- for standard input).", completion: .file())
     var a: String
 
-    @Argument(help: "Stream B, or a vmdesc or -dump-vmstate JSON file (- for standard input).")
+    @Argument(help: "Stream B, or a vmdesc or -dump-vmstate JSON file (- for standard input).", completion: .file())
     var b: String
 
     @Flag(help: "Print the differences as JSON.")
@@ -97,7 +97,7 @@ struct Diff: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Read both streams with this device description (a vmdesc JSON file or a stream carrying one).",
-            valueName: "file"))
+            valueName: "file"), completion: .file())
     var vmdesc: String?
 
     func run() throws {

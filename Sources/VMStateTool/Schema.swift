@@ -27,7 +27,7 @@ struct Schema: ParsableCommand {
             """
     )
 
-    @Argument(help: "The shared library holding the tables.")
+    @Argument(help: "The shared library holding the tables.", completion: .file())
     var library: String
 
     @Argument(help: "The symbol of the NULL-terminated array of description pointers.")
@@ -101,7 +101,7 @@ struct Lint: ParsableCommand {
             """
     )
 
-    @Argument(help: "The shared library holding the tables.")
+    @Argument(help: "The shared library holding the tables.", completion: .file())
     var library: String
 
     @Argument(help: "The symbol of the NULL-terminated array of description pointers.")

@@ -100,11 +100,24 @@ func ignoreSIGPIPE() {
 }
 
 enum Stdout {
-    static func write(_ bytes: UnsafeRawBufferPointer) { writeAll(1, bytes) }
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        clearBar()
+        writeAll(1, bytes)
+    }
 
     static func write(_ text: String) {
+        clearBar()
         var text = text
         text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether stdout is a terminal (then most likely stderr's, where the progress bar is).
+    static let isTerminal = isatty(1) != 0
+
+    /// Clears the progress bar before output to a terminal (`--memory`, `-x`'s names), which
+    /// it would otherwise be drawn into; its next update draws it again, below.
+    private static func clearBar() {
+        if isTerminal, let bar = ProgressBar.active { bar.finish() }
     }
 
     static func flush() {}

@@ -422,6 +422,24 @@ struct AnalyzeCLITests {
         }
     }
 
+    /// The shell completion scripts complete file names for the inputs and --vmdesc, and
+    /// directories for --directory (cliio F3: they completed none, and bash's own was off).
+    @Test func completionScriptsCompleteFileNames() throws {
+        let bash = try Tool.run(["--generate-completion-script", "bash"])
+        #expect(bash.status == 0)
+        let analyze = try #require(bash.stdout.range(of: "_vmstate_analyze() {"))
+        let end = bash.stdout.range(of: "\n}\n", range: analyze.upperBound..<bash.stdout.endIndex)
+        let body = String(bash.stdout[analyze.upperBound..<(end?.lowerBound ?? bash.stdout.endIndex)])
+        #expect(body.contains("'--vmdesc')\n        __vmstate_add_completions -f\n"), "\(body)")
+        #expect(body.contains("'--directory')\n        __vmstate_add_completions -d\n"), "\(body)")
+        #expect(body.contains("    1)\n        __vmstate_add_completions -f\n"), "\(body)")
+        for shell in ["zsh", "fish"] {
+            let r = try Tool.run(["--generate-completion-script", shell])
+            let directory = shell == "zsh" ? ":dir:_files -/'" : "-rfa '(__vmstate_complete_directories)'"
+            #expect(r.status == 0 && r.stdout.contains(directory), "\(shell)")
+        }
+    }
+
     /// Standard input named twice, as `-` and as `/dev/stdin` or `/dev/fd/0`, is read once
     /// (cliio F2: the second name read the exhausted pipe, "the file has only 0 bytes").
     @Test func standardInputUnderTwoNamesIsReadOnce() throws {

@@ -24,7 +24,8 @@ struct ProgressBarTests {
     /// `closeStdout` returns true for the terminal's text so far, then closed (its first 64 KiB
     /// are returned).
     static func runOnTerminal(
-        _ args: [String], columns: UInt16 = 0, closeStdout: (String) -> Bool = { _ in false }
+        _ args: [String], columns: UInt16 = 0, stdoutOnTerminal: Bool = false,
+        closeStdout: (String) -> Bool = { _ in false }
     ) throws -> Run {
         let tool = try #require(Tool.path)
         // (posix_openpt and its kin are not in Swift's Glibc module: /dev/ptmx, unlocked and
@@ -48,8 +49,9 @@ struct ProgressBarTests {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, slave, O_RDWR | O_NOCTTY, 0)
+        // (Stdout on the terminal too: the pipe then has no writer and reads its end at once.)
+        posix_spawn_file_actions_adddup2(&actions, stdoutOnTerminal ? 2 : out[1], 1)
         posix_spawn_file_actions_addclose(&actions, out[0])
         posix_spawn_file_actions_addclose(&actions, out[1])
         let argv = [tool] + args
@@ -147,6 +149,28 @@ struct ProgressBarTests {
             Self.percentages(r.terminal, label: "comparing", totalMiB: 1026), "\(r.terminal.debugDescription)")
         #expect(!p.isEmpty)
         #expect(p == p.sorted())
+    }
+
+    /// With stdout on the same terminal, the bar is cleared before each output (cliio F5: `-x`
+    /// left "... 99% ...MiB" with "state.json" after it on one line).
+    @Test func theBarIsClearedBeforeOutputToTheTerminal() throws {
+        let a = "/tmp/vmstate-bar-tty-\(getpid()).bin"
+        let dir = "/tmp/vmstate-bar-tty-\(getpid())"
+        defer {
+            unlink(a)
+            _ = try? Tool.spawn("/bin/rm", ["rm", "-rf", dir])
+        }
+        #expect(try DiffLargeStreamTests.writeStream(a, changedPage: nil) == 537_919_617)
+        let r = try Self.runOnTerminal(["analyze", "-x", "--directory", dir, a], stdoutOnTerminal: true)
+        #expect(r.status == 0)
+        #expect(r.terminal.contains("\rextracting ["), "\(r.terminal.debugDescription)")
+        // Each drawn bar ("... MiB", ESC [K) is followed by another carriage return, never text.
+        var drawn = r.terminal.range(of: "MiB\u{1B}[K")
+        while let d = drawn {
+            #expect(r.terminal[d.upperBound...].first == "\r", "\(r.terminal.debugDescription)")
+            drawn = r.terminal.range(of: "MiB\u{1B}[K", range: d.upperBound..<r.terminal.endIndex)
+        }
+        #expect(r.terminal.hasSuffix("state.json\r\n"), "\(r.terminal.debugDescription)")
     }
 
     /// `analyze --memory big | head`: when stdout's reader goes away while the "writing" bar
