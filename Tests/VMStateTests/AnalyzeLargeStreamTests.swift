@@ -121,7 +121,7 @@ struct AnalyzeLargeStreamTests {
         let cArgv = argv.map { strdup($0) } + [nil]
         defer { cArgv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, cArgv, environ)
+        let rc = Tool.withPipelineSignals { posix_spawn(&pid, "/bin/sh", &actions, $0, cArgv, environ) }
         close(out[1])
         close(err[1])
         var outOpen = true

@@ -57,8 +57,24 @@ enum Tool {
         return try spawn(tool, [tool] + args)
     }
 
+    /// Runs `body` with spawn attributes that give the child SIGPIPE's default action, as a
+    /// shell gives the commands of a pipeline: the test process may ignore SIGPIPE (a test's
+    /// GIO pipe does), which a child inherits, and the tool then reports a closed pipe as a
+    /// failed write (exit status 2) instead of ending on the signal.
+    static func withPipelineSignals<T>(_ body: (UnsafePointer<posix_spawnattr_t>) throws -> T) rethrows -> T {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &signals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        return try body(&attributes)
+    }
+
     /// Runs `executable` with `argv` (its argv[0] included), stdout and stderr captured in
-    /// temporary files.
+    /// temporary files; SIGPIPE has its default action in the child (``withPipelineSignals(_:)``).
     static func spawn(_ executable: String, _ argv: [String]) throws -> Result {
         var template = Array("/tmp/vmstate-test-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else {
@@ -78,7 +94,7 @@ enum Tool {
         let cArgv = argv.map { strdup($0) } + [nil]
         defer { cArgv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, cArgv, environ)
+        let rc = withPipelineSignals { posix_spawn(&pid, executable, &actions, $0, cArgv, environ) }
         guard rc == 0 else {
             throw StreamFileError(path: executable, operation: "spawn", reason: String(cString: strerror(rc)))
         }

@@ -58,7 +58,7 @@ struct ProgressBarTests {
         let cArgv = argv.map { strdup($0) } + [nil]
         defer { cArgv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, tool, &actions, nil, cArgv, environ)
+        let rc = Tool.withPipelineSignals { posix_spawn(&pid, tool, &actions, $0, cArgv, environ) }
         close(out[1])
         var outFD: Int32? = out[0]
         defer { if let outFD { close(outFD) } }

@@ -162,7 +162,8 @@ public enum VMStateLint {
     private static func endedByVMSEnd(_ vmsds: [UnsafePointer<VMStateDescription>]) -> String? {
         switch VMStateSchema.origin(of: vmsds) {
         case .mixed(_, let new): return new
-        case .one(.qemu10_0): return "?"  // (every list ends so: nothing is reported)
+        // (Every list the origin walks ends so; one it does not walk, a GTree's keys, may not.)
+        case .one(.qemu10_0): return vmsds.lazy.compactMap { DecodedDescription($0).name }.first ?? "(no name)"
         default: return nil
         }
     }
