@@ -1679,14 +1679,19 @@ private struct CompatRun {
                             "an array of pointers whose NULL entries (one marker byte each) \(which): QEMU loads an "
                                 + "entry as NULL where its own pointer is NULL, so the same ones must be")
                     }
-                } else if let (nullFirst, notNull) = CompatChecker.firstEntryNullAgainstNotNull(s, d, oldSide, newSide)
+                } else if let (nullFirst, notNull) = CompatChecker.firstEntryNullAgainstNotNull(
+                    s, d, oldSide, newSide, vmdescs: (checker.oldIsVMDesc, checker.newIsVMDesc))
                 {
                     // One side's entry 0 is NULL (QEMU 7.2's vmdesc by its NULL first entry, the
                     // rest not described) and the other's is not: decided (verify14 N3).
+                    func known(_ o: JSONObject, _ side: String) -> String {
+                        o["null_entries"] == nil && o["first_entry_null"] == nil
+                            ? "\(side): not 0, the others not described" : nulls(o, side)
+                    }
                     add(
                         sec, desc, sn, .nullEntries,
                         "an array of pointers whose entry 0 is NULL in \(nullFirst) and not in \(notNull) (NULL entries, "
-                            + "one marker byte each: \(nulls(s, oldSide)); \(nulls(d, newSide))): QEMU loads an entry as "
+                            + "one marker byte each: \(known(s, oldSide)); \(known(d, newSide))): QEMU loads an entry as "
                             + "NULL where its own pointer is NULL, so the same ones must be")
                 } else {
                     let unknown = [(s, oldSide), (d, newSide)].first { $0.0["null_entries"] == nil }!
@@ -2964,21 +2969,24 @@ public struct DescriptionSet: Sendable {
 extension CompatChecker {
     /// Of an array of pointers, the side (`oldSide` or `newSide`) whose entry 0 is NULL by
     /// QEMU 7.2's vmdesc (`"first_entry_null"`: it describes the array by that entry, the rest
-    /// not described) and the other side, whose NULL entries are known (`"null_entries"`) and
-    /// leave entry 0 out; nil otherwise.
+    /// not described) and the other side, whose entry 0 is known not to be NULL: its NULL
+    /// entries are known (`"null_entries"`) and leave it out, or it is a vmdesc (`vmdescs`: of
+    /// OLD, of NEW) that describes entry 0 as an element (a vmdesc describes a NULL one:
+    /// QEMU 7.2 as an empty struct, `"first_entry_null"`; QEMU 10.0 as a `nullptr` entry); nil
+    /// otherwise (a -dump-vmstate file does not say).
     static func firstEntryNullAgainstNotNull(
-        _ s: JSONObject, _ d: JSONObject, _ oldSide: String, _ newSide: String
+        _ s: JSONObject, _ d: JSONObject, _ oldSide: String, _ newSide: String, vmdescs: (Bool, Bool)
     ) -> (String, String)? {
         func zeroIsNull(_ ranges: String) -> Bool {
             guard let first = ranges.split(separator: ",").first else { return false }
             return first.split(separator: "-").first.map { String($0.filter { $0 != " " }) } == "0"
         }
-        if s["first_entry_null"] != nil, let b = d["null_entries"]?.stringValue, !zeroIsNull(b) {
-            return (oldSide, newSide)
+        func zeroIsNotNull(_ o: JSONObject, vmdesc: Bool) -> Bool {
+            if let n = o["null_entries"]?.stringValue { return !zeroIsNull(n) }
+            return vmdesc && o["first_entry_null"] == nil && o["type"]?.stringValue != "nullptr"
         }
-        if d["first_entry_null"] != nil, let a = s["null_entries"]?.stringValue, !zeroIsNull(a) {
-            return (newSide, oldSide)
-        }
+        if s["first_entry_null"] != nil, zeroIsNotNull(d, vmdesc: vmdescs.1) { return (oldSide, newSide) }
+        if d["first_entry_null"] != nil, zeroIsNotNull(s, vmdesc: vmdescs.0) { return (newSide, oldSide) }
         return nil
     }
 }

@@ -20,8 +20,17 @@ extension RAMExtractionError: AnalysisInputError {}
 /// Creates `path` and its missing parents (GLib's g_mkdir_with_parents).
 private func makeDirectory(_ path: String) throws(RAMExtractionError) {
     if g_mkdir_with_parents(path, 0o755) != 0 {
-        throw RAMExtractionError("cannot create directory \(path): \(String(cString: g_strerror(errno)))")
+        let code = errno
+        throw RAMExtractionError(
+            "cannot create directory \(path): \(String(cString: g_strerror(code)))\(tooLongHint(code))")
     }
+}
+
+/// What to do about ENAMETOOLONG: GIO and the kernel take paths of at most PATH_MAX bytes.
+private func tooLongHint(_ code: Int32) -> String {
+    code == ENAMETOOLONG
+        ? " (its absolute path is longer than PATH_MAX, \(PATH_MAX) bytes: extract into a directory with a shorter one, --directory)"
+        : ""
 }
 
 /// `directory`, created when missing, as the absolute path the kernel resolves it to (no
@@ -34,7 +43,8 @@ private func makeDirectory(_ path: String) throws(RAMExtractionError) {
 ///   current directory that was removed, a path longer than PATH_MAX).
 func resolvedExtractionDirectory(_ directory: String) throws(RAMExtractionError) -> String {
     func failure(_ what: String, _ code: Int32) -> RAMExtractionError {
-        RAMExtractionError("cannot \(what) directory \(directory): \(String(cString: g_strerror(code)))")
+        RAMExtractionError(
+            "cannot \(what) directory \(directory): \(String(cString: g_strerror(code)))\(tooLongHint(code))")
     }
     if !directory.hasPrefix("/") {
         // (A removed current directory: mkdir of a relative path would still work in it.)

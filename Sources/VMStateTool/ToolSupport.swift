@@ -103,16 +103,19 @@ enum Stdout {
     static func write(_ bytes: UnsafeRawBufferPointer) {
         clearBar()
         writeAll(1, bytes)
+        if isTerminal, let last = bytes.last { atLineStart = last == UInt8(ascii: "\n") }
     }
 
     static func write(_ text: String) {
-        clearBar()
         var text = text
-        text.withUTF8 { writeAll(1, UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 
     /// Whether stdout is a terminal (then most likely stderr's, where the progress bar is).
     static let isTerminal = isatty(1) != 0
+    /// Whether what went to a terminal stdout ends with a newline (or nothing went there): the
+    /// progress bar is drawn only then, on a line of its own, not over a line being printed.
+    nonisolated(unsafe) fileprivate(set) static var atLineStart = true
 
     /// Clears the progress bar before output to a terminal (`--memory`, `-x`'s names), which
     /// it would otherwise be drawn into; its next update draws it again, below.
@@ -336,7 +339,8 @@ final class ProgressBar {
     }
 
     func update(_ done: Int) {
-        guard enabled else { return }
+        // (Not over a line a terminal stdout is printing: Stdout.atLineStart.)
+        guard enabled, !Stdout.isTerminal || Stdout.atLineStart else { return }
         let percent = min(100, done * 100 / total)
         guard percent != lastPercent else { return }
         if !drawn && ProgressBar.now() - start < 0.25 { return }
