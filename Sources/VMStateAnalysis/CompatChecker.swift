@@ -720,6 +720,23 @@ private struct CompatRun {
     /// type (a problem), and a shorter one is unless it is the start of the local name (an
     /// undecided warning: QEMU 7.2 and 10.0 load pc-q35-4.0's stream into pc-q35-4.0.1).
     mutating func checkMachineNameLengths(_ saver: CompatChecker.MachineType, _ loader: CompatChecker.MachineType) {
+        // A vmdesc that describes the configuration section is of a stream that has one; a
+        // stream without one is of a machine type that neither sends nor reads it (verify15 N2).
+        switch (saver, loader) {
+        case (.vmdesc, .stream(nil)):
+            add(
+                "configuration", nil, nil, .machineType,
+                "\(oldSide) is a vmdesc that describes the configuration section, so its stream has one, and \(newSide)'s stream has none (a machine type up to 2.3, or -global migration.send-configuration=off): \(newSide)'s QEMU refuses it (\"Unknown savevm section type 7\")"
+            )
+            return
+        case (.stream(nil), .vmdesc):
+            add(
+                "configuration", nil, nil, .machineType,
+                "\(oldSide)'s stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off) and \(newSide) is a vmdesc that describes one, so its QEMU expects it: QEMU refuses it (\"Configuration section missing\")"
+            )
+            return
+        default: break
+        }
         func shown(_ m: CompatChecker.MachineType) -> (length: Int, text: String, name: String)? {
             switch m {
             case .stream(let n?), .dump(let n): (n.utf8.count, "machine type \"\(n)\" (\(n.utf8.count) bytes)", n)

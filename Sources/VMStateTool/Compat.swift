@@ -88,7 +88,9 @@ struct Compat: ParsableCommand {
             of different machine types only warn. A vmdesc of QEMU 8.2 or later gives only \
             the length of its machine type's name: a received name longer than the local \
             one is a problem, a shorter one an undecided warning (QEMU loads a name that is \
-            the start of its own: pc-q35-4.0 into pc-q35-4.0.1). A -dump-vmstate file lists device classes, \
+            the start of its own: pc-q35-4.0 into pc-q35-4.0.1), and that its stream has a \
+            configuration section: against a stream without one (a machine type up to 2.3), \
+            either way, a problem. A -dump-vmstate file lists device classes, \
             not the devices of one machine: instances (-smp 2, a second NIC) and which devices \
             a machine has are compared only stream against stream (a section only NEW has \
             is a warning: its device keeps its state), and so are RAM blocks \

@@ -1845,6 +1845,26 @@ struct CompatCLITests {
         #expect(shapes == ["struct/4 nullptr/1 struct/1 nullptr/1"])
     }
 
+    /// A vmdesc that describes the configuration section is of a stream that has one: against
+    /// a stream without one (pc-i440fx-2.3) QEMU refuses either way (verify15 N2: nothing said;
+    /// QEMU 7.2 with pc-i440fx-2.3 "Unknown savevm section type 7").
+    @Test func aVMDescWithAConfigurationAgainstAStreamWithout() throws {
+        let vmdesc = TestPaths.qemu10Fixtures + "/pc-7.2/vmdesc.json"
+        let pc23 = TestPaths.qemuFixtures + "/pc-2.3/stream.bin"
+        let saves = try Tool.run(["compat", vmdesc, pc23])
+        #expect(saves.status == 1)
+        #expect(
+            saves.stdout.contains(
+                "\nsection \"configuration\": OLD is a vmdesc that describes the configuration section, so its stream has one, and NEW's stream has none (a machine type up to 2.3, or -global migration.send-configuration=off): NEW's QEMU refuses it (\"Unknown savevm section type 7\") [machine-type]\n"
+            ), "\(saves.stdout)")
+        let loads = try Tool.run(["compat", pc23, vmdesc])
+        #expect(loads.status == 1)
+        #expect(
+            loads.stdout.contains(
+                "\nsection \"configuration\": OLD's stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off) and NEW is a vmdesc that describes one, so its QEMU expects it: QEMU refuses it (\"Configuration section missing\") [machine-type]\n"
+            ), "\(loads.stdout)")
+    }
+
     /// A section QEMU saves only while its description's needed() holds, absent from NEW's
     /// stream, may be a section NEW has: undecided, not `section-missing` (compatreader F1:
     /// pc-i440fx-2.3 saves `globalstate` only before the guest ran; QEMU 7.2 loads such a
