@@ -247,8 +247,9 @@ public struct CompatChecker: Sendable {
     /// The sections QEMU 7.2 and 10.0 save only while their description's `needed` holds (a
     /// `needed` on the section's own description, which `qemu_savevm_state_complete_precopy`
     /// checks through `vmstate_section_needed` before it writes the section): a stream, and so
-    /// its vmdesc, may leave out a section its QEMU has. By name: `globalstate` (while the run
-    /// state is not running or paused, or with `store-global-state` on), `PCIHost` and `pcspk`
+    /// its vmdesc, may leave out a section its QEMU has. By name: `globalstate` (with
+    /// `store-global-state` on; QEMU 7.2 also while the run state is neither running nor
+    /// paused), `PCIHost` and `pcspk`
     /// (machine types whose compat properties turn their migration on), `smbus-eeprom`,
     /// `qemu-s390-flic`, `spapr_drc`, `spapr_watchdog`, `icp/server` (7.2), `VFIODisplay`,
     /// `ramfb-dev` and the `xen_*` sections (10.0) (read from QEMU's hw/ and migration/).
