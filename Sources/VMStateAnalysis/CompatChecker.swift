@@ -2985,9 +2985,10 @@ public struct DescriptionSet: Sendable {
 }
 
 extension CompatChecker {
-    /// Of an array of pointers, the side (`oldSide` or `newSide`) whose entry 0 is NULL by
-    /// QEMU 7.2's vmdesc (`"first_entry_null"`: it describes the array by that entry, the rest
-    /// not described) and the other side, whose entry 0 is known not to be NULL: its NULL
+    /// Of an array of pointers, the side (`oldSide` or `newSide`) whose entry 0 is NULL (by
+    /// QEMU 7.2's vmdesc, `"first_entry_null"`: it describes the array by that entry, the rest
+    /// not described; or among its known NULL entries, `"null_entries"`) and the other side,
+    /// whose NULL entries are not both known, and whose entry 0 is known not to be NULL: its NULL
     /// entries are known (`"null_entries"`) and leave it out, or it is a vmdesc (`vmdescs`: of
     /// OLD, of NEW) that describes entry 0 as an element (a vmdesc describes a NULL one:
     /// QEMU 7.2 as an empty struct, `"first_entry_null"`; QEMU 10.0 as a `nullptr` entry); nil
@@ -3003,8 +3004,13 @@ extension CompatChecker {
             if let n = o["null_entries"]?.stringValue { return !zeroIsNull(n) }
             return vmdesc && o["first_entry_null"] == nil && o["type"]?.stringValue != "nullptr"
         }
-        if s["first_entry_null"] != nil, zeroIsNotNull(d, vmdesc: vmdescs.1) { return (oldSide, newSide) }
-        if d["first_entry_null"] != nil, zeroIsNotNull(s, vmdesc: vmdescs.0) { return (newSide, oldSide) }
+        // Entry 0 NULL: by QEMU 7.2's first-entry form, or among known NULL entries (QEMU
+        // 10.0's, against a 7.2 vmdesc whose entry 0 is an element: verify16 G1).
+        func zeroNull(_ o: JSONObject) -> Bool {
+            o["first_entry_null"] != nil || o["null_entries"]?.stringValue.map(zeroIsNull) == true
+        }
+        if zeroNull(s), zeroIsNotNull(d, vmdesc: vmdescs.1) { return (oldSide, newSide) }
+        if zeroNull(d), zeroIsNotNull(s, vmdesc: vmdescs.0) { return (newSide, oldSide) }
         return nil
     }
 }

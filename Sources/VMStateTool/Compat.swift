@@ -180,8 +180,8 @@ struct Compat: ParsableCommand {
               cpu-registers        an ARM CPU register NEW's CPU lacks (two streams)
               null-entries         NULL entries of a pointer array differ (two vmdescs;
                                    QEMU 7.2's first-entry form: its stream, read whole
-                                   and one way only, or its NULL first entry against
-                                   a side whose entry 0 is not NULL)
+                                   and one way only; an entry 0 NULL on one side and
+                                   known not to be on the other)
 
             Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
             input (or output that could not be written), 64 usage error.

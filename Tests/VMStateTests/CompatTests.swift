@@ -2065,6 +2065,40 @@ struct CompatCLITests {
                 ), "\(v.stdout)")
         }
 
+        // The mirror (verify16 G1): entry 0 NULL among QEMU 10.0's known NULL entries, against a
+        // QEMU 7.2 vmdesc whose entry 0 is an element; both ways.
+        let el0 = #"{"vmsd_name": "el", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}"#
+        func dev(_ arr: String) -> String {
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [\#(arr), {"name": "n", "type": "uint8", "size": 1}]}]}"#
+        }
+        let files = try jsonFiles(
+            dev(
+                #"{"name": "arr", "type": "nullptr", "size": 1}, {"name": "arr", "array_len": 3, "type": "struct", "struct": \#(el0), "size": 4}"#
+            ),
+            dev(#"{"name": "arr", "array_len": 4, "type": "struct", "struct": \#(el0), "size": 4}"#))
+        defer { try? FileManager.default.removeItem(atPath: files.dir) }
+        let rest =
+            "QEMU loads an entry as NULL where its own pointer is NULL, so the same ones must be [null-entries]\n"
+            + "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
+        for (args, expected) in [
+            (
+                [files.old, files.new],
+                "entry 0 is NULL in OLD and not in NEW (NULL entries, one marker byte each: OLD: 0; NEW: not 0, the others not described): "
+            ),
+            (
+                [files.new, files.old],
+                "entry 0 is NULL in NEW and not in OLD (NULL entries, one marker byte each: OLD: not 0, the others not described; NEW: 0): "
+            ),
+        ] {
+            let g = try Tool.run(["compat"] + args)
+            #expect(g.status == 1)
+            #expect(
+                g.stdout
+                    == "section \"dev\", description \"dev\", field \"arr\": an array of pointers whose " + expected
+                    + rest,
+                "\(g.stdout)")
+        }
+
         let a = [UInt8](repeating: 0x41, count: 4)
         let stream = try Self.qemu72Stream([a, nil, a, a])
         let el = #"{"vmsd_name": "el", "version": 1, "fields": [{"name": "v", "type": "uint32", "size": 4}]}"#
