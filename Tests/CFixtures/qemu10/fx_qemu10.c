@@ -614,14 +614,15 @@ const VMStateDescription *fx10_fd_vmsd(void) {
     return &vmstate_fx10_fd_dev;
 }
 
-/* A subsection whose field list ends with {} where VMSTATE_END_OF_LIST() belongs (QEMU 10.0
- * asserts on it), under a parent that ends as it should. */
+/* A subsection whose field list ends with an all-zero entry (as `{}` gives) where
+ * VMSTATE_END_OF_LIST() belongs (QEMU 10.0 asserts on it), under a parent that ends as it
+ * should. */
 static const VMStateDescription vmstate_fx10_noend_sub = {
     .name = "noend_dev/sub",
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = fx10_always,
-    .fields = (const VMStateField[]){VMSTATE_INT32(fd, Fx10FdDev), {}},
+    .fields = (const VMStateField[]){VMSTATE_INT32(fd, Fx10FdDev), {.name = NULL}},
 };
 
 static const VMStateDescription vmstate_fx10_noend_dev = {
