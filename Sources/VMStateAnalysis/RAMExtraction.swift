@@ -69,7 +69,8 @@ private func writeFailure(_ path: String, _ error: UnsafeMutablePointer<GError>?
     return RAMExtractionError("cannot write \(path): \(message)")
 }
 
-/// Writes the file `name` in `directory` (created when missing) from the chunks `produce` hands
+/// Writes the file `name` in `directory` (which exists: ``resolvedExtractionDirectory(_:)``'s)
+/// from the chunks `produce` hands
 /// to its argument, replacing what was there, a symbolic link included, only once the file is
 /// whole: the text goes to a new hidden file `.NAME.N.partial` beside it (GIO's `g_file_create`,
 /// which refuses a name that exists, so a fresh N is tried), which `g_file_move` renames over
@@ -84,7 +85,6 @@ private func writeReplacing(
     _ directory: String, _ name: String,
     _ produce: (_ write: @escaping (UnsafeRawBufferPointer) -> Void) throws -> Void
 ) throws {
-    try makeDirectory(directory)
     let path = directory + "/" + name
     var error: UnsafeMutablePointer<GError>?
     var partial: OpaquePointer?
@@ -394,9 +394,9 @@ private struct RAMExtractionPlan {
         if let failure { throw failure }
     }
 
-    /// Creates the block files in `directory` and writes the pages (after ``check(progress:)``).
+    /// Creates the block files in `directory` (which exists: ``resolvedExtractionDirectory(_:)``'s)
+    /// and writes the pages (after ``check(progress:)``).
     func write(into directory: String, progress: ((Int) -> Void)?, announce: (String) -> Void) throws {
-        try makeDirectory(directory)
         var files: [String: RAMBlockFile] = [:]
         for (block, path) in zip(blocks, paths) {
             let file = RAMBlockFile(path: directory + "/" + path, length: block.length)

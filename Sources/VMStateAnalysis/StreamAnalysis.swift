@@ -1716,6 +1716,8 @@ private struct SectionReader {
                     "the vmdesc gives \"\(field.name)\" \(field.count) elements, more than the \(total - pos) bytes left in the stream"
                 )
             }
+            // The array's path for its NULL entries, made at the first one (the same for all).
+            var nullField: String? = nil
             for k in 0..<field.count {
                 let start = pos
                 let index = field.firstIndex.map { $0 + k }
@@ -1728,7 +1730,8 @@ private struct SectionReader {
                 {
                     pos += 1
                     value = .nullPointer
-                    let at = fieldPath(indexingLast: false) ?? field.name
+                    let at = nullField ?? fieldPath(indexingLast: false) ?? field.name
+                    nullField = at
                     // (No copy of the last entry is held across the append: its indices would be
                     // copied at each one, as a debug build does.)
                     let extendsLast = nullMarkers.last.map { $0.field == at && $0.indices.last.map { $0 < k } == true }
