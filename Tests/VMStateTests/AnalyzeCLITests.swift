@@ -192,6 +192,37 @@ struct AnalyzeCLITests {
         let helpExtra = try Tool.run(["help", "analyze", "extra"])
         #expect(helpExtra.status == 64 && helpExtra.stdout.isEmpty)
         #expect(helpExtra.stderr.hasPrefix("Error: help takes one subcommand name, got 'extra' too\n"))
+        // `--help` or `-h` beside an unknown option, before or after it: a usage error as
+        // without them (swift-argument-parser printed the help and exited 0).
+        let analyzeUsage =
+            "Usage: vmstate analyze <file> [--desc] [--memory] [--tree] [--max-bytes <n>] [--vmdesc <file>] [--extract] [--directory <dir>]\n"
+        for (args, unknown, usage, label) in [
+            (["analyze", "--frob", "--help"], "--frob", analyzeUsage, "vmstate analyze"),
+            (["analyze", "-h", "-z"], "-z", analyzeUsage, "vmstate analyze"),
+            (["analyze", "-mq", "-h"], "-mq", analyzeUsage, "vmstate analyze"),
+            (
+                ["compat", "--frob=3", "-h"], "--frob",
+                "Usage: vmstate compat <old> <new> [--json] [--reverse] [--no-qemu-renames] [--rename <scope:a=b> ...]\n",
+                "vmstate compat"
+            ),
+            (["--frob", "--help"], "--frob", "Usage: vmstate <subcommand>\n", "vmstate"),
+        ] {
+            let r = try Tool.run(args)
+            #expect(r.status == 64 && r.stdout.isEmpty, "\(args)")
+            #expect(
+                r.stderr
+                    == "Error: Unknown option '\(unknown)'\n\(usage)  See '\(label) --help' for more information.\n",
+                "\(args)")
+        }
+        // Its own options, flags run together, and what follows `--` leave the help as it is.
+        for args in [
+            ["analyze", "-mx", "--max-bytes=3", "--vmdesc", "v", "-h"],
+            ["compat", "--rename=a:b=c", "--json", "--help"],
+            ["analyze", "-h", "--", "--frob"], ["diff", "--no-ram", "--max-ranges", "2", "--help", "--version"],
+        ] {
+            let r = try Tool.run(args)
+            #expect(r.status == 0 && r.stdout.hasPrefix("OVERVIEW: ") && r.stderr.isEmpty, "\(args)")
+        }
     }
 
     /// `--max-bytes` limits the bytes `--tree` shows of each buffer, and is refused elsewhere.
