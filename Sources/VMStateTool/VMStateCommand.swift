@@ -46,7 +46,7 @@ struct VMStateCommand: ParsableCommand {
         if arguments.count > 2, arguments[0] == "help" {
             exit(withError: ValidationError("help takes one subcommand name, got '\(arguments[2])' too"))
         }
-        rejectUnknownOptionsBesideHelp(arguments)
+        rejectUsageErrorsBesideHelp(arguments)
         let subcommand = arguments.first.flatMap { subcommandNames.contains($0) ? " " + $0 : nil }
         commandLabel = "vmstate" + (subcommand ?? "")
         // Swift's arguments replace bytes that are not UTF-8 (a Latin-1 file name) with U+FFFD:
@@ -64,63 +64,90 @@ struct VMStateCommand: ParsableCommand {
         main(nil)
     }
 
-    /// `--help` or `-h` beside an unknown option (`vmstate analyze --frob --help`) is a usage
-    /// error (exit 64), as the unknown option is without them: swift-argument-parser prints the
-    /// help and succeeds whatever else the line holds. Each option before a `--` must be one of
-    /// the command's own (as swift-argument-parser describes them, `--experimental-dump-help`),
-    /// or single-letter flags run together (`-mx`).
-    static func rejectUnknownOptionsBesideHelp(_ arguments: [String]) {
+    /// `--help` or `-h` beside an unknown option or an extra argument (`vmstate analyze --frob
+    /// --help`, `vmstate analyze A B -h`) is a usage error (exit 64), as either is without them:
+    /// swift-argument-parser prints the help and succeeds whatever else the line holds. The line
+    /// is checked against the command's shape as swift-argument-parser describes it
+    /// (`--experimental-dump-help`): its options (single-letter flags may run together, `-mx`;
+    /// an option's value follows it or `=`), then at most as many arguments as it takes.
+    static func rejectUsageErrorsBesideHelp(_ arguments: [String]) {
         let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
-        let options = arguments[..<terminator]
-        guard options.contains(where: { $0 == "--help" || $0 == "-h" }) else { return }
-        let subcommand = options.first.flatMap { name in
-            configuration.subcommands.first { $0._commandName == name }
-        }
-        guard let known = optionNames(of: subcommand?._commandName) else { return }
-        for token in options where token.hasPrefix("-") && token != "-" {
-            let name = String(token.prefix { $0 != "=" })
-            if known.contains(name) { continue }
-            if !name.hasPrefix("--"), name.count > 2, name.dropFirst().allSatisfy({ known.contains("-\($0)") }) {
-                continue
-            }
-            // As swift-argument-parser words its own unknown-option error.
+        guard arguments[..<terminator].contains(where: { $0 == "--help" || $0 == "-h" }) else { return }
+        // The subcommand is the first word that is not an option (`vmstate -h analyze` too).
+        let nameIndex = arguments[..<terminator].firstIndex { !$0.hasPrefix("-") }
+        let name = nameIndex.map { arguments[$0] }
+        if name == "help" { return }  // (checked above)
+        let subcommand = configuration.subcommands.first { $0._commandName == name }
+        guard let shape = CommandShape(of: subcommand?._commandName) else { return }
+        func usageError(_ message: String) -> Never {
+            // Worded as swift-argument-parser words its own.
             let usage = subcommand.map { usageString(for: $0) } ?? usageString()
             let label = "vmstate" + (subcommand.map { " " + $0._commandName } ?? "")
             Stderr.write(
-                "Error: Unknown option '\(escapingControlCharacters(name))'\nUsage: \(usage)\n"
+                "Error: \(escapingControlCharacters(message))\nUsage: \(usage)\n"
                     + "  See '\(label) --help' for more information.\n")
             exit(withError: ExitCode.validationFailure)
         }
+        var positionals = 0
+        var index = 0
+        while index < arguments.count {
+            let token = arguments[index]
+            index += 1
+            if subcommand != nil && index - 1 == nameIndex { continue }
+            if index - 1 == terminator { continue }  // `--`: arguments only after it
+            if index - 1 < terminator, token.hasPrefix("-"), token != "-" {
+                let name = String(token.prefix { $0 != "=" })
+                if shape.options.contains(name) {
+                    if name == token { index += 1 }  // its value
+                } else if !shape.flags.contains(name)
+                    && (name.hasPrefix("--") || name.count < 3
+                        || !name.dropFirst().allSatisfy { shape.flags.contains("-\($0)") })
+                {
+                    usageError("Unknown option '\(name)'")
+                }
+                continue
+            }
+            positionals += 1
+            if positionals > shape.positionals { usageError("Unexpected argument '\(token)'") }
+        }
     }
 
-    /// The option names (`--max-bytes`, `-m`) of the root command (nil) or of one subcommand,
-    /// with swift-argument-parser's own (`--help`, `--version`, `--experimental-dump-help`,
-    /// `--generate-completion-script`); nil if its description cannot be read.
-    static func optionNames(of subcommand: String?) -> Set<String>? {
-        guard case .object(let root)? = try? JSONValue(parsing: _dumpHelp()),
-            case .object(var command)? = root["command"]
-        else { return nil }
-        if let subcommand {
-            guard case .array(let subcommands)? = command["subcommands"],
-                let match = subcommands.first(where: {
-                    if case .object(let o) = $0, o["commandName"] == .string(subcommand) { return true }
-                    return false
-                }),
-                case .object(let o) = match
+    /// What a command takes, as swift-argument-parser describes it (`_dumpHelp()`): its flags
+    /// (`--tree`, `-m`, and swift-argument-parser's own `--help`, `--version`, ...), its options
+    /// that take a value (`--max-bytes`), and how many arguments.
+    struct CommandShape {
+        var flags: Set = ["--help", "-h", "--version", "--experimental-dump-help"]
+        var options: Set<String> = []
+        var positionals = 0
+
+        /// The root command's (nil) or one subcommand's; nil if its description cannot be read.
+        init?(of subcommand: String?) {
+            guard case .object(let root)? = try? JSONValue(parsing: VMStateCommand._dumpHelp()),
+                case .object(var command)? = root["command"]
             else { return nil }
-            command = o
-        }
-        var names: Set = ["--help", "-h", "--version", "--experimental-dump-help"]
-        if subcommand == nil { names.insert("--generate-completion-script") }
-        guard case .array(let arguments)? = command["arguments"] else { return names }
-        for case .object(let argument) in arguments {
-            guard case .array(let argumentNames)? = argument["names"] else { continue }
-            for case .object(let n) in argumentNames {
-                guard case .string(let kind)? = n["kind"], case .string(let name)? = n["name"] else { continue }
-                names.insert((kind == "long" ? "--" : "-") + name)
+            if let subcommand {
+                guard case .array(let subcommands)? = command["subcommands"],
+                    case .object(let match)? = subcommands.first(where: {
+                        if case .object(let o) = $0, o["commandName"] == .string(subcommand) { return true }
+                        return false
+                    })
+                else { return nil }
+                command = match
+            } else {
+                options.insert("--generate-completion-script")
+            }
+            guard case .array(let arguments)? = command["arguments"] else { return }
+            for case .object(let argument) in arguments {
+                guard case .string(let kind)? = argument["kind"] else { continue }
+                if kind == "positional" { positionals += 1 }
+                guard case .array(let names)? = argument["names"] else { continue }
+                for case .object(let n) in names {
+                    guard case .string(let nameKind)? = n["kind"], case .string(let name)? = n["name"] else { continue }
+                    let spelled = (nameKind == "long" ? "--" : "-") + name
+                    if kind == "option" { options.insert(spelled) } else { flags.insert(spelled) }
+                }
             }
         }
-        return names
     }
 
     /// No subcommand: a usage error (exit 64, the usage on stderr), as the help text says;

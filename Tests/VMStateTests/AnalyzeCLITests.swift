@@ -214,11 +214,26 @@ struct AnalyzeCLITests {
                     == "Error: Unknown option '\(unknown)'\n\(usage)  See '\(label) --help' for more information.\n",
                 "\(args)")
         }
-        // Its own options, flags run together, and what follows `--` leave the help as it is.
+        // ... or an extra argument (after `--` too), or a word that is no subcommand.
+        for (args, extra, usage, label) in [
+            (["analyze", "a", "b", "--help"], "b", analyzeUsage, "vmstate analyze"),
+            (["analyze", "-h", "--", "a", "b"], "b", analyzeUsage, "vmstate analyze"),
+            (["frob", "-h"], "frob", "Usage: vmstate <subcommand>\n", "vmstate"),
+        ] {
+            let r = try Tool.run(args)
+            #expect(r.status == 64 && r.stdout.isEmpty, "\(args)")
+            #expect(
+                r.stderr
+                    == "Error: Unexpected argument '\(extra)'\n\(usage)  See '\(label) --help' for more information.\n",
+                "\(args)")
+        }
+        // Its own options and arguments, flags run together, and what follows `--` (as many
+        // arguments as it takes) leave the help as it is.
         for args in [
             ["analyze", "-mx", "--max-bytes=3", "--vmdesc", "v", "-h"],
             ["compat", "--rename=a:b=c", "--json", "--help"],
             ["analyze", "-h", "--", "--frob"], ["diff", "--no-ram", "--max-ranges", "2", "--help", "--version"],
+            ["diff", "a", "-h", "--", "b"], ["analyze", "--vmdesc", "v", "a", "-h"],
         ] {
             let r = try Tool.run(args)
             #expect(r.status == 0 && r.stdout.hasPrefix("OVERVIEW: ") && r.stderr.isEmpty, "\(args)")
