@@ -30,9 +30,10 @@ package struct QEMU72NullReadings {
     /// The search's bound: steps (an element or value read, a state taken up again) per byte
     /// of the section, plus what is left of ``extraSteps`` for the whole stream (a real
     /// s390x `css` of five channel subsystems takes some 10^5); beyond that the count is
-    /// ``Count/uncounted``.
+    /// ``Count/uncounted``. Each step's work is bounded by the descriptions' depth
+    /// (``Bounds/kept``), so the time is linear in the section.
     package static let stepsPerByte = 4
-    static let extraSteps = 1 << 22
+    static let extraSteps = 1 << 20
     static let marker: UInt8 = 0x30
 
     /// Counts the readings of the section `desc` describes in `buf` (indexed by stream offset,
@@ -64,32 +65,60 @@ package struct QEMU72NullReadings {
 
     /// A lower bound of the bytes what remains takes: `bytes` with every entry that may be NULL
     /// an element, less the largest `savings` (an element's fewest bytes less one) of as many
-    /// entries as there are bytes 0x30 left, each NULL entry taking one.
-    private struct Bounds {
-        var bytes = 0
+    /// entries as there are bytes 0x30 left, each NULL entry taking one. At most
+    /// ``Bounds/kept`` savings are kept: the entries of smaller ones count as saving the smallest
+    /// kept, which makes the bound lower (it prunes less), never wrong, and keeps the work of a
+    /// description of thousands of distinct element sizes linear in it (hostile10 F1: cubic).
+    package struct Bounds {
+        package static let kept = 32
+        package var bytes = 0
         /// (saving, entries), by saving, largest first.
-        var savings: [(saving: Int, count: Int)] = []
+        package private(set) var savings: [(saving: Int, count: Int)] = []
 
-        mutating func add(_ other: Bounds) {
+        package init() {}
+        private init(bytes: Int, savings: [(saving: Int, count: Int)]) { (self.bytes, self.savings) = (bytes, savings) }
+
+        package mutating func add(_ other: Bounds) {
             bytes = sum(bytes, other.bytes)
-            for s in other.savings { add(saving: s.saving, count: s.count) }
+            guard !other.savings.isEmpty else { return }
+            guard !savings.isEmpty else {
+                savings = other.savings
+                return
+            }
+            // Two lists by saving, largest first, merged.
+            var merged: [(saving: Int, count: Int)] = []
+            merged.reserveCapacity(min(savings.count + other.savings.count, Self.kept + 1))
+            var i = 0
+            var j = 0
+            while i < savings.count || j < other.savings.count {
+                let next: (saving: Int, count: Int)
+                if j == other.savings.count || (i < savings.count && savings[i].saving > other.savings[j].saving) {
+                    next = savings[i]
+                    i += 1
+                } else if i == savings.count || other.savings[j].saving > savings[i].saving {
+                    next = other.savings[j]
+                    j += 1
+                } else {
+                    next = (savings[i].saving, sum(savings[i].count, other.savings[j].count))
+                    i += 1
+                    j += 1
+                }
+                merged.append(next)
+                if merged.count > Self.kept {
+                    let last = merged.removeLast()
+                    merged[Self.kept - 1].count = sum(merged[Self.kept - 1].count, last.count)
+                }
+            }
+            savings = merged
         }
 
-        mutating func add(saving: Int, count: Int) {
+        package mutating func add(saving: Int, count: Int) {
             guard saving > 0, count > 0 else { return }
-            if let i = savings.firstIndex(where: { $0.saving <= saving }) {
-                if savings[i].saving == saving {
-                    savings[i].count = sum(savings[i].count, count)
-                } else {
-                    savings.insert((saving, count), at: i)
-                }
-            } else {
-                savings.append((saving, count))
-            }
+            add(Bounds(bytes: 0, savings: [(saving, count)]))
         }
 
         /// The fewest bytes with at most `nulls` NULL entries.
-        func least(nulls: Int) -> Int {
+        package func least(nulls: Int) -> Int {
             var left = nulls
             var total = bytes
             for s in savings where left > 0 {
@@ -172,6 +201,7 @@ package struct QEMU72NullReadings {
                                 // Either an element that starts with 0x30 (put aside) or NULL.
                                 let z = nulls(from: pos)
                                 let rest = remaining(frames)
+                                steps = sum(steps, frames.count)  // (its work)
                                 // (An element of a byte or more takes the 0x30 at `pos`: what
                                 // follows it starts later.)
                                 let least = elementFewest(nested)

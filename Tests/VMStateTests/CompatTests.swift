@@ -2028,6 +2028,41 @@ struct CompatCLITests {
             "\(decided.stdout)")
     }
 
+    /// The search's lower bound of what remains to read keeps the largest `kept` savings (an
+    /// element's fewest bytes less the NULL marker's one) exactly and counts the entries of
+    /// smaller ones as saving the smallest kept: never more than the exact bound, and small
+    /// whatever the description (hostile10 F1: a description of thousands of distinct element
+    /// sizes made the bound's list as long, and the search cubic in time).
+    @Test func qemu72NullSearchBoundStaysSmall() {
+        var bound = QEMU72NullReadings.Bounds()
+        bound.bytes = 1_000_000
+        let savings = (0..<1000).map { ($0 * 7919) % 1000 + 1 }  // 1...1000, shuffled
+        for saving in savings { bound.add(saving: saving, count: 1) }
+        #expect(bound.savings.count == QEMU72NullReadings.Bounds.kept)
+        #expect(bound.savings.first! == (1000, 1) && bound.savings.last! == (969, 969))
+        let largestFirst = savings.sorted(by: >)
+        for nulls in [0, 1, 31, 32, 33, 500, 1000, 5000] {
+            let exact = 1_000_000 - largestFirst.prefix(nulls).reduce(0, +)
+            if nulls <= 32 {
+                #expect(bound.least(nulls: nulls) == exact, "\(nulls)")
+            } else {
+                #expect(bound.least(nulls: nulls) < exact, "\(nulls)")
+            }
+        }
+        // Two bounds merged: bytes summed, equal savings' entries added, largest first.
+        var a = QEMU72NullReadings.Bounds()
+        a.bytes = 10
+        a.add(saving: 5, count: 1)
+        a.add(saving: 3, count: 2)
+        var b = QEMU72NullReadings.Bounds()
+        b.bytes = 7
+        b.add(saving: 4, count: 1)
+        b.add(saving: 3, count: 1)
+        a.add(b)
+        #expect(a.bytes == 17 && a.savings.map { [$0.saving, $0.count] } == [[5, 1], [4, 1], [3, 3]])
+        #expect(a.least(nulls: 2) == 17 - 9 && a.least(nulls: 10) == 17 - 18)
+    }
+
     /// A QEMU 7.2 stream's NULL entries are used when the other side is not a QEMU 7.2 stream
     /// read whole (verify14 N3). Real: `qemu-7.2-css1.bin` (a device on css 1 only: css[0]
     /// NULL, its vmdesc an empty struct, the stream not read whole) against
