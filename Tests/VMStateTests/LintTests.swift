@@ -20,6 +20,9 @@ let lintPlantedFindings: [(rule: VMStateLint.Rule, path: String)] = [
     (.subsectionName, "broken_subsection/elsewhere/sub"),
     (.subsectionSeparator, "broken_subsection/broken_subsection_extra"),
     (.duplicateField, "broken_duplicate/x"),
+    (.duplicateField, "broken_duplicate_version/x"),
+    (.duplicateField, "broken_duplicate_equal/y"),
+    (.duplicateField, "broken_duplicate_slices/items"),
     (.varrayUnvalidated, "broken_varray_unvalidated/items16"),
     (.unguarded, "broken_unguarded/data"),
     (.outOfBounds, "broken_bounds/inner/far"),
@@ -53,6 +56,20 @@ struct LintTests {
         let got = findings.map { "\($0.rule.rawValue) \($0.path)" }
         let want = lintPlantedFindings.map { "\($0.rule.rawValue) \($0.path)" }
         #expect(got.sorted() == want.sorted(), "\(findings.map(\.description).joined(separator: "\n"))")
+    }
+
+    /// Entries of one name without a test that save the same bytes are both saved: a version
+    /// bump, an `_EQUAL` check of a saved field, a slice inside the whole array (hostile10 F4:
+    /// only identical entries were reported).
+    @Test("entries without a test saving the same bytes are reported")
+    func savedTwiceWithoutTest() {
+        let findings = VMStateLint.check(lintBrokenTables()).filter { $0.path.hasPrefix("broken_duplicate_") }
+        #expect(
+            findings.map(\.description) == [
+                "warning: broken_duplicate_version/x: 2 fields are named \"x\" and two without a test save the same bytes (QEMU saves both: a version does not choose between them, only a field_exists test does); vmdesc calls them x[0]..x[1] [duplicate-field]",
+                "warning: broken_duplicate_equal/y: 2 fields are named \"y\" and two without a test save the same bytes (QEMU saves both: a version does not choose between them, only a field_exists test does); vmdesc calls them y[0]..y[1] [duplicate-field]",
+                "warning: broken_duplicate_slices/items: 2 fields are named \"items\" and two without a test save the same bytes (QEMU saves both: a version does not choose between them, only a field_exists test does); vmdesc calls them items[0]..items[1] [duplicate-field]",
+            ])
     }
 
     @Test("every rule has a planted example")

@@ -50,6 +50,9 @@ for expected in \
     "error: broken_info/x: .*\[needs-info\]" \
     "error: broken_subsection/elsewhere/sub: .*\[subsection-name\]" \
     "warning: broken_duplicate/x: .*\[duplicate-field\]" \
+    "warning: broken_duplicate_version/x: .*two without a test save the same bytes.*\[duplicate-field\]" \
+    "warning: broken_duplicate_equal/y: .*\[duplicate-field\]" \
+    "warning: broken_duplicate_slices/items: .*\[duplicate-field\]" \
     "warning: broken_varray_unvalidated/items16: .*\[varray-unvalidated\]" \
     "warning: broken_unguarded/data: .*\[unguarded\]" \
     "error: broken_bounds/inner/far: .*\[out-of-bounds\]" \

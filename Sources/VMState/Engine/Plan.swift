@@ -142,6 +142,29 @@ struct DecodedField {
             && vmsd == other.vmsd && test(self) == test(other)
     }
 
+    /// Whether this entry and `other` save some bytes in common: their places in the state
+    /// struct overlap, where both are fixed there (a value, or an array of a fixed count, not
+    /// through a pointer); else whether they start at the same offset (the same pointer or
+    /// variable-length array).
+    func overlaps(_ other: DecodedField) -> Bool {
+        guard let mine = fixedBytes, let theirs = other.fixedBytes else {
+            return offset == other.offset && isPointer == other.isPointer
+        }
+        return mine.overlaps(theirs)
+    }
+
+    /// The bytes of the state struct the entry saves, where fixed (see ``overlaps(_:)``).
+    private var fixedBytes: Range<Int>? {
+        let moving =
+            VMS_POINTER.rawValue | VMS_ARRAY_OF_POINTER.rawValue | VMS_VBUFFER.rawValue | VMS_MULTIPLY.rawValue
+            | VMS_MULTIPLY_ELEMENTS.rawValue | varrayFlagMask
+        guard flags & moving == 0, size > 0 else { return nil }
+        let count = has(VMS_ARRAY) ? num : 1
+        let (length, overflow) = size.multipliedReportingOverflow(by: max(count, 1))
+        guard !overflow, offset <= Int.max - length else { return nil }
+        return offset..<(offset + length)
+    }
+
     /// QEMU 10.0's `vmstate_info_fd` (not a standard kind: QEMU 7.2 has no such info), or a
     /// copy of it that ``StandardInfoCopies/adopt(lookup:)`` was told of.
     var isFD: Bool {

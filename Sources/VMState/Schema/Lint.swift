@@ -40,11 +40,14 @@ import CVMState
 ///   `parent/` (QEMU accepts it; the convention is `parent/name`).
 /// - `duplicate-field`: one table lists the same entry twice (same offset, size, flags, count,
 ///   info, vmsd, version and test: a copied line saves the field twice; vmdesc calls them
-///   `name[0]`, `name[1]`, ...). Entries that share a name but differ are QEMU's idioms, not
-///   reported: QEMU's macros name a field after its C member, so slices of one array
-///   (`VMSTATE_UINT32_SUB_ARRAY`, the x86 vector registers), alternatives chosen by a test or
-///   a version (PCI's two `config` entries, fw_cfg's `cur_offset`) and the names the macros fix
-///   (`unused`, `tmp`) repeat in QEMU's own devices.
+///   `name[0]`, `name[1]`, ...), or two entries of one name, neither with a `field_exists`
+///   test, save the same bytes (a copied line with a version bump, `VMSTATE_UINT32(x)` beside
+///   `VMSTATE_UINT32_EQUAL(x)`, overlapping slices): QEMU saves every entry without a test
+///   whose version_id is not above the description's. Other entries that share a name are
+///   QEMU's idioms, not reported: QEMU's macros name a field after its C member, so slices of
+///   one array that do not overlap (`VMSTATE_UINT32_SUB_ARRAY`, the x86 vector registers),
+///   alternatives chosen by a test (PCI's two `config` entries, fw_cfg's `cur_offset`) and
+///   the names the macros fix (`unused`, `tmp`) repeat in QEMU's own devices.
 /// - `varray-unvalidated`: a VMS_VARRAY_* field whose count is loaded from the stream earlier in
 ///   the same table with no guard: no VMSTATE_VALIDATE between the count and the array or
 ///   right after the array, no `field_exists` test of the array's own (QEMU's "guarded pair",
@@ -257,14 +260,36 @@ private struct LintWalker {
         for fact in fields where !fact.isValidate && !reported.contains(fact.name) {
             let same = byName[fact.name]!
             guard same.count > 1, fact.field.standard != VMSTATE_STD_UNUSED_BUFFER,
-                fact.field.standard != VMSTATE_STD_TMP,
-                same.indices.contains(where: { i in same[(i + 1)...].contains { $0.isSameEntry(as: same[i]) } })
+                fact.field.standard != VMSTATE_STD_TMP
             else { continue }
+            // QEMU saves an entry without a `field_exists` test whenever its version_id is not
+            // above the description's (migration/vmstate.c, `vmstate_save_state_v`): two such
+            // entries are both saved, a version does not choose between them.
+            // Where the bytes overlap, the same bytes are saved when the elements are saved alike:
+            // values of standard kinds, or structs through one description (the x86 vector
+            // registers are one array saved through several, each its own part of an element).
+            let bothSaved = { (a: DecodedField, b: DecodedField) in
+                a.fieldExists == nil && b.fieldExists == nil && a.version <= version && b.version <= version
+                    && (a.isStruct || b.isStruct
+                        ? a.isStruct && b.isStruct && a.vmsd == b.vmsd
+                        : a.info == b.info || (a.standard != nil && b.standard != nil))
+            }
+            let pairs = same.indices.flatMap { i in same[(i + 1)...].map { (same[i], $0) } }
+            let reason: String
+            if pairs.contains(where: { $0.isSameEntry(as: $1) }) {
+                reason = "two are the same entry (the field is saved twice)"
+            } else if pairs.contains(where: { bothSaved($0, $1) && $0.overlaps($1) }) {
+                reason =
+                    "two without a test save the same bytes (QEMU saves both: a version does not choose between them, "
+                    + "only a field_exists test does)"
+            } else {
+                continue
+            }
             reported.insert(fact.name)
             let n = same.count
             report(
                 .duplicateField, "\(path)/\(fact.name)",
-                "\(n) fields are named \"\(fact.name)\" and two are the same entry (the field is saved twice); "
+                "\(n) fields are named \"\(fact.name)\" and \(reason); "
                     + "vmdesc calls them \(fact.name)[0]..\(fact.name)[\(n - 1)]")
         }
 

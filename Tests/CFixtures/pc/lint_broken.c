@@ -223,6 +223,43 @@ static const VMStateDescription pc_lint_duplicate = {
     },
 };
 
+/* duplicate-field (warning) at broken_duplicate_version/x: a copied line with a version bump;
+ * QEMU saves both at version 2 (a version does not choose between entries, a test does) */
+static const VMStateDescription pc_lint_duplicate_version = {
+    .name = "broken_duplicate_version",
+    .version_id = 2,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(x, PcLintState),
+        VMSTATE_UINT32_V(x, PcLintState, 2),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+/* duplicate-field (warning) at broken_duplicate_equal/y: saved, then saved again as a check */
+static const VMStateDescription pc_lint_duplicate_equal = {
+    .name = "broken_duplicate_equal",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(y, PcLintState),
+        VMSTATE_UINT32_EQUAL(y, PcLintState, NULL),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+/* duplicate-field (warning) at broken_duplicate_slices/items: a slice inside the whole array */
+static const VMStateDescription pc_lint_duplicate_slices = {
+    .name = "broken_duplicate_slices",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8_SUB_ARRAY(items, PcLintState, 2, 4),
+        VMSTATE_UINT8_ARRAY(items, PcLintState, 8),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
 /* varray-unvalidated (warning) at broken_varray_unvalidated/items16: the count n16 comes from
  * the stream and nothing checks it against the 8 entries of items16 */
 static const VMStateDescription pc_lint_varray_unvalidated = {
@@ -313,7 +350,8 @@ const VMStateDescription *const pc_lint_broken_vmsds[] = {
     &pc_lint_alloc,          &pc_lint_multiply_elements,  &pc_lint_struct,
     &pc_lint_info,           &pc_lint_subsection,         &pc_lint_duplicate,
     &pc_lint_varray_unvalidated, &pc_lint_unguarded,      &pc_lint_bounds,
-    &pc_lint_versions,       &pc_lint_recursive,          NULL,
+    &pc_lint_versions,       &pc_lint_recursive,          &pc_lint_duplicate_version,
+    &pc_lint_duplicate_equal, &pc_lint_duplicate_slices,  NULL,
 };
 
 const VMStateDescription *const *pc_lint_broken_vmsd_list(void) { return pc_lint_broken_vmsds; }
