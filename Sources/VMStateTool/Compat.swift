@@ -388,11 +388,21 @@ struct Compat: ParsableCommand {
                         givesArrayLengths: Self.givesArrayLengths(loaderSet.document), machine: loaderSet.machine,
                         label: checker.newLabel)
                     : .vmdesc(describesConfiguration: loaderSet.configuration.described, label: checker.newLabel)
+            // The mirror: what the loader's own stream shows of how its QEMU runs (without
+            // footers, with validated capabilities), which a saving vmdesc or dump does not.
+            let saverSendsFooters =
+                saverSet.format == .dumpVMState
+                ? saverSet.machine.map { QEMUStreamRules.forMachine($0, version: .qemu7_2).sectionFooters } ?? true
+                : true
             let againstLoader =
                 saverIsStream && !loaderIsStream
                 ? Self.configurationAgainst(
                     saverPath, read: reverse ? sides.1 : sides.0, loader: loaderRelease,
-                    labels: (checker.oldLabel, checker.newLabel)) : []
+                    labels: (checker.oldLabel, checker.newLabel))
+                : !saverIsStream && loaderIsStream
+                    ? Self.loaderConfiguration(
+                        reverse ? old : new, read: reverse ? sides.0 : sides.1, saverSendsFooters: saverSendsFooters,
+                        labels: (checker.oldLabel, checker.newLabel)) : []
             // A vmdesc that saves does not show the commands its stream sent: QEMU 10.0's
             // SWITCHOVER_START, when its QEMU (8.2 or later: it describes the configuration) is
             // 10.0, is refused by a loader of QEMU 8.1 or older.
@@ -678,6 +688,47 @@ struct Compat: ParsableCommand {
         } else if let doubt = loader.maySkipSwitchover {
             outcomes.append(
                 .warning("\(sends) and \(doubt.why): \(refusal), as QEMU \(doubt.releases) do; QEMU 10.0 loads it"))
+        }
+        return outcomes
+    }
+
+    /// What the loader's stream at `path` shows of how its QEMU runs, against a saving
+    /// `-dump-vmstate` file or vmdesc, which does not show how its QEMU ran (the mirror of
+    /// ``configurationAgainst(_:read:loader:labels:)``; hostile10 F2):
+    /// - saved without section footers: run so as the destination, QEMU takes the footer
+    ///   marker of a stream that has them for a section type (migration/savevm.c,
+    ///   `check_section_footer`), undecided where the saver's machine type sends them;
+    /// - saved with validated capabilities (x-ignore-shared; mapped-ram, QEMU 9.0): run so, QEMU
+    ///   refuses a stream saved without them (`configuration_validate_capabilities`), a warning.
+    /// Nothing when the stream cannot be read through.
+    static func loaderConfiguration(
+        _ path: String, read: StreamAnalysis?, saverSendsFooters: Bool, labels: (String, String)
+    ) -> [Outcome] {
+        guard
+            let stream = read
+                ?? (try? StreamAnalysis(
+                    bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)))
+        else { return [] }
+        let (o, n) = labels
+        var outcomes: [Outcome] = []
+        if stream.lacksFooters && saverSendsFooters {
+            let off =
+                stream.machineType != nil
+                ? "-global migration.send-section-footer=off"
+                : "-global migration.send-section-footer=off, or a machine type up to 2.3"
+            outcomes.append(
+                .undecided(
+                    "\(n) was saved without section footers (\(off)): run so as the destination, its QEMU refuses a stream that has them, as QEMU sends for machine types 2.4 and later unless run so, which \(o) does not show (\"Unknown savevm section type 126\")"
+                ))
+        }
+        let validated =
+            (stream.capabilities.contains("x-ignore-shared") ? ["x-ignore-shared"] : [])
+            + CompatChecker.capabilitiesUnknownBefore9_0(stream.capabilities)
+        if let first = validated.first {
+            outcomes.append(
+                .warning(
+                    "\(n) was saved with the validated capabilit\(validated.count == 1 ? "y" : "ies") \(validated.joined(separator: ", ")): run so as the destination, its QEMU refuses a stream saved without \(validated.count == 1 ? "it" : "them"), which \(o) does not show (\"Capability \(first) is on, but received capability is off\")"
+                ))
         }
         return outcomes
     }

@@ -585,6 +585,52 @@ struct CompatCLITests {
             ), "\(pc23.stdout)")
     }
 
+    /// The mirror: NEW's stream shows that its QEMU runs without footers or with a validated
+    /// capability, which OLD's vmdesc or dump does not show of OLD (hostile10 F2: plain
+    /// "compatible"; QEMU 7.2 and 10.0 run without footers refuse the pc-bios streams,
+    /// "Unknown savevm section type 126"). Both ways, by --reverse too; a dump of a machine type
+    /// up to 2.3 sends no footers.
+    @Test func loaderStreamConfigurationAgainstADescription() throws {
+        let q10 = TestPaths.qemu10Fixtures, q72 = TestPaths.qemuFixtures
+        let footerless =
+            "warning: NEW was saved without section footers (-global migration.send-section-footer=off): run so as the destination, its QEMU refuses a stream that has them, as QEMU sends for machine types 2.4 and later unless run so, which OLD does not show (\"Unknown savevm section type 126\")\n"
+        let undecided =
+            "\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
+        for (old, new) in [
+            (q10 + "/pc-bios/vmdesc.json", q10 + "/no-footer/stream.bin"),
+            (q72 + "/pc-bios/vmdesc.json", TestPaths.streams + "/no-footer/stream.bin"),
+        ] {
+            let r = try Tool.run(["compat", old, new])
+            #expect(r.status == 0 && r.stdout.hasPrefix(footerless) && r.stdout.hasSuffix(undecided), "\(r.stdout)")
+            let reversed = try Tool.run(["compat", new, old, "--reverse"])
+            #expect(
+                reversed.status == 0
+                    && reversed.stdout.hasPrefix(
+                        footerless.replacingOccurrences(of: "NEW", with: "X").replacingOccurrences(
+                            of: "OLD", with: "NEW"
+                        )
+                        .replacingOccurrences(of: "X", with: "OLD")),
+                "\(reversed.stdout)")
+        }
+        let shared = try Tool.run(["compat", q10 + "/pc-bios/vmdesc.json", q10 + "/x-ignore-shared/stream.bin"])
+        #expect(shared.status == 0)
+        #expect(
+            shared.stdout.hasPrefix(
+                "warning: NEW was saved with the validated capability x-ignore-shared: run so as the destination, its QEMU refuses a stream saved without it, which OLD does not show (\"Capability x-ignore-shared is on, but received capability is off\")\n"
+            ), "\(shared.stdout)")
+        // A dump of pc-1.0 (QEMU sends no footers for machine types up to 2.3): nothing said.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-pc10-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dump = try String(contentsOfFile: q10 + "/dump-vmstate-pc.json", encoding: .utf8)
+        let machineLine = try #require(dump.split(separator: "\n").first { $0.contains("\"pc-i440fx-") })
+        let old = dir.appendingPathComponent("pc-1.0.json")
+        try dump.replacingOccurrences(of: String(machineLine), with: "    \"Name\": \"pc-1.0\"")
+            .write(to: old, atomically: true, encoding: .utf8)
+        let pc10 = try Tool.run(["compat", old.path, q10 + "/no-footer/stream.bin"])
+        #expect(!pc10.stdout.contains("without section footers"), "\(pc10.stdout)")
+    }
+
     /// `-M none` saves no device, only the sections QEMU's core registers (`timer`,
     /// `globalstate`), which no -dump-vmstate lists: nothing in common is then a save of no
     /// device, not bad input. QEMU 10.0 loads QEMU 7.2's (compatible, undecided for the two
