@@ -706,6 +706,15 @@ private struct SectionReader {
         return s
     }
 
+    /// A RAM block name that is not UTF-8, at `offset` (its length byte): QEMU names blocks
+    /// after device ids and paths, and its scripts stop there too (`UnicodeDecodeError`); read
+    /// with its bytes repaired (U+FFFD), two blocks could read as one (hostile10 F3).
+    func blockNameNotUTF8(_ repaired: String, at offset: Int) -> StreamAnalysisError {
+        error(
+            "the RAM block name \"\(repaired)\" is not UTF-8 (shown with U+FFFD for the bytes that are not): QEMU names RAM blocks after device ids and paths, and its analyze-migration.py stops here too (UnicodeDecodeError)",
+            at: offset)
+    }
+
     func error(_ message: String, at offset: Int? = nil) -> StreamAnalysisError {
         StreamAnalysisError(offset: offset ?? pos, section: sectionLabel, field: fieldPath(), message: message)
     }
@@ -1422,6 +1431,7 @@ private struct SectionReader {
             if flags & flagMemSize != 0 {
                 ram.totalSize = address
                 var remaining = address
+                var listed = Set<String>()
                 path = [.field("RAM blocks", nil)]
                 while remaining > 0 {
                     let entryOffset = pos
@@ -1434,12 +1444,20 @@ private struct SectionReader {
                         }
                     }
                     let (name, length) = (entry.name, entry.length)
+                    guard entry.nameIsUTF8 else { throw blockNameNotUTF8(name, at: entryOffset) }
                     if mappedRAM {
                         if noteBlock >= 0 { ram.nextPageAddress[noteBlock] = noteNext }
                         noteBlock = -1  // (the block's pages are noted by readMappedRAMBlock)
                         try readMappedRAMBlock(name: name, length: length, into: &ram, blockIndex: &blockIndex)
                     }
                     if let i = names.blocks[name] {
+                        // (QEMU names each block once: listed again with another length, the
+                        // pages would be checked against the wrong one.)
+                        if listed.contains(name), ram.blocks[i].length != length {
+                            throw error(
+                                "RAM block \"\(name)\" is listed twice at the RAM section's start, with lengths 0x\(analysisHex(ram.blocks[i].length, width: 16)) and 0x\(analysisHex(length, width: 16)): QEMU names each block once, so the list is damaged",
+                                at: entryOffset)
+                        }
                         ram.blocks[i].length = length
                         ram.blocks[i].offset = entryOffset
                     } else {
@@ -1448,6 +1466,7 @@ private struct SectionReader {
                         names.blocks[name] = ram.blocks.count
                         ram.blocks.append(RAMBlock(name: name, length: length, offset: entryOffset))
                     }
+                    listed.insert(name)
                     if length > remaining {
                         throw error(
                             "the RAM block lengths add up to more than the total of 0x\(analysisHex(address, width: 16)) bytes announced at offset \(wordOffset)"
@@ -1472,7 +1491,13 @@ private struct SectionReader {
                             "a RAM page with the CONTINUE flag, but no RAM block was named before it", at: wordOffset)
                     }
                 } else {
-                    let name = try shortString("the RAM block name of a page", held: false)
+                    let nameOffset = pos
+                    let n = try u8("the length of the RAM block name of a page")
+                    try need(Int(n), "the RAM block name of a page")
+                    let nameBytes = RAMBlockName(UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + Int(n))]))
+                    pos += Int(n)
+                    guard nameBytes.isUTF8 else { throw blockNameNotUTF8(nameBytes.name, at: nameOffset) }
+                    let name = nameBytes.name
                     if let i = blockIndex[name] {
                         current = i
                     } else {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VMState
 @testable import VMStateAnalysis
@@ -119,6 +120,50 @@ import VMState
     ])
     func unreadableByScriptMatchesHandChecked(_ dir: String) throws {
         try check(dir, expected: "analyze-expected.json")
+    }
+
+    /// A RAM block name that is not UTF-8 is refused where it is, in the MEM_SIZE list or a
+    /// page record: read with U+FFFD for its bytes, two names could be taken for one (hostile10
+    /// F3: two blocks merged, exit 0). A block listed twice with two lengths too (the pages were
+    /// checked against the other length). QEMU 7.2's pc-bios stream, its names edited.
+    @Test func ramBlockNamesNotUTF8OrListedTwice() throws {
+        let stream = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-bios/stream.bin")
+        let ram: [UInt8] = [6] + Array("pc.ram".utf8), rom: [UInt8] = [6] + Array("pc.rom".utf8)
+        let offsets = stream.indices.filter { stream[$0...].starts(with: ram) }
+        #expect(offsets == [51, 209])  // the MEM_SIZE list's entry, the first page's record
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-names-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func analyze(_ bytes: [UInt8]) throws -> Tool.Result {
+            let file = dir.appendingPathComponent("stream.bin")
+            try Data(bytes).write(to: file)
+            return try Tool.run(["analyze", file.path])
+        }
+        let notUTF8 =
+            ": the RAM block name \"pc.r\u{FFFD}m\" is not UTF-8 (shown with U+FFFD for the bytes that are not): QEMU names RAM blocks after device ids and paths, and its analyze-migration.py stops here too (UnicodeDecodeError)\n"
+        for (at, field) in [(51, ", field RAM blocks"), (209, "")] {
+            var edited = stream
+            edited[at + 5] = 0x80  // "pc.r\x80m"
+            let r = try analyze(edited)
+            #expect(r.status == 2 && r.stdout.isEmpty)
+            #expect(
+                r.stderr
+                    == "vmstate analyze: error: at byte offset \(at) (0x\(String(at, radix: 16))), section \"ram\" (section id 2, instance 0)\(field)"
+                    + notUTF8)
+        }
+        var twice = stream
+        for at in stream.indices where stream[at...].starts(with: rom) {
+            twice.replaceSubrange(at..<(at + 7), with: ram)
+        }
+        let r = try analyze(twice)
+        #expect(r.status == 2)
+        #expect(
+            r.stderr
+                == "vmstate analyze: error: at byte offset 111 (0x6f), section \"ram\" (section id 2, instance 0), field RAM blocks: RAM block \"pc.ram\" is listed twice at the RAM section's start, with lengths 0x0000000001000000 and 0x0000000000020000: QEMU names each block once, so the list is damaged\n"
+        )
+        // The format layer says which names are the stream's exactly.
+        #expect(RAMBlockName([0x70, 0x80]).isUTF8 == false && RAMBlockName([0x70, 0x80]).name == "p\u{FFFD}")
+        #expect(RAMBlockName(Array("pc.r\u{FFFD}m".utf8)).isUTF8)
     }
 
     /// QEMU's scripts take the first '{' after the file's last zero byte for the vmdesc's start.

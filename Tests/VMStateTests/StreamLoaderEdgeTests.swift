@@ -389,6 +389,30 @@ struct StreamLoaderEdgeTests {
         )
     }
 
+    /// A block name that is not UTF-8, in the list or in a page record, is refused as such:
+    /// read with U+FFFD for its bytes it could be taken for a registered block of that name
+    /// (hostile10 F3).
+    @Test func ramBlockNamesNotUTF8AreRefused() throws {
+        let listed = HxWire()
+        listed.u8(1).be32(2).u8(3).text("ram").be32(0).be32(4)
+        listed.be64(UInt64(4 * 4096) | 0x04)
+        listed.u8(6).text("pc.r").u8(0x80).text("m").be64(4 * 4096)
+        listed.be64(0x10).u8(0x7E).be32(2)
+        let inList = try Stream.Machine().error(Stream.stream([listed.bytes]))
+        #expect(
+            inList.description
+                == "pc.r\u{FFFD}m: section \"ram\" instance 0: RAM block name is not UTF-8 (QEMU names RAM blocks after device ids and paths) (at byte 42)"
+        )
+        let paged = Self.ramStart(total: 4 * 4096)
+        paged.be64(0x02).u8(6).text("pc.r").u8(0x80).text("m").u8(0)  // a zero page of "pc.r\x80m"
+        paged.be64(0x10).u8(0x7E).be32(2)
+        let inPage = try Stream.Machine().error(Stream.stream([paged.bytes]))
+        #expect(
+            inPage.description
+                == "pc.r\u{FFFD}m: section \"ram\" instance 0: RAM block name is not UTF-8 (QEMU names RAM blocks after device ids and paths) (at byte 65)"
+        )
+    }
+
     /// A block listed twice (a total larger than the blocks' lengths reads the records after
     /// the list as entries, until one names a block again): said so, at the second entry.
     @Test func aBlockListedTwiceIsNamedAsSuch() throws {

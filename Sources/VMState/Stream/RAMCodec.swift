@@ -18,6 +18,15 @@ enum RAMCodec {
     /// How many unregistered blocks an error names (the rest are counted).
     static let shownMissingBlocks = 16
 
+    /// A RAM block name that is not UTF-8: QEMU names blocks after device ids and paths (UTF-8),
+    /// and the registry's names are UTF-8, so the stream is damaged or not QEMU's; read with
+    /// its bytes repaired (U+FFFD) it could be taken for another block (hostile10 F3).
+    static func nameNotUTF8(_ repaired: String, at offset: Int) -> VMStateError {
+        VMStateError(
+            .ram, path: repaired, offset: offset,
+            reason: "RAM block name is not UTF-8 (QEMU names RAM blocks after device ids and paths)")
+    }
+
     /// A block name in double quotes for an error's list of blocks, its `\` and `"` escaped
     /// so that the list reads one way (control characters are escaped where it is printed).
     static func quotedName(_ name: String) -> String {
@@ -310,6 +319,7 @@ enum RAMCodec {
                         }
                     }
                     let (name, length) = (entry.name, entry.length)
+                    guard entry.nameIsUTF8 else { throw RAMCodec.nameNotUTF8(name, at: entryAt) }
                     // QEMU lists each block once: a name listed again means the entries went on
                     // past the list, into the records after it (a total larger than the blocks).
                     guard listed.insert(name).inserted else {
@@ -382,7 +392,9 @@ enum RAMCodec {
             }
             if flags & (zero | page | xbzrle | compressPage) != 0 {
                 if record.namesBlock {
-                    let name = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
+                    let blockName = try read(file, RAMRecordWord.BlockNameDecoder()) { _ in "RAM block name" }
+                    let name = blockName.name
+                    guard blockName.isUTF8 else { throw RAMCodec.nameNotUTF8(name, at: at + 8) }
                     state.lastBlockName = name
                     if state.ignoreShared { state.pagedBlocks.insert(name) }
                     state.lastBlock = blocks == nil ? nil : state.blockIndices[name]

@@ -43,11 +43,25 @@ package struct RAMRecordWord: Sendable, Equatable {
     /// The block name after a word that ``namesBlock``: byte length + bytes.
     package struct BlockNameDecoder: StreamRecordDecoder {
         package init() {}
-        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<String> {
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<RAMBlockName> {
             FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
-                String(decoding: try c.shortString(length: .blockNameLength, .blockName), as: UTF8.self)
+                RAMBlockName(try c.shortString(length: .blockNameLength, .blockName))
             }
         }
+    }
+}
+
+/// A RAM block's name as a stream gives it. QEMU names blocks after device ids and paths, and
+/// compares names as bytes; its scripts decode them as UTF-8 and stop where they are not
+/// (`UnicodeDecodeError`). `name` repairs bytes that are not UTF-8 (U+FFFD), so two such names
+/// may read alike: `isUTF8` says whether it is the stream's name exactly.
+package struct RAMBlockName: Sendable, Equatable {
+    package var name: String
+    package var isUTF8: Bool
+
+    package init<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+        name = String(decoding: bytes, as: UTF8.self)
+        isUTF8 = name.utf8.elementsEqual(bytes)
     }
 }
 
@@ -57,6 +71,8 @@ package struct RAMRecordWord: Sendable, Equatable {
 package struct RAMBlockEntry: Sendable, Equatable {
     package var name: String
     package var length: UInt64
+    /// Whether `name` is the stream's exactly (``RAMBlockName``).
+    package var nameIsUTF8 = true
     /// The guest address (x-ignore-shared).
     package var address: UInt64?
     /// Where the block's pages are in the file (mapped-ram).
@@ -77,9 +93,10 @@ package struct RAMBlockEntry: Sendable, Equatable {
         }
         package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<RAMBlockEntry> {
             FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
-                let name = String(decoding: try c.shortString(length: .blockNameLength, .blockName), as: UTF8.self)
-                c.context = name
-                var entry = RAMBlockEntry(name: name, length: try c.be64(.blockLength))
+                let name = RAMBlockName(try c.shortString(length: .blockNameLength, .blockName))
+                c.context = name.name
+                var entry = RAMBlockEntry(name: name.name, length: try c.be64(.blockLength))
+                entry.nameIsUTF8 = name.isUTF8
                 if ignoreShared { entry.address = try c.be64(.blockAddress) }
                 if mappedRAM { entry.mappedRAM = try MappedRAMHeader.read(&c) }
                 return entry
