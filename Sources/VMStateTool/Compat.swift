@@ -798,7 +798,9 @@ struct Compat: ParsableCommand {
                             + "describes this array of structs by its first entry, and its stream has the NULL "
                             + "marker 0x30 where \(n.indices.count == 1 ? "element" : "elements") "
                             + "\(Self.indexRanges(n.indices)) \(n.indices.count == 1 ? "starts" : "start") (NULL entries, if it is "
-                            + "an array of pointers), but does not read whole so either: its NULL entries are not "
+                            + "an array of pointers), but with each such byte taken as NULL it does not read whole either "
+                            + "(other readings, an element that is not NULL starting with that byte, were not "
+                            + "searched): its NULL entries are not "
                             + "known, and QEMU loads it only when the same entries are NULL on both sides "
                             + "(\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)")
                 }

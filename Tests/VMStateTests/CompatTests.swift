@@ -2010,7 +2010,7 @@ struct CompatCLITests {
         #expect(unread.status == 0)
         #expect(
             unread.stdout.contains(
-                "warning: section \"dev\", field \"arr\": QEMU 7.2's vmdesc of OLD (\(cut)) describes this array of structs by its first entry, and its stream has the NULL marker 0x30 where element 1 starts (NULL entries, if it is an array of pointers), but does not read whole so either: its NULL entries are not known, and QEMU loads it only when the same entries are NULL on both sides (\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)\n"
+                "warning: section \"dev\", field \"arr\": QEMU 7.2's vmdesc of OLD (\(cut)) describes this array of structs by its first entry, and its stream has the NULL marker 0x30 where element 1 starts (NULL entries, if it is an array of pointers), but with each such byte taken as NULL it does not read whole either (other readings, an element that is not NULL starting with that byte, were not searched): its NULL entries are not known, and QEMU loads it only when the same entries are NULL on both sides (\"get_nullptr expected VMS_NULLPTR_MARKER\") (undecided)\n"
             ), "\(unread.stdout)")
         // Inside a struct field: read, named, not compared.
         let nestedReport = try Tool.run(["compat", inside, inside])
