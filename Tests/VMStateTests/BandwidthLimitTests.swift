@@ -168,10 +168,14 @@ import Testing
 
         /// The sleeps of one pass over every page at `bandwidth`.
         func sleepsOfOnePass(_ bandwidth: UInt64) throws -> Int {
-            let (handle, out, sleeps) = try Self.start(try Machine(), bandwidth: bandwidth, tick: 0)
+            // (The machine's RAM must outlive the migration: sanitize F2, a temporary was freed
+            // before its pages were read.)
+            let machine = try Machine()
+            let (handle, out, sleeps) = try Self.start(machine, bandwidth: bandwidth, tick: 0)
             defer {
                 vmstate_migration_free(handle)
                 g_object_unref(out)
+                withExtendedLifetime(machine) {}
             }
             #expect(vmstate_migration_iterate(handle, nil, &error))
             return sleeps.sleeps.count
