@@ -107,13 +107,17 @@ private struct TableProbe {
         }
 
         /// Whether a NUL-terminated string at `address` can be read: page by page up to its NUL.
+        /// A page is readable or not as a whole, so one byte of it is probed, and the string is
+        /// read no further than its NUL (strnlen): AddressSanitizer, in a library built with it,
+        /// stops a read past the string's object (sanitize F1: the whole page was probed).
         mutating func readableString(_ address: UnsafePointer<CChar>) -> Bool {
             var at = UnsafeRawPointer(address)
             var length = 0
             while length < TableProbe.maximumString {
                 let toPageEnd = 4096 - Int(UInt(bitPattern: at) & 4095)
-                guard readable(at, toPageEnd) else { return false }
-                if memchr(at, 0, toPageEnd) != nil { return true }
+                guard readable(at, 1) else { return false }
+                // SAFETY: the page holding `at..<at + toPageEnd` is mapped (probed above).
+                if strnlen(at.assumingMemoryBound(to: CChar.self), toPageEnd) < toPageEnd { return true }
                 at += toPageEnd
                 length += toPageEnd
             }
