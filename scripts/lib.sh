@@ -52,7 +52,8 @@ ensure_qemu10() {
         return 0
     fi
     echo "==> setting up QEMU 10.0 (scripts/qemu/qemu10 setup)" >&2
-    "$qemu10" setup >&2 || echo "==> QEMU 10.0 could not be set up: its tests will skip" >&2
+    "$qemu10" setup >&2 \
+        || echo "==> QEMU 10.0 could not be set up: the tests that need it or its scripts will skip" >&2
 }
 
 # Builds the `vmstate` tool as scripts/install ships it and prints its path: release mode, the
