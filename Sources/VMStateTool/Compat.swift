@@ -611,11 +611,7 @@ struct Compat: ParsableCommand {
     static func configurationAgainst(
         _ path: String, read: StreamAnalysis? = nil, loader: LoaderRelease, labels: (String, String)
     ) -> [Outcome] {
-        guard
-            let stream = read
-                ?? (try? StreamAnalysis(
-                    bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)))
-        else { return [] }
+        guard let stream = read ?? readThrough(path) else { return [] }
         let o = labels.0
         var outcomes: [Outcome] = misplacedConfigurations(stream, label: o).map { .finding($0) }
         func problem(_ section: String, _ message: String) {
@@ -633,10 +629,7 @@ struct Compat: ParsableCommand {
                 ))
         }
         if stream.lacksFooters && loader.sendsFooters {
-            let off =
-                stream.machineType != nil
-                ? "-global migration.send-section-footer=off"
-                : "-global migration.send-section-footer=off, or a machine type up to 2.3"
+            let off = footersOff(stream)
             outcomes.append(
                 .undecided(
                     "\(o) was saved without section footers (\(off)): a destination that sends them, as QEMU does for machine types 2.4 and later unless run so, refuses it (\"Missing section footer for \(stream.sections.first?.name ?? "...")\")"
@@ -692,6 +685,19 @@ struct Compat: ParsableCommand {
         return outcomes
     }
 
+    /// The stream at `path` read through, its pages skipped; nil when it cannot be.
+    static func readThrough(_ path: String) -> StreamAnalysis? {
+        try? StreamAnalysis(bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false))
+    }
+
+    /// How a stream without section footers was saved so: with its configuration section only
+    /// by the global property, without it also by a machine type up to 2.3.
+    static func footersOff(_ stream: StreamAnalysis) -> String {
+        stream.machineType != nil
+            ? "-global migration.send-section-footer=off"
+            : "-global migration.send-section-footer=off, or a machine type up to 2.3"
+    }
+
     /// What the loader's stream at `path` shows of how its QEMU runs, against a saving
     /// `-dump-vmstate` file or vmdesc, which does not show how its QEMU ran (the mirror of
     /// ``configurationAgainst(_:read:loader:labels:)``; hostile10 F2):
@@ -704,18 +710,11 @@ struct Compat: ParsableCommand {
     static func loaderConfiguration(
         _ path: String, read: StreamAnalysis?, saverSendsFooters: Bool, labels: (String, String)
     ) -> [Outcome] {
-        guard
-            let stream = read
-                ?? (try? StreamAnalysis(
-                    bytes: openInput(path), options: .init(recordPages: false, keepDeviceFields: false)))
-        else { return [] }
+        guard let stream = read ?? readThrough(path) else { return [] }
         let (o, n) = labels
         var outcomes: [Outcome] = []
         if stream.lacksFooters && saverSendsFooters {
-            let off =
-                stream.machineType != nil
-                ? "-global migration.send-section-footer=off"
-                : "-global migration.send-section-footer=off, or a machine type up to 2.3"
+            let off = footersOff(stream)
             outcomes.append(
                 .undecided(
                     "\(n) was saved without section footers (\(off)): run so as the destination, its QEMU refuses a stream that has them, as QEMU sends for machine types 2.4 and later unless run so, which \(o) does not show (\"Unknown savevm section type 126\")"
