@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 supp=$(mktemp)
-trap 'rm -f "$supp" "$supp.build"' EXIT
+trap 'rm -f "$supp" "$supp.build" "$supp.c" "$supp.so"' EXIT
 # XCTest's own runner keeps two objects to the end; the table-validation tests build their
 # tables in memory they never free on purpose (plans are keyed by a table's address for the
 # life of the process); nothing of the library is suppressed.
@@ -33,7 +33,6 @@ const VMStateDescription *const asan_vmsds[] = {&vmstate_s, NULL};
 C
 "$(dirname "$(command -v swift)")/clang" -fsanitize=address -shared -fPIC -o "$supp.so" "$supp.c" -I include \
     $(pkg-config --cflags glib-2.0) -L "$bin" -lswiftvmstate -Wl,-rpath,"$bin"
-trap 'rm -f "$supp" "$supp.build" "$supp.c" "$supp.so"' EXIT
 lint=$("$bin/vmstate" lint "$supp.so" asan_vmsds 2>&1) || { echo "$lint"; exit 1; }
 [ "$lint" = "vmstate lint: 0 error(s), 0 warning(s)" ] || { echo "lint: $lint"; exit 1; }
 "$bin/vmstate" schema "$supp.so" asan_vmsds | grep -q '"s": {' || { echo "schema failed"; exit 1; }
