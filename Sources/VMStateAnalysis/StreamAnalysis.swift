@@ -1009,7 +1009,10 @@ private struct SectionReader {
                             // Whether it reads to the footer another way too (H1: an element
                             // that starts with 0x30 taken as NULL).
                             let sectionEnd = pos
-                            pos = dataStart
+                            // (Back to the section's start: the window, which covers what was
+                            // read last, may start after it, and `need` checks only its end:
+                            // verify17 N1, a read below the mapping.)
+                            (pos, buf) = (dataStart, UnsafeRawBufferPointer(start: nil, count: 0))
                             let readings: QEMU72NullReadings.Count
                             if (try? need(sectionEnd - dataStart, "the section's data")) != nil {
                                 readings = QEMU72NullReadings.count(

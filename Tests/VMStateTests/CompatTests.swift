@@ -2074,6 +2074,29 @@ struct CompatCLITests {
             "\(decided.stdout)")
     }
 
+    /// A QEMU 7.2 section longer than the reader's window (16 MiB), its arrays' entry 1 NULL:
+    /// after the reading with NULL entries, the search for another goes back to the section's
+    /// start, below the window that reading left (verify17 N1: SIGSEGV, a read below the
+    /// mapping). Two arrays of 2 elements of 9 MiB.
+    @Test func qemu72NullSearchOfASectionLongerThanTheWindow() throws {
+        let m = 9 << 20
+        let be32 = { (v: UInt32) in withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        let element = #"{"vmsd_name": "el", "version": 1, "fields": [{"name": "v", "type": "buffer", "size": \#(m)}]}"#
+        let json = Array(
+            #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "fields": [{"name": "a", "array_len": 2, "type": "struct", "struct": \#(element), "size": \#(m)}, {"name": "b", "array_len": 2, "type": "struct", "struct": \#(element), "size": \#(m)}]}]}"#
+                .utf8)
+        var bytes = Array("QEVM".utf8) + be32(3) + [0x04] + be32(1) + [3] + Array("dev".utf8) + be32(0) + be32(1)
+        for _ in 0..<2 { bytes += [UInt8](repeating: 0, count: m) + [0x30] }
+        bytes += [0x7E] + be32(1) + [0x00, 0x06] + be32(UInt32(json.count)) + json
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-long72-\(UUID().uuidString).bin")
+        try Data(bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let r = try Tool.run(["compat", url.path, url.path])
+        #expect(
+            r.status == 0 && r.stdout == "compatible: state saved by OLD loads into NEW\n", "\(r.status) \(r.stdout)")
+    }
+
     /// The search's lower bound of what remains to read keeps the largest `kept` savings (an
     /// element's fewest bytes less the NULL marker's one) exactly and counts the entries of
     /// smaller ones as saving the smallest kept: never more than the exact bound, and small
