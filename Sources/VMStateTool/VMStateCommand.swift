@@ -72,7 +72,11 @@ struct VMStateCommand: ParsableCommand {
     /// an option's value follows it or `=`), then at most as many arguments as it takes.
     static func rejectUsageErrorsBesideHelp(_ arguments: [String]) {
         let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
-        guard arguments[..<terminator].contains(where: { $0 == "--help" || $0 == "-h" }) else { return }
+        guard arguments[..<terminator].contains(where: { $0 == "--help" || $0 == "-h" }),
+            // (swift-argument-parser prints a completion script whatever else the line holds,
+            // and so takes `-h` there too: verify17 N3.)
+            !arguments[..<terminator].contains(where: { $0.hasPrefix("--generate-completion-script") })
+        else { return }
         // The subcommand is the first word that is not an option (`vmstate -h analyze` too).
         let nameIndex = arguments[..<terminator].firstIndex { !$0.hasPrefix("-") }
         let name = nameIndex.map { arguments[$0] }

@@ -227,6 +227,14 @@ struct AnalyzeCLITests {
                     == "Error: Unexpected argument '\(extra)'\n\(usage)  See '\(label) --help' for more information.\n",
                 "\(args)")
         }
+        // A completion script is printed whatever else the line holds, `-h` too (verify17 N3).
+        for args in [
+            ["--generate-completion-script", "bash", "extra", "-h"],
+            ["analyze", "--generate-completion-script=zsh", "-h"],
+        ] {
+            let r = try Tool.run(args)
+            #expect(r.status == 0 && r.stdout.hasPrefix("#") && r.stderr.isEmpty, "\(args)")
+        }
         // Its own options and arguments, flags run together, and what follows `--` (as many
         // arguments as it takes) leave the help as it is.
         for args in [
