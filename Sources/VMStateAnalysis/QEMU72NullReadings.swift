@@ -33,7 +33,7 @@ package struct QEMU72NullReadings {
     /// ``Count/uncounted``. Each step's work is bounded by the descriptions' depth
     /// (``Bounds/kept``), so the time is linear in the section.
     package static let stepsPerByte = 4
-    static let extraSteps = 1 << 20
+    package static let extraSteps = 1 << 20
     static let marker: UInt8 = 0x30
 
     /// Counts the readings of the section `desc` describes in `buf` (indexed by stream offset,

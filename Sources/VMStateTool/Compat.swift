@@ -849,7 +849,8 @@ struct Compat: ParsableCommand {
             n.readings == .several
             ? "and also another way (an element that is not NULL may start with that byte)"
             : "and was not searched through for another way (an element that is not NULL may start with that byte): the "
-                + "search stops after \(QEMU72NullReadings.stepsPerByte) steps per byte of the section"
+                + "search stops after \(QEMU72NullReadings.stepsPerByte) steps per byte of the section and "
+                + "\(QEMU72NullReadings.extraSteps) more for the stream"
         return
             "section \"\(n.section)\"\(n.instance == 0 ? "" : " instance \(n.instance)"), field \"\(n.field)\": QEMU "
             + "7.2's vmdesc of \(label) (\(path)) describes this array of structs by its first entry, and its stream reads to "
