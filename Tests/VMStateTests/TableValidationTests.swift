@@ -172,6 +172,30 @@ private func addError(_ vmsd: UnsafePointer<VMStateDescription>) -> VMStateError
         #expect(addError(dev) == nil)
     }
 
+    /// Two VSTRUCT entries of one name through one description: the same bytes at one
+    /// struct_version_id, other fields at another (verify17 N4: a duplicate-field warning where
+    /// QEMU saves other fields).
+    @Test("lint: a VSTRUCT saved twice at one struct version, not at two")
+    func vstructTwiceByStructVersion() throws {
+        let t = ScratchTables()
+        let inner = t.description(
+            "inner", fields: [t.field("v", flags: VMS_SINGLE.rawValue, info: VMSTATE_STD_UINT32.info)])
+        func dev(_ versions: (Int32, Int32)) -> UnsafePointer<VMStateDescription> {
+            let entries = [versions.0, versions.1].map { version in
+                var f = t.field("s", flags: VMS_VSTRUCT.rawValue)
+                f.vmsd = inner
+                f.struct_version_id = version
+                return f
+            }
+            return t.description("dev", fields: entries)
+        }
+        #expect(VMStateLint.check(dev((1, 2))).isEmpty)
+        #expect(
+            VMStateLint.check(dev((2, 2))).map(\.description) == [
+                "warning: dev/s: 2 fields are named \"s\" and two are the same entry (the field is saved twice); vmdesc calls them s[0]..s[1] [duplicate-field]"
+            ])
+    }
+
     @Test("VMS_MULTIPLY_ELEMENTS with num 0")
     func multiplyElementsZero() throws {
         let t = ScratchTables()

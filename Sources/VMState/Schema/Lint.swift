@@ -266,12 +266,13 @@ private struct LintWalker {
             // above the description's (migration/vmstate.c, `vmstate_save_state_v`): two such
             // entries are both saved, a version does not choose between them.
             // Where the bytes overlap, the same bytes are saved when the elements are saved alike:
-            // values of standard kinds, or structs through one description (the x86 vector
-            // registers are one array saved through several, each its own part of an element).
+            // values of standard kinds, or structs through one description at one version (the
+            // x86 vector registers are one array saved through several, each its own part of an
+            // element; a VSTRUCT at another struct_version_id saves other fields).
             let bothSaved = { (a: DecodedField, b: DecodedField) in
                 a.fieldExists == nil && b.fieldExists == nil && a.version <= version && b.version <= version
                     && (a.isStruct || b.isStruct
-                        ? a.isStruct && b.isStruct && a.vmsd == b.vmsd
+                        ? a.isStruct && b.isStruct && a.vmsd == b.vmsd && a.structVersion == b.structVersion
                         : a.info == b.info || (a.standard != nil && b.standard != nil))
             }
             let pairs = same.indices.flatMap { i in same[(i + 1)...].map { (same[i], $0) } }
