@@ -1495,12 +1495,12 @@ private struct SectionReader {
                     }
                 } else {
                     let nameOffset = pos
-                    let n = try u8("the length of the RAM block name of a page")
-                    try need(Int(n), "the RAM block name of a page")
-                    let nameBytes = RAMBlockName(UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + Int(n))]))
-                    pos += Int(n)
-                    guard nameBytes.isUTF8 else { throw blockNameNotUTF8(nameBytes.name, at: nameOffset) }
-                    let name = nameBytes.name
+                    let blockName = try decode(RAMRecordWord.BlockNameDecoder()) { cut in
+                        cut.field == .blockNameLength
+                            ? "the length of the RAM block name of a page" : "the RAM block name of a page"
+                    }
+                    guard blockName.isUTF8 else { throw blockNameNotUTF8(blockName.name, at: nameOffset) }
+                    let name = blockName.name
                     if let i = blockIndex[name] {
                         current = i
                     } else {
