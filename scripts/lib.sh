@@ -97,12 +97,16 @@ vmstate_soname() {
 # in valgrind_library_build below, so that a C emulator linking the installed library can run
 # under Debian 12's valgrind. Every release build here passes the same -Xcc flags (the tool's
 # too): one built without them would recompile the C parts and all that depends on them (the
-# linker's flag only links again). A program linked against it there records the SONAME: a link
+# linker's flags only link again). A program linked against it there records the SONAME: a link
 # of that name next to the library lets it load from the build directory too (scripts/bench*).
+# It is linked with `-z nodelete` (DF_1_NODELETE): dlclose leaves it loaded, as the Swift runtime
+# inside keeps records of every image it has seen and crashes on an unloaded one mapped again
+# elsewhere (docs/C-API.md, "Loading the library with dlopen").
 release_library_build() {
     local soname bin
     soname=$(vmstate_soname) || return 1
-    swift build -c release -Xcc -gdwarf-4 -Xlinker -soname="$soname" --product swiftvmstate >&2
+    swift build -c release -Xcc -gdwarf-4 -Xlinker -soname="$soname" -Xlinker -z -Xlinker nodelete \
+        --product swiftvmstate >&2
     bin=$(swift build -c release -Xcc -gdwarf-4 --show-bin-path)
     ln -sfn libswiftvmstate.so "$bin/$soname"
     echo "$bin"
