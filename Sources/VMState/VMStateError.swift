@@ -139,6 +139,28 @@ package func abbreviatedList(_ items: [String], first limit: Int, total: Int? = 
     return items.prefix(limit).joined(separator: ", ") + (total > limit ? " and \(total - limit) more" : "")
 }
 
+/// `bytes` as text for a message: UTF-8 sequences as they are, and each byte that is not part
+/// of one as `\xNN` (two hex digits), so that two names that differ only in such bytes read
+/// differently (decoding would make each U+FFFD).
+package func showingBytesNotUTF8(_ bytes: [UInt8]) -> String {
+    if let text = String(validating: bytes, as: UTF8.self) { return text }
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    var i = 0
+    while i < bytes.count {
+        let lead = bytes[i]
+        let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+        if length > 0, i + length <= bytes.count, String(validating: bytes[i..<i + length], as: UTF8.self) != nil {
+            out += bytes[i..<i + length]
+            i += length
+        } else {
+            out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(lead >> 4)], digits[Int(lead & 0xF)]]
+            i += 1
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
 /// `text` with its control characters written out, for messages and text output that carry
 /// names taken from a stream or a description file (which can hold any byte): C0 controls
 /// (U+0000-U+001F) and DEL as `\xNN` (two hex digits), C1 controls (U+0080-U+009F, which some

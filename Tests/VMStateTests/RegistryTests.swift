@@ -740,6 +740,32 @@ import VMStateAnalysis
         #expect(e.kind == .machineMismatch && e.expected == "\"pc-q35-7.2\"" && e.actual == "\"tiny\"")
     }
 
+    /// Machine types that are not UTF-8 are compared as bytes, as QEMU compares them
+    /// (`configuration_post_load`): two that differ only in such bytes (both would decode to
+    /// U+FFFD) are two machine types; the C accessor gives the stream's bytes back (capimisuse).
+    @Test func machineTypesNotUTF8AreComparedAsBytes() throws {
+        let tiny = try sample()
+        #expect(Array(tiny[8..<17]) == [0x07, 0, 0, 0, 4] + Array("tiny".utf8))
+        var ff = tiny, fe = tiny
+        ff[14] = 0xFF
+        fe[14] = 0xFE
+        let target = try Machine(fill: false)
+        try target.registry.load(ff)
+        let handle = OpaquePointer(Unmanaged.passUnretained(target.registry).toOpaque())
+        let shown = try #require(vmstate_registry_machine_type(handle))
+        #expect(Array(UnsafeRawBufferPointer(start: shown, count: strlen(shown))) == [0x74, 0xFF, 0x6E, 0x79])
+        #expect(target.registry.loadedMachineType == "t\u{FFFD}ny")
+        // A save with no machine type writes the stream's bytes back, and expects them.
+        #expect(try target.registry.save() == ff)
+        let e = try loadError(fe, into: target)
+        #expect(e.kind == .machineMismatch && e.offset == 13)
+        #expect(e.expected == "\"t\\xffny\"" && e.actual == "\"t\\xfeny\"", "\(e.description)")
+        try target.registry.load(ff)
+        // The Swift name of those bytes (U+FFFD) is UTF-8's: it expects the bytes EF BF BD.
+        target.registry.expectedMachineType = target.registry.expectedMachineType
+        #expect(try loadError(ff, into: target).kind == .machineMismatch)
+    }
+
     /// A stream without a configuration section (QEMU 7.2's pc-i440fx-2.3) is refused where the
     /// expected machine type sends one, as QEMU refuses it ("Configuration section missing"),
     /// and loads where it is pc-i440fx-2.3 or nothing is expected.

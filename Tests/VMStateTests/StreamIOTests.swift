@@ -279,6 +279,30 @@ import Testing
         #expect(result.message.contains("(at byte \(cut))"), "\(result.message)")
     }
 
+    /// A transactional load's note that it rolled back ends the reason of a failed read, after
+    /// where the stream failed and what the read cut (it was spliced into "it cut a RAM page ...
+    /// that starts at byte N": capimisuse F1).
+    @Test func theRollbackNoteEndsAFailedReadsReason() throws {
+        let source = try RegistryTests.Machine(fill: true)
+        let stream = try source.registry.save(machineType: "tiny")
+        let cut = 17 + 70 + 5000
+        var messages: [String] = []
+        for flags in [0, Registry.LoadOptions.transactional.rawValue] {
+            let target = try RegistryTests.Machine(fill: false)
+            let result = Self.loadFromStream(
+                target.registry, stream, chunk: 4096, flags: flags, cut: Int64(cut),
+                failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+            #expect(!result.ok)
+            messages.append(result.message)
+        }
+        let plain = "section \"ram\" instance 0: reading the stream failed: connection reset by test; it cut a RAM page"
+        let end = " (at byte \(cut))"
+        #expect(messages[0].hasPrefix(plain) && messages[0].hasSuffix(end), "\(messages[0])")
+        #expect(
+            messages[1] == messages[0].dropLast(end.count) + " (load rolled back: the devices added with a size are as "
+                + "they were before the call; not restored (added without a size, or RAM): the RAM)" + end)
+    }
+
     /// A GInputStream whose read claims more bytes than it was asked for (a broken subclass)
     /// is a read failure at the byte the read started, not bytes taken from past the buffer.
     @Test func aReadClaimingMoreThanAskedIsAFailure() throws {

@@ -267,8 +267,11 @@ bool vmstate_registry_load_from_listener(VMStateRegistry *reg, GSocketListener *
  */
 void vmstate_registry_set_direct_io(VMStateRegistry *reg, bool enable);
 
-/** The machine type of the last loaded stream, or NULL. Owned by the registry; valid until the
- *  next call of this function or vmstate_registry_free. */
+/** The machine type of the last loaded stream, or NULL: the stream's own bytes, which may not be
+ *  UTF-8 (QEMU's are ASCII; a load compares them as bytes, as QEMU does, and a save with a NULL
+ *  machine type writes them back, while a machine type passed to a save must be UTF-8), up to a
+ *  NUL byte if the name holds one. Owned by the registry; valid until the next call of this
+ *  function or vmstate_registry_free. */
 const char *vmstate_registry_machine_type(VMStateRegistry *reg);
 
 /* ---- The QEMU version streams are written for ----------------------------------------------

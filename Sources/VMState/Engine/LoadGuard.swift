@@ -522,8 +522,20 @@ final class LoadGuard {
         guard transactional else { return error }
         rollBack()
         var copy = error
-        copy.reason += " (load rolled back: \(restored))"
+        copy.reason += Self.rollbackNoteStart + restored + ")"
         return copy
+    }
+
+    /// How the note that a transactional load rolled back starts; it ends the error's reason.
+    static let rollbackNoteStart = " (load rolled back: "
+
+    /// `error` without the rollback note that ends its reason, and the note ("" when none): for
+    /// a message that adds to the reason and keeps the note last.
+    static func splittingRollbackNote(_ error: VMStateError) -> (error: VMStateError, note: String) {
+        guard let start = error.reason.ranges(of: rollbackNoteStart).last?.lowerBound else { return (error, "") }
+        var bare = error
+        bare.reason = String(error.reason[..<start])
+        return (bare, String(error.reason[start...]))
     }
 
     /// Undoes a failed transactional load: takes loaded nodes out of caller trees and puts the

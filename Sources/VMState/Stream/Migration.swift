@@ -18,7 +18,7 @@ import CVMState
 final class Migration {
     let registry: Registry
     let file: MigrationFile
-    private let machine: String
+    private let machine: [UInt8]
     private let rules: QEMUStreamRules
     private let vmdesc: VMDescWriter
     private let ramSectionID: UInt32

@@ -86,7 +86,8 @@ public final class Registry {
 
     /// The start of a stream as ``beginStream(machineType:_:ramIfMissing:)`` wrote it.
     struct StreamPlan {
-        let machine: String
+        /// The machine type the stream names, as its bytes (a loaded one's may not be UTF-8).
+        let machine: [UInt8]
         let rules: QEMUStreamRules
         /// Sections in stream order with their section ids.
         let sections: [LayoutEntry]
@@ -113,9 +114,18 @@ public final class Registry {
     /// The machine type the stream must have on load (set by a save or explicitly), if any: a
     /// stream of another is refused (``VMStateError/Kind/machineMismatch``), and so is one
     /// without a configuration section unless this is pc-i440fx-2.3, pseries-2.3 or older, as QEMU refuses
-    /// it ("Configuration section missing").
-    public var expectedMachineType: String?
-    /// The machine type of the last loaded stream.
+    /// it ("Configuration section missing"). The stream's bytes are compared with this name's
+    /// UTF-8 bytes, as QEMU compares them (`configuration_post_load` in migration/savevm.c);
+    /// after a save of a loaded stream whose machine type is not UTF-8, with those bytes (read
+    /// here with U+FFFD in place of each byte that is not UTF-8).
+    public var expectedMachineType: String? {
+        get { expectedMachineTypeBytes.map { String(decoding: $0, as: UTF8.self) } }
+        set { expectedMachineTypeBytes = newValue.map { Array($0.utf8) } }
+    }
+    /// ``expectedMachineType`` as the bytes a loaded stream's machine type must equal.
+    private(set) var expectedMachineTypeBytes: [UInt8]?
+    /// The machine type of the last loaded stream (U+FFFD in place of each byte that is not
+    /// UTF-8; a save with no machine type writes the stream's own bytes back).
     public private(set) var loadedMachineType: String?
     private(set) var loadedMachineTypeBytes: [UInt8]?
     private(set) var configurationExtra: [UInt8] = []
@@ -178,10 +188,16 @@ public final class Registry {
 
     /// The loaded machine type as a C string owned by the registry.
     func machineTypeCString() -> UnsafePointer<CChar>? {
-        // SAFETY: `machineTypeC` is owned (g_strdup'ed here, freed here or in deinit); the header gives
-        // C the pointer only until the next call of vmstate_registry_machine_type or the free.
+        // SAFETY: `machineTypeC` is owned (g_strndup'ed here, freed here or in deinit); the header
+        // gives C the pointer only until the next call of vmstate_registry_machine_type or the free.
+        // The stream's own bytes (they may not be UTF-8), cut at a NUL byte as C reads them.
         g_free(machineTypeC)
-        machineTypeC = loadedMachineType.map { g_strdup($0) }
+        machineTypeC = loadedMachineTypeBytes.map { bytes in
+            // (g_strndup copies the array's bytes while `withUnsafeBytes` keeps them valid.)
+            bytes.isEmpty
+                ? g_strdup("")
+                : bytes.withUnsafeBytes { g_strndup($0.bindMemory(to: CChar.self).baseAddress, gsize($0.count)) }
+        }
         return UnsafePointer(machineTypeC)
     }
 
@@ -379,13 +395,13 @@ public final class Registry {
         noteWritten(machine: plan.machine)
     }
 
-    /// After a save or a live migration for `machine` ("" for a stream without a configuration
-    /// section): a stream of that machine type is what a later load expects. A stream without a
-    /// configuration section names none; it drops an expected type whose streams have one, so
-    /// that the registry loads what it wrote.
-    func noteWritten(machine: String) {
+    /// After a save or a live migration for `machine` (the bytes the stream names; none for a
+    /// stream without a configuration section): a stream of that machine type is what a later
+    /// load expects. A stream without a configuration section names none; it drops an expected
+    /// type whose streams have one, so that the registry loads what it wrote.
+    func noteWritten(machine: [UInt8]) {
         if !machine.isEmpty {
-            expectedMachineType = machine
+            expectedMachineTypeBytes = machine
         } else if let expected = expectedMachineType,
             QEMUStreamRules.forMachine(expected, version: streamVersion).configuration
         {
@@ -669,7 +685,7 @@ public final class Registry {
             }
         }
         return StreamPlan(
-            machine: machine, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses,
+            machine: machineBytes, rules: rules, sections: entries, vmdesc: vmdesc, ramAddresses: addresses,
             ramUnsent: unsent, mappedRAM: caps.contains("mapped-ram"))
     }
 
@@ -823,7 +839,9 @@ public final class Registry {
             drainVMDesc(file)
         } catch {
             if let failure = file.streamFailure(writing: false) {
-                // The stream's failure (where the read failed), then what the load was in.
+                // The stream's failure (where the read failed), then what the load was in, then
+                // a transactional load's note that it rolled back.
+                let (error, rollbackNote) = LoadGuard.splittingRollbackNote(error)
                 var e = failure
                 // (The stream failed: it did not end. Its "stream ended" reasons say where.)
                 let cut = "stream ended inside ", ended = "stream ended "
@@ -855,6 +873,7 @@ public final class Registry {
                         e.reason += "; the load stopped at byte \(error.offset): \(path)\(reason)"
                     }
                 }
+                e.reason += rollbackNote
                 throw e
             }
             if let section = file.context, !error.reason.contains("section \"") {

@@ -230,10 +230,12 @@ final class StreamLoader {
             throw shortStream("\(len)-byte machine type", at: at)
         }
         let machine = String(decoding: name, as: UTF8.self)
-        if let expected = registry.expectedMachineType, expected != machine {
+        // Compared as bytes, as QEMU compares them (`configuration_post_load`, migration/savevm.c):
+        // two names that are not UTF-8 may decode alike.
+        if let expected = registry.expectedMachineTypeBytes, expected != name {
             throw VMStateError(
                 .machineMismatch, offset: at, reason: "the stream is for another machine type",
-                expected: "\"\(expected)\"", actual: "\"\(machine)\"")
+                expected: "\"\(showingBytesNotUTF8(expected))\"", actual: "\"\(showingBytesNotUTF8(name))\"")
         }
         machineType = machine
         machineTypeBytes = name
