@@ -145,6 +145,45 @@ struct LintTests {
         }
     }
 
+    /// Thousands of entries of one name (a generated table): checked once per name and in
+    /// about linear time (complexity F2: each entry built all pairs again, minutes for 1,024);
+    /// slices apart are not reported, one that overlaps another is, and so is one entry twice.
+    @Test("many entries of one name: slices apart, one overlapping, one twice")
+    func manyEntriesOfOneName() throws {
+        let idioms = try #require(pc_lint_idioms_vmsd())
+        let first = try #require(idioms.pointee.fields).pointee  // regs[0..3]: 4 x uint32
+        #expect(first.size == 4 && first.num == 4)
+        func lint(_ entries: [VMStateField]) -> [String] {
+            (entries + [VMStateField()]).withUnsafeBufferPointer { list in
+                var table = idioms.pointee
+                table.fields = list.baseAddress
+                return withUnsafePointer(to: table) { VMStateLint.check($0) }.map(\.description)
+            }
+        }
+        var entries = (0..<4096).map { i in
+            var f = first
+            f.offset = first.offset + 16 * i
+            return f
+        }
+        #expect(lint(entries) == [])
+        var overlapping = entries
+        overlapping[4000].offset = entries[17].offset + 12
+        let saved =
+            "two without a test save the same bytes (QEMU saves both: a version does not choose between "
+            + "them, only a field_exists test does)"
+        #expect(
+            lint(overlapping) == [
+                "warning: idioms/regs: 4096 fields are named \"regs\" and \(saved); vmdesc calls them "
+                    + "regs[0]..regs[4095] [duplicate-field]"
+            ])
+        entries[3000] = entries[5]
+        #expect(
+            lint(entries) == [
+                "warning: idioms/regs: 4096 fields are named \"regs\" and two are the same entry (the field is saved "
+                    + "twice); vmdesc calls them regs[0]..regs[4095] [duplicate-field]"
+            ])
+    }
+
     @Test("a guarded count is not reported: VMSTATE_VALIDATE (hpet) and an _equal count (PCIBUS)")
     func guardsRecognised() throws {
         let hpet = try #require(pc_device_vmsd_named("hpet"))

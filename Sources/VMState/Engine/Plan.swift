@@ -134,12 +134,24 @@ struct DecodedField {
 
     /// Whether `other` is this entry again (all it says about what is saved: offset, size,
     /// flags, counts, info, vmsd, version and test); the name aside.
-    func isSameEntry(as other: DecodedField) -> Bool {
-        let test = { (f: DecodedField) in f.fieldExists.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
-        return offset == other.offset && size == other.size && flags == other.flags && num == other.num
-            && numOffset == other.numOffset && sizeOffset == other.sizeOffset && start == other.start
-            && version == other.version && structVersion == other.structVersion && info == other.info
-            && vmsd == other.vmsd && test(self) == test(other)
+    func isSameEntry(as other: DecodedField) -> Bool { entryKey == other.entryKey }
+
+    /// All ``isSameEntry(as:)`` compares, as one hashable value (the name aside).
+    var entryKey: EntryKey {
+        EntryKey(
+            offset: offset, size: size, flags: flags, num: num, numOffset: numOffset, sizeOffset: sizeOffset,
+            start: start, version: version, structVersion: structVersion, info: info.map { UInt(bitPattern: $0) },
+            vmsd: vmsd.map { UInt(bitPattern: $0) },
+            test: fieldExists.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) })
+    }
+
+    /// What an entry says about what is saved (``entryKey``).
+    struct EntryKey: Hashable {
+        let offset, size: Int
+        let flags: UInt32
+        let num, numOffset, sizeOffset, start: Int
+        let version, structVersion: Int32
+        let info, vmsd, test: UInt?
     }
 
     /// Whether this entry and `other` save some bytes in common: their places in the state
@@ -154,7 +166,7 @@ struct DecodedField {
     }
 
     /// The bytes of the state struct the entry saves, where fixed (see ``overlaps(_:)``).
-    private var fixedBytes: Range<Int>? {
+    var fixedBytes: Range<Int>? {
         let moving =
             VMS_POINTER.rawValue | VMS_ARRAY_OF_POINTER.rawValue | VMS_VBUFFER.rawValue | VMS_MULTIPLY.rawValue
             | VMS_MULTIPLY_ELEMENTS.rawValue | varrayFlagMask

@@ -162,6 +162,60 @@ public enum VMStateLint {
 
     /// The name of a description of `vmsds` (or nested in them) whose field list ends with
     /// QEMU 10.0's VMS_END, if one does.
+    /// Whether two of `same` (entries of one name) are the same entry (``DecodedField/isSameEntry(as:)``);
+    /// in linear time, however many share the name (complexity F2: all pairs, for each entry,
+    /// took minutes on a generated table of 1,024).
+    fileprivate static func hasSameEntryTwice(_ same: [DecodedField]) -> Bool {
+        var seen = Set<DecodedField.EntryKey>()
+        return same.contains { !seen.insert($0.entryKey).inserted }
+    }
+
+    /// Whether two of `same` (entries of one name) are both saved and save the same bytes.
+    /// QEMU saves an entry without a `field_exists` test whenever its version_id is not above
+    /// the description's (migration/vmstate.c, `vmstate_save_state_v`): two such entries are
+    /// both saved, a version does not choose between them. Where the bytes overlap, the same
+    /// bytes are saved when the elements are saved alike: values of standard kinds, or of one
+    /// custom info, or structs through one description at one version (the x86 vector
+    /// registers are one array saved through several, each its own part of an element; a
+    /// VSTRUCT at another struct_version_id saves other fields). Entries are grouped by how
+    /// they save, and each group is checked by offset in O(n log n).
+    fileprivate static func hasTwoSavingTheSameBytes(_ same: [DecodedField], version: Int32) -> Bool {
+        enum Saver: Hashable {
+            case standard
+            case custom(UInt?)
+            case structure(UInt?, Int32)
+        }
+        var groups: [Saver: [DecodedField]] = [:]
+        for f in same where f.fieldExists == nil && f.version <= version {
+            let saver: Saver =
+                f.isStruct
+                ? .structure(f.vmsd.map { UInt(bitPattern: $0) }, f.structVersion)
+                : f.standard != nil ? .standard : .custom(f.info.map { UInt(bitPattern: $0) })
+            groups[saver, default: []].append(f)
+        }
+        for group in groups.values where group.count > 1 {
+            // Entries not fixed in the struct overlap those at their offset (``DecodedField/overlaps(_:)``).
+            var atOffset: [Int: (pointer: Int, other: Int)] = [:]
+            for f in group {
+                atOffset[f.offset, default: (0, 0)].pointer += f.isPointer ? 1 : 0
+                atOffset[f.offset, default: (0, 0)].other += f.isPointer ? 0 : 1
+            }
+            for f in group where f.fixedBytes == nil {
+                let count = atOffset[f.offset]!
+                if (f.isPointer ? count.pointer : count.other) > 1 { return true }
+            }
+            // Fixed ones: sorted by where they start, one overlaps an earlier one when it
+            // starts before the furthest end so far.
+            let fixed = group.compactMap(\.fixedBytes).sorted { $0.lowerBound < $1.lowerBound }
+            var end = Int.min
+            for range in fixed {
+                if range.lowerBound < end { return true }
+                end = max(end, range.upperBound)
+            }
+        }
+        return false
+    }
+
     private static func endedByVMSEnd(_ vmsds: [UnsafePointer<VMStateDescription>]) -> String? {
         switch VMStateSchema.origin(of: vmsds) {
         case .mixed(_, let new): return new
@@ -256,37 +310,22 @@ private struct LintWalker {
         for fact in fields where !fact.isValidate {
             byName[fact.name, default: []].append(fact.field)
         }
-        var reported = Set<String>()
-        for fact in fields where !fact.isValidate && !reported.contains(fact.name) {
+        var checked = Set<String>()
+        for fact in fields where !fact.isValidate && checked.insert(fact.name).inserted {
             let same = byName[fact.name]!
             guard same.count > 1, fact.field.standard != VMSTATE_STD_UNUSED_BUFFER,
                 fact.field.standard != VMSTATE_STD_TMP
             else { continue }
-            // QEMU saves an entry without a `field_exists` test whenever its version_id is not
-            // above the description's (migration/vmstate.c, `vmstate_save_state_v`): two such
-            // entries are both saved, a version does not choose between them.
-            // Where the bytes overlap, the same bytes are saved when the elements are saved alike:
-            // values of standard kinds, or structs through one description at one version (the
-            // x86 vector registers are one array saved through several, each its own part of an
-            // element; a VSTRUCT at another struct_version_id saves other fields).
-            let bothSaved = { (a: DecodedField, b: DecodedField) in
-                a.fieldExists == nil && b.fieldExists == nil && a.version <= version && b.version <= version
-                    && (a.isStruct || b.isStruct
-                        ? a.isStruct && b.isStruct && a.vmsd == b.vmsd && a.structVersion == b.structVersion
-                        : a.info == b.info || (a.standard != nil && b.standard != nil))
-            }
-            let pairs = same.indices.flatMap { i in same[(i + 1)...].map { (same[i], $0) } }
             let reason: String
-            if pairs.contains(where: { $0.isSameEntry(as: $1) }) {
+            if VMStateLint.hasSameEntryTwice(same) {
                 reason = "two are the same entry (the field is saved twice)"
-            } else if pairs.contains(where: { bothSaved($0, $1) && $0.overlaps($1) }) {
+            } else if VMStateLint.hasTwoSavingTheSameBytes(same, version: version) {
                 reason =
                     "two without a test save the same bytes (QEMU saves both: a version does not choose between them, "
                     + "only a field_exists test does)"
             } else {
                 continue
             }
-            reported.insert(fact.name)
             let n = same.count
             report(
                 .duplicateField, "\(path)/\(fact.name)",
