@@ -627,6 +627,12 @@ private struct SectionReader {
     /// The same for a new RAM block name (a MEM_SIZE list's block, a page record's block):
     /// the name's bytes, plus this.
     static let nameEntryCost = 160
+    /// What one value read weighs in memory beyond its bytes (its ``FieldValue`` box, the array
+    /// that holds its bytes, its place in a list), counted with ``hold(_:_:)``: an array of a
+    /// million one-byte elements holds about 110 MB, not 1 MB (complexity F1).
+    static let valueEntryCost = 112
+    /// The same for a struct's record beyond its values (its members, the index of their names).
+    static let recordEntryCost = 256
     /// Elements read so far that took no byte of the stream (an empty struct, a field of size
     /// 0), which the bytes left do not bound; at most ``emptyElementsLimit``.
     var emptyElements = 0
@@ -1734,6 +1740,7 @@ private struct SectionReader {
     // MARK: device state
 
     mutating func readStruct(_ desc: ParsedVMDescStruct, version: Int?) throws(StreamAnalysisError) -> FieldRecord {
+        try hold(Self.recordEntryCost + 64 * desc.fields.count, "a \(desc.vmsdName ?? "struct")'s record")
         var builder = RecordBuilder()
         for field in desc.fields {
             // Every element takes at least a byte in any real stream; a larger count can only
@@ -1830,6 +1837,7 @@ private struct SectionReader {
     }
 
     mutating func readValue(_ field: ParsedVMDescField) throws(StreamAnalysisError) -> FieldValue {
+        try hold(Self.valueEntryCost, "the entry of a \(field.type) value")
         switch field.reader {
         case .structure(let nested):
             return .record(try readStruct(nested, version: nested.version))

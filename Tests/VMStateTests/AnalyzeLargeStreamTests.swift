@@ -499,6 +499,51 @@ extension AnalyzeLargeStreamTests {
         return head.count + size + tail.count
     }
 
+    /// Each value read is counted with what it weighs in memory beyond its bytes (112 bytes;
+    /// a struct's record 256 and 64 per field), not only its bytes: an array of 4 Mi one-byte
+    /// elements (a 4 MiB stream) held 465 MB and aborted under `ulimit -v 262144` (complexity
+    /// F1); now it is bad input at the element that passes 32 MiB, for `analyze` and `diff`,
+    /// and an array of 256 Ki elements is read.
+    @Test func manyArrayElementsAreCountedWithTheirEntries() throws {
+        let path = "\(temporaryDirectoryPath())/vmstate-many-elements-\(getpid()).bin"
+        defer { unlink(path) }
+        typealias W = GeneratedStreamWriter
+        func writeStream(_ count: Int) throws {
+            let head =
+                Array("QEVM".utf8) + W.be32(3) + [0x04] + W.be32(1) + [3] + Array("dev".utf8) + W.be32(0)
+                + W.be32(1)
+            let json = Array(
+                (#"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "#
+                    + #""fields": [{"name": "arr", "array_len": \#(count), "type": "uint8", "size": 1}]}]}"#).utf8)
+            let stream =
+                head + [UInt8](repeating: 0x5A, count: count) + [0x00, 0x06] + W.be32(UInt32(json.count)) + json
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            try #require(stream.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == stream.count)
+        }
+        try writeStream(4 << 20)
+        // Held before element k: the section's entry (512 and "dev"), the record (256 + 64),
+        // and 112 + 1 per element.
+        let before = 515 + 320
+        let k = ((32 << 20) - before - 112) / 113 + 1
+        let reason =
+            "at byte offset \(25 + k) (0x\(String(25 + k, radix: 16))), section \"dev\" (section id 1, instance 0), "
+            + "field arr[\(k)]: the entry of a uint8 value of 112 bytes would make the device state read more than "
+            + "32 MiB, more than the analyzer holds in memory (\(before + k * 113) bytes so far)\n"
+        let analyze = try Self.runLimited(kib: 256 << 10, ["analyze", path])
+        #expect(analyze.status == 2)
+        #expect(analyze.stderr == "vmstate analyze: error: " + reason)
+        let diff = try Self.runLimited(kib: 256 << 10, ["diff", path, path])
+        #expect(diff.status == 2)
+        #expect(diff.stderr == "vmstate diff: error: \(path): " + reason)
+        try writeStream(256 << 10)
+        let fits = try Self.runLimited(kib: 256 << 10, ["analyze", path])
+        #expect(fits.status == 0 && fits.stderr.isEmpty)
+        #expect(fits.stdout.hasSuffix("            \"0x5a\",\n            \"0x5a\"\n        ]\n    }\n}\n"))
+        #expect(fits.stdout.split(separator: "\n").filter { $0 == "            \"0x5a\"," }.count == (256 << 10) - 1)
+    }
+
     /// What a stream makes the analyzer copy into memory is bounded (32 MiB of field values,
     /// a machine type name of 4096 bytes): a 144 MiB buffer or name is bad input with the
     /// reason, not a failed allocation (as under `ulimit -v 262144` before), for `analyze`
@@ -510,7 +555,7 @@ extension AnalyzeLargeStreamTests {
         #expect(try Self.writeBigValueStream(path, size: size, configuration: false) == size + 25 + 173)
         let where_ = "at byte offset 25 (0x19), section \"dev\" (section id 1, instance 0), field buf"
         let reason =
-            "the buffer data of 150994944 bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (515 bytes so far)\n"
+            "the buffer data of 150994944 bytes would make the device state read more than 32 MiB, more than the analyzer holds in memory (947 bytes so far)\n"
         let analyze = try Self.runLimited(kib: 256 << 10, ["analyze", "--tree", path])
         #expect(analyze.status == 2)
         #expect(analyze.stderr == "vmstate analyze: error: \(where_): " + reason)
