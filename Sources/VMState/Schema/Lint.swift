@@ -160,8 +160,6 @@ public enum VMStateLint {
         return vmsds.flatMap { check($0, structSize: nil, endedByVMSEnd: ended) }
     }
 
-    /// The name of a description of `vmsds` (or nested in them) whose field list ends with
-    /// QEMU 10.0's VMS_END, if one does.
     /// Whether two of `same` (entries of one name) are the same entry (``DecodedField/isSameEntry(as:)``);
     /// in linear time, however many share the name (complexity F2: all pairs, for each entry,
     /// took minutes on a generated table of 1,024).
@@ -216,6 +214,8 @@ public enum VMStateLint {
         return false
     }
 
+    /// The name of a description of `vmsds` (or nested in them) whose field list ends with
+    /// QEMU 10.0's VMS_END, if one does.
     private static func endedByVMSEnd(_ vmsds: [UnsafePointer<VMStateDescription>]) -> String? {
         switch VMStateSchema.origin(of: vmsds) {
         case .mixed(_, let new): return new
