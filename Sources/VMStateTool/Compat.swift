@@ -293,8 +293,12 @@ struct Compat: ParsableCommand {
                 ).left
                 for e in left { nullNotes.append(Self.nullEntriesNotCompared(e, label: label, path: path)) }
             }
-            var oldSet = try loadDescriptionSet(old, label: "OLD", elementSizes: true, nullEntries: nulls.0)
-            var newSet = try loadDescriptionSet(new, label: "NEW", elementSizes: true, nullEntries: nulls.1)
+            // (The vmdescs the streams were read with, shared.)
+            let parsed = (sides.0?.vmdesc, sides.1?.vmdesc)
+            var oldSet = try loadDescriptionSet(
+                old, label: "OLD", elementSizes: true, nullEntries: nulls.0, parsed: parsed.0)
+            var newSet = try loadDescriptionSet(
+                new, label: "NEW", elementSizes: true, nullEntries: nulls.1, parsed: parsed.1)
             var oldJSON: JSONValue, newJSON: JSONValue
             var notes: [String] = []
             // (Its renames also say which -dump-vmstate field a vmdesc's save wrote under another name.)
@@ -313,8 +317,12 @@ struct Compat: ParsableCommand {
             } else if oldSet.format == .vmdesc && newSet.format == .vmdesc {
                 // Whole-array sizes: two vmdescs show what each save wrote.
                 (oldSet.entries, newSet.entries) = ([], [])
-                oldJSON = try loadDescriptionSet(old, label: "OLD", elementSizes: false, nullEntries: nulls.0).document
-                newJSON = try loadDescriptionSet(new, label: "NEW", elementSizes: false, nullEntries: nulls.1).document
+                oldJSON = try loadDescriptionSet(
+                    old, label: "OLD", elementSizes: false, nullEntries: nulls.0, parsed: parsed.0
+                ).document
+                newJSON = try loadDescriptionSet(
+                    new, label: "NEW", elementSizes: false, nullEntries: nulls.1, parsed: parsed.1
+                ).document
             } else if reverse {
                 // The side that saves first: the -dump-vmstate side keeps its minimum_version_id
                 // only where the side that loads has one (a vmdesc has none).

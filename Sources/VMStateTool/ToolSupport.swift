@@ -397,16 +397,19 @@ func startsWithStreamMagic(_ bytes: StreamBytes) -> Bool {
 /// Device descriptions from a `-dump-vmstate` file, a vmdesc JSON file, or a stream (the vmdesc
 /// it ends with). `label` ("OLD", "A", ...) names the input in errors, with the file.
 /// `nullEntries`: the NULL entries of arrays of pointers a QEMU 7.2 stream at `path` showed
-/// (`DescriptionSet.markingQEMU72NullEntries`).
+/// (`DescriptionSet.markingQEMU72NullEntries`). `parsed`: the stream's vmdesc as a
+/// ``StreamAnalysis`` of it read it already (its `vmdesc`), shared rather than parsed again
+/// (two streams' vmdescs parsed twice each made compat hold four; complexity F4).
 func loadDescriptionSet(
-    _ path: String, label: String, elementSizes: Bool, nullEntries: [StreamAnalysis.QEMU72NullEntries] = []
+    _ path: String, label: String, elementSizes: Bool, nullEntries: [StreamAnalysis.QEMU72NullEntries] = [],
+    parsed: JSONValue? = nil
 ) throws -> DescriptionSet {
     let json: JSONValue
     if try isStreamFile(path) {
         do {
             json =
                 DescriptionSet.markingQEMU72NullEntries(
-                    try StreamAnalysis.readVMDesc(openInput(path)).0, nullEntries
+                    try parsed ?? StreamAnalysis.readVMDesc(openInput(path)).0, nullEntries
                 ).vmdesc
         } catch let e as StreamAnalysisError {
             // Here a stream stands for its vmdesc: without one, another file must stand in.
