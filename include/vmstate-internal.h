@@ -31,6 +31,10 @@ VMSTATE_HIDDEN_ const char *vmstate_std_info_symbol(int kind);
  * down), or 0 when the stack's extent is unknown. */
 VMSTATE_HIDDEN_ uintptr_t vmstate_stack_floor(size_t reserve);
 
+/* How many shared objects the process has unloaded so far (dlclose), as glibc counts them; 0
+ * where it does not. The plan cache drops its plans when it changes (CShim/unloads.c). */
+VMSTATE_HIDDEN_ uint64_t vmstate_unloaded_objects(void);
+
 /* The transactional load running on the calling thread (its LoadGuard, kept alive by the load
  * until it puts the previous one back), or NULL; the exchange returns the previous one. */
 VMSTATE_HIDDEN_ void *vmstate_exchange_current_load(void *load);

@@ -8,7 +8,8 @@
  *
  * The engine behind the functions is written in Swift and reads these tables in place.
  * Descriptions are planned on first use and the plan is kept, keyed by the description's
- * address: tables must be `static const` and never changed or freed.
+ * address, until the process unloads a shared object (a dlclose): tables must be `static const`
+ * and never changed, nor freed but with the plugin that holds them (docs/C-API.md).
  *
  * Return convention: QEMU's functions (those returning `int`) return 0 on success or a
  * negative errno, as QEMU's do. The additions that take a `GError **error` return true (or a

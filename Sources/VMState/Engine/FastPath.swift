@@ -11,8 +11,9 @@ import CVMState
 // path.
 //
 // SAFETY (the whole file): a `Program` is a view of memory its plan's `ProgramStorage` owns
-// (plans are cached and never freed, so the view, its `extras`, its item names and the nested
-// plans behind `Unmanaged` stay valid for the life of the process); each step names only its
+// (each save or load holds its plan, passed down as an argument, for as long as it runs, and a
+// plan holds its nested plans, so the view, its `extras`, its item names and the nested plans
+// behind `Unmanaged` stay valid while they are used); each step names only its
 // own items and fields (built that way in `Program.compile`). The struct addresses
 // (`opaque + step.offset + i * step.stride`) are the C table's numbers, checked for overflow
 // when compiled (`Program.fixedCount`) and, in a checked load, against the load guard

@@ -563,9 +563,12 @@ struct FieldPlan {
 /// SAFETY (@unchecked Sendable): every stored property is set while the plan is built, under
 /// `Planner.buildLock`, and only read once the plan is published in the cache (the Mutex
 /// orders the writes before any other thread's read). The C pointers (`vmsd`, the fields'
-/// tables) stay valid for the life of the process (docs/C-API.md, "Lifetimes"), and the
-/// plan itself, once cached, is never freed, which is what lets `Program` hold unretained
-/// references to plans and views of `programStorage`.
+/// tables) stay valid while the plan is used (docs/C-API.md, "Lifetimes"; the cache drops
+/// its plans when a shared object is unloaded, `Planner`). A plan holds the plans it refers
+/// to strongly (its fields' `op`, `subsectionPlans`), so they live as long as it does, which
+/// is what lets `Program` hold unretained references to them and views of `programStorage`;
+/// a save or load holds its root plan until it returns. (Plans that refer to each other, a
+/// description nesting itself through a list, are not freed when the cache drops them.)
 final class DescriptionPlan: @unchecked Sendable {
     let vmsd: UnsafePointer<VMStateDescription>
     let name: String
@@ -631,7 +634,26 @@ enum Planner {
         let versions: Int64
     }
 
-    private static let cache = Mutex<[Key: DescriptionPlan]>([:])
+    /// The plans by the addresses of their tables, while no shared object has been unloaded
+    /// since they were built: a dlclose may free a plugin's tables and a later dlopen put
+    /// another plugin's at the same addresses (verify18 A: its device was saved with the first
+    /// plugin's plan), so a change in the process's count of unloads drops them all (each
+    /// save or load that holds one keeps it and the plans it refers to until it returns).
+    private struct Cache {
+        var plans: [Key: DescriptionPlan] = [:]
+        var unloads: UInt64 = 0
+
+        /// The plans, emptied first when the count of unloads is not the one they were built at.
+        mutating func current(_ unloads: UInt64) -> [Key: DescriptionPlan] {
+            if unloads != self.unloads {
+                plans = [:]
+                self.unloads = unloads
+            }
+            return plans
+        }
+    }
+
+    private static let cache = Mutex<Cache>(Cache(unloads: vmstate_unloaded_objects()))
     /// Serialises building: two threads planning the same new description at once each built
     /// it, and the plans of the one that lost the race were dropped, leaking them when they
     /// form a cycle (a self-nesting description: LeakSanitizer saw it in parallel tests).
@@ -666,9 +688,11 @@ enum Planner {
     /// The plan for `vmsd`, building it (and the plans it refers to) on first use.
     static func plan(_ vmsd: UnsafePointer<VMStateDescription>) throws(VMStateError) -> DescriptionPlan {
         let k = key(vmsd)
-        if let plan = cache.withLock({ $0[k] }) { return plan }
+        // (About 20 ns: glibc's dl_iterate_phdr stops at the first object.)
+        let unloads = vmstate_unloaded_objects()
+        if let plan = cache.withLock({ $0.current(unloads)[k] }) { return plan }
         return try buildLock.withLock { _ throws(VMStateError) -> DescriptionPlan in
-            if let plan = cache.withLock({ $0[k] }) { return plan }
+            if let plan = cache.withLock({ $0.current(unloads)[k] }) { return plan }
             var pass = Pass()
             let plan: DescriptionPlan
             do throws(VMStateError) {
@@ -680,7 +704,9 @@ enum Planner {
                 throw error
             }
             cache.withLock { table in
-                for (key, value) in pass.plans where table[key] == nil { table[key] = value }
+                // (Not when an unload came while building: they may be of its tables.)
+                guard table.unloads == unloads else { return }
+                for (key, value) in pass.plans where table.plans[key] == nil { table.plans[key] = value }
             }
             return plan
         }
@@ -690,7 +716,7 @@ enum Planner {
         _ vmsd: UnsafePointer<VMStateDescription>, _ pass: inout Pass
     ) throws(VMStateError) -> DescriptionPlan {
         let k = key(vmsd)
-        if let plan = pass.plans[k] ?? cache.withLock({ $0[k] }) { return plan }
+        if let plan = pass.plans[k] ?? cache.withLock({ $0.plans[k] }) { return plan }
         let plan = DescriptionPlan(vmsd)
         if pass.trail.isEmpty { pass.trail.append(plan.name) }
         // Checked before recursing further, so a chain of thousands of levels fails here

@@ -24,7 +24,7 @@ import Synchronization
 //
 // Everything here is trivially copyable (no reference counting in the loops): nested plans are
 // unretained references (the plan holds them strongly through its `FieldPlan.op` and
-// `subsectionPlans`, and plans are never freed once cached).
+// `subsectionPlans`, so they live as long as it does).
 
 /// One scalar, one array of scalars, or the repetition of a flat struct's items.
 struct RunItem {
@@ -107,8 +107,8 @@ struct Step {
     var maxVersion: Int32 = 0
     var test: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)? = nil
     // structs
-    /// SAFETY: unretained; the plan holds the nested plan strongly (its field's `op`), and
-    /// cached plans are never freed.
+    /// SAFETY: unretained; the plan holds the nested plan strongly (its field's `op`), so it
+    /// lives as long as the plan.
     var nested: Unmanaged<DescriptionPlan>? = nil
     /// The version the nested description is saved and loaded at (`nil`: its own version_id).
     var nestedVersion: Int32? = nil
@@ -188,8 +188,8 @@ struct SubsectionEntry {
     let vmsd: UnsafePointer<VMStateDescription>
     /// Built with the parent: never nil from `Planner` (a subsection that fails to build fails
     /// the parent's plan); kept optional so that a nil one is built when used.
-    /// SAFETY: unretained; the parent holds it strongly (`subsectionPlans`), and cached plans
-    /// are never freed. `vmsd` is the C table's; `name` is owned by the program's storage.
+    /// SAFETY: unretained; the parent holds it strongly (`subsectionPlans`), so it lives as
+    /// long as the parent. `vmsd` is the C table's; `name` is owned by the program's storage.
     var plan: Unmanaged<DescriptionPlan>?
     let name: UnsafeBufferPointer<UInt8>
 }
@@ -199,8 +199,8 @@ struct SubsectionEntry {
 /// SAFETY: the only owner of the buffers a `Program` views. Each holds trivial values
 /// (`Step`, `RunItem`, `StepExtra`, `SubsectionEntry`, bytes: no references that need a
 /// release), initialized in full by `copy` and never written again; they are freed once, in
-/// `deinit`, which runs only when the plan goes (plans are never freed once cached, so views
-/// handed out from a cached plan never dangle).
+/// `deinit`, which runs only when the plan goes (a save or load holds its plan while it runs,
+/// and a plan holds its nested plans, so views handed out from a plan in use never dangle).
 final class ProgramStorage {
     fileprivate var allocations: [UnsafeMutableRawPointer] = []
     fileprivate let counters = ProgramCounters()
