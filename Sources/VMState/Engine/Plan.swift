@@ -643,9 +643,11 @@ enum Planner {
         var plans: [Key: DescriptionPlan] = [:]
         var unloads: UInt64 = 0
 
-        /// The plans, emptied first when the count of unloads is not the one they were built at.
+        /// The plans, emptied first when `unloads` (read by the caller just before) is past the
+        /// count they were built at. (A count read before another thread's newer one is not:
+        /// the plans built since are of the tables as they are now.)
         mutating func current(_ unloads: UInt64) -> [Key: DescriptionPlan] {
-            if unloads != self.unloads {
+            if unloads > self.unloads {
                 plans = [:]
                 self.unloads = unloads
             }
