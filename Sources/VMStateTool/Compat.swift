@@ -287,14 +287,13 @@ struct Compat: ParsableCommand {
                 let known = entries.filter { $0.readings == .one }
                 if label == "OLD" { nulls.0 = known } else { nulls.1 = known }
             }
-            for (label, path, entries) in [("OLD", old, nulls.0), ("NEW", new, nulls.1)] where !entries.isEmpty {
-                let left = try DescriptionSet.markingQEMU72NullEntries(
-                    StreamAnalysis.readVMDesc(openInput(path)).0, entries
-                ).left
+            // (The vmdescs the streams were read with, shared: entries come from a side read.)
+            let parsed = (sides.0?.vmdesc, sides.1?.vmdesc)
+            for (label, path, entries, vmdesc) in [("OLD", old, nulls.0, parsed.0), ("NEW", new, nulls.1, parsed.1)] {
+                guard let vmdesc, !entries.isEmpty else { continue }
+                let left = DescriptionSet.markingQEMU72NullEntries(vmdesc, entries).left
                 for e in left { nullNotes.append(Self.nullEntriesNotCompared(e, label: label, path: path)) }
             }
-            // (The vmdescs the streams were read with, shared.)
-            let parsed = (sides.0?.vmdesc, sides.1?.vmdesc)
             var oldSet = try loadDescriptionSet(
                 old, label: "OLD", elementSizes: true, nullEntries: nulls.0, parsed: parsed.0)
             var newSet = try loadDescriptionSet(

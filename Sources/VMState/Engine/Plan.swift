@@ -643,15 +643,15 @@ enum Planner {
         var plans: [Key: DescriptionPlan] = [:]
         var unloads: UInt64 = 0
 
-        /// The plans, emptied first when `unloads` (read by the caller just before) is past the
-        /// count they were built at. (A count read before another thread's newer one is not:
-        /// the plans built since are of the tables as they are now.)
-        mutating func current(_ unloads: UInt64) -> [Key: DescriptionPlan] {
+        /// The plan of `key`, the plans emptied first when `unloads` (read by the caller just
+        /// before) is past the count they were built at. (A count read before another thread's
+        /// newer one is not: the plans built since are of the tables as they are now.)
+        mutating func plan(_ key: Key, unloads: UInt64) -> DescriptionPlan? {
             if unloads > self.unloads {
                 plans = [:]
                 self.unloads = unloads
             }
-            return plans
+            return plans[key]
         }
     }
 
@@ -692,9 +692,9 @@ enum Planner {
         let k = key(vmsd)
         // (About 20 ns: glibc's dl_iterate_phdr stops at the first object.)
         let unloads = vmstate_unloaded_objects()
-        if let plan = cache.withLock({ $0.current(unloads)[k] }) { return plan }
+        if let plan = cache.withLock({ $0.plan(k, unloads: unloads) }) { return plan }
         return try buildLock.withLock { _ throws(VMStateError) -> DescriptionPlan in
-            if let plan = cache.withLock({ $0.current(unloads)[k] }) { return plan }
+            if let plan = cache.withLock({ $0.plan(k, unloads: unloads) }) { return plan }
             var pass = Pass()
             let plan: DescriptionPlan
             do throws(VMStateError) {
