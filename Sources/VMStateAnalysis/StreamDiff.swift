@@ -91,6 +91,28 @@ extension StreamDifference {
         if occurrence > 0 { o["occurrence"] = .number(JSONNumber(Int64(occurrence))) }
         return .object(o)
     }
+
+    /// Writes ``json`` (the same text) member by member, without building it.
+    func writeJSON(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.key("section")
+        writer.string(section)
+        writer.key("instance")
+        writer.int(Int64(instance))
+        writer.key("field")
+        writer.string(field)
+        writer.key("kind")
+        writer.string(kind.rawValue)
+        for (key, value) in [("a", a), ("b", b)] {
+            writer.key(key)
+            if let value { writer.string(value) } else { writer.null() }
+        }
+        if occurrence > 0 {
+            writer.key("occurrence")
+            writer.int(Int64(occurrence))
+        }
+        writer.endObject()
+    }
 }
 
 /// How one RAM block differs.
@@ -141,7 +163,8 @@ public struct StreamDiffInputError: Error, Sendable, Equatable, CustomStringConv
 
 /// All differences between two streams.
 public struct StreamDiff: Sendable, Equatable {
-    /// Differences of sections and fields, in stream order.
+    /// Differences of sections and fields, in stream order (none held for a diff made with
+    /// `Options.differencesOnDisk`: they are in ``differenceSpill``).
     public var differences: [StreamDifference] = []
     /// Differences of RAM, per block.
     public var ram: [RAMBlockDifference] = []
@@ -150,7 +173,10 @@ public struct StreamDiff: Sendable, Equatable {
     public var pageSize: Int = 4096
 
     /// True when the streams hold the same state.
-    public var isEqual: Bool { differences.isEmpty && ram.isEmpty }
+    public var isEqual: Bool { differenceCount == 0 && ram.isEmpty }
+
+    /// Number of differences of sections and fields, held or on disk.
+    package var differenceCount: Int { differences.count + (differenceSpill?.count ?? 0) }
 
     /// What was compared, for the last line of `text`: "streams" or "descriptions".
     public var subject = "streams"
@@ -159,6 +185,8 @@ public struct StreamDiff: Sendable, Equatable {
     public var notes: [String] = []
     /// All page ranges, with `Options.rangesOnDisk`.
     package var rangeSpill: PageRangeSpill?
+    /// All differences of sections and fields, with `Options.differencesOnDisk`.
+    package var differenceSpill: DifferenceSpill?
 
     /// What to compare.
     public struct Options: Sendable {
@@ -175,6 +203,12 @@ public struct StreamDiff: Sendable, Equatable {
         /// Also write every page range to a temporary file (`StreamDiff.rangeSpill`), for
         /// ``StreamDiff/writeJSON(to:)`` to list them all while memory holds only `keptRanges`.
         package var rangesOnDisk = false
+        /// Write the differences of sections and fields to a temporary file
+        /// (`StreamDiff.differenceSpill`) as they are found, rather than hold them in
+        /// `differences`: memory does not grow with their number (the tool's, whose
+        /// ``StreamDiff/writeText(maxRanges:to:)`` and ``StreamDiff/writeJSON(to:)`` read them
+        /// back).
+        package var differencesOnDisk = false
 
         /// Options; by default RAM is compared, 8 byte runs are reported per buffer and every
         /// page range is kept.
@@ -198,18 +232,18 @@ public struct StreamDiff: Sendable, Equatable {
         _ a: StreamAnalysis, _ b: StreamAnalysis, options: Options = Options(), progress: ((Int) -> Void)? = nil
     ) throws {
         pageSize = a.pageSize
-        var builder = DiffBuilder(options: options)
+        var builder = DiffBuilder(options: options, spill: options.differencesOnDisk ? DifferenceSpill() : nil)
         // The configuration section: QEMU refuses a stream of another machine type, or with
         // other validated capabilities.
         if a.machineType != b.machineType {
-            builder.differences.append(
+            builder.append(
                 StreamDifference(
                     section: "configuration", instance: 0, field: "machine type", kind: .changed,
                     a: a.machineType ?? "(no configuration section)", b: b.machineType ?? "(no configuration section)"))
         }
         if a.capabilities != b.capabilities {
             func list(_ c: [String]) -> String { c.isEmpty ? "(none)" : c.joined(separator: ", ") }
-            builder.differences.append(
+            builder.append(
                 StreamDifference(
                     section: "configuration", instance: 0, field: "capabilities", kind: .changed,
                     a: list(a.capabilities), b: list(b.capabilities)))
@@ -217,7 +251,7 @@ public struct StreamDiff: Sendable, Equatable {
         // The VM UUID (sent with the capability validate-uuid): a destination started with
         // another -uuid refuses the stream.
         if a.uuid != b.uuid {
-            builder.differences.append(
+            builder.append(
                 StreamDifference(
                     section: "configuration", instance: 0, field: "uuid", kind: .changed,
                     a: a.uuidString ?? "(not sent)", b: b.uuidString ?? "(not sent)"))
@@ -226,7 +260,7 @@ public struct StreamDiff: Sendable, Equatable {
         // QEMU refuses a stream of another one, and pages of two sizes are not compared.
         let samePageSize = a.pageSize == b.pageSize
         if !samePageSize {
-            builder.differences.append(
+            builder.append(
                 StreamDifference(
                     section: "configuration", instance: 0, field: "page size", kind: .changed,
                     a: "\(a.pageSize) bytes", b: "\(b.pageSize) bytes"))
@@ -240,7 +274,7 @@ public struct StreamDiff: Sendable, Equatable {
         // minimum (ARM): a destination that sends it refuses a stream without it, which it
         // takes as of the minimum ("Received TARGET_PAGE_BITS is 10 but local is 12").
         if a.targetPageBits != b.targetPageBits && a.machineType != nil && b.machineType != nil {
-            builder.differences.append(
+            builder.append(
                 StreamDifference(
                     section: "configuration", instance: 0, field: "target page bits", kind: .changed,
                     a: a.targetPageBits.map(String.init) ?? "(not sent)",
@@ -252,7 +286,7 @@ public struct StreamDiff: Sendable, Equatable {
             func footers(_ s: StreamAnalysis) -> String {
                 s.footersTurnedOff ? "none (send-section-footer=off)" : "sent"
             }
-            builder.differences.append(
+            builder.append(
                 StreamDifference(
                     section: "configuration", instance: 0, field: "section footers", kind: .changed,
                     a: footers(a), b: footers(b)))
@@ -319,6 +353,8 @@ public struct StreamDiff: Sendable, Equatable {
             if case .ram(let r) = sb.content { ramPairs.append((nil, (b, sb, r))) }
         }
         differences = builder.differences
+        differenceSpill = builder.spill
+        try differenceSpill?.finish()
         if options.compareRAM && samePageSize {
             let span = 2 * (a.bytes.count + b.bytes.count)
             if options.rangesOnDisk { rangeSpill = try PageRangeSpill() }
@@ -387,15 +423,24 @@ private func sectionSummary(_ s: AnalyzedSection, record: FieldRecord?) -> Strin
 
 private struct DiffBuilder {
     let options: StreamDiff.Options
+    /// The differences found, unless they go to `spill`.
     var differences: [StreamDifference] = []
+    let spill: DifferenceSpill?
 
-    init(options: StreamDiff.Options) { self.options = options }
+    init(options: StreamDiff.Options, spill: DifferenceSpill?) {
+        self.options = options
+        self.spill = spill
+    }
+
+    mutating func append(_ d: StreamDifference) {
+        if let spill { spill.append(d) } else { differences.append(d) }
+    }
 
     /// The ``StreamDifference/occurrence`` of the section being compared.
     var occurrence = 0
 
     mutating func add(_ s: AnalyzedSection, _ path: String, _ kind: StreamDifference.Kind, a: String?, b: String?) {
-        differences.append(
+        append(
             StreamDifference(
                 section: s.name, instance: s.instanceID, field: path, kind: kind, a: a, b: b, occurrence: occurrence))
     }
@@ -839,7 +884,8 @@ extension StreamDiff {
         writer.beginObject()
         writer.key("sections")
         writer.beginArray()
-        for d in differences { writer.value(d.json) }
+        for d in differences { d.writeJSON(to: &writer) }
+        try differenceSpill?.forEach { $0.writeJSON(to: &writer) }
         writer.endArray()
         writer.key("ram")
         writer.beginArray()
@@ -893,59 +939,86 @@ extension StreamDiff {
     ///     ram: pc.ram: 12 pages differ: 0x0000000000000000-0x0000000000002fff, ...
     ///
     /// At most `maxRanges` page ranges per block; with 0 (or none kept), only their number:
-    /// `ram: pc.ram: 12 pages differ in 3 ranges`.
+    /// `ram: pc.ram: 12 pages differ in 3 ranges`. (The whole text in one string: the tool
+    /// writes it a piece at a time, ``writeText(maxRanges:to:)``.)
     public func text(maxRanges: Int = 16) -> String {
-        var lines: [String] = []
-        for d in differences {
+        var text = ""
+        do {
+            try writeText(maxRanges: maxRanges) { text += $0 }
+        } catch {
+            // (Only a diff made with `Options.differencesOnDisk` reads a file here.)
+            text += "error: \(error)\n"
+        }
+        return text
+    }
+
+    /// Writes ``text(maxRanges:)`` to `write` in pieces of about 64 KiB of whole lines, the
+    /// differences of a diff made with `Options.differencesOnDisk` read back from their file a
+    /// buffer at a time: memory does not grow with their number. Throws `StreamFileError` when
+    /// that file cannot be read.
+    package func writeText(maxRanges: Int = 16, to write: (String) -> Void) throws(StreamFileError) {
+        var chunk = ""
+        func line(_ l: String) {
+            chunk += l
+            chunk += "\n"
+            if chunk.utf8.count >= 1 << 16 {
+                write(chunk)
+                chunk = ""
+            }
+        }
+        for note in notes { line("note: \(note)") }
+        func difference(_ d: StreamDifference) {
             let head = d.field.isEmpty ? "\(d.sectionLabel)" : "\(d.sectionLabel): \(d.field)"
             switch d.kind {
             case .onlyInA:
-                lines.append("\(head)  (only in A)")
-                lines.append("    A: \(d.a ?? "")")
+                line("\(head)  (only in A)")
+                line("    A: \(d.a ?? "")")
             case .onlyInB:
-                lines.append("\(head)  (only in B)")
-                lines.append("    B: \(d.b ?? "")")
+                line("\(head)  (only in B)")
+                line("    B: \(d.b ?? "")")
             case .changed, .version:
-                lines.append(head)
-                lines.append("    A: \(d.a ?? "-")")
-                lines.append("    B: \(d.b ?? "-")")
+                line(head)
+                line("    A: \(d.a ?? "-")")
+                line("    B: \(d.b ?? "-")")
             }
         }
+        for d in differences { difference(d) }
+        try differenceSpill?.forEach { difference($0) }
         for r in ram {
-            var line = "ram: \(r.block):"
+            var text = "ram: \(r.block):"
             if r.lengthA != r.lengthB {
                 let la = r.lengthA.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
                 let lb = r.lengthB.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
-                line += " length A \(la), B \(lb)"
-                if r.pageCount > 0 { line += ";" }
+                text += " length A \(la), B \(lb)"
+                if r.pageCount > 0 { text += ";" }
             }
             if r.pageCount > 0 {
-                line += r.pageCount == 1 ? " 1 page differs" : " \(r.pageCount) pages differ"
+                text += r.pageCount == 1 ? " 1 page differs" : " \(r.pageCount) pages differ"
                 let shown = r.pageRanges.prefix(max(0, maxRanges)).map {
                     "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + (UInt64(pageSize) - 1), width: 16))"
                 }
                 if shown.isEmpty {
-                    line += r.rangeCount == 1 ? " in 1 range" : " in \(r.rangeCount) ranges"
+                    text += r.rangeCount == 1 ? " in 1 range" : " in \(r.rangeCount) ranges"
                 } else {
-                    line += ": " + shown.joined(separator: ", ")
-                    if r.rangeCount > shown.count { line += ", ... (\(r.rangeCount - shown.count) more ranges)" }
+                    text += ": " + shown.joined(separator: ", ")
+                    if r.rangeCount > shown.count { text += ", ... (\(r.rangeCount - shown.count) more ranges)" }
                 }
             }
-            lines.append(line)
+            line(text)
         }
-        lines = notes.map { "note: \($0)" } + lines
-        let sections = Set(differences.map(\.sectionLabel)).count
         if isEqual {
-            lines.append("\(subject) are equal")
+            line("\(subject) are equal")
         } else {
+            let sections = Set(differences.map(\.sectionLabel)).union(differenceSpill?.sectionLabels ?? []).count
+            let count = differenceCount
             var summary =
-                "\(differences.count) difference\(differences.count == 1 ? "" : "s") in \(sections) section\(sections == 1 ? "" : "s")"
+                "\(count) difference\(count == 1 ? "" : "s") in \(sections) section\(sections == 1 ? "" : "s")"
             if !ram.isEmpty {
                 summary += ", \(ram.count) RAM block\(ram.count == 1 ? "" : "s") differ\(ram.count == 1 ? "s" : "")"
             }
-            lines.append(summary)
+            line(summary)
         }
-        return lines.joined(separator: "\n") + "\n"
+        if !chunk.isEmpty { write(chunk) }
     }
 }
 

@@ -26,7 +26,9 @@ struct Diff: ParsableCommand {
             pages are first sorted into an index in a temporary file (in $TMPDIR, default /tmp: \
             24 bytes per page record), then compared, their bytes read from the files one page \
             at a time: memory stays bounded whatever the streams' sizes, and a stream is never \
-            mapped whole. An XBZRLE page (capability xbzrle) compares as it decodes over the \
+            mapped whole. The differences of sections and fields are written to another \
+            temporary file as they are found (past their first 64 KiB) and printed from it: \
+            their number does not grow memory either. An XBZRLE page (capability xbzrle) compares as it decodes over the \
             page's earlier records (its pages decoded into a temporary file first). Sections sent several times with one idstr and instance id (isapc's \
             isa-ide, QEMU 7.2's slirp of each -netdev user) pair up in stream order; the \
             second is labeled "NAME (instance N, 2nd section)" ("occurrence": 1 in --json). \
@@ -148,6 +150,8 @@ struct Diff: ParsableCommand {
             // --json lists them all, from a temporary file.
             var options = StreamDiff.Options(compareRAM: !noRAM, keptRanges: json ? 0 : max(0, maxRanges))
             options.rangesOnDisk = json
+            // The differences go to a temporary file as they are found, and are printed from it.
+            options.differencesOnDisk = true
             do {
                 return try StreamDiff(
                     sa, sb, options: options, progress: bar.enabled ? { bar.update((streams + $0) / passes) } : nil)
@@ -161,7 +165,11 @@ struct Diff: ParsableCommand {
             writer.flush()
             Stdout.write("\n")
         } else {
-            Stdout.write(escapingControlCharacters(result.text(maxRanges: maxRanges), keepingNewlines: true))
+            try withBadInputHandling("diff") {
+                try result.writeText(maxRanges: maxRanges) {
+                    Stdout.write(escapingControlCharacters($0, keepingNewlines: true))
+                }
+            }
         }
         if !result.isEqual { throw ExitCode(1) }
     }

@@ -19,6 +19,69 @@ import VMStateAnalysis
         try StreamAnalysis(path: path, options: .init(recordPages: true))
     }
 
+    /// A diff made with its differences on disk (`differencesOnDisk`, the tool's) holds none,
+    /// and prints the same text and JSON as one that holds them, read back from the file.
+    @Test func differencesOnDiskPrintAsHeld() throws {
+        let a = try Self.read(Self.bios72), b = try Self.read(Self.bios10)
+        let held = try StreamDiff(a, b)
+        var options = StreamDiff.Options()
+        options.differencesOnDisk = true
+        let spilled = try StreamDiff(a, b, options: options)
+        #expect(held.differences.count == 24)
+        #expect(spilled.differences.isEmpty)
+        #expect(spilled.differenceCount == 24)
+        #expect(!spilled.isEqual)
+        let text = try TestPaths.readText(Self.expected + "/qemu-7.2-pc-bios--qemu-10.0-pc-bios.txt")
+        #expect(spilled.text() == text)
+        var pieces: [String] = []
+        try spilled.writeText { pieces.append($0) }
+        #expect(pieces == [text])
+        var heldJSON = JSONTextWriter(format: .python)
+        try held.writeJSON(to: &heldJSON)
+        var spilledJSON = JSONTextWriter(format: .python)
+        try spilled.writeJSON(to: &spilledJSON)
+        #expect(spilledJSON.text == heldJSON.text)
+        #expect(spilledJSON.text == held.json.formatted(.python))
+        // Equal streams: none held, none on disk.
+        let same = try StreamDiff(a, a, options: options)
+        #expect(same.isEqual && same.differenceCount == 0)
+        #expect(same.text() == "streams are equal\n")
+    }
+
+    /// The differences on disk come back as they went in: values one side lacks, occurrences,
+    /// text that is not ASCII, empty and long strings (records longer than the 64 KiB the
+    /// file is read by, and records across its reads).
+    @Test func differenceSpillKeepsEveryPart() throws {
+        let spill = DifferenceSpill()
+        var expected: [StreamDifference] = [
+            StreamDifference(section: "cpu", instance: 3, field: "env.eip", kind: .changed, a: "0x01", b: "0x02"),
+            StreamDifference(section: "", instance: 0, field: "", kind: .onlyInA, a: "", b: nil),
+            StreamDifference(
+                section: "slirp", instance: UInt32.max, field: "f", kind: .onlyInB, a: nil, b: "x", occurrence: 2),
+            StreamDifference(section: "dev/é\u{1F600}", instance: 1, field: "s", kind: .version, a: nil, b: nil),
+            StreamDifference(
+                section: "big", instance: 7, field: String(repeating: "p", count: 200_000), kind: .changed,
+                a: String(repeating: "a", count: 70_000), b: "b", occurrence: Int(Int32.max) + 5),
+        ]
+        for i in 0..<5000 {
+            expected.append(
+                StreamDifference(
+                    section: "dev", instance: UInt32(i), field: "arr[\(i)]", kind: .changed, a: "0x11",
+                    b: String(repeating: "b", count: i % 97)))
+        }
+        for d in expected { spill.append(d) }
+        #expect(spill.count == expected.count)
+        var read: [StreamDifference] = []
+        try spill.forEach { read.append($0) }
+        #expect(read == expected)
+        // Read again: the same.
+        var again = 0
+        try spill.forEach { d in
+            if d == expected[again] { again += 1 }
+        }
+        #expect(again == expected.count)
+    }
+
     @Test func qemu72StreamAgainstQEMU10Stream() throws {
         let a = try Self.read(Self.bios72), b = try Self.read(Self.bios10)
         // Section ids and order differ ...
