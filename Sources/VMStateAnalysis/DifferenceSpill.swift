@@ -4,11 +4,13 @@
 // built, read back in order, a buffer at a time, for the text and the JSON.
 
 /// Differences on disk (``StreamDiff/Options`` `differencesOnDisk`), in the order they were
-/// found; the file is made when the first 64 KiB of them are written (fewer need none). Each is one record: its kind (1 byte), instance id (4 bytes), occurrence (8 bytes),
-/// then section, field, A's and B's values, each a 4-byte length (`0xffffffff`: none) and its
-/// UTF-8 bytes, in this machine's byte order (the file lives only as long as the process).
+/// found; the file is made when the first 64 KiB of them are written (fewer need none). Each
+/// is one record: its kind (1 byte), instance id (4 bytes), occurrence (8 bytes), then section,
+/// field, A's and B's values, each a 4-byte length (`0xffffffff`: none) and its UTF-8 bytes, in
+/// this machine's byte order (the file lives only as long as the process).
 package final class DifferenceSpill: @unchecked Sendable, Equatable {
     // (Sendable: appended to only while the diff is built, then only read.)
+
     /// Made at the first write (a diff of few differences needs no temporary file: `diff
     /// --no-ram` of streams that differ little works where `$TMPDIR` cannot hold one).
     private var file: TemporaryRecordFile<UInt8>?
