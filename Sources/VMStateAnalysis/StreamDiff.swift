@@ -952,10 +952,11 @@ extension StreamDiff {
         return text
     }
 
-    /// Writes ``text(maxRanges:)`` to `write` in pieces of about 64 KiB of whole lines, the
-    /// differences of a diff made with `Options.differencesOnDisk` read back from their file a
-    /// buffer at a time: memory does not grow with their number. Throws `StreamFileError` when
-    /// that file cannot be read.
+    /// Writes ``text(maxRanges:)`` to `write` in pieces of about 64 KiB (each whole
+    /// characters), the differences of a diff made with `Options.differencesOnDisk` and the
+    /// page ranges of one made with `Options.rangesOnDisk` read back from their files a buffer
+    /// at a time: memory does not grow with their number. Throws `StreamFileError` when those
+    /// files cannot be read.
     package func writeText(maxRanges: Int = 16, to write: (String) -> Void) throws(StreamFileError) {
         var chunk = ""
         func line(_ l: String) {
@@ -992,19 +993,37 @@ extension StreamDiff {
                 text += " length A \(la), B \(lb)"
                 if r.pageCount > 0 { text += ";" }
             }
-            if r.pageCount > 0 {
-                text += r.pageCount == 1 ? " 1 page differs" : " \(r.pageCount) pages differ"
-                let shown = r.pageRanges.prefix(max(0, maxRanges)).map {
-                    "0x\(analysisHex($0.lowerBound, width: 16))-0x\(analysisHex($0.upperBound + (UInt64(pageSize) - 1), width: 16))"
-                }
-                if shown.isEmpty {
-                    text += r.rangeCount == 1 ? " in 1 range" : " in \(r.rangeCount) ranges"
-                } else {
-                    text += ": " + shown.joined(separator: ", ")
-                    if r.rangeCount > shown.count { text += ", ... (\(r.rangeCount - shown.count) more ranges)" }
+            guard r.pageCount > 0 else {
+                line(text)
+                continue
+            }
+            text += r.pageCount == 1 ? " 1 page differs" : " \(r.pageCount) pages differ"
+            // The ranges kept, or (on disk) all of them, read back a buffer at a time: a line
+            // of a million ranges is written in pieces, never held whole.
+            let spilled = rangeSpill != nil ? r.spilledRanges : nil
+            let shown = min(max(0, maxRanges), spilled?.count ?? r.pageRanges.count)
+            guard shown > 0 else {
+                line(text + (r.rangeCount == 1 ? " in 1 range" : " in \(r.rangeCount) ranges"))
+                continue
+            }
+            chunk += text + ": "
+            var first = true
+            func range(_ x: ClosedRange<UInt64>) {
+                if !first { chunk += ", " }
+                first = false
+                let last = x.upperBound + (UInt64(pageSize) - 1)
+                chunk += "0x\(analysisHex(x.lowerBound, width: 16))-0x\(analysisHex(last, width: 16))"
+                if chunk.utf8.count >= 1 << 16 {
+                    write(chunk)
+                    chunk = ""
                 }
             }
-            line(text)
+            if let spilled, let rangeSpill {
+                try rangeSpill.forEach(spilled.prefix(shown)) { range($0) }
+            } else {
+                for x in r.pageRanges.prefix(shown) { range(x) }
+            }
+            line(r.rangeCount > shown ? ", ... (\(r.rangeCount - shown) more ranges)" : "")
         }
         if isEqual {
             line("\(subject) are equal")

@@ -146,10 +146,12 @@ struct Diff: ParsableCommand {
             } catch let e as StreamAnalysisError {
                 throw InputFileError(description: "\(b): \(e)")
             }
-            // Text shows at most --max-ranges ranges per block: only those are kept.
-            // --json lists them all, from a temporary file.
-            var options = StreamDiff.Options(compareRAM: !noRAM, keptRanges: json ? 0 : max(0, maxRanges))
-            options.rangesOnDisk = json
+            // Text shows at most --max-ranges ranges per block: only those are kept, up to 64
+            // (more are read back from a temporary file as they are printed). --json lists them
+            // all, from the file.
+            let inMemory = !json && maxRanges <= 64
+            var options = StreamDiff.Options(compareRAM: !noRAM, keptRanges: inMemory ? maxRanges : 0)
+            options.rangesOnDisk = !inMemory
             // The differences go to a temporary file as they are found, and are printed from it.
             options.differencesOnDisk = true
             do {

@@ -759,3 +759,68 @@ extension AnalyzeLargeStreamTests {
         )
     }
 }
+
+extension AnalyzeLargeStreamTests {
+    /// Writes a stream whose RAM block "pc.ram" has `pages` pages, each a fill record of
+    /// `fill(page)`.
+    static func writeFillPageStream(_ path: String, pages: Int, fill: (Int) -> UInt8) throws {
+        typealias W = GeneratedStreamWriter
+        let name = Array("pc.ram".utf8)
+        let length = UInt64(pages) * 4096
+        var s = Array("QEVM".utf8) + W.be32(3) + [0x07] + W.be32(2) + Array("pc".utf8)
+        s += [0x01] + W.be32(1) + [3] + Array("ram".utf8) + W.be32(0) + W.be32(4) + W.be64(length | 4)
+        s += [UInt8(name.count)] + name + W.be64(length) + W.be64(0x10) + [0x7e] + W.be32(1)
+        s += [0x02] + W.be32(1)
+        s.reserveCapacity(s.count + pages * 9 + name.count + 64)
+        for page in 0..<pages {
+            s += W.be64(UInt64(page) * 4096 | 2 | (page == 0 ? 0 : 0x20))
+            if page == 0 { s += [UInt8(name.count)] + name }
+            s.append(fill(page))
+        }
+        s += W.be64(0x10) + [0x7e] + W.be32(1) + [0x03] + W.be32(1) + W.be64(0x10) + [0x7e] + W.be32(1) + [0x00]
+        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
+        s += [0x06] + W.be32(UInt32(json.count)) + json
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        try #require(s.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == s.count)
+    }
+
+    /// `diff --max-ranges N` with N past 64 reads the ranges it prints back from the temporary
+    /// file `--json` lists them from, and writes the block's line in pieces: with a large N it
+    /// held every range shown (about 230 bytes each) and then the line whole (outputs F5: two
+    /// million ranges took 488 MB and aborted under `ulimit -v 262144`). Here 524,288 ranges
+    /// (21 MB of text) print under `ulimit -v 65536`, where they aborted, and so do 100 of them.
+    @Test func manyPageRangesPrintInBoundedMemory() throws {
+        let a = "\(temporaryDirectoryPath())/vmstate-many-ranges-a-\(getpid()).bin"
+        let b = "\(temporaryDirectoryPath())/vmstate-many-ranges-b-\(getpid()).bin"
+        defer {
+            unlink(a)
+            unlink(b)
+        }
+        let pages = 1 << 20
+        try Self.writeFillPageStream(a, pages: pages) { _ in 0 }
+        try Self.writeFillPageStream(b, pages: pages) { UInt8($0 & 1) }
+        func range(_ i: Int) -> String {
+            let first = UInt64(2 * i + 1) * 4096
+            return "0x" + hex(first) + "-0x" + hex(first + 4095)
+        }
+        func hex(_ v: UInt64) -> String {
+            let digits = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        let all = try Self.runLimited(kib: 64 << 10, ["diff", "--max-ranges", "1000000000", a, b])
+        #expect(all.status == 1)
+        #expect(all.stderr.isEmpty)
+        let expected =
+            "ram: pc.ram: 524288 pages differ: " + (0..<(pages / 2)).map(range).joined(separator: ", ")
+            + "\n0 differences in 0 sections, 1 RAM block differs\n"
+        #expect(all.stdout == expected)
+        let some = try Self.runLimited(kib: 64 << 10, ["diff", "--max-ranges", "100", a, b])
+        #expect(some.status == 1)
+        #expect(
+            some.stdout
+                == "ram: pc.ram: 524288 pages differ: " + (0..<100).map(range).joined(separator: ", ")
+                + ", ... (524188 more ranges)\n0 differences in 0 sections, 1 RAM block differs\n")
+    }
+}
