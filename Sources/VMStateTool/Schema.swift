@@ -59,8 +59,10 @@ struct Schema: ParsableCommand {
         do {
             let tables = try TableLibrary.open(library, symbol: symbol)
             let dialect = try qemu?.dialect ?? Self.dialect(of: tables)
-            Stdout.write(
-                try VMStateSchema.dumpJSON(nullTerminated: tables.descriptions, machine: machine, qemu: dialect))
+            // (Written as it is made, past its first 16 MiB.)
+            try VMStateSchema.dump(nullTerminated: tables.descriptions, machine: machine, qemu: dialect) {
+                Stdout.write($0)
+            }
         } catch {
             throw failBadInput("schema", error)
         }

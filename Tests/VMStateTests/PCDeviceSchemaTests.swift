@@ -541,3 +541,68 @@ struct SchemaNestingTests {
         #expect((try? VMStateSchema.dumpJSON([Self.subsectionChain(64)])) != nil)
     }
 }
+
+/// The tool's `schema` writes the dump as it is made once it passes 16 MiB: a library whose
+/// descriptions nest a shared one at two places per level dumps it at each use, as QEMU's
+/// `-dump-vmstate` does (2^13 copies here, 24 MB); held whole, with its String copy, such a
+/// dump took twice its size (outputs F1: 274 MB of dump took 549 MB and aborted under `ulimit
+/// -v 262144`).
+@Suite struct SchemaStreamingTests {
+    /// `d0` ... `dN`: each `dK` has fields `a` and `b`, structs of `dK+1`; `dN` one uint32 `v`.
+    static func fanOut(depth: Int) -> UnsafePointer<VMStateDescription> {
+        var next: UnsafePointer<VMStateDescription>?
+        for level in stride(from: depth, through: 0, by: -1) {
+            let names = next == nil ? ["v"] : ["a", "b"]
+            let fields = UnsafeMutablePointer<VMStateField>.allocate(capacity: names.count + 1)
+            fields.initialize(repeating: VMStateField(), count: names.count + 1)
+            for (i, name) in names.enumerated() {
+                fields[i].name = UnsafePointer(g_strdup(name))
+                if let next {
+                    fields[i].size = 8
+                    fields[i].offset = 8 * i
+                    fields[i].vmsd = next
+                    fields[i].flags = VMS_STRUCT
+                } else {
+                    fields[i].size = 4
+                    fields[i].info = vmstate_std_info(Int32(VMSTATE_STD_UINT32.rawValue))
+                    fields[i].flags = VMS_SINGLE
+                }
+            }
+            let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+            vmsd.initialize(to: VMStateDescription())
+            vmsd.pointee.name = UnsafePointer(g_strdup("d\(level)"))
+            vmsd.pointee.version_id = 1
+            vmsd.pointee.minimum_version_id = 1
+            vmsd.pointee.fields = UnsafePointer(fields)
+            next = UnsafePointer(vmsd)
+        }
+        return next!
+    }
+
+    @Test func aLargeDumpIsHandedOverAsItIsMade() throws {
+        let list = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(capacity: 2)
+        defer { list.deallocate() }
+        list[0] = Self.fanOut(depth: 13)
+        list[1] = nil
+        let whole = try VMStateSchema.dumpBytes(entries: [VMStateSchema.Entry(description: list[0]!)])
+        #expect(whole.count == 23_747_565)
+        var pieces: [Int] = []
+        var streamed: [UInt8] = []
+        streamed.reserveCapacity(whole.count)
+        try VMStateSchema.dump(nullTerminated: list) { piece in
+            pieces.append(piece.count)
+            streamed.append(contentsOf: piece)
+        }
+        #expect(streamed == whole)
+        // Held until 16 MiB, then about 64 KiB at a time (a piece ends where a field starts).
+        #expect(pieces.count > 100)
+        #expect(pieces[0] >= 16 << 20 && pieces[0] < (16 << 20) + 4096)
+        #expect(pieces.dropFirst().dropLast().allSatisfy { $0 >= 1 << 16 && $0 < (1 << 16) + 4096 })
+        // A small dump is handed over once, whole.
+        list[0] = Self.fanOut(depth: 2)
+        var small: [[UInt8]] = []
+        try VMStateSchema.dump(nullTerminated: list) { small.append(Array($0)) }
+        #expect(small == [try VMStateSchema.dumpBytes(entries: [VMStateSchema.Entry(description: list[0]!)])])
+        #expect(String(decoding: small[0], as: UTF8.self).hasPrefix("{\n  \"vmschkmachine\": {\n"))
+    }
+}

@@ -130,7 +130,34 @@ public enum VMStateSchema {
     public static func dumpBytes(
         entries: [Entry], machine: String = defaultMachine, qemu: QEMUDialect = .qemu7_2
     ) throws -> [UInt8] {
+        try dump(entries: entries, machine: machine, qemu: qemu, sink: nil)
+    }
+
+    /// Writes the -dump-vmstate JSON for a NULL-terminated C array of descriptions to `sink`
+    /// (the tool's `schema`): held until it passes 16 MiB, then handed over in pieces of about
+    /// 64 KiB as it is made (QEMU's `-dump-vmstate` writes to its file as it walks), so that
+    /// memory does not grow with a dump that expands a shared nested description at each of
+    /// its uses. An error (``DumpError``) found past the first 16 MiB comes after part of the
+    /// dump was handed over. The buffer passed to `sink` is valid only during the call.
+    package static func dump(
+        nullTerminated list: UnsafePointer<UnsafePointer<VMStateDescription>?>, machine: String = defaultMachine,
+        qemu: QEMUDialect = .qemu7_2, to sink: (UnsafeRawBufferPointer) -> Void
+    ) throws {
+        try withoutActuallyEscaping(sink) { sink in
+            let rest = try dump(
+                entries: descriptions(nullTerminated: list).map { Entry(description: $0) }, machine: machine,
+                qemu: qemu, sink: sink)
+            rest.withUnsafeBytes { sink($0) }
+        }
+    }
+
+    /// The dump; with `sink`, what passed the writer's threshold was handed to it, and the
+    /// rest is returned.
+    private static func dump(
+        entries: [Entry], machine: String, qemu: QEMUDialect, sink: ((UnsafeRawBufferPointer) -> Void)?
+    ) throws -> [UInt8] {
         var w = SchemaWriter(dialect: qemu)
+        w.sink = sink
         w.text("{\n")
         w.text("  \"vmschkmachine\": {\n")
         w.text("    \"Name\": ")
@@ -199,6 +226,18 @@ fileprivate struct SchemaWriter {
     /// Whose dump format: QEMU 10.0's adds `"num"` (``QEMUDialect/dumpsArrayLength``).
     let dialect: QEMUDialect
     var bytes: [UInt8] = []
+    /// Where `bytes` go once they pass 16 MiB, then 64 KiB at a time (nil: all are held).
+    var sink: ((UnsafeRawBufferPointer) -> Void)?
+    /// Whether some bytes went to `sink`.
+    var handedOver = false
+
+    /// Hands `bytes` to `sink` when they pass its threshold.
+    mutating func handOverIfLarge() {
+        guard let sink, bytes.count >= (handedOver ? 1 << 16 : 16 << 20) else { return }
+        bytes.withUnsafeBytes { sink($0) }
+        bytes.removeAll(keepingCapacity: true)
+        handedOver = true
+    }
     /// A description may contain itself only through a bug; also a bound on nesting.
     static let maxDepth = 64
 
@@ -318,6 +357,7 @@ fileprivate struct SchemaWriter {
         _ f: DecodedField, name: [UInt8], indent: Int,
         stack: inout [UnsafePointer<VMStateDescription>], path: [UInt8]
     ) throws {
+        handOverIfLarge()
         spaces(indent)
         text("{\n")
         let inner = indent + 2
