@@ -969,24 +969,27 @@ extension StreamDiff {
         }
         for note in notes { line("note: \(note)") }
         func difference(_ d: StreamDifference) {
-            let head = d.field.isEmpty ? "\(d.sectionLabel)" : "\(d.sectionLabel): \(d.field)"
+            // (A name or value from a stream may hold a newline: escaped, as other controls
+            // are, it cannot make a line of its own, such as "streams are equal".)
+            let head = escapingControlCharacters(d.field.isEmpty ? d.sectionLabel : "\(d.sectionLabel): \(d.field)")
+            let a = d.a.map { escapingControlCharacters($0) }, b = d.b.map { escapingControlCharacters($0) }
             switch d.kind {
             case .onlyInA:
                 line("\(head)  (only in A)")
-                line("    A: \(d.a ?? "")")
+                line("    A: \(a ?? "")")
             case .onlyInB:
                 line("\(head)  (only in B)")
-                line("    B: \(d.b ?? "")")
+                line("    B: \(b ?? "")")
             case .changed, .version:
                 line(head)
-                line("    A: \(d.a ?? "-")")
-                line("    B: \(d.b ?? "-")")
+                line("    A: \(a ?? "-")")
+                line("    B: \(b ?? "-")")
             }
         }
         for d in differences { difference(d) }
         try differenceSpill?.forEach { difference($0) }
         for r in ram {
-            var text = "ram: \(r.block):"
+            var text = "ram: \(escapingControlCharacters(r.block)):"
             if r.lengthA != r.lengthB {
                 let la = r.lengthA.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
                 let lb = r.lengthB.map { "0x" + analysisHex($0, width: 16) } ?? "absent"
@@ -1060,10 +1063,22 @@ extension StreamDiff {
     /// `parent_obj/config`, `irq_reinject/reinject_count` (a subsection by the part of its name
     /// after its parent's "/").
     public init(descriptions a: DescriptionSet, _ b: DescriptionSet, notes: [String] = []) {
+        self.init(descriptions: a, b, notes: notes, differencesOnDisk: false)
+    }
+
+    /// The comparison of ``init(descriptions:_:notes:)``; with `differencesOnDisk` (the tool's)
+    /// the differences go to ``differenceSpill`` as they are found, none held in `differences`
+    /// (a failure to write it is thrown by ``writeText(maxRanges:to:)`` and ``writeJSON(to:)``).
+    package init(descriptions a: DescriptionSet, _ b: DescriptionSet, notes: [String] = [], differencesOnDisk: Bool) {
         subject = "descriptions"
         self.notes = notes
         let sameFormat = a.format == b.format
         var out: [StreamDifference] = []
+        let spill = differencesOnDisk ? DifferenceSpill() : nil
+        differenceSpill = spill
+        func append(_ d: StreamDifference) {
+            if let spill { spill.append(d) } else { out.append(d) }
+        }
         struct Key: Hashable { var section: String; var instance: UInt32 }
         var bByKey: [Key: [DescriptionSet.Entry]] = [:]
         for e in b.entries { bByKey[Key(section: e.section, instance: e.instance), default: []].append(e) }
@@ -1074,7 +1089,7 @@ extension StreamDiff {
             let n = aCount[key, default: 0]
             aCount[key] = n + 1
             func add(_ field: String, _ kind: StreamDifference.Kind, _ va: String?, _ vb: String?) {
-                out.append(
+                append(
                     StreamDifference(
                         section: ea.section, instance: ea.instance, field: field, kind: kind, a: va, b: vb,
                         occurrence: n))
@@ -1094,7 +1109,7 @@ extension StreamDiff {
             let n = bCount[key, default: 0]
             bCount[key] = n + 1
             guard n >= aCount[key, default: 0] else { continue }
-            out.append(
+            append(
                 StreamDifference(
                     section: eb.section, instance: eb.instance, field: "", kind: .onlyInB,
                     a: nil, b: descriptionSummary(eb.value["Description"]?.objectValue), occurrence: n))

@@ -117,7 +117,7 @@ struct Diff: ParsableCommand {
                 let db = try loadDescriptionSet(b, label: "B", elementSizes: true)
                 let (ca, cb, notes) = DescriptionSet.comparable(da, db)
                 try requireDescriptionsInCommon(da, db, compared: ca, labels: ("A", "B"), paths: (a, b))
-                return StreamDiff(descriptions: ca, cb, notes: notes)
+                return StreamDiff(descriptions: ca, cb, notes: notes, differencesOnDisk: true)
             }
             let desc = try vmdesc.map(loadVMDescOption)
             let bytesA = try openInput(a)

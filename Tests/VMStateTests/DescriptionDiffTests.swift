@@ -121,6 +121,18 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
                     "e1000", "parent_obj", .changed, "description \"PCIDevice\", 2608 bytes",
                     "description \"PCIDevice\", 2736 bytes")))
         #expect(diff.text().hasSuffix("198 differences in 143 sections\n"))
+        // With the differences on disk (the tool's: none held), the same text and JSON.
+        let (ca, cb, notes) = DescriptionSet.comparable(try Self.set(Self.dump72), try Self.set(Self.dump10))
+        let spilled = StreamDiff(descriptions: ca, cb, notes: notes, differencesOnDisk: true)
+        #expect(spilled.differences.isEmpty)
+        #expect(spilled.differenceCount == 198)
+        #expect(spilled.text() == diff.text())
+        var heldJSON = JSONTextWriter(format: .python)
+        try diff.writeJSON(to: &heldJSON)
+        var spilledJSON = JSONTextWriter(format: .python)
+        try spilled.writeJSON(to: &spilledJSON)
+        #expect(spilledJSON.text == heldJSON.text)
+        #expect(spilledJSON.text.contains(#""section": "vmclock""#))
     }
 
     @Test func versionsAndFieldsOfAnEditedDump() throws {

@@ -263,6 +263,35 @@ import VMStateAnalysis
                 """)
     }
 
+    /// The text of a diff escapes the controls of names and values, a newline too: a field
+    /// named "x\nstreams are equal" printed a line "streams are equal" of its own.
+    @Test func diffTextEscapesNewlinesInNames() throws {
+        func dump(_ size: Int64) -> JSONValue {
+            [
+                "vmschkmachine": ["Name": "pc-i440fx-7.2"],
+                "dev": [
+                    "Name": "dev", "version_id": 1, "minimum_version_id": 1,
+                    "Description": [
+                        "name": "dev", "version_id": 1, "minimum_version_id": 1,
+                        "Fields": [CompatRuleTests.field("x\nstreams are equal", size)], "Subsections": [],
+                    ],
+                ],
+            ]
+        }
+        let (ca, cb, notes) = DescriptionSet.comparable(
+            try DescriptionSet(dump(4), label: "A", elementSizes: true),
+            try DescriptionSet(dump(8), label: "B", elementSizes: true))
+        let diff = StreamDiff(descriptions: ca, cb, notes: notes)
+        #expect(
+            diff.text() == """
+                dev: x\\x0astreams are equal
+                    A: 4 bytes
+                    B: 8 bytes
+                1 difference in 1 section
+
+                """)
+    }
+
     /// A configuration section listing `capabilities`, then EOF and an empty vmdesc.
     static func streamWithCapabilities(_ capabilities: [String]) -> [UInt8] {
         let sub = Array("configuration/capabilities".utf8)
