@@ -606,14 +606,35 @@ private struct CompatRun {
 
     // Typed access with input errors that say where.
 
-    func object(_ v: JSONValue, _ side: String, _ path: String) throws(CompatInputError) -> JSONObject {
+    /// Where in a document a check is, for its errors (`section "cpu".Description (field
+    /// "env").Description.Fields[3]`): its parts, joined only when an error names it (joined
+    /// at every level, the paths of descriptions nested deep under long names took memory
+    /// quadratic in the depth: 63 levels of 50,000-byte names, 320 MB).
+    struct DocumentPath: CustomStringConvertible, ExpressibleByStringInterpolation {
+        private var parts: [String]
+
+        init(_ start: String) { parts = [start] }
+        init(stringLiteral start: String) { parts = [start] }
+        init(stringInterpolation start: DefaultStringInterpolation) { parts = [String(stringInterpolation: start)] }
+
+        var description: String { parts.joined() }
+
+        /// The path with `part` appended to its text.
+        static func + (path: DocumentPath, part: String) -> DocumentPath {
+            var longer = path
+            longer.parts.append(part)
+            return longer
+        }
+    }
+
+    func object(_ v: JSONValue, _ side: String, _ path: DocumentPath) throws(CompatInputError) -> JSONObject {
         guard let o = v.objectValue else {
             throw CompatInputError(location: "\(side) \(path)", message: "expected an object, found \(v.kindName)")
         }
         return o
     }
 
-    func int(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> Int64 {
+    func int(_ o: JSONObject, _ key: String, _ side: String, _ path: DocumentPath) throws(CompatInputError) -> Int64 {
         guard let v = o[key] else {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
@@ -630,7 +651,8 @@ private struct CompatRun {
         return n
     }
 
-    func string(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> String {
+    func string(_ o: JSONObject, _ key: String, _ side: String, _ path: DocumentPath) throws(CompatInputError) -> String
+    {
         guard let v = o[key] else {
             throw CompatInputError(location: "\(side) \(path)", message: "no \"\(key)\"")
         }
@@ -641,14 +663,16 @@ private struct CompatRun {
         return s
     }
 
-    func list(_ o: JSONObject, _ key: String, _ side: String, _ path: String) throws(CompatInputError) -> [JSONObject] {
+    func list(_ o: JSONObject, _ key: String, _ side: String, _ path: DocumentPath) throws(CompatInputError)
+        -> [JSONObject]
+    {
         guard let v = o[key] else { return [] }
         guard let a = v.arrayValue else {
             throw CompatInputError(
                 location: "\(side) \(path)", message: "\"\(key)\" must be a list, found \(v.kindName)")
         }
         return try a.enumerated().map { (entry) throws(CompatInputError) in
-            try object(entry.element, side, "\(path).\(key)[\(entry.offset)]")
+            try object(entry.element, side, path + ".\(key)[\(entry.offset)]")
         }
     }
 
@@ -1125,7 +1149,7 @@ private struct CompatRun {
 
     /// version_id and minimum_version_id rules for a section, description or field.
     mutating func checkVersions(
-        _ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: String
+        _ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: DocumentPath
     ) throws(CompatInputError) {
         let sv = try int(s, "version_id", oldSide, path)
         let dv = try int(d, "version_id", newSide, path)
@@ -1158,7 +1182,7 @@ private struct CompatRun {
     /// description has none (`Load.newHasNoSubsections`), so one OLD saves is a problem.
     mutating func checkDescriptions(
         _ s: JSONObject, _ d: JSONObject, sec: String, nested: Bool, refusedAbove: Bool = false,
-        newHasNoSubsections: Bool = false, path: String
+        newHasNoSubsections: Bool = false, path: DocumentPath
     ) throws(CompatInputError) {
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
@@ -1236,20 +1260,20 @@ private struct CompatRun {
     }
 
     mutating func checkSubsections(
-        _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, refusedAbove: Bool, path: String
+        _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, refusedAbove: Bool, path: DocumentPath
     ) throws(CompatInputError) {
         // NEW's subsections by name, each name's in order (looked up once per OLD subsection:
         // a description may have many).
         var byName: [String: [Int]] = [:]
         for (j, d) in dst.enumerated() {
-            byName[try string(d, "name", newSide, "\(path)[\(j)]"), default: []].append(j)
+            byName[try string(d, "name", newSide, path + "[\(j)]"), default: []].append(j)
         }
         for (i, s) in src.enumerated() {
-            let name = try string(s, "name", oldSide, "\(path)[\(i)]")
+            let name = try string(s, "name", oldSide, path + "[\(i)]")
             let matches = byName[name] ?? []
             for j in matches {
                 try checkDescriptions(
-                    s, dst[j], sec: sec, nested: false, refusedAbove: refusedAbove, path: "\(path)[\(j)]")
+                    s, dst[j], sec: sec, nested: false, refusedAbove: refusedAbove, path: path + "[\(j)]")
             }
             if matches.isEmpty { subsectionMissing(sec: sec, desc: desc, subsection: name) }
         }
@@ -1307,7 +1331,7 @@ private struct CompatRun {
 
     /// Walks OLD's and NEW's field lists side by side.
     mutating func checkFields(
-        _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, load: Load, path: String
+        _ src: [JSONObject], _ dst: [JSONObject], desc: String, sec: String, load: Load, path: DocumentPath
     ) throws(CompatInputError) {
         // (Two vmdescs: an array of structs one describes per element, the other as one entry,
         // is compared per element.)
@@ -1336,12 +1360,12 @@ private struct CompatRun {
         var misaligned = false
 
         func name(_ o: JSONObject, _ side: String) throws(CompatInputError) -> String {
-            try string(o, "field", side, "\(path) (a field of \"\(desc)\")")
+            try string(o, "field", side, path + " (a field of \"\(desc)\")")
         }
         // (QEMU prints a `size_t`: a negative one is bad input, and would overflow the unused
         // space's arithmetic below.)
         func size(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
-            let at = "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")"
+            let at = path + " (field \"\(o["field"]?.stringValue ?? "?")\")"
             let n = try int(o, "size", side, at)
             guard n >= 0 else {
                 throw CompatInputError(location: "\(side) \(at)", message: "\"size\" \(n) is not a size")
@@ -1359,7 +1383,7 @@ private struct CompatRun {
             let countKey =
                 o.contains(key: "num") ? "num" : vmdescElementSizes && o.contains(key: "array_len") ? "array_len" : nil
             guard let countKey else { return n }
-            let num = try int(o, countKey, side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+            let num = try int(o, countKey, side, path + " (field \"\(o["field"]?.stringValue ?? "?")\")")
             let (total, overflow) = n.multipliedReportingOverflow(by: num)
             guard !overflow, num >= 0 else {
                 throw CompatInputError(
@@ -1371,7 +1395,7 @@ private struct CompatRun {
         // The version_id NEW reads a field from (0 when it has none).
         func fieldVersion(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
             guard o.contains(key: "version_id") else { return 0 }
-            return try int(o, "version_id", side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+            return try int(o, "version_id", side, path + " (field \"\(o["field"]?.stringValue ?? "?")\")")
         }
         // NEW skips the field when it loads OLD's version (only in the description's own list).
         func newSkips(_ o: JSONObject, inOwnList: Bool) throws(CompatInputError) -> Bool {
@@ -1651,7 +1675,7 @@ private struct CompatRun {
                 return
             }
 
-            try checkVersions(s, d, sec: sec, desc: desc, field: sn, path: "\(path) (field \"\(sn)\")")
+            try checkVersions(s, d, sec: sec, desc: desc, field: sn, path: path + " (field \"\(sn)\")")
             if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {
                 let v = try fieldVersion(d, newSide)
                 add(
@@ -1749,10 +1773,10 @@ private struct CompatRun {
                         checker.newIsVMDesc && d["type"]?.stringValue == "struct"
                         && (d["compressed"] != nil || load.newHasNoSubsections)
                     try checkDescriptions(
-                        object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
-                        object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
+                        object(sd, oldSide, path + " (field \"\(sn)\").Description"),
+                        object(dd, newSide, path + " (field \"\(dn)\").Description"),
                         sec: sec, nested: true, refusedAbove: load.refused, newHasNoSubsections: noSubsections,
-                        path: "\(path) (field \"\(sn)\").Description")
+                        path: path + " (field \"\(sn)\").Description")
                 } else if sameNulls {
                     let ss = try size(s, oldSide), ds = try size(d, newSide)
                     if ss != ds {
@@ -1855,7 +1879,7 @@ private struct CompatRun {
                 // footer"). (A vmdesc's run may be part of the array: not compared with "num".)
                 func count(_ o: JSONObject, _ key: String, _ side: String) throws(CompatInputError) -> Int64? {
                     guard o.contains(key: key) else { return nil }
-                    return try int(o, key, side, "\(path) (field \"\(o["field"]?.stringValue ?? "?")\")")
+                    return try int(o, key, side, path + " (field \"\(o["field"]?.stringValue ?? "?")\")")
                 }
                 let key = checker.oldIsVMDesc && checker.newIsVMDesc ? "array_len" : "num"
                 if let ns = try count(s, key, oldSide), let nd = try count(d, key, newSide), ns != nd {
@@ -1882,10 +1906,10 @@ private struct CompatRun {
                     checker.newIsVMDesc && d["type"]?.stringValue == "struct"
                     && (d["array_len"] != nil || d["compressed"] != nil || load.newHasNoSubsections)
                 try checkDescriptions(
-                    object(sd, oldSide, "\(path) (field \"\(sn)\").Description"),
-                    object(dd, newSide, "\(path) (field \"\(dn)\").Description"),
+                    object(sd, oldSide, path + " (field \"\(sn)\").Description"),
+                    object(dd, newSide, path + " (field \"\(dn)\").Description"),
                     sec: sec, nested: true, refusedAbove: load.refused, newHasNoSubsections: noSubsections,
-                    path: "\(path) (field \"\(sn)\").Description")
+                    path: path + " (field \"\(sn)\").Description")
             }
         }
     }
@@ -1896,10 +1920,10 @@ extension CompatRun {
     /// finding, or a warning when that cannot be decided (a conditional field; an OLD vmdesc,
     /// which has no entry for an empty variable-size array; a NEW vmdesc saved at a later
     /// version, whose fields have no version_id).
-    mutating func reportAdded(_ f: JSONObject, desc: String, sec: String, load: Load, path: String)
+    mutating func reportAdded(_ f: JSONObject, desc: String, sec: String, load: Load, path: DocumentPath)
         throws(CompatInputError)
     {
-        let fname = try string(f, "field", newSide, "\(path) (a field of \"\(desc)\")")
+        let fname = try string(f, "field", newSide, path + " (a field of \"\(desc)\")")
         let at = "section \"\(shown(sec))\", description \"\(desc)\", field \"\(fname)\""
         if f["field_exists"]?.boolValue == true {
             undecided(

@@ -1101,7 +1101,7 @@ extension StreamDiff {
             let eb = entries[n]
             let da = ea.value["Description"]?.objectValue ?? JSONObject()
             let db = eb.value["Description"]?.objectValue ?? JSONObject()
-            compareDescriptions(da, db, path: "", sameFormat: sameFormat, add: add)
+            compareDescriptions(da, db, path: [], sameFormat: sameFormat, add: add)
         }
         var bCount: [Key: Int] = [:]
         for eb in b.entries {
@@ -1150,10 +1150,16 @@ private func fieldSummary(_ f: JSONObject) -> String {
     return parts.joined(separator: ", ")
 }
 
+/// `path`: the names from the section down to `a` and `b` (joined with "/" only for a
+/// difference: held joined at every level, the paths of descriptions nested deep under long
+/// names took memory quadratic in the depth).
 private func compareDescriptions(
-    _ a: JSONObject, _ b: JSONObject, path: String, sameFormat: Bool,
-    add: (String, StreamDifference.Kind, String?, String?) -> Void
+    _ a: JSONObject, _ b: JSONObject, path: [String], sameFormat: Bool,
+    add report: (String, StreamDifference.Kind, String?, String?) -> Void
 ) {
+    func add(_ path: [String], _ kind: StreamDifference.Kind, _ va: String?, _ vb: String?) {
+        report(path.reduce("") { join($0, $1) }, kind, va, vb)
+    }
     let nameA = a["name"]?.stringValue ?? "?", nameB = b["name"]?.stringValue ?? "?"
     if nameA != nameB {
         add(path, .changed, descriptionSummary(a), descriptionSummary(b))
@@ -1186,7 +1192,7 @@ private func compareDescriptions(
     for (i, f) in fb.enumerated() { bIndex[f.key] = i }
     let aKeys = Set(fa.map(\.key))
     for f in fa {
-        let p = join(path, f.key)
+        let p = path + [f.key]
         guard let j = bIndex[f.key] else {
             add(p, .onlyInA, fieldSummary(f.field), nil)
             continue
@@ -1228,16 +1234,16 @@ private func compareDescriptions(
             add(p, .changed, fieldSummary(x), fieldSummary(y))
         }
         if let da, let db {
-            compareDescriptions(da, db, path: p, sameFormat: sameFormat, add: add)
+            compareDescriptions(da, db, path: p, sameFormat: sameFormat, add: report)
         }
     }
     for f in fb where !aKeys.contains(f.key) {
-        add(join(path, f.key), .onlyInB, nil, fieldSummary(f.field))
+        add(path + [f.key], .onlyInB, nil, fieldSummary(f.field))
     }
     let common = Set(fb.map(\.key)).intersection(aKeys)
     let orderA = fa.map(\.key).filter(common.contains), orderB = fb.map(\.key).filter(common.contains)
     if orderA != orderB {
-        add(join(path, "(field order)"), .changed, orderA.joined(separator: ", "), orderB.joined(separator: ", "))
+        add(path + ["(field order)"], .changed, orderA.joined(separator: ", "), orderB.joined(separator: ", "))
     }
     // Subsections by name; shown by the part of the name after the parent's "/".
     let sa = (a["Subsections"]?.arrayValue ?? []).compactMap(\.objectValue)
@@ -1264,12 +1270,12 @@ private func compareDescriptions(
     }
     for s in sa {
         guard let t = match(s, firstB, sb, otherB) else {
-            add(join(path, label(s)), .onlyInA, "subsection " + descriptionSummary(s), nil)
+            add(path + [label(s)], .onlyInA, "subsection " + descriptionSummary(s), nil)
             continue
         }
-        compareDescriptions(s, t, path: join(path, label(s)), sameFormat: sameFormat, add: add)
+        compareDescriptions(s, t, path: path + [label(s)], sameFormat: sameFormat, add: report)
     }
     for t in sb where match(t, firstA, sa, otherA) == nil {
-        add(join(path, label(t)), .onlyInB, nil, "subsection " + descriptionSummary(t))
+        add(path + [label(t)], .onlyInB, nil, "subsection " + descriptionSummary(t))
     }
 }
