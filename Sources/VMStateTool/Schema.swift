@@ -119,13 +119,15 @@ struct Lint: ParsableCommand {
         } catch {
             throw failBadInput("lint", error)
         }
-        let findings = VMStateLint.check(nullTerminated: tables.descriptions)
-        var errors = 0
-        for finding in findings where !errorsOnly || finding.severity == .error {
-            Stdout.write(escapingControlCharacters(finding.description) + "\n")
+        // (Each finding printed as it is found: a description nested at many places has its
+        // findings at each.)
+        var errors = 0, warnings = 0
+        VMStateLint.check(nullTerminated: tables.descriptions) { finding in
+            if finding.severity == .error { errors += 1 } else { warnings += 1 }
+            if !errorsOnly || finding.severity == .error {
+                Stdout.write(escapingControlCharacters(finding.description) + "\n")
+            }
         }
-        errors = findings.filter { $0.severity == .error }.count
-        let warnings = findings.count - errors
         Stderr.write("vmstate lint: \(errors) error(s), \(warnings) warning(s)\n")
         if errors > 0 { throw ExitCode(1) }
     }

@@ -226,9 +226,10 @@ public enum VMStateLint {
     }
 
     private static func check(
-        _ vmsd: UnsafePointer<VMStateDescription>, structSize: Int?, endedByVMSEnd: String?
+        _ vmsd: UnsafePointer<VMStateDescription>, structSize: Int?, endedByVMSEnd: String?,
+        sink: ((Finding) -> Void)? = nil
     ) -> [Finding] {
-        var walker = LintWalker(endedByVMSEnd: endedByVMSEnd)
+        var walker = LintWalker(endedByVMSEnd: endedByVMSEnd, sink: sink)
         let name = DecodedDescription(vmsd).name ?? "?"
         walker.description(vmsd, path: name, bound: structSize)
         return walker.findings
@@ -237,6 +238,20 @@ public enum VMStateLint {
     /// The findings for a NULL-terminated C array of descriptions.
     public static func check(nullTerminated list: UnsafePointer<UnsafePointer<VMStateDescription>?>) -> [Finding] {
         check(VMStateSchema.descriptions(nullTerminated: list))
+    }
+
+    /// The findings of ``check(nullTerminated:)``, in the same order, each handed to `report`
+    /// as it is found rather than held (the tool's `lint`: a description nested at several
+    /// places is checked, and its findings reported, at each of them, which multiplies them
+    /// with every level that nests it twice).
+    package static func check(
+        nullTerminated list: UnsafePointer<UnsafePointer<VMStateDescription>?>, report: (Finding) -> Void
+    ) {
+        let vmsds = VMStateSchema.descriptions(nullTerminated: list)
+        let ended = endedByVMSEnd(vmsds)
+        withoutActuallyEscaping(report) { report in
+            for vmsd in vmsds { _ = check(vmsd, structSize: nil, endedByVMSEnd: ended, sink: report) }
+        }
     }
 }
 
@@ -249,6 +264,8 @@ private struct LintWalker {
 
     /// A description of the list whose field list ends with VMS_END (QEMU 10.0's), if any.
     let endedByVMSEnd: String?
+    /// Where findings go as they are found (nil: into `findings`).
+    let sink: ((VMStateLint.Finding) -> Void)?
     var findings: [VMStateLint.Finding] = []
     var stack: [UnsafePointer<VMStateDescription>] = []
     /// Per entry of `stack`: whether the field (or subsection) leading to it may be empty in
@@ -257,7 +274,8 @@ private struct LintWalker {
     static let maxDepth = Planner.maximumDepth
 
     mutating func report(_ rule: Rule, _ path: String, _ message: String) {
-        findings.append(VMStateLint.Finding(rule: rule, path: path, message: message))
+        let finding = VMStateLint.Finding(rule: rule, path: path, message: message)
+        if let sink { sink(finding) } else { findings.append(finding) }
     }
 
     /// One field of a table and its index in it.
