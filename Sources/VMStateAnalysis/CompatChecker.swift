@@ -613,7 +613,6 @@ private struct CompatRun {
     struct DocumentPath: CustomStringConvertible, ExpressibleByStringInterpolation {
         private var parts: [String]
 
-        init(_ start: String) { parts = [start] }
         init(stringLiteral start: String) { parts = [start] }
         init(stringInterpolation start: DefaultStringInterpolation) { parts = [String(stringInterpolation: start)] }
 

@@ -1158,7 +1158,9 @@ private func compareDescriptions(
     add report: (String, StreamDifference.Kind, String?, String?) -> Void
 ) {
     func add(_ path: [String], _ kind: StreamDifference.Kind, _ va: String?, _ vb: String?) {
-        report(path.reduce("") { join($0, $1) }, kind, va, vb)
+        // (As `join` from "" on: names before the first that is not empty are dropped.)
+        let first = path.firstIndex { !$0.isEmpty } ?? path.endIndex
+        report(path[first...].joined(separator: "/"), kind, va, vb)
     }
     let nameA = a["name"]?.stringValue ?? "?", nameB = b["name"]?.stringValue ?? "?"
     if nameA != nameB {

@@ -238,6 +238,7 @@ fileprivate struct SchemaWriter {
         bytes.removeAll(keepingCapacity: true)
         handedOver = true
     }
+
     /// A description may contain itself only through a bug; also a bound on nesting.
     static let maxDepth = 64
 
