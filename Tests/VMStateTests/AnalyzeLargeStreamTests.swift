@@ -674,10 +674,7 @@ extension AnalyzeLargeStreamTests {
         }
         let json = Array(#"{"page_size": 4096, "devices": [\#(devices.joined(separator: ", "))]}"#.utf8)
         stream += [0x00, 0x06] + W.be32(UInt32(json.count)) + json
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        try #require(stream.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == stream.count)
+        try ManyCPUStreamTests.writeFile(path, stream)
     }
 
     /// `diff` writes the differences of sections and fields to a temporary file as it finds
@@ -780,10 +777,7 @@ extension AnalyzeLargeStreamTests {
         s += W.be64(0x10) + [0x7e] + W.be32(1) + [0x03] + W.be32(1) + W.be64(0x10) + [0x7e] + W.be32(1) + [0x00]
         let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
         s += [0x06] + W.be32(UInt32(json.count)) + json
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        try #require(s.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == s.count)
+        try ManyCPUStreamTests.writeFile(path, s)
     }
 
     /// `diff --max-ranges N` with N past 64 reads the ranges it prints back from the temporary
@@ -839,11 +833,7 @@ extension AnalyzeLargeStreamTests {
         let json =
             #"{"page_size": 4096, "devices": [{"name": "dev", "instance_id": 0, "vmsd_name": "dev", "version": 1, "#
             + #""fields": \#(fields)}]}"#
-        let bytes = Array(json.utf8)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        try #require(bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == bytes.count)
+        try ManyCPUStreamTests.writeFile(path, Array(json.utf8))
     }
 
     /// `compat` and `diff` of descriptions name each nested description by its path of field
