@@ -605,4 +605,26 @@ struct SchemaNestingTests {
         #expect(small == [try VMStateSchema.dumpBytes(entries: [VMStateSchema.Entry(description: list[0]!)])])
         #expect(String(decoding: small[0], as: UTF8.self).hasPrefix("{\n  \"vmschkmachine\": {\n"))
     }
+
+    /// A name that is not UTF-8 fails the dump before the piece that holds it is handed over:
+    /// in the first bytes of a 24 MB dump, nothing is (it failed only at the end, after all but
+    /// the last piece: verify20 1); in a small dump, at its end, nothing handed over either.
+    @Test func aNameNotUTF8StopsTheDumpBeforeItsPiece() throws {
+        let list = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(capacity: 2)
+        defer { list.deallocate() }
+        for depth in [13, 2] {
+            let top = Self.fanOut(depth: depth)
+            let bad: [CChar] = [CChar(bitPattern: 0x64), CChar(bitPattern: 0xff), 0]
+            UnsafeMutablePointer(mutating: top).pointee.name = UnsafePointer(g_strdup(bad))
+            list[0] = top
+            list[1] = nil
+            var handed = 0
+            let error = #expect(throws: VMStateSchema.DumpError.self) {
+                try VMStateSchema.dump(nullTerminated: list) { handed += $0.count }
+            }
+            #expect(handed == 0, "depth \(depth)")
+            #expect(
+                error?.message == "the name \"d\\xff\" is not valid UTF-8, which JSON needs (QEMU's names are ASCII)")
+        }
+    }
 }

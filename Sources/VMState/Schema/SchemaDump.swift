@@ -208,16 +208,18 @@ public enum VMStateSchema {
             w.text("\n  }")
         }
         w.text("\n}\n")
-        if let name = w.notUTF8 {
-            // (JSON text is UTF-8: QEMU's checker, and `vmstate compat`, could not read it.)
-            let shown = name.map { b in
-                (0x20..<0x7F).contains(b)
-                    ? String(UnicodeScalar(b)) : "\\x" + (b < 0x10 ? "0" : "") + String(b, radix: 16)
-            }.joined()
-            throw DumpError(
-                message: "the name \"\(shown)\" is not valid UTF-8, which JSON needs (QEMU's names are ASCII)")
-        }
+        if let name = w.notUTF8 { throw notUTF8Error(name) }
         return w.bytes
+    }
+
+    /// The error of a dump with a name that is not UTF-8 (JSON text is: QEMU's checker, and
+    /// `vmstate compat`, could not read it).
+    fileprivate static func notUTF8Error(_ name: [UInt8]) -> DumpError {
+        let shown = name.map { b in
+            (0x20..<0x7F).contains(b)
+                ? String(UnicodeScalar(b)) : "\\x" + (b < 0x10 ? "0" : "") + String(b, radix: 16)
+        }.joined()
+        return DumpError(message: "the name \"\(shown)\" is not valid UTF-8, which JSON needs (QEMU's names are ASCII)")
     }
 }
 
@@ -231,9 +233,12 @@ fileprivate struct SchemaWriter {
     /// Whether some bytes went to `sink`.
     var handedOver = false
 
-    /// Hands `bytes` to `sink` when they pass its threshold.
-    mutating func handOverIfLarge() {
+    /// Hands `bytes` to `sink` when they pass its threshold; throws the error of a name that
+    /// is not UTF-8 instead, once one was written (the part of the dump before its piece was
+    /// handed over; a dump held whole throws it at its end).
+    mutating func handOverIfLarge() throws {
         guard let sink, bytes.count >= (handedOver ? 1 << 16 : 16 << 20) else { return }
+        if let notUTF8 { throw VMStateSchema.notUTF8Error(notUTF8) }
         bytes.withUnsafeBytes { sink($0) }
         bytes.removeAll(keepingCapacity: true)
         handedOver = true
@@ -358,7 +363,7 @@ fileprivate struct SchemaWriter {
         _ f: DecodedField, name: [UInt8], indent: Int,
         stack: inout [UnsafePointer<VMStateDescription>], path: [UInt8]
     ) throws {
-        handOverIfLarge()
+        try handOverIfLarge()
         spaces(indent)
         text("{\n")
         let inner = indent + 2
