@@ -91,28 +91,6 @@ extension StreamDifference {
         if occurrence > 0 { o["occurrence"] = .number(JSONNumber(Int64(occurrence))) }
         return .object(o)
     }
-
-    /// Writes ``json`` (the same text) member by member, without building it.
-    func writeJSON(to writer: inout JSONTextWriter) {
-        writer.beginObject()
-        writer.key("section")
-        writer.string(section)
-        writer.key("instance")
-        writer.int(Int64(instance))
-        writer.key("field")
-        writer.string(field)
-        writer.key("kind")
-        writer.string(kind.rawValue)
-        for (key, value) in [("a", a), ("b", b)] {
-            writer.key(key)
-            if let value { writer.string(value) } else { writer.null() }
-        }
-        if occurrence > 0 {
-            writer.key("occurrence")
-            writer.int(Int64(occurrence))
-        }
-        writer.endObject()
-    }
 }
 
 /// How one RAM block differs.
@@ -884,8 +862,8 @@ extension StreamDiff {
         writer.beginObject()
         writer.key("sections")
         writer.beginArray()
-        for d in differences { d.writeJSON(to: &writer) }
-        try differenceSpill?.forEach { $0.writeJSON(to: &writer) }
+        for d in differences { writer.value(d.json) }
+        try differenceSpill?.forEach { writer.value($0.json) }
         writer.endArray()
         writer.key("ram")
         writer.beginArray()

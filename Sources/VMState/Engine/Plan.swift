@@ -132,11 +132,9 @@ struct DecodedField {
 
     func has(_ flag: VMStateFlags) -> Bool { flags & flag.rawValue != 0 }
 
-    /// Whether `other` is this entry again (all it says about what is saved: offset, size,
-    /// flags, counts, info, vmsd, version and test); the name aside.
-    func isSameEntry(as other: DecodedField) -> Bool { entryKey == other.entryKey }
-
-    /// All ``isSameEntry(as:)`` compares, as one hashable value (the name aside).
+    /// All an entry says about what is saved (offset, size, flags, counts, info, vmsd, version
+    /// and test), the name aside, as one hashable value: two entries with equal keys are one
+    /// entry again.
     var entryKey: EntryKey {
         EntryKey(
             offset: offset, size: size, flags: flags, num: num, numOffset: numOffset, sizeOffset: sizeOffset,

@@ -156,11 +156,23 @@ public enum VMStateLint {
     /// The findings for several top-level descriptions, in order (`missing-end` compares all
     /// of them).
     public static func check(_ vmsds: [UnsafePointer<VMStateDescription>]) -> [Finding] {
-        let ended = endedByVMSEnd(vmsds)
-        return vmsds.flatMap { check($0, structSize: nil, endedByVMSEnd: ended) }
+        var findings: [Finding] = []
+        check(vmsds) { findings.append($0) }
+        return findings
     }
 
-    /// Whether two of `same` (entries of one name) are the same entry (``DecodedField/isSameEntry(as:)``);
+    /// The findings for several top-level descriptions, in order, each handed to `report` as
+    /// it is found rather than held (the tool's `lint`: a description nested at several places
+    /// is checked, and its findings reported, at each of them, which multiplies them with
+    /// every level that nests it twice).
+    package static func check(_ vmsds: [UnsafePointer<VMStateDescription>], report: (Finding) -> Void) {
+        let ended = endedByVMSEnd(vmsds)
+        withoutActuallyEscaping(report) { report in
+            for vmsd in vmsds { _ = check(vmsd, structSize: nil, endedByVMSEnd: ended, sink: report) }
+        }
+    }
+
+    /// Whether two of `same` (entries of one name) are the same entry (``DecodedField/entryKey``);
     /// in linear time, however many share the name (complexity F2: all pairs, for each entry,
     /// took minutes on a generated table of 1,024).
     fileprivate static func hasSameEntryTwice(_ same: [DecodedField]) -> Bool {
@@ -240,18 +252,11 @@ public enum VMStateLint {
         check(VMStateSchema.descriptions(nullTerminated: list))
     }
 
-    /// The findings of ``check(nullTerminated:)``, in the same order, each handed to `report`
-    /// as it is found rather than held (the tool's `lint`: a description nested at several
-    /// places is checked, and its findings reported, at each of them, which multiplies them
-    /// with every level that nests it twice).
+    /// The findings of ``check(nullTerminated:)``, each handed to `report` as it is found.
     package static func check(
         nullTerminated list: UnsafePointer<UnsafePointer<VMStateDescription>?>, report: (Finding) -> Void
     ) {
-        let vmsds = VMStateSchema.descriptions(nullTerminated: list)
-        let ended = endedByVMSEnd(vmsds)
-        withoutActuallyEscaping(report) { report in
-            for vmsd in vmsds { _ = check(vmsd, structSize: nil, endedByVMSEnd: ended, sink: report) }
-        }
+        check(VMStateSchema.descriptions(nullTerminated: list), report: report)
     }
 }
 
