@@ -121,8 +121,10 @@ public enum VMStateEngine {
                 actual: size < 0 ? "\(size) (\(UInt(bitPattern: size)) as a C size_t)" : "\(size)")
         }
         if let vmsd, opaque != nil {
-            let plan = try Planner.plan(vmsd)
-            try plan.checkFits(size: size, path: plan.name)
+            try Planner.holding { () throws(VMStateError) in
+                let plan = try Planner.plan(vmsd)
+                try plan.checkFits(size: size, path: plan.name)
+            }
         }
         let loadGuard = LoadGuard(transactional: options.contains(.transactional))
         if let opaque {
@@ -151,16 +153,18 @@ public enum VMStateEngine {
         version: Int32, vmdesc: VMDescWriter?, compiled: Bool = true, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
-        let plan = try Planner.plan(vmsd)
-        guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
-        // Make room once for what the save is expected to write.
-        file.reserve(plan.program?.estimatedBytes ?? 0)
-        do throws(VMStateError) {
-            // SAFETY: `opaque` is non-NULL (checked) and the caller's struct of the table's layout.
-            try Engine(file: file, compiled: compiled, dialect: dialect).save(
-                plan, opaque, version: version, vmdesc: vmdesc)
-        } catch {
-            throw error.under(plan.name)
+        try Planner.holding { () throws(VMStateError) in
+            let plan = try Planner.plan(vmsd)
+            guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
+            // Make room once for what the save is expected to write.
+            file.reserve(plan.program?.estimatedBytes ?? 0)
+            do throws(VMStateError) {
+                // SAFETY: `opaque` is non-NULL (checked) and the caller's struct of the table's layout.
+                try Engine(file: file, compiled: compiled, dialect: dialect).save(
+                    plan, opaque, version: version, vmdesc: vmdesc)
+            } catch {
+                throw error.under(plan.name)
+            }
         }
     }
 
@@ -169,14 +173,16 @@ public enum VMStateEngine {
         version: Int32, guard loadGuard: LoadGuard? = nil, compiled: Bool = true, dialect: QEMUDialect = .qemu7_2
     ) throws(VMStateError) {
         guard let vmsd else { throw VMStateError(.invalidTable, reason: "NULL VMStateDescription") }
-        let plan = try Planner.plan(vmsd)
-        guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
-        do throws(VMStateError) {
-            // SAFETY: as in `save`; with a guard, writes outside the guarded struct are refused.
-            try Engine(file: file, loadGuard: loadGuard, compiled: compiled, dialect: dialect).load(
-                plan, opaque, version: version)
-        } catch {
-            throw error.under(plan.name)
+        try Planner.holding { () throws(VMStateError) in
+            let plan = try Planner.plan(vmsd)
+            guard let opaque else { throw VMStateError(.invalidTable, path: plan.name, reason: "NULL opaque") }
+            do throws(VMStateError) {
+                // SAFETY: as in `save`; with a guard, writes outside the guarded struct are refused.
+                try Engine(file: file, loadGuard: loadGuard, compiled: compiled, dialect: dialect).load(
+                    plan, opaque, version: version)
+            } catch {
+                throw error.under(plan.name)
+            }
         }
     }
 

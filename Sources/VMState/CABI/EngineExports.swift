@@ -94,17 +94,19 @@ private func scalarKind(_ kind: Int32) -> (width: Int, isBool: Bool)? {
         return 0
     }
     do throws(VMStateError) {
-        let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
-        guard let pv else {
-            guard kind == VMSTATE_STD_NULLPTR.rawValue else {
-                throw VMStateError(.invalidTable, offset: file.position, reason: "NULL element pointer")
+        try Planner.holding { () throws(VMStateError) in
+            let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
+            guard let pv else {
+                guard kind == VMSTATE_STD_NULLPTR.rawValue else {
+                    throw VMStateError(.invalidTable, offset: file.position, reason: "NULL element pointer")
+                }
+                // SAFETY: a NULLPTR element is never dereferenced (its load reads only the marker byte); the
+                // dummy pointer only satisfies the non-optional parameter.
+                try Engine(file: file).loadElement(plan, UnsafeMutableRawPointer(bitPattern: 1)!, size: size)
+                return
             }
-            // SAFETY: a NULLPTR element is never dereferenced (its load reads only the marker byte); the
-            // dummy pointer only satisfies the non-optional parameter.
-            try Engine(file: file).loadElement(plan, UnsafeMutableRawPointer(bitPattern: 1)!, size: size)
-            return 0
+            try Engine(file: file).loadElement(plan, pv, size: size)
         }
-        try Engine(file: file).loadElement(plan, pv, size: size)
         return 0
     } catch {
         file.record(error)
@@ -145,8 +147,10 @@ private func leafKind(_ kind: Int32) -> Bool {
     let writer = VMDescWriter.borrow(vmdesc)
     do throws(VMStateError) {
         guard let pv else { throw VMStateError(.invalidTable, offset: file.position, reason: "NULL element pointer") }
-        let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
-        try Engine(file: file).saveElement(plan, pv, size: size, vmdesc: writer)
+        try Planner.holding { () throws(VMStateError) in
+            let plan = try Planner.standalone(field ?? VMStateEngine.emptyField, info: info)
+            try Engine(file: file).saveElement(plan, pv, size: size, vmdesc: writer)
+        }
         return 0
     } catch {
         return file.record(error).errno

@@ -565,8 +565,9 @@ struct FieldPlan {
 /// its plans when a shared object is unloaded, `Planner`). A plan holds the plans it refers
 /// to strongly (its fields' `op`, `subsectionPlans`), so they live as long as it does, which
 /// is what lets `Program` hold unretained references to them and views of `programStorage`;
-/// a save or load holds its root plan until it returns. (Plans that refer to each other, a
-/// description nesting itself through a list, are not freed when the cache drops them.)
+/// a save or load holds its root plan until it returns. Plans that refer to each other (a
+/// description nesting itself through a list) are freed by ``discard()`` once no save or load
+/// can be using them (`Planner.holding(_:)`).
 final class DescriptionPlan: @unchecked Sendable {
     let vmsd: UnsafePointer<VMStateDescription>
     let name: String
@@ -612,8 +613,9 @@ final class DescriptionPlan: @unchecked Sendable {
         return chain
     }
 
-    /// Drops the references to other plans of a plan that will not be published (its pass
-    /// failed), which may form cycles.
+    /// Drops the references to other plans of a plan that no one uses any more (its pass
+    /// failed, or it left the cache at an unload and no save or load runs), which may form
+    /// cycles.
     fileprivate func discard() {
         fields = []
         subsectionPlans = []
@@ -635,20 +637,35 @@ enum Planner {
     /// The plans by the addresses of their tables, while no shared object has been unloaded
     /// since they were built: a dlclose may free a plugin's tables and a later dlopen put
     /// another plugin's at the same addresses (verify18 A: its device was saved with the first
-    /// plugin's plan), so a change in the process's count of unloads drops them all (each
-    /// save or load that holds one keeps it and the plans it refers to until it returns).
+    /// plugin's plan), so a change in the process's count of unloads drops them all. A save or
+    /// load that holds one (inside ``holding(_:)``) keeps it and the plans it refers to until it
+    /// returns; the dropped plans are retired, and their references to each other broken (so
+    /// that plans forming a cycle are freed too) once no save or load runs.
     private struct Cache {
         var plans: [Key: DescriptionPlan] = [:]
         var unloads: UInt64 = 0
+        /// Plans out of the cache that a running save or load may still use: those dropped at
+        /// an unload, and those a pass built when an unload kept it from publishing them.
+        var retired: [DescriptionPlan] = []
 
-        /// The plan of `key`, the plans emptied first when `unloads` (read by the caller just
-        /// before) is past the count they were built at. (A count read before another thread's
-        /// newer one is not: the plans built since are of the tables as they are now.)
+        /// Empties the cache when `unloads` (read by the caller just before) is past the count
+        /// its plans were built at. (A count read before another thread's newer one is not: the
+        /// plans built since are of the tables as they are now.)
+        mutating func update(unloads: UInt64) {
+            guard unloads > self.unloads else { return }
+            retire(plans.values)
+            plans = [:]
+            self.unloads = unloads
+        }
+
+        mutating func retire(_ unused: some Sequence<DescriptionPlan>) {
+            retired.append(contentsOf: unused)
+            if !retired.isEmpty { hasRetired.store(true, ordering: .sequentiallyConsistent) }
+        }
+
+        /// The plan of `key`, after ``update(unloads:)``.
         mutating func plan(_ key: Key, unloads: UInt64) -> DescriptionPlan? {
-            if unloads > self.unloads {
-                plans = [:]
-                self.unloads = unloads
-            }
+            update(unloads: unloads)
             return plans[key]
         }
     }
@@ -658,6 +675,35 @@ enum Planner {
     /// it, and the plans of the one that lost the race were dropped, leaking them when they
     /// form a cycle (a self-nesting description: LeakSanitizer saw it in parallel tests).
     private static let buildLock = Mutex<Void>(())
+    /// Saves, loads and other uses of plans running now (``holding(_:)``), on every thread.
+    private static let holders = Atomic<Int>(0)
+    /// Whether `Cache.retired` may hold plans (read without the lock when a holder ends).
+    private static let hasRetired = Atomic<Bool>(false)
+
+    /// Runs `body`, which may get plans (``plan(_:)``, ``standalone(_:info:)``) and use them
+    /// until it returns: plans the cache drops meanwhile (at an unload) are not discarded until
+    /// every such call has returned. Every top-level save, load or table check runs in one;
+    /// nesting is allowed (a custom VMStateInfo's save of another description).
+    static func holding<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        holders.add(1, ordering: .sequentiallyConsistent)
+        defer {
+            // The last holder out frees the retired plans. The count is read again under the lock
+            // that retires plans: a holder that started since may have taken plans from the cache
+            // before they were retired; one starting later cannot reach them.
+            if holders.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
+                hasRetired.load(ordering: .sequentiallyConsistent)
+            {
+                let unused = cache.withLock { table -> [DescriptionPlan] in
+                    guard holders.load(ordering: .sequentiallyConsistent) == 0 else { return [] }
+                    hasRetired.store(false, ordering: .sequentiallyConsistent)
+                    defer { table.retired = [] }
+                    return table.retired
+                }
+                for plan in unused { plan.discard() }
+            }
+        }
+        return try body()
+    }
 
     private static func key(_ vmsd: UnsafePointer<VMStateDescription>) -> Key {
         let d = vmsd.pointee
@@ -685,7 +731,8 @@ enum Planner {
         let stack = StackLimit()
     }
 
-    /// The plan for `vmsd`, building it (and the plans it refers to) on first use.
+    /// The plan for `vmsd`, building it (and the plans it refers to) on first use. The caller
+    /// runs inside ``holding(_:)`` for as long as it uses the plan.
     static func plan(_ vmsd: UnsafePointer<VMStateDescription>) throws(VMStateError) -> DescriptionPlan {
         let k = key(vmsd)
         // (About 20 ns: glibc's dl_iterate_phdr stops at the first object.)
@@ -693,23 +740,32 @@ enum Planner {
         if let plan = cache.withLock({ $0.plan(k, unloads: unloads) }) { return plan }
         return try buildLock.withLock { _ throws(VMStateError) -> DescriptionPlan in
             if let plan = cache.withLock({ $0.plan(k, unloads: unloads) }) { return plan }
-            var pass = Pass()
-            let plan: DescriptionPlan
-            do throws(VMStateError) {
-                plan = try build(vmsd, &pass)
-            } catch {
-                // Plans of a failed pass may refer to each other (a description nesting itself
-                // through a list): break the references so the unpublished plans are freed.
-                for unused in pass.plans.values { unused.discard() }
-                throw error
-            }
-            cache.withLock { table in
-                // (Not when an unload came while building: they may be of its tables.)
-                guard table.unloads == unloads else { return }
-                for (key, value) in pass.plans where table.plans[key] == nil { table.plans[key] = value }
-            }
-            return plan
+            return try planning(unloads: unloads) { (pass) throws(VMStateError) in try build(vmsd, &pass) }
         }
+    }
+
+    /// One pass of planning: its plans are published in the cache when `body` succeeds (retired
+    /// instead when an unload came meanwhile, as they may be of its tables, or when another pass
+    /// published a description first), discarded when it fails (they may refer to each other:
+    /// a description nesting itself through a list).
+    private static func planning<T>(
+        unloads: UInt64, _ body: (inout Pass) throws(VMStateError) -> T
+    ) throws(VMStateError) -> T {
+        var pass = Pass()
+        let result: T
+        do throws(VMStateError) {
+            result = try body(&pass)
+        } catch {
+            for unused in pass.plans.values { unused.discard() }
+            throw error
+        }
+        cache.withLock { table in
+            guard table.unloads == unloads else { return table.retire(pass.plans.values) }
+            for (key, value) in pass.plans {
+                if table.plans[key] == nil { table.plans[key] = value } else { table.retire(CollectionOfOne(value)) }
+            }
+        }
+        return result
     }
 
     private static func build(
@@ -793,11 +849,18 @@ enum Planner {
 
     /// A plan for calling the standard `info` on one element of `field` directly (a C caller
     /// invoking `vmstate_info_X.get/put` itself).
+    /// The descriptions it refers to are planned (and cached) as ``plan(_:)`` does; the caller
+    /// runs inside ``holding(_:)`` while it uses the plan.
     static func standalone(
         _ field: UnsafePointer<VMStateField>, info: UnsafePointer<VMStateInfo>
     ) throws(VMStateError) -> FieldPlan {
-        var pass = Pass()
-        return try fieldPlan(DecodedField(field, flagsMask: 0), info: info, vmdescName: nil, owner: "", &pass)
+        // (Not under `buildLock`: a description another thread plans at the same time is built
+        // twice, and this pass's copy retired.)
+        let unloads = vmstate_unloaded_objects()
+        cache.withLock { $0.update(unloads: unloads) }
+        return try planning(unloads: unloads) { (pass) throws(VMStateError) in
+            try fieldPlan(DecodedField(field, flagsMask: 0), info: info, vmdescName: nil, owner: "", &pass)
+        }
     }
 
     private static func fieldPlan(

@@ -265,8 +265,10 @@ public final class Registry {
             throw VMStateError(
                 .failed, path: idstr, reason: "\(VMStateError.sectionLabel(idstr, instanceID)) is registered already")
         }
-        let plan = try Planner.plan(vmsd)
-        if let size { try plan.checkFits(size: size, path: idstr) }
+        try Planner.holding { () throws(VMStateError) in
+            let plan = try Planner.plan(vmsd)
+            if let size { try plan.checkFits(size: size, path: idstr) }
+        }
         deviceIndices[key] = devices.count
         highestInstanceIDs[idstr] = max(highestInstanceIDs[idstr] ?? 0, instanceID)
         devices.append(

@@ -1,0 +1,83 @@
+import CFixtures
+import CVMState
+import Foundation
+import Testing
+
+@testable import VMState
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The plan cache at an unload of a shared object (Plan.swift, `Planner`): the plans it drops
+/// are freed, those of a self-nesting description too, and plans made for a C caller's direct
+/// call of a standard info come from the cache as it is after the unload. Serialized: each test
+/// unloads an object, which drops every plan of the process (other suites' saves then plan
+/// again, as they would after a plugin's dlclose).
+@Suite(.serialized) struct PlanCacheUnloadTests {
+    /// Loads and unloads glibc's libBrokenLocale (part of glibc, linked by nothing here; unlike
+    /// GLib's libraries not marked NODELETE), so that the process's count of unloaded objects,
+    /// which the cache watches, goes up.
+    static func unloadAnObject() throws {
+        let before = vmstate_unloaded_objects()
+        let handle = try #require(dlopen("libBrokenLocale.so.1", RTLD_NOW | RTLD_LOCAL))
+        #expect(dlclose(handle) == 0)
+        try #require(vmstate_unloaded_objects() > before)
+    }
+
+    /// hx-deep: a struct `root` of hx-node, whose QTAILQ `kids` holds hx-nodes (its plan
+    /// refers to itself).
+    static func nodeDescription(_ device: HxDevice) throws -> UnsafePointer<VMStateDescription> {
+        try #require(device.vmsd.pointee.fields?.pointee.vmsd)
+    }
+
+    @Test func selfNestingPlansDroppedAtAnUnloadAreFreed() throws {
+        let device = HxDevice("hx-deep", sample: true)
+        let saved = try device.save()
+        weak var root: DescriptionPlan?
+        weak var node: DescriptionPlan?
+        try Planner.holding { () throws(VMStateError) in
+            let plan = try Planner.plan(device.vmsd)
+            root = plan
+            node = plan.fields.first?.op.nestedPlans.first
+        }
+        let nodeName = try #require(node?.name)
+        #expect(nodeName == "hx-node")
+        #expect(node?.fields.last?.op.nestedPlans.first === node)
+
+        try Self.unloadAnObject()
+        // The next save finds the count changed, drops the cache and plans hx-deep again; the
+        // last save or load to return (this one, or another suite's running at the same time)
+        // frees the dropped plans.
+        #expect(try device.save() == saved)
+        for _ in 0..<10_000 where node != nil || root != nil {
+            Planner.holding {}
+            usleep(1000)
+        }
+        #expect(root == nil)
+        #expect(node == nil)
+    }
+
+    @Test func aDirectInfoCallAfterAnUnloadPlansAgainAndCachesWhatItPlans() throws {
+        let device = HxDevice("hx-deep")
+        let nodeVMSD = try Self.nodeDescription(device)
+        // hx-node's `kids`: a QTAILQ field with the standard qtailq info, as a C caller of
+        // vmstate_info_qtailq.put would pass it.
+        let kids = try #require(nodeVMSD.pointee.fields).advanced(by: 1)
+        #expect(String(cString: kids.pointee.name) == "kids")
+        let info = try #require(kids.pointee.info)
+
+        let before = try Planner.holding { () throws(VMStateError) in try Planner.plan(nodeVMSD) }
+        try Self.unloadAnObject()
+        try Planner.holding { () throws(VMStateError) in
+            let first = try Planner.standalone(kids, info: info).op.nestedPlans.first
+            let second = try Planner.standalone(kids, info: info).op.nestedPlans.first
+            #expect(first != nil)
+            // Not the plan of before the unload (its table may be gone), and cached: the second
+            // call finds what the first planned, as a save would.
+            #expect(first !== before)
+            #expect(second === first)
+            #expect(try Planner.plan(nodeVMSD) === first)
+        }
+    }
+}
