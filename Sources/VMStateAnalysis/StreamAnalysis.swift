@@ -201,6 +201,7 @@ public struct StreamAnalysis: Sendable {
             failure = nil
         } catch {
             failure = error.noting(changeOf: bytes)
+            if options.vmdesc != nil { failure = failure?.notingGivenVMDesc() }
             failure?.unreadNullEntries = reader.unreadNullEntries
         }
     }
@@ -757,9 +758,11 @@ private struct SectionReader {
     /// Fails unless `n` more bytes are there; makes them readable in `buf`.
     @inline(__always) mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws(StreamAnalysisError) {
         if n > total - pos {
-            throw error(
+            var e = error(
                 "expected \(what()) (\(n) byte\(n == 1 ? "" : "s")), but the stream ends after \(total - pos) more byte\(total - pos == 1 ? "" : "s")"
             )
+            e.isEndOfStream = true
+            throw e
         }
         if n > buf.count - pos { try moveWindow(n) }
     }

@@ -18,6 +18,8 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     /// began with the NULL marker 0x30 when the failing section was read again so, which did
     /// not read to the section's footer either (the NULL entries read up to there).
     package var unreadNullEntries: StreamAnalysis.QEMU72NullEntries? = nil
+    /// Whether the stream ended where more bytes were expected (a stream cut short).
+    package var isEndOfStream = false
 
     /// An error at byte `offset`, inside `section` and `field` when given.
     public init(offset: Int, section: String? = nil, field: String? = nil, message: String) {
@@ -46,6 +48,21 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
         guard let reason = bytes.changeReason(), !message.contains(reason) else { return self }
         var e = self
         e.message += "; but \(bytes.origin): \(reason), so its bytes may be part old, part new"
+        return e
+    }
+
+    /// This error, for a stream read with a description given apart from it (--vmdesc), its
+    /// message followed by what a description of another QEMU build or machine type does, when
+    /// the message does not already speak of that description: QEMU reads a section's data by
+    /// its own description only, so with another one every error past the first difference
+    /// (an unexpected byte, a stream that seems to end early, a section the description lacks)
+    /// comes of reading by the wrong fields (machines probe: only some messages said so). Not
+    /// an end of the stream: reading a stream cut short is what --vmdesc is for.
+    package func notingGivenVMDesc() -> StreamAnalysisError {
+        guard isInStream, !isEndOfStream, !message.contains("--vmdesc") else { return self }
+        var e = self
+        e.message +=
+            " (read by the description given with --vmdesc: if that is of another QEMU build or machine type, the stream may differ from it here or before)"
         return e
     }
 

@@ -519,6 +519,28 @@ import VMStateAnalysis
         )
     }
 
+    /// Any other error past the header of a stream read with another's description says the
+    /// description may be why (machines probe: only some did); a stream that ends early does not
+    /// (reading a stream cut short is what --vmdesc is for: `truncatedStream`).
+    @Test func everyErrorByAGivenVMDescNamesIt() throws {
+        let fixtures = TestPaths.qemuFixtures
+        let pc23 = try TestPaths.readBytes(fixtures + "/pc-2.3/stream.bin")  // pc-i440fx-2.3
+        let biosVMDesc = try StreamAnalysis.readVMDesc(StreamBytes(try pcBiosBytes())).0  // pc-i440fx-7.2
+        let e = try #require(streamError(pc23, options: .init(recordPages: false, vmdesc: biosVMDesc)))
+        #expect(e.offset == 0x77cd6 && e.section == "\"cpu\" (section id 5, instance 0)")
+        #expect(
+            e.message
+                == "expected subsection \"cpu/msr_smi_count\" (byte 0x05), found byte 0x04 (read by the description given with --vmdesc: if that is of another QEMU build or machine type, the stream may differ from it here or before)"
+        )
+        // Its own vmdesc reads it; cut after the next section's type byte, it fails where it
+        // ends, said as without --vmdesc.
+        let own = try StreamAnalysis.readVMDesc(StreamBytes(pc23)).0
+        #expect(streamError(pc23, options: .init(recordPages: false, vmdesc: own)) == nil)
+        let cut = try #require(streamError(Array(pc23[..<0x77cd8]), options: .init(recordPages: false, vmdesc: own)))
+        #expect(cut.isEndOfStream && cut.offset == 0x77cd7)
+        #expect(cut.message == "expected the section id (4 bytes), but the stream ends after 1 more byte")
+    }
+
     /// A subsection's name or version_id that differs from what the stream's own vmdesc says
     /// (QEMU writes both alike: one byte was changed) is refused where it is, as a section's
     /// version is, not read with the vmdesc's description under the stream's name.
