@@ -1,6 +1,8 @@
 import CFixtures
 import CVMState
+import Dispatch
 import Foundation
+import Synchronization
 import Testing
 
 @testable import VMState
@@ -79,5 +81,61 @@ import Testing
             #expect(second === first)
             #expect(try Planner.plan(nodeVMSD) === first)
         }
+    }
+
+    /// A direct info call planning hx-node while another thread's first save of hx-deep plans it
+    /// too (verify21 1: the save's copy of hx-node was retired and emptied under its published
+    /// hx-deep, whose later saves wrote nothing for `root`, or crashed). Each round unloads an
+    /// object first, so that both plan anew, and starts the two together.
+    @Test func aDirectInfoCallRacingAFirstSaveLeavesItsPlansWhole() throws {
+        let device = HxDevice("hx-deep", sample: true)
+        let saved = try device.save()
+        #expect(saved.count > 4)
+        let nodeVMSD = try Self.nodeDescription(device)
+        let kids = try #require(nodeVMSD.pointee.fields).advanced(by: 1)
+        let info = try #require(kids.pointee.info)
+        // (As addresses: the threads' closures are @Sendable; the tables are static and the
+        // device outlives the round.)
+        let (vmsd, opaque) = (UInt(bitPattern: device.vmsd), UInt(bitPattern: device.opaque))
+        let (field, standard) = (UInt(bitPattern: kids), UInt(bitPattern: info))
+        for _ in 0..<200 {
+            try Self.unloadAnObject()
+            // Two threads of their own (a pool might run both on one), started together.
+            let ready = StartLine()
+            let done = DispatchGroup()
+            for i in 0..<2 {
+                done.enter()
+                Thread {
+                    ready.arrive(of: 2)
+                    if i == 0 {
+                        _ = try? Planner.holding { () throws(VMStateError) in
+                            try Planner.standalone(
+                                UnsafePointer(bitPattern: field)!, info: UnsafePointer(bitPattern: standard)!)
+                        }
+                    } else {
+                        _ = try? VMStateEngine.save(
+                            UnsafePointer(bitPattern: vmsd)!, opaque: UnsafeMutableRawPointer(bitPattern: opaque)!)
+                    }
+                    done.leave()
+                }.start()
+            }
+            done.wait()
+            // Both have returned: plans retired meanwhile are freed (unless another suite's save
+            // runs); hx-deep's cached plan must still save the whole tree.
+            let again = try device.save()
+            #expect(again == saved)
+            if again != saved { break }
+        }
+    }
+}
+
+/// Threads that wait for each other before going on.
+private final class StartLine: Sendable {
+    private let arrived = Atomic<Int>(0)
+
+    /// Returns once `count` threads have called this.
+    func arrive(of count: Int) {
+        arrived.add(1, ordering: .sequentiallyConsistent)
+        while arrived.load(ordering: .sequentiallyConsistent) < count {}
     }
 }

@@ -744,10 +744,11 @@ enum Planner {
         }
     }
 
-    /// One pass of planning: its plans are published in the cache when `body` succeeds (retired
-    /// instead when an unload came meanwhile, as they may be of its tables, or when another pass
-    /// published a description first), discarded when it fails (they may refer to each other:
-    /// a description nesting itself through a list).
+    /// One pass of planning, under `buildLock` (so no other pass publishes while it runs, and
+    /// it builds no description the cache holds): its plans are published in the cache when
+    /// `body` succeeds (retired instead when an unload came meanwhile, as they may be of its
+    /// tables), discarded when it fails (they may refer to each other: a description nesting
+    /// itself through a list).
     private static func planning<T>(
         unloads: UInt64, _ body: (inout Pass) throws(VMStateError) -> T
     ) throws(VMStateError) -> T {
@@ -761,9 +762,9 @@ enum Planner {
         }
         cache.withLock { table in
             guard table.unloads == unloads else { return table.retire(pass.plans.values) }
-            for (key, value) in pass.plans {
-                if table.plans[key] == nil { table.plans[key] = value } else { table.retire(CollectionOfOne(value)) }
-            }
+            // (A key the cache holds already cannot come from a pass under `buildLock`; were it
+            // to, that copy is not retired: this pass's published plans may refer to it.)
+            for (key, value) in pass.plans where table.plans[key] == nil { table.plans[key] = value }
         }
         return result
     }
@@ -854,13 +855,19 @@ enum Planner {
     static func standalone(
         _ field: UnsafePointer<VMStateField>, info: UnsafePointer<VMStateInfo>
     ) throws(VMStateError) -> FieldPlan {
-        // (Not under `buildLock`: a description another thread plans at the same time is built
-        // twice, and this pass's copy retired.)
+        // Under `buildLock`, as every pass: a description planned by two passes at once was
+        // built twice, and the copy that lost, retired while a published plan of the other
+        // pass referred to it, was discarded under it (verify21 1: later saves wrote nothing for
+        // the nested struct, or crashed).
         let unloads = vmstate_unloaded_objects()
-        cache.withLock { $0.update(unloads: unloads) }
-        return try planning(unloads: unloads) { (pass) throws(VMStateError) in
-            try fieldPlan(DecodedField(field, flagsMask: 0), info: info, vmdescName: nil, owner: "", &pass)
+        var plan: FieldPlan? = nil
+        try buildLock.withLock { _ throws(VMStateError) in
+            cache.withLock { $0.update(unloads: unloads) }
+            plan = try planning(unloads: unloads) { (pass) throws(VMStateError) in
+                try fieldPlan(DecodedField(field, flagsMask: 0), info: info, vmdescName: nil, owner: "", &pass)
+            }
         }
+        return plan!
     }
 
     private static func fieldPlan(
