@@ -39,6 +39,10 @@ public final class VMDescWriter {
     /// The text written so far, as bytes.
     var text: [UInt8] { Array(buffer.bytes) }
 
+    /// Calls `body` with the text written so far, in place (no copy: a stream's vmdesc may be
+    /// hundreds of MB); the bytes are valid only during the call.
+    func withText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { body(buffer.bytes) }
+
     /// How many bytes of text were written.
     var byteCount: Int { buffer.count }
 

@@ -756,12 +756,22 @@ public final class Registry {
     /// closed), flushed; throws the output's failure.
     static func finishStream(_ file: MigrationFile, _ vmdesc: VMDescWriter) throws(VMStateError) {
         file.context = nil
-        file.putByte(StreamFormat.eof)
         vmdesc.endArray()
         vmdesc.endObject()
+        // QEMU writes the vmdesc's length as a be32 (savevm.c,
+        // qemu_savevm_state_complete_precopy_non_iterable), and truncates a longer one's.
+        guard vmdesc.byteCount <= Int(UInt32.max) else {
+            throw VMStateError(
+                .failed, offset: file.position,
+                reason:
+                    "the vmdesc is \(vmdesc.byteCount) bytes, more than its be32 length can give (4 GiB): too many devices for one stream"
+            )
+        }
+        file.putByte(StreamFormat.eof)
         file.putByte(StreamFormat.vmdesc)
-        file.putBE32(UInt32(vmdesc.text.count))
-        file.putBytes(vmdesc.text)
+        file.putBE32(UInt32(vmdesc.byteCount))
+        // Written from the writer's own buffer: a copy would hold the vmdesc twice.
+        vmdesc.withText { file.putBytes($0.baseAddress, $0.count) }
         file.flush()
         try checkOutput(file)
     }
