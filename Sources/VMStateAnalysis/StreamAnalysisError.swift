@@ -54,10 +54,10 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     /// This error, for a stream read with a description given apart from it (--vmdesc), its
     /// message followed by what a description of another QEMU build or machine type does, when
     /// the message does not already speak of that description: QEMU reads a section's data by
-    /// its own description only, so with another one every error past the first difference
-    /// (an unexpected byte, a stream that seems to end early, a section the description lacks)
-    /// comes of reading by the wrong fields (machines probe: only some messages said so). Not
-    /// an end of the stream: reading a stream cut short is what --vmdesc is for.
+    /// its own description only, so with another one an error past the first difference (an
+    /// unexpected byte, a section the description lacks) comes of reading by the wrong fields
+    /// (machines probe: only some messages said so). Not at the stream's end: reading a stream
+    /// cut short is what --vmdesc is for.
     package func notingGivenVMDesc() -> StreamAnalysisError {
         guard isInStream, !isEndOfStream, !message.contains("--vmdesc") else { return self }
         var e = self

@@ -13,7 +13,8 @@ import Testing
 
 /// The plan cache at an unload of a shared object (Plan.swift, `Planner`): the plans it drops
 /// are freed, those of a self-nesting description too, and plans made for a C caller's direct
-/// call of a standard info come from the cache as it is after the unload. Serialized: each test
+/// call of a standard info come from the cache as it is after the unload and go into it whole,
+/// also when a first save plans the same description at the same time. Serialized: each test
 /// unloads an object, which drops every plan of the process (other suites' saves then plan
 /// again, as they would after a plugin's dlclose).
 @Suite(.serialized) struct PlanCacheUnloadTests {
