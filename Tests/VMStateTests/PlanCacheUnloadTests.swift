@@ -91,7 +91,13 @@ import Testing
     @Test func aDirectInfoCallRacingAFirstSaveLeavesItsPlansWhole() throws {
         let device = HxDevice("hx-deep", sample: true)
         let saved = try device.save()
-        #expect(saved.count > 4)
+        // root 1; its kids 2 (whose kid 3, whose kid 4, whose kid 5) and 99: each node's be32
+        // value, then per kid a marker 1 and the kid, and a 0 ending the list.
+        #expect(
+            saved == [
+                0, 0, 0, 1, 1, 0, 0, 0, 2, 1, 0, 0, 0, 3, 1, 0, 0, 0, 4, 1, 0, 0, 0, 5, 0, 0, 0, 0, 1, 0, 0, 0, 99, 0,
+                0,
+            ])
         let nodeVMSD = try Self.nodeDescription(device)
         let kids = try #require(nodeVMSD.pointee.fields).advanced(by: 1)
         let info = try #require(kids.pointee.info)
