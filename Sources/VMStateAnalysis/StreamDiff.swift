@@ -1096,8 +1096,6 @@ extension StreamDiff {
     }
 }
 
-private func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "/" + name }
-
 /// `description "i8254", version 3 (minimum 2), 5 fields`
 private func descriptionSummary(_ d: JSONObject?) -> String {
     guard let d else { return "no description" }

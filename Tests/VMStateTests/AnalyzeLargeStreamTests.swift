@@ -797,11 +797,7 @@ extension AnalyzeLargeStreamTests {
         try Self.writeFillPageStream(b, pages: pages) { UInt8($0 & 1) }
         func range(_ i: Int) -> String {
             let first = UInt64(2 * i + 1) * 4096
-            return "0x" + hex(first) + "-0x" + hex(first + 4095)
-        }
-        func hex(_ v: UInt64) -> String {
-            let digits = String(v, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
+            return "0x" + hex(first, digits: 16) + "-0x" + hex(first + 4095, digits: 16)
         }
         let all = try Self.runLimited(kib: 64 << 10, ["diff", "--max-ranges", "1000000000", a, b])
         #expect(all.status == 1)

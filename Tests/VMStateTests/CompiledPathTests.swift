@@ -257,12 +257,7 @@ import Testing
         fields[0].info = vmstate_std_info(Int32(VMSTATE_STD_UINT8.rawValue))
         fields[0].flags = VMS_ARRAY
         fields[0].field_exists = { _, _ in true }
-        let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
-        vmsd.initialize(to: VMStateDescription())
-        vmsd.pointee.name = UnsafePointer(g_strdup("long-tested-array"))
-        vmsd.pointee.version_id = 1
-        vmsd.pointee.minimum_version_id = 1
-        vmsd.pointee.fields = UnsafePointer(fields)
+        let vmsd = processLifetimeDescription("long-tested-array", fields: fields)
         let program = try #require(try Planner.plan(vmsd).program)
         #expect(program.steps.count == 1 && program.steps[0].kind == .tested)
         #expect(program.extras.pointee.steps[0].desc == nil)
@@ -285,12 +280,7 @@ import Testing
         fields[0].size = 4
         fields[0].info = vmstate_std_info(Int32(VMSTATE_STD_UINT32.rawValue))
         fields[0].flags = VMS_SINGLE
-        let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
-        vmsd.initialize(to: VMStateDescription())
-        vmsd.pointee.name = UnsafePointer(g_strdup("adjacent-word"))
-        vmsd.pointee.version_id = 1
-        vmsd.pointee.minimum_version_id = 1
-        vmsd.pointee.fields = UnsafePointer(fields)
+        let vmsd = processLifetimeDescription("adjacent-word", fields: fields)
         return UnsafePointer(vmsd)
     }()
 
@@ -372,12 +362,7 @@ import Testing
             fields[i].info = vmstate_std_info(Int32(VMSTATE_STD_UINT32.rawValue))
             fields[i].flags = VMS_SINGLE
         }
-        let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
-        vmsd.initialize(to: VMStateDescription())
-        vmsd.pointee.name = UnsafePointer(g_strdup(name))
-        vmsd.pointee.version_id = 1
-        vmsd.pointee.minimum_version_id = 1
-        vmsd.pointee.fields = UnsafePointer(fields)
+        let vmsd = processLifetimeDescription(name, fields: fields)
         return UnsafePointer(vmsd)
     }
 

@@ -511,12 +511,7 @@ struct SchemaNestingTests {
         for level in stride(from: depth - 1, through: 0, by: -1) {
             let fields = UnsafeMutablePointer<VMStateField>.allocate(capacity: 1)
             fields.initialize(to: VMStateField())
-            let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
-            vmsd.initialize(to: VMStateDescription())
-            vmsd.pointee.name = UnsafePointer(g_strdup("s" + String(repeating: "/x", count: level)))
-            vmsd.pointee.version_id = 1
-            vmsd.pointee.minimum_version_id = 1
-            vmsd.pointee.fields = UnsafePointer(fields)
+            let vmsd = processLifetimeDescription("s" + String(repeating: "/x", count: level), fields: fields)
             if let next {
                 let subs = UnsafeMutablePointer<UnsafePointer<VMStateDescription>?>.allocate(capacity: 2)
                 subs.initialize(repeating: nil, count: 2)
@@ -568,12 +563,7 @@ struct SchemaNestingTests {
                     fields[i].flags = VMS_SINGLE
                 }
             }
-            let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
-            vmsd.initialize(to: VMStateDescription())
-            vmsd.pointee.name = UnsafePointer(g_strdup("d\(level)"))
-            vmsd.pointee.version_id = 1
-            vmsd.pointee.minimum_version_id = 1
-            vmsd.pointee.fields = UnsafePointer(fields)
+            let vmsd = processLifetimeDescription("d\(level)", fields: fields)
             next = UnsafePointer(vmsd)
         }
         return next!

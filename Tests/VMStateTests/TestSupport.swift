@@ -1,6 +1,9 @@
 // Helpers shared by every test file: where the fixtures are and how to read them, thrown-error
-// capture, byte and hex helpers, and a readable structural JSON comparison.
+// capture, byte and hex helpers, descriptions made in memory, and a readable structural JSON
+// comparison.
 
+import CGLib
+import CVMState
 import Foundation
 import Testing
 import VMState
@@ -62,6 +65,22 @@ func rawBytes<T>(_ value: T) -> [UInt8] {
 
 func be64(_ v: UInt64) -> [UInt8] { rawBytes(v.bigEndian) }
 func be32(_ v: UInt32) -> [UInt8] { rawBytes(v.bigEndian) }
+
+// MARK: - Descriptions in memory
+
+/// A description `name`, version 1 (minimum 1), of `fields` (ended by an all-zero entry), kept
+/// for the life of the process as a C table is (plans are kept by its address).
+func processLifetimeDescription(
+    _ name: String, fields: UnsafeMutablePointer<VMStateField>
+) -> UnsafeMutablePointer<VMStateDescription> {
+    let vmsd = UnsafeMutablePointer<VMStateDescription>.allocate(capacity: 1)
+    vmsd.initialize(to: VMStateDescription())
+    vmsd.pointee.name = UnsafePointer(g_strdup(name))
+    vmsd.pointee.version_id = 1
+    vmsd.pointee.minimum_version_id = 1
+    vmsd.pointee.fields = UnsafePointer(fields)
+    return vmsd
+}
 
 /// `v` in lowercase hexadecimal, zero-padded to `digits` digits.
 func hex<T: BinaryInteger>(_ v: T, digits: Int) -> String {
