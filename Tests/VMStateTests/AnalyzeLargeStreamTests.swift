@@ -761,23 +761,17 @@ extension AnalyzeLargeStreamTests {
     /// Writes a stream whose RAM block "pc.ram" has `pages` pages, each a fill record of
     /// `fill(page)`.
     static func writeFillPageStream(_ path: String, pages: Int, fill: (Int) -> UInt8) throws {
-        typealias W = GeneratedStreamWriter
-        let name = Array("pc.ram".utf8)
-        let length = UInt64(pages) * 4096
-        var s = Array("QEVM".utf8) + W.be32(3) + [0x07] + W.be32(2) + Array("pc".utf8)
-        s += [0x01] + W.be32(1) + [3] + Array("ram".utf8) + W.be32(0) + W.be32(4) + W.be64(length | 4)
-        s += [UInt8(name.count)] + name + W.be64(length) + W.be64(0x10) + [0x7e] + W.be32(1)
-        s += [0x02] + W.be32(1)
-        s.reserveCapacity(s.count + pages * 9 + name.count + 64)
+        let out = try GeneratedStreamWriter(path: path, blockLength: UInt64(pages) * 4096)
+        var records: [UInt8] = []
+        records.reserveCapacity(pages * 9 + out.blockName.count)
         for page in 0..<pages {
-            s += W.be64(UInt64(page) * 4096 | 2 | (page == 0 ? 0 : 0x20))
-            if page == 0 { s += [UInt8(name.count)] + name }
-            s.append(fill(page))
+            // ZERO (a fill byte), with CONTINUE after the first.
+            records += GeneratedStreamWriter.be64(UInt64(page) * 4096 | 2 | (page == 0 ? 0 : 0x20))
+            if page == 0 { records += out.blockName }
+            records.append(fill(page))
         }
-        s += W.be64(0x10) + [0x7e] + W.be32(1) + [0x03] + W.be32(1) + W.be64(0x10) + [0x7e] + W.be32(1) + [0x00]
-        let json = Array(#"{"page_size": 4096, "devices": []}"#.utf8)
-        s += [0x06] + W.be32(UInt32(json.count)) + json
-        try ManyCPUStreamTests.writeFile(path, s)
+        try out.put(records)
+        _ = try out.finish()
     }
 
     /// `diff --max-ranges N` with N past 64 reads the ranges it prints back from the temporary
