@@ -6,8 +6,8 @@ import VMState
 // of QEMU's scripts/vmstate-static-checker.py (as of QEMU 10.0):
 //
 // * every OLD section must exist in NEW (or under a name QEMU renamed it to);
-// * NEW's version_id must not be lower than OLD's (sections, descriptions, and each field's
-//   version_id, the version a field appeared in);
+// * NEW's version_id must not be lower than OLD's (sections and descriptions) and neither may
+//   a field's version_id, the version it appeared in (but see the loader rules below);
 // * NEW's minimum_version_id must not be higher than OLD's version_id;
 // * fields are compared in order: same names (or a known rename), same sizes. OLD's "unused"
 //   space may be taken by NEW fields of the same total size, and NEW's "unused" space may
@@ -38,6 +38,11 @@ import VMState
 //   so neither side has it in the stream);
 // * no field NEW reads is looked for where NEW refuses OLD's version (above NEW's version_id or
 //   below its minimum_version_id): NEW reads none of the fields then;
+// * a field whose version_id NEW lowered (the script's rule) is reported only when some version
+//   both sides accept lies between the two: NEW reads the field there, where OLD's description
+//   says state of that version has none. QEMU 10.1 lowered rtc's and hpet's fields to version 0
+//   while raising minimum_version_id above their old versions: it refuses those versions, and
+//   loads QEMU 10.0's state;
 // * a fixed array whose "num" differs on the two sides (both having "num") is a size change;
 // * NEW's unused space that OLD's remaining fields do not fill is reported;
 // * minimum_version_id is also checked at section level; the section-level version check is
@@ -59,9 +64,10 @@ public struct CompatFinding: Sendable, Equatable {
         case version = "version"
         /// NEW's minimum_version_id is higher than OLD's version_id.
         case minimumVersion = "minimum-version"
-        /// A field's version_id (the version that added it) makes NEW skip it in OLD's state:
-        /// lower in NEW than in OLD (the script's rule), or above the version NEW loads OLD's
-        /// state at.
+        /// A field's version_id (the version that added it) differs where it matters: lower in
+        /// NEW than in OLD (the script's rule) where versions both accept lie between the two
+        /// (NEW reads the field there, where OLD's state has none), or above the version NEW
+        /// loads OLD's state at (NEW skips what OLD saved).
         case fieldVersion = "field-version"
         /// A field's size changed.
         case size = "size"
@@ -1112,7 +1118,7 @@ private struct CompatRun {
                     && d["version_id"] == dd["version_id"] && d["minimum_version_id"] == dd["minimum_version_id"]
             }
             if !sameAsDescription {
-                try checkVersions(s, d, sec: sec, desc: nil, field: nil, path: "section \"\(label)\"")
+                try checkVersions(s, d, sec: sec, desc: nil, path: "section \"\(label)\"")
             }
             var seen = Set<String>()
             for entry in s.keys where seen.insert(entry).inserted {
@@ -1146,32 +1152,46 @@ private struct CompatRun {
                 && rest.dropFirst().dropLast().allSatisfy(\.isNumber))
     }
 
-    /// version_id and minimum_version_id rules for a section, description or field.
+    /// version_id and minimum_version_id rules for a section or description.
     mutating func checkVersions(
-        _ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, field: String?, path: DocumentPath
+        _ s: JSONObject, _ d: JSONObject, sec: String, desc: String?, path: DocumentPath
     ) throws(CompatInputError) {
         let sv = try int(s, "version_id", oldSide, path)
         let dv = try int(d, "version_id", newSide, path)
         if sv > dv {
-            if field != nil {
-                add(
-                    sec, desc, field, .fieldVersion,
-                    "the field exists from version \(sv) in \(oldSide) but only from version \(dv) in \(newSide), so \(newSide) misreads \(oldSide)'s versions \(dv)..<\(sv)"
-                )
-            } else {
-                add(
-                    sec, desc, nil, .version,
-                    "version \(sv) in \(oldSide), but only \(dv) in \(newSide): \(newSide) cannot load the newer state")
-            }
+            add(
+                sec, desc, nil, .version,
+                "version \(sv) in \(oldSide), but only \(dv) in \(newSide): \(newSide) cannot load the newer state")
         }
         if d.contains(key: "minimum_version_id") {
             let dm = try int(d, "minimum_version_id", newSide, path)
             if sv < dm {
                 add(
-                    sec, desc, field, .minimumVersion,
+                    sec, desc, nil, .minimumVersion,
                     "\(oldSide) saves version \(sv), but \(newSide) accepts only versions \(dm) and later")
             }
         }
+    }
+
+    /// The script's rule for a field whose version_id NEW lowered (it appeared in version `sv`
+    /// in OLD, `dv` in NEW): NEW reads it in versions `dv..<sv`, where by OLD's description that
+    /// state has no such field. Reported only for the versions of them both descriptions accept
+    /// (`Load.accepted`): those NEW refuses it does not misread, and of those OLD refuses OLD's
+    /// description says nothing.
+    mutating func checkFieldVersion(
+        _ s: JSONObject, _ d: JSONObject, sec: String, desc: String, field: String, load: Load, path: DocumentPath
+    ) throws(CompatInputError) {
+        let sv = s.contains(key: "version_id") ? try int(s, "version_id", oldSide, path) : 0
+        let dv = d.contains(key: "version_id") ? try int(d, "version_id", newSide, path) : 0
+        guard sv > dv else { return }
+        let low = max(dv, load.accepted.lowerBound)
+        let high = min(sv - 1, load.accepted.upperBound)
+        guard low <= high else { return }
+        let versions = low == high ? "version \(low)" : "versions \(low)..\(high)"
+        add(
+            sec, desc, field, .fieldVersion,
+            "the field exists from version \(sv) in \(oldSide) but from version \(dv) in \(newSide), so \(newSide) misreads state of \(versions), which both accept"
+        )
     }
 
     /// Compares two descriptions. `nested`: a VMS_STRUCT field's description, which NEW loads
@@ -1187,9 +1207,9 @@ private struct CompatRun {
         let dName = try string(d, "name", newSide, path)
         // QEMU loads a nested description at NEW's own version, whatever OLD's was: with OLD
         // a vmdesc (the fields it saved), the fields decide. (Two -dump-vmstate files: the
-        // script's rule, a version lowered anywhere, is kept.)
+        // script's rule, a description's version lowered anywhere, is kept.)
         if !(nested && checker.oldIsVMDesc) {
-            try checkVersions(s, d, sec: sec, desc: sName, field: nil, path: path)
+            try checkVersions(s, d, sec: sec, desc: sName, path: path)
         }
         let load = try int(nested ? d : s, "version_id", nested ? newSide : oldSide, path)
         let newVersion = try int(d, "version_id", newSide, path)
@@ -1203,6 +1223,15 @@ private struct CompatRun {
                 refused = true
             }
         }
+        // The versions both descriptions accept (a field's lowered version_id matters there).
+        func minimum(_ o: JSONObject, _ side: String) throws(CompatInputError) -> Int64 {
+            o.contains(key: "minimum_version_id") ? try int(o, "minimum_version_id", side, path) : 0
+        }
+        let acceptedLow = max(try minimum(s, oldSide), try minimum(d, newSide))
+        let acceptedEnd = min(try int(s, "version_id", oldSide, path), newVersion) + 1
+        let fieldsLoad = Load(
+            version: load, nested: nested, newVersion: newVersion, refused: refused,
+            accepted: acceptedLow..<max(acceptedLow, acceptedEnd), newHasNoSubsections: newHasNoSubsections)
         if !checker.namesMatch(scope: sec, sName, dName) {
             add(
                 sec, sName, nil, .descriptionRenamed,
@@ -1212,11 +1241,7 @@ private struct CompatRun {
         if !s.contains(key: "Fields") && d.contains(key: "Fields") {
             // OLD saves no fields here; NEW's are all added.
             try checkFields(
-                [], list(d, "Fields", newSide, path), desc: sName, sec: sec,
-                load: Load(
-                    version: load, nested: nested, newVersion: newVersion, refused: refused,
-                    newHasNoSubsections: newHasNoSubsections),
-                path: path + ".Fields")
+                [], list(d, "Fields", newSide, path), desc: sName, sec: sec, load: fieldsLoad, path: path + ".Fields")
         }
         var seen = Set<String>()
         for entry in s.keys where seen.insert(entry).inserted {
@@ -1246,10 +1271,7 @@ private struct CompatRun {
             if entry == "Fields" {
                 try checkFields(
                     list(s, "Fields", oldSide, path), list(d, "Fields", newSide, path), desc: sName, sec: sec,
-                    load: Load(
-                        version: load, nested: nested, newVersion: newVersion, refused: refused,
-                        newHasNoSubsections: newHasNoSubsections),
-                    path: path + ".Fields")
+                    load: fieldsLoad, path: path + ".Fields")
             } else if entry == "Subsections" {
                 try checkSubsections(
                     list(s, "Subsections", oldSide, path), list(d, "Subsections", newSide, path), desc: sName, sec: sec,
@@ -1321,6 +1343,9 @@ private struct CompatRun {
         /// NEW refuses `version` (it is above NEW's version_id or below its
         /// minimum_version_id): NEW reads none of the fields, so none is added.
         var refused: Bool
+        /// The versions both descriptions accept: from the higher minimum_version_id to the
+        /// lower version_id (empty when they share none).
+        var accepted: Range<Int64>
         /// NEW's vmdesc proves that this description, and those of its VMS_STRUCT fields, have
         /// no subsections: NEW described an array of it as one entry with "array_len", which
         /// QEMU writes only when the element's description and those of its VMS_STRUCT fields,
@@ -1667,6 +1692,29 @@ private struct CompatRun {
                     fetchNew = false
                     continue
                 }
+                // A conditional field (VMSTATE_*_TEST: "field_exists" in -dump-vmstate) one side
+                // has and the other lacks, where the other's field comes later on this side: the
+                // save writes it only when its test passes, which depends on the machine type or
+                // the device's state, not shown here. QEMU 10.1 dropped pvscsi's `parent_obj`,
+                // saved by QEMU 10.0 only for the old machine types 10.1 no longer has.
+                if s["field_exists"]?.boolValue == true, later(sList, &sIndex, from: sPos, has: dn),
+                    !later(dList, &dIndex, from: dPos, has: sn)
+                {
+                    undecided(
+                        "\(at), field \"\(sn)\": \(oldSide) saves this conditional field before \"\(dn)\" when its test passes; \(newSide) has no such field: it misreads what \(oldSide) saves then (fine if the test never passes on the machine types \(newSide) has)"
+                    )
+                    fetchNew = false
+                    continue
+                }
+                if d["field_exists"]?.boolValue == true, later(dList, &dIndex, from: dPos, has: sn),
+                    !later(sList, &sIndex, from: sPos, has: dn)
+                {
+                    undecided(
+                        "\(at), field \"\(dn)\": \(newSide) reads this conditional field before \"\(sn)\" when its test passes; \(oldSide) does not save it"
+                    )
+                    fetchOld = false
+                    continue
+                }
                 add(
                     sec, desc, sn, .fieldMismatch,
                     "expected field \"\(sn)\", but \(newSide) has \"\(dn)\" in its place; the rest of the fields were not compared"
@@ -1674,7 +1722,7 @@ private struct CompatRun {
                 return
             }
 
-            try checkVersions(s, d, sec: sec, desc: desc, field: sn, path: path + " (field \"\(sn)\")")
+            try checkFieldVersion(s, d, sec: sec, desc: desc, field: sn, load: load, path: path + " (field \"\(sn)\")")
             if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {
                 let v = try fieldVersion(d, newSide)
                 add(

@@ -161,7 +161,7 @@ struct Compat: ParsableCommand {
               section-missing      an OLD section does not exist in NEW
               version              NEW's version_id is lower than OLD's
               minimum-version      NEW's minimum_version_id is higher than OLD's version_id
-              field-version        a field's version_id makes NEW skip it in OLD's state
+              field-version        a field's version_id: NEW skips it, or lowered it
               size                 a field's size changed
               field-missing        NEW has no field where OLD has one
               field-mismatch       NEW has a different field where OLD has one

@@ -702,12 +702,13 @@ import VMStateAnalysis
         ]
     }
 
-    static func section(_ name: String, version: Int64, fields: [JSONValue]) -> JSONValue {
-        [
+    static func section(_ name: String, version: Int64, minimum: Int64 = 1, fields: [JSONValue]) -> JSONValue {
+        let min: JSONValue = .number(JSONNumber(minimum))
+        return [
             name: [
-                "Name": .string(name), "version_id": .number(JSONNumber(version)), "minimum_version_id": 1,
+                "Name": .string(name), "version_id": .number(JSONNumber(version)), "minimum_version_id": min,
                 "Description": [
-                    "name": .string(name), "version_id": .number(JSONNumber(version)), "minimum_version_id": 1,
+                    "name": .string(name), "version_id": .number(JSONNumber(version)), "minimum_version_id": min,
                     "Fields": .array(fields),
                 ],
             ]
@@ -787,6 +788,52 @@ import VMStateAnalysis
                 CompatFinding(
                     section: "tiny-rtc", descriptionName: "tiny-rtc", field: "base_rtc", kind: .fieldVersion,
                     message: "NEW reads the field only from version 4, but OLD saves it at version 3")
+            ])
+    }
+
+    @Test func fieldVersionLoweredWhereBothAcceptTheVersions() throws {
+        // The script's rule: NEW reads base_rtc from version 0, OLD has it from version 3. It
+        // matters in the versions both accept below 3: NEW misreads state of those.
+        let old = Self.section(
+            "tiny-rtc", version: 3, fields: [Self.field("cmos_index", 1), Self.field("base_rtc", 8, version: 3)])
+        func new(minimum: Int64) -> JSONValue {
+            Self.section(
+                "tiny-rtc", version: 3, minimum: minimum,
+                fields: [Self.field("cmos_index", 1), Self.field("base_rtc", 8)])
+        }
+        func finding(_ versions: String) -> CompatFinding {
+            CompatFinding(
+                section: "tiny-rtc", descriptionName: "tiny-rtc", field: "base_rtc", kind: .fieldVersion,
+                message:
+                    "the field exists from version 3 in OLD but from version 0 in NEW, so NEW misreads state of \(versions), which both accept"
+            )
+        }
+        #expect(Self.check(old, new(minimum: 0)).findings == [finding("versions 1..2")])
+        #expect(Self.check(old, new(minimum: 2)).findings == [finding("version 2")])
+        // NEW refuses every version below 3 (QEMU 10.1's rtc and hpet: their fields' versions
+        // dropped with a minimum_version_id raised past them): nothing is misread.
+        #expect(Self.check(old, new(minimum: 3)) == CompatReport())
+    }
+
+    /// QEMU 10.1 against QEMU 10.0 (`-M pc-i440fx-10.0`): rtc's and hpet's fields lost their
+    /// versions with a minimum_version_id raised past them, and pvscsi dropped its conditional
+    /// `parent_obj`, saved only for machine types 10.1 no longer has. QEMU 10.1 loads QEMU 10.0's
+    /// state of all three (the qemuversions probe: a 10.0 stream with -device pvscsi, "completed").
+    /// The script reports 9 problems here.
+    @Test func qemu101DroppedOldVersions() throws {
+        let (v100, v101) = ("qemu-10.1/qemu-10.0-cut", "qemu-10.1/qemu-10.1-cut")
+        let forward = try Self.check(v100, v101)
+        #expect(forward.findings.isEmpty)
+        #expect(
+            forward.warnings == [
+                "section \"pvscsi\", description \"pvscsi\", field \"parent_obj\": OLD saves this conditional field before \"msi_used\" when its test passes; NEW has no such field: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)"
+            ])
+        #expect(forward.undecided == 1)
+        let back = try Self.check(v101, v100)
+        #expect(back.findings.isEmpty)
+        #expect(
+            back.warnings == [
+                "section \"pvscsi\", description \"pvscsi\", field \"parent_obj\": NEW reads this conditional field before \"msi_used\" when its test passes; OLD does not save it"
             ])
     }
 

@@ -145,6 +145,10 @@ import VMStateAnalysis
         let report = try check(new)
         #expect(report.findings.map(\.kind) == [.fieldVersion])
         #expect(report.findings.first?.field == "base_rtc")
+        #expect(
+            report.findings.first?.message
+                == "the field exists from version 3 in OLD but from version 2 in NEW, so NEW misreads state of version 2, which both accept"
+        )
     }
 
     @Test func fieldSizeChanged() throws {
