@@ -10,7 +10,7 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the device state in a QEMU migration stream.",
         discussion: """
-            Reads a QEMU migration stream (QEMU 7.2 to 10.0) that ends with its device \
+            Reads a QEMU migration stream (QEMU 7.2 to 10.1) that ends with its device \
             description (vmdesc) and prints what QEMU 10.0's scripts/analyze-migration.py \
             prints for it (on QEMU 7.2 streams, the same as 7.2's script): one JSON member \
             per section, keyed "idstr (section_id)"; fields by vmdesc name, integers as \

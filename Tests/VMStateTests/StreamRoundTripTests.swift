@@ -17,8 +17,8 @@ import Testing
         #expect(saved == original)
     }
 
-    /// Every real stream of the fixtures (QEMU 7.2 and 10.0; machine types from pc-i440fx-2.3 to
-    /// 10.0, q35, devices, a live migration, x-ignore-shared, mapped-ram) read into an empty
+    /// Every real stream of the fixtures (QEMU 7.2 and 10.0, and 8.2, 9.2 and 10.1's `pc`; machine
+    /// types from pc-i440fx-2.3 to 10.1, q35, devices, a live migration, x-ignore-shared, mapped-ram) read into an empty
     /// registry with KEEP_UNKNOWN saves back byte for byte. (The dirty-bitmaps stream is
     /// refused for its command record, `QEMU10StreamTests`.)
     @Test(
@@ -30,6 +30,7 @@ import Testing
                 "no-footer", "validate-uuid", "user-net-2", "bg-snapshot",
             ]
             .map { TestPaths.qemu10Fixtures + "/" + $0 }
+            + TestPaths.otherQEMUStreams.map { TestPaths.otherQEMUFixtures + "/" + $0 }
             + (TestPaths.streamNames + ["no-footer", "validate-uuid"]).map { TestPaths.streams + "/" + $0 })
     func everyFixtureStreamKeptSavesByteForByte(_ directory: String) throws {
         let original = try TestPaths.readBytes(directory + "/stream.bin")

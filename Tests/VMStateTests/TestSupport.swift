@@ -17,6 +17,10 @@ enum TestPaths {
     static let qemuFixtures: String = packageRoot + "/Tests/Fixtures/qemu-7.2"
     /// The same outputs of QEMU 10.0.13 (Tests/Fixtures/qemu-10.0).
     static let qemu10Fixtures: String = packageRoot + "/Tests/Fixtures/qemu-10.0"
+    /// Streams of the QEMU versions between and after 7.2 and 10.0 (Ubuntu's 8.2.2, 9.2.1 and
+    /// 10.1.0) with what each one's analyze-migration.py prints (Tests/Fixtures/qemu-other).
+    static let otherQEMUFixtures: String = packageRoot + "/Tests/Fixtures/qemu-other"
+    static let otherQEMUStreams = ["qemu-8.2", "qemu-9.2", "qemu-10.1"]
     /// More QEMU 7.2 streams made with scripts/qemu/qemu-stream.py (Tests/Fixtures/streams).
     static let streams: String = packageRoot + "/Tests/Fixtures/streams"
     static let streamNames = [
