@@ -837,6 +837,47 @@ import VMStateAnalysis
             ])
     }
 
+    /// A conditional field one side has and the other lacks is an undecided warning wherever it
+    /// is, and the fields around it are still compared: in the middle (the other side's next
+    /// field comes later on this side), as OLD's last field, or as NEW's.
+    @Test func aConditionalFieldOnOneSideOnly() throws {
+        func dev(_ fields: [JSONValue]) -> JSONValue { Self.section("tiny-dev", version: 1, fields: fields) }
+        let at = "section \"tiny-dev\", description \"tiny-dev\""
+        // OLD: a, cond (conditional), b; NEW: a, b (4 bytes, where OLD's is 2).
+        let middle = Self.check(
+            dev([Self.field("a", 4), Self.field("cond", 8, exists: true), Self.field("b", 2)]),
+            dev([Self.field("a", 4), Self.field("b", 4)]))
+        #expect(
+            middle.warnings == [
+                "\(at), field \"cond\": OLD saves this conditional field before \"b\" when its test passes; NEW has no such field: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)"
+            ])
+        #expect(
+            middle.findings == [
+                CompatFinding(
+                    section: "tiny-dev", descriptionName: "tiny-dev", field: "b", kind: .size,
+                    message: "size changed from 2 bytes in OLD to 4 bytes in NEW")
+            ])
+        let last = Self.check(
+            dev([Self.field("a", 4), Self.field("cond", 8, exists: true)]), dev([Self.field("a", 4)]))
+        #expect(last.findings.isEmpty)
+        #expect(
+            last.warnings == [
+                "\(at), field \"cond\": OLD saves this conditional field after NEW's last field when its test passes; NEW has no such field: it cannot load what OLD saves then (fine if the test never passes on the machine types NEW has)"
+            ])
+        #expect(last.undecided == 1)
+        // Not conditional, the same field is a problem (the previous rule, kept).
+        let plain = Self.check(dev([Self.field("a", 4), Self.field("cond", 8)]), dev([Self.field("a", 4)]))
+        #expect(plain.findings.map(\.kind) == [.fieldMissing])
+        let newOnly = Self.check(
+            dev([Self.field("a", 4), Self.field("b", 4)]),
+            dev([Self.field("a", 4), Self.field("cond", 8, exists: true), Self.field("b", 4)]))
+        #expect(newOnly.findings.isEmpty)
+        #expect(
+            newOnly.warnings == [
+                "\(at), field \"cond\": NEW reads this conditional field before \"b\" when its test passes; OLD does not save it"
+            ])
+    }
+
     @Test func addedToANestedDescription() throws {
         // A VMS_STRUCT description is loaded at NEW's own version: a field added to it is read
         // whatever its version_id.
