@@ -935,9 +935,17 @@ private struct CompatRun {
                     "RAM block \"\(b.name)\" is \(hex(b.length)) bytes in \(oldSide) and \(hex(length)) in \(newSide); QEMU resizes this fw_cfg blob on load when \(newSide)'s maximum allows it, which a stream does not record"
                 )
             } else {
+                // A PCI device's option ROM ("0000:00:02.0/e1000.rom"): its size is its ROM
+                // file's rounded up to a power of two (hw/pci/pci.c, pci_add_option_rom), so
+                // two builds' files differ (Debian's NIC boot ROMs are 256 KiB, Ubuntu's 512);
+                // the device's `romsize` property sets it, and the stream carries the contents.
+                let rom =
+                    b.name.contains("/") && b.name.hasSuffix(".rom") && b.length.nonzeroBitCount == 1
+                    ? "; a PCI device's option ROM: \(newSide)'s device made with romsize=\(b.length) takes it"
+                    : ""
                 add(
                     "ram", nil, nil, .ramBlock,
-                    "RAM block \"\(b.name)\" is \(hex(b.length)) bytes in \(oldSide) and \(hex(length)) in \(newSide): QEMU refuses it (\"Size mismatch: \(b.name): \(hex(b.length)) != \(hex(length))\")"
+                    "RAM block \"\(b.name)\" is \(hex(b.length)) bytes in \(oldSide) and \(hex(length)) in \(newSide): QEMU refuses it (\"Size mismatch: \(b.name): \(hex(b.length)) != \(hex(length))\")\(rom)"
                 )
             }
         }

@@ -1409,6 +1409,25 @@ struct CompatCLITests {
             size.stdout
                 == "section \"ram\": RAM block \"pc.ram\" is 0x2000000 bytes in OLD and 0x1000000 in NEW: QEMU refuses it (\"Size mismatch: pc.ram: 0x2000000 != 0x1000000\") [ram-block]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
         )
+        // The e1000's option ROM of 512 KiB, as Ubuntu's QEMU makes it, against Debian's 256 KiB
+        // (the RAM section's total at 0x2b and the ROM's length after its name, edited): the
+        // message says which device property takes it (QEMU 7.2 loads Ubuntu QEMU 8.2's stream
+        // with `-device e1000,romsize=524288`, checked on 2026-12-07).
+        var rom512 = try TestPaths.readBytes(e1000)
+        #expect(Array(rom512[0x2b..<0x33]) == [0, 0, 0, 0, 1, 0x0c, 0x20, 0x04])
+        #expect(Array(rom512[0x70..<0x8e]) == Array("0000:00:02.0/e1000.rom".utf8) + [0, 0, 0, 0, 0, 4, 0, 0])
+        rom512[0x30] = 0x10
+        rom512[0x8b] = 8
+        let ubuntu = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vmstate-rom-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: ubuntu) }
+        try Data(rom512).write(to: ubuntu)
+        let romSize = try Tool.run(["compat", ubuntu.path, e1000])
+        #expect(romSize.status == 1)
+        #expect(
+            romSize.stdout
+                == "section \"ram\": RAM block \"0000:00:02.0/e1000.rom\" is 0x80000 bytes in OLD and 0x40000 in NEW: QEMU refuses it (\"Size mismatch: 0000:00:02.0/e1000.rom: 0x80000 != 0x40000\"); a PCI device's option ROM: NEW's device made with romsize=524288 takes it [ram-block]\nNOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
+        )
     }
 
     /// Stream against stream where one cannot be read whole although its vmdesc can (here a
