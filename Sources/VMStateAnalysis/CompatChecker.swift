@@ -1193,7 +1193,7 @@ private struct CompatRun {
         let dv = d.contains(key: "version_id") ? try int(d, "version_id", newSide, path) : 0
         guard sv > dv else { return }
         let low = max(dv, load.accepted.lowerBound)
-        let high = min(sv - 1, load.accepted.upperBound)
+        let high = min(sv - 1, load.accepted.upperBound - 1)
         guard low <= high else { return }
         let versions = low == high ? "version \(low)" : "versions \(low)..\(high)"
         add(
@@ -1627,7 +1627,18 @@ private struct CompatRun {
                 }
                 if isUnused(sn) || isUnused(dn) {
                     let ss = try totalSize(s, oldSide), ds = try totalSize(d, newSide)
-                    if ss == ds { continue }
+                    if ss == ds {
+                        // Unused space and a field of its size, one of them conditional: one side
+                        // writes or reads those bytes only when its test passes, the other always.
+                        let sc = s["field_exists"]?.boolValue == true, dc = d["field_exists"]?.boolValue == true
+                        if sc != dc {
+                            let (n, side, other) = sc ? (sn, oldSide, dn) : (dn, newSide, sn)
+                            undecided(
+                                "section \"\(shown(sec))\", description \"\(desc)\", field \"\(n)\": conditional in \(side), where \"\(other)\" of its size is not: when its test fails, the fields after it are read \(byteCount(ss)) off"
+                            )
+                        }
+                        continue
+                    }
                     if isUnused(dn) {
                         fetchNew = false
                         unused = ds - ss

@@ -813,6 +813,17 @@ import VMStateAnalysis
         // NEW refuses every version below 3 (QEMU 10.1's rtc and hpet: their fields' versions
         // dropped with a minimum_version_id raised past them): nothing is misread.
         #expect(Self.check(old, new(minimum: 3)) == CompatReport())
+        // The versions named end at the lower version_id (here NEW's, 2, a problem of its own).
+        let newer = Self.section(
+            "tiny-rtc", version: 5, minimum: 0,
+            fields: [Self.field("cmos_index", 1), Self.field("base_rtc", 8, version: 5)])
+        let lower = Self.section(
+            "tiny-rtc", version: 2, minimum: 0, fields: [Self.field("cmos_index", 1), Self.field("base_rtc", 8)])
+        #expect(
+            Self.check(newer, lower).findings.map(\.message) == [
+                "version 5 in OLD, but only 2 in NEW: NEW cannot load the newer state",
+                "the field exists from version 5 in OLD but from version 0 in NEW, so NEW misreads state of versions 0..2, which both accept",
+            ])
     }
 
     /// QEMU 10.1 against QEMU 10.0 (`-M pc-i440fx-10.0`): rtc's and hpet's fields lost their
@@ -868,6 +879,19 @@ import VMStateAnalysis
         // Not conditional, the same field is a problem (the previous rule, kept).
         let plain = Self.check(dev([Self.field("a", 4), Self.field("cond", 8)]), dev([Self.field("a", 4)]))
         #expect(plain.findings.map(\.kind) == [.fieldMissing])
+        // Unused space against a conditional field of its size, either way round.
+        for (old, new, field, side, other) in [
+            (Self.field("x", 4, exists: true), Self.field("unused", 4), "x", "OLD", "unused"),
+            (Self.field("unused", 4), Self.field("x", 4, exists: true), "x", "NEW", "unused"),
+        ] {
+            let report = Self.check(
+                dev([Self.field("a", 4), old, Self.field("b", 4)]), dev([Self.field("a", 4), new, Self.field("b", 4)]))
+            #expect(report.findings.isEmpty)
+            #expect(
+                report.warnings == [
+                    "\(at), field \"\(field)\": conditional in \(side), where \"\(other)\" of its size is not: when its test fails, the fields after it are read 4 bytes off"
+                ])
+        }
         let newOnly = Self.check(
             dev([Self.field("a", 4), Self.field("b", 4)]),
             dev([Self.field("a", 4), Self.field("cond", 8, exists: true), Self.field("b", 4)]))
