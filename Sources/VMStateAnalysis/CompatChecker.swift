@@ -1185,21 +1185,23 @@ private struct CompatRun {
     /// in OLD, `dv` in NEW): NEW reads it in versions `dv..<sv`, where by OLD's description that
     /// state has no such field. Reported only for the versions of them both descriptions accept
     /// (`Load.accepted`): those NEW refuses it does not misread, and of those OLD refuses OLD's
-    /// description says nothing.
+    /// description says nothing. Returns whether it reported.
+    @discardableResult
     mutating func checkFieldVersion(
         _ s: JSONObject, _ d: JSONObject, sec: String, desc: String, field: String, load: Load, path: DocumentPath
-    ) throws(CompatInputError) {
+    ) throws(CompatInputError) -> Bool {
         let sv = s.contains(key: "version_id") ? try int(s, "version_id", oldSide, path) : 0
         let dv = d.contains(key: "version_id") ? try int(d, "version_id", newSide, path) : 0
-        guard sv > dv else { return }
+        guard sv > dv else { return false }
         let low = max(dv, load.accepted.lowerBound)
         let high = min(sv - 1, load.accepted.upperBound - 1)
-        guard low <= high else { return }
+        guard low <= high else { return false }
         let versions = low == high ? "version \(low)" : "versions \(low)..\(high)"
         add(
             sec, desc, field, .fieldVersion,
             "the field exists from version \(sv) in \(oldSide) but from version \(dv) in \(newSide), so \(newSide) misreads state of \(versions), which both accept"
         )
+        return true
     }
 
     /// Compares two descriptions. `nested`: a VMS_STRUCT field's description, which NEW loads
@@ -1238,7 +1240,8 @@ private struct CompatRun {
         let acceptedLow = max(try minimum(s, oldSide), try minimum(d, newSide))
         let acceptedEnd = min(try int(s, "version_id", oldSide, path), newVersion) + 1
         let fieldsLoad = Load(
-            version: load, nested: nested, newVersion: newVersion, refused: refused,
+            version: load, nested: nested, oldVersion: try int(s, "version_id", oldSide, path),
+            newVersion: newVersion, refused: refused,
             accepted: acceptedLow..<max(acceptedLow, acceptedEnd), newHasNoSubsections: newHasNoSubsections)
         if !checker.namesMatch(scope: sec, sName, dName) {
             add(
@@ -1346,6 +1349,8 @@ private struct CompatRun {
         var version: Int64
         /// A nested (VMS_STRUCT) description's fields.
         var nested: Bool
+        /// OLD's version_id of the description: what OLD saves a nested description at.
+        var oldVersion: Int64
         /// NEW's version_id of the description.
         var newVersion: Int64
         /// NEW refuses `version` (it is above NEW's version_id or below its
@@ -1429,17 +1434,21 @@ private struct CompatRun {
             guard o.contains(key: "version_id") else { return 0 }
             return try int(o, "version_id", side, path + " (field \"\(o["field"]?.stringValue ?? "?")\")")
         }
-        // NEW skips the field when it loads OLD's version (only in the description's own list).
+        // NEW skips the field when it loads OLD's version, or a nested description at its own
+        // (only in the description's own list). (A VMS_VSTRUCT field loads its description at
+        // the field's struct_version_id, at most the description's, which -dump-vmstate does not
+        // show: a field above the description's version is skipped all the same.)
         func newSkips(_ o: JSONObject, inOwnList: Bool) throws(CompatInputError) -> Bool {
-            guard inOwnList, !load.nested, !checker.newIsVMDesc else { return false }
+            guard inOwnList, !checker.newIsVMDesc else { return false }
             return try fieldVersion(o, newSide) > load.version
         }
-        // OLD does not save the field either: QEMU's saver, like its loader, writes a field only
-        // when its version_id is at most the description's (vmstate_save_state_v). QEMU 7.2 and
-        // 10.0's imx2.wdt (version 0) has ptimer fields of version 1, neither saved nor loaded.
+        // OLD does not save the field: QEMU's saver, like its loader, writes a field only when
+        // its version_id is at most the version the description is saved at
+        // (vmstate_save_state_v): OLD's version, a nested one's own. QEMU 7.2 and 10.0's
+        // imx2.wdt (version 0) has ptimer fields of version 1, neither saved nor loaded.
         func oldSkips(_ o: JSONObject, inOwnList: Bool) throws(CompatInputError) -> Bool {
-            guard inOwnList, !load.nested, !checker.oldIsVMDesc else { return false }
-            return try fieldVersion(o, oldSide) > load.version
+            guard inOwnList, !checker.oldIsVMDesc else { return false }
+            return try fieldVersion(o, oldSide) > (load.nested ? load.oldVersion : load.version)
         }
 
         // The buffer being shared out is not covered: one side's fields end first. A size change.
@@ -1533,6 +1542,11 @@ private struct CompatRun {
                     return
                 } else {
                     let sn = try name(s, oldSide)
+                    if try oldSkips(s, inOwnList: sOuter.isEmpty) {
+                        // OLD does not save it (its version_id is above the version OLD saves at).
+                        fetchOld = true
+                        continue
+                    }
                     if s["field_exists"]?.boolValue == true {
                         // A conditional field (as in the walk below): saved only when its test
                         // passes, and then NEW refuses the section (its footer is not next).
@@ -1609,6 +1623,12 @@ private struct CompatRun {
                 if try newSkips(d, inOwnList: dOuter.isEmpty) {
                     // NEW does not read this field at OLD's version: added with a new version.
                     fetchOld = false
+                    continue
+                }
+                if try oldSkips(s, inOwnList: sOuter.isEmpty) {
+                    // OLD does not save this field (its version_id is above OLD's version), so
+                    // NEW need not read it.
+                    fetchNew = false
                     continue
                 }
                 if let nested = nestedFieldsStarting(with: sn, in: d) {
@@ -1750,12 +1770,22 @@ private struct CompatRun {
                 return
             }
 
-            try checkFieldVersion(s, d, sec: sec, desc: desc, field: sn, load: load, path: path + " (field \"\(sn)\")")
+            let lowered = try checkFieldVersion(
+                s, d, sec: sec, desc: desc, field: sn, load: load, path: path + " (field \"\(sn)\")")
             if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {
                 let v = try fieldVersion(d, newSide)
                 add(
                     sec, desc, sn, .fieldVersion,
-                    "\(newSide) reads the field only from version \(v), but \(oldSide) saves it at version \(load.version)"
+                    "\(newSide) reads the field only from version \(v), but \(oldSide) saves it at version \(load.oldVersion)"
+                )
+            } else if load.nested, !lowered, try oldSkips(s, inOwnList: sOuter.isEmpty),
+                try !newSkips(d, inOwnList: dOuter.isEmpty)
+            {
+                // Each side saves and loads a nested description at its own version: OLD's is
+                // below the field's version_id, so OLD never saves it, and NEW's is not.
+                add(
+                    sec, desc, sn, .fieldAdded,
+                    "\(newSide) reads this field (its version_id is \(try fieldVersion(d, newSide)), not above \(newSide)'s version \(load.newVersion)), but \(oldSide) does not save it (\(oldSide) saves the nested description at its version \(load.oldVersion), below the field's version_id \(try fieldVersion(s, oldSide)) there)"
                 )
             }
             if s.contains(key: "null_entries") || d.contains(key: "null_entries") || s.contains(key: "first_entry_null")

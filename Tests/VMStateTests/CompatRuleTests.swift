@@ -928,6 +928,71 @@ import VMStateAnalysis
             ])
     }
 
+    @Test func nestedFieldsAboveEachSidesOwnVersion() throws {
+        // Each side saves and loads a VMS_STRUCT description at its own version_id: a field
+        // above OLD's is never saved by OLD, one above NEW's never read by NEW.
+        func e1000(pciVersion: Int64, pciFields: [JSONValue]) -> JSONValue {
+            let pci: JSONValue = [
+                "name": "PCIDevice", "version_id": .number(JSONNumber(pciVersion)), "minimum_version_id": 1,
+                "Fields": .array(pciFields),
+            ]
+            var parent = Self.field("parent_obj", 2608).objectValue!
+            parent["Description"] = pci
+            return Self.section("e1000", version: 2, fields: [.object(parent), Self.field("rxbuf_size", 4)])
+        }
+        let pciFields = [Self.field("version_id", 4), Self.field("config", 256)]
+        let irq = Self.field("irq_state", 16, version: 3)
+        // OLD (PCIDevice at 2) has irq_state from version 3, which it never saves; NEW (at 3)
+        // reads it.
+        let oldUnsaved = e1000(pciVersion: 2, pciFields: pciFields + [irq])
+        let newReads = e1000(pciVersion: 3, pciFields: pciFields + [irq])
+        #expect(
+            Self.check(oldUnsaved, newReads).findings == [
+                CompatFinding(
+                    section: "e1000", descriptionName: "PCIDevice", field: "irq_state", kind: .fieldAdded,
+                    message:
+                        "NEW reads this field (its version_id is 3, not above NEW's version 3), but OLD does not save it (OLD saves the nested description at its version 2, below the field's version_id 3 there)"
+                )
+            ])
+        // NEW at 2 does not read it either: compatible, whether OLD lists it or not.
+        let newSkips = e1000(pciVersion: 2, pciFields: pciFields + [irq])
+        #expect(Self.check(oldUnsaved, newSkips) == CompatReport())
+        #expect(Self.check(e1000(pciVersion: 2, pciFields: pciFields), newSkips) == CompatReport())
+        // OLD lists it (unsaved) where NEW has none, at the end or before another field.
+        #expect(Self.check(oldUnsaved, e1000(pciVersion: 2, pciFields: pciFields)) == CompatReport())
+        let irqFirst = e1000(pciVersion: 2, pciFields: [irq] + pciFields)
+        #expect(Self.check(irqFirst, e1000(pciVersion: 3, pciFields: pciFields)) == CompatReport())
+        // NEW at 3 reading irq_state from version 2 (lowered): OLD at 2 saved none.
+        let newLowered = e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 2)])
+        #expect(Self.check(oldUnsaved, newLowered).findings.map(\.kind) == [.fieldVersion])
+        // NEW reads it from version 4, above its own 3: OLD at 3 saves it, NEW never reads it.
+        let newAbove = e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 4)])
+        #expect(
+            Self.check(newReads, newAbove).findings == [
+                CompatFinding(
+                    section: "e1000", descriptionName: "PCIDevice", field: "irq_state", kind: .fieldVersion,
+                    message: "NEW reads the field only from version 4, but OLD saves it at version 3")
+            ])
+    }
+
+    @Test func aFieldOLDNeverSavesWhereNEWHasNone() throws {
+        // OLD's last field, and one in the middle, have a version_id above OLD's version: OLD
+        // saves neither, so NEW, which lacks both, loads OLD's streams.
+        let old = Self.section(
+            "tiny-dev", version: 3,
+            fields: [
+                Self.field("a", 4), Self.field("b", 2, version: 4), Self.field("c", 1), Self.field("d", 8, version: 4),
+            ])
+        let new = Self.section("tiny-dev", version: 3, fields: [Self.field("a", 4), Self.field("c", 1)])
+        #expect(Self.check(old, new) == CompatReport())
+        // Saved (at 4, and NEW accepts 4): each is a field NEW lacks.
+        let old4 = Self.section(
+            "tiny-dev", version: 4,
+            fields: [Self.field("a", 4), Self.field("b", 2, version: 4), Self.field("c", 1)])
+        let new4 = Self.section("tiny-dev", version: 4, fields: [Self.field("a", 4), Self.field("c", 1)])
+        #expect(Self.check(old4, new4).findings.map(\.kind) == [.fieldMismatch])
+    }
+
     @Test func addedWhereOLDHasNoFields() throws {
         // QEMU 7.2's vhost-user-fs has no fields (it is unmigratable, which -dump-vmstate does
         // not show); QEMU 10.0's has one.
