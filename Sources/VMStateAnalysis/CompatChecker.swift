@@ -1770,6 +1770,34 @@ private struct CompatRun {
                 return
             }
 
+            // Two conditional fields of one name, each saved when its test passes (PCIDevice's
+            // `config`: 256 bytes for PCI, 4096 for PCI Express), where one side lacks the first:
+            // the other side's next field of that name and size is the pair.
+            if s["field_exists"]?.boolValue == true, d["field_exists"]?.boolValue == true {
+                let ss = try totalSize(s, oldSide), ds = try totalSize(d, newSide)
+                func pairsWith(_ list: [JSONObject], _ pos: Int, _ side: String, size: Int64) throws(CompatInputError)
+                    -> Bool
+                {
+                    guard pos < list.count, list[pos]["field_exists"]?.boolValue == true else { return false }
+                    guard try name(list[pos], side) == sn else { return false }
+                    return try totalSize(list[pos], side) == size
+                }
+                let at = "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\""
+                if ss != ds, try pairsWith(sList, sPos, oldSide, size: ds) {
+                    undecided(
+                        "\(at): \(oldSide) saves this conditional field of \(byteCount(ss)) before another \"\(sn)\" of \(byteCount(ds)) when its test passes; \(newSide) has only the second: it misreads what \(oldSide) saves then (fine if the test never passes on the machine types \(newSide) has)"
+                    )
+                    fetchNew = false
+                    continue
+                }
+                if ss != ds, try pairsWith(dList, dPos, newSide, size: ss) {
+                    undecided(
+                        "\(at): \(newSide) reads this conditional field of \(byteCount(ds)) before another \"\(sn)\" of \(byteCount(ss)) when its test passes; \(oldSide) has only the second and does not save it"
+                    )
+                    fetchOld = false
+                    continue
+                }
+            }
             let lowered = try checkFieldVersion(
                 s, d, sec: sec, desc: desc, field: sn, load: load, path: path + " (field \"\(sn)\")")
             if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {

@@ -902,6 +902,36 @@ import VMStateAnalysis
             ])
     }
 
+    @Test func twoConditionalFieldsOfOneName() throws {
+        // PCIDevice's `config`: 256 bytes when the device is not PCI Express, 4096 when it is,
+        // each a conditional field. One side without the first pairs the other's second.
+        func pci(_ fields: [JSONValue]) -> JSONValue {
+            let all = [Self.field("version_id", 4)] + fields + [Self.field("irq_state", 16, version: 2)]
+            return Self.section("PCIDevice", version: 2, fields: all)
+        }
+        let both = pci([Self.field("config", 256, exists: true), Self.field("config", 4096, exists: true)])
+        let express = pci([Self.field("config", 4096, exists: true)])
+        let at = "section \"PCIDevice\", description \"PCIDevice\", field \"config\""
+        #expect(
+            Self.warnings(both, express) == [
+                "\(at): OLD saves this conditional field of 256 bytes before another \"config\" of 4096 bytes when its test passes; NEW has only the second: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)"
+            ])
+        #expect(
+            Self.warnings(express, both) == [
+                "\(at): NEW reads this conditional field of 256 bytes before another \"config\" of 4096 bytes when its test passes; OLD has only the second and does not save it"
+            ])
+        #expect(Self.check(both, both) == CompatReport())
+        // The first alone is the one OLD's second pairs with: the second is OLD's extra one.
+        let plain = pci([Self.field("config", 256, exists: true)])
+        #expect(
+            Self.warnings(both, plain) == [
+                "\(at): OLD saves this conditional field before \"irq_state\" when its test passes; NEW has no such field: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)"
+            ])
+        // Two conditional fields of one name and different sizes, neither side with another: a
+        // size change.
+        #expect(Self.check(plain, express).findings.map(\.kind) == [.size])
+    }
+
     @Test func addedToANestedDescription() throws {
         // A VMS_STRUCT description is loaded at NEW's own version: a field added to it is read
         // whatever its version_id.
