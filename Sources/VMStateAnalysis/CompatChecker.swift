@@ -22,10 +22,12 @@ import VMState
 //   description names) count as the same, per pair (the script accepts any two names of a
 //   table's list; a list is pairs of old and new names).
 //
-// Beyond the script, the rules of QEMU's loader (migration/vmstate.c, vmstate_load_state: a
-// field is read when its version_id is at most the version being loaded; a top-level
-// description is loaded at the version in the stream, OLD's version_id; a subsection at the
-// version in its header, OLD's; a nested VMS_STRUCT description at NEW's own version_id):
+// Beyond the script, the rules of QEMU's loader and saver (migration/vmstate.c,
+// vmstate_load_state and vmstate_save_state_v: a field is read or written when its version_id
+// is at most the version being loaded or saved, a conditional one when its test passes,
+// whatever its version_id; a top-level description is saved at OLD's version_id and loaded at
+// the version in the stream, OLD's; a subsection at the version in its header, OLD's; a nested
+// VMS_STRUCT description is saved at OLD's own version_id and loaded at NEW's):
 //
 // * a NEW field that OLD does not have, read when NEW loads OLD's version (its version_id not
 //   above it), is reported (`field-added`): NEW would read bytes OLD never wrote. Checked where
@@ -36,6 +38,9 @@ import VMState
 //   matching field whose version_id NEW raised above OLD's version is reported (unless OLD's
 //   own version_id for it is above OLD's version too: QEMU saves a field only at its version,
 //   so neither side has it in the stream);
+// * a field OLD never saves (its version_id above the version OLD saves at) takes no part: not
+//   compared, nor taking unused space, and NEW may lack it; one NEW reads there is `field-added`
+//   (in a nested description: OLD's version below the field's, NEW's not);
 // * no field NEW reads is looked for where NEW refuses OLD's version (above NEW's version_id or
 //   below its minimum_version_id): NEW reads none of the fields then;
 // * a field whose version_id NEW lowered (the script's rule) is reported only when some version
@@ -1192,9 +1197,9 @@ private struct CompatRun {
     ) throws(CompatInputError) -> Bool {
         let sv = s.contains(key: "version_id") ? try int(s, "version_id", oldSide, path) : 0
         let dv = d.contains(key: "version_id") ? try int(d, "version_id", newSide, path) : 0
-        guard sv > dv else { return false }
-        let low = max(dv, load.accepted.lowerBound)
-        let high = min(sv - 1, load.accepted.upperBound - 1)
+        guard sv > dv, let accepted = load.accepted else { return false }
+        let low = max(dv, accepted.lowerBound)
+        let high = min(sv - 1, accepted.upperBound)
         guard low <= high else { return false }
         let versions = low == high ? "version \(low)" : "versions \(low)..\(high)"
         add(
@@ -1238,11 +1243,12 @@ private struct CompatRun {
             o.contains(key: "minimum_version_id") ? try int(o, "minimum_version_id", side, path) : 0
         }
         let acceptedLow = max(try minimum(s, oldSide), try minimum(d, newSide))
-        let acceptedEnd = min(try int(s, "version_id", oldSide, path), newVersion) + 1
+        let acceptedHigh = min(try int(s, "version_id", oldSide, path), newVersion)
         let fieldsLoad = Load(
             version: load, nested: nested, oldVersion: try int(s, "version_id", oldSide, path),
             newVersion: newVersion, refused: refused,
-            accepted: acceptedLow..<max(acceptedLow, acceptedEnd), newHasNoSubsections: newHasNoSubsections)
+            accepted: acceptedLow <= acceptedHigh ? acceptedLow...acceptedHigh : nil,
+            newHasNoSubsections: newHasNoSubsections)
         if !checker.namesMatch(scope: sec, sName, dName) {
             add(
                 sec, sName, nil, .descriptionRenamed,
@@ -1357,8 +1363,8 @@ private struct CompatRun {
         /// minimum_version_id): NEW reads none of the fields, so none is added.
         var refused: Bool
         /// The versions both descriptions accept: from the higher minimum_version_id to the
-        /// lower version_id (empty when they share none).
-        var accepted: Range<Int64>
+        /// lower version_id (nil when they share none).
+        var accepted: ClosedRange<Int64>?
         /// NEW's vmdesc proves that this description, and those of its VMS_STRUCT fields, have
         /// no subsections: NEW described an array of it as one entry with "array_len", which
         /// QEMU writes only when the element's description and those of its VMS_STRUCT fields,
@@ -1438,8 +1444,10 @@ private struct CompatRun {
         // (only in the description's own list). (A VMS_VSTRUCT field loads its description at
         // the field's struct_version_id, at most the description's, which -dump-vmstate does not
         // show: a field above the description's version is skipped all the same.)
+        // A conditional field (field_exists) is saved and read when its test passes, whatever its
+        // version_id: neither side skips it by version.
         func newSkips(_ o: JSONObject, inOwnList: Bool) throws(CompatInputError) -> Bool {
-            guard inOwnList, !checker.newIsVMDesc else { return false }
+            guard inOwnList, !checker.newIsVMDesc, o["field_exists"]?.boolValue != true else { return false }
             return try fieldVersion(o, newSide) > load.version
         }
         // OLD does not save the field: QEMU's saver, like its loader, writes a field only when
@@ -1447,7 +1455,7 @@ private struct CompatRun {
         // (vmstate_save_state_v): OLD's version, a nested one's own. QEMU 7.2 and 10.0's
         // imx2.wdt (version 0) has ptimer fields of version 1, neither saved nor loaded.
         func oldSkips(_ o: JSONObject, inOwnList: Bool) throws(CompatInputError) -> Bool {
-            guard inOwnList, !checker.oldIsVMDesc else { return false }
+            guard inOwnList, !checker.oldIsVMDesc, o["field_exists"]?.boolValue != true else { return false }
             return try fieldVersion(o, oldSide) > (load.nested ? load.oldVersion : load.version)
         }
 
@@ -1492,7 +1500,10 @@ private struct CompatRun {
                         return
                     }
                     if misaligned || load.refused { break }
-                    var rest: [(field: JSONObject, ownList: Bool)] = dList[dPos...].map { ($0, dOuter.isEmpty) }
+                    // (NEW's current field too when it is still to be matched: after a field of
+                    // OLD's that OLD does not save.)
+                    var rest: [(field: JSONObject, ownList: Bool)] = fetchNew ? [] : [(d, dOuter.isEmpty)]
+                    rest += dList[dPos...].map { ($0, dOuter.isEmpty) }
                     for (i, outer) in dOuter.enumerated().reversed() {
                         rest += outer.0[outer.1...].map { ($0, i == 0) }
                     }
@@ -1515,6 +1526,13 @@ private struct CompatRun {
                     continue
                 } else if !fetchOld && unused > 0, let b = split {
                     splitUncovered(b)
+                    return
+                } else if !fetchOld && unused > 0 {
+                    let sn = try name(s, oldSide)
+                    add(
+                        sec, desc, sn, .unusedSize,
+                        "\(oldSide)'s unused space \"\(sn)\" is \(byteCount(unused)) larger than the fields \(newSide) has in its place"
+                    )
                     return
                 } else if checker.newIsVMDesc && unused == 0 {
                     // NEW's vmdesc has no entry for what OLD saves from here on: each is an
@@ -1567,7 +1585,9 @@ private struct CompatRun {
 
             if unused != 0 {
                 if !fetchNew {
-                    // NEW's unused space (or buffer) is being covered by OLD's fields.
+                    // NEW's unused space (or buffer) is being covered by OLD's fields (of which
+                    // one OLD does not save takes none of it).
+                    if try oldSkips(s, inOwnList: sOuter.isEmpty) { continue }
                     unused -= try totalSize(s, oldSide)
                     if unused == 0 {
                         splitCovered()
@@ -1592,7 +1612,9 @@ private struct CompatRun {
                     continue
                 }
                 if !fetchOld {
-                    // OLD's unused space (or buffer) is being taken by NEW's fields.
+                    // OLD's unused space (or buffer) is being taken by NEW's fields (of which one
+                    // NEW does not read takes none of it).
+                    if try newSkips(d, inOwnList: dOuter.isEmpty) { continue }
                     unused -= try totalSize(d, newSide)
                     if unused == 0 {
                         splitCovered()
@@ -1770,29 +1792,39 @@ private struct CompatRun {
                 return
             }
 
-            // Two conditional fields of one name, each saved when its test passes (PCIDevice's
-            // `config`: 256 bytes for PCI, 4096 for PCI Express), where one side lacks the first:
-            // the other side's next field of that name and size is the pair.
-            if s["field_exists"]?.boolValue == true, d["field_exists"]?.boolValue == true {
+            if try oldSkips(s, inOwnList: sOuter.isEmpty), try newSkips(d, inOwnList: dOuter.isEmpty) {
+                // Neither side has it in the stream (its version_id is above the version saved).
+                continue
+            }
+            // Fields of one name, the first conditional (saved when its test passes: PCIDevice's
+            // `config`, 256 bytes for PCI and 4096 for PCI Express), where one side lacks it: a
+            // later one of that name and size on the other side, past conditional ones only, is
+            // the pair.
+            let sConditional = s["field_exists"]?.boolValue == true, dConditional = d["field_exists"]?.boolValue == true
+            if sConditional || dConditional {
                 let ss = try totalSize(s, oldSide), ds = try totalSize(d, newSide)
                 func pairsWith(_ list: [JSONObject], _ pos: Int, _ side: String, size: Int64) throws(CompatInputError)
                     -> Bool
                 {
-                    guard pos < list.count, list[pos]["field_exists"]?.boolValue == true else { return false }
-                    guard try name(list[pos], side) == sn else { return false }
-                    return try totalSize(list[pos], side) == size
+                    var i = pos
+                    while i < list.count, try name(list[i], side) == sn {
+                        if try totalSize(list[i], side) == size { return true }
+                        if list[i]["field_exists"]?.boolValue != true { return false }
+                        i += 1
+                    }
+                    return false
                 }
                 let at = "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\""
-                if ss != ds, try pairsWith(sList, sPos, oldSide, size: ds) {
+                if sConditional, ss != ds, try pairsWith(sList, sPos, oldSide, size: ds) {
                     undecided(
-                        "\(at): \(oldSide) saves this conditional field of \(byteCount(ss)) before another \"\(sn)\" of \(byteCount(ds)) when its test passes; \(newSide) has only the second: it misreads what \(oldSide) saves then (fine if the test never passes on the machine types \(newSide) has)"
+                        "\(at): \(oldSide) saves this conditional field of \(byteCount(ss)) before another \"\(sn)\" of \(byteCount(ds)) when its test passes; \(newSide) has only the later one: it misreads what \(oldSide) saves then (fine if the test never passes on the machine types \(newSide) has)"
                     )
                     fetchNew = false
                     continue
                 }
-                if ss != ds, try pairsWith(dList, dPos, newSide, size: ss) {
+                if dConditional, ss != ds, try pairsWith(dList, dPos, newSide, size: ss) {
                     undecided(
-                        "\(at): \(newSide) reads this conditional field of \(byteCount(ds)) before another \"\(sn)\" of \(byteCount(ss)) when its test passes; \(oldSide) has only the second and does not save it"
+                        "\(at): \(newSide) reads this conditional field of \(byteCount(ds)) before another \"\(sn)\" of \(byteCount(ss)) when its test passes; \(oldSide) has only the later one and does not save it"
                     )
                     fetchOld = false
                     continue
@@ -1806,7 +1838,7 @@ private struct CompatRun {
                     sec, desc, sn, .fieldVersion,
                     "\(newSide) reads the field only from version \(v), but \(oldSide) saves it at version \(load.oldVersion)"
                 )
-            } else if load.nested, !lowered, try oldSkips(s, inOwnList: sOuter.isEmpty),
+            } else if load.nested, !load.refused, !lowered, try oldSkips(s, inOwnList: sOuter.isEmpty),
                 try !newSkips(d, inOwnList: dOuter.isEmpty)
             {
                 // Each side saves and loads a nested description at its own version: OLD's is

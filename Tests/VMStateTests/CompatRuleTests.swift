@@ -914,11 +914,11 @@ import VMStateAnalysis
         let at = "section \"PCIDevice\", description \"PCIDevice\", field \"config\""
         #expect(
             Self.warnings(both, express) == [
-                "\(at): OLD saves this conditional field of 256 bytes before another \"config\" of 4096 bytes when its test passes; NEW has only the second: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)"
+                "\(at): OLD saves this conditional field of 256 bytes before another \"config\" of 4096 bytes when its test passes; NEW has only the later one: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)"
             ])
         #expect(
             Self.warnings(express, both) == [
-                "\(at): NEW reads this conditional field of 256 bytes before another \"config\" of 4096 bytes when its test passes; OLD has only the second and does not save it"
+                "\(at): NEW reads this conditional field of 256 bytes before another \"config\" of 4096 bytes when its test passes; OLD has only the later one and does not save it"
             ])
         #expect(Self.check(both, both) == CompatReport())
         // The first alone is the one OLD's second pairs with: the second is OLD's extra one.
@@ -930,6 +930,21 @@ import VMStateAnalysis
         // Two conditional fields of one name and different sizes, neither side with another: a
         // size change.
         #expect(Self.check(plain, express).findings.map(\.kind) == [.size])
+        // Three of one name (256, 512, 4096) where NEW has only the last: the first two are
+        // OLD's alone. And a conditional 256-byte one before a plain 4096-byte one.
+        let three = pci([
+            Self.field("config", 256, exists: true), Self.field("config", 512, exists: true),
+            Self.field("config", 4096, exists: true),
+        ])
+        #expect(
+            Self.warnings(three, express)?.map { $0.replacingOccurrences(of: at, with: "") } == [
+                ": OLD saves this conditional field of 256 bytes before another \"config\" of 4096 bytes when its test passes; NEW has only the later one: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)",
+                ": OLD saves this conditional field of 512 bytes before another \"config\" of 4096 bytes when its test passes; NEW has only the later one: it misreads what OLD saves then (fine if the test never passes on the machine types NEW has)",
+            ])
+        let alwaysExpress = pci([Self.field("config", 4096)])
+        let plainAfter = pci([Self.field("config", 256, exists: true), Self.field("config", 4096)])
+        #expect(Self.warnings(plainAfter, alwaysExpress)?.count == 1)
+        #expect(Self.warnings(alwaysExpress, plainAfter)?.count == 1)
     }
 
     @Test func addedToANestedDescription() throws {
@@ -1003,6 +1018,68 @@ import VMStateAnalysis
                     section: "e1000", descriptionName: "PCIDevice", field: "irq_state", kind: .fieldVersion,
                     message: "NEW reads the field only from version 4, but OLD saves it at version 3")
             ])
+    }
+
+    @Test func versionSkipsAtTheEdges() throws {
+        func dev(_ version: Int64, _ fields: [JSONValue]) -> JSONValue {
+            Self.section("dev", version: version, fields: fields)
+        }
+        let a = Self.field("a", 4)
+        // OLD's last field is one it never saves (version 2 above its 1); NEW's field after
+        // `a` is still read: OLD never wrote it.
+        #expect(
+            Self.check(dev(1, [a, Self.field("z", 4, version: 2)]), dev(1, [a, Self.field("x", 4)])).findings == [
+                CompatFinding(
+                    section: "dev", descriptionName: "dev", field: "x", kind: .fieldAdded,
+                    message:
+                        "NEW reads this field from OLD's version 1 (its version_id is 0, not above 1), but OLD does not save it"
+                )
+            ])
+        // So is OLD's unused space of a version above its own: not in the stream either.
+        #expect(
+            Self.check(dev(1, [a, Self.field("unused", 4, version: 2)]), dev(1, [a, Self.field("x", 4)])).findings.map(
+                \.kind) == [.fieldAdded])
+        // A conditional field is saved and read when its test passes, whatever its version_id:
+        // one OLD alone has, of version 2 above OLD's 1, is still an undecided warning.
+        #expect(
+            Self.warnings(dev(1, [a, Self.field("c", 4, version: 2, exists: true)]), dev(1, [a])) == [
+                "section \"dev\", description \"dev\", field \"c\": OLD saves this conditional field after NEW's last field when its test passes; NEW has no such field: it cannot load what OLD saves then (fine if the test never passes on the machine types NEW has)"
+            ])
+        // A field of a version above both sides' is in neither stream: its size is not compared.
+        #expect(
+            Self.check(dev(1, [a, Self.field("b", 4, version: 2)]), dev(1, [a, Self.field("b", 8, version: 2)]))
+                == CompatReport())
+        // OLD's unused space that NEW's fields take, one of them of a version NEW does not read
+        // at OLD's 2: 4 of OLD's 8 bytes are left over.
+        let newSplit = dev(3, [a, Self.field("x", 4), Self.field("y", 4, version: 3)])
+        #expect(
+            Self.check(dev(2, [a, Self.field("unused", 8)]), newSplit).findings == [
+                CompatFinding(
+                    section: "dev", descriptionName: "dev", field: "unused", kind: .unusedSize,
+                    message: "OLD's unused space \"unused\" is 4 bytes larger than the fields NEW has in its place")
+            ])
+        // Versions at the end of Int64's range: no overflow in the versions both accept.
+        let top = Int64.max
+        #expect(Self.check(dev(top, [a]), dev(top, [a])) == CompatReport())
+        #expect(
+            Self.check(dev(top, [a, Self.field("b", 4, version: top)]), dev(top, [a, Self.field("b", 4)])).findings.map(
+                \.kind) == [.fieldVersion])
+    }
+
+    @Test func aNestedFieldWhereNEWRefusesTheSection() throws {
+        // NEW refuses OLD's version 2 of the section: one problem, not also the nested field
+        // OLD's inner description (at 1) never saves and NEW's (at 2) reads.
+        func dev(_ version: Int64, inner: Int64) -> JSONValue {
+            let desc: JSONValue = [
+                "name": "inner", "version_id": .number(JSONNumber(inner)), "minimum_version_id": 1,
+                "Fields": [Self.field("a", 4), Self.field("b", 4, version: 2)],
+            ]
+            var st = Self.field("st", 8).objectValue!
+            st["Description"] = desc
+            return Self.section("dev", version: version, fields: [Self.field("x", 4), .object(st)])
+        }
+        #expect(Self.check(dev(2, inner: 1), dev(1, inner: 2)).findings.map(\.kind) == [.version])
+        #expect(Self.check(dev(1, inner: 1), dev(1, inner: 2)).findings.map(\.kind) == [.fieldAdded])
     }
 
     @Test func aFieldOLDNeverSavesWhereNEWHasNone() throws {
@@ -1217,8 +1294,8 @@ import VMStateAnalysis
         #expect(
             Self.check(try Self.dump("tiny-v3"), noNum).findings == [
                 CompatFinding(
-                    section: "tiny-rtc", descriptionName: "tiny-rtc", field: "unused", kind: .fieldMissing,
-                    message: "OLD saves field \"unused\" here, but NEW has no further fields")
+                    section: "tiny-rtc", descriptionName: "tiny-rtc", field: "unused", kind: .unusedSize,
+                    message: "OLD's unused space \"unused\" is 4 bytes larger than the fields NEW has in its place")
             ])
     }
 

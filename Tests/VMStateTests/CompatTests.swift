@@ -1358,8 +1358,15 @@ struct CompatCLITests {
             {"vmschkmachine": {"Name": "m"}, "dev": {"Name": "dev", "version_id": 1, "minimum_version_id": 1, "Description": {"name": "dev", "version_id": 1, "minimum_version_id": 1, "Fields": [
               {"field": "unused", "version_id": 0, "field_exists": false, "size": 8}]}}}
             """
-        for (old, field) in [
-            (oldVMDesc(#", {"name": "b", "type": "uint16", "size": 2}"# + array), "b"), (unusedDump, "unused"),
+        for (old, field, problem) in [
+            (
+                oldVMDesc(#", {"name": "b", "type": "uint16", "size": 2}"# + array), "b",
+                #"OLD saves field "b" here, but NEW has no further fields [field-missing]"#
+            ),
+            (
+                unusedDump, "unused",
+                #"OLD's unused space "unused" is 4 bytes larger than the fields NEW has in its place [unused-size]"#
+            ),
         ] {
             let (dir, o, n) = try jsonFiles(old, newVMDesc)
             defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -1368,7 +1375,7 @@ struct CompatCLITests {
             #expect(
                 r.stdout.hasSuffix(
                     """
-                    section "dev", description "dev", field "\(field)": OLD saves field "\(field)" here, but NEW has no further fields [field-missing]
+                    section "dev", description "dev", field "\(field)": \(problem)
                     NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)
 
                     """), "\(r.stdout)")
