@@ -212,8 +212,14 @@ public enum VMStateEngine {
         if file.remaining > 0 {
             // SAFETY: as above.
             let name = vmsd?.pointee.name.map { String(cString: $0) } ?? ""
+            // A subsection marker there: QEMU's loader (vmstate_subsection_load) leaves a
+            // subsection header cut short, or one not of this description, to its caller.
+            var reason = "bytes left after the state"
+            if let next = file.peek(1), next[0] == 5 {
+                reason += ": a subsection header (0x05) cut short, or not of a subsection of \"\(name)\""
+            }
             throw VMStateError(
-                .failed, path: name, offset: file.position, reason: "bytes left after the state",
+                .failed, path: name, offset: file.position, reason: reason,
                 expected: "end of input", actual: "\(file.remaining) more byte\(file.remaining == 1 ? "" : "s")")
         }
     }

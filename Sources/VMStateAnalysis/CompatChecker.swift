@@ -583,6 +583,13 @@ private struct CompatRun {
     /// Sections both sides save with QEMU's old-style handlers (compared by presence only).
     var oldStyleSections: [String] = []
 
+    /// How many descriptions deep the walk is (a section's is 1; a nested one or a subsection,
+    /// one more), and the most it goes: the walk recurses a level per description, and an
+    /// unoptimized build's frames take about 250 KB a level (33 overflowed an 8 MiB stack).
+    /// QEMU's own descriptions nest at most 5 deep (7.2 and 10.0, every target).
+    var descriptionDepth = 0
+    static let deepestDescription = 24
+
     /// The section being compared when it is OLD's second or later of its name (isapc's three
     /// `isa-ide`): its name, and the label findings and warnings give it ("isa-ide (2nd
     /// section)"), so that a message says which copy.
@@ -1218,6 +1225,15 @@ private struct CompatRun {
         _ s: JSONObject, _ d: JSONObject, sec: String, nested: Bool, refusedAbove: Bool = false,
         newHasNoSubsections: Bool = false, path: DocumentPath
     ) throws(CompatInputError) {
+        descriptionDepth += 1
+        defer { descriptionDepth -= 1 }
+        guard descriptionDepth <= Self.deepestDescription else {
+            throw CompatInputError(
+                location: "\(oldSide) \(path)",
+                message:
+                    "descriptions nested deeper than \(Self.deepestDescription) levels (QEMU's nest at most 5), not compared"
+            )
+        }
         let sName = try string(s, "name", oldSide, path)
         let dName = try string(d, "name", newSide, path)
         // QEMU loads a nested description at NEW's own version, whatever OLD's was: with OLD

@@ -829,8 +829,9 @@ extension AnalyzeLargeStreamTests {
     /// `compat` and `diff` of descriptions name each nested description by its path of field
     /// names, joined only for a message: joined at every level, the paths of descriptions
     /// nested deep under long names took memory quadratic in the depth (outputs F4: 63 levels
-    /// of 50,000-byte names, 3.2 MB of vmdesc, took 320 MB in `compat`). Here 32 levels (1.6 MB
-    /// each) compare under `ulimit -v 65536`, where they aborted.
+    /// of 50,000-byte names, 3.2 MB of vmdesc, took 320 MB in `compat`). Here 23 levels of
+    /// 110,000-byte names (2.5 MB each; `compat` compares descriptions 24 deep at most) compare
+    /// under `ulimit -v 65536`, where they aborted.
     @Test func deepLongNamedDescriptionsCompareInBoundedMemory() throws {
         let a = "\(temporaryDirectoryPath())/vmstate-deep-a-\(getpid()).json"
         let b = "\(temporaryDirectoryPath())/vmstate-deep-b-\(getpid()).json"
@@ -838,8 +839,9 @@ extension AnalyzeLargeStreamTests {
             unlink(a)
             unlink(b)
         }
-        try Self.writeDeepDescription(a, depth: 32, nameLength: 50_000, type: "uint32", size: 4)
-        try Self.writeDeepDescription(b, depth: 32, nameLength: 50_000, type: "uint64", size: 8)
+        let depth = 23, nameLength = 110_000
+        try Self.writeDeepDescription(a, depth: depth, nameLength: nameLength, type: "uint32", size: 4)
+        try Self.writeDeepDescription(b, depth: depth, nameLength: nameLength, type: "uint64", size: 8)
         let same = try Self.runLimited(kib: 64 << 10, ["compat", a, a])
         #expect(same.status == 0)
         #expect(same.stdout.hasSuffix("compatible: state saved by OLD loads into NEW\n"))
@@ -849,11 +851,12 @@ extension AnalyzeLargeStreamTests {
         #expect(diff.status == 1)
         #expect(diff.stderr.isEmpty)
         let lines = diff.stdout.split(separator: "\n")
-        #expect(lines.count == 33 * 3 + 1)
+        #expect(lines.count == (depth + 1) * 3 + 1)
         #expect(lines.prefix(3) == ["dev: v", "    A: uint32, 4 bytes", "    B: uint64, 8 bytes"])
         // The deepest "v": every level's name, joined with "/".
-        let deepest = (0..<32).map { "s\($0)_" + String(repeating: "n", count: 49_997) }.joined(separator: "/")
-        #expect(lines[96] == "dev: " + deepest + "/v")
-        #expect(lines.last == "33 differences in 1 section")
+        let deepest = (0..<depth).map { "s\($0)_" + String(repeating: "n", count: nameLength - 3) }.joined(
+            separator: "/")
+        #expect(lines[depth * 3] == "dev: " + deepest + "/v")
+        #expect(lines.last == "\(depth + 1) differences in 1 section")
     }
 }

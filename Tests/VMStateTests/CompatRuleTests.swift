@@ -1082,6 +1082,30 @@ import VMStateAnalysis
         #expect(Self.check(dev(1, inner: 1), dev(1, inner: 2)).findings.map(\.kind) == [.fieldAdded])
     }
 
+    @Test func descriptionsNestedTooDeep() throws {
+        // A section's description with `levels` nested under it, one per struct field "st".
+        func nested(_ levels: Int) -> JSONValue {
+            var inner: JSONValue = ["name": .string("l\(levels)"), "version_id": 1, "Fields": [Self.field("a", 4)]]
+            for level in stride(from: levels - 1, through: 0, by: -1) {
+                var st = Self.field("st", 4).objectValue!
+                st["Description"] = inner
+                inner = ["name": .string("l\(level)"), "version_id": 1, "Fields": [Self.field("a", 4), .object(st)]]
+            }
+            return ["dev": ["Name": "dev", "version_id": 1, "Description": inner]]
+        }
+        // 24 descriptions deep are compared; 25 are bad input, not a crash.
+        #expect(Self.check(nested(23), nested(23)) == CompatReport())
+        #expect {
+            _ = try CompatChecker().check(old: nested(24), new: nested(24))
+        } throws: { error in
+            let e = error as? CompatInputError
+            return e?.message == "descriptions nested deeper than 24 levels (QEMU's nest at most 5), not compared"
+                && e?.location
+                    == "OLD section \"dev\".Description"
+                    + String(repeating: #".Fields (field "st").Description"#, count: 24)
+        }
+    }
+
     @Test func aFieldOLDNeverSavesWhereNEWHasNone() throws {
         // OLD's last field, and one in the middle, have a version_id above OLD's version: OLD
         // saves neither, so NEW, which lacks both, loads OLD's streams.

@@ -315,7 +315,11 @@ import Testing
         var wire = HxNestWire()
         wire.tail = HxWire().subsection("hx-other/a").be32(1).bytes
         let e = HxDevice("hx-nest").loadError(wire.bytes)
-        #expect(e.kind == .failed && e.reason == "bytes left after the state")
+        #expect(
+            e.kind == .failed
+                && e.reason
+                    == "bytes left after the state: a subsection header (0x05) cut short, or not of a subsection of \"hx-nest\""
+        )
     }
 
     @Test func subsectionNameLongerThanTheInput() {
@@ -323,13 +327,17 @@ import Testing
         wire.tail = [5, 200] + Array("hx-nest/a".utf8)
         let e = HxDevice("hx-nest").loadError(wire.bytes)
         #expect(e.kind == .failed && e.actual == "11 more bytes")
+        #expect(
+            e.description
+                == "hx-nest: bytes left after the state: a subsection header (0x05) cut short, or not of a subsection of \"hx-nest\"; expected end of input, got 11 more bytes (at byte \(wire.bytes.count - 11))"
+        )
     }
 
     @Test func subsectionNameShorterThanTheParent() {
         var wire = HxNestWire()
         wire.tail = [5, 3] + Array("hx-".utf8) + [0, 0, 0, 1]
         let e = HxDevice("hx-nest").loadError(wire.bytes)
-        #expect(e.kind == .failed && e.reason == "bytes left after the state")
+        #expect(e.kind == .failed && e.reason.hasPrefix("bytes left after the state: a subsection header (0x05)"))
     }
 
     @Test func subsectionVersionIsItsLowByte() {
