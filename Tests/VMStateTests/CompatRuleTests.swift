@@ -702,6 +702,18 @@ import VMStateAnalysis
         ]
     }
 
+    /// Section "e1000": its `parent_obj` (a VMS_STRUCT field of description "PCIDevice" at
+    /// `pciVersion`, of `pciFields`), then `rxbuf_size`.
+    static func e1000(pciVersion: Int64, pciFields: [JSONValue]) -> JSONValue {
+        let pci: JSONValue = [
+            "name": "PCIDevice", "version_id": .number(JSONNumber(pciVersion)), "minimum_version_id": 1,
+            "Fields": .array(pciFields),
+        ]
+        var parent = Self.field("parent_obj", 2608).objectValue!
+        parent["Description"] = pci
+        return Self.section("e1000", version: 2, fields: [.object(parent), Self.field("rxbuf_size", 4)])
+    }
+
     static func section(_ name: String, version: Int64, minimum: Int64 = 1, fields: [JSONValue]) -> JSONValue {
         let min: JSONValue = .number(JSONNumber(minimum))
         return [
@@ -950,18 +962,9 @@ import VMStateAnalysis
     @Test func addedToANestedDescription() throws {
         // A VMS_STRUCT description is loaded at NEW's own version: a field added to it is read
         // whatever its version_id.
-        func e1000(pciVersion: Int64, pciFields: [JSONValue]) -> JSONValue {
-            let pci: JSONValue = [
-                "name": "PCIDevice", "version_id": .number(JSONNumber(pciVersion)), "minimum_version_id": 1,
-                "Fields": .array(pciFields),
-            ]
-            var parent = Self.field("parent_obj", 2608).objectValue!
-            parent["Description"] = pci
-            return Self.section("e1000", version: 2, fields: [.object(parent), Self.field("rxbuf_size", 4)])
-        }
         let pciFields = [Self.field("version_id", 4), Self.field("config", 256)]
-        let old = e1000(pciVersion: 2, pciFields: pciFields)
-        let new = e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 3)])
+        let old = Self.e1000(pciVersion: 2, pciFields: pciFields)
+        let new = Self.e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 3)])
         let report = Self.check(old, new)
         #expect(
             report.findings == [
@@ -976,21 +979,12 @@ import VMStateAnalysis
     @Test func nestedFieldsAboveEachSidesOwnVersion() throws {
         // Each side saves and loads a VMS_STRUCT description at its own version_id: a field
         // above OLD's is never saved by OLD, one above NEW's never read by NEW.
-        func e1000(pciVersion: Int64, pciFields: [JSONValue]) -> JSONValue {
-            let pci: JSONValue = [
-                "name": "PCIDevice", "version_id": .number(JSONNumber(pciVersion)), "minimum_version_id": 1,
-                "Fields": .array(pciFields),
-            ]
-            var parent = Self.field("parent_obj", 2608).objectValue!
-            parent["Description"] = pci
-            return Self.section("e1000", version: 2, fields: [.object(parent), Self.field("rxbuf_size", 4)])
-        }
         let pciFields = [Self.field("version_id", 4), Self.field("config", 256)]
         let irq = Self.field("irq_state", 16, version: 3)
         // OLD (PCIDevice at 2) has irq_state from version 3, which it never saves; NEW (at 3)
         // reads it.
-        let oldUnsaved = e1000(pciVersion: 2, pciFields: pciFields + [irq])
-        let newReads = e1000(pciVersion: 3, pciFields: pciFields + [irq])
+        let oldUnsaved = Self.e1000(pciVersion: 2, pciFields: pciFields + [irq])
+        let newReads = Self.e1000(pciVersion: 3, pciFields: pciFields + [irq])
         #expect(
             Self.check(oldUnsaved, newReads).findings == [
                 CompatFinding(
@@ -1000,18 +994,18 @@ import VMStateAnalysis
                 )
             ])
         // NEW at 2 does not read it either: compatible, whether OLD lists it or not.
-        let newSkips = e1000(pciVersion: 2, pciFields: pciFields + [irq])
+        let newSkips = Self.e1000(pciVersion: 2, pciFields: pciFields + [irq])
         #expect(Self.check(oldUnsaved, newSkips) == CompatReport())
-        #expect(Self.check(e1000(pciVersion: 2, pciFields: pciFields), newSkips) == CompatReport())
+        #expect(Self.check(Self.e1000(pciVersion: 2, pciFields: pciFields), newSkips) == CompatReport())
         // OLD lists it (unsaved) where NEW has none, at the end or before another field.
-        #expect(Self.check(oldUnsaved, e1000(pciVersion: 2, pciFields: pciFields)) == CompatReport())
-        let irqFirst = e1000(pciVersion: 2, pciFields: [irq] + pciFields)
-        #expect(Self.check(irqFirst, e1000(pciVersion: 3, pciFields: pciFields)) == CompatReport())
+        #expect(Self.check(oldUnsaved, Self.e1000(pciVersion: 2, pciFields: pciFields)) == CompatReport())
+        let irqFirst = Self.e1000(pciVersion: 2, pciFields: [irq] + pciFields)
+        #expect(Self.check(irqFirst, Self.e1000(pciVersion: 3, pciFields: pciFields)) == CompatReport())
         // NEW at 3 reading irq_state from version 2 (lowered): OLD at 2 saved none.
-        let newLowered = e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 2)])
+        let newLowered = Self.e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 2)])
         #expect(Self.check(oldUnsaved, newLowered).findings.map(\.kind) == [.fieldVersion])
         // NEW reads it from version 4, above its own 3: OLD at 3 saves it, NEW never reads it.
-        let newAbove = e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 4)])
+        let newAbove = Self.e1000(pciVersion: 3, pciFields: pciFields + [Self.field("irq_state", 16, version: 4)])
         #expect(
             Self.check(newReads, newAbove).findings == [
                 CompatFinding(
