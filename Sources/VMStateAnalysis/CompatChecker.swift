@@ -1281,10 +1281,11 @@ private struct CompatRun {
             if !d.contains(key: entry) {
                 switch entry {
                 case "Fields":
-                    let first = try list(s, "Fields", oldSide, path).first.flatMap { $0["field"]?.stringValue }
-                    add(
-                        sec, sName, first, .fieldMissing,
-                        "\(newSide) has no fields; \(oldSide) has \(first.map { "\"\($0)\" first" } ?? "some")")
+                    // NEW reads no fields here: OLD's are walked against none (a conditional one
+                    // is undecided, one OLD never saves takes no part).
+                    try checkFields(
+                        list(s, "Fields", oldSide, path), [], desc: sName, sec: sec, load: fieldsLoad,
+                        path: path + ".Fields")
                 case "Subsections":
                     for sub in try list(s, "Subsections", oldSide, path) {
                         subsectionMissing(

@@ -1132,6 +1132,32 @@ import VMStateAnalysis
         #expect(Self.check(noFields, new).findings.first?.field == "virtio")
     }
 
+    @Test func fieldsWhereNEWHasNone() throws {
+        // NEW's description without "Fields": OLD's are walked against none. A plain one is
+        // missing; a conditional one is undecided; one OLD never saves (version 2 above its 1)
+        // takes no part.
+        let new = Self.section("dev", version: 1, fields: [])
+        var o = new.objectValue!["dev"]!.objectValue!
+        var d = o["Description"]!.objectValue!
+        d["Fields"] = nil
+        o["Description"] = .object(d)
+        let noFields: JSONValue = ["dev": .object(o)]
+        let plain = Self.section("dev", version: 1, fields: [Self.field("a", 4)])
+        #expect(
+            Self.check(plain, noFields).findings == [
+                CompatFinding(
+                    section: "dev", descriptionName: "dev", field: "a", kind: .fieldMissing,
+                    message: "OLD saves field \"a\" here, but NEW has no further fields")
+            ])
+        let conditional = Self.section("dev", version: 1, fields: [Self.field("a", 4, exists: true)])
+        #expect(
+            Self.warnings(conditional, noFields) == [
+                "section \"dev\", description \"dev\", field \"a\": OLD saves this conditional field after NEW's last field when its test passes; NEW has no such field: it cannot load what OLD saves then (fine if the test never passes on the machine types NEW has)"
+            ])
+        let unsaved = Self.section("dev", version: 1, fields: [Self.field("a", 4, version: 2)])
+        #expect(Self.check(unsaved, noFields) == CompatReport())
+    }
+
     @Test func addedButUndecidable() throws {
         let old = Self.section("dev", version: 2, fields: [Self.field("a", 4)])
         // A conditional field: its test decides.
