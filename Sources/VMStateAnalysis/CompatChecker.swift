@@ -1850,13 +1850,40 @@ private struct CompatRun {
                     continue
                 }
             }
-            try checkFieldVersion(s, d, sec: sec, desc: desc, field: sn, load: load, path: path + " (field \"\(sn)\")")
-            if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {
-                let v = try fieldVersion(d, newSide)
-                add(
-                    sec, desc, sn, .fieldVersion,
-                    "\(newSide) reads the field only from version \(v), but \(oldSide) saves it at version \(load.oldVersion)"
-                )
+            let sTest = s["field_exists"]?.boolValue == true, dTest = d["field_exists"]?.boolValue == true
+            // (A vmdesc has no "field_exists": its entry is a field that save wrote.)
+            if sTest != dTest, !checker.oldIsVMDesc, !checker.newIsVMDesc {
+                // Conditional on one side only: saved (or read) there when its test passes, on
+                // the other by its version_id. Whether they agree depends on the test.
+                let plainSkips =
+                    sTest ? try newSkips(d, inOwnList: dOuter.isEmpty) : try oldSkips(s, inOwnList: sOuter.isEmpty)
+                if !load.refused {
+                    let (test, plain, plainField, verb) =
+                        sTest ? (oldSide, newSide, d, "read") : (newSide, oldSide, s, "save")
+                    let plainVersion = sTest || !load.nested ? load.version : load.oldVersion
+                    let does =
+                        plainSkips
+                        ? "does not \(verb) it here (its version_id \(try fieldVersion(plainField, plain)) is above \(plainVersion))"
+                        : "\(verb)s it here"
+                    undecided(
+                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": conditional in \(test) (\(sTest ? "saved" : "read") when its test passes), not in \(plain), which \(does): \(oldSide)'s state loads only where that test \(plainSkips ? "fails" : "passes")"
+                    )
+                }
+                if plainSkips { continue }
+            } else if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {
+                if !load.refused {
+                    let v = try fieldVersion(d, newSide)
+                    add(
+                        sec, desc, sn, .fieldVersion,
+                        load.nested
+                            ? "\(newSide) never reads the field (its version_id \(v) is above \(newSide)'s version \(load.newVersion) of the nested description), but \(oldSide) saves it at its version \(load.oldVersion)"
+                            : "\(newSide) reads the field only from version \(v), but \(oldSide) saves it at version \(load.version)"
+                    )
+                }
+            } else if try checkFieldVersion(
+                s, d, sec: sec, desc: desc, field: sn, load: load, path: path + " (field \"\(sn)\")")
+            {
+                // (The script's rule for a lowered version_id, reported.)
             } else if load.nested, !load.refused, try oldSkips(s, inOwnList: sOuter.isEmpty),
                 try !newSkips(d, inOwnList: dOuter.isEmpty)
             {
@@ -1866,9 +1893,7 @@ private struct CompatRun {
                     sec, desc, sn, .fieldAdded,
                     "\(newSide) reads this field (its version_id is \(try fieldVersion(d, newSide)), not above \(newSide)'s version \(load.newVersion)), but \(oldSide) does not save it (\(oldSide) saves the nested description at its version \(load.oldVersion), below the field's version_id \(try fieldVersion(s, oldSide)) there)"
                 )
-            } else if load.nested, !load.refused, s["field_exists"]?.boolValue != true,
-                try fieldVersion(s, oldSide) > fieldVersion(d, newSide)
-            {
+            } else if load.nested, !load.refused, try fieldVersion(s, oldSide) > fieldVersion(d, newSide) {
                 // Lowered in a nested description that each side saves or loads whole, the field
                 // included (a VMS_STRUCT). A VMS_VSTRUCT field saves and loads it at its own
                 // struct_version_id instead, which -dump-vmstate does not show (QEMU's pckbd
@@ -1877,6 +1902,18 @@ private struct CompatRun {
                 undecided(
                     "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": its version_id is \(sv) in \(oldSide) and \(dv) in \(newSide), in a nested description both save and load whole at their versions (\(load.oldVersion), \(load.newVersion)): fine for a VMS_STRUCT field; a VMS_VSTRUCT one (-dump-vmstate does not say which) saves and loads it at its struct_version_id, where \(newSide) reads it from \(dv) and \(oldSide) saves it only from \(sv)"
                 )
+            }
+            if isUnused(sn), isUnused(dn), !s.contains(key: "Description"), !d.contains(key: "Description") {
+                // Unused space on both sides, of other sizes: the larger one's rest is the other
+                // side's fields after it, as for unused space against a field.
+                let ss = try totalSize(s, oldSide), ds = try totalSize(d, newSide)
+                if ss < ds {
+                    (fetchNew, unused) = (false, ds - ss)
+                    continue
+                } else if ss > ds {
+                    (fetchOld, unused) = (false, ss - ds)
+                    continue
+                }
             }
             if s.contains(key: "null_entries") || d.contains(key: "null_entries") || s.contains(key: "first_entry_null")
                 || d.contains(key: "first_entry_null")

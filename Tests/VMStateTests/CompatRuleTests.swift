@@ -1024,7 +1024,9 @@ import VMStateAnalysis
             Self.check(newReads, newAbove).findings == [
                 CompatFinding(
                     section: "e1000", descriptionName: "PCIDevice", field: "irq_state", kind: .fieldVersion,
-                    message: "NEW reads the field only from version 4, but OLD saves it at version 3")
+                    message:
+                        "NEW never reads the field (its version_id 4 is above NEW's version 3 of the nested description), but OLD saves it at its version 3"
+                )
             ])
     }
 
@@ -1087,6 +1089,15 @@ import VMStateAnalysis
             return Self.section("dev", version: version, fields: [Self.field("x", 4), .object(st)])
         }
         #expect(Self.check(dev(2, inner: 1), dev(1, inner: 2)).findings.map(\.kind) == [.version])
+        // Nor a nested field NEW never reads (version 2 above its inner 1) that OLD saves.
+        #expect(Self.check(dev(2, inner: 2), dev(1, inner: 1)).findings.map(\.kind) == [.version, .version])
+        #expect(
+            Self.check(dev(1, inner: 2), dev(1, inner: 1)).findings.last
+                == CompatFinding(
+                    section: "dev", descriptionName: "inner", field: "b", kind: .fieldVersion,
+                    message:
+                        "NEW never reads the field (its version_id 2 is above NEW's version 1 of the nested description), but OLD saves it at its version 2"
+                ))
         #expect(Self.check(dev(1, inner: 1), dev(1, inner: 2)).findings.map(\.kind) == [.fieldAdded])
     }
 
@@ -1112,6 +1123,46 @@ import VMStateAnalysis
                     == "OLD section \"dev\".Description"
                     + String(repeating: #".Fields (field "st").Description"#, count: 24)
         }
+    }
+
+    @Test func aFieldConditionalOnOneSideOnly() throws {
+        func dev(_ fields: [JSONValue]) -> JSONValue { Self.section("dev", version: 1, fields: fields) }
+        let a = Self.field("a", 4)
+        let at = "section \"dev\", description \"dev\", field \"b\""
+        // OLD saves b when its test passes; NEW reads b only from version 2 (not at 1).
+        #expect(
+            Self.warnings(
+                dev([a, Self.field("b", 4, version: 2, exists: true)]), dev([a, Self.field("b", 4, version: 2)]))
+                == [
+                    "\(at): conditional in OLD (saved when its test passes), not in NEW, which does not read it here (its version_id 2 is above 1): OLD's state loads only where that test fails"
+                ])
+        // NEW reads b when its test passes; OLD always saves it.
+        #expect(
+            Self.warnings(dev([a, Self.field("b", 4)]), dev([a, Self.field("b", 4, exists: true)])) == [
+                "\(at): conditional in NEW (read when its test passes), not in OLD, which saves it here: OLD's state loads only where that test passes"
+            ])
+        // Where NEW reads it, sizes still count.
+        #expect(
+            Self.check(dev([a, Self.field("b", 4, exists: true)]), dev([a, Self.field("b", 8)])).findings.map(\.kind)
+                == [
+                    .size
+                ])
+    }
+
+    @Test func unusedSpaceOfOtherSizesOnBothSides() throws {
+        // OLD's 4 unused bytes and x against NEW's 8 unused bytes: the same 8 bytes.
+        let old = Self.section(
+            "dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 4), Self.field("x", 4)])
+        let new = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 8)])
+        #expect(Self.check(old, new) == CompatReport())
+        #expect(Self.check(new, old) == CompatReport())
+        let short = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 4)])
+        #expect(
+            Self.check(short, new).findings == [
+                CompatFinding(
+                    section: "dev", descriptionName: "dev", field: "unused", kind: .unusedSize,
+                    message: "NEW's unused space \"unused\" is 4 bytes larger than the fields OLD has in its place")
+            ])
     }
 
     @Test func aFieldOLDNeverSavesWhereNEWHasNone() throws {
