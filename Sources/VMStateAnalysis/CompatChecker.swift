@@ -1479,6 +1479,30 @@ private struct CompatRun {
             return try fieldVersion(o, oldSide) > (load.nested ? load.oldVersion : load.version)
         }
 
+        // A conditional field among those covering the other side's unused space (or buffer):
+        // saved or read only when its test passes, so the bytes line up only then.
+        func coveringConditional(_ o: JSONObject, _ side: String) {
+            let other = side == oldSide ? newSide : oldSide
+            undecided(
+                "section \"\(shown(sec))\", description \"\(desc)\", field \"\(o["field"]?.stringValue ?? "?")\": conditional in \(side), where \(other) has unused space: the fields after it line up only when its test passes"
+            )
+        }
+        // Whether `list` has a field named `n` (or a known rename of it) at `start` or after. (By
+        // each list's last position of a name, made once per list: a scan per field pair would
+        // be quadratic in a description's fields.)
+        func later(_ list: [JSONObject], _ index: inout [String: Int]?, from start: Int, has n: String) -> Bool {
+            if index == nil {
+                var last: [String: Int] = [:]
+                for (i, f) in list.enumerated() { if let name = f["field"]?.stringValue { last[name] = i } }
+                index = last
+            }
+            if let i = index?[n], i >= start { return true }
+            // (A rename found is recorded as used, as `namesMatch` records it.)
+            return checker.renamedAlike(scope: desc, n).contains {
+                if let i = index?[$0], i >= start { return checker.namesMatch(scope: desc, $0, n) }
+                return false
+            }
+        }
         // The buffer being shared out is not covered: one side's fields end first. A size change.
         func splitUncovered(_ b: (field: String, side: String, size: Int64, other: Int64)) {
             let (o, n) = b.side == oldSide ? (b.size, b.other) : (b.other, b.size)
@@ -1608,6 +1632,9 @@ private struct CompatRun {
                     // NEW's unused space (or buffer) is being covered by OLD's fields (of which
                     // one OLD does not save takes none of it).
                     if try oldSkips(s, inOwnList: sOuter.isEmpty) { continue }
+                    if s["field_exists"]?.boolValue == true, !checker.oldIsVMDesc {
+                        coveringConditional(s, oldSide)
+                    }
                     unused -= try totalSize(s, oldSide)
                     if unused == 0 {
                         splitCovered()
@@ -1635,6 +1662,9 @@ private struct CompatRun {
                     // OLD's unused space (or buffer) is being taken by NEW's fields (of which one
                     // NEW does not read takes none of it).
                     if try newSkips(d, inOwnList: dOuter.isEmpty) { continue }
+                    if d["field_exists"]?.boolValue == true, !checker.newIsVMDesc {
+                        coveringConditional(d, newSide)
+                    }
                     unused -= try totalSize(d, newSide)
                     if unused == 0 {
                         splitCovered()
@@ -1702,6 +1732,9 @@ private struct CompatRun {
                         continue
                     }
                     if isUnused(dn) {
+                        if s["field_exists"]?.boolValue == true, !checker.oldIsVMDesc {
+                            coveringConditional(s, oldSide)
+                        }
                         fetchNew = false
                         unused = ds - ss
                         if unused < 0 {
@@ -1712,6 +1745,9 @@ private struct CompatRun {
                             return
                         }
                         continue
+                    }
+                    if d["field_exists"]?.boolValue == true, !checker.newIsVMDesc {
+                        coveringConditional(d, newSide)
                     }
                     fetchOld = false
                     unused = ss - ds
@@ -1728,22 +1764,6 @@ private struct CompatRun {
                 // saved (QEMU describes each element it writes). When the field one side lacks
                 // here comes later on the other side, and the other's field does not, the walk
                 // goes on past it with a warning: what the vmdesc cannot tell is said.
-                // (By each list's last position of a name, made once per list: a scan per field
-                // pair would be quadratic in a description's fields.)
-                func later(_ list: [JSONObject], _ index: inout [String: Int]?, from start: Int, has n: String) -> Bool
-                {
-                    if index == nil {
-                        var last: [String: Int] = [:]
-                        for (i, f) in list.enumerated() { if let name = f["field"]?.stringValue { last[name] = i } }
-                        index = last
-                    }
-                    if let i = index?[n], i >= start { return true }
-                    // (A rename found is recorded as used, as `namesMatch` records it.)
-                    return checker.renamedAlike(scope: desc, n).contains {
-                        if let i = index?[$0], i >= start { return checker.namesMatch(scope: desc, $0, n) }
-                        return false
-                    }
-                }
                 let at = "section \"\(shown(sec))\", description \"\(desc)\""
                 if checker.oldIsVMDesc, later(dList, &dIndex, from: dPos, has: sn),
                     !later(sList, &sIndex, from: sPos, has: dn)
@@ -1849,6 +1869,14 @@ private struct CompatRun {
                     fetchOld = false
                     continue
                 }
+            }
+            if try oldSkips(s, inOwnList: sOuter.isEmpty), try !newSkips(d, inOwnList: dOuter.isEmpty),
+                later(sList, &sIndex, from: sPos, has: sn)
+            {
+                // OLD never saves this one of two fields of its name (QEMU's VMSTATE_UNUSED_V
+                // before a VMSTATE_UNUSED): NEW's is OLD's later one.
+                fetchNew = false
+                continue
             }
             let sTest = s["field_exists"]?.boolValue == true, dTest = d["field_exists"]?.boolValue == true
             // (A vmdesc has no "field_exists": its entry is a field that save wrote.)

@@ -1156,6 +1156,20 @@ import VMStateAnalysis
         let new = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 8)])
         #expect(Self.check(old, new) == CompatReport())
         #expect(Self.check(new, old) == CompatReport())
+        // A conditional field among those in the other side's unused space: undecided.
+        let conditional = Self.section(
+            "dev", version: 1, fields: [Self.field("a", 4), Self.field("x", 4, exists: true), Self.field("y", 4)])
+        #expect(
+            Self.warnings(new, conditional) == [
+                "section \"dev\", description \"dev\", field \"x\": conditional in NEW, where OLD has unused space: the fields after it line up only when its test passes"
+            ])
+        // OLD's VMSTATE_UNUSED_V(2, 4) (never saved at 1) before a VMSTATE_UNUSED(4): NEW's one
+        // unused field is OLD's second.
+        let twoUnused = Self.section(
+            "dev", version: 1,
+            fields: [Self.field("a", 4), Self.field("unused", 4, version: 2), Self.field("unused", 4)])
+        let oneUnused = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 4)])
+        #expect(Self.check(twoUnused, oneUnused) == CompatReport())
         let short = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 4)])
         #expect(
             Self.check(short, new).findings == [
