@@ -702,6 +702,15 @@ import VMStateAnalysis
         ]
     }
 
+    /// Section `name` (version 1) whose description has no "Fields" (QEMU 7.2's vhost-user-fs).
+    static func sectionWithoutFields(_ name: String) -> JSONValue {
+        var o = section(name, version: 1, fields: []).objectValue![name]!.objectValue!
+        var d = o["Description"]!.objectValue!
+        d["Fields"] = nil
+        o["Description"] = .object(d)
+        return [name: .object(o)]
+    }
+
     /// Section "e1000": its `parent_obj` (a VMS_STRUCT field of description "PCIDevice" at
     /// `pciVersion`, of `pciFields`), then `rxbuf_size`.
     static func e1000(pciVersion: Int64, pciFields: [JSONValue]) -> JSONValue {
@@ -1200,12 +1209,7 @@ import VMStateAnalysis
     @Test func addedWhereOLDHasNoFields() throws {
         // QEMU 7.2's vhost-user-fs has no fields (it is unmigratable, which -dump-vmstate does
         // not show); QEMU 10.0's has one.
-        let old = Self.section("dev", version: 1, fields: [])
-        var o = old.objectValue!["dev"]!.objectValue!
-        var d = o["Description"]!.objectValue!
-        d["Fields"] = nil
-        o["Description"] = .object(d)
-        let noFields: JSONValue = ["dev": .object(o)]
+        let noFields = Self.sectionWithoutFields("dev")
         let new = Self.section("dev", version: 1, fields: [Self.field("virtio", 0)])
         #expect(Self.check(noFields, new).findings.map(\.kind) == [.fieldAdded])
         #expect(Self.check(noFields, new).findings.first?.field == "virtio")
@@ -1215,12 +1219,7 @@ import VMStateAnalysis
         // NEW's description without "Fields": OLD's are walked against none. A plain one is
         // missing; a conditional one is undecided; one OLD never saves (version 2 above its 1)
         // takes no part.
-        let new = Self.section("dev", version: 1, fields: [])
-        var o = new.objectValue!["dev"]!.objectValue!
-        var d = o["Description"]!.objectValue!
-        d["Fields"] = nil
-        o["Description"] = .object(d)
-        let noFields: JSONValue = ["dev": .object(o)]
+        let noFields = Self.sectionWithoutFields("dev")
         let plain = Self.section("dev", version: 1, fields: [Self.field("a", 4)])
         #expect(
             Self.check(plain, noFields).findings == [
