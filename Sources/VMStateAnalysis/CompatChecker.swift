@@ -1839,7 +1839,8 @@ private struct CompatRun {
             // Fields of one name, the first conditional (saved when its test passes: PCIDevice's
             // `config`, 256 bytes for PCI and 4096 for PCI Express), where one side lacks it: a
             // later one of that name and size on the other side, past conditional ones only, is
-            // the pair.
+            // the pair. (Looked for among the next 8: QEMU's runs are of 2, and a longer look at
+            // each field of a long run would be quadratic.)
             let sConditional = s["field_exists"]?.boolValue == true, dConditional = d["field_exists"]?.boolValue == true
             if sConditional || dConditional {
                 let ss = try totalSize(s, oldSide), ds = try totalSize(d, newSide)
@@ -1847,7 +1848,7 @@ private struct CompatRun {
                     -> Bool
                 {
                     var i = pos
-                    while i < list.count, try name(list[i], side) == sn {
+                    while i < min(list.count, pos + 8), try name(list[i], side) == sn {
                         if try totalSize(list[i], side) == size { return true }
                         if list[i]["field_exists"]?.boolValue != true { return false }
                         i += 1
@@ -1898,6 +1899,9 @@ private struct CompatRun {
                     )
                 }
                 if plainSkips { continue }
+            } else if sTest && dTest {
+                // (Conditional on both sides: each saves or reads it by its test, whatever the
+                // version_id; the same test is assumed.)
             } else if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {
                 if !load.refused {
                     let v = try fieldVersion(d, newSide)

@@ -1150,6 +1150,11 @@ import VMStateAnalysis
             Self.warnings(dev([a, Self.field("b", 4)]), dev([a, Self.field("b", 4, exists: true)])) == [
                 "\(at): conditional in NEW (read when its test passes), not in OLD, which saves it here: OLD's state loads only where that test passes"
             ])
+        // Conditional on both sides: the version_id does not count (lowered here).
+        #expect(
+            Self.check(
+                dev([a, Self.field("b", 4, version: 2, exists: true)]), dev([a, Self.field("b", 4, exists: true)]))
+                == CompatReport())
         // Where NEW reads it, sizes still count.
         #expect(
             Self.check(dev([a, Self.field("b", 4, exists: true)]), dev([a, Self.field("b", 8)])).findings.map(\.kind)
