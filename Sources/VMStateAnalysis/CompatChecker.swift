@@ -1479,12 +1479,14 @@ private struct CompatRun {
             return try fieldVersion(o, oldSide) > (load.nested ? load.oldVersion : load.version)
         }
 
-        // A conditional field among those covering the other side's unused space (or buffer):
-        // saved or read only when its test passes, so the bytes line up only then.
+        // A conditional field in or among those covering unused space (or a buffer) of another
+        // size on the other side: saved or read only when its test passes, so whether the bytes
+        // after it line up depends on the test. The walk of the list stops there (the caller
+        // returns): either outcome may be the one that loads.
         func coveringConditional(_ o: JSONObject, _ side: String) {
             let other = side == oldSide ? newSide : oldSide
             undecided(
-                "section \"\(shown(sec))\", description \"\(desc)\", field \"\(o["field"]?.stringValue ?? "?")\": conditional in \(side), where \(other) has unused space: the fields after it line up only when its test passes"
+                "section \"\(shown(sec))\", description \"\(desc)\", field \"\(o["field"]?.stringValue ?? "?")\": conditional in \(side), where \(other) has unused space or fields of another size: whether the fields after it line up depends on its test; the rest of the fields were not compared"
             )
         }
         // Whether `list` has a field named `n` (or a known rename of it) at `start` or after. (By
@@ -1634,6 +1636,7 @@ private struct CompatRun {
                     if try oldSkips(s, inOwnList: sOuter.isEmpty) { continue }
                     if s["field_exists"]?.boolValue == true, !checker.oldIsVMDesc {
                         coveringConditional(s, oldSide)
+                        return
                     }
                     unused -= try totalSize(s, oldSide)
                     if unused == 0 {
@@ -1664,6 +1667,7 @@ private struct CompatRun {
                     if try newSkips(d, inOwnList: dOuter.isEmpty) { continue }
                     if d["field_exists"]?.boolValue == true, !checker.newIsVMDesc {
                         coveringConditional(d, newSide)
+                        return
                     }
                     unused -= try totalSize(d, newSide)
                     if unused == 0 {
@@ -1731,10 +1735,16 @@ private struct CompatRun {
                         }
                         continue
                     }
+                    // (Either of them conditional: VMSTATE_UNUSED_TEST, or a field of another size.)
+                    if s["field_exists"]?.boolValue == true, !checker.oldIsVMDesc {
+                        coveringConditional(s, oldSide)
+                        return
+                    }
+                    if d["field_exists"]?.boolValue == true, !checker.newIsVMDesc {
+                        coveringConditional(d, newSide)
+                        return
+                    }
                     if isUnused(dn) {
-                        if s["field_exists"]?.boolValue == true, !checker.oldIsVMDesc {
-                            coveringConditional(s, oldSide)
-                        }
                         fetchNew = false
                         unused = ds - ss
                         if unused < 0 {
@@ -1745,9 +1755,6 @@ private struct CompatRun {
                             return
                         }
                         continue
-                    }
-                    if d["field_exists"]?.boolValue == true, !checker.newIsVMDesc {
-                        coveringConditional(d, newSide)
                     }
                     fetchOld = false
                     unused = ss - ds
@@ -1877,6 +1884,14 @@ private struct CompatRun {
                 // OLD never saves this one of two fields of its name (QEMU's VMSTATE_UNUSED_V
                 // before a VMSTATE_UNUSED): NEW's is OLD's later one.
                 fetchNew = false
+                continue
+            }
+            if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty),
+                later(dList, &dIndex, from: dPos, has: dn)
+            {
+                // NEW never reads this one of two fields of its name at OLD's version: OLD's is
+                // NEW's later one.
+                fetchOld = false
                 continue
             }
             let sTest = s["field_exists"]?.boolValue == true, dTest = d["field_exists"]?.boolValue == true

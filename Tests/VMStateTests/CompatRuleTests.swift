@@ -1178,7 +1178,16 @@ import VMStateAnalysis
             "dev", version: 1, fields: [Self.field("a", 4), Self.field("x", 4, exists: true), Self.field("y", 4)])
         #expect(
             Self.warnings(new, conditional) == [
-                "section \"dev\", description \"dev\", field \"x\": conditional in NEW, where OLD has unused space: the fields after it line up only when its test passes"
+                "section \"dev\", description \"dev\", field \"x\": conditional in NEW, where OLD has unused space or fields of another size: whether the fields after it line up depends on its test; the rest of the fields were not compared"
+            ])
+        // Conditional unused space (VMSTATE_UNUSED_TEST) against fields of another size: so.
+        let unusedTest = Self.section(
+            "dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 8, exists: true)])
+        let twoFields = Self.section(
+            "dev", version: 1, fields: [Self.field("a", 4), Self.field("x", 4), Self.field("y", 4)])
+        #expect(
+            Self.warnings(unusedTest, twoFields) == [
+                "section \"dev\", description \"dev\", field \"unused\": conditional in OLD, where NEW has unused space or fields of another size: whether the fields after it line up depends on its test; the rest of the fields were not compared"
             ])
         // OLD's VMSTATE_UNUSED_V(2, 4) (never saved at 1) before a VMSTATE_UNUSED(4): NEW's one
         // unused field is OLD's second.
@@ -1187,6 +1196,11 @@ import VMStateAnalysis
             fields: [Self.field("a", 4), Self.field("unused", 4, version: 2), Self.field("unused", 4)])
         let oneUnused = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 4)])
         #expect(Self.check(twoUnused, oneUnused) == CompatReport())
+        // And NEW's VMSTATE_UNUSED_V(2, 4) (not read at OLD's 1) before its VMSTATE_UNUSED(4).
+        let newTwoUnused = Self.section(
+            "dev", version: 2,
+            fields: [Self.field("a", 4), Self.field("unused", 4, version: 2), Self.field("unused", 4)])
+        #expect(Self.check(oneUnused, newTwoUnused) == CompatReport())
         let short = Self.section("dev", version: 1, fields: [Self.field("a", 4), Self.field("unused", 4)])
         #expect(
             Self.check(short, new).findings == [
