@@ -1894,27 +1894,27 @@ private struct CompatRun {
                 fetchOld = false
                 continue
             }
-            let sTest = s["field_exists"]?.boolValue == true, dTest = d["field_exists"]?.boolValue == true
             // (A vmdesc has no "field_exists": its entry is a field that save wrote.)
-            if sTest != dTest, !checker.oldIsVMDesc, !checker.newIsVMDesc {
+            if sConditional != dConditional, !checker.oldIsVMDesc, !checker.newIsVMDesc {
                 // Conditional on one side only: saved (or read) there when its test passes, on
                 // the other by its version_id. Whether they agree depends on the test.
                 let plainSkips =
-                    sTest ? try newSkips(d, inOwnList: dOuter.isEmpty) : try oldSkips(s, inOwnList: sOuter.isEmpty)
+                    sConditional
+                    ? try newSkips(d, inOwnList: dOuter.isEmpty) : try oldSkips(s, inOwnList: sOuter.isEmpty)
                 if !load.refused {
                     let (test, plain, plainField, verb) =
-                        sTest ? (oldSide, newSide, d, "read") : (newSide, oldSide, s, "save")
-                    let plainVersion = sTest || !load.nested ? load.version : load.oldVersion
+                        sConditional ? (oldSide, newSide, d, "read") : (newSide, oldSide, s, "save")
+                    let plainVersion = sConditional || !load.nested ? load.version : load.oldVersion
                     let does =
                         plainSkips
                         ? "does not \(verb) it here (its version_id \(try fieldVersion(plainField, plain)) is above \(plainVersion))"
                         : "\(verb)s it here"
                     undecided(
-                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": conditional in \(test) (\(sTest ? "saved" : "read") when its test passes), not in \(plain), which \(does): \(oldSide)'s state loads only where that test \(plainSkips ? "fails" : "passes")"
+                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": conditional in \(test) (\(sConditional ? "saved" : "read") when its test passes), not in \(plain), which \(does): \(oldSide)'s state loads only where that test \(plainSkips ? "fails" : "passes")"
                     )
                 }
                 if plainSkips { continue }
-            } else if sTest && dTest {
+            } else if sConditional && dConditional {
                 // (Conditional on both sides: each saves or reads it by its test, whatever the
                 // version_id; the same test is assumed.)
             } else if try newSkips(d, inOwnList: dOuter.isEmpty), try !oldSkips(s, inOwnList: sOuter.isEmpty) {
@@ -2133,7 +2133,7 @@ private struct CompatRun {
                             + "\(oldSide), \(byteCount(ds)) in \(newSide); its type (\(s["type"]?.stringValue ?? "none")) "
                             + "writes as many bytes as the state saved needs, so two saves may differ, and so do devices "
                             + "made with other options (virtio-net's queues=), which QEMU refuses (not compared)")
-                } else if ss != ds, sTest, dTest, !checker.oldIsVMDesc, !checker.newIsVMDesc {
+                } else if ss != ds, sConditional, dConditional, !checker.oldIsVMDesc, !checker.newIsVMDesc {
                     // Conditional on both sides (the same test assumed): saved and read only
                     // when it passes, and misread then.
                     undecided(
