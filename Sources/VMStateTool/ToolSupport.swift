@@ -313,7 +313,10 @@ private func checkVMDescShape(_ json: JSONValue, _ path: String) throws {
 }
 
 /// A progress bar on stderr, shown only when stderr is a terminal, the input is large, and
-/// the work takes long enough to be worth watching (a quarter of a second).
+/// the work takes long enough to be worth watching: ``delay`` seconds, a quarter of a second
+/// unless the environment's `VMSTATE_PROGRESS_DELAY` gives another (a decimal number of
+/// seconds, 0 or more; the tests' terminal runs give 0, so that the bar shows however fast the
+/// machine).
 final class ProgressBar {
     let total: Int
     let label: String
@@ -325,6 +328,14 @@ final class ProgressBar {
     nonisolated(unsafe) static var active: ProgressBar?
 
     static let threshold = 64 << 20
+
+    /// Seconds of work before the bar is first drawn.
+    static let delay: Double = {
+        guard let text = getenv("VMSTATE_PROGRESS_DELAY").map({ String(cString: $0) }), let seconds = Double(text),
+            seconds >= 0, seconds.isFinite
+        else { return 0.25 }
+        return seconds
+    }()
 
     init(total: Int, label: String) {
         self.total = max(total, 1)
@@ -343,7 +354,7 @@ final class ProgressBar {
         guard enabled, !Stdout.isTerminal || Stdout.atLineStart else { return }
         let percent = min(100, done * 100 / total)
         guard percent != lastPercent else { return }
-        if !drawn && ProgressBar.now() - start < 0.25 { return }
+        if !drawn && ProgressBar.now() - start < ProgressBar.delay { return }
         lastPercent = percent
         let mib = done >> 20, totalMiB = total >> 20
         let counts = "\(percent)% \(mib)/\(totalMiB) MiB"

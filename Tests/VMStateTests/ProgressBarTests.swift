@@ -7,7 +7,8 @@ import VMStateAnalysis
 
 /// The progress bar on a terminal: `vmstate` with stderr on a pseudo-terminal and stdout on a
 /// pipe, on a 512 MiB stream (`DiffLargeStreamTests.writeStream`; the bar shows for inputs of
-/// 64 MiB and more that take a quarter of a second).
+/// 64 MiB and more that take a quarter of a second, here at once: `VMSTATE_PROGRESS_DELAY=0`,
+/// since a fast machine reads the stream from the page cache in less).
 @Suite(.enabled(if: Tool.path != nil, "the vmstate executable is not built next to the tests"))
 struct ProgressBarTests {
     struct Run {
@@ -20,12 +21,13 @@ struct ProgressBarTests {
         var terminal: String
     }
 
-    /// Runs `vmstate ARGS` with stderr on a new pseudo-terminal; stdout (a pipe) is read until
-    /// `closeStdout` returns true for the terminal's text so far, then closed (its first 64 KiB
+    /// Runs `vmstate ARGS` (with `VMSTATE_PROGRESS_DELAY=0`) with stderr on a new
+    /// pseudo-terminal; stdout (a pipe) is read until `closeStdout` returns true for the
+    /// terminal's text and stdout's bytes so far, then closed (its first 64 KiB
     /// are returned).
     static func runOnTerminal(
         _ args: [String], columns: UInt16 = 0, stdoutOnTerminal: Bool = false,
-        closeStdout: (String) -> Bool = { _ in false }
+        closeStdout: (_ terminal: String, _ stdout: [UInt8]) -> Bool = { _, _ in false }
     ) throws -> Run {
         let tool = try #require(Tool.path)
         // (posix_openpt and its kin are not in Swift's Glibc module: /dev/ptmx, unlocked and
@@ -57,8 +59,16 @@ struct ProgressBarTests {
         let argv = [tool] + args
         let cArgv = argv.map { strdup($0) } + [nil]
         defer { cArgv.forEach { free($0) } }
+        var environment: [UnsafeMutablePointer<CChar>?] = [strdup("VMSTATE_PROGRESS_DELAY=0")]
+        var inherited = environ
+        while let entry = inherited.pointee {
+            if !String(cString: entry).hasPrefix("VMSTATE_PROGRESS_DELAY=") { environment.append(strdup(entry)) }
+            inherited += 1
+        }
+        environment.append(nil)
+        defer { environment.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = Tool.withPipelineSignals { posix_spawn(&pid, tool, &actions, $0, cArgv, environ) }
+        let rc = Tool.withPipelineSignals { posix_spawn(&pid, tool, &actions, $0, cArgv, environment) }
         close(out[1])
         var outFD: Int32? = out[0]
         defer { if let outFD { close(outFD) } }
@@ -91,7 +101,7 @@ struct ProgressBarTests {
                     outFD = nil
                 }
             }
-            if let fd = outFD, closeStdout(String(decoding: terminal, as: UTF8.self)) {
+            if let fd = outFD, closeStdout(String(decoding: terminal, as: UTF8.self), stdout) {
                 close(fd)
                 outFD = nil
             }
@@ -180,7 +190,9 @@ struct ProgressBarTests {
         defer { unlink(a) }
         #expect(try DiffLargeStreamTests.writeStream(a, changedPage: nil) == 537_919_617)
         // (On a terminal of 40 columns: the bar shrinks so that the line never wraps.)
-        let r = try Self.runOnTerminal(["analyze", "--memory", a], columns: 40) { $0.contains("\rwriting [") }
+        let r = try Self.runOnTerminal(["analyze", "--memory", a], columns: 40) { terminal, stdout in
+            terminal.contains("\rwriting [") && stdout.count >= 19
+        }
         #expect(r.status == -1)
         #expect(r.signal == SIGPIPE)
         #expect(r.stdout.starts(with: Array("{\n    \"ram (2)\": {\n".utf8)))
