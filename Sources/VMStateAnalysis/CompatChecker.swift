@@ -1201,7 +1201,6 @@ private struct CompatRun {
     /// (`Load.accepted`): those NEW refuses it does not misread, and of those OLD refuses OLD's
     /// description says nothing. Returns whether it reported. (Not for a nested description,
     /// which each side saves or loads at one version: the walk compares what each does then.)
-    @discardableResult
     mutating func checkFieldVersion(
         _ s: JSONObject, _ d: JSONObject, sec: String, desc: String, field: String, load: Load, path: DocumentPath
     ) throws(CompatInputError) -> Bool {
@@ -1245,8 +1244,9 @@ private struct CompatRun {
         if !(nested && checker.oldIsVMDesc) {
             try checkVersions(s, d, sec: sec, desc: sName, path: path)
         }
-        let load = try int(nested ? d : s, "version_id", nested ? newSide : oldSide, path)
+        let oldVersion = try int(s, "version_id", oldSide, path)
         let newVersion = try int(d, "version_id", newSide, path)
+        let load = nested ? newVersion : oldVersion
         // NEW refuses OLD's version (vmstate_load_state: above its version_id or below its
         // minimum_version_id; checkVersions reports it) and reads none of the fields. A nested
         // description is loaded at NEW's own version, never refused.
@@ -1262,10 +1262,9 @@ private struct CompatRun {
             o.contains(key: "minimum_version_id") ? try int(o, "minimum_version_id", side, path) : 0
         }
         let acceptedLow = max(try minimum(s, oldSide), try minimum(d, newSide))
-        let acceptedHigh = min(try int(s, "version_id", oldSide, path), newVersion)
+        let acceptedHigh = min(oldVersion, newVersion)
         let fieldsLoad = Load(
-            version: load, nested: nested, oldVersion: try int(s, "version_id", oldSide, path),
-            newVersion: newVersion, refused: refused,
+            version: load, nested: nested, oldVersion: oldVersion, newVersion: newVersion, refused: refused,
             accepted: acceptedLow <= acceptedHigh ? acceptedLow...acceptedHigh : nil,
             newHasNoSubsections: newHasNoSubsections)
         if !checker.namesMatch(scope: sec, sName, dName) {
@@ -1482,12 +1481,15 @@ private struct CompatRun {
         // A conditional field in or among those covering unused space (or a buffer) of another
         // size on the other side: saved or read only when its test passes, so whether the bytes
         // after it line up depends on the test. The walk of the list stops there (the caller
-        // returns): either outcome may be the one that loads.
-        func coveringConditional(_ o: JSONObject, _ side: String) {
+        // returns when this says so): either outcome may be the one that loads.
+        func conditionalAgainstUnused(_ o: JSONObject, _ side: String) -> Bool {
+            let vmdesc = side == oldSide ? checker.oldIsVMDesc : checker.newIsVMDesc
+            guard o["field_exists"]?.boolValue == true, !vmdesc else { return false }
             let other = side == oldSide ? newSide : oldSide
             undecided(
                 "section \"\(shown(sec))\", description \"\(desc)\", field \"\(o["field"]?.stringValue ?? "?")\": conditional in \(side), where \(other) has unused space or fields of another size: whether the fields after it line up depends on its test; the rest of the fields were not compared"
             )
+            return true
         }
         // Whether `list` has a field named `n` (or a known rename of it) at `start` or after. (By
         // each list's last position of a name, made once per list: a scan per field pair would
@@ -1634,10 +1636,7 @@ private struct CompatRun {
                     // NEW's unused space (or buffer) is being covered by OLD's fields (of which
                     // one OLD does not save takes none of it).
                     if try oldSkips(s, inOwnList: sOuter.isEmpty) { continue }
-                    if s["field_exists"]?.boolValue == true, !checker.oldIsVMDesc {
-                        coveringConditional(s, oldSide)
-                        return
-                    }
+                    if conditionalAgainstUnused(s, oldSide) { return }
                     unused -= try totalSize(s, oldSide)
                     if unused == 0 {
                         splitCovered()
@@ -1665,10 +1664,7 @@ private struct CompatRun {
                     // OLD's unused space (or buffer) is being taken by NEW's fields (of which one
                     // NEW does not read takes none of it).
                     if try newSkips(d, inOwnList: dOuter.isEmpty) { continue }
-                    if d["field_exists"]?.boolValue == true, !checker.newIsVMDesc {
-                        coveringConditional(d, newSide)
-                        return
-                    }
+                    if conditionalAgainstUnused(d, newSide) { return }
                     unused -= try totalSize(d, newSide)
                     if unused == 0 {
                         splitCovered()
@@ -1736,14 +1732,7 @@ private struct CompatRun {
                         continue
                     }
                     // (Either of them conditional: VMSTATE_UNUSED_TEST, or a field of another size.)
-                    if s["field_exists"]?.boolValue == true, !checker.oldIsVMDesc {
-                        coveringConditional(s, oldSide)
-                        return
-                    }
-                    if d["field_exists"]?.boolValue == true, !checker.newIsVMDesc {
-                        coveringConditional(d, newSide)
-                        return
-                    }
+                    if conditionalAgainstUnused(s, oldSide) || conditionalAgainstUnused(d, newSide) { return }
                     if isUnused(dn) {
                         fetchNew = false
                         unused = ds - ss
