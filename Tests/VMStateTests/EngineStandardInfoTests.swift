@@ -440,6 +440,146 @@ import Testing
                 == [0x7F] + subsection + [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08])
         #expect(record.pointee.user_ok == 1)
     }
+
+    // MARK: rollback of a transactional load
+
+    /// A failed transactional load puts back each timer it armed or stopped, through the
+    /// installed functions (an emulator's timer lists are not memory a rollback can copy back),
+    /// last change first: the embedded special timer at the time its `expire_time` function gave
+    /// before the load, those behind pointers at theirs (-1: stopped). The struct's bytes are
+    /// as before.
+    @Test func aTransactionalRollbackPutsTimersBackThroughTheFunctions() throws {
+        let record = UnsafeMutablePointer<EngTimerRecord>.allocate(capacity: 1)
+        record.initialize(to: EngTimerRecord())
+        let timers = [newTimer(expire: 42), newTimer(expire: nil), newTimer(expire: 7), newTimer(expire: nil)]
+        let d = UnsafeMutablePointer<EngTimers>.allocate(capacity: 1)
+        d.initialize(to: EngTimers())
+        defer { record.deallocate(); timers.forEach { $0.deallocate() }; d.deallocate() }
+        eng_special_timer_init(&d.pointee.t)
+        d.pointee.tp = timers[0]
+        d.pointee.arr = (timers[1], timers[2], timers[3])
+        let before = Array(UnsafeRawBufferPointer(start: d, count: MemoryLayout<EngTimers>.size))
+        // t, tp, arr[0...2], then a byte after the state: the load fails at its end.
+        let wire = [0x55, 0x66, 0x10, -1, 0x30].flatMap(bigEndian64) + [0xEE]
+
+        eng_timer_ops_install(record)
+        defer { eng_timer_ops_reset() }
+        let (calls, error) = traceTimerCalls {
+            #expect(throws: VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_timers(), opaque: d, size: MemoryLayout<EngTimers>.size, from: wire,
+                    options: .transactional)
+            }
+        }
+        #expect(error?.reason.hasSuffix("(load rolled back: the state is as it was before the call)") == true)
+        let t = UnsafeRawPointer(d) + MemoryLayout<EngTimers>.offset(of: \.t)!
+        let (tp, a0, a1, a2) = (
+            UnsafeRawPointer(timers[0]), UnsafeRawPointer(timers[1]), UnsafeRawPointer(timers[2]),
+            UnsafeRawPointer(timers[3])
+        )
+        #expect(
+            calls == [
+                TimerCall("m", t, 0x55), TimerCall("m", tp, 0x66), TimerCall("m", a0, 0x10), TimerCall("d", a1, -1),
+                TimerCall("m", a2, 0x30),
+                // the rollback
+                TimerCall("d", a2, -1), TimerCall("m", a1, 7), TimerCall("d", a0, -1), TimerCall("m", tp, 42),
+                TimerCall("m", t, ENG_SPECIAL_EXPIRE),
+            ])
+        #expect(timers.map { $0.pointee.expire_time } == [42, -1, 7, -1])
+        #expect(Array(UnsafeRawBufferPointer(start: d, count: MemoryLayout<EngTimers>.size)) == before)
+        #expect(
+            record.pointee.mods == 2 && record.pointee.last_mod == ENG_SPECIAL_EXPIRE && record.pointee.user_ok == 1)
+    }
+
+    /// Timers in memory the load allocated (a VMS_ALLOC array of structs) are stopped before a
+    /// rollback frees that memory, last armed first.
+    @Test func aTransactionalRollbackStopsTimersInMemoryItFrees() throws {
+        let record = UnsafeMutablePointer<EngTimerRecord>.allocate(capacity: 1)
+        record.initialize(to: EngTimerRecord())
+        let d = UnsafeMutablePointer<EngTimerAlloc>.allocate(capacity: 1)
+        d.initialize(to: EngTimerAlloc(n: 0, elems: nil, tail: 9))
+        defer { record.deallocate(); d.deallocate() }
+        // n = 2; elems[0] (t 0x100, v 1), elems[1] (t 0x200, v 2); tail 8, not 9: the load fails there.
+        let wire: [UInt8] = [0, 0, 0, 2] + bigEndian64(0x100) + [1] + bigEndian64(0x200) + [2, 8]
+
+        eng_timer_ops_install(record)
+        defer { eng_timer_ops_reset() }
+        let (calls, error) = traceTimerCalls {
+            #expect(throws: VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_timer_alloc(), opaque: d, size: MemoryLayout<EngTimerAlloc>.size, from: wire,
+                    options: .transactional)
+            }
+        }
+        #expect(error?.path == "eng-timer-alloc/tail")
+        try #require(calls.count == 4)
+        #expect(calls.map(\.op) == ["m", "m", "d", "d"] && calls.map(\.expire) == [0x100, 0x200, -1, -1])
+        #expect(calls[2].timer == calls[1].timer && calls[3].timer == calls[0].timer)
+        #expect(d.pointee.n == 0 && d.pointee.elems == nil && d.pointee.tail == 9)
+    }
+
+    /// A list element that fails to load after its timer was armed is freed: its timer is
+    /// stopped first, in a transactional load and in a checked one, and a rollback does not
+    /// touch it again.
+    @Test func aFailedListElementStopsItsTimerBeforeItIsFreed() throws {
+        let record = UnsafeMutablePointer<EngTimerRecord>.allocate(capacity: 1)
+        record.initialize(to: EngTimerRecord())
+        let d = UnsafeMutablePointer<EngTimerQ>.allocate(capacity: 1)
+        d.initialize(to: EngTimerQ())
+        eng_timer_q_init(d)
+        defer { record.deallocate(); d.deallocate() }
+        // One element: t 0x100, then v 1 where the new element holds 0 (an _EQUAL field): it fails.
+        let wire: [UInt8] = [1] + bigEndian64(0x100) + [1]
+
+        eng_timer_ops_install(record)
+        defer { eng_timer_ops_reset() }
+        for options: VMStateEngine.LoadOptions in [.transactional, []] {
+            let (calls, error) = traceTimerCalls {
+                #expect(throws: VMStateError.self) {
+                    try VMStateEngine.loadChecked(
+                        eng_vmsd_timer_q(), opaque: d, size: MemoryLayout<EngTimerQ>.size, from: wire, options: options)
+                }
+            }
+            #expect(error?.path == "eng-timer-q/q[0]/v")
+            try #require(calls.count == 2)
+            #expect(calls[0].op == "m" && calls[0].expire == 0x100)
+            #expect(calls[1] == TimerCall("d", calls[0].timer, -1))
+            #expect(d.pointee.q.tqh_first == nil)
+        }
+    }
+}
+
+/// A call of the installed timer functions' `mod` ("m") or `del` ("d", expire -1).
+struct TimerCall: Equatable, CustomStringConvertible {
+    let op: Character
+    let timer: UnsafeRawPointer?
+    let expire: Int64
+
+    init(_ op: Character, _ timer: UnsafeRawPointer?, _ expire: Int64) {
+        self.op = op
+        self.timer = timer
+        self.expire = expire
+    }
+
+    var description: String { "\(op)(\(timer.map { "\($0)" } ?? "nil"), \(expire))" }
+}
+
+/// Runs `body` with eng-timers' trace of `mod` and `del` calls on this thread; returns the calls
+/// and the `VMStateError` `body`'s `#expect(throws:)` saw, if any.
+func traceTimerCalls(_ body: () -> VMStateError?) -> (calls: [TimerCall], error: VMStateError?) {
+    eng_timer_trace_start()
+    let error = body()
+    var buffer = [EngTimerCall](repeating: EngTimerCall(), count: Int(ENG_TIMER_TRACE_MAX))
+    let count = Int(eng_timer_trace_stop(&buffer, ENG_TIMER_TRACE_MAX))
+    let calls = buffer.prefix(min(count, Int(ENG_TIMER_TRACE_MAX))).map {
+        TimerCall(Character(UnicodeScalar(UInt8(bitPattern: $0.op))), UnsafeRawPointer($0.timer), $0.expire)
+    }
+    return (calls, error)
+}
+
+/// `value`'s 8 bytes, big-endian (a VMSTATE_TIMER's wire bytes).
+func bigEndian64(_ value: Int64) -> [UInt8] {
+    (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: value) >> (56 - 8 * UInt64($0))) }
 }
 
 /// A heap timer (deallocate it); `expire` nil means not pending.

@@ -285,3 +285,76 @@ import Testing
         #expect(plain.devices["hx-ptr"]!.state(HxPtr.self).pointee.n16 == 3)
     }
 }
+
+/// Timers without installed timer functions: a rollback puts back each `expire_time` the load
+/// wrote where the device loading reaches it (in its struct, or behind its VMSTATE_TIMER_PTR
+/// fields); a device added without a size keeps its loaded timers as it keeps its other fields.
+@Suite struct TransactionalTimerTests {
+    @Test func aRollbackPutsBackTimersBehindPointers() throws {
+        let timers = [newTimer(expire: 42), newTimer(expire: nil), newTimer(expire: 7), newTimer(expire: nil)]
+        let d = UnsafeMutablePointer<EngTimers>.allocate(capacity: 1)
+        d.initialize(to: EngTimers())
+        defer { timers.forEach { $0.deallocate() }; d.deallocate() }
+        vmstate_timer_init(&d.pointee.t, nil, nil)
+        d.pointee.t.expire_time = 5
+        d.pointee.tp = timers[0]
+        d.pointee.arr = (timers[1], timers[2], timers[3])
+        let before = Array(UnsafeRawBufferPointer(start: d, count: MemoryLayout<EngTimers>.size))
+        let wire = [0x55, 0x66, 0x10, -1, 0x30].flatMap(bigEndian64) + [0xEE]
+        let error = #expect(throws: VMStateError.self) {
+            try VMStateEngine.loadChecked(
+                eng_vmsd_timers(), opaque: d, size: MemoryLayout<EngTimers>.size, from: wire, options: .transactional)
+        }
+        #expect(error?.reason.hasSuffix("(load rolled back: the state is as it was before the call)") == true)
+        #expect(timers.map { $0.pointee.expire_time } == [42, -1, 7, -1])
+        #expect(Array(UnsafeRawBufferPointer(start: d, count: MemoryLayout<EngTimers>.size)) == before)
+
+        // Without the flag the loaded values stay.
+        #expect(throws: VMStateError.self) {
+            try VMStateEngine.loadChecked(eng_vmsd_timers(), opaque: d, size: MemoryLayout<EngTimers>.size, from: wire)
+        }
+        #expect(d.pointee.t.expire_time == 0x55 && timers.map { $0.pointee.expire_time } == [0x66, 0x10, -1, 0x30])
+    }
+
+    @Test func aDeviceAddedWithoutASizeKeepsItsLoadedTimers() throws {
+        // Source: "a" and "c" (eng-timers), "b" (eng-timer-alloc, tail 8).
+        let source = (0..<8).map { i in newTimer(expire: 0x100 + Int64(i)) }
+        let target = (0..<8).map { _ in newTimer(expire: 3) }
+        let devices = UnsafeMutablePointer<EngTimers>.allocate(capacity: 4)
+        let allocs = UnsafeMutablePointer<EngTimerAlloc>.allocate(capacity: 2)
+        defer {
+            (source + target).forEach { $0.deallocate() }
+            devices.deallocate()
+            allocs.deallocate()
+        }
+        for i in 0..<4 {
+            let t = i < 2 ? source : target
+            devices[i] = EngTimers()
+            vmstate_timer_init(&devices[i].t, nil, nil)
+            devices[i].tp = t[(i % 2) * 4]
+            devices[i].arr = (t[(i % 2) * 4 + 1], t[(i % 2) * 4 + 2], t[(i % 2) * 4 + 3])
+        }
+        allocs[0] = EngTimerAlloc(n: 0, elems: nil, tail: 8)
+        allocs[1] = EngTimerAlloc(n: 0, elems: nil, tail: 9)  // the stream's 8 fails here
+        let size = MemoryLayout<EngTimers>.size
+        let saver = Registry()
+        try saver.add(idstr: "a", instanceID: 0, vmsd: eng_vmsd_timers(), opaque: devices)
+        try saver.add(idstr: "c", instanceID: 0, vmsd: eng_vmsd_timers(), opaque: devices + 1)
+        try saver.add(idstr: "b", instanceID: 0, vmsd: eng_vmsd_timer_alloc(), opaque: allocs)
+        let stream = try saver.save(machineType: "m")
+
+        let loader = Registry()
+        try loader.add(idstr: "a", instanceID: 0, vmsd: eng_vmsd_timers(), opaque: devices + 2)
+        try loader.add(idstr: "c", instanceID: 0, vmsd: eng_vmsd_timers(), opaque: devices + 3, size: size)
+        try loader.add(
+            idstr: "b", instanceID: 0, vmsd: eng_vmsd_timer_alloc(), opaque: allocs + 1,
+            size: MemoryLayout<EngTimerAlloc>.size)
+        let error = #expect(throws: VMStateError.self) { try loader.load(stream, options: .transactional) }
+        #expect(error?.path == "eng-timer-alloc/tail")
+        #expect(
+            error?.reason.hasSuffix("not restored (added without a size, or RAM): section \"a\" instance 0)") == true)
+        // "a" (no size) keeps the stream's times behind its pointers; "c" (sized) has its own again.
+        #expect(target[0..<4].map { $0.pointee.expire_time } == [0x100, 0x101, 0x102, 0x103])
+        #expect(target[4..<8].map { $0.pointee.expire_time } == [3, 3, 3, 3])
+    }
+}

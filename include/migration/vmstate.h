@@ -431,7 +431,10 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
  *  added without a size, whose struct is not put back: they stay with it). It puts the structs' bytes
  *  back, pointers included: memory a pre_load or post_load hook freed that the struct pointed
  *  to (a VMS_ALLOC buffer, list elements, as QEMU's devices free them) would be reached again
- *  freed; free it with vmstate_free_after_load instead of g_free. */
+ *  freed; free it with vmstate_free_after_load instead of g_free. The timers the load changed
+ *  in those structs or behind their VMSTATE_TIMER_PTR fields go back too: through the timer
+ *  operations when installed (vmstate_set_timer_ops: mod at the time expire_time gave before
+ *  the load, or del), else by their expire_time. */
 #define VMSTATE_LOAD_TRANSACTIONAL 0x4
 
 /**

@@ -35,9 +35,11 @@ typedef struct VMStateTimerOps {
     /** The expire time to save, or -1 when the timer is not pending (any negative value is saved
      *  as -1, as QEMU saves it). */
     int64_t (*expire_time)(QEMUTimer *timer, void *user);
-    /** Arms `timer` to fire at `expire_time` (loaded value, never -1). */
+    /** Arms `timer` to fire at `expire_time` (the loaded value, never -1; or, when a
+     *  VMSTATE_LOAD_TRANSACTIONAL load fails, the value `expire_time` gave before it). */
     void (*mod)(QEMUTimer *timer, int64_t expire_time, void *user);
-    /** Stops `timer` (the loaded value was -1). */
+    /** Stops `timer` (the loaded value was -1; or a failed VMSTATE_LOAD_TRANSACTIONAL load puts
+     *  back a timer that was not pending, or stops one in memory the engine allocated and frees). */
     void (*del)(QEMUTimer *timer, void *user);
     /** Passed to each call. */
     void *user;

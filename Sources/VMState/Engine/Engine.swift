@@ -585,7 +585,9 @@ struct Engine {
                 errno: -5)
         case .timer:
             guard let raw = file.getBE64() else { throw shortInput(8, at: at) }
-            Timers.restore(element.assumingMemoryBound(to: QEMUTimer.self), Int64(bitPattern: raw))
+            let timer = element.assumingMemoryBound(to: QEMUTimer.self)
+            loadGuard?.willRestore(timer)
+            Timers.restore(timer, Int64(bitPattern: raw))
         case .bitmap:
             let words = (size + 63) / 64
             guard Codec.getScalars(file, element, count: words, width: 8, stride: 8, isBool: false) else {

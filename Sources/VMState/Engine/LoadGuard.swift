@@ -80,6 +80,14 @@ final class LoadGuard {
     /// a rollback restores was loading: freed on commit, left on rollback (the restored
     /// pointers reach it again). Transactional only.
     private var deferredFrees: [UnsafeMutableRawPointer] = []
+    /// Timers this load armed or stopped through the installed timer functions
+    /// (`vmstate_set_timer_ops`), first change of each only, in order, with the expire time each
+    /// had before (-1 for one in memory this load allocated: a rollback or a failed element frees
+    /// that memory, so the timer is stopped first). Kept by a transactional load, and by any
+    /// checked load for timers in its allocations. The emulator's own timer state is not memory
+    /// a rollback can copy back: it is put back through the same functions.
+    private var timerLog: [UnsafeMutablePointer<QEMUTimer>] = []
+    private var timersBefore: [UInt: Int64] = [:]
     /// The transactional load this one runs in (from one of its hooks), while ``run(restored:_:)``
     /// runs. When this one commits into structs that load puts back on rollback, it takes this
     /// load's deferred frees (its rollback puts pointers to them back) and allocations (its
@@ -404,6 +412,7 @@ final class LoadGuard {
     func release(_ p: UnsafeMutableRawPointer) {
         let address = UInt(bitPattern: p)
         if let i = allocations.lastIndex(where: { $0.start == address }) {
+            stopTimers(inBlocks: [allocations[i]])
             allocations.remove(at: i)
             g_tree_remove(allocationTree, p)
         }
@@ -418,6 +427,7 @@ final class LoadGuard {
     /// allocated while loading it, which nothing else can reach once the element is gone.
     func freeAllocations(since mark: Int) {
         guard mark < allocations.count else { return }
+        stopTimers(inBlocks: Array(allocations[mark...]))
         for region in allocations[mark...].reversed() {
             // SAFETY: every tracked region is a live g_try_malloc0 block of this load (`release`
             // removes a block from the list before freeing it), so each is freed once.
@@ -427,6 +437,69 @@ final class LoadGuard {
         }
         allocations.removeSubrange(mark...)
         recent.removeAll()
+    }
+
+    // MARK: timers
+
+    /// Called before the load applies a loaded value to `timer` (``Timers/restore(_:_:)``):
+    /// remembers what a rollback must put back. A timer whose struct a rollback restores, or
+    /// which the device loading (added with its size) reaches through a pointer, goes back to
+    /// its expire time from before the load: through the timer functions when they are
+    /// installed, else by its `expire_time` bytes (an undo record where no snapshot holds them).
+    /// One in memory this load allocated is stopped before that memory is freed. A timer of a
+    /// device added without a size keeps what was loaded, as that device's fields do.
+    func willRestore(_ timer: UnsafeMutablePointer<QEMUTimer>) {
+        let address = UInt(bitPattern: timer)
+        let allocated = allocation(holding: address) != nil
+        let throughOps = Timers.restoresThroughOps
+        guard transactional || (allocated && throughOps) else { return }
+        guard allocated || current != nil || inSnapshot(address, MemoryLayout<QEMUTimer>.size) else { return }
+        guard throughOps else {
+            preserve(UnsafeMutableRawPointer(timer), MemoryLayout<Int64>.size)  // expire_time
+            return
+        }
+        guard timersBefore[address] == nil else { return }
+        timersBefore[address] = allocated ? -1 : Timers.expireTime(timer)
+        timerLog.append(timer)
+    }
+
+    /// Forgets the logged timers inside `blocks` (allocations leaving the guard), stopping those
+    /// in blocks about to be freed (a block handed over to memory that keeps it is not freed:
+    /// its timers stay with it).
+    private func stopTimers(inBlocks blocks: [Region]) {
+        guard !timerLog.isEmpty, !blocks.isEmpty else { return }
+        timerLog.removeAll { timer in
+            let address = UInt(bitPattern: timer)
+            guard let block = blocks.first(where: { $0.contains(address) }) else { return false }
+            timersBefore[address] = nil
+            if !handedOver.contains(block.start) { Timers.restore(timer, -1) }
+            return true
+        }
+    }
+
+    /// Whether `timer` lies in an allocation of this load handed over to memory a rollback keeps.
+    private func isHandedOver(_ timer: UnsafeMutablePointer<QEMUTimer>) -> Bool {
+        allocation(holding: UInt(bitPattern: timer)).map { handedOver.contains($0.start) } ?? false
+    }
+
+    /// Puts the logged timers back, last change first, through the timer functions (before any
+    /// memory is copied back or freed, so that the emulator's functions see the timers as its
+    /// timer lists hold them), and returns the bytes of those in the structs a rollback copies
+    /// back, to be written over the copies: the emulator's members of a `QEMUTimer` are as its
+    /// functions left them, not as they were before the load.
+    private func putTimersBack() -> [(timer: UnsafeMutablePointer<QEMUTimer>, bytes: QEMUTimer)] {
+        var kept: [(timer: UnsafeMutablePointer<QEMUTimer>, bytes: QEMUTimer)] = []
+        for timer in timerLog.reversed() {
+            let address = UInt(bitPattern: timer)
+            if isHandedOver(timer) { continue }  // kept with that memory
+            Timers.restore(timer, timersBefore[address] ?? -1)
+            // SAFETY: a timer of this load's structs, still valid: the caller keeps its structs
+            // and what they point to valid until the load returns.
+            if inSnapshot(address, MemoryLayout<QEMUTimer>.size) { kept.append((timer, timer.pointee)) }
+        }
+        timerLog.removeAll()
+        timersBefore.removeAll()
+        return kept
     }
 
     // MARK: undo records (transactional)
@@ -504,6 +577,10 @@ final class LoadGuard {
         preserved.removeAll()
         // A load nested in a transactional one's hook, into structs that one puts back.
         if let enclosing, restoredByEnclosing {
+            for timer in timerLog where !isHandedOver(timer) && enclosing.timersBefore[UInt(bitPattern: timer)] == nil {
+                enclosing.timersBefore[UInt(bitPattern: timer)] = timersBefore[UInt(bitPattern: timer)]
+                enclosing.timerLog.append(timer)
+            }
             enclosing.deferredFrees += deferredFrees
             enclosing.adopt(allocations.filter { !handedOver.contains($0.start) })
         } else {
@@ -511,6 +588,8 @@ final class LoadGuard {
             for memory in deferredFrees { g_free(memory) }
         }
         deferredFrees.removeAll()
+        timerLog.removeAll()
+        timersBefore.removeAll()
         allocations.removeAll()
         g_tree_remove_all(allocationTree)
         recent.removeAll()
@@ -538,11 +617,12 @@ final class LoadGuard {
         return (bare, String(error.reason[start...]))
     }
 
-    /// Undoes a failed transactional load: takes loaded nodes out of caller trees and puts the
-    /// caller's back, restores bytes written outside the structs, frees every allocation and
-    /// puts the structs' bytes back.
+    /// Undoes a failed transactional load: puts timers back through the timer functions, takes
+    /// loaded nodes out of caller trees and puts the caller's back, restores bytes written
+    /// outside the structs, frees every allocation and puts the structs' bytes back.
     func rollBack() {
         guard transactional else { return }
+        let timers = putTimersBack()
         for change in treeLog.reversed() {
             switch change {
             case .inserted(let tree, let key):
@@ -562,6 +642,7 @@ final class LoadGuard {
         for snapshot in snapshots where snapshot.copy.count > 0 {
             snapshot.pointer.copyMemory(from: snapshot.copy.baseAddress!, byteCount: snapshot.copy.count)
         }
+        for (timer, bytes) in timers { timer.pointee = bytes }
         treeLog.removeAll()
         undoLog.removeAll()
         preserved.removeAll()

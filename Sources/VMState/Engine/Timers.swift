@@ -35,6 +35,12 @@ enum Timers {
         return value < 0 ? -1 : value
     }
 
+    /// Whether `restore` goes through an installed function (`mod` or `del`) rather than only
+    /// writing `expire_time`: the emulator then keeps timer state the engine cannot copy back.
+    static var restoresThroughOps: Bool {
+        installed.withLock { $0.map { $0.value.mod != nil || $0.value.del != nil } ?? false }
+    }
+
     /// Applies a loaded value: -1 stops the timer, anything else arms it at that time.
     static func restore(_ timer: UnsafeMutablePointer<QEMUTimer>, _ value: Int64) {
         let ops = installed.withLock { $0?.value }

@@ -169,7 +169,35 @@ static int64_t ops_expire_time(QEMUTimer *t, void *user) {
     return ENG_SPECIAL_EXPIRE;
 }
 
+static _Thread_local bool tracing;
+static _Thread_local int trace_count;
+static _Thread_local EngTimerCall trace[ENG_TIMER_TRACE_MAX];
+
+static void trace_call(char op, const QEMUTimer *t, int64_t expire) {
+    if (!tracing) {
+        return;
+    }
+    if (trace_count < ENG_TIMER_TRACE_MAX) {
+        trace[trace_count] = (EngTimerCall){ .op = op, .timer = t, .expire = expire };
+    }
+    trace_count++;
+}
+
+void eng_timer_trace_start(void) {
+    tracing = true;
+    trace_count = 0;
+}
+
+int eng_timer_trace_stop(EngTimerCall *out, int max) {
+    tracing = false;
+    for (int i = 0; i < trace_count && i < max && i < ENG_TIMER_TRACE_MAX; i++) {
+        out[i] = trace[i];
+    }
+    return trace_count;
+}
+
 static void ops_mod(QEMUTimer *t, int64_t expire, void *user) {
+    trace_call('m', t, expire);
     if (!is_special(t)) {
         t->expire_time = expire;
         return;
@@ -180,6 +208,7 @@ static void ops_mod(QEMUTimer *t, int64_t expire, void *user) {
 }
 
 static void ops_del(QEMUTimer *t, void *user) {
+    trace_call('d', t, -1);
     if (!is_special(t)) {
         t->expire_time = -1;
         return;
@@ -204,6 +233,54 @@ void eng_timer_ops_reset(void) {
     installed_record = NULL;
     vmstate_set_timer_ops(NULL);
 }
+
+static const VMStateDescription eng_timer_elem_vmsd = {
+    .name = "eng-timer-elem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_TIMER(t, EngTimerElem),
+        VMSTATE_UINT8(v, EngTimerElem),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_timer_alloc_vmsd = {
+    .name = "eng-timer-alloc",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_INT32(n, EngTimerAlloc),
+        VMSTATE_STRUCT_VARRAY_ALLOC(elems, EngTimerAlloc, n, 1, eng_timer_elem_vmsd, EngTimerElem),
+        VMSTATE_UINT8_EQUAL(tail, EngTimerAlloc, NULL),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_timer_alloc(void) { return &eng_timer_alloc_vmsd; }
+
+static const VMStateDescription eng_timer_qelem_vmsd = {
+    .name = "eng-timer-qelem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_TIMER(t, EngTimerQElem),
+        VMSTATE_UINT8_EQUAL(v, EngTimerQElem, NULL),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_timer_q_vmsd = {
+    .name = "eng-timer-q",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_QTAILQ_V(q, EngTimerQ, 1, eng_timer_qelem_vmsd, EngTimerQElem, next),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_timer_q(void) { return &eng_timer_q_vmsd; }
+
+void eng_timer_q_init(EngTimerQ *d) { QTAILQ_INIT(&d->q); }
 
 static bool eng_timer_sub_needed(void *opaque) {
     EngTimerSub *s = opaque;

@@ -101,6 +101,45 @@ void eng_special_timer_init(QEMUTimer *t);
 void eng_timer_ops_install(EngTimerRecord *record);
 void eng_timer_ops_reset(void);
 
+/* A trace of the installed functions' mod and del calls, of every timer, made on the calling
+ * thread between eng_timer_trace_start and eng_timer_trace_stop (other threads' calls, from
+ * tests running at the same time, are not in it). */
+typedef struct EngTimerCall {
+    char op; /* 'm' (mod) or 'd' (del) */
+    const QEMUTimer *timer;
+    int64_t expire; /* mod's; -1 for del */
+} EngTimerCall;
+#define ENG_TIMER_TRACE_MAX 32
+void eng_timer_trace_start(void);
+/* Stops the trace; copies its first min(count, max) calls to `out` and returns the count. */
+int eng_timer_trace_stop(EngTimerCall *out, int max);
+
+/* "eng-timer-alloc" v1: INT32 n; STRUCT_VARRAY_ALLOC elems (n elements of "eng-timer-elem" v1:
+ * TIMER t, UINT8 v, in memory the load allocates); UINT8_EQUAL tail. */
+typedef struct EngTimerElem {
+    QEMUTimer t;
+    uint8_t v;
+} EngTimerElem;
+typedef struct EngTimerAlloc {
+    int32_t n;
+    EngTimerElem *elems;
+    uint8_t tail;
+} EngTimerAlloc;
+const VMStateDescription *eng_vmsd_timer_alloc(void);
+
+/* "eng-timer-q" v1: QTAILQ q of "eng-timer-qelem" v1 (TIMER t, UINT8_EQUAL v: an element whose
+ * v is not 0 fails after its timer was loaded, and the load frees it). */
+typedef struct EngTimerQElem {
+    QEMUTimer t;
+    uint8_t v;
+    QTAILQ_ENTRY(EngTimerQElem) next;
+} EngTimerQElem;
+typedef struct EngTimerQ {
+    QTAILQ_HEAD(, EngTimerQElem) q;
+} EngTimerQ;
+const VMStateDescription *eng_vmsd_timer_q(void);
+void eng_timer_q_init(EngTimerQ *d);
+
 /* "eng-timer-sub" v1: UINT8 x; subsection "eng-timer-sub/timer" v1 (TIMER t), needed when
  * timer_pending(&t), as QEMU's serial saves its FIFO timeout timer. */
 typedef struct EngTimerSub {
