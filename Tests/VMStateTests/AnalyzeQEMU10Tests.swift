@@ -10,7 +10,7 @@ import VMState
 @Suite struct AnalyzeQEMU10Tests {
     static let qemu10Streams = [
         "pc-reset", "pc-bios", "q35-bios", "q35-devices", "pc-live", "pc-9.2", "x-ignore-shared", "no-footer",
-        "user-net-2", "virtio-mem", "bg-snapshot", "s390x",
+        "user-net-2", "virtio-mem", "virtio-mem-no-footer", "bg-snapshot", "s390x",
     ]
     static let qemu72Streams = ["pc-2.3", "user-net-2"]
 

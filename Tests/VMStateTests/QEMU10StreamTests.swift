@@ -215,17 +215,27 @@ import VMStateAnalysis
 
     /// QEMU 10.0 writes virtio-mem's early-setup section ("virtio-mem-device-early", a vmsd with
     /// early_setup) after the RAM section's START, before its pages. Over a stream source,
-    /// SKIP_UNKNOWN and KEEP_UNKNOWN skip it at its footer and load the RAM as it arrives, where
-    /// reading on to the vmdesc that gives its size would hold all of the RAM: the window never
-    /// holds more than its buffer; the RAM, and with KEEP_UNKNOWN the next save (the section
-    /// with its vmdesc entry), are the buffer load's.
-    @Test func anEarlySetupSectionAheadOfTheRAMPagesIsSkippedAtItsFooter() throws {
-        let stream = try Self.stream("virtio-mem")
-        let analyze = try Self.analyze("virtio-mem")
-        // The section (FULL, id 37) right after the RAM's START, before 560 KiB of RAM records.
+    /// SKIP_UNKNOWN and KEEP_UNKNOWN skip it at its footer (in a stream without footers, `-global
+    /// migration.send-section-footer=off`, at the RAM PART's header that follows it) and load the
+    /// RAM as it arrives, where reading on to the vmdesc that gives its size would hold all of
+    /// the RAM (over 64 MiB of it: the load failed): the window never holds more than its
+    /// buffer; the RAM, and with KEEP_UNKNOWN the next save (the section with its vmdesc entry),
+    /// are the buffer load's.
+    @Test(arguments: [("virtio-mem", 0xdd, true), ("virtio-mem-no-footer", 0xd8, false)])
+    func anEarlySetupSectionAheadOfTheRAMPagesIsSkippedAtItsEnd(fixture: String, at: Int, footers: Bool) throws {
+        let stream = try Self.stream(fixture)
+        let analyze = try Self.analyze(fixture)
+        // The section (FULL, id 37) right after the RAM's START (its footer, or its EOS without
+        // one), before 560 KiB of RAM records; its 52 bytes of data, then its footer or the RAM's
+        // first PART (the RAM is section 1), whose first page names its block.
         let early = Array("0000:00:01.0/virtio-mem-device-early".utf8)
-        #expect(Array(stream[0xdd..<0xdd + 6 + early.count]) == [0x04, 0, 0, 0, 37, UInt8(early.count)] + early)
-        #expect(stream.count - 0xdd > StreamSource.bufferSize + (256 << 10))
+        #expect(
+            Array(stream[at - 9..<at])
+                == (footers ? [0, 0, 0, 0x10, 0x7E, 0, 0, 0, 1] : [0, 0, 0, 0, 0, 0, 0, 0, 0x10]))
+        #expect(Array(stream[at..<at + 6 + early.count]) == [0x04, 0, 0, 0, 37, UInt8(early.count)] + early)
+        let end = at + 6 + early.count + 8 + 52
+        #expect(Array(stream[end..<end + 5]) == (footers ? [0x7E, 0, 0, 0, 37] : [0x02, 0, 0, 0, 1]))
+        #expect(stream.count - at > StreamSource.bufferSize + (256 << 10))
         for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
             let viaBuffer = try RAMOnly(analyze)
             try viaBuffer.registry.load(stream, options: options)
@@ -250,15 +260,23 @@ import VMStateAnalysis
                 let r = chunked.loadThroughChunks(stream, chunk: chunk, flags: options.rawValue)
                 #expect(r.ok && chunked.sameRAM(as: viaBuffer), "\(chunk): \(r.message)")
             }
-            for cut in [0xdd + 60, 0xdd + 102 - 3] {
+            // (Without footers, a stream cut right after a 0x00 byte reads as one that ends at its
+            // EOF marker: only a footer before that marker tells.)
+            for cut in [at + 60, at + 102 - 3] {
                 let r = try RAMOnly(analyze).loadThroughChunks(
                     stream, chunk: 4096, flags: options.rawValue, cut: Int64(cut))
-                #expect(r.code == VMStateError.Kind.shortInput.rawValue)
+                let section = "section \"0000:00:01.0/virtio-mem-device-early\" instance 0"
+                #expect(stream[cut - 1] == 0)
+                #expect(
+                    r.code == (footers ? VMStateError.Kind.shortInput : VMStateError.Kind.unknownSection).rawValue)
                 #expect(
                     r.message
-                        == "the stream ended (cut short) before the vmdesc that gives the size of section "
-                        + "\"0000:00:01.0/virtio-mem-device-early\" instance 0 (at byte 221), which cannot be skipped "
-                        + "without it (at byte \(cut))")
+                        == (footers
+                            ? "the stream ended (cut short) before the vmdesc that gives the size of \(section) (at "
+                                + "byte \(at)), which cannot be skipped without it (at byte \(cut))"
+                            : "cannot skip \(section): the stream ends at its EOF marker without the vmdesc that gives "
+                                + "its size (written without one, as with QEMU's suppress-vmdesc, or cut short right "
+                                + "after that marker) (at byte \(at))"))
                 #expect(r.message == (try Self.bufferLoadError(Array(stream.prefix(cut)), analyze, options)))
             }
         }
@@ -412,15 +430,17 @@ import VMStateAnalysis
         #expect(r.message.hasSuffix("(at byte \(cut))"), "\(r.message)")
     }
 
-    /// The footer found is checked against the stream's vmdesc: one that gives the early
-    /// section another length (its bitmap 17 bytes, not 16) fails the load at the EOF marker,
-    /// naming the section, where it starts and both lengths.
-    @Test func anEarlySectionSkippedAtItsFooterIsCheckedAgainstTheVMDesc() throws {
-        var stream = try Self.stream("virtio-mem")
+    /// The footer found (without footers, the next section's header) is checked against the
+    /// stream's vmdesc: one that gives the early section another length (its bitmap 17 bytes,
+    /// not 16) fails the load at the EOF marker, naming the section, where it starts and both
+    /// lengths.
+    @Test(arguments: [("virtio-mem", 0xdd, "its footer"), ("virtio-mem-no-footer", 0xd8, "the next section's header")])
+    func anEarlySectionSkippedToItsEndIsCheckedAgainstTheVMDesc(fixture: String, section: Int, end: String) throws {
+        var stream = try Self.stream(fixture)
         let field = Array(#"{"name": "bitmap", "type": "bitmap", "size": 16}"#.utf8)
         let at = try #require(Self.offsets(of: field, in: stream).first)
         stream[at + field.count - 2] = UInt8(ascii: "7")
-        let machine = try RAMOnly(try Self.analyze("virtio-mem"))
+        let machine = try RAMOnly(try Self.analyze(fixture))
         let (_, error) = withExtendedLifetime(machine) {
             Self.loadThroughASource(machine.registry, stream, options: .skipUnknown)
         }
@@ -428,8 +448,8 @@ import VMStateAnalysis
         #expect(
             error?.description
                 == "section \"0000:00:01.0/virtio-mem-device-early\" instance 0, skipped up to the first bytes that "
-                + "read as its footer, has another length in the stream's vmdesc (its data holds those bytes, or the "
-                + "vmdesc is not this stream's); expected 53 bytes, got 52 (at byte 271)")
+                + "read as \(end), has another length in the stream's vmdesc (its data holds those bytes, or the "
+                + "vmdesc is not this stream's); expected 53 bytes, got 52 (at byte \(section + 50))")
     }
 
     // MARK: - loads and byte-for-byte re-saves

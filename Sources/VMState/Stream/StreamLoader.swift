@@ -198,7 +198,7 @@ final class StreamLoader {
                             + "then 0x00 instead of the vmdesc's 0x06): it was cut short, as the preallocated file "
                             + "of a save that did not finish is")
                 }
-                try checkSkippedByFooter()
+                try checkSkippedEarly()
                 try checkPageSizeAfterRAM(vmdescAt: at + 1)
                 return
             case StreamFormat.footer where footers == false:
@@ -480,10 +480,11 @@ final class StreamLoader {
         // QEMU 10.0 writes early-setup sections (a vmsd with early_setup, as virtio-mem's
         // "virtio-mem-device-early") after the RAM section's START and before its pages: reading
         // on to the vmdesc from here would hold the RAM. Over a stream source the section ends at
-        // its footer instead, and the vmdesc checks its length when it arrives. When the input
+        // its footer instead (without footers, at the next section's header), and the vmdesc
+        // checks its length when it arrives. When the input
         // ends first, all of it is at hand: the section is read as from a buffer, by the vmdesc.
-        if sawIterative && !completePhase && footers == true && !file.inputEnded,
-            try skipByFooter(sectionID: sectionID, idstr: idstr, instanceID: instanceID, start: start)
+        if sawIterative && !completePhase && footers != nil && !file.inputEnded,
+            try skipToItsEnd(sectionID: sectionID, idstr: idstr, instanceID: instanceID, start: start)
         {
             return
         }
@@ -527,13 +528,13 @@ final class StreamLoader {
 
     /// The error of a stream whose vmdesc is missing or unreadable (``streamVMDesc`` is `.none`
     /// or `.unreadable`), for the first section that needed it to be skipped: the first one
-    /// skipped by its footer (``skippedByFooter``), which a buffer load fails at, else the
+    /// skipped to its end (``skippedEarly``), which a buffer load fails at, else the
     /// section `idstr` at `start`. `atEOFMarker`: the EOF marker was just read, after a whole
     /// section, and nothing follows it (the window of a stream source may no longer hold the
     /// section's footer before it, which tells that from a stream cut on a 0x00).
     private func noVMDesc(idstr: String, instanceID: UInt32, start: Int, atEOFMarker: Bool = false) -> VMStateError {
         let (idstr, instanceID, start) =
-            skippedByFooter.first.map { ($0.idstr, $0.instanceID, $0.start) } ?? (idstr, instanceID, start)
+            skippedEarly.first.map { ($0.idstr, $0.instanceID, $0.start) } ?? (idstr, instanceID, start)
         // A stream cut inside its vmdesc is an early end, even where a 0x06 and a length that
         // reaches the end turned up by chance in the bytes before (device data, a RAM page) and
         // were taken for an unreadable vmdesc: one QEMU wrote follows the EOF marker and starts
@@ -595,9 +596,9 @@ final class StreamLoader {
                 + "short right after that marker)")
     }
 
-    /// An early-setup section skipped by its footer (``skipByFooter``), checked against the
-    /// vmdesc at the end of the stream (``checkSkippedByFooter()``).
-    private struct SkippedByFooter {
+    /// An early-setup section skipped to its end (``skipToItsEnd(sectionID:idstr:instanceID:start:)``),
+    /// checked against the vmdesc at the end of the stream (``checkSkippedEarly()``).
+    private struct SkippedEarly {
         let idstr: String
         let instanceID: UInt32
         /// Where its section header and its data start.
@@ -608,38 +609,63 @@ final class StreamLoader {
         /// Its entry in ``layout`` when kept (its vmdesc entry is added there once known).
         let layoutIndex: Int?
     }
-    private var skippedByFooter: [SkippedByFooter] = []
+    private var skippedEarly: [SkippedEarly] = []
 
     /// Skips (or keeps) the unknown section whose data starts at the cursor, up to its footer:
     /// the first 0x7e and be32 `sectionID` followed by another section's header (a PART or END
     /// of a section that started, or a START or FULL with an idstr of printable ASCII) or by
     /// QEMU 10.0's SWITCHOVER_START command (`08 00 0b 00 00`), within
-    /// ``heldLimit`` bytes. Section data that holds such bytes would be cut there: the vmdesc's
-    /// size for the section, when it arrives, tells. False, with nothing read past the cursor,
-    /// when the input ends before such a footer (a footer followed by the longest header, 275
-    /// bytes): all the rest is at hand then, and the caller reads the section by the vmdesc as
-    /// a buffer load does (a footer with a damaged id, a stream cut short, no vmdesc).
-    private func skipByFooter(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError)
+    /// ``heldLimit`` bytes. In a stream without footers (`-global
+    /// migration.send-section-footer=off`) the section ends where such a header starts, with
+    /// more to show it: a RAM PART or END is followed by a RAM record QEMU writes first in it (an
+    /// EOS, or a page record that names a block of the stream's RAM), a START or FULL has an
+    /// instance and a version below 65,536. Section data that holds such bytes would be cut
+    /// there: the vmdesc's size for the section, when it arrives, tells. False, with nothing
+    /// read past the cursor, when the input ends before such an end (a footer, the longest
+    /// header, and a RAM record's word and block name: 5 + 270 + 264 bytes): all the rest is at
+    /// hand then, and the caller reads the section by the vmdesc as a buffer load does (a footer
+    /// with a damaged id, a stream cut short, no vmdesc).
+    private func skipToItsEnd(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError)
         -> Bool
     {
         let dataStart = file.position
-        // This section's footer at `i` of `view`, followed by another section's header or
-        // SWITCHOVER_START (between the RAM's START and its END no EOF or other command comes):
-        // true or false, nil when `view` ends first (never with 275 bytes from `i`).
-        func footerAt(_ view: UnsafeRawBufferPointer, _ i: Int) -> Bool? {
-            guard view[i] == StreamFormat.footer else { return false }
-            let rest = UnsafeRawBufferPointer(rebasing: view[i...])
-            guard case .record(let footer, let length) = SectionFooter.Decoder().decode(rest) else { return nil }
-            guard footer.closes(sectionID) else { return false }
-            guard let type = rest.dropFirst(length).first else { return nil }
-            let header = UnsafeRawBufferPointer(rebasing: rest[(length + 1)...])
+        let hasFooters = footers == true
+        let blockNames = Set(registry.ramBlocks.map(\.idstr) + keptRAMBlocks.map(\.name))
+        // A RAM record QEMU writes first in a PART or END after the setup phase: EOS, or a page
+        // record naming its block (QEMU's last sent block is reset at setup).
+        func firstRAMRecord(_ bytes: UnsafeRawBufferPointer) -> Bool? {
+            guard case .record(let word, let length) = RAMRecordWord.Decoder().decode(bytes) else { return nil }
+            if word.word == StreamFormat.RAMFlag.eos { return true }
+            guard RAMFlagRules.isOneKind(word.flags), word.namesBlock else { return false }
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[length...])
+            guard case .record(let block, _) = RAMRecordWord.BlockNameDecoder().decode(rest) else { return nil }
+            return block.isUTF8 && blockNames.contains(block.name)
+        }
+        // This section's end at `i` of `view`: its footer (in a stream with footers) and then
+        // another section's header or SWITCHOVER_START (between the RAM's START and its END no
+        // EOF or other command comes): true or false, nil when `view` ends first (never with 539
+        // bytes from `i`).
+        func endsAt(_ view: UnsafeRawBufferPointer, _ i: Int) -> Bool? {
+            var rest = UnsafeRawBufferPointer(rebasing: view[i...])
+            if hasFooters {
+                guard view[i] == StreamFormat.footer else { return false }
+                guard case .record(let footer, let length) = SectionFooter.Decoder().decode(rest) else { return nil }
+                guard footer.closes(sectionID) else { return false }
+                rest = UnsafeRawBufferPointer(rebasing: rest[length...])
+            }
+            guard let type = rest.first else { return nil }
+            let header = UnsafeRawBufferPointer(rebasing: rest[1...])
             switch type {
             case StreamFormat.sectionPart, StreamFormat.sectionEnd:
-                guard case .record(let part, _) = SectionPartHeader.Decoder().decode(header) else { return nil }
-                return ramSections[part.sectionID] != nil
+                guard case .record(let part, let length) = SectionPartHeader.Decoder().decode(header) else {
+                    return nil
+                }
+                guard ramSections[part.sectionID] != nil else { return false }
+                return hasFooters ? true : firstRAMRecord(UnsafeRawBufferPointer(rebasing: header[length...]))
             case StreamFormat.sectionStart, StreamFormat.sectionFull:
                 guard case .record(let next, _) = SectionHeader.Decoder().decode(header) else { return nil }
-                return !next.idstr.isEmpty && next.idstr.allSatisfy { (0x21...0x7E).contains($0) }
+                let small = hasFooters || (next.instanceID <= 0xFFFF && next.versionID <= 0xFFFF)
+                return small && !next.idstr.isEmpty && next.idstr.allSatisfy { (0x21...0x7E).contains($0) }
             case StreamFormat.command:
                 // QEMU 10.0's SWITCHOVER_START (be16 command 11, be16 length 0), where the
                 // setup phase is followed by no RAM PART (this library's saves send none).
@@ -649,17 +675,20 @@ final class StreamLoader {
                 return false
             }
         }
+        // A footer, the longest header after it, and a RAM record's word and longest block name.
+        let lookahead = 5 + 270 + 8 + 256
+        let end = hasFooters ? "footer" : "end (the next section's header)"
         var size: Int?
         var from = 0  // data offsets before this have been ruled out
         while size == nil {
-            // Every byte at hand, and at least 5 + 270 past `from` (a footer and the longest
-            // header after it), read as they come: a source may send no more until these are read.
-            let have = max(file.buffered, from + 5 + 270)
+            // Every byte at hand, and at least `lookahead` past `from`, read as they come: a
+            // source may send no more until these are read.
+            let have = max(file.buffered, from + lookahead)
             guard have <= Self.heldLimit else {
                 throw VMStateError(
                     .unknownSection, offset: start,
                     reason:
-                        "cannot skip section \"\(idstr)\" instance \(instanceID): no footer of it within "
+                        "cannot skip section \"\(idstr)\" instance \(instanceID): no \(end) of it within "
                         + "\(Self.heldLimit >> 20) MiB, where the RAM's pages follow (the vmdesc that gives its size "
                         + "comes after them)")
             }
@@ -667,11 +696,11 @@ final class StreamLoader {
                 if file.inputEnded { return false }
                 throw VMStateError(
                     .shortInput, offset: file.position + file.buffered,
-                    reason: "the stream ended inside section \"\(idstr)\" instance \(instanceID), before its footer")
+                    reason: "the stream ended inside section \"\(idstr)\" instance \(instanceID), before its \(end)")
             }
             var i = from
-            while size == nil && i + 5 + 270 <= view.count {
-                if footerAt(view, i) ?? false { size = i }
+            while size == nil && i + lookahead <= view.count {
+                if endsAt(view, i) ?? false { size = i }
                 i += 1
             }
             from = i
@@ -684,31 +713,31 @@ final class StreamLoader {
             keep(from: start, vmdesc: nil, early: true)
         }
         file.mark = nil
-        skippedByFooter.append(
-            SkippedByFooter(
+        skippedEarly.append(
+            SkippedEarly(
                 idstr: idstr, instanceID: instanceID, start: start, dataStart: dataStart, size: size!,
                 layoutIndex: layoutIndex))
         return true
     }
 
-    /// At the EOF marker: each section skipped by its footer has the size the stream's vmdesc
+    /// At the EOF marker: each section skipped to its end has the size the stream's vmdesc
     /// gives it (kept ones get their vmdesc entry, for the next save). A stream without a vmdesc
     /// (QEMU's `suppress-vmdesc`, or cut right after the EOF marker) is refused as a buffer load
     /// refuses it, at the first such section: nothing tells its size (and a kept one would be
     /// saved again with no vmdesc entry).
-    private func checkSkippedByFooter() throws(VMStateError) {
-        guard !skippedByFooter.isEmpty else { return }
+    private func checkSkippedEarly() throws(VMStateError) {
+        guard !skippedEarly.isEmpty else { return }
         guard case .found(let index, _) = streamVMDesc else {
             if case .failed = streamVMDesc {
                 throw VMStateError(
                     .shortInput, offset: file.position, reason: "the stream failed while reading its vmdesc")
             }
-            let first = skippedByFooter[0]
+            let first = skippedEarly[0]
             throw noVMDesc(
                 idstr: first.idstr, instanceID: first.instanceID, start: first.start,
                 atEOFMarker: file.remaining == 0 && file.inputEnded)
         }
-        for skipped in skippedByFooter {
+        for skipped in skippedEarly {
             let label = VMStateError.sectionLabel(skipped.idstr, skipped.instanceID)
             guard let entry = index.device(skipped.idstr, skipped.instanceID) else {
                 throw VMStateError(
@@ -719,7 +748,9 @@ final class StreamLoader {
                 throw VMStateError(
                     .badStream, offset: skipped.dataStart,
                     reason:
-                        "\(label), skipped up to the first bytes that read as its footer, has another length in the "
+                        "\(label), skipped up to the first bytes that read as "
+                        + (footers == true ? "its footer" : "the next section's header")
+                        + ", has another length in the "
                         + "stream's vmdesc (its data holds those bytes, or the vmdesc is not this stream's)",
                     expected: "\(entry.size) bytes", actual: "\(skipped.size)")
             }
