@@ -819,8 +819,9 @@ import VMStateAnalysis
         #expect(
             try refusal(command)
                 == "SWITCHOVER_START in a stream without a configuration section: QEMU 10.0, which sends the "
-                + "command, sends the configuration for every machine type, and QEMU 7.2 refuses the command "
-                + "(\"MIG_CMD 0xb unknown (len 0x0)\") (at byte 8)")
+                + "command, sends the configuration for every machine type (its migrations with "
+                + "send-configuration=off fail), and QEMU 7.2 refuses the command (\"MIG_CMD 0xb unknown (len "
+                + "0x0)\") (at byte 8)")
     }
 
     /// A stream without a configuration section saved for another machine type, then saved

@@ -382,14 +382,16 @@ final class StreamLoader {
                 at, "\(name) received with bad length - expecting 0, got \(length)", expected: "0",
                 actual: "\(length)")
         }
-        // QEMU 10.0 sends the command and a configuration section for every machine type; QEMU 7.2,
-        // whose machine types 2.3 and older send none, does not know the command.
+        // QEMU 10.0 sends the command and a configuration section for every machine type, unless
+        // told not to (`-global migration.send-configuration=off`: its own migrations then fail,
+        // the source stopping on an assertion as it writes the vmdesc); QEMU 7.2, whose machine
+        // types 2.3 and older send none, does not know the command.
         guard hadConfiguration else {
             throw bad(
                 at,
                 "\(name) in a stream without a configuration section: QEMU 10.0, which sends the command, sends "
-                    + "the configuration for every machine type, and QEMU 7.2 refuses the command "
-                    + "(\"MIG_CMD 0xb unknown (len 0x0)\")")
+                    + "the configuration for every machine type (its migrations with send-configuration=off fail), "
+                    + "and QEMU 7.2 refuses the command (\"MIG_CMD 0xb unknown (len 0x0)\")")
         }
         hadSwitchoverStart = true
         completePhase = true
