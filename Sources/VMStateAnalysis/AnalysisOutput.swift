@@ -36,7 +36,7 @@ extension FieldValue {
     public var displayString: String {
         switch self {
         case .integer(let bytes, let signed):
-            return analysisFormatInteger(bytes: bytes, signed: signed)
+            return analysisFormatInteger(bytes: bytes.array, signed: signed)
         case .bytes(let bytes):
             var w = JSONTextWriter()
             bytes.withUnsafeBytes { w.appendHexBytes($0, separator: 0x20) }
@@ -63,8 +63,9 @@ extension FieldValue {
     /// For integers (up to 64 bytes): the value read the way the field's type reads (signed or
     /// not), in decimal.
     public var decimalString: String? {
-        guard case .integer(let bytes, let signed) = self else { return nil }
-        guard bytes.count <= 64 else { return nil }
+        guard case .integer(let integer, let signed) = self else { return nil }
+        guard integer.count <= 64 else { return nil }
+        let bytes = integer.array
         if signed, let first = bytes.first, first & 0x80 != 0 {
             return "-" + decimalMagnitude(twosComplementNegated(bytes))
         }
@@ -78,7 +79,7 @@ extension FieldValue {
     func writePython(to writer: inout JSONTextWriter) {
         switch self {
         case .integer(let bytes, let signed):
-            writer.string(analysisFormatInteger(bytes: bytes, signed: signed))
+            writer.string(analysisFormatInteger(bytes: bytes.array, signed: signed))
         case .bytes(let bytes):
             bytes.withUnsafeBytes { writer.hexBytesString($0) }
         case .bool(let b):

@@ -108,7 +108,7 @@ public struct CheckedFieldValue: Sendable, Equatable {
                 found.append(
                     CheckedFieldValue(
                         section: section.name, instanceID: section.instanceID, field: path, description: description,
-                        type: type, bytes: bytes))
+                        type: type, bytes: bytes.array))
             case .record(let r):
                 for m in r.members { visit(m.value, m.type, path + "/" + m.name, in: r.vmsdName ?? description) }
             case .list(let values):

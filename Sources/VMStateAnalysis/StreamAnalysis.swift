@@ -628,10 +628,14 @@ private struct SectionReader {
     /// The same for a new RAM block name (a MEM_SIZE list's block, a page record's block):
     /// the name's bytes, plus this.
     static let nameEntryCost = 160
-    /// What one value read weighs in memory beyond its bytes (its ``FieldValue`` box, the array
-    /// that holds its bytes, its place in a list), counted with ``hold(_:_:)``: an array of a
-    /// million one-byte elements holds about 110 MB, not 1 MB (complexity F1).
+    /// What one value read weighs in memory beyond its bytes (the array that holds its bytes,
+    /// its place in a list), counted with ``hold(_:_:)``: an array of a million buffers of one
+    /// byte holds about 110 MB, not 1 MB (complexity F1).
     static let valueEntryCost = 112
+    /// The same for a value held inline: an integer of up to 8 bytes, a bool, a NULL entry
+    /// (its place in a list, 24 bytes, twice as the list grows). The Raspberry Pi's USB
+    /// controller (`dwc2`) saves 524,288 `uint8` elements, 24 MiB by this count.
+    static let inlineValueCost = 48
     /// The same for a struct's record beyond its values (its members, the index of their names).
     static let recordEntryCost = 256
     /// Elements read so far that took no byte of the stream (an empty struct, a field of size
@@ -1840,7 +1844,13 @@ private struct SectionReader {
     }
 
     mutating func readValue(_ field: ParsedVMDescField) throws(StreamAnalysisError) -> FieldValue {
-        try hold(Self.valueEntryCost, "the entry of a \(field.type) value")
+        let inline: Bool
+        switch field.reader {
+        case .signed, .unsigned: inline = field.size <= 8
+        case .bool, .nullPointer: inline = true
+        case .structure, .generic, .capability: inline = false
+        }
+        try hold(inline ? Self.inlineValueCost : Self.valueEntryCost, "the entry of a \(field.type) value")
         switch field.reader {
         case .structure(let nested):
             return .record(try readStruct(nested, version: nested.version))
@@ -1851,7 +1861,14 @@ private struct SectionReader {
             pos += field.size
             return .bool(v)
         case .signed, .unsigned:
-            let bytes = try bytesArray(field.size, "a \(field.type) value")
+            let bytes: IntegerBytes
+            if inline {
+                try need(field.size, "a \(field.type) value")
+                bytes = IntegerBytes(UnsafeRawBufferPointer(rebasing: buf[pos..<(pos + field.size)]))
+                pos += field.size
+            } else {
+                bytes = IntegerBytes(try bytesArray(field.size, "a \(field.type) value"))
+            }
             if case .signed = field.reader { return .integer(bytes: bytes, signed: true) }
             return .integer(bytes: bytes, signed: false)
         case .generic:

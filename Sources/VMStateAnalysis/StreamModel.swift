@@ -2,17 +2,20 @@ import VMState
 // What a migration stream holds, as read with its own device description (vmdesc).
 
 /// One value of a device's state, typed the way QEMU's analyze-migration.py interprets the
-/// vmdesc `type` of the field.
-public indirect enum FieldValue: Sendable, Equatable {
+/// vmdesc `type` of the field. Only a record is boxed: an integer, a bool or a NULL entry is
+/// held in the value itself (24 bytes in an array), so that an array of half a million of them
+/// (the Raspberry Pi's USB controller saves `usb_buf` as 524,288 `uint8` elements) is held in
+/// about 12 MB.
+public enum FieldValue: Sendable, Equatable {
     /// An integer field (`int8` ... `uint64`, the `equal`/`le` variants): its big-endian bytes
     /// as they are in the stream, and whether the type reads as signed.
-    case integer(bytes: [UInt8], signed: Bool)
+    case integer(bytes: IntegerBytes, signed: Bool)
     /// A `bool` field: the first byte is non-zero.
     case bool(Bool)
     /// Raw bytes: buffers, unused space, timers, and every type without a dedicated reader.
     case bytes([UInt8])
     /// A nested struct, a whole device section, or a subsection.
-    case record(FieldRecord)
+    indirect case record(FieldRecord)
     /// The elements of an array field (vmdesc entries with an `index`), or, in QEMU 10.0
     /// streams, every value of a name the vmdesc lists more than once.
     case list([FieldValue])
@@ -21,6 +24,55 @@ public indirect enum FieldValue: Sendable, Equatable {
     case nullPointer
     /// A string read from the stream: vmdesc type `capability` (u8 length, then the name).
     case text(String)
+}
+
+/// An integer value's bytes, big-endian, as the stream holds them: up to 8 of them (every
+/// integer type QEMU writes) held inline, without an allocation; more (a vmdesc that gives an
+/// integer type another size) in an array.
+public struct IntegerBytes: Sendable, Hashable, RandomAccessCollection, ExpressibleByArrayLiteral {
+    private enum Storage: Sendable, Hashable {
+        /// The bytes as a big-endian number, and how many there are (0 to 8).
+        case inline(UInt64, count: UInt8)
+        case array([UInt8])
+    }
+    private let storage: Storage
+
+    /// The bytes of `raw`.
+    public init(_ raw: UnsafeRawBufferPointer) {
+        if raw.count <= 8 {
+            storage = .inline(raw.reduce(0) { $0 << 8 | UInt64($1) }, count: UInt8(raw.count))
+        } else {
+            storage = .array(Array(raw))
+        }
+    }
+
+    /// The bytes of `bytes`.
+    public init(_ bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { IntegerBytes($0) }
+    }
+
+    public init(arrayLiteral elements: UInt8...) { self.init(elements) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int {
+        switch storage {
+        case .inline(_, let count): return Int(count)
+        case .array(let bytes): return bytes.count
+        }
+    }
+
+    public subscript(position: Int) -> UInt8 {
+        switch storage {
+        case .inline(let value, let count):
+            precondition(position >= 0 && position < Int(count), "IntegerBytes index out of range")
+            return UInt8(truncatingIfNeeded: value >> (8 * UInt64(Int(count) - 1 - position)))
+        case .array(let bytes):
+            return bytes[position]
+        }
+    }
+
+    /// The bytes as an array.
+    public var array: [UInt8] { Array(self) }
 }
 
 /// The members of a struct, section or subsection, in stream order. A member name occurs once:
