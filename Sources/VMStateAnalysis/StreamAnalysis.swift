@@ -898,6 +898,10 @@ private struct SectionReader {
         }
         // The section whose footer comes next, once the stream has shown it has footers.
         var footerDue: UInt32? = nil
+        // The first section that ended without a footer, and where its footer was due: the
+        // stream has none, or it is damaged there (QEMU expects a footer after every section
+        // or after none).
+        var footerMissing: (id: UInt32, at: Int)? = nil
         while true {
             sectionLabel = nil
             path = []
@@ -920,6 +924,7 @@ private struct SectionReader {
                     at: typeOffset)
             }
             let isSection = type == sectionStart || type == sectionFull || type == sectionPart || type == sectionEnd
+            if let id = footerDue, type != footerMarker, footerMissing == nil { footerMissing = (id, typeOffset) }
             switch type {
             case sectionEOF:
                 try checkAfterEOF(typeOffset)
@@ -1121,9 +1126,23 @@ private struct SectionReader {
                 guard let last = lastSectionID else {
                     throw error("a section footer before any section", at: typeOffset)
                 }
+                // QEMU reads a footer only right after a section's data: anywhere else its 0x7e
+                // is an unknown section type.
+                guard footerDue != nil else {
+                    throw error(
+                        "a section footer (of section id \(id)) that does not follow a section's data, as after "
+                            + "another footer: QEMU refuses it (\"Unknown savevm section type 126\")", at: typeOffset)
+                }
                 if id != last {
                     throw error(
                         "expected the footer of section id \(last), found the footer of section id \(id)", at: pos - 4)
+                }
+                if let missing = footerMissing, let i = index[missing.id] {
+                    let s = analysis.sections[i]
+                    sectionLabel = Self.label(s.name, missing.id, s.instanceID)
+                    throw error(
+                        "the section has no footer (0x7e and its section id) where later sections have one: QEMU "
+                            + "refuses it (\"Missing section footer for \(s.name)\")", at: missing.at)
                 }
                 analysis.sectionFooters += 1
             case subsectionMarker:

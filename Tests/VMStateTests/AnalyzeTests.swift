@@ -607,6 +607,43 @@ import VMStateAnalysis
         #expect(e2.message.contains("expected the footer of section id \(section.sectionID)"))
     }
 
+    /// QEMU reads a footer only right after a section's data, and in a stream with footers
+    /// after every section: a footer written twice ("Unknown savevm section type 126") and a
+    /// section without one where later sections have theirs ("Missing section footer for
+    /// ram") are bad input, as for QEMU, where QEMU's script reads on (hostile49 D1).
+    @Test func aFooterTwiceOrMissingIsRefused() throws {
+        let data = try pcBiosBytes()
+        let a = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: false))
+        let cpu = try #require(a.sections.first { $0.name == "cpu_common" })
+        let footer = cpu.endOffset
+        #expect(Array(data[footer..<footer + 5]) == [0x7E] + be32(cpu.sectionID))
+        let twice = Array(data[..<(footer + 5)]) + Array(data[footer...])
+        let e = try #require(streamError(twice))
+        #expect(e.offset == footer + 5)
+        #expect(
+            e.description
+                == "at byte offset \(footer + 5) (0x\(String(footer + 5, radix: 16))), section \"cpu_common\" (section id "
+                + "\(cpu.sectionID), instance 0): a section footer (of section id \(cpu.sectionID)) that does not follow a "
+                + "section's data, as after another footer: QEMU refuses it (\"Unknown savevm section type 126\")")
+
+        // The RAM's START, the first section, without its footer (the first footer of the
+        // stream).
+        let ram = try #require(a.sections.first)
+        #expect(ram.name == "ram")
+        let footerBytes = [0x7E] + be32(ram.sectionID)
+        let start = try #require(
+            (ram.offset..<data.count - 6).first {
+                Array(data[$0..<$0 + 5]) == footerBytes && (1...4).contains(data[$0 + 5])
+            })
+        let missing = Array(data[..<start]) + Array(data[(start + 5)...])
+        let m = try #require(streamError(missing))
+        #expect(
+            m.description
+                == "at byte offset \(start) (0x\(String(start, radix: 16))), section \"ram\" (section id "
+                + "\(ram.sectionID), instance 0): the section has no footer (0x7e and its section id) where later "
+                + "sections have one: QEMU refuses it (\"Missing section footer for ram\")")
+    }
+
     /// Sections QEMU writes with handlers of their own, which no vmdesc describes, are named
     /// for what they are (QEMU 7.2's block migration writes "block" right after the header);
     /// any other section the vmdesc lacks is said to be undescribed.
