@@ -1463,6 +1463,14 @@ private struct SectionReader {
                     "a RAM record with no kind (flags 0x\(String(flags, radix: 16)), header 0x\(analysisHex(word, width: 16))), which QEMU refuses (\"Unknown combination of migration flags\")\(word == 0 ? "; the stream may end in zero bytes here, as the preallocated file of a save that did not finish does" : "")",
                     at: wordOffset)
             }
+            // QEMU's destination reads one kind a record (`flags & ~CONTINUE` is one flag, but
+            // for RDMA's hook); the script reads each flag of several in turn.
+            let kind = flags & ~flagContinue
+            if kind & (kind &- 1) != 0 && kind & flagHook == 0 {
+                throw error(
+                    "a RAM record of more than one kind (flags 0x\(String(flags, radix: 16)), header 0x\(analysisHex(word, width: 16))), which QEMU refuses (\"Unknown combination of migration flags\")",
+                    at: wordOffset)
+            }
             if flags & flagMemSize != 0 {
                 ram.totalSize = address
                 var remaining = address

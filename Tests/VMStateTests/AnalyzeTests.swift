@@ -644,6 +644,36 @@ import VMStateAnalysis
                 + "sections have one: QEMU refuses it (\"Missing section footer for ram\")")
     }
 
+    /// QEMU's destination reads one kind a RAM record (`flags & ~CONTINUE` one flag): a data
+    /// page's record with the multifd flush's or the zero page's flag added is bad input, where
+    /// the script reads each flag in turn (hostile49 D2).
+    @Test func aRAMRecordOfTwoKindsIsRefused() throws {
+        let data = try pcBiosBytes()
+        let a = try StreamAnalysis(bytes: StreamBytes(data), options: .init(recordPages: true))
+        guard case .ram(let ram)? = a.sections.first(where: { $0.name == "ram" })?.content else {
+            Issue.record("no RAM section")
+            return
+        }
+        let header = try #require(
+            ram.pages.lazy.compactMap { page -> Int? in
+                guard case .data(let offset) = page.content, data[offset - 1] == 0x28 else { return nil }
+                return offset - 8
+            }.first)
+        for added: UInt8 in [0x02, 0x00] {
+            var changed = data
+            changed[header + 7] |= added
+            if added == 0 { changed[header + 6] |= 0x02 }  // 0x200, the multifd flush
+            let flags = added == 0 ? "228" : "2a"
+            let word = changed[header..<header + 8].map { String(format: "%02x", $0) }.joined()
+            let e = try #require(streamError(changed))
+            #expect(
+                e.description
+                    == "at byte offset \(header) (0x\(String(header, radix: 16))), section \"ram\" (section id 2, "
+                    + "instance 0): a RAM record of more than one kind (flags 0x\(flags), header 0x\(word)), which QEMU "
+                    + "refuses (\"Unknown combination of migration flags\")")
+        }
+    }
+
     /// Sections QEMU writes with handlers of their own, which no vmdesc describes, are named
     /// for what they are (QEMU 7.2's block migration writes "block" right after the header);
     /// any other section the vmdesc lacks is said to be undescribed.
