@@ -805,6 +805,19 @@ import VMStateAnalysis
                 == "a configuration section after another one: QEMU reads it only right after the stream's header "
                 + "(\"Unknown savevm section type 7\"); expected a section type other than 0x07 here, got 0x07 "
                 + "(at byte 26)")
+        // A damaged length that takes in the RAM's START: its section id's NUL bytes (a fresh
+        // registry has no machine type to compare; the rest was read on as sections, and a
+        // zero byte in a page taken for the EOF marker: "loaded", nothing loaded).
+        var long = bios
+        long[12] = 255
+        #expect(
+            try refusal(long)
+                == "bad machine type in the configuration section: a NUL byte in its name, which QEMU writes as a C "
+                + "string (the length before it, 255, is damaged); expected a name without NUL bytes, got a NUL byte "
+                + "after 14 bytes (at byte 27)")
+        let registry = Registry()
+        let e = #expect(throws: VMStateError.self) { try registry.save(machineType: "pc\u{0}x") }
+        #expect(e?.description == "the machine type holds a NUL byte (at byte 0)")
         let old = try TestPaths.readBytes(TestPaths.qemuFixtures + "/pc-2.3/stream.bin")
         #expect(old[8] == 0x01)
         let analysis = try StreamAnalysis(bytes: StreamBytes(old), options: .init(recordPages: false))

@@ -529,6 +529,10 @@ public final class Registry {
             throw VMStateError(
                 .failed, reason: "the machine type is longer than 255 bytes", actual: "\(machineBytes.count) bytes")
         }
+        // (QEMU writes a C string, as the C API passes one: a load refuses a NUL byte in it.)
+        guard !machineBytes.contains(0) else {
+            throw VMStateError(.failed, reason: "the machine type holds a NUL byte")
+        }
         if let blocked = devices.first(where: { $0.flags.unmigratable }) {
             throw VMStateError(
                 .failed, path: blocked.idstr,

@@ -229,6 +229,15 @@ final class StreamLoader {
         guard let name = file.take(len, { Array(UnsafeRawBufferPointer(start: $0, count: len)) }) else {
             throw shortStream("\(len)-byte machine type", at: at)
         }
+        // QEMU writes its machine type's name as a C string: a NUL byte in it is a length that
+        // took in what follows (the RAM's START), which would otherwise be read on as sections.
+        if let nul = name.firstIndex(of: 0) {
+            throw bad(
+                at + nul,
+                "bad machine type in the configuration section: a NUL byte in its name, which QEMU writes "
+                    + "as a C string (the length before it, \(len), is damaged)", expected: "a name without NUL bytes",
+                actual: "a NUL byte after \(nul) bytes")
+        }
         let machine = String(decoding: name, as: UTF8.self)
         // Compared as bytes, as QEMU compares them (`configuration_post_load`, migration/savevm.c):
         // two names that are not UTF-8 may decode alike.
