@@ -745,10 +745,21 @@ private struct CompatRun {
             }
         } else if let local, saved == nil {
             if QEMUStreamRules.forMachine(local, version: .qemu7_2).configuration {
-                add(
-                    "configuration", nil, nil, .machineType,
-                    "\(oldSide)'s stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off), which \(newSide)'s machine type \"\(local)\" expects: QEMU refuses it (\"Configuration section missing\")"
-                )
+                let what =
+                    "\(oldSide)'s stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off), which \(newSide)'s machine type \"\(local)\" expects"
+                if isStream(loader) {
+                    // (A QEMU that saved a configuration section expects one.)
+                    add(
+                        "configuration", nil, nil, .machineType,
+                        "\(what): QEMU refuses it (\"Configuration section missing\")")
+                } else {
+                    // QEMU expects the section unless its own send-configuration is off, which a
+                    // -dump-vmstate file does not record.
+                    undecided(
+                        "section \"configuration\": \(what) unless its QEMU runs with -global "
+                            + "migration.send-configuration=off too, which a -dump-vmstate file does not say: QEMU "
+                            + "refuses it otherwise (\"Configuration section missing\")")
+                }
             }
         } else if let saved, local == nil {
             add(

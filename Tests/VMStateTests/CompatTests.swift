@@ -846,6 +846,19 @@ struct CompatCLITests {
             noConfiguration.stdout.contains(
                 "section \"configuration\": OLD's stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off), which NEW's machine type \"pc-i440fx-7.2\" expects: QEMU refuses it (\"Configuration section missing\") [machine-type]\n"
             ))
+        // Against a -dump-vmstate file, undecided: QEMU expects the section unless it runs with
+        // -global migration.send-configuration=off too (realqemu49 D3).
+        let dump10For72 = TestPaths.qemu10Fixtures + "/dump-vmstate-pc-i440fx-7.2.json"
+        let intoDump = try Tool.run(["compat", old, dump10For72])
+        #expect(!intoDump.stdout.contains("[machine-type]"), "\(intoDump.stdout)")
+        #expect(
+            intoDump.stdout.contains(
+                "warning: section \"configuration\": OLD's stream has no configuration section (a machine type up to "
+                    + "2.3, or -global migration.send-configuration=off), which NEW's machine type \"pc-i440fx-7.2\" "
+                    + "expects unless its QEMU runs with -global migration.send-configuration=off too, which a "
+                    + "-dump-vmstate file does not say: QEMU refuses it otherwise (\"Configuration section missing\")\n"
+            ),
+            "\(intoDump.stderr)")
         // The other way: a loader up to 2.3 takes the configuration section for an unknown one.
         let intoOld = try Tool.run(["compat", stream72, old])
         #expect(intoOld.status == 1)
