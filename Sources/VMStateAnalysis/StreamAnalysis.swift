@@ -1710,10 +1710,12 @@ private struct SectionReader {
             default: "the mapped-ram pages offset of RAM block \"\(name)\""
             }
         }
+        // (QEMU 10.0 writes version 1 and reads any up to it: parse_ramblock_mapped_ram.)
         let version = header.version
-        guard version == 1 else {
+        guard version <= 1 else {
             throw error(
-                "expected mapped-ram header version 1 for RAM block \"\(name)\", found \(version)", at: headerOffset)
+                "expected mapped-ram header version 1 or lower for RAM block \"\(name)\", found \(version) (QEMU: "
+                    + "\"Migration mapped-ram capability version not supported\")", at: headerOffset)
         }
         let (pageSize, bitmapOffset, pagesOffset) = (header.pageSize, header.bitmapOffset, header.pagesOffset)
         guard pageSize == UInt64(catalog.pageSize) else {

@@ -445,8 +445,10 @@ import VMState
         let version = try #require(try damaged { $0[0x75] = 2 })
         #expect(
             version.description
-                == "at byte offset 114 (0x72), section \"ram\" (section id 1, instance 0), field RAM blocks: expected mapped-ram header version 1 for RAM block \"pc.ram\", found 2"
+                == "at byte offset 114 (0x72), section \"ram\" (section id 1, instance 0), field RAM blocks: expected mapped-ram header version 1 or lower for RAM block \"pc.ram\", found 2 (QEMU: \"Migration mapped-ram capability version not supported\")"
         )
+        // Version 0 is read, as QEMU 10.0 reads any version up to its own.
+        #expect(try damaged { $0[0x75] = 0 } == nil)
         // pages offset 0x100000 -> 0x000000: before the header's end.
         let back = try #require(try damaged { $0[0x72 + 20 + 5] = 0 })
         #expect(

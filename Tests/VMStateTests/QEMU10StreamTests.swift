@@ -911,6 +911,13 @@ import VMStateAnalysis
         let moved = try #require(thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
         #expect(moved.kind == .ram)
         #expect(moved.actual == "bitmap at 143, pages at 1048576")
+        #expect(moved.offset == 0x72 + 12)  // at the bitmap offset
+        stream[0x72 + 4 + 8 + 7] = 0x8e
+        stream[0x72 + 4 + 6] = 0x20  // page size 4096 -> 8192
+        let size = try #require(thrownError(VMStateError.self) { try Registry().load(stream, options: .keepUnknown) })
+        #expect(
+            size.description
+                == "pc.ram: section \"ram\" instance 0: mapped-ram page size; expected 4096, got 8192 (at byte 118)")
     }
 
     // MARK: - footer-less QEMU 7.2 streams

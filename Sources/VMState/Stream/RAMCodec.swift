@@ -103,9 +103,11 @@ enum RAMCodec {
                 .ram, path: name, offset: at,
                 reason: "Migration mapped-ram capability version not supported (expected <= 1, got \(version))")
         }
+        // (Each error is at its field: version at `at`, page size +4, bitmap offset +12, pages
+        // offset +20.)
         guard size == UInt64(pageSize) else {
             throw VMStateError(
-                .ram, path: name, offset: at, reason: "mapped-ram page size", expected: "\(pageSize)",
+                .ram, path: name, offset: at + 4, reason: "mapped-ram page size", expected: "\(pageSize)",
                 actual: "\(size)")
         }
         let pages = Int(length / UInt64(pageSize))
@@ -115,7 +117,7 @@ enum RAMCodec {
             pagesOffset - bitmapOffset <= UInt64(2 * mappedRAMAlignment)
         else {
             throw VMStateError(
-                .ram, path: name, offset: at,
+                .ram, path: name, offset: bitmapOffset == UInt64(file.position) ? at + 20 : at + 12,
                 reason: "mapped-ram offsets: the bitmap must follow the header and the pages start page aligned "
                     + "within 1 MiB after it", actual: "bitmap at \(bitmapOffset), pages at \(pagesOffset)")
         }
