@@ -215,7 +215,7 @@ public enum VMStateEngine {
             // A subsection marker there: QEMU's loader (vmstate_subsection_load) leaves a
             // subsection header cut short, or one not of this description, to its caller.
             var reason = "bytes left after the state"
-            if let next = file.peek(1), next[0] == 5 {
+            if let next = file.peek(1), next[0] == StreamFormat.subsection {
                 reason += ": a subsection header (0x05) cut short, or not of a subsection of \"\(name)\""
             }
             throw VMStateError(

@@ -36,7 +36,7 @@ extension FieldValue {
     public var displayString: String {
         switch self {
         case .integer(let bytes, let signed):
-            return analysisFormatInteger(bytes: bytes.array, signed: signed)
+            return analysisFormatInteger(bytes: bytes, signed: signed)
         case .bytes(let bytes):
             var w = JSONTextWriter()
             bytes.withUnsafeBytes { w.appendHexBytes($0, separator: 0x20) }
@@ -79,7 +79,7 @@ extension FieldValue {
     func writePython(to writer: inout JSONTextWriter) {
         switch self {
         case .integer(let bytes, let signed):
-            writer.string(analysisFormatInteger(bytes: bytes.array, signed: signed))
+            writer.string(analysisFormatInteger(bytes: bytes, signed: signed))
         case .bytes(let bytes):
             bytes.withUnsafeBytes { writer.hexBytesString($0) }
         case .bool(let b):
@@ -114,7 +114,7 @@ private let lowerHexDigits: StaticString = "0123456789abcdef"
 
 /// `0x` and the big-endian bytes in hex (2 digits per byte), plus ` (-N)` for negative signed
 /// values: Python's `'0x%0{2*size}x' % unsigned` and `' (%d)' % signed`.
-func analysisFormatInteger(bytes: [UInt8], signed: Bool) -> String {
+func analysisFormatInteger(bytes: IntegerBytes, signed: Bool) -> String {
     if !bytes.isEmpty && bytes.count <= 16 && !(signed && bytes[0] & 0x80 != 0) {
         // The common case (a non-negative value of a real field), built in one allocation.
         return String(unsafeUninitializedCapacity: 2 + 2 * bytes.count) { out in
@@ -128,13 +128,14 @@ func analysisFormatInteger(bytes: [UInt8], signed: Bool) -> String {
             return 2 + 2 * bytes.count
         }
     }
+    let array = bytes.array
     var w = JSONTextWriter()
-    bytes.withUnsafeBytes { w.appendHexBytes($0, separator: nil) }
+    array.withUnsafeBytes { w.appendHexBytes($0, separator: nil) }
     var s = "0x" + w.text
-    if bytes.isEmpty { s += "0" }
-    if signed, let first = bytes.first, first & 0x80 != 0 {
+    if array.isEmpty { s += "0" }
+    if signed, let first = array.first, first & 0x80 != 0 {
         // Decimal conversion is quadratic in the length; real fields are at most 8 bytes.
-        s += bytes.count <= 64 ? " (-" + decimalMagnitude(twosComplementNegated(bytes)) + ")" : " (negative)"
+        s += array.count <= 64 ? " (-" + decimalMagnitude(twosComplementNegated(array)) + ")" : " (negative)"
     }
     return s
 }

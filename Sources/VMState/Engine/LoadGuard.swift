@@ -449,10 +449,11 @@ final class LoadGuard {
     /// One in memory this load allocated is stopped before that memory is freed. A timer of a
     /// device added without a size keeps what was loaded, as that device's fields do.
     func willRestore(_ timer: UnsafeMutablePointer<QEMUTimer>) {
+        let throughOps = Timers.restoresThroughOps
+        guard transactional || throughOps else { return }
         let address = UInt(bitPattern: timer)
         let allocated = allocation(holding: address) != nil
-        let throughOps = Timers.restoresThroughOps
-        guard transactional || (allocated && throughOps) else { return }
+        guard transactional || allocated else { return }
         guard allocated || current != nil || inSnapshot(address, MemoryLayout<QEMUTimer>.size) else { return }
         guard throughOps else {
             preserve(UnsafeMutableRawPointer(timer), MemoryLayout<Int64>.size)  // expire_time
