@@ -171,6 +171,40 @@ import Testing
             e.kind == .unknownSection && e.reason.contains("the stream's vmdesc, which gives its size, cannot be read"))
     }
 
+    /// A vmdesc that is whole but not of QEMU's shape (an array, a number, an object without
+    /// "devices", a length one byte short of its text) is unreadable, not an early end: the
+    /// same error from a buffer and over a stream (hostile49 D3).
+    @Test(arguments: [
+        "[" + vmdesc(size: "1", arrayLen: "4") + "]", "42", #"{"page_size": 4096}"#, "short",
+    ])
+    func aWholeVMDescNotOfQEMUsShapeIsUnreadable(_ json: String) throws {
+        var bytes: [UInt8]
+        if json == "short" {
+            // The length one short of the text: the last `}` follows the vmdesc.
+            let text = Self.vmdesc(size: "1", arrayLen: "4")
+            bytes = Self.stream([Self.unknown], vmdesc: text)
+            let marker = bytes.count - text.utf8.count - 5
+            #expect(bytes[marker] == 0x06)
+            bytes.replaceSubrange(
+                marker + 1..<marker + 5,
+                with: withUnsafeBytes(of: UInt32(text.utf8.count - 1).bigEndian, Array.init))
+        } else {
+            bytes = Self.stream([Self.unknown], vmdesc: json)
+        }
+        let expected =
+            "cannot skip section \"mystery\" instance 0: the stream's vmdesc, which gives its size, cannot be read "
+            + "(it is not a device description as QEMU writes one) (at byte 17)"
+        let machine = try Machine()
+        let e = machine.error(bytes, options: .keepUnknown)
+        #expect(e.kind == .unknownSection && e.description == expected, "\(e)")
+        for chunk in [7, 4096] {
+            let overStream = try Machine()
+            let r = StreamIOTests.loadFromStream(
+                overStream.registry, bytes, chunk: chunk, flags: Registry.LoadOptions.keepUnknown.rawValue)
+            #expect(r.code == VMStateError.Kind.unknownSection.rawValue && r.message == expected, "\(r.message)")
+        }
+    }
+
     // MARK: - RAM records
 
     @Test func ramRecordsOutOfRange() throws {
@@ -246,6 +280,10 @@ import Testing
             let target = try Machine()
             let e = target.error(stream(header, body))
             #expect(e.kind == .ram && e.reason == "section \"ram\" instance 0: \(reason)" && e.offset == at, "\(e)")
+            if header[0] == 0x02 {
+                // The one-byte encoding is printed as one byte.
+                #expect(e.description.contains("expected encoding 0x01, got 0x02"), "\(e)")
+            }
             let left = Array(UnsafeRawBufferPointer(start: target.ram + 0x1000, count: 4096))
             #expect(left == [UInt8](repeating: 0xAA, count: 4096))
         }

@@ -489,7 +489,7 @@ enum RAMCodec {
             throw VMStateError(
                 .ram, offset: record, reason: fault.qemuMessage,
                 expected: encoding ? "encoding 0x01" : "at most \(pageSize) bytes",
-                actual: encoding ? hex(UInt64(header.encoding), width: 2) : "\(header.length)")
+                actual: encoding ? hex(UInt64(header.encoding), width: 1) : "\(header.length)")
         }
         if header.length == 0 { return }  // (no run: the page keeps its contents, as in QEMU)
         guard file.ensure(header.length) else { throw short(file, "XBZRLE page") }

@@ -560,13 +560,22 @@ final class StreamLoader {
                 followsFooter(bytes, eof: cut.markerOffset - 1) && (cut.jsonLength ?? 0) <= Self.heldLimit ? cut : nil
             }
         }
+        // A vmdesc that is whole but does not parse: one that ends the input and starts as an
+        // object, or JSON text of any shape (an array, a number, a length a few bytes short of
+        // its text) from a marker on to the end.
         let plausible = file.withAllBytes { bytes -> Bool in
-            guard let record = VMDescRecord.locateAtEnd(bytes) else { return false }
-            return record.markerOffset >= 1 && bytes[record.markerOffset - 1] == StreamFormat.eof
-                && record.jsonLength >= 2 && bytes[record.jsonOffset] == UInt8(ascii: "{")
-                && followsFooter(bytes, eof: record.markerOffset - 1)
+            if let record = VMDescRecord.locateAtEnd(bytes), record.markerOffset >= 1,
+                bytes[record.markerOffset - 1] == StreamFormat.eof, record.jsonLength >= 2,
+                bytes[record.jsonOffset] == UInt8(ascii: "{"), followsFooter(bytes, eof: record.markerOffset - 1)
+            {
+                return true
+            }
+            guard let record = VMDescRecord.locateWholeText(bytes) else { return false }
+            return followsFooter(bytes, eof: record.markerOffset - 1)
         }
-        if case .unreadable(let refusal) = streamVMDesc, cutVMDesc == nil, plausible {
+        var refusal: String?
+        if case .unreadable(let why) = streamVMDesc { refusal = why }
+        if cutVMDesc == nil, plausible {
             return VMStateError(
                 .unknownSection, offset: start,
                 reason:

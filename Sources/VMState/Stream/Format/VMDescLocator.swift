@@ -115,6 +115,30 @@ package struct VMDescRecord: Sendable, Equatable {
         return nil
     }
 
+    /// A vmdesc record whose declared JSON text lies whole inside `bytes`, with nothing but JSON
+    /// text (no control byte but tab, LF and CR) from there to the end: the JSON of its length and
+    /// any bytes after it. For telling a vmdesc that is whole but does not parse (not an object,
+    /// a length a few bytes short) from a stream cut short. Found from the last 0x06 of the
+    /// bytes, as ``locateCut(_:)`` does (JSON text has none; tried from the earliest byte of a
+    /// length that could hold one). Nil when the bytes do not end so.
+    package static func locateWholeText(_ bytes: UnsafeRawBufferPointer) -> VMDescRecord? {
+        let n = bytes.count
+        var last = n - 1
+        while last >= 1 && bytes[last] != StreamFormat.vmdesc { last -= 1 }
+        guard last >= 1 else { return nil }
+        func isText(_ c: UInt8) -> Bool { c >= 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        for i in max(1, last - 4)...last where i + 5 <= n {
+            guard bytes[i] == StreamFormat.vmdesc, bytes[i - 1] == StreamFormat.eof else { continue }
+            // SAFETY: i + 5 <= n: the 4 length bytes are inside `bytes`.
+            let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
+            guard length >= 1, length <= n - i - 5 else { continue }
+            if (i + 5..<n).allSatisfy({ isText(bytes[$0]) }) {
+                return VMDescRecord(markerOffset: i, jsonLength: length)
+            }
+        }
+        return nil
+    }
+
     /// A vmdesc followed by other bytes: walking back from the end of `bytes`, the first EOF
     /// byte, 0x06 and be32 length whose JSON text starts with `{`, ends with `}` inside `bytes`,
     /// holds no control byte (JSON text has none but tab, LF and CR) and satisfies `accept`
