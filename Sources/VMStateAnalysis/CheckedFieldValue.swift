@@ -209,6 +209,45 @@ public struct CPURegisterList: Sendable, Equatable {
     }
 }
 
+/// The processor version register a ppc `cpu` section carries (QEMU's target/ppc/machine.c:
+/// `env.spr[287]`, SPR_PVR) and the compatibility mode it ran in (its `cpu/compat` subsection's
+/// `compat_pvr`, saved only when nonzero). QEMU's destination, when the source ran in no
+/// compatibility mode, takes a PVR other than its own CPU model's only when the model's
+/// `pvr_match` accepts it (`cpu_post_load`, else "error while loading state for instance 0x0 of
+/// device 'cpu'"). Every model's rule refuses a PVR of another family (its upper 16 bits,
+/// CPU_POWERPC_POWER_SERVER_MASK; CPUs other than the POWER server ones take only their own
+/// PVR); within a family it depends on the model and the QEMU version (QEMU 10.0: POWER7 and
+/// POWER8 take any revision, POWER9 DD2.0/2.1 and DD2.2/2.3 are two models, POWER10 and
+/// POWER11 take the same major revision).
+public struct CPUVersionRegister: Sendable, Equatable {
+    /// The section's idstr (`cpu`) and instance id.
+    public var section: String
+    public var instanceID: UInt32
+    /// The PVR, as saved.
+    public var pvr: UInt64
+    /// The compatibility mode's PVR, when the section has a `cpu/compat` subsection.
+    public var compatPVR: UInt64?
+
+    public init(section: String, instanceID: UInt32, pvr: UInt64, compatPVR: UInt64?) {
+        (self.section, self.instanceID, self.pvr, self.compatPVR) = (section, instanceID, pvr, compatPVR)
+    }
+
+    /// SPR_PVR, the index of the PVR in `env.spr`.
+    static let index = 287
+
+    /// The PVR of one device section's record, when it is a ppc `cpu` description's (its
+    /// `env.spr` array holds the PVR).
+    static func collect(_ record: FieldRecord, section: AnalyzedSection, into found: inout [CPUVersionRegister]) {
+        guard record.vmsdName == "cpu", case .list(let sprs)? = record["env.spr"], sprs.count > index,
+            let pvr = sprs[index].unsignedValue
+        else { return }
+        var compatPVR: UInt64?
+        if case .record(let compat)? = record["cpu/compat"] { compatPVR = compat["compat_pvr"]?.unsignedValue }
+        found.append(
+            CPUVersionRegister(section: section.name, instanceID: section.instanceID, pvr: pvr, compatPVR: compatPVR))
+    }
+}
+
 /// What `vmstate compat` compares of two streams' device sections besides their descriptions,
 /// gathered in one reading of each device section.
 package struct DeviceSectionFacts: Sendable {
@@ -220,6 +259,8 @@ package struct DeviceSectionFacts: Sendable {
     package var sizedBuffers: Set<SizedBuffer> = []
     /// The ARM `cpu` sections' register lists (``CPURegisterList``), in stream order.
     package var cpuRegisterLists: [CPURegisterList] = []
+    /// The ppc `cpu` sections' PVRs (``CPUVersionRegister``), in stream order.
+    package var cpuVersionRegisters: [CPUVersionRegister] = []
 
     /// The facts of the device sections of `analysis`, read without keeping their fields and
     /// read again one at a time (``StreamAnalysis/deviceRecord(at:reader:)``). Throws
@@ -231,6 +272,7 @@ package struct DeviceSectionFacts: Sendable {
             CheckedFieldValue.collect(record, path: "", section: s, into: &facts.checkedValues)
             SizedBuffer.collect(record, section: s, into: &facts.sizedBuffers)
             CPURegisterList.collect(record, section: s, into: &facts.cpuRegisterLists)
+            CPUVersionRegister.collect(record, section: s, into: &facts.cpuVersionRegisters)
         }
         return facts
     }

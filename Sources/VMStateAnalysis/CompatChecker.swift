@@ -119,6 +119,10 @@ public struct CompatFinding: Sendable, Equatable {
         /// CPU does not have (`cpreg_vmstate_indexes`; QEMU's `cpu_post_load` fails the load:
         /// "error while loading state for instance 0x0 of device 'cpu'").
         case cpuRegisters = "cpu-registers"
+        /// Stream against stream, OLD's ppc `cpu` section, in no compatibility mode, has a PVR
+        /// of another CPU family than NEW's (`env.spr[287]`; QEMU's `cpu_post_load` fails the
+        /// load).
+        case cpuModel = "cpu-model"
         /// Two vmdescs (QEMU 10.0's) give an array of pointers (`VMS_ARRAY_OF_POINTER`) NULL
         /// entries at other indices: QEMU saves a NULL entry as one marker byte 0x30 and loads
         /// one where its own pointer is NULL (QEMU: "vmstate: get_nullptr expected
@@ -405,6 +409,11 @@ public struct CompatChecker: Sendable {
     public var oldCPURegisterLists: [CPURegisterList]?
     /// NEW's ARM `cpu` register lists, when NEW is a stream.
     public var newCPURegisterLists: [CPURegisterList]?
+    /// OLD's ppc `cpu` PVRs (``CPUVersionRegister``), when OLD is a stream; compared with
+    /// ``newCPUVersionRegisters`` (same section and instance) when both are known.
+    public var oldCPUVersionRegisters: [CPUVersionRegister]?
+    /// NEW's ppc `cpu` PVRs, when NEW is a stream.
+    public var newCPUVersionRegisters: [CPUVersionRegister]?
     /// OLD's fields that QEMU compares on load (``CheckedFieldValue``), when OLD is a stream;
     /// compared with ``newCheckedValues`` (same section, instance and field) when both are known.
     public var oldCheckedValues: [CheckedFieldValue]?
@@ -1048,11 +1057,41 @@ private struct CompatRun {
         }
     }
 
+    /// ppc's PVR (``CPUVersionRegister``): OLD's CPU, in no compatibility mode, of another
+    /// family than NEW's is refused by NEW's `cpu_post_load`; of the same family but another
+    /// PVR, whether NEW's CPU model takes it is undecided (its `pvr_match`).
+    mutating func checkCPUVersionRegisters() {
+        guard let saved = checker.oldCPUVersionRegisters, let local = checker.newCPUVersionRegisters else { return }
+        var own: [CheckedFieldValue.Section: CPUVersionRegister] = [:]
+        for r in local { own[.init(name: r.section, instanceID: r.instanceID)] = r }
+        func hex(_ v: UInt64) -> String {
+            let digits = String(v, radix: 16)
+            return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+        }
+        for r in saved where (r.compatPVR ?? 0) == 0 {
+            guard let mine = own[.init(name: r.section, instanceID: r.instanceID)], mine.pvr != r.pvr else { continue }
+            let section = DescriptionSet.Entry.key(r.section, r.instanceID)
+            let field = "env.spr[\(CPUVersionRegister.index)]"
+            let values = "the CPU's PVR (\(field)) is \(hex(r.pvr)) in \(oldSide) and \(hex(mine.pvr)) in \(newSide)"
+            if r.pvr >> 16 != mine.pvr >> 16 {
+                add(
+                    section, "cpu", field, .cpuModel,
+                    "\(values), another CPU family, and \(oldSide)'s CPU ran in no compatibility mode (no cpu/compat): QEMU refuses it in cpu_post_load (\"error while loading state for instance 0x\(String(r.instanceID, radix: 16)) of device 'cpu'\"): the machines' CPU models differ (-cpu, or the machine type's default CPU)"
+                )
+            } else {
+                undecided(
+                    "section \"\(section)\", description \"cpu\", field \"\(field)\": \(values), and \(oldSide)'s CPU ran in no compatibility mode (no cpu/compat): QEMU loads it only if \(newSide)'s CPU model takes that revision (its pvr_match in cpu_post_load; QEMU 10.0's POWER9 models take DD2.0/2.1 or DD2.2/2.3, not both), else refuses it (\"error while loading state for instance 0x\(String(r.instanceID, radix: 16)) of device 'cpu'\"): the machines' CPU models differ (-cpu, or the machine type's default CPU, which QEMU versions change: QEMU 7.2's pseries-7.2 starts a POWER9 DD2.0, QEMU 10.0's a POWER9 DD2.2)"
+                )
+            }
+        }
+    }
+
     mutating func checkAll(old: JSONValue, new: JSONValue) throws(CompatInputError) {
         checkMachineTypes()
         checkRAMBlocks()
         checkPCIConfigs()
         checkCPURegisterLists()
+        checkCPUVersionRegisters()
         checkCheckedValues()
         checkConfigurations()
         // With a vmdesc side, OLD's n-th section of a name is compared with NEW's n-th (QEMU

@@ -131,12 +131,16 @@ struct Compat: ParsableCommand {
             "int32 le"...: fixed by the device's options, such as a PCIe port's aer_log_max): \
             an OLD value NEW's QEMU refuses is a problem (checked-value; QEMU: "8 != 10"), \
             and so is an ARM CPU register (cpreg_vmstate_indexes) OLD's CPU migrates and \
-            NEW's lacks (cpu-registers; QEMU's cpu_post_load fails). A buffer or array whose \
+            NEW's lacks (cpu-registers; QEMU's cpu_post_load fails), and a ppc CPU's PVR \
+            (env.spr[287]) of another CPU family than NEW's when OLD's CPU ran in no \
+            compatibility mode (cpu-model; QEMU's cpu_post_load fails): another PVR of the \
+            same family is an undecided warning (whether NEW's CPU model takes that revision \
+            depends on the model and the QEMU version). A buffer or array whose \
             length each stream gives in an earlier field (VMSTATE_VBUFFER*, VMSTATE_VARRAY*) \
             may differ: an undecided warning (a fixed one whose length changed looks the \
             same). Checks a device makes in its own post_load code beyond these \
-            (ppc's PVR, ARM's constant ID registers and L2CTLR: another -cpu model or option, \
-            another -smp) are not known to compat. These stream \
+            (ARM's constant ID registers and L2CTLR: another -cpu model or option, \
+            another -smp; ppc's compatibility modes) are not known to compat. These stream \
             against stream checks need both streams read whole: when one cannot be \
             (postcopy's command records, a block migration section, a damaged section), a \
             warning says so and why, and the descriptions are compared without them; when a \
@@ -178,6 +182,7 @@ struct Compat: ParsableCommand {
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
               cpu-registers        an ARM CPU register NEW's CPU lacks (two streams)
+              cpu-model            a ppc CPU's PVR of another CPU family (two streams)
               null-entries         NULL entries of a pointer array differ (two vmdescs;
                                    QEMU 7.2's first-entry form: its stream, read whole
                                    and one way only; an entry 0 NULL on one side and
@@ -363,6 +368,9 @@ struct Compat: ParsableCommand {
                 (checker.oldSizedBuffers, checker.newSizedBuffers) = (facts.0.sizedBuffers, facts.1.sizedBuffers)
                 (checker.oldCPURegisterLists, checker.newCPURegisterLists) = (
                     facts.0.cpuRegisterLists, facts.1.cpuRegisterLists
+                )
+                (checker.oldCPUVersionRegisters, checker.newCPUVersionRegisters) = (
+                    facts.0.cpuVersionRegisters, facts.1.cpuVersionRegisters
                 )
                 // A field one side's table compares and the other's does not (or lacks): the
                 // other side's value, whatever its type (rare: read only for such fields).

@@ -376,7 +376,7 @@ import VMStateAnalysis
                 "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
                 "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block", "configuration",
-                "pci-config", "checked-value", "cpu-registers", "null-entries",
+                "pci-config", "checked-value", "cpu-registers", "cpu-model", "null-entries",
             ])
     }
 }
@@ -1734,6 +1734,43 @@ struct CompatCLITests {
         #expect(own.refused(.init(section: "cpu", instanceID: 0, indexes: [2, 3, 6])) == 3)
         #expect(own.refused(.init(section: "cpu", instanceID: 0, indexes: [1])) == 1)
         #expect(own.refused(.init(section: "cpu", instanceID: 0, indexes: [4, 6, 7, 9])) == nil)
+    }
+
+    /// ppc's PVR (`env.spr[287]`), stream against stream (checked with real loads on
+    /// 2026-12-07; the streams are in Tests/Fixtures/README.md): QEMU 10.0 refuses QEMU 7.2's
+    /// pseries-7.2 stream, whose POWER9 DD2.0 its pseries-7.2's POWER9 DD2.2 does not take (it
+    /// loads with -cpu power9_v2.0): undecided, as within a family it depends on the CPU model.
+    /// QEMU 7.2's POWER9 refuses a POWER8's stream: another family, a problem. A POWER10 in
+    /// POWER8 compatibility mode (cpu/compat) loads into a POWER9 run so: not compared.
+    @Test func ppcProcessorVersionRegisters() throws {
+        let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/ppc-pvr/"
+        let undecided = try Tool.run(["compat", dir + "qemu-7.2.bin", dir + "qemu-10.0.bin"])
+        #expect(undecided.status == 0)
+        #expect(
+            undecided.stdout.split(separator: "\n").first
+                == #"warning: section "cpu", description "cpu", field "env.spr[287]": the CPU's PVR (env.spr[287]) is 0x004e1200 in OLD and 0x004e1202 in NEW, and OLD's CPU ran in no compatibility mode (no cpu/compat): QEMU loads it only if NEW's CPU model takes that revision (its pvr_match in cpu_post_load; QEMU 10.0's POWER9 models take DD2.0/2.1 or DD2.2/2.3, not both), else refuses it ("error while loading state for instance 0x0 of device 'cpu'"): the machines' CPU models differ (-cpu, or the machine type's default CPU, which QEMU versions change: QEMU 7.2's pseries-7.2 starts a POWER9 DD2.0, QEMU 10.0's a POWER9 DD2.2)"#,
+            "\(undecided.stdout)")
+        #expect(
+            undecided.stdout.hasSuffix(
+                "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n"
+            ), "\(undecided.stdout)")
+
+        let family = try Tool.run(["compat", "--json", dir + "qemu-7.2-power8.bin", dir + "qemu-7.2.bin"])
+        #expect(family.status == 1)
+        #expect(
+            try JSONValue(parsing: family.stdout) == [
+                [
+                    "section": "cpu", "description": "cpu", "field": "env.spr[287]", "kind": "cpu-model",
+                    "message":
+                        "the CPU's PVR (env.spr[287]) is 0x004d0200 in OLD and 0x004e1200 in NEW, another CPU family, and OLD's CPU ran in no compatibility mode (no cpu/compat): QEMU refuses it in cpu_post_load (\"error while loading state for instance 0x0 of device 'cpu'\"): the machines' CPU models differ (-cpu, or the machine type's default CPU)",
+                ]
+            ], "\(family.stdout)")
+
+        let compatMode = try Tool.run(["compat", "--json", dir + "qemu-7.2-power10-compat8.bin", dir + "qemu-7.2.bin"])
+        #expect(compatMode.status == 0 && compatMode.stdout == "[]\n", "\(compatMode.stdout)")
+        #expect(!compatMode.stderr.contains("env.spr[287]"), "\(compatMode.stderr)")
+        let same = try Tool.run(["compat", dir + "qemu-7.2.bin", dir + "qemu-7.2.bin"])
+        #expect(same.status == 0 && same.stdout == "compatible: state saved by OLD loads into NEW\n", "\(same.stdout)")
     }
 
     /// Stream against stream, the rest of QEMU's configuration checks: section footers (checked
