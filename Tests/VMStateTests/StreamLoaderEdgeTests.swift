@@ -109,17 +109,41 @@ struct StreamLoaderEdgeTests {
     @Test func anUnknownSectionLongerThanTheStreamIsRefused() throws {
         let stream = Stream.stream([Stream.unknown], vmdesc: Stream.vmdesc(size: "2000000000"))
         let expected =
-            "section \"mystery\" is shorter than its vmdesc says; expected 2000000000 bytes, got 9 left before the EOF marker (at byte 38)"
+            "cannot skip section \"mystery\" instance 0: the stream's vmdesc does not describe it (it gives more bytes "
+            + "than come before the EOF marker) (QEMU 7.2 and 10.0 give an array of pointers with NULL entries a wrong "
+            + "size: VMS_ARRAY_OF_POINTER), or the section is damaged; expected 2000000000 bytes, got 9 left before "
+            + "the EOF marker (at byte 38)"
         for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
             let (registry, _) = try Self.registry()
             let r = StreamIOTests.loadFromStream(
                 registry, stream, chunk: 4096, flags: options.rawValue, cut: Int64(stream.count),
                 failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
-            #expect(r.code == VMStateError.Kind.shortInput.rawValue)
+            #expect(r.code == VMStateError.Kind.unknownSection.rawValue)
             #expect(r.message == expected)
             let (viaBuffer, _) = try Self.registry()
             let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(stream, options: options) })
             #expect(e.description == expected)
+        }
+    }
+
+    /// An unknown section whose footer is not where its vmdesc's size ends, with a section
+    /// after it: the vmdesc does not describe it (as QEMU 7.2's and 10.0's of an array of
+    /// pointers with a NULL entry past the first), code 14, not damaged data (docs50 D1).
+    @Test func anUnknownSectionItsVMDescDoesNotDescribeIsRefused() throws {
+        let stream = Stream.stream(
+            [Stream.unknown, Stream.section(10, "other", [9])], vmdesc: Stream.vmdesc(size: "1", arrayLen: "6"))
+        let expected =
+            "cannot skip section \"mystery\" instance 0: the stream's vmdesc does not describe it (its footer is not "
+            + "where the vmdesc's 6 bytes end) (QEMU 7.2 and 10.0 give an array of pointers with NULL entries a wrong "
+            + "size: VMS_ARRAY_OF_POINTER), or the section is damaged; expected 0x7e and section id 9, got 0x00 and "
+            + "590848 (at byte 44)"
+        for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
+            let (registry, _) = try Self.registry()
+            let r = StreamIOTests.loadFromStream(registry, stream, chunk: 7, flags: options.rawValue)
+            #expect(r.code == VMStateError.Kind.unknownSection.rawValue && r.message == expected, "\(r.message)")
+            let (viaBuffer, _) = try Self.registry()
+            let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(stream, options: options) })
+            #expect(e.kind == .unknownSection && e.description == expected, "\(e)")
         }
     }
 

@@ -28,7 +28,13 @@ typedef struct VMStateDescription VMStateDescription;
 /** An opaque set of devices and RAM blocks. */
 typedef struct VMStateRegistry VMStateRegistry;
 
-/** Sections with no registered entry are skipped instead of failing the load. */
+/**
+ * Sections with no registered entry are skipped instead of failing the load, by the size the
+ * stream's vmdesc gives them. One whose vmdesc size does not end at its section footer fails
+ * the load with VMSTATE_ERROR_UNKNOWN_SECTION: QEMU 7.2's and 10.0's vmdesc (and this library's,
+ * written the same) give an array of pointers with NULL entries past the first
+ * (VMS_ARRAY_OF_POINTER) a wrong size. (QEMU's own destination never skips a section.)
+ */
 #define VMSTATE_LOAD_SKIP_UNKNOWN 0x1
 /** ... and kept, and written back by the next save in their original place. Implies SKIP. */
 #define VMSTATE_LOAD_KEEP_UNKNOWN 0x2

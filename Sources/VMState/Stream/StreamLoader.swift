@@ -525,14 +525,28 @@ final class StreamLoader {
         // The section ends before the EOF byte ahead of the vmdesc (read on into the window or
         // not: a stream source may not have ended).
         let left = min(file.remaining, max(0, vmdescMarker - 1 - bodyStart))
+        // The stream holds the section whole (its EOF marker and vmdesc came): a size that does
+        // not reach its footer is the vmdesc's fault, one that does not describe the section.
+        let undescribed =
+            "cannot skip section \"\(idstr)\" instance \(instanceID): the stream's vmdesc does not describe it "
+        let why =
+            " (QEMU 7.2 and 10.0 give an array of pointers with NULL entries a wrong size: VMS_ARRAY_OF_POINTER), "
+            + "or the section is damaged"
         guard entry.size <= left else {
             throw VMStateError(
-                .shortInput, offset: bodyStart,
-                reason: "section \"\(idstr)\" is shorter than its vmdesc says", expected: "\(entry.size) bytes",
-                actual: "\(left) left before the EOF marker")
+                .unknownSection, offset: bodyStart,
+                reason: undescribed + "(it gives more bytes than come before the EOF marker)" + why,
+                expected: "\(entry.size) bytes", actual: "\(left) left before the EOF marker")
         }
         file.skip(entry.size)
-        try footer(sectionID, idstr: idstr)
+        do throws(VMStateError) {
+            try footer(sectionID, idstr: idstr)
+        } catch  where error.kind == .badStream {
+            var e = error
+            e.kind = .unknownSection
+            e.reason = undescribed + "(its footer is not where the vmdesc's \(entry.size) bytes end)" + why
+            throw e
+        }
         if keeping { keep(from: start, vmdesc: entry.json, early: sawIterative && !completePhase) }
         file.mark = nil
     }
