@@ -772,7 +772,7 @@ struct Compat: ParsableCommand {
             old == .vmdesc || new == .vmdesc
             ? "the machine type's name (a vmdesc gives its length only, before QEMU 8.2 nothing), " : ""
         return
-            "\(who) no saved values: \(machine)RAM blocks (-m, option ROMs), PCI configuration bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare with \(compare)"
+            "\(who) no saved values: \(machine)RAM blocks (-m, option ROMs), PCI configuration bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and CPU models (ARM register lists, ppc PVRs) were not compared: compare with \(compare)"
     }
 
     /// How many RAM pages `stream` sends compressed (capability compress).

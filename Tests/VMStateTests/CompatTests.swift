@@ -16,7 +16,7 @@ import VMStateAnalysis
     static let vmdescsNotCompared =
         "warning: OLD and NEW are vmdescs, which hold no saved values: the machine type's name (a vmdesc gives its "
         + "length only, before QEMU 8.2 nothing), RAM blocks (-m, option ROMs), PCI configuration bytes, the values "
-        + "QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare with streams "
+        + "QEMU checks on load (VMSTATE_*_EQUAL) and CPU models (ARM register lists, ppc PVRs) were not compared: compare with streams "
         + "both saved\n"
 
     enum Step {
@@ -424,7 +424,7 @@ struct CompatCLITests {
             stream.stdout.hasSuffix(
                 """
                 warning: section "piix4_pm", description "memory hotplug state", field "devs": OLD saves this field after NEW's last saved field; NEW, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)
-                warning: OLD is a -dump-vmstate file, which holds no saved values: RAM blocks (-m, option ROMs), PCI configuration bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare with a stream OLD saved
+                warning: OLD is a -dump-vmstate file, which holds no saved values: RAM blocks (-m, option ROMs), PCI configuration bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and CPU models (ARM register lists, ppc PVRs) were not compared: compare with a stream OLD saved
                 compatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case
 
                 """), "\(stream.stdout)")
@@ -718,7 +718,7 @@ struct CompatCLITests {
                 == runstate("OLD", "NEW")
                 + "warning: NEW is a vmdesc, which holds no saved values: the machine type's name (a vmdesc gives its "
                 + "length only, before QEMU 8.2 nothing), RAM blocks (-m, option ROMs), PCI configuration bytes, the "
-                + "values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare "
+                + "values QEMU checks on load (VMSTATE_*_EQUAL) and CPU models (ARM register lists, ppc PVRs) were not compared: compare "
                 + "with a stream NEW saved\n" + "compatible: state saved by OLD loads into NEW\n")
         // QEMU 10.0's stream against its own vmdesc: its QEMU may be 8.2 to 9.2, which refuse
         // SWITCHOVER_START (a warning).
@@ -1353,7 +1353,7 @@ struct CompatCLITests {
                 r.stdout.contains(
                     "\nwarning: \(kinds), which hold no saved values: the machine type's name (a vmdesc gives its "
                         + "length only, before QEMU 8.2 nothing), RAM blocks (-m, option ROMs), PCI configuration "
-                        + "bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not "
+                        + "bytes, the values QEMU checks on load (VMSTATE_*_EQUAL) and CPU models (ARM register lists, ppc PVRs) were not "
                         + "compared: compare with streams both saved\ncompatible, but "))
             let lines = r.stdout.split(separator: "\n").map(String.init).filter { !$0.contains("no saved values") }
             #expect(
@@ -1689,7 +1689,7 @@ struct CompatCLITests {
                 == warning
                 + "warning: NEW is a vmdesc, which holds no saved values: the machine type's name (a vmdesc gives its "
                 + "length only, before QEMU 8.2 nothing), RAM blocks (-m, option ROMs), PCI configuration bytes, the "
-                + "values QEMU checks on load (VMSTATE_*_EQUAL) and ARM CPU register lists were not compared: compare "
+                + "values QEMU checks on load (VMSTATE_*_EQUAL) and CPU models (ARM register lists, ppc PVRs) were not compared: compare "
                 + "with a stream NEW saved\n" + "compatible: state saved by OLD loads into NEW\n")
         // Against a -dump-vmstate file (which lists device classes only): not compared, noted.
         let dump = try Tool.run(["compat", one + "/stream.bin", TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
