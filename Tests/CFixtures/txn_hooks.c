@@ -107,3 +107,48 @@ bool txn_outer_load_checked(TxnOuter *o, const uint8_t *bytes, size_t len)
     g_bytes_unref(in);
     return ok;
 }
+
+static int txn_taken_post_load(void *opaque, int version_id)
+{
+    TxnTaken *t = opaque;
+    (void)version_id;
+    for (uint32_t i = 0; i < t->n; i++) {
+        t->sum += t->buf[i];
+    }
+    g_free(t->buf);
+    t->buf = NULL;
+    t->n = 0;
+    return 0;
+}
+
+const VMStateDescription vmstate_txn_taken = {
+    .name = "txn-taken",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = txn_taken_post_load,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(n, TxnTaken),
+        VMSTATE_VBUFFER_ALLOC_UINT32(buf, TxnTaken, 0, NULL, n),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+bool txn_taken_registry_load(TxnTaken *t, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
+                             size_t cap)
+{
+    VMStateRegistry *reg = vmstate_registry_new();
+    GError *err = NULL;
+    bool ok = vmstate_registry_add_sized(reg, "txn-taken", 0, &vmstate_txn_taken, t, sizeof *t, &err) &&
+              vmstate_registry_add_sized(reg, "txn-b", 0, &vmstate_txn_buf, b, sizeof *b, &err);
+    if (ok) {
+        GBytes *in = g_bytes_new(bytes, len);
+        ok = vmstate_registry_load(reg, in, VMSTATE_LOAD_TRANSACTIONAL, &err);
+        g_bytes_unref(in);
+    }
+    if (message && cap) {
+        g_strlcpy(message, err ? err->message : "", cap);
+    }
+    g_clear_error(&err);
+    vmstate_registry_free(reg);
+    return ok;
+}

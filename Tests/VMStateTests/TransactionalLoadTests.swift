@@ -261,6 +261,42 @@ import Testing
         }
     }
 
+    /// A post_load that takes the buffer the load allocated (frees it and clears the pointer,
+    /// as QEMU's spapr_pci does with msi_devs), then a later section fails: the rollback leaves
+    /// that buffer to the hook (freeing it again was a double free and an abort, devices50 D2)
+    /// and puts the struct back. Whole, the load commits with the hook's result.
+    @Test func aBufferAPostLoadTookIsNotFreedAgainOnRollback() {
+        var t = TxnTaken(n: 0, buf: nil, sum: 5)
+        var b = TxnBuf()
+        Self.oldBytes.withUnsafeBufferPointer { txn_buf_init(&b, $0.baseAddress, 16, 8) }
+        let oldB = b.buf
+        let taken = Self.txnWire([1, 2, 3], tail: nil)
+        let cut = HostileStreamTests.stream([
+            HostileStreamTests.section(1, "txn-taken", taken),
+            HostileStreamTests.section(2, "txn-b", Self.txnWire(Self.newBytes, tail: nil)),
+        ])
+        var message = [CChar](repeating: 0, count: 1024)
+        let failed = cut.withUnsafeBufferPointer {
+            txn_taken_registry_load(&t, &b, $0.baseAddress, $0.count, &message, message.count)
+        }
+        #expect(!failed)
+        let text = String(decoding: message.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+        #expect(text.contains("(load rolled back: the state is as it was before the call)"), "\(text)")
+        #expect(t.n == 0 && t.buf == nil && t.sum == 5)
+        #expect(b.buf == oldB && Self.contents(b) == Self.oldBytes && b.tail == 8)
+        let whole = HostileStreamTests.stream([
+            HostileStreamTests.section(1, "txn-taken", taken),
+            HostileStreamTests.section(2, "txn-b", Self.txnWire(Self.newBytes, tail: 9)),
+        ])
+        let loaded = whole.withUnsafeBufferPointer {
+            txn_taken_registry_load(&t, &b, $0.baseAddress, $0.count, &message, message.count)
+        }
+        #expect(loaded)
+        #expect(t.n == 0 && t.buf == nil && t.sum == 11)
+        #expect(Self.contents(b) == Self.newBytes && b.tail == 9)
+        txn_buf_clear(&b)
+    }
+
     // MARK: - through the registry
 
     @Test func streamFailureRestoresEveryDevice() throws {

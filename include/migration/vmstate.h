@@ -431,7 +431,9 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
  *  added without a size, whose struct is not put back: they stay with it). It puts the structs' bytes
  *  back, pointers included: memory a pre_load or post_load hook freed that the struct pointed
  *  to (a VMS_ALLOC buffer, list elements, as QEMU's devices free them) would be reached again
- *  freed; free it with vmstate_free_after_load instead of g_free. The timers the load changed
+ *  freed; free it with vmstate_free_after_load instead of g_free. A buffer this load
+ *  allocated that a post_load takes (frees it and clears the member, as QEMU's spapr_pci does
+ *  with msi_devs, or keeps it elsewhere) is the hook's: not freed again. The timers the load changed
  *  in those structs or behind their VMSTATE_TIMER_PTR fields go back too: through the timer
  *  operations when installed (vmstate_set_timer_ops: mod at the time expire_time gave before
  *  the load, or del), else by their expire_time. */

@@ -76,6 +76,10 @@ final class LoadGuard {
     /// allocation, by address: a rollback leaves them to that memory (freeing them would leave
     /// its pointer dangling). Transactional only.
     private var handedOver: Set<UInt> = []
+    /// Where the engine stored the pointer to each allocation of a VMS_ALLOC field (the field's
+    /// member), by allocation address: one whose member no longer holds it when the load gives
+    /// its allocations up was taken by the device's hooks (``handOverTakenAllocations(_:)``).
+    private var members: [UInt: UInt] = [:]
     /// Memory the caller's hooks gave to `vmstate_free_after_load` while a device whose struct
     /// a rollback restores was loading: freed on commit, left on rollback (the restored
     /// pointers reach it again). Transactional only.
@@ -334,9 +338,10 @@ final class LoadGuard {
 
     /// Tracks `regions`, allocated and committed by a load nested in this one's hook into structs
     /// this one puts back on rollback, as this load's own: freed if it rolls back.
-    private func adopt(_ regions: [Region]) {
+    private func adopt(_ regions: [Region], members adopted: [UInt: UInt]) {
         for region in regions {
             allocations.append(region)
+            if let member = adopted[region.start] { members[region.start] = member }
             g_tree_insert(
                 allocationTree, UnsafeMutableRawPointer(bitPattern: region.start),
                 UnsafeMutableRawPointer(bitPattern: region.end))
@@ -348,6 +353,7 @@ final class LoadGuard {
     /// stored where a rollback puts back no bytes is handed over to that memory (see
     /// ``handedOver``).
     func stored(_ allocation: UnsafeMutableRawPointer, at slot: UnsafeMutableRawPointer) {
+        members[UInt(bitPattern: allocation)] = UInt(bitPattern: slot)
         guard transactional else { return }
         let address = UInt(bitPattern: slot)
         if inSnapshot(address, MemoryLayout<UnsafeMutableRawPointer>.size) { return }
@@ -425,18 +431,53 @@ final class LoadGuard {
 
     /// Frees everything allocated since `mark`: an element that failed to load and whatever was
     /// allocated while loading it, which nothing else can reach once the element is gone.
-    func freeAllocations(since mark: Int) {
+    /// (`takenChecked`: ``handOverTakenAllocations(_:)`` ran already, before a rollback put
+    /// bytes back.)
+    func freeAllocations(since mark: Int, takenChecked: Bool = false) {
         guard mark < allocations.count else { return }
+        if !takenChecked { handOverTakenAllocations(allocations[mark...]) }
         stopTimers(inBlocks: Array(allocations[mark...]))
         for region in allocations[mark...].reversed() {
             // SAFETY: every tracked region is a live g_try_malloc0 block of this load (`release`
             // removes a block from the list before freeing it), so each is freed once.
             let block = UnsafeMutableRawPointer(bitPattern: region.start)
             g_tree_remove(allocationTree, block)
+            members[region.start] = nil
             if handedOver.remove(region.start) == nil { g_free(block) }
         }
         allocations.removeSubrange(mark...)
         recent.removeAll()
+    }
+
+    /// Hands over (``handedOver``: not freed, its timers left alone) each of `regions`, in
+    /// allocation order, that the device's hooks took: the member the engine stored its pointer
+    /// in (VMS_ALLOC) holds another pointer now, as after QEMU's spapr_pci `post_load`, which
+    /// frees the `msi_devs` array the load allocated and clears the member (spapr_iommu's does
+    /// the same with `mig_table`), or lies in an allocation they took. Freeing it again would
+    /// be a double free; one the hooks kept elsewhere is theirs. Members in memory the load does
+    /// not know (behind a raw pointer) are not read: those allocations are freed as before.
+    private func handOverTakenAllocations(_ regions: ArraySlice<Region>) {
+        guard !members.isEmpty else { return }
+        var taken: Set<UInt> = []
+        for region in regions where !handedOver.contains(region.start) {
+            guard let member = members[region.start] else { continue }
+            let size = MemoryLayout<UnsafeMutableRawPointer>.size
+            if let parent = allocation(holding: member) {
+                if taken.contains(parent.start) {
+                    taken.insert(region.start)
+                    continue
+                }
+            } else if !(current?.contains(member) ?? false) && fixedRegion(holding: member) == nil
+                && !inSnapshot(member, size)
+            {
+                continue
+            }
+            // SAFETY: the member lies in a struct the caller keeps valid until the load returns,
+            // or in an allocation of this load that is still live (not taken: nothing freed it).
+            let now = UnsafeRawPointer(bitPattern: member)!.loadUnaligned(as: UInt.self)
+            if now != region.start { taken.insert(region.start) }
+        }
+        handedOver.formUnion(taken)
     }
 
     // MARK: timers
@@ -583,7 +624,7 @@ final class LoadGuard {
                 enclosing.timerLog.append(timer)
             }
             enclosing.deferredFrees += deferredFrees
-            enclosing.adopt(allocations.filter { !handedOver.contains($0.start) })
+            enclosing.adopt(allocations.filter { !handedOver.contains($0.start) }, members: members)
         } else {
             // SAFETY: each was given by the caller for g_free once the load is done, once.
             for memory in deferredFrees { g_free(memory) }
@@ -595,6 +636,7 @@ final class LoadGuard {
         g_tree_remove_all(allocationTree)
         recent.removeAll()
         handedOver.removeAll()
+        members.removeAll()
     }
 
     /// Rolls back (when transactional) and returns `error`, saying so in its reason.
@@ -623,6 +665,7 @@ final class LoadGuard {
     /// outside the structs, frees every allocation and puts the structs' bytes back.
     func rollBack() {
         guard transactional else { return }
+        handOverTakenAllocations(allocations[...])
         let timers = putTimersBack()
         for change in treeLog.reversed() {
             switch change {
@@ -639,7 +682,7 @@ final class LoadGuard {
         for entry in undoLog.reversed() {
             entry.bytes.withUnsafeBytes { entry.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
-        freeAllocations(since: 0)
+        freeAllocations(since: 0, takenChecked: true)
         for snapshot in snapshots where snapshot.copy.count > 0 {
             snapshot.pointer.copyMemory(from: snapshot.copy.baseAddress!, byteCount: snapshot.copy.count)
         }
@@ -649,6 +692,7 @@ final class LoadGuard {
         preserved.removeAll()
         insertedValues.removeAll()
         handedOver.removeAll()
+        members.removeAll()
         deferredFrees.removeAll()
     }
 }

@@ -51,4 +51,21 @@ extern const VMStateDescription vmstate_txn_outer;
 /* Loads `len` bytes transactionally into `o` (vmstate_load_checked); false on failure. */
 bool txn_outer_load_checked(TxnOuter *o, const uint8_t *bytes, size_t len);
 
+/* A device whose post_load takes the buffer the load allocated (VMSTATE_VBUFFER_ALLOC_UINT32):
+ * it adds its bytes into `sum`, then frees it with g_free and clears `buf` and `n`, as QEMU's
+ * spapr_pci post_load does with msi_devs (and spapr_iommu's with mig_table). */
+typedef struct TxnTaken {
+    uint32_t n;
+    uint8_t *buf;
+    uint32_t sum;
+} TxnTaken;
+
+extern const VMStateDescription vmstate_txn_taken;
+
+/* A registry of "txn-taken" (`t`) then "txn-b" (`b`), both added with their size, loading the
+ * stream `bytes` transactionally; false on failure, with the message in `message` (up to `cap`
+ * bytes). */
+bool txn_taken_registry_load(TxnTaken *t, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
+                             size_t cap);
+
 #endif
