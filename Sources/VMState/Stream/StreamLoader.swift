@@ -539,9 +539,11 @@ final class StreamLoader {
                 expected: "\(entry.size) bytes", actual: "\(left) left before the EOF marker")
         }
         file.skip(entry.size)
+        let end = file.position
         do throws(VMStateError) {
             try footer(sectionID, idstr: idstr)
-        } catch  where error.kind == .badStream {
+        } catch  where error.kind == .badStream && file.bytes(from: end, to: end + 1) != [StreamFormat.footer] {
+            // (A footer marker there with another section's id: the stream's bytes were changed.)
             var e = error
             e.kind = .unknownSection
             e.reason = undescribed + "(its footer is not where the vmdesc's \(entry.size) bytes end)" + why
