@@ -491,6 +491,69 @@ import Testing
             record.pointee.mods == 2 && record.pointee.last_mod == ENG_SPECIAL_EXPIRE && record.pointee.user_ok == 1)
     }
 
+    /// A checked load does not write through a pointer that a count from the stream made it
+    /// write over (QEMU 7.2's openpic: `max_irq` past `src`, onto `dst[0].raised.queue`,
+    /// which a VMSTATE_BITMAP writes through; devices50 D1): the stream would choose where. The
+    /// same pointer left as it was, and the pointers inside a struct array's elements (hpet's
+    /// timers), which the elements' loads leave alone, are followed as before.
+    @Test(arguments: [false, true])
+    func aCheckedLoadRefusesAPointerACountWroteOver(transactional: Bool) throws {
+        let victim = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        let own = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        let timers = [newTimer(expire: 1), newTimer(expire: 2)]
+        let d = UnsafeMutablePointer<EngPlanted>.allocate(capacity: 1)
+        defer { victim.deallocate(); own.deallocate(); timers.forEach { $0.deallocate() }; d.deallocate() }
+        func reset() {
+            victim.pointee = 0x7777
+            own.pointee = 0x1111
+            d.initialize(to: EngPlanted())
+            d.pointee.target = own
+            d.pointee.slots.0.t = timers[0]
+            d.pointee.slots.1.t = timers[1]
+        }
+        func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
+        let options: VMStateEngine.LoadOptions = transactional ? .transactional : []
+        let size = MemoryLayout<EngPlanted>.size
+        #expect(MemoryLayout<EngPlanted>.offset(of: \.target) == 24 && size == 64)
+
+        // n = 3: arr[2] is `target`, given the victim's address; then 8 bytes through it.
+        reset()
+        let planted =
+            be32(3) + be32(0) + bigEndian64(5) + bigEndian64(6) + bigEndian64(Int64(Int(bitPattern: victim)))
+            + [0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA]
+        let e = try #require(
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_planted(), opaque: d, size: size, from: planted, options: options)
+            })
+        #expect(e.kind == .boundExceeded && e.path == "eng-planted/target" && e.offset == 32, "\(e)")
+        #expect(
+            e.reason.hasPrefix(
+                "refusing to write through a pointer that field \"arr\" of this load wrote over: its element count or "
+                    + "size (from the stream, often) reached past its array into the members after it"), "\(e)")
+        #expect(victim.pointee == 0x7777 && own.pointee == 0x1111)
+        #expect(d.pointee.target == (transactional ? own : victim))
+
+        // The same count, `target` given its own value: followed.
+        reset()
+        let same =
+            be32(3) + be32(0) + bigEndian64(5) + bigEndian64(6) + bigEndian64(Int64(Int(bitPattern: own)))
+            + [1, 2, 3, 4, 5, 6, 7, 8]
+        try VMStateEngine.loadChecked(eng_vmsd_planted(), opaque: d, size: size, from: same, options: options)
+        #expect(own.pointee == UInt64(littleEndian: 0x0807_0605_0403_0201) && victim.pointee == 0x7777)
+
+        // Two slots (the count in range): their timer pointers are followed.
+        reset()
+        let slots =
+            be32(2) + be32(2) + bigEndian64(5) + bigEndian64(6) + [9] + bigEndian64(0x90) + [10] + bigEndian64(0xA0)
+            + [1, 1, 1, 1, 1, 1, 1, 1]
+        try VMStateEngine.loadChecked(eng_vmsd_planted(), opaque: d, size: size, from: slots, options: options)
+        #expect(
+            d.pointee.slots.0.v == 9 && d.pointee.slots.1.v == 10 && d.pointee.arr.0.x == 5 && d.pointee.arr.1.x == 6)
+        #expect(timers[0].pointee.expire_time == 0x90 && timers[1].pointee.expire_time == 0xA0)
+        #expect(own.pointee == 0x0101_0101_0101_0101)
+    }
+
     /// Timers in memory the load allocated (a VMS_ALLOC array of structs) are stopped before a
     /// rollback frees that memory, last armed first.
     @Test func aTransactionalRollbackStopsTimersInMemoryItFrees() throws {

@@ -460,6 +460,9 @@ void vmstate_free_after_load(void *mem);
  * anything loads: VMSTATE_ERROR_FAILED; docs/C-API.md), and a write that would land outside it (or outside memory the engine
  * allocated: ALLOC buffers, list and tree elements, the tmp scratch struct) is an error naming
  * the field instead of a write; a pointer field that points into such memory is bounded by it.
+ * A count or size that runs past its array inside the struct writes the members after it; a
+ * pointer member it changed (to other than memory this load allocated) is not written through:
+ * VMSTATE_ERROR_BOUND_EXCEEDED (QEMU 7.2's openpic `max_irq` reaches `dst[0].raised.queue`).
  * Element counts and sizes from the stream, allocations (at most 1 GiB, and no more than the
  * remaining input can fill; over a stream file, up to 64 MiB of that input is read first to
  * tell) and nesting depth (64) are validated; a subsection or tree key that

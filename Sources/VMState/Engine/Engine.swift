@@ -456,6 +456,9 @@ struct Engine {
         if field.allocates && extent.partialValue != 0 {
             try allocate(field, opaque, n: n, bytes: extent.partialValue)
         }
+        if let loadGuard, field.isPointer, !field.allocates {
+            try refusePlanted(loadGuard, opaque + field.offset, field: field.name)
+        }
         let base = try firstElement(field, opaque, n: n, size: size)
         // Through a pointer into memory the load knows (the struct, engine memory, RAM), the
         // elements must fit in what is left of it; raw pointers elsewhere cannot be bounded.
@@ -466,6 +469,13 @@ struct Engine {
                 .boundExceeded, path: field.name, offset: file.position,
                 reason: "the field would be written past the memory its pointer points into: \(problem)",
                 expected: "at most the pointed-to region's size", actual: "\(n) element(s) of \(size) bytes")
+        }
+
+        // A count or size from the struct may reach past the array (checked: within the
+        // struct): what it writes over is kept, to refuse following a pointer it changed.
+        if let loadGuard, n > 0, let base, field.sizeOffset != nil || field.isCounted {
+            loadGuard.willWriteCounted(
+                field.isPointer ? base : opaque + field.offset, footprint(field, n: n, size: size), field: field.name)
         }
 
         if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
@@ -488,6 +498,7 @@ struct Engine {
             do throws(VMStateError) {
                 var element = base.map { $0 + i * size }
                 if field.arrayOfPointer {
+                    if let loadGuard, let slot = element { try refusePlanted(loadGuard, slot, field: field.name) }
                     // SAFETY: VMS_ARRAY_OF_POINTER: element i of the array is a pointer (its
                     // size is the table's `size`, a pointer's as QEMU requires).
                     element = element.flatMap { StructMemory($0).loadPointer() }
@@ -511,6 +522,20 @@ struct Engine {
                 try elementFailed(error, under: n > 1 ? "\(field.name)[\(i)]" : field.name)
             }
         }
+    }
+
+    /// Refuses to write through the pointer at `slot` (a member of the caller's struct) when a
+    /// field of this load whose count or size came from the struct wrote over it
+    /// (``LoadGuard/plantedPointer(at:)``): the stream would choose where the load writes.
+    func refusePlanted(_ loadGuard: LoadGuard, _ slot: UnsafeMutableRawPointer, field name: String)
+        throws(VMStateError)
+    {
+        guard let writer = loadGuard.plantedPointer(at: slot) else { return }
+        throw VMStateError(
+            .boundExceeded, path: name, offset: file.position,
+            reason:
+                "refusing to write through a pointer that field \"\(writer)\" of this load wrote over: its element "
+                + "count or size (from the stream, often) reached past its array into the members after it")
     }
 
     /// QEMU's vmstate_load_state after an element's `get` or nested load gave `error.errno`:
@@ -645,6 +670,12 @@ struct Engine {
         let entry = field.start
         let isTail: Bool
         if case .qtailq = field.op { isTail = true } else { isTail = false }
+        if let loadGuard {
+            // The head's pointers, which the appends write through.
+            try refusePlanted(
+                loadGuard, head + (isTail ? QueueLayout.tailqHeadFirst : QueueLayout.qlistHeadFirst), field: field.name)
+            if isTail { try refusePlanted(loadGuard, head + QueueLayout.tailqHeadLast, field: field.name) }
+        }
         var previous: UnsafeMutableRawPointer? = nil
         var index = 0
         while true {
@@ -691,6 +722,7 @@ struct Engine {
         let version = field.version
         if let key { try checkVersion(key, version) }
         try checkVersion(value, version)
+        if let loadGuard { try refusePlanted(loadGuard, element, field: field.name) }
         // SAFETY: as in saveElement: the field's `GTree *` member, checked as its footprint.
         guard let tree = StructMemory(element).load(as: OpaquePointer?.self) else {
             throw VMStateError(.invalidTable, offset: file.position, reason: "the GTree pointer is NULL")

@@ -76,6 +76,12 @@ final class LoadGuard {
     /// allocation, by address: a rollback leaves them to that memory (freeing them would leave
     /// its pointer dangling). Transactional only.
     private var handedOver: Set<UInt> = []
+    /// The bytes of struct memory as they were before a field whose element count or size
+    /// comes from the struct (VMS_VARRAY_*, VMS_VBUFFER: the stream's count, often) wrote over
+    /// them, with that field's name: such a field may write past its array into the members
+    /// after it, which a checked load allows within the struct. A pointer among those members
+    /// that the load then follows would be the stream's (``plantedPointer(at:)``). In load order.
+    private var countedBefore: [(start: UInt, bytes: [UInt8], field: String)] = []
     /// Where the engine stored the pointer to each allocation of a VMS_ALLOC field (the field's
     /// member), by allocation address: one whose member no longer holds it when the load gives
     /// its allocations up was taken by the device's hooks (``handOverTakenAllocations(_:)``).
@@ -331,9 +337,30 @@ final class LoadGuard {
         // handed over to the caller's structures on commit (then the guard forgets it).
         guard size > 0, size <= LoadGuard.maximumAllocation, let p = g_try_malloc0(gsize(size)) else { return nil }
         let region = Region(p, size)
+        if g_tree_lookup(allocationTree, p) != nil { forgetFreedAllocation(at: region.start) }
         allocations.append(region)
         g_tree_insert(allocationTree, p, UnsafeMutableRawPointer(bitPattern: region.end))
         return p
+    }
+
+    /// Stops tracking the allocation of this load at `address`, which malloc has just returned
+    /// again: a hook freed it (QEMU's spapr_pci `post_load` frees the `msi_devs` array the load
+    /// allocated), so it is not this load's to free or to look into any more.
+    private func forgetFreedAllocation(at address: UInt) {
+        if let i = allocations.lastIndex(where: { $0.start == address }) {
+            let block = allocations[i]
+            timerLog.removeAll { timer in
+                let t = UInt(bitPattern: timer)
+                guard block.contains(t) else { return false }
+                timersBefore[t] = nil
+                return true
+            }
+            allocations.remove(at: i)
+        }
+        g_tree_remove(allocationTree, UnsafeRawPointer(bitPattern: address))
+        members[address] = nil
+        handedOver.remove(address)
+        recent.removeAll()
     }
 
     /// Tracks `regions`, allocated and committed by a load nested in this one's hook into structs
@@ -480,6 +507,45 @@ final class LoadGuard {
         handedOver.formUnion(taken)
     }
 
+    // MARK: pointers the stream wrote
+
+    /// Called before a field whose element count or size comes from the struct writes
+    /// `length` bytes at `start`: keeps what they were, when they lie in a caller's struct
+    /// (a region the load was given; engine allocations are sized to their field, and memory
+    /// in no known region is not bounded anyway).
+    func willWriteCounted(_ start: UnsafeMutableRawPointer, _ length: Int, field: String) {
+        let address = UInt(bitPattern: start)
+        guard length > 0, let region = current?.contains(address) == true ? current : fixedRegion(holding: address)
+        else { return }
+        let count = min(length, Int(region.end - address))
+        // SAFETY: `count` bytes from `start` lie inside a region the caller keeps valid for the load.
+        countedBefore.append((address, Array(UnsafeRawBufferPointer(start: start, count: count)), field))
+    }
+
+    /// The name of the field whose count or size reached the pointer at `slot` and changed it
+    /// in this load (``countedBefore``): a pointer the stream chose, which the load must not
+    /// write through (QEMU 7.2's openpic reads `max_irq` from the stream as the count of `src`,
+    /// whose 265th element lies on `dst[0].raised.queue`, the pointer a VMSTATE_BITMAP writes
+    /// through). Nil when no such write covered it, when its value is what it was, or when it
+    /// holds memory this load allocated (an ALLOC field stored it).
+    func plantedPointer(at slot: UnsafeMutableRawPointer) -> String? {
+        guard !countedBefore.isEmpty else { return nil }
+        let size = MemoryLayout<UnsafeMutableRawPointer>.size
+        let address = UInt(bitPattern: slot)
+        guard
+            let before = countedBefore.first(where: {
+                address >= $0.start && address - $0.start + UInt(size) <= UInt($0.bytes.count)
+            })
+        else { return nil }
+        let offset = Int(address - before.start)
+        // SAFETY: the slot lies inside bytes the caller's struct held (and holds) at `before.start`.
+        let now = Array(UnsafeRawBufferPointer(start: slot, count: size))
+        guard now != Array(before.bytes[offset..<offset + size]) else { return nil }
+        let value = slot.loadUnaligned(as: UInt.self)
+        if let allocation = allocation(holding: value), allocation.start == value { return nil }
+        return before.field
+    }
+
     // MARK: timers
 
     /// Called before the load applies a loaded value to `timer` (``Timers/restore(_:_:)``):
@@ -617,6 +683,7 @@ final class LoadGuard {
         treeLog.removeAll()
         undoLog.removeAll()
         preserved.removeAll()
+        countedBefore.removeAll()
         // A load nested in a transactional one's hook, into structs that one puts back.
         if let enclosing, restoredByEnclosing {
             for timer in timerLog where !isHandedOver(timer) && enclosing.timersBefore[UInt(bitPattern: timer)] == nil {
@@ -666,6 +733,7 @@ final class LoadGuard {
     func rollBack() {
         guard transactional else { return }
         handOverTakenAllocations(allocations[...])
+        countedBefore.removeAll()
         let timers = putTimersBack()
         for change in treeLog.reversed() {
             switch change {

@@ -554,6 +554,12 @@ struct FieldPlan {
     let start: Int
     /// `err_hint`, printed when an `_equal` check fails.
     let errHint: UnsafePointer<CChar>?
+
+    /// Whether the element count is a member of the struct (VMS_VARRAY_*).
+    var isCounted: Bool {
+        if case .counter = count { return true }
+        return false
+    }
 }
 
 /// A description resolved into field plans; built on first use and cached by address.

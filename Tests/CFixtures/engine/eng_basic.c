@@ -258,6 +258,42 @@ static const VMStateDescription eng_timer_alloc_vmsd = {
 };
 const VMStateDescription *eng_vmsd_timer_alloc(void) { return &eng_timer_alloc_vmsd; }
 
+static const VMStateDescription eng_planted_word_vmsd = {
+    .name = "eng-planted-word",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT64(x, EngPlantedWord),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_planted_slot_vmsd = {
+    .name = "eng-planted-slot",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(v, EngPlantedSlot),
+        VMSTATE_TIMER_PTR(t, EngPlantedSlot),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_planted_vmsd = {
+    .name = "eng-planted",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(n, EngPlanted),
+        VMSTATE_UINT32(ns, EngPlanted),
+        VMSTATE_STRUCT_VARRAY_UINT32(arr, EngPlanted, n, 0, eng_planted_word_vmsd, EngPlantedWord),
+        VMSTATE_STRUCT_VARRAY_UINT32(slots, EngPlanted, ns, 0, eng_planted_slot_vmsd, EngPlantedSlot),
+        VMSTATE_BUFFER_POINTER_UNSAFE(target, EngPlanted, 0, 8),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_planted(void) { return &eng_planted_vmsd; }
+
 static const VMStateDescription eng_timer_qelem_vmsd = {
     .name = "eng-timer-qelem",
     .version_id = 1,

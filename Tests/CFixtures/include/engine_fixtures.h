@@ -127,6 +127,28 @@ typedef struct EngTimerAlloc {
 } EngTimerAlloc;
 const VMStateDescription *eng_vmsd_timer_alloc(void);
 
+/* "eng-planted" v1 (as QEMU 7.2's openpic: a stream count past an array reaches a pointer the
+ * load then writes through): UINT32 n; STRUCT_VARRAY_UINT32 arr (n elements of
+ * "eng-planted-word" v1, UINT64 x, room for 2);
+ * STRUCT_VARRAY_UINT32 slots (ns elements of "eng-planted-slot" v1: UINT8 v, TIMER_PTR t, room
+ * for 2, as hpet's timers); UINT32 ns before it; BUFFER_POINTER_UNSAFE target (8 bytes through
+ * the pointer). */
+typedef struct EngPlantedWord {
+    uint64_t x;
+} EngPlantedWord;
+typedef struct EngPlantedSlot {
+    uint8_t v;
+    QEMUTimer *t;
+} EngPlantedSlot;
+typedef struct EngPlanted {
+    uint32_t n;
+    uint32_t ns;
+    EngPlantedWord arr[2];
+    uint64_t *target;
+    EngPlantedSlot slots[2];
+} EngPlanted;
+const VMStateDescription *eng_vmsd_planted(void);
+
 /* "eng-timer-q" v1: QTAILQ q of "eng-timer-qelem" v1 (TIMER t, UINT8_EQUAL v: an element whose
  * v is not 0 fails after its timer was loaded, and the load frees it). */
 typedef struct EngTimerQElem {
