@@ -1172,6 +1172,15 @@ bool vmstate_load_checked(const VMStateDescription *vmsd, void *opaque, size_t o
                      "ARRAY_SIZE: not an array"))
 #endif
 
+/*
+ * QEMU's DIV_ROUND_UP() (qemu/osdep.h): `n` divided by `d`, rounded up, for non-negative `n`
+ * and positive `d`. Tables copied from QEMU size arrays with it (arm_gicv3's per-32-IRQ
+ * bitmaps: DIV_ROUND_UP(GICV3_MAXIRQ - GIC_INTERNAL, 32)).
+ */
+#ifndef DIV_ROUND_UP
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#endif
+
 /* QEMU's stringify(), used by the macros for field names. */
 #ifndef stringify
 #define vms_xstringify_(s) #s

@@ -351,6 +351,8 @@ const VMStateDescription *eng_vmsd_timer_sub(void) { return &eng_timer_sub_vmsd;
 
 /* QEMU's ARRAY_SIZE, as copied hooks use it (pl011's post_load). */
 G_STATIC_ASSERT(ARRAY_SIZE(((EngThrough *)0)->small) == 2);
+/* QEMU's DIV_ROUND_UP, as tables size arrays with it (arm_gicv3's bitmaps). */
+G_STATIC_ASSERT(DIV_ROUND_UP(1020 - 32, 32) == 31 && DIV_ROUND_UP(64, 32) == 2 && DIV_ROUND_UP(0, 32) == 0);
 
 static int eng_get_config(QEMUFile *f, void *pv, size_t size, const VMStateField *field) {
     (void)field;
