@@ -527,7 +527,7 @@ struct StreamLoaderEdgeTests {
         #expect(!viaStream.ok)
         #expect(
             viaStream.message
-                == "section \"ram\" instance 0: a RAM record the registry does not load: a RAM hook (RDMA migration), a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too), unknown flags 0x801 (right after a page of 4096 bytes: if the source's target has pages of another size, as its vmdesc's page_size would say, this is the rest of a larger page (sparc64's 8 KiB) or what follows a smaller one (ARM boards' 1 KiB, AVR's 256 bytes), misread with the registry's 4 KiB pages, which do not load them); expected flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page, got 0x0a81 (at byte \(at))"
+                == "section \"ram\" instance 0: a RAM record the registry does not load: a RAM hook (RDMA migration), a multifd flush (capability multifd, whose pages go on other channels; QEMU 8.1.0-8.1.2 write it without multifd too), unknown flags 0x801 (right after a page of 4096 bytes: if the source's target has pages of another size, as its vmdesc's page_size would say, this is the rest of a larger page (sparc64's 8 KiB) or what follows a smaller one (ARM boards' 1 KiB, AVR's 256 bytes), misread with the registry's 4 KiB pages, which do not load them); expected flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page, got 0x0a81 (of the record's flags 0x0bab) (at byte \(at))"
         )
         // Not for an x86 machine type (its pages are 4 KiB), nor for a record QEMU defines (a
         // multifd flush alone, which QEMU 8.1.0-8.1.2 write after a pass's last page).

@@ -274,7 +274,9 @@ enum RAMCodec {
                             confirmed: state.pageSizeConfirmed),
                     expected:
                         "flags among 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x20 continue, 0x40 XBZRLE, 0x100 compressed page",
-                    actual: hex(unsupported, width: 2))
+                    actual: unsupported == flags
+                        ? hex(unsupported, width: 2)
+                        : "\(hex(unsupported, width: 2)) (of the record's flags \(hex(flags, width: 2)))")
             }
             if !RAMFlagRules.isOneKind(flags) {
                 // As QEMU's destination: a record of no kind (flags 0, as in the zero bytes a
