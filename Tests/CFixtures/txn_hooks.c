@@ -56,14 +56,11 @@ bool txn_load_checked_flags(TxnBuf *s, const uint8_t *bytes, size_t len, unsigne
     return ok;
 }
 
-bool txn_registry_load(TxnBuf *a, bool a_sized, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
-                       size_t cap)
+/* Loads `bytes` transactionally into `reg` when `ok` (its devices were added), copies the error's
+ * message (or "") into `message`, frees `err` and `reg`. */
+static bool txn_registry_finish(VMStateRegistry *reg, bool ok, GError *err, const uint8_t *bytes, size_t len,
+                                char *message, size_t cap)
 {
-    VMStateRegistry *reg = vmstate_registry_new();
-    GError *err = NULL;
-    bool ok = (a_sized ? vmstate_registry_add_sized(reg, "txn-a", 0, &vmstate_txn_buf, a, sizeof *a, &err)
-                       : vmstate_registry_add(reg, "txn-a", 0, &vmstate_txn_buf, a, &err)) &&
-              vmstate_registry_add_sized(reg, "txn-b", 0, &vmstate_txn_buf, b, sizeof *b, &err);
     if (ok) {
         GBytes *in = g_bytes_new(bytes, len);
         ok = vmstate_registry_load(reg, in, VMSTATE_LOAD_TRANSACTIONAL, &err);
@@ -75,6 +72,17 @@ bool txn_registry_load(TxnBuf *a, bool a_sized, TxnBuf *b, const uint8_t *bytes,
     g_clear_error(&err);
     vmstate_registry_free(reg);
     return ok;
+}
+
+bool txn_registry_load(TxnBuf *a, bool a_sized, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
+                       size_t cap)
+{
+    VMStateRegistry *reg = vmstate_registry_new();
+    GError *err = NULL;
+    bool ok = (a_sized ? vmstate_registry_add_sized(reg, "txn-a", 0, &vmstate_txn_buf, a, sizeof *a, &err)
+                       : vmstate_registry_add(reg, "txn-a", 0, &vmstate_txn_buf, a, &err)) &&
+              vmstate_registry_add_sized(reg, "txn-b", 0, &vmstate_txn_buf, b, sizeof *b, &err);
+    return txn_registry_finish(reg, ok, err, bytes, len, message, cap);
 }
 
 static int txn_outer_post_load(void *opaque, int version_id)
@@ -140,15 +148,5 @@ bool txn_taken_registry_load(TxnTaken *t, TxnBuf *b, const uint8_t *bytes, size_
     GError *err = NULL;
     bool ok = vmstate_registry_add_sized(reg, "txn-taken", 0, &vmstate_txn_taken, t, sizeof *t, &err) &&
               vmstate_registry_add_sized(reg, "txn-b", 0, &vmstate_txn_buf, b, sizeof *b, &err);
-    if (ok) {
-        GBytes *in = g_bytes_new(bytes, len);
-        ok = vmstate_registry_load(reg, in, VMSTATE_LOAD_TRANSACTIONAL, &err);
-        g_bytes_unref(in);
-    }
-    if (message && cap) {
-        g_strlcpy(message, err ? err->message : "", cap);
-    }
-    g_clear_error(&err);
-    vmstate_registry_free(reg);
-    return ok;
+    return txn_registry_finish(reg, ok, err, bytes, len, message, cap);
 }

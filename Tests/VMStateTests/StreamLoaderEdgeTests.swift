@@ -113,16 +113,25 @@ struct StreamLoaderEdgeTests {
             + "than come before the EOF marker) (QEMU 7.2 and 10.0 give an array of pointers with NULL entries a wrong "
             + "size: VMS_ARRAY_OF_POINTER), or the section is damaged; expected 2000000000 bytes, got 9 left before "
             + "the EOF marker (at byte 38)"
+        try Self.expectSkipRefused(
+            stream, expected, chunk: 4096, cut: Int64(stream.count),
+            failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
+    }
+
+    /// Loads `stream` with SKIP_UNKNOWN and with KEEP_UNKNOWN, over a stream (`chunk`, `cut`,
+    /// `failCode` as ``StreamIOTests/loadFromStream``) and from a buffer: each is refused with
+    /// code 14 (unknown section) and the message `expected`.
+    static func expectSkipRefused(
+        _ stream: [UInt8], _ expected: String, chunk: Int, cut: Int64 = -1, failCode: Int32 = 0
+    ) throws {
         for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
             let (registry, _) = try Self.registry()
             let r = StreamIOTests.loadFromStream(
-                registry, stream, chunk: 4096, flags: options.rawValue, cut: Int64(stream.count),
-                failCode: Int32(G_IO_ERROR_CONNECTION_CLOSED.rawValue))
-            #expect(r.code == VMStateError.Kind.unknownSection.rawValue)
-            #expect(r.message == expected)
+                registry, stream, chunk: chunk, flags: options.rawValue, cut: cut, failCode: failCode)
+            #expect(r.code == VMStateError.Kind.unknownSection.rawValue && r.message == expected, "\(r.message)")
             let (viaBuffer, _) = try Self.registry()
             let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(stream, options: options) })
-            #expect(e.description == expected)
+            #expect(e.kind == .unknownSection && e.description == expected, "\(e)")
         }
     }
 
@@ -137,14 +146,7 @@ struct StreamLoaderEdgeTests {
             + "where the vmdesc's 6 bytes end) (QEMU 7.2 and 10.0 give an array of pointers with NULL entries a wrong "
             + "size: VMS_ARRAY_OF_POINTER), or the section is damaged; expected 0x7e and section id 9, got 0x00 and "
             + "590848 (at byte 44)"
-        for options: Registry.LoadOptions in [.skipUnknown, .keepUnknown] {
-            let (registry, _) = try Self.registry()
-            let r = StreamIOTests.loadFromStream(registry, stream, chunk: 7, flags: options.rawValue)
-            #expect(r.code == VMStateError.Kind.unknownSection.rawValue && r.message == expected, "\(r.message)")
-            let (viaBuffer, _) = try Self.registry()
-            let e = try #require(thrownError(VMStateError.self) { try viaBuffer.load(stream, options: options) })
-            #expect(e.kind == .unknownSection && e.description == expected, "\(e)")
-        }
+        try Self.expectSkipRefused(stream, expected, chunk: 7)
     }
 
     /// No vmdesc at all: a stream that ends at its EOF marker was written without one (QEMU's
