@@ -491,11 +491,13 @@ import Testing
             record.pointee.mods == 2 && record.pointee.last_mod == ENG_SPECIAL_EXPIRE && record.pointee.user_ok == 1)
     }
 
-    /// A checked load does not write through a pointer that a count from the stream made it
-    /// write over (QEMU 7.2's openpic: `max_irq` past `src`, onto `dst[0].raised.queue`,
-    /// which a VMSTATE_BITMAP writes through; devices50 D1): the stream would choose where. The
-    /// same pointer left as it was, and the pointers inside a struct array's elements (hpet's
-    /// timers), which the elements' loads leave alone, are followed as before.
+    /// A checked load does not write through a pointer the stream's bytes were written over
+    /// inside a field whose count comes from the struct (QEMU 7.2's openpic: `max_irq` past
+    /// `src`, onto `dst[0].raised.queue`, which a VMSTATE_BITMAP writes through; devices50 D1),
+    /// even with the value the pointer had: the stream would choose where the load writes. The
+    /// pointers inside a struct array's elements (hpet's timers), which the stream does not
+    /// write, are followed as before, also when the elements' own hooks set them; and the same
+    /// holds in memory the load allocated (recheck50 D1, D2).
     @Test(arguments: [false, true])
     func aCheckedLoadRefusesAPointerACountWroteOver(transactional: Bool) throws {
         let victim = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
@@ -515,32 +517,26 @@ import Testing
         let options: VMStateEngine.LoadOptions = transactional ? .transactional : []
         let size = MemoryLayout<EngPlanted>.size
         #expect(MemoryLayout<EngPlanted>.offset(of: \.target) == 24 && size == 64)
+        let refusal =
+            "refusing to write through a pointer that field \"arr\" of this load wrote over: its element count or "
+            + "size (from the stream, often) reached past its array into the members after it"
 
-        // n = 3: arr[2] is `target`, given the victim's address; then 8 bytes through it.
-        reset()
-        let planted =
-            be32(3) + be32(0) + bigEndian64(5) + bigEndian64(6) + bigEndian64(Int64(Int(bitPattern: victim)))
-            + [0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA]
-        let e = try #require(
-            thrownError(VMStateError.self) {
-                try VMStateEngine.loadChecked(
-                    eng_vmsd_planted(), opaque: d, size: size, from: planted, options: options)
-            })
-        #expect(e.kind == .boundExceeded && e.path == "eng-planted/target" && e.offset == 32, "\(e)")
-        #expect(
-            e.reason.hasPrefix(
-                "refusing to write through a pointer that field \"arr\" of this load wrote over: its element count or "
-                    + "size (from the stream, often) reached past its array into the members after it"), "\(e)")
-        #expect(victim.pointee == 0x7777 && own.pointee == 0x1111)
-        #expect(d.pointee.target == (transactional ? own : victim))
-
-        // The same count, `target` given its own value: followed.
-        reset()
-        let same =
-            be32(3) + be32(0) + bigEndian64(5) + bigEndian64(6) + bigEndian64(Int64(Int(bitPattern: own)))
-            + [1, 2, 3, 4, 5, 6, 7, 8]
-        try VMStateEngine.loadChecked(eng_vmsd_planted(), opaque: d, size: size, from: same, options: options)
-        #expect(own.pointee == UInt64(littleEndian: 0x0807_0605_0403_0201) && victim.pointee == 0x7777)
+        // n = 3: arr[2] is `target`, given the victim's address, then its own: refused both times.
+        for (address, written) in [(victim, victim), (own, own)] {
+            reset()
+            let planted =
+                be32(3) + be32(0) + bigEndian64(5) + bigEndian64(6) + bigEndian64(Int64(Int(bitPattern: address)))
+                + [0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA]
+            let e = try #require(
+                thrownError(VMStateError.self) {
+                    try VMStateEngine.loadChecked(
+                        eng_vmsd_planted(), opaque: d, size: size, from: planted, options: options)
+                })
+            #expect(e.kind == .boundExceeded && e.path == "eng-planted/target" && e.offset == 32, "\(e)")
+            #expect(e.reason.hasPrefix(refusal), "\(e)")
+            #expect(victim.pointee == 0x7777 && own.pointee == 0x1111)
+            #expect(d.pointee.target == (transactional ? own : written))
+        }
 
         // Two slots (the count in range): their timer pointers are followed.
         reset()
@@ -548,10 +544,43 @@ import Testing
             be32(2) + be32(2) + bigEndian64(5) + bigEndian64(6) + [9] + bigEndian64(0x90) + [10] + bigEndian64(0xA0)
             + [1, 1, 1, 1, 1, 1, 1, 1]
         try VMStateEngine.loadChecked(eng_vmsd_planted(), opaque: d, size: size, from: slots, options: options)
-        #expect(
-            d.pointee.slots.0.v == 9 && d.pointee.slots.1.v == 10 && d.pointee.arr.0.x == 5 && d.pointee.arr.1.x == 6)
+        #expect(d.pointee.slots.0.v == 9 && d.pointee.slots.1.v == 10)
+        #expect(d.pointee.arr.0.x == 5 && d.pointee.arr.1.x == 6)
         #expect(timers[0].pointee.expire_time == 0x90 && timers[1].pointee.expire_time == 0xA0)
         #expect(own.pointee == 0x0101_0101_0101_0101)
+
+        // Elements whose pre_load sets the pointer their TIMER_PTR follows: followed.
+        let h = UnsafeMutablePointer<EngPlantedHook>.allocate(capacity: 1)
+        defer { h.deallocate() }
+        h.initialize(to: EngPlantedHook())
+        let hooked = be32(2) + be32(1) + bigEndian64(0x11) + be32(2) + bigEndian64(0x22)
+        try VMStateEngine.loadChecked(
+            eng_vmsd_planted_hook(), opaque: h, size: MemoryLayout<EngPlantedHook>.size, from: hooked,
+            options: options)
+        #expect(h.pointee.e.0.i == 1 && h.pointee.e.1.i == 2)
+        #expect(h.pointee.e.0.spare.expire_time == 0x11 && h.pointee.e.1.spare.expire_time == 0x22)
+
+        // In memory the load allocated: m = 5 writes a[2...4], a[3] and a[4] over p[0], then
+        // p[0] would be written through.
+        let a = UnsafeMutablePointer<EngPlantedAlloc>.allocate(capacity: 1)
+        defer { a.deallocate() }
+        a.initialize(to: EngPlantedAlloc())
+        let address = UInt64(UInt(bitPattern: victim))
+        let overrun =
+            be32(1) + be32(5) + be32(1) + be32(2) + be32(0) + be32(UInt32(truncatingIfNeeded: address))
+            + be32(UInt32(truncatingIfNeeded: address >> 32)) + be32(0x4141_4141)
+        let e = try #require(
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_planted_alloc(), opaque: a, size: MemoryLayout<EngPlantedAlloc>.size, from: overrun,
+                    options: options)
+            })
+        #expect(e.kind == .boundExceeded && e.path == "eng-planted-alloc/e/p/p", "\(e)")
+        #expect(
+            e.reason.hasPrefix(
+                "refusing to write through a pointer that field \"a\" of this load wrote over"), "\(e)")
+        #expect(victim.pointee == 0x7777)
+        if !transactional, let elements = a.pointee.e { g_free(elements) }
     }
 
     /// Timers in memory the load allocated (a VMS_ALLOC array of structs) are stopped before a

@@ -433,7 +433,8 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
  *  to (a VMS_ALLOC buffer, list elements, as QEMU's devices free them) would be reached again
  *  freed; free it with vmstate_free_after_load instead of g_free. A buffer this load
  *  allocated that a post_load takes (frees it and clears the member, as QEMU's spapr_pci does
- *  with msi_devs, or keeps it elsewhere) is the hook's: not freed again. The timers the load changed
+ *  with msi_devs, or keeps it elsewhere) is the hook's: not freed again (one it replaced with
+ *  g_realloc and the rollback no longer reaches is lost). The timers the load changed
  *  in those structs or behind their VMSTATE_TIMER_PTR fields go back too: through the timer
  *  operations when installed (vmstate_set_timer_ops: mod at the time expire_time gave before
  *  the load, or del), else by their expire_time. */
@@ -460,9 +461,10 @@ void vmstate_free_after_load(void *mem);
  * anything loads: VMSTATE_ERROR_FAILED; docs/C-API.md), and a write that would land outside it (or outside memory the engine
  * allocated: ALLOC buffers, list and tree elements, the tmp scratch struct) is an error naming
  * the field instead of a write; a pointer field that points into such memory is bounded by it.
- * A count or size that runs past its array inside the struct writes the members after it; a
- * pointer member it changed (to other than memory this load allocated) is not written through:
- * VMSTATE_ERROR_BOUND_EXCEEDED (QEMU 7.2's openpic `max_irq` reaches `dst[0].raised.queue`).
+ * A count or size that runs past its array inside the struct (or inside engine memory) writes
+ * the members after it; a pointer member that received the stream's bytes so is not written
+ * through in that load: VMSTATE_ERROR_BOUND_EXCEEDED (QEMU 7.2's openpic `max_irq` reaches
+ * `dst[0].raised.queue`). Pointers set by hooks are followed.
  * Element counts and sizes from the stream, allocations (at most 1 GiB, and no more than the
  * remaining input can fill; over a stream file, up to 64 MiB of that input is read first to
  * tell) and nesting depth (64) are validated; a subsection or tree key that

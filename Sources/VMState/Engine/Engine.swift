@@ -471,14 +471,15 @@ struct Engine {
                 expected: "at most the pointed-to region's size", actual: "\(n) element(s) of \(size) bytes")
         }
 
-        // A count or size from the struct may reach past the array (checked: within the
-        // struct): what it writes over is kept, to refuse following a pointer it changed.
-        if let loadGuard, n > 0, let base, field.sizeOffset != nil || field.isCounted {
-            loadGuard.willWriteCounted(
-                field.isPointer ? base : opaque + field.offset, footprint(field, n: n, size: size), field: field.name)
-        }
+        // A count or size from the struct may run past the array (checked: within the region
+        // holding it): the stream bytes written inside such a field are recorded, and a pointer
+        // among them is not followed (LoadGuard.plantedPointer).
+        let counted = loadGuard != nil && (field.sizeOffset != nil || field.isCounted)
+        if counted { loadGuard!.enterCounted(field.name) }
+        defer { if counted { loadGuard!.leaveCounted() } }
 
         if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
+            loadGuard?.streamWrites(base, n * size)
             let start = file.position
             guard Codec.getScalars(file, base, count: n, width: width, stride: size, isBool: isBool) else {
                 // The element that was cut, with what it needed and what was left of it.
@@ -554,6 +555,13 @@ struct Engine {
 
     func loadElement(_ field: FieldPlan, _ element: UnsafeMutableRawPointer, size: Int) throws(VMStateError) {
         let at = file.position
+        if let loadGuard, loadGuard.countedDepth > 0 {
+            switch field.op {
+            case .scalar, .int32LE, .buffer, .bitmap, .custom:
+                loadGuard.streamWrites(element, elementFootprint(field.op, size: size))
+            default: break
+            }
+        }
         switch field.op {
         case .scalar(let width, let isBool):
             guard Codec.getScalars(file, element, count: 1, width: width, stride: width, isBool: isBool) else {

@@ -238,7 +238,8 @@ extension Engine {
             let step = program.steps[index]
             switch step.kind {
             case .run:
-                if step.maxVersion <= version && allowed(program, index, opaque)
+                // (Inside a counted field each write is recorded: the per-field path.)
+                if step.maxVersion <= version && loadGuard!.countedDepth == 0 && allowed(program, index, opaque)
                     && file.consume(
                         step.wireBytes,
                         { source, end in
@@ -252,7 +253,7 @@ extension Engine {
                 }
             case .tested:
                 guard step.test!(opaque, version) else { continue }  // (set for every tested step)
-                if !allowed(program, index, opaque)
+                if loadGuard!.countedDepth > 0 || !allowed(program, index, opaque)
                     || !file.consume(
                         step.wireBytes,
                         { source, end in
@@ -317,7 +318,10 @@ extension Engine {
             {
                 return
             }
-        } else if compiled, loadGuard != nil, loadFlatChecked(nested, element, version: version) {
+        } else if compiled, let loadGuard, loadGuard.countedDepth == 0,
+            loadFlatChecked(nested, element, version: version)
+        {
+            // (Inside a counted field each write is recorded: the per-field path.)
             return
         }
         try load(nested, element, version: version)

@@ -76,12 +76,18 @@ final class LoadGuard {
     /// allocation, by address: a rollback leaves them to that memory (freeing them would leave
     /// its pointer dangling). Transactional only.
     private var handedOver: Set<UInt> = []
-    /// The bytes of struct memory as they were before a field whose element count or size
-    /// comes from the struct (VMS_VARRAY_*, VMS_VBUFFER: the stream's count, often) wrote over
-    /// them, with that field's name: such a field may write past its array into the members
-    /// after it, which a checked load allows within the struct. A pointer among those members
-    /// that the load then follows would be the stream's (``plantedPointer(at:)``). In load order.
-    private var countedBefore: [(start: UInt, bytes: [UInt8], field: String)] = []
+    /// Memory the stream's bytes were written to while loading a field whose element count or
+    /// size comes from the struct (``countedDepth`` above 0), with the innermost such field's
+    /// name: sorted, disjoint ranges. Such a count may run past its array into the members after
+    /// it (a checked load allows that within the struct or the engine memory holding it); a
+    /// pointer among those bytes is the stream's (``plantedPointer(at:)``). Only the engine's own
+    /// writes of stream values are recorded, not what hooks write.
+    private var streamWritten: [(start: UInt, end: UInt, field: String)] = []
+    /// The fields whose count or size comes from the struct (VMS_VARRAY_*, VMS_VBUFFER) that the
+    /// load is inside, outermost first.
+    private var countedFields: [String] = []
+    /// How deep the load is inside such fields.
+    var countedDepth: Int { countedFields.count }
     /// Where the engine stored the pointer to each allocation of a VMS_ALLOC field (the field's
     /// member), by allocation address: one whose member no longer holds it when the load gives
     /// its allocations up was taken by the device's hooks (``handOverTakenAllocations(_:)``).
@@ -509,41 +515,57 @@ final class LoadGuard {
 
     // MARK: pointers the stream wrote
 
-    /// Called before a field whose element count or size comes from the struct writes
-    /// `length` bytes at `start`: keeps what they were, when they lie in a caller's struct
-    /// (a region the load was given; engine allocations are sized to their field, and memory
-    /// in no known region is not bounded anyway).
-    func willWriteCounted(_ start: UnsafeMutableRawPointer, _ length: Int, field: String) {
-        let address = UInt(bitPattern: start)
-        guard length > 0, let region = current?.contains(address) == true ? current : fixedRegion(holding: address)
-        else { return }
-        let count = min(length, Int(region.end - address))
-        // SAFETY: `count` bytes from `start` lie inside a region the caller keeps valid for the load.
-        countedBefore.append((address, Array(UnsafeRawBufferPointer(start: start, count: count)), field))
+    /// Called when a field whose element count or size comes from the struct starts loading
+    /// (``leaveCounted()`` when it ends).
+    func enterCounted(_ field: String) { countedFields.append(field) }
+
+    func leaveCounted() { countedFields.removeLast() }
+
+    /// Records that the engine writes stream bytes to `length` bytes at `start` (inside a
+    /// counted field: ``countedDepth`` above 0).
+    func streamWrites(_ start: UnsafeMutableRawPointer, _ length: Int) {
+        guard let field = countedFields.last, length > 0 else { return }
+        let s = UInt(bitPattern: start)
+        let e = s &+ UInt(length)
+        guard e > s else { return }
+        // The ranges from the first that ends after `s` (disjoint ranges: their ends ascend) to
+        // the last that starts at or before `e`: the new one takes their bytes it covers, under
+        // this field's name (a range of this name, or one touching it, joins it; one of
+        // another name keeps what lies outside).
+        var i = Self.firstIndex(streamWritten.count) { streamWritten[$0].end > s }
+        var merged = (start: s, end: e, field: field)
+        if i > 0 && streamWritten[i - 1].end == s && streamWritten[i - 1].field == field {
+            i -= 1
+            merged.start = streamWritten[i].start
+        }
+        var before: (start: UInt, end: UInt, field: String)?
+        var after: (start: UInt, end: UInt, field: String)?
+        var j = i
+        while j < streamWritten.count && streamWritten[j].start <= e {
+            let r = streamWritten[j]
+            if r.field == field {
+                merged.start = min(merged.start, r.start)
+                merged.end = max(merged.end, r.end)
+            } else {
+                if r.start < s { before = (r.start, s, r.field) }
+                if r.end > e { after = (e, r.end, r.field) }
+            }
+            j += 1
+        }
+        streamWritten.replaceSubrange(i..<j, with: [before, merged, after].compactMap { $0 })
     }
 
-    /// The name of the field whose count or size reached the pointer at `slot` and changed it
-    /// in this load (``countedBefore``): a pointer the stream chose, which the load must not
-    /// write through (QEMU 7.2's openpic reads `max_irq` from the stream as the count of `src`,
-    /// whose 265th element lies on `dst[0].raised.queue`, the pointer a VMSTATE_BITMAP writes
-    /// through). Nil when no such write covered it, when its value is what it was, or when it
-    /// holds memory this load allocated (an ALLOC field stored it).
+    /// The name of the counted field inside which the stream's bytes were written over the
+    /// pointer at `slot` in this load (``streamWritten``): a pointer the stream chose, which the
+    /// load must not write through (QEMU 7.2's openpic reads `max_irq` from the stream as the
+    /// count of `src`, whose 265th element lies on `dst[0].raised.queue`, the pointer a
+    /// VMSTATE_BITMAP writes through). Nil when the stream wrote none of its bytes.
     func plantedPointer(at slot: UnsafeMutableRawPointer) -> String? {
-        guard !countedBefore.isEmpty else { return nil }
-        let size = MemoryLayout<UnsafeMutableRawPointer>.size
-        let address = UInt(bitPattern: slot)
-        guard
-            let before = countedBefore.first(where: {
-                address >= $0.start && address - $0.start + UInt(size) <= UInt($0.bytes.count)
-            })
-        else { return nil }
-        let offset = Int(address - before.start)
-        // SAFETY: the slot lies inside bytes the caller's struct held (and holds) at `before.start`.
-        let now = Array(UnsafeRawBufferPointer(start: slot, count: size))
-        guard now != Array(before.bytes[offset..<offset + size]) else { return nil }
-        let value = slot.loadUnaligned(as: UInt.self)
-        if let allocation = allocation(holding: value), allocation.start == value { return nil }
-        return before.field
+        guard !streamWritten.isEmpty else { return nil }
+        let s = UInt(bitPattern: slot)
+        let e = s &+ UInt(MemoryLayout<UnsafeMutableRawPointer>.size)
+        let i = Self.firstIndex(streamWritten.count) { streamWritten[$0].end > s }
+        return i < streamWritten.count && streamWritten[i].start < e ? streamWritten[i].field : nil
     }
 
     // MARK: timers
@@ -683,7 +705,7 @@ final class LoadGuard {
         treeLog.removeAll()
         undoLog.removeAll()
         preserved.removeAll()
-        countedBefore.removeAll()
+        streamWritten.removeAll()
         // A load nested in a transactional one's hook, into structs that one puts back.
         if let enclosing, restoredByEnclosing {
             for timer in timerLog where !isHandedOver(timer) && enclosing.timersBefore[UInt(bitPattern: timer)] == nil {
@@ -733,7 +755,7 @@ final class LoadGuard {
     func rollBack() {
         guard transactional else { return }
         handOverTakenAllocations(allocations[...])
-        countedBefore.removeAll()
+        streamWritten.removeAll()
         let timers = putTimersBack()
         for change in treeLog.reversed() {
             switch change {

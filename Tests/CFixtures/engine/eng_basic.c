@@ -294,6 +294,62 @@ static const VMStateDescription eng_planted_vmsd = {
 };
 const VMStateDescription *eng_vmsd_planted(void) { return &eng_planted_vmsd; }
 
+static int eng_planted_helem_pre_load(void *opaque)
+{
+    /* The element's own hook sets the pointer its TIMER_PTR follows. */
+    EngPlantedHookElem *e = opaque;
+    e->t = &e->spare;
+    return 0;
+}
+
+static const VMStateDescription eng_planted_helem_vmsd = {
+    .name = "eng-planted-helem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_load = eng_planted_helem_pre_load,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(i, EngPlantedHookElem),
+        VMSTATE_TIMER_PTR(t, EngPlantedHookElem),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_planted_hook_vmsd = {
+    .name = "eng-planted-hook",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(n, EngPlantedHook),
+        VMSTATE_STRUCT_VARRAY_UINT32(e, EngPlantedHook, n, 0, eng_planted_helem_vmsd, EngPlantedHookElem),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_planted_hook(void) { return &eng_planted_hook_vmsd; }
+
+static const VMStateDescription eng_planted_aelem_vmsd = {
+    .name = "eng-planted-aelem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_INT32(m, EngPlantedAllocElem),
+        VMSTATE_ARRAY_INT32_UNSAFE(a, EngPlantedAllocElem, m, vmstate_info_uint32, uint32_t),
+        VMSTATE_ARRAY_OF_POINTER(p, EngPlantedAllocElem, 1, 0, vmstate_info_uint32, uint32_t *),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_planted_alloc_vmsd = {
+    .name = "eng-planted-alloc",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_INT32(n, EngPlantedAlloc),
+        VMSTATE_STRUCT_VARRAY_ALLOC(e, EngPlantedAlloc, n, 0, eng_planted_aelem_vmsd, EngPlantedAllocElem),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_planted_alloc(void) { return &eng_planted_alloc_vmsd; }
+
 static const VMStateDescription eng_timer_qelem_vmsd = {
     .name = "eng-timer-qelem",
     .version_id = 1,

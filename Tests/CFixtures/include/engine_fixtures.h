@@ -149,6 +149,34 @@ typedef struct EngPlanted {
 } EngPlanted;
 const VMStateDescription *eng_vmsd_planted(void);
 
+/* "eng-planted-hook" v1: UINT32 n; STRUCT_VARRAY_UINT32 e (n elements of "eng-planted-helem"
+ * v1, room for 2, whose pre_load points `t` at the element's own `spare`: UINT32 i, TIMER_PTR t).
+ * A hook, not the stream, writes the pointer: followed. */
+typedef struct EngPlantedHookElem {
+    uint32_t i;
+    QEMUTimer *t;
+    QEMUTimer spare;
+} EngPlantedHookElem;
+typedef struct EngPlantedHook {
+    uint32_t n;
+    EngPlantedHookElem e[2];
+} EngPlantedHook;
+const VMStateDescription *eng_vmsd_planted_hook(void);
+
+/* "eng-planted-alloc" v1: INT32 n; STRUCT_VARRAY_ALLOC e (n elements, in memory the load
+ * allocates, of "eng-planted-aelem" v1: INT32 m; ARRAY_INT32_UNSAFE a (m uint32, room for 2);
+ * ARRAY_OF_POINTER p (1 uint32 *)): m above 2 writes over p[0] inside engine memory. */
+typedef struct EngPlantedAllocElem {
+    int32_t m;
+    uint32_t a[2];
+    uint32_t *p[1];
+} EngPlantedAllocElem;
+typedef struct EngPlantedAlloc {
+    int32_t n;
+    EngPlantedAllocElem *e;
+} EngPlantedAlloc;
+const VMStateDescription *eng_vmsd_planted_alloc(void);
+
 /* "eng-timer-q" v1: QTAILQ q of "eng-timer-qelem" v1 (TIMER t, UINT8_EQUAL v: an element whose
  * v is not 0 fails after its timer was loaded, and the load frees it). */
 typedef struct EngTimerQElem {
