@@ -479,7 +479,8 @@ struct Engine {
         defer { if counted { loadGuard!.leaveCounted() } }
 
         if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
-            loadGuard?.streamWrites(base, n * size)
+            // (Memory allocated for these values alone holds no pointer: not recorded.)
+            if !field.allocates { loadGuard?.streamWrites(base, n * size) }
             let start = file.position
             guard Codec.getScalars(file, base, count: n, width: width, stride: size, isBool: isBool) else {
                 // The element that was cut, with what it needed and what was left of it.
@@ -555,7 +556,7 @@ struct Engine {
 
     func loadElement(_ field: FieldPlan, _ element: UnsafeMutableRawPointer, size: Int) throws(VMStateError) {
         let at = file.position
-        if let loadGuard, loadGuard.countedDepth > 0 {
+        if let loadGuard, loadGuard.countedDepth > 0, !field.allocates {
             switch field.op {
             case .scalar, .int32LE, .buffer, .bitmap, .custom:
                 loadGuard.streamWrites(element, elementFootprint(field.op, size: size))

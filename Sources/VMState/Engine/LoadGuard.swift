@@ -78,11 +78,13 @@ final class LoadGuard {
     private var handedOver: Set<UInt> = []
     /// Memory the stream's bytes were written to while loading a field whose element count or
     /// size comes from the struct (``countedDepth`` above 0), with the innermost such field's
-    /// name: sorted, disjoint ranges. Such a count may run past its array into the members after
+    /// name: disjoint ranges. Such a count may run past its array into the members after
     /// it (a checked load allows that within the struct or the engine memory holding it); a
     /// pointer among those bytes is the stream's (``plantedPointer(at:)``). Only the engine's own
     /// writes of stream values are recorded, not what hooks write.
-    private var streamWritten: [(start: UInt, end: UInt, field: String)] = []
+    /// Kept per region (the struct or engine allocation holding the bytes, by its start), each
+    /// list in address order: writes mostly go up within a region, so keeping one is cheap.
+    private var streamWritten: [UInt: [(start: UInt, end: UInt, field: String)]] = [:]
     /// The fields whose count or size comes from the struct (VMS_VARRAY_*, VMS_VBUFFER) that the
     /// load is inside, outermost first.
     private var countedFields: [String] = []
@@ -365,6 +367,7 @@ final class LoadGuard {
         }
         g_tree_remove(allocationTree, UnsafeRawPointer(bitPattern: address))
         members[address] = nil
+        streamWritten[address] = nil
         handedOver.remove(address)
         recent.removeAll()
     }
@@ -455,6 +458,8 @@ final class LoadGuard {
             allocations.remove(at: i)
             g_tree_remove(allocationTree, p)
         }
+        members[address] = nil
+        streamWritten[address] = nil
         recent.removeAll()
         g_free(p)
     }
@@ -476,6 +481,7 @@ final class LoadGuard {
             let block = UnsafeMutableRawPointer(bitPattern: region.start)
             g_tree_remove(allocationTree, block)
             members[region.start] = nil
+            streamWritten[region.start] = nil
             if handedOver.remove(region.start) == nil { g_free(block) }
         }
         allocations.removeSubrange(mark...)
@@ -527,22 +533,24 @@ final class LoadGuard {
         guard let field = countedFields.last, length > 0 else { return }
         let s = UInt(bitPattern: start)
         let e = s &+ UInt(length)
-        guard e > s else { return }
+        // (Memory in no region the load knows is not bounded, nor recorded.)
+        guard e > s, let region = region(holding: s) else { return }
+        var ranges = streamWritten.removeValue(forKey: region.start) ?? []
         // The ranges from the first that ends after `s` (disjoint ranges: their ends ascend) to
         // the last that starts at or before `e`: the new one takes their bytes it covers, under
         // this field's name (a range of this name, or one touching it, joins it; one of
         // another name keeps what lies outside).
-        var i = Self.firstIndex(streamWritten.count) { streamWritten[$0].end > s }
+        var i = Self.firstIndex(ranges.count) { ranges[$0].end > s }
         var merged = (start: s, end: e, field: field)
-        if i > 0 && streamWritten[i - 1].end == s && streamWritten[i - 1].field == field {
+        if i > 0 && ranges[i - 1].end == s && ranges[i - 1].field == field {
             i -= 1
-            merged.start = streamWritten[i].start
+            merged.start = ranges[i].start
         }
         var before: (start: UInt, end: UInt, field: String)?
         var after: (start: UInt, end: UInt, field: String)?
         var j = i
-        while j < streamWritten.count && streamWritten[j].start <= e {
-            let r = streamWritten[j]
+        while j < ranges.count && ranges[j].start <= e {
+            let r = ranges[j]
             if r.field == field {
                 merged.start = min(merged.start, r.start)
                 merged.end = max(merged.end, r.end)
@@ -552,7 +560,8 @@ final class LoadGuard {
             }
             j += 1
         }
-        streamWritten.replaceSubrange(i..<j, with: [before, merged, after].compactMap { $0 })
+        ranges.replaceSubrange(i..<j, with: [before, merged, after].compactMap { $0 })
+        streamWritten[region.start] = ranges
     }
 
     /// The name of the counted field inside which the stream's bytes were written over the
@@ -564,8 +573,9 @@ final class LoadGuard {
         guard !streamWritten.isEmpty else { return nil }
         let s = UInt(bitPattern: slot)
         let e = s &+ UInt(MemoryLayout<UnsafeMutableRawPointer>.size)
-        let i = Self.firstIndex(streamWritten.count) { streamWritten[$0].end > s }
-        return i < streamWritten.count && streamWritten[i].start < e ? streamWritten[i].field : nil
+        guard let region = region(holding: s), let ranges = streamWritten[region.start] else { return nil }
+        let i = Self.firstIndex(ranges.count) { ranges[$0].end > s }
+        return i < ranges.count && ranges[i].start < e ? ranges[i].field : nil
     }
 
     // MARK: timers
