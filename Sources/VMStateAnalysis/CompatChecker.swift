@@ -1064,10 +1064,7 @@ private struct CompatRun {
         guard let saved = checker.oldCPUVersionRegisters, let local = checker.newCPUVersionRegisters else { return }
         var own: [CheckedFieldValue.Section: CPUVersionRegister] = [:]
         for r in local { own[.init(name: r.section, instanceID: r.instanceID)] = r }
-        func hex(_ v: UInt64) -> String {
-            let digits = String(v, radix: 16)
-            return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-        }
+        func hex(_ v: UInt64) -> String { "0x" + analysisHex(v, width: 8) }
         for r in saved where (r.compatPVR ?? 0) == 0 {
             guard let mine = own[.init(name: r.section, instanceID: r.instanceID)], mine.pvr != r.pvr else { continue }
             let section = DescriptionSet.Entry.key(r.section, r.instanceID)

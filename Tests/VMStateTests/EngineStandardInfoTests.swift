@@ -513,7 +513,6 @@ import Testing
             d.pointee.slots.0.t = timers[0]
             d.pointee.slots.1.t = timers[1]
         }
-        func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
         let options: VMStateEngine.LoadOptions = transactional ? .transactional : []
         let size = MemoryLayout<EngPlanted>.size
         #expect(MemoryLayout<EngPlanted>.offset(of: \.target) == 24 && size == 64)

@@ -474,9 +474,9 @@ struct Engine {
         // A count or size from the struct may run past the array (checked: within the region
         // holding it): the stream bytes written inside such a field are recorded, and a pointer
         // among them is not followed (LoadGuard.plantedPointer).
-        let counted = loadGuard != nil && (field.sizeOffset != nil || field.isCounted)
-        if counted { loadGuard!.enterCounted(field.name) }
-        defer { if counted { loadGuard!.leaveCounted() } }
+        let countedGuard = field.countFromStruct ? loadGuard : nil
+        countedGuard?.enterCounted(field.name)
+        defer { countedGuard?.leaveCounted() }
 
         if case .scalar(let width, let isBool) = field.op, !field.arrayOfPointer, n > 0, let base {
             // (Memory allocated for these values alone holds no pointer: not recorded.)

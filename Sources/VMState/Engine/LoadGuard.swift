@@ -498,9 +498,9 @@ final class LoadGuard {
     private func handOverTakenAllocations(_ regions: ArraySlice<Region>) {
         guard !members.isEmpty else { return }
         var taken: Set<UInt> = []
+        let size = MemoryLayout<UnsafeMutableRawPointer>.size
         for region in regions where !handedOver.contains(region.start) {
             guard let member = members[region.start] else { continue }
-            let size = MemoryLayout<UnsafeMutableRawPointer>.size
             if let parent = allocation(holding: member) {
                 if taken.contains(parent.start) {
                     taken.insert(region.start)

@@ -555,10 +555,10 @@ struct FieldPlan {
     /// `err_hint`, printed when an `_equal` check fails.
     let errHint: UnsafePointer<CChar>?
 
-    /// Whether the element count is a member of the struct (VMS_VARRAY_*).
-    var isCounted: Bool {
+    /// Whether the element count (VMS_VARRAY_*) or size (VMS_VBUFFER) is a member of the struct.
+    var countFromStruct: Bool {
         if case .counter = count { return true }
-        return false
+        return sizeOffset != nil
     }
 }
 

@@ -98,19 +98,11 @@ package struct VMDescRecord: Sendable, Equatable {
     /// do not end so.
     package static func locateCut(_ bytes: UnsafeRawBufferPointer) -> (markerOffset: Int, jsonLength: Int?)? {
         let n = bytes.count
-        var last = n - 1
-        while last >= 1 && bytes[last] != StreamFormat.vmdesc { last -= 1 }
-        guard last >= 1 else { return nil }
-        func isText(_ c: UInt8) -> Bool { c >= 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        // The earliest candidate first: a length's bytes may hold 0x00 0x06 (a vmdesc of 0x693
-        // bytes), which read as a marker would give a length made of JSON text.
-        for i in max(1, last - 4)...last {
-            guard bytes[i] == StreamFormat.vmdesc, bytes[i - 1] == StreamFormat.eof else { continue }
+        for i in markerCandidates(bytes) {
             if i + 5 > n { return (i, nil) }
-            // SAFETY: i + 5 <= n: the 4 length bytes are inside `bytes`.
-            let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
+            let length = jsonLength(bytes, marker: i)
             guard length > n - i - 5, i + 5 == n || bytes[i + 5] == UInt8(ascii: "{") else { continue }
-            if (i + 5..<n).allSatisfy({ isText(bytes[$0]) }) { return (i, length) }
+            if (i + 5..<n).allSatisfy({ isJSONText(bytes[$0]) }) { return (i, length) }
         }
         return nil
     }
@@ -123,21 +115,38 @@ package struct VMDescRecord: Sendable, Equatable {
     /// length that could hold one). Nil when the bytes do not end so.
     package static func locateWholeText(_ bytes: UnsafeRawBufferPointer) -> VMDescRecord? {
         let n = bytes.count
-        var last = n - 1
-        while last >= 1 && bytes[last] != StreamFormat.vmdesc { last -= 1 }
-        guard last >= 1 else { return nil }
-        func isText(_ c: UInt8) -> Bool { c >= 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        for i in max(1, last - 4)...last where i + 5 <= n {
-            guard bytes[i] == StreamFormat.vmdesc, bytes[i - 1] == StreamFormat.eof else { continue }
-            // SAFETY: i + 5 <= n: the 4 length bytes are inside `bytes`.
-            let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: i + 1, as: UInt32.self)))
+        for i in markerCandidates(bytes) where i + 5 <= n {
+            let length = jsonLength(bytes, marker: i)
             guard length >= 1, length <= n - i - 5 else { continue }
-            if (i + 5..<n).allSatisfy({ isText(bytes[$0]) }) {
+            if (i + 5..<n).allSatisfy({ isJSONText(bytes[$0]) }) {
                 return VMDescRecord(markerOffset: i, jsonLength: length)
             }
         }
         return nil
     }
+
+    /// Where the marker of a vmdesc whose JSON text ends `bytes` can be, earliest first: the last
+    /// 0x06 of the bytes (JSON text has none), which is the marker or one of its length's
+    /// bytes, and the 4 before it (a length's bytes may hold 0x00 0x06, a vmdesc of 0x693
+    /// bytes, which read as a marker would give a length made of JSON text); only those with
+    /// the EOF byte before them.
+    private static func markerCandidates(_ bytes: UnsafeRawBufferPointer) -> [Int] {
+        var last = bytes.count - 1
+        while last >= 1 && bytes[last] != StreamFormat.vmdesc { last -= 1 }
+        guard last >= 1 else { return [] }
+        return (max(1, last - 4)...last).filter {
+            bytes[$0] == StreamFormat.vmdesc && bytes[$0 - 1] == StreamFormat.eof
+        }
+    }
+
+    /// The be32 JSON length after the marker at `marker` (its 4 bytes inside `bytes`).
+    private static func jsonLength(_ bytes: UnsafeRawBufferPointer, marker: Int) -> Int {
+        // SAFETY: the caller checked marker + 5 <= bytes.count: the 4 length bytes are inside.
+        Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: marker + 1, as: UInt32.self)))
+    }
+
+    /// JSON text holds no control byte but tab, LF and CR.
+    private static func isJSONText(_ c: UInt8) -> Bool { c >= 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
 
     /// A vmdesc followed by other bytes: walking back from the end of `bytes`, the first EOF
     /// byte, 0x06 and be32 length whose JSON text starts with `{`, ends with `}` inside `bytes`,
@@ -158,7 +167,7 @@ package struct VMDescRecord: Sendable, Equatable {
             while scanned > i + 5 {
                 scanned -= 1
                 let c = bytes[scanned]
-                if c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D { nextControl = scanned }
+                if !isJSONText(c) { nextControl = scanned }
             }
             if bytes[i] == StreamFormat.vmdesc && bytes[i - 1] == StreamFormat.eof && bytes[i + 5] == UInt8(ascii: "{")
             {
