@@ -14,7 +14,8 @@
  * After the cases: each case saved with a vmdesc JSONWriter (engine only: the C interpreter
  * writes no vmdesc), the "registry" machine (cpu x2, table, deep, 64 MiB of RAM) saved and
  * loaded as whole streams, against a memcpy of the same bytes into a pre-faulted buffer, and
- * "many": a registry of BENCH_DEVICES (default 16384) cpu devices added, saved and loaded.
+ * "many": a registry of BENCH_DEVICES (default 16384) cpu devices added, saved and loaded, and
+ * "checked": struct arrays counted by a member loaded unchecked, checked and transactional.
  *
  * Environment: BENCH_SAMPLES (default 9 timed samples per measurement, the median is shown),
  * BENCH_SAMPLE_MS (default 20: each sample repeats the operation for about this long),
@@ -622,6 +623,168 @@ static void run_many(void) {
     many_free(loader);
 }
 
+/* ==== checked loads of counted struct arrays ================================================= */
+
+/* A struct array whose element count is a member of the struct (VMSTATE_STRUCT_VARRAY_UINT32),
+ * loaded unchecked (vmstate_load_from_bytes), checked (vmstate_load_checked) and checked with
+ * VMSTATE_LOAD_TRANSACTIONAL. Inside such a field a checked load records the ranges of stream
+ * bytes it writes, so that a pointer they land on is not followed (QEMU 7.2's openpic). */
+#define COUNTED_N 65536
+
+typedef struct CountedEntry {
+    uint64_t addr;
+    uint32_t flags;
+    uint16_t id;
+    uint8_t state;
+    bool valid;
+    int32_t owner;
+} CountedEntry;
+
+typedef struct CountedFlat {
+    uint32_t n;
+    CountedEntry e[COUNTED_N];
+} CountedFlat;
+
+static const VMStateDescription vmstate_counted_entry = {
+    .name = "bench-counted-entry",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]){VMSTATE_UINT64(addr, CountedEntry), VMSTATE_UINT32(flags, CountedEntry),
+                               VMSTATE_UINT16(id, CountedEntry), VMSTATE_UINT8(state, CountedEntry),
+                               VMSTATE_BOOL(valid, CountedEntry), VMSTATE_INT32(owner, CountedEntry),
+                               VMSTATE_END_OF_LIST()},
+};
+
+static const VMStateDescription vmstate_counted_flat = {
+    .name = "bench-counted-flat",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]){VMSTATE_UINT32(n, CountedFlat),
+                               VMSTATE_STRUCT_VARRAY_UINT32(e, CountedFlat, n, 0,
+                                                            vmstate_counted_entry, CountedEntry),
+                               VMSTATE_END_OF_LIST()},
+};
+
+/* Elements that are not flat: two scalars and a timer behind a pointer (each pointer is checked
+ * against the recorded stream bytes before it is followed). */
+typedef struct CountedTimed {
+    uint64_t addr;
+    uint32_t flags;
+    QEMUTimer *timer;
+} CountedTimed;
+
+typedef struct CountedTimers {
+    uint32_t n;
+    CountedTimed e[COUNTED_N];
+} CountedTimers;
+
+static const VMStateDescription vmstate_counted_timed = {
+    .name = "bench-counted-timed",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]){VMSTATE_UINT64(addr, CountedTimed), VMSTATE_UINT32(flags, CountedTimed),
+                               VMSTATE_TIMER_PTR(timer, CountedTimed), VMSTATE_END_OF_LIST()},
+};
+
+static const VMStateDescription vmstate_counted_timers = {
+    .name = "bench-counted-timers",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (VMStateField[]){VMSTATE_UINT32(n, CountedTimers),
+                               VMSTATE_STRUCT_VARRAY_UINT32(e, CountedTimers, n, 0,
+                                                            vmstate_counted_timed, CountedTimed),
+                               VMSTATE_END_OF_LIST()},
+};
+
+typedef struct Counted {
+    const VMStateDescription *vmsd;
+    void *dev;
+    size_t size;
+    GBytes *in;
+    unsigned flags;
+    int checked;
+} Counted;
+
+static void counted_fail(const char *what, GError *err) {
+    fprintf(stderr, "bench: checked %s failed: %s\n", what, err ? err->message : "?");
+    exit(1);
+}
+
+static void op_counted_load(Ctx *x) {
+    Counted *c = x->src;
+    GError *err = NULL;
+    bool ok = c->checked ? vmstate_load_checked(c->vmsd, c->dev, c->size, 1, c->in, c->flags, &err)
+                         : vmstate_load_from_bytes(c->vmsd, c->dev, 1, c->in, &err);
+    if (!ok) counted_fail(c->vmsd->name, err);
+}
+
+static void run_counted_case(const char *what, const VMStateDescription *vmsd, void *src, void *dst,
+                             size_t size) {
+    GError *err = NULL;
+    GByteArray *out = vmstate_save_to_bytes(vmsd, src, NULL, &err);
+    if (!out) counted_fail("save", err);
+    Counted c = {.vmsd = vmsd, .dev = dst, .size = size,
+                 .in = g_bytes_new(out->data, out->len)};
+    Ctx x = {.src = &c};
+    op_counted_load(&x);
+    /* the loaded struct saves the same bytes again */
+    GByteArray *again = vmstate_save_to_bytes(vmsd, dst, NULL, &err);
+    if (!again) counted_fail("save", err);
+    if (again->len != out->len || memcmp(again->data, out->data, out->len)) {
+        fprintf(stderr, "bench: checked %s: the load did not restore the state\n", what);
+        exit(1);
+    }
+    g_byte_array_unref(again);
+    double t[3];
+    const char *rows[3] = {"load", "load, checked", "load, checked, transactional"};
+    for (int i = 0; i < 3; i++) {
+        c.checked = i > 0;
+        c.flags = i == 2 ? VMSTATE_LOAD_TRANSACTIONAL : 0;
+        op_counted_load(&x);
+        t[i] = measure(&x, op_counted_load, NULL);
+        char a[32];
+        human_time(a, sizeof a, t[i]);
+        printf("%-22s %-30s %10u | %10s %8.2f %8.2fx\n", what, rows[i], out->len, a,
+               t[i] / COUNTED_N, t[i] / t[0]);
+        fflush(stdout);
+    }
+    g_bytes_unref(c.in);
+    g_byte_array_unref(out);
+}
+
+static void run_checked(void) {
+    printf("\nchecked: a VMSTATE_STRUCT_VARRAY_UINT32 of %d elements in the struct, loaded "
+           "unchecked\n(vmstate_load_from_bytes), checked (vmstate_load_checked) and checked "
+           "transactional\n", COUNTED_N);
+    printf("%-22s %-30s %10s | %10s %8s %9s\n", "case", "operation", "bytes", "time", "ns/elem",
+           "x load");
+    printf("------------------------------------------------------------------------------"
+           "--------------\n");
+    CountedFlat *flat = g_new0(CountedFlat, 1), *flat_dst = g_new0(CountedFlat, 1);
+    flat->n = COUNTED_N;
+    for (uint32_t i = 0; i < COUNTED_N; i++)
+        flat->e[i] = (CountedEntry){.addr = i * 0x9e3779b97f4a7c15ull, .flags = i * 7,
+                                    .id = (uint16_t)i, .state = (uint8_t)i, .valid = i & 1,
+                                    .owner = -(int32_t)i};
+    run_counted_case("flat elements", &vmstate_counted_flat, flat, flat_dst, sizeof *flat);
+    CountedTimers *timed = g_new0(CountedTimers, 1), *timed_dst = g_new0(CountedTimers, 1);
+    QEMUTimer *timers = g_new0(QEMUTimer, COUNTED_N), *timers_dst = g_new0(QEMUTimer, COUNTED_N);
+    timed->n = COUNTED_N;
+    for (uint32_t i = 0; i < COUNTED_N; i++) {
+        timed->e[i] = (CountedTimed){.addr = i * 0x9e3779b97f4a7c15ull, .flags = i * 7,
+                                     .timer = &timers[i]};
+        timers[i].expire_time = i % 3 ? (int64_t)i * 1000 : -1;
+        timed_dst->e[i].timer = &timers_dst[i];
+    }
+    run_counted_case("a timer each", &vmstate_counted_timers, timed, timed_dst, sizeof *timed);
+    g_free(flat);
+    g_free(flat_dst);
+    g_free(timed);
+    g_free(timed_dst);
+    g_free(timers);
+    g_free(timers_dst);
+}
+
 /* --iter registry save|load engine N */
 static int iterate_registry(const char *dir, long n) {
     Machine *saver = machine_new(1, 1, 0);
@@ -646,7 +809,7 @@ int main(int argc, char **argv) {
 
     const BenchCase *selected[16];
     int nselected = 0;
-    int registry = argc == 1, many = argc == 1;
+    int registry = argc == 1, many = argc == 1, checked = argc == 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "registry")) {
             registry = 1;
@@ -654,6 +817,10 @@ int main(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "many")) {
             many = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "checked")) {
+            checked = 1;
             continue;
         }
         const BenchCase *c = find_case(argv[i]);
@@ -724,6 +891,7 @@ int main(int argc, char **argv) {
     if (nselected) run_vmdesc(selected, nselected);
     if (registry) run_registry();
     if (many) run_many();
+    if (checked) run_checked();
 
     if (!nselected) return 0;
     printf("\nmemory of one operation (fresh process; a save writes into a new GByteArray):\n");

@@ -244,6 +244,172 @@ import Testing
         }
     }
 
+    // MARK: - inside a counted field
+
+    /// The spans a run writes on load (`StepExtra.written`), which a checked load inside a
+    /// field whose count comes from the struct records instead of going field by field: each
+    /// scalar's bytes, a fixed array of flat structs expanded element by element, touching
+    /// spans joined; none (the per-field path) past `Program.recordLimit` spans.
+    @Test func runsKnowTheSpansTheyWrite() throws {
+        func spans(_ plan: DescriptionPlan) throws -> [Range<Int>]? {
+            let program = try #require(plan.program)
+            #expect(program.steps.count >= 1 && program.steps[0].kind == .run)
+            let extra = program.extras.pointee.steps[0]
+            return extra.written.map { Array(program.extras.pointee.written[$0]) }
+        }
+        func element(_ vmsd: UnsafePointer<VMStateDescription>) throws -> DescriptionPlan {
+            guard case .structure(let nested) = try Planner.plan(vmsd).fields[1].op else {
+                Issue.record("field 1 is not a struct array")
+                throw VMStateError(.invalidTable, reason: "test")
+            }
+            return nested
+        }
+        #expect(MemoryLayout<EngCountedElem>.size == 40 && MemoryLayout<EngCountedElem>.offset(of: \.w) == 24)
+        // tag; pairs[0].a, .b, pairs[1].a (touching), .b; w. (The TIMER_PTR is a step of its own.)
+        let elem = try element(eng_vmsd_counted())
+        #expect(try spans(elem) == [0..<2, 4..<5, 8..<13, 16..<20, 24..<32])
+        #expect(elem.program?.steps.count == 2)
+        // The pair alone: a, then b after 3 bytes of padding.
+        guard case .structure(let pair) = elem.fields[1].op else { throw VMStateError(.invalidTable, reason: "test") }
+        #expect(try spans(pair) == [0..<1, 4..<8])
+        // 70 pairs: 71 spans (each b touches the next pair's a), more than a run records.
+        #expect(Program.recordLimit == 64)
+        #expect(try spans(try element(eng_vmsd_counted_wide())) == nil)
+        // A struct array whose elements cover their stride is one span.
+        let table = try #require(try Planner.plan(eng_vmsd_planted()).program)
+        #expect(table.steps[0].kind == .run)
+        #expect(table.extras.pointee.steps[0].written.map { Array(table.extras.pointee.written[$0]) } == [0..<8])
+    }
+
+    /// A checked load inside a counted field, by the compiled steps (recording the spans each
+    /// run writes) and by the per-field path (recording each field), gives the same outcome,
+    /// the same struct bytes and the same timers, for every prefix of a stream with a count in
+    /// range and of one whose count runs past the array onto the pointer `target` (refused,
+    /// naming the counted field; the element's own timer pointer, which the stream did not
+    /// write, is followed). For a run that records its spans and for one that goes field by
+    /// field (`eng-counted-wide`).
+    @Test(arguments: [false, true])
+    func countedFieldsRecordWhatTheCompiledStepsWrite(transactional: Bool) throws {
+        let victim = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        let own = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        let timers = (0..<3).map { _ in newTimer(expire: nil) }
+        defer { victim.deallocate(); own.deallocate(); timers.forEach { $0.deallocate() } }
+        let address = UInt64(UInt(bitPattern: victim))
+
+        struct Case {
+            let vmsd: UnsafePointer<VMStateDescription>
+            let size: Int
+            let reset: (UnsafeMutableRawPointer) -> Void
+            let streams: [[UInt8]]
+            let refusedAt: Int
+        }
+        func counted(_ n: UInt32, _ w: [UInt64]) -> [UInt8] {
+            var wire = be32(n)
+            for (i, value) in w.enumerated() {
+                let k = UInt8(i + 1)
+                wire += [0, k] + [k] + be32(UInt32(k) << 8) + [k | 0x10] + be32(UInt32(k) << 16) + be64(value)
+                wire += bigEndian64(Int64(i) * 100 + 7)  // the timer's expire time
+            }
+            return wire + [0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A]
+        }
+        func wide(_ n: UInt32, planted: Bool) -> [UInt8] {
+            var wire = be32(n)
+            for i in 0..<Int(n) {
+                for k in 0..<70 {
+                    let b = planted && i == 2 && k == 1 ? UInt32(truncatingIfNeeded: address) : UInt32(i * 70 + k)
+                    wire += [UInt8(truncatingIfNeeded: k)] + be32(b)
+                }
+            }
+            return wire + [0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A]
+        }
+        #expect(
+            MemoryLayout<EngCounted>.offset(of: \.target) == 8 + 2 * 40 + 24 && MemoryLayout<EngCounted>.size == 128)
+        #expect(MemoryLayout<EngCountedWide>.offset(of: \.target) == 4 + 3 * 560 - 560 + 12)
+        let cases = [
+            Case(
+                vmsd: eng_vmsd_counted(), size: MemoryLayout<EngCounted>.size,
+                reset: { raw in
+                    let d = raw.assumingMemoryBound(to: EngCounted.self)
+                    d.initialize(to: EngCounted())
+                    d.pointee.e.0.t = timers[0]
+                    d.pointee.e.1.t = timers[1]
+                    d.pointee.spare = timers[2]
+                    d.pointee.target = own
+                },
+                streams: [counted(2, [0x1111, 0x2222]), counted(3, [0x1111, 0x2222, address])], refusedAt: 4 + 3 * 28),
+            Case(
+                vmsd: eng_vmsd_counted_wide(), size: MemoryLayout<EngCountedWide>.size,
+                reset: { raw in
+                    let d = raw.assumingMemoryBound(to: EngCountedWide.self)
+                    d.initialize(to: EngCountedWide())
+                    d.pointee.target = own
+                },
+                streams: [wide(2, planted: false), wide(3, planted: true)], refusedAt: 4 + 3 * 350),
+        ]
+        let options: VMStateEngine.LoadOptions = transactional ? .transactional : []
+        for c in cases {
+            let name = String(cString: c.vmsd.pointee.name)
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: c.size, alignment: 16)
+            defer { raw.deallocate() }
+            // The outcome, the struct's bytes and the timers' expire times after one load.
+            func load(_ bytes: [UInt8], compiled: Bool) -> (String, [UInt8], [Int64]) {
+                c.reset(raw)
+                victim.pointee = 0x7777
+                own.pointee = 0x1111
+                for t in timers { t.pointee.expire_time = -1 }
+                let gbytes = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }!
+                defer { g_bytes_unref(gbytes) }
+                let file = MigrationFile(input: gbytes)
+                let loadGuard = LoadGuard(transactional: transactional)
+                try! loadGuard.addStruct(raw, size: c.size)
+                var outcome = "ok"
+                do throws(VMStateError) {
+                    try loadGuard.run { () throws(VMStateError) in
+                        try VMStateEngine.load(
+                            file, c.vmsd, raw, version: 1, guard: loadGuard, compiled: compiled)
+                        try VMStateEngine.expectEnd(file)
+                    }
+                } catch {
+                    outcome = error.description
+                }
+                #expect(victim.pointee == 0x7777, "\(name): written through the planted pointer")
+                return (
+                    outcome, Array(UnsafeRawBufferPointer(start: raw, count: c.size)), timers.map(\.pointee.expire_time)
+                )
+            }
+            for (index, stream) in c.streams.enumerated() {
+                // The whole stream, through the public API as well.
+                c.reset(raw)
+                let e = thrownError(VMStateError.self) {
+                    try VMStateEngine.loadChecked(c.vmsd, opaque: raw, size: c.size, from: stream, options: options)
+                }
+                if index == 0 {
+                    #expect(e == nil, "\(name): \(String(describing: e))")
+                    #expect(own.pointee == 0x5A5A_5A5A_5A5A_5A5A)
+                } else {
+                    #expect(e?.kind == .boundExceeded && e?.path == "\(name)/target" && e?.offset == c.refusedAt)
+                    #expect(
+                        e?.reason.hasPrefix(
+                            "refusing to write through a pointer that field \"e\" of this load wrote over")
+                            == true, "\(String(describing: e))")
+                }
+                if name == "eng-counted" && (index == 0 || !transactional) {
+                    // Each element's timer loaded, e[2]'s through `spare` (a rollback puts them back).
+                    #expect(
+                        timers.prefix(index + 2).map(\.pointee.expire_time) == Array([7, 107, 207].prefix(index + 2)))
+                }
+                for length in 0...stream.count {
+                    let prefix = Array(stream[0..<length])
+                    let fast = load(prefix, compiled: true)
+                    let slow = load(prefix, compiled: false)
+                    #expect(fast.0 == slow.0, "\(name) stream \(index), \(length) of \(stream.count) bytes")
+                    #expect(fast.1 == slow.1, "\(name) stream \(index), \(length) bytes: state differs; \(fast.0)")
+                    #expect(fast.2 == slow.2, "\(name) stream \(index), \(length) bytes: timers differ")
+                }
+            }
+        }
+    }
+
     /// A tested array described element by element whose text would pass
     /// `VMDescText.limit`: the step keeps no text, the per-field path describes it, and the
     /// result is the same.

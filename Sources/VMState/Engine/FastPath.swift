@@ -172,6 +172,24 @@ extension Engine {
         if described { w.appendClosing(UInt8(ascii: "]")) }
     }
 
+    /// Whether step `index` may run whole in a checked load: outside a counted field, or inside
+    /// one when the bytes it writes are few enough spans to record (else the per-field path
+    /// records each field's).
+    @inline(__always)
+    private func recordable(_ program: Program, _ index: Int) -> Bool {
+        loadGuard!.countedDepth == 0 || program.extras.pointee.steps[index].written != nil
+    }
+
+    /// Inside a counted field, records the stream bytes step `index` wrote from `opaque`
+    /// (``LoadGuard/streamWrites(_:spans:)``), so that a pointer among them is not followed.
+    @inline(__always)
+    private func recordWrites(_ program: Program, _ index: Int, _ opaque: UnsafeMutableRawPointer) {
+        guard let loadGuard, loadGuard.countedDepth > 0,
+            let written = program.extras.pointee.steps[index].written
+        else { return }
+        loadGuard.streamWrites(opaque, spans: UnsafeBufferPointer(rebasing: program.extras.pointee.written[written]))
+    }
+
     /// Whether a load guard lets step `index` write its bytes without checking field by field.
     @inline(__always)
     private func allowed(_ program: Program, _ index: Int, _ opaque: UnsafeMutableRawPointer) -> Bool {
@@ -238,14 +256,14 @@ extension Engine {
             let step = program.steps[index]
             switch step.kind {
             case .run:
-                // (Inside a counted field each write is recorded: the per-field path.)
-                if step.maxVersion <= version && loadGuard!.countedDepth == 0 && allowed(program, index, opaque)
+                if step.maxVersion <= version && recordable(program, index) && allowed(program, index, opaque)
                     && file.consume(
                         step.wireBytes,
                         { source, end in
                             Codec.getRun(items, step.items, base: opaque, from: source, end: end) != nil
                         })
                 {
+                    recordWrites(program, index, opaque)
                     continue
                 }
                 for index in step.fields {
@@ -253,14 +271,16 @@ extension Engine {
                 }
             case .tested:
                 guard step.test!(opaque, version) else { continue }  // (set for every tested step)
-                if loadGuard!.countedDepth > 0 || !allowed(program, index, opaque)
-                    || !file.consume(
+                if recordable(program, index) && allowed(program, index, opaque)
+                    && file.consume(
                         step.wireBytes,
                         { source, end in
                             _ = Codec.getRun(items, step.items, base: opaque, from: source, end: end)
                             return true
                         })
                 {
+                    recordWrites(program, index, opaque)
+                } else {
                     try loadPresentField(plan.fields[step.fields.lowerBound], opaque)
                 }
             case .structs:
@@ -318,10 +338,7 @@ extension Engine {
             {
                 return
             }
-        } else if compiled, let loadGuard, loadGuard.countedDepth == 0,
-            loadFlatChecked(nested, element, version: version)
-        {
-            // (Inside a counted field each write is recorded: the per-field path.)
+        } else if compiled, loadGuard != nil, loadFlatChecked(nested, element, version: version) {
             return
         }
         try load(nested, element, version: version)
@@ -335,13 +352,21 @@ extension Engine {
         guard let loadGuard, let program = nested.program, program.flat, program.flatMaxVersion <= version,
             version <= nested.versionID, version >= nested.minimumVersionID,
             loadGuard.depth < LoadGuard.maximumDepth,
+            program.steps.isEmpty || recordable(program, 0),
             loadGuard.allows(element, program.extras.pointee.flatLower, program.extras.pointee.flatUpper)
         else { return false }
         ProgramCounters.count(.checkedLoads, program)
         let items = program.items
-        return file.consume(program.fixedBytes) { source, end in
-            Codec.getStruct(items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
-        }
+        guard
+            file.consume(
+                program.fixedBytes,
+                { source, end in
+                    Codec.getStruct(
+                        items, bytes: program.fixedBytes, name: program.name, base: element, from: source, end: end)
+                })
+        else { return false }
+        if !program.steps.isEmpty { recordWrites(program, 0, element) }
+        return true
     }
 
     /// Subsections of a save without vmdesc: the same as `saveSubsections`, with the header in

@@ -84,10 +84,13 @@ final class LoadGuard {
     /// writes of stream values are recorded, not what hooks write.
     /// Kept per region (the struct or engine allocation holding the bytes, by its start), each
     /// list in address order: writes mostly go up within a region, so keeping one is cheap.
-    private var streamWritten: [UInt: [(start: UInt, end: UInt, field: String)]] = [:]
+    private var streamWritten: [UInt: [WrittenRange]] = [:]
     /// The fields whose count or size comes from the struct (VMS_VARRAY_*, VMS_VBUFFER) that the
-    /// load is inside, outermost first.
-    private var countedFields: [String] = []
+    /// load is inside, outermost first, as indexes into ``writerNames``.
+    private var countedFields: [Int] = []
+    /// The names of the counted fields this load entered (one of the last few entered again
+    /// keeps its index: the elements of an array each entering the same fields).
+    private var writerNames: [String] = []
     /// How deep the load is inside such fields.
     var countedDepth: Int { countedFields.count }
     /// Where the engine stored the pointer to each allocation of a VMS_ALLOC field (the field's
@@ -251,7 +254,7 @@ final class LoadGuard {
 
     /// The first index in `0..<count` for which `isAfter` holds, `count` if none (`isAfter`
     /// false, then true, along the indices).
-    private static func firstIndex(_ count: Int, where isAfter: (Int) -> Bool) -> Int {
+    fileprivate static func firstIndex(_ count: Int, where isAfter: (Int) -> Bool) -> Int {
         var low = 0
         var high = count
         while low < high {
@@ -523,7 +526,13 @@ final class LoadGuard {
 
     /// Called when a field whose element count or size comes from the struct starts loading
     /// (``leaveCounted()`` when it ends).
-    func enterCounted(_ field: String) { countedFields.append(field) }
+    func enterCounted(_ field: String) {
+        // (Each element of an array may enter the same one or two fields in turn.)
+        let recent = writerNames.count - min(writerNames.count, 4)
+        let index = writerNames[recent...].lastIndex(of: field) ?? writerNames.count
+        if index == writerNames.count { writerNames.append(field) }
+        countedFields.append(index)
+    }
 
     func leaveCounted() { countedFields.removeLast() }
 
@@ -535,33 +544,13 @@ final class LoadGuard {
         let e = s &+ UInt(length)
         // (Memory in no region the load knows is not bounded, nor recorded.)
         guard e > s, let region = region(holding: s) else { return }
-        var ranges = streamWritten.removeValue(forKey: region.start) ?? []
-        // The ranges from the first that ends after `s` (disjoint ranges: their ends ascend) to
-        // the last that starts at or before `e`: the new one takes their bytes it covers, under
-        // this field's name (a range of this name, or one touching it, joins it; one of
-        // another name keeps what lies outside).
-        var i = Self.firstIndex(ranges.count) { ranges[$0].end > s }
-        var merged = (start: s, end: e, field: field)
-        if i > 0 && ranges[i - 1].end == s && ranges[i - 1].field == field {
-            i -= 1
-            merged.start = ranges[i].start
-        }
-        var before: (start: UInt, end: UInt, field: String)?
-        var after: (start: UInt, end: UInt, field: String)?
-        var j = i
-        while j < ranges.count && ranges[j].start <= e {
-            let r = ranges[j]
-            if r.field == field {
-                merged.start = min(merged.start, r.start)
-                merged.end = max(merged.end, r.end)
-            } else {
-                if r.start < s { before = (r.start, s, r.field) }
-                if r.end > e { after = (e, r.end, r.field) }
-            }
-            j += 1
-        }
-        ranges.replaceSubrange(i..<j, with: [before, merged, after].compactMap { $0 })
-        streamWritten[region.start] = ranges
+        streamWritten[region.start, default: []].record(s, e, field: field)
+    }
+
+    /// Records the bytes `spans` (from `base`) that a compiled run wrote from the stream
+    /// (``streamWrites(_:_:)`` for each).
+    func streamWrites(_ base: UnsafeMutableRawPointer, spans: UnsafeBufferPointer<Range<Int>>) {
+        for span in spans { streamWrites(base + span.lowerBound, span.count) }
     }
 
     /// The name of the counted field inside which the stream's bytes were written over the
@@ -575,7 +564,7 @@ final class LoadGuard {
         let e = s &+ UInt(MemoryLayout<UnsafeMutableRawPointer>.size)
         guard let region = region(holding: s), let ranges = streamWritten[region.start] else { return nil }
         let i = Self.firstIndex(ranges.count) { ranges[$0].end > s }
-        return i < ranges.count && ranges[i].start < e ? ranges[i].field : nil
+        return i < ranges.count && ranges[i].start < e ? writerNames[ranges[i].field] : nil
     }
 
     // MARK: timers
@@ -794,5 +783,55 @@ final class LoadGuard {
         handedOver.removeAll()
         members.removeAll()
         deferredFrees.removeAll()
+    }
+}
+
+/// Bytes the stream wrote inside a counted field (``LoadGuard/streamWrites(_:_:)``): from
+/// `start` up to, not including, `end`, under the field's index in the guard's names.
+struct WrittenRange {
+    var start: UInt
+    var end: UInt
+    var field: Int
+}
+
+extension [WrittenRange] {
+    /// Adds `s..<e` written under `field` to these disjoint ranges in address order: the new
+    /// range takes the bytes of the ranges it covers (a range of the same field, or one touching
+    /// it, joins it; one of another field keeps what lies outside).
+    mutating func record(_ s: UInt, _ e: UInt, field: Int) {
+        // Writes mostly go up: at or past the last range, it is extended or one is appended.
+        // A gap shorter than a pointer between two ranges of one field joins them (padding
+        // between elements): a pointer overlapping it would overlap one of them anyway.
+        if let last = self.last, last.end <= s {
+            if s - last.end < UInt(MemoryLayout<UnsafeRawPointer>.size) && last.field == field {
+                self[count - 1].end = e
+            } else {
+                append(WrittenRange(start: s, end: e, field: field))
+            }
+            return
+        }
+        // The ranges from the first that ends after `s` (their ends ascend) to the last that
+        // starts at or before `e`.
+        var i = LoadGuard.firstIndex(count) { self[$0].end > s }
+        var merged = WrittenRange(start: s, end: e, field: field)
+        if i > 0 && self[i - 1].end == s && self[i - 1].field == field {
+            i -= 1
+            merged.start = self[i].start
+        }
+        var before: WrittenRange?
+        var after: WrittenRange?
+        var j = i
+        while j < count && self[j].start <= e {
+            let r = self[j]
+            if r.field == field {
+                merged.start = Swift.min(merged.start, r.start)
+                merged.end = Swift.max(merged.end, r.end)
+            } else {
+                if r.start < s { before = WrittenRange(start: r.start, end: s, field: r.field) }
+                if r.end > e { after = WrittenRange(start: e, end: r.end, field: r.field) }
+            }
+            j += 1
+        }
+        replaceSubrange(i..<j, with: [before, merged, after].compactMap { $0 })
     }
 }

@@ -20,7 +20,9 @@ import Synchronization
 // Checked loads run the same steps: each run, tested scalar and struct step knows the bytes
 // its fields occupy in their struct, checked once against the load guard's region (the
 // per-field path checks each field; a step whose bytes do not fit goes through it, to fail
-// there with the field's own error).
+// there with the field's own error). Inside a field whose count or size comes from the struct,
+// a run also records the spans it wrote (`StepExtra.written`), as the per-field path records
+// each field's bytes, so that the load guard knows which pointers the stream wrote.
 //
 // Everything here is trivially copyable (no reference counting in the loops): nested plans are
 // unretained references (the plan holds them strongly through its `FieldPlan.op` and
@@ -135,6 +137,11 @@ struct StepExtra {
     /// element (`index`); and a `struct` object around the nested description.
     var compressible = false
     var isStruct = false
+    /// run, tested: the bytes the items write on load, as spans of `ProgramExtras.written`
+    /// (merged, in address order, from the struct's base), for a checked load inside a counted
+    /// field to record (``LoadGuard/streamWrites(_:spans:)``); nil when they are more than
+    /// `Program.recordLimit` spans (such a step goes field by field there).
+    var written: Range<Int>? = nil
 }
 
 /// A program's parts for saves with vmdesc and checked loads (behind one pointer, for the same
@@ -148,6 +155,8 @@ struct ProgramExtras {
     /// Flat: the bytes its run occupies from the struct's base (see `StepExtra.lower`).
     let flatLower: Int
     let flatUpper: Int
+    /// The spans of every step's `StepExtra.written`.
+    let written: UnsafeBufferPointer<Range<Int>>
     /// Owned by the plan's storage.
     let counters: Unmanaged<ProgramCounters>
 }
@@ -243,7 +252,8 @@ struct Program {
 
     fileprivate init(
         steps: [Step], extras stepExtras: [StepExtra], items: [RunItem], subsections: [SubsectionEntry], flat: Bool,
-        name: UnsafeBufferPointer<UInt8>, text: [UInt8], descPrefix: Range<Int>, storage: ProgramStorage
+        name: UnsafeBufferPointer<UInt8>, text: [UInt8], descPrefix: Range<Int>, written: [Range<Int>],
+        storage: ProgramStorage
     ) {
         self.steps = storage.copy(steps)
         self.items = storage.copy(items)
@@ -252,7 +262,7 @@ struct Program {
             ProgramExtras(
                 steps: storage.copy(stepExtras), text: storage.copy(text), descPrefix: descPrefix,
                 flatLower: flat ? stepExtras.first?.lower ?? 0 : 0, flatUpper: flat ? stepExtras.first?.upper ?? 0 : 0,
-                counters: Unmanaged.passUnretained(storage.counters))
+                written: storage.copy(written), counters: Unmanaged.passUnretained(storage.counters))
         ]).baseAddress!
         self.flat = flat
         flatMaxVersion = steps.first?.maxVersion ?? Int32.min
@@ -327,6 +337,7 @@ struct Program {
             return text.count - bytes.count..<text.count
         }
         var extras = [StepExtra](repeating: StepExtra(), count: steps.count)
+        var written: [Range<Int>] = []
         for i in steps.indices {
             let range = steps[i].fields
             var lower = Int.max
@@ -346,6 +357,10 @@ struct Program {
             switch steps[i].kind {
             case .run, .tested:
                 if let described = VMDescText.fields(plan, range) { extras[i].desc = stash(described) }
+                if let spans = writtenSpans(items, steps[i].items) {
+                    written.append(contentsOf: spans)
+                    extras[i].written = written.count - spans.count..<written.count
+                }
             case .structs:
                 let field = plan.fields[range.lowerBound]
                 extras[i].desc = stash(Array("{\"name\": ".utf8) + VMDescWriter.quoted(field.vmdescName))
@@ -375,7 +390,55 @@ struct Program {
         let name = owned(plan.nameBytes)
         return Program(
             steps: steps, extras: extras, items: items, subsections: subsections, flat: flat, name: name, text: text,
-            descPrefix: descPrefix, storage: storage)
+            descPrefix: descPrefix, written: written, storage: storage)
+    }
+
+    /// The most spans a step's `StepExtra.written` has.
+    static let recordLimit = 64
+
+    /// The bytes `items[range]` write on load from the base of their struct (each scalar's
+    /// elements at their stride, as the per-field path records them: `count * stride`, at
+    /// least the width), merged into ascending disjoint spans; nil when there are more than
+    /// ``recordLimit``.
+    static func writtenSpans(_ items: [RunItem], _ range: Range<Int>) -> [Range<Int>]? {
+        var spans: [Range<Int>] = []
+        var j = range.lowerBound
+        while j < range.upperBound {
+            let item = items[j]
+            let offset = Int(item.offset)
+            let count = Int(item.count)
+            let stride = Int(item.stride)
+            guard item.kind == .repeatStruct else {
+                if count > 0 {
+                    spans.append(offset..<offset + max((count - 1) * stride + Int(item.width), count * stride))
+                }
+                j += 1
+                continue
+            }
+            let body = j + 1..<j + 1 + Int(item.body)
+            j = body.upperBound
+            guard count > 0, let element = writtenSpans(items, body), !element.isEmpty else { continue }
+            if element == [0..<stride] {
+                spans.append(offset..<offset + count * stride)  // elements that cover their stride
+                continue
+            }
+            guard count <= recordLimit * 4 / element.count else { return nil }
+            for k in 0..<count {
+                let at = offset + k * stride
+                spans.append(contentsOf: element.map { at + $0.lowerBound..<at + $0.upperBound })
+            }
+            if spans.count > recordLimit * 4 { return nil }
+        }
+        spans.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<Int>] = []
+        for span in spans {
+            if let last = merged.last, span.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, span.upperBound)
+            } else {
+                merged.append(span)
+            }
+        }
+        return merged.count <= recordLimit ? merged : nil
     }
 
     /// The bytes `items[range]` write or occupy (each item's elements at their stride) from

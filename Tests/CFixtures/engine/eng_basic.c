@@ -350,6 +350,66 @@ static const VMStateDescription eng_planted_alloc_vmsd = {
 };
 const VMStateDescription *eng_vmsd_planted_alloc(void) { return &eng_planted_alloc_vmsd; }
 
+static const VMStateDescription eng_counted_pair_vmsd = {
+    .name = "eng-counted-pair",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT8(a, EngCountedPair),
+        VMSTATE_UINT32(b, EngCountedPair),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_counted_elem_vmsd = {
+    .name = "eng-counted-elem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT16(tag, EngCountedElem),
+        VMSTATE_STRUCT_ARRAY(pairs, EngCountedElem, 2, 1, eng_counted_pair_vmsd, EngCountedPair),
+        VMSTATE_UINT64(w, EngCountedElem),
+        VMSTATE_TIMER_PTR(t, EngCountedElem),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_counted_vmsd = {
+    .name = "eng-counted",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(n, EngCounted),
+        VMSTATE_STRUCT_VARRAY_UINT32(e, EngCounted, n, 0, eng_counted_elem_vmsd, EngCountedElem),
+        VMSTATE_BUFFER_POINTER_UNSAFE(target, EngCounted, 0, 8),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_counted(void) { return &eng_counted_vmsd; }
+
+static const VMStateDescription eng_counted_welem_vmsd = {
+    .name = "eng-counted-welem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_STRUCT_ARRAY(pairs, EngCountedWideElem, 70, 1, eng_counted_pair_vmsd, EngCountedPair),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_counted_wide_vmsd = {
+    .name = "eng-counted-wide",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(n, EngCountedWide),
+        VMSTATE_STRUCT_VARRAY_UINT32(e, EngCountedWide, n, 0, eng_counted_welem_vmsd, EngCountedWideElem),
+        VMSTATE_BUFFER_POINTER_UNSAFE(target, EngCountedWide, 0, 8),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_counted_wide(void) { return &eng_counted_wide_vmsd; }
+
 static const VMStateDescription eng_timer_qelem_vmsd = {
     .name = "eng-timer-qelem",
     .version_id = 1,

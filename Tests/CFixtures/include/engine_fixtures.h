@@ -177,6 +177,46 @@ typedef struct EngPlantedAlloc {
 } EngPlantedAlloc;
 const VMStateDescription *eng_vmsd_planted_alloc(void);
 
+/* "eng-counted" v1 (a checked load's compiled runs inside a counted field record what they
+ * write): UINT32 n; STRUCT_VARRAY_UINT32 e (n elements of "eng-counted-elem" v1, room for 2:
+ * UINT16 tag; STRUCT_ARRAY pairs (2 of "eng-counted-pair" v1: UINT8 a, UINT32 b, flat); UINT64
+ * w; TIMER_PTR t); then undescribed room, so that e[2] lies in the struct with its `w` on
+ * `target` and its `t` on `spare`; BUFFER_POINTER_UNSAFE target (8 bytes through the pointer). */
+typedef struct EngCountedPair {
+    uint8_t a;
+    uint32_t b;
+} EngCountedPair;
+typedef struct EngCountedElem {
+    uint16_t tag;
+    EngCountedPair pairs[2];
+    uint64_t w;
+    QEMUTimer *t;
+} EngCountedElem;
+typedef struct EngCounted {
+    uint32_t n;
+    EngCountedElem e[2];
+    uint8_t room[24];
+    uint64_t *target;
+    QEMUTimer *spare;
+} EngCounted;
+const VMStateDescription *eng_vmsd_counted(void);
+
+/* "eng-counted-wide" v1: UINT32 n; STRUCT_VARRAY_UINT32 e (n elements, room for 2, of
+ * "eng-counted-welem" v1: STRUCT_ARRAY pairs (70 of "eng-counted-pair"): written in more spans
+ * than a run records, so loaded field by field inside the count); then room for a third
+ * element, whose pairs[1].b lies on `target`; BUFFER_POINTER_UNSAFE target. */
+typedef struct EngCountedWideElem {
+    EngCountedPair pairs[70];
+} EngCountedWideElem;
+typedef struct EngCountedWide {
+    uint32_t n;
+    EngCountedWideElem e[2];
+    uint8_t room[8];
+    uint64_t *target;
+    uint8_t rest[552];
+} EngCountedWide;
+const VMStateDescription *eng_vmsd_counted_wide(void);
+
 /* "eng-timer-q" v1: QTAILQ q of "eng-timer-qelem" v1 (TIMER t, UINT8_EQUAL v: an element whose
  * v is not 0 fails after its timer was loaded, and the load frees it). */
 typedef struct EngTimerQElem {
