@@ -275,6 +275,8 @@ import Testing
         // 70 pairs: 71 spans (each b touches the next pair's a), more than a run records.
         #expect(Program.recordLimit == 64)
         #expect(try spans(try element(eng_vmsd_counted_wide())) == nil)
+        // The same 70 pairs as the one element of a fixed struct array: none either.
+        #expect(try spans(try element(eng_vmsd_counted_nest())) == nil)
         // A struct array whose elements cover their stride is one span.
         let table = try #require(try Planner.plan(eng_vmsd_planted()).program)
         #expect(table.steps[0].kind == .run)
@@ -286,8 +288,8 @@ import Testing
     /// the same struct bytes and the same timers, for every prefix of a stream with a count in
     /// range and of one whose count runs past the array onto the pointer `target` (refused,
     /// naming the counted field; the element's own timer pointer, which the stream did not
-    /// write, is followed). For a run that records its spans and for one that goes field by
-    /// field (`eng-counted-wide`).
+    /// write, is followed). For a run that records its spans and for ones that go field by
+    /// field (`eng-counted-wide`, `eng-counted-nest`).
     @Test(arguments: [false, true])
     func countedFieldsRecordWhatTheCompiledStepsWrite(transactional: Bool) throws {
         let victim = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
@@ -325,6 +327,7 @@ import Testing
         #expect(
             MemoryLayout<EngCounted>.offset(of: \.target) == 8 + 2 * 40 + 24 && MemoryLayout<EngCounted>.size == 128)
         #expect(MemoryLayout<EngCountedWide>.offset(of: \.target) == 4 + 3 * 560 - 560 + 12)
+        #expect(MemoryLayout<EngCountedNest>.offset(of: \.target) == MemoryLayout<EngCountedWide>.offset(of: \.target))
         let cases = [
             Case(
                 vmsd: eng_vmsd_counted(), size: MemoryLayout<EngCounted>.size,
@@ -342,6 +345,14 @@ import Testing
                 reset: { raw in
                     let d = raw.assumingMemoryBound(to: EngCountedWide.self)
                     d.initialize(to: EngCountedWide())
+                    d.pointee.target = own
+                },
+                streams: [wide(2, planted: false), wide(3, planted: true)], refusedAt: 4 + 3 * 350),
+            Case(
+                vmsd: eng_vmsd_counted_nest(), size: MemoryLayout<EngCountedNest>.size,
+                reset: { raw in
+                    let d = raw.assumingMemoryBound(to: EngCountedNest.self)
+                    d.initialize(to: EngCountedNest())
                     d.pointee.target = own
                 },
                 streams: [wide(2, planted: false), wide(3, planted: true)], refusedAt: 4 + 3 * 350),

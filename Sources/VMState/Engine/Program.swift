@@ -417,7 +417,10 @@ struct Program {
             }
             let body = j + 1..<j + 1 + Int(item.body)
             j = body.upperBound
-            guard count > 0, let element = writtenSpans(items, body), !element.isEmpty else { continue }
+            guard count > 0 else { continue }
+            // (An element of more spans than a step records: so is the step.)
+            guard let element = writtenSpans(items, body) else { return nil }
+            if element.isEmpty { continue }
             if element == [0..<stride] {
                 spans.append(offset..<offset + count * stride)  // elements that cover their stride
                 continue

@@ -410,6 +410,29 @@ static const VMStateDescription eng_counted_wide_vmsd = {
 };
 const VMStateDescription *eng_vmsd_counted_wide(void) { return &eng_counted_wide_vmsd; }
 
+static const VMStateDescription eng_counted_nelem_vmsd = {
+    .name = "eng-counted-nelem",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_STRUCT_ARRAY(inner, EngCountedNestElem, 1, 1, eng_counted_welem_vmsd, EngCountedWideElem),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+static const VMStateDescription eng_counted_nest_vmsd = {
+    .name = "eng-counted-nest",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_UINT32(n, EngCountedNest),
+        VMSTATE_STRUCT_VARRAY_UINT32(e, EngCountedNest, n, 0, eng_counted_nelem_vmsd, EngCountedNestElem),
+        VMSTATE_BUFFER_POINTER_UNSAFE(target, EngCountedNest, 0, 8),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_counted_nest(void) { return &eng_counted_nest_vmsd; }
+
 static const VMStateDescription eng_timer_qelem_vmsd = {
     .name = "eng-timer-qelem",
     .version_id = 1,

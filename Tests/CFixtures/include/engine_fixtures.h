@@ -216,6 +216,20 @@ typedef struct EngCountedWide {
     uint8_t rest[552];
 } EngCountedWide;
 const VMStateDescription *eng_vmsd_counted_wide(void);
+/* "eng-counted-nest" v1: as "eng-counted-wide" (the same layout), each element holding the 70
+ * pairs as a one-element STRUCT_ARRAY of "eng-counted-welem": a fixed array of flat structs whose
+ * element alone has more spans than a run records. */
+typedef struct EngCountedNestElem {
+    EngCountedWideElem inner[1];
+} EngCountedNestElem;
+typedef struct EngCountedNest {
+    uint32_t n;
+    EngCountedNestElem e[2];
+    uint8_t room[8];
+    uint64_t *target;
+    uint8_t rest[552];
+} EngCountedNest;
+const VMStateDescription *eng_vmsd_counted_nest(void);
 
 /* "eng-timer-q" v1: QTAILQ q of "eng-timer-qelem" v1 (TIMER t, UINT8_EQUAL v: an element whose
  * v is not 0 fails after its timer was loaded, and the load frees it). */
