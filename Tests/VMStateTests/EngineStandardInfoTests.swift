@@ -582,6 +582,62 @@ import Testing
         if !transactional, let elements = a.pointee.e { g_free(elements) }
     }
 
+    /// A checked load does not hand the installed timer functions (QEMU's `timer_mod` follows
+    /// `timer_list`) an inline timer whose pointer members a count from the struct wrote over
+    /// (recheck51 A3); with the count in range the timer is armed through them, and without
+    /// them the engine writes `expire_time` alone and follows nothing.
+    @Test(arguments: [false, true])
+    func aCheckedLoadDoesNotHandTheTimerFunctionsATimerACountWroteOver(transactional: Bool) throws {
+        let record = UnsafeMutablePointer<EngTimerRecord>.allocate(capacity: 1)
+        record.initialize(to: EngTimerRecord())
+        let d = UnsafeMutablePointer<EngTimerOverrun>.allocate(capacity: 1)
+        defer { record.deallocate(); d.deallocate() }
+        let size = MemoryLayout<EngTimerOverrun>.size
+        #expect(MemoryLayout<EngTimerOverrun>.offset(of: \.t) == 16 && size == 64)
+        func reset() {
+            d.initialize(to: EngTimerOverrun())
+            eng_special_timer_init(&d.pointee.t)
+        }
+        func wire(_ n: UInt32) -> [UInt8] {
+            be32(n) + (0..<n).flatMap { be32(0x4141_0000 + $0) } + bigEndian64(0x55)
+        }
+        let options: VMStateEngine.LoadOptions = transactional ? .transactional : []
+        let t = UnsafeRawPointer(d) + 16
+
+        eng_timer_ops_install(record)
+        // n = 7: a[5] and a[6] land on t.timer_list.
+        reset()
+        let (refused, error) = traceTimerCalls {
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_timer_overrun(), opaque: d, size: size, from: wire(7), options: options)
+            }
+        }
+        #expect(refused == [])
+        #expect(error?.kind == .boundExceeded && error?.path == "eng-timer-overrun/t" && error?.offset == 4 + 28 + 8)
+        #expect(
+            error?.reason.hasPrefix(
+                "refusing to hand the timer functions a timer whose timer_list field \"a\" of this load wrote over")
+                == true, "\(String(describing: error))")
+        // n = 5: expire_time only (a value, not a pointer), then the field's value: armed.
+        reset()
+        let (armed, none) = traceTimerCalls {
+            thrownError(VMStateError.self) {
+                try VMStateEngine.loadChecked(
+                    eng_vmsd_timer_overrun(), opaque: d, size: size, from: wire(5), options: options)
+            }
+        }
+        #expect(none == nil, "\(String(describing: none))")
+        #expect(armed == [TimerCall("m", t, 0x55)])
+        eng_timer_ops_reset()
+
+        // Without the functions: n = 7 loads; timer_list keeps the stream's bytes, not followed.
+        reset()
+        try VMStateEngine.loadChecked(eng_vmsd_timer_overrun(), opaque: d, size: size, from: wire(7), options: options)
+        #expect(d.pointee.t.expire_time == 0x55)
+        #expect(UInt(bitPattern: d.pointee.t.timer_list) == 0x4141_0006_4141_0005)
+    }
+
     /// Timers in memory the load allocated (a VMS_ALLOC array of structs) are stopped before a
     /// rollback frees that memory, last armed first.
     @Test func aTransactionalRollbackStopsTimersInMemoryItFrees() throws {

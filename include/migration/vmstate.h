@@ -464,7 +464,8 @@ void vmstate_free_after_load(void *mem);
  * A count or size that runs past its array inside the struct (or inside engine memory) writes
  * the members after it; a pointer member that received the stream's bytes so is not written
  * through in that load: VMSTATE_ERROR_BOUND_EXCEEDED (QEMU 7.2's openpic `max_irq` reaches
- * `dst[0].raised.queue`). Pointers set by hooks are followed.
+ * `dst[0].raised.queue`); nor is a timer whose pointer members received them handed to the
+ * installed timer functions. Pointers set by hooks are followed.
  * Element counts and sizes from the stream, allocations (at most 1 GiB, and no more than the
  * remaining input can fill; over a stream file, up to 64 MiB of that input is read first to
  * tell) and nesting depth (64) are validated; a subsection or tree key that

@@ -540,6 +540,32 @@ struct Engine {
                 + "count or size (from the stream, often) reached past its array into the members after it")
     }
 
+    /// The pointer members of a `QEMUTimer`, by name and offset.
+    static let timerPointerMembers: [(String, Int)] = [
+        ("timer_list", MemoryLayout<QEMUTimer>.offset(of: \.timer_list)!),
+        ("cb", MemoryLayout<QEMUTimer>.offset(of: \.cb)!),
+        ("opaque", MemoryLayout<QEMUTimer>.offset(of: \.opaque)!),
+        ("next", MemoryLayout<QEMUTimer>.offset(of: \.next)!),
+    ]
+
+    /// Refuses to hand the installed timer functions (`vmstate_set_timer_ops`, whose `mod` and
+    /// `del` are QEMU's `timer_mod` and `timer_del`: they follow `timer_list`, and the emulator
+    /// may call `cb` with `opaque`) a timer whose pointer members a field of this load whose
+    /// count or size came from the struct wrote over (``LoadGuard/plantedPointer(at:)``). Without
+    /// those functions the engine writes `expire_time` alone and follows none of them.
+    func refusePlantedTimer(_ loadGuard: LoadGuard, _ timer: UnsafeMutablePointer<QEMUTimer>) throws(VMStateError) {
+        guard Timers.restoresThroughOps else { return }
+        for (member, offset) in Self.timerPointerMembers {
+            guard let writer = loadGuard.plantedPointer(at: UnsafeMutableRawPointer(timer) + offset) else { continue }
+            throw VMStateError(
+                .boundExceeded, offset: file.position,
+                reason:
+                    "refusing to hand the timer functions a timer whose \(member) field \"\(writer)\" of this load "
+                    + "wrote over: its element count or size (from the stream, often) reached past its array into the "
+                    + "members after it")
+        }
+    }
+
     /// QEMU's vmstate_load_state after an element's `get` or nested load gave `error.errno`:
     /// a positive result is not a failure, and the load goes on, unless the file has a negative
     /// error (`if (ret >= 0) ret = qemu_file_get_error(f)`), which then fails the element; a
@@ -620,6 +646,7 @@ struct Engine {
         case .timer:
             guard let raw = file.getBE64() else { throw shortInput(8, at: at) }
             let timer = element.assumingMemoryBound(to: QEMUTimer.self)
+            if let loadGuard { try refusePlantedTimer(loadGuard, timer) }
             loadGuard?.willRestore(timer)
             Timers.restore(timer, Int64(bitPattern: raw))
         case .bitmap:

@@ -350,6 +350,19 @@ static const VMStateDescription eng_planted_alloc_vmsd = {
 };
 const VMStateDescription *eng_vmsd_planted_alloc(void) { return &eng_planted_alloc_vmsd; }
 
+static const VMStateDescription eng_timer_overrun_vmsd = {
+    .name = "eng-timer-overrun",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_INT32(n, EngTimerOverrun),
+        VMSTATE_ARRAY_INT32_UNSAFE(a, EngTimerOverrun, n, vmstate_info_uint32, uint32_t),
+        VMSTATE_TIMER(t, EngTimerOverrun),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_timer_overrun(void) { return &eng_timer_overrun_vmsd; }
+
 static const VMStateDescription eng_counted_pair_vmsd = {
     .name = "eng-counted-pair",
     .version_id = 1,

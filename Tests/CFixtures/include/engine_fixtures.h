@@ -177,6 +177,15 @@ typedef struct EngPlantedAlloc {
 } EngPlantedAlloc;
 const VMStateDescription *eng_vmsd_planted_alloc(void);
 
+/* "eng-timer-overrun" v1: INT32 n; ARRAY_INT32_UNSAFE a (n uint32, room for 2); TIMER t (inline,
+ * at offset 16): a count above 2 runs onto t (a[3], a[4]: expire_time; a[5], a[6]: timer_list). */
+typedef struct EngTimerOverrun {
+    int32_t n;
+    uint32_t a[2];
+    QEMUTimer t;
+} EngTimerOverrun;
+const VMStateDescription *eng_vmsd_timer_overrun(void);
+
 /* "eng-counted" v1 (a checked load's compiled runs inside a counted field record what they
  * write): UINT32 n; STRUCT_VARRAY_UINT32 e (n elements of "eng-counted-elem" v1, room for 2:
  * UINT16 tag; STRUCT_ARRAY pairs (2 of "eng-counted-pair" v1: UINT8 a, UINT32 b, flat); UINT64
