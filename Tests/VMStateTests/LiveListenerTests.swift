@@ -215,7 +215,7 @@ import Testing
     }
 
     /// Runs scripts/qemu/qemu-live-source.py (`-M pc -m 16`, firmware running, 2 MB/s so that RAM
-    /// goes in several passes) into `destination` with `capabilities` on, reading the stopped
+    /// goes in several passes, unless QEMU finds nothing dirty at a sync first) into `destination` with `capabilities` on, reading the stopped
     /// source's RAM and CMOS when it completed; QEMU 10.0's inside its chroot.
     static func qemuSource(
         into destination: LiveMigrationTests.Destination, capabilities: String, qemu10: Bool, directory: URL,
@@ -432,24 +432,39 @@ import Testing
         let machine = ["-M", "pc", "-m", "16", "-drive", "file=guest.img,format=raw,if=floppy"]
 
         for capabilities in ["", "xbzrle"] {
-            let state = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
-            let destination = try Self.listening(state.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
-            let (outcome, cmos) = try Self.qemuSource(
-                into: destination, capabilities: capabilities, qemu10: true, directory: dir,
-                memory: "/work/guest.ram", machine: machine, seconds: 2)
-            let result = destination.wait()
-            #expect(result.ok, "\(capabilities): \(result.message)")
-            #expect(outcome.status == "completed", "\(outcome)")
-            #expect((outcome.ram?.dirtySyncCount ?? 0) > 3, "passes: \(String(describing: outcome.ram))")
-            if capabilities == "xbzrle" {
-                #expect((outcome.xbzrle?.pages ?? 0) > 0, "XBZRLE pages: \(String(describing: outcome.xbzrle))")
+            // QEMU ends a migration at the first dirty-bitmap sync that finds nothing dirty,
+            // whatever the downtime limit: on a busy machine the guest's vCPU may write nothing
+            // between two syncs, and the migration ends before the passes this test needs
+            // (deltas come from the third pass on). Each run is checked in full; one that ended
+            // that early is run again, up to 3 times.
+            var enoughPasses = false
+            for attempt in 1...3 where !enoughPasses {
+                let state = try StreamIOTests.FixtureMachine("pc-bios", stream: shape)
+                let destination = try Self.listening(
+                    state.registry, flags: Registry.LoadOptions.keepUnknown.rawValue)
+                let (outcome, cmos) = try Self.qemuSource(
+                    into: destination, capabilities: capabilities, qemu10: true, directory: dir,
+                    memory: "/work/guest.ram", machine: machine, seconds: 2)
+                let result = destination.wait()
+                #expect(result.ok, "\(capabilities): \(result.message)")
+                #expect(outcome.status == "completed", "\(outcome)")
+                try #require(outcome.outputs.count == 1 + 2 * cmos.count)
+                try LiveMigrationQEMUTests.expectSameState(
+                    state, guestRAM: dir.appendingPathComponent("guest.ram").path, cmos: cmos,
+                    outputs: outcome.outputs)
+                let ram = try #require(state.blocks.first { $0.0 == "pc.ram" }).1
+                let counter = ram.load(fromByteOffset: 0x6000, as: UInt32.self)
+                #expect(counter > 1 && ram.load(fromByteOffset: 0x8F000, as: UInt32.self) >= counter)
+                enoughPasses =
+                    (outcome.ram?.dirtySyncCount ?? 0) > 3
+                    && (capabilities != "xbzrle" || outcome.xbzrle?.sentDeltas == true)
+                if !enoughPasses {
+                    print(
+                        "qemu10ResendsThePagesOfAWritingGuest: \(capabilities) run \(attempt) ended early: "
+                            + "\(String(describing: outcome.ram)), \(String(describing: outcome.xbzrle))")
+                }
             }
-            try #require(outcome.outputs.count == 1 + 2 * cmos.count)
-            try LiveMigrationQEMUTests.expectSameState(
-                state, guestRAM: dir.appendingPathComponent("guest.ram").path, cmos: cmos, outputs: outcome.outputs)
-            let ram = try #require(state.blocks.first { $0.0 == "pc.ram" }).1
-            let counter = ram.load(fromByteOffset: 0x6000, as: UInt32.self)
-            #expect(counter > 1 && ram.load(fromByteOffset: 0x8F000, as: UInt32.self) >= counter)
+            #expect(enoughPasses, "\(capabilities): every run ended before the guest's pages were sent again")
         }
     }
 }

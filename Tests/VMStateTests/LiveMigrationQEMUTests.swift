@@ -170,8 +170,16 @@ import Testing
         }
 
         struct XBZRLEStats: Decodable {
-            /// Pages sent as XBZRLE deltas.
+            /// Pages found in the XBZRLE cache: sent as deltas, or not sent (unchanged), or
+            /// sent whole (the delta overflowed).
             let pages: Int?
+            /// The deltas' bytes without their 8-byte page headers, plus a page (4096) per
+            /// overflow (QEMU 10.0's `save_xbzrle_page`).
+            let bytes: Int?
+            let overflow: Int?
+
+            /// Whether an XBZRLE record was sent: its bytes are counted only then.
+            var sentDeltas: Bool { (bytes ?? 0) > (overflow ?? 0) * 4096 }
         }
 
         struct RAMStats: Decodable {

@@ -407,9 +407,11 @@ import Testing
             }
         }
 
+        /// The result, or a failure when the load has not ended within 120 s (a source that
+        /// never connected or stopped sending: the test fails instead of hanging; the loading
+        /// thread is left blocked).
         func wait() -> (ok: Bool, code: Int32, message: String) {
-            done.wait()
-            return result!
+            wait(seconds: 120) ?? (false, -1, "the load did not end within 120 s")
         }
 
         /// The result, or nil when the load has not ended within `seconds`.

@@ -5,7 +5,9 @@ usage: qemu-live-source.py URI RUN_SECONDS MAX_BANDWIDTH_BYTES_PER_S HMP_COMMAND
 
 The machine runs its firmware for RUN_SECONDS, then migrates to URI (e.g. tcp:127.0.0.1:PORT)
 with max-bandwidth capped so that RAM goes in several passes (downtime-limit 1 ms for the first
-2 s, then 2 s so that it converges). After it completed, each HMP command runs on the stopped
+2 s, then 2 s so that it converges). QEMU still completes at the first dirty-bitmap sync that
+finds nothing dirty: with a quiet guest, or with xbzrle's short passes while the guest's vCPU
+got no CPU (often within 1 s), the passes may be fewer. After it completed, each HMP command runs on the stopped
 source (e.g. `pmemsave 0 0x1000000 FILE`, `i /b 0x71`), so a test can compare the destination
 with QEMU's final state. With QEMU_LIVE_DOWNTIME_MS set, downtime-limit is that from the start
 and never changes (scripts/bench-live). With QEMU_LIVE_CAPABILITIES set (comma-separated
