@@ -519,7 +519,11 @@ extension DescriptionPlan {
 }
 
 /// One field of a description, resolved once: everything the save and load loops need.
-struct FieldPlan {
+///
+/// A class (immutable, built once per field): the loops pass fields around and take them out
+/// of the plan's array, and a reference costs one retain where a struct of these strings and
+/// references cost one each.
+final class FieldPlan {
     let field: UnsafePointer<VMStateField>
     let name: String
     /// The name of the description the field belongs to (QEMU 10.0's "Save of field
@@ -554,6 +558,38 @@ struct FieldPlan {
     let start: Int
     /// `err_hint`, printed when an `_equal` check fails.
     let errHint: UnsafePointer<CChar>?
+
+    init(
+        field: UnsafePointer<VMStateField>, name: String, owner: String, vmdescName: String, typeName: String,
+        offset: Int, size: Int, version: Int32, fieldExists: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)?,
+        mustExist: Bool, count: CountRule, countMultiplier: Int, sizeOffset: Int?, multiplySize: Bool, isPointer: Bool,
+        allocates: Bool, arrayOfPointer: Bool, isStruct: Bool, op: ElementOp, compressible: Bool, structVersion: Int32,
+        start: Int, errHint: UnsafePointer<CChar>?
+    ) {
+        self.field = field
+        self.name = name
+        self.owner = owner
+        self.vmdescName = vmdescName
+        self.typeName = typeName
+        self.offset = offset
+        self.size = size
+        self.version = version
+        self.fieldExists = fieldExists
+        self.mustExist = mustExist
+        self.count = count
+        self.countMultiplier = countMultiplier
+        self.sizeOffset = sizeOffset
+        self.multiplySize = multiplySize
+        self.isPointer = isPointer
+        self.allocates = allocates
+        self.arrayOfPointer = arrayOfPointer
+        self.isStruct = isStruct
+        self.op = op
+        self.compressible = compressible
+        self.structVersion = structVersion
+        self.start = start
+        self.errHint = errHint
+    }
 
     /// Whether the element count (VMS_VARRAY_*) or size (VMS_VBUFFER) is a member of the struct.
     var countFromStruct: Bool {
