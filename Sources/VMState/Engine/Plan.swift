@@ -523,7 +523,11 @@ extension DescriptionPlan {
 /// A class (immutable, built once per field): the loops pass fields around and take them out
 /// of the plan's array, and a reference costs one retain where a struct of these strings and
 /// references cost one each.
-final class FieldPlan {
+///
+/// SAFETY (@unchecked Sendable): every property is a `let` set by `init`; the C pointers are
+/// the description's tables, valid while its plan is used (see ``DescriptionPlan``), and
+/// only read.
+final class FieldPlan: @unchecked Sendable {
     let field: UnsafePointer<VMStateField>
     let name: String
     /// The name of the description the field belongs to (QEMU 10.0's "Save of field
