@@ -565,7 +565,8 @@ final class FieldPlan: @unchecked Sendable {
 
     init(
         field: UnsafePointer<VMStateField>, name: String, owner: String, vmdescName: String, typeName: String,
-        offset: Int, size: Int, version: Int32, fieldExists: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)?,
+        offset: Int, size: Int, version: Int32,
+        fieldExists: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Bool)?,
         mustExist: Bool, count: CountRule, countMultiplier: Int, sizeOffset: Int?, multiplySize: Bool, isPointer: Bool,
         allocates: Bool, arrayOfPointer: Bool, isStruct: Bool, op: ElementOp, compressible: Bool, structVersion: Int32,
         start: Int, errHint: UnsafePointer<CChar>?
