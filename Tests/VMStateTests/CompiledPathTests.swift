@@ -324,6 +324,20 @@ import Testing
             }
             return wire + [0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A]
         }
+        // The 70-pair layouts: zeroed but for `target`.
+        func wideCase<T>(
+            _ vmsd: UnsafePointer<VMStateDescription>, _ empty: T,
+            target: WritableKeyPath<T, UnsafeMutablePointer<UInt64>?>
+        ) -> Case {
+            Case(
+                vmsd: vmsd, size: MemoryLayout<T>.size,
+                reset: { raw in
+                    let d = raw.assumingMemoryBound(to: T.self)
+                    d.initialize(to: empty)
+                    d.pointee[keyPath: target] = own
+                },
+                streams: [wide(2, planted: false), wide(3, planted: true)], refusedAt: 4 + 3 * 350)
+        }
         #expect(
             MemoryLayout<EngCounted>.offset(of: \.target) == 8 + 2 * 40 + 24 && MemoryLayout<EngCounted>.size == 128)
         #expect(MemoryLayout<EngCountedWide>.offset(of: \.target) == 4 + 3 * 560 - 560 + 12)
@@ -340,22 +354,8 @@ import Testing
                     d.pointee.target = own
                 },
                 streams: [counted(2, [0x1111, 0x2222]), counted(3, [0x1111, 0x2222, address])], refusedAt: 4 + 3 * 28),
-            Case(
-                vmsd: eng_vmsd_counted_wide(), size: MemoryLayout<EngCountedWide>.size,
-                reset: { raw in
-                    let d = raw.assumingMemoryBound(to: EngCountedWide.self)
-                    d.initialize(to: EngCountedWide())
-                    d.pointee.target = own
-                },
-                streams: [wide(2, planted: false), wide(3, planted: true)], refusedAt: 4 + 3 * 350),
-            Case(
-                vmsd: eng_vmsd_counted_nest(), size: MemoryLayout<EngCountedNest>.size,
-                reset: { raw in
-                    let d = raw.assumingMemoryBound(to: EngCountedNest.self)
-                    d.initialize(to: EngCountedNest())
-                    d.pointee.target = own
-                },
-                streams: [wide(2, planted: false), wide(3, planted: true)], refusedAt: 4 + 3 * 350),
+            wideCase(eng_vmsd_counted_wide(), EngCountedWide(), target: \.target),
+            wideCase(eng_vmsd_counted_nest(), EngCountedNest(), target: \.target),
         ]
         let options: VMStateEngine.LoadOptions = transactional ? .transactional : []
         for c in cases {
