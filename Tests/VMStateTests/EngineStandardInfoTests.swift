@@ -629,6 +629,29 @@ import Testing
         }
         #expect(none == nil, "\(String(describing: none))")
         #expect(armed == [TimerCall("m", t, 0x55)])
+
+        // A timer the load armed, then a count wrote over its timer_list, then the load failed:
+        // the rollback does not hand it to the functions again (they would follow the stream's
+        // pointer); its bytes, with the struct's, are as before the load (recheck51b D1).
+        if transactional {
+            let late = UnsafeMutablePointer<EngTimerOverrunLate>.allocate(capacity: 1)
+            defer { late.deallocate() }
+            late.initialize(to: EngTimerOverrunLate())
+            eng_special_timer_init(&late.pointee.t)
+            let lateSize = MemoryLayout<EngTimerOverrunLate>.size
+            let before = Array(UnsafeRawBufferPointer(start: late, count: lateSize))
+            let lateWire = bigEndian64(0x55) + be32(7) + (0..<7).flatMap { be32(0x4141_0000 + $0) } + [1]
+            let (calls, failure) = traceTimerCalls {
+                thrownError(VMStateError.self) {
+                    try VMStateEngine.loadChecked(
+                        eng_vmsd_timer_overrun_late(), opaque: late, size: lateSize, from: lateWire,
+                        options: .transactional)
+                }
+            }
+            #expect(failure?.kind == .mismatch && failure?.path == "eng-timer-overrun-late/tail")
+            #expect(calls == [TimerCall("m", UnsafeRawPointer(late) + 16, 0x55)])
+            #expect(Array(UnsafeRawBufferPointer(start: late, count: lateSize)) == before)
+        }
         eng_timer_ops_reset()
 
         // Without the functions: n = 7 loads; timer_list keeps the stream's bytes, not followed.

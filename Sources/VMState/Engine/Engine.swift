@@ -540,22 +540,17 @@ struct Engine {
                 + "count or size (from the stream, often) reached past its array into the members after it")
     }
 
-    /// The pointer members of a `QEMUTimer`, by name and offset.
-    static let timerPointerMembers: [(String, Int)] = [
-        ("timer_list", MemoryLayout<QEMUTimer>.offset(of: \.timer_list)!),
-        ("cb", MemoryLayout<QEMUTimer>.offset(of: \.cb)!),
-        ("opaque", MemoryLayout<QEMUTimer>.offset(of: \.opaque)!),
-        ("next", MemoryLayout<QEMUTimer>.offset(of: \.next)!),
-    ]
-
     /// Refuses to hand the installed timer functions (`vmstate_set_timer_ops`, whose `mod` and
     /// `del` are QEMU's `timer_mod` and `timer_del`: they follow `timer_list`, and the emulator
     /// may call `cb` with `opaque`) a timer whose pointer members a field of this load whose
-    /// count or size came from the struct wrote over (``LoadGuard/plantedPointer(at:)``). Without
-    /// those functions the engine writes `expire_time` alone and follows none of them.
-    func refusePlantedTimer(_ loadGuard: LoadGuard, _ timer: UnsafeMutablePointer<QEMUTimer>) throws(VMStateError) {
-        guard Timers.restoresThroughOps else { return }
-        for (member, offset) in Self.timerPointerMembers {
+    /// count or size came from the struct wrote over (``LoadGuard/plantedPointer(at:)``). Where no
+    /// function is called for `value` (none installed, or only the other one), the engine writes
+    /// `expire_time` alone and follows none of them.
+    func refusePlantedTimer(
+        _ loadGuard: LoadGuard, _ timer: UnsafeMutablePointer<QEMUTimer>, value: Int64
+    ) throws(VMStateError) {
+        guard Timers.callsFunction(for: value) else { return }
+        for (member, offset) in Timers.pointerMembers {
             guard let writer = loadGuard.plantedPointer(at: UnsafeMutableRawPointer(timer) + offset) else { continue }
             throw VMStateError(
                 .boundExceeded, offset: file.position,
@@ -646,7 +641,7 @@ struct Engine {
         case .timer:
             guard let raw = file.getBE64() else { throw shortInput(8, at: at) }
             let timer = element.assumingMemoryBound(to: QEMUTimer.self)
-            if let loadGuard { try refusePlantedTimer(loadGuard, timer) }
+            if let loadGuard { try refusePlantedTimer(loadGuard, timer, value: Int64(bitPattern: raw)) }
             loadGuard?.willRestore(timer)
             Timers.restore(timer, Int64(bitPattern: raw))
         case .bitmap:

@@ -601,9 +601,16 @@ final class LoadGuard {
             let address = UInt(bitPattern: timer)
             guard let block = blocks.first(where: { $0.contains(address) }) else { return false }
             timersBefore[address] = nil
-            if !handedOver.contains(block.start) { Timers.restore(timer, -1) }
+            if !handedOver.contains(block.start) && !membersPlanted(timer) { Timers.restore(timer, -1) }
             return true
         }
+    }
+
+    /// Whether a field of this load whose count or size came from the struct wrote over one of
+    /// `timer`'s pointer members (``plantedPointer(at:)``).
+    private func membersPlanted(_ timer: UnsafeMutablePointer<QEMUTimer>) -> Bool {
+        guard !streamWritten.isEmpty else { return false }
+        return Timers.pointerMembers.contains { plantedPointer(at: UnsafeMutableRawPointer(timer) + $0.1) != nil }
     }
 
     /// Whether `timer` lies in an allocation of this load handed over to memory a rollback keeps.
@@ -621,6 +628,10 @@ final class LoadGuard {
         for timer in timerLog.reversed() {
             let address = UInt(bitPattern: timer)
             if isHandedOver(timer) { continue }  // kept with that memory
+            // A timer whose pointer members a counted field wrote over after the load armed it
+            // is not handed to the functions (they would follow the stream's pointers): its
+            // bytes go back as they were before the load, with the struct's.
+            if membersPlanted(timer) { continue }
             Timers.restore(timer, timersBefore[address] ?? -1)
             // SAFETY: a timer of this load's structs, still valid: the caller keeps its structs
             // and what they point to valid until the load returns.
@@ -754,7 +765,6 @@ final class LoadGuard {
     func rollBack() {
         guard transactional else { return }
         handOverTakenAllocations(allocations[...])
-        streamWritten.removeAll()
         let timers = putTimersBack()
         for change in treeLog.reversed() {
             switch change {
@@ -776,6 +786,7 @@ final class LoadGuard {
             snapshot.pointer.copyMemory(from: snapshot.copy.baseAddress!, byteCount: snapshot.copy.count)
         }
         for (timer, bytes) in timers { timer.pointee = bytes }
+        streamWritten.removeAll()
         treeLog.removeAll()
         undoLog.removeAll()
         preserved.removeAll()

@@ -41,6 +41,21 @@ enum Timers {
         installed.withLock { $0.map { $0.value.mod != nil || $0.value.del != nil } ?? false }
     }
 
+    /// Whether `restore(_:value)` calls an installed function (`del` for -1, `mod` for any
+    /// other value) rather than writing `expire_time` alone.
+    static func callsFunction(for value: Int64) -> Bool {
+        installed.withLock { ops in ops.map { value == -1 ? $0.value.del != nil : $0.value.mod != nil } ?? false }
+    }
+
+    /// The pointer members of a `QEMUTimer` (which QEMU's `timer_mod` and `timer_del` follow or
+    /// hand on), by name and offset.
+    static let pointerMembers: [(String, Int)] = [
+        ("timer_list", MemoryLayout<QEMUTimer>.offset(of: \.timer_list)!),
+        ("cb", MemoryLayout<QEMUTimer>.offset(of: \.cb)!),
+        ("opaque", MemoryLayout<QEMUTimer>.offset(of: \.opaque)!),
+        ("next", MemoryLayout<QEMUTimer>.offset(of: \.next)!),
+    ]
+
     /// Applies a loaded value: -1 stops the timer, anything else arms it at that time.
     static func restore(_ timer: UnsafeMutablePointer<QEMUTimer>, _ value: Int64) {
         let ops = installed.withLock { $0?.value }

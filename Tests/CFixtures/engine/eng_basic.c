@@ -363,6 +363,20 @@ static const VMStateDescription eng_timer_overrun_vmsd = {
 };
 const VMStateDescription *eng_vmsd_timer_overrun(void) { return &eng_timer_overrun_vmsd; }
 
+static const VMStateDescription eng_timer_overrun_late_vmsd = {
+    .name = "eng-timer-overrun-late",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]){
+        VMSTATE_TIMER(t, EngTimerOverrunLate),
+        VMSTATE_INT32(n, EngTimerOverrunLate),
+        VMSTATE_ARRAY_INT32_UNSAFE(a, EngTimerOverrunLate, n, vmstate_info_uint32, uint32_t),
+        VMSTATE_UINT8_EQUAL(tail, EngTimerOverrunLate, NULL),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+const VMStateDescription *eng_vmsd_timer_overrun_late(void) { return &eng_timer_overrun_late_vmsd; }
+
 static const VMStateDescription eng_counted_pair_vmsd = {
     .name = "eng-counted-pair",
     .version_id = 1,

@@ -185,6 +185,16 @@ typedef struct EngTimerOverrun {
     QEMUTimer t;
 } EngTimerOverrun;
 const VMStateDescription *eng_vmsd_timer_overrun(void);
+/* "eng-timer-overrun-late" v1: TIMER t first (armed), then INT32 n; ARRAY_INT32_UNSAFE a (n
+ * uint32, room for 2; a[5], a[6] are t.timer_list); UINT8_EQUAL tail: a load that armed t, then
+ * wrote over its pointers, then failed. */
+typedef struct EngTimerOverrunLate {
+    int32_t n;
+    uint32_t a[2];
+    QEMUTimer t;
+    uint8_t tail;
+} EngTimerOverrunLate;
+const VMStateDescription *eng_vmsd_timer_overrun_late(void);
 
 /* "eng-counted" v1 (a checked load's compiled runs inside a counted field record what they
  * write): UINT32 n; STRUCT_VARRAY_UINT32 e (n elements of "eng-counted-elem" v1, room for 2:
