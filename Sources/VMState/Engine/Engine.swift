@@ -535,31 +535,31 @@ struct Engine {
         guard let writer = loadGuard.plantedPointer(at: slot) else { return }
         throw VMStateError(
             .boundExceeded, path: name, offset: file.position,
-            reason:
-                "refusing to write through a pointer that field \"\(writer)\" of this load wrote over: its element "
-                + "count or size (from the stream, often) reached past its array into the members after it")
+            reason: "refusing to write through a pointer that field \"\(writer)\" of this load wrote over: "
+                + Self.plantedBecause)
     }
 
     /// Refuses to hand the installed timer functions (`vmstate_set_timer_ops`, whose `mod` and
     /// `del` are QEMU's `timer_mod` and `timer_del`: they follow `timer_list`, and the emulator
     /// may call `cb` with `opaque`) a timer whose pointer members a field of this load whose
-    /// count or size came from the struct wrote over (``LoadGuard/plantedPointer(at:)``). Where no
+    /// count or size came from the struct wrote over (``LoadGuard/plantedMember(of:)``). Where no
     /// function is called for `value` (none installed, or only the other one), the engine writes
     /// `expire_time` alone and follows none of them.
     func refusePlantedTimer(
         _ loadGuard: LoadGuard, _ timer: UnsafeMutablePointer<QEMUTimer>, value: Int64
     ) throws(VMStateError) {
-        guard Timers.callsFunction(for: value) else { return }
-        for (member, offset) in Timers.pointerMembers {
-            guard let writer = loadGuard.plantedPointer(at: UnsafeMutableRawPointer(timer) + offset) else { continue }
-            throw VMStateError(
-                .boundExceeded, offset: file.position,
-                reason:
-                    "refusing to hand the timer functions a timer whose \(member) field \"\(writer)\" of this load "
-                    + "wrote over: its element count or size (from the stream, often) reached past its array into the "
-                    + "members after it")
+        guard Timers.callsFunction(for: value), let (member, writer) = loadGuard.plantedMember(of: timer) else {
+            return
         }
+        throw VMStateError(
+            .boundExceeded, offset: file.position,
+            reason: "refusing to hand the timer functions a timer whose \(member) field \"\(writer)\" of this load "
+                + "wrote over: " + Self.plantedBecause)
     }
+
+    /// Why a planted pointer is refused (the end of both messages).
+    static let plantedBecause =
+        "its element count or size (from the stream, often) reached past its array into the members after it"
 
     /// QEMU's vmstate_load_state after an element's `get` or nested load gave `error.errno`:
     /// a positive result is not a failure, and the load goes on, unless the file has a negative

@@ -356,16 +356,17 @@ final class LoadGuard {
 
     /// Stops tracking the allocation of this load at `address`, which malloc has just returned
     /// again: a hook freed it (QEMU's spapr_pci `post_load` frees the `msi_devs` array the load
-    /// allocated), so it is not this load's to free or to look into any more.
+    /// allocated), so it is not this load's to free or to look into any more (nor are its
+    /// timers to stop).
     private func forgetFreedAllocation(at address: UInt) {
+        untrack(address, stoppingTimers: false)
+    }
+
+    /// Forgets the allocation at `address`: its logged timers (stopped first when
+    /// `stoppingTimers`), where its pointer was stored, the stream bytes recorded in it.
+    private func untrack(_ address: UInt, stoppingTimers: Bool) {
         if let i = allocations.lastIndex(where: { $0.start == address }) {
-            let block = allocations[i]
-            timerLog.removeAll { timer in
-                let t = UInt(bitPattern: timer)
-                guard block.contains(t) else { return false }
-                timersBefore[t] = nil
-                return true
-            }
+            stopTimers(inBlocks: [allocations[i]], stopping: stoppingTimers)
             allocations.remove(at: i)
         }
         g_tree_remove(allocationTree, UnsafeRawPointer(bitPattern: address))
@@ -455,15 +456,7 @@ final class LoadGuard {
 
     /// Frees a tracked allocation the engine is done with.
     func release(_ p: UnsafeMutableRawPointer) {
-        let address = UInt(bitPattern: p)
-        if let i = allocations.lastIndex(where: { $0.start == address }) {
-            stopTimers(inBlocks: [allocations[i]])
-            allocations.remove(at: i)
-            g_tree_remove(allocationTree, p)
-        }
-        members[address] = nil
-        streamWritten[address] = nil
-        recent.removeAll()
+        untrack(UInt(bitPattern: p), stoppingTimers: true)
         g_free(p)
     }
 
@@ -593,24 +586,30 @@ final class LoadGuard {
     }
 
     /// Forgets the logged timers inside `blocks` (allocations leaving the guard), stopping those
-    /// in blocks about to be freed (a block handed over to memory that keeps it is not freed:
-    /// its timers stay with it).
-    private func stopTimers(inBlocks blocks: [Region]) {
+    /// in blocks about to be freed when `stopping` (a block handed over to memory that keeps it
+    /// is not freed: its timers stay with it; one a hook freed is gone already).
+    private func stopTimers(inBlocks blocks: [Region], stopping: Bool = true) {
         guard !timerLog.isEmpty, !blocks.isEmpty else { return }
         timerLog.removeAll { timer in
             let address = UInt(bitPattern: timer)
             guard let block = blocks.first(where: { $0.contains(address) }) else { return false }
             timersBefore[address] = nil
-            if !handedOver.contains(block.start) && !membersPlanted(timer) { Timers.restore(timer, -1) }
+            if stopping && !handedOver.contains(block.start) && plantedMember(of: timer) == nil {
+                Timers.restore(timer, -1)
+            }
             return true
         }
     }
 
-    /// Whether a field of this load whose count or size came from the struct wrote over one of
-    /// `timer`'s pointer members (``plantedPointer(at:)``).
-    private func membersPlanted(_ timer: UnsafeMutablePointer<QEMUTimer>) -> Bool {
-        guard !streamWritten.isEmpty else { return false }
-        return Timers.pointerMembers.contains { plantedPointer(at: UnsafeMutableRawPointer(timer) + $0.1) != nil }
+    /// The first of `timer`'s pointer members (``Timers/pointerMembers``) that a field of this
+    /// load whose count or size came from the struct wrote over, with that field's name
+    /// (``plantedPointer(at:)``); nil when none.
+    func plantedMember(of timer: UnsafeMutablePointer<QEMUTimer>) -> (member: String, writer: String)? {
+        guard !streamWritten.isEmpty else { return nil }
+        for (member, offset) in Timers.pointerMembers {
+            if let writer = plantedPointer(at: UnsafeMutableRawPointer(timer) + offset) { return (member, writer) }
+        }
+        return nil
     }
 
     /// Whether `timer` lies in an allocation of this load handed over to memory a rollback keeps.
@@ -631,7 +630,7 @@ final class LoadGuard {
             // A timer whose pointer members a counted field wrote over after the load armed it
             // is not handed to the functions (they would follow the stream's pointers): its
             // bytes go back as they were before the load, with the struct's.
-            if membersPlanted(timer) { continue }
+            if plantedMember(of: timer) != nil { continue }
             Timers.restore(timer, timersBefore[address] ?? -1)
             // SAFETY: a timer of this load's structs, still valid: the caller keeps its structs
             // and what they point to valid until the load returns.
