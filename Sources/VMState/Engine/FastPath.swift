@@ -401,21 +401,8 @@ extension Engine {
     func loadSubsections(
         _ plan: DescriptionPlan, _ program: Program, _ opaque: UnsafeMutableRawPointer
     ) throws(VMStateError) {
-        while let name = file.peekSubsection(of: program.name) {
-            guard let index = subsectionIndex(program, named: name) else {
-                throw VMStateError(
-                    .unknownSubsection, offset: file.position,
-                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
-            }
-            let entry = program.subsections[index]
-            file.skip(2 + name.count)
-            let subPlan: DescriptionPlan
-            if let built = entry.plan {
-                subPlan = built.takeUnretainedValue()
-            } else {
-                subPlan = try Planner.plan(entry.vmsd)
-            }
-            try loadSubsection(subPlan, of: plan, opaque)
+        while let (index, name) = try nextSubsection(program) {
+            try loadSubsection(try enterSubsection(program, index, nameLength: name.count), of: plan, opaque)
         }
     }
 
@@ -425,12 +412,7 @@ extension Engine {
     ) throws(VMStateError) {
         var loaded: UInt64 = 0  // checked loads: the subsections loaded, by index (the first 64)
         var loadedMore: Set<Int>? = nil  // ... and the others
-        while let name = file.peekSubsection(of: program.name) {
-            guard let index = subsectionIndex(program, named: name) else {
-                throw VMStateError(
-                    .unknownSubsection, offset: file.position,
-                    reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
-            }
+        while let (index, name) = try nextSubsection(program) {
             // QEMU loads a repeated subsection again; a checked load refuses it (a second ALLOC
             // would leak the first, a second list load would append twice).
             if !Self.firstTime(index, &loaded, &loadedMore) {
@@ -438,18 +420,37 @@ extension Engine {
                     .badStream, offset: file.position,
                     reason: "subsection \"\(String(decoding: name, as: UTF8.self))\" appears twice")
             }
-            let entry = program.subsections[index]
-            file.skip(2 + name.count)
-            let subPlan: DescriptionPlan
-            if let built = entry.plan {
-                subPlan = built.takeUnretainedValue()
-            } else {
-                subPlan = try Planner.plan(entry.vmsd)
-            }
-            // The version read as the per-field path reads it (QEMU's uint8_t of a be32 that
+            // The version is read as the per-field path reads it (QEMU's uint8_t of a be32 that
             // may be cut short), so that both give the same result, error and path.
-            try loadSubsection(subPlan, of: plan, opaque)
+            try loadSubsection(try enterSubsection(program, index, nameLength: name.count), of: plan, opaque)
         }
+    }
+
+    /// The subsection of `program` that the stream holds next (its index in
+    /// `program.subsections` and its wire name, valid until the file reads again), nil when the
+    /// next bytes are no subsection of it; one the description does not have is refused, as QEMU
+    /// refuses it. Reads nothing: ``enterSubsection(_:_:nameLength:)`` steps over the header.
+    private func nextSubsection(
+        _ program: Program
+    ) throws(VMStateError) -> (Int, UnsafeRawBufferPointer)? {
+        guard let name = file.peekSubsection(of: program.name) else { return nil }
+        guard let index = subsectionIndex(program, named: name) else {
+            throw VMStateError(
+                .unknownSubsection, offset: file.position,
+                reason: "unknown subsection \"\(String(decoding: name, as: UTF8.self))\"")
+        }
+        return (index, name)
+    }
+
+    /// Steps over the header of subsection `index` (marker, name length, name) and gives its
+    /// plan, built ahead or now.
+    private func enterSubsection(
+        _ program: Program, _ index: Int, nameLength: Int
+    ) throws(VMStateError) -> DescriptionPlan {
+        file.skip(2 + nameLength)
+        let entry = program.subsections[index]
+        if let built = entry.plan { return built.takeUnretainedValue() }
+        return try Planner.plan(entry.vmsd)
     }
 
     /// Records `index` in `mask` (below 64) or `more`; false when it was there already.
