@@ -230,17 +230,27 @@ extension Engine {
                 }
             case .structs:
                 guard step.maxVersion <= version, let nested = step.nested?.takeUnretainedValue() else { continue }
-                let nestedVersion = step.nestedVersion ?? nested.versionID
-                for i in 0..<step.count {
-                    do throws(VMStateError) {
-                        try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
-                        if file.errorCode < 0 { throw fileError() }  // as loadPresentField (QEMU's check)
-                    } catch {
-                        try elementFailed(error, under: elementLabel(plan, step, i))  // as loadPresentField
-                    }
-                }
+                try loadElements(nested, of: plan, step, opaque)
             case .field:
                 try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
+            }
+        }
+    }
+
+    /// A `structs` step's elements, each loaded with `nested` at the step's version (or the
+    /// nested description's own) and checked as `loadPresentField` checks a field: the file's
+    /// error after each (QEMU's check), a failure named by the element.
+    @inline(__always)
+    private func loadElements(
+        _ nested: DescriptionPlan, of plan: DescriptionPlan, _ step: Step, _ opaque: UnsafeMutableRawPointer
+    ) throws(VMStateError) {
+        let nestedVersion = step.nestedVersion ?? nested.versionID
+        for i in 0..<step.count {
+            do throws(VMStateError) {
+                try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
+                if file.errorCode < 0 { throw fileError() }
+            } catch {
+                try elementFailed(error, under: elementLabel(plan, step, i))
             }
         }
     }
@@ -289,15 +299,7 @@ extension Engine {
                     try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
                     continue
                 }
-                let nestedVersion = step.nestedVersion ?? nested.versionID
-                for i in 0..<step.count {
-                    do throws(VMStateError) {
-                        try load(nested, opaque + step.offset + i * step.stride, version: nestedVersion)
-                        if file.errorCode < 0 { throw fileError() }  // as loadPresentField (QEMU's check)
-                    } catch {
-                        try elementFailed(error, under: elementLabel(plan, step, i))  // as loadPresentField
-                    }
-                }
+                try loadElements(nested, of: plan, step, opaque)
             case .field:
                 try loadField(plan.fields[step.fields.lowerBound], opaque, version: version)
             }
