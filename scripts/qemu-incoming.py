@@ -19,16 +19,13 @@ import sys
 # scripts/qemu/qmp.py; beside this file where it was copied with it (as the tests do).
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [here, os.path.join(here, "qemu")]
-from qmp import QEMU  # noqa: E402
+from qmp import QEMU, command_line  # noqa: E402
 
 
 def main():
-    source = sys.argv[1]
+    (source, *commands), qemu_args = command_line(__doc__, [str])
     live = source.startswith("tcp:")
     uri = source if live else f"exec:cat {os.path.abspath(source)}"
-    split = sys.argv.index("--")
-    commands = sys.argv[2:split]
-    qemu_args = sys.argv[split + 1:]
     result = {"status": None, "error": None, "outputs": []}
     qemu = None
     try:

@@ -18,14 +18,11 @@ first (a refused one is reported as the error). (QEMU 7.2 refuses a second migra
 {query-migrate "xbzrle-cache", with capability xbzrle}, "total-time": ms, "downtime": ms}.
 """
 import json, os, sys, time
-from qmp import QEMU
+from qmp import QEMU, command_line
 
 
 def main():
-    uri, secs, bw = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-    split = sys.argv.index('--')
-    commands = sys.argv[4:split]
-    qargs = sys.argv[split + 1:]
+    (uri, secs, bw, *commands), qargs = command_line(__doc__, [str, float, int])
     fixed = int(os.environ['QEMU_LIVE_DOWNTIME_MS']) if os.environ.get('QEMU_LIVE_DOWNTIME_MS') else None
     result = {"status": None, "error": None, "outputs": [], "ram": None}
     qemu = None

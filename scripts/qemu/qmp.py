@@ -9,15 +9,37 @@ after those, connects to the monitor and leaves capabilities negotiation done. W
 before its monitor answers (it refused its options, say) it raises `QEMUExited`, whose message is
 QEMU's own stderr. Leaving the `with` block closes the monitor and waits up to 10 s for QEMU to
 exit (killing it after that); `stderr` then holds what QEMU printed there.
+
+`command_line(__doc__, [float, int])` splits a script's arguments at `--`, converting the first
+ones; on a wrong command line it prints the script's usage (its docstring) and exits with 2.
 """
 import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 BINARY = 'qemu-system-x86_64'
+
+
+def command_line(usage, kinds):
+    """`(before, after)`: the arguments before `--` (at least `len(kinds)` of them, the first
+    ones converted by `kinds`, e.g. `[str, float]`; the rest strings) and the QEMU arguments after
+    it. A command line without `--`, with fewer arguments or one that does not convert prints
+    `usage` to stderr and exits with status 2."""
+    argv = sys.argv[1:]
+    if '--' in argv:
+        split = argv.index('--')
+        before, after = argv[:split], argv[split + 1:]
+        if len(before) >= len(kinds):
+            try:
+                return [k(a) for k, a in zip(kinds, before)] + before[len(kinds):], after
+            except ValueError:
+                pass
+    sys.stderr.write(usage.strip() + '\n')
+    sys.exit(2)
 
 
 class QEMUExited(Exception):
