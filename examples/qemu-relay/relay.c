@@ -1,0 +1,78 @@
+/*
+ * A live migration with QEMU at both ends and this library in the middle: QEMU migrates to the
+ * relay, which loads the stream into its registry and migrates it on to a second QEMU.
+ *
+ *   relay LISTEN_PORT DEST_HOST:PORT BLOCK=LENGTH...
+ *
+ * BLOCK=LENGTH registers one RAM block of the source's machine (its name, and its length in
+ * bytes, decimal or 0x hex): every block the source sends, as `vmstate analyze` of a stream of
+ * that machine lists them under "section sizes" (`-M pc -m 16`: pc.ram=0x1000000
+ * /rom@etc/acpi/tables=0x20000 pc.bios=0x40000 pc.rom=0x20000 /rom@etc/table-loader=0x1000
+ * /rom@etc/acpi/rsdp=0x1000). The devices are kept as unknown sections (VMSTATE_LOAD_KEEP_UNKNOWN)
+ * and written back as they came. Start the destination QEMU with `-incoming tcp:DEST_HOST:PORT`
+ * first, then the relay, then give the source QEMU `migrate tcp:127.0.0.1:LISTEN_PORT`.
+ *
+ * The relay's guest does not run, so it sets no dirty log: vmstate_migration_start counts every
+ * page dirty and vmstate_migration_complete sends them all with the devices.
+ */
+#include "migration/vmstate-registry.h"
+
+#include <gio/gio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(GError *err) {
+    fprintf(stderr, "relay: %s\n", err->message);
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: relay LISTEN_PORT DEST_HOST:PORT BLOCK=LENGTH...\n");
+        return 2;
+    }
+    GError *err = NULL;
+    VMStateRegistry *reg = vmstate_registry_new();
+    for (int i = 3; i < argc; i++) {
+        char *eq = strrchr(argv[i], '='), *end = NULL;
+        guint64 length = eq ? g_ascii_strtoull(eq + 1, &end, 0) : 0;
+        if (!eq || eq == argv[i] || end == eq + 1 || *end != '\0' || length == 0 || length > G_MAXSIZE) {
+            fprintf(stderr, "relay: %s is not BLOCK=LENGTH\n", argv[i]);
+            return 2;
+        }
+        char *name = g_strndup(argv[i], (gsize)(eq - argv[i]));
+        /* The memory stays allocated while the registry is used (until exit here). */
+        if (!vmstate_registry_add_ram(reg, name, g_malloc0(length), length, &err))
+            return fail(err);
+        g_free(name);
+    }
+
+    /* In: the source QEMU's live migration, RAM pages into the blocks as they arrive. */
+    GSocketListener *listener = g_socket_listener_new();
+    if (!g_socket_listener_add_inet_port(listener, (guint16)atoi(argv[1]), NULL, &err) ||
+        !vmstate_registry_load_from_listener(reg, listener, VMSTATE_LOAD_KEEP_UNKNOWN, &err))
+        return fail(err);
+    printf("loaded a %s stream\n", vmstate_registry_machine_type(reg));
+
+    /* Out: a live migration to the destination QEMU, for the machine type that came in. */
+    GSocketClient *client = g_socket_client_new();
+    GSocketConnection *conn = g_socket_client_connect_to_host(client, argv[2], 0, NULL, &err);
+    if (!conn)
+        return fail(err);
+    VMStateMigration *mig =
+        vmstate_migration_start(reg, NULL, g_io_stream_get_output_stream(G_IO_STREAM(conn)), &err);
+    if (!mig || !vmstate_migration_complete(mig, &err))
+        return fail(err);
+    VMStateMigrationStats stats;
+    vmstate_migration_get_stats(mig, &stats);
+    printf("sent %llu bytes, %llu pages (%llu zero)\n", (unsigned long long)stats.bytes_sent,
+           (unsigned long long)stats.pages_sent, (unsigned long long)stats.zero_pages);
+    vmstate_migration_free(mig);
+    g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+    g_object_unref(conn);
+    g_object_unref(client);
+    g_object_unref(listener);
+    vmstate_registry_free(reg);
+    return 0;
+}
