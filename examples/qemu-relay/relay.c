@@ -10,7 +10,8 @@
  * /rom@etc/acpi/tables=0x20000 pc.bios=0x40000 pc.rom=0x20000 /rom@etc/table-loader=0x1000
  * /rom@etc/acpi/rsdp=0x1000). The devices are kept as unknown sections (VMSTATE_LOAD_KEEP_UNKNOWN)
  * and written back as they came. Start the destination QEMU with `-incoming tcp:DEST_HOST:PORT`
- * first, then the relay, then give the source QEMU `migrate tcp:127.0.0.1:LISTEN_PORT`.
+ * first, then the relay, and once it prints "listening" give the source QEMU
+ * `migrate tcp:127.0.0.1:LISTEN_PORT`.
  *
  * The relay's guest does not run, so it sets no dirty log: vmstate_migration_start counts every
  * page dirty and vmstate_migration_complete sends them all with the devices.
@@ -50,8 +51,11 @@ int main(int argc, char **argv) {
 
     /* In: the source QEMU's live migration, RAM pages into the blocks as they arrive. */
     GSocketListener *listener = g_socket_listener_new();
-    if (!g_socket_listener_add_inet_port(listener, (guint16)atoi(argv[1]), NULL, &err) ||
-        !vmstate_registry_load_from_listener(reg, listener, VMSTATE_LOAD_KEEP_UNKNOWN, &err))
+    if (!g_socket_listener_add_inet_port(listener, (guint16)atoi(argv[1]), NULL, &err))
+        return fail(err);
+    printf("listening\n"); /* the source may migrate from now on */
+    fflush(stdout);
+    if (!vmstate_registry_load_from_listener(reg, listener, VMSTATE_LOAD_KEEP_UNKNOWN, &err))
         return fail(err);
     printf("loaded a %s stream\n", vmstate_registry_machine_type(reg));
 

@@ -41,7 +41,7 @@ print(*(x.getsockname()[1] for x in s))')
         pc.bios=0x40000 pc.rom=0x20000 /rom@etc/table-loader=0x1000 /rom@etc/acpi/rsdp=0x1000 \
         >"$out/relay.out" 2>&1 &
     relay=$!
-    sleep 0.5
+    for _ in $(seq 100); do grep -q listening "$out/relay.out" && break; sleep 0.1; done
     python3 scripts/qemu/qemu-live-stream.py "tcp:127.0.0.1:$in_port" 1 20000000 -- -M pc -m 16 \
         >"$out/src.json" 2>&1 || true
     relay_rc=0; wait "$relay" || relay_rc=$?
