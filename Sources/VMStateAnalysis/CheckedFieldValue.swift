@@ -173,15 +173,36 @@ package struct SizedBuffer: Hashable, Sendable {
 /// destination walks it beside its own list in `cpu_post_load` and fails the load ("error while
 /// loading state for instance 0x0 of device 'cpu'") at an index its own list lacks, unless every
 /// index of its own list is below it (the rest of the incoming list is then not looked at).
+///
+/// A register of the destination's list that the incoming one lacks is not skipped as QEMU's
+/// comment says ("retains its current (reset) value"): `cpu_post_load` leaves its slot of
+/// `cpreg_values` as it was, memory `init_cpreg_list` allocated (`g_new`) and only a save
+/// fills, then `write_list_to_cpustate` writes every slot to its register and fails the load
+/// when one does not read back: a constant register whose value is not what the slot holds (in
+/// practice 0), as cortex-a8/a9's RMR_EL3 (value 1) that QEMU 10.0 added (checked on
+/// 2026-12-07: QEMU 10.0 refuses its own vexpress-a9 stream without that register, and loads it
+/// without the 15 others 10.0 added, all 0 there).
 public struct CPURegisterList: Sendable, Equatable {
     /// The section's idstr (`cpu`) and instance id.
     public var section: String
     public var instanceID: UInt32
     /// The indexes, as saved.
     public var indexes: [UInt64]
+    /// The registers' values (`cpreg_vmstate_values`), one per index, when the section's
+    /// record has them.
+    public var values: [UInt64]?
 
-    public init(section: String, instanceID: UInt32, indexes: [UInt64]) {
-        (self.section, self.instanceID, self.indexes) = (section, instanceID, indexes)
+    public init(section: String, instanceID: UInt32, indexes: [UInt64], values: [UInt64]? = nil) {
+        (self.section, self.instanceID, self.indexes, self.values) = (section, instanceID, indexes, values)
+    }
+
+    /// The registers of this list whose value is not 0 that `saved` does not have: each one a
+    /// destination holding this list sets to what its slot holds (see above), by index, with its
+    /// value here; empty without values.
+    public func unsent(by saved: CPURegisterList) -> [(index: UInt64, value: UInt64)] {
+        guard let values, values.count == indexes.count else { return [] }
+        let sent = Set(saved.indexes)
+        return zip(indexes, values).filter { $0.1 != 0 && !sent.contains($0.0) }.map { (index: $0.0, value: $0.1) }
     }
 
     /// The first index of `saved` that a destination holding this list refuses, walking both
@@ -205,7 +226,14 @@ public struct CPURegisterList: Sendable, Equatable {
         else { return }
         let indexes = values.compactMap(\.unsignedValue)
         guard indexes.count == values.count else { return }
-        found.append(CPURegisterList(section: section.name, instanceID: section.instanceID, indexes: indexes))
+        var registerValues: [UInt64]?
+        if case .list(let v)? = record.members.first(where: { $0.name == "cpreg_vmstate_values" })?.value {
+            let numbers = v.compactMap(\.unsignedValue)
+            if numbers.count == indexes.count { registerValues = numbers }
+        }
+        found.append(
+            CPURegisterList(
+                section: section.name, instanceID: section.instanceID, indexes: indexes, values: registerValues))
     }
 }
 
@@ -261,18 +289,33 @@ package struct DeviceSectionFacts: Sendable {
     package var cpuRegisterLists: [CPURegisterList] = []
     /// The ppc `cpu` sections' PVRs (``CPUVersionRegister``), in stream order.
     package var cpuVersionRegisters: [CPUVersionRegister] = []
+    /// The device sections the stream has more than one of with one idstr and instance (QEMU
+    /// 7.2's isapc registers its `isa-ide` channels all as instance 0), by key
+    /// (``DescriptionSet/Entry/key``): true when the copies hold different state.
+    package var repeatedSections: [String: Bool] = [:]
 
     /// The facts of the device sections of `analysis`, read without keeping their fields and
     /// read again one at a time (``StreamAnalysis/deviceRecord(at:reader:)``). Throws
     /// `StreamAnalysisError` when one no longer reads as it did.
     package static func found(in analysis: StreamAnalysis) throws(StreamAnalysisError) -> DeviceSectionFacts {
         var facts = DeviceSectionFacts()
+        var copies: [String: Int] = [:]
+        for s in analysis.sections { copies[DescriptionSet.Entry.key(s.name, s.instanceID), default: 0] += 1 }
+        var firstCopy: [String: FieldRecord] = [:]  // (of the repeated keys only)
         try forEachDeviceRecord(in: analysis) { record, s in
             PCIConfigSpace.collect(record, path: "", section: s, into: &facts.pciConfigs)
             CheckedFieldValue.collect(record, path: "", section: s, into: &facts.checkedValues)
             SizedBuffer.collect(record, section: s, into: &facts.sizedBuffers)
             CPURegisterList.collect(record, section: s, into: &facts.cpuRegisterLists)
             CPUVersionRegister.collect(record, section: s, into: &facts.cpuVersionRegisters)
+            let key = DescriptionSet.Entry.key(s.name, s.instanceID)
+            guard copies[key, default: 0] > 1 else { return }
+            if let first = firstCopy[key] {
+                facts.repeatedSections[key] =
+                    facts.repeatedSections[key, default: false] || !first.sameState(as: record)
+            } else {
+                firstCopy[key] = record
+            }
         }
         return facts
     }
@@ -301,6 +344,27 @@ package struct DeviceSectionFacts: Sendable {
         for (i, s) in analysis.sections.enumerated() where named?.contains(s.name) ?? true {
             guard let record = try analysis.deviceRecord(at: i, reader: rereader) else { continue }
             body(record, s)
+        }
+    }
+}
+
+extension FieldRecord {
+    /// Whether `other` holds the same state: the same description and version, and members of
+    /// the same names, types and values (nested records alike), wherever each was read.
+    func sameState(as other: FieldRecord) -> Bool {
+        guard vmsdName == other.vmsdName, version == other.version, members.count == other.members.count else {
+            return false
+        }
+        return zip(members, other.members).allSatisfy {
+            $0.name == $1.name && $0.type == $1.type && Self.sameValue($0.value, $1.value)
+        }
+    }
+
+    private static func sameValue(_ a: FieldValue, _ b: FieldValue) -> Bool {
+        switch (a, b) {
+        case (.record(let x), .record(let y)): x.sameState(as: y)
+        case (.list(let x), .list(let y)): x.count == y.count && zip(x, y).allSatisfy { sameValue($0, $1) }
+        default: a == b
         }
     }
 }

@@ -128,6 +128,11 @@ public struct CompatFinding: Sendable, Equatable {
         /// one where its own pointer is NULL (QEMU: "vmstate: get_nullptr expected
         /// VMS_NULLPTR_MARKER"), so the same entries must be NULL on both sides.
         case nullEntries = "null-entries"
+        /// OLD's stream or vmdesc has several sections of one idstr and instance (QEMU 7.2's
+        /// isapc saves its `isa-ide` channels all as instance 0) holding different state: QEMU
+        /// loads each into the first device of that idstr and instance it has (`find_se`), so
+        /// that device ends with the last one's state and the others' is lost.
+        case sectionRepeated = "section-repeated"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -409,6 +414,10 @@ public struct CompatChecker: Sendable {
     public var oldCPURegisterLists: [CPURegisterList]?
     /// NEW's ARM `cpu` register lists, when NEW is a stream.
     public var newCPURegisterLists: [CPURegisterList]?
+    /// OLD's device sections of one idstr and instance that the stream has more than once, by
+    /// key (``DescriptionSet/Entry/key``), true when the copies hold different state, when OLD
+    /// is a stream (``DeviceSectionFacts/repeatedSections``).
+    public var oldRepeatedSections: [String: Bool]?
     /// OLD's ppc `cpu` PVRs (``CPUVersionRegister``), when OLD is a stream; compared with
     /// ``newCPUVersionRegisters`` (same section and instance) when both are known.
     public var oldCPUVersionRegisters: [CPUVersionRegister]?
@@ -1040,19 +1049,65 @@ private struct CompatRun {
         }
     }
 
+    /// OLD's sections of one idstr and instance saved more than once (`keys`: OLD's sections in
+    /// order, by ``DescriptionSet/Entry/key``): QEMU's destination loads them all into its first
+    /// device of that idstr and instance (`find_se` returns the first match; QEMU 7.2 and 10.0),
+    /// which keeps the last one's state. A problem when OLD's stream shows the copies differ
+    /// (checked on 2026-12-07: QEMU 7.2 and 10.0 load QEMU 7.2's isapc stream, whose two
+    /// `isa-ide` channels are both instance 0, with the secondary's state in the primary
+    /// channel); undecided when only a vmdesc tells of them.
+    mutating func checkRepeatedSections(_ keys: [String]) {
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for k in keys where k != "vmschkmachine" {
+            if counts[k] == nil { order.append(k) }
+            counts[k, default: 0] += 1
+        }
+        for k in order where counts[k]! > 1 {
+            let n = counts[k]!
+            let what =
+                "\(oldSide) saves \(n) sections \"\(k)\" (one idstr and instance: QEMU 7.2's isapc saves its isa-ide channels all as instance 0); QEMU finds the device a section loads into by idstr and instance, the first it has (find_se), so it loads all \(n) into \(newSide)'s first \"\(k)\" device, which ends with the last one's state, and \(newSide)'s other devices of that idstr and instance, if any, keep theirs"
+            switch checker.oldRepeatedSections?[k] {
+            case true?:
+                add(k, nil, nil, .sectionRepeated, what + ": the state the others hold differs, and is lost")
+            case false?:
+                continue
+            case nil:
+                undecided(
+                    "section \"\(k)\": \(what): fine when the \(n) hold the same state, which a vmdesc does not tell (compare \(oldSide)'s stream)"
+                )
+            }
+        }
+    }
+
     /// ARM's coprocessor register lists (``CPURegisterList``): a register OLD's CPU migrates
-    /// that NEW's lacks fails NEW's `cpu_post_load`.
+    /// that NEW's lacks fails NEW's `cpu_post_load`; so may one NEW's has and OLD's lacks, whose
+    /// value in NEW's stream is not 0 (a constant register), and a writable one takes a value
+    /// neither side had.
     mutating func checkCPURegisterLists() {
         guard let saved = checker.oldCPURegisterLists, let local = checker.newCPURegisterLists else { return }
         var lists: [CheckedFieldValue.Section: CPURegisterList] = [:]
         for l in local { lists[.init(name: l.section, instanceID: l.instanceID)] = l }
         for l in saved {
-            guard let own = lists[.init(name: l.section, instanceID: l.instanceID)], let index = own.refused(l) else {
+            guard let own = lists[.init(name: l.section, instanceID: l.instanceID)] else { continue }
+            let section = DescriptionSet.Entry.key(l.section, l.instanceID)
+            let refusal = "error while loading state for instance 0x\(String(l.instanceID, radix: 16)) of device 'cpu'"
+            let why = "the CPUs are other models, were made with other options, or are QEMU versions whose CPUs differ"
+            if let index = own.refused(l) {
+                add(
+                    section, "cpu", "cpreg_vmstate_indexes", .cpuRegisters,
+                    "\(oldSide)'s CPU migrates coprocessor register 0x\(String(index, radix: 16)), which \(newSide)'s CPU does not have (its list of \(own.indexes.count) lacks it; \(oldSide)'s has \(l.indexes.count)): QEMU refuses it in cpu_post_load (\"\(refusal)\"): \(why)"
+                )
                 continue
             }
+            let unsent = own.unsent(by: l)
+            guard !unsent.isEmpty else { continue }
+            let listed = abbreviatedList(
+                unsent.map { "0x\(String($0.index, radix: 16)) (0x\(String($0.value, radix: 16)))" }, first: 8)
+            let count = unsent.count == 1 ? "a coprocessor register" : "\(unsent.count) coprocessor registers"
             add(
-                DescriptionSet.Entry.key(l.section, l.instanceID), "cpu", "cpreg_vmstate_indexes", .cpuRegisters,
-                "\(oldSide)'s CPU migrates coprocessor register 0x\(String(index, radix: 16)), which \(newSide)'s CPU does not have (its list of \(own.indexes.count) lacks it; \(oldSide)'s has \(l.indexes.count)): QEMU refuses it in cpu_post_load (\"error while loading state for instance 0x\(String(l.instanceID, radix: 16)) of device 'cpu'\"): the CPUs are other models, were made with other options, or are QEMU versions whose CPUs differ"
+                section, "cpu", "cpreg_vmstate_indexes", .cpuRegisters,
+                "\(newSide)'s CPU has \(count) that \(oldSide)'s does not migrate, not 0 in \(newSide)'s stream: \(listed); QEMU's cpu_post_load writes each register the stream lacks with what its slot of cpreg_values holds (memory allocated at start and filled only by a save: in practice 0), and refuses the load (\"\(refusal)\") when a register does not read that back, as a constant one that is not 0 does (cortex-a8/a9's RMR_EL3 from QEMU 10.0 on); a writable one takes that value: \(why)"
             )
         }
     }
@@ -1091,14 +1146,16 @@ private struct CompatRun {
         checkCPUVersionRegisters()
         checkCheckedValues()
         checkConfigurations()
-        // With a vmdesc side, OLD's n-th section of a name is compared with NEW's n-th (QEMU
-        // saves some devices as sections of one idstr and instance: isapc's three `isa-ide`), or
-        // NEW's last when it has fewer; two -dump-vmstate files, JSON objects of device classes,
-        // take the last member of a name, as Python reads them (QEMU's vmstate-static-checker).
+        // With a vmdesc side, every OLD section of a name is compared with NEW's first of it:
+        // QEMU loads each section into the first device of its idstr and instance it has
+        // (`find_se`), also where OLD saves several (isapc's three `isa-ide` in QEMU 7.2: see
+        // checkRepeatedSections); two -dump-vmstate files, JSON objects of device classes, take
+        // the last member of a name, as Python reads them (QEMU's vmstate-static-checker).
         let inOrder = checker.oldIsVMDesc || checker.newIsVMDesc
         let top = try object(old, oldSide, "(top level)")
         let o = inOrder ? top : top.deduplicated()
         let n = try object(new, newSide, "(top level)")
+        if checker.oldIsVMDesc { checkRepeatedSections(o.keys) }
         var newSectionLists: [String: [JSONValue]] = [:]
         for member in n.members { newSectionLists[member.key, default: []].append(member.value) }
         var occurrence: [String: Int] = [:]
@@ -1152,7 +1209,7 @@ private struct CompatRun {
             let candidates = newSectionLists[target]!
             let s = try object(member.value, oldSide, "section \"\(label)\"")
             let d = try object(
-                candidates[inOrder ? min(nth, candidates.count - 1) : candidates.count - 1], newSide,
+                candidates[inOrder ? 0 : candidates.count - 1], newSide,
                 "section \"\(target)\"")
             if sec == "vmschkmachine" {
                 let a = s["Name"]?.stringValue ?? "?", b = d["Name"]?.stringValue ?? "?"

@@ -1057,6 +1057,13 @@ extension StreamDiff {
         func append(_ d: StreamDifference) {
             if let spill { spill.append(d) } else { out.append(d) }
         }
+        // Two -dump-vmstate files: the machine type each was dumped for (its "vmschkmachine"
+        // entry; QEMU refuses a stream of another machine type).
+        if let ma = a.machine, let mb = b.machine, ma != mb {
+            append(
+                StreamDifference(
+                    section: "vmschkmachine", instance: 0, field: "Name", kind: .changed, a: ma, b: mb, occurrence: 0))
+        }
         struct Key: Hashable { var section: String; var instance: UInt32 }
         var bByKey: [Key: [DescriptionSet.Entry]] = [:]
         for e in b.entries { bByKey[Key(section: e.section, instance: e.instance), default: []].append(e) }

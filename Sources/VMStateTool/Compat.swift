@@ -131,11 +131,17 @@ struct Compat: ParsableCommand {
             "int32 le"...: fixed by the device's options, such as a PCIe port's aer_log_max): \
             an OLD value NEW's QEMU refuses is a problem (checked-value; QEMU: "8 != 10"), \
             and so is an ARM CPU register (cpreg_vmstate_indexes) OLD's CPU migrates and \
-            NEW's lacks (cpu-registers; QEMU's cpu_post_load fails), and a ppc CPU's PVR \
+            NEW's lacks (cpu-registers; QEMU's cpu_post_load fails), or one NEW's CPU has \
+            and OLD's does not migrate whose value in NEW's stream is not 0 (QEMU writes \
+            it a value no save set: a constant register fails the load), and a ppc CPU's PVR \
             (env.spr[287]) of another CPU family than NEW's when OLD's CPU ran in no \
             compatibility mode (cpu-model; QEMU's cpu_post_load fails): another PVR of the \
             same family is an undecided warning (whether NEW's CPU model takes that revision \
-            depends on the model and the QEMU version). A buffer or array whose \
+            depends on the model and the QEMU version). Sections of one idstr and instance \
+            OLD saves more than once (QEMU 7.2's isapc saves its isa-ide channels all as \
+            instance 0), which QEMU loads all into its first such device, are a problem \
+            when their state differs (section-repeated; undecided when OLD is a vmdesc \
+            file, which holds no state). A buffer or array whose \
             length each stream gives in an earlier field (VMSTATE_VBUFFER*, VMSTATE_VARRAY*) \
             may differ: an undecided warning (a fixed one whose length changed looks the \
             same). Checks a device makes in its own post_load code beyond these \
@@ -181,12 +187,15 @@ struct Compat: ParsableCommand {
                                    command, capability or compressed pages refused
               pci-config           a PCI device's fixed configuration differs (two streams)
               checked-value        an _EQUAL value QEMU would refuse on load (two streams)
-              cpu-registers        an ARM CPU register NEW's CPU lacks (two streams)
+              cpu-registers        an ARM CPU register NEW's CPU lacks, or one NEW's has
+                                   that OLD does not migrate, not 0 (two streams)
               cpu-model            a ppc CPU's PVR of another CPU family (two streams)
               null-entries         NULL entries of a pointer array differ (two vmdescs;
                                    QEMU 7.2's first-entry form: its stream, read whole
                                    and one way only; an entry 0 NULL on one side and
                                    known not to be on the other)
+              section-repeated     OLD saves sections of one idstr and instance that
+                                   differ: QEMU loads all into its first such device
 
             Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
             input (or output that could not be written), 64 usage error.
@@ -372,6 +381,7 @@ struct Compat: ParsableCommand {
                 (checker.oldCPUVersionRegisters, checker.newCPUVersionRegisters) = (
                     facts.0.cpuVersionRegisters, facts.1.cpuVersionRegisters
                 )
+                checker.oldRepeatedSections = facts.0.repeatedSections
                 // A field one side's table compares and the other's does not (or lacks): the
                 // other side's value, whatever its type (rare: read only for such fields).
                 let keys = (Set(facts.0.checkedValues.map(\.key)), Set(facts.1.checkedValues.map(\.key)))

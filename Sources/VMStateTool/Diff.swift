@@ -58,7 +58,9 @@ struct Diff: ParsableCommand {
             with --json empty lists.
 
             A or B is a JSON file (a vmdesc, or a `-dump-vmstate` file): the device \
-            descriptions are compared, a stream standing for the vmdesc it ends with. Per \
+            descriptions are compared, a stream standing for the vmdesc it ends with (two \
+            -dump-vmstate files: first the machine types they were dumped for, \
+            "vmschkmachine: Name"). Per \
             section: the description's name, version_id and minimum_version_id, each field's \
             type, size, array length (a vmdesc's, or the "num" of -dump-vmstate when both \
             files have one), version and nested description, the fields' order, and \

@@ -376,7 +376,7 @@ import VMStateAnalysis
                 "section-missing", "version", "minimum-version", "field-version", "size", "field-missing",
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
                 "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block", "configuration",
-                "pci-config", "checked-value", "cpu-registers", "cpu-model", "null-entries",
+                "pci-config", "checked-value", "cpu-registers", "cpu-model", "null-entries", "section-repeated",
             ])
     }
 }
@@ -1734,6 +1734,72 @@ struct CompatCLITests {
         #expect(own.refused(.init(section: "cpu", instanceID: 0, indexes: [2, 3, 6])) == 3)
         #expect(own.refused(.init(section: "cpu", instanceID: 0, indexes: [1])) == 1)
         #expect(own.refused(.init(section: "cpu", instanceID: 0, indexes: [4, 6, 7, 9])) == nil)
+    }
+
+    /// ARM's register lists the other way: registers NEW's CPU has and OLD's does not migrate
+    /// get what their slot of QEMU's cpreg_values holds, which no save filled, and a constant
+    /// one that is not 0 fails the load (checked on 2026-12-07: QEMU 10.0 refuses QEMU 7.2's
+    /// xilinx-zynq-a9 stream, whose cortex-a9 lacks SCTLR (secure) and RMR_EL3, "error while
+    /// loading state for instance 0x0 of device 'cpu'", and loads 7.2's realview-pbx-a9 stream,
+    /// whose 14 registers 10.0 adds are all 0 there).
+    @Test func armCPURegistersNEWHasAndOLDDoesNotMigrate() throws {
+        let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/arm-a9-cpreg/"
+        let zynq = try Tool.run(["compat", "--json", dir + "zynq-7.2.bin", dir + "zynq-10.0.bin"])
+        #expect(zynq.status == 1)
+        #expect(
+            zynq.stdout == """
+                [
+                    {
+                        "section": "cpu",
+                        "description": "cpu",
+                        "field": "cpreg_vmstate_indexes",
+                        "kind": "cpu-registers",
+                        "message": "NEW's CPU has 2 coprocessor registers that OLD's does not migrate, not 0 in NEW's stream: 0x603000000013f080 (0xc50078), 0x603000000013f602 (0x1); QEMU's cpu_post_load writes each register the stream lacks with what its slot of cpreg_values holds (memory allocated at start and filled only by a save: in practice 0), and refuses the load (\\"error while loading state for instance 0x0 of device 'cpu'\\") when a register does not read that back, as a constant one that is not 0 does (cortex-a8/a9's RMR_EL3 from QEMU 10.0 on); a writable one takes that value: the CPUs are other models, were made with other options, or are QEMU versions whose CPUs differ"
+                    }
+                ]
+
+                """, "\(zynq.stdout)")
+        let realview = try Tool.run(["compat", dir + "realview-7.2.bin", dir + "realview-10.0.bin"])
+        #expect(realview.status == 0)
+        #expect(!realview.stdout.contains("cpu-registers") && !realview.stdout.contains("coprocessor"))
+        #expect(
+            realview.stdout.hasSuffix(
+                "compatible, but 2 warnings above are undecided: state saved by OLD loads into NEW if what each leaves open is the loadable case\n"
+            ), "\(realview.stdout)")
+        // Back the other way, OLD's registers that NEW lacks are refused first (as QEMU's walk).
+        let back = try Tool.run(["compat", dir + "zynq-10.0.bin", dir + "zynq-7.2.bin"])
+        #expect(back.status == 1)
+        #expect(
+            back.stdout.contains(
+                "OLD's CPU migrates coprocessor register 0x40200000000f0821, which NEW's CPU does not have"))
+        let own = CPURegisterList(section: "cpu", instanceID: 0, indexes: [2, 4, 6, 8], values: [1, 5, 0, 7])
+        let unsent = own.unsent(by: .init(section: "cpu", instanceID: 0, indexes: [2]))
+        #expect(unsent.map(\.index) == [4, 8] && unsent.map(\.value) == [5, 7])
+        #expect(CPURegisterList(section: "cpu", instanceID: 0, indexes: [4]).unsent(by: own).isEmpty)
+    }
+
+    /// QEMU 7.2's isapc saves its two `isa-ide` channels both as instance 0, and QEMU (7.2 and
+    /// 10.0: `find_se` returns the first match) loads both sections into its first channel:
+    /// checked on 2026-12-07, QEMU 10.0 and QEMU 7.2 load `qemu-7.2.bin` (a drive on the
+    /// primary channel) with the secondary channel's lcyl/hcyl (0xff) in the primary. A problem
+    /// when the copies differ; none when they hold the same state (no drive).
+    @Test func sectionsSavedTwiceWithOneInstance() throws {
+        let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/isapc-ide/"
+        let finding =
+            #"section "isa-ide": OLD saves 2 sections "isa-ide" (one idstr and instance: QEMU 7.2's isapc saves its isa-ide channels all as instance 0); QEMU finds the device a section loads into by idstr and instance, the first it has (find_se), so it loads all 2 into NEW's first "isa-ide" device, which ends with the last one's state, and NEW's other devices of that idstr and instance, if any, keep theirs: the state the others hold differs, and is lost [section-repeated]"#
+        for new in ["qemu-10.0.bin", "qemu-7.2.bin"] {
+            let r = try Tool.run(["compat", dir + "qemu-7.2.bin", dir + new])
+            #expect(r.status == 1)
+            #expect(
+                r.stdout.split(separator: "\n").filter { !$0.hasPrefix("warning: ") }.map(String.init) == [
+                    finding,
+                    "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)",
+                ], "\(r.stdout)")
+        }
+        let same = try Tool.run(["compat", dir + "qemu-7.2-no-drive.bin", dir + "qemu-7.2-no-drive.bin"])
+        #expect(same.status == 0 && same.stdout == "compatible: state saved by OLD loads into NEW\n", "\(same.stdout)")
+        let ten = try Tool.run(["compat", dir + "qemu-10.0.bin", dir + "qemu-10.0.bin"])
+        #expect(ten.status == 0 && ten.stdout == "compatible: state saved by OLD loads into NEW\n", "\(ten.stdout)")
     }
 
     /// ppc's PVR (`env.spr[287]`), stream against stream (checked with real loads on
