@@ -1148,7 +1148,7 @@ private struct CompatRun {
         checkConfigurations()
         // With a vmdesc side, every OLD section of a name is compared with NEW's first of it:
         // QEMU loads each section into the first device of its idstr and instance it has
-        // (`find_se`), also where OLD saves several (isapc's three `isa-ide` in QEMU 7.2: see
+        // (`find_se`), also where OLD saves several (QEMU 7.2's isapc `isa-ide` channels: see
         // checkRepeatedSections); two -dump-vmstate files, JSON objects of device classes, take
         // the last member of a name, as Python reads them (QEMU's vmstate-static-checker).
         let inOrder = checker.oldIsVMDesc || checker.newIsVMDesc
