@@ -79,7 +79,8 @@ final class ParsedVMDescCatalog {
     let rules: StreamRules
     /// The description of the configuration section (vmdesc `"configuration"`, QEMU 8.2+).
     private(set) var configuration: ParsedVMDescStruct? = nil
-    private var devices: [String: [UInt32: Int]] = [:]
+    /// The `"devices"` entries of each name and instance id, in order (see ``device(name:instance:occurrence:)``).
+    private var devices: [String: [UInt32: [Int]]] = [:]
     private var deviceObjects: [JSONObject] = []
     private var compiled: [Int: ParsedVMDescStruct] = [:]
     /// Compiled `"fields"` and `"subsections"` lists by the address of their JSON array's
@@ -126,7 +127,7 @@ final class ParsedVMDescCatalog {
                 throw invalid("devices[\(i)] (\"\(name)\") has no valid \"instance_id\"")
             }
             deviceObjects.append(obj)
-            devices[name, default: [:]][instance] = i  // a later entry replaces an earlier one
+            devices[name, default: [:]][instance, default: []].append(i)
         }
         if rules.configurationFromVMDesc, let c = root["configuration"] {
             guard let co = c.objectValue else {
@@ -136,9 +137,16 @@ final class ParsedVMDescCatalog {
         }
     }
 
-    /// The compiled description of a device section, or nil when the vmdesc has none.
-    func device(name: String, instance: UInt32) throws(StreamAnalysisError) -> ParsedVMDescStruct? {
-        guard let i = devices[name]?[instance] else { return nil }
+    /// The compiled description of a device section, the stream's `occurrence`-th (from 0) of
+    /// its name and instance, or nil when the vmdesc has none. QEMU writes one entry per section
+    /// as it saves it, and some devices as several sections of one name and instance (QEMU 7.2's
+    /// isapc saves both `isa-ide` channels as instance 0), each described as it is (a channel
+    /// with a drive has subsections the other lacks): the entry of the same rank, or the last
+    /// one when there are fewer. (QEMU's `analyze-migration.py` keeps the last of each in a
+    /// dict, so it misreads the first channel of such a stream: "Missing section footer".)
+    func device(name: String, instance: UInt32, occurrence: Int) throws(StreamAnalysisError) -> ParsedVMDescStruct? {
+        guard let list = devices[name]?[instance] else { return nil }
+        let i = list[min(occurrence, list.count - 1)]
         if let c = compiled[i] { return c }
         let c = try compile(deviceObjects[i], path: "devices[\(i)] (\"\(name)\")")
         compiled[i] = c

@@ -881,6 +881,9 @@ private struct SectionReader {
         pos = 8
         var index: [UInt32: Int] = [:]
         var lastSectionID: UInt32? = nil
+        // How many device sections of each name and instance came so far (their vmdesc entries
+        // pair with them in order: ParsedVMDescCatalog.device).
+        var deviceCopies: [String: [UInt32: Int]] = [:]
         var ram: [UInt32: RAMSection] = [:]
         var ramBlock: [UInt32: Int32] = [:]  // the block a CONTINUE page refers to
         // Per RAM section id, its block names by position (kept across its parts, not rebuilt
@@ -984,7 +987,9 @@ private struct SectionReader {
                     section.content = .storageAttributes
                     try readStorageAttributesPart()
                 } else {
-                    guard let desc = try catalog.device(name: name, instance: instance) else {
+                    let occurrence = deviceCopies[name]?[instance] ?? 0
+                    deviceCopies[name, default: [:]][instance] = occurrence + 1
+                    guard let desc = try catalog.device(name: name, instance: instance, occurrence: occurrence) else {
                         if let what = Self.undescribedSection(name) {
                             throw error(
                                 "section \"\(name)\" instance \(instance) is \(what), which no vmdesc describes and the analyzer does not read",

@@ -57,8 +57,10 @@ struct Compat: ParsableCommand {
             among them, make the verdict undecided; none in common is bad input, but for an \
             OLD vmdesc of no devices, a save of nothing); two vmdescs \
             are matched by section idstr and instance id, with whole-array sizes. Sections \
-            of one idstr and instance (isapc's three "isa-ide") pair in stream order, the \
-            n-th with the n-th, and messages name the second on so: "isa-ide (2nd section)". \
+            OLD saves more than once with one idstr and instance (QEMU 7.2's isapc \
+            "isa-ide") are each compared with NEW's first of them, which QEMU loads them all \
+            into (see section-repeated below), and messages name the second on so: \
+            "isa-ide (2nd section)". \
             A NEW vmdesc \
             has no minimum_version_id, so that rule is not checked then, and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version and shows one value \

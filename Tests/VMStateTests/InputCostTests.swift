@@ -127,9 +127,9 @@ import VMStateAnalysis
         #expect(seen == json)
     }
 
-    /// The loader finds a skipped section's vmdesc entry by name and instance id (the last
-    /// entry of both, as `vmstate analyze` and QEMU's script take it), through an index built
-    /// once per vmdesc; only the entries it is asked for keep their JSON text.
+    /// The loader finds a skipped section's vmdesc entry by name, instance id and rank among the
+    /// stream's sections of both (the last entry past those the vmdesc has), through an index
+    /// built once per vmdesc; only the entries it is asked for keep their JSON text.
     @Test func vmdescEntriesByNameAndInstance() throws {
         let json = Array(
             #"{"page_size": 4096, "devices": [{"name": "a", "instance_id": 0, "fields": [{"name": "x", "size": 4}]}, {"name": "a", "instance_id": 1, "fields": []}, {"name": "a", "instance_id": 0, "fields": [{"name": "y", "size": 2}]}, {"name": "b", "fields": [{"name": "z", "size": 8, "array_len": 3}]}]}"#
@@ -140,18 +140,22 @@ import VMStateAnalysis
         #expect(refusal == nil)
         #expect(index.entries.count == 4)
         #expect(index.positions.count == 3)
-        #expect(index.device("a", 0)?.size == 2)
-        #expect(index.device("a", 1)?.size == 0)
-        #expect(index.device("b", 0)?.size == 24)
-        #expect(index.device("b", 1) == nil)
-        #expect(index.device("c", 0) == nil)
+        // Two entries of "a" instance 0: the stream's first section of it takes the first, its
+        // second the second, a third (more than the vmdesc has) the last.
+        #expect(index.device("a", 0, occurrence: 0)?.size == 4)
+        #expect(index.device("a", 0, occurrence: 1)?.size == 2)
+        #expect(index.device("a", 0, occurrence: 2)?.size == 2)
+        #expect(index.device("a", 1, occurrence: 0)?.size == 0)
+        #expect(index.device("b", 0, occurrence: 0)?.size == 24)
+        #expect(index.device("b", 1, occurrence: 0) == nil)
+        #expect(index.device("c", 0, occurrence: 0) == nil)
         #expect(
-            index.device("a", 0)?.json.map { String(decoding: $0, as: UTF8.self) }
+            index.device("a", 0, occurrence: 1)?.json.map { String(decoding: $0, as: UTF8.self) }
                 == #"{"name": "a", "instance_id": 0, "fields": [{"name": "y", "size": 2}]}"#)
         #expect(
-            index.device("a", 1)?.json.map { String(decoding: $0, as: UTF8.self) }
+            index.device("a", 1, occurrence: 0)?.json.map { String(decoding: $0, as: UTF8.self) }
                 == #"{"name": "a", "instance_id": 1, "fields": []}"#)
-        #expect(index.device("b", 0)?.json == nil)
+        #expect(index.device("b", 0, occurrence: 0)?.json == nil)
     }
 
     /// Many skipped sections, each found in the vmdesc: all skipped, in order.

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 
 @testable import VMState
+import VMStateAnalysis
 
 /// Whole streams over GIO streams (vmstate_registry_save_to_stream / _load_from_stream): the
 /// same results as the buffer functions whatever the read and write sizes, over a real socket,
@@ -102,6 +103,26 @@ import Testing
             error?.pointee.domain ?? 0, error?.pointee.code ?? 0,
             error.map { String(cString: $0.pointee.message) } ?? ""
         )
+    }
+
+    /// QEMU 7.2's isapc with a drive, after its BIOS ran: both `isa-ide` sections are instance
+    /// 0 and the vmdesc describes each as it is (570 and 58 bytes of data: the drive's channel
+    /// has more). Each is read with the entry of its rank: the analyzer reads the stream (QEMU's
+    /// script, which keeps the last entry, fails on the first channel), and the registry keeps
+    /// both unknown sections and writes the stream back as it came, from a buffer and over a
+    /// chunked stream (newcomer52b: both took the second entry for both and refused the stream).
+    @Test(arguments: [0, 1, 7, 4096])
+    func sectionsOfOneInstanceAreReadWithTheirOwnVMDescEntries(chunk: Int) throws {
+        let bytes = try TestPaths.readBytes(
+            TestPaths.packageRoot + "/Tests/Fixtures/compat/isapc-ide/qemu-7.2-bios.bin")
+        let analysis = try StreamAnalysis(bytes: StreamBytes(bytes), options: .init(recordPages: false))
+        let ide = analysis.sections.filter { $0.name == "isa-ide" }
+        #expect(ide.map(\.sectionID) == [20, 21] && ide.map(\.instanceID) == [0, 0])
+        // (Header and data, as `analyze --tree` gives them: "@0x3b2b0 +591".)
+        #expect(ide.map { $0.endOffset - $0.offset } == [591, 79])
+        let registry = Registry()
+        try Self.loadKeepingUnknown(registry, bytes, chunk: chunk)
+        #expect(try registry.save(machineType: nil) == bytes)
     }
 
     @Test(arguments: allFixtures, [1, 7, 4096])

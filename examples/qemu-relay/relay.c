@@ -14,7 +14,11 @@
  * `migrate tcp:127.0.0.1:LISTEN_PORT`.
  *
  * The relay's guest does not run, so it sets no dirty log: vmstate_migration_start counts every
- * page dirty and vmstate_migration_complete sends them all with the devices.
+ * page dirty and vmstate_migration_complete sends them all with the devices. It connects to the
+ * destination once the source's migration has come in whole (QEMU's source has then completed
+ * and stays stopped); a failure on the way is printed and ends the relay with status 1.
+ *
+ * Build: cc relay.c $(pkg-config --cflags --libs vmstate) -o relay (README, "C quick start").
  */
 #include "migration/vmstate-registry.h"
 
@@ -57,7 +61,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     if (!vmstate_registry_load_from_listener(reg, listener, VMSTATE_LOAD_KEEP_UNKNOWN, &err))
         return fail(err);
-    printf("loaded a %s stream\n", vmstate_registry_machine_type(reg));
+    printf("loaded a stream of machine type %s\n", vmstate_registry_machine_type(reg));
 
     /* Out: a live migration to the destination QEMU, for the machine type that came in. */
     GSocketClient *client = g_socket_client_new();

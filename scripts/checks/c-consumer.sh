@@ -47,7 +47,7 @@ print(*(x.getsockname()[1] for x in s))')
     relay_rc=0; wait "$relay" || relay_rc=$?
     [ "$relay_rc" = 0 ] || kill "$dst" 2>/dev/null || true  # (its QEMU would wait for the stream)
     dst_rc=0; wait "$dst" || dst_rc=$?
-    if [ "$relay_rc" != 0 ] || [ "$dst_rc" != 0 ] || ! grep -q '^loaded a pc-i440fx-7.2 stream$' "$out/relay.out" ||
+    if [ "$relay_rc" != 0 ] || [ "$dst_rc" != 0 ] || ! grep -q '^loaded a stream of machine type pc-i440fx-7.2$' "$out/relay.out" ||
         ! grep -q '"status": "completed", "error": null, "outputs": \["VM status: running' "$out/dst.json"; then
         echo "FAIL - examples/qemu-relay between two QEMUs (relay $relay_rc, destination $dst_rc):"
         cat "$out/src.json" "$out/relay.out" "$out/dst.json"

@@ -455,6 +455,11 @@ final class StreamLoader {
         guard type == StreamFormat.sectionFull else {
             throw bad(start, "iterative section \"\(idstr)\" is not supported (only \"ram\" is)")
         }
+        // (Which of the stream's sections of this idstr and instance it is, from 0: the vmdesc
+        // describes each apart, VMDescIndex.device.)
+        let key = SectionKey(idstr: idstr, instanceID: instanceID)
+        let occurrence = sectionCopies[key, default: 0]
+        sectionCopies[key] = occurrence + 1
         if let index = registry.device(idstr, instanceID) {
             file.mark = nil
             let device = registry.devices[index]
@@ -495,7 +500,8 @@ final class StreamLoader {
         // checks its length when it arrives. When the input
         // ends first, all of it is at hand: the section is read as from a buffer, by the vmdesc.
         if sawIterative && !completePhase && footers != nil && !file.inputEnded,
-            try skipToItsEnd(sectionID: sectionID, idstr: idstr, instanceID: instanceID, start: start)
+            try skipToItsEnd(
+                sectionID: sectionID, idstr: idstr, instanceID: instanceID, occurrence: occurrence, start: start)
         {
             return
         }
@@ -516,7 +522,7 @@ final class StreamLoader {
                 .shortInput, offset: file.position,
                 reason: "the stream failed while reading on to the vmdesc that gives the size of section \"\(idstr)\"")
         }
-        guard let entry = index.device(idstr, instanceID) else {
+        guard let entry = index.device(idstr, instanceID, occurrence: occurrence) else {
             throw VMStateError(
                 .unknownSection, offset: start,
                 reason: "cannot skip section \"\(idstr)\" instance \(instanceID): it is not in the stream's vmdesc")
@@ -637,6 +643,8 @@ final class StreamLoader {
     private struct SkippedEarly {
         let idstr: String
         let instanceID: UInt32
+        /// Which of the stream's sections of that idstr and instance it is (from 0).
+        let occurrence: Int
         /// Where its section header and its data start.
         let start: Int
         let dataStart: Int
@@ -646,6 +654,8 @@ final class StreamLoader {
         let layoutIndex: Int?
     }
     private var skippedEarly: [SkippedEarly] = []
+    /// How many device sections of each idstr and instance the stream has had so far.
+    private var sectionCopies: [SectionKey: Int] = [:]
 
     /// Skips (or keeps) the unknown section whose data starts at the cursor, up to its footer:
     /// the first 0x7e and be32 `sectionID` followed by another section's header (a PART or END
@@ -661,9 +671,9 @@ final class StreamLoader {
     /// header, and a RAM record's word and block name: 5 + 270 + 264 bytes): all the rest is at
     /// hand then, and the caller reads the section by the vmdesc as a buffer load does (a footer
     /// with a damaged id, a stream cut short, no vmdesc).
-    private func skipToItsEnd(sectionID: UInt32, idstr: String, instanceID: UInt32, start: Int) throws(VMStateError)
-        -> Bool
-    {
+    private func skipToItsEnd(
+        sectionID: UInt32, idstr: String, instanceID: UInt32, occurrence: Int, start: Int
+    ) throws(VMStateError) -> Bool {
         let dataStart = file.position
         let hasFooters = footers == true
         let blockNames = Set(registry.ramBlocks.map(\.idstr) + keptRAMBlocks.map(\.name))
@@ -751,8 +761,8 @@ final class StreamLoader {
         file.mark = nil
         skippedEarly.append(
             SkippedEarly(
-                idstr: idstr, instanceID: instanceID, start: start, dataStart: dataStart, size: size!,
-                layoutIndex: layoutIndex))
+                idstr: idstr, instanceID: instanceID, occurrence: occurrence, start: start, dataStart: dataStart,
+                size: size!, layoutIndex: layoutIndex))
         return true
     }
 
@@ -775,7 +785,7 @@ final class StreamLoader {
         }
         for skipped in skippedEarly {
             let label = VMStateError.sectionLabel(skipped.idstr, skipped.instanceID)
-            guard let entry = index.device(skipped.idstr, skipped.instanceID) else {
+            guard let entry = index.device(skipped.idstr, skipped.instanceID, occurrence: skipped.occurrence) else {
                 throw VMStateError(
                     .unknownSection, offset: skipped.start,
                     reason: "cannot skip \(label): it is not in the stream's vmdesc")

@@ -15,25 +15,30 @@ struct VMDescIndex {
 
     let pageSize: Int
     let entries: [Entry]
-    /// The position in ``entries`` of the last entry of each name and instance id (QEMU never
-    /// writes two; where a crafted vmdesc does, the last counts, as in `vmstate analyze` and
-    /// QEMU's `analyze-migration.py`, whose dict keeps the last): a stream looks one up per
-    /// section it skips, and may have as many sections as entries.
-    let positions: [SectionKey: Int]
+    /// The positions in ``entries`` of the entries of each name and instance id, in order: QEMU
+    /// writes one entry per section as it saves it, and saves some devices as several sections
+    /// of one name and instance (QEMU 7.2's isapc, both `isa-ide` channels as instance 0), each
+    /// described as it is (a channel with a drive has subsections the other lacks). A stream
+    /// looks one up per section it skips, and may have as many sections as entries.
+    let positions: [SectionKey: [Int]]
 
     init(pageSize: Int, entries: [Entry]) {
         self.pageSize = pageSize
         self.entries = entries
-        var positions: [SectionKey: Int] = [:]
+        var positions: [SectionKey: [Int]] = [:]
         for (i, entry) in entries.enumerated() {
-            positions[SectionKey(idstr: entry.name, instanceID: entry.instanceID)] = i
+            positions[SectionKey(idstr: entry.name, instanceID: entry.instanceID), default: []].append(i)
         }
         self.positions = positions
     }
 
-    /// The last entry of `name` and `instanceID`.
-    func device(_ name: String, _ instanceID: UInt32) -> Entry? {
-        positions[SectionKey(idstr: name, instanceID: instanceID)].map { entries[$0] }
+    /// The entry of the section of `name` and `instanceID` that is the stream's `occurrence`-th
+    /// (from 0) of that name and instance: the entry of the same rank, or the last one when
+    /// there are fewer (a crafted stream; the last counts, as in QEMU's `analyze-migration.py`,
+    /// whose dict keeps the last).
+    func device(_ name: String, _ instanceID: UInt32, occurrence: Int) -> Entry? {
+        guard let list = positions[SectionKey(idstr: name, instanceID: instanceID)] else { return nil }
+        return entries[list[min(occurrence, list.count - 1)]]
     }
 
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):
