@@ -143,7 +143,7 @@ final class ParsedVMDescCatalog {
     /// isapc saves both `isa-ide` channels as instance 0), each described as it is (a channel
     /// with a drive has subsections the other lacks): the entry of the same rank, or the last
     /// one when there are fewer. (QEMU's `analyze-migration.py` keeps the last of each in a
-    /// dict, so it misreads the first channel of such a stream: "Missing section footer".)
+    /// dict, so it misreads the first channel of such a stream and stops.)
     func device(name: String, instance: UInt32, occurrence: Int) throws(StreamAnalysisError) -> ParsedVMDescStruct? {
         guard let list = devices[name]?[instance] else { return nil }
         let i = list[min(occurrence, list.count - 1)]
