@@ -120,6 +120,8 @@ def unsigned_lengths(text):
 
 
 def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__.strip())
     script, stream = sys.argv[1], sys.argv[2]
     with open(stream, 'rb') as f:
         data, _ = drop_configuration_subsections(f.read())

@@ -33,8 +33,11 @@ def vmdesc(data):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__.strip().splitlines()[2])
-    with open(sys.argv[1], 'rb') as f:
-        desc = vmdesc(f.read())
+    try:
+        with open(sys.argv[1], 'rb') as f:
+            desc = vmdesc(f.read())
+    except OSError as e:
+        sys.exit(f'{sys.argv[1]}: {e.strerror}')
     if desc is None:
         sys.exit(f'{sys.argv[1]}: no vmdesc at the end of the stream')
     print(json.dumps(desc, indent=2))
