@@ -227,7 +227,7 @@ public struct CPURegisterList: Sendable, Equatable {
         let indexes = values.compactMap(\.unsignedValue)
         guard indexes.count == values.count else { return }
         var registerValues: [UInt64]?
-        if case .list(let v)? = record.members.first(where: { $0.name == "cpreg_vmstate_values" })?.value {
+        if case .list(let v)? = record["cpreg_vmstate_values"] {
             let numbers = v.compactMap(\.unsignedValue)
             if numbers.count == indexes.count { registerValues = numbers }
         }

@@ -348,18 +348,13 @@ final class LoadGuard {
         // handed over to the caller's structures on commit (then the guard forgets it).
         guard size > 0, size <= LoadGuard.maximumAllocation, let p = g_try_malloc0(gsize(size)) else { return nil }
         let region = Region(p, size)
-        if g_tree_lookup(allocationTree, p) != nil { forgetFreedAllocation(at: region.start) }
+        // Malloc returned an address this load allocated before: a hook freed it (QEMU's
+        // spapr_pci `post_load` frees the `msi_devs` array the load allocated), so it is not this
+        // load's to free or to look into any more, nor are its timers to stop.
+        if g_tree_lookup(allocationTree, p) != nil { untrack(region.start, stoppingTimers: false) }
         allocations.append(region)
         g_tree_insert(allocationTree, p, UnsafeMutableRawPointer(bitPattern: region.end))
         return p
-    }
-
-    /// Stops tracking the allocation of this load at `address`, which malloc has just returned
-    /// again: a hook freed it (QEMU's spapr_pci `post_load` frees the `msi_devs` array the load
-    /// allocated), so it is not this load's to free or to look into any more (nor are its
-    /// timers to stop).
-    private func forgetFreedAllocation(at address: UInt) {
-        untrack(address, stoppingTimers: false)
     }
 
     /// Forgets the allocation at `address`: its logged timers (stopped first when
