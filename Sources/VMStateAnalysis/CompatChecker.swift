@@ -489,6 +489,17 @@ public struct CompatChecker: Sendable {
     func bothStreamsSize(_ buffer: SizedBuffer) -> Bool {
         oldSizedBuffers?.contains(buffer) == true && newSizedBuffers?.contains(buffer) == true
     }
+    /// Whether both sides' ARM coprocessor register lists of the section `key` (its
+    /// ``DescriptionSet/Entry/key(_:_:)``) are known, and so compared by register
+    /// (``CPURegisterList``): then the lists' arrays are known to be QEMU's
+    /// `VMSTATE_VARRAY_INT32` counted by `cpreg_vmstate_array_len` (target/arm/machine.c, 7.2
+    /// and 10.0 alike), whose lengths may differ.
+    func comparesCPURegisterLists(ofSection key: String) -> Bool {
+        func known(_ lists: [CPURegisterList]?) -> Bool {
+            lists?.contains { DescriptionSet.Entry.key($0.section, $0.instanceID) == key } == true
+        }
+        return known(oldCPURegisterLists) && known(newCPURegisterLists)
+    }
     /// OLD's and NEW's configurations, when both are streams with a configuration section, or
     /// both without one (only their footers are then compared).
     public var oldConfiguration: StreamConfiguration?
@@ -799,13 +810,13 @@ private struct CompatRun {
         case (.vmdesc, .stream(nil)):
             add(
                 "configuration", nil, nil, .machineType,
-                "\(oldSide) is a vmdesc that describes the configuration section, so its stream has one, and \(newSide)'s stream has none (a machine type up to 2.3, or -global migration.send-configuration=off): \(newSide)'s QEMU refuses it (\"Unknown savevm section type 7\")"
+                "\(oldSide)'s vmdesc describes the configuration section, so its stream has one, and \(newSide)'s stream has none (a machine type up to 2.3, or -global migration.send-configuration=off): \(newSide)'s QEMU refuses it (\"Unknown savevm section type 7\")"
             )
             return
         case (.stream(nil), .vmdesc):
             add(
                 "configuration", nil, nil, .machineType,
-                "\(oldSide)'s stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off) and \(newSide) is a vmdesc that describes one, so its QEMU expects it: QEMU refuses it (\"Configuration section missing\")"
+                "\(oldSide)'s stream has no configuration section (a machine type up to 2.3, or -global migration.send-configuration=off) and \(newSide)'s vmdesc describes one, so its QEMU expects it: QEMU refuses it (\"Configuration section missing\")"
             )
             return
         default: break
@@ -1451,7 +1462,7 @@ private struct CompatRun {
             // (Not counted as undecided: a subsection a save did not need is the common case,
             // two saves of one build differ so, e.g. x86 `cpu/msr_smi_count`.)
             report.warnings.append(
-                "section \"\(shown(sec))\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide), a vmdesc, did not save it: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
+                "section \"\(shown(sec))\", description \"\(desc)\": \(oldSide) saves subsection \"\(subsection)\"; \(newSide)'s vmdesc shows no such subsection: it was not needed when \(newSide) saved (fine), or \(newSide) lacks it (not loadable)"
             )
         } else {
             add(
@@ -1706,7 +1717,7 @@ private struct CompatRun {
                             return
                         }
                         undecided(
-                            "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(newSide, when: "\(newSide) saved"))"
+                            "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": \(oldSide) saves this field after \(newSide)'s last saved field; \(newSide)'s vmdesc has no entry for it: \(emptyArrayOrLacking(newSide, when: "\(newSide) saved"))"
                         )
                     }
                     return
@@ -1881,7 +1892,7 @@ private struct CompatRun {
                         return
                     }
                     undecided(
-                        "\(at), field \"\(dn)\": \(newSide) reads this field before \"\(sn)\"; \(oldSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
+                        "\(at), field \"\(dn)\": \(newSide) reads this field before \"\(sn)\"; \(oldSide)'s vmdesc has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
                     )
                     fetchOld = false
                     continue
@@ -1897,7 +1908,7 @@ private struct CompatRun {
                         ? "\(newSide) reads it only from older saves, as a conditional field (fine), or \(newSide) lacks it (not loadable)"
                         : emptyArrayOrLacking(newSide, when: "\(newSide) saved")
                     undecided(
-                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide), a vmdesc, has no entry for it: \(why)"
+                        "\(at), field \"\(sn)\": \(oldSide) saves this field before \"\(dn)\"; \(newSide)'s vmdesc has no entry for it: \(why)"
                     )
                     fetchNew = false
                     continue
@@ -2185,18 +2196,26 @@ private struct CompatRun {
                     // QEMU reads as long as the stream says, or a fixed buffer or array whose
                     // length changed and matches such a field by chance (verify12, verify13). A
                     // vmdesc does not tell.
-                    let start = "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": "
-                    let sizes = "\(byteCount(ss)) in \(oldSide) and \(byteCount(ds)) in \(newSide)"
-                    undecided(
-                        s["type"]?.stringValue == "buffer" && d["type"]?.stringValue == "buffer"
-                            ? start + "a buffer of \(sizes), each as long as an earlier field of its stream holds: if "
-                                + "that field is its length (VMSTATE_VBUFFER*), QEMU reads as many bytes as the stream "
-                                + "says; if the buffer's length is fixed, it changed (not loadable)"
-                            : start
-                                + "an array of \(sizes), each of as many elements as an earlier field of its stream "
-                                + "holds: if that field is its count (VMSTATE_VARRAY*), QEMU reads as many elements as "
-                                + "the stream says (checks of the count are findings of their own); if the array's "
-                                + "length is fixed, it changed (not loadable)")
+                    // ARM's register lists (cpreg_vmstate_indexes and _values) are such arrays
+                    // in every QEMU, compared by register when both sides' are known.
+                    let registerList =
+                        desc == "cpu" && (sn == "cpreg_vmstate_indexes" || sn == "cpreg_vmstate_values")
+                        && checker.comparesCPURegisterLists(ofSection: sec)
+                    if !registerList {
+                        let start = "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": "
+                        let sizes = "\(byteCount(ss)) in \(oldSide) and \(byteCount(ds)) in \(newSide)"
+                        undecided(
+                            s["type"]?.stringValue == "buffer" && d["type"]?.stringValue == "buffer"
+                                ? start
+                                    + "a buffer of \(sizes), each as long as an earlier field of its stream holds: if "
+                                    + "that field is its length (VMSTATE_VBUFFER*), QEMU reads as many bytes as the stream "
+                                    + "says; if the buffer's length is fixed, it changed (not loadable)"
+                                : start
+                                    + "an array of \(sizes), each of as many elements as an earlier field of its stream "
+                                    + "holds: if that field is its count (VMSTATE_VARRAY*), QEMU reads as many elements as "
+                                    + "the stream says (checks of the count are findings of their own); if the array's "
+                                    + "length is fixed, it changed (not loadable)")
+                    }
                 } else if ss != ds, s["type"]?.stringValue == "buffer", d["type"]?.stringValue == "buffer",
                     !s.contains(key: "array_len"), !d.contains(key: "array_len"), ss > 0, ds > 0
                 {
@@ -2313,7 +2332,7 @@ extension CompatRun {
         // with that version, whatever OLD is.)
         if checker.newIsVMDesc && !load.nested && load.newVersion > load.version {
             undecided(
-                "\(at): \(newSide) saved this field at version \(load.newVersion); \(newSide), a vmdesc, does not say whether it reads it at \(oldSide)'s version \(load.version)"
+                "\(at): \(newSide) saved this field at version \(load.newVersion); \(newSide)'s vmdesc does not say whether it reads it at \(oldSide)'s version \(load.version)"
             )
             return
         }
@@ -2331,7 +2350,7 @@ extension CompatRun {
                 return
             }
             undecided(
-                "\(at): \(newSide) reads this field after \(oldSide)'s last saved field; \(oldSide), a vmdesc, has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
+                "\(at): \(newSide) reads this field after \(oldSide)'s last saved field; \(oldSide)'s vmdesc has no entry for it: \(emptyArrayOrLacking(oldSide, when: "saved"))"
             )
             return
         }

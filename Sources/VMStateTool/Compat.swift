@@ -146,7 +146,7 @@ struct Compat: ParsableCommand {
             file, which holds no state). A buffer or array whose \
             length each stream gives in an earlier field (VMSTATE_VBUFFER*, VMSTATE_VARRAY*) \
             may differ: an undecided warning (a fixed one whose length changed looks the \
-            same). Checks a device makes in its own post_load code beyond these \
+            same), but for ARM's register lists, compared register by register. Checks a device makes in its own post_load code beyond these \
             (ARM's constant ID registers and L2CTLR: another -cpu model or option, \
             another -smp; ppc's compatibility modes) are not known to compat. These stream \
             against stream checks need both streams read whole: when one cannot be \
@@ -199,8 +199,9 @@ struct Compat: ParsableCommand {
               section-repeated     OLD saves sections of one idstr and instance that
                                    differ: QEMU loads all into its first such device
 
-            Exit status: 0 compatible (also with warnings undecided), 1 not compatible, 2 bad \
-            input (or output that could not be written), 64 usage error.
+            Exit status: 0 compatible (also with warnings undecided, unless --strict), 1 not \
+            compatible (with --strict, also undecided), 2 bad input (or output that could not be \
+            written), 64 usage error.
             """
     )
 
@@ -222,6 +223,12 @@ struct Compat: ParsableCommand {
 
     @Flag(help: "Check the other direction (NEW saves, OLD loads).")
     var reverse = false
+
+    @Flag(
+        help:
+            "Exit with status 1 also when the verdict is undecided (compatible, but with warnings that leave open whether it loads), for a gate that passes only what was shown to load: against a -dump-vmstate file, a field QEMU added without a new version is such a warning (the debugging guide, section 5)."
+    )
+    var strict = false
 
     @Flag(
         name: .customLong("no-qemu-renames"),
@@ -527,6 +534,12 @@ struct Compat: ParsableCommand {
             Stdout.write(escapingControlCharacters(report.text(oldLabel: o, newLabel: n), keepingNewlines: true))
         }
         if !report.isCompatible { throw ExitCode(1) }
+        if strict && report.undecided > 0 {
+            Stderr.write(
+                "vmstate: --strict: \(report.undecided) undecided warning\(report.undecided == 1 ? "" : "s") make\(report.undecided == 1 ? "s" : "") the exit status 1\n"
+            )
+            throw ExitCode(1)
+        }
     }
 
     enum Outcome {

@@ -202,7 +202,7 @@ struct AnalyzeCLITests {
             (["analyze", "-mq", "-h"], "-mq", analyzeUsage, "vmstate analyze"),
             (
                 ["compat", "--frob=3", "-h"], "--frob",
-                "Usage: vmstate compat <old> <new> [--json] [--reverse] [--no-qemu-renames] [--rename <scope:a=b> ...]\n",
+                "Usage: vmstate compat <old> <new> [--json] [--reverse] [--strict] [--no-qemu-renames] [--rename <scope:a=b> ...]\n",
                 "vmstate compat"
             ),
             (["--frob", "--help"], "--frob", "Usage: vmstate <subcommand>\n", "vmstate"),

@@ -1294,13 +1294,13 @@ import VMStateAnalysis
         let added = Self.section("dev", version: 2, fields: [Self.field("a", 4), Self.field("b", 4)])
         #expect(
             Self.warnings(old, added, oldVMDesc: true) == [
-                "section \"dev\", description \"dev\", field \"b\": NEW reads this field after OLD's last saved field; OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
+                "section \"dev\", description \"dev\", field \"b\": NEW reads this field after OLD's last saved field; OLD's vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
             ])
         // NEW a vmdesc saved at a later version: its fields have no version_id.
         let later = Self.section("dev", version: 3, fields: [Self.field("a", 4), Self.field("b", 4)])
         #expect(
             Self.warnings(old, later, newVMDesc: true) == [
-                "section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW, a vmdesc, does not say whether it reads it at OLD's version 2"
+                "section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW's vmdesc does not say whether it reads it at OLD's version 2"
             ])
         // Both vmdescs (two streams): the later version is the likelier reason too.
         let both = Self.check(old, later) {
@@ -1309,12 +1309,12 @@ import VMStateAnalysis
         }
         #expect(
             Self.warnings(both) == [
-                "section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW, a vmdesc, does not say whether it reads it at OLD's version 2"
+                "section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW's vmdesc does not say whether it reads it at OLD's version 2"
             ])
         #expect(both.undecided == 1)
         #expect(
             both.text()
-                == "warning: section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW, a vmdesc, does not say whether it reads it at OLD's version 2\n"
+                == "warning: section \"dev\", description \"dev\", field \"b\": NEW saved this field at version 3; NEW's vmdesc does not say whether it reads it at OLD's version 2\n"
                 + "compatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
         )
         // ... but saved at OLD's version, NEW reads it.
@@ -1349,7 +1349,7 @@ import VMStateAnalysis
             $0.newIsVMDesc = true
         }
         func warning(_ k: Int) -> String {
-            #"section "dev", description "dev", field "g\#(k)": NEW reads this field before "e\#(k)"; OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"#
+            #"section "dev", description "dev", field "g\#(k)": NEW reads this field before "e\#(k)"; OLD's vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"#
         }
         #expect(report.findings.isEmpty && report.undecided == n)
         #expect(report.warnings == (0..<n).map(warning))
@@ -1364,11 +1364,11 @@ import VMStateAnalysis
         let two = Self.section("dev", version: 2, fields: [Self.field("n", 4), Self.field("buf", 32)])
         #expect(
             Self.warnings(two, three, oldVMDesc: true) == [
-                "section \"dev\", description \"dev\", field \"ents\": NEW reads this field before \"buf\"; OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
+                "section \"dev\", description \"dev\", field \"ents\": NEW reads this field before \"buf\"; OLD's vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
             ])
         #expect(
             Self.warnings(three, two, newVMDesc: true) == [
-                "section \"dev\", description \"dev\", field \"ents\": OLD saves this field before \"buf\"; NEW, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)"
+                "section \"dev\", description \"dev\", field \"ents\": OLD saves this field before \"buf\"; NEW's vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW lacks it (not loadable)"
             ])
         // Between two -dump-vmstate files the field is missing.
         #expect(Self.check(two, three).findings.map(\.kind) == [.fieldMismatch])
@@ -1388,7 +1388,7 @@ import VMStateAnalysis
         }
         #expect(
             Self.warnings(withSub, two, newVMDesc: true) == [
-                "section \"dev\", description \"dev\": OLD saves subsection \"dev/extra\"; NEW, a vmdesc, did not save it: it was not needed when NEW saved (fine), or NEW lacks it (not loadable)"
+                "section \"dev\", description \"dev\": OLD saves subsection \"dev/extra\"; NEW's vmdesc shows no such subsection: it was not needed when NEW saved (fine), or NEW lacks it (not loadable)"
             ])
         #expect(Self.check(withSub, two).findings.map(\.kind) == [.subsectionMissing])
     }
@@ -2012,7 +2012,7 @@ extension CompatRuleTests {
             ])
         let warning =
             "section \"esp\", description \"esp\", field \"fifo\": NEW reads this field after OLD's last saved field; "
-            + "OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks "
+            + "OLD's vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks "
             + "it (not loadable)"
         #expect(Self.warnings(try run(["name": "fifo", "type": "uint8", "size": 1, "array_len": 16])) == [warning])
         #expect(Self.warnings(try run(["name": "fifo", "type": "uint8", "size": 1, "index": 0])) == [warning])
@@ -2047,22 +2047,22 @@ extension CompatRuleTests {
             ])
         #expect(
             Self.warnings(try run(tiCmd, nil)) == [
-                "section \"esp\", description \"esp\", field \"ti_cmd\": OLD saves this field before \"lun\"; NEW, a "
-                    + "vmdesc, has no entry for it: NEW reads it only from older saves, as a conditional field (fine), "
+                "section \"esp\", description \"esp\", field \"ti_cmd\": OLD saves this field before \"lun\"; NEW's "
+                    + "vmdesc has no entry for it: NEW reads it only from older saves, as a conditional field (fine), "
                     + "or NEW lacks it (not loadable)"
             ])
         // An array on the side that has it may have been empty on the other's save: warnings.
         let fifo: JSONValue = ["name": "fifo", "type": "uint8", "size": 1, "array_len": 16]
         #expect(
             Self.warnings(try run(nil, fifo)) == [
-                "section \"esp\", description \"esp\", field \"fifo\": NEW reads this field before \"lun\"; OLD, a "
-                    + "vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD "
+                "section \"esp\", description \"esp\", field \"fifo\": NEW reads this field before \"lun\"; OLD's "
+                    + "vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD "
                     + "lacks it (not loadable)"
             ])
         #expect(
             Self.warnings(try run(fifo, nil)) == [
-                "section \"esp\", description \"esp\", field \"fifo\": OLD saves this field before \"lun\"; NEW, a "
-                    + "vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW "
+                "section \"esp\", description \"esp\", field \"fifo\": OLD saves this field before \"lun\"; NEW's "
+                    + "vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when NEW saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or NEW "
                     + "lacks it (not loadable)"
             ])
     }

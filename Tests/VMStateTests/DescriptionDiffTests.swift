@@ -422,7 +422,7 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         // piix4_pm's memory hotplug devs was an empty array when QEMU 7.2 saved the stream.
         #expect(
             report.warnings == [
-                "section \"piix4_pm\", description \"memory hotplug state\", field \"devs\": NEW reads this field after OLD's last saved field; OLD, a vmdesc, has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
+                "section \"piix4_pm\", description \"memory hotplug state\", field \"devs\": NEW reads this field after OLD's last saved field; OLD's vmdesc has no entry for it: it was an empty variable-size array or a conditional field left out when saved (loadable when its count or test comes from the stream; not when the devices' options set it, as memory hotplug's slots= does), or OLD lacks it (not loadable)"
             ])
     }
 

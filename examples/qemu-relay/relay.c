@@ -13,10 +13,13 @@
  * first, then the relay, and once it prints "listening" give the source QEMU
  * `migrate tcp:127.0.0.1:LISTEN_PORT`.
  *
- * The relay's guest does not run, so it sets no dirty log: vmstate_migration_start counts every
- * page dirty and vmstate_migration_complete sends them all with the devices. It connects to the
- * destination once the source's migration has come in whole (QEMU's source has then completed
- * and stays stopped); a failure on the way is printed and ends the relay with status 1.
+ * The relay connects to the destination before it listens, so a destination that is not there
+ * stops it before the source has migrated (QEMU's `-incoming` waits on an idle connection). Its
+ * guest does not run, so it sets no dirty log: vmstate_migration_start counts every page dirty
+ * and vmstate_migration_complete sends them all with the devices once the source's migration has
+ * come in whole (QEMU's source has then completed and stays stopped). A failure on the way is
+ * printed and ends the relay with status 1; a destination QEMU that refuses the stream closes
+ * the connection without a word on it, so the relay can only say so and point at QEMU's error.
  *
  * Build: cc relay.c $(pkg-config --cflags --libs vmstate) -o relay (README, "C quick start").
  */
@@ -29,6 +32,20 @@
 
 static int fail(GError *err) {
     fprintf(stderr, "relay: %s\n", err->message);
+    return 1;
+}
+
+/* A failed send to the destination: a closed connection is the destination QEMU refusing what it
+ * read (QEMU sends no reason back on a migration without a return path). */
+static int fail_sending(GError *err, const char *dest) {
+    fprintf(stderr, "relay: %s\n", err->message);
+    if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+        g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        fprintf(stderr,
+                "relay: the destination at %s closed the connection: its QEMU refused the stream, "
+                "and its own error output says why (\"Size mismatch\" or \"Unknown ramblock\": "
+                "start it with the source's -m and devices)\n",
+                dest);
     return 1;
 }
 
@@ -53,6 +70,15 @@ int main(int argc, char **argv) {
         g_free(name);
     }
 
+    /* Out first: the connection to the destination QEMU, idle until the stream is in. */
+    GSocketClient *client = g_socket_client_new();
+    GSocketConnection *conn = g_socket_client_connect_to_host(client, argv[2], 0, NULL, &err);
+    if (!conn) {
+        fprintf(stderr, "relay: cannot connect to the destination %s: %s (start it first, with -incoming tcp:%s)\n",
+                argv[2], err->message, argv[2]);
+        return 1;
+    }
+
     /* In: the source QEMU's live migration, RAM pages into the blocks as they arrive. */
     GSocketListener *listener = g_socket_listener_new();
     if (!g_socket_listener_add_inet_port(listener, (guint16)atoi(argv[1]), NULL, &err))
@@ -62,16 +88,13 @@ int main(int argc, char **argv) {
     if (!vmstate_registry_load_from_listener(reg, listener, VMSTATE_LOAD_KEEP_UNKNOWN, &err))
         return fail(err);
     printf("loaded a stream of machine type %s\n", vmstate_registry_machine_type(reg));
+    fflush(stdout);
 
     /* Out: a live migration to the destination QEMU, for the machine type that came in. */
-    GSocketClient *client = g_socket_client_new();
-    GSocketConnection *conn = g_socket_client_connect_to_host(client, argv[2], 0, NULL, &err);
-    if (!conn)
-        return fail(err);
     VMStateMigration *mig =
         vmstate_migration_start(reg, NULL, g_io_stream_get_output_stream(G_IO_STREAM(conn)), &err);
     if (!mig || !vmstate_migration_complete(mig, &err))
-        return fail(err);
+        return fail_sending(err, argv[2]);
     VMStateMigrationStats stats;
     vmstate_migration_get_stats(mig, &stats);
     printf("sent %llu bytes, %llu pages (%llu zero)\n", (unsigned long long)stats.bytes_sent,

@@ -27,6 +27,44 @@ if relay_out=$("$out/relay" 4444 127.0.0.1:4445 pc.ram=16M 2>&1) ||
     exit 1
 fi
 echo "ok - examples/qemu-relay builds"
+# ... says so, before the source migrates, when no destination listens, and names the destination
+# that closed the connection (a refusing QEMU: a fake one here, which resets it).
+read -r free_port in_port dst_port < <(python3 -c 'import socket
+s = [socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+blocks=(pc.ram=0x1000000 /rom@etc/acpi/tables=0x20000 pc.bios=0x40000 pc.rom=0x20000 /rom@etc/table-loader=0x1000
+    /rom@etc/acpi/rsdp=0x1000)
+if relay_out=$(timeout 20 "$out/relay" "$in_port" "127.0.0.1:$free_port" "${blocks[@]}" 2>&1) ||
+    [[ "$relay_out" != "relay: cannot connect to the destination 127.0.0.1:$free_port: "*"Connection refused (start it first, with -incoming tcp:127.0.0.1:$free_port)" ]]; then
+    echo "FAIL - examples/qemu-relay without a destination said: $relay_out"
+    exit 1
+fi
+timeout 30 python3 -c 'import socket, struct, sys
+l = socket.socket()
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen(1)
+print("listening", flush=True)
+c, _ = l.accept()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()' "$dst_port" >"$out/refuser.out" &
+for _ in $(seq 100); do grep -q listening "$out/refuser.out" && break; sleep 0.1; done
+timeout 60 "$out/relay" "$in_port" "127.0.0.1:$dst_port" "${blocks[@]}" >"$out/relay.out" 2>&1 &
+relay=$!
+for _ in $(seq 100); do grep -q listening "$out/relay.out" && break; sleep 0.1; done
+timeout 30 python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(open(sys.argv[2], "rb").read())
+s.close()' "$in_port" Tests/Fixtures/qemu-7.2/pc-bios/stream.bin
+relay_rc=0; wait "$relay" || relay_rc=$?
+if [ "$relay_rc" != 1 ] || ! grep -q '^loaded a stream of machine type pc-i440fx-7.2$' "$out/relay.out" ||
+    ! grep -qF "relay: the destination at 127.0.0.1:$dst_port closed the connection: its QEMU refused the stream" \
+        "$out/relay.out"; then
+    echo "FAIL - examples/qemu-relay to a destination that resets the connection (status $relay_rc):"
+    cat "$out/relay.out"
+    exit 1
+fi
+echo "ok - examples/qemu-relay names a missing destination and one that closes the connection"
 # ... and relays a live migration from one QEMU to another (QEMU 7.2, -M pc -m 16).
 if command -v qemu-system-x86_64 >/dev/null; then
     read -r in_port out_port < <(python3 -c 'import socket
@@ -37,9 +75,7 @@ print(*(x.getsockname()[1] for x in s))')
         >"$out/dst.json" 2>&1 &
     dst=$!
     for _ in $(seq 100); do grep -q listening "$out/dst.json" && break; sleep 0.1; done
-    timeout 120 "$out/relay" "$in_port" "127.0.0.1:$out_port" pc.ram=0x1000000 /rom@etc/acpi/tables=0x20000 \
-        pc.bios=0x40000 pc.rom=0x20000 /rom@etc/table-loader=0x1000 /rom@etc/acpi/rsdp=0x1000 \
-        >"$out/relay.out" 2>&1 &
+    timeout 120 "$out/relay" "$in_port" "127.0.0.1:$out_port" "${blocks[@]}" >"$out/relay.out" 2>&1 &
     relay=$!
     for _ in $(seq 100); do grep -q listening "$out/relay.out" && break; sleep 0.1; done
     python3 scripts/qemu/qemu-live-stream.py "tcp:127.0.0.1:$in_port" 1 20000000 -- -M pc -m 16 \
