@@ -271,7 +271,10 @@ extern const VMStateInfo vmstate_info_fd;
  * docs/C-API.md, "Results and the file's error"). A load that fails part way leaves the fields
  * before the failing one loaded. Saves and loads alike fail with -EINVAL rather than go down a
  * level of nesting with less than 32 KiB of the thread's own stack left (a coroutine's stack is
- * not checked: docs/C-API.md, "Nesting").
+ * not checked: docs/C-API.md, "Nesting"). Called from a hook or a custom get of a
+ * VMSTATE_LOAD_TRANSACTIONAL load on the same thread (as QEMU's virtio devices load their own
+ * table from VMSTATE_VIRTIO_DEVICE's get), it is part of that load: checked against its structs,
+ * and undone by its rollback (GTree nodes taken out, allocations freed, timers put back).
  *
  * As QEMU's, the load looks one byte past the state for a subsection: when the state is all the
  * input holds, that records -EIO on the file (qemu_fclose returns -EIO) while the load returns

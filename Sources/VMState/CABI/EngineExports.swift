@@ -15,7 +15,10 @@ import CVMState
 ) -> Int32 {
     guard let file = MigrationFile.borrow(f) else { return -22 }
     do throws(VMStateError) {
-        try VMStateEngine.load(file, vmsd, opaque, version: version_id)
+        // Called from a custom `get` or a hook of a transactional load on this thread (QEMU's
+        // virtio_load loads the device's own table so), it is part of that load: checked
+        // against its structs, its allocations, tree nodes and timers undone by its rollback.
+        try VMStateEngine.load(file, vmsd, opaque, version: version_id, guard: LoadGuard.current)
         return 0
     } catch {
         return file.record(error).errno

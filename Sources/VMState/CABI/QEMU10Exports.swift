@@ -19,7 +19,8 @@ import CVMState
 ) -> Int32 {
     guard let file = MigrationFile.borrow(f) else { return -22 }
     do throws(VMStateError) {
-        try VMStateEngine.load(file, vmsd, opaque, version: version_id, dialect: .qemu10_0)
+        // (Part of a transactional load running on this thread, as vmstate_load_state.)
+        try VMStateEngine.load(file, vmsd, opaque, version: version_id, guard: LoadGuard.current, dialect: .qemu10_0)
         return 0
     } catch {
         return file.record(error).errno

@@ -68,4 +68,43 @@ extern const VMStateDescription vmstate_txn_taken;
 bool txn_taken_registry_load(TxnTaken *t, TxnBuf *b, const uint8_t *bytes, size_t len, char *message,
                              size_t cap);
 
+/* A device loaded the way QEMU loads its virtio devices (a custom VMStateInfo whose get runs
+ * vmstate_load_state on the device's own table, which fills a GTree of domains, an ALLOC array
+ * and a QLIST), then a VMSTATE_UINT32_EQUAL `tail` that fails the load when the stream's
+ * differs: ../txn_nested_table.h. The txn_nested_ functions use QEMU 7.2's API, the
+ * txn_nested10_ ones QEMU 10.0's. */
+typedef struct TxnNested TxnNested;
+
+/* What a TxnNested holds, for the tests: `magic`, the number of domains in its tree, `n`, whether
+ * its array is allocated and its first entry, the number of list elements, and the `mark` of
+ * domain 2 (0 when there is none). */
+typedef struct TxnNestedSummary {
+    uint32_t magic;
+    uint32_t domains;
+    uint32_t n;
+    bool tab_allocated;
+    uint32_t tab_first;
+    uint32_t elems;
+    uint32_t mark_of_2;
+} TxnNestedSummary;
+
+/* An empty device with `tail` (free it with _free). */
+TxnNested *txn_nested_new(uint32_t tail);
+TxnNested *txn_nested10_new(uint32_t tail);
+void txn_nested_free(TxnNested *s);
+void txn_nested10_free(TxnNested *s);
+/* Inserts domain `id` with `mark` into `s`'s tree. */
+void txn_nested_add_domain(TxnNested *s, uint32_t id, uint32_t mark);
+void txn_nested10_add_domain(TxnNested *s, uint32_t id, uint32_t mark);
+/* Saves a device of `count` domains (ids 1..count, each with `mark`), array entries (101..) and
+ * list elements and `tail` into `out` (at most `cap` bytes); returns the length, 0 on failure. */
+size_t txn_nested_saved(uint32_t count, uint32_t mark, uint32_t tail, uint8_t *out, size_t cap);
+size_t txn_nested10_saved(uint32_t count, uint32_t mark, uint32_t tail, uint8_t *out, size_t cap);
+/* Loads `len` bytes into `s` (vmstate_load_checked with `flags`); the error message, or "",
+ * goes to `message` (at most `cap` bytes). */
+bool txn_nested_load(TxnNested *s, const uint8_t *bytes, size_t len, unsigned flags, char *message, size_t cap);
+bool txn_nested10_load(TxnNested *s, const uint8_t *bytes, size_t len, unsigned flags, char *message, size_t cap);
+void txn_nested_summary(const TxnNested *s, TxnNestedSummary *out);
+void txn_nested10_summary(const TxnNested *s, TxnNestedSummary *out);
+
 #endif
