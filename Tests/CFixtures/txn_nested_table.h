@@ -3,8 +3,10 @@
  * VMStateInfo whose get (virtio_load) runs vmstate_load_state on the device's own table. Here
  * that nested table inserts into a GTree (direct keys, values the engine allocates, as
  * virtio-iommu's domains), allocates an array (VMSTATE_VARRAY_UINT32_ALLOC) and list elements
- * (VMSTATE_QLIST_V); a field of the outer table after it (VMSTATE_UINT32_EQUAL `tail`) fails
- * the load when the stream's value differs. Included by txn_nested.c (QEMU 7.2 API) and
+ * (VMSTATE_QLIST_V), and its post_load indexes the list elements in a second GTree (as
+ * virtio-iommu's iommu_post_load fills `endpoints`), asking vmstate_load_on_rollback to take
+ * them out again when `undo_index` is set; a field of the outer table after it
+ * (VMSTATE_UINT32_EQUAL `tail`) fails the load when the stream's value differs. Included by txn_nested.c (QEMU 7.2 API) and
  * qemu10/txn_nested10.c (QEMU 10.0 API) with TXN_NESTED(name) naming the functions
  * (include/txn_fixtures.h declares both sets).
  */
@@ -31,8 +33,35 @@ struct TxnNested {
     uint32_t n;
     uint32_t *tab; /* n entries */
     QLIST_HEAD(, TxnNestedElem) elems;
+    GTree *by_value; /* GUINT_TO_POINTER(v) -> an element of `elems` (not owned) */
+    bool undo_index;
     uint32_t tail;
 };
+
+/* vmstate_load_on_rollback's function: the elements the load indexed, out of the index again
+ * (the list still holds them when it is called). */
+static void txn_nested_unindex(void *opaque)
+{
+    TxnNested *s = opaque;
+    TxnNestedElem *e;
+    QLIST_FOREACH(e, &s->elems, next) {
+        g_tree_remove(s->by_value, GUINT_TO_POINTER(e->v));
+    }
+}
+
+static int txn_nested_post_load(void *opaque, int version_id)
+{
+    TxnNested *s = opaque;
+    TxnNestedElem *e;
+    (void)version_id;
+    QLIST_FOREACH(e, &s->elems, next) {
+        g_tree_insert(s->by_value, GUINT_TO_POINTER(e->v), e);
+    }
+    if (s->undo_index) {
+        vmstate_load_on_rollback(txn_nested_unindex, s);
+    }
+    return 0;
+}
 
 static const VMStateDescription txn_nested_dom_vmsd = {
     .name = "txn-nested-dom",
@@ -60,6 +89,7 @@ static const VMStateDescription txn_nested_inner_vmsd = {
     .name = "txn-nested-inner",
     .version_id = 1,
     .minimum_version_id = 1,
+    .post_load = txn_nested_post_load,
     .fields = (const VMStateField[]){
         VMSTATE_UINT32(magic, TxnNested),
         VMSTATE_GTREE_DIRECT_KEY_V(domains, TxnNested, 1, &txn_nested_dom_vmsd, TxnNestedDom),
@@ -113,6 +143,7 @@ TxnNested *TXN_NESTED(new)(uint32_t tail)
 {
     TxnNested *s = g_new0(TxnNested, 1);
     s->domains = g_tree_new_full(txn_nested_compare, NULL, NULL, g_free);
+    s->by_value = g_tree_new_full(txn_nested_compare, NULL, NULL, NULL);
     QLIST_INIT(&s->elems);
     s->tail = tail;
     return s;
@@ -121,6 +152,7 @@ TxnNested *TXN_NESTED(new)(uint32_t tail)
 void TXN_NESTED(free)(TxnNested *s)
 {
     g_tree_destroy(s->domains);
+    g_tree_destroy(s->by_value);
     g_free(s->tab);
     while (!QLIST_EMPTY(&s->elems)) {
         TxnNestedElem *e = QLIST_FIRST(&s->elems);
@@ -128,6 +160,11 @@ void TXN_NESTED(free)(TxnNested *s)
         g_free(e);
     }
     g_free(s);
+}
+
+void TXN_NESTED(set_undo_index)(TxnNested *s, bool undo)
+{
+    s->undo_index = undo;
 }
 
 void TXN_NESTED(add_domain)(TxnNested *s, uint32_t id, uint32_t mark)
@@ -191,4 +228,5 @@ void TXN_NESTED(summary)(const TxnNested *s, TxnNestedSummary *out)
     }
     TxnNestedDom *d = g_tree_lookup(s->domains, GUINT_TO_POINTER(2));
     out->mark_of_2 = d ? d->mark : 0;
+    out->indexed = (uint32_t)g_tree_nnodes(s->by_value);
 }

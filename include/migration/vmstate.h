@@ -459,6 +459,22 @@ bool vmstate_load_from_bytes(const VMStateDescription *vmsd, void *opaque, int v
 void vmstate_free_after_load(void *mem);
 
 /**
+ * Calls `fn(opaque)` if the VMSTATE_LOAD_TRANSACTIONAL load running on the calling thread rolls
+ * back, before the rollback puts anything back or frees anything (what the load made is still
+ * there; functions given later are called first), and never when it succeeds. For hooks and
+ * custom get functions that change what a rollback does not put back: an index a post_load
+ * builds of memory the load allocated (QEMU's virtio-iommu `iommu_post_load` puts the endpoints,
+ * list elements the load allocated, into `s->endpoints`) would point into freed memory after
+ * the rollback; `fn` takes those entries out. Only where the rollback puts the device's struct
+ * back (a struct given with its size: vmstate_load_checked, vmstate_registry_add_sized; from a
+ * load nested in a hook, one whose structs the outer load puts back); anywhere else (no load on
+ * this thread, a load without the flag, a device added without a size, which keeps what it
+ * loaded) `fn` is never called. `fn` must not load state; NULL `fn` does nothing. The library's
+ * own; QEMU has no transactional loads.
+ */
+void vmstate_load_on_rollback(void (*fn)(void *opaque), void *opaque);
+
+/**
  * Loads like vmstate_load_from_bytes, for input from another machine: `opaque` is a struct of
  * `opaque_size` bytes (0, or less than the table's fixed fields reach, is refused before
  * anything loads: VMSTATE_ERROR_FAILED; docs/C-API.md), and a write that would land outside it (or outside memory the engine

@@ -146,6 +146,7 @@ for sym in vmstate_load_state vmstate_save_state vmstate_save_state_v vmstate_sa
     vmstate_info_timer vmstate_info_gtree vmstate_dump_schema vmstate_dump_schema_named \
     vmstate_load_state_v1000 vmstate_save_state_v1000 vmstate_save_state_v_v1000 \
     vmstate_save_state_with_err vmstate_section_needed vmstate_save_to_bytes_v1000 vmstate_info_fd \
+    vmstate_free_after_load vmstate_load_on_rollback \
     error_setg error_setg_errno error_prepend error_propagate error_free error_get_pretty \
     error_report_err error_abort error_fatal; do
     if ! grep -qx "$sym" <<<"$exported"; then

@@ -261,6 +261,14 @@ func saveToBytes(
     if let load = LoadGuard.current { load.freeAfterLoad(mem) } else { g_free(mem) }
 }
 
+/// C's `vmstate_load_on_rollback`, declared and documented in `migration/vmstate.h`.
+@c @implementation public func vmstate_load_on_rollback(
+    _ fn: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?, _ opaque: UnsafeMutableRawPointer?
+) {
+    guard let fn, let load = LoadGuard.current else { return }
+    load.onRollback(.init(function: fn, opaque: opaque))
+}
+
 /// C's `vmstate_load_checked`, declared and documented in `migration/vmstate.h`.
 @c @implementation public func vmstate_load_checked(
     _ vmsd: UnsafePointer<VMStateDescription>?, _ opaque: UnsafeMutableRawPointer?, _ opaque_size: Int,

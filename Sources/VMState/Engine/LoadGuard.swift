@@ -101,6 +101,17 @@ final class LoadGuard {
     /// a rollback restores was loading: freed on commit, left on rollback (the restored
     /// pointers reach it again). Transactional only.
     private var deferredFrees: [UnsafeMutableRawPointer] = []
+    /// What the caller's hooks gave `vmstate_load_on_rollback` while a device whose struct a
+    /// rollback restores was loading, in order: called last first when the load rolls back,
+    /// before anything is put back or freed; dropped when it commits, or passed to the
+    /// enclosing transactional load that puts this one's structs back. Transactional only.
+    private var rollbackActions: [RollbackAction] = []
+
+    /// A C function and its argument (`vmstate_load_on_rollback`).
+    struct RollbackAction {
+        let function: @convention(c) (UnsafeMutableRawPointer?) -> Void
+        let opaque: UnsafeMutableRawPointer?
+    }
     /// Timers this load armed or stopped through the installed timer functions
     /// (`vmstate_set_timer_ops`), first change of each only, in order, with the expire time each
     /// had before (-1 for one in memory this load allocated: a rollback or a failed element frees
@@ -411,6 +422,18 @@ final class LoadGuard {
         }
     }
 
+    /// `vmstate_load_on_rollback`: keeps `action` for a rollback of this load when it restores
+    /// the struct of the device loading (a transactional load, the device added with its size),
+    /// or of the enclosing transactional load that puts this load's structs back; else drops
+    /// it (nothing of this load is put back).
+    func onRollback(_ action: RollbackAction) {
+        if transactional {
+            if current != nil { rollbackActions.append(action) }
+        } else if let enclosing, restoredByEnclosing {
+            enclosing.rollbackActions.append(action)
+        }
+    }
+
     /// Whether this load runs nested in a transactional load that puts back every struct this
     /// one loads into.
     private var restoredByEnclosing: Bool {
@@ -717,12 +740,14 @@ final class LoadGuard {
                 enclosing.timerLog.append(timer)
             }
             enclosing.deferredFrees += deferredFrees
+            enclosing.rollbackActions += rollbackActions
             enclosing.adopt(allocations.filter { !handedOver.contains($0.start) }, members: members)
         } else {
             // SAFETY: each was given by the caller for g_free once the load is done, once.
             for memory in deferredFrees { g_free(memory) }
         }
         deferredFrees.removeAll()
+        rollbackActions.removeAll()
         timerLog.removeAll()
         timersBefore.removeAll()
         allocations.removeAll()
@@ -758,6 +783,10 @@ final class LoadGuard {
     /// outside the structs, frees every allocation and puts the structs' bytes back.
     func rollBack() {
         guard transactional else { return }
+        // SAFETY: each is the caller's C function with its argument, given by a hook of this load
+        // to be called once if it rolls back, while what the load made is still there.
+        for action in rollbackActions.reversed() { action.function(action.opaque) }
+        rollbackActions.removeAll()
         handOverTakenAllocations(allocations[...])
         let timers = putTimersBack()
         for change in treeLog.reversed() {

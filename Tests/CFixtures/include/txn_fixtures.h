@@ -70,14 +70,14 @@ bool txn_taken_registry_load(TxnTaken *t, TxnBuf *b, const uint8_t *bytes, size_
 
 /* A device loaded the way QEMU loads its virtio devices (a custom VMStateInfo whose get runs
  * vmstate_load_state on the device's own table, which fills a GTree of domains, an ALLOC array
- * and a QLIST), then a VMSTATE_UINT32_EQUAL `tail` that fails the load when the stream's
- * differs: ../txn_nested_table.h. The txn_nested_ functions use QEMU 7.2's API, the
+ * and a QLIST, whose post_load indexes the list in a second GTree), then a VMSTATE_UINT32_EQUAL
+ * `tail` that fails the load when the stream's differs: ../txn_nested_table.h. The txn_nested_ functions use QEMU 7.2's API, the
  * txn_nested10_ ones QEMU 10.0's. */
 typedef struct TxnNested TxnNested;
 
 /* What a TxnNested holds, for the tests: `magic`, the number of domains in its tree, `n`, whether
- * its array is allocated and its first entry, the number of list elements, and the `mark` of
- * domain 2 (0 when there is none). */
+ * its array is allocated and its first entry, the number of list elements, the `mark` of
+ * domain 2 (0 when there is none), and how many elements its post_load's index holds. */
 typedef struct TxnNestedSummary {
     uint32_t magic;
     uint32_t domains;
@@ -86,6 +86,7 @@ typedef struct TxnNestedSummary {
     uint32_t tab_first;
     uint32_t elems;
     uint32_t mark_of_2;
+    uint32_t indexed;
 } TxnNestedSummary;
 
 /* An empty device with `tail` (free it with _free). */
@@ -93,6 +94,9 @@ TxnNested *txn_nested_new(uint32_t tail);
 TxnNested *txn_nested10_new(uint32_t tail);
 void txn_nested_free(TxnNested *s);
 void txn_nested10_free(TxnNested *s);
+/* Whether the post_load asks vmstate_load_on_rollback to take what it indexed out again. */
+void txn_nested_set_undo_index(TxnNested *s, bool undo);
+void txn_nested10_set_undo_index(TxnNested *s, bool undo);
 /* Inserts domain `id` with `mark` into `s`'s tree. */
 void txn_nested_add_domain(TxnNested *s, uint32_t id, uint32_t mark);
 void txn_nested10_add_domain(TxnNested *s, uint32_t id, uint32_t mark);
