@@ -3170,17 +3170,17 @@ public struct DescriptionSet: Sendable {
         var notes: [String] = []
         if !missing.isEmpty {
             notes.append(
-                "\(missing.count) section\(missing.count == 1 ? "" : "s") of \(savedLabel) (a vmdesc) \(missing.count == 1 ? "has" : "have") no description in \(dumpLabel) (a -dump-vmstate file lists device classes only) and \(missing.count == 1 ? "was" : "were") not compared: \(missing.joined(separator: ", "))"
+                "\(missing.count) section\(missing.count == 1 ? "" : "s") of \(savedLabel)'s vmdesc \(missing.count == 1 ? "has" : "have") no description in \(dumpLabel) (a -dump-vmstate file lists device classes only) and \(missing.count == 1 ? "was" : "were") not compared: \(missing.joined(separator: ", "))"
             )
         }
         let unused = Set(byName.keys).subtracting(used).count
         if unused > 0 {
             notes.append(
-                "\(unused) description\(unused == 1 ? "" : "s") of \(dumpLabel) (a -dump-vmstate file) \(unused == 1 ? "is" : "are") not in \(savedLabel) (a vmdesc) and \(unused == 1 ? "was" : "were") not compared"
+                "\(unused) description\(unused == 1 ? "" : "s") of \(dumpLabel) (a -dump-vmstate file) \(unused == 1 ? "is" : "are") not in \(savedLabel)'s vmdesc and \(unused == 1 ? "was" : "were") not compared"
             )
         }
         notes.append(
-            "compared by description name; \(savedLabel) is a vmdesc, what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)"
+            "compared by description name; \(savedLabel)'s vmdesc is what a save wrote: \(dumpLabel)'s fields added after \(savedLabel)'s versions, and conditional fields and subsections \(savedLabel) did not write, are left out (an array that was empty when \(savedLabel) was saved is not in \(savedLabel) at all)"
         )
         return dumpIsA ? (dumpOut, savedOut, notes) : (savedOut, dumpOut, notes)
     }

@@ -655,7 +655,7 @@ struct CompatCLITests {
     @Test func aSaveOfNoDeviceAgainstADump() throws {
         let none72 = TestPaths.qemuFixtures + "/none", none10 = TestPaths.qemu10Fixtures + "/none"
         let notCompared =
-            "warning: 2 sections of OLD (a vmdesc) have no description in NEW (a -dump-vmstate file lists device classes only) and were not compared: timer, globalstate; whether NEW takes them (QEMU refuses a section it lacks, or at a version it does not take) is not known: compare with a stream NEW saved\n"
+            "warning: 2 sections of OLD's vmdesc have no description in NEW (a -dump-vmstate file lists device classes only) and were not compared: timer, globalstate; whether NEW takes them (QEMU refuses a section it lacks, or at a version it does not take) is not known: compare with a stream NEW saved\n"
         let into10 = try Tool.run(["compat", none72 + "/stream.bin", none10 + "/dump-vmstate.json"])
         #expect(into10.status == 0 && into10.stderr == "")
         #expect(into10.stdout.hasPrefix(notCompared), "\(into10.stdout)")
@@ -1706,7 +1706,7 @@ struct CompatCLITests {
         // Against a -dump-vmstate file (which lists device classes only): not compared, noted.
         let dump = try Tool.run(["compat", one + "/stream.bin", TestPaths.qemuFixtures + "/dump-vmstate-pc.json"])
         #expect(dump.status == 0)
-        #expect(dump.stdout.hasPrefix("warning: 10 sections of OLD (a vmdesc) have no description in NEW"))
+        #expect(dump.stdout.hasPrefix("warning: 10 sections of OLD's vmdesc have no description in NEW"))
         #expect(dump.stdout.contains(": timer, slirp, cpu_common,"))
         // diff with a vmdesc side: no error; B's second slirp section (of instance 0, as QEMU 7.2
         // saves one per -netdev user) only in B, as the streams' diff says.

@@ -91,9 +91,9 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
             ])
         #expect(
             diff.notes == [
-                "9 sections of A (a vmdesc) have no description in B (a -dump-vmstate file lists device classes only) and were not compared: timer, cpu_common, cpu, apic, PCIBUS, 0000:00:01.1/ide, i2c_bus, acpi_build, globalstate",
-                "123 descriptions of B (a -dump-vmstate file) are not in A (a vmdesc) and were not compared",
-                "compared by description name; A is a vmdesc, what a save wrote: B's fields added after A's versions, and conditional fields and subsections A did not write, are left out (an array that was empty when A was saved is not in A at all)",
+                "9 sections of A's vmdesc have no description in B (a -dump-vmstate file lists device classes only) and were not compared: timer, cpu_common, cpu, apic, PCIBUS, 0000:00:01.1/ide, i2c_bus, acpi_build, globalstate",
+                "123 descriptions of B (a -dump-vmstate file) are not in A's vmdesc and were not compared",
+                "compared by description name; A's vmdesc is what a save wrote: B's fields added after A's versions, and conditional fields and subsections A did not write, are left out (an array that was empty when A was saved is not in A at all)",
             ])
         // The other way round: the same difference, from the other side.
         let back = try Self.diff(Self.dump72, Self.stream72)
@@ -103,7 +103,7 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
                     "piix4_pm", "memhp/acpi_memory_hotplug/devs", .onlyInA,
                     "description \"memory hotplug device state\", 24 bytes", nil)
             ])
-        #expect(back.notes.first?.hasPrefix("9 sections of B (a vmdesc)") == true)
+        #expect(back.notes.first?.hasPrefix("9 sections of B's vmdesc have") == true)
     }
 
     @Test func twoDumps() throws {
@@ -312,7 +312,7 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
                 r.stdout.hasSuffix(
                     "\ncompatible, but 2 warnings above are undecided: state saved by OLD loads into NEW "
                         + "if what each leaves open is the loadable case\n"))
-            #expect(r.stdout.hasPrefix("warning: 9 sections of OLD (a vmdesc) have no description in NEW"))
+            #expect(r.stdout.hasPrefix("warning: 9 sections of OLD's vmdesc have no description in NEW"))
         }
         // QEMU 7.2's stream against QEMU 10.0's build and against QEMU 10.0's stream: another
         // machine type (pc-i440fx-10.0), which QEMU refuses first, and the descriptions.

@@ -43,8 +43,9 @@ static int fail_sending(GError *err, const char *dest) {
         g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
         fprintf(stderr,
                 "relay: the destination at %s closed the connection: its QEMU refused the stream, "
-                "and its own error output says why (\"Size mismatch\" or \"Unknown ramblock\": "
-                "start it with the source's -m and devices)\n",
+                "and its own error output says why (such as \"Size mismatch\" or \"Unknown ramblock\" "
+                "for another -m or other devices, \"Machine type received is ...\" for another -M: "
+                "start it as the source)\n",
                 dest);
     return 1;
 }
@@ -74,8 +75,11 @@ int main(int argc, char **argv) {
     GSocketClient *client = g_socket_client_new();
     GSocketConnection *conn = g_socket_client_connect_to_host(client, argv[2], 0, NULL, &err);
     if (!conn) {
-        fprintf(stderr, "relay: cannot connect to the destination %s: %s (start it first, with -incoming tcp:%s)\n",
-                argv[2], err->message, argv[2]);
+        fprintf(stderr, "relay: cannot connect to the destination %s: %s", argv[2], err->message);
+        /* Nothing listens there: the destination QEMU is not started (yet). */
+        if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+            fprintf(stderr, " (start it first, with -incoming tcp:%s)", argv[2]);
+        fprintf(stderr, "\n");
         return 1;
     }
 
