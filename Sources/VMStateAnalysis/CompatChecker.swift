@@ -1362,6 +1362,15 @@ private struct CompatRun {
         let oldVersion = try int(s, "version_id", oldSide, path)
         let newVersion = try int(d, "version_id", newSide, path)
         let load = nested ? newVersion : oldVersion
+        // NEW, a vmdesc (no minimum_version_id), saved a later version than OLD's: QEMU refuses
+        // OLD's when NEW's minimum_version_id is above it (QEMU 10.0's lan9118, version 3, from
+        // QEMU 7.2's mps2-an385 stream, version 2: "lan9118: incoming version_id 2 is too old
+        // for local minimum version_id 3").
+        if !nested && checker.newIsVMDesc && !d.contains(key: "minimum_version_id") && oldVersion < newVersion {
+            undecided(
+                "section \"\(shown(sec))\", description \"\(dName)\": \(oldSide) saves version \(oldVersion), \(newSide) version \(newVersion): \(newSide) loads it only if its minimum_version_id is \(oldVersion) or lower, which \(newSide)'s vmdesc does not give (QEMU refuses it otherwise: \"\(dName): incoming version_id \(oldVersion) is too old for local minimum version_id ...\")"
+            )
+        }
         // NEW refuses OLD's version (vmstate_load_state: above its version_id or below its
         // minimum_version_id; checkVersions reports it) and reads none of the fields. A nested
         // description is loaded at NEW's own version, never refused.

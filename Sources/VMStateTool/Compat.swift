@@ -62,7 +62,8 @@ struct Compat: ParsableCommand {
             into (see section-repeated below), and messages name the second on so: \
             "isa-ide (2nd section)". \
             A NEW vmdesc \
-            has no minimum_version_id, so that rule is not checked then, and a field it has \
+            has no minimum_version_id, so that rule is not checked then (a description NEW \
+            saved at a later version than OLD is an undecided warning), and a field it has \
             that OLD lacks is a problem only when NEW saved OLD's version and shows one value \
             of a fixed-width type, no array (else a warning: an array may have been empty when \
             OLD saved; a field only OLD has may be one NEW reads from older saves only). \
