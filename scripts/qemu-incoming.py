@@ -2,6 +2,7 @@
 """Feed a migration to a real qemu-system-x86_64 and read registers back.
 
 usage: qemu-incoming.py STREAM|tcp:HOST:PORT HMP_COMMAND... -- QEMU_ARGS...
+QEMU_BINARY=qemu-system-TARGET in the environment runs another target's QEMU (default x86_64).
 
 Starts QEMU with `-incoming defer` and runs `migrate-incoming`: with `exec:cat STREAM` for a
 stream file, or listening on tcp:HOST:PORT for a live migration (it then prints the line

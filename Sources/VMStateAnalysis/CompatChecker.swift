@@ -2608,7 +2608,14 @@ public struct DescriptionSet: Sendable {
                         message: "expected an object, found \(member.value.kindName)")
                 }
                 if member.key == "vmschkmachine" {
-                    machine = o["Name"]?.stringValue
+                    // QEMU writes {"Name": "MACHINE"}: another shape is no machine type.
+                    guard let name = o["Name"]?.stringValue else {
+                        throw CompatInputError(
+                            location: "\(label) section \"vmschkmachine\"",
+                            message: o["Name"].map { "\"Name\": expected a string, found \($0.kindName)" }
+                                ?? "no \"Name\" (QEMU writes the machine type there)")
+                    }
+                    machine = name
                     continue
                 }
                 // QEMU's dump_vmstate_json writes "Name", "version_id", "minimum_version_id" and a
@@ -2643,6 +2650,10 @@ public struct DescriptionSet: Sendable {
                             location: location + " \(key)",
                             message: "expected an integer, found \(value.formatted(.pythonCompact).prefix(40))")
                     }
+                }
+                // (QEMU writes it for every device class; compat needs it.)
+                guard o["version_id"] != nil else {
+                    throw CompatInputError(location: location, message: "no \"version_id\"")
                 }
                 entries.append(Entry(section: member.key, instance: 0, value: o))
             }

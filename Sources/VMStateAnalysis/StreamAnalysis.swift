@@ -1781,7 +1781,7 @@ private struct SectionReader {
     // MARK: device state
 
     mutating func readStruct(_ desc: ParsedVMDescStruct, version: Int?) throws(StreamAnalysisError) -> FieldRecord {
-        try hold(Self.recordEntryCost + 64 * desc.fields.count, "a \(desc.vmsdName ?? "struct")'s record")
+        try hold(Self.recordEntryCost + 64 * desc.fields.count, "the record of description \"\(desc.vmsdName ?? "?")\"")
         var builder = RecordBuilder()
         for field in desc.fields {
             // Every element takes at least a byte in any real stream; a larger count can only

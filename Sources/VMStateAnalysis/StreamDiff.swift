@@ -1059,10 +1059,12 @@ extension StreamDiff {
         }
         // Two -dump-vmstate files: the machine type each was dumped for (its "vmschkmachine"
         // entry; QEMU refuses a stream of another machine type).
-        if let ma = a.machine, let mb = b.machine, ma != mb {
+        // (One without "vmschkmachine", which QEMU always writes, differs from one with it.)
+        if a.format == .dumpVMState, b.format == .dumpVMState, a.machine != b.machine {
             append(
                 StreamDifference(
-                    section: "vmschkmachine", instance: 0, field: "Name", kind: .changed, a: ma, b: mb, occurrence: 0))
+                    section: "vmschkmachine", instance: 0, field: "Name", kind: .changed, a: a.machine ?? "(none)",
+                    b: b.machine ?? "(none)", occurrence: 0))
         }
         struct Key: Hashable { var section: String; var instance: UInt32 }
         var bByKey: [Key: [DescriptionSet.Entry]] = [:]

@@ -106,6 +106,30 @@ private func d(_ section: String, _ field: String, _ kind: StreamDifference.Kind
         #expect(back.notes.first?.hasPrefix("9 sections of B's vmdesc have") == true)
     }
 
+    /// A dump without "vmschkmachine" (QEMU writes it in every one) differs from one with it;
+    /// one whose "Name" is not a string, or with a device entry without "version_id", is bad
+    /// input, as compat finds it (they compared as equal: hostile53 D4).
+    @Test func dumpsWithoutAMachineTypeOrAVersion() throws {
+        var dump = try #require(try TestPaths.readJSON(Self.dump10).objectValue)
+        let full = try DescriptionSet(.object(dump), label: "A")
+        dump["vmschkmachine"] = nil
+        let none = try DescriptionSet(.object(dump), label: "B")
+        let diff = StreamDiff(descriptions: full, none, notes: [])
+        #expect(diff.differences == [d("vmschkmachine", "Name", .changed, "pc-i440fx-10.0", "(none)")])
+        dump["vmschkmachine"] = try JSONValue(parsing: #"{"Name": 5}"#)
+        #expect(
+            throws: CompatInputError(
+                location: "B section \"vmschkmachine\"", message: "\"Name\": expected a string, found number")
+        ) { try DescriptionSet(.object(dump), label: "B") }
+        dump["vmschkmachine"] = try JSONValue(parsing: #"{"Name": "pc-i440fx-10.0"}"#)
+        var bridge = try #require(dump["pcie-pci-bridge"]?.objectValue)
+        bridge["version_id"] = nil
+        dump["pcie-pci-bridge"] = .object(bridge)
+        #expect(
+            throws: CompatInputError(location: "B section \"pcie-pci-bridge\"", message: "no \"version_id\"")
+        ) { try DescriptionSet(.object(dump), label: "B") }
+    }
+
     @Test func twoDumps() throws {
         let diff = try Self.diff(Self.dump72, Self.dump10)
         #expect(diff.differences.count == 199)

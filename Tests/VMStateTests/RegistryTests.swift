@@ -242,7 +242,6 @@ import VMStateAnalysis
     /// loaded from a buffer, is refused as such at its RAM section, before a page is read: its
     /// vmdesc's page_size is named, not the RAM record its pages, read at 4 KiB, misread into;
     /// from a GIO stream (the vmdesc comes last) that record fails with a hint at smaller pages.
-    /// An iterative section other than RAM (s390x's storage attributes) is refused by name.
     @Test func streamsOfOtherTargetsAreRefusedByWhatTheyLack() throws {
         let avr = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/avr-uno/stream.bin")
         let e = try #require(throws: VMStateError.self) { try Registry().load(avr, options: .keepUnknown) }
@@ -259,13 +258,121 @@ import VMStateAnalysis
             viaStream.message
                 == "section \"ram\" instance 0: Unknown combination of migration flags: 0x122 (a zero or page record with the bits 0x100: if the source's target has smaller pages, such as ARM boards' 1 KiB or AVR's 256 bytes, as its vmdesc's page_size would say, they are a page's address below 4 KiB, which the registry's 4 KiB pages do not load); expected one of 0x02 zero, 0x04 size, 0x08 page, 0x10 end, 0x40 XBZRLE, 0x100 compressed page (0x20 continue may be added) (at byte 109)"
         )
+    }
+
+    /// The iterative sections other than RAM whose records give their end, ppc64 pseries'
+    /// hash page table (`spapr/htab`) and s390x's storage attributes, are read past with
+    /// SKIP_UNKNOWN and kept with KEEP_UNKNOWN (written back as they came, so the saved stream
+    /// equals QEMU's), from a buffer and from a GIO stream; without either flag the load refuses
+    /// them by name, as an unknown section.
+    @Test func pseriesAndS390xIterativeSectionsAreSkippedOrKept() throws {
         let s390x = try TestPaths.readBytes(TestPaths.qemu10Fixtures + "/s390x/stream.bin")
-        let i = try #require(throws: VMStateError.self) { try Registry().load(s390x, options: .keepUnknown) }
-        #expect(i.kind == .badStream)
-        #expect(
-            i.description
-                == "iterative section \"s390-storage_attributes\" is not supported (only \"ram\" is) (at byte \(i.offset))"
-        )
+        let pseries = try TestPaths.readBytes(TestPaths.packageRoot + "/Tests/Fixtures/compat/ppc-pvr/qemu-7.2.bin")
+        for (stream, idstr, block, length, machine) in [
+            (s390x, "s390-storage_attributes", "s390.ram", 16 << 20, "s390-ccw-virtio-10.0"),
+            (pseries, "spapr/htab", "ppc_spapr.ram", 256 << 20, "pseries-7.2"),
+        ] {
+            let ram = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 4096)
+            defer { ram.deallocate() }
+            let plain = Registry()
+            try plain.addRAM(idstr: block, host: ram, length: length)
+            let e = try #require(throws: VMStateError.self) { try plain.load(stream) }
+            #expect(e.kind == .unknownSection)
+            #expect(
+                e.description
+                    == "iterative section \"\(idstr)\" is not loaded (only \"ram\" is): VMSTATE_LOAD_SKIP_UNKNOWN reads past it, VMSTATE_LOAD_KEEP_UNKNOWN keeps it for the next save (at byte \(e.offset))"
+            )
+            // Kept whole (RAM and devices too, nobody registered them): saved as it came.
+            let kept = Registry()
+            try kept.load(stream, options: .keepUnknown)
+            #expect(kept.loadedMachineType == machine)
+            #expect(try kept.save() == stream)
+            // RAM registered, the rest read past: the guest memory is the stream's (its last page
+            // of each address), from a buffer and from a GIO stream 7 bytes at a time.
+            let skipping = Registry()
+            try skipping.addRAM(idstr: block, host: ram, length: length)
+            ram.initializeMemory(as: UInt8.self, repeating: 0xEE, count: length)
+            try skipping.load(stream, options: .skipUnknown)
+            let expected = try Self.lastPages(of: stream, block: block, length: length)
+            #expect(memcmp(ram, expected, length) == 0)
+            ram.initializeMemory(as: UInt8.self, repeating: 0xEE, count: length)
+            let viaStream = StreamIOTests.loadFromStream(
+                skipping, stream, chunk: 7, flags: Registry.LoadOptions.skipUnknown.rawValue)
+            #expect(viaStream.ok, "\(viaStream.message)")
+            #expect(memcmp(ram, expected, length) == 0)
+            // Cut inside the iterative section's first part: the stream ended there, named.
+            let at = try #require(Self.firstSection(idstr, in: stream))
+            let cut = Array(stream[..<(at + 30)])
+            let short = try #require(throws: VMStateError.self) { try Registry().load(cut, options: .keepUnknown) }
+            #expect(short.kind == .shortInput, "\(short)")
+        }
+    }
+
+    /// QEMU 7.2's isapc saves both `isa-ide` channels as instance 0, and QEMU (7.2 and 10.0,
+    /// `find_se`) loads both sections into its first channel, which ends with the second's
+    /// state (checked: compat's `sectionsSavedTwiceWithOneInstance`). A registered `isa-ide`
+    /// (QEMU's own tables, which write only over the struct) loads the same way; it was refused
+    /// as a section that appears twice (hostile53 D2). QEMU 10.0's stream (instances 0 and 1)
+    /// loads each into its own.
+    @Test func aSectionTwiceLoadsTwiceIntoItsDeviceAsQEMUDoes() throws {
+        let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/isapc-ide/"
+        for transactional in [false, true] {
+            let ide = UnsafeMutablePointer<PcISAIDEState>.allocate(capacity: 1)
+            defer { ide.deallocate() }
+            pc_isa_ide_init(ide)
+            let registry = Registry()
+            try withUnsafePointer(to: pc_vmstate_ide_isa) {
+                try registry.add(
+                    idstr: "isa-ide", instanceID: 0, vmsd: $0, opaque: UnsafeMutableRawPointer(ide),
+                    size: MemoryLayout<PcISAIDEState>.size)
+            }
+            let options: Registry.LoadOptions = transactional ? [.keepUnknown, .transactional] : .keepUnknown
+            try registry.load(try TestPaths.readBytes(dir + "qemu-7.2.bin"), options: options)
+            // The first section's channel 0 had lcyl 0x00 (its drive), the second's 0xff.
+            #expect(ide.pointee.bus.ifs.0.lcyl == 0xFF && ide.pointee.bus.ifs.1.lcyl == 0xFF)
+        }
+        let channels = UnsafeMutablePointer<PcISAIDEState>.allocate(capacity: 2)
+        defer { channels.deallocate() }
+        let registry = Registry()
+        for i in 0..<2 {
+            pc_isa_ide_init(channels + i)
+            try withUnsafePointer(to: pc_vmstate_ide_isa) {
+                try registry.add(
+                    idstr: "isa-ide", instanceID: UInt32(i), vmsd: $0, opaque: UnsafeMutableRawPointer(channels + i),
+                    size: MemoryLayout<PcISAIDEState>.size)
+            }
+        }
+        try registry.load(try TestPaths.readBytes(dir + "qemu-10.0.bin"), options: .keepUnknown)
+        #expect(channels[0].bus.ifs.0.lcyl == 0x00 && channels[1].bus.ifs.0.lcyl == 0xFF)
+    }
+
+    /// The offset of the first START or FULL section of `idstr` in `stream` (its type byte).
+    static func firstSection(_ idstr: String, in stream: [UInt8]) -> Int? {
+        let name = Array(idstr.utf8)
+        guard stream.count > name.count + 6 else { return nil }
+        for i in 0..<(stream.count - name.count - 6)
+        where (stream[i] == 1 || stream[i] == 4) && stream[i + 5] == UInt8(name.count)
+            && Array(stream[(i + 6)..<(i + 6 + name.count)]) == name
+        {
+            return i
+        }
+        return nil
+    }
+
+    /// The memory of RAM block `block` (`length` bytes) as the analyzer extracts it from
+    /// `stream` (`vmstate analyze -x`: later page records over earlier ones).
+    static func lastPages(of stream: [UInt8], block: String, length: Int) throws -> [UInt8] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmstate-pages-\(getpid())-\(block)")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("stream.bin")
+        try Data(stream).write(to: file)
+        let r = try Tool.run(["analyze", "-x", "--directory", dir.path, file.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let pages = try Data(contentsOf: dir.appendingPathComponent(block))
+        #expect(pages.count == length)
+        return Array(pages)
     }
 
     @Test func roundTripRestoresDevicesAndRAM() throws {

@@ -91,7 +91,9 @@ int main(int argc, char **argv) {
     fflush(stdout);
     if (!vmstate_registry_load_from_listener(reg, listener, VMSTATE_LOAD_KEEP_UNKNOWN, &err))
         return fail(err);
-    printf("loaded a stream of machine type %s\n", vmstate_registry_machine_type(reg));
+    /* NULL for a stream without a configuration section (pc-i440fx-2.3 and older). */
+    const char *machine = vmstate_registry_machine_type(reg);
+    printf("loaded a stream of machine type %s\n", machine ? machine : "(none: no configuration section)");
     fflush(stdout);
 
     /* Out: a live migration to the destination QEMU, for the machine type that came in. */

@@ -140,15 +140,27 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * with vmstate_registry_add_sized is restored (devices added without a size and RAM are not; the
  * message names those the load had reached): each is copied first, and a size no allocation can
  * hold fails the load (VMSTATE_ERROR_FAILED) before anything is read.
- * SKIP_UNKNOWN and KEEP_UNKNOWN apply to device sections. The stream's RAM is never unknown (QEMU
+ * SKIP_UNKNOWN and KEEP_UNKNOWN apply to device sections, and to two iterative sections whose
+ * records give their end: ppc64 pseries' `spapr/htab` and s390x's `s390-storage_attributes`
+ * (without either flag VMSTATE_ERROR_UNKNOWN_SECTION; kept ones are held in memory with kept
+ * RAM, below; any other iterative section but RAM fails with VMSTATE_ERROR_BAD_STREAM). The
+ * stream's RAM is never unknown (QEMU
  * always has a RAM handler): each of its blocks must be registered with the same length, and with
  * no RAM registered at all a stream with RAM fails with VMSTATE_ERROR_RAM ("the stream has a RAM
  * block that is not registered", naming the block) under 0 and SKIP_UNKNOWN alike; only
  * KEEP_UNKNOWN reads past it unloaded, holding it in memory to write it back on the next save:
- * at most 64 MiB of stream, else VMSTATE_ERROR_RAM (register the RAM blocks to load more).
+ * at most 64 MiB of stream with the kept iterative sections, else VMSTATE_ERROR_RAM (register
+ * the RAM blocks to load more; VMSTATE_ERROR_UNKNOWN_SECTION when an iterative section passes it).
  * Every load is checked like vmstate_load_checked: sized devices are bounded to their struct,
  * pointers into registered RAM to their block, and all devices get the allocation and nesting
- * limits; a device section that appears twice is refused.
+ * limits. A device section that appears twice loads twice into the device, as in QEMU (which
+ * loads every section of one idstr and instance into the first such device: QEMU 7.2's isapc
+ * saves both isa-ide channels as instance 0), where its description writes only over its
+ * struct; one that allocates (VMS_ALLOC), fills a list or a tree or has a custom get is refused
+ * (VMSTATE_ERROR_BAD_STREAM: a second load would leak or add to what the first made). A section
+ * skipped or kept needs a vmdesc entry of its own: QEMU writes one per section, and sections of
+ * one idstr and instance take their entries in order (VMSTATE_ERROR_UNKNOWN_SECTION when there
+ * are fewer).
  */
 bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
 

@@ -2,6 +2,7 @@
 """Migrate a RUNNING qemu-system-x86_64 live to a URI, then read the stopped source's state.
 
 usage: qemu-live-source.py URI RUN_SECONDS MAX_BANDWIDTH_BYTES_PER_S HMP_COMMAND... -- QEMU_ARGS...
+QEMU_BINARY=qemu-system-TARGET in the environment runs another target's QEMU (default x86_64).
 
 The machine runs its firmware for RUN_SECONDS, then migrates to URI (e.g. tcp:127.0.0.1:PORT)
 with max-bandwidth capped so that RAM goes in several passes (downtime-limit 1 ms for the first

@@ -1,11 +1,12 @@
-"""A qemu-system-x86_64 run under control of its QMP monitor, for the scripts beside this one.
+"""A qemu-system-* run under control of its QMP monitor, for the scripts beside this one.
 
     with QEMU(['-S', '-M', 'pc', '-m', '16']) as qemu:
         qemu.cmd('cont')
         info = qemu.wait_migration()
 
 `QEMU(args)` starts `qemu-system-x86_64 -display none -nodefaults -qmp unix:SOCKET` with `args`
-after those, connects to the monitor and leaves capabilities negotiation done. When QEMU exits
+after those (another target's QEMU when the environment variable QEMU_BINARY names it, e.g.
+`QEMU_BINARY=qemu-system-ppc64`), connects to the monitor and leaves capabilities negotiation done. When QEMU exits
 before its monitor answers (it refused its options, say) it raises `QEMUExited`, whose message is
 QEMU's own stderr. Leaving the `with` block closes the monitor and waits up to 10 s for QEMU to
 exit (killing it after that); `stderr` then holds what QEMU printed there.
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 
-BINARY = 'qemu-system-x86_64'
+BINARY = os.environ.get('QEMU_BINARY') or 'qemu-system-x86_64'
 
 
 def command_line(usage, kinds):

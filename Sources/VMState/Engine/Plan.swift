@@ -1033,3 +1033,29 @@ enum Planner {
         return compressible
     }
 }
+
+extension DescriptionPlan {
+    /// Whether loading this description a second time into the same struct only writes over
+    /// what the first load wrote: no field, here or in a nested description or subsection,
+    /// allocates (VMS_ALLOC), fills a list or a tree, or calls a custom `get` (which may do
+    /// either). QEMU loads every section of one idstr and instance into the first device of them
+    /// (`find_se`), so a section that comes twice (QEMU 7.2's isapc saves both `isa-ide`
+    /// channels as instance 0) loads twice into it, the last one's state staying.
+    var reloadsInPlace: Bool {
+        var seen = Set<ObjectIdentifier>()
+        func inPlace(_ plan: DescriptionPlan) -> Bool {
+            guard seen.insert(ObjectIdentifier(plan)).inserted else { return true }
+            for field in plan.fields {
+                if field.allocates { return false }
+                switch field.op {
+                case .qtailq, .qlist, .gtree, .custom: return false
+                case .tmp(let nested), .structure(let nested), .vstructure(let nested):
+                    if !inPlace(nested) { return false }
+                default: break
+                }
+            }
+            return plan.subsectionPlans.allSatisfy { $0.map(inPlace) ?? true }
+        }
+        return inPlace(self)
+    }
+}

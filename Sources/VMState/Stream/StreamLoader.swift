@@ -43,6 +43,9 @@ final class StreamLoader {
     /// Section ids of the iterative RAM section ("ram"): whether it goes to registered RAM, and
     /// how messages name it (``VMStateError/sectionLabel(_:_:)``).
     private var ramSections: [UInt32: (registered: Bool, label: String)] = [:]
+    /// Section ids of the other iterative sections read past or kept (``OtherIterativeSection``:
+    /// pseries' hash table, s390x's storage attributes), with their idstr and label.
+    private var otherIterative: [UInt32: (kind: OtherIterativeSection, idstr: String, label: String)] = [:]
     private var ramState = RAMCodec.LoadState()
     /// The registered device whose section is being loaded, its footer included (nil between
     /// sections).
@@ -452,6 +455,24 @@ final class StreamLoader {
             if !registered && keeping { try keepRAM(from: start) }
             return
         }
+        if type == StreamFormat.sectionStart, let kind = OtherIterativeSection(idstr: idstr, instanceID: instanceID) {
+            guard skipping else {
+                throw VMStateError(
+                    .unknownSection, offset: start,
+                    reason:
+                        "iterative section \"\(idstr)\" is not loaded (only \"ram\" is): VMSTATE_LOAD_SKIP_UNKNOWN reads "
+                        + "past it, VMSTATE_LOAD_KEEP_UNKNOWN keeps it for the next save")
+            }
+            guard UInt32(bitPattern: version) == kind.version else {
+                throw bad(
+                    file.position - 4, "unsupported \(idstr) section version", expected: "\(kind.version)",
+                    actual: "\(version)")
+            }
+            otherIterative[sectionID] = (kind, idstr, label)
+            sawIterative = true
+            try otherIterativePart(kind, sectionID: sectionID, idstr: idstr, start: start)
+            return
+        }
         guard type == StreamFormat.sectionFull else {
             throw bad(start, "iterative section \"\(idstr)\" is not supported (only \"ram\" is)")
         }
@@ -463,10 +484,22 @@ final class StreamLoader {
         if let index = registry.device(idstr, instanceID) {
             file.mark = nil
             let device = registry.devices[index]
-            // A device section twice would load the device twice (leaking its first allocations,
-            // appending its lists twice): a checked load refuses it.
+            // A device section twice loads the device twice, as QEMU does (find_se: QEMU 7.2's
+            // isapc saves both isa-ide channels as instance 0), where its description writes
+            // only over its struct; one that allocates or fills lists would leak its first
+            // allocations or append to its lists twice: a checked load refuses it.
             if loadGuard != nil, loadedDevices.contains(index) {
-                throw bad(start, "section \"\(idstr)\" instance \(instanceID) appears twice")
+                let inPlace =
+                    (try? Planner.holding { () throws(VMStateError) in
+                        try Planner.plan(device.vmsd).reloadsInPlace
+                    }) ?? false
+                guard inPlace else {
+                    throw bad(
+                        start,
+                        "section \"\(idstr)\" instance \(instanceID) appears twice, and its description allocates, "
+                            + "fills lists or trees, or has a custom get: a second load would leak or add to what the "
+                            + "first made")
+                }
             }
             loadingDevice = index
             loadGuard?.loading(device.opaque, size: device.size)
@@ -523,9 +556,7 @@ final class StreamLoader {
                 reason: "the stream failed while reading on to the vmdesc that gives the size of section \"\(idstr)\"")
         }
         guard let entry = index.device(idstr, instanceID, occurrence: occurrence) else {
-            throw VMStateError(
-                .unknownSection, offset: start,
-                reason: "cannot skip section \"\(idstr)\" instance \(instanceID): it is not in the stream's vmdesc")
+            throw notInVMDesc(idstr, instanceID, occurrence: occurrence, index: index, at: start)
         }
         let bodyStart = file.position
         // The section ends before the EOF byte ahead of the vmdesc (read on into the window or
@@ -706,6 +737,7 @@ final class StreamLoader {
                 guard case .record(let part, let length) = SectionPartHeader.Decoder().decode(header) else {
                     return nil
                 }
+                if otherIterative[part.sectionID] != nil { return true }
                 guard ramSections[part.sectionID] != nil else { return false }
                 return hasFooters ? true : firstRAMRecord(UnsafeRawBufferPointer(rebasing: header[length...]))
             case StreamFormat.sectionStart, StreamFormat.sectionFull:
@@ -786,9 +818,8 @@ final class StreamLoader {
         for skipped in skippedEarly {
             let label = VMStateError.sectionLabel(skipped.idstr, skipped.instanceID)
             guard let entry = index.device(skipped.idstr, skipped.instanceID, occurrence: skipped.occurrence) else {
-                throw VMStateError(
-                    .unknownSection, offset: skipped.start,
-                    reason: "cannot skip \(label): it is not in the stream's vmdesc")
+                throw notInVMDesc(
+                    skipped.idstr, skipped.instanceID, occurrence: skipped.occurrence, index: index, at: skipped.start)
             }
             guard entry.size == skipped.size else {
                 throw VMStateError(
@@ -808,6 +839,11 @@ final class StreamLoader {
 
     private func sectionPart(start: Int) throws(VMStateError) {
         let sectionID = try read(SectionPartHeader.Decoder()) { _ in "section id" }.sectionID
+        if let other = otherIterative[sectionID] {
+            file.context = other.label
+            try otherIterativePart(other.kind, sectionID: sectionID, idstr: other.idstr, start: start)
+            return
+        }
         guard let (registered, label) = ramSections[sectionID] else {
             throw bad(start, "part of section \(sectionID), which never started")
         }
@@ -915,8 +951,89 @@ final class StreamLoader {
         return digits > 0 ? value : nil
     }
 
-    /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered).
+    /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered), and of the other
+    /// iterative sections kept.
     private var keptRAM = 0
+
+    /// One part (START, PART or END, its header read) of an iterative section other than RAM:
+    /// read past to its footer, and kept (KEEP_UNKNOWN) within ``heldLimit`` with the kept RAM.
+    /// QEMU's destination refuses what is refused here (a storage attributes record with the
+    /// flag ERROR or unknown flags).
+    private func otherIterativePart(_ kind: OtherIterativeSection, sectionID: UInt32, idstr: String, start: Int)
+        throws(VMStateError)
+    {
+        if keeping {
+            file.markLimit = Self.heldLimit - keptRAM
+        } else {
+            file.mark = nil
+        }
+        defer { file.markLimit = nil }
+        func skip(_ n: Int, _ what: String) throws(VMStateError) {
+            let at = file.position
+            guard file.skip(n) else { throw shortStream(what, at: at) }
+        }
+        do throws(VMStateError) {
+            try otherIterativeData(kind, idstr: idstr, skip: skip)
+        } catch {
+            throw file.markLimitReached ? keptIterativeTooLarge(idstr, start) : error
+        }
+        try footer(sectionID, idstr: idstr)
+        if keeping {
+            keptRAM += file.position - start
+            guard keptRAM <= Self.heldLimit else { throw keptIterativeTooLarge(idstr, start) }
+            keep(from: start, vmdesc: nil)
+        }
+    }
+
+    /// The data of one part of `kind`, read past (`skip` moves over bytes).
+    private func otherIterativeData(
+        _ kind: OtherIterativeSection, idstr: String, skip: (Int, String) throws(VMStateError) -> Void
+    ) throws(VMStateError) {
+        switch kind {
+        case .htab:
+            let header = try read(HTABPartHeader.Decoder()) { _ in "HTAB header of section \"\(idstr)\"" }
+            if header.hasChunks {
+                while true {
+                    let chunk = try read(HTABChunkHeader.Decoder()) { _ in "HTAB chunk header" }
+                    if chunk.endsPart { break }
+                    try skip(chunk.dataLength, "\(chunk.valid) hash table entries of an HTAB chunk")
+                }
+            }
+        case .storageAttributes:
+            readRecords: while true {
+                let at = file.position
+                let record = try read(StorageAttributesRecord.Decoder()) { _ in "s390 storage attributes record" }
+                switch record.flags {
+                case StorageAttributesRecord.endOfPart: break readRecords
+                case StorageAttributesRecord.done: continue
+                case StorageAttributesRecord.more:
+                    guard let count = record.count, let n = Int(exactly: count) else {
+                        throw bad(at + 8, "an s390 storage attributes record of more bytes than a stream holds")
+                    }
+                    try skip(n, "\(n) s390 storage attribute bytes")
+                case StorageAttributesRecord.error:
+                    throw bad(
+                        at,
+                        "the source marked its s390 storage attributes incomplete (flag ERROR, 0x04; QEMU: \"Storage "
+                            + "attributes data is incomplete\")")
+                default:
+                    throw bad(
+                        at,
+                        "unexpected s390 storage attribute flags (QEMU: \"Unexpected storage attribute flag data\")",
+                        actual: "0x\(String(record.flags, radix: 16))")
+                }
+            }
+        }
+    }
+
+    private func keptIterativeTooLarge(_ idstr: String, _ start: Int) -> VMStateError {
+        VMStateError(
+            .unknownSection, offset: start,
+            reason:
+                "cannot keep iterative section \"\(idstr)\": VMSTATE_LOAD_KEEP_UNKNOWN holds at most "
+                + "\(Self.heldLimit >> 20) MiB of iterative sections in memory (VMSTATE_LOAD_SKIP_UNKNOWN reads past it)"
+        )
+    }
 
     /// Keeps the RAM section part that started at `start`, within ``heldLimit`` in all.
     private func keepRAM(from start: Int) throws(VMStateError) {
@@ -1048,6 +1165,21 @@ final class StreamLoader {
 
     private func bad(_ at: Int, _ reason: String, expected: String? = nil, actual: String? = nil) -> VMStateError {
         VMStateError(.badStream, offset: at, reason: reason, expected: expected, actual: actual)
+    }
+
+    /// A section to skip that has no vmdesc entry of its own: none of its idstr and instance, or
+    /// fewer than the stream has sections of them (QEMU writes one entry per section).
+    private func notInVMDesc(_ idstr: String, _ instanceID: UInt32, occurrence: Int, index: VMDescIndex, at: Int)
+        -> VMStateError
+    {
+        let count = index.count(idstr, instanceID)
+        return VMStateError(
+            .unknownSection, offset: at,
+            reason: count == 0
+                ? "cannot skip section \"\(idstr)\" instance \(instanceID): it is not in the stream's vmdesc"
+                : "cannot skip section \"\(idstr)\" instance \(instanceID), the stream's section \(occurrence + 1) of that "
+                    + "idstr and instance: the stream's vmdesc describes \(count) (QEMU writes an entry for each section "
+                    + "it saves)")
     }
 
     private func unknown(_ idstr: String, _ instanceID: UInt32, _ at: Int) -> VMStateError {

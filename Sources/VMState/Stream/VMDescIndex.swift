@@ -33,12 +33,19 @@ struct VMDescIndex {
     }
 
     /// The entry of the section of `name` and `instanceID` that is the stream's `occurrence`-th
-    /// (from 0) of that name and instance: the entry of the same rank, or the last one when
-    /// there are fewer (a crafted stream; the last counts, as in QEMU's `analyze-migration.py`,
-    /// whose dict keeps the last).
+    /// (from 0) of that name and instance: the entry of the same rank; nil when there are fewer
+    /// (QEMU writes one entry per section it saves: a stream whose sections share an entry is
+    /// crafted, and a load that kept each of them by one entry held without bound).
     func device(_ name: String, _ instanceID: UInt32, occurrence: Int) -> Entry? {
-        guard let list = positions[SectionKey(idstr: name, instanceID: instanceID)] else { return nil }
-        return entries[list[min(occurrence, list.count - 1)]]
+        guard let list = positions[SectionKey(idstr: name, instanceID: instanceID)], occurrence < list.count else {
+            return nil
+        }
+        return entries[list[occurrence]]
+    }
+
+    /// How many entries the vmdesc has of `name` and `instanceID`.
+    func count(_ name: String, _ instanceID: UInt32) -> Int {
+        positions[SectionKey(idstr: name, instanceID: instanceID)]?.count ?? 0
     }
 
     /// A vmdesc followed by other bytes (``VMDescRecord/locateBeforeTrailingBytes(_:accept:)``):

@@ -914,6 +914,16 @@ typedef struct PcPCIIDEState {
 /** PCI device, buses, drives (io_buffer -> embedded storage) and BMDMA wired as QEMU does. */
 void pc_pci_ide_init(PcPCIIDEState *s);
 
+/* "isa-ide": one ISA IDE channel (hw/ide/isa.c; QEMU 7.2's isapc saves both channels as
+ * instance 0, QEMU 10.0's as instances 0 and 1). */
+typedef struct PcISAIDEState {
+    PcIDEBus bus;
+    uint8_t io_buffer_storage[2][PC_IDE_IO_BUFFER_LEN];
+} PcISAIDEState;
+
+/** The bus and its drives (io_buffer -> embedded storage) wired as QEMU does. */
+void pc_isa_ide_init(PcISAIDEState *s);
+
 /* ============================================================================================
  * "piix4_pm": the PIIX4 power management function (hw/acpi/piix4.c and the ACPI helpers)
  * ========================================================================================== */
@@ -1077,6 +1087,7 @@ extern const VMStateDescription pc_vmstate_i8042;        /* "pckbd"        PcISA
 extern const VMStateDescription pc_vmstate_vmmouse;      /* "vmmouse"      PcVMMouseState */
 extern const VMStateDescription pc_vmstate_port92;       /* "port92"       PcPort92State */
 extern const VMStateDescription pc_vmstate_ide_pci;      /* "ide"          PcPCIIDEState */
+extern const VMStateDescription pc_vmstate_ide_isa;      /* "isa-ide"      PcISAIDEState */
 extern const VMStateDescription pc_vmstate_i2c_bus;      /* "i2c_bus"      PcI2CBus */
 extern const VMStateDescription pc_vmstate_piix4_pm;     /* "piix4_pm"     PcPIIX4PMState */
 extern const VMStateDescription pc_vmstate_acpi_build;   /* "acpi_build"   PcAcpiBuildState */

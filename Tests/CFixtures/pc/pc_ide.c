@@ -30,6 +30,16 @@ void pc_pci_ide_init(PcPCIIDEState *s) {
     }
 }
 
+void pc_isa_ide_init(PcISAIDEState *s) {
+    memset(s, 0, sizeof(*s));
+    for (int u = 0; u < 2; u++) {
+        PcIDEState *ifs = &s->bus.ifs[u];
+        ifs->bus = &s->bus;
+        ifs->io_buffer = s->io_buffer_storage[u];
+        ifs->io_buffer_total_len = PC_IDE_IO_BUFFER_LEN;
+    }
+}
+
 /* ---- ide_drive --------------------------------------------------------------------------- */
 
 static bool pc_ide_is_identify_set(void *opaque, int version_id) {
@@ -301,6 +311,18 @@ const VMStateDescription pc_vmstate_ide_pci = {
         VMSTATE_STRUCT_ARRAY(bus, PcPCIIDEState, 2, 1, pc_vmstate_ide_bus, PcIDEBus),
         VMSTATE_STRUCT_ARRAY(bus[0].ifs, PcPCIIDEState, 2, 3, pc_vmstate_ide_drive, PcIDEState),
         VMSTATE_STRUCT_ARRAY(bus[1].ifs, PcPCIIDEState, 2, 3, pc_vmstate_ide_drive, PcIDEState),
+        VMSTATE_END_OF_LIST(),
+    },
+};
+
+/* hw/ide/isa.c: VMSTATE_IDE_BUS(bus, ISAIDEState), VMSTATE_IDE_DRIVES(bus.ifs, ISAIDEState). */
+const VMStateDescription pc_vmstate_ide_isa = {
+    .name = "isa-ide",
+    .version_id = 3,
+    .minimum_version_id = 0,
+    .fields = (const VMStateField[]){
+        VMSTATE_STRUCT(bus, PcISAIDEState, 0, pc_vmstate_ide_bus, PcIDEBus),
+        VMSTATE_STRUCT_ARRAY(bus.ifs, PcISAIDEState, 2, 3, pc_vmstate_ide_drive, PcIDEState),
         VMSTATE_END_OF_LIST(),
     },
 };

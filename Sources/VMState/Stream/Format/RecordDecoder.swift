@@ -28,6 +28,8 @@ package enum FormatField: Sendable, Equatable {
     case mappedRAMVersion, mappedRAMPageSize, mappedRAMBitmapOffset, mappedRAMPagesOffset
     case xbzrleEncoding, xbzrleLength
     case compressedPageLength
+    case htabHeader, htabChunkIndex, htabValidCount, htabInvalidCount
+    case storageAttributesWord, storageAttributesCount
 }
 
 /// Where the bytes ended inside a record.

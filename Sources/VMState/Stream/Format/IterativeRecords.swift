@@ -1,0 +1,108 @@
+// The records of QEMU's iterative sections other than RAM whose ends their records give
+// (docs/FORMAT.md §5): the registry reads past them (VMSTATE_LOAD_SKIP_UNKNOWN) or keeps them
+// (VMSTATE_LOAD_KEEP_UNKNOWN). Like RAM they have START, PART and END records, no vmdesc entry
+// and no length. Each part's data follows its section header (START) or section id (PART, END);
+// the decoders read one record of it.
+
+/// An iterative section other than RAM that the registry reads past, by its idstr and instance.
+package enum OtherIterativeSection: Sendable, Equatable {
+    /// ppc64 pseries' hash page table (hw/ppc/spapr.c `htab_save_*`, `spapr/htab` instance 0,
+    /// version 1; QEMU 7.2 and 10.0). Each part: an ``HTABPartHeader``; after a header of 0,
+    /// ``HTABChunkHeader`` records, each followed by its valid entries (16 bytes each), up to a
+    /// chunk of all zeros.
+    case htab
+    /// s390x's storage attributes (hw/s390x/s390-stattrib.c, `s390-storage_attributes`
+    /// instance 0, version 0; QEMU 7.2 and 10.0). Each part: ``StorageAttributesRecord``s up to
+    /// one with the flag EOS.
+    case storageAttributes
+
+    /// The section of `idstr` and `instanceID`, when it is one of these.
+    package init?(idstr: String, instanceID: UInt32) {
+        guard instanceID == 0 else { return nil }
+        switch idstr {
+        case "spapr/htab": self = .htab
+        case "s390-storage_attributes": self = .storageAttributes
+        default: return nil
+        }
+    }
+
+    /// The version QEMU registers the section at (and reads, and only that one).
+    package var version: UInt32 {
+        switch self {
+        case .htab: 1
+        case .storageAttributes: 0
+        }
+    }
+}
+
+/// The be32 that starts each part of `spapr/htab`: 0 in the parts that carry chunks; the hash
+/// table's size (log2) in the START part, or 0xffffffff (-1) when the guest has none (then no
+/// chunks follow).
+package struct HTABPartHeader: Sendable, Equatable {
+    package var value: UInt32
+    /// Whether chunks follow.
+    package var hasChunks: Bool { value == 0 }
+
+    package struct Decoder: StreamRecordDecoder {
+        package init() {}
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<HTABPartHeader> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
+                HTABPartHeader(value: try c.be32(.htabHeader))
+            }
+        }
+    }
+}
+
+/// A chunk of `spapr/htab`: be32 index of its first entry, be16 count of valid entries (whose
+/// 16 bytes each follow), be16 count of invalid ones (none follow); all zeros ends the part.
+package struct HTABChunkHeader: Sendable, Equatable {
+    package var index: UInt32
+    package var valid: UInt16
+    package var invalid: UInt16
+
+    /// The size of one hash table entry (HASH_PTE_SIZE_64).
+    package static let entrySize = 16
+    /// Whether this is the chunk that ends a part.
+    package var endsPart: Bool { index == 0 && valid == 0 && invalid == 0 }
+    /// The bytes of entries after the header.
+    package var dataLength: Int { Int(valid) * Self.entrySize }
+
+    package struct Decoder: StreamRecordDecoder {
+        package init() {}
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<HTABChunkHeader> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
+                HTABChunkHeader(
+                    index: try c.be32(.htabChunkIndex), valid: try c.be16(.htabValidCount),
+                    invalid: try c.be16(.htabInvalidCount))
+            }
+        }
+    }
+}
+
+/// A record of `s390-storage_attributes`: be64 guest address with flags in its low 12 bits
+/// (s390's 4 KiB pages); with MORE, a be64 count of the attribute bytes that follow.
+package struct StorageAttributesRecord: Sendable, Equatable {
+    package var word: UInt64
+    /// The count of attribute bytes after the record (MORE only).
+    package var count: UInt64?
+
+    /// The flags (QEMU's STATTR_FLAG_*).
+    package var flags: UInt64 { word & 0xFFF }
+    package static let endOfPart: UInt64 = 0x01  // EOS
+    package static let more: UInt64 = 0x02  // MORE: a count and attribute bytes follow
+    package static let error: UInt64 = 0x04  // ERROR: the source could not read them
+    package static let done: UInt64 = 0x08  // DONE: the last part's, before its EOS
+
+    package struct Decoder: StreamRecordDecoder {
+        package init() {}
+        package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<StorageAttributesRecord> {
+            FormatCursor.decode(bytes) { (c: inout FormatCursor) throws(FormatShortfall) in
+                let word = try c.be64(.storageAttributesWord)
+                guard word & 0xFFF == StorageAttributesRecord.more else {
+                    return StorageAttributesRecord(word: word, count: nil)
+                }
+                return StorageAttributesRecord(word: word, count: try c.be64(.storageAttributesCount))
+            }
+        }
+    }
+}
