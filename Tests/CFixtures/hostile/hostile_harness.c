@@ -63,6 +63,30 @@ static bool hx_same_bytes(const GByteArray *a, const GByteArray *b)
     return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
 }
 
+/* Whether `saved` (a save that differs from the one before it) loads into a blank target and
+ * saves as itself. A count from the stream may run an array over later fields of its struct
+ * (checked loads allow it within the struct, as QEMU's openpic's `max_irq` does), which then
+ * load again over it: the first round's save then reads the later fields through the array, and
+ * the state settles at the next round. */
+static bool hx_settles(const HxFixture *fx, GByteArray *saved)
+{
+    GError *err = NULL;
+    void *target = hx_create(fx, false);
+    GBytes *bytes = g_bytes_new(saved->data, saved->len);
+    bool same = false;
+    if (vmstate_load_checked(fx->vmsd, target, fx->size, fx->vmsd->version_id, bytes, 0, &err)) {
+        GByteArray *again = vmstate_save_to_bytes(fx->vmsd, target, NULL, &err);
+        same = again && hx_same_bytes(saved, again);
+        if (again) {
+            g_byte_array_unref(again);
+        }
+    }
+    g_clear_error(&err);
+    g_bytes_unref(bytes);
+    hx_destroy(fx, target);
+    return same;
+}
+
 /* ---- load target ---------------------------------------------------------------------------
  * data[0]: fixture; data[1]: bit 0 transactional, bits 1-2 subtracted from the version,
  * bit 3 load into a sample-filled target (pre-existing list and tree entries) instead of a
@@ -118,7 +142,7 @@ const char *hx_run_load_input(const uint8_t *data, size_t size)
                                       err->message);
                     g_clear_error(&err);
                 } else {
-                    if (!hx_same_bytes(first, second)) {
+                    if (!hx_same_bytes(first, second) && !hx_settles(fx, second)) {
                         failure = hx_fail("%s: save, load, save is not stable%s", fx->name, NULL);
                     }
                     g_byte_array_unref(second);
