@@ -293,6 +293,8 @@ package struct DeviceSectionFacts: Sendable {
     /// 7.2's isapc registers its `isa-ide` channels all as instance 0), by key
     /// (``DescriptionSet/Entry/key``): true when the copies hold different state.
     package var repeatedSections: [String: Bool] = [:]
+    /// How many sections the stream has of each of those keys.
+    package var sectionCopies: [String: Int] = [:]
 
     /// The facts of the device sections of `analysis`, read without keeping their fields and
     /// read again one at a time (``StreamAnalysis/deviceRecord(at:reader:)``). Throws
@@ -301,6 +303,7 @@ package struct DeviceSectionFacts: Sendable {
         var facts = DeviceSectionFacts()
         var copies: [String: Int] = [:]
         for s in analysis.sections { copies[DescriptionSet.Entry.key(s.name, s.instanceID), default: 0] += 1 }
+        facts.sectionCopies = copies.filter { $0.value > 1 }
         var firstCopy: [String: FieldRecord] = [:]  // (of the repeated keys only)
         try forEachDeviceRecord(in: analysis) { record, s in
             PCIConfigSpace.collect(record, path: "", section: s, into: &facts.pciConfigs)

@@ -418,6 +418,9 @@ public struct CompatChecker: Sendable {
     /// key (``DescriptionSet/Entry/key``), true when the copies hold different state, when OLD
     /// is a stream (``DeviceSectionFacts/repeatedSections``).
     public var oldRepeatedSections: [String: Bool]?
+    /// How many sections OLD's stream has of each of those keys (its vmdesc may list fewer
+    /// entries, a crafted one: QEMU loads the sections, whatever the vmdesc says).
+    public var oldSectionCopies: [String: Int]?
     /// OLD's ppc `cpu` PVRs (``CPUVersionRegister``), when OLD is a stream; compared with
     /// ``newCPUVersionRegisters`` (same section and instance) when both are known.
     public var oldCPUVersionRegisters: [CPUVersionRegister]?
@@ -1073,6 +1076,11 @@ private struct CompatRun {
         for k in keys where k != "vmschkmachine" {
             if counts[k] == nil { order.append(k) }
             counts[k, default: 0] += 1
+        }
+        for (k, n) in (checker.oldSectionCopies ?? [:]).sorted(by: { $0.key < $1.key }) where n > counts[k, default: 0]
+        {
+            if counts[k] == nil { order.append(k) }
+            counts[k] = n
         }
         for k in order where counts[k]! > 1 {
             let n = counts[k]!

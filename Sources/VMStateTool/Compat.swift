@@ -392,6 +392,7 @@ struct Compat: ParsableCommand {
                     facts.0.cpuVersionRegisters, facts.1.cpuVersionRegisters
                 )
                 checker.oldRepeatedSections = facts.0.repeatedSections
+                checker.oldSectionCopies = facts.0.sectionCopies
                 // A field one side's table compares and the other's does not (or lacks): the
                 // other side's value, whatever its type (rare: read only for such fields).
                 let keys = (Set(facts.0.checkedValues.map(\.key)), Set(facts.1.checkedValues.map(\.key)))

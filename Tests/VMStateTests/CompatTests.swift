@@ -1811,6 +1811,29 @@ struct CompatCLITests {
         #expect(same.status == 0 && same.stdout == "compatible: state saved by OLD loads into NEW\n", "\(same.stdout)")
         let ten = try Tool.run(["compat", dir + "qemu-10.0.bin", dir + "qemu-10.0.bin"])
         #expect(ten.status == 0 && ten.stdout == "compatible: state saved by OLD loads into NEW\n", "\(ten.stdout)")
+        // Its vmdesc with one isa-ide entry (crafted): QEMU loads the sections whatever the
+        // vmdesc lists, so the stream's two are counted (hostile53 D3: compatible, it said).
+        let stream = try TestPaths.readBytes(dir + "qemu-7.2.bin")
+        func be32(at i: Int) -> Int {
+            stream[i + 1...i + 4].reduce(0) { $0 << 8 | Int($1) }
+        }
+        let marker = try #require(
+            (0..<(stream.count - 5)).last { stream[$0] == 0x06 && be32(at: $0) == stream.count - $0 - 5 })
+        let json = try JSONValue(parsing: String(decoding: stream[(marker + 5)...], as: UTF8.self))
+        var vmdesc = try #require(json.objectValue)
+        var devices = try #require(vmdesc["devices"]?.arrayValue)
+        let ides = devices.indices.filter { devices[$0].objectValue?["name"]?.stringValue == "isa-ide" }
+        #expect(ides.count == 2)
+        let second = ides[1]
+        devices.remove(at: second)
+        vmdesc["devices"] = .array(devices)
+        let text = Array(JSONValue.object(vmdesc).formatted(.pythonCompact).utf8)
+        let crafted = Array(stream[...marker]) + withUnsafeBytes(of: UInt32(text.count).bigEndian, Array.init) + text
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("isapc-one-entry-\(getpid()).bin")
+        try Data(crafted).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let one = try Tool.run(["compat", path.path, dir + "qemu-10.0.bin"])
+        #expect(one.status == 1 && one.stdout.contains("\n" + finding + "\n"), "\(one.stdout)\(one.stderr)")
     }
 
     /// ppc's PVR (`env.spr[287]`), stream against stream (checked with real loads on
