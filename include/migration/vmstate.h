@@ -465,12 +465,12 @@ void vmstate_free_after_load(void *mem);
  * custom get functions that change what a rollback does not put back: an index a post_load
  * builds of memory the load allocated (QEMU's virtio-iommu `iommu_post_load` puts the endpoints,
  * list elements the load allocated, into `s->endpoints`) would point into freed memory after
- * the rollback; `fn` takes those entries out and puts back what they replaced. Only where the rollback puts the device's struct
- * back (a struct given with its size: vmstate_load_checked, vmstate_registry_add_sized; from a
- * load nested in a hook, one whose structs the outer load puts back); anywhere else (no load on
- * this thread, a load without the flag, a device added without a size, which keeps what it
- * loaded) `fn` is never called. `fn` must not load state; NULL `fn` does nothing. The library's
- * own; QEMU has no transactional loads.
+ * the rollback; `fn` takes those entries out and puts back what they replaced. Only where the
+ * rollback puts the device's struct back (a struct given with its size: vmstate_load_checked,
+ * vmstate_registry_add_sized; from a load nested in a hook, one whose structs the outer load puts
+ * back); anywhere else (no load on this thread, a load without the flag, a device added without
+ * a size, which keeps what it loaded) `fn` is never called. `fn` must not load state; NULL `fn`
+ * does nothing. The library's own; QEMU has no transactional loads.
  */
 void vmstate_load_on_rollback(void (*fn)(void *opaque), void *opaque);
 
