@@ -1374,16 +1374,22 @@ private struct SectionReader {
         mappedRAM = analysis.capabilities.contains("mapped-ram")
     }
 
+    /// One part of pseries' hash page table (``HTABPartHeader``, ``HTABChunkHeader``: the
+    /// stream-format layer's records, which the registry reads past too).
     mutating func readHTABPart() throws(StreamAnalysisError) {
-        let header = try be32("the HTAB header")
-        if header != 0 { return }
+        let header = try decode(HTABPartHeader.Decoder()) { _ in "the HTAB header" }
+        guard header.hasChunks else { return }
         while true {
-            let index = try be32("an HTAB chunk index")
-            let nValid = Int(try be16("HTAB n_valid"))
-            let nInvalid = try be16("HTAB n_invalid")
-            if index == 0 && nValid == 0 && nInvalid == 0 { return }
-            try need(nValid * 16, "\(nValid) hash table entries")
-            pos += nValid * 16
+            let chunk = try decode(HTABChunkHeader.Decoder()) { cut in
+                switch cut.field {
+                case .htabChunkIndex: "an HTAB chunk index"
+                case .htabValidCount: "HTAB n_valid"
+                default: "HTAB n_invalid"
+                }
+            }
+            if chunk.endsPart { return }
+            try need(chunk.dataLength, "\(chunk.valid) hash table entries")
+            pos += chunk.dataLength
         }
     }
 
@@ -1397,19 +1403,23 @@ private struct SectionReader {
     mutating func readStorageAttributesPart() throws(StreamAnalysisError) {
         while true {
             let at = pos
-            let record = try be64("an s390 storage attributes record (be64 address and flags)")
-            switch record & 0xFFF {
-            case 0x01: return
-            case 0x08: continue
-            case 0x02:
-                let count = try be64("the count of an s390 storage attributes record")
+            let record = try decode(StorageAttributesRecord.Decoder()) { cut in
+                cut.field == .storageAttributesCount
+                    ? "the count of an s390 storage attributes record"
+                    : "an s390 storage attributes record (be64 address and flags)"
+            }
+            switch record.flags {
+            case StorageAttributesRecord.endOfPart: return
+            case StorageAttributesRecord.done: continue
+            case StorageAttributesRecord.more:
+                let count = record.count ?? 0
                 guard let n = Int(exactly: count), n <= total - pos else {
                     throw error(
                         "an s390 storage attributes record of \(count) bytes, but the stream has \(total - pos) left",
                         at: pos - 8)
                 }
                 pos += n
-            case 0x04:
+            case StorageAttributesRecord.error:
                 throw error(
                     "the source marked its s390 storage attributes incomplete (flag ERROR, 0x04; QEMU: \"Storage attributes data is incomplete\")",
                     at: at)

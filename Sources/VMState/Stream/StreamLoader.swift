@@ -452,7 +452,7 @@ final class StreamLoader {
             }
             try ramPart(registered: registered, start: start)
             try footer(sectionID, idstr: idstr)
-            if !registered && keeping { try keepRAM(from: start) }
+            if !registered && keeping { try keepIterativePart(from: start, orFail: keptRAMTooLarge(start)) }
             return
         }
         if type == StreamFormat.sectionStart, let kind = OtherIterativeSection(idstr: idstr, instanceID: instanceID) {
@@ -851,7 +851,7 @@ final class StreamLoader {
         if !(keeping && !registered) { file.mark = nil }
         try ramPart(registered: registered, start: start)
         try footer(sectionID, idstr: "ram")
-        if !registered && keeping { try keepRAM(from: start) }
+        if !registered && keeping { try keepIterativePart(from: start, orFail: keptRAMTooLarge(start)) }
     }
 
     /// QEMU always has a "ram" handler, so a stream's RAM never counts as an unknown section:
@@ -968,27 +968,21 @@ final class StreamLoader {
             file.mark = nil
         }
         defer { file.markLimit = nil }
-        func skip(_ n: Int, _ what: String) throws(VMStateError) {
-            let at = file.position
-            guard file.skip(n) else { throw shortStream(what, at: at) }
-        }
         do throws(VMStateError) {
-            try otherIterativeData(kind, idstr: idstr, skip: skip)
+            try otherIterativeData(kind, idstr: idstr)
         } catch {
             throw file.markLimitReached ? keptIterativeTooLarge(idstr, start) : error
         }
         try footer(sectionID, idstr: idstr)
-        if keeping {
-            keptRAM += file.position - start
-            guard keptRAM <= Self.heldLimit else { throw keptIterativeTooLarge(idstr, start) }
-            keep(from: start, vmdesc: nil)
-        }
+        if keeping { try keepIterativePart(from: start, orFail: keptIterativeTooLarge(idstr, start)) }
     }
 
-    /// The data of one part of `kind`, read past (`skip` moves over bytes).
-    private func otherIterativeData(
-        _ kind: OtherIterativeSection, idstr: String, skip: (Int, String) throws(VMStateError) -> Void
-    ) throws(VMStateError) {
+    /// The data of one part of `kind`, read past.
+    private func otherIterativeData(_ kind: OtherIterativeSection, idstr: String) throws(VMStateError) {
+        func skip(_ n: Int, _ what: String) throws(VMStateError) {
+            let at = file.position
+            guard file.skip(n) else { throw shortStream(what, at: at) }
+        }
         switch kind {
         case .htab:
             let header = try read(HTABPartHeader.Decoder()) { _ in "HTAB header of section \"\(idstr)\"" }
@@ -1035,10 +1029,13 @@ final class StreamLoader {
         )
     }
 
-    /// Keeps the RAM section part that started at `start`, within ``heldLimit`` in all.
-    private func keepRAM(from start: Int) throws(VMStateError) {
+    /// Keeps the part of an iterative section (RAM or another) that started at `start`,
+    /// within ``heldLimit`` in all, else fails with `tooLarge`.
+    private func keepIterativePart(from start: Int, orFail tooLarge: @autoclosure () -> VMStateError)
+        throws(VMStateError)
+    {
         keptRAM += file.position - start
-        guard keptRAM <= Self.heldLimit else { throw keptRAMTooLarge(start) }
+        guard keptRAM <= Self.heldLimit else { throw tooLarge() }
         keep(from: start, vmdesc: nil)
     }
 
