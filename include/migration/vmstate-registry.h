@@ -125,7 +125,8 @@ bool vmstate_registry_add_ram(VMStateRegistry *reg, const char *block_idstr, voi
  * loaded stream had (QEMU finds each block by name). On failure `out` is put back to the length it had.
  * A GByteArray holds at most 4 GiB: a stream that would pass that fails
  * (VMSTATE_ERROR_BOUND_EXCEEDED, checked before the RAM is written) and says to use
- * vmstate_registry_save_to_stream.
+ * vmstate_registry_save_to_stream. `out` grows as the stream is written, to the stream's size
+ * (a zero page takes 9 bytes), not the RAM's: a mostly zero guest needs little memory.
  */
 bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByteArray *out,
                            GError **error);

@@ -17,6 +17,11 @@ ${CC:-cc} -std=gnu11 -Wall -Werror -I include $(pkg-config --cflags glib-2.0) Te
     -o "$out/consumer_v1000"
 "$out/consumer_v1000"
 "$out/consumer"
+# A mostly zero 3 GiB guest saved into a GByteArray under an address-space limit.
+${CC:-cc} -std=gnu11 -Wall -Werror -I include $(pkg-config --cflags glib-2.0) Tests/CConsumer/address_space.c \
+    -L "$bin" -lswiftvmstate $(pkg-config --libs glib-2.0) -Wl,-rpath,"$bin" -Wl,-rpath,"$swiftlib" \
+    -o "$out/address_space"
+"$out/address_space"
 # examples/qemu-relay (docs/C-API.md, live migration): it builds, and refuses a bad block list.
 ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -I include $(pkg-config --cflags gio-2.0) \
     examples/qemu-relay/relay.c -L "$bin" -lswiftvmstate $(pkg-config --libs gio-2.0) \

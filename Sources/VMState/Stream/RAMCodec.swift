@@ -150,13 +150,12 @@ enum RAMCodec {
 
     /// Checks that the RAM fits the file's sink when it has a size limit (a `GByteArray`),
     /// before anything is written: by the plain upper bound, else by counting the non-zero
-    /// pages. Returns the bytes to reserve for ``saveEnd``. The blocks named in `unsent` are
-    /// listed, and send no page.
+    /// pages. The blocks named in `unsent` are listed, and send no page.
     ///
     /// - Throws: ``VMStateError`` when the RAM records would pass the limit.
-    static func reserveSave(
+    static func checkSaveFits(
         _ blocks: [Registry.RAMBlock], unsent: Set<String> = [], mappedRAM: Bool = false, _ file: MigrationFile
-    ) throws(VMStateError) -> Int {
+    ) throws(VMStateError) {
         let pageSize = StreamFormat.pageSize
         if mappedRAM {
             // Every page is in the RAM START, each block after up to 1 MiB of bitmap and padding.
@@ -164,48 +163,55 @@ enum RAMCodec {
             if let limit = file.outputLimit, total + 4096 > limit {
                 throw ByteArraySink.tooLarge(file.written, total + 4096)
             }
-            return 64
+            return
         }
         let paged = unsent.isEmpty ? blocks : blocks.filter { !unsent.contains($0.idstr) }
-        var reservation = paged.reduce(0) { $0 + $1.length + $1.length / pageSize * 9 + $1.idstr.utf8.count + 1 }
-        if let limit = file.outputLimit, reservation > limit - 64 - 4096 {
+        let bound = paged.reduce(0) { $0 + $1.length + $1.length / pageSize * 9 + $1.idstr.utf8.count + 1 }
+        if let limit = file.outputLimit, bound > limit - 64 - 4096 {
             // The exact size of the END part's records, when the bound is too large.
-            reservation = 8 + 5
+            var records = 8 + 5
             for block in paged {
-                reservation += block.idstr.utf8.count + 1
+                records += block.idstr.utf8.count + 1
                 for offset in stride(from: 0, to: block.length, by: pageSize) {
                     // SAFETY: `offset + pageSize <= block.length` (length is a multiple of pageSize, checked in
                     // Registry.addRAM), inside the caller's registered RAM.
                     let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
-                    reservation += isZeroPage(page) ? 9 : 8 + pageSize
+                    records += isZeroPage(page) ? 9 : 8 + pageSize
                 }
             }
             let header = 5 + 4 + 8 + 4 + 8 + 8 + 5 + 5 + blocks.reduce(0) { $0 + $1.idstr.utf8.count + 17 }
-            if reservation + header > limit {
-                throw ByteArraySink.tooLarge(file.written, reservation + header)
+            if records + header > limit {
+                throw ByteArraySink.tooLarge(file.written, records + header)
             }
         }
-        return reservation
     }
 
     /// Writes the RAM END part: every page straight from guest memory into the file's buffer
     /// (ZERO or PAGE records, CONTINUE after a block's first), EOS, the footer when `footer`.
     /// Blocks named in `unsent` send no page (x-ignore-shared: QEMU's ignored blocks).
+    ///
+    /// The file's buffer is made room for one MiB of RAM's records at a time: a `GByteArray`
+    /// grows (by doubling) to the stream's size, not the RAM's, so a mostly zero guest's save
+    /// takes address space for its small stream only.
     static func saveEnd(
-        _ blocks: [Registry.RAMBlock], unsent: Set<String> = [], sectionID: UInt32, reservation: Int, footer: Bool,
+        _ blocks: [Registry.RAMBlock], unsent: Set<String> = [], sectionID: UInt32, footer: Bool,
         mappedRAM: Bool = false, _ file: MigrationFile
     ) {
         let pageSize = StreamFormat.pageSize
         file.putByte(StreamFormat.sectionEnd)
         file.putBE32(sectionID)
-        file.reserve(reservation)
         // With mapped-ram the pages went with the RAM START: the END holds only EOS.
         for block in blocks where !mappedRAM && !unsent.contains(block.idstr) {
             let name = Array(block.idstr.utf8)
+            // The records of one MiB of pages at most, the block's name and the EOS and footer after.
+            let chunk = (0x10_0000 / pageSize) * (pageSize + 8) + name.count + 1 + 8 + 5
             var first = true
             for offset in stride(from: 0, to: block.length, by: pageSize) {
                 // A failed stream stops the save (checked every 1 MiB of RAM).
-                if offset & 0xF_FFFF == 0 && file.errorCode != 0 { return }
+                if offset & 0xF_FFFF == 0 {
+                    if file.errorCode != 0 { return }
+                    file.reserve(chunk)
+                }
                 // SAFETY: a whole page inside the registered block (offset + pageSize <= length).
                 let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
                 let isZero = isZeroPage(page)

@@ -341,8 +341,7 @@ public final class Registry {
         let rules = plan.rules
         let vmdesc = plan.vmdesc
         let hasRAM = !ramBlocks.isEmpty && plan.sections.contains { if case .ram = $0 { true } else { false } }
-        let reservation =
-            hasRAM ? try RAMCodec.reserveSave(ramBlocks, unsent: plan.ramUnsent, mappedRAM: plan.mappedRAM, file) : 0
+        if hasRAM { try RAMCodec.checkSaveFits(ramBlocks, unsent: plan.ramUnsent, mappedRAM: plan.mappedRAM, file) }
 
         // QEMU's phases: setup (RAM START, early-setup devices), iterate (RAM PARTs), then
         // SWITCHOVER_START when the rules send it, and the complete phase (RAM END, devices).
@@ -357,7 +356,7 @@ public final class Registry {
             if let id = ramEnd {
                 file.context = ramLabel
                 RAMCodec.saveEnd(
-                    ramBlocks, unsent: plan.ramUnsent, sectionID: id, reservation: reservation,
+                    ramBlocks, unsent: plan.ramUnsent, sectionID: id,
                     footer: rules.sectionFooters, mappedRAM: plan.mappedRAM, file)
                 ramEnd = nil
             }
