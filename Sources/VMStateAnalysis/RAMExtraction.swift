@@ -46,6 +46,7 @@ func resolvedExtractionDirectory(_ directory: String) throws(RAMExtractionError)
         RAMExtractionError(
             "cannot \(what) directory \(directory): \(String(cString: g_strerror(code)))\(tooLongHint(code))")
     }
+    var absoluteLength = directory.utf8.count
     if !directory.hasPrefix("/") {
         // (A removed current directory: mkdir of a relative path would still work in it.)
         guard let cwd = getcwd(nil, 0) else {
@@ -54,8 +55,11 @@ func resolvedExtractionDirectory(_ directory: String) throws(RAMExtractionError)
                 "cannot write into \(directory): the current directory cannot be found (\(String(cString: g_strerror(code))))"
                     + (code == ENOENT ? ": it was removed" : ""))
         }
+        absoluteLength += strlen(cwd) + 1
         free(cwd)
     }
+    // Refused before its missing parents are made (mkdir makes them one at a time, each shorter).
+    if absoluteLength >= Int(PATH_MAX) { throw failure("create", ENAMETOOLONG) }
     try makeDirectory(directory)
     guard let resolved = realpath(directory, nil) else { throw failure("resolve", errno) }
     defer { free(resolved) }

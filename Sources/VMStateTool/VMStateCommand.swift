@@ -9,7 +9,7 @@ struct VMStateCommand: ParsableCommand {
         abstract: "Inspect QEMU migration streams and compare device state descriptions.",
         discussion: """
             Exit status: 0 success (equal, compatible), 1 a difference or incompatibility \
-            was found (diff, compat), 2 bad input (unreadable, truncated or corrupt stream \
+            was found (diff, compat) or a description has errors (lint), 2 bad input (unreadable, truncated or corrupt stream \
             or JSON) or output that could not be written (a pipe whose reader went away \
             ends the tool on SIGPIPE, unless SIGPIPE was ignored), 64 a usage error (a missing or \
             extra argument, an unknown option or subcommand, a bad option value; the message \

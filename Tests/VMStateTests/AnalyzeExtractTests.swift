@@ -426,6 +426,41 @@ struct AnalyzeExtractCLITests {
             #expect(r.stderr == "vmstate analyze: error: cannot create directory \(dir)/file/sub: Not a directory\n")
         }
     }
+    /// A directory whose path is longer than PATH_MAX is refused before any of its missing
+    /// parents is made (mkdir makes them one at a time, each of them shorter: 17 were left
+    /// behind, docs54 N1), relative to the current directory as well.
+    @Test func aDirectoryPastPathMaxIsRefusedBeforeAnyIsMade() throws {
+        let tool = try #require(Tool.path)
+        let stream = TestPaths.streams + "/audio-hda/stream.bin"
+        try withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let part = String(repeating: "d", count: 250)
+            let relative = Array(repeating: part, count: 20).joined(separator: "/")
+            let absolute = dir + "/" + relative
+            let r = try Tool.run(["analyze", "-x", "--directory", absolute, stream])
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(
+                r.stderr
+                    == "vmstate analyze: error: cannot create directory \(absolute): File name too long (its absolute path is longer than PATH_MAX, 4096 bytes: extract into a directory with a shorter one, --directory)\n"
+            )
+            // 16 parts are 4,015 bytes: under PATH_MAX alone, past it from a current directory 100 bytes deeper.
+            let shorter = Array(repeating: part, count: 16).joined(separator: "/")
+            let here = dir + "/" + String(repeating: "e", count: 100)
+            try FileManager.default.createDirectory(atPath: here, withIntermediateDirectories: true)
+            let fromHere = try Tool.spawn(
+                "/bin/sh",
+                ["sh", "-c", "cd \"$0\" && exec \"$@\"", here, tool, "analyze", "-x", "--directory", shorter, stream])
+            #expect(fromHere.status == 2)
+            #expect(
+                fromHere.stderr
+                    == "vmstate analyze: error: cannot create directory \(shorter): File name too long (its absolute path is longer than PATH_MAX, 4096 bytes: extract into a directory with a shorter one, --directory)\n"
+            )
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [String(repeating: "e", count: 100)])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: here) == [])
+        }
+    }
+
     /// The files go where the kernel resolves the directory: not to `/` from a current
     /// directory that was removed (GIO names a relative path from the current directory's
     /// name, `/` then: desc.json and pc.ram were written to `/`, exit 0 for isapc; cliio F7),

@@ -64,7 +64,8 @@ void qemu_put_sbe64s(QEMUFile *f, const int64_t *pv);
 
 /** Reads one byte (0..255); 0 and the -EIO file error past the end. */
 int qemu_get_byte(QEMUFile *f);
-/** Reads one byte as a signed value (QEMU's alias of qemu_get_byte). */
+/** Reads one byte, 0..255, as qemu_get_byte does (QEMU defines it as an alias of that: no sign
+ * extension; cast the result to int8_t for a signed value). */
 int qemu_get_sbyte(QEMUFile *f);
 /** Reads one byte as an unsigned value. */
 unsigned int qemu_get_ubyte(QEMUFile *f);
