@@ -742,7 +742,7 @@ import VMStateAnalysis
         #expect(postcopy.kind == .badStream)
         #expect(
             postcopy.description
-                == "unsupported command 3 (0x3) POSTCOPY_ADVISE (written when capability postcopy-ram or dirty-bitmaps is on) in the stream; expected MIG_CMD_SWITCHOVER_START (11), got command 3, payload length 0 (at byte 505163)"
+                == "unsupported command 3 (0x3) POSTCOPY_ADVISE (written when capability postcopy-ram or dirty-bitmaps is on) in the stream; expected MIG_CMD_SWITCHOVER_START (11), the only command loaded, got command 3, payload length 0 (at byte 505163)"
         )
         let long = try #require(
             thrownError(VMStateError.self) {

@@ -387,7 +387,8 @@ final class StreamLoader {
             let what = QEMUStreamRules.commandNames[command].map { " \($0.name) (\($0.writer))" } ?? ""
             throw bad(
                 at, "unsupported command \(command) (0x\(String(command, radix: 16)))\(what) in the stream",
-                expected: "MIG_CMD_SWITCHOVER_START (11)", actual: "command \(command), payload length \(length)")
+                expected: "MIG_CMD_SWITCHOVER_START (11), the only command loaded",
+                actual: "command \(command), payload length \(length)")
         }
         guard length == 0 else {
             throw bad(
