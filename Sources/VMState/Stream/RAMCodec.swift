@@ -190,9 +190,10 @@ enum RAMCodec {
     /// (ZERO or PAGE records, CONTINUE after a block's first), EOS, the footer when `footer`.
     /// Blocks named in `unsent` send no page (x-ignore-shared: QEMU's ignored blocks).
     ///
-    /// The file's buffer is made room for one MiB of RAM's records at a time: a `GByteArray`
-    /// grows (by doubling) to the stream's size, not the RAM's, so a mostly zero guest's save
-    /// takes address space for its small stream only.
+    /// A stream's bounded buffer is made room for once, at the start (it writes out what it
+    /// holds); a `GByteArray`, which holds the whole stream, for one MiB of RAM's records at a
+    /// time: it grows (by doubling) to the stream's size, not the RAM's, so a mostly zero
+    /// guest's save takes address space for its small stream only.
     static func saveEnd(
         _ blocks: [Registry.RAMBlock], unsent: Set<String> = [], sectionID: UInt32, footer: Bool,
         mappedRAM: Bool = false, _ file: MigrationFile
@@ -200,6 +201,8 @@ enum RAMCodec {
         let pageSize = StreamFormat.pageSize
         file.putByte(StreamFormat.sectionEnd)
         file.putBE32(sectionID)
+        let wholeStreamBuffer = file.outputLimit != nil
+        if !wholeStreamBuffer { file.reserve(Int.max) }
         // With mapped-ram the pages went with the RAM START: the END holds only EOS.
         for block in blocks where !mappedRAM && !unsent.contains(block.idstr) {
             let name = Array(block.idstr.utf8)
@@ -210,7 +213,7 @@ enum RAMCodec {
                 // A failed stream stops the save (checked every 1 MiB of RAM).
                 if offset & 0xF_FFFF == 0 {
                     if file.errorCode != 0 { return }
-                    file.reserve(chunk)
+                    if wholeStreamBuffer { file.reserve(chunk) }
                 }
                 // SAFETY: a whole page inside the registered block (offset + pageSize <= length).
                 let page = UnsafeRawBufferPointer(start: block.host + offset, count: pageSize)
