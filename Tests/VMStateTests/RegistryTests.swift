@@ -813,6 +813,39 @@ import VMStateAnalysis
         }
     }
 
+    /// A registered device marked unmigratable refuses every load, from a buffer, a GIO stream
+    /// and a listener (before a connection is accepted), whatever the stream's sections, as
+    /// QEMU's destination refuses every stream (`qemu_loadvm_state`: "State blocked by
+    /// non-migratable device"; devices54b D1: QEMU's nvme): nothing loads.
+    @Test func unmigratableDeviceBlocksEveryLoad() throws {
+        let source = try Machine(fill: true)
+        let bytes = try source.registry.save(machineType: "tiny")
+        let target = try Machine(fill: false)
+        let blocked = UnsafeMutablePointer<StrCounter>.allocate(capacity: 1)
+        blocked.initialize(to: StrCounter())
+        defer { blocked.deallocate() }
+        try target.registry.add(idstr: "blocked", instanceID: 2, vmsd: str_blocked_vmsd_ptr(), opaque: blocked)
+        let expected =
+            "blocked: device blocked instance 2 is marked unmigratable: QEMU refuses every stream while such a device "
+            + "is registered (\"State blocked by non-migratable device 'blocked'\") (at byte 0)"
+        for options in [Registry.LoadOptions(), .skipUnknown, [.keepUnknown, .transactional]] {
+            let e = try #require(thrownError(VMStateError.self) { try target.registry.load(bytes, options: options) })
+            #expect(e.kind == .failed && e.path == "blocked")
+            #expect(e.description == expected)
+        }
+        let r = StreamIOTests.loadFromStream(target.registry, bytes, chunk: 4096, flags: 0)
+        #expect(!r.ok && r.code == VMStateError.Kind.failed.rawValue)
+        #expect(r.message == expected)
+        let listener = try StreamSocketTests.Listener()
+        var error: UnsafeMutablePointer<GError>?
+        #expect(
+            !vmstate_registry_load_from_listener(StreamIOTests.handle(target.registry), listener.listener, 0, &error))
+        #expect(error.map { String(cString: $0.pointee.message) } == expected)
+        g_clear_error(&error)
+        #expect(target.counter.counter == 0 && target.registry.loadedMachineType == nil)
+        #expect(memcmp(target.ram, source.ram, 4 * 4096) != 0)
+    }
+
     // MARK: one test per load error
 
     private func loadError(_ bytes: [UInt8], into machine: Machine? = nil, options: Registry.LoadOptions = []) throws

@@ -161,7 +161,9 @@ bool vmstate_registry_save(VMStateRegistry *reg, const char *machine_type, GByte
  * (VMSTATE_ERROR_BAD_STREAM: a second load would leak or add to what the first made). A section
  * skipped or kept needs a vmdesc entry of its own: QEMU writes one per section, and sections of
  * one idstr and instance take their entries in order (VMSTATE_ERROR_UNKNOWN_SECTION when there
- * are fewer).
+ * are fewer). A registered device whose description has `unmigratable` set refuses every load
+ * before anything is read (VMSTATE_ERROR_FAILED, "... is marked unmigratable ..."), as QEMU's
+ * destination refuses every stream while one exists ("State blocked by non-migratable device").
  */
 bool vmstate_registry_load(VMStateRegistry *reg, GBytes *in, unsigned flags, GError **error);
 

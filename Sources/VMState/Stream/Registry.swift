@@ -914,9 +914,11 @@ public final class Registry {
 
     /// Refuses a load before anything is read (and, for a listener, before its connection is
     /// accepted): flags this library does not know, rather than ignoring them (a caller's newer
-    /// flag must not load as if it were absent), and a load while a live migration of the
+    /// flag must not load as if it were absent), a load while a live migration of the
     /// registry is in progress (the RAM it writes is in no dirty log: the destination would
-    /// not get it, and the migration's sections were placed when it started).
+    /// not get it, and the migration's sections were placed when it started), and any load
+    /// while a device marked unmigratable is registered, as QEMU's `qemu_loadvm_state` refuses
+    /// every stream then (`qemu_savevm_state_blocked`, 7.2 and 10.0), whatever its sections.
     func checkLoad(_ options: LoadOptions) throws(VMStateError) {
         let unknownFlags = options.subtracting([.skipUnknown, .keepUnknown, .transactional])
         guard unknownFlags.isEmpty else {
@@ -931,6 +933,13 @@ public final class Registry {
                 .failed, offset: 0,
                 reason: "a load cannot run while a live migration of the registry is in progress (until it "
                     + "completes, fails or is freed): the RAM it writes would not reach the destination")
+        }
+        if let blocked = devices.first(where: { $0.flags.unmigratable }) {
+            throw VMStateError(
+                .failed, path: blocked.idstr, offset: 0,
+                reason: "device \(blocked.idstr) instance \(blocked.instanceID) is marked unmigratable: QEMU refuses "
+                    + "every stream while such a device is registered (\"State blocked by non-migratable device "
+                    + "'\(blocked.idstr)'\")")
         }
     }
 
