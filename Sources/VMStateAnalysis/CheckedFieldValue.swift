@@ -289,6 +289,8 @@ package struct DeviceSectionFacts: Sendable {
     package var cpuRegisterLists: [CPURegisterList] = []
     /// The ppc `cpu` sections' PVRs (``CPUVersionRegister``), in stream order.
     package var cpuVersionRegisters: [CPUVersionRegister] = []
+    /// The virtio-pci devices' negotiated features (``VirtioFeatures``), in stream order.
+    package var virtioFeatures: [VirtioFeatures] = []
     /// The device sections the stream has more than one of with one idstr and instance (QEMU
     /// 7.2's isapc registers its `isa-ide` channels all as instance 0), by key
     /// (``DescriptionSet/Entry/key``): true when the copies hold different state.
@@ -311,6 +313,7 @@ package struct DeviceSectionFacts: Sendable {
             SizedBuffer.collect(record, section: s, into: &facts.sizedBuffers)
             CPURegisterList.collect(record, section: s, into: &facts.cpuRegisterLists)
             CPUVersionRegister.collect(record, section: s, into: &facts.cpuVersionRegisters)
+            VirtioFeatures.collect(record, path: "", section: s, into: &facts.virtioFeatures)
             let key = DescriptionSet.Entry.key(s.name, s.instanceID)
             guard copies[key, default: 0] > 1 else { return }
             if let first = firstCopy[key] {

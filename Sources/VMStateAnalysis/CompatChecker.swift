@@ -409,6 +409,9 @@ public struct CompatChecker: Sendable {
     public var oldPCIConfigs: [PCIConfigSpace]?
     /// NEW's PCI configuration spaces, when NEW is a stream.
     public var newPCIConfigs: [PCIConfigSpace]?
+    /// OLD's and NEW's virtio-pci negotiated features (``VirtioFeatures``), when both are streams.
+    package var oldVirtioFeatures: [VirtioFeatures]?
+    package var newVirtioFeatures: [VirtioFeatures]?
     /// OLD's ARM `cpu` register lists (``CPURegisterList``), when OLD is a stream; compared with
     /// ``newCPURegisterLists`` (same section and instance) when both are known.
     public var oldCPURegisterLists: [CPURegisterList]?
@@ -610,6 +613,8 @@ private struct CompatRun {
 
     /// A warning that leaves open whether state saved by OLD loads (a vmdesc cannot tell an
     /// empty array or a field left out from one a side lacks): counted for the verdict.
+    /// The `virtio` fields ``checkVirtioFeatures()`` warned of (section key, NUL, field path).
+    var virtioFeaturesWarned = Set<String>()
     mutating func undecided(_ warning: String) {
         report.warnings.append(warning)
         report.undecided += 1
@@ -1030,6 +1035,36 @@ private struct CompatRun {
         }
     }
 
+    /// OLD's virtio-pci devices whose guest negotiated features NEW's did not
+    /// (``VirtioFeatures``): QEMU's `virtio_load` refuses features NEW's device does not offer,
+    /// which a stream does not show (a guest takes only some of them; one that never ran, none):
+    /// undecided, naming the bits and the options that offer them. Such a field's size
+    /// warning is left out (``virtioFeaturesWarned``).
+    mutating func checkVirtioFeatures() {
+        guard let saved = checker.oldVirtioFeatures, let local = checker.newVirtioFeatures else { return }
+        var devices: [String: VirtioFeatures] = [:]
+        for f in local { devices["\(f.section) \(f.instanceID) \(f.field)"] = f }
+        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        for f in saved {
+            let key = "\(f.section) \(f.instanceID) \(f.field)"
+            guard let device = devices[key] else { continue }
+            // Without its subsection, NEW's device offers no feature above bit 31, and QEMU then
+            // checks the low half only.
+            let compared = device.complete ? f.negotiated : f.negotiated & 0xFFFF_FFFF
+            let missing = compared & ~device.negotiated
+            guard missing != 0 else { continue }
+            let section = DescriptionSet.Entry.key(f.section, f.instanceID)
+            virtioFeaturesWarned.insert(section + "\u{0}" + f.field)
+            let newOnes =
+                device.negotiated == 0
+                ? "\(newSide)'s guest none (saved before its driver set them)"
+                : "\(newSide)'s \(hex(device.negotiated))"
+            undecided(
+                "section \"\(section)\", field \"\(f.field)\": \(oldSide)'s guest negotiated the virtio features \(hex(f.negotiated)), \(newOnes); QEMU refuses the load (\"Features \(hex(f.negotiated)) unsupported. Allowed features: ...\") if \(newSide)'s device does not offer every one, which a stream does not show: make it with the options and machine type that offer \(VirtioFeatures.described(missing))"
+            )
+        }
+    }
+
     /// QEMU's `VMSTATE_*_EQUAL` and `VMSTATE_INT32_POSITIVE_LE` checks on load
     /// (``CheckedFieldValue``): a saved OLD value NEW's QEMU refuses, by NEW's own table (its
     /// stream's type) and value. An OLD field QEMU compares that NEW's stream lacks is a warning
@@ -1161,6 +1196,7 @@ private struct CompatRun {
         checkMachineTypes()
         checkRAMBlocks()
         checkPCIConfigs()
+        checkVirtioFeatures()
         checkCPURegisterLists()
         checkCPUVersionRegisters()
         checkCheckedValues()
@@ -2251,17 +2287,21 @@ private struct CompatRun {
                     !QEMUInfoSize.isFixedPerField(s["type"]?.stringValue)
                         || !QEMUInfoSize.isFixedPerField(d["type"]?.stringValue)
                 {
+
                     // Two vmdescs give what each save wrote: a field whose VMStateInfo decides how
                     // many bytes it writes from the state (virtio, msix state, a bitmap or queue
                     // whose length is another field) may differ in size between two saves of
                     // one build, and its loader reads what the stream holds. So do devices made
                     // with other options (virtio-net's queues=, checked inside `virtio`), which
-                    // QEMU refuses: undecided.
-                    undecided(
-                        "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": size \(byteCount(ss)) in "
-                            + "\(oldSide), \(byteCount(ds)) in \(newSide); its type (\(s["type"]?.stringValue ?? "none")) "
-                            + "writes as many bytes as the state saved needs, so two saves may differ, and so do devices "
-                            + "made with other options (virtio-net's queues=), which QEMU refuses (not compared)")
+                    // QEMU refuses: undecided. (Not a virtio field whose negotiated features were
+                    // warned of: that warning says more.)
+                    if !virtioFeaturesWarned.contains(sec + "\u{0}" + sn) {
+                        undecided(
+                            "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": size \(byteCount(ss)) in "
+                                + "\(oldSide), \(byteCount(ds)) in \(newSide); its type (\(s["type"]?.stringValue ?? "none")) "
+                                + "writes as many bytes as the state saved needs, so two saves may differ, and so do devices "
+                                + "made with other options (virtio-net's queues=), which QEMU refuses (not compared)")
+                    }
                 } else if ss != ds, sConditional, dConditional, !checker.oldIsVMDesc, !checker.newIsVMDesc {
                     // Conditional on both sides (the same test assumed): saved and read only
                     // when it passes, and misread then.

@@ -383,6 +383,9 @@ struct Compat: ParsableCommand {
                 )
                 let facts = (try DeviceSectionFacts.found(in: streams.0), try DeviceSectionFacts.found(in: streams.1))
                 (checker.oldPCIConfigs, checker.newPCIConfigs) = (facts.0.pciConfigs, facts.1.pciConfigs)
+                (checker.oldVirtioFeatures, checker.newVirtioFeatures) = (
+                    facts.0.virtioFeatures, facts.1.virtioFeatures
+                )
                 (checker.oldCheckedValues, checker.newCheckedValues) = (facts.0.checkedValues, facts.1.checkedValues)
                 (checker.oldSizedBuffers, checker.newSizedBuffers) = (facts.0.sizedBuffers, facts.1.sizedBuffers)
                 (checker.oldCPURegisterLists, checker.newCPURegisterLists) = (
