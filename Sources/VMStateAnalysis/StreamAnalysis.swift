@@ -662,6 +662,8 @@ private struct SectionReader {
     /// With the mapped-ram capability, each RAM block announcement carries a header giving
     /// where the block's pages and their bitmap are in the file (docs/FORMAT.md §9).
     var mappedRAM = false
+    /// The hash table's size as `spapr/htab`'s parts read so far give it.
+    var htab = HTABLoadState()
     var rules: StreamRules { catalog.rules }
     /// Called for every RAM page record as it is read (``StreamAnalysis/scanPages``), with
     /// the page's bytes for a data page of a sequential stream, the page inflated for a
@@ -1376,10 +1378,14 @@ private struct SectionReader {
 
     /// One part of pseries' hash page table (``HTABPartHeader``, ``HTABChunkHeader``: the
     /// stream-format layer's records, which the registry reads past too).
+    /// A chunk past the table (``HTABLoadState``), which QEMU's destination refuses, is refused.
     mutating func readHTABPart() throws(StreamAnalysisError) {
+        let at = pos
         let header = try decode(HTABPartHeader.Decoder()) { _ in "the HTAB header" }
+        if let refusal = htab.take(header) { throw error(refusal, at: at) }
         guard header.hasChunks else { return }
         while true {
+            let at = pos
             let chunk = try decode(HTABChunkHeader.Decoder()) { cut in
                 switch cut.field {
                 case .htabChunkIndex: "an HTAB chunk index"
@@ -1388,6 +1394,7 @@ private struct SectionReader {
                 }
             }
             if chunk.endsPart { return }
+            if let refusal = htab.refusal(chunk) { throw error(refusal, at: at) }
             try need(chunk.dataLength, "\(chunk.valid) hash table entries")
             pos += chunk.dataLength
         }

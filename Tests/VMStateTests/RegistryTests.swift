@@ -308,6 +308,65 @@ import VMStateAnalysis
         }
     }
 
+    /// A hash table chunk past the table a START gave (2^21 bytes: 131,072 entries) is refused
+    /// as QEMU's `htab_load` refuses it, by the registry (SKIP and KEEP alike: a kept chunk was
+    /// written back, and one whose index wrapped QEMU's 32-bit sum crashed QEMU 10.0; hostile54
+    /// D1) and by `vmstate analyze`; one that ends at the table's end loads. A START of a size
+    /// QEMU never sends, past 2^46 bytes, is refused too (QEMU would try to allocate it). The QEMU 7.2 pseries fixture's one
+    /// PART, at byte 606,353, has no chunk: one is put after its header.
+    @Test func hashTableChunksPastTheTableAreRefused() throws {
+        let stream = try TestPaths.readBytes(TestPaths.packageRoot + "/Tests/Fixtures/compat/ppc-pvr/qemu-7.2.bin")
+        let part = 606_353
+        #expect(stream[part] == 0x02 && stream[(part + 1)..<(part + 9)].elementsEqual([0, 0, 2, 0x33, 0, 0, 0, 0]))
+        func withChunk(index: UInt32, valid: UInt16, invalid: UInt16) -> [UInt8] {
+            var chunk =
+                withUnsafeBytes(of: index.bigEndian, Array.init) + withUnsafeBytes(of: valid.bigEndian, Array.init)
+            chunk +=
+                withUnsafeBytes(of: invalid.bigEndian, Array.init) + [UInt8](repeating: 0xAB, count: 16 * Int(valid))
+            return Array(stream[..<(part + 9)]) + chunk + stream[(part + 9)...]
+        }
+        let ram = UnsafeMutableRawPointer.allocate(byteCount: 256 << 20, alignment: 4096)
+        defer { ram.deallocate() }
+        let last = withChunk(index: 131_071, valid: 1, invalid: 0)
+        let kept = Registry()
+        try kept.load(last, options: .keepUnknown)
+        #expect(try kept.save() == last)
+        for (index, valid, invalid, qemu) in [
+            (UInt32(131_072), UInt16(1), UInt16(0), "131072 (1+0 entries)"),
+            (131_000, 50, 23, "131000 (50+23 entries)"),
+            (0xFFFF_FFFE, 1, 2, "-2 (1+2 entries)"),
+        ] {
+            let bad = withChunk(index: index, valid: valid, invalid: invalid)
+            let end = UInt64(index) + UInt64(valid) + UInt64(invalid) - 1
+            let expected =
+                "section \"spapr/htab\" instance 0: an HTAB chunk of entries \(index) to \(end), past the hash table of 131072 entries (QEMU: \"htab_load() bad index \(qemu) in htab stream (htab_shift=21)\") (at byte \(part + 9))"
+            for options in [Registry.LoadOptions.skipUnknown, .keepUnknown] {
+                let registry = Registry()
+                // (Reading past needs the RAM registered: RAM is never an unknown section.)
+                if options == .skipUnknown { try registry.addRAM(idstr: "ppc_spapr.ram", host: ram, length: 256 << 20) }
+                let e = try #require(throws: VMStateError.self) { try registry.load(bad, options: options) }
+                #expect(e.kind == .badStream)
+                #expect(e.description == expected)
+            }
+            let path = NSTemporaryDirectory() + "/vmstate-htab-\(getpid())-\(index).bin"
+            try Data(bad).write(to: URL(fileURLWithPath: path))
+            defer { unlink(path) }
+            let tool = try Tool.run(["analyze", path])
+            #expect(tool.status == 2)
+            #expect(
+                tool.stderr
+                    == "vmstate analyze: error: at byte offset \(part + 9) (0x\(String(part + 9, radix: 16))), section \"spapr/htab\" (section id 563, instance 0): an HTAB chunk of entries \(index) to \(end), past the hash table of 131072 entries (QEMU: \"htab_load() bad index \(qemu) in htab stream (htab_shift=21)\")\n"
+            )
+        }
+        var huge = stream
+        huge[84 + 27] = 47  // the low byte of the START's be32 size log2, 21
+        let e = try #require(throws: VMStateError.self) { try Registry().load(huge, options: .keepUnknown) }
+        #expect(
+            e.description
+                == "section \"spapr/htab\" instance 0: a hash table of 2^47 bytes, past the 2^46 a QEMU source sends at most (spapr's largest architected size): QEMU's destination would try to allocate it (at byte 108)"
+        )
+    }
+
     /// QEMU 7.2's isapc saves both `isa-ide` channels as instance 0, and QEMU (7.2 and 10.0,
     /// `find_se`) loads both sections into its first channel, which ends with the second's
     /// state (checked: compat's `sectionsSavedTwiceWithOneInstance`). A registered `isa-ide`

@@ -955,11 +955,13 @@ final class StreamLoader {
     /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered), and of the other
     /// iterative sections kept.
     private var keptRAM = 0
+    /// The hash table's size as `spapr/htab`'s parts read so far give it.
+    private var htab = HTABLoadState()
 
     /// One part (START, PART or END, its header read) of an iterative section other than RAM:
     /// read past to its footer, and kept (KEEP_UNKNOWN) within ``heldLimit`` with the kept RAM.
     /// QEMU's destination refuses what is refused here (a storage attributes record with the
-    /// flag ERROR or unknown flags).
+    /// flag ERROR or unknown flags; a hash table chunk past the table, ``HTABLoadState``).
     private func otherIterativePart(_ kind: OtherIterativeSection, sectionID: UInt32, idstr: String, start: Int)
         throws(VMStateError)
     {
@@ -986,11 +988,15 @@ final class StreamLoader {
         }
         switch kind {
         case .htab:
+            let at = file.position
             let header = try read(HTABPartHeader.Decoder()) { _ in "HTAB header of section \"\(idstr)\"" }
+            if let refusal = htab.take(header) { throw bad(at, refusal) }
             if header.hasChunks {
                 while true {
+                    let at = file.position
                     let chunk = try read(HTABChunkHeader.Decoder()) { _ in "HTAB chunk header" }
                     if chunk.endsPart { break }
+                    if let refusal = htab.refusal(chunk) { throw bad(at, refusal) }
                     try skip(chunk.dataLength, "\(chunk.valid) hash table entries of an HTAB chunk")
                 }
             }

@@ -79,6 +79,50 @@ package struct HTABChunkHeader: Sendable, Equatable {
     }
 }
 
+/// What QEMU's destination knows of the hash table while it reads `spapr/htab`, and what it
+/// refuses (hw/ppc/spapr.c `htab_load`, 7.2 and 10.0): a START's header gives the table's size
+/// (2^shift bytes, 16 a entry; -1: no table, size 0), and a chunk that passes its end is refused
+/// ("htab_load() bad index ..."; QEMU sums in 32 bits, and a sum that wraps crashed QEMU 10.0:
+/// summed in 64 here). Before any START, the destination's own table applies: not known here.
+package struct HTABLoadState: Sendable, Equatable {
+    /// The table's size log2 as the last START gave it (0 after -1), nil before any START.
+    package private(set) var shift: UInt32?
+
+    /// The largest table a QEMU source sends: 2^46 bytes, spapr's largest architected size
+    /// (hw/ppc/spapr.c `spapr_hpt_shift_for_ramsize`, spapr_hcall.c's resize check).
+    package static let largestShift: UInt32 = 46
+
+    package init() {}
+
+    /// Takes a part's header; the reason to refuse it, or nil: a table larger than a QEMU source
+    /// sends, which QEMU's destination would try to allocate as it is (no check: 2^47 bytes
+    /// and more fail, past 63 bits the shift is undefined). Smaller ones load, as in QEMU.
+    package mutating func take(_ header: HTABPartHeader) -> String? {
+        switch header.value {
+        case 0: return nil
+        case 0xFFFF_FFFF: shift = 0
+        case 1...Self.largestShift: shift = header.value
+        default:
+            return "a hash table of 2^\(header.value) bytes, past the 2^46 a QEMU source sends at most (spapr's "
+                + "largest architected size): QEMU's destination would try to allocate it"
+        }
+        return nil
+    }
+
+    /// The reason to refuse `chunk`, QEMU's own words, or nil: entries past the table.
+    package func refusal(_ chunk: HTABChunkHeader) -> String? {
+        guard let shift, !chunk.endsPart else { return nil }
+        let entries = (UInt64(1) << UInt64(shift)) / UInt64(HTABChunkHeader.entrySize)
+        let end = UInt64(chunk.index) + UInt64(chunk.valid) + UInt64(chunk.invalid)
+        guard end > entries else { return nil }
+        // (QEMU prints the index with %d and the counts with %hd.)
+        return
+            "an HTAB chunk of entries \(chunk.index) to \(end - 1), past the hash table of \(entries) entries (QEMU: "
+            + "\"htab_load() bad index \(Int32(bitPattern: chunk.index)) (\(Int16(bitPattern: chunk.valid))+"
+            + "\(Int16(bitPattern: chunk.invalid)) entries) in htab stream (htab_shift=\(shift))\")"
+    }
+}
+
 /// A record of `s390-storage_attributes`: be64 guest address with flags in its low 12 bits
 /// (s390's 4 KiB pages); with MORE, a be64 count of the attribute bytes that follow.
 package struct StorageAttributesRecord: Sendable, Equatable {
