@@ -866,7 +866,8 @@ private struct CompatRun {
                     )
                 }
             } else {
-                report.warnings.append(
+                // Undecided: loadable or not by NEW's -uuid (debug54 D3).
+                undecided(
                     "\(oldSide) carries VM UUID \(u) (capability validate-uuid) and \(newSide)'s stream does not give its own: QEMU refuses the stream if \(newSide) runs with another -uuid (\"UUID received is \(u) and local is ...\")"
                 )
             }

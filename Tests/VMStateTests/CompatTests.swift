@@ -2077,8 +2077,10 @@ struct CompatCLITests {
         #expect(unknown.status == 0)
         #expect(
             unknown.stdout
-                == "warning: OLD carries VM UUID 6ba7b810-9dad-11d1-80b4-00c04fd430c8 (capability validate-uuid) and NEW's stream does not give its own: QEMU refuses the stream if NEW runs with another -uuid (\"UUID received is 6ba7b810-9dad-11d1-80b4-00c04fd430c8 and local is ...\")\ncompatible: state saved by OLD loads into NEW\n"
+                == "warning: OLD carries VM UUID 6ba7b810-9dad-11d1-80b4-00c04fd430c8 (capability validate-uuid) and NEW's stream does not give its own: QEMU refuses the stream if NEW runs with another -uuid (\"UUID received is 6ba7b810-9dad-11d1-80b4-00c04fd430c8 and local is ...\")\ncompatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
         )
+        // Undecided: --strict fails it (debug54 D3).
+        #expect(try Tool.run(["compat", "--strict", uuid, pc]).status == 1)
         // Capabilities are set for each migration: a warning, with QEMU's message.
         let xis = TestPaths.qemuFixtures + "/x-ignore-shared/stream.bin"
         let caps = try Tool.run(["compat", pc, xis])
