@@ -1036,6 +1036,32 @@ private struct CompatRun {
         }
     }
 
+    /// What QEMU says of OLD's section `key` (``DescriptionSet/Entry/key``) that NEW's machine
+    /// lacks, and what usually causes it, when a vmdesc side lists NEW's sections: QEMU refuses
+    /// the stream ("Unknown savevm section or instance", migration/savevm.c, 7.2 and 10.0). A
+    /// PCI device's idstr starts with its PCI address: NEW's sections of the same device at
+    /// another address are named.
+    func missingSectionCause(_ key: String, newSections: some Sequence<String>) -> String {
+        var (name, instance) = (key, "0")
+        let marker = " (instance "
+        if key.hasSuffix(")"), let open = key.lastIndex(of: "("), open > key.startIndex,
+            key[key.index(before: open)...].hasPrefix(marker)
+        {
+            name = String(key[..<key.index(before: open)])
+            instance = String(key[key.index(open, offsetBy: marker.count - 1)..<key.index(before: key.endIndex)])
+        }
+        var cause = "its device is not in \(newSide)'s machine (a -device, -smp for cpu, a -netdev user for slirp)"
+        if PCIConfigSpace.isPCIPath(name), let slash = name.firstIndex(of: "/") {
+            let device = name[slash...]
+            let moved = newSections.filter { PCIConfigSpace.isPCIPath($0) && $0.hasSuffix(device) }.sorted()
+            cause +=
+                moved.isEmpty
+                ? ", or is at another PCI address (an idstr starts with it)"
+                : ", or is at another PCI address: \(newSide) has \(moved.map { "\"\($0)\"" }.joined(separator: ", "))"
+        }
+        return ": QEMU refuses the stream (\"Unknown savevm section or instance '\(name)' \(instance). ...\"): \(cause)"
+    }
+
     /// OLD's virtio-pci devices whose guest negotiated features NEW's did not
     /// (``VirtioFeatures``): QEMU's `virtio_load` refuses features NEW's device does not offer,
     /// which a stream does not show (a guest takes only some of them; one that never ran, none):
@@ -1257,7 +1283,10 @@ private struct CompatRun {
                         )
                         continue
                     }
-                    add(sec, nil, nil, .sectionMissing, "section \"\(label)\" does not exist in \(newSide)")
+                    add(
+                        sec, nil, nil, .sectionMissing,
+                        "section \"\(label)\" does not exist in \(newSide)"
+                            + (checker.newIsVMDesc ? missingSectionCause(sec, newSections: newSectionLists.keys) : ""))
                     continue
                 }
                 target = alt

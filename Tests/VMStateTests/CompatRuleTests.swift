@@ -132,8 +132,8 @@ import VMStateAnalysis
         }
         #expect(
             missing.findings.map(\.text) == [
-                #"section "dev": section "dev" does not exist in NEW [section-missing]"#,
-                #"section "dev (2nd section)": section "dev (2nd section)" does not exist in NEW [section-missing]"#,
+                #"section "dev": section "dev" does not exist in NEW: QEMU refuses the stream ("Unknown savevm section or instance 'dev' 0. ..."): its device is not in NEW's machine (a -device, -smp for cpu, a -netdev user for slirp) [section-missing]"#,
+                #"section "dev (2nd section)": section "dev (2nd section)" does not exist in NEW: QEMU refuses the stream ("Unknown savevm section or instance 'dev' 0. ..."): its device is not in NEW's machine (a -device, -smp for cpu, a -netdev user for slirp) [section-missing]"#,
             ])
         // Only in NEW: its second and later of a name beyond OLD's, named so; all of a name OLD
         // lacks.

@@ -1232,7 +1232,7 @@ struct CompatCLITests {
                 vmdesc("0000:00:03.0/e1000", "PCIDevice"), "(section):0000:00:02.0/e1000=0000:00:03.0/e1000",
                 """
                 warning: NEW has 1 section that OLD does not save: 0000:00:03.0/e1000; QEMU loads OLD's state, and that device keeps the state it had before the load
-                section "0000:00:02.0/e1000": section "0000:00:02.0/e1000" does not exist in NEW [section-missing]
+                section "0000:00:02.0/e1000": section "0000:00:02.0/e1000" does not exist in NEW: QEMU refuses the stream ("Unknown savevm section or instance '0000:00:02.0/e1000' 0. ..."): its device is not in NEW's machine (a -device, -smp for cpu, a -netdev user for slirp), or is at another PCI address: NEW has "0000:00:03.0/e1000" [section-missing]
 
                 """
             ),
@@ -1743,7 +1743,7 @@ struct CompatCLITests {
                 == "warning: NEW has 1 section that OLD does not save: slirp (2nd section); QEMU loads OLD's state, and that device keeps the state it had before the load\n"
                 + "warning: section \"globalstate\", description \"globalstate\", field \"runstate\": NEW's buffer of 100 bytes is OLD's \"runstate\" and the fields after it, the same bytes in all: QEMU loads them as they are (whether the device reads them alike is its own design)\n"
                 + warning
-                + "section \"slirp (instance 1)\": section \"slirp (instance 1)\" does not exist in NEW [section-missing]\n"
+                + "section \"slirp (instance 1)\": section \"slirp (instance 1)\" does not exist in NEW: QEMU refuses the stream (\"Unknown savevm section or instance 'slirp' 1. ...\"): its device is not in NEW's machine (a -device, -smp for cpu, a -netdev user for slirp) [section-missing]\n"
                 + "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
         )
         let one = TestPaths.streams + "/user-net"
