@@ -611,10 +611,10 @@ private struct CompatRun {
     let checker: CompatChecker
     var report = CompatReport()
 
-    /// A warning that leaves open whether state saved by OLD loads (a vmdesc cannot tell an
-    /// empty array or a field left out from one a side lacks): counted for the verdict.
     /// The `virtio` fields ``checkVirtioFeatures()`` warned of (section key, NUL, field path).
     var virtioFeaturesWarned = Set<String>()
+    /// A warning that leaves open whether state saved by OLD loads (a vmdesc cannot tell an
+    /// empty array or a field left out from one a side lacks): counted for the verdict.
     mutating func undecided(_ warning: String) {
         report.warnings.append(warning)
         report.undecided += 1
@@ -2317,7 +2317,6 @@ private struct CompatRun {
                     !QEMUInfoSize.isFixedPerField(s["type"]?.stringValue)
                         || !QEMUInfoSize.isFixedPerField(d["type"]?.stringValue)
                 {
-
                     // Two vmdescs give what each save wrote: a field whose VMStateInfo decides how
                     // many bytes it writes from the state (virtio, msix state, a bitmap or queue
                     // whose length is another field) may differ in size between two saves of

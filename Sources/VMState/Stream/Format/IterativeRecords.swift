@@ -81,7 +81,7 @@ package struct HTABChunkHeader: Sendable, Equatable {
 
 /// What QEMU's destination knows of the hash table while it reads `spapr/htab`, and what it
 /// refuses (hw/ppc/spapr.c `htab_load`, 7.2 and 10.0): a START's header gives the table's size
-/// (2^shift bytes, 16 a entry; -1: no table, size 0), and a chunk that passes its end is refused
+/// (2^shift bytes, 16 bytes an entry; -1: no table, size 0), and a chunk that passes its end is refused
 /// ("htab_load() bad index ..."; QEMU sums in 32 bits, and a sum that wraps crashed QEMU 10.0:
 /// summed in 64 here). Before any START, the destination's own table applies: not known here.
 package struct HTABLoadState: Sendable, Equatable {
