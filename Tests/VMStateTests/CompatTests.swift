@@ -1599,6 +1599,14 @@ struct CompatCLITests {
         cut.removeLast(blob.count - 0x180)  // (the subsection starts at 0x191)
         #expect(VirtioFeatures.decode(cut)! == (0x44, false))
         #expect(VirtioFeatures.decode(Array(blob[0..<0x13E])) == nil)
+        // analyze --tree prints them under the field's bytes.
+        let tree = try Tool.run(["analyze", "--tree", iommu])
+        #expect(
+            tree.stdout.contains(
+                "        ... 45541 more bytes (45605 in all)\n        guest features: 0x300000044: bit 2 (the device's own); bit 6 (the device's own); bit 32 VIRTIO_F_VERSION_1 (option disable-modern); bit 33 VIRTIO_F_ACCESS_PLATFORM (option iommu_platform)\n"
+            ))
+        let resetTree = try Tool.run(["analyze", "--tree", reset])
+        #expect(resetTree.stdout.contains("(45584 in all)\n        guest features: 0x0\n"))
     }
 
     /// Fields QEMU compares with its own on load (`VMSTATE_*_EQUAL`, `INT32_POSITIVE_LE`), stream
