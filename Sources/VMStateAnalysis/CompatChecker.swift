@@ -1051,13 +1051,18 @@ private struct CompatRun {
             instance = String(key[key.index(open, offsetBy: marker.count - 1)..<key.index(before: key.endIndex)])
         }
         var cause = "its device is not in \(newSide)'s machine (a -device, -smp for cpu, a -netdev user for slirp)"
-        if PCIConfigSpace.isPCIPath(name), let slash = name.firstIndex(of: "/") {
-            let device = name[slash...]
-            let moved = newSections.filter { PCIConfigSpace.isPCIPath($0) && $0.hasSuffix(device) }.sorted()
+        if PCIConfigSpace.isPCIPath(name), let last = name.lastIndex(of: "/") {
+            // The same device elsewhere (its idstr's last part), another device at its place.
+            let (place, device) = (name[..<last], name[last...])
+            let pci = newSections.filter { PCIConfigSpace.isPCIPath($0) }
+            let moved = pci.filter { $0.hasSuffix(device) }.sorted()
+            let replaced = pci.filter { $0.hasPrefix(place + "/") && !$0.hasSuffix(device) }.sorted()
+            func quoted(_ names: [String]) -> String { names.map { "\"\($0)\"" }.joined(separator: ", ") }
             cause +=
                 moved.isEmpty
-                ? ", or is at another PCI address (an idstr starts with it)"
-                : ", or is at another PCI address: \(newSide) has \(moved.map { "\"\($0)\"" }.joined(separator: ", "))"
+                ? ", or is at another address (its idstr starts with its PCI address)"
+                : ", or is at another address: \(newSide) has \(quoted(moved))"
+            if !replaced.isEmpty { cause += "; \(newSide) has \(quoted(replaced)) at its place" }
         }
         return ": QEMU refuses the stream (\"Unknown savevm section or instance '\(name)' \(instance). ...\"): \(cause)"
     }
@@ -1087,7 +1092,7 @@ private struct CompatRun {
                 ? "\(newSide)'s guest none (saved before its driver set them)"
                 : "\(newSide)'s \(hex(device.negotiated))"
             undecided(
-                "section \"\(section)\", field \"\(f.field)\": \(oldSide)'s guest negotiated the virtio features \(hex(f.negotiated)), \(newOnes); QEMU refuses the load (\"Features \(hex(f.negotiated)) unsupported. Allowed features: ...\") if \(newSide)'s device does not offer every one, which a stream does not show: make it with the options and machine type that offer \(VirtioFeatures.described(missing))"
+                "section \"\(section)\", field \"\(f.field)\": \(oldSide)'s guest negotiated the virtio features \(hex(f.negotiated)), \(newOnes); QEMU refuses the load (\"Features \(hex(f.negotiated)) unsupported. Allowed features: ...\") if \(newSide)'s device does not offer every one, which a stream does not show: make it with the options and machine type that offer \(VirtioFeatures.described(missing, device: VirtioFeatures.deviceName(f.section)))"
             )
         }
     }

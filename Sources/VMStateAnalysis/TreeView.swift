@@ -119,7 +119,11 @@ public struct TreeView: Sendable {
                 }
                 head += "  @\(analysisHexOffset(section.offset)) +\(section.endOffset - section.offset)"
                 lines.append(head)
-                renderRecord(record, depth: 1, pci: PCIConfigSpace.isPCIPath(section.name), into: &lines)
+                renderRecord(
+                    record, depth: 1,
+                    virtioDevice: PCIConfigSpace.isPCIPath(section.name)
+                        ? VirtioFeatures.deviceName(section.name) : nil,
+                    into: &lines)
             case .ram(let ram):
                 head += "  @\(analysisHexOffset(section.offset))"
                 lines.append(head)
@@ -155,10 +159,12 @@ public struct TreeView: Sendable {
         )
     }
 
-    /// `pci`: the record is a PCI device's section (idstr with a PCI path), whose `virtio`
-    /// fields are virtio-pci's: the guest's negotiated features follow the bytes
-    /// (``VirtioFeatures``).
-    private func renderRecord(_ record: FieldRecord, depth: Int, pci: Bool = false, into lines: inout Lines) {
+    /// `virtioDevice`: the device's name when the record is a PCI device's section (an idstr
+    /// with a PCI path), whose `virtio` fields are virtio-pci's: the guest's negotiated
+    /// features follow the bytes (``VirtioFeatures``).
+    private func renderRecord(
+        _ record: FieldRecord, depth: Int, virtioDevice: String? = nil, into lines: inout Lines
+    ) {
         let width = min(32, record.members.map(\.name.count).max() ?? 0)
         let typeWidth = min(24, record.members.map { typeLabel($0).count }.max() ?? 0)
         for m in record.members {
@@ -170,18 +176,18 @@ public struct TreeView: Sendable {
                 if let n = r.vmsdName, m.type != "subsection" { line += " \"\(n)\"" }
                 if m.type == "subsection", let v = r.version { line += " v\(v)" }
                 lines.append(line)
-                renderRecord(r, depth: depth + 1, pci: pci, into: &lines)
+                renderRecord(r, depth: depth + 1, virtioDevice: virtioDevice, into: &lines)
             case .list(let items):
                 lines.append(label + type)
                 renderList(items, depth: depth + 1, into: &lines)
             case .bytes(let b) where b.count > 16:
                 lines.append(label + type)
                 hexDump(b, depth: depth + 1, into: &lines)
-                if pci, m.type == "virtio", let (features, complete) = VirtioFeatures.decode(b) {
+                if let device = virtioDevice, m.type == "virtio", let (features, complete) = VirtioFeatures.decode(b) {
                     lines.append(
                         pad(depth + 1) + "guest features: 0x" + String(features, radix: 16)
                             + (complete ? "" : " (the low half: no virtio/64bit_features)")
-                            + (features == 0 ? "" : ": " + VirtioFeatures.described(features)))
+                            + (features == 0 ? "" : ": " + VirtioFeatures.described(features, device: device)))
                 }
             default:
                 lines.append(label + padded(type, typeWidth) + "  " + leaf(m.value))

@@ -4,8 +4,8 @@ import VMState
 /// field carries them, for QEMU's check of them on load.
 ///
 /// QEMU's `virtio_save` (hw/virtio/virtio.c, 7.2 and 10.0) writes the transport's config first
-/// (virtio-pci: `vmstate_pci_device`, its version 2, the 256-byte configuration space and 16
-/// bytes of IRQ state; then, when the device has MSI-X, its table of 16 bytes a vector, its
+/// (virtio-pci: `vmstate_pci_device`, its version 2, the configuration space, 256 bytes or a PCI
+/// Express device's 4096, and 16 bytes of IRQ state; then, when the device has MSI-X, its table of 16 bytes a vector, its
 /// pending bits and the be16 config vector), then the status and ISR bytes, the be16 queue
 /// selector and the be32 low half of the negotiated features (`guest_features`); all 64 bits
 /// come again at the end, in the subsection `virtio/64bit_features` (saved when the device
@@ -52,23 +52,28 @@ package struct VirtioFeatures: Sendable, Equatable {
     /// The negotiated features in the bytes of a virtio-pci device's `virtio` field, and
     /// whether all 64 bits were found; nil when the bytes do not begin as virtio-pci's do.
     package static func decode(_ blob: [UInt8]) -> (UInt64, Bool)? {
-        let pciDevice = 4 + 256 + 16
-        guard blob.count >= pciDevice, blob[0..<4].elementsEqual([0, 0, 0, 2]) else { return nil }
-        // The MSI-X capability (id 0x11) in the capability list, its table size field the
-        // vectors less one (hw/pci/msix.c msix_init).
+        guard blob.count >= 4 + 256 + 16, blob[0..<4].elementsEqual([0, 0, 0, 2]) else { return nil }
+        // In the capability list: the MSI-X capability (id 0x11), its table size field the
+        // vectors less one (hw/pci/msix.c msix_init); the PCI Express one (id 0x10), which a
+        // virtio-pci device has exactly when it is a PCI Express device (behind a root port:
+        // hw/virtio/virtio-pci.c virtio_pci_realize), whose whole 4 KiB configuration space
+        // `vmstate_pci_device` saves (migrate_is_pcie).
         var vectors = 0
+        var express = false
         if blob[4 + 6] & 0x10 != 0 {
             var at = Int(blob[4 + 0x34] & 0xFC)
             var steps = 0
             while at >= 0x40, at + 3 < 256, steps < 48 {
                 if blob[4 + at] == 0x11 {
                     vectors = Int(UInt16(blob[4 + at + 2]) | UInt16(blob[4 + at + 3]) << 8) & 0x7FF + 1
-                    break
+                } else if blob[4 + at] == 0x10 {
+                    express = true
                 }
                 at = Int(blob[4 + at + 1] & 0xFC)
                 steps += 1
             }
         }
+        let pciDevice = 4 + (express ? 4096 : 256) + 16
         let msix = vectors == 0 ? 0 : vectors * 16 + (vectors + 7) / 8 + 2
         let low = pciDevice + msix + 4
         guard blob.count >= low + 4 else { return nil }
@@ -93,19 +98,59 @@ package struct VirtioFeatures: Sendable, Equatable {
     static let transportBits: [Int: (name: String, option: String?)] = [
         24: ("VIRTIO_F_NOTIFY_ON_EMPTY", "notify_on_empty"), 27: ("VIRTIO_F_ANY_LAYOUT", "any_layout"),
         28: ("VIRTIO_RING_F_INDIRECT_DESC", "indirect_desc"), 29: ("VIRTIO_RING_F_EVENT_IDX", "event_idx"),
-        32: ("VIRTIO_F_VERSION_1", "disable-modern"), 33: ("VIRTIO_F_ACCESS_PLATFORM", "iommu_platform"),
+        32: ("VIRTIO_F_VERSION_1", nil), 33: ("VIRTIO_F_ACCESS_PLATFORM", "iommu_platform"),
         34: ("VIRTIO_F_RING_PACKED", "packed"), 35: ("VIRTIO_F_IN_ORDER", "in_order"),
         36: ("VIRTIO_F_ORDER_PLATFORM", nil), 37: ("VIRTIO_F_SR_IOV", nil),
         38: ("VIRTIO_F_NOTIFICATION_DATA", "notification_data"), 39: ("VIRTIO_F_NOTIF_CONFIG_DATA", nil),
         40: ("VIRTIO_F_RING_RESET", "queue_reset"), 41: ("VIRTIO_F_ADMIN_VQ", nil),
     ]
 
+    /// The device feature bits of virtio-net and virtio-blk by number
+    /// (include/standard-headers/linux/virtio_net.h, virtio_blk.h) and the device option that
+    /// offers each, where QEMU has one (hw/net/virtio-net.c, hw/block/virtio-blk.c); keyed by the
+    /// device's name, the end of its section's idstr.
+    static let deviceBits: [String: [Int: (name: String, option: String?)]] = [
+        "virtio-net": [
+            0: ("VIRTIO_NET_F_CSUM", "csum"), 1: ("VIRTIO_NET_F_GUEST_CSUM", "guest_csum"),
+            2: ("VIRTIO_NET_F_CTRL_GUEST_OFFLOADS", "ctrl_guest_offloads"), 3: ("VIRTIO_NET_F_MTU", "host_mtu"),
+            5: ("VIRTIO_NET_F_MAC", nil), 6: ("VIRTIO_NET_F_GSO", "gso"), 7: ("VIRTIO_NET_F_GUEST_TSO4", "guest_tso4"),
+            8: ("VIRTIO_NET_F_GUEST_TSO6", "guest_tso6"), 9: ("VIRTIO_NET_F_GUEST_ECN", "guest_ecn"),
+            10: ("VIRTIO_NET_F_GUEST_UFO", "guest_ufo"), 11: ("VIRTIO_NET_F_HOST_TSO4", "host_tso4"),
+            12: ("VIRTIO_NET_F_HOST_TSO6", "host_tso6"), 13: ("VIRTIO_NET_F_HOST_ECN", "host_ecn"),
+            14: ("VIRTIO_NET_F_HOST_UFO", "host_ufo"), 15: ("VIRTIO_NET_F_MRG_RXBUF", "mrg_rxbuf"),
+            16: ("VIRTIO_NET_F_STATUS", "status"), 17: ("VIRTIO_NET_F_CTRL_VQ", "ctrl_vq"),
+            18: ("VIRTIO_NET_F_CTRL_RX", "ctrl_rx"), 19: ("VIRTIO_NET_F_CTRL_VLAN", "ctrl_vlan"),
+            20: ("VIRTIO_NET_F_CTRL_RX_EXTRA", "ctrl_rx_extra"), 21: ("VIRTIO_NET_F_GUEST_ANNOUNCE", "guest_announce"),
+            22: ("VIRTIO_NET_F_MQ", "mq"), 23: ("VIRTIO_NET_F_CTRL_MAC_ADDR", "ctrl_mac_addr"),
+            54: ("VIRTIO_NET_F_GUEST_USO4", "guest_uso4"), 55: ("VIRTIO_NET_F_GUEST_USO6", "guest_uso6"),
+            56: ("VIRTIO_NET_F_HOST_USO", "host_uso"), 57: ("VIRTIO_NET_F_HASH_REPORT", "hash"),
+            60: ("VIRTIO_NET_F_RSS", "rss"), 61: ("VIRTIO_NET_F_RSC_EXT", "guest_rsc_ext"),
+            62: ("VIRTIO_NET_F_STANDBY", "failover"), 63: ("VIRTIO_NET_F_SPEED_DUPLEX", nil),
+        ],
+        "virtio-blk": [
+            1: ("VIRTIO_BLK_F_SIZE_MAX", nil), 2: ("VIRTIO_BLK_F_SEG_MAX", nil), 4: ("VIRTIO_BLK_F_GEOMETRY", nil),
+            5: ("VIRTIO_BLK_F_RO", nil), 6: ("VIRTIO_BLK_F_BLK_SIZE", nil), 7: ("VIRTIO_BLK_F_SCSI", nil),
+            9: ("VIRTIO_BLK_F_FLUSH", nil), 10: ("VIRTIO_BLK_F_TOPOLOGY", nil),
+            11: ("VIRTIO_BLK_F_CONFIG_WCE", "config-wce"), 12: ("VIRTIO_BLK_F_MQ", "num-queues"),
+            13: ("VIRTIO_BLK_F_DISCARD", "discard"), 14: ("VIRTIO_BLK_F_WRITE_ZEROES", "write-zeroes"),
+        ],
+    ]
+
     /// The set bits of `bits`, each named: `bit 33 VIRTIO_F_ACCESS_PLATFORM (option
-    /// iommu_platform)`, `bit 5 (the device's own)`; separated by `; `.
-    static func described(_ bits: UInt64) -> String {
-        (0..<64).filter { bits >> UInt64($0) & 1 != 0 }.map { bit in
-            guard let known = transportBits[bit] else { return "bit \(bit) (the device's own)" }
+    /// iommu_platform)`, `bit 15 VIRTIO_NET_F_MRG_RXBUF (option mrg_rxbuf)` for `device`
+    /// `virtio-net`, `bit 5 (the device's own)`; VERSION_1 is offered unless `disable-modern=on`.
+    /// Separated by `; `.
+    static func described(_ bits: UInt64, device: String? = nil) -> String {
+        let own = device.flatMap { deviceBits[$0] } ?? [:]
+        return (0..<64).filter { bits >> UInt64($0) & 1 != 0 }.map { bit in
+            if bit == 32 { return "bit 32 VIRTIO_F_VERSION_1 (offered unless disable-modern=on)" }
+            guard let known = transportBits[bit] ?? own[bit] else { return "bit \(bit) (the device's own)" }
             return "bit \(bit) \(known.name)" + (known.option.map { " (option \($0))" } ?? "")
         }.joined(separator: "; ")
+    }
+
+    /// The device's name in a section's idstr: what follows its last `/` (`virtio-net`).
+    static func deviceName(_ idstr: String) -> String {
+        idstr.lastIndex(of: "/").map { String(idstr[idstr.index(after: $0)...]) } ?? idstr
     }
 }

@@ -1232,7 +1232,7 @@ struct CompatCLITests {
                 vmdesc("0000:00:03.0/e1000", "PCIDevice"), "(section):0000:00:02.0/e1000=0000:00:03.0/e1000",
                 """
                 warning: NEW has 1 section that OLD does not save: 0000:00:03.0/e1000; QEMU loads OLD's state, and that device keeps the state it had before the load
-                section "0000:00:02.0/e1000": section "0000:00:02.0/e1000" does not exist in NEW: QEMU refuses the stream ("Unknown savevm section or instance '0000:00:02.0/e1000' 0. ..."): its device is not in NEW's machine (a -device, -smp for cpu, a -netdev user for slirp), or is at another PCI address: NEW has "0000:00:03.0/e1000" [section-missing]
+                section "0000:00:02.0/e1000": section "0000:00:02.0/e1000" does not exist in NEW: QEMU refuses the stream ("Unknown savevm section or instance '0000:00:02.0/e1000' 0. ..."): its device is not in NEW's machine (a -device, -smp for cpu, a -netdev user for slirp), or is at another address: NEW has "0000:00:03.0/e1000" [section-missing]
 
                 """
             ),
@@ -1253,6 +1253,16 @@ struct CompatCLITests {
             #expect(with.status == 0, "\(rename): \(with.stderr)")
             #expect(with.stdout == compatible, "\(rename): \(with.stdout)")
         }
+        // Another device at its PCI address is named too (recheck54 N3).
+        let (dir, o, n) = try jsonFiles(
+            vmdesc("0000:00:02.0/e1000", "PCIDevice"), vmdesc("0000:00:02.0/rtl8139", "PCIDevice"))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let replaced = try Tool.run(["compat", o, n])
+        #expect(replaced.status == 1)
+        #expect(
+            replaced.stdout.contains(
+                "or is at another address (its idstr starts with its PCI address); NEW has \"0000:00:02.0/rtl8139\" at its place [section-missing]\n"
+            ), "\(replaced.stdout)")
     }
 
     /// A negative "size" (QEMU prints a `size_t`) is bad input on either side, also where it
@@ -1562,7 +1572,7 @@ struct CompatCLITests {
         #expect(r.status == 0)
         #expect(
             r.stdout
-                == "warning: section \"0000:00:02.0/virtio-blk\", field \"virtio\": OLD's guest negotiated the virtio features 0x300000044, NEW's guest none (saved before its driver set them); QEMU refuses the load (\"Features 0x300000044 unsupported. Allowed features: ...\") if NEW's device does not offer every one, which a stream does not show: make it with the options and machine type that offer bit 2 (the device's own); bit 6 (the device's own); bit 32 VIRTIO_F_VERSION_1 (option disable-modern); bit 33 VIRTIO_F_ACCESS_PLATFORM (option iommu_platform)\n"
+                == "warning: section \"0000:00:02.0/virtio-blk\", field \"virtio\": OLD's guest negotiated the virtio features 0x300000044, NEW's guest none (saved before its driver set them); QEMU refuses the load (\"Features 0x300000044 unsupported. Allowed features: ...\") if NEW's device does not offer every one, which a stream does not show: make it with the options and machine type that offer bit 2 VIRTIO_BLK_F_SEG_MAX; bit 6 VIRTIO_BLK_F_BLK_SIZE; bit 32 VIRTIO_F_VERSION_1 (offered unless disable-modern=on); bit 33 VIRTIO_F_ACCESS_PLATFORM (option iommu_platform)\n"
                 + "warning: section \"cpu\", description \"cpu\": OLD saves subsection \"cpu/msr_smi_count\"; NEW's vmdesc shows no such subsection: it was not needed when NEW saved (fine), or NEW lacks it (not loadable)\n"
                 + "compatible, but 1 warning above is undecided: state saved by OLD loads into NEW if what it leaves open is the loadable case\n"
         )
@@ -1599,11 +1609,18 @@ struct CompatCLITests {
         cut.removeLast(blob.count - 0x180)  // (the subsection starts at 0x191)
         #expect(VirtioFeatures.decode(cut)! == (0x44, false))
         #expect(VirtioFeatures.decode(Array(blob[0..<0x13E])) == nil)
+        // A PCI Express device (behind a root port) saves its whole 4 KiB configuration space
+        // before the rest (recheck54 D1: the low half was read inside it, 0 on both sides): the
+        // same device made express, a PCI Express capability (id 0x10) at 0xf0 leading its list.
+        var config = Array(blob[4..<260])
+        (config[0xF0], config[0xF1], config[0x34]) = (0x10, config[0x34], 0xF0)
+        let express = Array(blob[0..<4]) + config + [UInt8](repeating: 0, count: 4096 - 256) + blob[260...]
+        #expect(VirtioFeatures.decode(express)! == (0x3_0000_0044, true))
         // analyze --tree prints them under the field's bytes.
         let tree = try Tool.run(["analyze", "--tree", iommu])
         #expect(
             tree.stdout.contains(
-                "        ... 45541 more bytes (45605 in all)\n        guest features: 0x300000044: bit 2 (the device's own); bit 6 (the device's own); bit 32 VIRTIO_F_VERSION_1 (option disable-modern); bit 33 VIRTIO_F_ACCESS_PLATFORM (option iommu_platform)\n"
+                "        ... 45541 more bytes (45605 in all)\n        guest features: 0x300000044: bit 2 VIRTIO_BLK_F_SEG_MAX; bit 6 VIRTIO_BLK_F_BLK_SIZE; bit 32 VIRTIO_F_VERSION_1 (offered unless disable-modern=on); bit 33 VIRTIO_F_ACCESS_PLATFORM (option iommu_platform)\n"
             ))
         let resetTree = try Tool.run(["analyze", "--tree", reset])
         #expect(resetTree.stdout.contains("(45584 in all)\n        guest features: 0x0\n"))

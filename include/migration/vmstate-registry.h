@@ -225,8 +225,10 @@ bool vmstate_registry_load_from_stream(VMStateRegistry *reg, GInputStream *in, u
 /**
  * The destination of a live migration on a listening socket (QEMU's `-incoming tcp:HOST:PORT`):
  * accepts one connection on `listener` (the caller's, listening already; referenced, never
- * closed) and loads it as vmstate_registry_load_from_stream does, with `flags` (unknown flags
- * are refused before a connection is accepted). While it loads,
+ * closed) and loads it as vmstate_registry_load_from_stream does, with `flags` (unknown flags,
+ * a live migration of `reg` in progress and a device marked unmigratable are refused before a
+ * connection is accepted: close `listener` then, or a source's connection waits queued on it,
+ * and a small stream may be sent whole, the source reporting completed). While it loads,
  * every further connection to `listener` is accepted on a thread of the library, its first 4
  * bytes read, and closed. QEMU opens one such connection per multifd channel (capability
  * multifd, QEMU 7.2 and 10.0: each starts with be32 0x11223344), where it sends the guest's RAM
