@@ -1014,19 +1014,23 @@ private struct CompatRun {
         }
     }
 
+    /// OLD's facts, each with NEW's of the same `key` (section, instance and field), in OLD's
+    /// order; those NEW lacks are left out.
+    static func paired<T>(_ saved: [T], _ local: [T], _ key: (T) -> String) -> [(saved: T, local: T)] {
+        var byKey: [String: T] = [:]
+        for l in local { byKey[key(l)] = l }
+        return saved.compactMap { s in byKey[key(s)].map { (s, $0) } }
+    }
+
     /// QEMU's check of a PCI device's configuration space on load (hw/pci/pci.c,
     /// `get_pci_config_device`): a saved byte that differs from the destination device's in a
     /// bit it compares (``PCIConfigSpace/checkedBits()``) is refused. The first such byte of
     /// each device, as QEMU stops at it.
     mutating func checkPCIConfigs() {
         guard let saved = checker.oldPCIConfigs, let local = checker.newPCIConfigs else { return }
-        var spaces: [String: PCIConfigSpace] = [:]
-        for c in local { spaces["\(c.section) \(c.instanceID) \(c.field)"] = c }
         func hex(_ v: Int) -> String { "0x" + String(v, radix: 16) }
-        for c in saved {
-            guard let device = spaces["\(c.section) \(c.instanceID) \(c.field)"],
-                let d = device.firstDifference(saved: c)
-            else { continue }
+        for (c, device) in Self.paired(saved, local, { "\($0.section) \($0.instanceID) \($0.field)" }) {
+            guard let d = device.firstDifference(saved: c) else { continue }
             // (Named as the other findings of one instance name a section that has several.)
             let section = DescriptionSet.Entry.key(c.section, c.instanceID)
             add(
@@ -1074,12 +1078,8 @@ private struct CompatRun {
     /// warning is left out (``virtioFeaturesWarned``).
     mutating func checkVirtioFeatures() {
         guard let saved = checker.oldVirtioFeatures, let local = checker.newVirtioFeatures else { return }
-        var devices: [String: VirtioFeatures] = [:]
-        for f in local { devices["\(f.section) \(f.instanceID) \(f.field)"] = f }
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-        for f in saved {
-            let key = "\(f.section) \(f.instanceID) \(f.field)"
-            guard let device = devices[key] else { continue }
+        for (f, device) in Self.paired(saved, local, { "\($0.section) \($0.instanceID) \($0.field)" }) {
             // Without its subsection, NEW's device offers no feature above bit 31, and QEMU then
             // checks the low half only.
             let compared = device.complete ? f.negotiated : f.negotiated & 0xFFFF_FFFF
