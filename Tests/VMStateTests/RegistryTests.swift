@@ -312,8 +312,9 @@ import VMStateAnalysis
     /// as QEMU's `htab_load` refuses it, by the registry (SKIP and KEEP alike: a kept chunk was
     /// written back, and one whose index wrapped QEMU's 32-bit sum crashed QEMU 10.0; hostile54
     /// D1) and by `vmstate analyze`; one that ends at the table's end loads. A START of a size
-    /// QEMU never sends, past 2^46 bytes, is refused too (QEMU would try to allocate it). The QEMU 7.2 pseries fixture's one
-    /// PART, at byte 606,353, has no chunk: one is put after its header.
+    /// QEMU never sends, past 2^46 bytes, is refused too (QEMU would try to allocate it). The
+    /// QEMU 7.2 pseries fixture's one PART, at byte 606,353, has no chunk: one is put after its
+    /// header.
     @Test func hashTableChunksPastTheTableAreRefused() throws {
         let stream = try TestPaths.readBytes(TestPaths.packageRoot + "/Tests/Fixtures/compat/ppc-pvr/qemu-7.2.bin")
         let part = 606_353
