@@ -2334,7 +2334,8 @@ private struct CompatRun {
                             "section \"\(shown(sec))\", description \"\(desc)\", field \"\(sn)\": size \(byteCount(ss)) in "
                                 + "\(oldSide), \(byteCount(ds)) in \(newSide); its type (\(s["type"]?.stringValue ?? "none")) "
                                 + "writes as many bytes as the state saved needs, so two saves may differ, and so do devices "
-                                + "made with other options (virtio-net's queues=), which QEMU refuses (not compared)")
+                                + "made with other options (virtio-net's queues=), some of which QEMU refuses (not compared)"
+                        )
                     }
                 } else if ss != ds, sConditional, dConditional, !checker.oldIsVMDesc, !checker.newIsVMDesc {
                     // Conditional on both sides (the same test assumed): saved and read only

@@ -105,10 +105,11 @@ package struct VirtioFeatures: Sendable, Equatable {
         40: ("VIRTIO_F_RING_RESET", "queue_reset"), 41: ("VIRTIO_F_ADMIN_VQ", nil),
     ]
 
-    /// The device feature bits of virtio-net and virtio-blk by number
-    /// (include/standard-headers/linux/virtio_net.h, virtio_blk.h) and the device option that
-    /// offers each, where QEMU has one (hw/net/virtio-net.c, hw/block/virtio-blk.c); keyed by the
-    /// device's name, the end of its section's idstr.
+    /// The device feature bits of virtio-net, virtio-blk, virtio-balloon and virtio-scsi by number
+    /// (include/standard-headers/linux/virtio_net.h, virtio_blk.h, virtio_balloon.h,
+    /// virtio_scsi.h) and the device option that offers each, where QEMU has one
+    /// (hw/net/virtio-net.c, hw/block/virtio-blk.c, hw/virtio/virtio-balloon.c,
+    /// hw/scsi/virtio-scsi.c); keyed by the device's name, the end of its section's idstr.
     static let deviceBits: [String: [Int: (name: String, option: String?)]] = [
         "virtio-net": [
             0: ("VIRTIO_NET_F_CSUM", "csum"), 1: ("VIRTIO_NET_F_GUEST_CSUM", "guest_csum"),
@@ -133,6 +134,17 @@ package struct VirtioFeatures: Sendable, Equatable {
             9: ("VIRTIO_BLK_F_FLUSH", nil), 10: ("VIRTIO_BLK_F_TOPOLOGY", nil),
             11: ("VIRTIO_BLK_F_CONFIG_WCE", "config-wce"), 12: ("VIRTIO_BLK_F_MQ", "num-queues"),
             13: ("VIRTIO_BLK_F_DISCARD", "discard"), 14: ("VIRTIO_BLK_F_WRITE_ZEROES", "write-zeroes"),
+        ],
+        "virtio-balloon": [
+            0: ("VIRTIO_BALLOON_F_MUST_TELL_HOST", nil), 1: ("VIRTIO_BALLOON_F_STATS_VQ", nil),
+            2: ("VIRTIO_BALLOON_F_DEFLATE_ON_OOM", "deflate-on-oom"),
+            3: ("VIRTIO_BALLOON_F_FREE_PAGE_HINT", "free-page-hint"),
+            4: ("VIRTIO_BALLOON_F_PAGE_POISON", "page-poison"),
+            5: ("VIRTIO_BALLOON_F_REPORTING", "free-page-reporting"),
+        ],
+        "virtio-scsi": [
+            0: ("VIRTIO_SCSI_F_INOUT", nil), 1: ("VIRTIO_SCSI_F_HOTPLUG", "hotplug"),
+            2: ("VIRTIO_SCSI_F_CHANGE", "param_change"), 3: ("VIRTIO_SCSI_F_T10_PI", nil),
         ],
     ]
 
