@@ -1415,9 +1415,9 @@ private struct SectionReader {
                     ? "the count of an s390 storage attributes record"
                     : "an s390 storage attributes record (be64 address and flags)"
             }
+            if let refusal = record.refusal { throw error(refusal, at: at) }
             switch record.flags {
             case StorageAttributesRecord.endOfPart: return
-            case StorageAttributesRecord.done: continue
             case StorageAttributesRecord.more:
                 let count = record.count ?? 0
                 guard let n = Int(exactly: count), n <= total - pos else {
@@ -1426,14 +1426,7 @@ private struct SectionReader {
                         at: pos - 8)
                 }
                 pos += n
-            case StorageAttributesRecord.error:
-                throw error(
-                    "the source marked its s390 storage attributes incomplete (flag ERROR, 0x04; QEMU: \"Storage attributes data is incomplete\")",
-                    at: at)
-            case let flags:
-                throw error(
-                    "unexpected s390 storage attribute flags 0x\(String(flags, radix: 16)) (QEMU: \"Unexpected storage attribute flag data\")",
-                    at: at)
+            default: continue  // DONE
             }
         }
     }

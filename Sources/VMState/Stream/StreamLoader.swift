@@ -864,7 +864,7 @@ final class StreamLoader {
     /// load fails (``keptRAMTooLarge(_:)``) before holding more.
     private func ramPart(registered: Bool, start: Int) throws(VMStateError) {
         let blocks: [Registry.RAMBlock]? = registered ? registry.ramBlocks : (keeping ? nil : [])
-        if blocks == nil { file.markLimit = Self.heldLimit - keptRAM }
+        if blocks == nil { file.markLimit = Self.heldLimit - keptIterative }
         defer { file.markLimit = nil }
         do throws(VMStateError) {
             try RAMCodec.loadPart(file, blocks: blocks, state: &ramState)
@@ -954,7 +954,7 @@ final class StreamLoader {
 
     /// Stream bytes of RAM kept so far (KEEP_UNKNOWN with no RAM registered), and of the other
     /// iterative sections kept.
-    private var keptRAM = 0
+    private var keptIterative = 0
     /// The hash table's size as `spapr/htab`'s parts read so far give it.
     private var htab = HTABLoadState()
 
@@ -966,7 +966,7 @@ final class StreamLoader {
         throws(VMStateError)
     {
         if keeping {
-            file.markLimit = Self.heldLimit - keptRAM
+            file.markLimit = Self.heldLimit - keptIterative
         } else {
             file.mark = nil
         }
@@ -1004,24 +1004,15 @@ final class StreamLoader {
             readRecords: while true {
                 let at = file.position
                 let record = try read(StorageAttributesRecord.Decoder()) { _ in "s390 storage attributes record" }
+                if let refusal = record.refusal { throw bad(at, refusal) }
                 switch record.flags {
                 case StorageAttributesRecord.endOfPart: break readRecords
-                case StorageAttributesRecord.done: continue
                 case StorageAttributesRecord.more:
                     guard let count = record.count, let n = Int(exactly: count) else {
                         throw bad(at + 8, "an s390 storage attributes record of more bytes than a stream holds")
                     }
                     try skip(n, "\(n) s390 storage attribute bytes")
-                case StorageAttributesRecord.error:
-                    throw bad(
-                        at,
-                        "the source marked its s390 storage attributes incomplete (flag ERROR, 0x04; QEMU: \"Storage "
-                            + "attributes data is incomplete\")")
-                default:
-                    throw bad(
-                        at,
-                        "unexpected s390 storage attribute flags (QEMU: \"Unexpected storage attribute flag data\")",
-                        actual: "0x\(String(record.flags, radix: 16))")
+                default: continue  // DONE
                 }
             }
         }
@@ -1041,8 +1032,8 @@ final class StreamLoader {
     private func keepIterativePart(from start: Int, orFail tooLarge: @autoclosure () -> VMStateError)
         throws(VMStateError)
     {
-        keptRAM += file.position - start
-        guard keptRAM <= Self.heldLimit else { throw tooLarge() }
+        keptIterative += file.position - start
+        guard keptIterative <= Self.heldLimit else { throw tooLarge() }
         keep(from: start, vmdesc: nil)
     }
 

@@ -137,6 +137,21 @@ package struct StorageAttributesRecord: Sendable, Equatable {
     package static let error: UInt64 = 0x04  // ERROR: the source could not read them
     package static let done: UInt64 = 0x08  // DONE: the last part's, before its EOS
 
+    /// Why QEMU's destination refuses this record (hw/s390x/s390-stattrib.c `cmma_load`, 7.2
+    /// and 10.0), QEMU's words quoted: the flag ERROR, or flags other than EOS, MORE and DONE;
+    /// nil for those.
+    package var refusal: String? {
+        switch flags {
+        case Self.endOfPart, Self.more, Self.done: nil
+        case Self.error:
+            "the source marked its s390 storage attributes incomplete (flag ERROR, 0x04; QEMU: \"Storage attributes "
+                + "data is incomplete\")"
+        default:
+            "unexpected s390 storage attribute flags 0x\(String(flags, radix: 16)) (QEMU: \"Unexpected storage "
+                + "attribute flag data\")"
+        }
+    }
+
     package struct Decoder: StreamRecordDecoder {
         package init() {}
         package func decode(_ bytes: UnsafeRawBufferPointer) -> FormatDecoded<StorageAttributesRecord> {
