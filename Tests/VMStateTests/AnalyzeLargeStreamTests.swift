@@ -188,7 +188,7 @@ struct AnalyzeLargeStreamTests {
     }
 
     @Test func analyzeAStreamPast4GiBIn256MiBOfAddressSpace() throws {
-        let path = "/tmp/vmstate-large-stream-\(getpid()).bin"
+        let path = scratchStreamPath("vmstate-large-stream")
         defer { unlink(path) }
         let length = try Self.writeStream(path)
         #expect(length == 4_572_315_777)
@@ -269,7 +269,7 @@ struct AnalyzeLargeStreamTests {
     /// resident memory. (Collecting the 1,114,112 page records first, as the tool once did,
     /// takes more than that.)
     @Test func memoryOfAStreamPast4GiBThatSendsPagesAgain() throws {
-        let path = "/tmp/vmstate-large-cycle-\(getpid()).bin"
+        let path = scratchStreamPath("vmstate-large-cycle")
         defer { unlink(path) }
         #expect(try Self.writeStream(path, cycle: true) == 4_572_315_777)
         var text: [UInt8] = []

@@ -107,3 +107,23 @@ enum Tool {
             stderr: try TestPaths.readText(dir + "/err"))
     }
 }
+
+/// A scratch file for one test process: `/tmp/STEM-PID.bin`. The large-stream tests write
+/// streams of up to 4.3 GB there and remove them when done; a run that was killed left them
+/// behind, so files of this stem whose process no longer exists are removed first.
+func scratchStreamPath(_ stem: String) -> String {
+    if let dir = opendir("/tmp") {
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(stem + "-"), name.hasSuffix(".bin"),
+                let pid = pid_t(name.dropFirst(stem.count + 1).dropLast(4)), pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            unlink("/tmp/" + name)
+        }
+    }
+    return "/tmp/\(stem)-\(getpid()).bin"
+}

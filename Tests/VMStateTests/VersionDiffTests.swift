@@ -227,7 +227,7 @@ struct DiffLargeStreamTests {
     }
 
     @Test func diffTwo512MiBStreamsIn256MiBOfAddressSpace() throws {
-        let a = "/tmp/vmstate-diff-large-a-\(getpid()).bin", b = "/tmp/vmstate-diff-large-b-\(getpid()).bin"
+        let a = scratchStreamPath("vmstate-diff-large-a"), b = scratchStreamPath("vmstate-diff-large-b")
         defer {
             unlink(a)
             unlink(b)
@@ -314,7 +314,7 @@ extension DiffLargeStreamTests {
     /// memory (the tool once held every page record and a dictionary of them: 246 MB, and
     /// under the limit a crash, "failed to allocate"). Output as for small streams.
     @Test func diffTwoStreamsPast4GiBInBoundedMemory() throws {
-        let a = "/tmp/vmstate-diff-sparse-a-\(getpid()).bin", b = "/tmp/vmstate-diff-sparse-b-\(getpid()).bin"
+        let a = scratchStreamPath("vmstate-diff-sparse-a"), b = scratchStreamPath("vmstate-diff-sparse-b")
         defer {
             unlink(a)
             unlink(b)
