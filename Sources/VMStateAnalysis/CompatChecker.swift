@@ -1081,8 +1081,8 @@ private struct CompatRun {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         for (f, device) in Self.paired(saved, local, { "\($0.section) \($0.instanceID) \($0.field)" }) {
             // Without its subsection, NEW's device offers no feature above bit 31, and QEMU then
-            // checks the low half only.
-            let compared = device.complete ? f.negotiated : f.negotiated & 0xFFFF_FFFF
+            // checks the be32 low half only (virtio_load); with it, the 64 bits of OLD's.
+            let compared = device.all != nil ? f.negotiated : UInt64(f.lowHalf)
             let missing = compared & ~device.negotiated
             guard missing != 0 else { continue }
             let section = DescriptionSet.Entry.key(f.section, f.instanceID)
@@ -1092,7 +1092,7 @@ private struct CompatRun {
                 ? "\(newSide)'s guest none (saved before its driver set them)"
                 : "\(newSide)'s \(hex(device.negotiated))"
             undecided(
-                "section \"\(section)\", field \"\(f.field)\": \(oldSide)'s guest negotiated the virtio features \(hex(f.negotiated)), \(newOnes); QEMU refuses the load (\"Features \(hex(f.negotiated)) unsupported. Allowed features: ...\") if \(newSide)'s device does not offer every one, which a stream does not show: make it with the options and machine type that offer \(VirtioFeatures.described(missing, device: VirtioFeatures.deviceName(f.section)))"
+                "section \"\(section)\", field \"\(f.field)\": \(oldSide)'s guest negotiated the virtio features \(hex(f.negotiated)), \(newOnes); QEMU refuses the load (\"Features \(hex(compared)) unsupported. Allowed features: ...\") if \(newSide)'s device does not offer every one, which a stream does not show: make it with the options and machine type that offer \(VirtioFeatures.described(missing, device: VirtioFeatures.deviceName(f.section)))"
             )
         }
     }

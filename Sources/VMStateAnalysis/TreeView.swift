@@ -183,10 +183,21 @@ public struct TreeView: Sendable {
             case .bytes(let b) where b.count > 16:
                 lines.append(label + type)
                 hexDump(b, depth: depth + 1, into: &lines)
-                if let device = virtioDevice, m.type == "virtio", let (features, complete) = VirtioFeatures.decode(b) {
+                if let device = virtioDevice, m.type == "virtio", let d = VirtioFeatures.decode(b) {
+                    let features = d.all ?? UInt64(d.lowHalf)
+                    var note = ""
+                    if !d.subsectionsRead {
+                        note = " (the low half: the field does not end in the virtio subsections QEMU 7.2 to 10.0 save)"
+                    } else if d.all == nil {
+                        note = " (the low half: no virtio/64bit_features)"
+                    } else if features & 0xFFFF_FFFF != UInt64(d.lowHalf) {
+                        note =
+                            " (virtio/64bit_features; the low half saved before the device's state is 0x"
+                            + String(d.lowHalf, radix: 16)
+                            + ", which QEMU checks instead when its device offers no feature above bit 31)"
+                    }
                     lines.append(
-                        pad(depth + 1) + "guest features: 0x" + String(features, radix: 16)
-                            + (complete ? "" : " (the low half: no virtio/64bit_features)")
+                        pad(depth + 1) + "guest features: 0x" + String(features, radix: 16) + note
                             + (features == 0 ? "" : ": " + VirtioFeatures.described(features, device: device)))
                 }
             default:

@@ -7,28 +7,40 @@ import VMState
 /// (virtio-pci: `vmstate_pci_device`, its version 2, the configuration space, 256 bytes or a PCI
 /// Express device's 4096, and 16 bytes of IRQ state; then, when the device has MSI-X, its table of 16 bytes a vector, its
 /// pending bits and the be16 config vector), then the status and ISR bytes, the be16 queue
-/// selector and the be32 low half of the negotiated features (`guest_features`); all 64 bits
-/// come again at the end, in the subsection `virtio/64bit_features` (saved when the device
-/// offers a feature above bit 31, as every virtio 1.0 device does). Loading, `virtio_load`
-/// refuses features the destination's device does not offer ("Features 0x... unsupported.
-/// Allowed features: 0x..."); what a device offers follows from its options and machine type
-/// and is not in the stream.
+/// selector and the be32 low half of the negotiated features (`guest_features`); then the
+/// queues, the device's own state (of any layout, some of it the guest's to write: virtio-net's
+/// VLAN filter) and last the subsections of `vmstate_virtio`, one of which,
+/// `virtio/64bit_features`, holds all 64 bits (saved when the device offers a feature above bit
+/// 31, as every virtio 1.0 device does). Loading, `virtio_load` refuses features the
+/// destination's device does not offer ("Features 0x... unsupported. Allowed features: 0x..."):
+/// the subsection's 64 bits when that device offers a feature above bit 31, else the be32 low
+/// half. What a device offers follows from its options and machine type and is not in the stream.
 package struct VirtioFeatures: Sendable, Equatable {
     /// The section's idstr (`0000:00:04.0/virtio-blk`) and instance id.
     package var section: String
     package var instanceID: UInt32
     /// The field's path in the section (`virtio`).
     package var field: String
-    /// The negotiated features: all 64 bits when ``complete``, else the low 32.
-    package var negotiated: UInt64
-    /// Whether the stream had `virtio/64bit_features` (the high 32 bits are known).
-    package var complete: Bool
+    /// The be32 low half `virtio_save` writes before the device's state.
+    package var lowHalf: UInt32
+    /// The 64 bits of `virtio/64bit_features`, when the stream has it; nil when it has not, or
+    /// when the subsections could not be read (``subsectionsRead``).
+    package var all: UInt64?
+    /// Whether the field ends in `vmstate_virtio`'s subsections as QEMU 7.2 and 10.0 save them
+    /// (``decode(_:)``); when not, whether it has `virtio/64bit_features` is not known.
+    package var subsectionsRead: Bool
 
     /// Features with every part given.
-    package init(section: String, instanceID: UInt32, field: String, negotiated: UInt64, complete: Bool) {
+    package init(
+        section: String, instanceID: UInt32, field: String, lowHalf: UInt32, all: UInt64?, subsectionsRead: Bool
+    ) {
         (self.section, self.instanceID, self.field) = (section, instanceID, field)
-        (self.negotiated, self.complete) = (negotiated, complete)
+        (self.lowHalf, self.all, self.subsectionsRead) = (lowHalf, all, subsectionsRead)
     }
+
+    /// The features the guest negotiated as the stream has them: the subsection's 64 bits, else
+    /// the low half.
+    package var negotiated: UInt64 { all ?? UInt64(lowHalf) }
 
     /// The `virtio` fields of one device section's record, virtio-pci's only (a section whose
     /// idstr is a PCI path), in stream order.
@@ -38,20 +50,33 @@ package struct VirtioFeatures: Sendable, Equatable {
         guard PCIConfigSpace.isPCIPath(section.name) else { return }
         for m in record.members {
             let p = path.isEmpty ? m.name : path + "/" + m.name
-            if m.type == "virtio", case .bytes(let blob) = m.value, let (features, complete) = decode(blob) {
+            if m.type == "virtio", case .bytes(let blob) = m.value, let d = decode(blob) {
                 found.append(
                     VirtioFeatures(
-                        section: section.name, instanceID: section.instanceID, field: p, negotiated: features,
-                        complete: complete))
+                        section: section.name, instanceID: section.instanceID, field: p, lowHalf: d.lowHalf,
+                        all: d.all, subsectionsRead: d.subsectionsRead))
             } else if case .record(let r) = m.value {
                 collect(r, path: p, section: section, into: &found)
             }
         }
     }
 
-    /// The negotiated features in the bytes of a virtio-pci device's `virtio` field, and
-    /// whether all 64 bits were found; nil when the bytes do not begin as virtio-pci's do.
-    package static func decode(_ blob: [UInt8]) -> (UInt64, Bool)? {
+    /// What ``decode(_:)`` reads from a `virtio` field's bytes.
+    package struct Decoded: Sendable, Equatable {
+        package var lowHalf: UInt32
+        package var all: UInt64?
+        package var subsectionsRead: Bool
+
+        package init(lowHalf: UInt32, all: UInt64?, subsectionsRead: Bool) {
+            (self.lowHalf, self.all, self.subsectionsRead) = (lowHalf, all, subsectionsRead)
+        }
+    }
+
+    /// The negotiated features in the bytes of a virtio-pci device's `virtio` field: the be32
+    /// low half at its place after the transport's config, and `virtio/64bit_features` found
+    /// where QEMU's loader meets it, among the subsections that end the field
+    /// (``subsectionChain(_:from:)``); nil when the bytes do not begin as virtio-pci's do.
+    package static func decode(_ blob: [UInt8]) -> Decoded? {
         guard blob.count >= 4 + 256 + 16, blob[0..<4].elementsEqual([0, 0, 0, 2]) else { return nil }
         // In the capability list: the MSI-X capability (id 0x11), its table size field the
         // vectors less one (hw/pci/msix.c msix_init); the PCI Express one (id 0x10), which a
@@ -77,19 +102,73 @@ package struct VirtioFeatures: Sendable, Equatable {
         let msix = vectors == 0 ? 0 : vectors * 16 + (vectors + 7) / 8 + 2
         let low = pciDevice + msix + 4
         guard blob.count >= low + 4 else { return nil }
-        let lowHalf = blob[low..<low + 4].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let marker: [UInt8] = [0x05, 21] + Array("virtio/64bit_features".utf8) + [0, 0, 0, 1]
+        let lowHalf = blob[low..<low + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        // The subsections are found by reading them: the first place after the low half from
+        // which `vmstate_virtio`'s subsections, in QEMU's order and of their sizes, run to the
+        // field's end exactly. The guest's own bytes in the device's state can spell a
+        // subsection (forged 64 bits in virtio-net's VLAN filter: review55 D1), but a forged
+        // run would have to line up with the real subsections after it, which QEMU writes in
+        // one order and of fixed sizes, so the real ones are the first to do so.
         var i = low + 4
-        while i + marker.count + 8 <= blob.count {
-            if blob[i] == 0x05, blob[i..<i + marker.count].elementsEqual(marker) {
-                let at = i + marker.count
-                let all = blob[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                // (The subsection's value holds the low half too: a match elsewhere would not.)
-                if all & 0xFFFF_FFFF == lowHalf { return (all, true) }
+        while i < blob.count {
+            if blob[i] == 0x05, let all = subsectionChain(blob, from: i) {
+                return Decoded(lowHalf: lowHalf, all: all, subsectionsRead: true)
             }
             i += 1
         }
-        return (lowHalf, false)
+        return Decoded(lowHalf: lowHalf, all: nil, subsectionsRead: false)
+    }
+
+    /// `vmstate_virtio`'s subsections (hw/virtio/virtio.c, the same in 7.2 and 10.0) in the
+    /// order QEMU saves them, each version 1, with the size of its fields: `VIRTIO_QUEUE_MAX`
+    /// (1024) queues in the three arrays (`VMSTATE_STRUCT_VARRAY_POINTER_KNOWN` saves them all).
+    /// `virtio/extra_state` holds virtio-pci's `vmstate_virtio_pci`: nothing, or its subsection
+    /// `virtio_pci/modern_state` (``modernStateSize``).
+    static let subsectionSizes: [(name: [UInt8], size: Int?)] = [
+        ("virtio/device_endian", 1), ("virtio/64bit_features", 8), ("virtio/virtqueues", 1024 * 16),
+        ("virtio/ringsize", 1024 * 4), ("virtio/broken", 1), ("virtio/extra_state", nil), ("virtio/started", 1),
+        ("virtio/packed_virtqueues", 1024 * 10), ("virtio/disabled", 1),
+    ].map { (Array($0.0.utf8), $0.1) }
+
+    /// `virtio_pci/modern_state`'s fields: dfselect, gfselect, two be32 feature words, then
+    /// 1024 queues of be16 num, an unused byte, the enabled byte and three pairs of be32
+    /// addresses (hw/virtio/virtio-pci.c).
+    static let modernStateSize = 4 + 4 + 8 + 1024 * (2 + 1 + 1 + 24)
+
+    /// The length of the subsection header at `at` (QEMU_VM_SUBSECTION 0x05, the name's length
+    /// byte, the name, be32 version 1) and its name, or nil.
+    private static func subsectionHeader(_ blob: [UInt8], at: Int) -> (length: Int, name: ArraySlice<UInt8>)? {
+        guard at + 2 <= blob.count, blob[at] == 0x05 else { return nil }
+        let end = at + 2 + Int(blob[at + 1])
+        guard end + 4 <= blob.count, blob[end..<end + 4].elementsEqual([0, 0, 0, 1]) else { return nil }
+        return (end + 4 - at, blob[at + 2..<end])
+    }
+
+    /// Reads `vmstate_virtio`'s subsections from `start` to the end of `blob`: some of them,
+    /// each once, in QEMU's order, each of its size. Returns nil when they do not run to the
+    /// end exactly; else `virtio/64bit_features`'s value, or `.some(nil)` without it.
+    static func subsectionChain(_ blob: [UInt8], from start: Int) -> UInt64?? {
+        var at = start
+        var next = 0
+        var all: UInt64?
+        repeat {
+            guard let (length, name) = subsectionHeader(blob, at: at),
+                let k = subsectionSizes.indices.first(where: { subsectionSizes[$0].name.elementsEqual(name) }),
+                k >= next
+            else { return nil }
+            at += length
+            var size = subsectionSizes[k].size ?? 0
+            if size == 0, let inner = subsectionHeader(blob, at: at),
+                inner.name.elementsEqual("virtio_pci/modern_state".utf8)
+            {
+                size = inner.length + modernStateSize
+            }
+            guard at + size <= blob.count else { return nil }
+            if k == 1 { all = blob[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+            at += size
+            next = k + 1
+        } while at < blob.count
+        return .some(all)
     }
 
     /// The transport feature bits by number (include/standard-headers/linux/virtio_config.h,

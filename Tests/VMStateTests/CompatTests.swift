@@ -1595,8 +1595,8 @@ struct CompatCLITests {
         #expect(
             facts.virtioFeatures == [
                 VirtioFeatures(
-                    section: "0000:00:02.0/virtio-blk", instanceID: 0, field: "virtio", negotiated: 0x3_0000_0044,
-                    complete: true)
+                    section: "0000:00:02.0/virtio-blk", instanceID: 0, field: "virtio", lowHalf: 0x44,
+                    all: 0x3_0000_0044, subsectionsRead: true)
             ])
         let index = try #require(analysis.sections.firstIndex { $0.name == "0000:00:02.0/virtio-blk" })
         let record = try #require(try analysis.deviceRecord(at: index, reader: analysis.makeDeviceSectionRereader()))
@@ -1607,7 +1607,7 @@ struct CompatCLITests {
         #expect(blob[0x13B..<0x13F].elementsEqual([0, 0, 0, 0x44]))
         var cut = blob
         cut.removeLast(blob.count - 0x180)  // (the subsection starts at 0x191)
-        #expect(VirtioFeatures.decode(cut)! == (0x44, false))
+        #expect(VirtioFeatures.decode(cut) == .init(lowHalf: 0x44, all: nil, subsectionsRead: false))
         #expect(VirtioFeatures.decode(Array(blob[0..<0x13E])) == nil)
         // A PCI Express device (behind a root port) saves its whole 4 KiB configuration space
         // before the rest (recheck54 D1: the low half was read inside it, 0 on both sides): the
@@ -1615,7 +1615,7 @@ struct CompatCLITests {
         var config = Array(blob[4..<260])
         (config[0xF0], config[0xF1], config[0x34]) = (0x10, config[0x34], 0xF0)
         let express = Array(blob[0..<4]) + config + [UInt8](repeating: 0, count: 4096 - 256) + blob[260...]
-        #expect(VirtioFeatures.decode(express)! == (0x3_0000_0044, true))
+        #expect(VirtioFeatures.decode(express) == .init(lowHalf: 0x44, all: 0x3_0000_0044, subsectionsRead: true))
         // analyze --tree prints them under the field's bytes.
         let tree = try Tool.run(["analyze", "--tree", iommu])
         #expect(
@@ -1624,6 +1624,74 @@ struct CompatCLITests {
             ))
         let resetTree = try Tool.run(["analyze", "--tree", reset])
         #expect(resetTree.stdout.contains("(45584 in all)\n        guest features: 0x0\n"))
+    }
+
+    /// `virtio/64bit_features` is read where QEMU's `virtio_load` reads it: among the subsections
+    /// of `vmstate_virtio` that end the field, in QEMU's order and of their sizes, not at the
+    /// first bytes that spell it (review55 D1: a guest wrote such a record into virtio-net's VLAN
+    /// filter, and compat said compatible where QEMU refuses); its 64 bits count whatever the low
+    /// half says, as in QEMU (D3). The fixture's field: the subsection at 0x191, then
+    /// virtio/virtqueues, virtio/extra_state (virtio_pci/modern_state) and virtio/started, to
+    /// byte 45605.
+    @Test func virtioFeaturesFromTheSubsectionsThatEndTheField() throws {
+        let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/virtio-features"
+        let (iommu, reset) = (dir + "/virtio-blk-iommu.bin", dir + "/virtio-blk-reset.bin")
+        let stream = try TestPaths.readBytes(iommu)
+        let marker: [UInt8] = [0x05, 21] + Array("virtio/64bit_features".utf8) + [0, 0, 0, 1]
+        let at = try #require(
+            (0...stream.count - marker.count).first { stream[$0..<$0 + marker.count].elementsEqual(marker) })
+        let base = at - 0x191
+        let blob = Array(stream[base..<base + 45605])
+        let real = VirtioFeatures.Decoded(lowHalf: 0x44, all: 0x3_0000_0044, subsectionsRead: true)
+        #expect(VirtioFeatures.decode(blob) == real)
+
+        // A record spelled in the device's state, before the real one: not it.
+        let forgedRecord = marker + [0, 0, 0, 0, 0, 0, 0, 0x44]
+        var forged = blob
+        forged.replaceSubrange(0x150..<0x150 + forgedRecord.count, with: forgedRecord)
+        #expect(VirtioFeatures.decode(forged) == real)
+        // The subsection's 64 bits, whatever the low half before the device's state says.
+        var mismatched = blob
+        mismatched[0x191 + marker.count + 7] = 0x45
+        #expect(VirtioFeatures.decode(mismatched) == .init(lowHalf: 0x44, all: 0x3_0000_0045, subsectionsRead: true))
+        // Without it, the other subsections still read: the stream has no such subsection.
+        var without = blob
+        without.removeSubrange(0x191..<0x191 + marker.count + 8)
+        #expect(VirtioFeatures.decode(without) == .init(lowHalf: 0x44, all: nil, subsectionsRead: true))
+        // A field that does not end in them: whether it has one is not known.
+        #expect(VirtioFeatures.decode(blob + [0]) == .init(lowHalf: 0x44, all: nil, subsectionsRead: false))
+
+        func written(_ bytes: [UInt8], _ name: String) -> String {
+            var file = stream
+            file.replaceSubrange(base..<base + 45605, with: bytes)
+            let path = "/tmp/vmstate-virtio-\(name)-\(getpid()).bin"
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            file.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            return path
+        }
+        let forgedPath = written(forged, "forged"), mismatchedPath = written(mismatched, "mismatched")
+        defer {
+            unlink(forgedPath)
+            unlink(mismatchedPath)
+        }
+        // compat of the forged stream: as of the real one, bit 33 named.
+        let compat = try Tool.run(["compat", forgedPath, reset])
+        #expect(compat.status == 0)
+        #expect(compat.stdout == (try Tool.run(["compat", iommu, reset])).stdout)
+        #expect(compat.stdout.contains("bit 33 VIRTIO_F_ACCESS_PLATFORM (option iommu_platform)"))
+        // NEW's device offers features above bit 31 (its stream has the subsection): QEMU checks
+        // OLD's 64 bits, the ones it quotes.
+        let other = try Tool.run(["compat", mismatchedPath, reset])
+        #expect(
+            other.stdout.hasPrefix(
+                "warning: section \"0000:00:02.0/virtio-blk\", field \"virtio\": OLD's guest negotiated the virtio features 0x300000045, NEW's guest none (saved before its driver set them); QEMU refuses the load (\"Features 0x300000045 unsupported. Allowed features: ...\") if NEW's device does not offer every one, which a stream does not show: make it with the options and machine type that offer bit 0 (the device's own); bit 2 VIRTIO_BLK_F_SEG_MAX;"
+            ))
+        let tree = try Tool.run(["analyze", "--tree", mismatchedPath])
+        #expect(
+            tree.stdout.contains(
+                "        guest features: 0x300000045 (virtio/64bit_features; the low half saved before the device's state is 0x44, which QEMU checks instead when its device offers no feature above bit 31): bit 0 (the device's own); bit 2 VIRTIO_BLK_F_SEG_MAX;"
+            ))
     }
 
     /// Fields QEMU compares with its own on load (`VMSTATE_*_EQUAL`, `INT32_POSITIVE_LE`), stream
