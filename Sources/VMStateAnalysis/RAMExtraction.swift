@@ -22,29 +22,39 @@ private func makeDirectory(_ path: String) throws(RAMExtractionError) {
     if g_mkdir_with_parents(path, 0o755) != 0 {
         let code = errno
         throw RAMExtractionError(
-            "cannot create directory \(path): \(String(cString: g_strerror(code)))\(tooLongHint(code))")
+            "cannot create directory \(path): \(String(cString: g_strerror(code)))\(tooLongHint(code, path))")
     }
 }
 
-/// What to do about ENAMETOOLONG: GIO and the kernel take paths of at most PATH_MAX bytes.
-private func tooLongHint(_ code: Int32) -> String {
-    code == ENAMETOOLONG
-        ? " (its absolute path is longer than PATH_MAX, \(PATH_MAX) bytes: extract into a directory with a shorter one, --directory)"
-        : ""
+/// What to do about ENAMETOOLONG for `path`: the kernel takes names of at most NAME_MAX bytes,
+/// and GIO and the kernel paths of at most PATH_MAX.
+private func tooLongHint(_ code: Int32, _ path: String) -> String {
+    guard code == ENAMETOOLONG else { return "" }
+    if let long = path.split(separator: "/").first(where: { $0.utf8.count > Int(NAME_MAX) }) {
+        return " (a name in it is \(long.utf8.count) bytes, longer than NAME_MAX, \(NAME_MAX) bytes: "
+            + "extract into a directory with shorter names, --directory)"
+    }
+    return " (its absolute path is longer than PATH_MAX, \(PATH_MAX) bytes: extract into a directory with a "
+        + "shorter one, --directory)"
 }
 
 /// `directory`, created when missing, as the absolute path the kernel resolves it to (no
 /// symbolic link, `.` or `..` left): every file of an extraction is written under it, so that
 /// GIO, which makes a relative path absolute with the current directory's name (`/` when that
 /// directory was removed) and drops `..` components by their text, writes where `mkdir` made
-/// the directory.
+/// the directory. `files` are the paths, relative to it, that will be written there (each
+/// written first as the hidden `.NAME.PID.N.partial` beside it: ``writeReplacing``): a
+/// directory whose absolute path leaves no room for the longest within PATH_MAX is refused
+/// before any of its missing parents is made.
 ///
 /// - Throws: ``RAMExtractionError`` when the directory cannot be created or resolved (a
-///   current directory that was removed, a path longer than PATH_MAX).
-func resolvedExtractionDirectory(_ directory: String) throws(RAMExtractionError) -> String {
+///   current directory that was removed, a path longer than PATH_MAX with its files, a name
+///   longer than NAME_MAX).
+func resolvedExtractionDirectory(_ directory: String, files: [String]) throws(RAMExtractionError) -> String {
     func failure(_ what: String, _ code: Int32) -> RAMExtractionError {
         RAMExtractionError(
-            "cannot \(what) directory \(directory): \(String(cString: g_strerror(code)))\(tooLongHint(code))")
+            "cannot \(what) directory \(directory): \(String(cString: g_strerror(code)))\(tooLongHint(code, directory))"
+        )
     }
     var absoluteLength = directory.utf8.count
     if !directory.hasPrefix("/") {
@@ -60,6 +70,16 @@ func resolvedExtractionDirectory(_ directory: String) throws(RAMExtractionError)
     }
     // Refused before its missing parents are made (mkdir makes them one at a time, each shorter).
     if absoluteLength >= Int(PATH_MAX) { throw failure("create", ENAMETOOLONG) }
+    let longest = files.max { $0.utf8.count < $1.utf8.count } ?? ""
+    let partial = ".\(longest.split(separator: "/").last ?? "").\(getpid()).99.partial"
+    let room = longest.utf8.count - (longest.split(separator: "/").last?.utf8.count ?? 0) + partial.utf8.count
+    if absoluteLength + 1 + room >= Int(PATH_MAX) {
+        throw RAMExtractionError(
+            "cannot create directory \(directory): its absolute path, \(absoluteLength) bytes, leaves no room within "
+                + "PATH_MAX, \(PATH_MAX) bytes, for the files written in it (the longest, \(longest), is first written "
+                + "under a temporary name beside it: \(room) bytes): extract into a directory with a shorter one, --directory"
+        )
+    }
     try makeDirectory(directory)
     guard let resolved = realpath(directory, nil) else { throw failure("resolve", errno) }
     defer { free(resolved) }
@@ -73,7 +93,7 @@ private func writeFailure(_ path: String, _ error: UnsafeMutablePointer<GError>?
     return RAMExtractionError("cannot write \(path): \(message)")
 }
 
-/// Writes the file `name` in `directory` (which exists: ``resolvedExtractionDirectory(_:)``'s)
+/// Writes the file `name` in `directory` (which exists: ``resolvedExtractionDirectory(_:files:)``'s)
 /// from the chunks `produce` hands
 /// to its argument, replacing what was there, a symbolic link included, only once the file is
 /// whole: the text goes to a new hidden file `.NAME.N.partial` beside it (GIO's `g_file_create`,
@@ -233,7 +253,8 @@ extension StreamAnalysis {
     ) throws {
         let plan = try RAMExtractionPlan(self)
         try plan.check(progress: progress.map { p in { p($0 / 2) } })
-        let directory = try resolvedExtractionDirectory(directory)
+        let directory = try resolvedExtractionDirectory(
+            directory, files: ["desc.json", "state.json"] + plan.paths)
         // Both written as they are made, 64 KiB at a time: the description's text is hundreds
         // of MB for a machine of thousands of CPUs (whose descriptions share their storage in
         // memory), and the state's hex text can be three times the 32 MiB of field values an
@@ -283,7 +304,7 @@ extension StreamAnalysis {
         let plan = try RAMExtractionPlan(self)
         try plan.check(progress: progress.map { p in { p($0 / 2) } })
         try plan.write(
-            into: try resolvedExtractionDirectory(directory),
+            into: try resolvedExtractionDirectory(directory, files: plan.paths),
             progress: progress.map { p in { p(bytes.count / 2 + $0 / 2) } },
             announce: announce)
     }
@@ -398,7 +419,7 @@ private struct RAMExtractionPlan {
         if let failure { throw failure }
     }
 
-    /// Creates the block files in `directory` (which exists: ``resolvedExtractionDirectory(_:)``'s)
+    /// Creates the block files in `directory` (which exists: ``resolvedExtractionDirectory(_:files:)``'s)
     /// and writes the pages (after ``check(progress:)``).
     func write(into directory: String, progress: ((Int) -> Void)?, announce: (String) -> Void) throws {
         var files: [String: RAMBlockFile] = [:]

@@ -458,6 +458,30 @@ struct AnalyzeExtractCLITests {
             )
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [String(repeating: "e", count: 100)])
             #expect(try FileManager.default.contentsOfDirectory(atPath: here) == [])
+
+            // Under PATH_MAX, but with no room for the files written in it (review55 D6: 21
+            // directories were made, then desc.json's temporary name was too long): refused
+            // first. Its longest file is rom@etc/table-loader, first written as
+            // rom@etc/.table-loader.PID.99.partial (the tool's PID: its length varies).
+            let parts = (4086 - dir.utf8.count - 1) / 251
+            var full = dir + "/" + Array(repeating: part, count: parts).joined(separator: "/")
+            full += "/" + String(repeating: "g", count: 4086 - full.utf8.count - 1)
+            #expect(full.utf8.count == 4086)
+            let noRoom = try Tool.run(["analyze", "-x", "--directory", full, stream])
+            #expect(noRoom.status == 2)
+            #expect(
+                noRoom.stderr.hasPrefix(
+                    "vmstate analyze: error: cannot create directory \(full): its absolute path, 4086 bytes, leaves no room within PATH_MAX, 4096 bytes, for the files written in it (the longest, rom@etc/table-loader, is first written under a temporary name beside it: "
+                )
+                    && noRoom.stderr.hasSuffix(" bytes): extract into a directory with a shorter one, --directory\n"))
+            // A name longer than NAME_MAX (255 bytes) is named as such.
+            let long = dir + "/" + String(repeating: "a", count: 256)
+            let named = try Tool.run(["analyze", "-x", "--directory", long, stream])
+            #expect(
+                named.stderr
+                    == "vmstate analyze: error: cannot create directory \(long): File name too long (a name in it is 256 bytes, longer than NAME_MAX, 255 bytes: extract into a directory with shorter names, --directory)\n"
+            )
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [String(repeating: "e", count: 100)])
         }
     }
 

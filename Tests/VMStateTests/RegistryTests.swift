@@ -359,6 +359,30 @@ import VMStateAnalysis
                     == "vmstate analyze: error: at byte offset \(part + 9) (0x\(String(part + 9, radix: 16))), section \"spapr/htab\" (section id 563, instance 0): an HTAB chunk of entries \(index) to \(end), past the hash table of 131072 entries (QEMU: \"htab_load() bad index \(qemu) in htab stream (htab_shift=21)\")\n"
             )
         }
+        // A START of -1 (no table) and then the PART of chunks, even with none: QEMU 7.2 and 10.0
+        // under TCG stop on htab_load's assert(kvm_enabled()) (review55 D2: it was kept and
+        // written on). Its header is at byte part + 5.
+        var freed = stream
+        freed.replaceSubrange((84 + 24)..<(84 + 28), with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let freedExpected =
+            "section \"spapr/htab\" instance 0: a hash table part of chunks after the source sent -1 (no hash table): QEMU's destination has no table to load them into (under TCG it stops on htab_load's assert(kvm_enabled())) (at byte \(part + 5))"
+        for options in [Registry.LoadOptions.skipUnknown, .keepUnknown] {
+            let registry = Registry()
+            if options == .skipUnknown { try registry.addRAM(idstr: "ppc_spapr.ram", host: ram, length: 256 << 20) }
+            let e = try #require(throws: VMStateError.self) { try registry.load(freed, options: options) }
+            #expect(e.kind == .badStream)
+            #expect(e.description == freedExpected)
+        }
+        let freedPath = NSTemporaryDirectory() + "/vmstate-htab-\(getpid())-freed.bin"
+        try Data(freed).write(to: URL(fileURLWithPath: freedPath))
+        defer { unlink(freedPath) }
+        let freedTool = try Tool.run(["analyze", freedPath])
+        #expect(freedTool.status == 2)
+        #expect(
+            freedTool.stderr
+                == "vmstate analyze: error: at byte offset \(part + 5) (0x\(String(part + 5, radix: 16))), section \"spapr/htab\" (section id 563, instance 0): a hash table part of chunks after the source sent -1 (no hash table): QEMU's destination has no table to load them into (under TCG it stops on htab_load's assert(kvm_enabled()))\n"
+        )
+
         var huge = stream
         huge[84 + 27] = 47  // the low byte of the START's be32 size log2, 21
         let e = try #require(throws: VMStateError.self) { try Registry().load(huge, options: .keepUnknown) }

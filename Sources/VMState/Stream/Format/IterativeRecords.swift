@@ -94,12 +94,23 @@ package struct HTABLoadState: Sendable, Equatable {
 
     package init() {}
 
-    /// Takes a part's header; the reason to refuse it, or nil: a table larger than a QEMU source
-    /// sends, which QEMU's destination would try to allocate as it is (no check: 2^47 bytes
-    /// and more fail, past 63 bits the shift is undefined). Smaller ones load, as in QEMU.
+    /// Takes a part's header; the reason to refuse it, or nil:
+    /// - a table larger than a QEMU source sends, which QEMU's destination would try to
+    ///   allocate as it is (no check: past 63 bits the shift is undefined). This is a bound on
+    ///   what a source sends, not on what a destination can allocate: QEMU 10.0 fails to
+    ///   allocate 2^46 bytes as well (review55 D4), and no size below it is refused;
+    /// - a part of chunks (header 0) after -1 freed the table: QEMU's `htab_load` then has none
+    ///   to load them into, and under TCG stops on its `assert(kvm_enabled())` (QEMU 7.2 and
+    ///   10.0, review55 D2; under KVM it loads them into the kernel's table). A QEMU source sends
+    ///   -1 in every part while its guest has no hash table.
     package mutating func take(_ header: HTABPartHeader) -> String? {
         switch header.value {
-        case 0: return nil
+        case 0:
+            guard shift != 0 else {
+                return "a hash table part of chunks after the source sent -1 (no hash table): QEMU's destination "
+                    + "has no table to load them into (under TCG it stops on htab_load's assert(kvm_enabled()))"
+            }
+            return nil
         case 0xFFFF_FFFF: shift = 0
         case 1...Self.largestShift: shift = header.value
         default:
