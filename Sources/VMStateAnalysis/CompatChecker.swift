@@ -133,6 +133,12 @@ public struct CompatFinding: Sendable, Equatable {
         /// loads each into the first device of that idstr and instance it has (`find_se`), so
         /// that device ends with the last one's state and the others' is lost.
         case sectionRepeated = "section-repeated"
+        /// Two streams or vmdescs: OLD's section of an idstr without a device path (ISA's
+        /// `ne2000`) goes to another of NEW's devices than the one of that idstr: QEMU's
+        /// `find_se` also takes a device whose idstr holds the section's and whose description
+        /// has its name (the entry every device with a path has for streams saved before there
+        /// were paths), and NEW has such a device before (`0000:00:05.0/ne2000`).
+        case sectionOtherDevice = "section-other-device"
     }
 
     /// The section (the top-level key of the dump), as named in OLD.
@@ -1045,16 +1051,16 @@ private struct CompatRun {
     /// the stream ("Unknown savevm section or instance", migration/savevm.c, 7.2 and 10.0). A
     /// PCI device's idstr starts with its PCI address: NEW's sections of the same device at
     /// another address are named.
-    func missingSectionCause(_ key: String, newSections: some Sequence<String>) -> String {
-        var (name, instance) = (key, "0")
-        let marker = " (instance "
-        if key.hasSuffix(")"), let open = key.lastIndex(of: "("), open > key.startIndex,
-            key[key.index(before: open)...].hasPrefix(marker)
-        {
-            name = String(key[..<key.index(before: open)])
-            instance = String(key[key.index(open, offsetBy: marker.count - 1)..<key.index(before: key.endIndex)])
-        }
+    func missingSectionCause(_ key: String, newSections lists: [String: [JSONValue]]) -> String {
+        let (name, instance) = Self.idstrAndInstance(key)
+        let newSections = lists.keys
         var cause = "its device is not in \(newSide)'s machine (a -device, -smp for cpu, a -netdev user for slirp)"
+        if instance != 0, let copies = lists[name]?.count, copies > 1 {
+            // (QEMU 7.2 registers every slirp as instance 0, and isapc's isa-ide channels.)
+            cause =
+                "\(newSide) saves its \(copies) \"\(name)\" sections all as instance 0 (as QEMU 7.2 does for "
+                + "slirp and for isapc's isa-ide channels), so no command line gives it instance \(instance)"
+        }
         if PCIConfigSpace.isPCIPath(name), let last = name.lastIndex(of: "/") {
             // The same device elsewhere (its idstr's last part), another device at its place.
             let (place, device) = (name[..<last], name[last...])
@@ -1166,6 +1172,55 @@ private struct CompatRun {
         }
     }
 
+    /// A section key's idstr and instance (``DescriptionSet/Entry/key``).
+    static func idstrAndInstance(_ key: String) -> (idstr: String, instance: UInt32) {
+        let marker = Array(" (instance ".utf8)
+        let bytes = Array(key.utf8)
+        guard bytes.last == UInt8(ascii: ")") else { return (key, 0) }
+        var at = bytes.count - 1 - marker.count
+        while at >= 0 && !bytes[at..<at + marker.count].elementsEqual(marker) { at -= 1 }
+        guard at >= 0, let n = UInt32(String(decoding: bytes[(at + marker.count)..<(bytes.count - 1)], as: UTF8.self))
+        else { return (key, 0) }
+        return (String(decoding: bytes[..<at], as: UTF8.self), n)
+    }
+
+    /// OLD's sections of an idstr without a device path that QEMU's destination gives to another
+    /// of NEW's devices (`oldKeys`, `newKeys`: the sections in stream order). QEMU's `find_se`
+    /// (migration/savevm.c, 7.2 and 10.0) goes through the devices in their order (the order
+    /// they save in) and takes the first whose idstr and instance are the section's, or whose
+    /// idstr holds the section's and whose compat entry is the section's idstr and instance: a
+    /// device registered with a path (`0000:00:05.0/ne2000`) has one, its description's name
+    /// (`ne2000`) and instance the count of such devices of that name before it. With
+    /// `-device ne2k_pci` before `-device ne2k_isa`, QEMU 7.2 gives the ISA card's section to
+    /// the PCI card, which refuses it ("ne2000: incoming version_id 2 is too old for local
+    /// minimum version_id 3"), even loading its own stream (devices55); QEMU 10.0 refuses to
+    /// start such a machine ("Detected duplicate SaveStateEntry").
+    mutating func checkOtherDevices(_ oldKeys: [String], _ newKeys: [String]) {
+        let sections = newKeys.filter { $0 != "vmschkmachine" }.map(Self.idstrAndInstance)
+        var compatInstance: [Int: UInt32] = [:]
+        var counts: [String: UInt32] = [:]
+        for (i, s) in sections.enumerated() where s.idstr.contains("/") {
+            let name = VirtioFeatures.deviceName(s.idstr)
+            compatInstance[i] = counts[name, default: 0]
+            counts[name, default: 0] += 1
+        }
+        var seen = Set<String>()
+        for key in oldKeys where key != "vmschkmachine" && seen.insert(key).inserted {
+            let (idstr, instance) = Self.idstrAndInstance(key)
+            guard !idstr.contains("/"),
+                let own = sections.firstIndex(where: { $0.idstr == idstr && $0.instance == instance }),
+                let other = sections[..<own].indices.first(where: {
+                    compatInstance[$0] == instance && VirtioFeatures.deviceName(sections[$0].idstr) == idstr
+                })
+            else { continue }
+            let taker = DescriptionSet.Entry.key(sections[other].idstr, sections[other].instance)
+            add(
+                key, nil, nil, .sectionOtherDevice,
+                "QEMU gives \(oldSide)'s section to \(newSide)'s \"\(taker)\", not to its \"\(key)\": its find_se, going through the devices in their order, takes a device whose idstr holds the section's and whose description is named \"\(idstr)\" (the entry a device with a path has for streams saved before there were paths, instance \(instance) here) as it takes the device of that idstr, and \"\(taker)\" comes first; QEMU loads the state into it if its description takes it (else refuses the stream: \"\(idstr): incoming version_id ... is too old for local minimum version_id ...\"), and \"\(key)\" keeps its own. Create \(newSide)'s \"\(key)\" before \"\(taker)\" (QEMU 10.0 refuses to start a machine where it comes after: \"Detected duplicate SaveStateEntry\")"
+            )
+        }
+    }
+
     /// ARM's coprocessor register lists (``CPURegisterList``): a register OLD's CPU migrates
     /// that NEW's lacks fails NEW's `cpu_post_load`; so may one NEW's has and OLD's lacks, whose
     /// value in NEW's stream is not 0 (a constant register), and a writable one takes a value
@@ -1243,6 +1298,7 @@ private struct CompatRun {
         let o = inOrder ? top : top.deduplicated()
         let n = try object(new, newSide, "(top level)")
         if checker.oldIsVMDesc { checkRepeatedSections(o.keys) }
+        if checker.oldIsVMDesc && checker.newIsVMDesc { checkOtherDevices(o.keys, n.keys) }
         var newSectionLists: [String: [JSONValue]] = [:]
         for member in n.members { newSectionLists[member.key, default: []].append(member.value) }
         var occurrence: [String: Int] = [:]
@@ -1291,7 +1347,7 @@ private struct CompatRun {
                     add(
                         sec, nil, nil, .sectionMissing,
                         "section \"\(label)\" does not exist in \(newSide)"
-                            + (checker.newIsVMDesc ? missingSectionCause(sec, newSections: newSectionLists.keys) : ""))
+                            + (checker.newIsVMDesc ? missingSectionCause(sec, newSections: newSectionLists) : ""))
                     continue
                 }
                 target = alt

@@ -144,7 +144,10 @@ struct Compat: ParsableCommand {
             OLD saves more than once (QEMU 7.2's isapc saves its isa-ide channels all as \
             instance 0), which QEMU loads all into its first such device, are a problem \
             when their state differs (section-repeated; undecided when OLD is a vmdesc \
-            file, which holds no state). A buffer or array whose \
+            file, which holds no state). A section of an idstr without a device path that \
+            QEMU gives to an earlier device of NEW whose idstr holds it and whose description \
+            has its name (QEMU 7.2 with ne2k_pci before ne2k_isa) is a problem \
+            (section-other-device). A buffer or array whose \
             length each stream gives in an earlier field (VMSTATE_VBUFFER*, VMSTATE_VARRAY*) \
             may differ: an undecided warning (a fixed one whose length changed looks the \
             same), but for ARM's register lists, compared register by register. Checks a device makes in its own post_load code beyond these \
@@ -199,6 +202,9 @@ struct Compat: ParsableCommand {
                                    known not to be on the other)
               section-repeated     OLD saves sections of one idstr and instance that
                                    differ: QEMU loads all into its first such device
+              section-other-device QEMU gives OLD's section of an idstr without a
+                                   device path to another device NEW has before the
+                                   one of that idstr (find_se's entry for old streams)
 
             Exit status: 0 compatible (also with warnings undecided, unless --strict), 1 not \
             compatible (with --strict, also undecided), 2 bad input (or output that could not be \

@@ -377,6 +377,7 @@ import VMStateAnalysis
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
                 "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block", "configuration",
                 "pci-config", "checked-value", "cpu-registers", "cpu-model", "null-entries", "section-repeated",
+                "section-other-device",
             ])
     }
 }
@@ -1626,6 +1627,37 @@ struct CompatCLITests {
         #expect(resetTree.stdout.contains("(45584 in all)\n        guest features: 0x0\n"))
     }
 
+    /// QEMU's `find_se` gives a section of an idstr without a device path (ISA's `ne2000`) to
+    /// an earlier device whose idstr holds it and whose description has its name (its compat
+    /// entry: `0000:00:05.0/ne2000`, instance 0). Real QEMU 7.2 streams of `-M pc -m 32` with
+    /// ne2k_pci and ne2k_isa created in either order (Tests/Fixtures/README.md): QEMU 7.2
+    /// refuses the PCI-first one even into its own command line ("ne2000: incoming version_id 2
+    /// is too old for local minimum version_id 3"), and any stream into a PCI-first machine;
+    /// it loads either into an ISA-first one (checked on 2026-12-07). compat said compatible
+    /// (devices55 1).
+    @Test func aSectionWithoutAPathGoesToAnEarlierDeviceOfItsName() throws {
+        let dir = TestPaths.packageRoot + "/Tests/Fixtures/compat/ne2000-order/"
+        let (pciFirst, isaFirst) = (dir + "qemu-7.2-pci-first.bin", dir + "qemu-7.2-isa-first.bin")
+        let problem =
+            "section \"ne2000\": QEMU gives OLD's section to NEW's \"0000:00:05.0/ne2000\", not to its \"ne2000\": its find_se, going through the devices in their order, takes a device whose idstr holds the section's and whose description is named \"ne2000\" (the entry a device with a path has for streams saved before there were paths, instance 0 here) as it takes the device of that idstr, and \"0000:00:05.0/ne2000\" comes first; QEMU loads the state into it if its description takes it (else refuses the stream: \"ne2000: incoming version_id ... is too old for local minimum version_id ...\"), and \"ne2000\" keeps its own. Create NEW's \"ne2000\" before \"0000:00:05.0/ne2000\" (QEMU 10.0 refuses to start a machine where it comes after: \"Detected duplicate SaveStateEntry\") [section-other-device]\n"
+            + "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
+        for old in [pciFirst, isaFirst] {
+            let r = try Tool.run(["compat", old, pciFirst])
+            #expect(r.status == 1)
+            #expect(r.stdout == problem)
+            let fine = try Tool.run(["compat", old, isaFirst])
+            #expect(fine.status == 0)
+            #expect(fine.stdout == "compatible: state saved by OLD loads into NEW\n")
+        }
+        let json = try Tool.run(["compat", "--json", isaFirst, pciFirst])
+        let findings = try JSONValue(parsing: json.stdout)
+        guard case .array(let items) = findings, items.count == 1, case .object(let o) = items[0] else {
+            Issue.record("\(json.stdout)")
+            return
+        }
+        #expect(o["kind"] == "section-other-device" && o["section"] == "ne2000" && o["field"] == nil)
+    }
+
     /// `virtio/64bit_features` is read where QEMU's `virtio_load` reads it: among the subsections
     /// of `vmstate_virtio` that end the field, in QEMU's order and of their sizes, not at the
     /// first bytes that spell it (review55 D1: a guest wrote such a record into virtio-net's VLAN
@@ -1836,7 +1868,7 @@ struct CompatCLITests {
                 == "warning: NEW has 1 section that OLD does not save: slirp (2nd section); QEMU loads OLD's state, and that device keeps the state it had before the load\n"
                 + "warning: section \"globalstate\", description \"globalstate\", field \"runstate\": NEW's buffer of 100 bytes is OLD's \"runstate\" and the fields after it, the same bytes in all: QEMU loads them as they are (whether the device reads them alike is its own design)\n"
                 + warning
-                + "section \"slirp (instance 1)\": section \"slirp (instance 1)\" does not exist in NEW: QEMU refuses the stream (\"Unknown savevm section or instance 'slirp' 1. ...\"): its device is not in NEW's machine (a -device, -smp for cpu, a -netdev user for slirp) [section-missing]\n"
+                + "section \"slirp (instance 1)\": section \"slirp (instance 1)\" does not exist in NEW: QEMU refuses the stream (\"Unknown savevm section or instance 'slirp' 1. ...\"): NEW saves its 2 \"slirp\" sections all as instance 0 (as QEMU 7.2 does for slirp and for isapc's isa-ide channels), so no command line gives it instance 1 [section-missing]\n"
                 + "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
         )
         let one = TestPaths.streams + "/user-net"
@@ -1958,6 +1990,13 @@ struct CompatCLITests {
         #expect(same.status == 0 && same.stdout == "compatible: state saved by OLD loads into NEW\n", "\(same.stdout)")
         let ten = try Tool.run(["compat", dir + "qemu-10.0.bin", dir + "qemu-10.0.bin"])
         #expect(ten.status == 0 && ten.stdout == "compatible: state saved by OLD loads into NEW\n", "\(ten.stdout)")
+        // QEMU 10.0's second channel, instance 1, into QEMU 7.2's machine, whose channels are both
+        // instance 0: no command line helps (devices55 2: the hint said to add the device).
+        let back = try Tool.run(["compat", dir + "qemu-10.0.bin", dir + "qemu-7.2.bin"])
+        #expect(
+            back.stdout.contains(
+                #"section "isa-ide (instance 1)": section "isa-ide (instance 1)" does not exist in NEW: QEMU refuses the stream ("Unknown savevm section or instance 'isa-ide' 1. ..."): NEW saves its 2 "isa-ide" sections all as instance 0 (as QEMU 7.2 does for slirp and for isapc's isa-ide channels), so no command line gives it instance 1 [section-missing]"#
+                    + "\n"))
         // Its vmdesc with one isa-ide entry (crafted): QEMU loads the sections whatever the
         // vmdesc lists, so the stream's two are counted (hostile53 D3: compatible, it said).
         let stream = try TestPaths.readBytes(dir + "qemu-7.2.bin")
