@@ -39,7 +39,7 @@ def main():
             print("listening" if "error" not in reply else "not listening", flush=True)
         if "error" in reply:
             result["error"] = reply["error"].get("desc")
-        info = qemu.wait_migration(seconds=120, final=("completed", "failed"))
+        info = qemu.wait_migration(seconds=600, final=("completed", "failed"))
         status = result["status"] = info.get("status")
         if status == "failed":
             result["error"] = result["error"] or info.get("error-desc")

@@ -117,16 +117,29 @@ class QEMU:
             if 'error' in r:
                 raise RuntimeError(f"migrate-set-capabilities: {r['error'].get('desc')}")
 
-    def wait_migration(self, seconds=120, interval=0.05, on_poll=None, final=('completed', 'failed', 'cancelled')):
-        """Polls query-migrate until its status is one of `final` or `seconds` passed; returns
-        the last query-migrate result. `on_poll(i)`, when given, runs before poll i sleeps."""
+    def wait_migration(self, seconds=120, interval=0.05, on_poll=None, final=('completed', 'failed', 'cancelled'),
+                       total=3600):
+        """Polls query-migrate until its status is one of `final`, or until `seconds` passed
+        without progress (the bytes QEMU sent unchanged: a stream of many GB takes as long as it
+        needs), or `total` seconds in all (a live migration that never converges); returns the
+        last query-migrate result. `on_poll(i)`, when given, runs before poll i sleeps."""
         info = {}
-        for i in range(max(1, int(seconds / interval))):
+        end = time.monotonic() + total
+        sent, deadline, i = None, time.monotonic() + seconds, 0
+        while True:
             info = self.cmd('query-migrate').get('return', {})
             if info.get('status') in final:
                 break
+            now = info.get('ram', {}).get('transferred')
+            if now != sent:
+                sent, deadline = now, time.monotonic() + seconds
+            elif time.monotonic() >= deadline:
+                break
+            if time.monotonic() >= end:
+                break
             if on_poll:
                 on_poll(i)
+            i += 1
             time.sleep(interval)
         return info
 
