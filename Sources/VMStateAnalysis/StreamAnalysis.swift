@@ -1376,13 +1376,21 @@ private struct SectionReader {
         mappedRAM = analysis.capabilities.contains("mapped-ram")
     }
 
+    /// The error for a record of `section` QEMU's destination refuses, `refusal` its reason
+    /// (``StreamAnalysisError/refusedSection``).
+    func refused(_ refusal: String, at offset: Int, in section: String) -> StreamAnalysisError {
+        var e = error(refusal, at: offset)
+        e.refusedSection = section
+        return e
+    }
+
     /// One part of pseries' hash page table (``HTABPartHeader``, ``HTABChunkHeader``: the
     /// stream-format layer's records, which the registry reads past too).
     /// A chunk past the table (``HTABLoadState``), which QEMU's destination refuses, is refused.
     mutating func readHTABPart() throws(StreamAnalysisError) {
         let at = pos
         let header = try decode(HTABPartHeader.Decoder()) { _ in "the HTAB header" }
-        if let refusal = htab.take(header) { throw error(refusal, at: at) }
+        if let refusal = htab.take(header) { throw refused(refusal, at: at, in: "spapr/htab") }
         guard header.hasChunks else { return }
         while true {
             let at = pos
@@ -1394,7 +1402,7 @@ private struct SectionReader {
                 }
             }
             if chunk.endsPart { return }
-            if let refusal = htab.refusal(chunk) { throw error(refusal, at: at) }
+            if let refusal = htab.refusal(chunk) { throw refused(refusal, at: at, in: "spapr/htab") }
             try need(chunk.dataLength, "\(chunk.valid) hash table entries")
             pos += chunk.dataLength
         }
@@ -1415,7 +1423,7 @@ private struct SectionReader {
                     ? "the count of an s390 storage attributes record"
                     : "an s390 storage attributes record (be64 address and flags)"
             }
-            if let refusal = record.refusal { throw error(refusal, at: at) }
+            if let refusal = record.refusal { throw refused(refusal, at: at, in: "s390-storage_attributes") }
             switch record.flags {
             case StorageAttributesRecord.endOfPart: return
             case StorageAttributesRecord.more:

@@ -20,6 +20,10 @@ public struct StreamAnalysisError: Error, Sendable, Equatable, CustomStringConve
     package var unreadNullEntries: StreamAnalysis.QEMU72NullEntries? = nil
     /// Whether the stream ended where more bytes were expected (a stream cut short).
     package var isEndOfStream = false
+    /// The idstr of the section whose record QEMU's destination refuses whatever its machine
+    /// (``HTABLoadState``, ``StorageAttributesRecord/refusal``), when that is the error: the
+    /// stream loads nowhere (`vmstate compat` says so of OLD's).
+    package var refusedSection: String? = nil
 
     /// An error at byte `offset`, inside `section` and `field` when given.
     public init(offset: Int, section: String? = nil, field: String? = nil, message: String) {

@@ -205,6 +205,9 @@ struct Compat: ParsableCommand {
               section-other-device QEMU gives OLD's section of an idstr without a
                                    device path to another device NEW has before the
                                    one of that idstr (find_se's entry for old streams)
+              stream-refused       OLD's stream has a record no QEMU destination loads
+                                   (a hash table chunk past the table, storage
+                                   attributes marked incomplete)
 
             Exit status: 0 compatible (also with warnings undecided, unless --strict), 1 not \
             compatible (with --strict, also undecided), 2 bad input (or output that could not be \
@@ -290,6 +293,7 @@ struct Compat: ParsableCommand {
             // of pointers (`readsQEMU72NullEntries`) go into its descriptions.
             var streamNotes: [String] = []
             var nullNotes: [String] = []
+            var refusals: [String: StreamAnalysisError] = [:]
             var read: (StreamAnalysis, StreamAnalysis)? = nil
             let isStream = (old: try isStreamFile(old), new: try isStreamFile(new))
             let bothStreams = isStream.old && isStream.new
@@ -297,7 +301,7 @@ struct Compat: ParsableCommand {
             // stream that cannot be read whole, a vmdesc, a -dump-vmstate file).
             var sides: (StreamAnalysis?, StreamAnalysis?) = (nil, nil)
             if bothStreams {
-                sides = try readStreams(old, new, notes: &streamNotes, nullNotes: &nullNotes)
+                sides = try readStreams(old, new, notes: &streamNotes, nullNotes: &nullNotes, refusals: &refusals)
                 if let a = sides.0, let b = sides.1 { read = (a, b) }
             } else {
                 if isStream.old { sides.0 = Self.readingQEMU72NullEntries(old) }
@@ -381,6 +385,16 @@ struct Compat: ParsableCommand {
             (checker.oldMachine, checker.newMachine) = machines
             var placement: [CompatFinding] = []
             notes += streamNotes + nullNotes
+            // A record QEMU's destination refuses in the stream whose state is to load: it loads
+            // nowhere (review55 D5: "compatible, but undecided").
+            if let e = refusals[checker.oldLabel], let section = e.refusedSection {
+                placement.append(
+                    CompatFinding(
+                        section: section, descriptionName: nil, field: nil, kind: .streamRefused,
+                        message:
+                            "\(checker.oldLabel)'s stream has a record no QEMU destination loads, whatever its machine, at byte \(e.offset): \(e.message)"
+                    ))
+            }
             if var streams = read {
                 if reverse { streams = (streams.1, streams.0) }
                 placement = Self.misplacedConfigurations(streams.0, label: checker.oldLabel)
@@ -830,15 +844,17 @@ struct Compat: ParsableCommand {
     /// with the NULL entries of its arrays of pointers recognised
     /// (`StreamAnalysis.Options.readsQEMU72NullEntries`); when that does not read whole
     /// either, but met such entries, `nullNotes` gets a warning that names the array.
-    func readStreams(_ old: String, _ new: String, notes: inout [String], nullNotes: inout [String]) throws
-        -> (StreamAnalysis?, StreamAnalysis?)
-    {
+    func readStreams(
+        _ old: String, _ new: String, notes: inout [String], nullNotes: inout [String],
+        refusals: inout [String: StreamAnalysisError]
+    ) throws -> (StreamAnalysis?, StreamAnalysis?) {
         var read: [StreamAnalysis?] = []
         for (label, path) in [("OLD", old), ("NEW", new)] {
             do {
                 // (Device sections are read again, one at a time, for their PCI configuration.)
                 read.append(try StreamAnalysis(bytes: openInput(path), options: Self.streamOptions))
             } catch let e as StreamAnalysisError {
+                if e.refusedSection != nil { refusals[label] = e }
                 notes.append(
                     "\(label) (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: \(e)"
                 )

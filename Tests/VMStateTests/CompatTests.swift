@@ -377,7 +377,7 @@ import VMStateAnalysis
                 "field-mismatch", "unused-size", "subsection-missing", "description-missing",
                 "description-renamed", "entry-missing", "field-added", "machine-type", "ram-block", "configuration",
                 "pci-config", "checked-value", "cpu-registers", "cpu-model", "null-entries", "section-repeated",
-                "section-other-device",
+                "section-other-device", "stream-refused",
             ])
     }
 }
@@ -1625,6 +1625,33 @@ struct CompatCLITests {
             ))
         let resetTree = try Tool.run(["analyze", "--tree", reset])
         #expect(resetTree.stdout.contains("(45584 in all)\n        guest features: 0x0\n"))
+    }
+
+    /// A stream with a record no QEMU destination loads (here a hash table of 2^47 bytes in the
+    /// QEMU 7.2 pseries fixture's START, which QEMU tries and fails to allocate) is not
+    /// compatible with anything as OLD (review55 D5: "compatible, but 1 warning undecided");
+    /// as NEW it is a warning, as any stream that cannot be read whole.
+    @Test func aStreamNoQEMULoadsIsNotCompatible() throws {
+        let fixture = TestPaths.packageRoot + "/Tests/Fixtures/compat/ppc-pvr/qemu-7.2.bin"
+        var huge = try TestPaths.readBytes(fixture)
+        huge[84 + 27] = 47  // the low byte of the START's be32 size log2, 21
+        let path = NSTemporaryDirectory() + "/vmstate-compat-htab-\(getpid()).bin"
+        try Data(huge).write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        let reason =
+            "at byte offset 108 (0x6c), section \"spapr/htab\" (section id 563, instance 0): a hash table of 2^47 bytes, past the 2^46 a QEMU source sends at most (spapr's largest architected size): QEMU's destination would try to allocate it"
+        let r = try Tool.run(["compat", path, fixture])
+        #expect(r.status == 1)
+        #expect(
+            r.stdout
+                == "warning: OLD (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: \(reason)\n"
+                + "section \"spapr/htab\": OLD's stream has a record no QEMU destination loads, whatever its machine, at byte 108: a hash table of 2^47 bytes, past the 2^46 a QEMU source sends at most (spapr's largest architected size): QEMU's destination would try to allocate it [stream-refused]\n"
+                + "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
+        )
+        let reverse = try Tool.run(["compat", "--reverse", path, fixture])
+        #expect(reverse.status == 0 && !reverse.stdout.contains("stream-refused"))
+        let asNew = try Tool.run(["compat", fixture, path])
+        #expect(asNew.status == 0 && !asNew.stdout.contains("stream-refused"))
     }
 
     /// QEMU's `find_se` gives a section of an idstr without a device path (ISA's `ne2000`) to
