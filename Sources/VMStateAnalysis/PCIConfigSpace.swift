@@ -86,12 +86,28 @@ public struct PCIConfigSpace: Sendable, Equatable {
     }
 
     /// Whether an idstr names a PCI device: QEMU prefixes it with the device's PCI path
-    /// (`0000:00:02.0/`, behind bridges `0000:00:03.0:01.0/`).
+    /// (hw/pci/pci.c `pcibus_get_dev_path`): its root bus's path, then `:SS.F` for each slot
+    /// and function from the root down (`0000:00:02.0/`, behind bridges `0000:00:03.0:01.0/`;
+    /// ppc64 pseries' host bridges name their root bus `pci@` and the bridge's address,
+    /// spapr_phb_root_bus_path: `pci@800000020000000:00.0/`).
     package static func isPCIPath(_ idstr: String) -> Bool {
         guard let slash = idstr.firstIndex(of: "/") else { return false }
         let parts = idstr[..<slash].split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 3, parts[0].count == 4, parts[1].count == 2 else { return false }
-        return parts.allSatisfy { part in part.allSatisfy { $0.isHexDigit || $0 == "." } }
+        func hex(_ part: Substring, _ count: Int) -> Bool { part.count == count && part.allSatisfy(\.isHexDigit) }
+        // The slots: two hex digits, a dot, the function.
+        var root = parts.count
+        while root > 0, parts[root - 1].count == 4, hex(parts[root - 1].prefix(2), 2),
+            parts[root - 1].dropFirst(2).first == ".", hex(parts[root - 1].suffix(1), 1)
+        {
+            root -= 1
+        }
+        guard root < parts.count else { return false }
+        switch root {
+        case 2: return hex(parts[0], 4) && hex(parts[1], 2)  // domain and bus
+        case 1:
+            return parts[0].hasPrefix("pci@") && parts[0].count > 4 && parts[0].dropFirst(4).allSatisfy(\.isHexDigit)
+        default: return false
+        }
     }
 
     /// A byte where a saved configuration space differs from the loading device's in bits

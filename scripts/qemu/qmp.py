@@ -16,6 +16,7 @@ ones; on a wrong command line it prints the script's usage (its docstring) and e
 """
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +42,24 @@ def command_line(usage, kinds):
                 pass
     sys.stderr.write(usage.strip() + '\n')
     sys.exit(2)
+
+
+def _descendants(pid):
+    """The processes below `pid`, children first (Linux's /proc/PID/task/TID/children)."""
+    found = []
+    try:
+        tasks = os.listdir(f'/proc/{pid}/task')
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f'/proc/{pid}/task/{task}/children') as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child] + _descendants(child)
+    return found
 
 
 class QEMUExited(Exception):
@@ -160,8 +179,20 @@ class QEMU:
             try:
                 _, err = self.process.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
+                # QEMU's own children too (the `sh -c 'cat > FILE'` of an exec: migration, which
+                # holds QEMU's stderr open while its write blocks).
+                children = _descendants(self.process.pid)
                 self.process.kill()
-                _, err = self.process.communicate()
+                for pid in children:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                try:
+                    _, err = self.process.communicate(timeout=timeout)
+                except subprocess.TimeoutExpired:  # (a grandchild that escaped still holds it)
+                    self.process.wait()
+                    err = b''
             self.stderr = (err or b'').decode(errors='replace').strip()
             self.dir.cleanup()
         return self.process.returncode
