@@ -70,19 +70,32 @@ func resolvedExtractionDirectory(_ directory: String, files: [String]) throws(RA
     }
     // Refused before its missing parents are made (mkdir makes them one at a time, each shorter).
     if absoluteLength >= Int(PATH_MAX) { throw failure("create", ENAMETOOLONG) }
-    let longest = files.max { $0.utf8.count < $1.utf8.count } ?? ""
-    let partial = ".\(longest.split(separator: "/").last ?? "").\(getpid()).99.partial"
-    let room = longest.utf8.count - (longest.split(separator: "/").last?.utf8.count ?? 0) + partial.utf8.count
-    if absoluteLength + 1 + room >= Int(PATH_MAX) {
-        throw RAMExtractionError(
-            "cannot create directory \(directory): its absolute path, \(absoluteLength) bytes, leaves no room within "
-                + "PATH_MAX, \(PATH_MAX) bytes, for the files written in it (the longest, \(longest), is first written "
-                + "under a temporary name beside it: \(room) bytes): extract into a directory with a shorter one, --directory"
-        )
+    // The longest path written under it: desc.json and state.json are first written as
+    // `.NAME.PID.N.partial` beside themselves (``writeReplacing``), a block file in place
+    // (g_file_replace, which writes over an existing file through `.goutputstream-XXXXXX`).
+    let written = files.map { file -> (String, Int) in
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        let at = file.utf8.count - name.utf8.count
+        let temporary =
+            file == "desc.json" || file == "state.json"
+            ? ".\(name).\(getpid()).99.partial".utf8.count : max(name.utf8.count, ".goutputstream-XXXXXX".utf8.count)
+        return (file, at + temporary)
     }
+    let longest = written.max { $0.1 < $1.1 } ?? ("", 0)
+    func noRoom(_ length: Int, _ what: String) -> RAMExtractionError? {
+        length + 1 + longest.1 < Int(PATH_MAX)
+            ? nil
+            : RAMExtractionError(
+                "cannot create directory \(directory): \(what), \(length) bytes, leaves no room within PATH_MAX, "
+                    + "\(PATH_MAX) bytes, for the files written in it (the longest, \(longest.0), as it is written: "
+                    + "\(longest.1) bytes): extract into a directory with a shorter one, --directory")
+    }
+    if let e = noRoom(absoluteLength, "its absolute path") { throw e }
     try makeDirectory(directory)
     guard let resolved = realpath(directory, nil) else { throw failure("resolve", errno) }
     defer { free(resolved) }
+    // (Through a symbolic link, the path the kernel resolves is longer than the one given.)
+    if let e = noRoom(strlen(resolved), "the path it resolves to (\(String(cString: resolved)))") { throw e }
     return String(cString: resolved)
 }
 

@@ -461,19 +461,43 @@ struct AnalyzeExtractCLITests {
 
             // Under PATH_MAX, but with no room for the files written in it (review55 D6: 21
             // directories were made, then desc.json's temporary name was too long): refused
-            // first. Its longest file is rom@etc/table-loader, first written as
-            // rom@etc/.table-loader.PID.99.partial (the tool's PID: its length varies).
+            // first. Its longest file as written is desc.json's .desc.json.PID.99.partial or
+            // rom@etc/table-loader (written in place, or through .goutputstream-XXXXXX): which
+            // one depends on the tool's PID.
+            func expectNoRoom(_ stderr: String, _ what: String, _ length: Int) {
+                #expect(
+                    stderr.hasPrefix(
+                        "vmstate analyze: error: cannot create directory \(full): \(what), \(length) bytes, leaves no room within PATH_MAX, 4096 bytes, for the files written in it (the longest, "
+                    ) && stderr.hasSuffix(" bytes): extract into a directory with a shorter one, --directory\n"),
+                    "\(stderr)")
+            }
             let parts = (4086 - dir.utf8.count - 1) / 251
             var full = dir + "/" + Array(repeating: part, count: parts).joined(separator: "/")
             full += "/" + String(repeating: "g", count: 4086 - full.utf8.count - 1)
             #expect(full.utf8.count == 4086)
             let noRoom = try Tool.run(["analyze", "-x", "--directory", full, stream])
             #expect(noRoom.status == 2)
+            expectNoRoom(noRoom.stderr, "its absolute path", 4086)
+            // Through a symbolic link the path it resolves to counts (recheck55 D3): a real
+            // directory of 4075 bytes behind a short link.
+            let real = String(full.prefix(4075))
+            try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+            let link = dir + "/link"
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+            let linked = try Tool.run(["analyze", "-x", "--directory", link, stream])
+            #expect(linked.status == 2)
             #expect(
-                noRoom.stderr.hasPrefix(
-                    "vmstate analyze: error: cannot create directory \(full): its absolute path, 4086 bytes, leaves no room within PATH_MAX, 4096 bytes, for the files written in it (the longest, rom@etc/table-loader, is first written under a temporary name beside it: "
-                )
-                    && noRoom.stderr.hasSuffix(" bytes): extract into a directory with a shorter one, --directory\n"))
+                linked.stderr.hasPrefix(
+                    "vmstate analyze: error: cannot create directory \(link): the path it resolves to (\(real)), 4075 bytes, leaves no room within PATH_MAX"
+                ), "\(linked.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: real) == [])
+            // With room for them (a path 4050 bytes long), the extraction is whole.
+            let fits = String(full.prefix(4050))
+            let whole = try Tool.run(["analyze", "-x", "--directory", fits, stream])
+            #expect(whole.status == 0, "\(whole.stderr)")
+            #expect(FileManager.default.fileExists(atPath: fits + "/state.json"))
+            try FileManager.default.removeItem(atPath: link)
+            try FileManager.default.removeItem(atPath: dir + "/" + part)
             // A name longer than NAME_MAX (255 bytes) is named as such.
             let long = dir + "/" + String(repeating: "a", count: 256)
             let named = try Tool.run(["analyze", "-x", "--directory", long, stream])
