@@ -101,8 +101,10 @@ package struct HTABLoadState: Sendable, Equatable {
     ///   allocate 2^46 bytes as well (review55 D4), and no size below it is refused;
     /// - a part of chunks (header 0) after -1 freed the table: QEMU's `htab_load` then has none
     ///   to load them into, and under TCG stops on its `assert(kvm_enabled())` (QEMU 7.2 and
-    ///   10.0, review55 D2; under KVM it loads them into the kernel's table). A QEMU source sends
-    ///   -1 in every part while its guest has no hash table.
+    ///   10.0, review55 D2; under KVM it refuses any chunk as past a table of size 0). A QEMU
+    ///   source sends -1 in every part while its guest has no hash table; one whose guest is
+    ///   reset during the migration, which makes the table again, then sends such parts
+    ///   (recheck55 D4), which no QEMU destination loads.
     package mutating func take(_ header: HTABPartHeader) -> String? {
         switch header.value {
         case 0:
