@@ -1198,7 +1198,12 @@ private struct CompatRun {
     /// the PCI card, which refuses it ("ne2000: incoming version_id 2 is too old for local
     /// minimum version_id 3"), even loading its own stream (devices55); QEMU 10.0 refuses to
     /// start such a machine ("Detected duplicate SaveStateEntry").
-    mutating func checkOtherDevices(_ oldKeys: [String], _ newKeys: [String]) {
+    ///
+    /// Also where NEW has no device of that idstr (`ne2k_pci` only): QEMU then gives it the
+    /// other device as well, and does not say "Unknown savevm section" (recheck55 D5). Returns
+    /// the sections reported.
+    @discardableResult
+    mutating func checkOtherDevices(_ oldKeys: [String], _ newKeys: [String]) -> Set<String> {
         let sections = newKeys.filter { $0 != "vmschkmachine" }.map(Self.idstrAndInstance)
         var compatInstance: [Int: UInt32] = [:]
         var counts: [String: UInt32] = [:]
@@ -1208,20 +1213,30 @@ private struct CompatRun {
             counts[name, default: 0] += 1
         }
         var seen = Set<String>()
+        var reported = Set<String>()
         for key in oldKeys where key != "vmschkmachine" && seen.insert(key).inserted {
             let (idstr, instance) = Self.idstrAndInstance(key)
-            guard !idstr.contains("/"),
-                let own = sections.firstIndex(where: { $0.idstr == idstr && $0.instance == instance }),
-                let other = sections[..<own].indices.first(where: {
+            guard !idstr.contains("/") else { continue }
+            let own = sections.firstIndex(where: { $0.idstr == idstr && $0.instance == instance })
+            guard
+                let other = sections[..<(own ?? sections.count)].indices.first(where: {
                     compatInstance[$0] == instance && VirtioFeatures.deviceName(sections[$0].idstr) == idstr
                 })
             else { continue }
             let taker = DescriptionSet.Entry.key(sections[other].idstr, sections[other].instance)
+            let how =
+                "its find_se, going through the devices in their order, takes a device whose idstr holds the section's and whose description is named \"\(idstr)\" (the entry a device with a path has for streams saved before there were paths, instance \(instance) here) as it takes the device of that idstr"
+            let outcome =
+                "QEMU loads the state into it if its description takes it (else refuses the stream: \"\(idstr): incoming version_id ... is too old for local minimum version_id ...\")"
             add(
                 key, nil, nil, .sectionOtherDevice,
-                "QEMU gives \(oldSide)'s section to \(newSide)'s \"\(taker)\", not to its \"\(key)\": its find_se, going through the devices in their order, takes a device whose idstr holds the section's and whose description is named \"\(idstr)\" (the entry a device with a path has for streams saved before there were paths, instance \(instance) here) as it takes the device of that idstr, and \"\(taker)\" comes first; QEMU loads the state into it if its description takes it (else refuses the stream: \"\(idstr): incoming version_id ... is too old for local minimum version_id ...\"), and \"\(key)\" keeps its own. Create \(newSide)'s \"\(key)\" before \"\(taker)\" (QEMU 10.0 refuses to start a machine where it comes after: \"Detected duplicate SaveStateEntry\")"
+                own == nil
+                    ? "QEMU gives \(oldSide)'s section to \(newSide)'s \"\(taker)\", which \(newSide) has in place of a device \"\(key)\": \(how); \(outcome). Give \(newSide) the device \"\(key)\", created before \"\(taker)\""
+                    : "QEMU gives \(oldSide)'s section to \(newSide)'s \"\(taker)\", not to its \"\(key)\": \(how), and \"\(taker)\" comes first; \(outcome), and \"\(key)\" keeps its own. Create \(newSide)'s \"\(key)\" before \"\(taker)\" (QEMU 10.0 refuses to start a machine where it comes after: \"Detected duplicate SaveStateEntry\")"
             )
+            reported.insert(key)
         }
+        return reported
     }
 
     /// ARM's coprocessor register lists (``CPURegisterList``): a register OLD's CPU migrates
@@ -1301,7 +1316,7 @@ private struct CompatRun {
         let o = inOrder ? top : top.deduplicated()
         let n = try object(new, newSide, "(top level)")
         if checker.oldIsVMDesc { checkRepeatedSections(o.keys) }
-        if checker.oldIsVMDesc && checker.newIsVMDesc { checkOtherDevices(o.keys, n.keys) }
+        let otherDevices = checker.oldIsVMDesc && checker.newIsVMDesc ? checkOtherDevices(o.keys, n.keys) : []
         var newSectionLists: [String: [JSONValue]] = [:]
         for member in n.members { newSectionLists[member.key, default: []].append(member.value) }
         var occurrence: [String: Int] = [:]
@@ -1347,6 +1362,7 @@ private struct CompatRun {
                         )
                         continue
                     }
+                    if otherDevices.contains(sec) { continue }  // (QEMU finds another device for it)
                     add(
                         sec, nil, nil, .sectionMissing,
                         "section \"\(label)\" does not exist in \(newSide)"
