@@ -1203,7 +1203,9 @@ private struct CompatRun {
     /// other device as well, and does not say "Unknown savevm section" (recheck55 D5). Returns
     /// the sections reported.
     @discardableResult
-    mutating func checkOtherDevices(_ oldKeys: [String], _ newKeys: [String]) -> Set<String> {
+    mutating func checkOtherDevices(_ oldKeys: [String], _ newKeys: [String]) -> (
+        sections: Set<String>, takers: Set<String>
+    ) {
         let sections = newKeys.filter { $0 != "vmschkmachine" }.map(Self.idstrAndInstance)
         var compatInstance: [Int: UInt32] = [:]
         var counts: [String: UInt32] = [:]
@@ -1213,7 +1215,7 @@ private struct CompatRun {
             counts[name, default: 0] += 1
         }
         var seen = Set<String>()
-        var reported = Set<String>()
+        var (reported, takers) = (Set<String>(), Set<String>())
         for key in oldKeys where key != "vmschkmachine" && seen.insert(key).inserted {
             let (idstr, instance) = Self.idstrAndInstance(key)
             guard !idstr.contains("/") else { continue }
@@ -1235,8 +1237,9 @@ private struct CompatRun {
                     : "QEMU gives \(oldSide)'s section to \(newSide)'s \"\(taker)\", not to its \"\(key)\": \(how), and \"\(taker)\" comes first; \(outcome), and \"\(key)\" keeps its own. Create \(newSide)'s \"\(key)\" before \"\(taker)\" (QEMU 10.0 refuses to start a machine where it comes after: \"Detected duplicate SaveStateEntry\")"
             )
             reported.insert(key)
+            takers.insert(taker)
         }
-        return reported
+        return (reported, takers)
     }
 
     /// ARM's coprocessor register lists (``CPURegisterList``): a register OLD's CPU migrates
@@ -1316,7 +1319,8 @@ private struct CompatRun {
         let o = inOrder ? top : top.deduplicated()
         let n = try object(new, newSide, "(top level)")
         if checker.oldIsVMDesc { checkRepeatedSections(o.keys) }
-        let otherDevices = checker.oldIsVMDesc && checker.newIsVMDesc ? checkOtherDevices(o.keys, n.keys) : []
+        let otherDevices: (sections: Set<String>, takers: Set<String>) =
+            checker.oldIsVMDesc && checker.newIsVMDesc ? checkOtherDevices(o.keys, n.keys) : ([], [])
         var newSectionLists: [String: [JSONValue]] = [:]
         for member in n.members { newSectionLists[member.key, default: []].append(member.value) }
         var occurrence: [String: Int] = [:]
@@ -1335,7 +1339,10 @@ private struct CompatRun {
                 let saved =
                     oldCounts[k]
                     ?? checker.sectionRename(of: k, where: { oldCounts[$0] != nil }).flatMap { oldCounts[$0] } ?? 0
-                if nth >= saved { onlyNew.append(nth == 0 ? k : "\(k) (\(ordinal(nth + 1)) section)") }
+                // (A device QEMU gives another of OLD's sections to does not keep its state.)
+                if nth >= saved && !(nth == 0 && otherDevices.takers.contains(k)) {
+                    onlyNew.append(nth == 0 ? k : "\(k) (\(ordinal(nth + 1)) section)")
+                }
             }
             if !onlyNew.isEmpty {
                 let list = abbreviatedList(onlyNew, first: 16)
@@ -1362,7 +1369,7 @@ private struct CompatRun {
                         )
                         continue
                     }
-                    if otherDevices.contains(sec) { continue }  // (QEMU finds another device for it)
+                    if otherDevices.sections.contains(sec) { continue }  // (QEMU finds another device for it)
                     add(
                         sec, nil, nil, .sectionMissing,
                         "section \"\(label)\" does not exist in \(newSide)"

@@ -87,9 +87,11 @@ public struct PCIConfigSpace: Sendable, Equatable {
 
     /// Whether an idstr names a PCI device: QEMU prefixes it with the device's PCI path
     /// (hw/pci/pci.c `pcibus_get_dev_path`): its root bus's path, then `:SS.F` for each slot
-    /// and function from the root down (`0000:00:02.0/`, behind bridges `0000:00:03.0:01.0/`;
-    /// ppc64 pseries' host bridges name their root bus `pci@` and the bridge's address,
-    /// spapr_phb_root_bus_path: `pci@800000020000000:00.0/`).
+    /// and function from the root down (`0000:00:02.0/`, behind bridges `0000:00:03.0:01.0/`).
+    /// The root bus's path is the host bridge's own (`pci_root_bus_path`): domain and bus for
+    /// i440fx, q35, gpex (aarch64 and riscv virt) and pxb; `pci@` and the bridge's address for
+    /// ppc64 pseries (`pci@800000020000000:00.0/`); else the root bus's name (`pci.0:0d.0/` on
+    /// ppc64 mac99, `pci:12.0/` on mips malta).
     package static func isPCIPath(_ idstr: String) -> Bool {
         guard let slash = idstr.firstIndex(of: "/") else { return false }
         let parts = idstr[..<slash].split(separator: ":", omittingEmptySubsequences: false)
@@ -104,8 +106,9 @@ public struct PCIConfigSpace: Sendable, Equatable {
         guard root < parts.count else { return false }
         switch root {
         case 2: return hex(parts[0], 4) && hex(parts[1], 2)  // domain and bus
-        case 1:
-            return parts[0].hasPrefix("pci@") && parts[0].count > 4 && parts[0].dropFirst(4).allSatisfy(\.isHexDigit)
+        case 1:  // a bus's name or pseries' pci@ADDRESS
+            return !parts[0].isEmpty && parts[0] != "pci@"
+                && parts[0].allSatisfy { $0.isLetter || $0.isNumber || "@._-".contains($0) }
         default: return false
         }
     }

@@ -91,6 +91,20 @@ func resolvedExtractionDirectory(_ directory: String, files: [String]) throws(RA
                     + "\(longest.1) bytes): extract into a directory with a shorter one, --directory")
     }
     if let e = noRoom(absoluteLength, "its absolute path") { throw e }
+    // Through a symbolic link the path the kernel resolves is longer than the one given: its
+    // deepest part that exists, resolved, and the rest, before anything is made (recheck55b E3).
+    var existing = directory
+    var rest = ""
+    while !existing.isEmpty, let last = existing.lastIndex(of: "/"), access(existing, F_OK) != 0 {
+        rest = String(existing[last...]) + rest
+        existing = String(existing[..<last])
+    }
+    if let base = realpath(existing.isEmpty ? "." : existing, nil) {
+        let length = strlen(base) + rest.utf8.count
+        let shown = String(cString: base) + rest
+        free(base)
+        if let e = noRoom(length, "the path it resolves to (\(shown))") { throw e }
+    }
     try makeDirectory(directory)
     guard let resolved = realpath(directory, nil) else { throw failure("resolve", errno) }
     defer { free(resolved) }

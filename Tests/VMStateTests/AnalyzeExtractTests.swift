@@ -491,6 +491,14 @@ struct AnalyzeExtractCLITests {
                     "vmstate analyze: error: cannot create directory \(link): the path it resolves to (\(real)), 4075 bytes, leaves no room within PATH_MAX"
                 ), "\(linked.stderr)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: real) == [])
+            // A new directory under the link: refused before it is made (recheck55b E3).
+            let under = try Tool.run(["analyze", "-x", "--directory", link + "/new/deeper", stream])
+            #expect(
+                under.status == 2
+                    && under.stderr.hasPrefix(
+                        "vmstate analyze: error: cannot create directory \(link)/new/deeper: the path it resolves to (\(real)/new/deeper), 4086 bytes, leaves no room within PATH_MAX"
+                    ), "\(under.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: real) == [])
             // With room for them (a path 4050 bytes long), the extraction is whole.
             let fits = String(full.prefix(4050))
             let whole = try Tool.run(["analyze", "-x", "--directory", fits, stream])

@@ -99,18 +99,19 @@ package struct HTABLoadState: Sendable, Equatable {
     ///   allocate as it is (no check: past 63 bits the shift is undefined). This is a bound on
     ///   what a source sends, not on what a destination can allocate: QEMU 10.0 fails to
     ///   allocate 2^46 bytes as well (review55 D4), and no size below it is refused;
-    /// - a part of chunks (header 0) after -1 freed the table: QEMU's `htab_load` then has none
-    ///   to load them into, and under TCG stops on its `assert(kvm_enabled())` (QEMU 7.2 and
-    ///   10.0, review55 D2; under KVM it refuses any chunk as past a table of size 0). A QEMU
-    ///   source sends -1 in every part while its guest has no hash table; one whose guest is
-    ///   reset during the migration, which makes the table again, then sends such parts
-    ///   (recheck55 D4), which no QEMU destination loads.
+    /// - a part (header 0, of chunks or none) after -1 freed the table: QEMU's `htab_load` then
+    ///   has none to load it into, and under TCG stops on its `assert(kvm_enabled())` (QEMU 7.2
+    ///   and 10.0, review55 D2); under KVM it refuses any chunk as past a table of size 0, and
+    ///   loads a part with none. A QEMU source sends -1 in every part while its guest has no
+    ///   hash table; one whose guest is reset during the migration, which makes the table again,
+    ///   then sends such parts (recheck55 D4, recheck55b E2).
     package mutating func take(_ header: HTABPartHeader) -> String? {
         switch header.value {
         case 0:
             guard shift != 0 else {
-                return "a hash table part of chunks after the source sent -1 (no hash table): QEMU's destination "
-                    + "has no table to load them into (under TCG it stops on htab_load's assert(kvm_enabled()))"
+                return "a hash table part (header 0) after the source sent -1 (no hash table): QEMU's destination "
+                    + "has no table to load it into (under TCG it stops on htab_load's assert(kvm_enabled()); "
+                    + "under KVM it refuses any chunk in it as past a table of size 0)"
             }
             return nil
         case 0xFFFF_FFFF: shift = 0
