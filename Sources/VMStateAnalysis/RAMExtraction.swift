@@ -95,11 +95,19 @@ func resolvedExtractionDirectory(_ directory: String, files: [String]) throws(RA
     // deepest part that exists, resolved, and the rest, before anything is made (recheck55b E3).
     var existing = directory
     var rest = ""
-    while !existing.isEmpty, let last = existing.lastIndex(of: "/"), access(existing, F_OK) != 0 {
+    while access(existing, F_OK) != 0 {
+        guard let last = existing.lastIndex(of: "/") else {
+            (rest, existing) = ("/" + existing + rest, ".")  // (relative: under the current directory)
+            break
+        }
         rest = String(existing[last...]) + rest
         existing = String(existing[..<last])
+        if existing.isEmpty {
+            existing = "/"
+            break
+        }
     }
-    if let base = realpath(existing.isEmpty ? "." : existing, nil) {
+    if let base = realpath(existing, nil) {
         let length = strlen(base) + rest.utf8.count
         let shown = String(cString: base) + rest
         free(base)
