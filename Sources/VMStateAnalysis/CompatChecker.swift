@@ -139,7 +139,7 @@ public struct CompatFinding: Sendable, Equatable {
         /// has its name (the entry every device with a path has for streams saved before there
         /// were paths), and NEW has such a device before (`0000:00:05.0/ne2000`).
         case sectionOtherDevice = "section-other-device"
-        /// OLD's stream has a record no QEMU destination loads, whatever its machine (a hash
+        /// OLD's stream has a record QEMU's destination refuses whatever its machine (a hash
         /// table chunk past the table, storage attributes marked incomplete).
         case streamRefused = "stream-refused"
     }

@@ -205,7 +205,7 @@ struct Compat: ParsableCommand {
               section-other-device QEMU gives OLD's section of an idstr without a
                                    device path to another device NEW has before the
                                    one of that idstr (find_se's entry for old streams)
-              stream-refused       OLD's stream has a record no QEMU destination loads
+              stream-refused       OLD's stream has a record QEMU's destination refuses
                                    (a hash table chunk past the table, storage
                                    attributes marked incomplete)
 
@@ -392,7 +392,7 @@ struct Compat: ParsableCommand {
                     CompatFinding(
                         section: section, descriptionName: nil, field: nil, kind: .streamRefused,
                         message:
-                            "\(checker.oldLabel)'s stream has a record no QEMU destination loads, whatever its machine, at byte \(e.offset): \(e.message)"
+                            "\(checker.oldLabel)'s stream has a record QEMU's destination refuses whatever its machine (under TCG at least), at byte \(e.offset): \(e.message)"
                     ))
             }
             if var streams = read {

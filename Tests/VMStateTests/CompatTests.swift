@@ -1654,7 +1654,7 @@ struct CompatCLITests {
         #expect(tree.stdout.contains("(45584 in all)\n        guest features: 0x0\n"), "\(tree.stdout.prefix(300))")
     }
 
-    /// A stream with a record no QEMU destination loads (here a hash table of 2^47 bytes in the
+    /// A stream with a record QEMU's destination refuses (here a hash table of 2^47 bytes in the
     /// QEMU 7.2 pseries fixture's START, which QEMU tries and fails to allocate) is not
     /// compatible with anything as OLD (review55 D5: "compatible, but 1 warning undecided");
     /// as NEW it is a warning, as any stream that cannot be read whole.
@@ -1672,7 +1672,7 @@ struct CompatCLITests {
         #expect(
             r.stdout
                 == "warning: OLD (\(path)) cannot be read whole, so its RAM blocks, PCI configuration spaces, compared fields (VMSTATE_*_EQUAL) and configuration section were not compared: \(reason)\n"
-                + "section \"spapr/htab\": OLD's stream has a record no QEMU destination loads, whatever its machine, at byte 108: a hash table of 2^47 bytes, past the 2^46 a QEMU source sends at most (spapr's largest architected size): QEMU's destination would try to allocate it [stream-refused]\n"
+                + "section \"spapr/htab\": OLD's stream has a record QEMU's destination refuses whatever its machine (under TCG at least), at byte 108: a hash table of 2^47 bytes, past the 2^46 a QEMU source sends at most (spapr's largest architected size): QEMU's destination would try to allocate it [stream-refused]\n"
                 + "NOT compatible: 1 problem (state saved by OLD does not load into NEW: QEMU refuses it or loads wrong values)\n"
         )
         let reverse = try Tool.run(["compat", "--reverse", path, fixture])
