@@ -142,7 +142,7 @@ public struct PCIConfigSpace: Sendable, Equatable {
     }
 
     /// Per byte of the first 256, the bits QEMU's load compares (a subset: those fixed for
-    /// every device by pci.c's `pci_init_cmask` and `pci_add_capability`, and the capability
+    /// every device by pci.c's `pci_init_cmask`, `pci_register_bar` and `pci_add_capability`, and the capability
     /// registers no guest can write: MSI, MSI-X, power management, PCI Express, virtio's), and
     /// the register each belongs to. The capability list is walked in these bytes: the
     /// loading device's, whose masks QEMU uses.
@@ -165,6 +165,25 @@ public struct PCIConfigSpace: Sendable, Equatable {
         mark(9..<12, "class code")
         mark(14..<15, "header type")
         mark(0x34..<0x35, "capabilities pointer")
+        // pci_register_bar: a BAR's bits below its size are compared (cmask all, wmask
+        // ~(size - 1)), so at least its type bits, I/O (bit 0 set) 0-1, memory 0-3. A BAR that
+        // reads 0 may be unregistered (nothing compared) or an unassigned 32-bit memory BAR:
+        // not known, left out; so is a 64-bit BAR's upper half. Six BARs, a bridge's two.
+        var bar = 0x10
+        while bar < (bytes[14] & 0x7f == 1 ? 0x18 : 0x28) {
+            let low = bytes[bar]
+            let value = bytes[bar..<bar + 4].reduce(0) { $0 | $1 }
+            let n = (bar - 0x10) / 4
+            if value == 0 {
+                bar += 4
+            } else if low & 1 != 0 {
+                mark(bar..<bar + 1, "BAR \(n): I/O space", bits: 0x03)
+                bar += 4
+            } else {
+                mark(bar..<bar + 1, "BAR \(n): memory type, prefetchable", bits: 0x0f)
+                bar += low & 0x06 == 0x04 ? 8 : 4
+            }
+        }
         guard bytes[6] & 0x10 != 0 else { return (masks, names) }
         let isVirtio = bytes[0] == 0xf4 && bytes[1] == 0x1a
         var at = Int(bytes[0x34] & 0xfc)

@@ -27,7 +27,9 @@ import VMStateAnalysis
         let (masks, names) = Self.space().checkedBits()
         let expected: [Int: UInt8] = [
             0x00: 0xff, 0x03: 0xff, 0x04: 0, 0x05: 0, 0x06: 0x10, 0x07: 0, 0x08: 0xff, 0x0b: 0xff, 0x0c: 0,
-            0x0e: 0xff, 0x10: 0, 0x2c: 0, 0x34: 0xff, 0x3c: 0, 0x3d: 0,
+            // BAR 0, an I/O BAR: its type bits (pci_register_bar's cmask less its wmask); the
+            // address is the guest's. BARs 1 to 5 read 0: not known whether registered.
+            0x10: 0x03, 0x11: 0, 0x14: 0, 0x18: 0, 0x0e: 0xff, 0x2c: 0, 0x34: 0xff, 0x3c: 0, 0x3d: 0,
             // MSI-X: ID, next, table size (enable and mask-all writable), table and PBA offsets
             0x40: 0xff, 0x41: 0xff, 0x42: 0xff, 0x43: 0x3f, 0x44: 0xff, 0x4b: 0xff, 0x4c: 0,
             // virtio's PCI configuration access: bar, offset and length are the guest's window
@@ -42,7 +44,7 @@ import VMStateAnalysis
         for (offset, mask) in expected.sorted(by: { $0.key < $1.key }) {
             #expect(masks[offset] == mask, "byte 0x\(String(offset, radix: 16))")
         }
-        #expect(names[0x02] == "device ID")
+        #expect(names[0x02] == "device ID" && names[0x10] == "BAR 0: I/O space")
         #expect(names[0x43] == "MSI-X message control: table size")
         #expect(names[0x80] == "capability 0x10 at 0x80: ID, next pointer")
         #expect(names[0x70] == "virtio notify offset multiplier")
