@@ -111,7 +111,7 @@ package struct VirtioFeatures: Sendable, Equatable {
         // one order and of fixed sizes, so the real ones are the first to do so.
         var i = low + 4
         while i < blob.count {
-            if blob[i] == 0x05, let all = subsectionChain(blob, from: i) {
+            if blob[i] == StreamFormat.subsection, let all = subsectionChain(blob, from: i) {
                 return Decoded(lowHalf: lowHalf, all: all, subsectionsRead: true)
             }
             i += 1
@@ -124,24 +124,28 @@ package struct VirtioFeatures: Sendable, Equatable {
     /// (1024) queues in the three arrays (`VMSTATE_STRUCT_VARRAY_POINTER_KNOWN` saves them all).
     /// `virtio/extra_state` holds virtio-pci's `vmstate_virtio_pci`: nothing, or its subsection
     /// `virtio_pci/modern_state` (``modernStateSize``).
-    static let subsectionSizes: [(name: [UInt8], size: Int?)] = [
+    static let subsectionSizes: [(name: String, size: Int?)] = [
         ("virtio/device_endian", 1), ("virtio/64bit_features", 8), ("virtio/virtqueues", 1024 * 16),
         ("virtio/ringsize", 1024 * 4), ("virtio/broken", 1), ("virtio/extra_state", nil), ("virtio/started", 1),
         ("virtio/packed_virtqueues", 1024 * 10), ("virtio/disabled", 1),
-    ].map { (Array($0.0.utf8), $0.1) }
+    ]
 
     /// `virtio_pci/modern_state`'s fields: dfselect, gfselect, two be32 feature words, then
     /// 1024 queues of be16 num, an unused byte, the enabled byte and three pairs of be32
     /// addresses (hw/virtio/virtio-pci.c).
     static let modernStateSize = 4 + 4 + 8 + 1024 * (2 + 1 + 1 + 24)
 
-    /// The length of the subsection header at `at` (QEMU_VM_SUBSECTION 0x05, the name's length
-    /// byte, the name, be32 version 1) and its name, or nil.
-    private static func subsectionHeader(_ blob: [UInt8], at: Int) -> (length: Int, name: ArraySlice<UInt8>)? {
-        guard at + 2 <= blob.count, blob[at] == 0x05 else { return nil }
-        let end = at + 2 + Int(blob[at + 1])
-        guard end + 4 <= blob.count, blob[end..<end + 4].elementsEqual([0, 0, 0, 1]) else { return nil }
-        return (end + 4 - at, blob[at + 2..<end])
+    /// The subsection header at `at` (the stream format's: 0x05, the name's length byte, the
+    /// name, be32 version; ``ConfigurationSubsectionHeader``) when its version is 1: its
+    /// length and name, or nil.
+    private static func subsectionHeader(_ blob: [UInt8], at: Int) -> (length: Int, name: String)? {
+        guard at < blob.count, blob[at] == StreamFormat.subsection,
+            case .record(let header, let length) = blob[at...].withUnsafeBytes({
+                ConfigurationSubsectionHeader.Decoder().decode($0)
+            }),
+            header.version == 1
+        else { return nil }
+        return (length, header.name)
     }
 
     /// Reads `vmstate_virtio`'s subsections from `start` to the end of `blob`: some of them,
@@ -153,14 +157,12 @@ package struct VirtioFeatures: Sendable, Equatable {
         var all: UInt64?
         repeat {
             guard let (length, name) = subsectionHeader(blob, at: at),
-                let k = subsectionSizes.indices.first(where: { subsectionSizes[$0].name.elementsEqual(name) }),
+                let k = subsectionSizes.firstIndex(where: { $0.name == name }),
                 k >= next
             else { return nil }
             at += length
             var size = subsectionSizes[k].size ?? 0
-            if size == 0, let inner = subsectionHeader(blob, at: at),
-                inner.name.elementsEqual("virtio_pci/modern_state".utf8)
-            {
+            if size == 0, let inner = subsectionHeader(blob, at: at), inner.name == "virtio_pci/modern_state" {
                 size = inner.length + modernStateSize
             }
             guard at + size <= blob.count else { return nil }
